@@ -1,0 +1,75 @@
+"""Ed25519 signatures: the broker signs grants and ledger checkpoints, nodes sign receipts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from crypto.errors import KeyFormatError, SignatureError
+from crypto.randomness import RandomBytes, resolve
+
+KEY_BYTES = 32
+SIGNATURE_BYTES = 64
+
+
+@dataclass(frozen=True)
+class VerifyKey:
+    """An Ed25519 public key.
+
+    Attributes:
+        public_key: 32 raw bytes.
+    """
+
+    public_key: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.public_key) != KEY_BYTES:
+            raise KeyFormatError(f"Ed25519 public key must be {KEY_BYTES} bytes")
+
+    def verify(self, signature: bytes, message: bytes) -> None:
+        """Check ``signature`` over ``message``.
+
+        Raises:
+            SignatureError: the signature is malformed or does not verify.
+        """
+        if len(signature) != SIGNATURE_BYTES:
+            raise SignatureError("signature has the wrong length")
+        try:
+            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
+        except InvalidSignature:
+            raise SignatureError("signature does not verify") from None
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """An Ed25519 private key.
+
+    Attributes:
+        private_key: 32 raw seed bytes; keep secret.
+    """
+
+    private_key: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.private_key) != KEY_BYTES:
+            raise KeyFormatError(f"Ed25519 private key must be {KEY_BYTES} bytes")
+
+    def __repr__(self) -> str:  # never print the private key
+        return f"SigningKey(public_key={self.verify_key.public_key.hex()})"
+
+    @classmethod
+    def generate(cls, rng: RandomBytes | None = None) -> SigningKey:
+        """Create a key from the CSPRNG (or ``rng`` in known-answer tests)."""
+        return cls(resolve(rng)(KEY_BYTES))
+
+    @property
+    def verify_key(self) -> VerifyKey:
+        """The matching public key."""
+        sk = Ed25519PrivateKey.from_private_bytes(self.private_key)
+        return VerifyKey(sk.public_key().public_bytes_raw())
+
+    def sign(self, message: bytes) -> bytes:
+        """Return the 64-byte Ed25519 signature of ``message``."""
+        return Ed25519PrivateKey.from_private_bytes(self.private_key).sign(message)

@@ -1,0 +1,358 @@
+from proto.tongdao.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Department(_message.Message):
+    __slots__ = ("code", "name", "region", "level", "node_endpoint", "encryption_public_key", "signing_public_key", "is_authority")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    NODE_ENDPOINT_FIELD_NUMBER: _ClassVar[int]
+    ENCRYPTION_PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    SIGNING_PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    IS_AUTHORITY_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    name: str
+    region: str
+    level: str
+    node_endpoint: str
+    encryption_public_key: bytes
+    signing_public_key: bytes
+    is_authority: bool
+    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., region: _Optional[str] = ..., level: _Optional[str] = ..., node_endpoint: _Optional[str] = ..., encryption_public_key: _Optional[bytes] = ..., signing_public_key: _Optional[bytes] = ..., is_authority: _Optional[bool] = ...) -> None: ...
+
+class RegisterDepartmentRequest(_message.Message):
+    __slots__ = ("department",)
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    department: Department
+    def __init__(self, department: _Optional[_Union[Department, _Mapping]] = ...) -> None: ...
+
+class GetDepartmentRequest(_message.Message):
+    __slots__ = ("code",)
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    def __init__(self, code: _Optional[str] = ...) -> None: ...
+
+class ListDepartmentsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListDepartmentsResponse(_message.Message):
+    __slots__ = ("departments",)
+    DEPARTMENTS_FIELD_NUMBER: _ClassVar[int]
+    departments: _containers.RepeatedCompositeFieldContainer[Department]
+    def __init__(self, departments: _Optional[_Iterable[_Union[Department, _Mapping]]] = ...) -> None: ...
+
+class DataItem(_message.Message):
+    __slots__ = ("name", "type", "description", "sensitivity")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SENSITIVITY_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    type: str
+    description: str
+    sensitivity: str
+    def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., description: _Optional[str] = ..., sensitivity: _Optional[str] = ...) -> None: ...
+
+class CatalogueEntry(_message.Message):
+    __slots__ = ("code", "version", "name", "description", "provider", "data_items", "key_field", "data_format", "update_frequency", "share_type", "share_scope_departments", "share_scope_levels", "share_scope_regions", "permitted_purposes", "legal_basis", "open_type", "open_conditions", "status", "classification", "grade", "effective_share_type", "validation")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    DATA_ITEMS_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_FIELD_NUMBER: _ClassVar[int]
+    DATA_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_FREQUENCY_FIELD_NUMBER: _ClassVar[int]
+    SHARE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SHARE_SCOPE_DEPARTMENTS_FIELD_NUMBER: _ClassVar[int]
+    SHARE_SCOPE_LEVELS_FIELD_NUMBER: _ClassVar[int]
+    SHARE_SCOPE_REGIONS_FIELD_NUMBER: _ClassVar[int]
+    PERMITTED_PURPOSES_FIELD_NUMBER: _ClassVar[int]
+    LEGAL_BASIS_FIELD_NUMBER: _ClassVar[int]
+    OPEN_TYPE_FIELD_NUMBER: _ClassVar[int]
+    OPEN_CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    CLASSIFICATION_FIELD_NUMBER: _ClassVar[int]
+    GRADE_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_SHARE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    VALIDATION_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    version: int
+    name: str
+    description: str
+    provider: str
+    data_items: _containers.RepeatedCompositeFieldContainer[DataItem]
+    key_field: str
+    data_format: str
+    update_frequency: str
+    share_type: _common_pb2.ShareType
+    share_scope_departments: _containers.RepeatedScalarFieldContainer[str]
+    share_scope_levels: _containers.RepeatedScalarFieldContainer[str]
+    share_scope_regions: _containers.RepeatedScalarFieldContainer[str]
+    permitted_purposes: _containers.RepeatedScalarFieldContainer[str]
+    legal_basis: str
+    open_type: _common_pb2.OpenType
+    open_conditions: str
+    status: str
+    classification: str
+    grade: str
+    effective_share_type: _common_pb2.ShareType
+    validation: _common_pb2.Decision
+    def __init__(self, code: _Optional[str] = ..., version: _Optional[int] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., provider: _Optional[str] = ..., data_items: _Optional[_Iterable[_Union[DataItem, _Mapping]]] = ..., key_field: _Optional[str] = ..., data_format: _Optional[str] = ..., update_frequency: _Optional[str] = ..., share_type: _Optional[_Union[_common_pb2.ShareType, str]] = ..., share_scope_departments: _Optional[_Iterable[str]] = ..., share_scope_levels: _Optional[_Iterable[str]] = ..., share_scope_regions: _Optional[_Iterable[str]] = ..., permitted_purposes: _Optional[_Iterable[str]] = ..., legal_basis: _Optional[str] = ..., open_type: _Optional[_Union[_common_pb2.OpenType, str]] = ..., open_conditions: _Optional[str] = ..., status: _Optional[str] = ..., classification: _Optional[str] = ..., grade: _Optional[str] = ..., effective_share_type: _Optional[_Union[_common_pb2.ShareType, str]] = ..., validation: _Optional[_Union[_common_pb2.Decision, _Mapping]] = ...) -> None: ...
+
+class CreateCatalogueEntryRequest(_message.Message):
+    __slots__ = ("entry",)
+    ENTRY_FIELD_NUMBER: _ClassVar[int]
+    entry: CatalogueEntry
+    def __init__(self, entry: _Optional[_Union[CatalogueEntry, _Mapping]] = ...) -> None: ...
+
+class SubmitCatalogueEntryRequest(_message.Message):
+    __slots__ = ("code",)
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    def __init__(self, code: _Optional[str] = ...) -> None: ...
+
+class PublishCatalogueEntryRequest(_message.Message):
+    __slots__ = ("code", "comment")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    comment: str
+    def __init__(self, code: _Optional[str] = ..., comment: _Optional[str] = ...) -> None: ...
+
+class GetCatalogueEntryRequest(_message.Message):
+    __slots__ = ("code", "version")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    version: int
+    def __init__(self, code: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
+
+class ListCatalogueEntriesRequest(_message.Message):
+    __slots__ = ("provider", "status")
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    provider: str
+    status: str
+    def __init__(self, provider: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...
+
+class ListCatalogueEntriesResponse(_message.Message):
+    __slots__ = ("entries",)
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[CatalogueEntry]
+    def __init__(self, entries: _Optional[_Iterable[_Union[CatalogueEntry, _Mapping]]] = ...) -> None: ...
+
+class ShareRequest(_message.Message):
+    __slots__ = ("id", "consumer", "entry_code", "entry_version", "fields", "methods", "purpose", "scenario", "legal_basis", "regions", "status", "decision", "grant_id", "created_at", "due_date", "requested_validity_days", "requested_quota")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CONSUMER_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_VERSION_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    METHODS_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    SCENARIO_FIELD_NUMBER: _ClassVar[int]
+    LEGAL_BASIS_FIELD_NUMBER: _ClassVar[int]
+    REGIONS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    DUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_VALIDITY_DAYS_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_QUOTA_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    consumer: str
+    entry_code: str
+    entry_version: int
+    fields: _containers.RepeatedScalarFieldContainer[str]
+    methods: _containers.RepeatedScalarFieldContainer[_common_pb2.QueryMethod]
+    purpose: str
+    scenario: str
+    legal_basis: str
+    regions: _containers.RepeatedScalarFieldContainer[str]
+    status: str
+    decision: _common_pb2.Decision
+    grant_id: str
+    created_at: str
+    due_date: str
+    requested_validity_days: int
+    requested_quota: int
+    def __init__(self, id: _Optional[str] = ..., consumer: _Optional[str] = ..., entry_code: _Optional[str] = ..., entry_version: _Optional[int] = ..., fields: _Optional[_Iterable[str]] = ..., methods: _Optional[_Iterable[_Union[_common_pb2.QueryMethod, str]]] = ..., purpose: _Optional[str] = ..., scenario: _Optional[str] = ..., legal_basis: _Optional[str] = ..., regions: _Optional[_Iterable[str]] = ..., status: _Optional[str] = ..., decision: _Optional[_Union[_common_pb2.Decision, _Mapping]] = ..., grant_id: _Optional[str] = ..., created_at: _Optional[str] = ..., due_date: _Optional[str] = ..., requested_validity_days: _Optional[int] = ..., requested_quota: _Optional[int] = ...) -> None: ...
+
+class FileShareRequestRequest(_message.Message):
+    __slots__ = ("request",)
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    request: ShareRequest
+    def __init__(self, request: _Optional[_Union[ShareRequest, _Mapping]] = ...) -> None: ...
+
+class ListShareRequestsRequest(_message.Message):
+    __slots__ = ("role", "status")
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    role: str
+    status: str
+    def __init__(self, role: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...
+
+class ListShareRequestsResponse(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[ShareRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[ShareRequest, _Mapping]]] = ...) -> None: ...
+
+class DecideShareRequestRequest(_message.Message):
+    __slots__ = ("id", "approve", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    APPROVE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    approve: bool
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., approve: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class Grant(_message.Message):
+    __slots__ = ("id", "share_request_id", "consumer", "provider", "entry_code", "entry_version", "fields", "methods", "purpose", "expires_at", "quota", "used", "status", "token")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    SHARE_REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONSUMER_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_VERSION_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    METHODS_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    QUOTA_FIELD_NUMBER: _ClassVar[int]
+    USED_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    share_request_id: str
+    consumer: str
+    provider: str
+    entry_code: str
+    entry_version: int
+    fields: _containers.RepeatedScalarFieldContainer[str]
+    methods: _containers.RepeatedScalarFieldContainer[_common_pb2.QueryMethod]
+    purpose: str
+    expires_at: str
+    quota: int
+    used: int
+    status: str
+    token: str
+    def __init__(self, id: _Optional[str] = ..., share_request_id: _Optional[str] = ..., consumer: _Optional[str] = ..., provider: _Optional[str] = ..., entry_code: _Optional[str] = ..., entry_version: _Optional[int] = ..., fields: _Optional[_Iterable[str]] = ..., methods: _Optional[_Iterable[_Union[_common_pb2.QueryMethod, str]]] = ..., purpose: _Optional[str] = ..., expires_at: _Optional[str] = ..., quota: _Optional[int] = ..., used: _Optional[int] = ..., status: _Optional[str] = ..., token: _Optional[str] = ...) -> None: ...
+
+class GetGrantRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class QueryRequest(_message.Message):
+    __slots__ = ("grant_token", "request_id", "method", "purpose", "fields", "sealed_query")
+    GRANT_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    SEALED_QUERY_FIELD_NUMBER: _ClassVar[int]
+    grant_token: str
+    request_id: str
+    method: _common_pb2.QueryMethod
+    purpose: str
+    fields: _containers.RepeatedScalarFieldContainer[str]
+    sealed_query: bytes
+    def __init__(self, grant_token: _Optional[str] = ..., request_id: _Optional[str] = ..., method: _Optional[_Union[_common_pb2.QueryMethod, str]] = ..., purpose: _Optional[str] = ..., fields: _Optional[_Iterable[str]] = ..., sealed_query: _Optional[bytes] = ...) -> None: ...
+
+class Receipt(_message.Message):
+    __slots__ = ("request_id", "grant_id", "provider", "result_digest", "record_count", "answered_at", "signature")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    RESULT_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    RECORD_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ANSWERED_AT_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    grant_id: str
+    provider: str
+    result_digest: bytes
+    record_count: int
+    answered_at: str
+    signature: bytes
+    def __init__(self, request_id: _Optional[str] = ..., grant_id: _Optional[str] = ..., provider: _Optional[str] = ..., result_digest: _Optional[bytes] = ..., record_count: _Optional[int] = ..., answered_at: _Optional[str] = ..., signature: _Optional[bytes] = ...) -> None: ...
+
+class QueryResponse(_message.Message):
+    __slots__ = ("sealed_result", "receipt", "ledger_sequence")
+    SEALED_RESULT_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    LEDGER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    sealed_result: bytes
+    receipt: Receipt
+    ledger_sequence: int
+    def __init__(self, sealed_result: _Optional[bytes] = ..., receipt: _Optional[_Union[Receipt, _Mapping]] = ..., ledger_sequence: _Optional[int] = ...) -> None: ...
+
+class LedgerEntry(_message.Message):
+    __slots__ = ("sequence", "recorded_at", "kind", "actor", "subject", "payload_json", "previous_hash", "entry_hash")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    RECORDED_AT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_JSON_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_HASH_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_HASH_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    recorded_at: str
+    kind: str
+    actor: str
+    subject: str
+    payload_json: str
+    previous_hash: bytes
+    entry_hash: bytes
+    def __init__(self, sequence: _Optional[int] = ..., recorded_at: _Optional[str] = ..., kind: _Optional[str] = ..., actor: _Optional[str] = ..., subject: _Optional[str] = ..., payload_json: _Optional[str] = ..., previous_hash: _Optional[bytes] = ..., entry_hash: _Optional[bytes] = ...) -> None: ...
+
+class GetLedgerRequest(_message.Message):
+    __slots__ = ("from_sequence", "limit")
+    FROM_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    from_sequence: int
+    limit: int
+    def __init__(self, from_sequence: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class GetLedgerResponse(_message.Message):
+    __slots__ = ("entries", "head_hash", "head_signature", "length")
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    HEAD_HASH_FIELD_NUMBER: _ClassVar[int]
+    HEAD_SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    LENGTH_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[LedgerEntry]
+    head_hash: bytes
+    head_signature: bytes
+    length: int
+    def __init__(self, entries: _Optional[_Iterable[_Union[LedgerEntry, _Mapping]]] = ..., head_hash: _Optional[bytes] = ..., head_signature: _Optional[bytes] = ..., length: _Optional[int] = ...) -> None: ...
+
+class VerifyLedgerRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class LedgerVerification(_message.Message):
+    __slots__ = ("ok", "length", "head_hash", "problem")
+    OK_FIELD_NUMBER: _ClassVar[int]
+    LENGTH_FIELD_NUMBER: _ClassVar[int]
+    HEAD_HASH_FIELD_NUMBER: _ClassVar[int]
+    PROBLEM_FIELD_NUMBER: _ClassVar[int]
+    ok: bool
+    length: int
+    head_hash: bytes
+    problem: str
+    def __init__(self, ok: _Optional[bool] = ..., length: _Optional[int] = ..., head_hash: _Optional[bytes] = ..., problem: _Optional[str] = ...) -> None: ...

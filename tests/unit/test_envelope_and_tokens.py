@@ -1,0 +1,126 @@
+"""Envelope sealing and grant tokens: round trips, tampering, binding."""
+
+import dataclasses
+
+import pytest
+
+from crypto.envelope import OVERHEAD_BYTES, EncryptionKeyPair, open_sealed, seal
+from crypto.errors import EnvelopeError, KeyFormatError
+from crypto.grant_token import (
+    GrantClaims,
+    GrantTokenError,
+    issue_grant_token,
+    read_grant_token_unverified,
+    verify_grant_token,
+)
+from crypto.signing import SigningKey
+
+
+def counter_rng():
+    state = {"i": 0}
+
+    def rng(n: int) -> bytes:
+        out = bytes((state["i"] + k) % 256 for k in range(n))
+        state["i"] += n
+        return out
+
+    return rng
+
+
+def test_seal_open_round_trip_and_overhead():
+    kp = EncryptionKeyPair.generate()
+    env = seal(kp.public_key, b"record", b"grant|req|fetch")
+    assert len(env) == len(b"record") + OVERHEAD_BYTES
+    assert open_sealed(kp.private_key, env, b"grant|req|fetch") == b"record"
+
+
+def test_seal_is_deterministic_with_injected_rng_only():
+    kp = EncryptionKeyPair.from_private_bytes(bytes(range(32)))
+    a = seal(kp.public_key, b"x", b"ad", rng=counter_rng())
+    b = seal(kp.public_key, b"x", b"ad", rng=counter_rng())
+    assert a == b
+    assert seal(kp.public_key, b"x", b"ad") != seal(kp.public_key, b"x", b"ad")
+
+
+@pytest.mark.parametrize("position", [0, 1, 5, 40, -1])
+def test_any_flipped_byte_is_refused(position):
+    kp = EncryptionKeyPair.generate()
+    env = bytearray(seal(kp.public_key, b"secret value", b"ad"))
+    env[position] ^= 0x01
+    with pytest.raises(EnvelopeError):
+        open_sealed(kp.private_key, bytes(env), b"ad")
+
+
+def test_wrong_associated_data_or_recipient_is_refused():
+    kp, other = EncryptionKeyPair.generate(), EncryptionKeyPair.generate()
+    env = seal(kp.public_key, b"secret", b"grant-1|req-1")
+    with pytest.raises(EnvelopeError):
+        open_sealed(kp.private_key, env, b"grant-1|req-2")
+    with pytest.raises(EnvelopeError):
+        open_sealed(other.private_key, env, b"grant-1|req-1")
+    with pytest.raises(EnvelopeError):
+        open_sealed(kp.private_key, env[:20], b"grant-1|req-1")
+
+
+def test_bad_key_lengths_are_refused():
+    with pytest.raises(KeyFormatError):
+        seal(b"short", b"x", b"")
+    with pytest.raises(KeyFormatError):
+        EncryptionKeyPair.from_private_bytes(b"short")
+
+
+def test_private_key_is_not_in_repr():
+    kp = EncryptionKeyPair.generate()
+    assert kp.private_key.hex() not in repr(kp)
+    sk = SigningKey.generate()
+    assert sk.private_key.hex() not in repr(sk)
+
+
+CLAIMS = GrantClaims(
+    grant_id="g-1",
+    issuer="broker",
+    consumer="hlj.mzt",
+    provider="hlj.gat",
+    entry_code="gat.population",
+    entry_version=1,
+    fields=("name", "birth_date"),
+    methods=("fetch",),
+    purpose="social assistance eligibility",
+    regions=(),
+    issued_at=1_000,
+    expires_at=2_000,
+    quota=10,
+    consumer_encryption_key="AAAA",
+)
+
+
+def test_token_round_trip():
+    key = SigningKey.generate()
+    token = issue_grant_token(CLAIMS, key)
+    assert verify_grant_token(token, key.verify_key, now=1_500) == CLAIMS
+    assert read_grant_token_unverified(token) == CLAIMS
+
+
+def test_widened_token_is_refused():
+    key = SigningKey.generate()
+    token = issue_grant_token(CLAIMS, key)
+    widened = dataclasses.replace(CLAIMS, fields=("name", "birth_date", "id_number"))
+    forged = issue_grant_token(widened, SigningKey.generate())
+    # splice the widened claims onto the genuine signature
+    spliced = ".".join([*forged.split(".")[:2], token.split(".")[2]])
+    for bad in (forged, spliced):
+        with pytest.raises(GrantTokenError) as err:
+            verify_grant_token(bad, key.verify_key, now=1_500)
+        assert err.value.reason == "signature"
+
+
+def test_expired_and_malformed_tokens_are_refused():
+    key = SigningKey.generate()
+    token = issue_grant_token(CLAIMS, key)
+    with pytest.raises(GrantTokenError) as err:
+        verify_grant_token(token, key.verify_key, now=2_000)
+    assert err.value.reason == "expired"
+    for bad in ("", "tdg1.x", "abc.def.ghi", "tdg1.!!!.sig", "x" * 20_000):
+        with pytest.raises(GrantTokenError) as err:
+            verify_grant_token(bad, key.verify_key, now=1_500)
+        assert err.value.reason == "malformed"
