@@ -1,0 +1,140 @@
+"""Shared gRPC plumbing for every Tongdao server and client: mutual TLS, identity, limits.
+
+Both the broker and the nodes import this module; it knows nothing of either.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from proto.errors import DomainError
+
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+"""Largest gRPC message accepted or sent (bulk queries stream in later versions)."""
+
+CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+)
+
+
+@dataclass(frozen=True)
+class TlsMaterial:
+    """What a party needs for mutual TLS.
+
+    Attributes:
+        ca_pem: the authority CA certificate (trust anchor).
+        certificate_pem: this party's certificate.
+        private_key_pem: this party's private key; keep secret.
+    """
+
+    ca_pem: bytes
+    certificate_pem: bytes
+    private_key_pem: bytes
+
+    def __repr__(self) -> str:
+        return "TlsMaterial(<certificates>)"
+
+
+def server_credentials(tls: TlsMaterial) -> grpc.ServerCredentials:
+    """Server credentials that *require* a client certificate issued by the authority CA."""
+    return grpc.ssl_server_credentials(
+        [(tls.private_key_pem, tls.certificate_pem)],
+        root_certificates=tls.ca_pem,
+        require_client_auth=True,
+    )
+
+
+def secure_channel(target: str, tls: TlsMaterial) -> grpc.Channel:
+    """Open a mutual-TLS channel to ``target`` (``host:port``)."""
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=tls.ca_pem,
+        private_key=tls.private_key_pem,
+        certificate_chain=tls.certificate_pem,
+    )
+    return grpc.secure_channel(target, credentials, options=CHANNEL_OPTIONS)
+
+
+def peer_common_name(context: grpc.ServicerContext) -> str | None:
+    """The subject CN of the caller's verified client certificate, or None."""
+    values = context.auth_context().get("x509_common_name")
+    if not values:
+        return None
+    return values[0].decode()
+
+
+def new_server(max_workers: int = 16) -> grpc.Server:
+    """A gRPC server with Tongdao's message limits and the domain-error interceptor."""
+    from concurrent import futures
+
+    return grpc.server(
+        futures.ThreadPoolExecutor(max_workers=max_workers),
+        options=CHANNEL_OPTIONS,
+        interceptors=[DomainErrorInterceptor()],
+    )
+
+
+def add_health_and_reflection(
+    server: grpc.Server, service_names: Iterable[str]
+) -> health.HealthServicer:
+    """Register gRPC health checking and server reflection for ``service_names``.
+
+    Returns:
+        The health servicer (set NOT_SERVING on shutdown).
+    """
+    names = list(service_names)
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in [*names, ""]:
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection(
+        [
+            *names,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ],
+        server,
+    )
+    return health_servicer
+
+
+class DomainErrorInterceptor(grpc.ServerInterceptor):
+    """Maps :class:`proto.errors.DomainError` raised by a servicer to its gRPC status code.
+
+    Any other exception becomes INTERNAL with a generic message (the details go to the server log,
+    never to the caller, so nothing internal leaks).
+    """
+
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self._log = logger or logging.getLogger("tongdao.grpc")
+
+    def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
+        handler = continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        method = handler_call_details.method
+        inner = handler.unary_unary
+        log = self._log
+
+        def wrapped(request, context):  # type: ignore[no-untyped-def]
+            try:
+                return inner(request, context)
+            except DomainError as exc:
+                context.abort(getattr(grpc.StatusCode, exc.code_name), exc.status_message())
+            except Exception:
+                if context.code() not in (None, grpc.StatusCode.OK):
+                    raise  # already aborted by the servicer
+                log.exception("internal error in %s", method)
+                context.abort(grpc.StatusCode.INTERNAL, f"internal error in {method}")
+
+        return grpc.unary_unary_rpc_method_handler(
+            wrapped,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
