@@ -17,7 +17,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "init",
     "broker",
     "node",
+    "authority",
+    "catalogue",
     "consumer",
+    "supervise",
     "ledger",
     "demo",
 )

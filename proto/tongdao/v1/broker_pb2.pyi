@@ -209,6 +209,12 @@ class ListShareRequestsResponse(_message.Message):
     requests: _containers.RepeatedCompositeFieldContainer[ShareRequest]
     def __init__(self, requests: _Optional[_Iterable[_Union[ShareRequest, _Mapping]]] = ...) -> None: ...
 
+class GetShareRequestRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
 class DecideShareRequestRequest(_message.Message):
     __slots__ = ("id", "approve", "reason")
     ID_FIELD_NUMBER: _ClassVar[int]
@@ -300,6 +306,48 @@ class QueryResponse(_message.Message):
     receipt: Receipt
     ledger_sequence: int
     def __init__(self, sealed_result: _Optional[bytes] = ..., receipt: _Optional[_Union[Receipt, _Mapping]] = ..., ledger_sequence: _Optional[int] = ...) -> None: ...
+
+class Deadline(_message.Message):
+    __slots__ = ("id", "kind", "subject", "responsible", "article", "working_days", "started_on", "due_on", "remaining_working_days", "overdue", "closed_on", "closed_late")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    RESPONSIBLE_FIELD_NUMBER: _ClassVar[int]
+    ARTICLE_FIELD_NUMBER: _ClassVar[int]
+    WORKING_DAYS_FIELD_NUMBER: _ClassVar[int]
+    STARTED_ON_FIELD_NUMBER: _ClassVar[int]
+    DUE_ON_FIELD_NUMBER: _ClassVar[int]
+    REMAINING_WORKING_DAYS_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_ON_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_LATE_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    kind: str
+    subject: str
+    responsible: str
+    article: str
+    working_days: int
+    started_on: str
+    due_on: str
+    remaining_working_days: int
+    overdue: bool
+    closed_on: str
+    closed_late: bool
+    def __init__(self, id: _Optional[int] = ..., kind: _Optional[str] = ..., subject: _Optional[str] = ..., responsible: _Optional[str] = ..., article: _Optional[str] = ..., working_days: _Optional[int] = ..., started_on: _Optional[str] = ..., due_on: _Optional[str] = ..., remaining_working_days: _Optional[int] = ..., overdue: _Optional[bool] = ..., closed_on: _Optional[str] = ..., closed_late: _Optional[bool] = ...) -> None: ...
+
+class ListDeadlinesRequest(_message.Message):
+    __slots__ = ("overdue_only", "include_closed")
+    OVERDUE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_CLOSED_FIELD_NUMBER: _ClassVar[int]
+    overdue_only: bool
+    include_closed: bool
+    def __init__(self, overdue_only: _Optional[bool] = ..., include_closed: _Optional[bool] = ...) -> None: ...
+
+class ListDeadlinesResponse(_message.Message):
+    __slots__ = ("deadlines",)
+    DEADLINES_FIELD_NUMBER: _ClassVar[int]
+    deadlines: _containers.RepeatedCompositeFieldContainer[Deadline]
+    def __init__(self, deadlines: _Optional[_Iterable[_Union[Deadline, _Mapping]]] = ...) -> None: ...
 
 class LedgerEntry(_message.Message):
     __slots__ = ("sequence", "recorded_at", "kind", "actor", "subject", "payload_json", "previous_hash", "entry_hash")

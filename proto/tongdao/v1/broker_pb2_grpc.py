@@ -84,6 +84,11 @@ class BrokerStub:
                 request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListShareRequestsRequest.SerializeToString,
                 response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListShareRequestsResponse.FromString,
                 _registered_method=True)
+        self.GetShareRequest = channel.unary_unary(
+                '/tongdao.v1.Broker/GetShareRequest',
+                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.GetShareRequestRequest.SerializeToString,
+                response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ShareRequest.FromString,
+                _registered_method=True)
         self.DecideShareRequest = channel.unary_unary(
                 '/tongdao.v1.Broker/DecideShareRequest',
                 request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.DecideShareRequestRequest.SerializeToString,
@@ -98,6 +103,11 @@ class BrokerStub:
                 '/tongdao.v1.Broker/Query',
                 request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryRequest.SerializeToString,
                 response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryResponse.FromString,
+                _registered_method=True)
+        self.ListDeadlines = channel.unary_unary(
+                '/tongdao.v1.Broker/ListDeadlines',
+                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListDeadlinesRequest.SerializeToString,
+                response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListDeadlinesResponse.FromString,
                 _registered_method=True)
         self.GetLedger = channel.unary_unary(
                 '/tongdao.v1.Broker/GetLedger',
@@ -177,6 +187,12 @@ class BrokerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetShareRequest(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DecideShareRequest(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -191,6 +207,13 @@ class BrokerServicer:
 
     def Query(self, request, context):
         """Query relay (PLT-1, PRIV-1, PRIV-2): the broker relays ciphertext it cannot read.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDeadlines(self, request, context):
+        """Working-day deadlines of time-limited items and the overdue report (SUP-1, Art.42).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -262,6 +285,11 @@ def add_BrokerServicer_to_server(servicer, server):
                     request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListShareRequestsRequest.FromString,
                     response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListShareRequestsResponse.SerializeToString,
             ),
+            'GetShareRequest': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetShareRequest,
+                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.GetShareRequestRequest.FromString,
+                    response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ShareRequest.SerializeToString,
+            ),
             'DecideShareRequest': grpc.unary_unary_rpc_method_handler(
                     servicer.DecideShareRequest,
                     request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.DecideShareRequestRequest.FromString,
@@ -276,6 +304,11 @@ def add_BrokerServicer_to_server(servicer, server):
                     servicer.Query,
                     request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryRequest.FromString,
                     response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryResponse.SerializeToString,
+            ),
+            'ListDeadlines': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDeadlines,
+                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListDeadlinesRequest.FromString,
+                    response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListDeadlinesResponse.SerializeToString,
             ),
             'GetLedger': grpc.unary_unary_rpc_method_handler(
                     servicer.GetLedger,
@@ -569,6 +602,33 @@ class Broker:
             _registered_method=True)
 
     @staticmethod
+    def GetShareRequest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Broker/GetShareRequest',
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.GetShareRequestRequest.SerializeToString,
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.ShareRequest.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def DecideShareRequest(request,
             target,
             options=(),
@@ -639,6 +699,33 @@ class Broker:
             '/tongdao.v1.Broker/Query',
             proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryRequest.SerializeToString,
             proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDeadlines(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Broker/ListDeadlines',
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.ListDeadlinesRequest.SerializeToString,
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.ListDeadlinesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,158 @@
+"""SQLAlchemy 2.0 models of the broker's store (one schema for SQLite and PostgreSQL).
+
+Times are stored as timezone-aware UTC; working-day dates (due dates) as plain dates in the
+calendar's zone (Asia/Shanghai). List-valued attributes are JSON arrays.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every broker table."""
+
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Department(Base):
+    """A department in the directory (Art.9): who it is, where its node is, its public keys."""
+
+    __tablename__ = "departments"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str] = mapped_column(String(32))
+    level: Mapped[str] = mapped_column(String(16))
+    node_endpoint: Mapped[str] = mapped_column(String(255), default="")
+    encryption_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    signing_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    is_authority: Mapped[bool] = mapped_column(Boolean, default=False)
+    registered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CatalogueEntry(Base):
+    """A catalogue entry (CAT-1): the working copy; published versions are snapshots."""
+
+    __tablename__ = "catalogue_entries"
+
+    code: Mapped[str] = mapped_column(String(128), primary_key=True)
+    provider: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    current_version: Mapped[int] = mapped_column(Integer, default=0)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CatalogueEntryVersion(Base):
+    """An immutable published version of a catalogue entry; grants name the version."""
+
+    __tablename__ = "catalogue_entry_versions"
+
+    entry_code: Mapped[str] = mapped_column(ForeignKey("catalogue_entries.code"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    published_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[str] = mapped_column(String(64))
+
+
+class ShareRequest(Base):
+    """A consumer's request to use a catalogue entry (SHR-1) and the decision on it (SHR-2)."""
+
+    __tablename__ = "share_requests"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    consumer: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    provider: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    entry_code: Mapped[str] = mapped_column(ForeignKey("catalogue_entries.code"))
+    entry_version: Mapped[int] = mapped_column(Integer)
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    methods: Mapped[list[str]] = mapped_column(JSON)
+    purpose: Mapped[str] = mapped_column(Text)
+    scenario: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str] = mapped_column(Text)
+    regions: Mapped[list[str]] = mapped_column(JSON)
+    validity_days: Mapped[int] = mapped_column(Integer)
+    quota: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    decision: Mapped[dict[str, Any]] = mapped_column(JSON)
+    grant_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    due_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+
+
+class Grant(Base):
+    """A grant issued on an approved share request; its signed token is what nodes check."""
+
+    __tablename__ = "grants"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    share_request_id: Mapped[str] = mapped_column(ForeignKey("share_requests.id"))
+    consumer: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    provider: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    entry_code: Mapped[str] = mapped_column(ForeignKey("catalogue_entries.code"))
+    entry_version: Mapped[int] = mapped_column(Integer)
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    methods: Mapped[list[str]] = mapped_column(JSON)
+    purpose: Mapped[str] = mapped_column(Text)
+    regions: Mapped[list[str]] = mapped_column(JSON)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    quota: Mapped[int] = mapped_column(Integer)
+    used: Mapped[int] = mapped_column(Integer, default=0)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    token: Mapped[str] = mapped_column(Text)
+
+
+class Deadline(Base):
+    """A time-limited item (SUP-1): due at the end of the Nth working day after it started."""
+
+    __tablename__ = "deadlines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(String(128), index=True)
+    responsible: Mapped[str] = mapped_column(String(64), index=True)
+    article: Mapped[str] = mapped_column(String(32))
+    working_days: Mapped[int] = mapped_column(Integer)
+    started_on: Mapped[dt.date] = mapped_column(Date)
+    due_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    closed_late: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LedgerEntry(Base):
+    """One link of the hash-chained ledger (PRIV-7). Rows are only ever appended."""
+
+    __tablename__ = "ledger_entries"
+
+    sequence: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    recorded_at: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(128), index=True)
+    payload_json: Mapped[str] = mapped_column(Text)
+    previous_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    entry_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LedgerHead(Base):
+    """The single row naming the ledger's length and head hash, signed by the broker.
+
+    Appenders lock this row (``SELECT … FOR UPDATE``), so several broker processes on one
+    PostgreSQL database still produce one linear chain.
+    """
+
+    __tablename__ = "ledger_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    length: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64))

@@ -1,0 +1,103 @@
+"""Assemble and run the broker: store, policy, calendar, keys, gRPC server with mTLS."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2
+from policies.calendar import WorkingDayCalendar
+from policies.loader import load_policy
+
+from broker.db import make_engine, resolve_database_url, session_factory, upgrade
+from broker.ledger import Ledger
+from broker.node_gateway import GrpcNodeGateway
+from broker.servicer import BrokerServicer
+from broker.services import BrokerServices, BrokerSettings
+from crypto.signing import SigningKey, VerifyKey
+from proto.tongdao.v1 import broker_pb2, broker_pb2_grpc
+from proto.transport import TlsMaterial, add_health_and_reflection, new_server, server_credentials
+
+log = logging.getLogger("tongdao.broker")
+SERVICE_NAME = broker_pb2.DESCRIPTOR.services_by_name["Broker"].full_name
+
+
+@dataclass
+class BrokerConfig:
+    """Everything needed to run a broker."""
+
+    tls: TlsMaterial
+    signing_key: SigningKey
+    database_url: str | None = None
+    listen: str = "127.0.0.1:0"
+    policy: str = "heilongjiang-2025"
+    settings: BrokerSettings = field(default_factory=BrokerSettings)
+    working_directory: Path | None = None
+
+
+@dataclass
+class RunningBroker:
+    """A started broker; ``stop()`` drains it."""
+
+    server: grpc.Server
+    port: int
+    services: BrokerServices
+    health: object
+    gateway: GrpcNodeGateway
+    database_url: str
+    _stopped: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self, grace: float = 2.0) -> None:
+        """Mark NOT_SERVING, finish in-flight calls, close node channels."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        self.health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.NOT_SERVING)  # type: ignore[attr-defined]
+        self.server.stop(grace).wait()
+        self.gateway.close()
+
+
+def start_broker(config: BrokerConfig) -> RunningBroker:
+    """Migrate the store, then start serving on ``config.listen``.
+
+    Raises:
+        RuntimeError: the address cannot be bound.
+    """
+    url = resolve_database_url(config.database_url, directory=config.working_directory)
+    engine = make_engine(url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    policy = load_policy(config.policy)
+    services = BrokerServices(
+        policy=policy,
+        calendar=WorkingDayCalendar.default(),
+        signing_key=config.signing_key,
+        ledger=Ledger(config.signing_key),
+        settings=config.settings,
+    )
+    gateway = GrpcNodeGateway(config.tls)
+    server = new_server()
+    broker_pb2_grpc.add_BrokerServicer_to_server(
+        BrokerServicer(
+            services, sessions, gateway, VerifyKey(config.signing_key.verify_key.public_key)
+        ),
+        server,
+    )
+    health = add_health_and_reflection(server, [SERVICE_NAME])
+    port = server.add_secure_port(config.listen, server_credentials(config.tls))
+    if port == 0:
+        raise RuntimeError(f"cannot listen on {config.listen}")
+    server.start()
+    log.info(
+        "broker listening on port %d (store: %s)",
+        port,
+        engine.url.render_as_string(hide_password=True),
+    )
+    return RunningBroker(server, port, services, health, gateway, url)

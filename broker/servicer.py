@@ -1,0 +1,412 @@
+"""The broker's gRPC servicer: protobuf → domain → protobuf, nothing more.
+
+The caller's identity is the subject CN of its verified client certificate. Each RPC runs in one
+transaction it owns (the relay opens two short ones around the node call).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import grpc
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from broker import ledger as ledger_mod
+from broker.models import CatalogueEntry, Deadline, Department, Grant, LedgerEntry, ShareRequest
+from broker.services import (
+    BrokerServices,
+    DataItemData,
+    DepartmentData,
+    EntryData,
+    NodeGateway,
+    RelayedQuery,
+    ShareRequestData,
+)
+from crypto.signing import VerifyKey
+from proto.errors import InvalidArgument, Unauthenticated
+from proto.methods import (
+    METHOD_NAMES,
+    METHOD_VALUES,
+    OPEN_TYPE_NAMES,
+    OPEN_TYPE_VALUES,
+    SHARE_TYPE_NAMES,
+    SHARE_TYPE_VALUES,
+)
+from proto.tongdao.v1 import broker_pb2, broker_pb2_grpc, common_pb2
+from proto.transport import peer_common_name
+
+
+def _iso(value: dt.datetime | dt.date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _decision(d: dict[str, Any] | None) -> common_pb2.Decision:
+    d = d or {}
+    return common_pb2.Decision(
+        outcome=d.get("outcome", ""),
+        articles=d.get("articles", []),
+        reason=d.get("reason", ""),
+        rule=d.get("rule", ""),
+    )
+
+
+def department_pb(dept: Department) -> broker_pb2.Department:
+    return broker_pb2.Department(
+        code=dept.code,
+        name=dept.name,
+        region=dept.region,
+        level=dept.level,
+        node_endpoint=dept.node_endpoint,
+        encryption_public_key=dept.encryption_public_key,
+        signing_public_key=dept.signing_public_key,
+        is_authority=dept.is_authority,
+    )
+
+
+def entry_pb(
+    entry: CatalogueEntry, content: dict[str, Any], version: int
+) -> broker_pb2.CatalogueEntry:
+    return broker_pb2.CatalogueEntry(
+        code=entry.code,
+        version=version,
+        name=content["name"],
+        description=content["description"],
+        provider=content["provider"],
+        data_items=[broker_pb2.DataItem(**item) for item in content["data_items"]],
+        key_field=content["key_field"],
+        data_format=content["data_format"],
+        update_frequency=content["update_frequency"],
+        share_type=SHARE_TYPE_VALUES[content["share_type"]],
+        share_scope_departments=content["share_scope_departments"],
+        share_scope_levels=content["share_scope_levels"],
+        share_scope_regions=content["share_scope_regions"],
+        permitted_purposes=content["permitted_purposes"],
+        legal_basis=content["legal_basis"],
+        open_type=OPEN_TYPE_VALUES[content["open_type"]],
+        open_conditions=content["open_conditions"],
+        status=entry.status,
+        classification=content["classification"],
+        grade=content["grade"],
+        effective_share_type=SHARE_TYPE_VALUES[content["effective_share_type"]],
+        validation=_decision(content.get("validation")),
+    )
+
+
+def share_request_pb(r: ShareRequest) -> broker_pb2.ShareRequest:
+    return broker_pb2.ShareRequest(
+        id=r.id,
+        consumer=r.consumer,
+        entry_code=r.entry_code,
+        entry_version=r.entry_version,
+        fields=r.fields,
+        methods=[METHOD_VALUES[m] for m in r.methods],
+        purpose=r.purpose,
+        scenario=r.scenario,
+        legal_basis=r.legal_basis,
+        regions=r.regions,
+        status=r.status,
+        decision=_decision(r.decision),
+        grant_id=r.grant_id or "",
+        created_at=_iso(r.created_at),
+        due_date=_iso(r.due_date),
+        requested_validity_days=r.validity_days,
+        requested_quota=r.quota,
+    )
+
+
+def grant_pb(g: Grant, *, with_token: bool) -> broker_pb2.Grant:
+    return broker_pb2.Grant(
+        id=g.id,
+        share_request_id=g.share_request_id,
+        consumer=g.consumer,
+        provider=g.provider,
+        entry_code=g.entry_code,
+        entry_version=g.entry_version,
+        fields=g.fields,
+        methods=[METHOD_VALUES[m] for m in g.methods],
+        purpose=g.purpose,
+        expires_at=_iso(g.expires_at),
+        quota=g.quota,
+        used=g.used,
+        status=g.status,
+        token=g.token if with_token else "",
+    )
+
+
+def deadline_pb(d: Deadline, remaining: int, today: dt.date) -> broker_pb2.Deadline:
+    overdue = d.closed_late if d.closed_on else today > d.due_on
+    return broker_pb2.Deadline(
+        id=d.id,
+        kind=d.kind,
+        subject=d.subject,
+        responsible=d.responsible,
+        article=d.article,
+        working_days=d.working_days,
+        started_on=_iso(d.started_on),
+        due_on=_iso(d.due_on),
+        remaining_working_days=remaining,
+        overdue=overdue,
+        closed_on=_iso(d.closed_on),
+        closed_late=d.closed_late,
+    )
+
+
+def _method_names(values: Any, field: str) -> tuple[str, ...]:
+    out = []
+    for value in values:
+        if value not in METHOD_NAMES:
+            raise InvalidArgument(f"unknown query method value {value}", field=field)
+        out.append(METHOD_NAMES[value])
+    return tuple(out)
+
+
+class BrokerServicer(broker_pb2_grpc.BrokerServicer):
+    """Implements tongdao.v1.Broker on top of :class:`BrokerServices`."""
+
+    def __init__(
+        self,
+        services: BrokerServices,
+        sessions: sessionmaker[Session],
+        gateway: NodeGateway,
+        broker_verify_key: VerifyKey,
+    ) -> None:
+        self.services = services
+        self.sessions = sessions
+        self.gateway = gateway
+        self.broker_verify_key = broker_verify_key
+
+    @staticmethod
+    def _caller(context: grpc.ServicerContext) -> str:
+        caller = peer_common_name(context)
+        if not caller:
+            raise Unauthenticated("no verified client certificate")
+        return caller
+
+    # ------------------------------------------------------------------ directory
+    def RegisterDepartment(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        d = request.department
+        data = DepartmentData(
+            code=d.code,
+            name=d.name,
+            region=d.region,
+            level=d.level,
+            node_endpoint=d.node_endpoint,
+            encryption_public_key=d.encryption_public_key,
+            signing_public_key=d.signing_public_key,
+            is_authority=d.is_authority,
+        )
+        with self.sessions.begin() as session:
+            return department_pb(self.services.register_department(session, caller, data))
+
+    def GetDepartment(self, request, context):  # type: ignore[no-untyped-def]
+        self._caller(context)
+        with self.sessions.begin() as session:
+            return department_pb(self.services.get_department(session, request.code))
+
+    def ListDepartments(self, request, context):  # type: ignore[no-untyped-def]
+        self._caller(context)
+        with self.sessions.begin() as session:
+            depts = self.services.list_departments(session)
+            return broker_pb2.ListDepartmentsResponse(departments=[department_pb(d) for d in depts])
+
+    # ------------------------------------------------------------------ catalogue
+    def CreateCatalogueEntry(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        e = request.entry
+        if e.share_type not in SHARE_TYPE_NAMES:
+            raise InvalidArgument("must be set", field="entry.share_type", articles=("Art.21",))
+        data = EntryData(
+            code=e.code,
+            name=e.name,
+            description=e.description,
+            provider=e.provider,
+            data_items=tuple(
+                DataItemData(i.name, i.type, i.description, i.sensitivity) for i in e.data_items
+            ),
+            key_field=e.key_field,
+            data_format=e.data_format,
+            update_frequency=e.update_frequency,
+            share_type=SHARE_TYPE_NAMES[e.share_type],
+            share_scope_departments=tuple(e.share_scope_departments),
+            share_scope_levels=tuple(e.share_scope_levels),
+            share_scope_regions=tuple(e.share_scope_regions),
+            permitted_purposes=tuple(e.permitted_purposes),
+            legal_basis=e.legal_basis,
+            open_type=OPEN_TYPE_NAMES.get(e.open_type, "not_open"),
+            open_conditions=e.open_conditions,
+            classification=e.classification,
+            grade=e.grade,
+        )
+        with self.sessions.begin() as session:
+            entry = self.services.create_entry(session, caller, data)
+            return entry_pb(entry, entry.content, entry.current_version)
+
+    def SubmitCatalogueEntry(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            entry = self.services.submit_entry(session, caller, request.code)
+            return entry_pb(entry, entry.content, entry.current_version)
+
+    def PublishCatalogueEntry(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            entry = self.services.publish_entry(session, caller, request.code, request.comment)
+            return entry_pb(entry, entry.content, entry.current_version)
+
+    def GetCatalogueEntry(self, request, context):  # type: ignore[no-untyped-def]
+        self._caller(context)
+        with self.sessions.begin() as session:
+            entry, content, version = self.services.get_entry(
+                session, request.code, request.version
+            )
+            return entry_pb(entry, content, version)
+
+    def ListCatalogueEntries(self, request, context):  # type: ignore[no-untyped-def]
+        self._caller(context)
+        with self.sessions.begin() as session:
+            entries = self.services.list_entries(session, request.provider, request.status)
+            return broker_pb2.ListCatalogueEntriesResponse(
+                entries=[entry_pb(e, e.content, e.current_version) for e in entries]
+            )
+
+    # ------------------------------------------------------------------ sharing
+    def FileShareRequest(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        r = request.request
+        data = ShareRequestData(
+            entry_code=r.entry_code,
+            fields=tuple(r.fields),
+            methods=_method_names(r.methods, "request.methods"),
+            purpose=r.purpose,
+            scenario=r.scenario,
+            legal_basis=r.legal_basis,
+            regions=tuple(r.regions),
+            validity_days=r.requested_validity_days,
+            quota=r.requested_quota,
+        )
+        with self.sessions.begin() as session:
+            return share_request_pb(self.services.file_share_request(session, caller, data))
+
+    def ListShareRequests(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            rows = self.services.list_share_requests(
+                session, caller, request.role or "consumer", request.status
+            )
+            return broker_pb2.ListShareRequestsResponse(
+                requests=[share_request_pb(r) for r in rows]
+            )
+
+    def GetShareRequest(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            row = self.services.get_share_request(session, request.id)
+            if caller not in (row.consumer, row.provider):
+                self.services.require_authority(session, caller)
+            return share_request_pb(row)
+
+    def DecideShareRequest(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            row = self.services.decide_share_request(
+                session, caller, request.id, request.approve, request.reason
+            )
+            return share_request_pb(row)
+
+    def GetGrant(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            grant = self.services.get_grant(session, caller, request.id)
+            return grant_pb(grant, with_token=caller == grant.consumer)
+
+    # ------------------------------------------------------------------ relay
+    def Query(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        if request.method not in METHOD_NAMES:
+            raise InvalidArgument("must be a known query method", field="method")
+        query = RelayedQuery(
+            grant_token=request.grant_token,
+            request_id=request.request_id,
+            method=METHOD_NAMES[request.method],
+            purpose=request.purpose,
+            fields=tuple(request.fields),
+            sealed_query=request.sealed_query,
+        )
+        answer, sequence = self.services.relay_query(self.sessions, caller, query, self.gateway)
+        r = answer.receipt
+        return broker_pb2.QueryResponse(
+            sealed_result=answer.sealed_result,
+            receipt=broker_pb2.Receipt(
+                request_id=r.request_id,
+                grant_id=r.grant_id,
+                provider=r.provider,
+                result_digest=r.result_digest,
+                record_count=r.record_count,
+                answered_at=r.answered_at,
+                signature=r.signature,
+            ),
+            ledger_sequence=sequence,
+        )
+
+    # ------------------------------------------------------------------ deadlines
+    def ListDeadlines(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            rows = self.services.list_deadlines(
+                session,
+                caller,
+                overdue_only=request.overdue_only,
+                include_closed=request.include_closed,
+            )
+            today = self.services.today()
+            return broker_pb2.ListDeadlinesResponse(
+                deadlines=[deadline_pb(d, remaining, today) for d, remaining in rows]
+            )
+
+    # ------------------------------------------------------------------ ledger
+    def GetLedger(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        limit = request.limit or 1000
+        if not 1 <= limit <= 10_000:
+            raise InvalidArgument("must be between 1 and 10000", field="limit")
+        with self.sessions.begin() as session:
+            self.services.require_authority(session, caller)
+            rows = session.execute(
+                select(LedgerEntry)
+                .where(LedgerEntry.sequence >= max(request.from_sequence, 1))
+                .order_by(LedgerEntry.sequence)
+                .limit(limit)
+            ).scalars()
+            head = ledger_mod.read_head(session)
+            return broker_pb2.GetLedgerResponse(
+                entries=[
+                    broker_pb2.LedgerEntry(
+                        sequence=e.sequence,
+                        recorded_at=e.recorded_at,
+                        kind=e.kind,
+                        actor=e.actor,
+                        subject=e.subject,
+                        payload_json=e.payload_json,
+                        previous_hash=e.previous_hash,
+                        entry_hash=e.entry_hash,
+                    )
+                    for e in rows
+                ],
+                head_hash=head.head_hash,
+                head_signature=head.signature,
+                length=head.length,
+            )
+
+    def VerifyLedger(self, request, context):  # type: ignore[no-untyped-def]
+        self._caller(context)
+        with self.sessions.begin() as session:
+            result = ledger_mod.verify_ledger(session, self.broker_verify_key)
+            return broker_pb2.LedgerVerification(
+                ok=result.ok,
+                length=result.length,
+                head_hash=result.head_hash,
+                problem=result.problem,
+            )

@@ -1,0 +1,972 @@
+"""The broker's domain services: directory, catalogue, share requests, grants, query relay.
+
+Plain Python over a caller-owned SQLAlchemy session; no gRPC here. Every decision goes through
+the policy engine (``policies``) and is appended to the ledger with the article it applied.
+Errors are :mod:`proto.errors` domain errors naming the field or rule at fault.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from policies.calendar import WorkingDayCalendar
+from policies.engine import (
+    Decision,
+    DepartmentFacts,
+    EntryFacts,
+    ShareRequestFacts,
+    decide_provider_review,
+    decide_share_request,
+    effective_share_type,
+    validate_catalogue_entry,
+)
+from policies.model import Policy
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from broker import validation as v
+from broker.ledger import Ledger
+from broker.models import (
+    CatalogueEntry,
+    CatalogueEntryVersion,
+    Deadline,
+    Department,
+    Grant,
+    ShareRequest,
+)
+from crypto.errors import SignatureError
+from crypto.grant_token import GrantClaims, b64url_encode, issue_grant_token
+from crypto.query_binding import receipt_signing_bytes, result_digest
+from crypto.signing import SigningKey, VerifyKey
+from proto.errors import (
+    AlreadyExists,
+    DomainError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unavailable,
+)
+
+AUTHORITY = "authority"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+METHODS = ("fetch", "verify", "intersection", "intersection_sum", "aggregate")
+SHARE_TYPES = ("unconditional", "conditional", "not_shared")
+OPEN_TYPES = ("not_open", "conditional_open", "unconditional_open")
+MAX_SEALED_QUERY_BYTES = 4 * 1024 * 1024
+
+
+# ---------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class DepartmentData:
+    """What the authority registers about a department."""
+
+    code: str
+    name: str
+    region: str
+    level: str
+    node_endpoint: str
+    encryption_public_key: bytes
+    signing_public_key: bytes
+    is_authority: bool = False
+
+
+@dataclass(frozen=True)
+class DataItemData:
+    """One data item of a catalogue entry."""
+
+    name: str
+    type: str
+    description: str
+    sensitivity: str
+
+
+@dataclass(frozen=True)
+class EntryData:
+    """A catalogue entry as the provider drafts it."""
+
+    code: str
+    name: str
+    description: str
+    provider: str
+    data_items: tuple[DataItemData, ...]
+    key_field: str
+    data_format: str = ""
+    update_frequency: str = ""
+    share_type: str = ""
+    share_scope_departments: tuple[str, ...] = ()
+    share_scope_levels: tuple[str, ...] = ()
+    share_scope_regions: tuple[str, ...] = ()
+    permitted_purposes: tuple[str, ...] = ()
+    legal_basis: str = ""
+    open_type: str = "not_open"
+    open_conditions: str = ""
+    classification: str = ""
+    grade: str = ""
+
+
+@dataclass(frozen=True)
+class ShareRequestData:
+    """What a consumer asks for (SHR-1)."""
+
+    entry_code: str
+    fields: tuple[str, ...]
+    methods: tuple[str, ...]
+    purpose: str
+    scenario: str
+    legal_basis: str
+    regions: tuple[str, ...] = ()
+    validity_days: int = 0
+    quota: int = 0
+
+
+@dataclass(frozen=True)
+class RelayedQuery:
+    """A query as the consumer sends it: the broker reads only the metadata, never the seal."""
+
+    grant_token: str
+    request_id: str
+    method: str
+    purpose: str
+    fields: tuple[str, ...]
+    sealed_query: bytes
+
+
+@dataclass(frozen=True)
+class NodeReceipt:
+    """The node's signed receipt for one answer."""
+
+    request_id: str
+    grant_id: str
+    provider: str
+    result_digest: bytes
+    record_count: int
+    answered_at: str
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class NodeAnswer:
+    """What a node returns: a result sealed to the consumer, and a receipt."""
+
+    sealed_result: bytes
+    receipt: NodeReceipt
+
+
+class NodeRefused(DomainError):
+    """The node answered with an error status; its code and message are relayed as they are."""
+
+    def __init__(self, code_name: str, message: str) -> None:
+        super().__init__(message)
+        self.code_name = code_name
+
+
+class NodeGateway(Protocol):
+    """How the broker reaches a provider's node (gRPC in production, a fake in unit tests)."""
+
+    def query(self, endpoint: str, query: RelayedQuery) -> NodeAnswer:
+        """Relay ``query`` to the node at ``endpoint``.
+
+        Raises:
+            Unavailable: the node cannot be reached.
+            NodeRefused: the node answered with an error status.
+        """
+        ...
+
+
+@dataclass
+class BrokerSettings:
+    """Operator settings (not regulation rules, which live in the policy file)."""
+
+    issuer: str = "broker"
+    default_validity_days: int = 365
+    max_validity_days: int = 3 * 365
+    default_quota: int = 1000
+    max_quota: int = 1_000_000
+    locale: str = "zh-CN"
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _decision_dict(decision: Decision) -> dict[str, Any]:
+    return {
+        "outcome": decision.outcome,
+        "articles": list(decision.articles),
+        "reason": decision.reason,
+        "rule": decision.rule,
+    }
+
+
+@dataclass
+class BrokerServices:
+    """The broker's use cases. Every public method takes the caller's department code."""
+
+    policy: Policy
+    calendar: WorkingDayCalendar
+    signing_key: SigningKey
+    ledger: Ledger
+    settings: BrokerSettings = field(default_factory=BrokerSettings)
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+
+    # ------------------------------------------------------------------ common
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+    def today(self) -> dt.date:
+        """Today in the calendar's zone (Asia/Shanghai): what working days count from."""
+        return self.now().astimezone(SHANGHAI).date()
+
+    def _department(self, session: Session, code: str, field_name: str = "code") -> Department:
+        dept = session.get(Department, code)
+        if dept is None:
+            raise NotFound(f"no department {code!r} in the directory", field=field_name)
+        return dept
+
+    def require_authority(self, session: Session, caller: str) -> None:
+        if caller == AUTHORITY:
+            return
+        dept = session.get(Department, caller)
+        if dept is None or not dept.is_authority:
+            raise PermissionDenied("only the data authority may do this", articles=("Art.5",))
+
+    def require_registered(self, session: Session, caller: str) -> Department:
+        dept = session.get(Department, caller)
+        if dept is None:
+            raise PermissionDenied(
+                f"caller {caller!r} is not a registered department (ask the authority)"
+            )
+        return dept
+
+    # ------------------------------------------------------------------ directory
+    def register_department(
+        self, session: Session, caller: str, data: DepartmentData
+    ) -> Department:
+        """Add a department to the directory (authority only)."""
+        self.require_authority(session, caller)
+        v.code(data.code, "department.code")
+        v.text(data.name, "department.name", max_len=200)
+        v.region(data.region, "department.region")
+        v.level(data.level, "department.level")
+        v.text(data.node_endpoint, "department.node_endpoint", required=False, max_len=255)
+        v.key_bytes(data.encryption_public_key, "department.encryption_public_key")
+        v.key_bytes(data.signing_public_key, "department.signing_public_key")
+        if session.get(Department, data.code) is not None:
+            raise AlreadyExists(
+                f"department {data.code!r} is already registered", field="department.code"
+            )
+        dept = Department(
+            code=data.code,
+            name=data.name.strip(),
+            region=data.region,
+            level=data.level,
+            node_endpoint=data.node_endpoint.strip(),
+            encryption_public_key=data.encryption_public_key,
+            signing_public_key=data.signing_public_key,
+            is_authority=data.is_authority,
+            registered_at=self.now(),
+        )
+        session.add(dept)
+        self.ledger.append(
+            session,
+            kind="department.registered",
+            actor=caller,
+            subject=data.code,
+            payload={
+                "name": dept.name,
+                "region": dept.region,
+                "level": dept.level,
+                "node_endpoint": dept.node_endpoint,
+                "encryption_public_key": dept.encryption_public_key.hex(),
+                "signing_public_key": dept.signing_public_key.hex(),
+            },
+        )
+        return dept
+
+    def get_department(self, session: Session, code: str) -> Department:
+        """Look a department up by code."""
+        return self._department(session, v.code(code, "code"))
+
+    def list_departments(self, session: Session) -> Sequence[Department]:
+        """Every department, by code."""
+        return session.execute(select(Department).order_by(Department.code)).scalars().all()
+
+    # ------------------------------------------------------------------ catalogue
+    def _entry_facts(self, content: dict[str, Any]) -> EntryFacts:
+        return EntryFacts(
+            code=content["code"],
+            provider=content["provider"],
+            share_type=content["share_type"],
+            scope_departments=tuple(content["share_scope_departments"]),
+            scope_levels=tuple(content["share_scope_levels"]),
+            scope_regions=tuple(content["share_scope_regions"]),
+            permitted_purposes=tuple(content["permitted_purposes"]),
+            legal_basis=content["legal_basis"],
+            fields={item["name"]: item["sensitivity"] for item in content["data_items"]},
+            open_type=content["open_type"],
+            open_conditions=content["open_conditions"],
+        )
+
+    def create_entry(self, session: Session, caller: str, data: EntryData) -> CatalogueEntry:
+        """Draft a catalogue entry (the provider, for itself)."""
+        provider = data.provider or caller
+        if provider != caller:
+            raise PermissionDenied(
+                "a department drafts entries only for itself", field="entry.provider"
+            )
+        self.require_registered(session, caller)
+        v.entry_code(data.code, "entry.code")
+        if session.get(CatalogueEntry, data.code) is not None:
+            raise AlreadyExists(f"catalogue entry {data.code!r} already exists", field="entry.code")
+        v.text(data.name, "entry.name", max_len=200)
+        v.text(data.description, "entry.description", required=False)
+        if not data.data_items:
+            raise InvalidArgument("must list at least one data item", field="entry.data_items")
+        v.field_names([i.name for i in data.data_items], "entry.data_items")
+        for item in data.data_items:
+            if item.sensitivity not in self.policy.grades:
+                raise InvalidArgument(
+                    f"data item {item.name!r}: sensitivity {item.sensitivity!r} is not a grade of "
+                    f"the policy ({', '.join(sorted(self.policy.grades))})",
+                    field="entry.data_items",
+                    articles=("Art.14",),
+                )
+        if data.key_field not in {i.name for i in data.data_items}:
+            raise InvalidArgument(
+                "must name one of the entry's data items", field="entry.key_field"
+            )
+        if data.share_type not in SHARE_TYPES:
+            raise InvalidArgument(
+                f"must be one of {', '.join(SHARE_TYPES)}",
+                field="entry.share_type",
+                articles=("Art.21",),
+            )
+        if data.open_type not in OPEN_TYPES:
+            raise InvalidArgument(
+                f"must be one of {', '.join(OPEN_TYPES)}",
+                field="entry.open_type",
+                articles=("Art.33",),
+            )
+        for dept in data.share_scope_departments:
+            v.code(dept, "entry.share_scope_departments")
+        for lvl in data.share_scope_levels:
+            v.level(lvl, "entry.share_scope_levels")
+        content: dict[str, Any] = {
+            "code": data.code,
+            "name": data.name.strip(),
+            "description": data.description.strip(),
+            "provider": provider,
+            "data_items": [item.__dict__ for item in data.data_items],
+            "key_field": data.key_field,
+            "data_format": data.data_format,
+            "update_frequency": data.update_frequency,
+            "share_type": data.share_type,
+            "share_scope_departments": list(data.share_scope_departments),
+            "share_scope_levels": list(data.share_scope_levels),
+            "share_scope_regions": v.regions(data.share_scope_regions, "entry.share_scope_regions"),
+            "permitted_purposes": [
+                v.text(p, "entry.permitted_purposes", max_len=200) for p in data.permitted_purposes
+            ],
+            "legal_basis": v.text(data.legal_basis, "entry.legal_basis", required=False),
+            "open_type": data.open_type,
+            "open_conditions": v.text(
+                data.open_conditions, "entry.open_conditions", required=False
+            ),
+            "classification": data.classification,
+            "grade": data.grade,
+        }
+        facts = self._entry_facts(content)
+        check = validate_catalogue_entry(self.policy, facts, locale=self.settings.locale)
+        if check.outcome != "valid":
+            raise InvalidArgument(check.reason, field="entry", articles=check.articles)
+        effective, explanation = effective_share_type(
+            self.policy, facts, locale=self.settings.locale
+        )
+        content["effective_share_type"] = effective
+        content["validation"] = _decision_dict(explanation or check)
+        now = self.now()
+        entry = CatalogueEntry(
+            code=data.code,
+            provider=provider,
+            status="draft",
+            current_version=0,
+            content=content,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(entry)
+        self.ledger.append(
+            session,
+            kind="catalogue_entry.drafted",
+            actor=caller,
+            subject=data.code,
+            payload={
+                "share_type": data.share_type,
+                "effective_share_type": effective,
+                "items": [i.name for i in data.data_items],
+                "decision": content["validation"],
+            },
+        )
+        return entry
+
+    def _entry(self, session: Session, code: str) -> CatalogueEntry:
+        entry = session.get(CatalogueEntry, v.entry_code(code, "code"))
+        if entry is None:
+            raise NotFound(f"no catalogue entry {code!r}", field="code")
+        return entry
+
+    def submit_entry(self, session: Session, caller: str, code: str) -> CatalogueEntry:
+        """The provider submits its draft to the authority for review (Art.12)."""
+        entry = self._entry(session, code)
+        if entry.provider != caller:
+            raise PermissionDenied("only the entry's provider may submit it", field="code")
+        if entry.status != "draft":
+            raise FailedPrecondition(f"entry is {entry.status}, not a draft", field="code")
+        entry.status = "submitted"
+        entry.updated_at = self.now()
+        self.ledger.append(
+            session,
+            kind="catalogue_entry.submitted",
+            actor=caller,
+            subject=code,
+            payload={"articles": ["Art.12"]},
+        )
+        return entry
+
+    def publish_entry(
+        self, session: Session, caller: str, code: str, comment: str
+    ) -> CatalogueEntry:
+        """The authority approves a submitted entry and publishes a new version (Art.12)."""
+        self.require_authority(session, caller)
+        entry = self._entry(session, code)
+        if entry.status != "submitted":
+            raise FailedPrecondition(
+                f"entry is {entry.status}; only a submitted entry can be published", field="code"
+            )
+        now = self.now()
+        entry.current_version += 1
+        entry.status = "published"
+        entry.updated_at = now
+        session.add(
+            CatalogueEntryVersion(
+                entry_code=code,
+                version=entry.current_version,
+                content=dict(entry.content),
+                published_at=now,
+                published_by=caller,
+            )
+        )
+        self.ledger.append(
+            session,
+            kind="catalogue_entry.published",
+            actor=caller,
+            subject=code,
+            payload={
+                "version": entry.current_version,
+                "comment": v.text(comment, "comment", required=False),
+                "articles": ["Art.12"],
+            },
+        )
+        return entry
+
+    def get_entry(
+        self, session: Session, code: str, version: int = 0
+    ) -> tuple[CatalogueEntry, dict[str, Any], int]:
+        """An entry and the content of one version (0: the working copy).
+
+        Returns:
+            (entry row, content, version number of that content).
+        """
+        entry = self._entry(session, code)
+        if version == 0:
+            return entry, entry.content, entry.current_version
+        snap = session.get(CatalogueEntryVersion, (code, version))
+        if snap is None:
+            raise NotFound(f"entry {code!r} has no version {version}", field="version")
+        return entry, snap.content, version
+
+    def list_entries(
+        self, session: Session, provider: str = "", status: str = ""
+    ) -> Sequence[CatalogueEntry]:
+        """Entries, optionally by provider and status."""
+        query = select(CatalogueEntry).order_by(CatalogueEntry.code)
+        if provider:
+            query = query.where(CatalogueEntry.provider == provider)
+        if status:
+            query = query.where(CatalogueEntry.status == status)
+        return session.execute(query).scalars().all()
+
+    # ------------------------------------------------------------------ sharing
+    def file_share_request(
+        self, session: Session, caller: str, data: ShareRequestData
+    ) -> ShareRequest:
+        """File a share request and decide it by the entry's share type (SHR-2).
+
+        Unconditional entries are approved by the automatic compliance check; conditional ones go
+        to the provider's inbox with a working-day clock; not-shared ones are refused citing the
+        entry's legal basis. Refusals are recorded, not raised: the caller gets the decision.
+        """
+        consumer = self.require_registered(session, caller)
+        v.entry_code(data.entry_code, "request.entry_code")
+        entry = session.get(CatalogueEntry, data.entry_code)
+        if entry is None:
+            raise NotFound(f"no catalogue entry {data.entry_code!r}", field="request.entry_code")
+        if entry.status != "published":
+            raise FailedPrecondition("entry is not published", field="request.entry_code")
+        v.field_names(data.fields, "request.fields")
+        if not data.methods:
+            raise InvalidArgument("must name at least one method", field="request.methods")
+        for method in data.methods:
+            if method not in METHODS:
+                raise InvalidArgument(f"unknown method {method!r}", field="request.methods")
+        purpose = v.text(data.purpose, "request.purpose", max_len=500)
+        scenario = v.text(data.scenario, "request.scenario", max_len=v.MAX_TEXT)
+        legal_basis = v.text(data.legal_basis, "request.legal_basis", max_len=v.MAX_TEXT)
+        regions = v.regions(data.regions, "request.regions")
+        validity = data.validity_days or self.settings.default_validity_days
+        v.bounded_int(
+            validity, "request.requested_validity_days", low=1, high=self.settings.max_validity_days
+        )
+        quota = data.quota or self.settings.default_quota
+        v.bounded_int(quota, "request.requested_quota", low=1, high=self.settings.max_quota)
+
+        content = entry.content
+        facts = ShareRequestFacts(
+            consumer=DepartmentFacts(
+                code=consumer.code, region=consumer.region, level=consumer.level
+            ),
+            entry=self._entry_facts(content),
+            fields=tuple(data.fields),
+            methods=tuple(data.methods),
+            purpose=purpose,
+            scenario=scenario,
+            legal_basis=legal_basis,
+        )
+        # CAT-2: a conditional entry without conditions is decided as unconditional.
+        if content.get("effective_share_type", content["share_type"]) != content["share_type"]:
+            facts = ShareRequestFacts(
+                consumer=facts.consumer,
+                entry=EntryFacts(
+                    **{**facts.entry.__dict__, "share_type": content["effective_share_type"]}
+                ),
+                fields=facts.fields,
+                methods=facts.methods,
+                purpose=facts.purpose,
+                scenario=facts.scenario,
+                legal_basis=facts.legal_basis,
+            )
+        decision = decide_share_request(self.policy, facts, locale=self.settings.locale)
+        now = self.now()
+        request = ShareRequest(
+            id=str(uuid.uuid4()),
+            consumer=consumer.code,
+            provider=entry.provider,
+            entry_code=entry.code,
+            entry_version=entry.current_version,
+            fields=list(data.fields),
+            methods=list(data.methods),
+            purpose=purpose,
+            scenario=scenario,
+            legal_basis=legal_basis,
+            regions=regions,
+            validity_days=validity,
+            quota=quota,
+            status=decision.outcome,
+            decision=_decision_dict(decision),
+            created_at=now,
+        )
+        session.add(request)
+        if decision.outcome == "pending_provider_review":
+            rule = self.policy.deadline("conditional_share_review")
+            request.due_date = self._start_deadline(
+                session,
+                kind=rule.kind,
+                subject=request.id,
+                responsible=entry.provider,
+                working_days=rule.working_days,
+                article=rule.article,
+            )
+        elif decision.outcome == "approved":
+            request.decided_at = now
+        session.flush()
+        self.ledger.append(
+            session,
+            kind="share_request.filed",
+            actor=caller,
+            subject=request.id,
+            payload={
+                "entry_code": entry.code,
+                "entry_version": entry.current_version,
+                "fields": list(data.fields),
+                "methods": list(data.methods),
+                "purpose": purpose,
+                "decision": request.decision,
+                "due_date": request.due_date.isoformat() if request.due_date else None,
+            },
+        )
+        if decision.outcome == "approved":
+            self._issue_grant(session, request, consumer)
+        elif decision.outcome not in ("pending_provider_review", "refused"):
+            raise FailedPrecondition(f"policy returned an unexpected outcome {decision.outcome!r}")
+        return request
+
+    def _start_deadline(
+        self,
+        session: Session,
+        *,
+        kind: str,
+        subject: str,
+        responsible: str,
+        working_days: int,
+        article: str,
+    ) -> dt.date:
+        started = self.today()
+        due = self.calendar.due_date(started, working_days)
+        session.add(
+            Deadline(
+                kind=kind,
+                subject=subject,
+                responsible=responsible,
+                article=article,
+                working_days=working_days,
+                started_on=started,
+                due_on=due,
+            )
+        )
+        return due
+
+    def _close_deadline(self, session: Session, *, kind: str, subject: str) -> Deadline | None:
+        deadline = session.execute(
+            select(Deadline).where(
+                Deadline.kind == kind, Deadline.subject == subject, Deadline.closed_on.is_(None)
+            )
+        ).scalar_one_or_none()
+        if deadline is not None:
+            deadline.closed_on = self.today()
+            deadline.closed_late = deadline.closed_on > deadline.due_on
+        return deadline
+
+    def list_share_requests(
+        self, session: Session, caller: str, role: str, status: str = ""
+    ) -> Sequence[ShareRequest]:
+        """The caller's inbox (``role="provider"``) or its own requests (``role="consumer"``)."""
+        self.require_registered(session, caller)
+        if role not in ("provider", "consumer"):
+            raise InvalidArgument("must be 'provider' or 'consumer'", field="role")
+        column = ShareRequest.provider if role == "provider" else ShareRequest.consumer
+        query = select(ShareRequest).where(column == caller).order_by(ShareRequest.created_at)
+        if status:
+            query = query.where(ShareRequest.status == status)
+        return session.execute(query).scalars().all()
+
+    def get_share_request(self, session: Session, request_id: str) -> ShareRequest:
+        request = session.get(ShareRequest, v.identifier(request_id, "id"))
+        if request is None:
+            raise NotFound(f"no share request {request_id!r}", field="id")
+        return request
+
+    def decide_share_request(
+        self, session: Session, caller: str, request_id: str, approve: bool, reason: str
+    ) -> ShareRequest:
+        """The provider approves or refuses a conditional request in its inbox (Art.22)."""
+        request = self.get_share_request(session, request_id)
+        if request.provider != caller:
+            raise PermissionDenied("only the entry's provider may decide this request", field="id")
+        if request.status != "pending_provider_review":
+            raise FailedPrecondition(f"request is already {request.status}", field="id")
+        reason = v.text(reason, "reason", required=False)
+        decision = decide_provider_review(
+            self.policy, approve=approve, reason=reason, locale=self.settings.locale
+        )
+        if decision.outcome == "invalid":
+            raise InvalidArgument(decision.reason, field="reason", articles=decision.articles)
+        now = self.now()
+        request.status = decision.outcome
+        request.decision = _decision_dict(decision)
+        request.decided_at = now
+        deadline = self._close_deadline(
+            session, kind="conditional_share_review", subject=request.id
+        )
+        self.ledger.append(
+            session,
+            kind="share_request.decided",
+            actor=caller,
+            subject=request.id,
+            payload={
+                "decision": request.decision,
+                "closed_late": bool(deadline and deadline.closed_late),
+            },
+        )
+        if decision.outcome == "approved":
+            self._issue_grant(session, request, self._department(session, request.consumer))
+        return request
+
+    def _issue_grant(self, session: Session, request: ShareRequest, consumer: Department) -> Grant:
+        now = self.now()
+        grant_id = str(uuid.uuid4())
+        expires = now + dt.timedelta(days=request.validity_days)
+        claims = GrantClaims(
+            grant_id=grant_id,
+            issuer=self.settings.issuer,
+            consumer=request.consumer,
+            provider=request.provider,
+            entry_code=request.entry_code,
+            entry_version=request.entry_version,
+            fields=tuple(request.fields),
+            methods=tuple(request.methods),
+            purpose=request.purpose,
+            regions=tuple(request.regions),
+            issued_at=int(now.timestamp()),
+            expires_at=int(expires.timestamp()),
+            quota=request.quota,
+            consumer_encryption_key=b64url_encode(consumer.encryption_public_key),
+        )
+        grant = Grant(
+            id=grant_id,
+            share_request_id=request.id,
+            consumer=request.consumer,
+            provider=request.provider,
+            entry_code=request.entry_code,
+            entry_version=request.entry_version,
+            fields=list(request.fields),
+            methods=list(request.methods),
+            purpose=request.purpose,
+            regions=list(request.regions),
+            issued_at=now,
+            expires_at=expires,
+            quota=request.quota,
+            used=0,
+            status="active",
+            token=issue_grant_token(claims, self.signing_key),
+        )
+        session.add(grant)
+        request.grant_id = grant_id
+        self.ledger.append(
+            session,
+            kind="grant.issued",
+            actor=self.settings.issuer,
+            subject=grant_id,
+            payload={
+                "share_request_id": request.id,
+                "consumer": grant.consumer,
+                "provider": grant.provider,
+                "entry_code": grant.entry_code,
+                "entry_version": grant.entry_version,
+                "fields": grant.fields,
+                "methods": grant.methods,
+                "purpose": grant.purpose,
+                "expires_at": expires.isoformat(),
+                "quota": grant.quota,
+                "token_sha256": hashlib.sha256(grant.token.encode()).hexdigest(),
+            },
+        )
+        return grant
+
+    def get_grant(self, session: Session, caller: str, grant_id: str) -> Grant:
+        """A grant, visible to its consumer, its provider and the authority."""
+        grant = session.get(Grant, v.identifier(grant_id, "id"))
+        if grant is None:
+            raise NotFound(f"no grant {grant_id!r}", field="id")
+        if caller not in (grant.consumer, grant.provider, AUTHORITY):
+            self.require_authority(session, caller)
+        return grant
+
+    # ------------------------------------------------------------------ query relay
+    def relay_query(
+        self,
+        sessions: sessionmaker[Session],
+        caller: str,
+        query: RelayedQuery,
+        gateway: NodeGateway,
+    ) -> tuple[NodeAnswer, int]:
+        """Check the grant's live status, relay the sealed query to the node, record the call.
+
+        Two short transactions surround the node call, so no database lock is held while the
+        node works. The ledger gets exactly one complete entry per relayed call: the receipt on
+        success, the node's refusal or unavailability otherwise; the grant's use count moves only
+        on success.
+
+        Returns:
+            The node's answer and the ledger sequence number of the call.
+        """
+        if not query.grant_token:
+            raise InvalidArgument("is required", field="grant_token")
+        v.identifier(query.request_id, "request_id")
+        if query.method not in METHODS:
+            raise InvalidArgument("is not a known query method", field="method")
+        v.text(query.purpose, "purpose", max_len=500)
+        v.field_names(query.fields, "fields", required=query.method in ("fetch", "verify"))
+        if not query.sealed_query:
+            raise InvalidArgument("is required", field="sealed_query")
+        if len(query.sealed_query) > MAX_SEALED_QUERY_BYTES:
+            raise InvalidArgument(
+                f"is larger than {MAX_SEALED_QUERY_BYTES} bytes", field="sealed_query"
+            )
+        token_digest = hashlib.sha256(query.grant_token.encode()).hexdigest()
+
+        with sessions.begin() as session:
+            grant = session.execute(
+                select(Grant).where(Grant.token == query.grant_token)
+            ).scalar_one_or_none()
+            if grant is None:
+                # The broker only relays tokens it issued; a forged or altered token is also
+                # refused by the node itself (it never trusts the relay).
+                raise PermissionDenied(
+                    "grant token was not issued by this broker", field="grant_token"
+                )
+            if grant.consumer != caller:
+                raise PermissionDenied(
+                    "the grant was issued to another department", field="grant_token"
+                )
+            self._check_live(grant, query)
+            provider = self._department(session, grant.provider)
+            endpoint = provider.node_endpoint
+            provider_key = provider.signing_public_key
+            grant_id = grant.id
+            if not endpoint:
+                raise FailedPrecondition(
+                    f"provider {provider.code!r} has no node endpoint registered"
+                )
+
+        base_payload = {
+            "grant_id": grant_id,
+            "request_id": query.request_id,
+            "method": query.method,
+            "fields": list(query.fields),
+            "purpose": query.purpose,
+            "sealed_query_bytes": len(query.sealed_query),
+            "sealed_query_sha256": hashlib.sha256(query.sealed_query).hexdigest(),
+            "token_sha256": token_digest,
+        }
+        try:
+            answer = gateway.query(endpoint, query)
+        except (Unavailable, NodeRefused) as exc:
+            code_name = exc.code_name if isinstance(exc, NodeRefused) else "UNAVAILABLE"
+            with sessions.begin() as session:
+                self.ledger.append(
+                    session,
+                    kind="query.failed",
+                    actor=caller,
+                    subject=grant_id,
+                    payload={**base_payload, "status": code_name, "message": str(exc)},
+                )
+            raise
+        receipt_ok = self._receipt_valid(answer, query, grant_id, provider_key)
+        with sessions.begin() as session:
+            grant = session.get(Grant, grant_id, with_for_update=True)
+            assert grant is not None
+            if receipt_ok:
+                grant.used += 1
+                grant.last_used_at = self.now()
+            entry = self.ledger.append(
+                session,
+                kind="query.relayed" if receipt_ok else "query.bad_receipt",
+                actor=caller,
+                subject=grant_id,
+                payload={
+                    **base_payload,
+                    "sealed_result_bytes": len(answer.sealed_result),
+                    "result_sha256": answer.receipt.result_digest.hex(),
+                    "record_count": answer.receipt.record_count,
+                    "answered_at": answer.receipt.answered_at,
+                    "receipt_signature": answer.receipt.signature.hex(),
+                    "receipt_verified": receipt_ok,
+                },
+            )
+            sequence = entry.sequence
+        if not receipt_ok:
+            raise Unavailable("the provider's node returned a receipt that does not verify")
+        return answer, sequence
+
+    def _check_live(self, grant: Grant, query: RelayedQuery) -> None:
+        now = self.now()
+        if grant.status != "active":
+            raise PermissionDenied(f"grant is {grant.status}", field="grant_token")
+        expires = (
+            grant.expires_at if grant.expires_at.tzinfo else grant.expires_at.replace(tzinfo=dt.UTC)
+        )
+        if now >= expires:
+            raise PermissionDenied("grant has expired", field="grant_token")
+        if grant.used >= grant.quota:
+            raise PermissionDenied(
+                f"grant quota of {grant.quota} queries is used up", field="grant_token"
+            )
+        if query.method not in grant.methods:
+            raise PermissionDenied(f"method {query.method!r} is not in the grant", field="method")
+        if query.purpose.strip() != grant.purpose:
+            raise PermissionDenied(
+                "purpose differs from the grant's purpose", field="purpose", articles=("Art.30",)
+            )
+        outside = [f for f in query.fields if f not in grant.fields]
+        if outside:
+            raise PermissionDenied(
+                f"data item {outside[0]!r} is outside the grant",
+                field="fields",
+                articles=("Art.30",),
+            )
+
+    @staticmethod
+    def _receipt_valid(
+        answer: NodeAnswer, query: RelayedQuery, grant_id: str, provider_key: bytes
+    ) -> bool:
+        r = answer.receipt
+        if r.request_id != query.request_id or r.grant_id != grant_id:
+            return False
+        if r.result_digest != result_digest(answer.sealed_result):
+            return False
+        try:
+            VerifyKey(provider_key).verify(
+                r.signature,
+                receipt_signing_bytes(
+                    request_id=r.request_id,
+                    grant_id=r.grant_id,
+                    provider=r.provider,
+                    result_digest=r.result_digest,
+                    record_count=r.record_count,
+                    answered_at=r.answered_at,
+                ),
+            )
+        except SignatureError:
+            return False
+        return True
+
+    # ------------------------------------------------------------------ deadlines
+    def list_deadlines(
+        self,
+        session: Session,
+        caller: str,
+        *,
+        overdue_only: bool = False,
+        include_closed: bool = False,
+    ) -> list[tuple[Deadline, int]]:
+        """Time-limited items with their remaining working days (SUP-1).
+
+        The authority sees every item; a department sees the items it is responsible for.
+
+        Returns:
+            (deadline, remaining working days) pairs; remaining < 0 means overdue.
+        """
+        query = select(Deadline).order_by(Deadline.due_on, Deadline.id)
+        if caller != AUTHORITY:
+            dept = self.require_registered(session, caller)
+            if not dept.is_authority:
+                query = query.where(Deadline.responsible == caller)
+        if not include_closed:
+            query = query.where(Deadline.closed_on.is_(None))
+        today = self.today()
+        out = []
+        for deadline in session.execute(query).scalars():
+            remaining = self.calendar.working_days_between(today, deadline.due_on)
+            overdue = deadline.closed_late if deadline.closed_on else today > deadline.due_on
+            if overdue_only and not overdue:
+                continue
+            out.append((deadline, remaining))
+        return out

@@ -1,0 +1,33 @@
+"""Every command and sub-command answers --help."""
+
+import argparse
+
+import pytest
+
+from tongdao.cli import build_parser, main
+
+
+def _walk(parser: argparse.ArgumentParser, prefix: list[str]):
+    yield prefix
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _walk(sub, [*prefix, name])
+
+
+COMMANDS = list(_walk(build_parser(), []))
+
+
+@pytest.mark.parametrize("argv", COMMANDS, ids=lambda a: " ".join(a) or "tongdao")
+def test_help_exits_zero_and_describes(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: tongdao" in capsys.readouterr().out
+
+
+def test_core_commands_exist():
+    names = {" ".join(c) for c in COMMANDS}
+    expected = ("init", "broker serve", "node serve", "demo", "ledger verify", "supervise overdue")
+    for command in expected:
+        assert command in names

@@ -1,0 +1,108 @@
+"""Options and helpers shared by the CLI's sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import grpc
+from google.protobuf.json_format import MessageToDict
+
+from proto.tongdao.v1 import broker_pb2_grpc
+from proto.transport import secure_channel
+from tongdao.cli import CommandError
+from tongdao.home import Home, HomeError
+
+DEFAULT_HOME = "tongdao-home"
+DEFAULT_BROKER = "127.0.0.1:7443"
+
+
+def add_home_argument(parser: argparse.ArgumentParser) -> None:
+    """``--home DIR`` (env TONGDAO_HOME, default ./tongdao-home)."""
+    parser.add_argument(
+        "--home",
+        default=os.environ.get("TONGDAO_HOME", DEFAULT_HOME),
+        help="Tongdao home directory with certificates and keys (env TONGDAO_HOME; "
+        f"default ./{DEFAULT_HOME})",
+    )
+
+
+def add_broker_arguments(parser: argparse.ArgumentParser, *, as_help: str) -> None:
+    """``--home``, ``--broker HOST:PORT`` and ``--as PARTY`` for commands that call the broker."""
+    add_home_argument(parser)
+    parser.add_argument(
+        "--broker",
+        default=os.environ.get("TONGDAO_BROKER", DEFAULT_BROKER),
+        help=f"broker address (env TONGDAO_BROKER; default {DEFAULT_BROKER})",
+    )
+    parser.add_argument(
+        "--as",
+        dest="party",
+        default=os.environ.get("TONGDAO_PARTY", ""),
+        help=as_help + " (env TONGDAO_PARTY)",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def open_home(path: str, *, must_exist: bool = True) -> Home:
+    home = Home(path)
+    if must_exist and not home.exists():
+        raise CommandError(f"{path} is not a Tongdao home (run `tongdao init --home {path}`)")
+    return home
+
+
+@contextmanager
+def broker_stub(
+    args: argparse.Namespace, party: str | None = None
+) -> Iterator[broker_pb2_grpc.BrokerStub]:
+    """A Broker stub over mutual TLS as ``party`` (default ``--as``)."""
+    name = party or args.party
+    if not name:
+        raise CommandError("say which party you act as: --as CODE (or TONGDAO_PARTY)")
+    home = open_home(args.home)
+    try:
+        tls = home.tls(name)
+    except HomeError as exc:
+        raise CommandError(str(exc)) from None
+    channel = secure_channel(args.broker, tls)
+    try:
+        yield broker_pb2_grpc.BrokerStub(channel)
+    except grpc.RpcError as exc:
+        raise CommandError(f"{exc.code().name}: {exc.details()}") from None
+    finally:
+        channel.close()
+
+
+def print_message(message: Any, *, as_json: bool) -> None:
+    """Print a protobuf message as JSON or as indented text."""
+    data = MessageToDict(message, preserving_proto_field_name=True)
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    _print_tree(data, 0)
+
+
+def _print_tree(data: Any, indent: int) -> None:
+    pad = "  " * indent
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, dict | list) and value:
+                print(f"{pad}{key}:")
+                _print_tree(value, indent + 1)
+            else:
+                print(f"{pad}{key}: {value}")
+    elif isinstance(data, list):
+        for item in data:
+            if isinstance(item, dict):
+                print(f"{pad}-")
+                _print_tree(item, indent + 1)
+            else:
+                print(f"{pad}- {item}")
+    else:
+        print(f"{pad}{data}")
+    sys.stdout.flush()

@@ -1,0 +1,71 @@
+"""``tongdao authority``: the data authority's operations (directory, catalogue review)."""
+
+from __future__ import annotations
+
+import argparse
+
+from proto.tongdao.v1 import broker_pb2
+from tongdao.cli import CommandError
+from tongdao.commands._common import add_broker_arguments, broker_stub, open_home, print_message
+from tongdao.home import AUTHORITY, HomeError
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("authority", help="the data authority's operations")
+    asub = parser.add_subparsers(dest="authority_command", metavar="COMMAND")
+    asub.required = True
+
+    reg = asub.add_parser(
+        "register-department",
+        help="add a department to the broker's directory",
+        description="Register a department with its public keys (read from its folder in --home).",
+    )
+    add_broker_arguments(reg, as_help="operator identity (default: authority)")
+    reg.add_argument("code", help="department code, e.g. hlj.gat")
+    reg.add_argument("--endpoint", default="", help="HOST:PORT of the department's node, if any")
+    reg.add_argument("--is-authority", action="store_true", help="the department is an authority")
+    reg.set_defaults(handler=register_department)
+
+    pub = asub.add_parser(
+        "publish", help="approve a submitted catalogue entry and publish it (Art.12)"
+    )
+    add_broker_arguments(pub, as_help="operator identity (default: authority)")
+    pub.add_argument("code", help="catalogue entry code")
+    pub.add_argument("--comment", default="", help="review comment")
+    pub.set_defaults(handler=publish)
+
+
+def register_department(args: argparse.Namespace) -> int:
+    home = open_home(args.home)
+    try:
+        profile = home.profile(args.code)
+        enc = home.encryption_keys(args.code).public_key
+        sig = home.signing_key(args.code).verify_key.public_key
+    except HomeError as exc:
+        raise CommandError(str(exc)) from None
+    dept = broker_pb2.Department(
+        code=profile.code,
+        name=profile.name,
+        region=profile.region,
+        level=profile.level,
+        node_endpoint=args.endpoint,
+        encryption_public_key=enc,
+        signing_public_key=sig,
+        is_authority=args.is_authority,
+    )
+    with broker_stub(args, args.party or AUTHORITY) as stub:
+        reply = stub.RegisterDepartment(
+            broker_pb2.RegisterDepartmentRequest(department=dept), timeout=30
+        )
+    print_message(reply, as_json=args.json)
+    return 0
+
+
+def publish(args: argparse.Namespace) -> int:
+    with broker_stub(args, args.party or AUTHORITY) as stub:
+        reply = stub.PublishCatalogueEntry(
+            broker_pb2.PublishCatalogueEntryRequest(code=args.code, comment=args.comment),
+            timeout=30,
+        )
+    print_message(reply, as_json=args.json)
+    return 0

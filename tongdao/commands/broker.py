@@ -1,0 +1,72 @@
+"""``tongdao broker serve``: run the data authority's broker."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import threading
+
+from broker.db import ENV_DATABASE_URL
+from broker.server import BrokerConfig, start_broker
+from broker.services import BrokerSettings
+from tongdao.cli import CommandError
+from tongdao.commands._common import add_home_argument, open_home
+from tongdao.home import BROKER, HomeError
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("broker", help="run the broker (the authority's single channel)")
+    broker_sub = parser.add_subparsers(dest="broker_command", metavar="COMMAND")
+    broker_sub.required = True
+    serve = broker_sub.add_parser(
+        "serve",
+        help="serve the Broker gRPC API over mutual TLS",
+        description=(
+            "Serve the broker. The store is a SQLite file in the current directory unless "
+            f"--database-url or {ENV_DATABASE_URL} names another SQLAlchemy URL (PostgreSQL in "
+            "production, e.g. postgresql+psycopg://user@host/db). Migrations run at start."
+        ),
+    )
+    add_home_argument(serve)
+    serve.add_argument("--listen", default="127.0.0.1:7443", help="address (port 0: any free port)")
+    serve.add_argument(
+        "--database-url", default=None, help=f"SQLAlchemy URL (env {ENV_DATABASE_URL})"
+    )
+    serve.add_argument("--policy", default="heilongjiang-2025", help="policy name or rule file")
+    serve.add_argument(
+        "--locale", default="zh-CN", choices=("zh-CN", "en"), help="decision language"
+    )
+    serve.set_defaults(handler=serve_command)
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=os.environ.get("TONGDAO_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    home = open_home(args.home)
+    try:
+        config = BrokerConfig(
+            tls=home.tls(BROKER),
+            signing_key=home.signing_key(BROKER),
+            database_url=args.database_url,
+            listen=args.listen,
+            policy=args.policy,
+            settings=BrokerSettings(locale=args.locale),
+        )
+    except HomeError as exc:
+        raise CommandError(str(exc)) from None
+    try:
+        running = start_broker(config)
+    except RuntimeError as exc:
+        raise CommandError(str(exc)) from None
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"broker listening on 127.0.0.1:{running.port}", flush=True)
+    stop.wait()
+    running.stop()
+    print("broker stopped", flush=True)
+    return 0
