@@ -9,8 +9,6 @@ import signal
 import threading
 
 from broker.db import ENV_DATABASE_URL
-from broker.server import BrokerConfig, start_broker
-from broker.services import BrokerSettings
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_home_argument, open_home
 from tongdao.home import BROKER, HomeError
@@ -42,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def serve_command(args: argparse.Namespace) -> int:
+    from broker.server import BrokerConfig, start_broker  # heavy: only when serving
+    from broker.services import BrokerSettings
+
     logging.basicConfig(
         level=os.environ.get("TONGDAO_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
