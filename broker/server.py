@@ -9,8 +9,6 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2
-from policies.calendar import WorkingDayCalendar
-from policies.loader import load_policy
 
 from broker.db import make_engine, resolve_database_url, session_factory, upgrade
 from broker.ledger import Ledger
@@ -18,6 +16,8 @@ from broker.node_gateway import GrpcNodeGateway
 from broker.servicer import BrokerServicer
 from broker.services import BrokerServices, BrokerSettings
 from crypto.signing import SigningKey, VerifyKey
+from policies.calendar import WorkingDayCalendar
+from policies.loader import load_policy
 from proto.tongdao.v1 import broker_pb2, broker_pb2_grpc
 from proto.transport import TlsMaterial, add_health_and_reflection, new_server, server_credentials
 

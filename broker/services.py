@@ -15,18 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from policies.calendar import WorkingDayCalendar
-from policies.engine import (
-    Decision,
-    DepartmentFacts,
-    EntryFacts,
-    ShareRequestFacts,
-    decide_provider_review,
-    decide_share_request,
-    effective_share_type,
-    validate_catalogue_entry,
-)
-from policies.model import Policy
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -44,6 +32,18 @@ from crypto.errors import SignatureError
 from crypto.grant_token import GrantClaims, b64url_encode, issue_grant_token
 from crypto.query_binding import receipt_signing_bytes, result_digest
 from crypto.signing import SigningKey, VerifyKey
+from policies.calendar import UnknownYearError, WorkingDayCalendar
+from policies.engine import (
+    Decision,
+    DepartmentFacts,
+    EntryFacts,
+    ShareRequestFacts,
+    decide_provider_review,
+    decide_share_request,
+    effective_share_type,
+    validate_catalogue_entry,
+)
+from policies.model import Policy
 from proto.errors import (
     AlreadyExists,
     DomainError,
@@ -549,6 +549,7 @@ class BrokerServices:
             purpose=purpose,
             scenario=scenario,
             legal_basis=legal_basis,
+            today=self.today(),
         )
         # CAT-2: a conditional entry without conditions is decided as unconditional.
         if content.get("effective_share_type", content["share_type"]) != content["share_type"]:
@@ -562,6 +563,7 @@ class BrokerServices:
                 purpose=facts.purpose,
                 scenario=facts.scenario,
                 legal_basis=facts.legal_basis,
+                today=facts.today,
             )
         decision = decide_share_request(self.policy, facts, locale=self.settings.locale)
         now = self.now()
@@ -629,7 +631,12 @@ class BrokerServices:
         article: str,
     ) -> dt.date:
         started = self.today()
-        due = self.calendar.due_date(started, working_days)
+        try:
+            due = self.calendar.due_date(started, working_days)
+        except UnknownYearError as exc:
+            raise FailedPrecondition(
+                f"cannot set the {working_days}-working-day deadline: {exc}", articles=(article,)
+            ) from None
         session.add(
             Deadline(
                 kind=kind,

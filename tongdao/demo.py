@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from node.client import ClientError, ConsumerClient
-from policies.loader import load_policy
-from policies.masking import mask_value
 
 from broker.db import make_engine, session_factory
 from broker.ledger import verify_ledger
+from node.client import ClientError, ConsumerClient
+from policies.loader import load_policy
+from policies.masking import mask_value
 from proto.tongdao.v1 import broker_pb2, broker_pb2_grpc
 from proto.transport import secure_channel
 from tongdao import synthetic

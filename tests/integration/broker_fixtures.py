@@ -7,9 +7,6 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
-from policies.calendar import WorkingDayCalendar
-from policies.loader import load_policy
-
 from broker.db import make_engine, session_factory, upgrade
 from broker.ledger import Ledger
 from broker.services import (
@@ -27,6 +24,8 @@ from crypto.envelope import EncryptionKeyPair, open_sealed, seal
 from crypto.grant_token import read_grant_token_unverified
 from crypto.query_binding import query_associated_data, receipt_signing_bytes, result_digest
 from crypto.signing import SigningKey
+from policies.calendar import WorkingDayCalendar
+from policies.loader import load_policy
 from proto.errors import Unavailable
 
 
@@ -149,6 +148,7 @@ CASES = EntryData(
     key_field="case_number",
     share_type="not_shared",
     legal_basis="《中华人民共和国刑事诉讼法》第一百五十二条",
+    open_conditions="涉及侦查秘密",
 )
 
 

@@ -1,0 +1,281 @@
+"""Load and validate rule files. A bad file is refused whole, naming the file, key and problem."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from policies.model import (
+    FETCH_MODES,
+    METHODS,
+    DeadlineRule,
+    GradeRule,
+    MaskRule,
+    OpeningRules,
+    PeriodRule,
+    Policy,
+    PolicyError,
+    SharingRules,
+    Threshold,
+)
+
+RULES_DIR = Path(__file__).resolve().parent / "rules"
+DEFAULT_POLICY = "heilongjiang-2025"
+REQUIRED_DEADLINES = (
+    "catalogue_revision",
+    "catalogue_update",
+    "conditional_share_review",
+    "correction",
+    "demand_review",
+    "demand_cataloguing",
+    "open_data_review",
+)
+REQUIRED_PERIODS = ("revocation_grace", "grant_idle", "usage_record_retention")
+REQUIRED_GRADES = ("general", "personal", "sensitive_personal")
+
+
+def resolve_policy_path(name_or_path: str | Path) -> Path:
+    """A bundled policy by name (``heilongjiang-2025``) or a path to a rule file.
+
+    Raises:
+        PolicyError: no such file.
+    """
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" or candidate.exists():
+        path = candidate
+    else:
+        path = RULES_DIR / f"{name_or_path}.toml"
+    if not path.is_file():
+        bundled = ", ".join(sorted(p.stem for p in RULES_DIR.glob("*.toml")))
+        raise PolicyError(str(path), "-", f"no such rule file (bundled policies: {bundled})")
+    return path
+
+
+class _Reader:
+    """Typed access to a TOML table with errors that name file and dotted key."""
+
+    def __init__(self, file: str, data: dict[str, Any], prefix: str = "") -> None:
+        self.file = file
+        self.data = data
+        self.prefix = prefix
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def fail(self, name: str, problem: str) -> PolicyError:
+        return PolicyError(self.file, self.key(name), problem)
+
+    def table(self, name: str, *, required: bool = True) -> _Reader:
+        value = self.data.get(name)
+        if value is None and not required:
+            return _Reader(self.file, {}, f"{self.key(name)}.")
+        if not isinstance(value, dict):
+            raise self.fail(name, "missing table" if value is None else "must be a table")
+        return _Reader(self.file, value, f"{self.key(name)}.")
+
+    def text(self, name: str, *, required: bool = True, default: str = "") -> str:
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                raise self.fail(name, "missing")
+            return default
+        if not isinstance(value, str) or (required and not value.strip()):
+            raise self.fail(name, "must be a non-empty string")
+        return value
+
+    def integer(self, name: str, *, required: bool = True, minimum: int = 0) -> int | None:
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                raise self.fail(name, "missing")
+            return None
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.fail(name, "must be an integer")
+        if value < minimum:
+            raise self.fail(name, f"must be at least {minimum}")
+        return value
+
+    def boolean(self, name: str) -> bool:
+        value = self.data.get(name)
+        if not isinstance(value, bool):
+            raise self.fail(name, "must be true or false")
+        return value
+
+    def date(self, name: str) -> dt.date:
+        value = self.data.get(name)
+        if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+            raise self.fail(name, "must be a date like 2025-01-06")
+        return value
+
+    def texts(self, name: str, *, allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
+        value = self.data.get(name)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(name, "must be a list of strings")
+        if allowed is not None:
+            for v in value:
+                if v not in allowed:
+                    raise self.fail(name, f"{v!r} is not one of {', '.join(allowed)}")
+        return tuple(value)
+
+    def article(self, name: str = "article") -> str:
+        value = self.text(name)
+        if not value.startswith("Art."):
+            raise self.fail(name, "must cite an article like 'Art.22(2)'")
+        return value
+
+    def names(self) -> list[str]:
+        return list(self.data)
+
+
+def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
+    """Load a jurisdiction's rule file.
+
+    Args:
+        name_or_path: a bundled policy name or a path to a TOML rule file.
+
+    Returns:
+        The policy, fully validated.
+
+    Raises:
+        PolicyError: the file is missing, not TOML, or a key is missing or wrong (never a
+            half-loaded policy).
+    """
+    path = resolve_policy_path(name_or_path)
+    file = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(file, "-", f"not valid TOML: {exc}") from None
+    root = _Reader(file, raw)
+
+    meta = root.table("policy")
+    valid_from = meta.date("valid_from")
+    years = meta.integer("validity_years", minimum=1) or 1
+    valid_until = dt.date(valid_from.year + years, valid_from.month, valid_from.day) - dt.timedelta(
+        days=1
+    )
+
+    deadlines_t = root.table("deadlines")
+    deadlines: dict[str, DeadlineRule] = {}
+    for kind in deadlines_t.names():
+        t = deadlines_t.table(kind)
+        deadlines[kind] = DeadlineRule(
+            kind=kind,
+            working_days=t.integer("working_days", minimum=1) or 1,
+            article=t.article(),
+            description=t.text("description"),
+            extension_working_days=t.integer("extension_working_days", required=False, minimum=1),
+        )
+    for kind in REQUIRED_DEADLINES:
+        if kind not in deadlines:
+            raise PolicyError(
+                file, f"deadlines.{kind}", "missing (every clock of SUP-1 is required)"
+            )
+
+    periods_t = root.table("periods")
+    periods: dict[str, PeriodRule] = {}
+    for kind in periods_t.names():
+        t = periods_t.table(kind)
+        months = t.integer("months", required=False, minimum=1)
+        years_ = t.integer("years", required=False, minimum=1)
+        if months is None and years_ is None:
+            raise t.fail("months", "a period needs months or years")
+        periods[kind] = PeriodRule(kind, months, years_, t.article(), t.text("description"))
+    for kind in REQUIRED_PERIODS:
+        if kind not in periods:
+            raise PolicyError(file, f"periods.{kind}", "missing")
+
+    thresholds_t = root.table("thresholds")
+    thresholds: dict[str, Threshold] = {}
+    for kind in thresholds_t.names():
+        t = thresholds_t.table(kind)
+        thresholds[kind] = Threshold(
+            kind, t.integer("value", minimum=1) or 1, t.article(), t.text("description")
+        )
+    if "min_group_size" not in thresholds:
+        raise PolicyError(file, "thresholds.min_group_size", "missing")
+
+    s = root.table("sharing")
+    sharing = SharingRules(
+        share_types=s.texts("share_types", allowed=("unconditional", "conditional", "not_shared")),
+        share_type_article=s.article("share_type_article"),
+        unconditional_article=s.article("unconditional_article"),
+        conditional_article=s.article("conditional_article"),
+        conditional_without_conditions_article=s.article("conditional_without_conditions_article"),
+        not_shared_article=s.article("not_shared_article"),
+        request_contents_article=s.article("request_contents_article"),
+        purpose_binding_article=s.article("purpose_binding_article"),
+        methods=s.texts("methods", allowed=METHODS),
+    )
+    o = root.table("opening")
+    opening = OpeningRules(
+        open_types=o.texts(
+            "open_types", allowed=("not_open", "conditional_open", "unconditional_open")
+        ),
+        article=o.article(),
+        personal_requires_consent=o.boolean("personal_requires_consent"),
+    )
+
+    masking = root.table("masking")
+    rules_t = masking.table("rules")
+    mask_rules: dict[str, MaskRule] = {}
+    for name in rules_t.names():
+        t = rules_t.table(name)
+        mask_rules[name] = MaskRule(name, t.integer("keep_start") or 0, t.integer("keep_end") or 0)
+    kinds_t = masking.table("field_kinds", required=False)
+    field_kinds: dict[str, str] = {}
+    for name in kinds_t.names():
+        rule = kinds_t.text(name)
+        if rule not in mask_rules:
+            raise kinds_t.fail(name, f"unknown mask rule {rule!r}")
+        field_kinds[name] = rule
+    mask_char = masking.text("mask_char")
+    if len(mask_char) != 1:
+        raise masking.fail("mask_char", "must be one character")
+
+    grades_t = root.table("grades")
+    grades: dict[str, GradeRule] = {}
+    for name in grades_t.names():
+        t = grades_t.table(name)
+        fetch = t.text("fetch")
+        if fetch not in FETCH_MODES:
+            raise t.fail("fetch", f"must be one of {', '.join(FETCH_MODES)}")
+        methods = frozenset(t.texts("methods", allowed=METHODS))
+        if fetch == "forbidden" and "fetch" in methods:
+            raise t.fail("methods", "lists fetch although fetch = 'forbidden'")
+        if fetch != "forbidden" and "fetch" not in methods:
+            raise t.fail("fetch", "is allowed but 'fetch' is not in methods")
+        mask_rule = t.text("mask_rule", required=False) or None
+        if fetch == "masked" and mask_rule is None:
+            raise t.fail("mask_rule", "required when fetch = 'masked'")
+        if mask_rule is not None and mask_rule not in mask_rules:
+            raise t.fail("mask_rule", f"unknown mask rule {mask_rule!r}")
+        grades[name] = GradeRule(name, t.text("label"), methods, fetch, mask_rule, t.article())
+    for name in REQUIRED_GRADES:
+        if name not in grades:
+            raise PolicyError(file, f"grades.{name}", "missing")
+
+    classifications = root.table("classifications").texts("values")
+
+    return Policy(
+        jurisdiction=meta.text("jurisdiction"),
+        title=meta.text("title"),
+        title_en=meta.text("title_en", required=False, default=meta.text("title")),
+        valid_from=valid_from,
+        valid_until=valid_until,
+        validity_article=meta.article("validity_article"),
+        timezone=meta.text("timezone"),
+        source=file,
+        deadlines=deadlines,
+        periods=periods,
+        thresholds=thresholds,
+        sharing=sharing,
+        opening=opening,
+        grades=grades,
+        classifications=classifications,
+        mask_char=mask_char,
+        mask_rules=mask_rules,
+        field_kinds=field_kinds,
+    )

@@ -1,0 +1,190 @@
+"""The loaded policy of one jurisdiction: immutable data, read from a rule file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+METHODS: tuple[str, ...] = ("fetch", "verify", "intersection", "intersection_sum", "aggregate")
+FETCH_MODES: tuple[str, ...] = ("plain", "masked", "forbidden")
+
+
+class PolicyError(Exception):
+    """A rule file is malformed or incomplete, or a rule is asked for that the policy lacks.
+
+    Attributes:
+        file: the rule file.
+        key: the dotted key at fault.
+        problem: what is wrong.
+    """
+
+    def __init__(self, file: str, key: str, problem: str) -> None:
+        super().__init__(f"{file}: {key}: {problem}")
+        self.file = file
+        self.key = key
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    """A working-day clock."""
+
+    kind: str
+    working_days: int
+    article: str
+    description: str
+    extension_working_days: int | None = None
+
+
+@dataclass(frozen=True)
+class PeriodRule:
+    """A calendar period (months or years)."""
+
+    kind: str
+    months: int | None
+    years: int | None
+    article: str
+    description: str
+
+    def add_to(self, start: dt.date) -> dt.date:
+        """``start`` plus this period (clamped to the month's last day)."""
+        months = (self.months or 0) + 12 * (self.years or 0)
+        year, month = divmod(start.month - 1 + months, 12)
+        year += start.year
+        month += 1
+        for day in range(start.day, 27, -1):
+            try:
+                return dt.date(year, month, day)
+            except ValueError:
+                continue
+        return dt.date(year, month, min(start.day, 28))
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A numeric threshold (e.g. minimum group size)."""
+
+    kind: str
+    value: int
+    article: str
+    description: str
+
+
+@dataclass(frozen=True)
+class GradeRule:
+    """What a sensitivity grade allows (PRIV-6)."""
+
+    name: str
+    label: str
+    allowed_methods: frozenset[str]
+    fetch: str
+    mask_rule: str | None
+    article: str
+
+
+@dataclass(frozen=True)
+class MaskRule:
+    """Keep ``keep_start`` and ``keep_end`` characters, mask the rest."""
+
+    name: str
+    keep_start: int
+    keep_end: int
+
+
+@dataclass(frozen=True)
+class SharingRules:
+    """Articles applied by share-request decisions (Art.21, Art.22, Art.30)."""
+
+    share_types: tuple[str, ...]
+    share_type_article: str
+    unconditional_article: str
+    conditional_article: str
+    conditional_without_conditions_article: str
+    not_shared_article: str
+    request_contents_article: str
+    purpose_binding_article: str
+    methods: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OpeningRules:
+    """Open-type rules (Art.33)."""
+
+    open_types: tuple[str, ...]
+    article: str
+    personal_requires_consent: bool
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Everything one jurisdiction's rules say, with articles.
+
+    Attributes:
+        jurisdiction: short name, e.g. ``heilongjiang``.
+        title: official title.
+        valid_from: first day the measures apply.
+        valid_until: last day they apply (``valid_from`` + validity years − 1 day).
+        source: the rule file it was read from.
+    """
+
+    jurisdiction: str
+    title: str
+    title_en: str
+    valid_from: dt.date
+    valid_until: dt.date
+    validity_article: str
+    timezone: str
+    source: str
+    deadlines: Mapping[str, DeadlineRule]
+    periods: Mapping[str, PeriodRule]
+    thresholds: Mapping[str, Threshold]
+    sharing: SharingRules
+    opening: OpeningRules
+    grades: Mapping[str, GradeRule]
+    classifications: tuple[str, ...]
+    mask_char: str
+    mask_rules: Mapping[str, MaskRule]
+    field_kinds: Mapping[str, str] = field(default_factory=dict)
+
+    def deadline(self, kind: str) -> DeadlineRule:
+        """The working-day clock named ``kind``.
+
+        Raises:
+            PolicyError: the policy has no such deadline.
+        """
+        try:
+            return self.deadlines[kind]
+        except KeyError:
+            raise PolicyError(self.source, f"deadlines.{kind}", "no such deadline") from None
+
+    def period(self, kind: str) -> PeriodRule:
+        """The calendar period named ``kind``.
+
+        Raises:
+            PolicyError: the policy has no such period.
+        """
+        try:
+            return self.periods[kind]
+        except KeyError:
+            raise PolicyError(self.source, f"periods.{kind}", "no such period") from None
+
+    @property
+    def min_group_size(self) -> Threshold:
+        """Smallest group an aggregate answer may describe."""
+        return self.thresholds["min_group_size"]
+
+    def grade(self, name: str) -> GradeRule:
+        """The sensitivity grade ``name``.
+
+        Raises:
+            PolicyError: unknown grade.
+        """
+        try:
+            return self.grades[name]
+        except KeyError:
+            raise PolicyError(self.source, f"grades.{name}", "no such grade") from None
+
+    def is_valid_on(self, day: dt.date) -> bool:
+        """Whether the measures apply on ``day`` (VAL-1)."""
+        return self.valid_from <= day <= self.valid_until
