@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "authority",
     "catalogue",
     "consumer",
+    "provider",
     "supervise",
     "ledger",
     "demo",

@@ -1,0 +1,115 @@
+"""Data sources a node serves catalogue entries from: a CSV file or any SQLAlchemy URL + table."""
+
+from __future__ import annotations
+
+import csv
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import Engine, MetaData, Table, create_engine, func, select
+
+
+class SourceError(Exception):
+    """A data source cannot be opened or lacks a configured column."""
+
+
+def normalise_key(value: str, *, casefold: bool = False) -> str:
+    """The form keys are compared in: NFKC (full-width → ASCII), trimmed, optionally case-folded.
+
+    ID numbers end in a check character that may be ``x`` or ``X``; entries with such keys set
+    ``casefold = true`` so both match.
+    """
+    text = unicodedata.normalize("NFKC", value).strip()
+    return text.casefold() if casefold else text
+
+
+class DataSource(Protocol):
+    """What the query engines need from a source."""
+
+    columns: Sequence[str]
+
+    def lookup(self, key: str) -> dict[str, str] | None:
+        """The record whose key field equals ``key`` (already normalised), or None."""
+        ...
+
+    def count(self) -> int:
+        """Number of records."""
+        ...
+
+
+class CsvSource:
+    """A UTF-8 CSV file with a header row, indexed in memory by the key field at start-up."""
+
+    def __init__(self, path: Path, key_field: str, *, casefold: bool = False) -> None:
+        self.path = path
+        self.casefold = casefold
+        try:
+            with path.open(newline="", encoding="utf-8-sig") as fh:
+                reader = csv.DictReader(fh)
+                self.columns = list(reader.fieldnames or [])
+                if key_field not in self.columns:
+                    raise SourceError(
+                        f"{path}: no column {key_field!r} (columns: {', '.join(self.columns)})"
+                    )
+                self._rows: dict[str, dict[str, str]] = {}
+                for row in reader:
+                    key = normalise_key(row[key_field] or "", casefold=casefold)
+                    if key:
+                        self._rows[key] = {k: (v or "") for k, v in row.items() if k is not None}
+        except FileNotFoundError:
+            raise SourceError(f"{path}: no such file") from None
+        except UnicodeDecodeError:
+            raise SourceError(f"{path}: not UTF-8 text") from None
+
+    def lookup(self, key: str) -> dict[str, str] | None:
+        return self._rows.get(key)
+
+    def count(self) -> int:
+        return len(self._rows)
+
+
+class SqlSource:
+    """A table reached through any SQLAlchemy URL; each lookup is one parameterised SELECT."""
+
+    def __init__(self, url: str, table: str, key_field: str, *, casefold: bool = False) -> None:
+        self.casefold = casefold
+        try:
+            self.engine: Engine = create_engine(url)
+            self.table = Table(table, MetaData(), autoload_with=self.engine)
+        except Exception as exc:  # driver errors vary; report the cause without the URL's password
+            raise SourceError(f"cannot open table {table!r}: {type(exc).__name__}: {exc}") from None
+        self.columns = [c.name for c in self.table.columns]
+        if key_field not in self.columns:
+            raise SourceError(f"table {table!r} has no column {key_field!r}")
+        self.key_column = self.table.c[key_field]
+
+    def lookup(self, key: str) -> dict[str, str] | None:
+        column = func.lower(self.key_column) if self.casefold else self.key_column
+        with self.engine.connect() as conn:
+            row = conn.execute(select(self.table).where(column == key).limit(1)).mappings().first()
+        if row is None:
+            return None
+        return {k: "" if v is None else str(v) for k, v in row.items()}
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(self.table)).scalar_one())
+
+
+def open_source(spec: str, key_field: str, *, base: Path, casefold: bool = False) -> DataSource:
+    """Open ``csv:PATH`` (relative to ``base``) or ``sql:URL#TABLE``.
+
+    Raises:
+        SourceError: unknown scheme or the source cannot be opened.
+    """
+    if spec.startswith("csv:"):
+        path = Path(spec[4:])
+        return CsvSource(path if path.is_absolute() else base / path, key_field, casefold=casefold)
+    if spec.startswith("sql:"):
+        url, sep, table = spec[4:].rpartition("#")
+        if not sep or not url or not table:
+            raise SourceError(f"{spec!r}: expected sql:<sqlalchemy url>#<table>")
+        return SqlSource(url, table, key_field, casefold=casefold)
+    raise SourceError(f"{spec!r}: source must start with csv: or sql:")

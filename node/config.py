@@ -1,0 +1,110 @@
+"""The node's configuration file (TOML).
+
+Example::
+
+    department = "hlj.gat"        # must match the certificate CN in the home directory
+    home = "/srv/tongdao-home"    # certificates and keys (tongdao init)
+    listen = "127.0.0.1:7501"     # port 0 = any free port; the bound address is printed
+    state_dir = "node-state"      # replay ids and per-grant use (relative to this file)
+    policy = "heilongjiang-2025"  # masking and grade rules
+
+    [[entries]]
+    code = "gat.population"
+    source = "csv:population.csv"           # or "sql:postgresql+psycopg://user@host/db#table"
+    key_field = "id_number"
+    casefold_keys = true                    # compare keys case-insensitively (ID check char x/X)
+
+    [entries.grades]                        # data item → sensitivity grade (as in the catalogue)
+    name = "personal"
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(Exception):
+    """The configuration file is wrong; the message names the file, key and problem."""
+
+
+@dataclass(frozen=True)
+class EntryConfig:
+    code: str
+    source: str
+    key_field: str
+    grades: dict[str, str]
+    casefold_keys: bool = False
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    department: str
+    home: Path
+    listen: str
+    state_dir: Path
+    policy: str
+    entries: list[EntryConfig] = field(default_factory=list)
+    base_dir: Path = Path(".")
+
+
+def _get(table: dict[str, Any], key: str, where: str, kind: type, default: Any = None) -> Any:
+    value = table.get(key, default)
+    if value is None:
+        raise ConfigError(f"{where}{key}: missing")
+    if not isinstance(value, kind):
+        raise ConfigError(f"{where}{key}: must be a {kind.__name__}")
+    return value
+
+
+def load_node_config(path: str | Path) -> NodeConfig:
+    """Read and check a node configuration file.
+
+    Raises:
+        ConfigError: unreadable file or a missing/wrong key (named).
+    """
+    p = Path(path)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    where = f"{p}: "
+    base = p.resolve().parent
+    entries_raw = _get(raw, "entries", where, list)
+    if not entries_raw:
+        raise ConfigError(f"{where}entries: a node serves at least one catalogue entry")
+    entries = []
+    codes = set()
+    for n, e in enumerate(entries_raw):
+        w = f"{where}entries[{n}]."
+        if not isinstance(e, dict):
+            raise ConfigError(f"{w[:-1]}: must be a table")
+        grades = _get(e, "grades", w, dict, {})
+        if not all(isinstance(v, str) for v in grades.values()):
+            raise ConfigError(f"{w}grades: values must be grade names")
+        entry = EntryConfig(
+            code=_get(e, "code", w, str),
+            source=_get(e, "source", w, str),
+            key_field=_get(e, "key_field", w, str),
+            grades=dict(grades),
+            casefold_keys=_get(e, "casefold_keys", w, bool, False),
+        )
+        if entry.code in codes:
+            raise ConfigError(f"{w}code: entry {entry.code!r} is listed twice")
+        codes.add(entry.code)
+        entries.append(entry)
+    home = Path(_get(raw, "home", where, str))
+    state = Path(_get(raw, "state_dir", where, str, "node-state"))
+    return NodeConfig(
+        department=_get(raw, "department", where, str),
+        home=home if home.is_absolute() else base / home,
+        listen=_get(raw, "listen", where, str, "127.0.0.1:0"),
+        state_dir=state if state.is_absolute() else base / state,
+        policy=_get(raw, "policy", where, str, "heilongjiang-2025"),
+        entries=entries,
+        base_dir=base,
+    )

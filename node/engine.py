@@ -1,0 +1,303 @@
+"""The node's domain: verify the grant itself, then run the query method and seal the answer.
+
+Every check happens *before* any data is touched, and each refusal names the problem. The broker
+relays requests; the node trusts it for nothing but transport.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from crypto.envelope import EncryptionKeyPair, open_sealed, seal
+from crypto.errors import EnvelopeError
+from crypto.grant_token import GrantClaims, GrantTokenError, verify_grant_token
+from crypto.query_binding import (
+    QUERY,
+    RESULT,
+    query_associated_data,
+    receipt_signing_bytes,
+    result_digest,
+)
+from crypto.signing import SigningKey, VerifyKey
+from node.adapters import DataSource, normalise_key
+from node.state import NodeState, QuotaError, ReplayError
+from proto.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
+
+BROKER_IDENTITY = "broker"
+REQUEST_ID = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$")
+MAX_KEYS = 1000
+MAX_KEY_CHARS = 256
+MAX_CLAIM_CHARS = 1024
+ENGINE_METHODS = ("fetch", "verify")
+
+Masker = Callable[[str, str, str], str]
+"""``masker(grade, value, field_name) -> value as it may leave the node``."""
+
+
+@dataclass(frozen=True)
+class ServedEntry:
+    """A catalogue entry this node serves."""
+
+    code: str
+    source: DataSource
+    key_field: str
+    grades: Mapping[str, str]
+    casefold: bool = False
+
+
+@dataclass(frozen=True)
+class NodeQuery:
+    """A query as relayed by the broker."""
+
+    grant_token: str
+    request_id: str
+    method: str
+    purpose: str
+    fields: tuple[str, ...]
+    sealed_query: bytes
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The node's signed statement of what it answered."""
+
+    request_id: str
+    grant_id: str
+    provider: str
+    result_digest: bytes
+    record_count: int
+    answered_at: str
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class NodeAnswer:
+    """A sealed result and its receipt."""
+
+    sealed_result: bytes
+    receipt: Receipt
+
+
+@dataclass
+class NodeEngine:
+    """Answers queries for one department."""
+
+    department: str
+    broker_key: VerifyKey
+    signing_key: SigningKey
+    encryption_keys: EncryptionKeyPair
+    entries: Mapping[str, ServedEntry]
+    state: NodeState
+    masker: Masker
+    fetch_forbidden_grades: frozenset[str] = frozenset()
+    clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+
+    # ------------------------------------------------------------------ checks
+    def authorise(self, caller: str | None, query: NodeQuery) -> tuple[GrantClaims, ServedEntry]:
+        """Every check that needs no data, in order; returns the verified claims and entry.
+
+        Raises:
+            Unauthenticated / PermissionDenied / InvalidArgument / NotFound: naming the problem.
+        """
+        if not caller:
+            raise Unauthenticated("no verified client certificate")
+        if caller != BROKER_IDENTITY:
+            raise PermissionDenied(f"only the broker may call a node, not {caller!r}")
+        if query.method not in ENGINE_METHODS:
+            raise InvalidArgument(f"this node does not run method {query.method!r}", field="method")
+        if not query.grant_token:
+            raise PermissionDenied("is required", field="grant_token")
+        now = self.clock()
+        try:
+            claims = verify_grant_token(
+                query.grant_token, self.broker_key, now=int(now.timestamp())
+            )
+        except GrantTokenError as exc:
+            raise PermissionDenied(str(exc), field="grant_token") from None
+        if claims.provider != self.department:
+            raise PermissionDenied("grant names another provider", field="grant_token")
+        entry = self.entries.get(claims.entry_code)
+        if entry is None:
+            raise NotFound(
+                f"this node does not serve entry {claims.entry_code!r}", field="grant_token"
+            )
+        if query.method not in claims.methods:
+            raise PermissionDenied(f"method {query.method!r} is not in the grant", field="method")
+        if not query.fields:
+            raise InvalidArgument("must name at least one data item", field="fields")
+        for name in query.fields:
+            if name not in claims.fields:
+                raise PermissionDenied(
+                    f"data item {name!r} is outside the grant", field="fields", articles=("Art.30",)
+                )
+            if name not in entry.source.columns:
+                raise InvalidArgument(
+                    f"data item {name!r} is not served by this node", field="fields"
+                )
+            if query.method == "fetch" and entry.grades.get(name) in self.fetch_forbidden_grades:
+                raise PermissionDenied(
+                    f"data item {name!r} is graded {entry.grades[name]} and is never fetched",
+                    field="fields",
+                    articles=("Art.14",),
+                )
+        if not query.purpose.strip():
+            raise InvalidArgument("must not be empty", field="purpose")
+        if query.purpose.strip() != claims.purpose:
+            raise PermissionDenied(
+                "wrong purpose: differs from the grant's purpose",
+                field="purpose",
+                articles=("Art.30",),
+            )
+        if not REQUEST_ID.match(query.request_id.lower()):
+            raise InvalidArgument("must be a UUID", field="request_id")
+        if self.state.seen(query.request_id):
+            raise PermissionDenied(
+                "replayed request: this request id was answered before", field="request_id"
+            )
+        if self.state.used(claims.grant_id) >= claims.quota:
+            raise PermissionDenied(
+                f"grant quota of {claims.quota} queries is used up", field="grant_token"
+            )
+        return claims, entry
+
+    # ------------------------------------------------------------------ answering
+    def answer(self, caller: str | None, query: NodeQuery) -> NodeAnswer:
+        """Check, open, compute, seal, record, sign.
+
+        Raises:
+            DomainError subclasses naming the problem; nothing is recorded on refusal.
+        """
+        claims, entry = self.authorise(caller, query)
+        try:
+            plain = open_sealed(
+                self.encryption_keys.private_key,
+                query.sealed_query,
+                query_associated_data(claims.grant_id, query.request_id, query.method, QUERY),
+            )
+        except EnvelopeError:
+            raise InvalidArgument(
+                "does not open with this node's key for this grant and request",
+                field="sealed_query",
+            ) from None
+        try:
+            body = json.loads(plain)
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidArgument("is not JSON", field="sealed_query") from None
+        if query.method == "fetch":
+            result, count = self._fetch(entry, query.fields, body)
+        else:
+            result, count = self._verify(entry, query.fields, body)
+        sealed = seal(
+            claims.consumer_encryption_key_bytes,
+            json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode(),
+            query_associated_data(claims.grant_id, query.request_id, query.method, RESULT),
+        )
+        now = self.clock()
+        try:
+            self.state.record(query.request_id, claims.grant_id, claims.quota, now)
+        except ReplayError:
+            raise PermissionDenied(
+                "replayed request: this request id was answered before", field="request_id"
+            ) from None
+        except QuotaError:
+            raise PermissionDenied(
+                f"grant quota of {claims.quota} queries is used up", field="grant_token"
+            ) from None
+        answered_at = now.astimezone(dt.UTC).isoformat(timespec="seconds")
+        digest = result_digest(sealed)
+        signature = self.signing_key.sign(
+            receipt_signing_bytes(
+                request_id=query.request_id,
+                grant_id=claims.grant_id,
+                provider=self.department,
+                result_digest=digest,
+                record_count=count,
+                answered_at=answered_at,
+            )
+        )
+        return NodeAnswer(
+            sealed,
+            Receipt(
+                query.request_id,
+                claims.grant_id,
+                self.department,
+                digest,
+                count,
+                answered_at,
+                signature,
+            ),
+        )
+
+    @staticmethod
+    def _key(raw: Any, field_name: str, entry: ServedEntry) -> str:
+        if not isinstance(raw, str) or not raw.strip():
+            raise InvalidArgument("keys must be non-empty strings", field=field_name)
+        if len(raw) > MAX_KEY_CHARS:
+            raise InvalidArgument(
+                f"a key is longer than {MAX_KEY_CHARS} characters", field=field_name
+            )
+        return normalise_key(raw, casefold=entry.casefold)
+
+    def _fetch(
+        self, entry: ServedEntry, fields: tuple[str, ...], body: Any
+    ) -> tuple[dict[str, Any], int]:
+        if (
+            not isinstance(body, dict)
+            or set(body) != {"keys"}
+            or not isinstance(body["keys"], list)
+        ):
+            raise InvalidArgument('must be {"keys": [...]}', field="sealed_query")
+        keys = body["keys"]
+        if not 1 <= len(keys) <= MAX_KEYS:
+            raise InvalidArgument(f"must hold 1 to {MAX_KEYS} keys", field="sealed_query.keys")
+        records = []
+        found = 0
+        for raw in keys:
+            key = self._key(raw, "sealed_query.keys", entry)
+            row = entry.source.lookup(key)
+            if row is None:
+                records.append({"key": raw, "found": False, "fields": {}})
+                continue
+            found += 1
+            values = {
+                name: self.masker(entry.grades.get(name, "general"), row.get(name, ""), name)
+                for name in fields
+            }
+            records.append({"key": raw, "found": True, "fields": values})
+        return {"records": records}, found
+
+    def _verify(
+        self, entry: ServedEntry, fields: tuple[str, ...], body: Any
+    ) -> tuple[dict[str, Any], int]:
+        if (
+            not isinstance(body, dict)
+            or set(body) != {"key", "claims"}
+            or not isinstance(body["claims"], dict)
+        ):
+            raise InvalidArgument('must be {"key": ..., "claims": {...}}', field="sealed_query")
+        claims = body["claims"]
+        if not claims:
+            raise InvalidArgument("must claim at least one data item", field="sealed_query.claims")
+        for name, value in claims.items():
+            if name not in fields:
+                raise InvalidArgument(
+                    f"claims data item {name!r} not named in fields", field="sealed_query.claims"
+                )
+            if not isinstance(value, str) or len(value) > MAX_CLAIM_CHARS:
+                raise InvalidArgument(
+                    f"claim for {name!r} must be a string of at most {MAX_CLAIM_CHARS} characters",
+                    field="sealed_query.claims",
+                )
+        row = entry.source.lookup(self._key(body["key"], "sealed_query.key", entry))
+        if row is None:
+            return {"found": False, "matches": {name: False for name in claims}}, 0
+        matches = {
+            name: normalise_key(row.get(name, "")) == normalise_key(value)
+            for name, value in claims.items()
+        }
+        return {"found": True, "matches": matches}, 1

@@ -1,0 +1,174 @@
+"""The node's gRPC server: a thin servicer over :class:`node.engine.NodeEngine`, with mTLS."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health_pb2
+
+from crypto.envelope import EncryptionKeyPair
+from crypto.signing import SigningKey, VerifyKey
+from node.adapters import SourceError, open_source
+from node.config import ConfigError, NodeConfig
+from node.engine import NodeEngine, NodeQuery, ServedEntry
+from node.state import NodeState
+from policies.loader import load_policy
+from policies.masking import mask_value
+from policies.model import PolicyError
+from proto.errors import InvalidArgument
+from proto.methods import METHOD_NAMES
+from proto.tongdao.v1 import broker_pb2, node_pb2, node_pb2_grpc
+from proto.transport import (
+    TlsMaterial,
+    add_health_and_reflection,
+    new_server,
+    peer_common_name,
+    server_credentials,
+)
+
+log = logging.getLogger("tongdao.node")
+SERVICE_NAME = node_pb2.DESCRIPTOR.services_by_name["Node"].full_name
+
+
+class NodeServicer(node_pb2_grpc.NodeServicer):
+    """tongdao.v1.Node: protobuf ↔ engine."""
+
+    def __init__(self, engine: NodeEngine) -> None:
+        self.engine = engine
+
+    def Query(self, request, context):  # type: ignore[no-untyped-def]
+        if request.method not in METHOD_NAMES:
+            raise InvalidArgument("must be a known query method", field="method")
+        query = NodeQuery(
+            grant_token=request.grant_token,
+            request_id=request.request_id,
+            method=METHOD_NAMES[request.method],
+            purpose=request.purpose,
+            fields=tuple(request.fields),
+            sealed_query=request.sealed_query,
+        )
+        answer = self.engine.answer(peer_common_name(context), query)
+        r = answer.receipt
+        # log identifiers and sizes only: never keys, claims or values
+        log.info(
+            "answered %s request %s grant %s records=%d",
+            query.method,
+            r.request_id,
+            r.grant_id,
+            r.record_count,
+        )
+        return node_pb2.NodeQueryResponse(
+            sealed_result=answer.sealed_result,
+            receipt=broker_pb2.Receipt(
+                request_id=r.request_id,
+                grant_id=r.grant_id,
+                provider=r.provider,
+                result_digest=r.result_digest,
+                record_count=r.record_count,
+                answered_at=r.answered_at,
+                signature=r.signature,
+            ),
+        )
+
+    def ListServedEntries(self, request, context):  # type: ignore[no-untyped-def]
+        if peer_common_name(context) is None:
+            raise InvalidArgument("no client certificate")
+        return node_pb2.ListServedEntriesResponse(
+            entries=[
+                node_pb2.ServedEntry(
+                    entry_code=e.code, fields=list(e.source.columns), record_count=e.source.count()
+                )
+                for e in self.engine.entries.values()
+            ]
+        )
+
+
+@dataclass
+class RunningNode:
+    """A started node."""
+
+    server: grpc.Server
+    port: int
+    engine: NodeEngine
+    health: object
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self, grace: float = 2.0) -> None:
+        self.health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.NOT_SERVING)  # type: ignore[attr-defined]
+        self.server.stop(grace).wait()
+        self.engine.state.close()
+
+
+def build_engine(
+    config: NodeConfig,
+    *,
+    signing_key: SigningKey,
+    encryption_keys: EncryptionKeyPair,
+    broker_key: VerifyKey,
+) -> NodeEngine:
+    """Open the sources, policy and state named by ``config``, with the department's keys.
+
+    Args:
+        config: the node configuration.
+        signing_key: the department's Ed25519 key (signs receipts).
+        encryption_keys: the department's X25519 keys (queries are sealed to them).
+        broker_key: the broker's public key (grant tokens must verify under it).
+
+    Raises:
+        ConfigError: a source or the policy cannot be loaded (the message says which).
+    """
+    try:
+        policy = load_policy(config.policy)
+    except PolicyError as exc:
+        raise ConfigError(str(exc)) from None
+    entries = {}
+    for e in config.entries:
+        for name, grade in e.grades.items():
+            if grade not in policy.grades:
+                raise ConfigError(
+                    f"entry {e.code}: grade {grade!r} of {name!r} is not in the policy"
+                )
+        try:
+            source = open_source(
+                e.source, e.key_field, base=config.base_dir, casefold=e.casefold_keys
+            )
+        except SourceError as exc:
+            raise ConfigError(f"entry {e.code}: {exc}") from None
+        entries[e.code] = ServedEntry(e.code, source, e.key_field, e.grades, e.casefold_keys)
+
+    def masker(grade: str, value: str, field_name: str) -> str:
+        return mask_value(policy, grade, value, field_kind=field_name)
+
+    return NodeEngine(
+        department=config.department,
+        broker_key=broker_key,
+        signing_key=signing_key,
+        encryption_keys=encryption_keys,
+        entries=entries,
+        state=NodeState(config.state_dir),
+        masker=masker,
+        fetch_forbidden_grades=frozenset(
+            g for g, r in policy.grades.items() if r.fetch == "forbidden"
+        ),
+    )
+
+
+def start_node(engine: NodeEngine, tls: TlsMaterial, listen: str) -> RunningNode:
+    """Serve ``engine`` on ``listen`` with mutual TLS, health checking and reflection.
+
+    Raises:
+        RuntimeError: the address cannot be bound.
+    """
+    server = new_server()
+    node_pb2_grpc.add_NodeServicer_to_server(NodeServicer(engine), server)
+    health = add_health_and_reflection(server, [SERVICE_NAME])
+    port = server.add_secure_port(listen, server_credentials(tls))
+    if port == 0:
+        raise RuntimeError(f"cannot listen on {listen}")
+    server.start()
+    return RunningNode(server, port, engine, health)

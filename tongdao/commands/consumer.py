@@ -1,0 +1,219 @@
+"""``tongdao consumer``: request data, read grants, fetch and verify — the SDK from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+from google.protobuf.json_format import MessageToDict
+
+from tongdao.cli import CommandError
+from tongdao.commands._common import add_broker_arguments, open_home
+
+
+def _client(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from node.client import ConsumerClient
+    from tongdao.home import HomeError
+
+    if not args.party:
+        raise CommandError("say which department you act as: --as CODE (or TONGDAO_PARTY)")
+    home = open_home(args.home)
+    try:
+        return ConsumerClient(
+            args.broker, home.tls(args.party), home.encryption_keys(args.party), args.party
+        )
+    except HomeError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _csv_list(text: str) -> list[str]:
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
+def _show(obj: object, as_json: bool) -> None:
+    data = (
+        MessageToDict(obj, preserving_proto_field_name=True) if hasattr(obj, "DESCRIPTOR") else obj
+    )
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            print(f"{key}: {value}")
+    else:
+        print(data)
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("consumer", help="request data and query it as a consumer department")
+    csub = parser.add_subparsers(dest="consumer_command", metavar="COMMAND")
+    csub.required = True
+
+    req = csub.add_parser("request", help="file a share request (Art.22)")
+    add_broker_arguments(req, as_help="your department code")
+    req.add_argument("entry", help="catalogue entry code")
+    req.add_argument("--fields", required=True, help="comma-separated data items")
+    req.add_argument("--methods", default="fetch", help="comma-separated: fetch, verify, …")
+    req.add_argument("--purpose", required=True)
+    req.add_argument("--scenario", required=True, help="application scenario")
+    req.add_argument("--legal-basis", required=True, help="legal basis for your duty")
+    req.add_argument("--validity-days", type=int, default=0, help="requested grant validity")
+    req.add_argument("--quota", type=int, default=0, help="requested number of queries")
+    req.set_defaults(handler=request_command)
+
+    status = csub.add_parser("status", help="show one of your share requests")
+    add_broker_arguments(status, as_help="your department code")
+    status.add_argument("id")
+    status.set_defaults(handler=status_command)
+
+    grant = csub.add_parser("grant", help="show a grant (with its token)")
+    add_broker_arguments(grant, as_help="your department code")
+    grant.add_argument("id")
+    grant.add_argument("--token-only", action="store_true", help="print only the token")
+    grant.set_defaults(handler=grant_command)
+
+    fetch = csub.add_parser("fetch", help="fetch granted fields of records (end-to-end encrypted)")
+    add_broker_arguments(fetch, as_help="your department code")
+    fetch.add_argument("--grant", required=True, help="grant id")
+    fetch.add_argument("--fields", required=True, help="comma-separated data items")
+    fetch.add_argument("--purpose", required=True)
+    keys = fetch.add_mutually_exclusive_group(required=True)
+    keys.add_argument("--keys", help="comma-separated key values")
+    keys.add_argument("--keys-file", help="CSV file; the first column holds the keys")
+    fetch.set_defaults(handler=fetch_command)
+
+    verify = csub.add_parser("verify", help="check claimed values: match / no-match per field")
+    add_broker_arguments(verify, as_help="your department code")
+    verify.add_argument("--grant", required=True, help="grant id")
+    verify.add_argument("--key", required=True)
+    verify.add_argument("--claim", action="append", required=True, metavar="FIELD=VALUE")
+    verify.add_argument("--purpose", required=True)
+    verify.set_defaults(handler=verify_command)
+
+
+def request_command(args: argparse.Namespace) -> int:
+    from node.client import ClientError
+
+    with _client(args) as client:
+        try:
+            reply = client.file_share_request(
+                args.entry,
+                _csv_list(args.fields),
+                _csv_list(args.methods),
+                args.purpose,
+                args.scenario,
+                args.legal_basis,
+                validity_days=args.validity_days,
+                quota=args.quota,
+            )
+        except ClientError as exc:
+            raise CommandError(str(exc)) from None
+    if args.json:
+        _show(reply, True)
+    else:
+        print(f"request {reply.id}: {reply.status} [{', '.join(reply.decision.articles)}]")
+        print(f"  {reply.decision.reason}")
+        if reply.grant_id:
+            print(f"  grant: {reply.grant_id}")
+        if reply.due_date:
+            print(f"  provider decides by the end of {reply.due_date}")
+    return 0 if reply.status != "refused" else 1
+
+
+def status_command(args: argparse.Namespace) -> int:
+    from node.client import ClientError
+
+    with _client(args) as client:
+        try:
+            _show(client.get_share_request(args.id), args.json)
+        except ClientError as exc:
+            raise CommandError(str(exc)) from None
+    return 0
+
+
+def grant_command(args: argparse.Namespace) -> int:
+    from node.client import ClientError
+
+    with _client(args) as client:
+        try:
+            grant = client.get_grant(args.id)
+        except ClientError as exc:
+            raise CommandError(str(exc)) from None
+    if args.token_only:
+        print(grant.token)
+    else:
+        _show(grant, args.json)
+    return 0
+
+
+def _keys(args: argparse.Namespace) -> list[str]:
+    if args.keys:
+        return _csv_list(args.keys)
+    try:
+        with Path(args.keys_file).open(newline="", encoding="utf-8-sig") as fh:
+            rows = [row[0].strip() for row in csv.reader(fh) if row and row[0].strip()]
+    except OSError as exc:
+        raise CommandError(f"{args.keys_file}: {exc.strerror}") from None
+    return rows
+
+
+def fetch_command(args: argparse.Namespace) -> int:
+    from node.client import ClientError
+
+    with _client(args) as client:
+        try:
+            token = client.get_grant(args.grant).token
+            keys = _keys(args)
+            rows = []
+            for start in range(0, len(keys), 1000):  # the node answers up to 1000 keys a query
+                rows += client.fetch(
+                    token, keys[start : start + 1000], _csv_list(args.fields), args.purpose
+                )
+                if len(keys) > 1000:
+                    print(
+                        f"\r{min(start + 1000, len(keys))}/{len(keys)} keys",
+                        end="",
+                        file=sys.stderr,
+                    )
+        except ClientError as exc:
+            raise CommandError(str(exc)) from None
+    if len(keys) > 1000:
+        print(file=sys.stderr)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for row in rows:
+            shown = (
+                ", ".join(f"{k}={v}" for k, v in row["fields"].items())
+                if row["found"]
+                else "not found"
+            )
+            print(f"{row['key']}: {shown}")
+    return 0
+
+
+def verify_command(args: argparse.Namespace) -> int:
+    from node.client import ClientError
+
+    claims = {}
+    for item in args.claim:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise CommandError(f"--claim {item!r}: expected FIELD=VALUE")
+        claims[name] = value
+    with _client(args) as client:
+        try:
+            token = client.get_grant(args.grant).token
+            result = client.verify(token, args.key, claims, args.purpose)
+        except ClientError as exc:
+            raise CommandError(str(exc)) from None
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    elif not result["found"]:
+        print("no record with that key")
+    else:
+        for name, ok in result["matches"].items():
+            print(f"{name}: {'match' if ok else 'no match'}")
+    return 0

@@ -1,0 +1,59 @@
+"""``tongdao provider``: a provider department's inbox of conditional share requests (Art.22(2))."""
+
+from __future__ import annotations
+
+import argparse
+
+from proto.tongdao.v1 import broker_pb2
+from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("provider", help="review share requests for your entries")
+    psub = parser.add_subparsers(dest="provider_command", metavar="COMMAND")
+    psub.required = True
+
+    inbox = psub.add_parser("inbox", help="share requests waiting for your review")
+    add_broker_arguments(inbox, as_help="your department code")
+    inbox.add_argument("--all", action="store_true", help="also decided requests")
+    inbox.set_defaults(handler=inbox_command)
+
+    decide = psub.add_parser(
+        "decide", help="approve or refuse a request (a refusal needs --reason)"
+    )
+    add_broker_arguments(decide, as_help="your department code")
+    decide.add_argument("id", help="share request id")
+    choice = decide.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--approve", action="store_true")
+    choice.add_argument("--refuse", action="store_true")
+    decide.add_argument("--reason", default="", help="required when refusing (Art.22(2))")
+    decide.set_defaults(handler=decide_command)
+
+
+def inbox_command(args: argparse.Namespace) -> int:
+    status = "" if args.all else "pending_provider_review"
+    with broker_stub(args) as stub:
+        reply = stub.ListShareRequests(
+            broker_pb2.ListShareRequestsRequest(role="provider", status=status), timeout=30
+        )
+    if args.json:
+        print_message(reply, as_json=True)
+        return 0
+    if not reply.requests:
+        print("inbox empty")
+    for r in reply.requests:
+        print(f"{r.id}  {r.status:<24} due {r.due_date or '-':<10} {r.consumer:<12} {r.entry_code}")
+        print(f"    fields: {', '.join(r.fields)}; purpose: {r.purpose}; scenario: {r.scenario}")
+    return 0
+
+
+def decide_command(args: argparse.Namespace) -> int:
+    with broker_stub(args) as stub:
+        reply = stub.DecideShareRequest(
+            broker_pb2.DecideShareRequestRequest(
+                id=args.id, approve=args.approve, reason=args.reason
+            ),
+            timeout=30,
+        )
+    print_message(reply, as_json=args.json)
+    return 0
