@@ -1,0 +1,377 @@
+"""The whole path over real gRPC and mutual TLS: statuses, node-side checks, ciphertext only."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import uuid
+
+import grpc
+import pytest
+from sqlalchemy import create_engine, text
+
+from crypto.envelope import seal
+from crypto.grant_token import issue_grant_token, read_grant_token_unverified
+from crypto.query_binding import query_associated_data
+from node.client import ClientError
+from proto.methods import METHOD_VALUES
+from proto.tongdao.v1 import broker_pb2, node_pb2_grpc
+from proto.transport import secure_channel
+from tests.integration.stack import BASIS, PURPOSE, SCENARIO, start_stack
+from tongdao.home import AUTHORITY
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    s = start_stack(tmp_path_factory.mktemp("stack"))
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def population_grant(stack):
+    with stack.consumer() as client:
+        req = client.file_share_request(
+            "gat.population",
+            ["name", "gender", "birth_date"],
+            ["fetch", "verify"],
+            PURPOSE,
+            SCENARIO,
+            BASIS,
+            quota=50,
+        )
+        assert req.status == "approved"
+        return client.get_grant(req.grant_id)
+
+
+def code_of(call):
+    with pytest.raises((grpc.RpcError, ClientError)) as err:
+        call()
+    exc = err.value
+    if isinstance(exc, ClientError):
+        return exc.code, exc.message
+    return exc.code().name, exc.details()
+
+
+# ---------------------------------------------------------------- broker statuses
+
+
+def test_unknown_entry_and_department_are_not_found(stack):
+    stub = stack.stub("hrb.rsj")
+    code, msg = code_of(
+        lambda: stub.GetCatalogueEntry(
+            broker_pb2.GetCatalogueEntryRequest(code="no.such"), timeout=5
+        )
+    )
+    assert code == "NOT_FOUND" and "no.such" in msg
+    code, msg = code_of(
+        lambda: stub.GetDepartment(broker_pb2.GetDepartmentRequest(code="no.such"), timeout=5)
+    )
+    assert code == "NOT_FOUND" and "code" in msg
+    with stack.consumer() as client:
+        code, msg = code_of(
+            lambda: client.file_share_request(
+                "no.entry", ["x"], ["fetch"], PURPOSE, SCENARIO, BASIS
+            )
+        )
+    assert code == "NOT_FOUND" and "request.entry_code" in msg
+
+
+@pytest.mark.parametrize(
+    ("fields", "purpose", "field_named"),
+    [
+        (["bad name!"], PURPOSE, "request.fields"),
+        ([], PURPOSE, "request.fields"),
+        (["name"], "   ", "request.purpose"),
+        (["name"], "x" * 5000, "request.purpose"),
+    ],
+)
+def test_malformed_requests_are_invalid_argument_naming_the_field(
+    stack, fields, purpose, field_named
+):
+    with stack.consumer() as client:
+        code, msg = code_of(
+            lambda: client.file_share_request(
+                "gat.population", fields, ["fetch"], purpose, SCENARIO, BASIS
+            )
+        )
+    assert code == "INVALID_ARGUMENT"
+    assert msg.startswith(field_named)
+
+
+def test_oversize_sealed_query_is_invalid_argument(stack, population_grant):
+    stub = stack.stub("hrb.rsj")
+    request = broker_pb2.QueryRequest(
+        grant_token=population_grant.token,
+        request_id=str(uuid.uuid4()),
+        method=METHOD_VALUES["fetch"],
+        purpose=PURPOSE,
+        fields=["name"],
+        sealed_query=b"\0" * (5 * 1024 * 1024),
+    )
+    code, msg = code_of(lambda: stub.Query(request, timeout=10))
+    assert code == "INVALID_ARGUMENT" and "sealed_query" in msg
+
+
+def test_message_over_the_transport_limit_is_refused(stack):
+    stub = stack.stub("hrb.rsj")
+    request = broker_pb2.QueryRequest(sealed_query=b"\0" * (40 * 1024 * 1024))
+    code, _ = code_of(lambda: stub.Query(request, timeout=20))
+    assert code == "RESOURCE_EXHAUSTED"
+
+
+def test_only_the_authority_registers_departments(stack):
+    stub = stack.stub("hlj.gat")
+    code, _ = code_of(
+        lambda: stub.RegisterDepartment(
+            broker_pb2.RegisterDepartmentRequest(department=broker_pb2.Department(code="x.y")),
+            timeout=5,
+        )
+    )
+    assert code == "PERMISSION_DENIED"
+
+
+# ---------------------------------------------------------------- the happy path
+
+
+def test_fetch_and_verify_end_to_end(stack, population_grant):
+    person = stack.people[0]
+    with stack.consumer() as client:
+        rows = client.fetch(
+            population_grant.token, [person["id_number"], "230102199901019999"], ["gender"], PURPOSE
+        )
+        assert rows[0] == {
+            "key": person["id_number"],
+            "found": True,
+            "fields": {"gender": person["gender"]},
+        }
+        assert rows[1]["found"] is False
+        answer = client.verify(
+            population_grant.token,
+            person["id_number"],
+            {"name": person["name"], "birth_date": "1900-01-01"},
+            PURPOSE,
+        )
+    assert answer == {"found": True, "matches": {"name": True, "birth_date": False}}
+
+
+def test_full_width_and_lower_case_keys_are_normalised(stack, population_grant):
+    person = stack.people[0]
+    wide = "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else c for c in person["id_number"])
+    with stack.consumer() as client:
+        rows = client.fetch(population_grant.token, [f" {wide} "], ["gender"], PURPOSE)
+    assert rows[0]["found"] is True
+
+
+# ---------------------------------------------------------------- refusals relayed from the node
+
+
+def test_replayed_request_is_refused_by_the_node_through_the_broker(stack, population_grant):
+    claims = read_grant_token_unverified(population_grant.token)
+    gat = stack.home.encryption_keys("hlj.gat").public_key
+    request_id = str(uuid.uuid4())
+    sealed = seal(
+        gat,
+        json.dumps({"keys": [stack.people[1]["id_number"]]}).encode(),
+        query_associated_data(claims.grant_id, request_id, "fetch", "query"),
+    )
+    request = broker_pb2.QueryRequest(
+        grant_token=population_grant.token,
+        request_id=request_id,
+        method=METHOD_VALUES["fetch"],
+        purpose=PURPOSE,
+        fields=["gender"],
+        sealed_query=sealed,
+    )
+    stub = stack.stub("hrb.rsj")
+    stub.Query(request, timeout=10)
+    code, msg = code_of(lambda: stub.Query(request, timeout=10))
+    assert code == "PERMISSION_DENIED" and "replayed" in msg
+
+
+def test_sealed_query_moved_to_another_request_does_not_open(stack, population_grant):
+    claims = read_grant_token_unverified(population_grant.token)
+    gat = stack.home.encryption_keys("hlj.gat").public_key
+    sealed = seal(
+        gat,
+        json.dumps({"keys": ["x"]}).encode(),
+        query_associated_data(claims.grant_id, str(uuid.uuid4()), "fetch", "query"),
+    )
+    request = broker_pb2.QueryRequest(
+        grant_token=population_grant.token,
+        request_id=str(uuid.uuid4()),
+        method=METHOD_VALUES["fetch"],
+        purpose=PURPOSE,
+        fields=["gender"],
+        sealed_query=sealed,
+    )
+    code, msg = code_of(lambda: stack.stub("hrb.rsj").Query(request, timeout=10))
+    assert code == "INVALID_ARGUMENT" and "sealed_query" in msg
+
+
+def _as_broker_to_node(stack, token: str, *, fields=("gender",), purpose=PURPOSE, request_id=None):
+    """What a compromised relay could send: the broker's own certificate, any token."""
+    claims = read_grant_token_unverified(token)
+    request_id = request_id or str(uuid.uuid4())
+    sealed = seal(
+        stack.home.encryption_keys("hlj.gat").public_key,
+        json.dumps({"keys": [stack.people[2]["id_number"]]}).encode(),
+        query_associated_data(claims.grant_id, request_id, "fetch", "query"),
+    )
+    channel = secure_channel(stack.nodes["hlj.gat"].target, stack.home.tls("broker"))
+    stub = node_pb2_grpc.NodeStub(channel)
+    request = broker_pb2.QueryRequest(
+        grant_token=token,
+        request_id=request_id,
+        method=METHOD_VALUES["fetch"],
+        purpose=purpose,
+        fields=list(fields),
+        sealed_query=sealed,
+    )
+    try:
+        stub.Query(request, timeout=10)
+        return "OK", ""
+    except grpc.RpcError as exc:
+        return exc.code().name, exc.details()
+    finally:
+        channel.close()
+
+
+def test_node_itself_refuses_forged_expired_and_widened_tokens(stack, population_grant):
+    claims = read_grant_token_unverified(population_grant.token)
+    from crypto.signing import SigningKey
+
+    forged = issue_grant_token(claims, SigningKey.generate())
+    widened = issue_grant_token(
+        dataclasses.replace(claims, fields=(*claims.fields, "household_address")),
+        SigningKey.generate(),
+    )
+    spliced = ".".join([*widened.split(".")[:2], population_grant.token.split(".")[2]])
+    broker_key = stack.home.signing_key("broker")
+    expired = issue_grant_token(
+        dataclasses.replace(claims, issued_at=1_000, expires_at=2_000), broker_key
+    )
+    for token in (forged, spliced, expired):
+        code, msg = _as_broker_to_node(stack, token)
+        assert code == "PERMISSION_DENIED", msg
+        assert "grant_token" in msg
+    code, msg = _as_broker_to_node(stack, population_grant.token, fields=("household_address",))
+    assert code == "PERMISSION_DENIED" and "outside the grant" in msg
+    code, msg = _as_broker_to_node(stack, population_grant.token, purpose="商业营销")
+    assert code == "PERMISSION_DENIED" and "purpose" in msg
+
+
+def test_node_refuses_callers_other_than_the_broker(stack, population_grant):
+    channel = secure_channel(stack.nodes["hlj.gat"].target, stack.home.tls("hrb.rsj"))
+    request = broker_pb2.QueryRequest(
+        grant_token=population_grant.token,
+        request_id=str(uuid.uuid4()),
+        method=METHOD_VALUES["fetch"],
+        purpose=PURPOSE,
+        fields=["gender"],
+        sealed_query=b"x" * 80,
+    )
+    code, msg = code_of(lambda: node_pb2_grpc.NodeStub(channel).Query(request, timeout=5))
+    channel.close()
+    assert code == "PERMISSION_DENIED" and "broker" in msg
+
+
+def test_node_quota_is_enforced_by_the_node(stack):
+    with stack.consumer() as client:
+        req = client.file_share_request(
+            "gat.population", ["gender"], ["fetch"], PURPOSE, SCENARIO, BASIS, quota=1
+        )
+        token = client.get_grant(req.grant_id).token
+        # spend the only query directly at the node (as a misbehaving relay could) ...
+        assert _as_broker_to_node(stack, token) == ("OK", "")
+        # ... then the broker, which has counted nothing, relays again and the node refuses
+        code, msg = code_of(
+            lambda: client.fetch(token, [stack.people[0]["id_number"]], ["gender"], PURPOSE)
+        )
+    assert code == "PERMISSION_DENIED" and "quota" in msg
+
+
+# ---------------------------------------------------------------- the broker holds only ciphertext
+
+
+class Recorder(grpc.UnaryUnaryClientInterceptor):
+    def __init__(self):
+        self.wire: list[bytes] = []
+
+    def intercept_unary_unary(self, continuation, client_call_details, request):
+        self.wire.append(request.SerializeToString())
+        response = continuation(client_call_details, request)
+        self.wire.append(response.result().SerializeToString())
+        return response
+
+
+def test_broker_receives_stores_and_logs_no_plaintext(stack, caplog):
+    caplog.set_level(logging.DEBUG)
+    person = stack.people[5]
+    recorder = Recorder()
+    with stack.consumer() as client:
+        client.broker = type(client.broker)(grpc.intercept_channel(client._channel, recorder))
+        req = client.file_share_request(
+            "gat.population", ["name", "birth_date"], ["fetch", "verify"], PURPOSE, SCENARIO, BASIS
+        )
+        token = client.get_grant(req.grant_id).token
+        rows = client.fetch(token, [person["id_number"]], ["name", "birth_date"], PURPOSE)
+        client.verify(token, person["id_number"], {"name": person["name"]}, PURPOSE)
+    assert rows[0]["found"]
+    secrets = [
+        person["id_number"],
+        person["name"],
+        person["birth_date"],
+        rows[0]["fields"]["name"],
+        person["household_address"],
+    ]
+    wire = b"".join(recorder.wire)
+    engine = create_engine(stack.database_url)
+    with engine.connect() as conn:
+        store = "\n".join(
+            str(row)
+            for table in (
+                "ledger_entries",
+                "grants",
+                "share_requests",
+                "deadlines",
+                "catalogue_entries",
+            )
+            for row in conn.execute(text(f"select * from {table}"))
+        )
+    engine.dispose()
+    logs = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in secrets:
+        assert secret.encode() not in wire, "plaintext crossed the broker"
+        assert secret not in store, "plaintext stored by the broker"
+        assert secret not in logs, "plaintext logged"
+
+
+# ---------------------------------------------------------------- node down
+
+
+def test_node_down_is_unavailable_and_recorded_once(tmp_path):
+    s = start_stack(tmp_path, records=20)
+    try:
+        with s.consumer() as client:
+            req = client.file_share_request(
+                "gat.population", ["gender"], ["fetch"], PURPOSE, SCENARIO, BASIS
+            )
+            token = client.get_grant(req.grant_id).token
+            s.nodes["hlj.gat"].stop(0)
+            verify = s.stub(AUTHORITY).VerifyLedger(broker_pb2.VerifyLedgerRequest(), timeout=10)
+            code, msg = code_of(
+                lambda: client.fetch(token, [s.people[0]["id_number"]], ["gender"], PURPOSE)
+            )
+            assert code == "UNAVAILABLE" and "unavailable" in msg
+            grant = client.get_grant(req.grant_id)
+        assert grant.used == 0
+        after = s.stub(AUTHORITY).VerifyLedger(broker_pb2.VerifyLedgerRequest(), timeout=10)
+        assert after.ok and after.length == verify.length + 1
+        last = s.stub(AUTHORITY).GetLedger(
+            broker_pb2.GetLedgerRequest(from_sequence=after.length), timeout=10
+        )
+        assert last.entries[0].kind == "query.failed"
+    finally:
+        s.stop()
