@@ -22,6 +22,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "consumer",
     "provider",
     "supervise",
+    "calendar",
+    "policy",
     "ledger",
     "demo",
 )
@@ -54,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     except CommandError as exc:
         print(f"tongdao: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and closed: not an error
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("tongdao: interrupted", file=sys.stderr)
         return 130
