@@ -1,0 +1,556 @@
+"""Paillier encryption, fast and compatible with ``phe`` (python-paillier).
+
+Roles are split as in the design: anyone with the public key *encrypts*
+(:meth:`PaillierPublicKey.encrypt`) and *evaluates* (:class:`Evaluator`: add, subtract, negate,
+multiply by a plaintext scalar); only the private key *decrypts*
+(:meth:`PaillierPrivateKey.decrypt`). The broker holds public keys only.
+
+Speed-ups, each with its security assumption in ``docs/crypto.md``:
+
+* ``g = n + 1``, so ``g^m = 1 + m·n (mod n²)``: no exponentiation for the message.
+* Damgård–Jurik–Nielsen short-exponent obfuscation for public-key holders: the public key carries
+  ``h_s = h^n mod n²`` with ``h = −x² mod n`` for a random ``x``; encryption uses ``h_s^a`` with a
+  random exponent ``a`` of twice the security level (224 bits at 2048, 256 at 3072) through a
+  fixed-base window table (one table per key, built once, ~3.7 MB at 2048 bits).
+* The key owner encrypts with the same short exponent through tables modulo ``p²`` and ``q²``
+  and the Chinese remainder theorem.
+* CRT decryption.
+
+Ciphertexts arriving from elsewhere are validated (``0 < c < n²`` and ``gcd(c, n) = 1``); an
+invalid one raises :class:`InvalidCiphertext`, never decrypts to an answer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import gmpy2
+from gmpy2 import mpz
+
+from crypto.errors import CryptoError
+from crypto.randomness import RandomBytes, resolve
+
+DEFAULT_KEY_BITS = 2048
+SUPPORTED_KEY_BITS = (1024, 2048, 3072, 4096)  # 1024 only for fast tests; never for production
+WINDOW_BITS = 10  # 2^10-entry rows: 23 multiplications per 224-bit exponent (~12 MB at 2048)
+
+
+class InvalidCiphertext(CryptoError):
+    """A ciphertext is out of range, not a unit mod n, or belongs to another key."""
+
+
+class PlaintextOverflow(CryptoError, OverflowError):
+    """A value does not fit the plaintext space (or a decrypted value wrapped around)."""
+
+
+def security_bits(key_bits: int) -> int:
+    """NIST SP 800-57 strength of an RSA-type modulus of ``key_bits``."""
+    if key_bits >= 3072:
+        return 128
+    if key_bits >= 2048:
+        return 112
+    return 80
+
+
+def _random_below(bound: mpz, rng: RandomBytes) -> mpz:
+    """Uniform in [0, bound) by rejection sampling from ``rng``."""
+    bits = int(bound).bit_length()
+    while True:
+        value = _random_bits(bits, rng)
+        if value < bound:
+            return value
+
+
+def _random_bits(bits: int, rng: RandomBytes) -> mpz:
+    nbytes = (bits + 7) // 8
+    return mpz(int.from_bytes(rng(nbytes), "big") >> (8 * nbytes - bits))
+
+
+def _random_prime(bits: int, rng: RandomBytes) -> mpz:
+    while True:
+        candidate = _random_bits(bits, rng) | (mpz(3) << (bits - 2)) | 1
+        if gmpy2.is_prime(candidate, 50):
+            return candidate
+
+
+class FixedBaseTable:
+    """Window table for ``base^e mod modulus`` with exponents up to ``exponent_bits``.
+
+    ``table[i][d] = base^(d · 2^(w·i))``, so an exponentiation is one multiplication per window.
+    """
+
+    def __init__(
+        self, base: mpz, modulus: mpz, exponent_bits: int, window: int = WINDOW_BITS
+    ) -> None:
+        self.modulus = modulus
+        self.window = window
+        self.windows = math.ceil(exponent_bits / window)
+        self.mask = (1 << window) - 1
+        rows: list[list[mpz]] = []
+        b = base % modulus
+        for _ in range(self.windows):
+            row = [mpz(1), b]
+            for _ in range(2, 1 << window):
+                row.append(row[-1] * b % modulus)
+            rows.append(row)
+            b = row[-1] * b % modulus  # base^(2^w) for the next window
+        self.rows = rows
+
+    @property
+    def bytes(self) -> int:
+        """Approximate memory held by the table."""
+        size = (int(self.modulus).bit_length() + 7) // 8
+        return self.windows * (1 << self.window) * size
+
+    def pow(self, exponent: mpz) -> mpz:
+        """``base^exponent mod modulus`` for 0 <= exponent < 2^(windows·w)."""
+        result = mpz(1)
+        m = self.modulus
+        w, mask = self.window, self.mask
+        e = int(exponent)
+        for row in self.rows:
+            digit = e & mask
+            if digit:
+                result = result * row[digit] % m
+            e >>= w
+        return result
+
+
+@dataclass(eq=False)
+class PaillierPublicKey:
+    """Public key: encrypt and evaluate.
+
+    Attributes:
+        n: the modulus.
+        hs: the DJN base ``h^n mod n²`` (part of the public key).
+    """
+
+    n: mpz
+    hs: mpz
+    nsquare: mpz = field(init=False)
+    max_int: mpz = field(init=False)
+    exponent_bits: int = field(init=False)
+    _table: FixedBaseTable | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.n = mpz(self.n)
+        self.hs = mpz(self.hs)
+        self.nsquare = self.n * self.n
+        self.max_int = self.n // 3 - 1  # as phe: signed values live in [-max_int, max_int]
+        self.exponent_bits = 2 * security_bits(int(self.n).bit_length())
+        if not 0 < self.hs < self.nsquare or gmpy2.gcd(self.hs, self.n) != 1:
+            raise InvalidCiphertext("public key base h_s is not a unit modulo n²")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PaillierPublicKey) and (self.n, self.hs) == (other.n, other.hs)
+
+    def __hash__(self) -> int:
+        return hash((int(self.n), int(self.hs)))
+
+    @property
+    def key_bits(self) -> int:
+        return int(self.n).bit_length()
+
+    @property
+    def table(self) -> FixedBaseTable:
+        """The fixed-base table for ``h_s`` (built on first use, kept for the key's life)."""
+        if self._table is None:
+            self._table = FixedBaseTable(self.hs, self.nsquare, self.exponent_bits)
+        return self._table
+
+    # ------------------------------------------------------------------ encoding
+    def encode(self, value: int) -> mpz:
+        """A signed integer as a plaintext in [0, n).
+
+        Raises:
+            PlaintextOverflow: ``|value| > max_int``.
+        """
+        v = int(value)
+        if not -self.max_int <= v <= self.max_int:
+            raise PlaintextOverflow(
+                f"value of {v.bit_length()} bits does not fit a {self.key_bits}-bit key"
+            )
+        return mpz(v) % self.n
+
+    # ------------------------------------------------------------------ encryption
+    def obfuscator(self, rng: RandomBytes | None = None) -> mpz:
+        """A fresh ``h_s^a`` with a random short exponent ``a``."""
+        return self.table.pow(_random_bits(self.exponent_bits, resolve(rng)))
+
+    def encrypt(self, value: int, *, rng: RandomBytes | None = None) -> Ciphertext:
+        """Encrypt a signed integer (the safe default: always obfuscated).
+
+        Args:
+            value: in ``[-max_int, max_int]``.
+            rng: random source for known-answer tests only.
+
+        Raises:
+            PlaintextOverflow: the value does not fit.
+        """
+        return Ciphertext(self, self._combine(self.encode(value), self.obfuscator(rng)))
+
+    def _combine(self, m: mpz, r: mpz) -> mpz:
+        # (1 + m·n)·r = r + n·(m·r mod n)  (mod n²): two half-size operations instead of a
+        # full-size multiplication
+        n = self.n
+        c = r + n * (m * (r % n) % n)
+        return c - self.nsquare if c >= self.nsquare else c
+
+    def raw_encrypt_unobfuscated(self, plaintext: int) -> Ciphertext:
+        """``1 + m·n`` with no randomness: NOT semantically secure (tests, re-randomised sums)."""
+        return Ciphertext(self, (1 + mpz(plaintext) % self.n * self.n) % self.nsquare)
+
+    def encrypt_many(
+        self,
+        values: Iterable[int] | Any,
+        *,
+        workers: int = 1,
+        progress: Callable[[int, int], None] | None = None,
+        rng: RandomBytes | None = None,
+    ) -> list[Ciphertext]:
+        """Encrypt a list or numpy array; ``workers > 1`` spreads large batches over processes.
+
+        Args:
+            values: integers (a numpy integer array is accepted).
+            workers: processes to use (1: this process).
+            progress: called as ``progress(done, total)``.
+            rng: random source for known-answer tests only (single process).
+        """
+        items = [int(v) for v in (values.tolist() if hasattr(values, "tolist") else values)]
+        if workers > 1 and len(items) >= 256 and rng is None:
+            from crypto.parallel import encrypt_parallel
+
+            raw = encrypt_parallel(self, items, workers=workers, progress=progress)
+            return [Ciphertext(self, c) for c in raw]
+        out = []
+        total = len(items)
+        for i, v in enumerate(items, 1):
+            out.append(self.encrypt(v, rng=rng))
+            if progress and (i % 1024 == 0 or i == total):
+                progress(i, total)
+        return out
+
+    # ------------------------------------------------------------------ arrival checks
+    def ciphertext(self, value: int | bytes) -> Ciphertext:
+        """Accept a ciphertext received from elsewhere, after validating it.
+
+        Raises:
+            InvalidCiphertext: not in (0, n²) or not coprime with n.
+        """
+        c = mpz(int.from_bytes(value, "big")) if isinstance(value, bytes) else mpz(value)
+        if not 0 < c < self.nsquare:
+            raise InvalidCiphertext("ciphertext out of range (0, n²)")
+        if gmpy2.gcd(c, self.n) != 1:
+            raise InvalidCiphertext("ciphertext shares a factor with n")
+        return Ciphertext(self, c)
+
+    # ------------------------------------------------------------------ serialisation
+    def to_bytes(self) -> bytes:
+        """``len(n) | n | h_s`` (big-endian)."""
+        size = (self.key_bits + 7) // 8
+        return (
+            size.to_bytes(2, "big")
+            + int(self.n).to_bytes(size, "big")
+            + int(self.hs).to_bytes(2 * size, "big")
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> PaillierPublicKey:
+        """Inverse of :meth:`to_bytes`.
+
+        Raises:
+            InvalidCiphertext: malformed key bytes.
+        """
+        if len(data) < 2:
+            raise InvalidCiphertext("public key bytes are truncated")
+        size = int.from_bytes(data[:2], "big")
+        if len(data) != 2 + 3 * size or size * 8 not in SUPPORTED_KEY_BITS:
+            raise InvalidCiphertext("public key bytes have the wrong length")
+        return cls(
+            mpz(int.from_bytes(data[2 : 2 + size], "big")),
+            mpz(int.from_bytes(data[2 + size :], "big")),
+        )
+
+    @property
+    def ciphertext_bytes(self) -> int:
+        return (int(self.nsquare).bit_length() + 7) // 8
+
+    def to_phe(self) -> Any:
+        """The equivalent ``phe.PaillierPublicKey``."""
+        import phe
+
+        return phe.PaillierPublicKey(int(self.n))
+
+
+class Ciphertext:
+    """A Paillier ciphertext under ``public_key``. Arithmetic needs only the public key."""
+
+    __slots__ = ("public_key", "value")
+
+    def __init__(self, public_key: PaillierPublicKey, value: mpz) -> None:
+        self.public_key = public_key
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"Ciphertext(<{self.public_key.key_bits}-bit key>)"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Ciphertext)
+            and other.public_key == self.public_key
+            and other.value == self.value
+        )
+
+    def __hash__(self) -> int:
+        return hash(int(self.value))
+
+    def __add__(self, other: Ciphertext | int) -> Ciphertext:
+        pk = self.public_key
+        if type(other) is Ciphertext:
+            if other.public_key is not pk and other.public_key != pk:
+                raise InvalidCiphertext("ciphertexts are under different keys")
+            return Ciphertext(pk, self.value * other.value % pk.nsquare)
+        if isinstance(other, Ciphertext):  # a subclass: same rules
+            return self + Ciphertext(other.public_key, other.value)
+        return Ciphertext(pk, self.value * (1 + pk.encode(other) * pk.n) % pk.nsquare)
+
+    __radd__ = __add__
+
+    def __neg__(self) -> Ciphertext:
+        return Ciphertext(self.public_key, gmpy2.invert(self.value, self.public_key.nsquare))
+
+    def __sub__(self, other: Ciphertext | int) -> Ciphertext:
+        return self + (-other if isinstance(other, Ciphertext) else -int(other))
+
+    def __mul__(self, scalar: int) -> Ciphertext:
+        if isinstance(scalar, Ciphertext):
+            raise TypeError("Paillier cannot multiply two ciphertexts")
+        pk = self.public_key
+        k = int(scalar)
+        if k < 0:
+            return Ciphertext(
+                pk, gmpy2.powmod(gmpy2.invert(self.value, pk.nsquare), -k, pk.nsquare)
+            )
+        return Ciphertext(pk, gmpy2.powmod(self.value, k, pk.nsquare))
+
+    __rmul__ = __mul__
+
+    def rerandomise(self, rng: RandomBytes | None = None) -> Ciphertext:
+        """The same plaintext under fresh randomness (before sending a sum onward)."""
+        pk = self.public_key
+        return Ciphertext(pk, self.value * pk.obfuscator(rng) % pk.nsquare)
+
+    def to_bytes(self) -> bytes:
+        """Fixed-length big-endian bytes (``ciphertext_bytes`` long)."""
+        return int(self.value).to_bytes(self.public_key.ciphertext_bytes, "big")
+
+    def to_phe(self) -> Any:
+        """The equivalent ``phe.EncryptedNumber`` (integer encoding, exponent 0)."""
+        import phe
+
+        return phe.EncryptedNumber(self.public_key.to_phe(), int(self.value), 0)
+
+    @classmethod
+    def from_phe(cls, public_key: PaillierPublicKey, encrypted: Any) -> Ciphertext:
+        """Adopt a ``phe.EncryptedNumber`` with exponent 0 (integers), after validation.
+
+        Raises:
+            InvalidCiphertext: another key, a non-integer encoding, or an invalid value.
+        """
+        if int(encrypted.public_key.n) != int(public_key.n):
+            raise InvalidCiphertext("phe ciphertext is under another key")
+        if encrypted.exponent != 0:
+            raise InvalidCiphertext(
+                "phe ciphertext encodes a non-integer; decrease_exponent_to(0) first"
+            )
+        return public_key.ciphertext(encrypted.ciphertext(be_secure=False))
+
+
+class Evaluator:
+    """Homomorphic operations with the public key only (the broker's role)."""
+
+    def __init__(self, public_key: PaillierPublicKey) -> None:
+        self.public_key = public_key
+
+    def add(self, a: Ciphertext, b: Ciphertext) -> Ciphertext:
+        return a + b
+
+    def sum(self, ciphertexts: Iterable[Ciphertext]) -> Ciphertext:
+        """Sum of many ciphertexts (one multiplication each)."""
+        pk = self.public_key
+        acc = mpz(1)
+        for c in ciphertexts:
+            if c.public_key != pk:
+                raise InvalidCiphertext("ciphertexts are under different keys")
+            acc = acc * c.value % pk.nsquare
+        return Ciphertext(pk, acc)
+
+    def add_vectors(self, a: Sequence[Ciphertext], b: Sequence[Ciphertext]) -> list[Ciphertext]:
+        if len(a) != len(b):
+            raise ValueError("vectors differ in length")
+        return [x + y for x, y in zip(a, b, strict=True)]
+
+    def multiply(self, c: Ciphertext, scalar: int) -> Ciphertext:
+        return c * scalar
+
+
+@dataclass(eq=False)
+class PaillierPrivateKey:
+    """Private key: decrypt (and encrypt faster than a public-key holder)."""
+
+    public_key: PaillierPublicKey
+    p: mpz
+    q: mpz
+
+    def __post_init__(self) -> None:
+        self.p, self.q = mpz(self.p), mpz(self.q)
+        if self.p * self.q != self.public_key.n:
+            raise CryptoError("p·q does not equal the public modulus")
+        if self.q < self.p:
+            self.p, self.q = self.q, self.p
+        self.psquare = self.p * self.p
+        self.qsquare = self.q * self.q
+        self.p_inverse = gmpy2.invert(self.p, self.q)
+        self.hp = self._h(self.p, self.psquare)
+        self.hq = self._h(self.q, self.qsquare)
+        self.psquare_inverse = gmpy2.invert(self.psquare, self.qsquare)
+        self._tables: tuple[FixedBaseTable, FixedBaseTable] | None = None
+
+    def __repr__(self) -> str:  # never print p or q
+        return f"PaillierPrivateKey(key_bits={self.public_key.key_bits})"
+
+    def _h(self, x: mpz, xsquare: mpz) -> mpz:
+        # h_x = L_x(g^(x-1) mod x²)^-1 mod x, with g = n + 1
+        return gmpy2.invert((gmpy2.powmod(self.public_key.n + 1, x - 1, xsquare) - 1) // x, x)
+
+    # ------------------------------------------------------------------ decryption
+    def raw_decrypt(self, c: Ciphertext) -> mpz:
+        """The plaintext in [0, n) (no signed decoding). Validates the ciphertext.
+
+        Raises:
+            InvalidCiphertext: another key or an invalid value.
+        """
+        pk = self.public_key
+        if c.public_key is not pk and c.public_key != pk:
+            raise InvalidCiphertext("ciphertext is under another key")
+        value = c.value
+        # range and unit checks; with p and q known, gcd(c, n) = 1 is two cheap remainders
+        if not 0 < value < pk.nsquare or not value % self.p or not value % self.q:
+            raise InvalidCiphertext("ciphertext out of range or not a unit modulo n")
+        mp = (gmpy2.powmod(value, self.p - 1, self.psquare) - 1) // self.p * self.hp % self.p
+        mq = (gmpy2.powmod(value, self.q - 1, self.qsquare) - 1) // self.q * self.hq % self.q
+        u = (mq - mp) * self.p_inverse % self.q
+        return mp + u * self.p
+
+    def decrypt(self, c: Ciphertext) -> int:
+        """The signed integer.
+
+        Raises:
+            PlaintextOverflow: the plaintext lies outside ``[-max_int, max_int]`` (a sum wrapped).
+            InvalidCiphertext: another key or an invalid value.
+        """
+        pk = self.public_key
+        m = self.raw_decrypt(c)
+        if m <= pk.max_int:
+            return int(m)
+        if m >= pk.n - pk.max_int:
+            return int(m - pk.n)
+        raise PlaintextOverflow("decrypted value overflowed the signed range (sum too large)")
+
+    def decrypt_many(self, ciphertexts: Iterable[Ciphertext]) -> list[int]:
+        return [self.decrypt(c) for c in ciphertexts]
+
+    # ------------------------------------------------------------------ owner encryption
+    def _owner_tables(self) -> tuple[FixedBaseTable, FixedBaseTable]:
+        if self._tables is None:
+            pk = self.public_key
+            self._tables = (
+                # half-size entries, so a wider window costs the same memory as the public table
+                FixedBaseTable(
+                    pk.hs % self.psquare, self.psquare, pk.exponent_bits, WINDOW_BITS + 1
+                ),
+                FixedBaseTable(
+                    pk.hs % self.qsquare, self.qsquare, pk.exponent_bits, WINDOW_BITS + 1
+                ),
+            )
+        return self._tables
+
+    def encrypt(self, value: int, *, rng: RandomBytes | None = None) -> Ciphertext:
+        """Encrypt as the key owner: the same ciphertext distribution, computed mod p² and q²."""
+        pk = self.public_key
+        m = pk.encode(value)
+        tp, tq = self._owner_tables()
+        a = _random_bits(pk.exponent_bits, resolve(rng))
+        rp, rq = tp.pow(a), tq.pow(a)
+        # CRT: r ≡ rp (mod p²), r ≡ rq (mod q²)
+        r = rp + (rq - rp) * self.psquare_inverse % self.qsquare * self.psquare
+        return Ciphertext(pk, pk._combine(m, r))
+
+    def encrypt_many(
+        self, values: Iterable[int] | Any, *, rng: RandomBytes | None = None
+    ) -> list[Ciphertext]:
+        items = values.tolist() if hasattr(values, "tolist") else values
+        return [self.encrypt(int(v), rng=rng) for v in items]
+
+    # ------------------------------------------------------------------ conversion
+    def to_phe(self) -> Any:
+        """The equivalent ``phe.PaillierPrivateKey``."""
+        import phe
+
+        return phe.PaillierPrivateKey(self.public_key.to_phe(), int(self.p), int(self.q))
+
+    @classmethod
+    def from_phe(cls, private_key: Any, *, rng: RandomBytes | None = None) -> PaillierPrivateKey:
+        """Adopt a ``phe`` key pair (a DJN base is added to the public key)."""
+        p, q = mpz(private_key.p), mpz(private_key.q)
+        return cls(PaillierPublicKey(p * q, _djn_base(p * q, resolve(rng))), p, q)
+
+    def to_bytes(self) -> bytes:
+        """``public key bytes | p`` — keep secret."""
+        size = (self.public_key.key_bits // 2 + 7) // 8
+        return self.public_key.to_bytes() + int(self.p).to_bytes(size, "big")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> PaillierPrivateKey:
+        size = int.from_bytes(data[:2], "big")
+        pk = PaillierPublicKey.from_bytes(data[: 2 + 3 * size])
+        p = mpz(int.from_bytes(data[2 + 3 * size :], "big"))
+        if p < 2 or pk.n % p:
+            raise CryptoError("private key bytes do not match the public key")
+        return cls(pk, p, pk.n // p)
+
+
+def _djn_base(n: mpz, rng: RandomBytes) -> mpz:
+    x = _random_below(n, rng)
+    while gmpy2.gcd(x, n) != 1 or x == 0:
+        x = _random_below(n, rng)
+    h = (-(x * x)) % n
+    return gmpy2.powmod(h, n, n * n)
+
+
+def generate_paillier_keypair(
+    bits: int = DEFAULT_KEY_BITS, *, rng: RandomBytes | None = None
+) -> tuple[PaillierPublicKey, PaillierPrivateKey]:
+    """Generate a key pair with ``n`` of exactly ``bits`` bits.
+
+    Args:
+        bits: 2048 (default) or 3072 (4096 allowed; 1024 only for tests).
+        rng: random source for known-answer tests only.
+
+    Raises:
+        ValueError: unsupported size.
+    """
+    if bits not in SUPPORTED_KEY_BITS:
+        raise ValueError(f"key size must be one of {SUPPORTED_KEY_BITS}")
+    rand = resolve(rng)
+    while True:
+        p = _random_prime(bits // 2, rand)
+        q = _random_prime(bits // 2, rand)
+        n = p * q
+        if p != q and int(n).bit_length() == bits and gmpy2.gcd(n, (p - 1) * (q - 1)) == 1:
+            break
+    public = PaillierPublicKey(n, _djn_base(n, rand))
+    return public, PaillierPrivateKey(public, p, q)
