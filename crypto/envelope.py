@@ -10,6 +10,11 @@ Wire format (all lengths fixed except the ciphertext)::
     version (1) | suite (1) | ephemeral public key (32) | nonce (12) | ciphertext || tag (16)
 
 The header is part of the GCM associated data, so it cannot be altered either.
+
+Suites (the suite byte): 1 = X25519 + HKDF-SHA256 + AES-256-GCM (default); 2 = X25519 +
+HKDF-SM3 + SM4-GCM, for deployments that require the national SM3/SM4 algorithms (SM2 key
+agreement is not offered: no well-kept C-backed SM2 implementation is available to Python here,
+see docs/crypto.md).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -27,12 +33,17 @@ from crypto.randomness import RandomBytes, resolve
 
 VERSION = 1
 SUITE_X25519_HKDF_SHA256_AES256GCM = 1
+SUITE_X25519_HKDF_SM3_SM4GCM = 2
+SUITES = (SUITE_X25519_HKDF_SHA256_AES256GCM, SUITE_X25519_HKDF_SM3_SM4GCM)
 KEY_BYTES = 32
 NONCE_BYTES = 12
 TAG_BYTES = 16
 HEADER_BYTES = 2 + KEY_BYTES + NONCE_BYTES
 OVERHEAD_BYTES = HEADER_BYTES + TAG_BYTES
-_HKDF_INFO = b"tongdao/v1 envelope x25519-hkdf-sha256-aes256gcm"
+_HKDF_INFO = {
+    SUITE_X25519_HKDF_SHA256_AES256GCM: b"tongdao/v1 envelope x25519-hkdf-sha256-aes256gcm",
+    SUITE_X25519_HKDF_SM3_SM4GCM: b"tongdao/v1 envelope x25519-hkdf-sm3-sm4gcm",
+}
 
 
 @dataclass(frozen=True)
@@ -68,13 +79,33 @@ class EncryptionKeyPair:
         return cls(private_key=bytes(private_key), public_key=sk.public_key().public_bytes_raw())
 
 
-def _derive_key(shared: bytes, ephemeral_public: bytes, recipient_public: bytes) -> bytes:
+def _derive_key(
+    suite: int, shared: bytes, ephemeral_public: bytes, recipient_public: bytes
+) -> bytes:
+    sm = suite == SUITE_X25519_HKDF_SM3_SM4GCM
     return HKDF(
-        algorithm=hashes.SHA256(),
-        length=32,
+        algorithm=hashes.SM3() if sm else hashes.SHA256(),
+        length=16 if sm else 32,
         salt=ephemeral_public + recipient_public,
-        info=_HKDF_INFO,
+        info=_HKDF_INFO[suite],
     ).derive(shared)
+
+
+def _encrypt(suite: int, key: bytes, nonce: bytes, plaintext: bytes, ad: bytes) -> bytes:
+    if suite == SUITE_X25519_HKDF_SHA256_AES256GCM:
+        return AESGCM(key).encrypt(nonce, plaintext, ad)
+    encryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce)).encryptor()
+    encryptor.authenticate_additional_data(ad)
+    return encryptor.update(plaintext) + encryptor.finalize() + encryptor.tag
+
+
+def _decrypt(suite: int, key: bytes, nonce: bytes, ciphertext: bytes, ad: bytes) -> bytes:
+    if suite == SUITE_X25519_HKDF_SHA256_AES256GCM:
+        return AESGCM(key).decrypt(nonce, ciphertext, ad)
+    body, tag = ciphertext[:-TAG_BYTES], ciphertext[-TAG_BYTES:]
+    decryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce, tag)).decryptor()
+    decryptor.authenticate_additional_data(ad)
+    return decryptor.update(body) + decryptor.finalize()
 
 
 def _load_public(public_key: bytes) -> X25519PublicKey:
@@ -88,6 +119,7 @@ def seal(
     plaintext: bytes,
     associated_data: bytes,
     *,
+    suite: int = SUITE_X25519_HKDF_SHA256_AES256GCM,
     rng: RandomBytes | None = None,
 ) -> bytes:
     """Encrypt ``plaintext`` so that only the holder of the recipient's private key can read it.
@@ -96,6 +128,7 @@ def seal(
         recipient_public_key: the recipient's 32-byte X25519 public key.
         plaintext: the message.
         associated_data: context bound to the ciphertext (must be given again to open it).
+        suite: 1 (AES-256-GCM, default) or 2 (SM3/SM4).
         rng: random source for known-answer tests only; the CSPRNG otherwise.
 
     Returns:
@@ -104,6 +137,8 @@ def seal(
     Raises:
         KeyFormatError: the public key is malformed.
     """
+    if suite not in SUITES:
+        raise EnvelopeError(f"unknown envelope suite {suite}")
     rand = resolve(rng)
     recipient = _load_public(recipient_public_key)
     ephemeral = X25519PrivateKey.from_private_bytes(rand(KEY_BYTES))
@@ -111,10 +146,10 @@ def seal(
     shared = ephemeral.exchange(recipient)
     if shared == bytes(KEY_BYTES):
         raise KeyFormatError("recipient public key is a low-order point")
-    key = _derive_key(shared, ephemeral_public, recipient_public_key)
+    key = _derive_key(suite, shared, ephemeral_public, recipient_public_key)
     nonce = rand(NONCE_BYTES)
-    header = bytes([VERSION, SUITE_X25519_HKDF_SHA256_AES256GCM]) + ephemeral_public + nonce
-    return header + AESGCM(key).encrypt(nonce, plaintext, header + associated_data)
+    header = bytes([VERSION, suite]) + ephemeral_public + nonce
+    return header + _encrypt(suite, key, nonce, plaintext, header + associated_data)
 
 
 def open_sealed(private_key: bytes, envelope: bytes, associated_data: bytes) -> bytes:
@@ -137,8 +172,9 @@ def open_sealed(private_key: bytes, envelope: bytes, associated_data: bytes) -> 
         raise EnvelopeError("envelope is truncated")
     if envelope[0] != VERSION:
         raise EnvelopeError(f"unknown envelope version {envelope[0]}")
-    if envelope[1] != SUITE_X25519_HKDF_SHA256_AES256GCM:
-        raise EnvelopeError(f"unknown envelope suite {envelope[1]}")
+    suite = envelope[1]
+    if suite not in SUITES:
+        raise EnvelopeError(f"unknown envelope suite {suite}")
     keys = EncryptionKeyPair.from_private_bytes(private_key)
     ephemeral_public = envelope[2 : 2 + KEY_BYTES]
     nonce = envelope[2 + KEY_BYTES : HEADER_BYTES]
@@ -146,9 +182,9 @@ def open_sealed(private_key: bytes, envelope: bytes, associated_data: bytes) -> 
     shared = X25519PrivateKey.from_private_bytes(private_key).exchange(
         _load_public(ephemeral_public)
     )
-    key = _derive_key(shared, ephemeral_public, keys.public_key)
+    key = _derive_key(suite, shared, ephemeral_public, keys.public_key)
     try:
-        return AESGCM(key).decrypt(nonce, envelope[HEADER_BYTES:], header + associated_data)
+        return _decrypt(suite, key, nonce, envelope[HEADER_BYTES:], header + associated_data)
     except InvalidTag:
         raise EnvelopeError(
             "envelope does not authenticate (altered, wrong recipient or wrong associated data)"

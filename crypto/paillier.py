@@ -70,10 +70,14 @@ def _random_bits(bits: int, rng: RandomBytes) -> mpz:
 
 
 def _random_prime(bits: int, rng: RandomBytes) -> mpz:
+    # a random start with the top two bits set, then the next prime (GMP's sieve and
+    # probabilistic tests), confirmed with 40 Miller-Rabin rounds; the top bits make n = p·q
+    # exactly 2·bits long
     while True:
-        candidate = _random_bits(bits, rng) | (mpz(3) << (bits - 2)) | 1
-        if gmpy2.is_prime(candidate, 50):
-            return candidate
+        start = _random_bits(bits, rng) | (mpz(3) << (bits - 2))
+        candidate = gmpy2.next_prime(start)
+        if int(candidate).bit_length() == bits and gmpy2.is_prime(candidate, 40):
+            return mpz(candidate)
 
 
 class FixedBaseTable:

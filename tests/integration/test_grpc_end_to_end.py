@@ -375,3 +375,24 @@ def test_node_down_is_unavailable_and_recorded_once(tmp_path):
         assert last.entries[0].kind == "query.failed"
     finally:
         s.stop()
+
+
+def test_health_and_reflection_on_broker_and_node(stack):
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    for target, service in (
+        (stack.broker.target, "tongdao.v1.Broker"),
+        (stack.nodes["hlj.gat"].target, "tongdao.v1.Node"),
+    ):
+        with secure_channel(target, stack.home.tls("broker")) as channel:
+            health = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=service), timeout=5
+            )
+            assert health.status == health_pb2.HealthCheckResponse.SERVING
+            stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+            replies = stub.ServerReflectionInfo(
+                iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5
+            )
+            names = {s.name for r in replies for s in r.list_services_response.service}
+            assert service in names and "grpc.health.v1.Health" in names

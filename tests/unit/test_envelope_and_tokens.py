@@ -124,3 +124,20 @@ def test_expired_and_malformed_tokens_are_refused():
         with pytest.raises(GrantTokenError) as err:
             verify_grant_token(bad, key.verify_key, now=1_500)
         assert err.value.reason == "malformed"
+
+
+def test_national_suite_round_trip_and_binding():
+    from crypto.envelope import SUITE_X25519_HKDF_SM3_SM4GCM
+
+    kp = EncryptionKeyPair.generate()
+    env = seal(kp.public_key, b"record", b"ad", suite=SUITE_X25519_HKDF_SM3_SM4GCM)
+    assert env[1] == SUITE_X25519_HKDF_SM3_SM4GCM
+    assert open_sealed(kp.private_key, env, b"ad") == b"record"
+    with pytest.raises(EnvelopeError):
+        open_sealed(kp.private_key, env, b"other")
+    tampered = bytearray(env)
+    tampered[1] = 1  # claim the other suite
+    with pytest.raises(EnvelopeError):
+        open_sealed(kp.private_key, bytes(tampered), b"ad")
+    with pytest.raises(EnvelopeError):
+        seal(kp.public_key, b"x", b"", suite=9)

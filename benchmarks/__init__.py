@@ -1,0 +1,1 @@
+"""On-demand benchmarks (not timed tests): `tongdao bench crypto`."""

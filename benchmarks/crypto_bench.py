@@ -1,0 +1,607 @@
+"""Crypto-core benchmark: this project vs phe (always) vs sf-heu (when installed), same run.
+
+Run: ``tongdao bench crypto [--quick] [--out DIR] [--key-sizes 2048,3072]``.
+Writes ``crypto-bench.json``, ``crypto-bench.md`` (the table) and PNG plots to ``--out``.
+Every figure is a median over repeats measured in this run; ratios are to phe in the same run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Result:
+    """One operation at one key size for one implementation."""
+
+    operation: str
+    implementation: str
+    key_bits: int
+    unit: str  # "ops/s", "values/s", "MB/s", "s"
+    median: float
+    low: float
+    high: float
+    repeats: int
+    note: str = ""
+
+
+@dataclass
+class Report:
+    machine: dict[str, Any]
+    versions: dict[str, str]
+    quick: bool
+    results: list[Result] = field(default_factory=list)
+    scaling: list[dict[str, Any]] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, r: Result) -> None:
+        self.results.append(r)
+
+
+def _rate(fn: Callable[[], int], repeats: int) -> tuple[float, float, float]:
+    """Run ``fn`` (returns how many operations it did) ``repeats`` times; ops/s median, min, max."""
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        count = fn()
+        rates.append(count / (time.perf_counter() - start))
+    return statistics.median(rates), min(rates), max(rates)
+
+
+def _machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu or platform.processor(),
+        "cores": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "single_core": "per-operation figures are single-threaded unless the note says otherwise",
+    }
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("tongdao", "phe", "gmpy2", "cryptography", "numpy", "sf-heu"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _heu_kit(bits: int) -> Any | None:
+    try:
+        from heu import phe as heu_phe  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return heu_phe.setup(heu_phe.SchemaType.ZPaillier, bits)
+
+
+def bench_paillier(report: Report, bits: int, quick: bool, say: Progress) -> None:
+    import phe
+
+    from crypto.encoding import PackingScheme
+    from crypto.paillier import Evaluator, generate_paillier_keypair
+
+    r = 3 if quick else 7
+    n_enc = 60 if quick else 400
+    n_phe = 8 if quick else 40
+    n_dec = 10 if quick else 60
+    n_add = 2000 if quick else 20000
+    n_mul = 50 if quick else 400
+
+    say(f"[{bits}] key generation")
+    keygen_r = 1 if quick else 3
+    t, lo, hi = _rate(lambda: (generate_paillier_keypair(bits), 1)[1], keygen_r)
+    report.add(Result("key generation", "tongdao", bits, "ops/s", t, lo, hi, keygen_r))
+    t, lo, hi = _rate(lambda: (phe.generate_paillier_keypair(n_length=bits), 1)[1], keygen_r)
+    report.add(Result("key generation", "phe", bits, "ops/s", t, lo, hi, keygen_r))
+
+    pk, sk = generate_paillier_keypair(bits)
+    start = time.perf_counter()
+    table = pk.table  # built here, outside the encryption timing
+    report.extras[f"table_{bits}"] = {
+        "build_seconds": round(time.perf_counter() - start, 3),
+        "bytes": table.bytes,
+        "window_bits": pk.table.window,
+        "exponent_bits": pk.exponent_bits,
+    }
+    sk.encrypt(0)  # build the owner tables outside the timing
+    phe_sk = sk.to_phe()
+    phe_pk = phe_sk.public_key
+    values = list(range(1, n_enc + 1))
+
+    say(f"[{bits}] encrypt")
+    add = report.add
+    add(
+        Result(
+            "encrypt (public-key holder)",
+            "tongdao",
+            bits,
+            "ops/s",
+            *_rate(lambda: len([pk.encrypt(v) for v in values]), r),
+            r,
+        )
+    )
+    add(
+        Result(
+            "encrypt (key owner)",
+            "tongdao",
+            bits,
+            "ops/s",
+            *_rate(lambda: len([sk.encrypt(v) for v in values]), r),
+            r,
+        )
+    )
+    add(
+        Result(
+            "encrypt (public-key holder)",
+            "phe",
+            bits,
+            "ops/s",
+            *_rate(lambda: len([phe_pk.encrypt(v) for v in values[:n_phe]]), r),
+            r,
+        )
+    )
+    add(
+        Result(
+            "encrypt (key owner)",
+            "phe",
+            bits,
+            "ops/s",
+            *_rate(lambda: len([phe_pk.encrypt(v) for v in values[:n_phe]]), r),
+            r,
+            "phe has no owner fast path: same as public-key encryption",
+        )
+    )
+
+    cts = [pk.encrypt(v) for v in values[: max(n_dec, 64)]]
+    phe_cts = [c.to_phe() for c in cts]
+    say(f"[{bits}] decrypt")
+    add(
+        Result(
+            "decrypt",
+            "tongdao",
+            bits,
+            "ops/s",
+            *_rate(lambda: len([sk.decrypt(c) for c in cts[:n_dec]]), r),
+            r,
+        )
+    )
+    add(
+        Result(
+            "decrypt",
+            "phe",
+            bits,
+            "ops/s",
+            *_rate(lambda: len([phe_sk.decrypt(c) for c in phe_cts[:n_dec]]), r),
+            r,
+        )
+    )
+
+    say(f"[{bits}] ct+ct, ct×scalar")
+    pairs = list(zip(cts, cts[1:] + cts[:1], strict=True))
+    phe_pairs = list(zip(phe_cts, phe_cts[1:] + phe_cts[:1], strict=True))
+    reps = max(1, n_add // len(pairs))
+    add(
+        Result(
+            "ct + ct",
+            "tongdao",
+            bits,
+            "ops/s",
+            *_rate(lambda: sum(len([a + b for a, b in pairs]) for _ in range(reps)), r),
+            r,
+        )
+    )
+    add(
+        Result(
+            "ct + ct",
+            "phe",
+            bits,
+            "ops/s",
+            *_rate(lambda: sum(len([a + b for a, b in phe_pairs]) for _ in range(reps)), r),
+            r,
+        )
+    )
+    scalar = (1 << 63) + 0x5DEECE66D
+    add(
+        Result(
+            "ct × 64-bit scalar",
+            "tongdao",
+            bits,
+            "ops/s",
+            *_rate(lambda: len([c * scalar for c in cts[:n_mul]]), r),
+            r,
+        )
+    )
+    add(
+        Result(
+            "ct × 64-bit scalar",
+            "phe",
+            bits,
+            "ops/s",
+            *_rate(lambda: len([c * scalar for c in phe_cts[:n_mul]]), r),
+            r,
+        )
+    )
+
+    # packed aggregates: 32-bit values, 3 parties (2 additions), as the aggregate engine uses them
+    scheme = PackingScheme.for_bounds(pk, 0, 2**32 - 1, additions=3)
+    per_ct = scheme.slots
+    vec = [(i * 2654435761) % 2**32 for i in range(per_ct * (4 if quick else 16))]
+    packed = scheme.encrypt(pk, vec)
+    say(f"[{bits}] packed ({per_ct} values per ciphertext)")
+    add(
+        Result(
+            "decrypt, per packed value",
+            "tongdao",
+            bits,
+            "values/s",
+            *_rate(lambda: len(scheme.decrypt(sk, packed, len(vec))), r),
+            r,
+            f"{per_ct} 32-bit values per ciphertext",
+        )
+    )
+
+    def pipeline() -> int:
+        parties = [scheme.encrypt(pk, vec) for _ in range(3)]
+        total = Evaluator(pk).add_vectors(
+            Evaluator(pk).add_vectors(parties[0], parties[1]), parties[2]
+        )
+        out = scheme.decrypt(sk, total, len(vec), summed=3)
+        assert out[0] == 3 * vec[0]
+        return len(vec)
+
+    add(
+        Result(
+            "packed pipeline per value (encrypt ×3 parties, sum, decrypt)",
+            "tongdao",
+            bits,
+            "values/s",
+            *_rate(pipeline, r),
+            r,
+            f"{per_ct} values per ciphertext",
+        )
+    )
+
+    def phe_pipeline() -> int:
+        k = 4 if quick else 10
+        parties = [[phe_pk.encrypt(v) for v in vec[:k]] for _ in range(3)]
+        totals = [a + b + c for a, b, c in zip(*parties, strict=True)]
+        assert phe_sk.decrypt(totals[0]) == 3 * vec[0]
+        return k
+
+    add(
+        Result(
+            "packed pipeline per value (encrypt ×3 parties, sum, decrypt)",
+            "phe",
+            bits,
+            "values/s",
+            *_rate(phe_pipeline, r),
+            r,
+            "phe: one ciphertext per value",
+        )
+    )
+    add(
+        Result(
+            "decrypt, per packed value",
+            "phe",
+            bits,
+            "values/s",
+            *_rate(lambda: len([phe_sk.decrypt(c) for c in phe_cts[:n_dec]]), r),
+            r,
+            "phe: one ciphertext per value",
+        )
+    )
+
+    kit = _heu_kit(bits)
+    if kit is not None:
+        say(f"[{bits}] sf-heu")
+        encryptor, decryptor, evaluator = kit.encryptor(), kit.decryptor(), kit.evaluator()
+        hv = [kit.encoder().encode(v) if hasattr(kit, "encoder") else v for v in values]
+        add(
+            Result(
+                "encrypt (public-key holder)",
+                "sf-heu",
+                bits,
+                "ops/s",
+                *_rate(lambda: len([encryptor.encrypt(v) for v in hv]), r),
+                r,
+            )
+        )
+        hct = [encryptor.encrypt(v) for v in hv[:n_dec]]
+        add(
+            Result(
+                "decrypt",
+                "sf-heu",
+                bits,
+                "ops/s",
+                *_rate(lambda: len([decryptor.decrypt(c) for c in hct]), r),
+                r,
+            )
+        )
+        add(
+            Result(
+                "ct + ct",
+                "sf-heu",
+                bits,
+                "ops/s",
+                *_rate(
+                    lambda: len([evaluator.add(a, b) for a, b in itertools.pairwise(hct)]),
+                    r,
+                ),
+                r,
+            )
+        )
+
+
+def bench_psi(report: Report, quick: bool, say: Progress, psi_size: int) -> None:
+    from crypto.psi import PsiBlinder
+
+    r = 3 if quick else 5
+    n = 4000 if quick else 40000
+    items = [f"2301{i:014d}".encode() for i in range(n)]
+    blinder = PsiBlinder()
+    say("PSI blinding")
+    report.add(
+        Result(
+            "PSI blinding (hash-to-group + scalar mult)",
+            "tongdao",
+            0,
+            "elements/s",
+            *_rate(lambda: len(blinder.blind_many(items)), r),
+            r,
+            "one core",
+        )
+    )
+    if psi_size:
+        say(f"PSI {psi_size:,} × {psi_size:,}, both parties here, 2 processes each step")
+        a, b = PsiBlinder(), PsiBlinder()
+        xs = [f"A{i:012d}".encode() for i in range(psi_size)]
+        ys = [f"A{i:012d}".encode() for i in range(psi_size // 2, psi_size + psi_size // 2)]
+        start = time.perf_counter()
+        bx = a.blind_many(xs, workers=2)
+        by = b.blind_many(ys, workers=2)
+        bxy = b.reblind_many(bx, workers=2)
+        byx = set(a.reblind_many(by, workers=2))
+        hits = sum(1 for p in bxy if p in byx)
+        seconds = time.perf_counter() - start
+        assert hits == psi_size - psi_size // 2
+        import resource
+
+        report.extras["psi_full"] = {
+            "size": psi_size,
+            "seconds": round(seconds, 1),
+            "intersection": hits,
+            # ru_maxrss is in KiB on Linux: the largest single process, not a sum
+            "peak_rss_main_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+            "peak_rss_worker_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024,
+        }
+
+
+def bench_envelope(report: Report, quick: bool, say: Progress) -> None:
+    from crypto.envelope import EncryptionKeyPair, open_sealed, seal
+
+    say("envelope")
+    kp = EncryptionKeyPair.generate()
+    size = 16 * 1024 * 1024 if not quick else 4 * 1024 * 1024
+    payload = os.urandom(size)
+    r = 3 if quick else 5
+
+    def seal_mb() -> int:
+        seal(kp.public_key, payload, b"ad")
+        return size // (1024 * 1024)
+
+    sealed = seal(kp.public_key, payload, b"ad")
+
+    def open_mb() -> int:
+        open_sealed(kp.private_key, sealed, b"ad")
+        return size // (1024 * 1024)
+
+    report.add(
+        Result(
+            "envelope seal (AES-256-GCM)",
+            "tongdao",
+            0,
+            "MB/s",
+            *_rate(seal_mb, r),
+            r,
+            f"{size // 2**20} MiB messages",
+        )
+    )
+    report.add(
+        Result(
+            "envelope open (AES-256-GCM)",
+            "tongdao",
+            0,
+            "MB/s",
+            *_rate(open_mb, r),
+            r,
+            f"{size // 2**20} MiB messages",
+        )
+    )
+    small = [os.urandom(256) for _ in range(200 if quick else 2000)]
+    report.add(
+        Result(
+            "envelope seal, 256-byte records",
+            "tongdao",
+            0,
+            "ops/s",
+            *_rate(lambda: len([seal(kp.public_key, m, b"ad") for m in small]), r),
+            r,
+            "dominated by the X25519 key agreement",
+        )
+    )
+
+
+def bench_scaling(report: Report, quick: bool, say: Progress) -> None:
+    """Time vs batch size for packed encryption of 32-bit values (measured, then extrapolated)."""
+    from crypto.encoding import PackingScheme
+    from crypto.paillier import generate_paillier_keypair
+
+    pk, _ = generate_paillier_keypair(2048)
+    scheme = PackingScheme.for_bounds(pk, 0, 2**32 - 1, additions=3)
+    measured_max = 10**3 if quick else 10**5
+    per_value = None
+    for exp in range(2, 7):
+        size = 10**exp
+        if size <= measured_max:
+            say(f"scaling: {size:,} values")
+            values = [(i * 2654435761) % 2**32 for i in range(size)]
+            start = time.perf_counter()
+            scheme.encrypt(pk, values)
+            seconds = time.perf_counter() - start
+            per_value = seconds / size
+            report.scaling.append({"values": size, "seconds": seconds, "measured": True})
+        else:
+            assert per_value is not None
+            report.scaling.append({"values": size, "seconds": per_value * size, "measured": False})
+
+
+def ratios(report: Report) -> list[dict[str, Any]]:
+    """Rows of the table: each of our results with its ratio to phe at the same size."""
+    phe = {(r.operation, r.key_bits): r for r in report.results if r.implementation == "phe"}
+    heu = {(r.operation, r.key_bits): r for r in report.results if r.implementation == "sf-heu"}
+    rows = []
+    for r in report.results:
+        if r.implementation != "tongdao":
+            continue
+        ref = phe.get((r.operation, r.key_bits))
+        other = heu.get((r.operation, r.key_bits))
+        rows.append(
+            {
+                "operation": r.operation,
+                "key_bits": r.key_bits,
+                "unit": r.unit,
+                "median": r.median,
+                "low": r.low,
+                "high": r.high,
+                "phe": ref.median if ref else None,
+                "ratio_to_phe": r.median / ref.median if ref else None,
+                "sf_heu": other.median if other else None,
+                "note": r.note,
+            }
+        )
+    return rows
+
+
+def render_table(report: Report) -> str:
+    def fmt(x: float | None) -> str:
+        if x is None:
+            return "—"
+        return f"{x:,.0f}" if x >= 100 else f"{x:,.2f}"
+
+    lines = [
+        "| operation | key | tongdao median (min–max) | phe | ratio to phe | sf-heu | note |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in ratios(report):
+        ratio = f"{row['ratio_to_phe']:.1f}×" if row["ratio_to_phe"] else "—"
+        key = str(row["key_bits"]) if row["key_bits"] else "—"
+        lines.append(
+            f"| {row['operation']} | {key} | {fmt(row['median'])} {row['unit']} "
+            f"({fmt(row['low'])}–{fmt(row['high'])}) | {fmt(row['phe'])} | {ratio} | "
+            f"{fmt(row['sf_heu'])} | {row['note']} |"
+        )
+    return "\n".join(lines)
+
+
+def plot(report: Report, out: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    rows = [r for r in ratios(report) if r["phe"]]
+    if rows:
+        fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.5))
+        labels = [f"{r['operation']} ({r['key_bits']})" for r in rows]
+        ax.barh(labels, [r["ratio_to_phe"] for r in rows], color="#2a6f97")
+        ax.set_xscale("log")
+        ax.axvline(1.0, color="grey", lw=1)
+        ax.set_xlabel("throughput ratio to phe, same run (log scale; >1 is faster)")
+        ax.set_title("Tongdao crypto core vs phe")
+        ax.invert_yaxis()
+        fig.tight_layout()
+        p = out / "crypto-ratio-to-phe.png"
+        fig.savefig(p, dpi=110)
+        plt.close(fig)
+        paths.append(p)
+    if report.scaling:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        xs = [s["values"] for s in report.scaling]
+        ys = [s["seconds"] for s in report.scaling]
+        measured = [s["measured"] for s in report.scaling]
+        ax.plot(xs, ys, color="#2a6f97", lw=1)
+        ax.scatter(
+            [x for x, m in zip(xs, measured, strict=True) if m],
+            [y for y, m in zip(ys, measured, strict=True) if m],
+            label="measured",
+            zorder=3,
+        )
+        ax.scatter(
+            [x for x, m in zip(xs, measured, strict=True) if not m],
+            [y for y, m in zip(ys, measured, strict=True) if not m],
+            marker="x",
+            label="extrapolated (linear)",
+            zorder=3,
+        )
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("values (32-bit, packed)")
+        ax.set_ylabel("seconds to encrypt, one core")
+        ax.set_title("Packed encryption: time vs batch size (2048-bit)")
+        ax.legend()
+        fig.tight_layout()
+        p = out / "crypto-scaling.png"
+        fig.savefig(p, dpi=110)
+        plt.close(fig)
+        paths.append(p)
+    return paths
+
+
+def run(
+    out: Path,
+    *,
+    quick: bool = False,
+    key_sizes: tuple[int, ...] = (2048, 3072),
+    psi_size: int = 0,
+    say: Progress = print,
+) -> Report:
+    """Run the benchmark and write JSON, the Markdown table and plots to ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    report = Report(_machine(), _versions(), quick)
+    for bits in key_sizes:
+        bench_paillier(report, bits, quick, say)
+    bench_psi(report, quick, say, psi_size)
+    bench_envelope(report, quick, say)
+    bench_scaling(report, quick, say)
+    table = render_table(report)
+    (out / "crypto-bench.md").write_text(table + "\n")
+    data = asdict(report)
+    data["table"] = ratios(report)
+    (out / "crypto-bench.json").write_text(json.dumps(data, indent=2))
+    plot(report, out)
+    return report

@@ -1,0 +1,19 @@
+"""The crypto benchmark's quick mode runs and writes its table, JSON and plots."""
+
+import json
+
+from tongdao.cli import main
+
+
+def test_quick_crypto_bench_writes_outputs(tmp_path, capsys):
+    out = tmp_path / "bench"
+    assert main(["bench", "crypto", "--quick", "--key-sizes", "1024", "--out", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "ratio to phe" in table and "encrypt (public-key holder)" in table
+    data = json.loads((out / "crypto-bench.json").read_text())
+    assert data["versions"]["phe"] != "not installed"
+    ops = {row["operation"] for row in data["table"]}
+    assert {"decrypt", "ct + ct", "PSI blinding (hash-to-group + scalar mult)"} <= ops
+    assert all(row["median"] > 0 for row in data["table"])
+    assert (out / "crypto-ratio-to-phe.png").stat().st_size > 1000
+    assert (out / "crypto-scaling.png").stat().st_size > 1000

@@ -1,0 +1,58 @@
+"""``tongdao bench``: on-demand benchmarks (not tests)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from tongdao.cli import CommandError
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("bench", help="benchmarks for security teams")
+    bsub = parser.add_subparsers(dest="bench_command", metavar="COMMAND")
+    bsub.required = True
+    crypto = bsub.add_parser(
+        "crypto",
+        help="crypto core vs phe (and sf-heu if installed), same run",
+        description=(
+            "Benchmark Paillier, PSI blinding and the envelope against phe in the same run. "
+            "Writes crypto-bench.json, crypto-bench.md and PNG plots to --out."
+        ),
+    )
+    crypto.add_argument("--quick", action="store_true", help="CI smoke: 2048 bits, small counts")
+    crypto.add_argument("--out", default="bench-results", help="output directory")
+    crypto.add_argument("--key-sizes", default="2048,3072", help="comma-separated key sizes")
+    crypto.add_argument(
+        "--psi-size", type=int, default=0, help="also run an N × N PSI with both parties here"
+    )
+    crypto.set_defaults(handler=crypto_command)
+
+
+def crypto_command(args: argparse.Namespace) -> int:
+    from benchmarks.crypto_bench import render_table, run
+
+    try:
+        sizes = tuple(int(s) for s in args.key_sizes.split(","))
+    except ValueError:
+        raise CommandError("--key-sizes must be numbers like 2048,3072") from None
+    if any(s not in (1024, 2048, 3072, 4096) for s in sizes):
+        raise CommandError("--key-sizes: each must be 2048, 3072 or 4096 (1024 for smoke tests)")
+    if args.quick:
+        sizes = sizes[:1]
+    start = time.monotonic()
+
+    def say(text: str) -> None:
+        print(f"  {time.monotonic() - start:6.1f}s  {text}", file=sys.stderr, flush=True)
+
+    report = run(Path(args.out), quick=args.quick, key_sizes=sizes, psi_size=args.psi_size, say=say)
+    print(render_table(report))
+    for name, extra in report.extras.items():
+        print(f"{name}: {extra}")
+    print(
+        f"\nwrote {args.out}/crypto-bench.json, crypto-bench.md and PNG plots "
+        f"({time.monotonic() - start:.0f} s)"
+    )
+    return 0
