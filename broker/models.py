@@ -9,7 +9,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -79,6 +90,8 @@ class ShareRequest(Base):
     regions: Mapped[list[str]] = mapped_column(JSON)
     validity_days: Mapped[int] = mapped_column(Integer)
     quota: Mapped[int] = mapped_column(Integer)
+    dp_epsilon: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    dp_budget: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     status: Mapped[str] = mapped_column(String(32), index=True)
     decision: Mapped[dict[str, Any]] = mapped_column(JSON)
     grant_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
@@ -105,6 +118,8 @@ class Grant(Base):
     issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     quota: Mapped[int] = mapped_column(Integer)
+    dp_epsilon: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    dp_budget: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     used: Mapped[int] = mapped_column(Integer, default=0)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     status: Mapped[str] = mapped_column(String(16))

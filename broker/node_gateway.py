@@ -52,6 +52,8 @@ class GrpcNodeGateway:
             raise NodeRefused(code.name, f"provider node refused: {exc.details()}") from None
         r = reply.receipt
         return NodeAnswer(
+            ciphertexts=tuple(reply.ciphertexts),
+            suppressed=reply.suppressed,
             sealed_result=reply.sealed_result,
             receipt=NodeReceipt(
                 request_id=r.request_id,

@@ -113,6 +113,8 @@ def share_request_pb(r: ShareRequest) -> broker_pb2.ShareRequest:
         due_date=_iso(r.due_date),
         requested_validity_days=r.validity_days,
         requested_quota=r.quota,
+        dp_epsilon=r.dp_epsilon,
+        dp_budget=r.dp_budget,
     )
 
 
@@ -150,6 +152,19 @@ def deadline_pb(d: Deadline, remaining: int, today: dt.date) -> broker_pb2.Deadl
         overdue=overdue,
         closed_on=_iso(d.closed_on),
         closed_late=d.closed_late,
+    )
+
+
+def _receipt_pb(answer: Any) -> broker_pb2.Receipt:
+    r = answer.receipt
+    return broker_pb2.Receipt(
+        request_id=r.request_id,
+        grant_id=r.grant_id,
+        provider=r.provider,
+        result_digest=r.result_digest,
+        record_count=r.record_count,
+        answered_at=r.answered_at,
+        signature=r.signature,
     )
 
 
@@ -286,6 +301,8 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
             regions=tuple(r.regions),
             validity_days=r.requested_validity_days,
             quota=r.requested_quota,
+            dp_epsilon=r.dp_epsilon,
+            dp_budget=r.dp_budget,
         )
         with self.sessions.begin() as session:
             return share_request_pb(self.services.file_share_request(session, caller, data))
@@ -336,18 +353,43 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
             sealed_query=request.sealed_query,
         )
         answer, sequence = self.services.relay_query(self.sessions, caller, query, self.gateway)
-        r = answer.receipt
         return broker_pb2.QueryResponse(
             sealed_result=answer.sealed_result,
-            receipt=broker_pb2.Receipt(
-                request_id=r.request_id,
-                grant_id=r.grant_id,
-                provider=r.provider,
-                result_digest=r.result_digest,
-                record_count=r.record_count,
-                answered_at=r.answered_at,
-                signature=r.signature,
-            ),
+            receipt=_receipt_pb(answer),
+            ledger_sequence=sequence,
+        )
+
+    def Aggregate(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        parts = []
+        for n, part in enumerate(request.parts):
+            if part.method not in METHOD_NAMES:
+                raise InvalidArgument(
+                    f"part {n}: must be a known query method", field="parts.method"
+                )
+            parts.append(
+                RelayedQuery(
+                    grant_token=part.grant_token,
+                    request_id=part.request_id,
+                    method=METHOD_NAMES[part.method],
+                    purpose=part.purpose,
+                    fields=tuple(part.fields),
+                    sealed_query=part.sealed_query,
+                )
+            )
+        totals, answers, sequence = self.services.relay_aggregate(
+            self.sessions, caller, parts, request.paillier_public_key, self.gateway
+        )
+        return broker_pb2.AggregateResponse(
+            ciphertexts=totals,
+            parts=[
+                broker_pb2.AggregatePart(
+                    provider=provider,
+                    suppressed=answer.suppressed,
+                    receipt=_receipt_pb(answer),
+                )
+                for answer, provider in answers
+            ],
             ledger_sequence=sequence,
         )
 

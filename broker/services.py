@@ -56,7 +56,7 @@ from proto.errors import (
 
 AUTHORITY = "authority"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-METHODS = ("fetch", "verify", "intersection", "intersection_sum", "aggregate")
+METHODS = ("fetch", "verify", "intersection", "intersection_size", "intersection_sum", "aggregate")
 SHARE_TYPES = ("unconditional", "conditional", "not_shared")
 OPEN_TYPES = ("not_open", "conditional_open", "unconditional_open")
 MAX_SEALED_QUERY_BYTES = 4 * 1024 * 1024
@@ -126,6 +126,8 @@ class ShareRequestData:
     regions: tuple[str, ...] = ()
     validity_days: int = 0
     quota: int = 0
+    dp_epsilon: float = 0.0
+    dp_budget: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -155,10 +157,12 @@ class NodeReceipt:
 
 @dataclass(frozen=True)
 class NodeAnswer:
-    """What a node returns: a result sealed to the consumer, and a receipt."""
+    """What a node returns: a result sealed to the consumer (or Paillier ciphertexts), a receipt."""
 
     sealed_result: bytes
     receipt: NodeReceipt
+    ciphertexts: tuple[bytes, ...] = ()
+    suppressed: bool = False
 
 
 class NodeRefused(DomainError):
@@ -537,6 +541,19 @@ class BrokerServices:
         )
         quota = data.quota or self.settings.default_quota
         v.bounded_int(quota, "request.requested_quota", low=1, high=self.settings.max_quota)
+        privacy = self.policy.privacy
+        if not 0 <= data.dp_epsilon <= privacy.max_dp_epsilon:
+            raise InvalidArgument(
+                f"must be between 0 and {privacy.max_dp_epsilon}",
+                field="request.dp_epsilon",
+                articles=(privacy.article,),
+            )
+        if not 0 <= data.dp_budget <= privacy.max_dp_budget or data.dp_budget < data.dp_epsilon:
+            raise InvalidArgument(
+                f"must be between dp_epsilon and {privacy.max_dp_budget}",
+                field="request.dp_budget",
+                articles=(privacy.article,),
+            )
 
         content = entry.content
         facts = ShareRequestFacts(
@@ -581,6 +598,8 @@ class BrokerServices:
             regions=regions,
             validity_days=validity,
             quota=quota,
+            dp_epsilon=data.dp_epsilon,
+            dp_budget=data.dp_budget,
             status=decision.outcome,
             decision=_decision_dict(decision),
             created_at=now,
@@ -735,6 +754,8 @@ class BrokerServices:
             expires_at=int(expires.timestamp()),
             quota=request.quota,
             consumer_encryption_key=b64url_encode(consumer.encryption_public_key),
+            dp_epsilon_milli=round(request.dp_epsilon * 1000),
+            dp_budget_milli=round(request.dp_budget * 1000),
         )
         grant = Grant(
             id=grant_id,
@@ -750,6 +771,8 @@ class BrokerServices:
             issued_at=now,
             expires_at=expires,
             quota=request.quota,
+            dp_epsilon=request.dp_epsilon,
+            dp_budget=request.dp_budget,
             used=0,
             status="active",
             token=issue_grant_token(claims, self.signing_key),
@@ -787,38 +810,26 @@ class BrokerServices:
         return grant
 
     # ------------------------------------------------------------------ query relay
-    def relay_query(
-        self,
-        sessions: sessionmaker[Session],
-        caller: str,
-        query: RelayedQuery,
-        gateway: NodeGateway,
-    ) -> tuple[NodeAnswer, int]:
-        """Check the grant's live status, relay the sealed query to the node, record the call.
-
-        Two short transactions surround the node call, so no database lock is held while the
-        node works. The ledger gets exactly one complete entry per relayed call: the receipt on
-        success, the node's refusal or unavailability otherwise; the grant's use count moves only
-        on success.
-
-        Returns:
-            The node's answer and the ledger sequence number of the call.
-        """
+    def _validate_query(self, query: RelayedQuery) -> None:
         if not query.grant_token:
             raise InvalidArgument("is required", field="grant_token")
         v.identifier(query.request_id, "request_id")
         if query.method not in METHODS:
             raise InvalidArgument("is not a known query method", field="method")
         v.text(query.purpose, "purpose", max_len=500)
-        v.field_names(query.fields, "fields", required=query.method in ("fetch", "verify"))
+        v.field_names(query.fields, "fields")
         if not query.sealed_query:
             raise InvalidArgument("is required", field="sealed_query")
         if len(query.sealed_query) > MAX_SEALED_QUERY_BYTES:
             raise InvalidArgument(
                 f"is larger than {MAX_SEALED_QUERY_BYTES} bytes", field="sealed_query"
             )
-        token_digest = hashlib.sha256(query.grant_token.encode()).hexdigest()
 
+    def _prepare_relay(
+        self, sessions: sessionmaker[Session], caller: str, query: RelayedQuery
+    ) -> tuple[str, str, bytes]:
+        """Check the grant is the caller's and live; return (grant id, endpoint, provider key)."""
+        self._validate_query(query)
         with sessions.begin() as session:
             grant = session.execute(
                 select(Grant).where(Grant.token == query.grant_token)
@@ -835,15 +846,15 @@ class BrokerServices:
                 )
             self._check_live(grant, query)
             provider = self._department(session, grant.provider)
-            endpoint = provider.node_endpoint
-            provider_key = provider.signing_public_key
-            grant_id = grant.id
-            if not endpoint:
+            if not provider.node_endpoint:
                 raise FailedPrecondition(
                     f"provider {provider.code!r} has no node endpoint registered"
                 )
+            return grant.id, provider.node_endpoint, provider.signing_public_key
 
-        base_payload = {
+    @staticmethod
+    def _base_payload(grant_id: str, query: RelayedQuery) -> dict[str, Any]:
+        return {
             "grant_id": grant_id,
             "request_id": query.request_id,
             "method": query.method,
@@ -851,8 +862,21 @@ class BrokerServices:
             "purpose": query.purpose,
             "sealed_query_bytes": len(query.sealed_query),
             "sealed_query_sha256": hashlib.sha256(query.sealed_query).hexdigest(),
-            "token_sha256": token_digest,
+            "token_sha256": hashlib.sha256(query.grant_token.encode()).hexdigest(),
         }
+
+    def _call_node(
+        self,
+        sessions: sessionmaker[Session],
+        caller: str,
+        query: RelayedQuery,
+        gateway: NodeGateway,
+        grant_id: str,
+        endpoint: str,
+        provider_key: bytes,
+    ) -> tuple[NodeAnswer, int]:
+        """Relay one prepared query and record exactly one complete ledger entry for it."""
+        base_payload = self._base_payload(grant_id, query)
         try:
             answer = gateway.query(endpoint, query)
         except (Unavailable, NodeRefused) as exc:
@@ -881,6 +905,8 @@ class BrokerServices:
                 payload={
                     **base_payload,
                     "sealed_result_bytes": len(answer.sealed_result),
+                    "ciphertexts": len(answer.ciphertexts),
+                    "suppressed": answer.suppressed,
                     "result_sha256": answer.receipt.result_digest.hex(),
                     "record_count": answer.receipt.record_count,
                     "answered_at": answer.receipt.answered_at,
@@ -892,6 +918,108 @@ class BrokerServices:
         if not receipt_ok:
             raise Unavailable("the provider's node returned a receipt that does not verify")
         return answer, sequence
+
+    def relay_query(
+        self,
+        sessions: sessionmaker[Session],
+        caller: str,
+        query: RelayedQuery,
+        gateway: NodeGateway,
+    ) -> tuple[NodeAnswer, int]:
+        """Check the grant's live status, relay the sealed query to the node, record the call.
+
+        Two short transactions surround the node call, so no database lock is held while the
+        node works. The ledger gets exactly one complete entry per relayed call: the receipt on
+        success, the node's refusal or unavailability otherwise; the grant's use count moves only
+        on success.
+
+        Returns:
+            The node's answer and the ledger sequence number of the call.
+        """
+        if query.method == "aggregate":
+            raise InvalidArgument(
+                "aggregates go through Aggregate, which adds the nodes' answers", field="method"
+            )
+        grant_id, endpoint, provider_key = self._prepare_relay(sessions, caller, query)
+        return self._call_node(sessions, caller, query, gateway, grant_id, endpoint, provider_key)
+
+    def relay_aggregate(
+        self,
+        sessions: sessionmaker[Session],
+        caller: str,
+        parts: Sequence[RelayedQuery],
+        public_key_bytes: bytes,
+        gateway: NodeGateway,
+    ) -> tuple[list[bytes], list[tuple[NodeAnswer, str]], int]:
+        """Fan an aggregate out to every part's node and add their ciphertexts (PRIV-5).
+
+        The broker holds only the consumer's Paillier public key; it validates every ciphertext
+        (range and gcd) before adding, and records one ledger entry per node plus the total.
+
+        Returns:
+            (encrypted totals, [(answer, provider)], ledger sequence of the aggregate entry).
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        from crypto.paillier import Evaluator, InvalidCiphertext, PaillierPublicKey
+
+        if not 1 <= len(parts) <= 64:
+            raise InvalidArgument("must hold 1 to 64 parts", field="parts")
+        try:
+            public_key = PaillierPublicKey.from_bytes(public_key_bytes)
+        except InvalidCiphertext:
+            raise InvalidArgument(
+                "is not a Paillier public key", field="paillier_public_key"
+            ) from None
+        for q in parts:
+            if q.method != "aggregate":
+                raise InvalidArgument(
+                    "every part must use the aggregate method", field="parts.method"
+                )
+        prepared = [self._prepare_relay(sessions, caller, q) for q in parts]
+        providers = set()
+        with sessions.begin() as session:
+            for grant_id, _, _ in prepared:
+                grant = session.get(Grant, grant_id)
+                assert grant is not None
+                if grant.provider in providers:
+                    raise InvalidArgument(
+                        f"provider {grant.provider!r} appears twice", field="parts"
+                    )
+                providers.add(grant.provider)
+        with ThreadPoolExecutor(max_workers=min(8, len(parts))) as pool:
+            futures = [
+                pool.submit(self._call_node, sessions, caller, q, gateway, *prep)
+                for q, prep in zip(parts, prepared, strict=True)
+            ]
+            answers = [f.result()[0] for f in futures]
+        widths = {len(a.ciphertexts) for a in answers}
+        if len(widths) != 1 or 0 in widths:
+            raise FailedPrecondition("nodes returned different numbers of ciphertexts")
+        evaluator = Evaluator(public_key)
+        try:
+            columns = [
+                [public_key.ciphertext(a.ciphertexts[i]) for a in answers]
+                for i in range(widths.pop())
+            ]
+        except InvalidCiphertext as exc:
+            raise FailedPrecondition(f"a node returned an invalid ciphertext: {exc}") from None
+        totals = [evaluator.sum(col).to_bytes() for col in columns]
+        with sessions.begin() as session:
+            entry = self.ledger.append(
+                session,
+                kind="aggregate.combined",
+                actor=caller,
+                subject=parts[0].request_id,
+                payload={
+                    "grants": [p[0] for p in prepared],
+                    "nodes": len(parts),
+                    "suppressed": sum(a.suppressed for a in answers),
+                    "total_sha256": hashlib.sha256(b"".join(totals)).hexdigest(),
+                },
+            )
+            sequence = entry.sequence
+        return totals, [(a, a.receipt.provider) for a in answers], sequence
 
     def _check_live(self, grant: Grant, query: RelayedQuery) -> None:
         now = self.now()
@@ -927,7 +1055,7 @@ class BrokerServices:
         r = answer.receipt
         if r.request_id != query.request_id or r.grant_id != grant_id:
             return False
-        if r.result_digest != result_digest(answer.sealed_result):
+        if r.result_digest != result_digest(answer.sealed_result + b"".join(answer.ciphertexts)):
             return False
         try:
             VerifyKey(provider_key).verify(

@@ -55,6 +55,9 @@ class GrantClaims:
         quota: maximum number of queries.
         consumer_encryption_key: the consumer's X25519 public key (base64url), to which results
             are sealed. Binding it here stops a relay from substituting its own key.
+        dp_epsilon_milli: differential-privacy epsilon per aggregate query, in thousandths
+            (0: no noise).
+        dp_budget_milli: the grant's total epsilon budget, in thousandths.
     """
 
     grant_id: str
@@ -71,6 +74,8 @@ class GrantClaims:
     expires_at: int
     quota: int
     consumer_encryption_key: str
+    dp_epsilon_milli: int = 0
+    dp_budget_milli: int = 0
 
     def to_json(self) -> bytes:
         """Canonical JSON of the claims."""

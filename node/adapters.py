@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -38,6 +38,10 @@ class DataSource(Protocol):
         """Number of records."""
         ...
 
+    def rows(self) -> Iterator[dict[str, str]]:
+        """Every record (streamed where the source allows)."""
+        ...
+
 
 class CsvSource:
     """A UTF-8 CSV file with a header row, indexed in memory by the key field at start-up."""
@@ -69,6 +73,9 @@ class CsvSource:
     def count(self) -> int:
         return len(self._rows)
 
+    def rows(self) -> Iterator[dict[str, str]]:
+        return iter(self._rows.values())
+
 
 class SqlSource:
     """A table reached through any SQLAlchemy URL; each lookup is one parameterised SELECT."""
@@ -96,6 +103,14 @@ class SqlSource:
     def count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(self.table)).scalar_one())
+
+    def rows(self) -> Iterator[dict[str, str]]:
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=5000).execute(
+                select(self.table)
+            )
+            for row in result.mappings():
+                yield {k: "" if v is None else str(v) for k, v in row.items()}
 
 
 def open_source(spec: str, key_field: str, *, base: Path, casefold: bool = False) -> DataSource:

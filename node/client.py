@@ -13,9 +13,12 @@ opened with the consumer's private key, which never leaves this process.
 
 from __future__ import annotations
 
+import base64
 import json
+import secrets
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import grpc
@@ -23,6 +26,7 @@ import grpc
 from crypto.envelope import EncryptionKeyPair, open_sealed, seal
 from crypto.errors import EnvelopeError, SignatureError
 from crypto.grant_token import GrantTokenError, read_grant_token_unverified
+from crypto.psi import POINT_BYTES, PsiBlinder
 from crypto.query_binding import (
     QUERY,
     RESULT,
@@ -94,6 +98,8 @@ class ConsumerClient:
         regions: Sequence[str] = (),
         validity_days: int = 0,
         quota: int = 0,
+        dp_epsilon: float = 0.0,
+        dp_budget: float = 0.0,
     ) -> broker_pb2.ShareRequest:
         """File a share request (SHR-1); the reply has the decision and, if approved, the grant id.
 
@@ -119,6 +125,8 @@ class ConsumerClient:
                     regions=list(regions),
                     requested_validity_days=validity_days,
                     requested_quota=quota,
+                    dp_epsilon=dp_epsilon,
+                    dp_budget=dp_budget,
                 )
             ),
         )
@@ -161,7 +169,7 @@ class ConsumerClient:
             claims = read_grant_token_unverified(token)
         except GrantTokenError as exc:
             raise ClientError("INVALID_ARGUMENT", f"grant_token: {exc}") from None
-        enc_key, sig_key = self._provider(claims.provider)
+        enc_key, _ = self._provider(claims.provider)
         request_id = str(uuid.uuid4())
         sealed = seal(
             enc_key,
@@ -179,9 +187,24 @@ class ConsumerClient:
                 sealed_query=sealed,
             ),
         )
-        r = reply.receipt
+        self._check_receipt(reply.receipt, request_id, reply.sealed_result)
         try:
-            if r.request_id != request_id or r.result_digest != result_digest(reply.sealed_result):
+            plain = open_sealed(
+                self._keys.private_key,
+                reply.sealed_result,
+                query_associated_data(claims.grant_id, request_id, method, RESULT),
+            )
+        except (SignatureError, EnvelopeError) as exc:
+            raise ClientError("DATA_LOSS", f"the answer does not authenticate: {exc}") from None
+        return json.loads(plain)
+
+    def _check_receipt(self, r: Any, request_id: str, sealed_result: bytes) -> None:
+        """Check the provider's signature over what it answered (aggregates: the broker's check)."""
+        _, sig_key = self._provider(r.provider)
+        try:
+            if r.request_id != request_id:
+                raise SignatureError("receipt names another request")
+            if sealed_result and r.result_digest != result_digest(sealed_result):
                 raise SignatureError("receipt does not match the result")
             VerifyKey(sig_key).verify(
                 r.signature,
@@ -194,14 +217,212 @@ class ConsumerClient:
                     answered_at=r.answered_at,
                 ),
             )
-            plain = open_sealed(
-                self._keys.private_key,
-                reply.sealed_result,
-                query_associated_data(claims.grant_id, request_id, method, RESULT),
+        except SignatureError as exc:
+            raise ClientError(
+                "DATA_LOSS", f"the provider's receipt does not verify: {exc}"
+            ) from None
+
+    # ------------------------------------------------------------------ privacy computing
+    def intersection(
+        self, grant_token: str, keys: Sequence[str], key_field: str, purpose: str
+    ) -> dict[str, Any]:
+        """ECDH-PSI with the provider's key field (PRIV-3).
+
+        Returns:
+            ``{"size": n, "consumer_set_size": m}`` plus ``"members"`` when the grant's method is
+            ``intersection``; with ``intersection_size`` the node shuffles, so only the size is
+            known.
+        """
+        from node.engines import psi_key
+
+        method = self._psi_method(grant_token)
+        blinder = PsiBlinder()
+        originals: dict[bytes, str] = {}
+        for k in keys:
+            originals.setdefault(psi_key(k), k)
+        unique = list(originals)
+        mine = blinder.blind_many(unique, workers=2 if len(unique) >= 20_000 else 1)
+        result = self._query(
+            grant_token, method, [key_field], purpose, {"points": _b64(b"".join(mine))}
+        )
+        double = _points(result["double"])
+        theirs = set(blinder.reblind_many(_points(result["provider"])))
+        hits = [p in theirs for p in double]
+        out: dict[str, Any] = {"size": sum(hits), "consumer_set_size": len(unique)}
+        if result.get("ordered"):
+            out["members"] = [originals[u] for u, hit in zip(unique, hits, strict=True) if hit]
+        return out
+
+    def _psi_method(self, grant_token: str) -> str:
+        try:
+            methods = read_grant_token_unverified(grant_token).methods
+        except GrantTokenError as exc:
+            raise ClientError("INVALID_ARGUMENT", f"grant_token: {exc}") from None
+        for method in ("intersection", "intersection_size"):
+            if method in methods:
+                return method
+        raise ClientError("PERMISSION_DENIED", "method: the grant allows no intersection")
+
+    def intersection_sum(
+        self, grant_token: str, keys: Sequence[str], value_field: str, purpose: str
+    ) -> dict[str, Any]:
+        """Size of the intersection and the sum of ``value_field`` over it (PRIV-4).
+
+        The provider's values arrive encrypted under a Paillier key only the provider holds; we
+        add the matching ones, mask the total with a random ``r`` and let the provider decrypt
+        ``S + r``. Neither side learns which keys matched.
+
+        Returns:
+            ``{"size": n, "sum": Decimal}``.
+        """
+        from crypto.paillier import Evaluator, PaillierPublicKey
+        from node.engines import psi_key
+
+        blinder = PsiBlinder()
+        unique = list(dict.fromkeys(psi_key(k) for k in keys))
+        mine = blinder.blind_many(unique, workers=2 if len(unique) >= 20_000 else 1)
+        r1 = self._query(
+            grant_token,
+            "intersection_sum",
+            [value_field],
+            purpose,
+            {"round": 1, "points": _b64(b"".join(mine)), "value_field": value_field},
+        )
+        double = set(_points(r1["double"]))
+        provider_points = blinder.reblind_many(_points(r1["provider"]))
+        public_key = PaillierPublicKey.from_bytes(base64.b64decode(r1["paillier_public_key"]))
+        size = public_key.ciphertext_bytes
+        raw = base64.b64decode(r1["ciphertexts"])
+        if len(raw) != size * len(provider_points):
+            raise ClientError("DATA_LOSS", "the node's ciphertexts do not match its points")
+        chosen = [
+            public_key.ciphertext(raw[i * size : (i + 1) * size])
+            for i, point in enumerate(provider_points)
+            if point in double
+        ]
+        mask = secrets.randbelow(int(public_key.n))
+        total = Evaluator(public_key).sum(chosen) if chosen else public_key.encrypt(0)
+        masked = (total + public_key.raw_encrypt_unobfuscated(mask)).rerandomise()
+        r2 = self._query(
+            grant_token,
+            "intersection_sum",
+            [value_field],
+            purpose,
+            {
+                "round": 2,
+                "ticket": r1["ticket"],
+                "masked_sum": _b64(masked.to_bytes()),
+                "count": len(chosen),
+            },
+        )
+        value = (int(r2["masked_sum"]) - mask) % int(public_key.n)
+        if value > int(public_key.n) // 2:
+            value -= int(public_key.n)
+        return {"size": len(chosen), "sum": Decimal(value).scaleb(-int(r1["scale_digits"]))}
+
+    def aggregate(
+        self,
+        grant_tokens: Sequence[str],
+        value_field: str,
+        purpose: str,
+        *,
+        bounds: tuple[float, float],
+        buckets: Sequence[float] = (),
+        filter_field: str | None = None,
+        filter_op: str = "eq",
+        filter_value: Any = None,
+        max_rows: int = 1_000_000,
+        key_bits: int = 2048,
+    ) -> dict[str, Any]:
+        """Count, sum, mean, variance and histogram of ``value_field`` across nodes (PRIV-5).
+
+        One grant per provider node. The broker adds the nodes' packed ciphertexts under our
+        Paillier key; only we decrypt the total.
+        """
+        from crypto.paillier import generate_paillier_keypair
+        from node.engines import VALUE_SCALE_DIGITS, AggregateQuery, aggregate_scheme
+
+        def scaled(x: float) -> int:
+            return int(Decimal(str(x)).scaleb(VALUE_SCALE_DIGITS).to_integral_value())
+
+        public_key, private_key = generate_paillier_keypair(key_bits)
+        lo, hi = scaled(bounds[0]), scaled(bounds[1])
+        edges = [scaled(b) for b in buckets]
+        flt = {"field": filter_field, "op": filter_op, "value": filter_value}
+        body = {
+            "paillier_public_key": _b64(public_key.to_bytes()),
+            "value_field": value_field,
+            "filter": flt if filter_field else None,
+            "bounds": [lo, hi],
+            "buckets": edges,
+            "nodes": len(grant_tokens),
+            "max_rows": max_rows,
+        }
+        fields = [value_field] + ([filter_field] if filter_field else [])
+        parts = []
+        for token in grant_tokens:
+            try:
+                claims = read_grant_token_unverified(token)
+            except GrantTokenError as exc:
+                raise ClientError("INVALID_ARGUMENT", f"grant_token: {exc}") from None
+            enc_key, _ = self._provider(claims.provider)
+            request_id = str(uuid.uuid4())
+            sealed = seal(
+                enc_key,
+                json.dumps(body).encode(),
+                query_associated_data(claims.grant_id, request_id, "aggregate", QUERY),
             )
-        except (SignatureError, EnvelopeError) as exc:
-            raise ClientError("DATA_LOSS", f"the answer does not authenticate: {exc}") from None
-        return json.loads(plain)
+            parts.append(
+                broker_pb2.QueryRequest(
+                    grant_token=token,
+                    request_id=request_id,
+                    method=METHOD_VALUES["aggregate"],
+                    purpose=purpose,
+                    fields=fields,
+                    sealed_query=sealed,
+                )
+            )
+        reply = self._call(
+            "Aggregate",
+            broker_pb2.AggregateRequest(parts=parts, paillier_public_key=public_key.to_bytes()),
+        )
+        for part in reply.parts:
+            self._check_receipt(part.receipt, part.receipt.request_id, b"")
+        q = AggregateQuery(
+            public_key,
+            value_field,
+            filter_field,
+            filter_op,
+            filter_value,
+            lo,
+            hi,
+            tuple(edges),
+            len(grant_tokens),
+            max_rows,
+        )
+        scheme = aggregate_scheme(q)
+        stats = scheme.decrypt(
+            private_key,
+            [public_key.ciphertext(c) for c in reply.ciphertexts],
+            3 + max(len(edges) - 1, 0),
+            summed=len(grant_tokens),
+        )
+        count, s1, s2, hist = stats[0], stats[1], stats[2], stats[3:]
+        scale = Decimal(10) ** VALUE_SCALE_DIGITS
+        labels = [f"[{buckets[i]}, {buckets[i + 1]})" for i in range(len(hist))]
+        out: dict[str, Any] = {
+            "count": count,
+            "nodes": len(grant_tokens),
+            "suppressed_nodes": [p.provider for p in reply.parts if p.suppressed],
+            "histogram": dict(zip(labels, hist, strict=True)),
+        }
+        if count:
+            mean_shifted = Decimal(s1) / count
+            out["sum"] = (Decimal(s1) + Decimal(lo) * count) / scale
+            out["mean"] = (mean_shifted + lo) / scale
+            variance = Decimal(s2) / count - mean_shifted * mean_shifted
+            out["variance"] = max(variance, Decimal(0)) / scale / scale
+        return out
 
     def fetch(
         self, grant_token: str, keys: Sequence[str], fields: Sequence[str], purpose: str
@@ -228,3 +449,14 @@ class ConsumerClient:
                 grant_token, "verify", list(claims), purpose, {"key": key, "claims": claims}
             )
         )
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _points(text: str) -> list[bytes]:
+    raw = base64.b64decode(text)
+    if len(raw) % POINT_BYTES:
+        raise ClientError("DATA_LOSS", "the node returned a truncated point list")
+    return [raw[i : i + POINT_BYTES] for i in range(0, len(raw), POINT_BYTES)]

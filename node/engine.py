@@ -24,8 +24,9 @@ from crypto.query_binding import (
     result_digest,
 )
 from crypto.signing import SigningKey, VerifyKey
+from node import engines
 from node.adapters import DataSource, normalise_key
-from node.state import NodeState, QuotaError, ReplayError
+from node.state import BudgetExhausted, NodeState, QuotaError, ReplayError
 from proto.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
 
 BROKER_IDENTITY = "broker"
@@ -33,7 +34,14 @@ REQUEST_ID = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[
 MAX_KEYS = 1000
 MAX_KEY_CHARS = 256
 MAX_CLAIM_CHARS = 1024
-ENGINE_METHODS = ("fetch", "verify")
+ENGINE_METHODS = (
+    "fetch",
+    "verify",
+    "intersection",
+    "intersection_size",
+    "intersection_sum",
+    "aggregate",
+)
 
 Masker = Callable[[str, str, str], str]
 """``masker(grade, value, field_name) -> value as it may leave the node``."""
@@ -77,10 +85,12 @@ class Receipt:
 
 @dataclass(frozen=True)
 class NodeAnswer:
-    """A sealed result and its receipt."""
+    """A sealed result (or, for aggregates, Paillier ciphertexts) and its receipt."""
 
     sealed_result: bytes
     receipt: Receipt
+    ciphertexts: tuple[bytes, ...] = ()
+    suppressed: bool = False
 
 
 @dataclass
@@ -94,7 +104,9 @@ class NodeEngine:
     entries: Mapping[str, ServedEntry]
     state: NodeState
     masker: Masker
-    fetch_forbidden_grades: frozenset[str] = frozenset()
+    grade_methods: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    min_group_size: int = 10
+    min_group_article: str = "Art.38"
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
 
     # ------------------------------------------------------------------ checks
@@ -139,9 +151,12 @@ class NodeEngine:
                 raise InvalidArgument(
                     f"data item {name!r} is not served by this node", field="fields"
                 )
-            if query.method == "fetch" and entry.grades.get(name) in self.fetch_forbidden_grades:
+            grade = entry.grades.get(name, "general")
+            allowed = self.grade_methods.get(grade)
+            if allowed is not None and query.method not in allowed:
                 raise PermissionDenied(
-                    f"data item {name!r} is graded {entry.grades[name]} and is never fetched",
+                    f"data item {name!r} is graded {grade}; "
+                    f"method {query.method!r} may not touch it",
                     field="fields",
                     articles=("Art.14",),
                 )
@@ -188,15 +203,32 @@ class NodeEngine:
             body = json.loads(plain)
         except (ValueError, UnicodeDecodeError):
             raise InvalidArgument("is not JSON", field="sealed_query") from None
+        if query.method == "aggregate":
+            return self._aggregate(claims, entry, query, body)
         if query.method == "fetch":
             result, count = self._fetch(entry, query.fields, body)
-        else:
+        elif query.method == "verify":
             result, count = self._verify(entry, query.fields, body)
+        elif query.method in ("intersection", "intersection_size"):
+            result, count = self._intersection(entry, query, body)
+        else:
+            result, count = self._intersection_sum(claims, entry, query, body)
         sealed = seal(
             claims.consumer_encryption_key_bytes,
             json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode(),
             query_associated_data(claims.grant_id, query.request_id, query.method, RESULT),
         )
+        return self._finish(claims, query, sealed, count)
+
+    def _finish(
+        self,
+        claims: GrantClaims,
+        query: NodeQuery,
+        sealed: bytes,
+        count: int,
+        ciphertexts: tuple[bytes, ...] = (),
+        suppressed: bool = False,
+    ) -> NodeAnswer:
         now = self.clock()
         try:
             self.state.record(query.request_id, claims.grant_id, claims.quota, now)
@@ -209,7 +241,7 @@ class NodeEngine:
                 f"grant quota of {claims.quota} queries is used up", field="grant_token"
             ) from None
         answered_at = now.astimezone(dt.UTC).isoformat(timespec="seconds")
-        digest = result_digest(sealed)
+        digest = result_digest(sealed + b"".join(ciphertexts))
         signature = self.signing_key.sign(
             receipt_signing_bytes(
                 request_id=query.request_id,
@@ -220,18 +252,111 @@ class NodeEngine:
                 answered_at=answered_at,
             )
         )
-        return NodeAnswer(
-            sealed,
-            Receipt(
-                query.request_id,
-                claims.grant_id,
-                self.department,
-                digest,
-                count,
-                answered_at,
-                signature,
-            ),
+        receipt = Receipt(
+            query.request_id,
+            claims.grant_id,
+            self.department,
+            digest,
+            count,
+            answered_at,
+            signature,
         )
+        return NodeAnswer(sealed, receipt, ciphertexts, suppressed)
+
+    # ------------------------------------------------------------------ privacy engines
+    def _intersection(
+        self, entry: ServedEntry, query: NodeQuery, body: Any
+    ) -> tuple[dict[str, Any], int]:
+        if entry.key_field not in query.fields:
+            raise InvalidArgument(f"must name the key field {entry.key_field!r}", field="fields")
+        if not isinstance(body, dict) or set(body) != {"points"}:
+            raise InvalidArgument('must be {"points": base64}', field="sealed_query")
+        points = engines.split_points(
+            engines.unb64(body["points"], "sealed_query.points"), "sealed_query.points"
+        )
+        return engines.intersection(
+            entry.source, entry.key_field, points, members=query.method == "intersection"
+        )
+
+    def _intersection_sum(
+        self, claims: GrantClaims, entry: ServedEntry, query: NodeQuery, body: Any
+    ) -> tuple[dict[str, Any], int]:
+        if not isinstance(body, dict) or body.get("round") not in (1, 2):
+            raise InvalidArgument('must be {"round": 1 or 2, ...}', field="sealed_query")
+        if body["round"] == 1:
+            if (
+                set(body) != {"round", "points", "value_field"}
+                or body["value_field"] not in query.fields
+            ):
+                raise InvalidArgument(
+                    "round 1 needs points and a granted value_field", field="sealed_query"
+                )
+            points = engines.split_points(
+                engines.unb64(body["points"], "sealed_query.points"), "sealed_query.points"
+            )
+            return engines.intersection_sum_round1(
+                entry.source,
+                entry.key_field,
+                body["value_field"],
+                points,
+                own_keys=self.encryption_keys,
+                grant_id=claims.grant_id,
+            )
+        if set(body) != {"round", "ticket", "masked_sum", "count"} or not isinstance(
+            body["count"], int
+        ):
+            raise InvalidArgument(
+                "round 2 needs ticket, masked_sum and count", field="sealed_query"
+            )
+        ticket = engines.open_ticket(
+            engines.unb64(body["ticket"], "sealed_query.ticket"),
+            self.encryption_keys,
+            claims.grant_id,
+        )
+        session_key = f"ticket-{ticket.session}"
+        if self.state.seen(session_key):
+            raise PermissionDenied(
+                "this intersection-sum session was already completed", field="sealed_query.ticket"
+            )
+        result = engines.intersection_sum_round2(
+            ticket,
+            engines.unb64(body["masked_sum"], "sealed_query.masked_sum"),
+            body["count"],
+            self.min_group_size,
+            self.min_group_article,
+        )
+        # one decryption per ticket: a second round 2 would be a decryption oracle
+        self.state.record(session_key, claims.grant_id, 2**31, self.clock())
+        return result, body["count"]
+
+    def _aggregate(
+        self, claims: GrantClaims, entry: ServedEntry, query: NodeQuery, body: Any
+    ) -> NodeAnswer:
+        if not isinstance(body, dict):
+            raise InvalidArgument("must be an object", field="sealed_query")
+        q = engines.parse_aggregate_query(body, query.fields)
+        scheme = engines.aggregate_scheme(q)
+        stats = engines.aggregate_statistics(entry.source, q)
+        if stats[0] > q.max_rows:
+            raise InvalidArgument(
+                f"this node has more than {q.max_rows} matching rows", field="sealed_query.max_rows"
+            )
+        suppressed = stats[0] < self.min_group_size
+        if suppressed:
+            stats = [0] * len(stats)
+        elif claims.dp_epsilon_milli:
+            try:
+                self.state.spend(claims.grant_id, claims.dp_epsilon_milli, claims.dp_budget_milli)
+            except BudgetExhausted:
+                raise PermissionDenied(
+                    "the grant's differential-privacy budget is spent",
+                    field="grant_token",
+                    articles=("Art.38",),
+                ) from None
+            stats = engines.add_noise(stats, q, claims.dp_epsilon_milli / 1000, scheme.high)
+        ciphertexts = tuple(c.to_bytes() for c in scheme.encrypt(q.public_key, stats))
+        count = 0 if suppressed else stats[0]
+        return self._finish(claims, query, b"", count, ciphertexts, suppressed)
 
     @staticmethod
     def _key(raw: Any, field_name: str, entry: ServedEntry) -> str:

@@ -61,6 +61,8 @@ class NodeServicer(node_pb2_grpc.NodeServicer):
         )
         return node_pb2.NodeQueryResponse(
             sealed_result=answer.sealed_result,
+            ciphertexts=list(answer.ciphertexts),
+            suppressed=answer.suppressed,
             receipt=broker_pb2.Receipt(
                 request_id=r.request_id,
                 grant_id=r.grant_id,
@@ -152,9 +154,9 @@ def build_engine(
         entries=entries,
         state=NodeState(config.state_dir),
         masker=masker,
-        fetch_forbidden_grades=frozenset(
-            g for g, r in policy.grades.items() if r.fetch == "forbidden"
-        ),
+        grade_methods={g: r.allowed_methods for g, r in policy.grades.items()},
+        min_group_size=policy.min_group_size.value,
+        min_group_article=policy.min_group_size.article,
     )
 
 

@@ -35,6 +35,18 @@ class GrantUse(_Base):
     used: Mapped[int] = mapped_column(Integer)
 
 
+class DpSpend(_Base):
+    """Differential-privacy budget spent under a grant, in thousandths of epsilon."""
+
+    __tablename__ = "dp_spent"
+    grant_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    spent_milli: Mapped[int] = mapped_column(Integer)
+
+
+class BudgetExhausted(Exception):
+    """The grant's differential-privacy budget cannot pay for another query."""
+
+
 class ReplayError(Exception):
     """The request id was answered before."""
 
@@ -88,6 +100,22 @@ class NodeState:
                 _record(session, request_id, grant_id, quota, now)
         except IntegrityError:
             raise ReplayError(request_id) from None
+
+    def spend(self, grant_id: str, epsilon_milli: int, budget_milli: int) -> int:
+        """Spend ``epsilon_milli`` of the grant's budget; return what remains.
+
+        Raises:
+            BudgetExhausted: the budget cannot cover it (nothing is spent).
+        """
+        with self.sessions.begin() as session:
+            row = session.get(DpSpend, grant_id)
+            if row is None:
+                row = DpSpend(grant_id=grant_id, spent_milli=0)
+                session.add(row)
+            if row.spent_milli + epsilon_milli > budget_milli:
+                raise BudgetExhausted(grant_id)
+            row.spent_milli += epsilon_milli
+            return budget_milli - row.spent_milli
 
     def close(self) -> None:
         self.engine.dispose()

@@ -17,6 +17,7 @@ from policies.model import (
     PeriodRule,
     Policy,
     PolicyError,
+    PrivacyRules,
     SharingRules,
     Threshold,
 )
@@ -96,6 +97,14 @@ class _Reader:
         if value < minimum:
             raise self.fail(name, f"must be at least {minimum}")
         return value
+
+    def number(self, name: str, *, minimum: float = 0.0) -> float:
+        value = self.data.get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(name, "must be a number")
+        if value < minimum:
+            raise self.fail(name, f"must be at least {minimum}")
+        return float(value)
 
     def boolean(self, name: str) -> bool:
         value = self.data.get(name)
@@ -258,6 +267,16 @@ def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
             raise PolicyError(file, f"grades.{name}", "missing")
 
     classifications = root.table("classifications").texts("values")
+    privacy_t = root.table("privacy", required=False)
+    privacy = (
+        PrivacyRules(
+            privacy_t.number("max_dp_epsilon"),
+            privacy_t.number("max_dp_budget"),
+            privacy_t.article(),
+        )
+        if privacy_t.names()
+        else PrivacyRules(0.0, 0.0, "Art.38")
+    )
 
     return Policy(
         jurisdiction=meta.text("jurisdiction"),
@@ -278,4 +297,5 @@ def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
         mask_char=mask_char,
         mask_rules=mask_rules,
         field_kinds=field_kinds,
+        privacy=privacy,
     )

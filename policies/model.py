@@ -6,7 +6,14 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-METHODS: tuple[str, ...] = ("fetch", "verify", "intersection", "intersection_sum", "aggregate")
+METHODS: tuple[str, ...] = (
+    "fetch",
+    "verify",
+    "intersection",
+    "intersection_size",
+    "intersection_sum",
+    "aggregate",
+)
 FETCH_MODES: tuple[str, ...] = ("plain", "masked", "forbidden")
 
 
@@ -117,6 +124,15 @@ class OpeningRules:
 
 
 @dataclass(frozen=True)
+class PrivacyRules:
+    """Bounds on differential-privacy parameters a grant may carry (PRIV-5)."""
+
+    max_dp_epsilon: float
+    max_dp_budget: float
+    article: str
+
+
+@dataclass(frozen=True)
 class Policy:
     """Everything one jurisdiction's rules say, with articles.
 
@@ -146,6 +162,7 @@ class Policy:
     mask_char: str
     mask_rules: Mapping[str, MaskRule]
     field_kinds: Mapping[str, str] = field(default_factory=dict)
+    privacy: PrivacyRules = PrivacyRules(0.0, 0.0, "Art.38")
 
     def deadline(self, kind: str) -> DeadlineRule:
         """The working-day clock named ``kind``.

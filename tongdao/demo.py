@@ -9,8 +9,11 @@ checked against the generated plaintext, and the demo exits non-zero if any chec
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import os
 import queue
+import random
 import shutil
 import signal
 import subprocess
@@ -42,6 +45,11 @@ STARTUP_SECONDS = 30.0
 GAT = DepartmentProfile("hlj.gat", "黑龙江省公安厅", "230000", "province")
 MZT = DepartmentProfile("hlj.mzt", "黑龙江省民政厅", "230000", "province")
 RSJ = DepartmentProfile("hrb.rsj", "哈尔滨市人力资源和社会保障局", "230100", "city")
+SW = DepartmentProfile("hlj.sw", "国家税务总局黑龙江省税务局", "230000", "province")
+CITY_MZJ = [
+    DepartmentProfile(f"{abbr}.mzj", f"{city}民政局", region, "city")
+    for region, (abbr, city) in synthetic.CITIES.items()
+]
 
 PURPOSE = "城乡最低生活保障资格审核"
 SCENARIO = "哈尔滨市低保申请人身份与婚姻状况核验"
@@ -52,6 +60,39 @@ ENTRIES: dict[str, dict[str, Any]] = {
     path.stem: tomllib.loads(path.read_text(encoding="utf-8"))
     for path in sorted(ENTRY_DIR.glob("*.toml"))
 }
+
+
+def city_entry(profile: DepartmentProfile) -> dict[str, Any]:
+    """The subsistence-allowance (低保) catalogue entry each city's civil-affairs bureau serves."""
+    abbr = profile.code.split(".")[0]
+    return {
+        "code": f"mzj.{abbr}.dibao",
+        "name": f"{profile.name[:-3]}城乡低保保障对象信息",
+        "description": "城乡最低生活保障家庭：户编号、所在区县、家庭人口、月保障金额",
+        "provider": profile.code,
+        "key_field": "household_id",
+        "data_format": "structured",
+        "update_frequency": "monthly",
+        "share_type": "unconditional",
+        "open_type": "not_open",
+        "open_conditions": "涉及困难群众个人信息，不予开放",
+        "classification": "主题库",
+        "grade": "important",
+        "data_items": [
+            {"name": "household_id", "type": "string", "description": "户编号",
+             "sensitivity": "general"},
+            {"name": "district", "type": "string", "description": "所在区县",
+             "sensitivity": "general"},
+            {"name": "members", "type": "integer", "description": "家庭人口",
+             "sensitivity": "general"},
+            {"name": "monthly_allowance", "type": "decimal", "description": "月保障金额（元）",
+             "sensitivity": "personal"},
+        ],
+    }  # fmt: skip
+
+
+for _profile in CITY_MZJ:
+    ENTRIES[city_entry(_profile)["code"]] = city_entry(_profile)
 
 
 class DemoFailure(Exception):
@@ -101,19 +142,29 @@ def _prepare_directory(directory: Path) -> None:
     (directory / MARKER).write_text("made by tongdao demo; safe to delete\n")
 
 
-def _start(name: str, args: list[str], cwd: Path) -> Process:
+@dataclass
+class Launch:
+    """A child process started but not yet confirmed listening."""
+
+    name: str
+    popen: subprocess.Popen[str]
+    lines: queue.Queue[str]
+    log_path: Path
+
+
+def _launch(name: str, args: list[str], cwd: Path) -> Launch:
     log_path = cwd / "logs" / f"{name}.log"
     log_path.parent.mkdir(exist_ok=True)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    log = log_path.open("w")
-    popen = subprocess.Popen(
-        [sys.executable, "-m", "tongdao", *args],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-        env=env,
-    )
+    with log_path.open("w") as log:
+        popen = subprocess.Popen(
+            [sys.executable, "-m", "tongdao", *args],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            env=env,
+        )
     lines: queue.Queue[str] = queue.Queue()
 
     def pump() -> None:
@@ -123,18 +174,38 @@ def _start(name: str, args: list[str], cwd: Path) -> Process:
         lines.put("")
 
     threading.Thread(target=pump, daemon=True).start()
-    deadline = time.monotonic() + STARTUP_SECONDS
+    return Launch(name, popen, lines, log_path)
+
+
+def _await(launch: Launch, deadline: float) -> Process:
     while time.monotonic() < deadline:
         try:
-            text = lines.get(timeout=0.2)
+            text = launch.lines.get(timeout=0.2)
         except queue.Empty:
             continue
         if "listening on" in text:
-            return Process(name, popen, text.rsplit(" ", 1)[-1].strip(), log_path)
+            return Process(
+                launch.name, launch.popen, text.rsplit(" ", 1)[-1].strip(), launch.log_path
+            )
         if text == "":
             break
-    popen.kill()
-    raise DemoFailure(f"{name} did not start; see {log_path}:\n{log_path.read_text()[-2000:]}")
+    launch.popen.kill()
+    tail = launch.log_path.read_text()[-2000:]
+    raise DemoFailure(f"{launch.name} did not start; see {launch.log_path}:\n{tail}")
+
+
+def _start_all(specs: list[tuple[str, list[str]]], cwd: Path, started: list[Process]) -> None:
+    """Start every process at once (they import in parallel), then wait for each to listen."""
+    launches = [_launch(name, args, cwd) for name, args in specs]
+    deadline = time.monotonic() + STARTUP_SECONDS
+    try:
+        for launch in launches:
+            started.append(_await(launch, deadline))
+    except DemoFailure:
+        for launch in launches:
+            if launch.popen.poll() is None:
+                launch.popen.kill()
+        raise
 
 
 def _stop(processes: list[Process]) -> None:
@@ -181,60 +252,58 @@ def run_demo(directory: Path, *, records: int = 300, out: Callable[[str], None] 
     _prepare_directory(directory)
     home = Home(directory / "home")
     home.create_authority()
-    for profile in (GAT, MZT, RSJ):
+    departments = (GAT, MZT, SW, RSJ, *CITY_MZJ)
+    for profile in departments:
         home.add_department(profile)
     report.section("Set-up")
-    report.line(f"authority CA, broker and 3 departments in {home.root} (mutual TLS everywhere)")
+    report.line(
+        f"authority CA, broker and {len(departments)} departments in {home.root} "
+        "(mutual TLS everywhere)"
+    )
 
     people = synthetic.population(records)
     marriages = synthetic.marriages(people)
-    synthetic.write_csv(directory / "population.csv", people)
-    synthetic.write_csv(directory / "marriage.csv", marriages)
-    report.line(
-        f"synthetic registries: {len(people)} residents (公安), "
-        f"{len(marriages)} marriage records (民政)"
-    )
-
-    grades = {
-        code: {i["name"]: i["sensitivity"] for i in entry["data_items"]}
-        for code, entry in ENTRIES.items()
+    incomes = synthetic.incomes(people)
+    households = {
+        p.code: synthetic.subsistence_households(p.region, 60 + 15 * n, seed=n)
+        for n, p in enumerate(CITY_MZJ)
     }
-    (directory / "node-gat.toml").write_text(
-        _node_config(home, GAT, "gat.population", "population.csv", grades["gat.population"])
-    )
-    (directory / "node-mzt.toml").write_text(
-        _node_config(home, MZT, "mzt.marriage", "marriage.csv", grades["mzt.marriage"])
+    served = [
+        (GAT, "gat.population", "population.csv", people),
+        (MZT, "mzt.marriage", "marriage.csv", marriages),
+        (SW, "sw.income", "income.csv", incomes),
+        *[(p, city_entry(p)["code"], f"{p.code}.csv", households[p.code]) for p in CITY_MZJ],
+    ]
+    for profile, entry, csv_name, rows in served:
+        synthetic.write_csv(directory / csv_name, rows)
+        (directory / f"node-{profile.code}.toml").write_text(
+            _node_config(home, profile, entry, csv_name, grades_of(entry))
+        )
+    report.line(
+        f"synthetic registries: {len(people)} residents (公安), {len(marriages)} marriages (民政), "
+        f"{len(incomes)} tax records (税务), {sum(map(len, households.values()))} 低保 households "
+        f"in {len(CITY_MZJ)} cities"
     )
 
     processes: list[Process] = []
     try:
-        processes.append(
-            _start(
-                "broker",
-                ["broker", "serve", "--home", str(home.root), "--listen", "127.0.0.1:0"],
-                directory,
-            )
-        )
-        processes.append(
-            _start("node-gat", ["node", "serve", "--config", "node-gat.toml"], directory)
-        )
-        processes.append(
-            _start("node-mzt", ["node", "serve", "--config", "node-mzt.toml"], directory)
-        )
+        specs = [
+            ("broker", ["broker", "serve", "--home", str(home.root), "--listen", "127.0.0.1:0"])
+        ]
+        specs += [
+            (f"node-{p.code}", ["node", "serve", "--config", f"node-{p.code}.toml"])
+            for p, *_ in served
+        ]
+        _start_all(specs, directory, processes)
         broker = processes[0].address
+        nodes = {p.name.removeprefix("node-"): p.address for p in processes[1:]}
         report.line(
-            "started: "
-            + ", ".join(f"{p.name} on {p.address} (pid {p.popen.pid})" for p in processes)
+            f"started {len(processes)} processes: broker on {broker}, nodes "
+            + ", ".join(f"{code}@{addr.rsplit(':', 1)[1]}" for code, addr in nodes.items())
         )
         try:
-            _scenario(
-                report,
-                home,
-                broker,
-                {GAT.code: processes[1].address, MZT.code: processes[2].address},
-                people,
-                marriages,
-            )
+            _scenario(report, home, broker, nodes, people, marriages)
+            _privacy_scenario(report, home, broker, people, incomes, households)
         except (ClientError, grpc.RpcError) as exc:
             detail = f"{exc.code()}: {exc.details()}" if isinstance(exc, grpc.RpcError) else exc
             raise DemoFailure(
@@ -279,10 +348,10 @@ def _scenario(
     def stub(party: str) -> broker_pb2_grpc.BrokerStub:
         return broker_pb2_grpc.BrokerStub(secure_channel(broker, home.tls(party)))
 
-    authority, gat, mzt = stub(AUTHORITY), stub(GAT.code), stub(MZT.code)
+    authority, mzt = stub(AUTHORITY), stub(MZT.code)
 
     report.section("Directory (authority)")
-    for profile in (GAT, MZT, RSJ):
+    for profile in (GAT, MZT, SW, RSJ, *CITY_MZJ):
         authority.RegisterDepartment(
             broker_pb2.RegisterDepartmentRequest(
                 department=broker_pb2.Department(
@@ -297,11 +366,18 @@ def _scenario(
             ),
             timeout=10,
         )
-        report.line(f"registered {profile.code} {profile.name} ({profile.level}, {profile.region})")
+        if profile not in CITY_MZJ:
+            report.line(
+                f"registered {profile.code} {profile.name} ({profile.level}, {profile.region})"
+            )
+    report.line(
+        f"registered {len(CITY_MZJ)} city civil-affairs bureaus: "
+        + ", ".join(p.code for p in CITY_MZJ)
+    )
 
     report.section("Catalogue: draft → submit → authority review → published (Art.12)")
     for code, data in ENTRIES.items():
-        provider = gat if data["provider"] == GAT.code else mzt
+        provider = stub(data["provider"])
         provider.CreateCatalogueEntry(
             broker_pb2.CreateCatalogueEntryRequest(entry=entry_from_dict(data)), timeout=10
         )
@@ -309,9 +385,14 @@ def _scenario(
         entry = authority.PublishCatalogueEntry(
             broker_pb2.PublishCatalogueEntryRequest(code=code, comment="审核通过"), timeout=10
         )
-        report.line(
-            f"{code:<18} v{entry.version} {entry.status:<9} {data['share_type']:<13} {data['name']}"
-        )
+        if not code.startswith("mzj."):
+            report.line(
+                f"{code:<18} v{entry.version} {entry.status:<9} {data['share_type']:<13} "
+                f"{data['name']}"
+            )
+    report.line(
+        f"mzj.<city>.dibao   v1 published unconditional 城乡低保保障对象信息 × {len(CITY_MZJ)}"
+    )
 
     consumer = ConsumerClient(broker, home.tls(RSJ.code), home.encryption_keys(RSJ.code), RSJ.code)
     by_id = {p["id_number"]: p for p in people}
@@ -473,3 +554,97 @@ def _scenario(
 def grades_of(code: str) -> dict[str, str]:
     """Data item → sensitivity grade of a demo entry."""
     return {i["name"]: i["sensitivity"] for i in ENTRIES[code]["data_items"]}
+
+
+def _privacy_scenario(
+    report: Report,
+    home: Home,
+    broker: str,
+    people: list[dict[str, str]],
+    incomes: list[dict[str, str]],
+    households: dict[str, list[dict[str, str]]],
+) -> None:
+    """PRIV-3..5: intersection, intersection-sum and the 8-city aggregate, checked in plaintext."""
+    from decimal import Decimal
+
+    consumer = ConsumerClient(broker, home.tls(RSJ.code), home.encryption_keys(RSJ.code), RSJ.code)
+    sw = broker_pb2_grpc.BrokerStub(secure_channel(broker, home.tls(SW.code)))
+    applicants = [p["id_number"] for p in people[:80]] + [
+        synthetic.make_id_number(random.Random(n), "230103", synthetic_date(n))  # noqa: S311
+        for n in range(10)
+    ]
+
+    report.section("Private set intersection: which applicants are registered residents (PRIV-3)")
+    req = consumer.file_share_request(
+        "gat.population", ["id_number"], ["intersection_size"], PURPOSE, SCENARIO, BASIS
+    )
+    grant = consumer.get_grant(req.grant_id)
+    result = consumer.intersection(grant.token, applicants, "id_number", PURPOSE)
+    expected = len(set(applicants) & {p["id_number"] for p in people})
+    report.line(
+        f"{len(applicants)} applicants ∩ {len(people)} residents → size {result['size']} "
+        "(size-only grant: no member is revealed to either side)"
+    )
+    report.check("PSI size equals the plaintext intersection", result["size"] == expected)
+
+    report.section("Intersection-sum: applicants' taxable income, never disclosed (PRIV-4)")
+    req = consumer.file_share_request(
+        "sw.income", ["annual_income"], ["intersection_sum"], PURPOSE, SCENARIO, BASIS
+    )
+    sw.DecideShareRequest(
+        broker_pb2.DecideShareRequestRequest(id=req.id, approve=True, reason="用途相符"), timeout=10
+    )
+    grant = consumer.get_grant(consumer.get_share_request(req.id).grant_id)
+    result = consumer.intersection_sum(grant.token, applicants, "annual_income", PURPOSE)
+    income_by_id = {r["id_number"]: Decimal(r["annual_income"]) for r in incomes}
+    matched = [income_by_id[a] for a in applicants if a in income_by_id]
+    report.line(
+        f"{len(applicants)} applicants ∩ tax records → {result['size']} people, total annual "
+        f"income ¥{result['sum']:,} (mean ¥{result['sum'] / max(result['size'], 1):,.2f}); "
+        f"税务 learned only the sizes ({len(applicants)} asked, {result['size']} matched), "
+        "no key and not which matched"
+    )
+    report.check(
+        "intersection size and income sum equal the plaintext answer",
+        result["size"] == len(matched) and result["sum"] == sum(matched),
+    )
+
+    report.section(f"Aggregate across {len(CITY_MZJ)} cities' nodes (PRIV-5, packed Paillier)")
+    tokens = []
+    for profile in CITY_MZJ:
+        r = consumer.file_share_request(
+            city_entry(profile)["code"],
+            ["monthly_allowance"],
+            ["aggregate"],
+            PURPOSE,
+            SCENARIO,
+            BASIS,
+        )
+        tokens.append(consumer.get_grant(r.grant_id).token)
+    edges = [0, 300, 600, 900, 1200, 3000]
+    result = consumer.aggregate(
+        tokens, "monthly_allowance", PURPOSE, bounds=(0, 3000), buckets=edges
+    )
+    values = [Decimal(h["monthly_allowance"]) for rows in households.values() for h in rows]
+    mean = sum(values) / len(values)
+    variance = sum((v - mean) ** 2 for v in values) / len(values)
+    report.line(
+        f"households {result['count']}, total ¥{result['sum']:,}/month, "
+        f"mean ¥{result['mean']:.2f}, standard deviation ¥{result['variance'].sqrt():.2f}"
+    )
+    report.line("histogram: " + ", ".join(f"{k}: {v}" for k, v in result["histogram"].items()))
+    report.line("the broker added 8 nodes' ciphertexts with the consumer's public key only")
+    expected_hist = [sum(1 for v in values if lo <= v < hi) for lo, hi in itertools.pairwise(edges)]
+    report.check(
+        "count, sum, mean, variance and histogram equal the plaintext answer",
+        result["count"] == len(values)
+        and result["sum"] == sum(values)
+        and abs(result["mean"] - mean) < Decimal("0.01")
+        and abs(result["variance"] - variance) < Decimal("0.01")
+        and list(result["histogram"].values()) == expected_hist,
+    )
+
+
+def synthetic_date(n: int) -> dt.date:
+    """A birth date for a made-up applicant who is in no registry."""
+    return dt.date(1960 + n, 1 + n % 12, 1 + n)

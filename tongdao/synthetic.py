@@ -96,3 +96,49 @@ def write_csv(path: Path, rows: list[dict[str, str]]) -> None:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+
+
+CITIES = {
+    "230100": ("hrb", "哈尔滨市"),
+    "230200": ("qqhr", "齐齐哈尔市"),
+    "230300": ("jx", "鸡西市"),
+    "230400": ("hg", "鹤岗市"),
+    "230500": ("sys", "双鸭山市"),
+    "230600": ("dq", "大庆市"),
+    "230700": ("yc", "伊春市"),
+    "231000": ("mdj", "牡丹江市"),
+}
+
+
+def incomes(
+    people: list[dict[str, str]], share: float = 0.9, seed: int = 2027
+) -> list[dict[str, str]]:
+    """Synthetic annual taxable income records (税务) for a share of ``people``, in yuan."""
+    rng = random.Random(seed)  # noqa: S311 - synthetic data, not a secret
+    rows = []
+    for person in people:
+        if rng.random() > share:
+            continue
+        income = round(rng.lognormvariate(10.8, 0.6), 2)
+        rows.append(
+            {"id_number": person["id_number"], "annual_income": f"{income:.2f}", "tax_year": "2025"}
+        )
+    return rows
+
+
+def subsistence_households(region: str, count: int, seed: int) -> list[dict[str, str]]:
+    """Synthetic 城乡低保 households of one city: monthly allowance (yuan) and members."""
+    rng = random.Random(seed)  # noqa: S311 - synthetic data, not a secret
+    rows = []
+    for i in range(count):
+        members = rng.choice((1, 1, 2, 2, 3, 4))
+        allowance = round(min(max(rng.gauss(420 * members**0.7, 90), 60), 2400), 2)
+        rows.append(
+            {
+                "household_id": f"{region}-{i:06d}",
+                "district": f"{region[:4]}{rng.randrange(1, 12):02d}",
+                "members": str(members),
+                "monthly_allowance": f"{allowance:.2f}",
+            }
+        )
+    return rows

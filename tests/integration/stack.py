@@ -14,7 +14,7 @@ from proto.tongdao.v1 import broker_pb2, broker_pb2_grpc
 from proto.transport import secure_channel
 from tongdao import synthetic
 from tongdao.commands.catalogue import entry_from_dict
-from tongdao.demo import ENTRIES, GAT, MZT, RSJ
+from tongdao.demo import CITY_MZJ, ENTRIES, GAT, MZT, RSJ, SW, city_entry
 from tongdao.home import AUTHORITY, Home
 
 PURPOSE = "城乡最低生活保障资格审核"
@@ -30,6 +30,8 @@ class Stack:
     people: list[dict[str, str]]
     marriages: list[dict[str, str]]
     database_url: str
+    incomes: list[dict[str, str]]
+    households: dict[str, list[dict[str, str]]]
 
     def stub(self, party: str) -> broker_pb2_grpc.BrokerStub:
         return broker_pb2_grpc.BrokerStub(secure_channel(self.broker.target, self.home.tls(party)))
@@ -49,27 +51,41 @@ def _grades(code: str) -> dict[str, str]:
     return {i["name"]: i["sensitivity"] for i in ENTRIES[code]["data_items"]}
 
 
-def start_stack(tmp: Path, database_url: str | None = None, records: int = 60) -> Stack:
+def start_stack(
+    tmp: Path, database_url: str | None = None, records: int = 60, cities: bool = False
+) -> Stack:
     home = Home(tmp / "home")
     home.create_authority()
-    for profile in (GAT, MZT, RSJ):
+    city_profiles = CITY_MZJ if cities else []
+    profiles = (GAT, MZT, RSJ, SW, *city_profiles)
+    for profile in profiles:
         home.add_department(profile)
     people = synthetic.population(records)
     marriages = synthetic.marriages(people)
+    incomes = synthetic.incomes(people)
     synthetic.write_csv(tmp / "population.csv", people)
     synthetic.write_csv(tmp / "marriage.csv", marriages)
+    synthetic.write_csv(tmp / "income.csv", incomes)
+    served = [
+        (GAT, "gat.population", "population.csv", "id_number"),
+        (MZT, "mzt.marriage", "marriage.csv", "id_number"),
+        (SW, "sw.income", "income.csv", "id_number"),
+    ]
+    households = {}
+    for n, profile in enumerate(city_profiles):
+        rows = synthetic.subsistence_households(profile.region, 40 + 5 * n, seed=n)
+        households[profile.code] = rows
+        synthetic.write_csv(tmp / f"{profile.code}.csv", rows)
+        served.append((profile, city_entry(profile)["code"], f"{profile.code}.csv", "household_id"))
     nodes: dict[str, RunningNode] = {}
-    for profile, entry, csv_name in (
-        (GAT, "gat.population", "population.csv"),
-        (MZT, "mzt.marriage", "marriage.csv"),
-    ):
+    for profile, entry, csv_name, key in served:
         config = NodeConfig(
             department=profile.code,
             home=home.root,
             listen="127.0.0.1:0",
             state_dir=tmp / f"state-{profile.code}",
             policy="heilongjiang-2025",
-            entries=[EntryConfig(entry, f"csv:{csv_name}", "id_number", _grades(entry))],
+            entries=[EntryConfig(entry, f"csv:{csv_name}", key, _grades(entry))],
             base_dir=tmp,
         )
         engine = build_engine(
@@ -88,9 +104,9 @@ def start_stack(tmp: Path, database_url: str | None = None, records: int = 60) -
             settings=BrokerSettings(locale="en"),
         )
     )
-    stack = Stack(home, broker, nodes, people, marriages, url)
+    stack = Stack(home, broker, nodes, people, marriages, url, incomes, households)
     authority = stack.stub(AUTHORITY)
-    for profile in (GAT, MZT, RSJ):
+    for profile in profiles:
         authority.RegisterDepartment(
             broker_pb2.RegisterDepartmentRequest(
                 department=broker_pb2.Department(
@@ -106,6 +122,8 @@ def start_stack(tmp: Path, database_url: str | None = None, records: int = 60) -
             timeout=10,
         )
     for code, data in ENTRIES.items():
+        if data["provider"] not in {p.code for p in profiles}:
+            continue
         provider = stack.stub(data["provider"])
         provider.CreateCatalogueEntry(
             broker_pb2.CreateCatalogueEntryRequest(entry=entry_from_dict(data)), timeout=10

@@ -210,7 +210,7 @@ def test_relay_refuses_wrong_consumer_purpose_field_and_method(world):
         world.relay(RSJ, GAT, grant.token, ["name", "gender"], {"keys": [KEY]})
     assert err.value.field == "fields" and "Art.30" in err.value.articles
     with pytest.raises(PermissionDenied) as err:
-        world.relay(RSJ, GAT, grant.token, ["name"], {"keys": [KEY]}, method="aggregate")
+        world.relay(RSJ, GAT, grant.token, ["name"], {"keys": [KEY]}, method="intersection")
     assert err.value.field == "method"
     with pytest.raises(PermissionDenied):
         world.relay(RSJ, GAT, grant.token[:-4] + "AAAA", ["name"], {"keys": [KEY]})

@@ -152,7 +152,7 @@ class ListCatalogueEntriesResponse(_message.Message):
     def __init__(self, entries: _Optional[_Iterable[_Union[CatalogueEntry, _Mapping]]] = ...) -> None: ...
 
 class ShareRequest(_message.Message):
-    __slots__ = ("id", "consumer", "entry_code", "entry_version", "fields", "methods", "purpose", "scenario", "legal_basis", "regions", "status", "decision", "grant_id", "created_at", "due_date", "requested_validity_days", "requested_quota")
+    __slots__ = ("id", "consumer", "entry_code", "entry_version", "fields", "methods", "purpose", "scenario", "legal_basis", "regions", "status", "decision", "grant_id", "created_at", "due_date", "requested_validity_days", "requested_quota", "dp_epsilon", "dp_budget")
     ID_FIELD_NUMBER: _ClassVar[int]
     CONSUMER_FIELD_NUMBER: _ClassVar[int]
     ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
@@ -170,6 +170,8 @@ class ShareRequest(_message.Message):
     DUE_DATE_FIELD_NUMBER: _ClassVar[int]
     REQUESTED_VALIDITY_DAYS_FIELD_NUMBER: _ClassVar[int]
     REQUESTED_QUOTA_FIELD_NUMBER: _ClassVar[int]
+    DP_EPSILON_FIELD_NUMBER: _ClassVar[int]
+    DP_BUDGET_FIELD_NUMBER: _ClassVar[int]
     id: str
     consumer: str
     entry_code: str
@@ -187,7 +189,9 @@ class ShareRequest(_message.Message):
     due_date: str
     requested_validity_days: int
     requested_quota: int
-    def __init__(self, id: _Optional[str] = ..., consumer: _Optional[str] = ..., entry_code: _Optional[str] = ..., entry_version: _Optional[int] = ..., fields: _Optional[_Iterable[str]] = ..., methods: _Optional[_Iterable[_Union[_common_pb2.QueryMethod, str]]] = ..., purpose: _Optional[str] = ..., scenario: _Optional[str] = ..., legal_basis: _Optional[str] = ..., regions: _Optional[_Iterable[str]] = ..., status: _Optional[str] = ..., decision: _Optional[_Union[_common_pb2.Decision, _Mapping]] = ..., grant_id: _Optional[str] = ..., created_at: _Optional[str] = ..., due_date: _Optional[str] = ..., requested_validity_days: _Optional[int] = ..., requested_quota: _Optional[int] = ...) -> None: ...
+    dp_epsilon: float
+    dp_budget: float
+    def __init__(self, id: _Optional[str] = ..., consumer: _Optional[str] = ..., entry_code: _Optional[str] = ..., entry_version: _Optional[int] = ..., fields: _Optional[_Iterable[str]] = ..., methods: _Optional[_Iterable[_Union[_common_pb2.QueryMethod, str]]] = ..., purpose: _Optional[str] = ..., scenario: _Optional[str] = ..., legal_basis: _Optional[str] = ..., regions: _Optional[_Iterable[str]] = ..., status: _Optional[str] = ..., decision: _Optional[_Union[_common_pb2.Decision, _Mapping]] = ..., grant_id: _Optional[str] = ..., created_at: _Optional[str] = ..., due_date: _Optional[str] = ..., requested_validity_days: _Optional[int] = ..., requested_quota: _Optional[int] = ..., dp_epsilon: _Optional[float] = ..., dp_budget: _Optional[float] = ...) -> None: ...
 
 class FileShareRequestRequest(_message.Message):
     __slots__ = ("request",)
@@ -306,6 +310,34 @@ class QueryResponse(_message.Message):
     receipt: Receipt
     ledger_sequence: int
     def __init__(self, sealed_result: _Optional[bytes] = ..., receipt: _Optional[_Union[Receipt, _Mapping]] = ..., ledger_sequence: _Optional[int] = ...) -> None: ...
+
+class AggregateRequest(_message.Message):
+    __slots__ = ("parts", "paillier_public_key")
+    PARTS_FIELD_NUMBER: _ClassVar[int]
+    PAILLIER_PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    parts: _containers.RepeatedCompositeFieldContainer[QueryRequest]
+    paillier_public_key: bytes
+    def __init__(self, parts: _Optional[_Iterable[_Union[QueryRequest, _Mapping]]] = ..., paillier_public_key: _Optional[bytes] = ...) -> None: ...
+
+class AggregatePart(_message.Message):
+    __slots__ = ("provider", "receipt", "suppressed")
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESSED_FIELD_NUMBER: _ClassVar[int]
+    provider: str
+    receipt: Receipt
+    suppressed: bool
+    def __init__(self, provider: _Optional[str] = ..., receipt: _Optional[_Union[Receipt, _Mapping]] = ..., suppressed: _Optional[bool] = ...) -> None: ...
+
+class AggregateResponse(_message.Message):
+    __slots__ = ("ciphertexts", "parts", "ledger_sequence")
+    CIPHERTEXTS_FIELD_NUMBER: _ClassVar[int]
+    PARTS_FIELD_NUMBER: _ClassVar[int]
+    LEDGER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    ciphertexts: _containers.RepeatedScalarFieldContainer[bytes]
+    parts: _containers.RepeatedCompositeFieldContainer[AggregatePart]
+    ledger_sequence: int
+    def __init__(self, ciphertexts: _Optional[_Iterable[bytes]] = ..., parts: _Optional[_Iterable[_Union[AggregatePart, _Mapping]]] = ..., ledger_sequence: _Optional[int] = ...) -> None: ...
 
 class Deadline(_message.Message):
     __slots__ = ("id", "kind", "subject", "responsible", "article", "working_days", "started_on", "due_on", "remaining_working_days", "overdue", "closed_on", "closed_late")

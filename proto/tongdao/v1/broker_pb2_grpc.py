@@ -104,6 +104,11 @@ class BrokerStub:
                 request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryRequest.SerializeToString,
                 response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryResponse.FromString,
                 _registered_method=True)
+        self.Aggregate = channel.unary_unary(
+                '/tongdao.v1.Broker/Aggregate',
+                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.AggregateRequest.SerializeToString,
+                response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.AggregateResponse.FromString,
+                _registered_method=True)
         self.ListDeadlines = channel.unary_unary(
                 '/tongdao.v1.Broker/ListDeadlines',
                 request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListDeadlinesRequest.SerializeToString,
@@ -206,7 +211,15 @@ class BrokerServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Query(self, request, context):
-        """Query relay (PLT-1, PRIV-1, PRIV-2): the broker relays ciphertext it cannot read.
+        """Query relay (PLT-1, PRIV-1..4): the broker relays ciphertext it cannot read.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Aggregate(self, request, context):
+        """Aggregate across nodes (PRIV-5): fan out, add the nodes' Paillier ciphertexts (the broker
+        holds the consumer's public key only), return the encrypted total.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -304,6 +317,11 @@ def add_BrokerServicer_to_server(servicer, server):
                     servicer.Query,
                     request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryRequest.FromString,
                     response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryResponse.SerializeToString,
+            ),
+            'Aggregate': grpc.unary_unary_rpc_method_handler(
+                    servicer.Aggregate,
+                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.AggregateRequest.FromString,
+                    response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.AggregateResponse.SerializeToString,
             ),
             'ListDeadlines': grpc.unary_unary_rpc_method_handler(
                     servicer.ListDeadlines,
@@ -699,6 +717,33 @@ class Broker:
             '/tongdao.v1.Broker/Query',
             proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryRequest.SerializeToString,
             proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Aggregate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Broker/Aggregate',
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.AggregateRequest.SerializeToString,
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.AggregateResponse.FromString,
             options,
             channel_credentials,
             insecure,

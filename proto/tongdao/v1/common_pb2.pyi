@@ -29,6 +29,7 @@ class QueryMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     QUERY_METHOD_INTERSECTION: _ClassVar[QueryMethod]
     QUERY_METHOD_INTERSECTION_SUM: _ClassVar[QueryMethod]
     QUERY_METHOD_AGGREGATE: _ClassVar[QueryMethod]
+    QUERY_METHOD_INTERSECTION_SIZE: _ClassVar[QueryMethod]
 SHARE_TYPE_UNSPECIFIED: ShareType
 SHARE_TYPE_UNCONDITIONAL: ShareType
 SHARE_TYPE_CONDITIONAL: ShareType
@@ -43,6 +44,7 @@ QUERY_METHOD_VERIFY: QueryMethod
 QUERY_METHOD_INTERSECTION: QueryMethod
 QUERY_METHOD_INTERSECTION_SUM: QueryMethod
 QUERY_METHOD_AGGREGATE: QueryMethod
+QUERY_METHOD_INTERSECTION_SIZE: QueryMethod
 
 class Decision(_message.Message):
     __slots__ = ("outcome", "articles", "reason", "rule")

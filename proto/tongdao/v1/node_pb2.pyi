@@ -8,12 +8,16 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class NodeQueryResponse(_message.Message):
-    __slots__ = ("sealed_result", "receipt")
+    __slots__ = ("sealed_result", "receipt", "ciphertexts", "suppressed")
     SEALED_RESULT_FIELD_NUMBER: _ClassVar[int]
     RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    CIPHERTEXTS_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESSED_FIELD_NUMBER: _ClassVar[int]
     sealed_result: bytes
     receipt: _broker_pb2.Receipt
-    def __init__(self, sealed_result: _Optional[bytes] = ..., receipt: _Optional[_Union[_broker_pb2.Receipt, _Mapping]] = ...) -> None: ...
+    ciphertexts: _containers.RepeatedScalarFieldContainer[bytes]
+    suppressed: bool
+    def __init__(self, sealed_result: _Optional[bytes] = ..., receipt: _Optional[_Union[_broker_pb2.Receipt, _Mapping]] = ..., ciphertexts: _Optional[_Iterable[bytes]] = ..., suppressed: _Optional[bool] = ...) -> None: ...
 
 class ListServedEntriesRequest(_message.Message):
     __slots__ = ()

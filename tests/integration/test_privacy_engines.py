@@ -1,0 +1,220 @@
+"""PRIV-3..6 over real gRPC: intersection, intersection-sum and the 8-city aggregate, each checked
+against the plaintext answer, plus the refusals."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import statistics
+import unicodedata
+from decimal import Decimal
+
+import pytest
+
+from node.client import ClientError
+from tests.integration.stack import BASIS, PURPOSE, SCENARIO, start_stack
+from tongdao.demo import CITY_MZJ, city_entry
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    s = start_stack(tmp_path_factory.mktemp("privacy"), records=120, cities=True)
+    yield s
+    s.stop()
+
+
+def grant_for(stack, entry, fields, methods, *, provider=None, **kwargs):
+    with stack.consumer() as client:
+        req = client.file_share_request(entry, fields, methods, PURPOSE, SCENARIO, BASIS, **kwargs)
+        if req.status == "pending_provider_review":
+            with stack.consumer(provider) as p:
+                req = p.decide_share_request(req.id, True, "ok")
+        assert req.status == "approved", req.decision.reason
+        return client.get_grant(req.grant_id).token
+
+
+def variants(id_number: str) -> str:
+    """The same key written differently: full-width digits, lower-case x, stray spaces."""
+    wide = "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else c for c in id_number)
+    return f"  {wide.lower()} "
+
+
+# ---------------------------------------------------------------- PRIV-3
+
+
+def test_intersection_members_match_plaintext(stack):
+    token = grant_for(stack, "gat.population", ["id_number"], ["intersection"])
+    ids = [p["id_number"] for p in stack.people]
+    mine = ids[:25] + [f"2301021990010{i:04d}5" for i in range(20)] + [variants(ids[30]), ids[0]]
+    with stack.consumer() as client:
+        result = client.intersection(token, mine, "id_number", PURPOSE)
+    norm = {unicodedata.normalize("NFKC", k).strip().casefold() for k in mine}
+    expected = norm & {i.casefold() for i in ids}
+    assert result["size"] == len(expected) == 26
+    got = {unicodedata.normalize("NFKC", m).strip().casefold() for m in result["members"]}
+    assert got == expected
+    assert result["consumer_set_size"] == len(norm)  # duplicates counted once
+
+
+@pytest.mark.parametrize("count", [0, 1, 7])
+def test_intersection_size_only(stack, count):
+    token = grant_for(stack, "gat.population", ["id_number"], ["intersection_size"])
+    ids = [p["id_number"] for p in stack.people]
+    with stack.consumer() as client:
+        result = client.intersection(token, [*ids[:count], "999"], "id_number", PURPOSE)
+    assert result["size"] == count
+    assert "members" not in result
+
+
+def test_empty_consumer_set(stack):
+    token = grant_for(stack, "gat.population", ["id_number"], ["intersection_size"])
+    with stack.consumer() as client:
+        assert client.intersection(token, [], "id_number", PURPOSE)["size"] == 0
+
+
+def test_grant_without_the_method_is_refused(stack):
+    token = grant_for(stack, "gat.population", ["name"], ["fetch"])
+    with stack.consumer() as client, pytest.raises(ClientError) as err:
+        client.intersection(token, ["1"], "id_number", PURPOSE)
+    assert err.value.code == "PERMISSION_DENIED"
+
+
+def test_grade_forbids_fetching_the_key_at_request_time(stack):
+    with stack.consumer() as client:
+        req = client.file_share_request(
+            "gat.population", ["id_number"], ["fetch"], PURPOSE, SCENARIO, BASIS
+        )
+    assert req.status == "refused"
+    assert req.decision.rule == "grades.sensitive_personal.methods"
+    assert req.decision.articles == ["Art.14"]
+
+
+# ---------------------------------------------------------------- PRIV-4
+
+
+def test_intersection_sum_matches_plaintext_and_reveals_only_the_output(stack, monkeypatch):
+    token = grant_for(
+        stack, "sw.income", ["annual_income"], ["intersection_sum"], provider="hlj.sw"
+    )
+    incomes = {r["id_number"]: Decimal(r["annual_income"]) for r in stack.incomes}
+    ids = [p["id_number"] for p in stack.people[:40]] + ["230102199901011111"]
+    expected = [incomes[i] for i in ids if i in incomes]
+    received = []
+    with stack.consumer() as client:
+        original = client._query
+
+        def spy(*args, **kwargs):
+            result = original(*args, **kwargs)
+            received.append(json.dumps(result))
+            return result
+
+        monkeypatch.setattr(client, "_query", spy)
+        result = client.intersection_sum(token, ids, "annual_income", PURPOSE)
+    assert result == {"size": len(expected), "sum": sum(expected)}
+    transcript = "".join(received)
+    for value in incomes.values():
+        assert str(value) not in transcript  # no provider value, only the agreed output
+
+
+def test_intersection_sum_below_minimum_group_is_refused(stack):
+    token = grant_for(
+        stack, "sw.income", ["annual_income"], ["intersection_sum"], provider="hlj.sw"
+    )
+    ids = [r["id_number"] for r in stack.incomes[:3]]
+    with stack.consumer() as client, pytest.raises(ClientError) as err:
+        client.intersection_sum(token, ids, "annual_income", PURPOSE)
+    assert err.value.code == "PERMISSION_DENIED"
+    assert "minimum group size" in err.value.message and "Art.38" in err.value.message
+
+
+# ---------------------------------------------------------------- PRIV-5
+
+
+def city_tokens(stack, fields, **kwargs):
+    return [
+        grant_for(stack, city_entry(p)["code"], fields, ["aggregate"], **kwargs) for p in CITY_MZJ
+    ]
+
+
+def plaintext(stack, predicate=lambda r: True, skip=()):
+    values = [
+        Decimal(r["monthly_allowance"])
+        for code, rows in stack.households.items()
+        if code not in skip
+        for r in rows
+        if predicate(r)
+    ]
+    return values
+
+
+def test_eight_city_aggregate_matches_plaintext(stack):
+    tokens = city_tokens(stack, ["monthly_allowance"])
+    edges = [0, 300, 600, 900, 3000]
+    with stack.consumer() as client:
+        result = client.aggregate(
+            tokens, "monthly_allowance", PURPOSE, bounds=(0, 3000), buckets=edges
+        )
+    values = plaintext(stack)
+    assert result["count"] == len(values) and result["nodes"] == 8
+    assert result["sum"] == sum(values)
+    assert abs(result["mean"] - sum(values) / len(values)) < Decimal("0.01")
+    assert abs(float(result["variance"]) - statistics.pvariance([float(v) for v in values])) < 0.5
+    expected_hist = [sum(1 for v in values if lo <= v < hi) for lo, hi in itertools.pairwise(edges)]
+    assert list(result["histogram"].values()) == expected_hist
+    assert result["suppressed_nodes"] == []
+
+
+def test_small_groups_are_suppressed_not_revealed(stack):
+    tokens = city_tokens(stack, ["monthly_allowance", "members"])
+    with stack.consumer() as client:
+        result = client.aggregate(
+            tokens,
+            "monthly_allowance",
+            PURPOSE,
+            bounds=(0, 3000),
+            filter_field="members",
+            filter_value="4",
+        )
+    counts = {
+        code: sum(1 for r in rows if r["members"] == "4") for code, rows in stack.households.items()
+    }
+    small = {code for code, n in counts.items() if n < 10}
+    assert set(result["suppressed_nodes"]) == small
+    values = plaintext(stack, lambda r: r["members"] == "4", skip=small)
+    assert result["count"] == len(values)
+    if values:
+        assert result["sum"] == sum(values)
+
+
+def test_dp_noise_and_budget(stack):
+    tokens = city_tokens(stack, ["monthly_allowance"], dp_epsilon=1.0, dp_budget=2.0)
+    values = plaintext(stack)
+    with stack.consumer() as client:
+        for _ in range(2):
+            result = client.aggregate(tokens, "monthly_allowance", PURPOSE, bounds=(0, 3000))
+            assert abs(result["count"] - len(values)) < 8 * 60  # 8 nodes' noise, ε/4 each
+        with pytest.raises(ClientError) as err:
+            client.aggregate(tokens, "monthly_allowance", PURPOSE, bounds=(0, 3000))
+    assert err.value.code == "PERMISSION_DENIED" and "budget" in err.value.message
+
+
+def test_dp_parameters_are_bounded_by_policy(stack):
+    with stack.consumer() as client, pytest.raises(ClientError) as err:
+        client.file_share_request(
+            city_entry(CITY_MZJ[0])["code"],
+            ["monthly_allowance"],
+            ["aggregate"],
+            PURPOSE,
+            SCENARIO,
+            BASIS,
+            dp_epsilon=50.0,
+            dp_budget=60.0,
+        )
+    assert err.value.code == "INVALID_ARGUMENT" and "dp_epsilon" in err.value.message
+
+
+def test_aggregate_with_a_foreign_grant_part_is_refused(stack):
+    tokens = city_tokens(stack, ["monthly_allowance"])
+    with stack.consumer("hlj.gat") as other, pytest.raises(ClientError) as err:
+        other.aggregate(tokens[:2], "monthly_allowance", PURPOSE, bounds=(0, 3000))
+    assert err.value.code == "PERMISSION_DENIED"
