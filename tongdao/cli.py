@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "catalogue",
     "consumer",
     "provider",
+    "query",
     "supervise",
     "calendar",
     "policy",

@@ -218,3 +218,120 @@ def test_aggregate_with_a_foreign_grant_part_is_refused(stack):
     with stack.consumer("hlj.gat") as other, pytest.raises(ClientError) as err:
         other.aggregate(tokens[:2], "monthly_allowance", PURPOSE, bounds=(0, 3000))
     assert err.value.code == "PERMISSION_DENIED"
+
+
+def test_query_cli(stack, tmp_path, capsys):
+    from tongdao.cli import main
+
+    keys = tmp_path / "keys.csv"
+    keys.write_text("\n".join(p["id_number"] for p in stack.people[:15]) + "\n", encoding="utf-8")
+    common = [
+        "--home",
+        str(stack.home.root),
+        "--broker",
+        stack.broker.target,
+        "--as",
+        "hrb.rsj",
+        "--json",
+    ]
+    with stack.consumer() as client:
+        req = client.file_share_request(
+            "gat.population", ["id_number"], ["intersection"], PURPOSE, SCENARIO, BASIS
+        )
+    assert (
+        main(
+            [
+                "query",
+                "intersect",
+                *common,
+                "--grant",
+                req.grant_id,
+                "--keys-file",
+                str(keys),
+                "--key-field",
+                "id_number",
+                "--purpose",
+                PURPOSE,
+            ]
+        )
+        == 0
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert out["size"] == 15 and len(out["members"]) == 15
+    grants = []
+    with stack.consumer() as client:
+        for p in CITY_MZJ[:2]:
+            grants += [
+                "--grant",
+                client.file_share_request(
+                    city_entry(p)["code"],
+                    ["monthly_allowance"],
+                    ["aggregate"],
+                    PURPOSE,
+                    SCENARIO,
+                    BASIS,
+                ).grant_id,
+            ]
+    assert (
+        main(
+            [
+                "query",
+                "aggregate",
+                *common,
+                *grants,
+                "--field",
+                "monthly_allowance",
+                "--bounds",
+                "0,3000",
+                "--buckets",
+                "0,500,3000",
+                "--purpose",
+                PURPOSE,
+            ]
+        )
+        == 0
+    )
+    out = json.loads(capsys.readouterr().out)
+    expected = sum(len(stack.households[p.code]) for p in CITY_MZJ[:2])
+    assert out["count"] == expected and out["nodes"] == 2
+    assert (
+        main(
+            [
+                "query",
+                "aggregate",
+                *common,
+                "--grant",
+                "not-a-uuid",
+                "--field",
+                "x",
+                "--bounds",
+                "0,1",
+                "--purpose",
+                PURPOSE,
+            ]
+        )
+        == 2
+    )
+    assert "INVALID_ARGUMENT" in capsys.readouterr().err
+
+
+def test_broker_never_holds_a_decryptable_provider_value(stack):
+    """The broker's store and ledger after PSI, intersection-sum and aggregates hold no provider
+    value; what it relayed for aggregates are ciphertexts under a key it does not have."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(stack.database_url)
+    with engine.connect() as conn:
+        dump = "\n".join(
+            str(r)
+            for t in ("ledger_entries", "grants", "share_requests")
+            for r in conn.execute(text(f"select * from {t}"))
+        )
+    engine.dispose()
+    provider_values = (
+        [r["annual_income"] for r in stack.incomes]
+        + [h["monthly_allowance"] for rows in stack.households.values() for h in rows]
+        + [p["id_number"] for p in stack.people]
+    )
+    leaked = [v for v in provider_values if v in dump]
+    assert leaked == []
