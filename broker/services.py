@@ -59,7 +59,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 METHODS = ("fetch", "verify", "intersection", "intersection_size", "intersection_sum", "aggregate")
 SHARE_TYPES = ("unconditional", "conditional", "not_shared")
 OPEN_TYPES = ("not_open", "conditional_open", "unconditional_open")
-MAX_SEALED_QUERY_BYTES = 4 * 1024 * 1024
+MAX_SEALED_QUERY_BYTES = 24 * 1024 * 1024  # under the 32 MiB transport limit
 
 
 # ---------------------------------------------------------------------------- inputs

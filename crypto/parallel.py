@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING
@@ -44,8 +45,12 @@ def encrypt_parallel(
     chunks = [values[i : i + CHUNK] for i in range(0, len(values), CHUNK)]
     out: list[mpz] = []
     done = 0
+    # spawn, not fork: the caller may be a multi-threaded gRPC server
     with ProcessPoolExecutor(
-        max_workers=workers, initializer=_init, initargs=(int(public_key.n), int(public_key.hs))
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init,
+        initargs=(int(public_key.n), int(public_key.hs)),
     ) as pool:
         for chunk, result in zip(chunks, pool.map(_encrypt_chunk, chunks), strict=True):
             out.extend(mpz(c) for c in result)

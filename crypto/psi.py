@@ -15,6 +15,7 @@ APIs: single items, batches (optionally on several processes) and bounded-memory
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
@@ -26,6 +27,7 @@ from crypto.randomness import RandomBytes, resolve
 POINT_BYTES = 32
 DEFAULT_DOMAIN = b"tongdao/v1 psi x25519"
 STREAM_CHUNK = 4096
+_SPAWN = multiprocessing.get_context("spawn")
 
 
 class PsiError(CryptoError):
@@ -117,7 +119,8 @@ class PsiBlinder:
         chunks = [items[i : i + STREAM_CHUNK] for i in range(0, total, STREAM_CHUNK)]
         out: list[bytes] = []
         if workers > 1 and total >= 4 * STREAM_CHUNK:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            # spawn, not fork: the caller may be a multi-threaded gRPC server
+            with ProcessPoolExecutor(max_workers=workers, mp_context=_SPAWN) as pool:
                 results = pool.map(fn, [self] * len(chunks), chunks, [domain] * len(chunks))
                 for result in results:
                     out.extend(result)

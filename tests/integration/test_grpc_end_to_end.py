@@ -108,7 +108,7 @@ def test_oversize_sealed_query_is_invalid_argument(stack, population_grant):
         method=METHOD_VALUES["fetch"],
         purpose=PURPOSE,
         fields=["name"],
-        sealed_query=b"\0" * (5 * 1024 * 1024),
+        sealed_query=b"\0" * (25 * 1024 * 1024),
     )
     code, msg = code_of(lambda: stub.Query(request, timeout=10))
     assert code == "INVALID_ARGUMENT" and "sealed_query" in msg

@@ -29,6 +29,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--psi-size", type=int, default=0, help="also run an N × N PSI with both parties here"
     )
     crypto.set_defaults(handler=crypto_command)
+    engines = bsub.add_parser(
+        "engines",
+        help="PSI, intersection-sum and the 8-node aggregate end to end (in-process stack)",
+    )
+    engines.add_argument("--quick", action="store_true", help="small sizes (seconds)")
+    engines.add_argument("--out", default="bench-results", help="output directory")
+    engines.set_defaults(handler=engines_command)
 
 
 def crypto_command(args: argparse.Namespace) -> int:
@@ -55,4 +62,28 @@ def crypto_command(args: argparse.Namespace) -> int:
         f"\nwrote {args.out}/crypto-bench.json, crypto-bench.md and PNG plots "
         f"({time.monotonic() - start:.0f} s)"
     )
+    return 0
+
+
+def engines_command(args: argparse.Namespace) -> int:
+    from benchmarks.engines_bench import run
+
+    start = time.monotonic()
+
+    def say(text: str) -> None:
+        print(f"  {time.monotonic() - start:6.1f}s  {text}", file=sys.stderr, flush=True)
+
+    results = run(Path(args.out), quick=args.quick, say=say)
+    print(
+        "| engine | consumer keys (rows for aggregate) | provider rows per node | seconds "
+        "| MiB to provider | MiB to consumer |"
+    )
+    print("|---|---|---|---|---|---|")
+    for r in results["runs"]:
+        print(
+            f"| {r['engine']} | {r['size']:,} | {r['provider_rows']:,} | {r['seconds']} | "
+            f"{r['bytes_to_provider'] / 2**20:.1f} | {r['bytes_to_consumer'] / 2**20:.1f} |"
+        )
+    print(f"peak RSS of the process: {results['peak_rss_mib']} MiB")
+    print(f"wrote {args.out}/engines-bench.json")
     return 0

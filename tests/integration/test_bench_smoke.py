@@ -17,3 +17,13 @@ def test_quick_crypto_bench_writes_outputs(tmp_path, capsys):
     assert all(row["median"] > 0 for row in data["table"])
     assert (out / "crypto-ratio-to-phe.png").stat().st_size > 1000
     assert (out / "crypto-scaling.png").stat().st_size > 1000
+
+
+def test_quick_engines_bench_runs_end_to_end(tmp_path, capsys):
+    out = tmp_path / "engines"
+    assert main(["bench", "engines", "--quick", "--out", str(out)]) == 0
+    data = json.loads((out / "engines-bench.json").read_text())
+    engines = {r["engine"] for r in data["runs"]}
+    assert engines == {"intersection_size", "intersection_sum", "aggregate"}
+    assert all(r["seconds"] > 0 for r in data["runs"])
+    assert "consumer keys" in capsys.readouterr().out
