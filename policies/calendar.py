@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from policies.i18n import DEFAULT_LOCALE, translate
+
 DATA_FILE = Path(__file__).resolve().parent / "calendar_data" / "prc-holidays.toml"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_WORKING_DAYS = 366
@@ -38,13 +40,45 @@ class CalendarDataError(ValueError):
     """The operator's calendar data file is malformed (names the file, key and problem)."""
 
 
+WORKING = "working"
+WEEKEND = "weekend"
+HOLIDAY = "holiday"
+MAKE_UP = "make_up"
+
+
 @dataclass(frozen=True)
 class DayInfo:
-    """Why a day is or is not a working day."""
+    """Why a day is or is not a working day.
+
+    Attributes:
+        day: the date.
+        working: whether it is a working day.
+        reason: in English: ``working day``, ``weekend``, ``holiday: <name>`` or
+            ``make-up working day: <name>``.
+        kind: ``working``, ``weekend``, ``holiday`` or ``make_up`` (调休).
+        name: the holiday's name (for ``holiday`` and ``make_up``), as the data source gives it.
+    """
 
     day: dt.date
     working: bool
-    reason: str  # "working day", "weekend", "holiday: <name>", "make-up working day: <name>"
+    reason: str
+    kind: str = ""
+    name: str = ""
+
+    def describe(self, locale: str = DEFAULT_LOCALE) -> str:
+        """The reason in ``locale``, e.g. ``法定节假日：春节`` or ``调休上班日：国庆节``.
+
+        Raises:
+            ValueError: unknown locale.
+        """
+        name = translate(self.name, locale) if self.name else ""
+        if self.kind == HOLIDAY:
+            return translate("holiday: {name}", locale, name=name)
+        if self.kind == MAKE_UP:
+            return translate("make-up working day (调休) for {name}", locale, name=name)
+        if self.kind == WEEKEND:
+            return translate("weekend", locale)
+        return translate("working day", locale)
 
 
 @dataclass(frozen=True)
@@ -84,6 +118,20 @@ def _load_data_file(path: Path) -> dict[int, YearData]:
     return out
 
 
+def _holiday(day: dt.date, name: str) -> DayInfo:
+    return DayInfo(day, False, f"holiday: {name}", HOLIDAY, name)
+
+
+def _make_up(day: dt.date, name: str) -> DayInfo:
+    return DayInfo(day, True, f"make-up working day: {name or 'adjusted'}", MAKE_UP, name)
+
+
+def _ordinary(day: dt.date, weekend: bool) -> DayInfo:
+    if weekend:
+        return DayInfo(day, False, "weekend", WEEKEND)
+    return DayInfo(day, True, "working day", WORKING)
+
+
 class WorkingDayCalendar:
     """Working days in mainland China."""
 
@@ -120,8 +168,15 @@ class WorkingDayCalendar:
         return self._package_years | frozenset(self._data)
 
     def today(self) -> dt.date:
-        """Today in Asia/Shanghai."""
-        return self._clock().astimezone(SHANGHAI).date()
+        """Today in Asia/Shanghai, from the (injectable) clock.
+
+        Raises:
+            ValueError: the clock returned a naive datetime (its time zone would be a guess).
+        """
+        now = self._clock()
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("the calendar's clock must return an aware datetime")
+        return now.astimezone(SHANGHAI).date()
 
     def info(self, day: dt.date) -> DayInfo:
         """Whether ``day`` is a working day, and why.
@@ -129,25 +184,24 @@ class WorkingDayCalendar:
         Raises:
             UnknownYearError: no data for ``day.year``.
         """
+        weekend = day.weekday() >= 5
         year = self._data.get(day.year)
         if year is not None:
             if day in year.holidays:
-                return DayInfo(day, False, f"holiday: {year.holidays[day]}")
+                return _holiday(day, year.holidays[day])
             if day in year.workdays:
-                return DayInfo(day, True, f"make-up working day: {year.workdays[day]}")
-            weekend = day.weekday() >= 5
-            return DayInfo(day, not weekend, "weekend" if weekend else "working day")
+                return _make_up(day, year.workdays[day])
+            return _ordinary(day, weekend)
         if day.year not in self._package_years:
             raise UnknownYearError(day.year)
         import chinese_calendar
 
         is_holiday, name = chinese_calendar.get_holiday_detail(day)
-        weekend = day.weekday() >= 5
         if is_holiday:
-            return DayInfo(day, False, f"holiday: {name}" if name else "weekend")
+            return _holiday(day, str(name)) if name else _ordinary(day, True)
         if weekend:
-            return DayInfo(day, True, f"make-up working day: {name or 'adjusted'}")
-        return DayInfo(day, True, "working day")
+            return _make_up(day, str(name or ""))
+        return _ordinary(day, False)
 
     def is_working_day(self, day: dt.date) -> bool:
         """True for a working day.
@@ -181,7 +235,20 @@ class WorkingDayCalendar:
         return day
 
     def explain(self, received: dt.date, working_days: int) -> list[DayInfo]:
-        """Every day from the one after ``received`` to the due date, with why it counts or not."""
+        """Every day from the one after ``received`` to the due date, with why it counts or not.
+
+        Args:
+            received: the day the item was received (not counted).
+            working_days: N ≥ 1.
+
+        Returns:
+            One :class:`DayInfo` per day in ``(received, due]``; the skipped days are those
+            with ``working`` false (weekend or holiday); make-up days have kind ``make_up``.
+
+        Raises:
+            ValueError: N < 1 or absurdly large.
+            UnknownYearError: the count runs into a year without data.
+        """
         due = self.due_date(received, working_days)
         out = []
         day = received

@@ -50,7 +50,25 @@ class DepartmentFacts:
 
 @dataclass(frozen=True)
 class EntryFacts:
-    """What a decision needs to know about a catalogue entry."""
+    """What a decision needs to know about a catalogue entry.
+
+    Attributes:
+        code: the entry's catalogue code.
+        provider: the providing department's code.
+        share_type: ``unconditional``, ``conditional`` or ``not_shared`` (Art.21).
+        scope_departments: departments a conditional entry may be shared with (empty: any).
+        scope_levels: levels (``province``/``city``/``county``) it may be shared with.
+        scope_regions: region codes it may be shared with; a code covers its sub-regions.
+        permitted_purposes: purposes a conditional entry may be used for.
+        legal_basis: for ``not_shared``, the law or regulation that forbids sharing.
+        fields: data item name → sensitivity grade (a grade of the policy).
+        open_type: ``not_open``, ``conditional_open`` or ``unconditional_open`` (Art.33).
+        open_conditions: the open conditions (conditional-open) or the reason (not-open).
+        subject_consent: the data subjects consented to opening (Art.33).
+        contains_personal_or_secret: personal privacy or trade secrets beyond the field grades.
+        classification: entry-level classification (general / important / core, Art.14);
+            checked against the policy when given.
+    """
 
     code: str
     provider: str
@@ -65,6 +83,7 @@ class EntryFacts:
     open_conditions: str = ""
     subject_consent: bool = False
     contains_personal_or_secret: bool = False
+    classification: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,6 +106,25 @@ def _d(
     return Decision(outcome, articles, translate(message, locale, **params), rule)
 
 
+def _outside_validity(
+    policy: Policy, today: dt.date | None, outcome: str, locale: str
+) -> Decision | None:
+    """A decision refusing to apply measures that are not in force on ``today`` (VAL-1)."""
+    if today is None or policy.is_valid_on(today):
+        return None
+    return _d(
+        outcome,
+        (policy.validity_article,),
+        "policy.validity",
+        locale,
+        "The measures applied ({title}) are valid from {start} to {end}; the authority "
+        "must load current rules",
+        title=policy.title,
+        start=policy.valid_from,
+        end=policy.valid_until,
+    )
+
+
 def _has_conditions(entry: EntryFacts) -> bool:
     return bool(
         entry.scope_departments
@@ -103,8 +141,16 @@ def effective_share_type(
 
     A conditional entry that states neither scope nor purposes is treated as unconditional.
 
+    Args:
+        policy: the jurisdiction's rules.
+        entry: the catalogue entry.
+        locale: ``zh-CN`` or ``en`` for the reason.
+
     Returns:
         (effective share type, a decision explaining the change — or None when unchanged).
+
+    Raises:
+        ValueError: unknown locale.
     """
     if entry.share_type == "conditional" and not _has_conditions(entry):
         return "unconditional", _d(
@@ -131,13 +177,31 @@ def _in_region(consumer_region: str, scope_regions: tuple[str, ...]) -> bool:
 
 
 def validate_catalogue_entry(
-    policy: Policy, entry: EntryFacts, *, locale: str = DEFAULT_LOCALE
+    policy: Policy,
+    entry: EntryFacts,
+    *,
+    locale: str = DEFAULT_LOCALE,
+    today: dt.date | None = None,
 ) -> Decision:
     """Check an entry against the share-type and open-type rules (CAT-2, CAT-3, CAT-4).
 
+    Args:
+        policy: the jurisdiction's rules.
+        entry: the entry as drafted.
+        locale: ``zh-CN`` or ``en`` for the reason.
+        today: the day of the check; outside the policy's validity the entry is ``invalid``
+            citing the validity article (``None``: not checked).
+
     Returns:
-        ``valid`` (with the article of the first rule checked) or ``invalid`` naming the problem.
+        ``valid`` (citing the share-type and open-type articles) or ``invalid`` naming the
+        first problem found.
+
+    Raises:
+        ValueError: unknown locale.
     """
+    expired = _outside_validity(policy, today, INVALID, locale)
+    if expired is not None:
+        return expired
     s = policy.sharing
     if entry.share_type not in s.share_types:
         return _d(
@@ -157,11 +221,21 @@ def validate_catalogue_entry(
             locale,
             "A not-shared entry must cite its legal basis",
         )
+    if entry.classification and entry.classification not in policy.classifications:
+        return _d(
+            INVALID,
+            (policy.classification_article,),
+            "classifications",
+            locale,
+            "Classification {value} is not one of {allowed}",
+            value=entry.classification,
+            allowed=", ".join(policy.classifications),
+        )
     for name, grade in entry.fields.items():
         if grade not in policy.grades:
             return _d(
                 INVALID,
-                ("Art.14",),
+                (policy.classification_article,),
                 "grades",
                 locale,
                 "Data item {field} has unknown sensitivity grade {grade}",
@@ -180,7 +254,7 @@ def validate_catalogue_entry(
             allowed=", ".join(o.open_types),
         )
     personal = entry.contains_personal_or_secret or any(
-        g != "general" for g in entry.fields.values()
+        policy.grades[g].personal for g in entry.fields.values()
     )
     if (
         entry.open_type == "unconditional_open"
@@ -228,23 +302,28 @@ def decide_share_request(
 ) -> Decision:
     """Decide a share request by the entry's share type and the grade rules (SHR-2, PRIV-6).
 
-    Order: validity of the measures, request contents, not-shared, fields and grades,
-    conditional scope and purpose, then approval (unconditional) or provider review (conditional).
+    Order: validity of the measures (when ``facts.today`` is given), request contents,
+    not-shared, data items, methods and grades, conditional scope and purpose, then approval
+    (unconditional, also a conditional entry without conditions) or provider review
+    (conditional, with the ``conditional_share_review`` clock).
+
+    Args:
+        policy: the jurisdiction's rules.
+        facts: the request, its consumer and the entry.
+        locale: ``zh-CN`` or ``en`` for the reason.
+
+    Returns:
+        ``approved``, ``pending_provider_review`` (with ``due_working_days``) or ``refused``.
+
+    Raises:
+        ValueError: unknown locale.
+        PolicyError: the policy lacks the ``conditional_share_review`` clock.
     """
     s = policy.sharing
     entry = facts.entry
-    if facts.today is not None and not policy.is_valid_on(facts.today):
-        return _d(
-            REFUSED,
-            (policy.validity_article,),
-            "policy.validity",
-            locale,
-            "The measures applied ({title}) are valid from {start} to {end}; the authority "
-            "must load current rules",
-            title=policy.title,
-            start=policy.valid_from,
-            end=policy.valid_until,
-        )
+    expired = _outside_validity(policy, facts.today, REFUSED, locale)
+    if expired is not None:
+        return expired
     if not facts.purpose.strip():
         return _d(
             REFUSED,
@@ -352,12 +431,35 @@ def decide_share_request(
 
 
 def decide_provider_review(
-    policy: Policy, *, approve: bool, reason: str, locale: str = DEFAULT_LOCALE
+    policy: Policy,
+    *,
+    approve: bool,
+    reason: str,
+    locale: str = DEFAULT_LOCALE,
+    today: dt.date | None = None,
 ) -> Decision:
     """The provider's decision on a conditional request (Art.22(2)).
 
     A refusal must state its reason; without one the decision is ``invalid``.
+
+    Args:
+        policy: the jurisdiction's rules.
+        approve: the provider approves.
+        reason: the provider's reason (required for a refusal).
+        locale: ``zh-CN`` or ``en`` for the reason.
+        today: the day of the review; outside the policy's validity the review is ``invalid``
+            citing the validity article (``None``: not checked).
+
+    Returns:
+        ``approved``, ``refused`` (quoting the reason) or ``invalid``.
+
+    Raises:
+        ValueError: unknown locale.
+        PolicyError: the policy lacks the ``conditional_share_review`` clock.
     """
+    expired = _outside_validity(policy, today, INVALID, locale)
+    if expired is not None:
+        return expired
     article = policy.deadline("conditional_share_review").article
     if approve:
         return _d(
@@ -375,3 +477,140 @@ def decide_provider_review(
         "Refused by the provider: {reason}",
         reason=reason.strip(),
     )
+
+
+def decide_open_data_request(
+    policy: Policy,
+    entry: EntryFacts,
+    *,
+    locale: str = DEFAULT_LOCALE,
+    today: dt.date | None = None,
+) -> Decision:
+    """Decide a public request for open data by the entry's open type (OPN-2, Art.33, Art.34).
+
+    Unconditional-open data is usable directly; conditional-open data goes to the provider with
+    the ``open_data_review`` clock; not-open data is refused with the entry's stated reason.
+
+    Args:
+        policy: the jurisdiction's rules.
+        entry: the catalogue entry asked for.
+        locale: ``zh-CN`` or ``en`` for the reason.
+        today: the day of the request; outside the policy's validity it is ``refused`` citing
+            the validity article (``None``: not checked).
+
+    Returns:
+        ``approved``, ``pending_provider_review`` (with ``due_working_days``) or ``refused``.
+
+    Raises:
+        ValueError: unknown locale.
+        PolicyError: the policy lacks the ``open_data_review`` clock.
+    """
+    expired = _outside_validity(policy, today, REFUSED, locale)
+    if expired is not None:
+        return expired
+    rule = policy.deadline("open_data_review")
+    if entry.open_type == "unconditional_open" and entry.open_type in policy.opening.open_types:
+        return _d(
+            APPROVED,
+            (rule.article,),
+            "opening.unconditional_open",
+            locale,
+            "Entry {entry} is unconditionally open: usable directly",
+            entry=entry.code,
+        )
+    if entry.open_type == "conditional_open" and entry.open_type in policy.opening.open_types:
+        decision = _d(
+            PENDING,
+            (rule.article,),
+            f"deadlines.{rule.kind}",
+            locale,
+            "Conditional-open entry {entry}: the provider reviews within {days} working day(s); "
+            "conditions: {conditions}",
+            entry=entry.code,
+            days=rule.working_days,
+            conditions=entry.open_conditions,
+        )
+        return replace(decision, due_working_days=rule.working_days)
+    return _d(
+        REFUSED,
+        (policy.opening.article,),
+        "opening.not_open",
+        locale,
+        "Entry {entry} is not open; reason: {reason}",
+        entry=entry.code,
+        reason=entry.open_conditions.strip() or entry.open_type,
+    )
+
+
+def decide_deadline_extension(
+    policy: Policy,
+    kind: str,
+    *,
+    basis: str,
+    extensions_granted: int = 0,
+    locale: str = DEFAULT_LOCALE,
+    today: dt.date | None = None,
+) -> Decision:
+    """Decide a request to extend a working-day clock (CAT-6, Art.15).
+
+    An extension needs a clock that allows one, a stated policy basis, and must not exceed the
+    number of extensions the policy allows.
+
+    Args:
+        policy: the jurisdiction's rules.
+        kind: the clock to extend, e.g. ``catalogue_update``.
+        basis: the stated policy basis (相关政策依据).
+        extensions_granted: extensions already granted on this item.
+        locale: ``zh-CN`` or ``en`` for the reason.
+        today: the day of the decision; outside the policy's validity it is ``refused``
+            citing the validity article (``None``: not checked).
+
+    Returns:
+        ``approved`` with ``due_working_days`` = the working days added, or ``refused``.
+
+    Raises:
+        ValueError: unknown locale.
+        PolicyError: the policy has no clock named ``kind``.
+    """
+    expired = _outside_validity(policy, today, REFUSED, locale)
+    if expired is not None:
+        return expired
+    rule = policy.deadline(kind)
+    key = f"deadlines.{kind}.extension_working_days"
+    if rule.extension_working_days is None:
+        return _d(
+            REFUSED,
+            (rule.article,),
+            key,
+            locale,
+            "The {kind} deadline cannot be extended",
+            kind=kind,
+        )
+    if extensions_granted >= rule.max_extensions:
+        return _d(
+            REFUSED,
+            (rule.article,),
+            f"deadlines.{kind}.max_extensions",
+            locale,
+            "The {kind} deadline may be extended at most {count} time(s)",
+            kind=kind,
+            count=rule.max_extensions,
+        )
+    if not basis.strip():
+        return _d(
+            REFUSED,
+            (rule.article,),
+            key,
+            locale,
+            "An extension must state its policy basis",
+        )
+    decision = _d(
+        APPROVED,
+        (rule.article,),
+        key,
+        locale,
+        "Extended by {days} working day(s); basis: {basis}",
+        days=rule.extension_working_days,
+        basis=basis.strip(),
+    )
+    return replace(decision, due_working_days=rule.extension_working_days)

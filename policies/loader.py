@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +55,46 @@ def resolve_policy_path(name_or_path: str | Path) -> Path:
     return path
 
 
+class _Tracked(dict[str, Any]):
+    """A TOML table that remembers which keys the loader asked for (to refuse unknown keys)."""
+
+    def __init__(self, data: dict[str, Any], prefix: str, seen: set[str]) -> None:
+        super().__init__(data)
+        self._prefix = prefix
+        self._seen = seen
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._seen.add(f"{self._prefix}{key}")
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        self._seen.add(f"{self._prefix}{key}")
+        return super().__getitem__(key)
+
+
+def _first_unread(file: str, data: dict[str, Any], seen: set[str], prefix: str = "") -> None:
+    """Refuse the first key no rule reads: a typo must not silently drop a rule.
+
+    Raises:
+        PolicyError: names the unknown key.
+    """
+    for name, value in data.items():
+        key = f"{prefix}{name}"
+        if key not in seen:
+            raise PolicyError(file, key, "unknown key (a typo? see docs/policies.md for every key)")
+        if isinstance(value, dict):
+            _first_unread(file, value, seen, f"{key}.")
+
+
 class _Reader:
     """Typed access to a TOML table with errors that name file and dotted key."""
 
-    def __init__(self, file: str, data: dict[str, Any], prefix: str = "") -> None:
+    def __init__(
+        self, file: str, data: dict[str, Any], prefix: str = "", seen: set[str] | None = None
+    ) -> None:
         self.file = file
-        self.data = data
+        self.seen: set[str] = set() if seen is None else seen
+        self.data: dict[str, Any] = _Tracked(data, prefix, self.seen)
         self.prefix = prefix
 
     def key(self, name: str) -> str:
@@ -71,10 +106,10 @@ class _Reader:
     def table(self, name: str, *, required: bool = True) -> _Reader:
         value = self.data.get(name)
         if value is None and not required:
-            return _Reader(self.file, {}, f"{self.key(name)}.")
+            return _Reader(self.file, {}, f"{self.key(name)}.", self.seen)
         if not isinstance(value, dict):
             raise self.fail(name, "missing table" if value is None else "must be a table")
-        return _Reader(self.file, value, f"{self.key(name)}.")
+        return _Reader(self.file, value, f"{self.key(name)}.", self.seen)
 
     def text(self, name: str, *, required: bool = True, default: str = "") -> str:
         value = self.data.get(name)
@@ -145,20 +180,45 @@ def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
         name_or_path: a bundled policy name or a path to a TOML rule file.
 
     Returns:
-        The policy, fully validated.
+        The policy, fully validated. Its ``periods`` include ``validity`` (from ``[policy]``).
 
     Raises:
-        PolicyError: the file is missing, not TOML, or a key is missing or wrong (never a
+        PolicyError: the file is missing, not TOML, a key is missing, wrong or unknown (never a
             half-loaded policy).
     """
     path = resolve_policy_path(name_or_path)
     file = str(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise PolicyError(file, "-", f"not valid TOML: {exc}") from None
     root = _Reader(file, raw)
+    policy = _build(root, file)
+    meta = root.table("policy")
+    issued = meta.data.get("issued")
+    if issued is not None and (isinstance(issued, dt.datetime) or not isinstance(issued, dt.date)):
+        raise meta.fail("issued", "must be a date like 2025-01-06")
+    classes = root.table("classifications")
+    periods = dict(policy.periods)
+    if "validity" in periods:
+        raise root.table("periods").fail("validity", "is set by [policy] valid_from/validity_years")
+    years = meta.integer("validity_years", minimum=1)
+    periods["validity"] = PeriodRule(
+        "validity",
+        None,
+        years,
+        policy.validity_article,
+        f"the measures apply from {policy.valid_from} to {policy.valid_until}",
+        meta.text("validity_quote", required=False),
+    )
+    classification_article = classes.article()
+    _first_unread(file, raw, root.seen)
+    return replace(
+        policy, periods=periods, issued=issued, classification_article=classification_article
+    )
 
+
+def _build(root: _Reader, file: str) -> Policy:
     meta = root.table("policy")
     valid_from = meta.date("valid_from")
     years = meta.integer("validity_years", minimum=1) or 1
@@ -170,12 +230,18 @@ def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
     deadlines: dict[str, DeadlineRule] = {}
     for kind in deadlines_t.names():
         t = deadlines_t.table(kind)
+        extension = t.integer("extension_working_days", required=False, minimum=1)
+        max_extensions = t.integer("max_extensions", required=extension is not None, minimum=1)
+        if extension is None and max_extensions is not None:
+            raise t.fail("max_extensions", "needs extension_working_days")
         deadlines[kind] = DeadlineRule(
             kind=kind,
             working_days=t.integer("working_days", minimum=1) or 1,
             article=t.article(),
             description=t.text("description"),
-            extension_working_days=t.integer("extension_working_days", required=False, minimum=1),
+            extension_working_days=extension,
+            quote=t.text("quote", required=False),
+            max_extensions=max_extensions or 0,
         )
     for kind in REQUIRED_DEADLINES:
         if kind not in deadlines:
@@ -191,7 +257,14 @@ def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
         years_ = t.integer("years", required=False, minimum=1)
         if months is None and years_ is None:
             raise t.fail("months", "a period needs months or years")
-        periods[kind] = PeriodRule(kind, months, years_, t.article(), t.text("description"))
+        periods[kind] = PeriodRule(
+            kind,
+            months,
+            years_,
+            t.article(),
+            t.text("description"),
+            t.text("quote", required=False),
+        )
     for kind in REQUIRED_PERIODS:
         if kind not in periods:
             raise PolicyError(file, f"periods.{kind}", "missing")
@@ -261,7 +334,12 @@ def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
             raise t.fail("mask_rule", "required when fetch = 'masked'")
         if mask_rule is not None and mask_rule not in mask_rules:
             raise t.fail("mask_rule", f"unknown mask rule {mask_rule!r}")
-        grades[name] = GradeRule(name, t.text("label"), methods, fetch, mask_rule, t.article())
+        personal = t.data.get("personal", fetch != "plain")
+        if not isinstance(personal, bool):
+            raise t.fail("personal", "must be true or false")
+        grades[name] = GradeRule(
+            name, t.text("label"), methods, fetch, mask_rule, t.article(), personal
+        )
     for name in REQUIRED_GRADES:
         if name not in grades:
             raise PolicyError(file, f"grades.{name}", "missing")

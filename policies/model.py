@@ -35,24 +35,47 @@ class PolicyError(Exception):
 
 @dataclass(frozen=True)
 class DeadlineRule:
-    """A working-day clock."""
+    """A working-day clock.
+
+    Attributes:
+        kind: the clock's name, e.g. ``conditional_share_review``.
+        working_days: N; the item is due at the end of the Nth working day after receipt.
+        article: the article that sets it, e.g. ``Art.22(2)``.
+        description: what must happen within the clock (English).
+        extension_working_days: working days one extension may add (``None``: no extension).
+        quote: the regulation's own wording (原文), shown for the zh-CN locale.
+        max_extensions: how many extensions may be granted (0 without
+            ``extension_working_days``).
+    """
 
     kind: str
     working_days: int
     article: str
     description: str
     extension_working_days: int | None = None
+    quote: str = ""
+    max_extensions: int = 0
 
 
 @dataclass(frozen=True)
 class PeriodRule:
-    """A calendar period (months or years)."""
+    """A calendar period (months or years).
+
+    Attributes:
+        kind: the period's name, e.g. ``grant_idle``.
+        months: length in months (or ``None``).
+        years: length in years (or ``None``); months and years add up when both are set.
+        article: the article that sets it.
+        description: what the period governs (English).
+        quote: the regulation's own wording (原文), shown for the zh-CN locale.
+    """
 
     kind: str
     months: int | None
     years: int | None
     article: str
     description: str
+    quote: str = ""
 
     def add_to(self, start: dt.date) -> dt.date:
         """``start`` plus this period (clamped to the month's last day)."""
@@ -80,7 +103,18 @@ class Threshold:
 
 @dataclass(frozen=True)
 class GradeRule:
-    """What a sensitivity grade allows (PRIV-6)."""
+    """What a sensitivity grade allows (PRIV-6).
+
+    Attributes:
+        name: the grade's id, e.g. ``sensitive_personal``.
+        label: its display name, e.g. ``敏感个人信息``.
+        allowed_methods: query methods that may touch a data item of this grade.
+        fetch: ``plain``, ``masked`` or ``forbidden`` — how fetch returns such a data item.
+        mask_rule: the default mask rule for ``masked`` values.
+        article: the article the grade rests on.
+        personal: whether data of this grade is personal information or a trade secret
+            (decides the consent rule for unconditional opening, Art.33).
+    """
 
     name: str
     label: str
@@ -88,6 +122,7 @@ class GradeRule:
     fetch: str
     mask_rule: str | None
     article: str
+    personal: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,6 +177,13 @@ class Policy:
         valid_from: first day the measures apply.
         valid_until: last day they apply (``valid_from`` + validity years − 1 day).
         source: the rule file it was read from.
+        deadlines: working-day clocks by kind (also via :meth:`deadline`).
+        periods: calendar periods by kind (also via :meth:`period`), including ``validity``.
+        thresholds: numeric thresholds by kind; ``min_group_size`` is required.
+        grades: sensitivity grades by name (also via :meth:`grade`).
+        classifications: entry-level classifications (general / important / core data).
+        classification_article: the article classifications rest on (Art.14).
+        issued: the day the measures were issued, when the file says.
     """
 
     jurisdiction: str
@@ -161,6 +203,8 @@ class Policy:
     classifications: tuple[str, ...]
     mask_char: str
     mask_rules: Mapping[str, MaskRule]
+    classification_article: str = ""
+    issued: dt.date | None = None
     field_kinds: Mapping[str, str] = field(default_factory=dict)
     privacy: PrivacyRules = PrivacyRules(0.0, 0.0, "Art.38")
 

@@ -3,23 +3,181 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from tongdao.cli import CommandError
 
+if TYPE_CHECKING:
+    from policies.model import Policy
+
+LOCALES = ("zh-CN", "en")
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = sub.add_parser("policy", help="the rules the broker applies, with their articles")
+    """Add ``tongdao policy`` and its sub-commands to ``sub``."""
+    parser = sub.add_parser(
+        "policy",
+        help="the rules the broker applies, with their articles",
+        description="Rule files (TOML, one per jurisdiction) hold every clock, period, threshold, "
+        "grade, mask and share/open rule, each with the article it applies.",
+    )
     psub = parser.add_subparsers(dest="policy_command", metavar="COMMAND")
     psub.required = True
-    show = psub.add_parser("show", help="print every clock, period, threshold and rule")
-    show.add_argument("--policy", default="heilongjiang-2025", help="bundled name or rule file")
+    show = psub.add_parser(
+        "show",
+        help="print every clock, period, threshold and rule with its article",
+        description="Print the loaded rules with their articles. With --locale zh-CN the "
+        "regulation's own wording (quote) is shown where the file gives it.",
+    )
+    show.add_argument(
+        "--policy",
+        default="heilongjiang-2025",
+        metavar="NAME|FILE",
+        help="bundled policy name or path to a rule file (default: heilongjiang-2025)",
+    )
+    show.add_argument("--locale", default="zh-CN", choices=LOCALES, help="output language")
     show.set_defaults(handler=show_command)
-    check = psub.add_parser("check", help="validate a rule file (exit 1 naming the problem)")
-    check.add_argument("file", help="TOML rule file")
+    check = psub.add_parser(
+        "check",
+        help="validate a rule file (exit 1 naming file, key and problem)",
+        description="Load a rule file exactly as the broker would. Exit 0 when it is complete "
+        "and consistent; exit 1 printing the file, the key and the problem otherwise.",
+    )
+    check.add_argument("file", help="TOML rule file (or a bundled policy name)")
     check.set_defaults(handler=check_command)
 
 
+def _text(description: str, quote: str, locale: str) -> str:
+    return quote if locale == "zh-CN" and quote else description
+
+
+def render(p: Policy, locale: str) -> list[str]:
+    """The lines ``tongdao policy show`` prints for ``p`` in ``locale``."""
+    from policies.i18n import translate as tr
+
+    title = p.title if locale == "zh-CN" else p.title_en
+    lines = [f"{title} ({p.jurisdiction})"]
+    lines.append(
+        "  "
+        + tr(
+            "valid {start} to {end}",
+            locale,
+            start=p.valid_from.isoformat(),
+            end=p.valid_until.isoformat(),
+        )
+        + f" [{p.validity_article}]"
+    )
+    lines.append("  " + tr("rule file {path}", locale, path=p.source))
+
+    lines += ["", tr("Working-day deadlines", locale)]
+    for d in p.deadlines.values():
+        days = tr("{n} working days", locale, n=d.working_days)
+        if d.extension_working_days:
+            days += " " + tr(
+                "(+{n} extension, at most {k})",
+                locale,
+                n=d.extension_working_days,
+                k=d.max_extensions,
+            )
+        lines.append(f"  {d.kind:<26} {days} [{d.article}]")
+        lines.append(f"      {_text(d.description, d.quote, locale)}")
+
+    lines += ["", tr("Periods", locale)]
+    for r in p.periods.values():
+        parts = []
+        if r.years:
+            parts.append(tr("{n} years", locale, n=r.years))
+        if r.months:
+            parts.append(tr("{n} months", locale, n=r.months))
+        lines.append(f"  {r.kind:<26} {' '.join(parts)} [{r.article}]")
+        lines.append(f"      {_text(r.description, r.quote, locale)}")
+
+    lines += ["", tr("Thresholds", locale)]
+    for t in p.thresholds.values():
+        lines.append(f"  {t.kind:<26} {t.value} [{t.article}] {t.description}")
+
+    s = p.sharing
+    lines += ["", tr("Sharing", locale)]
+    lines.append(
+        "  "
+        + tr("share types: {types}", locale, types=", ".join(s.share_types))
+        + f" [{s.share_type_article}]"
+    )
+    lines.append(
+        "  "
+        + tr("unconditional: approved after the automatic compliance review", locale)
+        + f" [{s.unconditional_article}]"
+    )
+    lines.append(
+        "  "
+        + tr("conditional: the provider reviews within the conditional_share_review clock", locale)
+        + f" [{s.conditional_article}]"
+    )
+    lines.append(
+        "  "
+        + tr("conditional without scope or purposes: treated as unconditional", locale)
+        + f" [{s.conditional_without_conditions_article}]"
+    )
+    lines.append(
+        "  "
+        + tr("not shared: refused, quoting the entry's legal basis", locale)
+        + f" [{s.not_shared_article}]"
+    )
+    lines.append(
+        "  "
+        + tr("a request states scenario, method, scope and legal basis", locale)
+        + f" [{s.request_contents_article}]"
+    )
+    lines.append(
+        "  " + tr("shared data is bound to its purpose", locale) + f" [{s.purpose_binding_article}]"
+    )
+    lines.append("  " + tr("methods: {methods}", locale, methods=", ".join(s.methods)))
+
+    o = p.opening
+    lines += ["", tr("Open data", locale)]
+    lines.append(
+        "  " + tr("open types: {types}", locale, types=", ".join(o.open_types)) + f" [{o.article}]"
+    )
+    if o.personal_requires_consent:
+        lines.append(
+            "  "
+            + tr("personal or secret data is open only with the subjects' consent", locale)
+            + f" [{o.article}]"
+        )
+
+    lines += ["", tr("Sensitivity grades", locale)]
+    for g in p.grades.values():
+        fetch = tr("fetch: {mode}", locale, mode=g.fetch)
+        if g.fetch == "masked" and g.mask_rule:
+            fetch += " " + tr("(mask {rule})", locale, rule=g.mask_rule)
+        methods = tr("methods: {methods}", locale, methods=", ".join(sorted(g.allowed_methods)))
+        lines.append(f"  {g.name:<20} {g.label}; {fetch}; {methods} [{g.article}]")
+    lines.append(
+        "  "
+        + tr("entry classifications: {values}", locale, values=", ".join(p.classifications))
+        + f" [{p.classification_article}]"
+    )
+
+    lines += [
+        "",
+        tr("Masking (keep start / keep end, mask character {char})", locale, char=p.mask_char),
+    ]
+    for m in p.mask_rules.values():
+        lines.append(f"  {m.name:<12} {m.keep_start}/{m.keep_end}")
+    if p.field_kinds:
+        lines.append(
+            "  "
+            + tr(
+                "by data item: {pairs}",
+                locale,
+                pairs=", ".join(f"{k}→{v}" for k, v in p.field_kinds.items()),
+            )
+        )
+    return lines
+
+
 def show_command(args: argparse.Namespace) -> int:
+    """Print the loaded policy with the article of every rule."""
     from policies.loader import load_policy
     from policies.model import PolicyError
 
@@ -27,64 +185,25 @@ def show_command(args: argparse.Namespace) -> int:
         p = load_policy(args.policy)
     except PolicyError as exc:
         raise CommandError(str(exc)) from None
-    print(f"{p.title} ({p.title_en})")
-    validity = f"valid {p.valid_from} – {p.valid_until} [{p.validity_article}]"
-    print(f"  jurisdiction {p.jurisdiction}; {validity}")
-    print(f"  source {p.source}")
-    print("\nworking-day deadlines")
-    for d in p.deadlines.values():
-        ext = f" (+{d.extension_working_days} extension)" if d.extension_working_days else ""
-        days = f"{d.working_days:>3} working days{ext:<16}"
-        print(f"  {d.kind:<26} {days} [{d.article}] {d.description}")
-    print("\nperiods")
-    for r in p.periods.values():
-        span = f"{r.months} months" if r.months else f"{r.years} years"
-        print(f"  {r.kind:<26} {span:<14} [{r.article}] {r.description}")
-    print("\nthresholds")
-    for t in p.thresholds.values():
-        print(f"  {t.kind:<26} {t.value:<14} [{t.article}] {t.description}")
-    s = p.sharing
-    print("\nsharing")
-    print(f"  share types {', '.join(s.share_types)} [{s.share_type_article}]")
-    print(
-        f"  unconditional: approved after automatic compliance review [{s.unconditional_article}]"
-    )
-    print(
-        f"  conditional: provider review [{s.conditional_article}]; without conditions treated "
-        f"as unconditional [{s.conditional_without_conditions_article}]"
-    )
-    print(f"  not shared: refused citing the legal basis [{s.not_shared_article}]")
-    print(f"  purpose binding [{s.purpose_binding_article}]; methods {', '.join(s.methods)}")
-    print(
-        f"\nopen types {', '.join(p.opening.open_types)} [{p.opening.article}]; personal data "
-        f"needs consent to be unconditionally open: {p.opening.personal_requires_consent}"
-    )
-    print("\nsensitivity grades")
-    for g in p.grades.values():
-        mask = f", mask {g.mask_rule}" if g.fetch == "masked" else ""
-        print(
-            f"  {g.name:<20} {g.label:<8} fetch {g.fetch}{mask}; methods "
-            f"{', '.join(sorted(g.allowed_methods))} [{g.article}]"
-        )
-    print("\nmask rules (keep start / keep end)")
-    for m in p.mask_rules.values():
-        print(f"  {m.name:<12} {m.keep_start}/{m.keep_end}")
-    if p.field_kinds:
-        print("  by data item: " + ", ".join(f"{k}→{v}" for k, v in p.field_kinds.items()))
+    print("\n".join(render(p, args.locale)))
     return 0
 
 
 def check_command(args: argparse.Namespace) -> int:
+    """Validate a rule file: exit 0 when it loads, 1 naming file, key and problem."""
     from policies.loader import load_policy
     from policies.model import PolicyError
 
     try:
         p = load_policy(args.file)
     except PolicyError as exc:
-        print(f"INVALID {exc}")
+        print(f"INVALID {exc.file}")
+        print(f"  key: {exc.key}")
+        print(f"  problem: {exc.problem}")
         return 1
     print(
-        f"OK {args.file}: {p.title}, {len(p.deadlines)} deadlines, {len(p.periods)} periods, "
-        f"{len(p.grades)} grades, valid {p.valid_from} – {p.valid_until}"
+        f"OK {p.source}: {p.title}, {len(p.deadlines)} deadlines, {len(p.periods)} periods, "
+        f"{len(p.thresholds)} thresholds, {len(p.grades)} grades, "
+        f"valid {p.valid_from} – {p.valid_until}"
     )
     return 0

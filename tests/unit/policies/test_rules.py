@@ -136,7 +136,7 @@ def test_policy_cli_show_and_check(tmp_path, capsys):
 def test_calendar_cli(capsys):
     assert main(["calendar", "due", "2026-09-30", "1"]) == 0
     assert capsys.readouterr().out.strip() == "2026-10-08"
-    assert main(["calendar", "due", "2026-02-13", "1", "--explain"]) == 0
+    assert main(["calendar", "due", "2026-02-13", "1", "--explain", "--locale", "en"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("2026-02-14") and "make-up working day" in out
     assert main(["calendar", "due", "2026-12-30", "5"]) == 2
