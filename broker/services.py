@@ -388,7 +388,9 @@ class BrokerServices:
             "grade": data.grade,
         }
         facts = self._entry_facts(content)
-        check = validate_catalogue_entry(self.policy, facts, locale=self.settings.locale)
+        check = validate_catalogue_entry(
+            self.policy, facts, locale=self.settings.locale, today=self.today()
+        )
         if check.outcome != "valid":
             raise InvalidArgument(check.reason, field="entry", articles=check.articles)
         effective, explanation = effective_share_type(
@@ -710,7 +712,11 @@ class BrokerServices:
             raise FailedPrecondition(f"request is already {request.status}", field="id")
         reason = v.text(reason, "reason", required=False)
         decision = decide_provider_review(
-            self.policy, approve=approve, reason=reason, locale=self.settings.locale
+            self.policy,
+            approve=approve,
+            reason=reason,
+            locale=self.settings.locale,
+            today=self.today(),
         )
         if decision.outcome == "invalid":
             raise InvalidArgument(decision.reason, field="reason", articles=decision.articles)

@@ -95,6 +95,10 @@ def render(p: Policy, locale: str) -> list[str]:
     lines += ["", tr("Thresholds", locale)]
     for t in p.thresholds.values():
         lines.append(f"  {t.kind:<26} {t.value} [{t.article}] {t.description}")
+    lines.append(
+        f"  {'dp_epsilon / dp_budget':<26} ≤ {p.privacy.max_dp_epsilon} / ≤ "
+        f"{p.privacy.max_dp_budget} [{p.privacy.article}]"
+    )
 
     s = p.sharing
     lines += ["", tr("Sharing", locale)]
