@@ -6,10 +6,10 @@ import threading
 
 import grpc
 
-from broker.services import NodeAnswer, NodeReceipt, NodeRefused, RelayedQuery
+from broker.services import NodeRefused
 from proto.errors import Unavailable
-from proto.methods import METHOD_VALUES
-from proto.tongdao.v1 import broker_pb2, node_pb2_grpc
+from proto.query import QueryAnswer, Receipt, RelayedQuery
+from proto.tongdao.v1 import node_pb2_grpc
 from proto.transport import TlsMaterial, secure_channel
 
 
@@ -30,16 +30,9 @@ class GrpcNodeGateway:
                 self._channels[endpoint] = channel
         return node_pb2_grpc.NodeStub(channel)
 
-    def query(self, endpoint: str, query: RelayedQuery) -> NodeAnswer:
+    def query(self, endpoint: str, query: RelayedQuery) -> QueryAnswer:
         """Relay one query; see :class:`broker.services.NodeGateway`."""
-        request = broker_pb2.QueryRequest(
-            grant_token=query.grant_token,
-            request_id=query.request_id,
-            method=METHOD_VALUES[query.method],
-            purpose=query.purpose,
-            fields=list(query.fields),
-            sealed_query=query.sealed_query,
-        )
+        request = query.to_pb()
         try:
             reply = self._stub(endpoint).Query(request, timeout=self._timeout)
         except grpc.RpcError as exc:
@@ -50,20 +43,11 @@ class GrpcNodeGateway:
                     "nothing was served — try again later"
                 ) from None
             raise NodeRefused(code.name, f"provider node refused: {exc.details()}") from None
-        r = reply.receipt
-        return NodeAnswer(
+        return QueryAnswer(
+            sealed_result=reply.sealed_result,
+            receipt=Receipt.from_pb(reply.receipt),
             ciphertexts=tuple(reply.ciphertexts),
             suppressed=reply.suppressed,
-            sealed_result=reply.sealed_result,
-            receipt=NodeReceipt(
-                request_id=r.request_id,
-                grant_id=r.grant_id,
-                provider=r.provider,
-                result_digest=r.result_digest,
-                record_count=r.record_count,
-                answered_at=r.answered_at,
-                signature=r.signature,
-            ),
         )
 
     def close(self) -> None:

@@ -21,7 +21,6 @@ from broker.services import (
     DepartmentData,
     EntryData,
     NodeGateway,
-    RelayedQuery,
     ShareRequestData,
 )
 from crypto.signing import VerifyKey
@@ -34,6 +33,7 @@ from proto.methods import (
     SHARE_TYPE_NAMES,
     SHARE_TYPE_VALUES,
 )
+from proto.query import RelayedQuery
 from proto.tongdao.v1 import broker_pb2, broker_pb2_grpc, common_pb2
 from proto.transport import peer_common_name
 
@@ -152,19 +152,6 @@ def deadline_pb(d: Deadline, remaining: int, today: dt.date) -> broker_pb2.Deadl
         overdue=overdue,
         closed_on=_iso(d.closed_on),
         closed_late=d.closed_late,
-    )
-
-
-def _receipt_pb(answer: Any) -> broker_pb2.Receipt:
-    r = answer.receipt
-    return broker_pb2.Receipt(
-        request_id=r.request_id,
-        grant_id=r.grant_id,
-        provider=r.provider,
-        result_digest=r.result_digest,
-        record_count=r.record_count,
-        answered_at=r.answered_at,
-        signature=r.signature,
     )
 
 
@@ -342,41 +329,17 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
     # ------------------------------------------------------------------ relay
     def Query(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
-        if request.method not in METHOD_NAMES:
-            raise InvalidArgument("must be a known query method", field="method")
-        query = RelayedQuery(
-            grant_token=request.grant_token,
-            request_id=request.request_id,
-            method=METHOD_NAMES[request.method],
-            purpose=request.purpose,
-            fields=tuple(request.fields),
-            sealed_query=request.sealed_query,
-        )
+        query = RelayedQuery.from_pb(request)
         answer, sequence = self.services.relay_query(self.sessions, caller, query, self.gateway)
         return broker_pb2.QueryResponse(
             sealed_result=answer.sealed_result,
-            receipt=_receipt_pb(answer),
+            receipt=answer.receipt.to_pb(),
             ledger_sequence=sequence,
         )
 
     def Aggregate(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
-        parts = []
-        for n, part in enumerate(request.parts):
-            if part.method not in METHOD_NAMES:
-                raise InvalidArgument(
-                    f"part {n}: must be a known query method", field="parts.method"
-                )
-            parts.append(
-                RelayedQuery(
-                    grant_token=part.grant_token,
-                    request_id=part.request_id,
-                    method=METHOD_NAMES[part.method],
-                    purpose=part.purpose,
-                    fields=tuple(part.fields),
-                    sealed_query=part.sealed_query,
-                )
-            )
+        parts = [RelayedQuery.from_pb(part) for part in request.parts]
         totals, answers, sequence = self.services.relay_aggregate(
             self.sessions, caller, parts, request.paillier_public_key, self.gateway
         )
@@ -384,9 +347,7 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
             ciphertexts=totals,
             parts=[
                 broker_pb2.AggregatePart(
-                    provider=provider,
-                    suppressed=answer.suppressed,
-                    receipt=_receipt_pb(answer),
+                    provider=provider, suppressed=answer.suppressed, receipt=answer.receipt.to_pb()
                 )
                 for answer, provider in answers
             ],

@@ -53,6 +53,7 @@ from proto.errors import (
     PermissionDenied,
     Unavailable,
 )
+from proto.query import QueryAnswer, RelayedQuery
 
 AUTHORITY = "authority"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -130,41 +131,6 @@ class ShareRequestData:
     dp_budget: float = 0.0
 
 
-@dataclass(frozen=True)
-class RelayedQuery:
-    """A query as the consumer sends it: the broker reads only the metadata, never the seal."""
-
-    grant_token: str
-    request_id: str
-    method: str
-    purpose: str
-    fields: tuple[str, ...]
-    sealed_query: bytes
-
-
-@dataclass(frozen=True)
-class NodeReceipt:
-    """The node's signed receipt for one answer."""
-
-    request_id: str
-    grant_id: str
-    provider: str
-    result_digest: bytes
-    record_count: int
-    answered_at: str
-    signature: bytes
-
-
-@dataclass(frozen=True)
-class NodeAnswer:
-    """What a node returns: a result sealed to the consumer (or Paillier ciphertexts), a receipt."""
-
-    sealed_result: bytes
-    receipt: NodeReceipt
-    ciphertexts: tuple[bytes, ...] = ()
-    suppressed: bool = False
-
-
 class NodeRefused(DomainError):
     """The node answered with an error status; its code and message are relayed as they are."""
 
@@ -176,7 +142,7 @@ class NodeRefused(DomainError):
 class NodeGateway(Protocol):
     """How the broker reaches a provider's node (gRPC in production, a fake in unit tests)."""
 
-    def query(self, endpoint: str, query: RelayedQuery) -> NodeAnswer:
+    def query(self, endpoint: str, query: RelayedQuery) -> QueryAnswer:
         """Relay ``query`` to the node at ``endpoint``.
 
         Raises:
@@ -880,7 +846,7 @@ class BrokerServices:
         grant_id: str,
         endpoint: str,
         provider_key: bytes,
-    ) -> tuple[NodeAnswer, int]:
+    ) -> tuple[QueryAnswer, int]:
         """Relay one prepared query and record exactly one complete ledger entry for it."""
         base_payload = self._base_payload(grant_id, query)
         try:
@@ -931,7 +897,7 @@ class BrokerServices:
         caller: str,
         query: RelayedQuery,
         gateway: NodeGateway,
-    ) -> tuple[NodeAnswer, int]:
+    ) -> tuple[QueryAnswer, int]:
         """Check the grant's live status, relay the sealed query to the node, record the call.
 
         Two short transactions surround the node call, so no database lock is held while the
@@ -956,7 +922,7 @@ class BrokerServices:
         parts: Sequence[RelayedQuery],
         public_key_bytes: bytes,
         gateway: NodeGateway,
-    ) -> tuple[list[bytes], list[tuple[NodeAnswer, str]], int]:
+    ) -> tuple[list[bytes], list[tuple[QueryAnswer, str]], int]:
         """Fan an aggregate out to every part's node and add their ciphertexts (PRIV-5).
 
         The broker holds only the consumer's Paillier public key; it validates every ciphertext
@@ -1056,7 +1022,7 @@ class BrokerServices:
 
     @staticmethod
     def _receipt_valid(
-        answer: NodeAnswer, query: RelayedQuery, grant_id: str, provider_key: bytes
+        answer: QueryAnswer, query: RelayedQuery, grant_id: str, provider_key: bytes
     ) -> bool:
         r = answer.receipt
         if r.request_id != query.request_id or r.grant_id != grant_id:

@@ -28,6 +28,7 @@ from node import engines
 from node.adapters import DataSource, normalise_key
 from node.state import BudgetExhausted, NodeState, QuotaError, ReplayError
 from proto.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
+from proto.query import QueryAnswer, Receipt, RelayedQuery
 
 BROKER_IDENTITY = "broker"
 REQUEST_ID = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$")
@@ -58,41 +59,6 @@ class ServedEntry:
     casefold: bool = False
 
 
-@dataclass(frozen=True)
-class NodeQuery:
-    """A query as relayed by the broker."""
-
-    grant_token: str
-    request_id: str
-    method: str
-    purpose: str
-    fields: tuple[str, ...]
-    sealed_query: bytes
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """The node's signed statement of what it answered."""
-
-    request_id: str
-    grant_id: str
-    provider: str
-    result_digest: bytes
-    record_count: int
-    answered_at: str
-    signature: bytes
-
-
-@dataclass(frozen=True)
-class NodeAnswer:
-    """A sealed result (or, for aggregates, Paillier ciphertexts) and its receipt."""
-
-    sealed_result: bytes
-    receipt: Receipt
-    ciphertexts: tuple[bytes, ...] = ()
-    suppressed: bool = False
-
-
 @dataclass
 class NodeEngine:
     """Answers queries for one department."""
@@ -110,7 +76,7 @@ class NodeEngine:
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
 
     # ------------------------------------------------------------------ checks
-    def authorise(self, caller: str | None, query: NodeQuery) -> tuple[GrantClaims, ServedEntry]:
+    def authorise(self, caller: str | None, query: RelayedQuery) -> tuple[GrantClaims, ServedEntry]:
         """Every check that needs no data, in order; returns the verified claims and entry.
 
         Raises:
@@ -181,7 +147,7 @@ class NodeEngine:
         return claims, entry
 
     # ------------------------------------------------------------------ answering
-    def answer(self, caller: str | None, query: NodeQuery) -> NodeAnswer:
+    def answer(self, caller: str | None, query: RelayedQuery) -> QueryAnswer:
         """Check, open, compute, seal, record, sign.
 
         Raises:
@@ -223,12 +189,12 @@ class NodeEngine:
     def _finish(
         self,
         claims: GrantClaims,
-        query: NodeQuery,
+        query: RelayedQuery,
         sealed: bytes,
         count: int,
         ciphertexts: tuple[bytes, ...] = (),
         suppressed: bool = False,
-    ) -> NodeAnswer:
+    ) -> QueryAnswer:
         now = self.clock()
         try:
             self.state.record(query.request_id, claims.grant_id, claims.quota, now)
@@ -261,11 +227,11 @@ class NodeEngine:
             answered_at,
             signature,
         )
-        return NodeAnswer(sealed, receipt, ciphertexts, suppressed)
+        return QueryAnswer(sealed, receipt, ciphertexts, suppressed)
 
     # ------------------------------------------------------------------ privacy engines
     def _intersection(
-        self, entry: ServedEntry, query: NodeQuery, body: Any
+        self, entry: ServedEntry, query: RelayedQuery, body: Any
     ) -> tuple[dict[str, Any], int]:
         if entry.key_field not in query.fields:
             raise InvalidArgument(f"must name the key field {entry.key_field!r}", field="fields")
@@ -279,7 +245,7 @@ class NodeEngine:
         )
 
     def _intersection_sum(
-        self, claims: GrantClaims, entry: ServedEntry, query: NodeQuery, body: Any
+        self, claims: GrantClaims, entry: ServedEntry, query: RelayedQuery, body: Any
     ) -> tuple[dict[str, Any], int]:
         if not isinstance(body, dict) or body.get("round") not in (1, 2):
             raise InvalidArgument('must be {"round": 1 or 2, ...}', field="sealed_query")
@@ -330,8 +296,8 @@ class NodeEngine:
         return result, body["count"]
 
     def _aggregate(
-        self, claims: GrantClaims, entry: ServedEntry, query: NodeQuery, body: Any
-    ) -> NodeAnswer:
+        self, claims: GrantClaims, entry: ServedEntry, query: RelayedQuery, body: Any
+    ) -> QueryAnswer:
         if not isinstance(body, dict):
             raise InvalidArgument("must be an object", field="sealed_query")
         q = engines.parse_aggregate_query(body, query.fields)

@@ -12,14 +12,14 @@ from crypto.envelope import EncryptionKeyPair
 from crypto.signing import SigningKey, VerifyKey
 from node.adapters import SourceError, open_source
 from node.config import ConfigError, NodeConfig
-from node.engine import NodeEngine, NodeQuery, ServedEntry
+from node.engine import NodeEngine, ServedEntry
 from node.state import NodeState
 from policies.loader import load_policy
 from policies.masking import mask_value
 from policies.model import PolicyError
 from proto.errors import InvalidArgument
-from proto.methods import METHOD_NAMES
-from proto.tongdao.v1 import broker_pb2, node_pb2, node_pb2_grpc
+from proto.query import RelayedQuery
+from proto.tongdao.v1 import node_pb2, node_pb2_grpc
 from proto.transport import (
     TlsMaterial,
     add_health_and_reflection,
@@ -39,16 +39,7 @@ class NodeServicer(node_pb2_grpc.NodeServicer):
         self.engine = engine
 
     def Query(self, request, context):  # type: ignore[no-untyped-def]
-        if request.method not in METHOD_NAMES:
-            raise InvalidArgument("must be a known query method", field="method")
-        query = NodeQuery(
-            grant_token=request.grant_token,
-            request_id=request.request_id,
-            method=METHOD_NAMES[request.method],
-            purpose=request.purpose,
-            fields=tuple(request.fields),
-            sealed_query=request.sealed_query,
-        )
+        query = RelayedQuery.from_pb(request)
         answer = self.engine.answer(peer_common_name(context), query)
         r = answer.receipt
         # log identifiers and sizes only: never keys, claims or values
@@ -63,15 +54,7 @@ class NodeServicer(node_pb2_grpc.NodeServicer):
             sealed_result=answer.sealed_result,
             ciphertexts=list(answer.ciphertexts),
             suppressed=answer.suppressed,
-            receipt=broker_pb2.Receipt(
-                request_id=r.request_id,
-                grant_id=r.grant_id,
-                provider=r.provider,
-                result_digest=r.result_digest,
-                record_count=r.record_count,
-                answered_at=r.answered_at,
-                signature=r.signature,
-            ),
+            receipt=r.to_pb(),
         )
 
     def ListServedEntries(self, request, context):  # type: ignore[no-untyped-def]

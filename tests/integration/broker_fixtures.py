@@ -15,9 +15,6 @@ from broker.services import (
     DataItemData,
     DepartmentData,
     EntryData,
-    NodeAnswer,
-    NodeReceipt,
-    RelayedQuery,
     ShareRequestData,
 )
 from crypto.envelope import EncryptionKeyPair, open_sealed, seal
@@ -27,6 +24,7 @@ from crypto.signing import SigningKey
 from policies.calendar import WorkingDayCalendar
 from policies.loader import load_policy
 from proto.errors import Unavailable
+from proto.query import QueryAnswer, Receipt, RelayedQuery
 
 
 @dataclass
@@ -55,7 +53,7 @@ class FakeNode:
         self.down = False
         self.seen: list[RelayedQuery] = []
 
-    def query(self, endpoint: str, query: RelayedQuery) -> NodeAnswer:
+    def query(self, endpoint: str, query: RelayedQuery) -> QueryAnswer:
         self.seen.append(query)
         if self.down:
             raise Unavailable(f"provider node at {endpoint} is unavailable")
@@ -92,9 +90,9 @@ class FakeNode:
                 answered_at=answered,
             )
         )
-        return NodeAnswer(
+        return QueryAnswer(
             sealed,
-            NodeReceipt(
+            Receipt(
                 query.request_id,
                 claims.grant_id,
                 self.party.code,

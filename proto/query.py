@@ -1,0 +1,106 @@
+"""The relayed query, the node's receipt and its answer: one definition for broker and node.
+
+Plain dataclasses (domain code uses them without protobuf); ``to_pb``/``from_pb`` convert at the
+gRPC edge and import the generated modules only when called.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RelayedQuery:
+    """A query as the consumer sends it; the broker reads only the metadata, never the seal."""
+
+    grant_token: str
+    request_id: str
+    method: str
+    purpose: str
+    fields: tuple[str, ...]
+    sealed_query: bytes
+
+    def to_pb(self) -> Any:
+        """As a ``tongdao.v1.QueryRequest``."""
+        from proto.methods import METHOD_VALUES
+        from proto.tongdao.v1 import broker_pb2
+
+        return broker_pb2.QueryRequest(
+            grant_token=self.grant_token,
+            request_id=self.request_id,
+            method=METHOD_VALUES[self.method],
+            purpose=self.purpose,
+            fields=list(self.fields),
+            sealed_query=self.sealed_query,
+        )
+
+    @classmethod
+    def from_pb(cls, message: Any) -> RelayedQuery:
+        """From a ``tongdao.v1.QueryRequest``.
+
+        Raises:
+            InvalidArgument: unknown method value (names the field).
+        """
+        from proto.errors import InvalidArgument
+        from proto.methods import METHOD_NAMES
+
+        if message.method not in METHOD_NAMES:
+            raise InvalidArgument("must be a known query method", field="method")
+        return cls(
+            grant_token=message.grant_token,
+            request_id=message.request_id,
+            method=METHOD_NAMES[message.method],
+            purpose=message.purpose,
+            fields=tuple(message.fields),
+            sealed_query=message.sealed_query,
+        )
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The node's signed statement of what it answered (see crypto.query_binding)."""
+
+    request_id: str
+    grant_id: str
+    provider: str
+    result_digest: bytes
+    record_count: int
+    answered_at: str
+    signature: bytes
+
+    def to_pb(self) -> Any:
+        """As a ``tongdao.v1.Receipt``."""
+        from proto.tongdao.v1 import broker_pb2
+
+        return broker_pb2.Receipt(
+            request_id=self.request_id,
+            grant_id=self.grant_id,
+            provider=self.provider,
+            result_digest=self.result_digest,
+            record_count=self.record_count,
+            answered_at=self.answered_at,
+            signature=self.signature,
+        )
+
+    @classmethod
+    def from_pb(cls, r: Any) -> Receipt:
+        return cls(
+            r.request_id,
+            r.grant_id,
+            r.provider,
+            r.result_digest,
+            r.record_count,
+            r.answered_at,
+            r.signature,
+        )
+
+
+@dataclass(frozen=True)
+class QueryAnswer:
+    """A sealed result (or, for aggregates, Paillier ciphertexts) and its receipt."""
+
+    sealed_result: bytes
+    receipt: Receipt
+    ciphertexts: tuple[bytes, ...] = ()
+    suppressed: bool = False
