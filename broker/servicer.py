@@ -219,7 +219,11 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
         caller = self._caller(context)
         e = request.entry
         if e.share_type not in SHARE_TYPE_NAMES:
-            raise InvalidArgument("must be set", field="entry.share_type", articles=("Art.21",))
+            raise InvalidArgument(
+                "must be set",
+                field="entry.share_type",
+                articles=(self.services.policy.sharing.share_type_article,),
+            )
         data = EntryData(
             code=e.code,
             name=e.name,

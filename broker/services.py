@@ -206,6 +206,7 @@ class BrokerServices:
             return
         dept = session.get(Department, caller)
         if dept is None or not dept.is_authority:
+            # Art.5: the authority (not a policy rule, so not in the rule file) runs the directory
             raise PermissionDenied("only the data authority may do this", articles=("Art.5",))
 
     def require_registered(self, session: Session, caller: str) -> Department:
@@ -307,7 +308,7 @@ class BrokerServices:
                     f"data item {item.name!r}: sensitivity {item.sensitivity!r} is not a grade of "
                     f"the policy ({', '.join(sorted(self.policy.grades))})",
                     field="entry.data_items",
-                    articles=("Art.14",),
+                    articles=(self.policy.classification_article,),
                 )
         if data.key_field not in {i.name for i in data.data_items}:
             raise InvalidArgument(
@@ -317,13 +318,13 @@ class BrokerServices:
             raise InvalidArgument(
                 f"must be one of {', '.join(SHARE_TYPES)}",
                 field="entry.share_type",
-                articles=("Art.21",),
+                articles=(self.policy.sharing.share_type_article,),
             )
         if data.open_type not in OPEN_TYPES:
             raise InvalidArgument(
                 f"must be one of {', '.join(OPEN_TYPES)}",
                 field="entry.open_type",
-                articles=("Art.33",),
+                articles=(self.policy.opening.article,),
             )
         for dept in data.share_scope_departments:
             v.code(dept, "entry.share_scope_departments")
@@ -409,7 +410,7 @@ class BrokerServices:
             kind="catalogue_entry.submitted",
             actor=caller,
             subject=code,
-            payload={"articles": ["Art.12"]},
+            payload={"articles": [self.policy.deadline("catalogue_revision").article]},
         )
         return entry
 
@@ -444,7 +445,7 @@ class BrokerServices:
             payload={
                 "version": entry.current_version,
                 "comment": v.text(comment, "comment", required=False),
-                "articles": ["Art.12"],
+                "articles": [self.policy.deadline("catalogue_revision").article],
             },
         )
         return entry
@@ -1010,14 +1011,16 @@ class BrokerServices:
             raise PermissionDenied(f"method {query.method!r} is not in the grant", field="method")
         if query.purpose.strip() != grant.purpose:
             raise PermissionDenied(
-                "purpose differs from the grant's purpose", field="purpose", articles=("Art.30",)
+                "purpose differs from the grant's purpose",
+                field="purpose",
+                articles=(self.policy.sharing.purpose_binding_article,),
             )
         outside = [f for f in query.fields if f not in grant.fields]
         if outside:
             raise PermissionDenied(
                 f"data item {outside[0]!r} is outside the grant",
                 field="fields",
-                articles=("Art.30",),
+                articles=(self.policy.sharing.purpose_binding_article,),
             )
 
     @staticmethod

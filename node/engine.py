@@ -73,6 +73,9 @@ class NodeEngine:
     grade_methods: Mapping[str, frozenset[str]] = field(default_factory=dict)
     min_group_size: int = 10
     min_group_article: str = "Art.38"
+    purpose_article: str = "Art.30"
+    grade_articles: Mapping[str, str] = field(default_factory=dict)
+    privacy_article: str = "Art.38"
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
 
     # ------------------------------------------------------------------ checks
@@ -111,7 +114,9 @@ class NodeEngine:
         for name in query.fields:
             if name not in claims.fields:
                 raise PermissionDenied(
-                    f"data item {name!r} is outside the grant", field="fields", articles=("Art.30",)
+                    f"data item {name!r} is outside the grant",
+                    field="fields",
+                    articles=(self.purpose_article,),
                 )
             if name not in entry.source.columns:
                 raise InvalidArgument(
@@ -124,7 +129,7 @@ class NodeEngine:
                     f"data item {name!r} is graded {grade}; "
                     f"method {query.method!r} may not touch it",
                     field="fields",
-                    articles=("Art.14",),
+                    articles=(self.grade_articles.get(grade, "Art.14"),),
                 )
         if not query.purpose.strip():
             raise InvalidArgument("must not be empty", field="purpose")
@@ -132,7 +137,7 @@ class NodeEngine:
             raise PermissionDenied(
                 "wrong purpose: differs from the grant's purpose",
                 field="purpose",
-                articles=("Art.30",),
+                articles=(self.purpose_article,),
             )
         if not REQUEST_ID.match(query.request_id.lower()):
             raise InvalidArgument("must be a UUID", field="request_id")
@@ -317,7 +322,7 @@ class NodeEngine:
                 raise PermissionDenied(
                     "the grant's differential-privacy budget is spent",
                     field="grant_token",
-                    articles=("Art.38",),
+                    articles=(self.privacy_article,),
                 ) from None
             stats = engines.add_noise(stats, q, claims.dp_epsilon_milli / 1000, scheme.high)
         ciphertexts = tuple(c.to_bytes() for c in scheme.encrypt(q.public_key, stats))

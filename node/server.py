@@ -140,6 +140,9 @@ def build_engine(
         grade_methods={g: r.allowed_methods for g, r in policy.grades.items()},
         min_group_size=policy.min_group_size.value,
         min_group_article=policy.min_group_size.article,
+        purpose_article=policy.sharing.purpose_binding_article,
+        grade_articles={g: r.article for g, r in policy.grades.items()},
+        privacy_article=policy.privacy.article,
     )
 
 
