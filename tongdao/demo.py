@@ -249,6 +249,7 @@ def run_demo(directory: Path, *, records: int = 300, out: Callable[[str], None] 
     """
     started = time.monotonic()
     report = Report(out)
+    directory = directory.resolve()  # child processes run inside it: every path must be absolute
     _prepare_directory(directory)
     home = Home(directory / "home")
     home.create_authority()

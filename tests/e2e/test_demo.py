@@ -50,3 +50,18 @@ def test_demo_refuses_a_foreign_non_empty_directory(tmp_path):
     assert result.returncode == 2
     assert "not empty" in result.stderr
     assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+@pytest.mark.slow
+def test_demo_with_the_default_relative_directory(tmp_path):
+    """As the README's Quick start runs it: no --dir, from the current directory."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tongdao", "demo"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert (tmp_path / "tongdao-demo" / "tongdao-broker.db").exists()
