@@ -141,6 +141,7 @@ class Deadline(Base):
     due_on: Mapped[dt.date] = mapped_column(Date, index=True)
     closed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     closed_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    extensions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class LedgerEntry(Base):

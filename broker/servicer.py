@@ -152,6 +152,7 @@ def deadline_pb(d: Deadline, remaining: int, today: dt.date) -> broker_pb2.Deadl
         overdue=overdue,
         closed_on=_iso(d.closed_on),
         closed_late=d.closed_late,
+        extensions=d.extensions,
     )
 
 
@@ -215,16 +216,14 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
             return broker_pb2.ListDepartmentsResponse(departments=[department_pb(d) for d in depts])
 
     # ------------------------------------------------------------------ catalogue
-    def CreateCatalogueEntry(self, request, context):  # type: ignore[no-untyped-def]
-        caller = self._caller(context)
-        e = request.entry
+    def _entry_data(self, e: broker_pb2.CatalogueEntry) -> EntryData:
         if e.share_type not in SHARE_TYPE_NAMES:
             raise InvalidArgument(
                 "must be set",
                 field="entry.share_type",
                 articles=(self.services.policy.sharing.share_type_article,),
             )
-        data = EntryData(
+        return EntryData(
             code=e.code,
             name=e.name,
             description=e.description,
@@ -246,6 +245,10 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
             classification=e.classification,
             grade=e.grade,
         )
+
+    def CreateCatalogueEntry(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        data = self._entry_data(request.entry)
         with self.sessions.begin() as session:
             entry = self.services.create_entry(session, caller, data)
             return entry_pb(entry, entry.content, entry.current_version)
@@ -260,6 +263,25 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
         caller = self._caller(context)
         with self.sessions.begin() as session:
             entry = self.services.publish_entry(session, caller, request.code, request.comment)
+            return entry_pb(entry, entry.content, entry.current_version)
+
+    def ReturnCatalogueEntry(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            entry = self.services.return_entry(session, caller, request.code, request.comments)
+            return entry_pb(entry, entry.content, entry.current_version)
+
+    def ReviseCatalogueEntry(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        data = self._entry_data(request.entry)
+        with self.sessions.begin() as session:
+            entry = self.services.revise_entry(session, caller, data)
+            return entry_pb(entry, entry.content, entry.current_version)
+
+    def RequireCatalogueUpdate(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            entry = self.services.require_update(session, caller, request.code, request.basis)
             return entry_pb(entry, entry.content, entry.current_version)
 
     def GetCatalogueEntry(self, request, context):  # type: ignore[no-untyped-def]
@@ -372,6 +394,14 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
             return broker_pb2.ListDeadlinesResponse(
                 deadlines=[deadline_pb(d, remaining, today) for d, remaining in rows]
             )
+
+    def ExtendDeadline(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            deadline = self.services.extend_deadline(session, caller, request.id, request.basis)
+            today = self.services.today()
+            remaining = self.services.calendar.working_days_between(today, deadline.due_on)
+            return deadline_pb(deadline, remaining, today)
 
     # ------------------------------------------------------------------ ledger
     def GetLedger(self, request, context):  # type: ignore[no-untyped-def]

@@ -38,6 +38,7 @@ from policies.engine import (
     DepartmentFacts,
     EntryFacts,
     ShareRequestFacts,
+    decide_deadline_extension,
     decide_provider_review,
     decide_share_request,
     effective_share_type,
@@ -286,17 +287,8 @@ class BrokerServices:
             open_conditions=content["open_conditions"],
         )
 
-    def create_entry(self, session: Session, caller: str, data: EntryData) -> CatalogueEntry:
-        """Draft a catalogue entry (the provider, for itself)."""
-        provider = data.provider or caller
-        if provider != caller:
-            raise PermissionDenied(
-                "a department drafts entries only for itself", field="entry.provider"
-            )
-        self.require_registered(session, caller)
-        v.entry_code(data.code, "entry.code")
-        if session.get(CatalogueEntry, data.code) is not None:
-            raise AlreadyExists(f"catalogue entry {data.code!r} already exists", field="entry.code")
+    def _validated_content(self, data: EntryData, provider: str) -> dict[str, Any]:
+        """Validate a drafted entry at the edge and by the policy; return its stored content."""
         v.text(data.name, "entry.name", max_len=200)
         v.text(data.description, "entry.description", required=False)
         if not data.data_items:
@@ -365,6 +357,21 @@ class BrokerServices:
         )
         content["effective_share_type"] = effective
         content["validation"] = _decision_dict(explanation or check)
+        return content
+
+    def create_entry(self, session: Session, caller: str, data: EntryData) -> CatalogueEntry:
+        """Draft a catalogue entry (the provider, for itself)."""
+        provider = data.provider or caller
+        if provider != caller:
+            raise PermissionDenied(
+                "a department drafts entries only for itself", field="entry.provider"
+            )
+        self.require_registered(session, caller)
+        v.entry_code(data.code, "entry.code")
+        if session.get(CatalogueEntry, data.code) is not None:
+            raise AlreadyExists(f"catalogue entry {data.code!r} already exists", field="entry.code")
+        content = self._validated_content(data, provider)
+        effective = content["effective_share_type"]
         now = self.now()
         entry = CatalogueEntry(
             code=data.code,
@@ -401,10 +408,14 @@ class BrokerServices:
         entry = self._entry(session, code)
         if entry.provider != caller:
             raise PermissionDenied("only the entry's provider may submit it", field="code")
-        if entry.status != "draft":
-            raise FailedPrecondition(f"entry is {entry.status}, not a draft", field="code")
+        if entry.status not in ("draft", "returned"):
+            raise FailedPrecondition(
+                f"entry is {entry.status}; only a draft or a returned entry is submitted",
+                field="code",
+            )
         entry.status = "submitted"
         entry.updated_at = self.now()
+        self._close_deadline(session, kind="catalogue_revision", subject=code)
         self.ledger.append(
             session,
             kind="catalogue_entry.submitted",
@@ -428,6 +439,7 @@ class BrokerServices:
         entry.current_version += 1
         entry.status = "published"
         entry.updated_at = now
+        self._close_deadline(session, kind="catalogue_update", subject=code)
         session.add(
             CatalogueEntryVersion(
                 entry_code=code,
@@ -449,6 +461,133 @@ class BrokerServices:
             },
         )
         return entry
+
+    def return_entry(
+        self, session: Session, caller: str, code: str, comments: str
+    ) -> CatalogueEntry:
+        """The authority returns a submitted entry with comments; the provider revises within
+        the policy's working days (Art.12)."""
+        self.require_authority(session, caller)
+        entry = self._entry(session, code)
+        if entry.status != "submitted":
+            raise FailedPrecondition(f"entry is {entry.status}, not submitted", field="code")
+        comments = v.text(comments, "comments")
+        rule = self.policy.deadline("catalogue_revision")
+        entry.status = "returned"
+        entry.updated_at = self.now()
+        entry.content = {**entry.content, "review_comments": comments}
+        due = self._start_deadline(
+            session,
+            kind=rule.kind,
+            subject=code,
+            responsible=entry.provider,
+            working_days=rule.working_days,
+            article=rule.article,
+        )
+        self.ledger.append(
+            session,
+            kind="catalogue_entry.returned",
+            actor=caller,
+            subject=code,
+            payload={"comments": comments, "due_on": due.isoformat(), "articles": [rule.article]},
+        )
+        return entry
+
+    def revise_entry(self, session: Session, caller: str, data: EntryData) -> CatalogueEntry:
+        """The provider replaces its working copy: a draft, a returned entry, or the next version
+        of a published one (share requests keep using the published version meanwhile)."""
+        entry = self._entry(session, data.code)
+        if entry.provider != caller or (data.provider and data.provider != caller):
+            raise PermissionDenied(
+                "only the entry's provider may revise it", field="entry.provider"
+            )
+        if entry.status == "submitted":
+            raise FailedPrecondition("entry is under review; wait for the decision", field="code")
+        content = self._validated_content(data, caller)
+        if entry.status == "published":
+            entry.status = "draft"  # the next version; the published one stays in force
+        entry.content = content
+        entry.updated_at = self.now()
+        self.ledger.append(
+            session,
+            kind="catalogue_entry.revised",
+            actor=caller,
+            subject=data.code,
+            payload={"items": [i.name for i in data.data_items], "status": entry.status},
+        )
+        return entry
+
+    def require_update(
+        self, session: Session, caller: str, code: str, basis: str
+    ) -> CatalogueEntry:
+        """After a change of law or duty the authority requires an update (Art.15)."""
+        self.require_authority(session, caller)
+        entry = self._entry(session, code)
+        if entry.current_version < 1:
+            raise FailedPrecondition("entry has no published version to update", field="code")
+        basis = v.text(basis, "basis")
+        rule = self.policy.deadline("catalogue_update")
+        due = self._start_deadline(
+            session,
+            kind=rule.kind,
+            subject=code,
+            responsible=entry.provider,
+            working_days=rule.working_days,
+            article=rule.article,
+        )
+        self.ledger.append(
+            session,
+            kind="catalogue_entry.update_required",
+            actor=caller,
+            subject=code,
+            payload={"basis": basis, "due_on": due.isoformat(), "articles": [rule.article]},
+        )
+        return entry
+
+    def extend_deadline(
+        self, session: Session, caller: str, deadline_id: int, basis: str
+    ) -> Deadline:
+        """Grant the extension a clock allows, with its stated policy basis (Art.15)."""
+        self.require_authority(session, caller)
+        deadline = session.get(Deadline, deadline_id)
+        if deadline is None:
+            raise NotFound(f"no deadline {deadline_id}", field="id")
+        if deadline.closed_on is not None:
+            raise FailedPrecondition("the item is already closed", field="id")
+        decision = decide_deadline_extension(
+            self.policy,
+            deadline.kind,
+            basis=basis,
+            extensions_granted=deadline.extensions,
+            locale=self.settings.locale,
+            today=self.today(),
+        )
+        if decision.outcome != "approved" or not decision.due_working_days:
+            raise FailedPrecondition(decision.reason, field="basis", articles=decision.articles)
+        try:
+            deadline.due_on = self.calendar.due_date(deadline.due_on, decision.due_working_days)
+        except UnknownYearError as exc:
+            raise FailedPrecondition(str(exc), articles=decision.articles) from None
+        deadline.extensions += 1
+        self.ledger.append(
+            session,
+            kind="deadline.extended",
+            actor=caller,
+            subject=deadline.subject,
+            payload={
+                "kind": deadline.kind,
+                "basis": basis.strip(),
+                "due_on": deadline.due_on.isoformat(),
+                "decision": _decision_dict(decision),
+            },
+        )
+        return deadline
+
+    def _published_content(self, session: Session, entry: CatalogueEntry) -> dict[str, Any]:
+        snap = session.get(CatalogueEntryVersion, (entry.code, entry.current_version))
+        if snap is None:
+            raise FailedPrecondition("entry has no published version", field="request.entry_code")
+        return snap.content
 
     def get_entry(
         self, session: Session, code: str, version: int = 0
@@ -492,7 +631,7 @@ class BrokerServices:
         entry = session.get(CatalogueEntry, data.entry_code)
         if entry is None:
             raise NotFound(f"no catalogue entry {data.entry_code!r}", field="request.entry_code")
-        if entry.status != "published":
+        if entry.current_version < 1:
             raise FailedPrecondition("entry is not published", field="request.entry_code")
         v.field_names(data.fields, "request.fields")
         if not data.methods:
@@ -524,7 +663,7 @@ class BrokerServices:
                 articles=(privacy.article,),
             )
 
-        content = entry.content
+        content = self._published_content(session, entry)
         facts = ShareRequestFacts(
             consumer=DepartmentFacts(
                 code=consumer.code, region=consumer.region, level=consumer.level
@@ -818,6 +957,18 @@ class BrokerServices:
                     "the grant was issued to another department", field="grant_token"
                 )
             self._check_live(grant, query)
+            entry = session.get(CatalogueEntry, grant.entry_code)
+            if entry is not None and entry.current_version > grant.entry_version:
+                # CAT-7: a data item removed in a later version is never served to an old grant
+                current = {i["name"] for i in self._published_content(session, entry)["data_items"]}
+                withdrawn = [f for f in query.fields if f not in current]
+                if withdrawn:
+                    raise PermissionDenied(
+                        f"data item {withdrawn[0]!r} was withdrawn in version "
+                        f"{entry.current_version} of the entry",
+                        field="fields",
+                        articles=(self.policy.deadline("catalogue_update").article,),
+                    )
             provider = self._department(session, grant.provider)
             if not provider.node_endpoint:
                 raise FailedPrecondition(

@@ -296,3 +296,88 @@ def test_overdue_report_and_late_closure(world):
             s, "authority", overdue_only=True, include_closed=True
         )
         assert closed[0][0].closed_late is True
+
+
+def _submitted(world, entry):
+    with world.sessions.begin() as s:
+        world.services.create_entry(s, entry.provider, entry)
+        world.services.submit_entry(s, entry.provider, entry.code)
+
+
+def test_return_with_comments_starts_the_revision_clock(world):
+    draft = EntryData(**{**POPULATION.__dict__, "code": "gat.households"})
+    _submitted(world, draft)
+    with world.sessions.begin() as s, pytest.raises(InvalidArgument):
+        world.services.return_entry(s, "authority", draft.code, " ")
+    with world.sessions.begin() as s:
+        entry = world.services.return_entry(s, "authority", draft.code, "请补充数据项说明")
+        assert entry.status == "returned"
+        [(deadline, remaining)] = [
+            (d, r)
+            for d, r in world.services.list_deadlines(s, "authority")
+            if d.subject == draft.code
+        ]
+    # returned Mon 2026-09-28; 5 working days: 09-29, 09-30, (holidays), 10-08, 10-09, Sat 10-10
+    assert (deadline.kind, deadline.working_days, deadline.article) == (
+        "catalogue_revision",
+        5,
+        "Art.12",
+    )
+    assert deadline.due_on == dt.date(2026, 10, 10) and remaining == 5
+    revised = EntryData(**{**draft.__dict__, "description": "补充后的说明"})
+    with world.sessions.begin() as s:
+        world.services.revise_entry(s, "hlj.gat", revised)
+        world.services.submit_entry(s, "hlj.gat", draft.code)
+        closed = [
+            d
+            for d, _ in world.services.list_deadlines(s, "authority", include_closed=True)
+            if d.subject == draft.code
+        ]
+        assert closed[0].closed_on is not None and closed[0].closed_late is False
+
+
+def test_update_clock_with_one_extension(world):
+    with world.sessions.begin() as s:
+        with pytest.raises(PermissionDenied):
+            world.services.require_update(s, "hlj.gat", POPULATION.code, "法律修改")
+        world.services.require_update(s, "authority", POPULATION.code, "《居民身份证法》修改")
+        [deadline] = [
+            d
+            for d, _ in world.services.list_deadlines(s, "authority")
+            if d.kind == "catalogue_update"
+        ]
+        assert deadline.due_on == dt.date(2026, 10, 8)  # 3 working days after Mon 09-28
+        deadline_id = deadline.id
+    with world.sessions.begin() as s, pytest.raises(FailedPrecondition):
+        world.services.extend_deadline(s, "authority", deadline_id, " ")  # no stated basis
+    with world.sessions.begin() as s:
+        extended = world.services.extend_deadline(
+            s, "authority", deadline_id, "省政策文件要求同步调整"
+        )
+        # 5 more after Thu 10-08: 10-09, Sat 10-10 (make-up day), 10-12, 10-13, 10-14
+        assert extended.extensions == 1 and extended.due_on == dt.date(2026, 10, 14)
+    with world.sessions.begin() as s, pytest.raises(FailedPrecondition) as err:
+        world.services.extend_deadline(s, "authority", deadline_id, "again")
+    assert "Art.15" in err.value.articles
+
+
+def test_revision_keeps_the_published_version_in_force_and_withdrawn_fields_are_not_served(world):
+    grant = _approved_population_grant(world)  # on version 1, fields name and birth_date
+    smaller = EntryData(
+        **{
+            **POPULATION.__dict__,
+            "data_items": tuple(i for i in POPULATION.data_items if i.name != "birth_date"),
+        }
+    )
+    with world.sessions.begin() as s:
+        world.services.revise_entry(s, "hlj.gat", smaller)
+    # while version 2 is drafted, requests still see version 1 (birth_date exists)
+    assert world.file(RSJ, request_for(POPULATION, ["birth_date"])).status == "approved"
+    with world.sessions.begin() as s:
+        world.services.submit_entry(s, "hlj.gat", POPULATION.code)
+        world.services.publish_entry(s, "authority", POPULATION.code, "v2")
+    with pytest.raises(PermissionDenied) as err:
+        world.relay(RSJ, GAT, grant.token, ["birth_date"], {"keys": [KEY]})
+    assert "withdrawn in version 2" in err.value.message
+    _, (answer, _) = world.relay(RSJ, GAT, grant.token, ["name"], {"keys": [KEY]})
+    assert answer.receipt.record_count == 1

@@ -396,3 +396,46 @@ def test_health_and_reflection_on_broker_and_node(stack):
             )
             names = {s.name for r in replies for s in r.list_services_response.service}
             assert service in names and "grpc.health.v1.Health" in names
+
+
+def test_catalogue_review_clocks_from_the_cli(stack, tmp_path, capsys):
+    import tomllib
+
+    from tongdao.cli import main
+    from tongdao.demo import ENTRY_DIR
+
+    common = ["--home", str(stack.home.root), "--broker", stack.broker.target]
+    data = tomllib.loads((ENTRY_DIR / "gat.population.toml").read_text(encoding="utf-8"))
+    text_ = (ENTRY_DIR / "gat.population.toml").read_text(encoding="utf-8")
+    path = tmp_path / "entry.toml"
+    path.write_text(
+        text_.replace(f'code = "{data["code"]}"', 'code = "gat.cli-entry"'), encoding="utf-8"
+    )
+    assert main(["catalogue", "create", str(path), *common, "--as", "hlj.gat"]) == 0
+    assert main(["catalogue", "submit", "gat.cli-entry", *common, "--as", "hlj.gat"]) == 0
+    assert main(["authority", "return", "gat.cli-entry", "--comments", "补充说明", *common]) == 0
+    capsys.readouterr()
+    assert main(["supervise", "deadlines", *common, "--json"]) == 0
+    deadlines = json.loads(capsys.readouterr().out)["deadlines"]
+    revision = [d for d in deadlines if d["subject"] == "gat.cli-entry"]
+    assert (
+        revision
+        and revision[0]["kind"] == "catalogue_revision"
+        and revision[0]["article"] == "Art.12"
+    )
+    assert main(["catalogue", "revise", str(path), *common, "--as", "hlj.gat"]) == 0
+    assert main(["catalogue", "submit", "gat.cli-entry", *common, "--as", "hlj.gat"]) == 0
+    assert main(["authority", "publish", "gat.cli-entry", *common]) == 0
+    assert (
+        main(["authority", "require-update", "gat.cli-entry", "--basis", "法规修订", *common]) == 0
+    )
+    capsys.readouterr()
+    assert main(["supervise", "deadlines", *common, "--json"]) == 0
+    update = next(
+        d
+        for d in json.loads(capsys.readouterr().out)["deadlines"]
+        if d["kind"] == "catalogue_update" and d["subject"] == "gat.cli-entry"
+    )
+    assert main(["authority", "extend", update["id"], "--basis", "政策调整", *common]) == 0
+    assert main(["authority", "extend", update["id"], "--basis", "again", *common]) == 2
+    assert "FAILED_PRECONDITION" in capsys.readouterr().err

@@ -34,6 +34,28 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     pub.add_argument("--comment", default="", help="review comment")
     pub.set_defaults(handler=publish)
 
+    ret = asub.add_parser(
+        "return", help="return a submitted entry with comments (5-working-day revision, Art.12)"
+    )
+    add_broker_arguments(ret, as_help="operator identity (default: authority)")
+    ret.add_argument("code", help="catalogue entry code")
+    ret.add_argument("--comments", required=True, help="what the provider must revise")
+    ret.set_defaults(handler=return_entry)
+
+    upd = asub.add_parser(
+        "require-update", help="require an update after a change of law or duty (Art.15)"
+    )
+    add_broker_arguments(upd, as_help="operator identity (default: authority)")
+    upd.add_argument("code", help="catalogue entry code")
+    upd.add_argument("--basis", required=True, help="the change of law or duty")
+    upd.set_defaults(handler=require_update)
+
+    ext = asub.add_parser("extend", help="grant the one extension a deadline allows (Art.15)")
+    add_broker_arguments(ext, as_help="operator identity (default: authority)")
+    ext.add_argument("id", type=int, help="deadline id (see `tongdao supervise deadlines`)")
+    ext.add_argument("--basis", required=True, help="the stated policy basis")
+    ext.set_defaults(handler=extend)
+
 
 def register_department(args: argparse.Namespace) -> int:
     home = open_home(args.home)
@@ -66,6 +88,34 @@ def publish(args: argparse.Namespace) -> int:
         reply = stub.PublishCatalogueEntry(
             broker_pb2.PublishCatalogueEntryRequest(code=args.code, comment=args.comment),
             timeout=30,
+        )
+    print_message(reply, as_json=args.json)
+    return 0
+
+
+def return_entry(args: argparse.Namespace) -> int:
+    with broker_stub(args, args.party or AUTHORITY) as stub:
+        reply = stub.ReturnCatalogueEntry(
+            broker_pb2.ReturnCatalogueEntryRequest(code=args.code, comments=args.comments),
+            timeout=30,
+        )
+    print_message(reply, as_json=args.json)
+    return 0
+
+
+def require_update(args: argparse.Namespace) -> int:
+    with broker_stub(args, args.party or AUTHORITY) as stub:
+        reply = stub.RequireCatalogueUpdate(
+            broker_pb2.RequireCatalogueUpdateRequest(code=args.code, basis=args.basis), timeout=30
+        )
+    print_message(reply, as_json=args.json)
+    return 0
+
+
+def extend(args: argparse.Namespace) -> int:
+    with broker_stub(args, args.party or AUTHORITY) as stub:
+        reply = stub.ExtendDeadline(
+            broker_pb2.ExtendDeadlineRequest(id=args.id, basis=args.basis), timeout=30
         )
     print_message(reply, as_json=args.json)
     return 0

@@ -83,6 +83,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     create.add_argument("file", help="entry file (.toml or .json); see docs/architecture.md")
     create.set_defaults(handler=create_command)
 
+    revise = csub.add_parser(
+        "revise", help="replace your working copy (a draft, a returned entry, or the next version)"
+    )
+    add_broker_arguments(revise, as_help="provider department code")
+    revise.add_argument("file", help="entry file (.toml or .json)")
+    revise.set_defaults(handler=revise_command)
+
     submit = csub.add_parser("submit", help="submit a draft to the authority for review (Art.12)")
     add_broker_arguments(submit, as_help="provider department code")
     submit.add_argument("code")
@@ -108,6 +115,16 @@ def create_command(args: argparse.Namespace) -> int:
     with broker_stub(args) as stub:
         reply = stub.CreateCatalogueEntry(
             broker_pb2.CreateCatalogueEntryRequest(entry=entry), timeout=30
+        )
+    print_message(reply, as_json=args.json)
+    return 0
+
+
+def revise_command(args: argparse.Namespace) -> int:
+    entry = load_entry_file(args.file)
+    with broker_stub(args) as stub:
+        reply = stub.ReviseCatalogueEntry(
+            broker_pb2.ReviseCatalogueEntryRequest(entry=entry), timeout=30
         )
     print_message(reply, as_json=args.json)
     return 0

@@ -37,9 +37,10 @@ def report(args: argparse.Namespace, *, overdue_only: bool) -> int:
     if not reply.deadlines:
         print("no overdue items" if overdue_only else "no open time-limited items")
         return 0
-    print(f"{'kind':<26} {'subject':<38} {'responsible':<12} {'due':<10} {'left':>5}  article")
+    head = f"{'id':>4} {'kind':<26} {'subject':<38} {'responsible':<12} {'due':<10}"
+    print(f"{head} {'left':>5}  article")
     for d in reply.deadlines:
         state = "LATE" if d.overdue else f"{d.remaining_working_days}"
-        row = f"{d.kind:<26} {d.subject:<38} {d.responsible:<12} {d.due_on:<10}"
+        row = f"{d.id:>4} {d.kind:<26} {d.subject:<38} {d.responsible:<12} {d.due_on:<10}"
         print(f"{row} {state:>5}  {d.article}")
     return 0

@@ -137,6 +137,28 @@ class GetCatalogueEntryRequest(_message.Message):
     version: int
     def __init__(self, code: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
 
+class ReturnCatalogueEntryRequest(_message.Message):
+    __slots__ = ("code", "comments")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    COMMENTS_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    comments: str
+    def __init__(self, code: _Optional[str] = ..., comments: _Optional[str] = ...) -> None: ...
+
+class ReviseCatalogueEntryRequest(_message.Message):
+    __slots__ = ("entry",)
+    ENTRY_FIELD_NUMBER: _ClassVar[int]
+    entry: CatalogueEntry
+    def __init__(self, entry: _Optional[_Union[CatalogueEntry, _Mapping]] = ...) -> None: ...
+
+class RequireCatalogueUpdateRequest(_message.Message):
+    __slots__ = ("code", "basis")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    BASIS_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    basis: str
+    def __init__(self, code: _Optional[str] = ..., basis: _Optional[str] = ...) -> None: ...
+
 class ListCatalogueEntriesRequest(_message.Message):
     __slots__ = ("provider", "status")
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
@@ -340,7 +362,7 @@ class AggregateResponse(_message.Message):
     def __init__(self, ciphertexts: _Optional[_Iterable[bytes]] = ..., parts: _Optional[_Iterable[_Union[AggregatePart, _Mapping]]] = ..., ledger_sequence: _Optional[int] = ...) -> None: ...
 
 class Deadline(_message.Message):
-    __slots__ = ("id", "kind", "subject", "responsible", "article", "working_days", "started_on", "due_on", "remaining_working_days", "overdue", "closed_on", "closed_late")
+    __slots__ = ("id", "kind", "subject", "responsible", "article", "working_days", "started_on", "due_on", "remaining_working_days", "overdue", "closed_on", "closed_late", "extensions")
     ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
@@ -353,6 +375,7 @@ class Deadline(_message.Message):
     OVERDUE_FIELD_NUMBER: _ClassVar[int]
     CLOSED_ON_FIELD_NUMBER: _ClassVar[int]
     CLOSED_LATE_FIELD_NUMBER: _ClassVar[int]
+    EXTENSIONS_FIELD_NUMBER: _ClassVar[int]
     id: int
     kind: str
     subject: str
@@ -365,7 +388,8 @@ class Deadline(_message.Message):
     overdue: bool
     closed_on: str
     closed_late: bool
-    def __init__(self, id: _Optional[int] = ..., kind: _Optional[str] = ..., subject: _Optional[str] = ..., responsible: _Optional[str] = ..., article: _Optional[str] = ..., working_days: _Optional[int] = ..., started_on: _Optional[str] = ..., due_on: _Optional[str] = ..., remaining_working_days: _Optional[int] = ..., overdue: _Optional[bool] = ..., closed_on: _Optional[str] = ..., closed_late: _Optional[bool] = ...) -> None: ...
+    extensions: int
+    def __init__(self, id: _Optional[int] = ..., kind: _Optional[str] = ..., subject: _Optional[str] = ..., responsible: _Optional[str] = ..., article: _Optional[str] = ..., working_days: _Optional[int] = ..., started_on: _Optional[str] = ..., due_on: _Optional[str] = ..., remaining_working_days: _Optional[int] = ..., overdue: _Optional[bool] = ..., closed_on: _Optional[str] = ..., closed_late: _Optional[bool] = ..., extensions: _Optional[int] = ...) -> None: ...
 
 class ListDeadlinesRequest(_message.Message):
     __slots__ = ("overdue_only", "include_closed")
@@ -374,6 +398,14 @@ class ListDeadlinesRequest(_message.Message):
     overdue_only: bool
     include_closed: bool
     def __init__(self, overdue_only: _Optional[bool] = ..., include_closed: _Optional[bool] = ...) -> None: ...
+
+class ExtendDeadlineRequest(_message.Message):
+    __slots__ = ("id", "basis")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    BASIS_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    basis: str
+    def __init__(self, id: _Optional[int] = ..., basis: _Optional[str] = ...) -> None: ...
 
 class ListDeadlinesResponse(_message.Message):
     __slots__ = ("deadlines",)

@@ -64,6 +64,21 @@ class BrokerStub:
                 request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.PublishCatalogueEntryRequest.SerializeToString,
                 response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.CatalogueEntry.FromString,
                 _registered_method=True)
+        self.ReturnCatalogueEntry = channel.unary_unary(
+                '/tongdao.v1.Broker/ReturnCatalogueEntry',
+                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ReturnCatalogueEntryRequest.SerializeToString,
+                response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.CatalogueEntry.FromString,
+                _registered_method=True)
+        self.ReviseCatalogueEntry = channel.unary_unary(
+                '/tongdao.v1.Broker/ReviseCatalogueEntry',
+                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ReviseCatalogueEntryRequest.SerializeToString,
+                response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.CatalogueEntry.FromString,
+                _registered_method=True)
+        self.RequireCatalogueUpdate = channel.unary_unary(
+                '/tongdao.v1.Broker/RequireCatalogueUpdate',
+                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.RequireCatalogueUpdateRequest.SerializeToString,
+                response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.CatalogueEntry.FromString,
+                _registered_method=True)
         self.GetCatalogueEntry = channel.unary_unary(
                 '/tongdao.v1.Broker/GetCatalogueEntry',
                 request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.GetCatalogueEntryRequest.SerializeToString,
@@ -114,6 +129,11 @@ class BrokerStub:
                 request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListDeadlinesRequest.SerializeToString,
                 response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListDeadlinesResponse.FromString,
                 _registered_method=True)
+        self.ExtendDeadline = channel.unary_unary(
+                '/tongdao.v1.Broker/ExtendDeadline',
+                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ExtendDeadlineRequest.SerializeToString,
+                response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.Deadline.FromString,
+                _registered_method=True)
         self.GetLedger = channel.unary_unary(
                 '/tongdao.v1.Broker/GetLedger',
                 request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.GetLedgerRequest.SerializeToString,
@@ -163,6 +183,28 @@ class BrokerServicer:
 
     def PublishCatalogueEntry(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReturnCatalogueEntry(self, request, context):
+        """The authority returns a submitted entry with comments: 5-working-day revision clock (Art.12).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReviseCatalogueEntry(self, request, context):
+        """The provider revises its working copy (a draft, a returned entry, or the next version of a
+        published one — requests keep using the published version meanwhile).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequireCatalogueUpdate(self, request, context):
+        """After a change of law or duty the authority requires an update: 3-working-day clock (Art.15).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -232,6 +274,13 @@ class BrokerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExtendDeadline(self, request, context):
+        """The one extension a clock allows, with its stated policy basis (Art.15).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetLedger(self, request, context):
         """Tamper-evident ledger (PRIV-7).
         """
@@ -276,6 +325,21 @@ def add_BrokerServicer_to_server(servicer, server):
             'PublishCatalogueEntry': grpc.unary_unary_rpc_method_handler(
                     servicer.PublishCatalogueEntry,
                     request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.PublishCatalogueEntryRequest.FromString,
+                    response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.CatalogueEntry.SerializeToString,
+            ),
+            'ReturnCatalogueEntry': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReturnCatalogueEntry,
+                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ReturnCatalogueEntryRequest.FromString,
+                    response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.CatalogueEntry.SerializeToString,
+            ),
+            'ReviseCatalogueEntry': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReviseCatalogueEntry,
+                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ReviseCatalogueEntryRequest.FromString,
+                    response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.CatalogueEntry.SerializeToString,
+            ),
+            'RequireCatalogueUpdate': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequireCatalogueUpdate,
+                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.RequireCatalogueUpdateRequest.FromString,
                     response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.CatalogueEntry.SerializeToString,
             ),
             'GetCatalogueEntry': grpc.unary_unary_rpc_method_handler(
@@ -327,6 +391,11 @@ def add_BrokerServicer_to_server(servicer, server):
                     servicer.ListDeadlines,
                     request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListDeadlinesRequest.FromString,
                     response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListDeadlinesResponse.SerializeToString,
+            ),
+            'ExtendDeadline': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExtendDeadline,
+                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ExtendDeadlineRequest.FromString,
+                    response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.Deadline.SerializeToString,
             ),
             'GetLedger': grpc.unary_unary_rpc_method_handler(
                     servicer.GetLedger,
@@ -500,6 +569,87 @@ class Broker:
             target,
             '/tongdao.v1.Broker/PublishCatalogueEntry',
             proto_dot_tongdao_dot_v1_dot_broker__pb2.PublishCatalogueEntryRequest.SerializeToString,
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.CatalogueEntry.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReturnCatalogueEntry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Broker/ReturnCatalogueEntry',
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.ReturnCatalogueEntryRequest.SerializeToString,
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.CatalogueEntry.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReviseCatalogueEntry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Broker/ReviseCatalogueEntry',
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.ReviseCatalogueEntryRequest.SerializeToString,
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.CatalogueEntry.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequireCatalogueUpdate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Broker/RequireCatalogueUpdate',
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.RequireCatalogueUpdateRequest.SerializeToString,
             proto_dot_tongdao_dot_v1_dot_broker__pb2.CatalogueEntry.FromString,
             options,
             channel_credentials,
@@ -771,6 +921,33 @@ class Broker:
             '/tongdao.v1.Broker/ListDeadlines',
             proto_dot_tongdao_dot_v1_dot_broker__pb2.ListDeadlinesRequest.SerializeToString,
             proto_dot_tongdao_dot_v1_dot_broker__pb2.ListDeadlinesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExtendDeadline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Broker/ExtendDeadline',
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.ExtendDeadlineRequest.SerializeToString,
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.Deadline.FromString,
             options,
             channel_credentials,
             insecure,
