@@ -100,6 +100,26 @@ class ShareRequest(Base):
     due_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
 
+class ServiceRequest(Base):
+    """A time-limited request other than a share request: a data need (SHR-10, Art.29), a
+    correction (SHR-5, Art.24) or a conditional-open data request (OPN-2, Art.34)."""
+
+    __tablename__ = "service_requests"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    requester: Mapped[str] = mapped_column(String(200))
+    filed_by: Mapped[str] = mapped_column(String(64))
+    provider: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    decision: Mapped[dict[str, Any]] = mapped_column(JSON)
+    fulfilled_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class Grant(Base):
     """A grant issued on an approved share request; its signed token is what nodes check."""
 

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broker import ledger as ledger_mod
 from broker.models import CatalogueEntry, Deadline, Department, Grant, LedgerEntry, ShareRequest
+from broker.models import ServiceRequest as ServiceRequestRow
+from broker.service_requests import ServiceRequestData, ServiceRequests
 from broker.services import (
     BrokerServices,
     DataItemData,
@@ -118,6 +120,29 @@ def share_request_pb(r: ShareRequest) -> broker_pb2.ShareRequest:
     )
 
 
+def service_request_pb(r: ServiceRequestRow) -> broker_pb2.ServiceRequest:
+    d = r.details
+    due = d.get("demand_cataloguing_due_on") if r.status == "accepted" else None
+    due = due or next((v for k, v in d.items() if k.endswith("_due_on")), "")
+    return broker_pb2.ServiceRequest(
+        id=r.id,
+        kind=r.kind,
+        requester=r.requester,
+        provider=r.provider,
+        subject=r.subject,
+        data_items=d.get("data_items", []),
+        scenario=d.get("scenario", ""),
+        legal_basis=d.get("legal_basis", ""),
+        description=d.get("description", ""),
+        record_key=d.get("record_key", ""),
+        status=r.status,
+        decision=_decision(r.decision),
+        due_date=due if r.status in ("pending", "accepted") else "",
+        fulfilled_by=r.fulfilled_by or "",
+        created_at=_iso(r.created_at),
+    )
+
+
 def grant_pb(g: Grant, *, with_token: bool) -> broker_pb2.Grant:
     return broker_pb2.Grant(
         id=g.id,
@@ -179,6 +204,7 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
         self.sessions = sessions
         self.gateway = gateway
         self.broker_verify_key = broker_verify_key
+        self.requests = ServiceRequests(services)
 
     @staticmethod
     def _caller(context: grpc.ServicerContext) -> str:
@@ -351,6 +377,44 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
         with self.sessions.begin() as session:
             grant = self.services.get_grant(session, caller, request.id)
             return grant_pb(grant, with_token=caller == grant.consumer)
+
+    # ------------------------------------------------------------------ service requests
+    def FileServiceRequest(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        r = request.request
+        data = ServiceRequestData(
+            kind=r.kind,
+            provider=r.provider,
+            subject=r.subject,
+            requester=r.requester,
+            data_items=tuple(r.data_items),
+            scenario=r.scenario,
+            legal_basis=r.legal_basis,
+            description=r.description,
+            record_key=r.record_key,
+        )
+        with self.sessions.begin() as session:
+            return service_request_pb(self.requests.file(session, caller, data))
+
+    def DecideServiceRequest(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            row = self.requests.decide(session, caller, request.id, request.approve, request.reason)
+            return service_request_pb(row)
+
+    def FulfilDataNeed(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            row = self.requests.fulfil(session, caller, request.id, request.entry_code)
+            return service_request_pb(row)
+
+    def ListServiceRequests(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            rows = self.requests.list(session, caller, request.role or "provider", request.kind)
+            return broker_pb2.ListServiceRequestsResponse(
+                requests=[service_request_pb(r) for r in rows]
+            )
 
     # ------------------------------------------------------------------ relay
     def Query(self, request, context):  # type: ignore[no-untyped-def]

@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "consumer",
     "provider",
     "query",
+    "requests",
     "supervise",
     "calendar",
     "policy",

@@ -439,3 +439,75 @@ def test_catalogue_review_clocks_from_the_cli(stack, tmp_path, capsys):
     assert main(["authority", "extend", update["id"], "--basis", "政策调整", *common]) == 0
     assert main(["authority", "extend", update["id"], "--basis", "again", *common]) == 2
     assert "FAILED_PRECONDITION" in capsys.readouterr().err
+
+
+def test_service_requests_from_the_cli(stack, capsys):
+    from tongdao.cli import main
+
+    common = ["--home", str(stack.home.root), "--broker", stack.broker.target, "--json"]
+    assert (
+        main(
+            [
+                "requests",
+                "need",
+                *common,
+                "--as",
+                "hrb.rsj",
+                "--provider",
+                "hlj.gat",
+                "--title",
+                "流动人口信息",
+                "--items",
+                "id_number,residence",
+                "--scenario",
+                "就业补贴",
+                "--legal-basis",
+                "《就业促进法》",
+            ]
+        )
+        == 0
+    )
+    need = json.loads(capsys.readouterr().out)
+    assert need["status"] == "pending" and need["due_date"]
+    assert main(["requests", "inbox", *common, "--as", "hlj.gat"]) == 0
+    assert need["id"] in capsys.readouterr().out
+    assert main(["requests", "decide", need["id"], "--refuse", *common, "--as", "hlj.gat"]) == 2
+    assert "reason" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "requests",
+                "decide",
+                need["id"],
+                "--refuse",
+                "--reason",
+                "不在职责范围",
+                *common,
+                "--as",
+                "hlj.gat",
+            ]
+        )
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out)["status"] == "refused"
+    assert (
+        main(
+            [
+                "requests",
+                "correction",
+                *common,
+                "--provider",
+                "hlj.gat",
+                "--entry",
+                "gat.population",
+                "--record-key",
+                "230102199001011234",
+                "--requester",
+                "张某",
+                "--description",
+                "姓名有误",
+            ]
+        )
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out)["kind"] == "correction"

@@ -289,6 +289,78 @@ class GetGrantRequest(_message.Message):
     id: str
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
+class ServiceRequest(_message.Message):
+    __slots__ = ("id", "kind", "requester", "provider", "subject", "data_items", "scenario", "legal_basis", "description", "record_key", "status", "decision", "due_date", "fulfilled_by", "created_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    REQUESTER_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    DATA_ITEMS_FIELD_NUMBER: _ClassVar[int]
+    SCENARIO_FIELD_NUMBER: _ClassVar[int]
+    LEGAL_BASIS_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    RECORD_KEY_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    DUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    FULFILLED_BY_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    kind: str
+    requester: str
+    provider: str
+    subject: str
+    data_items: _containers.RepeatedScalarFieldContainer[str]
+    scenario: str
+    legal_basis: str
+    description: str
+    record_key: str
+    status: str
+    decision: _common_pb2.Decision
+    due_date: str
+    fulfilled_by: str
+    created_at: str
+    def __init__(self, id: _Optional[str] = ..., kind: _Optional[str] = ..., requester: _Optional[str] = ..., provider: _Optional[str] = ..., subject: _Optional[str] = ..., data_items: _Optional[_Iterable[str]] = ..., scenario: _Optional[str] = ..., legal_basis: _Optional[str] = ..., description: _Optional[str] = ..., record_key: _Optional[str] = ..., status: _Optional[str] = ..., decision: _Optional[_Union[_common_pb2.Decision, _Mapping]] = ..., due_date: _Optional[str] = ..., fulfilled_by: _Optional[str] = ..., created_at: _Optional[str] = ...) -> None: ...
+
+class FileServiceRequestRequest(_message.Message):
+    __slots__ = ("request",)
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    request: ServiceRequest
+    def __init__(self, request: _Optional[_Union[ServiceRequest, _Mapping]] = ...) -> None: ...
+
+class DecideServiceRequestRequest(_message.Message):
+    __slots__ = ("id", "approve", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    APPROVE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    approve: bool
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., approve: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class FulfilDataNeedRequest(_message.Message):
+    __slots__ = ("id", "entry_code")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    entry_code: str
+    def __init__(self, id: _Optional[str] = ..., entry_code: _Optional[str] = ...) -> None: ...
+
+class ListServiceRequestsRequest(_message.Message):
+    __slots__ = ("role", "kind")
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    role: str
+    kind: str
+    def __init__(self, role: _Optional[str] = ..., kind: _Optional[str] = ...) -> None: ...
+
+class ListServiceRequestsResponse(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[ServiceRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[ServiceRequest, _Mapping]]] = ...) -> None: ...
+
 class QueryRequest(_message.Message):
     __slots__ = ("grant_token", "request_id", "method", "purpose", "fields", "sealed_query")
     GRANT_TOKEN_FIELD_NUMBER: _ClassVar[int]

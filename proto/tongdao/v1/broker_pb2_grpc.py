@@ -114,6 +114,26 @@ class BrokerStub:
                 request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.GetGrantRequest.SerializeToString,
                 response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.Grant.FromString,
                 _registered_method=True)
+        self.FileServiceRequest = channel.unary_unary(
+                '/tongdao.v1.Broker/FileServiceRequest',
+                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.FileServiceRequestRequest.SerializeToString,
+                response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ServiceRequest.FromString,
+                _registered_method=True)
+        self.DecideServiceRequest = channel.unary_unary(
+                '/tongdao.v1.Broker/DecideServiceRequest',
+                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.DecideServiceRequestRequest.SerializeToString,
+                response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ServiceRequest.FromString,
+                _registered_method=True)
+        self.FulfilDataNeed = channel.unary_unary(
+                '/tongdao.v1.Broker/FulfilDataNeed',
+                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.FulfilDataNeedRequest.SerializeToString,
+                response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ServiceRequest.FromString,
+                _registered_method=True)
+        self.ListServiceRequests = channel.unary_unary(
+                '/tongdao.v1.Broker/ListServiceRequests',
+                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListServiceRequestsRequest.SerializeToString,
+                response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListServiceRequestsResponse.FromString,
+                _registered_method=True)
         self.Query = channel.unary_unary(
                 '/tongdao.v1.Broker/Query',
                 request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryRequest.SerializeToString,
@@ -252,6 +272,31 @@ class BrokerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FileServiceRequest(self, request, context):
+        """Data needs (SHR-10, Art.29), corrections (SHR-5, Art.24), open-data requests (OPN-2, Art.34).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideServiceRequest(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FulfilDataNeed(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListServiceRequests(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Query(self, request, context):
         """Query relay (PLT-1, PRIV-1..4): the broker relays ciphertext it cannot read.
         """
@@ -376,6 +421,26 @@ def add_BrokerServicer_to_server(servicer, server):
                     servicer.GetGrant,
                     request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.GetGrantRequest.FromString,
                     response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.Grant.SerializeToString,
+            ),
+            'FileServiceRequest': grpc.unary_unary_rpc_method_handler(
+                    servicer.FileServiceRequest,
+                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.FileServiceRequestRequest.FromString,
+                    response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ServiceRequest.SerializeToString,
+            ),
+            'DecideServiceRequest': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideServiceRequest,
+                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.DecideServiceRequestRequest.FromString,
+                    response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ServiceRequest.SerializeToString,
+            ),
+            'FulfilDataNeed': grpc.unary_unary_rpc_method_handler(
+                    servicer.FulfilDataNeed,
+                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.FulfilDataNeedRequest.FromString,
+                    response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ServiceRequest.SerializeToString,
+            ),
+            'ListServiceRequests': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListServiceRequests,
+                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListServiceRequestsRequest.FromString,
+                    response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListServiceRequestsResponse.SerializeToString,
             ),
             'Query': grpc.unary_unary_rpc_method_handler(
                     servicer.Query,
@@ -840,6 +905,114 @@ class Broker:
             '/tongdao.v1.Broker/GetGrant',
             proto_dot_tongdao_dot_v1_dot_broker__pb2.GetGrantRequest.SerializeToString,
             proto_dot_tongdao_dot_v1_dot_broker__pb2.Grant.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FileServiceRequest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Broker/FileServiceRequest',
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.FileServiceRequestRequest.SerializeToString,
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.ServiceRequest.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideServiceRequest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Broker/DecideServiceRequest',
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.DecideServiceRequestRequest.SerializeToString,
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.ServiceRequest.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FulfilDataNeed(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Broker/FulfilDataNeed',
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.FulfilDataNeedRequest.SerializeToString,
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.ServiceRequest.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListServiceRequests(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Broker/ListServiceRequests',
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.ListServiceRequestsRequest.SerializeToString,
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.ListServiceRequestsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,122 @@
+"""``tongdao requests``: data needs, corrections and open-data requests on working-day clocks."""
+
+from __future__ import annotations
+
+import argparse
+
+from proto.tongdao.v1 import broker_pb2
+from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser(
+        "requests", help="data needs (Art.29), corrections (Art.24), open-data requests (Art.34)"
+    )
+    rsub = parser.add_subparsers(dest="requests_command", metavar="COMMAND")
+    rsub.required = True
+
+    need = rsub.add_parser("need", help="file a data need with a provider (3-working-day review)")
+    add_broker_arguments(need, as_help="your department code")
+    need.add_argument("--provider", required=True)
+    need.add_argument("--title", required=True, help="what is needed, in a few words")
+    need.add_argument("--items", required=True, help="comma-separated data items")
+    need.add_argument("--scenario", required=True)
+    need.add_argument("--legal-basis", required=True)
+    need.add_argument("--description", default="")
+    need.set_defaults(handler=lambda a: _file(a, "data_need", a.title))
+
+    corr = rsub.add_parser(
+        "correction", help="file a correction for a person or organisation (5 working days)"
+    )
+    add_broker_arguments(corr, as_help="who files (default: authority service desk)")
+    corr.add_argument("--provider", required=True)
+    corr.add_argument("--entry", required=True, help="catalogue entry code")
+    corr.add_argument("--record-key", required=True, help="the disputed record's key")
+    corr.add_argument("--requester", required=True, help="the person or organisation")
+    corr.add_argument("--description", required=True, help="what is wrong")
+    corr.set_defaults(handler=lambda a: _file(a, "correction", a.entry))
+
+    open_ = rsub.add_parser("open-data", help="file an open-data request (5 working days)")
+    add_broker_arguments(open_, as_help="who files (default: authority service desk)")
+    open_.add_argument("--provider", required=True)
+    open_.add_argument("--entry", required=True)
+    open_.add_argument("--requester", required=True)
+    open_.add_argument("--description", required=True, help="intended use")
+    open_.set_defaults(handler=lambda a: _file(a, "open_data", a.entry))
+
+    inbox = rsub.add_parser("inbox", help="requests waiting for you as a provider")
+    add_broker_arguments(inbox, as_help="your department code")
+    inbox.add_argument("--kind", default="", choices=("", "data_need", "correction", "open_data"))
+    inbox.set_defaults(handler=inbox_command)
+
+    decide = rsub.add_parser("decide", help="answer a request (a refusal needs --reason)")
+    add_broker_arguments(decide, as_help="your department code")
+    decide.add_argument("id")
+    choice = decide.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--approve", action="store_true")
+    choice.add_argument("--refuse", action="store_true")
+    decide.add_argument("--reason", default="", help="why (refusal) or what was corrected")
+    decide.set_defaults(handler=decide_command)
+
+    fulfil = rsub.add_parser("fulfil", help="name the published entry that meets a data need")
+    add_broker_arguments(fulfil, as_help="your department code")
+    fulfil.add_argument("id")
+    fulfil.add_argument("--entry", required=True)
+    fulfil.set_defaults(handler=fulfil_command)
+
+
+def _file(args: argparse.Namespace, kind: str, subject: str) -> int:
+    request = broker_pb2.ServiceRequest(
+        kind=kind,
+        provider=args.provider,
+        subject=subject,
+        requester=getattr(args, "requester", ""),
+        data_items=[i.strip() for i in getattr(args, "items", "").split(",") if i.strip()],
+        scenario=getattr(args, "scenario", ""),
+        legal_basis=getattr(args, "legal_basis", ""),
+        description=args.description,
+        record_key=getattr(args, "record_key", ""),
+    )
+    party = args.party or ("" if kind == "data_need" else "authority")
+    with broker_stub(args, party or None) as stub:
+        reply = stub.FileServiceRequest(
+            broker_pb2.FileServiceRequestRequest(request=request), timeout=30
+        )
+    print_message(reply, as_json=args.json)
+    return 0
+
+
+def inbox_command(args: argparse.Namespace) -> int:
+    with broker_stub(args) as stub:
+        reply = stub.ListServiceRequests(
+            broker_pb2.ListServiceRequestsRequest(role="provider", kind=args.kind), timeout=30
+        )
+    if args.json:
+        print_message(reply, as_json=True)
+        return 0
+    if not reply.requests:
+        print("inbox empty")
+    for r in reply.requests:
+        print(f"{r.id}  {r.kind:<10} {r.status:<9} due {r.due_date or '-':<10} {r.subject}")
+    return 0
+
+
+def decide_command(args: argparse.Namespace) -> int:
+    with broker_stub(args) as stub:
+        reply = stub.DecideServiceRequest(
+            broker_pb2.DecideServiceRequestRequest(
+                id=args.id, approve=args.approve, reason=args.reason
+            ),
+            timeout=30,
+        )
+    print_message(reply, as_json=args.json)
+    return 0
+
+
+def fulfil_command(args: argparse.Namespace) -> int:
+    with broker_stub(args) as stub:
+        reply = stub.FulfilDataNeed(
+            broker_pb2.FulfilDataNeedRequest(id=args.id, entry_code=args.entry), timeout=30
+        )
+    print_message(reply, as_json=args.json)
+    return 0
