@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from broker import validation as v
+from broker.catalogue_search import index_entry
 from broker.ledger import Ledger
 from broker.models import (
     CatalogueEntry,
@@ -449,6 +450,8 @@ class BrokerServices:
                 published_by=caller,
             )
         )
+        session.flush()
+        index_entry(session, entry)
         self.ledger.append(
             session,
             kind="catalogue_entry.published",

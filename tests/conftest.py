@@ -46,7 +46,8 @@ def database_url(request, tmp_path):
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    # public stays on the path for extensions (pg_trgm) installed there
+    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema},public"
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
