@@ -174,6 +174,9 @@ class NodeEngine:
             body = json.loads(plain)
         except (ValueError, UnicodeDecodeError):
             raise InvalidArgument("is not JSON", field="sealed_query") from None
+        except RecursionError:
+            # deeply nested arrays exhaust the parser's stack: malformed input, not a node fault
+            raise InvalidArgument("is nested too deeply", field="sealed_query") from None
         if query.method == "aggregate":
             return self._aggregate(claims, entry, query, body)
         if query.method == "fetch":
