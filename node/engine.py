@@ -79,16 +79,29 @@ class NodeEngine:
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
 
     # ------------------------------------------------------------------ checks
+    @staticmethod
+    def check_caller(caller: str | None) -> None:
+        """Only the broker may call a node (PLT-1: the broker is the single channel).
+
+        Args:
+            caller: the subject CN of the caller's verified client certificate, or None.
+
+        Raises:
+            Unauthenticated: no verified certificate.
+            PermissionDenied: a certificate of anyone but the broker.
+        """
+        if not caller:
+            raise Unauthenticated("no verified client certificate")
+        if caller != BROKER_IDENTITY:
+            raise PermissionDenied(f"only the broker may call a node, not {caller!r}")
+
     def authorise(self, caller: str | None, query: RelayedQuery) -> tuple[GrantClaims, ServedEntry]:
         """Every check that needs no data, in order; returns the verified claims and entry.
 
         Raises:
             Unauthenticated / PermissionDenied / InvalidArgument / NotFound: naming the problem.
         """
-        if not caller:
-            raise Unauthenticated("no verified client certificate")
-        if caller != BROKER_IDENTITY:
-            raise PermissionDenied(f"only the broker may call a node, not {caller!r}")
+        self.check_caller(caller)
         if query.method not in ENGINE_METHODS:
             raise InvalidArgument(f"this node does not run method {query.method!r}", field="method")
         if not query.grant_token:

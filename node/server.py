@@ -17,7 +17,6 @@ from node.state import NodeState
 from policies.loader import load_policy
 from policies.masking import mask_value
 from policies.model import PolicyError
-from proto.errors import InvalidArgument
 from proto.query import RelayedQuery
 from proto.tongdao.v1 import node_pb2, node_pb2_grpc
 from proto.transport import (
@@ -58,8 +57,7 @@ class NodeServicer(node_pb2_grpc.NodeServicer):
         )
 
     def ListServedEntries(self, request, context):  # type: ignore[no-untyped-def]
-        if peer_common_name(context) is None:
-            raise InvalidArgument("no client certificate")
+        self.engine.check_caller(peer_common_name(context))
         return node_pb2.ListServedEntriesResponse(
             entries=[
                 node_pb2.ServedEntry(
