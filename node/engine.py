@@ -50,13 +50,30 @@ Masker = Callable[[str, str, str], str]
 
 @dataclass(frozen=True)
 class ServedEntry:
-    """A catalogue entry this node serves."""
+    """A catalogue entry this node serves.
+
+    Attributes:
+        code: the catalogue entry code.
+        source: where the records live.
+        key_field: the column queries look records up by.
+        grades: data item → sensitivity grade (PRIV-6).
+        casefold: keys compare case-insensitively.
+    """
 
     code: str
     source: DataSource
     key_field: str
     grades: Mapping[str, str]
     casefold: bool = False
+
+    @property
+    def served_fields(self) -> tuple[str, ...]:
+        """Columns that have a sensitivity grade, in source order.
+
+        A column without a grade is never served (fail closed): defaulting it to ``general``
+        would let an unlisted personal column leave the node unmasked.
+        """
+        return tuple(c for c in self.source.columns if c in self.grades)
 
 
 @dataclass
@@ -131,11 +148,11 @@ class NodeEngine:
                     field="fields",
                     articles=(self.purpose_article,),
                 )
-            if name not in entry.source.columns:
+            if name not in entry.served_fields:
                 raise InvalidArgument(
                     f"data item {name!r} is not served by this node", field="fields"
                 )
-            grade = entry.grades.get(name, "general")
+            grade = entry.grades[name]
             allowed = self.grade_methods.get(grade)
             if allowed is not None and query.method not in allowed:
                 raise PermissionDenied(
@@ -377,8 +394,7 @@ class NodeEngine:
                 continue
             found += 1
             values = {
-                name: self.masker(entry.grades.get(name, "general"), row.get(name, ""), name)
-                for name in fields
+                name: self.masker(entry.grades[name], row.get(name, ""), name) for name in fields
             }
             records.append({"key": raw, "found": True, "fields": values})
         return {"records": records}, found

@@ -143,6 +143,14 @@ def test_field_granted_but_not_served_by_this_node(world):
     )
 
 
+def test_a_column_without_a_grade_is_not_served(world):
+    entry = world.engine.entries["gat.population"]
+    grades = {k: v for k, v in entry.grades.items() if k != "birth_date"}
+    world.engine.entries = {entry.code: dataclasses.replace(entry, grades=grades)}
+    token = world.token()
+    assert_refused(world, world.query(token, fields=("birth_date",)), InvalidArgument, "not served")
+
+
 def test_grade_forbids_fetching_sensitive_personal_data(world):
     token = world.token(world.claims(fields=("household_address",)))
     assert_refused(
