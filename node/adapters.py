@@ -44,7 +44,11 @@ class DataSource(Protocol):
 
 
 class CsvSource:
-    """A UTF-8 CSV file with a header row, indexed in memory by the key field at start-up."""
+    """A UTF-8 CSV file with a header row, indexed in memory by the key field at start-up.
+
+    Every row must have a key, unique after :func:`normalise_key`; otherwise the file is refused
+    with the line numbers at fault.
+    """
 
     def __init__(self, path: Path, key_field: str, *, casefold: bool = False) -> None:
         self.path = path
@@ -58,10 +62,21 @@ class CsvSource:
                         f"{path}: no column {key_field!r} (columns: {', '.join(self.columns)})"
                     )
                 self._rows: dict[str, dict[str, str]] = {}
+                first_line: dict[str, int] = {}
                 for row in reader:
+                    # a missing or repeated key would make lookups pick one record silently and
+                    # drop the others from aggregates; refuse the file (lines only, no values)
                     key = normalise_key(row[key_field] or "", casefold=casefold)
-                    if key:
-                        self._rows[key] = {k: (v or "") for k, v in row.items() if k is not None}
+                    line = reader.line_num
+                    if not key:
+                        raise SourceError(f"{path}: line {line} has an empty {key_field!r}")
+                    if key in first_line:
+                        raise SourceError(
+                            f"{path}: line {line} repeats the {key_field!r} of line "
+                            f"{first_line[key]} (keys must be unique after normalisation)"
+                        )
+                    first_line[key] = line
+                    self._rows[key] = {k: (v or "") for k, v in row.items() if k is not None}
         except FileNotFoundError:
             raise SourceError(f"{path}: no such file") from None
         except UnicodeDecodeError:
@@ -78,7 +93,12 @@ class CsvSource:
 
 
 class SqlSource:
-    """A table reached through any SQLAlchemy URL; each lookup is one parameterised SELECT."""
+    """A table reached through any SQLAlchemy URL; each lookup is one parameterised SELECT.
+
+    The key is normalised (:func:`normalise_key`) on our side only: stored values are compared
+    as they are (with ``casefold``, through SQL ``lower()``), so keep them trimmed and in
+    half-width form, as a registry's identifiers normally are.
+    """
 
     def __init__(self, url: str, table: str, key_field: str, *, casefold: bool = False) -> None:
         self.casefold = casefold

@@ -25,7 +25,7 @@ import grpc
 
 from crypto.envelope import EncryptionKeyPair, open_sealed, seal
 from crypto.errors import EnvelopeError, SignatureError
-from crypto.grant_token import GrantTokenError, read_grant_token_unverified
+from crypto.grant_token import GrantClaims, GrantTokenError, read_grant_token_unverified
 from crypto.psi import POINT_BYTES, PsiBlinder
 from crypto.query_binding import (
     QUERY,
@@ -187,7 +187,7 @@ class ConsumerClient:
                 sealed_query=sealed,
             ),
         )
-        self._check_receipt(reply.receipt, request_id, reply.sealed_result)
+        self._check_receipt(reply.receipt, request_id, claims, reply.sealed_result)
         try:
             plain = open_sealed(
                 self._keys.private_key,
@@ -198,12 +198,26 @@ class ConsumerClient:
             raise ClientError("DATA_LOSS", f"the answer does not authenticate: {exc}") from None
         return json.loads(plain)
 
-    def _check_receipt(self, r: Any, request_id: str, sealed_result: bytes) -> None:
-        """Check the provider's signature over what it answered (aggregates: the broker's check)."""
-        _, sig_key = self._provider(r.provider)
+    def _check_receipt(
+        self, r: Any, request_id: str, claims: GrantClaims, sealed_result: bytes
+    ) -> None:
+        """Check the provider's signature over what it answered (aggregates: the broker's check).
+
+        The receipt must name our request, the grant and the provider the token names: the
+        signing key is looked up for the token's provider, so a relay cannot pass off another
+        department's receipt.
+
+        Raises:
+            ClientError: DATA_LOSS naming what does not match or verify.
+        """
+        _, sig_key = self._provider(claims.provider)
         try:
             if r.request_id != request_id:
                 raise SignatureError("receipt names another request")
+            if r.grant_id != claims.grant_id:
+                raise SignatureError("receipt names another grant")
+            if r.provider != claims.provider:
+                raise SignatureError("receipt names another provider")
             if sealed_result and r.result_digest != result_digest(sealed_result):
                 raise SignatureError("receipt does not match the result")
             VerifyKey(sig_key).verify(
@@ -360,6 +374,7 @@ class ConsumerClient:
         }
         fields = [value_field] + ([filter_field] if filter_field else [])
         parts = []
+        sent: dict[str, GrantClaims] = {}
         for token in grant_tokens:
             try:
                 claims = read_grant_token_unverified(token)
@@ -367,6 +382,7 @@ class ConsumerClient:
                 raise ClientError("INVALID_ARGUMENT", f"grant_token: {exc}") from None
             enc_key, _ = self._provider(claims.provider)
             request_id = str(uuid.uuid4())
+            sent[request_id] = claims
             sealed = seal(
                 enc_key,
                 json.dumps(body).encode(),
@@ -387,7 +403,11 @@ class ConsumerClient:
             broker_pb2.AggregateRequest(parts=parts, paillier_public_key=public_key.to_bytes()),
         )
         for part in reply.parts:
-            self._check_receipt(part.receipt, part.receipt.request_id, b"")
+            # each receipt must answer one of our parts, once
+            part_claims = sent.pop(part.receipt.request_id, None)
+            if part_claims is None:
+                raise ClientError("DATA_LOSS", "an aggregate receipt names no request we sent")
+            self._check_receipt(part.receipt, part.receipt.request_id, part_claims, b"")
         q = AggregateQuery(
             public_key,
             value_field,

@@ -15,7 +15,9 @@ Example::
     casefold_keys = true                    # compare keys case-insensitively (ID check char x/X)
 
     [entries.grades]                        # data item → sensitivity grade (as in the catalogue)
-    name = "personal"
+    name = "personal"                       # a column without a grade is never served
+
+Unknown keys are refused (a misspelt ``casefold_keys`` would otherwise be silently ignored).
 """
 
 from __future__ import annotations
@@ -59,6 +61,18 @@ def _get(table: dict[str, Any], key: str, where: str, kind: type, default: Any =
     return value
 
 
+_TOP_KEYS = frozenset({"department", "home", "listen", "state_dir", "policy", "entries"})
+_ENTRY_KEYS = frozenset({"code", "source", "key_field", "grades", "casefold_keys"})
+
+
+def _refuse_unknown(table: dict[str, Any], known: frozenset[str], where: str) -> None:
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(
+            f"{where}{unknown[0]}: unknown key (expected one of {', '.join(sorted(known))})"
+        )
+
+
 def load_node_config(path: str | Path) -> NodeConfig:
     """Read and check a node configuration file.
 
@@ -74,6 +88,7 @@ def load_node_config(path: str | Path) -> NodeConfig:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from None
     where = f"{p}: "
     base = p.resolve().parent
+    _refuse_unknown(raw, _TOP_KEYS, where)
     entries_raw = _get(raw, "entries", where, list)
     if not entries_raw:
         raise ConfigError(f"{where}entries: a node serves at least one catalogue entry")
@@ -83,6 +98,7 @@ def load_node_config(path: str | Path) -> NodeConfig:
         w = f"{where}entries[{n}]."
         if not isinstance(e, dict):
             raise ConfigError(f"{w[:-1]}: must be a table")
+        _refuse_unknown(e, _ENTRY_KEYS, w)
         grades = _get(e, "grades", w, dict, {})
         if not all(isinstance(v, str) for v in grades.values()):
             raise ConfigError(f"{w}grades: values must be grade names")

@@ -50,13 +50,30 @@ Masker = Callable[[str, str, str], str]
 
 @dataclass(frozen=True)
 class ServedEntry:
-    """A catalogue entry this node serves."""
+    """A catalogue entry this node serves.
+
+    Attributes:
+        code: the catalogue entry code.
+        source: where the records live.
+        key_field: the column queries look records up by.
+        grades: data item → sensitivity grade (PRIV-6).
+        casefold: keys compare case-insensitively.
+    """
 
     code: str
     source: DataSource
     key_field: str
     grades: Mapping[str, str]
     casefold: bool = False
+
+    @property
+    def served_fields(self) -> tuple[str, ...]:
+        """Columns that have a sensitivity grade, in source order.
+
+        A column without a grade is never served (fail closed): defaulting it to ``general``
+        would let an unlisted personal column leave the node unmasked.
+        """
+        return tuple(c for c in self.source.columns if c in self.grades)
 
 
 @dataclass
@@ -79,16 +96,29 @@ class NodeEngine:
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
 
     # ------------------------------------------------------------------ checks
+    @staticmethod
+    def check_caller(caller: str | None) -> None:
+        """Only the broker may call a node (PLT-1: the broker is the single channel).
+
+        Args:
+            caller: the subject CN of the caller's verified client certificate, or None.
+
+        Raises:
+            Unauthenticated: no verified certificate.
+            PermissionDenied: a certificate of anyone but the broker.
+        """
+        if not caller:
+            raise Unauthenticated("no verified client certificate")
+        if caller != BROKER_IDENTITY:
+            raise PermissionDenied(f"only the broker may call a node, not {caller!r}")
+
     def authorise(self, caller: str | None, query: RelayedQuery) -> tuple[GrantClaims, ServedEntry]:
         """Every check that needs no data, in order; returns the verified claims and entry.
 
         Raises:
             Unauthenticated / PermissionDenied / InvalidArgument / NotFound: naming the problem.
         """
-        if not caller:
-            raise Unauthenticated("no verified client certificate")
-        if caller != BROKER_IDENTITY:
-            raise PermissionDenied(f"only the broker may call a node, not {caller!r}")
+        self.check_caller(caller)
         if query.method not in ENGINE_METHODS:
             raise InvalidArgument(f"this node does not run method {query.method!r}", field="method")
         if not query.grant_token:
@@ -118,11 +148,11 @@ class NodeEngine:
                     field="fields",
                     articles=(self.purpose_article,),
                 )
-            if name not in entry.source.columns:
+            if name not in entry.served_fields:
                 raise InvalidArgument(
                     f"data item {name!r} is not served by this node", field="fields"
                 )
-            grade = entry.grades.get(name, "general")
+            grade = entry.grades[name]
             allowed = self.grade_methods.get(grade)
             if allowed is not None and query.method not in allowed:
                 raise PermissionDenied(
@@ -174,6 +204,9 @@ class NodeEngine:
             body = json.loads(plain)
         except (ValueError, UnicodeDecodeError):
             raise InvalidArgument("is not JSON", field="sealed_query") from None
+        except RecursionError:
+            # deeply nested arrays exhaust the parser's stack: malformed input, not a node fault
+            raise InvalidArgument("is nested too deeply", field="sealed_query") from None
         if query.method == "aggregate":
             return self._aggregate(claims, entry, query, body)
         if query.method == "fetch":
@@ -361,8 +394,7 @@ class NodeEngine:
                 continue
             found += 1
             values = {
-                name: self.masker(entry.grades.get(name, "general"), row.get(name, ""), name)
-                for name in fields
+                name: self.masker(entry.grades[name], row.get(name, ""), name) for name in fields
             }
             records.append({"key": raw, "found": True, "fields": values})
         return {"records": records}, found

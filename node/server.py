@@ -17,7 +17,6 @@ from node.state import NodeState
 from policies.loader import load_policy
 from policies.masking import mask_value
 from policies.model import PolicyError
-from proto.errors import InvalidArgument
 from proto.query import RelayedQuery
 from proto.tongdao.v1 import node_pb2, node_pb2_grpc
 from proto.transport import (
@@ -58,12 +57,11 @@ class NodeServicer(node_pb2_grpc.NodeServicer):
         )
 
     def ListServedEntries(self, request, context):  # type: ignore[no-untyped-def]
-        if peer_common_name(context) is None:
-            raise InvalidArgument("no client certificate")
+        self.engine.check_caller(peer_common_name(context))
         return node_pb2.ListServedEntriesResponse(
             entries=[
                 node_pb2.ServedEntry(
-                    entry_code=e.code, fields=list(e.source.columns), record_count=e.source.count()
+                    entry_code=e.code, fields=list(e.served_fields), record_count=e.source.count()
                 )
                 for e in self.engine.entries.values()
             ]
@@ -124,6 +122,14 @@ def build_engine(
             )
         except SourceError as exc:
             raise ConfigError(f"entry {e.code}: {exc}") from None
+        # a grade for a column the source lacks is a typo that would leave the real column
+        # ungraded, hence unserved; say so at start-up rather than at the first query
+        unknown = [name for name in e.grades if name not in source.columns]
+        if unknown:
+            raise ConfigError(
+                f"entry {e.code}: grades name {', '.join(map(repr, unknown))}, "
+                f"not columns of the source ({', '.join(source.columns)})"
+            )
         entries[e.code] = ServedEntry(e.code, source, e.key_field, e.grades, e.casefold_keys)
 
     def masker(grade: str, value: str, field_name: str) -> str:

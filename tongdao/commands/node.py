@@ -55,7 +55,10 @@ def serve_command(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     served = ", ".join(f"{e.code} ({e.source.count()} records)" for e in engine.entries.values())
     print(f"serving {served}", flush=True)
-    print(f"node {config.department} listening on 127.0.0.1:{running.port}", flush=True)
+    listen = args.listen or config.listen
+    host = listen.rpartition(":")[0] or "127.0.0.1"
+    # the demo and operators parse this exact line: "node <code> listening on <host>:<port>"
+    print(f"node {config.department} listening on {host}:{running.port}", flush=True)
     stop.wait()
     running.stop()
     print(f"node {config.department} stopped", flush=True)
