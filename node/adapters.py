@@ -28,7 +28,10 @@ def normalise_key(value: str, *, casefold: bool = False) -> str:
 class DataSource(Protocol):
     """What the query engines need from a source."""
 
-    columns: Sequence[str]
+    @property
+    def columns(self) -> Sequence[str]:
+        """Column names, in source order."""
+        ...
 
     def lookup(self, key: str) -> dict[str, str] | None:
         """The record whose key field equals ``key`` (already normalised), or None."""

@@ -38,8 +38,11 @@ class NodeServicer(node_pb2_grpc.NodeServicer):
         self.engine = engine
 
     def Query(self, request, context):  # type: ignore[no-untyped-def]
+        caller = peer_common_name(context)
+        # who calls comes first, even before the request is parsed: a stranger learns nothing
+        self.engine.check_caller(caller)
         query = RelayedQuery.from_pb(request)
-        answer = self.engine.answer(peer_common_name(context), query)
+        answer = self.engine.answer(caller, query)
         r = answer.receipt
         # log identifiers and sizes only: never keys, claims or values
         log.info(

@@ -74,8 +74,9 @@ def test_csv_refuses_repeated_and_empty_keys_naming_lines_not_values(tmp_path):
 
 
 @pytest.fixture
-def sqlite_url(tmp_path):
-    url = f"sqlite:///{tmp_path / 'registry.db'}"
+def sqlite_url(database_url):
+    """A registry table on SQLite, and on PostgreSQL when TONGDAO_TEST_PG_URL answers."""
+    url = database_url
     engine = create_engine(url)
     table = Table("population", MetaData(), *(Column(name, String) for name in HEADER))
     table.metadata.create_all(engine)

@@ -198,3 +198,10 @@ def test_only_the_broker_lists_served_entries(world, caller, kind):
         NodeServicer(world.engine).ListServedEntries(
             node_pb2.ListServedEntriesRequest(), FakeContext(caller)
         )
+
+
+def test_a_stranger_is_refused_before_the_request_is_parsed(world):
+    query = world.query(world.token()).to_pb()
+    query.method = 0  # unspecified: INVALID_ARGUMENT for the broker, but not for a stranger
+    with pytest.raises(PermissionDenied, match="broker"):
+        NodeServicer(world.engine).Query(query, FakeContext("hrb.rsj"))
