@@ -61,10 +61,6 @@ class CatalogueEntry(Base):
     # normalised text of the published version (name, description, data items, provider) for
     # search; indexed by pg_trgm on PostgreSQL and mirrored into an FTS5 trigram table on SQLite
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
-    search_name: Mapped[str] = mapped_column(Text, default="", server_default="")
-    search_items: Mapped[str] = mapped_column(Text, default="", server_default="")
-    published_share_type: Mapped[str] = mapped_column(String(16), default="", server_default="")
-    published_open_type: Mapped[str] = mapped_column(String(24), default="", server_default="")
 
 
 class CatalogueEntryVersion(Base):

@@ -27,13 +27,3 @@ def test_quick_engines_bench_runs_end_to_end(tmp_path, capsys):
     assert engines == {"intersection_size", "intersection_sum", "aggregate"}
     assert all(r["seconds"] > 0 for r in data["runs"])
     assert "consumer keys" in capsys.readouterr().out
-
-
-def test_catalogue_bench_smoke(tmp_path, capsys):
-    out = tmp_path / "catalogue"
-    assert main(["bench", "catalogue", "--entries", "200", "--out", str(out)]) == 0
-    data = json.loads((out / "catalogue-bench.json").read_text())
-    sqlite = data["stores"]["sqlite"]
-    assert data["entries"] == 200 and sqlite["p95_ms"] > 0
-    assert sum(sqlite["results_per_query"].values()) > 0
-    assert "search p50" in capsys.readouterr().out

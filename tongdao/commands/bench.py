@@ -36,11 +36,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     engines.add_argument("--quick", action="store_true", help="small sizes (seconds)")
     engines.add_argument("--out", default="bench-results", help="output directory")
     engines.set_defaults(handler=engines_command)
-    catalogue = bsub.add_parser("catalogue", help="catalogue search latency at scale")
-    catalogue.add_argument("--entries", type=int, default=100_000)
-    catalogue.add_argument("--postgres", default=None, help="SQLAlchemy URL to also measure on")
-    catalogue.add_argument("--out", default="bench-results")
-    catalogue.set_defaults(handler=catalogue_command)
 
 
 def crypto_command(args: argparse.Namespace) -> int:
@@ -91,26 +86,4 @@ def engines_command(args: argparse.Namespace) -> int:
         )
     print(f"peak RSS of the process: {results['peak_rss_mib']} MiB")
     print(f"wrote {args.out}/engines-bench.json")
-    return 0
-
-
-def catalogue_command(args: argparse.Namespace) -> int:
-    from benchmarks.catalogue_bench import run
-
-    if not 100 <= args.entries <= 1_000_000:
-        raise CommandError("--entries must be between 100 and 1,000,000")
-    start = time.monotonic()
-
-    def say(text: str) -> None:
-        print(f"  {time.monotonic() - start:6.1f}s  {text}", file=sys.stderr, flush=True)
-
-    results = run(Path(args.out), entries=args.entries, postgres=args.postgres, say=say)
-    print("| store | entries | load (s) | search p50 | p95 | p99 |")
-    print("|---|---|---|---|---|---|")
-    for name, r in results["stores"].items():
-        print(
-            f"| {name} | {results['entries']:,} | {r['load_seconds']} | {r['p50_ms']} ms | "
-            f"{r['p95_ms']} ms | {r['p99_ms']} ms |"
-        )
-    print(f"peak RSS {results['peak_rss_mib']} MiB; wrote {args.out}/catalogue-bench.json")
     return 0

@@ -16,14 +16,6 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("catalogue_entries") as batch:
         batch.add_column(sa.Column("search_text", sa.Text(), nullable=False, server_default=""))
-        batch.add_column(sa.Column("search_name", sa.Text(), nullable=False, server_default=""))
-        batch.add_column(sa.Column("search_items", sa.Text(), nullable=False, server_default=""))
-        batch.add_column(
-            sa.Column("published_share_type", sa.String(16), nullable=False, server_default="")
-        )
-        batch.add_column(
-            sa.Column("published_open_type", sa.String(24), nullable=False, server_default="")
-        )
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
@@ -45,6 +37,4 @@ def downgrade() -> None:
     elif dialect == "sqlite":
         op.execute("DROP TABLE IF EXISTS catalogue_fts")
     with op.batch_alter_table("catalogue_entries") as batch:
-        for column in ("published_open_type", "published_share_type", "search_items",
-                       "search_name", "search_text"):
-            batch.drop_column(column)
+        batch.drop_column("search_text")
