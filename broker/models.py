@@ -58,9 +58,6 @@ class CatalogueEntry(Base):
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    # normalised text of the published version (name, description, data items, provider) for
-    # search; indexed by pg_trgm on PostgreSQL and mirrored into an FTS5 trigram table on SQLite
-    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class CatalogueEntryVersion(Base):

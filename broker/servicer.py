@@ -326,31 +326,6 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
                 entries=[entry_pb(e, e.content, e.current_version) for e in entries]
             )
 
-    def SearchCatalogue(self, request, context):  # type: ignore[no-untyped-def]
-        from broker.catalogue_search import search
-
-        self._caller(context)
-        if not request.query.strip():
-            raise InvalidArgument("must not be empty", field="query")
-        if len(request.query) > 200:
-            raise InvalidArgument("is longer than 200 characters", field="query")
-        limit = request.limit or 20
-        if not 1 <= limit <= 200:
-            raise InvalidArgument("must be between 1 and 200", field="limit")
-        with self.sessions.begin() as session:
-            hits = search(
-                session,
-                request.query,
-                provider=request.provider,
-                share_type=SHARE_TYPE_NAMES.get(request.share_type, ""),
-                open_type=OPEN_TYPE_NAMES.get(request.open_type, ""),
-                limit=limit,
-            )
-            return broker_pb2.SearchCatalogueResponse(
-                entries=[entry_pb(h.entry, h.content, h.entry.current_version) for h in hits],
-                scores=[h.score for h in hits],
-            )
-
     # ------------------------------------------------------------------ sharing
     def FileShareRequest(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)

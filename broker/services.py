@@ -19,7 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from broker import validation as v
-from broker.catalogue_search import index_entry
 from broker.ledger import Ledger
 from broker.models import (
     CatalogueEntry,
@@ -450,8 +449,6 @@ class BrokerServices:
                 published_by=caller,
             )
         )
-        session.flush()
-        index_entry(session, entry)
         self.ledger.append(
             session,
             kind="catalogue_entry.published",

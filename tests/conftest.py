@@ -46,8 +46,7 @@ def database_url(request, tmp_path):
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in PG_URL else "?"
-    # public stays on the path for extensions (pg_trgm) installed there
-    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema},public"
+    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()

@@ -511,19 +511,3 @@ def test_service_requests_from_the_cli(stack, capsys):
         == 0
     )
     assert json.loads(capsys.readouterr().out)["kind"] == "correction"
-
-
-def test_catalogue_search_over_grpc_and_cli(stack, capsys):
-    from tongdao.cli import main
-
-    common = ["--home", str(stack.home.root), "--broker", stack.broker.target, "--as", "hrb.rsj"]
-    assert main(["catalogue", "search", "婚姻", *common, "--json"]) == 0
-    found = json.loads(capsys.readouterr().out)
-    assert [e["code"] for e in found["entries"]] == ["mzt.marriage"]
-    assert main(["catalogue", "search", "低保", *common]) == 0  # no city entries in this stack
-    assert "no published entry matches" in capsys.readouterr().out
-    stub = stack.stub("hrb.rsj")
-    code, msg = code_of(
-        lambda: stub.SearchCatalogue(broker_pb2.SearchCatalogueRequest(query=" "), timeout=5)
-    )
-    assert code == "INVALID_ARGUMENT" and msg.startswith("query")

@@ -103,15 +103,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     get.set_defaults(handler=get_command)
 
-    find = csub.add_parser("search", help="search published entries (Chinese full text)")
-    add_broker_arguments(find, as_help="your department code")
-    find.add_argument("query", help="terms separated by spaces, e.g. '婚姻 登记'")
-    find.add_argument("--provider", default="")
-    find.add_argument("--share-type", default="", choices=("", *SHARE_TYPE_VALUES))
-    find.add_argument("--open-type", default="", choices=("", *OPEN_TYPE_VALUES))
-    find.add_argument("--limit", type=int, default=20)
-    find.set_defaults(handler=search_command)
-
     ls = csub.add_parser("list", help="list entries")
     add_broker_arguments(ls, as_help="your department code")
     ls.add_argument("--provider", default="")
@@ -154,28 +145,6 @@ def get_command(args: argparse.Namespace) -> int:
             broker_pb2.GetCatalogueEntryRequest(code=args.code, version=args.version), timeout=30
         )
     print_message(reply, as_json=args.json)
-    return 0
-
-
-def search_command(args: argparse.Namespace) -> int:
-    with broker_stub(args) as stub:
-        reply = stub.SearchCatalogue(
-            broker_pb2.SearchCatalogueRequest(
-                query=args.query,
-                provider=args.provider,
-                share_type=SHARE_TYPE_VALUES.get(args.share_type, 0),
-                open_type=OPEN_TYPE_VALUES.get(args.open_type, 0),
-                limit=args.limit,
-            ),
-            timeout=30,
-        )
-    if args.json:
-        print_message(reply, as_json=True)
-        return 0
-    if not reply.entries:
-        print("no published entry matches")
-    for e, score in zip(reply.entries, reply.scores, strict=True):
-        print(f"{score:>3}  {e.code:<28} v{e.version:<3} {e.provider:<10} {e.name}")
     return 0
 
 

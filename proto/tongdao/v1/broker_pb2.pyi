@@ -173,28 +173,6 @@ class ListCatalogueEntriesResponse(_message.Message):
     entries: _containers.RepeatedCompositeFieldContainer[CatalogueEntry]
     def __init__(self, entries: _Optional[_Iterable[_Union[CatalogueEntry, _Mapping]]] = ...) -> None: ...
 
-class SearchCatalogueRequest(_message.Message):
-    __slots__ = ("query", "provider", "share_type", "open_type", "limit")
-    QUERY_FIELD_NUMBER: _ClassVar[int]
-    PROVIDER_FIELD_NUMBER: _ClassVar[int]
-    SHARE_TYPE_FIELD_NUMBER: _ClassVar[int]
-    OPEN_TYPE_FIELD_NUMBER: _ClassVar[int]
-    LIMIT_FIELD_NUMBER: _ClassVar[int]
-    query: str
-    provider: str
-    share_type: _common_pb2.ShareType
-    open_type: _common_pb2.OpenType
-    limit: int
-    def __init__(self, query: _Optional[str] = ..., provider: _Optional[str] = ..., share_type: _Optional[_Union[_common_pb2.ShareType, str]] = ..., open_type: _Optional[_Union[_common_pb2.OpenType, str]] = ..., limit: _Optional[int] = ...) -> None: ...
-
-class SearchCatalogueResponse(_message.Message):
-    __slots__ = ("entries", "scores")
-    ENTRIES_FIELD_NUMBER: _ClassVar[int]
-    SCORES_FIELD_NUMBER: _ClassVar[int]
-    entries: _containers.RepeatedCompositeFieldContainer[CatalogueEntry]
-    scores: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, entries: _Optional[_Iterable[_Union[CatalogueEntry, _Mapping]]] = ..., scores: _Optional[_Iterable[int]] = ...) -> None: ...
-
 class ShareRequest(_message.Message):
     __slots__ = ("id", "consumer", "entry_code", "entry_version", "fields", "methods", "purpose", "scenario", "legal_basis", "regions", "status", "decision", "grant_id", "created_at", "due_date", "requested_validity_days", "requested_quota", "dp_epsilon", "dp_budget")
     ID_FIELD_NUMBER: _ClassVar[int]

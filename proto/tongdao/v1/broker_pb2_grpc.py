@@ -89,11 +89,6 @@ class BrokerStub:
                 request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListCatalogueEntriesRequest.SerializeToString,
                 response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListCatalogueEntriesResponse.FromString,
                 _registered_method=True)
-        self.SearchCatalogue = channel.unary_unary(
-                '/tongdao.v1.Broker/SearchCatalogue',
-                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.SearchCatalogueRequest.SerializeToString,
-                response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.SearchCatalogueResponse.FromString,
-                _registered_method=True)
         self.FileShareRequest = channel.unary_unary(
                 '/tongdao.v1.Broker/FileShareRequest',
                 request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.FileShareRequestRequest.SerializeToString,
@@ -242,13 +237,6 @@ class BrokerServicer:
 
     def ListCatalogueEntries(self, request, context):
         """Missing associated documentation comment in .proto file."""
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def SearchCatalogue(self, request, context):
-        """Full-text search in Chinese over published entries (CAT-8), ranked.
-        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -408,11 +396,6 @@ def add_BrokerServicer_to_server(servicer, server):
                     servicer.ListCatalogueEntries,
                     request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListCatalogueEntriesRequest.FromString,
                     response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListCatalogueEntriesResponse.SerializeToString,
-            ),
-            'SearchCatalogue': grpc.unary_unary_rpc_method_handler(
-                    servicer.SearchCatalogue,
-                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.SearchCatalogueRequest.FromString,
-                    response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.SearchCatalogueResponse.SerializeToString,
             ),
             'FileShareRequest': grpc.unary_unary_rpc_method_handler(
                     servicer.FileShareRequest,
@@ -787,33 +770,6 @@ class Broker:
             '/tongdao.v1.Broker/ListCatalogueEntries',
             proto_dot_tongdao_dot_v1_dot_broker__pb2.ListCatalogueEntriesRequest.SerializeToString,
             proto_dot_tongdao_dot_v1_dot_broker__pb2.ListCatalogueEntriesResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def SearchCatalogue(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/tongdao.v1.Broker/SearchCatalogue',
-            proto_dot_tongdao_dot_v1_dot_broker__pb2.SearchCatalogueRequest.SerializeToString,
-            proto_dot_tongdao_dot_v1_dot_broker__pb2.SearchCatalogueResponse.FromString,
             options,
             channel_credentials,
             insecure,
