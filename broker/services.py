@@ -1079,7 +1079,7 @@ class BrokerServices:
                     )
                 ).scalars()
             )
-        regions = dict(session.execute(select(Department.code, Department.region)).tuples())
+        regions = {c: r for c, r in session.execute(select(Department.code, Department.region))}
         accepted: list[dict[str, Any]] = []
         seen: dict[str, int] = {}
         for n, p in enumerate(parsed, start=1):
