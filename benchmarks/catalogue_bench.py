@@ -104,6 +104,7 @@ CITIES = [
     ("230800", "佳木斯市"),
     ("231000", "牡丹江市"),
 ]
+CHUNK = 10_000  # entries per import file (about 50 MB of JSON; the import limit is 64 MB)
 SUFFIX = ["", "（历史）", "（年度）", "统计", "明细", "台账", "变更记录", "核验"]
 
 QUERIES_LONG = [
@@ -242,7 +243,7 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-def run_store(url: str, label: str, payload: bytes, n: int, rounds: int) -> dict[str, Any]:
+def run_store(url: str, label: str, payload: list[bytes], n: int, rounds: int) -> dict[str, Any]:
     """Import ``payload`` into a fresh store at ``url`` and time searches."""
     from broker.catalogue_search import SearchFilters
     from broker.db import make_engine, session_factory, upgrade
@@ -279,13 +280,22 @@ def run_store(url: str, label: str, payload: bytes, n: int, rounds: int) -> dict
             )
     bar = progress_bar(f"import {label}")
     start = time.perf_counter()
-    with sessions.begin() as s:
-        result = services.import_entries(
-            s, "authority", payload, "json", publish=True, progress=bar.update
-        )
+    imported = 0
+    for k, chunk in enumerate(payload):  # one file (and one transaction) per 10,000 entries
+        with sessions.begin() as s:
+            result = services.import_entries(
+                s,
+                "authority",
+                chunk,
+                "json",
+                publish=True,
+                progress=lambda done, _total, k=k: bar.update(k * CHUNK + done, n),
+            )
+        assert not result.problems, result.problems[:5]
+        imported += result.imported
     import_seconds = time.perf_counter() - start
     bar.close()
-    assert result.imported == n, result.problems[:5]
+    assert imported == n
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))
@@ -336,7 +346,8 @@ def run_store(url: str, label: str, payload: bytes, n: int, rounds: int) -> dict
             size = conn.execute(
                 text(
                     "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n "
-                    "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+                    "ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = current_schema() AND c.relkind = 'r'"
                 )
             ).scalar_one()
     engine.dispose()
@@ -376,9 +387,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     n, rounds = (2000, 2) if args.quick else (args.entries, args.rounds)
     t0 = time.perf_counter()
-    payload = json.dumps({"entries": entries(n)}, ensure_ascii=False).encode()
+    generated = entries(n)
+    payload = [
+        json.dumps({"entries": generated[i : i + CHUNK]}, ensure_ascii=False).encode()
+        for i in range(0, n, CHUNK)
+    ]
+    del generated
     print(
-        f"generated {n} entries ({len(payload) / 1e6:.0f} MB JSON) in "
+        f"generated {n} entries ({sum(map(len, payload)) / 1e6:.0f} MB JSON) in "
         f"{time.perf_counter() - t0:.1f} s",
         file=sys.stderr,
     )
