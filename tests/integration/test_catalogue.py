@@ -97,7 +97,9 @@ def test_chinese_search_same_results_and_order_on_both_stores(world):
         "mzt.marriage-history",
     ]
     assert search(world, "不动产单元号") == ["zrzy.land"]
-    assert search(world, "gis 坐标") == ["zrzy.land"]  # case-folded ASCII (register_date has "gis" too)
+    assert search(world, "gis 坐标") == [
+        "zrzy.land"
+    ]  # case-folded ASCII (register_date has "gis" too)
     assert search(world, "ＧＩＳ 坐标") == ["zrzy.land"]  # full-width folded (NFKC)
     assert search(world, "婚姻登记 档案") == ["mzt.marriage-history"]  # all terms must occur
     assert search(world, "不存在的词") == []
@@ -179,7 +181,7 @@ def test_open_catalogue_is_derived_and_current(world):
 
 def test_art13_fields_and_edge_validation(world):
     with world.sessions.begin() as s:
-        entry, content, _ = world.services.get_entry(s, LAND.code)
+        _entry, content, _ = world.services.get_entry(s, LAND.code)
     assert content["aggregation_mode"] == "physical"
     assert content["tags"] == ["natural_resources_geography"]
     bad_tag = dataclasses.replace(LAND, code="x.bad", tags=("national",))
