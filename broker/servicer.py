@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from broker import ledger as ledger_mod
+from broker.catalogue_search import SearchFilters, SearchHit
 from broker.models import CatalogueEntry, Deadline, Department, Grant, LedgerEntry, ShareRequest
 from broker.models import ServiceRequest as ServiceRequestRow
 from broker.service_requests import ServiceRequestData, ServiceRequests
@@ -93,6 +94,45 @@ def entry_pb(
         grade=content["grade"],
         effective_share_type=SHARE_TYPE_VALUES[content["effective_share_type"]],
         validation=_decision(content.get("validation")),
+        aggregation_mode=content.get("aggregation_mode", "logical"),
+        tags=content.get("tags", []),
+        subject_consent=bool(content.get("subject_consent", False)),
+        contains_trade_secret=bool(content.get("contains_trade_secret", False)),
+        reviewer=entry.reviewer,
+        sunset_on=_iso(entry.sunset_on),
+        review_comments=content.get("review_comments", ""),
+        obtainable_by_sharing=[
+            broker_pb2.SharingHint(**hint) for hint in content.get("obtainable_by_sharing", [])
+        ],
+        revocation_reason=entry.revocation_reason,
+    )
+
+
+def _filters(f: broker_pb2.SearchFilters) -> SearchFilters:
+    return SearchFilters(
+        provider=f.provider,
+        region=f.region,
+        share_type=SHARE_TYPE_NAMES.get(f.share_type, ""),
+        open_type=OPEN_TYPE_NAMES.get(f.open_type, ""),
+        tag=f.tag,
+        grade=f.grade,
+    )
+
+
+def hit_pb(h: SearchHit) -> broker_pb2.SearchHit:
+    return broker_pb2.SearchHit(
+        code=h.code,
+        version=h.version,
+        name=h.name,
+        provider=h.provider,
+        region=h.region,
+        share_type=SHARE_TYPE_VALUES[h.share_type],
+        open_type=OPEN_TYPE_VALUES[h.open_type],
+        status=h.status,
+        sunset_on=_iso(h.sunset_on),
+        tags=list(h.tags),
+        score=h.score,
+        matched_items=list(h.matched_items),
     )
 
 
@@ -255,7 +295,8 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
             description=e.description,
             provider=e.provider,
             data_items=tuple(
-                DataItemData(i.name, i.type, i.description, i.sensitivity) for i in e.data_items
+                DataItemData(i.name, i.type, i.description, i.sensitivity, i.classification)
+                for i in e.data_items
             ),
             key_field=e.key_field,
             data_format=e.data_format,
@@ -270,6 +311,10 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
             open_conditions=e.open_conditions,
             classification=e.classification,
             grade=e.grade,
+            aggregation_mode=e.aggregation_mode or "logical",
+            tags=tuple(e.tags),
+            subject_consent=e.subject_consent,
+            contains_trade_secret=e.contains_trade_secret,
         )
 
     def CreateCatalogueEntry(self, request, context):  # type: ignore[no-untyped-def]
@@ -326,6 +371,132 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
                 entries=[entry_pb(e, e.content, e.current_version) for e in entries]
             )
 
+    def RequestCatalogueRevocation(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            entry = self.services.request_revocation(session, caller, request.code, request.reason)
+            return entry_pb(entry, entry.content, entry.current_version)
+
+    def DecideCatalogueRevocation(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            entry = self.services.decide_revocation(
+                session, caller, request.code, request.approve, request.comment
+            )
+            return entry_pb(entry, entry.content, entry.current_version)
+
+    def WithdrawDueEntries(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            codes = self.services.withdraw_due_entries(session, caller)
+            return broker_pb2.WithdrawDueEntriesResponse(codes=codes)
+
+    def SearchCatalogue(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            hits, more = self.services.search_catalogue(
+                session,
+                caller,
+                request.query,
+                _filters(request.filters),
+                limit=request.limit,
+                offset=request.offset,
+            )
+            return broker_pb2.SearchCatalogueResponse(hits=[hit_pb(h) for h in hits], has_more=more)
+
+    def MatchCatalogue(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            hits = self.services.match_catalogue(
+                session,
+                caller,
+                request.need,
+                list(request.items),
+                _filters(request.filters),
+                limit=request.limit,
+            )
+            return broker_pb2.SearchCatalogueResponse(hits=[hit_pb(h) for h in hits])
+
+    def GetOpenCatalogue(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            rows, more = self.services.open_catalogue(
+                session,
+                caller,
+                provider=request.provider,
+                limit=request.limit,
+                offset=request.offset,
+            )
+            return broker_pb2.OpenCatalogue(
+                entries=[
+                    broker_pb2.OpenCatalogueEntry(
+                        code=row.entry_code,
+                        version=row.version,
+                        name=c["name"],
+                        description=c["description"],
+                        provider=c["provider"],
+                        open_type=OPEN_TYPE_VALUES[c["open_type"]],
+                        open_conditions=c["open_conditions"],
+                        data_format=c["data_format"],
+                        update_frequency=c["update_frequency"],
+                        data_items=[broker_pb2.DataItem(**i) for i in c["data_items"]],
+                        tags=c.get("tags", []),
+                        sunset_on=_iso(row.sunset_on),
+                    )
+                    for row, c in rows
+                ],
+                has_more=more,
+            )
+
+    def ImportCatalogue(self, request, context):  # type: ignore[no-untyped-def]
+        """Validate and import in a worker thread; stream its progress, then the report."""
+        import queue
+        import threading
+
+        caller = self._caller(context)
+        updates: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+        def work() -> None:
+            try:
+                with self.sessions.begin() as session:
+                    result = self.services.import_entries(
+                        session,
+                        caller,
+                        request.content,
+                        request.format,
+                        publish=request.publish,
+                        progress=lambda n, total: updates.put(("progress", (n, total))),
+                    )
+                updates.put(("done", result))
+            except BaseException as exc:  # re-raised in the RPC thread (the interceptor maps it)
+                updates.put(("error", exc))
+
+        threading.Thread(target=work, name="catalogue-import", daemon=True).start()
+        while True:
+            kind, value = updates.get()
+            if kind == "progress":
+                yield broker_pb2.ImportCatalogueProgress(checked=value[0], total=value[1])
+            elif kind == "error":
+                raise value
+            else:
+                yield broker_pb2.ImportCatalogueProgress(
+                    done=True,
+                    imported=value.imported,
+                    problems=[
+                        broker_pb2.ImportProblem(line=p.line, column=p.column, problem=p.problem)
+                        for p in value.problems
+                    ],
+                )
+                return
+
+    def ExportCatalogue(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            content = self.services.export_entries(
+                session, caller, request.format, provider=request.provider, status=request.status
+            )
+            return broker_pb2.ExportCatalogueResponse(content=content)
+
     # ------------------------------------------------------------------ sharing
     def FileShareRequest(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
@@ -376,7 +547,11 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
         caller = self._caller(context)
         with self.sessions.begin() as session:
             grant = self.services.get_grant(session, caller, request.id)
-            return grant_pb(grant, with_token=caller == grant.consumer)
+            reply = grant_pb(grant, with_token=caller == grant.consumer)
+            entry = session.get(CatalogueEntry, grant.entry_code)
+            if entry is not None and entry.sunset_on is not None:
+                reply.entry_sunset_on = _iso(entry.sunset_on)  # CAT-7: shown to the consumer
+            return reply
 
     # ------------------------------------------------------------------ service requests
     def FileServiceRequest(self, request, context):  # type: ignore[no-untyped-def]

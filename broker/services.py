@@ -15,10 +15,25 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from broker import validation as v
+from broker.catalogue_search import (
+    AGGREGATION_MODES,
+    TAGS,
+    SearchFilters,
+    SearchHit,
+    already_provided,
+    bulk_insert_search_rows,
+    open_catalogue,
+    remove_search_row,
+    search_row_values,
+    set_search_status,
+    upsert_search_row,
+)
+from broker.catalogue_search import match as match_entries
+from broker.catalogue_search import search as search_entries
 from broker.ledger import Ledger
 from broker.models import (
     CatalogueEntry,
@@ -89,6 +104,7 @@ class DataItemData:
     type: str
     description: str
     sensitivity: str
+    classification: str = ""  # CAT-4: every field carries a classification and a grade
 
 
 @dataclass(frozen=True)
@@ -113,6 +129,10 @@ class EntryData:
     open_conditions: str = ""
     classification: str = ""
     grade: str = ""
+    aggregation_mode: str = "logical"  # PLT-2: "logical" (stays at the node) | "physical"
+    tags: tuple[str, ...] = ()  # PLT-4: base databases and "thematic"
+    subject_consent: bool = False  # CAT-3: the data subjects' recorded consent to opening
+    contains_trade_secret: bool = False  # CAT-3: trade secrets beyond the item grades
 
 
 @dataclass(frozen=True)
@@ -166,6 +186,80 @@ class BrokerSettings:
 
 
 # ---------------------------------------------------------------------------- helpers
+
+
+@dataclass
+class ImportResult:
+    """The outcome of a bulk import: how many entries, or every problem found."""
+
+    imported: int
+    problems: list[Any]
+    codes: list[str]
+
+
+def entry_data_from_dict(e: dict[str, Any], provider: str) -> EntryData:
+    """An :class:`EntryData` from an imported entry (see broker.catalogue_io)."""
+    return EntryData(
+        code=e["code"],
+        name=e["name"],
+        description=e["description"],
+        provider=provider,
+        data_items=tuple(
+            DataItemData(
+                i["name"], i["type"], i["description"], i["sensitivity"], i["classification"]
+            )
+            for i in e["data_items"]
+        ),
+        key_field=e["key_field"],
+        data_format=e["data_format"],
+        update_frequency=e["update_frequency"],
+        share_type=e["share_type"],
+        share_scope_departments=tuple(e["share_scope_departments"]),
+        share_scope_levels=tuple(e["share_scope_levels"]),
+        share_scope_regions=tuple(e["share_scope_regions"]),
+        permitted_purposes=tuple(e["permitted_purposes"]),
+        legal_basis=e["legal_basis"],
+        open_type=e["open_type"] or "not_open",
+        open_conditions=e["open_conditions"],
+        classification=e["classification"],
+        grade=e["grade"],
+        aggregation_mode=e["aggregation_mode"] or "logical",
+        tags=tuple(e["tags"]),
+        subject_consent=bool(e["subject_consent"]),
+        contains_trade_secret=bool(e["contains_trade_secret"]),
+    )
+
+
+def _import_problem(problem_type: Any, parsed: Any, exc: DomainError) -> Any:
+    """Where in the file a validation error belongs: the item's row for item problems."""
+    column = (exc.field or "").removeprefix("entry.")
+    line = parsed.line
+    if column == "data_items":
+        for name, item_line in parsed.item_lines.items():
+            if repr(name) in exc.message:
+                line = item_line
+                column = (
+                    "item_classification"
+                    if "classification" in exc.message
+                    else ("item_sensitivity" if "sensitivity" in exc.message else "item_name")
+                )
+                break
+    elif column == "entry":
+        column = ""
+    text = exc.message + (f" [{', '.join(exc.articles)}]" if exc.articles else "")
+    return problem_type(line, column, text)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus calendar months, clamped to the month's last day (31 Aug + 6 → 28/29 Feb)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError(day)  # pragma: no cover
 
 
 def _decision_dict(decision: Decision) -> dict[str, Any]:
@@ -285,6 +379,8 @@ class BrokerServices:
             fields={item["name"]: item["sensitivity"] for item in content["data_items"]},
             open_type=content["open_type"],
             open_conditions=content["open_conditions"],
+            subject_consent=bool(content.get("subject_consent", False)),
+            contains_personal_or_secret=bool(content.get("contains_trade_secret", False)),
         )
 
     def _validated_content(self, data: EntryData, provider: str) -> dict[str, Any]:
@@ -318,6 +414,28 @@ class BrokerServices:
                 field="entry.open_type",
                 articles=(self.policy.opening.article,),
             )
+        classification_article = (self.policy.classification_article,)
+        for item in data.data_items:
+            if item.classification and item.classification not in self.policy.classifications:
+                raise InvalidArgument(
+                    f"data item {item.name!r}: classification {item.classification!r} is not one "
+                    f"of {', '.join(self.policy.classifications)}",
+                    field="entry.data_items",
+                    articles=classification_article,
+                )
+        if data.aggregation_mode not in AGGREGATION_MODES:
+            raise InvalidArgument(
+                f"must be one of {', '.join(AGGREGATION_MODES)}",
+                field="entry.aggregation_mode",
+                articles=("Art.18",),
+            )
+        for tag in data.tags:
+            if tag not in TAGS:
+                raise InvalidArgument(
+                    f"{tag!r} is not one of {', '.join(TAGS)}",
+                    field="entry.tags",
+                    articles=("Art.20",),
+                )
         for dept in data.share_scope_departments:
             v.code(dept, "entry.share_scope_departments")
         for lvl in data.share_scope_levels:
@@ -345,6 +463,10 @@ class BrokerServices:
             ),
             "classification": data.classification,
             "grade": data.grade,
+            "aggregation_mode": data.aggregation_mode,
+            "tags": list(dict.fromkeys(data.tags)),
+            "subject_consent": data.subject_consent,
+            "contains_trade_secret": data.contains_trade_secret,
         }
         facts = self._entry_facts(content)
         check = validate_catalogue_entry(
@@ -371,6 +493,7 @@ class BrokerServices:
         if session.get(CatalogueEntry, data.code) is not None:
             raise AlreadyExists(f"catalogue entry {data.code!r} already exists", field="entry.code")
         content = self._validated_content(data, provider)
+        content["obtainable_by_sharing"] = self._obtainable(session, content)
         effective = content["effective_share_type"]
         now = self.now()
         entry = CatalogueEntry(
@@ -415,6 +538,7 @@ class BrokerServices:
             )
         entry.status = "submitted"
         entry.updated_at = self.now()
+        entry.reviewer = self._reviewer_for(session, self._department(session, entry.provider))
         self._close_deadline(session, kind="catalogue_revision", subject=code)
         self.ledger.append(
             session,
@@ -428,9 +552,13 @@ class BrokerServices:
     def publish_entry(
         self, session: Session, caller: str, code: str, comment: str
     ) -> CatalogueEntry:
-        """The authority approves a submitted entry and publishes a new version (Art.12)."""
-        self.require_authority(session, caller)
+        """The reviewing authority approves a submitted entry and publishes a new version (Art.12).
+
+        The new version becomes what search, matching, the open catalogue and new share
+        requests see; grants keep naming the version they were issued on.
+        """
         entry = self._entry(session, code)
+        self._require_reviewer(session, caller, entry)
         if entry.status != "submitted":
             raise FailedPrecondition(
                 f"entry is {entry.status}; only a submitted entry can be published", field="code"
@@ -448,6 +576,11 @@ class BrokerServices:
                 published_at=now,
                 published_by=caller,
             )
+        )
+        provider = self._department(session, entry.provider)
+        upsert_search_row(
+            session,
+            search_row_values(entry.content, version=entry.current_version, region=provider.region),
         )
         self.ledger.append(
             session,
@@ -467,8 +600,8 @@ class BrokerServices:
     ) -> CatalogueEntry:
         """The authority returns a submitted entry with comments; the provider revises within
         the policy's working days (Art.12)."""
-        self.require_authority(session, caller)
         entry = self._entry(session, code)
+        self._require_reviewer(session, caller, entry)
         if entry.status != "submitted":
             raise FailedPrecondition(f"entry is {entry.status}, not submitted", field="code")
         comments = v.text(comments, "comments")
@@ -504,6 +637,9 @@ class BrokerServices:
         if entry.status == "submitted":
             raise FailedPrecondition("entry is under review; wait for the decision", field="code")
         content = self._validated_content(data, caller)
+        content["obtainable_by_sharing"] = self._obtainable(session, content)
+        if entry.status in ("revoking", "sunset", "withdrawn"):
+            raise FailedPrecondition(f"entry is {entry.status}", field="code", articles=("Art.16",))
         if entry.status == "published":
             entry.status = "draft"  # the next version; the published one stays in force
         entry.content = content
@@ -616,6 +752,438 @@ class BrokerServices:
             query = query.where(CatalogueEntry.status == status)
         return session.execute(query).scalars().all()
 
+    # ------------------------------------------------------------------ review routing
+    def _reviewer_for(self, session: Session, provider: Department) -> str:
+        """Who reviews the provider's entries (CAT-5, Art.12).
+
+        A province department's entries go to the authority of its own region; a city's to
+        the authority of its province, a county's to the authority of its city ("the next
+        level up"). The authority is the registered department with ``is_authority`` in that
+        region (the first by code); when none is registered, the broker's operator
+        (``authority``, the provincial data authority) reviews.
+        """
+        region = provider.region
+        if provider.level == "county":
+            region = region[:4] + "00"
+        elif provider.level == "city":
+            region = region[:2] + "0000"
+        reviewer = session.execute(
+            select(Department.code)
+            .where(
+                Department.region == region,
+                Department.is_authority.is_(True),
+                Department.code != provider.code,
+            )
+            .order_by(Department.code)
+            .limit(1)
+        ).scalar_one_or_none()
+        return reviewer or AUTHORITY
+
+    def _require_reviewer(self, session: Session, caller: str, entry: CatalogueEntry) -> None:
+        """Only the entry's reviewing authority (or the provincial operator) may decide."""
+        if caller == AUTHORITY:
+            return
+        reviewer = entry.reviewer or self._reviewer_for(
+            session, self._department(session, entry.provider)
+        )
+        dept = session.get(Department, caller)
+        if caller != reviewer or dept is None or not dept.is_authority:
+            raise PermissionDenied(
+                f"only the reviewing authority {reviewer!r} may decide on this entry",
+                field="code",
+                articles=("Art.12",),
+            )
+
+    # ------------------------------------------------------------------ Art.17 / Art.16
+    def _obtainable(self, session: Session, content: dict[str, Any]) -> list[dict[str, Any]]:
+        """Entries of other departments that already provide the draft's items (Art.17)."""
+        hints = already_provided(
+            session,
+            content["provider"],
+            content["data_items"],
+            content["key_field"],
+            today=self.today(),
+        )
+        return [
+            {
+                "entry_code": h.entry_code,
+                "provider": h.provider,
+                "name": h.name,
+                "items": list(h.items),
+            }
+            for h in hints
+        ]
+
+    def _check_in_force(self, entry: CatalogueEntry) -> None:
+        """A withdrawn entry, or a revoked one past its sunset date, is no longer served."""
+        article = (self.policy.period("revocation_grace").article,)
+        if entry.status == "withdrawn":
+            raise PermissionDenied("the catalogue entry was withdrawn", articles=article)
+        if entry.status == "sunset" and entry.sunset_on and self.today() > entry.sunset_on:
+            raise PermissionDenied(
+                f"the catalogue entry was withdrawn after its sunset date {entry.sunset_on}",
+                articles=article,
+            )
+
+    def request_revocation(
+        self, session: Session, caller: str, code: str, reason: str
+    ) -> CatalogueEntry:
+        """The provider asks to revoke a published entry; the authority reviews it (Art.16).
+
+        Raises:
+            PermissionDenied: the caller is not the provider.
+            FailedPrecondition: the entry is not published (or is mid-review).
+        """
+        entry = self._entry(session, code)
+        if entry.provider != caller:
+            raise PermissionDenied("only the entry's provider may ask to revoke it", field="code")
+        if entry.status != "published":
+            raise FailedPrecondition(
+                f"entry is {entry.status}; only a published entry is revoked", field="code"
+            )
+        entry.revocation_reason = v.text(reason, "reason")
+        entry.reviewer = self._reviewer_for(session, self._department(session, entry.provider))
+        entry.status = "revoking"
+        entry.updated_at = self.now()
+        set_search_status(session, code, "revoking")
+        article = self.policy.period("revocation_grace").article
+        self.ledger.append(
+            session,
+            kind="catalogue_entry.revocation_requested",
+            actor=caller,
+            subject=code,
+            payload={"reason": entry.revocation_reason, "articles": [article]},
+        )
+        return entry
+
+    def decide_revocation(
+        self, session: Session, caller: str, code: str, approve: bool, comment: str
+    ) -> CatalogueEntry:
+        """The reviewing authority approves or refuses a revocation (Art.16).
+
+        Approved and in use (active, unexpired grants): the entry is served for the policy's
+        grace period (6 months) and shows its sunset date; then it is withdrawn. Approved and
+        unused: withdrawn at once. Refused: published again.
+        """
+        entry = self._entry(session, code)
+        self._require_reviewer(session, caller, entry)
+        if entry.status != "revoking":
+            raise FailedPrecondition(
+                f"entry is {entry.status}, not up for revocation", field="code"
+            )
+        comment = v.text(comment, "comment", required=False)
+        grace = self.policy.period("revocation_grace")
+        now = self.now()
+        in_use = session.execute(
+            select(func.count())
+            .select_from(Grant)
+            .where(Grant.entry_code == code, Grant.status == "active", Grant.expires_at > now)
+        ).scalar_one()
+        if not approve:
+            entry.status = "published"
+            set_search_status(session, code, "in_force")
+        elif in_use:
+            entry.status = "sunset"
+            entry.sunset_on = add_months(self.today(), grace.months or 0)
+            set_search_status(session, code, "sunset", entry.sunset_on)
+        else:
+            entry.status = "withdrawn"
+            entry.sunset_on = self.today()
+            remove_search_row(session, code)
+        entry.updated_at = now
+        self.ledger.append(
+            session,
+            kind="catalogue_entry.revocation_decided",
+            actor=caller,
+            subject=code,
+            payload={
+                "approved": approve,
+                "comment": comment,
+                "grants_in_use": in_use,
+                "status": entry.status,
+                "sunset_on": entry.sunset_on.isoformat() if entry.sunset_on else None,
+                "articles": [grace.article],
+            },
+        )
+        return entry
+
+    def withdraw_due_entries(self, session: Session, caller: str) -> list[str]:
+        """Withdraw revoked entries whose sunset date has passed (Art.16); returns their codes.
+
+        Relaying, search and the open catalogue already treat such entries as withdrawn; this
+        records the withdrawal in the store and the ledger.
+        """
+        self.require_authority(session, caller)
+        due = session.execute(
+            select(CatalogueEntry).where(
+                CatalogueEntry.status == "sunset", CatalogueEntry.sunset_on < self.today()
+            )
+        ).scalars()
+        codes = []
+        for entry in due:
+            entry.status = "withdrawn"
+            remove_search_row(session, entry.code)
+            self.ledger.append(
+                session,
+                kind="catalogue_entry.withdrawn",
+                actor=caller,
+                subject=entry.code,
+                payload={"articles": [self.policy.period("revocation_grace").article]},
+            )
+            codes.append(entry.code)
+        return codes
+
+    # ------------------------------------------------------------------ search (CAT-8, OPN-1)
+    def _require_caller(self, session: Session, caller: str) -> None:
+        if caller != AUTHORITY:
+            self.require_registered(session, caller)
+
+    def _filters(self, filters: SearchFilters) -> SearchFilters:
+        if filters.provider:
+            v.code(filters.provider, "filters.provider")
+        if filters.region:
+            v.region(filters.region, "filters.region")
+        checks = (
+            (filters.share_type, SHARE_TYPES, "filters.share_type"),
+            (filters.open_type, OPEN_TYPES, "filters.open_type"),
+            (filters.tag, TAGS, "filters.tag"),
+            (filters.grade, tuple(self.policy.grades), "filters.grade"),
+        )
+        for value, allowed, name in checks:
+            if value and value not in allowed:
+                raise InvalidArgument(f"must be one of {', '.join(allowed)}", field=name)
+        return filters
+
+    def search_catalogue(
+        self,
+        session: Session,
+        caller: str,
+        query: str,
+        filters: SearchFilters,
+        *,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> tuple[list[SearchHit], bool]:
+        """Ranked full-text search of the entries in force (CAT-8); see broker.catalogue_search.
+
+        Raises:
+            InvalidArgument: a malformed filter or an over-long query.
+            PermissionDenied: an unregistered caller.
+        """
+        self._require_caller(session, caller)
+        query = v.text(query, "query", required=False, max_len=500)
+        v.bounded_int(limit, "limit", low=0, high=200)
+        v.bounded_int(offset, "offset", low=0, high=1_000_000)
+        return search_entries(
+            session,
+            query,
+            self._filters(filters),
+            today=self.today(),
+            limit=limit or 20,
+            offset=offset,
+        )
+
+    def match_catalogue(
+        self,
+        session: Session,
+        caller: str,
+        need: str,
+        items: Sequence[str],
+        filters: SearchFilters,
+        *,
+        limit: int = 10,
+    ) -> list[SearchHit]:
+        """The entries that best answer a need and the data items wanted (CAT-8, Art.11)."""
+        self._require_caller(session, caller)
+        need = v.text(need, "need", required=False, max_len=1000)
+        if len(items) > v.MAX_ITEMS:
+            raise InvalidArgument(f"names more than {v.MAX_ITEMS} items", field="items")
+        items = [v.text(i, "items", max_len=200) for i in items]
+        if not need and not items:
+            raise InvalidArgument("state a need or at least one data item", field="need")
+        v.bounded_int(limit, "limit", low=0, high=200)
+        return match_entries(
+            session, need, items, self._filters(filters), today=self.today(), limit=limit or 10
+        )
+
+    def open_catalogue(
+        self,
+        session: Session,
+        caller: str,
+        *,
+        provider: str = "",
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[tuple[Any, dict[str, Any]]], bool]:
+        """The open catalogue (OPN-1): derived from the entries in force at every call."""
+        self._require_caller(session, caller)
+        if provider:
+            v.code(provider, "provider")
+        v.bounded_int(limit, "limit", low=0, high=1000)
+        v.bounded_int(offset, "offset", low=0, high=1_000_000)
+        return open_catalogue(
+            session, today=self.today(), provider=provider, limit=limit or 100, offset=offset
+        )
+
+    # ------------------------------------------------------------------ bulk import / export
+    def import_entries(
+        self,
+        session: Session,
+        caller: str,
+        content: bytes,
+        fmt: str,
+        *,
+        publish: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ImportResult:
+        """Import a catalogue file: all entries or none (one transaction, the caller's session).
+
+        A department imports its own entries as drafts (each validated like ``create_entry``,
+        with its Art.17 "obtainable by sharing" hints). The authority may import an approved
+        catalogue as published (``publish=True``: e.g. moving a province's existing catalogue
+        onto the platform), for any registered provider; each entry becomes version 1 and
+        searchable at once. One ledger entry records the import with the file's digest.
+
+        Args:
+            session: caller-owned; nothing is written when any problem is found.
+            caller: the importing department (or ``authority``).
+            content: the file's bytes.
+            fmt: ``csv``, ``json`` or ``xlsx``.
+            publish: import as published (authority only).
+            progress: called with (entries checked, entries in the file) while validating.
+
+        Returns:
+            The number imported and every problem found (line, column, problem); when there
+            are problems nothing is imported.
+
+        Raises:
+            InvalidArgument: unknown format.
+            PermissionDenied: an unregistered caller, or ``publish`` by a non-authority.
+        """
+        from broker.catalogue_io import FORMATS, ImportProblem, parse
+
+        if fmt not in FORMATS:
+            raise InvalidArgument(f"must be one of {', '.join(FORMATS)}", field="format")
+        if publish:
+            self.require_authority(session, caller)
+        else:
+            self.require_registered(session, caller)
+        parsed, problems = parse(content, fmt)
+        codes = [p.entry["code"] for p in parsed]
+        existing: set[str] = set()
+        for start in range(0, len(codes), 1000):
+            existing.update(
+                session.execute(
+                    select(CatalogueEntry.code).where(
+                        CatalogueEntry.code.in_(codes[start : start + 1000])
+                    )
+                ).scalars()
+            )
+        regions = {c: r for c, r in session.execute(select(Department.code, Department.region))}
+        accepted: list[dict[str, Any]] = []
+        seen: dict[str, int] = {}
+        for n, p in enumerate(parsed, start=1):
+            e = p.entry
+            provider = e["provider"] or caller
+            try:
+                v.entry_code(e["code"], "entry.code")
+                if e["code"] in seen:
+                    raise AlreadyExists(f"is already on line {seen[e['code']]}", field="entry.code")
+                seen[e["code"]] = p.line
+                if e["code"] in existing:
+                    raise AlreadyExists("catalogue entry already exists", field="entry.code")
+                if not publish and provider != caller:
+                    raise PermissionDenied(
+                        "a department imports only its own entries", field="entry.provider"
+                    )
+                if provider not in regions:
+                    raise NotFound("is not a registered department", field="entry.provider")
+                accepted.append(
+                    self._validated_content(entry_data_from_dict(e, provider), provider)
+                )
+            except DomainError as exc:
+                problems.append(_import_problem(ImportProblem, p, exc))
+            if progress is not None and (n % 500 == 0 or n == len(parsed)):
+                progress(n, len(parsed))
+        if not parsed and not problems:
+            problems.append(ImportProblem(1, "", "the file holds no entries"))
+        if problems:
+            problems.sort(key=lambda pr: (pr.line, pr.column))
+            return ImportResult(0, problems, [])
+        now = self.now()
+        today = self.today()
+        if not publish:
+            for c in accepted:
+                c["obtainable_by_sharing"] = self._obtainable(session, c)
+        session.execute(
+            insert(CatalogueEntry),
+            [
+                {
+                    "code": c["code"],
+                    "provider": c["provider"],
+                    "status": "published" if publish else "draft",
+                    "current_version": 1 if publish else 0,
+                    "content": c,
+                    "created_at": now,
+                    "updated_at": now,
+                    "reviewer": caller if publish else "",
+                    "revocation_reason": "",
+                }
+                for c in accepted
+            ],
+        )
+        if publish:
+            session.execute(
+                insert(CatalogueEntryVersion),
+                [
+                    {
+                        "entry_code": c["code"],
+                        "version": 1,
+                        "content": c,
+                        "published_at": now,
+                        "published_by": caller,
+                    }
+                    for c in accepted
+                ],
+            )
+            bulk_insert_search_rows(
+                session,
+                [search_row_values(c, version=1, region=regions[c["provider"]]) for c in accepted],
+            )
+        digest = hashlib.sha256(content).hexdigest()
+        self.ledger.append(
+            session,
+            kind="catalogue.imported",
+            actor=caller,
+            subject=f"import:{digest[:16]}",
+            payload={
+                "format": fmt,
+                "file_sha256": digest,
+                "entries": len(accepted),
+                "codes_sha256": hashlib.sha256("\n".join(sorted(codes)).encode()).hexdigest(),
+                "published": publish,
+                "on": today.isoformat(),
+                "articles": ["Art.12"],
+            },
+        )
+        return ImportResult(len(accepted), [], [c["code"] for c in accepted])
+
+    def export_entries(
+        self, session: Session, caller: str, fmt: str, *, provider: str = "", status: str = ""
+    ) -> bytes:
+        """Export working copies of entries in a format :meth:`import_entries` reads back.
+
+        Raises:
+            InvalidArgument: unknown format.
+        """
+        from broker.catalogue_io import FORMATS, export
+
+        self._require_caller(session, caller)
+        if fmt not in FORMATS:
+            raise InvalidArgument(f"must be one of {', '.join(FORMATS)}", field="format")
+        entries = self.list_entries(session, provider=provider, status=status)
+        return export([e.content for e in entries], fmt)
+
     # ------------------------------------------------------------------ sharing
     def file_share_request(
         self, session: Session, caller: str, data: ShareRequestData
@@ -633,6 +1201,12 @@ class BrokerServices:
             raise NotFound(f"no catalogue entry {data.entry_code!r}", field="request.entry_code")
         if entry.current_version < 1:
             raise FailedPrecondition("entry is not published", field="request.entry_code")
+        if entry.status in ("sunset", "withdrawn"):
+            raise FailedPrecondition(
+                f"entry is revoked ({entry.status}); no new share requests",
+                field="request.entry_code",
+                articles=(self.policy.period("revocation_grace").article,),
+            )
         v.field_names(data.fields, "request.fields")
         if not data.methods:
             raise InvalidArgument("must name at least one method", field="request.methods")
@@ -958,6 +1532,8 @@ class BrokerServices:
                 )
             self._check_live(grant, query)
             entry = session.get(CatalogueEntry, grant.entry_code)
+            if entry is not None:
+                self._check_in_force(entry)
             if entry is not None and entry.current_version > grant.entry_version:
                 # CAT-7: a data item removed in a later version is never served to an old grant
                 current = {i["name"] for i in self._published_content(session, entry)["data_items"]}

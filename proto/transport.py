@@ -116,11 +116,32 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
 
     def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
         handler = continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
+        if handler is None:
             return handler
         method = handler_call_details.method
-        inner = handler.unary_unary
         log = self._log
+        if handler.unary_stream is not None:  # server-streaming (catalogue import progress)
+            inner_stream = handler.unary_stream
+
+            def wrapped_stream(request, context):  # type: ignore[no-untyped-def]
+                try:
+                    yield from inner_stream(request, context)
+                except DomainError as exc:
+                    context.abort(getattr(grpc.StatusCode, exc.code_name), exc.status_message())
+                except Exception:
+                    if context.code() not in (None, grpc.StatusCode.OK):
+                        raise
+                    log.exception("internal error in %s", method)
+                    context.abort(grpc.StatusCode.INTERNAL, f"internal error in {method}")
+
+            return grpc.unary_stream_rpc_method_handler(
+                wrapped_stream,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_unary is None:
+            return handler
+        inner = handler.unary_unary
 
         def wrapped(request, context):  # type: ignore[no-untyped-def]
             try:

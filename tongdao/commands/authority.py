@@ -56,6 +56,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ext.add_argument("--basis", required=True, help="the stated policy basis")
     ext.set_defaults(handler=extend)
 
+    rvk = asub.add_parser(
+        "decide-revocation",
+        help="approve or refuse a revocation (Art.16: an entry in use is served 6 more months)",
+    )
+    add_broker_arguments(rvk, as_help="operator identity (default: authority)")
+    rvk.add_argument("code", help="catalogue entry code")
+    rvk.add_argument("--refuse", action="store_true", help="refuse (default: approve)")
+    rvk.add_argument("--comment", default="")
+    rvk.set_defaults(handler=decide_revocation)
+
+    wd = asub.add_parser("withdraw-due", help="withdraw revoked entries past their sunset date")
+    add_broker_arguments(wd, as_help="operator identity (default: authority)")
+    wd.set_defaults(handler=withdraw_due)
+
 
 def register_department(args: argparse.Namespace) -> int:
     home = open_home(args.home)
@@ -117,5 +131,24 @@ def extend(args: argparse.Namespace) -> int:
         reply = stub.ExtendDeadline(
             broker_pb2.ExtendDeadlineRequest(id=args.id, basis=args.basis), timeout=30
         )
+    print_message(reply, as_json=args.json)
+    return 0
+
+
+def decide_revocation(args: argparse.Namespace) -> int:
+    with broker_stub(args, args.party or AUTHORITY) as stub:
+        reply = stub.DecideCatalogueRevocation(
+            broker_pb2.DecideCatalogueRevocationRequest(
+                code=args.code, approve=not args.refuse, comment=args.comment
+            ),
+            timeout=30,
+        )
+    print_message(reply, as_json=args.json)
+    return 0
+
+
+def withdraw_due(args: argparse.Namespace) -> int:
+    with broker_stub(args, args.party or AUTHORITY) as stub:
+        reply = stub.WithdrawDueEntries(broker_pb2.WithdrawDueEntriesRequest(), timeout=60)
     print_message(reply, as_json=args.json)
     return 0

@@ -8,6 +8,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from broker.catalogue_io import FORMATS
 from proto.methods import OPEN_TYPE_VALUES, SHARE_TYPE_VALUES
 from proto.tongdao.v1 import broker_pb2
 from tongdao.cli import CommandError
@@ -17,9 +18,10 @@ ENTRY_KEYS = {
     "code", "name", "description", "provider", "data_items", "key_field", "data_format",
     "update_frequency", "share_type", "share_scope_departments", "share_scope_levels",
     "share_scope_regions", "permitted_purposes", "legal_basis", "open_type", "open_conditions",
-    "classification", "grade",
+    "classification", "grade", "aggregation_mode", "tags", "subject_consent",
+    "contains_trade_secret",
 }  # fmt: skip
-ITEM_KEYS = {"name", "type", "description", "sensitivity"}
+ITEM_KEYS = {"name", "type", "description", "sensitivity", "classification"}
 
 
 def entry_from_dict(data: dict[str, Any], *, source: str = "entry") -> broker_pb2.CatalogueEntry:
@@ -106,8 +108,209 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ls = csub.add_parser("list", help="list entries")
     add_broker_arguments(ls, as_help="your department code")
     ls.add_argument("--provider", default="")
-    ls.add_argument("--status", default="", choices=("", "draft", "submitted", "published"))
+    ls.add_argument(
+        "--status",
+        default="",
+        choices=(
+            "",
+            "draft",
+            "submitted",
+            "returned",
+            "published",
+            "revoking",
+            "sunset",
+            "withdrawn",
+        ),
+    )
     ls.set_defaults(handler=list_command)
+
+    search = csub.add_parser("search", help="full-text search of the catalogue in force (CAT-8)")
+    add_broker_arguments(search, as_help="your department code")
+    search.add_argument(
+        "query", nargs="?", default="", help="terms, all must occur (e.g. 婚姻 登记)"
+    )
+    _add_filters(search)
+    search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--offset", type=int, default=0)
+    search.set_defaults(handler=search_command)
+
+    match = csub.add_parser("match", help="the entries that best answer a need (CAT-8)")
+    add_broker_arguments(match, as_help="your department code")
+    match.add_argument("need", help="the need in your own words")
+    match.add_argument("--item", action="append", default=[], help="a data item wanted (repeat)")
+    _add_filters(match)
+    match.add_argument("--limit", type=int, default=10)
+    match.set_defaults(handler=match_command)
+
+    opened = csub.add_parser("open-catalogue", help="the public open catalogue (OPN-1)")
+    add_broker_arguments(opened, as_help="your department code")
+    opened.add_argument("--provider", default="")
+    opened.add_argument("--limit", type=int, default=100)
+    opened.add_argument("--offset", type=int, default=0)
+    opened.set_defaults(handler=open_catalogue_command)
+
+    imp = csub.add_parser(
+        "import", help="import a catalogue file (CSV, JSON, XLSX): all entries or none"
+    )
+    add_broker_arguments(imp, as_help="provider department code (authority with --publish)")
+    imp.add_argument("file", help="catalogue file; see docs/catalogue.md for the columns")
+    imp.add_argument("--format", choices=FORMATS, help="default: from the file's suffix")
+    imp.add_argument(
+        "--publish", action="store_true", help="authority: load an approved catalogue as published"
+    )
+    imp.set_defaults(handler=import_command)
+
+    exp = csub.add_parser("export", help="export entries as CSV, JSON or XLSX")
+    add_broker_arguments(exp, as_help="your department code")
+    exp.add_argument("file", help="output file")
+    exp.add_argument("--format", choices=FORMATS, help="default: from the file's suffix")
+    exp.add_argument("--provider", default="")
+    exp.add_argument("--status", default="")
+    exp.set_defaults(handler=export_command)
+
+    rev = csub.add_parser("revoke", help="ask the authority to revoke a published entry (Art.16)")
+    add_broker_arguments(rev, as_help="provider department code")
+    rev.add_argument("code")
+    rev.add_argument("--reason", required=True)
+    rev.set_defaults(handler=revoke_command)
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--provider", default="", help="provider department code")
+    parser.add_argument("--region", default="", help="region code (covers its sub-regions)")
+    parser.add_argument("--share-type", default="", choices=("", *SHARE_TYPE_VALUES))
+    parser.add_argument("--open-type", default="", choices=("", *OPEN_TYPE_VALUES))
+    parser.add_argument("--tag", default="", help="population, legal_entity, thematic, …")
+    parser.add_argument("--grade", default="", help="entries with an item of this grade")
+
+
+def _filters(args: argparse.Namespace) -> broker_pb2.SearchFilters:
+    return broker_pb2.SearchFilters(
+        provider=args.provider,
+        region=args.region,
+        share_type=SHARE_TYPE_VALUES.get(args.share_type, 0),
+        open_type=OPEN_TYPE_VALUES.get(args.open_type, 0),
+        tag=args.tag,
+        grade=args.grade,
+    )
+
+
+def _print_hits(reply: broker_pb2.SearchCatalogueResponse, as_json: bool) -> None:
+    if as_json:
+        print_message(reply, as_json=True)
+        return
+    for h in reply.hits:
+        extra = f" items: {'、'.join(h.matched_items)}" if h.matched_items else ""
+        sunset = f" (served until {h.sunset_on})" if h.sunset_on else ""
+        print(
+            f"{h.score:>4}  {h.code:<28} v{h.version:<3} {h.provider:<14} {h.name}{sunset}{extra}"
+        )
+    if reply.has_more:
+        print("… more: use --offset")
+
+
+def search_command(args: argparse.Namespace) -> int:
+    with broker_stub(args) as stub:
+        reply = stub.SearchCatalogue(
+            broker_pb2.SearchCatalogueRequest(
+                query=args.query, filters=_filters(args), limit=args.limit, offset=args.offset
+            ),
+            timeout=30,
+        )
+    _print_hits(reply, args.json)
+    return 0
+
+
+def match_command(args: argparse.Namespace) -> int:
+    with broker_stub(args) as stub:
+        reply = stub.MatchCatalogue(
+            broker_pb2.MatchCatalogueRequest(
+                need=args.need, items=args.item, filters=_filters(args), limit=args.limit
+            ),
+            timeout=30,
+        )
+    _print_hits(reply, args.json)
+    return 0
+
+
+def open_catalogue_command(args: argparse.Namespace) -> int:
+    with broker_stub(args) as stub:
+        reply = stub.GetOpenCatalogue(
+            broker_pb2.GetOpenCatalogueRequest(
+                provider=args.provider, limit=args.limit, offset=args.offset
+            ),
+            timeout=30,
+        )
+    if args.json:
+        print_message(reply, as_json=True)
+        return 0
+    for e in reply.entries:
+        print(f"{e.code:<28} v{e.version:<3} {e.provider:<14} {e.name}  [{e.open_conditions}]")
+    return 0
+
+
+def _format(path: str, fmt: str | None) -> str:
+    fmt = fmt or Path(path).suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise CommandError(f"{path}: say --format ({', '.join(FORMATS)})")
+    return fmt
+
+
+def import_command(args: argparse.Namespace) -> int:
+    from tongdao.progress import Progress
+
+    fmt = _format(args.file, args.format)
+    try:
+        content = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise CommandError(f"{args.file}: {exc.strerror}") from None
+    bar = Progress(f"checking {Path(args.file).name}")
+    final = None
+    with broker_stub(args) as stub:
+        request = broker_pb2.ImportCatalogueRequest(
+            format=fmt, content=content, publish=args.publish
+        )
+        for update in stub.ImportCatalogue(request, timeout=600):
+            if update.done:
+                final = update
+            else:
+                bar.update(update.checked, update.total)
+    bar.close()
+    if final is None:
+        raise CommandError("the broker ended the import without a report")
+    if args.json:
+        print_message(final, as_json=True)
+    elif final.problems:
+        print(f"{args.file}: nothing imported; {len(final.problems)} problem(s):")
+        for p in final.problems:
+            print(f"  line {p.line}, column {p.column or '-'}: {p.problem}")
+    else:
+        print(f"{args.file}: imported {final.imported} entries")
+    return 1 if final.problems else 0
+
+
+def export_command(args: argparse.Namespace) -> int:
+    fmt = _format(args.file, args.format)
+    with broker_stub(args) as stub:
+        reply = stub.ExportCatalogue(
+            broker_pb2.ExportCatalogueRequest(
+                format=fmt, provider=args.provider, status=args.status
+            ),
+            timeout=120,
+        )
+    Path(args.file).write_bytes(reply.content)
+    print(f"wrote {args.file}")
+    return 0
+
+
+def revoke_command(args: argparse.Namespace) -> int:
+    with broker_stub(args) as stub:
+        reply = stub.RequestCatalogueRevocation(
+            broker_pb2.RequestCatalogueRevocationRequest(code=args.code, reason=args.reason),
+            timeout=30,
+        )
+    print_message(reply, as_json=args.json)
+    return 0
 
 
 def create_command(args: argparse.Namespace) -> int:

@@ -89,6 +89,46 @@ class BrokerStub:
                 request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListCatalogueEntriesRequest.SerializeToString,
                 response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListCatalogueEntriesResponse.FromString,
                 _registered_method=True)
+        self.RequestCatalogueRevocation = channel.unary_unary(
+                '/tongdao.v1.Broker/RequestCatalogueRevocation',
+                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.RequestCatalogueRevocationRequest.SerializeToString,
+                response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.CatalogueEntry.FromString,
+                _registered_method=True)
+        self.DecideCatalogueRevocation = channel.unary_unary(
+                '/tongdao.v1.Broker/DecideCatalogueRevocation',
+                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.DecideCatalogueRevocationRequest.SerializeToString,
+                response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.CatalogueEntry.FromString,
+                _registered_method=True)
+        self.WithdrawDueEntries = channel.unary_unary(
+                '/tongdao.v1.Broker/WithdrawDueEntries',
+                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.WithdrawDueEntriesRequest.SerializeToString,
+                response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.WithdrawDueEntriesResponse.FromString,
+                _registered_method=True)
+        self.SearchCatalogue = channel.unary_unary(
+                '/tongdao.v1.Broker/SearchCatalogue',
+                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.SearchCatalogueRequest.SerializeToString,
+                response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.SearchCatalogueResponse.FromString,
+                _registered_method=True)
+        self.MatchCatalogue = channel.unary_unary(
+                '/tongdao.v1.Broker/MatchCatalogue',
+                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.MatchCatalogueRequest.SerializeToString,
+                response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.SearchCatalogueResponse.FromString,
+                _registered_method=True)
+        self.GetOpenCatalogue = channel.unary_unary(
+                '/tongdao.v1.Broker/GetOpenCatalogue',
+                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.GetOpenCatalogueRequest.SerializeToString,
+                response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.OpenCatalogue.FromString,
+                _registered_method=True)
+        self.ImportCatalogue = channel.unary_stream(
+                '/tongdao.v1.Broker/ImportCatalogue',
+                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ImportCatalogueRequest.SerializeToString,
+                response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ImportCatalogueProgress.FromString,
+                _registered_method=True)
+        self.ExportCatalogue = channel.unary_unary(
+                '/tongdao.v1.Broker/ExportCatalogue',
+                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ExportCatalogueRequest.SerializeToString,
+                response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ExportCatalogueResponse.FromString,
+                _registered_method=True)
         self.FileShareRequest = channel.unary_unary(
                 '/tongdao.v1.Broker/FileShareRequest',
                 request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.FileShareRequestRequest.SerializeToString,
@@ -236,6 +276,58 @@ class BrokerServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListCatalogueEntries(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequestCatalogueRevocation(self, request, context):
+        """Revocation (CAT-7, Art.16): the provider asks, the reviewing authority decides; an entry in
+        use is served 6 more months (sunset date shown), then withdrawn.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideCatalogueRevocation(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WithdrawDueEntries(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchCatalogue(self, request, context):
+        """Search and matching (CAT-8), the open catalogue (OPN-1), bulk files (see docs/catalogue.md).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MatchCatalogue(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetOpenCatalogue(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportCatalogue(self, request, context):
+        """Streams progress while validating, then one message with done = true and the report.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportCatalogue(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -396,6 +488,46 @@ def add_BrokerServicer_to_server(servicer, server):
                     servicer.ListCatalogueEntries,
                     request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListCatalogueEntriesRequest.FromString,
                     response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ListCatalogueEntriesResponse.SerializeToString,
+            ),
+            'RequestCatalogueRevocation': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestCatalogueRevocation,
+                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.RequestCatalogueRevocationRequest.FromString,
+                    response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.CatalogueEntry.SerializeToString,
+            ),
+            'DecideCatalogueRevocation': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideCatalogueRevocation,
+                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.DecideCatalogueRevocationRequest.FromString,
+                    response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.CatalogueEntry.SerializeToString,
+            ),
+            'WithdrawDueEntries': grpc.unary_unary_rpc_method_handler(
+                    servicer.WithdrawDueEntries,
+                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.WithdrawDueEntriesRequest.FromString,
+                    response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.WithdrawDueEntriesResponse.SerializeToString,
+            ),
+            'SearchCatalogue': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchCatalogue,
+                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.SearchCatalogueRequest.FromString,
+                    response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.SearchCatalogueResponse.SerializeToString,
+            ),
+            'MatchCatalogue': grpc.unary_unary_rpc_method_handler(
+                    servicer.MatchCatalogue,
+                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.MatchCatalogueRequest.FromString,
+                    response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.SearchCatalogueResponse.SerializeToString,
+            ),
+            'GetOpenCatalogue': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOpenCatalogue,
+                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.GetOpenCatalogueRequest.FromString,
+                    response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.OpenCatalogue.SerializeToString,
+            ),
+            'ImportCatalogue': grpc.unary_stream_rpc_method_handler(
+                    servicer.ImportCatalogue,
+                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ImportCatalogueRequest.FromString,
+                    response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ImportCatalogueProgress.SerializeToString,
+            ),
+            'ExportCatalogue': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportCatalogue,
+                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ExportCatalogueRequest.FromString,
+                    response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.ExportCatalogueResponse.SerializeToString,
             ),
             'FileShareRequest': grpc.unary_unary_rpc_method_handler(
                     servicer.FileShareRequest,
@@ -770,6 +902,222 @@ class Broker:
             '/tongdao.v1.Broker/ListCatalogueEntries',
             proto_dot_tongdao_dot_v1_dot_broker__pb2.ListCatalogueEntriesRequest.SerializeToString,
             proto_dot_tongdao_dot_v1_dot_broker__pb2.ListCatalogueEntriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestCatalogueRevocation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Broker/RequestCatalogueRevocation',
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.RequestCatalogueRevocationRequest.SerializeToString,
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.CatalogueEntry.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideCatalogueRevocation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Broker/DecideCatalogueRevocation',
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.DecideCatalogueRevocationRequest.SerializeToString,
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.CatalogueEntry.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WithdrawDueEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Broker/WithdrawDueEntries',
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.WithdrawDueEntriesRequest.SerializeToString,
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.WithdrawDueEntriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchCatalogue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Broker/SearchCatalogue',
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.SearchCatalogueRequest.SerializeToString,
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.SearchCatalogueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MatchCatalogue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Broker/MatchCatalogue',
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.MatchCatalogueRequest.SerializeToString,
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.SearchCatalogueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOpenCatalogue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Broker/GetOpenCatalogue',
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.GetOpenCatalogueRequest.SerializeToString,
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.OpenCatalogue.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportCatalogue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/tongdao.v1.Broker/ImportCatalogue',
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.ImportCatalogueRequest.SerializeToString,
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.ImportCatalogueProgress.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportCatalogue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Broker/ExportCatalogue',
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.ExportCatalogueRequest.SerializeToString,
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.ExportCatalogueResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,440 @@
+"""Catalogue at provincial scale: bulk import and search latency on SQLite and PostgreSQL.
+
+Generates realistic synthetic entries (Chinese names and descriptions, 5–60 data items each,
+spread over a province's departments, cities and counties), imports them in one transaction
+through the broker's own bulk import (JSON, as published — what the authority does when it
+moves an existing catalogue onto the platform), then times a mix of searches: three-character
+and longer terms (trigram index), two-character terms (the ``LIKE`` path), two terms, terms with
+filters, and browse-by-filter. Reports import time, p50 / p95 / p99 latency, peak memory and
+the store's size.
+
+Run:  python -m benchmarks.catalogue_bench [--entries 100000] [--pg-url URL] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+DEPARTMENTS = [
+    ("gat", "公安", ["人口基本信息", "户籍登记", "居住证办理", "机动车登记", "驾驶证信息"]),
+    ("mzt", "民政", ["婚姻登记信息", "社会组织登记", "最低生活保障", "殡葬服务", "养老机构备案"]),
+    ("rst", "人力资源和社会保障", ["社会保险参保", "就业登记", "职业资格证书", "工伤认定"]),
+    ("scjg", "市场监督管理", ["营业执照", "企业年报", "行政处罚", "食品经营许可"]),
+    ("zrzy", "自然资源", ["不动产登记", "土地利用现状", "矿业权登记", "地理信息数据"]),
+    ("zjt", "住房和城乡建设", ["建筑企业资质", "商品房预售许可", "住房公积金缴存"]),
+    ("wjw", "卫生健康", ["出生医学证明", "医疗机构执业许可", "医师执业注册", "预防接种记录"]),
+    ("jyt", "教育", ["学籍信息", "学历证书", "教师资格证", "学校基本信息"]),
+    ("sw", "税务", ["纳税信用等级", "税务登记", "个人所得税缴纳"]),
+    ("jtt", "交通运输", ["道路运输经营许可", "从业人员资格证", "营运车辆信息"]),
+]
+ITEMS = {
+    "id_number": "公民身份号码",
+    "name": "姓名",
+    "gender": "性别",
+    "birth_date": "出生日期",
+    "ethnicity": "民族",
+    "address": "住址",
+    "marital_status": "婚姻状况",
+    "registration_date": "登记日期",
+    "credit_code": "统一社会信用代码",
+    "company": "企业名称",
+    "legal_rep": "法定代表人",
+    "capital": "注册资本",
+    "founded": "成立日期",
+    "business_scope": "经营范围",
+    "unit_number": "不动产单元号",
+    "holder": "权利人",
+    "location": "坐落",
+    "area": "面积",
+    "land_use": "用途",
+    "insured_status": "参保状态",
+    "contribution_base": "缴费基数",
+    "licence_number": "许可证编号",
+    "valid_until": "有效期至",
+    "issuer": "发证机关",
+    "school": "学校名称",
+    "degree": "学历层次",
+    "major": "专业",
+    "vehicle_plate": "号牌号码",
+    "vehicle_type": "车辆类型",
+    "tax_grade": "纳税信用等级",
+    "tax_amount": "应纳税额",
+    "phone": "联系电话",
+    "household_id": "户号",
+    "relation": "与户主关系",
+    "spouse_name": "配偶姓名",
+    "spouse_id": "配偶身份号码",
+    "penalty": "处罚决定",
+    "penalty_date": "处罚日期",
+    "hospital": "医疗机构名称",
+    "practice_scope": "执业范围",
+    "vaccine": "疫苗名称",
+    "dose_date": "接种日期",
+    "pension": "养老金领取状态",
+    "employer": "工作单位",
+    "occupation": "职业",
+    "education": "文化程度",
+    "death_date": "死亡日期",
+    "certificate_no": "证书编号",
+    "mineral": "矿种",
+    "parcel": "宗地代码",
+}
+GRADES = ["general", "general", "general", "personal", "sensitive_personal"]
+CITIES = [
+    ("230100", "哈尔滨市"),
+    ("230200", "齐齐哈尔市"),
+    ("230300", "鸡西市"),
+    ("230400", "鹤岗市"),
+    ("230500", "双鸭山市"),
+    ("230600", "大庆市"),
+    ("230700", "伊春市"),
+    ("230800", "佳木斯市"),
+    ("231000", "牡丹江市"),
+]
+CHUNK = 10_000  # entries per import file (about 50 MB of JSON; the import limit is 64 MB)
+SUFFIX = ["", "（历史）", "（年度）", "统计", "明细", "台账", "变更记录", "核验"]
+
+QUERIES_LONG = [
+    "婚姻登记",
+    "不动产",
+    "营业执照",
+    "社会保险",
+    "统一社会信用代码",
+    "出生医学证明",
+    "纳税信用",
+    "学籍信息",
+    "道路运输",
+    "预防接种",
+]
+QUERIES_SHORT = ["婚姻", "学籍", "税务", "车辆", "矿种", "户号"]
+QUERIES_TWO = ["婚姻 哈尔滨", "不动产 面积", "营业执照 法定代表人", "学历 专业"]
+
+
+def departments() -> list[dict[str, Any]]:
+    """Province departments plus city and county ones (code, name, region, level)."""
+    out = []
+    for code, name, _ in DEPARTMENTS:
+        out.append(
+            {
+                "code": f"hlj.{code}",
+                "name": f"黑龙江省{name}厅",
+                "region": "230000",
+                "level": "province",
+            }
+        )
+        for region, city in CITIES:
+            out.append(
+                {
+                    "code": f"c{region}.{code}",
+                    "name": f"{city}{name}局",
+                    "region": region,
+                    "level": "city",
+                }
+            )
+            county = str(int(region) + 2)
+            out.append(
+                {
+                    "code": f"x{county}.{code}",
+                    "name": f"{city}辖区{name}局",
+                    "region": county,
+                    "level": "county",
+                }
+            )
+    return out
+
+
+def entries(n: int, seed: int = 7) -> list[dict[str, Any]]:
+    """``n`` synthetic catalogue entries (stored-content shape, as ``tongdao catalogue import``)."""
+    rnd = random.Random(seed)
+    depts = departments()
+    subjects = {code: subj for code, _, subj in DEPARTMENTS}
+    names = [n for n in ITEMS if n not in ("id_number", "name", "credit_code")]
+    # Each department's entries draw on its own domain's items (marriage items at 民政, …),
+    # plus the common identifiers, as real catalogues do.
+    pools = {code: names[k * 5 : k * 5 + 12] for k, (code, _, _) in enumerate(DEPARTMENTS)}
+    out = []
+    for i in range(n):
+        dept = depts[i % len(depts)]
+        kind = dept["code"].rsplit(".", 1)[1]
+        subject = rnd.choice(subjects[kind])
+        count = rnd.randint(5, 60)
+        pool = pools[kind] or names[:12]
+        common = ["id_number", "name"] if kind not in ("scjg", "sw") else ["credit_code", "company"]
+        chosen = common + rnd.sample(pool, min(count - 2, len(pool)))
+        items = [
+            {
+                "name": f,
+                "type": "string",
+                "description": ITEMS[f],
+                "sensitivity": rnd.choice(GRADES),
+                "classification": "",
+            }
+            for f in chosen
+        ]
+        for extra in range(count - len(chosen)):
+            items.append(
+                {
+                    "name": f"ext_{extra}",
+                    "type": "string",
+                    "description": f"{subject}扩展信息项{extra}",
+                    "sensitivity": "general",
+                    "classification": "",
+                }
+            )
+        share = rnd.choice(["unconditional", "conditional", "not_shared"])
+        open_type = rnd.choice(["not_open", "not_open", "conditional_open"])
+        out.append(
+            {
+                "code": f"e{i:06d}.{kind}",
+                "name": f"{dept['name']}{subject}{rnd.choice(SUFFIX)}",
+                "description": f"{dept['name']}在履职过程中产生的{subject}数据，"
+                f"按{rnd.choice(['日', '周', '月', '季度'])}更新，用于跨部门共享核验。",
+                "provider": dept["code"],
+                "key_field": items[0]["name"],
+                "data_format": "数据库表",
+                "update_frequency": rnd.choice(["实时", "每日", "每月"]),
+                "share_type": share,
+                "share_scope_departments": [],
+                "share_scope_levels": ["province", "city"] if share == "conditional" else [],
+                "share_scope_regions": [],
+                "permitted_purposes": ["政务服务"] if share == "conditional" else [],
+                "legal_basis": "《中华人民共和国个人信息保护法》第十三条"
+                if share == "not_shared"
+                else "",
+                "open_type": open_type,
+                "open_conditions": "依申请向科研机构开放"
+                if open_type == "conditional_open"
+                else "涉及个人信息",
+                "classification": "",
+                "grade": "",
+                "aggregation_mode": rnd.choice(["logical", "physical"]),
+                "tags": rnd.choice([[], [], ["thematic"], ["population"], ["legal_entity"]]),
+                "subject_consent": False,
+                "contains_trade_secret": False,
+                "data_items": items,
+            }
+        )
+    return out
+
+
+def progress_bar(label: str):  # type: ignore[no-untyped-def]
+    """A TTY-aware progress callback (see tongdao.progress)."""
+    from tongdao.progress import Progress
+
+    return Progress(label, stream=sys.stderr)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def run_store(url: str, label: str, payload: list[bytes], n: int, rounds: int) -> dict[str, Any]:
+    """Import ``payload`` into a fresh store at ``url`` and time searches."""
+    from broker.catalogue_search import SearchFilters
+    from broker.db import make_engine, session_factory, upgrade
+    from broker.ledger import Ledger
+    from broker.services import BrokerServices, DepartmentData
+    from crypto.signing import SigningKey
+    from policies.calendar import WorkingDayCalendar
+    from policies.loader import load_policy
+
+    engine = make_engine(url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    key = SigningKey.generate()
+    services = BrokerServices(
+        policy=load_policy("heilongjiang-2025"),
+        calendar=WorkingDayCalendar.default(),
+        signing_key=key,
+        ledger=Ledger(key),
+    )
+    with sessions.begin() as s:
+        for d in departments():
+            services.register_department(
+                s,
+                "authority",
+                DepartmentData(
+                    d["code"],
+                    d["name"],
+                    d["region"],
+                    d["level"],
+                    "",
+                    os.urandom(32),
+                    os.urandom(32),
+                ),
+            )
+    bar = progress_bar(f"import {label}")
+    start = time.perf_counter()
+    imported = 0
+    for k, chunk in enumerate(payload):  # one file (and one transaction) per 10,000 entries
+        with sessions.begin() as s:
+            result = services.import_entries(
+                s,
+                "authority",
+                chunk,
+                "json",
+                publish=True,
+                progress=lambda done, _total, k=k: bar.update(k * CHUNK + done, n),
+            )
+        assert not result.problems, result.problems[:5]
+        imported += result.imported
+    import_seconds = time.perf_counter() - start
+    bar.close()
+    assert imported == n
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+    cases: list[tuple[str, str, SearchFilters]] = []
+    for q in QUERIES_LONG:
+        cases.append(("3+ chars", q, SearchFilters()))
+    for q in QUERIES_SHORT:
+        cases.append(("2 chars", q, SearchFilters()))
+    for q in QUERIES_TWO:
+        cases.append(("two terms", q, SearchFilters()))
+    for q in QUERIES_LONG[:5]:
+        cases.append(
+            ("3+ chars + filters", q, SearchFilters(region="230100", share_type="conditional"))
+        )
+    for q in QUERIES_SHORT[:3]:
+        cases.append(("2 chars + provider", q, SearchFilters(provider="c230100.mzt")))
+    cases.append(("browse by tag", "", SearchFilters(tag="population")))
+    by_kind: dict[str, list[float]] = {}
+    all_ms: list[float] = []
+    counts: dict[str, int] = {}
+    for _ in range(rounds):
+        for kind, q, f in cases:
+            t0 = time.perf_counter()
+            with sessions.begin() as s:
+                hits, _more = services.search_catalogue(s, "authority", q, f, limit=20)
+            ms = (time.perf_counter() - t0) * 1000
+            by_kind.setdefault(kind, []).append(ms)
+            all_ms.append(ms)
+            counts[q or "(browse)"] = len(hits)
+    t0 = time.perf_counter()
+    match_ms = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        with sessions.begin() as s:
+            services.match_catalogue(
+                s,
+                "authority",
+                "核查低保申请人的婚姻状况",
+                ["婚姻状况", "配偶姓名"],
+                SearchFilters(),
+            )
+        match_ms.append((time.perf_counter() - t0) * 1000)
+    size = 0
+    if engine.dialect.name == "sqlite":
+        size = Path(url.removeprefix("sqlite:///")).stat().st_size
+    else:
+        with engine.connect() as conn:
+            size = conn.execute(
+                text(
+                    "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n "
+                    "ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+                )
+            ).scalar_one()
+    engine.dispose()
+
+    def stats(values: list[float]) -> dict[str, float]:
+        return {
+            "p50": round(percentile(values, 50), 2),
+            "p95": round(percentile(values, 95), 2),
+            "p99": round(percentile(values, 99), 2),
+            "n": len(values),
+        }
+
+    return {
+        "store": label,
+        "entries": n,
+        "import_seconds": round(import_seconds, 1),
+        "search_ms": stats(all_ms),
+        "search_ms_by_kind": {k: stats(v) for k, v in by_kind.items()},
+        "match_ms": stats(match_ms),
+        "store_mb": round(float(size or 0) / 1e6, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; prints a table and writes JSON to ``--out``."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.catalogue_bench")
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--quick", action="store_true", help="2,000 entries, 2 rounds (CI smoke)")
+    parser.add_argument("--rounds", type=int, default=5, help="times each query is run")
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("TONGDAO_BENCH_PG_URL", ""),
+        help="PostgreSQL URL (a private schema is created and dropped)",
+    )
+    parser.add_argument("--out", default="benchmarks/results", help="directory for the JSON")
+    args = parser.parse_args(argv)
+    n, rounds = (2000, 2) if args.quick else (args.entries, args.rounds)
+    t0 = time.perf_counter()
+    generated = entries(n)
+    payload = [
+        json.dumps({"entries": generated[i : i + CHUNK]}, ensure_ascii=False).encode()
+        for i in range(0, n, CHUNK)
+    ]
+    del generated
+    print(
+        f"generated {n} entries ({sum(map(len, payload)) / 1e6:.0f} MB JSON) in "
+        f"{time.perf_counter() - t0:.1f} s",
+        file=sys.stderr,
+    )
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        results.append(run_store(f"sqlite:///{tmp}/bench.db", "SQLite", payload, n, rounds))
+    if args.pg_url:
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(args.pg_url)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        sep = "&" if "?" in args.pg_url else "?"
+        try:
+            url = f"{args.pg_url}{sep}options=-csearch_path%3D{schema}"
+            results.append(run_store(url, "PostgreSQL", payload, n, rounds))
+        finally:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+    print(
+        f"{'store':<11} {'entries':>8} {'import s':>9} {'p50 ms':>7} {'p95 ms':>7} "
+        f"{'p99 ms':>7} {'match p95':>9} {'MB':>7} {'RSS MB':>7}"
+    )
+    for r in results:
+        s = r["search_ms"]
+        print(
+            f"{r['store']:<11} {r['entries']:>8} {r['import_seconds']:>9} {s['p50']:>7} "
+            f"{s['p95']:>7} {s['p99']:>7} {r['match_ms']['p95']:>9} {r['store_mb']:>7} "
+            f"{r['peak_rss_mb']:>7}"
+        )
+        for kind, k in r["search_ms_by_kind"].items():
+            print(f"    {kind:<22} p50 {k['p50']:>7}  p95 {k['p95']:>7}  p99 {k['p99']:>7}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    (out / "catalogue-bench.json").write_text(
+        json.dumps({"run_at": stamp, "results": results}, ensure_ascii=False, indent=1)
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

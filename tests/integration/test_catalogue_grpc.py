@@ -1,0 +1,72 @@
+"""The catalogue over real gRPC and mutual TLS, driven from the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.integration.stack import start_stack
+from tongdao.cli import main
+
+CSV = (
+    "code,name,description,key_field,share_type,open_type,open_conditions,tags,"
+    "item_name,item_type,item_description,item_sensitivity\n"
+    "gat.hukou,户籍登记信息,户籍,id_number,unconditional,conditional_open,依申请开放,population,"
+    "id_number,string,公民身份号码,sensitive_personal\n"
+    "gat.hukou,,,,,,,,household,string,户号,general\n"
+)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    s = start_stack(tmp_path_factory.mktemp("catalogue-stack"))
+    yield s
+    s.stop()
+
+
+def run(stack, capsys, *argv, party="hlj.gat"):
+    common = ["--home", str(stack.home.root), "--broker", stack.broker.target]
+    capsys.readouterr()
+    code = main([*argv, *common, *(["--as", party] if party else [])])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_catalogue_over_grpc(stack, capsys, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(CSV.replace("sensitive_personal", "top_secret"), encoding="utf-8")
+    code, out, _ = run(stack, capsys, "catalogue", "import", str(bad))
+    assert code == 1 and "line 2, column item_sensitivity" in out and "nothing imported" in out
+
+    good = tmp_path / "good.csv"
+    good.write_text(CSV, encoding="utf-8")
+    code, out, _ = run(stack, capsys, "catalogue", "import", str(good))
+    assert code == 0 and "imported 1 entries" in out
+    assert run(stack, capsys, "catalogue", "submit", "gat.hukou")[0] == 0
+    assert run(stack, capsys, "authority", "publish", "gat.hukou", party="")[0] == 0
+
+    code, out, _ = run(stack, capsys, "catalogue", "search", "户号", "--json")
+    assert code == 0 and [h["code"] for h in json.loads(out)["hits"]] == ["gat.hukou"]
+    code, out, _ = run(stack, capsys, "catalogue", "search", "婚姻", "--share-type", "conditional")
+    assert code == 0 and "mzt.marriage" in out
+    code, out, _ = run(stack, capsys, "catalogue", "match", "核查婚姻状况", "--item", "婚姻状况")
+    assert code == 0 and out.split()[1] == "mzt.marriage" and "婚姻状况" in out
+    code, out, _ = run(stack, capsys, "catalogue", "open-catalogue", "--json")
+    assert [e["code"] for e in json.loads(out)["entries"]] == ["gat.hukou"]
+
+    exported = tmp_path / "out.xlsx"
+    assert run(stack, capsys, "catalogue", "export", str(exported), "--provider", "hlj.gat")[0] == 0
+    assert exported.stat().st_size > 1000
+
+    code, _, err = run(
+        stack, capsys, "catalogue", "revoke", "gat.hukou", "--reason", "x", party="hlj.mzt"
+    )
+    assert code == 2 and "PERMISSION_DENIED" in err
+    assert run(stack, capsys, "catalogue", "revoke", "gat.hukou", "--reason", "职责调整")[0] == 0
+    code, out, _ = run(
+        stack, capsys, "authority", "decide-revocation", "gat.hukou", "--json", party=""
+    )
+    assert code == 0 and json.loads(out)["status"] == "withdrawn"  # no grants: withdrawn at once
+    code, out, _ = run(stack, capsys, "catalogue", "search", "户号", "--json")
+    assert json.loads(out).get("hits", []) == []
