@@ -319,7 +319,7 @@ def bench_paillier(report: Report, bits: int, quick: bool, say: Progress) -> Non
     if kit is not None:
         say(f"[{bits}] sf-heu")
         encryptor, decryptor, evaluator = kit.encryptor(), kit.decryptor(), kit.evaluator()
-        hv = [kit.encoder().encode(v) if hasattr(kit, "encoder") else v for v in values]
+        hv = [kit.plaintext(v) for v in values]
         add(
             Result(
                 "encrypt (public-key holder)",

@@ -36,6 +36,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     engines.add_argument("--quick", action="store_true", help="small sizes (seconds)")
     engines.add_argument("--out", default="bench-results", help="output directory")
     engines.set_defaults(handler=engines_command)
+    catalogue = bsub.add_parser(
+        "catalogue",
+        help="catalogue import, search and match at scale (SQLite and PostgreSQL)",
+        description="Runs benchmarks.catalogue_bench; options are passed on "
+        "(--entries N, --quick, --rounds N, --pg-url URL, --out DIR).",
+    )
+    catalogue.add_argument("options", nargs=argparse.REMAINDER, help="benchmark options")
+    catalogue.set_defaults(handler=catalogue_command)
 
 
 def crypto_command(args: argparse.Namespace) -> int:
@@ -87,3 +95,9 @@ def engines_command(args: argparse.Namespace) -> int:
     print(f"peak RSS of the process: {results['peak_rss_mib']} MiB")
     print(f"wrote {args.out}/engines-bench.json")
     return 0
+
+
+def catalogue_command(args: argparse.Namespace) -> int:
+    from benchmarks.catalogue_bench import main as bench_main
+
+    return bench_main(list(args.options))
