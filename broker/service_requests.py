@@ -60,12 +60,7 @@ class ServiceRequests:
     def _start(self, session: Session, request: ServiceRequest, kind: str) -> None:
         rule = self.s.policy.deadline(kind)
         due = self.s._start_deadline(
-            session,
-            kind=rule.kind,
-            subject=request.id,
-            responsible=request.provider,
-            working_days=rule.working_days,
-            article=rule.article,
+            session, kind=rule.kind, subject=request.id, responsible=request.provider
         )
         request.details = {**request.details, f"{kind}_due_on": due.isoformat()}
 

@@ -610,12 +610,7 @@ class BrokerServices:
         entry.updated_at = self.now()
         entry.content = {**entry.content, "review_comments": comments}
         due = self._start_deadline(
-            session,
-            kind=rule.kind,
-            subject=code,
-            responsible=entry.provider,
-            working_days=rule.working_days,
-            article=rule.article,
+            session, kind=rule.kind, subject=code, responsible=entry.provider
         )
         self.ledger.append(
             session,
@@ -664,12 +659,7 @@ class BrokerServices:
         basis = v.text(basis, "basis")
         rule = self.policy.deadline("catalogue_update")
         due = self._start_deadline(
-            session,
-            kind=rule.kind,
-            subject=code,
-            responsible=entry.provider,
-            working_days=rule.working_days,
-            article=rule.article,
+            session, kind=rule.kind, subject=code, responsible=entry.provider
         )
         self.ledger.append(
             session,
@@ -1290,12 +1280,7 @@ class BrokerServices:
         if decision.outcome == "pending_provider_review":
             rule = self.policy.deadline("conditional_share_review")
             request.due_date = self._start_deadline(
-                session,
-                kind=rule.kind,
-                subject=request.id,
-                responsible=entry.provider,
-                working_days=rule.working_days,
-                article=rule.article,
+                session, kind=rule.kind, subject=request.id, responsible=entry.provider
             )
         elif decision.outcome == "approved":
             request.decided_at = now
@@ -1322,29 +1307,25 @@ class BrokerServices:
         return request
 
     def _start_deadline(
-        self,
-        session: Session,
-        *,
-        kind: str,
-        subject: str,
-        responsible: str,
-        working_days: int,
-        article: str,
+        self, session: Session, *, kind: str, subject: str, responsible: str
     ) -> dt.date:
+        """Start the policy's working-day clock ``kind`` today; return its due date (SUP-1)."""
+        rule = self.policy.deadline(kind)
         started = self.today()
         try:
-            due = self.calendar.due_date(started, working_days)
+            due = self.calendar.due_date(started, rule.working_days)
         except UnknownYearError as exc:
             raise FailedPrecondition(
-                f"cannot set the {working_days}-working-day deadline: {exc}", articles=(article,)
+                f"cannot set the {rule.working_days}-working-day deadline: {exc}",
+                articles=(rule.article,),
             ) from None
         session.add(
             Deadline(
                 kind=kind,
                 subject=subject,
                 responsible=responsible,
-                article=article,
-                working_days=working_days,
+                article=rule.article,
+                working_days=rule.working_days,
                 started_on=started,
                 due_on=due,
             )
