@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 Progress = Callable[[str], None]
+SECTIONS = ("paillier", "psi", "envelope", "scaling")
 
 
 @dataclass
@@ -570,15 +571,31 @@ def run(
     key_sizes: tuple[int, ...] = (2048, 3072),
     psi_size: int = 0,
     say: Progress = print,
+    only: tuple[str, ...] = SECTIONS,
 ) -> Report:
-    """Run the benchmark and write JSON, the Markdown table and plots to ``out``."""
+    """Run the benchmark and write JSON, the Markdown table and plots to ``out``.
+
+    Args:
+        out: output directory (created).
+        quick: CI smoke sizes.
+        key_sizes: Paillier key sizes.
+        psi_size: also run an N × N PSI with both parties on this machine (0: no).
+        say: progress messages.
+        only: sections to run, a subset of :data:`SECTIONS`.
+    """
     out.mkdir(parents=True, exist_ok=True)
     report = Report(_machine(), _versions(), quick)
-    for bits in key_sizes:
-        bench_paillier(report, bits, quick, say)
-    bench_psi(report, quick, say, psi_size)
-    bench_envelope(report, quick, say)
-    bench_scaling(report, quick, say)
+    report.extras["load_average_at_start"] = list(os.getloadavg())
+    if "paillier" in only:
+        for bits in key_sizes:
+            bench_paillier(report, bits, quick, say)
+    if "psi" in only:
+        bench_psi(report, quick, say, psi_size)
+    if "envelope" in only:
+        bench_envelope(report, quick, say)
+    if "scaling" in only:
+        bench_scaling(report, quick, say)
+    report.extras["load_average_at_end"] = list(os.getloadavg())
     table = render_table(report)
     (out / "crypto-bench.md").write_text(table + "\n")
     data = asdict(report)

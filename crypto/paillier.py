@@ -111,16 +111,17 @@ class FixedBaseTable:
 
     def pow(self, exponent: mpz) -> mpz:
         """``base^exponent mod modulus`` for 0 <= exponent < 2^(windows·w)."""
-        result = mpz(1)
+        result: mpz | None = None
         m = self.modulus
         w, mask = self.window, self.mask
         e = int(exponent)
         for row in self.rows:
             digit = e & mask
-            if digit:
-                result = result * row[digit] % m
             e >>= w
-        return result
+            if digit:
+                # the first non-zero window is a table entry as it is: one multiplication saved
+                result = row[digit] if result is None else result * row[digit] % m
+        return mpz(1) if result is None else result
 
 
 @dataclass(eq=False)
