@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 Progress = Callable[[str], None]
+SECTIONS = ("paillier", "psi", "envelope", "scaling")
 
 
 @dataclass
@@ -98,6 +99,43 @@ def _heu_kit(bits: int) -> Any | None:
     return heu_phe.setup(heu_phe.SchemaType.ZPaillier, bits)
 
 
+def _compare(
+    fns: dict[str, Callable[[], int]], repeats: int
+) -> dict[str, tuple[float, float, float]]:
+    """Time several implementations of one operation, interleaved.
+
+    Each repeat runs every implementation once, rotating the order, so load from other processes
+    on a shared machine hits all of them alike instead of biasing whichever ran last.
+
+    Returns:
+        name -> (median, min, max) operations per second.
+    """
+    rates: dict[str, list[float]] = {name: [] for name in fns}
+    names = list(fns)
+    for i in range(repeats):
+        rotated = names[i % len(names) :] + names[: i % len(names)]
+        for name in rotated:
+            start = time.perf_counter()
+            count = fns[name]()
+            rates[name].append(count / (time.perf_counter() - start))
+    return {n: (statistics.median(v), min(v), max(v)) for n, v in rates.items()}
+
+
+def _add_all(
+    report: Report,
+    operation: str,
+    bits: int,
+    unit: str,
+    fns: dict[str, Callable[[], int]],
+    repeats: int,
+    notes: dict[str, str] | None = None,
+) -> None:
+    for name, (med, lo, hi) in _compare(fns, repeats).items():
+        report.add(
+            Result(operation, name, bits, unit, med, lo, hi, repeats, (notes or {}).get(name, ""))
+        )
+
+
 def bench_paillier(report: Report, bits: int, quick: bool, say: Progress) -> None:
     import phe
 
@@ -109,142 +147,101 @@ def bench_paillier(report: Report, bits: int, quick: bool, say: Progress) -> Non
     n_phe = 8 if quick else 40
     n_dec = 10 if quick else 60
     n_add = 2000 if quick else 20000
-    n_mul = 50 if quick else 400
+    n_mul = 50 if quick else 300
+    kit = _heu_kit(bits)
 
     say(f"[{bits}] key generation")
     keygen_r = 1 if quick else 3
-    t, lo, hi = _rate(lambda: (generate_paillier_keypair(bits), 1)[1], keygen_r)
-    report.add(Result("key generation", "tongdao", bits, "ops/s", t, lo, hi, keygen_r))
-    t, lo, hi = _rate(lambda: (phe.generate_paillier_keypair(n_length=bits), 1)[1], keygen_r)
-    report.add(Result("key generation", "phe", bits, "ops/s", t, lo, hi, keygen_r))
+    keygens: dict[str, Callable[[], int]] = {
+        "tongdao": lambda: (generate_paillier_keypair(bits), 1)[1],
+        "phe": lambda: (phe.generate_paillier_keypair(n_length=bits), 1)[1],
+    }
+    if kit is not None:
+        from heu import phe as heu_phe
+
+        keygens["sf-heu"] = lambda: (heu_phe.setup(heu_phe.SchemaType.ZPaillier, bits), 1)[1]
+    _add_all(report, "key generation", bits, "ops/s", keygens, keygen_r)
 
     pk, sk = generate_paillier_keypair(bits)
     start = time.perf_counter()
     table = pk.table  # built here, outside the encryption timing
+    public_build = time.perf_counter() - start
+    start = time.perf_counter()
+    sk.encrypt(0)  # builds the owner's tables modulo p² and q²
+    owner_build = time.perf_counter() - start
+    tp, tq = sk._owner_tables()
     report.extras[f"table_{bits}"] = {
-        "build_seconds": round(time.perf_counter() - start, 3),
-        "bytes": table.bytes,
-        "window_bits": pk.table.window,
+        "public_build_seconds": round(public_build, 3),
+        "public_bytes": table.bytes,
+        "owner_build_seconds": round(owner_build, 3),
+        "owner_bytes": tp.bytes + tq.bytes,
+        "window_bits": table.window,
         "exponent_bits": pk.exponent_bits,
     }
-    sk.encrypt(0)  # build the owner tables outside the timing
     phe_sk = sk.to_phe()
     phe_pk = phe_sk.public_key
     values = list(range(1, n_enc + 1))
+    heu_vals = []
+    heu_enc = heu_dec = heu_ev = None
+    if kit is not None:
+        heu_enc, heu_dec, heu_ev = kit.encryptor(), kit.decryptor(), kit.evaluator()
+        heu_vals = [kit.plaintext(v) for v in values]
 
     say(f"[{bits}] encrypt")
-    add = report.add
-    add(
-        Result(
-            "encrypt (public-key holder)",
-            "tongdao",
-            bits,
-            "ops/s",
-            *_rate(lambda: len([pk.encrypt(v) for v in values]), r),
-            r,
-        )
-    )
-    add(
-        Result(
-            "encrypt (key owner)",
-            "tongdao",
-            bits,
-            "ops/s",
-            *_rate(lambda: len([sk.encrypt(v) for v in values]), r),
-            r,
-        )
-    )
-    add(
-        Result(
-            "encrypt (public-key holder)",
-            "phe",
-            bits,
-            "ops/s",
-            *_rate(lambda: len([phe_pk.encrypt(v) for v in values[:n_phe]]), r),
-            r,
-        )
-    )
-    add(
-        Result(
-            "encrypt (key owner)",
-            "phe",
-            bits,
-            "ops/s",
-            *_rate(lambda: len([phe_pk.encrypt(v) for v in values[:n_phe]]), r),
-            r,
-            "phe has no owner fast path: same as public-key encryption",
-        )
+    enc: dict[str, Callable[[], int]] = {
+        "tongdao": lambda: len([pk.encrypt(v) for v in values]),
+        "phe": lambda: len([phe_pk.encrypt(v) for v in values[:n_phe]]),
+    }
+    if heu_enc is not None:
+        enc["sf-heu"] = lambda: len([heu_enc.encrypt(v) for v in heu_vals[: n_enc // 4]])
+    _add_all(report, "encrypt (public-key holder)", bits, "ops/s", enc, r)
+    _add_all(
+        report,
+        "encrypt (key owner)",
+        bits,
+        "ops/s",
+        {
+            "tongdao": lambda: len([sk.encrypt(v) for v in values]),
+            "phe": lambda: len([phe_pk.encrypt(v) for v in values[:n_phe]]),
+        },
+        r,
+        {"phe": "phe has no owner fast path: same as public-key encryption"},
     )
 
     cts = [pk.encrypt(v) for v in values[: max(n_dec, 64)]]
     phe_cts = [c.to_phe() for c in cts]
+    heu_cts = [heu_enc.encrypt(v) for v in heu_vals[:n_dec]] if heu_enc is not None else []
     say(f"[{bits}] decrypt")
-    add(
-        Result(
-            "decrypt",
-            "tongdao",
-            bits,
-            "ops/s",
-            *_rate(lambda: len([sk.decrypt(c) for c in cts[:n_dec]]), r),
-            r,
-        )
-    )
-    add(
-        Result(
-            "decrypt",
-            "phe",
-            bits,
-            "ops/s",
-            *_rate(lambda: len([phe_sk.decrypt(c) for c in phe_cts[:n_dec]]), r),
-            r,
-        )
-    )
+    dec: dict[str, Callable[[], int]] = {
+        "tongdao": lambda: len([sk.decrypt(c) for c in cts[:n_dec]]),
+        "phe": lambda: len([phe_sk.decrypt(c) for c in phe_cts[:n_dec]]),
+    }
+    if heu_dec is not None:
+        dec["sf-heu"] = lambda: len([heu_dec.decrypt(c) for c in heu_cts])
+    _add_all(report, "decrypt", bits, "ops/s", dec, r)
 
     say(f"[{bits}] ct+ct, ct×scalar")
     pairs = list(zip(cts, cts[1:] + cts[:1], strict=True))
     phe_pairs = list(zip(phe_cts, phe_cts[1:] + phe_cts[:1], strict=True))
+    heu_pairs = list(itertools.pairwise(heu_cts))
     reps = max(1, n_add // len(pairs))
-    add(
-        Result(
-            "ct + ct",
-            "tongdao",
-            bits,
-            "ops/s",
-            *_rate(lambda: sum(len([a + b for a, b in pairs]) for _ in range(reps)), r),
-            r,
+    add: dict[str, Callable[[], int]] = {
+        "tongdao": lambda: sum(len([a + b for a, b in pairs]) for _ in range(reps)),
+        "phe": lambda: sum(len([a + b for a, b in phe_pairs]) for _ in range(reps)),
+    }
+    if heu_ev is not None and heu_pairs:
+        add["sf-heu"] = lambda: sum(
+            len([heu_ev.add(a, b) for a, b in heu_pairs]) for _ in range(reps)
         )
-    )
-    add(
-        Result(
-            "ct + ct",
-            "phe",
-            bits,
-            "ops/s",
-            *_rate(lambda: sum(len([a + b for a, b in phe_pairs]) for _ in range(reps)), r),
-            r,
-        )
-    )
-    scalar = (1 << 63) + 0x5DEECE66D
-    add(
-        Result(
-            "ct × 64-bit scalar",
-            "tongdao",
-            bits,
-            "ops/s",
-            *_rate(lambda: len([c * scalar for c in cts[:n_mul]]), r),
-            r,
-        )
-    )
-    add(
-        Result(
-            "ct × 64-bit scalar",
-            "phe",
-            bits,
-            "ops/s",
-            *_rate(lambda: len([c * scalar for c in phe_cts[:n_mul]]), r),
-            r,
-        )
-    )
+    _add_all(report, "ct + ct", bits, "ops/s", add, r)
+    scalar = (1 << 63) - 0x5DEECE66D  # 63 bits: the largest sf-heu accepts (int64)
+    mul: dict[str, Callable[[], int]] = {
+        "tongdao": lambda: len([c * scalar for c in cts[:n_mul]]),
+        "phe": lambda: len([c * scalar for c in phe_cts[:n_mul]]),
+    }
+    if heu_ev is not None and kit is not None:
+        mul["sf-heu"] = lambda: len([heu_ev.mul(c, scalar) for c in heu_cts])
+    _add_all(report, "ct × 64-bit scalar", bits, "ops/s", mul, r)
 
     # packed aggregates: 32-bit values, 3 parties (2 additions), as the aggregate engine uses them
     scheme = PackingScheme.for_bounds(pk, 0, 2**32 - 1, additions=3)
@@ -252,16 +249,20 @@ def bench_paillier(report: Report, bits: int, quick: bool, say: Progress) -> Non
     vec = [(i * 2654435761) % 2**32 for i in range(per_ct * (4 if quick else 16))]
     packed = scheme.encrypt(pk, vec)
     say(f"[{bits}] packed ({per_ct} values per ciphertext)")
-    add(
-        Result(
-            "decrypt, per packed value",
-            "tongdao",
-            bits,
-            "values/s",
-            *_rate(lambda: len(scheme.decrypt(sk, packed, len(vec))), r),
-            r,
-            f"{per_ct} 32-bit values per ciphertext",
-        )
+    _add_all(
+        report,
+        "decrypt, per packed value",
+        bits,
+        "values/s",
+        {
+            "tongdao": lambda: len(scheme.decrypt(sk, packed, len(vec))),
+            "phe": lambda: len([phe_sk.decrypt(c) for c in phe_cts[:n_dec]]),
+        },
+        r,
+        {
+            "tongdao": f"{per_ct} 32-bit values per ciphertext",
+            "phe": "phe: one ciphertext per value",
+        },
     )
 
     def pipeline() -> int:
@@ -273,87 +274,23 @@ def bench_paillier(report: Report, bits: int, quick: bool, say: Progress) -> Non
         assert out[0] == 3 * vec[0]
         return len(vec)
 
-    add(
-        Result(
-            "packed pipeline per value (encrypt ×3 parties, sum, decrypt)",
-            "tongdao",
-            bits,
-            "values/s",
-            *_rate(pipeline, r),
-            r,
-            f"{per_ct} values per ciphertext",
-        )
-    )
-
     def phe_pipeline() -> int:
         k = 4 if quick else 10
         parties = [[phe_pk.encrypt(v) for v in vec[:k]] for _ in range(3)]
         totals = [a + b + c for a, b, c in zip(*parties, strict=True)]
-        assert phe_sk.decrypt(totals[0]) == 3 * vec[0]
+        out = [phe_sk.decrypt(t) for t in totals]
+        assert out[0] == 3 * vec[0]
         return k
 
-    add(
-        Result(
-            "packed pipeline per value (encrypt ×3 parties, sum, decrypt)",
-            "phe",
-            bits,
-            "values/s",
-            *_rate(phe_pipeline, r),
-            r,
-            "phe: one ciphertext per value",
-        )
+    _add_all(
+        report,
+        "packed pipeline per value (encrypt ×3 parties, sum, decrypt)",
+        bits,
+        "values/s",
+        {"tongdao": pipeline, "phe": phe_pipeline},
+        r,
+        {"tongdao": f"{per_ct} values per ciphertext", "phe": "phe: one ciphertext per value"},
     )
-    add(
-        Result(
-            "decrypt, per packed value",
-            "phe",
-            bits,
-            "values/s",
-            *_rate(lambda: len([phe_sk.decrypt(c) for c in phe_cts[:n_dec]]), r),
-            r,
-            "phe: one ciphertext per value",
-        )
-    )
-
-    kit = _heu_kit(bits)
-    if kit is not None:
-        say(f"[{bits}] sf-heu")
-        encryptor, decryptor, evaluator = kit.encryptor(), kit.decryptor(), kit.evaluator()
-        hv = [kit.plaintext(v) for v in values]
-        add(
-            Result(
-                "encrypt (public-key holder)",
-                "sf-heu",
-                bits,
-                "ops/s",
-                *_rate(lambda: len([encryptor.encrypt(v) for v in hv]), r),
-                r,
-            )
-        )
-        hct = [encryptor.encrypt(v) for v in hv[:n_dec]]
-        add(
-            Result(
-                "decrypt",
-                "sf-heu",
-                bits,
-                "ops/s",
-                *_rate(lambda: len([decryptor.decrypt(c) for c in hct]), r),
-                r,
-            )
-        )
-        add(
-            Result(
-                "ct + ct",
-                "sf-heu",
-                bits,
-                "ops/s",
-                *_rate(
-                    lambda: len([evaluator.add(a, b) for a, b in itertools.pairwise(hct)]),
-                    r,
-                ),
-                r,
-            )
-        )
 
 
 def bench_psi(report: Report, quick: bool, say: Progress, psi_size: int) -> None:
@@ -377,14 +314,21 @@ def bench_psi(report: Report, quick: bool, say: Progress, psi_size: int) -> None
     )
     if psi_size:
         say(f"PSI {psi_size:,} × {psi_size:,}, both parties here, 2 processes each step")
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         a, b = PsiBlinder(), PsiBlinder()
         xs = [f"A{i:012d}".encode() for i in range(psi_size)]
         ys = [f"A{i:012d}".encode() for i in range(psi_size // 2, psi_size + psi_size // 2)]
         start = time.perf_counter()
-        bx = a.blind_many(xs, workers=2)
-        by = b.blind_many(ys, workers=2)
-        bxy = b.reblind_many(bx, workers=2)
-        byx = set(a.reblind_many(by, workers=2))
+        # one pool of 2 processes for the four steps (both parties share this machine's 2 cores)
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+            bx = a.blind_many(xs, executor=pool)
+            by = b.blind_many(ys, executor=pool)
+            bxy = b.reblind_many(bx, executor=pool)
+            del bx
+            byx = set(a.reblind_many(by, executor=pool))
+            del by
         hits = sum(1 for p in bxy if p in byx)
         seconds = time.perf_counter() - start
         assert hits == psi_size - psi_size // 2
@@ -456,14 +400,21 @@ def bench_envelope(report: Report, quick: bool, say: Progress) -> None:
 
 
 def bench_scaling(report: Report, quick: bool, say: Progress) -> None:
-    """Time vs batch size for packed encryption of 32-bit values (measured, then extrapolated)."""
+    """Time vs batch size, 10² to 10⁶ values, for packed encryption (32-bit values, 3 additions).
+
+    The full run measures every size, 10⁶ included; ``--quick`` measures up to 10³ and
+    extrapolates linearly (marked as such in the JSON and the plot). phe (one ciphertext per
+    value) is measured at 10² and extrapolated: 10⁶ phe encryptions would take hours.
+    """
+
     from crypto.encoding import PackingScheme
     from crypto.paillier import generate_paillier_keypair
 
     pk, _ = generate_paillier_keypair(2048)
+    pk.table  # noqa: B018 - build the table outside the timing (reported separately)
     scheme = PackingScheme.for_bounds(pk, 0, 2**32 - 1, additions=3)
-    measured_max = 10**3 if quick else 10**5
-    per_value = None
+    measured_max = 10**3 if quick else 10**6
+    per_value: float | None = None
     for exp in range(2, 7):
         size = 10**exp
         if size <= measured_max:
@@ -473,10 +424,35 @@ def bench_scaling(report: Report, quick: bool, say: Progress) -> None:
             scheme.encrypt(pk, values)
             seconds = time.perf_counter() - start
             per_value = seconds / size
-            report.scaling.append({"values": size, "seconds": seconds, "measured": True})
+            report.scaling.append(
+                {"implementation": "tongdao", "values": size, "seconds": seconds, "measured": True}
+            )
         else:
             assert per_value is not None
-            report.scaling.append({"values": size, "seconds": per_value * size, "measured": False})
+            report.scaling.append(
+                {
+                    "implementation": "tongdao",
+                    "values": size,
+                    "seconds": per_value * size,
+                    "measured": False,
+                }
+            )
+    phe_pk = pk.to_phe()
+    n_phe = 20 if quick else 100
+    start = time.perf_counter()
+    for v in range(n_phe):
+        phe_pk.encrypt(v)
+    phe_per_value = (time.perf_counter() - start) / n_phe
+    for exp in range(2, 7):
+        size = 10**exp
+        report.scaling.append(
+            {
+                "implementation": "phe",
+                "values": size,
+                "seconds": phe_per_value * (n_phe if size == n_phe else size),
+                "measured": size == n_phe,
+            }
+        )
 
 
 def ratios(report: Report) -> list[dict[str, Any]]:
@@ -546,37 +522,43 @@ def plot(report: Report, out: Path) -> list[Path]:
         ax.invert_yaxis()
         fig.tight_layout()
         p = out / "crypto-ratio-to-phe.png"
-        fig.savefig(p, dpi=110)
+        fig.savefig(p, dpi=90)
         plt.close(fig)
         paths.append(p)
     if report.scaling:
         fig, ax = plt.subplots(figsize=(7, 4.5))
-        xs = [s["values"] for s in report.scaling]
-        ys = [s["seconds"] for s in report.scaling]
-        measured = [s["measured"] for s in report.scaling]
-        ax.plot(xs, ys, color="#2a6f97", lw=1)
-        ax.scatter(
-            [x for x, m in zip(xs, measured, strict=True) if m],
-            [y for y, m in zip(ys, measured, strict=True) if m],
-            label="measured",
-            zorder=3,
-        )
-        ax.scatter(
-            [x for x, m in zip(xs, measured, strict=True) if not m],
-            [y for y, m in zip(ys, measured, strict=True) if not m],
-            marker="x",
-            label="extrapolated (linear)",
-            zorder=3,
-        )
+        for impl, color in (("tongdao", "#2a6f97"), ("phe", "#c44536")):
+            points = [p for p in report.scaling if p.get("implementation", "tongdao") == impl]
+            if not points:
+                continue
+            xs = [pt["values"] for pt in points]
+            ys = [pt["seconds"] for pt in points]
+            ax.plot(xs, ys, color=color, lw=1)
+            label = "tongdao, packed" if impl == "tongdao" else "phe, one ciphertext per value"
+            ax.scatter(
+                [pt["values"] for pt in points if pt["measured"]],
+                [pt["seconds"] for pt in points if pt["measured"]],
+                color=color,
+                label=f"{label}: measured",
+                zorder=3,
+            )
+            ax.scatter(
+                [pt["values"] for pt in points if not pt["measured"]],
+                [pt["seconds"] for pt in points if not pt["measured"]],
+                color=color,
+                marker="x",
+                label=f"{label}: extrapolated (linear)",
+                zorder=3,
+            )
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel("values (32-bit, packed)")
+        ax.set_xlabel("values (32-bit)")
         ax.set_ylabel("seconds to encrypt, one core")
-        ax.set_title("Packed encryption: time vs batch size (2048-bit)")
-        ax.legend()
+        ax.set_title("Encryption time vs batch size (2048-bit)")
+        ax.legend(fontsize=8)
         fig.tight_layout()
         p = out / "crypto-scaling.png"
-        fig.savefig(p, dpi=110)
+        fig.savefig(p, dpi=90)
         plt.close(fig)
         paths.append(p)
     return paths
@@ -589,15 +571,31 @@ def run(
     key_sizes: tuple[int, ...] = (2048, 3072),
     psi_size: int = 0,
     say: Progress = print,
+    only: tuple[str, ...] = SECTIONS,
 ) -> Report:
-    """Run the benchmark and write JSON, the Markdown table and plots to ``out``."""
+    """Run the benchmark and write JSON, the Markdown table and plots to ``out``.
+
+    Args:
+        out: output directory (created).
+        quick: CI smoke sizes.
+        key_sizes: Paillier key sizes.
+        psi_size: also run an N × N PSI with both parties on this machine (0: no).
+        say: progress messages.
+        only: sections to run, a subset of :data:`SECTIONS`.
+    """
     out.mkdir(parents=True, exist_ok=True)
     report = Report(_machine(), _versions(), quick)
-    for bits in key_sizes:
-        bench_paillier(report, bits, quick, say)
-    bench_psi(report, quick, say, psi_size)
-    bench_envelope(report, quick, say)
-    bench_scaling(report, quick, say)
+    report.extras["load_average_at_start"] = list(os.getloadavg())
+    if "paillier" in only:
+        for bits in key_sizes:
+            bench_paillier(report, bits, quick, say)
+    if "psi" in only:
+        bench_psi(report, quick, say, psi_size)
+    if "envelope" in only:
+        bench_envelope(report, quick, say)
+    if "scaling" in only:
+        bench_scaling(report, quick, say)
+    report.extras["load_average_at_end"] = list(os.getloadavg())
     table = render_table(report)
     (out / "crypto-bench.md").write_text(table + "\n")
     data = asdict(report)

@@ -111,16 +111,17 @@ class FixedBaseTable:
 
     def pow(self, exponent: mpz) -> mpz:
         """``base^exponent mod modulus`` for 0 <= exponent < 2^(windows·w)."""
-        result = mpz(1)
+        result: mpz | None = None
         m = self.modulus
         w, mask = self.window, self.mask
         e = int(exponent)
         for row in self.rows:
             digit = e & mask
-            if digit:
-                result = result * row[digit] % m
             e >>= w
-        return result
+            if digit:
+                # the first non-zero window is a table entry as it is: one multiplication saved
+                result = row[digit] if result is None else result * row[digit] % m
+        return mpz(1) if result is None else result
 
 
 @dataclass(eq=False)
@@ -288,6 +289,38 @@ class PaillierPublicKey:
 
         return phe.PaillierPublicKey(int(self.n))
 
+    @classmethod
+    def from_phe(cls, public_key: Any, *, rng: RandomBytes | None = None) -> PaillierPublicKey:
+        """Adopt a ``phe.PaillierPublicKey``.
+
+        phe keys carry only ``n``; the DJN base ``h_s`` needs no secret, so it is drawn here.
+
+        Args:
+            public_key: a ``phe.PaillierPublicKey`` with ``g = n + 1`` (phe always uses it).
+            rng: random source for known-answer tests only.
+
+        Raises:
+            InvalidCiphertext: ``g`` is not ``n + 1`` or the size is unsupported.
+        """
+        n = mpz(public_key.n)
+        if int(public_key.g) != int(n) + 1:
+            raise InvalidCiphertext("only keys with g = n + 1 are supported")
+        if int(n).bit_length() not in SUPPORTED_KEY_BITS:
+            raise InvalidCiphertext(f"key size must be one of {SUPPORTED_KEY_BITS}")
+        return cls(n, _djn_base(n, resolve(rng)))
+
+    def encrypt_raw(self, plaintext: int, obfuscator: int) -> Ciphertext:
+        """``(1 + m·n)·r mod n²`` with a caller-supplied ``r``: raw, for known-answer tests.
+
+        Args:
+            plaintext: in ``[0, n)`` (no signed encoding, no range check beyond reduction).
+            obfuscator: a unit modulo ``n²`` of the form ``h_s^a`` or ``x^n``.
+
+        Returns:
+            The ciphertext; semantically secure only if ``obfuscator`` is fresh and random.
+        """
+        return Ciphertext(self, self._combine(mpz(plaintext) % self.n, mpz(obfuscator)))
+
 
 class Ciphertext:
     """A Paillier ciphertext under ``public_key``. Arithmetic needs only the public key."""
@@ -351,6 +384,19 @@ class Ciphertext:
         """Fixed-length big-endian bytes (``ciphertext_bytes`` long)."""
         return int(self.value).to_bytes(self.public_key.ciphertext_bytes, "big")
 
+    @classmethod
+    def from_bytes(cls, public_key: PaillierPublicKey, data: bytes) -> Ciphertext:
+        """Inverse of :meth:`to_bytes`, validated on arrival.
+
+        Raises:
+            InvalidCiphertext: wrong length, out of range or not a unit modulo ``n``.
+        """
+        if len(data) != public_key.ciphertext_bytes:
+            raise InvalidCiphertext(
+                f"ciphertext must be {public_key.ciphertext_bytes} bytes, got {len(data)}"
+            )
+        return public_key.ciphertext(data)
+
     def to_phe(self) -> Any:
         """The equivalent ``phe.EncryptedNumber`` (integer encoding, exponent 0)."""
         import phe
@@ -398,7 +444,45 @@ class Evaluator:
         return [x + y for x, y in zip(a, b, strict=True)]
 
     def multiply(self, c: Ciphertext, scalar: int) -> Ciphertext:
+        """``c × scalar`` (a signed plaintext integer)."""
         return c * scalar
+
+    def subtract(self, a: Ciphertext, b: Ciphertext) -> Ciphertext:
+        """``a − b``."""
+        return a - b
+
+    def negate(self, c: Ciphertext) -> Ciphertext:
+        """``−c``."""
+        return -c
+
+    def add_plain(self, c: Ciphertext, value: int) -> Ciphertext:
+        """``c + value`` for a plaintext signed integer (no encryption needed).
+
+        Raises:
+            PlaintextOverflow: ``value`` does not fit the key.
+        """
+        return c + int(value)
+
+    def multiply_vector(
+        self, ciphertexts: Sequence[Ciphertext], scalars: Sequence[int] | Any
+    ) -> list[Ciphertext]:
+        """Element-wise ``c_i × k_i`` (``scalars`` may be a numpy integer array).
+
+        Raises:
+            ValueError: the lengths differ.
+        """
+        ks = scalars.tolist() if hasattr(scalars, "tolist") else list(scalars)
+        if len(ks) != len(ciphertexts):
+            raise ValueError("vectors differ in length")
+        return [c * int(k) for c, k in zip(ciphertexts, ks, strict=True)]
+
+    def dot(self, ciphertexts: Sequence[Ciphertext], scalars: Sequence[int] | Any) -> Ciphertext:
+        """``Σ c_i × k_i``: an encrypted inner product with a plaintext vector.
+
+        Raises:
+            ValueError: the lengths differ.
+        """
+        return self.sum(self.multiply_vector(ciphertexts, scalars))
 
 
 @dataclass(eq=False)
@@ -464,8 +548,43 @@ class PaillierPrivateKey:
             return int(m - pk.n)
         raise PlaintextOverflow("decrypted value overflowed the signed range (sum too large)")
 
-    def decrypt_many(self, ciphertexts: Iterable[Ciphertext]) -> list[int]:
-        return [self.decrypt(c) for c in ciphertexts]
+    def decrypt_many(
+        self,
+        ciphertexts: Iterable[Ciphertext],
+        *,
+        workers: int = 1,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[int]:
+        """Decrypt a batch (a list, or a numpy object array of ciphertexts).
+
+        Args:
+            ciphertexts: under this key.
+            workers: processes for large batches (1: this process). The workers receive the
+                private key over a local pipe; use them only on the key owner's machine.
+            progress: called as ``progress(done, total)``.
+
+        Returns:
+            Signed integers, in input order.
+
+        Raises:
+            InvalidCiphertext: one is invalid or under another key.
+            PlaintextOverflow: one decrypts outside the signed range.
+        """
+        items = list(ciphertexts)
+        total = len(items)
+        if workers > 1 and total >= 256:
+            from crypto.parallel import decrypt_parallel
+
+            for c in items:  # key checks here: workers see only the values
+                if c.public_key is not self.public_key and c.public_key != self.public_key:
+                    raise InvalidCiphertext("ciphertext is under another key")
+            return decrypt_parallel(self, items, workers=workers, progress=progress)
+        out = []
+        for i, c in enumerate(items, 1):
+            out.append(self.decrypt(c))
+            if progress and (i % 256 == 0 or i == total):
+                progress(i, total)
+        return out
 
     # ------------------------------------------------------------------ owner encryption
     def _owner_tables(self) -> tuple[FixedBaseTable, FixedBaseTable]:
@@ -525,6 +644,119 @@ class PaillierPrivateKey:
         if p < 2 or pk.n % p:
             raise CryptoError("private key bytes do not match the public key")
         return cls(pk, p, pk.n // p)
+
+
+EncryptedNumber = Ciphertext
+"""Alias, for readers coming from ``phe``: the same ciphertext type."""
+
+
+def ciphertexts_to_bytes(ciphertexts: Sequence[Ciphertext]) -> bytes:
+    """Concatenate fixed-width ciphertexts: the compact wire form of a vector.
+
+    Args:
+        ciphertexts: all under one key.
+
+    Returns:
+        ``len(ciphertexts) · ciphertext_bytes`` bytes (empty for an empty list).
+
+    Raises:
+        InvalidCiphertext: the ciphertexts are under different keys.
+    """
+    if not ciphertexts:
+        return b""
+    pk = ciphertexts[0].public_key
+    size = pk.ciphertext_bytes
+    out = bytearray()
+    for c in ciphertexts:
+        if c.public_key is not pk and c.public_key != pk:
+            raise InvalidCiphertext("ciphertexts are under different keys")
+        out += int(c.value).to_bytes(size, "big")
+    return bytes(out)
+
+
+def ciphertexts_from_bytes(public_key: PaillierPublicKey, data: bytes) -> list[Ciphertext]:
+    """Inverse of :func:`ciphertexts_to_bytes`; every ciphertext is validated on arrival.
+
+    Raises:
+        InvalidCiphertext: the length is not a multiple of the ciphertext size, or one is invalid.
+    """
+    size = public_key.ciphertext_bytes
+    if len(data) % size:
+        raise InvalidCiphertext(f"ciphertext vector length is not a multiple of {size} bytes")
+    return [public_key.ciphertext(data[i : i + size]) for i in range(0, len(data), size)]
+
+
+class Encryptor:
+    """The encryptor role: needs only the public key (every data holder)."""
+
+    def __init__(self, public_key: PaillierPublicKey) -> None:
+        self.public_key = public_key
+
+    def encrypt(self, value: int, *, rng: RandomBytes | None = None) -> Ciphertext:
+        """Encrypt one signed integer (obfuscated). See :meth:`PaillierPublicKey.encrypt`."""
+        return self.public_key.encrypt(value, rng=rng)
+
+    def encrypt_many(
+        self,
+        values: Iterable[int] | Any,
+        *,
+        workers: int = 1,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[Ciphertext]:
+        """Encrypt a list or numpy array, optionally on ``workers`` processes.
+
+        Args:
+            values: integers (a numpy integer array is accepted).
+            workers: processes for large batches (1: this process).
+            progress: called as ``progress(done, total)``.
+
+        Returns:
+            Ciphertexts in input order.
+
+        Raises:
+            PlaintextOverflow: a value does not fit (nothing is returned).
+        """
+        return self.public_key.encrypt_many(values, workers=workers, progress=progress)
+
+
+class Decryptor:
+    """The decryptor role: holds the private key (the party entitled to the result)."""
+
+    def __init__(self, private_key: PaillierPrivateKey) -> None:
+        self.private_key = private_key
+
+    def decrypt(self, c: Ciphertext) -> int:
+        """Decrypt one ciphertext to a signed integer. See :meth:`PaillierPrivateKey.decrypt`."""
+        return self.private_key.decrypt(c)
+
+    def decrypt_many(
+        self,
+        ciphertexts: Sequence[Ciphertext],
+        *,
+        workers: int = 1,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[int]:
+        """Decrypt a batch, optionally on ``workers`` processes.
+
+        Raises:
+            InvalidCiphertext: one is invalid or under another key.
+            PlaintextOverflow: one decrypts outside the signed range.
+        """
+        return self.private_key.decrypt_many(ciphertexts, workers=workers, progress=progress)
+
+    def decrypt_array(self, ciphertexts: Sequence[Ciphertext]) -> Any:
+        """Decrypt to a numpy array: ``int64`` when every value fits, ``object`` otherwise.
+
+        Raises:
+            InvalidCiphertext: one is invalid or under another key.
+            PlaintextOverflow: one decrypts outside the signed range.
+        """
+        import numpy as np
+
+        values = self.private_key.decrypt_many(ciphertexts)
+        if all(-(2**63) <= v < 2**63 for v in values):
+            return np.array(values, dtype=np.int64)
+        return np.array(values, dtype=object)
 
 
 def _djn_base(n: mpz, rng: RandomBytes) -> mpz:

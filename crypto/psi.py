@@ -9,7 +9,8 @@ prime-order subgroup (of the curve or of its twist — Curve25519 is twist-secur
 commutes: ``X25519(a, X25519(b, H(x))) == X25519(b, X25519(a, H(x)))``. A peer's point that
 yields the all-zero output (a low-order point) is refused.
 
-APIs: single items, batches (optionally on several processes) and bounded-memory streams.
+APIs: single items, batches (optionally on several processes, or on a caller's pool) and
+bounded-memory streams.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
@@ -93,9 +94,25 @@ class PsiBlinder:
         domain: bytes = DEFAULT_DOMAIN,
         workers: int = 1,
         progress: Callable[[int, int], None] | None = None,
+        executor: Executor | None = None,
     ) -> list[bytes]:
-        """Blind a batch, in order; ``workers > 1`` uses processes for large batches."""
-        return self._many(list(items), _blind_chunk, domain, workers, progress)
+        """Blind a batch, in order.
+
+        Args:
+            items: the items (bytes).
+            domain: hash-to-group domain separation tag; both parties must use the same.
+            workers: ``> 1`` spreads large batches over that many new processes.
+            progress: called as ``progress(done, total)`` after each chunk.
+            executor: an existing process pool to use instead of starting one (saves the start-up
+                of a pool per call when a protocol runs several steps).
+
+        Returns:
+            32-byte blinded points, in input order.
+
+        Raises:
+            PsiError: an item hashed to a low-order point (probability about 2^-250).
+        """
+        return self._many(list(items), _blind_chunk, domain, workers, progress, executor)
 
     def reblind_many(
         self,
@@ -103,9 +120,23 @@ class PsiBlinder:
         *,
         workers: int = 1,
         progress: Callable[[int, int], None] | None = None,
+        executor: Executor | None = None,
     ) -> list[bytes]:
-        """Re-blind a batch of points, in order."""
-        return self._many(list(points), _reblind_chunk, DEFAULT_DOMAIN, workers, progress)
+        """Re-blind a batch of points (a peer's blinded items), in order.
+
+        Args:
+            points: 32-byte points.
+            workers: ``> 1`` spreads large batches over that many new processes.
+            progress: called as ``progress(done, total)`` after each chunk.
+            executor: an existing process pool to use instead of starting one.
+
+        Returns:
+            The points multiplied by this party's scalar, in input order.
+
+        Raises:
+            PsiError: a point is malformed or of low order.
+        """
+        return self._many(list(points), _reblind_chunk, DEFAULT_DOMAIN, workers, progress, executor)
 
     def _many(
         self,
@@ -114,19 +145,21 @@ class PsiBlinder:
         domain: bytes,
         workers: int,
         progress: Callable[[int, int], None] | None,
+        executor: Executor | None = None,
     ) -> list[bytes]:
         total = len(items)
         chunks = [items[i : i + STREAM_CHUNK] for i in range(0, total, STREAM_CHUNK)]
         out: list[bytes] = []
+        if executor is not None and total >= 2 * STREAM_CHUNK:
+            for result in executor.map(fn, [self] * len(chunks), chunks, [domain] * len(chunks)):
+                out.extend(result)
+                if progress:
+                    progress(len(out), total)
+            return out
         if workers > 1 and total >= 4 * STREAM_CHUNK:
             # spawn, not fork: the caller may be a multi-threaded gRPC server
             with ProcessPoolExecutor(max_workers=workers, mp_context=_SPAWN) as pool:
-                results = pool.map(fn, [self] * len(chunks), chunks, [domain] * len(chunks))
-                for result in results:
-                    out.extend(result)
-                    if progress:
-                        progress(len(out), total)
-            return out
+                return self._many(items, fn, domain, 1, progress, pool)
         for chunk in chunks:
             out.extend(fn(self, chunk, domain))
             if progress:
@@ -145,6 +178,23 @@ class PsiBlinder:
                 buffer = []
         if buffer:
             yield _blind_chunk(self, buffer, domain)
+
+    def reblind_stream(
+        self, points: Iterable[bytes], *, chunk: int = STREAM_CHUNK
+    ) -> Iterator[list[bytes]]:
+        """Re-blind an iterable of peer points lazily, yielding chunks (bounded memory).
+
+        Raises:
+            PsiError: a point is malformed or of low order.
+        """
+        buffer: list[bytes] = []
+        for point in points:
+            buffer.append(point)
+            if len(buffer) == chunk:
+                yield _reblind_chunk(self, buffer, DEFAULT_DOMAIN)
+                buffer = []
+        if buffer:
+            yield _reblind_chunk(self, buffer, DEFAULT_DOMAIN)
 
 
 def _blind_chunk(blinder: PsiBlinder, items: list[bytes], domain: bytes) -> list[bytes]:

@@ -28,6 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     crypto.add_argument(
         "--psi-size", type=int, default=0, help="also run an N × N PSI with both parties here"
     )
+    crypto.add_argument(
+        "--only",
+        default="paillier,psi,envelope,scaling",
+        help="comma-separated sections to run (paillier, psi, envelope, scaling)",
+    )
     crypto.set_defaults(handler=crypto_command)
     engines = bsub.add_parser(
         "engines",
@@ -47,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def crypto_command(args: argparse.Namespace) -> int:
-    from benchmarks.crypto_bench import render_table, run
+    from benchmarks.crypto_bench import SECTIONS, render_table, run
 
     try:
         sizes = tuple(int(s) for s in args.key_sizes.split(","))
@@ -55,6 +60,11 @@ def crypto_command(args: argparse.Namespace) -> int:
         raise CommandError("--key-sizes must be numbers like 2048,3072") from None
     if any(s not in (1024, 2048, 3072, 4096) for s in sizes):
         raise CommandError("--key-sizes: each must be 2048, 3072 or 4096 (1024 for smoke tests)")
+    only = tuple(s.strip() for s in args.only.split(",") if s.strip())
+    if not only or any(s not in SECTIONS for s in only):
+        raise CommandError(f"--only: each must be one of {', '.join(SECTIONS)}")
+    if args.psi_size < 0:
+        raise CommandError("--psi-size must be >= 0")
     if args.quick:
         sizes = sizes[:1]
     start = time.monotonic()
@@ -62,7 +72,14 @@ def crypto_command(args: argparse.Namespace) -> int:
     def say(text: str) -> None:
         print(f"  {time.monotonic() - start:6.1f}s  {text}", file=sys.stderr, flush=True)
 
-    report = run(Path(args.out), quick=args.quick, key_sizes=sizes, psi_size=args.psi_size, say=say)
+    report = run(
+        Path(args.out),
+        quick=args.quick,
+        key_sizes=sizes,
+        psi_size=args.psi_size,
+        say=say,
+        only=only,
+    )
     print(render_table(report))
     for name, extra in report.extras.items():
         print(f"{name}: {extra}")

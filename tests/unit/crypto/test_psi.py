@@ -68,3 +68,19 @@ def test_scalar_never_in_repr():
 def test_reblind_is_x25519_rfc7748():
     v = VECTORS["rfc7748"]
     assert PsiBlinder(bytes.fromhex(v["scalar"])).reblind(bytes.fromhex(v["u"])).hex() == v["out"]
+
+
+def test_reblind_stream_and_shared_pool_match_batch():
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    a, b = PsiBlinder(), PsiBlinder()
+    items = [str(i).encode() for i in range(9000)]
+    batch = a.blind_many(items)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        assert a.blind_many(items, executor=pool) == batch
+        double = b.reblind_many(batch, executor=pool)
+    streamed = [p for chunk in b.reblind_stream(iter(batch), chunk=1000) for p in chunk]
+    assert streamed == double
+    with pytest.raises(PsiError):
+        next(b.reblind_stream([b"\x00" * 32]))
