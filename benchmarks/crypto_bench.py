@@ -312,6 +312,13 @@ def bench_psi(report: Report, quick: bool, say: Progress, psi_size: int) -> None
             "one core",
         )
     )
+    cpu_rates = []
+    for _ in range(r):
+        cpu_start = time.process_time()
+        blinder.blind_many(items)
+        cpu_rates.append(n / (time.process_time() - cpu_start))
+    # elements per CPU-second: what one core does when no other job shares it
+    report.extras["psi_blinding_per_cpu_second"] = round(statistics.median(cpu_rates))
     if psi_size:
         say(f"PSI {psi_size:,} × {psi_size:,}, both parties here, 2 processes each step")
         import multiprocessing
@@ -320,6 +327,14 @@ def bench_psi(report: Report, quick: bool, say: Progress, psi_size: int) -> None
         a, b = PsiBlinder(), PsiBlinder()
         xs = [f"A{i:012d}".encode() for i in range(psi_size)]
         ys = [f"A{i:012d}".encode() for i in range(psi_size // 2, psi_size + psi_size // 2)]
+        import resource
+
+        def cpu_seconds() -> float:
+            own = resource.getrusage(resource.RUSAGE_SELF)
+            kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # counted once workers exit
+            return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+        cpu_start = cpu_seconds()
         start = time.perf_counter()
         # one pool of 2 processes for the four steps (both parties share this machine's 2 cores)
         with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -331,12 +346,16 @@ def bench_psi(report: Report, quick: bool, say: Progress, psi_size: int) -> None
             del by
         hits = sum(1 for p in bxy if p in byx)
         seconds = time.perf_counter() - start
+        cpu = cpu_seconds() - cpu_start
         assert hits == psi_size - psi_size // 2
-        import resource
 
         report.extras["psi_full"] = {
             "size": psi_size,
             "seconds": round(seconds, 1),
+            # CPU seconds of this process and its workers: on a machine shared with other jobs,
+            # cpu_seconds / 2 is the wall time the two cores would need without them
+            "cpu_seconds": round(cpu, 1),
+            "wall_if_two_idle_cores": round(cpu / 2, 1),
             "intersection": hits,
             # ru_maxrss is in KiB on Linux: the largest single process, not a sum
             "peak_rss_main_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
@@ -512,7 +531,7 @@ def plot(report: Report, out: Path) -> list[Path]:
     paths = []
     rows = [r for r in ratios(report) if r["phe"]]
     if rows:
-        fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.5))
+        fig, ax = plt.subplots(figsize=(12, 0.45 * len(rows) + 1.5))
         labels = [f"{r['operation']} ({r['key_bits']})" for r in rows]
         ax.barh(labels, [r["ratio_to_phe"] for r in rows], color="#2a6f97")
         ax.set_xscale("log")
@@ -522,7 +541,36 @@ def plot(report: Report, out: Path) -> list[Path]:
         ax.invert_yaxis()
         fig.tight_layout()
         p = out / "crypto-ratio-to-phe.png"
-        fig.savefig(p, dpi=90)
+        fig.savefig(p, dpi=80)
+        plt.close(fig)
+        paths.append(p)
+    for bits in sorted({r.key_bits for r in report.results if r.key_bits}):
+        ops = list(dict.fromkeys(r.operation for r in report.results if r.key_bits == bits))
+        impls = ["tongdao", "phe", "sf-heu"]
+        fig, ax = plt.subplots(figsize=(12, 0.6 * len(ops) + 1.5))
+        height = 0.8 / len(impls)
+        for j, (impl, color) in enumerate(
+            zip(impls, ("#2a6f97", "#c44536", "#7a9e3b"), strict=True)
+        ):
+            found = {
+                r.operation: r.median
+                for r in report.results
+                if r.key_bits == bits and r.implementation == impl
+            }
+            ys = [i + j * height for i, op in enumerate(ops) if op in found]
+            if ys:
+                ax.barh(
+                    ys, [found[op] for op in ops if op in found], height, label=impl, color=color
+                )
+        ax.set_yticks([i + height for i in range(len(ops))], ops)
+        ax.set_xscale("log")
+        ax.set_xlabel("throughput, one core (operations or values per second; log scale)")
+        ax.set_title(f"Paillier throughput per operation, {bits}-bit, same run")
+        ax.invert_yaxis()
+        ax.legend()
+        fig.tight_layout()
+        p = out / f"crypto-throughput-{bits}.png"
+        fig.savefig(p, dpi=80)
         plt.close(fig)
         paths.append(p)
     if report.scaling:
@@ -603,3 +651,13 @@ def run(
     (out / "crypto-bench.json").write_text(json.dumps(data, indent=2))
     plot(report, out)
     return report
+
+
+def replot(json_path: Path, out: Path) -> list[Path]:
+    """Redraw the plots of an earlier run from its JSON (no measurement)."""
+    data = json.loads(json_path.read_text())
+    report = Report(data["machine"], data["versions"], data["quick"])
+    report.results = [Result(**r) for r in data["results"]]
+    report.scaling = data["scaling"]
+    report.extras = data["extras"]
+    return plot(report, out)
