@@ -602,6 +602,31 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
             ledger_sequence=sequence,
         )
 
+    def QueryStream(self, request_iterator, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        first = next(request_iterator, None)
+        if first is None or first.WhichOneof("part") != "open":
+            raise InvalidArgument("the first message must open the query", field="open")
+        query = RelayedQuery.from_pb(first.open)
+
+        def chunks():  # type: ignore[no-untyped-def]
+            # anything but a chunk ends the upstream; the node then says what is missing
+            for message in request_iterator:
+                if message.WhichOneof("part") != "chunk":
+                    return
+                yield message.chunk
+
+        for item in self.services.relay_stream(
+            self.sessions, caller, query, chunks(), self.gateway
+        ):
+            if isinstance(item, tuple):
+                receipt, sequence = item
+                yield broker_pb2.QueryStreamResponse(
+                    end=broker_pb2.QueryStreamEnd(receipt=receipt.to_pb(), ledger_sequence=sequence)
+                )
+            else:
+                yield broker_pb2.QueryStreamResponse(chunk=item)
+
     def Aggregate(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
         parts = [RelayedQuery.from_pb(part) for part in request.parts]

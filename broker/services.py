@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -47,6 +47,7 @@ from crypto.errors import SignatureError
 from crypto.grant_token import GrantClaims, b64url_encode, issue_grant_token
 from crypto.query_binding import receipt_signing_bytes, result_digest
 from crypto.signing import SigningKey, VerifyKey
+from crypto.stream import StreamDigest
 from policies.calendar import UnknownYearError, WorkingDayCalendar
 from policies.engine import (
     Decision,
@@ -69,7 +70,7 @@ from proto.errors import (
     PermissionDenied,
     Unavailable,
 )
-from proto.query import QueryAnswer, RelayedQuery
+from proto.query import STREAM_METHODS, QueryAnswer, Receipt, RelayedQuery
 
 AUTHORITY = "authority"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -168,6 +169,17 @@ class NodeGateway(Protocol):
 
         Raises:
             Unavailable: the node cannot be reached.
+            NodeRefused: the node answered with an error status.
+        """
+        ...
+
+    def query_stream(
+        self, endpoint: str, query: RelayedQuery, chunks: Iterator[bytes]
+    ) -> Iterator[bytes | Receipt]:
+        """Relay a streamed query: yields the node's sealed chunks, then its receipt.
+
+        Raises:
+            Unavailable: the node cannot be reached or went away mid-stream.
             NodeRefused: the node answered with an error status.
         """
         ...
@@ -1621,8 +1633,117 @@ class BrokerServices:
             raise InvalidArgument(
                 "aggregates go through Aggregate, which adds the nodes' answers", field="method"
             )
+        if query.method in STREAM_METHODS:
+            raise InvalidArgument(
+                f"method {query.method!r} runs as a streamed query (QueryStream)", field="method"
+            )
         grant_id, endpoint, provider_key = self._prepare_relay(sessions, caller, query)
         return self._call_node(sessions, caller, query, gateway, grant_id, endpoint, provider_key)
+
+    def relay_stream(
+        self,
+        sessions: sessionmaker[Session],
+        caller: str,
+        query: RelayedQuery,
+        chunks: Iterator[bytes],
+        gateway: NodeGateway,
+    ) -> Iterator[bytes | tuple[Receipt, int]]:
+        """Relay a streamed query (PSI, intersection-sum): chunks both ways, then the receipt.
+
+        The broker checks the grant exactly as for :meth:`relay_query`, passes sealed chunks
+        through without reading them, keeps a digest of what the node sent, and records one
+        complete ledger entry when the stream ends — relayed (the node's receipt names the digest
+        the broker computed), refused, unavailable or abandoned by the consumer.
+
+        Yields:
+            The node's sealed chunks, then ``(receipt, ledger sequence)``.
+
+        Raises:
+            InvalidArgument: not a streamed method.
+            PermissionDenied / NotFound / FailedPrecondition: as :meth:`relay_query`.
+            Unavailable: the node is down, or its receipt does not verify.
+            NodeRefused: the node's own refusal, with its status.
+        """
+        if query.method not in STREAM_METHODS:
+            raise InvalidArgument(
+                f"method {query.method!r} is not a streamed query; use Query", field="method"
+            )
+        grant_id, endpoint, provider_key = self._prepare_relay(sessions, caller, query)
+        up, down = StreamDigest(), StreamDigest()
+
+        def counted() -> Iterator[bytes]:
+            for chunk in chunks:
+                up.update(chunk)
+                yield chunk
+
+        def stats() -> dict[str, Any]:
+            payload = self._base_payload(grant_id, query)
+            payload["sealed_query_bytes"] += up.bytes
+            return {
+                **payload,
+                "stream": True,
+                "chunks_to_provider": up.chunks,
+                "chunks_to_consumer": down.chunks,
+                "sealed_result_bytes": down.bytes,
+            }
+
+        def failed(status: str, message: str) -> None:
+            with sessions.begin() as session:
+                self.ledger.append(
+                    session,
+                    kind="query.failed",
+                    actor=caller,
+                    subject=grant_id,
+                    payload={**stats(), "status": status, "message": message},
+                )
+
+        receipt: Receipt | None = None
+        relay = gateway.query_stream(endpoint, query, counted())
+        try:
+            for item in relay:
+                if isinstance(item, Receipt):
+                    receipt = item
+                    break
+                down.update(item)
+                yield item
+        except (Unavailable, NodeRefused) as exc:
+            failed(exc.code_name if isinstance(exc, NodeRefused) else "UNAVAILABLE", str(exc))
+            raise
+        except GeneratorExit:
+            failed("CANCELLED", "the consumer left before the stream ended")
+            raise
+        finally:
+            relay.close()
+        if receipt is None:
+            failed("UNAVAILABLE", "the node ended the stream without a receipt")
+            raise Unavailable("the provider's node ended the stream without a receipt")
+        receipt_ok = self._receipt_signature_valid(
+            receipt, query.request_id, grant_id, down.digest(), provider_key
+        )
+        with sessions.begin() as session:
+            grant = session.get(Grant, grant_id, with_for_update=True)
+            assert grant is not None
+            if receipt_ok:
+                grant.used += 1
+                grant.last_used_at = self.now()
+            entry = self.ledger.append(
+                session,
+                kind="query.relayed" if receipt_ok else "query.bad_receipt",
+                actor=caller,
+                subject=grant_id,
+                payload={
+                    **stats(),
+                    "result_sha256": receipt.result_digest.hex(),
+                    "record_count": receipt.record_count,
+                    "answered_at": receipt.answered_at,
+                    "receipt_signature": receipt.signature.hex(),
+                    "receipt_verified": receipt_ok,
+                },
+            )
+            sequence = entry.sequence
+        if not receipt_ok:
+            raise Unavailable("the provider's node returned a receipt that does not verify")
+        yield receipt, sequence
 
     def relay_aggregate(
         self,
@@ -1735,10 +1856,19 @@ class BrokerServices:
     def _receipt_valid(
         answer: QueryAnswer, query: RelayedQuery, grant_id: str, provider_key: bytes
     ) -> bool:
-        r = answer.receipt
-        if r.request_id != query.request_id or r.grant_id != grant_id:
-            return False
-        if r.result_digest != result_digest(answer.sealed_result + b"".join(answer.ciphertexts)):
+        return BrokerServices._receipt_signature_valid(
+            answer.receipt,
+            query.request_id,
+            grant_id,
+            result_digest(answer.sealed_result + b"".join(answer.ciphertexts)),
+            provider_key,
+        )
+
+    @staticmethod
+    def _receipt_signature_valid(
+        r: Receipt, request_id: str, grant_id: str, digest: bytes, provider_key: bytes
+    ) -> bool:
+        if r.request_id != request_id or r.grant_id != grant_id or r.result_digest != digest:
             return False
         try:
             VerifyKey(provider_key).verify(

@@ -438,6 +438,39 @@ class Evaluator:
             acc = acc * c.value % pk.nsquare
         return Ciphertext(pk, acc)
 
+    def sum_received(self, blobs: Iterable[bytes], start: Ciphertext | None = None) -> Ciphertext:
+        """Sum ciphertexts received as bytes, validating them as they are added.
+
+        Each value is range-checked (0 < c < n²) on arrival; coprimality with ``n`` is checked
+        once, on the product: a product is coprime with ``n`` exactly when every factor is, so
+        one gcd stands for thousands (the gcd is what makes per-value checks slow).
+
+        Args:
+            blobs: big-endian ciphertexts under this evaluator's key.
+            start: a running total to add to (its own checks were done when it was made).
+
+        Returns:
+            The encrypted sum (``start`` plus every value).
+
+        Raises:
+            InvalidCiphertext: a value out of range, or some value that shares a factor with n.
+        """
+        pk = self.public_key
+        if start is not None and start.public_key != pk:
+            raise InvalidCiphertext("ciphertexts are under different keys")
+        nsquare = pk.nsquare
+        acc = mpz(1)
+        for blob in blobs:
+            c = mpz(int.from_bytes(blob, "big"))
+            if not 0 < c < nsquare:
+                raise InvalidCiphertext("ciphertext out of range (0, n²)")
+            acc = acc * c % nsquare
+        if gmpy2.gcd(acc, pk.n) != 1:
+            raise InvalidCiphertext("a ciphertext shares a factor with n")
+        if start is not None:
+            acc = acc * start.value % nsquare
+        return Ciphertext(pk, acc)
+
     def add_vectors(self, a: Sequence[Ciphertext], b: Sequence[Ciphertext]) -> list[Ciphertext]:
         if len(a) != len(b):
             raise ValueError("vectors differ in length")

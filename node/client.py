@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import base64
 import json
+import queue
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +28,7 @@ import grpc
 from crypto.envelope import EncryptionKeyPair, open_sealed, seal
 from crypto.errors import EnvelopeError, SignatureError
 from crypto.grant_token import GrantClaims, GrantTokenError, read_grant_token_unverified
-from crypto.psi import POINT_BYTES, PsiBlinder
+from crypto.psi import POINT_BYTES
 from crypto.query_binding import (
     QUERY,
     RESULT,
@@ -35,11 +37,40 @@ from crypto.query_binding import (
     result_digest,
 )
 from crypto.signing import VerifyKey
+from crypto.stream import (
+    DOWNSTREAM,
+    UPSTREAM,
+    ChunkOpener,
+    ChunkSealer,
+    StreamDigest,
+    new_stream_secret,
+)
+from node import streams
+from node.streams import (
+    CHUNK_POINTS,
+    DOUBLE,
+    HEADER,
+    MASKED_SUM,
+    PAIRS,
+    PARALLEL_FROM,
+    POINTS,
+    POINTS_END,
+    PROVIDER,
+    PROVIDER_END,
+    StreamWorkers,
+    chunked,
+    frame,
+    json_body,
+    json_frame,
+    unpack_pairs,
+)
+from proto.errors import DomainError
 from proto.methods import METHOD_VALUES
 from proto.tongdao.v1 import broker_pb2, broker_pb2_grpc
 from proto.transport import TlsMaterial, secure_channel
 
 DEFAULT_TIMEOUT = 30.0
+STREAM_TIMEOUT = 3600.0  # a streamed query at 10⁶ keys takes minutes
 
 
 class ClientError(Exception):
@@ -199,7 +230,7 @@ class ConsumerClient:
         return json.loads(plain)
 
     def _check_receipt(
-        self, r: Any, request_id: str, claims: GrantClaims, sealed_result: bytes
+        self, r: Any, request_id: str, claims: GrantClaims, sealed_result: bytes | StreamDigest
     ) -> None:
         """Check the provider's signature over what it answered (aggregates: the broker's check).
 
@@ -218,7 +249,10 @@ class ConsumerClient:
                 raise SignatureError("receipt names another grant")
             if r.provider != claims.provider:
                 raise SignatureError("receipt names another provider")
-            if sealed_result and r.result_digest != result_digest(sealed_result):
+            if isinstance(sealed_result, StreamDigest):
+                if r.result_digest != sealed_result.digest():
+                    raise SignatureError("receipt does not match the chunks received")
+            elif sealed_result and r.result_digest != result_digest(sealed_result):
                 raise SignatureError("receipt does not match the result")
             VerifyKey(sig_key).verify(
                 r.signature,
@@ -237,34 +271,93 @@ class ConsumerClient:
             ) from None
 
     # ------------------------------------------------------------------ privacy computing
+    def _stream(
+        self, token: str, method: str, fields: Sequence[str], purpose: str, body: dict[str, Any]
+    ) -> _QueryStream:
+        try:
+            claims = read_grant_token_unverified(token)
+        except GrantTokenError as exc:
+            raise ClientError("INVALID_ARGUMENT", f"grant_token: {exc}") from None
+        enc_key, _ = self._provider(claims.provider)
+        return _QueryStream(self, claims, token, method, fields, purpose, body, enc_key)
+
     def intersection(
-        self, grant_token: str, keys: Sequence[str], key_field: str, purpose: str
+        self,
+        grant_token: str,
+        keys: Sequence[str],
+        key_field: str,
+        purpose: str,
+        *,
+        progress: Progress | None = None,
     ) -> dict[str, Any]:
-        """ECDH-PSI with the provider's key field (PRIV-3).
+        """ECDH-PSI with the provider's key field (PRIV-3), as one streamed query.
+
+        Args:
+            grant_token: a grant with ``intersection`` or ``intersection_size``.
+            keys: our keys (normalised as the node does: NFKC, trimmed, case-folded).
+            key_field: the provider entry's key field (must be in the grant).
+            purpose: the grant's purpose.
+            progress: ``progress(stage, done, total)`` as points are blinded and matched.
 
         Returns:
-            ``{"size": n, "consumer_set_size": m}`` plus ``"members"`` when the grant's method is
-            ``intersection``; with ``intersection_size`` the node shuffles, so only the size is
-            known.
+            ``{"size": n, "consumer_set_size": m, "provider_rows": r}`` plus ``"members"`` when
+            the grant's method is ``intersection``; with ``intersection_size`` the node shuffles,
+            so only the size is known.
+
+        Raises:
+            ClientError: the broker's or node's refusal (its status), or DATA_LOSS when the
+                answer does not authenticate.
         """
         from node.engines import psi_key
 
         method = self._psi_method(grant_token)
-        blinder = PsiBlinder()
         originals: dict[bytes, str] = {}
         for k in keys:
             originals.setdefault(psi_key(k), k)
         unique = list(originals)
-        mine = blinder.blind_many(unique, workers=2 if len(unique) >= 20_000 else 1)
-        result = self._query(
-            grant_token, method, [key_field], purpose, {"points": _b64(b"".join(mine))}
-        )
-        double = _points(result["double"])
-        theirs = set(blinder.reblind_many(_points(result["provider"])))
-        hits = [p in theirs for p in double]
-        out: dict[str, Any] = {"size": sum(hits), "consumer_set_size": len(unique)}
-        if result.get("ordered"):
+        with StreamWorkers(secrets.token_bytes(32), None, workers=_workers(len(unique))) as pool:
+            stream = self._stream(
+                grant_token, method, [key_field], purpose, {"points": len(unique)}
+            )
+            stream.run(_blinded_frames(pool, unique, progress))
+            header = stream.expect_json(HEADER)
+            ordered = bool(header.get("ordered"))
+            theirs_total = int(header.get("provider_rows", 0))
+            double_list: list[bytes] = []
+            double_set: set[bytes] = set()
+            for body in stream.bodies(DOUBLE):
+                points = _split(body)
+                if ordered:
+                    double_list.extend(points)
+                else:
+                    double_set.update(points)
+            got = len(double_list) if ordered else len(double_set)
+            if got != len(unique):
+                raise ClientError("DATA_LOSS", "the node returned a different number of points")
+            theirs: set[bytes] = set()
+            size = 0
+            done = 0
+            for raw in pool.map("reblind", stream.bodies(PROVIDER)):
+                points = _split(raw)
+                if ordered:
+                    theirs.update(points)
+                else:
+                    size += sum(p in double_set for p in points)
+                done += len(points)
+                if progress:
+                    progress("matching", done, theirs_total)
+            end = stream.expect_json(PROVIDER_END)
+            stream.finish()
+        out: dict[str, Any] = {
+            "consumer_set_size": len(unique),
+            "provider_rows": int(end.get("provider_rows", done)),
+        }
+        if ordered:
+            hits = [p in theirs for p in double_list]
+            out["size"] = sum(hits)
             out["members"] = [originals[u] for u, hit in zip(unique, hits, strict=True) if hit]
+        else:
+            out["size"] = size
         return out
 
     def _psi_method(self, grant_token: str) -> str:
@@ -278,61 +371,116 @@ class ConsumerClient:
         raise ClientError("PERMISSION_DENIED", "method: the grant allows no intersection")
 
     def intersection_sum(
-        self, grant_token: str, keys: Sequence[str], value_field: str, purpose: str
+        self,
+        grant_token: str,
+        keys: Sequence[str],
+        value_field: str,
+        purpose: str,
+        *,
+        progress: Progress | None = None,
     ) -> dict[str, Any]:
         """Size of the intersection and the sum of ``value_field`` over it (PRIV-4).
 
-        The provider's values arrive encrypted under a Paillier key only the provider holds; we
-        add the matching ones, mask the total with a random ``r`` and let the provider decrypt
-        ``S + r``. Neither side learns which keys matched.
+        One streamed query. The provider's values arrive encrypted under a Paillier key only the
+        provider holds, paired with its double-blinded keys in shuffled order; we add the
+        ciphertexts whose keys match ours, mask the total with a uniformly random ``r`` and let
+        the provider decrypt ``S + r``. Neither side learns which keys matched; the provider
+        learns the size of our set and of the intersection (it enforces the minimum group size).
+
+        Args:
+            grant_token: a grant with ``intersection_sum`` on ``value_field``.
+            keys: our keys (normalised as the node does).
+            value_field: the provider's numeric data item to sum.
+            purpose: the grant's purpose.
+            progress: ``progress(stage, done, total)`` as points are blinded and matched.
 
         Returns:
-            ``{"size": n, "sum": Decimal}``.
+            ``{"size": n, "sum": Decimal, "consumer_set_size": m, "provider_rows": r}``.
+
+        Raises:
+            ClientError: PERMISSION_DENIED below the minimum group size (with the article),
+                other refusals with their status, DATA_LOSS when the answer does not
+                authenticate or a ciphertext is invalid.
         """
-        from crypto.paillier import Evaluator, PaillierPublicKey
+        from crypto.paillier import Evaluator, InvalidCiphertext, PaillierPublicKey
         from node.engines import psi_key
 
-        blinder = PsiBlinder()
         unique = list(dict.fromkeys(psi_key(k) for k in keys))
-        mine = blinder.blind_many(unique, workers=2 if len(unique) >= 20_000 else 1)
-        r1 = self._query(
-            grant_token,
-            "intersection_sum",
-            [value_field],
-            purpose,
-            {"round": 1, "points": _b64(b"".join(mine)), "value_field": value_field},
-        )
-        double = set(_points(r1["double"]))
-        provider_points = blinder.reblind_many(_points(r1["provider"]))
-        public_key = PaillierPublicKey.from_bytes(base64.b64decode(r1["paillier_public_key"]))
-        size = public_key.ciphertext_bytes
-        raw = base64.b64decode(r1["ciphertexts"])
-        if len(raw) != size * len(provider_points):
-            raise ClientError("DATA_LOSS", "the node's ciphertexts do not match its points")
-        chosen = [
-            public_key.ciphertext(raw[i * size : (i + 1) * size])
-            for i, point in enumerate(provider_points)
-            if point in double
-        ]
-        mask = secrets.randbelow(int(public_key.n))
-        total = Evaluator(public_key).sum(chosen) if chosen else public_key.encrypt(0)
-        masked = (total + public_key.raw_encrypt_unobfuscated(mask)).rerandomise()
-        r2 = self._query(
-            grant_token,
-            "intersection_sum",
-            [value_field],
-            purpose,
-            {
-                "round": 2,
-                "ticket": r1["ticket"],
-                "masked_sum": _b64(masked.to_bytes()),
-                "count": len(chosen),
-            },
-        )
-        value = (int(r2["masked_sum"]) - mask) % int(public_key.n)
-        if value > int(public_key.n) // 2:
-            value -= int(public_key.n)
-        return {"size": len(chosen), "sum": Decimal(value).scaleb(-int(r1["scale_digits"]))}
+        final_message: queue.Queue[bytes] = queue.Queue(maxsize=1)
+        with StreamWorkers(secrets.token_bytes(32), None, workers=_workers(len(unique))) as pool:
+            stream = self._stream(
+                grant_token,
+                "intersection_sum",
+                [value_field],
+                purpose,
+                {"points": len(unique), "value_field": value_field},
+            )
+            stream.run(_blinded_frames(pool, unique, progress, then=final_message, final=False))
+            header = stream.expect_json(HEADER)
+            try:
+                public_key = PaillierPublicKey.from_bytes(
+                    bytes.fromhex(header["paillier_public_key"])
+                )
+                scale = int(header["scale_digits"])
+            except (KeyError, ValueError, TypeError, InvalidCiphertext):
+                raise ClientError("DATA_LOSS", "the node's header is malformed") from None
+            theirs_total = int(header.get("provider_rows", 0))
+            double: set[bytes] = set()
+            for body in stream.bodies(DOUBLE):
+                double.update(_split(body))
+            width = public_key.ciphertext_bytes
+            evaluator = Evaluator(public_key)
+            total = None
+            size = done = 0
+            pending: deque[bytes] = deque()
+
+            def points_of_pairs() -> Iterator[bytes]:
+                for pairs in stream.bodies(PAIRS):
+                    points, cts = _unpack_pairs(pairs, width)
+                    pending.append(cts)
+                    yield b"".join(points)
+
+            try:
+                for raw in pool.map("reblind", points_of_pairs()):
+                    cts = pending.popleft()
+                    points = _split(raw)
+                    chosen = [
+                        cts[i * width : (i + 1) * width]
+                        for i, p in enumerate(points)
+                        if p in double
+                    ]
+                    size += len(chosen)
+                    if chosen:
+                        total = evaluator.sum_received(chosen, start=total)
+                    done += len(points)
+                    if progress:
+                        progress("matching", done, theirs_total)
+            except InvalidCiphertext as exc:
+                raise ClientError(
+                    "DATA_LOSS", f"the node sent an invalid ciphertext: {exc}"
+                ) from None
+            end = stream.expect_json(PROVIDER_END)
+            mask = secrets.randbelow(int(public_key.n))
+            encrypted = total if total is not None else public_key.encrypt(0)
+            masked = (encrypted + public_key.raw_encrypt_unobfuscated(mask)).rerandomise()
+            final_message.put(
+                json_frame(MASKED_SUM, {"count": size, "masked_sum": masked.to_bytes().hex()})
+            )
+            result = stream.expect_json(streams.RESULT)
+            stream.finish()
+        n = int(public_key.n)
+        try:
+            value = (int(result["masked_sum"]) - mask) % n
+        except (KeyError, ValueError, TypeError):
+            raise ClientError("DATA_LOSS", "the node's result is malformed") from None
+        if value > n // 2:
+            value -= n
+        return {
+            "size": size,
+            "sum": Decimal(value).scaleb(-scale),
+            "consumer_set_size": len(unique),
+            "provider_rows": int(end.get("provider_rows", done)),
+        }
 
     def aggregate(
         self,
@@ -473,6 +621,163 @@ class ConsumerClient:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``: stage is ``blinding`` or ``matching``."""
+
+
+def _workers(n: int) -> int:
+    return 2 if n >= PARALLEL_FROM else 1
+
+
+def _split(raw: bytes) -> list[bytes]:
+    if len(raw) % POINT_BYTES:
+        raise ClientError("DATA_LOSS", "the node returned a truncated point list")
+    return [raw[i : i + POINT_BYTES] for i in range(0, len(raw), POINT_BYTES)]
+
+
+def _unpack_pairs(body: bytes, width: int) -> tuple[list[bytes], bytes]:
+    try:
+        return unpack_pairs(body, width)
+    except DomainError as exc:
+        raise ClientError("DATA_LOSS", f"the node's pairs do not parse: {exc}") from None
+
+
+def _blinded_frames(
+    pool: StreamWorkers,
+    keys: list[bytes],
+    progress: Progress | None,
+    *,
+    then: queue.Queue[bytes] | None = None,
+    final: bool = True,
+) -> Iterator[tuple[bytes, bool]]:
+    """Our blinded keys as ``P`` frames, then ``E``; then (intersection-sum) the one frame put
+    on ``then`` once the answer is in, sent as the final chunk."""
+    done = 0
+    for raw in pool.map("blind", chunked(keys, CHUNK_POINTS)):
+        done += len(raw) // POINT_BYTES
+        yield frame(POINTS, raw), False
+        if progress:
+            progress("blinding", done, len(keys))
+    yield frame(POINTS_END), final
+    if then is not None:
+        yield then.get(), True
+
+
+class _QueryStream:
+    """One streamed query from the consumer's side: sealing, opening, the receipt."""
+
+    def __init__(
+        self,
+        client: ConsumerClient,
+        claims: GrantClaims,
+        token: str,
+        method: str,
+        fields: Sequence[str],
+        purpose: str,
+        body: dict[str, Any],
+        provider_key: bytes,
+    ) -> None:
+        self._client = client
+        self.claims = claims
+        self.request_id = str(uuid.uuid4())
+        secret = new_stream_secret()
+        context = query_associated_data(claims.grant_id, self.request_id, method, QUERY)
+        self._open = broker_pb2.QueryRequest(
+            grant_token=token,
+            request_id=self.request_id,
+            method=METHOD_VALUES[method],
+            purpose=purpose,
+            fields=list(fields),
+            sealed_query=seal(
+                provider_key,
+                json.dumps({**body, "stream_secret": secret.hex()}).encode(),
+                context,
+            ),
+        )
+        self._sealer = ChunkSealer(secret, context, UPSTREAM)
+        self._opener = ChunkOpener(secret, context, DOWNSTREAM)
+        self._digest = StreamDigest()
+        self._frames: Iterator[tuple[bytes, bytes]] | None = None
+        self._pushed: tuple[bytes, bytes] | None = None
+        self._call: Any = None
+        self.ledger_sequence = 0
+
+    def run(self, upstream: Iterator[tuple[bytes, bool]]) -> None:
+        """Start the call; ``upstream`` yields (frame, final) and is read by gRPC's thread.
+        The node's frames are then read with :meth:`next_frame`, :meth:`bodies` and
+        :meth:`expect_json`."""
+
+        def requests() -> Iterator[broker_pb2.QueryStreamRequest]:
+            yield broker_pb2.QueryStreamRequest(open=self._open)
+            for message, final in upstream:
+                yield broker_pb2.QueryStreamRequest(chunk=self._sealer.seal(message, final=final))
+
+        self._call = self._client.broker.QueryStream(
+            requests(), timeout=max(self._client._timeout, STREAM_TIMEOUT)
+        )
+        self._frames = self._read()
+
+    def _read(self) -> Iterator[tuple[bytes, bytes]]:
+        try:
+            for reply in self._call:
+                if reply.WhichOneof("part") == "end":
+                    self._opener.require_finished()
+                    self._client._check_receipt(
+                        reply.end.receipt, self.request_id, self.claims, self._digest
+                    )
+                    self.ledger_sequence = reply.end.ledger_sequence
+                    return
+                self._digest.update(reply.chunk)
+                plain = self._opener.open(reply.chunk)
+                if not plain:
+                    raise ClientError("DATA_LOSS", "the node sent an empty frame")
+                yield plain[:1], plain[1:]
+        except grpc.RpcError as exc:
+            raise ClientError(exc.code().name, exc.details() or "") from None
+        except EnvelopeError as exc:
+            raise ClientError("DATA_LOSS", f"the answer does not authenticate: {exc}") from None
+
+    def next_frame(self) -> tuple[bytes, bytes]:
+        """The next (kind, body); ``(b"", b"")`` once the node's frames are over."""
+        if self._pushed is not None:
+            item, self._pushed = self._pushed, None
+            return item
+        assert self._frames is not None
+        return next(self._frames, (b"", b""))
+
+    def bodies(self, kind: bytes) -> Iterator[bytes]:
+        """Bodies of the consecutive ``kind`` frames from here; the first other frame stays
+        next."""
+        while True:
+            got, body = self.next_frame()
+            if got != kind:
+                self._pushed = (got, body)
+                return
+            yield body
+
+    def expect_json(self, kind: bytes) -> dict[str, Any]:
+        """The next frame, which must be ``kind`` with a JSON object body.
+
+        Raises:
+            ClientError: DATA_LOSS naming what arrived instead.
+        """
+        got, body = self.next_frame()
+        if got != kind:
+            raise ClientError("DATA_LOSS", f"expected a {kind!r} frame, got {got!r}")
+        try:
+            return json_body(body, "frame")
+        except DomainError:
+            raise ClientError("DATA_LOSS", f"the node's {kind!r} frame is not JSON") from None
+
+    def finish(self) -> None:
+        """Read to the end: the node's receipt must arrive and verify."""
+        kind, _ = self.next_frame()
+        if kind:
+            raise ClientError("DATA_LOSS", f"unexpected {kind!r} frame after the answer")
+        if not self.ledger_sequence:
+            raise ClientError("DATA_LOSS", "the stream ended without the provider's receipt")
 
 
 def _points(text: str) -> list[bytes]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +24,8 @@ from crypto.query_binding import (
     result_digest,
 )
 from crypto.signing import SigningKey, VerifyKey
-from node import engines
+from crypto.stream import DOWNSTREAM, UPSTREAM, ChunkOpener, ChunkSealer, StreamDigest
+from node import engines, streams
 from node.adapters import DataSource, normalise_key
 from node.state import BudgetExhausted, NodeState, QuotaError, ReplayError
 from proto.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
@@ -188,6 +189,11 @@ class NodeEngine:
         Raises:
             DomainError subclasses naming the problem; nothing is recorded on refusal.
         """
+        if query.method in streams.STREAM_METHODS:
+            self.check_caller(caller)
+            raise InvalidArgument(
+                f"method {query.method!r} runs as a streamed query (QueryStream)", field="method"
+            )
         claims, entry = self.authorise(caller, query)
         try:
             plain = open_sealed(
@@ -211,12 +217,8 @@ class NodeEngine:
             return self._aggregate(claims, entry, query, body)
         if query.method == "fetch":
             result, count = self._fetch(entry, query.fields, body)
-        elif query.method == "verify":
-            result, count = self._verify(entry, query.fields, body)
-        elif query.method in ("intersection", "intersection_size"):
-            result, count = self._intersection(entry, query, body)
         else:
-            result, count = self._intersection_sum(claims, entry, query, body)
+            result, count = self._verify(entry, query.fields, body)
         sealed = seal(
             claims.consumer_encryption_key_bytes,
             json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode(),
@@ -244,11 +246,18 @@ class NodeEngine:
             raise PermissionDenied(
                 f"grant quota of {claims.quota} queries is used up", field="grant_token"
             ) from None
+        receipt = self._receipt(
+            claims, query.request_id, result_digest(sealed + b"".join(ciphertexts)), count, now
+        )
+        return QueryAnswer(sealed, receipt, ciphertexts, suppressed)
+
+    def _receipt(
+        self, claims: GrantClaims, request_id: str, digest: bytes, count: int, now: dt.datetime
+    ) -> Receipt:
         answered_at = now.astimezone(dt.UTC).isoformat(timespec="seconds")
-        digest = result_digest(sealed + b"".join(ciphertexts))
         signature = self.signing_key.sign(
             receipt_signing_bytes(
-                request_id=query.request_id,
+                request_id=request_id,
                 grant_id=claims.grant_id,
                 provider=self.department,
                 result_digest=digest,
@@ -256,82 +265,111 @@ class NodeEngine:
                 answered_at=answered_at,
             )
         )
-        receipt = Receipt(
-            query.request_id,
-            claims.grant_id,
-            self.department,
-            digest,
-            count,
-            answered_at,
-            signature,
-        )
-        return QueryAnswer(sealed, receipt, ciphertexts, suppressed)
-
-    # ------------------------------------------------------------------ privacy engines
-    def _intersection(
-        self, entry: ServedEntry, query: RelayedQuery, body: Any
-    ) -> tuple[dict[str, Any], int]:
-        if entry.key_field not in query.fields:
-            raise InvalidArgument(f"must name the key field {entry.key_field!r}", field="fields")
-        if not isinstance(body, dict) or set(body) != {"points"}:
-            raise InvalidArgument('must be {"points": base64}', field="sealed_query")
-        points = engines.split_points(
-            engines.unb64(body["points"], "sealed_query.points"), "sealed_query.points"
-        )
-        return engines.intersection(
-            entry.source, entry.key_field, points, members=query.method == "intersection"
+        return Receipt(
+            request_id, claims.grant_id, self.department, digest, count, answered_at, signature
         )
 
-    def _intersection_sum(
-        self, claims: GrantClaims, entry: ServedEntry, query: RelayedQuery, body: Any
-    ) -> tuple[dict[str, Any], int]:
-        if not isinstance(body, dict) or body.get("round") not in (1, 2):
-            raise InvalidArgument('must be {"round": 1 or 2, ...}', field="sealed_query")
-        if body["round"] == 1:
-            if (
-                set(body) != {"round", "points", "value_field"}
-                or body["value_field"] not in query.fields
-            ):
-                raise InvalidArgument(
-                    "round 1 needs points and a granted value_field", field="sealed_query"
-                )
-            points = engines.split_points(
-                engines.unb64(body["points"], "sealed_query.points"), "sealed_query.points"
-            )
-            return engines.intersection_sum_round1(
-                entry.source,
-                entry.key_field,
-                body["value_field"],
-                points,
-                own_keys=self.encryption_keys,
-                grant_id=claims.grant_id,
-            )
-        if set(body) != {"round", "ticket", "masked_sum", "count"} or not isinstance(
-            body["count"], int
-        ):
+    # ------------------------------------------------------------------ streamed engines
+    def answer_stream(
+        self, caller: str | None, query: RelayedQuery, incoming: Iterator[bytes]
+    ) -> Iterator[bytes | Receipt]:
+        """Run a streamed query: check everything, open, compute frame by frame, sign.
+
+        Yields the sealed chunks for the consumer, then the signed :class:`Receipt` (its digest
+        is the :class:`~crypto.stream.StreamDigest` of those chunks).
+
+        A started stream counts as one use of the grant (recorded before anything is sent), so
+        an abandoned stream cannot be retried under the same request id or past the quota.
+
+        Raises:
+            DomainError subclasses naming the problem (the field ``chunk`` for a bad frame).
+        """
+        self.check_caller(caller)
+        if query.method not in streams.STREAM_METHODS:
             raise InvalidArgument(
-                "round 2 needs ticket, masked_sum and count", field="sealed_query"
+                f"method {query.method!r} is not a streamed query; use Query", field="method"
             )
-        ticket = engines.open_ticket(
-            engines.unb64(body["ticket"], "sealed_query.ticket"),
-            self.encryption_keys,
-            claims.grant_id,
-        )
-        session_key = f"ticket-{ticket.session}"
-        if self.state.seen(session_key):
+        claims, entry = self.authorise(caller, query)
+        context = query_associated_data(claims.grant_id, query.request_id, query.method, QUERY)
+        try:
+            plain = open_sealed(self.encryption_keys.private_key, query.sealed_query, context)
+        except EnvelopeError:
+            raise InvalidArgument(
+                "does not open with this node's key for this grant and request",
+                field="sealed_query",
+            ) from None
+        body = streams.json_body(plain, "sealed_query")
+        summing = query.method == "intersection_sum"
+        expected = {"stream_secret", "points"} | ({"value_field"} if summing else set())
+        if set(body) != expected:
+            raise InvalidArgument(f"must hold exactly {sorted(expected)}", field="sealed_query")
+        declared = body["points"]
+        if not isinstance(declared, int) or isinstance(declared, bool):
+            raise InvalidArgument("must be an integer", field="sealed_query.points")
+        try:
+            secret = bytes.fromhex(body["stream_secret"])
+            opener = ChunkOpener(secret, context, UPSTREAM)
+            sealer = ChunkSealer(secret, context, DOWNSTREAM)
+        except (TypeError, ValueError, EnvelopeError):
+            raise InvalidArgument(
+                "must be 32 bytes in hex", field="sealed_query.stream_secret"
+            ) from None
+        if summing:
+            value_field = body["value_field"]
+            if value_field not in query.fields:
+                raise InvalidArgument(
+                    "must be a data item named in fields", field="sealed_query.value_field"
+                )
+            source, key_field = entry.source, entry.key_field
+            provider = streams.ProviderStream(
+                query.method,
+                rows=lambda: streams.summable_rows(
+                    source.rows(), key_field, value_field, engines.psi_key, engines.scaled_value
+                ),
+                declared_points=declared,
+                min_group=self.min_group_size,
+                min_group_article=self.min_group_article,
+            )
+        else:
+            if entry.key_field not in query.fields:
+                raise InvalidArgument(
+                    f"must name the key field {entry.key_field!r}", field="fields"
+                )
+            source, key_field = entry.source, entry.key_field
+            provider = streams.ProviderStream(
+                query.method,
+                keys=lambda: [
+                    engines.psi_key(r[key_field]) for r in source.rows() if r.get(key_field)
+                ],
+                declared_points=declared,
+            )
+        now = self.clock()
+        try:
+            self.state.record(query.request_id, claims.grant_id, claims.quota, now)
+        except ReplayError:
             raise PermissionDenied(
-                "this intersection-sum session was already completed", field="sealed_query.ticket"
-            )
-        result = engines.intersection_sum_round2(
-            ticket,
-            engines.unb64(body["masked_sum"], "sealed_query.masked_sum"),
-            body["count"],
-            self.min_group_size,
-            self.min_group_article,
+                "replayed request: this request id was answered before", field="request_id"
+            ) from None
+        except QuotaError:
+            raise PermissionDenied(
+                f"grant quota of {claims.quota} queries is used up", field="grant_token"
+            ) from None
+
+        def opened() -> Iterator[bytes]:
+            for chunk in incoming:
+                try:
+                    yield opener.open(chunk)
+                except EnvelopeError as exc:
+                    raise InvalidArgument(str(exc), field="chunk") from None
+
+        digest = StreamDigest()
+        for message, final in provider.messages(opened()):
+            sealed = sealer.seal(message, final=final)
+            digest.update(sealed)
+            yield sealed
+        yield self._receipt(
+            claims, query.request_id, digest.digest(), provider.record_count, self.clock()
         )
-        # one decryption per ticket: a second round 2 would be a decryption oracle
-        self.state.record(session_key, claims.grant_id, 2**31, self.clock())
-        return result, body["count"]
 
     def _aggregate(
         self, claims: GrantClaims, entry: ServedEntry, query: RelayedQuery, body: Any

@@ -7,9 +7,6 @@ Pure functions over a data source and the node's keys; the grant checks happen b
 from __future__ import annotations
 
 import base64
-import json
-import secrets
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -17,20 +14,13 @@ from typing import Any
 
 from crypto.dp import discrete_laplace
 from crypto.encoding import PackingScheme
-from crypto.envelope import EncryptionKeyPair, open_sealed, seal
-from crypto.errors import CryptoError, EnvelopeError
 from crypto.paillier import (
     InvalidCiphertext,
-    PaillierPrivateKey,
     PaillierPublicKey,
-    generate_paillier_keypair,
 )
-from crypto.psi import POINT_BYTES, PsiBlinder, PsiError
 from node.adapters import DataSource, normalise_key
 from proto.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 
-MAX_PSI_POINTS = 250_000
-PARALLEL_FROM = 20_000
 VALUE_SCALE_DIGITS = 2  # sums of decimal fields are exact to the cent
 MAX_BUCKETS = 64
 MAX_NODES = 64
@@ -55,25 +45,6 @@ def unb64(text: Any, field: str) -> bytes:
         raise InvalidArgument("is not base64", field=field) from None
 
 
-def split_points(raw: bytes, field: str) -> list[bytes]:
-    if len(raw) % POINT_BYTES:
-        raise InvalidArgument(f"must be a whole number of {POINT_BYTES}-byte points", field=field)
-    count = len(raw) // POINT_BYTES
-    if count > MAX_PSI_POINTS:
-        raise InvalidArgument(f"holds more than {MAX_PSI_POINTS} points", field=field)
-    return [raw[i : i + POINT_BYTES] for i in range(0, len(raw), POINT_BYTES)]
-
-
-def _workers(n: int) -> int:
-    return 2 if n >= PARALLEL_FROM else 1
-
-
-def _shuffled(items: list[Any]) -> list[Any]:
-    out = list(items)
-    secrets.SystemRandom().shuffle(out)
-    return out
-
-
 def scaled_value(text: str, field: str) -> int:
     """A numeric field as an integer in hundredths (exact for decimals)."""
     try:
@@ -82,124 +53,7 @@ def scaled_value(text: str, field: str) -> int:
         raise FailedPrecondition(f"data item {field!r} holds a non-numeric value") from None
 
 
-# ---------------------------------------------------------------- intersection (PRIV-3)
-
-
-def intersection(
-    source: DataSource, key_field: str, consumer_points: list[bytes], *, members: bool
-) -> tuple[dict[str, Any], int]:
-    """One round of ECDH-PSI as the provider.
-
-    Returns ``{"double": H(x)^ab …, "provider": H(y)^b …, "ordered": members}``: with
-    ``members`` the double-blinded points keep the consumer's order (it learns which of its keys
-    matched); otherwise they are shuffled (it learns only how many).
-    """
-    blinder = PsiBlinder()
-    try:
-        double = blinder.reblind_many(consumer_points, workers=_workers(len(consumer_points)))
-    except PsiError as exc:
-        raise InvalidArgument(str(exc), field="sealed_query.points") from None
-    keys = [psi_key(row[key_field]) for row in source.rows() if row.get(key_field)]
-    own = _shuffled(blinder.blind_many(keys, workers=_workers(len(keys))))
-    if not members:
-        double = _shuffled(double)
-    return {
-        "double": b64(b"".join(double)),
-        "provider": b64(b"".join(own)),
-        "ordered": members,
-    }, len(keys)
-
-
-# ---------------------------------------------------------------- intersection-sum (PRIV-4)
-
-
-@dataclass(frozen=True)
-class Ticket:
-    """What the provider hands itself between the two rounds, sealed to its own key."""
-
-    session: str
-    grant_id: str
-    field: str
-    private_key: bytes
-
-
-def _ticket_ad(grant_id: str) -> bytes:
-    return b"tongdao/v1 intersection-sum ticket|" + grant_id.encode()
-
-
-def intersection_sum_round1(
-    source: DataSource,
-    key_field: str,
-    value_field: str,
-    consumer_points: list[bytes],
-    *,
-    own_keys: EncryptionKeyPair,
-    grant_id: str,
-    key_bits: int = 2048,
-) -> tuple[dict[str, Any], int]:
-    """Round 1: double-blind the consumer's points (shuffled), blind ours, encrypt our values
-    under a fresh Paillier key of ours, and seal that key into a ticket only we can open."""
-    blinder = PsiBlinder()
-    try:
-        double = _shuffled(
-            blinder.reblind_many(consumer_points, workers=_workers(len(consumer_points)))
-        )
-    except PsiError as exc:
-        raise InvalidArgument(str(exc), field="sealed_query.points") from None
-    rows = [
-        (psi_key(r[key_field]), scaled_value(r[value_field], value_field))
-        for r in source.rows()
-        if r.get(key_field)
-    ]
-    public, private = generate_paillier_keypair(key_bits)
-    points = blinder.blind_many([k for k, _ in rows], workers=_workers(len(rows)))
-    pairs = _shuffled(list(zip(points, private.encrypt_many([v for _, v in rows]), strict=True)))
-    ticket = Ticket(str(uuid.uuid4()), grant_id, value_field, private.to_bytes())
-    sealed_ticket = seal(
-        own_keys.public_key,
-        json.dumps({**ticket.__dict__, "private_key": b64(ticket.private_key)}).encode(),
-        _ticket_ad(grant_id),
-    )
-    return {
-        "double": b64(b"".join(double)),
-        "provider": b64(b"".join(p for p, _ in pairs)),
-        "ciphertexts": b64(b"".join(c.to_bytes() for _, c in pairs)),
-        "paillier_public_key": b64(public.to_bytes()),
-        "ticket": b64(sealed_ticket),
-        "scale_digits": VALUE_SCALE_DIGITS,
-    }, len(rows)
-
-
-def open_ticket(sealed: bytes, own_keys: EncryptionKeyPair, grant_id: str) -> Ticket:
-    try:
-        raw = json.loads(open_sealed(own_keys.private_key, sealed, _ticket_ad(grant_id)))
-        return Ticket(
-            raw["session"], raw["grant_id"], raw["field"], base64.b64decode(raw["private_key"])
-        )
-    except (EnvelopeError, ValueError, KeyError, TypeError):
-        raise InvalidArgument(
-            "ticket is not one this node issued for this grant", field="sealed_query.ticket"
-        ) from None
-
-
-def intersection_sum_round2(
-    ticket: Ticket, masked_sum: bytes, count: int, min_group: int, min_group_article: str
-) -> dict[str, Any]:
-    """Round 2: refuse small groups, then decrypt the consumer's masked sum ``S + r``."""
-    if count < min_group:
-        raise PermissionDenied(
-            f"intersection of {count} is below the minimum group size {min_group}",
-            field="sealed_query.count",
-            articles=(min_group_article,),
-        )
-    try:
-        private = PaillierPrivateKey.from_bytes(ticket.private_key)
-        value = private.raw_decrypt(private.public_key.ciphertext(masked_sum))
-    except (InvalidCiphertext, CryptoError):
-        raise InvalidArgument(
-            "is not a valid ciphertext under this session's key", field="sealed_query.masked_sum"
-        ) from None
-    return {"masked_sum": str(int(value))}
+# Intersection (PRIV-3) and intersection-sum (PRIV-4) run as streamed queries: node.streams.
 
 
 # ---------------------------------------------------------------- aggregate (PRIV-5)

@@ -17,8 +17,9 @@ from node.state import NodeState
 from policies.loader import load_policy
 from policies.masking import mask_value
 from policies.model import PolicyError
-from proto.query import RelayedQuery
-from proto.tongdao.v1 import node_pb2, node_pb2_grpc
+from proto.errors import InvalidArgument
+from proto.query import Receipt, RelayedQuery
+from proto.tongdao.v1 import broker_pb2, node_pb2, node_pb2_grpc
 from proto.transport import (
     TlsMaterial,
     add_health_and_reflection,
@@ -58,6 +59,38 @@ class NodeServicer(node_pb2_grpc.NodeServicer):
             suppressed=answer.suppressed,
             receipt=r.to_pb(),
         )
+
+    def QueryStream(self, request_iterator, context):  # type: ignore[no-untyped-def]
+        caller = peer_common_name(context)
+        self.engine.check_caller(caller)
+        first = next(request_iterator, None)
+        if first is None or first.WhichOneof("part") != "open":
+            raise InvalidArgument("the first message must open the query", field="open")
+        query = RelayedQuery.from_pb(first.open)
+
+        def chunks():  # type: ignore[no-untyped-def]
+            for message in request_iterator:
+                if message.WhichOneof("part") != "chunk":
+                    raise InvalidArgument("only chunks may follow the opening", field="chunk")
+                yield message.chunk
+
+        sent = 0
+        for item in self.engine.answer_stream(caller, query, chunks()):
+            if isinstance(item, Receipt):
+                log.info(
+                    "streamed %s request %s grant %s chunks=%d records=%d",
+                    query.method,
+                    item.request_id,
+                    item.grant_id,
+                    sent,
+                    item.record_count,
+                )
+                yield broker_pb2.QueryStreamResponse(
+                    end=broker_pb2.QueryStreamEnd(receipt=item.to_pb())
+                )
+            else:
+                sent += 1
+                yield broker_pb2.QueryStreamResponse(chunk=item)
 
     def ListServedEntries(self, request, context):  # type: ignore[no-untyped-def]
         self.engine.check_caller(peer_common_name(context))

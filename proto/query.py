@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+STREAM_METHODS = ("intersection", "intersection_size", "intersection_sum")
+"""Methods that run as a streamed query (``QueryStream``); the rest are unary ``Query`` calls
+(``aggregate`` goes through ``Aggregate``)."""
+
 
 @dataclass(frozen=True)
 class RelayedQuery:

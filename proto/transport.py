@@ -139,6 +139,27 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
+        if handler.stream_stream is not None:  # streamed queries
+            inner_bidi = handler.stream_stream
+
+            def wrapped_bidi(request_iterator, context):  # type: ignore[no-untyped-def]
+                try:
+                    yield from inner_bidi(request_iterator, context)
+                except DomainError as exc:
+                    context.abort(getattr(grpc.StatusCode, exc.code_name), exc.status_message())
+                except Exception:
+                    if context.code() not in (None, grpc.StatusCode.OK):
+                        raise
+                    if not context.is_active():
+                        return  # the caller went away: nothing to report to anyone
+                    log.exception("internal error in %s", method)
+                    context.abort(grpc.StatusCode.INTERNAL, f"internal error in {method}")
+
+            return grpc.stream_stream_rpc_method_handler(
+                wrapped_bidi,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
         if handler.unary_unary is None:
             return handler
         inner = handler.unary_unary

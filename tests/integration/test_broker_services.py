@@ -209,9 +209,9 @@ def test_relay_refuses_wrong_consumer_purpose_field_and_method(world):
     with pytest.raises(PermissionDenied) as err:
         world.relay(RSJ, GAT, grant.token, ["name", "gender"], {"keys": [KEY]})
     assert err.value.field == "fields" and "Art.30" in err.value.articles
-    with pytest.raises(PermissionDenied) as err:
+    with pytest.raises(InvalidArgument) as err:  # PSI is a streamed query, not a unary one
         world.relay(RSJ, GAT, grant.token, ["name"], {"keys": [KEY]}, method="intersection")
-    assert err.value.field == "method"
+    assert err.value.field == "method" and "QueryStream" in err.value.message
     with pytest.raises(PermissionDenied):
         world.relay(RSJ, GAT, grant.token[:-4] + "AAAA", ["name"], {"keys": [KEY]})
     assert world.gat_node.seen == []  # nothing reached the node

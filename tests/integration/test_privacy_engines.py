@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from node.client import ClientError
+from node.client import ClientError, _QueryStream
 from tests.integration.stack import BASIS, PURPOSE, SCENARIO, start_stack
 from tongdao.demo import CITY_MZJ, city_entry
 
@@ -99,21 +99,31 @@ def test_intersection_sum_matches_plaintext_and_reveals_only_the_output(stack, m
     incomes = {r["id_number"]: Decimal(r["annual_income"]) for r in stack.incomes}
     ids = [p["id_number"] for p in stack.people[:40]] + ["230102199901011111"]
     expected = [incomes[i] for i in ids if i in incomes]
-    received = []
+    received: list[tuple[bytes, bytes]] = []
+    original = _QueryStream.next_frame
+
+    def spy(self):
+        item = original(self)
+        received.append(item)
+        return item
+
+    monkeypatch.setattr(_QueryStream, "next_frame", spy)
     with stack.consumer() as client:
-        original = client._query
-
-        def spy(*args, **kwargs):
-            result = original(*args, **kwargs)
-            received.append(json.dumps(result))
-            return result
-
-        monkeypatch.setattr(client, "_query", spy)
         result = client.intersection_sum(token, ids, "annual_income", PURPOSE)
-    assert result == {"size": len(expected), "sum": sum(expected)}
-    transcript = "".join(received)
+    assert (result["size"], result["sum"]) == (len(expected), sum(expected))
+    assert result["consumer_set_size"] == len(ids)
+    assert result["provider_rows"] == len(stack.incomes)
+    kinds = {kind for kind, _ in received if kind}
+    assert kinds <= {b"H", b"D", b"C", b"F", b"R"}
+    # every JSON frame the consumer received: no provider value, in any unit, only the output
+    text = "".join(body.decode() for kind, body in received if kind in (b"H", b"F", b"R"))
     for value in incomes.values():
-        assert str(value) not in transcript  # no provider value, only the agreed output
+        assert str(value) not in text
+        assert f'"{int(value * 100)}"' not in text
+    # the bulk frames are points and ciphertexts: no value's digits appear in them either
+    bulk = b"".join(body for kind, body in received if kind in (b"D", b"C"))
+    for value in list(incomes.values())[:20]:
+        assert str(value).encode() not in bulk
 
 
 def test_intersection_sum_below_minimum_group_is_refused(stack):

@@ -639,6 +639,30 @@ class QueryResponse(_message.Message):
     ledger_sequence: int
     def __init__(self, sealed_result: _Optional[bytes] = ..., receipt: _Optional[_Union[Receipt, _Mapping]] = ..., ledger_sequence: _Optional[int] = ...) -> None: ...
 
+class QueryStreamRequest(_message.Message):
+    __slots__ = ("open", "chunk")
+    OPEN_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    open: QueryRequest
+    chunk: bytes
+    def __init__(self, open: _Optional[_Union[QueryRequest, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
+
+class QueryStreamEnd(_message.Message):
+    __slots__ = ("receipt", "ledger_sequence")
+    RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    LEDGER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    receipt: Receipt
+    ledger_sequence: int
+    def __init__(self, receipt: _Optional[_Union[Receipt, _Mapping]] = ..., ledger_sequence: _Optional[int] = ...) -> None: ...
+
+class QueryStreamResponse(_message.Message):
+    __slots__ = ("chunk", "end")
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    chunk: bytes
+    end: QueryStreamEnd
+    def __init__(self, chunk: _Optional[bytes] = ..., end: _Optional[_Union[QueryStreamEnd, _Mapping]] = ...) -> None: ...
+
 class AggregateRequest(_message.Message):
     __slots__ = ("parts", "paillier_public_key")
     PARTS_FIELD_NUMBER: _ClassVar[int]

@@ -179,6 +179,11 @@ class BrokerStub:
                 request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryRequest.SerializeToString,
                 response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryResponse.FromString,
                 _registered_method=True)
+        self.QueryStream = channel.stream_stream(
+                '/tongdao.v1.Broker/QueryStream',
+                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryStreamRequest.SerializeToString,
+                response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryStreamResponse.FromString,
+                _registered_method=True)
         self.Aggregate = channel.unary_unary(
                 '/tongdao.v1.Broker/Aggregate',
                 request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.AggregateRequest.SerializeToString,
@@ -396,6 +401,15 @@ class BrokerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def QueryStream(self, request_iterator, context):
+        """Streamed query (PRIV-3, PRIV-4 at 10⁶ keys): one query as one bidirectional stream. The
+        first message opens it (metadata + sealed opening), then both sides send sealed chunks
+        (crypto.stream); the last response carries the node's receipt and the ledger sequence.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Aggregate(self, request, context):
         """Aggregate across nodes (PRIV-5): fan out, add the nodes' Paillier ciphertexts (the broker
         holds the consumer's public key only), return the encrypted total.
@@ -578,6 +592,11 @@ def add_BrokerServicer_to_server(servicer, server):
                     servicer.Query,
                     request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryRequest.FromString,
                     response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryResponse.SerializeToString,
+            ),
+            'QueryStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.QueryStream,
+                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryStreamRequest.FromString,
+                    response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryStreamResponse.SerializeToString,
             ),
             'Aggregate': grpc.unary_unary_rpc_method_handler(
                     servicer.Aggregate,
@@ -1388,6 +1407,33 @@ class Broker:
             '/tongdao.v1.Broker/Query',
             proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryRequest.SerializeToString,
             proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QueryStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/tongdao.v1.Broker/QueryStream',
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryStreamRequest.SerializeToString,
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryStreamResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from proto.tongdao.v1 import broker_pb2 as proto_dot_tongdao_dot_v1_dot_broker__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bproto/tongdao/v1/node.proto\x12\ntongdao.v1\x1a\x1dproto/tongdao/v1/broker.proto\"y\n\x11NodeQueryResponse\x12\x15\n\rsealed_result\x18\x01 \x01(\x0c\x12$\n\x07receipt\x18\x02 \x01(\x0b\x32\x13.tongdao.v1.Receipt\x12\x13\n\x0b\x63iphertexts\x18\x03 \x03(\x0c\x12\x12\n\nsuppressed\x18\x04 \x01(\x08\"\x1a\n\x18ListServedEntriesRequest\"G\n\x0bServedEntry\x12\x12\n\nentry_code\x18\x01 \x01(\t\x12\x0e\n\x06\x66ields\x18\x02 \x03(\t\x12\x14\n\x0crecord_count\x18\x03 \x01(\x03\"E\n\x19ListServedEntriesResponse\x12(\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x17.tongdao.v1.ServedEntry2\xaa\x01\n\x04Node\x12@\n\x05Query\x12\x18.tongdao.v1.QueryRequest\x1a\x1d.tongdao.v1.NodeQueryResponse\x12`\n\x11ListServedEntries\x12$.tongdao.v1.ListServedEntriesRequest\x1a%.tongdao.v1.ListServedEntriesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bproto/tongdao/v1/node.proto\x12\ntongdao.v1\x1a\x1dproto/tongdao/v1/broker.proto\"y\n\x11NodeQueryResponse\x12\x15\n\rsealed_result\x18\x01 \x01(\x0c\x12$\n\x07receipt\x18\x02 \x01(\x0b\x32\x13.tongdao.v1.Receipt\x12\x13\n\x0b\x63iphertexts\x18\x03 \x03(\x0c\x12\x12\n\nsuppressed\x18\x04 \x01(\x08\"\x1a\n\x18ListServedEntriesRequest\"G\n\x0bServedEntry\x12\x12\n\nentry_code\x18\x01 \x01(\t\x12\x0e\n\x06\x66ields\x18\x02 \x03(\t\x12\x14\n\x0crecord_count\x18\x03 \x01(\x03\"E\n\x19ListServedEntriesResponse\x12(\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x17.tongdao.v1.ServedEntry2\xfe\x01\n\x04Node\x12@\n\x05Query\x12\x18.tongdao.v1.QueryRequest\x1a\x1d.tongdao.v1.NodeQueryResponse\x12R\n\x0bQueryStream\x12\x1e.tongdao.v1.QueryStreamRequest\x1a\x1f.tongdao.v1.QueryStreamResponse(\x01\x30\x01\x12`\n\x11ListServedEntries\x12$.tongdao.v1.ListServedEntriesRequest\x1a%.tongdao.v1.ListServedEntriesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,5 +41,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTSERVEDENTRIESRESPONSE']._serialized_start=298
   _globals['_LISTSERVEDENTRIESRESPONSE']._serialized_end=367
   _globals['_NODE']._serialized_start=370
-  _globals['_NODE']._serialized_end=540
+  _globals['_NODE']._serialized_end=624
 # @@protoc_insertion_point(module_scope)

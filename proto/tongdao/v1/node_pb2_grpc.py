@@ -40,6 +40,11 @@ class NodeStub:
                 request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryRequest.SerializeToString,
                 response_deserializer=proto_dot_tongdao_dot_v1_dot_node__pb2.NodeQueryResponse.FromString,
                 _registered_method=True)
+        self.QueryStream = channel.stream_stream(
+                '/tongdao.v1.Node/QueryStream',
+                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryStreamRequest.SerializeToString,
+                response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryStreamResponse.FromString,
+                _registered_method=True)
         self.ListServedEntries = channel.unary_unary(
                 '/tongdao.v1.Node/ListServedEntries',
                 request_serializer=proto_dot_tongdao_dot_v1_dot_node__pb2.ListServedEntriesRequest.SerializeToString,
@@ -52,6 +57,14 @@ class NodeServicer:
 
     def Query(self, request, context):
         """Runs one query under a grant token the node verifies itself.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def QueryStream(self, request_iterator, context):
+        """Runs one streamed query (intersection, intersection_size, intersection_sum) under a grant
+        token the node verifies itself; messages as Broker.QueryStream.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -71,6 +84,11 @@ def add_NodeServicer_to_server(servicer, server):
                     servicer.Query,
                     request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryRequest.FromString,
                     response_serializer=proto_dot_tongdao_dot_v1_dot_node__pb2.NodeQueryResponse.SerializeToString,
+            ),
+            'QueryStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.QueryStream,
+                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryStreamRequest.FromString,
+                    response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryStreamResponse.SerializeToString,
             ),
             'ListServedEntries': grpc.unary_unary_rpc_method_handler(
                     servicer.ListServedEntries,
@@ -105,6 +123,33 @@ class Node:
             '/tongdao.v1.Node/Query',
             proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryRequest.SerializeToString,
             proto_dot_tongdao_dot_v1_dot_node__pb2.NodeQueryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QueryStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/tongdao.v1.Node/QueryStream',
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryStreamRequest.SerializeToString,
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryStreamResponse.FromString,
             options,
             channel_credentials,
             insecure,

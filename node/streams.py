@@ -1,0 +1,422 @@
+"""Streamed privacy engines: ECDH-PSI and intersection-sum at 10⁶ keys in bounded memory.
+
+One query is one bidirectional stream (``QueryStream``). Each side's messages are *frames*: one
+kind byte and a body; frames travel sealed chunk by chunk (:mod:`crypto.stream`), so the broker
+relays ciphertext only. Points travel as raw 32-byte strings, ciphertexts as fixed-width
+big-endian integers — no JSON or base64 on the bulk path.
+
+Consumer → node: ``P`` points (its blinded keys, any number of frames), ``E`` end of points;
+for intersection-sum then ``M`` the masked encrypted sum.
+Node → consumer: ``H`` header (JSON), ``D`` double-blinded consumer points (in the consumer's
+order for ``intersection``, shuffled otherwise), ``Q`` the node's blinded keys (PSI) or ``C``
+pairs of blinded key and Paillier-encrypted value (intersection-sum), ``F`` end of the node's
+rows (JSON), and for intersection-sum ``R`` the decrypted masked sum (JSON).
+
+Work is spread over a process pool per stream once the inputs are large (the pool's workers
+hold the session's blinding scalar and Paillier key, so only points and values cross process
+boundaries), and at most :data:`IN_FLIGHT` chunks are in flight: memory stays bounded however
+fast one side sends. Protocols and what each party learns: docs/privacy.md.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import secrets
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, TypeVar
+
+from crypto.errors import CryptoError
+from crypto.paillier import (
+    InvalidCiphertext,
+    PaillierPrivateKey,
+    generate_paillier_keypair,
+)
+from crypto.psi import POINT_BYTES, PsiBlinder, PsiError
+from proto.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from proto.query import STREAM_METHODS
+
+# frame kinds
+POINTS, POINTS_END, MASKED_SUM = b"P", b"E", b"M"
+HEADER, DOUBLE, PROVIDER, PAIRS, PROVIDER_END, RESULT = b"H", b"D", b"Q", b"C", b"F", b"R"
+
+CHUNK_POINTS = 8192  # points per frame: 256 KiB
+PAIR_ROWS = 2048  # rows per pairs frame: ≈ 1.1 MiB at 2048-bit Paillier
+IN_FLIGHT = 4  # chunks queued on the pool ahead of the one being sent
+MAX_STREAM_POINTS = 10_000_000  # a consumer set larger than this is refused (memory bound)
+PARALLEL_FROM = 20_000  # below this a pool costs more than it saves
+_SPAWN = multiprocessing.get_context("spawn")
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def frame(kind: bytes, body: bytes = b"") -> bytes:
+    """One protocol message: its kind byte, then its body."""
+    return kind + body
+
+
+def json_frame(kind: bytes, body: dict[str, Any]) -> bytes:
+    return kind + json.dumps(body, separators=(",", ":")).encode()
+
+
+def unframe(message: bytes, field: str = "chunk") -> tuple[bytes, bytes]:
+    """Split a message into (kind, body).
+
+    Raises:
+        InvalidArgument: an empty message.
+    """
+    if not message:
+        raise InvalidArgument("is an empty protocol message", field=field)
+    return message[:1], message[1:]
+
+
+def json_body(body: bytes, field: str) -> dict[str, Any]:
+    """Parse a JSON frame body that must be an object.
+
+    Raises:
+        InvalidArgument: not a JSON object.
+    """
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise InvalidArgument("is not JSON", field=field) from None
+    if not isinstance(value, dict):
+        raise InvalidArgument("must be a JSON object", field=field)
+    return value
+
+
+def join_points(points: Iterable[bytes]) -> bytes:
+    return b"".join(points)
+
+
+def split_points(raw: bytes, field: str = "chunk") -> list[bytes]:
+    """Raw 32-byte points.
+
+    Raises:
+        InvalidArgument: not a whole number of points.
+    """
+    if len(raw) % POINT_BYTES:
+        raise InvalidArgument(f"must be a whole number of {POINT_BYTES}-byte points", field=field)
+    return [raw[i : i + POINT_BYTES] for i in range(0, len(raw), POINT_BYTES)]
+
+
+def pack_pairs(points: bytes, ciphertexts: bytes) -> bytes:
+    """A pairs frame body: ``count (4 bytes) | points | ciphertexts``."""
+    return (len(points) // POINT_BYTES).to_bytes(4, "big") + points + ciphertexts
+
+
+def unpack_pairs(body: bytes, ciphertext_bytes: int) -> tuple[list[bytes], bytes]:
+    """Inverse of :func:`pack_pairs`: (points, concatenated ciphertexts).
+
+    Raises:
+        InvalidArgument: the lengths do not add up.
+    """
+    if len(body) < 4:
+        raise InvalidArgument("pairs frame is truncated", field="chunk")
+    count = int.from_bytes(body[:4], "big")
+    end = 4 + count * POINT_BYTES
+    if len(body) != end + count * ciphertext_bytes:
+        raise InvalidArgument("pairs frame lengths do not add up", field="chunk")
+    return split_points(body[4:end]), body[end:]
+
+
+# ---------------------------------------------------------------- work on a pool (or here)
+
+
+class _Session:
+    """A stream's secrets, rebuilt once per worker process."""
+
+    def __init__(self, scalar: bytes, private_key: bytes | None) -> None:
+        self.blinder = PsiBlinder(scalar)
+        self.private_key = PaillierPrivateKey.from_bytes(private_key) if private_key else None
+
+    def reblind(self, raw: bytes) -> bytes:
+        return join_points(self.blinder.reblind_many(split_points(raw)))
+
+    def blind(self, keys: list[bytes]) -> bytes:
+        return join_points(self.blinder.blind_many(keys))
+
+    def blind_encrypt(self, rows: list[tuple[bytes, int]]) -> tuple[bytes, bytes]:
+        assert self.private_key is not None
+        points = self.blind([k for k, _ in rows])
+        cts = self.private_key.encrypt_many([v for _, v in rows])
+        return points, b"".join(c.to_bytes() for c in cts)
+
+
+_worker: _Session | None = None
+
+
+def _init_worker(scalar: bytes, private_key: bytes | None) -> None:
+    global _worker
+    _worker = _Session(scalar, private_key)
+
+
+def _call_worker(method: str, arg: Any) -> Any:
+    assert _worker is not None
+    return getattr(_worker, method)(arg)
+
+
+class StreamWorkers:
+    """Runs a stream's heavy steps here or on a process pool, in order, a few chunks ahead."""
+
+    def __init__(self, scalar: bytes, private_key: bytes | None, *, workers: int) -> None:
+        """Args:
+        scalar: the session's PSI blinding scalar.
+        private_key: the session's Paillier private key bytes (intersection-sum) or None.
+        workers: processes (1: run in this thread).
+        """
+        self._local = _Session(scalar, private_key)
+        self._pool: ProcessPoolExecutor | None = None
+        if workers > 1:
+            # spawn, not fork: the caller is a multi-threaded gRPC server
+            self._pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=_SPAWN,
+                initializer=_init_worker,
+                initargs=(scalar, private_key),
+            )
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> StreamWorkers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def map(self, method: str, items: Iterable[Any]) -> Iterator[Any]:
+        """``getattr(session, method)(item)`` for each item, in order, bounded look-ahead."""
+        if self._pool is None:
+            fn = getattr(self._local, method)
+            for item in items:
+                yield fn(item)
+            return
+        pending: deque[Future[Any]] = deque()
+        for item in items:
+            pending.append(self._pool.submit(_call_worker, method, item))
+            if len(pending) > IN_FLIGHT:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def chunked(items: list[T], size: int) -> Iterator[list[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _shuffle(items: list[T]) -> None:
+    secrets.SystemRandom().shuffle(items)
+
+
+# ---------------------------------------------------------------- the provider's side
+
+
+class ProviderStream:
+    """The node's side of one streamed PSI or intersection-sum query.
+
+    ``messages(incoming)`` reads the consumer's frames (already opened) and yields
+    ``(frame, final)`` to send; :attr:`record_count` is set once the node's rows are read.
+    """
+
+    def __init__(
+        self,
+        method: str,
+        keys: Callable[[], list[bytes]] | None = None,
+        rows: Callable[[], list[tuple[bytes, int]]] | None = None,
+        *,
+        declared_points: int,
+        min_group: int = 1,
+        min_group_article: str = "",
+        key_bits: int = 2048,
+        workers: int | None = None,
+    ) -> None:
+        """Args:
+            method: ``intersection``, ``intersection_size`` or ``intersection_sum``.
+            keys: the node's normalised keys (PSI).
+            rows: the node's (normalised key, value in hundredths) pairs (intersection-sum).
+            declared_points: how many points the consumer said it will send.
+            min_group: the policy's minimum group size (intersection-sum).
+            min_group_article: the article the minimum group size applies.
+            key_bits: Paillier modulus size for the session key.
+            workers: processes (default: 2 for large inputs, else 1).
+
+        Raises:
+            InvalidArgument: unknown method or a declared size out of range.
+        """
+        if method not in STREAM_METHODS:
+            raise InvalidArgument(f"method {method!r} is not streamed", field="method")
+        if not 0 <= declared_points <= MAX_STREAM_POINTS:
+            raise InvalidArgument(
+                f"must be 0 to {MAX_STREAM_POINTS:,}", field="sealed_query.points"
+            )
+        self.method = method
+        self._keys = keys
+        self._rows = rows
+        self.declared = declared_points
+        self.min_group = min_group
+        self.min_group_article = min_group_article
+        self.key_bits = key_bits
+        self.workers = workers
+        self.record_count = 0
+
+    def messages(self, incoming: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
+        """Run the protocol.
+
+        Raises:
+            InvalidArgument: a malformed or unexpected frame, or more points than declared.
+            PermissionDenied: an intersection-sum below the minimum group size.
+            FailedPrecondition: a non-numeric value in the summed data item.
+        """
+        summing = self.method == "intersection_sum"
+        if summing:
+            assert self._rows is not None
+            rows = self._rows()
+            own_size = len(rows)
+            public, private = generate_paillier_keypair(self.key_bits)
+            secret_key: bytes | None = private.to_bytes()
+        else:
+            assert self._keys is not None
+            keys = self._keys()
+            own_size = len(keys)
+            public, private, secret_key = None, None, None
+        self.record_count = own_size
+        workers = self.workers or (2 if max(own_size, self.declared) >= PARALLEL_FROM else 1)
+        with StreamWorkers(secrets.token_bytes(POINT_BYTES), secret_key, workers=workers) as pool:
+            header: dict[str, Any] = {
+                "ordered": self.method == "intersection",
+                "provider_rows": own_size,
+            }
+            if public is not None:
+                header["paillier_public_key"] = public.to_bytes().hex()
+                header["scale_digits"] = 2
+            yield json_frame(HEADER, header), False
+
+            # the consumer's points: double-blind as they arrive
+            received = 0
+            consumer_done = False
+
+            def consumer_chunks() -> Iterator[bytes]:
+                nonlocal received, consumer_done
+                for message in incoming:
+                    kind, body = unframe(message)
+                    if kind == POINTS_END:
+                        consumer_done = True
+                        return
+                    if kind != POINTS:
+                        raise InvalidArgument(
+                            f"expected points, got a {kind!r} frame", field="chunk"
+                        )
+                    if len(body) % POINT_BYTES:
+                        raise InvalidArgument(
+                            f"must be a whole number of {POINT_BYTES}-byte points", field="chunk"
+                        )
+                    received += len(body) // POINT_BYTES
+                    if received > self.declared:
+                        raise InvalidArgument(
+                            f"more points than the {self.declared} declared", field="chunk"
+                        )
+                    yield body
+
+            double: list[bytes] = []
+            try:
+                for raw in pool.map("reblind", consumer_chunks()):
+                    if self.method == "intersection":
+                        yield frame(DOUBLE, raw), False  # in order: the consumer learns members
+                    else:
+                        double.extend(split_points(raw))
+            except PsiError as exc:
+                raise InvalidArgument(str(exc), field="chunk") from None
+            if not consumer_done:
+                raise InvalidArgument("the stream ended before the end-of-points frame")
+            if received != self.declared:
+                raise InvalidArgument(
+                    f"{received} points arrived, {self.declared} were declared", field="chunk"
+                )
+            if double:
+                _shuffle(double)  # the consumer learns how many matched, not which
+                for part in chunked(double, CHUNK_POINTS):
+                    yield frame(DOUBLE, join_points(part)), False
+                del double
+
+            # our own keys, shuffled so their order says nothing about our rows
+            if summing:
+                _shuffle(rows)
+                for points, cts in pool.map("blind_encrypt", chunked(rows, PAIR_ROWS)):
+                    yield frame(PAIRS, pack_pairs(points, cts)), False
+                del rows
+            else:
+                _shuffle(keys)
+                for raw in pool.map("blind", chunked(keys, CHUNK_POINTS)):
+                    yield frame(PROVIDER, raw), False
+                del keys
+        end = {"provider_rows": own_size, "consumer_points": received}
+        if not summing:
+            yield json_frame(PROVIDER_END, end), True
+            return
+        yield json_frame(PROVIDER_END, end), False
+        assert private is not None
+        yield json_frame(RESULT, self._decrypt_masked_sum(private, incoming, received)), True
+
+    def _decrypt_masked_sum(
+        self, private: PaillierPrivateKey, incoming: Iterator[bytes], received: int
+    ) -> dict[str, Any]:
+        message = next(incoming, None)
+        if message is None:
+            raise InvalidArgument("the stream ended before the masked sum", field="chunk")
+        kind, body = unframe(message)
+        if kind != MASKED_SUM:
+            raise InvalidArgument(f"expected the masked sum, got a {kind!r} frame", field="chunk")
+        value = json_body(body, "chunk.masked_sum")
+        count, masked = value.get("count"), value.get("masked_sum")
+        if (
+            set(value) != {"count", "masked_sum"}
+            or not isinstance(count, int)
+            or not isinstance(masked, str)
+        ):
+            raise InvalidArgument("must be {count, masked_sum}", field="chunk.masked_sum")
+        if not 0 <= count <= min(received, self.record_count):
+            raise InvalidArgument("count is larger than either set", field="chunk.count")
+        if count < self.min_group:
+            raise PermissionDenied(
+                f"intersection of {count} is below the minimum group size {self.min_group}",
+                field="chunk.count",
+                articles=(self.min_group_article,),
+            )
+        try:
+            plain = private.raw_decrypt(private.public_key.ciphertext(bytes.fromhex(masked)))
+        except (ValueError, InvalidCiphertext, CryptoError):
+            raise InvalidArgument(
+                "is not a valid ciphertext under this session's key", field="chunk.masked_sum"
+            ) from None
+        return {"masked_sum": str(int(plain))}
+
+
+def summable_rows(
+    rows: Iterable[dict[str, str]],
+    key_field: str,
+    value_field: str,
+    key: Callable[[str], bytes],
+    value: Callable[[str, str], int],
+) -> list[tuple[bytes, int]]:
+    """(normalised key, value) for every row with a key; a row without a value is refused.
+
+    Raises:
+        FailedPrecondition: a non-numeric value.
+    """
+    out = []
+    for r in rows:
+        k = r.get(key_field)
+        if not k:
+            continue
+        raw = r.get(value_field, "")
+        if raw == "":
+            raise FailedPrecondition(f"data item {value_field!r} is empty in a row")
+        out.append((key(k), value(raw, value_field)))
+    return out
