@@ -374,7 +374,7 @@ def run_store(url: str, label: str, payload: list[bytes], n: int, rounds: int) -
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; prints a table and writes JSON to ``--out``."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.catalogue_bench")
+    parser = argparse.ArgumentParser(prog="tongdao bench catalogue")
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--quick", action="store_true", help="2,000 entries, 2 rounds (CI smoke)")
     parser.add_argument("--rounds", type=int, default=5, help="times each query is run")

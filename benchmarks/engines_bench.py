@@ -1,147 +1,376 @@
-"""Query-engine benchmark: PSI, intersection-sum and the multi-node aggregate end to end.
+"""Query engines at provincial scale, through real processes: PSI, intersection-sum, aggregate.
 
-Runs a real stack in this process (broker and nodes on loopback with mutual TLS and gRPC), so the
-figures include transport, sealing, the broker's checks and the ledger. Bytes on the wire come
-from the broker's ledger (sealed query and result sizes). Run: ``tongdao bench engines``.
+What a security team or an operator runs to see the engines at the sizes the regulation's users
+have (issue 6's scale targets): a broker process, the tax bureau's node and eight city
+civil-affairs nodes, each a ``tongdao … serve`` process with mutual TLS on loopback, and the
+consumer (人社) in this process using the SDK exactly as a department would.
+
+* **intersection (size only)**: ``--keys`` consumer ID numbers × ``--rows`` tax records (half
+  of the consumer's keys are taxpayers), streamed through the broker (``QueryStream``).
+* **intersection-sum**: the same sets; the consumer learns the size and the income total.
+  Both answers are checked against the plaintext computed here.
+* **aggregate**: ``--nodes`` city nodes × ``--agg-rows`` households each, packed Paillier,
+  added by the broker. Checked against the plaintext.
+
+Reported: wall time, bytes on the wire each way (from the broker's ledger), CPU seconds and peak
+memory (VmHWM, sampled every 0.2 s) of every process including each side's worker pools. The
+providers keep their records in SQLite tables (``sql:`` sources), as a department with 10⁶
+records would, so a node streams its rows instead of holding a CSV in memory.
+
+Run:  tongdao bench engines [--keys 1000000] [--rows 1000000] [--nodes 8] [--agg-rows 1000000]
+      [--engines intersection_size,intersection_sum,aggregate] [--out DIR] [--quick]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import platform
+import random
 import resource
+import sqlite3
+import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-
+ENGINES = ("intersection_size", "intersection_sum", "aggregate")
 PURPOSE = "城乡最低生活保障资格审核"
+SCENARIO = "低保申请人收入核对（基准测试）"
+BASIS = "《社会救助暂行办法》第十一条"
 
 
-def _wire_bytes(url: str, since: int) -> tuple[int, int]:
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text("select payload_json from ledger_entries where sequence > :s"), {"s": since}
-        ).scalars()
-        up = down = 0
-        for raw in rows:
-            payload = json.loads(raw)
-            up += payload.get("sealed_query_bytes", 0)
-            down += payload.get("sealed_result_bytes", 0) + payload.get("ciphertexts", 0) * 512
-    engine.dispose()
-    return up, down
+# ---------------------------------------------------------------- memory and CPU of every process
 
 
-def _ledger_length(url: str) -> int:
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        n = int(conn.execute(text("select length from ledger_head")).scalar_one())
-    engine.dispose()
-    return n
+class ProcessSampler:
+    """Samples peak RSS (VmHWM) and CPU time of this process and all its descendants."""
 
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self.peaks: dict[int, dict[str, Any]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
 
-def run(out: Path, *, quick: bool = False, say: Callable[[str], None] = print) -> dict[str, Any]:
-    """Run the engine benchmark; write ``engines-bench.json`` and return the results."""
-    from tongdao.demo import CITY_MZJ, city_entry
-    from tongdao.local_stack import BASIS, SCENARIO, start_stack
+    def start(self) -> ProcessSampler:
+        self._thread.start()
+        return self
 
-    out.mkdir(parents=True, exist_ok=True)
-    # intersection-sum answers one message: provider rows × 544 bytes must stay under 24 MiB
-    psi_sizes = [1_000] if quick else [10_000, 30_000]
-    sum_sizes = [500] if quick else [5_000, 20_000]
-    agg_rows = 2_000 if quick else 100_000
-    results: dict[str, Any] = {"quick": quick, "runs": []}
-    with tempfile.TemporaryDirectory() as tmp:
-        records = max(psi_sizes + sum_sizes)
-        say(f"starting a stack with {records:,} residents and {len(CITY_MZJ)} city nodes")
-        stack = start_stack(Path(tmp), records=records, cities=True)
-        try:
-            ids = [p["id_number"] for p in stack.people]
-            with stack.consumer(timeout=600) as client:
+    def stop(self) -> None:
+        self._sample()
+        self._stop.set()
+        self._thread.join()
 
-                def grant(
-                    entry: str, fields: list[str], methods: list[str], provider: str | None = None
-                ) -> str:
-                    req = client.file_share_request(
-                        entry, fields, methods, PURPOSE, SCENARIO, BASIS, quota=1000
+    def _descendants(self) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+        out, todo = [], [os.getpid()]
+        while todo:  # breadth first: parents are labelled before their workers
+            pid = todo.pop(0)
+            out.append(pid)
+            todo.extend(children.get(pid, []))
+        return out
+
+    def _sample(self) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        for pid in self._descendants():
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    status = dict(
+                        line.split(":", 1) for line in f.read().splitlines() if ":" in line
                     )
-                    if req.status == "pending_provider_review":
-                        with stack.consumer(provider) as p:
-                            req = p.decide_share_request(req.id, True, "benchmark")
-                    return str(client.get_grant(req.grant_id).token)
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            hwm = int(status.get("VmHWM", "0 kB").split()[0]) // 1024
+            cpu = (int(fields[11]) + int(fields[12])) / tick
+            ppid = int(fields[1])
+            label = _label(cmd, pid)
+            if label == "worker pool process" and ppid in self.peaks:
+                label = f"worker of {self.peaks[ppid]['cmd'].split(' (')[0]}"
+            row = self.peaks.setdefault(pid, {"pid": pid, "cmd": label})
+            row["peak_rss_mib"] = max(row.get("peak_rss_mib", 0), hwm)
+            row["cpu_seconds"] = max(row.get("cpu_seconds", 0.0), cpu)
 
-                def measure(
-                    name: str, size: int, provider_rows: int, fn: Callable[[], Any]
-                ) -> None:
-                    before = _ledger_length(stack.database_url)
-                    start = time.perf_counter()
-                    answer = fn()
-                    seconds = time.perf_counter() - start
-                    up, down = _wire_bytes(stack.database_url, before)
-                    row = {
-                        "engine": name,
-                        "size": size,
-                        "provider_rows": provider_rows,
-                        "seconds": round(seconds, 2),
-                        "bytes_to_provider": up,
-                        "bytes_to_consumer": down,
-                        "answer": {k: str(v) for k, v in answer.items() if k != "members"},
-                    }
-                    results["runs"].append(row)
-                    mib = f"{up / 2**20:.1f} MiB up, {down / 2**20:.1f} MiB down"
-                    say(f"{name} {size:,}: {seconds:.2f} s, {mib}")
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
 
-                token = grant("gat.population", ["id_number"], ["intersection_size"])
-                for n in psi_sizes:
-                    keys = ids[: n // 2] + [f"X{i:017d}" for i in range(n - n // 2)]
-                    measure(
-                        "intersection_size",
-                        n,
-                        len(stack.people),
-                        lambda keys=keys: client.intersection(token, keys, "id_number", PURPOSE),
-                    )
-                token = grant("sw.income", ["annual_income"], ["intersection_sum"], "hlj.sw")
-                for n in sum_sizes:
-                    keys = ids[:n]
-                    measure(
-                        "intersection_sum",
-                        n,
-                        len(stack.incomes),
-                        lambda keys=keys: client.intersection_sum(
-                            token, keys, "annual_income", PURPOSE
-                        ),
-                    )
-        finally:
-            stack.stop()
-        # the aggregate at scale needs bigger city registries: a second stack
-        say(f"aggregate: {len(CITY_MZJ)} nodes × {agg_rows:,} rows")
-        from tongdao import synthetic
+    def reset(self) -> None:
+        self.peaks.clear()
+        self._sample()
 
-        original = synthetic.subsistence_households
-        try:
-            synthetic.subsistence_households = (  # type: ignore[assignment]
-                lambda region, count, seed: original(region, agg_rows, seed)
+
+def _label(cmd: str, pid: int) -> str:
+    if pid == os.getpid():
+        return "consumer (SDK, this process)"
+    if "multiprocessing" in cmd or "spawn_main" in cmd:
+        return "worker pool process"
+    if "broker serve" in cmd:
+        return "broker"
+    if "node serve" in cmd:
+        return "node " + cmd.rsplit("node-", 1)[-1].removesuffix(".toml")
+    return cmd[:60]
+
+
+# ---------------------------------------------------------------- data
+
+
+def _id_number(i: int) -> str:
+    # 18 characters like a resident ID number (region, birth date, sequence); synthetic
+    return f"2301{i % 100:02d}19{i // 100:010d}"
+
+
+def _write_table(path: Path, table: str, columns: list[str], rows: Any) -> None:
+    con = sqlite3.connect(path)
+    con.execute(f"create table {table} ({', '.join(c + ' text' for c in columns)})")
+    marks = ", ".join("?" for _ in columns)
+    con.executemany(f"insert into {table} values ({marks})", rows)  # noqa: S608 - fixed names
+    con.commit()
+    con.close()
+
+
+def _node_config(home: Path, code: str, entry: str, key: str, db: Path, table: str) -> str:
+    from tongdao.demo import grades_of
+
+    grades = "\n".join(f'{k} = "{v}"' for k, v in grades_of(entry).items())
+    return (
+        f'department = "{code}"\nhome = "{home}"\nlisten = "127.0.0.1:0"\n'
+        f'state_dir = "state-{code}"\n\n[[entries]]\ncode = "{entry}"\n'
+        f'source = "sql:sqlite:///{db}#{table}"\nkey_field = "{key}"\n\n'
+        f"[entries.grades]\n{grades}\n"
+    )
+
+
+# ---------------------------------------------------------------- the run
+
+
+def run(
+    out: Path,
+    *,
+    keys: int,
+    rows: int,
+    nodes: int,
+    agg_rows: int,
+    engines: Sequence[str] = ENGINES,
+    say: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Start the processes, run both engines, check them, write ``engines-bench.json``.
+
+    Returns:
+        The results (also written as JSON).
+    """
+    from node.client import ConsumerClient
+    from proto.tongdao.v1 import broker_pb2, broker_pb2_grpc
+    from proto.transport import secure_channel
+    from tongdao.commands.catalogue import entry_from_dict
+    from tongdao.demo import CITY_MZJ, ENTRIES, RSJ, SW, _start_all, _stop, city_entry
+    from tongdao.home import AUTHORITY, Home
+
+    cities = CITY_MZJ[:nodes]
+    results: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": sys.version.split()[0],
+            "load_before": os.getloadavg(),
+        },
+        "runs": [],
+    }
+    with tempfile.TemporaryDirectory(prefix="tongdao-scale-") as tmp:
+        root = Path(tmp).resolve()
+        home = Home(root / "home")
+        home.create_authority()
+        for profile in (SW, RSJ, *cities):
+            home.add_department(profile)
+
+        say(f"data: {rows:,} tax records, {nodes} cities × {agg_rows:,} households")
+        rng = random.Random(6)
+        incomes = [rng.randrange(1_000_000, 50_000_000) for _ in range(rows)]  # cents
+        _write_table(
+            root / "sw.db",
+            "income",
+            ["id_number", "annual_income", "tax_year"],
+            ((_id_number(i), f"{v // 100}.{v % 100:02d}", "2025") for i, v in enumerate(incomes)),
+        )
+        # the consumer's applicants: the second half of the taxpayers, then non-taxpayers
+        first = rows // 2
+        applicants = [_id_number(i) for i in range(first, first + keys)]
+        expected_size = max(0, min(rows, first + keys) - first)
+        expected_sum = Decimal(sum(incomes[first : first + expected_size])).scaleb(-2)
+        allowances: list[int] = []
+        for n, profile in enumerate(cities):
+            city_rng = random.Random(n)
+            values = [city_rng.randrange(6000, 240000) for _ in range(agg_rows)]
+            allowances.extend(values)
+            _write_table(
+                root / f"{profile.code}.db",
+                "households",
+                ["household_id", "district", "members", "monthly_allowance"],
+                (
+                    (f"{profile.region}-{i:07d}", profile.region[:4] + "01", "2",
+                     f"{v // 100}.{v % 100:02d}")
+                    for i, v in enumerate(values)
+                ),
+            )  # fmt: skip
+        served = [(SW, "sw.income", "id_number", "sw.db", "income")] + [
+            (p, city_entry(p)["code"], "household_id", f"{p.code}.db", "households") for p in cities
+        ]
+        for profile, entry, key, db, table in served:
+            (root / f"node-{profile.code}.toml").write_text(
+                _node_config(home.root, profile.code, entry, key, root / db, table)
             )
-            stack = start_stack(Path(tmp) / "agg", records=50, cities=True)
-        finally:
-            synthetic.subsistence_households = original  # type: ignore[assignment]
+        processes: list[Any] = []
+        sampler = ProcessSampler().start()
         try:
-            with stack.consumer(timeout=600) as client:
+            specs = [
+                ("broker", ["broker", "serve", "--home", str(home.root), "--listen", "127.0.0.1:0"])
+            ] + [
+                (f"node-{p.code}", ["node", "serve", "--config", f"node-{p.code}.toml"])
+                for p, *_ in served
+            ]
+            _start_all(specs, root, processes)
+            broker = processes[0].address
+            endpoints = {p.name.removeprefix("node-"): p.address for p in processes[1:]}
+            authority = broker_pb2_grpc.BrokerStub(secure_channel(broker, home.tls(AUTHORITY)))
+            for profile in (SW, RSJ, *cities):
+                authority.RegisterDepartment(
+                    broker_pb2.RegisterDepartmentRequest(
+                        department=broker_pb2.Department(
+                            code=profile.code,
+                            name=profile.name,
+                            region=profile.region,
+                            level=profile.level,
+                            node_endpoint=endpoints.get(profile.code, ""),
+                            encryption_public_key=home.encryption_keys(profile.code).public_key,
+                            signing_public_key=home.signing_key(profile.code).verify_key.public_key,
+                        )
+                    ),
+                    timeout=10,
+                )
+            for _, entry, *_ in served:
+                data = ENTRIES[entry]
+                provider = broker_pb2_grpc.BrokerStub(
+                    secure_channel(broker, home.tls(data["provider"]))
+                )
+                provider.CreateCatalogueEntry(
+                    broker_pb2.CreateCatalogueEntryRequest(entry=entry_from_dict(data)), timeout=10
+                )
+                provider.SubmitCatalogueEntry(
+                    broker_pb2.SubmitCatalogueEntryRequest(code=entry), timeout=10
+                )
+                authority.PublishCatalogueEntry(
+                    broker_pb2.PublishCatalogueEntryRequest(code=entry, comment="ok"), timeout=10
+                )
+            client = ConsumerClient(
+                broker, home.tls(RSJ.code), home.encryption_keys(RSJ.code), RSJ.code, timeout=600
+            )
+            sw = broker_pb2_grpc.BrokerStub(secure_channel(broker, home.tls(SW.code)))
+            ledger = root / "tongdao-broker.db"
+
+            # ---- intersection, size only
+            if "intersection_size" in engines and keys and rows:
+                req = client.file_share_request(
+                    "sw.income", ["id_number"], ["intersection_size"], PURPOSE, SCENARIO, BASIS
+                )
+                sw.DecideShareRequest(
+                    broker_pb2.DecideShareRequestRequest(id=req.id, approve=True, reason="基准"),
+                    timeout=10,
+                )
+                token = client.get_grant(client.get_share_request(req.id).grant_id).token
+                say(f"intersection (size): {keys:,} consumer keys × {rows:,} provider rows")
+                sampler.reset()
+                since = _ledger_length(ledger)
+                start = time.perf_counter()
+                answer = client.intersection(
+                    token, applicants, "id_number", PURPOSE, progress=_progress(say)
+                )
+                seconds = time.perf_counter() - start
+                sampler.stop()
+                ok = answer["size"] == expected_size
+                results["runs"].append(
+                    {
+                        "engine": "intersection_size",
+                        "consumer_keys": keys,
+                        "provider_rows": rows,
+                        "seconds": round(seconds, 1),
+                        "correct": ok,
+                        "answer": {"size": answer["size"]},
+                        **_wire(ledger, since),
+                        "processes": _processes(sampler),
+                    }
+                )
+                say(f"  {seconds:.1f} s, correct={ok}")
+                sampler = ProcessSampler().start()
+
+            # ---- intersection-sum
+            if "intersection_sum" in engines and keys and rows:
+                req = client.file_share_request(
+                    "sw.income", ["annual_income"], ["intersection_sum"], PURPOSE, SCENARIO, BASIS
+                )
+                sw.DecideShareRequest(
+                    broker_pb2.DecideShareRequestRequest(id=req.id, approve=True, reason="基准"),
+                    timeout=10,
+                )
+                token = client.get_grant(client.get_share_request(req.id).grant_id).token
+                say(f"intersection-sum: {keys:,} consumer keys × {rows:,} provider rows")
+                sampler.reset()
+                since = _ledger_length(ledger)
+                start = time.perf_counter()
+                answer = client.intersection_sum(
+                    token, applicants, "annual_income", PURPOSE, progress=_progress(say)
+                )
+                seconds = time.perf_counter() - start
+                sampler.stop()
+                ok = answer["size"] == expected_size and answer["sum"] == expected_sum
+                results["runs"].append(
+                    {
+                        "engine": "intersection_sum",
+                        "consumer_keys": keys,
+                        "provider_rows": rows,
+                        "seconds": round(seconds, 1),
+                        "correct": ok,
+                        "answer": {"size": answer["size"], "sum": str(answer["sum"])},
+                        **_wire(ledger, since),
+                        "processes": _processes(sampler),
+                    }
+                )
+                say(f"  {seconds:.1f} s, correct={ok}")
+                sampler = ProcessSampler().start()
+
+            # ---- aggregate
+            if "aggregate" in engines and nodes and agg_rows:
                 tokens = []
-                for p in CITY_MZJ:
+                for profile in cities:
                     r = client.file_share_request(
-                        city_entry(p)["code"],
+                        city_entry(profile)["code"],
                         ["monthly_allowance"],
                         ["aggregate"],
                         PURPOSE,
                         SCENARIO,
                         BASIS,
                     )
-                    tokens.append(str(client.get_grant(r.grant_id).token))
-                before = _ledger_length(stack.database_url)
+                    tokens.append(client.get_grant(r.grant_id).token)
+                say(f"aggregate: {nodes} nodes × {agg_rows:,} rows")
+                sampler.reset()
+                since = _ledger_length(ledger)
                 start = time.perf_counter()
                 answer = client.aggregate(
                     tokens,
@@ -151,22 +380,145 @@ def run(out: Path, *, quick: bool = False, say: Callable[[str], None] = print) -
                     buckets=[0, 300, 600, 900, 1200, 3000],
                 )
                 seconds = time.perf_counter() - start
-                up, down = _wire_bytes(stack.database_url, before)
+                sampler.stop()
+                total = Decimal(sum(allowances)).scaleb(-2)
+                ok = answer["count"] == len(allowances) and answer["sum"] == total
                 results["runs"].append(
                     {
                         "engine": "aggregate",
-                        "size": agg_rows * len(CITY_MZJ),
-                        "provider_rows": agg_rows,
-                        "nodes": len(CITY_MZJ),
-                        "seconds": round(seconds, 2),
-                        "bytes_to_provider": up,
-                        "bytes_to_consumer": down,
-                        "answer": {k: str(v) for k, v in answer.items()},
+                        "nodes": nodes,
+                        "rows_per_node": agg_rows,
+                        "seconds": round(seconds, 1),
+                        "correct": ok,
+                        "answer": {"count": answer["count"], "sum": str(answer["sum"])},
+                        **_wire(ledger, since),
+                        "processes": _processes(sampler),
                     }
                 )
-                say(f"aggregate {agg_rows * len(CITY_MZJ):,} rows: {seconds:.2f} s")
+                say(f"  {seconds:.1f} s, correct={ok}")
+            client.close()
         finally:
-            stack.stop()
-    results["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+            sampler.stop()
+            _stop(processes)
+    results["machine"]["load_after"] = os.getloadavg()
+    results["consumer_peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    out.mkdir(parents=True, exist_ok=True)
     (out / "engines-bench.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
     return results
+
+
+def _progress(say: Callable[[str], None]) -> Callable[[str, int, int], None]:
+    last = {"t": 0.0}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last["t"] >= 10 or done == total:
+            last["t"] = now
+            say(f"  {stage}: {done:,}/{total:,}")
+
+    return progress
+
+
+def _ledger_length(ledger: Path) -> int:
+    con = sqlite3.connect(ledger)
+    try:
+        return int(
+            con.execute("select coalesce(max(sequence), 0) from ledger_entries").fetchone()[0]
+        )
+    finally:
+        con.close()
+
+
+def _wire(ledger: Path, since: int) -> dict[str, int]:
+    """Bytes each way of the calls recorded after ``since``, from the broker's ledger."""
+    con = sqlite3.connect(ledger)
+    rows = con.execute(
+        "select payload_json from ledger_entries where sequence > ? and kind = 'query.relayed'",
+        (since,),
+    ).fetchall()
+    con.close()
+    up = down = 0
+    for (raw,) in rows:
+        payload = json.loads(raw)
+        up += payload.get("sealed_query_bytes", 0)
+        # aggregates: each node's packed ciphertexts (2048-bit key: 512 bytes each)
+        down += payload.get("sealed_result_bytes", 0) + payload.get("ciphertexts", 0) * 512
+    return {"bytes_to_provider": up, "bytes_to_consumer": down}
+
+
+def _processes(sampler: ProcessSampler) -> list[dict[str, Any]]:
+    return sorted(sampler.peaks.values(), key=lambda r: -r["peak_rss_mib"])
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:,.1f} MiB" if n >= 2**20 else f"{n / 2**10:,.1f} KiB"
+
+
+def table(results: dict[str, Any]) -> str:
+    """A Markdown table of the runs."""
+    lines = [
+        "| engine | size | wall time | to provider | to consumer | peak RSS, largest process |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results["runs"]:
+        size = (
+            f"{r['consumer_keys']:,} keys × {r['provider_rows']:,} rows"
+            if r["engine"] != "aggregate"
+            else f"{r['nodes']} nodes × {r['rows_per_node']:,} rows"
+        )
+        top = r["processes"][0] if r["processes"] else {"peak_rss_mib": 0, "cmd": "?"}
+        lines.append(
+            f"| {r['engine']} | {size} | {r['seconds']} s | "
+            f"{_size(r['bytes_to_provider'])} | {_size(r['bytes_to_consumer'])}"
+            f" | {top['peak_rss_mib']} MiB ({top['cmd']}) |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tongdao bench engines", description=__doc__)
+    parser.add_argument("--keys", type=int, default=1_000_000, help="consumer keys")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="provider tax records")
+    parser.add_argument("--nodes", type=int, default=8, help="city nodes in the aggregate")
+    parser.add_argument("--agg-rows", type=int, default=1_000_000, help="households per node")
+    parser.add_argument(
+        "--engines",
+        default=",".join(ENGINES),
+        help=f"comma-separated subset of {', '.join(ENGINES)}",
+    )
+    parser.add_argument("--out", type=Path, default=Path("bench-results"), help="output directory")
+    parser.add_argument("--quick", action="store_true", help="2,000 × 2,000 and 2 × 2,000")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.keys = args.rows = args.agg_rows = 2000
+        args.nodes = 2
+    for name in ("keys", "rows", "nodes", "agg_rows"):
+        if getattr(args, name) < 0:
+            parser.error(f"--{name.replace('_', '-')} must not be negative")
+    if args.nodes > 8:
+        parser.error("--nodes: at most 8 (the province's demo cities)")
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    unknown = [e for e in engines if e not in ENGINES]
+    if unknown or not engines:
+        parser.error(f"--engines: choose from {', '.join(ENGINES)}")
+    start = time.monotonic()
+
+    def say(text: str) -> None:
+        print(f"  {time.monotonic() - start:6.1f}s  {text}", file=sys.stderr, flush=True)
+
+    results = run(
+        args.out,
+        keys=args.keys,
+        rows=args.rows,
+        nodes=args.nodes,
+        agg_rows=args.agg_rows,
+        engines=engines,
+        say=say,
+    )
+    print(table(results))
+    print(f"JSON: {args.out / 'engines-bench.json'}")
+    return 0 if all(r["correct"] for r in results["runs"]) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -611,13 +611,21 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
 
         def chunks():  # type: ignore[no-untyped-def]
             # anything but a chunk ends the upstream; the node then says what is missing
-            for message in request_iterator:
-                if message.WhichOneof("part") != "chunk":
-                    return
-                yield message.chunk
+            try:
+                for message in request_iterator:
+                    if message.WhichOneof("part") != "chunk":
+                        return
+                    yield message.chunk
+            except grpc.RpcError:
+                return  # the consumer left: end the node's upstream so it stops too
 
         for item in self.services.relay_stream(
-            self.sessions, caller, query, chunks(), self.gateway
+            self.sessions,
+            caller,
+            query,
+            chunks(),
+            self.gateway,
+            consumer_gone=lambda: not context.is_active(),
         ):
             if isinstance(item, tuple):
                 receipt, sequence = item

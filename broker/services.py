@@ -1647,6 +1647,8 @@ class BrokerServices:
         query: RelayedQuery,
         chunks: Iterator[bytes],
         gateway: NodeGateway,
+        *,
+        consumer_gone: Callable[[], bool] = lambda: False,
     ) -> Iterator[bytes | tuple[Receipt, int]]:
         """Relay a streamed query (PSI, intersection-sum): chunks both ways, then the receipt.
 
@@ -1654,6 +1656,10 @@ class BrokerServices:
         through without reading them, keeps a digest of what the node sent, and records one
         complete ledger entry when the stream ends — relayed (the node's receipt names the digest
         the broker computed), refused, unavailable or abandoned by the consumer.
+
+        Args:
+            consumer_gone: says whether the consumer has left (a node error that follows is
+                recorded as the consumer's cancellation, not as the node's refusal).
 
         Yields:
             The node's sealed chunks, then ``(receipt, ledger sequence)``.
@@ -1707,7 +1713,10 @@ class BrokerServices:
                 down.update(item)
                 yield item
         except (Unavailable, NodeRefused) as exc:
-            failed(exc.code_name if isinstance(exc, NodeRefused) else "UNAVAILABLE", str(exc))
+            if consumer_gone():
+                failed("CANCELLED", "the consumer left before the stream ended")
+            else:
+                failed(exc.code_name if isinstance(exc, NodeRefused) else "UNAVAILABLE", str(exc))
             raise
         except GeneratorExit:
             failed("CANCELLED", "the consumer left before the stream ended")

@@ -50,10 +50,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+PASSTHROUGH = ("engines", "catalogue")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # `tongdao bench engines|catalogue …`: everything after the command belongs to the
+    # benchmark's own parser (its --help lists the options)
+    if len(argv) >= 2 and argv[0] == "bench" and argv[1] in PASSTHROUGH:
+        args = parser.parse_args(argv[:2])
+        args.options = argv[2:]
+    else:
+        args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
     except CommandError as exc:

@@ -19,11 +19,23 @@ def test_quick_crypto_bench_writes_outputs(tmp_path, capsys):
     assert (out / "crypto-scaling.png").stat().st_size > 1000
 
 
-def test_quick_engines_bench_runs_end_to_end(tmp_path, capsys):
+def test_quick_engines_bench_runs_through_processes_and_checks_answers(tmp_path, capsys):
     out = tmp_path / "engines"
     assert main(["bench", "engines", "--quick", "--out", str(out)]) == 0
     data = json.loads((out / "engines-bench.json").read_text())
-    engines = {r["engine"] for r in data["runs"]}
-    assert engines == {"intersection_size", "intersection_sum", "aggregate"}
-    assert all(r["seconds"] > 0 for r in data["runs"])
-    assert "consumer keys" in capsys.readouterr().out
+    runs = {r["engine"]: r for r in data["runs"]}
+    assert set(runs) == {"intersection_size", "intersection_sum", "aggregate"}
+    assert all(r["correct"] and r["seconds"] > 0 for r in runs.values())
+    # 2,000 × 2,000: every provider row travels as a point (+ a ciphertext for the sum)
+    assert runs["intersection_sum"]["bytes_to_consumer"] > 2000 * (32 + 512)
+    labels = {p["cmd"] for p in runs["intersection_sum"]["processes"]}
+    assert {"broker", "node hlj.sw", "consumer (SDK, this process)"} <= labels
+    assert "| intersection_sum | 2,000 keys × 2,000 rows |" in capsys.readouterr().out
+
+
+def test_engines_bench_refuses_unknown_engines(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit):
+        main(["bench", "engines", "--engines", "teleport"])
+    assert "choose from" in capsys.readouterr().err

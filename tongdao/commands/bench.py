@@ -36,10 +36,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     crypto.set_defaults(handler=crypto_command)
     engines = bsub.add_parser(
         "engines",
-        help="PSI, intersection-sum and the 8-node aggregate end to end (in-process stack)",
+        help="PSI, intersection-sum and the multi-node aggregate at scale, through real processes",
+        description="Runs benchmarks.engines_bench; options are passed on "
+        "(see `python -m benchmarks.engines_bench --help`).",
     )
-    engines.add_argument("--quick", action="store_true", help="small sizes (seconds)")
-    engines.add_argument("--out", default="bench-results", help="output directory")
+    engines.add_argument("options", nargs="*", help="benchmark options")
     engines.set_defaults(handler=engines_command)
     catalogue = bsub.add_parser(
         "catalogue",
@@ -47,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description="Runs benchmarks.catalogue_bench; options are passed on "
         "(--entries N, --quick, --rounds N, --pg-url URL, --out DIR).",
     )
-    catalogue.add_argument("options", nargs=argparse.REMAINDER, help="benchmark options")
+    catalogue.add_argument("options", nargs="*", help="benchmark options")
     catalogue.set_defaults(handler=catalogue_command)
 
 
@@ -91,27 +92,9 @@ def crypto_command(args: argparse.Namespace) -> int:
 
 
 def engines_command(args: argparse.Namespace) -> int:
-    from benchmarks.engines_bench import run
+    from benchmarks.engines_bench import main as bench_main
 
-    start = time.monotonic()
-
-    def say(text: str) -> None:
-        print(f"  {time.monotonic() - start:6.1f}s  {text}", file=sys.stderr, flush=True)
-
-    results = run(Path(args.out), quick=args.quick, say=say)
-    print(
-        "| engine | consumer keys (rows for aggregate) | provider rows per node | seconds "
-        "| MiB to provider | MiB to consumer |"
-    )
-    print("|---|---|---|---|---|---|")
-    for r in results["runs"]:
-        print(
-            f"| {r['engine']} | {r['size']:,} | {r['provider_rows']:,} | {r['seconds']} | "
-            f"{r['bytes_to_provider'] / 2**20:.1f} | {r['bytes_to_consumer'] / 2**20:.1f} |"
-        )
-    print(f"peak RSS of the process: {results['peak_rss_mib']} MiB")
-    print(f"wrote {args.out}/engines-bench.json")
-    return 0
+    return bench_main(list(args.options))
 
 
 def catalogue_command(args: argparse.Namespace) -> int:

@@ -29,20 +29,39 @@ def _read_keys(path: str, column: str | None) -> list[str]:
         raise CommandError(f"{path}: {exc.strerror}") from None
 
 
-class Spinner:
-    """A progress line on stderr while a protocol runs (only on a terminal)."""
+class Progress:
+    """A progress line on stderr while a protocol runs (only on a terminal): the stage, how many
+    keys are done of how many, and the time so far. Callable as the SDK's ``progress``."""
 
     def __init__(self, label: str) -> None:
         self.label = label
+        self.stage = "starting"
+        self.done = 0
+        self.total = 0
+        self._start = time.monotonic()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self) -> None:
-        start = time.monotonic()
-        while not self._stop.wait(0.2):
-            print(f"\r{self.label} … {time.monotonic() - start:5.1f}s", end="", file=sys.stderr)
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        self.stage, self.done, self.total = stage, done, total
 
-    def __enter__(self) -> Spinner:
+    def line(self) -> str:
+        elapsed = time.monotonic() - self._start
+        if not self.total:
+            return f"{self.label}: {self.stage} … {elapsed:5.1f}s"
+        width = 24
+        filled = width * self.done // self.total
+        bar = "█" * filled + "·" * (width - filled)
+        return (
+            f"{self.label}: {self.stage:<8} {bar} {self.done:,}/{self.total:,} "
+            f"({100 * self.done // self.total:3d}%) {elapsed:5.1f}s"
+        )
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            print(f"\r{self.line()}\033[K", end="", file=sys.stderr)
+
+    def __enter__(self) -> Progress:
         if sys.stderr.isatty():
             self._thread.start()
         return self
@@ -51,7 +70,7 @@ class Spinner:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
-            print(file=sys.stderr)
+            print(f"\r{self.line()}\033[K", file=sys.stderr)
 
 
 def _grant_token(client: Any, grant_id: str) -> str:
@@ -128,8 +147,10 @@ def intersect_command(args: argparse.Namespace) -> int:
     with _client(args) as client:
         token = _grant_token(client, args.grant)
         try:
-            with Spinner(f"PSI with {len(keys):,} keys"):
-                result = client.intersection(token, keys, args.key_field, args.purpose)
+            with Progress(f"PSI with {len(keys):,} keys") as progress:
+                result = client.intersection(
+                    token, keys, args.key_field, args.purpose, progress=progress
+                )
         except ClientError as exc:
             raise CommandError(str(exc)) from None
     _emit(result, args.json)
@@ -143,8 +164,10 @@ def intersection_sum_command(args: argparse.Namespace) -> int:
     with _client(args) as client:
         token = _grant_token(client, args.grant)
         try:
-            with Spinner(f"intersection-sum with {len(keys):,} keys"):
-                result = client.intersection_sum(token, keys, args.field, args.purpose)
+            with Progress(f"intersection-sum with {len(keys):,} keys") as progress:
+                result = client.intersection_sum(
+                    token, keys, args.field, args.purpose, progress=progress
+                )
         except ClientError as exc:
             raise CommandError(str(exc)) from None
     _emit(result, args.json)
@@ -167,7 +190,7 @@ def aggregate_command(args: argparse.Namespace) -> int:
     with _client(args) as client:
         tokens = [_grant_token(client, g) for g in args.grant]
         try:
-            with Spinner(f"aggregate over {len(tokens)} nodes"):
+            with Progress(f"aggregate over {len(tokens)} nodes"):
                 result = client.aggregate(
                     tokens,
                     args.field,

@@ -1,0 +1,137 @@
+"""Streamed queries (Broker.QueryStream → Node.QueryStream) over real gRPC with mutual TLS:
+the broker's ledger entry per stream, refusals on the stream, replay, a consumer that leaves."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import grpc
+import pytest
+from sqlalchemy import create_engine, text
+
+from node.client import ClientError
+from proto.methods import METHOD_VALUES
+from proto.tongdao.v1 import broker_pb2
+from tests.integration.stack import BASIS, PURPOSE, SCENARIO, start_stack
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    s = start_stack(tmp_path_factory.mktemp("streams"), records=150, cities=False)
+    yield s
+    s.stop()
+
+
+def grant(stack, entry, fields, methods, provider=None):
+    with stack.consumer() as client:
+        req = client.file_share_request(entry, fields, methods, PURPOSE, SCENARIO, BASIS)
+        if req.status == "pending_provider_review":
+            with stack.consumer(provider) as p:
+                req = p.decide_share_request(req.id, True, "ok")
+        return client.get_grant(req.grant_id).token
+
+
+def ledger(stack, kind=None):
+    engine = create_engine(stack.database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("select kind, payload_json from ledger_entries order by sequence")
+        ).all()
+    engine.dispose()
+    return [(k, json.loads(p)) for k, p in rows if kind is None or k == kind]
+
+
+def test_a_stream_is_one_ledger_entry_with_its_sizes(stack):
+    token = grant(stack, "gat.population", ["id_number"], ["intersection_size"])
+    ids = [p["id_number"] for p in stack.people]
+    before = len(ledger(stack))
+    with stack.consumer() as client:
+        result = client.intersection(token, [*ids[:40], "x"], "id_number", PURPOSE)
+    assert result["size"] == 40 and result["provider_rows"] == len(stack.people)
+    new = ledger(stack)[before:]
+    assert [k for k, _ in new] == ["query.relayed"]
+    payload = new[0][1]
+    assert payload["stream"] is True and payload["receipt_verified"] is True
+    assert payload["method"] == "intersection_size"
+    assert payload["chunks_to_provider"] >= 2 and payload["chunks_to_consumer"] >= 3
+    # 41 points up, 41 + 150 points down, all sealed
+    assert payload["sealed_query_bytes"] > 41 * 32
+    assert payload["sealed_result_bytes"] > (41 + 150) * 32
+
+
+def test_unary_query_for_a_streamed_method_is_refused_naming_the_field(stack):
+    token = grant(stack, "gat.population", ["id_number"], ["intersection_size"])
+    request = broker_pb2.QueryRequest(
+        grant_token=token,
+        request_id=str(uuid.uuid4()),
+        method=METHOD_VALUES["intersection_size"],
+        purpose=PURPOSE,
+        fields=["id_number"],
+        sealed_query=b"x",
+    )
+    with pytest.raises(grpc.RpcError) as err:
+        stack.stub("hrb.rsj").Query(request, timeout=10)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "method" in err.value.details() and "QueryStream" in err.value.details()
+
+
+def test_a_stream_must_open_first(stack):
+    def requests():
+        yield broker_pb2.QueryStreamRequest(chunk=b"not an opening")
+
+    with pytest.raises(grpc.RpcError) as err:
+        list(stack.stub("hrb.rsj").QueryStream(requests(), timeout=10))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "open" in err.value.details()
+
+
+def test_a_replayed_stream_is_refused_by_the_node(stack, monkeypatch):
+    token = grant(stack, "gat.population", ["id_number"], ["intersection_size"])
+    fixed = uuid.uuid4()
+    monkeypatch.setattr("node.client.uuid.uuid4", lambda: fixed)
+    with stack.consumer() as client:
+        client.intersection(token, ["1", "2"], "id_number", PURPOSE)
+        with pytest.raises(ClientError) as err:
+            client.intersection(token, ["1", "2"], "id_number", PURPOSE)
+    assert err.value.code == "PERMISSION_DENIED" and "replayed" in err.value.message
+
+
+def test_a_refusal_on_the_stream_is_recorded_once_with_its_status(stack):
+    token = grant(stack, "sw.income", ["annual_income"], ["intersection_sum"], "hlj.sw")
+    ids = [r["id_number"] for r in stack.incomes[:2]]
+    before = len(ledger(stack))
+    with stack.consumer() as client, pytest.raises(ClientError) as err:
+        client.intersection_sum(token, ids, "annual_income", PURPOSE)
+    assert err.value.code == "PERMISSION_DENIED" and "Art.38" in err.value.message
+    new = ledger(stack)[before:]
+    assert [k for k, _ in new] == ["query.failed"]
+    assert new[0][1]["status"] == "PERMISSION_DENIED" and new[0][1]["stream"] is True
+
+
+def test_a_grant_without_the_method_is_refused_before_the_node(stack):
+    token = grant(stack, "gat.population", ["id_number"], ["intersection_size"])
+    with stack.consumer() as client, pytest.raises(ClientError) as err:
+        client.intersection_sum(token, ["1"], "id_number", PURPOSE)
+    assert err.value.code == "PERMISSION_DENIED" and "method" in err.value.message
+
+
+def test_a_consumer_that_leaves_mid_stream_is_recorded_as_cancelled(stack):
+    token = grant(stack, "gat.population", ["id_number"], ["intersection_size"])
+    with stack.consumer() as client:
+        stream = client._stream(token, "intersection_size", ["id_number"], PURPOSE, {"points": 5})
+
+        def upstream():
+            yield b"P" + b"\x09" * 32, False  # one point, then silence
+            time.sleep(30)
+
+        stream.run(upstream())
+        assert stream.next_frame()[0] == b"H"  # the node answered the opening
+        stream._call.cancel()
+    for _ in range(50):  # the broker notices the cancellation asynchronously
+        failed = [p for k, p in ledger(stack, "query.failed") if p.get("stream")]
+        if any(p["status"] == "CANCELLED" for p in failed):
+            break
+        time.sleep(0.1)
+    assert any(p["status"] == "CANCELLED" for p in failed)
