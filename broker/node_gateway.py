@@ -42,7 +42,9 @@ class GrpcNodeGateway:
         """Relay one query; see :class:`broker.services.NodeGateway`."""
         request = query.to_pb()
         try:
-            reply = self._stub(endpoint).Query(request, timeout=self._timeout)
+            # an aggregate scans the node's whole entry (10⁶ rows: tens of seconds)
+            timeout = self._stream_timeout if query.method == "aggregate" else self._timeout
+            reply = self._stub(endpoint).Query(request, timeout=timeout)
         except grpc.RpcError as exc:
             raise _node_error(endpoint, exc) from None
         return QueryAnswer(

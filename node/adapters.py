@@ -45,6 +45,11 @@ class DataSource(Protocol):
         """Every record (streamed where the source allows)."""
         ...
 
+    def project(self, names: Sequence[str]) -> Iterator[tuple[str, ...]]:
+        """Every record's values of ``names`` only, in that order ("" for NULL): the scan the
+        aggregate and intersection engines make over 10⁶ rows, without a dict per row."""
+        ...
+
 
 class CsvSource:
     """A UTF-8 CSV file with a header row, indexed in memory by the key field at start-up.
@@ -94,6 +99,10 @@ class CsvSource:
     def rows(self) -> Iterator[dict[str, str]]:
         return iter(self._rows.values())
 
+    def project(self, names: Sequence[str]) -> Iterator[tuple[str, ...]]:
+        for row in self._rows.values():
+            yield tuple(row.get(n, "") for n in names)
+
 
 class SqlSource:
     """A table reached through any SQLAlchemy URL; each lookup is one parameterised SELECT.
@@ -134,6 +143,18 @@ class SqlSource:
             )
             for row in result.mappings():
                 yield {k: "" if v is None else str(v) for k, v in row.items()}
+
+    def project(self, names: Sequence[str]) -> Iterator[tuple[str, ...]]:
+        unknown = [n for n in names if n not in self.columns]
+        if unknown:
+            raise KeyError(unknown[0])
+        columns = [self.table.c[n] for n in names]
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=20000).execute(
+                select(*columns)
+            )
+            for row in result:
+                yield tuple("" if v is None else v if isinstance(v, str) else str(v) for v in row)
 
 
 def open_source(spec: str, key_field: str, *, base: Path, casefold: bool = False) -> DataSource:

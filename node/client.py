@@ -110,9 +110,9 @@ class ConsumerClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _call(self, method: str, request: Any) -> Any:
+    def _call(self, method: str, request: Any, *, timeout: float | None = None) -> Any:
         try:
-            return getattr(self.broker, method)(request, timeout=self._timeout)
+            return getattr(self.broker, method)(request, timeout=timeout or self._timeout)
         except grpc.RpcError as exc:
             raise ClientError(exc.code().name, exc.details() or "") from None
 
@@ -549,6 +549,7 @@ class ConsumerClient:
         reply = self._call(
             "Aggregate",
             broker_pb2.AggregateRequest(parts=parts, paillier_public_key=public_key.to_bytes()),
+            timeout=max(self._timeout, STREAM_TIMEOUT),  # nodes scan whole entries
         )
         for part in reply.parts:
             # each receipt must answer one of our parts, once

@@ -7,6 +7,7 @@ Pure functions over a data source and the node's keys; the grant checks happen b
 from __future__ import annotations
 
 import base64
+import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -45,8 +46,23 @@ def unb64(text: Any, field: str) -> bytes:
         raise InvalidArgument("is not base64", field=field) from None
 
 
+_DIGITS = frozenset("0123456789")
+
+
 def scaled_value(text: str, field: str) -> int:
-    """A numeric field as an integer in hundredths (exact for decimals)."""
+    """A numeric field as an integer in hundredths (exact for decimals).
+
+    Raises:
+        FailedPrecondition: not a number.
+    """
+    # fast path for the plain forms registries hold ("1234", "-56.7", "89.01"); anything else
+    # (exponents, more decimals, spaces) goes through Decimal, which rounds half-even
+    whole, _, frac = text.partition(".")
+    sign = 1
+    if whole[:1] == "-":
+        sign, whole = -1, whole[1:]
+    if whole and len(frac) <= VALUE_SCALE_DIGITS and _DIGITS.issuperset(whole + frac):
+        return sign * (int(whole) * 100 + int(frac.ljust(VALUE_SCALE_DIGITS, "0") or "0"))
     try:
         return int(Decimal(text.strip()).scaleb(VALUE_SCALE_DIGITS).to_integral_value())
     except (InvalidOperation, ValueError):
@@ -142,28 +158,37 @@ def aggregate_scheme(q: AggregateQuery) -> PackingScheme:
 def aggregate_statistics(source: DataSource, q: AggregateQuery) -> list[int]:
     """``[count, Σ(v−low), Σ(v−low)², bucket counts…]`` over the matching rows (values clipped)."""
     count = s1 = s2 = 0
-    buckets = [0] * max(len(q.edges) - 1, 0)
+    edges = q.edges
+    buckets = [0] * max(len(edges) - 1, 0)
     want = q.filter_value
-    for row in source.rows():
+    wanted = set(want) if q.filter_op == "in" and isinstance(want, list) else set()
+    prefix = str(want)
+    low, high = q.low, q.high
+    names = [q.value_field] if q.filter_field is None else [q.value_field, q.filter_field]
+    for row in source.project(names):
         if q.filter_field is not None:
-            cell = row.get(q.filter_field, "")
+            cell = row[1]
             if (
                 (q.filter_op == "eq" and cell != want)
-                or (q.filter_op == "in" and cell not in (want or []))
-                or (q.filter_op == "prefix" and not cell.startswith(str(want)))
+                or (q.filter_op == "in" and cell not in wanted)
+                or (q.filter_op == "prefix" and not cell.startswith(prefix))
             ):
                 continue
-        raw = row.get(q.value_field, "")
+        raw = row[0]
         if raw == "":
             continue
-        v = min(max(scaled_value(raw, q.value_field), q.low), q.high)
+        v = min(max(scaled_value(raw, q.value_field), low), high)
         count += 1
-        s1 += v - q.low
-        s2 += (v - q.low) ** 2
-        for i in range(len(buckets)):
-            if q.edges[i] <= v < q.edges[i + 1] or (i == len(buckets) - 1 and v == q.edges[-1]):
+        d = v - low
+        s1 += d
+        s2 += d * d
+        if buckets:
+            # half-open [e_i, e_i+1), the last bucket closed at its top edge
+            i = bisect.bisect_right(edges, v) - 1
+            if i == len(buckets) and v == edges[-1]:
+                i -= 1
+            if 0 <= i < len(buckets):
                 buckets[i] += 1
-                break
     return [count, s1, s2, *buckets]
 
 

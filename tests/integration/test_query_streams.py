@@ -135,3 +135,22 @@ def test_a_consumer_that_leaves_mid_stream_is_recorded_as_cancelled(stack):
             break
         time.sleep(0.1)
     assert any(p["status"] == "CANCELLED" for p in failed)
+
+
+def test_a_hundred_thousand_consumer_keys_stream_in_bounded_frames(stack):
+    """10⁵ keys (the issue's largest test size): many frames each way, exact answer."""
+    token = grant(stack, "gat.population", ["id_number"], ["intersection"])
+    ids = [p["id_number"] for p in stack.people]
+    mine = [f"9{i:017d}" for i in range(100_000 - 30)] + ids[:30]
+    stages = set()
+    before = len(ledger(stack))
+    with stack.consumer() as client:
+        result = client.intersection(
+            token, mine, "id_number", PURPOSE, progress=lambda s, d, t: stages.add(s)
+        )
+    assert result["size"] == 30 and sorted(result["members"]) == sorted(ids[:30])
+    assert stages == {"blinding", "matching"}
+    ((kind, payload),) = ledger(stack)[before:]
+    assert kind == "query.relayed"
+    assert payload["chunks_to_provider"] >= 100_000 // 8192
+    assert payload["chunks_to_consumer"] >= 100_000 // 8192

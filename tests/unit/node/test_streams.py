@@ -220,3 +220,26 @@ def test_workers_pool_gives_the_same_answer_as_in_process():
     with streams.StreamWorkers(scalar, None, workers=1) as local:
         inline = list(local.map("blind", streams.chunked(keys, 7)))
     assert pooled == inline
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.decimals(min_value=-(10**12), max_value=10**12, places=2, allow_nan=False),
+    st.sampled_from(["{}", "{:f}", "{:.1f}", "{:.0f}", "{:e}", " {} "]),
+)
+def test_scaled_value_fast_path_agrees_with_decimal(value, form):
+    from decimal import Decimal
+
+    from node.engines import scaled_value
+
+    text = form.format(value)
+    expected = int(Decimal(text.strip()).scaleb(2).to_integral_value())
+    assert scaled_value(text, "v") == expected
+
+
+@pytest.mark.parametrize("text", ["", "-", "abc", "1.2.3", "--1", "1,000"])
+def test_scaled_value_refuses_non_numbers(text):
+    from node.engines import scaled_value
+
+    with pytest.raises(FailedPrecondition, match="non-numeric"):
+        scaled_value(text, "v")
