@@ -345,3 +345,27 @@ def test_broker_never_holds_a_decryptable_provider_value(stack):
     )
     leaked = [v for v in provider_values if v in dump]
     assert leaked == []
+
+
+def test_query_intersection_sum_cli(stack, tmp_path, capsys):
+    from tongdao.cli import main
+
+    incomes = {r["id_number"]: Decimal(r["annual_income"]) for r in stack.incomes}
+    ids = list(incomes)[:25]
+    keys = tmp_path / "applicants.csv"
+    keys.write_text("姓名,身份证号\n" + "".join(f"甲{i},{k}\n" for i, k in enumerate(ids)))
+    with stack.consumer() as client:
+        req = client.file_share_request(
+            "sw.income", ["annual_income"], ["intersection_sum"], PURPOSE, SCENARIO, BASIS
+        )
+        with stack.consumer("hlj.sw") as sw:
+            req = sw.decide_share_request(req.id, True, "ok")
+    argv = ["query", "intersection-sum", "--home", str(stack.home.root)]
+    argv += ["--broker", stack.broker.target, "--as", "hrb.rsj", "--json"]
+    argv += ["--grant", req.grant_id, "--keys-file", str(keys), "--column", "身份证号"]
+    argv += ["--field", "annual_income", "--purpose", PURPOSE]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["size"] == 25 and Decimal(out["sum"]) == sum(incomes[i] for i in ids)
+    assert main([*argv[:-6], "--column", "手机号", *argv[-4:]]) == 2  # no such column
+    assert "no column '手机号'" in capsys.readouterr().err
