@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import secrets
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -170,31 +171,68 @@ def _multi_buffer() -> crypto_mb.CryptoMb | None:
     return _backend
 
 
-def _scalarmult_packed(blinder: PsiBlinder, points: bytes, what: str) -> bytes:
-    """X25519(k, u) for each u in ``points`` (``n × 32`` bytes), refusing low order."""
+def _openssl_packed(blinder: PsiBlinder, points: bytes) -> bytes:
+    exchange = blinder._key.exchange
+    load = X25519PublicKey.from_public_bytes
+    step = POINT_BYTES
+    return b"".join([exchange(load(points[i : i + step])) for i in range(0, len(points), step)])
+
+
+def _scalarmult_packed(blinder: PsiBlinder, points: bytes, what: str, *, own: bool) -> bytes:
+    """X25519(k, u) for each u in ``points`` (``n × 32`` bytes), refusing low order.
+
+    ``own`` marks points this party hashed itself: only those may go to crypto_mb. A peer's points
+    always go to OpenSSL — crypto_mb returns wrong results for some crafted inputs
+    (docs/crypto.md), and a wrong result computed from a secret scalar on an input the attacker
+    chose must never leave this process.
+    """
     if len(points) % POINT_BYTES:
         raise PsiError("points must be a whole number of 32-byte points")
     if not points:
         return b""
     if _any_low_order(points):
         raise PsiError(f"{what} has low order")
-    mb = _multi_buffer() if len(points) >= 4 * POINT_BYTES else None
-    if mb is not None:
-        out, status = mb.x25519(blinder._scalar, points)
-        if status:
-            raise PsiError(f"crypto_mb refused a {what} (status {status:#x})")
-    else:
-        exchange = blinder._key.exchange
-        load = X25519PublicKey.from_public_bytes
-        try:
-            out = b"".join(
-                [exchange(load(points[i : i + POINT_BYTES])) for i in range(0, len(points), 32)]
-            )
-        except ValueError:
-            raise PsiError(f"{what} has low order") from None
+    mb = _multi_buffer() if own and len(points) >= 4 * POINT_BYTES else None
+    try:
+        if mb is None or _any_near_p(points):
+            out = _openssl_packed(blinder, points)
+        else:
+            out, status = mb.x25519(blinder._scalar, points)
+            if status or not _spot_check(blinder, points, out):
+                warnings.warn(
+                    "PSI: crypto_mb disagreed with OpenSSL; this chunk was recomputed with OpenSSL",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                out = _openssl_packed(blinder, points)
+    except ValueError:
+        raise PsiError(f"{what} has low order") from None
     if _any_zero(out):
         raise PsiError(f"{what} has low order")
     return out
+
+
+def _any_near_p(points: bytes) -> bool:
+    # crypto_mb is wrong for u in [p - 1393, p - 2]: every u ≥ 2^255 − 2^64 (bit 255 masked)
+    # goes to OpenSSL (a hash lands there with probability 2^-191)
+    words = np.frombuffer(points, dtype="<u8").reshape(-1, 4)
+    top = words[:, 3] & _TOP_BIT_MASK
+    return bool(((top == _TOP_BIT_MASK) & (words[:, 2] == _ALL) & (words[:, 1] == _ALL)).any())
+
+
+_ALL = np.uint64(2**64 - 1)
+SPOT_CHECK_EVERY = 64
+
+
+def _spot_check(blinder: PsiBlinder, points: bytes, out: bytes) -> bool:
+    """Recompute one point in every :data:`SPOT_CHECK_EVERY` (random offset) with OpenSSL."""
+    n = len(points) // POINT_BYTES
+    exchange = blinder._key.exchange
+    for i in range(secrets.randbelow(min(n, SPOT_CHECK_EVERY)), n, SPOT_CHECK_EVERY):
+        u = points[i * POINT_BYTES : (i + 1) * POINT_BYTES]
+        if exchange(X25519PublicKey.from_public_bytes(u)) != out[i * 32 : (i + 1) * 32]:
+            return False
+    return True
 
 
 # ---------------------------------------------------------------- the blinder
@@ -462,10 +500,12 @@ class PsiBlinder:
 def _blind_chunk(blinder: PsiBlinder, items: list[bytes] | bytes, domain: bytes) -> bytes:
     assert isinstance(items, list)
     # a hash landing on a low-order point has probability ~2^-250; refuse rather than guess
-    return _scalarmult_packed(blinder, hash_to_points(items, domain), "item hashed to a point that")
+    return _scalarmult_packed(
+        blinder, hash_to_points(items, domain), "item hashed to a point that", own=True
+    )
 
 
 def _reblind_chunk(blinder: PsiBlinder, points: list[bytes] | bytes, domain: bytes) -> bytes:
     del domain
     assert isinstance(points, bytes)
-    return _scalarmult_packed(blinder, points, "point")
+    return _scalarmult_packed(blinder, points, "point", own=False)
