@@ -88,7 +88,15 @@ def hash_to_point(item: bytes, domain: bytes = DEFAULT_DOMAIN) -> bytes:
 
 
 def hash_to_points(items: Sequence[bytes], domain: bytes = DEFAULT_DOMAIN) -> bytes:
-    """:func:`hash_to_point` of every item, concatenated (``len(items) × 32`` bytes)."""
+    """:func:`hash_to_point` of every item, in one pass.
+
+    Args:
+        items: the items' bytes.
+        domain: domain separation tag; both parties must use the same.
+
+    Returns:
+        The points concatenated: ``len(items) × 32`` bytes.
+    """
     prefix = len(domain).to_bytes(2, "big") + domain
     sha512 = hashlib.sha512
     return b"".join(
@@ -97,7 +105,14 @@ def hash_to_points(items: Sequence[bytes], domain: bytes = DEFAULT_DOMAIN) -> by
 
 
 def is_low_order(point: bytes) -> bool:
-    """Whether a 32-byte u-coordinate encodes a point of order 1, 2, 4 or 8 (bit 255 ignored)."""
+    """Whether a u-coordinate encodes a point of order 1, 2, 4 or 8 (curve or twist).
+
+    Args:
+        point: 32 bytes, little-endian; bit 255 is ignored as RFC 7748 says.
+
+    Returns:
+        True for the seven encodings in :data:`LOW_ORDER_U`.
+    """
     return int.from_bytes(point, "little") % 2**255 in LOW_ORDER_U
 
 
@@ -118,12 +133,25 @@ def _any_zero(points: bytes) -> bool:
 
 
 def split_points(packed: bytes) -> list[bytes]:
-    """Split ``n × 32`` bytes into ``n`` points."""
+    """Split packed points into a list.
+
+    Args:
+        packed: ``n × 32`` bytes.
+
+    Returns:
+        ``n`` 32-byte points.
+    """
     return [packed[i : i + POINT_BYTES] for i in range(0, len(packed), POINT_BYTES)]
 
 
 def pack_points(points: Iterable[bytes]) -> bytes:
     """Concatenate 32-byte points.
+
+    Args:
+        points: 32-byte points.
+
+    Returns:
+        The points as one ``n × 32``-byte string.
 
     Raises:
         PsiError: a point is not 32 bytes.
@@ -141,7 +169,10 @@ _backend_chosen = False
 
 
 def backend() -> str:
-    """The backend batches use in this process: ``"crypto_mb"`` or ``"openssl"``.
+    """The backend that blinds this party's own items in batches, in this process.
+
+    Returns:
+        ``"crypto_mb"`` or ``"openssl"`` (a peer's points always go to OpenSSL).
 
     Raises:
         PsiError: ``TONGDAO_PSI_BACKEND`` is ``crypto_mb`` and it cannot be used, or is unknown.
