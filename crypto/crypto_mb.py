@@ -55,7 +55,7 @@ def _find(name: str, dirs: list[Path]) -> Path:
     for d in dirs:
         if (d / name).is_file():
             return d / name
-    raise CryptoMbUnavailable(f"{name} not found (pip install ipp-crypto intel-cmplr-lib-rt)")
+    raise CryptoMbUnavailable(f"{name} not found (pip install 'tongdao[psi-fast]')")
 
 
 class CryptoMb:
