@@ -183,7 +183,7 @@ def run(
     from tongdao.demo import CITY_MZJ, ENTRIES, RSJ, SW, _start_all, _stop, city_entry
     from tongdao.home import AUTHORITY, Home
 
-    cities = CITY_MZJ[:nodes]
+    cities = CITY_MZJ[:nodes] if "aggregate" in engines and agg_rows else []
     results: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "machine": {
