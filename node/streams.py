@@ -134,10 +134,10 @@ class _Session:
         self.private_key = PaillierPrivateKey.from_bytes(private_key) if private_key else None
 
     def reblind(self, raw: bytes) -> bytes:
-        return join_points(self.blinder.reblind_many(split_points(raw)))
+        return self.blinder.reblind_packed(raw)
 
     def blind(self, keys: list[bytes]) -> bytes:
-        return join_points(self.blinder.blind_many(keys))
+        return self.blinder.blind_packed(keys)
 
     def blind_encrypt(self, rows: list[tuple[bytes, int]]) -> tuple[bytes, bytes]:
         assert self.private_key is not None
