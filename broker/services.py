@@ -28,7 +28,6 @@ from broker.catalogue_search import (
     bulk_insert_search_rows,
     open_catalogue,
     remove_search_row,
-    search_row_values,
     set_search_status,
     upsert_search_row,
 )
@@ -579,8 +578,7 @@ class BrokerServices:
         )
         provider = self._department(session, entry.provider)
         upsert_search_row(
-            session,
-            search_row_values(entry.content, version=entry.current_version, region=provider.region),
+            session, entry.content, version=entry.current_version, region=provider.region
         )
         self.ledger.append(
             session,
@@ -1136,10 +1134,7 @@ class BrokerServices:
                     for c in accepted
                 ],
             )
-            bulk_insert_search_rows(
-                session,
-                [search_row_values(c, version=1, region=regions[c["provider"]]) for c in accepted],
-            )
+            bulk_insert_search_rows(session, [(c, regions[c["provider"]]) for c in accepted])
         digest = hashlib.sha256(content).hexdigest()
         self.ledger.append(
             session,
