@@ -57,6 +57,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.util import ClauseAdapter
 
 from broker.models import CatalogueEntryVersion, CatalogueSearchRow
 
@@ -469,20 +470,32 @@ def _candidates(
                     .columns(id=Integer, t=Integer, w=Integer)
                 )
             else:
-                query = _tsquery(part.term, INDEX_COLUMNS[col])
+                # OFFSET 0 fences the index scan: otherwise the planner pushes the filters in
+                # and may scan a filter's b-tree index instead, testing each row's gram set
+                # (detoasting tens of thousands of them) rather than using the GIN index.
+                found = (
+                    select(c)
+                    .where(
+                        text(f"catalogue_fts_grams @@ CAST(:q{n} AS tsquery)").bindparams(
+                            **{f"q{n}": _tsquery(part.term, INDEX_COLUMNS[col])}
+                        )
+                    )
+                    .offset(0)
+                    .subquery(f"g{n}")
+                )
+                adapter = ClauseAdapter(found)
+                value: Any = literal_column(str(weight))
+                if exact_name and k == 0 and col == "name":
+                    # a name equal to the query contains every term: its bonus rides on the
+                    # first term's name hit, so the grouping below carries no name text
+                    value = value + case((found.c.name_lc == exact_name, W_EXACT_NAME), else_=0)
                 selects.append(
                     select(
-                        c.id,
-                        c.entry_code,
-                        c.name_lc,
+                        found.c.id,
+                        found.c.entry_code,
                         literal_column(str(k)).label("t"),
-                        literal_column(str(weight)).label("w"),
-                    ).where(
-                        text(f"catalogue_fts_grams @@ CAST(:q{n} AS tsquery)").bindparams(
-                            **{f"q{n}": query}
-                        ),
-                        *where,
-                    )
+                        value.label("w"),
+                    ).where(*(adapter.traverse(cond) for cond in where))
                 )
     if not selects:
         return None
@@ -502,12 +515,10 @@ def _candidates(
             .where(*where)
             .order_by(bound.desc(), c.entry_code)
         )
-    # PostgreSQL: the filters are already applied in each index scan, which reads the row.
+    # PostgreSQL: the filters are already applied to each index scan's rows.
     bound = func.sum(hits.c.w)
-    if exact_name:
-        bound = bound + case((hits.c.name_lc == exact_name, W_EXACT_NAME), else_=0)
     stmt = select(hits.c.id, hits.c.entry_code, bound.label("ub")).group_by(
-        hits.c.id, hits.c.entry_code, hits.c.name_lc
+        hits.c.id, hits.c.entry_code
     )
     if require_all and len(parts) > 1:
         stmt = stmt.having(func.count(distinct(hits.c.t)) == len(parts))
@@ -567,6 +578,40 @@ def _ranked(
             return [(row, t, -s) for s, _c, row, t in best[:need]]
         offset += batch
         batch *= 4
+
+
+def _ranked_by_index(
+    session: Session,
+    parts: Sequence[_Part],
+    where: Sequence[ColumnElement[bool]],
+    *,
+    need: int,
+    skip: int,
+    exact_name: str,
+) -> tuple[list[tuple[CatalogueSearchRow, int]], int]:
+    """Like :func:`_ranked` for search terms of at most three characters, without checking.
+
+    For such terms the index is exact (a 3-character term is one trigram; a shorter one is the
+    set of trigrams it begins), so the bound *is* the score and the candidates' order is the
+    result's: only the page's rows are read, however deep the page.
+
+    Returns:
+        (the rows and scores from position ``skip`` up to ``need``, how many were found up to
+        ``need``).
+    """
+    stmt = _candidates(session, parts, where, require_all=True, exact_name=exact_name)
+    if stmt is None:
+        return [], 0
+    with _index_scans(session):
+        candidates = session.execute(stmt.limit(need)).all()
+    page = candidates[skip:]
+    rows = {
+        row.id: row
+        for row in session.execute(
+            select(CatalogueSearchRow).where(CatalogueSearchRow.id.in_([i for i, _c, _b in page]))
+        ).scalars()
+    }
+    return [(rows[i], ub) for i, _code, ub in page], len(candidates)
 
 
 def _rows_with_text(session: Session, ids: Sequence[int]) -> dict[int, tuple[Any, _Text]]:
@@ -660,12 +705,19 @@ def search(
         rows = session.execute(stmt.limit(limit + 1).offset(offset)).scalars().all()
         return [_hit(row, 0) for row in rows[:limit]], len(rows) > limit
     full = normalise(query).strip()
+    parts = [_Part(t, SEARCH_WEIGHTS) for t in terms]
+    need = offset + limit + 1
+    if all(len(t) <= 3 for t in terms):
+        page, found = _ranked_by_index(
+            session, parts, where, need=need, skip=offset, exact_name=full
+        )
+        return [_hit(row, score) for row, score in page[:limit]], found > offset + limit
     ranked = _ranked(
         session,
-        [_Part(t, SEARCH_WEIGHTS) for t in terms],
+        parts,
         where,
         _search_scorer(terms, full),
-        need=offset + limit + 1,
+        need=need,
         require_all=True,
         exact_name=full,
     )
