@@ -48,7 +48,6 @@ from sqlalchemy import (
     distinct,
     func,
     insert,
-    literal_column,
     or_,
     select,
     table,
@@ -417,21 +416,33 @@ def _tsquery(term: str, letter: str) -> str | None:
 
 @contextmanager
 def _index_scans(session: Session) -> Iterator[None]:
-    """On PostgreSQL, make the planner use the GIN index for the next statement.
+    """On PostgreSQL, make the planner use the GIN index for the next statement, without JIT.
 
     The planner does not price reading each row's out-of-line gram set, so for a common prefix
     it prefers a sequential scan that detoasts 100,000 tsvectors (seconds) over the bitmap
-    index scan (milliseconds). The setting is restored afterwards (and is transaction-local).
+    index scan (milliseconds); and the many-branch plan's cost estimate crosses the JIT
+    threshold, whose compilation (~150 ms) costs more than the query. The settings are
+    restored afterwards (and are transaction-local anyway).
     """
     if _dialect(session) != "postgresql":
         yield
         return
-    previous = session.execute(text("SELECT current_setting('enable_seqscan')")).scalar_one()
-    session.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
+    names = ("enable_seqscan", "jit")
+    previous = session.execute(
+        text("SELECT current_setting('enable_seqscan'), current_setting('jit')")
+    ).one()
+    session.execute(
+        text("SELECT set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)")
+    )
     try:
         yield
     finally:
-        session.execute(text("SELECT set_config('enable_seqscan', :v, true)"), {"v": previous})
+        for name, value in zip(names, previous, strict=True):
+            session.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
+
+
+# What a PostgreSQL index scan returns: the key, the tie-break and every filter's column.
+_PG_COLUMNS = "id, entry_code, provider, region, share_type, open_type, tags, grades, sunset_on"
 
 
 def _candidates(
@@ -470,32 +481,30 @@ def _candidates(
                     .columns(id=Integer, t=Integer, w=Integer)
                 )
             else:
-                # OFFSET 0 fences the index scan: otherwise the planner pushes the filters in
-                # and may scan a filter's b-tree index instead, testing each row's gram set
-                # (detoasting tens of thousands of them) rather than using the GIN index.
-                found = (
-                    select(c)
-                    .where(
-                        text(f"catalogue_fts_grams @@ CAST(:q{n} AS tsquery)").bindparams(
-                            **{f"q{n}": _tsquery(part.term, INDEX_COLUMNS[col])}
-                        )
-                    )
-                    .offset(0)
-                    .subquery(f"g{n}")
-                )
-                adapter = ClauseAdapter(found)
-                value: Any = literal_column(str(weight))
+                bonus = ""
                 if exact_name and k == 0 and col == "name":
                     # a name equal to the query contains every term: its bonus rides on the
                     # first term's name hit, so the grouping below carries no name text
-                    value = value + case((found.c.name_lc == exact_name, W_EXACT_NAME), else_=0)
+                    bonus = f" + CASE WHEN name_lc = :x{n} THEN {W_EXACT_NAME} ELSE 0 END"
+                # OFFSET 0 fences the index scan from the filters: pushed in, the planner may
+                # scan a filter's b-tree index and test each row's gram set instead (detoasting
+                # tens of thousands of them) rather than use the GIN index.
+                sql = (
+                    f"(SELECT {_PG_COLUMNS}, {k} AS t, {weight}{bonus} AS w "  # noqa: S608
+                    f"FROM catalogue_search WHERE catalogue_fts_grams @@ CAST(:q{n} AS tsquery) "
+                    "OFFSET 0)"
+                )
+                params = {f"q{n}": _tsquery(part.term, INDEX_COLUMNS[col])}
+                if bonus:
+                    params[f"x{n}"] = exact_name
                 selects.append(
-                    select(
-                        found.c.id,
-                        found.c.entry_code,
-                        literal_column(str(k)).label("t"),
-                        value.label("w"),
-                    ).where(*(adapter.traverse(cond) for cond in where))
+                    text(sql)
+                    .bindparams(**params)
+                    .columns(
+                        *(c.__table__.c[name] for name in _PG_COLUMNS.split(", ")),
+                        column("t", Integer),
+                        column("w", Integer),
+                    )
                 )
     if not selects:
         return None
@@ -515,10 +524,13 @@ def _candidates(
             .where(*where)
             .order_by(bound.desc(), c.entry_code)
         )
-    # PostgreSQL: the filters are already applied to each index scan's rows.
+    # PostgreSQL: each index scan reads the rows, so the filters apply to its output.
+    adapter = ClauseAdapter(hits)
     bound = func.sum(hits.c.w)
-    stmt = select(hits.c.id, hits.c.entry_code, bound.label("ub")).group_by(
-        hits.c.id, hits.c.entry_code
+    stmt = (
+        select(hits.c.id, hits.c.entry_code, bound.label("ub"))
+        .where(*(adapter.traverse(cond) for cond in where))
+        .group_by(hits.c.id, hits.c.entry_code)
     )
     if require_all and len(parts) > 1:
         stmt = stmt.having(func.count(distinct(hits.c.t)) == len(parts))
