@@ -458,23 +458,46 @@ def _candidates(
     *,
     require_all: bool,
     exact_name: str,
+    named_only: bool = False,
 ) -> Select[Any] | None:
     """(id, entry_code, upper bound of the score) of the entries the index proposes, best first.
 
     The bound is the sum of the weights of the (part, column) pairs the index finds, plus
     ``W_EXACT_NAME`` when the name equals ``exact_name``; it is exact for terms of up to three
     characters and never below the true score. ``require_all``: every part must be found.
-    None when nothing can match.
+    ``named_only``: only entries with some part in their name (the index intersects, so the
+    rest are never read). None when nothing can match.
     """
     c = CatalogueSearchRow
     selects: list[Any] = []
     n = 0
     sqlite = _dialect(session) == "sqlite"
+    expressions = [_fts_expression(session, p.term) if sqlite else p.term for p in parts]
+    if require_all and None in expressions:
+        return None
+    # Conditions every branch also meets, so the index intersects before any row is read:
+    # with several required terms, an entry must contain each of them somewhere; in the name
+    # tier (see _unnamed_bound), some term must be in its name.
+    restrict = []
+    if require_all and len(parts) > 1:
+        if sqlite:
+            restrict.append(" AND ".join(f"({e})" for e in expressions))
+        else:
+            restrict.append(
+                " & ".join(
+                    "(" + " | ".join(f"({_tsquery(p.term, letter)})" for letter in "nid") + ")"
+                    for p in parts
+                )
+            )
+    if named_only:
+        if sqlite:
+            restrict.append(" OR ".join(f"{{name}} : ({e})" for e in expressions if e is not None))
+        else:
+            restrict.append(" | ".join(f"({_tsquery(p.term, 'n')})" for p in parts))
+    named = (" AND " if sqlite else " & ").join(f"({r})" for r in restrict if r)
     for k, part in enumerate(parts):
-        expression = _fts_expression(session, part.term) if sqlite else part.term
+        expression = expressions[k]
         if expression is None:
-            if require_all:
-                return None
             continue
         for col, weight in part.weights:
             n += 1
@@ -483,7 +506,13 @@ def _candidates(
                 sql = f"SELECT rowid AS id, {k} AS t, {weight} AS w FROM catalogue_fts "  # noqa: S608
                 selects.append(
                     text(sql + f"WHERE catalogue_fts MATCH :q{n}")
-                    .bindparams(**{f"q{n}": f"{{{col}}} : ({expression})"})
+                    .bindparams(
+                        **{
+                            f"q{n}": f"({named}) AND {{{col}}} : ({expression})"
+                            if named
+                            else f"{{{col}}} : ({expression})"
+                        }
+                    )
                     .columns(id=Integer, t=Integer, w=Integer)
                 )
             else:
@@ -500,7 +529,8 @@ def _candidates(
                     f"FROM catalogue_search WHERE catalogue_fts_grams @@ CAST(:q{n} AS tsquery) "
                     "OFFSET 0)"
                 )
-                params = {f"q{n}": _tsquery(part.term, INDEX_COLUMNS[col])}
+                query = _tsquery(part.term, INDEX_COLUMNS[col])
+                params = {f"q{n}": f"({named}) & ({query})" if named else query}
                 if bonus:
                     params[f"x{n}"] = exact_name
                 selects.append(
@@ -567,14 +597,23 @@ def _ranked(
     need: int,
     require_all: bool,
     exact_name: str = "",
+    named_only: bool = False,
 ) -> list[tuple[CatalogueSearchRow, _Text, int]]:
     """The ``need`` best entries by (score descending, code), checked in the index's order.
 
     Candidates come best bound first; each is scored on its real text (0: not a match). Once
     ``need`` entries are in hand and the next candidate's bound cannot beat the last of them,
-    no unchecked candidate can: the result is the same as scoring every entry.
+    no unchecked candidate can: the result is the same as scoring every entry (of those with
+    a part in their name, if ``named_only``).
     """
-    stmt = _candidates(session, parts, where, require_all=require_all, exact_name=exact_name)
+    stmt = _candidates(
+        session,
+        parts,
+        where,
+        require_all=require_all,
+        exact_name=exact_name,
+        named_only=named_only,
+    )
     if stmt is None:
         return []
     best: list[tuple[int, str, CatalogueSearchRow, _Text]] = []  # sorted by (-score, code)
@@ -611,17 +650,27 @@ def _ranked_by_index(
 
     For such terms the index is exact (a 3-character term is one trigram; a shorter one is the
     set of trigrams it begins), so the bound *is* the score and the candidates' order is the
-    result's: only the page's rows are read, however deep the page.
+    result's: only the page's rows are read, however deep the page. Two tiers, as
+    :func:`_unnamed_bound` explains.
 
     Returns:
         (the rows and scores from position ``skip`` up to ``need``, how many were found up to
         ``need``).
     """
-    stmt = _candidates(session, parts, where, require_all=True, exact_name=exact_name)
-    if stmt is None:
-        return [], 0
-    with _index_scans(session):
-        candidates = session.execute(stmt.limit(need)).all()
+    outside = _unnamed_bound(parts)
+    candidates: Sequence[Any] = []
+    for named_only in (True, False) if len(parts) == 1 else (False,):
+        stmt = _candidates(
+            session, parts, where, require_all=True, exact_name=exact_name, named_only=named_only
+        )
+        if stmt is None:
+            if named_only:
+                continue
+            return [], 0
+        with _index_scans(session):
+            candidates = session.execute(stmt.limit(need)).all()
+        if not named_only or (len(candidates) == need and candidates[-1][2] > outside):
+            break
     page = candidates[skip:]
     rows = {
         row.id: row
@@ -630,6 +679,16 @@ def _ranked_by_index(
         ).scalars()
     }
     return [(rows[i], ub) for i, _code, ub in page], len(candidates)
+
+
+def _unnamed_bound(parts: Sequence[_Part]) -> int:
+    """The most an entry with no part in its name can score (every part in every other column).
+
+    Search ranks in two tiers: first only the entries with a term in their name (few, and the
+    index intersects them without reading the rest); when the page's last entry there scores
+    more than this bound, no other entry can reach the page. Otherwise all entries are ranked.
+    """
+    return sum(w for p in parts for col, w in p.weights if col != "name")
 
 
 def _rows_with_text(session: Session, ids: Sequence[int]) -> dict[int, tuple[Any, _Text]]:
@@ -730,15 +789,17 @@ def search(
             session, parts, where, need=need, skip=offset, exact_name=full
         )
         return [_hit(row, score) for row, score in page[:limit]], found > offset + limit
-    ranked = _ranked(
-        session,
-        parts,
-        where,
-        _search_scorer(terms, full),
-        need=need,
-        require_all=True,
-        exact_name=full,
-    )
+    scorer = _search_scorer(terms, full)
+    ranked: list[tuple[CatalogueSearchRow, _Text, int]] = []
+    if len(parts) == 1:  # the name tier (see _unnamed_bound); with more terms it rarely helps
+        ranked = _ranked(
+            session, parts, where, scorer, need=need, require_all=True, exact_name=full,
+            named_only=True,
+        )  # fmt: skip
+    if len(ranked) < need or ranked[-1][2] <= _unnamed_bound(parts):
+        ranked = _ranked(
+            session, parts, where, scorer, need=need, require_all=True, exact_name=full
+        )
     hits = [_hit(row, score) for row, _t, score in ranked[offset : offset + limit]]
     return hits, len(ranked) > offset + limit
 
