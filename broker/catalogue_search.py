@@ -82,6 +82,7 @@ INDEX_COLUMNS = {"name": "n", "description": "d", "items": "i"}  # PostgreSQL le
 MIN_BATCH = 32
 
 
+@lru_cache(maxsize=131_072)  # data item names and descriptions repeat across thousands of entries
 def normalise(value: str) -> str:
     """Fold full-width forms and case (NFKC, lower): the same on index and query side."""
     return unicodedata.normalize("NFKC", value).lower()
@@ -475,26 +476,23 @@ def _candidates(
     expressions = [_fts_expression(session, p.term) if sqlite else p.term for p in parts]
     if require_all and None in expressions:
         return None
-    # Conditions every branch also meets, so the index intersects before any row is read:
-    # with several required terms, an entry must contain each of them somewhere; in the name
-    # tier (see _unnamed_bound), some term must be in its name.
-    restrict = []
+    # Conditions the index intersects with each branch before any row is read: with several
+    # required terms, an entry must contain each of them somewhere; in the name tier (see
+    # _unnamed_bound), the term must be in the name.
+    every = named = ""
     if require_all and len(parts) > 1:
         if sqlite:
-            restrict.append(" AND ".join(f"({e})" for e in expressions))
+            every = " AND ".join(f"({e})" for e in expressions)
         else:
-            restrict.append(
-                " & ".join(
-                    "(" + " | ".join(f"({_tsquery(p.term, letter)})" for letter in "nid") + ")"
-                    for p in parts
-                )
+            every = " & ".join(
+                "(" + " | ".join(f"({_tsquery(p.term, letter)})" for letter in "nid") + ")"
+                for p in parts
             )
     if named_only:
         if sqlite:
-            restrict.append(" OR ".join(f"{{name}} : ({e})" for e in expressions if e is not None))
+            named = " OR ".join(f"{{name}} : ({e})" for e in expressions if e is not None)
         else:
-            restrict.append(" | ".join(f"({_tsquery(p.term, 'n')})" for p in parts))
-    named = (" AND " if sqlite else " & ").join(f"({r})" for r in restrict if r)
+            named = " | ".join(f"({_tsquery(p.term, 'n')})" for p in parts)
     for k, part in enumerate(parts):
         expression = expressions[k]
         if expression is None:
@@ -508,9 +506,9 @@ def _candidates(
                     text(sql + f"WHERE catalogue_fts MATCH :q{n}")
                     .bindparams(
                         **{
-                            f"q{n}": f"({named}) AND {{{col}}} : ({expression})"
-                            if named
-                            else f"{{{col}}} : ({expression})"
+                            f"q{n}": " AND ".join(
+                                f"({r})" for r in (named, every, f"{{{col}}} : ({expression})") if r
+                            )
                         }
                     )
                     .columns(id=Integer, t=Integer, w=Integer)
@@ -530,7 +528,8 @@ def _candidates(
                     "OFFSET 0)"
                 )
                 query = _tsquery(part.term, INDEX_COLUMNS[col])
-                params = {f"q{n}": f"({named}) & ({query})" if named else query}
+                restrict = (named, every, query)
+                params = {f"q{n}": " & ".join(f"({r})" for r in restrict if r)}
                 if bonus:
                     params[f"x{n}"] = exact_name
                 selects.append(
@@ -659,7 +658,7 @@ def _ranked_by_index(
     """
     outside = _unnamed_bound(parts)
     candidates: Sequence[Any] = []
-    for named_only in (True, False) if len(parts) == 1 else (False,):
+    for named_only in (True, False) if _name_tier_worth_it(session, parts, need) else (False,):
         stmt = _candidates(
             session, parts, where, require_all=True, exact_name=exact_name, named_only=named_only
         )
@@ -689,6 +688,30 @@ def _unnamed_bound(parts: Sequence[_Part]) -> int:
     more than this bound, no other entry can reach the page. Otherwise all entries are ranked.
     """
     return sum(w for p in parts for col, w in p.weights if col != "name")
+
+
+def _name_tier_worth_it(session: Session, parts: Sequence[_Part], need: int) -> bool:
+    """Whether ranking the name tier first can fill the page: one term, found in at least
+    ``need`` names (a probe that stops at ``need``). With more terms the tier is often most of
+    the candidates, so it would only add work."""
+    if len(parts) != 1:
+        return False
+    term = parts[0].term
+    if _dialect(session) == "sqlite":
+        expression = _fts_expression(session, term)
+        if expression is None:
+            return False
+        probe = text(
+            "SELECT count(*) FROM (SELECT rowid FROM catalogue_fts "
+            "WHERE catalogue_fts MATCH :q LIMIT :n)"
+        ).bindparams(q=f"{{name}} : ({expression})", n=need)
+    else:
+        probe = text(
+            "SELECT count(*) FROM (SELECT 1 FROM catalogue_search "
+            "WHERE catalogue_fts_grams @@ CAST(:q AS tsquery) LIMIT :n) AS named"
+        ).bindparams(q=_tsquery(term, "n"), n=need)
+    with _index_scans(session):
+        return int(session.execute(probe).scalar_one()) >= need
 
 
 def _rows_with_text(session: Session, ids: Sequence[int]) -> dict[int, tuple[Any, _Text]]:
@@ -791,7 +814,7 @@ def search(
         return [_hit(row, score) for row, score in page[:limit]], found > offset + limit
     scorer = _search_scorer(terms, full)
     ranked: list[tuple[CatalogueSearchRow, _Text, int]] = []
-    if len(parts) == 1:  # the name tier (see _unnamed_bound); with more terms it rarely helps
+    if _name_tier_worth_it(session, parts, need):
         ranked = _ranked(
             session, parts, where, scorer, need=need, require_all=True, exact_name=full,
             named_only=True,
