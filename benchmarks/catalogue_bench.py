@@ -1,12 +1,14 @@
 """Catalogue at provincial scale: bulk import and search latency on SQLite and PostgreSQL.
 
 Generates realistic synthetic entries (Chinese names and descriptions, 5–60 data items each,
-spread over a province's departments, cities and counties), imports them in one transaction
-through the broker's own bulk import (JSON, as published — what the authority does when it
-moves an existing catalogue onto the platform), then times a mix of searches: three-character
-and longer terms (trigram index), two-character terms (the ``LIKE`` path), two terms, terms with
-filters, and browse-by-filter. Reports import time, p50 / p95 / p99 latency, peak memory and
-the store's size.
+spread over a province's departments, cities and counties), imports them through the broker's
+own bulk import (JSON files of 10,000 entries, one transaction each, as published — what the
+authority does when it moves an existing catalogue onto the platform), then times a mix of
+searches: three-character and longer terms, two-character terms (婚姻, 户号), two terms, terms
+with filters, and browse-by-filter, plus a matching query. Reports import time, p50 / p95 / p99
+latency per kind of query, CPU time (the benchmark's process; on PostgreSQL also the server
+backend's, read from /proc, as the machine is shared), peak memory, the store's size and the
+load average, so that a run on a busy machine can be recognised.
 
 Run:  python -m benchmarks.catalogue_bench [--entries 100000] [--pg-url URL] [--quick]
 """
@@ -17,12 +19,15 @@ import argparse
 import datetime as dt
 import json
 import os
+import platform
 import random
 import resource
+import sqlite3
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +163,11 @@ def departments() -> list[dict[str, Any]]:
 
 def entries(n: int, seed: int = 7) -> list[dict[str, Any]]:
     """``n`` synthetic catalogue entries (stored-content shape, as ``tongdao catalogue import``)."""
+    return list(iter_entries(n, seed))
+
+
+def iter_entries(n: int, seed: int = 7) -> Iterator[dict[str, Any]]:
+    """The entries of :func:`entries`, one at a time (a 100,000-entry run never holds them all)."""
     rnd = random.Random(seed)
     depts = departments()
     subjects = {code: subj for code, _, subj in DEPARTMENTS}
@@ -165,7 +175,6 @@ def entries(n: int, seed: int = 7) -> list[dict[str, Any]]:
     # Each department's entries draw on its own domain's items (marriage items at 民政, …),
     # plus the common identifiers, as real catalogues do.
     pools = {code: names[k * 5 : k * 5 + 12] for k, (code, _, _) in enumerate(DEPARTMENTS)}
-    out = []
     for i in range(n):
         dept = depts[i % len(depts)]
         kind = dept["code"].rsplit(".", 1)[1]
@@ -196,7 +205,7 @@ def entries(n: int, seed: int = 7) -> list[dict[str, Any]]:
             )
         share = rnd.choice(["unconditional", "conditional", "not_shared"])
         open_type = rnd.choice(["not_open", "not_open", "conditional_open"])
-        out.append(
+        yield (
             {
                 "code": f"e{i:06d}.{kind}",
                 "name": f"{dept['name']}{subject}{rnd.choice(SUFFIX)}",
@@ -227,7 +236,14 @@ def entries(n: int, seed: int = 7) -> list[dict[str, Any]]:
                 "data_items": items,
             }
         )
-    return out
+
+
+def json_files(n: int) -> Iterator[bytes]:
+    """The ``n`` entries as import files of ``CHUNK`` entries (generated as they are needed)."""
+    generated = iter_entries(n)
+    for start in range(0, n, CHUNK):
+        chunk = [next(generated) for _ in range(min(CHUNK, n - start))]
+        yield json.dumps({"entries": chunk}, ensure_ascii=False).encode()
 
 
 def progress_bar(label: str):  # type: ignore[no-untyped-def]
@@ -238,13 +254,68 @@ def progress_bar(label: str):  # type: ignore[no-untyped-def]
 
 
 def percentile(values: list[float], p: float) -> float:
+    """The ``p``-th percentile (nearest rank) of ``values``."""
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
     return ordered[k]
 
 
-def run_store(url: str, label: str, payload: list[bytes], n: int, rounds: int) -> dict[str, Any]:
-    """Import ``payload`` into a fresh store at ``url`` and time searches."""
+def _stats(values: list[float]) -> dict[str, float]:
+    return {
+        "p50": round(percentile(values, 50), 2),
+        "p95": round(percentile(values, 95), 2),
+        "p99": round(percentile(values, 99), 2),
+        "max": round(max(values), 2),
+        "n": len(values),
+    }
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+class _BackendClock:
+    """CPU seconds of the PostgreSQL server process serving a session (same machine, /proc).
+
+    ``/proc/PID/schedstat`` counts nanoseconds on a CPU (``stat``'s ticks are 10 ms, too coarse
+    for one query). With the client's own CPU time this is what a query costs on an idle core,
+    which the wall-clock latency on a shared machine is not.
+    """
+
+    def seconds(self, session: Any) -> float:
+        """The backend's CPU seconds so far (0 when not readable, or not PostgreSQL)."""
+        if session.get_bind().dialect.name != "postgresql":
+            return 0.0
+        pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        try:
+            return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+        except (OSError, ValueError, IndexError):
+            return 0.0
+
+
+def search_cases() -> list[tuple[str, str, Any]]:
+    """The query mix: (kind, query, filters)."""
+    from broker.catalogue_search import SearchFilters
+
+    cases: list[tuple[str, str, Any]] = []
+    for q in QUERIES_LONG:
+        cases.append(("3+ chars", q, SearchFilters()))
+    for q in QUERIES_SHORT:
+        cases.append(("2 chars", q, SearchFilters()))
+    for q in QUERIES_TWO:
+        cases.append(("two terms", q, SearchFilters()))
+    for q in QUERIES_LONG[:5]:
+        cases.append(
+            ("3+ chars + filters", q, SearchFilters(region="230100", share_type="conditional"))
+        )
+    for q in QUERIES_SHORT[:3]:
+        cases.append(("2 chars + provider", q, SearchFilters(provider="c230100.mzt")))
+    cases.append(("browse by tag", "", SearchFilters(tag="population")))
+    return cases
+
+
+def run_store(url: str, label: str, n: int, rounds: int) -> dict[str, Any]:
+    """Import ``n`` generated entries into a fresh store at ``url`` and time searches."""
     from broker.catalogue_search import SearchFilters
     from broker.db import make_engine, session_factory, upgrade
     from broker.ledger import Ledger
@@ -278,11 +349,17 @@ def run_store(url: str, label: str, payload: list[bytes], n: int, rounds: int) -
                     os.urandom(32),
                 ),
             )
+    backend = _BackendClock()
     bar = progress_bar(f"import {label}")
-    start = time.perf_counter()
+    load_before = _load()
+    import_wall = import_cpu = import_server_cpu = 0.0
     imported = 0
-    for k, chunk in enumerate(payload):  # one file (and one transaction) per 10,000 entries
+    # One file (and one transaction) per 10,000 entries; generating and encoding the file is
+    # not counted, reading it is (the import parses and validates every row).
+    for k, chunk in enumerate(json_files(n)):
+        start, cpu = time.perf_counter(), time.process_time()
         with sessions.begin() as s:
+            server = backend.seconds(s)
             result = services.import_entries(
                 s,
                 "authority",
@@ -291,45 +368,43 @@ def run_store(url: str, label: str, payload: list[bytes], n: int, rounds: int) -
                 publish=True,
                 progress=lambda done, _total, k=k: bar.update(k * CHUNK + done, n),
             )
+            import_server_cpu += backend.seconds(s) - server
+        import_wall += time.perf_counter() - start
+        import_cpu += time.process_time() - cpu
         assert not result.problems, result.problems[:5]
         imported += result.imported
-    import_seconds = time.perf_counter() - start
     bar.close()
     assert imported == n
+    load_after_import = _load()
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))
-    cases: list[tuple[str, str, SearchFilters]] = []
-    for q in QUERIES_LONG:
-        cases.append(("3+ chars", q, SearchFilters()))
-    for q in QUERIES_SHORT:
-        cases.append(("2 chars", q, SearchFilters()))
-    for q in QUERIES_TWO:
-        cases.append(("two terms", q, SearchFilters()))
-    for q in QUERIES_LONG[:5]:
-        cases.append(
-            ("3+ chars + filters", q, SearchFilters(region="230100", share_type="conditional"))
-        )
-    for q in QUERIES_SHORT[:3]:
-        cases.append(("2 chars + provider", q, SearchFilters(provider="c230100.mzt")))
-    cases.append(("browse by tag", "", SearchFilters(tag="population")))
     by_kind: dict[str, list[float]] = {}
+    cpu_by_kind: dict[str, list[float]] = {}
     all_ms: list[float] = []
-    counts: dict[str, int] = {}
+    found: dict[str, int] = {}
+    server_search_cpu = 0.0
+    cases = search_cases()
     for _ in range(rounds):
         for kind, q, f in cases:
-            t0 = time.perf_counter()
             with sessions.begin() as s:
+                server = backend.seconds(s)
+                t0, c0 = time.perf_counter(), time.process_time()
                 hits, _more = services.search_catalogue(s, "authority", q, f, limit=20)
-            ms = (time.perf_counter() - t0) * 1000
+                ms = (time.perf_counter() - t0) * 1000
+                cpu_ms = (time.process_time() - c0) * 1000
+                server_cpu = backend.seconds(s) - server
+                server_search_cpu += server_cpu
+                cpu_ms += server_cpu * 1000
             by_kind.setdefault(kind, []).append(ms)
+            cpu_by_kind.setdefault(kind, []).append(cpu_ms)
             all_ms.append(ms)
-            counts[q or "(browse)"] = len(hits)
-    t0 = time.perf_counter()
-    match_ms = []
+            found[f"{kind}: {q or '(browse)'}"] = len(hits)
+    match_ms, match_cpu_ms = [], []
     for _ in range(rounds):
-        t0 = time.perf_counter()
         with sessions.begin() as s:
+            server = backend.seconds(s)
+            t0, c0 = time.perf_counter(), time.process_time()
             services.match_catalogue(
                 s,
                 "authority",
@@ -337,10 +412,17 @@ def run_store(url: str, label: str, payload: list[bytes], n: int, rounds: int) -
                 ["婚姻状况", "配偶姓名"],
                 SearchFilters(),
             )
-        match_ms.append((time.perf_counter() - t0) * 1000)
+            match_ms.append((time.perf_counter() - t0) * 1000)
+            cpu = time.process_time() - c0 + backend.seconds(s) - server
+            match_cpu_ms.append(cpu * 1000)
+    load_after_search = _load()
     size = 0
     if engine.dialect.name == "sqlite":
-        size = Path(url.removeprefix("sqlite:///")).stat().st_size
+        engine.dispose()
+        base = Path(url.removeprefix("sqlite:///"))
+        with sqlite3.connect(base) as conn:  # the WAL into the file: its size is the store's
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        size = sum(p.stat().st_size for p in base.parent.glob(base.name + "*"))
     else:
         with engine.connect() as conn:
             size = conn.execute(
@@ -351,24 +433,70 @@ def run_store(url: str, label: str, payload: list[bytes], n: int, rounds: int) -
                 )
             ).scalar_one()
     engine.dispose()
-
-    def stats(values: list[float]) -> dict[str, float]:
-        return {
-            "p50": round(percentile(values, 50), 2),
-            "p95": round(percentile(values, 95), 2),
-            "p99": round(percentile(values, 99), 2),
-            "n": len(values),
-        }
-
     return {
         "store": label,
         "entries": n,
-        "import_seconds": round(import_seconds, 1),
-        "search_ms": stats(all_ms),
-        "search_ms_by_kind": {k: stats(v) for k, v in by_kind.items()},
-        "match_ms": stats(match_ms),
+        "rounds": rounds,
+        "import_seconds": round(import_wall, 1),
+        "import_cpu_seconds": round(import_cpu, 1),
+        "import_server_cpu_seconds": round(import_server_cpu, 1),
+        "search_ms": _stats(all_ms),
+        "search_cpu_ms": _stats([x for v in cpu_by_kind.values() for x in v]),
+        "search_ms_by_kind": {k: _stats(v) for k, v in by_kind.items()},
+        # CPU of the benchmark's process plus (PostgreSQL) the server backend, per query
+        "search_cpu_ms_by_kind": {k: _stats(v) for k, v in cpu_by_kind.items()},
+        "search_server_cpu_seconds": round(server_search_cpu, 2),
+        "match_ms": _stats(match_ms),
+        "match_cpu_ms": _stats(match_cpu_ms),
+        "results_per_query": found,
         "store_mb": round(float(size or 0) / 1e6, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "load_average": {
+            "before_import": load_before,
+            "after_import": load_after_import,
+            "after_search": load_after_search,
+        },
+    }
+
+
+def _pg_schema_drop(admin: Any, schema: str) -> None:
+    """Drop the benchmark's schema, but never an extension other schemas may use.
+
+    Migration 0005 creates pg_trgm where the search path points when the database has none;
+    if that was our schema, the extension moves to ``public`` first, so dropping our schema
+    cannot cascade into another schema's indexes.
+    """
+    with admin.begin() as conn:
+        home = conn.execute(
+            text(
+                "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+                "ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
+            )
+        ).scalar_one_or_none()
+        if home == schema:
+            conn.execute(text("ALTER EXTENSION pg_trgm SET SCHEMA public"))
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+def machine() -> dict[str, Any]:
+    """Where the figures were measured."""
+    import sqlalchemy
+
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "sqlalchemy": sqlalchemy.__version__,
+        "platform": platform.platform(),
     }
 
 
@@ -383,56 +511,60 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("TONGDAO_BENCH_PG_URL", ""),
         help="PostgreSQL URL (a private schema is created and dropped)",
     )
+    parser.add_argument(
+        "--only", choices=("sqlite", "postgresql"), help="run one store (e.g. to re-run it)"
+    )
     parser.add_argument("--out", default="benchmarks/results", help="directory for the JSON")
     args = parser.parse_args(argv)
     n, rounds = (2000, 2) if args.quick else (args.entries, args.rounds)
-    t0 = time.perf_counter()
-    generated = entries(n)
-    payload = [
-        json.dumps({"entries": generated[i : i + CHUNK]}, ensure_ascii=False).encode()
-        for i in range(0, n, CHUNK)
-    ]
-    del generated
-    print(
-        f"generated {n} entries ({sum(map(len, payload)) / 1e6:.0f} MB JSON) in "
-        f"{time.perf_counter() - t0:.1f} s",
-        file=sys.stderr,
-    )
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        results.append(run_store(f"sqlite:///{tmp}/bench.db", "SQLite", payload, n, rounds))
-    if args.pg_url:
+    if args.only != "postgresql":
+        with tempfile.TemporaryDirectory() as tmp:
+            results.append(run_store(f"sqlite:///{tmp}/bench.db", "SQLite", n, rounds))
+    pg_version = ""
+    if args.pg_url and args.only != "sqlite":
         schema = f"bench_{uuid.uuid4().hex[:8]}"
         admin = create_engine(args.pg_url)
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            pg_version = conn.execute(text("SHOW server_version")).scalar_one()
         sep = "&" if "?" in args.pg_url else "?"
         try:
             url = f"{args.pg_url}{sep}options=-csearch_path%3D{schema}"
-            results.append(run_store(url, "PostgreSQL", payload, n, rounds))
+            results.append(run_store(url, "PostgreSQL", n, rounds))
         finally:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            _pg_schema_drop(admin, schema)
             admin.dispose()
     print(
-        f"{'store':<11} {'entries':>8} {'import s':>9} {'p50 ms':>7} {'p95 ms':>7} "
+        f"{'store':<11} {'entries':>8} {'import s':>9} {'cpu s':>6} {'p50 ms':>7} {'p95 ms':>7} "
         f"{'p99 ms':>7} {'match p95':>9} {'MB':>7} {'RSS MB':>7}"
     )
     for r in results:
         s = r["search_ms"]
         print(
-            f"{r['store']:<11} {r['entries']:>8} {r['import_seconds']:>9} {s['p50']:>7} "
-            f"{s['p95']:>7} {s['p99']:>7} {r['match_ms']['p95']:>9} {r['store_mb']:>7} "
-            f"{r['peak_rss_mb']:>7}"
+            f"{r['store']:<11} {r['entries']:>8} {r['import_seconds']:>9} "
+            f"{r['import_cpu_seconds']:>6} {s['p50']:>7} {s['p95']:>7} {s['p99']:>7} "
+            f"{r['match_ms']['p95']:>9} {r['store_mb']:>7} {r['peak_rss_mb']:>7}"
         )
         for kind, k in r["search_ms_by_kind"].items():
-            print(f"    {kind:<22} p50 {k['p50']:>7}  p95 {k['p95']:>7}  p99 {k['p99']:>7}")
+            c = r["search_cpu_ms_by_kind"][kind]
+            print(
+                f"    {kind:<22} p50 {k['p50']:>7}  p95 {k['p95']:>7}  p99 {k['p99']:>7}"
+                f"   cpu p50 {c['p50']:>6}  p95 {c['p95']:>6}"
+            )
+        c = r["search_cpu_ms"]
+        print(f"    {'all, CPU ms':<22} p50 {c['p50']:>7}  p95 {c['p95']:>7}  p99 {c['p99']:>7}")
+        print(f"    load average {r['load_average']}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    (out / "catalogue-bench.json").write_text(
-        json.dumps({"run_at": stamp, "results": results}, ensure_ascii=False, indent=1)
-    )
+    report = {
+        "run_at": started,
+        "command": "python -m benchmarks.catalogue_bench " + " ".join(argv or sys.argv[1:]),
+        "machine": {**machine(), "postgresql": pg_version},
+        "results": results,
+    }
+    (out / "catalogue-bench.json").write_text(json.dumps(report, ensure_ascii=False, indent=1))
     return 0
 
 

@@ -65,8 +65,9 @@ class CatalogueEntry(Base):
     revocation_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
-# Search objects that live outside the models (created by migration 0005): the SQLite FTS5
-# trigram table with its shadow tables, and the PostgreSQL pg_trgm GIN index.
+# Search objects that live outside the models (migrations 0005, 0006): the SQLite FTS5 table
+# with its shadow and vocabulary tables, the PostgreSQL gram column and its GIN index (and the
+# pg_trgm index of 0005, which 0006 drops).
 SEARCH_INDEX_OBJECTS = ("catalogue_fts", "ix_catalogue_search_trgm")
 
 
@@ -79,7 +80,8 @@ class CatalogueSearchRow(Base):
     """The searchable view of one entry's current published version (CAT-8, OPN-1).
 
     Derived: rewritten on every publish, revocation decision and withdrawal, deleted when the
-    entry is withdrawn. Text columns are lower-cased so ``LIKE`` means the same on both stores.
+    entry is withdrawn. Narrow on purpose (ranking reads it for every candidate); the data items'
+    text lives in the gram index and in the published version (see broker.catalogue_search).
     """
 
     __tablename__ = "catalogue_search"
@@ -98,8 +100,6 @@ class CatalogueSearchRow(Base):
     name: Mapped[str] = mapped_column(Text)
     name_lc: Mapped[str] = mapped_column(Text)
     description_lc: Mapped[str] = mapped_column(Text)
-    items_lc: Mapped[str] = mapped_column(Text)  # "\nname\tdescription\n" per item
-    search_text: Mapped[str] = mapped_column(Text)
 
 
 class CatalogueEntryVersion(Base):

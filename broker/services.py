@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from broker import validation as v
@@ -28,7 +28,6 @@ from broker.catalogue_search import (
     bulk_insert_search_rows,
     open_catalogue,
     remove_search_row,
-    search_row_values,
     set_search_status,
     upsert_search_row,
 )
@@ -591,8 +590,7 @@ class BrokerServices:
         )
         provider = self._department(session, entry.provider)
         upsert_search_row(
-            session,
-            search_row_values(entry.content, version=entry.current_version, region=provider.region),
+            session, entry.content, version=entry.current_version, region=provider.region
         )
         self.ledger.append(
             session,
@@ -1135,23 +1133,24 @@ class BrokerServices:
             ],
         )
         if publish:
-            session.execute(
-                insert(CatalogueEntryVersion),
-                [
-                    {
-                        "entry_code": c["code"],
-                        "version": 1,
-                        "content": c,
-                        "published_at": now,
-                        "published_by": caller,
-                    }
-                    for c in accepted
-                ],
-            )
-            bulk_insert_search_rows(
-                session,
-                [search_row_values(c, version=1, region=regions[c["provider"]]) for c in accepted],
-            )
+            # Version 1 is the working copy as published: copied inside the store rather than
+            # encoded to JSON a second time (a tenth of a 100,000-entry import).
+            v1 = CatalogueEntryVersion
+            for start in range(0, len(accepted), 1000):
+                batch = [c["code"] for c in accepted[start : start + 1000]]
+                session.execute(
+                    insert(v1).from_select(
+                        ["entry_code", "version", "content", "published_at", "published_by"],
+                        select(
+                            CatalogueEntry.code,
+                            literal(1),
+                            CatalogueEntry.content,
+                            literal(now, v1.published_at.type),
+                            literal(caller, v1.published_by.type),
+                        ).where(CatalogueEntry.code.in_(batch)),
+                    )
+                )
+            bulk_insert_search_rows(session, [(c, regions[c["provider"]]) for c in accepted])
         digest = hashlib.sha256(content).hexdigest()
         self.ledger.append(
             session,

@@ -50,14 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-PASSTHROUGH = ("engines", "catalogue")
+PASSTHROUGH = ("engines",)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
-    # `tongdao bench engines|catalogue …`: everything after the command belongs to the
+    # `tongdao bench engines …`: everything after the command belongs to the
     # benchmark's own parser (its --help lists the options)
     if len(argv) >= 2 and argv[0] == "bench" and argv[1] in PASSTHROUGH:
         args = parser.parse_args(argv[:2])
