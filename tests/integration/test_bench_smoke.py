@@ -1,4 +1,4 @@
-"""The crypto benchmark's quick mode runs and writes its table, JSON and plots."""
+"""The benchmarks' quick modes run and write their tables, JSON and plots."""
 
 import json
 
@@ -27,3 +27,17 @@ def test_quick_engines_bench_runs_end_to_end(tmp_path, capsys):
     assert engines == {"intersection_size", "intersection_sum", "aggregate"}
     assert all(r["seconds"] > 0 for r in data["runs"])
     assert "consumer keys" in capsys.readouterr().out
+
+
+def test_quick_catalogue_bench_imports_and_finds_two_character_terms(tmp_path, capsys):
+    out = tmp_path / "catalogue"
+    assert main(["bench", "catalogue", "--quick", "--only", "sqlite", "--out", str(out)]) == 0
+    data = json.loads((out / "catalogue-bench.json").read_text())
+    (run,) = data["results"]
+    assert run["store"] == "SQLite" and run["entries"] == 2000
+    assert set(run["search_ms_by_kind"]) >= {"3+ chars", "2 chars", "two terms", "browse by tag"}
+    found = run["results_per_query"]
+    # the 2-character terms of the mix are answered (by the index, not a scan) and find entries
+    assert all(found[f"2 chars: {q}"] > 0 for q in ("婚姻", "学籍", "户号"))
+    assert run["import_seconds"] > 0 and run["search_ms"]["p95"] > 0
+    assert "SQLite" in capsys.readouterr().out

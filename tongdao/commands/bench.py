@@ -44,10 +44,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     catalogue = bsub.add_parser(
         "catalogue",
         help="catalogue import, search and match at scale (SQLite and PostgreSQL)",
-        description="Runs benchmarks.catalogue_bench; options are passed on "
-        "(--entries N, --quick, --rounds N, --pg-url URL, --out DIR).",
+        description="Runs benchmarks.catalogue_bench: imports synthetic entries and times a "
+        "mix of searches, per store.",
     )
-    catalogue.add_argument("options", nargs=argparse.REMAINDER, help="benchmark options")
+    # Declared here (not passed through as a remainder, which argparse cannot do for options
+    # that come first) and handed on as the benchmark's own arguments.
+    catalogue.add_argument("--entries", type=int, default=100_000, help="entries to import")
+    catalogue.add_argument("--quick", action="store_true", help="2,000 entries, 2 rounds")
+    catalogue.add_argument("--rounds", type=int, default=5, help="times each query is run")
+    catalogue.add_argument("--pg-url", default="", help="PostgreSQL URL (private schema)")
+    catalogue.add_argument("--only", choices=("sqlite", "postgresql"), help="run one store")
+    catalogue.add_argument("--out", default="benchmarks/results", help="output directory")
     catalogue.set_defaults(handler=catalogue_command)
 
 
@@ -117,4 +124,11 @@ def engines_command(args: argparse.Namespace) -> int:
 def catalogue_command(args: argparse.Namespace) -> int:
     from benchmarks.catalogue_bench import main as bench_main
 
-    return bench_main(list(args.options))
+    argv = ["--entries", str(args.entries), "--rounds", str(args.rounds), "--out", args.out]
+    if args.quick:
+        argv.append("--quick")
+    if args.pg_url:
+        argv += ["--pg-url", args.pg_url]
+    if args.only:
+        argv += ["--only", args.only]
+    return bench_main(argv)
