@@ -13,13 +13,19 @@ from grpc_health.v1 import health_pb2
 from broker.db import make_engine, resolve_database_url, session_factory, upgrade
 from broker.ledger import Ledger
 from broker.node_gateway import GrpcNodeGateway
-from broker.servicer import BrokerServicer
+from broker.servicer import BrokerServicer, PublicCatalogueServicer
 from broker.services import BrokerServices, BrokerSettings
 from crypto.signing import SigningKey, VerifyKey
 from policies.calendar import WorkingDayCalendar
 from policies.loader import load_policy
 from proto.tongdao.v1 import broker_pb2, broker_pb2_grpc
-from proto.transport import TlsMaterial, add_health_and_reflection, new_server, server_credentials
+from proto.transport import (
+    TlsMaterial,
+    add_health_and_reflection,
+    new_server,
+    public_server_credentials,
+    server_credentials,
+)
 
 log = logging.getLogger("tongdao.broker")
 SERVICE_NAME = broker_pb2.DESCRIPTOR.services_by_name["Broker"].full_name
@@ -36,6 +42,7 @@ class BrokerConfig:
     policy: str = "heilongjiang-2025"
     settings: BrokerSettings = field(default_factory=BrokerSettings)
     working_directory: Path | None = None
+    public_listen: str = ""  # the public open catalogue (TLS, no client certificate); "" = off
 
 
 @dataclass
@@ -48,6 +55,8 @@ class RunningBroker:
     health: object
     gateway: GrpcNodeGateway
     database_url: str
+    public_server: grpc.Server | None = None
+    public_port: int = 0
     _stopped: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -60,6 +69,8 @@ class RunningBroker:
             return
         self._stopped.set()
         self.health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.NOT_SERVING)  # type: ignore[attr-defined]
+        if self.public_server is not None:
+            self.public_server.stop(grace).wait()
         self.server.stop(grace).wait()
         self.gateway.close()
 
@@ -94,10 +105,26 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     port = server.add_secure_port(config.listen, server_credentials(config.tls))
     if port == 0:
         raise RuntimeError(f"cannot listen on {config.listen}")
+    public_server, public_port = None, 0
+    if config.public_listen:
+        # a separate server, so nothing but the open catalogue is reachable without a
+        # certificate: the public listener has no other service registered
+        public_server = new_server()
+        broker_pb2_grpc.add_PublicCatalogueServicer_to_server(
+            PublicCatalogueServicer(services, sessions), public_server
+        )
+        public_port = public_server.add_secure_port(
+            config.public_listen, public_server_credentials(config.tls)
+        )
+        if public_port == 0:
+            raise RuntimeError(f"cannot listen on {config.public_listen}")
     server.start()
+    if public_server is not None:
+        public_server.start()
+        log.info("public open catalogue on port %d (TLS, no client certificate)", public_port)
     log.info(
         "broker listening on port %d (store: %s)",
         port,
         engine.url.render_as_string(hide_password=True),
     )
-    return RunningBroker(server, port, services, health, gateway, url)
+    return RunningBroker(server, port, services, health, gateway, url, public_server, public_port)

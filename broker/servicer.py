@@ -427,26 +427,7 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
                 limit=request.limit,
                 offset=request.offset,
             )
-            return broker_pb2.OpenCatalogue(
-                entries=[
-                    broker_pb2.OpenCatalogueEntry(
-                        code=row.entry_code,
-                        version=row.version,
-                        name=c["name"],
-                        description=c["description"],
-                        provider=c["provider"],
-                        open_type=OPEN_TYPE_VALUES[c["open_type"]],
-                        open_conditions=c["open_conditions"],
-                        data_format=c["data_format"],
-                        update_frequency=c["update_frequency"],
-                        data_items=[broker_pb2.DataItem(**i) for i in c["data_items"]],
-                        tags=c.get("tags", []),
-                        sunset_on=_iso(row.sunset_on),
-                    )
-                    for row, c in rows
-                ],
-                has_more=more,
-            )
+            return open_catalogue_pb(rows, more)
 
     def ImportCatalogue(self, request, context):  # type: ignore[no-untyped-def]
         """Validate and import in a worker thread; stream its progress, then the report."""
@@ -719,3 +700,42 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
                 head_hash=result.head_hash,
                 problem=result.problem,
             )
+
+
+def open_catalogue_pb(rows: list[tuple[Any, dict[str, Any]]], more: bool) -> Any:
+    """The open catalogue as a ``tongdao.v1.OpenCatalogue``."""
+    return broker_pb2.OpenCatalogue(
+        entries=[
+            broker_pb2.OpenCatalogueEntry(
+                code=row.entry_code,
+                version=row.version,
+                name=c["name"],
+                description=c["description"],
+                provider=c["provider"],
+                open_type=OPEN_TYPE_VALUES[c["open_type"]],
+                open_conditions=c["open_conditions"],
+                data_format=c["data_format"],
+                update_frequency=c["update_frequency"],
+                data_items=[broker_pb2.DataItem(**i) for i in c["data_items"]],
+                tags=c.get("tags", []),
+                sunset_on=_iso(row.sunset_on),
+            )
+            for row, c in rows
+        ],
+        has_more=more,
+    )
+
+
+class PublicCatalogueServicer(broker_pb2_grpc.PublicCatalogueServicer):
+    """tongdao.v1.PublicCatalogue: the open catalogue for anyone, on the public listener."""
+
+    def __init__(self, services: BrokerServices, sessions: sessionmaker[Session]) -> None:
+        self.services = services
+        self.sessions = sessions
+
+    def GetOpenCatalogue(self, request, context):  # type: ignore[no-untyped-def]
+        with self.sessions.begin() as session:
+            rows, more = self.services.public_open_catalogue(
+                session, provider=request.provider, limit=request.limit, offset=request.offset
+            )
+            return open_catalogue_pb(rows, more)

@@ -1017,6 +1017,16 @@ class BrokerServices:
     ) -> tuple[list[tuple[Any, dict[str, Any]]], bool]:
         """The open catalogue (OPN-1): derived from the entries in force at every call."""
         self._require_caller(session, caller)
+        return self.public_open_catalogue(session, provider=provider, limit=limit, offset=offset)
+
+    def public_open_catalogue(
+        self, session: Session, *, provider: str = "", limit: int = 100, offset: int = 0
+    ) -> tuple[list[tuple[Any, dict[str, Any]]], bool]:
+        """The open catalogue as anyone may see it (OPN-1, Art.32): no caller identity needed.
+
+        Raises:
+            InvalidArgument: a malformed provider code or an out-of-range page.
+        """
         if provider:
             v.code(provider, "provider")
         v.bounded_int(limit, "limit", low=0, high=1000)

@@ -51,6 +51,21 @@ def server_credentials(tls: TlsMaterial) -> grpc.ServerCredentials:
     )
 
 
+def public_server_credentials(tls: TlsMaterial) -> grpc.ServerCredentials:
+    """Server credentials for the public listener: TLS with the broker's certificate, no client
+    certificate asked for (the public has none)."""
+    return grpc.ssl_server_credentials(
+        [(tls.private_key_pem, tls.certificate_pem)], require_client_auth=False
+    )
+
+
+def public_channel(target: str, ca_pem: bytes) -> grpc.Channel:
+    """A channel to the broker's public listener, trusting the authority CA (published with the
+    open catalogue's address); no client certificate."""
+    credentials = grpc.ssl_channel_credentials(root_certificates=ca_pem)
+    return grpc.secure_channel(target, credentials, options=CHANNEL_OPTIONS)
+
+
 def secure_channel(target: str, tls: TlsMaterial) -> grpc.Channel:
     """Open a mutual-TLS channel to ``target`` (``host:port``)."""
     credentials = grpc.ssl_channel_credentials(

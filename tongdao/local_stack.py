@@ -52,7 +52,11 @@ def _grades(code: str) -> dict[str, str]:
 
 
 def start_stack(
-    tmp: Path, database_url: str | None = None, records: int = 60, cities: bool = False
+    tmp: Path,
+    database_url: str | None = None,
+    records: int = 60,
+    cities: bool = False,
+    public: bool = False,
 ) -> Stack:
     home = Home(tmp / "home")
     home.create_authority()
@@ -102,6 +106,7 @@ def start_stack(
             signing_key=home.signing_key("broker"),
             database_url=url,
             settings=BrokerSettings(locale="en"),
+            public_listen="127.0.0.1:0" if public else "",
         )
     )
     stack = Stack(home, broker, nodes, people, marriages, url, incomes, households)

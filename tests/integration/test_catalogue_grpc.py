@@ -20,7 +20,7 @@ CSV = (
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    s = start_stack(tmp_path_factory.mktemp("catalogue-stack"))
+    s = start_stack(tmp_path_factory.mktemp("catalogue-stack"), public=True)
     yield s
     s.stop()
 
@@ -54,6 +54,16 @@ def test_catalogue_over_grpc(stack, capsys, tmp_path):
     assert code == 0 and out.split()[1] == "mzt.marriage" and "婚姻状况" in out
     code, out, _ = run(stack, capsys, "catalogue", "open-catalogue", "--json")
     assert [e["code"] for e in json.loads(out)["entries"]] == ["gat.hukou"]
+    # the public reads the same open catalogue without any certificate, on the public listener
+    public = f"127.0.0.1:{stack.broker.public_port}"
+    code, out, _ = run(
+        stack, capsys, "catalogue", "open-catalogue", "--json", "--public", public, party=""
+    )
+    assert code == 0 and [e["code"] for e in json.loads(out)["entries"]] == ["gat.hukou"]
+    code, _, err = run(
+        stack, capsys, "catalogue", "open-catalogue", "--public", public, "--ca", "/nonexistent"
+    )
+    assert code == 2 and "give the authority CA with --ca" in err
 
     exported = tmp_path / "out.xlsx"
     assert run(stack, capsys, "catalogue", "export", str(exported), "--provider", "hlj.gat")[0] == 0
@@ -70,3 +80,33 @@ def test_catalogue_over_grpc(stack, capsys, tmp_path):
     assert code == 0 and json.loads(out)["status"] == "withdrawn"  # no grants: withdrawn at once
     code, out, _ = run(stack, capsys, "catalogue", "search", "户号", "--json")
     assert json.loads(out).get("hits", []) == []
+
+
+def test_the_public_listener_serves_the_open_catalogue_and_nothing_else(stack):
+    import grpc
+
+    from proto.tongdao.v1 import broker_pb2, broker_pb2_grpc
+    from proto.transport import public_channel
+
+    ca = (stack.home.ca_dir / "ca.crt").read_bytes()
+    with public_channel(f"127.0.0.1:{stack.broker.public_port}", ca) as channel:
+        reply = broker_pb2_grpc.PublicCatalogueStub(channel).GetOpenCatalogue(
+            broker_pb2.GetOpenCatalogueRequest(limit=5), timeout=10
+        )
+        assert all(e.open_type != 0 for e in reply.entries)
+        with pytest.raises(grpc.RpcError) as err:
+            broker_pb2_grpc.BrokerStub(channel).ListDepartments(
+                broker_pb2.ListDepartmentsRequest(), timeout=10
+            )
+        assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        with pytest.raises(grpc.RpcError) as err:  # edge validation as on the main port
+            broker_pb2_grpc.PublicCatalogueStub(channel).GetOpenCatalogue(
+                broker_pb2.GetOpenCatalogueRequest(limit=100_000), timeout=10
+            )
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "limit" in err.value.details()
+    # without a client certificate the main port refuses the handshake
+    with public_channel(stack.broker.target, ca) as channel, pytest.raises(grpc.RpcError):
+        broker_pb2_grpc.BrokerStub(channel).ListDepartments(
+            broker_pb2.ListDepartmentsRequest(), timeout=5
+        )

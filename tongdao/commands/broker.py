@@ -32,6 +32,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     serve.add_argument(
         "--database-url", default=None, help=f"SQLAlchemy URL (env {ENV_DATABASE_URL})"
     )
+    serve.add_argument(
+        "--public-listen",
+        default="",
+        metavar="HOST:PORT",
+        help="also serve the open catalogue to the public here (TLS, no client certificate; "
+        "nothing else is reachable on it)",
+    )
     serve.add_argument("--policy", default="heilongjiang-2025", help="policy name or rule file")
     serve.add_argument(
         "--locale", default="zh-CN", choices=("zh-CN", "en"), help="decision language"
@@ -56,6 +63,7 @@ def serve_command(args: argparse.Namespace) -> int:
             listen=args.listen,
             policy=args.policy,
             settings=BrokerSettings(locale=args.locale),
+            public_listen=args.public_listen,
         )
     except HomeError as exc:
         raise CommandError(str(exc)) from None
@@ -66,6 +74,8 @@ def serve_command(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    if running.public_port:
+        print(f"public open catalogue on port {running.public_port}", flush=True)
     print(f"broker listening on 127.0.0.1:{running.port}", flush=True)
     stop.wait()
     running.stop()

@@ -10,7 +10,7 @@ from typing import Any
 
 from broker.catalogue_io import FORMATS
 from proto.methods import OPEN_TYPE_VALUES, SHARE_TYPE_VALUES
-from proto.tongdao.v1 import broker_pb2
+from proto.tongdao.v1 import broker_pb2, broker_pb2_grpc
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 
@@ -147,6 +147,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     opened.add_argument("--provider", default="")
     opened.add_argument("--limit", type=int, default=100)
     opened.add_argument("--offset", type=int, default=0)
+    opened.add_argument(
+        "--public",
+        metavar="HOST:PORT",
+        default="",
+        help="read it as the public does: from the broker's public listener, without a "
+        "certificate (trusting --ca, default the home's authority CA)",
+    )
+    opened.add_argument("--ca", default="", help="the authority CA certificate (PEM) to trust")
     opened.set_defaults(handler=open_catalogue_command)
 
     imp = csub.add_parser(
@@ -234,13 +242,14 @@ def match_command(args: argparse.Namespace) -> int:
 
 
 def open_catalogue_command(args: argparse.Namespace) -> int:
-    with broker_stub(args) as stub:
-        reply = stub.GetOpenCatalogue(
-            broker_pb2.GetOpenCatalogueRequest(
-                provider=args.provider, limit=args.limit, offset=args.offset
-            ),
-            timeout=30,
-        )
+    request = broker_pb2.GetOpenCatalogueRequest(
+        provider=args.provider, limit=args.limit, offset=args.offset
+    )
+    if args.public:
+        reply = _public_open_catalogue(args, request)
+    else:
+        with broker_stub(args) as stub:
+            reply = stub.GetOpenCatalogue(request, timeout=30)
     if args.json:
         print_message(reply, as_json=True)
         return 0
@@ -363,3 +372,24 @@ def list_command(args: argparse.Namespace) -> int:
     for e in reply.entries:
         print(f"{e.code:<32} v{e.version:<3} {e.status:<10} {e.provider:<12} {e.name}")
     return 0
+
+
+def _public_open_catalogue(args: argparse.Namespace, request: Any) -> Any:
+    """GetOpenCatalogue on the public listener: TLS to the broker, no client certificate."""
+    import grpc
+
+    from proto.transport import public_channel
+    from tongdao.home import Home
+
+    ca_path = Path(args.ca) if args.ca else Home(args.home).ca_dir / "ca.crt"
+    try:
+        ca_pem = ca_path.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"{ca_path}: {exc.strerror} (give the authority CA with --ca)") from None
+    channel = public_channel(args.public, ca_pem)
+    try:
+        return broker_pb2_grpc.PublicCatalogueStub(channel).GetOpenCatalogue(request, timeout=30)
+    except grpc.RpcError as exc:
+        raise CommandError(f"{exc.code().name}: {exc.details()}") from None
+    finally:
+        channel.close()

@@ -1578,3 +1578,90 @@ class Broker:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class PublicCatalogueStub:
+    """---------------------------------------------------------------- the public
+
+    The open catalogue for the public (OPN-1, Art.32): served on the broker's separate public
+    listener (`tongdao broker serve --public-listen`), TLS without a client certificate. It offers
+    this one read-only call and nothing else.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.GetOpenCatalogue = channel.unary_unary(
+                '/tongdao.v1.PublicCatalogue/GetOpenCatalogue',
+                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.GetOpenCatalogueRequest.SerializeToString,
+                response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.OpenCatalogue.FromString,
+                _registered_method=True)
+
+
+class PublicCatalogueServicer:
+    """---------------------------------------------------------------- the public
+
+    The open catalogue for the public (OPN-1, Art.32): served on the broker's separate public
+    listener (`tongdao broker serve --public-listen`), TLS without a client certificate. It offers
+    this one read-only call and nothing else.
+    """
+
+    def GetOpenCatalogue(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_PublicCatalogueServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'GetOpenCatalogue': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOpenCatalogue,
+                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.GetOpenCatalogueRequest.FromString,
+                    response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.OpenCatalogue.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'tongdao.v1.PublicCatalogue', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('tongdao.v1.PublicCatalogue', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class PublicCatalogue:
+    """---------------------------------------------------------------- the public
+
+    The open catalogue for the public (OPN-1, Art.32): served on the broker's separate public
+    listener (`tongdao broker serve --public-listen`), TLS without a client certificate. It offers
+    this one read-only call and nothing else.
+    """
+
+    @staticmethod
+    def GetOpenCatalogue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.PublicCatalogue/GetOpenCatalogue',
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.GetOpenCatalogueRequest.SerializeToString,
+            proto_dot_tongdao_dot_v1_dot_broker__pb2.OpenCatalogue.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
