@@ -154,3 +154,24 @@ def test_a_hundred_thousand_consumer_keys_stream_in_bounded_frames(stack):
     assert kind == "query.relayed"
     assert payload["chunks_to_provider"] >= 100_000 // 8192
     assert payload["chunks_to_consumer"] >= 100_000 // 8192
+
+
+def test_a_node_that_is_down_is_one_failed_entry_and_no_use(tmp_path):
+    s = start_stack(tmp_path, records=20)
+    try:
+        token = grant(s, "gat.population", ["id_number"], ["intersection_size"])
+        s.nodes["hlj.gat"].stop(0)
+        before = len(ledger(s))
+        with s.consumer() as client, pytest.raises(ClientError) as err:
+            client.intersection(token, ["1", "2"], "id_number", PURPOSE)
+        assert err.value.code == "UNAVAILABLE" and "nothing was served" in err.value.message
+        ((kind, payload),) = ledger(s)[before:]
+        assert kind == "query.failed" and payload["status"] == "UNAVAILABLE"
+        assert payload["stream"] is True
+        engine = create_engine(s.database_url)
+        with engine.connect() as conn:
+            used = conn.execute(text("select max(used) from grants")).scalar_one()
+        engine.dispose()
+        assert used == 0
+    finally:
+        s.stop()
