@@ -1583,16 +1583,61 @@ class BrokerServices:
             answer = gateway.query(endpoint, query)
         except (Unavailable, NodeRefused) as exc:
             code_name = exc.code_name if isinstance(exc, NodeRefused) else "UNAVAILABLE"
-            with sessions.begin() as session:
-                self.ledger.append(
-                    session,
-                    kind="query.failed",
-                    actor=caller,
-                    subject=grant_id,
-                    payload={**base_payload, "status": code_name, "message": str(exc)},
-                )
+            self._record_failed(sessions, caller, grant_id, base_payload, code_name, str(exc))
             raise
         receipt_ok = self._receipt_valid(answer, query, grant_id, provider_key)
+        sequence = self._record_answered(
+            sessions,
+            caller,
+            grant_id,
+            answer.receipt,
+            receipt_ok,
+            {
+                **base_payload,
+                "sealed_result_bytes": len(answer.sealed_result),
+                "ciphertexts": len(answer.ciphertexts),
+                "suppressed": answer.suppressed,
+            },
+        )
+        return answer, sequence
+
+    def _record_failed(
+        self,
+        sessions: sessionmaker[Session],
+        caller: str,
+        grant_id: str,
+        payload: dict[str, Any],
+        status: str,
+        message: str,
+    ) -> None:
+        """The one ledger entry of a relayed call that did not answer (no use is counted)."""
+        with sessions.begin() as session:
+            self.ledger.append(
+                session,
+                kind="query.failed",
+                actor=caller,
+                subject=grant_id,
+                payload={**payload, "status": status, "message": message},
+            )
+
+    def _record_answered(
+        self,
+        sessions: sessionmaker[Session],
+        caller: str,
+        grant_id: str,
+        receipt: Receipt,
+        receipt_ok: bool,
+        payload: dict[str, Any],
+    ) -> int:
+        """The one ledger entry of an answered call, with the node's receipt; a verified
+        receipt counts one use of the grant.
+
+        Returns:
+            The entry's ledger sequence.
+
+        Raises:
+            Unavailable: the receipt does not verify (recorded as ``query.bad_receipt`` first).
+        """
         with sessions.begin() as session:
             grant = session.get(Grant, grant_id, with_for_update=True)
             assert grant is not None
@@ -1605,21 +1650,18 @@ class BrokerServices:
                 actor=caller,
                 subject=grant_id,
                 payload={
-                    **base_payload,
-                    "sealed_result_bytes": len(answer.sealed_result),
-                    "ciphertexts": len(answer.ciphertexts),
-                    "suppressed": answer.suppressed,
-                    "result_sha256": answer.receipt.result_digest.hex(),
-                    "record_count": answer.receipt.record_count,
-                    "answered_at": answer.receipt.answered_at,
-                    "receipt_signature": answer.receipt.signature.hex(),
+                    **payload,
+                    "result_sha256": receipt.result_digest.hex(),
+                    "record_count": receipt.record_count,
+                    "answered_at": receipt.answered_at,
+                    "receipt_signature": receipt.signature.hex(),
                     "receipt_verified": receipt_ok,
                 },
             )
             sequence = entry.sequence
         if not receipt_ok:
             raise Unavailable("the provider's node returned a receipt that does not verify")
-        return answer, sequence
+        return sequence
 
     def relay_query(
         self,
@@ -1703,14 +1745,7 @@ class BrokerServices:
             }
 
         def failed(status: str, message: str) -> None:
-            with sessions.begin() as session:
-                self.ledger.append(
-                    session,
-                    kind="query.failed",
-                    actor=caller,
-                    subject=grant_id,
-                    payload={**stats(), "status": status, "message": message},
-                )
+            self._record_failed(sessions, caller, grant_id, stats(), status, message)
 
         receipt: Receipt | None = None
         relay = gateway.query_stream(endpoint, query, counted())
@@ -1738,29 +1773,7 @@ class BrokerServices:
         receipt_ok = self._receipt_signature_valid(
             receipt, query.request_id, grant_id, down.digest(), provider_key
         )
-        with sessions.begin() as session:
-            grant = session.get(Grant, grant_id, with_for_update=True)
-            assert grant is not None
-            if receipt_ok:
-                grant.used += 1
-                grant.last_used_at = self.now()
-            entry = self.ledger.append(
-                session,
-                kind="query.relayed" if receipt_ok else "query.bad_receipt",
-                actor=caller,
-                subject=grant_id,
-                payload={
-                    **stats(),
-                    "result_sha256": receipt.result_digest.hex(),
-                    "record_count": receipt.record_count,
-                    "answered_at": receipt.answered_at,
-                    "receipt_signature": receipt.signature.hex(),
-                    "receipt_verified": receipt_ok,
-                },
-            )
-            sequence = entry.sequence
-        if not receipt_ok:
-            raise Unavailable("the provider's node returned a receipt that does not verify")
+        sequence = self._record_answered(sessions, caller, grant_id, receipt, receipt_ok, stats())
         yield receipt, sequence
 
     def relay_aggregate(

@@ -779,10 +779,3 @@ class _QueryStream:
             raise ClientError("DATA_LOSS", f"unexpected {kind!r} frame after the answer")
         if not self.ledger_sequence:
             raise ClientError("DATA_LOSS", "the stream ended without the provider's receipt")
-
-
-def _points(text: str) -> list[bytes]:
-    raw = base64.b64decode(text)
-    if len(raw) % POINT_BYTES:
-        raise ClientError("DATA_LOSS", "the node returned a truncated point list")
-    return [raw[i : i + POINT_BYTES] for i in range(0, len(raw), POINT_BYTES)]

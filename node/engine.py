@@ -236,8 +236,20 @@ class NodeEngine:
         suppressed: bool = False,
     ) -> QueryAnswer:
         now = self.clock()
+        self._record_use(claims, query.request_id, now)
+        receipt = self._receipt(
+            claims, query.request_id, result_digest(sealed + b"".join(ciphertexts)), count, now
+        )
+        return QueryAnswer(sealed, receipt, ciphertexts, suppressed)
+
+    def _record_use(self, claims: GrantClaims, request_id: str, now: dt.datetime) -> None:
+        """Record one use of the grant under ``request_id`` in the node's own state.
+
+        Raises:
+            PermissionDenied: the request id was answered before, or the quota is used up.
+        """
         try:
-            self.state.record(query.request_id, claims.grant_id, claims.quota, now)
+            self.state.record(request_id, claims.grant_id, claims.quota, now)
         except ReplayError:
             raise PermissionDenied(
                 "replayed request: this request id was answered before", field="request_id"
@@ -246,10 +258,6 @@ class NodeEngine:
             raise PermissionDenied(
                 f"grant quota of {claims.quota} queries is used up", field="grant_token"
             ) from None
-        receipt = self._receipt(
-            claims, query.request_id, result_digest(sealed + b"".join(ciphertexts)), count, now
-        )
-        return QueryAnswer(sealed, receipt, ciphertexts, suppressed)
 
     def _receipt(
         self, claims: GrantClaims, request_id: str, digest: bytes, count: int, now: dt.datetime
@@ -314,13 +322,13 @@ class NodeEngine:
             raise InvalidArgument(
                 "must be 32 bytes in hex", field="sealed_query.stream_secret"
             ) from None
+        source, key_field = entry.source, entry.key_field
         if summing:
             value_field = body["value_field"]
             if value_field not in query.fields:
                 raise InvalidArgument(
                     "must be a data item named in fields", field="sealed_query.value_field"
                 )
-            source, key_field = entry.source, entry.key_field
             provider = streams.ProviderStream(
                 query.method,
                 rows=lambda: streams.summable_rows(
@@ -335,7 +343,6 @@ class NodeEngine:
                 raise InvalidArgument(
                     f"must name the key field {entry.key_field!r}", field="fields"
                 )
-            source, key_field = entry.source, entry.key_field
             provider = streams.ProviderStream(
                 query.method,
                 keys=lambda: [
@@ -343,17 +350,7 @@ class NodeEngine:
                 ],
                 declared_points=declared,
             )
-        now = self.clock()
-        try:
-            self.state.record(query.request_id, claims.grant_id, claims.quota, now)
-        except ReplayError:
-            raise PermissionDenied(
-                "replayed request: this request id was answered before", field="request_id"
-            ) from None
-        except QuotaError:
-            raise PermissionDenied(
-                f"grant quota of {claims.quota} queries is used up", field="grant_token"
-            ) from None
+        self._record_use(claims, query.request_id, self.clock())
 
         def opened() -> Iterator[bytes]:
             for chunk in incoming:

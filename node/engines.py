@@ -33,10 +33,6 @@ def psi_key(value: str) -> bytes:
     return normalise_key(value, casefold=True).encode()
 
 
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
 def unb64(text: Any, field: str) -> bytes:
     if not isinstance(text, str):
         raise InvalidArgument("must be base64 text", field=field)

@@ -6,6 +6,7 @@ Both the broker and the nodes import this module; it knows nothing of either.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -135,43 +136,37 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
             return handler
         method = handler_call_details.method
         log = self._log
-        if handler.unary_stream is not None:  # server-streaming (catalogue import progress)
-            inner_stream = handler.unary_stream
+
+        def abort(context, quiet_if_gone: bool = False):  # type: ignore[no-untyped-def]
+            """Called in an ``except`` block: map the exception being handled to a status."""
+            exc = sys.exc_info()[1]
+            if isinstance(exc, DomainError):
+                context.abort(getattr(grpc.StatusCode, exc.code_name), exc.status_message())
+            if context.code() not in (None, grpc.StatusCode.OK):
+                raise  # already aborted by the servicer
+            if quiet_if_gone and not context.is_active():
+                return  # the caller went away: nothing to report to anyone
+            log.exception("internal error in %s", method)
+            context.abort(grpc.StatusCode.INTERNAL, f"internal error in {method}")
+
+        # server-streaming (catalogue import progress) and bidirectional (streamed queries)
+        # handlers are generators with the same (request or request iterator, context) shape
+        streaming = handler.unary_stream or handler.stream_stream
+        if streaming is not None:
 
             def wrapped_stream(request, context):  # type: ignore[no-untyped-def]
                 try:
-                    yield from inner_stream(request, context)
-                except DomainError as exc:
-                    context.abort(getattr(grpc.StatusCode, exc.code_name), exc.status_message())
+                    yield from streaming(request, context)
                 except Exception:
-                    if context.code() not in (None, grpc.StatusCode.OK):
-                        raise
-                    log.exception("internal error in %s", method)
-                    context.abort(grpc.StatusCode.INTERNAL, f"internal error in {method}")
+                    abort(context, quiet_if_gone=handler.stream_stream is not None)
 
-            return grpc.unary_stream_rpc_method_handler(
-                wrapped_stream,
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
+            make = (
+                grpc.unary_stream_rpc_method_handler
+                if handler.unary_stream is not None
+                else grpc.stream_stream_rpc_method_handler
             )
-        if handler.stream_stream is not None:  # streamed queries
-            inner_bidi = handler.stream_stream
-
-            def wrapped_bidi(request_iterator, context):  # type: ignore[no-untyped-def]
-                try:
-                    yield from inner_bidi(request_iterator, context)
-                except DomainError as exc:
-                    context.abort(getattr(grpc.StatusCode, exc.code_name), exc.status_message())
-                except Exception:
-                    if context.code() not in (None, grpc.StatusCode.OK):
-                        raise
-                    if not context.is_active():
-                        return  # the caller went away: nothing to report to anyone
-                    log.exception("internal error in %s", method)
-                    context.abort(grpc.StatusCode.INTERNAL, f"internal error in {method}")
-
-            return grpc.stream_stream_rpc_method_handler(
-                wrapped_bidi,
+            return make(
+                wrapped_stream,
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
@@ -182,13 +177,8 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
         def wrapped(request, context):  # type: ignore[no-untyped-def]
             try:
                 return inner(request, context)
-            except DomainError as exc:
-                context.abort(getattr(grpc.StatusCode, exc.code_name), exc.status_message())
             except Exception:
-                if context.code() not in (None, grpc.StatusCode.OK):
-                    raise  # already aborted by the servicer
-                log.exception("internal error in %s", method)
-                context.abort(grpc.StatusCode.INTERNAL, f"internal error in {method}")
+                abort(context)
 
         return grpc.unary_unary_rpc_method_handler(
             wrapped,
