@@ -15,6 +15,10 @@ Speed-ups, each with its security assumption in ``docs/crypto.md``:
 * The key owner encrypts with the same short exponent through tables modulo ``p²`` and ``q²``
   and the Chinese remainder theorem.
 * CRT decryption.
+* Ciphertexts are kept as their two base-``n`` digits, ``c = hi·n + lo``: a product modulo ``n²``
+  is then three half-size multiplications and two half-size reductions instead of a full-size
+  multiplication and a full-size division (an exact identity, no assumption; see
+  :class:`Ciphertext`).
 
 Ciphertexts arriving from elsewhere are validated (``0 < c < n²`` and ``gcd(c, n) = 1``); an
 invalid one raises :class:`InvalidCiphertext`, never decrypts to an answer.
@@ -195,18 +199,18 @@ class PaillierPublicKey:
         Raises:
             PlaintextOverflow: the value does not fit.
         """
-        return Ciphertext(self, self._combine(self.encode(value), self.obfuscator(rng)))
+        return self._combine(self.encode(value), self.obfuscator(rng))
 
-    def _combine(self, m: mpz, r: mpz) -> mpz:
-        # (1 + m·n)·r = r + n·(m·r mod n)  (mod n²): two half-size operations instead of a
-        # full-size multiplication
+    def _combine(self, m: mpz, r: mpz) -> Ciphertext:
+        # (1 + m·n)·(r_hi·n + r_lo) = r_lo + n·(r_hi + m·r_lo)  (mod n²): the ciphertext's digits
+        # from one half-size multiplication and two half-size reductions
         n = self.n
-        c = r + n * (m * (r % n) % n)
-        return c - self.nsquare if c >= self.nsquare else c
+        r_hi, r_lo = gmpy2.f_divmod(r, n)
+        return Ciphertext._from_digits(self, r_lo, (r_hi + m * r_lo) % n)
 
     def raw_encrypt_unobfuscated(self, plaintext: int) -> Ciphertext:
         """``1 + m·n`` with no randomness: NOT semantically secure (tests, re-randomised sums)."""
-        return Ciphertext(self, (1 + mpz(plaintext) % self.n * self.n) % self.nsquare)
+        return Ciphertext._from_digits(self, mpz(1), mpz(plaintext) % self.n)
 
     def encrypt_many(
         self,
@@ -319,17 +323,54 @@ class PaillierPublicKey:
         Returns:
             The ciphertext; semantically secure only if ``obfuscator`` is fresh and random.
         """
-        return Ciphertext(self, self._combine(mpz(plaintext) % self.n, mpz(obfuscator)))
+        return self._combine(mpz(plaintext) % self.n, mpz(obfuscator))
 
 
 class Ciphertext:
-    """A Paillier ciphertext under ``public_key``. Arithmetic needs only the public key."""
+    """A Paillier ciphertext under ``public_key``. Arithmetic needs only the public key.
 
-    __slots__ = ("public_key", "value")
+    A ciphertext is kept as its two base-``n`` digits, ``c = hi·n + lo``. For ``c = c₁n + c₀``
+    and ``d = d₁n + d₀``, ``c·d ≡ c₀d₀ + n·(c₁d₀ + c₀d₁) (mod n²)``: with ``c₀d₀ = t₁n + t₀``
+    the product's digits are ``t₀`` and ``(t₁ + c₁d₀ + c₀d₁) mod n``. That is three half-size
+    multiplications and two half-size reductions where ``c·d mod n²`` is one full-size
+    multiplication and a full-size division; GMP's division is the dearer part, and the digit
+    form adds ciphertexts about a fifth faster at 3072 bits. ``value``, the integer in
+    ``[0, n²)``, is computed when first asked for (serialisation, decryption, ``× scalar``) and
+    kept.
 
-    def __init__(self, public_key: PaillierPublicKey, value: mpz) -> None:
+    Attributes:
+        public_key: the key the ciphertext is under.
+        lo: ``c mod n``.
+        hi: ``c div n``.
+    """
+
+    __slots__ = ("_value", "hi", "lo", "public_key")
+
+    def __init__(self, public_key: PaillierPublicKey, value: mpz | int) -> None:
+        value = mpz(value)
         self.public_key = public_key
-        self.value = value
+        self.hi, self.lo = gmpy2.f_divmod(value, public_key.n)
+        self._value: mpz | None = value
+
+    @classmethod
+    def _from_digits(
+        cls, public_key: PaillierPublicKey, lo: mpz, hi: mpz, _new: Any = object.__new__
+    ) -> Ciphertext:
+        # the constructor for results of arithmetic: no division, value computed on demand
+        c: Ciphertext = _new(cls)
+        c.public_key = public_key
+        c.lo = lo
+        c.hi = hi
+        c._value = None
+        return c
+
+    @property
+    def value(self) -> mpz:
+        """The ciphertext as an integer in ``[0, n²)``."""
+        v = self._value
+        if v is None:
+            v = self._value = self.hi * self.public_key.n + self.lo
+        return v
 
     def __repr__(self) -> str:
         return f"Ciphertext(<{self.public_key.key_bits}-bit key>)"
@@ -346,13 +387,17 @@ class Ciphertext:
 
     def __add__(self, other: Ciphertext | int) -> Ciphertext:
         pk = self.public_key
+        n = pk.n
         if type(other) is Ciphertext:
             if other.public_key is not pk and other.public_key != pk:
                 raise InvalidCiphertext("ciphertexts are under different keys")
-            return Ciphertext(pk, self.value * other.value % pk.nsquare)
+            x0, y0 = self.lo, other.lo
+            t1, t0 = gmpy2.f_divmod(x0 * y0, n)
+            return Ciphertext._from_digits(pk, t0, (t1 + self.hi * y0 + x0 * other.hi) % n)
         if isinstance(other, Ciphertext):  # a subclass: same rules
             return self + Ciphertext(other.public_key, other.value)
-        return Ciphertext(pk, self.value * (1 + pk.encode(other) * pk.n) % pk.nsquare)
+        # c·(1 + k·n) = c₀ + n·(c₁ + k·c₀)  (mod n²): no full-size work for a plaintext addend
+        return Ciphertext._from_digits(pk, self.lo, (self.hi + pk.encode(other) * self.lo) % n)
 
     __radd__ = __add__
 
@@ -378,7 +423,7 @@ class Ciphertext:
     def rerandomise(self, rng: RandomBytes | None = None) -> Ciphertext:
         """The same plaintext under fresh randomness (before sending a sum onward)."""
         pk = self.public_key
-        return Ciphertext(pk, self.value * pk.obfuscator(rng) % pk.nsquare)
+        return self + Ciphertext(pk, pk.obfuscator(rng))
 
     def to_bytes(self) -> bytes:
         """Fixed-length big-endian bytes (``ciphertext_bytes`` long)."""
@@ -431,12 +476,15 @@ class Evaluator:
     def sum(self, ciphertexts: Iterable[Ciphertext]) -> Ciphertext:
         """Sum of many ciphertexts (one multiplication each)."""
         pk = self.public_key
-        acc = mpz(1)
+        n = pk.n
+        lo, hi = mpz(1), mpz(0)
         for c in ciphertexts:
-            if c.public_key != pk:
+            if c.public_key is not pk and c.public_key != pk:
                 raise InvalidCiphertext("ciphertexts are under different keys")
-            acc = acc * c.value % pk.nsquare
-        return Ciphertext(pk, acc)
+            # the digit-form product of Ciphertext.__add__, without an object per step
+            t1, t0 = gmpy2.f_divmod(lo * c.lo, n)
+            lo, hi = t0, (t1 + hi * c.lo + lo * c.hi) % n
+        return Ciphertext._from_digits(pk, lo, hi)
 
     def sum_received(self, blobs: Iterable[bytes], start: Ciphertext | None = None) -> Ciphertext:
         """Sum ciphertexts received as bytes, validating them as they are added.
@@ -643,7 +691,7 @@ class PaillierPrivateKey:
         rp, rq = tp.pow(a), tq.pow(a)
         # CRT: r ≡ rp (mod p²), r ≡ rq (mod q²)
         r = rp + (rq - rp) * self.psquare_inverse % self.qsquare * self.psquare
-        return Ciphertext(pk, pk._combine(m, r))
+        return pk._combine(m, r)
 
     def encrypt_many(
         self, values: Iterable[int] | Any, *, rng: RandomBytes | None = None

@@ -48,6 +48,26 @@ def test_addition_law(a, b):
     assert PHE_SK.decrypt(PK.encrypt(a).to_phe() + PK.encrypt(b).to_phe()) == a + b
 
 
+NSQ = int(PK.nsquare)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(0, NSQ - 1),
+    st.integers(0, NSQ - 1),
+    st.integers(-int(PK.max_int), int(PK.max_int)),
+)
+def test_digit_form_arithmetic_is_multiplication_modulo_n_squared(x, y, k):
+    # ciphertexts are kept as base-n digits; every result must be the textbook product mod n²
+    cx, cy = Ciphertext(PK, x), Ciphertext(PK, y)
+    assert int(cx.hi) * int(PK.n) + int(cx.lo) == x and 0 <= cx.lo < PK.n
+    assert (cx + cy).value == x * y % NSQ
+    assert (cx + k).value == x * (1 + (k % int(PK.n)) * int(PK.n)) % NSQ
+    assert Evaluator(PK).sum([cx, cy, cx]).value == x * y * x % NSQ
+    assert Evaluator(PK).sum([]).value == 1
+    assert Ciphertext(PK, (cx + cy).value) == cx + cy
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.integers(-(2**100), 2**100), st.integers(-(2**63), 2**64))
 def test_scalar_multiplication_and_negation(a, k):
