@@ -20,8 +20,6 @@ import statistics
 import time
 from collections.abc import Callable
 
-import gmpy2
-
 
 def _median_us(fn: Callable[[], object], per_call: int, rounds: list[float]) -> None:
     start = time.perf_counter()
@@ -39,7 +37,7 @@ def measure(bits: int, repeats: int) -> dict[str, float]:
     Returns:
         variant name -> median microseconds per operation.
     """
-    from crypto.paillier import Encryptor, generate_paillier_keypair
+    from crypto.paillier import Encryptor, digit_product, generate_paillier_keypair
 
     pk, _ = generate_paillier_keypair(bits)
     n, nsq = pk.n, pk.nsquare
@@ -48,15 +46,10 @@ def measure(bits: int, repeats: int) -> dict[str, float]:
     phe_pairs = [(a.to_phe(), b.to_phe()) for a, b in pairs]
     values = [(a.value, b.value) for a, b in pairs]
     products = [x * y for x, y in values]
-    digits = [((a.lo, a.hi), (b.lo, b.hi)) for a, b in pairs]
-    f_divmod = gmpy2.f_divmod
+    digits = [(a.lo, a.hi, b.lo, b.hi) for a, b in pairs]
 
     def digit_products() -> list[tuple[object, object]]:
-        out = []
-        for (x0, x1), (y0, y1) in digits:
-            t1, t0 = f_divmod(x0 * y0, n)
-            out.append((t0, (t1 + x1 * y0 + x0 * y1) % n))
-        return out
+        return [digit_product(n, x0, x1, y0, y1) for x0, x1, y0, y1 in digits]
 
     for (x, y), (lo, hi) in zip(values, digit_products(), strict=True):
         assert x * y % nsq == hi * n + lo  # type: ignore[operator]

@@ -326,6 +326,23 @@ class PaillierPublicKey:
         return self._combine(mpz(plaintext) % self.n, mpz(obfuscator))
 
 
+def digit_product(n: mpz, x0: mpz, x1: mpz, y0: mpz, y1: mpz) -> tuple[mpz, mpz]:
+    """``(x₁n + x₀)·(y₁n + y₀) mod n²`` as base-``n`` digits ``(lo, hi)``.
+
+    The one implementation of the product behind ciphertext addition (see :class:`Ciphertext`).
+
+    Args:
+        n: the modulus.
+        x0, x1: the first factor's digits.
+        y0, y1: the second factor's digits.
+
+    Returns:
+        ``(lo, hi)`` with both in ``[0, n)``.
+    """
+    t1, t0 = gmpy2.f_divmod(x0 * y0, n)
+    return t0, (t1 + x1 * y0 + x0 * y1) % n
+
+
 class Ciphertext:
     """A Paillier ciphertext under ``public_key``. Arithmetic needs only the public key.
 
@@ -391,9 +408,9 @@ class Ciphertext:
         if type(other) is Ciphertext:
             if other.public_key is not pk and other.public_key != pk:
                 raise InvalidCiphertext("ciphertexts are under different keys")
-            x0, y0 = self.lo, other.lo
-            t1, t0 = gmpy2.f_divmod(x0 * y0, n)
-            return Ciphertext._from_digits(pk, t0, (t1 + self.hi * y0 + x0 * other.hi) % n)
+            return Ciphertext._from_digits(
+                pk, *digit_product(n, self.lo, self.hi, other.lo, other.hi)
+            )
         if isinstance(other, Ciphertext):  # a subclass: same rules
             return self + Ciphertext(other.public_key, other.value)
         # c·(1 + k·n) = c₀ + n·(c₁ + k·c₀)  (mod n²): no full-size work for a plaintext addend
@@ -481,9 +498,7 @@ class Evaluator:
         for c in ciphertexts:
             if c.public_key is not pk and c.public_key != pk:
                 raise InvalidCiphertext("ciphertexts are under different keys")
-            # the digit-form product of Ciphertext.__add__, without an object per step
-            t1, t0 = gmpy2.f_divmod(lo * c.lo, n)
-            lo, hi = t0, (t1 + hi * c.lo + lo * c.hi) % n
+            lo, hi = digit_product(n, lo, hi, c.lo, c.hi)  # no Ciphertext object per step
         return Ciphertext._from_digits(pk, lo, hi)
 
     def sum_received(self, blobs: Iterable[bytes], start: Ciphertext | None = None) -> Ciphertext:
@@ -515,9 +530,8 @@ class Evaluator:
             acc = acc * c % nsquare
         if gmpy2.gcd(acc, pk.n) != 1:
             raise InvalidCiphertext("a ciphertext shares a factor with n")
-        if start is not None:
-            acc = acc * start.value % nsquare
-        return Ciphertext(pk, acc)
+        total = Ciphertext(pk, acc)
+        return total if start is None else total + start
 
     def add_vectors(self, a: Sequence[Ciphertext], b: Sequence[Ciphertext]) -> list[Ciphertext]:
         if len(a) != len(b):
