@@ -143,7 +143,9 @@ def bench_paillier(report: Report, bits: int, quick: bool, say: Progress) -> Non
     from crypto.paillier import Evaluator, generate_paillier_keypair
 
     r = 3 if quick else 7
-    n_enc = 60 if quick else 400
+    # about as long per sample as phe's 40 (~0.4 s): on a shared machine a short sample can fall
+    # wholly into a slow spell that a long one averages out
+    n_enc = 60 if quick else 3000
     n_phe = 8 if quick else 40
     n_dec = 10 if quick else 60
     n_add = 2000 if quick else 20000
