@@ -143,6 +143,10 @@ def bench_paillier(report: Report, bits: int, quick: bool, say: Progress) -> Non
     from crypto.paillier import Evaluator, generate_paillier_keypair
 
     r = 3 if quick else 7
+    # decryption and ct × scalar are at parity with phe by construction (one or two GMP
+    # exponentiations each, docs/crypto.md): more repeats, so that noise from a shared machine
+    # does not decide which side of 1.0× the median falls
+    r_parity = r if quick else 2 * r + 1
     # about as long per sample as phe's 40 (~0.4 s): on a shared machine a short sample can fall
     # wholly into a slow spell that a long one averages out
     n_enc = 60 if quick else 3000
@@ -221,9 +225,7 @@ def bench_paillier(report: Report, bits: int, quick: bool, say: Progress) -> Non
     }
     if heu_dec is not None:
         dec["sf-heu"] = lambda: len([heu_dec.decrypt(c) for c in heu_cts])
-    # decryption is at parity with phe by construction (docs/crypto.md): more repeats, so that
-    # noise from a shared machine does not decide which side of 1.0× the median falls
-    _add_all(report, "decrypt", bits, "ops/s", dec, r if quick else 2 * r + 1)
+    _add_all(report, "decrypt", bits, "ops/s", dec, r_parity)
 
     say(f"[{bits}] ct+ct, ct×scalar")
     pairs = list(zip(cts, cts[1:] + cts[:1], strict=True))
@@ -246,7 +248,7 @@ def bench_paillier(report: Report, bits: int, quick: bool, say: Progress) -> Non
     }
     if heu_ev is not None and kit is not None:
         mul["sf-heu"] = lambda: len([heu_ev.mul(c, scalar) for c in heu_cts])
-    _add_all(report, "ct × 64-bit scalar", bits, "ops/s", mul, r)
+    _add_all(report, "ct × 64-bit scalar", bits, "ops/s", mul, r_parity)
 
     # packed aggregates: 32-bit values, 3 parties (2 additions), as the aggregate engine uses them
     scheme = PackingScheme.for_bounds(pk, 0, 2**32 - 1, additions=3)
