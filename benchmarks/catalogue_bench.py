@@ -10,7 +10,7 @@ latency per kind of query, CPU time (the benchmark's process; on PostgreSQL also
 backend's, read from /proc, as the machine is shared), peak memory, the store's size and the
 load average, so that a run on a busy machine can be recognised.
 
-Run:  python -m benchmarks.catalogue_bench [--entries 100000] [--pg-url URL] [--quick]
+Run:  python -m tongdao.benchmarks.catalogue_bench [--entries 100000] [--pg-url URL] [--quick]
 """
 
 from __future__ import annotations
@@ -295,7 +295,7 @@ class _BackendClock:
 
 def search_cases() -> list[tuple[str, str, Any]]:
     """The query mix: (kind, query, filters)."""
-    from broker.catalogue_search import SearchFilters
+    from tongdao.broker.catalogue_search import SearchFilters
 
     cases: list[tuple[str, str, Any]] = []
     for q in QUERIES_LONG:
@@ -316,13 +316,13 @@ def search_cases() -> list[tuple[str, str, Any]]:
 
 def run_store(url: str, label: str, n: int, rounds: int) -> dict[str, Any]:
     """Import ``n`` generated entries into a fresh store at ``url`` and time searches."""
-    from broker.catalogue_search import SearchFilters
-    from broker.db import make_engine, session_factory, upgrade
-    from broker.ledger import Ledger
-    from broker.services import BrokerServices, DepartmentData
-    from crypto.signing import SigningKey
-    from policies.calendar import WorkingDayCalendar
-    from policies.loader import load_policy
+    from tongdao.broker.catalogue_search import SearchFilters
+    from tongdao.broker.db import make_engine, session_factory, upgrade
+    from tongdao.broker.ledger import Ledger
+    from tongdao.broker.services import BrokerServices, DepartmentData
+    from tongdao.crypto.signing import SigningKey
+    from tongdao.policies.calendar import WorkingDayCalendar
+    from tongdao.policies.loader import load_policy
 
     engine = make_engine(url)
     upgrade(engine)
@@ -562,7 +562,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     report = {
         "run_at": started,
-        "command": "python -m benchmarks.catalogue_bench " + " ".join(argv or sys.argv[1:]),
+        "command": "python -m tongdao.benchmarks.catalogue_bench " + " ".join(argv or sys.argv[1:]),
         "machine": {**machine(), "postgresql": pg_version},
         "results": results,
     }

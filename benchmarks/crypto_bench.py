@@ -139,8 +139,8 @@ def _add_all(
 def bench_paillier(report: Report, bits: int, quick: bool, say: Progress) -> None:
     import phe
 
-    from crypto.encoding import PackingScheme
-    from crypto.paillier import Evaluator, generate_paillier_keypair
+    from tongdao.crypto.encoding import PackingScheme
+    from tongdao.crypto.paillier import Evaluator, generate_paillier_keypair
 
     r = 3 if quick else 7
     # decryption and ct × scalar are at parity with phe by construction (one or two GMP
@@ -301,7 +301,7 @@ def bench_paillier(report: Report, bits: int, quick: bool, say: Progress) -> Non
 
 
 def bench_psi(report: Report, quick: bool, say: Progress, psi_size: int) -> None:
-    from crypto.psi import PsiBlinder
+    from tongdao.crypto.psi import PsiBlinder
 
     r = 3 if quick else 5
     n = 4000 if quick else 40000
@@ -312,7 +312,7 @@ def bench_psi(report: Report, quick: bool, say: Progress, psi_size: int) -> None
         X25519PublicKey,
     )
 
-    from crypto.psi import backend, hash_to_points, split_points
+    from tongdao.crypto.psi import backend, hash_to_points, split_points
 
     # the host's own speed limit, in the same run: OpenSSL's bare X25519 on ready-made key objects
     # (no hashing, no checks, no object creation). Targets written for one host carry over to
@@ -414,7 +414,7 @@ def bench_psi(report: Report, quick: bool, say: Progress, psi_size: int) -> None
 
 
 def bench_envelope(report: Report, quick: bool, say: Progress) -> None:
-    from crypto.envelope import EncryptionKeyPair, open_sealed, seal
+    from tongdao.crypto.envelope import EncryptionKeyPair, open_sealed, seal
 
     say("envelope")
     kp = EncryptionKeyPair.generate()
@@ -476,8 +476,8 @@ def bench_scaling(report: Report, quick: bool, say: Progress) -> None:
     value) is measured at 10² and extrapolated: 10⁶ phe encryptions would take hours.
     """
 
-    from crypto.encoding import PackingScheme
-    from crypto.paillier import generate_paillier_keypair
+    from tongdao.crypto.encoding import PackingScheme
+    from tongdao.crypto.paillier import generate_paillier_keypair
 
     pk, _ = generate_paillier_keypair(2048)
     pk.table  # noqa: B018 - build the table outside the timing (reported separately)

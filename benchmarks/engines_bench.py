@@ -176,12 +176,12 @@ def run(
     Returns:
         The results (also written as JSON).
     """
-    from node.client import ConsumerClient
-    from proto.tongdao.v1 import broker_pb2, broker_pb2_grpc
-    from proto.transport import secure_channel
     from tongdao.commands.catalogue import entry_from_dict
     from tongdao.demo import CITY_MZJ, ENTRIES, RSJ, SW, _start_all, _stop, city_entry
     from tongdao.home import AUTHORITY, Home
+    from tongdao.node.client import ConsumerClient
+    from tongdao.proto.transport import secure_channel
+    from tongdao.v1 import broker_pb2, broker_pb2_grpc
 
     cities = CITY_MZJ[:nodes] if "aggregate" in engines and agg_rows else []
     results: dict[str, Any] = {

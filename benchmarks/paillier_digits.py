@@ -1,6 +1,6 @@
 """Where the time of one ciphertext addition goes, and what the base-n digit form saves.
 
-Run: ``python -m benchmarks.paillier_digits [--key-sizes 2048,3072] [--repeats 15]``.
+Run: ``python -m tongdao.benchmarks.paillier_digits [--key-sizes 2048,3072] [--repeats 15]``.
 
 Times, interleaved and as medians of ``--repeats`` rounds over 200 ciphertext pairs:
 
@@ -37,7 +37,7 @@ def measure(bits: int, repeats: int) -> dict[str, float]:
     Returns:
         variant name -> median microseconds per operation.
     """
-    from crypto.paillier import Encryptor, digit_product, generate_paillier_keypair
+    from tongdao.crypto.paillier import Encryptor, digit_product, generate_paillier_keypair
 
     pk, _ = generate_paillier_keypair(bits)
     n, nsq = pk.n, pk.nsquare

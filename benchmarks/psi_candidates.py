@@ -1,7 +1,7 @@
 """Per-element CPU cost of the PSI blinding candidates (docs/crypto.md, "Measurements").
 
-Run: ``python -m benchmarks.psi_candidates [N]``. CPU time (``time.process_time``), best of 3, so
-other jobs on a shared machine do not distort it. Candidates whose library is not installed
+Run: ``python -m tongdao.benchmarks.psi_candidates [N]``. CPU time (``time.process_time``), best
+of 3, so other jobs on a shared machine do not distort it. Candidates whose library is not installed
 (PyNaCl, coincurve, system libsodium, crypto_mb) are skipped with a note; install them in a
 scratch directory (``pip install --target DIR pynacl coincurve`` and ``PYTHONPATH=DIR``) to measure.
 """
@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 def main(argv: list[str]) -> None:
     n = int(argv[0]) if argv else 20000
-    from crypto.psi import DEFAULT_DOMAIN, PsiBlinder, hash_to_points, split_points
+    from tongdao.crypto.psi import DEFAULT_DOMAIN, PsiBlinder, hash_to_points, split_points
 
     items = [f"2301{i:014d}".encode() for i in range(n)]
     packed = hash_to_points(items)
@@ -121,7 +121,7 @@ def main(argv: list[str]) -> None:
     peers = [ec.generate_private_key(ec.SECP256R1()).public_key() for _ in range(2000)]
     rate("P-256 ECDH (cryptography)", lambda: [p256.exchange(ec.ECDH(), q) for q in peers], 2000)
 
-    from crypto import crypto_mb
+    from tongdao.crypto import crypto_mb
 
     try:
         mb = crypto_mb.load()

@@ -58,7 +58,7 @@ from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.util import ClauseAdapter
 
-from broker.models import CatalogueEntryVersion, CatalogueSearchRow
+from tongdao.broker.models import CatalogueEntryVersion, CatalogueSearchRow
 
 TAGS = ("population", "legal_entity", "natural_resources_geography", "e_certificates", "thematic")
 AGGREGATION_MODES = ("logical", "physical")

@@ -20,9 +20,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broker.models import LedgerEntry, LedgerHead
-from crypto.errors import SignatureError
-from crypto.signing import SigningKey, VerifyKey
+from tongdao.broker.models import LedgerEntry, LedgerHead
+from tongdao.crypto.errors import SignatureError
+from tongdao.crypto.signing import SigningKey, VerifyKey
 
 GENESIS_HASH = bytes(32)
 HEAD_DOMAIN = b"tongdao/v1 ledger head"

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import grpc
 
-from broker.services import NodeRefused
-from proto.errors import Unavailable
-from proto.query import QueryAnswer, Receipt, RelayedQuery
-from proto.tongdao.v1 import broker_pb2, node_pb2_grpc
-from proto.transport import TlsMaterial, secure_channel
+from tongdao.broker.services import NodeRefused
+from tongdao.proto.errors import Unavailable
+from tongdao.proto.query import QueryAnswer, Receipt, RelayedQuery
+from tongdao.proto.transport import TlsMaterial, secure_channel
+from tongdao.v1 import broker_pb2, node_pb2_grpc
 
 
 class GrpcNodeGateway:

@@ -10,22 +10,22 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2
 
-from broker.db import make_engine, resolve_database_url, session_factory, upgrade
-from broker.ledger import Ledger
-from broker.node_gateway import GrpcNodeGateway
-from broker.servicer import BrokerServicer, PublicCatalogueServicer
-from broker.services import BrokerServices, BrokerSettings
-from crypto.signing import SigningKey, VerifyKey
-from policies.calendar import WorkingDayCalendar
-from policies.loader import load_policy
-from proto.tongdao.v1 import broker_pb2, broker_pb2_grpc
-from proto.transport import (
+from tongdao.broker.db import make_engine, resolve_database_url, session_factory, upgrade
+from tongdao.broker.ledger import Ledger
+from tongdao.broker.node_gateway import GrpcNodeGateway
+from tongdao.broker.servicer import BrokerServicer, PublicCatalogueServicer
+from tongdao.broker.services import BrokerServices, BrokerSettings
+from tongdao.crypto.signing import SigningKey, VerifyKey
+from tongdao.policies.calendar import WorkingDayCalendar
+from tongdao.policies.loader import load_policy
+from tongdao.proto.transport import (
     TlsMaterial,
     add_health_and_reflection,
     new_server,
     public_server_credentials,
     server_credentials,
 )
+from tongdao.v1 import broker_pb2, broker_pb2_grpc
 
 log = logging.getLogger("tongdao.broker")
 SERVICE_NAME = broker_pb2.DESCRIPTOR.services_by_name["Broker"].full_name

@@ -22,11 +22,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broker import validation as v
-from broker.models import CatalogueEntry, ServiceRequest
-from broker.services import AUTHORITY, BrokerServices, _decision_dict
-from policies.engine import decide_open_data_request, decide_provider_review
-from proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from tongdao.broker import validation as v
+from tongdao.broker.models import CatalogueEntry, ServiceRequest
+from tongdao.broker.services import AUTHORITY, BrokerServices, _decision_dict
+from tongdao.policies.engine import decide_open_data_request, decide_provider_review
+from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
 KINDS = ("data_need", "correction", "open_data")
 REVIEW_CLOCK = {

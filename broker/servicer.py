@@ -13,12 +13,19 @@ import grpc
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from broker import ledger as ledger_mod
-from broker.catalogue_search import SearchFilters, SearchHit
-from broker.models import CatalogueEntry, Deadline, Department, Grant, LedgerEntry, ShareRequest
-from broker.models import ServiceRequest as ServiceRequestRow
-from broker.service_requests import ServiceRequestData, ServiceRequests
-from broker.services import (
+from tongdao.broker import ledger as ledger_mod
+from tongdao.broker.catalogue_search import SearchFilters, SearchHit
+from tongdao.broker.models import (
+    CatalogueEntry,
+    Deadline,
+    Department,
+    Grant,
+    LedgerEntry,
+    ShareRequest,
+)
+from tongdao.broker.models import ServiceRequest as ServiceRequestRow
+from tongdao.broker.service_requests import ServiceRequestData, ServiceRequests
+from tongdao.broker.services import (
     BrokerServices,
     DataItemData,
     DepartmentData,
@@ -26,9 +33,9 @@ from broker.services import (
     NodeGateway,
     ShareRequestData,
 )
-from crypto.signing import VerifyKey
-from proto.errors import InvalidArgument, Unauthenticated
-from proto.methods import (
+from tongdao.crypto.signing import VerifyKey
+from tongdao.proto.errors import InvalidArgument, Unauthenticated
+from tongdao.proto.methods import (
     METHOD_NAMES,
     METHOD_VALUES,
     OPEN_TYPE_NAMES,
@@ -36,9 +43,9 @@ from proto.methods import (
     SHARE_TYPE_NAMES,
     SHARE_TYPE_VALUES,
 )
-from proto.query import RelayedQuery
-from proto.tongdao.v1 import broker_pb2, broker_pb2_grpc, common_pb2
-from proto.transport import peer_common_name
+from tongdao.proto.query import RelayedQuery
+from tongdao.proto.transport import peer_common_name
+from tongdao.v1 import broker_pb2, broker_pb2_grpc, common_pb2
 
 
 def _iso(value: dt.datetime | dt.date | None) -> str:

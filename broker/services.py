@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from broker import validation as v
-from broker.catalogue_search import (
+from tongdao.broker import validation as v
+from tongdao.broker.catalogue_search import (
     AGGREGATION_MODES,
     TAGS,
     SearchFilters,
@@ -31,10 +31,10 @@ from broker.catalogue_search import (
     set_search_status,
     upsert_search_row,
 )
-from broker.catalogue_search import match as match_entries
-from broker.catalogue_search import search as search_entries
-from broker.ledger import Ledger
-from broker.models import (
+from tongdao.broker.catalogue_search import match as match_entries
+from tongdao.broker.catalogue_search import search as search_entries
+from tongdao.broker.ledger import Ledger
+from tongdao.broker.models import (
     CatalogueEntry,
     CatalogueEntryVersion,
     Deadline,
@@ -42,13 +42,13 @@ from broker.models import (
     Grant,
     ShareRequest,
 )
-from crypto.errors import SignatureError
-from crypto.grant_token import GrantClaims, b64url_encode, issue_grant_token
-from crypto.query_binding import receipt_signing_bytes, result_digest
-from crypto.signing import SigningKey, VerifyKey
-from crypto.stream import StreamDigest
-from policies.calendar import UnknownYearError, WorkingDayCalendar
-from policies.engine import (
+from tongdao.crypto.errors import SignatureError
+from tongdao.crypto.grant_token import GrantClaims, b64url_encode, issue_grant_token
+from tongdao.crypto.query_binding import receipt_signing_bytes, result_digest
+from tongdao.crypto.signing import SigningKey, VerifyKey
+from tongdao.crypto.stream import StreamDigest
+from tongdao.policies.calendar import UnknownYearError, WorkingDayCalendar
+from tongdao.policies.engine import (
     Decision,
     DepartmentFacts,
     EntryFacts,
@@ -59,8 +59,8 @@ from policies.engine import (
     effective_share_type,
     validate_catalogue_entry,
 )
-from policies.model import Policy
-from proto.errors import (
+from tongdao.policies.model import Policy
+from tongdao.proto.errors import (
     AlreadyExists,
     DomainError,
     FailedPrecondition,
@@ -69,7 +69,7 @@ from proto.errors import (
     PermissionDenied,
     Unavailable,
 )
-from proto.query import STREAM_METHODS, QueryAnswer, Receipt, RelayedQuery
+from tongdao.proto.query import STREAM_METHODS, QueryAnswer, Receipt, RelayedQuery
 
 AUTHORITY = "authority"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -1070,7 +1070,7 @@ class BrokerServices:
             InvalidArgument: unknown format.
             PermissionDenied: an unregistered caller, or ``publish`` by a non-authority.
         """
-        from broker.catalogue_io import FORMATS, ImportProblem, parse
+        from tongdao.broker.catalogue_io import FORMATS, ImportProblem, parse
 
         if fmt not in FORMATS:
             raise InvalidArgument(f"must be one of {', '.join(FORMATS)}", field="format")
@@ -1187,7 +1187,7 @@ class BrokerServices:
         Raises:
             InvalidArgument: unknown format.
         """
-        from broker.catalogue_io import FORMATS, export
+        from tongdao.broker.catalogue_io import FORMATS, export
 
         self._require_caller(session, caller)
         if fmt not in FORMATS:
@@ -1794,7 +1794,7 @@ class BrokerServices:
         """
         from concurrent.futures import ThreadPoolExecutor
 
-        from crypto.paillier import Evaluator, InvalidCiphertext, PaillierPublicKey
+        from tongdao.crypto.paillier import Evaluator, InvalidCiphertext, PaillierPublicKey
 
         if not 1 <= len(parts) <= 64:
             raise InvalidArgument("must hold 1 to 64 parts", field="parts")

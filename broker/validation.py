@@ -6,7 +6,7 @@ import re
 import uuid
 from collections.abc import Iterable, Sequence
 
-from proto.errors import InvalidArgument
+from tongdao.proto.errors import InvalidArgument
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 ENTRY_CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")

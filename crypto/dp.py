@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from crypto.randomness import RandomBytes, resolve
+from tongdao.crypto.randomness import RandomBytes, resolve
 
 
 def _uniform(rng: RandomBytes) -> float:

@@ -11,8 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from crypto.errors import CryptoError
-from crypto.paillier import Ciphertext, PaillierPrivateKey, PaillierPublicKey, PlaintextOverflow
+from tongdao.crypto.errors import CryptoError
+from tongdao.crypto.paillier import (
+    Ciphertext,
+    PaillierPrivateKey,
+    PaillierPublicKey,
+    PlaintextOverflow,
+)
 
 
 @dataclass(frozen=True)

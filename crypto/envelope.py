@@ -28,8 +28,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from crypto.errors import EnvelopeError, KeyFormatError
-from crypto.randomness import RandomBytes, resolve
+from tongdao.crypto.errors import EnvelopeError, KeyFormatError
+from tongdao.crypto.randomness import RandomBytes, resolve
 
 VERSION = 1
 SUITE_X25519_HKDF_SHA256_AES256GCM = 1

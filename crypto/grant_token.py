@@ -20,8 +20,8 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from crypto.errors import CryptoError, SignatureError
-from crypto.signing import SigningKey, VerifyKey
+from tongdao.crypto.errors import CryptoError, SignatureError
+from tongdao.crypto.signing import SigningKey, VerifyKey
 
 PREFIX = "tdg1"
 MAX_TOKEN_CHARS = 16_384

@@ -34,8 +34,8 @@ from typing import Any
 import gmpy2
 from gmpy2 import mpz
 
-from crypto.errors import CryptoError
-from crypto.randomness import RandomBytes, resolve
+from tongdao.crypto.errors import CryptoError
+from tongdao.crypto.randomness import RandomBytes, resolve
 
 DEFAULT_KEY_BITS = 2048
 SUPPORTED_KEY_BITS = (1024, 2048, 3072, 4096)  # 1024 only for fast tests; never for production
@@ -230,7 +230,7 @@ class PaillierPublicKey:
         """
         items = [int(v) for v in (values.tolist() if hasattr(values, "tolist") else values)]
         if workers > 1 and len(items) >= 256 and rng is None:
-            from crypto.parallel import encrypt_parallel
+            from tongdao.crypto.parallel import encrypt_parallel
 
             raw = encrypt_parallel(self, items, workers=workers, progress=progress)
             return [Ciphertext(self, c) for c in raw]
@@ -668,7 +668,7 @@ class PaillierPrivateKey:
         items = list(ciphertexts)
         total = len(items)
         if workers > 1 and total >= 256:
-            from crypto.parallel import decrypt_parallel
+            from tongdao.crypto.parallel import decrypt_parallel
 
             for c in items:  # key checks here: workers see only the values
                 if c.public_key is not self.public_key and c.public_key != self.public_key:

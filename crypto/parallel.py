@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from gmpy2 import mpz
 
 if TYPE_CHECKING:
-    from crypto.paillier import Ciphertext, PaillierPrivateKey, PaillierPublicKey
+    from tongdao.crypto.paillier import Ciphertext, PaillierPrivateKey, PaillierPublicKey
 
 CHUNK = 2048
 _worker_key: PaillierPublicKey | None = None
@@ -25,7 +25,7 @@ _worker_private: PaillierPrivateKey | None = None
 
 def _init(n: int, hs: int) -> None:
     global _worker_key
-    from crypto.paillier import PaillierPublicKey
+    from tongdao.crypto.paillier import PaillierPublicKey
 
     _worker_key = PaillierPublicKey(mpz(n), mpz(hs))
 
@@ -69,14 +69,14 @@ def encrypt_parallel(
 
 def _init_private(n: int, hs: int, p: int) -> None:
     global _worker_private
-    from crypto.paillier import PaillierPrivateKey, PaillierPublicKey
+    from tongdao.crypto.paillier import PaillierPrivateKey, PaillierPublicKey
 
     _worker_private = PaillierPrivateKey(PaillierPublicKey(mpz(n), mpz(hs)), mpz(p), mpz(n) // p)
 
 
 def _decrypt_chunk(values: list[int]) -> list[int]:
     assert _worker_private is not None
-    from crypto.paillier import Ciphertext
+    from tongdao.crypto.paillier import Ciphertext
 
     pk = _worker_private.public_key
     return [_worker_private.decrypt(Ciphertext(pk, mpz(v))) for v in values]

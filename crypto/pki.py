@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from crypto.errors import KeyFormatError
+from tongdao.crypto.errors import KeyFormatError
 
 ORGANIZATION = "Tongdao"
 DEFAULT_SANS: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")

@@ -39,9 +39,9 @@ from itertools import repeat
 import numpy as np
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
-from crypto import crypto_mb
-from crypto.errors import CryptoError
-from crypto.randomness import RandomBytes, resolve
+from tongdao.crypto import crypto_mb
+from tongdao.crypto.errors import CryptoError
+from tongdao.crypto.randomness import RandomBytes, resolve
 
 POINT_BYTES = 32
 DEFAULT_DOMAIN = b"tongdao/v1 psi x25519"

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from crypto.errors import KeyFormatError, SignatureError
-from crypto.randomness import RandomBytes, resolve
+from tongdao.crypto.errors import KeyFormatError, SignatureError
+from tongdao.crypto.randomness import RandomBytes, resolve
 
 KEY_BYTES = 32
 SIGNATURE_BYTES = 64

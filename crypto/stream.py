@@ -26,8 +26,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from crypto.errors import EnvelopeError
-from crypto.randomness import RandomBytes, resolve
+from tongdao.crypto.errors import EnvelopeError
+from tongdao.crypto.randomness import RandomBytes, resolve
 
 SECRET_BYTES = 32
 MAX_CHUNKS = 2**32 - 1

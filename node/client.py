@@ -25,19 +25,19 @@ from typing import Any
 
 import grpc
 
-from crypto.envelope import EncryptionKeyPair, open_sealed, seal
-from crypto.errors import EnvelopeError, SignatureError
-from crypto.grant_token import GrantClaims, GrantTokenError, read_grant_token_unverified
-from crypto.psi import POINT_BYTES
-from crypto.query_binding import (
+from tongdao.crypto.envelope import EncryptionKeyPair, open_sealed, seal
+from tongdao.crypto.errors import EnvelopeError, SignatureError
+from tongdao.crypto.grant_token import GrantClaims, GrantTokenError, read_grant_token_unverified
+from tongdao.crypto.psi import POINT_BYTES
+from tongdao.crypto.query_binding import (
     QUERY,
     RESULT,
     query_associated_data,
     receipt_signing_bytes,
     result_digest,
 )
-from crypto.signing import VerifyKey
-from crypto.stream import (
+from tongdao.crypto.signing import VerifyKey
+from tongdao.crypto.stream import (
     DOWNSTREAM,
     UPSTREAM,
     ChunkOpener,
@@ -45,8 +45,8 @@ from crypto.stream import (
     StreamDigest,
     new_stream_secret,
 )
-from node import streams
-from node.streams import (
+from tongdao.node import streams
+from tongdao.node.streams import (
     CHUNK_POINTS,
     DOUBLE,
     HEADER,
@@ -64,10 +64,10 @@ from node.streams import (
     json_frame,
     unpack_pairs,
 )
-from proto.errors import DomainError
-from proto.methods import METHOD_VALUES
-from proto.tongdao.v1 import broker_pb2, broker_pb2_grpc
-from proto.transport import TlsMaterial, secure_channel
+from tongdao.proto.errors import DomainError
+from tongdao.proto.methods import METHOD_VALUES
+from tongdao.proto.transport import TlsMaterial, secure_channel
+from tongdao.v1 import broker_pb2, broker_pb2_grpc
 
 DEFAULT_TIMEOUT = 30.0
 STREAM_TIMEOUT = 3600.0  # a streamed query at 10⁶ keys takes minutes
@@ -308,7 +308,7 @@ class ConsumerClient:
             ClientError: the broker's or node's refusal (its status), or DATA_LOSS when the
                 answer does not authenticate.
         """
-        from node.engines import psi_key
+        from tongdao.node.engines import psi_key
 
         method = self._psi_method(grant_token)
         originals: dict[bytes, str] = {}
@@ -402,8 +402,8 @@ class ConsumerClient:
                 other refusals with their status, DATA_LOSS when the answer does not
                 authenticate or a ciphertext is invalid.
         """
-        from crypto.paillier import Evaluator, InvalidCiphertext, PaillierPublicKey
-        from node.engines import psi_key
+        from tongdao.crypto.paillier import Evaluator, InvalidCiphertext, PaillierPublicKey
+        from tongdao.node.engines import psi_key
 
         unique = list(dict.fromkeys(psi_key(k) for k in keys))
         final_message: queue.Queue[bytes] = queue.Queue(maxsize=1)
@@ -501,8 +501,8 @@ class ConsumerClient:
         One grant per provider node. The broker adds the nodes' packed ciphertexts under our
         Paillier key; only we decrypt the total.
         """
-        from crypto.paillier import generate_paillier_keypair
-        from node.engines import VALUE_SCALE_DIGITS, AggregateQuery, aggregate_scheme
+        from tongdao.crypto.paillier import generate_paillier_keypair
+        from tongdao.node.engines import VALUE_SCALE_DIGITS, AggregateQuery, aggregate_scheme
 
         def scaled(x: float) -> int:
             return int(Decimal(str(x)).scaleb(VALUE_SCALE_DIGITS).to_integral_value())

@@ -13,23 +13,23 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from crypto.envelope import EncryptionKeyPair, open_sealed, seal
-from crypto.errors import EnvelopeError
-from crypto.grant_token import GrantClaims, GrantTokenError, verify_grant_token
-from crypto.query_binding import (
+from tongdao.crypto.envelope import EncryptionKeyPair, open_sealed, seal
+from tongdao.crypto.errors import EnvelopeError
+from tongdao.crypto.grant_token import GrantClaims, GrantTokenError, verify_grant_token
+from tongdao.crypto.query_binding import (
     QUERY,
     RESULT,
     query_associated_data,
     receipt_signing_bytes,
     result_digest,
 )
-from crypto.signing import SigningKey, VerifyKey
-from crypto.stream import DOWNSTREAM, UPSTREAM, ChunkOpener, ChunkSealer, StreamDigest
-from node import engines, streams
-from node.adapters import DataSource, normalise_key
-from node.state import BudgetExhausted, NodeState, QuotaError, ReplayError
-from proto.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
-from proto.query import QueryAnswer, Receipt, RelayedQuery
+from tongdao.crypto.signing import SigningKey, VerifyKey
+from tongdao.crypto.stream import DOWNSTREAM, UPSTREAM, ChunkOpener, ChunkSealer, StreamDigest
+from tongdao.node import engines, streams
+from tongdao.node.adapters import DataSource, normalise_key
+from tongdao.node.state import BudgetExhausted, NodeState, QuotaError, ReplayError
+from tongdao.proto.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
+from tongdao.proto.query import QueryAnswer, Receipt, RelayedQuery
 
 BROKER_IDENTITY = "broker"
 REQUEST_ID = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$")

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from crypto.dp import discrete_laplace
-from crypto.encoding import PackingScheme
-from crypto.paillier import (
+from tongdao.crypto.dp import discrete_laplace
+from tongdao.crypto.encoding import PackingScheme
+from tongdao.crypto.paillier import (
     InvalidCiphertext,
     PaillierPublicKey,
 )
-from node.adapters import DataSource, normalise_key
-from proto.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from tongdao.node.adapters import DataSource, normalise_key
+from tongdao.proto.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 
 VALUE_SCALE_DIGITS = 2  # sums of decimal fields are exact to the cent
 MAX_BUCKETS = 64

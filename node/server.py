@@ -8,25 +8,25 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health_pb2
 
-from crypto.envelope import EncryptionKeyPair
-from crypto.signing import SigningKey, VerifyKey
-from node.adapters import SourceError, open_source
-from node.config import ConfigError, NodeConfig
-from node.engine import NodeEngine, ServedEntry
-from node.state import NodeState
-from policies.loader import load_policy
-from policies.masking import mask_value
-from policies.model import PolicyError
-from proto.errors import InvalidArgument
-from proto.query import Receipt, RelayedQuery
-from proto.tongdao.v1 import broker_pb2, node_pb2, node_pb2_grpc
-from proto.transport import (
+from tongdao.crypto.envelope import EncryptionKeyPair
+from tongdao.crypto.signing import SigningKey, VerifyKey
+from tongdao.node.adapters import SourceError, open_source
+from tongdao.node.config import ConfigError, NodeConfig
+from tongdao.node.engine import NodeEngine, ServedEntry
+from tongdao.node.state import NodeState
+from tongdao.policies.loader import load_policy
+from tongdao.policies.masking import mask_value
+from tongdao.policies.model import PolicyError
+from tongdao.proto.errors import InvalidArgument
+from tongdao.proto.query import Receipt, RelayedQuery
+from tongdao.proto.transport import (
     TlsMaterial,
     add_health_and_reflection,
     new_server,
     peer_common_name,
     server_credentials,
 )
+from tongdao.v1 import broker_pb2, node_pb2, node_pb2_grpc
 
 log = logging.getLogger("tongdao.node")
 SERVICE_NAME = node_pb2.DESCRIPTOR.services_by_name["Node"].full_name

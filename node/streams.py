@@ -30,15 +30,15 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from crypto.errors import CryptoError
-from crypto.paillier import (
+from tongdao.crypto.errors import CryptoError
+from tongdao.crypto.paillier import (
     InvalidCiphertext,
     PaillierPrivateKey,
     generate_paillier_keypair,
 )
-from crypto.psi import POINT_BYTES, PsiBlinder, PsiError
-from proto.errors import FailedPrecondition, InvalidArgument, PermissionDenied
-from proto.query import STREAM_METHODS
+from tongdao.crypto.psi import POINT_BYTES, PsiBlinder, PsiError
+from tongdao.proto.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from tongdao.proto.query import STREAM_METHODS
 
 # frame kinds
 POINTS, POINTS_END, MASKED_SUM = b"P", b"E", b"M"

@@ -4,8 +4,8 @@ Pure Python: nothing here imports gRPC or SQL. The broker gathers facts, calls t
 records the decision with the article it cites.
 """
 
-from policies.calendar import UnknownYearError, WorkingDayCalendar
-from policies.engine import (
+from tongdao.policies.calendar import UnknownYearError, WorkingDayCalendar
+from tongdao.policies.engine import (
     Decision,
     DepartmentFacts,
     EntryFacts,
@@ -17,9 +17,9 @@ from policies.engine import (
     effective_share_type,
     validate_catalogue_entry,
 )
-from policies.loader import load_policy
-from policies.masking import mask_value
-from policies.model import DeadlineRule, GradeRule, PeriodRule, Policy, PolicyError
+from tongdao.policies.loader import load_policy
+from tongdao.policies.masking import mask_value
+from tongdao.policies.model import DeadlineRule, GradeRule, PeriodRule, Policy, PolicyError
 
 __all__ = [
     "DeadlineRule",

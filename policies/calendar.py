@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from policies.i18n import DEFAULT_LOCALE, translate
+from tongdao.policies.i18n import DEFAULT_LOCALE, translate
 
 DATA_FILE = Path(__file__).resolve().parent / "calendar_data" / "prc-holidays.toml"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -10,8 +10,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from policies.i18n import DEFAULT_LOCALE, translate
-from policies.model import Policy
+from tongdao.policies.i18n import DEFAULT_LOCALE, translate
+from tongdao.policies.model import Policy
 
 APPROVED = "approved"
 PENDING = "pending_provider_review"

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from policies.model import (
+from tongdao.policies.model import (
     FETCH_MODES,
     METHODS,
     DeadlineRule,

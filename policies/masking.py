@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policies.model import Policy, PolicyError
+from tongdao.policies.model import Policy, PolicyError
 
 
 def mask_value(policy: Policy, grade: str, value: str, *, field_kind: str | None = None) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from proto.tongdao.v1 import common_pb2
+from tongdao.v1 import common_pb2
 
 METHOD_NAMES: dict[int, str] = {
     common_pb2.QUERY_METHOD_FETCH: "fetch",

@@ -27,8 +27,8 @@ class RelayedQuery:
 
     def to_pb(self) -> Any:
         """As a ``tongdao.v1.QueryRequest``."""
-        from proto.methods import METHOD_VALUES
-        from proto.tongdao.v1 import broker_pb2
+        from tongdao.proto.methods import METHOD_VALUES
+        from tongdao.v1 import broker_pb2
 
         return broker_pb2.QueryRequest(
             grant_token=self.grant_token,
@@ -46,8 +46,8 @@ class RelayedQuery:
         Raises:
             InvalidArgument: unknown method value (names the field).
         """
-        from proto.errors import InvalidArgument
-        from proto.methods import METHOD_NAMES
+        from tongdao.proto.errors import InvalidArgument
+        from tongdao.proto.methods import METHOD_NAMES
 
         if message.method not in METHOD_NAMES:
             raise InvalidArgument("must be a known query method", field="method")
@@ -75,7 +75,7 @@ class Receipt:
 
     def to_pb(self) -> Any:
         """As a ``tongdao.v1.Receipt``."""
-        from proto.tongdao.v1 import broker_pb2
+        from tongdao.v1 import broker_pb2
 
         return broker_pb2.Receipt(
             request_id=self.request_id,

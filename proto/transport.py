@@ -14,7 +14,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from proto.errors import DomainError
+from tongdao.proto.errors import DomainError
 
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 """Largest gRPC message accepted or sent (bulk queries stream in later versions)."""

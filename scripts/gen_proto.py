@@ -16,7 +16,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PROTO_DIR = ROOT / "proto" / "tongdao" / "v1"
+PROTO_ROOT = ROOT / "proto"  # the include root: sources are tongdao/v1/*.proto, package tongdao.v1
+PROTO_DIR = PROTO_ROOT / "tongdao" / "v1"
 
 
 def generate(out: Path) -> list[Path]:
@@ -26,16 +27,16 @@ def generate(out: Path) -> list[Path]:
     sources = sorted(PROTO_DIR.glob("*.proto"))
     args = [
         "grpc_tools.protoc",
-        f"-I{ROOT}",
+        f"-I{PROTO_ROOT}",
         f"-I{Path(protoc.__file__).parent / '_proto'}",
         f"--python_out={out}",
         f"--pyi_out={out}",
         f"--grpc_python_out={out}",
-    ] + [str(s.relative_to(ROOT)) for s in sources]
+    ] + [str(s.relative_to(PROTO_ROOT)) for s in sources]
     code = protoc.main(args)
     if code != 0:
         raise SystemExit(f"protoc failed with exit code {code}")
-    return sorted((out / "proto" / "tongdao" / "v1").glob("*_pb2*.py*"))
+    return sorted((out / "tongdao" / "v1").glob("*_pb2*.py*"))
 
 
 def main() -> int:

@@ -28,16 +28,16 @@ from typing import Any
 
 import grpc
 
-from broker.db import make_engine, session_factory
-from broker.ledger import verify_ledger
-from node.client import ClientError, ConsumerClient
-from policies.loader import load_policy
-from policies.masking import mask_value
-from proto.tongdao.v1 import broker_pb2, broker_pb2_grpc
-from proto.transport import secure_channel
 from tongdao import synthetic
+from tongdao.broker.db import make_engine, session_factory
+from tongdao.broker.ledger import verify_ledger
 from tongdao.commands.catalogue import entry_from_dict
 from tongdao.home import AUTHORITY, DepartmentProfile, Home
+from tongdao.node.client import ClientError, ConsumerClient
+from tongdao.policies.loader import load_policy
+from tongdao.policies.masking import mask_value
+from tongdao.proto.transport import secure_channel
+from tongdao.v1 import broker_pb2, broker_pb2_grpc
 
 MARKER = ".tongdao-demo"
 STARTUP_SECONDS = 30.0

@@ -20,10 +20,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from crypto.envelope import EncryptionKeyPair
-from crypto.pki import DEFAULT_SANS, CertifiedKey, create_authority, issue_certificate
-from crypto.signing import SigningKey, VerifyKey
-from proto.transport import TlsMaterial
+from tongdao.crypto.envelope import EncryptionKeyPair
+from tongdao.crypto.pki import DEFAULT_SANS, CertifiedKey, create_authority, issue_certificate
+from tongdao.crypto.signing import SigningKey, VerifyKey
+from tongdao.proto.transport import TlsMaterial
 
 BROKER = "broker"
 AUTHORITY = "authority"

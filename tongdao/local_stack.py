@@ -5,17 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from broker.server import BrokerConfig, RunningBroker, start_broker
-from broker.services import BrokerSettings
-from node.client import ConsumerClient
-from node.config import EntryConfig, NodeConfig
-from node.server import RunningNode, build_engine, start_node
-from proto.tongdao.v1 import broker_pb2, broker_pb2_grpc
-from proto.transport import secure_channel
 from tongdao import synthetic
+from tongdao.broker.server import BrokerConfig, RunningBroker, start_broker
+from tongdao.broker.services import BrokerSettings
 from tongdao.commands.catalogue import entry_from_dict
 from tongdao.demo import CITY_MZJ, ENTRIES, GAT, MZT, RSJ, SW, city_entry
 from tongdao.home import AUTHORITY, Home
+from tongdao.node.client import ConsumerClient
+from tongdao.node.config import EntryConfig, NodeConfig
+from tongdao.node.server import RunningNode, build_engine, start_node
+from tongdao.proto.transport import secure_channel
+from tongdao.v1 import broker_pb2, broker_pb2_grpc
 
 PURPOSE = "城乡最低生活保障资格审核"
 SCENARIO = "低保复核"

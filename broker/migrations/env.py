@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from broker.models import Base, is_search_index_object
+from tongdao.broker.models import Base, is_search_index_object
 
 config = context.config
 target_metadata = Base.metadata

@@ -7,9 +7,9 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
-from broker.db import make_engine, session_factory, upgrade
-from broker.ledger import Ledger
-from broker.services import (
+from tongdao.broker.db import make_engine, session_factory, upgrade
+from tongdao.broker.ledger import Ledger
+from tongdao.broker.services import (
     BrokerServices,
     BrokerSettings,
     DataItemData,
@@ -17,14 +17,14 @@ from broker.services import (
     EntryData,
     ShareRequestData,
 )
-from crypto.envelope import EncryptionKeyPair, open_sealed, seal
-from crypto.grant_token import read_grant_token_unverified
-from crypto.query_binding import query_associated_data, receipt_signing_bytes, result_digest
-from crypto.signing import SigningKey
-from policies.calendar import WorkingDayCalendar
-from policies.loader import load_policy
-from proto.errors import Unavailable
-from proto.query import QueryAnswer, Receipt, RelayedQuery
+from tongdao.crypto.envelope import EncryptionKeyPair, open_sealed, seal
+from tongdao.crypto.grant_token import read_grant_token_unverified
+from tongdao.crypto.query_binding import query_associated_data, receipt_signing_bytes, result_digest
+from tongdao.crypto.signing import SigningKey
+from tongdao.policies.calendar import WorkingDayCalendar
+from tongdao.policies.loader import load_policy
+from tongdao.proto.errors import Unavailable
+from tongdao.proto.query import QueryAnswer, Receipt, RelayedQuery
 
 
 @dataclass

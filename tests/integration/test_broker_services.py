@@ -8,20 +8,6 @@ import json
 import pytest
 from sqlalchemy import select, text
 
-from broker.ledger import verify_ledger
-from broker.models import LedgerEntry
-from broker.services import DepartmentData, EntryData
-from crypto.envelope import open_sealed
-from crypto.grant_token import verify_grant_token
-from crypto.query_binding import query_associated_data
-from proto.errors import (
-    AlreadyExists,
-    FailedPrecondition,
-    InvalidArgument,
-    NotFound,
-    PermissionDenied,
-    Unavailable,
-)
 from tests.integration.broker_fixtures import (
     CASES,
     COUNTY,
@@ -32,6 +18,20 @@ from tests.integration.broker_fixtures import (
     RSJ,
     World,
     request_for,
+)
+from tongdao.broker.ledger import verify_ledger
+from tongdao.broker.models import LedgerEntry
+from tongdao.broker.services import DepartmentData, EntryData
+from tongdao.crypto.envelope import open_sealed
+from tongdao.crypto.grant_token import verify_grant_token
+from tongdao.crypto.query_binding import query_associated_data
+from tongdao.proto.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unavailable,
 )
 
 KEY = "230102199001011234"

@@ -14,10 +14,6 @@ import json
 
 import pytest
 
-from broker.catalogue_io import export, parse
-from broker.catalogue_search import SearchFilters
-from broker.services import DataItemData, DepartmentData, EntryData
-from proto.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from tests.integration.broker_fixtures import (
     COUNTY,
     GAT,
@@ -28,6 +24,10 @@ from tests.integration.broker_fixtures import (
     World,
     request_for,
 )
+from tongdao.broker.catalogue_io import export, parse
+from tongdao.broker.catalogue_search import SearchFilters
+from tongdao.broker.services import DataItemData, DepartmentData, EntryData
+from tongdao.proto.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 
 LAND = EntryData(
     code="zrzy.land",

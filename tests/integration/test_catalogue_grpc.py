@@ -85,8 +85,8 @@ def test_catalogue_over_grpc(stack, capsys, tmp_path):
 def test_the_public_listener_serves_the_open_catalogue_and_nothing_else(stack):
     import grpc
 
-    from proto.tongdao.v1 import broker_pb2, broker_pb2_grpc
-    from proto.transport import public_channel
+    from tongdao.proto.transport import public_channel
+    from tongdao.v1 import broker_pb2, broker_pb2_grpc
 
     ca = (stack.home.ca_dir / "ca.crt").read_bytes()
     with public_channel(f"127.0.0.1:{stack.broker.public_port}", ca) as channel:

@@ -18,18 +18,18 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from benchmarks.catalogue_bench import departments, entries
-from broker.catalogue_search import (
+from tests.conftest import PG_URL, postgres_unavailable_reason
+from tests.integration.broker_fixtures import World
+from tongdao.benchmarks.catalogue_bench import departments, entries
+from tongdao.broker.catalogue_search import (
     SearchFilters,
     match,
     need_terms,
     remove_search_row,
     search,
 )
-from broker.models import CatalogueEntryVersion, CatalogueSearchRow
-from broker.services import DepartmentData, entry_data_from_dict
-from tests.conftest import PG_URL, postgres_unavailable_reason
-from tests.integration.broker_fixtures import World
+from tongdao.broker.models import CatalogueEntryVersion, CatalogueSearchRow
+from tongdao.broker.services import DepartmentData, entry_data_from_dict
 
 TODAY = dt.date(2026, 11, 25)
 

@@ -11,10 +11,10 @@ import json
 
 import pytest
 
-from policies.loader import load_policy
-from policies.masking import mask_value
 from tests.integration.stack import BASIS, PURPOSE, SCENARIO, start_stack
 from tongdao.cli import main
+from tongdao.policies.loader import load_policy
+from tongdao.policies.masking import mask_value
 
 CONSUMER, PROVIDER = "hrb.rsj", "hlj.mzt"
 

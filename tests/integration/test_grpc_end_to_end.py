@@ -11,15 +11,15 @@ import grpc
 import pytest
 from sqlalchemy import create_engine, text
 
-from crypto.envelope import seal
-from crypto.grant_token import issue_grant_token, read_grant_token_unverified
-from crypto.query_binding import query_associated_data
-from node.client import ClientError
-from proto.methods import METHOD_VALUES
-from proto.tongdao.v1 import broker_pb2, node_pb2_grpc
-from proto.transport import secure_channel
 from tests.integration.stack import BASIS, PURPOSE, SCENARIO, start_stack
+from tongdao.crypto.envelope import seal
+from tongdao.crypto.grant_token import issue_grant_token, read_grant_token_unverified
+from tongdao.crypto.query_binding import query_associated_data
 from tongdao.home import AUTHORITY
+from tongdao.node.client import ClientError
+from tongdao.proto.methods import METHOD_VALUES
+from tongdao.proto.transport import secure_channel
+from tongdao.v1 import broker_pb2, node_pb2_grpc
 
 
 @pytest.fixture(scope="module")
@@ -240,7 +240,7 @@ def _as_broker_to_node(stack, token: str, *, fields=("gender",), purpose=PURPOSE
 
 def test_node_itself_refuses_forged_expired_and_widened_tokens(stack, population_grant):
     claims = read_grant_token_unverified(population_grant.token)
-    from crypto.signing import SigningKey
+    from tongdao.crypto.signing import SigningKey
 
     forged = issue_grant_token(claims, SigningKey.generate())
     widened = issue_grant_token(

@@ -4,10 +4,10 @@ import threading
 
 from sqlalchemy import func, select
 
-from broker.db import make_engine, session_factory, upgrade
-from broker.ledger import Ledger, verify_ledger
-from broker.models import LedgerEntry
-from crypto.signing import SigningKey
+from tongdao.broker.db import make_engine, session_factory, upgrade
+from tongdao.broker.ledger import Ledger, verify_ledger
+from tongdao.broker.models import LedgerEntry
+from tongdao.crypto.signing import SigningKey
 
 REPLICAS = 3
 THREADS_PER_REPLICA = 3

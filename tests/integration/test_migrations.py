@@ -4,8 +4,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from broker.db import make_engine, upgrade
-from broker.models import Base, is_search_index_object
+from tongdao.broker.db import make_engine, upgrade
+from tongdao.broker.models import Base, is_search_index_object
 
 
 def test_migrations_match_models_and_are_idempotent(database_url):

@@ -4,14 +4,14 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from proto.transport import (
+from tongdao.home import DepartmentProfile, Home
+from tongdao.proto.transport import (
     TlsMaterial,
     add_health_and_reflection,
     new_server,
     secure_channel,
     server_credentials,
 )
-from tongdao.home import DepartmentProfile, Home
 
 
 @pytest.fixture(scope="module")

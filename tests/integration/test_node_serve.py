@@ -21,20 +21,20 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from crypto.envelope import open_sealed, seal
-from crypto.grant_token import GrantClaims, b64url_encode, issue_grant_token
-from crypto.query_binding import (
+from tongdao.crypto.envelope import open_sealed, seal
+from tongdao.crypto.grant_token import GrantClaims, b64url_encode, issue_grant_token
+from tongdao.crypto.query_binding import (
     QUERY,
     RESULT,
     query_associated_data,
     receipt_signing_bytes,
     result_digest,
 )
-from crypto.signing import SigningKey
-from proto.methods import METHOD_VALUES
-from proto.tongdao.v1 import broker_pb2, node_pb2, node_pb2_grpc
-from proto.transport import secure_channel
+from tongdao.crypto.signing import SigningKey
 from tongdao.home import DepartmentProfile, Home
+from tongdao.proto.methods import METHOD_VALUES
+from tongdao.proto.transport import secure_channel
+from tongdao.v1 import broker_pb2, node_pb2, node_pb2_grpc
 
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDER, CONSUMER = "hlj.gat", "hrb.rsj"

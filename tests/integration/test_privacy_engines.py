@@ -11,9 +11,9 @@ from decimal import Decimal
 
 import pytest
 
-from node.client import ClientError, _QueryStream
 from tests.integration.stack import BASIS, PURPOSE, SCENARIO, start_stack
 from tongdao.demo import CITY_MZJ, city_entry
+from tongdao.node.client import ClientError, _QueryStream
 
 
 @pytest.fixture(scope="module")

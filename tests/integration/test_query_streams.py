@@ -11,10 +11,10 @@ import grpc
 import pytest
 from sqlalchemy import create_engine, text
 
-from node.client import ClientError
-from proto.methods import METHOD_VALUES
-from proto.tongdao.v1 import broker_pb2
 from tests.integration.stack import BASIS, PURPOSE, SCENARIO, start_stack
+from tongdao.node.client import ClientError
+from tongdao.proto.methods import METHOD_VALUES
+from tongdao.v1 import broker_pb2
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +90,7 @@ def test_a_stream_must_open_first(stack):
 def test_a_replayed_stream_is_refused_by_the_node(stack, monkeypatch):
     token = grant(stack, "gat.population", ["id_number"], ["intersection_size"])
     fixed = uuid.uuid4()
-    monkeypatch.setattr("node.client.uuid.uuid4", lambda: fixed)
+    monkeypatch.setattr("tongdao.node.client.uuid.uuid4", lambda: fixed)
     with stack.consumer() as client:
         client.intersection(token, ["1", "2"], "id_number", PURPOSE)
         with pytest.raises(ClientError) as err:

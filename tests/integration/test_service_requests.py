@@ -8,10 +8,10 @@ import datetime as dt
 
 import pytest
 
-from broker.service_requests import ServiceRequestData, ServiceRequests
-from broker.services import EntryData
-from proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from tests.integration.broker_fixtures import POPULATION, World
+from tongdao.broker.service_requests import ServiceRequestData, ServiceRequests
+from tongdao.broker.services import EntryData
+from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
 
 @pytest.fixture

@@ -4,16 +4,16 @@ import dataclasses
 
 import pytest
 
-from crypto.envelope import OVERHEAD_BYTES, EncryptionKeyPair, open_sealed, seal
-from crypto.errors import EnvelopeError, KeyFormatError
-from crypto.grant_token import (
+from tongdao.crypto.envelope import OVERHEAD_BYTES, EncryptionKeyPair, open_sealed, seal
+from tongdao.crypto.errors import EnvelopeError, KeyFormatError
+from tongdao.crypto.grant_token import (
     GrantClaims,
     GrantTokenError,
     issue_grant_token,
     read_grant_token_unverified,
     verify_grant_token,
 )
-from crypto.signing import SigningKey
+from tongdao.crypto.signing import SigningKey
 
 
 def counter_rng():
@@ -127,7 +127,7 @@ def test_expired_and_malformed_tokens_are_refused():
 
 
 def test_national_suite_round_trip_and_binding():
-    from crypto.envelope import SUITE_X25519_HKDF_SM3_SM4GCM
+    from tongdao.crypto.envelope import SUITE_X25519_HKDF_SM3_SM4GCM
 
     kp = EncryptionKeyPair.generate()
     env = seal(kp.public_key, b"record", b"ad", suite=SUITE_X25519_HKDF_SM3_SM4GCM)

@@ -1,6 +1,6 @@
 """The addition-cost breakdown script runs and checks both product forms agree."""
 
-from benchmarks.paillier_digits import main, measure
+from tongdao.benchmarks.paillier_digits import main, measure
 
 
 def test_breakdown_measures_every_variant():

@@ -13,10 +13,10 @@ from typing import Any
 import grpc
 from google.protobuf.json_format import MessageToDict
 
-from proto.tongdao.v1 import broker_pb2_grpc
-from proto.transport import secure_channel
 from tongdao.cli import CommandError
 from tongdao.home import Home, HomeError
+from tongdao.proto.transport import secure_channel
+from tongdao.v1 import broker_pb2_grpc
 
 DEFAULT_HOME = "tongdao-home"
 DEFAULT_BROKER = "127.0.0.1:7443"

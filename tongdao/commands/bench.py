@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "engines",
         help="PSI, intersection-sum and the multi-node aggregate at scale, through real processes",
         description="Runs benchmarks.engines_bench; options are passed on "
-        "(see `python -m benchmarks.engines_bench --help`).",
+        "(see `python -m tongdao.benchmarks.engines_bench --help`).",
     )
     engines.add_argument("options", nargs="*", help="benchmark options")
     engines.set_defaults(handler=engines_command)
@@ -60,7 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def crypto_command(args: argparse.Namespace) -> int:
-    from benchmarks.crypto_bench import SECTIONS, render_table, run
+    from tongdao.benchmarks.crypto_bench import SECTIONS, render_table, run
 
     try:
         sizes = tuple(int(s) for s in args.key_sizes.split(","))
@@ -99,13 +99,13 @@ def crypto_command(args: argparse.Namespace) -> int:
 
 
 def engines_command(args: argparse.Namespace) -> int:
-    from benchmarks.engines_bench import main as bench_main
+    from tongdao.benchmarks.engines_bench import main as bench_main
 
     return bench_main(list(args.options))
 
 
 def catalogue_command(args: argparse.Namespace) -> int:
-    from benchmarks.catalogue_bench import main as bench_main
+    from tongdao.benchmarks.catalogue_bench import main as bench_main
 
     argv = ["--entries", str(args.entries), "--rounds", str(args.rounds), "--out", args.out]
     if args.quick:

@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _weekday(day: dt.date, locale: str) -> str:
-    from policies.i18n import translate
+    from tongdao.policies.i18n import translate
 
     names = (
         translate("Mon", locale),
@@ -68,8 +68,13 @@ def _weekday(day: dt.date, locale: str) -> str:
 
 def due_command(args: argparse.Namespace) -> int:
     """Print the due date, and with ``--explain`` every day counted or skipped."""
-    from policies.calendar import MAKE_UP, CalendarDataError, UnknownYearError, WorkingDayCalendar
-    from policies.i18n import translate
+    from tongdao.policies.calendar import (
+        MAKE_UP,
+        CalendarDataError,
+        UnknownYearError,
+        WorkingDayCalendar,
+    )
+    from tongdao.policies.i18n import translate
 
     try:
         calendar = WorkingDayCalendar.default()

@@ -8,11 +8,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from broker.catalogue_io import FORMATS
-from proto.methods import OPEN_TYPE_VALUES, SHARE_TYPE_VALUES
-from proto.tongdao.v1 import broker_pb2, broker_pb2_grpc
+from tongdao.broker.catalogue_io import FORMATS
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
+from tongdao.proto.methods import OPEN_TYPE_VALUES, SHARE_TYPE_VALUES
+from tongdao.v1 import broker_pb2, broker_pb2_grpc
 
 ENTRY_KEYS = {
     "code", "name", "description", "provider", "data_items", "key_field", "data_format",
@@ -378,8 +378,8 @@ def _public_open_catalogue(args: argparse.Namespace, request: Any) -> Any:
     """GetOpenCatalogue on the public listener: TLS to the broker, no client certificate."""
     import grpc
 
-    from proto.transport import public_channel
     from tongdao.home import Home
+    from tongdao.proto.transport import public_channel
 
     ca_path = Path(args.ca) if args.ca else Home(args.home).ca_dir / "ca.crt"
     try:

@@ -15,8 +15,8 @@ from tongdao.commands._common import add_broker_arguments, open_home
 
 
 def _client(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from node.client import ConsumerClient
     from tongdao.home import HomeError
+    from tongdao.node.client import ConsumerClient
 
     if not args.party:
         raise CommandError("say which department you act as: --as CODE (or TONGDAO_PARTY)")
@@ -94,7 +94,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def request_command(args: argparse.Namespace) -> int:
-    from node.client import ClientError
+    from tongdao.node.client import ClientError
 
     with _client(args) as client:
         try:
@@ -123,7 +123,7 @@ def request_command(args: argparse.Namespace) -> int:
 
 
 def status_command(args: argparse.Namespace) -> int:
-    from node.client import ClientError
+    from tongdao.node.client import ClientError
 
     with _client(args) as client:
         try:
@@ -134,7 +134,7 @@ def status_command(args: argparse.Namespace) -> int:
 
 
 def grant_command(args: argparse.Namespace) -> int:
-    from node.client import ClientError
+    from tongdao.node.client import ClientError
 
     with _client(args) as client:
         try:
@@ -160,7 +160,7 @@ def _keys(args: argparse.Namespace) -> list[str]:
 
 
 def fetch_command(args: argparse.Namespace) -> int:
-    from node.client import ClientError
+    from tongdao.node.client import ClientError
 
     with _client(args) as client:
         try:
@@ -195,7 +195,7 @@ def fetch_command(args: argparse.Namespace) -> int:
 
 
 def verify_command(args: argparse.Namespace) -> int:
-    from node.client import ClientError
+    from tongdao.node.client import ClientError
 
     claims = {}
     for item in args.claim:

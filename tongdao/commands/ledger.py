@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 
-from broker.db import ENV_DATABASE_URL, make_engine, resolve_database_url, session_factory
-from broker.ledger import verify_ledger
-from proto.tongdao.v1 import broker_pb2
+from tongdao.broker.db import ENV_DATABASE_URL, make_engine, resolve_database_url, session_factory
+from tongdao.broker.ledger import verify_ledger
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments, broker_stub, open_home
 from tongdao.home import AUTHORITY, HomeError
+from tongdao.v1 import broker_pb2
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -132,9 +132,9 @@ def export_command(args: argparse.Namespace) -> int:
 def check_export_command(args: argparse.Namespace) -> int:
     from types import SimpleNamespace
 
-    from broker.ledger import verify_entries
-    from crypto.errors import KeyFormatError
-    from crypto.signing import VerifyKey
+    from tongdao.broker.ledger import verify_entries
+    from tongdao.crypto.errors import KeyFormatError
+    from tongdao.crypto.signing import VerifyKey
 
     try:
         key = VerifyKey(bytes.fromhex(args.broker_key))

@@ -26,9 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    from node.config import ConfigError, load_node_config
-    from node.server import build_engine, start_node
     from tongdao.home import Home, HomeError
+    from tongdao.node.config import ConfigError, load_node_config
+    from tongdao.node.server import build_engine, start_node
 
     logging.basicConfig(
         level=os.environ.get("TONGDAO_LOG_LEVEL", "INFO"),

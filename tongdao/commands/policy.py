@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from tongdao.cli import CommandError
 
 if TYPE_CHECKING:
-    from policies.model import Policy
+    from tongdao.policies.model import Policy
 
 LOCALES = ("zh-CN", "en")
 
@@ -53,7 +53,7 @@ def _text(description: str, quote: str, locale: str) -> str:
 
 def render(p: Policy, locale: str) -> list[str]:
     """The lines ``tongdao policy show`` prints for ``p`` in ``locale``."""
-    from policies.i18n import translate as tr
+    from tongdao.policies.i18n import translate as tr
 
     title = p.title if locale == "zh-CN" else p.title_en
     lines = [f"{title} ({p.jurisdiction})"]
@@ -182,8 +182,8 @@ def render(p: Policy, locale: str) -> list[str]:
 
 def show_command(args: argparse.Namespace) -> int:
     """Print the loaded policy with the article of every rule."""
-    from policies.loader import load_policy
-    from policies.model import PolicyError
+    from tongdao.policies.loader import load_policy
+    from tongdao.policies.model import PolicyError
 
     try:
         p = load_policy(args.policy)
@@ -195,8 +195,8 @@ def show_command(args: argparse.Namespace) -> int:
 
 def check_command(args: argparse.Namespace) -> int:
     """Validate a rule file: exit 0 when it loads, 1 naming file, key and problem."""
-    from policies.loader import load_policy
-    from policies.model import PolicyError
+    from tongdao.policies.loader import load_policy
+    from tongdao.policies.model import PolicyError
 
     try:
         p = load_policy(args.file)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from proto.tongdao.v1 import broker_pb2
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
+from tongdao.v1 import broker_pb2
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

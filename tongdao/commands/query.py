@@ -74,7 +74,7 @@ class Progress:
 
 
 def _grant_token(client: Any, grant_id: str) -> str:
-    from node.client import ClientError
+    from tongdao.node.client import ClientError
 
     try:
         return str(client.get_grant(grant_id).token)
@@ -141,7 +141,7 @@ def _emit(result: dict[str, Any], as_json: bool) -> None:
 
 
 def intersect_command(args: argparse.Namespace) -> int:
-    from node.client import ClientError
+    from tongdao.node.client import ClientError
 
     keys = _read_keys(args.keys_file, args.column)
     with _client(args) as client:
@@ -158,7 +158,7 @@ def intersect_command(args: argparse.Namespace) -> int:
 
 
 def intersection_sum_command(args: argparse.Namespace) -> int:
-    from node.client import ClientError
+    from tongdao.node.client import ClientError
 
     keys = _read_keys(args.keys_file, args.column)
     with _client(args) as client:
@@ -175,7 +175,7 @@ def intersection_sum_command(args: argparse.Namespace) -> int:
 
 
 def aggregate_command(args: argparse.Namespace) -> int:
-    from node.client import ClientError
+    from tongdao.node.client import ClientError
 
     try:
         low, high = (float(x) for x in args.bounds.split(","))

@@ -3,8 +3,8 @@
 import grpc
 import warnings
 
-from proto.tongdao.v1 import broker_pb2 as proto_dot_tongdao_dot_v1_dot_broker__pb2
-from proto.tongdao.v1 import node_pb2 as proto_dot_tongdao_dot_v1_dot_node__pb2
+from tongdao.v1 import broker_pb2 as tongdao_dot_v1_dot_broker__pb2
+from tongdao.v1 import node_pb2 as tongdao_dot_v1_dot_node__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -19,7 +19,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in proto/tongdao/v1/node_pb2_grpc.py depends on'
+        + ' but the generated code in tongdao/v1/node_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -37,18 +37,18 @@ class NodeStub:
         """
         self.Query = channel.unary_unary(
                 '/tongdao.v1.Node/Query',
-                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryRequest.SerializeToString,
-                response_deserializer=proto_dot_tongdao_dot_v1_dot_node__pb2.NodeQueryResponse.FromString,
+                request_serializer=tongdao_dot_v1_dot_broker__pb2.QueryRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_node__pb2.NodeQueryResponse.FromString,
                 _registered_method=True)
         self.QueryStream = channel.stream_stream(
                 '/tongdao.v1.Node/QueryStream',
-                request_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryStreamRequest.SerializeToString,
-                response_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryStreamResponse.FromString,
+                request_serializer=tongdao_dot_v1_dot_broker__pb2.QueryStreamRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_broker__pb2.QueryStreamResponse.FromString,
                 _registered_method=True)
         self.ListServedEntries = channel.unary_unary(
                 '/tongdao.v1.Node/ListServedEntries',
-                request_serializer=proto_dot_tongdao_dot_v1_dot_node__pb2.ListServedEntriesRequest.SerializeToString,
-                response_deserializer=proto_dot_tongdao_dot_v1_dot_node__pb2.ListServedEntriesResponse.FromString,
+                request_serializer=tongdao_dot_v1_dot_node__pb2.ListServedEntriesRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_node__pb2.ListServedEntriesResponse.FromString,
                 _registered_method=True)
 
 
@@ -82,18 +82,18 @@ def add_NodeServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'Query': grpc.unary_unary_rpc_method_handler(
                     servicer.Query,
-                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryRequest.FromString,
-                    response_serializer=proto_dot_tongdao_dot_v1_dot_node__pb2.NodeQueryResponse.SerializeToString,
+                    request_deserializer=tongdao_dot_v1_dot_broker__pb2.QueryRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_node__pb2.NodeQueryResponse.SerializeToString,
             ),
             'QueryStream': grpc.stream_stream_rpc_method_handler(
                     servicer.QueryStream,
-                    request_deserializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryStreamRequest.FromString,
-                    response_serializer=proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryStreamResponse.SerializeToString,
+                    request_deserializer=tongdao_dot_v1_dot_broker__pb2.QueryStreamRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_broker__pb2.QueryStreamResponse.SerializeToString,
             ),
             'ListServedEntries': grpc.unary_unary_rpc_method_handler(
                     servicer.ListServedEntries,
-                    request_deserializer=proto_dot_tongdao_dot_v1_dot_node__pb2.ListServedEntriesRequest.FromString,
-                    response_serializer=proto_dot_tongdao_dot_v1_dot_node__pb2.ListServedEntriesResponse.SerializeToString,
+                    request_deserializer=tongdao_dot_v1_dot_node__pb2.ListServedEntriesRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_node__pb2.ListServedEntriesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -121,8 +121,8 @@ class Node:
             request,
             target,
             '/tongdao.v1.Node/Query',
-            proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryRequest.SerializeToString,
-            proto_dot_tongdao_dot_v1_dot_node__pb2.NodeQueryResponse.FromString,
+            tongdao_dot_v1_dot_broker__pb2.QueryRequest.SerializeToString,
+            tongdao_dot_v1_dot_node__pb2.NodeQueryResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -148,8 +148,8 @@ class Node:
             request_iterator,
             target,
             '/tongdao.v1.Node/QueryStream',
-            proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryStreamRequest.SerializeToString,
-            proto_dot_tongdao_dot_v1_dot_broker__pb2.QueryStreamResponse.FromString,
+            tongdao_dot_v1_dot_broker__pb2.QueryStreamRequest.SerializeToString,
+            tongdao_dot_v1_dot_broker__pb2.QueryStreamResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -175,8 +175,8 @@ class Node:
             request,
             target,
             '/tongdao.v1.Node/ListServedEntries',
-            proto_dot_tongdao_dot_v1_dot_node__pb2.ListServedEntriesRequest.SerializeToString,
-            proto_dot_tongdao_dot_v1_dot_node__pb2.ListServedEntriesResponse.FromString,
+            tongdao_dot_v1_dot_node__pb2.ListServedEntriesRequest.SerializeToString,
+            tongdao_dot_v1_dot_node__pb2.ListServedEntriesResponse.FromString,
             options,
             channel_credentials,
             insecure,

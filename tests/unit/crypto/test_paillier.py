@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crypto.encoding import FixedPointEncoder, PackingOverflow, PackingScheme
-from crypto.paillier import (
+from tongdao.crypto.encoding import FixedPointEncoder, PackingOverflow, PackingScheme
+from tongdao.crypto.paillier import (
     Ciphertext,
     Evaluator,
     InvalidCiphertext,

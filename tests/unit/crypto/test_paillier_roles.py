@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crypto.paillier import (
+from tongdao.crypto.paillier import (
     Ciphertext,
     Decryptor,
     EncryptedNumber,

@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crypto import crypto_mb, psi
-from crypto.psi import (
+from tongdao.crypto import crypto_mb, psi
+from tongdao.crypto.psi import (
     LOW_ORDER_U,
     PsiBlinder,
     PsiError,
@@ -311,7 +311,7 @@ def test_shared_pool_uses_packed_chunks_and_matches_local():
 
 
 def test_backend_env_openssl_and_unknown():
-    code = "from crypto import psi; print(psi.backend())"
+    code = "from tongdao.crypto import psi; print(psi.backend())"
     env = {**os.environ, "TONGDAO_PSI_BACKEND": "openssl", "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "openssl" and "RuntimeWarning" not in out.stderr

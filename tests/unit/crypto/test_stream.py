@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crypto.errors import EnvelopeError
-from crypto.paillier import Evaluator, InvalidCiphertext, generate_paillier_keypair
-from crypto.stream import (
+from tongdao.crypto.errors import EnvelopeError
+from tongdao.crypto.paillier import Evaluator, InvalidCiphertext, generate_paillier_keypair
+from tongdao.crypto.stream import (
     DOWNSTREAM,
     UPSTREAM,
     ChunkOpener,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, create_engine, insert
 
-from node.adapters import CsvSource, SourceError, SqlSource, normalise_key, open_source
 from tests.unit.node.world import HEADER, PEOPLE, write_csv
+from tongdao.node.adapters import CsvSource, SourceError, SqlSource, normalise_key, open_source
 
 
 @pytest.mark.parametrize(

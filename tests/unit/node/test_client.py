@@ -9,16 +9,16 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from crypto.grant_token import read_grant_token_unverified
-from crypto.pki import create_authority, issue_certificate
-from crypto.query_binding import receipt_signing_bytes
-from crypto.signing import SigningKey
-from node.client import ClientError, ConsumerClient
-from proto.errors import DomainError
-from proto.query import RelayedQuery
-from proto.tongdao.v1 import broker_pb2
-from proto.transport import TlsMaterial
 from tests.unit.node.world import PEOPLE, PURPOSE, World, simple_masker
+from tongdao.crypto.grant_token import read_grant_token_unverified
+from tongdao.crypto.pki import create_authority, issue_certificate
+from tongdao.crypto.query_binding import receipt_signing_bytes
+from tongdao.crypto.signing import SigningKey
+from tongdao.node.client import ClientError, ConsumerClient
+from tongdao.proto.errors import DomainError
+from tongdao.proto.query import RelayedQuery
+from tongdao.proto.transport import TlsMaterial
+from tongdao.v1 import broker_pb2
 
 
 class FakeRpcError(grpc.RpcError):
@@ -165,7 +165,7 @@ def test_an_older_genuine_answer_replayed_by_the_relay_is_data_loss(client, worl
 
 
 def test_a_result_sealed_by_the_relay_itself_is_data_loss(client, world, relay):
-    from crypto.envelope import seal
+    from tongdao.crypto.envelope import seal
 
     def reseal(reply):
         claims = read_grant_token_unverified(world.token())

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from crypto.envelope import EncryptionKeyPair
-from crypto.signing import SigningKey
-from node.config import ConfigError, load_node_config
-from node.server import build_engine
 from tests.unit.node.world import write_csv
+from tongdao.crypto.envelope import EncryptionKeyPair
+from tongdao.crypto.signing import SigningKey
+from tongdao.node.config import ConfigError, load_node_config
+from tongdao.node.server import build_engine
 
 GOOD = """
 department = "hlj.gat"

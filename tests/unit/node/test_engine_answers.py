@@ -6,13 +6,18 @@ import logging
 
 import pytest
 
-from crypto.envelope import EncryptionKeyPair, open_sealed
-from crypto.errors import EnvelopeError, SignatureError
-from crypto.query_binding import RESULT, query_associated_data, receipt_signing_bytes, result_digest
-from node.server import NodeServicer
-from proto.errors import PermissionDenied, Unauthenticated
-from proto.tongdao.v1 import node_pb2
 from tests.unit.node.world import PEOPLE, PURPOSE, World, simple_masker
+from tongdao.crypto.envelope import EncryptionKeyPair, open_sealed
+from tongdao.crypto.errors import EnvelopeError, SignatureError
+from tongdao.crypto.query_binding import (
+    RESULT,
+    query_associated_data,
+    receipt_signing_bytes,
+    result_digest,
+)
+from tongdao.node.server import NodeServicer
+from tongdao.proto.errors import PermissionDenied, Unauthenticated
+from tongdao.v1 import node_pb2
 
 
 @pytest.fixture

@@ -13,16 +13,16 @@ import uuid
 
 import pytest
 
-from crypto.envelope import EncryptionKeyPair
-from crypto.signing import SigningKey
-from proto.errors import (
+from tests.unit.node.world import PEOPLE, World
+from tongdao.crypto.envelope import EncryptionKeyPair
+from tongdao.crypto.signing import SigningKey
+from tongdao.proto.errors import (
     DomainError,
     InvalidArgument,
     NotFound,
     PermissionDenied,
     Unauthenticated,
 )
-from tests.unit.node.world import PEOPLE, World
 
 
 @pytest.fixture
@@ -362,6 +362,6 @@ def test_refusals_never_quote_keys_or_claimed_values(world):
 
 
 def _grant_id(token: str) -> str:
-    from crypto.grant_token import read_grant_token_unverified
+    from tongdao.crypto.grant_token import read_grant_token_unverified
 
     return read_grant_token_unverified(token).grant_id

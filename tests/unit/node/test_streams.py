@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crypto.paillier import Evaluator, PaillierPublicKey
-from crypto.psi import PsiBlinder
-from node import streams
-from proto.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from tongdao.crypto.paillier import Evaluator, PaillierPublicKey
+from tongdao.crypto.psi import PsiBlinder
+from tongdao.node import streams
+from tongdao.proto.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 
 
 def consumer_frames(blinder: PsiBlinder, keys: list[bytes]) -> list[bytes]:
@@ -193,7 +193,7 @@ def test_non_streamed_method_is_refused():
 
 
 def test_non_numeric_or_empty_value_is_refused_before_anything_is_sent():
-    from node.engines import psi_key, scaled_value
+    from tongdao.node.engines import psi_key, scaled_value
 
     good = [{"id": "1", "v": "12.50"}, {"id": "", "v": "x"}]  # a row without a key is skipped
     assert streams.summable_rows(good, "id", "v", psi_key, scaled_value) == [(b"1", 1250)]
@@ -230,7 +230,7 @@ def test_workers_pool_gives_the_same_answer_as_in_process():
 def test_scaled_value_fast_path_agrees_with_decimal(value, form):
     from decimal import Decimal
 
-    from node.engines import scaled_value
+    from tongdao.node.engines import scaled_value
 
     text = form.format(value)
     expected = int(Decimal(text.strip()).scaleb(2).to_integral_value())
@@ -239,7 +239,7 @@ def test_scaled_value_fast_path_agrees_with_decimal(value, form):
 
 @pytest.mark.parametrize("text", ["", "-", "abc", "1.2.3", "--1", "1,000"])
 def test_scaled_value_refuses_non_numbers(text):
-    from node.engines import scaled_value
+    from tongdao.node.engines import scaled_value
 
     with pytest.raises(FailedPrecondition, match="non-numeric"):
         scaled_value(text, "v")

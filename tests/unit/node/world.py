@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crypto.envelope import EncryptionKeyPair, open_sealed, seal
-from crypto.grant_token import GrantClaims, b64url_encode, issue_grant_token
-from crypto.query_binding import QUERY, RESULT, query_associated_data
-from crypto.signing import SigningKey
-from node.adapters import CsvSource
-from node.engine import NodeEngine, ServedEntry
-from node.state import NodeState
-from proto.query import QueryAnswer, RelayedQuery
+from tongdao.crypto.envelope import EncryptionKeyPair, open_sealed, seal
+from tongdao.crypto.grant_token import GrantClaims, b64url_encode, issue_grant_token
+from tongdao.crypto.query_binding import QUERY, RESULT, query_associated_data
+from tongdao.crypto.signing import SigningKey
+from tongdao.node.adapters import CsvSource
+from tongdao.node.engine import NodeEngine, ServedEntry
+from tongdao.node.state import NodeState
+from tongdao.proto.query import QueryAnswer, RelayedQuery
 
 DEPARTMENT = "hlj.gat"
 ENTRY = "gat.population"
@@ -131,7 +131,7 @@ class World:
         aad_request_id: str | None = None,
     ) -> RelayedQuery:
         """A query as the consumer SDK builds it; the keyword arguments break it on purpose."""
-        from crypto.grant_token import read_grant_token_unverified
+        from tongdao.crypto.grant_token import read_grant_token_unverified
 
         request_id = request_id if request_id is not None else uuid.uuid4().hex
         if body is None:

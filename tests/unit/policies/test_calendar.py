@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policies.calendar import (
+from tongdao.policies.calendar import (
     CalendarDataError,
     UnknownYearError,
     WorkingDayCalendar,

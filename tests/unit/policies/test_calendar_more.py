@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policies.calendar import (
+from tongdao.policies.calendar import (
     HOLIDAY,
     MAKE_UP,
     WEEKEND,

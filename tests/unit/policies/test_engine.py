@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from policies.engine import (
+from tongdao.policies.engine import (
     DepartmentFacts,
     EntryFacts,
     ShareRequestFacts,
@@ -14,9 +14,9 @@ from policies.engine import (
     effective_share_type,
     validate_catalogue_entry,
 )
-from policies.loader import load_policy
-from policies.masking import mask_value
-from policies.model import PolicyError
+from tongdao.policies.loader import load_policy
+from tongdao.policies.masking import mask_value
+from tongdao.policies.model import PolicyError
 
 P = load_policy()
 FIELDS = {"id_number": "sensitive_personal", "name": "personal", "gender": "general"}

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policies import (
+from tongdao.policies import (
     DepartmentFacts,
     EntryFacts,
     PolicyError,

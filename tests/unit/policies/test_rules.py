@@ -5,10 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from policies.engine import DepartmentFacts, EntryFacts, ShareRequestFacts, decide_share_request
-from policies.loader import load_policy
-from policies.model import PolicyError
 from tongdao.cli import main
+from tongdao.policies.engine import (
+    DepartmentFacts,
+    EntryFacts,
+    ShareRequestFacts,
+    decide_share_request,
+)
+from tongdao.policies.loader import load_policy
+from tongdao.policies.model import PolicyError
 
 DATA = Path(__file__).parent / "data"
 HLJ = Path(__file__).parents[3] / "policies" / "rules" / "heilongjiang-2025.toml"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from policies import PolicyError, decide_open_data_request, load_policy
-from policies.engine import EntryFacts
+from tongdao.policies import PolicyError, decide_open_data_request, load_policy
+from tongdao.policies.engine import EntryFacts
 
 ROOT = Path(__file__).parents[3]
 HLJ = ROOT / "policies" / "rules" / "heilongjiang-2025.toml"
