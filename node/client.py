@@ -7,8 +7,10 @@
     grant = client.get_grant(request.grant_id)
     rows = client.fetch(grant.token, ["230102199001011234"], ["name"], purpose)
 
-Queries are sealed to the provider node's public key (from the broker's directory) and results
-opened with the consumer's private key, which never leaves this process.
+Queries are sealed to the provider node's public key (from the broker's directory) as envelopes
+authenticated by the consumer's own key — the one the grant names, so the node runs a query only
+for that consumer — and results opened with the consumer's private key, which never leaves this
+process.
 """
 
 from __future__ import annotations
@@ -25,7 +27,12 @@ from typing import Any
 
 import grpc
 
-from tongdao.crypto.envelope import EncryptionKeyPair, open_sealed, seal
+from tongdao.crypto.envelope import (
+    EncryptionKeyPair,
+    open_authenticated,
+    open_sealed,
+    seal_authenticated,
+)
 from tongdao.crypto.errors import EnvelopeError, SignatureError
 from tongdao.crypto.grant_token import GrantClaims, GrantTokenError, read_grant_token_unverified
 from tongdao.crypto.psi import POINT_BYTES
@@ -202,7 +209,8 @@ class ConsumerClient:
             raise ClientError("INVALID_ARGUMENT", f"grant_token: {exc}") from None
         enc_key, _ = self._provider(claims.provider)
         request_id = str(uuid.uuid4())
-        sealed = seal(
+        sealed = seal_authenticated(
+            self._keys.private_key,
             enc_key,
             json.dumps(body, ensure_ascii=False).encode(),
             query_associated_data(claims.grant_id, request_id, method, QUERY),
@@ -531,7 +539,8 @@ class ConsumerClient:
             enc_key, _ = self._provider(claims.provider)
             request_id = str(uuid.uuid4())
             sent[request_id] = claims
-            sealed = seal(
+            sealed = seal_authenticated(
+                self._keys.private_key,
                 enc_key,
                 json.dumps(body).encode(),
                 query_associated_data(claims.grant_id, request_id, "aggregate", QUERY),
@@ -573,16 +582,16 @@ class ConsumerClient:
         stats = scheme.decrypt(
             private_key,
             [public_key.ciphertext(c) for c in reply.ciphertexts],
-            3 + max(len(edges) - 1, 0),
+            3 + max(len(edges) - 1, 0) + 1,
             summed=len(grant_tokens),
         )
-        count, s1, s2, hist = stats[0], stats[1], stats[2], stats[3:]
+        count, s1, s2, hist, suppressed = stats[0], stats[1], stats[2], stats[3:-1], stats[-1]
         scale = Decimal(10) ** VALUE_SCALE_DIGITS
         labels = [f"[{buckets[i]}, {buckets[i + 1]})" for i in range(len(hist))]
         out: dict[str, Any] = {
             "count": count,
             "nodes": len(grant_tokens),
-            "suppressed_nodes": [p.provider for p in reply.parts if p.suppressed],
+            "suppressed_nodes": suppressed,  # how many; which ones is known to no one but them
             "histogram": dict(zip(labels, hist, strict=True)),
         }
         if count:
@@ -691,14 +700,20 @@ class _QueryStream:
             method=METHOD_VALUES[method],
             purpose=purpose,
             fields=list(fields),
-            sealed_query=seal(
+            sealed_query=seal_authenticated(
+                client._keys.private_key,
                 provider_key,
                 json.dumps({**body, "stream_secret": secret.hex()}).encode(),
                 context,
             ),
         )
         self._sealer = ChunkSealer(secret, context, UPSTREAM)
-        self._opener = ChunkOpener(secret, context, DOWNSTREAM)
+        # the node's first chunk is the result direction's secret, sealed to our key by the
+        # node's key; every later chunk opens with it
+        self._context = context
+        self._provider_key = provider_key
+        self._result_ad = query_associated_data(claims.grant_id, self.request_id, method, RESULT)
+        self._opener: ChunkOpener | None = None
         self._digest = StreamDigest()
         self._frames: Iterator[tuple[bytes, bytes]] | None = None
         self._pushed: tuple[bytes, bytes] | None = None
@@ -724,6 +739,8 @@ class _QueryStream:
         try:
             for reply in self._call:
                 if reply.WhichOneof("part") == "end":
+                    if self._opener is None:
+                        raise EnvelopeError("the stream ended before the node's result key")
                     self._opener.require_finished()
                     self._client._check_receipt(
                         reply.end.receipt, self.request_id, self.claims, self._digest
@@ -731,6 +748,15 @@ class _QueryStream:
                     self.ledger_sequence = reply.end.ledger_sequence
                     return
                 self._digest.update(reply.chunk)
+                if self._opener is None:
+                    result_secret = open_authenticated(
+                        self._client._keys.private_key,
+                        self._provider_key,
+                        reply.chunk,
+                        self._result_ad,
+                    )
+                    self._opener = ChunkOpener(result_secret, self._context, DOWNSTREAM)
+                    continue
                 plain = self._opener.open(reply.chunk)
                 if not plain:
                     raise ClientError("DATA_LOSS", "the node sent an empty frame")

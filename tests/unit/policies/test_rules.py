@@ -108,6 +108,16 @@ def test_changing_a_number_in_the_file_changes_the_decision(tmp_path):
         ('fetch = "masked"', 'fetch = "sometimes"', "grades.personal.fetch"),
         ('mask_rule = "middle"', 'mask_rule = "nope"', "grades.personal.mask_rule"),
         ("[thresholds.min_group_size]", "[thresholds.max_group_size]", "thresholds.min_group_size"),
+        (
+            'roles = ["key", "filter"]',
+            'roles = ["key", "returned"]',
+            "grades.sensitive_personal.roles",
+        ),
+        (
+            'roles = ["key", "filter"]',
+            'roles = ["key", "hashed"]',
+            "grades.sensitive_personal.roles",
+        ),
     ],
 )
 def test_malformed_files_are_refused_naming_file_key_and_problem(tmp_path, old, new, key):
