@@ -33,7 +33,7 @@ from tongdao.crypto.envelope import (
     open_sealed,
     seal_authenticated,
 )
-from tongdao.crypto.errors import EnvelopeError, SignatureError
+from tongdao.crypto.errors import CryptoError, EnvelopeError, SignatureError
 from tongdao.crypto.grant_token import GrantClaims, GrantTokenError, read_grant_token_unverified
 from tongdao.crypto.psi import POINT_BYTES
 from tongdao.crypto.query_binding import (
@@ -430,7 +430,7 @@ class ConsumerClient:
                     bytes.fromhex(header["paillier_public_key"])
                 )
                 scale = int(header["scale_digits"])
-            except (KeyError, ValueError, TypeError, InvalidCiphertext):
+            except (KeyError, ValueError, TypeError, CryptoError):
                 raise ClientError("DATA_LOSS", "the node's header is malformed") from None
             theirs_total = int(header.get("provider_rows", 0))
             double: set[bytes] = set()
