@@ -8,8 +8,8 @@ problem. The broker relays requests; the node trusts it for nothing but transpor
   node's public key can run nothing, and a stream's result direction is keyed by a secret the node
   draws and seals to that consumer key, so nobody else reads it;
 * nothing that depends on the data leaves in the clear: the receipt's count is the number of keys
-  the consumer asked about, results are padded to a size bucket, an aggregate's suppression is
-  inside the consumer's ciphertexts;
+  a fetch or verify asked about (zero for streams and aggregates: no set size), results are padded
+  to a size bucket, an aggregate's count and suppression are inside the consumer's ciphertexts;
 * no refusal depends on the data: the aggregate's use of the grant and its privacy budget are
   charged before the rows are read, and a group larger than ``max_rows`` is clamped, not refused.
 """
@@ -306,8 +306,8 @@ class NodeEngine:
     ) -> QueryAnswer:
         """Record the use (unless already recorded), sign the receipt.
 
-        ``count`` is the number of keys the consumer asked about, never a number of the node's
-        data; the answer's ``suppressed`` flag is always false (an aggregate's suppression travels
+        ``count`` is the number of keys a fetch or verify asked about (0 otherwise), never a
+        number of the node's data; the answer's ``suppressed`` flag is always false (an aggregate's suppression travels
         inside the consumer's ciphertexts).
         """
         now = self.clock()
@@ -448,8 +448,8 @@ class NodeEngine:
             sealed = sealer.seal(message, final=final)
             digest.update(sealed)
             yield sealed
-        # the receipt counts the consumer's points (its own input), not the node's rows
-        yield self._receipt(claims, query.request_id, digest.digest(), declared, self.clock())
+        # the receipt holds no set size, neither the node's rows nor the consumer's points
+        yield self._receipt(claims, query.request_id, digest.digest(), 0, self.clock())
 
     def _aggregate(
         self, claims: GrantClaims, entry: ServedEntry, query: RelayedQuery, body: Any
