@@ -307,8 +307,8 @@ class NodeEngine:
         """Record the use (unless already recorded), sign the receipt.
 
         ``count`` is the number of keys a fetch or verify asked about (0 otherwise), never a
-        number of the node's data; the answer's ``suppressed`` flag is always false (an aggregate's suppression travels
-        inside the consumer's ciphertexts).
+        number of the node's data; the answer's ``suppressed`` flag is always false (an
+        aggregate's suppression travels inside the consumer's ciphertexts).
         """
         now = self.clock()
         if not recorded:
