@@ -132,6 +132,22 @@ def _load_public(public_key: bytes) -> X25519PublicKey:
     return X25519PublicKey.from_public_bytes(public_key)
 
 
+def check_public_key(public_key: bytes) -> bytes:
+    """Accept an X25519 public key received from elsewhere (a directory entry, a grant).
+
+    Returns:
+        The key, unchanged.
+
+    Raises:
+        KeyFormatError: not 32 bytes, or a point of low order (any key agreement with it gives
+            an all-zero secret, so nothing sealed to it would be secret).
+    """
+    probe = X25519PrivateKey.from_private_bytes(bytes([9] * KEY_BYTES))
+    if _exchange(probe, public_key) is None:
+        raise KeyFormatError("X25519 public key is a low-order point")
+    return public_key
+
+
 def _exchange(private: X25519PrivateKey, public_key: bytes) -> bytes | None:
     """X25519 with a peer key; None for a low-order key (all-zero shared secret)."""
     try:

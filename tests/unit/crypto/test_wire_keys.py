@@ -8,6 +8,7 @@ import pytest
 from tongdao.crypto.envelope import (
     HEADER_BYTES,
     EncryptionKeyPair,
+    check_public_key,
     open_authenticated,
     open_sealed,
     seal,
@@ -65,6 +66,15 @@ def test_low_order_keys_are_refused_as_recipient_and_sender(low):
     env = seal_authenticated(CONSUMER.private_key, NODE.public_key, b"x", AD)
     with pytest.raises(EnvelopeError):
         open_authenticated(NODE.private_key, low, env, AD)
+
+
+@pytest.mark.parametrize("low", LOW_ORDER, ids=lambda b: b.hex()[:8])
+def test_directory_keys_of_low_order_are_refused(low):
+    with pytest.raises(KeyFormatError):
+        check_public_key(low)
+    assert check_public_key(NODE.public_key) == NODE.public_key
+    with pytest.raises(KeyFormatError):
+        check_public_key(NODE.public_key[:31])
 
 
 def test_malformed_keys_are_typed_errors():
