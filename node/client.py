@@ -66,8 +66,9 @@ from tongdao.node.streams import (
 )
 from tongdao.proto.errors import DomainError
 from tongdao.proto.methods import METHOD_VALUES
+from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import TlsMaterial, secure_channel
-from tongdao.v1 import broker_pb2, broker_pb2_grpc
+from tongdao.v1 import directory_pb2, query_pb2, sharing_pb2
 
 DEFAULT_TIMEOUT = 30.0
 STREAM_TIMEOUT = 3600.0  # a streamed query at 10⁶ keys takes minutes
@@ -98,7 +99,7 @@ class ConsumerClient:
         self._keys = encryption_keys
         self._timeout = timeout
         self._channel = secure_channel(broker_target, tls)
-        self.broker = broker_pb2_grpc.BrokerStub(self._channel)
+        self.broker = BrokerStubs.over(self._channel)
         self._provider_keys: dict[str, tuple[bytes, bytes]] = {}
 
     def close(self) -> None:
@@ -110,9 +111,9 @@ class ConsumerClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _call(self, method: str, request: Any, *, timeout: float | None = None) -> Any:
+    def _call(self, method: Any, request: Any, *, timeout: float | None = None) -> Any:
         try:
-            return getattr(self.broker, method)(request, timeout=timeout or self._timeout)
+            return method(request, timeout=timeout or self._timeout)
         except grpc.RpcError as exc:
             raise ClientError(exc.code().name, exc.details() or "") from None
 
@@ -131,7 +132,7 @@ class ConsumerClient:
         quota: int = 0,
         dp_epsilon: float = 0.0,
         dp_budget: float = 0.0,
-    ) -> broker_pb2.ShareRequest:
+    ) -> sharing_pb2.ShareRequest:
         """File a share request (SHR-1); the reply has the decision and, if approved, the grant id.
 
         Raises:
@@ -144,9 +145,9 @@ class ConsumerClient:
                 "INVALID_ARGUMENT", f"methods: unknown method {exc.args[0]!r}"
             ) from None
         return self._call(
-            "FileShareRequest",
-            broker_pb2.FileShareRequestRequest(
-                request=broker_pb2.ShareRequest(
+            self.broker.sharing.FileShareRequest,
+            sharing_pb2.FileShareRequestRequest(
+                request=sharing_pb2.ShareRequest(
                     entry_code=entry_code,
                     fields=list(fields),
                     methods=method_values,
@@ -162,34 +163,39 @@ class ConsumerClient:
             ),
         )
 
-    def get_share_request(self, request_id: str) -> broker_pb2.ShareRequest:
-        return self._call("GetShareRequest", broker_pb2.GetShareRequestRequest(id=request_id))
+    def get_share_request(self, request_id: str) -> sharing_pb2.ShareRequest:
+        return self._call(
+            self.broker.sharing.GetShareRequest, sharing_pb2.GetShareRequestRequest(id=request_id)
+        )
 
     def list_share_requests(
         self, role: str = "consumer", status: str = ""
-    ) -> list[broker_pb2.ShareRequest]:
+    ) -> list[sharing_pb2.ShareRequest]:
         reply = self._call(
-            "ListShareRequests", broker_pb2.ListShareRequestsRequest(role=role, status=status)
+            self.broker.sharing.ListShareRequests,
+            sharing_pb2.ListShareRequestsRequest(role=role, status=status),
         )
         return list(reply.requests)
 
     def decide_share_request(
         self, request_id: str, approve: bool, reason: str
-    ) -> broker_pb2.ShareRequest:
+    ) -> sharing_pb2.ShareRequest:
         """(Provider side) approve or refuse a conditional request in the caller's inbox."""
         return self._call(
-            "DecideShareRequest",
-            broker_pb2.DecideShareRequestRequest(id=request_id, approve=approve, reason=reason),
+            self.broker.sharing.DecideShareRequest,
+            sharing_pb2.DecideShareRequestRequest(id=request_id, approve=approve, reason=reason),
         )
 
-    def get_grant(self, grant_id: str) -> broker_pb2.Grant:
+    def get_grant(self, grant_id: str) -> sharing_pb2.Grant:
         """A grant, with its token when the caller is the consumer."""
-        return self._call("GetGrant", broker_pb2.GetGrantRequest(id=grant_id))
+        return self._call(self.broker.sharing.GetGrant, sharing_pb2.GetGrantRequest(id=grant_id))
 
     # ------------------------------------------------------------------ queries
     def _provider(self, code: str) -> tuple[bytes, bytes]:
         if code not in self._provider_keys:
-            dept = self._call("GetDepartment", broker_pb2.GetDepartmentRequest(code=code))
+            dept = self._call(
+                self.broker.directory.GetDepartment, directory_pb2.GetDepartmentRequest(code=code)
+            )
             self._provider_keys[code] = (dept.encryption_public_key, dept.signing_public_key)
         return self._provider_keys[code]
 
@@ -208,8 +214,8 @@ class ConsumerClient:
             query_associated_data(claims.grant_id, request_id, method, QUERY),
         )
         reply = self._call(
-            "Query",
-            broker_pb2.QueryRequest(
+            self.broker.query.Query,
+            query_pb2.QueryRequest(
                 grant_token=token,
                 request_id=request_id,
                 method=METHOD_VALUES[method],
@@ -537,7 +543,7 @@ class ConsumerClient:
                 query_associated_data(claims.grant_id, request_id, "aggregate", QUERY),
             )
             parts.append(
-                broker_pb2.QueryRequest(
+                query_pb2.QueryRequest(
                     grant_token=token,
                     request_id=request_id,
                     method=METHOD_VALUES["aggregate"],
@@ -547,8 +553,8 @@ class ConsumerClient:
                 )
             )
         reply = self._call(
-            "Aggregate",
-            broker_pb2.AggregateRequest(parts=parts, paillier_public_key=public_key.to_bytes()),
+            self.broker.query.Aggregate,
+            query_pb2.AggregateRequest(parts=parts, paillier_public_key=public_key.to_bytes()),
             timeout=max(self._timeout, STREAM_TIMEOUT),  # nodes scan whole entries
         )
         for part in reply.parts:
@@ -685,7 +691,7 @@ class _QueryStream:
         self.request_id = str(uuid.uuid4())
         secret = new_stream_secret()
         context = query_associated_data(claims.grant_id, self.request_id, method, QUERY)
-        self._open = broker_pb2.QueryRequest(
+        self._open = query_pb2.QueryRequest(
             grant_token=token,
             request_id=self.request_id,
             method=METHOD_VALUES[method],
@@ -710,12 +716,12 @@ class _QueryStream:
         The node's frames are then read with :meth:`next_frame`, :meth:`bodies` and
         :meth:`expect_json`."""
 
-        def requests() -> Iterator[broker_pb2.QueryStreamRequest]:
-            yield broker_pb2.QueryStreamRequest(open=self._open)
+        def requests() -> Iterator[query_pb2.QueryStreamRequest]:
+            yield query_pb2.QueryStreamRequest(open=self._open)
             for message, final in upstream:
-                yield broker_pb2.QueryStreamRequest(chunk=self._sealer.seal(message, final=final))
+                yield query_pb2.QueryStreamRequest(chunk=self._sealer.seal(message, final=final))
 
-        self._call = self._client.broker.QueryStream(
+        self._call = self._client.broker.query.QueryStream(
             requests(), timeout=max(self._client._timeout, STREAM_TIMEOUT)
         )
         self._frames = self._read()

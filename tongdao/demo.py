@@ -29,15 +29,16 @@ from typing import Any
 import grpc
 
 from tongdao import synthetic
-from tongdao.broker.db import make_engine, session_factory
-from tongdao.broker.ledger import verify_ledger
+from tongdao.broker.kernel.db import make_engine, session_factory
+from tongdao.broker.ledger.chain import verify_ledger
 from tongdao.commands.catalogue import entry_from_dict
 from tongdao.home import AUTHORITY, DepartmentProfile, Home
 from tongdao.node.client import ClientError, ConsumerClient
 from tongdao.policies.loader import load_policy
 from tongdao.policies.masking import mask_value
+from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import secure_channel
-from tongdao.v1 import broker_pb2, broker_pb2_grpc
+from tongdao.v1 import catalogue_pb2, directory_pb2, ledger_pb2, sharing_pb2, supervision_pb2
 
 MARKER = ".tongdao-demo"
 STARTUP_SECONDS = 30.0
@@ -346,16 +347,16 @@ def _scenario(
         # the report never prints a whole ID number, even a synthetic one
         return mask_value(policy, "personal", key, field_kind="id_number")
 
-    def stub(party: str) -> broker_pb2_grpc.BrokerStub:
-        return broker_pb2_grpc.BrokerStub(secure_channel(broker, home.tls(party)))
+    def stub(party: str) -> BrokerStubs:
+        return BrokerStubs.over(secure_channel(broker, home.tls(party)))
 
     authority, mzt = stub(AUTHORITY), stub(MZT.code)
 
     report.section("Directory (authority)")
     for profile in (GAT, MZT, SW, RSJ, *CITY_MZJ):
-        authority.RegisterDepartment(
-            broker_pb2.RegisterDepartmentRequest(
-                department=broker_pb2.Department(
+        authority.directory.RegisterDepartment(
+            directory_pb2.RegisterDepartmentRequest(
+                department=directory_pb2.Department(
                     code=profile.code,
                     name=profile.name,
                     region=profile.region,
@@ -379,12 +380,14 @@ def _scenario(
     report.section("Catalogue: draft → submit → authority review → published (Art.12)")
     for code, data in ENTRIES.items():
         provider = stub(data["provider"])
-        provider.CreateCatalogueEntry(
-            broker_pb2.CreateCatalogueEntryRequest(entry=entry_from_dict(data)), timeout=10
+        provider.catalogue.CreateCatalogueEntry(
+            catalogue_pb2.CreateCatalogueEntryRequest(entry=entry_from_dict(data)), timeout=10
         )
-        provider.SubmitCatalogueEntry(broker_pb2.SubmitCatalogueEntryRequest(code=code), timeout=10)
-        entry = authority.PublishCatalogueEntry(
-            broker_pb2.PublishCatalogueEntryRequest(code=code, comment="审核通过"), timeout=10
+        provider.catalogue.SubmitCatalogueEntry(
+            catalogue_pb2.SubmitCatalogueEntryRequest(code=code), timeout=10
+        )
+        entry = authority.catalogue.PublishCatalogueEntry(
+            catalogue_pb2.PublishCatalogueEntryRequest(code=code, comment="审核通过"), timeout=10
         )
         if not code.startswith("mzj."):
             report.line(
@@ -464,9 +467,11 @@ def _scenario(
         "conditional request waits in the provider's inbox with a working-day due date",
         req.status == "pending_provider_review" and bool(req.due_date),
     )
-    inbox = mzt.ListShareRequests(broker_pb2.ListShareRequestsRequest(role="provider"), timeout=10)
-    decided = mzt.DecideShareRequest(
-        broker_pb2.DecideShareRequestRequest(
+    inbox = mzt.sharing.ListShareRequests(
+        sharing_pb2.ListShareRequestsRequest(role="provider"), timeout=10
+    )
+    decided = mzt.sharing.DecideShareRequest(
+        sharing_pb2.DecideShareRequestRequest(
             id=inbox.requests[0].id, approve=True, reason="用途与共享条件相符"
         ),
         timeout=10,
@@ -532,8 +537,8 @@ def _scenario(
         report.check("a purpose other than the grant's is refused", exc.code == "PERMISSION_DENIED")
 
     report.section("Deadlines (working days, PRC calendar)")
-    deadlines = authority.ListDeadlines(
-        broker_pb2.ListDeadlinesRequest(include_closed=True), timeout=10
+    deadlines = authority.supervision.ListDeadlines(
+        supervision_pb2.ListDeadlinesRequest(include_closed=True), timeout=10
     )
     for d in deadlines.deadlines:
         state = (
@@ -548,7 +553,7 @@ def _scenario(
     report.check(
         "the conditional review was tracked on a working-day clock", len(deadlines.deadlines) >= 1
     )
-    remote = authority.VerifyLedger(broker_pb2.VerifyLedgerRequest(), timeout=30)
+    remote = authority.ledger.VerifyLedger(ledger_pb2.VerifyLedgerRequest(), timeout=30)
     report.check(f"broker reports its ledger intact ({remote.length} entries)", remote.ok)
 
 
@@ -569,7 +574,7 @@ def _privacy_scenario(
     from decimal import Decimal
 
     consumer = ConsumerClient(broker, home.tls(RSJ.code), home.encryption_keys(RSJ.code), RSJ.code)
-    sw = broker_pb2_grpc.BrokerStub(secure_channel(broker, home.tls(SW.code)))
+    sw = BrokerStubs.over(secure_channel(broker, home.tls(SW.code)))
     applicants = [p["id_number"] for p in people[:80]] + [
         synthetic.make_id_number(random.Random(n), "230103", synthetic_date(n))  # noqa: S311
         for n in range(10)
@@ -592,8 +597,9 @@ def _privacy_scenario(
     req = consumer.file_share_request(
         "sw.income", ["annual_income"], ["intersection_sum"], PURPOSE, SCENARIO, BASIS
     )
-    sw.DecideShareRequest(
-        broker_pb2.DecideShareRequestRequest(id=req.id, approve=True, reason="用途相符"), timeout=10
+    sw.sharing.DecideShareRequest(
+        sharing_pb2.DecideShareRequestRequest(id=req.id, approve=True, reason="用途相符"),
+        timeout=10,
     )
     grant = consumer.get_grant(consumer.get_share_request(req.id).grant_id)
     result = consumer.intersection_sum(grant.token, applicants, "annual_income", PURPOSE)

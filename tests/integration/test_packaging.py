@@ -7,6 +7,7 @@ builds the wheel, installs it with proto-plus into a fresh virtual environment a
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import sysconfig
@@ -112,12 +113,17 @@ def test_wheel_holds_every_package_of_the_checkout_and_nothing_else_at_top_level
     assert "tongdao/policies/rules/heilongjiang-2025.toml" in names
 
 
+# what the fresh virtualenv imports must come from its site-packages, never from a checkout
+# named on the PYTHONPATH of the test run
+INSTALLED_ONLY = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
 def test_wheel_installs_beside_proto_plus(venv_with_wheel, tmp_path):
     code = (
-        "import proto, tongdao.proto.transport, tongdao.v1.broker_pb2, tongdao.node.client\n"
+        "import proto, tongdao.proto.transport, tongdao.v1.catalogue_pb2, tongdao.node.client\n"
         "import tongdao.broker.server, tongdao.cli\n"
         "assert hasattr(proto, 'Message'), proto.__file__  # proto-plus, untouched\n"
-        f"assert not tongdao.v1.broker_pb2.__file__.startswith({str(ROOT)!r})\n"
+        f"assert not tongdao.v1.catalogue_pb2.__file__.startswith({str(ROOT)!r})\n"
         "print(proto.__file__)\n"
     )
     result = subprocess.run(
@@ -127,6 +133,7 @@ def test_wheel_installs_beside_proto_plus(venv_with_wheel, tmp_path):
         text=True,
         check=False,
         timeout=120,
+        env=INSTALLED_ONLY,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "proto/__init__.py" in result.stdout

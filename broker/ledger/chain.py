@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tongdao.broker.models import LedgerEntry, LedgerHead
+from tongdao.broker.ledger.models import LedgerEntry, LedgerHead
 from tongdao.crypto.errors import SignatureError
 from tongdao.crypto.signing import SigningKey, VerifyKey
 

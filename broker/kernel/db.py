@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_SQLITE_FILE = "tongdao-broker.db"
 ENV_DATABASE_URL = "TONGDAO_DATABASE_URL"
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def resolve_database_url(url: str | None = None, *, directory: Path | None = None) -> str:

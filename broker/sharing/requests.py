@@ -9,7 +9,7 @@
 * open-data request (OPN-2, Art.34): unconditional-open data is usable directly, not-open data is
   refused with its reason, conditional-open data is reviewed within ``open_data_review`` days.
 
-Plain domain code over the caller's session, like :mod:`broker.services`.
+Plain domain code over the caller's session, like :mod:`broker.sharing.service`.
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tongdao.broker import validation as v
-from tongdao.broker.models import CatalogueEntry, ServiceRequest
-from tongdao.broker.services import AUTHORITY, BrokerServices, _decision_dict
+from tongdao.broker.kernel import validation as v
+from tongdao.broker.kernel.context import AUTHORITY
+from tongdao.broker.kernel.context import decision_dict as _decision_dict
+from tongdao.broker.sharing.models import ServiceRequest
+from tongdao.broker.sharing.service import SharingService
 from tongdao.policies.engine import decide_open_data_request, decide_provider_review
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
@@ -54,12 +56,12 @@ class ServiceRequestData:
 class ServiceRequests:
     """Filing, deciding and fulfilling the requests above."""
 
-    def __init__(self, services: BrokerServices) -> None:
-        self.s = services
+    def __init__(self, sharing: SharingService) -> None:
+        self.s = sharing
 
     def _start(self, session: Session, request: ServiceRequest, kind: str) -> None:
         rule = self.s.policy.deadline(kind)
-        due = self.s._start_deadline(
+        due = self.s.supervision.start_deadline(
             session, kind=rule.kind, subject=request.id, responsible=request.provider
         )
         request.details = {**request.details, f"{kind}_due_on": due.isoformat()}
@@ -69,8 +71,8 @@ class ServiceRequests:
         if data.kind not in KINDS:
             raise InvalidArgument(f"must be one of {', '.join(KINDS)}", field="kind")
         if caller != AUTHORITY:
-            self.s.require_registered(session, caller)
-        provider = self.s.get_department(session, data.provider)
+            self.s.directory.require_registered(session, caller)
+        provider = self.s.directory.get_department(session, data.provider)
         requester = v.text(data.requester, "requester", required=False, max_len=200) or caller
         details: dict[str, Any] = {}
         decision: dict[str, Any] = {}
@@ -86,7 +88,7 @@ class ServiceRequests:
             }
             subject = v.text(data.subject, "subject", max_len=200)
         else:
-            entry = session.get(CatalogueEntry, v.entry_code(data.subject, "subject"))
+            entry = self.s.catalogue.find(session, v.entry_code(data.subject, "subject"))
             if entry is None or entry.current_version < 1:
                 raise NotFound(f"no published catalogue entry {data.subject!r}", field="subject")
             if entry.provider != provider.code:
@@ -98,7 +100,9 @@ class ServiceRequests:
             if data.kind == "correction":
                 details["record_key"] = v.text(data.record_key, "record_key", max_len=256)
             else:
-                facts = self.s._entry_facts(self.s._published_content(session, entry))
+                facts = self.s.catalogue.entry_facts(
+                    self.s.catalogue.published_content(session, entry)
+                )
                 routed = decide_open_data_request(
                     self.s.policy, facts, locale=self.s.settings.locale, today=self.s.today()
                 )
@@ -141,7 +145,7 @@ class ServiceRequests:
         if request is None:
             raise NotFound(f"no request {request_id!r}", field="id")
         if caller not in (request.filed_by, request.provider, AUTHORITY):
-            self.s.require_authority(session, caller)
+            self.s.directory.require_authority(session, caller)
         return request
 
     def decide(
@@ -172,7 +176,7 @@ class ServiceRequests:
             decision_dict["reason"] = f"{decision.reason}" if not approve else reason
         request.decision = decision_dict
         request.decided_at = self.s.now()
-        deadline = self.s._close_deadline(session, kind=review.kind, subject=request.id)
+        deadline = self.s.supervision.close_deadline(session, kind=review.kind, subject=request.id)
         if not approve:
             request.status = "refused"
         elif request.kind == "data_need":
@@ -202,12 +206,14 @@ class ServiceRequests:
             raise PermissionDenied("only the provider may fulfil this need", field="id")
         if request.kind != "data_need" or request.status != "accepted":
             raise FailedPrecondition("only an accepted data need can be fulfilled", field="id")
-        entry = session.get(CatalogueEntry, v.entry_code(entry_code, "entry_code"))
+        entry = self.s.catalogue.find(session, v.entry_code(entry_code, "entry_code"))
         if entry is None or entry.current_version < 1 or entry.provider != caller:
             raise FailedPrecondition("name one of your published entries", field="entry_code")
         request.status = "fulfilled"
         request.fulfilled_by = entry.code
-        deadline = self.s._close_deadline(session, kind="demand_cataloguing", subject=request.id)
+        deadline = self.s.supervision.close_deadline(
+            session, kind="demand_cataloguing", subject=request.id
+        )
         self.s.ledger.append(
             session,
             kind="data_need.fulfilled",

@@ -1,17 +1,50 @@
-"""The broker's gRPC client to provider nodes (mutual TLS, bounded time)."""
+"""How the broker reaches providers' nodes: the gateway protocol and its gRPC implementation
+(mutual TLS, bounded time)."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import Protocol
 
 import grpc
 
-from tongdao.broker.services import NodeRefused
-from tongdao.proto.errors import Unavailable
+from tongdao.proto.errors import DomainError, Unavailable
 from tongdao.proto.query import QueryAnswer, Receipt, RelayedQuery
 from tongdao.proto.transport import TlsMaterial, secure_channel
-from tongdao.v1 import broker_pb2, node_pb2_grpc
+from tongdao.v1 import node_pb2_grpc, query_pb2
+
+
+class NodeRefused(DomainError):
+    """The node answered with an error status; its code and message are relayed as they are."""
+
+    def __init__(self, code_name: str, message: str) -> None:
+        super().__init__(message)
+        self.code_name = code_name
+
+
+class NodeGateway(Protocol):
+    """How the broker reaches a provider's node (gRPC in production, a fake in unit tests)."""
+
+    def query(self, endpoint: str, query: RelayedQuery) -> QueryAnswer:
+        """Relay ``query`` to the node at ``endpoint``.
+
+        Raises:
+            Unavailable: the node cannot be reached.
+            NodeRefused: the node answered with an error status.
+        """
+        ...
+
+    def query_stream(
+        self, endpoint: str, query: RelayedQuery, chunks: Iterator[bytes]
+    ) -> Iterator[bytes | Receipt]:
+        """Relay a streamed query: yields the node's sealed chunks, then its receipt.
+
+        Raises:
+            Unavailable: the node cannot be reached or went away mid-stream.
+            NodeRefused: the node answered with an error status.
+        """
+        ...
 
 
 class GrpcNodeGateway:
@@ -59,10 +92,10 @@ class GrpcNodeGateway:
     ) -> Iterator[bytes | Receipt]:
         """Relay a streamed query; see :class:`broker.services.NodeGateway`."""
 
-        def requests() -> Iterator[broker_pb2.QueryStreamRequest]:
-            yield broker_pb2.QueryStreamRequest(open=query.to_pb())
+        def requests() -> Iterator[query_pb2.QueryStreamRequest]:
+            yield query_pb2.QueryStreamRequest(open=query.to_pb())
             for chunk in chunks:
-                yield broker_pb2.QueryStreamRequest(chunk=chunk)
+                yield query_pb2.QueryStreamRequest(chunk=chunk)
 
         call = self._stub(endpoint).QueryStream(requests(), timeout=self._stream_timeout)
         try:
