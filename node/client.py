@@ -37,14 +37,29 @@ from tongdao.crypto.stream import (
 from tongdao.node.client_privacy import PrivacyComputing
 from tongdao.node.results import (
     DEFAULT_TIMEOUT,
+    Aggregate,
     ClientError,
     FetchedRecord,
+    Intersection,
+    IntersectionSum,
+    Progress,
     Verification,
 )
 from tongdao.proto.methods import METHOD_VALUES
 from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import TlsMaterial, secure_channel
 from tongdao.v1 import directory_pb2, query_pb2, sharing_pb2
+
+__all__ = [
+    "Aggregate",
+    "ClientError",
+    "ConsumerClient",
+    "FetchedRecord",
+    "Intersection",
+    "IntersectionSum",
+    "Progress",
+    "Verification",
+]
 
 
 class ConsumerClient(PrivacyComputing):
