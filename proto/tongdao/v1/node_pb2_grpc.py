@@ -27,7 +27,8 @@ if _version_not_supported:
 
 
 class NodeStub:
-    """Missing associated documentation comment in .proto file."""
+    """A department's node: answers the queries the broker relays under grants it verifies itself.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -53,7 +54,8 @@ class NodeStub:
 
 
 class NodeServicer:
-    """Missing associated documentation comment in .proto file."""
+    """A department's node: answers the queries the broker relays under grants it verifies itself.
+    """
 
     def Query(self, request, context):
         """Runs one query under a grant token the node verifies itself.
@@ -104,7 +106,8 @@ def add_NodeServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class Node:
-    """Missing associated documentation comment in .proto file."""
+    """A department's node: answers the queries the broker relays under grants it verifies itself.
+    """
 
     @staticmethod
     def Query(request,
