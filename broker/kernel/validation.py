@@ -1,0 +1,121 @@
+"""Edge validation of what callers send: sizes, ranges, patterns. Errors name the field."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+
+from tongdao.proto.errors import InvalidArgument
+
+CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+ENTRY_CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
+FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+REGION = re.compile(r"^[0-9]{6}$")
+LEVELS = ("province", "city", "county")
+MAX_TEXT = 2000
+MAX_ITEMS = 200
+
+
+def code(value: str, field: str) -> str:
+    """A department code: lower-case letters, digits, '.', '_', '-'."""
+    if not value:
+        raise InvalidArgument("is required", field=field)
+    if not CODE.match(value):
+        raise InvalidArgument(
+            "must be 1-63 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit",
+            field=field,
+        )
+    return value
+
+
+def entry_code(value: str, field: str) -> str:
+    """A catalogue entry code."""
+    if not value:
+        raise InvalidArgument("is required", field=field)
+    if not ENTRY_CODE.match(value):
+        raise InvalidArgument("must be 1-128 characters of a-z, 0-9, '.', '_' or '-'", field=field)
+    return value
+
+
+def text(value: str, field: str, *, required: bool = True, max_len: int = MAX_TEXT) -> str:
+    """Free text: trimmed, bounded, required unless said otherwise."""
+    value = value.strip()
+    if required and not value:
+        raise InvalidArgument("must not be empty", field=field)
+    if len(value) > max_len:
+        raise InvalidArgument(f"is longer than {max_len} characters", field=field)
+    return value
+
+
+def field_names(values: Sequence[str], field: str, *, required: bool = True) -> list[str]:
+    """A list of data item names: well-formed, unique, bounded."""
+    if required and not values:
+        raise InvalidArgument("must name at least one data item", field=field)
+    if len(values) > MAX_ITEMS:
+        raise InvalidArgument(f"names more than {MAX_ITEMS} items", field=field)
+    seen: set[str] = set()
+    for name in values:
+        if not FIELD_NAME.match(name):
+            raise InvalidArgument(f"{name!r} is not a valid data item name", field=field)
+        if name in seen:
+            raise InvalidArgument(f"{name!r} is named twice", field=field)
+        seen.add(name)
+    return list(values)
+
+
+def region(value: str, field: str) -> str:
+    """A six-digit administrative region code (e.g. 230000 for Heilongjiang)."""
+    if not REGION.match(value):
+        raise InvalidArgument("must be a six-digit region code such as 230000", field=field)
+    return value
+
+
+def regions(values: Iterable[str], field: str) -> list[str]:
+    """A bounded list of region codes."""
+    out = [region(v, field) for v in values]
+    if len(out) > MAX_ITEMS:
+        raise InvalidArgument(f"names more than {MAX_ITEMS} regions", field=field)
+    return out
+
+
+def level(value: str, field: str) -> str:
+    """An administrative level."""
+    if value not in LEVELS:
+        raise InvalidArgument(f"must be one of {', '.join(LEVELS)}", field=field)
+    return value
+
+
+def identifier(value: str, field: str) -> str:
+    """A UUID (request, grant and share-request identifiers)."""
+    try:
+        return str(uuid.UUID(value))
+    except (ValueError, AttributeError):
+        raise InvalidArgument("is not a valid identifier", field=field) from None
+
+
+def key_bytes(value: bytes, field: str, length: int = 32) -> bytes:
+    """A raw public key of a fixed length."""
+    if len(value) != length:
+        raise InvalidArgument(f"must be {length} bytes", field=field)
+    return value
+
+
+def x25519_key(value: bytes, field: str) -> bytes:
+    """An X25519 public key: 32 bytes and not a point of low order (nothing sealed to such a
+    key would be secret)."""
+    from tongdao.crypto.envelope import check_public_key
+    from tongdao.crypto.errors import KeyFormatError
+
+    key_bytes(value, field)
+    try:
+        return check_public_key(value)
+    except KeyFormatError:
+        raise InvalidArgument("is a low-order X25519 point", field=field) from None
+
+
+def bounded_int(value: int, field: str, *, low: int, high: int) -> int:
+    """An integer in ``[low, high]``."""
+    if not low <= value <= high:
+        raise InvalidArgument(f"must be between {low} and {high}", field=field)
+    return value
