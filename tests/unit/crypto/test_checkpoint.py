@@ -41,7 +41,7 @@ def test_checkpoint_text_is_origin_size_base64_root_then_extensions():
 def test_note_round_trips_and_signature_line_format():
     note = signed()
     wire = note.to_text()
-    body, sigs = wire.split("\n\n")
+    _body, sigs = wire.split("\n\n")
     assert sigs.startswith("\u2014 broker ")
     raw = base64.b64decode(sigs.split(" ")[2])
     # key id: SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key)[:4], then the 64-byte Ed25519 signature

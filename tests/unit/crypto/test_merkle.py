@@ -98,7 +98,7 @@ def test_consistency_holds_for_prefixes_and_fails_for_forks(case):
     tree = tree_of(new)
     proof = consistency_proof(tree.read, old, new)
     verify_consistency(old, new, tree.root(old), tree.root(new), proof)
-    if 0 < old:
+    if old > 0:
         forked = tree_of(old, tag=b"fork")
         with pytest.raises(ProofError):
             verify_consistency(old, new, forked.root(), tree.root(new), proof)
