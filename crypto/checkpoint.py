@@ -29,6 +29,7 @@ SIGNATURE_PREFIX = "\u2014 "  # an em dash and a space
 MAX_NOTE_BYTES = 1 << 20
 MAX_SIGNATURES = 100
 COSIGNATURE_HEADER = b"cosignature/v1\ntime "
+LOG_KEY_NAME = "tongdao-broker"  # the key name on the broker's checkpoint signatures
 
 
 def key_id(name: str, algorithm: int, public_key: bytes) -> bytes:
