@@ -70,3 +70,12 @@ class LedgerArchive(Base):
     last_entry_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     archive_sha256: Mapped[str] = mapped_column(String(64))
     archived_at: Mapped[str] = mapped_column(String(40))
+
+
+class LedgerJournalCursor(Base):
+    """How far the broker has reconciled a node's receipt journal."""
+
+    __tablename__ = "ledger_journal_cursors"
+
+    node: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)

@@ -3,7 +3,7 @@
 Entries keep their contents and hash chain; each entry's canonical bytes become a leaf of an
 RFC 9162 tree. New tables: the tree's right edge (``ledger_tree``), its complete subtrees
 (``ledger_tree_nodes``), signed checkpoints and witnesses' cosignatures, the request-id index
-used to reconcile the nodes' receipt journals, and archive marks. Existing entries are added to
+used to reconcile the nodes' receipt journals, and archive marks, and how far each node's journal is reconciled. Existing entries are added to
 the tree (and indexed) in sequence order.
 
 Revision ID: 0007
@@ -70,6 +70,12 @@ def upgrade() -> None:
         sa.Column("archived_at", sa.String(length=40), nullable=False),
         sa.PrimaryKeyConstraint("last_sequence"),
     )
+    op.create_table(
+        "ledger_journal_cursors",
+        sa.Column("node", sa.String(length=64), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("node"),
+    )
     conn = op.get_bind()
     edge = CompactRange()
     node_rows: list[dict[str, object]] = []
@@ -112,6 +118,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
+        "ledger_journal_cursors",
         "ledger_archives",
         "ledger_request_index",
         "ledger_cosignatures",
