@@ -19,9 +19,9 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from tongdao.broker.ledger_audit import GENESIS_HASH, Audit, audit, entry_body
@@ -55,6 +55,7 @@ from tongdao.crypto.merkle import (
 from tongdao.crypto.signing import SigningKey, VerifyKey
 
 __all__ = ["GENESIS_HASH", "Ledger", "verify_ledger"]
+T = TypeVar("T")
 HEAD_DOMAIN = b"tongdao/v1 ledger head"
 # entries that record a node's answer (its receipt): indexed by request id for reconciliation
 ANSWERED_KINDS = frozenset({"query.relayed", "query.bad_receipt", "query.relayed_late"})
@@ -358,25 +359,62 @@ def node_reader(session: Session) -> Callable[[int, int], bytes]:
     return read
 
 
+def _from_store(session: Session, compute: Callable[[Callable[[int, int], bytes]], T]) -> T:
+    """Run a proof computation with every stored node it needs read in one query: the nodes a
+    proof touches depend only on the sizes, so a first pass with placeholder hashes names them."""
+    wanted: set[tuple[int, int]] = set()
+
+    def record(level: int, idx: int) -> bytes:
+        wanted.add((level, idx))
+        return bytes(32)
+
+    compute(record)
+    found: dict[tuple[int, int], bytes] = {}
+    keys = sorted(wanted)
+    for start in range(0, len(keys), 200):
+        chunk = keys[start : start + 200]
+        rows = session.execute(
+            select(LedgerTreeNode.level, LedgerTreeNode.idx, LedgerTreeNode.hash).where(
+                or_(
+                    *(
+                        and_(LedgerTreeNode.level == lv, LedgerTreeNode.idx == ix)
+                        for lv, ix in chunk
+                    )
+                )
+            )
+        )
+        found.update({(lv, ix): h for lv, ix, h in rows})
+
+    def read(level: int, idx: int) -> bytes:
+        try:
+            return found[(level, idx)]
+        except KeyError:
+            raise ProofError(f"the store lacks the subtree at level {level} index {idx}") from None
+
+    return compute(read)
+
+
 def root_at(session: Session, size: int) -> bytes:
     """The root of the first ``size`` leaves."""
     if not 0 <= size <= tree_size(session):
         raise ProofError(f"the log has {tree_size(session)} entries, not {size}")
-    return EMPTY_ROOT if size == 0 else subtree_hash(node_reader(session), 0, size)
+    if size == 0:
+        return EMPTY_ROOT
+    return _from_store(session, lambda read: subtree_hash(read, 0, size))
 
 
 def prove_inclusion(session: Session, sequence: int, size: int) -> list[bytes]:
     """The inclusion proof of entry ``sequence`` (1-based) in the tree of ``size`` entries."""
     if not 0 < size <= tree_size(session):
         raise ProofError(f"the log has {tree_size(session)} entries, not {size}")
-    return inclusion_proof(node_reader(session), sequence - 1, size)
+    return _from_store(session, lambda read: inclusion_proof(read, sequence - 1, size))
 
 
 def prove_consistency(session: Session, old_size: int, new_size: int) -> list[bytes]:
     """The consistency proof from size ``old_size`` to ``new_size``."""
     if new_size > tree_size(session):
         raise ProofError(f"the log has {tree_size(session)} entries, not {new_size}")
-    return consistency_proof(node_reader(session), old_size, new_size)
+    return _from_store(session, lambda read: consistency_proof(read, old_size, new_size))
 
 
 def leaf_at(session: Session, sequence: int) -> bytes:
