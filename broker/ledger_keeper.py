@@ -208,19 +208,20 @@ class LedgerKeeper:
         sessions: sessionmaker[Session],
         nodes: Sequence[WitnessNode],
         *,
-        grace: dt.timedelta = dt.timedelta(0),
+        answered_before: dt.datetime | None = None,
     ) -> int:
         """Record every journaled receipt the log lacks, marked late.
 
         Args:
-            grace: leave receipts younger than this for the live relay to record (the time a
-                relay may take between the node's answer and its ledger write); 0 at start-up.
+            answered_before: leave receipts answered after this for the live relay to record
+                (at start-up: the start time; later: now minus the longest a relay takes between
+                the node's answer and its ledger write). Default: now.
 
         Returns:
             How many late entries were recorded.
         """
         late = 0
-        cutoff = self.clock() - grace
+        cutoff = answered_before or self.clock()
         for node in nodes:
             try:
                 late += self._reconcile_node(sessions, node, cutoff)

@@ -1,0 +1,98 @@
+"""The broker's ledger rounds: at start and then every interval of the rule file, reconcile the
+nodes' receipt journals with the log and publish a checkpoint for the witnesses to cosign.
+
+Started by :func:`broker.server.start_broker`; one daemon thread, stopped with the broker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tongdao.broker.ledger_keeper import LedgerKeeper, WitnessNode, WitnessReport
+from tongdao.broker.models import Department, Grant
+from tongdao.crypto.signing import VerifyKey
+from tongdao.proto.query import Receipt
+
+log = logging.getLogger("tongdao.broker.ledger")
+
+
+def witness_nodes(session: Session) -> list[WitnessNode]:
+    """The departments that run a node: they witness the log and journal receipts."""
+    rows = session.query(Department).where(Department.node_endpoint != "").order_by(Department.code)
+    return [WitnessNode(d.code, d.node_endpoint, VerifyKey(d.signing_public_key)) for d in rows]
+
+
+def count_late_use(session: Session, receipt: Receipt) -> str:
+    """A query the node answered but the log missed still counts one use of its grant; returns
+    the grant's consumer (the entry's actor)."""
+    grant = session.get(Grant, receipt.grant_id, with_for_update=True)
+    if grant is None:
+        return receipt.provider
+    grant.used += 1
+    answered = dt.datetime.fromisoformat(receipt.answered_at)
+    if grant.last_used_at is None or _aware(grant.last_used_at) < answered:
+        grant.last_used_at = answered
+    return grant.consumer
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+@dataclass
+class LedgerRounds:
+    """The background rounds; ``run_once`` is also what a test or an operator calls."""
+
+    keeper: LedgerKeeper
+    sessions: sessionmaker[Session]
+    grace: dt.timedelta
+    nodes: Callable[[Session], Sequence[WitnessNode]] = witness_nodes
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    last_reports: list[WitnessReport] = field(default_factory=list)
+    rounds: int = 0
+
+    def run_once(
+        self, *, answered_before: dt.datetime | None = None
+    ) -> tuple[int, list[WitnessReport]]:
+        """Reconcile, then checkpoint and collect cosignatures. Returns (late entries, reports)."""
+        with self.sessions() as session:
+            nodes = list(self.nodes(session))
+        cutoff = answered_before or self.keeper.clock() - self.grace
+        late = self.keeper.reconcile(self.sessions, nodes, answered_before=cutoff)
+        reports = self.keeper.publish_and_collect(self.sessions, nodes)
+        self.last_reports = reports
+        self.rounds += 1
+        return late, reports
+
+    def start(self) -> None:
+        """The first round at once (every receipt answered before this start is reconciled: none
+        of them can still be in flight here), then every ``checkpoint_interval_seconds``."""
+        interval = self.keeper.rules.checkpoint_interval_seconds
+        started = self.keeper.clock()
+
+        def loop() -> None:
+            first = True
+            while not self._stop.is_set():
+                try:
+                    late, _ = self.run_once(answered_before=started if first else None)
+                    if late:
+                        log.warning("reconciliation recorded %d late entries", late)
+                except Exception:  # a round must never stop the broker; the next one retries
+                    log.exception("ledger round failed")
+                first = False
+                self._stop.wait(interval)
+
+        self._thread = threading.Thread(target=loop, name="ledger-rounds", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
