@@ -14,12 +14,18 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from tongdao.broker.ledger import Ledger
 from tongdao.broker.ledger_keeper import LedgerKeeper, WitnessNode, WitnessReport
 from tongdao.broker.models import Department, Grant
 from tongdao.crypto.signing import VerifyKey
+from tongdao.policies.model import LedgerRules
 from tongdao.proto.query import Receipt
+from tongdao.proto.transport import TlsMaterial
 
 log = logging.getLogger("tongdao.broker.ledger")
+# A receipt younger than this may still be on its way into the ledger through the live relay
+# (the broker's node call times out after 30 s); a scheduled reconciliation leaves it alone.
+RELAY_GRACE = dt.timedelta(seconds=120)
 
 
 def witness_nodes(session: Session) -> list[WitnessNode]:
@@ -73,8 +79,10 @@ class LedgerRounds:
 
     def start(self) -> None:
         """The first round at once (every receipt answered before this start is reconciled: none
-        of them can still be in flight here), then every ``checkpoint_interval_seconds``."""
-        interval = self.keeper.rules.checkpoint_interval_seconds
+        of them can still be in flight here), then every interval of the rule file (the shorter
+        of ``checkpoint_interval_seconds`` and ``reconcile_interval_seconds``)."""
+        rules = self.keeper.rules
+        interval = min(rules.checkpoint_interval_seconds, rules.reconcile_interval_seconds)
         started = self.keeper.clock()
 
         def loop() -> None:
@@ -96,3 +104,17 @@ class LedgerRounds:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+
+
+def start_ledger_rounds(
+    ledger: Ledger, rules: LedgerRules | None, tls: TlsMaterial, sessions: sessionmaker[Session]
+) -> LedgerRounds | None:
+    """Start the rounds for a broker (none when the rule file has no ``[ledger]`` table)."""
+    if rules is None:
+        return None
+    from tongdao.broker.ledger_nodes import GrpcLedgerNodes
+
+    keeper = LedgerKeeper(ledger, rules, GrpcLedgerNodes(tls), on_late=count_late_use)
+    rounds = LedgerRounds(keeper, sessions, RELAY_GRACE)
+    rounds.start()
+    return rounds

@@ -12,6 +12,7 @@ from grpc_health.v1 import health_pb2
 
 from tongdao.broker.db import make_engine, resolve_database_url, session_factory, upgrade
 from tongdao.broker.ledger import Ledger
+from tongdao.broker.ledger_schedule import LedgerRounds, start_ledger_rounds
 from tongdao.broker.node_gateway import GrpcNodeGateway
 from tongdao.broker.servicer import BrokerServicer, PublicCatalogueServicer
 from tongdao.broker.services import BrokerServices, BrokerSettings
@@ -57,6 +58,7 @@ class RunningBroker:
     database_url: str
     public_server: grpc.Server | None = None
     public_port: int = 0
+    ledger_rounds: LedgerRounds | None = None
     _stopped: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -68,6 +70,8 @@ class RunningBroker:
         if self._stopped.is_set():
             return
         self._stopped.set()
+        if self.ledger_rounds is not None:
+            self.ledger_rounds.stop()
         self.health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.NOT_SERVING)  # type: ignore[attr-defined]
         if self.public_server is not None:
             self.public_server.stop(grace).wait()
@@ -127,4 +131,8 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         port,
         engine.url.render_as_string(hide_password=True),
     )
-    return RunningBroker(server, port, services, health, gateway, url, public_server, public_port)
+    # reconcile the nodes' receipt journals now and on schedule; checkpoints for the witnesses
+    rounds = start_ledger_rounds(services.ledger, policy.ledger, config.tls, sessions)
+    return RunningBroker(
+        server, port, services, health, gateway, url, public_server, public_port, rounds
+    )
