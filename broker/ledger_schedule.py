@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tongdao.broker.ledger import Ledger
 from tongdao.broker.ledger_keeper import LedgerKeeper, WitnessNode, WitnessReport
+from tongdao.broker.ledger_refusals import RefusalRecorder
 from tongdao.broker.models import Department, Grant
 from tongdao.crypto.signing import VerifyKey
 from tongdao.policies.model import LedgerRules
@@ -59,6 +60,7 @@ class LedgerRounds:
     sessions: sessionmaker[Session]
     grace: dt.timedelta
     nodes: Callable[[Session], Sequence[WitnessNode]] = witness_nodes
+    refusals: RefusalRecorder | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     last_reports: list[WitnessReport] = field(default_factory=list)
@@ -72,6 +74,8 @@ class LedgerRounds:
             nodes = list(self.nodes(session))
         cutoff = answered_before or self.keeper.clock() - self.grace
         late = self.keeper.reconcile(self.sessions, nodes, answered_before=cutoff)
+        if self.refusals is not None:
+            self.refusals.flush()
         reports = self.keeper.publish_and_collect(self.sessions, nodes)
         self.last_reports = reports
         self.rounds += 1
@@ -107,7 +111,11 @@ class LedgerRounds:
 
 
 def start_ledger_rounds(
-    ledger: Ledger, rules: LedgerRules | None, tls: TlsMaterial, sessions: sessionmaker[Session]
+    ledger: Ledger,
+    rules: LedgerRules | None,
+    tls: TlsMaterial,
+    sessions: sessionmaker[Session],
+    refusals: RefusalRecorder | None = None,
 ) -> LedgerRounds | None:
     """Start the rounds for a broker (none when the rule file has no ``[ledger]`` table)."""
     if rules is None:
@@ -115,6 +123,6 @@ def start_ledger_rounds(
     from tongdao.broker.ledger_nodes import GrpcLedgerNodes
 
     keeper = LedgerKeeper(ledger, rules, GrpcLedgerNodes(tls), on_late=count_late_use)
-    rounds = LedgerRounds(keeper, sessions, RELAY_GRACE)
+    rounds = LedgerRounds(keeper, sessions, RELAY_GRACE, refusals=refusals)
     rounds.start()
     return rounds

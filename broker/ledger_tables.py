@@ -3,7 +3,9 @@ checkpoints with their witnesses' cosignatures, the request-id index and the arc
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, LargeBinary, String, Text
+import datetime as dt
+
+from sqlalchemy import DateTime, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tongdao.broker.models import Base
@@ -79,3 +81,17 @@ class LedgerJournalCursor(Base):
 
     node: Mapped[str] = mapped_column(String(64), primary_key=True)
     position: Mapped[int] = mapped_column(Integer)
+
+
+class LedgerRefusalFold(Base):
+    """Identical refusals in the current fold period: the first is an entry, the rest a count."""
+
+    __tablename__ = "ledger_refusal_folds"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    payload_json: Mapped[str] = mapped_column(Text)
+    first_sequence: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    count: Mapped[int] = mapped_column(Integer)

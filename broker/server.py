@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from grpc_health.v1 import health_pb2
 
 from tongdao.broker.db import make_engine, resolve_database_url, session_factory, upgrade
 from tongdao.broker.ledger import Ledger
+from tongdao.broker.ledger_refusals import RefusalRecorder
 from tongdao.broker.ledger_schedule import LedgerRounds, start_ledger_rounds
 from tongdao.broker.node_gateway import GrpcNodeGateway
 from tongdao.broker.servicer import BrokerServicer, PublicCatalogueServicer
@@ -98,7 +100,16 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         settings=config.settings,
     )
     gateway = GrpcNodeGateway(config.tls)
-    server = new_server()
+    refusals = (
+        RefusalRecorder(
+            sessions,
+            services.ledger,
+            dt.timedelta(seconds=policy.ledger.refusal_fold_seconds),
+        )
+        if policy.ledger
+        else None
+    )
+    server = new_server(on_refusal=refusals)
     broker_pb2_grpc.add_BrokerServicer_to_server(
         BrokerServicer(
             services, sessions, gateway, VerifyKey(config.signing_key.verify_key.public_key)
@@ -132,7 +143,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         engine.url.render_as_string(hide_password=True),
     )
     # reconcile the nodes' receipt journals now and on schedule; checkpoints for the witnesses
-    rounds = start_ledger_rounds(services.ledger, policy.ledger, config.tls, sessions)
+    rounds = start_ledger_rounds(services.ledger, policy.ledger, config.tls, sessions, refusals)
     return RunningBroker(
         server, port, services, health, gateway, url, public_server, public_port, rounds
     )

@@ -363,6 +363,7 @@ def _build(root: _Reader, file: str) -> Policy:
         witness_cosignatures=ledger_t.integer("witness_cosignatures") or 0,
         checkpoint_interval_seconds=ledger_t.integer("checkpoint_interval_seconds", minimum=1) or 1,
         reconcile_interval_seconds=ledger_t.integer("reconcile_interval_seconds", minimum=1) or 1,
+        refusal_fold_seconds=ledger_t.integer("refusal_fold_seconds", minimum=1) or 1,
         article=ledger_t.article(),
     )
     ledger_t.text("description")

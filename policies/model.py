@@ -179,6 +179,7 @@ class LedgerRules:
             witnesses to cosign it.
         reconcile_interval_seconds: how often the broker compares the nodes' receipt journals
             with the log (and at every start).
+        refusal_fold_seconds: identical refusals within this period are one entry plus a count.
         article: the article the log serves.
     """
 
@@ -186,6 +187,7 @@ class LedgerRules:
     witness_cosignatures: int
     checkpoint_interval_seconds: int
     reconcile_interval_seconds: int
+    refusal_fold_seconds: int
     article: str
 
 

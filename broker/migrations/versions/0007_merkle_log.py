@@ -3,8 +3,8 @@
 Entries keep their contents and hash chain; each entry's canonical bytes become a leaf of an
 RFC 9162 tree. New tables: the tree's right edge (``ledger_tree``), its complete subtrees
 (``ledger_tree_nodes``), signed checkpoints and witnesses' cosignatures, the request-id index
-used to reconcile the nodes' receipt journals, and archive marks, and how far each node's journal is reconciled. Existing entries are added to
-the tree (and indexed) in sequence order.
+used to reconcile the nodes' receipt journals, archive marks, how far each node's journal is
+reconciled, and the folds of repeated refusals. Existing entries are added to the tree (and indexed) in sequence order.
 
 Revision ID: 0007
 Revises: 0006
@@ -76,6 +76,17 @@ def upgrade() -> None:
         sa.Column("position", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("node"),
     )
+    op.create_table(
+        "ledger_refusal_folds",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("actor", sa.String(length=64), nullable=False),
+        sa.Column("payload_json", sa.Text(), nullable=False),
+        sa.Column("first_sequence", sa.Integer(), nullable=False),
+        sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("key"),
+    )
     conn = op.get_bind()
     edge = CompactRange()
     node_rows: list[dict[str, object]] = []
@@ -118,6 +129,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
+        "ledger_refusal_folds",
         "ledger_journal_cursors",
         "ledger_archives",
         "ledger_request_index",
