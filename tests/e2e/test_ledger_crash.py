@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from tongdao import synthetic
 from tongdao.commands.catalogue import entry_from_dict
@@ -20,15 +21,26 @@ from tongdao.v1 import broker_pb2, broker_pb2_grpc
 CLIENTS = 6
 
 
-def broker_process(tmp, home, name):
+def broker_process(tmp, home, name, url):
     launch = _launch(
-        name, ["broker", "serve", "--home", str(home.root), "--listen", "127.0.0.1:0"], tmp
+        name,
+        [
+            "broker",
+            "serve",
+            "--home",
+            str(home.root),
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            url,
+        ],
+        tmp,
     )
     return _await(launch, time.monotonic() + 60)
 
 
 @pytest.mark.slow
-def test_no_answered_query_is_missing_after_kill_9(tmp_path):
+def test_no_answered_query_is_missing_after_kill_9(tmp_path, database_url):
     tmp = tmp_path.resolve()
     home = Home(tmp / "home")
     home.create_authority()
@@ -42,7 +54,7 @@ def test_no_answered_query_is_missing_after_kill_9(tmp_path):
     node = _await(
         _launch("node", ["node", "serve", "--config", "node-gat.toml"], tmp), time.monotonic() + 60
     )
-    broker = broker_process(tmp, home, "broker-1")
+    broker = broker_process(tmp, home, "broker-1", database_url)
     processes = [node, broker]
     try:
         authority = broker_pb2_grpc.BrokerStub(secure_channel(broker.address, home.tls(AUTHORITY)))
@@ -116,21 +128,27 @@ def test_no_answered_query_is_missing_after_kill_9(tmp_path):
         journal.close()
 
         def recorded() -> tuple[set[str], int]:
-            db = sqlite3.connect(tmp / "tongdao-broker.db", timeout=30)
+            engine = create_engine(database_url)
             try:
-                ids = {r[0] for r in db.execute("select request_id from ledger_request_index")}
-                late = db.execute(
-                    "select count(*) from ledger_entries where kind = 'query.relayed_late'"
-                ).fetchone()[0]
+                with engine.connect() as db:
+                    ids = {
+                        r[0]
+                        for r in db.execute(text("select request_id from ledger_request_index"))
+                    }
+                    late = db.execute(
+                        text(
+                            "select count(*) from ledger_entries where kind = 'query.relayed_late'"
+                        )
+                    ).scalar_one()
             finally:
-                db.close()
+                engine.dispose()
             return ids, late
 
         before, _ = recorded()
         gap = journaled - before
         assert gap, "the kill left no answered query unrecorded: the test did not test anything"
 
-        broker = broker_process(tmp, home, "broker-2")  # restart: reconciles at once
+        broker = broker_process(tmp, home, "broker-2", database_url)  # restart: reconciles at once
         processes.append(broker)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
