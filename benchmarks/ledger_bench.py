@@ -142,11 +142,10 @@ def _prefill(url: str, n: int, key: Any) -> None:
     """Write ``n`` chained entries, the tree's nodes, its edge and a signed head, in bulk."""
     from sqlalchemy import insert, update
 
-    from tongdao.broker.db import make_engine, session_factory, upgrade
-    from tongdao.broker.ledger import GENESIS_HASH, entry_hash, head_signing_bytes
-    from tongdao.broker.ledger_audit import entry_body
-    from tongdao.broker.ledger_tables import LedgerTree, LedgerTreeNode
-    from tongdao.broker.models import LedgerEntry, LedgerHead
+    from tongdao.broker.kernel.db import make_engine, session_factory, upgrade
+    from tongdao.broker.ledger.audit import entry_body
+    from tongdao.broker.ledger.chain import GENESIS_HASH, entry_hash, head_signing_bytes
+    from tongdao.broker.ledger.models import LedgerEntry, LedgerHead, LedgerTree, LedgerTreeNode
     from tongdao.crypto.merkle import CompactRange, leaf_hash
 
     engine = make_engine(url)
@@ -193,8 +192,8 @@ def _prefill(url: str, n: int, key: Any) -> None:
 
 
 def bench_store(n: int, appends: int, samples: int, tmp: Path) -> dict[str, Any]:
-    from tongdao.broker import ledger as ledger_mod
-    from tongdao.broker.db import make_engine, session_factory
+    from tongdao.broker.kernel.db import make_engine, session_factory
+    from tongdao.broker.ledger import chain as ledger_mod
     from tongdao.crypto.signing import SigningKey
 
     key = SigningKey.generate()
@@ -238,8 +237,8 @@ def bench_store(n: int, appends: int, samples: int, tmp: Path) -> dict[str, Any]
 
 
 def bench_audit(n: int) -> dict[str, Any]:
-    from tongdao.broker.ledger import GENESIS_HASH, entry_hash
-    from tongdao.broker.ledger_audit import audit, entry_body
+    from tongdao.broker.ledger.audit import audit, entry_body
+    from tongdao.broker.ledger.chain import GENESIS_HASH, entry_hash
     from tongdao.crypto.checkpoint import (
         LOG_KEY_NAME,
         Checkpoint,

@@ -15,8 +15,9 @@ from tongdao.demo import ENTRIES, GAT, RSJ, _await, _launch, _node_config, grade
 from tongdao.home import AUTHORITY, Home
 from tongdao.local_stack import BASIS, PURPOSE, SCENARIO
 from tongdao.node.client import ConsumerClient
+from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import secure_channel
-from tongdao.v1 import broker_pb2, broker_pb2_grpc
+from tongdao.v1 import catalogue_pb2, directory_pb2
 
 CLIENTS = 6
 
@@ -57,11 +58,11 @@ def test_no_answered_query_is_missing_after_kill_9(tmp_path, database_url):
     broker = broker_process(tmp, home, "broker-1", database_url)
     processes = [node, broker]
     try:
-        authority = broker_pb2_grpc.BrokerStub(secure_channel(broker.address, home.tls(AUTHORITY)))
+        authority = BrokerStubs.over(secure_channel(broker.address, home.tls(AUTHORITY)))
         for profile, endpoint in ((GAT, node.address), (RSJ, "")):
-            authority.RegisterDepartment(
-                broker_pb2.RegisterDepartmentRequest(
-                    department=broker_pb2.Department(
+            authority.directory.RegisterDepartment(
+                directory_pb2.RegisterDepartmentRequest(
+                    department=directory_pb2.Department(
                         code=profile.code,
                         name=profile.name,
                         region=profile.region,
@@ -73,16 +74,17 @@ def test_no_answered_query_is_missing_after_kill_9(tmp_path, database_url):
                 ),
                 timeout=10,
             )
-        gat = broker_pb2_grpc.BrokerStub(secure_channel(broker.address, home.tls(GAT.code)))
+        gat = BrokerStubs.over(secure_channel(broker.address, home.tls(GAT.code)))
         data = ENTRIES["gat.population"]
-        gat.CreateCatalogueEntry(
-            broker_pb2.CreateCatalogueEntryRequest(entry=entry_from_dict(data)), timeout=10
+        gat.catalogue.CreateCatalogueEntry(
+            catalogue_pb2.CreateCatalogueEntryRequest(entry=entry_from_dict(data)), timeout=10
         )
-        gat.SubmitCatalogueEntry(
-            broker_pb2.SubmitCatalogueEntryRequest(code="gat.population"), timeout=10
+        gat.catalogue.SubmitCatalogueEntry(
+            catalogue_pb2.SubmitCatalogueEntryRequest(code="gat.population"), timeout=10
         )
-        authority.PublishCatalogueEntry(
-            broker_pb2.PublishCatalogueEntryRequest(code="gat.population", comment="ok"), timeout=10
+        authority.catalogue.PublishCatalogueEntry(
+            catalogue_pb2.PublishCatalogueEntryRequest(code="gat.population", comment="ok"),
+            timeout=10,
         )
         consumer = ConsumerClient(
             broker.address, home.tls(RSJ.code), home.encryption_keys(RSJ.code), RSJ.code

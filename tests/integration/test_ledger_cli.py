@@ -5,9 +5,9 @@ import os
 
 import pytest
 
-from tongdao.broker import ledger as ledger_mod
-from tongdao.broker.db import make_engine, session_factory, upgrade
-from tongdao.broker.ledger import Ledger
+from tongdao.broker.kernel.db import make_engine, session_factory, upgrade
+from tongdao.broker.ledger import chain as ledger_mod
+from tongdao.broker.ledger.chain import Ledger
 from tongdao.cli import main
 from tongdao.crypto.checkpoint import Cosigner
 from tongdao.home import BROKER, Home
@@ -27,7 +27,7 @@ def broker_dir(tmp_path, monkeypatch):
     upgrade(engine)
     sessions = session_factory(engine)
     ledger = Ledger(home.signing_key(BROKER))
-    from tongdao.broker.models import Department
+    from tongdao.broker.directory.models import Department
     from tongdao.crypto.signing import SigningKey
 
     witnesses = {code: SigningKey.generate() for code in ("hlj.gat", "hlj.rst")}

@@ -7,12 +7,12 @@ import io
 import pytest
 from sqlalchemy import text
 
-from tongdao.broker import ledger as ledger_mod
-from tongdao.broker.db import make_engine, session_factory, upgrade
-from tongdao.broker.ledger import Ledger, verify_ledger
-from tongdao.broker.ledger_audit import body_of
-from tongdao.broker.ledger_export import archive, audit_export, export_lines, read_export
-from tongdao.broker.models import LedgerEntry
+from tongdao.broker.kernel.db import make_engine, session_factory, upgrade
+from tongdao.broker.ledger import chain as ledger_mod
+from tongdao.broker.ledger.audit import body_of
+from tongdao.broker.ledger.chain import Ledger, verify_ledger
+from tongdao.broker.ledger.export import archive, audit_export, export_lines, read_export
+from tongdao.broker.ledger.models import LedgerEntry
 from tongdao.crypto.checkpoint import Cosigner
 from tongdao.crypto.errors import ProofError
 from tongdao.crypto.merkle import leaf_hash, verify_consistency, verify_inclusion

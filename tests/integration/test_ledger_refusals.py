@@ -7,12 +7,12 @@ import grpc
 import pytest
 from sqlalchemy import select
 
-from tongdao.broker.db import make_engine, session_factory
-from tongdao.broker.ledger import Ledger
-from tongdao.broker.ledger_refusals import RefusalRecorder
-from tongdao.broker.models import LedgerEntry
+from tongdao.broker.kernel.db import make_engine, session_factory
+from tongdao.broker.ledger.chain import Ledger
+from tongdao.broker.ledger.models import LedgerEntry
+from tongdao.broker.ledger.refusals import RefusalRecorder
 from tongdao.local_stack import start_stack
-from tongdao.v1 import broker_pb2
+from tongdao.v1 import query_pb2
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +32,8 @@ def entries(stack, kind):
 
 
 def test_a_flood_of_forged_tokens_is_one_entry_and_a_count(stack):
-    consumer = stack.stub("hrb.rsj")
-    query = broker_pb2.QueryRequest(
+    consumer = stack.stub("hrb.rsj").query
+    query = query_pb2.QueryRequest(
         grant_token="forged.token.value",
         request_id="00000000-0000-4000-8000-000000000001",
         method="QUERY_METHOD_FETCH",
@@ -59,7 +59,7 @@ def test_a_flood_of_forged_tokens_is_one_entry_and_a_count(stack):
 
 
 def test_recorder_counts_identical_refusals_per_period(tmp_path):
-    from tongdao.broker.db import upgrade
+    from tongdao.broker.kernel.db import upgrade
     from tongdao.crypto.signing import SigningKey
     from tongdao.proto.errors import PermissionDenied
 

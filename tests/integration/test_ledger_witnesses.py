@@ -6,14 +6,13 @@ import shutil
 import pytest
 from sqlalchemy import delete
 
-from tongdao.broker import ledger as ledger_mod
-from tongdao.broker.db import make_engine, session_factory, upgrade
-from tongdao.broker.ledger import Ledger, verify_ledger
-from tongdao.broker.ledger_audit import body_of
-from tongdao.broker.ledger_keeper import LedgerKeeper, WitnessNode
-from tongdao.broker.ledger_nodes import GrpcLedgerNodes
-from tongdao.broker.ledger_tables import LedgerTree, LedgerTreeNode
-from tongdao.broker.models import LedgerEntry
+from tongdao.broker.kernel.db import make_engine, session_factory, upgrade
+from tongdao.broker.ledger import chain as ledger_mod
+from tongdao.broker.ledger.audit import body_of
+from tongdao.broker.ledger.chain import Ledger, verify_ledger
+from tongdao.broker.ledger.keeper import LedgerKeeper, WitnessNode
+from tongdao.broker.ledger.models import LedgerEntry, LedgerTree, LedgerTreeNode
+from tongdao.broker.ledger.witness_gateway import GrpcLedgerNodes
 from tongdao.crypto.checkpoint import LOG_KEY_NAME, NoteVerifier, open_checkpoint
 from tongdao.crypto.merkle import CompactRange, leaf_hash
 from tongdao.home import BROKER, Home

@@ -12,16 +12,17 @@ from typing import Any
 
 from sqlalchemy import inspect, select
 
-from tongdao.broker import ledger as ledger_mod
-from tongdao.broker.db import (
+from tongdao.broker.directory.models import Department
+from tongdao.broker.kernel.db import (
     DEFAULT_SQLITE_FILE,
     ENV_DATABASE_URL,
     make_engine,
     session_factory,
 )
-from tongdao.broker.ledger_audit import Audit, body_of
-from tongdao.broker.ledger_export import Export, ExportError, audit_export, read_export
-from tongdao.broker.models import Department, LedgerEntry
+from tongdao.broker.ledger import chain as ledger_mod
+from tongdao.broker.ledger.audit import Audit, body_of
+from tongdao.broker.ledger.export import Export, ExportError, audit_export, read_export
+from tongdao.broker.ledger.models import LedgerEntry
 from tongdao.cli import CommandError
 from tongdao.commands._common import open_home
 from tongdao.crypto.checkpoint import LOG_KEY_NAME, Checkpoint, NoteVerifier, open_checkpoint

@@ -13,8 +13,8 @@ import json
 import sys
 from typing import Any
 
-from tongdao.broker.db import ENV_DATABASE_URL
-from tongdao.broker.ledger_audit import Audit, body_of
+from tongdao.broker.kernel.db import ENV_DATABASE_URL
+from tongdao.broker.ledger.audit import Audit, body_of
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments, add_home_argument, broker_stub
 from tongdao.commands._ledger_sources import (
@@ -27,7 +27,7 @@ from tongdao.commands._ledger_sources import (
 from tongdao.crypto.errors import ProofError
 from tongdao.crypto.merkle import leaf_hash, verify_consistency, verify_inclusion
 from tongdao.home import AUTHORITY
-from tongdao.v1 import broker_pb2
+from tongdao.v1 import ledger_pb2
 
 
 def _add_source(parser: argparse.ArgumentParser) -> None:
@@ -178,7 +178,7 @@ def _print_audit(result: Audit, label: str, as_json: bool, strict: bool) -> int:
 def verify_command(args: argparse.Namespace) -> int:
     if args.remote:
         with broker_stub(args, args.party or AUTHORITY) as stub:
-            result = stub.VerifyLedger(broker_pb2.VerifyLedgerRequest(), timeout=300)
+            result = stub.ledger.VerifyLedger(ledger_pb2.VerifyLedgerRequest(), timeout=300)
         if args.json:
             print(json.dumps({"ok": result.ok, "length": result.length, "problem": result.problem}))
         elif result.ok:
@@ -293,7 +293,7 @@ def consistency_command(args: argparse.Namespace) -> int:
 
 
 def export_command(args: argparse.Namespace) -> int:
-    from tongdao.broker.ledger_export import export_lines
+    from tongdao.broker.ledger.export import export_lines
 
     args.witness_key = None
     source = StoreSource(args, args.database_url)
@@ -320,7 +320,7 @@ def export_command(args: argparse.Namespace) -> int:
 def archive_command(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from tongdao.broker.ledger_export import archive
+    from tongdao.broker.ledger.export import archive
     from tongdao.policies.loader import load_policy
 
     source = StoreSource(args, args.database_url)
@@ -354,8 +354,8 @@ def archive_command(args: argparse.Namespace) -> int:
 
 def show_command(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        reply = stub.GetLedger(
-            broker_pb2.GetLedgerRequest(from_sequence=args.start, limit=args.limit), timeout=60
+        reply = stub.ledger.GetLedger(
+            ledger_pb2.GetLedgerRequest(from_sequence=args.start, limit=args.limit), timeout=60
         )
     for e in reply.entries:
         if args.json:

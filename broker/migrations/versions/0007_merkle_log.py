@@ -15,7 +15,7 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-from tongdao.broker.ledger_audit import entry_body
+from tongdao.broker.ledger.audit import entry_body
 from tongdao.crypto.merkle import CompactRange, leaf_hash
 
 revision = "0007"
