@@ -82,7 +82,20 @@ def test_export_then_verify_offline_prove_and_consistency(broker_dir, capsys):
     tmp, home = broker_dir
     key = home.broker_verify_key().public_key.hex()
     archive = tmp / "ledger.jsonl"
-    assert run(capsys, "ledger", "export", str(archive), "--home", str(home.root))[0] == 0
+    store = f"sqlite:///{tmp / 'tongdao-broker.db'}"
+    assert (
+        run(
+            capsys,
+            "ledger",
+            "export",
+            str(archive),
+            "--home",
+            str(home.root),
+            "--database-url",
+            store,
+        )[0]
+        == 0
+    )
     code, out, _ = run(
         capsys, "ledger", "verify", "--export", str(archive), "--broker-key", key, "--json"
     )
@@ -139,7 +152,8 @@ def test_check_export_gives_clear_errors_on_bad_files(broker_dir, capsys, conten
     tmp, home = broker_dir
     key = home.broker_verify_key().public_key.hex()
     good = tmp / "good.jsonl"
-    run(capsys, "ledger", "export", str(good), "--home", str(home.root))
+    store = f"sqlite:///{tmp / 'tongdao-broker.db'}"
+    run(capsys, "ledger", "export", str(good), "--home", str(home.root), "--database-url", store)
     header = good.read_text().splitlines()[0]
     if content is None:
         content = (

@@ -4,7 +4,7 @@ public key), or the broker's store (read-only; nothing is created when it is mis
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
@@ -64,17 +64,26 @@ def pinned_witnesses(values: list[str] | None) -> dict[str, VerifyKey] | None:
 class ExportSource:
     """A ledger export read into memory (its tree rebuilt from the entries)."""
 
-    def __init__(self, path: str, broker_key: VerifyKey, witnesses: dict[str, VerifyKey] | None):
+    def __init__(
+        self,
+        path: str,
+        broker_key: VerifyKey,
+        witnesses: dict[str, VerifyKey] | None,
+        lines: Iterable[str] | None = None,
+    ):
         try:
-            with open(path, encoding="utf-8") as fh:
-                self.export: Export = read_export(fh)
+            if lines is not None:
+                self.export: Export = read_export(lines)
+            else:
+                with open(path, encoding="utf-8") as fh:
+                    self.export = read_export(fh)
         except OSError as exc:
             raise CommandError(f"{path}: cannot read ({exc.strerror})") from None
         except UnicodeDecodeError:
             raise CommandError(f"{path}: not a ledger export (not UTF-8 text)") from None
         except ExportError as exc:
             raise CommandError(f"{path}: not a ledger export: {exc}") from None
-        self.label = f"export {path}"
+        self.label = f"export {path}" if lines is None else path
         self.broker_key = broker_key
         self.pinned = witnesses
         h = self.export.header

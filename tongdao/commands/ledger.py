@@ -10,13 +10,20 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import sys
 from typing import Any
 
 from tongdao.broker.kernel.db import ENV_DATABASE_URL
 from tongdao.broker.ledger.audit import Audit, body_of
 from tongdao.cli import CommandError
-from tongdao.commands._common import add_broker_arguments, add_home_argument, broker_stub
+from tongdao.commands._common import (
+    DEFAULT_BROKER,
+    add_broker_arguments,
+    add_home_argument,
+    broker_stub,
+    open_home,
+)
 from tongdao.commands._ledger_sources import (
     ExportSource,
     StoreSource,
@@ -26,7 +33,7 @@ from tongdao.commands._ledger_sources import (
 )
 from tongdao.crypto.errors import ProofError
 from tongdao.crypto.merkle import leaf_hash, verify_consistency, verify_inclusion
-from tongdao.home import AUTHORITY
+from tongdao.home import AUTHORITY, HomeError
 from tongdao.v1 import ledger_pb2
 
 
@@ -48,6 +55,19 @@ def _add_source(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--database-url", default=None, help=f"the broker's store (env {ENV_DATABASE_URL})"
     )
+    parser.add_argument(
+        "--remote",
+        action="store_true",
+        help="download the broker's export and check it here, with the broker key of --home",
+    )
+    parser.add_argument(
+        "--broker",
+        default=os.environ.get("TONGDAO_BROKER", DEFAULT_BROKER),
+        help=f"broker address for --remote (env TONGDAO_BROKER; default {DEFAULT_BROKER})",
+    )
+    parser.add_argument(
+        "--as", dest="party", default="", help="identity for --remote (default: authority)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
@@ -64,13 +84,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             "the broker's checkpoint signatures and the witnesses' cosignatures. Entries after "
             "the last checkpoint are reported, never counted as verified. Reads an export "
             "(--export FILE --broker-key HEX, fully offline), the broker's store, or with "
-            "--remote asks the broker."
+            "--remote the broker's export, checked here."
         ),
     )
     _add_source(verify)
-    verify.add_argument("--remote", action="store_true", help="ask the running broker instead")
-    verify.add_argument("--broker", default="127.0.0.1:7443", help="broker address (--remote)")
-    verify.add_argument("--as", dest="party", default="", help="identity for --remote")
     verify.add_argument(
         "--strict",
         action="store_true",
@@ -112,9 +129,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="write the ledger as a self-contained, verifiable archive (JSON lines)",
     )
     export.add_argument("file", help="output file (.jsonl)")
-    add_home_argument(export)
+    add_broker_arguments(export, as_help="identity (default: authority)")
     export.add_argument(
-        "--database-url", default=None, help=f"the broker's store (env {ENV_DATABASE_URL})"
+        "--database-url",
+        default=None,
+        help="read the broker's store directly instead of asking the broker",
     )
     export.set_defaults(handler=export_command)
 
@@ -135,8 +154,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     show.set_defaults(handler=show_command)
 
 
+def _remote_lines(args: argparse.Namespace) -> list[str]:
+    with broker_stub(args, args.party or AUTHORITY) as stub:
+        return [
+            item.line
+            for item in stub.ledger.ExportLedger(ledger_pb2.ExportLedgerRequest(), timeout=600)
+        ]
+
+
 def _source(args: argparse.Namespace) -> ExportSource | StoreSource:
     witnesses = pinned_witnesses(args.witness_key)
+    if args.remote:
+        try:
+            key = open_home(args.home).broker_verify_key()
+        except HomeError as exc:
+            raise CommandError(str(exc)) from None
+        lines = _remote_lines(args)
+        return ExportSource(f"the broker's export via {args.broker}", key, witnesses, lines)
     if args.export:
         if not args.broker_key:
             raise CommandError("--export needs --broker-key HEX (the broker's public key)")
@@ -176,16 +210,6 @@ def _print_audit(result: Audit, label: str, as_json: bool, strict: bool) -> int:
 
 
 def verify_command(args: argparse.Namespace) -> int:
-    if args.remote:
-        with broker_stub(args, args.party or AUTHORITY) as stub:
-            result = stub.ledger.VerifyLedger(ledger_pb2.VerifyLedgerRequest(), timeout=300)
-        if args.json:
-            print(json.dumps({"ok": result.ok, "length": result.length, "problem": result.problem}))
-        elif result.ok:
-            print(f"ledger OK (the broker's check): {result.length} entries")
-        else:
-            print(f"ledger BROKEN: {result.problem}")
-        return 0 if result.ok else 1
     source = _source(args)
     try:
         return _print_audit(source.audit(), source.label, args.json, args.strict)
@@ -295,24 +319,30 @@ def consistency_command(args: argparse.Namespace) -> int:
 def export_command(args: argparse.Namespace) -> int:
     from tongdao.broker.ledger.export import export_lines
 
-    args.witness_key = None
-    source = StoreSource(args, args.database_url)
     count = 0
     try:
-        with source.session() as s, open(args.file, "w", encoding="utf-8") as out:
-            for line in export_lines(
-                s,
-                origin=source.origin,
-                witnesses=source.witnesses(s),
-                witnesses_required=source.required,
-                broker_key=source.broker_key,
-            ):
-                out.write(line + "\n")
-                count += line.startswith('{"entry"')
+        with open(args.file, "w", encoding="utf-8") as out:
+            if args.database_url is None:
+                for line in _remote_lines(args):
+                    out.write(line + "\n")
+                    count += line.startswith('{"entry"')
+            else:
+                source = StoreSource(args, args.database_url)
+                try:
+                    with source.session() as s:
+                        for line in export_lines(
+                            s,
+                            origin=source.origin,
+                            witnesses=source.witnesses(s),
+                            witnesses_required=source.required,
+                            broker_key=source.broker_key,
+                        ):
+                            out.write(line + "\n")
+                            count += line.startswith('{"entry"')
+                finally:
+                    source.close()
     except OSError as exc:
         raise CommandError(f"{args.file}: cannot write ({exc.strerror})") from None
-    finally:
-        source.close()
     print(f"exported {count} entries with their checkpoints to {args.file}")
     return 0
 
