@@ -1,6 +1,7 @@
 """Every refusal at the broker is a ledger entry — folded, so a flood cannot grow the log.
 
-The first refusal of a kind (same caller, method, status, field, message and articles) in a
+A refusal another context already recorded (a node's refusal of a relayed call is the relay's
+``query.failed`` entry) is not recorded twice. The first refusal of a kind (same caller, method, status, field, message and articles) in a
 fold period is appended as ``refusal`` (who, what, which rule and article). Identical refusals
 later in the period only count; the count is appended as one ``refusal.repeated`` entry when the
 period is over (at the next such refusal, or at the next ledger round). So a flood of identical
@@ -38,6 +39,8 @@ class RefusalRecorder:
         self.clock = clock
 
     def __call__(self, method: str, caller: str | None, exc: DomainError) -> None:
+        if getattr(exc, "recorded_in_ledger", False):  # e.g. a node's refusal: query.failed
+            return
         what = {
             "method": method.rsplit("/", 1)[-1],
             "status": exc.code_name,
