@@ -3,9 +3,10 @@
 A refusal another context already recorded (a node's refusal of a relayed call is the relay's
 ``query.failed`` entry) is not recorded twice. The first refusal of a kind (same caller, method,
 status, field, message and articles) in a fold period is appended as ``refusal`` (who, what,
-which rule and article). Identical refusals later in the period only count; the count is appended as one ``refusal.repeated`` entry when the
-period is over (at the next such refusal, or at the next ledger round). So a flood of identical
-refusals adds at most two entries per period, and every refusal is counted.
+which rule and article). Identical refusals later in the period only count; the count is
+appended as one ``refusal.repeated`` entry when the period is over (at the next such refusal, or
+at the next ledger round). So a flood of identical refusals adds at most two entries per period,
+and every refusal is counted.
 """
 
 from __future__ import annotations
