@@ -27,3 +27,11 @@ class ParameterError(CryptoError):
 
 class PrivacyBudgetError(CryptoError):
     """A differential-privacy release was asked for with no budget (epsilon) to pay for it."""
+
+
+class ProofError(CryptoError):
+    """A Merkle inclusion or consistency proof is malformed or does not prove what it claims."""
+
+
+class NoteError(CryptoError):
+    """A signed note or checkpoint is malformed, or none of its signatures verifies."""
