@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -426,3 +426,49 @@ class WorkingDayCalendar:
             if self.is_working_day(day):
                 count += 1
         return sign * count
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    """A due date recomputed on newer calendar data.
+
+    Attributes:
+        announced: the due date the parties were told.
+        computed: the due date on the calendar now.
+        due: the date that applies: never earlier than announced.
+    """
+
+    announced: dt.date
+    computed: dt.date
+    due: dt.date
+
+    @property
+    def kept_announced(self) -> bool:
+        return self.computed < self.announced
+
+
+def recompute_due(
+    calendar: WorkingDayCalendar,
+    started: dt.date,
+    working_days: int,
+    extensions: Sequence[int],
+    announced: dt.date,
+) -> Recomputed:
+    """Recount a clock (and its granted extensions) on ``calendar``; a due date already
+    announced to a party never moves earlier.
+
+    Args:
+        started: the day the clock started (not counted).
+        working_days: its working days.
+        extensions: the working days of each extension granted, in order (each counted from
+            the previous due date).
+        announced: the due date announced so far.
+
+    Raises:
+        ValueError: a count out of range.
+        UnknownYearError: a year the calendar cannot cover.
+    """
+    computed = calendar.due_date(started, working_days)
+    for days in extensions:
+        computed = calendar.due_date(computed, days)
+    return Recomputed(announced, computed, max(computed, announced))

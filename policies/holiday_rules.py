@@ -130,8 +130,8 @@ def load_holiday_rules(path: Path = RULES_FILE) -> HolidayRules:
         key = f"holiday[{n}]"
         if not isinstance(item, dict):
             raise _fail(file, key, "must be a table")
-        name = item.get("name")
-        if not isinstance(name, str) or not name.strip():
+        label = item.get("name")
+        if not isinstance(label, str) or not label.strip():
             raise _fail(file, f"{key}.name", "must be a non-empty string")
         calendar = item.get("calendar")
         if calendar not in CALENDARS:
@@ -150,7 +150,7 @@ def load_holiday_rules(path: Path = RULES_FILE) -> HolidayRules:
             raise _fail(file, f"{key}.offset", "must be an integer from -7 to 7")
         holidays.append(
             HolidayRule(
-                name=name,
+                name=label,
                 name_zh=str(item.get("name_zh", "")),
                 calendar=str(calendar),
                 month=month,

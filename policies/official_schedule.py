@@ -73,6 +73,10 @@ class _Row:
     name: str
 
 
+def _as_date(value: Any) -> dt.date | None:
+    return value if isinstance(value, dt.date) and not isinstance(value, dt.datetime) else None
+
+
 def _parse_toml(file: str, text: str) -> tuple[int | None, str, list[_Row]]:
     try:
         raw = tomllib.loads(text)
@@ -123,13 +127,12 @@ def _parse_toml(file: str, text: str) -> tuple[int | None, str, list[_Row]]:
             if extra:
                 raise ScheduleError(file, line, f"{kind}[{n}]: unknown key {extra[0]!r}")
             single = item.get("date")
-            first = item.get("from", single)
-            last = item.get("to", first)
-            for value, key in ((first, "from"), (last, "to")):
-                if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-                    raise ScheduleError(
-                        file, line, f"{kind}[{n}]: needs date = YYYY-MM-DD or from/to ({key})"
-                    )
+            first = _as_date(item.get("from", single))
+            last = _as_date(item.get("to", first))
+            if first is None or last is None:
+                raise ScheduleError(
+                    file, line, f"{kind}[{n}]: needs date = YYYY-MM-DD, or from and to dates"
+                )
             if single is not None and ("from" in item or "to" in item):
                 raise ScheduleError(file, line, f"{kind}[{n}]: give date or from/to, not both")
             name = item.get("name")
@@ -217,10 +220,8 @@ def parse_schedule(
             if day.year != year:
                 raise ScheduleError(file, row.line, f"{day} is not in {year}")
             if day in first_line:
-                both = (
-                    (day in days["holidays"]
-                    and row.kind == "workdays")
-                    or (day in days["workdays"] and row.kind == "holidays")
+                both = (day in days["holidays"] and row.kind == "workdays") or (
+                    day in days["workdays"] and row.kind == "holidays"
                 )
                 problem = (
                     "is both a holiday and a make-up working day" if both else "is listed twice"
