@@ -261,6 +261,18 @@ class WorkingDayCalendar:
         self._data[year] = data
         self._provisional.pop(year, None)
 
+    def with_official_year(self, year: int, data: YearData) -> WorkingDayCalendar:
+        """A copy of this calendar with ``year``'s official schedule (this one is unchanged)."""
+        copy = WorkingDayCalendar(
+            {**self._data, year: data},
+            use_package=False,
+            clock=self._clock,
+            holiday_rules=self._rules,
+        )
+        copy._package_years = self._package_years
+        copy._provisional = {y: d for y, d in self._provisional.items() if y != year}
+        return copy
+
     def is_provisional(self, year: int) -> bool:
         """True when ``year`` has no official data and is computed from the holiday rules."""
         return year not in self.known_years

@@ -157,3 +157,13 @@ def test_loading_an_official_year_never_moves_an_announced_date_earlier(
     assert again.due == max(again.computed, announced)
     assert cal.is_working_day(again.computed)
     assert again.kept_announced == (again.computed < announced)
+
+
+def test_with_official_year_leaves_the_original_calendar_unchanged():
+    cal = WorkingDayCalendar.default()
+    loaded = cal.with_official_year(2027, YearData({}, {}))
+    assert cal.is_provisional(2027) and not loaded.is_provisional(2027)
+    assert loaded.is_working_day(dt.date(2027, 1, 1)) and not cal.is_working_day(
+        dt.date(2027, 1, 1)
+    )
+    assert loaded.info(dt.date(2026, 10, 1)).name == "National Day"  # the package's years stay
