@@ -99,8 +99,11 @@ class DayInfo:
         else:
             text = translate("working day", locale)
         if self.provisional:
-            text += " " + translate(
-                "(provisional: no official schedule for {year})", locale, year=self.day.year
+            text = translate(
+                "{text} (provisional: no official schedule for {year})",
+                locale,
+                text=text,
+                year=self.day.year,
             )
         return text
 

@@ -167,3 +167,31 @@ def test_with_official_year_leaves_the_original_calendar_unchanged():
         dt.date(2027, 1, 1)
     )
     assert loaded.info(dt.date(2026, 10, 1)).name == "National Day"  # the package's years stay
+
+
+def test_cli_explain_marks_provisional_days_and_ends_with_the_note(tmp_path, capsys):
+    from tongdao.cli import main
+
+    home = str(tmp_path / "home")
+    argv = ["calendar", "due", "2027-02-04", "1", "--explain", "--home", home]
+    assert main([*argv, "--locale", "en"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "2027-02-11"
+    assert "2027-02-09 Tue  skipped: day off in lieu (补假) of Spring Festival (provisional" in (
+        "\n".join(out)
+    )
+    assert out[-1].startswith("provisional: 2027 has no official holiday schedule yet")
+    assert main(argv) == 0
+    zh = capsys.readouterr().out
+    assert "补假：春节（暂定：2027年尚无官方安排）" in zh and zh.splitlines()[-1].startswith("暂定")
+
+
+def test_cli_rules_lists_a_provisional_year(tmp_path, capsys):
+    from tongdao.cli import main
+
+    assert main(["calendar", "rules", "2028", "--home", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "2028-10-03 Tue  Mid-autumn Festival" in out
+    assert "2028-10-05 Thu  National Day (补假, in lieu)" in out
+    assert main(["calendar", "rules", "2026", "--home", str(tmp_path)]) == 0
+    assert "official schedule" in capsys.readouterr().out
