@@ -211,11 +211,11 @@ def load_command(args: argparse.Namespace) -> int:
     if args.to_broker:
         from tongdao.commands._common import broker_stub, print_message
         from tongdao.home import AUTHORITY
-        from tongdao.v1 import broker_pb2
+        from tongdao.v1 import supervision_pb2
 
         with broker_stub(args, args.party or AUTHORITY) as stub:
-            reply = stub.LoadHolidaySchedule(
-                broker_pb2.LoadHolidayScheduleRequest(
+            reply = stub.supervision.LoadHolidaySchedule(
+                supervision_pb2.LoadHolidayScheduleRequest(
                     schedule_toml=render_schedule(year), file_name=Path(args.file).name
                 ),
                 timeout=60,
