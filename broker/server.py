@@ -93,7 +93,7 @@ class RunningBroker:
         self.gateway.close()
 
 
-def _log_calendar_and_policies(services: BrokerServices, official: tuple[int, ...]) -> None:
+def log_policies_and_calendar(services: BrokerServices, official: tuple[int, ...]) -> None:
     """At start: the rule files in force and the calendar's coverage, warnings first."""
     supervision = services.supervision
     today = supervision.today()
@@ -144,7 +144,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
             official = services.supervision.load_official_years(session)
     except ScheduleError as exc:
         raise RuntimeError(f"a stored holiday schedule is invalid: {exc}") from None
-    _log_calendar_and_policies(services, official)
+    log_policies_and_calendar(services, official)
     gateway = GrpcNodeGateway(config.tls)
     server = new_server()
     directory_pb2_grpc.add_DirectoryServicer_to_server(

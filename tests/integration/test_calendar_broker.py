@@ -3,6 +3,7 @@ authority (clocks recounted, never earlier than announced), rule files handing o
 
 import datetime as dt
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -241,3 +242,19 @@ def test_without_a_successor_the_expired_file_refuses_and_status_warns(world):
     at(world, "2027-01-06")
     refused = world.file(RSJ, request_for(MARRIAGE, ["marital_status"]))
     assert refused.status == "refused" and "Art.47" in refused.decision["articles"]
+
+
+def test_the_broker_warns_at_start(world, caplog):
+    from tongdao.broker.server import log_policies_and_calendar
+
+    at(world, "2026-12-01")
+    with caplog.at_level(logging.INFO, logger="tongdao.broker"):
+        log_policies_and_calendar(world.services, ())
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("expires on 2027-01-05" in w and "tongdao policy install" in w for w in warnings)
+    assert any(w.startswith("2027 has no official holiday schedule") for w in warnings)
+    caplog.clear()
+    at(world, "2026-10-01")
+    with caplog.at_level(logging.INFO, logger="tongdao.broker"):
+        log_policies_and_calendar(world.services, ())
+    assert not [r for r in caplog.records if "expires" in r.getMessage()]
