@@ -6,15 +6,15 @@ a restarted broker counts on it. ``deadlines.extended_working_days`` is the sum 
 days of the extensions granted, so a clock can be recounted from its start when an official year
 is loaded (clocks started before this revision were never provisional, so 0 is safe for them).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
