@@ -151,6 +151,8 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     except ScheduleError as exc:
         raise RuntimeError(f"a stored holiday schedule is invalid: {exc}") from None
     log_policies_and_calendar(services, official)
+    # operational settings (ledger rounds, refusal folding) from the file in force at start
+    policy = services.kernel.policy_on(services.supervision.today())
     gateway = GrpcNodeGateway(config.tls)
     # every refusal is a ledger entry, identical ones folded (docs/ledger.md)
     refusals = (
