@@ -13,6 +13,7 @@ from tongdao.commands._common import add_home_argument
 
 if TYPE_CHECKING:
     from tongdao.policies.calendar import WorkingDayCalendar
+    from tongdao.policies.official_schedule import OfficialYear
 
 LOCALES = ("zh-CN", "en")
 
@@ -175,7 +176,7 @@ def due_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_schedule(args: argparse.Namespace) -> object:
+def _read_schedule(args: argparse.Namespace) -> OfficialYear:
     from tongdao.policies.holiday_rules import HolidayRulesError, load_holiday_rules
     from tongdao.policies.official_schedule import ScheduleError, parse_schedule
 
@@ -197,10 +198,9 @@ def _read_schedule(args: argparse.Namespace) -> object:
 
 def load_command(args: argparse.Namespace) -> int:
     """Validate a year's official schedule and install it here or at the broker."""
-    from tongdao.policies.official_schedule import OfficialYear, render_schedule, save_to_store
+    from tongdao.policies.official_schedule import render_schedule, save_to_store
 
     year = _read_schedule(args)
-    assert isinstance(year, OfficialYear)
     summary = (
         f"{year.year}: {len(year.holidays)} days off, {len(year.workdays)} make-up working "
         f"days (调休){'; ' + year.source if year.source else ''}"
