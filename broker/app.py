@@ -22,6 +22,7 @@ from tongdao.broker.ledger.service import LedgerService
 from tongdao.broker.relay.service import RelayService
 from tongdao.broker.sharing.requests import ServiceRequests
 from tongdao.broker.sharing.service import SharingService
+from tongdao.broker.supervision.findings import MisuseDetector
 from tongdao.broker.supervision.service import SupervisionService
 from tongdao.crypto.signing import SigningKey, VerifyKey
 from tongdao.policies.calendar import WorkingDayCalendar
@@ -41,6 +42,7 @@ class BrokerServices:
     requests: ServiceRequests
     relay: RelayService
     ledger: LedgerService
+    findings: MisuseDetector
 
 
 def build_services(
@@ -76,6 +78,9 @@ def build_services(
     )
     catalogue.grants_in_use = sharing.grants_in_use  # the catalogue's port, answered by sharing
     supervision.due_moved.append(sharing.due_moved)  # a recounted clock's date, shown by sharing
+    findings = MisuseDetector(
+        kernel=kernel, ledger=ledger, directory=directory, grants=sharing.grant_views
+    )
     relay = RelayService(
         kernel=kernel, ledger=ledger, directory=directory, catalogue=catalogue, sharing=sharing
     )
@@ -93,4 +98,5 @@ def build_services(
             verify_key=VerifyKey(signing_key.verify_key.public_key),
             rules=policy.ledger,
         ),
+        findings=findings,
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2
+from sqlalchemy.orm import Session, sessionmaker
 
 from tongdao.broker.app import BrokerServices, build_services
 from tongdao.broker.catalogue.servicer import CatalogueServicer, PublicCatalogueServicer
@@ -178,7 +179,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         QueryServicer(services.relay, sessions, gateway), server
     )
     supervision_pb2_grpc.add_SupervisionServicer_to_server(
-        SupervisionServicer(services.supervision, sessions), server
+        SupervisionServicer(services.supervision, sessions, services.findings), server
     )
     ledger_pb2_grpc.add_LedgerServicer_to_server(LedgerServicer(services.ledger, sessions), server)
     health = add_health_and_reflection(server, BROKER_SERVICES)
@@ -216,7 +217,17 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         directory=services.directory,
         sharing=services.sharing,
         refusals=refusals,
+        extra=(lambda: _detect_findings(services, sessions),),
     )
     return RunningBroker(
         server, port, services, health, gateway, url, public_server, public_port, rounds
     )
+
+
+def _detect_findings(services: BrokerServices, sessions: sessionmaker[Session]) -> int:
+    """Scheduled misuse detection (Art.27): record the findings new since the last round."""
+    with sessions.begin() as session:
+        new = services.findings.detect(session)
+    if new:
+        log.warning("misuse detection recorded %d new finding(s)", len(new))
+    return len(new)

@@ -241,6 +241,7 @@ def build_engine(
         purpose_article=policy.sharing.purpose_binding_article,
         grade_articles={g: r.article for g, r in policy.grades.items()},
         privacy_article=policy.privacy.article,
+        status_article=policy.grant_status.article,
         journal=ReceiptJournal(config.state_dir),
         witness=Witness(
             config.state_dir,

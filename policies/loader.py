@@ -14,6 +14,8 @@ from tongdao.policies.model import (
     ROLES,
     DeadlineRule,
     GradeRule,
+    GrantStatusRules,
+    GroundRule,
     LedgerRules,
     MaskRule,
     OpeningRules,
@@ -374,6 +376,23 @@ def _build(root: _Reader, file: str) -> Policy:
     if not ledger.origin or any(c.isspace() for c in ledger.origin):
         raise ledger_t.fail("origin", "must be one word without spaces, e.g. 'tongdao.hlj/ledger'")
 
+    status_t = root.table("grant_status")
+    grounds_t = status_t.table("grounds")
+    grounds = {
+        name: GroundRule(
+            name, grounds_t.table(name).article(), grounds_t.table(name).text("description")
+        )
+        for name in grounds_t.names()
+    }
+    if not grounds:
+        raise status_t.fail("grounds", "name at least one ground for suspension")
+    grant_status = GrantStatusRules(
+        ticket_seconds=status_t.integer("ticket_seconds", minimum=1) or 1,
+        grounds=grounds,
+        article=status_t.article(),
+    )
+    status_t.text("description")
+
     return Policy(
         jurisdiction=meta.text("jurisdiction"),
         title=meta.text("title"),
@@ -395,4 +414,5 @@ def _build(root: _Reader, file: str) -> Policy:
         field_kinds=field_kinds,
         privacy=privacy,
         ledger=ledger,
+        grant_status=grant_status,
     )

@@ -174,6 +174,37 @@ class PrivacyRules:
 
 
 @dataclass(frozen=True)
+class GroundRule:
+    """A ground on which a grant may be suspended or terminated (Art.27, 41, 43).
+
+    Attributes:
+        name: the ground's key, e.g. ``misuse``.
+        article: the article it rests on.
+        description: what it covers (English).
+    """
+
+    name: str
+    article: str
+    description: str
+
+
+@dataclass(frozen=True)
+class GrantStatusRules:
+    """How a grant's suspension or termination is decided and reaches the nodes.
+
+    Attributes:
+        ticket_seconds: lifetime of the broker's signed status ticket on every relayed query; a
+            node refuses a suspended or terminated grant at most this long after the change.
+        grounds: the grounds an authority or provider may cite, by name.
+        article: the article the status change rests on (Art.27).
+    """
+
+    ticket_seconds: int
+    grounds: Mapping[str, GroundRule]
+    article: str
+
+
+@dataclass(frozen=True)
 class LedgerRules:
     """How the transparency log is published and witnessed (PRIV-7).
 
@@ -238,6 +269,7 @@ class Policy:
     field_kinds: Mapping[str, str] = field(default_factory=dict)
     privacy: PrivacyRules = PrivacyRules(0.0, 0.0, "Art.38")
     ledger: LedgerRules | None = None
+    grant_status: GrantStatusRules = GrantStatusRules(60, {}, "Art.27")
 
     def deadline(self, kind: str) -> DeadlineRule:
         """The working-day clock named ``kind``.

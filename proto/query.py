@@ -24,6 +24,7 @@ class RelayedQuery:
     purpose: str
     fields: tuple[str, ...]
     sealed_query: bytes
+    status_ticket: str = ""  # attached by the broker's relay (crypto.grant_status)
 
     def to_pb(self) -> Any:
         """As a ``tongdao.v1.QueryRequest``."""
@@ -37,6 +38,7 @@ class RelayedQuery:
             purpose=self.purpose,
             fields=list(self.fields),
             sealed_query=self.sealed_query,
+            status_ticket=self.status_ticket,
         )
 
     @classmethod
@@ -58,6 +60,7 @@ class RelayedQuery:
             purpose=message.purpose,
             fields=tuple(message.fields),
             sealed_query=message.sealed_query,
+            status_ticket=message.status_ticket,
         )
 
 

@@ -92,3 +92,11 @@ class Grant(Base):
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     status: Mapped[str] = mapped_column(String(16))
     token: Mapped[str] = mapped_column(Text)
+    # the latest status change (suspension, termination, reinstatement); each is in the ledger
+    status_ground: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status_article: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status_changed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status_changed_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )

@@ -100,6 +100,12 @@ def grant_pb(g: Grant, *, with_token: bool) -> sharing_pb2.Grant:
         used=g.used,
         status=g.status,
         token=g.token if with_token else "",
+        status_ground=g.status_ground or "",
+        status_article=g.status_article or "",
+        status_reason=g.status_reason or "",
+        status_changed_by=g.status_changed_by or "",
+        status_changed_at=iso(g.status_changed_at),
+        last_used_at=iso(g.last_used_at),
     )
 
 
@@ -168,6 +174,14 @@ class SharingServicer(sharing_pb2_grpc.SharingServicer, ContextServicer):
                 session, caller, request.id, request.approve, request.reason
             )
             return self._share(row)
+
+    def ChangeGrantStatus(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            grant = self.service.change_grant_status(
+                session, caller, request.grant_id, request.change, request.ground, request.reason
+            )
+            return grant_pb(grant, with_token=False)
 
     def GetGrant(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)

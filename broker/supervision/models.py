@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     Integer,
@@ -47,3 +48,24 @@ class HolidaySchedule(Base):
     schedule: Mapped[str] = mapped_column(Text)
     loaded_on: Mapped[dt.date] = mapped_column(Date)
     loaded_by: Mapped[str] = mapped_column(String(64))
+
+
+class MisuseFinding(Base):
+    """A misuse finding (Art.27): one kind of misuse of one grant, with its ledger evidence.
+
+    ``key`` (kind, grant, and for a usage spike its window) makes a finding recorded once, however
+    often detection runs; the ledger entry ``finding.recorded`` is at ``sequence``."""
+
+    __tablename__ = "misuse_findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    grant_id: Mapped[str] = mapped_column(String(36), index=True)
+    consumer: Mapped[str] = mapped_column(String(64), index=True)
+    provider: Mapped[str] = mapped_column(String(64), index=True)
+    article: Mapped[str] = mapped_column(String(32))
+    evidence: Mapped[list[int]] = mapped_column(JSON)
+    detail: Mapped[str] = mapped_column(Text)
+    found_on: Mapped[dt.date] = mapped_column(Date)
+    sequence: Mapped[int] = mapped_column(Integer)

@@ -7,8 +7,10 @@ import datetime as dt
 from sqlalchemy.orm import Session, sessionmaker
 
 from tongdao.broker.kernel.wire import ContextServicer, iso
+from tongdao.broker.supervision.findings import MisuseDetector
 from tongdao.broker.supervision.models import Deadline
 from tongdao.broker.supervision.service import SupervisionService
+from tongdao.proto.errors import FailedPrecondition
 from tongdao.v1 import (
     supervision_pb2,
     supervision_pb2_grpc,
@@ -41,9 +43,45 @@ def deadline_pb(
 class SupervisionServicer(supervision_pb2_grpc.SupervisionServicer, ContextServicer):
     """Implements tongdao.v1.Supervision on :class:`SupervisionService`."""
 
-    def __init__(self, service: SupervisionService, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self,
+        service: SupervisionService,
+        sessions: sessionmaker[Session],
+        findings: MisuseDetector | None = None,
+    ) -> None:
         self.service = service
         self.sessions = sessions
+        self.findings = findings
+
+    def ListFindings(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        if self.findings is None:
+            raise FailedPrecondition("misuse detection is not configured at this broker")
+        with self.sessions.begin() as session:
+            new = 0
+            if request.detect:
+                new = len(self.findings.detect_on_demand(session, caller))
+            rows = self.findings.list_findings(
+                session, caller, kind=request.kind, grant_id=request.grant_id
+            )
+            return supervision_pb2.ListFindingsResponse(
+                findings=[
+                    supervision_pb2.Finding(
+                        id=f.id,
+                        kind=f.kind,
+                        grant_id=f.grant_id,
+                        consumer=f.consumer,
+                        provider=f.provider,
+                        article=f.article,
+                        evidence=list(f.evidence),
+                        detail=f.detail,
+                        found_on=iso(f.found_on),
+                        sequence=f.sequence,
+                    )
+                    for f in rows
+                ],
+                new_findings=new,
+            )
 
     def _note(self, d: Deadline) -> str:
         status = self.service.due_status(d.started_on, d.due_on)

@@ -81,6 +81,11 @@ class SharingStub:
                 request_serializer=tongdao_dot_v1_dot_sharing__pb2.ListServiceRequestsRequest.SerializeToString,
                 response_deserializer=tongdao_dot_v1_dot_sharing__pb2.ListServiceRequestsResponse.FromString,
                 _registered_method=True)
+        self.ChangeGrantStatus = channel.unary_unary(
+                '/tongdao.v1.Sharing/ChangeGrantStatus',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.ChangeGrantStatusRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.Grant.FromString,
+                _registered_method=True)
 
 
 class SharingServicer:
@@ -153,6 +158,16 @@ class SharingServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ChangeGrantStatus(self, request, context):
+        """The authority (any grant) or the provider (its own grants) suspends, terminates or
+        reinstates a grant, citing a ground of the rule file (Art.27, 41, 43); a ledger entry. The
+        provider's node refuses a suspended or terminated grant within the rule file's
+        grant_status.ticket_seconds, even when its token is replayed straight to the node.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SharingServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -200,6 +215,11 @@ def add_SharingServicer_to_server(servicer, server):
                     servicer.ListServiceRequests,
                     request_deserializer=tongdao_dot_v1_dot_sharing__pb2.ListServiceRequestsRequest.FromString,
                     response_serializer=tongdao_dot_v1_dot_sharing__pb2.ListServiceRequestsResponse.SerializeToString,
+            ),
+            'ChangeGrantStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeGrantStatus,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.ChangeGrantStatusRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.Grant.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -447,6 +467,33 @@ class Sharing:
             '/tongdao.v1.Sharing/ListServiceRequests',
             tongdao_dot_v1_dot_sharing__pb2.ListServiceRequestsRequest.SerializeToString,
             tongdao_dot_v1_dot_sharing__pb2.ListServiceRequestsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeGrantStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/ChangeGrantStatus',
+            tongdao_dot_v1_dot_sharing__pb2.ChangeGrantStatusRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.Grant.FromString,
             options,
             channel_credentials,
             insecure,

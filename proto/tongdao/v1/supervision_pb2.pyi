@@ -6,6 +6,48 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ListFindingsRequest(_message.Message):
+    __slots__ = ("detect", "kind", "grant_id")
+    DETECT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    detect: bool
+    kind: str
+    grant_id: str
+    def __init__(self, detect: _Optional[bool] = ..., kind: _Optional[str] = ..., grant_id: _Optional[str] = ...) -> None: ...
+
+class Finding(_message.Message):
+    __slots__ = ("id", "kind", "grant_id", "consumer", "provider", "article", "evidence", "detail", "found_on", "sequence")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    CONSUMER_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    ARTICLE_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    FOUND_ON_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    kind: str
+    grant_id: str
+    consumer: str
+    provider: str
+    article: str
+    evidence: _containers.RepeatedScalarFieldContainer[int]
+    detail: str
+    found_on: str
+    sequence: int
+    def __init__(self, id: _Optional[int] = ..., kind: _Optional[str] = ..., grant_id: _Optional[str] = ..., consumer: _Optional[str] = ..., provider: _Optional[str] = ..., article: _Optional[str] = ..., evidence: _Optional[_Iterable[int]] = ..., detail: _Optional[str] = ..., found_on: _Optional[str] = ..., sequence: _Optional[int] = ...) -> None: ...
+
+class ListFindingsResponse(_message.Message):
+    __slots__ = ("findings", "new_findings")
+    FINDINGS_FIELD_NUMBER: _ClassVar[int]
+    NEW_FINDINGS_FIELD_NUMBER: _ClassVar[int]
+    findings: _containers.RepeatedCompositeFieldContainer[Finding]
+    new_findings: int
+    def __init__(self, findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., new_findings: _Optional[int] = ...) -> None: ...
+
 class Deadline(_message.Message):
     __slots__ = ("id", "kind", "subject", "responsible", "article", "working_days", "started_on", "due_on", "remaining_working_days", "overdue", "closed_on", "closed_late", "extensions", "provisional", "provisional_note")
     ID_FIELD_NUMBER: _ClassVar[int]

@@ -55,6 +55,11 @@ class SupervisionStub:
                 request_serializer=tongdao_dot_v1_dot_supervision__pb2.GetStatusRequest.SerializeToString,
                 response_deserializer=tongdao_dot_v1_dot_supervision__pb2.SupervisionStatus.FromString,
                 _registered_method=True)
+        self.ListFindings = channel.unary_unary(
+                '/tongdao.v1.Supervision/ListFindings',
+                request_serializer=tongdao_dot_v1_dot_supervision__pb2.ListFindingsRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_supervision__pb2.ListFindingsResponse.FromString,
+                _registered_method=True)
 
 
 class SupervisionServicer:
@@ -91,6 +96,16 @@ class SupervisionServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListFindings(self, request, context):
+        """Misuse findings (Art.27): with detect set (the authority only), runs detection now and
+        records what is new; then lists the findings the caller may see (the authority: all; a
+        department: those of its grants as consumer or provider). Detection also runs on the
+        broker's ledger schedule.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SupervisionServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -113,6 +128,11 @@ def add_SupervisionServicer_to_server(servicer, server):
                     servicer.GetStatus,
                     request_deserializer=tongdao_dot_v1_dot_supervision__pb2.GetStatusRequest.FromString,
                     response_serializer=tongdao_dot_v1_dot_supervision__pb2.SupervisionStatus.SerializeToString,
+            ),
+            'ListFindings': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFindings,
+                    request_deserializer=tongdao_dot_v1_dot_supervision__pb2.ListFindingsRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_supervision__pb2.ListFindingsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -224,6 +244,33 @@ class Supervision:
             '/tongdao.v1.Supervision/GetStatus',
             tongdao_dot_v1_dot_supervision__pb2.GetStatusRequest.SerializeToString,
             tongdao_dot_v1_dot_supervision__pb2.SupervisionStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFindings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Supervision/ListFindings',
+            tongdao_dot_v1_dot_supervision__pb2.ListFindingsRequest.SerializeToString,
+            tongdao_dot_v1_dot_supervision__pb2.ListFindingsResponse.FromString,
             options,
             channel_credentials,
             insecure,
