@@ -23,6 +23,7 @@ from tongdao.broker.relay.service import RelayService
 from tongdao.broker.sharing.requests import ServiceRequests
 from tongdao.broker.sharing.service import SharingService
 from tongdao.broker.supervision.findings import MisuseDetector
+from tongdao.broker.supervision.orders import RectificationOrders
 from tongdao.broker.supervision.service import SupervisionService
 from tongdao.crypto.signing import SigningKey, VerifyKey
 from tongdao.policies.calendar import WorkingDayCalendar
@@ -43,6 +44,7 @@ class BrokerServices:
     relay: RelayService
     ledger: LedgerService
     findings: MisuseDetector
+    orders: RectificationOrders
 
 
 def build_services(
@@ -99,4 +101,14 @@ def build_services(
             rules=policy.ledger,
         ),
         findings=findings,
+        orders=RectificationOrders(
+            kernel=kernel,
+            supervision=supervision,
+            grant_view=sharing.grant_view,
+            change_status=lambda session, actor, grant_id, change, ground, reason: (
+                sharing.change_grant_status(
+                    session, actor, grant_id, change, ground, reason, on_behalf_of_rules=True
+                )
+            ),
+        ),
     )

@@ -179,7 +179,8 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         QueryServicer(services.relay, sessions, gateway), server
     )
     supervision_pb2_grpc.add_SupervisionServicer_to_server(
-        SupervisionServicer(services.supervision, sessions, services.findings), server
+        SupervisionServicer(services.supervision, sessions, services.findings, services.orders),
+        server,
     )
     ledger_pb2_grpc.add_LedgerServicer_to_server(LedgerServicer(services.ledger, sessions), server)
     health = add_health_and_reflection(server, BROKER_SERVICES)
@@ -217,7 +218,10 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         directory=services.directory,
         sharing=services.sharing,
         refusals=refusals,
-        extra=(lambda: _detect_findings(services, sessions),),
+        extra=(
+            lambda: _detect_findings(services, sessions),
+            lambda: _enforce_orders(services, sessions),
+        ),
     )
     return RunningBroker(
         server, port, services, health, gateway, url, public_server, public_port, rounds
@@ -231,3 +235,14 @@ def _detect_findings(services: BrokerServices, sessions: sessionmaker[Session]) 
     if new:
         log.warning("misuse detection recorded %d new finding(s)", len(new))
     return len(new)
+
+
+def _enforce_orders(services: BrokerServices, sessions: sessionmaker[Session]) -> int:
+    """Scheduled: suspend or terminate the grants of overdue rectification orders (Art.27)."""
+    with sessions.begin() as session:
+        changed = services.orders.enforce(session)
+    if changed:
+        log.warning(
+            "%d rectification order(s) past due: grants suspended or terminated", len(changed)
+        )
+    return len(changed)

@@ -429,6 +429,11 @@ class SharingService(GrantStatusMixin):
             for g in session.execute(select(Grant).order_by(Grant.issued_at)).scalars()
         ]
 
+    def grant_view(self, session: Session, grant_id: str) -> GrantView:
+        """The supervision port: one grant as rectification orders read it."""
+        g = self.grant(session, grant_id)
+        return GrantView(g.id, g.consumer, g.provider, g.status, g.issued_at, g.last_used_at)
+
     def grants_in_use(self, session: Session, entry_code: str, now: dt.datetime) -> int:
         """How many active, unexpired grants use the entry (CAT-7: revocation grace)."""
         return session.execute(

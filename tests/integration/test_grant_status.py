@@ -211,3 +211,25 @@ def test_findings_and_suspension_from_the_cli(stack, capsys):
     args = ["--ground", "out_of_scope", "--reason", "asked for names it was not granted"]
     assert main(["supervise", "suspend", grant_id, "--as", GAT, *args, *common]) == 0
     assert f"grant {grant_id}: suspended (out_of_scope, Art.27) by {GAT}" in capsys.readouterr().out
+
+
+def test_rectification_order_over_grpc_and_the_cli(stack, capsys):
+    from tongdao.cli import main
+
+    _, grant_id = new_grant(stack)
+    common = ["--home", str(stack.home.root), "--broker", stack.broker.target]
+    issue = ["--ground", "idle", "--requirement", "use the grant or release it"]
+    assert main(["supervise", "order", "issue", grant_id, "--as", GAT, *issue, *common]) == 0
+    out = capsys.readouterr().out
+    assert "open (due " in out and "Art.27" in out
+    order_id = out.split()[1]
+    answer = ["--changes", "released: the review ended"]
+    assert main(["supervise", "order", "answer", order_id, "--as", RSJ, *answer, *common]) == 0
+    assert ": answered" in capsys.readouterr().out
+    decide = ["--accept", "--reason", "confirmed"]
+    assert main(["supervise", "order", "decide", order_id, "--as", GAT, *decide, *common]) == 0
+    assert ": accepted" in capsys.readouterr().out
+    assert main(["supervise", "orders", "--enforce", "--grant", grant_id, *common]) == 0
+    assert f"order {order_id} on grant {grant_id}: accepted" in capsys.readouterr().out
+    assert main(["supervise", "deadlines", "--include-closed", *common]) == 0
+    assert "rectification" in capsys.readouterr().out
