@@ -233,3 +233,22 @@ def test_rectification_order_over_grpc_and_the_cli(stack, capsys):
     assert f"order {order_id} on grant {grant_id}: accepted" in capsys.readouterr().out
     assert main(["supervise", "deadlines", "--include-closed", *common]) == 0
     assert "rectification" in capsys.readouterr().out
+
+
+def test_usage_records_and_the_providers_view_from_the_cli(stack, capsys):
+    from tongdao.cli import main
+
+    token, grant_id = new_grant(stack)
+    assert fetch(stack, token)
+    common = ["--home", str(stack.home.root), "--broker", stack.broker.target]
+    parts = ["--scenario", "低保复核", "--outcome", "12 户", "--process", "经办人比对"]
+    parts += ["--storage", "加密业务库", "--destruction", "30 日内删除"]
+    assert main(["consumer", "record-usage", grant_id, "--as", RSJ, *parts, *common]) == 0
+    assert "kept until" in capsys.readouterr().out
+    assert main(["provider", "usage", "--grant", grant_id, "--as", GAT, *common]) == 0
+    out = capsys.readouterr().out
+    assert "1 usage record(s), 1 relayed call(s)" in out and "低保复核" in out
+    assert "query.relayed" in out
+    # another provider sees nothing of it
+    assert main(["provider", "usage", "--grant", grant_id, "--as", "hlj.mzt", *common]) == 0
+    assert "0 usage record(s), 0 relayed call(s)" in capsys.readouterr().out
