@@ -20,6 +20,7 @@ from tongdao.policies.calendar import WorkingDayCalendar
 from tongdao.policies.loader import load_policy
 from tongdao.proto.transport import (
     TlsMaterial,
+    TlsSource,
     add_health_and_reflection,
     new_server,
     public_server_credentials,
@@ -43,6 +44,8 @@ class BrokerConfig:
     settings: BrokerSettings = field(default_factory=BrokerSettings)
     working_directory: Path | None = None
     public_listen: str = ""  # the public open catalogue (TLS, no client certificate); "" = off
+    server_tls: TlsMaterial | TlsSource | None = None  # the server certificate (default: tls)
+    identity: grpc.ServerInterceptor | None = None  # caller check before every handler
 
 
 @dataclass
@@ -94,7 +97,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         settings=config.settings,
     )
     gateway = GrpcNodeGateway(config.tls)
-    server = new_server()
+    server = new_server(identity=config.identity)
     broker_pb2_grpc.add_BrokerServicer_to_server(
         BrokerServicer(
             services, sessions, gateway, VerifyKey(config.signing_key.verify_key.public_key)
@@ -102,7 +105,8 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         server,
     )
     health = add_health_and_reflection(server, [SERVICE_NAME])
-    port = server.add_secure_port(config.listen, server_credentials(config.tls))
+    served = config.server_tls or config.tls
+    port = server.add_secure_port(config.listen, server_credentials(served))
     if port == 0:
         raise RuntimeError(f"cannot listen on {config.listen}")
     public_server, public_port = None, 0
@@ -114,7 +118,8 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
             PublicCatalogueServicer(services, sessions), public_server
         )
         public_port = public_server.add_secure_port(
-            config.public_listen, public_server_credentials(config.tls)
+            config.public_listen,
+            public_server_credentials(served() if callable(served) else served),
         )
         if public_port == 0:
             raise RuntimeError(f"cannot listen on {config.public_listen}")

@@ -50,7 +50,7 @@ def resolve_policy_path(name_or_path: str | Path) -> Path:
     else:
         path = RULES_DIR / f"{name_or_path}.toml"
     if not path.is_file():
-        bundled = ", ".join(sorted(p.stem for p in RULES_DIR.glob("*.toml")))
+        bundled = ", ".join(sorted(p.stem for p in RULES_DIR.glob("*.toml") if p.stem != "trust"))
         raise PolicyError(str(path), "-", f"no such rule file (bundled policies: {bundled})")
     return path
 

@@ -14,6 +14,7 @@ import grpc
 from google.protobuf.json_format import MessageToDict
 
 from tongdao.cli import CommandError
+from tongdao.crypto.pki import BROKER_SERVER_NAME
 from tongdao.home import Home, HomeError
 from tongdao.proto.transport import secure_channel
 from tongdao.v1 import broker_pb2_grpc
@@ -69,7 +70,7 @@ def broker_stub(
         tls = home.tls(name)
     except HomeError as exc:
         raise CommandError(str(exc)) from None
-    channel = secure_channel(args.broker, tls)
+    channel = secure_channel(args.broker, tls, server_name=BROKER_SERVER_NAME)
     try:
         yield broker_pb2_grpc.BrokerStub(channel)
     except grpc.RpcError as exc:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments, broker_stub, open_home, print_message
-from tongdao.home import AUTHORITY, HomeError
+from tongdao.commands._enrol import add_install_arguments, add_keygen_arguments, install, keygen
+from tongdao.crypto.enrolment import PartyKeys, party_keys_of
+from tongdao.crypto.errors import EnrolmentError, KeyFormatError
+from tongdao.crypto.pki import issued_by, load_certificate
+from tongdao.home import AUTHORITY, split_pem
 from tongdao.v1 import broker_pb2
 
 
@@ -15,13 +20,40 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     asub = parser.add_subparsers(dest="authority_command", metavar="COMMAND")
     asub.required = True
 
+    gen = asub.add_parser(
+        "keygen",
+        help="create keys for a member of the authority's staff and an enrolment request",
+        description=(
+            "Create a TLS key in --home and a request for a certificate whose role extension "
+            "names the duty: administrator (directory, certificates), operator (catalogue "
+            "review, decisions, supervision) or auditor (reads the ledger and reports)."
+        ),
+    )
+    gen.add_argument("--party", default=AUTHORITY, help=f"identity (default {AUTHORITY})")
+    gen.add_argument(
+        "--role", default="administrator", choices=("administrator", "operator", "auditor")
+    )
+    add_keygen_arguments(gen)
+    gen.set_defaults(handler=lambda a: keygen(a, a.party, a.role))
+
+    ins = asub.add_parser("install", help="install a staff certificate the authority CA signed")
+    add_install_arguments(ins)
+    ins.set_defaults(handler=install)
+
     reg = asub.add_parser(
         "register-department",
         help="add a department to the broker's directory",
-        description="Register a department with its public keys (read from its folder in --home).",
+        description=(
+            "Register a department from its certificate (client.crt from its bundle): the code, "
+            "name, region, level and X25519/Ed25519 public keys are read from it, with the "
+            "authority CA's signature over them and the department's proof of possession."
+        ),
     )
     add_broker_arguments(reg, as_help="operator identity (default: authority)")
-    reg.add_argument("code", help="department code, e.g. hlj.gat")
+    reg.add_argument("code", help="department code, e.g. hlj.gat (must match the certificate)")
+    reg.add_argument(
+        "--certificate", required=True, help="the department's certificate or bundle (PEM)"
+    )
     reg.add_argument("--endpoint", default="", help="HOST:PORT of the department's node, if any")
     reg.add_argument("--is-authority", action="store_true", help="the department is an authority")
     reg.set_defaults(handler=register_department)
@@ -71,22 +103,47 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     wd.set_defaults(handler=withdraw_due)
 
 
+def department_from_certificate(
+    ca_pem: bytes, certificate_pem: bytes, code: str
+) -> tuple[PartyKeys, bytes]:
+    """The department's CA-signed keys from its certificate (or bundle), checked.
+
+    Raises:
+        CommandError: not issued by the authority CA, not a department, or another code.
+    """
+    pems = split_pem(certificate_pem)
+    if not pems:
+        raise CommandError("--certificate: no PEM certificate in the file")
+    try:
+        cert = load_certificate(pems[0])
+        if not issued_by(cert, load_certificate(ca_pem)):
+            raise CommandError("--certificate: not issued by the authority CA")
+        keys = party_keys_of(cert)
+    except (EnrolmentError, KeyFormatError) as exc:
+        raise CommandError(f"--certificate: {exc}") from None
+    if keys.role != "department":
+        raise CommandError(f"--certificate: a {keys.role or 'non-department'} certificate")
+    if keys.party != code:
+        raise CommandError(f"--certificate names department {keys.party!r}, not {code!r}")
+    return keys, pems[0]
+
+
 def register_department(args: argparse.Namespace) -> int:
     home = open_home(args.home)
     try:
-        profile = home.profile(args.code)
-        enc = home.encryption_keys(args.code).public_key
-        sig = home.signing_key(args.code).verify_key.public_key
-    except HomeError as exc:
-        raise CommandError(str(exc)) from None
+        data = Path(args.certificate).read_bytes()
+        ca_pem = home.ca_certificate_path.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"{exc.filename}: {exc.strerror}") from None
+    keys, _ = department_from_certificate(ca_pem, data, args.code)
     dept = broker_pb2.Department(
-        code=profile.code,
-        name=profile.name,
-        region=profile.region,
-        level=profile.level,
+        code=keys.party,
+        name=keys.profile.get("name", ""),
+        region=keys.profile.get("region", ""),
+        level=keys.profile.get("level", ""),
         node_endpoint=args.endpoint,
-        encryption_public_key=enc,
-        signing_public_key=sig,
+        encryption_public_key=keys.encryption_public_key,
+        signing_public_key=keys.signing_public_key,
         is_authority=args.is_authority,
     )
     with broker_stub(args, args.party or AUTHORITY) as stub:
