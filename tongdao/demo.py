@@ -32,7 +32,9 @@ from tongdao import synthetic
 from tongdao.broker.db import make_engine, session_factory
 from tongdao.broker.ledger import verify_ledger
 from tongdao.commands.catalogue import entry_from_dict
-from tongdao.home import AUTHORITY, DepartmentProfile, Home
+from tongdao.crypto.pki import BROKER_SERVER_NAME
+from tongdao.demo_trust import DemoTrust, department_keys, enrol_all, revocation_scenario
+from tongdao.home import AUTHORITY, DepartmentProfile, HomeSet
 from tongdao.node.client import ClientError, ConsumerClient
 from tongdao.policies.loader import load_policy
 from tongdao.policies.masking import mask_value
@@ -221,12 +223,13 @@ def _stop(processes: list[Process]) -> None:
 
 
 def _node_config(
-    home: Home, profile: DepartmentProfile, entry: str, csv_name: str, grades: dict[str, str]
+    trust: DemoTrust, profile: DepartmentProfile, entry: str, csv_name: str, grades: dict[str, str]
 ) -> str:
     key = ENTRIES[entry]["key_field"]
     lines = [
         f'department = "{profile.code}"',
-        f'home = "{home.root.resolve()}"',
+        f'home = "{trust.departments[profile.code].root.resolve()}"',
+        f'revocation_list = "{trust.crl_path.resolve()}"',
         'listen = "127.0.0.1:0"',
         f'state_dir = "state-{profile.code}"',
         "",
@@ -251,16 +254,10 @@ def run_demo(directory: Path, *, records: int = 300, out: Callable[[str], None] 
     report = Report(out)
     directory = directory.resolve()  # child processes run inside it: every path must be absolute
     _prepare_directory(directory)
-    home = Home(directory / "home")
-    home.create_authority()
     departments = (GAT, MZT, SW, RSJ, *CITY_MZJ)
-    for profile in departments:
-        home.add_department(profile)
-    report.section("Set-up")
-    report.line(
-        f"authority CA, broker and {len(departments)} departments in {home.root} "
-        "(mutual TLS everywhere)"
-    )
+    report.section("Set-up: enrolment (each party makes its own keys)")
+    trust = enrol_all(directory, departments, report.check, report.line)
+    home = trust.homes
 
     people = synthetic.population(records)
     marriages = synthetic.marriages(people)
@@ -278,7 +275,7 @@ def run_demo(directory: Path, *, records: int = 300, out: Callable[[str], None] 
     for profile, entry, csv_name, rows in served:
         synthetic.write_csv(directory / csv_name, rows)
         (directory / f"node-{profile.code}.toml").write_text(
-            _node_config(home, profile, entry, csv_name, grades_of(entry))
+            _node_config(trust, profile, entry, csv_name, grades_of(entry))
         )
     report.line(
         f"synthetic registries: {len(people)} residents (公安), {len(marriages)} marriages (民政), "
@@ -289,7 +286,19 @@ def run_demo(directory: Path, *, records: int = 300, out: Callable[[str], None] 
     processes: list[Process] = []
     try:
         specs = [
-            ("broker", ["broker", "serve", "--home", str(home.root), "--listen", "127.0.0.1:0"])
+            (
+                "broker",
+                [
+                    "broker",
+                    "serve",
+                    "--home",
+                    str(trust.authority.root),
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--revocation-list",
+                    str(trust.crl_path),
+                ],
+            )
         ]
         specs += [
             (f"node-{p.code}", ["node", "serve", "--config", f"node-{p.code}.toml"])
@@ -305,6 +314,8 @@ def run_demo(directory: Path, *, records: int = 300, out: Callable[[str], None] 
         try:
             _scenario(report, home, broker, nodes, people, marriages)
             _privacy_scenario(report, home, broker, people, incomes, households)
+            report.section("Revocation (a department reports a lost key)")
+            revocation_scenario(trust, broker, CITY_MZJ[-1].code, report.check, report.line)
         except (ClientError, grpc.RpcError) as exc:
             detail = f"{exc.code()}: {exc.details()}" if isinstance(exc, grpc.RpcError) else exc
             raise DemoFailure(
@@ -334,7 +345,7 @@ def run_demo(directory: Path, *, records: int = 300, out: Callable[[str], None] 
 
 def _scenario(
     report: Report,
-    home: Home,
+    home: HomeSet,
     broker: str,
     nodes: dict[str, str],
     people: list[dict[str, str]],
@@ -347,12 +358,14 @@ def _scenario(
         return mask_value(policy, "personal", key, field_kind="id_number")
 
     def stub(party: str) -> broker_pb2_grpc.BrokerStub:
-        return broker_pb2_grpc.BrokerStub(secure_channel(broker, home.tls(party)))
+        channel = secure_channel(broker, home.tls(party), server_name=BROKER_SERVER_NAME)
+        return broker_pb2_grpc.BrokerStub(channel)
 
     authority, mzt = stub(AUTHORITY), stub(MZT.code)
 
     report.section("Directory (authority)")
     for profile in (GAT, MZT, SW, RSJ, *CITY_MZJ):
+        encryption_key, signing_key = department_keys(home, profile.code)
         authority.RegisterDepartment(
             broker_pb2.RegisterDepartmentRequest(
                 department=broker_pb2.Department(
@@ -361,8 +374,8 @@ def _scenario(
                     region=profile.region,
                     level=profile.level,
                     node_endpoint=nodes.get(profile.code, ""),
-                    encryption_public_key=home.encryption_keys(profile.code).public_key,
-                    signing_public_key=home.signing_key(profile.code).verify_key.public_key,
+                    encryption_public_key=encryption_key,
+                    signing_public_key=signing_key,
                 )
             ),
             timeout=10,
@@ -559,7 +572,7 @@ def grades_of(code: str) -> dict[str, str]:
 
 def _privacy_scenario(
     report: Report,
-    home: Home,
+    home: HomeSet,
     broker: str,
     people: list[dict[str, str]],
     incomes: list[dict[str, str]],
@@ -569,7 +582,9 @@ def _privacy_scenario(
     from decimal import Decimal
 
     consumer = ConsumerClient(broker, home.tls(RSJ.code), home.encryption_keys(RSJ.code), RSJ.code)
-    sw = broker_pb2_grpc.BrokerStub(secure_channel(broker, home.tls(SW.code)))
+    sw = broker_pb2_grpc.BrokerStub(
+        secure_channel(broker, home.tls(SW.code), server_name=BROKER_SERVER_NAME)
+    )
     applicants = [p["id_number"] for p in people[:80]] + [
         synthetic.make_id_number(random.Random(n), "230103", synthetic_date(n))  # noqa: S311
         for n in range(10)

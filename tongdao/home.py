@@ -179,6 +179,29 @@ class Home:
         path = self.party_dir(BROKER) / "signing.pub"
         return VerifyKey(bytes.fromhex(read_file(path).decode()))
 
+    def install_broker_certificate(self, certificate_pem: bytes) -> VerifyKey:
+        """Trust the broker's grant-signing key, read from its CA-signed certificate.
+
+        Raises:
+            HomeError: not the broker's certificate from this home's CA.
+        """
+        pems = split_pem(certificate_pem)
+        if not pems:
+            raise HomeError("no PEM certificate given for the broker")
+        try:
+            cert = pki.load_certificate(pems[0])
+            ca = pki.load_certificate(read_file(self.ca_certificate_path))
+            if not pki.issued_by(cert, ca):
+                raise HomeError("the broker certificate is not from the authority CA")
+            keys = enrolment.party_keys_of(cert)
+        except (KeyFormatError, EnrolmentError) as exc:
+            raise HomeError(f"broker certificate: {exc}") from None
+        if keys.party != BROKER or keys.role != "broker" or not keys.signing_public_key:
+            raise HomeError("that is not the broker's certificate")
+        key = VerifyKey(keys.signing_public_key)
+        self.install_broker_verify_key(key)
+        return key
+
     def install_broker_verify_key(self, key: VerifyKey) -> None:
         """Record the broker's public grant-signing key (published by the authority)."""
         write_private(self.party_dir(BROKER) / "signing.pub", key.public_key.hex().encode())
@@ -416,3 +439,62 @@ def enrol(
     returns its bundle) — the demo and tests, where every party is on this machine."""
     csr = home.request(party, role=role, profile=profile, server_names=server_names, renew=renew)
     return home.install(sign(csr))
+
+
+class HomeSet:
+    """Several homes on one machine (the demo): each party's keys are read from its own home.
+
+    Args:
+        homes: party → the home that holds its keys.
+    """
+
+    def __init__(self, homes: dict[str, Home]) -> None:
+        self.homes = dict(homes)
+
+    def home_of(self, party: str) -> Home:
+        try:
+            return self.homes[party]
+        except KeyError:
+            raise HomeError(f"no home holds {party!r}") from None
+
+    def tls(self, party: str) -> TlsMaterial:
+        return self.home_of(party).tls(party)
+
+    def encryption_keys(self, party: str) -> EncryptionKeyPair:
+        return self.home_of(party).encryption_keys(party)
+
+    def signing_key(self, party: str) -> SigningKey:
+        return self.home_of(party).signing_key(party)
+
+    def broker_verify_key(self) -> VerifyKey:
+        return self.home_of(BROKER).broker_verify_key()
+
+
+def private_key_texts(home: Home, party: str) -> list[bytes]:
+    """Every encoding of ``party``'s private keys that could leak: raw bytes, hex and the PEM
+    bodies as stored (what a scan of another home or of logs looks for)."""
+    out: list[bytes] = []
+    folder = home.party_dir(party)
+    for name in ("tls.key", "signing.key", "encryption.key"):
+        path = folder / name
+        if not path.exists():
+            continue
+        stored = path.read_bytes()
+        out += [line for line in stored.splitlines() if len(line) >= 40 and b"-----" not in line]
+        key = home._load_key(path)
+        clear = pki.private_key_pem(key)
+        out += [line for line in clear.splitlines() if len(line) >= 40 and b"-----" not in line]
+        if isinstance(key, ed25519.Ed25519PrivateKey | x25519.X25519PrivateKey):
+            raw = key.private_bytes_raw()
+            out += [raw, raw.hex().encode()]
+    return out
+
+
+def scan_for(root: Path, needles: list[bytes]) -> list[Path]:
+    """Files under ``root`` containing any of ``needles``."""
+    found = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        if any(n in data for n in needles):
+            found.append(path)
+    return found

@@ -80,6 +80,13 @@ def add_keygen_arguments(parser: argparse.ArgumentParser) -> None:
 def add_install_arguments(parser: argparse.ArgumentParser) -> None:
     add_home_argument(parser)
     parser.add_argument("bundle", help="the certificate bundle the authority returned (PEM)")
+    parser.add_argument(
+        "--broker-certificate",
+        default="",
+        metavar="FILE",
+        help="the broker's certificate: its CA-signed grant-signing key is what the node "
+        "verifies grant tokens with",
+    )
     add_passphrase_argument(parser)
 
 
@@ -121,6 +128,14 @@ def install(args: argparse.Namespace) -> int:
         infos = home.install(data)
     except HomeError as exc:
         raise CommandError(str(exc)) from None
+    if getattr(args, "broker_certificate", ""):
+        try:
+            key = home.install_broker_certificate(Path(args.broker_certificate).read_bytes())
+        except OSError as exc:
+            raise CommandError(f"{args.broker_certificate}: {exc.strerror}") from None
+        except HomeError as exc:
+            raise CommandError(str(exc)) from None
+        print(f"trusting the broker's grant-signing key {key.public_key.hex()}")
     for info in infos:
         usage = "/".join(sorted(u.value for u in info.usages))
         print(
