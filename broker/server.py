@@ -45,6 +45,7 @@ class BrokerConfig:
     working_directory: Path | None = None
     public_listen: str = ""  # the public open catalogue (TLS, no client certificate); "" = off
     server_tls: TlsMaterial | TlsSource | None = None  # the server certificate (default: tls)
+    client_tls: TlsSource | None = None  # re-read client material for calling nodes (renewal)
     identity: grpc.ServerInterceptor | None = None  # caller check before every handler
 
 
@@ -96,7 +97,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         ledger=Ledger(config.signing_key),
         settings=config.settings,
     )
-    gateway = GrpcNodeGateway(config.tls)
+    gateway = GrpcNodeGateway(config.client_tls or config.tls)
     server = new_server(identity=config.identity)
     broker_pb2_grpc.add_BrokerServicer_to_server(
         BrokerServicer(

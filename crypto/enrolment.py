@@ -122,9 +122,10 @@ def _canonical(data: dict[str, Any]) -> bytes:
 
 
 def _spki(public_key: Any) -> bytes:
-    return public_key.public_bytes(
+    der: bytes = public_key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+    return der
 
 
 def check_host(name: str) -> str:

@@ -104,6 +104,7 @@ def serve_command(args: argparse.Namespace) -> int:
             server_tls=server_tls,
             identity=IdentityInterceptor(revocation.start()),
             tls=home.tls(BROKER),
+            client_tls=home.tls_source(BROKER, server=False),
             signing_key=home.signing_key(BROKER),
             database_url=args.database_url,
             listen=args.listen,
