@@ -161,6 +161,7 @@ class CaHome:
         *,
         expect_party: str | None = None,
         server_names: tuple[str, ...] | None = None,
+        rekey: bool = False,
         now: dt.datetime | None = None,
     ) -> Signed:
         """Check a request and issue its certificates.
@@ -169,6 +170,10 @@ class CaHome:
             data: the PEM or DER request.
             expect_party: the party the operator expects (refuse a request naming another).
             server_names: the node's registered endpoint host(s), overriding the request's.
+            rekey: allow other data keys than the party's unrevoked, unexpired certificates
+                carry (after a compromise; revoke the old certificates too). Without it, a
+                request for a party that is enrolled with other keys is refused: someone else
+                asking in its name.
             now: issuance time (injectable).
 
         Raises:
@@ -185,7 +190,18 @@ class CaHome:
                 f"the request names {request.party!r}, not {expect_party!r}", field="subject"
             )
         issued = self.issued()
+        revoked = {f"{r.serial:x}" for r in self.revoked()}
+        mine = (request.encryption_public_key.hex(), request.signing_public_key.hex())
         for row in issued:
+            current = row["serial"] not in revoked and _utc(row["not_after"]) > now
+            theirs = (row.get("x25519", ""), row.get("ed25519", ""))
+            if row["party"] == request.party and current and theirs != mine and not rekey:
+                raise CaError(
+                    f"{request.party} is enrolled with other data keys (serial {row['serial']}); "
+                    "a renewal keeps them — if its keys were lost, revoke the old certificates "
+                    "and sign with --rekey",
+                    field="party_keys",
+                )
             if row["request"] == request.fingerprint:
                 raise CaError(
                     f"this request was already signed on {row['issued_at'][:10]} "
@@ -225,6 +241,8 @@ class CaHome:
                     "request": request.fingerprint,
                     "key": request.key_fingerprint,
                     "names": list(info.names),
+                    "x25519": request.encryption_public_key.hex(),
+                    "ed25519": request.signing_public_key.hex(),
                 }
             )
         self._save("issued.json", issued)

@@ -109,8 +109,12 @@ def test_a_bundle_for_another_key_or_from_another_ca_is_refused(places, capsys, 
     Home(gat).install((tmp_path / "hlj.gat.bundle.pem").read_bytes())
     # someone else's machine asks for hlj.gat: the CA signs their key, not ours
     impostor = Home(tmp_path / "impostor", passphrase=None)
-    theirs = CaHome(ca).sign(impostor.request(GAT.code, role="department", profile=GAT)).bundle
-    with pytest.raises(HomeError, match="does not match"):
+    request = impostor.request(GAT.code, role="department", profile=GAT)
+    with pytest.raises(CaError, match="enrolled with other data keys") as err:
+        CaHome(ca).sign(request)  # someone else asking in hlj.gat's name
+    assert err.value.field == "party_keys"
+    theirs = CaHome(ca).sign(request, rekey=True).bundle  # even if the operator is fooled …
+    with pytest.raises(HomeError, match="does not match"):  # … it does not install here
         Home(gat).install(theirs)
     rogue = CaHome(tmp_path / "rogue", passphrase=None)
     rogue.init()

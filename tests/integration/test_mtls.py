@@ -203,7 +203,8 @@ def test_server_certificates_name_only_their_role_and_registered_host(world):
 
 def test_revoked_certificate_is_refused_within_the_refresh_interval(world, tmp_path):
     lost = Home(tmp_path / "lost-laptop")  # a second broker key, about to be reported lost
-    world.ca.enrol_locally(lost, "broker", role="broker", server_names=LOOPBACK)
+    csr = lost.request("broker", role="broker", server_names=LOOPBACK)
+    lost.install(world.ca.sign(csr, rekey=True).bundle)
     victim = lost.tls("broker")
     assert echo(world.target, victim) == b"ping"
     serial = pki.certificate_info(victim.certificate_pem).serial

@@ -57,6 +57,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "(default: the host the request asks for)",
     )
     sign.add_argument("--out", default="", help="bundle file (default PARTY.bundle.pem here)")
+    sign.add_argument(
+        "--rekey",
+        action="store_true",
+        help="accept new data keys for a party enrolled with others (after revoking them)",
+    )
     sign.set_defaults(handler=sign_command)
 
     rvk = csub.add_parser("revoke", help="revoke a certificate and publish a new revocation list")
@@ -104,7 +109,7 @@ def sign_command(args: argparse.Namespace) -> int:
         raise CommandError(f"{args.request}: {exc.strerror}") from None
     hosts = endpoint_hosts(args.endpoint) if args.endpoint is not None else None
     try:
-        signed = _ca(args).sign(data, expect_party=args.party, server_names=hosts)
+        signed = _ca(args).sign(data, expect_party=args.party, server_names=hosts, rekey=args.rekey)
     except CaError as exc:
         raise _refusal(exc) from None
     request = signed.request
