@@ -262,3 +262,16 @@ class IdentityInterceptor(grpc.ServerInterceptor):
 def only_broker(info: CertificateInfo) -> bool:
     """A node's acceptance rule: the broker's client certificate and nothing else."""
     return info.common_name == "broker" and info.role == "broker"
+
+
+def caller_of(context: grpc.ServicerContext) -> Caller | None:
+    """The verified caller's name, role (from the certificate's signed role extension) and serial,
+    or None without a readable client certificate — what per-role checks hang off."""
+    pems = context.auth_context().get("x509_pem_cert")
+    if not pems:
+        return None
+    try:
+        info = certificate_info(x509.load_pem_x509_certificate(pems[0]))
+    except (ValueError, KeyFormatError):
+        return None
+    return Caller(info.common_name, info.role, info.serial)

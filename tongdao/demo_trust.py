@@ -20,7 +20,6 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tongdao.ca_home import CaError, CaHome
-from tongdao.crypto.enrolment import party_keys_of
 from tongdao.crypto.pki import BROKER_SERVER_NAME
 from tongdao.home import (
     AUTHORITY,
@@ -33,7 +32,9 @@ from tongdao.home import (
     write_private,
 )
 from tongdao.policies.trust import load_trust_rules
+from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import secure_channel
+from tongdao.v1 import directory_pb2
 
 LOOPBACK = ("127.0.0.1",)
 
@@ -115,10 +116,21 @@ def _bad_requests(
     )
 
 
-def department_keys(homes: HomeSet, code: str) -> tuple[bytes, bytes]:
-    """The department's (X25519, Ed25519) public keys, read from its CA-signed certificate."""
-    keys = party_keys_of(homes.tls(code).certificate_pem)
-    return keys.encryption_public_key, keys.signing_public_key
+def refuses_misnamed_registration(
+    authority: BrokerStubs, homes: HomeSet, code: str, other: str
+) -> bool:
+    """Registering ``code`` with ``other``'s certificate is refused (and recorded)."""
+    try:
+        authority.directory.RegisterDepartment(
+            directory_pb2.RegisterDepartmentRequest(
+                department=directory_pb2.Department(code=code),
+                certificate_pem=homes.tls(other).certificate_pem,
+            ),
+            timeout=10,
+        )
+    except grpc.RpcError as exc:
+        return exc.code() == grpc.StatusCode.INVALID_ARGUMENT and other in (exc.details() or "")
+    return False
 
 
 def _health(channel: grpc.Channel) -> object:

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tongdao import synthetic
+from tongdao.broker.kernel.settings import BrokerSettings
 from tongdao.broker.server import BrokerConfig, RunningBroker, start_broker
-from tongdao.broker.services import BrokerSettings
 from tongdao.ca_home import CaHome
 from tongdao.commands.catalogue import entry_from_dict
-from tongdao.crypto.enrolment import party_keys_of
 from tongdao.crypto.pki import BROKER_SERVER_NAME
 from tongdao.demo import CITY_MZJ, ENTRIES, GAT, MZT, RSJ, SW, city_entry
 from tongdao.home import AUTHORITY, BROKER, Home
@@ -25,8 +24,9 @@ from tongdao.node.config import EntryConfig, NodeConfig
 from tongdao.node.server import RunningNode, build_engine, start_node
 from tongdao.policies.trust import load_trust_rules
 from tongdao.proto.identity import IdentityInterceptor, RevocationWatcher, file_source, only_broker
+from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import secure_channel
-from tongdao.v1 import broker_pb2, broker_pb2_grpc
+from tongdao.v1 import catalogue_pb2, directory_pb2
 
 PURPOSE = "城乡最低生活保障资格审核"
 SCENARIO = "低保复核"
@@ -51,8 +51,8 @@ class Stack:
             self.broker.target, self.home.tls(party), server_name=BROKER_SERVER_NAME
         )
 
-    def stub(self, party: str) -> broker_pb2_grpc.BrokerStub:
-        return broker_pb2_grpc.BrokerStub(self.channel(party))
+    def stub(self, party: str) -> BrokerStubs:
+        return BrokerStubs.over(self.channel(party))
 
     def revoke(self, party: str) -> list[str]:
         """Revoke every certificate of ``party`` and publish the list to the broker and nodes."""
@@ -171,19 +171,14 @@ def start_stack(
     )
     authority = stack.stub(AUTHORITY)
     for profile in profiles:
-        # the directory takes the keys from the department's CA-signed certificate
-        keys = party_keys_of(home.tls(profile.code).certificate_pem)
-        authority.RegisterDepartment(
-            broker_pb2.RegisterDepartmentRequest(
-                department=broker_pb2.Department(
+        # the broker takes the profile and keys from the department's CA-signed certificate
+        authority.directory.RegisterDepartment(
+            directory_pb2.RegisterDepartmentRequest(
+                department=directory_pb2.Department(
                     code=profile.code,
-                    name=profile.name,
-                    region=profile.region,
-                    level=profile.level,
                     node_endpoint=nodes[profile.code].target if profile.code in nodes else "",
-                    encryption_public_key=keys.encryption_public_key,
-                    signing_public_key=keys.signing_public_key,
-                )
+                ),
+                certificate_pem=home.tls(profile.code).certificate_pem,
             ),
             timeout=10,
         )
@@ -191,11 +186,13 @@ def start_stack(
         if data["provider"] not in {p.code for p in profiles}:
             continue
         provider = stack.stub(data["provider"])
-        provider.CreateCatalogueEntry(
-            broker_pb2.CreateCatalogueEntryRequest(entry=entry_from_dict(data)), timeout=10
+        provider.catalogue.CreateCatalogueEntry(
+            catalogue_pb2.CreateCatalogueEntryRequest(entry=entry_from_dict(data)), timeout=10
         )
-        provider.SubmitCatalogueEntry(broker_pb2.SubmitCatalogueEntryRequest(code=code), timeout=10)
-        authority.PublishCatalogueEntry(
-            broker_pb2.PublishCatalogueEntryRequest(code=code), timeout=10
+        provider.catalogue.SubmitCatalogueEntry(
+            catalogue_pb2.SubmitCatalogueEntryRequest(code=code), timeout=10
+        )
+        authority.catalogue.PublishCatalogueEntry(
+            catalogue_pb2.PublishCatalogueEntryRequest(code=code), timeout=10
         )
     return stack

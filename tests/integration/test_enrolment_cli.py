@@ -179,3 +179,18 @@ def test_expiry_warning_ahead_of_time(tmp_path, capsys):
     info = pki.certificate_info(home.tls(GAT.code).certificate_pem)
     assert "renew it now" in pki.expiry_warning(info, 30)
     assert pki.expiry_warning(info, 10) == ""
+
+
+def test_the_cli_says_when_its_own_certificate_has_expired(tmp_path, capsys):
+    ca = CaHome(tmp_path / "ca", passphrase=None)
+    ca.init()
+    home = Home(tmp_path / "rsj", passphrase=None)
+    issued = dt.datetime.now(dt.UTC) - dt.timedelta(days=100)
+    profile = DepartmentProfile("hrb.rsj", "哈尔滨市人社局", "230100", "city")
+    home.install(ca.sign(home.request("hrb.rsj", role="department", profile=profile, now=issued),
+                         now=issued).bundle)  # fmt: skip
+    code, _, err = run(
+        capsys, "consumer", "grant", "g", "--home", str(tmp_path / "rsj"), "--as", "hrb.rsj",
+        "--broker", "127.0.0.1:1",
+    )  # fmt: skip
+    assert code == 2 and "expired on" in err and "--renew" in err

@@ -18,7 +18,13 @@ from tongdao.ca_home import CaHome
 from tongdao.crypto import pki
 from tongdao.home import DepartmentProfile, Home
 from tongdao.policies.trust import load_trust_rules
-from tongdao.proto.identity import IdentityInterceptor, RevocationWatcher, file_source, only_broker
+from tongdao.proto.identity import (
+    IdentityInterceptor,
+    RevocationWatcher,
+    caller_of,
+    file_source,
+    only_broker,
+)
 from tongdao.proto.transport import (
     TlsMaterial,
     add_health_and_reflection,
@@ -64,7 +70,12 @@ class World:
             [
                 grpc.method_handlers_generic_handler(
                     "tongdao.test.Echo",
-                    {"Echo": grpc.unary_unary_rpc_method_handler(lambda request, context: request)},
+                    {
+                        "Echo": grpc.unary_unary_rpc_method_handler(lambda request, ctx: request),
+                        "Role": grpc.unary_unary_rpc_method_handler(
+                            lambda request, ctx: caller_of(ctx).role.encode()
+                        ),
+                    },
                 )
             ]
         )
@@ -122,6 +133,9 @@ def forged(world, *, usage=pki.Usage.CLIENT, days=90, start=None, party="broker"
 
 def test_the_broker_reaches_the_node(world):
     assert echo(world.target, world.authority.tls("broker")) == b"ping"
+    with secure_channel(world.target, world.authority.tls("broker"), server_name=GAT_NODE) as ch:
+        # the role a handler sees is the one the CA signed into the certificate
+        assert ch.unary_unary("/tongdao.test.Echo/Role")(b"", timeout=5) == b"broker"
     assert health(world.target, world.authority.tls("broker")).status == 1
 
 

@@ -6,13 +6,10 @@ import argparse
 from pathlib import Path
 
 from tongdao.cli import CommandError
-from tongdao.commands._common import add_broker_arguments, broker_stub, open_home, print_message
+from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.commands._enrol import add_install_arguments, add_keygen_arguments, install, keygen
-from tongdao.crypto.enrolment import PartyKeys, party_keys_of
-from tongdao.crypto.errors import EnrolmentError, KeyFormatError
-from tongdao.crypto.pki import issued_by, load_certificate
 from tongdao.home import AUTHORITY, split_pem
-from tongdao.v1 import broker_pb2
+from tongdao.v1 import catalogue_pb2, directory_pb2, supervision_pb2
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -103,52 +100,22 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     wd.set_defaults(handler=withdraw_due)
 
 
-def department_from_certificate(
-    ca_pem: bytes, certificate_pem: bytes, code: str
-) -> tuple[PartyKeys, bytes]:
-    """The department's CA-signed keys from its certificate (or bundle), checked.
-
-    Raises:
-        CommandError: not issued by the authority CA, not a department, or another code.
-    """
-    pems = split_pem(certificate_pem)
-    if not pems:
-        raise CommandError("--certificate: no PEM certificate in the file")
-    try:
-        cert = load_certificate(pems[0])
-        if not issued_by(cert, load_certificate(ca_pem)):
-            raise CommandError("--certificate: not issued by the authority CA")
-        keys = party_keys_of(cert)
-    except (EnrolmentError, KeyFormatError) as exc:
-        raise CommandError(f"--certificate: {exc}") from None
-    if keys.role != "department":
-        raise CommandError(f"--certificate: a {keys.role or 'non-department'} certificate")
-    if keys.party != code:
-        raise CommandError(f"--certificate names department {keys.party!r}, not {code!r}")
-    return keys, pems[0]
-
-
 def register_department(args: argparse.Namespace) -> int:
-    home = open_home(args.home)
     try:
-        data = Path(args.certificate).read_bytes()
-        ca_pem = home.ca_certificate_path.read_bytes()
+        pems = split_pem(Path(args.certificate).read_bytes())
     except OSError as exc:
-        raise CommandError(f"{exc.filename}: {exc.strerror}") from None
-    keys, _ = department_from_certificate(ca_pem, data, args.code)
-    dept = broker_pb2.Department(
-        code=keys.party,
-        name=keys.profile.get("name", ""),
-        region=keys.profile.get("region", ""),
-        level=keys.profile.get("level", ""),
-        node_endpoint=args.endpoint,
-        encryption_public_key=keys.encryption_public_key,
-        signing_public_key=keys.signing_public_key,
-        is_authority=args.is_authority,
+        raise CommandError(f"{args.certificate}: {exc.strerror}") from None
+    if not pems:
+        raise CommandError(f"--certificate: no PEM certificate in {args.certificate}")
+    # the broker checks the certificate (CA, role, expiry, proof) and takes the profile and
+    # keys from it; the code given here must be the one it names
+    dept = directory_pb2.Department(
+        code=args.code, node_endpoint=args.endpoint, is_authority=args.is_authority
     )
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        reply = stub.RegisterDepartment(
-            broker_pb2.RegisterDepartmentRequest(department=dept), timeout=30
+        reply = stub.directory.RegisterDepartment(
+            directory_pb2.RegisterDepartmentRequest(department=dept, certificate_pem=pems[0]),
+            timeout=30,
         )
     print_message(reply, as_json=args.json)
     return 0
@@ -156,8 +123,8 @@ def register_department(args: argparse.Namespace) -> int:
 
 def publish(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        reply = stub.PublishCatalogueEntry(
-            broker_pb2.PublishCatalogueEntryRequest(code=args.code, comment=args.comment),
+        reply = stub.catalogue.PublishCatalogueEntry(
+            catalogue_pb2.PublishCatalogueEntryRequest(code=args.code, comment=args.comment),
             timeout=30,
         )
     print_message(reply, as_json=args.json)
@@ -166,8 +133,8 @@ def publish(args: argparse.Namespace) -> int:
 
 def return_entry(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        reply = stub.ReturnCatalogueEntry(
-            broker_pb2.ReturnCatalogueEntryRequest(code=args.code, comments=args.comments),
+        reply = stub.catalogue.ReturnCatalogueEntry(
+            catalogue_pb2.ReturnCatalogueEntryRequest(code=args.code, comments=args.comments),
             timeout=30,
         )
     print_message(reply, as_json=args.json)
@@ -176,8 +143,9 @@ def return_entry(args: argparse.Namespace) -> int:
 
 def require_update(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        reply = stub.RequireCatalogueUpdate(
-            broker_pb2.RequireCatalogueUpdateRequest(code=args.code, basis=args.basis), timeout=30
+        reply = stub.catalogue.RequireCatalogueUpdate(
+            catalogue_pb2.RequireCatalogueUpdateRequest(code=args.code, basis=args.basis),
+            timeout=30,
         )
     print_message(reply, as_json=args.json)
     return 0
@@ -185,8 +153,8 @@ def require_update(args: argparse.Namespace) -> int:
 
 def extend(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        reply = stub.ExtendDeadline(
-            broker_pb2.ExtendDeadlineRequest(id=args.id, basis=args.basis), timeout=30
+        reply = stub.supervision.ExtendDeadline(
+            supervision_pb2.ExtendDeadlineRequest(id=args.id, basis=args.basis), timeout=30
         )
     print_message(reply, as_json=args.json)
     return 0
@@ -194,8 +162,8 @@ def extend(args: argparse.Namespace) -> int:
 
 def decide_revocation(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        reply = stub.DecideCatalogueRevocation(
-            broker_pb2.DecideCatalogueRevocationRequest(
+        reply = stub.catalogue.DecideCatalogueRevocation(
+            catalogue_pb2.DecideCatalogueRevocationRequest(
                 code=args.code, approve=not args.refuse, comment=args.comment
             ),
             timeout=30,
@@ -206,6 +174,8 @@ def decide_revocation(args: argparse.Namespace) -> int:
 
 def withdraw_due(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        reply = stub.WithdrawDueEntries(broker_pb2.WithdrawDueEntriesRequest(), timeout=60)
+        reply = stub.catalogue.WithdrawDueEntries(
+            catalogue_pb2.WithdrawDueEntriesRequest(), timeout=60
+        )
     print_message(reply, as_json=args.json)
     return 0

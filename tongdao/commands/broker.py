@@ -8,7 +8,7 @@ import os
 import signal
 import threading
 
-from tongdao.broker.db import ENV_DATABASE_URL
+from tongdao.broker.kernel.db import ENV_DATABASE_URL
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_home_argument, open_home
 from tongdao.commands._enrol import (
@@ -78,8 +78,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def serve_command(args: argparse.Namespace) -> int:
+    from tongdao.broker.kernel.settings import BrokerSettings
     from tongdao.broker.server import BrokerConfig, start_broker  # heavy: only when serving
-    from tongdao.broker.services import BrokerSettings
     from tongdao.policies.trust import load_trust_rules
     from tongdao.proto.identity import IdentityInterceptor, RevocationWatcher, file_source
 

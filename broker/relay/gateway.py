@@ -1,0 +1,157 @@
+"""How the broker reaches providers' nodes: the gateway protocol and its gRPC implementation
+(mutual TLS, bounded time)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Protocol
+
+import grpc
+
+from tongdao.crypto.grant_token import GrantTokenError, read_grant_token_unverified
+from tongdao.crypto.pki import node_server_name
+from tongdao.proto.errors import DomainError, Unavailable
+from tongdao.proto.query import QueryAnswer, Receipt, RelayedQuery
+from tongdao.proto.transport import TlsMaterial, TlsSource, secure_channel
+from tongdao.v1 import node_pb2_grpc, query_pb2
+
+
+class NodeRefused(DomainError):
+    """The node answered with an error status; its code and message are relayed as they are."""
+
+    def __init__(self, code_name: str, message: str) -> None:
+        super().__init__(message)
+        self.code_name = code_name
+
+
+class NodeGateway(Protocol):
+    """How the broker reaches a provider's node (gRPC in production, a fake in unit tests)."""
+
+    def query(self, endpoint: str, query: RelayedQuery) -> QueryAnswer:
+        """Relay ``query`` to the node at ``endpoint``.
+
+        Raises:
+            Unavailable: the node cannot be reached.
+            NodeRefused: the node answered with an error status.
+        """
+        ...
+
+    def query_stream(
+        self, endpoint: str, query: RelayedQuery, chunks: Iterator[bytes]
+    ) -> Iterator[bytes | Receipt]:
+        """Relay a streamed query: yields the node's sealed chunks, then its receipt.
+
+        Raises:
+            Unavailable: the node cannot be reached or went away mid-stream.
+            NodeRefused: the node answered with an error status.
+        """
+        ...
+
+
+def _provider_of(query: RelayedQuery) -> str:
+    """The department the query is for: the provider named in the grant token (which the broker
+    signed and the relay has already checked against the directory entry of ``endpoint``)."""
+    try:
+        return read_grant_token_unverified(query.grant_token).provider
+    except GrantTokenError:
+        return ""
+
+
+class GrpcNodeGateway:
+    """Relays queries to nodes, keeping one channel per (endpoint, department).
+
+    Each channel verifies that the node's server certificate names the department
+    (``<code>.node.tongdao.invalid``): a node at a registered endpoint cannot answer for another
+    department. Given a :data:`TlsSource`, a renewed broker certificate is picked up by opening
+    fresh channels.
+    """
+
+    def __init__(
+        self,
+        tls: TlsMaterial | TlsSource,
+        *,
+        timeout_seconds: float = 30.0,
+        stream_timeout_seconds: float = 3600.0,
+    ) -> None:
+        self._source: TlsSource = tls if callable(tls) else (lambda: tls)
+        self._tls = self._source()
+        self._timeout = timeout_seconds
+        self._stream_timeout = stream_timeout_seconds
+        self._channels: dict[tuple[str, str], grpc.Channel] = {}
+        self._lock = threading.Lock()
+
+    def _stub(self, endpoint: str, department: str) -> node_pb2_grpc.NodeStub:
+        try:
+            material = self._source()
+        except Exception:  # a renewal half-written: keep the current material
+            material = self._tls
+        with self._lock:
+            if material != self._tls:
+                for old in self._channels.values():
+                    old.close()
+                self._channels.clear()
+                self._tls = material
+            key = (endpoint, department)
+            channel = self._channels.get(key)
+            if channel is None:
+                name = node_server_name(department) if department else ""
+                channel = secure_channel(endpoint, self._tls, server_name=name)
+                self._channels[key] = channel
+        return node_pb2_grpc.NodeStub(channel)
+
+    def query(self, endpoint: str, query: RelayedQuery) -> QueryAnswer:
+        """Relay one query; see :class:`NodeGateway`."""
+        request = query.to_pb()
+        try:
+            # an aggregate scans the node's whole entry (10⁶ rows: tens of seconds)
+            timeout = self._stream_timeout if query.method == "aggregate" else self._timeout
+            reply = self._stub(endpoint, _provider_of(query)).Query(request, timeout=timeout)
+        except grpc.RpcError as exc:
+            raise _node_error(endpoint, exc) from None
+        return QueryAnswer(
+            sealed_result=reply.sealed_result,
+            receipt=Receipt.from_pb(reply.receipt),
+            ciphertexts=tuple(reply.ciphertexts),
+            suppressed=reply.suppressed,
+        )
+
+    def query_stream(
+        self, endpoint: str, query: RelayedQuery, chunks: Iterator[bytes]
+    ) -> Iterator[bytes | Receipt]:
+        """Relay a streamed query; see :class:`NodeGateway`."""
+
+        def requests() -> Iterator[query_pb2.QueryStreamRequest]:
+            yield query_pb2.QueryStreamRequest(open=query.to_pb())
+            for chunk in chunks:
+                yield query_pb2.QueryStreamRequest(chunk=chunk)
+
+        stub = self._stub(endpoint, _provider_of(query))
+        call = stub.QueryStream(requests(), timeout=self._stream_timeout)
+        try:
+            for reply in call:
+                if reply.WhichOneof("part") == "end":
+                    yield Receipt.from_pb(reply.end.receipt)
+                    return
+                yield reply.chunk
+        except grpc.RpcError as exc:
+            raise _node_error(endpoint, exc) from None
+        finally:
+            call.cancel()  # no-op once the call has ended; stops the node if we leave early
+
+    def close(self) -> None:
+        """Close every channel."""
+        with self._lock:
+            for channel in self._channels.values():
+                channel.close()
+            self._channels.clear()
+
+
+def _node_error(endpoint: str, exc: grpc.RpcError) -> Unavailable | NodeRefused:
+    code = exc.code()
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        return Unavailable(
+            f"provider node at {endpoint} is unavailable ({code.name.lower()}); "
+            "nothing was served — try again later"
+        )
+    return NodeRefused(code.name, f"provider node refused: {exc.details()}")
