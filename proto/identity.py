@@ -28,6 +28,7 @@ from cryptography import x509
 from tongdao.crypto.errors import CryptoError, KeyFormatError, RevocationError
 from tongdao.crypto.pki import CertificateInfo, Usage, certificate_info, load_certificate
 from tongdao.crypto.revocation import RevocationList
+from tongdao.proto.errors import PermissionDenied, Unauthenticated
 
 log = logging.getLogger("tongdao.identity")
 
@@ -223,21 +224,27 @@ class IdentityInterceptor(grpc.ServerInterceptor):
         method = handler_call_details.method
         check = self.check
 
+        def refuse(context) -> None:  # type: ignore[no-untyped-def]
+            refusal = check(method, context.auth_context())
+            if refusal is not None:
+                code, message = refusal
+                # a domain error, so the domain-error interceptor (outside this one) maps it to
+                # its status and the broker records the refusal in its ledger
+                if code == grpc.StatusCode.PERMISSION_DENIED:
+                    raise PermissionDenied(message)
+                raise Unauthenticated(message)
+
         def guard(behaviour, streaming_response: bool):  # type: ignore[no-untyped-def]
             if streaming_response:
 
                 def guarded_stream(request, context):  # type: ignore[no-untyped-def]
-                    refusal = check(method, context.auth_context())
-                    if refusal is not None:
-                        context.abort(*refusal)
+                    refuse(context)
                     yield from behaviour(request, context)
 
                 return guarded_stream
 
             def guarded(request, context):  # type: ignore[no-untyped-def]
-                refusal = check(method, context.auth_context())
-                if refusal is not None:
-                    context.abort(*refusal)
+                refuse(context)
                 return behaviour(request, context)
 
             return guarded

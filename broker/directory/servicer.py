@@ -60,6 +60,7 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServicer, ContextServicer):
             # the refusal is on the record too (its own transaction: the attempt rolled back)
             with self.sessions.begin() as session:
                 self.service.record_refused_registration(session, caller, d.code, exc)
+            exc.recorded_in_ledger = True  # type: ignore[attr-defined]  # not twice
             raise
 
     def GetDepartment(self, request, context):  # type: ignore[no-untyped-def]

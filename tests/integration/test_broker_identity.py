@@ -101,16 +101,20 @@ def _register(stack, code, certificate_pem):
     )
 
 
-def _refusals(stack):
+def _entries(stack, kind):
     engine = make_engine(stack.database_url)
     try:
         with session_factory(engine).begin() as session:
             rows = session.execute(
-                select(LedgerEntry).where(LedgerEntry.kind == "department.registration_refused")
+                select(LedgerEntry).where(LedgerEntry.kind == kind).order_by(LedgerEntry.sequence)
             ).scalars()
             return [(r.actor, r.subject, json.loads(r.payload_json)) for r in rows]
     finally:
         engine.dispose()
+
+
+def _refusals(stack):
+    return _entries(stack, "department.registration_refused")
 
 
 def test_the_directory_holds_the_keys_the_certificate_carries(stack):
@@ -177,6 +181,9 @@ def test_a_revoked_department_is_refused_at_the_broker_within_the_bound(stack):
     assert code == grpc.StatusCode.UNAUTHENTICATED and "revoked" in message
     assert took <= bound + 1
     assert _health(stack, "hrb.rsj").status == health_pb2.HealthCheckResponse.SERVING
+    # the refusal is on the ledger, naming who tried and why
+    recorded = [p for a, _, p in _entries(stack, "refusal") if a == "hlj.sw"]
+    assert recorded and "revoked" in recorded[-1]["message"]
 
 
 def test_a_revoked_broker_certificate_is_refused_by_the_nodes(stack):
