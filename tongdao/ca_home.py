@@ -25,7 +25,16 @@ from typing import Any
 from tongdao.crypto import enrolment, pki
 from tongdao.crypto.errors import EnrolmentError, KeyFormatError, PassphraseError, RevocationError
 from tongdao.crypto.revocation import Revoked, build_crl
-from tongdao.home import DepartmentProfile, Home, enrol, make_private_dir, read_file, write_private
+from tongdao.home import (
+    AUTHORITY,
+    BROKER,
+    DepartmentProfile,
+    Home,
+    enrol,
+    make_private_dir,
+    read_file,
+    write_private,
+)
 from tongdao.policies.trust import TrustRules, load_trust_rules
 
 CA_PASSPHRASE_ENV = "TONGDAO_CA_PASSPHRASE"  # noqa: S105 (the variable's name, not a secret)
@@ -331,3 +340,25 @@ class CaHome:
         target = home.ca_dir / "crl.pem"
         write_private(target, read_file(self.crl_path))
         return target
+
+
+def enrol_all_locally(
+    home: Home,
+    ca_root: Path,
+    departments: tuple[DepartmentProfile, ...] = (),
+    *,
+    server_names: tuple[str, ...] = ("127.0.0.1",),
+) -> CaHome:
+    """A new CA in ``ca_root`` that enrols the broker, the administrator and ``departments`` into
+    ``home`` and publishes its revocation list there — tests and benchmarks, where one folder
+    stands in for every party's machine (the demo gives each its own home)."""
+    ca = CaHome(ca_root)
+    ca.init()
+    ca.enrol_locally(home, BROKER, role="broker", server_names=server_names)
+    ca.enrol_locally(home, AUTHORITY, role="administrator")
+    for profile in departments:
+        ca.enrol_locally(
+            home, profile.code, role="department", profile=profile, server_names=server_names
+        )
+    ca.publish_to(home)
+    return ca

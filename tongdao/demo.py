@@ -31,12 +31,11 @@ from tongdao.broker.ledger.chain import verify_ledger
 from tongdao.commands.catalogue import entry_from_dict
 from tongdao.crypto.pki import BROKER_SERVER_NAME
 from tongdao.demo_trust import (
-    DemoTrust,
     enrol_all,
     refuses_misnamed_registration,
     revocation_scenario,
 )
-from tongdao.home import AUTHORITY, DepartmentProfile, HomeSet
+from tongdao.home import AUTHORITY, DepartmentProfile, Home, HomeSet
 from tongdao.node.client import ClientError, ConsumerClient
 from tongdao.policies.loader import load_policy
 from tongdao.policies.masking import mask_value
@@ -226,13 +225,22 @@ def _stop(processes: list[Process]) -> None:
 
 
 def _node_config(
-    trust: DemoTrust, profile: DepartmentProfile, entry: str, csv_name: str, grades: dict[str, str]
+    home: Home,
+    profile: DepartmentProfile,
+    entry: str,
+    csv_name: str,
+    grades: dict[str, str],
+    *,
+    revocation_list: Path | None = None,
 ) -> str:
+    """The node's configuration: its department's ``home`` and the CA's published revocation
+    list (default: the one in that home)."""
     key = ENTRIES[entry]["key_field"]
+    crl = revocation_list or home.ca_dir / "crl.pem"
     lines = [
         f'department = "{profile.code}"',
-        f'home = "{trust.departments[profile.code].root.resolve()}"',
-        f'revocation_list = "{trust.crl_path.resolve()}"',
+        f'home = "{home.root.resolve()}"',
+        f'revocation_list = "{crl.resolve()}"',
         'listen = "127.0.0.1:0"',
         f'state_dir = "state-{profile.code}"',
         "",
@@ -278,7 +286,14 @@ def run_demo(directory: Path, *, records: int = 300, out: Callable[[str], None] 
     for profile, entry, csv_name, rows in served:
         synthetic.write_csv(directory / csv_name, rows)
         (directory / f"node-{profile.code}.toml").write_text(
-            _node_config(trust, profile, entry, csv_name, grades_of(entry))
+            _node_config(
+                trust.departments[profile.code],
+                profile,
+                entry,
+                csv_name,
+                grades_of(entry),
+                revocation_list=trust.crl_path,
+            )
         )
     report.line(
         f"synthetic registries: {len(people)} residents (公安), {len(marriages)} marriages (民政), "
