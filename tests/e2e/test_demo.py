@@ -29,7 +29,6 @@ def test_demo_runs_end_to_end(tmp_path):
     assert "FAILED" not in out
     assert "ledger verifies offline" in out
     assert "Art." in out
-    assert elapsed < 60
     # every process was stopped
     assert "processes stopped" in out
     # the broker's store never saw a plaintext record: spot-check the registry's first resident
@@ -43,6 +42,7 @@ def test_demo_runs_end_to_end(tmp_path):
     logs = "".join(p.read_text() for p in (tmp_path / "demo" / "logs").glob("broker*.log"))
     assert id_number not in logs and name not in logs
     _no_secret_anywhere_but_its_home(tmp_path / "demo", passphrase, result)
+    assert elapsed < 60  # last: every other check has run even on a slow machine
 
 
 def _no_secret_anywhere_but_its_home(demo, passphrase, result):
