@@ -63,6 +63,28 @@ def test_psi_matches_plaintext(xs, ys, method):
         assert "members" not in learned and learned["ordered"] is False
 
 
+def test_size_only_intersection_reveals_members_to_a_consumer_with_a_scalar_per_key():
+    """The stated limit of intersection_size (docs/privacy.md): it holds for a consumer that
+    follows the protocol. One that blinds each key with its own scalar sees, through the
+    shuffle, which of its keys matched — exactly what intersection would give it (the rule file
+    refuses intersection_size where a grade forbids intersection)."""
+    mine = [b"k1", b"k2", b"k3", b"k4"]
+    theirs = [b"k2", b"k4", b"k9"]
+    blinders = [PsiBlinder() for _ in mine]
+    points = b"".join(b.blind(k) for b, k in zip(blinders, mine, strict=True))
+    frames = [streams.frame(streams.POINTS, points), streams.frame(streams.POINTS_END)]
+    out = drive("intersection_size", frames, len(mine), keys=theirs)
+    replies = [streams.unframe(m) for m, _ in out]
+    double = {p for k, b in replies if k == streams.DOUBLE for p in streams.split_points(b)}
+    tags = [p for k, b in replies if k == streams.PROVIDER for p in streams.split_points(b)]
+    members = {
+        key
+        for key, blinder in zip(mine, blinders, strict=True)
+        if any(blinder.reblind(t) in double for t in tags)
+    }
+    assert members == {b"k2", b"k4"}
+
+
 @pytest.fixture(scope="module")
 def selection_key():
     return SelectionKey.generate(2048)
