@@ -18,14 +18,16 @@ selection of its rows — otherwise the consumer could pack many values into one
    sends ``c_j = Enc(m_j) = (1 + n)^{m_j} · h_s^{a_j}`` with ``m_j = 1`` when the row's key is in
    its set, and a non-interactive proof that ``m_j ∈ {0, 1}``: an OR of two Σ-proofs of a
    discrete logarithm to base ``h_s`` (for ``c_j`` and ``c_j/(1 + n)``; Cramer, Damgård and
-   Schoenmakers, CRYPTO 1994), repeated six times with 24-bit challenges from SHAKE-256 over
-   the session context, the row's index, ``c_j`` and the commitments (Fiat–Shamir). Soundness
+   Schoenmakers, CRYPTO 1994), repeated with 24-bit challenges from SHAKE-256 over the session
+   context, the row's index, ``c_j`` and the commitments (Fiat–Shamir) — five times at 2048
+   bits, six at 3072 and 4096 (:func:`repetitions`: at least the key's strength). Soundness
    needs no trust in the consumer's key: with ``n`` square-free, ``gcd(n, φ(n)) = 1`` and every
    prime factor above ``2^24``, a ciphertext whose plaintext is neither 0 nor 1 passes one
    repetition for at most one challenge in ``2^24`` (the challenge would have to solve
-   ``e·m ≡ μ (mod n)`` inside a range shorter than any factor of ``n``), so all six for
-   ``2^-144`` per hash evaluation. Responses are masked by 80 extra bits (statistical
-   zero-knowledge: the provider learns nothing about ``m_j``).
+   ``e·m ≡ μ (mod n)`` inside a range shorter than any factor of ``n``), so all five for
+   ``2^-120`` per hash evaluation at 2048 bits (the key itself offers 112), six for
+   ``2^-144``. Responses are masked by 80 extra bits (statistical zero-knowledge: the provider
+   learns nothing about ``m_j``). The consumer proves modulo ``p²`` and ``q²`` (CRT).
 3. The provider verifies every proof, computes ``Enc(Σ m_j·v_j)`` and ``Enc(Σ m_j)`` with its
    plaintext values, binds the consumer's claimed count ``k`` by adding ``ρ·(Σ m_j − k)`` for a
    uniformly random ``ρ`` (a false count turns the result into a uniformly random number: the
@@ -53,6 +55,7 @@ from gmpy2 import mpz
 
 from tongdao.crypto.errors import CryptoError
 from tongdao.crypto.paillier import (
+    WINDOW_BITS,
     Ciphertext,
     FixedBaseTable,
     InvalidCiphertext,
@@ -61,6 +64,7 @@ from tongdao.crypto.paillier import (
     _random_below,
     _random_bits,
     generate_paillier_keypair,
+    security_bits,
 )
 from tongdao.crypto.randomness import RandomBytes, resolve
 
@@ -68,7 +72,6 @@ KEY_BITS = (2048, 3072, 4096)
 TRIAL_BITS = 24  # no prime factor of n up to 2^24; also the width of one challenge
 CHALLENGE_BITS = TRIAL_BITS
 CHALLENGE_BYTES = 3
-REPETITIONS = 6  # 6 × 24 = 144 bits of soundness per hash evaluation
 MODULUS_ROOTS = 6  # (2^-24)^6: probability a modulus with gcd(n, φ(n)) ≠ 1 is certified
 STATISTICAL_BITS = 80  # zero-knowledge slack of the responses
 _DOMAIN = b"tongdao/v1 intersection-sum selection"
@@ -175,9 +178,15 @@ class SelectionPublicKey:
     @property
     def record_bytes(self) -> int:
         """Bytes of one selection record (ciphertext and proof)."""
-        return self.paillier.ciphertext_bytes + REPETITIONS * (
+        return self.paillier.ciphertext_bytes + repetitions(self.paillier) * (
             2 * CHALLENGE_BYTES + 2 * _response_bytes(self.paillier)
         )
+
+
+def repetitions(pk: PaillierPublicKey) -> int:
+    """Repetitions of the 24-bit-challenge proof: at least the key's strength in bits (5 at 2048
+    bits: 2^-120 against the key's 112; 6 at 3072 and 4096: 2^-144 against 128)."""
+    return -(-security_bits(pk.key_bits) // CHALLENGE_BITS)
 
 
 def _response_bits(pk: PaillierPublicKey) -> int:
@@ -190,17 +199,17 @@ def _response_bytes(pk: PaillierPublicKey) -> int:
 
 
 def _challenges(
-    context: bytes, index: int, c: mpz, commitments: Sequence[mpz], width: int
+    context: bytes, index: int, c: mpz, commitments: Sequence[mpz], width: int, reps: int
 ) -> list[int]:
     h = hashlib.shake_256(_DOMAIN)
     h.update(len(context).to_bytes(4, "big") + context + index.to_bytes(8, "big"))
     h.update(int(c).to_bytes(width, "big"))
     for t in commitments:
         h.update(int(t).to_bytes(width, "big"))
-    raw = h.digest(CHALLENGE_BYTES * REPETITIONS)
+    raw = h.digest(CHALLENGE_BYTES * reps)
     return [
         int.from_bytes(raw[i * CHALLENGE_BYTES : (i + 1) * CHALLENGE_BYTES], "big")
-        for i in range(REPETITIONS)
+        for i in range(reps)
     ]
 
 
@@ -246,7 +255,7 @@ class SelectionKey:
         roots = tuple(gmpy2.powmod(x, inverse, pk.n) for x in _root_points(pk.n, self.h))
         self.public_key = SelectionPublicKey(pk, self.h, roots)
         self._rng = resolve(rng)
-        self._table: FixedBaseTable | None = None
+        self._owner: tuple[FixedBaseTable, FixedBaseTable] | None = None
 
     def __repr__(self) -> str:
         return f"SelectionKey(key_bits={self.private_key.public_key.key_bits})"
@@ -292,6 +301,17 @@ class SelectionKey:
             raise SelectionKeyError("selection key bytes do not form a key") from None
         return cls(private, mpz(int.from_bytes(data[cut:], "big")), rng=rng)
 
+    def _tables(self, bits: int) -> tuple[FixedBaseTable, FixedBaseTable]:
+        # the owner computes modulo p² and q² (half-size numbers) and joins by the CRT
+        if self._owner is None:
+            sk = self.private_key
+            hs = sk.public_key.hs
+            self._owner = (
+                FixedBaseTable(hs % sk.psquare, sk.psquare, bits, WINDOW_BITS + 1),
+                FixedBaseTable(hs % sk.qsquare, sk.qsquare, bits, WINDOW_BITS + 1),
+            )
+        return self._owner
+
     def prove(self, bits: Sequence[int], context: bytes, start: int) -> bytes:
         """Selection records for consecutive rows ``start, start + 1, …``.
 
@@ -306,45 +326,59 @@ class SelectionKey:
         Raises:
             SelectionProofError: a bit that is not 0 or 1.
         """
-        pk = self.private_key.public_key
-        n, n2 = pk.n, pk.nsquare
+        sk = self.private_key
+        pk = sk.public_key
+        n = pk.n
+        p2, q2 = sk.psquare, sk.qsquare
+        join_factor = sk.psquare_inverse
+
+        def join(xp: mpz, xq: mpz) -> mpz:
+            return xp + (xq - xp) * join_factor % q2 * p2
+
         width = pk.ciphertext_bytes
         zbytes = _response_bytes(pk)
         zbits = _response_bits(pk)
-        if self._table is None:
-            self._table = FixedBaseTable(pk.hs, n2, zbits + 1)
-        table = self._table
+        tp, tq = self._tables(zbits + 1)
         rng = self._rng
+        reps = repetitions(pk)
+        g_p, g_q = (1 + n) % p2, (1 + n) % q2
         out = bytearray()
         for offset, m in enumerate(bits):
             if m not in (0, 1):
                 raise SelectionProofError("a selection bit must be 0 or 1")
             a = _random_bits(pk.exponent_bits, rng)
-            c = table.pow(a) * (1 + m * n) % n2
-            inverse = gmpy2.invert(c, n2)
+            cp = tp.pow(a) * (g_p if m else 1) % p2
+            cq = tq.pow(a) * (g_q if m else 1) % q2
+            c = join(cp, cq)
             # statements: branch 0 "c = h_s^a", branch 1 "c/(1+n) = h_s^a"; inverses of each
-            bases = (inverse, inverse * (1 + n) % n2)
-            powers = [_powers_of_two(b, n2) for b in bases]
+            ip, iq = gmpy2.invert(cp, p2), gmpy2.invert(cq, q2)
+            powers = [
+                (_powers_of_two(ip, p2), _powers_of_two(iq, q2)),
+                (_powers_of_two(ip * g_p % p2, p2), _powers_of_two(iq * g_q % q2, q2)),
+            ]
+            other = powers[1 - m]
             commitments: list[mpz] = []
             secrets_: list[tuple[mpz, int, mpz]] = []  # (k, simulated e, simulated z)
-            for _ in range(REPETITIONS):
+            for _ in range(reps):
                 k = _random_bits(zbits, rng)
                 e_sim = int(_random_bits(CHALLENGE_BITS, rng))
                 z_sim = _random_bits(zbits, rng)
-                real = table.pow(k)
-                fake = table.pow(z_sim) * _small_pow(powers[1 - m], e_sim, n2) % n2
+                real = join(tp.pow(k), tq.pow(k))
+                fake = join(
+                    tp.pow(z_sim) * _small_pow(other[0], e_sim, p2) % p2,
+                    tq.pow(z_sim) * _small_pow(other[1], e_sim, q2) % q2,
+                )
                 commitments += [real, fake] if m == 0 else [fake, real]
                 secrets_.append((k, e_sim, z_sim))
-            challenges = _challenges(context, start + offset, c, commitments, width)
+            challenges = _challenges(context, start + offset, c, commitments, width, reps)
             out += int(c).to_bytes(width, "big")
             for (k, e_sim, z_sim), e in zip(secrets_, challenges, strict=True):
                 e_real = (e - e_sim) % (1 << CHALLENGE_BITS)
                 z_real = k + e_real * a
                 es = (e_real, e_sim) if m == 0 else (e_sim, e_real)
                 zs = (z_real, z_sim) if m == 0 else (z_sim, z_real)
-                out += es[0].to_bytes(CHALLENGE_BYTES, "big") + es[1].to_bytes(
-                    CHALLENGE_BYTES, "big"
-                )
+                out += es[0].to_bytes(CHALLENGE_BYTES, "big")
+                out += es[1].to_bytes(CHALLENGE_BYTES, "big")
                 out += int(zs[0]).to_bytes(zbytes, "big") + int(zs[1]).to_bytes(zbytes, "big")
         return bytes(out)
 
@@ -369,6 +403,7 @@ class SelectionVerifier:
         self._n, self._n2 = pk.n, pk.nsquare
         self._width = pk.ciphertext_bytes
         self._zbytes = _response_bytes(pk)
+        self._reps = repetitions(pk)
         self._zlimit = mpz(1) << (_response_bits(pk) + 1)
         self._table = FixedBaseTable(pk.hs, pk.nsquare, _response_bits(pk) + 1)
 
@@ -393,7 +428,7 @@ class SelectionVerifier:
             cursor = pos + width
             commitments: list[mpz] = []
             sums: list[int] = []
-            for _ in range(REPETITIONS):
+            for _ in range(self._reps):
                 e0 = int.from_bytes(records[cursor : cursor + CHALLENGE_BYTES], "big")
                 e1 = int.from_bytes(
                     records[cursor + CHALLENGE_BYTES : cursor + 2 * CHALLENGE_BYTES], "big"
@@ -407,7 +442,7 @@ class SelectionVerifier:
                 commitments.append(self._table.pow(z0) * _small_pow(powers[0], e0, n2) % n2)
                 commitments.append(self._table.pow(z1) * _small_pow(powers[1], e1, n2) % n2)
                 sums.append((e0 + e1) % (1 << CHALLENGE_BITS))
-            if _challenges(self.context, index, c, commitments, width) != sums:
+            if _challenges(self.context, index, c, commitments, width, self._reps) != sums:
                 raise SelectionProofError(f"selection {index}: the 0/1 proof does not verify")
             out.append(c)
         return out

@@ -114,7 +114,7 @@ def test_a_proof_simulated_in_both_branches_does_not_verify(key, public):
     bits = selection._response_bits(pk)
     zb = selection._response_bytes(pk)
     proof = b""
-    for _ in range(selection.REPETITIONS):
+    for _ in range(selection.repetitions(pk)):
         e0 = int.from_bytes(rng(3), "big") % 2**24
         e1 = int.from_bytes(rng(3), "big") % 2**24
         z0 = int.from_bytes(rng(zb), "big") % 2**bits

@@ -51,10 +51,11 @@ def _rule_file(tmp_path: Path, old: str, new: str) -> Path:
 
 
 def test_the_shipped_policy_states_what_a_deviating_consumer_learns():
-    assert dict(SHIPPED.sharing.cheating_consumer_learns) == {"intersection_size": "intersection"}
-    # every grade that allows size-only intersection also allows the members
+    learns = dict(SHIPPED.sharing.cheating_consumer_learns)
+    assert learns == {"intersection_size": "intersection", "intersection_sum": "intersection"}
+    # every grade that allows size-only intersection or the sum also allows the members
     for grade in SHIPPED.grades.values():
-        if "intersection_size" in grade.allowed_methods:
+        if grade.allowed_methods & {"intersection_size", "intersection_sum"}:
             assert "intersection" in grade.allowed_methods
     assert decide_share_request(SHIPPED, REQUEST).outcome != "refused"
 
@@ -71,9 +72,7 @@ def test_a_grade_that_forbids_members_is_refused_size_only_intersection(tmp_path
         assert d.outcome == "refused"
         assert d.rule == "sharing.cheating_consumer.intersection_size"
         assert d.articles == ("Art.14",) and "id_number" in d.reason
-    allowed = decide_share_request(
-        policy, dataclasses.replace(REQUEST, methods=("intersection_sum",))
-    )
+    allowed = decide_share_request(policy, dataclasses.replace(REQUEST, methods=("verify",)))
     assert allowed.outcome != "refused"
 
 
