@@ -72,7 +72,7 @@ from tongdao.v1 import broker_pb2, broker_pb2_grpc
 
 DEFAULT_TIMEOUT = 30.0
 IN_FLIGHT_FRAMES = 4  # selection frames proved ahead of the one being sent
-STREAM_TIMEOUT = 3600.0  # a streamed query at 10⁶ keys takes minutes
+STREAM_TIMEOUT = 21600.0  # an intersection-sum over 10⁶ provider rows takes about an hour
 
 
 class ClientError(Exception):
