@@ -50,6 +50,7 @@ from tongdao.node.streams import (
     DOUBLE,
     HEADER,
     PARALLEL_FROM,
+    PARALLEL_SELECTIONS_FROM,
     POINTS,
     POINTS_END,
     PROVIDER,
@@ -417,10 +418,8 @@ class ConsumerClient:
         selection_key = SelectionKey.generate(key_bits)
         key_bytes = selection_key.public_key.to_bytes()
         later: queue.Queue[tuple[bytes, bool]] = queue.Queue(maxsize=IN_FLIGHT_FRAMES)
-        workers = _workers(len(unique))
-        with StreamWorkers(
-            secrets.token_bytes(32), selection_key.to_bytes(), workers=workers
-        ) as pool:
+        scalar = secrets.token_bytes(32)
+        with StreamWorkers(scalar, None, workers=_workers(len(unique))) as pool:
             stream = self._stream(
                 grant_token,
                 "intersection_sum",
@@ -463,11 +462,13 @@ class ConsumerClient:
             starts = range(0, len(bits), SELECTION_ROWS)
             tasks = ((context, i, bits[i : i + SELECTION_ROWS]) for i in starts)
             done = 0
-            for records in pool.map("prove", tasks):
-                later.put((frame(SELECTIONS, records), False))
-                done += len(records) // selection_key.public_key.record_bytes
-                if progress:
-                    progress("proving", done, len(bits))
+            provers = 2 if len(bits) >= PARALLEL_SELECTIONS_FROM else 1
+            with StreamWorkers(scalar, selection_key.to_bytes(), workers=provers) as proving:
+                for records in proving.map("prove", tasks):
+                    later.put((frame(SELECTIONS, records), False))
+                    done += len(records) // selection_key.public_key.record_bytes
+                    if progress:
+                        progress("proving", done, len(bits))
             later.put((frame(SELECTIONS_END), True))
             result = stream.expect_json(streams.RESULT)
             stream.finish()

@@ -55,6 +55,7 @@ SELECTION_ROWS = 1024  # selection records per frame: ≈ 1 MiB at 2048 bits
 IN_FLIGHT = 4  # chunks queued on the pool ahead of the one being sent
 MAX_STREAM_POINTS = 10_000_000  # a consumer set larger than this is refused (memory bound)
 PARALLEL_FROM = 20_000  # below this a pool costs more than it saves
+PARALLEL_SELECTIONS_FROM = 4 * 1024  # selection proofs cost ~5 ms a row: a pool pays off sooner
 _SPAWN = multiprocessing.get_context("spawn")
 
 T = TypeVar("T")
@@ -300,7 +301,10 @@ class ProviderStream:
             keys = self._keys()
             own_size = len(keys)
         self.record_count = own_size
-        workers = self.workers or (2 if max(own_size, self.declared) >= PARALLEL_FROM else 1)
+        large = max(own_size, self.declared) >= PARALLEL_FROM or (
+            summing and own_size >= PARALLEL_SELECTIONS_FROM
+        )
+        workers = self.workers or (2 if large else 1)
         with StreamWorkers(secrets.token_bytes(POINT_BYTES), None, workers=workers) as pool:
             header: dict[str, Any] = {
                 "ordered": self.method == "intersection",
