@@ -34,6 +34,7 @@ from tongdao.policies.official_schedule import ScheduleError
 from tongdao.proto.stubs import BROKER_SERVICES
 from tongdao.proto.transport import (
     TlsMaterial,
+    TlsSource,
     add_health_and_reflection,
     new_server,
     public_server_credentials,
@@ -63,6 +64,9 @@ class BrokerConfig:
     settings: BrokerSettings = field(default_factory=BrokerSettings)
     working_directory: Path | None = None
     public_listen: str = ""  # the public open catalogue (TLS, no client certificate); "" = off
+    server_tls: TlsMaterial | TlsSource | None = None  # the server certificate (default: tls)
+    client_tls: TlsSource | None = None  # re-read client material for calling nodes (renewal)
+    identity: grpc.ServerInterceptor | None = None  # caller check before every handler
     policy_dir: Path | None = None  # successor rule files installed with `tongdao policy install`
 
 
@@ -145,6 +149,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         ledger=Ledger(config.signing_key),
         settings=config.settings,
         policies=policies,
+        authority_ca_pem=config.tls.ca_pem,
     )
     try:
         with sessions.begin() as session:
@@ -154,7 +159,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     log_policies_and_calendar(services, official)
     # operational settings (ledger rounds, refusal folding) from the file in force at start
     policy = services.kernel.policy_on(services.supervision.today())
-    gateway = GrpcNodeGateway(config.tls)
+    gateway = GrpcNodeGateway(config.client_tls or config.tls)
     # every refusal is a ledger entry, identical ones folded (docs/ledger.md)
     refusals = (
         RefusalRecorder(
@@ -165,7 +170,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         if policy.ledger
         else None
     )
-    server = new_server(on_refusal=refusals)
+    server = new_server(on_refusal=refusals, identity=config.identity)
     directory_pb2_grpc.add_DirectoryServicer_to_server(
         DirectoryServicer(services.directory, sessions), server
     )
@@ -184,7 +189,8 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     )
     ledger_pb2_grpc.add_LedgerServicer_to_server(LedgerServicer(services.ledger, sessions), server)
     health = add_health_and_reflection(server, BROKER_SERVICES)
-    port = server.add_secure_port(config.listen, server_credentials(config.tls))
+    served = config.server_tls or config.tls
+    port = server.add_secure_port(config.listen, server_credentials(served))
     if port == 0:
         raise RuntimeError(f"cannot listen on {config.listen}")
     public_server, public_port = None, 0
@@ -196,7 +202,8 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
             PublicCatalogueServicer(services.catalogue, sessions), public_server
         )
         public_port = public_server.add_secure_port(
-            config.public_listen, public_server_credentials(config.tls)
+            config.public_listen,
+            public_server_credentials(served() if callable(served) else served),
         )
         if public_port == 0:
             raise RuntimeError(f"cannot listen on {config.public_listen}")
