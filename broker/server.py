@@ -3,8 +3,10 @@ mutual TLS (the services are wired in :mod:`tongdao.broker.app`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +15,8 @@ from grpc_health.v1 import health_pb2
 
 from tongdao.broker.app import BrokerServices, build_services
 from tongdao.broker.catalogue.servicer import CatalogueServicer, PublicCatalogueServicer
+from tongdao.broker.directory.access import AccessInterceptor
+from tongdao.broker.directory.accounts_servicer import AccountsServicer
 from tongdao.broker.directory.servicer import DirectoryServicer
 from tongdao.broker.kernel.db import make_engine, resolve_database_url, session_factory, upgrade
 from tongdao.broker.kernel.settings import BrokerSettings
@@ -34,6 +38,7 @@ from tongdao.proto.transport import (
     server_credentials,
 )
 from tongdao.v1 import (
+    accounts_pb2_grpc,
     catalogue_pb2_grpc,
     directory_pb2_grpc,
     ledger_pb2_grpc,
@@ -57,6 +62,7 @@ class BrokerConfig:
     settings: BrokerSettings = field(default_factory=BrokerSettings)
     working_directory: Path | None = None
     public_listen: str = ""  # the public open catalogue (TLS, no client certificate); "" = off
+    clock: Callable[[], dt.datetime] | None = None  # injectable for tests (lockout, sessions)
 
 
 @dataclass
@@ -105,11 +111,18 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         policy=policy,
         calendar=WorkingDayCalendar.default(),
         signing_key=config.signing_key,
-        ledger=Ledger(config.signing_key),
+        ledger=Ledger(config.signing_key, clock=config.clock)
+        if config.clock is not None
+        else Ledger(config.signing_key),
         settings=config.settings,
+        clock=config.clock,
     )
     gateway = GrpcNodeGateway(config.tls)
-    server = new_server()
+    access = AccessInterceptor(policy.access_rules, sessions, services.directory, services.accounts)
+    server = new_server(interceptors=[access])
+    accounts_pb2_grpc.add_AccountsServicer_to_server(
+        AccountsServicer(services.accounts, sessions), server
+    )
     directory_pb2_grpc.add_DirectoryServicer_to_server(
         DirectoryServicer(services.directory, sessions), server
     )

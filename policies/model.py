@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from tongdao.policies.access import AccessRules, AccountRules
+
 METHODS: tuple[str, ...] = (
     "fetch",
     "verify",
@@ -207,6 +209,30 @@ class Policy:
     issued: dt.date | None = None
     field_kinds: Mapping[str, str] = field(default_factory=dict)
     privacy: PrivacyRules = PrivacyRules(0.0, 0.0, "Art.38")
+    access: AccessRules | None = None
+    accounts: AccountRules | None = None
+
+    @property
+    def access_rules(self) -> AccessRules:
+        """The role table (``[access]``).
+
+        Raises:
+            PolicyError: the rule file has no ``[access]`` table.
+        """
+        if self.access is None:
+            raise PolicyError(self.source, "access", "missing (the role table is required)")
+        return self.access
+
+    @property
+    def account_rules(self) -> AccountRules:
+        """Password, lockout and session rules (``[accounts]``).
+
+        Raises:
+            PolicyError: the rule file has no ``[accounts]`` table.
+        """
+        if self.accounts is None:
+            raise PolicyError(self.source, "accounts", "missing")
+        return self.accounts
 
     def deadline(self, kind: str) -> DeadlineRule:
         """The working-day clock named ``kind``.

@@ -77,6 +77,43 @@ def secure_channel(target: str, tls: TlsMaterial) -> grpc.Channel:
     return grpc.secure_channel(target, credentials, options=CHANNEL_OPTIONS)
 
 
+SESSION_METADATA = "tongdao-session"
+"""The gRPC metadata key a person's login session token travels under."""
+
+
+class _SessionMetadata(
+    grpc.UnaryUnaryClientInterceptor,
+    grpc.UnaryStreamClientInterceptor,
+    grpc.StreamUnaryClientInterceptor,
+    grpc.StreamStreamClientInterceptor,
+):
+    """Adds the login session to every call's metadata."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def _details(self, details):  # type: ignore[no-untyped-def]
+        metadata = [*(details.metadata or ()), (SESSION_METADATA, self._token)]
+        return details._replace(metadata=metadata)
+
+    def intercept_unary_unary(self, continuation, client_call_details, request):  # type: ignore[no-untyped-def]
+        return continuation(self._details(client_call_details), request)
+
+    def intercept_unary_stream(self, continuation, client_call_details, request):  # type: ignore[no-untyped-def]
+        return continuation(self._details(client_call_details), request)
+
+    def intercept_stream_unary(self, continuation, client_call_details, request_iterator):  # type: ignore[no-untyped-def]
+        return continuation(self._details(client_call_details), request_iterator)
+
+    def intercept_stream_stream(self, continuation, client_call_details, request_iterator):  # type: ignore[no-untyped-def]
+        return continuation(self._details(client_call_details), request_iterator)
+
+
+def with_session(channel: grpc.Channel, token: str) -> grpc.Channel:
+    """``channel`` with a person's login session on every call (``tongdao login``)."""
+    return grpc.intercept_channel(channel, _SessionMetadata(token))
+
+
 def peer_common_name(context: grpc.ServicerContext) -> str | None:
     """The subject CN of the caller's verified client certificate, or None."""
     values = context.auth_context().get("x509_common_name")
@@ -85,14 +122,22 @@ def peer_common_name(context: grpc.ServicerContext) -> str | None:
     return values[0].decode()
 
 
-def new_server(max_workers: int = 16) -> grpc.Server:
-    """A gRPC server with Tongdao's message limits and the domain-error interceptor."""
+def new_server(
+    max_workers: int = 16, interceptors: Iterable[grpc.ServerInterceptor] = ()
+) -> grpc.Server:
+    """A gRPC server with Tongdao's message limits and the domain-error interceptor.
+
+    Args:
+        max_workers: handler threads.
+        interceptors: run inside the domain-error interceptor (so their domain errors map to
+            status codes too), in order; the broker's access check is one.
+    """
     from concurrent import futures
 
     return grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers),
         options=CHANNEL_OPTIONS,
-        interceptors=[DomainErrorInterceptor()],
+        interceptors=[DomainErrorInterceptor(), *interceptors],
     )
 
 

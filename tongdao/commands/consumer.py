@@ -11,7 +11,7 @@ from pathlib import Path
 from google.protobuf.json_format import MessageToDict
 
 from tongdao.cli import CommandError
-from tongdao.commands._common import add_broker_arguments, open_home
+from tongdao.commands._common import add_broker_arguments, load_session, open_home
 
 
 def _client(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -23,7 +23,11 @@ def _client(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     home = open_home(args.home)
     try:
         return ConsumerClient(
-            args.broker, home.tls(args.party), home.encryption_keys(args.party), args.party
+            args.broker,
+            home.tls(args.party),
+            home.encryption_keys(args.party),
+            args.party,
+            session_token=load_session(home, args.party),  # `tongdao login`: records name you
         )
     except HomeError as exc:
         raise CommandError(str(exc)) from None
