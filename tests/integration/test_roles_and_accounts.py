@@ -376,3 +376,57 @@ def test_every_ledger_entry_names_the_department_and_the_person(broker):
         "person": "",
         "identity": "service identity",
     }
+
+
+def test_decisions_name_the_department_and_the_person(broker):
+    from tongdao.commands.catalogue import entry_from_dict
+    from tongdao.demo import ENTRIES
+    from tongdao.node.client import ConsumerClient
+    from tongdao.v1 import catalogue_pb2, sharing_pb2
+
+    provider = broker.stub("hlj.gat")  # the provider's service identity (no login)
+    provider.catalogue.CreateCatalogueEntry(
+        catalogue_pb2.CreateCatalogueEntryRequest(entry=entry_from_dict(ENTRIES["gat.population"])),
+        timeout=10,
+    )
+    provider.catalogue.SubmitCatalogueEntry(
+        catalogue_pb2.SubmitCatalogueEntryRequest(code="gat.population"), timeout=10
+    )
+    broker.create_person("op.zhang", AUTHORITY, "operator")
+    operator = broker.stub(AUTHORITY, broker.login("op.zhang", AUTHORITY))
+    operator.catalogue.PublishCatalogueEntry(
+        catalogue_pb2.PublishCatalogueEntryRequest(code="gat.population"), timeout=10
+    )
+    broker.create_person("xu.ming", RSJ.code, "operator")
+    token = broker.login("xu.ming", RSJ.code)
+    with ConsumerClient(
+        broker.running.target,
+        broker.home.tls(RSJ.code),
+        broker.home.encryption_keys(RSJ.code),
+        RSJ.code,
+        session_token=token,
+    ) as client:
+        filed = client.file_share_request(
+            "gat.population",
+            ["name"],
+            ["verify"],
+            "低保资格复核",
+            "低保复核",
+            "《社会救助暂行办法》",
+        )
+        request = client.broker.sharing.GetShareRequest(
+            sharing_pb2.GetShareRequestRequest(id=filed.id), timeout=10
+        )
+    assert request.status == "approved"
+    assert (request.decision.department, request.decision.person) == (RSJ.code, "xu.ming")
+    entries = ledger(broker)
+    published = next(p for k, _, s, p in entries if k == "catalogue_entry.published")
+    assert published["responsible"]["person"] == "op.zhang"
+    created = next(p for k, _, s, p in entries if k == "catalogue_entry.drafted")
+    assert created["responsible"] == {
+        "department": "hlj.gat",
+        "person": "",
+        "identity": "service identity",
+    }
+    decided = [p for k, _, s, p in entries if k.startswith("share_request")]
+    assert decided and all(p["responsible"]["person"] == "xu.ming" for p in decided)

@@ -69,7 +69,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     create = asub.add_parser("create", help="create an account (administrator)", epilog=EPILOG)
     add_broker_arguments(create, as_help="identity (default authority)")
     create.add_argument("username")
-    create.add_argument("--party", required=True, help="department code or authority")
+    create.add_argument(
+        "--for",
+        dest="account_party",
+        required=True,
+        metavar="PARTY",
+        help="the party the person acts for: a department code or authority",
+    )
     create.add_argument("--role", required=True, choices=("administrator", "operator", "auditor"))
     create.add_argument("--name", required=True, help="the person's full name")
     _password_options(create)
@@ -165,7 +171,7 @@ def create_command(args: argparse.Namespace) -> int:
         reply = stub.accounts.CreateAccount(
             accounts_pb2.CreateAccountRequest(
                 username=args.username,
-                party=args.party,
+                party=args.account_party,
                 role=args.role,
                 display_name=args.name,
                 initial_password=password,
