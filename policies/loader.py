@@ -222,8 +222,9 @@ def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
         meta.text("validity_quote", required=False),
     )
     classification_article = classes.article()
-    access = _access(root)
-    accounts = _accounts(root)
+    # roles and accounts: optional for reading a rule file, required to run a broker on it
+    access = _access(root) if "access" in raw else None
+    accounts = _accounts(root) if "accounts" in raw else None
     _first_unread(file, raw, root.seen)
     return replace(
         policy,

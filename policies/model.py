@@ -220,7 +220,7 @@ class Policy:
             PolicyError: the rule file has no ``[access]`` table.
         """
         if self.access is None:
-            raise PolicyError(self.source, "access", "missing (the role table is required)")
+            raise PolicyError(self.source, "access", "missing (a broker needs the role table)")
         return self.access
 
     @property
@@ -231,7 +231,7 @@ class Policy:
             PolicyError: the rule file has no ``[accounts]`` table.
         """
         if self.accounts is None:
-            raise PolicyError(self.source, "accounts", "missing")
+            raise PolicyError(self.source, "accounts", "missing (a broker needs the account rules)")
         return self.accounts
 
     def deadline(self, kind: str) -> DeadlineRule:
