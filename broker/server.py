@@ -21,6 +21,8 @@ from tongdao.broker.directory.servicer import DirectoryServicer
 from tongdao.broker.kernel.db import make_engine, resolve_database_url, session_factory, upgrade
 from tongdao.broker.kernel.settings import BrokerSettings
 from tongdao.broker.ledger.chain import Ledger
+from tongdao.broker.ledger.refusals import RefusalRecorder
+from tongdao.broker.ledger.rounds import LedgerRounds, start_ledger_rounds
 from tongdao.broker.ledger.servicer import LedgerServicer
 from tongdao.broker.relay.gateway import GrpcNodeGateway
 from tongdao.broker.relay.servicer import QueryServicer
@@ -77,6 +79,7 @@ class RunningBroker:
     database_url: str
     public_server: grpc.Server | None = None
     public_port: int = 0
+    ledger_rounds: LedgerRounds | None = None
     _stopped: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -88,6 +91,8 @@ class RunningBroker:
         if self._stopped.is_set():
             return
         self._stopped.set()
+        if self.ledger_rounds is not None:
+            self.ledger_rounds.stop()
         for name in BROKER_SERVICES:
             self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)  # type: ignore[attr-defined]
         if self.public_server is not None:
@@ -118,8 +123,19 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         clock=config.clock,
     )
     gateway = GrpcNodeGateway(config.tls)
+    # every refusal is a ledger entry, identical ones folded (docs/ledger.md)
+    refusals = (
+        RefusalRecorder(
+            sessions,
+            services.ledger.chain,
+            dt.timedelta(seconds=policy.ledger.refusal_fold_seconds),
+        )
+        if policy.ledger
+        else None
+    )
+    # the role table, checked before any handler (docs/architecture.md, "Roles and accounts")
     access = AccessInterceptor(policy.access_rules, sessions, services.directory, services.accounts)
-    server = new_server(interceptors=[access])
+    server = new_server(on_refusal=refusals, interceptors=[access])
     accounts_pb2_grpc.add_AccountsServicer_to_server(
         AccountsServicer(services.accounts, sessions), server
     )
@@ -165,4 +181,16 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         port,
         engine.url.render_as_string(hide_password=True),
     )
-    return RunningBroker(server, port, services, health, gateway, url, public_server, public_port)
+    # reconcile the nodes' receipt journals now and on schedule; checkpoints for the witnesses
+    rounds = start_ledger_rounds(
+        services.ledger.chain,
+        policy.ledger,
+        config.tls,
+        sessions,
+        directory=services.directory,
+        sharing=services.sharing,
+        refusals=refusals,
+    )
+    return RunningBroker(
+        server, port, services, health, gateway, url, public_server, public_port, rounds
+    )
