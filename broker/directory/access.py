@@ -22,7 +22,7 @@ from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel.actor import Actor, acting_as
 from tongdao.broker.kernel.context import AUTHORITY
 from tongdao.policies.access import ANY_REGISTERED, AccessRules
-from tongdao.proto.errors import PermissionDenied, Unauthenticated
+from tongdao.proto.errors import DomainError, PermissionDenied, Unauthenticated
 from tongdao.proto.transport import SESSION_METADATA, peer_common_name
 
 GOVERNED_PREFIX = "/tongdao.v1."
@@ -107,17 +107,26 @@ class AccessInterceptor(grpc.ServerInterceptor):
             return handler
         resolve = self.resolve
 
+        # a refusal raised by the handler carries the actor, so its ledger entry names the person
         def guard(behaviour: Callable[..., Any]) -> Callable[..., Any]:
             def unary(request, context):  # type: ignore[no-untyped-def]
-                with acting_as(resolve(method, context)):
-                    return behaviour(request, context)
+                with acting_as(resolve(method, context)) as actor:
+                    try:
+                        return behaviour(request, context)
+                    except DomainError as exc:
+                        exc.acted_by = actor
+                        raise
 
             return unary
 
         def guard_stream(behaviour: Callable[..., Any]) -> Callable[..., Any]:
             def streaming(request, context):  # type: ignore[no-untyped-def]
-                with acting_as(resolve(method, context)):
-                    yield from behaviour(request, context)
+                with acting_as(resolve(method, context)) as actor:
+                    try:
+                        yield from behaviour(request, context)
+                    except DomainError as exc:
+                        exc.acted_by = actor
+                        raise
 
             return streaming
 

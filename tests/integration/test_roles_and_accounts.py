@@ -430,3 +430,17 @@ def test_decisions_name_the_department_and_the_person(broker):
     }
     decided = [p for k, _, s, p in entries if k.startswith("share_request")]
     assert decided and all(p["responsible"]["person"] == "xu.ming" for p in decided)
+
+
+def test_a_refusal_by_the_handler_is_recorded_naming_the_person(broker):
+    broker.create_person("he.shen", RSJ.code, "auditor")
+    person = broker.stub(RSJ.code, broker.login("he.shen", RSJ.code))
+    # the role table lets an auditor read the ledger; the ledger serves only the authority
+    code, msg = refusal(lambda: person.ledger.GetLedger(ledger_pb2.GetLedgerRequest(), timeout=10))
+    assert code == grpc.StatusCode.PERMISSION_DENIED and "authority" in msg
+    refused = [p for k, a, s, p in ledger(broker) if k == "refusal" and s == "GetLedger"]
+    assert refused and refused[-1]["responsible"] == {
+        "department": RSJ.code,
+        "person": "he.shen",
+        "identity": "person",
+    }
