@@ -19,7 +19,7 @@ AUTHORITY_ROLES: tuple[str, ...] = ("administrator", "operator", "auditor")
 DEPARTMENT_ROLES: tuple[str, ...] = ("operator", "auditor")
 """Roles a person (or the service identity) may hold at a department."""
 
-ROLES: tuple[str, ...] = AUTHORITY_ROLES
+STAFF_ROLES: tuple[str, ...] = AUTHORITY_ROLES
 """Every role the role table may name."""
 
 ANY_REGISTERED = "registered"
