@@ -13,8 +13,10 @@ from grpc_health.v1 import health_pb2
 from tongdao.broker.db import make_engine, resolve_database_url, session_factory, upgrade
 from tongdao.broker.ledger import Ledger
 from tongdao.broker.node_gateway import GrpcNodeGateway
+from tongdao.broker.ops.startup import STORE_ERRORS, StoreUnavailable, explain
+from tongdao.broker.ops.wiring import Operations, build_operations
 from tongdao.broker.servicer import BrokerServicer, PublicCatalogueServicer
-from tongdao.broker.services import BrokerServices, BrokerSettings
+from tongdao.broker.services import AUTHORITY, BrokerServices, BrokerSettings
 from tongdao.crypto.signing import SigningKey, VerifyKey
 from tongdao.policies.calendar import WorkingDayCalendar
 from tongdao.policies.loader import load_policy
@@ -23,6 +25,7 @@ from tongdao.proto.transport import (
     add_health_and_reflection,
     new_server,
     public_server_credentials,
+    secure_channel,
     server_credentials,
 )
 from tongdao.v1 import broker_pb2, broker_pb2_grpc
@@ -43,6 +46,8 @@ class BrokerConfig:
     settings: BrokerSettings = field(default_factory=BrokerSettings)
     working_directory: Path | None = None
     public_listen: str = ""  # the public open catalogue (TLS, no client certificate); "" = off
+    metrics_listen: str = ""  # plain HTTP /metrics, /healthz, /readyz; "" = off
+    node_probe_interval: float = 0.0  # seconds between node health probes; 0 = off
 
 
 @dataclass
@@ -57,6 +62,7 @@ class RunningBroker:
     database_url: str
     public_server: grpc.Server | None = None
     public_port: int = 0
+    operations: Operations | None = None
     _stopped: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -72,6 +78,8 @@ class RunningBroker:
         if self.public_server is not None:
             self.public_server.stop(grace).wait()
         self.server.stop(grace).wait()
+        if self.operations is not None:
+            self.operations.stop()
         self.gateway.close()
 
 
@@ -79,11 +87,15 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     """Migrate the store, then start serving on ``config.listen``.
 
     Raises:
-        RuntimeError: the address cannot be bound.
+        StoreUnavailable: the store cannot be opened or migrated (one line naming the URL).
+        RuntimeError: an address cannot be bound.
     """
     url = resolve_database_url(config.database_url, directory=config.working_directory)
-    engine = make_engine(url)
-    upgrade(engine)
+    try:
+        engine = make_engine(url)
+        upgrade(engine)
+    except STORE_ERRORS as exc:
+        raise StoreUnavailable(explain(url, exc)) from None
     sessions = session_factory(engine)
     policy = load_policy(config.policy)
     services = BrokerServices(
@@ -94,7 +106,18 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         settings=config.settings,
     )
     gateway = GrpcNodeGateway(config.tls)
-    server = new_server()
+    operations = build_operations(
+        engine=engine,
+        sessions=sessions,
+        policy=policy,
+        today=services.today,
+        overdue=lambda session: len(services.list_deadlines(session, AUTHORITY, overdue_only=True)),
+        departments=services.list_departments,
+        node_channel=lambda endpoint: secure_channel(endpoint, config.tls),
+        metrics_listen=config.metrics_listen,
+        node_probe_interval=config.node_probe_interval,
+    )
+    server = new_server(interceptors=[operations.interceptor])
     broker_pb2_grpc.add_BrokerServicer_to_server(
         BrokerServicer(
             services, sessions, gateway, VerifyKey(config.signing_key.verify_key.public_key)
@@ -109,7 +132,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     if config.public_listen:
         # a separate server, so nothing but the open catalogue is reachable without a
         # certificate: the public listener has no other service registered
-        public_server = new_server()
+        public_server = new_server(interceptors=[operations.interceptor])
         broker_pb2_grpc.add_PublicCatalogueServicer_to_server(
             PublicCatalogueServicer(services, sessions), public_server
         )
@@ -119,6 +142,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         if public_port == 0:
             raise RuntimeError(f"cannot listen on {config.public_listen}")
     server.start()
+    operations.start()
     if public_server is not None:
         public_server.start()
         log.info("public open catalogue on port %d (TLS, no client certificate)", public_port)
@@ -127,4 +151,6 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         port,
         engine.url.render_as_string(hide_password=True),
     )
-    return RunningBroker(server, port, services, health, gateway, url, public_server, public_port)
+    return RunningBroker(
+        server, port, services, health, gateway, url, public_server, public_port, operations
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import grpc
@@ -85,14 +85,19 @@ def peer_common_name(context: grpc.ServicerContext) -> str | None:
     return values[0].decode()
 
 
-def new_server(max_workers: int = 16) -> grpc.Server:
-    """A gRPC server with Tongdao's message limits and the domain-error interceptor."""
+def new_server(
+    max_workers: int = 16, *, interceptors: Sequence[grpc.ServerInterceptor] = ()
+) -> grpc.Server:
+    """A gRPC server with Tongdao's message limits and the domain-error interceptor.
+
+    ``interceptors`` run outside the domain-error interceptor, so they see the final status.
+    """
     from concurrent import futures
 
     return grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers),
         options=CHANNEL_OPTIONS,
-        interceptors=[DomainErrorInterceptor()],
+        interceptors=[*interceptors, DomainErrorInterceptor()],
     )
 
 

@@ -289,7 +289,11 @@ def run_demo(directory: Path, *, records: int = 300, out: Callable[[str], None] 
     processes: list[Process] = []
     try:
         specs = [
-            ("broker", ["broker", "serve", "--home", str(home.root), "--listen", "127.0.0.1:0"])
+            (
+                "broker",
+                ["broker", "serve", "--home", str(home.root), "--listen", "127.0.0.1:0"]
+                + ["--metrics-listen", "127.0.0.1:0"],
+            )
         ]
         specs += [
             (f"node-{p.code}", ["node", "serve", "--config", f"node-{p.code}.toml"])
