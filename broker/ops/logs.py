@@ -24,6 +24,9 @@ from tongdao.broker.ops.calls import CallRecord
 CALL_LOGGER = "tongdao.calls"
 CALL_FIELDS = ("request_id", "caller", "service", "method", "code", "duration_ms", "streaming")
 
+QUIET_LOGGERS = ("alembic.runtime.plugins",)
+"""Loggers whose INFO lines say nothing to an operator (Alembic's plugin set-up at every start)."""
+
 # attributes every LogRecord has; anything else was passed with ``extra=`` and is logged
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
@@ -65,6 +68,8 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     return handler
 
 

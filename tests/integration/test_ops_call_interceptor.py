@@ -86,8 +86,11 @@ def _count(registry, method, code):
 def test_each_call_is_counted_with_the_code_the_caller_got(served):
     channel, registry, _ = served
     assert _unary(channel)(b"a", timeout=5) == b"thing:a"
-    for request, code in [(b"missing", "NOT_FOUND"), (b"denied", "PERMISSION_DENIED"),
-                          (b"crash", "INTERNAL")]:
+    for request, code in [
+        (b"missing", "NOT_FOUND"),
+        (b"denied", "PERMISSION_DENIED"),
+        (b"crash", "INTERNAL"),
+    ]:
         with pytest.raises(grpc.RpcError) as err:
             _unary(channel)(request, timeout=5)
         assert err.value.code().name == code
