@@ -291,8 +291,10 @@ def run_demo(directory: Path, *, records: int = 300, out: Callable[[str], None] 
         specs = [
             (
                 "broker",
-                ["broker", "serve", "--home", str(home.root), "--listen", "127.0.0.1:0"]
-                + ["--metrics-listen", "127.0.0.1:0"],
+                [
+                    *("broker", "serve", "--home", str(home.root)),
+                    *("--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"),
+                ],
             )
         ]
         specs += [

@@ -77,11 +77,11 @@ def caller_of(context: grpc.ServicerContext) -> str:
 def _status_name(context: grpc.ServicerContext, failed: bool) -> str:
     code = context.code()
     if isinstance(code, grpc.StatusCode):
-        return code.name
+        return str(code.name)
     if isinstance(code, int):  # grpc keeps the numeric value when set through abort()
         for status in grpc.StatusCode:
             if status.value[0] == code:
-                return status.name
+                return str(status.name)
     if failed:
         # an exception no interceptor mapped, or the caller cancelled a stream
         return "CANCELLED" if not context.is_active() else "UNKNOWN"

@@ -63,7 +63,7 @@ def broker(stack, log_lines):
 def _http(broker, path: str) -> tuple[int, str]:
     port = broker.operations.http_port
     url = f"http://127.0.0.1:{port}{path}"
-    with urllib.request.urlopen(url, timeout=5) as reply:  # noqa: S310 - loopback test URL
+    with urllib.request.urlopen(url, timeout=5) as reply:
         return reply.status, reply.read().decode()
 
 
