@@ -132,3 +132,17 @@ def test_restore_refuses_a_used_home_or_store(stack, tmp_path, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "already" in err and "restore into" in err
+
+
+def test_backup_reads_home_and_store_from_the_brokers_config_file(stack, tmp_path, monkeypatch):
+    monkeypatch.delenv("TONGDAO_DATABASE_URL", raising=False)
+    config = tmp_path / "broker.toml"
+    config.write_text(
+        f'home = "{stack.home.root}"\ndatabase-url = "{stack.database_url}"\n'
+        'listen = "0.0.0.0:7443"\n'
+    )
+    assert main(["backup", str(tmp_path / "c.tar.gz"), "--config", str(config)]) == 0
+    with tarfile.open(tmp_path / "c.tar.gz") as tar:
+        assert "home/parties/broker/signing.pub" in tar.getnames()
+    config.write_text('database_url = "sqlite:///x.db"\n')
+    assert main(["backup", str(tmp_path / "d.tar.gz"), "--config", str(config)]) == 2

@@ -104,9 +104,23 @@ def _checked(path: str, option: Option, value: Any) -> Any:
     return kind(value)
 
 
-def resolve(args: argparse.Namespace, options: Sequence[Option]) -> argparse.Namespace:
-    """Fill every option's value in ``args``: flag, environment, config file, default."""
-    config = read_config(args.config, options) if getattr(args, "config", None) else {}
+def resolve(
+    args: argparse.Namespace,
+    options: Sequence[Option],
+    file_values: dict[str, Any] | None = None,
+) -> argparse.Namespace:
+    """Fill every option's value in ``args``: flag, environment, config file, default.
+
+    ``file_values`` are the config file's values when the caller read the file itself (another
+    command's file, e.g. ``tongdao backup --config broker.toml``); otherwise ``args.config`` is
+    read against ``options``.
+    """
+    if file_values is not None:
+        config = file_values
+    elif getattr(args, "config", None):
+        config = read_config(args.config, options)
+    else:
+        config = {}
     for option in options:
         if getattr(args, option.dest, None) is not None:
             continue

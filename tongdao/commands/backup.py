@@ -76,14 +76,9 @@ def _resolve(args: argparse.Namespace) -> tuple[Home, str]:
     from tongdao.commands._config import resolve
     from tongdao.commands.broker import SERVE_OPTIONS
 
-    if args.config:
-        # the broker's own config file: every key checked, only home and database-url used
-        values = read_config(args.config, SERVE_OPTIONS)
-        for key in ("home", "database_url"):
-            if getattr(args, key) is None and key in values:
-                setattr(args, key, values[key])
-        args.config = None
-    resolve(args, _options())
+    # the broker's own config file: every key checked, only home and database-url used
+    values = read_config(args.config, SERVE_OPTIONS) if args.config else {}
+    resolve(args, _options(), file_values=values)
     return Home(args.home), resolve_database_url(args.database_url or None)
 
 
