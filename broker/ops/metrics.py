@@ -29,7 +29,7 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import select
@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tongdao.broker.ops.calls import CallRecord
 
 log = logging.getLogger("tongdao.broker.metrics")
+disable_created_metrics()  # no *_created series: start times say nothing a scraper needs
 
 # seconds; from a cached read (~1 ms) to an aggregate over a large entry (minutes)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800)
