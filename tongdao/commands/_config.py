@@ -130,6 +130,9 @@ def resolve(
                 value: Any = option.kind(env)
             except ValueError:
                 raise CommandError(f"{option.env} must be {option.kind.__name__}") from None
+            if option.choices is not None and value not in option.choices:
+                choices = ", ".join(option.choices)
+                raise CommandError(f"{option.env} must be one of {choices}, not {value!r}")
         elif option.dest in config:
             value = config[option.dest]
         else:

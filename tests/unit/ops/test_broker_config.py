@@ -77,3 +77,10 @@ def test_serve_with_a_bad_file_is_one_line_and_exit_2(tmp_path, capsys):
     assert main(["broker", "serve", "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown key 'metrics_port'" in err
+
+
+def test_a_bad_environment_value_is_refused_naming_the_variable(monkeypatch):
+    monkeypatch.setenv("TONGDAO_LOG_LEVEL", "LOUD")
+    with pytest.raises(CommandError) as err:
+        resolve(_serve_args(), SERVE_OPTIONS)
+    assert "TONGDAO_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR" in str(err.value)
