@@ -1,4 +1,5 @@
-"""Assemble and run the broker: store, policy, calendar, keys, gRPC server with mTLS."""
+"""Run the broker: store, policy, calendar, keys, one servicer per context on a gRPC server with
+mutual TLS (the services are wired in :mod:`tongdao.broker.app`)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,24 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2
 
-from tongdao.broker.db import make_engine, resolve_database_url, session_factory, upgrade
-from tongdao.broker.ledger import Ledger
-from tongdao.broker.node_gateway import GrpcNodeGateway
+from tongdao.broker.app import BrokerServices, build_services
+from tongdao.broker.catalogue.servicer import CatalogueServicer, PublicCatalogueServicer
+from tongdao.broker.directory.servicer import DirectoryServicer
+from tongdao.broker.kernel.context import AUTHORITY
+from tongdao.broker.kernel.db import make_engine, resolve_database_url, session_factory, upgrade
+from tongdao.broker.kernel.settings import BrokerSettings
+from tongdao.broker.ledger.chain import Ledger
+from tongdao.broker.ledger.servicer import LedgerServicer
 from tongdao.broker.ops.startup import STORE_ERRORS, StoreUnavailable, explain
 from tongdao.broker.ops.wiring import Operations, build_operations
-from tongdao.broker.servicer import BrokerServicer, PublicCatalogueServicer
-from tongdao.broker.services import AUTHORITY, BrokerServices, BrokerSettings
-from tongdao.crypto.signing import SigningKey, VerifyKey
+from tongdao.broker.relay.gateway import GrpcNodeGateway
+from tongdao.broker.relay.servicer import QueryServicer
+from tongdao.broker.sharing.servicer import SharingServicer
+from tongdao.broker.supervision.servicer import SupervisionServicer
+from tongdao.crypto.signing import SigningKey
 from tongdao.policies.calendar import WorkingDayCalendar
 from tongdao.policies.loader import load_policy
+from tongdao.proto.stubs import BROKER_SERVICES
 from tongdao.proto.transport import (
     TlsMaterial,
     add_health_and_reflection,
@@ -28,10 +37,16 @@ from tongdao.proto.transport import (
     secure_channel,
     server_credentials,
 )
-from tongdao.v1 import broker_pb2, broker_pb2_grpc
+from tongdao.v1 import (
+    catalogue_pb2_grpc,
+    directory_pb2_grpc,
+    ledger_pb2_grpc,
+    query_pb2_grpc,
+    sharing_pb2_grpc,
+    supervision_pb2_grpc,
+)
 
 log = logging.getLogger("tongdao.broker")
-SERVICE_NAME = broker_pb2.DESCRIPTOR.services_by_name["Broker"].full_name
 
 
 @dataclass
@@ -74,7 +89,8 @@ class RunningBroker:
         if self._stopped.is_set():
             return
         self._stopped.set()
-        self.health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.NOT_SERVING)  # type: ignore[attr-defined]
+        for name in BROKER_SERVICES:
+            self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)  # type: ignore[attr-defined]
         if self.public_server is not None:
             self.public_server.stop(grace).wait()
         self.server.stop(grace).wait()
@@ -98,7 +114,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         raise StoreUnavailable(explain(url, exc)) from None
     sessions = session_factory(engine)
     policy = load_policy(config.policy)
-    services = BrokerServices(
+    services = build_services(
         policy=policy,
         calendar=WorkingDayCalendar.default(),
         signing_key=config.signing_key,
@@ -110,21 +126,33 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         engine=engine,
         sessions=sessions,
         policy=policy,
-        today=services.today,
-        overdue=lambda session: len(services.list_deadlines(session, AUTHORITY, overdue_only=True)),
-        departments=services.list_departments,
+        today=services.supervision.today,
+        overdue=lambda session: len(
+            services.supervision.list_deadlines(session, AUTHORITY, overdue_only=True)
+        ),
+        departments=services.directory.list_departments,
         node_channel=lambda endpoint: secure_channel(endpoint, config.tls),
         metrics_listen=config.metrics_listen,
         node_probe_interval=config.node_probe_interval,
     )
     server = new_server(interceptors=[operations.interceptor])
-    broker_pb2_grpc.add_BrokerServicer_to_server(
-        BrokerServicer(
-            services, sessions, gateway, VerifyKey(config.signing_key.verify_key.public_key)
-        ),
-        server,
+    directory_pb2_grpc.add_DirectoryServicer_to_server(
+        DirectoryServicer(services.directory, sessions), server
     )
-    health = add_health_and_reflection(server, [SERVICE_NAME])
+    catalogue_pb2_grpc.add_CatalogueServicer_to_server(
+        CatalogueServicer(services.catalogue, sessions), server
+    )
+    sharing_pb2_grpc.add_SharingServicer_to_server(
+        SharingServicer(services.sharing, sessions), server
+    )
+    query_pb2_grpc.add_QueryServicer_to_server(
+        QueryServicer(services.relay, sessions, gateway), server
+    )
+    supervision_pb2_grpc.add_SupervisionServicer_to_server(
+        SupervisionServicer(services.supervision, sessions), server
+    )
+    ledger_pb2_grpc.add_LedgerServicer_to_server(LedgerServicer(services.ledger, sessions), server)
+    health = add_health_and_reflection(server, BROKER_SERVICES)
     port = server.add_secure_port(config.listen, server_credentials(config.tls))
     if port == 0:
         raise RuntimeError(f"cannot listen on {config.listen}")
@@ -133,8 +161,8 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         # a separate server, so nothing but the open catalogue is reachable without a
         # certificate: the public listener has no other service registered
         public_server = new_server(interceptors=[operations.interceptor])
-        broker_pb2_grpc.add_PublicCatalogueServicer_to_server(
-            PublicCatalogueServicer(services, sessions), public_server
+        catalogue_pb2_grpc.add_PublicCatalogueServicer_to_server(
+            PublicCatalogueServicer(services.catalogue, sessions), public_server
         )
         public_port = public_server.add_secure_port(
             config.public_listen, public_server_credentials(config.tls)

@@ -211,8 +211,8 @@ def store_reader(
     overdue: Callable[[Session], int],
 ) -> Callable[[], tuple[int, int, dt.datetime | None]]:
     """The read for :class:`StoreCollector`: overdue deadlines and the ledger's head."""
-    from tongdao.broker.ledger import read_head
-    from tongdao.broker.models import LedgerEntry
+    from tongdao.broker.ledger.chain import read_head
+    from tongdao.broker.ledger.models import LedgerEntry
 
     def read() -> tuple[int, int, dt.datetime | None]:
         with sessions() as session, session.begin():

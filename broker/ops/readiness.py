@@ -38,7 +38,7 @@ def check_database(engine: Engine) -> Check:
 def check_migrations(engine: Engine) -> Check:
     from alembic.script import ScriptDirectory
 
-    from tongdao.broker.db import MIGRATIONS_DIR
+    from tongdao.broker.kernel.db import MIGRATIONS_DIR
 
     head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
     try:

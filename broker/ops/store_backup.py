@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import Engine, MetaData, Table, func, inspect, select, text
 from sqlalchemy.engine import Connection, make_url
 
-from tongdao.broker.db import MIGRATIONS_DIR, make_engine
+from tongdao.broker.kernel.db import MIGRATIONS_DIR, make_engine
 
 SQLITE_FILE = "broker.db"
 BATCH = 1000

@@ -90,8 +90,9 @@ def test_backup_restore_into_a_fresh_home_and_verify_the_ledger(
     # the restored broker serves: its catalogue search finds what the live one finds
     from tongdao.broker.server import BrokerConfig, start_broker
     from tongdao.home import Home
+    from tongdao.proto.stubs import BrokerStubs
     from tongdao.proto.transport import secure_channel
-    from tongdao.v1 import broker_pb2, broker_pb2_grpc
+    from tongdao.v1 import catalogue_pb2
 
     restored_home = Home(restored)
     running = start_broker(
@@ -103,8 +104,8 @@ def test_backup_restore_into_a_fresh_home_and_verify_the_ledger(
     )
     try:
         channel = secure_channel(running.target, stack.home.tls("hrb.rsj"))
-        hits = broker_pb2_grpc.BrokerStub(channel).SearchCatalogue(
-            broker_pb2.SearchCatalogueRequest(query="人口"), timeout=10
+        hits = BrokerStubs.over(channel).catalogue.SearchCatalogue(
+            catalogue_pb2.SearchCatalogueRequest(query="人口"), timeout=10
         )
         channel.close()
     finally:

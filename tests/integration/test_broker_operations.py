@@ -14,11 +14,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.stack import BASIS, PURPOSE, SCENARIO, start_stack
-from tongdao.broker.db import make_engine, session_factory
-from tongdao.broker.ledger import verify_ledger
+from tongdao.broker.kernel.db import make_engine, session_factory
+from tongdao.broker.kernel.settings import BrokerSettings
+from tongdao.broker.ledger.chain import verify_ledger
 from tongdao.broker.ops.logs import CALL_FIELDS, JsonFormatter
 from tongdao.broker.server import BrokerConfig, start_broker
-from tongdao.broker.services import BrokerSettings
 from tongdao.node.client import ClientError, ConsumerClient
 
 

@@ -15,7 +15,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from tongdao.broker.db import MIGRATIONS_DIR, make_engine, upgrade
+from tongdao.broker.kernel.db import MIGRATIONS_DIR, make_engine, upgrade
 from tongdao.broker.ops.http_listener import OpsHttpServer, split_address
 from tongdao.broker.ops.metrics import NodeProber, StoreCollector
 from tongdao.broker.ops.readiness import (

@@ -72,7 +72,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _resolve(args: argparse.Namespace) -> tuple[Home, str]:
-    from tongdao.broker.db import resolve_database_url
+    from tongdao.broker.kernel.db import resolve_database_url
     from tongdao.commands._config import resolve
     from tongdao.commands.broker import SERVE_OPTIONS
 
@@ -189,8 +189,8 @@ def _read_backup(path: Path, folder: Path) -> dict[str, Any]:
 
 
 def restore_command(args: argparse.Namespace) -> int:
-    from tongdao.broker.db import make_engine, session_factory
-    from tongdao.broker.ledger import verify_ledger
+    from tongdao.broker.kernel.db import make_engine, session_factory
+    from tongdao.broker.ledger.chain import verify_ledger
     from tongdao.broker.ops.startup import STORE_ERRORS, explain
     from tongdao.broker.ops.store_backup import BackupError, StoreManifest, restore_store
 

@@ -6,7 +6,7 @@ import argparse
 import signal
 import threading
 
-from tongdao.broker.db import ENV_DATABASE_URL
+from tongdao.broker.kernel.db import ENV_DATABASE_URL
 from tongdao.cli import CommandError
 from tongdao.commands._common import DEFAULT_HOME, open_home
 from tongdao.commands._config import Option, add_options, resolve
@@ -92,10 +92,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def serve_command(args: argparse.Namespace) -> int:
+    from tongdao.broker.kernel.settings import BrokerSettings
     from tongdao.broker.ops.http_listener import split_address
     from tongdao.broker.ops.logs import configure_logging
     from tongdao.broker.server import BrokerConfig, start_broker  # heavy: only when serving
-    from tongdao.broker.services import BrokerSettings
 
     resolve(args, SERVE_OPTIONS)
     if args.metrics_listen:
