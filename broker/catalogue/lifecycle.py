@@ -11,9 +11,7 @@ from sqlalchemy.orm import Session
 
 from tongdao.broker.catalogue.base import CatalogueBase, EntryData
 from tongdao.broker.catalogue.models import CatalogueEntry, CatalogueEntryVersion
-from tongdao.broker.catalogue.search_index import (
-    upsert_search_row,
-)
+from tongdao.broker.catalogue.search_index import upsert_search_row
 from tongdao.broker.kernel import validation as v
 from tongdao.proto.errors import (
     AlreadyExists,

@@ -16,9 +16,7 @@ from tongdao.broker.catalogue.search_index import TAGS
 from tongdao.broker.catalogue.search_ranking import SearchFilters, SearchHit
 from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import AUTHORITY
-from tongdao.proto.errors import (
-    InvalidArgument,
-)
+from tongdao.proto.errors import InvalidArgument
 
 
 class CatalogueLookup(CatalogueBase):

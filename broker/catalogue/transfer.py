@@ -17,9 +17,7 @@ from tongdao.broker.catalogue.base import (
     EntryData,
 )
 from tongdao.broker.catalogue.models import CatalogueEntry, CatalogueEntryVersion
-from tongdao.broker.catalogue.search_index import (
-    bulk_insert_search_rows,
-)
+from tongdao.broker.catalogue.search_index import bulk_insert_search_rows
 from tongdao.broker.kernel import validation as v
 from tongdao.proto.errors import (
     AlreadyExists,

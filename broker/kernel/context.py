@@ -11,9 +11,7 @@ from zoneinfo import ZoneInfo
 
 from tongdao.broker.kernel.settings import BrokerSettings
 from tongdao.policies.calendar import WorkingDayCalendar
-from tongdao.policies.engine import (
-    Decision,
-)
+from tongdao.policies.engine import Decision
 from tongdao.policies.model import Policy
 
 AUTHORITY = "authority"
@@ -70,6 +68,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 
 def decision_dict(decision: Decision) -> dict[str, Any]:
+    """A policy decision as stored on a row and in the ledger (outcome, articles, reason, rule)."""
     return {
         "outcome": decision.outcome,
         "articles": list(decision.articles),

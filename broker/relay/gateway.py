@@ -72,7 +72,7 @@ class GrpcNodeGateway:
         return node_pb2_grpc.NodeStub(channel)
 
     def query(self, endpoint: str, query: RelayedQuery) -> QueryAnswer:
-        """Relay one query; see :class:`broker.services.NodeGateway`."""
+        """Relay one query; see :class:`NodeGateway`."""
         request = query.to_pb()
         try:
             # an aggregate scans the node's whole entry (10⁶ rows: tens of seconds)
@@ -90,7 +90,7 @@ class GrpcNodeGateway:
     def query_stream(
         self, endpoint: str, query: RelayedQuery, chunks: Iterator[bytes]
     ) -> Iterator[bytes | Receipt]:
-        """Relay a streamed query; see :class:`broker.services.NodeGateway`."""
+        """Relay a streamed query; see :class:`NodeGateway`."""
 
         def requests() -> Iterator[query_pb2.QueryStreamRequest]:
             yield query_pb2.QueryStreamRequest(open=query.to_pb())

@@ -16,9 +16,7 @@ from tongdao.broker.kernel.context import AUTHORITY, ContextService, decision_di
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.supervision.models import Deadline
 from tongdao.policies.calendar import UnknownYearError
-from tongdao.policies.engine import (
-    decide_deadline_extension,
-)
+from tongdao.policies.engine import decide_deadline_extension
 from tongdao.proto.errors import (
     FailedPrecondition,
     NotFound,

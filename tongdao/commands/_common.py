@@ -58,7 +58,7 @@ def open_home(path: str, *, must_exist: bool = True) -> Home:
 
 @contextmanager
 def broker_stub(args: argparse.Namespace, party: str | None = None) -> Iterator[BrokerStubs]:
-    """A Broker stub over mutual TLS as ``party`` (default ``--as``)."""
+    """The broker's service stubs over mutual TLS as ``party`` (default ``--as``)."""
     name = party or args.party
     if not name:
         raise CommandError("say which party you act as: --as CODE (or TONGDAO_PARTY)")
