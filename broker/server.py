@@ -20,7 +20,7 @@ from tongdao.broker.kernel.settings import BrokerSettings
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.ledger.servicer import LedgerServicer
 from tongdao.broker.ops.startup import STORE_ERRORS, StoreUnavailable, explain
-from tongdao.broker.ops.wiring import Operations, build_operations
+from tongdao.broker.ops.wiring import Operations, build_operations, ledger_head_of
 from tongdao.broker.relay.gateway import GrpcNodeGateway
 from tongdao.broker.relay.servicer import QueryServicer
 from tongdao.broker.sharing.servicer import SharingServicer
@@ -130,6 +130,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         overdue=lambda session: len(
             services.supervision.list_deadlines(session, AUTHORITY, overdue_only=True)
         ),
+        ledger_head=ledger_head_of(services.ledger.page, AUTHORITY),
         departments=services.directory.list_departments,
         node_channel=lambda endpoint: secure_channel(endpoint, config.tls),
         metrics_listen=config.metrics_listen,

@@ -32,7 +32,6 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tongdao.broker.ops.calls import CallRecord
@@ -209,20 +208,16 @@ class StoreCollector(Collector):
 def store_reader(
     sessions: sessionmaker[Session],
     overdue: Callable[[Session], int],
+    ledger_head: Callable[[Session], tuple[int, dt.datetime | None]],
 ) -> Callable[[], tuple[int, int, dt.datetime | None]]:
-    """The read for :class:`StoreCollector`: overdue deadlines and the ledger's head."""
-    from tongdao.broker.ledger.chain import read_head
-    from tongdao.broker.ledger.models import LedgerEntry
+    """The read for :class:`StoreCollector`, in one read-only session: overdue deadlines (from
+    supervision) and the ledger's length and last entry's time (from the ledger context)."""
 
     def read() -> tuple[int, int, dt.datetime | None]:
         with sessions() as session, session.begin():
             count = overdue(session)
-            head = read_head(session)
-            recorded = session.execute(
-                select(LedgerEntry.recorded_at).where(LedgerEntry.sequence == head.length)
-            ).scalar_one_or_none()
-        at = dt.datetime.fromisoformat(recorded) if recorded else None
-        return count, head.length, at
+            length, recorded_at = ledger_head(session)
+        return count, length, recorded_at
 
     return read
 

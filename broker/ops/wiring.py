@@ -5,7 +5,7 @@ store gauges, the node prober and the HTTP listener. ``broker.server`` makes one
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +66,7 @@ def build_operations(
     policy: Policy,
     today: Callable[[], dt.date],
     overdue: Callable[[Session], int],
+    ledger_head: Callable[[Session], tuple[int, dt.datetime | None]],
     departments: Callable[[Session], Iterable[Any]],
     node_channel: Callable[[str], grpc.Channel],
     metrics_listen: str = "",
@@ -81,9 +82,28 @@ def build_operations(
             node_endpoints(sessions, departments), node_channel, interval=node_probe_interval
         )
     registry.register(
-        StoreCollector(store_reader(sessions, overdue), prober.state if prober else None)
+        StoreCollector(
+            store_reader(sessions, overdue, ledger_head), prober.state if prober else None
+        )
     )
     http = None
     if metrics_listen:
         http = OpsHttpServer(metrics_listen, registry, readiness_checks(engine, policy, today))
     return Operations(registry, interceptor, http, prober)
+
+
+def ledger_head_of(
+    page: Callable[..., tuple[Sequence[Any], Any]], reader: str
+) -> Callable[[Session], tuple[int, dt.datetime | None]]:
+    """The ledger's length and last entry's time through the ledger context's ``page`` (read as
+    ``reader``, the authority): one call for the head, one for its entry."""
+
+    def read(session: Session) -> tuple[int, dt.datetime | None]:
+        _, head = page(session, reader, 1, 0)  # no entries, just the signed head
+        if not head.length:
+            return 0, None
+        rows, _ = page(session, reader, head.length, 1)
+        recorded = dt.datetime.fromisoformat(rows[0].recorded_at) if rows else None
+        return int(head.length), recorded
+
+    return read
