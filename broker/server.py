@@ -3,6 +3,7 @@ mutual TLS (the services are wired in :mod:`tongdao.broker.app`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -17,10 +18,17 @@ from tongdao.broker.directory.servicer import DirectoryServicer
 from tongdao.broker.kernel.context import AUTHORITY
 from tongdao.broker.kernel.db import make_engine, resolve_database_url, session_factory, upgrade
 from tongdao.broker.kernel.settings import BrokerSettings
-from tongdao.broker.ledger.chain import Ledger
+from tongdao.broker.ledger.chain import Ledger, latest_checkpoint
+from tongdao.broker.ledger.refusals import RefusalRecorder
+from tongdao.broker.ledger.rounds import LedgerRounds, start_ledger_rounds
 from tongdao.broker.ledger.servicer import LedgerServicer
 from tongdao.broker.ops.startup import STORE_ERRORS, StoreUnavailable, explain
-from tongdao.broker.ops.wiring import Operations, build_operations, ledger_head_of
+from tongdao.broker.ops.wiring import (
+    Operations,
+    build_operations,
+    checkpoint_time_of,
+    ledger_head_of,
+)
 from tongdao.broker.relay.gateway import GrpcNodeGateway
 from tongdao.broker.relay.servicer import QueryServicer
 from tongdao.broker.sharing.servicer import SharingServicer
@@ -77,6 +85,7 @@ class RunningBroker:
     database_url: str
     public_server: grpc.Server | None = None
     public_port: int = 0
+    ledger_rounds: LedgerRounds | None = None
     operations: Operations | None = None
     _stopped: threading.Event = field(default_factory=threading.Event)
 
@@ -89,6 +98,8 @@ class RunningBroker:
         if self._stopped.is_set():
             return
         self._stopped.set()
+        if self.ledger_rounds is not None:
+            self.ledger_rounds.stop()
         for name in BROKER_SERVICES:
             self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)  # type: ignore[attr-defined]
         if self.public_server is not None:
@@ -131,12 +142,23 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
             services.supervision.list_deadlines(session, AUTHORITY, overdue_only=True)
         ),
         ledger_head=ledger_head_of(services.ledger.page, AUTHORITY),
+        checkpoint=checkpoint_time_of(latest_checkpoint),
         departments=services.directory.list_departments,
         node_channel=lambda endpoint: secure_channel(endpoint, config.tls),
         metrics_listen=config.metrics_listen,
         node_probe_interval=config.node_probe_interval,
     )
-    server = new_server(interceptors=[operations.interceptor])
+    # every refusal is a ledger entry, identical ones folded (docs/ledger.md)
+    refusals = (
+        RefusalRecorder(
+            sessions,
+            services.ledger.chain,
+            dt.timedelta(seconds=policy.ledger.refusal_fold_seconds),
+        )
+        if policy.ledger
+        else None
+    )
+    server = new_server(on_refusal=refusals, interceptors=[operations.interceptor])
     directory_pb2_grpc.add_DirectoryServicer_to_server(
         DirectoryServicer(services.directory, sessions), server
     )
@@ -180,6 +202,16 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         port,
         engine.url.render_as_string(hide_password=True),
     )
+    # reconcile the nodes' receipt journals now and on schedule; checkpoints for the witnesses
+    rounds = start_ledger_rounds(
+        services.ledger.chain,
+        policy.ledger,
+        config.tls,
+        sessions,
+        directory=services.directory,
+        sharing=services.sharing,
+        refusals=refusals,
+    )
     return RunningBroker(
-        server, port, services, health, gateway, url, public_server, public_port, operations
+        server, port, services, health, gateway, url, public_server, public_port, rounds, operations
     )

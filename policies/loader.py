@@ -13,6 +13,7 @@ from tongdao.policies.model import (
     METHODS,
     DeadlineRule,
     GradeRule,
+    LedgerRules,
     MaskRule,
     OpeningRules,
     PeriodRule,
@@ -356,6 +357,19 @@ def _build(root: _Reader, file: str) -> Policy:
         else PrivacyRules(0.0, 0.0, "Art.38")
     )
 
+    ledger_t = root.table("ledger")
+    ledger = LedgerRules(
+        origin=ledger_t.text("origin"),
+        witness_cosignatures=ledger_t.integer("witness_cosignatures") or 0,
+        checkpoint_interval_seconds=ledger_t.integer("checkpoint_interval_seconds", minimum=1) or 1,
+        reconcile_interval_seconds=ledger_t.integer("reconcile_interval_seconds", minimum=1) or 1,
+        refusal_fold_seconds=ledger_t.integer("refusal_fold_seconds", minimum=1) or 1,
+        article=ledger_t.article(),
+    )
+    ledger_t.text("description")
+    if not ledger.origin or any(c.isspace() for c in ledger.origin):
+        raise ledger_t.fail("origin", "must be one word without spaces, e.g. 'tongdao.hlj/ledger'")
+
     return Policy(
         jurisdiction=meta.text("jurisdiction"),
         title=meta.text("title"),
@@ -376,4 +390,5 @@ def _build(root: _Reader, file: str) -> Policy:
         mask_rules=mask_rules,
         field_kinds=field_kinds,
         privacy=privacy,
+        ledger=ledger,
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import grpc
@@ -85,19 +85,32 @@ def peer_common_name(context: grpc.ServicerContext) -> str | None:
     return values[0].decode()
 
 
+RefusalSink = Callable[[str, "str | None", DomainError], None]
+"""Told of every refusal (PermissionDenied, Unauthenticated) a servicer raised: (method, the
+caller's certificate name, the error with its field and articles)."""
+
+REFUSALS = ("PERMISSION_DENIED", "UNAUTHENTICATED")
+
+
 def new_server(
-    max_workers: int = 16, *, interceptors: Sequence[grpc.ServerInterceptor] = ()
+    max_workers: int = 16,
+    *,
+    on_refusal: RefusalSink | None = None,
+    interceptors: Sequence[grpc.ServerInterceptor] = (),
 ) -> grpc.Server:
     """A gRPC server with Tongdao's message limits and the domain-error interceptor.
 
-    ``interceptors`` run outside the domain-error interceptor, so they see the final status.
+    Args:
+        on_refusal: also called with every refusal (the broker records them in its ledger).
+        interceptors: run outside the domain-error interceptor, so they see the final status
+            (the broker's metrics and per-call log).
     """
     from concurrent import futures
 
     return grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers),
         options=CHANNEL_OPTIONS,
-        interceptors=[*interceptors, DomainErrorInterceptor()],
+        interceptors=[*interceptors, DomainErrorInterceptor(on_refusal=on_refusal)],
     )
 
 
@@ -132,8 +145,11 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
     never to the caller, so nothing internal leaks).
     """
 
-    def __init__(self, logger: logging.Logger | None = None) -> None:
+    def __init__(
+        self, logger: logging.Logger | None = None, *, on_refusal: RefusalSink | None = None
+    ) -> None:
         self._log = logger or logging.getLogger("tongdao.grpc")
+        self._on_refusal = on_refusal
 
     def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
         handler = continuation(handler_call_details)
@@ -141,11 +157,29 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
             return handler
         method = handler_call_details.method
         log = self._log
+        on_refusal = self._on_refusal
+
+        def refused(context, exc: DomainError) -> None:  # type: ignore[no-untyped-def]
+            caller = peer_common_name(context)
+            # identifiers, rule and article only: never the request's contents
+            log.warning(
+                "refused %s for %s: %s",
+                method,
+                caller or "an unverified caller",
+                exc.status_message(),
+            )
+            if on_refusal is not None:
+                try:
+                    on_refusal(method, caller, exc)
+                except Exception:  # recording must never change what the caller is told
+                    log.exception("could not record the refusal of %s", method)
 
         def abort(context, quiet_if_gone: bool = False):  # type: ignore[no-untyped-def]
             """Called in an ``except`` block: map the exception being handled to a status."""
             exc = sys.exc_info()[1]
             if isinstance(exc, DomainError):
+                if exc.code_name in REFUSALS:
+                    refused(context, exc)
                 context.abort(getattr(grpc.StatusCode, exc.code_name), exc.status_message())
             if context.code() not in (None, grpc.StatusCode.OK):
                 raise  # already aborted by the servicer

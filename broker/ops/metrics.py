@@ -10,8 +10,9 @@ Read from the store at scrape time (through the contexts' service APIs, in one r
 session):
 
 * ``tongdao_deadlines_overdue`` — open working-day deadlines past their due day (SUP-1);
-* ``tongdao_ledger_entries`` and ``tongdao_ledger_head_age_seconds`` — the ledger's length and
-  how long ago its head entry was recorded;
+* ``tongdao_ledger_entries``, ``tongdao_ledger_head_age_seconds`` and
+  ``tongdao_ledger_checkpoint_age_seconds`` — the log's size, how long ago its head entry was
+  recorded and how long ago the broker signed its latest checkpoint;
 * ``tongdao_node_reachable{department}`` — 1 when the department's node answered the last health
   probe (:class:`NodeProber`), 0 otherwise;
 * ``tongdao_store_up`` — 1 when the scrape could read the store.
@@ -25,6 +26,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -151,16 +153,26 @@ class NodeProber:
             self._thread.join(timeout=self._timeout + 1)
 
 
+@dataclass(frozen=True)
+class StoreReading:
+    """What one scrape reads from the store."""
+
+    overdue: int
+    ledger_entries: int
+    head_recorded_at: dt.datetime | None
+    checkpoint_signed_at: dt.datetime | None = None
+
+
 class StoreCollector(Collector):
     """Reads the store's gauges at scrape time.
 
-    ``read`` runs in a read-only session and returns ``(deadlines overdue, ledger length,
-    head recorded at or None)``; ``nodes`` is the node prober's last state.
+    ``read`` runs in a read-only session and returns a :class:`StoreReading`; ``nodes`` is the
+    node prober's last state.
     """
 
     def __init__(
         self,
-        read: Callable[[], tuple[int, int, dt.datetime | None]],
+        read: Callable[[], StoreReading],
         nodes: Callable[[], dict[str, bool]] | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
@@ -168,10 +180,13 @@ class StoreCollector(Collector):
         self._nodes = nodes
         self._clock = clock
 
+    def _age(self, at: dt.datetime) -> float:
+        return max(0.0, (self._clock() - at).total_seconds())
+
     def collect(self) -> Iterator[Any]:
         up = GaugeMetricFamily("tongdao_store_up", "1 when the metrics scrape could read the store")
         try:
-            overdue, length, recorded_at = self._read()
+            reading = self._read()
         except Exception as exc:
             log.warning("metrics: cannot read the store (%s)", type(exc).__name__)
             up.add_metric([], 0)
@@ -182,18 +197,27 @@ class StoreCollector(Collector):
             yield GaugeMetricFamily(
                 "tongdao_deadlines_overdue",
                 "open working-day deadlines past their due day",
-                value=overdue,
+                value=reading.overdue,
             )
             yield GaugeMetricFamily(
-                "tongdao_ledger_entries", "entries in the tamper-evident ledger", value=length
+                "tongdao_ledger_entries",
+                "entries in the tamper-evident ledger",
+                value=reading.ledger_entries,
             )
             age = GaugeMetricFamily(
                 "tongdao_ledger_head_age_seconds",
                 "seconds since the ledger's head entry was recorded (absent while empty)",
             )
-            if recorded_at is not None:
-                age.add_metric([], max(0.0, (self._clock() - recorded_at).total_seconds()))
+            if reading.head_recorded_at is not None:
+                age.add_metric([], self._age(reading.head_recorded_at))
             yield age
+            checkpoint = GaugeMetricFamily(
+                "tongdao_ledger_checkpoint_age_seconds",
+                "seconds since the broker signed its latest checkpoint (absent before the first)",
+            )
+            if reading.checkpoint_signed_at is not None:
+                checkpoint.add_metric([], self._age(reading.checkpoint_signed_at))
+            yield checkpoint
         if self._nodes is not None:
             reachable = GaugeMetricFamily(
                 "tongdao_node_reachable",
@@ -209,15 +233,18 @@ def store_reader(
     sessions: sessionmaker[Session],
     overdue: Callable[[Session], int],
     ledger_head: Callable[[Session], tuple[int, dt.datetime | None]],
-) -> Callable[[], tuple[int, int, dt.datetime | None]]:
+    checkpoint: Callable[[Session], dt.datetime | None] | None = None,
+) -> Callable[[], StoreReading]:
     """The read for :class:`StoreCollector`, in one read-only session: overdue deadlines (from
-    supervision) and the ledger's length and last entry's time (from the ledger context)."""
+    supervision), the ledger's length, last entry's time and latest checkpoint's time (from the
+    ledger context)."""
 
-    def read() -> tuple[int, int, dt.datetime | None]:
+    def read() -> StoreReading:
         with sessions() as session, session.begin():
             count = overdue(session)
             length, recorded_at = ledger_head(session)
-        return count, length, recorded_at
+            signed_at = checkpoint(session) if checkpoint is not None else None
+        return StoreReading(count, length, recorded_at, signed_at)
 
     return read
 

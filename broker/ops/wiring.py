@@ -67,6 +67,7 @@ def build_operations(
     today: Callable[[], dt.date],
     overdue: Callable[[Session], int],
     ledger_head: Callable[[Session], tuple[int, dt.datetime | None]],
+    checkpoint: Callable[[Session], dt.datetime | None] | None = None,
     departments: Callable[[Session], Iterable[Any]],
     node_channel: Callable[[str], grpc.Channel],
     metrics_listen: str = "",
@@ -83,7 +84,8 @@ def build_operations(
         )
     registry.register(
         StoreCollector(
-            store_reader(sessions, overdue, ledger_head), prober.state if prober else None
+            store_reader(sessions, overdue, ledger_head, checkpoint),
+            prober.state if prober else None,
         )
     )
     http = None
@@ -105,5 +107,17 @@ def ledger_head_of(
         rows, _ = page(session, reader, head.length, 1)
         recorded = dt.datetime.fromisoformat(rows[0].recorded_at) if rows else None
         return int(head.length), recorded
+
+    return read
+
+
+def checkpoint_time_of(
+    latest: Callable[[Session], Any],
+) -> Callable[[Session], dt.datetime | None]:
+    """When the latest checkpoint was signed, through the ledger context's ``latest`` reader."""
+
+    def read(session: Session) -> dt.datetime | None:
+        checkpoint = latest(session)
+        return dt.datetime.fromisoformat(checkpoint.signed_at) if checkpoint is not None else None
 
     return read

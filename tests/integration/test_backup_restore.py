@@ -82,7 +82,10 @@ def test_backup_restore_into_a_fresh_home_and_verify_the_ledger(
     import json
 
     verified = json.loads(capsys.readouterr().out)
-    assert verified["ok"] is True and verified["length"] > 0
+    assert (
+        verified["ok"] is True
+        and verified["entries"] == len(_rows(fresh_url, "ledger_entries")) > 0
+    )
     assert _rows(fresh_url, "ledger_entries") == _rows(stack.database_url, "ledger_entries")
     assert _rows(fresh_url, "catalogue_entries") == _rows(stack.database_url, "catalogue_entries")
     assert _rows(fresh_url, "ledger_head") == _rows(stack.database_url, "ledger_head")

@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.integration.stack import BASIS, PURPOSE, SCENARIO, start_stack
 from tongdao.broker.kernel.db import make_engine, session_factory
 from tongdao.broker.kernel.settings import BrokerSettings
-from tongdao.broker.ledger.chain import verify_ledger
+from tongdao.broker.ledger.chain import latest_checkpoint, verify_ledger
 from tongdao.broker.ops.logs import CALL_FIELDS, JsonFormatter
 from tongdao.broker.server import BrokerConfig, start_broker
 from tongdao.node.client import ClientError, ConsumerClient
@@ -168,6 +168,15 @@ def test_store_gauges_match_the_store(stack, broker, session_of_calls):
     age = samples["tongdao_ledger_head_age_seconds"][0].value
     assert 0 <= age < 600
     assert samples["tongdao_deadlines_overdue"][0].value == 0
+    checkpoint = samples.get("tongdao_ledger_checkpoint_age_seconds", [])
+    engine = make_engine(stack.database_url)
+    with session_factory(engine).begin() as session:
+        latest = latest_checkpoint(session)
+    engine.dispose()
+    if latest is None:
+        assert checkpoint == []
+    else:
+        assert len(checkpoint) == 1 and 0 <= checkpoint[0].value < 600
 
 
 def test_readyz_and_healthz(broker):

@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tongdao.broker.kernel.db import MIGRATIONS_DIR, make_engine, upgrade
 from tongdao.broker.ops.http_listener import OpsHttpServer, split_address
-from tongdao.broker.ops.metrics import NodeProber, StoreCollector
+from tongdao.broker.ops.metrics import NodeProber, StoreCollector, StoreReading
 from tongdao.broker.ops.readiness import (
     check_database,
     check_migrations,
@@ -160,7 +160,9 @@ def test_store_gauges_and_a_store_that_cannot_be_read():
     registry = CollectorRegistry()
     registry.register(
         StoreCollector(
-            lambda: (3, 17, now - dt.timedelta(seconds=90)),
+            lambda: StoreReading(
+                3, 17, now - dt.timedelta(seconds=90), now - dt.timedelta(seconds=600)
+            ),
             lambda: {"hlj.gat": True, "hlj.mzt": False},
             clock=lambda: now,
         )
@@ -170,6 +172,7 @@ def test_store_gauges_and_a_store_that_cannot_be_read():
     assert families["tongdao_deadlines_overdue"].samples[0].value == 3
     assert families["tongdao_ledger_entries"].samples[0].value == 17
     assert families["tongdao_ledger_head_age_seconds"].samples[0].value == 90
+    assert families["tongdao_ledger_checkpoint_age_seconds"].samples[0].value == 600
     reach = {s.labels["department"]: s.value for s in families["tongdao_node_reachable"].samples}
     assert reach == {"hlj.gat": 1, "hlj.mzt": 0}
 
