@@ -34,8 +34,10 @@ from tongdao.broker.relay.servicer import QueryServicer
 from tongdao.broker.sharing.servicer import SharingServicer
 from tongdao.broker.supervision.servicer import SupervisionServicer
 from tongdao.crypto.signing import SigningKey
-from tongdao.policies.calendar import WorkingDayCalendar
-from tongdao.policies.loader import load_policy
+from tongdao.policies.calendar import CalendarDataError, WorkingDayCalendar
+from tongdao.policies.lifecycle import load_schedule
+from tongdao.policies.model import PolicyError
+from tongdao.policies.official_schedule import ScheduleError
 from tongdao.proto.stubs import BROKER_SERVICES
 from tongdao.proto.transport import (
     TlsMaterial,
@@ -69,6 +71,7 @@ class BrokerConfig:
     settings: BrokerSettings = field(default_factory=BrokerSettings)
     working_directory: Path | None = None
     public_listen: str = ""  # the public open catalogue (TLS, no client certificate); "" = off
+    policy_dir: Path | None = None  # successor rule files installed with `tongdao policy install`
     metrics_listen: str = ""  # plain HTTP /metrics, /healthz, /readyz; "" = off
     node_probe_interval: float = 0.0  # seconds between node health probes; 0 = off
 
@@ -110,6 +113,29 @@ class RunningBroker:
         self.gateway.close()
 
 
+def log_policies_and_calendar(services: BrokerServices, official: tuple[int, ...]) -> None:
+    """At start: the rule files in force and the calendar's coverage, warnings first."""
+    supervision = services.supervision
+    today = supervision.today()
+    for policy in services.kernel.schedule().policies:
+        log.info(
+            "rule file %s valid %s to %s", policy.source, policy.valid_from, policy.valid_until
+        )
+    warning = services.kernel.expiry_warning(today)
+    if warning is not None:
+        log.warning("%s", warning.message())
+    if official:
+        log.info("official holiday schedules loaded at the broker: %s", official)
+    for year in (today.year, today.year + 1):
+        if supervision.calendar.is_provisional(year):
+            log.warning(
+                "%d has no official holiday schedule: deadlines counted through it are "
+                "provisional (national holiday rules, no make-up working days); load the "
+                "State Council's schedule with `tongdao calendar load FILE --to-broker`",
+                year,
+            )
+
+
 def start_broker(config: BrokerConfig) -> RunningBroker:
     """Migrate the store, then start serving on ``config.listen``.
 
@@ -124,19 +150,32 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     except STORE_ERRORS as exc:
         raise StoreUnavailable(explain(url, exc)) from None
     sessions = session_factory(engine)
-    policy = load_policy(config.policy)
+    try:
+        policies = load_schedule(config.policy, config.policy_dir)
+        calendar = WorkingDayCalendar.default()
+    except (PolicyError, CalendarDataError) as exc:
+        raise RuntimeError(str(exc)) from None
     services = build_services(
-        policy=policy,
-        calendar=WorkingDayCalendar.default(),
+        policy=policies.first,
+        calendar=calendar,
         signing_key=config.signing_key,
         ledger=Ledger(config.signing_key),
         settings=config.settings,
+        policies=policies,
     )
+    try:
+        with sessions.begin() as session:
+            official = services.supervision.load_official_years(session)
+    except ScheduleError as exc:
+        raise RuntimeError(f"a stored holiday schedule is invalid: {exc}") from None
+    log_policies_and_calendar(services, official)
+    # operational settings (ledger rounds, refusal folding) from the file in force at start
+    policy = services.kernel.policy_on(services.supervision.today())
     gateway = GrpcNodeGateway(config.tls)
     operations = build_operations(
         engine=engine,
         sessions=sessions,
-        policy=policy,
+        policy_on=services.kernel.policy_on,
         today=services.supervision.today,
         overdue=lambda session: len(
             services.supervision.list_deadlines(session, AUTHORITY, overdue_only=True)

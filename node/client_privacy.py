@@ -15,7 +15,8 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
-from tongdao.crypto.envelope import EncryptionKeyPair, seal
+from tongdao.crypto.envelope import EncryptionKeyPair, seal_authenticated
+from tongdao.crypto.errors import CryptoError
 from tongdao.crypto.grant_token import GrantClaims, GrantTokenError, read_grant_token_unverified
 from tongdao.crypto.query_binding import (
     QUERY,
@@ -230,7 +231,7 @@ class PrivacyComputing:
                     bytes.fromhex(header["paillier_public_key"])
                 )
                 scale = int(header["scale_digits"])
-            except (KeyError, ValueError, TypeError, InvalidCiphertext):
+            except (KeyError, ValueError, TypeError, CryptoError):
                 raise ClientError("DATA_LOSS", "the node's header is malformed") from None
             theirs_total = int(header.get("provider_rows", 0))
             double: set[bytes] = set()
@@ -358,7 +359,8 @@ class PrivacyComputing:
             enc_key, _ = self._provider(claims.provider)
             request_id = str(uuid.uuid4())
             sent[request_id] = claims
-            sealed = seal(
+            sealed = seal_authenticated(
+                self._keys.private_key,
                 enc_key,
                 json.dumps(body).encode(),
                 query_associated_data(claims.grant_id, request_id, "aggregate", QUERY),
@@ -400,16 +402,16 @@ class PrivacyComputing:
         stats = scheme.decrypt(
             private_key,
             [public_key.ciphertext(c) for c in reply.ciphertexts],
-            3 + max(len(edges) - 1, 0),
+            3 + max(len(edges) - 1, 0) + 1,
             summed=len(grant_tokens),
         )
-        count, s1, s2, hist = stats[0], stats[1], stats[2], stats[3:]
+        count, s1, s2, hist, suppressed = stats[0], stats[1], stats[2], stats[3:-1], stats[-1]
         scale = Decimal(10) ** VALUE_SCALE_DIGITS
         labels = [f"[{buckets[i]}, {buckets[i + 1]})" for i in range(len(hist))]
         out: dict[str, Any] = {
             "count": count,
             "nodes": len(grant_tokens),
-            "suppressed_nodes": [p.provider for p in reply.parts if p.suppressed],
+            "suppressed_nodes": suppressed,  # how many; which ones, no one but those nodes knows
             "histogram": dict(zip(labels, hist, strict=True)),
         }
         if count:

@@ -91,7 +91,8 @@ class Aggregate(TypedDict):
     Attributes:
         count: records counted over every node.
         nodes: nodes asked.
-        suppressed_nodes: providers whose group was below the minimum size (they added zeros).
+        suppressed_nodes: how many nodes' groups were below the minimum size (they added zeros);
+            which ones is inside the sum, known to no one.
         histogram: count per bucket, labelled ``[low, high)``.
         sum: the total (absent when ``count`` is 0).
         mean: the mean (absent when ``count`` is 0).
@@ -100,7 +101,7 @@ class Aggregate(TypedDict):
 
     count: int
     nodes: int
-    suppressed_nodes: list[str]
+    suppressed_nodes: int
     histogram: dict[str, int]
     sum: NotRequired[Decimal]
     mean: NotRequired[Decimal]

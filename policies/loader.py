@@ -11,6 +11,7 @@ from typing import Any
 from tongdao.policies.model import (
     FETCH_MODES,
     METHODS,
+    ROLES,
     DeadlineRule,
     GradeRule,
     LedgerRules,
@@ -338,8 +339,11 @@ def _build(root: _Reader, file: str) -> Policy:
         personal = t.data.get("personal", fetch != "plain")
         if not isinstance(personal, bool):
             raise t.fail("personal", "must be true or false")
+        roles = frozenset(t.texts("roles", allowed=ROLES))
+        if "returned" in roles and fetch == "forbidden":
+            raise t.fail("roles", "lists returned although fetch = 'forbidden'")
         grades[name] = GradeRule(
-            name, t.text("label"), methods, fetch, mask_rule, t.article(), personal
+            name, t.text("label"), methods, fetch, mask_rule, t.article(), personal, roles
         )
     for name in REQUIRED_GRADES:
         if name not in grades:

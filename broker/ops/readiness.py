@@ -68,11 +68,13 @@ def check_policy(policy: Policy, today: dt.date) -> Check:
 
 
 def readiness_checks(
-    engine: Engine, policy: Policy, today: Callable[[], dt.date]
+    engine: Engine, policy_on: Callable[[dt.date], Policy], today: Callable[[], dt.date]
 ) -> Callable[[], list[Check]]:
-    """All checks, run afresh on every call."""
+    """All checks, run afresh on every call; ``policy_on`` names the rule file in force on a day
+    (a successor installed with `tongdao policy install` takes over when its predecessor ends)."""
 
     def run() -> list[Check]:
-        return [check_database(engine), check_migrations(engine), check_policy(policy, today())]
+        day = today()
+        return [check_database(engine), check_migrations(engine), check_policy(policy_on(day), day)]
 
     return run

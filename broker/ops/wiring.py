@@ -63,7 +63,7 @@ def build_operations(
     *,
     engine: Engine,
     sessions: sessionmaker[Session],
-    policy: Policy,
+    policy_on: Callable[[dt.date], Policy],
     today: Callable[[], dt.date],
     overdue: Callable[[Session], int],
     ledger_head: Callable[[Session], tuple[int, dt.datetime | None]],
@@ -90,7 +90,7 @@ def build_operations(
     )
     http = None
     if metrics_listen:
-        http = OpsHttpServer(metrics_listen, registry, readiness_checks(engine, policy, today))
+        http = OpsHttpServer(metrics_listen, registry, readiness_checks(engine, policy_on, today))
     return Operations(registry, interceptor, http, prober)
 
 

@@ -65,7 +65,7 @@ def _older_schema(tmp_path):
 
 
 def test_readiness_passes_on_a_migrated_store_in_the_rules_validity(migrated):
-    checks = readiness_checks(migrated, POLICY, lambda: POLICY.valid_from)()
+    checks = readiness_checks(migrated, lambda _day: POLICY, lambda: POLICY.valid_from)()
     assert [(c.name, c.ok) for c in checks] == [
         ("database", True),
         ("migrations", True),
@@ -92,7 +92,9 @@ def test_http_listener_serves_health_readiness_and_metrics(tmp_path, migrated):
     registry = CollectorRegistry()
     today = {"day": POLICY.valid_from}
     server = OpsHttpServer(
-        "127.0.0.1:0", registry, readiness_checks(migrated, POLICY, lambda: today["day"])
+        "127.0.0.1:0",
+        registry,
+        readiness_checks(migrated, lambda _day: POLICY, lambda: today["day"]),
     )
     server.start()
     try:

@@ -40,7 +40,12 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         "client certificate; nothing else is reachable on it)",
         metavar="HOST:PORT",
     ),
-    Option("policy", "heilongjiang-2025", "policy name or rule file"),
+    Option(
+        "policy",
+        "heilongjiang-2025",
+        "policy name or rule file: the first of the series; successors installed with "
+        "`tongdao policy install` (HOME/policies) follow it",
+    ),
     Option("locale", "zh-CN", "decision language", choices=("zh-CN", "en")),
     Option(
         "metrics-listen",
@@ -96,6 +101,7 @@ def serve_command(args: argparse.Namespace) -> int:
     from tongdao.broker.ops.http_listener import split_address
     from tongdao.broker.ops.logs import configure_logging
     from tongdao.broker.server import BrokerConfig, start_broker  # heavy: only when serving
+    from tongdao.commands.policy import policy_dir
 
     resolve(args, SERVE_OPTIONS)
     if args.metrics_listen:
@@ -116,6 +122,7 @@ def serve_command(args: argparse.Namespace) -> int:
             policy=args.policy,
             settings=BrokerSettings(locale=args.locale),
             public_listen=args.public_listen,
+            policy_dir=policy_dir(args.home),
             metrics_listen=args.metrics_listen,
             node_probe_interval=args.node_probe_interval,
         )
