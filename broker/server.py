@@ -15,16 +15,25 @@ from grpc_health.v1 import health_pb2
 from tongdao.broker.app import BrokerServices, build_services
 from tongdao.broker.catalogue.servicer import CatalogueServicer, PublicCatalogueServicer
 from tongdao.broker.directory.servicer import DirectoryServicer
+from tongdao.broker.kernel.context import AUTHORITY
 from tongdao.broker.kernel.db import make_engine, resolve_database_url, session_factory, upgrade
 from tongdao.broker.kernel.settings import BrokerSettings
-from tongdao.broker.ledger.chain import Ledger
+from tongdao.broker.ledger.chain import Ledger, latest_checkpoint
 from tongdao.broker.ledger.refusals import RefusalRecorder
 from tongdao.broker.ledger.rounds import LedgerRounds, start_ledger_rounds
 from tongdao.broker.ledger.servicer import LedgerServicer
+from tongdao.broker.ops.startup import STORE_ERRORS, StoreUnavailable, explain
+from tongdao.broker.ops.wiring import (
+    Operations,
+    build_operations,
+    checkpoint_time_of,
+    ledger_head_of,
+)
 from tongdao.broker.relay.gateway import GrpcNodeGateway
 from tongdao.broker.relay.servicer import QueryServicer
 from tongdao.broker.sharing.servicer import SharingServicer
 from tongdao.broker.supervision.servicer import SupervisionServicer
+from tongdao.crypto.pki import node_server_name
 from tongdao.crypto.signing import SigningKey
 from tongdao.policies.calendar import CalendarDataError, WorkingDayCalendar
 from tongdao.policies.lifecycle import load_schedule
@@ -37,6 +46,7 @@ from tongdao.proto.transport import (
     add_health_and_reflection,
     new_server,
     public_server_credentials,
+    secure_channel,
     server_credentials,
 )
 from tongdao.v1 import (
@@ -67,6 +77,8 @@ class BrokerConfig:
     client_tls: TlsSource | None = None  # re-read client material for calling nodes (renewal)
     identity: grpc.ServerInterceptor | None = None  # caller check before every handler
     policy_dir: Path | None = None  # successor rule files installed with `tongdao policy install`
+    metrics_listen: str = ""  # plain HTTP /metrics, /healthz, /readyz; "" = off
+    node_probe_interval: float = 0.0  # seconds between node health probes; 0 = off
 
 
 @dataclass
@@ -82,6 +94,7 @@ class RunningBroker:
     public_server: grpc.Server | None = None
     public_port: int = 0
     ledger_rounds: LedgerRounds | None = None
+    operations: Operations | None = None
     _stopped: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -100,6 +113,8 @@ class RunningBroker:
         if self.public_server is not None:
             self.public_server.stop(grace).wait()
         self.server.stop(grace).wait()
+        if self.operations is not None:
+            self.operations.stop()
         self.gateway.close()
 
 
@@ -130,11 +145,15 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     """Migrate the store, then start serving on ``config.listen``.
 
     Raises:
-        RuntimeError: the address cannot be bound.
+        StoreUnavailable: the store cannot be opened or migrated (one line naming the URL).
+        RuntimeError: an address cannot be bound.
     """
     url = resolve_database_url(config.database_url, directory=config.working_directory)
-    engine = make_engine(url)
-    upgrade(engine)
+    try:
+        engine = make_engine(url)
+        upgrade(engine)
+    except STORE_ERRORS as exc:
+        raise StoreUnavailable(explain(url, exc)) from None
     sessions = session_factory(engine)
     try:
         policies = load_schedule(config.policy, config.policy_dir)
@@ -159,6 +178,23 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     # operational settings (ledger rounds, refusal folding) from the file in force at start
     policy = services.kernel.policy_on(services.supervision.today())
     gateway = GrpcNodeGateway(config.client_tls or config.tls)
+    operations = build_operations(
+        engine=engine,
+        sessions=sessions,
+        policy_on=services.kernel.policy_on,
+        today=services.supervision.today,
+        overdue=lambda session: len(
+            services.supervision.list_deadlines(session, AUTHORITY, overdue_only=True)
+        ),
+        ledger_head=ledger_head_of(services.ledger.page, AUTHORITY),
+        checkpoint=checkpoint_time_of(latest_checkpoint),
+        departments=services.directory.list_departments,
+        node_channel=lambda code, endpoint: secure_channel(
+            endpoint, gateway.client_material(), server_name=node_server_name(code)
+        ),
+        metrics_listen=config.metrics_listen,
+        node_probe_interval=config.node_probe_interval,
+    )
     # every refusal is a ledger entry, identical ones folded (docs/ledger.md)
     refusals = (
         RefusalRecorder(
@@ -169,7 +205,9 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         if policy.ledger
         else None
     )
-    server = new_server(on_refusal=refusals, identity=config.identity)
+    server = new_server(
+        on_refusal=refusals, identity=config.identity, interceptors=[operations.interceptor]
+    )
     directory_pb2_grpc.add_DirectoryServicer_to_server(
         DirectoryServicer(services.directory, sessions), server
     )
@@ -195,7 +233,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     if config.public_listen:
         # a separate server, so nothing but the open catalogue is reachable without a
         # certificate: the public listener has no other service registered
-        public_server = new_server()
+        public_server = new_server(interceptors=[operations.interceptor])
         catalogue_pb2_grpc.add_PublicCatalogueServicer_to_server(
             PublicCatalogueServicer(services.catalogue, sessions), public_server
         )
@@ -206,6 +244,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         if public_port == 0:
             raise RuntimeError(f"cannot listen on {config.public_listen}")
     server.start()
+    operations.start()
     if public_server is not None:
         public_server.start()
         log.info("public open catalogue on port %d (TLS, no client certificate)", public_port)
@@ -225,5 +264,5 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         refusals=refusals,
     )
     return RunningBroker(
-        server, port, services, health, gateway, url, public_server, public_port, rounds
+        server, port, services, health, gateway, url, public_server, public_port, rounds, operations
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import grpc
@@ -142,6 +142,7 @@ def new_server(
     *,
     on_refusal: RefusalSink | None = None,
     identity: grpc.ServerInterceptor | None = None,
+    interceptors: Sequence[grpc.ServerInterceptor] = (),
 ) -> grpc.Server:
     """A gRPC server with Tongdao's message limits and the domain-error interceptor.
 
@@ -150,18 +151,24 @@ def new_server(
         on_refusal: also called with every refusal (the broker records them in its ledger).
         identity: the caller check (:class:`tongdao.proto.identity.IdentityInterceptor`), run
             before every handler; its refusals are domain errors, so they reach ``on_refusal``.
+        interceptors: run outside the domain-error interceptor, so they see the final status
+            (the broker's metrics and per-call log).
     """
     from concurrent import futures
 
-    # the domain-error interceptor is outermost: the identity check's refusals are mapped to
+    # outermost the operational interceptors (metrics, the per-call log: they see the final
+    # status), then the domain-error interceptor, so the identity check's refusals are mapped to
     # their status (and told to ``on_refusal``) like any servicer's
-    interceptors: list[grpc.ServerInterceptor] = [DomainErrorInterceptor(on_refusal=on_refusal)]
+    chain: list[grpc.ServerInterceptor] = [
+        *interceptors,
+        DomainErrorInterceptor(on_refusal=on_refusal),
+    ]
     if identity is not None:
-        interceptors.append(identity)
+        chain.append(identity)
     return grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers),
         options=CHANNEL_OPTIONS,
-        interceptors=interceptors,
+        interceptors=chain,
     )
 
 

@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "policy",
     "bench",
     "ledger",
+    "backup",
     "demo",
 )
 
