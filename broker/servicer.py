@@ -444,8 +444,20 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
         caller = self._caller(context)
         updates: queue.Queue[tuple[str, Any]] = queue.Queue()
 
+        def expired() -> bool:
+            """The caller's deadline passed, or the caller went away."""
+            remaining = context.time_remaining()
+            return not context.is_active() or (remaining is not None and remaining <= 0)
+
         def work() -> None:
             try:
+                with self.sessions.begin() as session:
+                    self.services.check_importer(
+                        session, caller, request.format, publish=request.publish
+                    )
+                # the file is read with no transaction open: a large or hostile file never
+                # holds the store's write lock, and reading stops at the caller's deadline
+                read = self.services.read_import(request.content, request.format, expired)
                 with self.sessions.begin() as session:
                     result = self.services.import_entries(
                         session,
@@ -454,6 +466,8 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
                         request.format,
                         publish=request.publish,
                         progress=lambda n, total: updates.put(("progress", (n, total))),
+                        read=read,
+                        expired=expired,
                     )
                 updates.put(("done", result))
             except BaseException as exc:  # re-raised in the RPC thread (the interceptor maps it)
