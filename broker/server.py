@@ -9,8 +9,15 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2
+from sqlalchemy.exc import SQLAlchemyError
 
-from tongdao.broker.db import make_engine, resolve_database_url, session_factory, upgrade
+from tongdao.broker.db import (
+    make_engine,
+    resolve_database_url,
+    session_factory,
+    store_problem,
+    upgrade,
+)
 from tongdao.broker.ledger import Ledger
 from tongdao.broker.node_gateway import GrpcNodeGateway
 from tongdao.broker.servicer import BrokerServicer, PublicCatalogueServicer
@@ -21,6 +28,7 @@ from tongdao.policies.loader import load_policy
 from tongdao.proto.transport import (
     TlsMaterial,
     add_health_and_reflection,
+    bind,
     new_server,
     public_server_credentials,
     server_credentials,
@@ -79,13 +87,21 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     """Migrate the store, then start serving on ``config.listen``.
 
     Raises:
-        RuntimeError: the address cannot be bound.
+        RuntimeError: the store cannot be opened or migrated, or the address cannot be bound
+            (the message names the store or address and what to check).
     """
     url = resolve_database_url(config.database_url, directory=config.working_directory)
-    engine = make_engine(url)
-    upgrade(engine)
-    sessions = session_factory(engine)
     policy = load_policy(config.policy)
+    engine = make_engine(
+        url,
+        statement_timeout_ms=policy.limits["db_statement_timeout_ms"],
+        lock_timeout_ms=policy.limits["db_lock_timeout_ms"],
+    )
+    try:
+        upgrade(engine)
+    except SQLAlchemyError as exc:
+        raise RuntimeError(store_problem(url, exc)) from None
+    sessions = session_factory(engine)
     services = BrokerServices(
         policy=policy,
         calendar=WorkingDayCalendar.default(),
@@ -102,9 +118,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         server,
     )
     health = add_health_and_reflection(server, [SERVICE_NAME])
-    port = server.add_secure_port(config.listen, server_credentials(config.tls))
-    if port == 0:
-        raise RuntimeError(f"cannot listen on {config.listen}")
+    port = bind(server, config.listen, server_credentials(config.tls))
     public_server, public_port = None, 0
     if config.public_listen:
         # a separate server, so nothing but the open catalogue is reachable without a
@@ -113,11 +127,9 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         broker_pb2_grpc.add_PublicCatalogueServicer_to_server(
             PublicCatalogueServicer(services, sessions), public_server
         )
-        public_port = public_server.add_secure_port(
-            config.public_listen, public_server_credentials(config.tls)
+        public_port = bind(
+            public_server, config.public_listen, public_server_credentials(config.tls)
         )
-        if public_port == 0:
-            raise RuntimeError(f"cannot listen on {config.public_listen}")
     server.start()
     if public_server is not None:
         public_server.start()

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tongdao.broker import ledger as ledger_mod
+from tongdao.broker import validation as v
 from tongdao.broker.catalogue_search import SearchFilters, SearchHit
 from tongdao.broker.models import (
     CatalogueEntry,
@@ -683,6 +684,7 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
         limit = request.limit or 1000
         if not 1 <= limit <= 10_000:
             raise InvalidArgument("must be between 1 and 10000", field="limit")
+        v.row_id(request.from_sequence, "from_sequence", low=0)
         with self.sessions.begin() as session:
             self.services.require_authority(session, caller)
             rows = session.execute(

@@ -405,6 +405,11 @@ class BrokerServices:
         """Validate a drafted entry at the edge and by the policy; return its stored content."""
         v.text(data.name, "entry.name", max_len=200)
         v.text(data.description, "entry.description", required=False)
+        v.text(data.data_format, "entry.data_format", required=False, max_len=200)
+        v.text(data.update_frequency, "entry.update_frequency", required=False, max_len=200)
+        for item in data.data_items:
+            v.text(item.type, "entry.data_items.type", required=False, max_len=64)
+            v.text(item.description, "entry.data_items.description", required=False)
         if not data.data_items:
             raise InvalidArgument("must list at least one data item", field="entry.data_items")
         v.field_names([i.name for i in data.data_items], "entry.data_items")
@@ -692,7 +697,7 @@ class BrokerServices:
     ) -> Deadline:
         """Grant the extension a clock allows, with its stated policy basis (Art.15)."""
         self.require_authority(session, caller)
-        deadline = session.get(Deadline, deadline_id)
+        deadline = session.get(Deadline, v.row_id(deadline_id, "id"))
         if deadline is None:
             raise NotFound(f"no deadline {deadline_id}", field="id")
         if deadline.closed_on is not None:

@@ -115,7 +115,8 @@ class SqlSource:
     def __init__(self, url: str, table: str, key_field: str, *, casefold: bool = False) -> None:
         self.casefold = casefold
         try:
-            self.engine: Engine = create_engine(url)
+            # record values (query keys) never reach error messages or logs
+            self.engine: Engine = create_engine(url, hide_parameters=True)
             self.table = Table(table, MetaData(), autoload_with=self.engine)
         except Exception as exc:  # driver errors vary; report the cause without the URL's password
             raise SourceError(f"cannot open table {table!r}: {type(exc).__name__}: {exc}") from None

@@ -66,6 +66,7 @@ class NodeState:
         self.engine = create_engine(
             f"sqlite:///{directory / 'node-state.db'}",
             connect_args={"timeout": 30, "check_same_thread": False},
+            hide_parameters=True,  # request ids and grant ids stay out of error messages
         )
 
         @event.listens_for(self.engine, "connect")

@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "policy",
     "bench",
     "ledger",
+    "db",
     "demo",
 )
 

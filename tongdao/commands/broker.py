@@ -12,6 +12,7 @@ from tongdao.broker.db import ENV_DATABASE_URL
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_home_argument, open_home
 from tongdao.home import BROKER, HomeError
+from tongdao.policies.model import PolicyError
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -69,7 +70,7 @@ def serve_command(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     try:
         running = start_broker(config)
-    except RuntimeError as exc:
+    except (RuntimeError, PolicyError) as exc:
         raise CommandError(str(exc)) from None
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
