@@ -97,10 +97,6 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         statement_timeout_ms=policy.limits["db_statement_timeout_ms"],
         lock_timeout_ms=policy.limits["db_lock_timeout_ms"],
     )
-    try:
-        upgrade(engine)
-    except SQLAlchemyError as exc:
-        raise RuntimeError(store_problem(url, exc)) from None
     sessions = session_factory(engine)
     services = BrokerServices(
         policy=policy,
@@ -127,9 +123,22 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         broker_pb2_grpc.add_PublicCatalogueServicer_to_server(
             PublicCatalogueServicer(services, sessions), public_server
         )
-        public_port = bind(
-            public_server, config.public_listen, public_server_credentials(config.tls)
-        )
+        try:
+            public_port = bind(
+                public_server, config.public_listen, public_server_credentials(config.tls)
+            )
+        except RuntimeError:
+            server.stop(None)
+            raise
+    # the ports are bound before the store is touched: a broker that cannot listen creates
+    # and migrates nothing
+    try:
+        upgrade(engine)
+    except SQLAlchemyError as exc:
+        server.stop(None)
+        if public_server is not None:
+            public_server.stop(None)
+        raise RuntimeError(store_problem(url, exc)) from None
     server.start()
     if public_server is not None:
         public_server.start()
