@@ -500,6 +500,14 @@ class ConsumerClient:
 
         One grant per provider node. The broker adds the nodes' packed ciphertexts under our
         Paillier key; only we decrypt the total.
+
+        Values are clipped to ``bounds``, and the histogram covers all of them: ``buckets``
+        edges must lie within the bounds, and the bounds are added as the outer edges when the
+        given ones stop short (``0,300,600`` with bounds ``0,3000`` counts ``[600, 3000]`` as
+        the last bucket), so no value is left out. Buckets are ``[a, b)``, the last ``[a, b]``.
+
+        Raises:
+            ClientError: INVALID_ARGUMENT for edges outside the bounds or not increasing.
         """
         from tongdao.crypto.paillier import generate_paillier_keypair
         from tongdao.node.engines import VALUE_SCALE_DIGITS, AggregateQuery, aggregate_scheme
@@ -507,6 +515,7 @@ class ConsumerClient:
         def scaled(x: float) -> int:
             return int(Decimal(str(x)).scaleb(VALUE_SCALE_DIGITS).to_integral_value())
 
+        buckets = _histogram_edges(bounds, buckets)
         public_key, private_key = generate_paillier_keypair(key_bits)
         lo, hi = scaled(bounds[0]), scaled(bounds[1])
         edges = [scaled(b) for b in buckets]
@@ -578,7 +587,10 @@ class ConsumerClient:
         )
         count, s1, s2, hist = stats[0], stats[1], stats[2], stats[3:]
         scale = Decimal(10) ** VALUE_SCALE_DIGITS
-        labels = [f"[{buckets[i]}, {buckets[i + 1]})" for i in range(len(hist))]
+        labels = [
+            f"[{buckets[i]}, {buckets[i + 1]}{']' if i == len(hist) - 1 else ')'}"
+            for i in range(len(hist))
+        ]
         out: dict[str, Any] = {
             "count": count,
             "nodes": len(grant_tokens),
@@ -779,3 +791,28 @@ class _QueryStream:
             raise ClientError("DATA_LOSS", f"unexpected {kind!r} frame after the answer")
         if not self.ledger_sequence:
             raise ClientError("DATA_LOSS", "the stream ended without the provider's receipt")
+
+
+def _histogram_edges(bounds: tuple[float, float], buckets: Sequence[float]) -> list[float]:
+    """Histogram edges that cover every (clipped) value: the bounds close any open end.
+
+    Raises:
+        ClientError: INVALID_ARGUMENT naming ``buckets``.
+    """
+    edges = list(buckets)
+    if not edges:
+        return edges
+    low, high = bounds
+    if edges != sorted(set(edges)):
+        raise ClientError("INVALID_ARGUMENT", "buckets: the edges must increase")
+    if edges[0] < low or edges[-1] > high:
+        raise ClientError(
+            "INVALID_ARGUMENT",
+            f"buckets: every edge must lie within the bounds [{low}, {high}] "
+            "(values are clipped to the bounds)",
+        )
+    if edges[0] > low:
+        edges.insert(0, low)
+    if edges[-1] < high:
+        edges.append(high)
+    return edges
