@@ -6,6 +6,8 @@ Each answer is INVALID_ARGUMENT naming the field (never INTERNAL), on SQLite and
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 import grpc
 import pytest
@@ -115,3 +117,81 @@ def test_undecodable_messages_are_invalid_argument_with_one_log_line(stack, capl
     assert "undecodable request" in notes[0].getMessage()
     assert all(r.exc_info is None for r in caplog.records)
     assert not [r for r in caplog.records if "Traceback" in r.getMessage()]
+
+
+def _import(stub, content: bytes, fmt: str, timeout: float) -> list:
+    request = broker_pb2.ImportCatalogueRequest(format=fmt, content=content)
+    return list(stub.ImportCatalogue(request, timeout=timeout))
+
+
+def test_a_workbook_claiming_the_largest_sheet_is_answered_at_once(stack):
+    from tests.unit.test_catalogue_files import _header_row, _inline, _xlsx
+
+    body = (
+        '<dimension ref="A1:XFD1048576"/><sheetData>'
+        + _header_row()
+        + '<row r="1048576">'
+        + _inline("XFD1048576", "x")
+        + "</row></sheetData>"
+    )
+    began = time.monotonic()
+    updates = _import(stack.stub(GAT), _xlsx(body), "xlsx", timeout=30)
+    assert time.monotonic() - began < 10
+    assert updates[-1].done and updates[-1].imported == 0
+    assert [(p.line, p.problem) for p in updates[-1].problems] == [
+        (1_000_001, "more than 1000000 rows: reading stopped here")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "fmt"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "json"),
+        (b"PK\x03\x04truncated", "xlsx"),
+        (b"code,item_name\n" + b"x" * 131_073 + b",k\n", "csv"),
+        (b"code,item_name\ngat.a,k\x00\n", "csv"),
+    ],
+)
+def test_hostile_files_are_problem_reports(stack, content, fmt):
+    updates = _import(stack.stub(GAT), content, fmt, timeout=30)
+    assert updates[-1].done and updates[-1].imported == 0 and updates[-1].problems
+
+
+def test_a_large_import_holds_no_lock_and_stops_at_the_callers_deadline(stack):
+    rows = "".join(
+        f"gat.bulk{n},条目{n},说明,k,unconditional,k,string,general\n" for n in range(200_000)
+    )
+    content = (
+        "code,name,description,key_field,share_type,item_name,item_type,item_sensitivity\n" + rows
+    ).encode()
+    outcome: dict[str, object] = {}
+
+    def importing() -> None:
+        try:
+            _import(stack.stub(GAT), content, "csv", timeout=2.5)
+        except grpc.RpcError as exc:
+            outcome["code"] = exc.code()
+
+    worker = threading.Thread(target=importing)
+    worker.start()
+    time.sleep(1.0)  # the file is being read now
+    began = time.monotonic()
+    entry = entry_from_dict({**ENTRIES["mzt.marriage"], "code": "mzt.during-import"})
+    stack.stub("hlj.mzt").CreateCatalogueEntry(
+        broker_pb2.CreateCatalogueEntryRequest(entry=entry), timeout=10
+    )
+    written_in = time.monotonic() - began
+    worker.join(30)
+    assert outcome.get("code") == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert written_in < 1.0, written_in  # another department's write did not wait for the file
+    # the broker stopped reading soon after the deadline: no import thread is left behind
+    for _ in range(50):
+        if not [t for t in threading.enumerate() if t.name == "catalogue-import"]:
+            break
+        time.sleep(0.1)
+    assert not [t for t in threading.enumerate() if t.name == "catalogue-import"]
+    with pytest.raises(grpc.RpcError) as err:
+        stack.stub(GAT).GetCatalogueEntry(
+            broker_pb2.GetCatalogueEntryRequest(code="gat.bulk1"), timeout=10
+        )
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
