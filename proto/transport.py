@@ -9,6 +9,7 @@ import logging
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -153,8 +154,8 @@ def add_health_and_reflection(
 class DomainErrorInterceptor(grpc.ServerInterceptor):
     """Maps :class:`proto.errors.DomainError` raised by a servicer to its gRPC status code.
 
-    Any other exception becomes INTERNAL with a generic message (the details go to the server log,
-    never to the caller, so nothing internal leaks).
+    Any other exception becomes INTERNAL with a generic message; the server log gets its type and
+    where it was raised, never its message (which may quote request or record values).
     """
 
     def __init__(
@@ -186,7 +187,12 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
                 raise  # already aborted by the servicer
             if quiet_if_gone and not context.is_active():
                 return  # the caller went away: nothing to report to anyone
-            log.exception("internal error in %s", method)
+            # the type and where, never the message: it may quote request or record values
+            frames = traceback.extract_tb(exc.__traceback__ if exc is not None else None)
+            where = " < ".join(
+                f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in frames[::-1][:6]
+            )
+            log.error("internal error in %s: %s at %s", method, type(exc).__name__, where)
             context.abort(grpc.StatusCode.INTERNAL, f"internal error in {method}")
 
         # server-streaming (catalogue import progress) and bidirectional (streamed queries)
