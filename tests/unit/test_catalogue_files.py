@@ -96,7 +96,7 @@ def test_a_workbook_claiming_the_largest_sheet_is_refused_at_once():
         (1_000_001, "more than 1000000 rows: reading stopped here")
     ]
     print(f"dimension A1:XFD1048576 workbook refused in {elapsed:.2f} s")
-    assert elapsed < 5, elapsed
+    assert elapsed < 10, elapsed  # about 0.8 s on an idle core
 
 
 def test_a_workbook_dimension_is_not_trusted_for_its_real_rows():
