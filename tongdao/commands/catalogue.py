@@ -82,7 +82,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     create = csub.add_parser("create", help="draft an entry from a TOML or JSON file")
     add_broker_arguments(create, as_help="provider department code")
-    create.add_argument("file", help="entry file (.toml or .json); see docs/architecture.md")
+    create.add_argument(
+        "file",
+        help="entry file (.toml or .json); every key is explained in examples/catalogue-entry.toml",
+    )
     create.set_defaults(handler=create_command)
 
     revise = csub.add_parser(

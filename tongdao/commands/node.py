@@ -18,7 +18,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     serve = nsub.add_parser(
         "serve",
         help="serve catalogue entries from CSV or SQL over mutual TLS",
-        description="Serve the entries named in the node configuration file (see node/config.py).",
+        description=(
+            "Serve the entries named in the node configuration file. A documented example "
+            "ships as examples/node.toml (every key explained; unknown keys are refused)."
+        ),
     )
     serve.add_argument("--config", required=True, help="node configuration file (TOML)")
     serve.add_argument("--listen", default=None, help="override the configured HOST:PORT")
