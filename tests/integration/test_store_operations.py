@@ -113,3 +113,12 @@ def test_a_port_already_in_use_stops_start_up(tmp_path, capsys, monkeypatch):
         assert not (tmp_path / "tongdao-broker.db").exists()  # nothing created
     finally:
         first.stop(None)
+
+
+def test_broker_commands_outside_a_home_create_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "broker", "serve", "--home", str(tmp_path / "nowhere"))
+    assert code == 2 and "is not a Tongdao home" in err and "tongdao init" in err
+    code, _, err = run(capsys, "db", "current", "--database-url", f"sqlite:///{tmp_path}/x.db")
+    assert code == 2 and "no store at" in err
+    assert list(tmp_path.iterdir()) == []
