@@ -11,6 +11,8 @@ import zipfile
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tongdao.broker.catalogue_io import ImportCancelled, ImportLimits, export, parse
 
@@ -279,3 +281,43 @@ def test_exports_neutralise_formula_cells_and_read_them_back():
         back = entries[0].entry
         assert back["name"] == FORMULAS[0] and back["tags"] == ["=1+1"]
         assert back["data_items"][0]["description"] == "-2+3"
+
+
+SAMPLE = [
+    {
+        "code": "gat.s",
+        "name": "户籍",
+        "tags": ["population"],
+        "data_items": [{"name": "k", "description": "说明"}, {"name": "v"}],
+    }
+]
+FILES = {fmt: export(SAMPLE, fmt) for fmt in ("csv", "json", "xlsx")}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    fmt=st.sampled_from(["csv", "json", "xlsx"]),
+    edits=st.lists(
+        st.tuples(
+            st.floats(0, 1),
+            st.sampled_from(["flip", "cut", "insert"]),
+            st.binary(min_size=1, max_size=8),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_any_damaged_file_is_a_problem_report_never_an_exception(fmt, edits):
+    data = bytearray(FILES[fmt])
+    for where, how, blob in edits:
+        at = int(where * (len(data) - 1))
+        if how == "flip":
+            data[at] ^= blob[0] or 1
+        elif how == "cut":
+            del data[at:]
+        else:
+            data[at:at] = blob
+        if not data:
+            data = bytearray(b"\x00")
+    _, problems = parse(bytes(data), fmt, limits=SMALL)  # never raises
+    assert all(isinstance(p.line, int) and p.problem for p in problems)
