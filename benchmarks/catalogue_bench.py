@@ -295,7 +295,7 @@ class _BackendClock:
 
 def search_cases() -> list[tuple[str, str, Any]]:
     """The query mix: (kind, query, filters)."""
-    from tongdao.broker.catalogue_search import SearchFilters
+    from tongdao.broker.catalogue.search_ranking import SearchFilters
 
     cases: list[tuple[str, str, Any]] = []
     for q in QUERIES_LONG:
@@ -316,10 +316,11 @@ def search_cases() -> list[tuple[str, str, Any]]:
 
 def run_store(url: str, label: str, n: int, rounds: int) -> dict[str, Any]:
     """Import ``n`` generated entries into a fresh store at ``url`` and time searches."""
-    from tongdao.broker.catalogue_search import SearchFilters
-    from tongdao.broker.db import make_engine, session_factory, upgrade
-    from tongdao.broker.ledger import Ledger
-    from tongdao.broker.services import BrokerServices, DepartmentData
+    from tongdao.broker.app import build_services
+    from tongdao.broker.catalogue.search_ranking import SearchFilters
+    from tongdao.broker.directory.service import DepartmentData
+    from tongdao.broker.kernel.db import make_engine, session_factory, upgrade
+    from tongdao.broker.ledger.chain import Ledger
     from tongdao.crypto.signing import SigningKey
     from tongdao.policies.calendar import WorkingDayCalendar
     from tongdao.policies.loader import load_policy
@@ -328,7 +329,7 @@ def run_store(url: str, label: str, n: int, rounds: int) -> dict[str, Any]:
     upgrade(engine)
     sessions = session_factory(engine)
     key = SigningKey.generate()
-    services = BrokerServices(
+    services = build_services(
         policy=load_policy("heilongjiang-2025"),
         calendar=WorkingDayCalendar.default(),
         signing_key=key,
@@ -336,7 +337,7 @@ def run_store(url: str, label: str, n: int, rounds: int) -> dict[str, Any]:
     )
     with sessions.begin() as s:
         for d in departments():
-            services.register_department(
+            services.directory.register_department(
                 s,
                 "authority",
                 DepartmentData(
@@ -360,7 +361,7 @@ def run_store(url: str, label: str, n: int, rounds: int) -> dict[str, Any]:
         start, cpu = time.perf_counter(), time.process_time()
         with sessions.begin() as s:
             server = backend.seconds(s)
-            result = services.import_entries(
+            result = services.catalogue.import_entries(
                 s,
                 "authority",
                 chunk,
@@ -392,7 +393,7 @@ def run_store(url: str, label: str, n: int, rounds: int) -> dict[str, Any]:
             with sessions.begin() as s:
                 server = backend.seconds(s)
                 t0, c0 = time.perf_counter(), time.process_time()
-                hits, _more = services.search_catalogue(s, "authority", q, f, limit=20)
+                hits, _more = services.catalogue.search_catalogue(s, "authority", q, f, limit=20)
                 ms = (time.perf_counter() - t0) * 1000
                 cpu_ms = (time.process_time() - c0) * 1000
                 server_cpu = backend.seconds(s) - server
@@ -407,7 +408,7 @@ def run_store(url: str, label: str, n: int, rounds: int) -> dict[str, Any]:
         with sessions.begin() as s:
             server = backend.seconds(s)
             t0, c0 = time.perf_counter(), time.process_time()
-            services.match_catalogue(
+            services.catalogue.match_catalogue(
                 s,
                 "authority",
                 "核查低保申请人的婚姻状况",

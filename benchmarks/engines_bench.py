@@ -180,8 +180,9 @@ def run(
     from tongdao.demo import CITY_MZJ, ENTRIES, RSJ, SW, _start_all, _stop, city_entry
     from tongdao.home import AUTHORITY, Home
     from tongdao.node.client import ConsumerClient
+    from tongdao.proto.stubs import BrokerStubs
     from tongdao.proto.transport import secure_channel
-    from tongdao.v1 import broker_pb2, broker_pb2_grpc
+    from tongdao.v1 import catalogue_pb2, directory_pb2, sharing_pb2
 
     cities = CITY_MZJ[:nodes] if "aggregate" in engines and agg_rows else []
     results: dict[str, Any] = {
@@ -253,11 +254,11 @@ def run(
             _start_all(specs, root, processes)
             broker = processes[0].address
             endpoints = {p.name.removeprefix("node-"): p.address for p in processes[1:]}
-            authority = broker_pb2_grpc.BrokerStub(secure_channel(broker, home.tls(AUTHORITY)))
+            authority = BrokerStubs.over(secure_channel(broker, home.tls(AUTHORITY)))
             for profile in (SW, RSJ, *cities):
-                authority.RegisterDepartment(
-                    broker_pb2.RegisterDepartmentRequest(
-                        department=broker_pb2.Department(
+                authority.directory.RegisterDepartment(
+                    directory_pb2.RegisterDepartmentRequest(
+                        department=directory_pb2.Department(
                             code=profile.code,
                             name=profile.name,
                             region=profile.region,
@@ -271,22 +272,21 @@ def run(
                 )
             for _, entry, *_ in served:
                 data = ENTRIES[entry]
-                provider = broker_pb2_grpc.BrokerStub(
-                    secure_channel(broker, home.tls(data["provider"]))
+                provider = BrokerStubs.over(secure_channel(broker, home.tls(data["provider"])))
+                provider.catalogue.CreateCatalogueEntry(
+                    catalogue_pb2.CreateCatalogueEntryRequest(entry=entry_from_dict(data)),
+                    timeout=10,
                 )
-                provider.CreateCatalogueEntry(
-                    broker_pb2.CreateCatalogueEntryRequest(entry=entry_from_dict(data)), timeout=10
+                provider.catalogue.SubmitCatalogueEntry(
+                    catalogue_pb2.SubmitCatalogueEntryRequest(code=entry), timeout=10
                 )
-                provider.SubmitCatalogueEntry(
-                    broker_pb2.SubmitCatalogueEntryRequest(code=entry), timeout=10
-                )
-                authority.PublishCatalogueEntry(
-                    broker_pb2.PublishCatalogueEntryRequest(code=entry, comment="ok"), timeout=10
+                authority.catalogue.PublishCatalogueEntry(
+                    catalogue_pb2.PublishCatalogueEntryRequest(code=entry, comment="ok"), timeout=10
                 )
             client = ConsumerClient(
                 broker, home.tls(RSJ.code), home.encryption_keys(RSJ.code), RSJ.code, timeout=600
             )
-            sw = broker_pb2_grpc.BrokerStub(secure_channel(broker, home.tls(SW.code)))
+            sw = BrokerStubs.over(secure_channel(broker, home.tls(SW.code)))
             ledger = root / "tongdao-broker.db"
 
             # ---- intersection, size only
@@ -294,8 +294,8 @@ def run(
                 req = client.file_share_request(
                     "sw.income", ["id_number"], ["intersection_size"], PURPOSE, SCENARIO, BASIS
                 )
-                sw.DecideShareRequest(
-                    broker_pb2.DecideShareRequestRequest(id=req.id, approve=True, reason="基准"),
+                sw.sharing.DecideShareRequest(
+                    sharing_pb2.DecideShareRequestRequest(id=req.id, approve=True, reason="基准"),
                     timeout=10,
                 )
                 token = client.get_grant(client.get_share_request(req.id).grant_id).token
@@ -329,8 +329,8 @@ def run(
                 req = client.file_share_request(
                     "sw.income", ["annual_income"], ["intersection_sum"], PURPOSE, SCENARIO, BASIS
                 )
-                sw.DecideShareRequest(
-                    broker_pb2.DecideShareRequestRequest(id=req.id, approve=True, reason="基准"),
+                sw.sharing.DecideShareRequest(
+                    sharing_pb2.DecideShareRequestRequest(id=req.id, approve=True, reason="基准"),
                     timeout=10,
                 )
                 token = client.get_grant(client.get_share_request(req.id).grant_id).token

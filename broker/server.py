@@ -1,4 +1,5 @@
-"""Assemble and run the broker: store, policy, calendar, keys, gRPC server with mTLS."""
+"""Run the broker: store, policy, calendar, keys, one servicer per context on a gRPC server with
+mutual TLS (the services are wired in :mod:`tongdao.broker.app`)."""
 
 from __future__ import annotations
 
@@ -11,20 +12,27 @@ import grpc
 from grpc_health.v1 import health_pb2
 from sqlalchemy.exc import SQLAlchemyError
 
-from tongdao.broker.db import (
+from tongdao.broker.app import BrokerServices, build_services
+from tongdao.broker.catalogue.servicer import CatalogueServicer, PublicCatalogueServicer
+from tongdao.broker.directory.servicer import DirectoryServicer
+from tongdao.broker.kernel.db import (
     make_engine,
     resolve_database_url,
     session_factory,
     store_problem,
     upgrade,
 )
-from tongdao.broker.ledger import Ledger
-from tongdao.broker.node_gateway import GrpcNodeGateway
-from tongdao.broker.servicer import BrokerServicer, PublicCatalogueServicer
-from tongdao.broker.services import BrokerServices, BrokerSettings
-from tongdao.crypto.signing import SigningKey, VerifyKey
+from tongdao.broker.kernel.settings import BrokerSettings
+from tongdao.broker.ledger.chain import Ledger
+from tongdao.broker.ledger.servicer import LedgerServicer
+from tongdao.broker.relay.gateway import GrpcNodeGateway
+from tongdao.broker.relay.servicer import QueryServicer
+from tongdao.broker.sharing.servicer import SharingServicer
+from tongdao.broker.supervision.servicer import SupervisionServicer
+from tongdao.crypto.signing import SigningKey
 from tongdao.policies.calendar import WorkingDayCalendar
 from tongdao.policies.loader import load_policy
+from tongdao.proto.stubs import BROKER_SERVICES
 from tongdao.proto.transport import (
     TlsMaterial,
     add_health_and_reflection,
@@ -33,10 +41,16 @@ from tongdao.proto.transport import (
     public_server_credentials,
     server_credentials,
 )
-from tongdao.v1 import broker_pb2, broker_pb2_grpc
+from tongdao.v1 import (
+    catalogue_pb2_grpc,
+    directory_pb2_grpc,
+    ledger_pb2_grpc,
+    query_pb2_grpc,
+    sharing_pb2_grpc,
+    supervision_pb2_grpc,
+)
 
 log = logging.getLogger("tongdao.broker")
-SERVICE_NAME = broker_pb2.DESCRIPTOR.services_by_name["Broker"].full_name
 
 
 @dataclass
@@ -76,7 +90,8 @@ class RunningBroker:
         if self._stopped.is_set():
             return
         self._stopped.set()
-        self.health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.NOT_SERVING)  # type: ignore[attr-defined]
+        for name in BROKER_SERVICES:
+            self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)  # type: ignore[attr-defined]
         if self.public_server is not None:
             self.public_server.stop(grace).wait()
         self.server.stop(grace).wait()
@@ -98,7 +113,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         lock_timeout_ms=policy.limits["db_lock_timeout_ms"],
     )
     sessions = session_factory(engine)
-    services = BrokerServices(
+    services = build_services(
         policy=policy,
         calendar=WorkingDayCalendar.default(),
         signing_key=config.signing_key,
@@ -107,21 +122,31 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     )
     gateway = GrpcNodeGateway(config.tls)
     server = new_server()
-    broker_pb2_grpc.add_BrokerServicer_to_server(
-        BrokerServicer(
-            services, sessions, gateway, VerifyKey(config.signing_key.verify_key.public_key)
-        ),
-        server,
+    directory_pb2_grpc.add_DirectoryServicer_to_server(
+        DirectoryServicer(services.directory, sessions), server
     )
-    health = add_health_and_reflection(server, [SERVICE_NAME])
+    catalogue_pb2_grpc.add_CatalogueServicer_to_server(
+        CatalogueServicer(services.catalogue, sessions), server
+    )
+    sharing_pb2_grpc.add_SharingServicer_to_server(
+        SharingServicer(services.sharing, sessions), server
+    )
+    query_pb2_grpc.add_QueryServicer_to_server(
+        QueryServicer(services.relay, sessions, gateway), server
+    )
+    supervision_pb2_grpc.add_SupervisionServicer_to_server(
+        SupervisionServicer(services.supervision, sessions), server
+    )
+    ledger_pb2_grpc.add_LedgerServicer_to_server(LedgerServicer(services.ledger, sessions), server)
+    health = add_health_and_reflection(server, BROKER_SERVICES)
     port = bind(server, config.listen, server_credentials(config.tls))
     public_server, public_port = None, 0
     if config.public_listen:
         # a separate server, so nothing but the open catalogue is reachable without a
         # certificate: the public listener has no other service registered
         public_server = new_server()
-        broker_pb2_grpc.add_PublicCatalogueServicer_to_server(
-            PublicCatalogueServicer(services, sessions), public_server
+        catalogue_pb2_grpc.add_PublicCatalogueServicer_to_server(
+            PublicCatalogueServicer(services.catalogue, sessions), public_server
         )
         try:
             public_port = bind(

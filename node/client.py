@@ -13,22 +13,16 @@ opened with the consumer's private key, which never leaves this process.
 
 from __future__ import annotations
 
-import base64
 import json
-import queue
-import secrets
 import uuid
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from decimal import Decimal
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 import grpc
 
 from tongdao.crypto.envelope import EncryptionKeyPair, open_sealed, seal
 from tongdao.crypto.errors import EnvelopeError, SignatureError
 from tongdao.crypto.grant_token import GrantClaims, GrantTokenError, read_grant_token_unverified
-from tongdao.crypto.psi import POINT_BYTES
 from tongdao.crypto.query_binding import (
     QUERY,
     RESULT,
@@ -38,52 +32,46 @@ from tongdao.crypto.query_binding import (
 )
 from tongdao.crypto.signing import VerifyKey
 from tongdao.crypto.stream import (
-    DOWNSTREAM,
-    UPSTREAM,
-    ChunkOpener,
-    ChunkSealer,
     StreamDigest,
-    new_stream_secret,
 )
-from tongdao.node import streams
-from tongdao.node.streams import (
-    CHUNK_POINTS,
-    DOUBLE,
-    HEADER,
-    MASKED_SUM,
-    PAIRS,
-    PARALLEL_FROM,
-    POINTS,
-    POINTS_END,
-    PROVIDER,
-    PROVIDER_END,
-    StreamWorkers,
-    chunked,
-    frame,
-    json_body,
-    json_frame,
-    unpack_pairs,
+from tongdao.node.client_privacy import PrivacyComputing
+from tongdao.node.results import (
+    DEFAULT_TIMEOUT,
+    Aggregate,
+    ClientError,
+    FetchedRecord,
+    Intersection,
+    IntersectionSum,
+    Progress,
+    Verification,
 )
-from tongdao.proto.errors import DomainError
 from tongdao.proto.methods import METHOD_VALUES
+from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import TlsMaterial, secure_channel
-from tongdao.v1 import broker_pb2, broker_pb2_grpc
+from tongdao.v1 import directory_pb2, query_pb2, sharing_pb2
 
-DEFAULT_TIMEOUT = 30.0
-STREAM_TIMEOUT = 3600.0  # a streamed query at 10⁶ keys takes minutes
+__all__ = [
+    "Aggregate",
+    "ClientError",
+    "ConsumerClient",
+    "FetchedRecord",
+    "Intersection",
+    "IntersectionSum",
+    "Progress",
+    "Verification",
+]
 
 
-class ClientError(Exception):
-    """A call failed. ``code`` is the gRPC status name (e.g. PERMISSION_DENIED)."""
+class ConsumerClient(PrivacyComputing):
+    """A consumer department's view of the broker.
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-
-
-class ConsumerClient:
-    """A consumer department's view of the broker."""
+    Args:
+        broker_target: the broker's ``host:port``.
+        tls: this department's mutual-TLS material (its certificate names the department).
+        encryption_keys: this department's X25519 key pair; results are sealed to it.
+        department_code: this department's code, e.g. ``"hrb.rsj"``.
+        timeout: seconds per unary call.
+    """
 
     def __init__(
         self,
@@ -98,10 +86,11 @@ class ConsumerClient:
         self._keys = encryption_keys
         self._timeout = timeout
         self._channel = secure_channel(broker_target, tls)
-        self.broker = broker_pb2_grpc.BrokerStub(self._channel)
+        self.broker = BrokerStubs.over(self._channel)
         self._provider_keys: dict[str, tuple[bytes, bytes]] = {}
 
     def close(self) -> None:
+        """Close the channel to the broker."""
         self._channel.close()
 
     def __enter__(self) -> ConsumerClient:
@@ -110,9 +99,9 @@ class ConsumerClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _call(self, method: str, request: Any, *, timeout: float | None = None) -> Any:
+    def _call(self, method: Any, request: Any, *, timeout: float | None = None) -> Any:
         try:
-            return getattr(self.broker, method)(request, timeout=timeout or self._timeout)
+            return method(request, timeout=timeout or self._timeout)
         except grpc.RpcError as exc:
             raise ClientError(exc.code().name, exc.details() or "") from None
 
@@ -131,8 +120,24 @@ class ConsumerClient:
         quota: int = 0,
         dp_epsilon: float = 0.0,
         dp_budget: float = 0.0,
-    ) -> broker_pb2.ShareRequest:
+    ) -> sharing_pb2.ShareRequest:
         """File a share request (SHR-1); the reply has the decision and, if approved, the grant id.
+
+        Args:
+            entry_code: the published catalogue entry asked for.
+            fields: its data items wanted.
+            methods: query methods wanted, e.g. ``["fetch", "verify"]``.
+            purpose: what the data is for (bound into the grant).
+            scenario: the application scenario (Art.22).
+            legal_basis: this department's legal basis for its duty.
+            regions: regions the use is limited to.
+            validity_days: requested validity (0: the broker's default).
+            quota: requested number of queries (0: the broker's default).
+            dp_epsilon: differential privacy per aggregate answer (0: none).
+            dp_budget: the grant's total privacy budget.
+
+        Returns:
+            The share request as filed, with its decision (and grant id when approved).
 
         Raises:
             ClientError: unknown method name, or the broker refused the call.
@@ -144,9 +149,9 @@ class ConsumerClient:
                 "INVALID_ARGUMENT", f"methods: unknown method {exc.args[0]!r}"
             ) from None
         return self._call(
-            "FileShareRequest",
-            broker_pb2.FileShareRequestRequest(
-                request=broker_pb2.ShareRequest(
+            self.broker.sharing.FileShareRequest,
+            sharing_pb2.FileShareRequestRequest(
+                request=sharing_pb2.ShareRequest(
                     entry_code=entry_code,
                     fields=list(fields),
                     methods=method_values,
@@ -162,34 +167,84 @@ class ConsumerClient:
             ),
         )
 
-    def get_share_request(self, request_id: str) -> broker_pb2.ShareRequest:
-        return self._call("GetShareRequest", broker_pb2.GetShareRequestRequest(id=request_id))
+    def get_share_request(self, request_id: str) -> sharing_pb2.ShareRequest:
+        """One share request of this department (as consumer or provider).
+
+        Args:
+            request_id: the share request's id.
+
+        Returns:
+            The share request with its current status and decision.
+
+        Raises:
+            ClientError: NOT_FOUND, or PERMISSION_DENIED when it is another department's.
+        """
+        return self._call(
+            self.broker.sharing.GetShareRequest, sharing_pb2.GetShareRequestRequest(id=request_id)
+        )
 
     def list_share_requests(
         self, role: str = "consumer", status: str = ""
-    ) -> list[broker_pb2.ShareRequest]:
+    ) -> list[sharing_pb2.ShareRequest]:
+        """This department's share requests.
+
+        Args:
+            role: ``"consumer"`` (our own requests) or ``"provider"`` (our inbox).
+            status: only requests in this status (empty: all).
+
+        Returns:
+            The share requests, oldest first.
+
+        Raises:
+            ClientError: the broker refused the call.
+        """
         reply = self._call(
-            "ListShareRequests", broker_pb2.ListShareRequestsRequest(role=role, status=status)
+            self.broker.sharing.ListShareRequests,
+            sharing_pb2.ListShareRequestsRequest(role=role, status=status),
         )
         return list(reply.requests)
 
     def decide_share_request(
         self, request_id: str, approve: bool, reason: str
-    ) -> broker_pb2.ShareRequest:
-        """(Provider side) approve or refuse a conditional request in the caller's inbox."""
+    ) -> sharing_pb2.ShareRequest:
+        """(Provider side) approve or refuse a conditional request in the caller's inbox.
+
+        Args:
+            request_id: the share request's id.
+            approve: True to approve (a grant is issued), False to refuse.
+            reason: why; required when refusing (Art.22).
+
+        Returns:
+            The decided share request.
+
+        Raises:
+            ClientError: the broker refused the call (not ours, already decided, no reason).
+        """
         return self._call(
-            "DecideShareRequest",
-            broker_pb2.DecideShareRequestRequest(id=request_id, approve=approve, reason=reason),
+            self.broker.sharing.DecideShareRequest,
+            sharing_pb2.DecideShareRequestRequest(id=request_id, approve=approve, reason=reason),
         )
 
-    def get_grant(self, grant_id: str) -> broker_pb2.Grant:
-        """A grant, with its token when the caller is the consumer."""
-        return self._call("GetGrant", broker_pb2.GetGrantRequest(id=grant_id))
+    def get_grant(self, grant_id: str) -> sharing_pb2.Grant:
+        """A grant, with its token when the caller is the consumer.
+
+        Args:
+            grant_id: the grant's id (``ShareRequest.grant_id``).
+
+        Returns:
+            The grant; ``token`` is set for its consumer.
+
+        Raises:
+            ClientError: NOT_FOUND, or PERMISSION_DENIED when it is another department's.
+        """
+        return self._call(self.broker.sharing.GetGrant, sharing_pb2.GetGrantRequest(id=grant_id))
 
     # ------------------------------------------------------------------ queries
     def _provider(self, code: str) -> tuple[bytes, bytes]:
         if code not in self._provider_keys:
-            dept = self._call("GetDepartment", broker_pb2.GetDepartmentRequest(code=code))
+            dept = self._call(
+                self.broker.directory.GetDepartment, directory_pb2.GetDepartmentRequest(code=code)
+            )
             self._provider_keys[code] = (dept.encryption_public_key, dept.signing_public_key)
         return self._provider_keys[code]
 
@@ -208,8 +263,8 @@ class ConsumerClient:
             query_associated_data(claims.grant_id, request_id, method, QUERY),
         )
         reply = self._call(
-            "Query",
-            broker_pb2.QueryRequest(
+            self.broker.query.Query,
+            query_pb2.QueryRequest(
                 grant_token=token,
                 request_id=request_id,
                 method=METHOD_VALUES[method],
@@ -270,348 +325,23 @@ class ConsumerClient:
                 "DATA_LOSS", f"the provider's receipt does not verify: {exc}"
             ) from None
 
-    # ------------------------------------------------------------------ privacy computing
-    def _stream(
-        self, token: str, method: str, fields: Sequence[str], purpose: str, body: dict[str, Any]
-    ) -> _QueryStream:
-        try:
-            claims = read_grant_token_unverified(token)
-        except GrantTokenError as exc:
-            raise ClientError("INVALID_ARGUMENT", f"grant_token: {exc}") from None
-        enc_key, _ = self._provider(claims.provider)
-        return _QueryStream(self, claims, token, method, fields, purpose, body, enc_key)
-
-    def intersection(
-        self,
-        grant_token: str,
-        keys: Sequence[str],
-        key_field: str,
-        purpose: str,
-        *,
-        progress: Progress | None = None,
-    ) -> dict[str, Any]:
-        """ECDH-PSI with the provider's key field (PRIV-3), as one streamed query.
+    def fetch(
+        self, grant_token: str, keys: Sequence[str], fields: Sequence[str], purpose: str
+    ) -> list[FetchedRecord]:
+        """Granted fields of the records with these keys (PRIV-1), masked as the policy says.
 
         Args:
-            grant_token: a grant with ``intersection`` or ``intersection_size``.
-            keys: our keys (normalised as the node does: NFKC, trimmed, case-folded).
-            key_field: the provider entry's key field (must be in the grant).
+            grant_token: a grant with ``fetch`` (``Grant.token``).
+            keys: the records' keys, e.g. identity numbers.
+            fields: the data items wanted (within the grant).
             purpose: the grant's purpose.
-            progress: ``progress(stage, done, total)`` as points are blinded and matched.
 
         Returns:
-            ``{"size": n, "consumer_set_size": m, "provider_rows": r}`` plus ``"members"`` when
-            the grant's method is ``intersection``; with ``intersection_size`` the node shuffles,
-            so only the size is known.
+            One record per key, in order.
 
         Raises:
             ClientError: the broker's or node's refusal (its status), or DATA_LOSS when the
                 answer does not authenticate.
-        """
-        from tongdao.node.engines import psi_key
-
-        method = self._psi_method(grant_token)
-        originals: dict[bytes, str] = {}
-        for k in keys:
-            originals.setdefault(psi_key(k), k)
-        unique = list(originals)
-        with StreamWorkers(secrets.token_bytes(32), None, workers=_workers(len(unique))) as pool:
-            stream = self._stream(
-                grant_token, method, [key_field], purpose, {"points": len(unique)}
-            )
-            stream.run(_blinded_frames(pool, unique, progress))
-            header = stream.expect_json(HEADER)
-            ordered = bool(header.get("ordered"))
-            theirs_total = int(header.get("provider_rows", 0))
-            double_list: list[bytes] = []
-            double_set: set[bytes] = set()
-            for body in stream.bodies(DOUBLE):
-                points = _split(body)
-                if ordered:
-                    double_list.extend(points)
-                else:
-                    double_set.update(points)
-            got = len(double_list) if ordered else len(double_set)
-            if got != len(unique):
-                raise ClientError("DATA_LOSS", "the node returned a different number of points")
-            theirs: set[bytes] = set()
-            size = 0
-            done = 0
-            for raw in pool.map("reblind", stream.bodies(PROVIDER)):
-                points = _split(raw)
-                if ordered:
-                    theirs.update(points)
-                else:
-                    size += sum(p in double_set for p in points)
-                done += len(points)
-                if progress:
-                    progress("matching", done, theirs_total)
-            end = stream.expect_json(PROVIDER_END)
-            stream.finish()
-        out: dict[str, Any] = {
-            "consumer_set_size": len(unique),
-            "provider_rows": int(end.get("provider_rows", done)),
-        }
-        if ordered:
-            hits = [p in theirs for p in double_list]
-            out["size"] = sum(hits)
-            out["members"] = [originals[u] for u, hit in zip(unique, hits, strict=True) if hit]
-        else:
-            out["size"] = size
-        return out
-
-    def _psi_method(self, grant_token: str) -> str:
-        try:
-            methods = read_grant_token_unverified(grant_token).methods
-        except GrantTokenError as exc:
-            raise ClientError("INVALID_ARGUMENT", f"grant_token: {exc}") from None
-        for method in ("intersection", "intersection_size"):
-            if method in methods:
-                return method
-        raise ClientError("PERMISSION_DENIED", "method: the grant allows no intersection")
-
-    def intersection_sum(
-        self,
-        grant_token: str,
-        keys: Sequence[str],
-        value_field: str,
-        purpose: str,
-        *,
-        progress: Progress | None = None,
-    ) -> dict[str, Any]:
-        """Size of the intersection and the sum of ``value_field`` over it (PRIV-4).
-
-        One streamed query. The provider's values arrive encrypted under a Paillier key only the
-        provider holds, paired with its double-blinded keys in shuffled order; we add the
-        ciphertexts whose keys match ours, mask the total with a uniformly random ``r`` and let
-        the provider decrypt ``S + r``. Neither side learns which keys matched; the provider
-        learns the size of our set and of the intersection (it enforces the minimum group size).
-
-        Args:
-            grant_token: a grant with ``intersection_sum`` on ``value_field``.
-            keys: our keys (normalised as the node does).
-            value_field: the provider's numeric data item to sum.
-            purpose: the grant's purpose.
-            progress: ``progress(stage, done, total)`` as points are blinded and matched.
-
-        Returns:
-            ``{"size": n, "sum": Decimal, "consumer_set_size": m, "provider_rows": r}``.
-
-        Raises:
-            ClientError: PERMISSION_DENIED below the minimum group size (with the article),
-                other refusals with their status, DATA_LOSS when the answer does not
-                authenticate or a ciphertext is invalid.
-        """
-        from tongdao.crypto.paillier import Evaluator, InvalidCiphertext, PaillierPublicKey
-        from tongdao.node.engines import psi_key
-
-        unique = list(dict.fromkeys(psi_key(k) for k in keys))
-        final_message: queue.Queue[bytes] = queue.Queue(maxsize=1)
-        with StreamWorkers(secrets.token_bytes(32), None, workers=_workers(len(unique))) as pool:
-            stream = self._stream(
-                grant_token,
-                "intersection_sum",
-                [value_field],
-                purpose,
-                {"points": len(unique), "value_field": value_field},
-            )
-            stream.run(_blinded_frames(pool, unique, progress, then=final_message, final=False))
-            header = stream.expect_json(HEADER)
-            try:
-                public_key = PaillierPublicKey.from_bytes(
-                    bytes.fromhex(header["paillier_public_key"])
-                )
-                scale = int(header["scale_digits"])
-            except (KeyError, ValueError, TypeError, InvalidCiphertext):
-                raise ClientError("DATA_LOSS", "the node's header is malformed") from None
-            theirs_total = int(header.get("provider_rows", 0))
-            double: set[bytes] = set()
-            for body in stream.bodies(DOUBLE):
-                double.update(_split(body))
-            width = public_key.ciphertext_bytes
-            evaluator = Evaluator(public_key)
-            total = None
-            size = done = 0
-            pending: deque[bytes] = deque()
-
-            def points_of_pairs() -> Iterator[bytes]:
-                for pairs in stream.bodies(PAIRS):
-                    points, cts = _unpack_pairs(pairs, width)
-                    pending.append(cts)
-                    yield b"".join(points)
-
-            try:
-                for raw in pool.map("reblind", points_of_pairs()):
-                    cts = pending.popleft()
-                    points = _split(raw)
-                    chosen = [
-                        cts[i * width : (i + 1) * width]
-                        for i, p in enumerate(points)
-                        if p in double
-                    ]
-                    size += len(chosen)
-                    if chosen:
-                        total = evaluator.sum_received(chosen, start=total)
-                    done += len(points)
-                    if progress:
-                        progress("matching", done, theirs_total)
-            except InvalidCiphertext as exc:
-                raise ClientError(
-                    "DATA_LOSS", f"the node sent an invalid ciphertext: {exc}"
-                ) from None
-            end = stream.expect_json(PROVIDER_END)
-            mask = secrets.randbelow(int(public_key.n))
-            encrypted = total if total is not None else public_key.encrypt(0)
-            masked = (encrypted + public_key.raw_encrypt_unobfuscated(mask)).rerandomise()
-            final_message.put(
-                json_frame(MASKED_SUM, {"count": size, "masked_sum": masked.to_bytes().hex()})
-            )
-            result = stream.expect_json(streams.RESULT)
-            stream.finish()
-        n = int(public_key.n)
-        try:
-            value = (int(result["masked_sum"]) - mask) % n
-        except (KeyError, ValueError, TypeError):
-            raise ClientError("DATA_LOSS", "the node's result is malformed") from None
-        if value > n // 2:
-            value -= n
-        return {
-            "size": size,
-            "sum": Decimal(value).scaleb(-scale),
-            "consumer_set_size": len(unique),
-            "provider_rows": int(end.get("provider_rows", done)),
-        }
-
-    def aggregate(
-        self,
-        grant_tokens: Sequence[str],
-        value_field: str,
-        purpose: str,
-        *,
-        bounds: tuple[float, float],
-        buckets: Sequence[float] = (),
-        filter_field: str | None = None,
-        filter_op: str = "eq",
-        filter_value: Any = None,
-        max_rows: int = 1_000_000,
-        key_bits: int = 2048,
-    ) -> dict[str, Any]:
-        """Count, sum, mean, variance and histogram of ``value_field`` across nodes (PRIV-5).
-
-        One grant per provider node. The broker adds the nodes' packed ciphertexts under our
-        Paillier key; only we decrypt the total.
-
-        Values are clipped to ``bounds``, and the histogram covers all of them: ``buckets``
-        edges must lie within the bounds, and the bounds are added as the outer edges when the
-        given ones stop short (``0,300,600`` with bounds ``0,3000`` counts ``[600, 3000]`` as
-        the last bucket), so no value is left out. Buckets are ``[a, b)``, the last ``[a, b]``.
-
-        Raises:
-            ClientError: INVALID_ARGUMENT for edges outside the bounds or not increasing.
-        """
-        from tongdao.crypto.paillier import generate_paillier_keypair
-        from tongdao.node.engines import VALUE_SCALE_DIGITS, AggregateQuery, aggregate_scheme
-
-        def scaled(x: float) -> int:
-            return int(Decimal(str(x)).scaleb(VALUE_SCALE_DIGITS).to_integral_value())
-
-        buckets = _histogram_edges(bounds, buckets)
-        public_key, private_key = generate_paillier_keypair(key_bits)
-        lo, hi = scaled(bounds[0]), scaled(bounds[1])
-        edges = [scaled(b) for b in buckets]
-        flt = {"field": filter_field, "op": filter_op, "value": filter_value}
-        body = {
-            "paillier_public_key": _b64(public_key.to_bytes()),
-            "value_field": value_field,
-            "filter": flt if filter_field else None,
-            "bounds": [lo, hi],
-            "buckets": edges,
-            "nodes": len(grant_tokens),
-            "max_rows": max_rows,
-        }
-        fields = [value_field] + ([filter_field] if filter_field else [])
-        parts = []
-        sent: dict[str, GrantClaims] = {}
-        for token in grant_tokens:
-            try:
-                claims = read_grant_token_unverified(token)
-            except GrantTokenError as exc:
-                raise ClientError("INVALID_ARGUMENT", f"grant_token: {exc}") from None
-            enc_key, _ = self._provider(claims.provider)
-            request_id = str(uuid.uuid4())
-            sent[request_id] = claims
-            sealed = seal(
-                enc_key,
-                json.dumps(body).encode(),
-                query_associated_data(claims.grant_id, request_id, "aggregate", QUERY),
-            )
-            parts.append(
-                broker_pb2.QueryRequest(
-                    grant_token=token,
-                    request_id=request_id,
-                    method=METHOD_VALUES["aggregate"],
-                    purpose=purpose,
-                    fields=fields,
-                    sealed_query=sealed,
-                )
-            )
-        reply = self._call(
-            "Aggregate",
-            broker_pb2.AggregateRequest(parts=parts, paillier_public_key=public_key.to_bytes()),
-            timeout=max(self._timeout, STREAM_TIMEOUT),  # nodes scan whole entries
-        )
-        for part in reply.parts:
-            # each receipt must answer one of our parts, once
-            part_claims = sent.pop(part.receipt.request_id, None)
-            if part_claims is None:
-                raise ClientError("DATA_LOSS", "an aggregate receipt names no request we sent")
-            self._check_receipt(part.receipt, part.receipt.request_id, part_claims, b"")
-        q = AggregateQuery(
-            public_key,
-            value_field,
-            filter_field,
-            filter_op,
-            filter_value,
-            lo,
-            hi,
-            tuple(edges),
-            len(grant_tokens),
-            max_rows,
-        )
-        scheme = aggregate_scheme(q)
-        stats = scheme.decrypt(
-            private_key,
-            [public_key.ciphertext(c) for c in reply.ciphertexts],
-            3 + max(len(edges) - 1, 0),
-            summed=len(grant_tokens),
-        )
-        count, s1, s2, hist = stats[0], stats[1], stats[2], stats[3:]
-        scale = Decimal(10) ** VALUE_SCALE_DIGITS
-        labels = [
-            f"[{buckets[i]}, {buckets[i + 1]}{']' if i == len(hist) - 1 else ')'}"
-            for i in range(len(hist))
-        ]
-        out: dict[str, Any] = {
-            "count": count,
-            "nodes": len(grant_tokens),
-            "suppressed_nodes": [p.provider for p in reply.parts if p.suppressed],
-            "histogram": dict(zip(labels, hist, strict=True)),
-        }
-        if count:
-            mean_shifted = Decimal(s1) / count
-            out["sum"] = (Decimal(s1) + Decimal(lo) * count) / scale
-            out["mean"] = (mean_shifted + lo) / scale
-            variance = Decimal(s2) / count - mean_shifted * mean_shifted
-            out["variance"] = max(variance, Decimal(0)) / scale / scale
-        return out
-
-    def fetch(
-        self, grant_token: str, keys: Sequence[str], fields: Sequence[str], purpose: str
-    ) -> list[dict[str, Any]]:
-        """Granted fields of the records with these keys (PRIV-1), masked as the policy says.
-
-        Returns:
-            One ``{"key", "found", "fields"}`` dict per key, in order.
         """
         return list(
             self._query(grant_token, "fetch", fields, purpose, {"keys": list(keys)})["records"]
@@ -619,200 +349,27 @@ class ConsumerClient:
 
     def verify(
         self, grant_token: str, key: str, claims: dict[str, str], purpose: str
-    ) -> dict[str, Any]:
+    ) -> Verification:
         """Match / no-match per claimed field (PRIV-2); no value is returned.
 
+        Args:
+            grant_token: a grant with ``verify`` (``Grant.token``).
+            key: the record's key.
+            claims: the values to check, by data item.
+            purpose: the grant's purpose.
+
         Returns:
-            ``{"found": bool, "matches": {field: bool}}``.
-        """
-        return dict(
-            self._query(
-                grant_token, "verify", list(claims), purpose, {"key": key, "claims": claims}
-            )
-        )
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-Progress = Callable[[str, int, int], None]
-"""``progress(stage, done, total)``: stage is ``blinding`` or ``matching``."""
-
-
-def _workers(n: int) -> int:
-    return 2 if n >= PARALLEL_FROM else 1
-
-
-def _split(raw: bytes) -> list[bytes]:
-    if len(raw) % POINT_BYTES:
-        raise ClientError("DATA_LOSS", "the node returned a truncated point list")
-    return [raw[i : i + POINT_BYTES] for i in range(0, len(raw), POINT_BYTES)]
-
-
-def _unpack_pairs(body: bytes, width: int) -> tuple[list[bytes], bytes]:
-    try:
-        return unpack_pairs(body, width)
-    except DomainError as exc:
-        raise ClientError("DATA_LOSS", f"the node's pairs do not parse: {exc}") from None
-
-
-def _blinded_frames(
-    pool: StreamWorkers,
-    keys: list[bytes],
-    progress: Progress | None,
-    *,
-    then: queue.Queue[bytes] | None = None,
-    final: bool = True,
-) -> Iterator[tuple[bytes, bool]]:
-    """Our blinded keys as ``P`` frames, then ``E``; then (intersection-sum) the one frame put
-    on ``then`` once the answer is in, sent as the final chunk."""
-    done = 0
-    for raw in pool.map("blind", chunked(keys, CHUNK_POINTS)):
-        done += len(raw) // POINT_BYTES
-        yield frame(POINTS, raw), False
-        if progress:
-            progress("blinding", done, len(keys))
-    yield frame(POINTS_END), final
-    if then is not None:
-        yield then.get(), True
-
-
-class _QueryStream:
-    """One streamed query from the consumer's side: sealing, opening, the receipt."""
-
-    def __init__(
-        self,
-        client: ConsumerClient,
-        claims: GrantClaims,
-        token: str,
-        method: str,
-        fields: Sequence[str],
-        purpose: str,
-        body: dict[str, Any],
-        provider_key: bytes,
-    ) -> None:
-        self._client = client
-        self.claims = claims
-        self.request_id = str(uuid.uuid4())
-        secret = new_stream_secret()
-        context = query_associated_data(claims.grant_id, self.request_id, method, QUERY)
-        self._open = broker_pb2.QueryRequest(
-            grant_token=token,
-            request_id=self.request_id,
-            method=METHOD_VALUES[method],
-            purpose=purpose,
-            fields=list(fields),
-            sealed_query=seal(
-                provider_key,
-                json.dumps({**body, "stream_secret": secret.hex()}).encode(),
-                context,
-            ),
-        )
-        self._sealer = ChunkSealer(secret, context, UPSTREAM)
-        self._opener = ChunkOpener(secret, context, DOWNSTREAM)
-        self._digest = StreamDigest()
-        self._frames: Iterator[tuple[bytes, bytes]] | None = None
-        self._pushed: tuple[bytes, bytes] | None = None
-        self._call: Any = None
-        self.ledger_sequence = 0
-
-    def run(self, upstream: Iterator[tuple[bytes, bool]]) -> None:
-        """Start the call; ``upstream`` yields (frame, final) and is read by gRPC's thread.
-        The node's frames are then read with :meth:`next_frame`, :meth:`bodies` and
-        :meth:`expect_json`."""
-
-        def requests() -> Iterator[broker_pb2.QueryStreamRequest]:
-            yield broker_pb2.QueryStreamRequest(open=self._open)
-            for message, final in upstream:
-                yield broker_pb2.QueryStreamRequest(chunk=self._sealer.seal(message, final=final))
-
-        self._call = self._client.broker.QueryStream(
-            requests(), timeout=max(self._client._timeout, STREAM_TIMEOUT)
-        )
-        self._frames = self._read()
-
-    def _read(self) -> Iterator[tuple[bytes, bytes]]:
-        try:
-            for reply in self._call:
-                if reply.WhichOneof("part") == "end":
-                    self._opener.require_finished()
-                    self._client._check_receipt(
-                        reply.end.receipt, self.request_id, self.claims, self._digest
-                    )
-                    self.ledger_sequence = reply.end.ledger_sequence
-                    return
-                self._digest.update(reply.chunk)
-                plain = self._opener.open(reply.chunk)
-                if not plain:
-                    raise ClientError("DATA_LOSS", "the node sent an empty frame")
-                yield plain[:1], plain[1:]
-        except grpc.RpcError as exc:
-            raise ClientError(exc.code().name, exc.details() or "") from None
-        except EnvelopeError as exc:
-            raise ClientError("DATA_LOSS", f"the answer does not authenticate: {exc}") from None
-
-    def next_frame(self) -> tuple[bytes, bytes]:
-        """The next (kind, body); ``(b"", b"")`` once the node's frames are over."""
-        if self._pushed is not None:
-            item, self._pushed = self._pushed, None
-            return item
-        assert self._frames is not None
-        return next(self._frames, (b"", b""))
-
-    def bodies(self, kind: bytes) -> Iterator[bytes]:
-        """Bodies of the consecutive ``kind`` frames from here; the first other frame stays
-        next."""
-        while True:
-            got, body = self.next_frame()
-            if got != kind:
-                self._pushed = (got, body)
-                return
-            yield body
-
-    def expect_json(self, kind: bytes) -> dict[str, Any]:
-        """The next frame, which must be ``kind`` with a JSON object body.
+            Whether the record exists and, per claimed field, whether it matches.
 
         Raises:
-            ClientError: DATA_LOSS naming what arrived instead.
+            ClientError: the broker's or node's refusal (its status), or DATA_LOSS when the
+                answer does not authenticate.
         """
-        got, body = self.next_frame()
-        if got != kind:
-            raise ClientError("DATA_LOSS", f"expected a {kind!r} frame, got {got!r}")
-        try:
-            return json_body(body, "frame")
-        except DomainError:
-            raise ClientError("DATA_LOSS", f"the node's {kind!r} frame is not JSON") from None
-
-    def finish(self) -> None:
-        """Read to the end: the node's receipt must arrive and verify."""
-        kind, _ = self.next_frame()
-        if kind:
-            raise ClientError("DATA_LOSS", f"unexpected {kind!r} frame after the answer")
-        if not self.ledger_sequence:
-            raise ClientError("DATA_LOSS", "the stream ended without the provider's receipt")
-
-
-def _histogram_edges(bounds: tuple[float, float], buckets: Sequence[float]) -> list[float]:
-    """Histogram edges that cover every (clipped) value: the bounds close any open end.
-
-    Raises:
-        ClientError: INVALID_ARGUMENT naming ``buckets``.
-    """
-    edges = list(buckets)
-    if not edges:
-        return edges
-    low, high = bounds
-    if edges != sorted(set(edges)):
-        raise ClientError("INVALID_ARGUMENT", "buckets: the edges must increase")
-    if edges[0] < low or edges[-1] > high:
-        raise ClientError(
-            "INVALID_ARGUMENT",
-            f"buckets: every edge must lie within the bounds [{low}, {high}] "
-            "(values are clipped to the bounds)",
+        return cast(
+            Verification,
+            dict(
+                self._query(
+                    grant_token, "verify", list(claims), purpose, {"key": key, "claims": claims}
+                )
+            ),
         )
-    if edges[0] > low:
-        edges.insert(0, low)
-    if edges[-1] < high:
-        edges.append(high)
-    return edges

@@ -27,7 +27,7 @@ from tongdao.proto.transport import (
     peer_common_name,
     server_credentials,
 )
-from tongdao.v1 import broker_pb2, node_pb2, node_pb2_grpc
+from tongdao.v1 import node_pb2, node_pb2_grpc, query_pb2
 
 log = logging.getLogger("tongdao.node")
 SERVICE_NAME = node_pb2.DESCRIPTOR.services_by_name["Node"].full_name
@@ -86,12 +86,12 @@ class NodeServicer(node_pb2_grpc.NodeServicer):
                     sent,
                     item.record_count,
                 )
-                yield broker_pb2.QueryStreamResponse(
-                    end=broker_pb2.QueryStreamEnd(receipt=item.to_pb())
+                yield query_pb2.QueryStreamResponse(
+                    end=query_pb2.QueryStreamEnd(receipt=item.to_pb())
                 )
             else:
                 sent += 1
-                yield broker_pb2.QueryStreamResponse(chunk=item)
+                yield query_pb2.QueryStreamResponse(chunk=item)
 
     def ListServedEntries(self, request, context):  # type: ignore[no-untyped-def]
         self.engine.check_caller(peer_common_name(context))

@@ -52,9 +52,9 @@ class RelayedQuery:
     def to_pb(self) -> Any:
         """As a ``tongdao.v1.QueryRequest``."""
         from tongdao.proto.methods import METHOD_VALUES
-        from tongdao.v1 import broker_pb2
+        from tongdao.v1 import query_pb2
 
-        return broker_pb2.QueryRequest(
+        return query_pb2.QueryRequest(
             grant_token=self.grant_token,
             request_id=self.request_id,
             method=METHOD_VALUES[self.method],
@@ -99,9 +99,9 @@ class Receipt:
 
     def to_pb(self) -> Any:
         """As a ``tongdao.v1.Receipt``."""
-        from tongdao.v1 import broker_pb2
+        from tongdao.v1 import query_pb2
 
-        return broker_pb2.Receipt(
+        return query_pb2.Receipt(
             request_id=self.request_id,
             grant_id=self.grant_id,
             provider=self.provider,

@@ -9,11 +9,8 @@ checked against the generated plaintext, and the demo exits non-zero if any chec
 
 from __future__ import annotations
 
-import datetime as dt
-import itertools
 import os
 import queue
-import random
 import shutil
 import signal
 import subprocess
@@ -29,15 +26,16 @@ from typing import Any
 import grpc
 
 from tongdao import synthetic
-from tongdao.broker.db import make_engine, session_factory
-from tongdao.broker.ledger import verify_ledger
+from tongdao.broker.kernel.db import make_engine, session_factory
+from tongdao.broker.ledger.chain import verify_ledger
 from tongdao.commands.catalogue import entry_from_dict
 from tongdao.home import AUTHORITY, DepartmentProfile, Home
 from tongdao.node.client import ClientError, ConsumerClient
 from tongdao.policies.loader import load_policy
 from tongdao.policies.masking import mask_value
+from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import secure_channel
-from tongdao.v1 import broker_pb2, broker_pb2_grpc
+from tongdao.v1 import catalogue_pb2, directory_pb2, ledger_pb2, sharing_pb2, supervision_pb2
 
 MARKER = ".tongdao-demo"
 STARTUP_SECONDS = 30.0
@@ -302,9 +300,11 @@ def run_demo(directory: Path, *, records: int = 300, out: Callable[[str], None] 
             f"started {len(processes)} processes: broker on {broker}, nodes "
             + ", ".join(f"{code}@{addr.rsplit(':', 1)[1]}" for code, addr in nodes.items())
         )
+        from tongdao.demo_privacy import privacy_scenario  # it reads this module's cast
+
         try:
             _scenario(report, home, broker, nodes, people, marriages)
-            _privacy_scenario(report, home, broker, people, incomes, households)
+            privacy_scenario(report, home, broker, people, incomes, households)
         except (ClientError, grpc.RpcError) as exc:
             detail = f"{exc.code()}: {exc.details()}" if isinstance(exc, grpc.RpcError) else exc
             raise DemoFailure(
@@ -346,16 +346,16 @@ def _scenario(
         # the report never prints a whole ID number, even a synthetic one
         return mask_value(policy, "personal", key, field_kind="id_number")
 
-    def stub(party: str) -> broker_pb2_grpc.BrokerStub:
-        return broker_pb2_grpc.BrokerStub(secure_channel(broker, home.tls(party)))
+    def stub(party: str) -> BrokerStubs:
+        return BrokerStubs.over(secure_channel(broker, home.tls(party)))
 
     authority, mzt = stub(AUTHORITY), stub(MZT.code)
 
     report.section("Directory (authority)")
     for profile in (GAT, MZT, SW, RSJ, *CITY_MZJ):
-        authority.RegisterDepartment(
-            broker_pb2.RegisterDepartmentRequest(
-                department=broker_pb2.Department(
+        authority.directory.RegisterDepartment(
+            directory_pb2.RegisterDepartmentRequest(
+                department=directory_pb2.Department(
                     code=profile.code,
                     name=profile.name,
                     region=profile.region,
@@ -379,12 +379,14 @@ def _scenario(
     report.section("Catalogue: draft → submit → authority review → published (Art.12)")
     for code, data in ENTRIES.items():
         provider = stub(data["provider"])
-        provider.CreateCatalogueEntry(
-            broker_pb2.CreateCatalogueEntryRequest(entry=entry_from_dict(data)), timeout=10
+        provider.catalogue.CreateCatalogueEntry(
+            catalogue_pb2.CreateCatalogueEntryRequest(entry=entry_from_dict(data)), timeout=10
         )
-        provider.SubmitCatalogueEntry(broker_pb2.SubmitCatalogueEntryRequest(code=code), timeout=10)
-        entry = authority.PublishCatalogueEntry(
-            broker_pb2.PublishCatalogueEntryRequest(code=code, comment="审核通过"), timeout=10
+        provider.catalogue.SubmitCatalogueEntry(
+            catalogue_pb2.SubmitCatalogueEntryRequest(code=code), timeout=10
+        )
+        entry = authority.catalogue.PublishCatalogueEntry(
+            catalogue_pb2.PublishCatalogueEntryRequest(code=code, comment="审核通过"), timeout=10
         )
         if not code.startswith("mzj."):
             report.line(
@@ -464,9 +466,11 @@ def _scenario(
         "conditional request waits in the provider's inbox with a working-day due date",
         req.status == "pending_provider_review" and bool(req.due_date),
     )
-    inbox = mzt.ListShareRequests(broker_pb2.ListShareRequestsRequest(role="provider"), timeout=10)
-    decided = mzt.DecideShareRequest(
-        broker_pb2.DecideShareRequestRequest(
+    inbox = mzt.sharing.ListShareRequests(
+        sharing_pb2.ListShareRequestsRequest(role="provider"), timeout=10
+    )
+    decided = mzt.sharing.DecideShareRequest(
+        sharing_pb2.DecideShareRequestRequest(
             id=inbox.requests[0].id, approve=True, reason="用途与共享条件相符"
         ),
         timeout=10,
@@ -532,8 +536,8 @@ def _scenario(
         report.check("a purpose other than the grant's is refused", exc.code == "PERMISSION_DENIED")
 
     report.section("Deadlines (working days, PRC calendar)")
-    deadlines = authority.ListDeadlines(
-        broker_pb2.ListDeadlinesRequest(include_closed=True), timeout=10
+    deadlines = authority.supervision.ListDeadlines(
+        supervision_pb2.ListDeadlinesRequest(include_closed=True), timeout=10
     )
     for d in deadlines.deadlines:
         state = (
@@ -548,104 +552,10 @@ def _scenario(
     report.check(
         "the conditional review was tracked on a working-day clock", len(deadlines.deadlines) >= 1
     )
-    remote = authority.VerifyLedger(broker_pb2.VerifyLedgerRequest(), timeout=30)
+    remote = authority.ledger.VerifyLedger(ledger_pb2.VerifyLedgerRequest(), timeout=30)
     report.check(f"broker reports its ledger intact ({remote.length} entries)", remote.ok)
 
 
 def grades_of(code: str) -> dict[str, str]:
     """Data item → sensitivity grade of a demo entry."""
     return {i["name"]: i["sensitivity"] for i in ENTRIES[code]["data_items"]}
-
-
-def _privacy_scenario(
-    report: Report,
-    home: Home,
-    broker: str,
-    people: list[dict[str, str]],
-    incomes: list[dict[str, str]],
-    households: dict[str, list[dict[str, str]]],
-) -> None:
-    """PRIV-3..5: intersection, intersection-sum and the 8-city aggregate, checked in plaintext."""
-    from decimal import Decimal
-
-    consumer = ConsumerClient(broker, home.tls(RSJ.code), home.encryption_keys(RSJ.code), RSJ.code)
-    sw = broker_pb2_grpc.BrokerStub(secure_channel(broker, home.tls(SW.code)))
-    applicants = [p["id_number"] for p in people[:80]] + [
-        synthetic.make_id_number(random.Random(n), "230103", synthetic_date(n))  # noqa: S311
-        for n in range(10)
-    ]
-
-    report.section("Private set intersection: which applicants are registered residents (PRIV-3)")
-    req = consumer.file_share_request(
-        "gat.population", ["id_number"], ["intersection_size"], PURPOSE, SCENARIO, BASIS
-    )
-    grant = consumer.get_grant(req.grant_id)
-    result = consumer.intersection(grant.token, applicants, "id_number", PURPOSE)
-    expected = len(set(applicants) & {p["id_number"] for p in people})
-    report.line(
-        f"{len(applicants)} applicants ∩ {len(people)} residents → size {result['size']} "
-        "(size-only grant: no member is revealed to either side)"
-    )
-    report.check("PSI size equals the plaintext intersection", result["size"] == expected)
-
-    report.section("Intersection-sum: applicants' taxable income, never disclosed (PRIV-4)")
-    req = consumer.file_share_request(
-        "sw.income", ["annual_income"], ["intersection_sum"], PURPOSE, SCENARIO, BASIS
-    )
-    sw.DecideShareRequest(
-        broker_pb2.DecideShareRequestRequest(id=req.id, approve=True, reason="用途相符"), timeout=10
-    )
-    grant = consumer.get_grant(consumer.get_share_request(req.id).grant_id)
-    result = consumer.intersection_sum(grant.token, applicants, "annual_income", PURPOSE)
-    income_by_id = {r["id_number"]: Decimal(r["annual_income"]) for r in incomes}
-    matched = [income_by_id[a] for a in applicants if a in income_by_id]
-    report.line(
-        f"{len(applicants)} applicants ∩ tax records → {result['size']} people, total annual "
-        f"income ¥{result['sum']:,} (mean ¥{result['sum'] / max(result['size'], 1):,.2f}); "
-        f"税务 learned only the sizes ({len(applicants)} asked, {result['size']} matched), "
-        "no key and not which matched"
-    )
-    report.check(
-        "intersection size and income sum equal the plaintext answer",
-        result["size"] == len(matched) and result["sum"] == sum(matched),
-    )
-
-    report.section(f"Aggregate across {len(CITY_MZJ)} cities' nodes (PRIV-5, packed Paillier)")
-    tokens = []
-    for profile in CITY_MZJ:
-        r = consumer.file_share_request(
-            city_entry(profile)["code"],
-            ["monthly_allowance"],
-            ["aggregate"],
-            PURPOSE,
-            SCENARIO,
-            BASIS,
-        )
-        tokens.append(consumer.get_grant(r.grant_id).token)
-    edges = [0, 300, 600, 900, 1200, 3000]
-    result = consumer.aggregate(
-        tokens, "monthly_allowance", PURPOSE, bounds=(0, 3000), buckets=edges
-    )
-    values = [Decimal(h["monthly_allowance"]) for rows in households.values() for h in rows]
-    mean = sum(values) / len(values)
-    variance = sum((v - mean) ** 2 for v in values) / len(values)
-    report.line(
-        f"households {result['count']}, total ¥{result['sum']:,}/month, "
-        f"mean ¥{result['mean']:.2f}, standard deviation ¥{result['variance'].sqrt():.2f}"
-    )
-    report.line("histogram: " + ", ".join(f"{k}: {v}" for k, v in result["histogram"].items()))
-    report.line("the broker added 8 nodes' ciphertexts with the consumer's public key only")
-    expected_hist = [sum(1 for v in values if lo <= v < hi) for lo, hi in itertools.pairwise(edges)]
-    report.check(
-        "count, sum, mean, variance and histogram equal the plaintext answer",
-        result["count"] == len(values)
-        and result["sum"] == sum(values)
-        and abs(result["mean"] - mean) < Decimal("0.01")
-        and abs(result["variance"] - variance) < Decimal("0.01")
-        and list(result["histogram"].values()) == expected_hist,
-    )
-
-
-def synthetic_date(n: int) -> dt.date:
-    """A birth date for a made-up applicant who is in no registry."""
-    return dt.date(1960 + n, 1 + n % 12, 1 + n)

@@ -6,16 +6,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tongdao import synthetic
+from tongdao.broker.kernel.settings import BrokerSettings
 from tongdao.broker.server import BrokerConfig, RunningBroker, start_broker
-from tongdao.broker.services import BrokerSettings
 from tongdao.commands.catalogue import entry_from_dict
 from tongdao.demo import CITY_MZJ, ENTRIES, GAT, MZT, RSJ, SW, city_entry
 from tongdao.home import AUTHORITY, Home
 from tongdao.node.client import ConsumerClient
 from tongdao.node.config import EntryConfig, NodeConfig
 from tongdao.node.server import RunningNode, build_engine, start_node
+from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import secure_channel
-from tongdao.v1 import broker_pb2, broker_pb2_grpc
+from tongdao.v1 import catalogue_pb2, directory_pb2
 
 PURPOSE = "城乡最低生活保障资格审核"
 SCENARIO = "低保复核"
@@ -33,8 +34,8 @@ class Stack:
     incomes: list[dict[str, str]]
     households: dict[str, list[dict[str, str]]]
 
-    def stub(self, party: str) -> broker_pb2_grpc.BrokerStub:
-        return broker_pb2_grpc.BrokerStub(secure_channel(self.broker.target, self.home.tls(party)))
+    def stub(self, party: str) -> BrokerStubs:
+        return BrokerStubs.over(secure_channel(self.broker.target, self.home.tls(party)))
 
     def consumer(self, code: str = RSJ.code, **kwargs) -> ConsumerClient:
         return ConsumerClient(
@@ -112,9 +113,9 @@ def start_stack(
     stack = Stack(home, broker, nodes, people, marriages, url, incomes, households)
     authority = stack.stub(AUTHORITY)
     for profile in profiles:
-        authority.RegisterDepartment(
-            broker_pb2.RegisterDepartmentRequest(
-                department=broker_pb2.Department(
+        authority.directory.RegisterDepartment(
+            directory_pb2.RegisterDepartmentRequest(
+                department=directory_pb2.Department(
                     code=profile.code,
                     name=profile.name,
                     region=profile.region,
@@ -130,11 +131,13 @@ def start_stack(
         if data["provider"] not in {p.code for p in profiles}:
             continue
         provider = stack.stub(data["provider"])
-        provider.CreateCatalogueEntry(
-            broker_pb2.CreateCatalogueEntryRequest(entry=entry_from_dict(data)), timeout=10
+        provider.catalogue.CreateCatalogueEntry(
+            catalogue_pb2.CreateCatalogueEntryRequest(entry=entry_from_dict(data)), timeout=10
         )
-        provider.SubmitCatalogueEntry(broker_pb2.SubmitCatalogueEntryRequest(code=code), timeout=10)
-        authority.PublishCatalogueEntry(
-            broker_pb2.PublishCatalogueEntryRequest(code=code), timeout=10
+        provider.catalogue.SubmitCatalogueEntry(
+            catalogue_pb2.SubmitCatalogueEntryRequest(code=code), timeout=10
+        )
+        authority.catalogue.PublishCatalogueEntry(
+            catalogue_pb2.PublishCatalogueEntryRequest(code=code), timeout=10
         )
     return stack

@@ -1,9 +1,9 @@
-"""Alembic environment: runs on the connection the broker hands in (see broker.db.upgrade)."""
+"""Alembic environment: runs on the connection the broker hands in (broker.kernel.db.upgrade)."""
 
 from alembic import context
 from sqlalchemy import create_engine
 
-from tongdao.broker.models import Base, is_search_index_object
+from tongdao.broker.schema import Base, is_search_index_object
 
 config = context.config
 target_metadata = Base.metadata

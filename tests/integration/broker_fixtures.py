@@ -7,16 +7,13 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
-from tongdao.broker.db import make_engine, session_factory, upgrade
-from tongdao.broker.ledger import Ledger
-from tongdao.broker.services import (
-    BrokerServices,
-    BrokerSettings,
-    DataItemData,
-    DepartmentData,
-    EntryData,
-    ShareRequestData,
-)
+from tongdao.broker.app import build_services
+from tongdao.broker.catalogue.base import DataItemData, EntryData
+from tongdao.broker.directory.service import DepartmentData
+from tongdao.broker.kernel.db import make_engine, session_factory, upgrade
+from tongdao.broker.kernel.settings import BrokerSettings
+from tongdao.broker.ledger.chain import Ledger
+from tongdao.broker.sharing.service import ShareRequestData
 from tongdao.crypto.envelope import EncryptionKeyPair, open_sealed, seal
 from tongdao.crypto.grant_token import read_grant_token_unverified
 from tongdao.crypto.query_binding import query_associated_data, receipt_signing_bytes, result_digest
@@ -170,7 +167,7 @@ class World:
         self.sessions = session_factory(self.engine)
         self.broker_key = SigningKey.generate()
         self.clock = Clock(start or dt.datetime(2026, 9, 28, 2, 0, tzinfo=dt.UTC))
-        self.services = BrokerServices(
+        self.services = build_services(
             policy=load_policy("heilongjiang-2025"),
             calendar=WorkingDayCalendar.default(),
             signing_key=self.broker_key,
@@ -194,7 +191,7 @@ class World:
                 (RSJ, ""),
                 (COUNTY, ""),
             ):
-                self.services.register_department(
+                self.services.directory.register_department(
                     s,
                     "authority",
                     DepartmentData(
@@ -209,18 +206,18 @@ class World:
                 )
         for entry in (POPULATION, MARRIAGE, CASES):
             with self.sessions.begin() as s:
-                self.services.create_entry(s, entry.provider, entry)
-                self.services.submit_entry(s, entry.provider, entry.code)
-                self.services.publish_entry(s, "authority", entry.code, "ok")
+                self.services.catalogue.create_entry(s, entry.provider, entry)
+                self.services.catalogue.submit_entry(s, entry.provider, entry.code)
+                self.services.catalogue.publish_entry(s, "authority", entry.code, "ok")
         return self
 
     def file(self, consumer: Party, data: ShareRequestData):
         with self.sessions.begin() as s:
-            return self.services.file_share_request(s, consumer.code, data)
+            return self.services.sharing.file_share_request(s, consumer.code, data)
 
     def grant(self, grant_id: str):
         with self.sessions.begin() as s:
-            return self.services.get_grant(s, "authority", grant_id)
+            return self.services.sharing.get_grant(s, "authority", grant_id)
 
     def seal_query(
         self, provider: Party, token: str, method: str, payload: dict
@@ -248,7 +245,7 @@ class World:
     ):
         request_id, sealed = self.seal_query(provider, token, method, payload)
         query = RelayedQuery(token, request_id, method, purpose, tuple(fields), sealed)
-        return query, self.services.relay_query(
+        return query, self.services.relay.relay_query(
             self.sessions,
             consumer.code,
             query,

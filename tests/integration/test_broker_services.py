@@ -19,9 +19,10 @@ from tests.integration.broker_fixtures import (
     World,
     request_for,
 )
-from tongdao.broker.ledger import verify_ledger
-from tongdao.broker.models import LedgerEntry
-from tongdao.broker.services import DepartmentData, EntryData
+from tongdao.broker.catalogue.base import EntryData
+from tongdao.broker.directory.service import DepartmentData
+from tongdao.broker.ledger.chain import verify_ledger
+from tongdao.broker.ledger.models import LedgerEntry
 from tongdao.crypto.envelope import open_sealed
 from tongdao.crypto.grant_token import verify_grant_token
 from tongdao.crypto.query_binding import query_associated_data
@@ -46,18 +47,18 @@ def world(database_url):
 
 def test_only_the_authority_registers_departments(world):
     with world.sessions.begin() as s, pytest.raises(PermissionDenied):
-        world.services.register_department(
+        world.services.directory.register_department(
             s, "hlj.gat", DepartmentData("x.y", "x", "230000", "city", "", bytes(32), bytes(32))
         )
     with world.sessions.begin() as s, pytest.raises(AlreadyExists) as err:
-        world.services.register_department(
+        world.services.directory.register_department(
             s,
             "authority",
             DepartmentData("hlj.gat", "x", "230000", "city", "", bytes(32), bytes(32)),
         )
     assert err.value.field == "department.code"
     with world.sessions.begin() as s, pytest.raises(NotFound):
-        world.services.get_department(s, "no.such")
+        world.services.directory.get_department(s, "no.such")
 
 
 @pytest.mark.parametrize(
@@ -73,14 +74,14 @@ def test_only_the_authority_registers_departments(world):
 def test_malformed_entries_are_refused_naming_the_field(world, change, field):
     bad = EntryData(**{**POPULATION.__dict__, "code": "gat.other", **change})
     with world.sessions.begin() as s, pytest.raises(InvalidArgument) as err:
-        world.services.create_entry(s, "hlj.gat", bad)
+        world.services.catalogue.create_entry(s, "hlj.gat", bad)
     assert err.value.field == field
 
 
 def test_not_shared_without_legal_basis_is_refused(world):
     bad = EntryData(**{**CASES.__dict__, "code": "gat.cases2", "legal_basis": ""})
     with world.sessions.begin() as s, pytest.raises(InvalidArgument) as err:
-        world.services.create_entry(s, "hlj.gat", bad)
+        world.services.catalogue.create_entry(s, "hlj.gat", bad)
     assert "Art.21(3)" in err.value.articles
 
 
@@ -94,7 +95,7 @@ def test_conditional_without_conditions_is_treated_as_unconditional(world):
         }
     )
     with world.sessions.begin() as s:
-        entry = world.services.create_entry(s, "hlj.mzt", loose)
+        entry = world.services.catalogue.create_entry(s, "hlj.mzt", loose)
         assert entry.content["effective_share_type"] == "unconditional"
         assert "Art.21(2)" in entry.content["validation"]["articles"]
 
@@ -117,26 +118,30 @@ def test_conditional_request_goes_to_the_provider_with_a_working_day_clock(world
     # filed Mon 2026-09-28 (Beijing): 1 working day -> Tue 2026-09-29
     assert req.due_date == dt.date(2026, 9, 29)
     with world.sessions.begin() as s:
-        inbox = world.services.list_share_requests(
+        inbox = world.services.sharing.list_share_requests(
             s, "hlj.mzt", "provider", "pending_provider_review"
         )
         assert [r.id for r in inbox] == [req.id]
         with pytest.raises(PermissionDenied):
-            world.services.decide_share_request(s, "hlj.gat", req.id, True, "")
+            world.services.sharing.decide_share_request(s, "hlj.gat", req.id, True, "")
     with world.sessions.begin() as s, pytest.raises(InvalidArgument) as err:
-        world.services.decide_share_request(s, "hlj.mzt", req.id, False, "")
+        world.services.sharing.decide_share_request(s, "hlj.mzt", req.id, False, "")
     assert err.value.field == "reason"
     with world.sessions.begin() as s:
-        decided = world.services.decide_share_request(s, "hlj.mzt", req.id, True, "用途符合")
+        decided = world.services.sharing.decide_share_request(
+            s, "hlj.mzt", req.id, True, "用途符合"
+        )
         assert decided.status == "approved" and decided.grant_id
     with world.sessions.begin() as s, pytest.raises(FailedPrecondition):
-        world.services.decide_share_request(s, "hlj.mzt", req.id, True, "again")
+        world.services.sharing.decide_share_request(s, "hlj.mzt", req.id, True, "again")
 
 
 def test_provider_refusal_states_its_reason(world):
     req = world.file(RSJ, request_for(MARRIAGE, ["marital_status"]))
     with world.sessions.begin() as s:
-        decided = world.services.decide_share_request(s, "hlj.mzt", req.id, False, "数据尚在核验")
+        decided = world.services.sharing.decide_share_request(
+            s, "hlj.mzt", req.id, False, "数据尚在核验"
+        )
     assert decided.status == "refused" and decided.grant_id is None
     assert decided.decision["articles"]
 
@@ -280,19 +285,19 @@ def test_ledger_verifies_and_detects_any_single_alteration(world):
 def test_overdue_report_and_late_closure(world):
     req = world.file(RSJ, request_for(MARRIAGE, ["marital_status"]))
     with world.sessions.begin() as s:
-        items = world.services.list_deadlines(s, "authority")
+        items = world.services.supervision.list_deadlines(s, "authority")
         assert [(d.subject, remaining) for d, remaining in items] == [(req.id, 1)]
-        assert world.services.list_deadlines(s, "authority", overdue_only=True) == []
+        assert world.services.supervision.list_deadlines(s, "authority", overdue_only=True) == []
     # National Day holiday: 2026-10-01..07 off; due 09-29, so on 10-08 it is overdue
     world.clock.now = dt.datetime(2026, 10, 8, 2, 0, tzinfo=dt.UTC)
     with world.sessions.begin() as s:
-        overdue = world.services.list_deadlines(s, "authority", overdue_only=True)
+        overdue = world.services.supervision.list_deadlines(s, "authority", overdue_only=True)
         assert [d.subject for d, _ in overdue] == [req.id]
         assert overdue[0][1] < 0
-        assert world.services.list_deadlines(s, "hlj.gat") == []  # not gat's item
-        world.services.decide_share_request(s, "hlj.mzt", req.id, True, "ok")
+        assert world.services.supervision.list_deadlines(s, "hlj.gat") == []  # not gat's item
+        world.services.sharing.decide_share_request(s, "hlj.mzt", req.id, True, "ok")
     with world.sessions.begin() as s:
-        closed = world.services.list_deadlines(
+        closed = world.services.supervision.list_deadlines(
             s, "authority", overdue_only=True, include_closed=True
         )
         assert closed[0][0].closed_late is True
@@ -300,21 +305,23 @@ def test_overdue_report_and_late_closure(world):
 
 def _submitted(world, entry):
     with world.sessions.begin() as s:
-        world.services.create_entry(s, entry.provider, entry)
-        world.services.submit_entry(s, entry.provider, entry.code)
+        world.services.catalogue.create_entry(s, entry.provider, entry)
+        world.services.catalogue.submit_entry(s, entry.provider, entry.code)
 
 
 def test_return_with_comments_starts_the_revision_clock(world):
     draft = EntryData(**{**POPULATION.__dict__, "code": "gat.households"})
     _submitted(world, draft)
     with world.sessions.begin() as s, pytest.raises(InvalidArgument):
-        world.services.return_entry(s, "authority", draft.code, " ")
+        world.services.catalogue.return_entry(s, "authority", draft.code, " ")
     with world.sessions.begin() as s:
-        entry = world.services.return_entry(s, "authority", draft.code, "请补充数据项说明")
+        entry = world.services.catalogue.return_entry(
+            s, "authority", draft.code, "请补充数据项说明"
+        )
         assert entry.status == "returned"
         [(deadline, remaining)] = [
             (d, r)
-            for d, r in world.services.list_deadlines(s, "authority")
+            for d, r in world.services.supervision.list_deadlines(s, "authority")
             if d.subject == draft.code
         ]
     # returned Mon 2026-09-28; 5 working days: 09-29, 09-30, (holidays), 10-08, 10-09, Sat 10-10
@@ -326,11 +333,13 @@ def test_return_with_comments_starts_the_revision_clock(world):
     assert deadline.due_on == dt.date(2026, 10, 10) and remaining == 5
     revised = EntryData(**{**draft.__dict__, "description": "补充后的说明"})
     with world.sessions.begin() as s:
-        world.services.revise_entry(s, "hlj.gat", revised)
-        world.services.submit_entry(s, "hlj.gat", draft.code)
+        world.services.catalogue.revise_entry(s, "hlj.gat", revised)
+        world.services.catalogue.submit_entry(s, "hlj.gat", draft.code)
         closed = [
             d
-            for d, _ in world.services.list_deadlines(s, "authority", include_closed=True)
+            for d, _ in world.services.supervision.list_deadlines(
+                s, "authority", include_closed=True
+            )
             if d.subject == draft.code
         ]
         assert closed[0].closed_on is not None and closed[0].closed_late is False
@@ -339,25 +348,29 @@ def test_return_with_comments_starts_the_revision_clock(world):
 def test_update_clock_with_one_extension(world):
     with world.sessions.begin() as s:
         with pytest.raises(PermissionDenied):
-            world.services.require_update(s, "hlj.gat", POPULATION.code, "法律修改")
-        world.services.require_update(s, "authority", POPULATION.code, "《居民身份证法》修改")
+            world.services.catalogue.require_update(s, "hlj.gat", POPULATION.code, "法律修改")
+        world.services.catalogue.require_update(
+            s, "authority", POPULATION.code, "《居民身份证法》修改"
+        )
         [deadline] = [
             d
-            for d, _ in world.services.list_deadlines(s, "authority")
+            for d, _ in world.services.supervision.list_deadlines(s, "authority")
             if d.kind == "catalogue_update"
         ]
         assert deadline.due_on == dt.date(2026, 10, 8)  # 3 working days after Mon 09-28
         deadline_id = deadline.id
     with world.sessions.begin() as s, pytest.raises(FailedPrecondition):
-        world.services.extend_deadline(s, "authority", deadline_id, " ")  # no stated basis
+        world.services.supervision.extend_deadline(
+            s, "authority", deadline_id, " "
+        )  # no stated basis
     with world.sessions.begin() as s:
-        extended = world.services.extend_deadline(
+        extended = world.services.supervision.extend_deadline(
             s, "authority", deadline_id, "省政策文件要求同步调整"
         )
         # 5 more after Thu 10-08: 10-09, Sat 10-10 (make-up day), 10-12, 10-13, 10-14
         assert extended.extensions == 1 and extended.due_on == dt.date(2026, 10, 14)
     with world.sessions.begin() as s, pytest.raises(FailedPrecondition) as err:
-        world.services.extend_deadline(s, "authority", deadline_id, "again")
+        world.services.supervision.extend_deadline(s, "authority", deadline_id, "again")
     assert "Art.15" in err.value.articles
 
 
@@ -370,12 +383,12 @@ def test_revision_keeps_the_published_version_in_force_and_withdrawn_fields_are_
         }
     )
     with world.sessions.begin() as s:
-        world.services.revise_entry(s, "hlj.gat", smaller)
+        world.services.catalogue.revise_entry(s, "hlj.gat", smaller)
     # while version 2 is drafted, requests still see version 1 (birth_date exists)
     assert world.file(RSJ, request_for(POPULATION, ["birth_date"])).status == "approved"
     with world.sessions.begin() as s:
-        world.services.submit_entry(s, "hlj.gat", POPULATION.code)
-        world.services.publish_entry(s, "authority", POPULATION.code, "v2")
+        world.services.catalogue.submit_entry(s, "hlj.gat", POPULATION.code)
+        world.services.catalogue.publish_entry(s, "authority", POPULATION.code, "v2")
     with pytest.raises(PermissionDenied) as err:
         world.relay(RSJ, GAT, grant.token, ["birth_date"], {"keys": [KEY]})
     assert "withdrawn in version 2" in err.value.message

@@ -24,9 +24,10 @@ from tests.integration.broker_fixtures import (
     World,
     request_for,
 )
-from tongdao.broker.catalogue_io import export, parse
-from tongdao.broker.catalogue_search import SearchFilters
-from tongdao.broker.services import DataItemData, DepartmentData, EntryData
+from tongdao.broker.catalogue.base import DataItemData, EntryData
+from tongdao.broker.catalogue.file_formats import export, parse
+from tongdao.broker.catalogue.search_ranking import SearchFilters
+from tongdao.broker.directory.service import DepartmentData
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 
 LAND = EntryData(
@@ -63,9 +64,9 @@ MARRIAGE_HISTORY = EntryData(
 
 def _publish(world: World, entry: EntryData) -> None:
     with world.sessions.begin() as s:
-        world.services.create_entry(s, entry.provider, entry)
-        world.services.submit_entry(s, entry.provider, entry.code)
-        world.services.publish_entry(s, "authority", entry.code, "ok")
+        world.services.catalogue.create_entry(s, entry.provider, entry)
+        world.services.catalogue.submit_entry(s, entry.provider, entry.code)
+        world.services.catalogue.publish_entry(s, "authority", entry.code, "ok")
 
 
 @pytest.fixture
@@ -79,7 +80,7 @@ def world(database_url):
 
 def search(world: World, query: str, **filters):
     with world.sessions.begin() as s:
-        hits, _more = world.services.search_catalogue(
+        hits, _more = world.services.catalogue.search_catalogue(
             s, "hlj.gat", query, SearchFilters(**filters), limit=50
         )
     return [h.code for h in hits]
@@ -131,13 +132,13 @@ def test_filters(world):
 
 def test_match_need_and_items(world):
     with world.sessions.begin() as s:
-        hits = world.services.match_catalogue(
+        hits = world.services.catalogue.match_catalogue(
             s, "hlj.gat", "核查低保申请人的婚姻状况", ["婚姻状况"], SearchFilters()
         )
     assert hits[0].code == "mzt.marriage"
     assert hits[0].matched_items == ("婚姻状况",)
     with world.sessions.begin() as s, pytest.raises(InvalidArgument):
-        world.services.match_catalogue(s, "hlj.gat", "", [], SearchFilters())
+        world.services.catalogue.match_catalogue(s, "hlj.gat", "", [], SearchFilters())
 
 
 def test_draft_flagged_obtainable_by_sharing(world):
@@ -153,7 +154,7 @@ def test_draft_flagged_obtainable_by_sharing(world):
         ),
     )
     with world.sessions.begin() as s:
-        entry = world.services.create_entry(s, "hrb.rsj", draft)
+        entry = world.services.catalogue.create_entry(s, "hrb.rsj", draft)
         hints = entry.content["obtainable_by_sharing"]
     # the key field (公民身份号码) is an identifier, not collected data: only 婚姻状况 counts
     assert hints == [
@@ -164,16 +165,16 @@ def test_draft_flagged_obtainable_by_sharing(world):
 
 def test_open_catalogue_is_derived_and_current(world):
     with world.sessions.begin() as s:
-        rows, _ = world.services.open_catalogue(s, "hlj.gat")
+        rows, _ = world.services.catalogue.open_catalogue(s, "hlj.gat")
         assert [r.entry_code for r, _c in rows] == ["zrzy.land"]
     # a new version that closes the entry leaves the open catalogue at once
     closed = dataclasses.replace(LAND, open_type="not_open", open_conditions="涉及个人信息")
     with world.sessions.begin() as s:
-        world.services.revise_entry(s, "hlj.gat", closed)
-        world.services.submit_entry(s, "hlj.gat", LAND.code)
-        world.services.publish_entry(s, "authority", LAND.code, "")
+        world.services.catalogue.revise_entry(s, "hlj.gat", closed)
+        world.services.catalogue.submit_entry(s, "hlj.gat", LAND.code)
+        world.services.catalogue.publish_entry(s, "authority", LAND.code, "")
     with world.sessions.begin() as s:
-        assert world.services.open_catalogue(s, "hlj.gat")[0] == []
+        assert world.services.catalogue.open_catalogue(s, "hlj.gat")[0] == []
 
 
 # ---------------------------------------------------------------- entries (CAT-1..4)
@@ -181,7 +182,7 @@ def test_open_catalogue_is_derived_and_current(world):
 
 def test_art13_fields_and_edge_validation(world):
     with world.sessions.begin() as s:
-        _entry, content, _ = world.services.get_entry(s, LAND.code)
+        _entry, content, _ = world.services.catalogue.get_entry(s, LAND.code)
     assert content["aggregation_mode"] == "physical"
     assert content["tags"] == ["natural_resources_geography"]
     bad_tag = dataclasses.replace(LAND, code="x.bad", tags=("national",))
@@ -191,13 +192,13 @@ def test_art13_fields_and_edge_validation(world):
     )
     for data, field in ((bad_tag, "entry.tags"), (bad_mode, "entry.aggregation_mode")):
         with world.sessions.begin() as s, pytest.raises(InvalidArgument) as err:
-            world.services.create_entry(s, data.provider, data)
+            world.services.catalogue.create_entry(s, data.provider, data)
         assert err.value.field == field
     with world.sessions.begin() as s, pytest.raises(InvalidArgument) as err:
-        world.services.create_entry(s, "hlj.mzt", personal_open)
+        world.services.catalogue.create_entry(s, "hlj.mzt", personal_open)
     assert "Art.33" in err.value.articles  # CAT-3: personal data, no consent
     with world.sessions.begin() as s:
-        ok = world.services.create_entry(
+        ok = world.services.catalogue.create_entry(
             s, "hlj.mzt", dataclasses.replace(personal_open, subject_consent=True)
         )
         assert ok.content["subject_consent"] is True
@@ -209,7 +210,7 @@ def test_art13_fields_and_edge_validation(world):
 def test_city_and_county_entries_are_reviewed_one_level_up(world):
     city_authority = Party("hrb.sjj", "230100", "city")
     with world.sessions.begin() as s:
-        world.services.register_department(
+        world.services.directory.register_department(
             s,
             "authority",
             DepartmentData(
@@ -220,36 +221,43 @@ def test_city_and_county_entries_are_reviewed_one_level_up(world):
         )  # fmt: skip
     county_entry = dataclasses.replace(MARRIAGE_HISTORY, code="dl.records", provider=COUNTY.code)
     with world.sessions.begin() as s:
-        world.services.create_entry(s, COUNTY.code, county_entry)
-        entry = world.services.submit_entry(s, COUNTY.code, county_entry.code)
+        world.services.catalogue.create_entry(s, COUNTY.code, county_entry)
+        entry = world.services.catalogue.submit_entry(s, COUNTY.code, county_entry.code)
         assert entry.reviewer == "hrb.sjj"  # county 230102 → city 230100's authority
     with world.sessions.begin() as s, pytest.raises(PermissionDenied):
-        world.services.publish_entry(s, MZT.code, county_entry.code, "")  # not an authority
+        world.services.catalogue.publish_entry(
+            s, MZT.code, county_entry.code, ""
+        )  # not an authority
     with world.sessions.begin() as s:
-        assert world.services.publish_entry(s, "hrb.sjj", county_entry.code, "").status == (
-            "published"
-        )
+        assert world.services.catalogue.publish_entry(
+            s, "hrb.sjj", county_entry.code, ""
+        ).status == ("published")
     city_entry = dataclasses.replace(MARRIAGE_HISTORY, code="rsj.records", provider=RSJ.code)
     with world.sessions.begin() as s:
-        world.services.create_entry(s, RSJ.code, city_entry)
+        world.services.catalogue.create_entry(s, RSJ.code, city_entry)
         # city 230100 → the province's authority; none registered: the operator reviews
-        assert world.services.submit_entry(s, RSJ.code, city_entry.code).reviewer == "authority"
+        assert (
+            world.services.catalogue.submit_entry(s, RSJ.code, city_entry.code).reviewer
+            == "authority"
+        )
     with world.sessions.begin() as s, pytest.raises(PermissionDenied):
-        world.services.publish_entry(s, "hrb.sjj", city_entry.code, "")
+        world.services.catalogue.publish_entry(s, "hrb.sjj", city_entry.code, "")
 
 
 def test_revocation_in_use_sunsets_after_six_months_then_is_withdrawn(world):
     request = world.file(RSJ, request_for(POPULATION, ["name"]))
     token = world.grant(request.grant_id).token
     with world.sessions.begin() as s:
-        world.services.request_revocation(s, GAT.code, POPULATION.code, "职责调整")
+        world.services.catalogue.request_revocation(s, GAT.code, POPULATION.code, "职责调整")
     assert search(world, "人口基本信息") == ["gat.population"]  # still in force while reviewed
     with world.sessions.begin() as s:
-        entry = world.services.decide_revocation(s, "authority", POPULATION.code, True, "同意")
+        entry = world.services.catalogue.decide_revocation(
+            s, "authority", POPULATION.code, True, "同意"
+        )
         assert entry.status == "sunset"
         assert entry.sunset_on == dt.date(2027, 3, 28)  # 2026-09-28 + 6 months (Art.16)
     with world.sessions.begin() as s:
-        hits, _ = world.services.search_catalogue(s, "hlj.gat", "人口", SearchFilters())
+        hits, _ = world.services.catalogue.search_catalogue(s, "hlj.gat", "人口", SearchFilters())
         assert hits[0].status == "sunset" and hits[0].sunset_on == dt.date(2027, 3, 28)
     # still served during the grace period
     world.relay(RSJ, GAT, token, ["name"], {"keys": ["230102199001011234"]})
@@ -261,20 +269,20 @@ def test_revocation_in_use_sunsets_after_six_months_then_is_withdrawn(world):
     assert "Art.16" in err.value.articles
     assert search(world, "人口基本信息") == []
     with world.sessions.begin() as s:
-        assert world.services.withdraw_due_entries(s, "authority") == [POPULATION.code]
+        assert world.services.catalogue.withdraw_due_entries(s, "authority") == [POPULATION.code]
 
 
 def test_revocation_unused_is_immediate_and_refusal_restores(world):
     with world.sessions.begin() as s:
-        world.services.request_revocation(s, "hlj.gat", LAND.code, "不再采集")
+        world.services.catalogue.request_revocation(s, "hlj.gat", LAND.code, "不再采集")
         with pytest.raises(PermissionDenied):
-            world.services.decide_revocation(s, "hlj.mzt", LAND.code, True, "")
-        assert world.services.decide_revocation(s, "authority", LAND.code, False, "").status == (
-            "published"
-        )
+            world.services.catalogue.decide_revocation(s, "hlj.mzt", LAND.code, True, "")
+        assert world.services.catalogue.decide_revocation(
+            s, "authority", LAND.code, False, ""
+        ).status == ("published")
     with world.sessions.begin() as s:
-        world.services.request_revocation(s, "hlj.gat", LAND.code, "不再采集")
-        entry = world.services.decide_revocation(s, "authority", LAND.code, True, "")
+        world.services.catalogue.request_revocation(s, "hlj.gat", LAND.code, "不再采集")
+        entry = world.services.catalogue.decide_revocation(s, "authority", LAND.code, True, "")
         assert entry.status == "withdrawn"
     assert search(world, "不动产") == []
 
@@ -308,27 +316,27 @@ def test_csv_import_reports_every_problem_and_imports_nothing(world):
         "gat.nob,不予共享条目,,k,不予共享,,,不予开放,原因,,k,string,键,general",  # no basis
     )
     with world.sessions.begin() as s:
-        result = world.services.import_entries(s, "hlj.gat", content, "csv")
+        result = world.services.catalogue.import_entries(s, "hlj.gat", content, "csv")
     problems = {(p.line, p.column) for p in result.problems}
     assert result.imported == 0
     assert (5, "name") in problems
     assert (6, "item_sensitivity") in problems
     assert any(p.line == 7 and "Art.21" in p.problem for p in result.problems)
     with world.sessions.begin() as s:
-        assert world.services.list_entries(s, provider="hlj.gat", status="draft") == []
+        assert world.services.catalogue.list_entries(s, provider="hlj.gat", status="draft") == []
 
 
 def test_csv_xlsx_json_round_trip(world):
     with world.sessions.begin() as s:
-        result = world.services.import_entries(s, "hlj.gat", _csv(*GOOD_ROWS), "csv")
+        result = world.services.catalogue.import_entries(s, "hlj.gat", _csv(*GOOD_ROWS), "csv")
     assert result.imported == 2, result.problems
     with world.sessions.begin() as s:
-        hukou = world.services.get_entry(s, "gat.hukou")[1]
+        hukou = world.services.catalogue.get_entry(s, "gat.hukou")[1]
     assert hukou["share_type"] == "conditional" and hukou["tags"] == ["population"]
     assert [i["description"] for i in hukou["data_items"]] == ["公民身份号码", "户号"]
     for fmt in ("csv", "xlsx", "json"):
         with world.sessions.begin() as s:
-            blob = world.services.export_entries(s, "hlj.gat", fmt, status="draft")
+            blob = world.services.catalogue.export_entries(s, "hlj.gat", fmt, status="draft")
         parsed, problems = parse(blob, fmt)
         assert problems == []
         assert {p.entry["code"] for p in parsed} == {"gat.hukou", "gat.cars"}
@@ -340,7 +348,7 @@ def test_csv_xlsx_json_round_trip(world):
 def test_json_import_problems_name_entry_and_key(world):
     blob = json.dumps([{"code": "gat.j", "name": "x", "bogus": 1, "tags": "population"}]).encode()
     with world.sessions.begin() as s:
-        result = world.services.import_entries(s, "hlj.gat", blob, "json")
+        result = world.services.catalogue.import_entries(s, "hlj.gat", blob, "json")
     assert {(p.line, p.column) for p in result.problems} >= {(1, "bogus"), (1, "tags")}
 
 

@@ -85,28 +85,29 @@ def test_catalogue_over_grpc(stack, capsys, tmp_path):
 def test_the_public_listener_serves_the_open_catalogue_and_nothing_else(stack):
     import grpc
 
+    from tongdao.proto.stubs import BrokerStubs
     from tongdao.proto.transport import public_channel
-    from tongdao.v1 import broker_pb2, broker_pb2_grpc
+    from tongdao.v1 import catalogue_pb2, catalogue_pb2_grpc, directory_pb2
 
     ca = (stack.home.ca_dir / "ca.crt").read_bytes()
     with public_channel(f"127.0.0.1:{stack.broker.public_port}", ca) as channel:
-        reply = broker_pb2_grpc.PublicCatalogueStub(channel).GetOpenCatalogue(
-            broker_pb2.GetOpenCatalogueRequest(limit=5), timeout=10
+        reply = catalogue_pb2_grpc.PublicCatalogueStub(channel).GetOpenCatalogue(
+            catalogue_pb2.GetOpenCatalogueRequest(limit=5), timeout=10
         )
         assert all(e.open_type != 0 for e in reply.entries)
         with pytest.raises(grpc.RpcError) as err:
-            broker_pb2_grpc.BrokerStub(channel).ListDepartments(
-                broker_pb2.ListDepartmentsRequest(), timeout=10
+            BrokerStubs.over(channel).directory.ListDepartments(
+                directory_pb2.ListDepartmentsRequest(), timeout=10
             )
         assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
         with pytest.raises(grpc.RpcError) as err:  # edge validation as on the main port
-            broker_pb2_grpc.PublicCatalogueStub(channel).GetOpenCatalogue(
-                broker_pb2.GetOpenCatalogueRequest(limit=100_000), timeout=10
+            catalogue_pb2_grpc.PublicCatalogueStub(channel).GetOpenCatalogue(
+                catalogue_pb2.GetOpenCatalogueRequest(limit=100_000), timeout=10
             )
         assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert "limit" in err.value.details()
     # without a client certificate the main port refuses the handshake
     with public_channel(stack.broker.target, ca) as channel, pytest.raises(grpc.RpcError):
-        broker_pb2_grpc.BrokerStub(channel).ListDepartments(
-            broker_pb2.ListDepartmentsRequest(), timeout=5
+        BrokerStubs.over(channel).directory.ListDepartments(
+            directory_pb2.ListDepartmentsRequest(), timeout=5
         )

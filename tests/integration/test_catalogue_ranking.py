@@ -1,7 +1,7 @@
 """Search and matching rank exactly as if every entry were scored, on both stores.
 
 The gram index only proposes candidates with an upper bound of their score and stops checking
-once no candidate can still reach the page (broker.catalogue_search). These tests score every
+once no candidate can still reach the page (broker.catalogue.search). These tests score every
 entry in force with an independent reference of the documented rules and compare whole pages,
 on SQLite and on PostgreSQL, over a few hundred synthetic entries plus entries made to trip the
 index: trigrams of a term present but not adjacent, an exact-name hit, 1-character terms at the
@@ -21,15 +21,12 @@ from sqlalchemy import create_engine, select, text
 from tests.conftest import PG_URL, postgres_unavailable_reason
 from tests.integration.broker_fixtures import World
 from tongdao.benchmarks.catalogue_bench import departments, entries
-from tongdao.broker.catalogue_search import (
-    SearchFilters,
-    match,
-    need_terms,
-    remove_search_row,
-    search,
-)
-from tongdao.broker.models import CatalogueEntryVersion, CatalogueSearchRow
-from tongdao.broker.services import DepartmentData, entry_data_from_dict
+from tongdao.broker.catalogue.models import CatalogueEntryVersion, CatalogueSearchRow
+from tongdao.broker.catalogue.search import match, need_terms, search
+from tongdao.broker.catalogue.search_index import remove_search_row
+from tongdao.broker.catalogue.search_ranking import SearchFilters
+from tongdao.broker.catalogue.transfer import entry_data_from_dict
+from tongdao.broker.directory.service import DepartmentData
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -90,7 +87,7 @@ def corpus(store_url):
     world = World(store_url)
     with world.sessions.begin() as s:
         for d in departments():
-            world.services.register_department(
+            world.services.directory.register_department(
                 s,
                 "authority",
                 DepartmentData(
@@ -101,15 +98,17 @@ def corpus(store_url):
     extra = _tricky(generated[0])
     payload = json.dumps({"entries": generated + extra}, ensure_ascii=False).encode()
     with world.sessions.begin() as s:
-        result = world.services.import_entries(s, "authority", payload, "json", publish=True)
+        result = world.services.catalogue.import_entries(
+            s, "authority", payload, "json", publish=True
+        )
     assert not result.problems, result.problems[:3]
     # a new version rewrites the indexed text; a withdrawn entry leaves the index
     revised = {**extra[3], "name": "地块坐标", "description": "新版本"}
     provider = revised["provider"]
     with world.sessions.begin() as s:
-        world.services.revise_entry(s, provider, entry_data_from_dict(revised, provider))
-        world.services.submit_entry(s, provider, revised["code"])
-        world.services.publish_entry(s, "authority", revised["code"], "v2")
+        world.services.catalogue.revise_entry(s, provider, entry_data_from_dict(revised, provider))
+        world.services.catalogue.submit_entry(s, provider, revised["code"])
+        world.services.catalogue.publish_entry(s, "authority", revised["code"], "v2")
     with world.sessions.begin() as s:
         remove_search_row(s, generated[1]["code"])
     yield world

@@ -18,8 +18,9 @@ from tongdao.crypto.query_binding import query_associated_data
 from tongdao.home import AUTHORITY
 from tongdao.node.client import ClientError
 from tongdao.proto.methods import METHOD_VALUES
+from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import secure_channel
-from tongdao.v1 import broker_pb2, node_pb2_grpc
+from tongdao.v1 import catalogue_pb2, directory_pb2, ledger_pb2, node_pb2_grpc, query_pb2
 
 
 @pytest.fixture(scope="module")
@@ -60,13 +61,15 @@ def code_of(call):
 def test_unknown_entry_and_department_are_not_found(stack):
     stub = stack.stub("hrb.rsj")
     code, msg = code_of(
-        lambda: stub.GetCatalogueEntry(
-            broker_pb2.GetCatalogueEntryRequest(code="no.such"), timeout=5
+        lambda: stub.catalogue.GetCatalogueEntry(
+            catalogue_pb2.GetCatalogueEntryRequest(code="no.such"), timeout=5
         )
     )
     assert code == "NOT_FOUND" and "no.such" in msg
     code, msg = code_of(
-        lambda: stub.GetDepartment(broker_pb2.GetDepartmentRequest(code="no.such"), timeout=5)
+        lambda: stub.directory.GetDepartment(
+            directory_pb2.GetDepartmentRequest(code="no.such"), timeout=5
+        )
     )
     assert code == "NOT_FOUND" and "code" in msg
     with stack.consumer() as client:
@@ -102,7 +105,7 @@ def test_malformed_requests_are_invalid_argument_naming_the_field(
 
 def test_oversize_sealed_query_is_invalid_argument(stack, population_grant):
     stub = stack.stub("hrb.rsj")
-    request = broker_pb2.QueryRequest(
+    request = query_pb2.QueryRequest(
         grant_token=population_grant.token,
         request_id=str(uuid.uuid4()),
         method=METHOD_VALUES["fetch"],
@@ -110,22 +113,24 @@ def test_oversize_sealed_query_is_invalid_argument(stack, population_grant):
         fields=["name"],
         sealed_query=b"\0" * (25 * 1024 * 1024),
     )
-    code, msg = code_of(lambda: stub.Query(request, timeout=10))
+    code, msg = code_of(lambda: stub.query.Query(request, timeout=10))
     assert code == "INVALID_ARGUMENT" and "sealed_query" in msg
 
 
 def test_message_over_the_transport_limit_is_refused(stack):
     stub = stack.stub("hrb.rsj")
-    request = broker_pb2.QueryRequest(sealed_query=b"\0" * (40 * 1024 * 1024))
-    code, _ = code_of(lambda: stub.Query(request, timeout=20))
+    request = query_pb2.QueryRequest(sealed_query=b"\0" * (40 * 1024 * 1024))
+    code, _ = code_of(lambda: stub.query.Query(request, timeout=20))
     assert code == "RESOURCE_EXHAUSTED"
 
 
 def test_only_the_authority_registers_departments(stack):
     stub = stack.stub("hlj.gat")
     code, _ = code_of(
-        lambda: stub.RegisterDepartment(
-            broker_pb2.RegisterDepartmentRequest(department=broker_pb2.Department(code="x.y")),
+        lambda: stub.directory.RegisterDepartment(
+            directory_pb2.RegisterDepartmentRequest(
+                department=directory_pb2.Department(code="x.y")
+            ),
             timeout=5,
         )
     )
@@ -176,7 +181,7 @@ def test_replayed_request_is_refused_by_the_node_through_the_broker(stack, popul
         json.dumps({"keys": [stack.people[1]["id_number"]]}).encode(),
         query_associated_data(claims.grant_id, request_id, "fetch", "query"),
     )
-    request = broker_pb2.QueryRequest(
+    request = query_pb2.QueryRequest(
         grant_token=population_grant.token,
         request_id=request_id,
         method=METHOD_VALUES["fetch"],
@@ -185,8 +190,8 @@ def test_replayed_request_is_refused_by_the_node_through_the_broker(stack, popul
         sealed_query=sealed,
     )
     stub = stack.stub("hrb.rsj")
-    stub.Query(request, timeout=10)
-    code, msg = code_of(lambda: stub.Query(request, timeout=10))
+    stub.query.Query(request, timeout=10)
+    code, msg = code_of(lambda: stub.query.Query(request, timeout=10))
     assert code == "PERMISSION_DENIED" and "replayed" in msg
 
 
@@ -198,7 +203,7 @@ def test_sealed_query_moved_to_another_request_does_not_open(stack, population_g
         json.dumps({"keys": ["x"]}).encode(),
         query_associated_data(claims.grant_id, str(uuid.uuid4()), "fetch", "query"),
     )
-    request = broker_pb2.QueryRequest(
+    request = query_pb2.QueryRequest(
         grant_token=population_grant.token,
         request_id=str(uuid.uuid4()),
         method=METHOD_VALUES["fetch"],
@@ -206,7 +211,7 @@ def test_sealed_query_moved_to_another_request_does_not_open(stack, population_g
         fields=["gender"],
         sealed_query=sealed,
     )
-    code, msg = code_of(lambda: stack.stub("hrb.rsj").Query(request, timeout=10))
+    code, msg = code_of(lambda: stack.stub("hrb.rsj").query.Query(request, timeout=10))
     assert code == "INVALID_ARGUMENT" and "sealed_query" in msg
 
 
@@ -221,7 +226,7 @@ def _as_broker_to_node(stack, token: str, *, fields=("gender",), purpose=PURPOSE
     )
     channel = secure_channel(stack.nodes["hlj.gat"].target, stack.home.tls("broker"))
     stub = node_pb2_grpc.NodeStub(channel)
-    request = broker_pb2.QueryRequest(
+    request = query_pb2.QueryRequest(
         grant_token=token,
         request_id=request_id,
         method=METHOD_VALUES["fetch"],
@@ -264,7 +269,7 @@ def test_node_itself_refuses_forged_expired_and_widened_tokens(stack, population
 
 def test_node_refuses_callers_other_than_the_broker(stack, population_grant):
     channel = secure_channel(stack.nodes["hlj.gat"].target, stack.home.tls("hrb.rsj"))
-    request = broker_pb2.QueryRequest(
+    request = query_pb2.QueryRequest(
         grant_token=population_grant.token,
         request_id=str(uuid.uuid4()),
         method=METHOD_VALUES["fetch"],
@@ -311,7 +316,7 @@ def test_broker_receives_stores_and_logs_no_plaintext(stack, caplog):
     person = stack.people[5]
     recorder = Recorder()
     with stack.consumer() as client:
-        client.broker = type(client.broker)(grpc.intercept_channel(client._channel, recorder))
+        client.broker = BrokerStubs.over(grpc.intercept_channel(client._channel, recorder))
         req = client.file_share_request(
             "gat.population", ["name", "birth_date"], ["fetch", "verify"], PURPOSE, SCENARIO, BASIS
         )
@@ -360,17 +365,19 @@ def test_node_down_is_unavailable_and_recorded_once(tmp_path):
             )
             token = client.get_grant(req.grant_id).token
             s.nodes["hlj.gat"].stop(0)
-            verify = s.stub(AUTHORITY).VerifyLedger(broker_pb2.VerifyLedgerRequest(), timeout=10)
+            verify = s.stub(AUTHORITY).ledger.VerifyLedger(
+                ledger_pb2.VerifyLedgerRequest(), timeout=10
+            )
             code, msg = code_of(
                 lambda: client.fetch(token, [s.people[0]["id_number"]], ["gender"], PURPOSE)
             )
             assert code == "UNAVAILABLE" and "unavailable" in msg
             grant = client.get_grant(req.grant_id)
         assert grant.used == 0
-        after = s.stub(AUTHORITY).VerifyLedger(broker_pb2.VerifyLedgerRequest(), timeout=10)
+        after = s.stub(AUTHORITY).ledger.VerifyLedger(ledger_pb2.VerifyLedgerRequest(), timeout=10)
         assert after.ok and after.length == verify.length + 1
-        last = s.stub(AUTHORITY).GetLedger(
-            broker_pb2.GetLedgerRequest(from_sequence=after.length), timeout=10
+        last = s.stub(AUTHORITY).ledger.GetLedger(
+            ledger_pb2.GetLedgerRequest(from_sequence=after.length), timeout=10
         )
         assert last.entries[0].kind == "query.failed"
     finally:
@@ -381,8 +388,10 @@ def test_health_and_reflection_on_broker_and_node(stack):
     from grpc_health.v1 import health_pb2, health_pb2_grpc
     from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+    from tongdao.proto.stubs import BROKER_SERVICES
+
     for target, service in (
-        (stack.broker.target, "tongdao.v1.Broker"),
+        *((stack.broker.target, name) for name in BROKER_SERVICES),
         (stack.nodes["hlj.gat"].target, "tongdao.v1.Node"),
     ):
         with secure_channel(target, stack.home.tls("broker")) as channel:

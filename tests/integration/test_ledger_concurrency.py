@@ -4,9 +4,9 @@ import threading
 
 from sqlalchemy import func, select
 
-from tongdao.broker.db import make_engine, session_factory, upgrade
-from tongdao.broker.ledger import Ledger, verify_ledger
-from tongdao.broker.models import LedgerEntry
+from tongdao.broker.kernel.db import make_engine, session_factory, upgrade
+from tongdao.broker.ledger.chain import Ledger, verify_ledger
+from tongdao.broker.ledger.models import LedgerEntry
 from tongdao.crypto.signing import SigningKey
 
 REPLICAS = 3

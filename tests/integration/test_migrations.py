@@ -4,8 +4,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from tongdao.broker.db import make_engine, upgrade
-from tongdao.broker.models import Base, is_search_index_object
+from tongdao.broker.catalogue.models import is_search_index_object
+from tongdao.broker.kernel.db import make_engine, upgrade
+from tongdao.broker.schema import Base
 
 
 def test_migrations_match_models_and_are_idempotent(database_url):

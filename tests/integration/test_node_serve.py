@@ -34,7 +34,7 @@ from tongdao.crypto.signing import SigningKey
 from tongdao.home import DepartmentProfile, Home
 from tongdao.proto.methods import METHOD_VALUES
 from tongdao.proto.transport import secure_channel
-from tongdao.v1 import broker_pb2, node_pb2, node_pb2_grpc
+from tongdao.v1 import node_pb2, node_pb2_grpc, query_pb2
 
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDER, CONSUMER = "hlj.gat", "hrb.rsj"
@@ -154,7 +154,7 @@ def request(home, claims, body, *, method="fetch", fields=("name",), token=None,
         "sealed_query": sealed,
     }
     values.update(over)
-    return broker_pb2.QueryRequest(**values)
+    return query_pb2.QueryRequest(**values)
 
 
 def status_of(call) -> tuple[str, str]:

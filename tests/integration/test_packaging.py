@@ -7,6 +7,7 @@ builds the wheel, installs it with proto-plus into a fresh virtual environment a
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import sysconfig
@@ -112,12 +113,17 @@ def test_wheel_holds_every_package_of_the_checkout_and_nothing_else_at_top_level
     assert "tongdao/policies/rules/heilongjiang-2025.toml" in names
 
 
+# what the fresh virtualenv imports must come from its site-packages, never from a checkout
+# named on the PYTHONPATH of the test run
+INSTALLED_ONLY = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
 def test_wheel_installs_beside_proto_plus(venv_with_wheel, tmp_path):
     code = (
-        "import proto, tongdao.proto.transport, tongdao.v1.broker_pb2, tongdao.node.client\n"
+        "import proto, tongdao.proto.transport, tongdao.v1.catalogue_pb2, tongdao.node.client\n"
         "import tongdao.broker.server, tongdao.cli\n"
         "assert hasattr(proto, 'Message'), proto.__file__  # proto-plus, untouched\n"
-        f"assert not tongdao.v1.broker_pb2.__file__.startswith({str(ROOT)!r})\n"
+        f"assert not tongdao.v1.catalogue_pb2.__file__.startswith({str(ROOT)!r})\n"
         "print(proto.__file__)\n"
     )
     result = subprocess.run(
@@ -127,6 +133,101 @@ def test_wheel_installs_beside_proto_plus(venv_with_wheel, tmp_path):
         text=True,
         check=False,
         timeout=120,
+        env=INSTALLED_ONLY,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "proto/__init__.py" in result.stdout
+
+
+CONSUMER_PROGRAM = '''\
+"""An integrator's program: every public call of the consumer SDK, typed end to end."""
+
+from decimal import Decimal
+
+from tongdao.crypto.envelope import EncryptionKeyPair
+from tongdao.node.client import ClientError, ConsumerClient
+from tongdao.node.results import Aggregate, FetchedRecord, Intersection, Verification
+from tongdao.proto.transport import TlsMaterial
+
+
+def use(client: ConsumerClient) -> list[str]:
+    request = client.file_share_request(
+        "gat.population", ["name"], ["fetch", "verify"], "purpose", "scenario", "basis"
+    )
+    status: str = request.status
+    articles: list[str] = list(request.decision.articles)
+    again = client.get_share_request(request.id)
+    mine = client.list_share_requests(role="consumer", status=status)
+    decided = client.decide_share_request(again.id, approve=False, reason="no")
+    grant = client.get_grant(decided.grant_id)
+    token: str = grant.token
+    expires: str = grant.expires_at
+    rows: list[FetchedRecord] = client.fetch(token, ["230102199001011234"], ["name"], "purpose")
+    names = [str(r["fields"].get("name")) for r in rows if r["found"]]
+    check: Verification = client.verify(token, "230102199001011234", {"name": "x"}, "purpose")
+    matched: bool = all(check["matches"].values())
+    psi: Intersection = client.intersection(token, ["a", "b"], "id_number", "purpose")
+    members: list[str] = psi.get("members", [])
+    both = client.intersection_sum(token, ["a"], "annual_income", "purpose")
+    total: Decimal = both["sum"]
+    stats: Aggregate = client.aggregate([token], "allowance", "purpose", bounds=(0, 3000))
+    mean: Decimal | None = stats.get("mean")
+    histogram: dict[str, int] = stats["histogram"]
+    print(articles, mine, expires, matched, members, total, mean, histogram, psi["size"])
+    return names
+
+
+def main() -> None:
+    tls = TlsMaterial(b"ca", b"certificate", b"key")
+    with ConsumerClient("127.0.0.1:9", tls, EncryptionKeyPair.generate(), "hrb.rsj") as client:
+        try:
+            print(use(client))
+        except ClientError as exc:
+            code: str = exc.code
+            print(code, exc.message)
+'''
+
+LEAKING_PROGRAM = """\
+from tongdao.node.client import ConsumerClient
+
+
+def leak(client: ConsumerClient) -> None:
+    print(client._call(print, None))  # the private transport helper is untyped on purpose
+"""
+
+
+def _mypy(venv_python: Path, program: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--python-executable",
+            str(venv_python),
+            "--strict",
+            "--disallow-any-expr",
+            "--no-incremental",
+            "--cache-dir",
+            os.devnull,
+            str(program),
+        ],
+        cwd=program.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+        env=INSTALLED_ONLY,
+    )
+
+
+def test_a_consumer_program_type_checks_against_the_installed_sdk(venv_with_wheel, tmp_path):
+    program = tmp_path / "consumer.py"
+    program.write_text(CONSUMER_PROGRAM, encoding="utf-8")
+    result = _mypy(venv_with_wheel, program)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success: no issues found in 1 source file" in result.stdout
+    # the same check does see Any where the SDK lets it out (so the success above means it)
+    leaking = tmp_path / "leaking.py"
+    leaking.write_text(LEAKING_PROGRAM, encoding="utf-8")
+    result = _mypy(venv_with_wheel, leaking)
+    assert result.returncode == 1 and 'has type "Any"' in result.stdout, result.stdout

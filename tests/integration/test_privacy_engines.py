@@ -13,7 +13,8 @@ import pytest
 
 from tests.integration.stack import BASIS, PURPOSE, SCENARIO, start_stack
 from tongdao.demo import CITY_MZJ, city_entry
-from tongdao.node.client import ClientError, _QueryStream
+from tongdao.node.client import ClientError
+from tongdao.node.client_stream import _QueryStream
 
 
 @pytest.fixture(scope="module")

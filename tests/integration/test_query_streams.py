@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from tests.integration.stack import BASIS, PURPOSE, SCENARIO, start_stack
 from tongdao.node.client import ClientError
 from tongdao.proto.methods import METHOD_VALUES
-from tongdao.v1 import broker_pb2
+from tongdao.v1 import query_pb2
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ def test_a_stream_is_one_ledger_entry_with_its_sizes(stack):
 
 def test_unary_query_for_a_streamed_method_is_refused_naming_the_field(stack):
     token = grant(stack, "gat.population", ["id_number"], ["intersection_size"])
-    request = broker_pb2.QueryRequest(
+    request = query_pb2.QueryRequest(
         grant_token=token,
         request_id=str(uuid.uuid4()),
         method=METHOD_VALUES["intersection_size"],
@@ -72,17 +72,17 @@ def test_unary_query_for_a_streamed_method_is_refused_naming_the_field(stack):
         sealed_query=b"x",
     )
     with pytest.raises(grpc.RpcError) as err:
-        stack.stub("hrb.rsj").Query(request, timeout=10)
+        stack.stub("hrb.rsj").query.Query(request, timeout=10)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "method" in err.value.details() and "QueryStream" in err.value.details()
 
 
 def test_a_stream_must_open_first(stack):
     def requests():
-        yield broker_pb2.QueryStreamRequest(chunk=b"not an opening")
+        yield query_pb2.QueryStreamRequest(chunk=b"not an opening")
 
     with pytest.raises(grpc.RpcError) as err:
-        list(stack.stub("hrb.rsj").QueryStream(requests(), timeout=10))
+        list(stack.stub("hrb.rsj").query.QueryStream(requests(), timeout=10))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "open" in err.value.details()
 

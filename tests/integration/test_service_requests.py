@@ -9,8 +9,8 @@ import datetime as dt
 import pytest
 
 from tests.integration.broker_fixtures import POPULATION, World
-from tongdao.broker.service_requests import ServiceRequestData, ServiceRequests
-from tongdao.broker.services import EntryData
+from tongdao.broker.catalogue.base import EntryData
+from tongdao.broker.sharing.requests import ServiceRequestData
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
 
@@ -25,19 +25,21 @@ def deadlines_for(world, subject, include_closed=True):
     with world.sessions.begin() as s:
         return {
             d.kind: d
-            for d, _ in world.services.list_deadlines(s, "authority", include_closed=include_closed)
+            for d, _ in world.services.supervision.list_deadlines(
+                s, "authority", include_closed=include_closed
+            )
             if d.subject == subject
         }
 
 
 def file(world, caller, **kwargs):
     with world.sessions.begin() as s:
-        return ServiceRequests(world.services).file(s, caller, ServiceRequestData(**kwargs))
+        return world.services.requests.file(s, caller, ServiceRequestData(**kwargs))
 
 
 def decide(world, caller, request_id, approve, reason=""):
     with world.sessions.begin() as s:
-        return ServiceRequests(world.services).decide(s, caller, request_id, approve, reason)
+        return world.services.requests.decide(s, caller, request_id, approve, reason)
 
 
 NEED = {
@@ -64,13 +66,13 @@ def test_data_need_review_then_cataloguing_clock_then_fulfilled(world):
     assert clocks["demand_review"].closed_on is not None
     assert clocks["demand_cataloguing"].working_days == 10
     with world.sessions.begin() as s, pytest.raises(FailedPrecondition):
-        ServiceRequests(world.services).fulfil(s, "hlj.gat", need.id, "mzt.marriage")
+        world.services.requests.fulfil(s, "hlj.gat", need.id, "mzt.marriage")
     new_entry = EntryData(**{**POPULATION.__dict__, "code": "gat.floating"})
     with world.sessions.begin() as s:
-        world.services.create_entry(s, "hlj.gat", new_entry)
-        world.services.submit_entry(s, "hlj.gat", new_entry.code)
-        world.services.publish_entry(s, "authority", new_entry.code, "ok")
-        done = ServiceRequests(world.services).fulfil(s, "hlj.gat", need.id, new_entry.code)
+        world.services.catalogue.create_entry(s, "hlj.gat", new_entry)
+        world.services.catalogue.submit_entry(s, "hlj.gat", new_entry.code)
+        world.services.catalogue.publish_entry(s, "authority", new_entry.code, "ok")
+        done = world.services.requests.fulfil(s, "hlj.gat", need.id, new_entry.code)
         assert done.status == "fulfilled" and done.fulfilled_by == new_entry.code
     assert deadlines_for(world, need.id)["demand_cataloguing"].closed_on is not None
 
@@ -82,7 +84,8 @@ def test_data_need_refusal_needs_a_reason_and_late_answers_are_recorded(world):
     world.clock.now = dt.datetime(2026, 10, 12, 2, 0, tzinfo=dt.UTC)  # after the 10-08 due date
     with world.sessions.begin() as s:
         overdue = [
-            d.subject for d, _ in world.services.list_deadlines(s, "authority", overdue_only=True)
+            d.subject
+            for d, _ in world.services.supervision.list_deadlines(s, "authority", overdue_only=True)
         ]
     assert need.id in overdue
     refused = decide(world, "hlj.gat", need.id, False, "数据不在本部门职责范围")
@@ -145,9 +148,9 @@ def test_open_data_requests_follow_the_open_type(world):
         }
     )
     with world.sessions.begin() as s:
-        world.services.create_entry(s, "hlj.gat", cond)
-        world.services.submit_entry(s, "hlj.gat", cond.code)
-        world.services.publish_entry(s, "authority", cond.code, "ok")
+        world.services.catalogue.create_entry(s, "hlj.gat", cond)
+        world.services.catalogue.submit_entry(s, "hlj.gat", cond.code)
+        world.services.catalogue.publish_entry(s, "authority", cond.code, "ok")
     req = file(
         world,
         "authority",

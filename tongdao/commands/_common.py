@@ -15,8 +15,8 @@ from google.protobuf.json_format import MessageToDict
 
 from tongdao.cli import CommandError
 from tongdao.home import Home, HomeError
+from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import secure_channel
-from tongdao.v1 import broker_pb2_grpc
 
 DEFAULT_HOME = "tongdao-home"
 DEFAULT_BROKER = "127.0.0.1:7443"
@@ -57,10 +57,8 @@ def open_home(path: str, *, must_exist: bool = True) -> Home:
 
 
 @contextmanager
-def broker_stub(
-    args: argparse.Namespace, party: str | None = None
-) -> Iterator[broker_pb2_grpc.BrokerStub]:
-    """A Broker stub over mutual TLS as ``party`` (default ``--as``)."""
+def broker_stub(args: argparse.Namespace, party: str | None = None) -> Iterator[BrokerStubs]:
+    """The broker's service stubs over mutual TLS as ``party`` (default ``--as``)."""
     name = party or args.party
     if not name:
         raise CommandError("say which party you act as: --as CODE (or TONGDAO_PARTY)")
@@ -71,7 +69,7 @@ def broker_stub(
         raise CommandError(str(exc)) from None
     channel = secure_channel(args.broker, tls)
     try:
-        yield broker_pb2_grpc.BrokerStub(channel)
+        yield BrokerStubs.over(channel)
     except grpc.RpcError as exc:
         raise CommandError(f"{exc.code().name}: {exc.details()}") from None
     finally:

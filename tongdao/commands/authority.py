@@ -7,7 +7,7 @@ import argparse
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments, broker_stub, open_home, print_message
 from tongdao.home import AUTHORITY, HomeError
-from tongdao.v1 import broker_pb2
+from tongdao.v1 import catalogue_pb2, directory_pb2, supervision_pb2
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -79,7 +79,7 @@ def register_department(args: argparse.Namespace) -> int:
         sig = home.signing_key(args.code).verify_key.public_key
     except HomeError as exc:
         raise CommandError(str(exc)) from None
-    dept = broker_pb2.Department(
+    dept = directory_pb2.Department(
         code=profile.code,
         name=profile.name,
         region=profile.region,
@@ -90,8 +90,8 @@ def register_department(args: argparse.Namespace) -> int:
         is_authority=args.is_authority,
     )
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        reply = stub.RegisterDepartment(
-            broker_pb2.RegisterDepartmentRequest(department=dept), timeout=30
+        reply = stub.directory.RegisterDepartment(
+            directory_pb2.RegisterDepartmentRequest(department=dept), timeout=30
         )
     print_message(reply, as_json=args.json)
     return 0
@@ -99,8 +99,8 @@ def register_department(args: argparse.Namespace) -> int:
 
 def publish(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        reply = stub.PublishCatalogueEntry(
-            broker_pb2.PublishCatalogueEntryRequest(code=args.code, comment=args.comment),
+        reply = stub.catalogue.PublishCatalogueEntry(
+            catalogue_pb2.PublishCatalogueEntryRequest(code=args.code, comment=args.comment),
             timeout=30,
         )
     print_message(reply, as_json=args.json)
@@ -109,8 +109,8 @@ def publish(args: argparse.Namespace) -> int:
 
 def return_entry(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        reply = stub.ReturnCatalogueEntry(
-            broker_pb2.ReturnCatalogueEntryRequest(code=args.code, comments=args.comments),
+        reply = stub.catalogue.ReturnCatalogueEntry(
+            catalogue_pb2.ReturnCatalogueEntryRequest(code=args.code, comments=args.comments),
             timeout=30,
         )
     print_message(reply, as_json=args.json)
@@ -119,8 +119,9 @@ def return_entry(args: argparse.Namespace) -> int:
 
 def require_update(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        reply = stub.RequireCatalogueUpdate(
-            broker_pb2.RequireCatalogueUpdateRequest(code=args.code, basis=args.basis), timeout=30
+        reply = stub.catalogue.RequireCatalogueUpdate(
+            catalogue_pb2.RequireCatalogueUpdateRequest(code=args.code, basis=args.basis),
+            timeout=30,
         )
     print_message(reply, as_json=args.json)
     return 0
@@ -128,8 +129,8 @@ def require_update(args: argparse.Namespace) -> int:
 
 def extend(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        reply = stub.ExtendDeadline(
-            broker_pb2.ExtendDeadlineRequest(id=args.id, basis=args.basis), timeout=30
+        reply = stub.supervision.ExtendDeadline(
+            supervision_pb2.ExtendDeadlineRequest(id=args.id, basis=args.basis), timeout=30
         )
     print_message(reply, as_json=args.json)
     return 0
@@ -137,8 +138,8 @@ def extend(args: argparse.Namespace) -> int:
 
 def decide_revocation(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        reply = stub.DecideCatalogueRevocation(
-            broker_pb2.DecideCatalogueRevocationRequest(
+        reply = stub.catalogue.DecideCatalogueRevocation(
+            catalogue_pb2.DecideCatalogueRevocationRequest(
                 code=args.code, approve=not args.refuse, comment=args.comment
             ),
             timeout=30,
@@ -149,6 +150,8 @@ def decide_revocation(args: argparse.Namespace) -> int:
 
 def withdraw_due(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        reply = stub.WithdrawDueEntries(broker_pb2.WithdrawDueEntriesRequest(), timeout=60)
+        reply = stub.catalogue.WithdrawDueEntries(
+            catalogue_pb2.WithdrawDueEntriesRequest(), timeout=60
+        )
     print_message(reply, as_json=args.json)
     return 0

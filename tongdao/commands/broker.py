@@ -8,7 +8,7 @@ import os
 import signal
 import threading
 
-from tongdao.broker.db import ENV_DATABASE_URL
+from tongdao.broker.kernel.db import ENV_DATABASE_URL
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_home_argument, open_home
 from tongdao.home import BROKER, HomeError
@@ -48,8 +48,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def serve_command(args: argparse.Namespace) -> int:
+    from tongdao.broker.kernel.settings import BrokerSettings
     from tongdao.broker.server import BrokerConfig, start_broker  # heavy: only when serving
-    from tongdao.broker.services import BrokerSettings
 
     logging.basicConfig(
         level=os.environ.get("TONGDAO_LOG_LEVEL", "INFO"),

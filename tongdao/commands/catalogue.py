@@ -8,11 +8,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from tongdao.broker.catalogue_io import FORMATS
+from tongdao.broker.catalogue.file_formats import FORMATS
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.proto.methods import OPEN_TYPE_VALUES, SHARE_TYPE_VALUES
-from tongdao.v1 import broker_pb2, broker_pb2_grpc
+from tongdao.v1 import catalogue_pb2, catalogue_pb2_grpc
 
 ENTRY_KEYS = {
     "code", "name", "description", "provider", "data_items", "key_field", "data_format",
@@ -24,7 +24,7 @@ ENTRY_KEYS = {
 ITEM_KEYS = {"name", "type", "description", "sensitivity", "classification"}
 
 
-def entry_from_dict(data: dict[str, Any], *, source: str = "entry") -> broker_pb2.CatalogueEntry:
+def entry_from_dict(data: dict[str, Any], *, source: str = "entry") -> catalogue_pb2.CatalogueEntry:
     """Build a CatalogueEntry message from a plain dict (as read from TOML or JSON).
 
     Raises:
@@ -52,15 +52,15 @@ def entry_from_dict(data: dict[str, Any], *, source: str = "entry") -> broker_pb
             raise CommandError(
                 f"{source}: data_items[{n}] must have only {', '.join(sorted(ITEM_KEYS))}"
             )
-        items.append(broker_pb2.DataItem(**item))
+        items.append(catalogue_pb2.DataItem(**item))
     fields["data_items"] = items
     try:
-        return broker_pb2.CatalogueEntry(**fields)
+        return catalogue_pb2.CatalogueEntry(**fields)
     except (TypeError, ValueError) as exc:
         raise CommandError(f"{source}: {exc}") from None
 
 
-def load_entry_file(path: str) -> broker_pb2.CatalogueEntry:
+def load_entry_file(path: str) -> catalogue_pb2.CatalogueEntry:
     """Read an entry from a .toml or .json file."""
     p = Path(path)
     try:
@@ -195,8 +195,8 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--grade", default="", help="entries with an item of this grade")
 
 
-def _filters(args: argparse.Namespace) -> broker_pb2.SearchFilters:
-    return broker_pb2.SearchFilters(
+def _filters(args: argparse.Namespace) -> catalogue_pb2.SearchFilters:
+    return catalogue_pb2.SearchFilters(
         provider=args.provider,
         region=args.region,
         share_type=SHARE_TYPE_VALUES.get(args.share_type, 0),
@@ -206,7 +206,7 @@ def _filters(args: argparse.Namespace) -> broker_pb2.SearchFilters:
     )
 
 
-def _print_hits(reply: broker_pb2.SearchCatalogueResponse, as_json: bool) -> None:
+def _print_hits(reply: catalogue_pb2.SearchCatalogueResponse, as_json: bool) -> None:
     if as_json:
         print_message(reply, as_json=True)
         return
@@ -222,8 +222,8 @@ def _print_hits(reply: broker_pb2.SearchCatalogueResponse, as_json: bool) -> Non
 
 def search_command(args: argparse.Namespace) -> int:
     with broker_stub(args) as stub:
-        reply = stub.SearchCatalogue(
-            broker_pb2.SearchCatalogueRequest(
+        reply = stub.catalogue.SearchCatalogue(
+            catalogue_pb2.SearchCatalogueRequest(
                 query=args.query, filters=_filters(args), limit=args.limit, offset=args.offset
             ),
             timeout=30,
@@ -234,8 +234,8 @@ def search_command(args: argparse.Namespace) -> int:
 
 def match_command(args: argparse.Namespace) -> int:
     with broker_stub(args) as stub:
-        reply = stub.MatchCatalogue(
-            broker_pb2.MatchCatalogueRequest(
+        reply = stub.catalogue.MatchCatalogue(
+            catalogue_pb2.MatchCatalogueRequest(
                 need=args.need, items=args.item, filters=_filters(args), limit=args.limit
             ),
             timeout=30,
@@ -245,14 +245,14 @@ def match_command(args: argparse.Namespace) -> int:
 
 
 def open_catalogue_command(args: argparse.Namespace) -> int:
-    request = broker_pb2.GetOpenCatalogueRequest(
+    request = catalogue_pb2.GetOpenCatalogueRequest(
         provider=args.provider, limit=args.limit, offset=args.offset
     )
     if args.public:
         reply = _public_open_catalogue(args, request)
     else:
         with broker_stub(args) as stub:
-            reply = stub.GetOpenCatalogue(request, timeout=30)
+            reply = stub.catalogue.GetOpenCatalogue(request, timeout=30)
     if args.json:
         print_message(reply, as_json=True)
         return 0
@@ -279,10 +279,10 @@ def import_command(args: argparse.Namespace) -> int:
     bar = Progress(f"checking {Path(args.file).name}")
     final = None
     with broker_stub(args) as stub:
-        request = broker_pb2.ImportCatalogueRequest(
+        request = catalogue_pb2.ImportCatalogueRequest(
             format=fmt, content=content, publish=args.publish
         )
-        for update in stub.ImportCatalogue(request, timeout=600):
+        for update in stub.catalogue.ImportCatalogue(request, timeout=600):
             if update.done:
                 final = update
             else:
@@ -304,8 +304,8 @@ def import_command(args: argparse.Namespace) -> int:
 def export_command(args: argparse.Namespace) -> int:
     fmt = _format(args.file, args.format)
     with broker_stub(args) as stub:
-        reply = stub.ExportCatalogue(
-            broker_pb2.ExportCatalogueRequest(
+        reply = stub.catalogue.ExportCatalogue(
+            catalogue_pb2.ExportCatalogueRequest(
                 format=fmt, provider=args.provider, status=args.status
             ),
             timeout=120,
@@ -317,8 +317,8 @@ def export_command(args: argparse.Namespace) -> int:
 
 def revoke_command(args: argparse.Namespace) -> int:
     with broker_stub(args) as stub:
-        reply = stub.RequestCatalogueRevocation(
-            broker_pb2.RequestCatalogueRevocationRequest(code=args.code, reason=args.reason),
+        reply = stub.catalogue.RequestCatalogueRevocation(
+            catalogue_pb2.RequestCatalogueRevocationRequest(code=args.code, reason=args.reason),
             timeout=30,
         )
     print_message(reply, as_json=args.json)
@@ -328,8 +328,8 @@ def revoke_command(args: argparse.Namespace) -> int:
 def create_command(args: argparse.Namespace) -> int:
     entry = load_entry_file(args.file)
     with broker_stub(args) as stub:
-        reply = stub.CreateCatalogueEntry(
-            broker_pb2.CreateCatalogueEntryRequest(entry=entry), timeout=30
+        reply = stub.catalogue.CreateCatalogueEntry(
+            catalogue_pb2.CreateCatalogueEntryRequest(entry=entry), timeout=30
         )
     print_message(reply, as_json=args.json)
     return 0
@@ -338,8 +338,8 @@ def create_command(args: argparse.Namespace) -> int:
 def revise_command(args: argparse.Namespace) -> int:
     entry = load_entry_file(args.file)
     with broker_stub(args) as stub:
-        reply = stub.ReviseCatalogueEntry(
-            broker_pb2.ReviseCatalogueEntryRequest(entry=entry), timeout=30
+        reply = stub.catalogue.ReviseCatalogueEntry(
+            catalogue_pb2.ReviseCatalogueEntryRequest(entry=entry), timeout=30
         )
     print_message(reply, as_json=args.json)
     return 0
@@ -347,8 +347,8 @@ def revise_command(args: argparse.Namespace) -> int:
 
 def submit_command(args: argparse.Namespace) -> int:
     with broker_stub(args) as stub:
-        reply = stub.SubmitCatalogueEntry(
-            broker_pb2.SubmitCatalogueEntryRequest(code=args.code), timeout=30
+        reply = stub.catalogue.SubmitCatalogueEntry(
+            catalogue_pb2.SubmitCatalogueEntryRequest(code=args.code), timeout=30
         )
     print_message(reply, as_json=args.json)
     return 0
@@ -356,8 +356,8 @@ def submit_command(args: argparse.Namespace) -> int:
 
 def get_command(args: argparse.Namespace) -> int:
     with broker_stub(args) as stub:
-        reply = stub.GetCatalogueEntry(
-            broker_pb2.GetCatalogueEntryRequest(code=args.code, version=args.version), timeout=30
+        reply = stub.catalogue.GetCatalogueEntry(
+            catalogue_pb2.GetCatalogueEntryRequest(code=args.code, version=args.version), timeout=30
         )
     print_message(reply, as_json=args.json)
     return 0
@@ -365,8 +365,8 @@ def get_command(args: argparse.Namespace) -> int:
 
 def list_command(args: argparse.Namespace) -> int:
     with broker_stub(args) as stub:
-        reply = stub.ListCatalogueEntries(
-            broker_pb2.ListCatalogueEntriesRequest(provider=args.provider, status=args.status),
+        reply = stub.catalogue.ListCatalogueEntries(
+            catalogue_pb2.ListCatalogueEntriesRequest(provider=args.provider, status=args.status),
             timeout=30,
         )
     if args.json:
@@ -391,7 +391,7 @@ def _public_open_catalogue(args: argparse.Namespace, request: Any) -> Any:
         raise CommandError(f"{ca_path}: {exc.strerror} (give the authority CA with --ca)") from None
     channel = public_channel(args.public, ca_pem)
     try:
-        return broker_pb2_grpc.PublicCatalogueStub(channel).GetOpenCatalogue(request, timeout=30)
+        return catalogue_pb2_grpc.PublicCatalogueStub(channel).GetOpenCatalogue(request, timeout=30)
     except grpc.RpcError as exc:
         raise CommandError(f"{exc.code().name}: {exc.details()}") from None
     finally:

@@ -5,12 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 
-from tongdao.broker.db import ENV_DATABASE_URL, make_engine, resolve_database_url, session_factory
-from tongdao.broker.ledger import verify_ledger
+from tongdao.broker.kernel.db import (
+    ENV_DATABASE_URL,
+    make_engine,
+    resolve_database_url,
+    session_factory,
+)
+from tongdao.broker.ledger.chain import verify_ledger
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments, broker_stub, open_home
 from tongdao.home import AUTHORITY, HomeError
-from tongdao.v1 import broker_pb2
+from tongdao.v1 import ledger_pb2
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -60,7 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def verify_command(args: argparse.Namespace) -> int:
     if args.remote:
         with broker_stub(args, args.party or AUTHORITY) as stub:
-            result = stub.VerifyLedger(broker_pb2.VerifyLedgerRequest(), timeout=300)
+            result = stub.ledger.VerifyLedger(ledger_pb2.VerifyLedgerRequest(), timeout=300)
         ok, length, head, problem = result.ok, result.length, result.head_hash, result.problem
     else:
         home = open_home(args.home)
@@ -86,8 +91,8 @@ def export_command(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub, open(args.file, "w") as out:
         start, head = 1, None
         while True:
-            page = stub.GetLedger(
-                broker_pb2.GetLedgerRequest(from_sequence=start, limit=1000), timeout=60
+            page = stub.ledger.GetLedger(
+                ledger_pb2.GetLedgerRequest(from_sequence=start, limit=1000), timeout=60
             )
             if head is None:  # pin the head seen first; later entries are not part of it
                 head = page
@@ -132,7 +137,7 @@ def export_command(args: argparse.Namespace) -> int:
 def check_export_command(args: argparse.Namespace) -> int:
     from types import SimpleNamespace
 
-    from tongdao.broker.ledger import verify_entries
+    from tongdao.broker.ledger.chain import verify_entries
     from tongdao.crypto.errors import KeyFormatError
     from tongdao.crypto.signing import VerifyKey
 
@@ -167,8 +172,8 @@ def check_export_command(args: argparse.Namespace) -> int:
 
 def show_command(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        reply = stub.GetLedger(
-            broker_pb2.GetLedgerRequest(from_sequence=args.start, limit=args.limit), timeout=60
+        reply = stub.ledger.GetLedger(
+            ledger_pb2.GetLedgerRequest(from_sequence=args.start, limit=args.limit), timeout=60
         )
     for e in reply.entries:
         if args.json:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
-from tongdao.v1 import broker_pb2
+from tongdao.v1 import sharing_pb2
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -33,8 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def inbox_command(args: argparse.Namespace) -> int:
     status = "" if args.all else "pending_provider_review"
     with broker_stub(args) as stub:
-        reply = stub.ListShareRequests(
-            broker_pb2.ListShareRequestsRequest(role="provider", status=status), timeout=30
+        reply = stub.sharing.ListShareRequests(
+            sharing_pb2.ListShareRequestsRequest(role="provider", status=status), timeout=30
         )
     if args.json:
         print_message(reply, as_json=True)
@@ -49,8 +49,8 @@ def inbox_command(args: argparse.Namespace) -> int:
 
 def decide_command(args: argparse.Namespace) -> int:
     with broker_stub(args) as stub:
-        reply = stub.DecideShareRequest(
-            broker_pb2.DecideShareRequestRequest(
+        reply = stub.sharing.DecideShareRequest(
+            sharing_pb2.DecideShareRequestRequest(
                 id=args.id, approve=args.approve, reason=args.reason
             ),
             timeout=30,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
-from tongdao.v1 import broker_pb2
+from tongdao.v1 import sharing_pb2
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -66,7 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _file(args: argparse.Namespace, kind: str, subject: str) -> int:
-    request = broker_pb2.ServiceRequest(
+    request = sharing_pb2.ServiceRequest(
         kind=kind,
         provider=args.provider,
         subject=subject,
@@ -79,8 +79,8 @@ def _file(args: argparse.Namespace, kind: str, subject: str) -> int:
     )
     party = args.party or ("" if kind == "data_need" else "authority")
     with broker_stub(args, party or None) as stub:
-        reply = stub.FileServiceRequest(
-            broker_pb2.FileServiceRequestRequest(request=request), timeout=30
+        reply = stub.sharing.FileServiceRequest(
+            sharing_pb2.FileServiceRequestRequest(request=request), timeout=30
         )
     print_message(reply, as_json=args.json)
     return 0
@@ -88,8 +88,8 @@ def _file(args: argparse.Namespace, kind: str, subject: str) -> int:
 
 def inbox_command(args: argparse.Namespace) -> int:
     with broker_stub(args) as stub:
-        reply = stub.ListServiceRequests(
-            broker_pb2.ListServiceRequestsRequest(role="provider", kind=args.kind), timeout=30
+        reply = stub.sharing.ListServiceRequests(
+            sharing_pb2.ListServiceRequestsRequest(role="provider", kind=args.kind), timeout=30
         )
     if args.json:
         print_message(reply, as_json=True)
@@ -103,8 +103,8 @@ def inbox_command(args: argparse.Namespace) -> int:
 
 def decide_command(args: argparse.Namespace) -> int:
     with broker_stub(args) as stub:
-        reply = stub.DecideServiceRequest(
-            broker_pb2.DecideServiceRequestRequest(
+        reply = stub.sharing.DecideServiceRequest(
+            sharing_pb2.DecideServiceRequestRequest(
                 id=args.id, approve=args.approve, reason=args.reason
             ),
             timeout=30,
@@ -115,8 +115,8 @@ def decide_command(args: argparse.Namespace) -> int:
 
 def fulfil_command(args: argparse.Namespace) -> int:
     with broker_stub(args) as stub:
-        reply = stub.FulfilDataNeed(
-            broker_pb2.FulfilDataNeedRequest(id=args.id, entry_code=args.entry), timeout=30
+        reply = stub.sharing.FulfilDataNeed(
+            sharing_pb2.FulfilDataNeedRequest(id=args.id, entry_code=args.entry), timeout=30
         )
     print_message(reply, as_json=args.json)
     return 0

@@ -6,7 +6,7 @@ import argparse
 
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.home import AUTHORITY
-from tongdao.v1 import broker_pb2
+from tongdao.v1 import supervision_pb2
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -25,8 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def report(args: argparse.Namespace, *, overdue_only: bool) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        reply = stub.ListDeadlines(
-            broker_pb2.ListDeadlinesRequest(
+        reply = stub.supervision.ListDeadlines(
+            supervision_pb2.ListDeadlinesRequest(
                 overdue_only=overdue_only, include_closed=args.include_closed
             ),
             timeout=30,

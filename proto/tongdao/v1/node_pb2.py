@@ -22,24 +22,24 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
-from tongdao.v1 import broker_pb2 as tongdao_dot_v1_dot_broker__pb2
+from tongdao.v1 import query_pb2 as tongdao_dot_v1_dot_query__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15tongdao/v1/node.proto\x12\ntongdao.v1\x1a\x17tongdao/v1/broker.proto\"y\n\x11NodeQueryResponse\x12\x15\n\rsealed_result\x18\x01 \x01(\x0c\x12$\n\x07receipt\x18\x02 \x01(\x0b\x32\x13.tongdao.v1.Receipt\x12\x13\n\x0b\x63iphertexts\x18\x03 \x03(\x0c\x12\x12\n\nsuppressed\x18\x04 \x01(\x08\"\x1a\n\x18ListServedEntriesRequest\"G\n\x0bServedEntry\x12\x12\n\nentry_code\x18\x01 \x01(\t\x12\x0e\n\x06\x66ields\x18\x02 \x03(\t\x12\x14\n\x0crecord_count\x18\x03 \x01(\x03\"E\n\x19ListServedEntriesResponse\x12(\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x17.tongdao.v1.ServedEntry2\xfe\x01\n\x04Node\x12@\n\x05Query\x12\x18.tongdao.v1.QueryRequest\x1a\x1d.tongdao.v1.NodeQueryResponse\x12R\n\x0bQueryStream\x12\x1e.tongdao.v1.QueryStreamRequest\x1a\x1f.tongdao.v1.QueryStreamResponse(\x01\x30\x01\x12`\n\x11ListServedEntries\x12$.tongdao.v1.ListServedEntriesRequest\x1a%.tongdao.v1.ListServedEntriesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15tongdao/v1/node.proto\x12\ntongdao.v1\x1a\x16tongdao/v1/query.proto\"y\n\x11NodeQueryResponse\x12\x15\n\rsealed_result\x18\x01 \x01(\x0c\x12$\n\x07receipt\x18\x02 \x01(\x0b\x32\x13.tongdao.v1.Receipt\x12\x13\n\x0b\x63iphertexts\x18\x03 \x03(\x0c\x12\x12\n\nsuppressed\x18\x04 \x01(\x08\"\x1a\n\x18ListServedEntriesRequest\"G\n\x0bServedEntry\x12\x12\n\nentry_code\x18\x01 \x01(\t\x12\x0e\n\x06\x66ields\x18\x02 \x03(\t\x12\x14\n\x0crecord_count\x18\x03 \x01(\x03\"E\n\x19ListServedEntriesResponse\x12(\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x17.tongdao.v1.ServedEntry2\xfe\x01\n\x04Node\x12@\n\x05Query\x12\x18.tongdao.v1.QueryRequest\x1a\x1d.tongdao.v1.NodeQueryResponse\x12R\n\x0bQueryStream\x12\x1e.tongdao.v1.QueryStreamRequest\x1a\x1f.tongdao.v1.QueryStreamResponse(\x01\x30\x01\x12`\n\x11ListServedEntries\x12$.tongdao.v1.ListServedEntriesRequest\x1a%.tongdao.v1.ListServedEntriesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tongdao.v1.node_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_NODEQUERYRESPONSE']._serialized_start=62
-  _globals['_NODEQUERYRESPONSE']._serialized_end=183
-  _globals['_LISTSERVEDENTRIESREQUEST']._serialized_start=185
-  _globals['_LISTSERVEDENTRIESREQUEST']._serialized_end=211
-  _globals['_SERVEDENTRY']._serialized_start=213
-  _globals['_SERVEDENTRY']._serialized_end=284
-  _globals['_LISTSERVEDENTRIESRESPONSE']._serialized_start=286
-  _globals['_LISTSERVEDENTRIESRESPONSE']._serialized_end=355
-  _globals['_NODE']._serialized_start=358
-  _globals['_NODE']._serialized_end=612
+  _globals['_NODEQUERYRESPONSE']._serialized_start=61
+  _globals['_NODEQUERYRESPONSE']._serialized_end=182
+  _globals['_LISTSERVEDENTRIESREQUEST']._serialized_start=184
+  _globals['_LISTSERVEDENTRIESREQUEST']._serialized_end=210
+  _globals['_SERVEDENTRY']._serialized_start=212
+  _globals['_SERVEDENTRY']._serialized_end=283
+  _globals['_LISTSERVEDENTRIESRESPONSE']._serialized_start=285
+  _globals['_LISTSERVEDENTRIESRESPONSE']._serialized_end=354
+  _globals['_NODE']._serialized_start=357
+  _globals['_NODE']._serialized_end=611
 # @@protoc_insertion_point(module_scope)

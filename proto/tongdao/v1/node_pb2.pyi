@@ -1,4 +1,4 @@
-from tongdao.v1 import broker_pb2 as _broker_pb2
+from tongdao.v1 import query_pb2 as _query_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -14,10 +14,10 @@ class NodeQueryResponse(_message.Message):
     CIPHERTEXTS_FIELD_NUMBER: _ClassVar[int]
     SUPPRESSED_FIELD_NUMBER: _ClassVar[int]
     sealed_result: bytes
-    receipt: _broker_pb2.Receipt
+    receipt: _query_pb2.Receipt
     ciphertexts: _containers.RepeatedScalarFieldContainer[bytes]
     suppressed: bool
-    def __init__(self, sealed_result: _Optional[bytes] = ..., receipt: _Optional[_Union[_broker_pb2.Receipt, _Mapping]] = ..., ciphertexts: _Optional[_Iterable[bytes]] = ..., suppressed: _Optional[bool] = ...) -> None: ...
+    def __init__(self, sealed_result: _Optional[bytes] = ..., receipt: _Optional[_Union[_query_pb2.Receipt, _Mapping]] = ..., ciphertexts: _Optional[_Iterable[bytes]] = ..., suppressed: _Optional[bool] = ...) -> None: ...
 
 class ListServedEntriesRequest(_message.Message):
     __slots__ = ()

@@ -3,8 +3,8 @@
 import grpc
 import warnings
 
-from tongdao.v1 import broker_pb2 as tongdao_dot_v1_dot_broker__pb2
 from tongdao.v1 import node_pb2 as tongdao_dot_v1_dot_node__pb2
+from tongdao.v1 import query_pb2 as tongdao_dot_v1_dot_query__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -27,7 +27,8 @@ if _version_not_supported:
 
 
 class NodeStub:
-    """Missing associated documentation comment in .proto file."""
+    """A department's node: answers the queries the broker relays under grants it verifies itself.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -37,13 +38,13 @@ class NodeStub:
         """
         self.Query = channel.unary_unary(
                 '/tongdao.v1.Node/Query',
-                request_serializer=tongdao_dot_v1_dot_broker__pb2.QueryRequest.SerializeToString,
+                request_serializer=tongdao_dot_v1_dot_query__pb2.QueryRequest.SerializeToString,
                 response_deserializer=tongdao_dot_v1_dot_node__pb2.NodeQueryResponse.FromString,
                 _registered_method=True)
         self.QueryStream = channel.stream_stream(
                 '/tongdao.v1.Node/QueryStream',
-                request_serializer=tongdao_dot_v1_dot_broker__pb2.QueryStreamRequest.SerializeToString,
-                response_deserializer=tongdao_dot_v1_dot_broker__pb2.QueryStreamResponse.FromString,
+                request_serializer=tongdao_dot_v1_dot_query__pb2.QueryStreamRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_query__pb2.QueryStreamResponse.FromString,
                 _registered_method=True)
         self.ListServedEntries = channel.unary_unary(
                 '/tongdao.v1.Node/ListServedEntries',
@@ -53,7 +54,8 @@ class NodeStub:
 
 
 class NodeServicer:
-    """Missing associated documentation comment in .proto file."""
+    """A department's node: answers the queries the broker relays under grants it verifies itself.
+    """
 
     def Query(self, request, context):
         """Runs one query under a grant token the node verifies itself.
@@ -64,7 +66,7 @@ class NodeServicer:
 
     def QueryStream(self, request_iterator, context):
         """Runs one streamed query (intersection, intersection_size, intersection_sum) under a grant
-        token the node verifies itself; messages as Broker.QueryStream.
+        token the node verifies itself; messages as Query.QueryStream.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -82,13 +84,13 @@ def add_NodeServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'Query': grpc.unary_unary_rpc_method_handler(
                     servicer.Query,
-                    request_deserializer=tongdao_dot_v1_dot_broker__pb2.QueryRequest.FromString,
+                    request_deserializer=tongdao_dot_v1_dot_query__pb2.QueryRequest.FromString,
                     response_serializer=tongdao_dot_v1_dot_node__pb2.NodeQueryResponse.SerializeToString,
             ),
             'QueryStream': grpc.stream_stream_rpc_method_handler(
                     servicer.QueryStream,
-                    request_deserializer=tongdao_dot_v1_dot_broker__pb2.QueryStreamRequest.FromString,
-                    response_serializer=tongdao_dot_v1_dot_broker__pb2.QueryStreamResponse.SerializeToString,
+                    request_deserializer=tongdao_dot_v1_dot_query__pb2.QueryStreamRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_query__pb2.QueryStreamResponse.SerializeToString,
             ),
             'ListServedEntries': grpc.unary_unary_rpc_method_handler(
                     servicer.ListServedEntries,
@@ -104,7 +106,8 @@ def add_NodeServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class Node:
-    """Missing associated documentation comment in .proto file."""
+    """A department's node: answers the queries the broker relays under grants it verifies itself.
+    """
 
     @staticmethod
     def Query(request,
@@ -121,7 +124,7 @@ class Node:
             request,
             target,
             '/tongdao.v1.Node/Query',
-            tongdao_dot_v1_dot_broker__pb2.QueryRequest.SerializeToString,
+            tongdao_dot_v1_dot_query__pb2.QueryRequest.SerializeToString,
             tongdao_dot_v1_dot_node__pb2.NodeQueryResponse.FromString,
             options,
             channel_credentials,
@@ -148,8 +151,8 @@ class Node:
             request_iterator,
             target,
             '/tongdao.v1.Node/QueryStream',
-            tongdao_dot_v1_dot_broker__pb2.QueryStreamRequest.SerializeToString,
-            tongdao_dot_v1_dot_broker__pb2.QueryStreamResponse.FromString,
+            tongdao_dot_v1_dot_query__pb2.QueryStreamRequest.SerializeToString,
+            tongdao_dot_v1_dot_query__pb2.QueryStreamResponse.FromString,
             options,
             channel_credentials,
             insecure,

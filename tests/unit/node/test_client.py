@@ -18,7 +18,7 @@ from tongdao.node.client import ClientError, ConsumerClient
 from tongdao.proto.errors import DomainError
 from tongdao.proto.query import RelayedQuery
 from tongdao.proto.transport import TlsMaterial
-from tongdao.v1 import broker_pb2
+from tongdao.v1 import directory_pb2, query_pb2
 
 
 class FakeRpcError(grpc.RpcError):
@@ -41,10 +41,11 @@ class RelayingBroker:
     def __init__(self, world: World) -> None:
         self.world = world
         self.tamper = lambda reply: reply
-        self.seen: list[broker_pb2.QueryRequest] = []
+        self.seen: list[query_pb2.QueryRequest] = []
+        self.directory = self.query = self  # the Directory and Query services, as BrokerStubs
 
     def GetDepartment(self, request, timeout=None):
-        return broker_pb2.Department(
+        return directory_pb2.Department(
             code=request.code,
             encryption_public_key=self.world.node_keys.public_key,
             signing_public_key=self.world.node_signing.verify_key.public_key,
@@ -57,7 +58,7 @@ class RelayingBroker:
         except DomainError as exc:
             code = getattr(grpc.StatusCode, exc.code_name)
             raise FakeRpcError(code, exc.status_message()) from None
-        reply = broker_pb2.QueryResponse(
+        reply = query_pb2.QueryResponse(
             sealed_result=answer.sealed_result, receipt=answer.receipt.to_pb()
         )
         return self.tamper(reply)

@@ -1,0 +1,88 @@
+"""The composition root: every context's service, wired together.
+
+The contexts depend on each other only through their service objects, and only downwards:
+directory ← supervision ← catalogue ← sharing ← relay, each appending to the ledger. The one
+upward question (how many live grants use an entry, asked by catalogue revocation) is a port the
+catalogue declares (:class:`~tongdao.broker.catalogue.base.GrantsInUse`) and this module wires
+to the sharing service.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tongdao.broker.catalogue.service import CatalogueService
+from tongdao.broker.directory.service import DirectoryService
+from tongdao.broker.kernel.context import Kernel
+from tongdao.broker.kernel.settings import BrokerSettings
+from tongdao.broker.ledger.chain import Ledger
+from tongdao.broker.ledger.service import LedgerService
+from tongdao.broker.relay.service import RelayService
+from tongdao.broker.sharing.requests import ServiceRequests
+from tongdao.broker.sharing.service import SharingService
+from tongdao.broker.supervision.service import SupervisionService
+from tongdao.crypto.signing import SigningKey, VerifyKey
+from tongdao.policies.calendar import WorkingDayCalendar
+from tongdao.policies.model import Policy
+
+
+@dataclass(frozen=True)
+class BrokerServices:
+    """The broker's contexts, one service each (see docs/architecture.md)."""
+
+    kernel: Kernel
+    directory: DirectoryService
+    supervision: SupervisionService
+    catalogue: CatalogueService
+    sharing: SharingService
+    requests: ServiceRequests
+    relay: RelayService
+    ledger: LedgerService
+
+
+def build_services(
+    *,
+    policy: Policy,
+    calendar: WorkingDayCalendar,
+    signing_key: SigningKey,
+    ledger: Ledger,
+    settings: BrokerSettings | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> BrokerServices:
+    """Wire every context's service over one kernel and one ledger chain."""
+    kernel = Kernel(policy, calendar, settings or BrokerSettings())
+    if clock is not None:
+        kernel.clock = clock
+    directory = DirectoryService(kernel=kernel, ledger=ledger)
+    supervision = SupervisionService(kernel=kernel, ledger=ledger, directory=directory)
+    catalogue = CatalogueService(
+        kernel=kernel, ledger=ledger, directory=directory, supervision=supervision
+    )
+    sharing = SharingService(
+        kernel=kernel,
+        ledger=ledger,
+        directory=directory,
+        catalogue=catalogue,
+        supervision=supervision,
+        signing_key=signing_key,
+    )
+    catalogue.grants_in_use = sharing.grants_in_use  # the catalogue's port, answered by sharing
+    relay = RelayService(
+        kernel=kernel, ledger=ledger, directory=directory, catalogue=catalogue, sharing=sharing
+    )
+    return BrokerServices(
+        kernel=kernel,
+        directory=directory,
+        supervision=supervision,
+        catalogue=catalogue,
+        sharing=sharing,
+        requests=ServiceRequests(sharing),
+        relay=relay,
+        ledger=LedgerService(
+            chain=ledger,
+            directory=directory,
+            verify_key=VerifyKey(signing_key.verify_key.public_key),
+        ),
+    )

@@ -1,0 +1,270 @@
+"""What every part of the catalogue service shares: the entry's inputs, validation against the
+policy, the reviewer check and the facts other contexts read (published content, in force)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from tongdao.broker.catalogue.models import CatalogueEntry, CatalogueEntryVersion
+from tongdao.broker.catalogue.search import already_provided
+from tongdao.broker.catalogue.search_index import AGGREGATION_MODES, TAGS
+from tongdao.broker.directory.service import DirectoryService
+from tongdao.broker.kernel import validation as v
+from tongdao.broker.kernel.context import AUTHORITY, ContextService, decision_dict
+from tongdao.broker.ledger.chain import Ledger
+from tongdao.broker.supervision.service import SupervisionService
+from tongdao.policies.engine import (
+    EntryFacts,
+    effective_share_type,
+    validate_catalogue_entry,
+)
+from tongdao.proto.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
+
+SHARE_TYPES = ("unconditional", "conditional", "not_shared")
+
+OPEN_TYPES = ("not_open", "conditional_open", "unconditional_open")
+
+
+@dataclass(frozen=True)
+class DataItemData:
+    """One data item of a catalogue entry."""
+
+    name: str
+    type: str
+    description: str
+    sensitivity: str
+    classification: str = ""  # CAT-4: every field carries a classification and a grade
+
+
+@dataclass(frozen=True)
+class EntryData:
+    """A catalogue entry as the provider drafts it."""
+
+    code: str
+    name: str
+    description: str
+    provider: str
+    data_items: tuple[DataItemData, ...]
+    key_field: str
+    data_format: str = ""
+    update_frequency: str = ""
+    share_type: str = ""
+    share_scope_departments: tuple[str, ...] = ()
+    share_scope_levels: tuple[str, ...] = ()
+    share_scope_regions: tuple[str, ...] = ()
+    permitted_purposes: tuple[str, ...] = ()
+    legal_basis: str = ""
+    open_type: str = "not_open"
+    open_conditions: str = ""
+    classification: str = ""
+    grade: str = ""
+    aggregation_mode: str = "logical"  # PLT-2: "logical" (stays at the node) | "physical"
+    tags: tuple[str, ...] = ()  # PLT-4: base databases and "thematic"
+    subject_consent: bool = False  # CAT-3: the data subjects' recorded consent to opening
+    contains_trade_secret: bool = False  # CAT-3: trade secrets beyond the item grades
+
+
+class GrantsInUse(Protocol):
+    """How the catalogue learns how many live grants use an entry (the sharing context answers;
+    the composition root wires it, so the catalogue never reads grant tables)."""
+
+    def __call__(self, session: Session, entry_code: str, now: dt.datetime) -> int: ...
+
+
+def _not_wired(session: Session, entry_code: str, now: dt.datetime) -> int:
+    raise RuntimeError("grants_in_use is wired by the composition root (broker/app.py)")
+
+
+@dataclass(kw_only=True)
+class CatalogueBase(ContextService):
+    """State and shared checks of the catalogue service."""
+
+    ledger: Ledger
+    directory: DirectoryService
+    supervision: SupervisionService
+    grants_in_use: GrantsInUse = _not_wired
+
+    def entry_facts(self, content: dict[str, Any]) -> EntryFacts:
+        return EntryFacts(
+            code=content["code"],
+            provider=content["provider"],
+            share_type=content["share_type"],
+            scope_departments=tuple(content["share_scope_departments"]),
+            scope_levels=tuple(content["share_scope_levels"]),
+            scope_regions=tuple(content["share_scope_regions"]),
+            permitted_purposes=tuple(content["permitted_purposes"]),
+            legal_basis=content["legal_basis"],
+            fields={item["name"]: item["sensitivity"] for item in content["data_items"]},
+            open_type=content["open_type"],
+            open_conditions=content["open_conditions"],
+            subject_consent=bool(content.get("subject_consent", False)),
+            contains_personal_or_secret=bool(content.get("contains_trade_secret", False)),
+        )
+
+    def _validated_content(self, data: EntryData, provider: str) -> dict[str, Any]:
+        """Validate a drafted entry at the edge and by the policy; return its stored content."""
+        v.text(data.name, "entry.name", max_len=200)
+        v.text(data.description, "entry.description", required=False)
+        if not data.data_items:
+            raise InvalidArgument("must list at least one data item", field="entry.data_items")
+        v.field_names([i.name for i in data.data_items], "entry.data_items")
+        for item in data.data_items:
+            if item.sensitivity not in self.policy.grades:
+                raise InvalidArgument(
+                    f"data item {item.name!r}: sensitivity {item.sensitivity!r} is not a grade of "
+                    f"the policy ({', '.join(sorted(self.policy.grades))})",
+                    field="entry.data_items",
+                    articles=(self.policy.classification_article,),
+                )
+        if data.key_field not in {i.name for i in data.data_items}:
+            raise InvalidArgument(
+                "must name one of the entry's data items", field="entry.key_field"
+            )
+        if data.share_type not in SHARE_TYPES:
+            raise InvalidArgument(
+                f"must be one of {', '.join(SHARE_TYPES)}",
+                field="entry.share_type",
+                articles=(self.policy.sharing.share_type_article,),
+            )
+        if data.open_type not in OPEN_TYPES:
+            raise InvalidArgument(
+                f"must be one of {', '.join(OPEN_TYPES)}",
+                field="entry.open_type",
+                articles=(self.policy.opening.article,),
+            )
+        classification_article = (self.policy.classification_article,)
+        for item in data.data_items:
+            if item.classification and item.classification not in self.policy.classifications:
+                raise InvalidArgument(
+                    f"data item {item.name!r}: classification {item.classification!r} is not one "
+                    f"of {', '.join(self.policy.classifications)}",
+                    field="entry.data_items",
+                    articles=classification_article,
+                )
+        if data.aggregation_mode not in AGGREGATION_MODES:
+            raise InvalidArgument(
+                f"must be one of {', '.join(AGGREGATION_MODES)}",
+                field="entry.aggregation_mode",
+                articles=("Art.18",),
+            )
+        for tag in data.tags:
+            if tag not in TAGS:
+                raise InvalidArgument(
+                    f"{tag!r} is not one of {', '.join(TAGS)}",
+                    field="entry.tags",
+                    articles=("Art.20",),
+                )
+        for dept in data.share_scope_departments:
+            v.code(dept, "entry.share_scope_departments")
+        for lvl in data.share_scope_levels:
+            v.level(lvl, "entry.share_scope_levels")
+        content: dict[str, Any] = {
+            "code": data.code,
+            "name": data.name.strip(),
+            "description": data.description.strip(),
+            "provider": provider,
+            "data_items": [item.__dict__ for item in data.data_items],
+            "key_field": data.key_field,
+            "data_format": data.data_format,
+            "update_frequency": data.update_frequency,
+            "share_type": data.share_type,
+            "share_scope_departments": list(data.share_scope_departments),
+            "share_scope_levels": list(data.share_scope_levels),
+            "share_scope_regions": v.regions(data.share_scope_regions, "entry.share_scope_regions"),
+            "permitted_purposes": [
+                v.text(p, "entry.permitted_purposes", max_len=200) for p in data.permitted_purposes
+            ],
+            "legal_basis": v.text(data.legal_basis, "entry.legal_basis", required=False),
+            "open_type": data.open_type,
+            "open_conditions": v.text(
+                data.open_conditions, "entry.open_conditions", required=False
+            ),
+            "classification": data.classification,
+            "grade": data.grade,
+            "aggregation_mode": data.aggregation_mode,
+            "tags": list(dict.fromkeys(data.tags)),
+            "subject_consent": data.subject_consent,
+            "contains_trade_secret": data.contains_trade_secret,
+        }
+        facts = self.entry_facts(content)
+        check = validate_catalogue_entry(
+            self.policy, facts, locale=self.settings.locale, today=self.today()
+        )
+        if check.outcome != "valid":
+            raise InvalidArgument(check.reason, field="entry", articles=check.articles)
+        effective, explanation = effective_share_type(
+            self.policy, facts, locale=self.settings.locale
+        )
+        content["effective_share_type"] = effective
+        content["validation"] = decision_dict(explanation or check)
+        return content
+
+    def _entry(self, session: Session, code: str) -> CatalogueEntry:
+        entry = session.get(CatalogueEntry, v.entry_code(code, "code"))
+        if entry is None:
+            raise NotFound(f"no catalogue entry {code!r}", field="code")
+        return entry
+
+    def published_content(self, session: Session, entry: CatalogueEntry) -> dict[str, Any]:
+        snap = session.get(CatalogueEntryVersion, (entry.code, entry.current_version))
+        if snap is None:
+            raise FailedPrecondition("entry has no published version", field="request.entry_code")
+        return snap.content
+
+    def _require_reviewer(self, session: Session, caller: str, entry: CatalogueEntry) -> None:
+        """Only the entry's reviewing authority (or the provincial operator) may decide."""
+        if caller == AUTHORITY:
+            return
+        reviewer = entry.reviewer or self.directory.reviewer_for(
+            session, self.directory.department(session, entry.provider)
+        )
+        dept = self.directory.find(session, caller)
+        if caller != reviewer or dept is None or not dept.is_authority:
+            raise PermissionDenied(
+                f"only the reviewing authority {reviewer!r} may decide on this entry",
+                field="code",
+                articles=("Art.12",),
+            )
+
+    def _obtainable(self, session: Session, content: dict[str, Any]) -> list[dict[str, Any]]:
+        """Entries of other departments that already provide the draft's items (Art.17)."""
+        hints = already_provided(
+            session,
+            content["provider"],
+            content["data_items"],
+            content["key_field"],
+            today=self.today(),
+        )
+        return [
+            {
+                "entry_code": h.entry_code,
+                "provider": h.provider,
+                "name": h.name,
+                "items": list(h.items),
+            }
+            for h in hints
+        ]
+
+    def check_in_force(self, entry: CatalogueEntry) -> None:
+        """A withdrawn entry, or a revoked one past its sunset date, is no longer served."""
+        article = (self.policy.period("revocation_grace").article,)
+        if entry.status == "withdrawn":
+            raise PermissionDenied("the catalogue entry was withdrawn", articles=article)
+        if entry.status == "sunset" and entry.sunset_on and self.today() > entry.sunset_on:
+            raise PermissionDenied(
+                f"the catalogue entry was withdrawn after its sunset date {entry.sunset_on}",
+                articles=article,
+            )
+
+    def find(self, session: Session, code: str) -> CatalogueEntry | None:
+        """The entry ``code``, or None when there is no such entry."""
+        return session.get(CatalogueEntry, code)

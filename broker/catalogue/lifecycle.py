@@ -1,0 +1,236 @@
+"""Catalogue entry lifecycle (CAT-1, CAT-5, Art.12, Art.15): draft, submit, publish, return,
+revise, require an update."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tongdao.broker.catalogue.base import CatalogueBase, EntryData
+from tongdao.broker.catalogue.models import CatalogueEntry, CatalogueEntryVersion
+from tongdao.broker.catalogue.search_index import upsert_search_row
+from tongdao.broker.kernel import validation as v
+from tongdao.proto.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    NotFound,
+    PermissionDenied,
+)
+
+
+class CatalogueLifecycle(CatalogueBase):
+    """Drafting, review and publication of entries."""
+
+    def create_entry(self, session: Session, caller: str, data: EntryData) -> CatalogueEntry:
+        """Draft a catalogue entry (the provider, for itself)."""
+        provider = data.provider or caller
+        if provider != caller:
+            raise PermissionDenied(
+                "a department drafts entries only for itself", field="entry.provider"
+            )
+        self.directory.require_registered(session, caller)
+        v.entry_code(data.code, "entry.code")
+        if session.get(CatalogueEntry, data.code) is not None:
+            raise AlreadyExists(f"catalogue entry {data.code!r} already exists", field="entry.code")
+        content = self._validated_content(data, provider)
+        content["obtainable_by_sharing"] = self._obtainable(session, content)
+        effective = content["effective_share_type"]
+        now = self.now()
+        entry = CatalogueEntry(
+            code=data.code,
+            provider=provider,
+            status="draft",
+            current_version=0,
+            content=content,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(entry)
+        self.ledger.append(
+            session,
+            kind="catalogue_entry.drafted",
+            actor=caller,
+            subject=data.code,
+            payload={
+                "share_type": data.share_type,
+                "effective_share_type": effective,
+                "items": [i.name for i in data.data_items],
+                "decision": content["validation"],
+            },
+        )
+        return entry
+
+    def submit_entry(self, session: Session, caller: str, code: str) -> CatalogueEntry:
+        """The provider submits its draft to the authority for review (Art.12)."""
+        entry = self._entry(session, code)
+        if entry.provider != caller:
+            raise PermissionDenied("only the entry's provider may submit it", field="code")
+        if entry.status not in ("draft", "returned"):
+            raise FailedPrecondition(
+                f"entry is {entry.status}; only a draft or a returned entry is submitted",
+                field="code",
+            )
+        entry.status = "submitted"
+        entry.updated_at = self.now()
+        entry.reviewer = self.directory.reviewer_for(
+            session, self.directory.department(session, entry.provider)
+        )
+        self.supervision.close_deadline(session, kind="catalogue_revision", subject=code)
+        self.ledger.append(
+            session,
+            kind="catalogue_entry.submitted",
+            actor=caller,
+            subject=code,
+            payload={"articles": [self.policy.deadline("catalogue_revision").article]},
+        )
+        return entry
+
+    def publish_entry(
+        self, session: Session, caller: str, code: str, comment: str
+    ) -> CatalogueEntry:
+        """The reviewing authority approves a submitted entry and publishes a new version (Art.12).
+
+        The new version becomes what search, matching, the open catalogue and new share
+        requests see; grants keep naming the version they were issued on.
+        """
+        entry = self._entry(session, code)
+        self._require_reviewer(session, caller, entry)
+        if entry.status != "submitted":
+            raise FailedPrecondition(
+                f"entry is {entry.status}; only a submitted entry can be published", field="code"
+            )
+        now = self.now()
+        entry.current_version += 1
+        entry.status = "published"
+        entry.updated_at = now
+        self.supervision.close_deadline(session, kind="catalogue_update", subject=code)
+        session.add(
+            CatalogueEntryVersion(
+                entry_code=code,
+                version=entry.current_version,
+                content=dict(entry.content),
+                published_at=now,
+                published_by=caller,
+            )
+        )
+        provider = self.directory.department(session, entry.provider)
+        upsert_search_row(
+            session, entry.content, version=entry.current_version, region=provider.region
+        )
+        self.ledger.append(
+            session,
+            kind="catalogue_entry.published",
+            actor=caller,
+            subject=code,
+            payload={
+                "version": entry.current_version,
+                "comment": v.text(comment, "comment", required=False),
+                "articles": [self.policy.deadline("catalogue_revision").article],
+            },
+        )
+        return entry
+
+    def return_entry(
+        self, session: Session, caller: str, code: str, comments: str
+    ) -> CatalogueEntry:
+        """The authority returns a submitted entry with comments; the provider revises within
+        the policy's working days (Art.12)."""
+        entry = self._entry(session, code)
+        self._require_reviewer(session, caller, entry)
+        if entry.status != "submitted":
+            raise FailedPrecondition(f"entry is {entry.status}, not submitted", field="code")
+        comments = v.text(comments, "comments")
+        rule = self.policy.deadline("catalogue_revision")
+        entry.status = "returned"
+        entry.updated_at = self.now()
+        entry.content = {**entry.content, "review_comments": comments}
+        due = self.supervision.start_deadline(
+            session, kind=rule.kind, subject=code, responsible=entry.provider
+        )
+        self.ledger.append(
+            session,
+            kind="catalogue_entry.returned",
+            actor=caller,
+            subject=code,
+            payload={"comments": comments, "due_on": due.isoformat(), "articles": [rule.article]},
+        )
+        return entry
+
+    def revise_entry(self, session: Session, caller: str, data: EntryData) -> CatalogueEntry:
+        """The provider replaces its working copy: a draft, a returned entry, or the next version
+        of a published one (share requests keep using the published version meanwhile)."""
+        entry = self._entry(session, data.code)
+        if entry.provider != caller or (data.provider and data.provider != caller):
+            raise PermissionDenied(
+                "only the entry's provider may revise it", field="entry.provider"
+            )
+        if entry.status == "submitted":
+            raise FailedPrecondition("entry is under review; wait for the decision", field="code")
+        content = self._validated_content(data, caller)
+        content["obtainable_by_sharing"] = self._obtainable(session, content)
+        if entry.status in ("revoking", "sunset", "withdrawn"):
+            raise FailedPrecondition(f"entry is {entry.status}", field="code", articles=("Art.16",))
+        if entry.status == "published":
+            entry.status = "draft"  # the next version; the published one stays in force
+        entry.content = content
+        entry.updated_at = self.now()
+        self.ledger.append(
+            session,
+            kind="catalogue_entry.revised",
+            actor=caller,
+            subject=data.code,
+            payload={"items": [i.name for i in data.data_items], "status": entry.status},
+        )
+        return entry
+
+    def require_update(
+        self, session: Session, caller: str, code: str, basis: str
+    ) -> CatalogueEntry:
+        """After a change of law or duty the authority requires an update (Art.15)."""
+        self.directory.require_authority(session, caller)
+        entry = self._entry(session, code)
+        if entry.current_version < 1:
+            raise FailedPrecondition("entry has no published version to update", field="code")
+        basis = v.text(basis, "basis")
+        rule = self.policy.deadline("catalogue_update")
+        due = self.supervision.start_deadline(
+            session, kind=rule.kind, subject=code, responsible=entry.provider
+        )
+        self.ledger.append(
+            session,
+            kind="catalogue_entry.update_required",
+            actor=caller,
+            subject=code,
+            payload={"basis": basis, "due_on": due.isoformat(), "articles": [rule.article]},
+        )
+        return entry
+
+    def get_entry(
+        self, session: Session, code: str, version: int = 0
+    ) -> tuple[CatalogueEntry, dict[str, Any], int]:
+        """An entry and the content of one version (0: the working copy).
+
+        Returns:
+            (entry row, content, version number of that content).
+        """
+        entry = self._entry(session, code)
+        if version == 0:
+            return entry, entry.content, entry.current_version
+        snap = session.get(CatalogueEntryVersion, (code, version))
+        if snap is None:
+            raise NotFound(f"entry {code!r} has no version {version}", field="version")
+        return entry, snap.content, version
+
+    def list_entries(
+        self, session: Session, provider: str = "", status: str = ""
+    ) -> Sequence[CatalogueEntry]:
+        """Entries, optionally by provider and status."""
+        query = select(CatalogueEntry).order_by(CatalogueEntry.code)
+        if provider:
+            query = query.where(CatalogueEntry.provider == provider)
+        if status:
+            query = query.where(CatalogueEntry.status == status)
+        return session.execute(query).scalars().all()

@@ -1,0 +1,1 @@
+"""Directory context: departments, their node endpoints and public keys (authority-run)."""

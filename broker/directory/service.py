@@ -1,0 +1,150 @@
+"""Directory context: registering and looking up departments; who reviews whose entries.
+
+Plain Python over a caller-owned SQLAlchemy session; no gRPC."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tongdao.broker.directory.models import Department
+from tongdao.broker.kernel import validation as v
+from tongdao.broker.kernel.context import AUTHORITY, ContextService
+from tongdao.broker.ledger.chain import Ledger
+from tongdao.proto.errors import (
+    AlreadyExists,
+    NotFound,
+    PermissionDenied,
+)
+
+
+@dataclass(frozen=True)
+class DepartmentData:
+    """What the authority registers about a department."""
+
+    code: str
+    name: str
+    region: str
+    level: str
+    node_endpoint: str
+    encryption_public_key: bytes
+    signing_public_key: bytes
+    is_authority: bool = False
+
+
+@dataclass(kw_only=True)
+class DirectoryService(ContextService):
+    """The directory's use cases; other contexts reach departments only through it."""
+
+    ledger: Ledger
+
+    def department(self, session: Session, code: str, field_name: str = "code") -> Department:
+        dept = session.get(Department, code)
+        if dept is None:
+            raise NotFound(f"no department {code!r} in the directory", field=field_name)
+        return dept
+
+    def require_authority(self, session: Session, caller: str) -> None:
+        if caller == AUTHORITY:
+            return
+        dept = session.get(Department, caller)
+        if dept is None or not dept.is_authority:
+            # Art.5: the authority (not a policy rule, so not in the rule file) runs the directory
+            raise PermissionDenied("only the data authority may do this", articles=("Art.5",))
+
+    def require_registered(self, session: Session, caller: str) -> Department:
+        dept = session.get(Department, caller)
+        if dept is None:
+            raise PermissionDenied(
+                f"caller {caller!r} is not a registered department (ask the authority)"
+            )
+        return dept
+
+    def register_department(
+        self, session: Session, caller: str, data: DepartmentData
+    ) -> Department:
+        """Add a department to the directory (authority only)."""
+        self.require_authority(session, caller)
+        v.code(data.code, "department.code")
+        v.text(data.name, "department.name", max_len=200)
+        v.region(data.region, "department.region")
+        v.level(data.level, "department.level")
+        v.text(data.node_endpoint, "department.node_endpoint", required=False, max_len=255)
+        v.key_bytes(data.encryption_public_key, "department.encryption_public_key")
+        v.key_bytes(data.signing_public_key, "department.signing_public_key")
+        if session.get(Department, data.code) is not None:
+            raise AlreadyExists(
+                f"department {data.code!r} is already registered", field="department.code"
+            )
+        dept = Department(
+            code=data.code,
+            name=data.name.strip(),
+            region=data.region,
+            level=data.level,
+            node_endpoint=data.node_endpoint.strip(),
+            encryption_public_key=data.encryption_public_key,
+            signing_public_key=data.signing_public_key,
+            is_authority=data.is_authority,
+            registered_at=self.now(),
+        )
+        session.add(dept)
+        self.ledger.append(
+            session,
+            kind="department.registered",
+            actor=caller,
+            subject=data.code,
+            payload={
+                "name": dept.name,
+                "region": dept.region,
+                "level": dept.level,
+                "node_endpoint": dept.node_endpoint,
+                "encryption_public_key": dept.encryption_public_key.hex(),
+                "signing_public_key": dept.signing_public_key.hex(),
+            },
+        )
+        return dept
+
+    def get_department(self, session: Session, code: str) -> Department:
+        """Look a department up by code."""
+        return self.department(session, v.code(code, "code"))
+
+    def list_departments(self, session: Session) -> Sequence[Department]:
+        """Every department, by code."""
+        return session.execute(select(Department).order_by(Department.code)).scalars().all()
+
+    def reviewer_for(self, session: Session, provider: Department) -> str:
+        """Who reviews the provider's entries (CAT-5, Art.12).
+
+        A province department's entries go to the authority of its own region; a city's to
+        the authority of its province, a county's to the authority of its city ("the next
+        level up"). The authority is the registered department with ``is_authority`` in that
+        region (the first by code); when none is registered, the broker's operator
+        (``authority``, the provincial data authority) reviews.
+        """
+        region = provider.region
+        if provider.level == "county":
+            region = region[:4] + "00"
+        elif provider.level == "city":
+            region = region[:2] + "0000"
+        reviewer = session.execute(
+            select(Department.code)
+            .where(
+                Department.region == region,
+                Department.is_authority.is_(True),
+                Department.code != provider.code,
+            )
+            .order_by(Department.code)
+            .limit(1)
+        ).scalar_one_or_none()
+        return reviewer or AUTHORITY
+
+    def find(self, session: Session, code: str) -> Department | None:
+        """The department ``code``, or None when it is not registered."""
+        return session.get(Department, code)
+
+    def regions(self, session: Session) -> dict[str, str]:
+        """Every registered department's region code, by department code."""
+        return {c: r for c, r in session.execute(select(Department.code, Department.region))}

@@ -1,0 +1,17 @@
+"""Operator settings of the broker (not regulation rules: those live in the policy file)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class BrokerSettings:
+    """Operator settings (not regulation rules, which live in the policy file)."""
+
+    issuer: str = "broker"
+    default_validity_days: int = 365
+    max_validity_days: int = 3 * 365
+    default_quota: int = 1000
+    max_quota: int = 1_000_000
+    locale: str = "zh-CN"

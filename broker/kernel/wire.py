@@ -1,0 +1,40 @@
+"""What every context's servicer shares: the caller from its certificate, ISO dates, decisions.
+
+Only servicers import this module (it speaks protobuf); services never do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import grpc
+
+from tongdao.proto.errors import Unauthenticated
+from tongdao.proto.transport import peer_common_name
+from tongdao.v1 import common_pb2
+
+
+def iso(value: dt.datetime | dt.date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def decision_pb(d: dict[str, Any] | None) -> common_pb2.Decision:
+    d = d or {}
+    return common_pb2.Decision(
+        outcome=d.get("outcome", ""),
+        articles=d.get("articles", []),
+        reason=d.get("reason", ""),
+        rule=d.get("rule", ""),
+    )
+
+
+class ContextServicer:
+    """Base of a context's servicer: the caller is the CN of its verified client certificate."""
+
+    @staticmethod
+    def _caller(context: grpc.ServicerContext) -> str:
+        caller = peer_common_name(context)
+        if not caller:
+            raise Unauthenticated("no verified client certificate")
+        return caller

@@ -1,0 +1,58 @@
+"""tongdao.v1.Ledger: protobuf → ledger service → protobuf, nothing more."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tongdao.broker.kernel.wire import ContextServicer
+from tongdao.broker.ledger.service import LedgerService
+from tongdao.proto.errors import InvalidArgument
+from tongdao.v1 import (
+    ledger_pb2,
+    ledger_pb2_grpc,
+)
+
+
+class LedgerServicer(ledger_pb2_grpc.LedgerServicer, ContextServicer):
+    """Implements tongdao.v1.Ledger on :class:`LedgerService`."""
+
+    def __init__(self, service: LedgerService, sessions: sessionmaker[Session]) -> None:
+        self.service = service
+        self.sessions = sessions
+
+    def GetLedger(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        limit = request.limit or 1000
+        if not 1 <= limit <= 10_000:
+            raise InvalidArgument("must be between 1 and 10000", field="limit")
+        with self.sessions.begin() as session:
+            rows, head = self.service.page(session, caller, request.from_sequence, limit)
+            return ledger_pb2.GetLedgerResponse(
+                entries=[
+                    ledger_pb2.LedgerEntry(
+                        sequence=e.sequence,
+                        recorded_at=e.recorded_at,
+                        kind=e.kind,
+                        actor=e.actor,
+                        subject=e.subject,
+                        payload_json=e.payload_json,
+                        previous_hash=e.previous_hash,
+                        entry_hash=e.entry_hash,
+                    )
+                    for e in rows
+                ],
+                head_hash=head.head_hash,
+                head_signature=head.signature,
+                length=head.length,
+            )
+
+    def VerifyLedger(self, request, context):  # type: ignore[no-untyped-def]
+        self._caller(context)
+        with self.sessions.begin() as session:
+            result = self.service.verify(session)
+            return ledger_pb2.LedgerVerification(
+                ok=result.ok,
+                length=result.length,
+                head_hash=result.head_hash,
+                problem=result.problem,
+            )

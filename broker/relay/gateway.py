@@ -1,0 +1,127 @@
+"""How the broker reaches providers' nodes: the gateway protocol and its gRPC implementation
+(mutual TLS, bounded time)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Protocol
+
+import grpc
+
+from tongdao.proto.errors import DomainError, Unavailable
+from tongdao.proto.query import QueryAnswer, Receipt, RelayedQuery
+from tongdao.proto.transport import TlsMaterial, secure_channel
+from tongdao.v1 import node_pb2_grpc, query_pb2
+
+
+class NodeRefused(DomainError):
+    """The node answered with an error status; its code and message are relayed as they are."""
+
+    def __init__(self, code_name: str, message: str) -> None:
+        super().__init__(message)
+        self.code_name = code_name
+
+
+class NodeGateway(Protocol):
+    """How the broker reaches a provider's node (gRPC in production, a fake in unit tests)."""
+
+    def query(self, endpoint: str, query: RelayedQuery) -> QueryAnswer:
+        """Relay ``query`` to the node at ``endpoint``.
+
+        Raises:
+            Unavailable: the node cannot be reached.
+            NodeRefused: the node answered with an error status.
+        """
+        ...
+
+    def query_stream(
+        self, endpoint: str, query: RelayedQuery, chunks: Iterator[bytes]
+    ) -> Iterator[bytes | Receipt]:
+        """Relay a streamed query: yields the node's sealed chunks, then its receipt.
+
+        Raises:
+            Unavailable: the node cannot be reached or went away mid-stream.
+            NodeRefused: the node answered with an error status.
+        """
+        ...
+
+
+class GrpcNodeGateway:
+    """Relays queries to nodes, keeping one channel per endpoint."""
+
+    def __init__(
+        self,
+        tls: TlsMaterial,
+        *,
+        timeout_seconds: float = 30.0,
+        stream_timeout_seconds: float = 3600.0,
+    ) -> None:
+        self._tls = tls
+        self._timeout = timeout_seconds
+        self._stream_timeout = stream_timeout_seconds
+        self._channels: dict[str, grpc.Channel] = {}
+        self._lock = threading.Lock()
+
+    def _stub(self, endpoint: str) -> node_pb2_grpc.NodeStub:
+        with self._lock:
+            channel = self._channels.get(endpoint)
+            if channel is None:
+                channel = secure_channel(endpoint, self._tls)
+                self._channels[endpoint] = channel
+        return node_pb2_grpc.NodeStub(channel)
+
+    def query(self, endpoint: str, query: RelayedQuery) -> QueryAnswer:
+        """Relay one query; see :class:`NodeGateway`."""
+        request = query.to_pb()
+        try:
+            # an aggregate scans the node's whole entry (10⁶ rows: tens of seconds)
+            timeout = self._stream_timeout if query.method == "aggregate" else self._timeout
+            reply = self._stub(endpoint).Query(request, timeout=timeout)
+        except grpc.RpcError as exc:
+            raise _node_error(endpoint, exc) from None
+        return QueryAnswer(
+            sealed_result=reply.sealed_result,
+            receipt=Receipt.from_pb(reply.receipt),
+            ciphertexts=tuple(reply.ciphertexts),
+            suppressed=reply.suppressed,
+        )
+
+    def query_stream(
+        self, endpoint: str, query: RelayedQuery, chunks: Iterator[bytes]
+    ) -> Iterator[bytes | Receipt]:
+        """Relay a streamed query; see :class:`NodeGateway`."""
+
+        def requests() -> Iterator[query_pb2.QueryStreamRequest]:
+            yield query_pb2.QueryStreamRequest(open=query.to_pb())
+            for chunk in chunks:
+                yield query_pb2.QueryStreamRequest(chunk=chunk)
+
+        call = self._stub(endpoint).QueryStream(requests(), timeout=self._stream_timeout)
+        try:
+            for reply in call:
+                if reply.WhichOneof("part") == "end":
+                    yield Receipt.from_pb(reply.end.receipt)
+                    return
+                yield reply.chunk
+        except grpc.RpcError as exc:
+            raise _node_error(endpoint, exc) from None
+        finally:
+            call.cancel()  # no-op once the call has ended; stops the node if we leave early
+
+    def close(self) -> None:
+        """Close every channel."""
+        with self._lock:
+            for channel in self._channels.values():
+                channel.close()
+            self._channels.clear()
+
+
+def _node_error(endpoint: str, exc: grpc.RpcError) -> Unavailable | NodeRefused:
+    code = exc.code()
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        return Unavailable(
+            f"provider node at {endpoint} is unavailable ({code.name.lower()}); "
+            "nothing was served — try again later"
+        )
+    return NodeRefused(code.name, f"provider node refused: {exc.details()}")

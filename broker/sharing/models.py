@@ -1,0 +1,94 @@
+"""Sharing tables: share requests, service requests and grants."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tongdao.broker.kernel.base import Base
+
+
+class ShareRequest(Base):
+    """A consumer's request to use a catalogue entry (SHR-1) and the decision on it (SHR-2)."""
+
+    __tablename__ = "share_requests"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    consumer: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    provider: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    entry_code: Mapped[str] = mapped_column(ForeignKey("catalogue_entries.code"))
+    entry_version: Mapped[int] = mapped_column(Integer)
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    methods: Mapped[list[str]] = mapped_column(JSON)
+    purpose: Mapped[str] = mapped_column(Text)
+    scenario: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str] = mapped_column(Text)
+    regions: Mapped[list[str]] = mapped_column(JSON)
+    validity_days: Mapped[int] = mapped_column(Integer)
+    quota: Mapped[int] = mapped_column(Integer)
+    dp_epsilon: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    dp_budget: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    decision: Mapped[dict[str, Any]] = mapped_column(JSON)
+    grant_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    due_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+
+
+class ServiceRequest(Base):
+    """A time-limited request other than a share request: a data need (SHR-10, Art.29), a
+    correction (SHR-5, Art.24) or a conditional-open data request (OPN-2, Art.34)."""
+
+    __tablename__ = "service_requests"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    requester: Mapped[str] = mapped_column(String(200))
+    filed_by: Mapped[str] = mapped_column(String(64))
+    provider: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    decision: Mapped[dict[str, Any]] = mapped_column(JSON)
+    fulfilled_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Grant(Base):
+    """A grant issued on an approved share request; its signed token is what nodes check."""
+
+    __tablename__ = "grants"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    share_request_id: Mapped[str] = mapped_column(ForeignKey("share_requests.id"))
+    consumer: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    provider: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    entry_code: Mapped[str] = mapped_column(ForeignKey("catalogue_entries.code"))
+    entry_version: Mapped[int] = mapped_column(Integer)
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    methods: Mapped[list[str]] = mapped_column(JSON)
+    purpose: Mapped[str] = mapped_column(Text)
+    regions: Mapped[list[str]] = mapped_column(JSON)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    quota: Mapped[int] = mapped_column(Integer)
+    dp_epsilon: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    dp_budget: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    used: Mapped[int] = mapped_column(Integer, default=0)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    token: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,240 @@
+"""Time-limited requests besides share requests, each on its working-day clock (SUP-1):
+
+* data need (SHR-10, Art.29): a department asks a provider for data items; the provider reviews
+  within ``demand_review`` working days; an accepted need that is not yet catalogued must be
+  published within ``demand_cataloguing`` working days.
+* correction (SHR-5, Art.24): a person or organisation disputes data about itself (filed by the
+  authority's service desk on their behalf, or by a department); the provider verifies and
+  corrects within ``correction`` working days and reports back.
+* open-data request (OPN-2, Art.34): unconditional-open data is usable directly, not-open data is
+  refused with its reason, conditional-open data is reviewed within ``open_data_review`` days.
+
+Plain domain code over the caller's session, like :mod:`broker.sharing.service`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tongdao.broker.kernel import validation as v
+from tongdao.broker.kernel.context import AUTHORITY
+from tongdao.broker.kernel.context import decision_dict as _decision_dict
+from tongdao.broker.sharing.models import ServiceRequest
+from tongdao.broker.sharing.service import SharingService
+from tongdao.policies.engine import decide_open_data_request, decide_provider_review
+from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+
+KINDS = ("data_need", "correction", "open_data")
+REVIEW_CLOCK = {
+    "data_need": "demand_review",
+    "correction": "correction",
+    "open_data": "open_data_review",
+}
+
+
+@dataclass(frozen=True)
+class ServiceRequestData:
+    """What is filed. ``subject`` is a catalogue entry code, except for a data need (free text)."""
+
+    kind: str
+    provider: str
+    subject: str
+    requester: str = ""  # the person or organisation, when filed on their behalf
+    data_items: tuple[str, ...] = ()
+    scenario: str = ""
+    legal_basis: str = ""
+    description: str = ""
+    record_key: str = ""
+
+
+class ServiceRequests:
+    """Filing, deciding and fulfilling the requests above."""
+
+    def __init__(self, sharing: SharingService) -> None:
+        self.s = sharing
+
+    def _start(self, session: Session, request: ServiceRequest, kind: str) -> None:
+        rule = self.s.policy.deadline(kind)
+        due = self.s.supervision.start_deadline(
+            session, kind=rule.kind, subject=request.id, responsible=request.provider
+        )
+        request.details = {**request.details, f"{kind}_due_on": due.isoformat()}
+
+    def file(self, session: Session, caller: str, data: ServiceRequestData) -> ServiceRequest:
+        """File a request; the review clock starts now (or the request is decided at once)."""
+        if data.kind not in KINDS:
+            raise InvalidArgument(f"must be one of {', '.join(KINDS)}", field="kind")
+        if caller != AUTHORITY:
+            self.s.directory.require_registered(session, caller)
+        provider = self.s.directory.get_department(session, data.provider)
+        requester = v.text(data.requester, "requester", required=False, max_len=200) or caller
+        details: dict[str, Any] = {}
+        decision: dict[str, Any] = {}
+        status = "pending"
+        if data.kind == "data_need":
+            if caller == AUTHORITY:
+                raise PermissionDenied("a data need is filed by the department that needs it")
+            details = {
+                "data_items": v.field_names(data.data_items, "data_items"),
+                "scenario": v.text(data.scenario, "scenario"),
+                "legal_basis": v.text(data.legal_basis, "legal_basis"),
+                "description": v.text(data.description, "description", required=False),
+            }
+            subject = v.text(data.subject, "subject", max_len=200)
+        else:
+            entry = self.s.catalogue.find(session, v.entry_code(data.subject, "subject"))
+            if entry is None or entry.current_version < 1:
+                raise NotFound(f"no published catalogue entry {data.subject!r}", field="subject")
+            if entry.provider != provider.code:
+                raise InvalidArgument(
+                    "the entry is provided by another department", field="provider"
+                )
+            subject = entry.code
+            details = {"description": v.text(data.description, "description")}
+            if data.kind == "correction":
+                details["record_key"] = v.text(data.record_key, "record_key", max_len=256)
+            else:
+                facts = self.s.catalogue.entry_facts(
+                    self.s.catalogue.published_content(session, entry)
+                )
+                routed = decide_open_data_request(
+                    self.s.policy, facts, locale=self.s.settings.locale, today=self.s.today()
+                )
+                decision = _decision_dict(routed)
+                if routed.outcome != "pending_provider_review":
+                    status = routed.outcome  # approved (directly usable) or refused
+        request = ServiceRequest(
+            id=str(uuid.uuid4()),
+            kind=data.kind,
+            requester=requester,
+            filed_by=caller,
+            provider=provider.code,
+            subject=subject,
+            details=details,
+            status=status,
+            decision=decision,
+            created_at=self.s.now(),
+            decided_at=self.s.now() if status != "pending" else None,
+        )
+        session.add(request)
+        if status == "pending":
+            self._start(session, request, REVIEW_CLOCK[data.kind])
+        session.flush()
+        self.s.ledger.append(
+            session,
+            kind=f"{data.kind}.filed",
+            actor=caller,
+            subject=request.id,
+            payload={
+                "provider": provider.code,
+                "subject": subject,
+                "status": status,
+                "decision": decision or None,
+            },
+        )
+        return request
+
+    def get(self, session: Session, caller: str, request_id: str) -> ServiceRequest:
+        request = session.get(ServiceRequest, v.identifier(request_id, "id"))
+        if request is None:
+            raise NotFound(f"no request {request_id!r}", field="id")
+        if caller not in (request.filed_by, request.provider, AUTHORITY):
+            self.s.directory.require_authority(session, caller)
+        return request
+
+    def decide(
+        self, session: Session, caller: str, request_id: str, approve: bool, reason: str
+    ) -> ServiceRequest:
+        """The provider's answer. A refusal states its reason; an accepted data need that is not
+        yet catalogued starts the cataloguing clock; a correction states what was corrected."""
+        request = self.get(session, caller, request_id)
+        if request.provider != caller:
+            raise PermissionDenied("only the provider may decide this request", field="id")
+        if request.status != "pending":
+            raise FailedPrecondition(f"request is already {request.status}", field="id")
+        reason = v.text(reason, "reason", required=False)
+        if request.kind == "correction" and approve and not reason:
+            raise InvalidArgument("must say what was corrected", field="reason")
+        decision = decide_provider_review(
+            self.s.policy,
+            approve=approve,
+            reason=reason,
+            locale=self.s.settings.locale,
+            today=self.s.today(),
+        )
+        if decision.outcome == "invalid":
+            raise InvalidArgument(decision.reason, field="reason", articles=decision.articles)
+        review = self.s.policy.deadline(REVIEW_CLOCK[request.kind])
+        decision_dict = {**_decision_dict(decision), "articles": [review.article]}
+        if reason:
+            decision_dict["reason"] = f"{decision.reason}" if not approve else reason
+        request.decision = decision_dict
+        request.decided_at = self.s.now()
+        deadline = self.s.supervision.close_deadline(session, kind=review.kind, subject=request.id)
+        if not approve:
+            request.status = "refused"
+        elif request.kind == "data_need":
+            request.status = "accepted"
+            self._start(session, request, "demand_cataloguing")
+        else:
+            request.status = "corrected" if request.kind == "correction" else "approved"
+        self.s.ledger.append(
+            session,
+            kind=f"{request.kind}.decided",
+            actor=caller,
+            subject=request.id,
+            payload={
+                "status": request.status,
+                "decision": request.decision,
+                "closed_late": bool(deadline and deadline.closed_late),
+            },
+        )
+        return request
+
+    def fulfil(
+        self, session: Session, caller: str, request_id: str, entry_code: str
+    ) -> ServiceRequest:
+        """The provider names the published entry that meets an accepted data need (Art.29)."""
+        request = self.get(session, caller, request_id)
+        if request.provider != caller:
+            raise PermissionDenied("only the provider may fulfil this need", field="id")
+        if request.kind != "data_need" or request.status != "accepted":
+            raise FailedPrecondition("only an accepted data need can be fulfilled", field="id")
+        entry = self.s.catalogue.find(session, v.entry_code(entry_code, "entry_code"))
+        if entry is None or entry.current_version < 1 or entry.provider != caller:
+            raise FailedPrecondition("name one of your published entries", field="entry_code")
+        request.status = "fulfilled"
+        request.fulfilled_by = entry.code
+        deadline = self.s.supervision.close_deadline(
+            session, kind="demand_cataloguing", subject=request.id
+        )
+        self.s.ledger.append(
+            session,
+            kind="data_need.fulfilled",
+            actor=caller,
+            subject=request.id,
+            payload={
+                "entry_code": entry.code,
+                "version": entry.current_version,
+                "closed_late": bool(deadline and deadline.closed_late),
+            },
+        )
+        return request
+
+    def list(
+        self, session: Session, caller: str, role: str, kind: str = ""
+    ) -> Sequence[ServiceRequest]:
+        """The caller's inbox (``provider``) or what it filed (``requester``)."""
+        if role not in ("provider", "requester"):
+            raise InvalidArgument("must be 'provider' or 'requester'", field="role")
+        column = ServiceRequest.provider if role == "provider" else ServiceRequest.filed_by
+        query = select(ServiceRequest).where(column == caller).order_by(ServiceRequest.created_at)
+        if kind:
+            query = query.where(ServiceRequest.kind == kind)
+        return session.execute(query).scalars().all()

@@ -1,0 +1,398 @@
+"""Sharing context: share requests, decisions and grants (SHR-1, SHR-2).
+
+Every decision goes through the policy engine and is appended to the ledger with the article
+it applied. Plain Python over a caller-owned session; no gRPC."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tongdao.broker.catalogue.service import CatalogueService
+from tongdao.broker.directory.models import Department
+from tongdao.broker.directory.service import DirectoryService
+from tongdao.broker.kernel import validation as v
+from tongdao.broker.kernel.context import AUTHORITY, ContextService, decision_dict
+from tongdao.broker.ledger.chain import Ledger
+from tongdao.broker.sharing.models import Grant, ShareRequest
+from tongdao.broker.supervision.service import SupervisionService
+from tongdao.crypto.grant_token import GrantClaims, b64url_encode, issue_grant_token
+from tongdao.crypto.signing import SigningKey
+from tongdao.policies.engine import (
+    DepartmentFacts,
+    EntryFacts,
+    ShareRequestFacts,
+    decide_provider_review,
+    decide_share_request,
+)
+from tongdao.proto.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
+from tongdao.proto.query import RelayedQuery
+
+METHODS = ("fetch", "verify", "intersection", "intersection_size", "intersection_sum", "aggregate")
+
+
+@dataclass(frozen=True)
+class ShareRequestData:
+    """What a consumer asks for (SHR-1)."""
+
+    entry_code: str
+    fields: tuple[str, ...]
+    methods: tuple[str, ...]
+    purpose: str
+    scenario: str
+    legal_basis: str
+    regions: tuple[str, ...] = ()
+    validity_days: int = 0
+    quota: int = 0
+    dp_epsilon: float = 0.0
+    dp_budget: float = 0.0
+
+
+@dataclass(kw_only=True)
+class SharingService(ContextService):
+    """Share requests and grants; the relay reads grants only through this service."""
+
+    ledger: Ledger
+    directory: DirectoryService
+    catalogue: CatalogueService
+    supervision: SupervisionService
+    signing_key: SigningKey
+
+    def file_share_request(
+        self, session: Session, caller: str, data: ShareRequestData
+    ) -> ShareRequest:
+        """File a share request and decide it by the entry's share type (SHR-2).
+
+        Unconditional entries are approved by the automatic compliance check; conditional ones go
+        to the provider's inbox with a working-day clock; not-shared ones are refused citing the
+        entry's legal basis. Refusals are recorded, not raised: the caller gets the decision.
+        """
+        consumer = self.directory.require_registered(session, caller)
+        v.entry_code(data.entry_code, "request.entry_code")
+        entry = self.catalogue.find(session, data.entry_code)
+        if entry is None:
+            raise NotFound(f"no catalogue entry {data.entry_code!r}", field="request.entry_code")
+        if entry.current_version < 1:
+            raise FailedPrecondition("entry is not published", field="request.entry_code")
+        if entry.status in ("sunset", "withdrawn"):
+            raise FailedPrecondition(
+                f"entry is revoked ({entry.status}); no new share requests",
+                field="request.entry_code",
+                articles=(self.policy.period("revocation_grace").article,),
+            )
+        v.field_names(data.fields, "request.fields")
+        if not data.methods:
+            raise InvalidArgument("must name at least one method", field="request.methods")
+        for method in data.methods:
+            if method not in METHODS:
+                raise InvalidArgument(f"unknown method {method!r}", field="request.methods")
+        purpose = v.text(data.purpose, "request.purpose", max_len=500)
+        scenario = v.text(data.scenario, "request.scenario", max_len=v.MAX_TEXT)
+        legal_basis = v.text(data.legal_basis, "request.legal_basis", max_len=v.MAX_TEXT)
+        regions = v.regions(data.regions, "request.regions")
+        validity = data.validity_days or self.settings.default_validity_days
+        v.bounded_int(
+            validity, "request.requested_validity_days", low=1, high=self.settings.max_validity_days
+        )
+        quota = data.quota or self.settings.default_quota
+        v.bounded_int(quota, "request.requested_quota", low=1, high=self.settings.max_quota)
+        privacy = self.policy.privacy
+        if not 0 <= data.dp_epsilon <= privacy.max_dp_epsilon:
+            raise InvalidArgument(
+                f"must be between 0 and {privacy.max_dp_epsilon}",
+                field="request.dp_epsilon",
+                articles=(privacy.article,),
+            )
+        if not 0 <= data.dp_budget <= privacy.max_dp_budget or data.dp_budget < data.dp_epsilon:
+            raise InvalidArgument(
+                f"must be between dp_epsilon and {privacy.max_dp_budget}",
+                field="request.dp_budget",
+                articles=(privacy.article,),
+            )
+
+        content = self.catalogue.published_content(session, entry)
+        facts = ShareRequestFacts(
+            consumer=DepartmentFacts(
+                code=consumer.code, region=consumer.region, level=consumer.level
+            ),
+            entry=self.catalogue.entry_facts(content),
+            fields=tuple(data.fields),
+            methods=tuple(data.methods),
+            purpose=purpose,
+            scenario=scenario,
+            legal_basis=legal_basis,
+            today=self.today(),
+        )
+        # CAT-2: a conditional entry without conditions is decided as unconditional.
+        if content.get("effective_share_type", content["share_type"]) != content["share_type"]:
+            facts = ShareRequestFacts(
+                consumer=facts.consumer,
+                entry=EntryFacts(
+                    **{**facts.entry.__dict__, "share_type": content["effective_share_type"]}
+                ),
+                fields=facts.fields,
+                methods=facts.methods,
+                purpose=facts.purpose,
+                scenario=facts.scenario,
+                legal_basis=facts.legal_basis,
+                today=facts.today,
+            )
+        decision = decide_share_request(self.policy, facts, locale=self.settings.locale)
+        now = self.now()
+        request = ShareRequest(
+            id=str(uuid.uuid4()),
+            consumer=consumer.code,
+            provider=entry.provider,
+            entry_code=entry.code,
+            entry_version=entry.current_version,
+            fields=list(data.fields),
+            methods=list(data.methods),
+            purpose=purpose,
+            scenario=scenario,
+            legal_basis=legal_basis,
+            regions=regions,
+            validity_days=validity,
+            quota=quota,
+            dp_epsilon=data.dp_epsilon,
+            dp_budget=data.dp_budget,
+            status=decision.outcome,
+            decision=decision_dict(decision),
+            created_at=now,
+        )
+        session.add(request)
+        if decision.outcome == "pending_provider_review":
+            rule = self.policy.deadline("conditional_share_review")
+            request.due_date = self.supervision.start_deadline(
+                session, kind=rule.kind, subject=request.id, responsible=entry.provider
+            )
+        elif decision.outcome == "approved":
+            request.decided_at = now
+        session.flush()
+        self.ledger.append(
+            session,
+            kind="share_request.filed",
+            actor=caller,
+            subject=request.id,
+            payload={
+                "entry_code": entry.code,
+                "entry_version": entry.current_version,
+                "fields": list(data.fields),
+                "methods": list(data.methods),
+                "purpose": purpose,
+                "decision": request.decision,
+                "due_date": request.due_date.isoformat() if request.due_date else None,
+            },
+        )
+        if decision.outcome == "approved":
+            self._issue_grant(session, request, consumer)
+        elif decision.outcome not in ("pending_provider_review", "refused"):
+            raise FailedPrecondition(f"policy returned an unexpected outcome {decision.outcome!r}")
+        return request
+
+    def list_share_requests(
+        self, session: Session, caller: str, role: str, status: str = ""
+    ) -> Sequence[ShareRequest]:
+        """The caller's inbox (``role="provider"``) or its own requests (``role="consumer"``)."""
+        self.directory.require_registered(session, caller)
+        if role not in ("provider", "consumer"):
+            raise InvalidArgument("must be 'provider' or 'consumer'", field="role")
+        column = ShareRequest.provider if role == "provider" else ShareRequest.consumer
+        query = select(ShareRequest).where(column == caller).order_by(ShareRequest.created_at)
+        if status:
+            query = query.where(ShareRequest.status == status)
+        return session.execute(query).scalars().all()
+
+    def get_share_request(self, session: Session, request_id: str) -> ShareRequest:
+        request = session.get(ShareRequest, v.identifier(request_id, "id"))
+        if request is None:
+            raise NotFound(f"no share request {request_id!r}", field="id")
+        return request
+
+    def decide_share_request(
+        self, session: Session, caller: str, request_id: str, approve: bool, reason: str
+    ) -> ShareRequest:
+        """The provider approves or refuses a conditional request in its inbox (Art.22)."""
+        request = self.get_share_request(session, request_id)
+        if request.provider != caller:
+            raise PermissionDenied("only the entry's provider may decide this request", field="id")
+        if request.status != "pending_provider_review":
+            raise FailedPrecondition(f"request is already {request.status}", field="id")
+        reason = v.text(reason, "reason", required=False)
+        decision = decide_provider_review(
+            self.policy,
+            approve=approve,
+            reason=reason,
+            locale=self.settings.locale,
+            today=self.today(),
+        )
+        if decision.outcome == "invalid":
+            raise InvalidArgument(decision.reason, field="reason", articles=decision.articles)
+        now = self.now()
+        request.status = decision.outcome
+        request.decision = decision_dict(decision)
+        request.decided_at = now
+        deadline = self.supervision.close_deadline(
+            session, kind="conditional_share_review", subject=request.id
+        )
+        self.ledger.append(
+            session,
+            kind="share_request.decided",
+            actor=caller,
+            subject=request.id,
+            payload={
+                "decision": request.decision,
+                "closed_late": bool(deadline and deadline.closed_late),
+            },
+        )
+        if decision.outcome == "approved":
+            self._issue_grant(
+                session, request, self.directory.department(session, request.consumer)
+            )
+        return request
+
+    def _issue_grant(self, session: Session, request: ShareRequest, consumer: Department) -> Grant:
+        now = self.now()
+        grant_id = str(uuid.uuid4())
+        expires = now + dt.timedelta(days=request.validity_days)
+        claims = GrantClaims(
+            grant_id=grant_id,
+            issuer=self.settings.issuer,
+            consumer=request.consumer,
+            provider=request.provider,
+            entry_code=request.entry_code,
+            entry_version=request.entry_version,
+            fields=tuple(request.fields),
+            methods=tuple(request.methods),
+            purpose=request.purpose,
+            regions=tuple(request.regions),
+            issued_at=int(now.timestamp()),
+            expires_at=int(expires.timestamp()),
+            quota=request.quota,
+            consumer_encryption_key=b64url_encode(consumer.encryption_public_key),
+            dp_epsilon_milli=round(request.dp_epsilon * 1000),
+            dp_budget_milli=round(request.dp_budget * 1000),
+        )
+        grant = Grant(
+            id=grant_id,
+            share_request_id=request.id,
+            consumer=request.consumer,
+            provider=request.provider,
+            entry_code=request.entry_code,
+            entry_version=request.entry_version,
+            fields=list(request.fields),
+            methods=list(request.methods),
+            purpose=request.purpose,
+            regions=list(request.regions),
+            issued_at=now,
+            expires_at=expires,
+            quota=request.quota,
+            dp_epsilon=request.dp_epsilon,
+            dp_budget=request.dp_budget,
+            used=0,
+            status="active",
+            token=issue_grant_token(claims, self.signing_key),
+        )
+        session.add(grant)
+        request.grant_id = grant_id
+        self.ledger.append(
+            session,
+            kind="grant.issued",
+            actor=self.settings.issuer,
+            subject=grant_id,
+            payload={
+                "share_request_id": request.id,
+                "consumer": grant.consumer,
+                "provider": grant.provider,
+                "entry_code": grant.entry_code,
+                "entry_version": grant.entry_version,
+                "fields": grant.fields,
+                "methods": grant.methods,
+                "purpose": grant.purpose,
+                "expires_at": expires.isoformat(),
+                "quota": grant.quota,
+                "token_sha256": hashlib.sha256(grant.token.encode()).hexdigest(),
+            },
+        )
+        return grant
+
+    def get_grant(self, session: Session, caller: str, grant_id: str) -> Grant:
+        """A grant, visible to its consumer, its provider and the authority."""
+        grant = session.get(Grant, v.identifier(grant_id, "id"))
+        if grant is None:
+            raise NotFound(f"no grant {grant_id!r}", field="id")
+        if caller not in (grant.consumer, grant.provider, AUTHORITY):
+            self.directory.require_authority(session, caller)
+        return grant
+
+    def check_live(self, grant: Grant, query: RelayedQuery) -> None:
+        now = self.now()
+        if grant.status != "active":
+            raise PermissionDenied(f"grant is {grant.status}", field="grant_token")
+        expires = (
+            grant.expires_at if grant.expires_at.tzinfo else grant.expires_at.replace(tzinfo=dt.UTC)
+        )
+        if now >= expires:
+            raise PermissionDenied("grant has expired", field="grant_token")
+        if grant.used >= grant.quota:
+            raise PermissionDenied(
+                f"grant quota of {grant.quota} queries is used up", field="grant_token"
+            )
+        if query.method not in grant.methods:
+            raise PermissionDenied(f"method {query.method!r} is not in the grant", field="method")
+        if query.purpose.strip() != grant.purpose:
+            raise PermissionDenied(
+                "purpose differs from the grant's purpose",
+                field="purpose",
+                articles=(self.policy.sharing.purpose_binding_article,),
+            )
+        outside = [f for f in query.fields if f not in grant.fields]
+        if outside:
+            raise PermissionDenied(
+                f"data item {outside[0]!r} is outside the grant",
+                field="fields",
+                articles=(self.policy.sharing.purpose_binding_article,),
+            )
+
+    # ------------------------------------------------------------------ for other contexts
+    def grant(self, session: Session, grant_id: str) -> Grant:
+        """The grant ``grant_id`` (it must exist)."""
+        grant = session.get(Grant, grant_id)
+        if grant is None:
+            raise NotFound(f"no grant {grant_id!r}", field="id")
+        return grant
+
+    def grant_by_token(self, session: Session, token: str) -> Grant | None:
+        """The grant this broker issued with ``token``, or None."""
+        return session.execute(select(Grant).where(Grant.token == token)).scalar_one_or_none()
+
+    def count_use(self, session: Session, grant_id: str, *, counted: bool) -> None:
+        """Lock the grant for the relay's ledger entry; ``counted``: one more use of it."""
+        grant = session.get(Grant, grant_id, with_for_update=True)
+        assert grant is not None
+        if counted:
+            grant.used += 1
+            grant.last_used_at = self.now()
+
+    def grants_in_use(self, session: Session, entry_code: str, now: dt.datetime) -> int:
+        """How many active, unexpired grants use the entry (CAT-7: revocation grace)."""
+        return session.execute(
+            select(func.count())
+            .select_from(Grant)
+            .where(Grant.entry_code == entry_code, Grant.status == "active", Grant.expires_at > now)
+        ).scalar_one()
+
+    def entry_sunset_on(self, session: Session, grant: Grant) -> dt.date | None:
+        """The sunset date of the grant's entry when it is being revoked (CAT-7), else None."""
+        entry = self.catalogue.find(session, grant.entry_code)
+        return entry.sunset_on if entry is not None else None

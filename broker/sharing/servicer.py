@@ -1,0 +1,198 @@
+"""tongdao.v1.Sharing: protobuf → sharing service → protobuf, nothing more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tongdao.broker.kernel.wire import ContextServicer, decision_pb, iso
+from tongdao.broker.sharing.models import Grant, ShareRequest
+from tongdao.broker.sharing.models import ServiceRequest as ServiceRequestRow
+from tongdao.broker.sharing.requests import ServiceRequestData, ServiceRequests
+from tongdao.broker.sharing.service import ShareRequestData, SharingService
+from tongdao.proto.errors import InvalidArgument
+from tongdao.proto.methods import (
+    METHOD_NAMES,
+    METHOD_VALUES,
+)
+from tongdao.v1 import (
+    sharing_pb2,
+    sharing_pb2_grpc,
+)
+
+
+def share_request_pb(r: ShareRequest) -> sharing_pb2.ShareRequest:
+    return sharing_pb2.ShareRequest(
+        id=r.id,
+        consumer=r.consumer,
+        entry_code=r.entry_code,
+        entry_version=r.entry_version,
+        fields=r.fields,
+        methods=[METHOD_VALUES[m] for m in r.methods],
+        purpose=r.purpose,
+        scenario=r.scenario,
+        legal_basis=r.legal_basis,
+        regions=r.regions,
+        status=r.status,
+        decision=decision_pb(r.decision),
+        grant_id=r.grant_id or "",
+        created_at=iso(r.created_at),
+        due_date=iso(r.due_date),
+        requested_validity_days=r.validity_days,
+        requested_quota=r.quota,
+        dp_epsilon=r.dp_epsilon,
+        dp_budget=r.dp_budget,
+    )
+
+
+def service_request_pb(r: ServiceRequestRow) -> sharing_pb2.ServiceRequest:
+    d = r.details
+    due = d.get("demand_cataloguing_due_on") if r.status == "accepted" else None
+    due = due or next((v for k, v in d.items() if k.endswith("_due_on")), "")
+    return sharing_pb2.ServiceRequest(
+        id=r.id,
+        kind=r.kind,
+        requester=r.requester,
+        provider=r.provider,
+        subject=r.subject,
+        data_items=d.get("data_items", []),
+        scenario=d.get("scenario", ""),
+        legal_basis=d.get("legal_basis", ""),
+        description=d.get("description", ""),
+        record_key=d.get("record_key", ""),
+        status=r.status,
+        decision=decision_pb(r.decision),
+        due_date=due if r.status in ("pending", "accepted") else "",
+        fulfilled_by=r.fulfilled_by or "",
+        created_at=iso(r.created_at),
+    )
+
+
+def grant_pb(g: Grant, *, with_token: bool) -> sharing_pb2.Grant:
+    return sharing_pb2.Grant(
+        id=g.id,
+        share_request_id=g.share_request_id,
+        consumer=g.consumer,
+        provider=g.provider,
+        entry_code=g.entry_code,
+        entry_version=g.entry_version,
+        fields=g.fields,
+        methods=[METHOD_VALUES[m] for m in g.methods],
+        purpose=g.purpose,
+        expires_at=iso(g.expires_at),
+        quota=g.quota,
+        used=g.used,
+        status=g.status,
+        token=g.token if with_token else "",
+    )
+
+
+def _method_names(values: Any, field: str) -> tuple[str, ...]:
+    out = []
+    for value in values:
+        if value not in METHOD_NAMES:
+            raise InvalidArgument(f"unknown query method value {value}", field=field)
+        out.append(METHOD_NAMES[value])
+    return tuple(out)
+
+
+class SharingServicer(sharing_pb2_grpc.SharingServicer, ContextServicer):
+    """Implements tongdao.v1.Sharing on :class:`SharingService` and :class:`ServiceRequests`."""
+
+    def __init__(self, service: SharingService, sessions: sessionmaker[Session]) -> None:
+        self.service = service
+        self.sessions = sessions
+        self.requests = ServiceRequests(service)
+
+    def FileShareRequest(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        r = request.request
+        data = ShareRequestData(
+            entry_code=r.entry_code,
+            fields=tuple(r.fields),
+            methods=_method_names(r.methods, "request.methods"),
+            purpose=r.purpose,
+            scenario=r.scenario,
+            legal_basis=r.legal_basis,
+            regions=tuple(r.regions),
+            validity_days=r.requested_validity_days,
+            quota=r.requested_quota,
+            dp_epsilon=r.dp_epsilon,
+            dp_budget=r.dp_budget,
+        )
+        with self.sessions.begin() as session:
+            return share_request_pb(self.service.file_share_request(session, caller, data))
+
+    def ListShareRequests(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            rows = self.service.list_share_requests(
+                session, caller, request.role or "consumer", request.status
+            )
+            return sharing_pb2.ListShareRequestsResponse(
+                requests=[share_request_pb(r) for r in rows]
+            )
+
+    def GetShareRequest(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            row = self.service.get_share_request(session, request.id)
+            if caller not in (row.consumer, row.provider):
+                self.service.require_authority(session, caller)
+            return share_request_pb(row)
+
+    def DecideShareRequest(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            row = self.service.decide_share_request(
+                session, caller, request.id, request.approve, request.reason
+            )
+            return share_request_pb(row)
+
+    def GetGrant(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            grant = self.service.get_grant(session, caller, request.id)
+            reply = grant_pb(grant, with_token=caller == grant.consumer)
+            sunset_on = self.service.entry_sunset_on(session, grant)
+            if sunset_on is not None:
+                reply.entry_sunset_on = iso(sunset_on)  # CAT-7: shown to the consumer
+            return reply
+
+    def FileServiceRequest(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        r = request.request
+        data = ServiceRequestData(
+            kind=r.kind,
+            provider=r.provider,
+            subject=r.subject,
+            requester=r.requester,
+            data_items=tuple(r.data_items),
+            scenario=r.scenario,
+            legal_basis=r.legal_basis,
+            description=r.description,
+            record_key=r.record_key,
+        )
+        with self.sessions.begin() as session:
+            return service_request_pb(self.requests.file(session, caller, data))
+
+    def DecideServiceRequest(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            row = self.requests.decide(session, caller, request.id, request.approve, request.reason)
+            return service_request_pb(row)
+
+    def FulfilDataNeed(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            row = self.requests.fulfil(session, caller, request.id, request.entry_code)
+            return service_request_pb(row)
+
+    def ListServiceRequests(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            rows = self.requests.list(session, caller, request.role or "provider", request.kind)
+            return sharing_pb2.ListServiceRequestsResponse(
+                requests=[service_request_pb(r) for r in rows]
+            )

@@ -1,0 +1,421 @@
+"""The consumer SDK's privacy-computing queries (PRIV-3..5): private set intersection,
+intersection-sum and the aggregate across nodes.
+
+Part of :class:`tongdao.node.client.ConsumerClient`.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import secrets
+import uuid
+from collections import deque
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import Any, cast
+
+from tongdao.crypto.envelope import EncryptionKeyPair, seal
+from tongdao.crypto.grant_token import GrantClaims, GrantTokenError, read_grant_token_unverified
+from tongdao.crypto.query_binding import (
+    QUERY,
+    query_associated_data,
+)
+from tongdao.crypto.stream import (
+    StreamDigest,
+)
+from tongdao.node import streams
+from tongdao.node.client_stream import (
+    _b64,
+    _blinded_frames,
+    _QueryStream,
+    _split,
+    _unpack_pairs,
+    _workers,
+)
+from tongdao.node.results import (
+    STREAM_TIMEOUT,
+    Aggregate,
+    ClientError,
+    Intersection,
+    IntersectionSum,
+    Progress,
+)
+from tongdao.node.streams import (
+    DOUBLE,
+    HEADER,
+    MASKED_SUM,
+    PAIRS,
+    PROVIDER,
+    PROVIDER_END,
+    StreamWorkers,
+    json_frame,
+)
+from tongdao.proto.methods import METHOD_VALUES
+from tongdao.proto.stubs import BrokerStubs
+from tongdao.v1 import query_pb2
+
+
+class PrivacyComputing:
+    """Intersection, intersection-sum and aggregate queries of :class:`ConsumerClient`.
+
+    The calls to the broker, the provider keys and the receipt check are the client's own.
+    """
+
+    department: str
+    broker: BrokerStubs
+    _keys: EncryptionKeyPair
+    _timeout: float
+
+    def _call(self, method: Any, request: Any, *, timeout: float | None = None) -> Any:
+        raise NotImplementedError
+
+    def _provider(self, code: str) -> tuple[bytes, bytes]:
+        raise NotImplementedError
+
+    def _check_receipt(
+        self, r: Any, request_id: str, claims: GrantClaims, sealed_result: bytes | StreamDigest
+    ) -> None:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ privacy computing
+    def _stream(
+        self, token: str, method: str, fields: Sequence[str], purpose: str, body: dict[str, Any]
+    ) -> _QueryStream:
+        try:
+            claims = read_grant_token_unverified(token)
+        except GrantTokenError as exc:
+            raise ClientError("INVALID_ARGUMENT", f"grant_token: {exc}") from None
+        enc_key, _ = self._provider(claims.provider)
+        return _QueryStream(self, claims, token, method, fields, purpose, body, enc_key)
+
+    def intersection(
+        self,
+        grant_token: str,
+        keys: Sequence[str],
+        key_field: str,
+        purpose: str,
+        *,
+        progress: Progress | None = None,
+    ) -> Intersection:
+        """ECDH-PSI with the provider's key field (PRIV-3), as one streamed query.
+
+        Args:
+            grant_token: a grant with ``intersection`` or ``intersection_size``.
+            keys: our keys (normalised as the node does: NFKC, trimmed, case-folded).
+            key_field: the provider entry's key field (must be in the grant).
+            purpose: the grant's purpose.
+            progress: ``progress(stage, done, total)`` as points are blinded and matched.
+
+        Returns:
+            The size, our set size and the provider's rows, plus ``members`` when the grant's
+            method is ``intersection``; with ``intersection_size`` the node shuffles, so only
+            the size is known.
+
+        Raises:
+            ClientError: the broker's or node's refusal (its status), or DATA_LOSS when the
+                answer does not authenticate.
+        """
+        from tongdao.node.engines import psi_key
+
+        method = self._psi_method(grant_token)
+        originals: dict[bytes, str] = {}
+        for k in keys:
+            originals.setdefault(psi_key(k), k)
+        unique = list(originals)
+        with StreamWorkers(secrets.token_bytes(32), None, workers=_workers(len(unique))) as pool:
+            stream = self._stream(
+                grant_token, method, [key_field], purpose, {"points": len(unique)}
+            )
+            stream.run(_blinded_frames(pool, unique, progress))
+            header = stream.expect_json(HEADER)
+            ordered = bool(header.get("ordered"))
+            theirs_total = int(header.get("provider_rows", 0))
+            double_list: list[bytes] = []
+            double_set: set[bytes] = set()
+            for body in stream.bodies(DOUBLE):
+                points = _split(body)
+                if ordered:
+                    double_list.extend(points)
+                else:
+                    double_set.update(points)
+            got = len(double_list) if ordered else len(double_set)
+            if got != len(unique):
+                raise ClientError("DATA_LOSS", "the node returned a different number of points")
+            theirs: set[bytes] = set()
+            size = 0
+            done = 0
+            for raw in pool.map("reblind", stream.bodies(PROVIDER)):
+                points = _split(raw)
+                if ordered:
+                    theirs.update(points)
+                else:
+                    size += sum(p in double_set for p in points)
+                done += len(points)
+                if progress:
+                    progress("matching", done, theirs_total)
+            end = stream.expect_json(PROVIDER_END)
+            stream.finish()
+        out: dict[str, Any] = {
+            "consumer_set_size": len(unique),
+            "provider_rows": int(end.get("provider_rows", done)),
+        }
+        if ordered:
+            hits = [p in theirs for p in double_list]
+            out["size"] = sum(hits)
+            out["members"] = [originals[u] for u, hit in zip(unique, hits, strict=True) if hit]
+        else:
+            out["size"] = size
+        return cast(Intersection, out)
+
+    def _psi_method(self, grant_token: str) -> str:
+        try:
+            methods = read_grant_token_unverified(grant_token).methods
+        except GrantTokenError as exc:
+            raise ClientError("INVALID_ARGUMENT", f"grant_token: {exc}") from None
+        for method in ("intersection", "intersection_size"):
+            if method in methods:
+                return method
+        raise ClientError("PERMISSION_DENIED", "method: the grant allows no intersection")
+
+    def intersection_sum(
+        self,
+        grant_token: str,
+        keys: Sequence[str],
+        value_field: str,
+        purpose: str,
+        *,
+        progress: Progress | None = None,
+    ) -> IntersectionSum:
+        """Size of the intersection and the sum of ``value_field`` over it (PRIV-4).
+
+        One streamed query. The provider's values arrive encrypted under a Paillier key only the
+        provider holds, paired with its double-blinded keys in shuffled order; we add the
+        ciphertexts whose keys match ours, mask the total with a uniformly random ``r`` and let
+        the provider decrypt ``S + r``. Neither side learns which keys matched; the provider
+        learns the size of our set and of the intersection (it enforces the minimum group size).
+
+        Args:
+            grant_token: a grant with ``intersection_sum`` on ``value_field``.
+            keys: our keys (normalised as the node does).
+            value_field: the provider's numeric data item to sum.
+            purpose: the grant's purpose.
+            progress: ``progress(stage, done, total)`` as points are blinded and matched.
+
+        Returns:
+            The size of the intersection and the sum of the value over it.
+
+        Raises:
+            ClientError: PERMISSION_DENIED below the minimum group size (with the article),
+                other refusals with their status, DATA_LOSS when the answer does not
+                authenticate or a ciphertext is invalid.
+        """
+        from tongdao.crypto.paillier import Evaluator, InvalidCiphertext, PaillierPublicKey
+        from tongdao.node.engines import psi_key
+
+        unique = list(dict.fromkeys(psi_key(k) for k in keys))
+        final_message: queue.Queue[bytes] = queue.Queue(maxsize=1)
+        with StreamWorkers(secrets.token_bytes(32), None, workers=_workers(len(unique))) as pool:
+            stream = self._stream(
+                grant_token,
+                "intersection_sum",
+                [value_field],
+                purpose,
+                {"points": len(unique), "value_field": value_field},
+            )
+            stream.run(_blinded_frames(pool, unique, progress, then=final_message, final=False))
+            header = stream.expect_json(HEADER)
+            try:
+                public_key = PaillierPublicKey.from_bytes(
+                    bytes.fromhex(header["paillier_public_key"])
+                )
+                scale = int(header["scale_digits"])
+            except (KeyError, ValueError, TypeError, InvalidCiphertext):
+                raise ClientError("DATA_LOSS", "the node's header is malformed") from None
+            theirs_total = int(header.get("provider_rows", 0))
+            double: set[bytes] = set()
+            for body in stream.bodies(DOUBLE):
+                double.update(_split(body))
+            width = public_key.ciphertext_bytes
+            evaluator = Evaluator(public_key)
+            total = None
+            size = done = 0
+            pending: deque[bytes] = deque()
+
+            def points_of_pairs() -> Iterator[bytes]:
+                for pairs in stream.bodies(PAIRS):
+                    points, cts = _unpack_pairs(pairs, width)
+                    pending.append(cts)
+                    yield b"".join(points)
+
+            try:
+                for raw in pool.map("reblind", points_of_pairs()):
+                    cts = pending.popleft()
+                    points = _split(raw)
+                    chosen = [
+                        cts[i * width : (i + 1) * width]
+                        for i, p in enumerate(points)
+                        if p in double
+                    ]
+                    size += len(chosen)
+                    if chosen:
+                        total = evaluator.sum_received(chosen, start=total)
+                    done += len(points)
+                    if progress:
+                        progress("matching", done, theirs_total)
+            except InvalidCiphertext as exc:
+                raise ClientError(
+                    "DATA_LOSS", f"the node sent an invalid ciphertext: {exc}"
+                ) from None
+            end = stream.expect_json(PROVIDER_END)
+            mask = secrets.randbelow(int(public_key.n))
+            encrypted = total if total is not None else public_key.encrypt(0)
+            masked = (encrypted + public_key.raw_encrypt_unobfuscated(mask)).rerandomise()
+            final_message.put(
+                json_frame(MASKED_SUM, {"count": size, "masked_sum": masked.to_bytes().hex()})
+            )
+            result = stream.expect_json(streams.RESULT)
+            stream.finish()
+        n = int(public_key.n)
+        try:
+            value = (int(result["masked_sum"]) - mask) % n
+        except (KeyError, ValueError, TypeError):
+            raise ClientError("DATA_LOSS", "the node's result is malformed") from None
+        if value > n // 2:
+            value -= n
+        return {
+            "size": size,
+            "sum": Decimal(value).scaleb(-scale),
+            "consumer_set_size": len(unique),
+            "provider_rows": int(end.get("provider_rows", done)),
+        }
+
+    def aggregate(
+        self,
+        grant_tokens: Sequence[str],
+        value_field: str,
+        purpose: str,
+        *,
+        bounds: tuple[float, float],
+        buckets: Sequence[float] = (),
+        filter_field: str | None = None,
+        filter_op: str = "eq",
+        filter_value: str | int | float | bool | None = None,
+        max_rows: int = 1_000_000,
+        key_bits: int = 2048,
+    ) -> Aggregate:
+        """Count, sum, mean, variance and histogram of ``value_field`` across nodes (PRIV-5).
+
+        One grant per provider node. The broker adds the nodes' packed ciphertexts under our
+        Paillier key; only we decrypt the total.
+
+        Args:
+            grant_tokens: one grant with ``aggregate`` per provider node.
+            value_field: the numeric data item to aggregate.
+            purpose: the grants' purpose.
+            bounds: the value's range ``(low, high)``; values are clipped to it.
+            buckets: histogram bucket edges (empty: no histogram).
+            filter_field: count only records whose field passes the filter (None: all).
+            filter_op: the filter's comparison, e.g. ``"eq"``.
+            filter_value: the value compared with.
+            max_rows: the most records one node may add.
+            key_bits: size of the one-off Paillier key.
+
+        Returns:
+            Count, sum, mean, variance and histogram over every node.
+
+        Raises:
+            ClientError: a refusal with its status, DATA_LOSS when a receipt or ciphertext
+                does not verify.
+        """
+        from tongdao.crypto.paillier import generate_paillier_keypair
+        from tongdao.node.engines import VALUE_SCALE_DIGITS, AggregateQuery, aggregate_scheme
+
+        def scaled(x: float) -> int:
+            return int(Decimal(str(x)).scaleb(VALUE_SCALE_DIGITS).to_integral_value())
+
+        public_key, private_key = generate_paillier_keypair(key_bits)
+        lo, hi = scaled(bounds[0]), scaled(bounds[1])
+        edges = [scaled(b) for b in buckets]
+        flt = {"field": filter_field, "op": filter_op, "value": filter_value}
+        body = {
+            "paillier_public_key": _b64(public_key.to_bytes()),
+            "value_field": value_field,
+            "filter": flt if filter_field else None,
+            "bounds": [lo, hi],
+            "buckets": edges,
+            "nodes": len(grant_tokens),
+            "max_rows": max_rows,
+        }
+        fields = [value_field] + ([filter_field] if filter_field else [])
+        parts = []
+        sent: dict[str, GrantClaims] = {}
+        for token in grant_tokens:
+            try:
+                claims = read_grant_token_unverified(token)
+            except GrantTokenError as exc:
+                raise ClientError("INVALID_ARGUMENT", f"grant_token: {exc}") from None
+            enc_key, _ = self._provider(claims.provider)
+            request_id = str(uuid.uuid4())
+            sent[request_id] = claims
+            sealed = seal(
+                enc_key,
+                json.dumps(body).encode(),
+                query_associated_data(claims.grant_id, request_id, "aggregate", QUERY),
+            )
+            parts.append(
+                query_pb2.QueryRequest(
+                    grant_token=token,
+                    request_id=request_id,
+                    method=METHOD_VALUES["aggregate"],
+                    purpose=purpose,
+                    fields=fields,
+                    sealed_query=sealed,
+                )
+            )
+        reply = self._call(
+            self.broker.query.Aggregate,
+            query_pb2.AggregateRequest(parts=parts, paillier_public_key=public_key.to_bytes()),
+            timeout=max(self._timeout, STREAM_TIMEOUT),  # nodes scan whole entries
+        )
+        for part in reply.parts:
+            # each receipt must answer one of our parts, once
+            part_claims = sent.pop(part.receipt.request_id, None)
+            if part_claims is None:
+                raise ClientError("DATA_LOSS", "an aggregate receipt names no request we sent")
+            self._check_receipt(part.receipt, part.receipt.request_id, part_claims, b"")
+        q = AggregateQuery(
+            public_key,
+            value_field,
+            filter_field,
+            filter_op,
+            filter_value,
+            lo,
+            hi,
+            tuple(edges),
+            len(grant_tokens),
+            max_rows,
+        )
+        scheme = aggregate_scheme(q)
+        stats = scheme.decrypt(
+            private_key,
+            [public_key.ciphertext(c) for c in reply.ciphertexts],
+            3 + max(len(edges) - 1, 0),
+            summed=len(grant_tokens),
+        )
+        count, s1, s2, hist = stats[0], stats[1], stats[2], stats[3:]
+        scale = Decimal(10) ** VALUE_SCALE_DIGITS
+        labels = [f"[{buckets[i]}, {buckets[i + 1]})" for i in range(len(hist))]
+        out: dict[str, Any] = {
+            "count": count,
+            "nodes": len(grant_tokens),
+            "suppressed_nodes": [p.provider for p in reply.parts if p.suppressed],
+            "histogram": dict(zip(labels, hist, strict=True)),
+        }
+        if count:
+            mean_shifted = Decimal(s1) / count
+            out["sum"] = (Decimal(s1) + Decimal(lo) * count) / scale
+            out["mean"] = (mean_shifted + lo) / scale
+            variance = Decimal(s2) / count - mean_shifted * mean_shifted
+            out["variance"] = max(variance, Decimal(0)) / scale / scale
+        return cast(Aggregate, out)

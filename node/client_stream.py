@@ -1,0 +1,205 @@
+"""The consumer side of a streamed query: sealed chunks up and down one bidirectional stream,
+and the framing helpers of the privacy-computing methods (see :mod:`tongdao.node.client`)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import queue
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import grpc
+
+from tongdao.crypto.envelope import seal
+from tongdao.crypto.errors import EnvelopeError
+from tongdao.crypto.grant_token import GrantClaims
+from tongdao.crypto.psi import POINT_BYTES
+from tongdao.crypto.query_binding import (
+    QUERY,
+    query_associated_data,
+)
+from tongdao.crypto.stream import (
+    DOWNSTREAM,
+    UPSTREAM,
+    ChunkOpener,
+    ChunkSealer,
+    StreamDigest,
+    new_stream_secret,
+)
+from tongdao.node.results import STREAM_TIMEOUT, ClientError, Progress
+from tongdao.node.streams import (
+    CHUNK_POINTS,
+    PARALLEL_FROM,
+    POINTS,
+    POINTS_END,
+    StreamWorkers,
+    chunked,
+    frame,
+    json_body,
+    unpack_pairs,
+)
+from tongdao.proto.errors import DomainError
+from tongdao.proto.methods import METHOD_VALUES
+from tongdao.v1 import query_pb2
+
+if TYPE_CHECKING:
+    from tongdao.node.client import ConsumerClient
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _workers(n: int) -> int:
+    return 2 if n >= PARALLEL_FROM else 1
+
+
+def _split(raw: bytes) -> list[bytes]:
+    if len(raw) % POINT_BYTES:
+        raise ClientError("DATA_LOSS", "the node returned a truncated point list")
+    return [raw[i : i + POINT_BYTES] for i in range(0, len(raw), POINT_BYTES)]
+
+
+def _unpack_pairs(body: bytes, width: int) -> tuple[list[bytes], bytes]:
+    try:
+        return unpack_pairs(body, width)
+    except DomainError as exc:
+        raise ClientError("DATA_LOSS", f"the node's pairs do not parse: {exc}") from None
+
+
+def _blinded_frames(
+    pool: StreamWorkers,
+    keys: list[bytes],
+    progress: Progress | None,
+    *,
+    then: queue.Queue[bytes] | None = None,
+    final: bool = True,
+) -> Iterator[tuple[bytes, bool]]:
+    """Our blinded keys as ``P`` frames, then ``E``; then (intersection-sum) the one frame put
+    on ``then`` once the answer is in, sent as the final chunk."""
+    done = 0
+    for raw in pool.map("blind", chunked(keys, CHUNK_POINTS)):
+        done += len(raw) // POINT_BYTES
+        yield frame(POINTS, raw), False
+        if progress:
+            progress("blinding", done, len(keys))
+    yield frame(POINTS_END), final
+    if then is not None:
+        yield then.get(), True
+
+
+class _QueryStream:
+    """One streamed query from the consumer's side: sealing, opening, the receipt."""
+
+    def __init__(
+        self,
+        client: ConsumerClient,
+        claims: GrantClaims,
+        token: str,
+        method: str,
+        fields: Sequence[str],
+        purpose: str,
+        body: dict[str, Any],
+        provider_key: bytes,
+    ) -> None:
+        self._client = client
+        self.claims = claims
+        self.request_id = str(uuid.uuid4())
+        secret = new_stream_secret()
+        context = query_associated_data(claims.grant_id, self.request_id, method, QUERY)
+        self._open = query_pb2.QueryRequest(
+            grant_token=token,
+            request_id=self.request_id,
+            method=METHOD_VALUES[method],
+            purpose=purpose,
+            fields=list(fields),
+            sealed_query=seal(
+                provider_key,
+                json.dumps({**body, "stream_secret": secret.hex()}).encode(),
+                context,
+            ),
+        )
+        self._sealer = ChunkSealer(secret, context, UPSTREAM)
+        self._opener = ChunkOpener(secret, context, DOWNSTREAM)
+        self._digest = StreamDigest()
+        self._frames: Iterator[tuple[bytes, bytes]] | None = None
+        self._pushed: tuple[bytes, bytes] | None = None
+        self._call: Any = None
+        self.ledger_sequence = 0
+
+    def run(self, upstream: Iterator[tuple[bytes, bool]]) -> None:
+        """Start the call; ``upstream`` yields (frame, final) and is read by gRPC's thread.
+        The node's frames are then read with :meth:`next_frame`, :meth:`bodies` and
+        :meth:`expect_json`."""
+
+        def requests() -> Iterator[query_pb2.QueryStreamRequest]:
+            yield query_pb2.QueryStreamRequest(open=self._open)
+            for message, final in upstream:
+                yield query_pb2.QueryStreamRequest(chunk=self._sealer.seal(message, final=final))
+
+        self._call = self._client.broker.query.QueryStream(
+            requests(), timeout=max(self._client._timeout, STREAM_TIMEOUT)
+        )
+        self._frames = self._read()
+
+    def _read(self) -> Iterator[tuple[bytes, bytes]]:
+        try:
+            for reply in self._call:
+                if reply.WhichOneof("part") == "end":
+                    self._opener.require_finished()
+                    self._client._check_receipt(
+                        reply.end.receipt, self.request_id, self.claims, self._digest
+                    )
+                    self.ledger_sequence = reply.end.ledger_sequence
+                    return
+                self._digest.update(reply.chunk)
+                plain = self._opener.open(reply.chunk)
+                if not plain:
+                    raise ClientError("DATA_LOSS", "the node sent an empty frame")
+                yield plain[:1], plain[1:]
+        except grpc.RpcError as exc:
+            raise ClientError(exc.code().name, exc.details() or "") from None
+        except EnvelopeError as exc:
+            raise ClientError("DATA_LOSS", f"the answer does not authenticate: {exc}") from None
+
+    def next_frame(self) -> tuple[bytes, bytes]:
+        """The next (kind, body); ``(b"", b"")`` once the node's frames are over."""
+        if self._pushed is not None:
+            item, self._pushed = self._pushed, None
+            return item
+        assert self._frames is not None
+        return next(self._frames, (b"", b""))
+
+    def bodies(self, kind: bytes) -> Iterator[bytes]:
+        """Bodies of the consecutive ``kind`` frames from here; the first other frame stays
+        next."""
+        while True:
+            got, body = self.next_frame()
+            if got != kind:
+                self._pushed = (got, body)
+                return
+            yield body
+
+    def expect_json(self, kind: bytes) -> dict[str, Any]:
+        """The next frame, which must be ``kind`` with a JSON object body.
+
+        Raises:
+            ClientError: DATA_LOSS naming what arrived instead.
+        """
+        got, body = self.next_frame()
+        if got != kind:
+            raise ClientError("DATA_LOSS", f"expected a {kind!r} frame, got {got!r}")
+        try:
+            return json_body(body, "frame")
+        except DomainError:
+            raise ClientError("DATA_LOSS", f"the node's {kind!r} frame is not JSON") from None
+
+    def finish(self) -> None:
+        """Read to the end: the node's receipt must arrive and verify."""
+        kind, _ = self.next_frame()
+        if kind:
+            raise ClientError("DATA_LOSS", f"unexpected {kind!r} frame after the answer")
+        if not self.ledger_sequence:
+            raise ClientError("DATA_LOSS", "the stream ended without the provider's receipt")

@@ -1,0 +1,68 @@
+"""Client stubs for the broker's services: one stub per context over one channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+
+from tongdao.v1 import (
+    catalogue_pb2,
+    catalogue_pb2_grpc,
+    directory_pb2,
+    directory_pb2_grpc,
+    ledger_pb2,
+    ledger_pb2_grpc,
+    query_pb2,
+    query_pb2_grpc,
+    sharing_pb2,
+    sharing_pb2_grpc,
+    supervision_pb2,
+    supervision_pb2_grpc,
+)
+
+BROKER_SERVICES: tuple[str, ...] = tuple(
+    module.DESCRIPTOR.services_by_name[name].full_name
+    for module, name in (
+        (directory_pb2, "Directory"),
+        (catalogue_pb2, "Catalogue"),
+        (sharing_pb2, "Sharing"),
+        (query_pb2, "Query"),
+        (supervision_pb2, "Supervision"),
+        (ledger_pb2, "Ledger"),
+    )
+)
+"""Full names of the services a broker serves on its mutual-TLS listener."""
+
+
+@dataclass(frozen=True)
+class BrokerStubs:
+    """The broker's services as seen by a department, all over one mutual-TLS channel.
+
+    Attributes:
+        directory: departments (``tongdao.v1.Directory``).
+        catalogue: catalogue entries, search, import/export (``tongdao.v1.Catalogue``).
+        sharing: share requests, grants and service requests (``tongdao.v1.Sharing``).
+        query: the query relay (``tongdao.v1.Query``).
+        supervision: deadlines and the overdue report (``tongdao.v1.Supervision``).
+        ledger: the tamper-evident ledger (``tongdao.v1.Ledger``).
+    """
+
+    directory: directory_pb2_grpc.DirectoryStub
+    catalogue: catalogue_pb2_grpc.CatalogueStub
+    sharing: sharing_pb2_grpc.SharingStub
+    query: query_pb2_grpc.QueryStub
+    supervision: supervision_pb2_grpc.SupervisionStub
+    ledger: ledger_pb2_grpc.LedgerStub
+
+    @classmethod
+    def over(cls, channel: grpc.Channel) -> BrokerStubs:
+        """Stubs for every broker service over ``channel``."""
+        return cls(
+            directory=directory_pb2_grpc.DirectoryStub(channel),
+            catalogue=catalogue_pb2_grpc.CatalogueStub(channel),
+            sharing=sharing_pb2_grpc.SharingStub(channel),
+            query=query_pb2_grpc.QueryStub(channel),
+            supervision=supervision_pb2_grpc.SupervisionStub(channel),
+            ledger=ledger_pb2_grpc.LedgerStub(channel),
+        )

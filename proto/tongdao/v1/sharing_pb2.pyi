@@ -1,0 +1,198 @@
+from tongdao.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ShareRequest(_message.Message):
+    __slots__ = ("id", "consumer", "entry_code", "entry_version", "fields", "methods", "purpose", "scenario", "legal_basis", "regions", "status", "decision", "grant_id", "created_at", "due_date", "requested_validity_days", "requested_quota", "dp_epsilon", "dp_budget")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CONSUMER_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_VERSION_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    METHODS_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    SCENARIO_FIELD_NUMBER: _ClassVar[int]
+    LEGAL_BASIS_FIELD_NUMBER: _ClassVar[int]
+    REGIONS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    DUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_VALIDITY_DAYS_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_QUOTA_FIELD_NUMBER: _ClassVar[int]
+    DP_EPSILON_FIELD_NUMBER: _ClassVar[int]
+    DP_BUDGET_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    consumer: str
+    entry_code: str
+    entry_version: int
+    fields: _containers.RepeatedScalarFieldContainer[str]
+    methods: _containers.RepeatedScalarFieldContainer[_common_pb2.QueryMethod]
+    purpose: str
+    scenario: str
+    legal_basis: str
+    regions: _containers.RepeatedScalarFieldContainer[str]
+    status: str
+    decision: _common_pb2.Decision
+    grant_id: str
+    created_at: str
+    due_date: str
+    requested_validity_days: int
+    requested_quota: int
+    dp_epsilon: float
+    dp_budget: float
+    def __init__(self, id: _Optional[str] = ..., consumer: _Optional[str] = ..., entry_code: _Optional[str] = ..., entry_version: _Optional[int] = ..., fields: _Optional[_Iterable[str]] = ..., methods: _Optional[_Iterable[_Union[_common_pb2.QueryMethod, str]]] = ..., purpose: _Optional[str] = ..., scenario: _Optional[str] = ..., legal_basis: _Optional[str] = ..., regions: _Optional[_Iterable[str]] = ..., status: _Optional[str] = ..., decision: _Optional[_Union[_common_pb2.Decision, _Mapping]] = ..., grant_id: _Optional[str] = ..., created_at: _Optional[str] = ..., due_date: _Optional[str] = ..., requested_validity_days: _Optional[int] = ..., requested_quota: _Optional[int] = ..., dp_epsilon: _Optional[float] = ..., dp_budget: _Optional[float] = ...) -> None: ...
+
+class FileShareRequestRequest(_message.Message):
+    __slots__ = ("request",)
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    request: ShareRequest
+    def __init__(self, request: _Optional[_Union[ShareRequest, _Mapping]] = ...) -> None: ...
+
+class ListShareRequestsRequest(_message.Message):
+    __slots__ = ("role", "status")
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    role: str
+    status: str
+    def __init__(self, role: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...
+
+class ListShareRequestsResponse(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[ShareRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[ShareRequest, _Mapping]]] = ...) -> None: ...
+
+class GetShareRequestRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class DecideShareRequestRequest(_message.Message):
+    __slots__ = ("id", "approve", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    APPROVE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    approve: bool
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., approve: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class Grant(_message.Message):
+    __slots__ = ("id", "share_request_id", "consumer", "provider", "entry_code", "entry_version", "fields", "methods", "purpose", "expires_at", "quota", "used", "status", "token", "entry_sunset_on")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    SHARE_REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONSUMER_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_VERSION_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    METHODS_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    QUOTA_FIELD_NUMBER: _ClassVar[int]
+    USED_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_SUNSET_ON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    share_request_id: str
+    consumer: str
+    provider: str
+    entry_code: str
+    entry_version: int
+    fields: _containers.RepeatedScalarFieldContainer[str]
+    methods: _containers.RepeatedScalarFieldContainer[_common_pb2.QueryMethod]
+    purpose: str
+    expires_at: str
+    quota: int
+    used: int
+    status: str
+    token: str
+    entry_sunset_on: str
+    def __init__(self, id: _Optional[str] = ..., share_request_id: _Optional[str] = ..., consumer: _Optional[str] = ..., provider: _Optional[str] = ..., entry_code: _Optional[str] = ..., entry_version: _Optional[int] = ..., fields: _Optional[_Iterable[str]] = ..., methods: _Optional[_Iterable[_Union[_common_pb2.QueryMethod, str]]] = ..., purpose: _Optional[str] = ..., expires_at: _Optional[str] = ..., quota: _Optional[int] = ..., used: _Optional[int] = ..., status: _Optional[str] = ..., token: _Optional[str] = ..., entry_sunset_on: _Optional[str] = ...) -> None: ...
+
+class GetGrantRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class ServiceRequest(_message.Message):
+    __slots__ = ("id", "kind", "requester", "provider", "subject", "data_items", "scenario", "legal_basis", "description", "record_key", "status", "decision", "due_date", "fulfilled_by", "created_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    REQUESTER_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    DATA_ITEMS_FIELD_NUMBER: _ClassVar[int]
+    SCENARIO_FIELD_NUMBER: _ClassVar[int]
+    LEGAL_BASIS_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    RECORD_KEY_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    DUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    FULFILLED_BY_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    kind: str
+    requester: str
+    provider: str
+    subject: str
+    data_items: _containers.RepeatedScalarFieldContainer[str]
+    scenario: str
+    legal_basis: str
+    description: str
+    record_key: str
+    status: str
+    decision: _common_pb2.Decision
+    due_date: str
+    fulfilled_by: str
+    created_at: str
+    def __init__(self, id: _Optional[str] = ..., kind: _Optional[str] = ..., requester: _Optional[str] = ..., provider: _Optional[str] = ..., subject: _Optional[str] = ..., data_items: _Optional[_Iterable[str]] = ..., scenario: _Optional[str] = ..., legal_basis: _Optional[str] = ..., description: _Optional[str] = ..., record_key: _Optional[str] = ..., status: _Optional[str] = ..., decision: _Optional[_Union[_common_pb2.Decision, _Mapping]] = ..., due_date: _Optional[str] = ..., fulfilled_by: _Optional[str] = ..., created_at: _Optional[str] = ...) -> None: ...
+
+class FileServiceRequestRequest(_message.Message):
+    __slots__ = ("request",)
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    request: ServiceRequest
+    def __init__(self, request: _Optional[_Union[ServiceRequest, _Mapping]] = ...) -> None: ...
+
+class DecideServiceRequestRequest(_message.Message):
+    __slots__ = ("id", "approve", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    APPROVE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    approve: bool
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., approve: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class FulfilDataNeedRequest(_message.Message):
+    __slots__ = ("id", "entry_code")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    entry_code: str
+    def __init__(self, id: _Optional[str] = ..., entry_code: _Optional[str] = ...) -> None: ...
+
+class ListServiceRequestsRequest(_message.Message):
+    __slots__ = ("role", "kind")
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    role: str
+    kind: str
+    def __init__(self, role: _Optional[str] = ..., kind: _Optional[str] = ...) -> None: ...
+
+class ListServiceRequestsResponse(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[ServiceRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[ServiceRequest, _Mapping]]] = ...) -> None: ...
