@@ -16,7 +16,7 @@ from tests.integration.stack import start_stack
 from tongdao.commands.catalogue import entry_from_dict
 from tongdao.demo import ENTRIES
 from tongdao.home import AUTHORITY
-from tongdao.v1 import broker_pb2
+from tongdao.v1 import catalogue_pb2, directory_pb2, ledger_pb2, sharing_pb2, supervision_pb2
 
 GAT = "hlj.gat"
 
@@ -39,9 +39,15 @@ def refused(call, request, field):
 @pytest.mark.parametrize("bad", ["\x00", "\x01", "\x1b", "\x7f"])
 def test_nul_and_control_characters_are_refused_naming_the_field(stack, bad):
     gat, authority = stack.stub(GAT), stack.stub(AUTHORITY)
-    refused(gat.SearchCatalogue, broker_pb2.SearchCatalogueRequest(query=f"户籍{bad}"), "query")
-    refused(gat.MatchCatalogue, broker_pb2.MatchCatalogueRequest(need=f"核查{bad}"), "need")
-    need = broker_pb2.ServiceRequest(
+    refused(
+        gat.catalogue.SearchCatalogue,
+        catalogue_pb2.SearchCatalogueRequest(query=f"户籍{bad}"),
+        "query",
+    )
+    refused(
+        gat.catalogue.MatchCatalogue, catalogue_pb2.MatchCatalogueRequest(need=f"核查{bad}"), "need"
+    )
+    need = sharing_pb2.ServiceRequest(
         kind="data_need",
         provider="hlj.mzt",
         subject=f"婚姻{bad}登记",
@@ -50,11 +56,11 @@ def test_nul_and_control_characters_are_refused_naming_the_field(stack, bad):
         legal_basis="《就业促进法》第十五条",
     )
     refused(
-        stack.stub("hrb.rsj").FileServiceRequest,
-        broker_pb2.FileServiceRequestRequest(request=need),
+        stack.stub("hrb.rsj").sharing.FileServiceRequest,
+        sharing_pb2.FileServiceRequestRequest(request=need),
         "subject",
     )
-    department = broker_pb2.Department(
+    department = directory_pb2.Department(
         code="hlj.new",
         name=f"新{bad}部门",
         region="230000",
@@ -63,16 +69,18 @@ def test_nul_and_control_characters_are_refused_naming_the_field(stack, bad):
         signing_public_key=b"\x02" * 32,
     )
     refused(
-        authority.RegisterDepartment,
-        broker_pb2.RegisterDepartmentRequest(department=department),
+        authority.directory.RegisterDepartment,
+        directory_pb2.RegisterDepartmentRequest(department=department),
         "department.name",
     )
     entry = entry_from_dict({**ENTRIES["gat.population"], "code": "gat.nul", "name": f"条目{bad}"})
     refused(
-        gat.CreateCatalogueEntry, broker_pb2.CreateCatalogueEntryRequest(entry=entry), "entry.name"
+        gat.catalogue.CreateCatalogueEntry,
+        catalogue_pb2.CreateCatalogueEntryRequest(entry=entry),
+        "entry.name",
     )
     # the store is unharmed: the same calls with clean text answer
-    gat.SearchCatalogue(broker_pb2.SearchCatalogueRequest(query="户籍"), timeout=10)
+    gat.catalogue.SearchCatalogue(catalogue_pb2.SearchCatalogueRequest(query="户籍"), timeout=10)
 
 
 @pytest.mark.parametrize("value", [2**31, 2**63 - 1, -1])
@@ -80,11 +88,17 @@ def test_identifiers_beyond_the_store_range_are_refused(stack, value):
     authority = stack.stub(AUTHORITY)
     if value >= 0:
         text = refused(
-            authority.GetLedger, broker_pb2.GetLedgerRequest(from_sequence=value), "from_sequence"
+            authority.ledger.GetLedger,
+            ledger_pb2.GetLedgerRequest(from_sequence=value),
+            "from_sequence",
         )
         assert "2147483647" in text
-    refused(authority.ExtendDeadline, broker_pb2.ExtendDeadlineRequest(id=value, basis="x"), "id")
-    authority.GetLedger(broker_pb2.GetLedgerRequest(from_sequence=2**31 - 1), timeout=10)
+    refused(
+        authority.supervision.ExtendDeadline,
+        supervision_pb2.ExtendDeadlineRequest(id=value, basis="x"),
+        "id",
+    )
+    authority.ledger.GetLedger(ledger_pb2.GetLedgerRequest(from_sequence=2**31 - 1), timeout=10)
 
 
 def test_undecodable_messages_are_invalid_argument_with_one_log_line(stack, caplog):
@@ -97,9 +111,9 @@ def test_undecodable_messages_are_invalid_argument_with_one_log_line(stack, capl
         ),
     )
     garbage = b"\xff\xff\xff\xff\x0f"  # a field with an over-long varint: no valid message
-    unary = channel.unary_unary("/tongdao.v1.Broker/SearchCatalogue")
-    streaming = channel.unary_stream("/tongdao.v1.Broker/ImportCatalogue")
-    both = channel.stream_stream("/tongdao.v1.Broker/QueryStream")
+    unary = channel.unary_unary("/tongdao.v1.Catalogue/SearchCatalogue")
+    streaming = channel.unary_stream("/tongdao.v1.Catalogue/ImportCatalogue")
+    both = channel.stream_stream("/tongdao.v1.Query/QueryStream")
     caplog.set_level(logging.WARNING, logger="tongdao.grpc")
     for _ in range(20):
         for call in (
@@ -120,8 +134,8 @@ def test_undecodable_messages_are_invalid_argument_with_one_log_line(stack, capl
 
 
 def _import(stub, content: bytes, fmt: str, timeout: float) -> list:
-    request = broker_pb2.ImportCatalogueRequest(format=fmt, content=content)
-    return list(stub.ImportCatalogue(request, timeout=timeout))
+    request = catalogue_pb2.ImportCatalogueRequest(format=fmt, content=content)
+    return list(stub.catalogue.ImportCatalogue(request, timeout=timeout))
 
 
 def test_a_workbook_claiming_the_largest_sheet_is_answered_at_once(stack):
@@ -177,8 +191,8 @@ def test_a_large_import_holds_no_lock_and_stops_at_the_callers_deadline(stack):
     time.sleep(1.0)  # the file is being read now
     began = time.monotonic()
     entry = entry_from_dict({**ENTRIES["mzt.marriage"], "code": "mzt.during-import"})
-    stack.stub("hlj.mzt").CreateCatalogueEntry(
-        broker_pb2.CreateCatalogueEntryRequest(entry=entry), timeout=10
+    stack.stub("hlj.mzt").catalogue.CreateCatalogueEntry(
+        catalogue_pb2.CreateCatalogueEntryRequest(entry=entry), timeout=10
     )
     written_in = time.monotonic() - began
     worker.join(30)
@@ -191,7 +205,7 @@ def test_a_large_import_holds_no_lock_and_stops_at_the_callers_deadline(stack):
         time.sleep(0.1)
     assert not [t for t in threading.enumerate() if t.name == "catalogue-import"]
     with pytest.raises(grpc.RpcError) as err:
-        stack.stub(GAT).GetCatalogueEntry(
-            broker_pb2.GetCatalogueEntryRequest(code="gat.bulk1"), timeout=10
+        stack.stub(GAT).catalogue.GetCatalogueEntry(
+            catalogue_pb2.GetCatalogueEntryRequest(code="gat.bulk1"), timeout=10
         )
     assert err.value.code() == grpc.StatusCode.NOT_FOUND

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from tongdao.broker.db import current, make_engine, upgrade
+from tongdao.broker.kernel.db import current, make_engine, upgrade
 from tongdao.cli import main
 from tongdao.home import Home
 from tongdao.proto.transport import bind, new_server

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tongdao.broker.catalogue_io import ImportCancelled, ImportLimits, export, parse
+from tongdao.broker.catalogue.file_formats import ImportCancelled, ImportLimits, export, parse
 
 HEADER = "code,name,description,key_field,share_type,item_name,item_type,item_sensitivity\n"
 ROW = "gat.e{n},条目{n},户籍登记信息的说明,id_number,unconditional,id_number,string,general\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tongdao.broker.db import (
+from tongdao.broker.kernel.db import (
     DEFAULT_SQLITE_FILE,
     ENV_DATABASE_URL,
     current,
