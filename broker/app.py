@@ -84,5 +84,6 @@ def build_services(
             chain=ledger,
             directory=directory,
             verify_key=VerifyKey(signing_key.verify_key.public_key),
+            rules=policy.ledger,
         ),
     )

@@ -3,6 +3,7 @@ mutual TLS (the services are wired in :mod:`tongdao.broker.app`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from tongdao.broker.kernel.db import (
 )
 from tongdao.broker.kernel.settings import BrokerSettings
 from tongdao.broker.ledger.chain import Ledger
+from tongdao.broker.ledger.refusals import RefusalRecorder
+from tongdao.broker.ledger.rounds import LedgerRounds, start_ledger_rounds
 from tongdao.broker.ledger.servicer import LedgerServicer
 from tongdao.broker.relay.gateway import GrpcNodeGateway
 from tongdao.broker.relay.servicer import QueryServicer
@@ -79,6 +82,7 @@ class RunningBroker:
     database_url: str
     public_server: grpc.Server | None = None
     public_port: int = 0
+    ledger_rounds: LedgerRounds | None = None
     _stopped: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -90,6 +94,8 @@ class RunningBroker:
         if self._stopped.is_set():
             return
         self._stopped.set()
+        if self.ledger_rounds is not None:
+            self.ledger_rounds.stop()
         for name in BROKER_SERVICES:
             self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)  # type: ignore[attr-defined]
         if self.public_server is not None:
@@ -121,7 +127,17 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         settings=config.settings,
     )
     gateway = GrpcNodeGateway(config.tls)
-    server = new_server()
+    # every refusal is a ledger entry, identical ones folded (docs/ledger.md)
+    refusals = (
+        RefusalRecorder(
+            sessions,
+            services.ledger.chain,
+            dt.timedelta(seconds=policy.ledger.refusal_fold_seconds),
+        )
+        if policy.ledger
+        else None
+    )
+    server = new_server(on_refusal=refusals)
     directory_pb2_grpc.add_DirectoryServicer_to_server(
         DirectoryServicer(services.directory, sessions), server
     )
@@ -173,4 +189,16 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         port,
         engine.url.render_as_string(hide_password=True),
     )
-    return RunningBroker(server, port, services, health, gateway, url, public_server, public_port)
+    # reconcile the nodes' receipt journals now and on schedule; checkpoints for the witnesses
+    rounds = start_ledger_rounds(
+        services.ledger.chain,
+        policy.ledger,
+        config.tls,
+        sessions,
+        directory=services.directory,
+        sharing=services.sharing,
+        refusals=refusals,
+    )
+    return RunningBroker(
+        server, port, services, health, gateway, url, public_server, public_port, rounds
+    )

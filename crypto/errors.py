@@ -15,3 +15,11 @@ class SignatureError(CryptoError):
 
 class KeyFormatError(CryptoError):
     """A key has the wrong length or encoding."""
+
+
+class ProofError(CryptoError):
+    """A Merkle inclusion or consistency proof is malformed or does not prove what it claims."""
+
+
+class NoteError(CryptoError):
+    """A signed note or checkpoint is malformed, or none of its signatures verifies."""

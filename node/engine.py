@@ -26,7 +26,9 @@ from tongdao.crypto.signing import SigningKey, VerifyKey
 from tongdao.crypto.stream import DOWNSTREAM, UPSTREAM, ChunkOpener, ChunkSealer, StreamDigest
 from tongdao.node import engines, streams
 from tongdao.node.adapters import DataSource, normalise_key
+from tongdao.node.receipt_journal import ReceiptJournal
 from tongdao.node.state import BudgetExhausted, NodeState, QuotaError, ReplayError
+from tongdao.node.witness import Witness
 from tongdao.proto.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
 from tongdao.proto.query import QueryAnswer, Receipt, RelayedQuery, canonical_request_id
 
@@ -93,6 +95,10 @@ class NodeEngine:
     grade_articles: Mapping[str, str] = field(default_factory=dict)
     privacy_article: str = "Art.38"
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+    # the journal of signed receipts (read back by the broker) and the ledger witness; a node
+    # built by node.server.build_engine has both
+    journal: ReceiptJournal | None = None
+    witness: Witness | None = None
 
     # ------------------------------------------------------------------ checks
     @staticmethod

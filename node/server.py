@@ -8,16 +8,20 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health_pb2
 
+from tongdao.crypto.checkpoint import LOG_KEY_NAME, MAX_NOTE_BYTES, NoteVerifier
 from tongdao.crypto.envelope import EncryptionKeyPair
+from tongdao.crypto.merkle import MAX_PROOF_HASHES
 from tongdao.crypto.signing import SigningKey, VerifyKey
 from tongdao.node.adapters import SourceError, open_source
 from tongdao.node.config import ConfigError, NodeConfig
 from tongdao.node.engine import NodeEngine, ServedEntry
+from tongdao.node.receipt_journal import MAX_PAGE, ReceiptJournal
 from tongdao.node.state import NodeState
+from tongdao.node.witness import Witness, WitnessRefusal
 from tongdao.policies.loader import load_policy
 from tongdao.policies.masking import mask_value
 from tongdao.policies.model import PolicyError
-from tongdao.proto.errors import InvalidArgument
+from tongdao.proto.errors import FailedPrecondition, InvalidArgument
 from tongdao.proto.query import Receipt, RelayedQuery
 from tongdao.proto.transport import (
     TlsMaterial,
@@ -46,6 +50,8 @@ class NodeServicer(node_pb2_grpc.NodeServicer):
         query = RelayedQuery.from_pb(request)
         answer = self.engine.answer(caller, query)
         r = answer.receipt
+        if self.engine.journal is not None:  # durable before the answer leaves the node
+            self.engine.journal.record(query.method, r)
         # log identifiers and sizes only: never keys, claims or values
         log.info(
             "answered %s request %s grant %s records=%d",
@@ -78,6 +84,8 @@ class NodeServicer(node_pb2_grpc.NodeServicer):
         sent = 0
         for item in self.engine.answer_stream(caller, query, chunks()):
             if isinstance(item, Receipt):
+                if self.engine.journal is not None:
+                    self.engine.journal.record(query.method, item)
                 log.info(
                     "streamed %s request %s grant %s chunks=%d records=%d",
                     query.method,
@@ -104,6 +112,51 @@ class NodeServicer(node_pb2_grpc.NodeServicer):
             ]
         )
 
+    def AddCheckpoint(self, request, context):  # type: ignore[no-untyped-def]
+        self.engine.check_caller(peer_common_name(context))
+        witness = self.engine.witness
+        if witness is None:
+            raise FailedPrecondition("this node is not a ledger witness")
+        if len(request.proof) > MAX_PROOF_HASHES:
+            raise InvalidArgument(f"has more than {MAX_PROOF_HASHES} hashes", field="proof")
+        if len(request.checkpoint) > MAX_NOTE_BYTES:
+            raise InvalidArgument("is too large", field="checkpoint")
+        if request.old_size < 0:
+            raise InvalidArgument("cannot be negative", field="old_size")
+        try:
+            line = witness.add_checkpoint(request.old_size, list(request.proof), request.checkpoint)
+        except WitnessRefusal as refusal:
+            log.warning(
+                "refused to cosign ledger checkpoint: %s (holding size %d)",
+                refusal.reason,
+                refusal.witnessed_size,
+            )
+            return node_pb2.AddCheckpointResponse(
+                refusal=refusal.reason,
+                message=refusal.message,
+                witnessed_size=refusal.witnessed_size,
+                witnessed_checkpoint=refusal.witnessed,
+            )
+        held, _ = witness.latest()
+        return node_pb2.AddCheckpointResponse(
+            cosignature=line.line(), witnessed_size=held.size if held else 0
+        )
+
+    def ListReceipts(self, request, context):  # type: ignore[no-untyped-def]
+        self.engine.check_caller(peer_common_name(context))
+        journal = self.engine.journal
+        if journal is None:
+            return node_pb2.ListReceiptsResponse()
+        rows = journal.after(max(0, request.after), request.limit or MAX_PAGE)
+        return node_pb2.ListReceiptsResponse(
+            receipts=[
+                node_pb2.JournaledReceipt(
+                    position=j.position, method=j.method, receipt=j.receipt.to_pb()
+                )
+                for j in rows
+            ]
+        )
+
 
 @dataclass
 class RunningNode:
@@ -122,6 +175,8 @@ class RunningNode:
         self.health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.NOT_SERVING)  # type: ignore[attr-defined]
         self.server.stop(grace).wait()
         self.engine.state.close()
+        if self.engine.journal is not None:
+            self.engine.journal.close()
 
 
 def build_engine(
@@ -186,6 +241,16 @@ def build_engine(
         purpose_article=policy.sharing.purpose_binding_article,
         grade_articles={g: r.article for g, r in policy.grades.items()},
         privacy_article=policy.privacy.article,
+        journal=ReceiptJournal(config.state_dir),
+        witness=Witness(
+            config.state_dir,
+            name=config.department,
+            key=signing_key,
+            log=NoteVerifier(LOG_KEY_NAME, broker_key),
+            origin=policy.ledger.origin if policy.ledger else "",
+        )
+        if policy.ledger
+        else None,
     )
 
 

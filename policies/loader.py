@@ -13,6 +13,7 @@ from tongdao.policies.model import (
     METHODS,
     DeadlineRule,
     GradeRule,
+    LedgerRules,
     Limits,
     MaskRule,
     OpeningRules,
@@ -372,6 +373,18 @@ def _build(root: _Reader, file: str) -> Policy:
         limits_t.article(),
     )
     limits_t.text("description", required=False)
+    ledger_t = root.table("ledger")
+    ledger = LedgerRules(
+        origin=ledger_t.text("origin"),
+        witness_cosignatures=ledger_t.integer("witness_cosignatures") or 0,
+        checkpoint_interval_seconds=ledger_t.integer("checkpoint_interval_seconds", minimum=1) or 1,
+        reconcile_interval_seconds=ledger_t.integer("reconcile_interval_seconds", minimum=1) or 1,
+        refusal_fold_seconds=ledger_t.integer("refusal_fold_seconds", minimum=1) or 1,
+        article=ledger_t.article(),
+    )
+    ledger_t.text("description")
+    if not ledger.origin or any(c.isspace() for c in ledger.origin):
+        raise ledger_t.fail("origin", "must be one word without spaces, e.g. 'tongdao.hlj/ledger'")
 
     return Policy(
         jurisdiction=meta.text("jurisdiction"),
@@ -394,4 +407,5 @@ def _build(root: _Reader, file: str) -> Policy:
         field_kinds=field_kinds,
         privacy=privacy,
         limits=limits,
+        ledger=ledger,
     )

@@ -183,6 +183,29 @@ class Limits:
         return self.values[name]
 
 
+class LedgerRules:
+    """How the transparency log is published and witnessed (PRIV-7).
+
+    Attributes:
+        origin: the log's name on every checkpoint (witnesses refuse another origin).
+        witness_cosignatures: cosignatures of distinct departments a checkpoint needs to count
+            as witnessed.
+        checkpoint_interval_seconds: how often the broker signs a checkpoint and asks the
+            witnesses to cosign it.
+        reconcile_interval_seconds: how often the broker compares the nodes' receipt journals
+            with the log (and at every start).
+        refusal_fold_seconds: identical refusals within this period are one entry plus a count.
+        article: the article the log serves.
+    """
+
+    origin: str
+    witness_cosignatures: int
+    checkpoint_interval_seconds: int
+    reconcile_interval_seconds: int
+    refusal_fold_seconds: int
+    article: str
+
+
 @dataclass(frozen=True)
 class Policy:
     """Everything one jurisdiction's rules say, with articles.
@@ -225,6 +248,8 @@ class Policy:
     field_kinds: Mapping[str, str] = field(default_factory=dict)
     privacy: PrivacyRules = PrivacyRules(0.0, 0.0, "Art.38")
     limits: Limits = Limits({}, "Art.38")
+
+    ledger: LedgerRules | None = None
 
     def deadline(self, kind: str) -> DeadlineRule:
         """The working-day clock named ``kind``.

@@ -97,14 +97,25 @@ def peer_common_name(context: grpc.ServicerContext) -> str | None:
     return values[0].decode()
 
 
-def new_server(max_workers: int = 16) -> grpc.Server:
-    """A gRPC server with Tongdao's message limits and the domain-error interceptor."""
+RefusalSink = Callable[[str, "str | None", DomainError], None]
+"""Told of every refusal (PermissionDenied, Unauthenticated) a servicer raised: (method, the
+caller's certificate name, the error with its field and articles)."""
+
+REFUSALS = ("PERMISSION_DENIED", "UNAUTHENTICATED")
+
+
+def new_server(max_workers: int = 16, *, on_refusal: RefusalSink | None = None) -> grpc.Server:
+    """A gRPC server with Tongdao's message limits and the domain-error interceptor.
+
+    Args:
+        on_refusal: also called with every refusal (the broker records them in its ledger).
+    """
     from concurrent import futures
 
     return grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers),
         options=SERVER_OPTIONS,
-        interceptors=[DomainErrorInterceptor()],
+        interceptors=[DomainErrorInterceptor(on_refusal=on_refusal)],
     )
 
 
@@ -162,10 +173,12 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
         self,
         logger: logging.Logger | None = None,
         *,
+        on_refusal: RefusalSink | None = None,
         undecodable_log_seconds: float = UNDECODABLE_LOG_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._log = logger or logging.getLogger("tongdao.grpc")
+        self._on_refusal = on_refusal
         self._undecodable = _RateLimitedNote(self._log, undecodable_log_seconds, clock)
 
     def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
@@ -177,11 +190,29 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
         # a request that is not a valid message reaches the handler as UNDECODABLE (instead of
         # gRPC's INTERNAL with a traceback per call) and is answered INVALID_ARGUMENT
         deserializer = _tolerant(handler.request_deserializer, method, self._undecodable)
+        on_refusal = self._on_refusal
+
+        def refused(context, exc: DomainError) -> None:  # type: ignore[no-untyped-def]
+            caller = peer_common_name(context)
+            # identifiers, rule and article only: never the request's contents
+            log.warning(
+                "refused %s for %s: %s",
+                method,
+                caller or "an unverified caller",
+                exc.status_message(),
+            )
+            if on_refusal is not None:
+                try:
+                    on_refusal(method, caller, exc)
+                except Exception:  # recording must never change what the caller is told
+                    log.exception("could not record the refusal of %s", method)
 
         def abort(context, quiet_if_gone: bool = False):  # type: ignore[no-untyped-def]
             """Called in an ``except`` block: map the exception being handled to a status."""
             exc = sys.exc_info()[1]
             if isinstance(exc, DomainError):
+                if exc.code_name in REFUSALS:
+                    refused(context, exc)
                 context.abort(getattr(grpc.StatusCode, exc.code_name), exc.status_message())
             if context.code() not in (None, grpc.StatusCode.OK):
                 raise  # already aborted by the servicer

@@ -1,9 +1,13 @@
-"""The tamper-evident ledger (PRIV-7): a hash chain with a broker-signed head.
+"""The tamper-evident ledger (PRIV-7): a Merkle-tree transparency log with a hash chain.
 
-Each entry's hash is ``SHA-256(previous_hash || canonical JSON of its contents)``; the head row
-holds the length and last hash, signed by the broker's Ed25519 key. Altering any stored entry
-breaks its own hash or the next entry's link; altering the last entry *and* the head breaks the
-head signature, which only the broker's key can make.
+Each entry's canonical bytes (:func:`entry_body`) are a leaf of an RFC 9162 Merkle tree; the
+broker signs checkpoints of the tree (C2SP signed notes) and the departments' nodes cosign them as
+witnesses, so the broker cannot roll back, fork or rewrite the log unnoticed. Any entry has an
+inclusion proof and any two sizes a consistency proof, each O(log n) stored subtree hashes;
+appending costs O(log n) (the tree's right edge is kept beside the head).
+
+Each entry's hash is also ``SHA-256(previous_hash || canonical bytes)`` and the head row holds
+the length and last hash, signed by the broker's Ed25519 key at every append.
 
 Payloads hold identifiers, sizes and digests — never a relayed query's or result's contents.
 """
@@ -13,19 +17,49 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from tongdao.broker.ledger.models import LedgerEntry, LedgerHead
-from tongdao.crypto.errors import SignatureError
+from tongdao.broker.ledger.audit import GENESIS_HASH, Audit, audit, entry_body
+from tongdao.broker.ledger.models import (
+    LedgerArchive,
+    LedgerCheckpoint,
+    LedgerCosignature,
+    LedgerEntry,
+    LedgerHead,
+    LedgerRequestIndex,
+    LedgerTree,
+    LedgerTreeNode,
+)
+from tongdao.crypto.checkpoint import (
+    LOG_KEY_NAME,
+    Checkpoint,
+    CosignatureVerifier,
+    NoteSignature,
+    NoteSigner,
+    SignedNote,
+    sign_checkpoint,
+)
+from tongdao.crypto.errors import NoteError, ProofError, SignatureError
+from tongdao.crypto.merkle import (
+    EMPTY_ROOT,
+    CompactRange,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    subtree_hash,
+)
 from tongdao.crypto.signing import SigningKey, VerifyKey
 
-GENESIS_HASH = bytes(32)
+__all__ = ["GENESIS_HASH", "Ledger", "verify_ledger"]
+T = TypeVar("T")
 HEAD_DOMAIN = b"tongdao/v1 ledger head"
+# entries that record a node's answer (its receipt): indexed by request id for reconciliation
+ANSWERED_KINDS = frozenset({"query.relayed", "query.bad_receipt", "query.relayed_late"})
 
 
 def entry_hash(
@@ -39,19 +73,14 @@ def entry_hash(
     payload_json: str,
 ) -> bytes:
     """The hash of one ledger entry given its predecessor's hash."""
-    body = json.dumps(
-        {
-            "sequence": sequence,
-            "recorded_at": recorded_at,
-            "kind": kind,
-            "actor": actor,
-            "subject": subject,
-            "payload": payload_json,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    ).encode()
+    body = entry_body(
+        sequence=sequence,
+        recorded_at=recorded_at,
+        kind=kind,
+        actor=actor,
+        subject=subject,
+        payload_json=payload_json,
+    )
     return hashlib.sha256(previous_hash + body).digest()
 
 
@@ -68,6 +97,7 @@ class Verification:
     length: int
     head_hash: bytes
     problem: str = ""
+    audit: Audit | None = None
 
 
 class Ledger:
@@ -123,8 +153,45 @@ class Ledger:
         head.length = sequence
         head.head_hash = digest
         head.signature = self._key.sign(head_signing_bytes(sequence, digest))
+        _grow_tree(
+            session,
+            entry_body(
+                sequence=sequence,
+                recorded_at=recorded_at,
+                kind=kind,
+                actor=actor,
+                subject=subject,
+                payload_json=payload_json,
+            ),
+        )
+        request_id = payload.get("request_id")
+        if (
+            kind in ANSWERED_KINDS
+            and isinstance(request_id, str)
+            and session.get(LedgerRequestIndex, request_id) is None
+        ):
+            session.add(LedgerRequestIndex(request_id=request_id, sequence=sequence))
         session.flush()
         return entry
+
+    def publish_checkpoint(self, session: Session, origin: str) -> LedgerCheckpoint:
+        """Sign a checkpoint of the current tree (or return the latest, if the tree has not
+        grown), in the caller's transaction."""
+        session.execute(select(LedgerHead).where(LedgerHead.id == 1).with_for_update()).scalar_one()
+        tree = _tree(session)
+        latest = latest_checkpoint(session)
+        if latest is not None and latest.size == tree.size:
+            return latest
+        now = self._clock().astimezone(dt.UTC).isoformat(timespec="seconds")
+        root = CompactRange.from_bytes(tree.size, tree.compact_range).root()
+        note = sign_checkpoint(
+            Checkpoint(origin, tree.size, root, (f"time {now}",)),
+            NoteSigner(LOG_KEY_NAME, self._key),
+        )
+        row = LedgerCheckpoint(size=tree.size, root_hash=root, note=note.to_text(), signed_at=now)
+        session.add(row)
+        session.flush()
+        return row
 
 
 def read_head(session: Session) -> LedgerHead:
@@ -179,13 +246,32 @@ def verify_entries(
     return Verification(True, count, previous)
 
 
-def verify_ledger(session: Session, broker_key: VerifyKey, *, batch: int = 1000) -> Verification:
-    """Verify the whole stored ledger, streaming entries in batches (bounded memory)."""
+def verify_ledger(
+    session: Session,
+    broker_key: VerifyKey,
+    *,
+    origin: str = "",
+    witnesses: Mapping[str, VerifyKey] | None = None,
+    witnesses_required: int = 0,
+    batch: int = 1000,
+) -> Verification:
+    """Verify the stored ledger: every entry, its link, the tree at every checkpoint, the
+    checkpoints' signatures and cosignatures, and the signed head; streaming entries in batches
+    (bounded memory). With no ``origin`` the checkpoints are not checked (none verify)."""
     head = read_head(session)
     head_length, head_hash, head_signature = head.length, head.head_hash, head.signature
+    archived = archived_up_to(session)
+    prefix = prefix_range(session, archived)
+    notes = checkpoint_notes(session) if origin else []
+    proofs = {
+        cp.size: prove_consistency(session, head_length, cp.size)
+        for cp in session.execute(
+            select(LedgerCheckpoint).where(LedgerCheckpoint.size > head_length)
+        ).scalars()
+    }
 
     def stream() -> Iterable[LedgerEntry]:
-        last = 0
+        last = archived
         while True:
             rows = (
                 session.execute(
@@ -203,10 +289,202 @@ def verify_ledger(session: Session, broker_key: VerifyKey, *, batch: int = 1000)
             last = rows[-1].sequence
             session.expunge_all()
 
-    return verify_entries(
+    result = audit(
         stream(),
-        length=head_length,
-        head_hash=head_hash,
-        head_signature=head_signature,
-        broker_key=broker_key,
+        checkpoints=notes,
+        log_key=broker_key,
+        log_name=LOG_KEY_NAME,
+        origin=origin or "-",
+        witnesses=witnesses or {},
+        witnesses_required=witnesses_required,
+        prefix=prefix,
+        proofs=proofs,
     )
+    count = archived + result.entries
+    if result.problems:
+        return Verification(False, count, result.last_hash, result.problems[0], result)
+    if count != head_length:
+        return Verification(
+            False, count, result.last_hash, f"head names {head_length} entries, found {count}"
+        )
+    if head_length and result.last_hash != head_hash:
+        return Verification(False, count, result.last_hash, "head hash does not match", result)
+    if head_length:
+        try:
+            broker_key.verify(head_signature, head_signing_bytes(head_length, head_hash))
+        except SignatureError:
+            return Verification(False, count, head_hash, "head signature does not verify", result)
+    return Verification(True, count, head_hash if head_length else GENESIS_HASH, "", result)
+
+
+# ---------------------------------------------------------------------- the Merkle tree
+
+
+def _tree(session: Session) -> LedgerTree:
+    tree = session.get(LedgerTree, 1)
+    if tree is None:
+        tree = LedgerTree(id=1, size=0, compact_range=b"")
+        session.add(tree)
+    return tree
+
+
+def _grow_tree(session: Session, body: bytes) -> None:
+    """Append one leaf: O(log n) hashes, the finished complete subtrees stored (the caller holds
+    the head lock)."""
+    tree = _tree(session)
+    edge = CompactRange.from_bytes(tree.size, tree.compact_range)
+    for level, idx, h in edge.append(leaf_hash(body)):
+        session.add(LedgerTreeNode(level=level, idx=idx, hash=h))
+    tree.size = edge.size
+    tree.compact_range = edge.to_bytes()
+
+
+def tree_size(session: Session) -> int:
+    tree = session.get(LedgerTree, 1)
+    return tree.size if tree else 0
+
+
+def node_reader(session: Session) -> Callable[[int, int], bytes]:
+    """A NodeReader over the stored complete subtrees (each read cached)."""
+    cache: dict[tuple[int, int], bytes] = {}
+
+    def read(level: int, idx: int) -> bytes:
+        key = (level, idx)
+        if key not in cache:
+            row = session.get(LedgerTreeNode, key)
+            if row is None:
+                raise ProofError(f"the store lacks the subtree at level {level} index {idx}")
+            cache[key] = row.hash
+        return cache[key]
+
+    return read
+
+
+def _from_store(session: Session, compute: Callable[[Callable[[int, int], bytes]], T]) -> T:
+    """Run a proof computation with every stored node it needs read in one query: the nodes a
+    proof touches depend only on the sizes, so a first pass with placeholder hashes names them."""
+    wanted: set[tuple[int, int]] = set()
+
+    def record(level: int, idx: int) -> bytes:
+        wanted.add((level, idx))
+        return bytes(32)
+
+    compute(record)
+    found: dict[tuple[int, int], bytes] = {}
+    keys = sorted(wanted)
+    for start in range(0, len(keys), 200):
+        chunk = keys[start : start + 200]
+        rows = session.execute(
+            select(LedgerTreeNode.level, LedgerTreeNode.idx, LedgerTreeNode.hash).where(
+                or_(
+                    *(
+                        and_(LedgerTreeNode.level == lv, LedgerTreeNode.idx == ix)
+                        for lv, ix in chunk
+                    )
+                )
+            )
+        )
+        found.update({(lv, ix): h for lv, ix, h in rows})
+
+    def read(level: int, idx: int) -> bytes:
+        try:
+            return found[(level, idx)]
+        except KeyError:
+            raise ProofError(f"the store lacks the subtree at level {level} index {idx}") from None
+
+    return compute(read)
+
+
+def root_at(session: Session, size: int) -> bytes:
+    """The root of the first ``size`` leaves."""
+    if not 0 <= size <= tree_size(session):
+        raise ProofError(f"the log has {tree_size(session)} entries, not {size}")
+    if size == 0:
+        return EMPTY_ROOT
+    return _from_store(session, lambda read: subtree_hash(read, 0, size))
+
+
+def prove_inclusion(session: Session, sequence: int, size: int) -> list[bytes]:
+    """The inclusion proof of entry ``sequence`` (1-based) in the tree of ``size`` entries."""
+    if not 0 < size <= tree_size(session):
+        raise ProofError(f"the log has {tree_size(session)} entries, not {size}")
+    return _from_store(session, lambda read: inclusion_proof(read, sequence - 1, size))
+
+
+def prove_consistency(session: Session, old_size: int, new_size: int) -> list[bytes]:
+    """The consistency proof from size ``old_size`` to ``new_size``."""
+    if new_size > tree_size(session):
+        raise ProofError(f"the log has {tree_size(session)} entries, not {new_size}")
+    return _from_store(session, lambda read: consistency_proof(read, old_size, new_size))
+
+
+def leaf_at(session: Session, sequence: int) -> bytes:
+    """The stored leaf hash of entry ``sequence``."""
+    return node_reader(session)(0, sequence - 1)
+
+
+def prefix_range(session: Session, size: int) -> CompactRange:
+    """The tree's right edge at ``size`` from stored complete subtrees (archived prefixes)."""
+    read = node_reader(session)
+    hashes, start = [], 0
+    for bit in range(size.bit_length() - 1, -1, -1):
+        if size >> bit & 1:
+            hashes.append(read(bit, start >> bit))
+            start += 1 << bit
+    return CompactRange(size, hashes)
+
+
+# ---------------------------------------------------------------------- checkpoints
+
+
+def latest_checkpoint(session: Session) -> LedgerCheckpoint | None:
+    return session.execute(
+        select(LedgerCheckpoint).order_by(LedgerCheckpoint.size.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def cosigned_note(session: Session, checkpoint: LedgerCheckpoint) -> str:
+    """The checkpoint's note with every stored cosignature line."""
+    note = SignedNote.parse(checkpoint.note)
+    for row in session.execute(
+        select(LedgerCosignature)
+        .where(LedgerCosignature.size == checkpoint.size)
+        .order_by(LedgerCosignature.witness)
+    ).scalars():
+        parsed = SignedNote.parse(checkpoint.note.rstrip("\n") + "\n" + row.line + "\n")
+        note = note.with_signature(parsed.signatures[-1])
+    return note.to_text()
+
+
+def add_cosignature(
+    session: Session, checkpoint: LedgerCheckpoint, witness: str, key: VerifyKey, line: str
+) -> None:
+    """Store a witness's cosignature line after checking it.
+
+    Raises:
+        NoteError: the line is malformed or does not verify under ``key``.
+    """
+    parsed = SignedNote.parse(checkpoint.note.rstrip("\n") + "\n" + line + "\n")
+    signature: NoteSignature = parsed.signatures[-1]
+    if signature.name != witness:
+        raise NoteError(f"the cosignature is by {signature.name!r}, not {witness!r}")
+    CosignatureVerifier(witness, key).verify(SignedNote(parsed.text, (signature,)))
+    row = session.get(LedgerCosignature, (checkpoint.size, witness))
+    if row is None:
+        session.add(LedgerCosignature(size=checkpoint.size, witness=witness, line=line))
+    else:
+        row.line = line
+
+
+def checkpoint_notes(session: Session) -> list[str]:
+    """Every checkpoint note with its cosignatures, smallest first."""
+    rows = session.execute(select(LedgerCheckpoint).order_by(LedgerCheckpoint.size)).scalars()
+    return [cosigned_note(session, row) for row in rows]
+
+
+def archived_up_to(session: Session) -> int:
+    """The last archived sequence (0: nothing archived)."""
+    row = session.execute(
+        select(LedgerArchive).order_by(LedgerArchive.last_sequence.desc()).limit(1)
+    ).scalar_one_or_none()
+    return row.last_sequence if row else 0

@@ -18,6 +18,9 @@ from tongdao.v1 import node_pb2_grpc, query_pb2
 class NodeRefused(DomainError):
     """The node answered with an error status; its code and message are relayed as they are."""
 
+    # the relay records it in the ledger as query.failed; the refusal recorder leaves it alone
+    recorded_in_ledger = True
+
     def __init__(self, code_name: str, message: str) -> None:
         super().__init__(message)
         self.code_name = code_name

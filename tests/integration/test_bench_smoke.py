@@ -53,3 +53,18 @@ def test_quick_catalogue_bench_imports_and_finds_two_character_terms(tmp_path, c
     assert all(found[f"2 chars: {q}"] > 0 for q in ("婚姻", "学籍", "户号"))
     assert run["import_seconds"] > 0 and run["search_ms"]["p95"] > 0
     assert "SQLite" in capsys.readouterr().out
+
+
+def test_quick_ledger_bench_measures_tree_store_and_audit(tmp_path, capsys):
+    out = tmp_path / "ledger"
+    assert main(["bench", "ledger", "--quick", "--out", str(out)]) == 0
+    data = json.loads((out / "ledger-bench.json").read_text())
+    assert data["tree"]["entries"] == 2000 and data["tree"]["append_per_second"] > 0
+    assert data["tree"]["inclusion_proof_hashes"] <= 11  # ⌈log₂ 2000⌉
+    assert [s["entries"] for s in data["store"]][-1] == 2000
+    assert all(s["inclusion_prove_ms"]["p50"] > 0 for s in data["store"])
+    assert data["audit"]["entries"] == 2000
+    if data["pymerkle"] is not None:
+        assert data["pymerkle"]["same_root_as_rfc9162"]
+    assert (out / "ledger-bench.png").stat().st_size > 0
+    assert "audit (ledger verify) of 2000 entries" in capsys.readouterr().out

@@ -57,6 +57,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     catalogue.add_argument("--only", choices=("sqlite", "postgresql"), help="run one store")
     catalogue.add_argument("--out", default="benchmarks/results", help="output directory")
     catalogue.set_defaults(handler=catalogue_command)
+    ledger = bsub.add_parser(
+        "ledger",
+        help="the ledger's Merkle log at 10⁶ entries: append rate, proof and verify times",
+        description="Runs benchmarks.ledger_bench: the tree alone (and pymerkle, if installed), "
+        "the SQLite store pre-filled to each size, and a full audit of an export.",
+    )
+    ledger.add_argument("--entries", type=int, default=1_000_000, help="largest ledger size")
+    ledger.add_argument("--quick", action="store_true", help="2,000 entries (CI smoke)")
+    ledger.add_argument("--out", default="benchmarks/results", help="output directory")
+    ledger.set_defaults(handler=ledger_command)
 
 
 def crypto_command(args: argparse.Namespace) -> int:
@@ -114,4 +124,15 @@ def catalogue_command(args: argparse.Namespace) -> int:
         argv += ["--pg-url", args.pg_url]
     if args.only:
         argv += ["--only", args.only]
+    return bench_main(argv)
+
+
+def ledger_command(args: argparse.Namespace) -> int:
+    from tongdao.benchmarks.ledger_bench import main as bench_main
+
+    if args.entries < 100:
+        raise CommandError("--entries must be at least 100")
+    argv = ["--entries", str(args.entries), "--out", args.out]
+    if args.quick:
+        argv.append("--quick")
     return bench_main(argv)

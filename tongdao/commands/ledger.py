@@ -1,50 +1,99 @@
-"""``tongdao ledger``: read and verify the tamper-evident ledger (PRIV-7)."""
+"""``tongdao ledger``: read, prove and verify the transparency log (PRIV-7).
+
+Every command reads either an export (``--export FILE --broker-key HEX``: fully offline, only the
+broker's public key is trusted) or the broker's store (``--database-url``, or the local SQLite
+file where the broker runs; never created when missing); ``verify --remote`` asks the broker.
+"""
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
+import os
+import sys
+from typing import Any
 
-from tongdao.broker.kernel.db import (
-    ENV_DATABASE_URL,
-    make_engine,
-    resolve_database_url,
-    session_factory,
-)
-from tongdao.broker.ledger.chain import verify_ledger
+from tongdao.broker.kernel.db import ENV_DATABASE_URL
+from tongdao.broker.ledger.audit import Audit, body_of
 from tongdao.cli import CommandError
-from tongdao.commands._common import add_broker_arguments, broker_stub, open_home
+from tongdao.commands._common import (
+    DEFAULT_BROKER,
+    add_broker_arguments,
+    add_home_argument,
+    broker_stub,
+    open_home,
+)
+from tongdao.commands._ledger_sources import (
+    ExportSource,
+    StoreSource,
+    parse_key,
+    pinned_witnesses,
+    signed_checkpoints,
+)
+from tongdao.crypto.errors import ProofError
+from tongdao.crypto.merkle import leaf_hash, verify_consistency, verify_inclusion
 from tongdao.home import AUTHORITY, HomeError
 from tongdao.v1 import ledger_pb2
 
 
+def _add_source(parser: argparse.ArgumentParser) -> None:
+    add_home_argument(parser)
+    parser.add_argument(
+        "--export", metavar="FILE", help="read a file written by `tongdao ledger export`"
+    )
+    parser.add_argument(
+        "--broker-key", metavar="HEX", help="the broker's Ed25519 public key (with --export)"
+    )
+    parser.add_argument(
+        "--witness-key",
+        action="append",
+        metavar="CODE=HEX",
+        help="pin a witness department's public key (repeatable; default: the keys the export "
+        "or the store names)",
+    )
+    parser.add_argument(
+        "--database-url", default=None, help=f"the broker's store (env {ENV_DATABASE_URL})"
+    )
+    parser.add_argument(
+        "--remote",
+        action="store_true",
+        help="download the broker's export and check it here, with the broker key of --home",
+    )
+    parser.add_argument(
+        "--broker",
+        default=os.environ.get("TONGDAO_BROKER", DEFAULT_BROKER),
+        help=f"broker address for --remote (env TONGDAO_BROKER; default {DEFAULT_BROKER})",
+    )
+    parser.add_argument(
+        "--as", dest="party", default="", help="identity for --remote (default: authority)"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = sub.add_parser("ledger", help="show and verify the ledger")
+    parser = sub.add_parser("ledger", help="show, prove and verify the ledger")
     lsub = parser.add_subparsers(dest="ledger_command", metavar="COMMAND")
     lsub.required = True
 
     verify = lsub.add_parser(
         "verify",
-        help="verify the hash chain and the broker's head signature",
+        help="check every entry, the Merkle tree, the signed checkpoints and their witnesses",
         description=(
-            "Verify the ledger. With --database-url (or the local SQLite file) it reads the store "
-            "directly and needs only the broker's public key; with --remote it asks the broker."
+            "Verify the ledger: each entry's hash and link, the Merkle root at every checkpoint, "
+            "the broker's checkpoint signatures and the witnesses' cosignatures. Entries after "
+            "the last checkpoint are reported, never counted as verified. Reads an export "
+            "(--export FILE --broker-key HEX, fully offline), the broker's store, or with "
+            "--remote the broker's export, checked here."
         ),
     )
-    add_broker_arguments(verify, as_help="identity for --remote (default: authority)")
+    _add_source(verify)
     verify.add_argument(
-        "--database-url", default=None, help=f"SQLAlchemy URL (env {ENV_DATABASE_URL})"
+        "--strict",
+        action="store_true",
+        help="also fail when entries are unverified or the checkpoint lacks witnesses",
     )
-    verify.add_argument("--remote", action="store_true", help="ask the running broker instead")
     verify.set_defaults(handler=verify_command)
-
-    export = lsub.add_parser(
-        "export",
-        help="download the whole ledger with its signed head (JSON lines) for offline checking",
-    )
-    add_broker_arguments(export, as_help="identity (default: authority)")
-    export.add_argument("file", help="output file (.jsonl)")
-    export.set_defaults(handler=export_command)
 
     check = lsub.add_parser(
         "check-export",
@@ -53,7 +102,50 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     check.add_argument("file", help="a file written by `tongdao ledger export`")
     check.add_argument("--broker-key", required=True, help="the broker's public key, hex")
+    check.add_argument("--witness-key", action="append", metavar="CODE=HEX")
+    check.add_argument("--json", action="store_true", help="print JSON instead of text")
+    check.add_argument("--strict", action="store_true", help="as for verify")
     check.set_defaults(handler=check_export_command)
+
+    prove = lsub.add_parser(
+        "prove",
+        help="prove that entry SEQUENCE is in the log (inclusion proof against a checkpoint)",
+    )
+    prove.add_argument("sequence", type=int, help="the entry's sequence number")
+    prove.add_argument("--size", type=int, default=0, help="tree size (default: last checkpoint)")
+    _add_source(prove)
+    prove.set_defaults(handler=prove_command)
+
+    consistency = lsub.add_parser(
+        "consistency", help="prove that the log of size OLD is a prefix of the log of size NEW"
+    )
+    consistency.add_argument("old", type=int)
+    consistency.add_argument("new", type=int)
+    _add_source(consistency)
+    consistency.set_defaults(handler=consistency_command)
+
+    export = lsub.add_parser(
+        "export",
+        help="write the ledger as a self-contained, verifiable archive (JSON lines)",
+    )
+    export.add_argument("file", help="output file (.jsonl)")
+    add_broker_arguments(export, as_help="identity (default: authority)")
+    export.add_argument(
+        "--database-url",
+        default=None,
+        help="read the broker's store directly instead of asking the broker",
+    )
+    export.set_defaults(handler=export_command)
+
+    archive = lsub.add_parser(
+        "archive",
+        help="move entries older than the retention period to an archive file (proofs remain)",
+    )
+    archive.add_argument("--up-to", type=int, required=True, help="last sequence to archive")
+    archive.add_argument("--out", required=True, help="archive file (.jsonl), must not exist")
+    add_home_argument(archive)
+    archive.add_argument("--database-url", default=None)
+    archive.set_defaults(handler=archive_command)
 
     show = lsub.add_parser("show", help="print ledger entries")
     add_broker_arguments(show, as_help="identity (default: authority)")
@@ -62,112 +154,232 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     show.set_defaults(handler=show_command)
 
 
-def verify_command(args: argparse.Namespace) -> int:
+def _remote_lines(args: argparse.Namespace) -> list[str]:
+    with broker_stub(args, args.party or AUTHORITY) as stub:
+        return [
+            item.line
+            for item in stub.ledger.ExportLedger(ledger_pb2.ExportLedgerRequest(), timeout=600)
+        ]
+
+
+def _source(args: argparse.Namespace) -> ExportSource | StoreSource:
+    witnesses = pinned_witnesses(args.witness_key)
     if args.remote:
-        with broker_stub(args, args.party or AUTHORITY) as stub:
-            result = stub.ledger.VerifyLedger(ledger_pb2.VerifyLedgerRequest(), timeout=300)
-        ok, length, head, problem = result.ok, result.length, result.head_hash, result.problem
-    else:
-        home = open_home(args.home)
         try:
-            key = home.broker_verify_key()
+            key = open_home(args.home).broker_verify_key()
         except HomeError as exc:
             raise CommandError(str(exc)) from None
-        engine = make_engine(resolve_database_url(args.database_url))
-        with session_factory(engine).begin() as session:
-            v = verify_ledger(session, key)
-        ok, length, head, problem = v.ok, v.length, v.head_hash, v.problem
-    if args.json:
-        print(json.dumps({"ok": ok, "length": length, "head_hash": head.hex(), "problem": problem}))
-    elif ok:
-        print(f"ledger OK: {length} entries, head {head.hex()[:16]}…, signed by the broker")
-    else:
-        print(f"ledger BROKEN: {problem}")
-    return 0 if ok else 1
+        lines = _remote_lines(args)
+        return ExportSource(f"the broker's export via {args.broker}", key, witnesses, lines)
+    if args.export:
+        if not args.broker_key:
+            raise CommandError("--export needs --broker-key HEX (the broker's public key)")
+        return ExportSource(args.export, parse_key(args.broker_key, "--broker-key"), witnesses)
+    source = StoreSource(args, args.database_url)
+    source.pinned = witnesses
+    return source
 
 
-def export_command(args: argparse.Namespace) -> int:
-    count = 0
-    with broker_stub(args, args.party or AUTHORITY) as stub, open(args.file, "w") as out:
-        start, head = 1, None
-        while True:
-            page = stub.ledger.GetLedger(
-                ledger_pb2.GetLedgerRequest(from_sequence=start, limit=1000), timeout=60
-            )
-            if head is None:  # pin the head seen first; later entries are not part of it
-                head = page
-                out.write(
-                    json.dumps(
-                        {
-                            "head": {
-                                "length": head.length,
-                                "head_hash": head.head_hash.hex(),
-                                "signature": head.head_signature.hex(),
-                            }
-                        }
-                    )
-                    + "\n"
-                )
-            rows = [e for e in page.entries if e.sequence <= head.length]
-            for e in rows:
-                out.write(
-                    json.dumps(
-                        {
-                            "sequence": e.sequence,
-                            "recorded_at": e.recorded_at,
-                            "kind": e.kind,
-                            "actor": e.actor,
-                            "subject": e.subject,
-                            "payload_json": e.payload_json,
-                            "previous_hash": e.previous_hash.hex(),
-                            "entry_hash": e.entry_hash.hex(),
-                        },
-                        ensure_ascii=False,
-                    )
-                    + "\n"
-                )
-                count += 1
-            if not rows or rows[-1].sequence >= head.length:
-                break
-            start = rows[-1].sequence + 1
-    print(f"exported {count} entries to {args.file}")
-    return 0
+def _print_audit(result: Audit, label: str, as_json: bool, strict: bool) -> int:
+    failed = not result.ok or (strict and (result.unverified > 0 or not result.witnessed))
+    if as_json:
+        print(json.dumps({**result.summary(), "source": label}))
+        return 1 if failed else 0
+    if not result.ok:
+        print(f"ledger BROKEN ({label}):")
+        for problem in result.problems:
+            print(f"  {problem}")
+        return 1
+    last = result.first + result.entries - 1
+    print(
+        f"ledger OK ({label}): entries {result.first}..{last}; "
+        f"{result.verified} verified by checkpoint {result.checkpoint_size}"
+    )
+    if result.unverified:
+        print(
+            f"  NOT verified: {result.unverified} entries after checkpoint "
+            f"{result.checkpoint_size} (no signed checkpoint covers them yet)"
+        )
+    cosigners = ", ".join(result.cosigned_by) or "none"
+    status = "witnessed" if result.witnessed else "NOT witnessed"
+    print(
+        f"  {status}: {len(result.cosigned_by)} of {result.witnesses_required} required "
+        f"cosignatures ({cosigners})"
+    )
+    return 1 if failed else 0
+
+
+def verify_command(args: argparse.Namespace) -> int:
+    source = _source(args)
+    try:
+        return _print_audit(source.audit(), source.label, args.json, args.strict)
+    finally:
+        source.close()
 
 
 def check_export_command(args: argparse.Namespace) -> int:
-    from types import SimpleNamespace
-
-    from tongdao.broker.ledger.chain import verify_entries
-    from tongdao.crypto.errors import KeyFormatError
-    from tongdao.crypto.signing import VerifyKey
-
-    try:
-        key = VerifyKey(bytes.fromhex(args.broker_key))
-    except (ValueError, KeyFormatError):
-        raise CommandError("--broker-key must be 64 hex characters (32 bytes)") from None
-    try:
-        with open(args.file, encoding="utf-8") as fh:
-            head = json.loads(fh.readline())["head"]
-            entries = []
-            for line in fh:
-                raw = json.loads(line)
-                raw["previous_hash"] = bytes.fromhex(raw["previous_hash"])
-                raw["entry_hash"] = bytes.fromhex(raw["entry_hash"])
-                entries.append(SimpleNamespace(**raw))
-    except (OSError, ValueError, KeyError) as exc:
-        raise CommandError(f"{args.file}: not a ledger export ({exc})") from None
-    result = verify_entries(
-        entries,  # type: ignore[arg-type]
-        length=head["length"],
-        head_hash=bytes.fromhex(head["head_hash"]),
-        head_signature=bytes.fromhex(head["signature"]),
-        broker_key=key,
+    source = ExportSource(
+        args.file, parse_key(args.broker_key, "--broker-key"), pinned_witnesses(args.witness_key)
     )
-    if result.ok:
-        print(f"ledger export OK: {result.length} entries, head {result.head_hash.hex()[:16]}…")
-        return 0
-    print(f"ledger export BROKEN: {result.problem}")
-    return 1
+    return _print_audit(source.audit(), source.label, args.json, args.strict)
+
+
+def _b64(items: list[bytes]) -> list[str]:
+    return [base64.b64encode(x).decode() for x in items]
+
+
+def _checkpoint_for(source: Any, size: int, at_least: int) -> tuple[int, bytes, str]:
+    """(size, root, how the root is vouched for)."""
+    signed = signed_checkpoints(source)
+    if size == 0:
+        if not signed:
+            raise CommandError("no checkpoint signed by the broker; pass --size N")
+        size = max(signed)
+    if size < at_least:
+        raise CommandError(
+            f"entry {at_least} is after checkpoint {size}: not yet covered by a signed checkpoint"
+        )
+    if size in signed:
+        return size, signed[size][0].root_hash, f"checkpoint {size} signed by the broker"
+    return size, source.root(size), f"tree size {size} (no signed checkpoint of that size)"
+
+
+def prove_command(args: argparse.Namespace) -> int:
+    source = _source(args)
+    try:
+        entry = source.entry(args.sequence)
+        if entry is None:
+            raise CommandError(f"no entry {args.sequence} in {source.label}")
+        size, root, vouched = _checkpoint_for(source, args.size, args.sequence)
+        try:
+            proof = source.inclusion(args.sequence, size)
+            leaf = leaf_hash(body_of(entry))
+            verify_inclusion(args.sequence - 1, size, leaf, proof, root)
+        except ProofError as exc:
+            print(f"entry {args.sequence}: inclusion proof FAILS against {vouched}: {exc}")
+            return 1
+    finally:
+        source.close()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "sequence": args.sequence,
+                    "tree_size": size,
+                    "leaf_hash": base64.b64encode(leaf).decode(),
+                    "root_hash": base64.b64encode(root).decode(),
+                    "proof": _b64(proof),
+                    "vouched_by": vouched,
+                }
+            )
+        )
+    else:
+        print(f"entry {args.sequence} ({entry.kind}, {entry.recorded_at[:19]}) is in the log")
+        print(f"  against {vouched}, root {base64.b64encode(root).decode()}")
+        print(f"  leaf hash {base64.b64encode(leaf).decode()}")
+        for i, h in enumerate(_b64(proof), 1):
+            print(f"  proof[{i}] {h}")
+    return 0
+
+
+def consistency_command(args: argparse.Namespace) -> int:
+    if not 0 <= args.old <= args.new:
+        raise CommandError("OLD must be between 0 and NEW")
+    source = _source(args)
+    try:
+        if args.new > source.size:
+            raise CommandError(f"{source.label} has {source.size} entries, not {args.new}")
+        signed = signed_checkpoints(source)
+        roots = {}
+        for size in (args.old, args.new):
+            if size in signed:
+                roots[size] = (signed[size][0].root_hash, f"checkpoint {size} signed by the broker")
+            else:
+                roots[size] = (source.root(size) if size else b"", f"tree size {size} (unsigned)")
+        proof = source.consistency(args.old, args.new)
+        try:
+            verify_consistency(args.old, args.new, roots[args.old][0], roots[args.new][0], proof)
+        except ProofError as exc:
+            print(f"sizes {args.old} → {args.new}: consistency FAILS: {exc}")
+            return 1
+    finally:
+        source.close()
+    if args.json:
+        print(json.dumps({"old": args.old, "new": args.new, "proof": _b64(proof)}))
+    else:
+        print(
+            f"the log of {args.old} entries is a prefix of the log of {args.new} entries "
+            f"({roots[args.old][1]} → {roots[args.new][1]})"
+        )
+        for i, h in enumerate(_b64(proof), 1):
+            print(f"  proof[{i}] {h}")
+    return 0
+
+
+def export_command(args: argparse.Namespace) -> int:
+    from tongdao.broker.ledger.export import export_lines
+
+    count = 0
+    try:
+        with open(args.file, "w", encoding="utf-8") as out:
+            if args.database_url is None:
+                for line in _remote_lines(args):
+                    out.write(line + "\n")
+                    count += line.startswith('{"entry"')
+            else:
+                source = StoreSource(args, args.database_url)
+                try:
+                    with source.session() as s:
+                        for line in export_lines(
+                            s,
+                            origin=source.origin,
+                            witnesses=source.witnesses(s),
+                            witnesses_required=source.required,
+                            broker_key=source.broker_key,
+                        ):
+                            out.write(line + "\n")
+                            count += line.startswith('{"entry"')
+                finally:
+                    source.close()
+    except OSError as exc:
+        raise CommandError(f"{args.file}: cannot write ({exc.strerror})") from None
+    print(f"exported {count} entries with their checkpoints to {args.file}")
+    return 0
+
+
+def archive_command(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from tongdao.broker.ledger.export import archive
+    from tongdao.policies.loader import load_policy
+
+    source = StoreSource(args, args.database_url)
+    retention = load_policy().period("usage_record_retention")
+    try:
+        with open(args.out, "x", encoding="utf-8") as out, source.sessions.begin() as s:
+            moved = archive(
+                s,
+                out,
+                up_to=args.up_to,
+                now=dt.datetime.now(dt.UTC),
+                retention_years=retention.years or 0,
+                origin=source.origin,
+                witnesses=source.witnesses(s),
+                witnesses_required=source.required,
+                broker_key=source.broker_key,
+            )
+    except FileExistsError:
+        raise CommandError(f"{args.out} exists; archives are never overwritten") from None
+    except ProofError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        source.close()
+    print(
+        f"archived {moved} entries to {args.out} (retention {retention.years} years, "
+        f"{retention.article}); verify it with `tongdao ledger verify --export {args.out} "
+        "--broker-key HEX`"
+    )
+    return 0
 
 
 def show_command(args: argparse.Namespace) -> int:
@@ -192,4 +404,5 @@ def show_command(args: argparse.Namespace) -> int:
             )
         else:
             print(f"{e.sequence:>6}  {e.recorded_at[:19]}  {e.kind:<28} {e.actor:<12} {e.subject}")
+    sys.stdout.flush()
     return 0

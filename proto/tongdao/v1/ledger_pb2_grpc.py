@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class LedgerStub:
-    """The broker's tamper-evident, hash-chained ledger of decisions and relayed calls (PRIV-7).
+    """The broker's tamper-evident ledger of decisions and relayed calls (PRIV-7): a Merkle-tree
+    transparency log with signed checkpoints that the departments' nodes cosign as witnesses.
     """
 
     def __init__(self, channel):
@@ -45,10 +46,26 @@ class LedgerStub:
                 request_serializer=tongdao_dot_v1_dot_ledger__pb2.VerifyLedgerRequest.SerializeToString,
                 response_deserializer=tongdao_dot_v1_dot_ledger__pb2.LedgerVerification.FromString,
                 _registered_method=True)
+        self.ExportLedger = channel.unary_stream(
+                '/tongdao.v1.Ledger/ExportLedger',
+                request_serializer=tongdao_dot_v1_dot_ledger__pb2.ExportLedgerRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_ledger__pb2.ExportLedgerLine.FromString,
+                _registered_method=True)
+        self.ProveInclusion = channel.unary_unary(
+                '/tongdao.v1.Ledger/ProveInclusion',
+                request_serializer=tongdao_dot_v1_dot_ledger__pb2.ProveInclusionRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_ledger__pb2.InclusionProof.FromString,
+                _registered_method=True)
+        self.ProveConsistency = channel.unary_unary(
+                '/tongdao.v1.Ledger/ProveConsistency',
+                request_serializer=tongdao_dot_v1_dot_ledger__pb2.ProveConsistencyRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_ledger__pb2.ConsistencyProof.FromString,
+                _registered_method=True)
 
 
 class LedgerServicer:
-    """The broker's tamper-evident, hash-chained ledger of decisions and relayed calls (PRIV-7).
+    """The broker's tamper-evident ledger of decisions and relayed calls (PRIV-7): a Merkle-tree
+    transparency log with signed checkpoints that the departments' nodes cosign as witnesses.
     """
 
     def GetLedger(self, request, context):
@@ -59,7 +76,29 @@ class LedgerServicer:
         raise NotImplementedError('Method not implemented!')
 
     def VerifyLedger(self, request, context):
-        """Recomputes the hash chain and reports the first broken link, if any.
+        """Checks every entry, the tree, the checkpoints and their cosignatures; reports the first
+        problem and the entries no checkpoint covers yet.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportLedger(self, request, context):
+        """The whole ledger as a self-contained, verifiable archive (JSON lines, docs/ledger.md).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ProveInclusion(self, request, context):
+        """The inclusion proof of one entry in the tree of a given size.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ProveConsistency(self, request, context):
+        """The consistency proof between two tree sizes.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -78,6 +117,21 @@ def add_LedgerServicer_to_server(servicer, server):
                     request_deserializer=tongdao_dot_v1_dot_ledger__pb2.VerifyLedgerRequest.FromString,
                     response_serializer=tongdao_dot_v1_dot_ledger__pb2.LedgerVerification.SerializeToString,
             ),
+            'ExportLedger': grpc.unary_stream_rpc_method_handler(
+                    servicer.ExportLedger,
+                    request_deserializer=tongdao_dot_v1_dot_ledger__pb2.ExportLedgerRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_ledger__pb2.ExportLedgerLine.SerializeToString,
+            ),
+            'ProveInclusion': grpc.unary_unary_rpc_method_handler(
+                    servicer.ProveInclusion,
+                    request_deserializer=tongdao_dot_v1_dot_ledger__pb2.ProveInclusionRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_ledger__pb2.InclusionProof.SerializeToString,
+            ),
+            'ProveConsistency': grpc.unary_unary_rpc_method_handler(
+                    servicer.ProveConsistency,
+                    request_deserializer=tongdao_dot_v1_dot_ledger__pb2.ProveConsistencyRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_ledger__pb2.ConsistencyProof.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'tongdao.v1.Ledger', rpc_method_handlers)
@@ -87,7 +141,8 @@ def add_LedgerServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class Ledger:
-    """The broker's tamper-evident, hash-chained ledger of decisions and relayed calls (PRIV-7).
+    """The broker's tamper-evident ledger of decisions and relayed calls (PRIV-7): a Merkle-tree
+    transparency log with signed checkpoints that the departments' nodes cosign as witnesses.
     """
 
     @staticmethod
@@ -134,6 +189,87 @@ class Ledger:
             '/tongdao.v1.Ledger/VerifyLedger',
             tongdao_dot_v1_dot_ledger__pb2.VerifyLedgerRequest.SerializeToString,
             tongdao_dot_v1_dot_ledger__pb2.LedgerVerification.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportLedger(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/tongdao.v1.Ledger/ExportLedger',
+            tongdao_dot_v1_dot_ledger__pb2.ExportLedgerRequest.SerializeToString,
+            tongdao_dot_v1_dot_ledger__pb2.ExportLedgerLine.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ProveInclusion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Ledger/ProveInclusion',
+            tongdao_dot_v1_dot_ledger__pb2.ProveInclusionRequest.SerializeToString,
+            tongdao_dot_v1_dot_ledger__pb2.InclusionProof.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ProveConsistency(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Ledger/ProveConsistency',
+            tongdao_dot_v1_dot_ledger__pb2.ProveConsistencyRequest.SerializeToString,
+            tongdao_dot_v1_dot_ledger__pb2.ConsistencyProof.FromString,
             options,
             channel_credentials,
             insecure,

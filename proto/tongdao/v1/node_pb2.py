@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from tongdao.v1 import query_pb2 as tongdao_dot_v1_dot_query__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15tongdao/v1/node.proto\x12\ntongdao.v1\x1a\x16tongdao/v1/query.proto\"y\n\x11NodeQueryResponse\x12\x15\n\rsealed_result\x18\x01 \x01(\x0c\x12$\n\x07receipt\x18\x02 \x01(\x0b\x32\x13.tongdao.v1.Receipt\x12\x13\n\x0b\x63iphertexts\x18\x03 \x03(\x0c\x12\x12\n\nsuppressed\x18\x04 \x01(\x08\"\x1a\n\x18ListServedEntriesRequest\"G\n\x0bServedEntry\x12\x12\n\nentry_code\x18\x01 \x01(\t\x12\x0e\n\x06\x66ields\x18\x02 \x03(\t\x12\x14\n\x0crecord_count\x18\x03 \x01(\x03\"E\n\x19ListServedEntriesResponse\x12(\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x17.tongdao.v1.ServedEntry2\xfe\x01\n\x04Node\x12@\n\x05Query\x12\x18.tongdao.v1.QueryRequest\x1a\x1d.tongdao.v1.NodeQueryResponse\x12R\n\x0bQueryStream\x12\x1e.tongdao.v1.QueryStreamRequest\x1a\x1f.tongdao.v1.QueryStreamResponse(\x01\x30\x01\x12`\n\x11ListServedEntries\x12$.tongdao.v1.ListServedEntriesRequest\x1a%.tongdao.v1.ListServedEntriesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15tongdao/v1/node.proto\x12\ntongdao.v1\x1a\x16tongdao/v1/query.proto\"y\n\x11NodeQueryResponse\x12\x15\n\rsealed_result\x18\x01 \x01(\x0c\x12$\n\x07receipt\x18\x02 \x01(\x0b\x32\x13.tongdao.v1.Receipt\x12\x13\n\x0b\x63iphertexts\x18\x03 \x03(\x0c\x12\x12\n\nsuppressed\x18\x04 \x01(\x08\"\x1a\n\x18ListServedEntriesRequest\"G\n\x0bServedEntry\x12\x12\n\nentry_code\x18\x01 \x01(\t\x12\x0e\n\x06\x66ields\x18\x02 \x03(\t\x12\x14\n\x0crecord_count\x18\x03 \x01(\x03\"E\n\x19ListServedEntriesResponse\x12(\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x17.tongdao.v1.ServedEntry\"K\n\x14\x41\x64\x64\x43heckpointRequest\x12\x10\n\x08old_size\x18\x01 \x01(\x03\x12\r\n\x05proof\x18\x02 \x03(\x0c\x12\x12\n\ncheckpoint\x18\x03 \x01(\t\"\x84\x01\n\x15\x41\x64\x64\x43heckpointResponse\x12\x13\n\x0b\x63osignature\x18\x01 \x01(\t\x12\x0f\n\x07refusal\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x16\n\x0ewitnessed_size\x18\x04 \x01(\x03\x12\x1c\n\x14witnessed_checkpoint\x18\x05 \x01(\t\"3\n\x13ListReceiptsRequest\x12\r\n\x05\x61\x66ter\x18\x01 \x01(\x03\x12\r\n\x05limit\x18\x02 \x01(\x05\"Z\n\x10JournaledReceipt\x12\x10\n\x08position\x18\x01 \x01(\x03\x12\x0e\n\x06method\x18\x02 \x01(\t\x12$\n\x07receipt\x18\x03 \x01(\x0b\x32\x13.tongdao.v1.Receipt\"F\n\x14ListReceiptsResponse\x12.\n\x08receipts\x18\x01 \x03(\x0b\x32\x1c.tongdao.v1.JournaledReceipt2\xa7\x03\n\x04Node\x12@\n\x05Query\x12\x18.tongdao.v1.QueryRequest\x1a\x1d.tongdao.v1.NodeQueryResponse\x12R\n\x0bQueryStream\x12\x1e.tongdao.v1.QueryStreamRequest\x1a\x1f.tongdao.v1.QueryStreamResponse(\x01\x30\x01\x12`\n\x11ListServedEntries\x12$.tongdao.v1.ListServedEntriesRequest\x1a%.tongdao.v1.ListServedEntriesResponse\x12T\n\rAddCheckpoint\x12 .tongdao.v1.AddCheckpointRequest\x1a!.tongdao.v1.AddCheckpointResponse\x12Q\n\x0cListReceipts\x12\x1f.tongdao.v1.ListReceiptsRequest\x1a .tongdao.v1.ListReceiptsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,6 +40,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SERVEDENTRY']._serialized_end=283
   _globals['_LISTSERVEDENTRIESRESPONSE']._serialized_start=285
   _globals['_LISTSERVEDENTRIESRESPONSE']._serialized_end=354
-  _globals['_NODE']._serialized_start=357
-  _globals['_NODE']._serialized_end=611
+  _globals['_ADDCHECKPOINTREQUEST']._serialized_start=356
+  _globals['_ADDCHECKPOINTREQUEST']._serialized_end=431
+  _globals['_ADDCHECKPOINTRESPONSE']._serialized_start=434
+  _globals['_ADDCHECKPOINTRESPONSE']._serialized_end=566
+  _globals['_LISTRECEIPTSREQUEST']._serialized_start=568
+  _globals['_LISTRECEIPTSREQUEST']._serialized_end=619
+  _globals['_JOURNALEDRECEIPT']._serialized_start=621
+  _globals['_JOURNALEDRECEIPT']._serialized_end=711
+  _globals['_LISTRECEIPTSRESPONSE']._serialized_start=713
+  _globals['_LISTRECEIPTSRESPONSE']._serialized_end=783
+  _globals['_NODE']._serialized_start=786
+  _globals['_NODE']._serialized_end=1209
 # @@protoc_insertion_point(module_scope)

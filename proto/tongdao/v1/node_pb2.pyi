@@ -38,3 +38,51 @@ class ListServedEntriesResponse(_message.Message):
     ENTRIES_FIELD_NUMBER: _ClassVar[int]
     entries: _containers.RepeatedCompositeFieldContainer[ServedEntry]
     def __init__(self, entries: _Optional[_Iterable[_Union[ServedEntry, _Mapping]]] = ...) -> None: ...
+
+class AddCheckpointRequest(_message.Message):
+    __slots__ = ("old_size", "proof", "checkpoint")
+    OLD_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PROOF_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    old_size: int
+    proof: _containers.RepeatedScalarFieldContainer[bytes]
+    checkpoint: str
+    def __init__(self, old_size: _Optional[int] = ..., proof: _Optional[_Iterable[bytes]] = ..., checkpoint: _Optional[str] = ...) -> None: ...
+
+class AddCheckpointResponse(_message.Message):
+    __slots__ = ("cosignature", "refusal", "message", "witnessed_size", "witnessed_checkpoint")
+    COSIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    REFUSAL_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    WITNESSED_SIZE_FIELD_NUMBER: _ClassVar[int]
+    WITNESSED_CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    cosignature: str
+    refusal: str
+    message: str
+    witnessed_size: int
+    witnessed_checkpoint: str
+    def __init__(self, cosignature: _Optional[str] = ..., refusal: _Optional[str] = ..., message: _Optional[str] = ..., witnessed_size: _Optional[int] = ..., witnessed_checkpoint: _Optional[str] = ...) -> None: ...
+
+class ListReceiptsRequest(_message.Message):
+    __slots__ = ("after", "limit")
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    after: int
+    limit: int
+    def __init__(self, after: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class JournaledReceipt(_message.Message):
+    __slots__ = ("position", "method", "receipt")
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    position: int
+    method: str
+    receipt: _query_pb2.Receipt
+    def __init__(self, position: _Optional[int] = ..., method: _Optional[str] = ..., receipt: _Optional[_Union[_query_pb2.Receipt, _Mapping]] = ...) -> None: ...
+
+class ListReceiptsResponse(_message.Message):
+    __slots__ = ("receipts",)
+    RECEIPTS_FIELD_NUMBER: _ClassVar[int]
+    receipts: _containers.RepeatedCompositeFieldContainer[JournaledReceipt]
+    def __init__(self, receipts: _Optional[_Iterable[_Union[JournaledReceipt, _Mapping]]] = ...) -> None: ...

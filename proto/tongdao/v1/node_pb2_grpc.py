@@ -51,6 +51,16 @@ class NodeStub:
                 request_serializer=tongdao_dot_v1_dot_node__pb2.ListServedEntriesRequest.SerializeToString,
                 response_deserializer=tongdao_dot_v1_dot_node__pb2.ListServedEntriesResponse.FromString,
                 _registered_method=True)
+        self.AddCheckpoint = channel.unary_unary(
+                '/tongdao.v1.Node/AddCheckpoint',
+                request_serializer=tongdao_dot_v1_dot_node__pb2.AddCheckpointRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_node__pb2.AddCheckpointResponse.FromString,
+                _registered_method=True)
+        self.ListReceipts = channel.unary_unary(
+                '/tongdao.v1.Node/ListReceipts',
+                request_serializer=tongdao_dot_v1_dot_node__pb2.ListReceiptsRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_node__pb2.ListReceiptsResponse.FromString,
+                _registered_method=True)
 
 
 class NodeServicer:
@@ -79,6 +89,22 @@ class NodeServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddCheckpoint(self, request, context):
+        """Asks the node, as a witness of the ledger, to cosign a checkpoint (C2SP tlog-witness
+        add-checkpoint): it cosigns only a checkpoint that extends the one it cosigned last.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListReceipts(self, request, context):
+        """The signed receipts the node journaled after a position, oldest first (the broker records
+        any its ledger lacks, marked late).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NodeServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -96,6 +122,16 @@ def add_NodeServicer_to_server(servicer, server):
                     servicer.ListServedEntries,
                     request_deserializer=tongdao_dot_v1_dot_node__pb2.ListServedEntriesRequest.FromString,
                     response_serializer=tongdao_dot_v1_dot_node__pb2.ListServedEntriesResponse.SerializeToString,
+            ),
+            'AddCheckpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddCheckpoint,
+                    request_deserializer=tongdao_dot_v1_dot_node__pb2.AddCheckpointRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_node__pb2.AddCheckpointResponse.SerializeToString,
+            ),
+            'ListReceipts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReceipts,
+                    request_deserializer=tongdao_dot_v1_dot_node__pb2.ListReceiptsRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_node__pb2.ListReceiptsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -180,6 +216,60 @@ class Node:
             '/tongdao.v1.Node/ListServedEntries',
             tongdao_dot_v1_dot_node__pb2.ListServedEntriesRequest.SerializeToString,
             tongdao_dot_v1_dot_node__pb2.ListServedEntriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddCheckpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Node/AddCheckpoint',
+            tongdao_dot_v1_dot_node__pb2.AddCheckpointRequest.SerializeToString,
+            tongdao_dot_v1_dot_node__pb2.AddCheckpointResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReceipts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Node/ListReceipts',
+            tongdao_dot_v1_dot_node__pb2.ListReceiptsRequest.SerializeToString,
+            tongdao_dot_v1_dot_node__pb2.ListReceiptsResponse.FromString,
             options,
             channel_credentials,
             insecure,
