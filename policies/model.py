@@ -183,6 +183,7 @@ class Limits:
         return self.values[name]
 
 
+@dataclass(frozen=True)
 class LedgerRules:
     """How the transparency log is published and witnessed (PRIV-7).
 
