@@ -8,10 +8,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 
 import grpc
 import pytest
+from sqlalchemy import create_engine, text
 
+from tests.conftest import PG_URL, postgres_unavailable_reason
 from tests.integration.stack import start_stack
 from tongdao.commands.catalogue import entry_from_dict
 from tongdao.demo import ENTRIES
@@ -21,11 +24,30 @@ from tongdao.v1 import catalogue_pb2, directory_pb2, ledger_pb2, sharing_pb2, su
 GAT = "hlj.gat"
 
 
-@pytest.fixture
-def stack(tmp_path, database_url):
-    s = start_stack(tmp_path, database_url=database_url, records=12)
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def stack(request, tmp_path_factory):
+    """One stack per store for the whole module (the calls here change nothing they share)."""
+    tmp = tmp_path_factory.mktemp(f"hostile-{request.param}")
+    url, schema = None, None
+    if request.param == "postgresql":
+        reason = postgres_unavailable_reason()
+        if reason:
+            pytest.skip(reason)
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(PG_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        sep = "&" if "?" in PG_URL else "?"
+        url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    s = start_stack(tmp, database_url=url, records=12)
     yield s
     s.stop()
+    if schema is not None:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def refused(call, request, field):
