@@ -33,8 +33,10 @@ from tongdao.broker.relay.servicer import QueryServicer
 from tongdao.broker.sharing.servicer import SharingServicer
 from tongdao.broker.supervision.servicer import SupervisionServicer
 from tongdao.crypto.signing import SigningKey
-from tongdao.policies.calendar import WorkingDayCalendar
-from tongdao.policies.loader import load_policy
+from tongdao.policies.calendar import CalendarDataError, WorkingDayCalendar
+from tongdao.policies.lifecycle import load_schedule
+from tongdao.policies.model import PolicyError
+from tongdao.policies.official_schedule import ScheduleError
 from tongdao.proto.stubs import BROKER_SERVICES
 from tongdao.proto.transport import (
     TlsMaterial,
@@ -68,6 +70,7 @@ class BrokerConfig:
     settings: BrokerSettings = field(default_factory=BrokerSettings)
     working_directory: Path | None = None
     public_listen: str = ""  # the public open catalogue (TLS, no client certificate); "" = off
+    policy_dir: Path | None = None  # successor rule files installed with `tongdao policy install`
 
 
 @dataclass
@@ -104,6 +107,40 @@ class RunningBroker:
         self.gateway.close()
 
 
+def log_policies_and_calendar(services: BrokerServices, official: tuple[int, ...]) -> None:
+    """At start: the rule files in force and the calendar's coverage, warnings first."""
+    supervision = services.supervision
+    today = supervision.today()
+    for policy in services.kernel.schedule().policies:
+        log.info(
+            "rule file %s valid %s to %s", policy.source, policy.valid_from, policy.valid_until
+        )
+    warning = services.kernel.expiry_warning(today)
+    if warning is not None:
+        log.warning("%s", warning.message())
+    if official:
+        log.info("official holiday schedules loaded at the broker: %s", official)
+    for year in (today.year, today.year + 1):
+        if supervision.calendar.is_provisional(year):
+            log.warning(
+                "%d has no official holiday schedule: deadlines counted through it are "
+                "provisional (national holiday rules, no make-up working days); load the "
+                "State Council's schedule with `tongdao calendar load FILE --to-broker`",
+                year,
+            )
+
+
+def _check_free(address: str, credentials: grpc.ServerCredentials) -> None:
+    """Raise the clear ``bind`` error now if ``address`` is taken (port 0 is always free)."""
+    if address.rpartition(":")[2] == "0":
+        return
+    probe = new_server(max_workers=1)
+    try:
+        bind(probe, address, credentials)
+    finally:
+        probe.stop(None)
+
+
 def start_broker(config: BrokerConfig) -> RunningBroker:
     """Migrate the store, then start serving on ``config.listen``.
 
@@ -112,20 +149,42 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
             (the message names the store or address and what to check).
     """
     url = resolve_database_url(config.database_url, directory=config.working_directory)
-    policy = load_policy(config.policy)
+    try:
+        policies = load_schedule(config.policy, config.policy_dir)
+        calendar = WorkingDayCalendar.default()
+    except (PolicyError, CalendarDataError) as exc:
+        raise RuntimeError(str(exc)) from None
+    # a port in use stops start-up before the store is created or migrated
+    _check_free(config.listen, server_credentials(config.tls))
+    if config.public_listen:
+        _check_free(config.public_listen, public_server_credentials(config.tls))
+    limits = policies.first.limits
     engine = make_engine(
         url,
-        statement_timeout_ms=policy.limits["db_statement_timeout_ms"],
-        lock_timeout_ms=policy.limits["db_lock_timeout_ms"],
+        statement_timeout_ms=limits["db_statement_timeout_ms"],
+        lock_timeout_ms=limits["db_lock_timeout_ms"],
     )
+    try:
+        upgrade(engine)
+    except SQLAlchemyError as exc:
+        raise RuntimeError(store_problem(url, exc)) from None
     sessions = session_factory(engine)
     services = build_services(
-        policy=policy,
-        calendar=WorkingDayCalendar.default(),
+        policy=policies.first,
+        calendar=calendar,
         signing_key=config.signing_key,
         ledger=Ledger(config.signing_key),
         settings=config.settings,
+        policies=policies,
     )
+    try:
+        with sessions.begin() as session:
+            official = services.supervision.load_official_years(session)
+    except ScheduleError as exc:
+        raise RuntimeError(f"a stored holiday schedule is invalid: {exc}") from None
+    log_policies_and_calendar(services, official)
+    # operational settings (ledger rounds, refusal folding) from the file in force at start
+    policy = services.kernel.policy_on(services.supervision.today())
     gateway = GrpcNodeGateway(config.tls)
     # every refusal is a ledger entry, identical ones folded (docs/ledger.md)
     refusals = (
@@ -171,15 +230,6 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         except RuntimeError:
             server.stop(None)
             raise
-    # the ports are bound before the store is touched: a broker that cannot listen creates
-    # and migrates nothing
-    try:
-        upgrade(engine)
-    except SQLAlchemyError as exc:
-        server.stop(None)
-        if public_server is not None:
-            public_server.stop(None)
-        raise RuntimeError(store_problem(url, exc)) from None
     server.start()
     if public_server is not None:
         public_server.start()

@@ -21,7 +21,7 @@ import re
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from tongdao.crypto.errors import CryptoError, SignatureError
+from tongdao.crypto.errors import CryptoError, KeyFormatError, SignatureError
 from tongdao.crypto.signing import SigningKey, VerifyKey
 
 PREFIX = "tdg1"
@@ -107,16 +107,16 @@ def b64url_decode(text: str) -> bytes:
     character never decodes to the same signature).
 
     Raises:
-        GrantTokenError: reason ``malformed``; the text is not canonical unpadded base64url.
+        KeyFormatError: the text is not canonical unpadded base64url.
     """
     if not B64URL.fullmatch(text) or len(text) % 4 == 1:
-        raise GrantTokenError("malformed", "grant token segment is not base64url")
+        raise KeyFormatError("not base64url")
     try:
         data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
-        raise GrantTokenError("malformed", "grant token segment is not base64url") from None
+        raise KeyFormatError("not base64url") from None
     if b64url_encode(data) != text:
-        raise GrantTokenError("malformed", "grant token segment is not canonical base64url")
+        raise KeyFormatError("not canonical base64url")
     return data
 
 
@@ -169,7 +169,7 @@ def read_grant_token_unverified(token: str) -> GrantClaims:
         raise GrantTokenError("malformed", "grant token is not of the form tdg1.<claims>.<sig>")
     try:
         raw = json.loads(b64url_decode(parts[1]))
-    except (GrantTokenError, ValueError, UnicodeDecodeError, RecursionError):
+    except (KeyFormatError, ValueError, UnicodeDecodeError, RecursionError):
         raise GrantTokenError("malformed", "grant token claims are not base64url JSON") from None
     return _claims_from_dict(raw)
 
@@ -196,7 +196,7 @@ def verify_grant_token(token: str, broker_key: VerifyKey, *, now: int) -> GrantC
     try:
         signature = b64url_decode(sig_text)
         broker_key.verify(signature, signed.encode())
-    except (GrantTokenError, SignatureError):
+    except (KeyFormatError, SignatureError):
         raise GrantTokenError(
             "signature", "grant token signature does not verify under the broker's key"
         ) from None

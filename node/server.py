@@ -236,6 +236,7 @@ def build_engine(
         state=NodeState(config.state_dir),
         masker=masker,
         grade_methods={g: r.allowed_methods for g, r in policy.grades.items()},
+        grade_roles={g: r.roles for g, r in policy.grades.items()},
         min_group_size=policy.min_group_size.value,
         min_group_article=policy.min_group_size.article,
         purpose_article=policy.sharing.purpose_binding_article,

@@ -11,6 +11,7 @@ from typing import Any
 from tongdao.policies.model import (
     FETCH_MODES,
     METHODS,
+    ROLES,
     DeadlineRule,
     GradeRule,
     LedgerRules,
@@ -184,6 +185,18 @@ class _Reader:
         return list(self.data)
 
 
+def _cheating_consumer(t: _Reader) -> tuple[tuple[str, str], ...]:
+    """``[sharing.cheating_consumer]``: method = the method whose output a deviating consumer
+    obtains with it."""
+    out = []
+    for method in t.names():
+        revealed = t.text(method)
+        if method not in METHODS or revealed not in METHODS:
+            raise t.fail(method, f"both sides must be one of {', '.join(METHODS)}")
+        out.append((method, revealed))
+    return tuple(out)
+
+
 def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
     """Load a jurisdiction's rule file.
 
@@ -301,6 +314,7 @@ def _build(root: _Reader, file: str) -> Policy:
         request_contents_article=s.article("request_contents_article"),
         purpose_binding_article=s.article("purpose_binding_article"),
         methods=s.texts("methods", allowed=METHODS),
+        cheating_consumer_learns=_cheating_consumer(s.table("cheating_consumer", required=False)),
     )
     o = root.table("opening")
     opening = OpeningRules(
@@ -348,8 +362,11 @@ def _build(root: _Reader, file: str) -> Policy:
         personal = t.data.get("personal", fetch != "plain")
         if not isinstance(personal, bool):
             raise t.fail("personal", "must be true or false")
+        roles = frozenset(t.texts("roles", allowed=ROLES))
+        if "returned" in roles and fetch == "forbidden":
+            raise t.fail("roles", "lists returned although fetch = 'forbidden'")
         grades[name] = GradeRule(
-            name, t.text("label"), methods, fetch, mask_rule, t.article(), personal
+            name, t.text("label"), methods, fetch, mask_rule, t.article(), personal, roles
         )
     for name in REQUIRED_GRADES:
         if name not in grades:

@@ -38,7 +38,7 @@ from tongdao.proto.transport import secure_channel
 from tongdao.v1 import catalogue_pb2, directory_pb2, ledger_pb2, sharing_pb2, supervision_pb2
 
 MARKER = ".tongdao-demo"
-STARTUP_SECONDS = 30.0
+STARTUP_SECONDS = 120.0  # every process imports the crypto core; generous for a loaded machine
 
 GAT = DepartmentProfile("hlj.gat", "黑龙江省公安厅", "230000", "province")
 MZT = DepartmentProfile("hlj.mzt", "黑龙江省民政厅", "230000", "province")

@@ -73,7 +73,7 @@ class DirectoryService(ContextService):
         v.region(data.region, "department.region")
         v.level(data.level, "department.level")
         v.text(data.node_endpoint, "department.node_endpoint", required=False, max_len=255)
-        v.key_bytes(data.encryption_public_key, "department.encryption_public_key")
+        v.x25519_key(data.encryption_public_key, "department.encryption_public_key")
         v.key_bytes(data.signing_public_key, "department.signing_public_key")
         if session.get(Department, data.code) is not None:
             raise AlreadyExists(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tongdao.policies.lifecycle import EXPIRY_WARNING_DAYS
+
 
 @dataclass
 class BrokerSettings:
@@ -15,3 +17,5 @@ class BrokerSettings:
     default_quota: int = 1000
     max_quota: int = 1_000_000
     locale: str = "zh-CN"
+    # warn (start log, supervise, health details) this many days before the last rule file ends
+    policy_expiry_warning_days: int = EXPIRY_WARNING_DAYS

@@ -21,7 +21,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tongdao.crypto.envelope import open_sealed, seal
+from tongdao.crypto.envelope import open_sealed, seal_authenticated
 from tongdao.crypto.grant_token import GrantClaims, b64url_encode, issue_grant_token
 from tongdao.crypto.query_binding import (
     QUERY,
@@ -140,7 +140,8 @@ def claims_for(home: Home, **changes) -> GrantClaims:
 
 def request(home, claims, body, *, method="fetch", fields=("name",), token=None, **over):
     request_id = over.pop("request_id", uuid.uuid4().hex)
-    sealed = seal(
+    sealed = seal_authenticated(
+        home.encryption_keys(CONSUMER).private_key,
         home.encryption_keys(PROVIDER).public_key,
         json.dumps(body).encode(),
         query_associated_data(claims.grant_id, request_id, method, QUERY),

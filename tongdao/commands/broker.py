@@ -40,7 +40,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="also serve the open catalogue to the public here (TLS, no client certificate; "
         "nothing else is reachable on it)",
     )
-    serve.add_argument("--policy", default="heilongjiang-2025", help="policy name or rule file")
+    serve.add_argument(
+        "--policy",
+        default="heilongjiang-2025",
+        help="policy name or rule file: the first of the series; successors installed with "
+        "`tongdao policy install` (HOME/policies) follow it",
+    )
     serve.add_argument(
         "--locale", default="zh-CN", choices=("zh-CN", "en"), help="decision language"
     )
@@ -50,6 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def serve_command(args: argparse.Namespace) -> int:
     from tongdao.broker.kernel.settings import BrokerSettings
     from tongdao.broker.server import BrokerConfig, start_broker  # heavy: only when serving
+    from tongdao.commands.policy import policy_dir
 
     logging.basicConfig(
         level=os.environ.get("TONGDAO_LOG_LEVEL", "INFO"),
@@ -65,6 +71,7 @@ def serve_command(args: argparse.Namespace) -> int:
             policy=args.policy,
             settings=BrokerSettings(locale=args.locale),
             public_listen=args.public_listen,
+            policy_dir=policy_dir(args.home),
         )
     except HomeError as exc:
         raise CommandError(str(exc)) from None
