@@ -44,6 +44,7 @@ from tongdao.proto.transport import (
     TlsMaterial,
     TlsSource,
     add_health_and_reflection,
+    bind,
     new_server,
     public_server_credentials,
     secure_channel,
@@ -141,25 +142,50 @@ def log_policies_and_calendar(services: BrokerServices, official: tuple[int, ...
             )
 
 
+def _check_free(address: str, credentials: grpc.ServerCredentials) -> None:
+    """Raise the clear ``bind`` error now if ``address`` is taken (port 0 is always free)."""
+    if address.rpartition(":")[2] == "0":
+        return
+    probe = new_server(max_workers=1)
+    try:
+        bind(probe, address, credentials)
+    finally:
+        probe.stop(None)
+
+
 def start_broker(config: BrokerConfig) -> RunningBroker:
     """Migrate the store, then start serving on ``config.listen``.
 
     Raises:
         StoreUnavailable: the store cannot be opened or migrated (one line naming the URL).
-        RuntimeError: an address cannot be bound.
+        RuntimeError: the rule files cannot be read, or an address cannot be bound (the message
+            names the address and what to check).
     """
     url = resolve_database_url(config.database_url, directory=config.working_directory)
-    try:
-        engine = make_engine(url)
-        upgrade(engine)
-    except STORE_ERRORS as exc:
-        raise StoreUnavailable(explain(url, exc)) from None
-    sessions = session_factory(engine)
     try:
         policies = load_schedule(config.policy, config.policy_dir)
         calendar = WorkingDayCalendar.default()
     except (PolicyError, CalendarDataError) as exc:
         raise RuntimeError(str(exc)) from None
+    # a port in use stops start-up before the store is created or migrated
+    served = config.server_tls or config.tls
+    _check_free(config.listen, server_credentials(served))
+    if config.public_listen:
+        _check_free(
+            config.public_listen,
+            public_server_credentials(served() if callable(served) else served),
+        )
+    limits = policies.first.limits
+    try:
+        engine = make_engine(
+            url,
+            statement_timeout_ms=limits["db_statement_timeout_ms"],
+            lock_timeout_ms=limits["db_lock_timeout_ms"],
+        )
+        upgrade(engine)
+    except STORE_ERRORS as exc:
+        raise StoreUnavailable(explain(url, exc)) from None
+    sessions = session_factory(engine)
     services = build_services(
         policy=policies.first,
         calendar=calendar,
@@ -225,10 +251,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     )
     ledger_pb2_grpc.add_LedgerServicer_to_server(LedgerServicer(services.ledger, sessions), server)
     health = add_health_and_reflection(server, BROKER_SERVICES)
-    served = config.server_tls or config.tls
-    port = server.add_secure_port(config.listen, server_credentials(served))
-    if port == 0:
-        raise RuntimeError(f"cannot listen on {config.listen}")
+    port = bind(server, config.listen, server_credentials(served))
     public_server, public_port = None, 0
     if config.public_listen:
         # a separate server, so nothing but the open catalogue is reachable without a
@@ -237,12 +260,15 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         catalogue_pb2_grpc.add_PublicCatalogueServicer_to_server(
             PublicCatalogueServicer(services.catalogue, sessions), public_server
         )
-        public_port = public_server.add_secure_port(
-            config.public_listen,
-            public_server_credentials(served() if callable(served) else served),
-        )
-        if public_port == 0:
-            raise RuntimeError(f"cannot listen on {config.public_listen}")
+        try:
+            public_port = bind(
+                public_server,
+                config.public_listen,
+                public_server_credentials(served() if callable(served) else served),
+            )
+        except RuntimeError:
+            server.stop(None)
+            raise
     server.start()
     operations.start()
     if public_server is not None:

@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bench",
     "ledger",
     "backup",
+    "db",
     "demo",
 )
 

@@ -18,6 +18,7 @@ from tongdao.commands._enrol import (
     warn_expiring,
 )
 from tongdao.home import BROKER, HomeError
+from tongdao.policies.model import PolicyError
 
 SERVE_OPTIONS: tuple[Option, ...] = (
     Option(
@@ -178,7 +179,7 @@ def serve_command(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     try:
         running = start_broker(config)
-    except RuntimeError as exc:
+    except (RuntimeError, PolicyError) as exc:
         raise CommandError(str(exc)) from None
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
