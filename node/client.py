@@ -25,6 +25,7 @@ import grpc
 from tongdao.crypto.envelope import EncryptionKeyPair, open_sealed, seal_authenticated
 from tongdao.crypto.errors import EnvelopeError, SignatureError
 from tongdao.crypto.grant_token import GrantClaims, GrantTokenError, read_grant_token_unverified
+from tongdao.crypto.pki import BROKER_SERVER_NAME
 from tongdao.crypto.query_binding import (
     QUERY,
     RESULT,
@@ -90,7 +91,8 @@ class ConsumerClient(PrivacyComputing):
         self.department = department_code
         self._keys = encryption_keys
         self._timeout = timeout
-        self._channel = secure_channel(broker_target, tls)
+        # the broker's certificate must name the broker: a department cannot pose as it
+        self._channel = secure_channel(broker_target, tls, server_name=BROKER_SERVER_NAME)
         # with a person's login session (``tongdao login``) every call and record names them
         self.broker = BrokerStubs.over(self._channel, session_token)
         self._provider_keys: dict[str, tuple[bytes, bytes]] = {}

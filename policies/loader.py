@@ -25,6 +25,7 @@ from tongdao.policies.model import (
     DeadlineRule,
     GradeRule,
     LedgerRules,
+    Limits,
     MaskRule,
     OpeningRules,
     PeriodRule,
@@ -48,6 +49,15 @@ REQUIRED_DEADLINES = (
 )
 REQUIRED_PERIODS = ("revocation_grace", "grant_idle", "usage_record_retention")
 REQUIRED_GRADES = ("general", "personal", "sensitive_personal")
+REQUIRED_LIMITS = (
+    "import_max_file_bytes",
+    "import_max_unpacked_bytes",
+    "import_max_rows",
+    "import_max_cell_chars",
+    "import_max_problems",
+    "db_statement_timeout_ms",
+    "db_lock_timeout_ms",
+)
 
 
 def resolve_policy_path(name_or_path: str | Path) -> Path:
@@ -62,7 +72,7 @@ def resolve_policy_path(name_or_path: str | Path) -> Path:
     else:
         path = RULES_DIR / f"{name_or_path}.toml"
     if not path.is_file():
-        bundled = ", ".join(sorted(p.stem for p in RULES_DIR.glob("*.toml")))
+        bundled = ", ".join(sorted(p.stem for p in RULES_DIR.glob("*.toml") if p.stem != "trust"))
         raise PolicyError(str(path), "-", f"no such rule file (bundled policies: {bundled})")
     return path
 
@@ -446,6 +456,12 @@ def _build(root: _Reader, file: str) -> Policy:
         else PrivacyRules(0.0, 0.0, "Art.38")
     )
 
+    limits_t = root.table("limits")
+    limits = Limits(
+        {name: limits_t.integer(name, minimum=1) or 1 for name in REQUIRED_LIMITS},
+        limits_t.article(),
+    )
+    limits_t.text("description", required=False)
     ledger_t = root.table("ledger")
     ledger = LedgerRules(
         origin=ledger_t.text("origin"),
@@ -479,5 +495,6 @@ def _build(root: _Reader, file: str) -> Policy:
         mask_rules=mask_rules,
         field_kinds=field_kinds,
         privacy=privacy,
+        limits=limits,
         ledger=ledger,
     )

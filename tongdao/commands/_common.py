@@ -16,6 +16,7 @@ import grpc
 from google.protobuf.json_format import MessageToDict
 
 from tongdao.cli import CommandError
+from tongdao.crypto.pki import BROKER_SERVER_NAME
 from tongdao.home import Home, HomeError
 from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import secure_channel
@@ -56,6 +57,24 @@ def open_home(path: str, *, must_exist: bool = True) -> Home:
     if must_exist and not home.exists():
         raise CommandError(f"{path} is not a Tongdao home (run `tongdao init --home {path}`)")
     return home
+
+
+def check_own_certificate(party: str, certificate_pem: bytes) -> None:
+    """Refuse to call with an expired certificate (say so, rather than a failed handshake) and
+    warn on stderr when it is within the trust rule file's warn_days of expiry."""
+    from tongdao.crypto.pki import certificate_info, expiry_warning
+    from tongdao.policies.trust import load_trust_rules
+
+    info = certificate_info(certificate_pem)
+    now = dt.datetime.now(dt.UTC)
+    if info.not_after < now:
+        raise CommandError(
+            f"the certificate of {party} expired on {info.not_after:%Y-%m-%d}: make a renewal "
+            "request (`keygen --renew`) and install the new certificates"
+        )
+    warning = expiry_warning(info, load_trust_rules().warn_days, now)
+    if warning:
+        print(f"tongdao: warning: {warning}", file=sys.stderr)
 
 
 def session_path(home: Home, party: str) -> Path:
@@ -109,8 +128,9 @@ def broker_stub(
         tls = home.tls(name)
     except HomeError as exc:
         raise CommandError(str(exc)) from None
+    check_own_certificate(name, tls.certificate_pem)
     token = load_session(home, name) if use_session else ""
-    channel = secure_channel(args.broker, tls)
+    channel = secure_channel(args.broker, tls, server_name=BROKER_SERVER_NAME)
     try:
         yield BrokerStubs.over(channel, token)
     except grpc.RpcError as exc:
