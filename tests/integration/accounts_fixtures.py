@@ -8,7 +8,9 @@ from dataclasses import dataclass
 import grpc
 
 from tongdao.broker.server import BrokerConfig, RunningBroker, start_broker
-from tongdao.home import AUTHORITY, DepartmentProfile, Home
+from tongdao.ca_home import CaHome
+from tongdao.crypto.pki import BROKER_SERVER_NAME
+from tongdao.home import AUTHORITY, BROKER, DepartmentProfile, Home
 from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import secure_channel
 from tongdao.v1 import accounts_pb2, directory_pb2
@@ -41,12 +43,14 @@ class Broker:
     clock: Clock
 
     def stub(self, party: str, token: str = "") -> BrokerStubs:
-        return BrokerStubs.over(secure_channel(self.running.target, self.home.tls(party)), token)
+        return BrokerStubs.over(self.channel(party), token)
 
     def channel(self, party: str, token: str = "") -> grpc.Channel:
         from tongdao.proto.transport import with_session
 
-        channel = secure_channel(self.running.target, self.home.tls(party))
+        channel = secure_channel(
+            self.running.target, self.home.tls(party), server_name=BROKER_SERVER_NAME
+        )
         return with_session(channel, token) if token else channel
 
     def create_person(self, username: str, party: str, role: str) -> None:
@@ -78,10 +82,15 @@ class Broker:
 
 
 def make_home(root) -> Home:  # type: ignore[no-untyped-def]
-    home = Home(root)
-    home.create_authority()
+    """Every party enrolled by request with a CA kept in its own home."""
+    home = Home(root / "home")
+    ca = CaHome(root / "ca")
+    ca.init()
+    loopback = ("127.0.0.1",)
+    ca.enrol_locally(home, BROKER, role="broker", server_names=loopback)
+    ca.enrol_locally(home, AUTHORITY, role="administrator")
     for profile in (RSJ, GAT, ROGUE):
-        home.add_department(profile)
+        ca.enrol_locally(home, profile.code, role="department", profile=profile)
     return home
 
 
@@ -89,8 +98,9 @@ def start(home: Home, database_url: str) -> Broker:
     clock = Clock()
     running = start_broker(
         BrokerConfig(
-            tls=home.tls("broker"),
-            signing_key=home.signing_key("broker"),
+            tls=home.tls(BROKER),
+            server_tls=home.tls_source(BROKER, server=True),
+            signing_key=home.signing_key(BROKER),
             database_url=database_url,
             clock=clock,
         )
@@ -99,14 +109,9 @@ def start(home: Home, database_url: str) -> Broker:
     for profile in (RSJ, GAT):
         broker.stub(AUTHORITY).directory.RegisterDepartment(
             directory_pb2.RegisterDepartmentRequest(
-                department=directory_pb2.Department(
-                    code=profile.code,
-                    name=profile.name,
-                    region=profile.region,
-                    level=profile.level,
-                    encryption_public_key=home.encryption_keys(profile.code).public_key,
-                    signing_public_key=home.signing_key(profile.code).verify_key.public_key,
-                )
+                # the broker takes the profile and keys from the CA-signed certificate
+                department=directory_pb2.Department(code=profile.code),
+                certificate_pem=home.tls(profile.code).certificate_pem,
             ),
             timeout=10,
         )

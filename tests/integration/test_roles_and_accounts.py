@@ -350,20 +350,16 @@ def test_every_ledger_entry_names_the_department_and_the_person(broker):
     admin = broker.stub(AUTHORITY, broker.login("admin.li", AUTHORITY))
     admin.directory.RegisterDepartment(
         directory_pb2.RegisterDepartmentRequest(
-            department=directory_pb2.Department(
-                code="hlj.mzt",
-                name="黑龙江省民政厅",
-                region="230000",
-                level="province",
-                encryption_public_key=bytes(range(32)),
-                signing_public_key=bytes(range(1, 33)),
-            )
+            department=directory_pb2.Department(code=ROGUE.code),
+            certificate_pem=broker.home.tls(ROGUE.code).certificate_pem,
         ),
         timeout=10,
     )
     entries = ledger(broker)
     assert all("responsible" in payload for *_, payload in entries)
-    by_person = next(p for k, _, s, p in entries if k == "department.registered" and s == "hlj.mzt")
+    by_person = next(
+        p for k, _, s, p in entries if k == "department.registered" and s == ROGUE.code
+    )
     assert by_person["responsible"] == {
         "department": AUTHORITY,
         "person": "admin.li",
