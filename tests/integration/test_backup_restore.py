@@ -68,7 +68,7 @@ def test_backup_restore_into_a_fresh_home_and_verify_the_ledger(
         for secret in ("tls.key", "encryption.key", "signing.key"):
             assert f"home/parties/{code}/{secret}" not in names
             assert (folder / secret).read_bytes().strip() not in contents
-        assert f"home/parties/{code}/tls.crt" in names
+        assert f"home/parties/{code}/client.crt" in names  # its public certificate
 
     restored = tmp_path / "restored-home"
     argv = ["restore", str(backup), "--home", str(restored), "--database-url", fresh_url]
@@ -92,6 +92,7 @@ def test_backup_restore_into_a_fresh_home_and_verify_the_ledger(
 
     # the restored broker serves: its catalogue search finds what the live one finds
     from tongdao.broker.server import BrokerConfig, start_broker
+    from tongdao.crypto.pki import BROKER_SERVER_NAME
     from tongdao.home import Home
     from tongdao.proto.stubs import BrokerStubs
     from tongdao.proto.transport import secure_channel
@@ -101,12 +102,15 @@ def test_backup_restore_into_a_fresh_home_and_verify_the_ledger(
     running = start_broker(
         BrokerConfig(
             tls=restored_home.tls("broker"),
+            server_tls=restored_home.tls_source("broker", server=True),
             signing_key=restored_home.signing_key("broker"),
             database_url=fresh_url,
         )
     )
     try:
-        channel = secure_channel(running.target, stack.home.tls("hrb.rsj"))
+        channel = secure_channel(
+            running.target, stack.home.tls("hrb.rsj"), server_name=BROKER_SERVER_NAME
+        )
         hits = BrokerStubs.over(channel).catalogue.SearchCatalogue(
             catalogue_pb2.SearchCatalogueRequest(query="人口"), timeout=10
         )
