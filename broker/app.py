@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tongdao.broker.catalogue.service import CatalogueService
+from tongdao.broker.directory.accounts import AccountService
 from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel.context import Kernel
 from tongdao.broker.kernel.settings import BrokerSettings
@@ -37,6 +38,7 @@ class BrokerServices:
 
     kernel: Kernel
     directory: DirectoryService
+    accounts: AccountService
     supervision: SupervisionService
     catalogue: CatalogueService
     sharing: SharingService
@@ -91,6 +93,7 @@ def build_services(
     return BrokerServices(
         kernel=kernel,
         directory=directory,
+        accounts=AccountService(kernel=kernel, ledger=ledger, directory=directory),
         supervision=supervision,
         catalogue=catalogue,
         sharing=sharing,

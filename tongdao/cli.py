@@ -31,6 +31,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "policy",
     "bench",
     "ledger",
+    "backup",
+    "db",
+    "account",
     "demo",
 )
 

@@ -11,7 +11,12 @@ from pathlib import Path
 from google.protobuf.json_format import MessageToDict
 
 from tongdao.cli import CommandError
-from tongdao.commands._common import add_broker_arguments, check_own_certificate, open_home
+from tongdao.commands._common import (
+    add_broker_arguments,
+    check_own_certificate,
+    load_session,
+    open_home,
+)
 
 
 def _client(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -24,7 +29,13 @@ def _client(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     try:
         tls = home.tls(args.party)
         check_own_certificate(args.party, tls.certificate_pem)
-        return ConsumerClient(args.broker, tls, home.encryption_keys(args.party), args.party)
+        return ConsumerClient(
+            args.broker,
+            tls,
+            home.encryption_keys(args.party),
+            args.party,
+            session_token=load_session(home, args.party),  # `tongdao login`: records name you
+        )
     except HomeError as exc:
         raise CommandError(str(exc)) from None
 

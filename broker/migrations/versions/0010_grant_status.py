@@ -4,15 +4,15 @@
 status calls; these columns keep the latest change's ground, article, reason, actor and time
 (every change is also a ledger entry). Existing grants are active with no change recorded.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
