@@ -11,10 +11,12 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2
+from sqlalchemy.orm import Session, sessionmaker
 
 from tongdao.broker.app import BrokerServices, build_services
 from tongdao.broker.catalogue.servicer import CatalogueServicer, PublicCatalogueServicer
 from tongdao.broker.directory.servicer import DirectoryServicer
+from tongdao.broker.kernel.context import AUTHORITY
 from tongdao.broker.kernel.db import make_engine, resolve_database_url, session_factory, upgrade
 from tongdao.broker.kernel.settings import BrokerSettings
 from tongdao.broker.ledger.chain import Ledger
@@ -28,6 +30,9 @@ from tongdao.broker.supervision.servicer import SupervisionServicer
 from tongdao.crypto.signing import SigningKey
 from tongdao.policies.calendar import WorkingDayCalendar
 from tongdao.policies.loader import load_policy
+from tongdao.policies.model import Policy
+from tongdao.proto.edge import RateLimit
+from tongdao.proto.errors import Unauthenticated
 from tongdao.proto.stubs import BROKER_SERVICES
 from tongdao.proto.transport import (
     TlsMaterial,
@@ -96,6 +101,23 @@ class RunningBroker:
         self.gateway.close()
 
 
+def rate_limit(policy: Policy) -> RateLimit | None:
+    """Each department's token bucket, from the rule file's ``[rate_limits]`` (None: none)."""
+    rules = policy.rate_limits
+    if rules is None:
+        return None
+    return RateLimit(rules.calls_per_second, rules.burst, rules.article)
+
+
+def _admit(services: BrokerServices, sessions: sessionmaker[Session], caller: str | None) -> None:
+    if not caller:
+        raise Unauthenticated("no verified client certificate")
+    if caller == AUTHORITY:
+        return
+    with sessions() as session:
+        services.directory.require_registered(session, caller)
+
+
 def start_broker(config: BrokerConfig) -> RunningBroker:
     """Migrate the store, then start serving on ``config.listen``.
 
@@ -125,7 +147,14 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         if policy.ledger
         else None
     )
-    server = new_server(on_refusal=refusals)
+    server = new_server(
+        config.settings.server,
+        on_refusal=refusals,
+        rate=rate_limit(policy),
+        # a stream's caller is vetted before the stream waits for its first message
+        admit=lambda caller: _admit(services, sessions, caller),
+        admitted_services=BROKER_SERVICES,
+    )
     directory_pb2_grpc.add_DirectoryServicer_to_server(
         DirectoryServicer(services.directory, sessions), server
     )
@@ -150,7 +179,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     if config.public_listen:
         # a separate server, so nothing but the open catalogue is reachable without a
         # certificate: the public listener has no other service registered
-        public_server = new_server()
+        public_server = new_server(config.settings.server, rate=rate_limit(policy))
         catalogue_pb2_grpc.add_PublicCatalogueServicer_to_server(
             PublicCatalogueServicer(services.catalogue, sessions), public_server
         )

@@ -23,6 +23,7 @@ from tongdao.policies.masking import mask_value
 from tongdao.policies.model import PolicyError
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument
 from tongdao.proto.query import Receipt, RelayedQuery
+from tongdao.proto.edge import ServerLimits
 from tongdao.proto.transport import (
     TlsMaterial,
     add_health_and_reflection,
@@ -259,7 +260,9 @@ def start_node(engine: NodeEngine, tls: TlsMaterial, listen: str) -> RunningNode
     Raises:
         RuntimeError: the address cannot be bound.
     """
-    server = new_server()
+    # every stream comes from the broker (relaying many departments): one cap for all
+    limits = ServerLimits(max_streams_per_caller=ServerLimits().max_streams)
+    server = new_server(limits, admit=engine.check_caller, admitted_services=(SERVICE_NAME,))
     node_pb2_grpc.add_NodeServicer_to_server(NodeServicer(engine), server)
     health = add_health_and_reflection(server, [SERVICE_NAME])
     port = server.add_secure_port(listen, server_credentials(tls))

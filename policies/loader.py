@@ -17,6 +17,7 @@ from tongdao.policies.model import (
     MaskRule,
     OpeningRules,
     PeriodRule,
+    RateLimitRules,
     Policy,
     PolicyError,
     PrivacyRules,
@@ -357,6 +358,20 @@ def _build(root: _Reader, file: str) -> Policy:
         else PrivacyRules(0.0, 0.0, "Art.38")
     )
 
+    rate_t = root.table("rate_limits", required=False)
+    rate_limits = (
+        RateLimitRules(
+            rate_t.number("calls_per_second"),
+            rate_t.integer("burst", minimum=1) or 1,
+            rate_t.article(),
+        )
+        if rate_t.names()
+        else None
+    )
+    if rate_limits is not None and rate_limits.calls_per_second <= 0:
+        raise rate_t.fail("calls_per_second", "must be more than 0")
+    rate_t.text("description", required=False)
+
     ledger_t = root.table("ledger")
     ledger = LedgerRules(
         origin=ledger_t.text("origin"),
@@ -391,4 +406,5 @@ def _build(root: _Reader, file: str) -> Policy:
         field_kinds=field_kinds,
         privacy=privacy,
         ledger=ledger,
+        rate_limits=rate_limits,
     )

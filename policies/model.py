@@ -168,6 +168,16 @@ class PrivacyRules:
 
 
 @dataclass(frozen=True)
+class RateLimitRules:
+    """How many calls one department may make to the broker (SEC-1, Art.38): a token bucket
+    refilled at ``calls_per_second``, holding at most ``burst`` calls."""
+
+    calls_per_second: float
+    burst: int
+    article: str
+
+
+@dataclass(frozen=True)
 class LedgerRules:
     """How the transparency log is published and witnessed (PRIV-7).
 
@@ -232,6 +242,7 @@ class Policy:
     field_kinds: Mapping[str, str] = field(default_factory=dict)
     privacy: PrivacyRules = PrivacyRules(0.0, 0.0, "Art.38")
     ledger: LedgerRules | None = None
+    rate_limits: RateLimitRules | None = None
 
     def deadline(self, kind: str) -> DeadlineRule:
         """The working-day clock named ``kind``.

@@ -14,6 +14,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from tongdao.proto.edge import Admit, EdgeInterceptor, RateLimit, ServerLimits
 from tongdao.proto.errors import DomainError
 
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
@@ -92,18 +93,36 @@ caller's certificate name, the error with its field and articles)."""
 REFUSALS = ("PERMISSION_DENIED", "UNAUTHENTICATED")
 
 
-def new_server(max_workers: int = 16, *, on_refusal: RefusalSink | None = None) -> grpc.Server:
-    """A gRPC server with Tongdao's message limits and the domain-error interceptor.
+def new_server(
+    limits: ServerLimits | None = None,
+    *,
+    on_refusal: RefusalSink | None = None,
+    rate: RateLimit | None = None,
+    admit: Admit | None = None,
+    admitted_services: Iterable[str] = (),
+) -> grpc.Server:
+    """A gRPC server with Tongdao's message limits, the domain-error interceptor and the edge
+    (:mod:`tongdao.proto.edge`: the table of field limits, rate limits, stream caps).
 
     Args:
+        limits: threads, concurrent calls, stream caps and timeouts (defaults if None).
         on_refusal: also called with every refusal (the broker records them in its ledger).
+        rate: each caller's token bucket, if any.
+        admit: vets the caller of a client stream of ``admitted_services`` before it waits.
     """
     from concurrent import futures
 
+    limits = limits or ServerLimits()
     return grpc.server(
-        futures.ThreadPoolExecutor(max_workers=max_workers),
-        options=CHANNEL_OPTIONS,
-        interceptors=[DomainErrorInterceptor(on_refusal=on_refusal)],
+        futures.ThreadPoolExecutor(max_workers=limits.threads),
+        options=(*CHANNEL_OPTIONS, *limits.channel_options()),
+        interceptors=[
+            DomainErrorInterceptor(on_refusal=on_refusal),
+            EdgeInterceptor(
+                limits, rate=rate, admit=admit, admitted_services=tuple(admitted_services)
+            ),
+        ],
+        maximum_concurrent_rpcs=limits.max_concurrent_rpcs,
     )
 
 
@@ -173,7 +192,7 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
             if isinstance(exc, DomainError):
                 if exc.code_name in REFUSALS:
                     refused(context, exc)
-                context.abort(getattr(grpc.StatusCode, exc.code_name), exc.status_message())
+                _abort_with(context, exc)
             if context.code() not in (None, grpc.StatusCode.OK):
                 raise  # already aborted by the servicer
             if quiet_if_gone and not context.is_active():
@@ -217,3 +236,42 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
+
+
+def _abort_with(context: grpc.ServicerContext, exc: DomainError) -> None:
+    """Abort with the error's code and message; the field at fault also as a
+    ``google.rpc.BadRequest`` detail (INVALID_ARGUMENT) or ``google.rpc.QuotaFailure``
+    subject (RESOURCE_EXHAUSTED)."""
+    from google.protobuf import any_pb2
+    from google.rpc import code_pb2, error_details_pb2, status_pb2
+    from grpc_status import rpc_status
+
+    code = getattr(grpc.StatusCode, exc.code_name)
+    message = exc.status_message()
+    if exc.field is None or exc.code_name not in ("INVALID_ARGUMENT", "RESOURCE_EXHAUSTED"):
+        context.abort(code, message)
+    detail = any_pb2.Any()
+    if exc.code_name == "INVALID_ARGUMENT":
+        detail.Pack(
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(
+                        field=exc.field, description=exc.message
+                    )
+                ]
+            )
+        )
+    else:
+        detail.Pack(
+            error_details_pb2.QuotaFailure(
+                violations=[
+                    error_details_pb2.QuotaFailure.Violation(
+                        subject=exc.field, description=exc.message
+                    )
+                ]
+            )
+        )
+    status = status_pb2.Status(
+        code=getattr(code_pb2, exc.code_name), message=message, details=[detail]
+    )
+    context.abort_with_status(rpc_status.to_status(status))

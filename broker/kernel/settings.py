@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from tongdao.proto.edge import ServerLimits
 
 
 @dataclass
@@ -15,3 +17,5 @@ class BrokerSettings:
     default_quota: int = 1000
     max_quota: int = 1_000_000
     locale: str = "zh-CN"
+    server: ServerLimits = field(default_factory=ServerLimits)
+    """Threads, concurrent calls, stream caps, keepalive and idle timeouts of the listener."""

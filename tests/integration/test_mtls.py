@@ -5,6 +5,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tongdao.home import DepartmentProfile, Home
+from tongdao.proto.edge import ServerLimits
 from tongdao.proto.transport import (
     TlsMaterial,
     add_health_and_reflection,
@@ -28,7 +29,7 @@ def homes(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(homes):
     home, _ = homes
-    srv = new_server(max_workers=2)
+    srv = new_server(ServerLimits(threads=2, max_streams=1))
     add_health_and_reflection(srv, ["tongdao.v1.Node"])
     port = srv.add_secure_port("127.0.0.1:0", server_credentials(home.tls("hlj.gat")))
     srv.start()
