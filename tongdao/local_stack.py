@@ -58,6 +58,7 @@ def start_stack(
     records: int = 60,
     cities: bool = False,
     public: bool = False,
+    settings: BrokerSettings | None = None,
 ) -> Stack:
     home = Home(tmp / "home")
     home.create_authority()
@@ -106,7 +107,7 @@ def start_stack(
             tls=home.tls("broker"),
             signing_key=home.signing_key("broker"),
             database_url=url,
-            settings=BrokerSettings(locale="en"),
+            settings=settings or BrokerSettings(locale="en"),
             public_listen="127.0.0.1:0" if public else "",
         )
     )

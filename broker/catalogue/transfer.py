@@ -249,5 +249,6 @@ class CatalogueTransfer(CatalogueBase):
         self._require_caller(session, caller)
         if fmt not in FORMATS:
             raise InvalidArgument(f"must be one of {', '.join(FORMATS)}", field="format")
-        entries = self.list_entries(session, provider=provider, status=status)
-        return export([e.content for e in entries], fmt)
+        # drafts only for their department and its reviewing authority (Art.12)
+        entries = self.visible_entries(session, caller, provider=provider, status=status)
+        return export([content for _, content, _ in entries], fmt)
