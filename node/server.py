@@ -21,9 +21,9 @@ from tongdao.node.witness import Witness, WitnessRefusal
 from tongdao.policies.loader import load_policy
 from tongdao.policies.masking import mask_value
 from tongdao.policies.model import PolicyError
+from tongdao.proto.edge import ServerLimits
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument
 from tongdao.proto.query import Receipt, RelayedQuery
-from tongdao.proto.edge import ServerLimits
 from tongdao.proto.transport import (
     TlsMaterial,
     add_health_and_reflection,

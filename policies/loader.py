@@ -17,10 +17,10 @@ from tongdao.policies.model import (
     MaskRule,
     OpeningRules,
     PeriodRule,
-    RateLimitRules,
     Policy,
     PolicyError,
     PrivacyRules,
+    RateLimitRules,
     SharingRules,
     Threshold,
 )

@@ -23,9 +23,9 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from tongdao.proto.errors import InvalidArgument, ResourceExhausted
-from tongdao.proto.limits import LIMITS, Blob, Limit, Many, Range, Real, Text
+from tongdao.proto.limits import LIMITS, PACKAGE_PREFIX, Blob, Limit, Many, Range, Real, Text
 
-PACKAGE = "tongdao.v1."
+PACKAGE = PACKAGE_PREFIX
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 CONTROL_EXCEPT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -157,6 +157,32 @@ def _pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+UNDECODABLE = object()
+"""What a request that is not a valid protobuf message of its type decodes to."""
+
+
+def _tolerant(deserialize: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    """The request decoder, answering UNDECODABLE instead of raising (gRPC would answer
+    INTERNAL and log a traceback per call)."""
+    if deserialize is None:
+        return None
+
+    def decode(data: bytes) -> Any:
+        try:
+            return deserialize(data)
+        except Exception:  # DecodeError, or any failure of the generated parser on garbage
+            return UNDECODABLE
+
+    return decode
+
+
+def _check_request(request: Any) -> None:
+    if request is UNDECODABLE:
+        raise InvalidArgument("is not a valid protobuf message", field="request")
+    if isinstance(request, Message):
+        check_message(request)
+
+
 # ------------------------------------------------------------------ rate and streams
 
 
@@ -240,7 +266,9 @@ class Watchdog:
             self._armed[self._next_id] = (time.monotonic() + seconds, context)
             if not self._running:
                 self._running = True
-                threading.Thread(target=self._run, name="tongdao-edge-watchdog", daemon=True).start()
+                threading.Thread(
+                    target=self._run, name="tongdao-edge-watchdog", daemon=True
+                ).start()
             self._lock.notify()
             return self._next_id
 
@@ -301,18 +329,19 @@ class EdgeInterceptor(grpc.ServerInterceptor):
             return None
         method: str = handler_call_details.method
         admit = self._admit if method.startswith(self._admitted) else None
+        deserializer = _tolerant(handler.request_deserializer)
 
         if handler.unary_unary is not None:
             inner = handler.unary_unary
 
             def unary(request, context):  # type: ignore[no-untyped-def]
                 self._rate_check(context)
-                check_message(request)
+                _check_request(request)
                 return inner(request, context)
 
             return grpc.unary_unary_rpc_method_handler(
                 unary,
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
@@ -320,7 +349,7 @@ class EdgeInterceptor(grpc.ServerInterceptor):
 
             def unary_stream(request, context):  # type: ignore[no-untyped-def]
                 self._rate_check(context)
-                check_message(request)
+                _check_request(request)
                 caller = caller_of(context)
                 self.slots.acquire(caller)
                 try:
@@ -330,7 +359,7 @@ class EdgeInterceptor(grpc.ServerInterceptor):
 
             return grpc.unary_stream_rpc_method_handler(
                 unary_stream,
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.stream_stream is not None:
@@ -345,7 +374,7 @@ class EdgeInterceptor(grpc.ServerInterceptor):
 
             return grpc.stream_stream_rpc_method_handler(
                 stream_stream,
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
         inner_su = handler.stream_unary
@@ -359,7 +388,7 @@ class EdgeInterceptor(grpc.ServerInterceptor):
 
         return grpc.stream_unary_rpc_method_handler(
             stream_unary,
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=deserializer,
             response_serializer=handler.response_serializer,
         )
 
@@ -394,7 +423,6 @@ class EdgeInterceptor(grpc.ServerInterceptor):
                 return
             finally:
                 self._watchdog.disarm(token)
-            if isinstance(message, Message):
-                check_message(message)
+            _check_request(message)
             yield message
             seconds = self.limits.stream_idle_seconds

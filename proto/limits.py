@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+PACKAGE_PREFIX = "tongdao.v1."
+"""Rows for messages of this package are keyed by their short name."""
 MIB = 1024 * 1024
 STORE_INT_MAX = 2**31 - 1
 """The largest integer every supported store keeps in an integer column (PostgreSQL INTEGER)."""

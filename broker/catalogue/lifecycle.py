@@ -279,4 +279,3 @@ class CatalogueLifecycle(CatalogueBase):
             return caller == entry.reviewer
         provider = self.directory.find(session, entry.provider)
         return provider is not None and caller == self.directory.reviewer_for(session, provider)
-

@@ -22,7 +22,10 @@ from tongdao.v1 import catalogue_pb2, directory_pb2, ledger_pb2, query_pb2, supe
 
 FIRST_MESSAGE_SECONDS = 3.0
 LIMITS = ServerLimits(
-    threads=24, max_streams=16, max_streams_per_caller=4, first_message_seconds=FIRST_MESSAGE_SECONDS
+    threads=24,
+    max_streams=16,
+    max_streams_per_caller=4,
+    first_message_seconds=FIRST_MESSAGE_SECONDS,
 )
 ROGUE = DepartmentProfile("hlj.rogue", "未登记的部门", "230000", "province")
 
@@ -55,7 +58,12 @@ def violated_field(error: grpc.RpcError) -> str:
 @pytest.mark.parametrize(
     ("service", "rpc", "request_", "field"),
     [
-        ("catalogue", "SearchCatalogue", catalogue_pb2.SearchCatalogueRequest(query="户籍\0"), "query"),
+        (
+            "catalogue",
+            "SearchCatalogue",
+            catalogue_pb2.SearchCatalogueRequest(query="户籍\0"),
+            "query",
+        ),
         (
             "catalogue",
             "SearchCatalogue",
@@ -124,7 +132,9 @@ def hold_streams(stack, party: str, count: int, release: threading.Event):
 
 def test_idle_streams_do_not_block_other_callers(stack):
     release = threading.Event()
-    held = [hold_streams(stack, party, 6, release) for party in (RSJ.code, GAT.code, MZT.code, SW.code)]
+    held = [
+        hold_streams(stack, party, 6, release) for party in (RSJ.code, GAT.code, MZT.code, SW.code)
+    ]
     time.sleep(1.0)
     try:
         # 24 idle streams open against a cap of 16: another caller is answered at once
@@ -134,9 +144,7 @@ def test_idle_streams_do_not_block_other_callers(stack):
             stub.directory.ListDepartments(directory_pb2.ListDepartmentsRequest(), timeout=5)
         assert time.monotonic() - started < 5
         # beyond a department's cap of 4, streams are refused at once, not queued
-        refused = sum(
-            codes.count(grpc.StatusCode.RESOURCE_EXHAUSTED) for _, codes in held
-        )
+        refused = sum(codes.count(grpc.StatusCode.RESOURCE_EXHAUSTED) for _, codes in held)
         assert refused == 24 - 16
     finally:
         for threads, _ in held:
