@@ -148,7 +148,12 @@ LIMITS: dict[str, dict[str, Limit]] = {
     "ReturnCatalogueEntryRequest": {"code": ENTRY_CODE, "comments": PROSE},
     "RequireCatalogueUpdateRequest": {"code": ENTRY_CODE, "basis": PROSE},
     "GetCatalogueEntryRequest": {"code": ENTRY_CODE, "version": COUNT},
-    "ListCatalogueEntriesRequest": {"provider": CODE, "status": WORD},
+    "ListCatalogueEntriesRequest": {
+        "provider": CODE,
+        "status": WORD,
+        "page_size": Range(0, 500),
+        "page_token": ENTRY_CODE,
+    },
     "RequestCatalogueRevocationRequest": {"code": ENTRY_CODE, "reason": PROSE},
     "DecideCatalogueRevocationRequest": {"code": ENTRY_CODE, "comment": PROSE},
     "SearchCatalogueRequest": {
@@ -173,7 +178,13 @@ LIMITS: dict[str, dict[str, Limit]] = {
         "offset": Range(0, 1_000_000),
     },
     "ImportCatalogueRequest": {"format": WORD, "content": Blob(32 * MIB)},
-    "ExportCatalogueRequest": {"format": WORD, "provider": CODE, "status": WORD},
+    "ExportCatalogueRequest": {
+        "format": WORD,
+        "provider": CODE,
+        "status": WORD,
+        "page_size": Range(0, 1000),
+        "page_token": ENTRY_CODE,
+    },
     "Department": {
         "code": CODE,
         "name": NAME,

@@ -21,6 +21,10 @@ from tongdao.proto.errors import (
     PermissionDenied,
 )
 
+LIST_PAGE = (100, 500)
+"""Entries per page of a list: (when the caller names no size, the most a page holds)."""
+EXPORT_PAGE = (1000, 1000)
+"""Entries per exported file."""
 DRAFT_STATUSES = ("draft", "submitted", "returned")
 """A working copy in these states is a draft: not yet in force, not for other departments."""
 
@@ -229,10 +233,20 @@ class CatalogueLifecycle(CatalogueBase):
         return entry, snap.content, version
 
     def list_entries(
-        self, session: Session, provider: str = "", status: str = ""
+        self,
+        session: Session,
+        provider: str = "",
+        status: str = "",
+        *,
+        after: str = "",
+        limit: int | None = None,
     ) -> Sequence[CatalogueEntry]:
-        """Entries, optionally by provider and status."""
+        """Entries by code, optionally by provider and status, after a code, at most ``limit``."""
         query = select(CatalogueEntry).order_by(CatalogueEntry.code)
+        if after:
+            query = query.where(CatalogueEntry.code > after)
+        if limit is not None:
+            query = query.limit(limit)
         if provider:
             query = query.where(CatalogueEntry.provider == provider)
         if status:
@@ -257,18 +271,40 @@ class CatalogueLifecycle(CatalogueBase):
         return self.get_entry(session, code, entry.current_version)
 
     def visible_entries(
-        self, session: Session, caller: str, provider: str = "", status: str = ""
-    ) -> list[tuple[CatalogueEntry, dict[str, Any], int]]:
-        """:meth:`list_entries` as ``caller`` may see them (see :meth:`visible_entry`)."""
+        self,
+        session: Session,
+        caller: str,
+        provider: str = "",
+        status: str = "",
+        *,
+        page_size: int = 0,
+        page_token: str = "",
+        pages: tuple[int, int] = LIST_PAGE,
+    ) -> tuple[list[tuple[CatalogueEntry, dict[str, Any], int]], str]:
+        """One page of :meth:`list_entries` as ``caller`` may see them (see
+        :meth:`visible_entry`).
+
+        Args:
+            page_size: entries to read (0: ``pages[0]``; at most ``pages[1]``).
+            page_token: the previous page's next token (the last code it read).
+
+        Returns:
+            (entry, content, version) of the page's visible entries, and the next page's token
+            ("" after the last page). A page may hold fewer visible entries than it read.
+        """
+        default, most = pages
+        size = v.bounded_int(page_size, "page_size", low=0, high=most) or default
+        rows = self.list_entries(session, provider, status, after=page_token, limit=size)
+        next_token = rows[-1].code if len(rows) == size else ""
         out = []
-        for entry in self.list_entries(session, provider, status):
+        for entry in rows:
             if self.may_see_working_copy(session, caller, entry):
                 out.append((entry, entry.content, entry.current_version))
             elif entry.current_version > 0:
                 snap = session.get(CatalogueEntryVersion, (entry.code, entry.current_version))
                 if snap is not None:
                     out.append((entry, snap.content, entry.current_version))
-        return out
+        return out, next_token
 
     def may_see_working_copy(self, session: Session, caller: str, entry: CatalogueEntry) -> bool:
         """Whether ``caller`` may read the entry's working copy: always once it is the version

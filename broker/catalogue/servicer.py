@@ -207,11 +207,17 @@ class CatalogueServicer(catalogue_pb2_grpc.CatalogueServicer, ContextServicer):
     def ListCatalogueEntries(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
         with self.sessions.begin() as session:
-            entries = self.service.visible_entries(
-                session, caller, request.provider, request.status
+            entries, next_token = self.service.visible_entries(
+                session,
+                caller,
+                request.provider,
+                request.status,
+                page_size=request.page_size,
+                page_token=request.page_token,
             )
             return catalogue_pb2.ListCatalogueEntriesResponse(
-                entries=[entry_pb(e, content, version) for e, content, version in entries]
+                entries=[entry_pb(e, content, version) for e, content, version in entries],
+                next_page_token=next_token,
             )
 
     def RequestCatalogueRevocation(self, request, context):  # type: ignore[no-untyped-def]
@@ -318,10 +324,18 @@ class CatalogueServicer(catalogue_pb2_grpc.CatalogueServicer, ContextServicer):
     def ExportCatalogue(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
         with self.sessions.begin() as session:
-            content = self.service.export_entries(
-                session, caller, request.format, provider=request.provider, status=request.status
+            content, next_token = self.service.export_entries(
+                session,
+                caller,
+                request.format,
+                provider=request.provider,
+                status=request.status,
+                page_size=request.page_size,
+                page_token=request.page_token,
             )
-            return catalogue_pb2.ExportCatalogueResponse(content=content)
+            return catalogue_pb2.ExportCatalogueResponse(
+                content=content, next_page_token=next_token
+            )
 
 
 class PublicCatalogueServicer(catalogue_pb2_grpc.PublicCatalogueServicer):

@@ -237,3 +237,29 @@ def test_a_revised_entry_shows_others_the_version_in_force(stack):
     assert "修订中" in mine.description
     assert "修订中" not in theirs.description and theirs.version >= 1
     assert "修订中".encode() not in exported(stack, RSJ.code)
+
+
+def test_lists_and_exports_come_in_pages(stack):
+    stub = stack.stub(AUTHORITY).catalogue
+    everything = listed(stack, AUTHORITY)
+    seen: list[str] = []
+    token = ""
+    pages = 0
+    while True:
+        page = stub.ListCatalogueEntries(
+            catalogue_pb2.ListCatalogueEntriesRequest(page_size=1, page_token=token), timeout=10
+        )
+        seen.extend(e.code for e in page.entries)
+        pages += 1
+        token = page.next_page_token
+        if not token:
+            break
+    assert seen == sorted(everything) and pages >= len(everything)
+    first = stub.ExportCatalogue(
+        catalogue_pb2.ExportCatalogueRequest(format="json", page_size=1), timeout=10
+    )
+    assert first.next_page_token == sorted(everything)[0]
+    error = refusal(
+        stub.ListCatalogueEntries, catalogue_pb2.ListCatalogueEntriesRequest(page_size=501)
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and violated_field(error) == "page_size"
