@@ -7,15 +7,17 @@ consumer (人社) in this process using the SDK exactly as a department would.
 
 * **intersection (size only)**: ``--keys`` consumer ID numbers × ``--rows`` tax records (half
   of the consumer's keys are taxpayers), streamed through the broker (``QueryStream``).
-* **intersection-sum**: the same sets; the consumer learns the size and the income total.
+* **intersection-sum**: the same sets; the consumer learns the size and the income total. Every
+  provider row comes back as a selection record with its zero-knowledge 0/1 proof, which the
+  provider verifies (docs/privacy.md): the proofs are most of the time.
   Both answers are checked against the plaintext computed here.
 * **aggregate**: ``--nodes`` city nodes × ``--agg-rows`` households each, packed Paillier,
   added by the broker. Checked against the plaintext.
 
-Reported: wall time, bytes on the wire each way (from the broker's ledger), CPU seconds and peak
-memory (VmHWM, sampled every 0.2 s) of every process including each side's worker pools. The
-providers keep their records in SQLite tables (``sql:`` sources), as a department with 10⁶
-records would, so a node streams its rows instead of holding a CSV in memory.
+Reported: wall time, bytes on the wire each way (counted at the consumer's channel), CPU seconds
+and peak memory (VmHWM, sampled every 0.2 s) of every process including each side's worker
+pools. The providers keep their records in SQLite tables (``sql:`` sources), as a department
+with 10⁶ records would, so a node streams its rows instead of holding a CSV in memory.
 
 Run:  tongdao bench engines [--keys 1000000] [--rows 1000000] [--nodes 8] [--agg-rows 1000000]
       [--engines intersection_size,intersection_sum,aggregate] [--out DIR] [--quick]
@@ -34,10 +36,12 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+import grpc
 
 ENGINES = ("intersection_size", "intersection_sum", "aggregate")
 PURPOSE = "城乡最低生活保障资格审核"
@@ -176,9 +180,10 @@ def run(
     Returns:
         The results (also written as JSON).
     """
+    from tongdao.ca_home import CaHome
     from tongdao.commands.catalogue import entry_from_dict
     from tongdao.demo import CITY_MZJ, ENTRIES, RSJ, SW, _start_all, _stop, city_entry
-    from tongdao.home import AUTHORITY, Home
+    from tongdao.home import AUTHORITY, BROKER, Home
     from tongdao.node.client import ConsumerClient
     from tongdao.proto.stubs import BrokerStubs
     from tongdao.proto.transport import secure_channel
@@ -197,10 +202,18 @@ def run(
     }
     with tempfile.TemporaryDirectory(prefix="tongdao-scale-") as tmp:
         root = Path(tmp).resolve()
+        # one folder stands in for every party's machine; each is enrolled through the CA
         home = Home(root / "home")
-        home.create_authority()
+        ca = CaHome(root / "ca")
+        ca.init()
+        loopback = ("127.0.0.1",)
+        ca.enrol_locally(home, BROKER, role="broker", server_names=loopback)
+        ca.enrol_locally(home, AUTHORITY, role="administrator")
         for profile in (SW, RSJ, *cities):
-            home.add_department(profile)
+            ca.enrol_locally(
+                home, profile.code, role="department", profile=profile, server_names=loopback
+            )
+        ca.publish_to(home)
 
         say(f"data: {rows:,} tax records, {nodes} cities × {agg_rows:,} households")
         rng = random.Random(6)
@@ -283,11 +296,16 @@ def run(
                 authority.catalogue.PublishCatalogueEntry(
                     catalogue_pb2.PublishCatalogueEntryRequest(code=entry, comment="ok"), timeout=10
                 )
-            client = ConsumerClient(
-                broker, home.tls(RSJ.code), home.encryption_keys(RSJ.code), RSJ.code, timeout=600
+            wire = WireCounter()
+            client = wire.client(
+                ConsumerClient,
+                broker,
+                home.tls(RSJ.code),
+                home.encryption_keys(RSJ.code),
+                RSJ.code,
+                timeout=600,
             )
             sw = BrokerStubs.over(secure_channel(broker, home.tls(SW.code)))
-            ledger = root / "tongdao-broker.db"
 
             # ---- intersection, size only
             if "intersection_size" in engines and keys and rows:
@@ -301,7 +319,7 @@ def run(
                 token = client.get_grant(client.get_share_request(req.id).grant_id).token
                 say(f"intersection (size): {keys:,} consumer keys × {rows:,} provider rows")
                 sampler.reset()
-                since = _ledger_length(ledger)
+                wire.take()
                 start = time.perf_counter()
                 answer = client.intersection(
                     token, applicants, "id_number", PURPOSE, progress=_progress(say)
@@ -317,7 +335,7 @@ def run(
                         "seconds": round(seconds, 1),
                         "correct": ok,
                         "answer": {"size": answer["size"]},
-                        **_wire(ledger, since),
+                        **wire.take(),
                         "processes": _processes(sampler),
                     }
                 )
@@ -336,7 +354,7 @@ def run(
                 token = client.get_grant(client.get_share_request(req.id).grant_id).token
                 say(f"intersection-sum: {keys:,} consumer keys × {rows:,} provider rows")
                 sampler.reset()
-                since = _ledger_length(ledger)
+                wire.take()
                 start = time.perf_counter()
                 answer = client.intersection_sum(
                     token, applicants, "annual_income", PURPOSE, progress=_progress(say)
@@ -352,7 +370,7 @@ def run(
                         "seconds": round(seconds, 1),
                         "correct": ok,
                         "answer": {"size": answer["size"], "sum": str(answer["sum"])},
-                        **_wire(ledger, since),
+                        **wire.take(),
                         "processes": _processes(sampler),
                     }
                 )
@@ -374,7 +392,7 @@ def run(
                     tokens.append(client.get_grant(r.grant_id).token)
                 say(f"aggregate: {nodes} nodes × {agg_rows:,} rows")
                 sampler.reset()
-                since = _ledger_length(ledger)
+                wire.take()
                 start = time.perf_counter()
                 answer = client.aggregate(
                     tokens,
@@ -395,7 +413,7 @@ def run(
                         "seconds": round(seconds, 1),
                         "correct": ok,
                         "answer": {"count": answer["count"], "sum": str(answer["sum"])},
-                        **_wire(ledger, since),
+                        **wire.take(),
                         "processes": _processes(sampler),
                     }
                 )
@@ -423,31 +441,60 @@ def _progress(say: Callable[[str], None]) -> Callable[[str, int, int], None]:
     return progress
 
 
-def _ledger_length(ledger: Path) -> int:
-    con = sqlite3.connect(ledger)
-    try:
-        return int(
-            con.execute("select coalesce(max(sequence), 0) from ledger_entries").fetchone()[0]
-        )
-    finally:
-        con.close()
+class WireCounter(grpc.UnaryUnaryClientInterceptor, grpc.StreamStreamClientInterceptor):
+    """Bytes each way of the consumer's calls, counted at its channel (the broker's ledger holds
+    no size of a stream, so the benchmark measures the wire itself)."""
 
+    def __init__(self) -> None:
+        self.up = 0
+        self.down = 0
 
-def _wire(ledger: Path, since: int) -> dict[str, int]:
-    """Bytes each way of the calls recorded after ``since``, from the broker's ledger."""
-    con = sqlite3.connect(ledger)
-    rows = con.execute(
-        "select payload_json from ledger_entries where sequence > ? and kind = 'query.relayed'",
-        (since,),
-    ).fetchall()
-    con.close()
-    up = down = 0
-    for (raw,) in rows:
-        payload = json.loads(raw)
-        up += payload.get("sealed_query_bytes", 0)
-        # aggregates: each node's packed ciphertexts (2048-bit key: 512 bytes each)
-        down += payload.get("sealed_result_bytes", 0) + payload.get("ciphertexts", 0) * 512
-    return {"bytes_to_provider": up, "bytes_to_consumer": down}
+    def client(self, cls: Any, target: str, *args: Any, **kwargs: Any) -> Any:
+        """``cls(target, …)`` with its channel counted."""
+        from tongdao.node import client as client_module
+
+        original = client_module.secure_channel
+
+        def counted(*a: Any, **k: Any) -> Any:
+            return grpc.intercept_channel(original(*a, **k), self)
+
+        client_module.secure_channel = counted  # type: ignore[assignment]
+        try:
+            return cls(target, *args, **kwargs)
+        finally:
+            client_module.secure_channel = original  # type: ignore[assignment]
+
+    def take(self) -> dict[str, int]:
+        """The bytes since the last call, and start again."""
+        out = {"bytes_to_provider": self.up, "bytes_to_consumer": self.down}
+        self.up = self.down = 0
+        return out
+
+    def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        self.up += request.ByteSize()
+        response = continuation(details, request)
+        self.down += response.result().ByteSize()
+        return response
+
+    def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
+        def counted_requests() -> Iterator[Any]:
+            for request in requests:
+                self.up += request.ByteSize()
+                yield request
+
+        call = continuation(details, counted_requests())
+        counter = self
+
+        class Counted:
+            def __iter__(self) -> Iterator[Any]:
+                for reply in call:
+                    counter.down += reply.ByteSize()
+                    yield reply
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(call, name)
+
+        return Counted()
 
 
 def _processes(sampler: ProcessSampler) -> list[dict[str, Any]]:

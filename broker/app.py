@@ -25,6 +25,7 @@ from tongdao.broker.sharing.service import SharingService
 from tongdao.broker.supervision.service import SupervisionService
 from tongdao.crypto.signing import SigningKey, VerifyKey
 from tongdao.policies.calendar import WorkingDayCalendar
+from tongdao.policies.lifecycle import PolicySchedule
 from tongdao.policies.model import Policy
 
 
@@ -50,12 +51,19 @@ def build_services(
     ledger: Ledger,
     settings: BrokerSettings | None = None,
     clock: Callable[[], dt.datetime] | None = None,
+    policies: PolicySchedule | None = None,
+    authority_ca_pem: bytes = b"",
 ) -> BrokerServices:
-    """Wire every context's service over one kernel and one ledger chain."""
-    kernel = Kernel(policy, calendar, settings or BrokerSettings())
+    """Wire every context's service over one kernel and one ledger chain.
+
+    ``policies``: the series of rule files starting with ``policy`` (its installed successors);
+    without it ``policy`` alone applies. ``authority_ca_pem`` is the CA that departments'
+    certificates must come from when the directory registers them from a certificate.
+    """
+    kernel = Kernel(policy, calendar, settings or BrokerSettings(), policies=policies)
     if clock is not None:
         kernel.clock = clock
-    directory = DirectoryService(kernel=kernel, ledger=ledger)
+    directory = DirectoryService(kernel=kernel, ledger=ledger, authority_ca_pem=authority_ca_pem)
     supervision = SupervisionService(kernel=kernel, ledger=ledger, directory=directory)
     catalogue = CatalogueService(
         kernel=kernel, ledger=ledger, directory=directory, supervision=supervision
@@ -69,6 +77,7 @@ def build_services(
         signing_key=signing_key,
     )
     catalogue.grants_in_use = sharing.grants_in_use  # the catalogue's port, answered by sharing
+    supervision.due_moved.append(sharing.due_moved)  # a recounted clock's date, shown by sharing
     relay = RelayService(
         kernel=kernel, ledger=ledger, directory=directory, catalogue=catalogue, sharing=sharing
     )

@@ -28,14 +28,16 @@ from tongdao.broker.relay.servicer import QueryServicer
 from tongdao.broker.sharing.servicer import SharingServicer
 from tongdao.broker.supervision.servicer import SupervisionServicer
 from tongdao.crypto.signing import SigningKey
-from tongdao.policies.calendar import WorkingDayCalendar
-from tongdao.policies.loader import load_policy
-from tongdao.policies.model import Policy
+from tongdao.policies.calendar import CalendarDataError, WorkingDayCalendar
+from tongdao.policies.lifecycle import load_schedule
+from tongdao.policies.model import Policy, PolicyError
+from tongdao.policies.official_schedule import ScheduleError
 from tongdao.proto.edge import RateLimit
 from tongdao.proto.errors import Unauthenticated
 from tongdao.proto.stubs import BROKER_SERVICES
 from tongdao.proto.transport import (
     TlsMaterial,
+    TlsSource,
     add_health_and_reflection,
     new_server,
     public_server_credentials,
@@ -65,6 +67,10 @@ class BrokerConfig:
     settings: BrokerSettings = field(default_factory=BrokerSettings)
     working_directory: Path | None = None
     public_listen: str = ""  # the public open catalogue (TLS, no client certificate); "" = off
+    server_tls: TlsMaterial | TlsSource | None = None  # the server certificate (default: tls)
+    client_tls: TlsSource | None = None  # re-read client material for calling nodes (renewal)
+    identity: grpc.ServerInterceptor | None = None  # caller check before every handler
+    policy_dir: Path | None = None  # successor rule files installed with `tongdao policy install`
 
 
 @dataclass
@@ -118,6 +124,29 @@ def _admit(services: BrokerServices, sessions: sessionmaker[Session], caller: st
         services.directory.require_registered(session, caller)
 
 
+def log_policies_and_calendar(services: BrokerServices, official: tuple[int, ...]) -> None:
+    """At start: the rule files in force and the calendar's coverage, warnings first."""
+    supervision = services.supervision
+    today = supervision.today()
+    for policy in services.kernel.schedule().policies:
+        log.info(
+            "rule file %s valid %s to %s", policy.source, policy.valid_from, policy.valid_until
+        )
+    warning = services.kernel.expiry_warning(today)
+    if warning is not None:
+        log.warning("%s", warning.message())
+    if official:
+        log.info("official holiday schedules loaded at the broker: %s", official)
+    for year in (today.year, today.year + 1):
+        if supervision.calendar.is_provisional(year):
+            log.warning(
+                "%d has no official holiday schedule: deadlines counted through it are "
+                "provisional (national holiday rules, no make-up working days); load the "
+                "State Council's schedule with `tongdao calendar load FILE --to-broker`",
+                year,
+            )
+
+
 def start_broker(config: BrokerConfig) -> RunningBroker:
     """Migrate the store, then start serving on ``config.listen``.
 
@@ -128,15 +157,29 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     engine = make_engine(url)
     upgrade(engine)
     sessions = session_factory(engine)
-    policy = load_policy(config.policy)
+    try:
+        policies = load_schedule(config.policy, config.policy_dir)
+        calendar = WorkingDayCalendar.default()
+    except (PolicyError, CalendarDataError) as exc:
+        raise RuntimeError(str(exc)) from None
     services = build_services(
-        policy=policy,
-        calendar=WorkingDayCalendar.default(),
+        policy=policies.first,
+        calendar=calendar,
         signing_key=config.signing_key,
         ledger=Ledger(config.signing_key),
         settings=config.settings,
+        policies=policies,
+        authority_ca_pem=config.tls.ca_pem,
     )
-    gateway = GrpcNodeGateway(config.tls)
+    try:
+        with sessions.begin() as session:
+            official = services.supervision.load_official_years(session)
+    except ScheduleError as exc:
+        raise RuntimeError(f"a stored holiday schedule is invalid: {exc}") from None
+    log_policies_and_calendar(services, official)
+    # operational settings (ledger rounds, refusal folding) from the file in force at start
+    policy = services.kernel.policy_on(services.supervision.today())
+    gateway = GrpcNodeGateway(config.client_tls or config.tls)
     # every refusal is a ledger entry, identical ones folded (docs/ledger.md)
     refusals = (
         RefusalRecorder(
@@ -150,6 +193,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     server = new_server(
         config.settings.server,
         on_refusal=refusals,
+        identity=config.identity,
         rate=rate_limit(policy),
         # a stream's caller is vetted before the stream waits for its first message
         admit=lambda caller: _admit(services, sessions, caller),
@@ -172,7 +216,8 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     )
     ledger_pb2_grpc.add_LedgerServicer_to_server(LedgerServicer(services.ledger, sessions), server)
     health = add_health_and_reflection(server, BROKER_SERVICES)
-    port = server.add_secure_port(config.listen, server_credentials(config.tls))
+    served = config.server_tls or config.tls
+    port = server.add_secure_port(config.listen, server_credentials(served))
     if port == 0:
         raise RuntimeError(f"cannot listen on {config.listen}")
     public_server, public_port = None, 0
@@ -184,7 +229,8 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
             PublicCatalogueServicer(services.catalogue, sessions), public_server
         )
         public_port = public_server.add_secure_port(
-            config.public_listen, public_server_credentials(config.tls)
+            config.public_listen,
+            public_server_credentials(served() if callable(served) else served),
         )
         if public_port == 0:
             raise RuntimeError(f"cannot listen on {config.public_listen}")

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tongdao.crypto.errors import ParameterError
+
 LANES = 8
 POINT_BYTES = 32
 # the compiler-runtime libraries crypto_mb needs (DT_NEEDED), in dependency order: loading them by
@@ -85,7 +87,7 @@ class CryptoMb:
             means some lane failed and the results must not be used.
         """
         if len(scalar) != POINT_BYTES or len(points) % POINT_BYTES:
-            raise ValueError("scalar must be 32 bytes and points a multiple of 32 bytes")
+            raise ParameterError("scalar must be 32 bytes and points a multiple of 32 bytes")
         n = len(points) // POINT_BYTES
         if n == 0:
             return b"", 0

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from tongdao.crypto.errors import CryptoError
+from tongdao.crypto.errors import CryptoError, ParameterError
 from tongdao.crypto.paillier import (
     Ciphertext,
     PaillierPrivateKey,
@@ -30,14 +30,14 @@ class FixedPointEncoder:
         """Scale and round half-even to an integer.
 
         Raises:
-            ValueError: not a finite number.
+            ParameterError: not a finite number.
         """
         try:
             d = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
         except InvalidOperation:
-            raise ValueError(f"{value!r} is not a number") from None
+            raise ParameterError("the value is not a number") from None
         if not d.is_finite():
-            raise ValueError("value must be finite")
+            raise ParameterError("value must be finite")
         return int(d.scaleb(self.digits).to_integral_value())
 
     def decode(self, value: int) -> Decimal:
@@ -81,16 +81,16 @@ class PackingScheme:
         """Choose the slot width from the value bounds and the number of additions allowed.
 
         Raises:
-            ValueError: bad bounds, or a single slot does not fit the key.
+            ParameterError: bad bounds, or a single slot does not fit the key.
         """
         if high < low or additions < 1:
-            raise ValueError("need low <= high and additions >= 1")
+            raise ParameterError("need low <= high and additions >= 1")
         capacity = (high - low) * additions
         slot_bits = max(capacity.bit_length(), 1) + 1  # one guard bit makes overflow visible
         usable = public_key.key_bits - 2  # the packed plaintext stays below n
         slots = usable // slot_bits
         if slots < 1:
-            raise ValueError("a single slot does not fit this key")
+            raise ParameterError("a single slot does not fit this key")
         return cls(low, high, additions, slot_bits, slots)
 
     @property

@@ -1,4 +1,8 @@
-"""Errors raised by the crypto core. Messages never contain key material or plaintext."""
+"""Errors raised by the crypto core. Messages never contain key material or plaintext.
+
+Every error the crypto core raises is a :class:`CryptoError`; none is a bare ``ValueError``, so a
+caller at the edge maps each to a clear refusal and never to a traceback.
+"""
 
 
 class CryptoError(Exception):
@@ -14,7 +18,15 @@ class SignatureError(CryptoError):
 
 
 class KeyFormatError(CryptoError):
-    """A key has the wrong length or encoding."""
+    """A key has the wrong length or encoding, or is too small or weak to be accepted."""
+
+
+class ParameterError(CryptoError):
+    """A parameter is outside what the primitive accepts (a size, a bound, a scale, a name)."""
+
+
+class PrivacyBudgetError(CryptoError):
+    """A differential-privacy release was asked for with no budget (epsilon) to pay for it."""
 
 
 class ProofError(CryptoError):
@@ -23,3 +35,23 @@ class ProofError(CryptoError):
 
 class NoteError(CryptoError):
     """A signed note or checkpoint is malformed, or none of its signatures verifies."""
+
+
+class PassphraseError(CryptoError):
+    """An encrypted private key was opened without its passphrase, or with the wrong one."""
+
+
+class EnrolmentError(CryptoError):
+    """A certificate signing request is malformed, forged, stale or names the wrong party.
+
+    Attributes:
+        field: the part of the request at fault (``subject``, ``signature``, ``proof``, …).
+    """
+
+    def __init__(self, message: str, *, field: str = "request") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class RevocationError(CryptoError):
+    """A revocation list is malformed, not signed by the authority, stale or older than ours."""

@@ -20,7 +20,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from tongdao.crypto.errors import CryptoError, SignatureError
+from tongdao.crypto.errors import CryptoError, KeyFormatError, SignatureError
 from tongdao.crypto.signing import SigningKey, VerifyKey
 
 PREFIX = "tdg1"
@@ -98,12 +98,12 @@ def b64url_decode(text: str) -> bytes:
     """Decode unpadded base64url.
 
     Raises:
-        ValueError: the text is not base64url.
+        KeyFormatError: the text is not base64url.
     """
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError("not base64url") from exc
+    except (binascii.Error, ValueError):
+        raise KeyFormatError("not base64url") from None
 
 
 def issue_grant_token(claims: GrantClaims, key: SigningKey) -> str:
@@ -155,7 +155,7 @@ def read_grant_token_unverified(token: str) -> GrantClaims:
         raise GrantTokenError("malformed", "grant token is not of the form tdg1.<claims>.<sig>")
     try:
         raw = json.loads(b64url_decode(parts[1]))
-    except (ValueError, UnicodeDecodeError):
+    except (KeyFormatError, ValueError, UnicodeDecodeError):
         raise GrantTokenError("malformed", "grant token claims are not base64url JSON") from None
     return _claims_from_dict(raw)
 
@@ -182,7 +182,7 @@ def verify_grant_token(token: str, broker_key: VerifyKey, *, now: int) -> GrantC
     try:
         signature = b64url_decode(sig_text)
         broker_key.verify(signature, signed.encode())
-    except (ValueError, SignatureError):
+    except (KeyFormatError, SignatureError):
         raise GrantTokenError(
             "signature", "grant token signature does not verify under the broker's key"
         ) from None

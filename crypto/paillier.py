@@ -34,11 +34,12 @@ from typing import Any
 import gmpy2
 from gmpy2 import mpz
 
-from tongdao.crypto.errors import CryptoError
+from tongdao.crypto.errors import CryptoError, KeyFormatError, ParameterError
 from tongdao.crypto.randomness import RandomBytes, resolve
 
 DEFAULT_KEY_BITS = 2048
 SUPPORTED_KEY_BITS = (1024, 2048, 3072, 4096)  # 1024 only for fast tests; never for production
+MIN_WIRE_KEY_BITS = 2048  # a key received from elsewhere must be at least this large
 WINDOW_BITS = 10  # 2^10-entry rows: 23 multiplications per 224-bit exponent (~12 MB at 2048)
 
 
@@ -267,21 +268,37 @@ class PaillierPublicKey:
         )
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> PaillierPublicKey:
-        """Inverse of :meth:`to_bytes`.
+    def from_bytes(cls, data: bytes, *, min_key_bits: int = MIN_WIRE_KEY_BITS) -> PaillierPublicKey:
+        """Inverse of :meth:`to_bytes`, for a key received from elsewhere: every parameter checked.
+
+        Args:
+            data: the key bytes.
+            min_key_bits: the smallest modulus accepted (2048; only tests lower it, to 1024).
 
         Raises:
-            InvalidCiphertext: malformed key bytes.
+            KeyFormatError: malformed key bytes, a modulus smaller than ``min_key_bits`` or of a
+                size other than :data:`SUPPORTED_KEY_BITS`, an undersized value in a full-size
+                field (leading zeros), an even modulus, or a base ``h_s`` that is not a unit.
         """
         if len(data) < 2:
-            raise InvalidCiphertext("public key bytes are truncated")
+            raise KeyFormatError("Paillier public key bytes are truncated")
         size = int.from_bytes(data[:2], "big")
         if len(data) != 2 + 3 * size or size * 8 not in SUPPORTED_KEY_BITS:
-            raise InvalidCiphertext("public key bytes have the wrong length")
-        return cls(
-            mpz(int.from_bytes(data[2 : 2 + size], "big")),
-            mpz(int.from_bytes(data[2 + size :], "big")),
-        )
+            raise KeyFormatError("Paillier public key bytes have the wrong length")
+        if size * 8 < min_key_bits:
+            raise KeyFormatError(
+                f"Paillier modulus of {size * 8} bits is below the minimum {min_key_bits}"
+            )
+        n = mpz(int.from_bytes(data[2 : 2 + size], "big"))
+        hs = mpz(int.from_bytes(data[2 + size :], "big"))
+        if int(n).bit_length() != size * 8:
+            raise KeyFormatError("Paillier modulus is shorter than its declared size")
+        if not n % 2 or gmpy2.is_square(n) or gmpy2.is_prime(n):
+            raise KeyFormatError("Paillier modulus is not an odd product of two primes")
+        try:
+            return cls(n, hs)
+        except InvalidCiphertext:
+            raise KeyFormatError("Paillier public key base h_s is not a unit modulo n²") from None
 
     @property
     def ciphertext_bytes(self) -> int:
@@ -535,7 +552,7 @@ class Evaluator:
 
     def add_vectors(self, a: Sequence[Ciphertext], b: Sequence[Ciphertext]) -> list[Ciphertext]:
         if len(a) != len(b):
-            raise ValueError("vectors differ in length")
+            raise ParameterError("vectors differ in length")
         return [x + y for x, y in zip(a, b, strict=True)]
 
     def multiply(self, c: Ciphertext, scalar: int) -> Ciphertext:
@@ -564,18 +581,18 @@ class Evaluator:
         """Element-wise ``c_i × k_i`` (``scalars`` may be a numpy integer array).
 
         Raises:
-            ValueError: the lengths differ.
+            ParameterError: the lengths differ.
         """
         ks = scalars.tolist() if hasattr(scalars, "tolist") else list(scalars)
         if len(ks) != len(ciphertexts):
-            raise ValueError("vectors differ in length")
+            raise ParameterError("vectors differ in length")
         return [c * int(k) for c, k in zip(ciphertexts, ks, strict=True)]
 
     def dot(self, ciphertexts: Sequence[Ciphertext], scalars: Sequence[int] | Any) -> Ciphertext:
         """``Σ c_i × k_i``: an encrypted inner product with a plaintext vector.
 
         Raises:
-            ValueError: the lengths differ.
+            ParameterError: the lengths differ.
         """
         return self.sum(self.multiply_vector(ciphertexts, scalars))
 
@@ -733,8 +750,14 @@ class PaillierPrivateKey:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> PaillierPrivateKey:
+        """Inverse of :meth:`to_bytes` (one's own key: any supported size).
+
+        Raises:
+            KeyFormatError: malformed key bytes.
+            CryptoError: ``p`` does not divide the modulus.
+        """
         size = int.from_bytes(data[:2], "big")
-        pk = PaillierPublicKey.from_bytes(data[: 2 + 3 * size])
+        pk = PaillierPublicKey.from_bytes(data[: 2 + 3 * size], min_key_bits=SUPPORTED_KEY_BITS[0])
         p = mpz(int.from_bytes(data[2 + 3 * size :], "big"))
         if p < 2 or pk.n % p:
             raise CryptoError("private key bytes do not match the public key")
@@ -872,10 +895,10 @@ def generate_paillier_keypair(
         rng: random source for known-answer tests only.
 
     Raises:
-        ValueError: unsupported size.
+        ParameterError: unsupported size.
     """
     if bits not in SUPPORTED_KEY_BITS:
-        raise ValueError(f"key size must be one of {SUPPORTED_KEY_BITS}")
+        raise ParameterError(f"key size must be one of {SUPPORTED_KEY_BITS}")
     rand = resolve(rng)
     while True:
         p = _random_prime(bits // 2, rand)

@@ -1,10 +1,12 @@
 """ECDH-PSI building block: hash to the group and commutative blinding.
 
-Group: Curve25519 through X25519 (RFC 7748). An item is hashed to a u-coordinate
-``SHA-512(len(domain) ‖ domain ‖ len(item) ‖ item)[:32]``; blinding with a secret scalar ``k`` is
-``X25519(k, u)``. X25519 clamps every scalar to a multiple of the cofactor, so every blinded value
-lies in a prime-order subgroup (of the curve or of its twist — Curve25519 is twist-secure), and
-blinding commutes: ``X25519(a, X25519(b, H(x))) == X25519(b, X25519(a, H(x)))``.
+Group: the prime-order subgroup of Curve25519, through X25519 (RFC 7748). An item is hashed to
+the curve by RFC 9380's ``curve25519_XMD:SHA-512_ELL2_RO_`` (Elligator 2, two maps added, cofactor
+cleared: :mod:`crypto.hash_to_curve`) with the domain as its domain separation tag, and encoded as
+the point's u-coordinate; blinding with a secret scalar ``k`` is ``X25519(k, u)``. Every hashed
+point is in the prime-order subgroup of the curve (never on the twist), so the hashed and blinded
+values are pseudorandom subgroup elements under DDH, and blinding commutes:
+``X25519(a, X25519(b, H(x))) == X25519(b, X25519(a, H(x)))``.
 
 Low-order points are refused *before* any multiplication: a u-coordinate that, with bit 255
 masked as RFC 7748 says, is one of the seven encodings of a point of order 1, 2, 4 or 8 (on the
@@ -27,7 +29,6 @@ per-point Python objects) and bounded-memory streams.
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 import secrets
@@ -41,10 +42,11 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 
 from tongdao.crypto import crypto_mb
 from tongdao.crypto.errors import CryptoError
+from tongdao.crypto.hash_to_curve import hash_to_u
 from tongdao.crypto.randomness import RandomBytes, resolve
 
 POINT_BYTES = 32
-DEFAULT_DOMAIN = b"tongdao/v1 psi x25519"
+DEFAULT_DOMAIN = b"tongdao/v1 psi curve25519_XMD:SHA-512_ELL2_RO_"
 STREAM_CHUNK = 4096
 POOL_CHUNK = 8192  # points per task on a process pool: 256 KiB each way
 BACKEND_ENV = "TONGDAO_PSI_BACKEND"
@@ -77,14 +79,17 @@ def hash_to_point(item: bytes, domain: bytes = DEFAULT_DOMAIN) -> bytes:
 
     Args:
         item: the item's bytes.
-        domain: domain separation tag; both parties must use the same.
+        domain: domain separation tag (RFC 9380 DST, at most 255 bytes); both parties must use
+            the same.
 
     Returns:
-        ``SHA-512(len(domain) (2 bytes) ‖ domain ‖ len(item) (8 bytes) ‖ item)[:32]``.
+        The u-coordinate of RFC 9380 ``hash_to_curve(item)`` for suite
+        ``curve25519_XMD:SHA-512_ELL2_RO_``, little-endian.
+
+    Raises:
+        ParameterError: a domain longer than 255 bytes.
     """
-    h = hashlib.sha512()
-    h.update(len(domain).to_bytes(2, "big") + domain + len(item).to_bytes(8, "big") + item)
-    return h.digest()[:POINT_BYTES]
+    return hash_to_u(item, domain)
 
 
 def hash_to_points(items: Sequence[bytes], domain: bytes = DEFAULT_DOMAIN) -> bytes:
@@ -97,11 +102,7 @@ def hash_to_points(items: Sequence[bytes], domain: bytes = DEFAULT_DOMAIN) -> by
     Returns:
         The points concatenated: ``len(items) × 32`` bytes.
     """
-    prefix = len(domain).to_bytes(2, "big") + domain
-    sha512 = hashlib.sha512
-    return b"".join(
-        [sha512(prefix + len(x).to_bytes(8, "big") + x).digest()[:POINT_BYTES] for x in items]
-    )
+    return b"".join([hash_to_u(x, domain) for x in items])
 
 
 def is_low_order(point: bytes) -> bool:
@@ -329,7 +330,7 @@ class PsiBlinder:
             The 32-byte blinded point.
 
         Raises:
-            PsiError: the item hashed to a low-order point (probability about 2^-250).
+            PsiError: the item hashed to the identity (probability about 2^-250).
         """
         try:
             return self.reblind(hash_to_point(item, domain))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 
+from tongdao.crypto.errors import ParameterError
+
 QUERY = "query"
 RESULT = "result"
 
@@ -27,10 +29,10 @@ def query_associated_data(grant_id: str, request_id: str, method: str, direction
         Length-prefixed bytes (unambiguous for any field contents).
 
     Raises:
-        ValueError: unknown direction.
+        ParameterError: unknown direction.
     """
     if direction not in (QUERY, RESULT):
-        raise ValueError(f"direction must be {QUERY!r} or {RESULT!r}")
+        raise ParameterError(f"direction must be {QUERY!r} or {RESULT!r}")
     return _encode(("tongdao/v1", grant_id, request_id, method, direction))
 
 

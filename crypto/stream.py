@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from tongdao.crypto.errors import EnvelopeError
+from tongdao.crypto.errors import EnvelopeError, ParameterError
 from tongdao.crypto.randomness import RandomBytes, resolve
 
 SECRET_BYTES = 32
@@ -46,7 +46,7 @@ def _key(secret: bytes, context: bytes, direction: str) -> bytes:
     if len(secret) != SECRET_BYTES:
         raise EnvelopeError(f"stream secret must be {SECRET_BYTES} bytes")
     if direction not in _DIRECTIONS:
-        raise ValueError(f"direction must be one of {_DIRECTIONS}")
+        raise ParameterError(f"direction must be one of {_DIRECTIONS}")
     return HKDF(
         algorithm=hashes.SHA256(),
         length=32,

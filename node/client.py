@@ -7,8 +7,10 @@
     grant = client.get_grant(request.grant_id)
     rows = client.fetch(grant.token, ["230102199001011234"], ["name"], purpose)
 
-Queries are sealed to the provider node's public key (from the broker's directory) and results
-opened with the consumer's private key, which never leaves this process.
+Queries are sealed to the provider node's public key (from the broker's directory) as envelopes
+authenticated by the consumer's own key — the one the grant names, so the node runs a query only
+for that consumer — and results opened with the consumer's private key, which never leaves this
+process.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from typing import Any, cast
 
 import grpc
 
-from tongdao.crypto.envelope import EncryptionKeyPair, open_sealed, seal
+from tongdao.crypto.envelope import EncryptionKeyPair, open_sealed, seal_authenticated
 from tongdao.crypto.errors import EnvelopeError, SignatureError
 from tongdao.crypto.grant_token import GrantClaims, GrantTokenError, read_grant_token_unverified
+from tongdao.crypto.pki import BROKER_SERVER_NAME
 from tongdao.crypto.query_binding import (
     QUERY,
     RESULT,
@@ -85,7 +88,8 @@ class ConsumerClient(PrivacyComputing):
         self.department = department_code
         self._keys = encryption_keys
         self._timeout = timeout
-        self._channel = secure_channel(broker_target, tls)
+        # the broker's certificate must name the broker: a department cannot pose as it
+        self._channel = secure_channel(broker_target, tls, server_name=BROKER_SERVER_NAME)
         self.broker = BrokerStubs.over(self._channel)
         self._provider_keys: dict[str, tuple[bytes, bytes]] = {}
 
@@ -257,7 +261,8 @@ class ConsumerClient(PrivacyComputing):
             raise ClientError("INVALID_ARGUMENT", f"grant_token: {exc}") from None
         enc_key, _ = self._provider(claims.provider)
         request_id = str(uuid.uuid4())
-        sealed = seal(
+        sealed = seal_authenticated(
+            self._keys.private_key,
             enc_key,
             json.dumps(body, ensure_ascii=False).encode(),
             query_associated_data(claims.grant_id, request_id, method, QUERY),

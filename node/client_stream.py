@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import base64
 import json
-import queue
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import grpc
 
-from tongdao.crypto.envelope import seal
+from tongdao.crypto.envelope import open_authenticated, seal_authenticated
 from tongdao.crypto.errors import EnvelopeError
 from tongdao.crypto.grant_token import GrantClaims
 from tongdao.crypto.psi import POINT_BYTES
 from tongdao.crypto.query_binding import (
     QUERY,
+    RESULT,
     query_associated_data,
 )
 from tongdao.crypto.stream import (
@@ -38,7 +38,6 @@ from tongdao.node.streams import (
     chunked,
     frame,
     json_body,
-    unpack_pairs,
 )
 from tongdao.proto.errors import DomainError
 from tongdao.proto.methods import METHOD_VALUES
@@ -62,23 +61,14 @@ def _split(raw: bytes) -> list[bytes]:
     return [raw[i : i + POINT_BYTES] for i in range(0, len(raw), POINT_BYTES)]
 
 
-def _unpack_pairs(body: bytes, width: int) -> tuple[list[bytes], bytes]:
-    try:
-        return unpack_pairs(body, width)
-    except DomainError as exc:
-        raise ClientError("DATA_LOSS", f"the node's pairs do not parse: {exc}") from None
-
-
 def _blinded_frames(
     pool: StreamWorkers,
     keys: list[bytes],
     progress: Progress | None,
     *,
-    then: queue.Queue[bytes] | None = None,
     final: bool = True,
 ) -> Iterator[tuple[bytes, bool]]:
-    """Our blinded keys as ``P`` frames, then ``E``; then (intersection-sum) the one frame put
-    on ``then`` once the answer is in, sent as the final chunk."""
+    """Our blinded keys as ``P`` frames, then ``E`` (the final chunk unless more follows)."""
     done = 0
     for raw in pool.map("blind", chunked(keys, CHUNK_POINTS)):
         done += len(raw) // POINT_BYTES
@@ -86,8 +76,6 @@ def _blinded_frames(
         if progress:
             progress("blinding", done, len(keys))
     yield frame(POINTS_END), final
-    if then is not None:
-        yield then.get(), True
 
 
 class _QueryStream:
@@ -115,14 +103,20 @@ class _QueryStream:
             method=METHOD_VALUES[method],
             purpose=purpose,
             fields=list(fields),
-            sealed_query=seal(
+            sealed_query=seal_authenticated(
+                client._keys.private_key,
                 provider_key,
                 json.dumps({**body, "stream_secret": secret.hex()}).encode(),
                 context,
             ),
         )
         self._sealer = ChunkSealer(secret, context, UPSTREAM)
-        self._opener = ChunkOpener(secret, context, DOWNSTREAM)
+        # the node's first chunk is the result direction's secret, sealed to our key by the
+        # node's key; every later chunk opens with it
+        self._context = context
+        self._provider_key = provider_key
+        self._result_ad = query_associated_data(claims.grant_id, self.request_id, method, RESULT)
+        self._opener: ChunkOpener | None = None
         self._digest = StreamDigest()
         self._frames: Iterator[tuple[bytes, bytes]] | None = None
         self._pushed: tuple[bytes, bytes] | None = None
@@ -148,6 +142,8 @@ class _QueryStream:
         try:
             for reply in self._call:
                 if reply.WhichOneof("part") == "end":
+                    if self._opener is None:
+                        raise EnvelopeError("the stream ended before the node's result key")
                     self._opener.require_finished()
                     self._client._check_receipt(
                         reply.end.receipt, self.request_id, self.claims, self._digest
@@ -155,6 +151,15 @@ class _QueryStream:
                     self.ledger_sequence = reply.end.ledger_sequence
                     return
                 self._digest.update(reply.chunk)
+                if self._opener is None:
+                    result_secret = open_authenticated(
+                        self._client._keys.private_key,
+                        self._provider_key,
+                        reply.chunk,
+                        self._result_ad,
+                    )
+                    self._opener = ChunkOpener(result_secret, self._context, DOWNSTREAM)
+                    continue
                 plain = self._opener.open(reply.chunk)
                 if not plain:
                     raise ClientError("DATA_LOSS", "the node sent an empty frame")

@@ -1,7 +1,17 @@
 """The node's domain: verify the grant itself, then run the query method and seal the answer.
 
-Every check happens *before* any data is touched, and each refusal names the problem. The broker
-relays requests; the node trusts it for nothing but transport.
+Every check that needs no data happens *before* any data is touched, and each refusal names the
+problem. The broker relays requests; the node trusts it for nothing but transport:
+
+* every query is opened as an *authenticated* envelope from the consumer key the signed grant
+  names (:func:`crypto.envelope.open_authenticated`), so a relay holding a grant token and the
+  node's public key can run nothing, and a stream's result direction is keyed by a secret the node
+  draws and seals to that consumer key, so nobody else reads it;
+* nothing that depends on the data leaves in the clear: the receipt's count is the number of keys
+  a fetch or verify asked about (zero for streams and aggregates: no set size), results are padded
+  to a size bucket, an aggregate's count and suppression are inside the consumer's ciphertexts;
+* no refusal depends on the data: the aggregate's use of the grant and its privacy budget are
+  charged before the rows are read, and a group larger than ``max_rows`` is clamped, not refused.
 """
 
 from __future__ import annotations
@@ -13,8 +23,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tongdao.crypto.envelope import EncryptionKeyPair, open_sealed, seal
-from tongdao.crypto.errors import EnvelopeError
+from tongdao.crypto.envelope import EncryptionKeyPair, open_authenticated, seal, seal_authenticated
+from tongdao.crypto.errors import EnvelopeError, KeyFormatError
 from tongdao.crypto.grant_token import GrantClaims, GrantTokenError, verify_grant_token
 from tongdao.crypto.query_binding import (
     QUERY,
@@ -24,7 +34,14 @@ from tongdao.crypto.query_binding import (
     result_digest,
 )
 from tongdao.crypto.signing import SigningKey, VerifyKey
-from tongdao.crypto.stream import DOWNSTREAM, UPSTREAM, ChunkOpener, ChunkSealer, StreamDigest
+from tongdao.crypto.stream import (
+    DOWNSTREAM,
+    UPSTREAM,
+    ChunkOpener,
+    ChunkSealer,
+    StreamDigest,
+    new_stream_secret,
+)
 from tongdao.node import engines, streams
 from tongdao.node.adapters import DataSource, normalise_key
 from tongdao.node.receipt_journal import ReceiptJournal
@@ -47,8 +64,22 @@ ENGINE_METHODS = (
     "aggregate",
 )
 
+PAD_BUCKET = 4096  # results are padded to a power of two of at least this many bytes
+ROLES = ("key", "filter", "summed", "returned")
+"""What a data item does in a query: the key records are matched on, a filter (or a verify
+claim: tested, answered with a match bit), a summed value, a returned field."""
+
 Masker = Callable[[str, str, str], str]
 """``masker(grade, value, field_name) -> value as it may leave the node``."""
+
+
+def padded(plain: bytes) -> bytes:
+    """JSON padded with spaces to a power-of-two size of at least :data:`PAD_BUCKET` bytes, so
+    the sealed result's size does not tell a relay how many records were found."""
+    size = PAD_BUCKET
+    while size < len(plain):
+        size *= 2
+    return plain + b" " * (size - len(plain))
 
 
 @dataclass(frozen=True)
@@ -91,6 +122,7 @@ class NodeEngine:
     state: NodeState
     masker: Masker
     grade_methods: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    grade_roles: Mapping[str, frozenset[str]] = field(default_factory=dict)
     min_group_size: int = 10
     min_group_article: str = "Art.38"
     purpose_article: str = "Art.30"
@@ -188,6 +220,43 @@ class NodeEngine:
             )
         return claims, entry
 
+    def check_role(self, entry: ServedEntry, name: str, role: str, field_name: str) -> None:
+        """A data item may play ``role`` in this query only if its grade's rule allows it.
+
+        Raises:
+            PermissionDenied: naming the item, its grade, the role and the grade's article.
+        """
+        grade = entry.grades.get(name)
+        if grade is None:
+            return  # not served: the field checks refuse it with their own message
+        allowed = self.grade_roles.get(grade)
+        if allowed is not None and role not in allowed:
+            raise PermissionDenied(
+                f"data item {name!r} is graded {grade}; it may not be the {role} of a query",
+                field=field_name,
+                articles=(self.grade_articles.get(grade, "Art.14"),),
+            )
+
+    def open_query(self, claims: GrantClaims, query: RelayedQuery, context: bytes) -> bytes:
+        """Open the sealed query as an envelope from the consumer key the grant names.
+
+        Raises:
+            InvalidArgument: not sealed by that consumer to this node for this grant and request.
+        """
+        try:
+            return open_authenticated(
+                self.encryption_keys.private_key,
+                claims.consumer_encryption_key_bytes,
+                query.sealed_query,
+                context,
+            )
+        except (EnvelopeError, KeyFormatError):
+            raise InvalidArgument(
+                "does not open: not sealed by the grant's consumer to this node's key for this "
+                "grant and request",
+                field="sealed_query",
+            ) from None
+
     # ------------------------------------------------------------------ answering
     def answer(self, caller: str | None, query: RelayedQuery) -> QueryAnswer:
         """Check, open, compute, seal, record, sign.
@@ -201,17 +270,16 @@ class NodeEngine:
                 f"method {query.method!r} runs as a streamed query (QueryStream)", field="method"
             )
         claims, entry = self.authorise(caller, query)
-        try:
-            plain = open_sealed(
-                self.encryption_keys.private_key,
-                query.sealed_query,
-                query_associated_data(claims.grant_id, query.request_id, query.method, QUERY),
-            )
-        except EnvelopeError:
-            raise InvalidArgument(
-                "does not open with this node's key for this grant and request",
-                field="sealed_query",
-            ) from None
+        if query.method in ("fetch", "verify"):
+            self.check_role(entry, entry.key_field, "key", "fields")
+            role = "returned" if query.method == "fetch" else "filter"
+            for name in query.fields:
+                self.check_role(entry, name, role, "fields")
+        plain = self.open_query(
+            claims,
+            query,
+            query_associated_data(claims.grant_id, query.request_id, query.method, QUERY),
+        )
         try:
             body = json.loads(plain)
         except (ValueError, UnicodeDecodeError):
@@ -227,7 +295,7 @@ class NodeEngine:
             result, count = self._verify(entry, query.fields, body)
         sealed = seal(
             claims.consumer_encryption_key_bytes,
-            json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode(),
+            padded(json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()),
             query_associated_data(claims.grant_id, query.request_id, query.method, RESULT),
         )
         return self._finish(claims, query, sealed, count)
@@ -239,14 +307,22 @@ class NodeEngine:
         sealed: bytes,
         count: int,
         ciphertexts: tuple[bytes, ...] = (),
-        suppressed: bool = False,
+        *,
+        recorded: bool = False,
     ) -> QueryAnswer:
+        """Record the use (unless already recorded), sign the receipt.
+
+        ``count`` is the number of keys a fetch or verify asked about (0 otherwise), never a
+        number of the node's data; the answer's ``suppressed`` flag is always false (an
+        aggregate's suppression travels inside the consumer's ciphertexts).
+        """
         now = self.clock()
-        self._record_use(claims, query.request_id, now)
+        if not recorded:
+            self._record_use(claims, query.request_id, now)
         receipt = self._receipt(
             claims, query.request_id, result_digest(sealed + b"".join(ciphertexts)), count, now
         )
-        return QueryAnswer(sealed, receipt, ciphertexts, suppressed)
+        return QueryAnswer(sealed, receipt, ciphertexts, False)
 
     def _record_use(self, claims: GrantClaims, request_id: str, now: dt.datetime) -> None:
         """Record one use of the grant under ``request_id`` in the node's own state.
@@ -305,13 +381,7 @@ class NodeEngine:
             )
         claims, entry = self.authorise(caller, query)
         context = query_associated_data(claims.grant_id, query.request_id, query.method, QUERY)
-        try:
-            plain = open_sealed(self.encryption_keys.private_key, query.sealed_query, context)
-        except EnvelopeError:
-            raise InvalidArgument(
-                "does not open with this node's key for this grant and request",
-                field="sealed_query",
-            ) from None
+        plain = self.open_query(claims, query, context)
         body = streams.json_body(plain, "sealed_query")
         summing = query.method == "intersection_sum"
         expected = {"stream_secret", "points"} | ({"value_field"} if summing else set())
@@ -321,13 +391,22 @@ class NodeEngine:
         if not isinstance(declared, int) or isinstance(declared, bool):
             raise InvalidArgument("must be an integer", field="sealed_query.points")
         try:
-            secret = bytes.fromhex(body["stream_secret"])
-            opener = ChunkOpener(secret, context, UPSTREAM)
-            sealer = ChunkSealer(secret, context, DOWNSTREAM)
+            opener = ChunkOpener(bytes.fromhex(body["stream_secret"]), context, UPSTREAM)
         except (TypeError, ValueError, EnvelopeError):
             raise InvalidArgument(
                 "must be 32 bytes in hex", field="sealed_query.stream_secret"
             ) from None
+        # the result direction is keyed by a secret of the node's, sealed to the grant's consumer
+        # key (and authenticated by the node's key): whoever opened the stream, only that
+        # consumer reads the answer
+        result_secret = new_stream_secret()
+        sealer = ChunkSealer(result_secret, context, DOWNSTREAM)
+        secret_envelope = seal_authenticated(
+            self.encryption_keys.private_key,
+            claims.consumer_encryption_key_bytes,
+            result_secret,
+            query_associated_data(claims.grant_id, query.request_id, query.method, RESULT),
+        )
         source, key_field = entry.source, entry.key_field
         if summing:
             value_field = body["value_field"]
@@ -335,6 +414,8 @@ class NodeEngine:
                 raise InvalidArgument(
                     "must be a data item named in fields", field="sealed_query.value_field"
                 )
+            self.check_role(entry, entry.key_field, "key", "fields")
+            self.check_role(entry, value_field, "summed", "sealed_query.value_field")
             provider = streams.ProviderStream(
                 query.method,
                 rows=lambda: streams.summable_rows(
@@ -349,6 +430,7 @@ class NodeEngine:
                 raise InvalidArgument(
                     f"must name the key field {entry.key_field!r}", field="fields"
                 )
+            self.check_role(entry, entry.key_field, "key", "fields")
             provider = streams.ProviderStream(
                 query.method,
                 keys=lambda: [
@@ -366,30 +448,28 @@ class NodeEngine:
                     raise InvalidArgument(str(exc), field="chunk") from None
 
         digest = StreamDigest()
+        digest.update(secret_envelope)
+        yield secret_envelope
         for message, final in provider.messages(opened()):
             sealed = sealer.seal(message, final=final)
             digest.update(sealed)
             yield sealed
-        yield self._receipt(
-            claims, query.request_id, digest.digest(), provider.record_count, self.clock()
-        )
+        # the receipt holds no set size, neither the node's rows nor the consumer's points
+        yield self._receipt(claims, query.request_id, digest.digest(), 0, self.clock())
 
     def _aggregate(
         self, claims: GrantClaims, entry: ServedEntry, query: RelayedQuery, body: Any
     ) -> QueryAnswer:
+        """Charge, then compute: nothing the consumer can learn here comes before the grant's
+        use and its privacy budget are charged, and no refusal depends on the rows."""
         if not isinstance(body, dict):
             raise InvalidArgument("must be an object", field="sealed_query")
         q = engines.parse_aggregate_query(body, query.fields)
+        self.check_role(entry, q.value_field, "summed", "sealed_query.value_field")
+        if q.filter_field is not None:
+            self.check_role(entry, q.filter_field, "filter", "sealed_query.filter")
         scheme = engines.aggregate_scheme(q)
-        stats = engines.aggregate_statistics(entry.source, q)
-        if stats[0] > q.max_rows:
-            raise InvalidArgument(
-                f"this node has more than {q.max_rows} matching rows", field="sealed_query.max_rows"
-            )
-        suppressed = stats[0] < self.min_group_size
-        if suppressed:
-            stats = [0] * len(stats)
-        elif claims.dp_epsilon_milli:
+        if claims.dp_epsilon_milli:
             try:
                 self.state.spend(claims.grant_id, claims.dp_epsilon_milli, claims.dp_budget_milli)
             except BudgetExhausted:
@@ -398,10 +478,17 @@ class NodeEngine:
                     field="grant_token",
                     articles=(self.privacy_article,),
                 ) from None
-            stats = engines.add_noise(stats, q, claims.dp_epsilon_milli / 1000, scheme.high)
+        self._record_use(claims, query.request_id, self.clock())
+        stats = engines.aggregate_statistics(entry.source, q)  # at most max_rows rows (clamped)
+        if claims.dp_epsilon_milli:
+            stats = engines.add_noise(stats, q, claims.dp_epsilon_milli, scheme.high)
+        # suppression is decided on what is released (the noisy count under DP): post-processing
+        suppressed = stats[0] < self.min_group_size
+        if suppressed:
+            stats = [0] * len(stats)
+        stats.append(1 if suppressed else 0)  # how many nodes were suppressed: inside the sum
         ciphertexts = tuple(c.to_bytes() for c in scheme.encrypt(q.public_key, stats))
-        count = 0 if suppressed else stats[0]
-        return self._finish(claims, query, b"", count, ciphertexts, suppressed)
+        return self._finish(claims, query, b"", 0, ciphertexts, recorded=True)
 
     @staticmethod
     def _key(raw: Any, field_name: str, entry: ServedEntry) -> str:
@@ -426,19 +513,17 @@ class NodeEngine:
         if not 1 <= len(keys) <= MAX_KEYS:
             raise InvalidArgument(f"must hold 1 to {MAX_KEYS} keys", field="sealed_query.keys")
         records = []
-        found = 0
         for raw in keys:
             key = self._key(raw, "sealed_query.keys", entry)
             row = entry.source.lookup(key)
             if row is None:
                 records.append({"key": raw, "found": False, "fields": {}})
                 continue
-            found += 1
             values = {
                 name: self.masker(entry.grades[name], row.get(name, ""), name) for name in fields
             }
             records.append({"key": raw, "found": True, "fields": values})
-        return {"records": records}, found
+        return {"records": records}, len(keys)
 
     def _verify(
         self, entry: ServedEntry, fields: tuple[str, ...], body: Any
@@ -464,7 +549,7 @@ class NodeEngine:
                 )
         row = entry.source.lookup(self._key(body["key"], "sealed_query.key", entry))
         if row is None:
-            return {"found": False, "matches": {name: False for name in claims}}, 0
+            return {"found": False, "matches": {name: False for name in claims}}, 1
         matches = {
             name: normalise_key(row.get(name, "")) == normalise_key(value)
             for name, value in claims.items()

@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tongdao.crypto.dp import discrete_laplace
+from tongdao.crypto.dp import discrete_laplace, laplace_scale
 from tongdao.crypto.encoding import PackingScheme
-from tongdao.crypto.paillier import (
-    InvalidCiphertext,
-    PaillierPublicKey,
-)
+from tongdao.crypto.errors import CryptoError, KeyFormatError, ParameterError
+from tongdao.crypto.paillier import PaillierPublicKey
 from tongdao.node.adapters import DataSource, normalise_key
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 
@@ -92,7 +90,9 @@ def parse_aggregate_query(body: dict[str, Any], granted: Iterable[str]) -> Aggre
         pk = PaillierPublicKey.from_bytes(
             unb64(body.get("paillier_public_key"), "paillier_public_key")
         )
-    except InvalidCiphertext:
+    except KeyFormatError as exc:
+        raise InvalidArgument(str(exc), field="sealed_query.paillier_public_key") from None
+    except CryptoError:
         raise InvalidArgument(
             "is not a Paillier public key", field="sealed_query.paillier_public_key"
         ) from None
@@ -144,15 +144,27 @@ def parse_aggregate_query(body: dict[str, Any], granted: Iterable[str]) -> Aggre
 
 
 def aggregate_scheme(q: AggregateQuery) -> PackingScheme:
-    """The packing every node of one aggregate uses (derived from the query, so identical)."""
+    """The packing every node of one aggregate uses (derived from the query, so identical).
+
+    Raises:
+        InvalidArgument: bounds and ``max_rows`` so large that one slot does not fit the key.
+    """
     span = q.high - q.low
-    return PackingScheme.for_bounds(
-        q.public_key, 0, q.max_rows * max(span, 1) ** 2, additions=q.nodes
-    )
+    try:
+        return PackingScheme.for_bounds(
+            q.public_key, 0, q.max_rows * max(span, 1) ** 2, additions=q.nodes
+        )
+    except ParameterError:
+        raise InvalidArgument(
+            "bounds and max_rows are too large for the Paillier key", field="sealed_query.max_rows"
+        ) from None
 
 
 def aggregate_statistics(source: DataSource, q: AggregateQuery) -> list[int]:
-    """``[count, Σ(v−low), Σ(v−low)², bucket counts…]`` over the matching rows (values clipped)."""
+    """``[count, Σ(v−low), Σ(v−low)², bucket counts…]`` over the matching rows (values clipped).
+
+    At most ``max_rows`` matching rows are counted, in source order (clamping, never a refusal:
+    a refusal on "more than max_rows" would tell the consumer the count for free)."""
     count = s1 = s2 = 0
     edges = q.edges
     buckets = [0] * max(len(edges) - 1, 0)
@@ -173,6 +185,8 @@ def aggregate_statistics(source: DataSource, q: AggregateQuery) -> list[int]:
         raw = row[0]
         if raw == "":
             continue
+        if count == q.max_rows:
+            break
         v = min(max(scaled_value(raw, q.value_field), low), high)
         count += 1
         d = v - low
@@ -188,13 +202,22 @@ def aggregate_statistics(source: DataSource, q: AggregateQuery) -> list[int]:
     return [count, s1, s2, *buckets]
 
 
-def add_noise(stats: list[int], q: AggregateQuery, epsilon: float, cap: int) -> list[int]:
-    """Discrete Laplace noise, epsilon split evenly over count, sum, sum of squares and the
-    histogram (each a separate release); results clamped to [0, cap] (post-processing)."""
+HISTOGRAM_SENSITIVITY = 2
+"""L1 sensitivity of the histogram: with rows clamped to ``max_rows``, one added row can push
+another out, moving one count down and another up."""
+
+
+def add_noise(stats: list[int], q: AggregateQuery, epsilon_milli: int, cap: int) -> list[int]:
+    """Exact discrete Laplace noise (:func:`crypto.dp.discrete_laplace`), ε split evenly over
+    count, sum, sum of squares and the histogram (four releases, basic composition), with
+    sensitivities 1, range, range² and 2; results clamped to [0, cap] (post-processing).
+
+    Raises:
+        PrivacyBudgetError: ε is zero.
+    """
     span = max(q.high - q.low, 1)
-    share = epsilon / 4
-    sensitivity = [1, span, span * span] + [1] * (len(stats) - 3)
+    sensitivity = [1, span, span * span] + [HISTOGRAM_SENSITIVITY] * (len(stats) - 3)
     return [
-        min(max(v + discrete_laplace(s / share), 0), cap)
+        min(max(v + discrete_laplace(laplace_scale(s, epsilon_milli, shares=4)), 0), cap)
         for v, s in zip(stats, sensitivity, strict=True)
     ]

@@ -7,7 +7,8 @@ from decimal import Decimal
 from typing import NotRequired, TypedDict
 
 DEFAULT_TIMEOUT = 30.0
-STREAM_TIMEOUT = 3600.0  # a streamed query at 10⁶ keys takes minutes
+STREAM_TIMEOUT = 21600.0  # an intersection-sum over 10⁶ provider rows takes about an hour
+IN_FLIGHT_FRAMES = 4  # selection frames proved ahead of the one being sent
 
 
 class ClientError(Exception):
@@ -91,7 +92,8 @@ class Aggregate(TypedDict):
     Attributes:
         count: records counted over every node.
         nodes: nodes asked.
-        suppressed_nodes: providers whose group was below the minimum size (they added zeros).
+        suppressed_nodes: how many nodes' groups were below the minimum size (they added zeros);
+            which ones is inside the sum, known to no one.
         histogram: count per bucket, labelled ``[low, high)``.
         sum: the total (absent when ``count`` is 0).
         mean: the mean (absent when ``count`` is 0).
@@ -100,7 +102,7 @@ class Aggregate(TypedDict):
 
     count: int
     nodes: int
-    suppressed_nodes: list[str]
+    suppressed_nodes: int
     histogram: dict[str, int]
     sum: NotRequired[Decimal]
     mean: NotRequired[Decimal]

@@ -26,6 +26,7 @@ from tongdao.proto.errors import FailedPrecondition, InvalidArgument
 from tongdao.proto.query import Receipt, RelayedQuery
 from tongdao.proto.transport import (
     TlsMaterial,
+    TlsSource,
     add_health_and_reflection,
     new_server,
     peer_common_name,
@@ -236,6 +237,7 @@ def build_engine(
         state=NodeState(config.state_dir),
         masker=masker,
         grade_methods={g: r.allowed_methods for g, r in policy.grades.items()},
+        grade_roles={g: r.roles for g, r in policy.grades.items()},
         min_group_size=policy.min_group_size.value,
         min_group_article=policy.min_group_size.article,
         purpose_article=policy.sharing.purpose_binding_article,
@@ -254,15 +256,32 @@ def build_engine(
     )
 
 
-def start_node(engine: NodeEngine, tls: TlsMaterial, listen: str) -> RunningNode:
+def start_node(
+    engine: NodeEngine,
+    tls: TlsMaterial | TlsSource,
+    listen: str,
+    *,
+    identity: grpc.ServerInterceptor | None = None,
+) -> RunningNode:
     """Serve ``engine`` on ``listen`` with mutual TLS, health checking and reflection.
+
+    Args:
+        engine: the node's engine.
+        tls: the department's server material, or a source re-read on renewal.
+        listen: HOST:PORT.
+        identity: the caller check run before every handler (revocation, the broker only).
 
     Raises:
         RuntimeError: the address cannot be bound.
     """
     # every stream comes from the broker (relaying many departments): one cap for all
     limits = ServerLimits(max_streams_per_caller=ServerLimits().max_streams)
-    server = new_server(limits, admit=engine.check_caller, admitted_services=(SERVICE_NAME,))
+    server = new_server(
+        limits,
+        identity=identity,
+        admit=engine.check_caller,
+        admitted_services=(SERVICE_NAME,),
+    )
     node_pb2_grpc.add_NodeServicer_to_server(NodeServicer(engine), server)
     health = add_health_and_reflection(server, [SERVICE_NAME])
     port = server.add_secure_port(listen, server_credentials(tls))

@@ -11,6 +11,7 @@ from typing import Any
 from tongdao.policies.model import (
     FETCH_MODES,
     METHODS,
+    ROLES,
     DeadlineRule,
     GradeRule,
     LedgerRules,
@@ -52,7 +53,7 @@ def resolve_policy_path(name_or_path: str | Path) -> Path:
     else:
         path = RULES_DIR / f"{name_or_path}.toml"
     if not path.is_file():
-        bundled = ", ".join(sorted(p.stem for p in RULES_DIR.glob("*.toml")))
+        bundled = ", ".join(sorted(p.stem for p in RULES_DIR.glob("*.toml") if p.stem != "trust"))
         raise PolicyError(str(path), "-", f"no such rule file (bundled policies: {bundled})")
     return path
 
@@ -175,6 +176,18 @@ class _Reader:
         return list(self.data)
 
 
+def _cheating_consumer(t: _Reader) -> tuple[tuple[str, str], ...]:
+    """``[sharing.cheating_consumer]``: method = the method whose output a deviating consumer
+    obtains with it."""
+    out = []
+    for method in t.names():
+        revealed = t.text(method)
+        if method not in METHODS or revealed not in METHODS:
+            raise t.fail(method, f"both sides must be one of {', '.join(METHODS)}")
+        out.append((method, revealed))
+    return tuple(out)
+
+
 def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
     """Load a jurisdiction's rule file.
 
@@ -292,6 +305,7 @@ def _build(root: _Reader, file: str) -> Policy:
         request_contents_article=s.article("request_contents_article"),
         purpose_binding_article=s.article("purpose_binding_article"),
         methods=s.texts("methods", allowed=METHODS),
+        cheating_consumer_learns=_cheating_consumer(s.table("cheating_consumer", required=False)),
     )
     o = root.table("opening")
     opening = OpeningRules(
@@ -339,8 +353,11 @@ def _build(root: _Reader, file: str) -> Policy:
         personal = t.data.get("personal", fetch != "plain")
         if not isinstance(personal, bool):
             raise t.fail("personal", "must be true or false")
+        roles = frozenset(t.texts("roles", allowed=ROLES))
+        if "returned" in roles and fetch == "forbidden":
+            raise t.fail("roles", "lists returned although fetch = 'forbidden'")
         grades[name] = GradeRule(
-            name, t.text("label"), methods, fetch, mask_rule, t.article(), personal
+            name, t.text("label"), methods, fetch, mask_rule, t.article(), personal, roles
         )
     for name in REQUIRED_GRADES:
         if name not in grades:

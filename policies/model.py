@@ -15,6 +15,10 @@ METHODS: tuple[str, ...] = (
     "aggregate",
 )
 FETCH_MODES: tuple[str, ...] = ("plain", "masked", "forbidden")
+ROLES: tuple[str, ...] = ("key", "filter", "summed", "returned")
+"""What a data item does in a query: the key records are matched on (lookup or PSI key), a filter
+(an aggregate filter or a verify claim: tested, answered with a match bit), a summed value
+(intersection-sum, aggregate), a returned field (fetch)."""
 
 
 class PolicyError(Exception):
@@ -114,6 +118,7 @@ class GradeRule:
         article: the article the grade rests on.
         personal: whether data of this grade is personal information or a trade secret
             (decides the consent rule for unconditional opening, Art.33).
+        roles: what a data item of this grade may do in a query (:data:`ROLES`).
     """
 
     name: str
@@ -123,6 +128,7 @@ class GradeRule:
     mask_rule: str | None
     article: str
     personal: bool = False
+    roles: frozenset[str] = frozenset(ROLES)
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,8 @@ class SharingRules:
     request_contents_article: str
     purpose_binding_article: str
     methods: tuple[str, ...]
+    # (method, the method whose output a consumer deviating from the first can obtain)
+    cheating_consumer_learns: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -44,12 +44,46 @@ class TlsMaterial:
         return "TlsMaterial(<certificates>)"
 
 
-def server_credentials(tls: TlsMaterial) -> grpc.ServerCredentials:
-    """Server credentials that *require* a client certificate issued by the authority CA."""
-    return grpc.ssl_server_credentials(
-        [(tls.private_key_pem, tls.certificate_pem)],
-        root_certificates=tls.ca_pem,
-        require_client_auth=True,
+TlsSource = Callable[[], TlsMaterial]
+"""Returns the party's current TLS material (re-read from its home when renewed)."""
+
+
+def server_credentials(tls: TlsMaterial | TlsSource) -> grpc.ServerCredentials:
+    """Server credentials that *require* a client certificate issued by the authority CA.
+
+    Given a :data:`TlsSource`, every new handshake asks it for the current material, so a renewed
+    certificate is served without a restart (connections already open keep theirs).
+    """
+    if isinstance(tls, TlsMaterial):
+        return grpc.ssl_server_credentials(
+            [(tls.private_key_pem, tls.certificate_pem)],
+            root_certificates=tls.ca_pem,
+            require_client_auth=True,
+        )
+    source = tls
+    first = source()
+    served = [first]
+
+    def configuration(material: TlsMaterial):  # type: ignore[no-untyped-def]
+        return grpc.ssl_server_certificate_configuration(
+            [(material.private_key_pem, material.certificate_pem)],
+            root_certificates=material.ca_pem,
+        )
+
+    def fetch():  # type: ignore[no-untyped-def]
+        try:
+            material = source()
+        except Exception:  # a half-written renewal: keep serving the current certificate
+            logging.getLogger("tongdao.grpc").warning("renewed certificate not readable yet")
+            return None
+        if material == served[0]:
+            return None
+        served[0] = material
+        logging.getLogger("tongdao.grpc").info("serving a renewed certificate")
+        return configuration(material)
+
+    return grpc.dynamic_ssl_server_credentials(
+        configuration(first), fetch, require_client_authentication=True
     )
 
 
@@ -68,14 +102,25 @@ def public_channel(target: str, ca_pem: bytes) -> grpc.Channel:
     return grpc.secure_channel(target, credentials, options=CHANNEL_OPTIONS)
 
 
-def secure_channel(target: str, tls: TlsMaterial) -> grpc.Channel:
-    """Open a mutual-TLS channel to ``target`` (``host:port``)."""
+def secure_channel(target: str, tls: TlsMaterial, *, server_name: str = "") -> grpc.Channel:
+    """Open a mutual-TLS channel to ``target`` (``host:port``).
+
+    Args:
+        target: the address.
+        tls: this party's client material.
+        server_name: the identity the server's certificate must name (``broker.tongdao.invalid``
+            for the broker, ``<code>.node.tongdao.invalid`` for a department's node); the host of
+            ``target`` when empty.
+    """
     credentials = grpc.ssl_channel_credentials(
         root_certificates=tls.ca_pem,
         private_key=tls.private_key_pem,
         certificate_chain=tls.certificate_pem,
     )
-    return grpc.secure_channel(target, credentials, options=CHANNEL_OPTIONS)
+    options: tuple[tuple[str, int | str], ...] = CHANNEL_OPTIONS
+    if server_name:
+        options = (*CHANNEL_OPTIONS, ("grpc.ssl_target_name_override", server_name))
+    return grpc.secure_channel(target, credentials, options=options)
 
 
 def peer_common_name(context: grpc.ServicerContext) -> str | None:
@@ -97,31 +142,38 @@ def new_server(
     limits: ServerLimits | None = None,
     *,
     on_refusal: RefusalSink | None = None,
+    identity: grpc.ServerInterceptor | None = None,
     rate: RateLimit | None = None,
     admit: Admit | None = None,
     admitted_services: Iterable[str] = (),
 ) -> grpc.Server:
-    """A gRPC server with Tongdao's message limits, the domain-error interceptor and the edge
-    (:mod:`tongdao.proto.edge`: the table of field limits, rate limits, stream caps).
+    """A gRPC server with Tongdao's message limits, the domain-error interceptor, the caller
+    check and the edge (:mod:`tongdao.proto.edge`: the table of field limits, rate limits,
+    stream caps).
 
     Args:
         limits: threads, concurrent calls, stream caps and timeouts (defaults if None).
         on_refusal: also called with every refusal (the broker records them in its ledger).
+        identity: the caller check (:class:`tongdao.proto.identity.IdentityInterceptor`), run
+            before every handler; its refusals are domain errors, so they reach ``on_refusal``.
         rate: each caller's token bucket, if any.
         admit: vets the caller of a client stream of ``admitted_services`` before it waits.
     """
     from concurrent import futures
 
     limits = limits or ServerLimits()
+    # the domain-error interceptor is outermost: the identity check's and the edge's refusals
+    # are mapped to their status (and told to ``on_refusal``) like any servicer's
+    interceptors: list[grpc.ServerInterceptor] = [DomainErrorInterceptor(on_refusal=on_refusal)]
+    if identity is not None:
+        interceptors.append(identity)
+    interceptors.append(
+        EdgeInterceptor(limits, rate=rate, admit=admit, admitted_services=tuple(admitted_services))
+    )
     return grpc.server(
         futures.ThreadPoolExecutor(max_workers=limits.threads),
         options=(*CHANNEL_OPTIONS, *limits.channel_options()),
-        interceptors=[
-            DomainErrorInterceptor(on_refusal=on_refusal),
-            EdgeInterceptor(
-                limits, rate=rate, admit=admit, admitted_services=tuple(admitted_services)
-            ),
-        ],
+        interceptors=interceptors,
         maximum_concurrent_rpcs=limits.max_concurrent_rpcs,
     )
 

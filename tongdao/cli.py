@@ -15,6 +15,9 @@ from tongdao import __version__
 
 COMMAND_MODULES: tuple[str, ...] = (
     "init",
+    "ca",
+    "department",
+    "certificates",
     "broker",
     "node",
     "authority",

@@ -163,7 +163,11 @@ class CatalogueLifecycle(CatalogueBase):
             kind="catalogue_entry.returned",
             actor=caller,
             subject=code,
-            payload={"comments": comments, "due_on": due.isoformat(), "articles": [rule.article]},
+            payload={
+                "comments": comments,
+                **self.supervision.due_fields(due),
+                "articles": [rule.article],
+            },
         )
         return entry
 
@@ -212,7 +216,11 @@ class CatalogueLifecycle(CatalogueBase):
             kind="catalogue_entry.update_required",
             actor=caller,
             subject=code,
-            payload={"basis": basis, "due_on": due.isoformat(), "articles": [rule.article]},
+            payload={
+                "basis": basis,
+                **self.supervision.due_fields(due),
+                "articles": [rule.article],
+            },
         )
         return entry
 

@@ -1,5 +1,5 @@
-"""What every context's service stands on: the policy, the working-day calendar, the
-operator settings and the clock (injectable for tests)."""
+"""What every context's service stands on: the rule files (the one in force on each day), the
+working-day calendar, the operator settings and the clock (injectable for tests)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from tongdao.broker.kernel.settings import BrokerSettings
 from tongdao.policies.calendar import WorkingDayCalendar
 from tongdao.policies.engine import Decision
+from tongdao.policies.lifecycle import ExpiryWarning, PolicySchedule
 from tongdao.policies.model import Policy
 
 AUTHORITY = "authority"
@@ -21,12 +22,30 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 @dataclass
 class Kernel:
-    """The policy, calendar, settings and clock shared by every context."""
+    """The policy, calendar, settings and clock shared by every context.
+
+    ``policy`` is the first rule file; ``policies``, when given, is the series of rule files
+    (``policy`` followed by its installed successors): each decision uses the file in force on
+    its date (:meth:`policy_on`).
+    """
 
     policy: Policy
     calendar: WorkingDayCalendar
     settings: BrokerSettings = field(default_factory=BrokerSettings)
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    policies: PolicySchedule | None = None
+
+    def schedule(self) -> PolicySchedule:
+        return self.policies or PolicySchedule.single(self.policy)
+
+    def policy_on(self, day: dt.date) -> Policy:
+        """The rule file in force on ``day`` (after the last one ends: the last one, which the
+        engine then refuses to apply citing its validity)."""
+        return self.schedule().in_force_on(day)
+
+    def expiry_warning(self, today: dt.date) -> ExpiryWarning | None:
+        """A warning when the last rule file ends within the configured days, else ``None``."""
+        return self.schedule().expiry_warning(today, self.settings.policy_expiry_warning_days)
 
 
 @dataclass(kw_only=True)
@@ -37,7 +56,8 @@ class ContextService:
 
     @property
     def policy(self) -> Policy:
-        return self.kernel.policy
+        """The rule file in force today."""
+        return self.kernel.policy_on(self.today())
 
     @property
     def calendar(self) -> WorkingDayCalendar:

@@ -101,6 +101,19 @@ def key_bytes(value: bytes, field: str, length: int = 32) -> bytes:
     return value
 
 
+def x25519_key(value: bytes, field: str) -> bytes:
+    """An X25519 public key: 32 bytes and not a point of low order (nothing sealed to such a
+    key would be secret)."""
+    from tongdao.crypto.envelope import check_public_key
+    from tongdao.crypto.errors import KeyFormatError
+
+    key_bytes(value, field)
+    try:
+        return check_public_key(value)
+    except KeyFormatError:
+        raise InvalidArgument("is a low-order X25519 point", field=field) from None
+
+
 def bounded_int(value: int, field: str, *, low: int, high: int) -> int:
     """An integer in ``[low, high]``."""
     if not low <= value <= high:

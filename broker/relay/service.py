@@ -20,7 +20,7 @@ from tongdao.broker.kernel.context import ContextService
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.relay.gateway import NodeGateway, NodeRefused
 from tongdao.broker.sharing.service import METHODS, SharingService
-from tongdao.crypto.errors import SignatureError
+from tongdao.crypto.errors import CryptoError, SignatureError
 from tongdao.crypto.query_binding import receipt_signing_bytes, result_digest
 from tongdao.crypto.signing import VerifyKey
 from tongdao.crypto.stream import StreamDigest
@@ -143,7 +143,6 @@ class RelayService(ContextService):
                 **base_payload,
                 "sealed_result_bytes": len(answer.sealed_result),
                 "ciphertexts": len(answer.ciphertexts),
-                "suppressed": answer.suppressed,
             },
         )
         return answer, sequence
@@ -277,15 +276,10 @@ class RelayService(ContextService):
                 yield chunk
 
         def stats() -> dict[str, Any]:
+            # no size of the stream: chunk counts and bytes would give both set sizes
             payload = self._base_payload(grant_id, query)
-            payload["sealed_query_bytes"] += up.bytes
-            return {
-                **payload,
-                "stream": True,
-                "chunks_to_provider": up.chunks,
-                "chunks_to_consumer": down.chunks,
-                "sealed_result_bytes": down.bytes,
-            }
+            del payload["sealed_query_bytes"]
+            return {**payload, "stream": True}
 
         def failed(status: str, message: str) -> None:
             self._record_failed(sessions, caller, grant_id, stats(), status, message)
@@ -343,9 +337,9 @@ class RelayService(ContextService):
             raise InvalidArgument("must hold 1 to 64 parts", field="parts")
         try:
             public_key = PaillierPublicKey.from_bytes(public_key_bytes)
-        except InvalidCiphertext:
+        except CryptoError as exc:
             raise InvalidArgument(
-                "is not a Paillier public key", field="paillier_public_key"
+                f"is not an acceptable Paillier public key: {exc}", field="paillier_public_key"
             ) from None
         for q in parts:
             if q.method != "aggregate":
@@ -389,7 +383,6 @@ class RelayService(ContextService):
                 payload={
                     "grants": [p[0] for p in prepared],
                     "nodes": len(parts),
-                    "suppressed": sum(a.suppressed for a in answers),
                     "total_sha256": hashlib.sha256(b"".join(totals)).hexdigest(),
                 },
             )

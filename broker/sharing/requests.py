@@ -59,12 +59,14 @@ class ServiceRequests:
     def __init__(self, sharing: SharingService) -> None:
         self.s = sharing
 
-    def _start(self, session: Session, request: ServiceRequest, kind: str) -> None:
+    def _start(self, session: Session, request: ServiceRequest, kind: str) -> dict[str, Any]:
+        """Start clock ``kind``; return the ledger fields of its due date."""
         rule = self.s.policy.deadline(kind)
         due = self.s.supervision.start_deadline(
             session, kind=rule.kind, subject=request.id, responsible=request.provider
         )
         request.details = {**request.details, f"{kind}_due_on": due.isoformat()}
+        return self.s.supervision.due_fields(due)
 
     def file(self, session: Session, caller: str, data: ServiceRequestData) -> ServiceRequest:
         """File a request; the review clock starts now (or the request is decided at once)."""
@@ -123,8 +125,9 @@ class ServiceRequests:
             decided_at=self.s.now() if status != "pending" else None,
         )
         session.add(request)
+        due: dict[str, Any] = {}
         if status == "pending":
-            self._start(session, request, REVIEW_CLOCK[data.kind])
+            due = self._start(session, request, REVIEW_CLOCK[data.kind])
         session.flush()
         self.s.ledger.append(
             session,
@@ -136,6 +139,7 @@ class ServiceRequests:
                 "subject": subject,
                 "status": status,
                 "decision": decision or None,
+                **due,
             },
         )
         return request
@@ -177,11 +181,12 @@ class ServiceRequests:
         request.decision = decision_dict
         request.decided_at = self.s.now()
         deadline = self.s.supervision.close_deadline(session, kind=review.kind, subject=request.id)
+        due: dict[str, Any] = {}
         if not approve:
             request.status = "refused"
         elif request.kind == "data_need":
             request.status = "accepted"
-            self._start(session, request, "demand_cataloguing")
+            due = self._start(session, request, "demand_cataloguing")
         else:
             request.status = "corrected" if request.kind == "correction" else "approved"
         self.s.ledger.append(
@@ -193,6 +198,7 @@ class ServiceRequests:
                 "status": request.status,
                 "decision": request.decision,
                 "closed_late": bool(deadline and deadline.closed_late),
+                **due,
             },
         )
         return request

@@ -10,6 +10,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,9 +19,10 @@ from tongdao.broker.catalogue.service import CatalogueService
 from tongdao.broker.directory.models import Department
 from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel import validation as v
-from tongdao.broker.kernel.context import AUTHORITY, ContextService, decision_dict
+from tongdao.broker.kernel.context import AUTHORITY, SHANGHAI, ContextService, decision_dict
 from tongdao.broker.ledger.chain import Ledger
-from tongdao.broker.sharing.models import Grant, ShareRequest
+from tongdao.broker.sharing.models import Grant, ServiceRequest, ShareRequest
+from tongdao.broker.supervision.models import Deadline
 from tongdao.broker.supervision.service import SupervisionService
 from tongdao.crypto.grant_token import GrantClaims, b64url_encode, issue_grant_token
 from tongdao.crypto.signing import SigningKey
@@ -192,6 +194,7 @@ class SharingService(ContextService):
                 "purpose": purpose,
                 "decision": request.decision,
                 "due_date": request.due_date.isoformat() if request.due_date else None,
+                **(self._due_note(request.due_date) if request.due_date else {}),
             },
         )
         if decision.outcome == "approved":
@@ -383,6 +386,30 @@ class SharingService(ContextService):
         if counted:
             grant.used += 1
             grant.last_used_at = self.now()
+
+    def _due_note(self, due: dt.date) -> dict[str, Any]:
+        fields = self.supervision.due_fields(due)
+        fields.pop("due_on")
+        return fields
+
+    def due_provisional(self, started: dt.datetime | None, due: dt.date | None) -> bool:
+        """Whether a due date counted from ``started`` rests on a provisional calendar year."""
+        if started is None or due is None:
+            return False
+        day = started.astimezone(SHANGHAI).date() if started.tzinfo else started.date()
+        return self.supervision.due_status(day, due).provisional
+
+    def due_moved(self, session: Session, deadline: Deadline) -> None:
+        """The supervision port: a recounted clock's new due date, shown on its request."""
+        if deadline.kind == "conditional_share_review":
+            request = session.get(ShareRequest, deadline.subject)
+            if request is not None:
+                request.due_date = deadline.due_on
+            return
+        service_request = session.get(ServiceRequest, deadline.subject)
+        key = f"{deadline.kind}_due_on"
+        if service_request is not None and key in service_request.details:
+            service_request.details = {**service_request.details, key: deadline.due_on.isoformat()}
 
     def grants_in_use(self, session: Session, entry_code: str, now: dt.datetime) -> int:
         """How many active, unexpired grants use the entry (CAT-7: revocation grace)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,7 +23,7 @@ from tongdao.v1 import (
 )
 
 
-def share_request_pb(r: ShareRequest) -> sharing_pb2.ShareRequest:
+def share_request_pb(r: ShareRequest, provisional: bool = False) -> sharing_pb2.ShareRequest:
     return sharing_pb2.ShareRequest(
         id=r.id,
         consumer=r.consumer,
@@ -43,10 +44,13 @@ def share_request_pb(r: ShareRequest) -> sharing_pb2.ShareRequest:
         requested_quota=r.quota,
         dp_epsilon=r.dp_epsilon,
         dp_budget=r.dp_budget,
+        due_date_provisional=provisional,
     )
 
 
-def service_request_pb(r: ServiceRequestRow) -> sharing_pb2.ServiceRequest:
+def service_request_pb(
+    r: ServiceRequestRow, provisional: bool = False
+) -> sharing_pb2.ServiceRequest:
     d = r.details
     due = d.get("demand_cataloguing_due_on") if r.status == "accepted" else None
     due = due or next((v for k, v in d.items() if k.endswith("_due_on")), "")
@@ -66,7 +70,18 @@ def service_request_pb(r: ServiceRequestRow) -> sharing_pb2.ServiceRequest:
         due_date=due if r.status in ("pending", "accepted") else "",
         fulfilled_by=r.fulfilled_by or "",
         created_at=iso(r.created_at),
+        due_date_provisional=provisional and r.status in ("pending", "accepted"),
     )
+
+
+def _service_due(r: ServiceRequestRow) -> tuple[dt.datetime | None, dt.date | None]:
+    """When the open clock of a service request started and when it is due."""
+    accepted = r.status == "accepted"
+    key = "demand_cataloguing_due_on" if accepted else ""
+    text = r.details.get(key) if key else None
+    text = text or next((v for k, v in r.details.items() if k.endswith("_due_on")), "")
+    started = r.decided_at if accepted else r.created_at
+    return started, dt.date.fromisoformat(text) if text else None
 
 
 def grant_pb(g: Grant, *, with_token: bool) -> sharing_pb2.Grant:
@@ -105,6 +120,12 @@ class SharingServicer(sharing_pb2_grpc.SharingServicer, ContextServicer):
         self.sessions = sessions
         self.requests = ServiceRequests(service)
 
+    def _share(self, r: ShareRequest) -> sharing_pb2.ShareRequest:
+        return share_request_pb(r, self.service.due_provisional(r.created_at, r.due_date))
+
+    def _service(self, r: ServiceRequestRow) -> sharing_pb2.ServiceRequest:
+        return service_request_pb(r, self.service.due_provisional(*_service_due(r)))
+
     def FileShareRequest(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
         r = request.request
@@ -122,7 +143,7 @@ class SharingServicer(sharing_pb2_grpc.SharingServicer, ContextServicer):
             dp_budget=r.dp_budget,
         )
         with self.sessions.begin() as session:
-            return share_request_pb(self.service.file_share_request(session, caller, data))
+            return self._share(self.service.file_share_request(session, caller, data))
 
     def ListShareRequests(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
@@ -130,9 +151,7 @@ class SharingServicer(sharing_pb2_grpc.SharingServicer, ContextServicer):
             rows = self.service.list_share_requests(
                 session, caller, request.role or "consumer", request.status
             )
-            return sharing_pb2.ListShareRequestsResponse(
-                requests=[share_request_pb(r) for r in rows]
-            )
+            return sharing_pb2.ListShareRequestsResponse(requests=[self._share(r) for r in rows])
 
     def GetShareRequest(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
@@ -140,7 +159,7 @@ class SharingServicer(sharing_pb2_grpc.SharingServicer, ContextServicer):
             row = self.service.get_share_request(session, request.id)
             if caller not in (row.consumer, row.provider):
                 self.service.require_authority(session, caller)
-            return share_request_pb(row)
+            return self._share(row)
 
     def DecideShareRequest(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
@@ -148,7 +167,7 @@ class SharingServicer(sharing_pb2_grpc.SharingServicer, ContextServicer):
             row = self.service.decide_share_request(
                 session, caller, request.id, request.approve, request.reason
             )
-            return share_request_pb(row)
+            return self._share(row)
 
     def GetGrant(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
@@ -175,24 +194,24 @@ class SharingServicer(sharing_pb2_grpc.SharingServicer, ContextServicer):
             record_key=r.record_key,
         )
         with self.sessions.begin() as session:
-            return service_request_pb(self.requests.file(session, caller, data))
+            return self._service(self.requests.file(session, caller, data))
 
     def DecideServiceRequest(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
         with self.sessions.begin() as session:
             row = self.requests.decide(session, caller, request.id, request.approve, request.reason)
-            return service_request_pb(row)
+            return self._service(row)
 
     def FulfilDataNeed(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
         with self.sessions.begin() as session:
             row = self.requests.fulfil(session, caller, request.id, request.entry_code)
-            return service_request_pb(row)
+            return self._service(row)
 
     def ListServiceRequests(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
         with self.sessions.begin() as session:
             rows = self.requests.list(session, caller, request.role or "provider", request.kind)
             return sharing_pb2.ListServiceRequestsResponse(
-                requests=[service_request_pb(r) for r in rows]
+                requests=[self._service(r) for r in rows]
             )

@@ -15,7 +15,9 @@ from tongdao.v1 import (
 )
 
 
-def deadline_pb(d: Deadline, remaining: int, today: dt.date) -> supervision_pb2.Deadline:
+def deadline_pb(
+    d: Deadline, remaining: int, today: dt.date, provisional_note: str = ""
+) -> supervision_pb2.Deadline:
     overdue = d.closed_late if d.closed_on else today > d.due_on
     return supervision_pb2.Deadline(
         id=d.id,
@@ -31,6 +33,8 @@ def deadline_pb(d: Deadline, remaining: int, today: dt.date) -> supervision_pb2.
         closed_on=iso(d.closed_on),
         closed_late=d.closed_late,
         extensions=d.extensions,
+        provisional=bool(provisional_note),
+        provisional_note=provisional_note,
     )
 
 
@@ -40,6 +44,10 @@ class SupervisionServicer(supervision_pb2_grpc.SupervisionServicer, ContextServi
     def __init__(self, service: SupervisionService, sessions: sessionmaker[Session]) -> None:
         self.service = service
         self.sessions = sessions
+
+    def _note(self, d: Deadline) -> str:
+        status = self.service.due_status(d.started_on, d.due_on)
+        return status.note(self.service.settings.locale)
 
     def ListDeadlines(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
@@ -51,8 +59,12 @@ class SupervisionServicer(supervision_pb2_grpc.SupervisionServicer, ContextServi
                 include_closed=request.include_closed,
             )
             today = self.service.today()
+            warnings, _ = self.service.warnings(d for d, _ in rows)
             return supervision_pb2.ListDeadlinesResponse(
-                deadlines=[deadline_pb(d, remaining, today) for d, remaining in rows]
+                deadlines=[
+                    deadline_pb(d, remaining, today, self._note(d)) for d, remaining in rows
+                ],
+                warnings=warnings,
             )
 
     def ExtendDeadline(self, request, context):  # type: ignore[no-untyped-def]
@@ -60,5 +72,42 @@ class SupervisionServicer(supervision_pb2_grpc.SupervisionServicer, ContextServi
         with self.sessions.begin() as session:
             deadline = self.service.extend_deadline(session, caller, request.id, request.basis)
             today = self.service.today()
-            remaining = self.service.calendar.working_days_between(today, deadline.due_on)
-            return deadline_pb(deadline, remaining, today)
+            remaining = self.service.remaining(deadline)
+            return deadline_pb(deadline, remaining, today, self._note(deadline))
+
+    def LoadHolidaySchedule(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            year, moved = self.service.load_schedule(
+                session, caller, request.schedule_toml, request.file_name
+            )
+            return supervision_pb2.LoadHolidayScheduleResponse(
+                year=year.year,
+                holidays=len(year.holidays),
+                workdays=len(year.workdays),
+                recomputed=[
+                    supervision_pb2.RecomputedDeadline(
+                        id=m.deadline.id,
+                        kind=m.deadline.kind,
+                        subject=m.deadline.subject,
+                        announced_due_on=iso(m.result.announced),
+                        computed_due_on=iso(m.result.computed),
+                        due_on=iso(m.result.due),
+                        kept_announced=m.result.kept_announced,
+                    )
+                    for m in moved
+                ],
+            )
+
+    def GetStatus(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            status = self.service.status(session, caller)
+            return supervision_pb2.SupervisionStatus(
+                policy_source=status.policy_source,
+                policy_valid_from=iso(status.policy_valid_from),
+                policy_valid_until=iso(status.policy_valid_until),
+                warnings=list(status.warnings),
+                official_years=list(status.official_years),
+                provisional_years=list(status.provisional_years),
+            )

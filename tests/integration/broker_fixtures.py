@@ -19,6 +19,7 @@ from tongdao.crypto.grant_token import read_grant_token_unverified
 from tongdao.crypto.query_binding import query_associated_data, receipt_signing_bytes, result_digest
 from tongdao.crypto.signing import SigningKey
 from tongdao.policies.calendar import WorkingDayCalendar
+from tongdao.policies.lifecycle import PolicySchedule
 from tongdao.policies.loader import load_policy
 from tongdao.proto.errors import Unavailable
 from tongdao.proto.query import QueryAnswer, Receipt, RelayedQuery
@@ -161,7 +162,12 @@ def request_for(entry: EntryData, fields, methods=("fetch",), purpose="最低生
 class World:
     """A migrated store, the services, three departments and published entries."""
 
-    def __init__(self, database_url: str, start: dt.datetime | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        start: dt.datetime | None = None,
+        policies: PolicySchedule | None = None,
+    ) -> None:
         self.engine = make_engine(database_url)
         upgrade(self.engine)
         self.sessions = session_factory(self.engine)
@@ -174,6 +180,7 @@ class World:
             ledger=Ledger(self.broker_key, clock=self.clock),
             settings=BrokerSettings(locale="en"),
             clock=self.clock,
+            policies=policies,
         )
         self.gat_node = FakeNode(
             GAT, {"230102199001011234": {"name": "张三", "birth_date": "1990-01-01"}}

@@ -23,7 +23,7 @@ from tongdao.broker.catalogue.base import EntryData
 from tongdao.broker.directory.service import DepartmentData
 from tongdao.broker.ledger.chain import verify_ledger
 from tongdao.broker.ledger.models import LedgerEntry
-from tongdao.crypto.envelope import open_sealed
+from tongdao.crypto.envelope import EncryptionKeyPair, open_sealed
 from tongdao.crypto.grant_token import verify_grant_token
 from tongdao.crypto.query_binding import query_associated_data
 from tongdao.proto.errors import (
@@ -45,6 +45,9 @@ def world(database_url):
     w.engine.dispose()
 
 
+X25519_KEY = EncryptionKeyPair.generate().public_key
+
+
 def test_only_the_authority_registers_departments(world):
     with world.sessions.begin() as s, pytest.raises(PermissionDenied):
         world.services.directory.register_department(
@@ -54,9 +57,16 @@ def test_only_the_authority_registers_departments(world):
         world.services.directory.register_department(
             s,
             "authority",
-            DepartmentData("hlj.gat", "x", "230000", "city", "", bytes(32), bytes(32)),
+            DepartmentData("hlj.gat", "x", "230000", "city", "", X25519_KEY, bytes(32)),
         )
     assert err.value.field == "department.code"
+    with world.sessions.begin() as s, pytest.raises(InvalidArgument) as bad:
+        world.services.directory.register_department(
+            s,
+            "authority",
+            DepartmentData("new.dept", "x", "230000", "city", "", bytes(32), bytes(32)),
+        )
+    assert bad.value.field == "department.encryption_public_key"  # a low-order point
     with world.sessions.begin() as s, pytest.raises(NotFound):
         world.services.directory.get_department(s, "no.such")
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.integration.stack import BASIS, PURPOSE, SCENARIO, start_stack
-from tongdao.crypto.envelope import seal
+from tongdao.crypto.envelope import seal, seal_authenticated
 from tongdao.crypto.grant_token import issue_grant_token, read_grant_token_unverified
 from tongdao.crypto.query_binding import query_associated_data
 from tongdao.home import AUTHORITY
@@ -176,7 +176,8 @@ def test_replayed_request_is_refused_by_the_node_through_the_broker(stack, popul
     claims = read_grant_token_unverified(population_grant.token)
     gat = stack.home.encryption_keys("hlj.gat").public_key
     request_id = str(uuid.uuid4())
-    sealed = seal(
+    sealed = seal_authenticated(
+        stack.home.encryption_keys("hrb.rsj").private_key,
         gat,
         json.dumps({"keys": [stack.people[1]["id_number"]]}).encode(),
         query_associated_data(claims.grant_id, request_id, "fetch", "query"),
@@ -198,7 +199,8 @@ def test_replayed_request_is_refused_by_the_node_through_the_broker(stack, popul
 def test_sealed_query_moved_to_another_request_does_not_open(stack, population_grant):
     claims = read_grant_token_unverified(population_grant.token)
     gat = stack.home.encryption_keys("hlj.gat").public_key
-    sealed = seal(
+    sealed = seal_authenticated(
+        stack.home.encryption_keys("hrb.rsj").private_key,
         gat,
         json.dumps({"keys": ["x"]}).encode(),
         query_associated_data(claims.grant_id, str(uuid.uuid4()), "fetch", "query"),
@@ -215,15 +217,22 @@ def test_sealed_query_moved_to_another_request_does_not_open(stack, population_g
     assert code == "INVALID_ARGUMENT" and "sealed_query" in msg
 
 
-def _as_broker_to_node(stack, token: str, *, fields=("gender",), purpose=PURPOSE, request_id=None):
-    """What a compromised relay could send: the broker's own certificate, any token."""
+def _as_broker_to_node(
+    stack, token: str, *, fields=("gender",), purpose=PURPOSE, request_id=None, own_query=False
+):
+    """What a compromised relay could send: the broker's own certificate, any token, and a query
+    the consumer sealed (withheld and sent on directly) or, with ``own_query``, one it made."""
     claims = read_grant_token_unverified(token)
     request_id = request_id or str(uuid.uuid4())
-    sealed = seal(
-        stack.home.encryption_keys("hlj.gat").public_key,
-        json.dumps({"keys": [stack.people[2]["id_number"]]}).encode(),
-        query_associated_data(claims.grant_id, request_id, "fetch", "query"),
-    )
+    node_key = stack.home.encryption_keys("hlj.gat").public_key
+    body = json.dumps({"keys": [stack.people[2]["id_number"]]}).encode()
+    ad = query_associated_data(claims.grant_id, request_id, "fetch", "query")
+    if own_query:
+        sealed = seal(node_key, body, ad)
+    else:
+        sealed = seal_authenticated(
+            stack.home.encryption_keys("hrb.rsj").private_key, node_key, body, ad
+        )
     channel = secure_channel(stack.nodes["hlj.gat"].target, stack.home.tls("broker"))
     stub = node_pb2_grpc.NodeStub(channel)
     request = query_pb2.QueryRequest(
@@ -288,7 +297,10 @@ def test_node_quota_is_enforced_by_the_node(stack):
             "gat.population", ["gender"], ["fetch"], PURPOSE, SCENARIO, BASIS, quota=1
         )
         token = client.get_grant(req.grant_id).token
-        # spend the only query directly at the node (as a misbehaving relay could) ...
+        # a query the relay makes itself is refused before it spends anything ...
+        code, msg = _as_broker_to_node(stack, token, own_query=True)
+        assert code == "INVALID_ARGUMENT" and "not sealed by the grant's consumer" in msg
+        # ... a consumer's query it withheld and sent on directly spends the only use ...
         assert _as_broker_to_node(stack, token) == ("OK", "")
         # ... then the broker, which has counted nothing, relays again and the node refuses
         code, msg = code_of(

@@ -43,7 +43,7 @@ def ledger(stack, kind=None):
     return [(k, json.loads(p)) for k, p in rows if kind is None or k == kind]
 
 
-def test_a_stream_is_one_ledger_entry_with_its_sizes(stack):
+def test_a_stream_is_one_ledger_entry_without_its_sizes(stack):
     token = grant(stack, "gat.population", ["id_number"], ["intersection_size"])
     ids = [p["id_number"] for p in stack.people]
     before = len(ledger(stack))
@@ -55,10 +55,9 @@ def test_a_stream_is_one_ledger_entry_with_its_sizes(stack):
     payload = new[0][1]
     assert payload["stream"] is True and payload["receipt_verified"] is True
     assert payload["method"] == "intersection_size"
-    assert payload["chunks_to_provider"] >= 2 and payload["chunks_to_consumer"] >= 3
-    # 41 points up, 41 + 150 points down, all sealed
-    assert payload["sealed_query_bytes"] > 41 * 32
-    assert payload["sealed_result_bytes"] > (41 + 150) * 32
+    # chunk counts and bytes would give both set sizes: the ledger holds none
+    assert not {"chunks_to_provider", "chunks_to_consumer", "sealed_query_bytes"} & set(payload)
+    assert "sealed_result_bytes" not in payload and payload["record_count"] == 0
 
 
 def test_unary_query_for_a_streamed_method_is_refused_naming_the_field(stack):
@@ -151,9 +150,7 @@ def test_a_hundred_thousand_consumer_keys_stream_in_bounded_frames(stack):
     assert result["size"] == 30 and sorted(result["members"]) == sorted(ids[:30])
     assert stages == {"blinding", "matching"}
     ((kind, payload),) = ledger(stack)[before:]
-    assert kind == "query.relayed"
-    assert payload["chunks_to_provider"] >= 100_000 // 8192
-    assert payload["chunks_to_consumer"] >= 100_000 // 8192
+    assert kind == "query.relayed" and payload["receipt_verified"] is True
 
 
 def test_a_node_that_is_down_is_one_failed_entry_and_no_use(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
@@ -14,6 +15,7 @@ import grpc
 from google.protobuf.json_format import MessageToDict
 
 from tongdao.cli import CommandError
+from tongdao.crypto.pki import BROKER_SERVER_NAME
 from tongdao.home import Home, HomeError
 from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import secure_channel
@@ -56,6 +58,24 @@ def open_home(path: str, *, must_exist: bool = True) -> Home:
     return home
 
 
+def check_own_certificate(party: str, certificate_pem: bytes) -> None:
+    """Refuse to call with an expired certificate (say so, rather than a failed handshake) and
+    warn on stderr when it is within the trust rule file's warn_days of expiry."""
+    from tongdao.crypto.pki import certificate_info, expiry_warning
+    from tongdao.policies.trust import load_trust_rules
+
+    info = certificate_info(certificate_pem)
+    now = dt.datetime.now(dt.UTC)
+    if info.not_after < now:
+        raise CommandError(
+            f"the certificate of {party} expired on {info.not_after:%Y-%m-%d}: make a renewal "
+            "request (`keygen --renew`) and install the new certificates"
+        )
+    warning = expiry_warning(info, load_trust_rules().warn_days, now)
+    if warning:
+        print(f"tongdao: warning: {warning}", file=sys.stderr)
+
+
 @contextmanager
 def broker_stub(args: argparse.Namespace, party: str | None = None) -> Iterator[BrokerStubs]:
     """The broker's service stubs over mutual TLS as ``party`` (default ``--as``)."""
@@ -67,7 +87,8 @@ def broker_stub(args: argparse.Namespace, party: str | None = None) -> Iterator[
         tls = home.tls(name)
     except HomeError as exc:
         raise CommandError(str(exc)) from None
-    channel = secure_channel(args.broker, tls)
+    check_own_certificate(name, tls.certificate_pem)
+    channel = secure_channel(args.broker, tls, server_name=BROKER_SERVER_NAME)
     try:
         yield BrokerStubs.over(channel)
     except grpc.RpcError as exc:

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tongdao.cli import CommandError
+from tongdao.commands._common import add_home_argument
+
+if TYPE_CHECKING:
+    from tongdao.policies.calendar import WorkingDayCalendar
+    from tongdao.policies.official_schedule import OfficialYear
 
 LOCALES = ("zh-CN", "en")
 
@@ -25,7 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description=(
             "Working days in mainland China (Asia/Shanghai): weekends and statutory holidays are "
             "off, make-up working days (调休) are on. Data: the chinesecalendar package and the "
-            "operator's file policies/calendar_data/prc-holidays.toml."
+            "official schedules loaded with `tongdao calendar load`. A year without an official "
+            "schedule is provisional: computed from the national holiday rules "
+            "(policies/calendar_data/statutory-holidays.toml) and marked as such."
         ),
     )
     csub = parser.add_subparsers(dest="calendar_command", metavar="COMMAND")
@@ -48,7 +58,65 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "(weekend, holiday name, make-up working day)",
     )
     due.add_argument("--locale", default="zh-CN", choices=LOCALES, help="language of --explain")
+    add_home_argument(due)
     due.set_defaults(handler=due_command)
+    load = csub.add_parser(
+        "load",
+        help="install a year's official holiday schedule from a TOML or CSV file",
+        description=(
+            "Validate a year's official holiday schedule (the State Council's notice: every day "
+            "off and every make-up working day) and install it for this home's calendar; with "
+            "--broker, install it at the broker (the authority only), which recomputes the open "
+            "deadlines computed provisionally (never earlier than announced). The file is "
+            "refused whole, naming the line and the problem. Format: docs/policies.md."
+        ),
+    )
+    load.add_argument("file", help="schedule file (.toml, or .csv with kind,from,to,name)")
+    load.add_argument("--csv", action="store_true", help="read CSV even without a .csv suffix")
+    load.add_argument(
+        "--check", action="store_true", help="only validate the file; install nothing"
+    )
+    load.add_argument(
+        "--to-broker",
+        action="store_true",
+        help="install at the broker (as the authority) instead of this home",
+    )
+    from tongdao.commands._common import add_broker_arguments
+
+    add_broker_arguments(load, as_help="identity (default: authority)")
+    load.set_defaults(handler=load_command)
+    rules = csub.add_parser(
+        "rules",
+        help="print the holiday rules used for years without an official schedule",
+        description="Print the national holiday rules a provisional year is computed from, and "
+        "the holidays they give for YEAR.",
+    )
+    rules.add_argument("year", type=int, nargs="?", help="also list that year's provisional days")
+    add_home_argument(rules)
+    rules.set_defaults(handler=rules_command)
+
+
+def calendar_dir(home: str) -> Path:
+    """Where this home keeps the official schedules loaded with ``tongdao calendar load``."""
+    return Path(home) / "calendar"
+
+
+def local_calendar(home: str) -> WorkingDayCalendar:
+    """The calendar with this home's loaded official years.
+
+    Raises:
+        CommandError: a stored schedule or the rules file is malformed.
+    """
+    from tongdao.policies.calendar import CalendarDataError, WorkingDayCalendar, YearData
+    from tongdao.policies.official_schedule import ScheduleError, load_store
+
+    try:
+        years = load_store(calendar_dir(home))
+        return WorkingDayCalendar.default(
+            official={y.year: YearData(y.holidays, y.workdays, y.source) for y in years.values()}
+        )
+    except (ScheduleError, CalendarDataError) as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _weekday(day: dt.date, locale: str) -> str:
@@ -68,24 +136,22 @@ def _weekday(day: dt.date, locale: str) -> str:
 
 def due_command(args: argparse.Namespace) -> int:
     """Print the due date, and with ``--explain`` every day counted or skipped."""
-    from tongdao.policies.calendar import (
-        MAKE_UP,
-        CalendarDataError,
-        UnknownYearError,
-        WorkingDayCalendar,
-    )
+    from tongdao.policies.calendar import MAKE_UP, UnknownYearError
     from tongdao.policies.i18n import translate
 
+    calendar = local_calendar(args.home)
     try:
-        calendar = WorkingDayCalendar.default()
-        due = calendar.due_date(args.start, args.n)
+        result = calendar.due(args.start, args.n)
         days = calendar.explain(args.start, args.n) if args.explain else []
-    except (ValueError, UnknownYearError, CalendarDataError) as exc:
+    except (ValueError, UnknownYearError) as exc:
         raise CommandError(str(exc)) from None
+    due = result.day
+    loc = args.locale
     print(due.isoformat())
     if not args.explain:
+        if result.provisional:  # stdout stays the bare date for scripts
+            print(result.note(loc), file=sys.stderr)
         return 0
-    loc = args.locale
     print(
         translate(
             "received {day} ({weekday}), not counted",
@@ -105,4 +171,112 @@ def due_command(args: argparse.Namespace) -> int:
             mark = translate("skipped: {why}", loc, why=info.describe(loc))
         print(f"  {info.day.isoformat()} {_weekday(info.day, loc)}  {mark}")
     print(translate("due at the end of {day}", loc, day=due.isoformat()))
+    if result.provisional:
+        print(result.note(loc))
+    return 0
+
+
+def _read_schedule(args: argparse.Namespace) -> OfficialYear:
+    from tongdao.policies.holiday_rules import HolidayRulesError, load_holiday_rules
+    from tongdao.policies.official_schedule import ScheduleError, parse_schedule
+
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"{path}: cannot read: {exc}") from None
+    try:
+        return parse_schedule(
+            text,
+            file=str(path),
+            csv_format=args.csv or path.suffix.lower() == ".csv",
+            rules=load_holiday_rules(),
+        )
+    except (ScheduleError, HolidayRulesError) as exc:
+        raise CommandError(f"refused, nothing installed: {exc}") from None
+
+
+def load_command(args: argparse.Namespace) -> int:
+    """Validate a year's official schedule and install it here or at the broker."""
+    from tongdao.policies.official_schedule import render_schedule, save_to_store
+
+    year = _read_schedule(args)
+    summary = (
+        f"{year.year}: {len(year.holidays)} days off, {len(year.workdays)} make-up working "
+        f"days (调休){'; ' + year.source if year.source else ''}"
+    )
+    if args.check:
+        print(f"OK {args.file}: {summary}")
+        return 0
+    if args.to_broker:
+        from tongdao.commands._common import broker_stub, print_message
+        from tongdao.home import AUTHORITY
+        from tongdao.v1 import supervision_pb2
+
+        with broker_stub(args, args.party or AUTHORITY) as stub:
+            reply = stub.supervision.LoadHolidaySchedule(
+                supervision_pb2.LoadHolidayScheduleRequest(
+                    schedule_toml=render_schedule(year), file_name=Path(args.file).name
+                ),
+                timeout=60,
+            )
+        if args.json:
+            print_message(reply, as_json=True)
+            return 0
+        print(f"installed at the broker: {summary}")
+        for moved in reply.recomputed:
+            kept = " (kept: announced date is later)" if moved.kept_announced else ""
+            print(
+                f"  deadline {moved.id} {moved.kind} {moved.subject}: announced "
+                f"{moved.announced_due_on}, official {moved.computed_due_on}, due "
+                f"{moved.due_on}{kept}"
+            )
+        return 0
+    path = save_to_store(calendar_dir(args.home), year)
+    print(f"installed {path}: {summary}")
+    return 0
+
+
+def rules_command(args: argparse.Namespace) -> int:
+    """Print the national holiday rules and, for YEAR, its provisional days off."""
+    from tongdao.policies.holiday_rules import (
+        HolidayRulesError,
+        load_holiday_rules,
+        provisional_year,
+    )
+
+    try:
+        rules = load_holiday_rules()
+    except HolidayRulesError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"{rules.title} ({rules.title_en}), in force from {rules.effective_from}")
+    if rules.amendment:
+        print(f"  {rules.amendment}")
+    print(f"  rules file {rules.source}")
+    for h in rules.holidays:
+        when = (
+            f"solar term {h.term}"
+            if h.calendar == "solar_term"
+            else f"{h.calendar} {h.month:02d}-{h.day:02d}"
+        )
+        offset = f" from {h.offset:+d} day(s)" if h.offset else ""
+        print(f"  {h.name_zh or h.name:<8} {h.days} day(s), {when}{offset} [{rules.article}]")
+    print(
+        f"  weekend holidays made up on the following working day(s) [{rules.make_up_article}]; "
+        "no make-up working days (调休) provisionally"
+    )
+    if args.year is None:
+        return 0
+    calendar = local_calendar(args.home)
+    if not calendar.is_provisional(args.year):
+        print(f"{args.year} has an official schedule; `tongdao calendar due` uses it")
+        return 0
+    try:
+        year = provisional_year(rules, args.year)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"provisional days off in {args.year}:")
+    for day in sorted(year.holidays):
+        lieu = " (补假, in lieu)" if day in year.made_up else ""
+        print(f"  {day.isoformat()} {_weekday(day, 'en')}  {year.holidays[day]}{lieu}")
     return 0

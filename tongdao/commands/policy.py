@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tongdao.cli import CommandError
+from tongdao.commands._common import add_home_argument
 
 if TYPE_CHECKING:
     from tongdao.policies.model import Policy
@@ -36,7 +39,33 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="bundled policy name or path to a rule file (default: heilongjiang-2025)",
     )
     show.add_argument("--locale", default="zh-CN", choices=LOCALES, help="output language")
+    show.add_argument(
+        "--on",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="show the rule file in force on this day (default: today, Asia/Shanghai)",
+    )
+    add_home_argument(show)
     show.set_defaults(handler=show_command)
+    install = psub.add_parser(
+        "install",
+        help="install the successor rule file that takes over when the current one expires",
+        description="Validate FILE exactly as `policy check` does and install it in HOME/policies "
+        "as the successor of the installed rule files. Each decision uses the file in force on "
+        "its date; items already started keep their clocks. A file that leaves a gap between "
+        "validity periods (or starts no later than the last one) is refused, naming the dates. "
+        "Restart the broker to use it.",
+    )
+    install.add_argument("file", help="TOML rule file of the new measures")
+    install.add_argument(
+        "--policy",
+        default="heilongjiang-2025",
+        metavar="NAME|FILE",
+        help="the first rule file of the series (default: heilongjiang-2025)",
+    )
+    add_home_argument(install)
+    install.set_defaults(handler=install_command)
     check = psub.add_parser(
         "check",
         help="validate a rule file (exit 1 naming file, key and problem)",
@@ -45,6 +74,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     check.add_argument("file", help="TOML rule file (or a bundled policy name)")
     check.set_defaults(handler=check_command)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-12-01") from None
+
+
+def policy_dir(home: str) -> Path:
+    """Where this home keeps successor rule files installed with ``tongdao policy install``."""
+    return Path(home) / "policies"
+
+
+def _today() -> dt.date:
+    from tongdao.policies.calendar import SHANGHAI
+
+    return dt.datetime.now(dt.UTC).astimezone(SHANGHAI).date()
 
 
 def _text(description: str, quote: str, locale: str) -> str:
@@ -182,14 +229,42 @@ def render(p: Policy, locale: str) -> list[str]:
 
 def show_command(args: argparse.Namespace) -> int:
     """Print the loaded policy with the article of every rule."""
-    from tongdao.policies.loader import load_policy
+    from tongdao.policies.lifecycle import load_schedule
     from tongdao.policies.model import PolicyError
 
     try:
-        p = load_policy(args.policy)
+        schedule = load_schedule(args.policy, policy_dir(args.home))
     except PolicyError as exc:
         raise CommandError(str(exc)) from None
+    day = args.on or _today()
+    p = schedule.in_force_on(day)
+    warning = schedule.expiry_warning(day)
+    if warning is not None:
+        print(f"WARNING: {warning.message()}\n")
     print("\n".join(render(p, args.locale)))
+    if len(schedule.policies) > 1:
+        print("\nRule files in order (each decision uses the one in force on its date):")
+        for q in schedule.policies:
+            mark = "  <- in force" if q is p else ""
+            print(f"  {q.valid_from} – {q.valid_until}  {q.source}{mark}")
+    return 0
+
+
+def install_command(args: argparse.Namespace) -> int:
+    """Install a successor rule file (refused whole, naming the dates of any gap)."""
+    from tongdao.policies.lifecycle import install_successor
+    from tongdao.policies.model import PolicyError
+
+    try:
+        schedule, path = install_successor(args.file, args.policy, policy_dir(args.home))
+    except PolicyError as exc:
+        raise CommandError(f"refused, nothing installed: {exc}") from None
+    new = schedule.last
+    print(
+        f"installed {path}: {new.title}, valid {new.valid_from} – {new.valid_until}, "
+        f"following {schedule.policies[-2].source} (valid until "
+        f"{schedule.policies[-2].valid_until}); restart the broker to use it"
+    )
     return 0
 
 

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from tongdao.v1 import common_pb2 as tongdao_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18tongdao/v1/sharing.proto\x12\ntongdao.v1\x1a\x17tongdao/v1/common.proto\"\xab\x03\n\x0cShareRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08\x63onsumer\x18\x02 \x01(\t\x12\x12\n\nentry_code\x18\x03 \x01(\t\x12\x15\n\rentry_version\x18\x04 \x01(\x05\x12\x0e\n\x06\x66ields\x18\x05 \x03(\t\x12(\n\x07methods\x18\x06 \x03(\x0e\x32\x17.tongdao.v1.QueryMethod\x12\x0f\n\x07purpose\x18\x07 \x01(\t\x12\x10\n\x08scenario\x18\x08 \x01(\t\x12\x13\n\x0blegal_basis\x18\t \x01(\t\x12\x0f\n\x07regions\x18\n \x03(\t\x12\x0e\n\x06status\x18\x0b \x01(\t\x12&\n\x08\x64\x65\x63ision\x18\x0c \x01(\x0b\x32\x14.tongdao.v1.Decision\x12\x10\n\x08grant_id\x18\r \x01(\t\x12\x12\n\ncreated_at\x18\x0e \x01(\t\x12\x10\n\x08\x64ue_date\x18\x0f \x01(\t\x12\x1f\n\x17requested_validity_days\x18\x10 \x01(\x05\x12\x17\n\x0frequested_quota\x18\x11 \x01(\x05\x12\x12\n\ndp_epsilon\x18\x12 \x01(\x01\x12\x11\n\tdp_budget\x18\x13 \x01(\x01\"D\n\x17\x46ileShareRequestRequest\x12)\n\x07request\x18\x01 \x01(\x0b\x32\x18.tongdao.v1.ShareRequest\"8\n\x18ListShareRequestsRequest\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\"G\n\x19ListShareRequestsResponse\x12*\n\x08requests\x18\x01 \x03(\x0b\x32\x18.tongdao.v1.ShareRequest\"$\n\x16GetShareRequestRequest\x12\n\n\x02id\x18\x01 \x01(\t\"H\n\x19\x44\x65\x63ideShareRequestRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x61pprove\x18\x02 \x01(\x08\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xb0\x02\n\x05Grant\x12\n\n\x02id\x18\x01 \x01(\t\x12\x18\n\x10share_request_id\x18\x02 \x01(\t\x12\x10\n\x08\x63onsumer\x18\x03 \x01(\t\x12\x10\n\x08provider\x18\x04 \x01(\t\x12\x12\n\nentry_code\x18\x05 \x01(\t\x12\x15\n\rentry_version\x18\x06 \x01(\x05\x12\x0e\n\x06\x66ields\x18\x07 \x03(\t\x12(\n\x07methods\x18\x08 \x03(\x0e\x32\x17.tongdao.v1.QueryMethod\x12\x0f\n\x07purpose\x18\t \x01(\t\x12\x12\n\nexpires_at\x18\n \x01(\t\x12\r\n\x05quota\x18\x0b \x01(\x05\x12\x0c\n\x04used\x18\x0c \x01(\x05\x12\x0e\n\x06status\x18\r \x01(\t\x12\r\n\x05token\x18\x0e \x01(\t\x12\x17\n\x0f\x65ntry_sunset_on\x18\x0f \x01(\t\"\x1d\n\x0fGetGrantRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\xb8\x02\n\x0eServiceRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x11\n\trequester\x18\x03 \x01(\t\x12\x10\n\x08provider\x18\x04 \x01(\t\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12\x12\n\ndata_items\x18\x06 \x03(\t\x12\x10\n\x08scenario\x18\x07 \x01(\t\x12\x13\n\x0blegal_basis\x18\x08 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\t \x01(\t\x12\x12\n\nrecord_key\x18\n \x01(\t\x12\x0e\n\x06status\x18\x0b \x01(\t\x12&\n\x08\x64\x65\x63ision\x18\x0c \x01(\x0b\x32\x14.tongdao.v1.Decision\x12\x10\n\x08\x64ue_date\x18\r \x01(\t\x12\x14\n\x0c\x66ulfilled_by\x18\x0e \x01(\t\x12\x12\n\ncreated_at\x18\x0f \x01(\t\"H\n\x19\x46ileServiceRequestRequest\x12+\n\x07request\x18\x01 \x01(\x0b\x32\x1a.tongdao.v1.ServiceRequest\"J\n\x1b\x44\x65\x63ideServiceRequestRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x61pprove\x18\x02 \x01(\x08\x12\x0e\n\x06reason\x18\x03 \x01(\t\"7\n\x15\x46ulfilDataNeedRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nentry_code\x18\x02 \x01(\t\"8\n\x1aListServiceRequestsRequest\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\"K\n\x1bListServiceRequestsResponse\x12,\n\x08requests\x18\x01 \x03(\x0b\x32\x1a.tongdao.v1.ServiceRequest2\x91\x06\n\x07Sharing\x12Q\n\x10\x46ileShareRequest\x12#.tongdao.v1.FileShareRequestRequest\x1a\x18.tongdao.v1.ShareRequest\x12`\n\x11ListShareRequests\x12$.tongdao.v1.ListShareRequestsRequest\x1a%.tongdao.v1.ListShareRequestsResponse\x12O\n\x0fGetShareRequest\x12\".tongdao.v1.GetShareRequestRequest\x1a\x18.tongdao.v1.ShareRequest\x12U\n\x12\x44\x65\x63ideShareRequest\x12%.tongdao.v1.DecideShareRequestRequest\x1a\x18.tongdao.v1.ShareRequest\x12:\n\x08GetGrant\x12\x1b.tongdao.v1.GetGrantRequest\x1a\x11.tongdao.v1.Grant\x12W\n\x12\x46ileServiceRequest\x12%.tongdao.v1.FileServiceRequestRequest\x1a\x1a.tongdao.v1.ServiceRequest\x12[\n\x14\x44\x65\x63ideServiceRequest\x12\'.tongdao.v1.DecideServiceRequestRequest\x1a\x1a.tongdao.v1.ServiceRequest\x12O\n\x0e\x46ulfilDataNeed\x12!.tongdao.v1.FulfilDataNeedRequest\x1a\x1a.tongdao.v1.ServiceRequest\x12\x66\n\x13ListServiceRequests\x12&.tongdao.v1.ListServiceRequestsRequest\x1a\'.tongdao.v1.ListServiceRequestsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18tongdao/v1/sharing.proto\x12\ntongdao.v1\x1a\x17tongdao/v1/common.proto\"\xc9\x03\n\x0cShareRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08\x63onsumer\x18\x02 \x01(\t\x12\x12\n\nentry_code\x18\x03 \x01(\t\x12\x15\n\rentry_version\x18\x04 \x01(\x05\x12\x0e\n\x06\x66ields\x18\x05 \x03(\t\x12(\n\x07methods\x18\x06 \x03(\x0e\x32\x17.tongdao.v1.QueryMethod\x12\x0f\n\x07purpose\x18\x07 \x01(\t\x12\x10\n\x08scenario\x18\x08 \x01(\t\x12\x13\n\x0blegal_basis\x18\t \x01(\t\x12\x0f\n\x07regions\x18\n \x03(\t\x12\x0e\n\x06status\x18\x0b \x01(\t\x12&\n\x08\x64\x65\x63ision\x18\x0c \x01(\x0b\x32\x14.tongdao.v1.Decision\x12\x10\n\x08grant_id\x18\r \x01(\t\x12\x12\n\ncreated_at\x18\x0e \x01(\t\x12\x10\n\x08\x64ue_date\x18\x0f \x01(\t\x12\x1f\n\x17requested_validity_days\x18\x10 \x01(\x05\x12\x17\n\x0frequested_quota\x18\x11 \x01(\x05\x12\x12\n\ndp_epsilon\x18\x12 \x01(\x01\x12\x11\n\tdp_budget\x18\x13 \x01(\x01\x12\x1c\n\x14\x64ue_date_provisional\x18\x14 \x01(\x08\"D\n\x17\x46ileShareRequestRequest\x12)\n\x07request\x18\x01 \x01(\x0b\x32\x18.tongdao.v1.ShareRequest\"8\n\x18ListShareRequestsRequest\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\"G\n\x19ListShareRequestsResponse\x12*\n\x08requests\x18\x01 \x03(\x0b\x32\x18.tongdao.v1.ShareRequest\"$\n\x16GetShareRequestRequest\x12\n\n\x02id\x18\x01 \x01(\t\"H\n\x19\x44\x65\x63ideShareRequestRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x61pprove\x18\x02 \x01(\x08\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xb0\x02\n\x05Grant\x12\n\n\x02id\x18\x01 \x01(\t\x12\x18\n\x10share_request_id\x18\x02 \x01(\t\x12\x10\n\x08\x63onsumer\x18\x03 \x01(\t\x12\x10\n\x08provider\x18\x04 \x01(\t\x12\x12\n\nentry_code\x18\x05 \x01(\t\x12\x15\n\rentry_version\x18\x06 \x01(\x05\x12\x0e\n\x06\x66ields\x18\x07 \x03(\t\x12(\n\x07methods\x18\x08 \x03(\x0e\x32\x17.tongdao.v1.QueryMethod\x12\x0f\n\x07purpose\x18\t \x01(\t\x12\x12\n\nexpires_at\x18\n \x01(\t\x12\r\n\x05quota\x18\x0b \x01(\x05\x12\x0c\n\x04used\x18\x0c \x01(\x05\x12\x0e\n\x06status\x18\r \x01(\t\x12\r\n\x05token\x18\x0e \x01(\t\x12\x17\n\x0f\x65ntry_sunset_on\x18\x0f \x01(\t\"\x1d\n\x0fGetGrantRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\xd6\x02\n\x0eServiceRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x11\n\trequester\x18\x03 \x01(\t\x12\x10\n\x08provider\x18\x04 \x01(\t\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12\x12\n\ndata_items\x18\x06 \x03(\t\x12\x10\n\x08scenario\x18\x07 \x01(\t\x12\x13\n\x0blegal_basis\x18\x08 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\t \x01(\t\x12\x12\n\nrecord_key\x18\n \x01(\t\x12\x0e\n\x06status\x18\x0b \x01(\t\x12&\n\x08\x64\x65\x63ision\x18\x0c \x01(\x0b\x32\x14.tongdao.v1.Decision\x12\x10\n\x08\x64ue_date\x18\r \x01(\t\x12\x14\n\x0c\x66ulfilled_by\x18\x0e \x01(\t\x12\x12\n\ncreated_at\x18\x0f \x01(\t\x12\x1c\n\x14\x64ue_date_provisional\x18\x10 \x01(\x08\"H\n\x19\x46ileServiceRequestRequest\x12+\n\x07request\x18\x01 \x01(\x0b\x32\x1a.tongdao.v1.ServiceRequest\"J\n\x1b\x44\x65\x63ideServiceRequestRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x61pprove\x18\x02 \x01(\x08\x12\x0e\n\x06reason\x18\x03 \x01(\t\"7\n\x15\x46ulfilDataNeedRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nentry_code\x18\x02 \x01(\t\"8\n\x1aListServiceRequestsRequest\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\"K\n\x1bListServiceRequestsResponse\x12,\n\x08requests\x18\x01 \x03(\x0b\x32\x1a.tongdao.v1.ServiceRequest2\x91\x06\n\x07Sharing\x12Q\n\x10\x46ileShareRequest\x12#.tongdao.v1.FileShareRequestRequest\x1a\x18.tongdao.v1.ShareRequest\x12`\n\x11ListShareRequests\x12$.tongdao.v1.ListShareRequestsRequest\x1a%.tongdao.v1.ListShareRequestsResponse\x12O\n\x0fGetShareRequest\x12\".tongdao.v1.GetShareRequestRequest\x1a\x18.tongdao.v1.ShareRequest\x12U\n\x12\x44\x65\x63ideShareRequest\x12%.tongdao.v1.DecideShareRequestRequest\x1a\x18.tongdao.v1.ShareRequest\x12:\n\x08GetGrant\x12\x1b.tongdao.v1.GetGrantRequest\x1a\x11.tongdao.v1.Grant\x12W\n\x12\x46ileServiceRequest\x12%.tongdao.v1.FileServiceRequestRequest\x1a\x1a.tongdao.v1.ServiceRequest\x12[\n\x14\x44\x65\x63ideServiceRequest\x12\'.tongdao.v1.DecideServiceRequestRequest\x1a\x1a.tongdao.v1.ServiceRequest\x12O\n\x0e\x46ulfilDataNeed\x12!.tongdao.v1.FulfilDataNeedRequest\x1a\x1a.tongdao.v1.ServiceRequest\x12\x66\n\x13ListServiceRequests\x12&.tongdao.v1.ListServiceRequestsRequest\x1a\'.tongdao.v1.ListServiceRequestsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,33 +33,33 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tongdao.v1.sharing_pb2', _g
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SHAREREQUEST']._serialized_start=66
-  _globals['_SHAREREQUEST']._serialized_end=493
-  _globals['_FILESHAREREQUESTREQUEST']._serialized_start=495
-  _globals['_FILESHAREREQUESTREQUEST']._serialized_end=563
-  _globals['_LISTSHAREREQUESTSREQUEST']._serialized_start=565
-  _globals['_LISTSHAREREQUESTSREQUEST']._serialized_end=621
-  _globals['_LISTSHAREREQUESTSRESPONSE']._serialized_start=623
-  _globals['_LISTSHAREREQUESTSRESPONSE']._serialized_end=694
-  _globals['_GETSHAREREQUESTREQUEST']._serialized_start=696
-  _globals['_GETSHAREREQUESTREQUEST']._serialized_end=732
-  _globals['_DECIDESHAREREQUESTREQUEST']._serialized_start=734
-  _globals['_DECIDESHAREREQUESTREQUEST']._serialized_end=806
-  _globals['_GRANT']._serialized_start=809
-  _globals['_GRANT']._serialized_end=1113
-  _globals['_GETGRANTREQUEST']._serialized_start=1115
-  _globals['_GETGRANTREQUEST']._serialized_end=1144
-  _globals['_SERVICEREQUEST']._serialized_start=1147
-  _globals['_SERVICEREQUEST']._serialized_end=1459
-  _globals['_FILESERVICEREQUESTREQUEST']._serialized_start=1461
-  _globals['_FILESERVICEREQUESTREQUEST']._serialized_end=1533
-  _globals['_DECIDESERVICEREQUESTREQUEST']._serialized_start=1535
-  _globals['_DECIDESERVICEREQUESTREQUEST']._serialized_end=1609
-  _globals['_FULFILDATANEEDREQUEST']._serialized_start=1611
-  _globals['_FULFILDATANEEDREQUEST']._serialized_end=1666
-  _globals['_LISTSERVICEREQUESTSREQUEST']._serialized_start=1668
-  _globals['_LISTSERVICEREQUESTSREQUEST']._serialized_end=1724
-  _globals['_LISTSERVICEREQUESTSRESPONSE']._serialized_start=1726
-  _globals['_LISTSERVICEREQUESTSRESPONSE']._serialized_end=1801
-  _globals['_SHARING']._serialized_start=1804
-  _globals['_SHARING']._serialized_end=2589
+  _globals['_SHAREREQUEST']._serialized_end=523
+  _globals['_FILESHAREREQUESTREQUEST']._serialized_start=525
+  _globals['_FILESHAREREQUESTREQUEST']._serialized_end=593
+  _globals['_LISTSHAREREQUESTSREQUEST']._serialized_start=595
+  _globals['_LISTSHAREREQUESTSREQUEST']._serialized_end=651
+  _globals['_LISTSHAREREQUESTSRESPONSE']._serialized_start=653
+  _globals['_LISTSHAREREQUESTSRESPONSE']._serialized_end=724
+  _globals['_GETSHAREREQUESTREQUEST']._serialized_start=726
+  _globals['_GETSHAREREQUESTREQUEST']._serialized_end=762
+  _globals['_DECIDESHAREREQUESTREQUEST']._serialized_start=764
+  _globals['_DECIDESHAREREQUESTREQUEST']._serialized_end=836
+  _globals['_GRANT']._serialized_start=839
+  _globals['_GRANT']._serialized_end=1143
+  _globals['_GETGRANTREQUEST']._serialized_start=1145
+  _globals['_GETGRANTREQUEST']._serialized_end=1174
+  _globals['_SERVICEREQUEST']._serialized_start=1177
+  _globals['_SERVICEREQUEST']._serialized_end=1519
+  _globals['_FILESERVICEREQUESTREQUEST']._serialized_start=1521
+  _globals['_FILESERVICEREQUESTREQUEST']._serialized_end=1593
+  _globals['_DECIDESERVICEREQUESTREQUEST']._serialized_start=1595
+  _globals['_DECIDESERVICEREQUESTREQUEST']._serialized_end=1669
+  _globals['_FULFILDATANEEDREQUEST']._serialized_start=1671
+  _globals['_FULFILDATANEEDREQUEST']._serialized_end=1726
+  _globals['_LISTSERVICEREQUESTSREQUEST']._serialized_start=1728
+  _globals['_LISTSERVICEREQUESTSREQUEST']._serialized_end=1784
+  _globals['_LISTSERVICEREQUESTSRESPONSE']._serialized_start=1786
+  _globals['_LISTSERVICEREQUESTSRESPONSE']._serialized_end=1861
+  _globals['_SHARING']._serialized_start=1864
+  _globals['_SHARING']._serialized_end=2649
 # @@protoc_insertion_point(module_scope)

@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ShareRequest(_message.Message):
-    __slots__ = ("id", "consumer", "entry_code", "entry_version", "fields", "methods", "purpose", "scenario", "legal_basis", "regions", "status", "decision", "grant_id", "created_at", "due_date", "requested_validity_days", "requested_quota", "dp_epsilon", "dp_budget")
+    __slots__ = ("id", "consumer", "entry_code", "entry_version", "fields", "methods", "purpose", "scenario", "legal_basis", "regions", "status", "decision", "grant_id", "created_at", "due_date", "requested_validity_days", "requested_quota", "dp_epsilon", "dp_budget", "due_date_provisional")
     ID_FIELD_NUMBER: _ClassVar[int]
     CONSUMER_FIELD_NUMBER: _ClassVar[int]
     ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
@@ -28,6 +28,7 @@ class ShareRequest(_message.Message):
     REQUESTED_QUOTA_FIELD_NUMBER: _ClassVar[int]
     DP_EPSILON_FIELD_NUMBER: _ClassVar[int]
     DP_BUDGET_FIELD_NUMBER: _ClassVar[int]
+    DUE_DATE_PROVISIONAL_FIELD_NUMBER: _ClassVar[int]
     id: str
     consumer: str
     entry_code: str
@@ -47,7 +48,8 @@ class ShareRequest(_message.Message):
     requested_quota: int
     dp_epsilon: float
     dp_budget: float
-    def __init__(self, id: _Optional[str] = ..., consumer: _Optional[str] = ..., entry_code: _Optional[str] = ..., entry_version: _Optional[int] = ..., fields: _Optional[_Iterable[str]] = ..., methods: _Optional[_Iterable[_Union[_common_pb2.QueryMethod, str]]] = ..., purpose: _Optional[str] = ..., scenario: _Optional[str] = ..., legal_basis: _Optional[str] = ..., regions: _Optional[_Iterable[str]] = ..., status: _Optional[str] = ..., decision: _Optional[_Union[_common_pb2.Decision, _Mapping]] = ..., grant_id: _Optional[str] = ..., created_at: _Optional[str] = ..., due_date: _Optional[str] = ..., requested_validity_days: _Optional[int] = ..., requested_quota: _Optional[int] = ..., dp_epsilon: _Optional[float] = ..., dp_budget: _Optional[float] = ...) -> None: ...
+    due_date_provisional: bool
+    def __init__(self, id: _Optional[str] = ..., consumer: _Optional[str] = ..., entry_code: _Optional[str] = ..., entry_version: _Optional[int] = ..., fields: _Optional[_Iterable[str]] = ..., methods: _Optional[_Iterable[_Union[_common_pb2.QueryMethod, str]]] = ..., purpose: _Optional[str] = ..., scenario: _Optional[str] = ..., legal_basis: _Optional[str] = ..., regions: _Optional[_Iterable[str]] = ..., status: _Optional[str] = ..., decision: _Optional[_Union[_common_pb2.Decision, _Mapping]] = ..., grant_id: _Optional[str] = ..., created_at: _Optional[str] = ..., due_date: _Optional[str] = ..., requested_validity_days: _Optional[int] = ..., requested_quota: _Optional[int] = ..., dp_epsilon: _Optional[float] = ..., dp_budget: _Optional[float] = ..., due_date_provisional: _Optional[bool] = ...) -> None: ...
 
 class FileShareRequestRequest(_message.Message):
     __slots__ = ("request",)
@@ -126,7 +128,7 @@ class GetGrantRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class ServiceRequest(_message.Message):
-    __slots__ = ("id", "kind", "requester", "provider", "subject", "data_items", "scenario", "legal_basis", "description", "record_key", "status", "decision", "due_date", "fulfilled_by", "created_at")
+    __slots__ = ("id", "kind", "requester", "provider", "subject", "data_items", "scenario", "legal_basis", "description", "record_key", "status", "decision", "due_date", "fulfilled_by", "created_at", "due_date_provisional")
     ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     REQUESTER_FIELD_NUMBER: _ClassVar[int]
@@ -142,6 +144,7 @@ class ServiceRequest(_message.Message):
     DUE_DATE_FIELD_NUMBER: _ClassVar[int]
     FULFILLED_BY_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    DUE_DATE_PROVISIONAL_FIELD_NUMBER: _ClassVar[int]
     id: str
     kind: str
     requester: str
@@ -157,7 +160,8 @@ class ServiceRequest(_message.Message):
     due_date: str
     fulfilled_by: str
     created_at: str
-    def __init__(self, id: _Optional[str] = ..., kind: _Optional[str] = ..., requester: _Optional[str] = ..., provider: _Optional[str] = ..., subject: _Optional[str] = ..., data_items: _Optional[_Iterable[str]] = ..., scenario: _Optional[str] = ..., legal_basis: _Optional[str] = ..., description: _Optional[str] = ..., record_key: _Optional[str] = ..., status: _Optional[str] = ..., decision: _Optional[_Union[_common_pb2.Decision, _Mapping]] = ..., due_date: _Optional[str] = ..., fulfilled_by: _Optional[str] = ..., created_at: _Optional[str] = ...) -> None: ...
+    due_date_provisional: bool
+    def __init__(self, id: _Optional[str] = ..., kind: _Optional[str] = ..., requester: _Optional[str] = ..., provider: _Optional[str] = ..., subject: _Optional[str] = ..., data_items: _Optional[_Iterable[str]] = ..., scenario: _Optional[str] = ..., legal_basis: _Optional[str] = ..., description: _Optional[str] = ..., record_key: _Optional[str] = ..., status: _Optional[str] = ..., decision: _Optional[_Union[_common_pb2.Decision, _Mapping]] = ..., due_date: _Optional[str] = ..., fulfilled_by: _Optional[str] = ..., created_at: _Optional[str] = ..., due_date_provisional: _Optional[bool] = ...) -> None: ...
 
 class FileServiceRequestRequest(_message.Message):
     __slots__ = ("request",)

@@ -45,6 +45,16 @@ class SupervisionStub:
                 request_serializer=tongdao_dot_v1_dot_supervision__pb2.ExtendDeadlineRequest.SerializeToString,
                 response_deserializer=tongdao_dot_v1_dot_supervision__pb2.Deadline.FromString,
                 _registered_method=True)
+        self.LoadHolidaySchedule = channel.unary_unary(
+                '/tongdao.v1.Supervision/LoadHolidaySchedule',
+                request_serializer=tongdao_dot_v1_dot_supervision__pb2.LoadHolidayScheduleRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_supervision__pb2.LoadHolidayScheduleResponse.FromString,
+                _registered_method=True)
+        self.GetStatus = channel.unary_unary(
+                '/tongdao.v1.Supervision/GetStatus',
+                request_serializer=tongdao_dot_v1_dot_supervision__pb2.GetStatusRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_supervision__pb2.SupervisionStatus.FromString,
+                _registered_method=True)
 
 
 class SupervisionServicer:
@@ -65,6 +75,22 @@ class SupervisionServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def LoadHolidaySchedule(self, request, context):
+        """Install a year's official holiday schedule (the authority only); the open clocks computed
+        on that year provisionally are recounted, never earlier than announced.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStatus(self, request, context):
+        """The broker's health details (the authority only): the rule file in force, warnings
+        (expiry within 60 days, provisional clocks) and the calendar's official years.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SupervisionServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -77,6 +103,16 @@ def add_SupervisionServicer_to_server(servicer, server):
                     servicer.ExtendDeadline,
                     request_deserializer=tongdao_dot_v1_dot_supervision__pb2.ExtendDeadlineRequest.FromString,
                     response_serializer=tongdao_dot_v1_dot_supervision__pb2.Deadline.SerializeToString,
+            ),
+            'LoadHolidaySchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.LoadHolidaySchedule,
+                    request_deserializer=tongdao_dot_v1_dot_supervision__pb2.LoadHolidayScheduleRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_supervision__pb2.LoadHolidayScheduleResponse.SerializeToString,
+            ),
+            'GetStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStatus,
+                    request_deserializer=tongdao_dot_v1_dot_supervision__pb2.GetStatusRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_supervision__pb2.SupervisionStatus.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -134,6 +170,60 @@ class Supervision:
             '/tongdao.v1.Supervision/ExtendDeadline',
             tongdao_dot_v1_dot_supervision__pb2.ExtendDeadlineRequest.SerializeToString,
             tongdao_dot_v1_dot_supervision__pb2.Deadline.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LoadHolidaySchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Supervision/LoadHolidaySchedule',
+            tongdao_dot_v1_dot_supervision__pb2.LoadHolidayScheduleRequest.SerializeToString,
+            tongdao_dot_v1_dot_supervision__pb2.LoadHolidayScheduleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Supervision/GetStatus',
+            tongdao_dot_v1_dot_supervision__pb2.GetStatusRequest.SerializeToString,
+            tongdao_dot_v1_dot_supervision__pb2.SupervisionStatus.FromString,
             options,
             channel_credentials,
             insecure,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tongdao.crypto.envelope import EncryptionKeyPair, open_sealed, seal
+from tongdao.crypto.envelope import EncryptionKeyPair, open_sealed, seal, seal_authenticated
 from tongdao.crypto.grant_token import GrantClaims, b64url_encode, issue_grant_token
 from tongdao.crypto.query_binding import QUERY, RESULT, query_associated_data
 from tongdao.crypto.signing import SigningKey
@@ -129,6 +129,8 @@ class World:
         raw_body: bytes | None = None,
         seal_to: bytes | None = None,
         aad_request_id: str | None = None,
+        sender: EncryptionKeyPair | None = None,
+        authenticated: bool = True,
     ) -> RelayedQuery:
         """A query as the consumer SDK builds it; the keyword arguments break it on purpose."""
         from tongdao.crypto.grant_token import read_grant_token_unverified
@@ -141,11 +143,13 @@ class World:
             grant_id = read_grant_token_unverified(token).grant_id
         except Exception:
             grant_id = "unknown"
-        sealed = seal(
-            seal_to or self.node_keys.public_key,
-            plain,
-            query_associated_data(grant_id, aad_request_id or request_id, method, QUERY),
-        )
+        ad = query_associated_data(grant_id, aad_request_id or request_id, method, QUERY)
+        recipient = seal_to or self.node_keys.public_key
+        if authenticated:
+            key = (sender or self.consumer_keys).private_key
+            sealed = seal_authenticated(key, recipient, plain, ad)
+        else:  # what anyone with the node's public key can make
+            sealed = seal(recipient, plain, ad)
         return RelayedQuery(token, request_id, method, purpose, fields, sealed)
 
     def open_result(self, answer: QueryAnswer, query: RelayedQuery, grant_id: str) -> Any:

@@ -42,13 +42,13 @@ def test_remaining_working_days():
     assert CAL.working_days_between(dt.date(2026, 10, 8), dt.date(2026, 9, 29)) == -2
 
 
-def test_unknown_year_is_an_error_naming_it():
+def test_a_year_beyond_the_rules_is_an_error_naming_it_and_the_fix():
     with pytest.raises(UnknownYearError) as err:
-        CAL.due_date(dt.date(2026, 12, 30), 5)
-    assert err.value.year == 2027
-    assert "2027" in str(err.value)
+        CAL.due_date(dt.date(2099, 12, 30), 5)
+    assert err.value.year == 2100
+    assert "2100" in str(err.value) and "tongdao calendar load" in str(err.value)
     with pytest.raises(UnknownYearError):
-        CAL.is_working_day(dt.date(1999, 5, 4))
+        CAL.is_working_day(dt.date(1999, 5, 4))  # before the holiday rules took effect
 
 
 def test_zero_or_negative_working_days_is_an_error():
@@ -67,7 +67,7 @@ def test_operator_data_file_extends_and_overrides(tmp_path):
     cal = WorkingDayCalendar(_load_data_file(data))
     assert cal.due_date(dt.date(2026, 12, 31), 1) == dt.date(2027, 1, 2)
     assert cal.info(dt.date(2027, 1, 1)).reason == "holiday: New Year"
-    only_file = WorkingDayCalendar({2030: YearData({}, {})}, use_package=False)
+    only_file = WorkingDayCalendar({2030: YearData({}, {})}, use_package=False)  # no rules
     with pytest.raises(UnknownYearError):
         only_file.is_working_day(dt.date(2026, 1, 5))
 

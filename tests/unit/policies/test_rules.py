@@ -108,6 +108,16 @@ def test_changing_a_number_in_the_file_changes_the_decision(tmp_path):
         ('fetch = "masked"', 'fetch = "sometimes"', "grades.personal.fetch"),
         ('mask_rule = "middle"', 'mask_rule = "nope"', "grades.personal.mask_rule"),
         ("[thresholds.min_group_size]", "[thresholds.max_group_size]", "thresholds.min_group_size"),
+        (
+            'roles = ["key", "filter"]',
+            'roles = ["key", "returned"]',
+            "grades.sensitive_personal.roles",
+        ),
+        (
+            'roles = ["key", "filter"]',
+            'roles = ["key", "hashed"]',
+            "grades.sensitive_personal.roles",
+        ),
     ],
 )
 def test_malformed_files_are_refused_naming_file_key_and_problem(tmp_path, old, new, key):
@@ -144,6 +154,9 @@ def test_calendar_cli(capsys):
     assert main(["calendar", "due", "2026-02-13", "1", "--explain", "--locale", "en"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("2026-02-14") and "make-up working day" in out
-    assert main(["calendar", "due", "2026-12-30", "5"]) == 2
-    assert "2027" in capsys.readouterr().err
+    assert main(["calendar", "due", "2026-12-30", "5"]) == 0  # 2027: provisional, says so
+    out, err = capsys.readouterr()
+    assert out == "2027-01-07\n" and "暂定：2027年" in err
+    assert main(["calendar", "due", "2099-12-30", "5"]) == 2
+    assert "2100" in capsys.readouterr().err
     assert main(["calendar", "due", "2026-03-02", "0"]) == 2
