@@ -195,6 +195,7 @@ LIMITS: dict[str, dict[str, Limit]] = {
         "signing_public_key": Blob(64),
     },
     "GetDepartmentRequest": {"code": CODE},
+    "RegisterDepartmentRequest": {"certificate_pem": Blob(16384)},
     "GetLedgerRequest": {"from_sequence": SEQUENCE, "limit": Range(0, 10_000)},
     "ProveInclusionRequest": {"sequence": SEQUENCE, "tree_size": SEQUENCE},
     "ProveConsistencyRequest": {"old_size": SEQUENCE, "new_size": SEQUENCE},
@@ -251,6 +252,10 @@ LIMITS: dict[str, dict[str, Limit]] = {
     "FulfilDataNeedRequest": {"id": ID, "entry_code": ENTRY_CODE},
     "ListServiceRequestsRequest": {"role": WORD, "kind": WORD},
     "ExtendDeadlineRequest": {"id": SEQUENCE, "basis": PROSE},
+    "LoadHolidayScheduleRequest": {
+        "schedule_toml": Text(65536, lines=True),
+        "file_name": Text(255),
+    },
     "AddCheckpointRequest": {
         "old_size": SEQUENCE,
         "proof": Many(64, Blob(64)),

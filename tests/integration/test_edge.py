@@ -36,7 +36,8 @@ def stack(tmp_path_factory):
         tmp_path_factory.mktemp("edge"),
         settings=BrokerSettings(locale="en", server=LIMITS),
     )
-    s.home.add_department(ROGUE)  # a certificate from the authority CA, never registered
+    # a certificate from the authority CA, never registered in the directory
+    s.ca.enrol_locally(s.home, ROGUE.code, role="department", profile=ROGUE)
     yield s
     s.stop()
 
