@@ -28,6 +28,7 @@ from tongdao.proto.transport import (
     TlsMaterial,
     TlsSource,
     add_health_and_reflection,
+    bind,
     new_server,
     peer_common_name,
     server_credentials,
@@ -284,8 +285,6 @@ def start_node(
     )
     node_pb2_grpc.add_NodeServicer_to_server(NodeServicer(engine), server)
     health = add_health_and_reflection(server, [SERVICE_NAME])
-    port = server.add_secure_port(listen, server_credentials(tls))
-    if port == 0:
-        raise RuntimeError(f"cannot listen on {listen}")
+    port = bind(server, listen, server_credentials(tls))
     server.start()
     return RunningNode(server, port, engine, health)

@@ -13,6 +13,9 @@ from sqlalchemy import DateTime, Integer, String, create_engine, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from tongdao.proto.errors import InvalidArgument
+from tongdao.proto.query import canonical_request_id
+
 
 class _Base(DeclarativeBase):
     pass
@@ -63,6 +66,7 @@ class NodeState:
         self.engine = create_engine(
             f"sqlite:///{directory / 'node-state.db'}",
             connect_args={"timeout": 30, "check_same_thread": False},
+            hide_parameters=True,  # request ids and grant ids stay out of error messages
         )
 
         @event.listens_for(self.engine, "connect")
@@ -78,9 +82,9 @@ class NodeState:
         self.sessions = sessionmaker(self.engine)
 
     def seen(self, request_id: str) -> bool:
-        """Whether ``request_id`` was answered already."""
+        """Whether ``request_id`` was answered already (in any spelling of the same UUID)."""
         with self.sessions() as session:
-            return session.get(AnsweredRequest, request_id) is not None
+            return session.get(AnsweredRequest, _canonical(request_id)) is not None
 
     def used(self, grant_id: str) -> int:
         """Queries answered under ``grant_id``."""
@@ -97,7 +101,7 @@ class NodeState:
         """
         try:
             with self.sessions.begin() as session:
-                _record(session, request_id, grant_id, quota, now)
+                _record(session, _canonical(request_id), grant_id, quota, now)
         except IntegrityError:
             raise ReplayError(request_id) from None
 
@@ -119,6 +123,14 @@ class NodeState:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _canonical(request_id: str) -> str:
+    """The one spelling of a request id the table keys on (any case, dashed or not)."""
+    try:
+        return canonical_request_id(request_id)
+    except InvalidArgument:
+        return request_id  # never recorded: the engine refuses it before answering
 
 
 def _record(session: Session, request_id: str, grant_id: str, quota: int, now: dt.datetime) -> None:

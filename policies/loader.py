@@ -15,6 +15,7 @@ from tongdao.policies.model import (
     DeadlineRule,
     GradeRule,
     LedgerRules,
+    Limits,
     MaskRule,
     OpeningRules,
     PeriodRule,
@@ -39,6 +40,15 @@ REQUIRED_DEADLINES = (
 )
 REQUIRED_PERIODS = ("revocation_grace", "grant_idle", "usage_record_retention")
 REQUIRED_GRADES = ("general", "personal", "sensitive_personal")
+REQUIRED_LIMITS = (
+    "import_max_file_bytes",
+    "import_max_unpacked_bytes",
+    "import_max_rows",
+    "import_max_cell_chars",
+    "import_max_problems",
+    "db_statement_timeout_ms",
+    "db_lock_timeout_ms",
+)
 
 
 def resolve_policy_path(name_or_path: str | Path) -> Path:
@@ -389,6 +399,12 @@ def _build(root: _Reader, file: str) -> Policy:
         raise rate_t.fail("calls_per_second", "must be more than 0")
     rate_t.text("description", required=False)
 
+    limits_t = root.table("limits")
+    limits = Limits(
+        {name: limits_t.integer(name, minimum=1) or 1 for name in REQUIRED_LIMITS},
+        limits_t.article(),
+    )
+    limits_t.text("description", required=False)
     ledger_t = root.table("ledger")
     ledger = LedgerRules(
         origin=ledger_t.text("origin"),
@@ -422,6 +438,7 @@ def _build(root: _Reader, file: str) -> Policy:
         mask_rules=mask_rules,
         field_kinds=field_kinds,
         privacy=privacy,
+        limits=limits,
         ledger=ledger,
         rate_limits=rate_limits,
     )

@@ -186,6 +186,22 @@ class RateLimitRules:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Bounds on what callers send and on the broker's database work (Art.38 security duties).
+
+    Attributes:
+        values: limit name → positive integer (see ``[limits]`` in docs/policies.md).
+        article: the article the limits rest on.
+    """
+
+    values: Mapping[str, int]
+    article: str
+
+    def __getitem__(self, name: str) -> int:
+        return self.values[name]
+
+
+@dataclass(frozen=True)
 class LedgerRules:
     """How the transparency log is published and witnessed (PRIV-7).
 
@@ -226,6 +242,7 @@ class Policy:
         classifications: entry-level classifications (general / important / core data).
         classification_article: the article classifications rest on (Art.14).
         issued: the day the measures were issued, when the file says.
+        limits: size, row, cell and database-time bounds (``[limits]``).
     """
 
     jurisdiction: str
@@ -249,6 +266,8 @@ class Policy:
     issued: dt.date | None = None
     field_kinds: Mapping[str, str] = field(default_factory=dict)
     privacy: PrivacyRules = PrivacyRules(0.0, 0.0, "Art.38")
+    limits: Limits = Limits({}, "Art.38")
+
     ledger: LedgerRules | None = None
     rate_limits: RateLimitRules | None = None
 

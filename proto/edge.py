@@ -157,28 +157,7 @@ def _pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-UNDECODABLE = object()
-"""What a request that is not a valid protobuf message of its type decodes to."""
-
-
-def _tolerant(deserialize: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
-    """The request decoder, answering UNDECODABLE instead of raising (gRPC would answer
-    INTERNAL and log a traceback per call)."""
-    if deserialize is None:
-        return None
-
-    def decode(data: bytes) -> Any:
-        try:
-            return deserialize(data)
-        except Exception:  # DecodeError, or any failure of the generated parser on garbage
-            return UNDECODABLE
-
-    return decode
-
-
 def _check_request(request: Any) -> None:
-    if request is UNDECODABLE:
-        raise InvalidArgument("is not a valid protobuf message", field="request")
     if isinstance(request, Message):
         check_message(request)
 
@@ -329,7 +308,8 @@ class EdgeInterceptor(grpc.ServerInterceptor):
             return None
         method: str = handler_call_details.method
         admit = self._admit if method.startswith(self._admitted) else None
-        deserializer = _tolerant(handler.request_deserializer)
+        # undecodable requests are answered by the error interceptor outside (transport.py)
+        deserializer = handler.request_deserializer
 
         if handler.unary_unary is not None:
             inner = handler.unary_unary

@@ -75,3 +75,9 @@ class Unavailable(DomainError):
     """A party this call depends on (a node) cannot be reached."""
 
     code_name = "UNAVAILABLE"
+
+
+class DeadlineExceeded(DomainError):
+    """The caller's deadline passed (or the caller went away) before the work was done."""
+
+    code_name = "DEADLINE_EXCEEDED"

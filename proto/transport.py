@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterable
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -24,6 +28,14 @@ CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
 )
+SERVER_OPTIONS: tuple[tuple[str, int], ...] = (
+    *CHANNEL_OPTIONS,
+    # gRPC binds with SO_REUSEPORT by default: a second server on a port in use would start
+    # without error and share the callers at random. Off, binding such a port fails.
+    ("grpc.so_reuseport", 0),
+)
+UNDECODABLE_LOG_SECONDS = 60.0
+"""At most one log line per this many seconds for requests that are not valid protobuf."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +158,7 @@ def new_server(
     rate: RateLimit | None = None,
     admit: Admit | None = None,
     admitted_services: Iterable[str] = (),
+    interceptors: Sequence[grpc.ServerInterceptor] = (),
 ) -> grpc.Server:
     """A gRPC server with Tongdao's message limits, the domain-error interceptor, the caller
     check and the edge (:mod:`tongdao.proto.edge`: the table of field limits, rate limits,
@@ -158,24 +171,49 @@ def new_server(
             before every handler; its refusals are domain errors, so they reach ``on_refusal``.
         rate: each caller's token bucket, if any.
         admit: vets the caller of a client stream of ``admitted_services`` before it waits.
+        interceptors: run outside the domain-error interceptor, so they see the final status
+            (the broker's metrics and per-call log).
     """
     from concurrent import futures
 
     limits = limits or ServerLimits()
-    # the domain-error interceptor is outermost: the identity check's and the edge's refusals
-    # are mapped to their status (and told to ``on_refusal``) like any servicer's
-    interceptors: list[grpc.ServerInterceptor] = [DomainErrorInterceptor(on_refusal=on_refusal)]
+    # outermost the operational interceptors (metrics, the per-call log: they see the final
+    # status), then the domain-error interceptor, so the identity check's and the edge's
+    # refusals are mapped to their status (and told to ``on_refusal``) like any servicer's
+    chain: list[grpc.ServerInterceptor] = [
+        *interceptors,
+        DomainErrorInterceptor(on_refusal=on_refusal),
+    ]
     if identity is not None:
-        interceptors.append(identity)
-    interceptors.append(
+        chain.append(identity)
+    chain.append(
         EdgeInterceptor(limits, rate=rate, admit=admit, admitted_services=tuple(admitted_services))
     )
     return grpc.server(
         futures.ThreadPoolExecutor(max_workers=limits.threads),
-        options=(*CHANNEL_OPTIONS, *limits.channel_options()),
-        interceptors=interceptors,
+        options=(*SERVER_OPTIONS, *limits.channel_options()),
+        interceptors=chain,
         maximum_concurrent_rpcs=limits.max_concurrent_rpcs,
     )
+
+
+def bind(server: grpc.Server, address: str, credentials: grpc.ServerCredentials) -> int:
+    """Listen on ``address`` (``host:port``; port 0: any free port) and return the port.
+
+    Raises:
+        RuntimeError: the address is in use (another broker or node?) or cannot be bound; the
+            message names the address and what to do.
+    """
+    try:
+        port = server.add_secure_port(address, credentials)
+    except RuntimeError:
+        port = 0
+    if port == 0:
+        raise RuntimeError(
+            f"cannot listen on {address}: the address is already in use or not available "
+            "(is another broker or node running there? stop it or choose another --listen)"
+        )
+    return port
 
 
 def add_health_and_reflection(
@@ -205,15 +243,21 @@ def add_health_and_reflection(
 class DomainErrorInterceptor(grpc.ServerInterceptor):
     """Maps :class:`proto.errors.DomainError` raised by a servicer to its gRPC status code.
 
-    Any other exception becomes INTERNAL with a generic message (the details go to the server log,
-    never to the caller, so nothing internal leaks).
+    Any other exception becomes INTERNAL with a generic message; the server log gets its type and
+    where it was raised, never its message (which may quote request or record values).
     """
 
     def __init__(
-        self, logger: logging.Logger | None = None, *, on_refusal: RefusalSink | None = None
+        self,
+        logger: logging.Logger | None = None,
+        *,
+        on_refusal: RefusalSink | None = None,
+        undecodable_log_seconds: float = UNDECODABLE_LOG_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._log = logger or logging.getLogger("tongdao.grpc")
         self._on_refusal = on_refusal
+        self._undecodable = _RateLimitedNote(self._log, undecodable_log_seconds, clock)
 
     def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
         handler = continuation(handler_call_details)
@@ -221,6 +265,9 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
             return handler
         method = handler_call_details.method
         log = self._log
+        # a request that is not a valid message reaches the handler as UNDECODABLE (instead of
+        # gRPC's INTERNAL with a traceback per call) and is answered INVALID_ARGUMENT
+        deserializer = _tolerant(handler.request_deserializer, method, self._undecodable)
         on_refusal = self._on_refusal
 
         def refused(context, exc: DomainError) -> None:  # type: ignore[no-untyped-def]
@@ -249,7 +296,12 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
                 raise  # already aborted by the servicer
             if quiet_if_gone and not context.is_active():
                 return  # the caller went away: nothing to report to anyone
-            log.exception("internal error in %s", method)
+            # the type and where, never the message: it may quote request or record values
+            frames = traceback.extract_tb(exc.__traceback__ if exc is not None else None)
+            where = " < ".join(
+                f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in frames[::-1][:6]
+            )
+            log.error("internal error in %s: %s at %s", method, type(exc).__name__, where)
             context.abort(grpc.StatusCode.INTERNAL, f"internal error in {method}")
 
         # server-streaming (catalogue import progress) and bidirectional (streamed queries)
@@ -258,6 +310,10 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
         if streaming is not None:
 
             def wrapped_stream(request, context):  # type: ignore[no-untyped-def]
+                if handler.stream_stream is not None:
+                    request = _checked(request, context)
+                elif request is UNDECODABLE:
+                    _refuse_undecodable(context)
                 try:
                     yield from streaming(request, context)
                 except Exception:
@@ -270,7 +326,7 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
             )
             return make(
                 wrapped_stream,
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_unary is None:
@@ -278,6 +334,8 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
         inner = handler.unary_unary
 
         def wrapped(request, context):  # type: ignore[no-untyped-def]
+            if request is UNDECODABLE:
+                _refuse_undecodable(context)
             try:
                 return inner(request, context)
             except Exception:
@@ -285,7 +343,7 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
 
         return grpc.unary_unary_rpc_method_handler(
             wrapped,
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=deserializer,
             response_serializer=handler.response_serializer,
         )
 
@@ -327,3 +385,57 @@ def _abort_with(context: grpc.ServicerContext, exc: DomainError) -> None:
         code=getattr(code_pb2, exc.code_name), message=message, details=[detail]
     )
     context.abort_with_status(rpc_status.to_status(status))
+
+
+UNDECODABLE = object()
+"""What a request that is not a valid protobuf message of its type decodes to."""
+
+
+class _RateLimitedNote:
+    """One log line per interval for undecodable requests, with how many were not logged."""
+
+    def __init__(self, log: logging.Logger, interval: float, clock: Callable[[], float]) -> None:
+        self._log, self._interval, self._clock = log, interval, clock
+        self._lock = threading.Lock()
+        self._next = float("-inf")
+        self._quiet = 0
+
+    def __call__(self, method: str) -> None:
+        with self._lock:
+            now = self._clock()
+            if now < self._next:
+                self._quiet += 1
+                return
+            quiet, self._quiet, self._next = self._quiet, 0, now + self._interval
+        self._log.warning(
+            "undecodable request to %s refused (INVALID_ARGUMENT); %d more since the last note",
+            method,
+            quiet,
+        )
+
+
+def _tolerant(
+    deserialize: Callable[[bytes], Any] | None, method: str, note: _RateLimitedNote
+) -> Callable[[bytes], Any] | None:
+    if deserialize is None:
+        return None
+
+    def decode(data: bytes) -> Any:
+        try:
+            return deserialize(data)
+        except Exception:  # DecodeError, or any failure of the generated parser on garbage
+            note(method)
+            return UNDECODABLE
+
+    return decode
+
+
+def _refuse_undecodable(context: grpc.ServicerContext) -> None:
+    context.abort(grpc.StatusCode.INVALID_ARGUMENT, "request: is not a valid protobuf message")
+
+
+def _checked(requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
+    for request in requests:
+        if request is UNDECODABLE:
+            _refuse_undecodable(context)
+        yield request

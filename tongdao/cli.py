@@ -31,6 +31,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "policy",
     "bench",
     "ledger",
+    "backup",
+    "db",
     "demo",
 )
 

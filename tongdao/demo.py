@@ -307,14 +307,9 @@ def run_demo(directory: Path, *, records: int = 300, out: Callable[[str], None] 
             (
                 "broker",
                 [
-                    "broker",
-                    "serve",
-                    "--home",
-                    str(trust.authority.root),
-                    "--listen",
-                    "127.0.0.1:0",
-                    "--revocation-list",
-                    str(trust.crl_path),
+                    *("broker", "serve", "--home", str(trust.authority.root)),
+                    *("--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"),
+                    *("--revocation-list", str(trust.crl_path)),
                 ],
             )
         ]

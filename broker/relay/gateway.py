@@ -84,11 +84,15 @@ class GrpcNodeGateway:
         self._channels: dict[tuple[str, str], grpc.Channel] = {}
         self._lock = threading.Lock()
 
-    def _stub(self, endpoint: str, department: str) -> node_pb2_grpc.NodeStub:
+    def client_material(self) -> TlsMaterial:
+        """The broker's current client material (a renewed certificate once it is complete)."""
         try:
-            material = self._source()
+            return self._source()
         except Exception:  # a renewal half-written: keep the current material
-            material = self._tls
+            return self._tls
+
+    def _stub(self, endpoint: str, department: str) -> node_pb2_grpc.NodeStub:
+        material = self.client_material()
         with self._lock:
             if material != self._tls:
                 for old in self._channels.values():
