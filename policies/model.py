@@ -178,6 +178,16 @@ class PrivacyRules:
 
 
 @dataclass(frozen=True)
+class RateLimitRules:
+    """How many calls one department may make to the broker (SEC-1, Art.38): a token bucket
+    refilled at ``calls_per_second``, holding at most ``burst`` calls."""
+
+    calls_per_second: float
+    burst: int
+    article: str
+
+
+@dataclass(frozen=True)
 class Limits:
     """Bounds on what callers send and on the broker's database work (Art.38 security duties).
 
@@ -261,6 +271,7 @@ class Policy:
     limits: Limits = Limits({}, "Art.38")
 
     ledger: LedgerRules | None = None
+    rate_limits: RateLimitRules | None = None
     access: AccessRules | None = None
     accounts: AccountRules | None = None
 
