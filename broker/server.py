@@ -41,8 +41,10 @@ from tongdao.crypto.pki import node_server_name
 from tongdao.crypto.signing import SigningKey
 from tongdao.policies.calendar import CalendarDataError, WorkingDayCalendar
 from tongdao.policies.lifecycle import load_schedule
-from tongdao.policies.model import PolicyError
+from tongdao.policies.model import Policy, PolicyError
 from tongdao.policies.official_schedule import ScheduleError
+from tongdao.proto.edge import RateLimit
+from tongdao.proto.errors import Unauthenticated
 from tongdao.proto.stubs import BROKER_SERVICES
 from tongdao.proto.transport import (
     TlsMaterial,
@@ -123,6 +125,23 @@ class RunningBroker:
         if self.operations is not None:
             self.operations.stop()
         self.gateway.close()
+
+
+def rate_limit(policy: Policy) -> RateLimit | None:
+    """Each department's token bucket, from the rule file's ``[rate_limits]`` (None: none)."""
+    rules = policy.rate_limits
+    if rules is None:
+        return None
+    return RateLimit(rules.calls_per_second, rules.burst, rules.article)
+
+
+def _admit(services: BrokerServices, sessions: sessionmaker[Session], caller: str | None) -> None:
+    if not caller:
+        raise Unauthenticated("no verified client certificate")
+    if caller == AUTHORITY:
+        return
+    with sessions() as session:
+        services.directory.require_registered(session, caller)
 
 
 def log_policies_and_calendar(services: BrokerServices, official: tuple[int, ...]) -> None:
@@ -243,10 +262,15 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     # the role table, checked before any handler (docs/architecture.md, "Roles and accounts")
     access = AccessInterceptor(policy.access_rules, sessions, services.directory, services.accounts)
     server = new_server(
+        config.settings.server,
         on_refusal=refusals,
         identity=config.identity,
         access=access,
         interceptors=[operations.interceptor],
+        rate=rate_limit(policy),
+        # a stream's caller is vetted before the stream waits for its first message
+        admit=lambda caller: _admit(services, sessions, caller),
+        admitted_services=BROKER_SERVICES,
     )
     accounts_pb2_grpc.add_AccountsServicer_to_server(
         AccountsServicer(services.accounts, sessions), server
@@ -274,7 +298,11 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     if config.public_listen:
         # a separate server, so nothing but the open catalogue is reachable without a
         # certificate: the public listener has no other service registered
-        public_server = new_server(interceptors=[operations.interceptor])
+        public_server = new_server(
+            config.settings.server,
+            interceptors=[operations.interceptor],
+            rate=rate_limit(policy),
+        )
         catalogue_pb2_grpc.add_PublicCatalogueServicer_to_server(
             PublicCatalogueServicer(services.catalogue, sessions), public_server
         )

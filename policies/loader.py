@@ -34,6 +34,7 @@ from tongdao.policies.model import (
     Policy,
     PolicyError,
     PrivacyRules,
+    RateLimitRules,
     SharingRules,
     Threshold,
 )
@@ -458,6 +459,20 @@ def _build(root: _Reader, file: str) -> Policy:
         else PrivacyRules(0.0, 0.0, "Art.38")
     )
 
+    rate_t = root.table("rate_limits", required=False)
+    rate_limits = (
+        RateLimitRules(
+            rate_t.number("calls_per_second"),
+            rate_t.integer("burst", minimum=1) or 1,
+            rate_t.article(),
+        )
+        if rate_t.names()
+        else None
+    )
+    if rate_limits is not None and rate_limits.calls_per_second <= 0:
+        raise rate_t.fail("calls_per_second", "must be more than 0")
+    rate_t.text("description", required=False)
+
     limits_t = root.table("limits")
     limits = Limits(
         {name: limits_t.integer(name, minimum=1) or 1 for name in REQUIRED_LIMITS},
@@ -517,4 +532,5 @@ def _build(root: _Reader, file: str) -> Policy:
         limits=limits,
         ledger=ledger,
         grant_status=grant_status,
+        rate_limits=rate_limits,
     )

@@ -209,6 +209,16 @@ class GrantStatusRules:
 
 
 @dataclass(frozen=True)
+class RateLimitRules:
+    """How many calls one department may make to the broker (SEC-1, Art.38): a token bucket
+    refilled at ``calls_per_second``, holding at most ``burst`` calls."""
+
+    calls_per_second: float
+    burst: int
+    article: str
+
+
+@dataclass(frozen=True)
 class Limits:
     """Bounds on what callers send and on the broker's database work (Art.38 security duties).
 
@@ -293,6 +303,7 @@ class Policy:
 
     ledger: LedgerRules | None = None
     grant_status: GrantStatusRules = GrantStatusRules(60, {}, "Art.27")
+    rate_limits: RateLimitRules | None = None
     access: AccessRules | None = None
     accounts: AccountRules | None = None
 
