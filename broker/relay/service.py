@@ -17,6 +17,7 @@ from tongdao.broker.catalogue.service import CatalogueService
 from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import ContextService
+from tongdao.broker.kernel.db import read_only
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.relay.gateway import NodeGateway, NodeRefused
 from tongdao.broker.sharing.service import METHODS, SharingService
@@ -64,7 +65,7 @@ class RelayService(ContextService):
     ) -> tuple[str, str, bytes]:
         """Check the grant is the caller's and live; return (grant id, endpoint, provider key)."""
         self._validate_query(query)
-        with sessions.begin() as session:
+        with read_only(sessions) as session:
             grant = self.sharing.grant_by_token(session, query.grant_token)
             if grant is None:
                 # The broker only relays tokens it issued; a forged or altered token is also

@@ -91,4 +91,4 @@ class Grant(Base):
     used: Mapped[int] = mapped_column(Integer, default=0)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     status: Mapped[str] = mapped_column(String(16))
-    token: Mapped[str] = mapped_column(Text)
+    token: Mapped[str] = mapped_column(Text, index=True)
