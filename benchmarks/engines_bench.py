@@ -7,7 +7,9 @@ consumer (人社) in this process using the SDK exactly as a department would.
 
 * **intersection (size only)**: ``--keys`` consumer ID numbers × ``--rows`` tax records (half
   of the consumer's keys are taxpayers), streamed through the broker (``QueryStream``).
-* **intersection-sum**: the same sets; the consumer learns the size and the income total.
+* **intersection-sum**: the same sets; the consumer learns the size and the income total. Every
+  provider row comes back as a selection record with its zero-knowledge 0/1 proof, which the
+  provider verifies (docs/privacy.md): the proofs are most of the time.
   Both answers are checked against the plaintext computed here.
 * **aggregate**: ``--nodes`` city nodes × ``--agg-rows`` households each, packed Paillier,
   added by the broker. Checked against the plaintext.

@@ -10,7 +10,6 @@ import json
 import queue
 import secrets
 import uuid
-from collections import deque
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any, cast
@@ -31,10 +30,10 @@ from tongdao.node.client_stream import (
     _blinded_frames,
     _QueryStream,
     _split,
-    _unpack_pairs,
     _workers,
 )
 from tongdao.node.results import (
+    IN_FLIGHT_FRAMES,
     STREAM_TIMEOUT,
     Aggregate,
     ClientError,
@@ -45,11 +44,16 @@ from tongdao.node.results import (
 from tongdao.node.streams import (
     DOUBLE,
     HEADER,
-    MASKED_SUM,
-    PAIRS,
+    PARALLEL_SELECTIONS_FROM,
     PROVIDER,
     PROVIDER_END,
+    SELECTED_COUNT,
+    SELECTION_KEY,
+    SELECTION_ROWS,
+    SELECTIONS,
+    SELECTIONS_END,
     StreamWorkers,
+    frame,
     json_frame,
 )
 from tongdao.proto.methods import METHOD_VALUES
@@ -187,21 +191,26 @@ class PrivacyComputing:
         purpose: str,
         *,
         progress: Progress | None = None,
+        key_bits: int = 2048,
     ) -> IntersectionSum:
         """Size of the intersection and the sum of ``value_field`` over it (PRIV-4).
 
-        One streamed query. The provider's values arrive encrypted under a Paillier key only the
-        provider holds, paired with its double-blinded keys in shuffled order; we add the
-        ciphertexts whose keys match ours, mask the total with a uniformly random ``r`` and let
-        the provider decrypt ``S + r``. Neither side learns which keys matched; the provider
-        learns the size of our set and of the intersection (it enforces the minimum group size).
+        One streamed query. We send a fresh Paillier key of ours with its modulus certificate,
+        then our blinded keys; the provider sends our keys double-blinded and its own blinded
+        keys, shuffled. For each provider row we send an encryption of 1 (its key is ours) or 0
+        with a zero-knowledge proof that it is 0 or 1 (:mod:`crypto.selection`); the provider
+        sums its values under those selections and returns the sum encrypted under our key.
+        Neither side learns which keys matched; the provider learns the size of our set and the
+        number of rows we selected (it enforces the minimum group size).
 
         Args:
             grant_token: a grant with ``intersection_sum`` on ``value_field``.
             keys: our keys (normalised as the node does).
             value_field: the provider's numeric data item to sum.
             purpose: the grant's purpose.
-            progress: ``progress(stage, done, total)`` as points are blinded and matched.
+            progress: ``progress(stage, done, total)`` as points are blinded, matched and
+                selections proved.
+            key_bits: our Paillier modulus size (2048, 3072 or 4096).
 
         Returns:
             The size of the intersection and the sum of the value over it.
@@ -209,14 +218,18 @@ class PrivacyComputing:
         Raises:
             ClientError: PERMISSION_DENIED below the minimum group size (with the article),
                 other refusals with their status, DATA_LOSS when the answer does not
-                authenticate or a ciphertext is invalid.
+                authenticate or does not decrypt.
         """
-        from tongdao.crypto.paillier import Evaluator, InvalidCiphertext, PaillierPublicKey
+        from tongdao.crypto.paillier import InvalidCiphertext, PlaintextOverflow
+        from tongdao.crypto.selection import SelectionKey
         from tongdao.node.engines import psi_key
 
         unique = list(dict.fromkeys(psi_key(k) for k in keys))
-        final_message: queue.Queue[bytes] = queue.Queue(maxsize=1)
-        with StreamWorkers(secrets.token_bytes(32), None, workers=_workers(len(unique))) as pool:
+        selection_key = SelectionKey.generate(key_bits)
+        key_bytes = selection_key.public_key.to_bytes()
+        later: queue.Queue[tuple[bytes, bool]] = queue.Queue(maxsize=IN_FLIGHT_FRAMES)
+        scalar = secrets.token_bytes(32)
+        with StreamWorkers(scalar, None, workers=_workers(len(unique))) as pool:
             stream = self._stream(
                 grant_token,
                 "intersection_sum",
@@ -224,71 +237,60 @@ class PrivacyComputing:
                 purpose,
                 {"points": len(unique), "value_field": value_field},
             )
-            stream.run(_blinded_frames(pool, unique, progress, then=final_message, final=False))
+
+            def upstream() -> Iterator[tuple[bytes, bool]]:
+                yield frame(SELECTION_KEY, key_bytes), False
+                yield from _blinded_frames(pool, unique, progress, final=False)
+                while True:
+                    item = later.get()
+                    yield item
+                    if item[1]:
+                        return
+
+            stream.run(upstream())
             header = stream.expect_json(HEADER)
             try:
-                public_key = PaillierPublicKey.from_bytes(
-                    bytes.fromhex(header["paillier_public_key"])
-                )
+                nonce = bytes.fromhex(header["selection_nonce"])
                 scale = int(header["scale_digits"])
+                theirs_total = int(header.get("provider_rows", 0))
             except (KeyError, ValueError, TypeError, CryptoError):
                 raise ClientError("DATA_LOSS", "the node's header is malformed") from None
-            theirs_total = int(header.get("provider_rows", 0))
             double: set[bytes] = set()
             for body in stream.bodies(DOUBLE):
                 double.update(_split(body))
-            width = public_key.ciphertext_bytes
-            evaluator = Evaluator(public_key)
-            total = None
-            size = done = 0
-            pending: deque[bytes] = deque()
-
-            def points_of_pairs() -> Iterator[bytes]:
-                for pairs in stream.bodies(PAIRS):
-                    points, cts = _unpack_pairs(pairs, width)
-                    pending.append(cts)
-                    yield b"".join(points)
-
-            try:
-                for raw in pool.map("reblind", points_of_pairs()):
-                    cts = pending.popleft()
-                    points = _split(raw)
-                    chosen = [
-                        cts[i * width : (i + 1) * width]
-                        for i, p in enumerate(points)
-                        if p in double
-                    ]
-                    size += len(chosen)
-                    if chosen:
-                        total = evaluator.sum_received(chosen, start=total)
-                    done += len(points)
-                    if progress:
-                        progress("matching", done, theirs_total)
-            except InvalidCiphertext as exc:
-                raise ClientError(
-                    "DATA_LOSS", f"the node sent an invalid ciphertext: {exc}"
-                ) from None
+            bits: list[int] = []
+            for raw in pool.map("reblind", stream.bodies(PROVIDER)):
+                bits.extend(int(p in double) for p in _split(raw))
+                if progress:
+                    progress("matching", len(bits), theirs_total)
+            del double
             end = stream.expect_json(PROVIDER_END)
-            mask = secrets.randbelow(int(public_key.n))
-            encrypted = total if total is not None else public_key.encrypt(0)
-            masked = (encrypted + public_key.raw_encrypt_unobfuscated(mask)).rerandomise()
-            final_message.put(
-                json_frame(MASKED_SUM, {"count": size, "masked_sum": masked.to_bytes().hex()})
-            )
+            size = sum(bits)
+            context = streams.selection_context(nonce, key_bytes)
+            later.put((json_frame(SELECTED_COUNT, {"count": size}), False))
+            # prove while the node verifies: frames go out as they are ready
+            starts = range(0, len(bits), SELECTION_ROWS)
+            tasks = ((context, i, bits[i : i + SELECTION_ROWS]) for i in starts)
+            done = 0
+            provers = 2 if len(bits) >= PARALLEL_SELECTIONS_FROM else 1
+            with StreamWorkers(scalar, selection_key.to_bytes(), workers=provers) as proving:
+                for records in proving.map("prove", tasks):
+                    later.put((frame(SELECTIONS, records), False))
+                    done += len(records) // selection_key.public_key.record_bytes
+                    if progress:
+                        progress("proving", done, len(bits))
+            later.put((frame(SELECTIONS_END), True))
             result = stream.expect_json(streams.RESULT)
             stream.finish()
-        n = int(public_key.n)
         try:
-            value = (int(result["masked_sum"]) - mask) % n
-        except (KeyError, ValueError, TypeError):
-            raise ClientError("DATA_LOSS", "the node's result is malformed") from None
-        if value > n // 2:
-            value -= n
+            value = selection_key.decrypt_sum(bytes.fromhex(result["sum"]))
+        except (KeyError, ValueError, TypeError, InvalidCiphertext, PlaintextOverflow):
+            raise ClientError("DATA_LOSS", "the node's result does not decrypt") from None
         return {
             "size": size,
             "sum": Decimal(value).scaleb(-scale),
             "consumer_set_size": len(unique),
-            "provider_rows": int(end.get("provider_rows", done)),
+            "provider_rows": int(end.get("provider_rows", len(bits))),
         }
 
     def aggregate(

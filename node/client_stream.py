@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import queue
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -39,7 +38,6 @@ from tongdao.node.streams import (
     chunked,
     frame,
     json_body,
-    unpack_pairs,
 )
 from tongdao.proto.errors import DomainError
 from tongdao.proto.methods import METHOD_VALUES
@@ -63,23 +61,14 @@ def _split(raw: bytes) -> list[bytes]:
     return [raw[i : i + POINT_BYTES] for i in range(0, len(raw), POINT_BYTES)]
 
 
-def _unpack_pairs(body: bytes, width: int) -> tuple[list[bytes], bytes]:
-    try:
-        return unpack_pairs(body, width)
-    except DomainError as exc:
-        raise ClientError("DATA_LOSS", f"the node's pairs do not parse: {exc}") from None
-
-
 def _blinded_frames(
     pool: StreamWorkers,
     keys: list[bytes],
     progress: Progress | None,
     *,
-    then: queue.Queue[bytes] | None = None,
     final: bool = True,
 ) -> Iterator[tuple[bytes, bool]]:
-    """Our blinded keys as ``P`` frames, then ``E``; then (intersection-sum) the one frame put
-    on ``then`` once the answer is in, sent as the final chunk."""
+    """Our blinded keys as ``P`` frames, then ``E`` (the final chunk unless more follows)."""
     done = 0
     for raw in pool.map("blind", chunked(keys, CHUNK_POINTS)):
         done += len(raw) // POINT_BYTES
@@ -87,8 +76,6 @@ def _blinded_frames(
         if progress:
             progress("blinding", done, len(keys))
     yield frame(POINTS_END), final
-    if then is not None:
-        yield then.get(), True
 
 
 class _QueryStream:

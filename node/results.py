@@ -7,7 +7,8 @@ from decimal import Decimal
 from typing import NotRequired, TypedDict
 
 DEFAULT_TIMEOUT = 30.0
-STREAM_TIMEOUT = 3600.0  # a streamed query at 10⁶ keys takes minutes
+STREAM_TIMEOUT = 21600.0  # an intersection-sum over 10⁶ provider rows takes about an hour
+IN_FLIGHT_FRAMES = 4  # selection frames proved ahead of the one being sent
 
 
 class ClientError(Exception):

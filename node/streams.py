@@ -5,12 +5,14 @@ kind byte and a body; frames travel sealed chunk by chunk (:mod:`crypto.stream`)
 relays ciphertext only. Points travel as raw 32-byte strings, ciphertexts as fixed-width
 big-endian integers — no JSON or base64 on the bulk path.
 
-Consumer → node: ``P`` points (its blinded keys, any number of frames), ``E`` end of points;
-for intersection-sum then ``M`` the masked encrypted sum.
+Consumer → node: for intersection-sum first ``K`` its selection key (:mod:`crypto.selection`);
+``P`` points (its blinded keys, any number of frames), ``E`` end of points; for intersection-sum
+then ``N`` the number of rows it selects (JSON), ``S`` selection records (a ciphertext of 0 or 1
+and its proof per node row, in the order the rows came) and ``Z`` end of selections.
 Node → consumer: ``H`` header (JSON), ``D`` double-blinded consumer points (in the consumer's
-order for ``intersection``, shuffled otherwise), ``Q`` the node's blinded keys (PSI) or ``C``
-pairs of blinded key and Paillier-encrypted value (intersection-sum), ``F`` end of the node's
-rows (JSON), and for intersection-sum ``R`` the decrypted masked sum (JSON).
+order for ``intersection``, shuffled otherwise), ``Q`` the node's blinded keys, shuffled, ``F``
+end of the node's rows (JSON), and for intersection-sum ``R`` the sum, encrypted under the
+consumer's selection key (JSON).
 
 Work is spread over a process pool per stream once the inputs are large (the pool's workers
 hold the session's blinding scalar and Paillier key, so only points and values cross process
@@ -20,6 +22,7 @@ fast one side sends. Protocols and what each party learns: docs/privacy.md.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import secrets
@@ -30,25 +33,29 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from tongdao.crypto.errors import CryptoError
-from tongdao.crypto.paillier import (
-    InvalidCiphertext,
-    PaillierPrivateKey,
-    generate_paillier_keypair,
-)
 from tongdao.crypto.psi import POINT_BYTES, PsiBlinder, PsiError
+from tongdao.crypto.selection import (
+    SelectedSum,
+    SelectionKey,
+    SelectionKeyError,
+    SelectionProofError,
+    SelectionPublicKey,
+    partial_products,
+)
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from tongdao.proto.query import STREAM_METHODS
 
 # frame kinds
-POINTS, POINTS_END, MASKED_SUM = b"P", b"E", b"M"
-HEADER, DOUBLE, PROVIDER, PAIRS, PROVIDER_END, RESULT = b"H", b"D", b"Q", b"C", b"F", b"R"
+POINTS, POINTS_END = b"P", b"E"
+SELECTION_KEY, SELECTED_COUNT, SELECTIONS, SELECTIONS_END = b"K", b"N", b"S", b"Z"
+HEADER, DOUBLE, PROVIDER, PROVIDER_END, RESULT = b"H", b"D", b"Q", b"F", b"R"
 
 CHUNK_POINTS = 8192  # points per frame: 256 KiB
-PAIR_ROWS = 2048  # rows per pairs frame: ≈ 1.1 MiB at 2048-bit Paillier
+SELECTION_ROWS = 1024  # selection records per frame: ≈ 1 MiB at 2048 bits
 IN_FLIGHT = 4  # chunks queued on the pool ahead of the one being sent
 MAX_STREAM_POINTS = 10_000_000  # a consumer set larger than this is refused (memory bound)
 PARALLEL_FROM = 20_000  # below this a pool costs more than it saves
+PARALLEL_SELECTIONS_FROM = 4 * 1024  # selection proofs cost ~5 ms a row: a pool pays off sooner
 _SPAWN = multiprocessing.get_context("spawn")
 
 T = TypeVar("T")
@@ -105,26 +112,6 @@ def split_points(raw: bytes, field: str = "chunk") -> list[bytes]:
     return [raw[i : i + POINT_BYTES] for i in range(0, len(raw), POINT_BYTES)]
 
 
-def pack_pairs(points: bytes, ciphertexts: bytes) -> bytes:
-    """A pairs frame body: ``count (4 bytes) | points | ciphertexts``."""
-    return (len(points) // POINT_BYTES).to_bytes(4, "big") + points + ciphertexts
-
-
-def unpack_pairs(body: bytes, ciphertext_bytes: int) -> tuple[list[bytes], bytes]:
-    """Inverse of :func:`pack_pairs`: (points, concatenated ciphertexts).
-
-    Raises:
-        InvalidArgument: the lengths do not add up.
-    """
-    if len(body) < 4:
-        raise InvalidArgument("pairs frame is truncated", field="chunk")
-    count = int.from_bytes(body[:4], "big")
-    end = 4 + count * POINT_BYTES
-    if len(body) != end + count * ciphertext_bytes:
-        raise InvalidArgument("pairs frame lengths do not add up", field="chunk")
-    return split_points(body[4:end]), body[end:]
-
-
 # ---------------------------------------------------------------- work on a pool (or here)
 
 
@@ -133,7 +120,8 @@ class _Session:
 
     def __init__(self, scalar: bytes, private_key: bytes | None) -> None:
         self.blinder = PsiBlinder(scalar)
-        self.private_key = PaillierPrivateKey.from_bytes(private_key) if private_key else None
+        self.selection_key = SelectionKey.from_bytes(private_key) if private_key else None
+        self._verifiers: dict[tuple[bytes, bytes], Any] = {}
 
     def reblind(self, raw: bytes) -> bytes:
         return self.blinder.reblind_packed(raw)
@@ -141,11 +129,30 @@ class _Session:
     def blind(self, keys: list[bytes]) -> bytes:
         return self.blinder.blind_packed(keys)
 
-    def blind_encrypt(self, rows: list[tuple[bytes, int]]) -> tuple[bytes, bytes]:
-        assert self.private_key is not None
-        points = self.blind([k for k, _ in rows])
-        cts = self.private_key.encrypt_many([v for _, v in rows])
-        return points, b"".join(c.to_bytes() for c in cts)
+    def prove(self, task: tuple[bytes, int, list[int]]) -> bytes:
+        """The consumer's selection records for one frame: ``(context, first row, bits)``."""
+        assert self.selection_key is not None
+        context, start, bits = task
+        return self.selection_key.prove(bits, context, start)
+
+    def verify(self, task: tuple[bytes, bytes, int, bytes, list[int]]) -> tuple[int, int, int]:
+        """The node's check of one frame of selection records, folded with its values:
+        ``(key bytes, context, first row, records, values)`` → ``(Π c^v, Π c, rows)``.
+
+        Raises:
+            SelectionKeyError, SelectionProofError: the key or a record does not verify.
+        """
+        key_bytes, context, start, records, values = task
+        verifier = self._verifiers.get((key_bytes, context))
+        if verifier is None:
+            self._verifiers.clear()
+            verifier = SelectionPublicKey.from_bytes(key_bytes).verifier(context)
+            self._verifiers[key_bytes, context] = verifier
+        cts = verifier.verify(records, start)
+        if len(cts) != len(values):
+            raise SelectionProofError("one selection record per row is required")
+        weighted, count = partial_products(verifier.key.paillier.nsquare, cts, values)
+        return int(weighted), int(count), len(cts)
 
 
 _worker: _Session | None = None
@@ -246,7 +253,6 @@ class ProviderStream:
         declared_points: int,
         min_group: int = 1,
         min_group_article: str = "",
-        key_bits: int = 2048,
         workers: int | None = None,
     ) -> None:
         """Args:
@@ -256,7 +262,6 @@ class ProviderStream:
             declared_points: how many points the consumer said it will send.
             min_group: the policy's minimum group size (intersection-sum).
             min_group_article: the article the minimum group size applies.
-            key_bits: Paillier modulus size for the session key.
             workers: processes (default: 2 for large inputs, else 1).
 
         Raises:
@@ -274,7 +279,6 @@ class ProviderStream:
         self.declared = declared_points
         self.min_group = min_group
         self.min_group_article = min_group_article
-        self.key_bits = key_bits
         self.workers = workers
         self.record_count = 0
 
@@ -282,7 +286,8 @@ class ProviderStream:
         """Run the protocol.
 
         Raises:
-            InvalidArgument: a malformed or unexpected frame, or more points than declared.
+            InvalidArgument: a malformed or unexpected frame, more points than declared, a
+                selection key or selection proof that does not verify.
             PermissionDenied: an intersection-sum below the minimum group size.
             FailedPrecondition: a non-numeric value in the summed data item.
         """
@@ -291,24 +296,28 @@ class ProviderStream:
             assert self._rows is not None
             rows = self._rows()
             own_size = len(rows)
-            public, private = generate_paillier_keypair(self.key_bits)
-            secret_key: bytes | None = private.to_bytes()
         else:
             assert self._keys is not None
             keys = self._keys()
             own_size = len(keys)
-            public, private, secret_key = None, None, None
         self.record_count = own_size
-        workers = self.workers or (2 if max(own_size, self.declared) >= PARALLEL_FROM else 1)
-        with StreamWorkers(secrets.token_bytes(POINT_BYTES), secret_key, workers=workers) as pool:
+        large = max(own_size, self.declared) >= PARALLEL_FROM or (
+            summing and own_size >= PARALLEL_SELECTIONS_FROM
+        )
+        workers = self.workers or (2 if large else 1)
+        with StreamWorkers(secrets.token_bytes(POINT_BYTES), None, workers=workers) as pool:
             header: dict[str, Any] = {
                 "ordered": self.method == "intersection",
                 "provider_rows": own_size,
             }
-            if public is not None:
-                header["paillier_public_key"] = public.to_bytes().hex()
+            if summing:
+                nonce = secrets.token_bytes(32)
+                header["selection_nonce"] = nonce.hex()
                 header["scale_digits"] = 2
             yield json_frame(HEADER, header), False
+            if summing:
+                key_bytes, key = _selection_key(incoming)
+                context = selection_context(nonce, key_bytes)
 
             # the consumer's points: double-blind as they arrive
             received = 0
@@ -360,54 +369,112 @@ class ProviderStream:
             # our own keys, shuffled so their order says nothing about our rows
             if summing:
                 _shuffle(rows)
-                for points, cts in pool.map("blind_encrypt", chunked(rows, PAIR_ROWS)):
-                    yield frame(PAIRS, pack_pairs(points, cts)), False
+                values = [v for _, v in rows]
+                for raw in pool.map("blind", chunked([k for k, _ in rows], CHUNK_POINTS)):
+                    yield frame(PROVIDER, raw), False
                 del rows
             else:
                 _shuffle(keys)
                 for raw in pool.map("blind", chunked(keys, CHUNK_POINTS)):
                     yield frame(PROVIDER, raw), False
                 del keys
-        end = {"provider_rows": own_size, "consumer_points": received}
-        if not summing:
-            yield json_frame(PROVIDER_END, end), True
-            return
-        yield json_frame(PROVIDER_END, end), False
-        assert private is not None
-        yield json_frame(RESULT, self._decrypt_masked_sum(private, incoming, received)), True
+            end = {"provider_rows": own_size, "consumer_points": received}
+            if not summing:
+                yield json_frame(PROVIDER_END, end), True
+                return
+            yield json_frame(PROVIDER_END, end), False
+            result = self._selected_sum(pool, incoming, key_bytes, key, context, values)
+        yield json_frame(RESULT, {"sum": result.hex()}), True
 
-    def _decrypt_masked_sum(
-        self, private: PaillierPrivateKey, incoming: Iterator[bytes], received: int
-    ) -> dict[str, Any]:
-        message = next(incoming, None)
-        if message is None:
-            raise InvalidArgument("the stream ended before the masked sum", field="chunk")
-        kind, body = unframe(message)
-        if kind != MASKED_SUM:
-            raise InvalidArgument(f"expected the masked sum, got a {kind!r} frame", field="chunk")
-        value = json_body(body, "chunk.masked_sum")
-        count, masked = value.get("count"), value.get("masked_sum")
-        if (
-            set(value) != {"count", "masked_sum"}
-            or not isinstance(count, int)
-            or not isinstance(masked, str)
-        ):
-            raise InvalidArgument("must be {count, masked_sum}", field="chunk.masked_sum")
-        if not 0 <= count <= min(received, self.record_count):
-            raise InvalidArgument("count is larger than either set", field="chunk.count")
+    def _selected_sum(
+        self,
+        pool: StreamWorkers,
+        incoming: Iterator[bytes],
+        key_bytes: bytes,
+        key: SelectionPublicKey,
+        context: bytes,
+        values: list[int],
+    ) -> bytes:
+        """Read the selected count and the selection records; return the sealed-to-consumer sum.
+
+        The count is checked before any record is read: the refusal carries no number.
+        """
+        count = _selected_count(next(incoming, None))
+        if count > min(self.declared, len(values)):
+            raise InvalidArgument("is larger than either set", field="chunk.count")
         if count < self.min_group:
             raise PermissionDenied(
-                f"intersection of {count} is below the minimum group size {self.min_group}",
+                "the selected rows are fewer than the minimum group size",
                 field="chunk.count",
                 articles=(self.min_group_article,),
             )
+        size = key.record_bytes
+        done = False
+        position = 0
+
+        def tasks() -> Iterator[tuple[bytes, bytes, int, bytes, list[int]]]:
+            nonlocal done, position
+            for message in incoming:
+                kind, body = unframe(message)
+                if kind == SELECTIONS_END:
+                    done = True
+                    return
+                if kind != SELECTIONS:
+                    raise InvalidArgument(
+                        f"expected selections, got a {kind!r} frame", field="chunk"
+                    )
+                rows = len(body) // size
+                if len(body) % size or position + rows > len(values):
+                    raise InvalidArgument(
+                        "selection records do not match the rows sent", field="chunk"
+                    )
+                yield key_bytes, context, position, body, values[position : position + rows]
+                position += rows
+
+        total = SelectedSum(key)
         try:
-            plain = private.raw_decrypt(private.public_key.ciphertext(bytes.fromhex(masked)))
-        except (ValueError, InvalidCiphertext, CryptoError):
-            raise InvalidArgument(
-                "is not a valid ciphertext under this session's key", field="chunk.masked_sum"
-            ) from None
-        return {"masked_sum": str(int(plain))}
+            for weighted, product, rows in pool.map("verify", tasks()):
+                total.merge(weighted, product, rows)
+        except (SelectionProofError, SelectionKeyError) as exc:
+            raise InvalidArgument(str(exc), field="chunk.selections") from None
+        if not done:
+            raise InvalidArgument("the stream ended before the end-of-selections frame")
+        if total.rows != len(values):
+            raise InvalidArgument("one selection record per row is required", field="chunk")
+        return total.result(count)
+
+
+def selection_context(nonce: bytes, key_bytes: bytes) -> bytes:
+    """What a stream's selection proofs are bound to: the node's nonce and the consumer's key."""
+    return nonce + hashlib.sha256(key_bytes).digest()
+
+
+def _selection_key(incoming: Iterator[bytes]) -> tuple[bytes, SelectionPublicKey]:
+    message = next(incoming, None)
+    if message is None:
+        raise InvalidArgument("the stream ended before the selection key", field="chunk")
+    kind, body = unframe(message)
+    if kind != SELECTION_KEY:
+        raise InvalidArgument(f"expected the selection key, got a {kind!r} frame", field="chunk")
+    try:
+        return body, SelectionPublicKey.from_bytes(body)
+    except SelectionKeyError as exc:
+        raise InvalidArgument(str(exc), field="chunk.selection_key") from None
+
+
+def _selected_count(message: bytes | None) -> int:
+    if message is None:
+        raise InvalidArgument("the stream ended before the selected count", field="chunk")
+    kind, body = unframe(message)
+    if kind != SELECTED_COUNT:
+        raise InvalidArgument(f"expected the selected count, got a {kind!r} frame", field="chunk")
+    value = json_body(body, "chunk.count")
+    count = value.get("count")
+    if set(value) != {"count"} or not isinstance(count, int) or isinstance(count, bool):
+        raise InvalidArgument("must be {count}", field="chunk.count")
+    if count < 0:
+        raise InvalidArgument("must not be negative", field="chunk.count")
+    return count
 
 
 def summable_rows(

@@ -384,6 +384,20 @@ def decide_share_request(
                     grade=grade.label,
                     method=method,
                 )
+            revealed = dict(s.cheating_consumer_learns).get(method)
+            if revealed is not None and revealed not in grade.allowed_methods:
+                return _d(
+                    REFUSED,
+                    (grade.article,),
+                    f"sharing.cheating_consumer.{method}",
+                    locale,
+                    "Data item {field} is graded {grade}; a consumer that deviates from method "
+                    "{method} learns what {revealed} reveals, which may not touch it",
+                    field=name,
+                    grade=grade.label,
+                    method=method,
+                    revealed=revealed,
+                )
     effective, _ = effective_share_type(policy, entry, locale=locale)
     if effective == "conditional":
         scope_ok = (

@@ -175,6 +175,18 @@ class _Reader:
         return list(self.data)
 
 
+def _cheating_consumer(t: _Reader) -> tuple[tuple[str, str], ...]:
+    """``[sharing.cheating_consumer]``: method = the method whose output a deviating consumer
+    obtains with it."""
+    out = []
+    for method in t.names():
+        revealed = t.text(method)
+        if method not in METHODS or revealed not in METHODS:
+            raise t.fail(method, f"both sides must be one of {', '.join(METHODS)}")
+        out.append((method, revealed))
+    return tuple(out)
+
+
 def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
     """Load a jurisdiction's rule file.
 
@@ -292,6 +304,7 @@ def _build(root: _Reader, file: str) -> Policy:
         request_contents_article=s.article("request_contents_article"),
         purpose_binding_article=s.article("purpose_binding_article"),
         methods=s.texts("methods", allowed=METHODS),
+        cheating_consumer_learns=_cheating_consumer(s.table("cheating_consumer", required=False)),
     )
     o = root.table("opening")
     opening = OpeningRules(

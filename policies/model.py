@@ -153,6 +153,8 @@ class SharingRules:
     request_contents_article: str
     purpose_binding_article: str
     methods: tuple[str, ...]
+    # (method, the method whose output a consumer deviating from the first can obtain)
+    cheating_consumer_learns: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,10 @@ def test_quick_engines_bench_runs_through_processes_and_checks_answers(tmp_path,
     runs = {r["engine"]: r for r in data["runs"]}
     assert set(runs) == {"intersection_size", "intersection_sum", "aggregate"}
     assert all(r["correct"] and r["seconds"] > 0 for r in runs.values())
-    # 2,000 × 2,000: every provider row travels as a point (+ a ciphertext for the sum)
-    assert runs["intersection_sum"]["bytes_to_consumer"] > 2000 * (32 + 512)
+    # 2,000 × 2,000: every provider row travels to the consumer as a point, and back as a
+    # selection record (a ciphertext under the consumer's key and its 0/1 proof)
+    assert runs["intersection_sum"]["bytes_to_consumer"] > 2000 * 32
+    assert runs["intersection_sum"]["bytes_to_provider"] > 2000 * (32 + 962)
     labels = {p["cmd"] for p in runs["intersection_sum"]["processes"]}
     assert {"broker", "node hlj.sw", "consumer (SDK, this process)"} <= labels
     assert "| intersection_sum | 2,000 keys × 2,000 rows |" in capsys.readouterr().out

@@ -23,15 +23,45 @@ def _rows() -> list[list[str]]:
 def _resolve(ref: str, current: Path | None) -> tuple[Path, str | None]:
     if "::" in ref:
         file, name = ref.split("::", 1)
+        if file == "…":  # the file named before it
+            assert current is not None, f"{ref} has no file before it"
+            return current, name
         path = ROOT / ALIASES.get(file, file)
         if not path.exists():
             path = next(ROOT.glob(f"tests/unit/**/{file}"), path)
         return path, name
-    if ref.startswith("…"):
+    if ref.startswith("…") or (ref.startswith("test_") and not ref.endswith(".py")):
         assert current is not None, f"{ref} has no file before it"
         return current, ref
     path = ROOT / ref
     return (path if path.exists() else next(ROOT.glob(f"tests/unit/**/{ref}"), path)), None
+
+
+def _defines(path: Path, name: str) -> bool:
+    source = path.read_text(encoding="utf-8")
+    if name.startswith("…"):
+        fragment = name.lstrip("…").rstrip("…")
+        return re.search(rf"def test\w*{re.escape(fragment)}", source) is not None
+    return f"def {name}(" in source
+
+
+def _assert_named_tests_exist(refs: list[str], seen: list[Path] | None = None) -> list[Path]:
+    """Every named test exists; "…" stands for a file named before it (in this row or above)."""
+    seen = [] if seen is None else seen
+    for ref in refs:
+        path, name = _resolve(ref, seen[-1] if seen else None)
+        assert path.exists(), ref
+        relative = ref.startswith("…") or (
+            ref.startswith("test_") and "::" not in ref and not ref.endswith(".py")
+        )
+        if relative and name is not None:
+            candidates = [p for p in reversed(seen) if _defines(p, name)]
+            assert candidates, ref
+            continue
+        seen.append(path)
+        if name is not None:
+            assert _defines(path, name), ref
+    return seen
 
 
 def test_every_named_test_exists_and_every_cheating_row_names_one():
@@ -44,21 +74,34 @@ def test_every_named_test_exists_and_every_cheating_row_names_one():
             # only a provider misreporting its own data, or rows stated with their construction
             assert stated_later or "**P**" in party, f"row {method} / {party} names no test"
             continue
-        current = None
-        for ref in refs:
-            path, name = _resolve(ref, current)
-            assert path.exists(), ref
-            current = path
-            if name is None:
+        _assert_named_tests_exist(refs)
+
+
+def _method_section_rows() -> list[tuple[str, list[str]]]:
+    """Rows of the per-method threat-model tables ("| deviating party | … | test |")."""
+    rows = []
+    for section in DOC.split("\n## ")[1:]:
+        title = section.splitlines()[0]
+        in_table = False
+        for line in section.splitlines():
+            if line.startswith("| deviating party |"):
+                in_table = True
                 continue
-            source = path.read_text(encoding="utf-8")
-            if name.startswith("…"):
-                fragment = name.lstrip("…").rstrip("…")
-                assert re.search(rf"def test\w*{re.escape(fragment)}", source), ref
-            else:
-                assert f"def {name}(" in source, ref
+            if in_table and line.startswith("|") and "---" not in line:
+                rows.append((title, [c.strip() for c in line.strip("|").split("|")]))
+            elif in_table and not line.startswith("|"):
+                in_table = False
+    return rows
 
 
-def test_rows_for_the_intersection_sum_and_size_only_constructions_are_marked():
-    assert "<!-- threat-model: intersection_sum rows" in DOC
-    assert "<!-- threat-model: intersection_size" in DOC
+def test_constructions_state_their_threat_model_with_tests():
+    rows = _method_section_rows()
+    titles = {title.split(" ")[0] for title, _ in rows}
+    assert {"intersection", "intersection_sum"} <= titles
+    seen: list[Path] = []
+    for title, (party, _does, _obtains, tests) in rows:
+        refs = re.findall(r"`([^`]+)`", tests)
+        if party.startswith("P") or "inherent" in tests:
+            continue  # the provider is trusted with its own data; inherent leakage is stated
+        assert refs, f"{title}: row for {party!r} names no test"
+        seen = _assert_named_tests_exist(refs, seen)

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tongdao.crypto.paillier import Evaluator, PaillierPublicKey
+from tongdao.crypto.paillier import PlaintextOverflow
 from tongdao.crypto.psi import PsiBlinder
+from tongdao.crypto.selection import SelectionKey
 from tongdao.node import streams
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 
@@ -62,7 +63,37 @@ def test_psi_matches_plaintext(xs, ys, method):
         assert "members" not in learned and learned["ordered"] is False
 
 
-def play_sum(mine, rows, *, min_group=1, tamper=None):
+def test_size_only_intersection_reveals_members_to_a_consumer_with_a_scalar_per_key():
+    """The stated limit of intersection_size (docs/privacy.md): it holds for a consumer that
+    follows the protocol. One that blinds each key with its own scalar sees, through the
+    shuffle, which of its keys matched — exactly what intersection would give it (the rule file
+    refuses intersection_size where a grade forbids intersection)."""
+    mine = [b"k1", b"k2", b"k3", b"k4"]
+    theirs = [b"k2", b"k4", b"k9"]
+    blinders = [PsiBlinder() for _ in mine]
+    points = b"".join(b.blind(k) for b, k in zip(blinders, mine, strict=True))
+    frames = [streams.frame(streams.POINTS, points), streams.frame(streams.POINTS_END)]
+    out = drive("intersection_size", frames, len(mine), keys=theirs)
+    replies = [streams.unframe(m) for m, _ in out]
+    double = {p for k, b in replies if k == streams.DOUBLE for p in streams.split_points(b)}
+    tags = [p for k, b in replies if k == streams.PROVIDER for p in streams.split_points(b)]
+    members = {
+        key
+        for key, blinder in zip(mine, blinders, strict=True)
+        if any(blinder.reblind(t) in double for t in tags)
+    }
+    assert members == {b"k2", b"k4"}
+
+
+@pytest.fixture(scope="module")
+def selection_key():
+    return SelectionKey.generate(2048)
+
+
+def play_sum(key, mine, rows, *, min_group=1, count=None, records=None, frames=None):
+    """Play the consumer of an intersection-sum; ``count``, ``records`` and ``frames`` let a
+    test cheat (replace the selected count, the selection records, the frames after the points).
+    Returns (the size the consumer saw, the decrypted sum)."""
     blinder = PsiBlinder()
     provider = streams.ProviderStream(
         "intersection_sum",
@@ -70,76 +101,128 @@ def play_sum(mine, rows, *, min_group=1, tamper=None):
         declared_points=len(mine),
         min_group=min_group,
         min_group_article="Art.38",
-        key_bits=2048,
     )
+    key_bytes = key.public_key.to_bytes()
     state: dict = {}
 
     def incoming():
+        yield streams.frame(streams.SELECTION_KEY, key_bytes)
         yield from consumer_frames(blinder, mine)
-        count, masked = state["count"], state["masked"]
-        body = {"count": count, "masked_sum": masked.to_bytes().hex()}
-        if tamper:
-            body = tamper(body)
-        yield streams.json_frame(streams.MASKED_SUM, body)
+        bits = state["bits"]
+        context = streams.selection_context(state["nonce"], key_bytes)
+        if frames is not None:
+            yield from frames(bits, context)
+            return
+        claimed = sum(bits) if count is None else count(bits)
+        yield streams.json_frame(streams.SELECTED_COUNT, {"count": claimed})
+        body = key.prove(bits, context, 0)
+        if records is not None:
+            body = records(body, bits, context)
+        step = 4 * key.public_key.record_bytes
+        for i in range(0, len(body), step):
+            yield streams.frame(streams.SELECTIONS, body[i : i + step])
+        yield streams.frame(streams.SELECTIONS_END)
 
-    frames = provider.messages(incoming())
-    kind, body = streams.unframe(next(frames)[0])
-    public = PaillierPublicKey.from_bytes(bytes.fromhex(json.loads(body)["paillier_public_key"]))
-    double, total, count = set(), None, 0
-    for message, _final in frames:
+    double, bits = set(), []
+    for message, _final in provider.messages(incoming()):
         kind, body = streams.unframe(message)
-        if kind == streams.DOUBLE:
+        if kind == streams.HEADER:
+            state["nonce"] = bytes.fromhex(json.loads(body)["selection_nonce"])
+        elif kind == streams.DOUBLE:
             double.update(streams.split_points(body))
-        elif kind == streams.PAIRS:
-            points, cts = streams.unpack_pairs(body, public.ciphertext_bytes)
-            w = public.ciphertext_bytes
-            chosen = [
-                cts[i * w : (i + 1) * w]
-                for i, p in enumerate(blinder.reblind_many(points))
-                if p in double
-            ]
-            count += len(chosen)
-            if chosen:
-                total = Evaluator(public).sum_received(chosen, start=total)
+        elif kind == streams.PROVIDER:
+            bits += [int(p in double) for p in blinder.reblind_many(streams.split_points(body))]
         elif kind == streams.PROVIDER_END:
-            mask = 12345
-            enc = total if total is not None else public.encrypt(0)
-            state["count"] = count
-            state["masked"] = enc + public.raw_encrypt_unobfuscated(mask)
+            state["bits"] = bits
         elif kind == streams.RESULT:
-            value = (int(json.loads(body)["masked_sum"]) - mask) % int(public.n)
-            return count, value
+            try:
+                return sum(bits), key.decrypt_sum(bytes.fromhex(json.loads(body)["sum"]))
+            except PlaintextOverflow:  # outside the signed range: noise
+                return sum(bits), None
     raise AssertionError("no result")
 
 
-def test_intersection_sum_matches_plaintext():
-    rows = [(f"k{i}".encode(), 100 * i + 7) for i in range(30)]
+def test_intersection_sum_matches_plaintext(selection_key):
+    rows = [(f"k{i}".encode(), 100 * i - 700) for i in range(30)]
     mine = [f"k{i}".encode() for i in range(10, 45)]
-    count, value = play_sum(mine, rows)
+    count, value = play_sum(selection_key, mine, rows)
     assert count == 20
-    assert value == sum(100 * i + 7 for i in range(10, 30))
+    assert value == sum(100 * i - 700 for i in range(10, 30))
 
 
-def test_intersection_sum_below_minimum_group_is_refused_with_the_article():
+def test_intersection_sum_below_minimum_group_is_refused_without_a_number(selection_key):
     rows = [(f"k{i}".encode(), i) for i in range(5)]
     with pytest.raises(PermissionDenied) as err:
-        play_sum([b"k1", b"k2", b"zz"], rows, min_group=10)
-    assert "minimum group size 10" in err.value.message and err.value.articles == ("Art.38",)
+        play_sum(selection_key, [b"k1", b"k2", b"zz"], rows, min_group=10)
+    assert "minimum group size" in err.value.message and err.value.articles == ("Art.38",)
+    assert not any(c.isdigit() for c in err.value.message)  # neither 2 nor 10
+
+
+def test_a_false_count_garbles_the_sum(selection_key):
+    """Claiming more rows than selected (to pass the minimum group size) yields noise."""
+    rows = [(f"k{i}".encode(), 1000 + i) for i in range(20)]
+    mine = [b"k1", b"k2"] + [f"other{i}".encode() for i in range(10)]
+    seen, value = play_sum(selection_key, mine, rows, min_group=10, count=lambda b: 10)
+    assert seen == 2
+    assert value is None or not -(10**9) < value < 10**9
+
+
+def _flip(position):
+    def tamper(body, bits, context):
+        out = bytearray(body)
+        out[position] ^= 1
+        return bytes(out)
+
+    return tamper
 
 
 @pytest.mark.parametrize(
-    ("tamper", "match"),
+    ("records", "match"),
     [
-        (lambda b: {**b, "count": 10**6}, "larger than either set"),
-        (lambda b: {**b, "masked_sum": "00"}, "not a valid ciphertext"),
-        (lambda b: {**b, "extra": 1}, "count, masked_sum"),
-        (lambda b: {**b, "count": "3"}, "count, masked_sum"),
+        (_flip(100), "does not verify"),  # a ciphertext bit
+        (_flip(-1), "does not verify"),  # a response bit
+        (lambda body, bits, ctx: body[:-1], "do not match the rows"),
+        (lambda body, bits, ctx: body[: len(body) // 2], "one selection record per row"),
     ],
+    ids=["ciphertext", "response", "ragged", "missing-rows"],
 )
-def test_a_dishonest_masked_sum_is_refused(tamper, match):
-    rows = [(f"k{i}".encode(), i) for i in range(5)]
+def test_tampered_selections_are_refused(selection_key, records, match):
+    rows = [(f"k{i}".encode(), i) for i in range(6)]
     with pytest.raises(InvalidArgument, match=match):
-        play_sum([b"k1", b"k2"], rows, tamper=tamper)
+        play_sum(selection_key, [b"k1", b"k2"], rows, records=records)
+
+
+@pytest.mark.parametrize(
+    ("frames", "match"),
+    [
+        (
+            lambda bits, ctx: [streams.json_frame(streams.SELECTED_COUNT, {"count": 10**6})],
+            "either",
+        ),
+        (lambda bits, ctx: [streams.json_frame(streams.SELECTED_COUNT, {"count": "3"})], "count"),
+        (lambda bits, ctx: [streams.json_frame(streams.SELECTED_COUNT, {"count": -1})], "negative"),
+        (lambda bits, ctx: [streams.frame(streams.SELECTIONS, b"")], "selected count"),
+        (
+            lambda bits, ctx: [streams.json_frame(streams.SELECTED_COUNT, {"count": 1})],
+            "end-of-selections",
+        ),
+    ],
+    ids=["count-too-large", "count-not-int", "negative", "no-count", "cut"],
+)
+def test_malformed_selection_frames_are_refused(selection_key, frames, match):
+    rows = [(f"k{i}".encode(), i) for i in range(4)]
+    with pytest.raises(InvalidArgument, match=match):
+        play_sum(selection_key, [b"k1", b"k2"], rows, frames=frames)
+
+
+def test_an_uncertified_selection_key_is_refused():
+    provider = streams.ProviderStream(
+        "intersection_sum", rows=lambda: [(b"a", 1)], declared_points=0
+    )
+    frames = provider.messages(iter([streams.frame(streams.SELECTION_KEY, b"\x01\x00" + b"\xff")]))
+    next(frames)  # the header
+    with pytest.raises(InvalidArgument, match="selection key"):
+        next(frames)
 
 
 def drive(method, frames, declared, keys=(b"a", b"b")):
@@ -169,7 +252,7 @@ def test_a_stream_cut_before_the_end_of_points_is_refused():
 @pytest.mark.parametrize(
     "frames",
     [
-        [streams.frame(streams.MASKED_SUM, b"{}")],  # out of order
+        [streams.frame(streams.SELECTIONS, b"")],  # out of order
         [streams.frame(streams.POINTS, b"x" * 33)],  # not whole points
         [b""],  # empty message
         [streams.frame(streams.POINTS, b"\x00" * 32), streams.frame(streams.POINTS_END)],
@@ -201,15 +284,6 @@ def test_non_numeric_or_empty_value_is_refused_before_anything_is_sent():
         rows = [{"id": "1", "v": "12.50"}, {"id": "2", "v": bad}]
         with pytest.raises(FailedPrecondition, match=r"non-numeric|empty"):
             streams.summable_rows(rows, "id", "v", psi_key, scaled_value)
-
-
-def test_pairs_lengths_must_add_up():
-    body = streams.pack_pairs(b"p" * 64, b"c" * 20)
-    assert streams.unpack_pairs(body, 10) == ([b"p" * 32, b"p" * 32], b"c" * 20)
-    with pytest.raises(InvalidArgument):
-        streams.unpack_pairs(body, 11)
-    with pytest.raises(InvalidArgument):
-        streams.unpack_pairs(b"\x00", 10)
 
 
 def test_workers_pool_gives_the_same_answer_as_in_process():
