@@ -133,7 +133,8 @@ class Ledger:
         queue; the entry becomes visible only when the caller commits.
 
         Returns:
-            The new entry (its ``sequence`` is final once the transaction commits).
+            The new entry, as a detached row (its ``sequence`` is final once the transaction
+            commits).
         """
         # SQL statements, not ORM units of work: this runs once per relayed query, under the
         # head lock, and the ORM's flush was most of its cost
