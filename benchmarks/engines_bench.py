@@ -180,9 +180,10 @@ def run(
     Returns:
         The results (also written as JSON).
     """
+    from tongdao.ca_home import CaHome
     from tongdao.commands.catalogue import entry_from_dict
     from tongdao.demo import CITY_MZJ, ENTRIES, RSJ, SW, _start_all, _stop, city_entry
-    from tongdao.home import AUTHORITY, Home
+    from tongdao.home import AUTHORITY, BROKER, Home
     from tongdao.node.client import ConsumerClient
     from tongdao.proto.stubs import BrokerStubs
     from tongdao.proto.transport import secure_channel
@@ -201,10 +202,18 @@ def run(
     }
     with tempfile.TemporaryDirectory(prefix="tongdao-scale-") as tmp:
         root = Path(tmp).resolve()
+        # one folder stands in for every party's machine; each is enrolled through the CA
         home = Home(root / "home")
-        home.create_authority()
+        ca = CaHome(root / "ca")
+        ca.init()
+        loopback = ("127.0.0.1",)
+        ca.enrol_locally(home, BROKER, role="broker", server_names=loopback)
+        ca.enrol_locally(home, AUTHORITY, role="administrator")
         for profile in (SW, RSJ, *cities):
-            home.add_department(profile)
+            ca.enrol_locally(
+                home, profile.code, role="department", profile=profile, server_names=loopback
+            )
+        ca.publish_to(home)
 
         say(f"data: {rows:,} tax records, {nodes} cities × {agg_rows:,} households")
         rng = random.Random(6)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tongdao.broker.catalogue.service import CatalogueService
+from tongdao.broker.directory.accounts import AccountService
 from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel.context import Kernel
 from tongdao.broker.kernel.settings import BrokerSettings
@@ -35,6 +36,7 @@ class BrokerServices:
 
     kernel: Kernel
     directory: DirectoryService
+    accounts: AccountService
     supervision: SupervisionService
     catalogue: CatalogueService
     sharing: SharingService
@@ -52,16 +54,18 @@ def build_services(
     settings: BrokerSettings | None = None,
     clock: Callable[[], dt.datetime] | None = None,
     policies: PolicySchedule | None = None,
+    authority_ca_pem: bytes = b"",
 ) -> BrokerServices:
     """Wire every context's service over one kernel and one ledger chain.
 
     ``policies``: the series of rule files starting with ``policy`` (its installed successors);
-    without it ``policy`` alone applies.
+    without it ``policy`` alone applies. ``authority_ca_pem`` is the CA that departments'
+    certificates must come from when the directory registers them from a certificate.
     """
     kernel = Kernel(policy, calendar, settings or BrokerSettings(), policies=policies)
     if clock is not None:
         kernel.clock = clock
-    directory = DirectoryService(kernel=kernel, ledger=ledger)
+    directory = DirectoryService(kernel=kernel, ledger=ledger, authority_ca_pem=authority_ca_pem)
     supervision = SupervisionService(kernel=kernel, ledger=ledger, directory=directory)
     catalogue = CatalogueService(
         kernel=kernel, ledger=ledger, directory=directory, supervision=supervision
@@ -82,6 +86,7 @@ def build_services(
     return BrokerServices(
         kernel=kernel,
         directory=directory,
+        accounts=AccountService(kernel=kernel, ledger=ledger, directory=directory),
         supervision=supervision,
         catalogue=catalogue,
         sharing=sharing,

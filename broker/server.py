@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,17 +15,28 @@ from grpc_health.v1 import health_pb2
 
 from tongdao.broker.app import BrokerServices, build_services
 from tongdao.broker.catalogue.servicer import CatalogueServicer, PublicCatalogueServicer
+from tongdao.broker.directory.access import AccessInterceptor
+from tongdao.broker.directory.accounts_servicer import AccountsServicer
 from tongdao.broker.directory.servicer import DirectoryServicer
+from tongdao.broker.kernel.context import AUTHORITY
 from tongdao.broker.kernel.db import make_engine, resolve_database_url, session_factory, upgrade
 from tongdao.broker.kernel.settings import BrokerSettings
-from tongdao.broker.ledger.chain import Ledger
+from tongdao.broker.ledger.chain import Ledger, latest_checkpoint
 from tongdao.broker.ledger.refusals import RefusalRecorder
 from tongdao.broker.ledger.rounds import LedgerRounds, start_ledger_rounds
 from tongdao.broker.ledger.servicer import LedgerServicer
+from tongdao.broker.ops.startup import STORE_ERRORS, StoreUnavailable, explain
+from tongdao.broker.ops.wiring import (
+    Operations,
+    build_operations,
+    checkpoint_time_of,
+    ledger_head_of,
+)
 from tongdao.broker.relay.gateway import GrpcNodeGateway
 from tongdao.broker.relay.servicer import QueryServicer
 from tongdao.broker.sharing.servicer import SharingServicer
 from tongdao.broker.supervision.servicer import SupervisionServicer
+from tongdao.crypto.pki import node_server_name
 from tongdao.crypto.signing import SigningKey
 from tongdao.policies.calendar import CalendarDataError, WorkingDayCalendar
 from tongdao.policies.lifecycle import load_schedule
@@ -33,12 +45,16 @@ from tongdao.policies.official_schedule import ScheduleError
 from tongdao.proto.stubs import BROKER_SERVICES
 from tongdao.proto.transport import (
     TlsMaterial,
+    TlsSource,
     add_health_and_reflection,
+    bind,
     new_server,
     public_server_credentials,
+    secure_channel,
     server_credentials,
 )
 from tongdao.v1 import (
+    accounts_pb2_grpc,
     catalogue_pb2_grpc,
     directory_pb2_grpc,
     ledger_pb2_grpc,
@@ -62,7 +78,13 @@ class BrokerConfig:
     settings: BrokerSettings = field(default_factory=BrokerSettings)
     working_directory: Path | None = None
     public_listen: str = ""  # the public open catalogue (TLS, no client certificate); "" = off
+    server_tls: TlsMaterial | TlsSource | None = None  # the server certificate (default: tls)
+    client_tls: TlsSource | None = None  # re-read client material for calling nodes (renewal)
+    identity: grpc.ServerInterceptor | None = None  # caller check before every handler
     policy_dir: Path | None = None  # successor rule files installed with `tongdao policy install`
+    metrics_listen: str = ""  # plain HTTP /metrics, /healthz, /readyz; "" = off
+    node_probe_interval: float = 0.0  # seconds between node health probes; 0 = off
+    clock: Callable[[], dt.datetime] | None = None  # injectable for tests (lockout, sessions)
 
 
 @dataclass
@@ -78,6 +100,7 @@ class RunningBroker:
     public_server: grpc.Server | None = None
     public_port: int = 0
     ledger_rounds: LedgerRounds | None = None
+    operations: Operations | None = None
     _stopped: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -96,6 +119,8 @@ class RunningBroker:
         if self.public_server is not None:
             self.public_server.stop(grace).wait()
         self.server.stop(grace).wait()
+        if self.operations is not None:
+            self.operations.stop()
         self.gateway.close()
 
 
@@ -122,28 +147,61 @@ def log_policies_and_calendar(services: BrokerServices, official: tuple[int, ...
             )
 
 
+def _check_free(address: str, credentials: grpc.ServerCredentials) -> None:
+    """Raise the clear ``bind`` error now if ``address`` is taken (port 0 is always free)."""
+    if address.rpartition(":")[2] == "0":
+        return
+    probe = new_server(max_workers=1)
+    try:
+        bind(probe, address, credentials)
+    finally:
+        probe.stop(None)
+
+
 def start_broker(config: BrokerConfig) -> RunningBroker:
     """Migrate the store, then start serving on ``config.listen``.
 
     Raises:
-        RuntimeError: the address cannot be bound.
+        StoreUnavailable: the store cannot be opened or migrated (one line naming the URL).
+        RuntimeError: the rule files cannot be read, or an address cannot be bound (the message
+            names the address and what to check).
     """
     url = resolve_database_url(config.database_url, directory=config.working_directory)
-    engine = make_engine(url)
-    upgrade(engine)
-    sessions = session_factory(engine)
     try:
         policies = load_schedule(config.policy, config.policy_dir)
         calendar = WorkingDayCalendar.default()
     except (PolicyError, CalendarDataError) as exc:
         raise RuntimeError(str(exc)) from None
+    # a port in use stops start-up before the store is created or migrated
+    served = config.server_tls or config.tls
+    _check_free(config.listen, server_credentials(served))
+    if config.public_listen:
+        _check_free(
+            config.public_listen,
+            public_server_credentials(served() if callable(served) else served),
+        )
+    limits = policies.first.limits
+    try:
+        engine = make_engine(
+            url,
+            statement_timeout_ms=limits["db_statement_timeout_ms"],
+            lock_timeout_ms=limits["db_lock_timeout_ms"],
+        )
+        upgrade(engine)
+    except STORE_ERRORS as exc:
+        raise StoreUnavailable(explain(url, exc)) from None
+    sessions = session_factory(engine)
     services = build_services(
         policy=policies.first,
         calendar=calendar,
         signing_key=config.signing_key,
-        ledger=Ledger(config.signing_key),
+        ledger=Ledger(config.signing_key, clock=config.clock)
+        if config.clock is not None
+        else Ledger(config.signing_key),
         settings=config.settings,
         policies=policies,
+        authority_ca_pem=config.tls.ca_pem,
+        clock=config.clock,
     )
     try:
         with sessions.begin() as session:
@@ -153,7 +211,24 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     log_policies_and_calendar(services, official)
     # operational settings (ledger rounds, refusal folding) from the file in force at start
     policy = services.kernel.policy_on(services.supervision.today())
-    gateway = GrpcNodeGateway(config.tls)
+    gateway = GrpcNodeGateway(config.client_tls or config.tls)
+    operations = build_operations(
+        engine=engine,
+        sessions=sessions,
+        policy_on=services.kernel.policy_on,
+        today=services.supervision.today,
+        overdue=lambda session: len(
+            services.supervision.list_deadlines(session, AUTHORITY, overdue_only=True)
+        ),
+        ledger_head=ledger_head_of(services.ledger.page, AUTHORITY),
+        checkpoint=checkpoint_time_of(latest_checkpoint),
+        departments=services.directory.list_departments,
+        node_channel=lambda code, endpoint: secure_channel(
+            endpoint, gateway.client_material(), server_name=node_server_name(code)
+        ),
+        metrics_listen=config.metrics_listen,
+        node_probe_interval=config.node_probe_interval,
+    )
     # every refusal is a ledger entry, identical ones folded (docs/ledger.md)
     refusals = (
         RefusalRecorder(
@@ -164,7 +239,17 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         if policy.ledger
         else None
     )
-    server = new_server(on_refusal=refusals)
+    # the role table, checked before any handler (docs/architecture.md, "Roles and accounts")
+    access = AccessInterceptor(policy.access_rules, sessions, services.directory, services.accounts)
+    server = new_server(
+        on_refusal=refusals,
+        identity=config.identity,
+        access=access,
+        interceptors=[operations.interceptor],
+    )
+    accounts_pb2_grpc.add_AccountsServicer_to_server(
+        AccountsServicer(services.accounts, sessions), server
+    )
     directory_pb2_grpc.add_DirectoryServicer_to_server(
         DirectoryServicer(services.directory, sessions), server
     )
@@ -182,23 +267,26 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     )
     ledger_pb2_grpc.add_LedgerServicer_to_server(LedgerServicer(services.ledger, sessions), server)
     health = add_health_and_reflection(server, BROKER_SERVICES)
-    port = server.add_secure_port(config.listen, server_credentials(config.tls))
-    if port == 0:
-        raise RuntimeError(f"cannot listen on {config.listen}")
+    port = bind(server, config.listen, server_credentials(served))
     public_server, public_port = None, 0
     if config.public_listen:
         # a separate server, so nothing but the open catalogue is reachable without a
         # certificate: the public listener has no other service registered
-        public_server = new_server()
+        public_server = new_server(interceptors=[operations.interceptor])
         catalogue_pb2_grpc.add_PublicCatalogueServicer_to_server(
             PublicCatalogueServicer(services.catalogue, sessions), public_server
         )
-        public_port = public_server.add_secure_port(
-            config.public_listen, public_server_credentials(config.tls)
-        )
-        if public_port == 0:
-            raise RuntimeError(f"cannot listen on {config.public_listen}")
+        try:
+            public_port = bind(
+                public_server,
+                config.public_listen,
+                public_server_credentials(served() if callable(served) else served),
+            )
+        except RuntimeError:
+            server.stop(None)
+            raise
     server.start()
+    operations.start()
     if public_server is not None:
         public_server.start()
         log.info("public open catalogue on port %d (TLS, no client certificate)", public_port)
@@ -218,5 +306,5 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         refusals=refusals,
     )
     return RunningBroker(
-        server, port, services, health, gateway, url, public_server, public_port, rounds
+        server, port, services, health, gateway, url, public_server, public_port, rounds, operations
     )

@@ -35,3 +35,23 @@ class ProofError(CryptoError):
 
 class NoteError(CryptoError):
     """A signed note or checkpoint is malformed, or none of its signatures verifies."""
+
+
+class PassphraseError(CryptoError):
+    """An encrypted private key was opened without its passphrase, or with the wrong one."""
+
+
+class EnrolmentError(CryptoError):
+    """A certificate signing request is malformed, forged, stale or names the wrong party.
+
+    Attributes:
+        field: the part of the request at fault (``subject``, ``signature``, ``proof``, …).
+    """
+
+    def __init__(self, message: str, *, field: str = "request") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class RevocationError(CryptoError):
+    """A revocation list is malformed, not signed by the authority, stale or older than ours."""

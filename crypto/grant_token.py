@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -94,16 +95,29 @@ def b64url_encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+B64URL = re.compile(r"[A-Za-z0-9_-]*")
+"""The base64url alphabet; a token segment holds nothing else (no padding, no whitespace)."""
+
+
 def b64url_decode(text: str) -> bytes:
-    """Decode unpadded base64url.
+    """Decode unpadded base64url, strictly: only the alphabet, canonical length and final bits.
+
+    Exactly one text decodes to given bytes: no junk characters are skipped, no padding is
+    accepted, and the unused bits of the last character must be zero (so an altered last
+    character never decodes to the same signature).
 
     Raises:
-        KeyFormatError: the text is not base64url.
+        KeyFormatError: the text is not canonical unpadded base64url.
     """
+    if not B64URL.fullmatch(text) or len(text) % 4 == 1:
+        raise KeyFormatError("not base64url")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
         raise KeyFormatError("not base64url") from None
+    if b64url_encode(data) != text:
+        raise KeyFormatError("not canonical base64url")
+    return data
 
 
 def issue_grant_token(claims: GrantClaims, key: SigningKey) -> str:
@@ -155,7 +169,7 @@ def read_grant_token_unverified(token: str) -> GrantClaims:
         raise GrantTokenError("malformed", "grant token is not of the form tdg1.<claims>.<sig>")
     try:
         raw = json.loads(b64url_decode(parts[1]))
-    except (KeyFormatError, ValueError, UnicodeDecodeError):
+    except (KeyFormatError, ValueError, UnicodeDecodeError, RecursionError):
         raise GrantTokenError("malformed", "grant token claims are not base64url JSON") from None
     return _claims_from_dict(raw)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import Engine, MetaData, Table, create_engine, func, select
+from sqlalchemy.engine import make_url
 
 
 class SourceError(Exception):
@@ -115,8 +116,16 @@ class SqlSource:
     def __init__(self, url: str, table: str, key_field: str, *, casefold: bool = False) -> None:
         self.casefold = casefold
         try:
-            self.engine: Engine = create_engine(url)
+            parsed = make_url(url)
+            database = parsed.database or ""
+            sqlite_file = parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+            if sqlite_file and not Path(database).is_file():  # connecting would create it, empty
+                raise SourceError(f"no SQLite database at {database}")
+            # record values (query keys) never reach error messages or logs
+            self.engine: Engine = create_engine(url, hide_parameters=True)
             self.table = Table(table, MetaData(), autoload_with=self.engine)
+        except SourceError:
+            raise
         except Exception as exc:  # driver errors vary; report the cause without the URL's password
             raise SourceError(f"cannot open table {table!r}: {type(exc).__name__}: {exc}") from None
         self.columns = [c.name for c in self.table.columns]

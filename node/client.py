@@ -25,6 +25,7 @@ import grpc
 from tongdao.crypto.envelope import EncryptionKeyPair, open_sealed, seal_authenticated
 from tongdao.crypto.errors import EnvelopeError, SignatureError
 from tongdao.crypto.grant_token import GrantClaims, GrantTokenError, read_grant_token_unverified
+from tongdao.crypto.pki import BROKER_SERVER_NAME
 from tongdao.crypto.query_binding import (
     QUERY,
     RESULT,
@@ -73,6 +74,8 @@ class ConsumerClient(PrivacyComputing):
         encryption_keys: this department's X25519 key pair; results are sealed to it.
         department_code: this department's code, e.g. ``"hrb.rsj"``.
         timeout: seconds per unary call.
+        session_token: a person's login session (`tongdao login`); "" acts as the
+            department's service identity.
     """
 
     def __init__(
@@ -83,12 +86,15 @@ class ConsumerClient(PrivacyComputing):
         department_code: str,
         *,
         timeout: float = DEFAULT_TIMEOUT,
+        session_token: str = "",
     ) -> None:
         self.department = department_code
         self._keys = encryption_keys
         self._timeout = timeout
-        self._channel = secure_channel(broker_target, tls)
-        self.broker = BrokerStubs.over(self._channel)
+        # the broker's certificate must name the broker: a department cannot pose as it
+        self._channel = secure_channel(broker_target, tls, server_name=BROKER_SERVER_NAME)
+        # with a person's login session (``tongdao login``) every call and record names them
+        self.broker = BrokerStubs.over(self._channel, session_token)
         self._provider_keys: dict[str, tuple[bytes, bytes]] = {}
 
     def close(self) -> None:

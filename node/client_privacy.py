@@ -317,7 +317,10 @@ class PrivacyComputing:
             value_field: the numeric data item to aggregate.
             purpose: the grants' purpose.
             bounds: the value's range ``(low, high)``; values are clipped to it.
-            buckets: histogram bucket edges (empty: no histogram).
+            buckets: histogram bucket edges within the bounds (empty: no histogram). The bounds
+                are added as the outer edges when the given ones stop short (``0,300,600``
+                with bounds ``0,3000`` counts ``[600, 3000]`` as the last bucket), so no value
+                is left out. Buckets are ``[a, b)``, the last ``[a, b]``.
             filter_field: count only records whose field passes the filter (None: all).
             filter_op: the filter's comparison, e.g. ``"eq"``.
             filter_value: the value compared with.
@@ -329,7 +332,8 @@ class PrivacyComputing:
 
         Raises:
             ClientError: a refusal with its status, DATA_LOSS when a receipt or ciphertext
-                does not verify.
+                does not verify, INVALID_ARGUMENT for edges outside the bounds or not
+                increasing.
         """
         from tongdao.crypto.paillier import generate_paillier_keypair
         from tongdao.node.engines import VALUE_SCALE_DIGITS, AggregateQuery, aggregate_scheme
@@ -337,6 +341,7 @@ class PrivacyComputing:
         def scaled(x: float) -> int:
             return int(Decimal(str(x)).scaleb(VALUE_SCALE_DIGITS).to_integral_value())
 
+        buckets = _histogram_edges(bounds, buckets)
         public_key, private_key = generate_paillier_keypair(key_bits)
         lo, hi = scaled(bounds[0]), scaled(bounds[1])
         edges = [scaled(b) for b in buckets]
@@ -409,7 +414,10 @@ class PrivacyComputing:
         )
         count, s1, s2, hist, suppressed = stats[0], stats[1], stats[2], stats[3:-1], stats[-1]
         scale = Decimal(10) ** VALUE_SCALE_DIGITS
-        labels = [f"[{buckets[i]}, {buckets[i + 1]})" for i in range(len(hist))]
+        labels = [
+            f"[{buckets[i]}, {buckets[i + 1]}{']' if i == len(hist) - 1 else ')'}"
+            for i in range(len(hist))
+        ]
         out: dict[str, Any] = {
             "count": count,
             "nodes": len(grant_tokens),
@@ -423,3 +431,28 @@ class PrivacyComputing:
             variance = Decimal(s2) / count - mean_shifted * mean_shifted
             out["variance"] = max(variance, Decimal(0)) / scale / scale
         return cast(Aggregate, out)
+
+
+def _histogram_edges(bounds: tuple[float, float], buckets: Sequence[float]) -> list[float]:
+    """Histogram edges that cover every (clipped) value: the bounds close any open end.
+
+    Raises:
+        ClientError: INVALID_ARGUMENT naming ``buckets``.
+    """
+    edges = list(buckets)
+    if not edges:
+        return edges
+    low, high = bounds
+    if edges != sorted(set(edges)):
+        raise ClientError("INVALID_ARGUMENT", "buckets: the edges must increase")
+    if edges[0] < low or edges[-1] > high:
+        raise ClientError(
+            "INVALID_ARGUMENT",
+            f"buckets: every edge must lie within the bounds [{low}, {high}] "
+            "(values are clipped to the bounds)",
+        )
+    if edges[0] > low:
+        edges.insert(0, low)
+    if edges[-1] < high:
+        edges.append(high)
+    return edges

@@ -7,6 +7,8 @@ Example::
     listen = "127.0.0.1:7501"     # port 0 = any free port; the bound address is printed
     state_dir = "node-state"      # replay ids and per-grant use (relative to this file)
     policy = "heilongjiang-2025"  # masking and grade rules
+    revocation_list = "crl.pem"   # the authority's revocation list, re-read every few seconds
+                                  # (default: HOME/authority-ca/crl.pem)
 
     [[entries]]
     code = "gat.population"
@@ -50,6 +52,12 @@ class NodeConfig:
     policy: str
     entries: list[EntryConfig] = field(default_factory=list)
     base_dir: Path = Path(".")
+    revocation_list: Path | None = None
+
+    @property
+    def revocation_list_path(self) -> Path:
+        """The revocation list file (default: the one in the home's authority-ca folder)."""
+        return self.revocation_list or self.home / "authority-ca" / "crl.pem"
 
 
 def _get(table: dict[str, Any], key: str, where: str, kind: type, default: Any = None) -> Any:
@@ -61,7 +69,9 @@ def _get(table: dict[str, Any], key: str, where: str, kind: type, default: Any =
     return value
 
 
-_TOP_KEYS = frozenset({"department", "home", "listen", "state_dir", "policy", "entries"})
+_TOP_KEYS = frozenset(
+    {"department", "home", "listen", "state_dir", "policy", "entries", "revocation_list"}
+)
 _ENTRY_KEYS = frozenset({"code", "source", "key_field", "grades", "casefold_keys"})
 
 
@@ -115,6 +125,10 @@ def load_node_config(path: str | Path) -> NodeConfig:
         entries.append(entry)
     home = Path(_get(raw, "home", where, str))
     state = Path(_get(raw, "state_dir", where, str, "node-state"))
+    crl_raw = raw.get("revocation_list")
+    if crl_raw is not None and not isinstance(crl_raw, str):
+        raise ConfigError(f"{where}revocation_list: must be a str")
+    crl = Path(crl_raw) if crl_raw else None
     return NodeConfig(
         department=_get(raw, "department", where, str),
         home=home if home.is_absolute() else base / home,
@@ -123,4 +137,5 @@ def load_node_config(path: str | Path) -> NodeConfig:
         policy=_get(raw, "policy", where, str, "heilongjiang-2025"),
         entries=entries,
         base_dir=base,
+        revocation_list=(crl if crl.is_absolute() else base / crl) if crl else None,
     )

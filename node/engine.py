@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,10 +47,9 @@ from tongdao.node.receipt_journal import ReceiptJournal
 from tongdao.node.state import BudgetExhausted, NodeState, QuotaError, ReplayError
 from tongdao.node.witness import Witness
 from tongdao.proto.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
-from tongdao.proto.query import QueryAnswer, Receipt, RelayedQuery
+from tongdao.proto.query import QueryAnswer, Receipt, RelayedQuery, canonical_request_id
 
 BROKER_IDENTITY = "broker"
-REQUEST_ID = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$")
 MAX_KEYS = 1000
 MAX_KEY_CHARS = 256
 MAX_CLAIM_CHARS = 1024
@@ -208,8 +206,7 @@ class NodeEngine:
                 field="purpose",
                 articles=(self.purpose_article,),
             )
-        if not REQUEST_ID.match(query.request_id.lower()):
-            raise InvalidArgument("must be a UUID", field="request_id")
+        canonical_request_id(query.request_id)
         try:
             self.state.check(query.request_id, claims.grant_id, claims.quota)
         except ReplayError:

@@ -25,7 +25,9 @@ from tongdao.proto.errors import FailedPrecondition, InvalidArgument
 from tongdao.proto.query import Receipt, RelayedQuery
 from tongdao.proto.transport import (
     TlsMaterial,
+    TlsSource,
     add_health_and_reflection,
+    bind,
     new_server,
     peer_common_name,
     server_credentials,
@@ -254,17 +256,27 @@ def build_engine(
     )
 
 
-def start_node(engine: NodeEngine, tls: TlsMaterial, listen: str) -> RunningNode:
+def start_node(
+    engine: NodeEngine,
+    tls: TlsMaterial | TlsSource,
+    listen: str,
+    *,
+    identity: grpc.ServerInterceptor | None = None,
+) -> RunningNode:
     """Serve ``engine`` on ``listen`` with mutual TLS, health checking and reflection.
+
+    Args:
+        engine: the node's engine.
+        tls: the department's server material, or a source re-read on renewal.
+        listen: HOST:PORT.
+        identity: the caller check run before every handler (revocation, the broker only).
 
     Raises:
         RuntimeError: the address cannot be bound.
     """
-    server = new_server()
+    server = new_server(identity=identity)
     node_pb2_grpc.add_NodeServicer_to_server(NodeServicer(engine), server)
     health = add_health_and_reflection(server, [SERVICE_NAME])
-    port = server.add_secure_port(listen, server_credentials(tls))
-    if port == 0:
-        raise RuntimeError(f"cannot listen on {listen}")
+    port = bind(server, listen, server_credentials(tls))
     server.start()
     return RunningNode(server, port, engine, health)

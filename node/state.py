@@ -13,6 +13,9 @@ from sqlalchemy import DateTime, Integer, String, create_engine, event, insert, 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
+from tongdao.proto.errors import InvalidArgument
+from tongdao.proto.query import canonical_request_id
+
 
 class _Base(DeclarativeBase):
     pass
@@ -69,6 +72,7 @@ class NodeState:
         self.engine = create_engine(
             f"sqlite:///{directory / 'node-state.db'}",
             connect_args={"timeout": 30, "check_same_thread": False},
+            hide_parameters=True,  # request ids and grant ids stay out of error messages
         )
 
         @event.listens_for(self.engine, "connect")
@@ -86,9 +90,9 @@ class NodeState:
         self._reader = self.engine.execution_options(read_only=True)
 
     def seen(self, request_id: str) -> bool:
-        """Whether ``request_id`` was answered already."""
+        """Whether ``request_id`` was answered already (in any spelling of the same UUID)."""
         with self._reader.connect() as conn:
-            return conn.execute(_SEEN, {"r": request_id}).first() is not None
+            return conn.execute(_SEEN, {"r": _canonical(request_id)}).first() is not None
 
     def used(self, grant_id: str) -> int:
         """Queries answered under ``grant_id``."""
@@ -102,7 +106,7 @@ class NodeState:
             ReplayError / QuotaError.
         """
         with self._reader.connect() as conn, conn.begin():
-            if conn.execute(_SEEN, {"r": request_id}).first() is not None:
+            if conn.execute(_SEEN, {"r": _canonical(request_id)}).first() is not None:
                 raise ReplayError(request_id)
             if (conn.execute(_USED, {"g": grant_id}).scalar() or 0) >= quota:
                 raise QuotaError(grant_id)
@@ -118,7 +122,7 @@ class NodeState:
             with self.engine.begin() as conn:
                 conn.execute(
                     insert(_ANSWERED).values(
-                        request_id=request_id, grant_id=grant_id, answered_at=now
+                        request_id=_canonical(request_id), grant_id=grant_id, answered_at=now
                     )
                 )
                 counted = conn.execute(
@@ -157,3 +161,11 @@ _ANSWERED = AnsweredRequest.__table__
 _USE = GrantUse.__table__
 _SEEN = text("SELECT 1 FROM answered_requests WHERE request_id = :r")
 _USED = text("SELECT used FROM grant_use WHERE grant_id = :g")
+
+
+def _canonical(request_id: str) -> str:
+    """The one spelling of a request id the table keys on (any case, dashed or not)."""
+    try:
+        return canonical_request_id(request_id)
+    except InvalidArgument:
+        return request_id  # never recorded: the engine refuses it before answering

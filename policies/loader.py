@@ -8,6 +8,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from tongdao.policies.access import (
+    AUTHORITY_ROLES,
+    DEPARTMENT_ROLES,
+    LISTS_DIR,
+    MARKERS,
+    STAFF_ROLES,
+    AccessRules,
+    AccountRules,
+    load_common_passwords,
+)
 from tongdao.policies.model import (
     FETCH_MODES,
     METHODS,
@@ -15,6 +25,7 @@ from tongdao.policies.model import (
     DeadlineRule,
     GradeRule,
     LedgerRules,
+    Limits,
     MaskRule,
     OpeningRules,
     PeriodRule,
@@ -38,6 +49,15 @@ REQUIRED_DEADLINES = (
 )
 REQUIRED_PERIODS = ("revocation_grace", "grant_idle", "usage_record_retention")
 REQUIRED_GRADES = ("general", "personal", "sensitive_personal")
+REQUIRED_LIMITS = (
+    "import_max_file_bytes",
+    "import_max_unpacked_bytes",
+    "import_max_rows",
+    "import_max_cell_chars",
+    "import_max_problems",
+    "db_statement_timeout_ms",
+    "db_lock_timeout_ms",
+)
 
 
 def resolve_policy_path(name_or_path: str | Path) -> Path:
@@ -52,7 +72,7 @@ def resolve_policy_path(name_or_path: str | Path) -> Path:
     else:
         path = RULES_DIR / f"{name_or_path}.toml"
     if not path.is_file():
-        bundled = ", ".join(sorted(p.stem for p in RULES_DIR.glob("*.toml")))
+        bundled = ", ".join(sorted(p.stem for p in RULES_DIR.glob("*.toml") if p.stem != "trust"))
         raise PolicyError(str(path), "-", f"no such rule file (bundled policies: {bundled})")
     return path
 
@@ -226,9 +246,71 @@ def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
         meta.text("validity_quote", required=False),
     )
     classification_article = classes.article()
+    # roles and accounts: optional for reading a rule file, required to run a broker on it
+    access = _access(root) if "access" in raw else None
+    accounts = _accounts(root) if "accounts" in raw else None
     _first_unread(file, raw, root.seen)
     return replace(
-        policy, periods=periods, issued=issued, classification_article=classification_article
+        policy,
+        periods=periods,
+        issued=issued,
+        classification_article=classification_article,
+        access=access,
+        accounts=accounts,
+    )
+
+
+def _access(root: _Reader) -> AccessRules:
+    """``[access]``: the role table (every RPC → roles) and the service identities' roles."""
+    t = root.table("access")
+    articles = t.texts("articles")
+    if not articles:
+        raise t.fail("articles", "must cite what the role table rests on")
+    ident = t.table("service_identity")
+    service_identity = {
+        "authority": ident.texts("authority", allowed=AUTHORITY_ROLES),
+        "department": ident.texts("department", allowed=DEPARTMENT_ROLES),
+    }
+    rpcs_t = t.table("rpcs")
+    rpcs: dict[str, tuple[str, ...]] = {}
+    for method in rpcs_t.names():
+        if not method.startswith("/") or method.count("/") != 2:
+            raise rpcs_t.fail(
+                method, "must be a full method name like /tongdao.v1.Ledger/GetLedger"
+            )
+        roles = rpcs_t.texts(method, allowed=(*STAFF_ROLES, *MARKERS))
+        if not roles:
+            raise rpcs_t.fail(method, "names no role (an RPC nobody may call: remove it)")
+        if any(r in MARKERS for r in roles) and len(roles) > 1:
+            raise rpcs_t.fail(method, f"a marker ({', '.join(MARKERS)}) stands alone")
+        rpcs[method] = roles
+    return AccessRules(rpcs, service_identity, articles)
+
+
+def _accounts(root: _Reader) -> AccountRules:
+    """``[accounts]``: password policy, lockout, sessions."""
+    t = root.table("accounts")
+    name = t.text("common_passwords")
+    if "/" in name or "\\" in name or not (LISTS_DIR / name).is_file():
+        raise t.fail("common_passwords", f"no list {name!r} in {LISTS_DIR}")
+    classes = t.integer("character_classes", minimum=1) or 1
+    if classes > 4:
+        raise t.fail("character_classes", "there are only 4 classes")
+    return AccountRules(
+        article=t.article(),
+        min_length=t.integer("min_length", minimum=8) or 8,
+        character_classes=classes,
+        common_passwords_file=name,
+        max_age_days=t.integer("max_age_days", minimum=1) or 1,
+        history=t.integer("history", minimum=1) or 1,
+        max_failures=t.integer("max_failures", minimum=1) or 1,
+        lockout_minutes=t.integer("lockout_minutes", minimum=1) or 1,
+        session_minutes=t.integer("session_minutes", minimum=1) or 1,
+        totp_issuer=t.text("totp_issuer"),
+        argon2_time_cost=t.integer("argon2_time_cost", minimum=1) or 1,
+        argon2_memory_kib=t.integer("argon2_memory_kib", minimum=8192) or 8192,
+        argon2_parallelism=t.integer("argon2_parallelism", minimum=1) or 1,
+        common_passwords=load_common_passwords(name),
     )
 
 
@@ -374,6 +456,12 @@ def _build(root: _Reader, file: str) -> Policy:
         else PrivacyRules(0.0, 0.0, "Art.38")
     )
 
+    limits_t = root.table("limits")
+    limits = Limits(
+        {name: limits_t.integer(name, minimum=1) or 1 for name in REQUIRED_LIMITS},
+        limits_t.article(),
+    )
+    limits_t.text("description", required=False)
     ledger_t = root.table("ledger")
     ledger = LedgerRules(
         origin=ledger_t.text("origin"),
@@ -407,5 +495,6 @@ def _build(root: _Reader, file: str) -> Policy:
         mask_rules=mask_rules,
         field_kinds=field_kinds,
         privacy=privacy,
+        limits=limits,
         ledger=ledger,
     )

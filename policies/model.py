@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from tongdao.policies.access import AccessRules, AccountRules
+
 METHODS: tuple[str, ...] = (
     "fetch",
     "verify",
@@ -176,6 +178,22 @@ class PrivacyRules:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Bounds on what callers send and on the broker's database work (Art.38 security duties).
+
+    Attributes:
+        values: limit name → positive integer (see ``[limits]`` in docs/policies.md).
+        article: the article the limits rest on.
+    """
+
+    values: Mapping[str, int]
+    article: str
+
+    def __getitem__(self, name: str) -> int:
+        return self.values[name]
+
+
+@dataclass(frozen=True)
 class LedgerRules:
     """How the transparency log is published and witnessed (PRIV-7).
 
@@ -216,6 +234,7 @@ class Policy:
         classifications: entry-level classifications (general / important / core data).
         classification_article: the article classifications rest on (Art.14).
         issued: the day the measures were issued, when the file says.
+        limits: size, row, cell and database-time bounds (``[limits]``).
     """
 
     jurisdiction: str
@@ -239,7 +258,33 @@ class Policy:
     issued: dt.date | None = None
     field_kinds: Mapping[str, str] = field(default_factory=dict)
     privacy: PrivacyRules = PrivacyRules(0.0, 0.0, "Art.38")
+    limits: Limits = Limits({}, "Art.38")
+
     ledger: LedgerRules | None = None
+    access: AccessRules | None = None
+    accounts: AccountRules | None = None
+
+    @property
+    def access_rules(self) -> AccessRules:
+        """The role table (``[access]``).
+
+        Raises:
+            PolicyError: the rule file has no ``[access]`` table.
+        """
+        if self.access is None:
+            raise PolicyError(self.source, "access", "missing (a broker needs the role table)")
+        return self.access
+
+    @property
+    def account_rules(self) -> AccountRules:
+        """Password, lockout and session rules (``[accounts]``).
+
+        Raises:
+            PolicyError: the rule file has no ``[accounts]`` table.
+        """
+        if self.accounts is None:
+            raise PolicyError(self.source, "accounts", "missing (a broker needs the account rules)")
+        return self.accounts
 
     def deadline(self, kind: str) -> DeadlineRule:
         """The working-day clock named ``kind``.

@@ -12,6 +12,9 @@ class DomainError(Exception):
     """Base class. ``field`` names the request field at fault, ``articles`` the rule applied."""
 
     code_name = "UNKNOWN"
+    acted_by: object = None
+    """Who the refused call acted as (set by the broker's access check, so the refusal's record
+    names the person); None when the caller was not resolved."""
 
     def __init__(
         self, message: str, *, field: str | None = None, articles: tuple[str, ...] = ()
@@ -75,3 +78,9 @@ class Unavailable(DomainError):
     """A party this call depends on (a node) cannot be reached."""
 
     code_name = "UNAVAILABLE"
+
+
+class DeadlineExceeded(DomainError):
+    """The caller's deadline passed (or the caller went away) before the work was done."""
+
+    code_name = "DEADLINE_EXCEEDED"

@@ -6,12 +6,36 @@ gRPC edge and import the generated modules only when called.
 
 from __future__ import annotations
 
+import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
+
+from tongdao.proto.errors import InvalidArgument
 
 STREAM_METHODS = ("intersection", "intersection_size", "intersection_sum")
 """Methods that run as a streamed query (``QueryStream``); the rest are unary ``Query`` calls
 (``aggregate`` goes through ``Aggregate``)."""
+
+
+REQUEST_ID = re.compile(
+    r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.IGNORECASE
+)
+"""A request id as sent: a UUID's 32 hex digits, in either case, dashed or not."""
+
+
+def canonical_request_id(value: str, field: str = "request_id") -> str:
+    """A request id's canonical form (lower-case hex with dashes), the one replay checks compare.
+
+    The same UUID upper-cased or without dashes is the same request: it is compared (and
+    stored) in this form, while the sealed query and the receipt stay bound to it as sent.
+
+    Raises:
+        InvalidArgument: not a UUID.
+    """
+    if not isinstance(value, str) or not REQUEST_ID.fullmatch(value):
+        raise InvalidArgument("must be a UUID", field=field)
+    return str(uuid.UUID(value))
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 
 import grpc
 
+from tongdao.proto.transport import with_session
 from tongdao.v1 import (
+    accounts_pb2,
+    accounts_pb2_grpc,
     catalogue_pb2,
     catalogue_pb2_grpc,
     directory_pb2,
@@ -30,6 +33,7 @@ BROKER_SERVICES: tuple[str, ...] = tuple(
         (query_pb2, "Query"),
         (supervision_pb2, "Supervision"),
         (ledger_pb2, "Ledger"),
+        (accounts_pb2, "Accounts"),
     )
 )
 """Full names of the services a broker serves on its mutual-TLS listener."""
@@ -46,6 +50,7 @@ class BrokerStubs:
         query: the query relay (``tongdao.v1.Query``).
         supervision: deadlines and the overdue report (``tongdao.v1.Supervision``).
         ledger: the tamper-evident ledger (``tongdao.v1.Ledger``).
+        accounts: people's accounts, login sessions (``tongdao.v1.Accounts``).
     """
 
     directory: directory_pb2_grpc.DirectoryStub
@@ -54,10 +59,14 @@ class BrokerStubs:
     query: query_pb2_grpc.QueryStub
     supervision: supervision_pb2_grpc.SupervisionStub
     ledger: ledger_pb2_grpc.LedgerStub
+    accounts: accounts_pb2_grpc.AccountsStub
 
     @classmethod
-    def over(cls, channel: grpc.Channel) -> BrokerStubs:
-        """Stubs for every broker service over ``channel``."""
+    def over(cls, channel: grpc.Channel, session_token: str = "") -> BrokerStubs:
+        """Stubs for every broker service over ``channel``; with ``session_token`` every call
+        carries that person's login session (metadata ``tongdao-session``)."""
+        if session_token:
+            channel = with_session(channel, session_token)
         return cls(
             directory=directory_pb2_grpc.DirectoryStub(channel),
             catalogue=catalogue_pb2_grpc.CatalogueStub(channel),
@@ -65,4 +74,5 @@ class BrokerStubs:
             query=query_pb2_grpc.QueryStub(channel),
             supervision=supervision_pb2_grpc.SupervisionStub(channel),
             ledger=ledger_pb2_grpc.LedgerStub(channel),
+            accounts=accounts_pb2_grpc.AccountsStub(channel),
         )

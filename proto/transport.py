@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterable
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -23,6 +27,14 @@ CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
 )
+SERVER_OPTIONS: tuple[tuple[str, int], ...] = (
+    *CHANNEL_OPTIONS,
+    # gRPC binds with SO_REUSEPORT by default: a second server on a port in use would start
+    # without error and share the callers at random. Off, binding such a port fails.
+    ("grpc.so_reuseport", 0),
+)
+UNDECODABLE_LOG_SECONDS = 60.0
+"""At most one log line per this many seconds for requests that are not valid protobuf."""
 
 
 @dataclass(frozen=True)
@@ -43,12 +55,46 @@ class TlsMaterial:
         return "TlsMaterial(<certificates>)"
 
 
-def server_credentials(tls: TlsMaterial) -> grpc.ServerCredentials:
-    """Server credentials that *require* a client certificate issued by the authority CA."""
-    return grpc.ssl_server_credentials(
-        [(tls.private_key_pem, tls.certificate_pem)],
-        root_certificates=tls.ca_pem,
-        require_client_auth=True,
+TlsSource = Callable[[], TlsMaterial]
+"""Returns the party's current TLS material (re-read from its home when renewed)."""
+
+
+def server_credentials(tls: TlsMaterial | TlsSource) -> grpc.ServerCredentials:
+    """Server credentials that *require* a client certificate issued by the authority CA.
+
+    Given a :data:`TlsSource`, every new handshake asks it for the current material, so a renewed
+    certificate is served without a restart (connections already open keep theirs).
+    """
+    if isinstance(tls, TlsMaterial):
+        return grpc.ssl_server_credentials(
+            [(tls.private_key_pem, tls.certificate_pem)],
+            root_certificates=tls.ca_pem,
+            require_client_auth=True,
+        )
+    source = tls
+    first = source()
+    served = [first]
+
+    def configuration(material: TlsMaterial):  # type: ignore[no-untyped-def]
+        return grpc.ssl_server_certificate_configuration(
+            [(material.private_key_pem, material.certificate_pem)],
+            root_certificates=material.ca_pem,
+        )
+
+    def fetch():  # type: ignore[no-untyped-def]
+        try:
+            material = source()
+        except Exception:  # a half-written renewal: keep serving the current certificate
+            logging.getLogger("tongdao.grpc").warning("renewed certificate not readable yet")
+            return None
+        if material == served[0]:
+            return None
+        served[0] = material
+        logging.getLogger("tongdao.grpc").info("serving a renewed certificate")
+        return configuration(material)
+
+    return grpc.dynamic_ssl_server_credentials(
+        configuration(first), fetch, require_client_authentication=True
     )
 
 
@@ -67,14 +113,62 @@ def public_channel(target: str, ca_pem: bytes) -> grpc.Channel:
     return grpc.secure_channel(target, credentials, options=CHANNEL_OPTIONS)
 
 
-def secure_channel(target: str, tls: TlsMaterial) -> grpc.Channel:
-    """Open a mutual-TLS channel to ``target`` (``host:port``)."""
+def secure_channel(target: str, tls: TlsMaterial, *, server_name: str = "") -> grpc.Channel:
+    """Open a mutual-TLS channel to ``target`` (``host:port``).
+
+    Args:
+        target: the address.
+        tls: this party's client material.
+        server_name: the identity the server's certificate must name (``broker.tongdao.invalid``
+            for the broker, ``<code>.node.tongdao.invalid`` for a department's node); the host of
+            ``target`` when empty.
+    """
     credentials = grpc.ssl_channel_credentials(
         root_certificates=tls.ca_pem,
         private_key=tls.private_key_pem,
         certificate_chain=tls.certificate_pem,
     )
-    return grpc.secure_channel(target, credentials, options=CHANNEL_OPTIONS)
+    options: tuple[tuple[str, int | str], ...] = CHANNEL_OPTIONS
+    if server_name:
+        options = (*CHANNEL_OPTIONS, ("grpc.ssl_target_name_override", server_name))
+    return grpc.secure_channel(target, credentials, options=options)
+
+
+SESSION_METADATA = "tongdao-session"
+"""The gRPC metadata key a person's login session token travels under."""
+
+
+class _SessionMetadata(
+    grpc.UnaryUnaryClientInterceptor,
+    grpc.UnaryStreamClientInterceptor,
+    grpc.StreamUnaryClientInterceptor,
+    grpc.StreamStreamClientInterceptor,
+):
+    """Adds the login session to every call's metadata."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def _details(self, details):  # type: ignore[no-untyped-def]
+        metadata = [*(details.metadata or ()), (SESSION_METADATA, self._token)]
+        return details._replace(metadata=metadata)
+
+    def intercept_unary_unary(self, continuation, client_call_details, request):  # type: ignore[no-untyped-def]
+        return continuation(self._details(client_call_details), request)
+
+    def intercept_unary_stream(self, continuation, client_call_details, request):  # type: ignore[no-untyped-def]
+        return continuation(self._details(client_call_details), request)
+
+    def intercept_stream_unary(self, continuation, client_call_details, request_iterator):  # type: ignore[no-untyped-def]
+        return continuation(self._details(client_call_details), request_iterator)
+
+    def intercept_stream_stream(self, continuation, client_call_details, request_iterator):  # type: ignore[no-untyped-def]
+        return continuation(self._details(client_call_details), request_iterator)
+
+
+def with_session(channel: grpc.Channel, token: str) -> grpc.Channel:
+    """``channel`` with a person's login session on every call (``tongdao login``)."""
+    return grpc.intercept_channel(channel, _SessionMetadata(token))
 
 
 def peer_common_name(context: grpc.ServicerContext) -> str | None:
@@ -92,19 +186,63 @@ caller's certificate name, the error with its field and articles)."""
 REFUSALS = ("PERMISSION_DENIED", "UNAUTHENTICATED")
 
 
-def new_server(max_workers: int = 16, *, on_refusal: RefusalSink | None = None) -> grpc.Server:
+def new_server(
+    max_workers: int = 16,
+    *,
+    on_refusal: RefusalSink | None = None,
+    identity: grpc.ServerInterceptor | None = None,
+    interceptors: Sequence[grpc.ServerInterceptor] = (),
+    access: grpc.ServerInterceptor | None = None,
+) -> grpc.Server:
     """A gRPC server with Tongdao's message limits and the domain-error interceptor.
 
     Args:
+        max_workers: handler threads.
         on_refusal: also called with every refusal (the broker records them in its ledger).
+        identity: the caller check (:class:`tongdao.proto.identity.IdentityInterceptor`), run
+            before every handler; its refusals are domain errors, so they reach ``on_refusal``.
+        interceptors: run outside the domain-error interceptor, so they see the final status
+            (the broker's metrics and per-call log).
+        access: the role check (the broker's access interceptor), run after the identity
+            check and before every handler; its refusals are domain errors too.
     """
     from concurrent import futures
 
+    # outermost the operational interceptors (metrics, the per-call log: they see the final
+    # status), then the domain-error interceptor, so the identity check's refusals are mapped to
+    # their status (and told to ``on_refusal``) like any servicer's
+    chain: list[grpc.ServerInterceptor] = [
+        *interceptors,
+        DomainErrorInterceptor(on_refusal=on_refusal),
+    ]
+    if identity is not None:
+        chain.append(identity)
+    if access is not None:
+        chain.append(access)
     return grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers),
-        options=CHANNEL_OPTIONS,
-        interceptors=[DomainErrorInterceptor(on_refusal=on_refusal)],
+        options=SERVER_OPTIONS,
+        interceptors=chain,
     )
+
+
+def bind(server: grpc.Server, address: str, credentials: grpc.ServerCredentials) -> int:
+    """Listen on ``address`` (``host:port``; port 0: any free port) and return the port.
+
+    Raises:
+        RuntimeError: the address is in use (another broker or node?) or cannot be bound; the
+            message names the address and what to do.
+    """
+    try:
+        port = server.add_secure_port(address, credentials)
+    except RuntimeError:
+        port = 0
+    if port == 0:
+        raise RuntimeError(
+            f"cannot listen on {address}: the address is already in use or not available "
+            "(is another broker or node running there? stop it or choose another --listen)"
+        )
+    return port
 
 
 def add_health_and_reflection(
@@ -134,15 +272,21 @@ def add_health_and_reflection(
 class DomainErrorInterceptor(grpc.ServerInterceptor):
     """Maps :class:`proto.errors.DomainError` raised by a servicer to its gRPC status code.
 
-    Any other exception becomes INTERNAL with a generic message (the details go to the server log,
-    never to the caller, so nothing internal leaks).
+    Any other exception becomes INTERNAL with a generic message; the server log gets its type and
+    where it was raised, never its message (which may quote request or record values).
     """
 
     def __init__(
-        self, logger: logging.Logger | None = None, *, on_refusal: RefusalSink | None = None
+        self,
+        logger: logging.Logger | None = None,
+        *,
+        on_refusal: RefusalSink | None = None,
+        undecodable_log_seconds: float = UNDECODABLE_LOG_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._log = logger or logging.getLogger("tongdao.grpc")
         self._on_refusal = on_refusal
+        self._undecodable = _RateLimitedNote(self._log, undecodable_log_seconds, clock)
 
     def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
         handler = continuation(handler_call_details)
@@ -150,6 +294,9 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
             return handler
         method = handler_call_details.method
         log = self._log
+        # a request that is not a valid message reaches the handler as UNDECODABLE (instead of
+        # gRPC's INTERNAL with a traceback per call) and is answered INVALID_ARGUMENT
+        deserializer = _tolerant(handler.request_deserializer, method, self._undecodable)
         on_refusal = self._on_refusal
 
         def refused(context, exc: DomainError) -> None:  # type: ignore[no-untyped-def]
@@ -178,7 +325,12 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
                 raise  # already aborted by the servicer
             if quiet_if_gone and not context.is_active():
                 return  # the caller went away: nothing to report to anyone
-            log.exception("internal error in %s", method)
+            # the type and where, never the message: it may quote request or record values
+            frames = traceback.extract_tb(exc.__traceback__ if exc is not None else None)
+            where = " < ".join(
+                f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in frames[::-1][:6]
+            )
+            log.error("internal error in %s: %s at %s", method, type(exc).__name__, where)
             context.abort(grpc.StatusCode.INTERNAL, f"internal error in {method}")
 
         # server-streaming (catalogue import progress) and bidirectional (streamed queries)
@@ -187,6 +339,10 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
         if streaming is not None:
 
             def wrapped_stream(request, context):  # type: ignore[no-untyped-def]
+                if handler.stream_stream is not None:
+                    request = _checked(request, context)
+                elif request is UNDECODABLE:
+                    _refuse_undecodable(context)
                 try:
                     yield from streaming(request, context)
                 except Exception:
@@ -199,7 +355,7 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
             )
             return make(
                 wrapped_stream,
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_unary is None:
@@ -207,6 +363,8 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
         inner = handler.unary_unary
 
         def wrapped(request, context):  # type: ignore[no-untyped-def]
+            if request is UNDECODABLE:
+                _refuse_undecodable(context)
             try:
                 return inner(request, context)
             except Exception:
@@ -214,6 +372,60 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
 
         return grpc.unary_unary_rpc_method_handler(
             wrapped,
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=deserializer,
             response_serializer=handler.response_serializer,
         )
+
+
+UNDECODABLE = object()
+"""What a request that is not a valid protobuf message of its type decodes to."""
+
+
+class _RateLimitedNote:
+    """One log line per interval for undecodable requests, with how many were not logged."""
+
+    def __init__(self, log: logging.Logger, interval: float, clock: Callable[[], float]) -> None:
+        self._log, self._interval, self._clock = log, interval, clock
+        self._lock = threading.Lock()
+        self._next = float("-inf")
+        self._quiet = 0
+
+    def __call__(self, method: str) -> None:
+        with self._lock:
+            now = self._clock()
+            if now < self._next:
+                self._quiet += 1
+                return
+            quiet, self._quiet, self._next = self._quiet, 0, now + self._interval
+        self._log.warning(
+            "undecodable request to %s refused (INVALID_ARGUMENT); %d more since the last note",
+            method,
+            quiet,
+        )
+
+
+def _tolerant(
+    deserialize: Callable[[bytes], Any] | None, method: str, note: _RateLimitedNote
+) -> Callable[[bytes], Any] | None:
+    if deserialize is None:
+        return None
+
+    def decode(data: bytes) -> Any:
+        try:
+            return deserialize(data)
+        except Exception:  # DecodeError, or any failure of the generated parser on garbage
+            note(method)
+            return UNDECODABLE
+
+    return decode
+
+
+def _refuse_undecodable(context: grpc.ServicerContext) -> None:
+    context.abort(grpc.StatusCode.INVALID_ARGUMENT, "request: is not a valid protobuf message")
+
+
+def _checked(requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
+    for request in requests:
+        if request is UNDECODABLE:
+            _refuse_undecodable(context)
+        yield request

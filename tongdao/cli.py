@@ -15,6 +15,9 @@ from tongdao import __version__
 
 COMMAND_MODULES: tuple[str, ...] = (
     "init",
+    "ca",
+    "department",
+    "certificates",
     "broker",
     "node",
     "authority",
@@ -28,6 +31,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "policy",
     "bench",
     "ledger",
+    "backup",
+    "db",
+    "account",
     "demo",
 )
 

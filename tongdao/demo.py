@@ -29,7 +29,13 @@ from tongdao import synthetic
 from tongdao.broker.kernel.db import make_engine, session_factory
 from tongdao.broker.ledger.chain import verify_ledger
 from tongdao.commands.catalogue import entry_from_dict
-from tongdao.home import AUTHORITY, DepartmentProfile, Home
+from tongdao.crypto.pki import BROKER_SERVER_NAME
+from tongdao.demo_trust import (
+    enrol_all,
+    refuses_misnamed_registration,
+    revocation_scenario,
+)
+from tongdao.home import AUTHORITY, DepartmentProfile, Home, HomeSet
 from tongdao.node.client import ClientError, ConsumerClient
 from tongdao.policies.loader import load_policy
 from tongdao.policies.masking import mask_value
@@ -219,12 +225,22 @@ def _stop(processes: list[Process]) -> None:
 
 
 def _node_config(
-    home: Home, profile: DepartmentProfile, entry: str, csv_name: str, grades: dict[str, str]
+    home: Home,
+    profile: DepartmentProfile,
+    entry: str,
+    csv_name: str,
+    grades: dict[str, str],
+    *,
+    revocation_list: Path | None = None,
 ) -> str:
+    """The node's configuration: its department's ``home`` and the CA's published revocation
+    list (default: the one in that home)."""
     key = ENTRIES[entry]["key_field"]
+    crl = revocation_list or home.ca_dir / "crl.pem"
     lines = [
         f'department = "{profile.code}"',
         f'home = "{home.root.resolve()}"',
+        f'revocation_list = "{crl.resolve()}"',
         'listen = "127.0.0.1:0"',
         f'state_dir = "state-{profile.code}"',
         "",
@@ -249,16 +265,10 @@ def run_demo(directory: Path, *, records: int = 300, out: Callable[[str], None] 
     report = Report(out)
     directory = directory.resolve()  # child processes run inside it: every path must be absolute
     _prepare_directory(directory)
-    home = Home(directory / "home")
-    home.create_authority()
     departments = (GAT, MZT, SW, RSJ, *CITY_MZJ)
-    for profile in departments:
-        home.add_department(profile)
-    report.section("Set-up")
-    report.line(
-        f"authority CA, broker and {len(departments)} departments in {home.root} "
-        "(mutual TLS everywhere)"
-    )
+    report.section("Set-up: enrolment (each party makes its own keys)")
+    trust = enrol_all(directory, departments, report.check, report.line)
+    home = trust.homes
 
     people = synthetic.population(records)
     marriages = synthetic.marriages(people)
@@ -276,7 +286,14 @@ def run_demo(directory: Path, *, records: int = 300, out: Callable[[str], None] 
     for profile, entry, csv_name, rows in served:
         synthetic.write_csv(directory / csv_name, rows)
         (directory / f"node-{profile.code}.toml").write_text(
-            _node_config(home, profile, entry, csv_name, grades_of(entry))
+            _node_config(
+                trust.departments[profile.code],
+                profile,
+                entry,
+                csv_name,
+                grades_of(entry),
+                revocation_list=trust.crl_path,
+            )
         )
     report.line(
         f"synthetic registries: {len(people)} residents (公安), {len(marriages)} marriages (民政), "
@@ -287,7 +304,14 @@ def run_demo(directory: Path, *, records: int = 300, out: Callable[[str], None] 
     processes: list[Process] = []
     try:
         specs = [
-            ("broker", ["broker", "serve", "--home", str(home.root), "--listen", "127.0.0.1:0"])
+            (
+                "broker",
+                [
+                    *("broker", "serve", "--home", str(trust.authority.root)),
+                    *("--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"),
+                    *("--revocation-list", str(trust.crl_path)),
+                ],
+            )
         ]
         specs += [
             (f"node-{p.code}", ["node", "serve", "--config", f"node-{p.code}.toml"])
@@ -305,6 +329,8 @@ def run_demo(directory: Path, *, records: int = 300, out: Callable[[str], None] 
         try:
             _scenario(report, home, broker, nodes, people, marriages)
             privacy_scenario(report, home, broker, people, incomes, households)
+            report.section("Revocation (a department reports a lost key)")
+            revocation_scenario(trust, broker, CITY_MZJ[-1].code, report.check, report.line)
         except (ClientError, grpc.RpcError) as exc:
             detail = f"{exc.code()}: {exc.details()}" if isinstance(exc, grpc.RpcError) else exc
             raise DemoFailure(
@@ -334,7 +360,7 @@ def run_demo(directory: Path, *, records: int = 300, out: Callable[[str], None] 
 
 def _scenario(
     report: Report,
-    home: Home,
+    home: HomeSet,
     broker: str,
     nodes: dict[str, str],
     people: list[dict[str, str]],
@@ -347,23 +373,20 @@ def _scenario(
         return mask_value(policy, "personal", key, field_kind="id_number")
 
     def stub(party: str) -> BrokerStubs:
-        return BrokerStubs.over(secure_channel(broker, home.tls(party)))
+        channel = secure_channel(broker, home.tls(party), server_name=BROKER_SERVER_NAME)
+        return BrokerStubs.over(channel)
 
     authority, mzt = stub(AUTHORITY), stub(MZT.code)
 
     report.section("Directory (authority)")
     for profile in (GAT, MZT, SW, RSJ, *CITY_MZJ):
+        # the broker checks the certificate and takes the profile and keys from it
         authority.directory.RegisterDepartment(
             directory_pb2.RegisterDepartmentRequest(
                 department=directory_pb2.Department(
-                    code=profile.code,
-                    name=profile.name,
-                    region=profile.region,
-                    level=profile.level,
-                    node_endpoint=nodes.get(profile.code, ""),
-                    encryption_public_key=home.encryption_keys(profile.code).public_key,
-                    signing_public_key=home.signing_key(profile.code).verify_key.public_key,
-                )
+                    code=profile.code, node_endpoint=nodes.get(profile.code, "")
+                ),
+                certificate_pem=home.tls(profile.code).certificate_pem,
             ),
             timeout=10,
         )
@@ -374,6 +397,10 @@ def _scenario(
     report.line(
         f"registered {len(CITY_MZJ)} city civil-affairs bureaus: "
         + ", ".join(p.code for p in CITY_MZJ)
+    )
+    report.check(
+        "each from its CA-signed certificate; one naming another department is refused",
+        refuses_misnamed_registration(authority, home, GAT.code, MZT.code),
     )
 
     report.section("Catalogue: draft → submit → authority review → published (Art.12)")

@@ -8,6 +8,7 @@ import itertools
 import random
 
 from tongdao import synthetic
+from tongdao.crypto.pki import BROKER_SERVER_NAME
 from tongdao.demo import (
     BASIS,
     CITY_MZJ,
@@ -18,7 +19,7 @@ from tongdao.demo import (
     Report,
     city_entry,
 )
-from tongdao.home import Home
+from tongdao.home import HomeSet
 from tongdao.node.client import ConsumerClient
 from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import secure_channel
@@ -27,7 +28,7 @@ from tongdao.v1 import sharing_pb2
 
 def privacy_scenario(
     report: Report,
-    home: Home,
+    home: HomeSet,
     broker: str,
     people: list[dict[str, str]],
     incomes: list[dict[str, str]],
@@ -37,7 +38,7 @@ def privacy_scenario(
     from decimal import Decimal
 
     consumer = ConsumerClient(broker, home.tls(RSJ.code), home.encryption_keys(RSJ.code), RSJ.code)
-    sw = BrokerStubs.over(secure_channel(broker, home.tls(SW.code)))
+    sw = BrokerStubs.over(secure_channel(broker, home.tls(SW.code), server_name=BROKER_SERVER_NAME))
     applicants = [p["id_number"] for p in people[:80]] + [
         synthetic.make_id_number(random.Random(n), "230103", synthetic_date(n))  # noqa: S311
         for n in range(10)

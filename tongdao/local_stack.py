@@ -1,4 +1,10 @@
-"""An in-process stack: broker and nodes on loopback, mutual TLS, real store (tests, bench)."""
+"""An in-process stack: broker and nodes on loopback, mutual TLS, real store (tests, bench).
+
+Every party is enrolled through a CA home of its own (``tmp/ca``): keys are made in ``tmp/home``
+(one folder standing in for every party's machine), only requests and bundles pass to the CA. The
+broker and nodes check the CA's revocation list (``tmp/home/authority-ca/crl.pem``) on the trust
+rule file's interval; :meth:`Stack.revoke` revokes and publishes.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,16 @@ from pathlib import Path
 from tongdao import synthetic
 from tongdao.broker.kernel.settings import BrokerSettings
 from tongdao.broker.server import BrokerConfig, RunningBroker, start_broker
+from tongdao.ca_home import CaHome
 from tongdao.commands.catalogue import entry_from_dict
+from tongdao.crypto.pki import BROKER_SERVER_NAME
 from tongdao.demo import CITY_MZJ, ENTRIES, GAT, MZT, RSJ, SW, city_entry
-from tongdao.home import AUTHORITY, Home
+from tongdao.home import AUTHORITY, BROKER, Home
 from tongdao.node.client import ConsumerClient
 from tongdao.node.config import EntryConfig, NodeConfig
 from tongdao.node.server import RunningNode, build_engine, start_node
+from tongdao.policies.trust import load_trust_rules
+from tongdao.proto.identity import IdentityInterceptor, RevocationWatcher, file_source, only_broker
 from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import secure_channel
 from tongdao.v1 import catalogue_pb2, directory_pb2
@@ -33,9 +43,23 @@ class Stack:
     database_url: str
     incomes: list[dict[str, str]]
     households: dict[str, list[dict[str, str]]]
+    ca: CaHome | None = None
+    watchers: tuple[RevocationWatcher, ...] = ()
+
+    def channel(self, party: str):  # type: ignore[no-untyped-def]
+        return secure_channel(
+            self.broker.target, self.home.tls(party), server_name=BROKER_SERVER_NAME
+        )
 
     def stub(self, party: str) -> BrokerStubs:
-        return BrokerStubs.over(secure_channel(self.broker.target, self.home.tls(party)))
+        return BrokerStubs.over(self.channel(party))
+
+    def revoke(self, party: str) -> list[str]:
+        """Revoke every certificate of ``party`` and publish the list to the broker and nodes."""
+        assert self.ca is not None
+        serials = self.ca.revoke(party=party, reason="key_compromise")
+        self.ca.publish_to(self.home)
+        return serials
 
     def consumer(self, code: str = RSJ.code, **kwargs) -> ConsumerClient:
         return ConsumerClient(
@@ -43,6 +67,8 @@ class Stack:
         )
 
     def stop(self) -> None:
+        for watcher in self.watchers:
+            watcher.stop()
         self.broker.stop(0)
         for node in self.nodes.values():
             node.stop(0)
@@ -60,11 +86,25 @@ def start_stack(
     public: bool = False,
 ) -> Stack:
     home = Home(tmp / "home")
-    home.create_authority()
+    ca = CaHome(tmp / "ca")
+    ca.init()
+    loopback = ("127.0.0.1",)
+    ca.enrol_locally(home, BROKER, role="broker", server_names=loopback)
+    ca.enrol_locally(home, AUTHORITY, role="administrator")
     city_profiles = CITY_MZJ if cities else []
     profiles = (GAT, MZT, RSJ, SW, *city_profiles)
     for profile in profiles:
-        home.add_department(profile)
+        ca.enrol_locally(
+            home, profile.code, role="department", profile=profile, server_names=loopback
+        )
+    crl = str(ca.publish_to(home))
+    interval = load_trust_rules().refresh_seconds
+    ca_pem = home.tls(BROKER).ca_pem
+    node_watcher = RevocationWatcher(ca_pem, file_source(crl), interval=interval).start()
+    broker_watcher = RevocationWatcher(ca_pem, file_source(crl), interval=interval).start()
+    node_identity = IdentityInterceptor(
+        node_watcher, accept=only_broker, describe="only the broker may call a node"
+    )
     people = synthetic.population(records)
     marriages = synthetic.marriages(people)
     incomes = synthetic.incomes(people)
@@ -99,31 +139,46 @@ def start_stack(
             encryption_keys=home.encryption_keys(profile.code),
             broker_key=home.broker_verify_key(),
         )
-        nodes[profile.code] = start_node(engine, home.tls(profile.code), "127.0.0.1:0")
+        nodes[profile.code] = start_node(
+            engine,
+            home.tls_source(profile.code, server=True),
+            "127.0.0.1:0",
+            identity=node_identity,
+        )
     url = database_url or f"sqlite:///{tmp / 'broker.db'}"
     broker = start_broker(
         BrokerConfig(
-            tls=home.tls("broker"),
-            signing_key=home.signing_key("broker"),
+            tls=home.tls(BROKER),
+            server_tls=home.tls_source(BROKER, server=True),
+            identity=IdentityInterceptor(broker_watcher),
+            signing_key=home.signing_key(BROKER),
             database_url=url,
             settings=BrokerSettings(locale="en"),
             public_listen="127.0.0.1:0" if public else "",
         )
     )
-    stack = Stack(home, broker, nodes, people, marriages, url, incomes, households)
+    stack = Stack(
+        home,
+        broker,
+        nodes,
+        people,
+        marriages,
+        url,
+        incomes,
+        households,
+        ca,
+        (node_watcher, broker_watcher),
+    )
     authority = stack.stub(AUTHORITY)
     for profile in profiles:
+        # the broker takes the profile and keys from the department's CA-signed certificate
         authority.directory.RegisterDepartment(
             directory_pb2.RegisterDepartmentRequest(
                 department=directory_pb2.Department(
                     code=profile.code,
-                    name=profile.name,
-                    region=profile.region,
-                    level=profile.level,
                     node_endpoint=nodes[profile.code].target if profile.code in nodes else "",
-                    encryption_public_key=home.encryption_keys(profile.code).public_key,
-                    signing_public_key=home.signing_key(profile.code).verify_key.public_key,
-                )
+                ),
+                certificate_pem=home.tls(profile.code).certificate_pem,
             ),
             timeout=10,
         )

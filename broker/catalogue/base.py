@@ -114,6 +114,11 @@ class CatalogueBase(ContextService):
         """Validate a drafted entry at the edge and by the policy; return its stored content."""
         v.text(data.name, "entry.name", max_len=200)
         v.text(data.description, "entry.description", required=False)
+        v.text(data.data_format, "entry.data_format", required=False, max_len=200)
+        v.text(data.update_frequency, "entry.update_frequency", required=False, max_len=200)
+        for item in data.data_items:
+            v.text(item.type, "entry.data_items.type", required=False, max_len=64)
+            v.text(item.description, "entry.data_items.description", required=False)
         if not data.data_items:
             raise InvalidArgument("must list at least one data item", field="entry.data_items")
         v.field_names([i.name for i in data.data_items], "entry.data_items")

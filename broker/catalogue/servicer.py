@@ -278,8 +278,20 @@ class CatalogueServicer(catalogue_pb2_grpc.CatalogueServicer, ContextServicer):
         caller = self._caller(context)
         updates: queue.Queue[tuple[str, Any]] = queue.Queue()
 
+        def expired() -> bool:
+            """The caller's deadline passed, or the caller went away."""
+            remaining = context.time_remaining()
+            return not context.is_active() or (remaining is not None and remaining <= 0)
+
         def work() -> None:
             try:
+                with self.sessions.begin() as session:
+                    self.service.check_importer(
+                        session, caller, request.format, publish=request.publish
+                    )
+                # the file is read with no transaction open: a large or hostile file never
+                # holds the store's write lock, and reading stops at the caller's deadline
+                read = self.service.read_import(request.content, request.format, expired)
                 with self.sessions.begin() as session:
                     result = self.service.import_entries(
                         session,
@@ -288,6 +300,8 @@ class CatalogueServicer(catalogue_pb2_grpc.CatalogueServicer, ContextServicer):
                         request.format,
                         publish=request.publish,
                         progress=lambda n, total: updates.put(("progress", (n, total))),
+                        read=read,
+                        expired=expired,
                     )
                 updates.put(("done", result))
             except BaseException as exc:  # re-raised in the RPC thread (the interceptor maps it)

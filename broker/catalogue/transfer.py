@@ -21,6 +21,7 @@ from tongdao.broker.catalogue.search_index import bulk_insert_search_rows
 from tongdao.broker.kernel import validation as v
 from tongdao.proto.errors import (
     AlreadyExists,
+    DeadlineExceeded,
     DomainError,
     InvalidArgument,
     NotFound,
@@ -102,6 +103,8 @@ class CatalogueTransfer(CatalogueBase):
         *,
         publish: bool = False,
         progress: Callable[[int, int], None] | None = None,
+        read: tuple[list[Any], list[Any]] | None = None,
+        expired: Callable[[], bool] | None = None,
     ) -> ImportResult:
         """Import a catalogue file: all entries or none (one transaction, the caller's session).
 
@@ -118,6 +121,9 @@ class CatalogueTransfer(CatalogueBase):
             fmt: ``csv``, ``json`` or ``xlsx``.
             publish: import as published (authority only).
             progress: called with (entries checked, entries in the file) while validating.
+            read: the file as :meth:`read_import` read it, before this transaction began (a
+                large file is then never parsed while the store is locked); read here if None.
+            expired: the caller's deadline, asked while reading and validating.
 
         Returns:
             The number imported and every problem found (line, column, problem); when there
@@ -126,16 +132,13 @@ class CatalogueTransfer(CatalogueBase):
         Raises:
             InvalidArgument: unknown format.
             PermissionDenied: an unregistered caller, or ``publish`` by a non-authority.
+            DeadlineExceeded: ``expired()`` answered true (nothing is written).
         """
-        from tongdao.broker.catalogue.file_formats import FORMATS, ImportProblem, parse
+        from tongdao.broker.catalogue.file_formats import ImportProblem
 
-        if fmt not in FORMATS:
-            raise InvalidArgument(f"must be one of {', '.join(FORMATS)}", field="format")
-        if publish:
-            self.directory.require_authority(session, caller)
-        else:
-            self.directory.require_registered(session, caller)
-        parsed, problems = parse(content, fmt)
+        self.check_importer(session, caller, fmt, publish=publish)
+        parsed, problems = read if read is not None else self.read_import(content, fmt, expired)
+        max_problems = self.policy.limits["import_max_problems"]
         codes = [p.entry["code"] for p in parsed]
         existing: set[str] = set()
         for start in range(0, len(codes), 1000):
@@ -172,6 +175,11 @@ class CatalogueTransfer(CatalogueBase):
                 problems.append(_import_problem(ImportProblem, p, exc))
             if progress is not None and (n % 500 == 0 or n == len(parsed)):
                 progress(n, len(parsed))
+            if n % 500 == 0 and expired is not None and expired():
+                raise DeadlineExceeded("the caller's deadline passed during the import")
+            if len(problems) >= max_problems:
+                problems.append(ImportProblem(p.line, "", f"more than {max_problems} problems"))
+                break
         if not parsed and not problems:
             problems.append(ImportProblem(1, "", "the file holds no entries"))
         if problems:
@@ -235,6 +243,50 @@ class CatalogueTransfer(CatalogueBase):
             },
         )
         return ImportResult(len(accepted), [], [c["code"] for c in accepted])
+
+    def check_importer(self, session: Session, caller: str, fmt: str, *, publish: bool) -> None:
+        """Whether ``caller`` may import a file of format ``fmt`` (before the file is read).
+
+        Raises:
+            InvalidArgument: unknown format.
+            PermissionDenied: an unregistered caller, or ``publish`` by a non-authority.
+        """
+        from tongdao.broker.catalogue.file_formats import FORMATS
+
+        if fmt not in FORMATS:
+            raise InvalidArgument(f"must be one of {', '.join(FORMATS)}", field="format")
+        if publish:
+            self.directory.require_authority(session, caller)
+        else:
+            self.directory.require_registered(session, caller)
+
+    def read_import(
+        self, content: bytes, fmt: str, expired: Callable[[], bool] | None = None
+    ) -> tuple[list[Any], list[Any]]:
+        """Read a catalogue file within the rule file's ``[limits]``; touches no store.
+
+        Returns:
+            (entries read, problems found), for :meth:`import_entries`.
+
+        Raises:
+            InvalidArgument: unknown format.
+            DeadlineExceeded: ``expired()`` answered true.
+        """
+        from tongdao.broker.catalogue.file_formats import (
+            FORMATS,
+            ImportCancelled,
+            ImportLimits,
+            parse,
+        )
+
+        if fmt not in FORMATS:
+            raise InvalidArgument(f"must be one of {', '.join(FORMATS)}", field="format")
+        try:
+            return parse(
+                content, fmt, limits=ImportLimits.from_policy(self.policy), expired=expired
+            )
+        except ImportCancelled:
+            raise DeadlineExceeded("the caller's deadline passed while the file was read") from None
 
     def export_entries(
         self, session: Session, caller: str, fmt: str, *, provider: str = "", status: str = ""

@@ -14,11 +14,18 @@ from tongdao.broker.directory.models import Department
 from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import AUTHORITY, ContextService
 from tongdao.broker.ledger.chain import Ledger
+from tongdao.crypto import pki
+from tongdao.crypto.enrolment import party_keys_of
+from tongdao.crypto.errors import EnrolmentError, KeyFormatError
 from tongdao.proto.errors import (
     AlreadyExists,
+    DomainError,
+    InvalidArgument,
     NotFound,
     PermissionDenied,
 )
+
+MAX_CERTIFICATE_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,95 @@ class DirectoryService(ContextService):
     """The directory's use cases; other contexts reach departments only through it."""
 
     ledger: Ledger
+    authority_ca_pem: bytes = b""
+
+    def department_from_certificate(
+        self,
+        certificate_pem: bytes,
+        *,
+        claimed: DepartmentData,
+    ) -> DepartmentData:
+        """What a department's enrolment certificate says about it, checked.
+
+        The certificate must be the authority CA's, a department's client certificate, unexpired,
+        carry the department's keys with a valid proof of possession, and agree with every
+        field ``claimed`` sets.
+
+        Raises:
+            InvalidArgument: the first check that fails (field ``certificate_pem`` or the
+                disagreeing field).
+        """
+        field = "certificate_pem"
+        if not self.authority_ca_pem:
+            raise InvalidArgument("this broker knows no authority CA", field=field)
+        if len(certificate_pem) > MAX_CERTIFICATE_BYTES:
+            raise InvalidArgument(f"at most {MAX_CERTIFICATE_BYTES} bytes", field=field)
+        try:
+            cert = pki.load_certificate(certificate_pem)
+            if not pki.issued_by(cert, pki.load_certificate(self.authority_ca_pem)):
+                raise InvalidArgument("not issued by the authority CA", field=field)
+            info = pki.certificate_info(cert)
+            keys = party_keys_of(cert)
+        except (KeyFormatError, EnrolmentError) as exc:
+            raise InvalidArgument(str(exc), field=field) from None
+        if info.role != "department" or pki.Usage.CLIENT not in info.usages:
+            raise InvalidArgument("not a department's client certificate", field=field)
+        if not info.not_before <= self.now() <= info.not_after:
+            raise InvalidArgument(
+                f"expired or not yet valid (until {info.not_after:%Y-%m-%d})", field=field
+            )
+        data = DepartmentData(
+            code=keys.party,
+            name=keys.profile.get("name", ""),
+            region=keys.profile.get("region", ""),
+            level=keys.profile.get("level", ""),
+            node_endpoint=claimed.node_endpoint,
+            encryption_public_key=keys.encryption_public_key,
+            signing_public_key=keys.signing_public_key,
+            is_authority=claimed.is_authority,
+        )
+        for name in ("code", "name", "region", "level"):
+            asked = getattr(claimed, name)
+            if asked and asked != getattr(data, name):
+                raise InvalidArgument(
+                    f"the certificate says {getattr(data, name)!r}, the request {asked!r}",
+                    field=f"department.{name}",
+                )
+        for name in ("encryption_public_key", "signing_public_key"):
+            asked = getattr(claimed, name)
+            if asked and asked != getattr(data, name):
+                raise InvalidArgument(
+                    "differs from the key in the certificate", field=f"department.{name}"
+                )
+        return data
+
+    def register_certified_department(
+        self,
+        session: Session,
+        caller: str,
+        certificate_pem: bytes,
+        claimed: DepartmentData,
+    ) -> Department:
+        """Register a department from its enrolment certificate (authority only)."""
+        self.require_authority(session, caller)
+        data = self.department_from_certificate(certificate_pem, claimed=claimed)
+        return self.register_department(session, caller, data)
+
+    def record_refused_registration(
+        self, session: Session, caller: str, code: str, error: DomainError
+    ) -> None:
+        """The ledger entry of a refused registration (who tried, for which code, and why)."""
+        self.ledger.append(
+            session,
+            kind="department.registration_refused",
+            actor=caller,
+            subject=code[:64] or "-",
+            payload={
+                "status": error.code_name,
+                "field": getattr(error, "field", "") or "",
+                "reason": str(error)[:300],
+            },
+        )
 
     def department(self, session: Session, code: str, field_name: str = "code") -> Department:
         dept = session.get(Department, code)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tongdao.broker.directory.models import Department
 from tongdao.broker.directory.service import DepartmentData, DirectoryService
 from tongdao.broker.kernel.wire import ContextServicer
+from tongdao.proto.errors import DomainError
 from tongdao.v1 import (
     directory_pb2,
     directory_pb2_grpc,
@@ -46,8 +47,21 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServicer, ContextServicer):
             signing_public_key=d.signing_public_key,
             is_authority=d.is_authority,
         )
-        with self.sessions.begin() as session:
-            return department_pb(self.service.register_department(session, caller, data))
+        try:
+            with self.sessions.begin() as session:
+                if request.certificate_pem:
+                    dept = self.service.register_certified_department(
+                        session, caller, request.certificate_pem, data
+                    )
+                else:
+                    dept = self.service.register_department(session, caller, data)
+                return department_pb(dept)
+        except DomainError as exc:
+            # the refusal is on the record too (its own transaction: the attempt rolled back)
+            with self.sessions.begin() as session:
+                self.service.record_refused_registration(session, caller, d.code, exc)
+            exc.recorded_in_ledger = True  # type: ignore[attr-defined]  # not twice
+            raise
 
     def GetDepartment(self, request, context):  # type: ignore[no-untyped-def]
         self._caller(context)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tongdao.broker.kernel.actor import current_actor
 from tongdao.broker.kernel.settings import BrokerSettings
 from tongdao.policies.calendar import WorkingDayCalendar
 from tongdao.policies.engine import Decision
@@ -88,10 +89,15 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 
 def decision_dict(decision: Decision) -> dict[str, Any]:
-    """A policy decision as stored on a row and in the ledger (outcome, articles, reason, rule)."""
+    """A policy decision as stored on a row and in the ledger (outcome, articles, reason, rule),
+    naming the department and the person responsible for the call that made it (SEC-3, Art.37;
+    person "" = the department's service identity)."""
+    actor = current_actor()
     return {
         "outcome": decision.outcome,
         "articles": list(decision.articles),
         "reason": decision.reason,
         "rule": decision.rule,
+        "department": actor.party if actor is not None else "",
+        "person": actor.person if actor is not None else "",
     }

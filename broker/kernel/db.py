@@ -12,9 +12,13 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 DEFAULT_SQLITE_FILE = "tongdao-broker.db"
 ENV_DATABASE_URL = "TONGDAO_DATABASE_URL"
@@ -33,15 +37,27 @@ def resolve_database_url(url: str | None = None, *, directory: Path | None = Non
     return f"sqlite:///{base / DEFAULT_SQLITE_FILE}"
 
 
-def make_engine(url: str) -> Engine:
+MIGRATION_LOCK = 0x7467_6D69_6772_6174  # "tgmigrat": the advisory lock migrations take
+"""PostgreSQL advisory lock key held while migrating, so any number of brokers may boot at once."""
+
+
+def make_engine(
+    url: str, *, statement_timeout_ms: int | None = None, lock_timeout_ms: int | None = None
+) -> Engine:
     """Create an engine with the settings Tongdao relies on.
 
     SQLite: WAL journal, foreign keys on, a busy timeout, and ``BEGIN IMMEDIATE`` for every
     transaction so that concurrent writers queue instead of failing half-way (the ledger's
-    hash chain needs one writer at a time). PostgreSQL: pre-ping for long-lived brokers.
+    hash chain needs one writer at a time). PostgreSQL: pre-ping for long-lived brokers, and a
+    statement and a lock timeout (the rule file's ``[limits]``) so no statement holds the store.
+    Errors never carry SQL parameters (request values) into logs or messages.
     """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            hide_parameters=True,
+        )
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -59,19 +75,95 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    from sqlalchemy.engine import make_url
+
+    # server settings ride on libpq's startup "options", after any the URL already gives
+    given = make_url(url).query.get("options", ())
+    options = [given] if isinstance(given, str) else list(given)
+    if statement_timeout_ms:
+        options.append(f"-c statement_timeout={int(statement_timeout_ms)}")
+    if lock_timeout_ms:
+        options.append(f"-c lock_timeout={int(lock_timeout_ms)}")
+    connect_args = {"options": " ".join(options)} if options else {}
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        hide_parameters=True,
+        connect_args=connect_args,
+    )
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the latest migration (idempotent)."""
-    from alembic import command
+def _alembic_config() -> Config:
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the latest migration (idempotent, safe to run from many brokers).
+
+    On PostgreSQL the migration transaction first takes an advisory lock: a second broker
+    booting at the same time waits for the first to finish, then finds nothing left to do.
+    Migrations are not bound by the statement and lock timeouts (a large store may take long).
+    """
+    from alembic import command
+
+    config = _alembic_config()
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+            connection.exec_driver_sql("SET LOCAL lock_timeout = 0")
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def current(engine: Engine) -> tuple[str | None, str]:
+    """The store's migration and the latest one this version of Tongdao knows.
+
+    Returns:
+        (the store's revision, or None for an empty store; the head revision).
+    """
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head() or ""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision(), head
+
+
+def display_url(url: str) -> str:
+    """The database URL as it may be shown: the password replaced by ``***``."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL: show only its scheme
+        return url.split(":", 1)[0] + ":…"
+
+
+def store_problem(url: str, exc: Exception) -> str:
+    """One line naming the store (no password), what went wrong and what to check."""
+    from sqlalchemy.engine import make_url
+
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    reason = lines[0] if lines else type(orig).__name__
+    try:
+        password = make_url(url).password
+    except Exception:
+        password = None
+    if password:
+        reason = reason.replace(str(password), "***")
+    return (
+        f"cannot use the store at {display_url(url)}: {reason} (check --database-url or "
+        f"{ENV_DATABASE_URL}, that the database server is running and that this user may "
+        "connect)"
+    )
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

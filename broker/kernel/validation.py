@@ -15,6 +15,10 @@ REGION = re.compile(r"^[0-9]{6}$")
 LEVELS = ("province", "city", "county")
 MAX_TEXT = 2000
 MAX_ITEMS = 200
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""NUL and control characters: refused in every text (tab, line feed, carriage return pass)."""
+ROW_ID_MAX = 2**31 - 1
+"""The largest identifier or sequence number the store holds (a 32-bit integer column)."""
 
 
 def code(value: str, field: str) -> str:
@@ -39,13 +43,26 @@ def entry_code(value: str, field: str) -> str:
 
 
 def text(value: str, field: str, *, required: bool = True, max_len: int = MAX_TEXT) -> str:
-    """Free text: trimmed, bounded, required unless said otherwise."""
+    """Free text: trimmed, bounded, no NUL or control characters, required unless said otherwise."""
     value = value.strip()
     if required and not value:
         raise InvalidArgument("must not be empty", field=field)
     if len(value) > max_len:
         raise InvalidArgument(f"is longer than {max_len} characters", field=field)
+    plain(value, field)
     return value
+
+
+def plain(value: str, field: str) -> str:
+    """Text without NUL or control characters (the store and its full-text index refuse them)."""
+    if CONTROL.search(value):
+        raise InvalidArgument("must not contain NUL or control characters", field=field)
+    return value
+
+
+def row_id(value: int, field: str, *, low: int = 1) -> int:
+    """An identifier or sequence number the store can hold: ``low`` to 2**31 - 1."""
+    return bounded_int(value, field, low=low, high=ROW_ID_MAX)
 
 
 def field_names(values: Sequence[str], field: str, *, required: bool = True) -> list[str]:

@@ -26,6 +26,8 @@ def decision_pb(d: dict[str, Any] | None) -> common_pb2.Decision:
         articles=d.get("articles", []),
         reason=d.get("reason", ""),
         rule=d.get("rule", ""),
+        department=d.get("department", ""),
+        person=d.get("person", ""),
     )
 
 

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Table, and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from tongdao.broker.kernel.actor import responsible
 from tongdao.broker.ledger.audit import GENESIS_HASH, Audit, audit, entry_body
 from tongdao.broker.ledger.models import (
     LedgerArchive,
@@ -129,6 +130,10 @@ class Ledger:
     ) -> LedgerEntry:
         """Append one entry and re-sign the head, in the caller's transaction.
 
+        The payload gains ``responsible``: the department and the person whose call made the
+        entry, or ``identity: "service identity"`` when the call carried no login session
+        (SEC-3, Art.37).
+
         The head row is locked for update so concurrent appenders (threads or broker replicas)
         queue; the entry becomes visible only when the caller commits.
 
@@ -144,6 +149,7 @@ class Ledger:
         previous = head_row.head_hash
         sequence = head_row.length + 1
         recorded_at = self._clock().astimezone(dt.UTC).isoformat(timespec="microseconds")
+        payload = {**payload, "responsible": responsible(actor)}
         payload_json = json.dumps(
             payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False
         )

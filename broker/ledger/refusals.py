@@ -19,6 +19,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tongdao.broker.kernel.actor import Actor, acting_as
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.ledger.models import LedgerHead, LedgerRefusalFold
 from tongdao.proto.errors import DomainError
@@ -42,6 +43,13 @@ class RefusalRecorder:
     def __call__(self, method: str, caller: str | None, exc: DomainError) -> None:
         if getattr(exc, "recorded_in_ledger", False):  # e.g. a node's refusal: query.failed
             return
+        if isinstance(exc.acted_by, Actor):  # the entry names the person the call acted for
+            with acting_as(exc.acted_by):
+                self._record(method, caller, exc)
+        else:
+            self._record(method, caller, exc)
+
+    def _record(self, method: str, caller: str | None, exc: DomainError) -> None:
         what = {
             "method": method.rsplit("/", 1)[-1],
             "status": exc.code_name,

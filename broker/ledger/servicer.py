@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.wire import ContextServicer
 from tongdao.broker.ledger.service import LedgerService
 from tongdao.proto.errors import InvalidArgument
@@ -25,6 +26,7 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServicer, ContextServicer):
         limit = request.limit or 1000
         if not 1 <= limit <= 10_000:
             raise InvalidArgument("must be between 1 and 10000", field="limit")
+        v.row_id(request.from_sequence, "from_sequence", low=0)
         with self.sessions.begin() as session:
             rows, head = self.service.page(session, caller, request.from_sequence, limit)
             return ledger_pb2.GetLedgerResponse(

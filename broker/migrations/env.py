@@ -17,7 +17,7 @@ def _include_name(name, type_, parent_names):  # type: ignore[no-untyped-def]
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is None:  # `alembic` command line: use sqlalchemy.url from the config
-        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        engine = create_engine(config.get_main_option("sqlalchemy.url"), hide_parameters=True)
         with engine.begin() as conn:
             context.configure(
                 connection=conn, target_metadata=target_metadata, include_name=_include_name

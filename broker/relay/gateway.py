@@ -9,9 +9,11 @@ from typing import Protocol
 
 import grpc
 
+from tongdao.crypto.grant_token import GrantTokenError, read_grant_token_unverified
+from tongdao.crypto.pki import node_server_name
 from tongdao.proto.errors import DomainError, Unavailable
 from tongdao.proto.query import QueryAnswer, Receipt, RelayedQuery
-from tongdao.proto.transport import TlsMaterial, secure_channel
+from tongdao.proto.transport import TlsMaterial, TlsSource, secure_channel
 from tongdao.v1 import node_pb2_grpc, query_pb2
 
 
@@ -50,28 +52,59 @@ class NodeGateway(Protocol):
         ...
 
 
+def _provider_of(query: RelayedQuery) -> str:
+    """The department the query is for: the provider named in the grant token (which the broker
+    signed and the relay has already checked against the directory entry of ``endpoint``)."""
+    try:
+        return read_grant_token_unverified(query.grant_token).provider
+    except GrantTokenError:
+        return ""
+
+
 class GrpcNodeGateway:
-    """Relays queries to nodes, keeping one channel per endpoint."""
+    """Relays queries to nodes, keeping one channel per (endpoint, department).
+
+    Each channel verifies that the node's server certificate names the department
+    (``<code>.node.tongdao.invalid``): a node at a registered endpoint cannot answer for another
+    department. Given a :data:`TlsSource`, a renewed broker certificate is picked up by opening
+    fresh channels.
+    """
 
     def __init__(
         self,
-        tls: TlsMaterial,
+        tls: TlsMaterial | TlsSource,
         *,
         timeout_seconds: float = 30.0,
         stream_timeout_seconds: float = 3600.0,
     ) -> None:
-        self._tls = tls
+        self._source: TlsSource = tls if callable(tls) else (lambda: tls)
+        self._tls = self._source()
         self._timeout = timeout_seconds
         self._stream_timeout = stream_timeout_seconds
-        self._channels: dict[str, grpc.Channel] = {}
+        self._channels: dict[tuple[str, str], grpc.Channel] = {}
         self._lock = threading.Lock()
 
-    def _stub(self, endpoint: str) -> node_pb2_grpc.NodeStub:
+    def client_material(self) -> TlsMaterial:
+        """The broker's current client material (a renewed certificate once it is complete)."""
+        try:
+            return self._source()
+        except Exception:  # a renewal half-written: keep the current material
+            return self._tls
+
+    def _stub(self, endpoint: str, department: str) -> node_pb2_grpc.NodeStub:
+        material = self.client_material()
         with self._lock:
-            channel = self._channels.get(endpoint)
+            if material != self._tls:
+                for old in self._channels.values():
+                    old.close()
+                self._channels.clear()
+                self._tls = material
+            key = (endpoint, department)
+            channel = self._channels.get(key)
             if channel is None:
-                channel = secure_channel(endpoint, self._tls)
-                self._channels[endpoint] = channel
+                name = node_server_name(department) if department else ""
+                channel = secure_channel(endpoint, self._tls, server_name=name)
+                self._channels[key] = channel
         return node_pb2_grpc.NodeStub(channel)
 
     def query(self, endpoint: str, query: RelayedQuery) -> QueryAnswer:
@@ -80,7 +113,7 @@ class GrpcNodeGateway:
         try:
             # an aggregate scans the node's whole entry (10⁶ rows: tens of seconds)
             timeout = self._stream_timeout if query.method == "aggregate" else self._timeout
-            reply = self._stub(endpoint).Query(request, timeout=timeout)
+            reply = self._stub(endpoint, _provider_of(query)).Query(request, timeout=timeout)
         except grpc.RpcError as exc:
             raise _node_error(endpoint, exc) from None
         return QueryAnswer(
@@ -100,7 +133,8 @@ class GrpcNodeGateway:
             for chunk in chunks:
                 yield query_pb2.QueryStreamRequest(chunk=chunk)
 
-        call = self._stub(endpoint).QueryStream(requests(), timeout=self._stream_timeout)
+        stub = self._stub(endpoint, _provider_of(query))
+        call = stub.QueryStream(requests(), timeout=self._stream_timeout)
         try:
             for reply in call:
                 if reply.WhichOneof("part") == "end":

@@ -31,7 +31,13 @@ from tongdao.proto.errors import (
     PermissionDenied,
     Unavailable,
 )
-from tongdao.proto.query import STREAM_METHODS, QueryAnswer, Receipt, RelayedQuery
+from tongdao.proto.query import (
+    STREAM_METHODS,
+    QueryAnswer,
+    Receipt,
+    RelayedQuery,
+    canonical_request_id,
+)
 
 MAX_SEALED_QUERY_BYTES = 24 * 1024 * 1024  # under the 32 MiB transport limit
 
@@ -48,7 +54,7 @@ class RelayService(ContextService):
     def _validate_query(self, query: RelayedQuery) -> None:
         if not query.grant_token:
             raise InvalidArgument("is required", field="grant_token")
-        v.identifier(query.request_id, "request_id")
+        canonical_request_id(query.request_id)
         if query.method not in METHODS:
             raise InvalidArgument("is not a known query method", field="method")
         v.text(query.purpose, "purpose", max_len=500)
@@ -106,7 +112,7 @@ class RelayService(ContextService):
     def _base_payload(grant_id: str, query: RelayedQuery) -> dict[str, Any]:
         return {
             "grant_id": grant_id,
-            "request_id": query.request_id,
+            "request_id": canonical_request_id(query.request_id),
             "method": query.method,
             "fields": list(query.fields),
             "purpose": query.purpose,
@@ -380,7 +386,7 @@ class RelayService(ContextService):
                 session,
                 kind="aggregate.combined",
                 actor=caller,
-                subject=parts[0].request_id,
+                subject=canonical_request_id(parts[0].request_id),
                 payload={
                     "grants": [p[0] for p in prepared],
                     "nodes": len(parts),

@@ -16,6 +16,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from tongdao.broker.directory.service import DirectoryService
+from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import AUTHORITY, ContextService, decision_dict
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.supervision.models import Deadline, HolidaySchedule
@@ -185,7 +186,7 @@ class SupervisionService(ContextService):
     ) -> Deadline:
         """Grant the extension a clock allows, with its stated policy basis (Art.15)."""
         self.directory.require_authority(session, caller)
-        deadline = session.get(Deadline, deadline_id)
+        deadline = session.get(Deadline, v.row_id(deadline_id, "id"))
         if deadline is None:
             raise NotFound(f"no deadline {deadline_id}", field="id")
         if deadline.closed_on is not None:

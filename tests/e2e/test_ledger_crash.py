@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tongdao import synthetic
+from tongdao.ca_home import enrol_all_locally
 from tongdao.commands.catalogue import entry_from_dict
 from tongdao.demo import ENTRIES, GAT, RSJ, _await, _launch, _node_config, grades_of
 from tongdao.home import AUTHORITY, Home
@@ -44,9 +45,7 @@ def broker_process(tmp, home, name, url):
 def test_no_answered_query_is_missing_after_kill_9(tmp_path, database_url):
     tmp = tmp_path.resolve()
     home = Home(tmp / "home")
-    home.create_authority()
-    for profile in (GAT, RSJ):
-        home.add_department(profile)
+    enrol_all_locally(home, tmp / "ca", (GAT, RSJ))
     people = synthetic.population(80)
     synthetic.write_csv(tmp / "population.csv", people)
     (tmp / "node-gat.toml").write_text(

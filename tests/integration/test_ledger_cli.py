@@ -8,6 +8,7 @@ import pytest
 from tongdao.broker.kernel.db import make_engine, session_factory, upgrade
 from tongdao.broker.ledger import chain as ledger_mod
 from tongdao.broker.ledger.chain import Ledger
+from tongdao.ca_home import enrol_all_locally
 from tongdao.cli import main
 from tongdao.crypto.checkpoint import Cosigner
 from tongdao.home import BROKER, Home
@@ -20,7 +21,7 @@ ORIGIN = load_policy().ledger.origin
 def broker_dir(tmp_path, monkeypatch):
     """A broker home with a store of 12 entries, a checkpoint at 10 cosigned by two witnesses."""
     home = Home(tmp_path / "home")
-    home.create_authority()
+    enrol_all_locally(home, tmp_path / "ca")
     monkeypatch.chdir(tmp_path)
     url = f"sqlite:///{tmp_path / 'tongdao-broker.db'}"
     engine = make_engine(url)
@@ -124,7 +125,7 @@ def test_verify_outside_a_broker_home_says_what_is_missing_and_creates_nothing(
     code, _, err = run(capsys, "ledger", "verify", "--home", str(tmp_path / "nowhere"))
     assert code == 2 and "not a Tongdao home" in err
     home = Home(tmp_path / "home")
-    home.create_authority()
+    enrol_all_locally(home, tmp_path / "ca")
     before = sorted(os.listdir(tmp_path))
     code, _, err = run(capsys, "ledger", "verify", "--home", str(home.root))
     assert code == 2 and "no broker store here" in err and "tongdao-broker.db" in err

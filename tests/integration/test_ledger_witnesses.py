@@ -13,6 +13,7 @@ from tongdao.broker.ledger.chain import Ledger, verify_ledger
 from tongdao.broker.ledger.keeper import LedgerKeeper, WitnessNode
 from tongdao.broker.ledger.models import LedgerEntry, LedgerTree, LedgerTreeNode
 from tongdao.broker.ledger.witness_gateway import GrpcLedgerNodes
+from tongdao.ca_home import enrol_all_locally
 from tongdao.crypto.checkpoint import LOG_KEY_NAME, NoteVerifier, open_checkpoint
 from tongdao.crypto.merkle import CompactRange, leaf_hash
 from tongdao.home import BROKER, Home
@@ -27,10 +28,9 @@ RULES = load_policy().ledger
 @pytest.fixture
 def world(tmp_path):
     home = Home(tmp_path / "home")
-    home.create_authority()
+    enrol_all_locally(home, tmp_path / "ca", (GAT, MZT, SW))
     nodes, witnesses = [], []
     for profile in (GAT, MZT, SW):
-        home.add_department(profile)
         config = NodeConfig(
             department=profile.code,
             home=home.root,
@@ -46,7 +46,7 @@ def world(tmp_path):
             encryption_keys=home.encryption_keys(profile.code),
             broker_key=home.broker_verify_key(),
         )
-        node = start_node(engine, home.tls(profile.code), "127.0.0.1:0")
+        node = start_node(engine, home.server_tls(profile.code), "127.0.0.1:0")
         nodes.append(node)
         witnesses.append(
             WitnessNode(profile.code, node.target, home.signing_key(profile.code).verify_key)

@@ -21,8 +21,10 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from tongdao.ca_home import CaHome
 from tongdao.crypto.envelope import open_sealed, seal_authenticated
 from tongdao.crypto.grant_token import GrantClaims, b64url_encode, issue_grant_token
+from tongdao.crypto.pki import node_server_name
 from tongdao.crypto.query_binding import (
     QUERY,
     RESULT,
@@ -38,6 +40,7 @@ from tongdao.v1 import node_pb2, node_pb2_grpc, query_pb2
 
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDER, CONSUMER = "hlj.gat", "hrb.rsj"
+LOOPBACK = ("127.0.0.1",)
 PURPOSE = "低保申请人身份核验"
 PEOPLE = [
     {"id_number": "23010219900101123X", "name": "张三丰", "gender": "男", "region": "230102"},
@@ -99,9 +102,14 @@ def start(config: Path, timeout: float = 30) -> Node:
 def world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("node-serve")
     home = Home(tmp / "home")
-    home.create_authority()
-    home.add_department(DepartmentProfile(PROVIDER, "黑龙江省公安厅", "230000", "province"))
-    home.add_department(DepartmentProfile(CONSUMER, "哈尔滨市人社局", "230100", "city"))
+    ca = CaHome(tmp / "ca")
+    ca.init()
+    ca.enrol_locally(home, "broker", role="broker", server_names=("127.0.0.1",))
+    provider = DepartmentProfile(PROVIDER, "黑龙江省公安厅", "230000", "province")
+    ca.enrol_locally(home, PROVIDER, role="department", profile=provider, server_names=LOOPBACK)
+    consumer = DepartmentProfile(CONSUMER, "哈尔滨市人社局", "230100", "city")
+    ca.enrol_locally(home, CONSUMER, role="department", profile=consumer)
+    ca.publish_to(home)
     with (tmp / "population.csv").open("w", encoding="utf-8") as fh:
         fh.write(",".join(PEOPLE[0]) + "\n")
         for p in PEOPLE:
@@ -109,7 +117,9 @@ def world(tmp_path_factory):
     config = tmp / "node.toml"
     config.write_text(CONFIG.format(provider=PROVIDER, home=home.root), encoding="utf-8")
     node = start(config)
-    channel = secure_channel(node.target, home.tls("broker"))
+    channel = secure_channel(
+        node.target, home.tls("broker"), server_name=node_server_name(PROVIDER)
+    )
     yield home, node, node_pb2_grpc.NodeStub(channel), channel
     channel.close()
     if node.process.poll() is None:

@@ -320,6 +320,22 @@ def test_eight_city_aggregate_matches_plaintext(stack):
     assert result["suppressed_nodes"] == 0
 
 
+def test_histogram_edges_short_of_the_bounds_leave_no_value_out(stack):
+    tokens = city_tokens(stack, ["monthly_allowance"])
+    with stack.consumer() as client:
+        result = client.aggregate(
+            tokens, "monthly_allowance", PURPOSE, bounds=(0, 3000), buckets=[300, 600]
+        )
+        with pytest.raises(ClientError, match="buckets: every edge must lie within the bounds"):
+            client.aggregate(
+                tokens, "monthly_allowance", PURPOSE, bounds=(0, 3000), buckets=[0, 5000]
+            )
+    values = plaintext(stack)
+    assert list(result["histogram"]) == ["[0, 300)", "[300, 600)", "[600, 3000]"]
+    assert sum(result["histogram"].values()) == result["count"] == len(values)
+    assert result["histogram"]["[600, 3000]"] == sum(1 for v in values if v >= 600)
+
+
 def test_small_groups_are_suppressed_not_revealed(stack):
     tokens = city_tokens(stack, ["monthly_allowance", "members"])
     with stack.consumer() as client:

@@ -126,6 +126,38 @@ def test_expired_and_malformed_tokens_are_refused():
         assert err.value.reason == "malformed"
 
 
+def _respell(segment: str) -> list[str]:
+    """Other spellings of a base64url segment that lenient decoders read as the same bytes."""
+    middle = len(segment) // 2
+    last = segment[-1]
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    # the last character of a 64-byte signature (86 characters) carries 2 unused bits
+    sibling = alphabet[alphabet.index(last) ^ 1]
+    return [
+        segment[:middle] + "!" + segment[middle:],  # junk skipped by a lenient decoder
+        segment[:middle] + " " + segment[middle:],
+        segment[:middle] + "\n" + segment[middle:],
+        segment + "==",  # padding
+        segment.replace("-", "+").replace("_", "/") if set("-_") & set(segment) else segment + "+",
+        segment[:-1] + sibling,  # same bytes, non-zero unused bits
+    ]
+
+
+def test_token_segments_are_decoded_strictly():
+    key = SigningKey.generate()
+    token = issue_grant_token(CLAIMS, key)
+    prefix, claims, signature = token.split(".")
+    assert len(signature) == 86
+    for bad in _respell(signature):
+        with pytest.raises(GrantTokenError) as err:
+            verify_grant_token(f"{prefix}.{claims}.{bad}", key.verify_key, now=1_500)
+        assert err.value.reason == "signature", bad
+    for bad in _respell(claims)[:4]:
+        with pytest.raises(GrantTokenError) as err:
+            verify_grant_token(f"{prefix}.{bad}.{signature}", key.verify_key, now=1_500)
+        assert err.value.reason == "malformed", bad
+
+
 def test_national_suite_round_trip_and_binding():
     from tongdao.crypto.envelope import SUITE_X25519_HKDF_SM3_SM4GCM
 

@@ -27,3 +27,12 @@ def test_example_node_config_loads_and_matches_the_entry_and_the_data():
         header = next(csv.reader(f))
     assert set(header) == set(served.grades)
     assert served.key_field in header
+
+
+def test_example_broker_config_is_accepted_by_broker_serve():
+    from tongdao.commands._config import read_config
+    from tongdao.commands.broker import SERVE_OPTIONS
+
+    values = read_config(str(EXAMPLES / "broker.toml"), SERVE_OPTIONS)
+    assert {option.dest for option in SERVE_OPTIONS} == set(values)  # every key documented
+    assert values["metrics_listen"].startswith("127.0.0.1:")  # loopback unless told otherwise

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import grpc
 from google.protobuf.json_format import MessageToDict
 
 from tongdao.cli import CommandError
+from tongdao.crypto.pki import BROKER_SERVER_NAME
 from tongdao.home import Home, HomeError
 from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import secure_channel
@@ -56,9 +59,67 @@ def open_home(path: str, *, must_exist: bool = True) -> Home:
     return home
 
 
+def check_own_certificate(party: str, certificate_pem: bytes) -> None:
+    """Refuse to call with an expired certificate (say so, rather than a failed handshake) and
+    warn on stderr when it is within the trust rule file's warn_days of expiry."""
+    from tongdao.crypto.pki import certificate_info, expiry_warning
+    from tongdao.policies.trust import load_trust_rules
+
+    info = certificate_info(certificate_pem)
+    now = dt.datetime.now(dt.UTC)
+    if info.not_after < now:
+        raise CommandError(
+            f"the certificate of {party} expired on {info.not_after:%Y-%m-%d}: make a renewal "
+            "request (`keygen --renew`) and install the new certificates"
+        )
+    warning = expiry_warning(info, load_trust_rules().warn_days, now)
+    if warning:
+        print(f"tongdao: warning: {warning}", file=sys.stderr)
+
+
+def session_path(home: Home, party: str) -> Path:
+    """Where ``tongdao login`` keeps the session of ``party``: ``<home>/sessions/<party>.json``."""
+    return Path(home.root) / "sessions" / f"{party}.json"
+
+
+def save_session(home: Home, party: str, token: str, person: str, expires_at: str) -> Path:
+    """Store a login session (directory 0700, file 0600: the token is a secret)."""
+    path = session_path(home, party)
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump({"token": token, "person": person, "expires_at": expires_at}, fh)
+    os.chmod(path, 0o600)
+    return path
+
+
+def forget_session(home: Home, party: str) -> None:
+    """Remove the stored session of ``party``, if any."""
+    session_path(home, party).unlink(missing_ok=True)
+
+
+def load_session(home: Home, party: str, now: dt.datetime | None = None) -> str:
+    """The stored, unexpired session token of ``party``, or "" (an expired one is removed)."""
+    path = session_path(home, party)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        expires = dt.datetime.fromisoformat(data["expires_at"])
+        token = str(data["token"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    if expires.tzinfo is None or expires <= (now or dt.datetime.now(dt.UTC)):
+        path.unlink(missing_ok=True)
+        return ""
+    return token
+
+
 @contextmanager
-def broker_stub(args: argparse.Namespace, party: str | None = None) -> Iterator[BrokerStubs]:
-    """The broker's service stubs over mutual TLS as ``party`` (default ``--as``)."""
+def broker_stub(
+    args: argparse.Namespace, party: str | None = None, *, use_session: bool = True
+) -> Iterator[BrokerStubs]:
+    """The broker's service stubs over mutual TLS as ``party`` (default ``--as``), carrying the
+    person's login session when ``tongdao login`` stored one for that party."""
     name = party or args.party
     if not name:
         raise CommandError("say which party you act as: --as CODE (or TONGDAO_PARTY)")
@@ -67,9 +128,11 @@ def broker_stub(args: argparse.Namespace, party: str | None = None) -> Iterator[
         tls = home.tls(name)
     except HomeError as exc:
         raise CommandError(str(exc)) from None
-    channel = secure_channel(args.broker, tls)
+    check_own_certificate(name, tls.certificate_pem)
+    token = load_session(home, name) if use_session else ""
+    channel = secure_channel(args.broker, tls, server_name=BROKER_SERVER_NAME)
     try:
-        yield BrokerStubs.over(channel)
+        yield BrokerStubs.over(channel, token)
     except grpc.RpcError as exc:
         raise CommandError(f"{exc.code().name}: {exc.details()}") from None
     finally:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from tongdao.cli import CommandError
-from tongdao.commands._common import add_broker_arguments, broker_stub, open_home, print_message
-from tongdao.home import AUTHORITY, HomeError
+from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
+from tongdao.commands._enrol import add_install_arguments, add_keygen_arguments, install, keygen
+from tongdao.home import AUTHORITY, split_pem
 from tongdao.v1 import catalogue_pb2, directory_pb2, supervision_pb2
 
 
@@ -15,13 +17,40 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     asub = parser.add_subparsers(dest="authority_command", metavar="COMMAND")
     asub.required = True
 
+    gen = asub.add_parser(
+        "keygen",
+        help="create keys for a member of the authority's staff and an enrolment request",
+        description=(
+            "Create a TLS key in --home and a request for a certificate whose role extension "
+            "names the duty: administrator (directory, certificates), operator (catalogue "
+            "review, decisions, supervision) or auditor (reads the ledger and reports)."
+        ),
+    )
+    gen.add_argument("--party", default=AUTHORITY, help=f"identity (default {AUTHORITY})")
+    gen.add_argument(
+        "--role", default="administrator", choices=("administrator", "operator", "auditor")
+    )
+    add_keygen_arguments(gen)
+    gen.set_defaults(handler=lambda a: keygen(a, a.party, a.role))
+
+    ins = asub.add_parser("install", help="install a staff certificate the authority CA signed")
+    add_install_arguments(ins)
+    ins.set_defaults(handler=install)
+
     reg = asub.add_parser(
         "register-department",
         help="add a department to the broker's directory",
-        description="Register a department with its public keys (read from its folder in --home).",
+        description=(
+            "Register a department from its certificate (client.crt from its bundle): the code, "
+            "name, region, level and X25519/Ed25519 public keys are read from it, with the "
+            "authority CA's signature over them and the department's proof of possession."
+        ),
     )
     add_broker_arguments(reg, as_help="operator identity (default: authority)")
-    reg.add_argument("code", help="department code, e.g. hlj.gat")
+    reg.add_argument("code", help="department code, e.g. hlj.gat (must match the certificate)")
+    reg.add_argument(
+        "--certificate", required=True, help="the department's certificate or bundle (PEM)"
+    )
     reg.add_argument("--endpoint", default="", help="HOST:PORT of the department's node, if any")
     reg.add_argument("--is-authority", action="store_true", help="the department is an authority")
     reg.set_defaults(handler=register_department)
@@ -72,26 +101,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def register_department(args: argparse.Namespace) -> int:
-    home = open_home(args.home)
     try:
-        profile = home.profile(args.code)
-        enc = home.encryption_keys(args.code).public_key
-        sig = home.signing_key(args.code).verify_key.public_key
-    except HomeError as exc:
-        raise CommandError(str(exc)) from None
+        pems = split_pem(Path(args.certificate).read_bytes())
+    except OSError as exc:
+        raise CommandError(f"{args.certificate}: {exc.strerror}") from None
+    if not pems:
+        raise CommandError(f"--certificate: no PEM certificate in {args.certificate}")
+    # the broker checks the certificate (CA, role, expiry, proof) and takes the profile and
+    # keys from it; the code given here must be the one it names
     dept = directory_pb2.Department(
-        code=profile.code,
-        name=profile.name,
-        region=profile.region,
-        level=profile.level,
-        node_endpoint=args.endpoint,
-        encryption_public_key=enc,
-        signing_public_key=sig,
-        is_authority=args.is_authority,
+        code=args.code, node_endpoint=args.endpoint, is_authority=args.is_authority
     )
     with broker_stub(args, args.party or AUTHORITY) as stub:
         reply = stub.directory.RegisterDepartment(
-            directory_pb2.RegisterDepartmentRequest(department=dept), timeout=30
+            directory_pb2.RegisterDepartmentRequest(department=dept, certificate_pem=pems[0]),
+            timeout=30,
         )
     print_message(reply, as_json=args.json)
     return 0

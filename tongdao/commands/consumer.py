@@ -11,7 +11,12 @@ from pathlib import Path
 from google.protobuf.json_format import MessageToDict
 
 from tongdao.cli import CommandError
-from tongdao.commands._common import add_broker_arguments, open_home
+from tongdao.commands._common import (
+    add_broker_arguments,
+    check_own_certificate,
+    load_session,
+    open_home,
+)
 
 
 def _client(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -22,8 +27,14 @@ def _client(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         raise CommandError("say which department you act as: --as CODE (or TONGDAO_PARTY)")
     home = open_home(args.home)
     try:
+        tls = home.tls(args.party)
+        check_own_certificate(args.party, tls.certificate_pem)
         return ConsumerClient(
-            args.broker, home.tls(args.party), home.encryption_keys(args.party), args.party
+            args.broker,
+            tls,
+            home.encryption_keys(args.party),
+            args.party,
+            session_token=load_session(home, args.party),  # `tongdao login`: records name you
         )
     except HomeError as exc:
         raise CommandError(str(exc)) from None

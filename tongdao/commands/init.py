@@ -1,69 +1,66 @@
-"""``tongdao init``: create the authority CA and every party's certificate."""
+"""``tongdao init``: a quick start on one machine — the CA in its own home, the broker and the
+authority's administrator enrolled through it. Departments enrol themselves
+(``tongdao department keygen``)."""
 
 from __future__ import annotations
 
 import argparse
 
+from tongdao.ca_home import CaError, CaHome
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_home_argument
-from tongdao.home import DepartmentProfile, Home, HomeError
-
-
-def _department_spec(text: str) -> DepartmentProfile:
-    parts = [p.strip() for p in text.split(",")]
-    if len(parts) != 4 or not all(parts):
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: expected CODE,NAME,REGION,LEVEL e.g. hlj.gat,黑龙江省公安厅,230000,province"
-        )
-    return DepartmentProfile(code=parts[0], name=parts[1], region=parts[2], level=parts[3])
+from tongdao.commands._enrol import endpoint_hosts
+from tongdao.commands.ca import DEFAULT_CA_HOME
+from tongdao.home import AUTHORITY, BROKER, Home, HomeError, enrol, write_private
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser(
         "init",
-        help="create the authority CA, the broker's keys and department certificates",
+        help="create the authority CA (own home) and enrol the broker and authority administrator",
         description=(
-            "Create a Tongdao home: the authority CA, the broker's TLS certificate and grant-"
-            "signing "
-            "key, the authority operator's certificate, and one certificate plus encryption and "
-            "signing keys per --department. On an existing home, only adds departments; nothing "
-            "is overwritten."
+            "Create the authority CA in --ca-home (keep it offline afterwards) and, in --home, "
+            "the broker's and the authority administrator's keys, enrolled through the CA: each "
+            "makes a request, the CA signs it, the certificates are installed. The CA's "
+            "revocation list is copied to --home/authority-ca/crl.pem. Nothing is overwritten. "
+            "Departments create their own keys on their own machines: `tongdao department "
+            "keygen`, then `tongdao ca sign`, then `tongdao department install`."
         ),
     )
     add_home_argument(parser)
     parser.add_argument(
-        "--department",
-        action="append",
-        type=_department_spec,
-        default=[],
-        metavar="CODE,NAME,REGION,LEVEL",
-        help="add a department (repeatable), e.g. hlj.gat,黑龙江省公安厅,230000,province",
+        "--ca-home", default=DEFAULT_CA_HOME, help=f"the CA's home (default ./{DEFAULT_CA_HOME})"
     )
     parser.add_argument(
-        "--san",
-        action="append",
-        default=[],
-        help="extra DNS name or IP for the departments' certificates (repeatable)",
+        "--broker-endpoint",
+        default="127.0.0.1:7443",
+        metavar="HOST:PORT",
+        help="where the broker will listen (its host is the server certificate's name)",
     )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     home = Home(args.home)
+    ca = CaHome(args.ca_home)
     try:
-        created = False
-        if not home.exists():
-            home.create_authority()
-            created = True
-            print(f"created authority CA, broker and authority operator in {home.root}")
-        sans = ("localhost", "127.0.0.1", "::1", *args.san)
-        for profile in args.department:
-            if profile.level not in ("province", "city", "county"):
-                raise CommandError(f"{profile.code}: level must be province, city or county")
-            home.add_department(profile, sans)
-            print(f"issued certificate and keys for {profile.code} ({profile.name})")
-        if not created and not args.department:
-            print(f"{home.root} already initialised; add departments with --department")
-    except HomeError as exc:
+        if not ca.exists():
+            ca.init()
+            print(f"created the authority CA in {ca.dir}")
+
+        def sign(csr: bytes) -> bytes:
+            return ca.sign(csr).bundle
+
+        if home.exists() and (home.party_dir(BROKER) / "client.crt").exists():
+            print(f"{home.root} already holds the broker; nothing to do")
+            return 0
+        enrol(home, sign, BROKER, role="broker", server_names=endpoint_hosts(args.broker_endpoint))
+        enrol(home, sign, AUTHORITY, role="administrator")
+        write_private(home.ca_dir / "crl.pem", ca.crl_path.read_bytes())
+    except (CaError, HomeError) as exc:
         raise CommandError(str(exc)) from None
+    print(f"enrolled the broker and the authority administrator in {home.root}")
+    print(
+        f"revocation list: {home.ca_dir / 'crl.pem'} (copy the CA's crl.pem there after revoking)"
+    )
     return 0

@@ -9,6 +9,7 @@ import signal
 import threading
 
 from tongdao.cli import CommandError
+from tongdao.commands._enrol import warn_expiring
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -32,6 +33,13 @@ def serve_command(args: argparse.Namespace) -> int:
     from tongdao.home import Home, HomeError
     from tongdao.node.config import ConfigError, load_node_config
     from tongdao.node.server import build_engine, start_node
+    from tongdao.policies.trust import load_trust_rules
+    from tongdao.proto.identity import (
+        IdentityInterceptor,
+        RevocationWatcher,
+        file_source,
+        only_broker,
+    )
 
     logging.basicConfig(
         level=os.environ.get("TONGDAO_LOG_LEVEL", "INFO"),
@@ -46,11 +54,27 @@ def serve_command(args: argparse.Namespace) -> int:
             encryption_keys=home.encryption_keys(config.department),
             broker_key=home.broker_verify_key(),
         )
-        tls = home.tls(config.department)
+        tls = home.tls_source(config.department, server=True)
+        tls()  # the node certificate must be installed and open now, not at the first call
+        crl_path = config.revocation_list_path
+        if not crl_path.exists():
+            raise CommandError(
+                f"no revocation list at {crl_path}: copy the authority's crl.pem there or set "
+                "revocation_list in the node configuration"
+            )
+        revocation = RevocationWatcher(
+            tls().ca_pem, file_source(str(crl_path)), interval=load_trust_rules().refresh_seconds
+        )
+        if revocation.current is None:
+            raise CommandError(f"{crl_path} is not a valid revocation list of the authority CA")
     except (ConfigError, HomeError) as exc:
         raise CommandError(str(exc)) from None
+    warn_expiring(tls().certificate_pem)
+    identity = IdentityInterceptor(
+        revocation.start(), accept=only_broker, describe="only the broker may call a node"
+    )
     try:
-        running = start_node(engine, tls, args.listen or config.listen)
+        running = start_node(engine, tls, args.listen or config.listen, identity=identity)
     except RuntimeError as exc:
         raise CommandError(str(exc)) from None
     stop = threading.Event()
@@ -63,6 +87,7 @@ def serve_command(args: argparse.Namespace) -> int:
     # the demo and operators parse this exact line: "node <code> listening on <host>:<port>"
     print(f"node {config.department} listening on {host}:{running.port}", flush=True)
     stop.wait()
+    revocation.stop()
     running.stop()
     print(f"node {config.department} stopped", flush=True)
     return 0

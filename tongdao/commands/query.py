@@ -124,7 +124,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     agg.add_argument("--grant", action="append", required=True, help="grant id per node (repeat)")
     agg.add_argument("--field", required=True, help="numeric data item")
     agg.add_argument("--bounds", required=True, help="LOW,HIGH of the values (clipped)")
-    agg.add_argument("--buckets", default="", help="histogram edges, e.g. 0,300,600,900")
+    agg.add_argument(
+        "--buckets",
+        default="",
+        help="histogram edges within --bounds, e.g. 0,300,600; the bounds close the ends, so "
+        "with --bounds 0,3000 the last bucket is [600, 3000] and no value is left out",
+    )
     agg.add_argument(
         "--filter", default=None, metavar="FIELD=VALUE", help="only rows where FIELD=VALUE"
     )

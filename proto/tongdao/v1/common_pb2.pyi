@@ -47,13 +47,17 @@ QUERY_METHOD_AGGREGATE: QueryMethod
 QUERY_METHOD_INTERSECTION_SIZE: QueryMethod
 
 class Decision(_message.Message):
-    __slots__ = ("outcome", "articles", "reason", "rule")
+    __slots__ = ("outcome", "articles", "reason", "rule", "department", "person")
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     ARTICLES_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     RULE_FIELD_NUMBER: _ClassVar[int]
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    PERSON_FIELD_NUMBER: _ClassVar[int]
     outcome: str
     articles: _containers.RepeatedScalarFieldContainer[str]
     reason: str
     rule: str
-    def __init__(self, outcome: _Optional[str] = ..., articles: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ..., rule: _Optional[str] = ...) -> None: ...
+    department: str
+    person: str
+    def __init__(self, outcome: _Optional[str] = ..., articles: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ..., rule: _Optional[str] = ..., department: _Optional[str] = ..., person: _Optional[str] = ...) -> None: ...

@@ -27,10 +27,12 @@ class Department(_message.Message):
     def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., region: _Optional[str] = ..., level: _Optional[str] = ..., node_endpoint: _Optional[str] = ..., encryption_public_key: _Optional[bytes] = ..., signing_public_key: _Optional[bytes] = ..., is_authority: _Optional[bool] = ...) -> None: ...
 
 class RegisterDepartmentRequest(_message.Message):
-    __slots__ = ("department",)
+    __slots__ = ("department", "certificate_pem")
     DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    CERTIFICATE_PEM_FIELD_NUMBER: _ClassVar[int]
     department: Department
-    def __init__(self, department: _Optional[_Union[Department, _Mapping]] = ...) -> None: ...
+    certificate_pem: bytes
+    def __init__(self, department: _Optional[_Union[Department, _Mapping]] = ..., certificate_pem: _Optional[bytes] = ...) -> None: ...
 
 class GetDepartmentRequest(_message.Message):
     __slots__ = ("code",)

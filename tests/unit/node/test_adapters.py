@@ -149,3 +149,10 @@ def test_open_source_refuses_bad_specs(tmp_path, spec, needle):
     with pytest.raises(SourceError) as err:
         open_source(spec, "id_number", base=tmp_path)
     assert needle in str(err.value)
+
+
+def test_a_missing_sqlite_source_is_reported_not_created(tmp_path):
+    missing = tmp_path / "registry.db"
+    with pytest.raises(SourceError, match="no SQLite database at"):
+        SqlSource(f"sqlite:///{missing}", "people", "id_number")
+    assert not missing.exists()

@@ -11,7 +11,15 @@ import pytest
 
 from tests.unit.node.world import PEOPLE, PURPOSE, World, simple_masker
 from tongdao.crypto.grant_token import read_grant_token_unverified
-from tongdao.crypto.pki import create_authority, issue_certificate
+from tongdao.crypto.pki import (
+    Authority,
+    Usage,
+    client_name,
+    create_authority,
+    generate_tls_key,
+    issue_certificate,
+    private_key_pem,
+)
 from tongdao.crypto.query_binding import receipt_signing_bytes
 from tongdao.crypto.signing import SigningKey
 from tongdao.node.client import ClientError, ConsumerClient
@@ -67,8 +75,18 @@ class RelayingBroker:
 @pytest.fixture(scope="module")
 def tls():
     ca = create_authority()
-    cert = issue_certificate(ca, "hrb.rsj", role="department")
-    return TlsMaterial(ca.certificate_pem, cert.certificate_pem, cert.private_key_pem)
+    authority = Authority.load(ca.certificate_pem, ca.private_key_pem)
+    key = generate_tls_key()
+    cert = issue_certificate(
+        authority,
+        key.public_key(),
+        "hrb.rsj",
+        role="department",
+        usage=Usage.CLIENT,
+        names=(client_name("hrb.rsj"),),
+        valid_days=1,
+    )
+    return TlsMaterial(ca.certificate_pem, cert, private_key_pem(key))
 
 
 @pytest.fixture

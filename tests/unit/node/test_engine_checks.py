@@ -8,6 +8,7 @@ and records nothing.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import threading
 import uuid
 
@@ -16,6 +17,7 @@ import pytest
 from tests.unit.node.world import PEOPLE, World
 from tongdao.crypto.envelope import EncryptionKeyPair
 from tongdao.crypto.signing import SigningKey
+from tongdao.node.state import ReplayError
 from tongdao.proto.errors import (
     DomainError,
     InvalidArgument,
@@ -173,7 +175,18 @@ def test_wrong_purpose(world):
     )
 
 
-@pytest.mark.parametrize("request_id", ["", "1", "not-a-uuid", "g" * 32, uuid.uuid4().hex + "0"])
+@pytest.mark.parametrize(
+    "request_id",
+    [
+        "",
+        "1",
+        "not-a-uuid",
+        "g" * 32,
+        uuid.uuid4().hex + "0",
+        f"{{{uuid.uuid4()}}}",
+        f"urn:uuid:{uuid.uuid4()}",
+    ],
+)
 def test_malformed_request_id(world, request_id):
     assert_refused(
         world, world.query(world.token(), request_id=request_id), InvalidArgument, "request_id"
@@ -187,6 +200,24 @@ def test_replayed_request_id(world):
     again = world.query(token, request_id=first.request_id)
     with pytest.raises(PermissionDenied, match="replayed request"):
         world.engine.answer("broker", again)
+    assert world.engine.state.used(_grant_id(token)) == 1
+
+
+@pytest.mark.parametrize(
+    "respell", [str.upper, lambda r: r.replace("-", ""), lambda r: r.replace("-", "").upper()]
+)
+def test_another_spelling_of_an_answered_request_id_is_a_replay(world, respell):
+    token = world.token()
+    first = world.query(token, request_id=str(uuid.uuid4()))
+    world.engine.answer("broker", first)
+    again = world.query(token, request_id=respell(first.request_id))
+    with pytest.raises(PermissionDenied, match="replayed request"):
+        world.engine.answer("broker", again)
+    # also when the check before the answer is passed by a race: the record refuses it
+    with pytest.raises(ReplayError):
+        world.engine.state.record(
+            respell(first.request_id), _grant_id(token), 10, dt.datetime.now(dt.UTC)
+        )
     assert world.engine.state.used(_grant_id(token)) == 1
 
 

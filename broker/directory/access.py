@@ -1,0 +1,147 @@
+"""The one place the broker decides who may call which RPC: a gRPC server interceptor over the
+rule file's role table (``[access.rpcs]``; GB/T 39477, 等保 separation of duties).
+
+For every call under ``/tongdao.v1.`` it resolves the caller — the certificate CN must name the
+authority or a department in the directory (an unregistered certificate reaches nothing but
+health and reflection), and a ``tongdao-session`` metadata value must be a live session of a
+person of that party — then checks the call's roles against the table and refuses with
+PERMISSION_DENIED naming the role it needed. It then makes the caller the current
+:class:`~tongdao.broker.kernel.actor.Actor` for the handler, so records name the person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+from sqlalchemy.orm import Session, sessionmaker
+
+from tongdao.broker.directory.accounts import AccountService
+from tongdao.broker.directory.service import DirectoryService
+from tongdao.broker.kernel.actor import Actor, acting_as
+from tongdao.broker.kernel.context import AUTHORITY
+from tongdao.policies.access import ANY_REGISTERED, AccessRules
+from tongdao.proto.errors import DomainError, PermissionDenied, Unauthenticated
+from tongdao.proto.transport import SESSION_METADATA, peer_common_name
+
+GOVERNED_PREFIX = "/tongdao.v1."
+"""Methods the role table governs; everything else (health, reflection) needs only mTLS."""
+
+
+def session_token(context: grpc.ServicerContext) -> str:
+    """The ``tongdao-session`` metadata value of the call, or ""."""
+    for key, value in context.invocation_metadata() or ():
+        if key == SESSION_METADATA:
+            return value if isinstance(value, str) else value.decode()
+    return ""
+
+
+class AccessInterceptor(grpc.ServerInterceptor):
+    """Resolves the caller and enforces the role table before any handler runs.
+
+    Placed after :class:`tongdao.proto.transport.DomainErrorInterceptor`, so its refusals are
+    mapped to status codes like any handler's.
+    """
+
+    def __init__(
+        self,
+        rules: AccessRules,
+        sessions: sessionmaker[Session],
+        directory: DirectoryService,
+        accounts: AccountService,
+    ) -> None:
+        self.rules = rules
+        self.sessions = sessions
+        self.directory = directory
+        self.accounts = accounts
+
+    def resolve(self, method: str, context: grpc.ServicerContext) -> Actor:
+        """The actor of a call to ``method``, or a refusal.
+
+        Raises:
+            Unauthenticated: no certificate, or a session that is unknown, expired or not this
+                party's.
+            PermissionDenied: an unregistered certificate, an RPC the table does not name, or
+                a role outside the table's.
+        """
+        cn = peer_common_name(context)
+        if not cn:
+            raise Unauthenticated("no verified client certificate")
+        required = self.rules.required(method)
+        articles = self.rules.articles
+        if required is None:
+            raise PermissionDenied(f"{method} is not in the role table", articles=articles)
+        token = session_token(context)
+        with self.sessions.begin() as session:
+            if cn == AUTHORITY:
+                kind = "authority"
+            else:
+                dept = self.directory.find(session, cn)
+                if dept is None:
+                    raise PermissionDenied(
+                        f"certificate {cn!r} names no registered department: only health "
+                        "answers it (ask the authority to register it)",
+                        articles=articles,
+                    )
+                kind = "authority" if dept.is_authority else "department"
+            if token:
+                account = self.accounts.resolve_session(session, cn, token)
+                actor = Actor(cn, account.username, (account.role,))
+            else:
+                actor = Actor(cn, "", self.rules.service_identity.get(kind, ()))
+        if ANY_REGISTERED in required or set(actor.roles) & set(required):
+            return actor
+        who = f"{actor.person} ({cn})" if actor.person else f"{cn}'s service identity"
+        held = ", ".join(actor.roles) or "no role"
+        raise PermissionDenied(
+            f"{method.rsplit('/', 1)[-1]} needs the role {' or '.join(required)}; "
+            f"{who} holds {held}",
+            articles=articles,
+        )
+
+    def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
+        handler = continuation(handler_call_details)
+        method: str = handler_call_details.method
+        if handler is None or not method.startswith(GOVERNED_PREFIX):
+            return handler
+        resolve = self.resolve
+
+        # a refusal raised by the handler carries the actor, so its ledger entry names the person
+        def guard(behaviour: Callable[..., Any]) -> Callable[..., Any]:
+            def unary(request, context):  # type: ignore[no-untyped-def]
+                with acting_as(resolve(method, context)) as actor:
+                    try:
+                        return behaviour(request, context)
+                    except DomainError as exc:
+                        exc.acted_by = actor
+                        raise
+
+            return unary
+
+        def guard_stream(behaviour: Callable[..., Any]) -> Callable[..., Any]:
+            def streaming(request, context):  # type: ignore[no-untyped-def]
+                with acting_as(resolve(method, context)) as actor:
+                    try:
+                        yield from behaviour(request, context)
+                    except DomainError as exc:
+                        exc.acted_by = actor
+                        raise
+
+            return streaming
+
+        kinds = (
+            ("unary_unary", grpc.unary_unary_rpc_method_handler, guard),
+            ("unary_stream", grpc.unary_stream_rpc_method_handler, guard_stream),
+            ("stream_unary", grpc.stream_unary_rpc_method_handler, guard),
+            ("stream_stream", grpc.stream_stream_rpc_method_handler, guard_stream),
+        )
+        for attribute, make, wrap in kinds:
+            behaviour = getattr(handler, attribute)
+            if behaviour is not None:
+                return make(
+                    wrap(behaviour),
+                    request_deserializer=handler.request_deserializer,
+                    response_serializer=handler.response_serializer,
+                )
+        return handler

@@ -1,0 +1,180 @@
+"""``tongdao ca``: the authority CA — sign enrolment requests, revoke, publish revocation lists.
+
+The CA's home needs no network: requests come in as files, bundles and lists go out as files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+from pathlib import Path
+
+from tongdao.ca_home import CA_PASSPHRASE_ENV, CaError, CaHome
+from tongdao.cli import CommandError
+from tongdao.commands._enrol import add_passphrase_argument, endpoint_hosts, passphrase
+from tongdao.crypto.revocation import REASONS
+
+DEFAULT_CA_HOME = "tongdao-ca"
+
+
+def _add_ca_home(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--home",
+        default=os.environ.get("TONGDAO_CA_HOME", DEFAULT_CA_HOME),
+        help=f"the CA's home (env TONGDAO_CA_HOME; default ./{DEFAULT_CA_HOME}); keep it offline",
+    )
+    add_passphrase_argument(parser, CA_PASSPHRASE_ENV)
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("ca", help="the authority CA: sign requests, revoke, revocation lists")
+    csub = parser.add_subparsers(dest="ca_command", metavar="COMMAND")
+    csub.required = True
+
+    init = csub.add_parser("init", help="create the authority CA in its own home")
+    _add_ca_home(init)
+    init.set_defaults(handler=init_command)
+
+    sign = csub.add_parser(
+        "sign",
+        help="check an enrolment request and issue its certificates",
+        description=(
+            "Check a PKCS#10 enrolment request (signature, proof of possession of the Ed25519 "
+            "key, party, role, profile, age; never signed before) and write a bundle with the "
+            "client certificate, the server certificate if the party runs a server, and the CA "
+            "certificate. Lifetimes come from the trust rule file."
+        ),
+    )
+    _add_ca_home(sign)
+    sign.add_argument("request", help="the request file (PEM or DER)")
+    sign.add_argument("--party", default=None, help="refuse a request naming another party")
+    sign.add_argument(
+        "--endpoint",
+        default=None,
+        metavar="HOST:PORT",
+        help="the node's registered endpoint: its host is the server certificate's name "
+        "(default: the host the request asks for)",
+    )
+    sign.add_argument("--out", default="", help="bundle file (default PARTY.bundle.pem here)")
+    sign.add_argument(
+        "--rekey",
+        action="store_true",
+        help="accept new data keys for a party enrolled with others (after revoking them)",
+    )
+    sign.set_defaults(handler=sign_command)
+
+    rvk = csub.add_parser("revoke", help="revoke a certificate and publish a new revocation list")
+    _add_ca_home(rvk)
+    which = rvk.add_mutually_exclusive_group(required=True)
+    which.add_argument("--serial", help="hex serial (see `tongdao ca list`)")
+    which.add_argument("--party", help="every unexpired certificate of this party")
+    rvk.add_argument("--reason", default="unspecified", choices=sorted(REASONS))
+    rvk.set_defaults(handler=revoke_command)
+
+    crl = csub.add_parser(
+        "crl", help="sign and publish the next revocation list (before the current one expires)"
+    )
+    _add_ca_home(crl)
+    crl.set_defaults(handler=crl_command)
+
+    lst = csub.add_parser("list", help="every certificate issued, with expiry and revocation")
+    _add_ca_home(lst)
+    lst.set_defaults(handler=list_command)
+
+
+def _ca(args: argparse.Namespace) -> CaHome:
+    return CaHome(args.home, passphrase=passphrase(args, CA_PASSPHRASE_ENV))
+
+
+def init_command(args: argparse.Namespace) -> int:
+    ca = CaHome(args.home, passphrase=passphrase(args, CA_PASSPHRASE_ENV, confirm=True))
+    try:
+        ca.init()
+    except CaError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"created the authority CA in {ca.dir} (valid {ca.rules.ca_days} days)")
+    print(f"give every party {ca.certificate_path}; publish {ca.crl_path}")
+    return 0
+
+
+def _refusal(exc: CaError) -> CommandError:
+    return CommandError(f"request refused ({exc.field}): {exc}" if exc.field else str(exc))
+
+
+def sign_command(args: argparse.Namespace) -> int:
+    try:
+        data = Path(args.request).read_bytes()
+    except OSError as exc:
+        raise CommandError(f"{args.request}: {exc.strerror}") from None
+    hosts = endpoint_hosts(args.endpoint) if args.endpoint is not None else None
+    try:
+        signed = _ca(args).sign(data, expect_party=args.party, server_names=hosts, rekey=args.rekey)
+    except CaError as exc:
+        raise _refusal(exc) from None
+    request = signed.request
+    out = Path(args.out or f"{request.party}.bundle.pem")
+    out.write_bytes(signed.bundle)
+    print(
+        f"signed {request.party} ({request.role}), "
+        f"requested {request.requested_at:%Y-%m-%d %H:%M} UTC"
+    )
+    if request.profile:
+        p = request.profile
+        print(f"  {p['name']} · region {p['region']} · {p['level']}")
+    if request.signing_public_key:
+        print(f"  Ed25519 {request.signing_public_key.hex()} (possession proved)")
+    if request.encryption_public_key:
+        print(f"  X25519  {request.encryption_public_key.hex()}")
+    print(f"  serials {', '.join(f'{s:x}' for s in signed.serials)}")
+    print(f"bundle: {out} — return it to {request.party} (`tongdao … install {out.name}`)")
+    return 0
+
+
+def revoke_command(args: argparse.Namespace) -> int:
+    ca = _ca(args)
+    try:
+        serials = ca.revoke(serial=args.serial, party=args.party, reason=args.reason)
+    except CaError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"revoked {', '.join(serials)} ({args.reason})")
+    print(f"published revocation list #{ca.crl_number()} at {ca.crl_path}")
+    return 0
+
+
+def crl_command(args: argparse.Namespace) -> int:
+    ca = _ca(args)
+    try:
+        path = ca.publish_crl()
+    except CaError as exc:
+        raise CommandError(str(exc)) from None
+    until = dt.datetime.now(dt.UTC) + ca.rules.crl_valid
+    print(
+        f"published revocation list #{ca.crl_number()} at {path}, "
+        f"valid until {until:%Y-%m-%d %H:%M} UTC"
+    )
+    return 0
+
+
+def list_command(args: argparse.Namespace) -> int:
+    ca = CaHome(args.home, passphrase=None)
+    if not ca.certificate_path.exists():
+        raise CommandError(f"{args.home} is not a CA home")
+    revoked = {f"{r.serial:x}" for r in ca.revoked()}
+    now = dt.datetime.now(dt.UTC)
+    for row in ca.issued():
+        expiry = dt.datetime.fromisoformat(row["not_after"])
+        days = (expiry - now).total_seconds() / 86400
+        if row["serial"] in revoked:
+            state = "REVOKED"
+        elif days < 0:
+            state = "expired"
+        elif days < ca.rules.warn_days:
+            state = f"renew: {days:.0f} days left"
+        else:
+            state = f"{days:.0f} days left"
+        print(
+            f"{row['serial']:<42} {row['party']:<14} {row['role']:<13} {row['usage']:<6} "
+            f"{expiry:%Y-%m-%d}  {state}"
+        )
+    return 0

@@ -1,0 +1,53 @@
+"""``tongdao certificates``: each certificate in a home with its expiry (warns ahead of it)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+from tongdao.cli import CommandError
+from tongdao.commands._common import add_home_argument
+from tongdao.home import Home, HomeError
+from tongdao.policies.trust import load_trust_rules
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser(
+        "certificates",
+        help="show each certificate in a home with its expiry (warns ahead of it)",
+        description=(
+            "List the CA certificate and every party's client and server certificate in --home "
+            "with role, serial and expiry. A certificate within the trust rule file's warn_days "
+            "of expiry is marked RENEW (make a request with `… keygen --renew`); the exit code "
+            "is 1 if any is expired or due for renewal."
+        ),
+    )
+    add_home_argument(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    rules = load_trust_rules()
+    home = Home(args.home, passphrase=None)
+    try:
+        certificates = home.certificates()
+    except HomeError as exc:
+        raise CommandError(str(exc)) from None
+    if not certificates:
+        raise CommandError(f"no certificates in {args.home}")
+    now = dt.datetime.now(dt.UTC)
+    due = False
+    for path, info in certificates:
+        days = info.days_left(now)
+        if days < 0:
+            state, due = "EXPIRED", True
+        elif days < rules.warn_days:
+            state, due = f"RENEW ({days:.0f} days left)", True
+        else:
+            state = f"{days:.0f} days left"
+        kind = "ca" if info.is_ca else "/".join(sorted(u.value for u in info.usages))
+        print(
+            f"{info.common_name:<22} {info.role or '-':<13} {kind:<6} {info.serial:x}  "
+            f"until {info.not_after:%Y-%m-%d %H:%M} UTC  {state}  {path.relative_to(home.root)}"
+        )
+    return 1 if due else 0

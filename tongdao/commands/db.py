@@ -1,0 +1,100 @@
+"""``tongdao db``: the broker's store — bring its schema up to date, or show where it stands."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from tongdao.broker.kernel.db import (
+    DEFAULT_SQLITE_FILE,
+    ENV_DATABASE_URL,
+    current,
+    display_url,
+    make_engine,
+    resolve_database_url,
+    store_problem,
+    upgrade,
+)
+from tongdao.cli import CommandError
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("db", help="migrate the broker's store or show its schema version")
+    dsub = parser.add_subparsers(dest="db_command", metavar="COMMAND")
+    dsub.required = True
+    url_help = (
+        f"SQLAlchemy URL (env {ENV_DATABASE_URL}; default the SQLite file "
+        f"./{DEFAULT_SQLITE_FILE}, as `tongdao broker serve` uses)"
+    )
+    up = dsub.add_parser(
+        "upgrade",
+        help="apply every migration the store lacks (safe while other brokers boot)",
+        description=(
+            "Bring the store's schema to the latest migration. `tongdao broker serve` does this "
+            "at start; run it alone to migrate ahead of a release. On PostgreSQL the migration "
+            "holds an advisory lock, so several brokers or upgrades may run at once."
+        ),
+    )
+    up.add_argument("--database-url", default=None, help=url_help)
+    up.set_defaults(handler=upgrade_command)
+    cur = dsub.add_parser(
+        "current",
+        help="print the store's migration and the latest one this version knows",
+        description="Read-only: an empty or missing store is reported, never created.",
+    )
+    cur.add_argument("--database-url", default=None, help=url_help)
+    cur.set_defaults(handler=current_command)
+
+
+def _url(args: argparse.Namespace) -> str:
+    return resolve_database_url(args.database_url)
+
+
+def _sqlite_path(url: str) -> Path | None:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    return None if parsed.database == ":memory:" else Path(parsed.database)
+
+
+def upgrade_command(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    url = _url(args)
+    path = _sqlite_path(url)
+    if path is not None and not path.parent.is_dir():
+        raise CommandError(f"no directory {path.parent} for the store {display_url(url)}")
+    try:
+        engine = make_engine(url)
+        upgrade(engine)
+        revision, head = current(engine)
+    except SQLAlchemyError as exc:
+        raise CommandError(store_problem(url, exc)) from None
+    print(f"store {display_url(url)} is at migration {revision} (latest {head})")
+    return 0
+
+
+def current_command(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    url = _url(args)
+    path = _sqlite_path(url)
+    if path is not None and not path.is_file():
+        raise CommandError(
+            f"no store at {path} (run `tongdao db upgrade` or `tongdao broker serve` in the "
+            "broker's directory, or give --database-url)"
+        )
+    try:
+        revision, head = current(make_engine(url))
+    except SQLAlchemyError as exc:
+        raise CommandError(store_problem(url, exc)) from None
+    if revision is None:
+        print(
+            f"store {display_url(url)} has no schema yet (latest {head}: run `tongdao db upgrade`)"
+        )
+        return 1
+    state = "up to date" if revision == head else f"behind: run `tongdao db upgrade` ({head})"
+    print(f"store {display_url(url)} is at migration {revision}, {state}")
+    return 0 if revision == head else 1
