@@ -49,10 +49,9 @@ def serve_echo(home_root: str, party: str, upstream: str, reply_bytes: int) -> N
     from tongdao.proto.transport import new_server, secure_channel, server_credentials
 
     home = Home(Path(home_root))
-    tls = home.tls(party)
     reply = bytes(reply_bytes)
     if upstream:
-        call = secure_channel(upstream, tls).unary_unary(ECHO_METHOD)
+        call = secure_channel(upstream, home.tls(party)).unary_unary(ECHO_METHOD)
 
         def handle(request: bytes, _context: Any) -> bytes:
             return call(request, timeout=30)  # type: ignore[no-any-return]
@@ -66,7 +65,7 @@ def serve_echo(home_root: str, party: str, upstream: str, reply_bytes: int) -> N
         "tongdao.bench.Echo", {"Call": grpc.unary_unary_rpc_method_handler(handle)}
     )
     server.add_generic_rpc_handlers((handler,))
-    port = server.add_secure_port("127.0.0.1:0", server_credentials(tls))
+    port = server.add_secure_port("127.0.0.1:0", server_credentials(home.server_tls(party)))
     server.start()
     print(f"listening on 127.0.0.1:{port}", flush=True)
     server.wait_for_termination()
@@ -231,6 +230,7 @@ def _setup(
 ) -> dict[str, Any]:
     """Start broker and node, publish the population entry, issue a grant per method."""
     from tongdao import synthetic
+    from tongdao.ca_home import enrol_all_locally
     from tongdao.commands.catalogue import entry_from_dict
     from tongdao.demo import ENTRIES, GAT, RSJ, _node_config, _start_all, grades_of
     from tongdao.home import AUTHORITY, Home
@@ -240,9 +240,7 @@ def _setup(
     from tongdao.v1 import catalogue_pb2, directory_pb2
 
     home = Home(root / "home")
-    home.create_authority()
-    for profile in (GAT, RSJ):
-        home.add_department(profile)
+    enrol_all_locally(home, root / "ca", (GAT, RSJ))
     people = synthetic.population(50)
     synthetic.write_csv(root / "population.csv", people)
     (root / "node-gat.toml").write_text(
