@@ -23,6 +23,8 @@ from tongdao.broker.ledger.service import LedgerService
 from tongdao.broker.relay.service import RelayService
 from tongdao.broker.sharing.requests import ServiceRequests
 from tongdao.broker.sharing.service import SharingService
+from tongdao.broker.supervision.findings import MisuseDetector
+from tongdao.broker.supervision.orders import RectificationOrders
 from tongdao.broker.supervision.service import SupervisionService
 from tongdao.crypto.signing import SigningKey, VerifyKey
 from tongdao.policies.calendar import WorkingDayCalendar
@@ -43,6 +45,8 @@ class BrokerServices:
     requests: ServiceRequests
     relay: RelayService
     ledger: LedgerService
+    findings: MisuseDetector
+    orders: RectificationOrders
 
 
 def build_services(
@@ -80,6 +84,9 @@ def build_services(
     )
     catalogue.grants_in_use = sharing.grants_in_use  # the catalogue's port, answered by sharing
     supervision.due_moved.append(sharing.due_moved)  # a recounted clock's date, shown by sharing
+    findings = MisuseDetector(
+        kernel=kernel, ledger=ledger, directory=directory, grants=sharing.grant_views
+    )
     relay = RelayService(
         kernel=kernel, ledger=ledger, directory=directory, catalogue=catalogue, sharing=sharing
     )
@@ -97,5 +104,16 @@ def build_services(
             directory=directory,
             verify_key=VerifyKey(signing_key.verify_key.public_key),
             rules=policy.ledger,
+        ),
+        findings=findings,
+        orders=RectificationOrders(
+            kernel=kernel,
+            supervision=supervision,
+            grant_view=sharing.grant_view,
+            change_status=lambda session, actor, grant_id, change, ground, reason: (
+                sharing.change_grant_status(
+                    session, actor, grant_id, change, ground, reason, on_behalf_of_rules=True
+                )
+            ),
         ),
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2
+from sqlalchemy.orm import Session, sessionmaker
 
 from tongdao.broker.app import BrokerServices, build_services
 from tongdao.broker.catalogue.servicer import CatalogueServicer, PublicCatalogueServicer
@@ -40,8 +41,10 @@ from tongdao.crypto.pki import node_server_name
 from tongdao.crypto.signing import SigningKey
 from tongdao.policies.calendar import CalendarDataError, WorkingDayCalendar
 from tongdao.policies.lifecycle import load_schedule
-from tongdao.policies.model import PolicyError
+from tongdao.policies.model import Policy, PolicyError
 from tongdao.policies.official_schedule import ScheduleError
+from tongdao.proto.edge import RateLimit
+from tongdao.proto.errors import Unauthenticated
 from tongdao.proto.stubs import BROKER_SERVICES
 from tongdao.proto.transport import (
     TlsMaterial,
@@ -122,6 +125,23 @@ class RunningBroker:
         if self.operations is not None:
             self.operations.stop()
         self.gateway.close()
+
+
+def rate_limit(policy: Policy) -> RateLimit | None:
+    """Each department's token bucket, from the rule file's ``[rate_limits]`` (None: none)."""
+    rules = policy.rate_limits
+    if rules is None:
+        return None
+    return RateLimit(rules.calls_per_second, rules.burst, rules.article)
+
+
+def _admit(services: BrokerServices, sessions: sessionmaker[Session], caller: str | None) -> None:
+    if not caller:
+        raise Unauthenticated("no verified client certificate")
+    if caller == AUTHORITY:
+        return
+    with sessions() as session:
+        services.directory.require_registered(session, caller)
 
 
 def log_policies_and_calendar(services: BrokerServices, official: tuple[int, ...]) -> None:
@@ -242,10 +262,15 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     # the role table, checked before any handler (docs/architecture.md, "Roles and accounts")
     access = AccessInterceptor(policy.access_rules, sessions, services.directory, services.accounts)
     server = new_server(
+        config.settings.server,
         on_refusal=refusals,
         identity=config.identity,
         access=access,
         interceptors=[operations.interceptor],
+        rate=rate_limit(policy),
+        # a stream's caller is vetted before the stream waits for its first message
+        admit=lambda caller: _admit(services, sessions, caller),
+        admitted_services=BROKER_SERVICES,
     )
     accounts_pb2_grpc.add_AccountsServicer_to_server(
         AccountsServicer(services.accounts, sessions), server
@@ -263,7 +288,8 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         QueryServicer(services.relay, sessions, gateway), server
     )
     supervision_pb2_grpc.add_SupervisionServicer_to_server(
-        SupervisionServicer(services.supervision, sessions), server
+        SupervisionServicer(services.supervision, sessions, services.findings, services.orders),
+        server,
     )
     ledger_pb2_grpc.add_LedgerServicer_to_server(LedgerServicer(services.ledger, sessions), server)
     health = add_health_and_reflection(server, BROKER_SERVICES)
@@ -272,7 +298,11 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     if config.public_listen:
         # a separate server, so nothing but the open catalogue is reachable without a
         # certificate: the public listener has no other service registered
-        public_server = new_server(interceptors=[operations.interceptor])
+        public_server = new_server(
+            config.settings.server,
+            interceptors=[operations.interceptor],
+            rate=rate_limit(policy),
+        )
         catalogue_pb2_grpc.add_PublicCatalogueServicer_to_server(
             PublicCatalogueServicer(services.catalogue, sessions), public_server
         )
@@ -304,7 +334,31 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         directory=services.directory,
         sharing=services.sharing,
         refusals=refusals,
+        extra=(
+            lambda: _detect_findings(services, sessions),
+            lambda: _enforce_orders(services, sessions),
+        ),
     )
     return RunningBroker(
         server, port, services, health, gateway, url, public_server, public_port, rounds, operations
     )
+
+
+def _detect_findings(services: BrokerServices, sessions: sessionmaker[Session]) -> int:
+    """Scheduled misuse detection (Art.27): record the findings new since the last round."""
+    with sessions.begin() as session:
+        new = services.findings.detect(session)
+    if new:
+        log.warning("misuse detection recorded %d new finding(s)", len(new))
+    return len(new)
+
+
+def _enforce_orders(services: BrokerServices, sessions: sessionmaker[Session]) -> int:
+    """Scheduled: suspend or terminate the grants of overdue rectification orders (Art.27)."""
+    with sessions.begin() as session:
+        changed = services.orders.enforce(session)
+    if changed:
+        log.warning(
+            "%d rectification order(s) past due: grants suspended or terminated", len(changed)
+        )
+    return len(changed)

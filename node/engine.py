@@ -24,6 +24,7 @@ from typing import Any
 
 from tongdao.crypto.envelope import EncryptionKeyPair, open_authenticated, seal, seal_authenticated
 from tongdao.crypto.errors import EnvelopeError, KeyFormatError
+from tongdao.crypto.grant_status import GrantStatusError, verify_status_ticket
 from tongdao.crypto.grant_token import GrantClaims, GrantTokenError, verify_grant_token
 from tongdao.crypto.query_binding import (
     QUERY,
@@ -126,6 +127,7 @@ class NodeEngine:
     purpose_article: str = "Art.30"
     grade_articles: Mapping[str, str] = field(default_factory=dict)
     privacy_article: str = "Art.38"
+    status_article: str = "Art.27"
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
     # the journal of signed receipts (read back by the broker) and the ledger witness; a node
     # built by node.server.build_engine has both
@@ -167,6 +169,20 @@ class NodeEngine:
             )
         except GrantTokenError as exc:
             raise PermissionDenied(str(exc), field="grant_token") from None
+        try:
+            # a suspended or terminated grant gets no new ticket, so it stops here within the
+            # ticket's lifetime even when the token is replayed straight to this node
+            verify_status_ticket(
+                query.status_ticket,
+                query.grant_token,
+                claims.grant_id,
+                self.broker_key,
+                now=int(now.timestamp()),
+            )
+        except GrantStatusError as exc:
+            raise PermissionDenied(
+                str(exc), field="status_ticket", articles=(self.status_article,)
+            ) from None
         if claims.provider != self.department:
             raise PermissionDenied("grant names another provider", field="grant_token")
         entry = self.entries.get(claims.entry_code)

@@ -21,6 +21,7 @@ from tongdao.node.witness import Witness, WitnessRefusal
 from tongdao.policies.loader import load_policy
 from tongdao.policies.masking import mask_value
 from tongdao.policies.model import PolicyError
+from tongdao.proto.edge import ServerLimits
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument
 from tongdao.proto.query import Receipt, RelayedQuery
 from tongdao.proto.transport import (
@@ -243,6 +244,7 @@ def build_engine(
         purpose_article=policy.sharing.purpose_binding_article,
         grade_articles={g: r.article for g, r in policy.grades.items()},
         privacy_article=policy.privacy.article,
+        status_article=policy.grant_status.article,
         journal=ReceiptJournal(config.state_dir),
         witness=Witness(
             config.state_dir,
@@ -274,7 +276,14 @@ def start_node(
     Raises:
         RuntimeError: the address cannot be bound.
     """
-    server = new_server(identity=identity)
+    # every stream comes from the broker (relaying many departments): one cap for all
+    limits = ServerLimits(max_streams_per_caller=ServerLimits().max_streams)
+    server = new_server(
+        limits,
+        identity=identity,
+        admit=engine.check_caller,
+        admitted_services=(SERVICE_NAME,),
+    )
     node_pb2_grpc.add_NodeServicer_to_server(NodeServicer(engine), server)
     health = add_health_and_reflection(server, [SERVICE_NAME])
     port = bind(server, listen, server_credentials(tls))

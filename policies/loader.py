@@ -24,6 +24,8 @@ from tongdao.policies.model import (
     ROLES,
     DeadlineRule,
     GradeRule,
+    GrantStatusRules,
+    GroundRule,
     LedgerRules,
     Limits,
     MaskRule,
@@ -32,6 +34,7 @@ from tongdao.policies.model import (
     Policy,
     PolicyError,
     PrivacyRules,
+    RateLimitRules,
     SharingRules,
     Threshold,
 )
@@ -456,6 +459,20 @@ def _build(root: _Reader, file: str) -> Policy:
         else PrivacyRules(0.0, 0.0, "Art.38")
     )
 
+    rate_t = root.table("rate_limits", required=False)
+    rate_limits = (
+        RateLimitRules(
+            rate_t.number("calls_per_second"),
+            rate_t.integer("burst", minimum=1) or 1,
+            rate_t.article(),
+        )
+        if rate_t.names()
+        else None
+    )
+    if rate_limits is not None and rate_limits.calls_per_second <= 0:
+        raise rate_t.fail("calls_per_second", "must be more than 0")
+    rate_t.text("description", required=False)
+
     limits_t = root.table("limits")
     limits = Limits(
         {name: limits_t.integer(name, minimum=1) or 1 for name in REQUIRED_LIMITS},
@@ -474,6 +491,23 @@ def _build(root: _Reader, file: str) -> Policy:
     ledger_t.text("description")
     if not ledger.origin or any(c.isspace() for c in ledger.origin):
         raise ledger_t.fail("origin", "must be one word without spaces, e.g. 'tongdao.hlj/ledger'")
+
+    status_t = root.table("grant_status")
+    grounds_t = status_t.table("grounds")
+    grounds = {
+        name: GroundRule(
+            name, grounds_t.table(name).article(), grounds_t.table(name).text("description")
+        )
+        for name in grounds_t.names()
+    }
+    if not grounds:
+        raise status_t.fail("grounds", "name at least one ground for suspension")
+    grant_status = GrantStatusRules(
+        ticket_seconds=status_t.integer("ticket_seconds", minimum=1) or 1,
+        grounds=grounds,
+        article=status_t.article(),
+    )
+    status_t.text("description")
 
     return Policy(
         jurisdiction=meta.text("jurisdiction"),
@@ -497,4 +531,6 @@ def _build(root: _Reader, file: str) -> Policy:
         privacy=privacy,
         limits=limits,
         ledger=ledger,
+        grant_status=grant_status,
+        rate_limits=rate_limits,
     )

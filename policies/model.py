@@ -178,6 +178,47 @@ class PrivacyRules:
 
 
 @dataclass(frozen=True)
+class GroundRule:
+    """A ground on which a grant may be suspended or terminated (Art.27, 41, 43).
+
+    Attributes:
+        name: the ground's key, e.g. ``misuse``.
+        article: the article it rests on.
+        description: what it covers (English).
+    """
+
+    name: str
+    article: str
+    description: str
+
+
+@dataclass(frozen=True)
+class GrantStatusRules:
+    """How a grant's suspension or termination is decided and reaches the nodes.
+
+    Attributes:
+        ticket_seconds: lifetime of the broker's signed status ticket on every relayed query; a
+            node refuses a suspended or terminated grant at most this long after the change.
+        grounds: the grounds an authority or provider may cite, by name.
+        article: the article the status change rests on (Art.27).
+    """
+
+    ticket_seconds: int
+    grounds: Mapping[str, GroundRule]
+    article: str
+
+
+@dataclass(frozen=True)
+class RateLimitRules:
+    """How many calls one department may make to the broker (SEC-1, Art.38): a token bucket
+    refilled at ``calls_per_second``, holding at most ``burst`` calls."""
+
+    calls_per_second: float
+    burst: int
+    article: str
+
+
+@dataclass(frozen=True)
 class Limits:
     """Bounds on what callers send and on the broker's database work (Art.38 security duties).
 
@@ -261,6 +302,8 @@ class Policy:
     limits: Limits = Limits({}, "Art.38")
 
     ledger: LedgerRules | None = None
+    grant_status: GrantStatusRules = GrantStatusRules(60, {}, "Art.27")
+    rate_limits: RateLimitRules | None = None
     access: AccessRules | None = None
     accounts: AccountRules | None = None
 

@@ -48,6 +48,7 @@ class RelayedQuery:
     purpose: str
     fields: tuple[str, ...]
     sealed_query: bytes
+    status_ticket: str = ""  # attached by the broker's relay (crypto.grant_status)
 
     def to_pb(self) -> Any:
         """As a ``tongdao.v1.QueryRequest``."""
@@ -61,6 +62,7 @@ class RelayedQuery:
             purpose=self.purpose,
             fields=list(self.fields),
             sealed_query=self.sealed_query,
+            status_ticket=self.status_ticket,
         )
 
     @classmethod
@@ -82,6 +84,7 @@ class RelayedQuery:
             purpose=message.purpose,
             fields=tuple(message.fields),
             sealed_query=message.sealed_query,
+            status_ticket=message.status_ticket,
         )
 
 

@@ -18,6 +18,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from tongdao.proto.edge import Admit, EdgeInterceptor, RateLimit, ServerLimits
 from tongdao.proto.errors import DomainError
 
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
@@ -187,20 +188,27 @@ REFUSALS = ("PERMISSION_DENIED", "UNAUTHENTICATED")
 
 
 def new_server(
-    max_workers: int = 16,
+    limits: ServerLimits | None = None,
     *,
     on_refusal: RefusalSink | None = None,
     identity: grpc.ServerInterceptor | None = None,
+    rate: RateLimit | None = None,
+    admit: Admit | None = None,
+    admitted_services: Iterable[str] = (),
     interceptors: Sequence[grpc.ServerInterceptor] = (),
     access: grpc.ServerInterceptor | None = None,
 ) -> grpc.Server:
-    """A gRPC server with Tongdao's message limits and the domain-error interceptor.
+    """A gRPC server with Tongdao's message limits, the domain-error interceptor, the caller
+    check and the edge (:mod:`tongdao.proto.edge`: the table of field limits, rate limits,
+    stream caps).
 
     Args:
-        max_workers: handler threads.
+        limits: threads, concurrent calls, stream caps and timeouts (defaults if None).
         on_refusal: also called with every refusal (the broker records them in its ledger).
         identity: the caller check (:class:`tongdao.proto.identity.IdentityInterceptor`), run
             before every handler; its refusals are domain errors, so they reach ``on_refusal``.
+        rate: each caller's token bucket, if any.
+        admit: vets the caller of a client stream of ``admitted_services`` before it waits.
         interceptors: run outside the domain-error interceptor, so they see the final status
             (the broker's metrics and per-call log).
         access: the role check (the broker's access interceptor), run after the identity
@@ -208,9 +216,10 @@ def new_server(
     """
     from concurrent import futures
 
+    limits = limits or ServerLimits()
     # outermost the operational interceptors (metrics, the per-call log: they see the final
-    # status), then the domain-error interceptor, so the identity check's refusals are mapped to
-    # their status (and told to ``on_refusal``) like any servicer's
+    # status), then the domain-error interceptor, so the identity check's and the edge's
+    # refusals are mapped to their status (and told to ``on_refusal``) like any servicer's
     chain: list[grpc.ServerInterceptor] = [
         *interceptors,
         DomainErrorInterceptor(on_refusal=on_refusal),
@@ -219,10 +228,14 @@ def new_server(
         chain.append(identity)
     if access is not None:
         chain.append(access)
+    chain.append(
+        EdgeInterceptor(limits, rate=rate, admit=admit, admitted_services=tuple(admitted_services))
+    )
     return grpc.server(
-        futures.ThreadPoolExecutor(max_workers=max_workers),
-        options=SERVER_OPTIONS,
+        futures.ThreadPoolExecutor(max_workers=limits.threads),
+        options=(*SERVER_OPTIONS, *limits.channel_options()),
         interceptors=chain,
+        maximum_concurrent_rpcs=limits.max_concurrent_rpcs,
     )
 
 
@@ -320,7 +333,7 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
             if isinstance(exc, DomainError):
                 if exc.code_name in REFUSALS:
                     refused(context, exc)
-                context.abort(getattr(grpc.StatusCode, exc.code_name), exc.status_message())
+                _abort_with(context, exc)
             if context.code() not in (None, grpc.StatusCode.OK):
                 raise  # already aborted by the servicer
             if quiet_if_gone and not context.is_active():
@@ -375,6 +388,45 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
             request_deserializer=deserializer,
             response_serializer=handler.response_serializer,
         )
+
+
+def _abort_with(context: grpc.ServicerContext, exc: DomainError) -> None:
+    """Abort with the error's code and message; the field at fault also as a
+    ``google.rpc.BadRequest`` detail (INVALID_ARGUMENT) or ``google.rpc.QuotaFailure``
+    subject (RESOURCE_EXHAUSTED)."""
+    from google.protobuf import any_pb2
+    from google.rpc import code_pb2, error_details_pb2, status_pb2
+    from grpc_status import rpc_status
+
+    code = getattr(grpc.StatusCode, exc.code_name)
+    message = exc.status_message()
+    if exc.field is None or exc.code_name not in ("INVALID_ARGUMENT", "RESOURCE_EXHAUSTED"):
+        context.abort(code, message)
+    detail = any_pb2.Any()
+    if exc.code_name == "INVALID_ARGUMENT":
+        detail.Pack(
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(
+                        field=exc.field, description=exc.message
+                    )
+                ]
+            )
+        )
+    else:
+        detail.Pack(
+            error_details_pb2.QuotaFailure(
+                violations=[
+                    error_details_pb2.QuotaFailure.Violation(
+                        subject=exc.field, description=exc.message
+                    )
+                ]
+            )
+        )
+    status = status_pb2.Status(
+        code=getattr(code_pb2, exc.code_name), message=message, details=[detail]
+    )
+    context.abort_with_status(rpc_status.to_status(status))
 
 
 UNDECODABLE = object()

@@ -84,6 +84,7 @@ def start_stack(
     records: int = 60,
     cities: bool = False,
     public: bool = False,
+    settings: BrokerSettings | None = None,
 ) -> Stack:
     home = Home(tmp / "home")
     ca = CaHome(tmp / "ca")
@@ -153,7 +154,7 @@ def start_stack(
             identity=IdentityInterceptor(broker_watcher),
             signing_key=home.signing_key(BROKER),
             database_url=url,
-            settings=BrokerSettings(locale="en"),
+            settings=settings or BrokerSettings(locale="en"),
             public_listen="127.0.0.1:0" if public else "",
         )
     )

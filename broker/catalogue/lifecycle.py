@@ -13,12 +13,20 @@ from tongdao.broker.catalogue.base import CatalogueBase, EntryData
 from tongdao.broker.catalogue.models import CatalogueEntry, CatalogueEntryVersion
 from tongdao.broker.catalogue.search_index import upsert_search_row
 from tongdao.broker.kernel import validation as v
+from tongdao.broker.kernel.context import AUTHORITY
 from tongdao.proto.errors import (
     AlreadyExists,
     FailedPrecondition,
     NotFound,
     PermissionDenied,
 )
+
+LIST_PAGE = (100, 500)
+"""Entries per page of a list: (when the caller names no size, the most a page holds)."""
+EXPORT_PAGE = (1000, 1000)
+"""Entries per exported file."""
+DRAFT_STATUSES = ("draft", "submitted", "returned")
+"""A working copy in these states is a draft: not yet in force, not for other departments."""
 
 
 class CatalogueLifecycle(CatalogueBase):
@@ -233,12 +241,85 @@ class CatalogueLifecycle(CatalogueBase):
         return entry, snap.content, version
 
     def list_entries(
-        self, session: Session, provider: str = "", status: str = ""
+        self,
+        session: Session,
+        provider: str = "",
+        status: str = "",
+        *,
+        after: str = "",
+        limit: int | None = None,
     ) -> Sequence[CatalogueEntry]:
-        """Entries, optionally by provider and status."""
+        """Entries by code, optionally by provider and status, after a code, at most ``limit``."""
         query = select(CatalogueEntry).order_by(CatalogueEntry.code)
+        if after:
+            query = query.where(CatalogueEntry.code > after)
+        if limit is not None:
+            query = query.limit(limit)
         if provider:
             query = query.where(CatalogueEntry.provider == provider)
         if status:
             query = query.where(CatalogueEntry.status == status)
         return session.execute(query).scalars().all()
+
+    def visible_entry(
+        self, session: Session, caller: str, code: str, version: int = 0
+    ) -> tuple[CatalogueEntry, dict[str, Any], int]:
+        """:meth:`get_entry` as ``caller`` may see it: a draft (drafted, submitted or returned
+        working copy) only by its department and its reviewing authority (Art.12); anyone else
+        gets the version in force, or NotFound when none was published.
+
+        Raises:
+            NotFound: no such entry (or version) that the caller may see.
+        """
+        entry, content, number = self.get_entry(session, code, version)
+        if version or self.may_see_working_copy(session, caller, entry):
+            return entry, content, number
+        if entry.current_version == 0:
+            raise NotFound(f"no catalogue entry {code!r}", field="code")
+        return self.get_entry(session, code, entry.current_version)
+
+    def visible_entries(
+        self,
+        session: Session,
+        caller: str,
+        provider: str = "",
+        status: str = "",
+        *,
+        page_size: int = 0,
+        page_token: str = "",
+        pages: tuple[int, int] = LIST_PAGE,
+    ) -> tuple[list[tuple[CatalogueEntry, dict[str, Any], int]], str]:
+        """One page of :meth:`list_entries` as ``caller`` may see them (see
+        :meth:`visible_entry`).
+
+        Args:
+            page_size: entries to read (0: ``pages[0]``; at most ``pages[1]``).
+            page_token: the previous page's next token (the last code it read).
+
+        Returns:
+            (entry, content, version) of the page's visible entries, and the next page's token
+            ("" after the last page). A page may hold fewer visible entries than it read.
+        """
+        default, most = pages
+        size = v.bounded_int(page_size, "page_size", low=0, high=most) or default
+        rows = self.list_entries(session, provider, status, after=page_token, limit=size)
+        next_token = rows[-1].code if len(rows) == size else ""
+        out = []
+        for entry in rows:
+            if self.may_see_working_copy(session, caller, entry):
+                out.append((entry, entry.content, entry.current_version))
+            elif entry.current_version > 0:
+                snap = session.get(CatalogueEntryVersion, (entry.code, entry.current_version))
+                if snap is not None:
+                    out.append((entry, snap.content, entry.current_version))
+        return out, next_token
+
+    def may_see_working_copy(self, session: Session, caller: str, entry: CatalogueEntry) -> bool:
+        """Whether ``caller`` may read the entry's working copy: always once it is the version
+        in force; while it is a draft, only its department and its reviewing authority."""
+        if entry.status not in DRAFT_STATUSES or caller in (AUTHORITY, entry.provider):
+            return True
+        if entry.reviewer:
+            return caller == entry.reviewer
+        provider = self.directory.find(session, entry.provider)
+        return provider is not None and caller == self.directory.reviewer_for(session, provider)

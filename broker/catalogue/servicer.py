@@ -197,17 +197,27 @@ class CatalogueServicer(catalogue_pb2_grpc.CatalogueServicer, ContextServicer):
             return entry_pb(entry, entry.content, entry.current_version)
 
     def GetCatalogueEntry(self, request, context):  # type: ignore[no-untyped-def]
-        self._caller(context)
+        caller = self._caller(context)
         with self.sessions.begin() as session:
-            entry, content, version = self.service.get_entry(session, request.code, request.version)
+            entry, content, version = self.service.visible_entry(
+                session, caller, request.code, request.version
+            )
             return entry_pb(entry, content, version)
 
     def ListCatalogueEntries(self, request, context):  # type: ignore[no-untyped-def]
-        self._caller(context)
+        caller = self._caller(context)
         with self.sessions.begin() as session:
-            entries = self.service.list_entries(session, request.provider, request.status)
+            entries, next_token = self.service.visible_entries(
+                session,
+                caller,
+                request.provider,
+                request.status,
+                page_size=request.page_size,
+                page_token=request.page_token,
+            )
             return catalogue_pb2.ListCatalogueEntriesResponse(
-                entries=[entry_pb(e, e.content, e.current_version) for e in entries]
+                entries=[entry_pb(e, content, version) for e, content, version in entries],
+                next_page_token=next_token,
             )
 
     def RequestCatalogueRevocation(self, request, context):  # type: ignore[no-untyped-def]
@@ -328,10 +338,18 @@ class CatalogueServicer(catalogue_pb2_grpc.CatalogueServicer, ContextServicer):
     def ExportCatalogue(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
         with self.sessions.begin() as session:
-            content = self.service.export_entries(
-                session, caller, request.format, provider=request.provider, status=request.status
+            content, next_token = self.service.export_entries(
+                session,
+                caller,
+                request.format,
+                provider=request.provider,
+                status=request.status,
+                page_size=request.page_size,
+                page_token=request.page_token,
             )
-            return catalogue_pb2.ExportCatalogueResponse(content=content)
+            return catalogue_pb2.ExportCatalogueResponse(
+                content=content, next_page_token=next_token
+            )
 
 
 class PublicCatalogueServicer(catalogue_pb2_grpc.PublicCatalogueServicer):

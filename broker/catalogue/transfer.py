@@ -16,6 +16,7 @@ from tongdao.broker.catalogue.base import (
     DataItemData,
     EntryData,
 )
+from tongdao.broker.catalogue.lifecycle import EXPORT_PAGE
 from tongdao.broker.catalogue.models import CatalogueEntry, CatalogueEntryVersion
 from tongdao.broker.catalogue.search_index import bulk_insert_search_rows
 from tongdao.broker.kernel import validation as v
@@ -289,9 +290,21 @@ class CatalogueTransfer(CatalogueBase):
             raise DeadlineExceeded("the caller's deadline passed while the file was read") from None
 
     def export_entries(
-        self, session: Session, caller: str, fmt: str, *, provider: str = "", status: str = ""
-    ) -> bytes:
-        """Export working copies of entries in a format :meth:`import_entries` reads back.
+        self,
+        session: Session,
+        caller: str,
+        fmt: str,
+        *,
+        provider: str = "",
+        status: str = "",
+        page_size: int = 0,
+        page_token: str = "",
+    ) -> tuple[bytes, str]:
+        """Export entries in a format :meth:`import_entries` reads back, one page per file
+        (working copies the caller may see, the version in force of others' drafts).
+
+        Returns:
+            The file's bytes and the token of the next file's page ("" when none).
 
         Raises:
             InvalidArgument: unknown format.
@@ -301,5 +314,14 @@ class CatalogueTransfer(CatalogueBase):
         self._require_caller(session, caller)
         if fmt not in FORMATS:
             raise InvalidArgument(f"must be one of {', '.join(FORMATS)}", field="format")
-        entries = self.list_entries(session, provider=provider, status=status)
-        return export([e.content for e in entries], fmt)
+        # drafts only for their department and its reviewing authority (Art.12)
+        entries, next_token = self.visible_entries(
+            session,
+            caller,
+            provider=provider,
+            status=status,
+            page_size=page_size,
+            page_token=page_token,
+            pages=EXPORT_PAGE,
+        )
+        return export([content for _, content, _ in entries], fmt), next_token

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tongdao.policies.lifecycle import EXPIRY_WARNING_DAYS
+from tongdao.proto.edge import ServerLimits
 
 
 @dataclass
@@ -19,3 +20,5 @@ class BrokerSettings:
     locale: str = "zh-CN"
     # warn (start log, supervise, health details) this many days before the last rule file ends
     policy_expiry_warning_days: int = EXPIRY_WARNING_DAYS
+    server: ServerLimits = field(default_factory=ServerLimits)
+    """Threads, concurrent calls, stream caps, keepalive and idle timeouts of the listener."""

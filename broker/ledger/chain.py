@@ -125,6 +125,17 @@ class Ledger:
         self._key = signing_key
         self._clock = clock
 
+    @staticmethod
+    def entries(session: Session, kinds: Iterable[str], *, after: int = 0) -> list[LedgerEntry]:
+        """The entries of these kinds after sequence ``after``, in order (for supervision)."""
+        return list(
+            session.execute(
+                select(LedgerEntry)
+                .where(LedgerEntry.kind.in_(list(kinds)), LedgerEntry.sequence > after)
+                .order_by(LedgerEntry.sequence)
+            ).scalars()
+        )
+
     def append(
         self, session: Session, *, kind: str, actor: str, subject: str, payload: dict[str, Any]
     ) -> LedgerEntry:

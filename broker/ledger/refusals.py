@@ -57,6 +57,9 @@ class RefusalRecorder:
             "message": exc.message,
             "articles": list(exc.articles),
         }
+        grant_id = getattr(exc, "grant_id", "")
+        if grant_id:  # a grant's call refused at the broker: misuse findings read these
+            what["grant_id"] = grant_id
         actor = caller or "(no certificate)"
         key = hashlib.sha256(json.dumps([actor, what], sort_keys=True).encode()).hexdigest()
         now = self.clock()

@@ -68,6 +68,8 @@ class LedgerRounds:
     grace: dt.timedelta
     nodes: Callable[[Session], Sequence[WitnessNode]]
     refusals: RefusalRecorder | None = None
+    # further scheduled work run after each round (e.g. misuse detection), wired by the server
+    extra: Sequence[Callable[[], object]] = ()
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     last_reports: list[WitnessReport] = field(default_factory=list)
@@ -83,6 +85,8 @@ class LedgerRounds:
         late = self.keeper.reconcile(self.sessions, nodes, answered_before=cutoff)
         if self.refusals is not None:
             self.refusals.flush()
+        for job in self.extra:
+            job()
         reports = self.keeper.publish_and_collect(self.sessions, nodes)
         self.last_reports = reports
         self.rounds += 1
@@ -126,6 +130,7 @@ def start_ledger_rounds(
     directory: DirectoryService,
     sharing: SharingService,
     refusals: RefusalRecorder | None = None,
+    extra: Sequence[Callable[[], object]] = (),
 ) -> LedgerRounds | None:
     """Start the rounds for a broker (none when the rule file has no ``[ledger]`` table)."""
     if rules is None:
@@ -134,7 +139,7 @@ def start_ledger_rounds(
 
     keeper = LedgerKeeper(ledger, rules, GrpcLedgerNodes(tls), on_late=late_use_counter(sharing))
     rounds = LedgerRounds(
-        keeper, sessions, RELAY_GRACE, witness_nodes(directory), refusals=refusals
+        keeper, sessions, RELAY_GRACE, witness_nodes(directory), refusals=refusals, extra=extra
     )
     rounds.start()
     return rounds

@@ -6,6 +6,7 @@ receipt and records exactly one ledger entry per call. Plain Python; no gRPC."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from tongdao.crypto.query_binding import receipt_signing_bytes, result_digest
 from tongdao.crypto.signing import VerifyKey
 from tongdao.crypto.stream import StreamDigest
 from tongdao.proto.errors import (
+    DomainError,
     FailedPrecondition,
     InvalidArgument,
     PermissionDenied,
@@ -68,8 +70,9 @@ class RelayService(ContextService):
 
     def _prepare_relay(
         self, sessions: sessionmaker[Session], caller: str, query: RelayedQuery
-    ) -> tuple[str, str, bytes]:
-        """Check the grant is the caller's and live; return (grant id, endpoint, provider key)."""
+    ) -> tuple[str, str, bytes, RelayedQuery]:
+        """Check the grant is the caller's and live; return (grant id, endpoint, provider key,
+        the query carrying the broker's fresh grant status ticket for the node)."""
         self._validate_query(query)
         with read_only(sessions) as session:
             grant = self.sharing.grant_by_token(session, query.grant_token)
@@ -83,7 +86,11 @@ class RelayService(ContextService):
                 raise PermissionDenied(
                     "the grant was issued to another department", field="grant_token"
                 )
-            self.sharing.check_live(grant, query)
+            try:
+                self.sharing.check_live(grant, query)
+            except DomainError as exc:
+                exc.grant_id = grant.id  # type: ignore[attr-defined]  # named in the refusal entry
+                raise
             entry = self.catalogue.find(session, grant.entry_code)
             if entry is not None:
                 self.catalogue.check_in_force(entry)
@@ -106,7 +113,8 @@ class RelayService(ContextService):
                 raise FailedPrecondition(
                     f"provider {provider.code!r} has no node endpoint registered"
                 )
-            return grant.id, provider.node_endpoint, provider.signing_public_key
+            ticketed = dataclasses.replace(query, status_ticket=self.sharing.status_ticket(grant))
+            return grant.id, provider.node_endpoint, provider.signing_public_key, ticketed
 
     @staticmethod
     def _base_payload(grant_id: str, query: RelayedQuery) -> dict[str, Any]:
@@ -237,7 +245,7 @@ class RelayService(ContextService):
             raise InvalidArgument(
                 f"method {query.method!r} runs as a streamed query (QueryStream)", field="method"
             )
-        grant_id, endpoint, provider_key = self._prepare_relay(sessions, caller, query)
+        grant_id, endpoint, provider_key, query = self._prepare_relay(sessions, caller, query)
         return self._call_node(sessions, caller, query, gateway, grant_id, endpoint, provider_key)
 
     def relay_stream(
@@ -274,7 +282,7 @@ class RelayService(ContextService):
             raise InvalidArgument(
                 f"method {query.method!r} is not a streamed query; use Query", field="method"
             )
-        grant_id, endpoint, provider_key = self._prepare_relay(sessions, caller, query)
+        grant_id, endpoint, provider_key, query = self._prepare_relay(sessions, caller, query)
         up, down = StreamDigest(), StreamDigest()
 
         def counted() -> Iterator[bytes]:
@@ -356,7 +364,7 @@ class RelayService(ContextService):
         prepared = [self._prepare_relay(sessions, caller, q) for q in parts]
         providers = set()
         with sessions.begin() as session:
-            for grant_id, _, _ in prepared:
+            for grant_id, _, _, _ in prepared:
                 grant = self.sharing.grant(session, grant_id)
                 if grant.provider in providers:
                     raise InvalidArgument(
@@ -365,8 +373,8 @@ class RelayService(ContextService):
                 providers.add(grant.provider)
         with ThreadPoolExecutor(max_workers=min(8, len(parts))) as pool:
             futures = [
-                pool.submit(self._call_node, sessions, caller, q, gateway, *prep)
-                for q, prep in zip(parts, prepared, strict=True)
+                pool.submit(self._call_node, sessions, caller, q, gateway, *prep[:3])
+                for q, prep in ((p[3], p) for p in prepared)
             ]
             answers = [f.result()[0] for f in futures]
         widths = {len(a.ciphertexts) for a in answers}

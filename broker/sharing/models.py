@@ -92,3 +92,33 @@ class Grant(Base):
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     status: Mapped[str] = mapped_column(String(16))
     token: Mapped[str] = mapped_column(Text, index=True)
+    # the latest status change (suspension, termination, reinstatement); each is in the ledger
+    status_ground: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status_article: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status_changed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status_changed_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+
+
+class UsageRecord(Base):
+    """What a consumer did with the data of a grant (SHR-9, Art.28): the scenario, the outcome,
+    the process, the storage and the destruction, kept until ``retain_until``
+    (``periods.usage_record_retention``)."""
+
+    __tablename__ = "usage_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id"), index=True)
+    consumer: Mapped[str] = mapped_column(String(64), index=True)
+    provider: Mapped[str] = mapped_column(String(64), index=True)
+    entry_code: Mapped[str] = mapped_column(String(128), index=True)
+    scenario: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(Text)
+    process: Mapped[str] = mapped_column(Text)
+    storage: Mapped[str] = mapped_column(Text)
+    destruction: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    retain_until: Mapped[dt.date] = mapped_column(Date)
+    sequence: Mapped[int] = mapped_column(Integer)

@@ -19,9 +19,12 @@ from tongdao.broker.catalogue.service import CatalogueService
 from tongdao.broker.directory.models import Department
 from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel import validation as v
-from tongdao.broker.kernel.context import AUTHORITY, SHANGHAI, ContextService, decision_dict
+from tongdao.broker.kernel.context import AUTHORITY, SHANGHAI, decision_dict
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.sharing.models import Grant, ServiceRequest, ShareRequest
+from tongdao.broker.sharing.status import GrantStatusMixin
+from tongdao.broker.sharing.usage import UsageMixin
+from tongdao.broker.supervision.findings import GrantView
 from tongdao.broker.supervision.models import Deadline
 from tongdao.broker.supervision.service import SupervisionService
 from tongdao.crypto.grant_token import GrantClaims, b64url_encode, issue_grant_token
@@ -62,7 +65,7 @@ class ShareRequestData:
 
 
 @dataclass(kw_only=True)
-class SharingService(ContextService):
+class SharingService(GrantStatusMixin, UsageMixin):
     """Share requests and grants; the relay reads grants only through this service."""
 
     ledger: Ledger
@@ -341,7 +344,16 @@ class SharingService(ContextService):
     def check_live(self, grant: Grant, query: RelayedQuery) -> None:
         now = self.now()
         if grant.status != "active":
-            raise PermissionDenied(f"grant is {grant.status}", field="grant_token")
+            raise PermissionDenied(
+                f"grant is {grant.status}"
+                + (
+                    f" ({grant.status_ground}: {grant.status_reason})"
+                    if grant.status_ground
+                    else ""
+                ),
+                field="grant_token",
+                articles=(grant.status_article,) if grant.status_article else (),
+            )
         expires = (
             grant.expires_at if grant.expires_at.tzinfo else grant.expires_at.replace(tzinfo=dt.UTC)
         )
@@ -410,6 +422,18 @@ class SharingService(ContextService):
         key = f"{deadline.kind}_due_on"
         if service_request is not None and key in service_request.details:
             service_request.details = {**service_request.details, key: deadline.due_on.isoformat()}
+
+    def grant_views(self, session: Session) -> list[GrantView]:
+        """The supervision port: every grant, as misuse detection reads it (Art.27)."""
+        return [
+            GrantView(g.id, g.consumer, g.provider, g.status, g.issued_at, g.last_used_at)
+            for g in session.execute(select(Grant).order_by(Grant.issued_at)).scalars()
+        ]
+
+    def grant_view(self, session: Session, grant_id: str) -> GrantView:
+        """The supervision port: one grant as rectification orders read it."""
+        g = self.grant(session, grant_id)
+        return GrantView(g.id, g.consumer, g.provider, g.status, g.issued_at, g.last_used_at)
 
     def grants_in_use(self, session: Session, entry_code: str, now: dt.datetime) -> int:
         """How many active, unexpired grants use the entry (CAT-7: revocation grace)."""

@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from tongdao.broker.kernel.wire import ContextServicer, decision_pb, iso
-from tongdao.broker.sharing.models import Grant, ShareRequest
+from tongdao.broker.sharing.models import Grant, ShareRequest, UsageRecord
 from tongdao.broker.sharing.models import ServiceRequest as ServiceRequestRow
 from tongdao.broker.sharing.requests import ServiceRequestData, ServiceRequests
 from tongdao.broker.sharing.service import ShareRequestData, SharingService
+from tongdao.broker.sharing.usage import UsageData
 from tongdao.proto.errors import InvalidArgument
 from tongdao.proto.methods import (
     METHOD_NAMES,
@@ -100,6 +101,30 @@ def grant_pb(g: Grant, *, with_token: bool) -> sharing_pb2.Grant:
         used=g.used,
         status=g.status,
         token=g.token if with_token else "",
+        status_ground=g.status_ground or "",
+        status_article=g.status_article or "",
+        status_reason=g.status_reason or "",
+        status_changed_by=g.status_changed_by or "",
+        status_changed_at=iso(g.status_changed_at),
+        last_used_at=iso(g.last_used_at),
+    )
+
+
+def usage_pb(r: UsageRecord) -> sharing_pb2.UsageRecord:
+    return sharing_pb2.UsageRecord(
+        id=r.id,
+        grant_id=r.grant_id,
+        consumer=r.consumer,
+        provider=r.provider,
+        entry_code=r.entry_code,
+        scenario=r.scenario,
+        outcome=r.outcome,
+        process=r.process,
+        storage=r.storage,
+        destruction=r.destruction,
+        recorded_at=iso(r.recorded_at),
+        retain_until=iso(r.retain_until),
+        sequence=r.sequence,
     )
 
 
@@ -168,6 +193,57 @@ class SharingServicer(sharing_pb2_grpc.SharingServicer, ContextServicer):
                 session, caller, request.id, request.approve, request.reason
             )
             return self._share(row)
+
+    def ChangeGrantStatus(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            grant = self.service.change_grant_status(
+                session, caller, request.grant_id, request.change, request.ground, request.reason
+            )
+            return grant_pb(grant, with_token=False)
+
+    def RecordUsage(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        r = request.record
+        data = UsageData(r.scenario, r.outcome, r.process, r.storage, r.destruction)
+        with self.sessions.begin() as session:
+            return usage_pb(self.service.record_usage(session, caller, request.grant_id, data))
+
+    def ListUsage(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            filters = {"entry_code": request.entry_code, "grant_id": request.grant_id}
+            records = self.service.usage_records(session, caller, request.role, **filters)
+            calls = (
+                self.service.relayed_calls(session, caller, **filters)
+                if request.role == "provider"
+                else []
+            )
+            return sharing_pb2.ListUsageResponse(
+                records=[usage_pb(r) for r in records],
+                calls=[
+                    sharing_pb2.RelayedCall(
+                        sequence=c.sequence,
+                        recorded_at=c.recorded_at,
+                        kind=c.kind,
+                        grant_id=c.grant_id,
+                        consumer=c.consumer,
+                        method=c.method,
+                        fields=list(c.fields),
+                    )
+                    for c in calls
+                ],
+            )
+
+    def PurgeUsageRecords(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        try:
+            before = dt.date.fromisoformat(request.before)
+        except ValueError:
+            raise InvalidArgument("must be an ISO 8601 date", field="before") from None
+        with self.sessions.begin() as session:
+            purged = self.service.purge_usage_records(session, caller, before)
+            return sharing_pb2.PurgeUsageRecordsResponse(purged=purged)
 
     def GetGrant(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     Integer,
@@ -47,3 +48,50 @@ class HolidaySchedule(Base):
     schedule: Mapped[str] = mapped_column(Text)
     loaded_on: Mapped[dt.date] = mapped_column(Date)
     loaded_by: Mapped[str] = mapped_column(String(64))
+
+
+class MisuseFinding(Base):
+    """A misuse finding (Art.27): one kind of misuse of one grant, with its ledger evidence.
+
+    ``key`` (kind, grant, and for a usage spike its window) makes a finding recorded once, however
+    often detection runs; the ledger entry ``finding.recorded`` is at ``sequence``."""
+
+    __tablename__ = "misuse_findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    grant_id: Mapped[str] = mapped_column(String(36), index=True)
+    consumer: Mapped[str] = mapped_column(String(64), index=True)
+    provider: Mapped[str] = mapped_column(String(64), index=True)
+    article: Mapped[str] = mapped_column(String(32))
+    evidence: Mapped[list[int]] = mapped_column(JSON)
+    detail: Mapped[str] = mapped_column(Text)
+    found_on: Mapped[dt.date] = mapped_column(Date)
+    sequence: Mapped[int] = mapped_column(Integer)
+
+
+class RectificationOrder(Base):
+    """An order to rectify a misuse of a grant by a working-day due date (Art.27, 41, 43; SUP-2).
+
+    ``status``: ``open`` (waiting for the consumer), ``answered`` (the consumer said what it
+    changed; the issuer decides), ``accepted`` (rectified; closed), ``suspended`` (due date passed:
+    the grant is suspended; the termination clock runs) or ``terminated`` (the grant is ended)."""
+
+    __tablename__ = "rectification_orders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    grant_id: Mapped[str] = mapped_column(String(36), index=True)
+    issuer: Mapped[str] = mapped_column(String(64))
+    consumer: Mapped[str] = mapped_column(String(64), index=True)
+    provider: Mapped[str] = mapped_column(String(64), index=True)
+    ground: Mapped[str] = mapped_column(String(64))
+    article: Mapped[str] = mapped_column(String(32))
+    requirement: Mapped[str] = mapped_column(Text)
+    findings: Mapped[list[int]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    terminate_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decision_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    issued_on: Mapped[dt.date] = mapped_column(Date)

@@ -7,8 +7,11 @@ import datetime as dt
 from sqlalchemy.orm import Session, sessionmaker
 
 from tongdao.broker.kernel.wire import ContextServicer, iso
-from tongdao.broker.supervision.models import Deadline
+from tongdao.broker.supervision.findings import MisuseDetector
+from tongdao.broker.supervision.models import Deadline, RectificationOrder
+from tongdao.broker.supervision.orders import RectificationOrders
 from tongdao.broker.supervision.service import SupervisionService
+from tongdao.proto.errors import FailedPrecondition
 from tongdao.v1 import (
     supervision_pb2,
     supervision_pb2_grpc,
@@ -38,12 +41,110 @@ def deadline_pb(
     )
 
 
+def order_pb(o: RectificationOrder) -> supervision_pb2.RectificationOrder:
+    return supervision_pb2.RectificationOrder(
+        id=o.id,
+        grant_id=o.grant_id,
+        issuer=o.issuer,
+        consumer=o.consumer,
+        provider=o.provider,
+        ground=o.ground,
+        article=o.article,
+        requirement=o.requirement,
+        findings=list(o.findings),
+        status=o.status,
+        due_on=iso(o.due_on),
+        terminate_on=iso(o.terminate_on),
+        answer=o.answer or "",
+        decision_reason=o.decision_reason or "",
+        issued_on=iso(o.issued_on),
+    )
+
+
 class SupervisionServicer(supervision_pb2_grpc.SupervisionServicer, ContextServicer):
     """Implements tongdao.v1.Supervision on :class:`SupervisionService`."""
 
-    def __init__(self, service: SupervisionService, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self,
+        service: SupervisionService,
+        sessions: sessionmaker[Session],
+        findings: MisuseDetector | None = None,
+        orders: RectificationOrders | None = None,
+    ) -> None:
         self.service = service
         self.sessions = sessions
+        self.findings = findings
+        self._orders = orders
+
+    @property
+    def orders(self) -> RectificationOrders:
+        if self._orders is None:
+            raise FailedPrecondition("rectification orders are not configured at this broker")
+        return self._orders
+
+    def IssueRectificationOrder(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            order = self.orders.issue(
+                session,
+                caller,
+                request.grant_id,
+                request.ground,
+                request.requirement,
+                tuple(request.findings),
+            )
+            return order_pb(order)
+
+    def AnswerRectificationOrder(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            return order_pb(self.orders.answer(session, caller, request.id, request.changes))
+
+    def DecideRectificationOrder(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            order = self.orders.decide(session, caller, request.id, request.accept, request.reason)
+            return order_pb(order)
+
+    def ListRectificationOrders(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            if request.enforce:
+                self.orders.enforce_on_demand(session, caller)
+            rows = self.orders.list_orders(session, caller, request.grant_id)
+            return supervision_pb2.ListRectificationOrdersResponse(
+                orders=[order_pb(o) for o in rows]
+            )
+
+    def ListFindings(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        if self.findings is None:
+            raise FailedPrecondition("misuse detection is not configured at this broker")
+        with self.sessions.begin() as session:
+            new = 0
+            if request.detect:
+                new = len(self.findings.detect_on_demand(session, caller))
+            rows = self.findings.list_findings(
+                session, caller, kind=request.kind, grant_id=request.grant_id
+            )
+            return supervision_pb2.ListFindingsResponse(
+                findings=[
+                    supervision_pb2.Finding(
+                        id=f.id,
+                        kind=f.kind,
+                        grant_id=f.grant_id,
+                        consumer=f.consumer,
+                        provider=f.provider,
+                        article=f.article,
+                        evidence=list(f.evidence),
+                        detail=f.detail,
+                        found_on=iso(f.found_on),
+                        sequence=f.sequence,
+                    )
+                    for f in rows
+                ],
+                new_findings=new,
+            )
 
     def _note(self, d: Deadline) -> str:
         status = self.service.due_status(d.started_on, d.due_on)

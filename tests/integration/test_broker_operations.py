@@ -49,6 +49,7 @@ def broker(stack, log_lines):
     running = start_broker(
         BrokerConfig(
             tls=stack.home.tls("broker"),
+            server_tls=stack.home.tls_source("broker", server=True),
             signing_key=stack.home.signing_key("broker"),
             database_url=stack.database_url,
             settings=BrokerSettings(locale="en"),

@@ -336,7 +336,7 @@ def test_csv_xlsx_json_round_trip(world):
     assert [i["description"] for i in hukou["data_items"]] == ["公民身份号码", "户号"]
     for fmt in ("csv", "xlsx", "json"):
         with world.sessions.begin() as s:
-            blob = world.services.catalogue.export_entries(s, "hlj.gat", fmt, status="draft")
+            blob, _ = world.services.catalogue.export_entries(s, "hlj.gat", fmt, status="draft")
         parsed, problems = parse(blob, fmt)
         assert problems == []
         assert {p.entry["code"] for p in parsed} == {"gat.hukou", "gat.cars"}

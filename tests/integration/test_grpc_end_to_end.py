@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import time
 import uuid
 
 import grpc
@@ -220,9 +221,19 @@ def test_sealed_query_moved_to_another_request_does_not_open(stack, population_g
 def _as_broker_to_node(
     stack, token: str, *, fields=("gender",), purpose=PURPOSE, request_id=None, own_query=False
 ):
-    """What a compromised relay could send: the broker's own certificate, any token, and a query
-    the consumer sealed (withheld and sent on directly) or, with ``own_query``, one it made."""
+    """What a compromised relay could send: the broker's own certificate and keys (so a fresh
+    status ticket), any token, and a query the consumer sealed (withheld and sent on directly)
+    or, with ``own_query``, one it made."""
+    from tongdao.crypto.grant_status import issue_status_ticket
+
     claims = read_grant_token_unverified(token)
+    ticket = issue_status_ticket(
+        claims.grant_id,
+        token,
+        stack.home.signing_key("broker"),
+        now=int(time.time()),
+        lifetime=60,
+    )
     request_id = request_id or str(uuid.uuid4())
     node_key = stack.home.encryption_keys("hlj.gat").public_key
     body = json.dumps({"keys": [stack.people[2]["id_number"]]}).encode()
@@ -242,6 +253,7 @@ def _as_broker_to_node(
         purpose=purpose,
         fields=list(fields),
         sealed_query=sealed,
+        status_ticket=ticket,
     )
     try:
         stub.Query(request, timeout=10)

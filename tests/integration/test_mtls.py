@@ -18,6 +18,7 @@ from tongdao.ca_home import CaHome
 from tongdao.crypto import pki
 from tongdao.home import DepartmentProfile, Home
 from tongdao.policies.trust import load_trust_rules
+from tongdao.proto.edge import ServerLimits
 from tongdao.proto.identity import (
     IdentityInterceptor,
     RevocationWatcher,
@@ -65,7 +66,7 @@ class World:
         identity = IdentityInterceptor(
             self.watcher, accept=only_broker, describe="only the broker may call a node"
         )
-        self.server = new_server(max_workers=4, identity=identity)
+        self.server = new_server(ServerLimits(threads=4, max_streams=2), identity=identity)
         self.server.add_generic_rpc_handlers(
             [
                 grpc.method_handlers_generic_handler(
@@ -185,7 +186,7 @@ def test_server_certificate_used_as_client_is_refused(world):
 
 
 def test_client_certificate_served_as_server_is_refused(world, tmp_path):
-    srv = new_server(max_workers=2)
+    srv = new_server(ServerLimits(threads=2, max_streams=1))
     add_health_and_reflection(srv, ["x"])
     client_as_server = world.mzt.tls(MZT.code)  # a clientAuth certificate
     port = srv.add_secure_port("127.0.0.1:0", server_credentials(client_as_server))

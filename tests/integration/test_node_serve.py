@@ -23,6 +23,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tongdao.ca_home import CaHome
 from tongdao.crypto.envelope import open_sealed, seal_authenticated
+from tongdao.crypto.grant_status import issue_status_ticket
 from tongdao.crypto.grant_token import GrantClaims, b64url_encode, issue_grant_token
 from tongdao.crypto.pki import node_server_name
 from tongdao.crypto.query_binding import (
@@ -156,8 +157,13 @@ def request(home, claims, body, *, method="fetch", fields=("name",), token=None,
         json.dumps(body).encode(),
         query_associated_data(claims.grant_id, request_id, method, QUERY),
     )
+    token = token or issue_grant_token(claims, home.signing_key("broker"))
     values = {
-        "grant_token": token or issue_grant_token(claims, home.signing_key("broker")),
+        "grant_token": token,
+        # what the broker attaches to every query it relays (crypto.grant_status)
+        "status_ticket": issue_status_ticket(
+            claims.grant_id, token, home.signing_key("broker"), now=int(time.time()), lifetime=60
+        ),
         "request_id": request_id,
         "method": METHOD_VALUES[method],
         "purpose": PURPOSE,

@@ -149,7 +149,9 @@ def test_a_hundred_thousand_consumer_keys_stream_in_bounded_frames(stack):
         )
     assert result["size"] == 30 and sorted(result["members"]) == sorted(ids[:30])
     assert stages == {"blinding", "matching"}
-    ((kind, payload),) = ledger(stack)[before:]
+    # a ledger round may record misuse findings meanwhile (an earlier test asked for a method
+    # outside its grant); the stream itself is one entry
+    ((kind, payload),) = [e for e in ledger(stack)[before:] if e[0].startswith("query.")]
     assert kind == "query.relayed" and payload["receipt_verified"] is True
 
 

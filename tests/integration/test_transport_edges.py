@@ -7,6 +7,7 @@ import logging
 import grpc
 import pytest
 
+from tongdao.proto.edge import ServerLimits
 from tongdao.proto.transport import bind, new_server
 
 SECRET = "110101199003078888"
@@ -16,7 +17,7 @@ def test_an_internal_error_logs_its_type_and_place_never_its_message(caplog):
     def fails(request: bytes, context: grpc.ServicerContext) -> bytes:
         raise ValueError(f"invalid literal for int() with base 10: {SECRET!r}")
 
-    server = new_server(max_workers=2)
+    server = new_server(ServerLimits(threads=2, max_streams=1))
     server.add_generic_rpc_handlers(
         (
             grpc.method_handlers_generic_handler(

@@ -303,16 +303,24 @@ def import_command(args: argparse.Namespace) -> int:
 
 def export_command(args: argparse.Namespace) -> int:
     fmt = _format(args.file, args.format)
+    target = Path(args.file)
+    token, number = "", 1
     with broker_stub(args) as stub:
-        reply = stub.catalogue.ExportCatalogue(
-            catalogue_pb2.ExportCatalogueRequest(
-                format=fmt, provider=args.provider, status=args.status
-            ),
-            timeout=120,
-        )
-    Path(args.file).write_bytes(reply.content)
-    print(f"wrote {args.file}")
-    return 0
+        while True:
+            reply = stub.catalogue.ExportCatalogue(
+                catalogue_pb2.ExportCatalogueRequest(
+                    format=fmt, provider=args.provider, status=args.status, page_token=token
+                ),
+                timeout=120,
+            )
+            # the broker sends at most a page of entries per file: the next ones go to
+            # NAME-2.EXT, NAME-3.EXT, … (each readable by catalogue import)
+            path = target if number == 1 else target.with_stem(f"{target.stem}-{number}")
+            path.write_bytes(reply.content)
+            print(f"wrote {path}")
+            token, number = reply.next_page_token, number + 1
+            if not token:
+                return 0
 
 
 def revoke_command(args: argparse.Namespace) -> int:
@@ -364,11 +372,18 @@ def get_command(args: argparse.Namespace) -> int:
 
 
 def list_command(args: argparse.Namespace) -> int:
+    reply = catalogue_pb2.ListCatalogueEntriesResponse()
     with broker_stub(args) as stub:
-        reply = stub.catalogue.ListCatalogueEntries(
-            catalogue_pb2.ListCatalogueEntriesRequest(provider=args.provider, status=args.status),
-            timeout=30,
-        )
+        token = None
+        while token != "":  # every page, in code order
+            page = stub.catalogue.ListCatalogueEntries(
+                catalogue_pb2.ListCatalogueEntriesRequest(
+                    provider=args.provider, status=args.status, page_token=token or ""
+                ),
+                timeout=30,
+            )
+            reply.entries.extend(page.entries)
+            token = page.next_page_token
     if args.json:
         print_message(reply, as_json=True)
         return 0

@@ -103,6 +103,22 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     verify.add_argument("--purpose", required=True)
     verify.set_defaults(handler=verify_command)
 
+    usage = csub.add_parser(
+        "record-usage",
+        help="record how a grant's data was used (Art.28; kept for the retention period)",
+    )
+    add_broker_arguments(usage, as_help="your department code")
+    usage.add_argument("grant_id")
+    for part, text in (
+        ("scenario", "the scenario the data was used in"),
+        ("outcome", "what the use achieved"),
+        ("process", "how the data was used, by whom"),
+        ("storage", "where and how it is stored"),
+        ("destruction", "how and when it is destroyed"),
+    ):
+        usage.add_argument(f"--{part}", required=True, help=text)
+    usage.set_defaults(handler=record_usage_command)
+
 
 def request_command(args: argparse.Namespace) -> int:
     from tongdao.node.client import ClientError
@@ -227,4 +243,29 @@ def verify_command(args: argparse.Namespace) -> int:
     else:
         for name, ok in result["matches"].items():
             print(f"{name}: {'match' if ok else 'no match'}")
+    return 0
+
+
+def record_usage_command(args: argparse.Namespace) -> int:
+    from tongdao.commands._common import broker_stub, print_message
+    from tongdao.v1 import sharing_pb2
+
+    with broker_stub(args) as stub:
+        reply = stub.sharing.RecordUsage(
+            sharing_pb2.RecordUsageRequest(
+                grant_id=args.grant_id,
+                record=sharing_pb2.UsageRecord(
+                    scenario=args.scenario,
+                    outcome=args.outcome,
+                    process=args.process,
+                    storage=args.storage,
+                    destruction=args.destruction,
+                ),
+            ),
+            timeout=30,
+        )
+    if args.json:
+        print_message(reply, as_json=True)
+    else:
+        print(f"usage record {reply.id}: kept until {reply.retain_until} (ledger {reply.sequence})")
     return 0

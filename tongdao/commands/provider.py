@@ -1,4 +1,5 @@
-"""``tongdao provider``: a provider department's inbox of conditional share requests (Art.22(2))."""
+"""``tongdao provider``: a provider department's inbox of conditional share requests (Art.22(2))
+and the use of its entries (Art.28)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     decide.add_argument("--reason", default="", help="required when refusing (Art.22(2))")
     decide.set_defaults(handler=decide_command)
 
+    usage = psub.add_parser(
+        "usage",
+        help="every use of your entries: the consumers' usage records and each relayed call",
+        description="Every use of your own entries, and only of your own (Art.28): the usage "
+        "records the consumers keep (scenario, outcome, process, storage, destruction) and every "
+        "call the broker relayed under their grants, with its ledger sequence.",
+    )
+    add_broker_arguments(usage, as_help="your department code")
+    usage.add_argument("--entry", default="", help="only this catalogue entry")
+    usage.add_argument("--grant", default="", help="only this grant")
+    usage.set_defaults(handler=usage_command)
+
 
 def inbox_command(args: argparse.Namespace) -> int:
     status = "" if args.all else "pending_provider_review"
@@ -56,4 +69,31 @@ def decide_command(args: argparse.Namespace) -> int:
             timeout=30,
         )
     print_message(reply, as_json=args.json)
+    return 0
+
+
+def usage_command(args: argparse.Namespace) -> int:
+    with broker_stub(args) as stub:
+        reply = stub.sharing.ListUsage(
+            sharing_pb2.ListUsageRequest(
+                role="provider", entry_code=args.entry, grant_id=args.grant
+            ),
+            timeout=60,
+        )
+    if args.json:
+        print_message(reply, as_json=True)
+        return 0
+    print(f"{len(reply.records)} usage record(s), {len(reply.calls)} relayed call(s)")
+    for r in reply.records:
+        print(
+            f"record {r.id} grant {r.grant_id} by {r.consumer} on {r.entry_code} "
+            f"(kept until {r.retain_until}, ledger {r.sequence})"
+        )
+        print(f"    scenario: {r.scenario}; outcome: {r.outcome}; process: {r.process}")
+        print(f"    storage: {r.storage}; destruction: {r.destruction}")
+    for c in reply.calls:
+        print(
+            f"ledger {c.sequence} {c.recorded_at} {c.kind:<17} grant {c.grant_id} "
+            f"{c.consumer} {c.method} {','.join(c.fields)}"
+        )
     return 0

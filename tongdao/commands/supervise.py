@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 
+from tongdao.commands import supervise_orders
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.home import AUTHORITY
-from tongdao.v1 import supervision_pb2
+from tongdao.v1 import sharing_pb2, supervision_pb2
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = sub.add_parser("supervise", help="deadlines and overdue items")
+    parser = sub.add_parser(
+        "supervise", help="deadlines, overdue items, grant suspension and misuse findings"
+    )
     ssub = parser.add_subparsers(dest="supervise_command", metavar="COMMAND")
     ssub.required = True
     overdue = ssub.add_parser("overdue", help="items past their working-day deadline")
@@ -31,6 +34,37 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     add_broker_arguments(status, as_help="identity (default: authority)")
     status.set_defaults(handler=status_command)
+    findings = ssub.add_parser(
+        "findings",
+        help="misuse findings: out-of-scope calls, idle grants, usage spikes (Art.27)",
+        description="Lists the misuse findings the caller may see, each with its grant, ledger "
+        "evidence (sequence numbers) and article. --detect (the authority) runs detection now; "
+        "the broker also runs it on its ledger schedule. Thresholds and the idle period are in "
+        "the rule file (periods.grant_idle, thresholds.usage_spike_*).",
+    )
+    add_broker_arguments(findings, as_help="identity (default: authority)")
+    findings.add_argument("--detect", action="store_true", help="run detection first")
+    findings.add_argument("--kind", default="", choices=("", "out_of_scope", "idle", "usage_spike"))
+    findings.add_argument("--grant", default="", help="only this grant")
+    findings.set_defaults(handler=findings_command)
+    supervise_orders.register(ssub)
+    for change, verb in (
+        ("suspend", "suspend a grant (nodes refuse it within the rule file's ticket lifetime)"),
+        ("terminate", "terminate a grant for good"),
+        ("reinstate", "reinstate a suspended grant"),
+    ):
+        cmd = ssub.add_parser(
+            change,
+            help=verb,
+            description=f"{verb[0].upper()}{verb[1:]}. The authority may change any grant, a "
+            "provider its own grants; the ground is one of the rule file's [grant_status.grounds] "
+            "and its article is recorded with the reason in the ledger (Art.27, 41, 43).",
+        )
+        add_broker_arguments(cmd, as_help="identity (default: authority; a provider: its code)")
+        cmd.add_argument("grant_id", help="the grant")
+        cmd.add_argument("--ground", required=True, help="e.g. out_of_scope, idle, security_risk")
+        cmd.add_argument("--reason", required=True, help="why, shown to the consumer")
+        cmd.set_defaults(handler=lambda a, change=change: grant_status_command(a, change))
 
 
 def report(args: argparse.Namespace, *, overdue_only: bool) -> int:
@@ -83,4 +117,45 @@ def status_command(args: argparse.Namespace) -> int:
             "provisional years in open deadlines: "
             + ", ".join(str(y) for y in reply.provisional_years)
         )
+    return 0
+
+
+def grant_status_command(args: argparse.Namespace, change: str) -> int:
+    with broker_stub(args, args.party or AUTHORITY) as stub:
+        reply = stub.sharing.ChangeGrantStatus(
+            sharing_pb2.ChangeGrantStatusRequest(
+                grant_id=args.grant_id, change=change, ground=args.ground, reason=args.reason
+            ),
+            timeout=30,
+        )
+    if args.json:
+        print_message(reply, as_json=True)
+        return 0
+    print(
+        f"grant {reply.id}: {reply.status} ({reply.status_ground}, {reply.status_article}) "
+        f"by {reply.status_changed_by} at {reply.status_changed_at}"
+    )
+    return 0
+
+
+def findings_command(args: argparse.Namespace) -> int:
+    with broker_stub(args, args.party or AUTHORITY) as stub:
+        reply = stub.supervision.ListFindings(
+            supervision_pb2.ListFindingsRequest(
+                detect=args.detect, kind=args.kind, grant_id=args.grant
+            ),
+            timeout=60,
+        )
+    if args.json:
+        print_message(reply, as_json=True)
+        return 0
+    if args.detect:
+        print(f"detection recorded {reply.new_findings} new finding(s)")
+    if not reply.findings:
+        print("no findings")
+        return 0
+    for f in reply.findings:
+        evidence = ", ".join(str(e) for e in f.evidence)
+        print(f"#{f.id} {f.kind:<13} grant {f.grant_id} ({f.consumer} ← {f.provider}) {f.article}")
+        print(f"    {f.detail}; evidence: ledger {evidence}; recorded as entry {f.sequence}")
     return 0

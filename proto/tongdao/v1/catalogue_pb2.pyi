@@ -150,18 +150,24 @@ class RequireCatalogueUpdateRequest(_message.Message):
     def __init__(self, code: _Optional[str] = ..., basis: _Optional[str] = ...) -> None: ...
 
 class ListCatalogueEntriesRequest(_message.Message):
-    __slots__ = ("provider", "status")
+    __slots__ = ("provider", "status", "page_size", "page_token")
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     provider: str
     status: str
-    def __init__(self, provider: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, provider: _Optional[str] = ..., status: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListCatalogueEntriesResponse(_message.Message):
-    __slots__ = ("entries",)
+    __slots__ = ("entries", "next_page_token")
     ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     entries: _containers.RepeatedCompositeFieldContainer[CatalogueEntry]
-    def __init__(self, entries: _Optional[_Iterable[_Union[CatalogueEntry, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, entries: _Optional[_Iterable[_Union[CatalogueEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class RequestCatalogueRevocationRequest(_message.Message):
     __slots__ = ("code", "reason")
@@ -348,17 +354,23 @@ class ImportCatalogueProgress(_message.Message):
     def __init__(self, checked: _Optional[int] = ..., total: _Optional[int] = ..., done: _Optional[bool] = ..., imported: _Optional[int] = ..., problems: _Optional[_Iterable[_Union[ImportProblem, _Mapping]]] = ...) -> None: ...
 
 class ExportCatalogueRequest(_message.Message):
-    __slots__ = ("format", "provider", "status")
+    __slots__ = ("format", "provider", "status", "page_size", "page_token")
     FORMAT_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     format: str
     provider: str
     status: str
-    def __init__(self, format: _Optional[str] = ..., provider: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, format: _Optional[str] = ..., provider: _Optional[str] = ..., status: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ExportCatalogueResponse(_message.Message):
-    __slots__ = ("content",)
+    __slots__ = ("content", "next_page_token")
     CONTENT_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     content: bytes
-    def __init__(self, content: _Optional[bytes] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, content: _Optional[bytes] = ..., next_page_token: _Optional[str] = ...) -> None: ...

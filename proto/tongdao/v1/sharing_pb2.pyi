@@ -7,6 +7,104 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class RecordUsageRequest(_message.Message):
+    __slots__ = ("grant_id", "record")
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    RECORD_FIELD_NUMBER: _ClassVar[int]
+    grant_id: str
+    record: UsageRecord
+    def __init__(self, grant_id: _Optional[str] = ..., record: _Optional[_Union[UsageRecord, _Mapping]] = ...) -> None: ...
+
+class UsageRecord(_message.Message):
+    __slots__ = ("id", "grant_id", "consumer", "provider", "entry_code", "scenario", "outcome", "process", "storage", "destruction", "recorded_at", "retain_until", "sequence")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    CONSUMER_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    SCENARIO_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    PROCESS_FIELD_NUMBER: _ClassVar[int]
+    STORAGE_FIELD_NUMBER: _ClassVar[int]
+    DESTRUCTION_FIELD_NUMBER: _ClassVar[int]
+    RECORDED_AT_FIELD_NUMBER: _ClassVar[int]
+    RETAIN_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    grant_id: str
+    consumer: str
+    provider: str
+    entry_code: str
+    scenario: str
+    outcome: str
+    process: str
+    storage: str
+    destruction: str
+    recorded_at: str
+    retain_until: str
+    sequence: int
+    def __init__(self, id: _Optional[int] = ..., grant_id: _Optional[str] = ..., consumer: _Optional[str] = ..., provider: _Optional[str] = ..., entry_code: _Optional[str] = ..., scenario: _Optional[str] = ..., outcome: _Optional[str] = ..., process: _Optional[str] = ..., storage: _Optional[str] = ..., destruction: _Optional[str] = ..., recorded_at: _Optional[str] = ..., retain_until: _Optional[str] = ..., sequence: _Optional[int] = ...) -> None: ...
+
+class ListUsageRequest(_message.Message):
+    __slots__ = ("role", "entry_code", "grant_id")
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    role: str
+    entry_code: str
+    grant_id: str
+    def __init__(self, role: _Optional[str] = ..., entry_code: _Optional[str] = ..., grant_id: _Optional[str] = ...) -> None: ...
+
+class RelayedCall(_message.Message):
+    __slots__ = ("sequence", "recorded_at", "kind", "grant_id", "consumer", "method", "fields")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    RECORDED_AT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    CONSUMER_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    recorded_at: str
+    kind: str
+    grant_id: str
+    consumer: str
+    method: str
+    fields: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, sequence: _Optional[int] = ..., recorded_at: _Optional[str] = ..., kind: _Optional[str] = ..., grant_id: _Optional[str] = ..., consumer: _Optional[str] = ..., method: _Optional[str] = ..., fields: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListUsageResponse(_message.Message):
+    __slots__ = ("records", "calls")
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    CALLS_FIELD_NUMBER: _ClassVar[int]
+    records: _containers.RepeatedCompositeFieldContainer[UsageRecord]
+    calls: _containers.RepeatedCompositeFieldContainer[RelayedCall]
+    def __init__(self, records: _Optional[_Iterable[_Union[UsageRecord, _Mapping]]] = ..., calls: _Optional[_Iterable[_Union[RelayedCall, _Mapping]]] = ...) -> None: ...
+
+class PurgeUsageRecordsRequest(_message.Message):
+    __slots__ = ("before",)
+    BEFORE_FIELD_NUMBER: _ClassVar[int]
+    before: str
+    def __init__(self, before: _Optional[str] = ...) -> None: ...
+
+class PurgeUsageRecordsResponse(_message.Message):
+    __slots__ = ("purged",)
+    PURGED_FIELD_NUMBER: _ClassVar[int]
+    purged: int
+    def __init__(self, purged: _Optional[int] = ...) -> None: ...
+
+class ChangeGrantStatusRequest(_message.Message):
+    __slots__ = ("grant_id", "change", "ground", "reason")
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    GROUND_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    grant_id: str
+    change: str
+    ground: str
+    reason: str
+    def __init__(self, grant_id: _Optional[str] = ..., change: _Optional[str] = ..., ground: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
 class ShareRequest(_message.Message):
     __slots__ = ("id", "consumer", "entry_code", "entry_version", "fields", "methods", "purpose", "scenario", "legal_basis", "regions", "status", "decision", "grant_id", "created_at", "due_date", "requested_validity_days", "requested_quota", "dp_epsilon", "dp_budget", "due_date_provisional")
     ID_FIELD_NUMBER: _ClassVar[int]
@@ -88,7 +186,7 @@ class DecideShareRequestRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ..., approve: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class Grant(_message.Message):
-    __slots__ = ("id", "share_request_id", "consumer", "provider", "entry_code", "entry_version", "fields", "methods", "purpose", "expires_at", "quota", "used", "status", "token", "entry_sunset_on")
+    __slots__ = ("id", "share_request_id", "consumer", "provider", "entry_code", "entry_version", "fields", "methods", "purpose", "expires_at", "quota", "used", "status", "token", "entry_sunset_on", "status_ground", "status_article", "status_reason", "status_changed_by", "status_changed_at", "last_used_at")
     ID_FIELD_NUMBER: _ClassVar[int]
     SHARE_REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CONSUMER_FIELD_NUMBER: _ClassVar[int]
@@ -104,6 +202,12 @@ class Grant(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     TOKEN_FIELD_NUMBER: _ClassVar[int]
     ENTRY_SUNSET_ON_FIELD_NUMBER: _ClassVar[int]
+    STATUS_GROUND_FIELD_NUMBER: _ClassVar[int]
+    STATUS_ARTICLE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_REASON_FIELD_NUMBER: _ClassVar[int]
+    STATUS_CHANGED_BY_FIELD_NUMBER: _ClassVar[int]
+    STATUS_CHANGED_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_USED_AT_FIELD_NUMBER: _ClassVar[int]
     id: str
     share_request_id: str
     consumer: str
@@ -119,7 +223,13 @@ class Grant(_message.Message):
     status: str
     token: str
     entry_sunset_on: str
-    def __init__(self, id: _Optional[str] = ..., share_request_id: _Optional[str] = ..., consumer: _Optional[str] = ..., provider: _Optional[str] = ..., entry_code: _Optional[str] = ..., entry_version: _Optional[int] = ..., fields: _Optional[_Iterable[str]] = ..., methods: _Optional[_Iterable[_Union[_common_pb2.QueryMethod, str]]] = ..., purpose: _Optional[str] = ..., expires_at: _Optional[str] = ..., quota: _Optional[int] = ..., used: _Optional[int] = ..., status: _Optional[str] = ..., token: _Optional[str] = ..., entry_sunset_on: _Optional[str] = ...) -> None: ...
+    status_ground: str
+    status_article: str
+    status_reason: str
+    status_changed_by: str
+    status_changed_at: str
+    last_used_at: str
+    def __init__(self, id: _Optional[str] = ..., share_request_id: _Optional[str] = ..., consumer: _Optional[str] = ..., provider: _Optional[str] = ..., entry_code: _Optional[str] = ..., entry_version: _Optional[int] = ..., fields: _Optional[_Iterable[str]] = ..., methods: _Optional[_Iterable[_Union[_common_pb2.QueryMethod, str]]] = ..., purpose: _Optional[str] = ..., expires_at: _Optional[str] = ..., quota: _Optional[int] = ..., used: _Optional[int] = ..., status: _Optional[str] = ..., token: _Optional[str] = ..., entry_sunset_on: _Optional[str] = ..., status_ground: _Optional[str] = ..., status_article: _Optional[str] = ..., status_reason: _Optional[str] = ..., status_changed_by: _Optional[str] = ..., status_changed_at: _Optional[str] = ..., last_used_at: _Optional[str] = ...) -> None: ...
 
 class GetGrantRequest(_message.Message):
     __slots__ = ("id",)

@@ -81,6 +81,26 @@ class SharingStub:
                 request_serializer=tongdao_dot_v1_dot_sharing__pb2.ListServiceRequestsRequest.SerializeToString,
                 response_deserializer=tongdao_dot_v1_dot_sharing__pb2.ListServiceRequestsResponse.FromString,
                 _registered_method=True)
+        self.ChangeGrantStatus = channel.unary_unary(
+                '/tongdao.v1.Sharing/ChangeGrantStatus',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.ChangeGrantStatusRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.Grant.FromString,
+                _registered_method=True)
+        self.RecordUsage = channel.unary_unary(
+                '/tongdao.v1.Sharing/RecordUsage',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.RecordUsageRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.UsageRecord.FromString,
+                _registered_method=True)
+        self.ListUsage = channel.unary_unary(
+                '/tongdao.v1.Sharing/ListUsage',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.ListUsageRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.ListUsageResponse.FromString,
+                _registered_method=True)
+        self.PurgeUsageRecords = channel.unary_unary(
+                '/tongdao.v1.Sharing/PurgeUsageRecords',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.PurgeUsageRecordsRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.PurgeUsageRecordsResponse.FromString,
+                _registered_method=True)
 
 
 class SharingServicer:
@@ -153,6 +173,40 @@ class SharingServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ChangeGrantStatus(self, request, context):
+        """The authority (any grant) or the provider (its own grants) suspends, terminates or
+        reinstates a grant, citing a ground of the rule file (Art.27, 41, 43); a ledger entry. The
+        provider's node refuses a suspended or terminated grant within the rule file's
+        grant_status.ticket_seconds, even when its token is replayed straight to the node.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordUsage(self, request, context):
+        """The grant's consumer records a use of its data: scenario, outcome, process, storage and
+        destruction (SHR-9, Art.28); kept for the rule file's usage_record_retention.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListUsage(self, request, context):
+        """Usage the caller may see: as "consumer" its own records; as "provider" every record and
+        every relayed call on its own entries, and only on its own.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PurgeUsageRecords(self, request, context):
+        """The authority purges usage records recorded before a date; refused (nothing purged) while
+        any of them is within its retention period (Art.28).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SharingServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -200,6 +254,26 @@ def add_SharingServicer_to_server(servicer, server):
                     servicer.ListServiceRequests,
                     request_deserializer=tongdao_dot_v1_dot_sharing__pb2.ListServiceRequestsRequest.FromString,
                     response_serializer=tongdao_dot_v1_dot_sharing__pb2.ListServiceRequestsResponse.SerializeToString,
+            ),
+            'ChangeGrantStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeGrantStatus,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.ChangeGrantStatusRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.Grant.SerializeToString,
+            ),
+            'RecordUsage': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordUsage,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.RecordUsageRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.UsageRecord.SerializeToString,
+            ),
+            'ListUsage': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListUsage,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.ListUsageRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.ListUsageResponse.SerializeToString,
+            ),
+            'PurgeUsageRecords': grpc.unary_unary_rpc_method_handler(
+                    servicer.PurgeUsageRecords,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.PurgeUsageRecordsRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.PurgeUsageRecordsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -447,6 +521,114 @@ class Sharing:
             '/tongdao.v1.Sharing/ListServiceRequests',
             tongdao_dot_v1_dot_sharing__pb2.ListServiceRequestsRequest.SerializeToString,
             tongdao_dot_v1_dot_sharing__pb2.ListServiceRequestsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeGrantStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/ChangeGrantStatus',
+            tongdao_dot_v1_dot_sharing__pb2.ChangeGrantStatusRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.Grant.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordUsage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/RecordUsage',
+            tongdao_dot_v1_dot_sharing__pb2.RecordUsageRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.UsageRecord.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListUsage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/ListUsage',
+            tongdao_dot_v1_dot_sharing__pb2.ListUsageRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.ListUsageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PurgeUsageRecords(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/PurgeUsageRecords',
+            tongdao_dot_v1_dot_sharing__pb2.PurgeUsageRecordsRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.PurgeUsageRecordsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -24,31 +24,49 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ctongdao/v1/supervision.proto\x12\ntongdao.v1\"\xb1\x02\n\x08\x44\x65\x61\x64line\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x13\n\x0bresponsible\x18\x04 \x01(\t\x12\x0f\n\x07\x61rticle\x18\x05 \x01(\t\x12\x14\n\x0cworking_days\x18\x06 \x01(\x05\x12\x12\n\nstarted_on\x18\x07 \x01(\t\x12\x0e\n\x06\x64ue_on\x18\x08 \x01(\t\x12\x1e\n\x16remaining_working_days\x18\t \x01(\x05\x12\x0f\n\x07overdue\x18\n \x01(\x08\x12\x11\n\tclosed_on\x18\x0b \x01(\t\x12\x13\n\x0b\x63losed_late\x18\x0c \x01(\x08\x12\x12\n\nextensions\x18\r \x01(\x05\x12\x13\n\x0bprovisional\x18\x0e \x01(\x08\x12\x18\n\x10provisional_note\x18\x0f \x01(\t\"D\n\x14ListDeadlinesRequest\x12\x14\n\x0coverdue_only\x18\x01 \x01(\x08\x12\x16\n\x0einclude_closed\x18\x02 \x01(\x08\"2\n\x15\x45xtendDeadlineRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\r\n\x05\x62\x61sis\x18\x02 \x01(\t\"R\n\x15ListDeadlinesResponse\x12\'\n\tdeadlines\x18\x01 \x03(\x0b\x32\x14.tongdao.v1.Deadline\x12\x10\n\x08warnings\x18\x02 \x03(\t\"F\n\x1aLoadHolidayScheduleRequest\x12\x15\n\rschedule_toml\x18\x01 \x01(\t\x12\x11\n\tfile_name\x18\x02 \x01(\t\"\x9a\x01\n\x12RecomputedDeadline\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x18\n\x10\x61nnounced_due_on\x18\x04 \x01(\t\x12\x17\n\x0f\x63omputed_due_on\x18\x05 \x01(\t\x12\x0e\n\x06\x64ue_on\x18\x06 \x01(\t\x12\x16\n\x0ekept_announced\x18\x07 \x01(\x08\"\x83\x01\n\x1bLoadHolidayScheduleResponse\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12\x10\n\x08holidays\x18\x02 \x01(\x05\x12\x10\n\x08workdays\x18\x03 \x01(\x05\x12\x32\n\nrecomputed\x18\x04 \x03(\x0b\x32\x1e.tongdao.v1.RecomputedDeadline\"\x12\n\x10GetStatusRequest\"\xa6\x01\n\x11SupervisionStatus\x12\x15\n\rpolicy_source\x18\x01 \x01(\t\x12\x19\n\x11policy_valid_from\x18\x02 \x01(\t\x12\x1a\n\x12policy_valid_until\x18\x03 \x01(\t\x12\x10\n\x08warnings\x18\x04 \x03(\t\x12\x16\n\x0eofficial_years\x18\x05 \x03(\x05\x12\x19\n\x11provisional_years\x18\x06 \x03(\x05\x32\xe0\x02\n\x0bSupervision\x12T\n\rListDeadlines\x12 .tongdao.v1.ListDeadlinesRequest\x1a!.tongdao.v1.ListDeadlinesResponse\x12I\n\x0e\x45xtendDeadline\x12!.tongdao.v1.ExtendDeadlineRequest\x1a\x14.tongdao.v1.Deadline\x12\x66\n\x13LoadHolidaySchedule\x12&.tongdao.v1.LoadHolidayScheduleRequest\x1a\'.tongdao.v1.LoadHolidayScheduleResponse\x12H\n\tGetStatus\x12\x1c.tongdao.v1.GetStatusRequest\x1a\x1d.tongdao.v1.SupervisionStatusb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ctongdao/v1/supervision.proto\x12\ntongdao.v1\"\xa0\x02\n\x12RectificationOrder\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x10\n\x08grant_id\x18\x02 \x01(\t\x12\x0e\n\x06issuer\x18\x03 \x01(\t\x12\x10\n\x08\x63onsumer\x18\x04 \x01(\t\x12\x10\n\x08provider\x18\x05 \x01(\t\x12\x0e\n\x06ground\x18\x06 \x01(\t\x12\x0f\n\x07\x61rticle\x18\x07 \x01(\t\x12\x13\n\x0brequirement\x18\x08 \x01(\t\x12\x10\n\x08\x66indings\x18\t \x03(\x03\x12\x0e\n\x06status\x18\n \x01(\t\x12\x0e\n\x06\x64ue_on\x18\x0b \x01(\t\x12\x14\n\x0cterminate_on\x18\x0c \x01(\t\x12\x0e\n\x06\x61nswer\x18\r \x01(\t\x12\x17\n\x0f\x64\x65\x63ision_reason\x18\x0e \x01(\t\x12\x11\n\tissued_on\x18\x0f \x01(\t\"i\n\x1eIssueRectificationOrderRequest\x12\x10\n\x08grant_id\x18\x01 \x01(\t\x12\x0e\n\x06ground\x18\x02 \x01(\t\x12\x13\n\x0brequirement\x18\x03 \x01(\t\x12\x10\n\x08\x66indings\x18\x04 \x03(\x03\">\n\x1f\x41nswerRectificationOrderRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0f\n\x07\x63hanges\x18\x02 \x01(\t\"M\n\x1f\x44\x65\x63ideRectificationOrderRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0e\n\x06\x61\x63\x63\x65pt\x18\x02 \x01(\x08\x12\x0e\n\x06reason\x18\x03 \x01(\t\"C\n\x1eListRectificationOrdersRequest\x12\x10\n\x08grant_id\x18\x01 \x01(\t\x12\x0f\n\x07\x65nforce\x18\x02 \x01(\x08\"Q\n\x1fListRectificationOrdersResponse\x12.\n\x06orders\x18\x01 \x03(\x0b\x32\x1e.tongdao.v1.RectificationOrder\"E\n\x13ListFindingsRequest\x12\x0e\n\x06\x64\x65tect\x18\x01 \x01(\x08\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x10\n\x08grant_id\x18\x03 \x01(\t\"\xb0\x01\n\x07\x46inding\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x10\n\x08grant_id\x18\x03 \x01(\t\x12\x10\n\x08\x63onsumer\x18\x04 \x01(\t\x12\x10\n\x08provider\x18\x05 \x01(\t\x12\x0f\n\x07\x61rticle\x18\x06 \x01(\t\x12\x10\n\x08\x65vidence\x18\x07 \x03(\x03\x12\x0e\n\x06\x64\x65tail\x18\x08 \x01(\t\x12\x10\n\x08\x66ound_on\x18\t \x01(\t\x12\x10\n\x08sequence\x18\n \x01(\x03\"S\n\x14ListFindingsResponse\x12%\n\x08\x66indings\x18\x01 \x03(\x0b\x32\x13.tongdao.v1.Finding\x12\x14\n\x0cnew_findings\x18\x02 \x01(\x05\"\xb1\x02\n\x08\x44\x65\x61\x64line\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x13\n\x0bresponsible\x18\x04 \x01(\t\x12\x0f\n\x07\x61rticle\x18\x05 \x01(\t\x12\x14\n\x0cworking_days\x18\x06 \x01(\x05\x12\x12\n\nstarted_on\x18\x07 \x01(\t\x12\x0e\n\x06\x64ue_on\x18\x08 \x01(\t\x12\x1e\n\x16remaining_working_days\x18\t \x01(\x05\x12\x0f\n\x07overdue\x18\n \x01(\x08\x12\x11\n\tclosed_on\x18\x0b \x01(\t\x12\x13\n\x0b\x63losed_late\x18\x0c \x01(\x08\x12\x12\n\nextensions\x18\r \x01(\x05\x12\x13\n\x0bprovisional\x18\x0e \x01(\x08\x12\x18\n\x10provisional_note\x18\x0f \x01(\t\"D\n\x14ListDeadlinesRequest\x12\x14\n\x0coverdue_only\x18\x01 \x01(\x08\x12\x16\n\x0einclude_closed\x18\x02 \x01(\x08\"2\n\x15\x45xtendDeadlineRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\r\n\x05\x62\x61sis\x18\x02 \x01(\t\"R\n\x15ListDeadlinesResponse\x12\'\n\tdeadlines\x18\x01 \x03(\x0b\x32\x14.tongdao.v1.Deadline\x12\x10\n\x08warnings\x18\x02 \x03(\t\"F\n\x1aLoadHolidayScheduleRequest\x12\x15\n\rschedule_toml\x18\x01 \x01(\t\x12\x11\n\tfile_name\x18\x02 \x01(\t\"\x9a\x01\n\x12RecomputedDeadline\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x18\n\x10\x61nnounced_due_on\x18\x04 \x01(\t\x12\x17\n\x0f\x63omputed_due_on\x18\x05 \x01(\t\x12\x0e\n\x06\x64ue_on\x18\x06 \x01(\t\x12\x16\n\x0ekept_announced\x18\x07 \x01(\x08\"\x83\x01\n\x1bLoadHolidayScheduleResponse\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12\x10\n\x08holidays\x18\x02 \x01(\x05\x12\x10\n\x08workdays\x18\x03 \x01(\x05\x12\x32\n\nrecomputed\x18\x04 \x03(\x0b\x32\x1e.tongdao.v1.RecomputedDeadline\"\x12\n\x10GetStatusRequest\"\xa6\x01\n\x11SupervisionStatus\x12\x15\n\rpolicy_source\x18\x01 \x01(\t\x12\x19\n\x11policy_valid_from\x18\x02 \x01(\t\x12\x1a\n\x12policy_valid_until\x18\x03 \x01(\t\x12\x10\n\x08warnings\x18\x04 \x03(\t\x12\x16\n\x0eofficial_years\x18\x05 \x03(\x05\x12\x19\n\x11provisional_years\x18\x06 \x03(\x05\x32\xe0\x06\n\x0bSupervision\x12T\n\rListDeadlines\x12 .tongdao.v1.ListDeadlinesRequest\x1a!.tongdao.v1.ListDeadlinesResponse\x12I\n\x0e\x45xtendDeadline\x12!.tongdao.v1.ExtendDeadlineRequest\x1a\x14.tongdao.v1.Deadline\x12\x66\n\x13LoadHolidaySchedule\x12&.tongdao.v1.LoadHolidayScheduleRequest\x1a\'.tongdao.v1.LoadHolidayScheduleResponse\x12H\n\tGetStatus\x12\x1c.tongdao.v1.GetStatusRequest\x1a\x1d.tongdao.v1.SupervisionStatus\x12Q\n\x0cListFindings\x12\x1f.tongdao.v1.ListFindingsRequest\x1a .tongdao.v1.ListFindingsResponse\x12\x65\n\x17IssueRectificationOrder\x12*.tongdao.v1.IssueRectificationOrderRequest\x1a\x1e.tongdao.v1.RectificationOrder\x12g\n\x18\x41nswerRectificationOrder\x12+.tongdao.v1.AnswerRectificationOrderRequest\x1a\x1e.tongdao.v1.RectificationOrder\x12g\n\x18\x44\x65\x63ideRectificationOrder\x12+.tongdao.v1.DecideRectificationOrderRequest\x1a\x1e.tongdao.v1.RectificationOrder\x12r\n\x17ListRectificationOrders\x12*.tongdao.v1.ListRectificationOrdersRequest\x1a+.tongdao.v1.ListRectificationOrdersResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tongdao.v1.supervision_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DEADLINE']._serialized_start=45
-  _globals['_DEADLINE']._serialized_end=350
-  _globals['_LISTDEADLINESREQUEST']._serialized_start=352
-  _globals['_LISTDEADLINESREQUEST']._serialized_end=420
-  _globals['_EXTENDDEADLINEREQUEST']._serialized_start=422
-  _globals['_EXTENDDEADLINEREQUEST']._serialized_end=472
-  _globals['_LISTDEADLINESRESPONSE']._serialized_start=474
-  _globals['_LISTDEADLINESRESPONSE']._serialized_end=556
-  _globals['_LOADHOLIDAYSCHEDULEREQUEST']._serialized_start=558
-  _globals['_LOADHOLIDAYSCHEDULEREQUEST']._serialized_end=628
-  _globals['_RECOMPUTEDDEADLINE']._serialized_start=631
-  _globals['_RECOMPUTEDDEADLINE']._serialized_end=785
-  _globals['_LOADHOLIDAYSCHEDULERESPONSE']._serialized_start=788
-  _globals['_LOADHOLIDAYSCHEDULERESPONSE']._serialized_end=919
-  _globals['_GETSTATUSREQUEST']._serialized_start=921
-  _globals['_GETSTATUSREQUEST']._serialized_end=939
-  _globals['_SUPERVISIONSTATUS']._serialized_start=942
-  _globals['_SUPERVISIONSTATUS']._serialized_end=1108
-  _globals['_SUPERVISION']._serialized_start=1111
-  _globals['_SUPERVISION']._serialized_end=1463
+  _globals['_RECTIFICATIONORDER']._serialized_start=45
+  _globals['_RECTIFICATIONORDER']._serialized_end=333
+  _globals['_ISSUERECTIFICATIONORDERREQUEST']._serialized_start=335
+  _globals['_ISSUERECTIFICATIONORDERREQUEST']._serialized_end=440
+  _globals['_ANSWERRECTIFICATIONORDERREQUEST']._serialized_start=442
+  _globals['_ANSWERRECTIFICATIONORDERREQUEST']._serialized_end=504
+  _globals['_DECIDERECTIFICATIONORDERREQUEST']._serialized_start=506
+  _globals['_DECIDERECTIFICATIONORDERREQUEST']._serialized_end=583
+  _globals['_LISTRECTIFICATIONORDERSREQUEST']._serialized_start=585
+  _globals['_LISTRECTIFICATIONORDERSREQUEST']._serialized_end=652
+  _globals['_LISTRECTIFICATIONORDERSRESPONSE']._serialized_start=654
+  _globals['_LISTRECTIFICATIONORDERSRESPONSE']._serialized_end=735
+  _globals['_LISTFINDINGSREQUEST']._serialized_start=737
+  _globals['_LISTFINDINGSREQUEST']._serialized_end=806
+  _globals['_FINDING']._serialized_start=809
+  _globals['_FINDING']._serialized_end=985
+  _globals['_LISTFINDINGSRESPONSE']._serialized_start=987
+  _globals['_LISTFINDINGSRESPONSE']._serialized_end=1070
+  _globals['_DEADLINE']._serialized_start=1073
+  _globals['_DEADLINE']._serialized_end=1378
+  _globals['_LISTDEADLINESREQUEST']._serialized_start=1380
+  _globals['_LISTDEADLINESREQUEST']._serialized_end=1448
+  _globals['_EXTENDDEADLINEREQUEST']._serialized_start=1450
+  _globals['_EXTENDDEADLINEREQUEST']._serialized_end=1500
+  _globals['_LISTDEADLINESRESPONSE']._serialized_start=1502
+  _globals['_LISTDEADLINESRESPONSE']._serialized_end=1584
+  _globals['_LOADHOLIDAYSCHEDULEREQUEST']._serialized_start=1586
+  _globals['_LOADHOLIDAYSCHEDULEREQUEST']._serialized_end=1656
+  _globals['_RECOMPUTEDDEADLINE']._serialized_start=1659
+  _globals['_RECOMPUTEDDEADLINE']._serialized_end=1813
+  _globals['_LOADHOLIDAYSCHEDULERESPONSE']._serialized_start=1816
+  _globals['_LOADHOLIDAYSCHEDULERESPONSE']._serialized_end=1947
+  _globals['_GETSTATUSREQUEST']._serialized_start=1949
+  _globals['_GETSTATUSREQUEST']._serialized_end=1967
+  _globals['_SUPERVISIONSTATUS']._serialized_start=1970
+  _globals['_SUPERVISIONSTATUS']._serialized_end=2136
+  _globals['_SUPERVISION']._serialized_start=2139
+  _globals['_SUPERVISION']._serialized_end=3003
 # @@protoc_insertion_point(module_scope)

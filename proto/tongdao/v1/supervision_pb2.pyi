@@ -6,6 +6,126 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class RectificationOrder(_message.Message):
+    __slots__ = ("id", "grant_id", "issuer", "consumer", "provider", "ground", "article", "requirement", "findings", "status", "due_on", "terminate_on", "answer", "decision_reason", "issued_on")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_FIELD_NUMBER: _ClassVar[int]
+    CONSUMER_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    GROUND_FIELD_NUMBER: _ClassVar[int]
+    ARTICLE_FIELD_NUMBER: _ClassVar[int]
+    REQUIREMENT_FIELD_NUMBER: _ClassVar[int]
+    FINDINGS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DUE_ON_FIELD_NUMBER: _ClassVar[int]
+    TERMINATE_ON_FIELD_NUMBER: _ClassVar[int]
+    ANSWER_FIELD_NUMBER: _ClassVar[int]
+    DECISION_REASON_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_ON_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    grant_id: str
+    issuer: str
+    consumer: str
+    provider: str
+    ground: str
+    article: str
+    requirement: str
+    findings: _containers.RepeatedScalarFieldContainer[int]
+    status: str
+    due_on: str
+    terminate_on: str
+    answer: str
+    decision_reason: str
+    issued_on: str
+    def __init__(self, id: _Optional[int] = ..., grant_id: _Optional[str] = ..., issuer: _Optional[str] = ..., consumer: _Optional[str] = ..., provider: _Optional[str] = ..., ground: _Optional[str] = ..., article: _Optional[str] = ..., requirement: _Optional[str] = ..., findings: _Optional[_Iterable[int]] = ..., status: _Optional[str] = ..., due_on: _Optional[str] = ..., terminate_on: _Optional[str] = ..., answer: _Optional[str] = ..., decision_reason: _Optional[str] = ..., issued_on: _Optional[str] = ...) -> None: ...
+
+class IssueRectificationOrderRequest(_message.Message):
+    __slots__ = ("grant_id", "ground", "requirement", "findings")
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    GROUND_FIELD_NUMBER: _ClassVar[int]
+    REQUIREMENT_FIELD_NUMBER: _ClassVar[int]
+    FINDINGS_FIELD_NUMBER: _ClassVar[int]
+    grant_id: str
+    ground: str
+    requirement: str
+    findings: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, grant_id: _Optional[str] = ..., ground: _Optional[str] = ..., requirement: _Optional[str] = ..., findings: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class AnswerRectificationOrderRequest(_message.Message):
+    __slots__ = ("id", "changes")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    changes: str
+    def __init__(self, id: _Optional[int] = ..., changes: _Optional[str] = ...) -> None: ...
+
+class DecideRectificationOrderRequest(_message.Message):
+    __slots__ = ("id", "accept", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ACCEPT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    accept: bool
+    reason: str
+    def __init__(self, id: _Optional[int] = ..., accept: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ListRectificationOrdersRequest(_message.Message):
+    __slots__ = ("grant_id", "enforce")
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    ENFORCE_FIELD_NUMBER: _ClassVar[int]
+    grant_id: str
+    enforce: bool
+    def __init__(self, grant_id: _Optional[str] = ..., enforce: _Optional[bool] = ...) -> None: ...
+
+class ListRectificationOrdersResponse(_message.Message):
+    __slots__ = ("orders",)
+    ORDERS_FIELD_NUMBER: _ClassVar[int]
+    orders: _containers.RepeatedCompositeFieldContainer[RectificationOrder]
+    def __init__(self, orders: _Optional[_Iterable[_Union[RectificationOrder, _Mapping]]] = ...) -> None: ...
+
+class ListFindingsRequest(_message.Message):
+    __slots__ = ("detect", "kind", "grant_id")
+    DETECT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    detect: bool
+    kind: str
+    grant_id: str
+    def __init__(self, detect: _Optional[bool] = ..., kind: _Optional[str] = ..., grant_id: _Optional[str] = ...) -> None: ...
+
+class Finding(_message.Message):
+    __slots__ = ("id", "kind", "grant_id", "consumer", "provider", "article", "evidence", "detail", "found_on", "sequence")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    CONSUMER_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    ARTICLE_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    FOUND_ON_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    kind: str
+    grant_id: str
+    consumer: str
+    provider: str
+    article: str
+    evidence: _containers.RepeatedScalarFieldContainer[int]
+    detail: str
+    found_on: str
+    sequence: int
+    def __init__(self, id: _Optional[int] = ..., kind: _Optional[str] = ..., grant_id: _Optional[str] = ..., consumer: _Optional[str] = ..., provider: _Optional[str] = ..., article: _Optional[str] = ..., evidence: _Optional[_Iterable[int]] = ..., detail: _Optional[str] = ..., found_on: _Optional[str] = ..., sequence: _Optional[int] = ...) -> None: ...
+
+class ListFindingsResponse(_message.Message):
+    __slots__ = ("findings", "new_findings")
+    FINDINGS_FIELD_NUMBER: _ClassVar[int]
+    NEW_FINDINGS_FIELD_NUMBER: _ClassVar[int]
+    findings: _containers.RepeatedCompositeFieldContainer[Finding]
+    new_findings: int
+    def __init__(self, findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., new_findings: _Optional[int] = ...) -> None: ...
+
 class Deadline(_message.Message):
     __slots__ = ("id", "kind", "subject", "responsible", "article", "working_days", "started_on", "due_on", "remaining_working_days", "overdue", "closed_on", "closed_late", "extensions", "provisional", "provisional_note")
     ID_FIELD_NUMBER: _ClassVar[int]

@@ -55,6 +55,31 @@ class SupervisionStub:
                 request_serializer=tongdao_dot_v1_dot_supervision__pb2.GetStatusRequest.SerializeToString,
                 response_deserializer=tongdao_dot_v1_dot_supervision__pb2.SupervisionStatus.FromString,
                 _registered_method=True)
+        self.ListFindings = channel.unary_unary(
+                '/tongdao.v1.Supervision/ListFindings',
+                request_serializer=tongdao_dot_v1_dot_supervision__pb2.ListFindingsRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_supervision__pb2.ListFindingsResponse.FromString,
+                _registered_method=True)
+        self.IssueRectificationOrder = channel.unary_unary(
+                '/tongdao.v1.Supervision/IssueRectificationOrder',
+                request_serializer=tongdao_dot_v1_dot_supervision__pb2.IssueRectificationOrderRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_supervision__pb2.RectificationOrder.FromString,
+                _registered_method=True)
+        self.AnswerRectificationOrder = channel.unary_unary(
+                '/tongdao.v1.Supervision/AnswerRectificationOrder',
+                request_serializer=tongdao_dot_v1_dot_supervision__pb2.AnswerRectificationOrderRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_supervision__pb2.RectificationOrder.FromString,
+                _registered_method=True)
+        self.DecideRectificationOrder = channel.unary_unary(
+                '/tongdao.v1.Supervision/DecideRectificationOrder',
+                request_serializer=tongdao_dot_v1_dot_supervision__pb2.DecideRectificationOrderRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_supervision__pb2.RectificationOrder.FromString,
+                _registered_method=True)
+        self.ListRectificationOrders = channel.unary_unary(
+                '/tongdao.v1.Supervision/ListRectificationOrders',
+                request_serializer=tongdao_dot_v1_dot_supervision__pb2.ListRectificationOrdersRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_supervision__pb2.ListRectificationOrdersResponse.FromString,
+                _registered_method=True)
 
 
 class SupervisionServicer:
@@ -91,6 +116,47 @@ class SupervisionServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListFindings(self, request, context):
+        """Misuse findings (Art.27): with detect set (the authority only), runs detection now and
+        records what is new; then lists the findings the caller may see (the authority: all; a
+        department: those of its grants as consumer or provider). Detection also runs on the
+        broker's ledger schedule.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IssueRectificationOrder(self, request, context):
+        """The authority (any grant) or the grant's provider orders its consumer to rectify a misuse
+        by the rule file's working-day due date (deadlines.rectification, Art.27; SUP-2).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AnswerRectificationOrder(self, request, context):
+        """The consumer answers an order with what it changed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideRectificationOrder(self, request, context):
+        """The issuer (or the authority) accepts the rectification or rejects it with a reason.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRectificationOrders(self, request, context):
+        """Orders the caller may see (the authority: all; a department: those it issued or must
+        answer, or on its entries). With enforce (the authority only), first suspends or terminates
+        the grants of overdue orders, as the broker's schedule also does.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SupervisionServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -113,6 +179,31 @@ def add_SupervisionServicer_to_server(servicer, server):
                     servicer.GetStatus,
                     request_deserializer=tongdao_dot_v1_dot_supervision__pb2.GetStatusRequest.FromString,
                     response_serializer=tongdao_dot_v1_dot_supervision__pb2.SupervisionStatus.SerializeToString,
+            ),
+            'ListFindings': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFindings,
+                    request_deserializer=tongdao_dot_v1_dot_supervision__pb2.ListFindingsRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_supervision__pb2.ListFindingsResponse.SerializeToString,
+            ),
+            'IssueRectificationOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueRectificationOrder,
+                    request_deserializer=tongdao_dot_v1_dot_supervision__pb2.IssueRectificationOrderRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_supervision__pb2.RectificationOrder.SerializeToString,
+            ),
+            'AnswerRectificationOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnswerRectificationOrder,
+                    request_deserializer=tongdao_dot_v1_dot_supervision__pb2.AnswerRectificationOrderRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_supervision__pb2.RectificationOrder.SerializeToString,
+            ),
+            'DecideRectificationOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideRectificationOrder,
+                    request_deserializer=tongdao_dot_v1_dot_supervision__pb2.DecideRectificationOrderRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_supervision__pb2.RectificationOrder.SerializeToString,
+            ),
+            'ListRectificationOrders': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRectificationOrders,
+                    request_deserializer=tongdao_dot_v1_dot_supervision__pb2.ListRectificationOrdersRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_supervision__pb2.ListRectificationOrdersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -224,6 +315,141 @@ class Supervision:
             '/tongdao.v1.Supervision/GetStatus',
             tongdao_dot_v1_dot_supervision__pb2.GetStatusRequest.SerializeToString,
             tongdao_dot_v1_dot_supervision__pb2.SupervisionStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFindings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Supervision/ListFindings',
+            tongdao_dot_v1_dot_supervision__pb2.ListFindingsRequest.SerializeToString,
+            tongdao_dot_v1_dot_supervision__pb2.ListFindingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueRectificationOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Supervision/IssueRectificationOrder',
+            tongdao_dot_v1_dot_supervision__pb2.IssueRectificationOrderRequest.SerializeToString,
+            tongdao_dot_v1_dot_supervision__pb2.RectificationOrder.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnswerRectificationOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Supervision/AnswerRectificationOrder',
+            tongdao_dot_v1_dot_supervision__pb2.AnswerRectificationOrderRequest.SerializeToString,
+            tongdao_dot_v1_dot_supervision__pb2.RectificationOrder.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideRectificationOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Supervision/DecideRectificationOrder',
+            tongdao_dot_v1_dot_supervision__pb2.DecideRectificationOrderRequest.SerializeToString,
+            tongdao_dot_v1_dot_supervision__pb2.RectificationOrder.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRectificationOrders(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Supervision/ListRectificationOrders',
+            tongdao_dot_v1_dot_supervision__pb2.ListRectificationOrdersRequest.SerializeToString,
+            tongdao_dot_v1_dot_supervision__pb2.ListRectificationOrdersResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -154,7 +154,9 @@ def open_stream(world, claims, token, keys, *, sender=None, authenticated=True):
         sealed = seal_authenticated(key, world.node_keys.public_key, body, context)
     else:
         sealed = seal(world.node_keys.public_key, body, context)
-    query = RelayedQuery(token, request_id, "intersection", PURPOSE, ("id_number",), sealed)
+    query = RelayedQuery(
+        token, request_id, "intersection", PURPOSE, ("id_number",), sealed, world.ticket(token)
+    )
     upstream = ChunkSealer(secret, context, UPSTREAM)
     blinder = PsiBlinder()
     points = b"".join(blinder.blind_many([engines.psi_key(k) for k in keys]))
@@ -350,7 +352,13 @@ def test_sensitive_item_as_the_summed_value_of_an_intersection_sum_is_refused(wo
         context,
     )
     query = RelayedQuery(
-        token, request_id, "intersection_sum", PURPOSE, ("disability_level",), sealed
+        token,
+        request_id,
+        "intersection_sum",
+        PURPOSE,
+        ("disability_level",),
+        sealed,
+        world.ticket(token),
     )
     with pytest.raises(PermissionDenied) as err:
         next(world.engine.answer_stream("broker", query, iter(())))

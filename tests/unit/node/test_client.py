@@ -6,6 +6,8 @@ comes back — open the result, check the receipt — including when the relay t
 
 from __future__ import annotations
 
+import dataclasses
+
 import grpc
 import pytest
 
@@ -62,7 +64,10 @@ class RelayingBroker:
     def Query(self, request, timeout=None):
         self.seen.append(request)
         try:
-            answer = self.world.engine.answer("broker", RelayedQuery.from_pb(request))
+            query = RelayedQuery.from_pb(request)
+            # the broker attaches its status ticket to what it relays
+            query = dataclasses.replace(query, status_ticket=self.world.ticket(query.grant_token))
+            answer = self.world.engine.answer("broker", query)
         except DomainError as exc:
             code = getattr(grpc.StatusCode, exc.code_name)
             raise FakeRpcError(code, exc.status_message()) from None

@@ -21,6 +21,7 @@ from tongdao.crypto.signing import SigningKey
 from tongdao.node.adapters import CsvSource
 from tongdao.node.engine import NodeEngine, ServedEntry
 from tongdao.node.state import NodeState
+from tongdao.policies.loader import load_policy
 from tongdao.proto.query import QueryAnswer, RelayedQuery
 
 DEPARTMENT = "hlj.gat"
@@ -150,7 +151,24 @@ class World:
             sealed = seal_authenticated(key, recipient, plain, ad)
         else:  # what anyone with the node's public key can make
             sealed = seal(recipient, plain, ad)
-        return RelayedQuery(token, request_id, method, purpose, fields, sealed)
+        return RelayedQuery(
+            token, request_id, method, purpose, fields, sealed, self.ticket(token, grant_id)
+        )
+
+    def ticket(self, token: str, grant_id: str | None = None, *, age: int = 0) -> str:
+        """The broker's status ticket for ``token`` as the relay attaches it, issued ``age``
+        seconds ago (the rule file's lifetime)."""
+        from tongdao.crypto.grant_status import issue_status_ticket
+        from tongdao.crypto.grant_token import read_grant_token_unverified
+
+        if grant_id is None:
+            try:
+                grant_id = read_grant_token_unverified(token).grant_id
+            except Exception:
+                grant_id = "unknown"
+        lifetime = load_policy().grant_status.ticket_seconds
+        now = int(self.now.timestamp()) - age
+        return issue_status_ticket(grant_id, token, self.broker_key, now=now, lifetime=lifetime)
 
     def open_result(self, answer: QueryAnswer, query: RelayedQuery, grant_id: str) -> Any:
         plain = open_sealed(

@@ -1,13 +1,13 @@
 """an index on grants.token: the relay finds the grant a query names without reading every grant
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0014
+Revises: 0013
 """
 
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,134 @@
+"""Grant status (Art.27, 41, 43): suspension, termination and reinstatement of grants, and the
+short-lived status tickets through which a change reaches the provider's node.
+
+Who may: the authority for any grant, the provider for its own grants. Every change cites a
+ground from the rule file (``[grant_status.grounds]``, each with its article), states a reason and
+is a ledger entry. A terminated grant never comes back; a suspended one may be reinstated.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from tongdao.broker.directory.service import DirectoryService
+from tongdao.broker.kernel import validation as v
+from tongdao.broker.kernel.context import AUTHORITY, ContextService
+from tongdao.broker.ledger.chain import Ledger
+from tongdao.broker.sharing.models import Grant
+from tongdao.crypto.grant_status import issue_status_ticket
+from tongdao.crypto.signing import SigningKey
+from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+
+STATUSES = ("active", "suspended", "terminated")
+CHANGES = {"suspend": "suspended", "terminate": "terminated", "reinstate": "active"}
+ALLOWED_FROM = {
+    "suspended": ("active",),
+    "terminated": ("active", "suspended"),
+    "active": ("suspended",),
+}
+
+
+class GrantStatusMixin(ContextService):
+    """Status changes of grants; part of :class:`~tongdao.broker.sharing.service.SharingService`
+    (which supplies these attributes as its dataclass fields)."""
+
+    ledger: Ledger
+    directory: DirectoryService
+    signing_key: SigningKey
+
+    def change_grant_status(
+        self,
+        session: Session,
+        caller: str,
+        grant_id: str,
+        change: str,
+        ground: str,
+        reason: str,
+        *,
+        on_behalf_of_rules: bool = False,
+    ) -> Grant:
+        """Suspend, terminate or reinstate a grant (``change``), citing ``ground``.
+
+        Args:
+            caller: the authority, or the grant's provider; with ``on_behalf_of_rules`` the
+                broker itself (an overdue rectification order), recorded as ``caller``.
+
+        Raises:
+            PermissionDenied: the caller is neither the authority nor the grant's provider.
+            InvalidArgument: unknown change or ground, or an empty reason (names the field).
+            FailedPrecondition: the grant's status does not allow the change.
+        """
+        service = self
+        if change not in CHANGES:
+            raise InvalidArgument("must be suspend, terminate or reinstate", field="change")
+        rules = service.policy.grant_status
+        rule = rules.grounds.get(ground)
+        if rule is None:
+            raise InvalidArgument(
+                f"must be one of {', '.join(sorted(rules.grounds))}",
+                field="ground",
+                articles=(rules.article,),
+            )
+        reason = v.text(reason, "reason", max_len=v.MAX_TEXT)
+        grant = session.get(Grant, v.identifier(grant_id, "grant_id"), with_for_update=True)
+        if grant is None:
+            raise NotFound(f"no grant {grant_id!r}", field="grant_id")
+        if not on_behalf_of_rules and caller not in (grant.provider, AUTHORITY):
+            try:
+                service.directory.require_authority(session, caller)
+            except PermissionDenied:
+                raise PermissionDenied(
+                    "only the authority or the grant's provider may change its status",
+                    field="grant_id",
+                    articles=(rule.article,),
+                ) from None
+        target = CHANGES[change]
+        if grant.status not in ALLOWED_FROM[target]:
+            raise FailedPrecondition(
+                f"grant is {grant.status}; it cannot be {target}",
+                field="grant_id",
+                articles=(rule.article,),
+            )
+        now = service.now()
+        before = grant.status
+        grant.status = target
+        grant.status_ground = ground
+        grant.status_article = rule.article
+        grant.status_reason = reason
+        grant.status_changed_by = caller
+        grant.status_changed_at = now
+        service.ledger.append(
+            session,
+            kind=f"grant.{target if target != 'active' else 'reinstated'}",
+            actor=caller,
+            subject=grant.id,
+            payload={
+                "from": before,
+                "to": target,
+                "ground": ground,
+                "reason": reason,
+                "articles": [rule.article],
+                "consumer": grant.consumer,
+                "provider": grant.provider,
+                "entry_code": grant.entry_code,
+                "reaches_nodes_within_seconds": rules.ticket_seconds,
+            },
+        )
+        return grant
+
+    def status_ticket(self, grant: Grant) -> str:
+        """The broker's signed, short-lived word that ``grant`` is active, for its node.
+
+        Raises:
+            PermissionDenied: the grant is not active (no ticket is ever signed for it).
+        """
+        service = self
+        if grant.status != "active":
+            raise PermissionDenied(f"grant is {grant.status}", field="grant_token")
+        return issue_status_ticket(
+            grant.id,
+            grant.token,
+            service.signing_key,
+            now=int(service.now().timestamp()),
+            lifetime=service.policy.grant_status.ticket_seconds,
+        )

@@ -1,0 +1,188 @@
+"""Usage records (SHR-9, Art.28): the consumer records, per grant, the scenario, the outcome,
+the process, the storage and the destruction of the data it received; the broker keeps each
+record for ``periods.usage_record_retention`` and refuses to purge it earlier. A provider sees
+every use of its own entries — the consumers' records and each relayed call in the ledger — and
+only of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tongdao.broker.directory.service import DirectoryService
+from tongdao.broker.kernel import validation as v
+from tongdao.broker.kernel.context import SHANGHAI, ContextService
+from tongdao.broker.ledger.chain import Ledger
+from tongdao.broker.sharing.models import Grant, UsageRecord
+from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+
+CALL_KINDS = ("query.relayed", "query.failed", "query.bad_receipt")
+USAGE_FIELDS = ("scenario", "outcome", "process", "storage", "destruction")
+
+
+@dataclass(frozen=True)
+class UsageData:
+    """What a consumer records about one use of a grant's data (Art.28)."""
+
+    scenario: str
+    outcome: str
+    process: str
+    storage: str
+    destruction: str
+
+
+@dataclass(frozen=True)
+class RelayedCall:
+    """One relayed call on a grant, as the ledger recorded it (never contents)."""
+
+    sequence: int
+    recorded_at: str
+    kind: str
+    grant_id: str
+    consumer: str
+    method: str
+    fields: tuple[str, ...]
+
+
+class UsageMixin(ContextService):
+    """Usage records; part of :class:`~tongdao.broker.sharing.service.SharingService`."""
+
+    ledger: Ledger
+    directory: DirectoryService
+
+    def record_usage(
+        self, session: Session, caller: str, grant_id: str, data: UsageData
+    ) -> UsageRecord:
+        """The grant's consumer records a use (all five parts are required; Art.28).
+
+        Raises:
+            PermissionDenied: not the grant's consumer. InvalidArgument: a part is empty.
+        """
+        grant = session.get(Grant, v.identifier(grant_id, "grant_id"))
+        if grant is None:
+            raise NotFound(f"no grant {grant_id!r}", field="grant_id")
+        rule = self.policy.period("usage_record_retention")
+        if caller != grant.consumer:
+            raise PermissionDenied(
+                "only the grant's consumer records its use",
+                field="grant_id",
+                articles=(rule.article,),
+            )
+        values = {
+            name: v.text(getattr(data, name), f"usage.{name}", max_len=v.MAX_TEXT)
+            for name in USAGE_FIELDS
+        }
+        now = self.now()
+        record = UsageRecord(
+            grant_id=grant.id,
+            consumer=grant.consumer,
+            provider=grant.provider,
+            entry_code=grant.entry_code,
+            recorded_at=now,
+            retain_until=rule.add_to(now.astimezone(SHANGHAI).date()),
+            sequence=0,
+            **values,
+        )
+        entry = self.ledger.append(
+            session,
+            kind="usage.recorded",
+            actor=caller,
+            subject=grant.id,
+            payload={
+                **values,
+                "entry_code": grant.entry_code,
+                "retain_until": record.retain_until.isoformat(),
+                "articles": [rule.article],
+            },
+        )
+        record.sequence = entry.sequence
+        session.add(record)
+        session.flush()
+        return record
+
+    def usage_records(
+        self, session: Session, caller: str, role: str, *, entry_code: str = "", grant_id: str = ""
+    ) -> Sequence[UsageRecord]:
+        """The caller's own records (``role="consumer"``) or every record on its entries
+        (``role="provider"``)."""
+        self.directory.require_registered(session, caller)
+        if role not in ("consumer", "provider"):
+            raise InvalidArgument("must be 'provider' or 'consumer'", field="role")
+        column = UsageRecord.provider if role == "provider" else UsageRecord.consumer
+        query = select(UsageRecord).where(column == caller).order_by(UsageRecord.id)
+        if entry_code:
+            query = query.where(UsageRecord.entry_code == entry_code)
+        if grant_id:
+            query = query.where(UsageRecord.grant_id == grant_id)
+        return session.execute(query).scalars().all()
+
+    def relayed_calls(
+        self, session: Session, caller: str, *, entry_code: str = "", grant_id: str = ""
+    ) -> list[RelayedCall]:
+        """Every relayed call on the grants of the caller's own entries (the provider's view)."""
+        self.directory.require_registered(session, caller)
+        query = select(Grant).where(Grant.provider == caller)
+        if entry_code:
+            query = query.where(Grant.entry_code == entry_code)
+        if grant_id:
+            query = query.where(Grant.id == grant_id)
+        grants = {g.id: g for g in session.execute(query).scalars()}
+        out = []
+        for entry in self.ledger.entries(session, CALL_KINDS):
+            grant = grants.get(entry.subject)
+            if grant is None:
+                continue
+            payload = json.loads(entry.payload_json)
+            out.append(
+                RelayedCall(
+                    entry.sequence,
+                    entry.recorded_at,
+                    entry.kind,
+                    grant.id,
+                    grant.consumer,
+                    str(payload.get("method", "")),
+                    tuple(payload.get("fields", ())),
+                )
+            )
+        return out
+
+    def purge_usage_records(self, session: Session, caller: str, before: dt.date) -> int:
+        """The authority deletes the records recorded before ``before`` — refused while any of
+        them is within its retention period (Art.28). Returns how many were deleted.
+
+        Raises:
+            PermissionDenied: not the authority. FailedPrecondition: a record is still kept.
+        """
+        self.directory.require_authority(session, caller)
+        rule = self.policy.period("usage_record_retention")
+        cutoff = dt.datetime.combine(before, dt.time(), tzinfo=SHANGHAI)
+        rows = (
+            session.execute(select(UsageRecord).where(UsageRecord.recorded_at < cutoff))
+            .scalars()
+            .all()
+        )
+        today = self.today()
+        kept = [r for r in rows if r.retain_until > today]
+        if kept:
+            raise FailedPrecondition(
+                f"usage record {kept[0].id} must be kept until {kept[0].retain_until}; "
+                "nothing purged",
+                field="before",
+                articles=(rule.article,),
+            )
+        for row in rows:
+            session.delete(row)
+        self.ledger.append(
+            session,
+            kind="usage.purged",
+            actor=caller,
+            subject=before.isoformat(),
+            payload={"records": [r.id for r in rows], "articles": [rule.article]},
+        )
+        return len(rows)

@@ -1,0 +1,106 @@
+"""Misuse findings (Art.27) over a real store with a controllable clock: calls beyond the
+granted scope, idle grants and usage far above a grant's own history."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.integration.broker_fixtures import GAT, MZT, POPULATION, RSJ, World, request_for
+from tongdao.broker.ledger.models import LedgerEntry
+from tongdao.broker.ledger.refusals import RefusalRecorder
+from tongdao.policies.loader import load_policy
+from tongdao.proto.errors import PermissionDenied
+
+POLICY = load_policy()
+KEY = "230102199001011234"
+
+
+@pytest.fixture
+def world(database_url):
+    w = World(database_url).setup()
+    yield w
+    w.engine.dispose()
+
+
+def grant(world, fields=("name",), quota=500):
+    req = world.file(RSJ, dataclasses.replace(request_for(POPULATION, fields), quota=quota))
+    assert req.status == "approved"
+    return world.grant(req.grant_id)
+
+
+def detect(world):
+    with world.sessions.begin() as s:
+        return [
+            (f.kind, f.grant_id, f.article, list(f.evidence))
+            for f in world.services.findings.detect(s)
+        ]
+
+
+def visible(world, caller):
+    with world.sessions.begin() as s:
+        return [f.grant_id for f in world.services.findings.list_findings(s, caller)]
+
+
+def kinds_of(entries, kind):
+    return [e for e in entries if e[0] == kind]
+
+
+def test_calls_beyond_the_grant_are_found_with_their_refusal_entries(world):
+    g = grant(world)
+    recorder = RefusalRecorder(
+        world.sessions, world.services.ledger.chain, dt.timedelta(hours=1), clock=world.clock
+    )
+    sequences = []
+    for fields, purpose in ((("birth_date",), "最低生活保障资格审核"), (("name",), "另一个目的")):
+        with pytest.raises(PermissionDenied) as err:
+            world.relay(RSJ, GAT, g.token, fields, {"keys": [KEY]}, purpose=purpose)
+        recorder("/tongdao.v1.Query/Query", RSJ.code, err.value)  # as the interceptor does
+        with world.sessions() as s:
+            sequences.append(s.execute(select(func.max(LedgerEntry.sequence))).scalar_one())
+    world.relay(RSJ, GAT, g.token, ("name",), {"keys": [KEY]})  # in scope: no finding
+    found = kinds_of(detect(world), "out_of_scope")
+    assert found == [("out_of_scope", g.id, "Art.27", sequences)]
+    assert detect(world) == []  # recorded once
+    assert visible(world, RSJ.code) == [g.id] and visible(world, GAT.code) == [g.id]
+    assert visible(world, MZT.code) == []
+
+
+def test_a_grant_unused_for_the_idle_period_is_found_once(world):
+    g = grant(world)
+    idle = POLICY.period("grant_idle")
+    world.relay(RSJ, GAT, g.token, ("name",), {"keys": [KEY]})
+    used_on = world.clock.now.date()
+    assert kinds_of(detect(world), "idle") == []
+    due = idle.add_to(used_on)
+    world.clock.now = dt.datetime.combine(due, dt.time(1), tzinfo=dt.UTC) - dt.timedelta(days=1)
+    assert kinds_of(detect(world), "idle") == []
+    world.clock.now += dt.timedelta(days=2)
+    found = kinds_of(detect(world), "idle")
+    assert [(k, gid, art) for k, gid, art, _ in found] == [("idle", g.id, idle.article)]
+    with world.sessions() as s:
+        entries = world.services.ledger.page(s, "authority", found[0][3][0], 1)[0]
+    assert entries[0].kind == "query.relayed" and entries[0].subject == g.id
+    assert kinds_of(detect(world), "idle") == []
+
+
+def test_usage_far_above_the_grants_own_history_is_found(world):
+    factor = POLICY.thresholds["usage_spike_factor"].value
+    minimum = POLICY.thresholds["usage_spike_min_calls"].value
+    steady, spiking = grant(world), grant(world)
+    for _ in range(10):  # ten days of one call a day each
+        for g in (steady, spiking):
+            world.relay(RSJ, GAT, g.token, ("name",), {"keys": [KEY]})
+        world.clock.now += dt.timedelta(days=1)
+    burst = max(minimum, factor + 1)  # history averages one call a window
+    for _ in range(burst):
+        world.relay(RSJ, GAT, spiking.token, ("name",), {"keys": [KEY]})
+        world.clock.now += dt.timedelta(minutes=1)
+    for _ in range(2):
+        world.relay(RSJ, GAT, steady.token, ("name",), {"keys": [KEY]})
+    found = kinds_of(detect(world), "usage_spike")
+    assert [(k, gid, art) for k, gid, art, _ in found] == [("usage_spike", spiking.id, "Art.27")]
+    assert len(found[0][3]) == min(burst, 50)
