@@ -223,14 +223,16 @@ class NodeEngine:
                 articles=(self.purpose_article,),
             )
         canonical_request_id(query.request_id)
-        if self.state.seen(query.request_id):
+        try:
+            self.state.check(query.request_id, claims.grant_id, claims.quota)
+        except ReplayError:
             raise PermissionDenied(
                 "replayed request: this request id was answered before", field="request_id"
-            )
-        if self.state.used(claims.grant_id) >= claims.quota:
+            ) from None
+        except QuotaError:
             raise PermissionDenied(
                 f"grant quota of {claims.quota} queries is used up", field="grant_token"
-            )
+            ) from None
         return claims, entry
 
     def check_role(self, entry: ServedEntry, name: str, role: str, field_name: str) -> None:

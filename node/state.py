@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from sqlalchemy import DateTime, Integer, String, create_engine, event, select
+from sqlalchemy import DateTime, Integer, String, create_engine, event, insert, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 from tongdao.proto.errors import InvalidArgument
 from tongdao.proto.query import canonical_request_id
@@ -59,7 +59,13 @@ class QuotaError(Exception):
 
 
 class NodeState:
-    """Replay and quota bookkeeping, safe across threads and restarts."""
+    """Replay and quota bookkeeping, safe across threads, processes and restarts.
+
+    Each query costs one read (:meth:`check`, a WAL snapshot that does not wait for writers)
+    and one short write transaction (:meth:`record`) of SQL statements: the request id's
+    primary key makes a replay fail even under a race, and the quota is a conditional
+    ``UPDATE … WHERE used < quota``, so concurrent queries never overrun it.
+    """
 
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -76,21 +82,34 @@ class NodeState:
 
         @event.listens_for(self.engine, "begin")
         def _on_begin(conn):  # type: ignore[no-untyped-def]
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            read_only = conn.get_execution_options().get("read_only", False)
+            conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
         _Base.metadata.create_all(self.engine)
         self.sessions = sessionmaker(self.engine)
+        self._reader = self.engine.execution_options(read_only=True)
 
     def seen(self, request_id: str) -> bool:
         """Whether ``request_id`` was answered already (in any spelling of the same UUID)."""
-        with self.sessions() as session:
-            return session.get(AnsweredRequest, _canonical(request_id)) is not None
+        with self._reader.connect() as conn:
+            return conn.execute(_SEEN, {"r": _canonical(request_id)}).first() is not None
 
     def used(self, grant_id: str) -> int:
         """Queries answered under ``grant_id``."""
-        with self.sessions() as session:
-            row = session.get(GrantUse, grant_id)
-            return row.used if row else 0
+        with self._reader.connect() as conn:
+            return conn.execute(_USED, {"g": grant_id}).scalar() or 0
+
+    def check(self, request_id: str, grant_id: str, quota: int) -> None:
+        """Refuse early, in one read: a request id answered before, or a used-up quota.
+
+        Raises:
+            ReplayError / QuotaError.
+        """
+        with self._reader.connect() as conn, conn.begin():
+            if conn.execute(_SEEN, {"r": _canonical(request_id)}).first() is not None:
+                raise ReplayError(request_id)
+            if (conn.execute(_USED, {"g": grant_id}).scalar() or 0) >= quota:
+                raise QuotaError(grant_id)
 
     def record(self, request_id: str, grant_id: str, quota: int, now: dt.datetime) -> None:
         """Atomically mark the request answered and count one use against the quota.
@@ -100,8 +119,21 @@ class NodeState:
             QuotaError: the grant has no queries left.
         """
         try:
-            with self.sessions.begin() as session:
-                _record(session, _canonical(request_id), grant_id, quota, now)
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(_ANSWERED).values(
+                        request_id=_canonical(request_id), grant_id=grant_id, answered_at=now
+                    )
+                )
+                counted = conn.execute(
+                    update(_USE)
+                    .where(_USE.c.grant_id == grant_id, _USE.c.used < quota)
+                    .values(used=_USE.c.used + 1)
+                ).rowcount
+                if not counted:
+                    if quota < 1 or conn.execute(_USED, {"g": grant_id}).first() is not None:
+                        raise QuotaError(grant_id)  # rolls the request id back too
+                    conn.execute(insert(_USE).values(grant_id=grant_id, used=1))
         except IntegrityError:
             raise ReplayError(request_id) from None
 
@@ -125,24 +157,15 @@ class NodeState:
         self.engine.dispose()
 
 
+_ANSWERED = AnsweredRequest.__table__
+_USE = GrantUse.__table__
+_SEEN = text("SELECT 1 FROM answered_requests WHERE request_id = :r")
+_USED = text("SELECT used FROM grant_use WHERE grant_id = :g")
+
+
 def _canonical(request_id: str) -> str:
     """The one spelling of a request id the table keys on (any case, dashed or not)."""
     try:
         return canonical_request_id(request_id)
     except InvalidArgument:
         return request_id  # never recorded: the engine refuses it before answering
-
-
-def _record(session: Session, request_id: str, grant_id: str, quota: int, now: dt.datetime) -> None:
-    if session.get(AnsweredRequest, request_id) is not None:
-        raise ReplayError(request_id)
-    use = session.execute(
-        select(GrantUse).where(GrantUse.grant_id == grant_id)
-    ).scalar_one_or_none()
-    if use is None:
-        use = GrantUse(grant_id=grant_id, used=0)
-        session.add(use)
-    if use.used >= quota:
-        raise QuotaError(grant_id)
-    use.used += 1
-    session.add(AnsweredRequest(request_id=request_id, grant_id=grant_id, answered_at=now))

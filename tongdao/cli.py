@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-PASSTHROUGH = ("engines",)
+PASSTHROUGH = ("engines", "relay")
 
 
 def main(argv: list[str] | None = None) -> int:

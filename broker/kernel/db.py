@@ -9,6 +9,8 @@ PostgreSQL run exactly the same DDL history.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 DEFAULT_SQLITE_FILE = "tongdao-broker.db"
 ENV_DATABASE_URL = "TONGDAO_DATABASE_URL"
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+READ_ONLY = "tongdao_read_only"
 
 
 def resolve_database_url(url: str | None = None, *, directory: Path | None = None) -> str:
@@ -67,7 +70,9 @@ def make_engine(
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn):  # type: ignore[no-untyped-def]
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # a read-only transaction reads a WAL snapshot and never queues for the write lock
+            read_only = conn.get_execution_options().get(READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     from sqlalchemy.engine import make_url
@@ -164,3 +169,16 @@ def store_problem(url: str, exc: Exception) -> str:
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded attributes after commit (servicers read them to build replies)."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def read_only(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for reads alone: on SQLite it does not take the write lock (``BEGIN
+    DEFERRED`` on a WAL snapshot), so checks run beside writers; it is rolled back at the end,
+    so nothing it might change is kept."""
+    with sessions() as session:
+        session.connection(execution_options={READ_ONLY: True})
+        try:
+            yield session
+        finally:
+            session.rollback()

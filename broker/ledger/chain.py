@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Table, and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from tongdao.broker.kernel.actor import responsible
@@ -61,6 +61,19 @@ T = TypeVar("T")
 HEAD_DOMAIN = b"tongdao/v1 ledger head"
 # entries that record a node's answer (its receipt): indexed by request id for reconciliation
 ANSWERED_KINDS = frozenset({"query.relayed", "query.bad_receipt", "query.relayed_late"})
+
+
+def _table(model: type) -> Table:
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
+
+
+_HEAD = _table(LedgerHead)
+_ENTRIES = _table(LedgerEntry)
+_TREE = _table(LedgerTree)
+_NODES = _table(LedgerTreeNode)
+_REQUESTS = _table(LedgerRequestIndex)
 
 
 def entry_hash(
@@ -136,19 +149,22 @@ class Ledger:
         queue; the entry becomes visible only when the caller commits.
 
         Returns:
-            The new entry (its ``sequence`` is final once the transaction commits).
+            The new entry, as a detached row (its ``sequence`` is final once the transaction
+            commits).
         """
-        head = session.execute(
-            select(LedgerHead).where(LedgerHead.id == 1).with_for_update()
-        ).scalar_one()
-        sequence = head.length + 1
+        # SQL statements, not ORM units of work: this runs once per relayed query, under the
+        # head lock, and the ORM's flush was most of its cost
+        head_row = session.execute(
+            select(_HEAD.c.length, _HEAD.c.head_hash).where(_HEAD.c.id == 1).with_for_update()
+        ).one()
+        previous = head_row.head_hash
+        sequence = head_row.length + 1
         recorded_at = self._clock().astimezone(dt.UTC).isoformat(timespec="microseconds")
         payload = {**payload, "responsible": responsible(actor)}
         payload_json = json.dumps(
             payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False
         )
-        digest = entry_hash(
-            head.head_hash,
+        body = entry_body(
             sequence=sequence,
             recorded_at=recorded_at,
             kind=kind,
@@ -156,40 +172,40 @@ class Ledger:
             subject=subject,
             payload_json=payload_json,
         )
-        entry = LedgerEntry(
-            sequence=sequence,
-            recorded_at=recorded_at,
-            kind=kind,
-            actor=actor,
-            subject=subject,
-            payload_json=payload_json,
-            previous_hash=head.head_hash,
-            entry_hash=digest,
+        digest = hashlib.sha256(previous + body).digest()
+        values = {
+            "sequence": sequence,
+            "recorded_at": recorded_at,
+            "kind": kind,
+            "actor": actor,
+            "subject": subject,
+            "payload_json": payload_json,
+            "previous_hash": previous,
+            "entry_hash": digest,
+        }
+        session.execute(insert(_ENTRIES).values(**values))
+        session.execute(
+            update(_HEAD)
+            .where(_HEAD.c.id == 1)
+            .values(
+                length=sequence,
+                head_hash=digest,
+                signature=self._key.sign(head_signing_bytes(sequence, digest)),
+            )
         )
-        session.add(entry)
-        head.length = sequence
-        head.head_hash = digest
-        head.signature = self._key.sign(head_signing_bytes(sequence, digest))
-        _grow_tree(
-            session,
-            entry_body(
-                sequence=sequence,
-                recorded_at=recorded_at,
-                kind=kind,
-                actor=actor,
-                subject=subject,
-                payload_json=payload_json,
-            ),
-        )
+        _grow_tree(session, body)
         request_id = payload.get("request_id")
-        if (
-            kind in ANSWERED_KINDS
-            and isinstance(request_id, str)
-            and session.get(LedgerRequestIndex, request_id) is None
-        ):
-            session.add(LedgerRequestIndex(request_id=request_id, sequence=sequence))
-        session.flush()
-        return entry
+        if kind in ANSWERED_KINDS and isinstance(request_id, str):
+            known = session.execute(
+                select(_REQUESTS.c.sequence).where(_REQUESTS.c.request_id == request_id)
+            ).first()
+            if known is None:
+                session.execute(insert(_REQUESTS).values(request_id=request_id, sequence=sequence))
+        # ORM copies of the head or tree loaded earlier in this session are now stale
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, (LedgerHead, LedgerTree)):
+                session.expire(obj)
+        return LedgerEntry(**values)
 
     def publish_checkpoint(self, session: Session, origin: str) -> LedgerCheckpoint:
         """Sign a checkpoint of the current tree (or return the latest, if the tree has not
@@ -348,12 +364,22 @@ def _tree(session: Session) -> LedgerTree:
 def _grow_tree(session: Session, body: bytes) -> None:
     """Append one leaf: O(log n) hashes, the finished complete subtrees stored (the caller holds
     the head lock)."""
-    tree = _tree(session)
-    edge = CompactRange.from_bytes(tree.size, tree.compact_range)
-    for level, idx, h in edge.append(leaf_hash(body)):
-        session.add(LedgerTreeNode(level=level, idx=idx, hash=h))
-    tree.size = edge.size
-    tree.compact_range = edge.to_bytes()
+    row = session.execute(
+        select(_TREE.c.size, _TREE.c.compact_range).where(_TREE.c.id == 1)
+    ).first()
+    size, compact = (row.size, row.compact_range) if row is not None else (0, b"")
+    edge = CompactRange.from_bytes(size, compact)
+    nodes = [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in edge.append(leaf_hash(body))]
+    if nodes:
+        session.execute(insert(_NODES), nodes)
+    if row is None:
+        session.execute(insert(_TREE).values(id=1, size=edge.size, compact_range=edge.to_bytes()))
+    else:
+        session.execute(
+            update(_TREE)
+            .where(_TREE.c.id == 1)
+            .values(size=edge.size, compact_range=edge.to_bytes())
+        )
 
 
 def tree_size(session: Session) -> int:

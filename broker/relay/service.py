@@ -18,6 +18,7 @@ from tongdao.broker.catalogue.service import CatalogueService
 from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import ContextService
+from tongdao.broker.kernel.db import read_only
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.relay.gateway import NodeGateway, NodeRefused
 from tongdao.broker.sharing.service import METHODS, SharingService
@@ -73,7 +74,7 @@ class RelayService(ContextService):
         """Check the grant is the caller's and live; return (grant id, endpoint, provider key,
         the query carrying the broker's fresh grant status ticket for the node)."""
         self._validate_query(query)
-        with sessions.begin() as session:
+        with read_only(sessions) as session:
             grant = self.sharing.grant_by_token(session, query.grant_token)
             if grant is None:
                 # The broker only relays tokens it issued; a forged or altered token is also

@@ -91,7 +91,7 @@ class Grant(Base):
     used: Mapped[int] = mapped_column(Integer, default=0)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     status: Mapped[str] = mapped_column(String(16))
-    token: Mapped[str] = mapped_column(Text)
+    token: Mapped[str] = mapped_column(Text, index=True)
     # the latest status change (suspension, termination, reinstatement); each is in the ledger
     status_ground: Mapped[str | None] = mapped_column(String(64), nullable=True)
     status_article: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -70,3 +70,24 @@ def test_quick_ledger_bench_measures_tree_store_and_audit(tmp_path, capsys):
         assert data["pymerkle"]["same_root_as_rfc9162"]
     assert (out / "ledger-bench.png").stat().st_size > 0
     assert "audit (ledger verify) of 2000 entries" in capsys.readouterr().out
+
+
+def test_quick_relay_bench_measures_the_relay_against_the_echo(tmp_path, capsys):
+    out = tmp_path / "relay"
+    assert main(["bench", "relay", "--quick", "--out", str(out)]) == 0
+    data = json.loads((out / "relay-bench.json").read_text())
+    runs = {(r["method"], r["concurrency"]): r for r in data["runs"]}
+    assert set(runs) == {("echo", 1), ("fetch", 1), ("echo", 4), ("fetch", 4)}
+    for (method, _), r in runs.items():
+        assert r["queries"] > 0 and r["errors"] == 0
+        assert 0 < r["latency_ms"]["p50"] <= r["latency_ms"]["p99"]
+        assert r["cpu_ms_per_query"]["broker"] > 0 and r["cpu_ms_per_query"]["consumers"] > 0
+        if method == "fetch":
+            assert (
+                r["ratio_to_echo"]
+                == r["per_second"] / runs[("echo", r["concurrency"])]["per_second"]
+            )
+    # the echo carries the measured fetch's sealed query and result sizes
+    assert data["message_bytes"]["request_bytes"] > 0 and data["message_bytes"]["reply_bytes"] > 0
+    assert (out / "relay-bench.png").stat().st_size > 1000
+    assert "| fetch | 4 |" in capsys.readouterr().out

@@ -67,6 +67,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ledger.add_argument("--quick", action="store_true", help="2,000 entries (CI smoke)")
     ledger.add_argument("--out", default="benchmarks/results", help="output directory")
     ledger.set_defaults(handler=ledger_command)
+    relay = bsub.add_parser(
+        "relay",
+        help="authorised unary queries per second through broker and node, against a bare "
+        "mTLS echo in the same run",
+        description="Runs benchmarks.relay_bench; options are passed on "
+        "(see `python -m tongdao.benchmarks.relay_bench --help`).",
+    )
+    relay.add_argument("options", nargs="*", help="benchmark options")
+    relay.set_defaults(handler=relay_command)
 
 
 def crypto_command(args: argparse.Namespace) -> int:
@@ -136,3 +145,9 @@ def ledger_command(args: argparse.Namespace) -> int:
     if args.quick:
         argv.append("--quick")
     return bench_main(argv)
+
+
+def relay_command(args: argparse.Namespace) -> int:
+    from tongdao.benchmarks.relay_bench import main as bench_main
+
+    return bench_main(list(args.options))

@@ -1,0 +1,533 @@
+"""The relay at line rate: authorised unary queries per second against a bare mTLS echo.
+
+Starts a broker and the public-security bureau's node as ``tongdao … serve`` processes (SQLite by
+default, PostgreSQL with ``--database-url``), issues grants to the human-resources bureau, and runs
+one-key ``fetch`` and ``verify`` calls from consumer processes (``ConsumerClient``, as a department
+would) at each concurrency for a fixed time. In the same run it measures the ceiling: a bare gRPC
+mutual-TLS unary echo through one Python relay hop (client → relay → echo server), with the same
+certificates, the same server thread pool and the messages of the measured fetch. Reported per
+method and concurrency: queries/s, p50/p95/p99 latency, CPU per query of each process and the
+ratio to the echo at the same concurrency.
+
+Run:  tongdao bench relay [--concurrency 1,4,16,64] [--seconds 10] [--database-url URL]
+      [--grants N] [--out DIR] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+METHODS = ("fetch", "verify")
+ECHO = "echo"
+ECHO_METHOD = "/tongdao.bench.Echo/Call"
+PURPOSE = "城乡最低生活保障资格审核"
+SCENARIO = "低保复核（基准测试）"
+BASIS = "《社会救助暂行办法》第十一条"
+QUOTA = 100_000
+
+
+# ---------------------------------------------------------------- the echo: backend and relay hop
+
+
+def serve_echo(home_root: str, party: str, upstream: str, reply_bytes: int) -> None:
+    """Serve the echo (``upstream`` empty) or the relay hop to ``upstream``, until killed."""
+    import grpc
+
+    from tongdao.home import Home
+    from tongdao.proto.transport import new_server, secure_channel, server_credentials
+
+    home = Home(Path(home_root))
+    reply = bytes(reply_bytes)
+    if upstream:
+        call = secure_channel(upstream, home.tls(party)).unary_unary(ECHO_METHOD)
+
+        def handle(request: bytes, _context: Any) -> bytes:
+            return call(request, timeout=30)  # type: ignore[no-any-return]
+    else:
+
+        def handle(request: bytes, _context: Any) -> bytes:
+            return reply
+
+    server = new_server()  # the broker's and the node's thread pool and message limits
+    handler = grpc.method_handlers_generic_handler(
+        "tongdao.bench.Echo", {"Call": grpc.unary_unary_rpc_method_handler(handle)}
+    )
+    server.add_generic_rpc_handlers((handler,))
+    port = server.add_secure_port("127.0.0.1:0", server_credentials(home.server_tls(party)))
+    server.start()
+    print(f"listening on 127.0.0.1:{port}", flush=True)
+    server.wait_for_termination()
+
+
+def _start_echo(args: list[str], cwd: Path) -> tuple[subprocess.Popen[str], str]:
+    popen = subprocess.Popen(
+        [sys.executable, "-m", "tongdao.benchmarks.relay_bench", "--serve-echo", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert popen.stdout is not None
+    line = popen.stdout.readline()
+    if "listening on" not in line:
+        popen.kill()
+        raise RuntimeError(f"echo server did not start: {line!r}")
+    return popen, line.rsplit(" ", 1)[-1].strip()
+
+
+# ---------------------------------------------------------------- consumers (separate processes)
+
+
+def consumer_process(
+    spec: dict[str, Any], threads: int, ready: Any, go: Any, start_at: Any, results: Any
+) -> None:
+    """One consumer process: ``threads`` callers in a closed loop for ``spec['seconds']``."""
+    from tongdao.home import Home
+
+    home = Home(Path(spec["home"]))
+    kind = spec["kind"]
+    if kind == ECHO:
+        from tongdao.proto.transport import secure_channel
+
+        channel = secure_channel(spec["target"], home.tls(spec["consumer"]))
+        call = channel.unary_unary(ECHO_METHOD)
+        payload = bytes(spec["request_bytes"])
+
+        def once() -> None:
+            call(payload, timeout=60)
+    else:
+        from tongdao.node.client import ConsumerClient
+
+        client = ConsumerClient(
+            spec["target"],
+            home.tls(spec["consumer"]),
+            home.encryption_keys(spec["consumer"]),
+            spec["consumer"],
+            timeout=60,
+        )
+        token, key, name = spec["token"], spec["key"], spec["name"]
+        if kind == "fetch":
+
+            def once() -> None:
+                client.fetch(token, [key], ["name"], PURPOSE)
+        else:
+
+            def once() -> None:
+                client.verify(token, key, {"name": name}, PURPOSE)
+
+    once()  # warm: channel, TLS session, imports
+    ready.put(os.getpid())
+    go.wait()
+    begin = start_at.value
+    end = begin + spec["seconds"]
+    time.sleep(max(0.0, begin - time.time()))
+    latencies: list[list[float]] = [[] for _ in range(threads)]
+    errors = [0] * threads
+
+    def loop(n: int) -> None:
+        while time.time() < end:
+            t0 = time.perf_counter()
+            try:
+                once()
+            except Exception:
+                errors[n] += 1
+                continue
+            latencies[n].append((time.perf_counter() - t0) * 1000)
+
+    cpu0 = time.process_time()
+    workers = [threading.Thread(target=loop, args=(n,)) for n in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    results.put(
+        {
+            "latencies_ms": [x for lat in latencies for x in lat],
+            "errors": sum(errors),
+            "cpu_seconds": time.process_time() - cpu0,
+        }
+    )
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _percentile(values: Sequence[float], p: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def measure(
+    spec: dict[str, Any], concurrency: int, max_processes: int, servers: dict[str, int]
+) -> dict[str, Any]:
+    """Run ``concurrency`` closed-loop callers spread over consumer processes; CPU of each
+    server process (``servers``: label → pid) over the same window."""
+    ctx = mp.get_context("spawn")
+    procs = min(concurrency, max_processes)
+    split = [concurrency // procs + (1 if i < concurrency % procs else 0) for i in range(procs)]
+    ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    start_at = ctx.Value("d", 0.0)
+    children = [
+        ctx.Process(target=consumer_process, args=(spec, n, ready, go, start_at, results))
+        for n in split
+    ]
+    for child in children:
+        child.start()
+    for _ in children:
+        ready.get(timeout=180)
+    start_at.value = time.time() + 0.3
+    go.set()
+    time.sleep(max(0.0, start_at.value - time.time()))
+    cpu0 = {label: _cpu_seconds(pid) for label, pid in servers.items()}
+    time.sleep(spec["seconds"])
+    cpu1 = {label: _cpu_seconds(pid) for label, pid in servers.items()}
+    parts = [results.get(timeout=120) for _ in children]
+    for child in children:
+        child.join(timeout=30)
+    latencies = [x for part in parts for x in part["latencies_ms"]]
+    done = max(1, len(latencies))
+    cpu = {label: (cpu1[label] - cpu0[label]) * 1000 / done for label in servers}
+    cpu["consumers"] = sum(p["cpu_seconds"] for p in parts) * 1000 / done
+    return {
+        "method": spec["kind"],
+        "concurrency": concurrency,
+        "consumer_processes": procs,
+        "seconds": spec["seconds"],
+        "queries": len(latencies),
+        "errors": sum(p["errors"] for p in parts),
+        "per_second": len(latencies) / spec["seconds"],
+        "latency_ms": {
+            "p50": _percentile(latencies, 50),
+            "p95": _percentile(latencies, 95),
+            "p99": _percentile(latencies, 99),
+        },
+        "cpu_ms_per_query": cpu,
+    }
+
+
+# ---------------------------------------------------------------- the stack
+
+
+def _setup(
+    root: Path, database_url: str, grants: int, say: Callable[[str], None]
+) -> dict[str, Any]:
+    """Start broker and node, publish the population entry, issue a grant per method."""
+    from tongdao import synthetic
+    from tongdao.ca_home import enrol_all_locally
+    from tongdao.commands.catalogue import entry_from_dict
+    from tongdao.demo import ENTRIES, GAT, RSJ, _node_config, _start_all, grades_of
+    from tongdao.home import AUTHORITY, Home
+    from tongdao.node.client import ConsumerClient
+    from tongdao.proto.stubs import BrokerStubs
+    from tongdao.proto.transport import secure_channel
+    from tongdao.v1 import catalogue_pb2, directory_pb2
+
+    home = Home(root / "home")
+    enrol_all_locally(home, root / "ca", (GAT, RSJ))
+    people = synthetic.population(50)
+    synthetic.write_csv(root / "population.csv", people)
+    (root / "node-gat.toml").write_text(
+        _node_config(home, GAT, "gat.population", "population.csv", grades_of("gat.population"))
+    )
+    url = database_url or f"sqlite:///{root / 'broker.db'}"
+    processes: list[Any] = []
+    broker_args = ["broker", "serve", "--home", str(home.root), "--listen", "127.0.0.1:0"]
+    broker_args += ["--metrics-listen", "127.0.0.1:0"]  # a free port: never collide
+    _start_all(
+        [
+            ("node", ["node", "serve", "--config", "node-gat.toml"]),
+            ("broker", [*broker_args, "--database-url", url]),
+        ],
+        root,
+        processes,
+    )
+    node, broker = processes
+    authority = BrokerStubs.over(secure_channel(broker.address, home.tls(AUTHORITY)))
+    for profile, endpoint in ((GAT, node.address), (RSJ, "")):
+        authority.directory.RegisterDepartment(
+            directory_pb2.RegisterDepartmentRequest(
+                department=directory_pb2.Department(
+                    code=profile.code,
+                    name=profile.name,
+                    region=profile.region,
+                    level=profile.level,
+                    node_endpoint=endpoint,
+                    encryption_public_key=home.encryption_keys(profile.code).public_key,
+                    signing_public_key=home.signing_key(profile.code).verify_key.public_key,
+                )
+            ),
+            timeout=30,
+        )
+    gat = BrokerStubs.over(secure_channel(broker.address, home.tls(GAT.code)))
+    gat.catalogue.CreateCatalogueEntry(
+        catalogue_pb2.CreateCatalogueEntryRequest(entry=entry_from_dict(ENTRIES["gat.population"])),
+        timeout=30,
+    )
+    gat.catalogue.SubmitCatalogueEntry(
+        catalogue_pb2.SubmitCatalogueEntryRequest(code="gat.population"), timeout=30
+    )
+    authority.catalogue.PublishCatalogueEntry(
+        catalogue_pb2.PublishCatalogueEntryRequest(code="gat.population", comment="ok"), timeout=30
+    )
+    consumer = ConsumerClient(
+        broker.address, home.tls(RSJ.code), home.encryption_keys(RSJ.code), RSJ.code, timeout=60
+    )
+
+    def grant(method: str) -> str:
+        request = consumer.file_share_request(
+            "gat.population", ["name"], [method], PURPOSE, SCENARIO, BASIS, quota=QUOTA
+        )
+        return consumer.get_grant(request.grant_id).token
+
+    if grants > 2:
+        say(f"store growth: issuing {grants - 2:,} other grants first")
+        for _ in range(grants - 2):
+            grant("fetch")
+    tokens = {m: grant(m) for m in METHODS}
+    consumer.fetch(tokens["fetch"], [people[0]["id_number"]], ["name"], PURPOSE)
+    sizes = _message_sizes(url)
+    return {
+        "home": home,
+        "processes": processes,
+        "broker": broker,
+        "node": node,
+        "tokens": tokens,
+        "person": people[0],
+        "consumer": RSJ.code,
+        "sizes": sizes,
+        "url": url,
+    }
+
+
+def _message_sizes(url: str) -> dict[str, int]:
+    """The sealed query and result sizes of the last relayed fetch (the echo carries the same)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as db:
+            payload = db.execute(
+                text(
+                    "select payload_json from ledger_entries where kind = 'query.relayed' "
+                    "order by sequence desc limit 1"
+                )
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    data = json.loads(payload)
+    return {"request_bytes": data["sealed_query_bytes"], "reply_bytes": data["sealed_result_bytes"]}
+
+
+def run(
+    out: Path,
+    *,
+    concurrency: Sequence[int],
+    seconds: float,
+    database_url: str = "",
+    grants: int = 2,
+    max_processes: int = 4,
+    methods: Sequence[str] = METHODS,
+    say: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Run the relay and the echo at each concurrency; write ``relay-bench.json`` and ``.md``."""
+    from tongdao.demo import _stop
+    from tongdao.home import BROKER
+
+    results: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": sys.version.split()[0],
+            "load_before": os.getloadavg(),
+        },
+        "store": "PostgreSQL" if database_url.startswith("postgresql") else "SQLite",
+        "grants_stored": grants,
+        "runs": [],
+    }
+    with tempfile.TemporaryDirectory(prefix="tongdao-relay-") as tmp:
+        root = Path(tmp).resolve()
+        say("starting broker and node")
+        stack = _setup(root, database_url, grants, say)
+        echo_procs: list[subprocess.Popen[str]] = []
+        try:
+            home = stack["home"]
+            sizes = stack["sizes"]
+            results["message_bytes"] = sizes
+            backend, backend_addr = _start_echo(
+                [str(home.root), "hlj.gat", "", str(sizes["reply_bytes"])], root
+            )
+            echo_procs.append(backend)
+            relay, relay_addr = _start_echo(
+                [str(home.root), BROKER, backend_addr, str(sizes["reply_bytes"])], root
+            )
+            echo_procs.append(relay)
+            base = {"home": str(home.root), "consumer": stack["consumer"], "seconds": seconds}
+            tongdao_servers = {"broker": stack["broker"].popen.pid, "node": stack["node"].popen.pid}
+            echo_servers = {"broker": relay.pid, "node": backend.pid}
+            for c in concurrency:
+                echo = measure(
+                    {**base, "kind": ECHO, "target": relay_addr, **sizes},
+                    c,
+                    max_processes,
+                    echo_servers,
+                )
+                results["runs"].append(echo)
+                say(f"echo    c={c:<3} {echo['per_second']:8.1f}/s")
+                for method in methods:
+                    row = measure(
+                        {
+                            **base,
+                            "kind": method,
+                            "target": stack["broker"].address,
+                            "token": stack["tokens"][method],
+                            "key": stack["person"]["id_number"],
+                            "name": stack["person"]["name"],
+                        },
+                        c,
+                        max_processes,
+                        tongdao_servers,
+                    )
+                    row["ratio_to_echo"] = row["per_second"] / max(echo["per_second"], 1e-9)
+                    results["runs"].append(row)
+                    say(
+                        f"{method:7} c={c:<3} {row['per_second']:8.1f}/s "
+                        f"p99 {row['latency_ms']['p99']:.0f} ms  {row['ratio_to_echo']:.2f}× echo"
+                    )
+        finally:
+            for proc in echo_procs:
+                proc.kill()
+                proc.wait()
+            _stop(stack["processes"])
+    results["machine"]["load_after"] = os.getloadavg()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "relay-bench.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    (out / "relay-bench.md").write_text(table(results) + "\n")
+    plot(results, out / "relay-bench.png")
+    return results
+
+
+def table(results: dict[str, Any]) -> str:
+    """The markdown table of a run."""
+    load = results["machine"]["load_before"]
+    lines = [
+        f"store: {results['store']}, grants stored: {results['grants_stored']:,}, "
+        f"load average before: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}, "
+        f"messages {results['message_bytes']['request_bytes']} B up / "
+        f"{results['message_bytes']['reply_bytes']} B down",
+        "",
+        "| method | concurrency | queries/s | p50 ms | p95 ms | p99 ms | CPU ms/query "
+        "broker · node · consumers | ratio to echo | errors |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for r in results["runs"]:
+        cpu = r["cpu_ms_per_query"]
+        lat = r["latency_ms"]
+        ratio = f"{r['ratio_to_echo']:.2f}×" if "ratio_to_echo" in r else "—"
+        label = "echo (relay hop)" if r["method"] == ECHO else r["method"]
+        lines.append(
+            f"| {label} | {r['concurrency']} | {r['per_second']:,.1f} | {lat['p50']:.1f} | "
+            f"{lat['p95']:.1f} | {lat['p99']:.1f} | {cpu['broker']:.2f} · {cpu['node']:.2f} · "
+            f"{cpu['consumers']:.2f} | {ratio} | {r['errors']} |"
+        )
+    return "\n".join(lines)
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    """Queries/s by concurrency, one line per method and the echo."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for method in (ECHO, *METHODS):
+        rows = [r for r in results["runs"] if r["method"] == method]
+        if rows:
+            ax.plot(
+                [r["concurrency"] for r in rows],
+                [r["per_second"] for r in rows],
+                marker="o",
+                label="bare mTLS echo, one relay hop" if method == ECHO else method,
+            )
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("concurrent callers")
+    ax.set_ylabel("calls per second")
+    ax.set_title(
+        f"relay throughput ({results['store']}, load {results['machine']['load_before'][0]:.1f})"
+    )
+    ax.legend()
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tongdao bench relay", description=__doc__.split("\n")[0])
+    parser.add_argument("--concurrency", default="1,4,16,64", help="comma-separated callers")
+    parser.add_argument("--seconds", type=float, default=10.0, help="time per measurement")
+    parser.add_argument("--database-url", default="", help="PostgreSQL URL (default: SQLite)")
+    parser.add_argument("--grants", type=int, default=2, help="grants stored before measuring")
+    parser.add_argument("--processes", type=int, default=4, help="most consumer processes")
+    parser.add_argument("--methods", default=",".join(METHODS), help="fetch,verify")
+    parser.add_argument("--out", default="benchmarks/results", help="output directory")
+    parser.add_argument("--quick", action="store_true", help="CI smoke: c=1,4 for 1.5 s, fetch")
+    parser.add_argument("--serve-echo", nargs=4, metavar="ARG", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve_echo:
+        home_root, party, upstream, reply = args.serve_echo
+        serve_echo(home_root, party, upstream, int(reply))
+        return 0
+    try:
+        levels = [int(c) for c in args.concurrency.split(",")]
+    except ValueError:
+        parser.error("--concurrency must be numbers like 1,4,16,64")
+    methods = [m for m in args.methods.split(",") if m]
+    if any(m not in METHODS for m in methods) or not methods:
+        parser.error(f"--methods: choose from {', '.join(METHODS)}")
+    if any(c < 1 or c > 256 for c in levels) or args.seconds <= 0 or args.grants < 2:
+        parser.error("--concurrency 1..256, --seconds > 0, --grants >= 2")
+    seconds = args.seconds
+    if args.quick:
+        levels, seconds, methods = [1, 4], 1.5, ["fetch"]
+    start = time.monotonic()
+
+    def say(text: str) -> None:
+        print(f"  {time.monotonic() - start:6.1f}s  {text}", file=sys.stderr, flush=True)
+
+    results = run(
+        Path(args.out),
+        concurrency=levels,
+        seconds=seconds,
+        database_url=args.database_url,
+        grants=args.grants,
+        max_processes=max(1, args.processes),
+        methods=methods,
+        say=say,
+    )
+    print(table(results))
+    print(f"\nwrote {args.out}/relay-bench.json, relay-bench.md and relay-bench.png")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
