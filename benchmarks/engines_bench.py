@@ -1,7 +1,7 @@
 """Query engines at provincial scale, through real processes: PSI, intersection-sum, aggregate.
 
 What a security team or an operator runs to see the engines at the sizes the regulation's users
-have (issue 6's scale targets): a broker process, the tax bureau's node and eight city
+have (10⁶ records, eight cities): a broker process, the tax bureau's node and eight city
 civil-affairs nodes, each a ``tongdao … serve`` process with mutual TLS on loopback, and the
 consumer (人社) in this process using the SDK exactly as a department would.
 
