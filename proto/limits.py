@@ -92,6 +92,9 @@ DATE = Text(40)
 REGION = Text(6, r"[0-9]+")
 PROSE = Text(2000, lines=True)
 TOKEN = Text(16384, r"[A-Za-z0-9._-]+")
+USERNAME = Text(64, r"[A-Za-z0-9._@-]+")
+PASSWORD = Text(256)
+TOTP_CODE = Text(10, r"[0-9]*")
 COUNT = Range(0, STORE_INT_MAX)
 SEQUENCE = Range(0, STORE_INT_MAX)
 ITEMS = 200
@@ -294,6 +297,22 @@ LIMITS: dict[str, dict[str, Limit]] = {
         "checkpoint": Text(8192, lines=True),
     },
     "ListReceiptsRequest": {"after": SEQUENCE, "limit": Range(0, 1000)},
+    # people's accounts (Accounts service); passwords may hold any printable character
+    "CreateAccountRequest": {
+        "username": USERNAME,
+        "party": CODE,
+        "role": WORD,
+        "display_name": NAME,
+        "initial_password": PASSWORD,
+    },
+    "DisableAccountRequest": {"username": USERNAME},
+    "LoginRequest": {"username": USERNAME, "password": PASSWORD, "totp_code": TOTP_CODE},
+    "SetPasswordRequest": {
+        "username": USERNAME,
+        "current_password": PASSWORD,
+        "new_password": PASSWORD,
+    },
+    "ConfirmTotpRequest": {"code": TOTP_CODE},
     # gRPC's own services on every listener (health checking, server reflection)
     "grpc.health.v1.HealthCheckRequest": {"service": Text(200)},
     "grpc.reflection.v1alpha.ServerReflectionRequest": {

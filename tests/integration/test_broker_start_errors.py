@@ -10,13 +10,15 @@ import sys
 
 import pytest
 
+from tongdao.ca_home import enrol_all_locally
 from tongdao.home import Home
 
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):
-    home = Home(tmp_path_factory.mktemp("start") / "home")
-    home.create_authority()
+    root = tmp_path_factory.mktemp("start")
+    home = Home(root / "home")
+    enrol_all_locally(home, root / "ca")
     return home
 
 
@@ -55,7 +57,12 @@ def _closed_port() -> int:
 def _one_line(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    # the broker's structured log lines (JSON) may precede it; the problem itself is one line
+    lines = [
+        line
+        for line in result.stderr.splitlines()
+        if line.strip() and not line.startswith('{"time"')
+    ]
     assert len(lines) == 1, result.stderr
     return lines[0]
 

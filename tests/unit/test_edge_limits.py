@@ -3,11 +3,15 @@ token buckets and stream caps behave as documented."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 import pytest
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection_pb2
 
+import tongdao.v1
 from tongdao.proto.edge import RateLimit, StreamSlots, TokenBuckets, check_message
 from tongdao.proto.errors import InvalidArgument, ResourceExhausted
 from tongdao.proto.limits import LIMITS, PACKAGE_PREFIX, Many
@@ -15,20 +19,16 @@ from tongdao.v1 import (
     catalogue_pb2,
     directory_pb2,
     ledger_pb2,
-    node_pb2,
     query_pb2,
     sharing_pb2,
     supervision_pb2,
 )
 
-MODULES = (
-    catalogue_pb2,
-    directory_pb2,
-    ledger_pb2,
-    node_pb2,
-    query_pb2,
-    sharing_pb2,
-    supervision_pb2,
+# every generated module of the contract, so a new service cannot be missed
+MODULES = tuple(
+    importlib.import_module(f"tongdao.v1.{info.name}")
+    for info in pkgutil.iter_modules(tongdao.v1.__path__)
+    if info.name.endswith("_pb2")
 )
 NEEDS_A_ROW = {
     FieldDescriptor.TYPE_STRING,
