@@ -175,7 +175,7 @@ def test_an_unregistered_certificate_is_refused_before_the_stream_waits(stack):
     finally:
         release.set()
     assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
-    assert "not a registered department" in caught.value.details()
+    assert "no registered department" in caught.value.details()
     assert time.monotonic() - started < FIRST_MESSAGE_SECONDS
 
 
