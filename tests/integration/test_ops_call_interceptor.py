@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 from tongdao.broker.ops.calls import REQUEST_ID_KEY, CallObservingInterceptor
 from tongdao.broker.ops.logs import CALL_FIELDS, CallLog, JsonFormatter
 from tongdao.broker.ops.metrics import RpcMetrics
+from tongdao.proto.edge import ServerLimits
 from tongdao.proto.errors import NotFound, PermissionDenied
 from tongdao.proto.transport import new_server
 
@@ -61,7 +62,7 @@ def served():
     logger.setLevel(logging.INFO)
     logger.propagate = False
     interceptor = CallObservingInterceptor([RpcMetrics(registry), CallLog(logger)])
-    server = new_server(4, interceptors=[interceptor])
+    server = new_server(ServerLimits(threads=4, max_streams=2), interceptors=[interceptor])
     server.add_generic_rpc_handlers((_handlers(),))
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
