@@ -43,7 +43,7 @@ from tongdao.policies.calendar import CalendarDataError, WorkingDayCalendar
 from tongdao.policies.lifecycle import load_schedule
 from tongdao.policies.model import Policy, PolicyError
 from tongdao.policies.official_schedule import ScheduleError
-from tongdao.proto.edge import RateLimit
+from tongdao.proto.edge import RateLimit, ServerLimits
 from tongdao.proto.errors import Unauthenticated
 from tongdao.proto.stubs import BROKER_SERVICES
 from tongdao.proto.transport import (
@@ -171,7 +171,7 @@ def _check_free(address: str, credentials: grpc.ServerCredentials) -> None:
     """Raise the clear ``bind`` error now if ``address`` is taken (port 0 is always free)."""
     if address.rpartition(":")[2] == "0":
         return
-    probe = new_server(max_workers=1)
+    probe = new_server(ServerLimits(threads=1))
     try:
         bind(probe, address, credentials)
     finally:

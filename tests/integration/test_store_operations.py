@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from tongdao.broker.kernel.db import current, make_engine, upgrade
+from tongdao.ca_home import enrol_all_locally
 from tongdao.cli import main
 from tongdao.home import Home
 from tongdao.proto.transport import bind, new_server
@@ -104,7 +105,7 @@ def test_a_port_already_in_use_stops_start_up(tmp_path, capsys, monkeypatch):
         with pytest.raises(RuntimeError, match=f"127.0.0.1:{port}: the address is already in use"):
             bind(second, f"127.0.0.1:{port}", grpc.local_server_credentials())
         home = Home(tmp_path / "home")
-        home.create_authority()
+        enrol_all_locally(home, tmp_path / "ca")
         monkeypatch.chdir(tmp_path)
         code, _, err = run(
             capsys, "broker", "serve", "--home", str(home.root), "--listen", f"127.0.0.1:{port}"
