@@ -61,11 +61,11 @@ from tongdao.crypto.paillier import (
     InvalidCiphertext,
     PaillierPrivateKey,
     PaillierPublicKey,
-    _random_below,
-    _random_bits,
     generate_paillier_keypair,
     security_bits,
 )
+from tongdao.crypto.paillier.arith import random_below as _random_below
+from tongdao.crypto.paillier.arith import random_bits as _random_bits
 from tongdao.crypto.randomness import RandomBytes, resolve
 
 KEY_BITS = (2048, 3072, 4096)

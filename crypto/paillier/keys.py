@@ -1,33 +1,8 @@
-"""Paillier encryption, fast and compatible with ``phe`` (python-paillier).
-
-Roles are split as in the design: anyone with the public key *encrypts*
-(:meth:`PaillierPublicKey.encrypt`) and *evaluates* (:class:`Evaluator`: add, subtract, negate,
-multiply by a plaintext scalar); only the private key *decrypts*
-(:meth:`PaillierPrivateKey.decrypt`). The broker holds public keys only.
-
-Speed-ups, each with its security assumption in ``docs/crypto.md``:
-
-* ``g = n + 1``, so ``g^m = 1 + m·n (mod n²)``: no exponentiation for the message.
-* Damgård–Jurik–Nielsen short-exponent obfuscation for public-key holders: the public key carries
-  ``h_s = h^n mod n²`` with ``h = −x² mod n`` for a random ``x``; encryption uses ``h_s^a`` with a
-  random exponent ``a`` of twice the security level (224 bits at 2048, 256 at 3072) through a
-  fixed-base window table (one table per key, built once, ~3.7 MB at 2048 bits).
-* The key owner encrypts with the same short exponent through tables modulo ``p²`` and ``q²``
-  and the Chinese remainder theorem.
-* CRT decryption.
-* Ciphertexts are kept as their two base-``n`` digits, ``c = hi·n + lo``: a product modulo ``n²``
-  is then three half-size multiplications and two half-size reductions instead of a full-size
-  multiplication and a full-size division (an exact identity, no assumption; see
-  :class:`Ciphertext`).
-
-Ciphertexts arriving from elsewhere are validated (``0 < c < n²`` and ``gcd(c, n) = 1``); an
-invalid one raises :class:`InvalidCiphertext`, never decrypts to an answer.
-"""
+"""Paillier keys and ciphertexts (see :mod:`tongdao.crypto.paillier` for the design)."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,12 +10,19 @@ import gmpy2
 from gmpy2 import mpz
 
 from tongdao.crypto.errors import CryptoError, KeyFormatError, ParameterError
+from tongdao.crypto.paillier.arith import (
+    WINDOW_BITS,
+    FixedBaseTable,
+    digit_product,
+    random_below,
+    random_bits,
+    random_prime,
+)
 from tongdao.crypto.randomness import RandomBytes, resolve
 
 DEFAULT_KEY_BITS = 2048
 SUPPORTED_KEY_BITS = (1024, 2048, 3072, 4096)  # 1024 only for fast tests; never for production
 MIN_WIRE_KEY_BITS = 2048  # a key received from elsewhere must be at least this large
-WINDOW_BITS = 10  # 2^10-entry rows: 23 multiplications per 224-bit exponent (~12 MB at 2048)
 
 
 class InvalidCiphertext(CryptoError):
@@ -58,75 +40,6 @@ def security_bits(key_bits: int) -> int:
     if key_bits >= 2048:
         return 112
     return 80
-
-
-def _random_below(bound: mpz, rng: RandomBytes) -> mpz:
-    """Uniform in [0, bound) by rejection sampling from ``rng``."""
-    bits = int(bound).bit_length()
-    while True:
-        value = _random_bits(bits, rng)
-        if value < bound:
-            return value
-
-
-def _random_bits(bits: int, rng: RandomBytes) -> mpz:
-    nbytes = (bits + 7) // 8
-    return mpz(int.from_bytes(rng(nbytes), "big") >> (8 * nbytes - bits))
-
-
-def _random_prime(bits: int, rng: RandomBytes) -> mpz:
-    # a random start with the top two bits set, then the next prime (GMP's sieve and
-    # probabilistic tests), confirmed with 40 Miller-Rabin rounds; the top bits make n = p·q
-    # exactly 2·bits long
-    while True:
-        start = _random_bits(bits, rng) | (mpz(3) << (bits - 2))
-        candidate = gmpy2.next_prime(start)
-        if int(candidate).bit_length() == bits and gmpy2.is_prime(candidate, 40):
-            return mpz(candidate)
-
-
-class FixedBaseTable:
-    """Window table for ``base^e mod modulus`` with exponents up to ``exponent_bits``.
-
-    ``table[i][d] = base^(d · 2^(w·i))``, so an exponentiation is one multiplication per window.
-    """
-
-    def __init__(
-        self, base: mpz, modulus: mpz, exponent_bits: int, window: int = WINDOW_BITS
-    ) -> None:
-        self.modulus = modulus
-        self.window = window
-        self.windows = math.ceil(exponent_bits / window)
-        self.mask = (1 << window) - 1
-        rows: list[list[mpz]] = []
-        b = base % modulus
-        for _ in range(self.windows):
-            row = [mpz(1), b]
-            for _ in range(2, 1 << window):
-                row.append(row[-1] * b % modulus)
-            rows.append(row)
-            b = row[-1] * b % modulus  # base^(2^w) for the next window
-        self.rows = rows
-
-    @property
-    def bytes(self) -> int:
-        """Approximate memory held by the table."""
-        size = (int(self.modulus).bit_length() + 7) // 8
-        return self.windows * (1 << self.window) * size
-
-    def pow(self, exponent: mpz) -> mpz:
-        """``base^exponent mod modulus`` for 0 <= exponent < 2^(windows·w)."""
-        result: mpz | None = None
-        m = self.modulus
-        w, mask = self.window, self.mask
-        e = int(exponent)
-        for row in self.rows:
-            digit = e & mask
-            e >>= w
-            if digit:
-                # the first non-zero window is a table entry as it is: one multiplication saved
-                result = row[digit] if result is None else result * row[digit] % m
-        return mpz(1) if result is None else result
 
 
 @dataclass(eq=False)
@@ -188,7 +101,7 @@ class PaillierPublicKey:
     # ------------------------------------------------------------------ encryption
     def obfuscator(self, rng: RandomBytes | None = None) -> mpz:
         """A fresh ``h_s^a`` with a random short exponent ``a``."""
-        return self.table.pow(_random_bits(self.exponent_bits, resolve(rng)))
+        return self.table.pow(random_bits(self.exponent_bits, resolve(rng)))
 
     def encrypt(self, value: int, *, rng: RandomBytes | None = None) -> Ciphertext:
         """Encrypt a signed integer (the safe default: always obfuscated).
@@ -343,23 +256,6 @@ class PaillierPublicKey:
         return self._combine(mpz(plaintext) % self.n, mpz(obfuscator))
 
 
-def digit_product(n: mpz, x0: mpz, x1: mpz, y0: mpz, y1: mpz) -> tuple[mpz, mpz]:
-    """``(x₁n + x₀)·(y₁n + y₀) mod n²`` as base-``n`` digits ``(lo, hi)``.
-
-    The one implementation of the product behind ciphertext addition (see :class:`Ciphertext`).
-
-    Args:
-        n: the modulus.
-        x0, x1: the first factor's digits.
-        y0, y1: the second factor's digits.
-
-    Returns:
-        ``(lo, hi)`` with both in ``[0, n)``.
-    """
-    t1, t0 = gmpy2.f_divmod(x0 * y0, n)
-    return t0, (t1 + x1 * y0 + x0 * y1) % n
-
-
 class Ciphertext:
     """A Paillier ciphertext under ``public_key``. Arithmetic needs only the public key.
 
@@ -498,105 +394,6 @@ class Ciphertext:
         return public_key.ciphertext(encrypted.ciphertext(be_secure=False))
 
 
-class Evaluator:
-    """Homomorphic operations with the public key only (the broker's role)."""
-
-    def __init__(self, public_key: PaillierPublicKey) -> None:
-        self.public_key = public_key
-
-    def add(self, a: Ciphertext, b: Ciphertext) -> Ciphertext:
-        return a + b
-
-    def sum(self, ciphertexts: Iterable[Ciphertext]) -> Ciphertext:
-        """Sum of many ciphertexts (one multiplication each)."""
-        pk = self.public_key
-        n = pk.n
-        lo, hi = mpz(1), mpz(0)
-        for c in ciphertexts:
-            if c.public_key is not pk and c.public_key != pk:
-                raise InvalidCiphertext("ciphertexts are under different keys")
-            lo, hi = digit_product(n, lo, hi, c.lo, c.hi)  # no Ciphertext object per step
-        return Ciphertext._from_digits(pk, lo, hi)
-
-    def sum_received(self, blobs: Iterable[bytes], start: Ciphertext | None = None) -> Ciphertext:
-        """Sum ciphertexts received as bytes, validating them as they are added.
-
-        Each value is range-checked (0 < c < n²) on arrival; coprimality with ``n`` is checked
-        once, on the product: a product is coprime with ``n`` exactly when every factor is, so
-        one gcd stands for thousands (the gcd is what makes per-value checks slow).
-
-        Args:
-            blobs: big-endian ciphertexts under this evaluator's key.
-            start: a running total to add to (its own checks were done when it was made).
-
-        Returns:
-            The encrypted sum (``start`` plus every value).
-
-        Raises:
-            InvalidCiphertext: a value out of range, or some value that shares a factor with n.
-        """
-        pk = self.public_key
-        if start is not None and start.public_key != pk:
-            raise InvalidCiphertext("ciphertexts are under different keys")
-        nsquare = pk.nsquare
-        acc = mpz(1)
-        for blob in blobs:
-            c = mpz(int.from_bytes(blob, "big"))
-            if not 0 < c < nsquare:
-                raise InvalidCiphertext("ciphertext out of range (0, n²)")
-            acc = acc * c % nsquare
-        if gmpy2.gcd(acc, pk.n) != 1:
-            raise InvalidCiphertext("a ciphertext shares a factor with n")
-        total = Ciphertext(pk, acc)
-        return total if start is None else total + start
-
-    def add_vectors(self, a: Sequence[Ciphertext], b: Sequence[Ciphertext]) -> list[Ciphertext]:
-        if len(a) != len(b):
-            raise ParameterError("vectors differ in length")
-        return [x + y for x, y in zip(a, b, strict=True)]
-
-    def multiply(self, c: Ciphertext, scalar: int) -> Ciphertext:
-        """``c × scalar`` (a signed plaintext integer)."""
-        return c * scalar
-
-    def subtract(self, a: Ciphertext, b: Ciphertext) -> Ciphertext:
-        """``a − b``."""
-        return a - b
-
-    def negate(self, c: Ciphertext) -> Ciphertext:
-        """``−c``."""
-        return -c
-
-    def add_plain(self, c: Ciphertext, value: int) -> Ciphertext:
-        """``c + value`` for a plaintext signed integer (no encryption needed).
-
-        Raises:
-            PlaintextOverflow: ``value`` does not fit the key.
-        """
-        return c + int(value)
-
-    def multiply_vector(
-        self, ciphertexts: Sequence[Ciphertext], scalars: Sequence[int] | Any
-    ) -> list[Ciphertext]:
-        """Element-wise ``c_i × k_i`` (``scalars`` may be a numpy integer array).
-
-        Raises:
-            ParameterError: the lengths differ.
-        """
-        ks = scalars.tolist() if hasattr(scalars, "tolist") else list(scalars)
-        if len(ks) != len(ciphertexts):
-            raise ParameterError("vectors differ in length")
-        return [c * int(k) for c, k in zip(ciphertexts, ks, strict=True)]
-
-    def dot(self, ciphertexts: Sequence[Ciphertext], scalars: Sequence[int] | Any) -> Ciphertext:
-        """``Σ c_i × k_i``: an encrypted inner product with a plaintext vector.
-
-        Raises:
-            ParameterError: the lengths differ.
-        """
-        return self.sum(self.multiply_vector(ciphertexts, scalars))
-
-
 @dataclass(eq=False)
 class PaillierPrivateKey:
     """Private key: decrypt (and encrypt faster than a public-key holder)."""
@@ -718,7 +515,7 @@ class PaillierPrivateKey:
         pk = self.public_key
         m = pk.encode(value)
         tp, tq = self._owner_tables()
-        a = _random_bits(pk.exponent_bits, resolve(rng))
+        a = random_bits(pk.exponent_bits, resolve(rng))
         rp, rq = tp.pow(a), tq.pow(a)
         # CRT: r ≡ rp (mod p²), r ≡ rq (mod q²)
         r = rp + (rq - rp) * self.psquare_inverse % self.qsquare * self.psquare
@@ -768,119 +565,10 @@ EncryptedNumber = Ciphertext
 """Alias, for readers coming from ``phe``: the same ciphertext type."""
 
 
-def ciphertexts_to_bytes(ciphertexts: Sequence[Ciphertext]) -> bytes:
-    """Concatenate fixed-width ciphertexts: the compact wire form of a vector.
-
-    Args:
-        ciphertexts: all under one key.
-
-    Returns:
-        ``len(ciphertexts) · ciphertext_bytes`` bytes (empty for an empty list).
-
-    Raises:
-        InvalidCiphertext: the ciphertexts are under different keys.
-    """
-    if not ciphertexts:
-        return b""
-    pk = ciphertexts[0].public_key
-    size = pk.ciphertext_bytes
-    out = bytearray()
-    for c in ciphertexts:
-        if c.public_key is not pk and c.public_key != pk:
-            raise InvalidCiphertext("ciphertexts are under different keys")
-        out += int(c.value).to_bytes(size, "big")
-    return bytes(out)
-
-
-def ciphertexts_from_bytes(public_key: PaillierPublicKey, data: bytes) -> list[Ciphertext]:
-    """Inverse of :func:`ciphertexts_to_bytes`; every ciphertext is validated on arrival.
-
-    Raises:
-        InvalidCiphertext: the length is not a multiple of the ciphertext size, or one is invalid.
-    """
-    size = public_key.ciphertext_bytes
-    if len(data) % size:
-        raise InvalidCiphertext(f"ciphertext vector length is not a multiple of {size} bytes")
-    return [public_key.ciphertext(data[i : i + size]) for i in range(0, len(data), size)]
-
-
-class Encryptor:
-    """The encryptor role: needs only the public key (every data holder)."""
-
-    def __init__(self, public_key: PaillierPublicKey) -> None:
-        self.public_key = public_key
-
-    def encrypt(self, value: int, *, rng: RandomBytes | None = None) -> Ciphertext:
-        """Encrypt one signed integer (obfuscated). See :meth:`PaillierPublicKey.encrypt`."""
-        return self.public_key.encrypt(value, rng=rng)
-
-    def encrypt_many(
-        self,
-        values: Iterable[int] | Any,
-        *,
-        workers: int = 1,
-        progress: Callable[[int, int], None] | None = None,
-    ) -> list[Ciphertext]:
-        """Encrypt a list or numpy array, optionally on ``workers`` processes.
-
-        Args:
-            values: integers (a numpy integer array is accepted).
-            workers: processes for large batches (1: this process).
-            progress: called as ``progress(done, total)``.
-
-        Returns:
-            Ciphertexts in input order.
-
-        Raises:
-            PlaintextOverflow: a value does not fit (nothing is returned).
-        """
-        return self.public_key.encrypt_many(values, workers=workers, progress=progress)
-
-
-class Decryptor:
-    """The decryptor role: holds the private key (the party entitled to the result)."""
-
-    def __init__(self, private_key: PaillierPrivateKey) -> None:
-        self.private_key = private_key
-
-    def decrypt(self, c: Ciphertext) -> int:
-        """Decrypt one ciphertext to a signed integer. See :meth:`PaillierPrivateKey.decrypt`."""
-        return self.private_key.decrypt(c)
-
-    def decrypt_many(
-        self,
-        ciphertexts: Sequence[Ciphertext],
-        *,
-        workers: int = 1,
-        progress: Callable[[int, int], None] | None = None,
-    ) -> list[int]:
-        """Decrypt a batch, optionally on ``workers`` processes.
-
-        Raises:
-            InvalidCiphertext: one is invalid or under another key.
-            PlaintextOverflow: one decrypts outside the signed range.
-        """
-        return self.private_key.decrypt_many(ciphertexts, workers=workers, progress=progress)
-
-    def decrypt_array(self, ciphertexts: Sequence[Ciphertext]) -> Any:
-        """Decrypt to a numpy array: ``int64`` when every value fits, ``object`` otherwise.
-
-        Raises:
-            InvalidCiphertext: one is invalid or under another key.
-            PlaintextOverflow: one decrypts outside the signed range.
-        """
-        import numpy as np
-
-        values = self.private_key.decrypt_many(ciphertexts)
-        if all(-(2**63) <= v < 2**63 for v in values):
-            return np.array(values, dtype=np.int64)
-        return np.array(values, dtype=object)
-
-
 def _djn_base(n: mpz, rng: RandomBytes) -> mpz:
-    x = _random_below(n, rng)
+    x = random_below(n, rng)
     while gmpy2.gcd(x, n) != 1 or x == 0:
-        x = _random_below(n, rng)
+        x = random_below(n, rng)
     h = (-(x * x)) % n
     return gmpy2.powmod(h, n, n * n)
 
@@ -901,8 +589,8 @@ def generate_paillier_keypair(
         raise ParameterError(f"key size must be one of {SUPPORTED_KEY_BITS}")
     rand = resolve(rng)
     while True:
-        p = _random_prime(bits // 2, rand)
-        q = _random_prime(bits // 2, rand)
+        p = random_prime(bits // 2, rand)
+        q = random_prime(bits // 2, rand)
         n = p * q
         if p != q and int(n).bit_length() == bits and gmpy2.gcd(n, (p - 1) * (q - 1)) == 1:
             break
