@@ -13,10 +13,13 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from tongdao.broker.catalogue.service import CatalogueService
 from tongdao.broker.directory.accounts import AccountService
 from tongdao.broker.directory.service import DirectoryService
-from tongdao.broker.kernel.context import Kernel
+from tongdao.broker.disputes.service import DisputeService
+from tongdao.broker.kernel.context import AUTHORITY, Kernel
 from tongdao.broker.kernel.settings import BrokerSettings
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.ledger.service import LedgerService
@@ -30,6 +33,7 @@ from tongdao.crypto.signing import SigningKey, VerifyKey
 from tongdao.policies.calendar import WorkingDayCalendar
 from tongdao.policies.lifecycle import PolicySchedule
 from tongdao.policies.model import Policy
+from tongdao.proto.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class BrokerServices:
     ledger: LedgerService
     findings: MisuseDetector
     orders: RectificationOrders
+    disputes: DisputeService
 
 
 def build_services(
@@ -87,6 +92,28 @@ def build_services(
     findings = MisuseDetector(
         kernel=kernel, ledger=ledger, directory=directory, grants=sharing.grant_views
     )
+    disputes = DisputeService(
+        kernel=kernel, ledger=ledger, directory=directory, supervision=supervision
+    )
+    requests = ServiceRequests(sharing)
+
+    def dispute_parties(session: Session, kind: str, subject_id: str) -> tuple[str, str]:
+        # the user and the provider of what a dispute is about, asked of the context that owns it
+        if kind == "share_request":
+            req = sharing.get_share_request(session, subject_id)
+            return req.consumer, req.provider
+        if kind == "grant":
+            g = sharing.grant_view(session, subject_id)
+            return g.consumer, g.provider
+        if kind == "correction":
+            sr = requests.get(session, AUTHORITY, subject_id)
+            if sr.kind != "correction":
+                raise NotFound(f"no correction {subject_id!r}", field="subject_id")
+            return sr.filed_by, sr.provider
+        finding = findings.finding(session, subject_id)
+        return finding.consumer, finding.provider
+
+    disputes.parties_of = dispute_parties
     relay = RelayService(
         kernel=kernel, ledger=ledger, directory=directory, catalogue=catalogue, sharing=sharing
     )
@@ -97,7 +124,8 @@ def build_services(
         supervision=supervision,
         catalogue=catalogue,
         sharing=sharing,
-        requests=ServiceRequests(sharing),
+        requests=requests,
+        disputes=disputes,
         relay=relay,
         ledger=LedgerService(
             chain=ledger,

@@ -19,6 +19,7 @@ from tongdao.broker.catalogue.servicer import CatalogueServicer, PublicCatalogue
 from tongdao.broker.directory.access import AccessInterceptor
 from tongdao.broker.directory.accounts_servicer import AccountsServicer
 from tongdao.broker.directory.servicer import DirectoryServicer
+from tongdao.broker.disputes.servicer import DisputesServicer
 from tongdao.broker.kernel.context import AUTHORITY
 from tongdao.broker.kernel.db import make_engine, resolve_database_url, session_factory, upgrade
 from tongdao.broker.kernel.settings import BrokerSettings
@@ -60,6 +61,7 @@ from tongdao.v1 import (
     accounts_pb2_grpc,
     catalogue_pb2_grpc,
     directory_pb2_grpc,
+    disputes_pb2_grpc,
     ledger_pb2_grpc,
     query_pb2_grpc,
     sharing_pb2_grpc,
@@ -292,6 +294,9 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         server,
     )
     ledger_pb2_grpc.add_LedgerServicer_to_server(LedgerServicer(services.ledger, sessions), server)
+    disputes_pb2_grpc.add_DisputesServicer_to_server(
+        DisputesServicer(services.disputes, sessions), server
+    )
     health = add_health_and_reflection(server, BROKER_SERVICES)
     port = bind(server, config.listen, server_credentials(served))
     public_server, public_port = None, 0

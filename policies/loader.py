@@ -18,6 +18,7 @@ from tongdao.policies.access import (
     AccountRules,
     load_common_passwords,
 )
+from tongdao.policies.disputes import SUBJECT_KINDS, DisputeRules
 from tongdao.policies.model import (
     FETCH_MODES,
     METHODS,
@@ -252,6 +253,7 @@ def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
     # roles and accounts: optional for reading a rule file, required to run a broker on it
     access = _access(root) if "access" in raw else None
     accounts = _accounts(root) if "accounts" in raw else None
+    disputes = _disputes(root, policy) if "disputes" in raw else None
     _first_unread(file, raw, root.seen)
     return replace(
         policy,
@@ -260,7 +262,27 @@ def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
         classification_article=classification_article,
         access=access,
         accounts=accounts,
+        disputes=disputes,
     )
+
+
+def _disputes(root: _Reader, policy: Policy) -> DisputeRules:
+    """``[disputes]``: what a dispute may be about and the clocks of its stages (Art.25)."""
+    t = root.table("disputes")
+    rules = DisputeRules(
+        article=t.article(),
+        subjects=t.texts("subjects", allowed=SUBJECT_KINDS),
+        handling_clock=t.text("handling_clock"),
+        coordination_clock=t.text("coordination_clock"),
+    )
+    if not rules.subjects:
+        raise t.fail("subjects", "names nothing a dispute could be about")
+    for key in ("handling_clock", "coordination_clock"):
+        if getattr(rules, key) not in policy.deadlines:
+            raise t.fail(key, f"names no [deadlines.{getattr(rules, key)}] table")
+    t.text("description")
+    t.text("quote", required=False)
+    return rules
 
 
 def _access(root: _Reader) -> AccessRules:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from tongdao.policies.access import AccessRules, AccountRules
+from tongdao.policies.disputes import DisputeRules
 
 METHODS: tuple[str, ...] = (
     "fetch",
@@ -306,6 +307,7 @@ class Policy:
     rate_limits: RateLimitRules | None = None
     access: AccessRules | None = None
     accounts: AccountRules | None = None
+    disputes: DisputeRules | None = None
 
     @property
     def access_rules(self) -> AccessRules:
@@ -317,6 +319,17 @@ class Policy:
         if self.access is None:
             raise PolicyError(self.source, "access", "missing (a broker needs the role table)")
         return self.access
+
+    @property
+    def dispute_rules(self) -> DisputeRules:
+        """How disputes are handled (``[disputes]``, Art.25).
+
+        Raises:
+            PolicyError: the rule file has no ``[disputes]`` table.
+        """
+        if self.disputes is None:
+            raise PolicyError(self.source, "disputes", "missing (the broker handles disputes)")
+        return self.disputes
 
     @property
     def account_rules(self) -> AccountRules:

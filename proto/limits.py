@@ -267,6 +267,22 @@ LIMITS: dict[str, dict[str, Limit]] = {
     "AnswerRectificationOrderRequest": {"id": SEQUENCE, "changes": PROSE},
     "DecideRectificationOrderRequest": {"id": SEQUENCE, "reason": PROSE},
     "ListRectificationOrdersRequest": {"grant_id": ID},
+    "OpenDisputeRequest": {
+        "subject_kind": WORD,
+        "subject_id": ID,
+        "claim": PROSE,
+        "negotiation": PROSE,
+    },
+    "ReferDisputeRequest": {"id": SEQUENCE, "reason": PROSE},
+    "ResolveDisputeRequest": {"id": SEQUENCE, "outcome": PROSE},
+    "WithdrawDisputeRequest": {"id": SEQUENCE, "reason": PROSE},
+    "GetDisputeRequest": {"id": SEQUENCE},
+    "ListDisputesRequest": {
+        "status": WORD,
+        "subject_id": ID,
+        "page_size": Range(0, 500),
+        "page_token": Text(10, r"[0-9]*"),
+    },
     "ServiceRequest": {
         "id": ID,
         "kind": WORD,

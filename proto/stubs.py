@@ -14,6 +14,8 @@ from tongdao.v1 import (
     catalogue_pb2_grpc,
     directory_pb2,
     directory_pb2_grpc,
+    disputes_pb2,
+    disputes_pb2_grpc,
     ledger_pb2,
     ledger_pb2_grpc,
     query_pb2,
@@ -34,6 +36,7 @@ BROKER_SERVICES: tuple[str, ...] = tuple(
         (supervision_pb2, "Supervision"),
         (ledger_pb2, "Ledger"),
         (accounts_pb2, "Accounts"),
+        (disputes_pb2, "Disputes"),
     )
 )
 """Full names of the services a broker serves on its mutual-TLS listener."""
@@ -51,6 +54,7 @@ class BrokerStubs:
         supervision: deadlines and the overdue report (``tongdao.v1.Supervision``).
         ledger: the tamper-evident ledger (``tongdao.v1.Ledger``).
         accounts: people's accounts, login sessions (``tongdao.v1.Accounts``).
+        disputes: disputes between users and providers (``tongdao.v1.Disputes``).
     """
 
     directory: directory_pb2_grpc.DirectoryStub
@@ -60,6 +64,7 @@ class BrokerStubs:
     supervision: supervision_pb2_grpc.SupervisionStub
     ledger: ledger_pb2_grpc.LedgerStub
     accounts: accounts_pb2_grpc.AccountsStub
+    disputes: disputes_pb2_grpc.DisputesStub
 
     @classmethod
     def over(cls, channel: grpc.Channel, session_token: str = "") -> BrokerStubs:
@@ -75,4 +80,5 @@ class BrokerStubs:
             supervision=supervision_pb2_grpc.SupervisionStub(channel),
             ledger=ledger_pb2_grpc.LedgerStub(channel),
             accounts=accounts_pb2_grpc.AccountsStub(channel),
+            disputes=disputes_pb2_grpc.DisputesStub(channel),
         )

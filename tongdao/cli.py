@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "query",
     "requests",
     "supervise",
+    "dispute",
     "calendar",
     "policy",
     "bench",

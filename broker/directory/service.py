@@ -244,3 +244,15 @@ class DirectoryService(ContextService):
     def regions(self, session: Session) -> dict[str, str]:
         """Every registered department's region code, by department code."""
         return {c: r for c, r in session.execute(select(Department.code, Department.region))}
+
+    def authority_of_region(self, session: Session, region: str) -> str:
+        """The data authority of ``region``: the registered department with ``is_authority``
+        there (the first by code), else the broker's operator (``authority``, the provincial
+        data authority)."""
+        code = session.execute(
+            select(Department.code)
+            .where(Department.region == region, Department.is_authority.is_(True))
+            .order_by(Department.code)
+            .limit(1)
+        ).scalar_one_or_none()
+        return code or AUTHORITY

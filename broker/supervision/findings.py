@@ -31,7 +31,7 @@ from tongdao.broker.kernel.context import AUTHORITY, ContextService
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.ledger.models import LedgerEntry
 from tongdao.broker.supervision.models import MisuseFinding
-from tongdao.proto.errors import InvalidArgument
+from tongdao.proto.errors import InvalidArgument, NotFound
 
 SCOPE_FIELDS = ("fields", "method", "purpose")
 SCOPE_WORDS = ("outside the grant", "not in the grant", "differs from the grant")
@@ -245,3 +245,14 @@ class MisuseDetector(ContextService):
                 )
             )
         return out
+
+    def finding(self, session: Session, finding_id: str) -> MisuseFinding:
+        """One recorded finding by its id (as text, the way a dispute names it).
+
+        Raises:
+            NotFound: no such finding.
+        """
+        row = session.get(MisuseFinding, int(finding_id)) if finding_id.isdigit() else None
+        if row is None:
+            raise NotFound(f"no finding {finding_id!r}", field="subject_id")
+        return row

@@ -1,0 +1,87 @@
+"""tongdao.v1.Disputes: protobuf → disputes service → protobuf, nothing more."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tongdao.broker.disputes.models import Dispute
+from tongdao.broker.disputes.service import DisputeService
+from tongdao.broker.kernel.wire import ContextServicer, iso
+from tongdao.v1 import disputes_pb2, disputes_pb2_grpc
+
+
+def dispute_pb(d: Dispute) -> disputes_pb2.Dispute:
+    return disputes_pb2.Dispute(
+        id=d.id,
+        subject_kind=d.subject_kind,
+        subject_id=d.subject_id,
+        opened_by=d.opened_by,
+        respondent=d.respondent,
+        claim=d.claim,
+        negotiation=d.negotiation,
+        stage=d.stage,
+        handler=d.handler,
+        routing=d.routing,
+        article=d.article,
+        status=d.status,
+        due_on=iso(d.due_on),
+        outcome=d.outcome,
+        opened_on=iso(d.opened_on),
+        closed_on=iso(d.closed_on),
+    )
+
+
+class DisputesServicer(disputes_pb2_grpc.DisputesServicer, ContextServicer):
+    """Implements tongdao.v1.Disputes on :class:`DisputeService`."""
+
+    def __init__(self, service: DisputeService, sessions: sessionmaker[Session]) -> None:
+        self.service = service
+        self.sessions = sessions
+
+    def OpenDispute(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            d = self.service.open(
+                session,
+                caller,
+                request.subject_kind,
+                request.subject_id,
+                request.claim,
+                request.negotiation,
+            )
+            return dispute_pb(d)
+
+    def ReferDispute(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            return dispute_pb(self.service.refer(session, caller, request.id, request.reason))
+
+    def ResolveDispute(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            return dispute_pb(self.service.resolve(session, caller, request.id, request.outcome))
+
+    def WithdrawDispute(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            return dispute_pb(self.service.withdraw(session, caller, request.id, request.reason))
+
+    def GetDispute(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions() as session:
+            return dispute_pb(self.service.get(session, caller, request.id))
+
+    def ListDisputes(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions() as session:
+            rows, token = self.service.list_page(
+                session,
+                caller,
+                status=request.status,
+                subject_id=request.subject_id,
+                page_size=request.page_size,
+                page_token=request.page_token,
+            )
+            return disputes_pb2.ListDisputesResponse(
+                disputes=[dispute_pb(d) for d in rows], next_page_token=token
+            )
