@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from tongdao.broker.cases.service import TypicalCaseService
 from tongdao.broker.catalogue.service import CatalogueService
 from tongdao.broker.directory.accounts import AccountService
 from tongdao.broker.directory.service import DirectoryService
@@ -52,6 +53,7 @@ class BrokerServices:
     findings: MisuseDetector
     orders: RectificationOrders
     disputes: DisputeService
+    cases: TypicalCaseService
 
 
 def build_services(
@@ -114,6 +116,14 @@ def build_services(
         return finding.consumer, finding.provider
 
     disputes.parties_of = dispute_parties
+
+    def grant_facts(session: Session, grant_id: str) -> tuple[str, str]:
+        grant = sharing.grant(session, grant_id)
+        return grant.consumer, grant.entry_code
+
+    cases = TypicalCaseService(
+        kernel=kernel, ledger=ledger, directory=directory, grant_facts=grant_facts
+    )
     relay = RelayService(
         kernel=kernel, ledger=ledger, directory=directory, catalogue=catalogue, sharing=sharing
     )
@@ -126,6 +136,7 @@ def build_services(
         sharing=sharing,
         requests=requests,
         disputes=disputes,
+        cases=cases,
         relay=relay,
         ledger=LedgerService(
             chain=ledger,

@@ -3,6 +3,7 @@ target metadata; see broker/migrations)."""
 
 from __future__ import annotations
 
+from tongdao.broker.cases import models as _cases
 from tongdao.broker.catalogue import models as _catalogue
 from tongdao.broker.catalogue.models import is_search_index_object
 from tongdao.broker.directory import models as _directory
@@ -12,7 +13,7 @@ from tongdao.broker.ledger import models as _ledger
 from tongdao.broker.sharing import models as _sharing
 from tongdao.broker.supervision import models as _supervision
 
-CONTEXT_MODELS = (_directory, _catalogue, _sharing, _supervision, _disputes, _ledger)
+CONTEXT_MODELS = (_directory, _catalogue, _sharing, _supervision, _disputes, _cases, _ledger)
 """The modules that declare tables, imported so ``Base.metadata`` holds every table."""
 
 __all__ = ["CONTEXT_MODELS", "Base", "is_search_index_object"]

@@ -15,6 +15,7 @@ from grpc_health.v1 import health_pb2
 from sqlalchemy.orm import Session, sessionmaker
 
 from tongdao.broker.app import BrokerServices, build_services
+from tongdao.broker.cases.servicer import TypicalCasesServicer
 from tongdao.broker.catalogue.servicer import CatalogueServicer, PublicCatalogueServicer
 from tongdao.broker.directory.access import AccessInterceptor
 from tongdao.broker.directory.accounts_servicer import AccountsServicer
@@ -59,6 +60,7 @@ from tongdao.proto.transport import (
 )
 from tongdao.v1 import (
     accounts_pb2_grpc,
+    cases_pb2_grpc,
     catalogue_pb2_grpc,
     directory_pb2_grpc,
     disputes_pb2_grpc,
@@ -296,6 +298,9 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     ledger_pb2_grpc.add_LedgerServicer_to_server(LedgerServicer(services.ledger, sessions), server)
     disputes_pb2_grpc.add_DisputesServicer_to_server(
         DisputesServicer(services.disputes, sessions), server
+    )
+    cases_pb2_grpc.add_TypicalCasesServicer_to_server(
+        TypicalCasesServicer(services.cases, sessions), server
     )
     health = add_health_and_reflection(server, BROKER_SERVICES)
     port = bind(server, config.listen, server_credentials(served))

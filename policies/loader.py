@@ -39,6 +39,7 @@ from tongdao.policies.model import (
     SharingRules,
     Threshold,
 )
+from tongdao.policies.typical_cases import CASE_FIELDS, TypicalCaseRules
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 DEFAULT_POLICY = "heilongjiang-2025"
@@ -254,6 +255,7 @@ def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
     access = _access(root) if "access" in raw else None
     accounts = _accounts(root) if "accounts" in raw else None
     disputes = _disputes(root, policy) if "disputes" in raw else None
+    typical_cases = _typical_cases(root) if "typical_cases" in raw else None
     _first_unread(file, raw, root.seen)
     return replace(
         policy,
@@ -263,6 +265,7 @@ def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
         access=access,
         accounts=accounts,
         disputes=disputes,
+        typical_cases=typical_cases,
     )
 
 
@@ -280,6 +283,19 @@ def _disputes(root: _Reader, policy: Policy) -> DisputeRules:
     for key in ("handling_clock", "coordination_clock"):
         if getattr(rules, key) not in policy.deadlines:
             raise t.fail(key, f"names no [deadlines.{getattr(rules, key)}] table")
+    t.text("description")
+    t.text("quote", required=False)
+    return rules
+
+
+def _typical_cases(root: _Reader) -> TypicalCaseRules:
+    """``[typical_cases]``: what a typical use case must state (Art.31)."""
+    t = root.table("typical_cases")
+    rules = TypicalCaseRules(
+        article=t.article(),
+        required=t.texts("required", allowed=CASE_FIELDS),
+        max_grants=t.integer("max_grants", minimum=1) or 1,
+    )
     t.text("description")
     t.text("quote", required=False)
     return rules

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from tongdao.policies.access import AccessRules, AccountRules
 from tongdao.policies.disputes import DisputeRules
+from tongdao.policies.typical_cases import TypicalCaseRules
 
 METHODS: tuple[str, ...] = (
     "fetch",
@@ -308,6 +309,7 @@ class Policy:
     access: AccessRules | None = None
     accounts: AccountRules | None = None
     disputes: DisputeRules | None = None
+    typical_cases: TypicalCaseRules | None = None
 
     @property
     def access_rules(self) -> AccessRules:

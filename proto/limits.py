@@ -277,6 +277,20 @@ LIMITS: dict[str, dict[str, Limit]] = {
     "ResolveDisputeRequest": {"id": SEQUENCE, "outcome": PROSE},
     "WithdrawDisputeRequest": {"id": SEQUENCE, "reason": PROSE},
     "GetDisputeRequest": {"id": SEQUENCE},
+    "RecordTypicalCaseRequest": {
+        "department": CODE,
+        "subject": PROSE,
+        "scenario": PROSE,
+        "outcome": PROSE,
+        "grants": Many(ITEMS, ID),
+        "other_sources": Many(ITEMS, SHORT),
+    },
+    "ListTypicalCasesRequest": {
+        "region": REGION,
+        "page_size": Range(0, 500),
+        "page_token": Text(10, r"[0-9]*"),
+    },
+    "ReportTypicalCasesRequest": {"region": REGION},
     "ListDisputesRequest": {
         "status": WORD,
         "subject_id": ID,

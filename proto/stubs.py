@@ -10,6 +10,8 @@ from tongdao.proto.transport import with_session
 from tongdao.v1 import (
     accounts_pb2,
     accounts_pb2_grpc,
+    cases_pb2,
+    cases_pb2_grpc,
     catalogue_pb2,
     catalogue_pb2_grpc,
     directory_pb2,
@@ -37,6 +39,7 @@ BROKER_SERVICES: tuple[str, ...] = tuple(
         (ledger_pb2, "Ledger"),
         (accounts_pb2, "Accounts"),
         (disputes_pb2, "Disputes"),
+        (cases_pb2, "TypicalCases"),
     )
 )
 """Full names of the services a broker serves on its mutual-TLS listener."""
@@ -55,6 +58,7 @@ class BrokerStubs:
         ledger: the tamper-evident ledger (``tongdao.v1.Ledger``).
         accounts: people's accounts, login sessions (``tongdao.v1.Accounts``).
         disputes: disputes between users and providers (``tongdao.v1.Disputes``).
+        cases: typical use cases (``tongdao.v1.TypicalCases``).
     """
 
     directory: directory_pb2_grpc.DirectoryStub
@@ -65,6 +69,7 @@ class BrokerStubs:
     ledger: ledger_pb2_grpc.LedgerStub
     accounts: accounts_pb2_grpc.AccountsStub
     disputes: disputes_pb2_grpc.DisputesStub
+    cases: cases_pb2_grpc.TypicalCasesStub
 
     @classmethod
     def over(cls, channel: grpc.Channel, session_token: str = "") -> BrokerStubs:
@@ -81,4 +86,5 @@ class BrokerStubs:
             ledger=ledger_pb2_grpc.LedgerStub(channel),
             accounts=accounts_pb2_grpc.AccountsStub(channel),
             disputes=disputes_pb2_grpc.DisputesStub(channel),
+            cases=cases_pb2_grpc.TypicalCasesStub(channel),
         )

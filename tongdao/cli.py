@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "requests",
     "supervise",
     "dispute",
+    "cases",
     "calendar",
     "policy",
     "bench",

@@ -24,7 +24,7 @@ from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import AUTHORITY, ContextService
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.supervision.service import SupervisionService
-from tongdao.policies import disputes as rules
+from tongdao.policies import disputes as routing
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
 PartiesPort = Callable[[Session, str, str], tuple[str, str]]
@@ -45,7 +45,7 @@ class DisputeService(ContextService):
     parties_of: PartiesPort | None = None
 
     @property
-    def rules(self) -> rules.DisputeRules:
+    def rules(self) -> routing.DisputeRules:
         found = self.policy.disputes
         if found is None:
             raise FailedPrecondition(
@@ -53,11 +53,11 @@ class DisputeService(ContextService):
             )
         return found
 
-    def _party(self, session: Session, code: str) -> rules.Party:
+    def _party(self, session: Session, code: str) -> routing.Party:
         dept = self.directory.find(session, code)
         if dept is None:  # the broker's operator: the provincial authority
-            return rules.Party(code, "", "province")
-        return rules.Party(dept.code, dept.region, dept.level)
+            return routing.Party(code, "", "province")
+        return routing.Party(dept.code, dept.region, dept.level)
 
     def _dispute(self, session: Session, dispute_id: int) -> Dispute:
         dispute = session.get(Dispute, dispute_id, with_for_update=True)
@@ -139,7 +139,7 @@ class DisputeService(ContextService):
                 field="subject_id",
             )
         respondent = provider if caller == user else user
-        routing = rules.route(r, self._party(session, caller), self._party(session, respondent))
+        routed = routing.route(r, self._party(session, caller), self._party(session, respondent))
         today = self.today()
         dispute = Dispute(
             subject_kind=subject_kind,
@@ -148,10 +148,10 @@ class DisputeService(ContextService):
             respondent=respondent,
             claim=claim,
             negotiation=negotiation,
-            stage=routing.stage,
-            handler=self.directory.authority_of_region(session, routing.region),
-            routing=routing.reason,
-            article=routing.article,
+            stage=routed.stage,
+            handler=self.directory.authority_of_region(session, routed.region),
+            routing=routed.reason,
+            article=routed.article,
             status="open",
             due_on=today,
             outcome="",
@@ -161,11 +161,11 @@ class DisputeService(ContextService):
         session.flush()
         dispute.due_on = self.supervision.start_deadline(
             session,
-            kind=rules.clock_for(r, dispute.stage),
+            kind=routing.clock_for(r, dispute.stage),
             subject=str(dispute.id),
             responsible=dispute.handler,
         )
-        self._log(session, caller, dispute, "opened", claim=claim, routing=routing.reason)
+        self._log(session, caller, dispute, "opened", claim=claim, routing=routed.reason)
         return dispute
 
     def refer(self, session: Session, caller: str, dispute_id: int, reason: str) -> Dispute:
@@ -178,19 +178,19 @@ class DisputeService(ContextService):
         self._require_handler(session, caller, d)
         if d.status != "open":
             raise FailedPrecondition(f"dispute is {d.status}", field="id")
-        nxt = rules.next_stage(self.rules, d.stage)
+        nxt = routing.next_stage(self.rules, d.stage)
         if nxt is None:
             raise FailedPrecondition(
                 "the coordination mechanism is the last stage: record its outcome", field="id"
             )
         reason = v.text(reason, "reason")
         self.supervision.close_deadline(
-            session, kind=rules.clock_for(self.rules, d.stage), subject=str(d.id)
+            session, kind=routing.clock_for(self.rules, d.stage), subject=str(d.id)
         )
         d.stage = nxt
         d.due_on = self.supervision.start_deadline(
             session,
-            kind=rules.clock_for(self.rules, nxt),
+            kind=routing.clock_for(self.rules, nxt),
             subject=str(d.id),
             responsible=d.handler,
         )
@@ -230,7 +230,7 @@ class DisputeService(ContextService):
 
     def _close(self, session: Session, d: Dispute, status: str) -> None:
         self.supervision.close_deadline(
-            session, kind=rules.clock_for(self.rules, d.stage), subject=str(d.id)
+            session, kind=routing.clock_for(self.rules, d.stage), subject=str(d.id)
         )
         d.status = status
         d.closed_on = self.today()
