@@ -15,6 +15,7 @@ from tongdao.policies.model import Policy
 
 APPROVED = "approved"
 PENDING = "pending_provider_review"
+PENDING_AUTHORITY = "pending_authority_review"
 REFUSED = "refused"
 VALID = "valid"
 INVALID = "invalid"
@@ -435,12 +436,68 @@ def decide_share_request(
             days=rule.working_days,
         )
         return replace(decision, due_working_days=rule.working_days)
+    if s.unconditional_review == "authority":
+        rule = policy.deadline("unconditional_share_review")
+        decision = _d(
+            PENDING_AUTHORITY,
+            (s.unconditional_article,),
+            "sharing.unconditional_review",
+            locale,
+            "Unconditional entry: the data authority reviews within {days} working day(s)",
+            days=rule.working_days,
+        )
+        return replace(decision, due_working_days=rule.working_days)
     return _d(
         APPROVED,
         (s.unconditional_article,),
         "sharing.unconditional",
         locale,
         "Unconditional entry: approved after the authority's automatic compliance review",
+    )
+
+
+def decide_authority_review(
+    policy: Policy,
+    *,
+    approve: bool,
+    reason: str,
+    locale: str = DEFAULT_LOCALE,
+    today: dt.date | None = None,
+) -> Decision:
+    """The data authority's review of an unconditional request (SHR-2, Art.22(1)), where the
+    rule file has an operator review them (``sharing.unconditional_review = "authority"``).
+
+    Returns:
+        ``approved``, ``refused`` (with the authority's reason) or ``invalid`` (a refusal
+        without a reason).
+    """
+    expired = _outside_validity(policy, today, REFUSED, locale)
+    if expired is not None:
+        return expired
+    article = policy.sharing.unconditional_article
+    if approve:
+        return _d(
+            APPROVED,
+            (article,),
+            "sharing.unconditional_review",
+            locale,
+            "Unconditional entry: approved after the data authority's review",
+        )
+    if not reason.strip():
+        return _d(
+            INVALID,
+            (article,),
+            "sharing.unconditional_review",
+            locale,
+            "A refusal must state its reason",
+        )
+    return _d(
+        REFUSED,
+        (article,),
+        "sharing.unconditional_review",
+        locale,
+        "Refused by the data authority: {reason}",
+        reason=reason.strip(),
     )
 
 

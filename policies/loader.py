@@ -42,6 +42,7 @@ from tongdao.policies.model import (
 from tongdao.policies.typical_cases import CASE_FIELDS, TypicalCaseRules
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
+UNCONDITIONAL_REVIEW = ("automatic", "authority")
 DEFAULT_POLICY = "heilongjiang-2025"
 REQUIRED_DEADLINES = (
     "catalogue_revision",
@@ -428,7 +429,17 @@ def _build(root: _Reader, file: str) -> Policy:
         purpose_binding_article=s.article("purpose_binding_article"),
         methods=s.texts("methods", allowed=METHODS),
         cheating_consumer_learns=_cheating_consumer(s.table("cheating_consumer", required=False)),
+        unconditional_review=s.text("unconditional_review", required=False, default="automatic"),
     )
+    if sharing.unconditional_review not in UNCONDITIONAL_REVIEW:
+        raise s.fail("unconditional_review", f"must be one of {', '.join(UNCONDITIONAL_REVIEW)}")
+    if sharing.unconditional_review == "authority" and (
+        "unconditional_share_review" not in deadlines
+    ):
+        raise s.fail(
+            "unconditional_review",
+            "'authority' needs a [deadlines.unconditional_share_review] clock",
+        )
     o = root.table("opening")
     opening = OpeningRules(
         open_types=o.texts(

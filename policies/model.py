@@ -159,6 +159,10 @@ class SharingRules:
     methods: tuple[str, ...]
     # (method, the method whose output a consumer deviating from the first can obtain)
     cheating_consumer_learns: tuple[tuple[str, str], ...] = ()
+    # Art.22(1): who performs the authority's review of an unconditional request: "automatic"
+    # (the rule check, at once, recorded as the authority's decision) or "authority" (an
+    # operator of the consumer's data authority, on the unconditional_share_review clock)
+    unconditional_review: str = "automatic"
 
 
 @dataclass(frozen=True)

@@ -30,9 +30,11 @@ from tongdao.broker.supervision.service import SupervisionService
 from tongdao.crypto.grant_token import GrantClaims, b64url_encode, issue_grant_token
 from tongdao.crypto.signing import SigningKey
 from tongdao.policies.engine import (
+    PENDING_AUTHORITY,
     DepartmentFacts,
     EntryFacts,
     ShareRequestFacts,
+    decide_authority_review,
     decide_provider_review,
     decide_share_request,
 )
@@ -44,6 +46,8 @@ from tongdao.proto.errors import (
 )
 from tongdao.proto.query import RelayedQuery
 
+AUTHORITY_REVIEW = "unconditional_share_review"
+"""The clock of the data authority's review where an operator performs it (Art.22(1))."""
 METHODS = ("fetch", "verify", "intersection", "intersection_size", "intersection_sum", "aggregate")
 
 
@@ -181,6 +185,13 @@ class SharingService(GrantStatusMixin, UsageMixin):
             request.due_date = self.supervision.start_deadline(
                 session, kind=rule.kind, subject=request.id, responsible=entry.provider
             )
+        elif decision.outcome == PENDING_AUTHORITY:
+            request.due_date = self.supervision.start_deadline(
+                session,
+                kind=AUTHORITY_REVIEW,
+                subject=request.id,
+                responsible=self.unconditional_reviewer(session, consumer),
+            )
         elif decision.outcome == "approved":
             request.decided_at = now
         session.flush()
@@ -202,7 +213,7 @@ class SharingService(GrantStatusMixin, UsageMixin):
         )
         if decision.outcome == "approved":
             self._issue_grant(session, request, consumer)
-        elif decision.outcome not in ("pending_provider_review", "refused"):
+        elif decision.outcome not in ("pending_provider_review", PENDING_AUTHORITY, "refused"):
             raise FailedPrecondition(f"policy returned an unexpected outcome {decision.outcome!r}")
         return request
 
@@ -210,14 +221,38 @@ class SharingService(GrantStatusMixin, UsageMixin):
         self, session: Session, caller: str, role: str, status: str = ""
     ) -> Sequence[ShareRequest]:
         """The caller's inbox (``role="provider"``) or its own requests (``role="consumer"``)."""
+        if role == "reviewer":  # the data authority's inbox of unconditional requests
+            return self._reviewer_inbox(session, caller, status)
         self.directory.require_registered(session, caller)
         if role not in ("provider", "consumer"):
-            raise InvalidArgument("must be 'provider' or 'consumer'", field="role")
+            raise InvalidArgument("must be 'provider', 'consumer' or 'reviewer'", field="role")
         column = ShareRequest.provider if role == "provider" else ShareRequest.consumer
         query = select(ShareRequest).where(column == caller).order_by(ShareRequest.created_at)
         if status:
             query = query.where(ShareRequest.status == status)
         return session.execute(query).scalars().all()
+
+    def unconditional_reviewer(self, session: Session, consumer: Department) -> str:
+        """Who reviews an unconditional request of ``consumer`` where an operator does
+        (Art.22(1)): the data authority of the consumer's region, else the provincial one."""
+        return self.directory.authority_of_region(session, consumer.region)
+
+    def _reviewer_inbox(self, session: Session, caller: str, status: str) -> list[ShareRequest]:
+        if (
+            caller != AUTHORITY
+            and not self.directory.require_registered(session, caller).is_authority
+        ):
+            raise PermissionDenied("only a data authority reviews share requests", field="role")
+        query = select(ShareRequest).order_by(ShareRequest.created_at)
+        query = query.where(ShareRequest.status == (status or PENDING_AUTHORITY))
+        rows = session.execute(query).scalars().all()
+        return [
+            r
+            for r in rows
+            if caller == AUTHORITY
+            or self.unconditional_reviewer(session, self.directory.department(session, r.consumer))
+            == caller
+        ]
 
     def get_share_request(self, session: Session, request_id: str) -> ShareRequest:
         request = session.get(ShareRequest, v.identifier(request_id, "id"))
@@ -230,12 +265,24 @@ class SharingService(GrantStatusMixin, UsageMixin):
     ) -> ShareRequest:
         """The provider approves or refuses a conditional request in its inbox (Art.22)."""
         request = self.get_share_request(session, request_id)
-        if request.provider != caller:
+        by_authority = request.status == PENDING_AUTHORITY
+        if by_authority:
+            reviewer = self.unconditional_reviewer(
+                session, self.directory.department(session, request.consumer)
+            )
+            if caller not in (reviewer, AUTHORITY):
+                raise PermissionDenied(
+                    f"only the data authority ({reviewer}) reviews this unconditional request",
+                    field="id",
+                    articles=(self.policy.sharing.unconditional_article,),
+                )
+        elif request.provider != caller:
             raise PermissionDenied("only the entry's provider may decide this request", field="id")
-        if request.status != "pending_provider_review":
+        elif request.status != "pending_provider_review":
             raise FailedPrecondition(f"request is already {request.status}", field="id")
         reason = v.text(reason, "reason", required=False)
-        decision = decide_provider_review(
+        review = decide_authority_review if by_authority else decide_provider_review
+        decision = review(
             self.policy,
             approve=approve,
             reason=reason,
@@ -249,7 +296,9 @@ class SharingService(GrantStatusMixin, UsageMixin):
         request.decision = decision_dict(decision)
         request.decided_at = now
         deadline = self.supervision.close_deadline(
-            session, kind="conditional_share_review", subject=request.id
+            session,
+            kind=AUTHORITY_REVIEW if by_authority else "conditional_share_review",
+            subject=request.id,
         )
         self.ledger.append(
             session,

@@ -9,7 +9,7 @@ from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.commands._enrol import add_install_arguments, add_keygen_arguments, install, keygen
 from tongdao.home import AUTHORITY, split_pem
-from tongdao.v1 import catalogue_pb2, directory_pb2, supervision_pb2
+from tongdao.v1 import catalogue_pb2, directory_pb2, sharing_pb2, supervision_pb2
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -95,6 +95,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     rvk.add_argument("--comment", default="")
     rvk.set_defaults(handler=decide_revocation)
 
+    inbox = asub.add_parser(
+        "inbox",
+        help="unconditional share requests waiting for the data authority's review (Art.22(1))",
+        description="Where the rule file has an operator review unconditional requests "
+        '(sharing.unconditional_review = "authority"), they wait here for the consumer\'s data '
+        "authority; decide them with `tongdao authority decide`.",
+    )
+    add_broker_arguments(inbox, as_help="operator identity (default: authority)")
+    inbox.set_defaults(handler=review_inbox)
+    dec = asub.add_parser("decide", help="approve or refuse an unconditional request (Art.22(1))")
+    add_broker_arguments(dec, as_help="operator identity (default: authority)")
+    dec.add_argument("id", help="share request id")
+    verdict = dec.add_mutually_exclusive_group(required=True)
+    verdict.add_argument("--approve", action="store_true")
+    verdict.add_argument("--refuse", action="store_true")
+    dec.add_argument("--reason", default="", help="required when refusing")
+    dec.set_defaults(handler=review_decide)
+
     wd = asub.add_parser("withdraw-due", help="withdraw revoked entries past their sunset date")
     add_broker_arguments(wd, as_help="operator identity (default: authority)")
     wd.set_defaults(handler=withdraw_due)
@@ -176,6 +194,34 @@ def withdraw_due(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
         reply = stub.catalogue.WithdrawDueEntries(
             catalogue_pb2.WithdrawDueEntriesRequest(), timeout=60
+        )
+    print_message(reply, as_json=args.json)
+    return 0
+
+
+def review_inbox(args: argparse.Namespace) -> int:
+    with broker_stub(args, args.party or AUTHORITY) as stub:
+        reply = stub.sharing.ListShareRequests(
+            sharing_pb2.ListShareRequestsRequest(role="reviewer"), timeout=30
+        )
+    if args.json:
+        print_message(reply, as_json=True)
+        return 0
+    if not reply.requests:
+        print("no unconditional requests waiting for review")
+    for r in reply.requests:
+        print(f"{r.id}  due {r.due_date or '-':<10} {r.consumer:<12} {r.entry_code}")
+        print(f"    fields: {', '.join(r.fields)}; purpose: {r.purpose}; scenario: {r.scenario}")
+    return 0
+
+
+def review_decide(args: argparse.Namespace) -> int:
+    with broker_stub(args, args.party or AUTHORITY) as stub:
+        reply = stub.sharing.DecideShareRequest(
+            sharing_pb2.DecideShareRequestRequest(
+                id=args.id, approve=args.approve, reason=args.reason
+            ),
+            timeout=30,
         )
     print_message(reply, as_json=args.json)
     return 0
