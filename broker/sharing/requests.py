@@ -6,6 +6,10 @@
 * correction (SHR-5, Art.24): a person or organisation disputes data about itself (filed by the
   authority's service desk on their behalf, or by a department); the provider verifies and
   corrects within ``correction`` working days and reports back.
+* urgent data need (SHR-3, Art.23): a data need marked urgent, with its scenario, also goes to
+  the requester's data authority (same level, else the next level up, else the provincial
+  authority), which organises the special data docking (专项数据对接) on the rule file's
+  ``urgent_handling`` clock and records its outcome.
 * open-data request (OPN-2, Art.34): unconditional-open data is usable directly, not-open data is
   refused with its reason, conditional-open data is reviewed within ``open_data_review`` days.
 
@@ -51,6 +55,10 @@ class ServiceRequestData:
     legal_basis: str = ""
     description: str = ""
     record_key: str = ""
+    urgent: bool = False  # a data need: urgent or special, handled by the authority (Art.23)
+
+
+URGENT_CLOCK = "urgent_handling"
 
 
 class ServiceRequests:
@@ -79,6 +87,8 @@ class ServiceRequests:
         details: dict[str, Any] = {}
         decision: dict[str, Any] = {}
         status = "pending"
+        if data.urgent and data.kind != "data_need":
+            raise InvalidArgument("only a data need may be urgent (Art.23)", field="urgent")
         if data.kind == "data_need":
             if caller == AUTHORITY:
                 raise PermissionDenied("a data need is filed by the department that needs it")
@@ -128,6 +138,8 @@ class ServiceRequests:
         due: dict[str, Any] = {}
         if status == "pending":
             due = self._start(session, request, REVIEW_CLOCK[data.kind])
+        if data.urgent:
+            due.update(self._start_urgent(session, request, caller))
         session.flush()
         self.s.ledger.append(
             session,
@@ -144,11 +156,73 @@ class ServiceRequests:
         )
         return request
 
+    def urgent_handler(self, session: Session, requester: str) -> str:
+        """Who handles an urgent need of ``requester`` (Art.23): the data authority of its
+        region, else of the next level up, else the provincial authority."""
+        dept = self.s.directory.department(session, requester)
+        region = dept.region
+        for candidate in (region, region[:4] + "00", region[:2] + "0000"):
+            handler = self.s.directory.authority_of_region(session, candidate)
+            if handler != AUTHORITY and handler != requester:
+                return handler
+        return AUTHORITY
+
+    def _start_urgent(
+        self, session: Session, request: ServiceRequest, caller: str
+    ) -> dict[str, Any]:
+        handler = self.urgent_handler(session, caller)
+        due = self.s.supervision.start_deadline(
+            session, kind=URGENT_CLOCK, subject=request.id, responsible=handler
+        )
+        request.details = {
+            **request.details,
+            "urgent": {"handler": handler, "due_on": due.isoformat(), "outcome": ""},
+        }
+        return {"urgent_handler": handler, "urgent_due_on": due.isoformat()}
+
+    def record_urgent_handling(
+        self, session: Session, caller: str, request_id: str, outcome: str
+    ) -> ServiceRequest:
+        """The handler records how the urgent need was met (the special docking's outcome).
+
+        Raises:
+            PermissionDenied: not its handler (nor the provincial authority).
+            FailedPrecondition: not an urgent need, or its handling is already recorded.
+        """
+        request = self.get(session, caller, request_id)
+        urgent = request.details.get("urgent")
+        if not urgent:
+            raise FailedPrecondition("not an urgent data need", field="id")
+        if caller not in (urgent["handler"], AUTHORITY):
+            raise PermissionDenied(
+                f"only its handler ({urgent['handler']}) records the special handling",
+                field="id",
+                articles=(self.s.policy.deadline(URGENT_CLOCK).article,),
+            )
+        if urgent["outcome"]:
+            raise FailedPrecondition("the special handling is already recorded", field="id")
+        outcome = v.text(outcome, "outcome")
+        deadline = self.s.supervision.close_deadline(session, kind=URGENT_CLOCK, subject=request.id)
+        request.details = {**request.details, "urgent": {**urgent, "outcome": outcome}}
+        self.s.ledger.append(
+            session,
+            kind="data_need.urgent_handled",
+            actor=caller,
+            subject=request.id,
+            payload={
+                "outcome": outcome,
+                "closed_late": bool(deadline and deadline.closed_late),
+                "articles": [self.s.policy.deadline(URGENT_CLOCK).article],
+            },
+        )
+        return request
+
     def get(self, session: Session, caller: str, request_id: str) -> ServiceRequest:
         request = session.get(ServiceRequest, v.identifier(request_id, "id"))
         if request is None:
             raise NotFound(f"no request {request_id!r}", field="id")
-        if caller not in (request.filed_by, request.provider, AUTHORITY):
+        handler = (request.details.get("urgent") or {}).get("handler")
+        if caller not in (request.filed_by, request.provider, AUTHORITY, handler):
             self.s.directory.require_authority(session, caller)
         return request
 
@@ -236,11 +310,23 @@ class ServiceRequests:
     def list(
         self, session: Session, caller: str, role: str, kind: str = ""
     ) -> Sequence[ServiceRequest]:
-        """The caller's inbox (``provider``) or what it filed (``requester``)."""
-        if role not in ("provider", "requester"):
-            raise InvalidArgument("must be 'provider' or 'requester'", field="role")
-        column = ServiceRequest.provider if role == "provider" else ServiceRequest.filed_by
-        query = select(ServiceRequest).where(column == caller).order_by(ServiceRequest.created_at)
+        """The caller's inbox (``provider``), what it filed (``requester``), or the urgent needs
+        it handles as a data authority (``handler``); urgent needs first, then oldest first."""
+        if role not in ("provider", "requester", "handler"):
+            raise InvalidArgument("must be 'provider', 'requester' or 'handler'", field="role")
+        if role == "handler":
+            query = select(ServiceRequest).where(ServiceRequest.kind == "data_need")
+        else:
+            column = ServiceRequest.provider if role == "provider" else ServiceRequest.filed_by
+            query = select(ServiceRequest).where(column == caller)
         if kind:
             query = query.where(ServiceRequest.kind == kind)
-        return session.execute(query).scalars().all()
+        rows = session.execute(query.order_by(ServiceRequest.created_at)).scalars().all()
+        if role == "handler":
+            rows = [
+                r
+                for r in rows
+                if (r.details.get("urgent") or {}).get("handler") == caller
+                or (caller == AUTHORITY and r.details.get("urgent"))
+            ]
+        return sorted(rows, key=lambda r: not r.details.get("urgent"))

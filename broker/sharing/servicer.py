@@ -72,6 +72,10 @@ def service_request_pb(
         fulfilled_by=r.fulfilled_by or "",
         created_at=iso(r.created_at),
         due_date_provisional=provisional and r.status in ("pending", "accepted"),
+        urgent=bool(d.get("urgent")),
+        urgent_handler=(d.get("urgent") or {}).get("handler", ""),
+        urgent_due_date=(d.get("urgent") or {}).get("due_on", ""),
+        urgent_outcome=(d.get("urgent") or {}).get("outcome", ""),
     )
 
 
@@ -268,9 +272,16 @@ class SharingServicer(sharing_pb2_grpc.SharingServicer, ContextServicer):
             legal_basis=r.legal_basis,
             description=r.description,
             record_key=r.record_key,
+            urgent=r.urgent,
         )
         with self.sessions.begin() as session:
             return self._service(self.requests.file(session, caller, data))
+
+    def RecordUrgentHandling(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            row = self.requests.record_urgent_handling(session, caller, request.id, request.outcome)
+            return self._service(row)
 
     def DecideServiceRequest(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)

@@ -23,6 +23,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     need.add_argument("--scenario", required=True)
     need.add_argument("--legal-basis", required=True)
     need.add_argument("--description", default="")
+    need.add_argument(
+        "--urgent",
+        action="store_true",
+        help="urgent or special (Art.23): your data authority also organises a special docking",
+    )
     need.set_defaults(handler=lambda a: _file(a, "data_need", a.title))
 
     corr = rsub.add_parser(
@@ -58,6 +63,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     decide.add_argument("--reason", default="", help="why (refusal) or what was corrected")
     decide.set_defaults(handler=decide_command)
 
+    urgent = rsub.add_parser(
+        "urgent", help="the data authority: urgent data needs it handles (Art.23)"
+    )
+    add_broker_arguments(urgent, as_help="the authority's code (default: authority)")
+    urgent.set_defaults(handler=urgent_command)
+    handle = rsub.add_parser(
+        "handle", help="the data authority: record how an urgent data need was met (Art.23)"
+    )
+    add_broker_arguments(handle, as_help="the authority's code (default: authority)")
+    handle.add_argument("id")
+    handle.add_argument("--outcome", required=True, help="how the special docking met the need")
+    handle.set_defaults(handler=handle_command)
+
     fulfil = rsub.add_parser("fulfil", help="name the published entry that meets a data need")
     add_broker_arguments(fulfil, as_help="your department code")
     fulfil.add_argument("id")
@@ -76,6 +94,7 @@ def _file(args: argparse.Namespace, kind: str, subject: str) -> int:
         legal_basis=getattr(args, "legal_basis", ""),
         description=args.description,
         record_key=getattr(args, "record_key", ""),
+        urgent=getattr(args, "urgent", False),
     )
     party = args.party or ("" if kind == "data_need" else "authority")
     with broker_stub(args, party or None) as stub:
@@ -97,7 +116,35 @@ def inbox_command(args: argparse.Namespace) -> int:
     if not reply.requests:
         print("inbox empty")
     for r in reply.requests:
-        print(f"{r.id}  {r.kind:<10} {r.status:<9} due {r.due_date or '-':<10} {r.subject}")
+        flag = "URGENT " if r.urgent else ""
+        print(f"{r.id}  {flag}{r.kind:<10} {r.status:<9} due {r.due_date or '-':<10} {r.subject}")
+    return 0
+
+
+def urgent_command(args: argparse.Namespace) -> int:
+    with broker_stub(args, args.party or "authority") as stub:
+        reply = stub.sharing.ListServiceRequests(
+            sharing_pb2.ListServiceRequestsRequest(role="handler"), timeout=30
+        )
+    if args.json:
+        print_message(reply, as_json=True)
+        return 0
+    if not reply.requests:
+        print("no urgent data needs")
+    for r in reply.requests:
+        state = f"handled: {r.urgent_outcome}" if r.urgent_outcome else f"due {r.urgent_due_date}"
+        print(f"{r.id}  URGENT {r.requester} → {r.provider}: {r.subject} ({state})")
+        print(f"    scenario: {r.scenario}")
+    return 0
+
+
+def handle_command(args: argparse.Namespace) -> int:
+    with broker_stub(args, args.party or "authority") as stub:
+        reply = stub.sharing.RecordUrgentHandling(
+            sharing_pb2.RecordUrgentHandlingRequest(id=args.id, outcome=args.outcome),
+            timeout=30,
+        )
+    print_message(reply, as_json=args.json)
     return 0
 
 

@@ -81,6 +81,11 @@ class SharingStub:
                 request_serializer=tongdao_dot_v1_dot_sharing__pb2.ListServiceRequestsRequest.SerializeToString,
                 response_deserializer=tongdao_dot_v1_dot_sharing__pb2.ListServiceRequestsResponse.FromString,
                 _registered_method=True)
+        self.RecordUrgentHandling = channel.unary_unary(
+                '/tongdao.v1.Sharing/RecordUrgentHandling',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.RecordUrgentHandlingRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.ServiceRequest.FromString,
+                _registered_method=True)
         self.ChangeGrantStatus = channel.unary_unary(
                 '/tongdao.v1.Sharing/ChangeGrantStatus',
                 request_serializer=tongdao_dot_v1_dot_sharing__pb2.ChangeGrantStatusRequest.SerializeToString,
@@ -173,6 +178,14 @@ class SharingServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordUrgentHandling(self, request, context):
+        """The data authority handling an urgent data need (or the provincial authority) records how
+        the special data docking met it (Art.23); closes its urgent_handling clock.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ChangeGrantStatus(self, request, context):
         """The authority (any grant) or the provider (its own grants) suspends, terminates or
         reinstates a grant, citing a ground of the rule file (Art.27, 41, 43); a ledger entry. The
@@ -254,6 +267,11 @@ def add_SharingServicer_to_server(servicer, server):
                     servicer.ListServiceRequests,
                     request_deserializer=tongdao_dot_v1_dot_sharing__pb2.ListServiceRequestsRequest.FromString,
                     response_serializer=tongdao_dot_v1_dot_sharing__pb2.ListServiceRequestsResponse.SerializeToString,
+            ),
+            'RecordUrgentHandling': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordUrgentHandling,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.RecordUrgentHandlingRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.ServiceRequest.SerializeToString,
             ),
             'ChangeGrantStatus': grpc.unary_unary_rpc_method_handler(
                     servicer.ChangeGrantStatus,
@@ -521,6 +539,33 @@ class Sharing:
             '/tongdao.v1.Sharing/ListServiceRequests',
             tongdao_dot_v1_dot_sharing__pb2.ListServiceRequestsRequest.SerializeToString,
             tongdao_dot_v1_dot_sharing__pb2.ListServiceRequestsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordUrgentHandling(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/RecordUrgentHandling',
+            tongdao_dot_v1_dot_sharing__pb2.RecordUrgentHandlingRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.ServiceRequest.FromString,
             options,
             channel_credentials,
             insecure,
