@@ -227,8 +227,8 @@ def iter_entries(n: int, seed: int = 7) -> Iterator[dict[str, Any]]:
                 "open_conditions": "依申请向科研机构开放"
                 if open_type == "conditional_open"
                 else "涉及个人信息",
-                "classification": "",
-                "grade": "",
+                "classification": ("基础库", "主题库", "业务库")[i % 3],
+                "grade": ("general", "important", "core")[i % 3],
                 "aggregation_mode": rnd.choice(["logical", "physical"]),
                 "tags": rnd.choice([[], [], ["thematic"], ["population"], ["legal_entity"]]),
                 "subject_consent": False,

@@ -259,7 +259,19 @@ def run(
         sampler = ProcessSampler().start()
         try:
             specs = [
-                ("broker", ["broker", "serve", "--home", str(home.root), "--listen", "127.0.0.1:0"])
+                (
+                    "broker",
+                    [
+                        "broker",
+                        "serve",
+                        "--home",
+                        str(home.root),
+                        "--listen",
+                        "127.0.0.1:0",
+                        "--metrics-listen",
+                        "127.0.0.1:0",
+                    ],  # a free port: never collide
+                )
             ] + [
                 (f"node-{p.code}", ["node", "serve", "--config", f"node-{p.code}.toml"])
                 for p, *_ in served

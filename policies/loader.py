@@ -18,6 +18,7 @@ from tongdao.policies.access import (
     AccountRules,
     load_common_passwords,
 )
+from tongdao.policies.catalogue_rules import ENTRY_FIELDS, REVIEW_STEPS, CatalogueRules
 from tongdao.policies.disputes import SUBJECT_KINDS, DisputeRules
 from tongdao.policies.model import (
     FETCH_MODES,
@@ -257,6 +258,7 @@ def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
     accounts = _accounts(root) if "accounts" in raw else None
     disputes = _disputes(root, policy) if "disputes" in raw else None
     typical_cases = _typical_cases(root) if "typical_cases" in raw else None
+    catalogue = _catalogue(root) if "catalogue" in raw else policy.catalogue
     _first_unread(file, raw, root.seen)
     return replace(
         policy,
@@ -267,6 +269,7 @@ def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
         accounts=accounts,
         disputes=disputes,
         typical_cases=typical_cases,
+        catalogue=catalogue,
     )
 
 
@@ -286,6 +289,20 @@ def _disputes(root: _Reader, policy: Policy) -> DisputeRules:
             raise t.fail(key, f"names no [deadlines.{getattr(rules, key)}] table")
     t.text("description")
     t.text("quote", required=False)
+    return rules
+
+
+def _catalogue(root: _Reader) -> CatalogueRules:
+    """``[catalogue]``: what an entry states before review (Art.13, 14) and who reviews it."""
+    t = root.table("catalogue")
+    rules = CatalogueRules(
+        required=t.texts("required", allowed=ENTRY_FIELDS),
+        review_chain=t.texts("review_chain", allowed=REVIEW_STEPS),
+        review_article=t.article("review_article"),
+    )
+    if not rules.review_chain:
+        raise t.fail("review_chain", "names no review step (an entry nobody reviews)")
+    t.text("description")
     return rules
 
 

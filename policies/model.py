@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from tongdao.policies.access import AccessRules, AccountRules
+from tongdao.policies.catalogue_rules import DEFAULT_CATALOGUE_RULES, CatalogueRules
 from tongdao.policies.disputes import DisputeRules
 from tongdao.policies.typical_cases import TypicalCaseRules
 
@@ -313,6 +314,7 @@ class Policy:
     access: AccessRules | None = None
     accounts: AccountRules | None = None
     disputes: DisputeRules | None = None
+    catalogue: CatalogueRules = DEFAULT_CATALOGUE_RULES
     typical_cases: TypicalCaseRules | None = None
 
     @property

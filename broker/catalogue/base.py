@@ -155,6 +155,13 @@ class CatalogueBase(ContextService):
                     field="entry.data_items",
                     articles=classification_article,
                 )
+        if data.grade and data.grade not in self.policy.classifications:
+            raise InvalidArgument(
+                f"entry grade {data.grade!r} is not one of "
+                f"{', '.join(self.policy.classifications)}",
+                field="entry.grade",
+                articles=classification_article,
+            )
         if data.aggregation_mode not in AGGREGATION_MODES:
             raise InvalidArgument(
                 f"must be one of {', '.join(AGGREGATION_MODES)}",

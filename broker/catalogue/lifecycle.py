@@ -14,6 +14,7 @@ from tongdao.broker.catalogue.models import CatalogueEntry, CatalogueEntryVersio
 from tongdao.broker.catalogue.search_index import upsert_search_row
 from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import AUTHORITY
+from tongdao.policies.catalogue_rules import FIELD_ARTICLE, missing_fields, review_regions
 from tongdao.proto.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -81,11 +82,17 @@ class CatalogueLifecycle(CatalogueBase):
                 f"entry is {entry.status}; only a draft or a returned entry is submitted",
                 field="code",
             )
+        rules = self.policy.catalogue
+        missing = missing_fields(rules, entry.content)
+        if missing:
+            raise FailedPrecondition(
+                f"the entry does not yet state {', '.join(missing)}: complete it before review",
+                field=f"entry.{missing[0]}",
+                articles=tuple(dict.fromkeys(FIELD_ARTICLE[m] for m in missing)),
+            )
         entry.status = "submitted"
         entry.updated_at = self.now()
-        entry.reviewer = self.directory.reviewer_for(
-            session, self.directory.department(session, entry.provider)
-        )
+        entry.reviewer = self.review_chain(session, entry)[0]
         self.supervision.close_deadline(session, kind="catalogue_revision", subject=code)
         self.ledger.append(
             session,
@@ -110,6 +117,23 @@ class CatalogueLifecycle(CatalogueBase):
             raise FailedPrecondition(
                 f"entry is {entry.status}; only a submitted entry can be published", field="code"
             )
+        chain = self.review_chain(session, entry)
+        if caller != AUTHORITY and caller in chain[:-1]:
+            # Art.12: approved at this level; the authority one level up reviews next
+            entry.reviewer = chain[chain.index(caller) + 1]
+            entry.updated_at = self.now()
+            self.ledger.append(
+                session,
+                kind="catalogue_entry.reviewed",
+                actor=caller,
+                subject=code,
+                payload={
+                    "comment": v.text(comment, "comment", required=False),
+                    "next_reviewer": entry.reviewer,
+                    "articles": [self.policy.catalogue.review_article],
+                },
+            )
+            return entry
         now = self.now()
         entry.current_version += 1
         entry.status = "published"
@@ -313,6 +337,13 @@ class CatalogueLifecycle(CatalogueBase):
                 if snap is not None:
                     out.append((entry, snap.content, entry.current_version))
         return out, next_token
+
+    def review_chain(self, session: Session, entry: CatalogueEntry) -> list[str]:
+        """The authorities that review ``entry``, in order (CAT-5, Art.12; the rule file's
+        ``catalogue.review_chain``)."""
+        provider = self.directory.department(session, entry.provider)
+        steps = review_regions(self.policy.catalogue, provider.region, provider.level)
+        return self.directory.review_chain(session, provider, steps)
 
     def may_see_working_copy(self, session: Session, caller: str, entry: CatalogueEntry) -> bool:
         """Whether ``caller`` may read the entry's working copy: always once it is the version

@@ -256,3 +256,31 @@ class DirectoryService(ContextService):
             .limit(1)
         ).scalar_one_or_none()
         return code or AUTHORITY
+
+    def review_chain(
+        self, session: Session, provider: Department, steps: Sequence[tuple[str, str]]
+    ) -> list[str]:
+        """The authorities that review ``provider``'s entries, in order (CAT-5, Art.12).
+
+        ``steps`` are (step, region) pairs from the rule file. A region's authority is the
+        registered department with ``is_authority`` there (not the provider itself); a city or
+        county without one is skipped; the province's is the broker's operator (``authority``)
+        when no department is registered as it. Never empty.
+        """
+        chain: list[str] = []
+        for _step, region in steps:
+            code = session.execute(
+                select(Department.code)
+                .where(
+                    Department.region == region,
+                    Department.is_authority.is_(True),
+                    Department.code != provider.code,
+                )
+                .order_by(Department.code)
+                .limit(1)
+            ).scalar_one_or_none()
+            if code is None and region.endswith("0000"):
+                code = AUTHORITY
+            if code is not None and code not in chain:
+                chain.append(code)
+        return chain or [AUTHORITY]

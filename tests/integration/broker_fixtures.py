@@ -120,6 +120,10 @@ POPULATION = EntryData(
     ),
     key_field="id_number",
     share_type="unconditional",
+    data_format="structured",
+    update_frequency="daily",
+    classification="人口基础库",
+    grade="important",
 )
 MARRIAGE = EntryData(
     code="mzt.marriage",
@@ -134,6 +138,10 @@ MARRIAGE = EntryData(
     share_type="conditional",
     share_scope_levels=("province", "city"),
     permitted_purposes=("最低生活保障资格审核",),
+    data_format="structured",
+    update_frequency="daily",
+    classification="主题库",
+    grade="important",
 )
 CASES = EntryData(
     code="gat.case-records",
@@ -145,6 +153,10 @@ CASES = EntryData(
     share_type="not_shared",
     legal_basis="《中华人民共和国刑事诉讼法》第一百五十二条",
     open_conditions="涉及侦查秘密",
+    data_format="structured",
+    update_frequency="daily",
+    classification="业务库",
+    grade="core",
 )
 
 

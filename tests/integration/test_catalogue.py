@@ -13,6 +13,7 @@ import io
 import json
 
 import pytest
+from sqlalchemy import select
 
 from tests.integration.broker_fixtures import (
     COUNTY,
@@ -28,6 +29,7 @@ from tongdao.broker.catalogue.base import DataItemData, EntryData
 from tongdao.broker.catalogue.file_formats import export, parse
 from tongdao.broker.catalogue.search_ranking import SearchFilters
 from tongdao.broker.directory.service import DepartmentData
+from tongdao.broker.ledger.models import LedgerEntry
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 
 LAND = EntryData(
@@ -46,6 +48,10 @@ LAND = EntryData(
     open_conditions="依申请向科研机构开放",
     tags=("natural_resources_geography",),
     aggregation_mode="physical",
+    data_format="structured",
+    update_frequency="monthly",
+    classification="自然资源和空间地理库",
+    grade="general",
 )
 MARRIAGE_HISTORY = EntryData(
     code="mzt.marriage-history",
@@ -59,6 +65,10 @@ MARRIAGE_HISTORY = EntryData(
     key_field="id_number",
     share_type="unconditional",
     tags=("thematic",),
+    data_format="file",
+    update_frequency="yearly",
+    classification="主题库",
+    grade="important",
 )
 
 
@@ -207,7 +217,7 @@ def test_art13_fields_and_edge_validation(world):
 # ---------------------------------------------------------------- review and revocation
 
 
-def test_city_and_county_entries_are_reviewed_one_level_up(world):
+def test_entries_are_reviewed_at_their_level_then_one_level_up(world):
     city_authority = Party("hrb.sjj", "230100", "city")
     with world.sessions.begin() as s:
         world.services.directory.register_department(
@@ -223,7 +233,8 @@ def test_city_and_county_entries_are_reviewed_one_level_up(world):
     with world.sessions.begin() as s:
         world.services.catalogue.create_entry(s, COUNTY.code, county_entry)
         entry = world.services.catalogue.submit_entry(s, COUNTY.code, county_entry.code)
-        assert entry.reviewer == "hrb.sjj"  # county 230102 → city 230100's authority
+        # county 230102 has no authority registered: that step is skipped, the city's reviews
+        assert entry.reviewer == "hrb.sjj"
     with world.sessions.begin() as s, pytest.raises(PermissionDenied):
         world.services.catalogue.publish_entry(
             s, MZT.code, county_entry.code, ""
@@ -235,13 +246,47 @@ def test_city_and_county_entries_are_reviewed_one_level_up(world):
     city_entry = dataclasses.replace(MARRIAGE_HISTORY, code="rsj.records", provider=RSJ.code)
     with world.sessions.begin() as s:
         world.services.catalogue.create_entry(s, RSJ.code, city_entry)
-        # city 230100 → the province's authority; none registered: the operator reviews
-        assert (
-            world.services.catalogue.submit_entry(s, RSJ.code, city_entry.code).reviewer
-            == "authority"
+        # Art.12: a city department's entry is reviewed by the city's authority first ...
+        assert world.services.catalogue.submit_entry(s, RSJ.code, city_entry.code).reviewer == (
+            "hrb.sjj"
         )
+    with world.sessions.begin() as s:
+        reviewed = world.services.catalogue.publish_entry(s, "hrb.sjj", city_entry.code, "同意")
+        # ... then by the province's (none registered: the broker's operator) before publication
+        assert (reviewed.status, reviewed.reviewer) == ("submitted", "authority")
     with world.sessions.begin() as s, pytest.raises(PermissionDenied):
         world.services.catalogue.publish_entry(s, "hrb.sjj", city_entry.code, "")
+    with world.sessions.begin() as s:
+        published = world.services.catalogue.publish_entry(s, "authority", city_entry.code, "")
+        assert published.status == "published" and published.current_version == 1
+    with world.sessions() as s:
+        kinds = [
+            e.kind
+            for e in s.execute(
+                select(LedgerEntry).where(LedgerEntry.subject == city_entry.code)
+            ).scalars()
+        ]
+    assert kinds[-3:] == [
+        "catalogue_entry.submitted", "catalogue_entry.reviewed", "catalogue_entry.published",
+    ]  # fmt: skip
+
+
+def test_an_incomplete_entry_cannot_be_submitted(world):
+    bare = dataclasses.replace(
+        MARRIAGE_HISTORY, code="mzt.bare", data_format="", update_frequency="", grade=""
+    )
+    with world.sessions.begin() as s:
+        world.services.catalogue.create_entry(s, "hlj.mzt", bare)  # a draft may be incomplete
+    with world.sessions.begin() as s, pytest.raises(FailedPrecondition) as err:
+        world.services.catalogue.submit_entry(s, "hlj.mzt", bare.code)
+    assert err.value.field == "entry.data_format"
+    assert "update_frequency" in str(err.value) and "grade" in str(err.value)
+    assert set(err.value.articles) == {"Art.13", "Art.14"}
+    with world.sessions.begin() as s, pytest.raises(InvalidArgument) as bad:
+        world.services.catalogue.create_entry(
+            s, "hlj.mzt", dataclasses.replace(MARRIAGE_HISTORY, code="mzt.g", grade="secret")
+        )
+    assert bad.value.field == "entry.grade"
 
 
 def test_revocation_in_use_sunsets_after_six_months_then_is_withdrawn(world):

@@ -11,10 +11,12 @@ from tongdao.cli import main
 
 CSV = (
     "code,name,description,key_field,share_type,open_type,open_conditions,tags,"
+    "data_format,update_frequency,classification,grade,"
     "item_name,item_type,item_description,item_sensitivity\n"
     "gat.hukou,户籍登记信息,户籍,id_number,unconditional,conditional_open,依申请开放,population,"
+    "structured,daily,人口基础库,important,"
     "id_number,string,公民身份号码,sensitive_personal\n"
-    "gat.hukou,,,,,,,,household,string,户号,general\n"
+    "gat.hukou,,,,,,,,,,,,household,string,户号,general\n"
 )
 
 
