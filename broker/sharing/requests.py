@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import AUTHORITY
 from tongdao.broker.kernel.context import decision_dict as _decision_dict
+from tongdao.broker.kernel.paging import Page
 from tongdao.broker.sharing.models import ServiceRequest
 from tongdao.broker.sharing.service import SharingService
 from tongdao.policies.engine import decide_open_data_request, decide_provider_review
@@ -234,13 +235,15 @@ class ServiceRequests:
         return request
 
     def list(
-        self, session: Session, caller: str, role: str, kind: str = ""
+        self, session: Session, caller: str, role: str, kind: str = "", page: Page | None = None
     ) -> Sequence[ServiceRequest]:
         """The caller's inbox (``provider``) or what it filed (``requester``)."""
         if role not in ("provider", "requester"):
             raise InvalidArgument("must be 'provider' or 'requester'", field="role")
         column = ServiceRequest.provider if role == "provider" else ServiceRequest.filed_by
-        query = select(ServiceRequest).where(column == caller).order_by(ServiceRequest.created_at)
+        query = select(ServiceRequest).where(column == caller)
         if kind:
             query = query.where(ServiceRequest.kind == kind)
-        return session.execute(query).scalars().all()
+        if page is not None:
+            return page.fetch(session, query, ServiceRequest.created_at, ServiceRequest.id)
+        return session.execute(query.order_by(ServiceRequest.created_at)).scalars().all()

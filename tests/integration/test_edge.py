@@ -259,7 +259,7 @@ def test_lists_and_exports_come_in_pages(stack):
     first = stub.ExportCatalogue(
         catalogue_pb2.ExportCatalogueRequest(format="json", page_size=1), timeout=10
     )
-    assert first.next_page_token == sorted(everything)[0]
+    assert first.next_page_token and sorted(everything)[0] not in first.next_page_token
     error = refusal(
         stub.ListCatalogueEntries, catalogue_pb2.ListCatalogueEntriesRequest(page_size=501)
     )

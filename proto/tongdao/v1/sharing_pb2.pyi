@@ -156,18 +156,24 @@ class FileShareRequestRequest(_message.Message):
     def __init__(self, request: _Optional[_Union[ShareRequest, _Mapping]] = ...) -> None: ...
 
 class ListShareRequestsRequest(_message.Message):
-    __slots__ = ("role", "status")
+    __slots__ = ("role", "status", "page_size", "page_token")
     ROLE_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     role: str
     status: str
-    def __init__(self, role: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, role: _Optional[str] = ..., status: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListShareRequestsResponse(_message.Message):
-    __slots__ = ("requests",)
+    __slots__ = ("requests", "next_page_token")
     REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     requests: _containers.RepeatedCompositeFieldContainer[ShareRequest]
-    def __init__(self, requests: _Optional[_Iterable[_Union[ShareRequest, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, requests: _Optional[_Iterable[_Union[ShareRequest, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GetShareRequestRequest(_message.Message):
     __slots__ = ("id",)
@@ -298,15 +304,21 @@ class FulfilDataNeedRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ..., entry_code: _Optional[str] = ...) -> None: ...
 
 class ListServiceRequestsRequest(_message.Message):
-    __slots__ = ("role", "kind")
+    __slots__ = ("role", "kind", "page_size", "page_token")
     ROLE_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     role: str
     kind: str
-    def __init__(self, role: _Optional[str] = ..., kind: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, role: _Optional[str] = ..., kind: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListServiceRequestsResponse(_message.Message):
-    __slots__ = ("requests",)
+    __slots__ = ("requests", "next_page_token")
     REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     requests: _containers.RepeatedCompositeFieldContainer[ServiceRequest]
-    def __init__(self, requests: _Optional[_Iterable[_Union[ServiceRequest, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, requests: _Optional[_Iterable[_Union[ServiceRequest, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
