@@ -5,16 +5,21 @@ verifiable export."""
 
 from __future__ import annotations
 
+import json
 import re
+import uuid
 from pathlib import Path
 
 import grpc
 import pytest
+from sqlalchemy import create_engine, text
 
+from tests.conftest import PG_URL, postgres_unavailable_reason
 from tests.integration.stack import BASIS, PURPOSE, SCENARIO, start_stack
 from tests.integration.test_edge import refusal, violated_field
 from tongdao.broker.kernel.settings import BrokerSettings
 from tongdao.broker.ledger.export import read_export
+from tongdao.cli import main
 from tongdao.commands.catalogue import entry_from_dict
 from tongdao.demo import ENTRIES, GAT, RSJ
 from tongdao.home import AUTHORITY
@@ -50,11 +55,37 @@ def small_pages(folder: Path) -> Path:
     return path
 
 
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def store(request):
+    """SQLite (None: the stack's own file) or a private schema on PostgreSQL."""
+    if request.param == "sqlite":
+        yield None
+        return
+    reason = postgres_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def stack(tmp_path_factory, store):
     folder = tmp_path_factory.mktemp("paging")
     s = start_stack(
-        folder, settings=BrokerSettings(locale="en"), policy=str(small_pages(folder)), records=20
+        folder,
+        store,
+        settings=BrokerSettings(locale="en"),
+        policy=str(small_pages(folder)),
+        records=20,
     )
     # more share requests than one page: RSJ asks for each published entry
     with s.consumer(RSJ.code) as client:
@@ -284,3 +315,33 @@ def test_the_ledger_export_in_pages_is_one_verifiable_export(stack):
     )
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert violated_field(error) == "page_size"
+
+
+def run(stack, capsys, *argv):
+    capsys.readouterr()
+    code = main([*argv, "--home", str(stack.home.root), "--broker", stack.broker.target])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_the_ledger_cli_follows_the_pages(stack, capsys, tmp_path):
+    late, reports = stack.broker.ledger_rounds.run_once()  # checkpoints, cosigned
+    assert late == 0 and reports
+    length = stack.stub(AUTHORITY).ledger.GetLedger(ledger_pb2.GetLedgerRequest(), timeout=10)
+    assert length.length > 3 * LEDGER_MAX  # the export takes several calls
+    archive = tmp_path / "ledger.jsonl"
+    code, out, _ = run(stack, capsys, "ledger", "export", str(archive))
+    assert code == 0
+    exported = int(re.search(r"exported (\d+) entries", out).group(1))
+    assert exported >= length.length
+    key = stack.home.broker_verify_key().public_key.hex()
+    code, out, _ = run(
+        stack, capsys, "ledger", "verify", "--export", str(archive), "--broker-key", key, "--json"
+    )
+    assert code == 0 and json.loads(out)["ok"]
+    code, out, _ = run(stack, capsys, "ledger", "verify", "--remote", "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["ok"] and summary["entries"] >= length.length
+    code, out, _ = run(stack, capsys, "ledger", "show", "--limit", str(2 * LEDGER_MAX + 1))
+    shown = [int(line.split()[0]) for line in out.splitlines() if line.strip()]
+    assert code == 0 and shown == list(range(1, 2 * LEDGER_MAX + 2))
