@@ -41,11 +41,14 @@ class LedgerService:
         return self.directory.page(kind, size, token, pages="ledger")
 
     def page(
-        self, session: Session, caller: str, from_sequence: int, page: Page
+        self, session: Session, caller: str, from_sequence: int, page: Page | int
     ) -> tuple[Paged[LedgerEntry], LedgerHead]:
         """One page of entries from ``from_sequence`` on (the first page) or after the page's
-        cursor, by sequence, and the signed head (authority only)."""
+        cursor, by sequence, and the signed head (authority only). An integer ``page`` is the
+        first page of that size."""
         self.directory.require_authority(session, caller)
+        if isinstance(page, int):
+            page = self.pages(page, "")
         query = select(LedgerEntry).where(LedgerEntry.sequence >= max(from_sequence, 1))
         return page.fetch(session, query, LedgerEntry.sequence), read_head(session)
 
