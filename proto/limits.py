@@ -258,7 +258,7 @@ LIMITS: dict[str, dict[str, Limit]] = {
         "retain_until": DATE,
         "sequence": SEQUENCE,
     },
-    "ListUsageRequest": {"role": WORD, "entry_code": ENTRY_CODE, "grant_id": ID},
+    "ListUsageRequest": {"role": WORD, "entry_code": ENTRY_CODE, "grant_id": ID, **PAGES},
     "PurgeUsageRecordsRequest": {"before": DATE},
     "ListFindingsRequest": {"kind": WORD, "grant_id": ID, **PAGES},
     "IssueRectificationOrderRequest": {

@@ -215,15 +215,14 @@ class SharingServicer(sharing_pb2_grpc.SharingServicer, ContextServicer):
 
     def ListUsage(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
+        page = self.service.page("usage", request.page_size, request.page_token)
         with self.sessions.begin() as session:
             filters = {"entry_code": request.entry_code, "grant_id": request.grant_id}
-            records = self.service.usage_records(session, caller, request.role, **filters)
-            calls = (
-                self.service.relayed_calls(session, caller, **filters)
-                if request.role == "provider"
-                else []
+            records, calls, token = self.service.usage_page(
+                session, caller, request.role, page, **filters
             )
             return sharing_pb2.ListUsageResponse(
+                next_page_token=token,
                 records=[usage_pb(r) for r in records],
                 calls=[
                     sharing_pb2.RelayedCall(

@@ -77,10 +77,12 @@ def decide_command(args: argparse.Namespace) -> int:
 
 def usage_command(args: argparse.Namespace) -> int:
     with broker_stub(args) as stub:
-        reply = stub.sharing.ListUsage(
+        reply = every_page(
+            stub.sharing.ListUsage,
             sharing_pb2.ListUsageRequest(
                 role="provider", entry_code=args.entry, grant_id=args.grant
             ),
+            ("records", "calls"),
             timeout=60,
         )
     if args.json:
