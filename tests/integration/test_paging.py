@@ -345,3 +345,24 @@ def test_the_ledger_cli_follows_the_pages(stack, capsys, tmp_path):
     code, out, _ = run(stack, capsys, "ledger", "show", "--limit", str(2 * LEDGER_MAX + 1))
     shown = [int(line.split()[0]) for line in out.splitlines() if line.strip()]
     assert code == 0 and shown == list(range(1, 2 * LEDGER_MAX + 2))
+
+
+def test_the_cli_lists_show_every_page(stack, capsys):
+    authority = stack.stub(AUTHORITY)
+    deadlines = every_page(
+        authority.supervision.ListDeadlines,
+        supervision_pb2.ListDeadlinesRequest(include_closed=True),
+        "deadlines",
+    )
+    code, out, _ = run(stack, capsys, "supervise", "deadlines", "--include-closed", "--json")
+    shown = json.loads(out)["deadlines"]
+    assert code == 0 and len(deadlines) >= 2
+    assert [int(d["id"]) for d in shown] == [d.id for page in deadlines for d in page]
+    entries = every_page(
+        authority.catalogue.ListCatalogueEntries,
+        catalogue_pb2.ListCatalogueEntriesRequest(),
+        "entries",
+    )
+    code, out, err = run(stack, capsys, "catalogue", "list", "--as", AUTHORITY, "--json")
+    assert code == 0 and len(entries) >= 2, err
+    assert [e["code"] for e in json.loads(out)["entries"]] == [e.code for p in entries for e in p]

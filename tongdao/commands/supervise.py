@@ -75,8 +75,11 @@ def report(args: argparse.Namespace, *, overdue_only: bool) -> int:
             supervision_pb2.ListDeadlinesRequest(
                 overdue_only=overdue_only, include_closed=args.include_closed
             ),
-            "deadlines",
+            ("deadlines", "warnings"),
         )
+    unique = list(dict.fromkeys(reply.warnings))  # each page repeats the rule file's warning
+    del reply.warnings[:]
+    reply.warnings.extend(unique)
     if args.json:
         print_message(reply, as_json=True)
         return 0
