@@ -161,6 +161,11 @@ class Page:
             out.append(row)
         return out
 
+    def take(self, rows: Sequence[T], key: Callable[[T], Key]) -> Paged[T]:
+        """:meth:`split` of rows held in memory in key order (the cursor is applied here)."""
+        after = self.after
+        return self.split((row for row in rows if after is None or key(row) > after), key)
+
     def fetch(self, session: Session, query: Select[Any], *columns: Any) -> Paged[Any]:
         """The page of the entities ``query`` selects, ordered by ``columns`` (mapped
         attributes; the last, or all together, unique)."""
