@@ -21,6 +21,7 @@ from tongdao.broker.directory.accounts import AccountService
 from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.disputes.service import DisputeService
 from tongdao.broker.kernel.context import AUTHORITY, Kernel
+from tongdao.broker.kernel.paging import Pager
 from tongdao.broker.kernel.settings import BrokerSettings
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.ledger.service import LedgerService
@@ -73,7 +74,13 @@ def build_services(
     without it ``policy`` alone applies. ``authority_ca_pem`` is the CA that departments'
     certificates must come from when the directory registers them from a certificate.
     """
-    kernel = Kernel(policy, calendar, settings or BrokerSettings(), policies=policies)
+    kernel = Kernel(
+        policy,
+        calendar,
+        settings or BrokerSettings(),
+        policies=policies,
+        pager=Pager.from_seed(signing_key.private_key),
+    )
     if clock is not None:
         kernel.clock = clock
     directory = DirectoryService(kernel=kernel, ledger=ledger, authority_ca_pem=authority_ca_pem)

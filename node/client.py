@@ -206,11 +206,14 @@ class ConsumerClient(PrivacyComputing):
         Raises:
             ClientError: the broker refused the call.
         """
-        reply = self._call(
-            self.broker.sharing.ListShareRequests,
-            sharing_pb2.ListShareRequestsRequest(role=role, status=status),
-        )
-        return list(reply.requests)
+        request = sharing_pb2.ListShareRequestsRequest(role=role, status=status)
+        rows: list[sharing_pb2.ShareRequest] = []
+        while True:  # every page
+            reply = self._call(self.broker.sharing.ListShareRequests, request)
+            rows.extend(reply.requests)
+            if not reply.next_page_token:
+                return rows
+            request.page_token = reply.next_page_token
 
     def decide_share_request(
         self, request_id: str, approve: bool, reason: str

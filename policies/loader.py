@@ -64,6 +64,12 @@ REQUIRED_LIMITS = (
     "import_max_problems",
     "db_statement_timeout_ms",
     "db_lock_timeout_ms",
+    "list_page_size",
+    "list_page_max",
+    "export_page_size",
+    "export_page_max",
+    "ledger_page_size",
+    "ledger_page_max",
 )
 
 
@@ -544,6 +550,9 @@ def _build(root: _Reader, file: str) -> Policy:
         {name: limits_t.integer(name, minimum=1) or 1 for name in REQUIRED_LIMITS},
         limits_t.article(),
     )
+    for pages in ("list", "export", "ledger"):
+        if limits[f"{pages}_page_size"] > limits[f"{pages}_page_max"]:
+            raise limits_t.fail(f"{pages}_page_size", f"must not exceed {pages}_page_max")
     limits_t.text("description", required=False)
     ledger_t = root.table("ledger")
     ledger = LedgerRules(

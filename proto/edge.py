@@ -377,8 +377,8 @@ class EdgeInterceptor(grpc.ServerInterceptor):
             rate = self._rate
             assert rate is not None
             raise ResourceExhausted(
-                f"more than {rate.per_second:g} calls a second (bursts of {rate.burst}); "
-                "slow down and retry",
+                f"over the rate limit of {rate.per_second:g} calls a second, bursts of "
+                f"{rate.burst} (the rule file's [rate_limits]); slow down and retry",
                 field="caller",
                 articles=(rate.article,) if rate.article else (),
             )

@@ -92,11 +92,15 @@ DATE = Text(40)
 REGION = Text(6, r"[0-9]+")
 PROSE = Text(2000, lines=True)
 TOKEN = Text(16384, r"[A-Za-z0-9._-]+")
+PAGE_TOKEN = Text(1024, r"[A-Za-z0-9._-]+")
 USERNAME = Text(64, r"[A-Za-z0-9._@-]+")
 PASSWORD = Text(256)
 TOTP_CODE = Text(10, r"[0-9]*")
 COUNT = Range(0, STORE_INT_MAX)
 SEQUENCE = Range(0, STORE_INT_MAX)
+PAGE_SIZE = Range(0, 10_000)
+"""The edge's bound; the rule file's ``[limits] *_page_max`` is the broker's (and smaller)."""
+PAGES = {"page_size": PAGE_SIZE, "page_token": PAGE_TOKEN}
 ITEMS = 200
 
 LIMITS: dict[str, dict[str, Limit]] = {
@@ -156,8 +160,7 @@ LIMITS: dict[str, dict[str, Limit]] = {
     "ListCatalogueEntriesRequest": {
         "provider": CODE,
         "status": WORD,
-        "page_size": Range(0, 500),
-        "page_token": ENTRY_CODE,
+        **PAGES,
     },
     "RequestCatalogueRevocationRequest": {"code": ENTRY_CODE, "reason": PROSE},
     "DecideCatalogueRevocationRequest": {"code": ENTRY_CODE, "comment": PROSE},
@@ -187,8 +190,7 @@ LIMITS: dict[str, dict[str, Limit]] = {
         "format": WORD,
         "provider": CODE,
         "status": WORD,
-        "page_size": Range(0, 1000),
-        "page_token": ENTRY_CODE,
+        **PAGES,
     },
     "Department": {
         "code": CODE,
@@ -201,7 +203,8 @@ LIMITS: dict[str, dict[str, Limit]] = {
     },
     "GetDepartmentRequest": {"code": CODE},
     "RegisterDepartmentRequest": {"certificate_pem": Blob(16384)},
-    "GetLedgerRequest": {"from_sequence": SEQUENCE, "limit": Range(0, 10_000)},
+    "GetLedgerRequest": {"from_sequence": SEQUENCE, "limit": PAGE_SIZE, **PAGES},
+    "ExportLedgerRequest": PAGES,
     "ProveInclusionRequest": {"sequence": SEQUENCE, "tree_size": SEQUENCE},
     "ProveConsistencyRequest": {"old_size": SEQUENCE, "new_size": SEQUENCE},
     "QueryRequest": {
@@ -234,7 +237,7 @@ LIMITS: dict[str, dict[str, Limit]] = {
         "dp_epsilon": Real(0.0, 1_000_000.0),
         "dp_budget": Real(0.0, 1_000_000.0),
     },
-    "ListShareRequestsRequest": {"role": WORD, "status": WORD},
+    "ListShareRequestsRequest": {"role": WORD, "status": WORD, **PAGES},
     "GetShareRequestRequest": {"id": ID},
     "DecideShareRequestRequest": {"id": ID, "reason": PROSE},
     "GetGrantRequest": {"id": ID},
@@ -255,9 +258,9 @@ LIMITS: dict[str, dict[str, Limit]] = {
         "retain_until": DATE,
         "sequence": SEQUENCE,
     },
-    "ListUsageRequest": {"role": WORD, "entry_code": ENTRY_CODE, "grant_id": ID},
+    "ListUsageRequest": {"role": WORD, "entry_code": ENTRY_CODE, "grant_id": ID, **PAGES},
     "PurgeUsageRecordsRequest": {"before": DATE},
-    "ListFindingsRequest": {"kind": WORD, "grant_id": ID},
+    "ListFindingsRequest": {"kind": WORD, "grant_id": ID, **PAGES},
     "IssueRectificationOrderRequest": {
         "grant_id": ID,
         "ground": WORD,
@@ -266,7 +269,7 @@ LIMITS: dict[str, dict[str, Limit]] = {
     },
     "AnswerRectificationOrderRequest": {"id": SEQUENCE, "changes": PROSE},
     "DecideRectificationOrderRequest": {"id": SEQUENCE, "reason": PROSE},
-    "ListRectificationOrdersRequest": {"grant_id": ID},
+    "ListRectificationOrdersRequest": {"grant_id": ID, **PAGES},
     "OpenDisputeRequest": {
         "subject_kind": WORD,
         "subject_id": ID,
@@ -285,18 +288,9 @@ LIMITS: dict[str, dict[str, Limit]] = {
         "grants": Many(ITEMS, ID),
         "other_sources": Many(ITEMS, SHORT),
     },
-    "ListTypicalCasesRequest": {
-        "region": REGION,
-        "page_size": Range(0, 500),
-        "page_token": Text(10, r"[0-9]*"),
-    },
+    "ListTypicalCasesRequest": {"region": REGION, **PAGES},
     "ReportTypicalCasesRequest": {"region": REGION},
-    "ListDisputesRequest": {
-        "status": WORD,
-        "subject_id": ID,
-        "page_size": Range(0, 500),
-        "page_token": Text(10, r"[0-9]*"),
-    },
+    "ListDisputesRequest": {"status": WORD, "subject_id": ID, **PAGES},
     "ServiceRequest": {
         "id": ID,
         "kind": WORD,
@@ -319,7 +313,10 @@ LIMITS: dict[str, dict[str, Limit]] = {
     "DecideServiceRequestRequest": {"id": ID, "reason": PROSE},
     "RecordUrgentHandlingRequest": {"id": ID, "outcome": PROSE},
     "FulfilDataNeedRequest": {"id": ID, "entry_code": ENTRY_CODE},
-    "ListServiceRequestsRequest": {"role": WORD, "kind": WORD},
+    "ListServiceRequestsRequest": {"role": WORD, "kind": WORD, **PAGES},
+    "ListDeadlinesRequest": PAGES,
+    "ListDepartmentsRequest": PAGES,
+    "ListAccountsRequest": PAGES,
     "ExtendDeadlineRequest": {"id": SEQUENCE, "basis": PROSE},
     "LoadHolidayScheduleRequest": {
         "schedule_toml": Text(65536, lines=True),

@@ -39,6 +39,7 @@ from tongdao.home import AUTHORITY, DepartmentProfile, Home, HomeSet
 from tongdao.node.client import ClientError, ConsumerClient
 from tongdao.policies.loader import load_policy
 from tongdao.policies.masking import mask_value
+from tongdao.proto.pages import every_page
 from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import secure_channel
 from tongdao.v1 import catalogue_pb2, directory_pb2, ledger_pb2, sharing_pb2, supervision_pb2
@@ -493,8 +494,11 @@ def _scenario(
         "conditional request waits in the provider's inbox with a working-day due date",
         req.status == "pending_provider_review" and bool(req.due_date),
     )
-    inbox = mzt.sharing.ListShareRequests(
-        sharing_pb2.ListShareRequestsRequest(role="provider"), timeout=10
+    inbox = every_page(
+        mzt.sharing.ListShareRequests,
+        sharing_pb2.ListShareRequestsRequest(role="provider"),
+        "requests",
+        timeout=10,
     )
     decided = mzt.sharing.DecideShareRequest(
         sharing_pb2.DecideShareRequestRequest(
@@ -563,8 +567,11 @@ def _scenario(
         report.check("a purpose other than the grant's is refused", exc.code == "PERMISSION_DENIED")
 
     report.section("Deadlines (working days, PRC calendar)")
-    deadlines = authority.supervision.ListDeadlines(
-        supervision_pb2.ListDeadlinesRequest(include_closed=True), timeout=10
+    deadlines = every_page(
+        authority.supervision.ListDeadlines,
+        supervision_pb2.ListDeadlinesRequest(include_closed=True),
+        "deadlines",
+        timeout=10,
     )
     for d in deadlines.deadlines:
         state = (

@@ -85,6 +85,7 @@ def start_stack(
     cities: bool = False,
     public: bool = False,
     settings: BrokerSettings | None = None,
+    policy: str = "heilongjiang-2025",
 ) -> Stack:
     home = Home(tmp / "home")
     ca = CaHome(tmp / "ca")
@@ -156,6 +157,7 @@ def start_stack(
             database_url=url,
             settings=settings or BrokerSettings(locale="en"),
             public_listen="127.0.0.1:0" if public else "",
+            policy=policy,
         )
     )
     stack = Stack(

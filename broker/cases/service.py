@@ -29,8 +29,6 @@ from tongdao.proto.errors import FailedPrecondition, InvalidArgument, Permission
 GrantFactsPort = Callable[[Session, str], tuple[str, str]]
 """A port: ``(session, grant_id)`` → ``(consumer, entry_code)`` of a grant (raises NotFound)."""
 
-PAGE = (100, 500)
-"""Cases listed per page by default, and at most."""
 MAX_SOURCES = 50
 """Other data sources one case may name besides its grants' entries."""
 
@@ -192,20 +190,14 @@ class TypicalCaseService(ContextService):
         """
         if caller != AUTHORITY:
             self.directory.require_registered(session, caller)
-        default, most = PAGE
-        size = v.bounded_int(page_size, "page_size", low=0, high=most) or default
-        after = 0
-        if page_token:
-            if not page_token.isdigit() or len(page_token) > 10:
-                raise InvalidArgument("is not a token this list handed out", field="page_token")
-            after = int(page_token)
-        query = select(TypicalCase).where(TypicalCase.id > after).order_by(TypicalCase.id)
+        page = self.page("typical_cases", page_size, page_token)
+        query = select(TypicalCase)
         if region:
             region = v.region(region, "region")
             prefix = case_rules.area_prefix(region, level_of(region))
             query = query.where(TypicalCase.region.startswith(prefix))
-        rows = list(session.execute(query.limit(size)).scalars())
-        return rows, (str(rows[-1].id) if len(rows) == size else "")
+        rows = page.fetch(session, query, TypicalCase.id)
+        return list(rows), rows.next_page_token
 
     def report(self, session: Session, caller: str, region: str = "") -> CaseReport:
         """The cases of ``region``'s area (empty: the caller's area; the provincial authority:

@@ -18,14 +18,11 @@ from tongdao.policies.catalogue_rules import FIELD_ARTICLE, missing_fields, revi
 from tongdao.proto.errors import (
     AlreadyExists,
     FailedPrecondition,
+    InvalidArgument,
     NotFound,
     PermissionDenied,
 )
 
-LIST_PAGE = (100, 500)
-"""Entries per page of a list: (when the caller names no size, the most a page holds)."""
-EXPORT_PAGE = (1000, 1000)
-"""Entries per exported file."""
 DRAFT_STATUSES = ("draft", "submitted", "returned")
 """A working copy in these states is a draft: not yet in force, not for other departments."""
 
@@ -311,23 +308,28 @@ class CatalogueLifecycle(CatalogueBase):
         *,
         page_size: int = 0,
         page_token: str = "",
-        pages: tuple[int, int] = LIST_PAGE,
+        pages: str = "list",
     ) -> tuple[list[tuple[CatalogueEntry, dict[str, Any], int]], str]:
         """One page of :meth:`list_entries` as ``caller`` may see them (see
-        :meth:`visible_entry`).
+        :meth:`visible_entry`), by code.
 
         Args:
-            page_size: entries to read (0: ``pages[0]``; at most ``pages[1]``).
-            page_token: the previous page's next token (the last code it read).
+            page_size: entries to read (0: the rule file's ``<pages>_page_size``).
+            page_token: the previous page's next token.
+            pages: ``list`` or ``export`` (which ``[limits]`` sizes apply).
 
         Returns:
             (entry, content, version) of the page's visible entries, and the next page's token
             ("" after the last page). A page may hold fewer visible entries than it read.
         """
-        default, most = pages
-        size = v.bounded_int(page_size, "page_size", low=0, high=most) or default
-        rows = self.list_entries(session, provider, status, after=page_token, limit=size)
-        next_token = rows[-1].code if len(rows) == size else ""
+        page = self.page("catalogue", page_size, page_token, pages=pages)
+        after = page.after[0] if page.after else ""
+        if not isinstance(after, str):
+            raise InvalidArgument("is not a page token of this list", field="page_token")
+        rows = page.split(
+            self.list_entries(session, provider, status, after=after, limit=page.size + 1),
+            lambda entry: (entry.code,),
+        )
         out = []
         for entry in rows:
             if self.may_see_working_copy(session, caller, entry):
@@ -336,7 +338,7 @@ class CatalogueLifecycle(CatalogueBase):
                 snap = session.get(CatalogueEntryVersion, (entry.code, entry.current_version))
                 if snap is not None:
                     out.append((entry, snap.content, entry.current_version))
-        return out, next_token
+        return out, rows.next_page_token
 
     def review_chain(self, session: Session, entry: CatalogueEntry) -> list[str]:
         """The authorities that review ``entry``, in order (CAT-5, Art.12; the rule file's

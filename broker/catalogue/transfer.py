@@ -16,7 +16,6 @@ from tongdao.broker.catalogue.base import (
     DataItemData,
     EntryData,
 )
-from tongdao.broker.catalogue.lifecycle import EXPORT_PAGE
 from tongdao.broker.catalogue.models import CatalogueEntry, CatalogueEntryVersion
 from tongdao.broker.catalogue.search_index import bulk_insert_search_rows
 from tongdao.broker.kernel import validation as v
@@ -322,6 +321,6 @@ class CatalogueTransfer(CatalogueBase):
             status=status,
             page_size=page_size,
             page_token=page_token,
-            pages=EXPORT_PAGE,
+            pages="export",
         )
         return export([content for _, content, _ in entries], fmt), next_token

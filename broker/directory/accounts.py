@@ -28,6 +28,7 @@ from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.actor import Actor
 from tongdao.broker.kernel.context import AUTHORITY, ContextService
+from tongdao.broker.kernel.paging import Page
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.policies.access import (
     AUTHORITY_ROLES,
@@ -192,8 +193,10 @@ class AccountService(ContextService):
         )
         return account
 
-    def list_accounts(self, session: Session) -> Sequence[Account]:
-        """Every account, by username."""
+    def list_accounts(self, session: Session, page: Page | None = None) -> Sequence[Account]:
+        """Every account (or one page of them), by username."""
+        if page is not None:
+            return page.fetch(session, select(Account), Account.username)
         return session.execute(select(Account).order_by(Account.username)).scalars().all()
 
     # ------------------------------------------------------------ login and sessions

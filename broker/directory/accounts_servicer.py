@@ -8,6 +8,7 @@ from tongdao.broker.directory.access import session_token
 from tongdao.broker.directory.accounts import AccountService, LoginResult, aware
 from tongdao.broker.directory.models import Account
 from tongdao.broker.kernel.actor import current_actor
+from tongdao.broker.kernel.paging import next_token
 from tongdao.broker.kernel.wire import ContextServicer, iso
 from tongdao.proto.errors import Unauthenticated
 from tongdao.v1 import accounts_pb2, accounts_pb2_grpc
@@ -63,9 +64,11 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServicer, ContextServicer):
 
     def ListAccounts(self, request, context):  # type: ignore[no-untyped-def]
         self._caller(context)
+        page = self.service.page("accounts", request.page_size, request.page_token)
         with self.sessions.begin() as session:
+            rows = self.service.list_accounts(session, page)
             return accounts_pb2.ListAccountsResponse(
-                accounts=[account_pb(a) for a in self.service.list_accounts(session)]
+                accounts=[account_pb(a) for a in rows], next_page_token=next_token(rows)
             )
 
     def Login(self, request, context):  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from tongdao.broker.directory.models import Department
 from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import AUTHORITY, ContextService
+from tongdao.broker.kernel.paging import Page
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.crypto import pki
 from tongdao.crypto.enrolment import party_keys_of
@@ -207,8 +208,10 @@ class DirectoryService(ContextService):
         """Look a department up by code."""
         return self.department(session, v.code(code, "code"))
 
-    def list_departments(self, session: Session) -> Sequence[Department]:
-        """Every department, by code."""
+    def list_departments(self, session: Session, page: Page | None = None) -> Sequence[Department]:
+        """Every department (or one page of them), by code."""
+        if page is not None:
+            return page.fetch(session, select(Department), Department.code)
         return session.execute(select(Department).order_by(Department.code)).scalars().all()
 
     def reviewer_for(self, session: Session, provider: Department) -> str:

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tongdao.broker.directory.models import Department
 from tongdao.broker.directory.service import DepartmentData, DirectoryService
+from tongdao.broker.kernel.paging import next_token
 from tongdao.broker.kernel.wire import ContextServicer
 from tongdao.proto.errors import DomainError
 from tongdao.v1 import (
@@ -70,8 +71,10 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServicer, ContextServicer):
 
     def ListDepartments(self, request, context):  # type: ignore[no-untyped-def]
         self._caller(context)
+        page = self.service.page("departments", request.page_size, request.page_token)
         with self.sessions.begin() as session:
-            depts = self.service.list_departments(session)
+            depts = self.service.list_departments(session, page)
             return directory_pb2.ListDepartmentsResponse(
-                departments=[department_pb(d) for d in depts]
+                departments=[department_pb(d) for d in depts],
+                next_page_token=next_token(depts),
             )

@@ -31,9 +31,6 @@ PartiesPort = Callable[[Session, str, str], tuple[str, str]]
 """A port: ``(session, subject_kind, subject_id)`` → ``(user, provider)`` of the disputed
 share request, grant, correction or finding (raises NotFound)."""
 
-PAGE = (100, 500)
-"""Disputes listed per page by default, and at most."""
-
 
 @dataclass(kw_only=True)
 class DisputeService(ContextService):
@@ -261,21 +258,15 @@ class DisputeService(ContextService):
         page_token: str = "",
     ) -> tuple[list[Dispute], str]:
         """One page of the disputes the caller may see, oldest first, and the next page's token
-        ("" after the last page).
+        ("" after the last page; sizes from the rule file's ``[limits]``).
 
         Raises:
-            InvalidArgument: a page size out of range, or a token this call did not hand out.
+            InvalidArgument: a page size out of range, or a token this list did not hand out.
         """
-        default, most = PAGE
-        size = v.bounded_int(page_size, "page_size", low=0, high=most) or default
-        after = 0
-        if page_token:
-            if not page_token.isdigit() or len(page_token) > 10:
-                raise InvalidArgument("is not a token this list handed out", field="page_token")
-            after = int(page_token)
+        page = self.page("disputes", page_size, page_token)
         if status and status not in ("open", "resolved", "withdrawn"):
             raise InvalidArgument("must be open, resolved or withdrawn", field="status")
-        query = select(Dispute).where(Dispute.id > after).order_by(Dispute.id)
+        query = select(Dispute)
         if status:
             query = query.where(Dispute.status == status)
         if subject_id:
@@ -286,5 +277,5 @@ class DisputeService(ContextService):
                 | (Dispute.respondent == caller)
                 | (Dispute.handler == caller)
             )
-        rows = list(session.execute(query.limit(size)).scalars())
-        return rows, (str(rows[-1].id) if len(rows) == size else "")
+        rows = page.fetch(session, query, Dispute.id)
+        return list(rows), rows.next_page_token

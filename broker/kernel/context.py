@@ -4,12 +4,14 @@ working-day calendar, the operator settings and the clock (injectable for tests)
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from tongdao.broker.kernel.actor import current_actor
+from tongdao.broker.kernel.paging import Page, Pager
 from tongdao.broker.kernel.settings import BrokerSettings
 from tongdao.policies.calendar import WorkingDayCalendar
 from tongdao.policies.engine import Decision
@@ -35,6 +37,7 @@ class Kernel:
     settings: BrokerSettings = field(default_factory=BrokerSettings)
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     policies: PolicySchedule | None = None
+    pager: Pager = field(default_factory=lambda: Pager(os.urandom(32)))
 
     def schedule(self) -> PolicySchedule:
         return self.policies or PolicySchedule.single(self.policy)
@@ -70,6 +73,15 @@ class ContextService:
 
     def now(self) -> dt.datetime:
         return self.kernel.clock()
+
+    def page(self, kind: str, size: int, token: str, *, pages: str = "list") -> Page:
+        """The page of list ``kind`` a caller asks for, sized by the rule file in force
+        (``[limits] <pages>_page_size`` / ``_page_max``; see :mod:`tongdao.broker.kernel.paging`).
+
+        Raises:
+            InvalidArgument: ``page_size`` beyond the maximum, or a bad ``page_token``.
+        """
+        return self.kernel.pager.page(kind, self.policy.limits, pages, size, token)
 
     def today(self) -> dt.date:
         """Today in the calendar's zone (Asia/Shanghai): what working days count from."""

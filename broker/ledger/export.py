@@ -57,6 +57,35 @@ def export_lines(
     """The export of every stored entry up to ``last`` (default: the head), line by line."""
     head = ledger_mod.read_head(session).length
     last = head if last is None else min(last, head)
+    yield from header_lines(
+        session,
+        origin=origin,
+        witnesses=witnesses,
+        witnesses_required=witnesses_required,
+        broker_key=broker_key,
+        last=last,
+    )
+    after = ledger_mod.archived_up_to(session)
+    while after < last:
+        rows = entries_after(session, after, last, batch)
+        if not rows:
+            return
+        yield from (entry_line(e) for e in rows)
+        after = rows[-1].sequence
+        session.expunge_all()
+
+
+def header_lines(
+    session: Session,
+    *,
+    origin: str,
+    witnesses: Mapping[str, VerifyKey],
+    witnesses_required: int,
+    broker_key: VerifyKey,
+    last: int,
+) -> Iterator[str]:
+    """The header and checkpoint lines of an export covering the stored entries up to ``last``
+    (the entry lines follow them, from :func:`entries_after` and :func:`entry_line`)."""
     first = ledger_mod.archived_up_to(session) + 1
     prefix = ledger_mod.prefix_range(session, first - 1)
     yield json.dumps(
@@ -83,33 +112,32 @@ def export_lines(
             },
             ensure_ascii=False,
         )
-    after = first - 1
-    while after < last:
-        rows = (
-            session.execute(
-                select(LedgerEntry)
-                .where(LedgerEntry.sequence > after, LedgerEntry.sequence <= last)
-                .order_by(LedgerEntry.sequence)
-                .limit(batch)
-            )
-            .scalars()
-            .all()
-        )
-        if not rows:
-            return
-        for e in rows:
-            yield json.dumps(
-                {
-                    "entry": {
-                        **{name: getattr(e, name) for name in ENTRY_FIELDS},
-                        "previous_hash": e.previous_hash.hex(),
-                        "entry_hash": e.entry_hash.hex(),
-                    }
-                },
-                ensure_ascii=False,
-            )
-        after = rows[-1].sequence
-        session.expunge_all()
+
+
+def entries_after(session: Session, after: int, last: int, limit: int) -> list[LedgerEntry]:
+    """Up to ``limit`` stored entries after sequence ``after`` and up to ``last``, in order."""
+    return list(
+        session.execute(
+            select(LedgerEntry)
+            .where(LedgerEntry.sequence > after, LedgerEntry.sequence <= last)
+            .order_by(LedgerEntry.sequence)
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def entry_line(e: LedgerEntry) -> str:
+    """One entry's line of an export."""
+    return json.dumps(
+        {
+            "entry": {
+                **{name: getattr(e, name) for name in ENTRY_FIELDS},
+                "previous_hash": e.previous_hash.hex(),
+                "entry_hash": e.entry_hash.hex(),
+            }
+        },
+        ensure_ascii=False,
+    )
 
 
 @dataclass

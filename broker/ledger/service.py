@@ -8,21 +8,22 @@ caller-owned session.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tongdao.broker.directory.service import DirectoryService
+from tongdao.broker.kernel.paging import Page, Paged
 from tongdao.broker.ledger import chain
 from tongdao.broker.ledger.chain import Ledger, Verification, read_head, verify_ledger
-from tongdao.broker.ledger.export import export_lines
+from tongdao.broker.ledger.export import entries_after, entry_line, header_lines
 from tongdao.broker.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead
 from tongdao.crypto.errors import ProofError
 from tongdao.crypto.signing import VerifyKey
 from tongdao.policies.model import LedgerRules
-from tongdao.proto.errors import InvalidArgument, NotFound
+from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound
 
 
 @dataclass(kw_only=True)
@@ -34,22 +35,22 @@ class LedgerService:
     verify_key: VerifyKey
     rules: LedgerRules | None = None
 
+    def pages(self, size: int, token: str, *, kind: str = "ledger") -> Page:
+        """The page of the ledger (or of its export) a caller asks for (``[limits]
+        ledger_page_size`` / ``ledger_page_max``)."""
+        return self.directory.page(kind, size, token, pages="ledger")
+
     def page(
-        self, session: Session, caller: str, from_sequence: int, limit: int
-    ) -> tuple[Sequence[LedgerEntry], LedgerHead]:
-        """Up to ``limit`` entries from ``from_sequence`` on, the signed head (authority only)."""
+        self, session: Session, caller: str, from_sequence: int, page: Page | int
+    ) -> tuple[Paged[LedgerEntry], LedgerHead]:
+        """One page of entries from ``from_sequence`` on (the first page) or after the page's
+        cursor, by sequence, and the signed head (authority only). An integer ``page`` is the
+        first page of that size."""
         self.directory.require_authority(session, caller)
-        rows = (
-            session.execute(
-                select(LedgerEntry)
-                .where(LedgerEntry.sequence >= max(from_sequence, 1))
-                .order_by(LedgerEntry.sequence)
-                .limit(limit)
-            )
-            .scalars()
-            .all()
-        )
-        return rows, read_head(session)
+        if isinstance(page, int):
+            page = self.pages(page, "")
+        query = select(LedgerEntry).where(LedgerEntry.sequence >= max(from_sequence, 1))
+        return page.fetch(session, query, LedgerEntry.sequence), read_head(session)
 
     def witnesses(self, session: Session) -> dict[str, VerifyKey]:
         """The departments that run a node: the log's witnesses, with their signing keys."""
@@ -70,17 +71,46 @@ class LedgerService:
             witnesses_required=rules.witness_cosignatures if rules else 0,
         )
 
-    def export(self, session: Session, caller: str) -> Iterator[str]:
-        """The self-contained archive of the ledger, line by line (authority only)."""
+    def export(self, session: Session, caller: str, page: Page) -> Iterator[tuple[str, str]]:
+        """One call's part of the self-contained archive of the ledger (authority only), as
+        (line, next page token) pairs: the token is on the last line when more entries follow.
+
+        The first page is the header, the checkpoints and the first entries; each next page
+        continues the same export (the head it was taken at) with entry lines only, so the
+        pages written one after another are one export (docs/ledger.md).
+
+        Raises:
+            FailedPrecondition: (``page_token``) entries of this export were archived since
+                its first page.
+        """
         self.directory.require_authority(session, caller)
         rules = self.rules
-        return export_lines(
-            session,
-            origin=rules.origin if rules else "",
-            witnesses=self.witnesses(session),
-            witnesses_required=rules.witness_cosignatures if rules else 0,
-            broker_key=self.verify_key,
+        stored_from = chain.archived_up_to(session)
+        if page.after is None:
+            after, last = stored_from, read_head(session).length
+            yield from (
+                (line, "")
+                for line in header_lines(
+                    session,
+                    origin=rules.origin if rules else "",
+                    witnesses=self.witnesses(session),
+                    witnesses_required=rules.witness_cosignatures if rules else 0,
+                    broker_key=self.verify_key,
+                    last=last,
+                )
+            )
+        else:
+            after, last = (int(value) for value in page.after)
+            if after < stored_from:
+                raise FailedPrecondition(
+                    "entries of this export were archived since its first page; export again",
+                    field="page_token",
+                )
+        rows = page.split(
+            entries_after(session, after, last, page.size + 1), lambda e: (e.sequence, last)
         )
+        for number, entry in enumerate(rows, start=1):
+            yield entry_line(entry), rows.next_page_token if number == len(rows) else ""
 
     def prove_inclusion(
         self, session: Session, caller: str, sequence: int, tree_size: int

@@ -23,17 +23,16 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServicer, ContextServicer):
 
     def GetLedger(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
-        limit = request.limit or 1000
-        if not 1 <= limit <= 10_000:
-            raise InvalidArgument("must be between 1 and 10000", field="limit")
         v.row_id(request.from_sequence, "from_sequence", low=0)
+        page = self.service.pages(request.page_size or request.limit, request.page_token)
         with self.sessions.begin() as session:
-            rows, head = self.service.page(session, caller, request.from_sequence, limit)
+            rows, head = self.service.page(session, caller, request.from_sequence, page)
             return ledger_pb2.GetLedgerResponse(
                 entries=[_entry_pb(e) for e in rows],
                 head_hash=head.head_hash,
                 head_signature=head.signature,
                 length=head.length,
+                next_page_token=rows.next_page_token,
             )
 
     def VerifyLedger(self, request, context):  # type: ignore[no-untyped-def]
@@ -55,9 +54,10 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServicer, ContextServicer):
 
     def ExportLedger(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
+        page = self.service.pages(request.page_size, request.page_token, kind="ledger-export")
         with self.sessions() as session:
-            for line in self.service.export(session, caller):
-                yield ledger_pb2.ExportLedgerLine(line=line)
+            for line, next_token in self.service.export(session, caller, page):
+                yield ledger_pb2.ExportLedgerLine(line=line, next_page_token=next_token)
 
     def ProveInclusion(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import AUTHORITY
 from tongdao.broker.kernel.context import decision_dict as _decision_dict
+from tongdao.broker.kernel.paging import Page
 from tongdao.broker.sharing.models import ServiceRequest
 from tongdao.broker.sharing.service import SharingService
 from tongdao.policies.engine import decide_open_data_request, decide_provider_review
@@ -59,6 +60,10 @@ class ServiceRequestData:
 
 
 URGENT_CLOCK = "urgent_handling"
+
+
+def _handler_key(r: ServiceRequest) -> tuple[str, str]:
+    return (r.created_at.isoformat(), r.id)
 
 
 class ServiceRequests:
@@ -308,25 +313,32 @@ class ServiceRequests:
         return request
 
     def list(
-        self, session: Session, caller: str, role: str, kind: str = ""
+        self, session: Session, caller: str, role: str, kind: str = "", page: Page | None = None
     ) -> Sequence[ServiceRequest]:
         """The caller's inbox (``provider``), what it filed (``requester``), or the urgent needs
-        it handles as a data authority (``handler``); urgent needs first, then oldest first."""
+        it handles as a data authority (``handler``); oldest first, urgent needs first within a
+        page."""
         if role not in ("provider", "requester", "handler"):
             raise InvalidArgument("must be 'provider', 'requester' or 'handler'", field="role")
         if role == "handler":
             query = select(ServiceRequest).where(ServiceRequest.kind == "data_need")
-        else:
-            column = ServiceRequest.provider if role == "provider" else ServiceRequest.filed_by
-            query = select(ServiceRequest).where(column == caller)
+            rows = sorted(
+                (
+                    r
+                    for r in session.execute(query).scalars()
+                    if (r.details.get("urgent") or {}).get("handler") == caller
+                    or (caller == AUTHORITY and r.details.get("urgent"))
+                ),
+                key=_handler_key,
+            )
+            return page.take(rows, _handler_key) if page is not None else rows
+        column = ServiceRequest.provider if role == "provider" else ServiceRequest.filed_by
+        query = select(ServiceRequest).where(column == caller)
         if kind:
             query = query.where(ServiceRequest.kind == kind)
-        rows = session.execute(query.order_by(ServiceRequest.created_at)).scalars().all()
-        if role == "handler":
-            rows = [
-                r
-                for r in rows
-                if (r.details.get("urgent") or {}).get("handler") == caller
-                or (caller == AUTHORITY and r.details.get("urgent"))
-            ]
-        return sorted(rows, key=lambda r: not r.details.get("urgent"))
+        if page is not None:
+            out = page.fetch(session, query, ServiceRequest.created_at, ServiceRequest.id)
+        else:
+            out = list(session.execute(query.order_by(ServiceRequest.created_at)).scalars())
+        out.sort(key=lambda r: not r.details.get("urgent"))  # stable: oldest first otherwise
+        return out

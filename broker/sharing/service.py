@@ -20,6 +20,7 @@ from tongdao.broker.directory.models import Department
 from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import AUTHORITY, SHANGHAI, decision_dict
+from tongdao.broker.kernel.paging import Page
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.sharing.models import Grant, ServiceRequest, ShareRequest
 from tongdao.broker.sharing.status import GrantStatusMixin
@@ -218,7 +219,7 @@ class SharingService(GrantStatusMixin, UsageMixin):
         return request
 
     def list_share_requests(
-        self, session: Session, caller: str, role: str, status: str = ""
+        self, session: Session, caller: str, role: str, status: str = "", page: Page | None = None
     ) -> Sequence[ShareRequest]:
         """The caller's inbox (``role="provider"``) or its own requests (``role="consumer"``)."""
         if role == "reviewer":  # the data authority's inbox of unconditional requests
@@ -227,10 +228,12 @@ class SharingService(GrantStatusMixin, UsageMixin):
         if role not in ("provider", "consumer"):
             raise InvalidArgument("must be 'provider', 'consumer' or 'reviewer'", field="role")
         column = ShareRequest.provider if role == "provider" else ShareRequest.consumer
-        query = select(ShareRequest).where(column == caller).order_by(ShareRequest.created_at)
+        query = select(ShareRequest).where(column == caller)
         if status:
             query = query.where(ShareRequest.status == status)
-        return session.execute(query).scalars().all()
+        if page is not None:
+            return page.fetch(session, query, ShareRequest.created_at, ShareRequest.id)
+        return session.execute(query.order_by(ShareRequest.created_at)).scalars().all()
 
     def unconditional_reviewer(self, session: Session, consumer: Department) -> str:
         """Who reviews an unconditional request of ``consumer`` where an operator does

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from tongdao.broker.kernel.paging import next_token
 from tongdao.broker.kernel.wire import ContextServicer, decision_pb, iso
 from tongdao.broker.sharing.models import Grant, ShareRequest, UsageRecord
 from tongdao.broker.sharing.models import ServiceRequest as ServiceRequestRow
@@ -176,11 +177,14 @@ class SharingServicer(sharing_pb2_grpc.SharingServicer, ContextServicer):
 
     def ListShareRequests(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
+        page = self.service.page("share_requests", request.page_size, request.page_token)
         with self.sessions.begin() as session:
             rows = self.service.list_share_requests(
-                session, caller, request.role or "consumer", request.status
+                session, caller, request.role or "consumer", request.status, page
             )
-            return sharing_pb2.ListShareRequestsResponse(requests=[self._share(r) for r in rows])
+            return sharing_pb2.ListShareRequestsResponse(
+                requests=[self._share(r) for r in rows], next_page_token=next_token(rows)
+            )
 
     def GetShareRequest(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
@@ -215,15 +219,14 @@ class SharingServicer(sharing_pb2_grpc.SharingServicer, ContextServicer):
 
     def ListUsage(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
+        page = self.service.page("usage", request.page_size, request.page_token)
         with self.sessions.begin() as session:
             filters = {"entry_code": request.entry_code, "grant_id": request.grant_id}
-            records = self.service.usage_records(session, caller, request.role, **filters)
-            calls = (
-                self.service.relayed_calls(session, caller, **filters)
-                if request.role == "provider"
-                else []
+            records, calls, token = self.service.usage_page(
+                session, caller, request.role, page, **filters
             )
             return sharing_pb2.ListUsageResponse(
+                next_page_token=token,
                 records=[usage_pb(r) for r in records],
                 calls=[
                     sharing_pb2.RelayedCall(
@@ -297,8 +300,11 @@ class SharingServicer(sharing_pb2_grpc.SharingServicer, ContextServicer):
 
     def ListServiceRequests(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
+        page = self.service.page("service_requests", request.page_size, request.page_token)
         with self.sessions.begin() as session:
-            rows = self.requests.list(session, caller, request.role or "provider", request.kind)
+            rows = self.requests.list(
+                session, caller, request.role or "provider", request.kind, page
+            )
             return sharing_pb2.ListServiceRequestsResponse(
-                requests=[self._service(r) for r in rows]
+                requests=[self._service(r) for r in rows], next_page_token=next_token(rows)
             )

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import SHANGHAI, ContextService
+from tongdao.broker.kernel.paging import Page
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.sharing.models import Grant, UsageRecord
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
@@ -107,15 +108,28 @@ class UsageMixin(ContextService):
         return record
 
     def usage_records(
-        self, session: Session, caller: str, role: str, *, entry_code: str = "", grant_id: str = ""
+        self,
+        session: Session,
+        caller: str,
+        role: str,
+        *,
+        entry_code: str = "",
+        grant_id: str = "",
+        after: int = 0,
+        limit: int | None = None,
     ) -> Sequence[UsageRecord]:
         """The caller's own records (``role="consumer"``) or every record on its entries
-        (``role="provider"``)."""
+        (``role="provider"``), by id: after id ``after``, at most ``limit``."""
         self.directory.require_registered(session, caller)
         if role not in ("consumer", "provider"):
             raise InvalidArgument("must be 'provider' or 'consumer'", field="role")
         column = UsageRecord.provider if role == "provider" else UsageRecord.consumer
-        query = select(UsageRecord).where(column == caller).order_by(UsageRecord.id)
+        query = (
+            select(UsageRecord)
+            .where(column == caller, UsageRecord.id > after)
+            .order_by(UsageRecord.id)
+            .limit(limit)
+        )
         if entry_code:
             query = query.where(UsageRecord.entry_code == entry_code)
         if grant_id:
@@ -123,9 +137,17 @@ class UsageMixin(ContextService):
         return session.execute(query).scalars().all()
 
     def relayed_calls(
-        self, session: Session, caller: str, *, entry_code: str = "", grant_id: str = ""
+        self,
+        session: Session,
+        caller: str,
+        *,
+        entry_code: str = "",
+        grant_id: str = "",
+        after: int = 0,
+        limit: int | None = None,
     ) -> list[RelayedCall]:
-        """Every relayed call on the grants of the caller's own entries (the provider's view)."""
+        """Every relayed call on the grants of the caller's own entries (the provider's view),
+        in ledger order: after sequence ``after``, at most ``limit``."""
         self.directory.require_registered(session, caller)
         query = select(Grant).where(Grant.provider == caller)
         if entry_code:
@@ -133,8 +155,10 @@ class UsageMixin(ContextService):
         if grant_id:
             query = query.where(Grant.id == grant_id)
         grants = {g.id: g for g in session.execute(query).scalars()}
-        out = []
-        for entry in self.ledger.entries(session, CALL_KINDS):
+        out: list[RelayedCall] = []
+        for entry in self.ledger.entries(session, CALL_KINDS, after=after):
+            if limit is not None and len(out) == limit:
+                break
             grant = grants.get(entry.subject)
             if grant is None:
                 continue
@@ -151,6 +175,41 @@ class UsageMixin(ContextService):
                 )
             )
         return out
+
+    def usage_page(
+        self,
+        session: Session,
+        caller: str,
+        role: str,
+        page: Page,
+        *,
+        entry_code: str = "",
+        grant_id: str = "",
+    ) -> tuple[Sequence[UsageRecord], list[RelayedCall], str]:
+        """One page of :meth:`usage_records` and (for ``role="provider"``) of
+        :meth:`relayed_calls`: up to ``page.size`` of each after the page's cursor, and the
+        next page's token ("" when neither list has more)."""
+        after_record, after_call = page.after or (0, 0)
+        if not (isinstance(after_record, int) and isinstance(after_call, int)):
+            raise InvalidArgument("is not a page token of this list", field="page_token")
+        filters = {"entry_code": entry_code, "grant_id": grant_id}
+        more = page.size + 1
+        records = self.usage_records(
+            session, caller, role, **filters, after=after_record, limit=more
+        )
+        calls = (
+            self.relayed_calls(session, caller, **filters, after=after_call, limit=more)
+            if role == "provider"
+            else []
+        )
+        more_records, more_calls = len(records) > page.size, len(calls) > page.size
+        records, calls = records[: page.size], calls[: page.size]
+        if not (more_records or more_calls):
+            return records, calls, ""
+        # a list with nothing more continues after the last possible key (it stays empty)
+        last_record = records[-1].id if more_records else v.ROW_ID_MAX
+        last_call = calls[-1].sequence if more_calls else v.ROW_ID_MAX
+        return records, calls, page.pager.token(page.kind, (last_record, last_call))
 
     def purge_usage_records(self, session: Session, caller: str, before: dt.date) -> int:
         """The authority deletes the records recorded before ``before`` — refused while any of

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel.context import AUTHORITY, ContextService
+from tongdao.broker.kernel.paging import Page
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.ledger.models import LedgerEntry
 from tongdao.broker.supervision.models import MisuseFinding
@@ -128,13 +129,19 @@ class MisuseDetector(ContextService):
         return new
 
     def list_findings(
-        self, session: Session, caller: str, *, kind: str = "", grant_id: str = ""
+        self,
+        session: Session,
+        caller: str,
+        *,
+        kind: str = "",
+        grant_id: str = "",
+        page: Page | None = None,
     ) -> list[MisuseFinding]:
         """Findings the caller may see: all (the authority), else those of its grants as
         consumer or provider."""
         if kind and kind not in KINDS:
             raise InvalidArgument(f"must be one of {', '.join(KINDS)}", field="kind")
-        query = select(MisuseFinding).order_by(MisuseFinding.id)
+        query = select(MisuseFinding)
         if caller != AUTHORITY:
             dept = self.directory.require_registered(session, caller)
             if not dept.is_authority:
@@ -145,7 +152,9 @@ class MisuseDetector(ContextService):
             query = query.where(MisuseFinding.kind == kind)
         if grant_id:
             query = query.where(MisuseFinding.grant_id == grant_id)
-        return list(session.execute(query).scalars())
+        if page is not None:
+            return page.fetch(session, query, MisuseFinding.id)
+        return list(session.execute(query.order_by(MisuseFinding.id)).scalars())
 
     # ------------------------------------------------------------------ detectors
     def _out_of_scope(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import AUTHORITY, ContextService
+from tongdao.broker.kernel.paging import Page
 from tongdao.broker.supervision.findings import GrantView
 from tongdao.broker.supervision.models import MisuseFinding, RectificationOrder
 from tongdao.broker.supervision.service import SupervisionService
@@ -232,10 +233,10 @@ class RectificationOrders(ContextService):
         return changed
 
     def list_orders(
-        self, session: Session, caller: str, grant_id: str = ""
+        self, session: Session, caller: str, grant_id: str = "", page: Page | None = None
     ) -> list[RectificationOrder]:
         """Orders the caller may see: all (the authority), else those it issued or must answer."""
-        query = select(RectificationOrder).order_by(RectificationOrder.id)
+        query = select(RectificationOrder)
         if caller != AUTHORITY:
             dept = self.supervision.directory.require_registered(session, caller)
             if not dept.is_authority:
@@ -246,4 +247,6 @@ class RectificationOrders(ContextService):
                 )
         if grant_id:
             query = query.where(RectificationOrder.grant_id == grant_id)
-        return list(session.execute(query).scalars())
+        if page is not None:
+            return page.fetch(session, query, RectificationOrder.id)
+        return list(session.execute(query.order_by(RectificationOrder.id)).scalars())

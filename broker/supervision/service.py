@@ -8,7 +8,7 @@ gRPC."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import AUTHORITY, ContextService, decision_dict
+from tongdao.broker.kernel.paging import Page
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.supervision.models import Deadline, HolidaySchedule
 from tongdao.policies.calendar import DueDate, Recomputed, UnknownYearError, YearData, recompute_due
@@ -153,8 +154,10 @@ class SupervisionService(ContextService):
         *,
         overdue_only: bool = False,
         include_closed: bool = False,
+        page: Page | None = None,
     ) -> list[tuple[Deadline, int]]:
-        """Time-limited items with their remaining working days (SUP-1).
+        """Time-limited items (or one ``page`` of them) with their remaining working days
+        (SUP-1), by due date.
 
         The authority sees every item; a department sees the items it is responsible for.
 
@@ -164,7 +167,7 @@ class SupervisionService(ContextService):
         Raises:
             FailedPrecondition: a date the calendar cannot cover (names the year and the fix).
         """
-        query = select(Deadline).order_by(Deadline.due_on, Deadline.id)
+        query = select(Deadline)
         if caller != AUTHORITY:
             dept = self.directory.require_registered(session, caller)
             if not dept.is_authority:
@@ -172,14 +175,19 @@ class SupervisionService(ContextService):
         if not include_closed:
             query = query.where(Deadline.closed_on.is_(None))
         today = self.today()
-        out = []
-        for deadline in session.execute(query).scalars():
-            remaining = self.remaining(deadline)
-            overdue = deadline.closed_late if deadline.closed_on else today > deadline.due_on
-            if overdue_only and not overdue:
-                continue
-            out.append((deadline, remaining))
-        return out
+        order = (Deadline.due_on, Deadline.id)
+        query = page.select(query, *order, limit=False) if page else query.order_by(*order)
+
+        def items() -> Iterator[tuple[Deadline, int]]:
+            for deadline in session.execute(query).scalars():
+                overdue = deadline.closed_late if deadline.closed_on else today > deadline.due_on
+                if overdue_only and not overdue:
+                    continue
+                yield deadline, self.remaining(deadline)
+
+        if page is not None:
+            return page.split(items(), lambda item: (item[0].due_on, item[0].id))
+        return list(items())
 
     def extend_deadline(
         self, session: Session, caller: str, deadline_id: int, basis: str

@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from tongdao.broker.kernel.paging import next_token
 from tongdao.broker.kernel.wire import ContextServicer, iso
 from tongdao.broker.supervision.findings import MisuseDetector
 from tongdao.broker.supervision.models import Deadline, RectificationOrder
@@ -108,24 +109,26 @@ class SupervisionServicer(supervision_pb2_grpc.SupervisionServicer, ContextServi
 
     def ListRectificationOrders(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
+        page = self.orders.page("rectification_orders", request.page_size, request.page_token)
         with self.sessions.begin() as session:
             if request.enforce:
                 self.orders.enforce_on_demand(session, caller)
-            rows = self.orders.list_orders(session, caller, request.grant_id)
+            rows = self.orders.list_orders(session, caller, request.grant_id, page)
             return supervision_pb2.ListRectificationOrdersResponse(
-                orders=[order_pb(o) for o in rows]
+                orders=[order_pb(o) for o in rows], next_page_token=next_token(rows)
             )
 
     def ListFindings(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
         if self.findings is None:
             raise FailedPrecondition("misuse detection is not configured at this broker")
+        page = self.findings.page("findings", request.page_size, request.page_token)
         with self.sessions.begin() as session:
             new = 0
             if request.detect:
                 new = len(self.findings.detect_on_demand(session, caller))
             rows = self.findings.list_findings(
-                session, caller, kind=request.kind, grant_id=request.grant_id
+                session, caller, kind=request.kind, grant_id=request.grant_id, page=page
             )
             return supervision_pb2.ListFindingsResponse(
                 findings=[
@@ -144,6 +147,7 @@ class SupervisionServicer(supervision_pb2_grpc.SupervisionServicer, ContextServi
                     for f in rows
                 ],
                 new_findings=new,
+                next_page_token=next_token(rows),
             )
 
     def _note(self, d: Deadline) -> str:
@@ -152,12 +156,14 @@ class SupervisionServicer(supervision_pb2_grpc.SupervisionServicer, ContextServi
 
     def ListDeadlines(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
+        page = self.service.page("deadlines", request.page_size, request.page_token)
         with self.sessions.begin() as session:
             rows = self.service.list_deadlines(
                 session,
                 caller,
                 overdue_only=request.overdue_only,
                 include_closed=request.include_closed,
+                page=page,
             )
             today = self.service.today()
             warnings, _ = self.service.warnings(d for d, _ in rows)
@@ -166,6 +172,7 @@ class SupervisionServicer(supervision_pb2_grpc.SupervisionServicer, ContextServi
                     deadline_pb(d, remaining, today, self._note(d)) for d, remaining in rows
                 ],
                 warnings=warnings,
+                next_page_token=next_token(rows),
             )
 
     def ExtendDeadline(self, request, context):  # type: ignore[no-untyped-def]

@@ -143,10 +143,15 @@ def test_idle_streams_do_not_block_other_callers(stack):
         stub = stack.stub(AUTHORITY)
         for _ in range(20):
             stub.directory.ListDepartments(directory_pb2.ListDepartmentsRequest(), timeout=5)
-        assert time.monotonic() - started < 5
+        elapsed = time.monotonic() - started
+        assert elapsed < 5
         # beyond a department's cap of 4, streams are refused at once, not queued
         refused = sum(codes.count(grpc.StatusCode.RESOURCE_EXHAUSTED) for _, codes in held)
         assert refused == 24 - 16
+        print(
+            f"streams: {24 - refused} held open, {refused} refused; "
+            f"20 ListDepartments answered meanwhile in {elapsed:.2f} s"
+        )
     finally:
         for threads, _ in held:
             for t in threads:
@@ -259,7 +264,7 @@ def test_lists_and_exports_come_in_pages(stack):
     first = stub.ExportCatalogue(
         catalogue_pb2.ExportCatalogueRequest(format="json", page_size=1), timeout=10
     )
-    assert first.next_page_token == sorted(everything)[0]
+    assert first.next_page_token and sorted(everything)[0] not in first.next_page_token
     error = refusal(
         stub.ListCatalogueEntries, catalogue_pb2.ListCatalogueEntriesRequest(page_size=501)
     )

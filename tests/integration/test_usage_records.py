@@ -93,3 +93,31 @@ def test_the_provider_sees_every_use_of_its_own_entries_only(world):
     ]
     assert [c.grant_id for c in mzt_calls] == [mar.id]
     assert rsj_as_provider == []
+
+
+def test_usage_in_pages_shows_every_record_and_call_once(world):
+    pop = world.grant(world.file(RSJ, request_for(POPULATION, ("name",))).grant_id)
+    for _ in range(3):
+        world.relay(RSJ, GAT, pop.token, ("name",), {"keys": [KEY]})
+    for _ in range(5):
+        record(world, RSJ.code, pop.id)
+    sharing = world.services.sharing
+    records, calls, pages, token = [], [], 0, ""
+    while True:
+        with world.sessions.begin() as s:
+            page = sharing.page("usage", 2, token)
+            rows, relayed, token = sharing.usage_page(s, GAT.code, "provider", page)
+        assert len(rows) <= 2 and len(relayed) <= 2
+        records += [r.id for r in rows]
+        calls += [c.sequence for c in relayed]
+        pages += 1
+        if not token:
+            break
+    with world.sessions.begin() as s:
+        every_record = [r.id for r in sharing.usage_records(s, GAT.code, "provider")]
+        every_call = [c.sequence for c in sharing.relayed_calls(s, GAT.code)]
+    assert pages == 3 and len(every_record) == 5 and len(every_call) == 3
+    assert records == every_record and calls == every_call
+    with pytest.raises(InvalidArgument) as err:
+        sharing.page("usage", 2, "not-a-token")
+    assert err.value.field == "page_token"

@@ -12,6 +12,7 @@ from tongdao.broker.catalogue.file_formats import FORMATS
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.proto.methods import OPEN_TYPE_VALUES, SHARE_TYPE_VALUES
+from tongdao.proto.pages import every_page
 from tongdao.v1 import catalogue_pb2, catalogue_pb2_grpc
 
 ENTRY_KEYS = {
@@ -372,18 +373,12 @@ def get_command(args: argparse.Namespace) -> int:
 
 
 def list_command(args: argparse.Namespace) -> int:
-    reply = catalogue_pb2.ListCatalogueEntriesResponse()
     with broker_stub(args) as stub:
-        token = None
-        while token != "":  # every page, in code order
-            page = stub.catalogue.ListCatalogueEntries(
-                catalogue_pb2.ListCatalogueEntriesRequest(
-                    provider=args.provider, status=args.status, page_token=token or ""
-                ),
-                timeout=30,
-            )
-            reply.entries.extend(page.entries)
-            token = page.next_page_token
+        reply = every_page(  # every page, in code order
+            stub.catalogue.ListCatalogueEntries,
+            catalogue_pb2.ListCatalogueEntriesRequest(provider=args.provider, status=args.status),
+            "entries",
+        )
     if args.json:
         print_message(reply, as_json=True)
         return 0

@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from tongdao.broker.kernel.db import ENV_DATABASE_URL
@@ -154,12 +155,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     show.set_defaults(handler=show_command)
 
 
-def _remote_lines(args: argparse.Namespace) -> list[str]:
+def _remote_lines(args: argparse.Namespace) -> Iterator[str]:
+    """The broker's export, line by line, following its pages (one export: the header and
+    checkpoints of the first page, then every page's entries)."""
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        return [
-            item.line
-            for item in stub.ledger.ExportLedger(ledger_pb2.ExportLedgerRequest(), timeout=600)
-        ]
+        request = ledger_pb2.ExportLedgerRequest()
+        while True:
+            token = ""
+            for item in stub.ledger.ExportLedger(request, timeout=600):
+                yield item.line
+                token = item.next_page_token or token
+            if not token:
+                return
+            request.page_token = token
 
 
 def _source(args: argparse.Namespace) -> ExportSource | StoreSource:
@@ -169,7 +177,7 @@ def _source(args: argparse.Namespace) -> ExportSource | StoreSource:
             key = open_home(args.home).broker_verify_key()
         except HomeError as exc:
             raise CommandError(str(exc)) from None
-        lines = _remote_lines(args)
+        lines = list(_remote_lines(args))
         return ExportSource(f"the broker's export via {args.broker}", key, witnesses, lines)
     if args.export:
         if not args.broker_key:
@@ -383,11 +391,16 @@ def archive_command(args: argparse.Namespace) -> int:
 
 
 def show_command(args: argparse.Namespace) -> int:
+    entries: list[ledger_pb2.LedgerEntry] = []
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        reply = stub.ledger.GetLedger(
-            ledger_pb2.GetLedgerRequest(from_sequence=args.start, limit=args.limit), timeout=60
-        )
-    for e in reply.entries:
+        request = ledger_pb2.GetLedgerRequest(from_sequence=args.start)
+        while len(entries) < args.limit:  # pages of the broker's size, up to --limit entries
+            reply = stub.ledger.GetLedger(request, timeout=60)
+            entries.extend(reply.entries)
+            if not reply.next_page_token:
+                break
+            request.page_token = reply.next_page_token
+    for e in entries[: args.limit]:
         if args.json:
             print(
                 json.dumps(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
+from tongdao.proto.pages import every_page
 from tongdao.v1 import sharing_pb2
 
 
@@ -46,8 +47,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def inbox_command(args: argparse.Namespace) -> int:
     status = "" if args.all else "pending_provider_review"
     with broker_stub(args) as stub:
-        reply = stub.sharing.ListShareRequests(
-            sharing_pb2.ListShareRequestsRequest(role="provider", status=status), timeout=30
+        reply = every_page(
+            stub.sharing.ListShareRequests,
+            sharing_pb2.ListShareRequestsRequest(role="provider", status=status),
+            "requests",
         )
     if args.json:
         print_message(reply, as_json=True)
@@ -74,10 +77,12 @@ def decide_command(args: argparse.Namespace) -> int:
 
 def usage_command(args: argparse.Namespace) -> int:
     with broker_stub(args) as stub:
-        reply = stub.sharing.ListUsage(
+        reply = every_page(
+            stub.sharing.ListUsage,
             sharing_pb2.ListUsageRequest(
                 role="provider", entry_code=args.entry, grant_id=args.grant
             ),
+            ("records", "calls"),
             timeout=60,
         )
     if args.json:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
+from tongdao.proto.pages import every_page
 from tongdao.v1 import sharing_pb2
 
 
@@ -107,8 +108,10 @@ def _file(args: argparse.Namespace, kind: str, subject: str) -> int:
 
 def inbox_command(args: argparse.Namespace) -> int:
     with broker_stub(args) as stub:
-        reply = stub.sharing.ListServiceRequests(
-            sharing_pb2.ListServiceRequestsRequest(role="provider", kind=args.kind), timeout=30
+        reply = every_page(
+            stub.sharing.ListServiceRequests,
+            sharing_pb2.ListServiceRequestsRequest(role="provider", kind=args.kind),
+            "requests",
         )
     if args.json:
         print_message(reply, as_json=True)

@@ -7,6 +7,7 @@ import argparse
 from tongdao.commands import supervise_orders
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.home import AUTHORITY
+from tongdao.proto.pages import every_page
 from tongdao.v1 import sharing_pb2, supervision_pb2
 
 
@@ -69,12 +70,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def report(args: argparse.Namespace, *, overdue_only: bool) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        reply = stub.supervision.ListDeadlines(
+        reply = every_page(
+            stub.supervision.ListDeadlines,
             supervision_pb2.ListDeadlinesRequest(
                 overdue_only=overdue_only, include_closed=args.include_closed
             ),
-            timeout=30,
+            ("deadlines", "warnings"),
         )
+    unique = list(dict.fromkeys(reply.warnings))  # each page repeats the rule file's warning
+    del reply.warnings[:]
+    reply.warnings.extend(unique)
     if args.json:
         print_message(reply, as_json=True)
         return 0
@@ -140,10 +145,12 @@ def grant_status_command(args: argparse.Namespace, change: str) -> int:
 
 def findings_command(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        reply = stub.supervision.ListFindings(
+        reply = every_page(
+            stub.supervision.ListFindings,
             supervision_pb2.ListFindingsRequest(
                 detect=args.detect, kind=args.kind, grant_id=args.grant
             ),
+            "findings",
             timeout=60,
         )
     if args.json:

@@ -7,6 +7,7 @@ import argparse
 
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.home import AUTHORITY
+from tongdao.proto.pages import every_page
 from tongdao.v1 import supervision_pb2
 
 
@@ -99,11 +100,12 @@ def decide_command(args: argparse.Namespace) -> int:
 
 def list_command(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        reply = stub.supervision.ListRectificationOrders(
+        reply = every_page(
+            stub.supervision.ListRectificationOrders,
             supervision_pb2.ListRectificationOrdersRequest(
                 grant_id=args.grant, enforce=args.enforce
             ),
-            timeout=30,
+            "orders",
         )
     if args.json:
         print_message(reply, as_json=True)

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19tongdao/v1/accounts.proto\x12\ntongdao.v1\"\xc7\x01\n\x07\x41\x63\x63ount\x12\x10\n\x08username\x18\x01 \x01(\t\x12\r\n\x05party\x18\x02 \x01(\t\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x10\n\x08\x64isabled\x18\x05 \x01(\x08\x12\x14\n\x0ctotp_enabled\x18\x06 \x01(\x08\x12\x1b\n\x13password_changed_at\x18\x07 \x01(\t\x12\x1c\n\x14must_change_password\x18\x08 \x01(\x08\x12\x14\n\x0clocked_until\x18\t \x01(\t\"u\n\x14\x43reateAccountRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\r\n\x05party\x18\x02 \x01(\t\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x18\n\x10initial_password\x18\x05 \x01(\t\")\n\x15\x44isableAccountRequest\x12\x10\n\x08username\x18\x01 \x01(\t\"\x15\n\x13ListAccountsRequest\"=\n\x14ListAccountsResponse\x12%\n\x08\x61\x63\x63ounts\x18\x01 \x03(\x0b\x32\x13.tongdao.v1.Account\"E\n\x0cLoginRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x11\n\ttotp_code\x18\x03 \x01(\t\"`\n\rLoginResponse\x12\x15\n\rsession_token\x18\x01 \x01(\t\x12\x12\n\nexpires_at\x18\x02 \x01(\t\x12$\n\x07\x61\x63\x63ount\x18\x03 \x01(\x0b\x32\x13.tongdao.v1.Account\"\x0f\n\rLogoutRequest\"\x1f\n\x0eLogoutResponse\x12\r\n\x05\x65nded\x18\x01 \x01(\x08\"V\n\x12SetPasswordRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x18\n\x10\x63urrent_password\x18\x02 \x01(\t\x12\x14\n\x0cnew_password\x18\x03 \x01(\t\"\x12\n\x10\x45nrolTotpRequest\"9\n\rTotpEnrolment\x12\x0e\n\x06secret\x18\x01 \x01(\t\x12\x18\n\x10provisioning_uri\x18\x02 \x01(\t\"\"\n\x12\x43onfirmTotpRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\"\x0f\n\rWhoAmIRequest\"T\n\x08Identity\x12\r\n\x05party\x18\x01 \x01(\t\x12\x0e\n\x06person\x18\x02 \x01(\t\x12\r\n\x05roles\x18\x03 \x03(\t\x12\x1a\n\x12session_expires_at\x18\x04 \x01(\t2\xf7\x04\n\x08\x41\x63\x63ounts\x12\x46\n\rCreateAccount\x12 .tongdao.v1.CreateAccountRequest\x1a\x13.tongdao.v1.Account\x12H\n\x0e\x44isableAccount\x12!.tongdao.v1.DisableAccountRequest\x1a\x13.tongdao.v1.Account\x12Q\n\x0cListAccounts\x12\x1f.tongdao.v1.ListAccountsRequest\x1a .tongdao.v1.ListAccountsResponse\x12<\n\x05Login\x12\x18.tongdao.v1.LoginRequest\x1a\x19.tongdao.v1.LoginResponse\x12?\n\x06Logout\x12\x19.tongdao.v1.LogoutRequest\x1a\x1a.tongdao.v1.LogoutResponse\x12\x42\n\x0bSetPassword\x12\x1e.tongdao.v1.SetPasswordRequest\x1a\x13.tongdao.v1.Account\x12\x44\n\tEnrolTotp\x12\x1c.tongdao.v1.EnrolTotpRequest\x1a\x19.tongdao.v1.TotpEnrolment\x12\x42\n\x0b\x43onfirmTotp\x12\x1e.tongdao.v1.ConfirmTotpRequest\x1a\x13.tongdao.v1.Account\x12\x39\n\x06WhoAmI\x12\x19.tongdao.v1.WhoAmIRequest\x1a\x14.tongdao.v1.Identityb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19tongdao/v1/accounts.proto\x12\ntongdao.v1\"\xc7\x01\n\x07\x41\x63\x63ount\x12\x10\n\x08username\x18\x01 \x01(\t\x12\r\n\x05party\x18\x02 \x01(\t\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x10\n\x08\x64isabled\x18\x05 \x01(\x08\x12\x14\n\x0ctotp_enabled\x18\x06 \x01(\x08\x12\x1b\n\x13password_changed_at\x18\x07 \x01(\t\x12\x1c\n\x14must_change_password\x18\x08 \x01(\x08\x12\x14\n\x0clocked_until\x18\t \x01(\t\"u\n\x14\x43reateAccountRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\r\n\x05party\x18\x02 \x01(\t\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x18\n\x10initial_password\x18\x05 \x01(\t\")\n\x15\x44isableAccountRequest\x12\x10\n\x08username\x18\x01 \x01(\t\"<\n\x13ListAccountsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"V\n\x14ListAccountsResponse\x12%\n\x08\x61\x63\x63ounts\x18\x01 \x03(\x0b\x32\x13.tongdao.v1.Account\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"E\n\x0cLoginRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x11\n\ttotp_code\x18\x03 \x01(\t\"`\n\rLoginResponse\x12\x15\n\rsession_token\x18\x01 \x01(\t\x12\x12\n\nexpires_at\x18\x02 \x01(\t\x12$\n\x07\x61\x63\x63ount\x18\x03 \x01(\x0b\x32\x13.tongdao.v1.Account\"\x0f\n\rLogoutRequest\"\x1f\n\x0eLogoutResponse\x12\r\n\x05\x65nded\x18\x01 \x01(\x08\"V\n\x12SetPasswordRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x18\n\x10\x63urrent_password\x18\x02 \x01(\t\x12\x14\n\x0cnew_password\x18\x03 \x01(\t\"\x12\n\x10\x45nrolTotpRequest\"9\n\rTotpEnrolment\x12\x0e\n\x06secret\x18\x01 \x01(\t\x12\x18\n\x10provisioning_uri\x18\x02 \x01(\t\"\"\n\x12\x43onfirmTotpRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\"\x0f\n\rWhoAmIRequest\"T\n\x08Identity\x12\r\n\x05party\x18\x01 \x01(\t\x12\x0e\n\x06person\x18\x02 \x01(\t\x12\r\n\x05roles\x18\x03 \x03(\t\x12\x1a\n\x12session_expires_at\x18\x04 \x01(\t2\xf7\x04\n\x08\x41\x63\x63ounts\x12\x46\n\rCreateAccount\x12 .tongdao.v1.CreateAccountRequest\x1a\x13.tongdao.v1.Account\x12H\n\x0e\x44isableAccount\x12!.tongdao.v1.DisableAccountRequest\x1a\x13.tongdao.v1.Account\x12Q\n\x0cListAccounts\x12\x1f.tongdao.v1.ListAccountsRequest\x1a .tongdao.v1.ListAccountsResponse\x12<\n\x05Login\x12\x18.tongdao.v1.LoginRequest\x1a\x19.tongdao.v1.LoginResponse\x12?\n\x06Logout\x12\x19.tongdao.v1.LogoutRequest\x1a\x1a.tongdao.v1.LogoutResponse\x12\x42\n\x0bSetPassword\x12\x1e.tongdao.v1.SetPasswordRequest\x1a\x13.tongdao.v1.Account\x12\x44\n\tEnrolTotp\x12\x1c.tongdao.v1.EnrolTotpRequest\x1a\x19.tongdao.v1.TotpEnrolment\x12\x42\n\x0b\x43onfirmTotp\x12\x1e.tongdao.v1.ConfirmTotpRequest\x1a\x13.tongdao.v1.Account\x12\x39\n\x06WhoAmI\x12\x19.tongdao.v1.WhoAmIRequest\x1a\x14.tongdao.v1.Identityb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,29 +38,29 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DISABLEACCOUNTREQUEST']._serialized_start=362
   _globals['_DISABLEACCOUNTREQUEST']._serialized_end=403
   _globals['_LISTACCOUNTSREQUEST']._serialized_start=405
-  _globals['_LISTACCOUNTSREQUEST']._serialized_end=426
-  _globals['_LISTACCOUNTSRESPONSE']._serialized_start=428
-  _globals['_LISTACCOUNTSRESPONSE']._serialized_end=489
-  _globals['_LOGINREQUEST']._serialized_start=491
-  _globals['_LOGINREQUEST']._serialized_end=560
-  _globals['_LOGINRESPONSE']._serialized_start=562
-  _globals['_LOGINRESPONSE']._serialized_end=658
-  _globals['_LOGOUTREQUEST']._serialized_start=660
-  _globals['_LOGOUTREQUEST']._serialized_end=675
-  _globals['_LOGOUTRESPONSE']._serialized_start=677
-  _globals['_LOGOUTRESPONSE']._serialized_end=708
-  _globals['_SETPASSWORDREQUEST']._serialized_start=710
-  _globals['_SETPASSWORDREQUEST']._serialized_end=796
-  _globals['_ENROLTOTPREQUEST']._serialized_start=798
-  _globals['_ENROLTOTPREQUEST']._serialized_end=816
-  _globals['_TOTPENROLMENT']._serialized_start=818
-  _globals['_TOTPENROLMENT']._serialized_end=875
-  _globals['_CONFIRMTOTPREQUEST']._serialized_start=877
-  _globals['_CONFIRMTOTPREQUEST']._serialized_end=911
-  _globals['_WHOAMIREQUEST']._serialized_start=913
-  _globals['_WHOAMIREQUEST']._serialized_end=928
-  _globals['_IDENTITY']._serialized_start=930
-  _globals['_IDENTITY']._serialized_end=1014
-  _globals['_ACCOUNTS']._serialized_start=1017
-  _globals['_ACCOUNTS']._serialized_end=1648
+  _globals['_LISTACCOUNTSREQUEST']._serialized_end=465
+  _globals['_LISTACCOUNTSRESPONSE']._serialized_start=467
+  _globals['_LISTACCOUNTSRESPONSE']._serialized_end=553
+  _globals['_LOGINREQUEST']._serialized_start=555
+  _globals['_LOGINREQUEST']._serialized_end=624
+  _globals['_LOGINRESPONSE']._serialized_start=626
+  _globals['_LOGINRESPONSE']._serialized_end=722
+  _globals['_LOGOUTREQUEST']._serialized_start=724
+  _globals['_LOGOUTREQUEST']._serialized_end=739
+  _globals['_LOGOUTRESPONSE']._serialized_start=741
+  _globals['_LOGOUTRESPONSE']._serialized_end=772
+  _globals['_SETPASSWORDREQUEST']._serialized_start=774
+  _globals['_SETPASSWORDREQUEST']._serialized_end=860
+  _globals['_ENROLTOTPREQUEST']._serialized_start=862
+  _globals['_ENROLTOTPREQUEST']._serialized_end=880
+  _globals['_TOTPENROLMENT']._serialized_start=882
+  _globals['_TOTPENROLMENT']._serialized_end=939
+  _globals['_CONFIRMTOTPREQUEST']._serialized_start=941
+  _globals['_CONFIRMTOTPREQUEST']._serialized_end=975
+  _globals['_WHOAMIREQUEST']._serialized_start=977
+  _globals['_WHOAMIREQUEST']._serialized_end=992
+  _globals['_IDENTITY']._serialized_start=994
+  _globals['_IDENTITY']._serialized_end=1078
+  _globals['_ACCOUNTS']._serialized_start=1081
+  _globals['_ACCOUNTS']._serialized_end=1712
 # @@protoc_insertion_point(module_scope)

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1atongdao/v1/directory.proto\x12\ntongdao.v1\"\xaf\x01\n\nDepartment\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06region\x18\x03 \x01(\t\x12\r\n\x05level\x18\x04 \x01(\t\x12\x15\n\rnode_endpoint\x18\x05 \x01(\t\x12\x1d\n\x15\x65ncryption_public_key\x18\x06 \x01(\x0c\x12\x1a\n\x12signing_public_key\x18\x07 \x01(\x0c\x12\x14\n\x0cis_authority\x18\x08 \x01(\x08\"`\n\x19RegisterDepartmentRequest\x12*\n\ndepartment\x18\x01 \x01(\x0b\x32\x16.tongdao.v1.Department\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x02 \x01(\x0c\"$\n\x14GetDepartmentRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\"\x18\n\x16ListDepartmentsRequest\"F\n\x17ListDepartmentsResponse\x12+\n\x0b\x64\x65partments\x18\x01 \x03(\x0b\x32\x16.tongdao.v1.Department2\x87\x02\n\tDirectory\x12S\n\x12RegisterDepartment\x12%.tongdao.v1.RegisterDepartmentRequest\x1a\x16.tongdao.v1.Department\x12I\n\rGetDepartment\x12 .tongdao.v1.GetDepartmentRequest\x1a\x16.tongdao.v1.Department\x12Z\n\x0fListDepartments\x12\".tongdao.v1.ListDepartmentsRequest\x1a#.tongdao.v1.ListDepartmentsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1atongdao/v1/directory.proto\x12\ntongdao.v1\"\xaf\x01\n\nDepartment\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06region\x18\x03 \x01(\t\x12\r\n\x05level\x18\x04 \x01(\t\x12\x15\n\rnode_endpoint\x18\x05 \x01(\t\x12\x1d\n\x15\x65ncryption_public_key\x18\x06 \x01(\x0c\x12\x1a\n\x12signing_public_key\x18\x07 \x01(\x0c\x12\x14\n\x0cis_authority\x18\x08 \x01(\x08\"`\n\x19RegisterDepartmentRequest\x12*\n\ndepartment\x18\x01 \x01(\x0b\x32\x16.tongdao.v1.Department\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x02 \x01(\x0c\"$\n\x14GetDepartmentRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\"?\n\x16ListDepartmentsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"_\n\x17ListDepartmentsResponse\x12+\n\x0b\x64\x65partments\x18\x01 \x03(\x0b\x32\x16.tongdao.v1.Department\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\x87\x02\n\tDirectory\x12S\n\x12RegisterDepartment\x12%.tongdao.v1.RegisterDepartmentRequest\x1a\x16.tongdao.v1.Department\x12I\n\rGetDepartment\x12 .tongdao.v1.GetDepartmentRequest\x1a\x16.tongdao.v1.Department\x12Z\n\x0fListDepartments\x12\".tongdao.v1.ListDepartmentsRequest\x1a#.tongdao.v1.ListDepartmentsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,9 +38,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETDEPARTMENTREQUEST']._serialized_start=318
   _globals['_GETDEPARTMENTREQUEST']._serialized_end=354
   _globals['_LISTDEPARTMENTSREQUEST']._serialized_start=356
-  _globals['_LISTDEPARTMENTSREQUEST']._serialized_end=380
-  _globals['_LISTDEPARTMENTSRESPONSE']._serialized_start=382
-  _globals['_LISTDEPARTMENTSRESPONSE']._serialized_end=452
-  _globals['_DIRECTORY']._serialized_start=455
-  _globals['_DIRECTORY']._serialized_end=718
+  _globals['_LISTDEPARTMENTSREQUEST']._serialized_end=419
+  _globals['_LISTDEPARTMENTSRESPONSE']._serialized_start=421
+  _globals['_LISTDEPARTMENTSRESPONSE']._serialized_end=516
+  _globals['_DIRECTORY']._serialized_start=519
+  _globals['_DIRECTORY']._serialized_end=782
 # @@protoc_insertion_point(module_scope)

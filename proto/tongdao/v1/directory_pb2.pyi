@@ -41,11 +41,17 @@ class GetDepartmentRequest(_message.Message):
     def __init__(self, code: _Optional[str] = ...) -> None: ...
 
 class ListDepartmentsRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListDepartmentsResponse(_message.Message):
-    __slots__ = ("departments",)
+    __slots__ = ("departments", "next_page_token")
     DEPARTMENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     departments: _containers.RepeatedCompositeFieldContainer[Department]
-    def __init__(self, departments: _Optional[_Iterable[_Union[Department, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, departments: _Optional[_Iterable[_Union[Department, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17tongdao/v1/ledger.proto\x12\ntongdao.v1\"\xa3\x01\n\x0bLedgerEntry\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x13\n\x0brecorded_at\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x04 \x01(\t\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12\x14\n\x0cpayload_json\x18\x06 \x01(\t\x12\x15\n\rprevious_hash\x18\x07 \x01(\x0c\x12\x12\n\nentry_hash\x18\x08 \x01(\x0c\"8\n\x10GetLedgerRequest\x12\x15\n\rfrom_sequence\x18\x01 \x01(\x03\x12\r\n\x05limit\x18\x02 \x01(\x05\"x\n\x11GetLedgerResponse\x12(\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x17.tongdao.v1.LedgerEntry\x12\x11\n\thead_hash\x18\x02 \x01(\x0c\x12\x16\n\x0ehead_signature\x18\x03 \x01(\x0c\x12\x0e\n\x06length\x18\x04 \x01(\x03\"\x15\n\x13VerifyLedgerRequest\"\xc4\x01\n\x12LedgerVerification\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x0e\n\x06length\x18\x02 \x01(\x03\x12\x11\n\thead_hash\x18\x03 \x01(\x0c\x12\x0f\n\x07problem\x18\x04 \x01(\t\x12\x10\n\x08verified\x18\x05 \x01(\x03\x12\x12\n\nunverified\x18\x06 \x01(\x03\x12\x17\n\x0f\x63heckpoint_size\x18\x07 \x01(\x03\x12\x13\n\x0b\x63osigned_by\x18\x08 \x03(\t\x12\x1a\n\x12witnesses_required\x18\t \x01(\x05\"\x15\n\x13\x45xportLedgerRequest\" \n\x10\x45xportLedgerLine\x12\x0c\n\x04line\x18\x01 \x01(\t\"<\n\x15ProveInclusionRequest\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x11\n\ttree_size\x18\x02 \x01(\x03\"n\n\x0eInclusionProof\x12&\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x17.tongdao.v1.LedgerEntry\x12\x11\n\ttree_size\x18\x02 \x01(\x03\x12\r\n\x05proof\x18\x03 \x03(\x0c\x12\x12\n\ncheckpoint\x18\x04 \x01(\t\"=\n\x17ProveConsistencyRequest\x12\x10\n\x08old_size\x18\x01 \x01(\x03\x12\x10\n\x08new_size\x18\x02 \x01(\x03\"u\n\x10\x43onsistencyProof\x12\r\n\x05proof\x18\x01 \x03(\x0c\x12\x16\n\x0eold_checkpoint\x18\x02 \x01(\t\x12\x16\n\x0enew_checkpoint\x18\x03 \x01(\t\x12\x10\n\x08old_root\x18\x04 \x01(\x0c\x12\x10\n\x08new_root\x18\x05 \x01(\x0c\x32\x9c\x03\n\x06Ledger\x12H\n\tGetLedger\x12\x1c.tongdao.v1.GetLedgerRequest\x1a\x1d.tongdao.v1.GetLedgerResponse\x12O\n\x0cVerifyLedger\x12\x1f.tongdao.v1.VerifyLedgerRequest\x1a\x1e.tongdao.v1.LedgerVerification\x12O\n\x0c\x45xportLedger\x12\x1f.tongdao.v1.ExportLedgerRequest\x1a\x1c.tongdao.v1.ExportLedgerLine0\x01\x12O\n\x0eProveInclusion\x12!.tongdao.v1.ProveInclusionRequest\x1a\x1a.tongdao.v1.InclusionProof\x12U\n\x10ProveConsistency\x12#.tongdao.v1.ProveConsistencyRequest\x1a\x1c.tongdao.v1.ConsistencyProofb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17tongdao/v1/ledger.proto\x12\ntongdao.v1\"\xa3\x01\n\x0bLedgerEntry\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x13\n\x0brecorded_at\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x04 \x01(\t\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12\x14\n\x0cpayload_json\x18\x06 \x01(\t\x12\x15\n\rprevious_hash\x18\x07 \x01(\x0c\x12\x12\n\nentry_hash\x18\x08 \x01(\x0c\"_\n\x10GetLedgerRequest\x12\x15\n\rfrom_sequence\x18\x01 \x01(\x03\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"\x91\x01\n\x11GetLedgerResponse\x12(\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x17.tongdao.v1.LedgerEntry\x12\x11\n\thead_hash\x18\x02 \x01(\x0c\x12\x16\n\x0ehead_signature\x18\x03 \x01(\x0c\x12\x0e\n\x06length\x18\x04 \x01(\x03\x12\x17\n\x0fnext_page_token\x18\x05 \x01(\t\"\x15\n\x13VerifyLedgerRequest\"\xc4\x01\n\x12LedgerVerification\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x0e\n\x06length\x18\x02 \x01(\x03\x12\x11\n\thead_hash\x18\x03 \x01(\x0c\x12\x0f\n\x07problem\x18\x04 \x01(\t\x12\x10\n\x08verified\x18\x05 \x01(\x03\x12\x12\n\nunverified\x18\x06 \x01(\x03\x12\x17\n\x0f\x63heckpoint_size\x18\x07 \x01(\x03\x12\x13\n\x0b\x63osigned_by\x18\x08 \x03(\t\x12\x1a\n\x12witnesses_required\x18\t \x01(\x05\"<\n\x13\x45xportLedgerRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"9\n\x10\x45xportLedgerLine\x12\x0c\n\x04line\x18\x01 \x01(\t\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"<\n\x15ProveInclusionRequest\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x11\n\ttree_size\x18\x02 \x01(\x03\"n\n\x0eInclusionProof\x12&\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x17.tongdao.v1.LedgerEntry\x12\x11\n\ttree_size\x18\x02 \x01(\x03\x12\r\n\x05proof\x18\x03 \x03(\x0c\x12\x12\n\ncheckpoint\x18\x04 \x01(\t\"=\n\x17ProveConsistencyRequest\x12\x10\n\x08old_size\x18\x01 \x01(\x03\x12\x10\n\x08new_size\x18\x02 \x01(\x03\"u\n\x10\x43onsistencyProof\x12\r\n\x05proof\x18\x01 \x03(\x0c\x12\x16\n\x0eold_checkpoint\x18\x02 \x01(\t\x12\x16\n\x0enew_checkpoint\x18\x03 \x01(\t\x12\x10\n\x08old_root\x18\x04 \x01(\x0c\x12\x10\n\x08new_root\x18\x05 \x01(\x0c\x32\x9c\x03\n\x06Ledger\x12H\n\tGetLedger\x12\x1c.tongdao.v1.GetLedgerRequest\x1a\x1d.tongdao.v1.GetLedgerResponse\x12O\n\x0cVerifyLedger\x12\x1f.tongdao.v1.VerifyLedgerRequest\x1a\x1e.tongdao.v1.LedgerVerification\x12O\n\x0c\x45xportLedger\x12\x1f.tongdao.v1.ExportLedgerRequest\x1a\x1c.tongdao.v1.ExportLedgerLine0\x01\x12O\n\x0eProveInclusion\x12!.tongdao.v1.ProveInclusionRequest\x1a\x1a.tongdao.v1.InclusionProof\x12U\n\x10ProveConsistency\x12#.tongdao.v1.ProveConsistencyRequest\x1a\x1c.tongdao.v1.ConsistencyProofb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,25 +34,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LEDGERENTRY']._serialized_start=40
   _globals['_LEDGERENTRY']._serialized_end=203
   _globals['_GETLEDGERREQUEST']._serialized_start=205
-  _globals['_GETLEDGERREQUEST']._serialized_end=261
-  _globals['_GETLEDGERRESPONSE']._serialized_start=263
-  _globals['_GETLEDGERRESPONSE']._serialized_end=383
-  _globals['_VERIFYLEDGERREQUEST']._serialized_start=385
-  _globals['_VERIFYLEDGERREQUEST']._serialized_end=406
-  _globals['_LEDGERVERIFICATION']._serialized_start=409
-  _globals['_LEDGERVERIFICATION']._serialized_end=605
-  _globals['_EXPORTLEDGERREQUEST']._serialized_start=607
-  _globals['_EXPORTLEDGERREQUEST']._serialized_end=628
-  _globals['_EXPORTLEDGERLINE']._serialized_start=630
-  _globals['_EXPORTLEDGERLINE']._serialized_end=662
-  _globals['_PROVEINCLUSIONREQUEST']._serialized_start=664
-  _globals['_PROVEINCLUSIONREQUEST']._serialized_end=724
-  _globals['_INCLUSIONPROOF']._serialized_start=726
-  _globals['_INCLUSIONPROOF']._serialized_end=836
-  _globals['_PROVECONSISTENCYREQUEST']._serialized_start=838
-  _globals['_PROVECONSISTENCYREQUEST']._serialized_end=899
-  _globals['_CONSISTENCYPROOF']._serialized_start=901
-  _globals['_CONSISTENCYPROOF']._serialized_end=1018
-  _globals['_LEDGER']._serialized_start=1021
-  _globals['_LEDGER']._serialized_end=1433
+  _globals['_GETLEDGERREQUEST']._serialized_end=300
+  _globals['_GETLEDGERRESPONSE']._serialized_start=303
+  _globals['_GETLEDGERRESPONSE']._serialized_end=448
+  _globals['_VERIFYLEDGERREQUEST']._serialized_start=450
+  _globals['_VERIFYLEDGERREQUEST']._serialized_end=471
+  _globals['_LEDGERVERIFICATION']._serialized_start=474
+  _globals['_LEDGERVERIFICATION']._serialized_end=670
+  _globals['_EXPORTLEDGERREQUEST']._serialized_start=672
+  _globals['_EXPORTLEDGERREQUEST']._serialized_end=732
+  _globals['_EXPORTLEDGERLINE']._serialized_start=734
+  _globals['_EXPORTLEDGERLINE']._serialized_end=791
+  _globals['_PROVEINCLUSIONREQUEST']._serialized_start=793
+  _globals['_PROVEINCLUSIONREQUEST']._serialized_end=853
+  _globals['_INCLUSIONPROOF']._serialized_start=855
+  _globals['_INCLUSIONPROOF']._serialized_end=965
+  _globals['_PROVECONSISTENCYREQUEST']._serialized_start=967
+  _globals['_PROVECONSISTENCYREQUEST']._serialized_end=1028
+  _globals['_CONSISTENCYPROOF']._serialized_start=1030
+  _globals['_CONSISTENCYPROOF']._serialized_end=1147
+  _globals['_LEDGER']._serialized_start=1150
+  _globals['_LEDGER']._serialized_end=1562
 # @@protoc_insertion_point(module_scope)

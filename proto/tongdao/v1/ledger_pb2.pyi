@@ -27,24 +27,30 @@ class LedgerEntry(_message.Message):
     def __init__(self, sequence: _Optional[int] = ..., recorded_at: _Optional[str] = ..., kind: _Optional[str] = ..., actor: _Optional[str] = ..., subject: _Optional[str] = ..., payload_json: _Optional[str] = ..., previous_hash: _Optional[bytes] = ..., entry_hash: _Optional[bytes] = ...) -> None: ...
 
 class GetLedgerRequest(_message.Message):
-    __slots__ = ("from_sequence", "limit")
+    __slots__ = ("from_sequence", "limit", "page_size", "page_token")
     FROM_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     from_sequence: int
     limit: int
-    def __init__(self, from_sequence: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, from_sequence: _Optional[int] = ..., limit: _Optional[int] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class GetLedgerResponse(_message.Message):
-    __slots__ = ("entries", "head_hash", "head_signature", "length")
+    __slots__ = ("entries", "head_hash", "head_signature", "length", "next_page_token")
     ENTRIES_FIELD_NUMBER: _ClassVar[int]
     HEAD_HASH_FIELD_NUMBER: _ClassVar[int]
     HEAD_SIGNATURE_FIELD_NUMBER: _ClassVar[int]
     LENGTH_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     entries: _containers.RepeatedCompositeFieldContainer[LedgerEntry]
     head_hash: bytes
     head_signature: bytes
     length: int
-    def __init__(self, entries: _Optional[_Iterable[_Union[LedgerEntry, _Mapping]]] = ..., head_hash: _Optional[bytes] = ..., head_signature: _Optional[bytes] = ..., length: _Optional[int] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, entries: _Optional[_Iterable[_Union[LedgerEntry, _Mapping]]] = ..., head_hash: _Optional[bytes] = ..., head_signature: _Optional[bytes] = ..., length: _Optional[int] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class VerifyLedgerRequest(_message.Message):
     __slots__ = ()
@@ -73,14 +79,20 @@ class LedgerVerification(_message.Message):
     def __init__(self, ok: _Optional[bool] = ..., length: _Optional[int] = ..., head_hash: _Optional[bytes] = ..., problem: _Optional[str] = ..., verified: _Optional[int] = ..., unverified: _Optional[int] = ..., checkpoint_size: _Optional[int] = ..., cosigned_by: _Optional[_Iterable[str]] = ..., witnesses_required: _Optional[int] = ...) -> None: ...
 
 class ExportLedgerRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ExportLedgerLine(_message.Message):
-    __slots__ = ("line",)
+    __slots__ = ("line", "next_page_token")
     LINE_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     line: str
-    def __init__(self, line: _Optional[str] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, line: _Optional[str] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ProveInclusionRequest(_message.Message):
     __slots__ = ("sequence", "tree_size")

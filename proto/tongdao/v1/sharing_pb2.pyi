@@ -46,14 +46,18 @@ class UsageRecord(_message.Message):
     def __init__(self, id: _Optional[int] = ..., grant_id: _Optional[str] = ..., consumer: _Optional[str] = ..., provider: _Optional[str] = ..., entry_code: _Optional[str] = ..., scenario: _Optional[str] = ..., outcome: _Optional[str] = ..., process: _Optional[str] = ..., storage: _Optional[str] = ..., destruction: _Optional[str] = ..., recorded_at: _Optional[str] = ..., retain_until: _Optional[str] = ..., sequence: _Optional[int] = ...) -> None: ...
 
 class ListUsageRequest(_message.Message):
-    __slots__ = ("role", "entry_code", "grant_id")
+    __slots__ = ("role", "entry_code", "grant_id", "page_size", "page_token")
     ROLE_FIELD_NUMBER: _ClassVar[int]
     ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
     GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     role: str
     entry_code: str
     grant_id: str
-    def __init__(self, role: _Optional[str] = ..., entry_code: _Optional[str] = ..., grant_id: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, role: _Optional[str] = ..., entry_code: _Optional[str] = ..., grant_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class RelayedCall(_message.Message):
     __slots__ = ("sequence", "recorded_at", "kind", "grant_id", "consumer", "method", "fields")
@@ -74,12 +78,14 @@ class RelayedCall(_message.Message):
     def __init__(self, sequence: _Optional[int] = ..., recorded_at: _Optional[str] = ..., kind: _Optional[str] = ..., grant_id: _Optional[str] = ..., consumer: _Optional[str] = ..., method: _Optional[str] = ..., fields: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ListUsageResponse(_message.Message):
-    __slots__ = ("records", "calls")
+    __slots__ = ("records", "calls", "next_page_token")
     RECORDS_FIELD_NUMBER: _ClassVar[int]
     CALLS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     records: _containers.RepeatedCompositeFieldContainer[UsageRecord]
     calls: _containers.RepeatedCompositeFieldContainer[RelayedCall]
-    def __init__(self, records: _Optional[_Iterable[_Union[UsageRecord, _Mapping]]] = ..., calls: _Optional[_Iterable[_Union[RelayedCall, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, records: _Optional[_Iterable[_Union[UsageRecord, _Mapping]]] = ..., calls: _Optional[_Iterable[_Union[RelayedCall, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class PurgeUsageRecordsRequest(_message.Message):
     __slots__ = ("before",)
@@ -156,18 +162,24 @@ class FileShareRequestRequest(_message.Message):
     def __init__(self, request: _Optional[_Union[ShareRequest, _Mapping]] = ...) -> None: ...
 
 class ListShareRequestsRequest(_message.Message):
-    __slots__ = ("role", "status")
+    __slots__ = ("role", "status", "page_size", "page_token")
     ROLE_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     role: str
     status: str
-    def __init__(self, role: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, role: _Optional[str] = ..., status: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListShareRequestsResponse(_message.Message):
-    __slots__ = ("requests",)
+    __slots__ = ("requests", "next_page_token")
     REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     requests: _containers.RepeatedCompositeFieldContainer[ShareRequest]
-    def __init__(self, requests: _Optional[_Iterable[_Union[ShareRequest, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, requests: _Optional[_Iterable[_Union[ShareRequest, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GetShareRequestRequest(_message.Message):
     __slots__ = ("id",)
@@ -314,15 +326,21 @@ class FulfilDataNeedRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ..., entry_code: _Optional[str] = ...) -> None: ...
 
 class ListServiceRequestsRequest(_message.Message):
-    __slots__ = ("role", "kind")
+    __slots__ = ("role", "kind", "page_size", "page_token")
     ROLE_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     role: str
     kind: str
-    def __init__(self, role: _Optional[str] = ..., kind: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, role: _Optional[str] = ..., kind: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListServiceRequestsResponse(_message.Message):
-    __slots__ = ("requests",)
+    __slots__ = ("requests", "next_page_token")
     REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     requests: _containers.RepeatedCompositeFieldContainer[ServiceRequest]
-    def __init__(self, requests: _Optional[_Iterable[_Union[ServiceRequest, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, requests: _Optional[_Iterable[_Union[ServiceRequest, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

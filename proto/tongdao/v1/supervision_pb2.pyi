@@ -71,28 +71,38 @@ class DecideRectificationOrderRequest(_message.Message):
     def __init__(self, id: _Optional[int] = ..., accept: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ListRectificationOrdersRequest(_message.Message):
-    __slots__ = ("grant_id", "enforce")
+    __slots__ = ("grant_id", "enforce", "page_size", "page_token")
     GRANT_ID_FIELD_NUMBER: _ClassVar[int]
     ENFORCE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     grant_id: str
     enforce: bool
-    def __init__(self, grant_id: _Optional[str] = ..., enforce: _Optional[bool] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, grant_id: _Optional[str] = ..., enforce: _Optional[bool] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListRectificationOrdersResponse(_message.Message):
-    __slots__ = ("orders",)
+    __slots__ = ("orders", "next_page_token")
     ORDERS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     orders: _containers.RepeatedCompositeFieldContainer[RectificationOrder]
-    def __init__(self, orders: _Optional[_Iterable[_Union[RectificationOrder, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, orders: _Optional[_Iterable[_Union[RectificationOrder, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ListFindingsRequest(_message.Message):
-    __slots__ = ("detect", "kind", "grant_id")
+    __slots__ = ("detect", "kind", "grant_id", "page_size", "page_token")
     DETECT_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     detect: bool
     kind: str
     grant_id: str
-    def __init__(self, detect: _Optional[bool] = ..., kind: _Optional[str] = ..., grant_id: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, detect: _Optional[bool] = ..., kind: _Optional[str] = ..., grant_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class Finding(_message.Message):
     __slots__ = ("id", "kind", "grant_id", "consumer", "provider", "article", "evidence", "detail", "found_on", "sequence")
@@ -119,12 +129,14 @@ class Finding(_message.Message):
     def __init__(self, id: _Optional[int] = ..., kind: _Optional[str] = ..., grant_id: _Optional[str] = ..., consumer: _Optional[str] = ..., provider: _Optional[str] = ..., article: _Optional[str] = ..., evidence: _Optional[_Iterable[int]] = ..., detail: _Optional[str] = ..., found_on: _Optional[str] = ..., sequence: _Optional[int] = ...) -> None: ...
 
 class ListFindingsResponse(_message.Message):
-    __slots__ = ("findings", "new_findings")
+    __slots__ = ("findings", "new_findings", "next_page_token")
     FINDINGS_FIELD_NUMBER: _ClassVar[int]
     NEW_FINDINGS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     findings: _containers.RepeatedCompositeFieldContainer[Finding]
     new_findings: int
-    def __init__(self, findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., new_findings: _Optional[int] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., new_findings: _Optional[int] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class Deadline(_message.Message):
     __slots__ = ("id", "kind", "subject", "responsible", "article", "working_days", "started_on", "due_on", "remaining_working_days", "overdue", "closed_on", "closed_late", "extensions", "provisional", "provisional_note")
@@ -161,12 +173,16 @@ class Deadline(_message.Message):
     def __init__(self, id: _Optional[int] = ..., kind: _Optional[str] = ..., subject: _Optional[str] = ..., responsible: _Optional[str] = ..., article: _Optional[str] = ..., working_days: _Optional[int] = ..., started_on: _Optional[str] = ..., due_on: _Optional[str] = ..., remaining_working_days: _Optional[int] = ..., overdue: _Optional[bool] = ..., closed_on: _Optional[str] = ..., closed_late: _Optional[bool] = ..., extensions: _Optional[int] = ..., provisional: _Optional[bool] = ..., provisional_note: _Optional[str] = ...) -> None: ...
 
 class ListDeadlinesRequest(_message.Message):
-    __slots__ = ("overdue_only", "include_closed")
+    __slots__ = ("overdue_only", "include_closed", "page_size", "page_token")
     OVERDUE_ONLY_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_CLOSED_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     overdue_only: bool
     include_closed: bool
-    def __init__(self, overdue_only: _Optional[bool] = ..., include_closed: _Optional[bool] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, overdue_only: _Optional[bool] = ..., include_closed: _Optional[bool] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ExtendDeadlineRequest(_message.Message):
     __slots__ = ("id", "basis")
@@ -177,12 +193,14 @@ class ExtendDeadlineRequest(_message.Message):
     def __init__(self, id: _Optional[int] = ..., basis: _Optional[str] = ...) -> None: ...
 
 class ListDeadlinesResponse(_message.Message):
-    __slots__ = ("deadlines", "warnings")
+    __slots__ = ("deadlines", "warnings", "next_page_token")
     DEADLINES_FIELD_NUMBER: _ClassVar[int]
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     deadlines: _containers.RepeatedCompositeFieldContainer[Deadline]
     warnings: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, deadlines: _Optional[_Iterable[_Union[Deadline, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, deadlines: _Optional[_Iterable[_Union[Deadline, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class LoadHolidayScheduleRequest(_message.Message):
     __slots__ = ("schedule_toml", "file_name")
