@@ -192,6 +192,16 @@ class AccountService(ContextService):
         )
         return account
 
+    def has_administrator(self, session: Session, party: str) -> bool:
+        """Whether an administrator account of ``party`` was ever created (disabled or not):
+        from then on the party's bare certificate holds only its service identity's roles."""
+        found = session.execute(
+            select(Account.username)
+            .where(Account.party == party, Account.role == "administrator")
+            .limit(1)
+        ).first()
+        return found is not None
+
     def list_accounts(self, session: Session) -> Sequence[Account]:
         """Every account, by username."""
         return session.execute(select(Account).order_by(Account.username)).scalars().all()
@@ -315,15 +325,21 @@ class AccountService(ContextService):
         row = session.get(AccountSession, token_hash(token))
         if row is None or row.party != caller:
             raise Unauthenticated("unknown or ended login session: run `tongdao login` again")
+        whose = f"{row.username} ({caller})"
+        refusal = None
         if aware(row.expires_at) <= self.now():
-            raise Unauthenticated(
-                f"login session expired ({self.rules.session_minutes} minutes): "
+            refusal = Unauthenticated(
+                f"the login session of {whose} expired ({self.rules.session_minutes} minutes): "
                 "run `tongdao login` again",
                 articles=(self.rules.article,),
             )
         account = session.get(Account, row.username)
-        if account is None or account.disabled:
-            raise Unauthenticated("the session's account is disabled")
+        if refusal is None and (account is None or account.disabled):
+            refusal = Unauthenticated(f"the account of {whose} is disabled")
+        if refusal is not None or account is None:
+            refusal = refusal or Unauthenticated(f"no account {whose}")
+            refusal.acted_by = Actor(caller, row.username, ())  # the record names the person
+            raise refusal
         return account
 
     def session_expiry(self, session: Session, token: str) -> dt.datetime | None:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tongdao.broker.kernel.actor import Actor, acting_as
+from tongdao.broker.kernel.actor import Actor, acting_as, current_actor
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.ledger.models import LedgerHead, LedgerRefusalFold
 from tongdao.proto.errors import DomainError
@@ -61,7 +61,12 @@ class RefusalRecorder:
         if grant_id:  # a grant's call refused at the broker: misuse findings read these
             what["grant_id"] = grant_id
         actor = caller or "(no certificate)"
-        key = hashlib.sha256(json.dumps([actor, what], sort_keys=True).encode()).hexdigest()
+        acting = current_actor()
+        person = acting.person if acting is not None else ""
+        # one fold per caller and person: two people's refusals are never counted as one's
+        key = hashlib.sha256(
+            json.dumps([actor, person, what], sort_keys=True).encode()
+        ).hexdigest()
         now = self.clock()
         with self.sessions.begin() as session:
             _lock(session)

@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from tests.integration.accounts_fixtures import INITIAL, PASSWORD, RSJ, make_home, start
+from tests.integration.accounts_fixtures import CHIEF, INITIAL, PASSWORD, RSJ, make_home, start
 from tongdao.cli import main
 from tongdao.commands._common import session_path
 from tongdao.home import AUTHORITY
@@ -30,6 +30,18 @@ def run(monkeypatch, capsys, broker, *argv, stdin=""):
 
 
 def test_login_session_whoami_logout(monkeypatch, capsys, broker):
+    # the authority's certificate alone holds no role: the administrator logs in first
+    create = ("account", "create", "li.hua", "--for", RSJ.code, "--role", "auditor")
+    code, _, err = run(
+        monkeypatch, capsys, broker, *create, "--name", "李华", "--password-stdin", stdin=INITIAL
+    )
+    assert code == 2 and "Traceback" not in err
+    assert "CreateAccount needs the role administrator; authority's service identity" in err
+    assert "tongdao login --as authority" in err
+    code, out, err = run(
+        monkeypatch, capsys, broker, "login", CHIEF, "--password-stdin", stdin=PASSWORD + "\n"
+    )
+    assert code == 0 and f"logged in as {CHIEF} (administrator)" in out, err
     code, out, err = run(
         monkeypatch,
         capsys,

@@ -11,12 +11,20 @@ import pyotp
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.integration.accounts_fixtures import INITIAL, PASSWORD, ROGUE, RSJ, make_home, start
+from tests.integration.accounts_fixtures import (
+    CHIEF,
+    INITIAL,
+    PASSWORD,
+    ROGUE,
+    RSJ,
+    make_home,
+    start,
+)
 from tongdao.home import AUTHORITY
 from tongdao.policies.access import MARKERS
 from tongdao.policies.loader import load_policy
 from tongdao.proto.stubs import BROKER_SERVICES
-from tongdao.v1 import accounts_pb2, directory_pb2, ledger_pb2
+from tongdao.v1 import accounts_pb2, directory_pb2, ledger_pb2, sharing_pb2
 
 RULES = load_policy().access_rules
 ACCOUNTS = load_policy().account_rules
@@ -41,7 +49,7 @@ def refusal(call):
 
 
 def ledger(broker):
-    reply = broker.stub(AUTHORITY).ledger.GetLedger(
+    reply = broker.auditor().ledger.GetLedger(
         ledger_pb2.GetLedgerRequest(from_sequence=1, limit=10_000), timeout=10
     )
     return [(e.kind, e.actor, e.subject, json.loads(e.payload_json)) for e in reply.entries]
@@ -162,9 +170,94 @@ def test_auditor_reads_the_ledger_and_changes_nothing(broker):
     assert "RegisterDepartment needs the role administrator" in msg and "GB/T 39477" in msg
 
 
+def test_bare_authority_certificate_holds_no_role_once_an_administrator_exists(broker):
+    bare = broker.stub(AUTHORITY)
+    me = bare.accounts.WhoAmI(accounts_pb2.WhoAmIRequest(), timeout=10)
+    assert (me.person, list(me.roles)) == ("", [])
+    calls = {
+        "administrator": lambda: bare.directory.RegisterDepartment(
+            directory_pb2.RegisterDepartmentRequest(
+                department=directory_pb2.Department(code=ROGUE.code),
+                certificate_pem=broker.home.tls(ROGUE.code).certificate_pem,
+            ),
+            timeout=10,
+        ),
+        "operator": lambda: bare.sharing.DecideShareRequest(
+            sharing_pb2.DecideShareRequestRequest(id="x", approve=True), timeout=10
+        ),
+        "auditor": lambda: bare.ledger.GetLedger(ledger_pb2.GetLedgerRequest(), timeout=10),
+    }
+    for role, call in calls.items():
+        code, msg = refusal(call)
+        assert code == grpc.StatusCode.PERMISSION_DENIED, role
+        assert f"needs the role {role}" in msg and "authority's service identity" in msg, msg
+        assert "holds no role" in msg and "tongdao login --as authority" in msg
+    assert broker.admin().accounts.WhoAmI(accounts_pb2.WhoAmIRequest()).roles == ["administrator"]
+
+
+def test_bootstrap_ends_for_good_with_the_first_administrator(home, database_url):
+    broker = start(home, database_url, founded=False)
+    try:
+        bare = broker.stub(AUTHORITY)
+        roles = bare.accounts.WhoAmI(accounts_pb2.WhoAmIRequest(), timeout=10).roles
+        assert sorted(roles) == sorted(RULES.bootstrap["authority"])
+        broker.found()  # the bare certificate creates the first administrator, and no more
+        assert list(bare.accounts.WhoAmI(accounts_pb2.WhoAmIRequest(), timeout=10).roles) == []
+        admin = broker.admin()
+        admin.accounts.DisableAccount(accounts_pb2.DisableAccountRequest(username=CHIEF))
+        assert list(bare.accounts.WhoAmI(accounts_pb2.WhoAmIRequest(), timeout=10).roles) == []
+        code, msg = refusal(
+            lambda: bare.accounts.CreateAccount(
+                accounts_pb2.CreateAccountRequest(
+                    username="second.admin",
+                    party=AUTHORITY,
+                    role="administrator",
+                    display_name="x",
+                    initial_password=INITIAL,
+                ),
+                timeout=10,
+            )
+        )
+        assert code == grpc.StatusCode.PERMISSION_DENIED and "needs the role administrator" in msg
+    finally:
+        broker.running.stop(0)
+
+
+def test_administrator_cannot_decide_and_the_refusal_names_the_person(broker):
+    admin = broker.admin()
+    code, msg = refusal(
+        lambda: admin.sharing.DecideShareRequest(
+            sharing_pb2.DecideShareRequestRequest(id="x", approve=True), timeout=10
+        )
+    )
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    assert f"DecideShareRequest needs the role operator; {CHIEF} (authority) holds administrator" in (
+        msg
+    )
+    refused = [p for k, _, s, p in ledger(broker) if k == "refusal" and s == "DecideShareRequest"]
+    assert refused[-1]["responsible"] == {
+        "department": AUTHORITY,
+        "person": CHIEF,
+        "identity": "person",
+    }
+    # the auditor reads and verifies, and changes nothing
+    auditor = broker.auditor()
+    assert auditor.ledger.VerifyLedger(ledger_pb2.VerifyLedgerRequest(), timeout=10).ok
+    for call in (
+        lambda: auditor.sharing.DecideShareRequest(
+            sharing_pb2.DecideShareRequestRequest(id="x", approve=True), timeout=10
+        ),
+        lambda: auditor.accounts.DisableAccount(
+            accounts_pb2.DisableAccountRequest(username=CHIEF), timeout=10
+        ),
+    ):
+        code, msg = refusal(call)
+        assert code == grpc.StatusCode.PERMISSION_DENIED and "holds auditor" in msg
+
+
 def test_department_person_cannot_hold_an_authority_role(broker):
     code, msg = refusal(
-        lambda: broker.stub(AUTHORITY).accounts.CreateAccount(
+        lambda: broker.admin().accounts.CreateAccount(
             accounts_pb2.CreateAccountRequest(
                 username="wang.wu",
                 party=RSJ.code,
@@ -220,7 +313,7 @@ def test_login_with_another_partys_certificate_or_unknown_name_is_a_plain_refusa
 
 
 def test_initial_password_and_expired_password_must_be_changed(broker):
-    admin = broker.stub(AUTHORITY)
+    admin = broker.admin()
     admin.accounts.CreateAccount(
         accounts_pb2.CreateAccountRequest(
             username="chen.qi",
@@ -322,6 +415,9 @@ def test_session_expires_and_logout_ends_it(broker):
     broker.clock.advance(minutes=ACCOUNTS.session_minutes, seconds=1)
     code, msg = refusal(lambda: person.accounts.WhoAmI(accounts_pb2.WhoAmIRequest(), timeout=10))
     assert code == grpc.StatusCode.UNAUTHENTICATED and "expired" in msg
+    assert "wu.shi (authority)" in msg  # the refusal names the person and the party
+    expired = [p for k, _, s, p in ledger(broker) if k == "refusal" and s == "WhoAmI"]
+    assert expired[-1]["responsible"]["person"] == "wu.shi"
     token = broker.login("wu.shi", AUTHORITY)
     person = broker.stub(AUTHORITY, token)
     assert person.accounts.Logout(accounts_pb2.LogoutRequest(), timeout=10).ended
@@ -332,7 +428,7 @@ def test_session_expires_and_logout_ends_it(broker):
 def test_disabled_account_loses_its_sessions(broker):
     broker.create_person("qian.yi", RSJ.code, "auditor")
     person = broker.stub(RSJ.code, broker.login("qian.yi", RSJ.code))
-    broker.stub(AUTHORITY).accounts.DisableAccount(
+    broker.admin().accounts.DisableAccount(
         accounts_pb2.DisableAccountRequest(username="qian.yi"), timeout=10
     )
     assert refusal(lambda: person.accounts.WhoAmI(accounts_pb2.WhoAmIRequest()))[0] == (
