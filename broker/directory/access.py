@@ -92,9 +92,7 @@ class AccessInterceptor(grpc.ServerInterceptor):
                 founded = kind in self.rules.bootstrap and self.accounts.has_administrator(
                     session, cn
                 )
-                actor = Actor(
-                    cn, "", self.rules.certificate_roles(kind, has_administrator=founded)
-                )
+                actor = Actor(cn, "", self.rules.certificate_roles(kind, has_administrator=founded))
         if ANY_REGISTERED in required or set(actor.roles) & set(required):
             return actor
         name = method.rsplit("/", 1)[-1]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import re
 import secrets
 from collections.abc import Sequence
@@ -29,6 +30,8 @@ from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.actor import Actor
 from tongdao.broker.kernel.context import AUTHORITY, ContextService
 from tongdao.broker.ledger.chain import Ledger
+from tongdao.crypto.at_rest import SealedSecrets, is_sealed
+from tongdao.crypto.errors import KeyFormatError
 from tongdao.policies.access import (
     AUTHORITY_ROLES,
     DEPARTMENT_ROLES,
@@ -47,6 +50,10 @@ from tongdao.proto.errors import (
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 SESSION_PREFIX = "tds1."
+TOTP_WINDOW = 1
+"""Time-steps either side of now whose code is accepted (clock drift; RFC 6238 section 6)."""
+TOTP_PURPOSE = "account TOTP secrets"
+"""What the sealing key is derived for, from the broker's signing key."""
 
 
 def token_hash(token: str) -> str:
@@ -92,10 +99,15 @@ class Outcome:
 
 @dataclass(kw_only=True)
 class AccountService(ContextService):
-    """Accounts of people acting for a department or the authority."""
+    """Accounts of people acting for a department or the authority.
+
+    ``sealer`` seals second-factor secrets at rest (a key derived from the broker's signing key,
+    see :mod:`tongdao.crypto.at_rest`): the database alone never holds a usable TOTP secret.
+    """
 
     ledger: Ledger
     directory: DirectoryService
+    sealer: SealedSecrets
 
     @cached_property
     def hasher(self) -> PasswordHasher:
@@ -256,7 +268,22 @@ class AccountService(ContextService):
                         field="totp_code",
                     )
                 )
-            if not pyotp.TOTP(account.totp_secret).verify(totp_code, for_time=now, valid_window=1):
+            verdict = self._accept_code(account, totp_code, now)
+            if verdict == "replayed":
+                return self._failed(
+                    session,
+                    caller,
+                    username,
+                    account,
+                    "TOTP code already used",
+                    Unauthenticated(
+                        "this code was already used: wait for the next one of your "
+                        "authenticator app",
+                        field="totp_code",
+                        articles=(self.rules.article,),
+                    ),
+                )
+            if verdict != "accepted":
                 return self._failed(session, caller, username, account, "wrong TOTP code")
         account.failed_logins = 0
         account.locked_until = None
@@ -402,8 +429,9 @@ class AccountService(ContextService):
         """
         account = self._person(session, actor)
         secret = pyotp.random_base32()
-        account.totp_secret = secret
+        account.totp_secret = self.sealer.seal(secret, account.username)
         account.totp_enabled = False
+        account.totp_last_step = None
         uri = pyotp.TOTP(secret).provisioning_uri(
             name=f"{account.username}@{account.party}", issuer_name=self.rules.totp_issuer
         )
@@ -414,9 +442,7 @@ class AccountService(ContextService):
         account = self._person(session, actor)
         if not account.totp_secret:
             raise FailedPrecondition("no second factor is being enrolled (`tongdao account totp`)")
-        if not code or not pyotp.TOTP(account.totp_secret).verify(
-            code, for_time=self.now(), valid_window=1
-        ):
+        if self._accept_code(account, code, self.now()) != "accepted":
             raise InvalidArgument("is not the current code", field="code")
         account.totp_enabled = True
         self.ledger.append(
@@ -429,6 +455,37 @@ class AccountService(ContextService):
         return account
 
     # ------------------------------------------------------------ helpers
+
+    def _totp(self, account: Account) -> pyotp.TOTP:
+        """The account's TOTP generator, its secret opened from the sealed column (a value
+        stored before sealing is sealed now)."""
+        stored = account.totp_secret
+        if not is_sealed(stored):
+            account.totp_secret = self.sealer.seal(stored, account.username)
+            return pyotp.TOTP(stored)
+        try:
+            return pyotp.TOTP(self.sealer.open(stored, account.username))
+        except KeyFormatError:
+            raise FailedPrecondition(
+                "the second factor of this account does not open with this broker's key: "
+                "an administrator disables the account and a new one enrols again",
+                field="totp_code",
+            ) from None
+
+    def _accept_code(self, account: Account, code: str, now: dt.datetime) -> str:
+        """``accepted`` (the time-step is remembered), ``replayed`` (a step already used, or
+        older) or ``wrong``."""
+        if not account.totp_secret or not code or not code.isdigit() or len(code) > 10:
+            return "wrong"
+        totp = self._totp(account)
+        current = totp.timecode(now)
+        for step in range(current - TOTP_WINDOW, current + TOTP_WINDOW + 1):
+            if hmac.compare_digest(totp.generate_otp(step), code):
+                if account.totp_last_step is not None and step <= account.totp_last_step:
+                    return "replayed"
+                account.totp_last_step = step
+                return "accepted"
+        return "wrong"
 
     def _person(self, session: Session, actor: Actor) -> Account:
         if not actor.person:
@@ -464,7 +521,13 @@ class AccountService(ContextService):
         )
 
     def _failed(
-        self, session: Session, caller: str, username: str, account: Account | None, reason: str
+        self,
+        session: Session,
+        caller: str,
+        username: str,
+        account: Account | None,
+        reason: str,
+        refusal: DomainError | None = None,
     ) -> Outcome:
         """Record a failed attempt; lock the account when it reaches the limit."""
         failures = 0
@@ -492,4 +555,6 @@ class AccountService(ContextService):
                 },
             )
             return Outcome(refusal=self._locked_error(account))
-        return Outcome(refusal=Unauthenticated("wrong username or password", field="password"))
+        return Outcome(
+            refusal=refusal or Unauthenticated("wrong username or password", field="password")
+        )

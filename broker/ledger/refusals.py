@@ -64,9 +64,7 @@ class RefusalRecorder:
         acting = current_actor()
         person = acting.person if acting is not None else ""
         # one fold per caller and person: two people's refusals are never counted as one's
-        key = hashlib.sha256(
-            json.dumps([actor, person, what], sort_keys=True).encode()
-        ).hexdigest()
+        key = hashlib.sha256(json.dumps([actor, person, what], sort_keys=True).encode()).hexdigest()
         now = self.clock()
         with self.sessions.begin() as session:
             _lock(session)

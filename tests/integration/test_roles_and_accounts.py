@@ -231,9 +231,8 @@ def test_administrator_cannot_decide_and_the_refusal_names_the_person(broker):
         )
     )
     assert code == grpc.StatusCode.PERMISSION_DENIED
-    assert f"DecideShareRequest needs the role operator; {CHIEF} (authority) holds administrator" in (
-        msg
-    )
+    needed = "DecideShareRequest needs the role operator"
+    assert f"{needed}; {CHIEF} (authority) holds administrator" in msg
     refused = [p for k, _, s, p in ledger(broker) if k == "refusal" and s == "DecideShareRequest"]
     assert refused[-1]["responsible"] == {
         "department": AUTHORITY,
@@ -398,7 +397,60 @@ def test_totp_second_factor(broker):
     assert code == grpc.StatusCode.UNAUTHENTICATED and msg.startswith("totp_code")
     code, msg = refusal(lambda: broker.login("zhou.jiu", RSJ.code, totp=stale))
     assert code == grpc.StatusCode.UNAUTHENTICATED
+    # the code that confirmed the factor is used up: the next one logs in
+    confirming = totp.at(broker.clock.now)
+    code, msg = refusal(lambda: broker.login("zhou.jiu", RSJ.code, totp=confirming))
+    assert code == grpc.StatusCode.UNAUTHENTICATED and "already used" in msg
+    broker.clock.advance(seconds=totp.interval)
     assert broker.login("zhou.jiu", RSJ.code, totp=totp.at(broker.clock.now))
+
+
+def test_totp_secret_is_sealed_at_rest_and_a_code_is_good_once(broker, database_url):
+    from sqlalchemy import select
+
+    from tongdao.broker.directory.models import Account
+    from tongdao.broker.kernel.db import make_engine, session_factory
+
+    broker.create_person("lu.shi", RSJ.code, "operator")
+    person = broker.stub(RSJ.code, broker.login("lu.shi", RSJ.code))
+    secret = person.accounts.EnrolTotp(accounts_pb2.EnrolTotpRequest(), timeout=10).secret
+    totp = pyotp.TOTP(secret)
+    person.accounts.ConfirmTotp(
+        accounts_pb2.ConfirmTotpRequest(code=totp.at(broker.clock.now)), timeout=10
+    )
+    engine = make_engine(database_url)
+    try:
+        with session_factory(engine).begin() as s:
+            stored, step = s.execute(
+                select(Account.totp_secret, Account.totp_last_step).where(
+                    Account.username == "lu.shi"
+                )
+            ).one()
+    finally:
+        engine.dispose()
+    assert stored.startswith("v1:") and secret not in stored and secret.lower() not in stored
+    assert step == totp.timecode(broker.clock.now)
+    broker.clock.advance(seconds=totp.interval)
+    code = totp.at(broker.clock.now)
+    assert broker.login("lu.shi", RSJ.code, totp=code)
+    # the same code again, within its window: refused and on the record
+    code_, msg = refusal(lambda: broker.login("lu.shi", RSJ.code, totp=code))
+    assert code_ == grpc.StatusCode.UNAUTHENTICATED
+    assert msg.startswith("totp_code: this code was already used")
+    failed = [p for k, _, s, p in ledger(broker) if k == "account.login_failed" and s == "lu.shi"]
+    assert failed[-1]["reason"] == "TOTP code already used"
+    assert all(secret not in json.dumps(p) for *_, p in ledger(broker))
+    # an earlier step than the last accepted is refused too; the next step is accepted
+    broker.clock.advance(seconds=totp.interval)
+    assert (
+        refusal(
+            lambda: broker.login(
+                "lu.shi", RSJ.code, totp=totp.at(broker.clock.now, counter_offset=-1)
+            )
+        )[0]
+        == grpc.StatusCode.UNAUTHENTICATED
+    )
+    assert broker.login("lu.shi", RSJ.code, totp=totp.at(broker.clock.now))
 
 
 def test_session_expires_and_logout_ends_it(broker):
