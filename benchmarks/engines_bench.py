@@ -272,14 +272,10 @@ def run(
                 authority.directory.RegisterDepartment(
                     directory_pb2.RegisterDepartmentRequest(
                         department=directory_pb2.Department(
-                            code=profile.code,
-                            name=profile.name,
-                            region=profile.region,
-                            level=profile.level,
-                            node_endpoint=endpoints.get(profile.code, ""),
-                            encryption_public_key=home.encryption_keys(profile.code).public_key,
-                            signing_public_key=home.signing_key(profile.code).verify_key.public_key,
-                        )
+                            code=profile.code, node_endpoint=endpoints.get(profile.code, "")
+                        ),
+                        # the broker takes the profile and both keys from the CA-signed certificate
+                        certificate_pem=home.tls(profile.code).certificate_pem,
                     ),
                     timeout=10,
                 )
