@@ -13,6 +13,7 @@ from tests.integration.accounts_fixtures import CHIEF, INITIAL, PASSWORD, RSJ, m
 from tongdao.cli import main
 from tongdao.commands._common import session_path
 from tongdao.home import AUTHORITY
+from tongdao.v1 import ledger_pb2
 
 
 @pytest.fixture
@@ -139,3 +140,28 @@ def test_wrong_password_is_a_clear_refusal(monkeypatch, capsys, broker):
         "tongdao: error: UNAUTHENTICATED: password: wrong username or password"
     )
     assert "Traceback" not in err
+
+
+def test_brute_force_login_locks_the_account_with_clear_refusals(monkeypatch, capsys, broker):
+    from tongdao.policies.loader import load_policy
+
+    rules = load_policy().account_rules
+    broker.create_person("ma.chao", RSJ.code, "operator")
+    login = ("login", "ma.chao", "--as", RSJ.code, "--password-stdin")
+    errors = []
+    for n in range(rules.max_failures + 1):
+        code, _, err = run(monkeypatch, capsys, broker, *login, stdin=f"Guess#{n:04d}-Harbin\n")
+        assert code == 2 and "Traceback" not in err
+        errors.append(err.strip().splitlines()[-1])
+    assert errors[0].endswith("UNAUTHENTICATED: password: wrong username or password")
+    assert "PERMISSION_DENIED: username: account locked until" in errors[rules.max_failures - 1]
+    assert "account locked until" in errors[-1]
+    code, _, err = run(monkeypatch, capsys, broker, *login, stdin=PASSWORD + "\n")
+    assert code == 2 and "account locked until" in err  # the right password waits too
+    entries = broker.auditor().ledger.GetLedger(
+        ledger_pb2.GetLedgerRequest(from_sequence=1, limit=10_000), timeout=10
+    )
+    kinds = [e.kind for e in entries.entries if e.subject == "ma.chao"]
+    assert kinds.count("account.login_failed") == rules.max_failures
+    assert kinds.count("account.locked") == 1 and kinds.count("account.login_refused") >= 2
+    assert all("Guess#" not in e.payload_json for e in entries.entries)
