@@ -185,6 +185,7 @@ def test_the_authority_certificate_alone_holds_no_role_after_its_bootstrap():
     )
     # a department has no bootstrap: its certificate is its systems, the same before and after
     for founded in (False, True):
-        assert RULES.certificate_roles("department", has_administrator=founded) == (
-            RULES.service_identity["department"]
+        assert (
+            RULES.certificate_roles("department", has_administrator=founded)
+            == (RULES.service_identity["department"])
         )
