@@ -60,11 +60,13 @@ class RefusalRecorder:
         grant_id = getattr(exc, "grant_id", "")
         if grant_id:  # a grant's call refused at the broker: misuse findings read these
             what["grant_id"] = grant_id
-        actor = caller or "(no certificate)"
         acting = current_actor()
-        person = acting.person if acting is not None else ""
-        # one fold per caller and person: two people's refusals are never counted as one's
-        key = hashlib.sha256(json.dumps([actor, person, what], sort_keys=True).encode()).hexdigest()
+        if acting is not None and acting.person:
+            # one fold per person: two people's refusals are never counted as one's, and the
+            # count appended later (outside the call) still names the person
+            what["person"] = acting.person
+        actor = caller or "(no certificate)"
+        key = hashlib.sha256(json.dumps([actor, what], sort_keys=True).encode()).hexdigest()
         now = self.clock()
         with self.sessions.begin() as session:
             _lock(session)
