@@ -451,6 +451,17 @@ def test_totp_secret_is_sealed_at_rest_and_a_code_is_good_once(broker, database_
         == grpc.StatusCode.UNAUTHENTICATED
     )
     assert broker.login("lu.shi", RSJ.code, totp=totp.at(broker.clock.now))
+    # a secret stored in the clear (before sealing) still works once, and is sealed by that use
+    engine = make_engine(database_url)
+    try:
+        with session_factory(engine).begin() as s:
+            s.get(Account, "lu.shi").totp_secret = secret
+        broker.clock.advance(seconds=totp.interval)
+        assert broker.login("lu.shi", RSJ.code, totp=totp.at(broker.clock.now))
+        with session_factory(engine).begin() as s:
+            assert s.get(Account, "lu.shi").totp_secret.startswith("v1:")
+    finally:
+        engine.dispose()
 
 
 def test_session_expires_and_logout_ends_it(broker):
