@@ -321,6 +321,9 @@ def run_store(url: str, label: str, n: int, rounds: int) -> dict[str, Any]:
     from tongdao.broker.directory.service import DepartmentData
     from tongdao.broker.kernel.db import make_engine, session_factory, upgrade
     from tongdao.broker.ledger.chain import Ledger
+    from tongdao.crypto.enrolment import certify
+    from tongdao.crypto.envelope import EncryptionKeyPair
+    from tongdao.crypto.pki import Authority, create_authority
     from tongdao.crypto.signing import SigningKey
     from tongdao.policies.calendar import WorkingDayCalendar
     from tongdao.policies.loader import load_policy
@@ -329,26 +332,27 @@ def run_store(url: str, label: str, n: int, rounds: int) -> dict[str, Any]:
     upgrade(engine)
     sessions = session_factory(engine)
     key = SigningKey.generate()
+    made = create_authority()
+    ca = Authority.load(made.certificate_pem, made.private_key_pem)
     services = build_services(
         policy=load_policy("heilongjiang-2025"),
         calendar=WorkingDayCalendar.default(),
         signing_key=key,
         ledger=Ledger(key),
+        authority_ca_pem=ca.certificate_pem,
     )
     with sessions.begin() as s:
-        for d in departments():
-            services.directory.register_department(
-                s,
-                "authority",
-                DepartmentData(
-                    d["code"],
-                    d["name"],
-                    d["region"],
-                    d["level"],
-                    "",
-                    os.urandom(32),
-                    os.urandom(32),
-                ),
+        for d in departments():  # each enrolled through a CA, as the directory requires
+            certificate = certify(
+                ca,
+                d["code"],
+                role="department",
+                signing_key=SigningKey.generate(),
+                encryption_public_key=EncryptionKeyPair.generate().public_key,
+                profile={"name": d["name"], "region": d["region"], "level": d["level"]},
+            ).client_pem
+            services.directory.register_certified_department(
+                s, "authority", certificate, DepartmentData(d["code"], "", "", "", "", b"", b"")
             )
     backend = _BackendClock()
     bar = progress_bar(f"import {label}")

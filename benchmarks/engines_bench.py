@@ -258,21 +258,9 @@ def run(
         processes: list[Any] = []
         sampler = ProcessSampler().start()
         try:
-            specs = [
-                (
-                    "broker",
-                    [
-                        "broker",
-                        "serve",
-                        "--home",
-                        str(home.root),
-                        "--listen",
-                        "127.0.0.1:0",
-                        "--metrics-listen",
-                        "127.0.0.1:0",
-                    ],  # a free port: never collide
-                )
-            ] + [
+            broker_args = ["broker", "serve", "--home", str(home.root), "--listen", "127.0.0.1:0"]
+            broker_args += ["--metrics-listen", "127.0.0.1:0"]  # a free port: never collide
+            specs = [("broker", broker_args)] + [
                 (f"node-{p.code}", ["node", "serve", "--config", f"node-{p.code}.toml"])
                 for p, *_ in served
             ]
@@ -284,14 +272,10 @@ def run(
                 authority.directory.RegisterDepartment(
                     directory_pb2.RegisterDepartmentRequest(
                         department=directory_pb2.Department(
-                            code=profile.code,
-                            name=profile.name,
-                            region=profile.region,
-                            level=profile.level,
-                            node_endpoint=endpoints.get(profile.code, ""),
-                            encryption_public_key=home.encryption_keys(profile.code).public_key,
-                            signing_public_key=home.signing_key(profile.code).verify_key.public_key,
-                        )
+                            code=profile.code, node_endpoint=endpoints.get(profile.code, "")
+                        ),
+                        # the broker takes the profile and both keys from the CA-signed certificate
+                        certificate_pem=home.tls(profile.code).certificate_pem,
                     ),
                     timeout=10,
                 )

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from tongdao.broker.cases.service import TypicalCaseService
 from tongdao.broker.catalogue.service import CatalogueService
-from tongdao.broker.directory.accounts import AccountService
+from tongdao.broker.directory.accounts import TOTP_PURPOSE, AccountService
 from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.disputes.service import DisputeService
 from tongdao.broker.kernel.context import AUTHORITY, Kernel
@@ -31,6 +31,7 @@ from tongdao.broker.sharing.service import SharingService
 from tongdao.broker.supervision.findings import MisuseDetector
 from tongdao.broker.supervision.orders import RectificationOrders
 from tongdao.broker.supervision.service import SupervisionService
+from tongdao.crypto.at_rest import SealedSecrets
 from tongdao.crypto.signing import SigningKey, VerifyKey
 from tongdao.policies.calendar import WorkingDayCalendar
 from tongdao.policies.lifecycle import PolicySchedule
@@ -137,7 +138,12 @@ def build_services(
     return BrokerServices(
         kernel=kernel,
         directory=directory,
-        accounts=AccountService(kernel=kernel, ledger=ledger, directory=directory),
+        accounts=AccountService(
+            kernel=kernel,
+            ledger=ledger,
+            directory=directory,
+            sealer=SealedSecrets.derive(signing_key.private_key, TOTP_PURPOSE),
+        ),
         supervision=supervision,
         catalogue=catalogue,
         sharing=sharing,

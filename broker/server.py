@@ -172,6 +172,25 @@ def log_policies_and_calendar(services: BrokerServices, official: tuple[int, ...
             )
 
 
+def _warn_while_bootstrapping(
+    services: BrokerServices, sessions: sessionmaker[Session], policy: Policy
+) -> None:
+    """Say at start when the authority's certificate alone still holds its bootstrap roles."""
+    roles = policy.access_rules.bootstrap.get("authority")
+    if not roles:
+        return
+    with sessions.begin() as session:
+        if services.accounts.has_administrator(session, AUTHORITY):
+            return
+    log.warning(
+        "the authority has no administrator account yet: until it has one, its certificate "
+        "alone holds %s (bootstrap); create it with `tongdao account create NAME --for "
+        "authority --role administrator --name …`, then every act at the authority needs a "
+        "person's login",
+        ", ".join(roles),
+    )
+
+
 def start_broker(config: BrokerConfig) -> RunningBroker:
     """Migrate the store, then start serving on ``config.listen``.
 
@@ -255,6 +274,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     )
     # the role table, checked before any handler (docs/architecture.md, "Roles and accounts")
     access = AccessInterceptor(policy.access_rules, sessions, services.directory, services.accounts)
+    _warn_while_bootstrapping(services, sessions, policy)
     server = new_server(
         config.settings.server,
         on_refusal=refusals,

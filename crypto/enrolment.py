@@ -43,6 +43,7 @@ from tongdao.crypto.pki import (
     certificate_info,
     client_name,
     der_utf8,
+    generate_tls_key,
     issue_certificate,
     parse_der_utf8,
     server_name_for,
@@ -446,6 +447,39 @@ def sign_request(
             extensions=(keys_ext,),
         )
     return IssuedCertificates(client, server)
+
+
+def certify(
+    authority: Authority,
+    party: str,
+    *,
+    role: str,
+    signing_key: SigningKey,
+    encryption_public_key: bytes = b"",
+    profile: dict[str, str] | None = None,
+    server_names: tuple[str, ...] = (),
+    valid_days: int = 90,
+    now: dt.datetime | None = None,
+) -> IssuedCertificates:
+    """Request and sign in one go, for keys that already exist (on one machine: service tests,
+    benchmarks): the request is checked exactly as the CA checks one sent to it.
+
+    Raises:
+        EnrolmentError: as :func:`build_request` and :func:`parse_request`.
+    """
+    tls_key = generate_tls_key()
+    csr = build_request(
+        tls_key,
+        party,
+        role=role,
+        profile=profile,
+        encryption_public_key=encryption_public_key,
+        signing_key=signing_key,
+        server_names=server_names,
+        now=now,
+    )
+    request = parse_request(csr, max_age=dt.timedelta(hours=1), now=now)
+    return sign_request(authority, request, valid_days=valid_days, now=now)
 
 
 def party_keys_of(certificate: x509.Certificate | bytes) -> PartyKeys:

@@ -49,15 +49,29 @@ class AccessRules:
         service_identity: party kind (``authority`` / ``department``) → the roles a call with a
             certificate and no person's session acts with (recorded as the service identity).
         articles: what the table rests on, named in every refusal.
+        bootstrap: party kind → the roles its bare certificate holds instead while the party
+            has no administrator account yet (the first one is created with it); a kind
+            missing here has no bootstrap.
     """
 
     rpcs: Mapping[str, tuple[str, ...]]
     service_identity: Mapping[str, tuple[str, ...]]
     articles: tuple[str, ...]
+    bootstrap: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def required(self, method: str) -> tuple[str, ...] | None:
         """The roles ``method`` needs, or None when the table does not name it (refuse)."""
         return self.rpcs.get(method)
+
+    def certificate_roles(self, kind: str, *, has_administrator: bool) -> tuple[str, ...]:
+        """The roles a call with a ``kind`` party's certificate and no login session holds.
+
+        Until the party has an administrator account, its bootstrap roles (when the table
+        names some for ``kind``); from then on, for good, its service identity's.
+        """
+        if not has_administrator and kind in self.bootstrap:
+            return self.bootstrap[kind]
+        return self.service_identity.get(kind, ())
 
 
 @dataclass(frozen=True)

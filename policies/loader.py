@@ -326,7 +326,8 @@ def _typical_cases(root: _Reader) -> TypicalCaseRules:
 
 
 def _access(root: _Reader) -> AccessRules:
-    """``[access]``: the role table (every RPC → roles) and the service identities' roles."""
+    """``[access]``: the role table (every RPC → roles), the service identities' roles and the
+    authority's bootstrap roles (optional ``[access.bootstrap]``)."""
     t = root.table("access")
     articles = t.texts("articles")
     if not articles:
@@ -336,6 +337,8 @@ def _access(root: _Reader) -> AccessRules:
         "authority": ident.texts("authority", allowed=AUTHORITY_ROLES),
         "department": ident.texts("department", allowed=DEPARTMENT_ROLES),
     }
+    boot = t.table("bootstrap", required=False)
+    bootstrap = {"authority": boot.texts("authority", allowed=AUTHORITY_ROLES)} if boot.data else {}
     rpcs_t = t.table("rpcs")
     rpcs: dict[str, tuple[str, ...]] = {}
     for method in rpcs_t.names():
@@ -349,7 +352,7 @@ def _access(root: _Reader) -> AccessRules:
         if any(r in MARKERS for r in roles) and len(roles) > 1:
             raise rpcs_t.fail(method, f"a marker ({', '.join(MARKERS)}) stands alone")
         rpcs[method] = roles
-    return AccessRules(rpcs, service_identity, articles)
+    return AccessRules(rpcs, service_identity, articles, bootstrap)
 
 
 def _accounts(root: _Reader) -> AccountRules:

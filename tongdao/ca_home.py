@@ -16,6 +16,7 @@ certificate bundles and revocation lists, so it can run on an offline machine.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ from tongdao.policies.trust import TrustRules, load_trust_rules
 
 CA_PASSPHRASE_ENV = "TONGDAO_CA_PASSPHRASE"  # noqa: S105 (the variable's name, not a secret)
 _FROM_ENV = object()
+KEPT_REFUSALS = 10_000
+"""How many refused requests ``refused.json`` keeps (the newest)."""
 
 
 class CaError(Exception):
@@ -186,9 +189,48 @@ class CaHome:
             now: issuance time (injectable).
 
         Raises:
-            CaError: a malformed, forged, stale, replayed or misnamed request (field named).
+            CaError: a malformed, forged, stale, replayed or misnamed request (field named);
+                each refusal is also kept in ``refused.json`` (see :meth:`refusals`).
         """
         now = now or dt.datetime.now(dt.UTC)
+        try:
+            return self._sign(
+                data, expect_party=expect_party, server_names=server_names, rekey=rekey, now=now
+            )
+        except CaError as exc:
+            if self.exists():
+                self._record_refusal(data, exc, now, expect_party)
+            raise
+
+    def refusals(self) -> list[dict[str, Any]]:
+        """Every request the CA refused, oldest first (the newest :data:`KEPT_REFUSALS`): when,
+        which field, why, the request's SHA-256 — the offline CA's record of bad input."""
+        return self._load("refused.json")
+
+    def _record_refusal(
+        self, data: bytes, exc: CaError, now: dt.datetime, expect_party: str | None
+    ) -> None:
+        rows = self.refusals()
+        rows.append(
+            {
+                "at": now.isoformat(),
+                "field": exc.field,
+                "reason": str(exc)[:300],
+                "request_sha256": hashlib.sha256(data).hexdigest(),
+                "expected_party": expect_party or "",
+            }
+        )
+        self._save("refused.json", rows[-KEPT_REFUSALS:])
+
+    def _sign(
+        self,
+        data: bytes,
+        *,
+        expect_party: str | None,
+        server_names: tuple[str, ...] | None,
+        rekey: bool,
+        now: dt.datetime,
+    ) -> Signed:
         authority = self.authority()
         try:
             request = enrolment.parse_request(data, max_age=self.rules.request_max_age, now=now)

@@ -31,9 +31,11 @@ from tongdao.broker.ledger.chain import verify_ledger
 from tongdao.commands.catalogue import entry_from_dict
 from tongdao.crypto.pki import BROKER_SERVER_NAME
 from tongdao.demo_trust import (
+    bare_certificate_refused,
     enrol_all,
     refuses_misnamed_registration,
     revocation_scenario,
+    staff_logins,
 )
 from tongdao.home import AUTHORITY, DepartmentProfile, Home, HomeSet
 from tongdao.node.client import ClientError, ConsumerClient
@@ -373,16 +375,26 @@ def _scenario(
         # the report never prints a whole ID number, even a synthetic one
         return mask_value(policy, "personal", key, field_kind="id_number")
 
+    def channel(party: str) -> grpc.Channel:
+        return secure_channel(broker, home.tls(party), server_name=BROKER_SERVER_NAME)
+
     def stub(party: str) -> BrokerStubs:
-        channel = secure_channel(broker, home.tls(party), server_name=BROKER_SERVER_NAME)
-        return BrokerStubs.over(channel)
+        return BrokerStubs.over(channel(party))
 
-    authority, mzt = stub(AUTHORITY), stub(MZT.code)
+    mzt = stub(MZT.code)
 
-    report.section("Directory (authority)")
+    report.section("People at the authority: administrator, operator, auditor (等保 三权分立)")
+    staff = staff_logins(lambda: channel(AUTHORITY))
+    report.line(", ".join(f"{u}: {r}" for r, (u, _) in staff.items()) + "; each logged in")
+    admin, operator, auditor = (staff[r][1] for r in ("administrator", "operator", "auditor"))
+    refused = bare_certificate_refused(stub(AUTHORITY), home, GAT.code)
+    report.line(f"the authority's certificate without a login → {refused.split(' [')[0]}")
+    report.check("once the first administrator exists the certificate holds no role", bool(refused))
+
+    report.section("Directory (authority's administrator)")
     for profile in (GAT, MZT, SW, RSJ, *CITY_MZJ):
         # the broker checks the certificate and takes the profile and keys from it
-        authority.directory.RegisterDepartment(
+        admin.directory.RegisterDepartment(
             directory_pb2.RegisterDepartmentRequest(
                 department=directory_pb2.Department(
                     code=profile.code, node_endpoint=nodes.get(profile.code, "")
@@ -401,7 +413,7 @@ def _scenario(
     )
     report.check(
         "each from its CA-signed certificate; one naming another department is refused",
-        refuses_misnamed_registration(authority, home, GAT.code, MZT.code),
+        refuses_misnamed_registration(admin, home, GAT.code, MZT.code),
     )
 
     report.section("Catalogue: draft → submit → authority review → published (Art.12)")
@@ -413,7 +425,7 @@ def _scenario(
         provider.catalogue.SubmitCatalogueEntry(
             catalogue_pb2.SubmitCatalogueEntryRequest(code=code), timeout=10
         )
-        entry = authority.catalogue.PublishCatalogueEntry(
+        entry = operator.catalogue.PublishCatalogueEntry(
             catalogue_pb2.PublishCatalogueEntryRequest(code=code, comment="审核通过"), timeout=10
         )
         if not code.startswith("mzj."):
@@ -568,7 +580,7 @@ def _scenario(
 
     report.section("Deadlines (working days, PRC calendar)")
     deadlines = every_page(
-        authority.supervision.ListDeadlines,
+        operator.supervision.ListDeadlines,
         supervision_pb2.ListDeadlinesRequest(include_closed=True),
         "deadlines",
         timeout=10,
@@ -586,7 +598,7 @@ def _scenario(
     report.check(
         "the conditional review was tracked on a working-day clock", len(deadlines.deadlines) >= 1
     )
-    remote = authority.ledger.VerifyLedger(ledger_pb2.VerifyLedgerRequest(), timeout=30)
+    remote = auditor.ledger.VerifyLedger(ledger_pb2.VerifyLedgerRequest(), timeout=30)
     report.check(f"broker reports its ledger intact ({remote.length} entries)", remote.ok)
 
 

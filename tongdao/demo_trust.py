@@ -11,6 +11,7 @@ Directory layout (all under the demo directory)::
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from tongdao.home import (
 from tongdao.policies.trust import load_trust_rules
 from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import secure_channel
-from tongdao.v1 import directory_pb2
+from tongdao.v1 import accounts_pb2, directory_pb2
 
 LOOPBACK = ("127.0.0.1",)
 
@@ -114,6 +115,72 @@ def _bad_requests(
         and _refused(lambda: ca.sign(replay, expect_party=second), f"not {second!r}")
         and _refused(lambda: ca.sign(b"-----BEGIN CERTIFICATE REQUEST-----\nAAAA"), "PKCS#10"),
     )
+
+
+STAFF = (
+    ("admin.wang", "administrator", "王管理"),
+    ("op.li", "operator", "李业务"),
+    ("audit.zhao", "auditor", "赵审计"),
+)
+"""The authority's people in the demo: one role each (等保 三权分立)."""
+
+
+def _password() -> str:
+    """A fresh password that the rule file's policy accepts (never printed or logged)."""
+    return "Td#9" + secrets.token_urlsafe(18)
+
+
+def staff_logins(channel: Callable[[], grpc.Channel]) -> dict[str, tuple[str, BrokerStubs]]:
+    """The authority's people, each logged in: role → (account, stubs carrying the session).
+
+    The first administrator is created with the authority's bare certificate — its bootstrap,
+    after which the certificate alone holds no role — and creates the operator and the auditor.
+    """
+    bare = BrokerStubs.over(channel())
+    creator, out = bare, {}
+    for username, role, name in STAFF:
+        initial, final = _password(), _password()
+        creator.accounts.CreateAccount(
+            accounts_pb2.CreateAccountRequest(
+                username=username,
+                party=AUTHORITY,
+                role=role,
+                display_name=name,
+                initial_password=initial,
+            ),
+            timeout=30,
+        )
+        bare.accounts.SetPassword(
+            accounts_pb2.SetPasswordRequest(
+                username=username, current_password=initial, new_password=final
+            ),
+            timeout=30,
+        )
+        login = bare.accounts.Login(
+            accounts_pb2.LoginRequest(username=username, password=final), timeout=30
+        )
+        out[role] = (username, BrokerStubs.over(channel(), login.session_token))
+        if role == "administrator":
+            creator = out[role][1]
+    return out
+
+
+def bare_certificate_refused(bare: BrokerStubs, homes: HomeSet, code: str) -> str:
+    """The refusal of a registration made with the authority's certificate alone ("" if it
+    was not refused for want of a role)."""
+    try:
+        bare.directory.RegisterDepartment(
+            directory_pb2.RegisterDepartmentRequest(
+                department=directory_pb2.Department(code=code),
+                certificate_pem=homes.tls(code).certificate_pem,
+            ),
+            timeout=10,
+        )
+    except grpc.RpcError as exc:
+        details = exc.details() or ""
+        denied = exc.code() == grpc.StatusCode.PERMISSION_DENIED
+        return details if denied and "needs the role administrator" in details else ""
+    return ""
 
 
 def refuses_misnamed_registration(

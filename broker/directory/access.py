@@ -89,16 +89,27 @@ class AccessInterceptor(grpc.ServerInterceptor):
                 account = self.accounts.resolve_session(session, cn, token)
                 actor = Actor(cn, account.username, (account.role,))
             else:
-                actor = Actor(cn, "", self.rules.service_identity.get(kind, ()))
+                founded = kind in self.rules.bootstrap and self.accounts.has_administrator(
+                    session, cn
+                )
+                actor = Actor(cn, "", self.rules.certificate_roles(kind, has_administrator=founded))
         if ANY_REGISTERED in required or set(actor.roles) & set(required):
             return actor
-        who = f"{actor.person} ({cn})" if actor.person else f"{cn}'s service identity"
-        held = ", ".join(actor.roles) or "no role"
-        raise PermissionDenied(
-            f"{method.rsplit('/', 1)[-1]} needs the role {' or '.join(required)}; "
-            f"{who} holds {held}",
+        name = method.rsplit("/", 1)[-1]
+        needed = " or ".join(required)
+        if actor.person:
+            who = f"{actor.person} ({cn})"
+            hint = f"log in as a person who holds {needed}"
+        else:
+            who = f"{cn}'s service identity (its certificate without a login)"
+            hint = f"log in as a person who holds {needed} (`tongdao login --as {cn}`)"
+        refusal = PermissionDenied(
+            f"{name} needs the role {needed}; {who} holds {', '.join(actor.roles) or 'no role'}: "
+            f"{hint}",
             articles=articles,
         )
+        refusal.acted_by = actor  # its ledger entry names the person as well as the party
+        raise refusal
 
     def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
         handler = continuation(handler_call_details)

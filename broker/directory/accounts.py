@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import re
 import secrets
 from collections.abc import Sequence
@@ -30,6 +31,8 @@ from tongdao.broker.kernel.actor import Actor
 from tongdao.broker.kernel.context import AUTHORITY, ContextService
 from tongdao.broker.kernel.paging import Page
 from tongdao.broker.ledger.chain import Ledger
+from tongdao.crypto.at_rest import SealedSecrets, is_sealed
+from tongdao.crypto.errors import KeyFormatError
 from tongdao.policies.access import (
     AUTHORITY_ROLES,
     DEPARTMENT_ROLES,
@@ -48,6 +51,10 @@ from tongdao.proto.errors import (
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 SESSION_PREFIX = "tds1."
+TOTP_WINDOW = 1
+"""Time-steps either side of now whose code is accepted (clock drift; RFC 6238 section 6)."""
+TOTP_PURPOSE = "account TOTP secrets"
+"""What the sealing key is derived for, from the broker's signing key."""
 
 
 def token_hash(token: str) -> str:
@@ -93,10 +100,15 @@ class Outcome:
 
 @dataclass(kw_only=True)
 class AccountService(ContextService):
-    """Accounts of people acting for a department or the authority."""
+    """Accounts of people acting for a department or the authority.
+
+    ``sealer`` seals second-factor secrets at rest (a key derived from the broker's signing key,
+    see :mod:`tongdao.crypto.at_rest`): the database alone never holds a usable TOTP secret.
+    """
 
     ledger: Ledger
     directory: DirectoryService
+    sealer: SealedSecrets
 
     @cached_property
     def hasher(self) -> PasswordHasher:
@@ -193,6 +205,16 @@ class AccountService(ContextService):
         )
         return account
 
+    def has_administrator(self, session: Session, party: str) -> bool:
+        """Whether an administrator account of ``party`` was ever created (disabled or not):
+        from then on the party's bare certificate holds only its service identity's roles."""
+        found = session.execute(
+            select(Account.username)
+            .where(Account.party == party, Account.role == "administrator")
+            .limit(1)
+        ).first()
+        return found is not None
+
     def list_accounts(self, session: Session, page: Page | None = None) -> Sequence[Account]:
         """Every account (or one page of them), by username."""
         if page is not None:
@@ -249,7 +271,22 @@ class AccountService(ContextService):
                         field="totp_code",
                     )
                 )
-            if not pyotp.TOTP(account.totp_secret).verify(totp_code, for_time=now, valid_window=1):
+            verdict = self._accept_code(account, totp_code, now)
+            if verdict == "replayed":
+                return self._failed(
+                    session,
+                    caller,
+                    username,
+                    account,
+                    "TOTP code already used",
+                    Unauthenticated(
+                        "this code was already used: wait for the next one of your "
+                        "authenticator app",
+                        field="totp_code",
+                        articles=(self.rules.article,),
+                    ),
+                )
+            if verdict != "accepted":
                 return self._failed(session, caller, username, account, "wrong TOTP code")
         account.failed_logins = 0
         account.locked_until = None
@@ -318,15 +355,21 @@ class AccountService(ContextService):
         row = session.get(AccountSession, token_hash(token))
         if row is None or row.party != caller:
             raise Unauthenticated("unknown or ended login session: run `tongdao login` again")
+        whose = f"{row.username} ({caller})"
+        refusal = None
         if aware(row.expires_at) <= self.now():
-            raise Unauthenticated(
-                f"login session expired ({self.rules.session_minutes} minutes): "
+            refusal = Unauthenticated(
+                f"the login session of {whose} expired ({self.rules.session_minutes} minutes): "
                 "run `tongdao login` again",
                 articles=(self.rules.article,),
             )
         account = session.get(Account, row.username)
-        if account is None or account.disabled:
-            raise Unauthenticated("the session's account is disabled")
+        if refusal is None and (account is None or account.disabled):
+            refusal = Unauthenticated(f"the account of {whose} is disabled")
+        if refusal is not None or account is None:
+            refusal = refusal or Unauthenticated(f"no account {whose}")
+            refusal.acted_by = Actor(caller, row.username, ())  # the record names the person
+            raise refusal
         return account
 
     def session_expiry(self, session: Session, token: str) -> dt.datetime | None:
@@ -389,8 +432,9 @@ class AccountService(ContextService):
         """
         account = self._person(session, actor)
         secret = pyotp.random_base32()
-        account.totp_secret = secret
+        account.totp_secret = self.sealer.seal(secret, account.username)
         account.totp_enabled = False
+        account.totp_last_step = None
         uri = pyotp.TOTP(secret).provisioning_uri(
             name=f"{account.username}@{account.party}", issuer_name=self.rules.totp_issuer
         )
@@ -401,9 +445,7 @@ class AccountService(ContextService):
         account = self._person(session, actor)
         if not account.totp_secret:
             raise FailedPrecondition("no second factor is being enrolled (`tongdao account totp`)")
-        if not code or not pyotp.TOTP(account.totp_secret).verify(
-            code, for_time=self.now(), valid_window=1
-        ):
+        if self._accept_code(account, code, self.now()) != "accepted":
             raise InvalidArgument("is not the current code", field="code")
         account.totp_enabled = True
         self.ledger.append(
@@ -416,6 +458,37 @@ class AccountService(ContextService):
         return account
 
     # ------------------------------------------------------------ helpers
+
+    def _totp(self, account: Account) -> pyotp.TOTP:
+        """The account's TOTP generator, its secret opened from the sealed column (a value
+        stored before sealing is sealed now)."""
+        stored = account.totp_secret
+        if not is_sealed(stored):
+            account.totp_secret = self.sealer.seal(stored, account.username)
+            return pyotp.TOTP(stored)
+        try:
+            return pyotp.TOTP(self.sealer.open(stored, account.username))
+        except KeyFormatError:
+            raise FailedPrecondition(
+                "the second factor of this account does not open with this broker's key: "
+                "an administrator disables the account and a new one enrols again",
+                field="totp_code",
+            ) from None
+
+    def _accept_code(self, account: Account, code: str, now: dt.datetime) -> str:
+        """``accepted`` (the time-step is remembered), ``replayed`` (a step already used, or
+        older) or ``wrong``."""
+        if not account.totp_secret or not code or not code.isdigit() or len(code) > 10:
+            return "wrong"
+        totp = self._totp(account)
+        current = totp.timecode(now)
+        for step in range(current - TOTP_WINDOW, current + TOTP_WINDOW + 1):
+            if hmac.compare_digest(totp.generate_otp(step), code):
+                if account.totp_last_step is not None and step <= account.totp_last_step:
+                    return "replayed"
+                account.totp_last_step = step
+                return "accepted"
+        return "wrong"
 
     def _person(self, session: Session, actor: Actor) -> Account:
         if not actor.person:
@@ -451,7 +524,13 @@ class AccountService(ContextService):
         )
 
     def _failed(
-        self, session: Session, caller: str, username: str, account: Account | None, reason: str
+        self,
+        session: Session,
+        caller: str,
+        username: str,
+        account: Account | None,
+        reason: str,
+        refusal: DomainError | None = None,
     ) -> Outcome:
         """Record a failed attempt; lock the account when it reaches the limit."""
         failures = 0
@@ -479,4 +558,6 @@ class AccountService(ContextService):
                 },
             )
             return Outcome(refusal=self._locked_error(account))
-        return Outcome(refusal=Unauthenticated("wrong username or password", field="password"))
+        return Outcome(
+            refusal=refusal or Unauthenticated("wrong username or password", field="password")
+        )

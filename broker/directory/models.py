@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -48,8 +49,11 @@ class Account(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    totp_secret: Mapped[str] = mapped_column(String(64), default="")
+    totp_secret: Mapped[str] = mapped_column(String(255), default="")
+    """Sealed under a key derived from the broker's signing key (:mod:`tongdao.crypto.at_rest`)."""
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    """The TOTP time-step of the last code accepted: a code is good once (no replay)."""
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 

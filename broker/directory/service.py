@@ -67,6 +67,13 @@ class DirectoryService(ContextService):
                 disagreeing field).
         """
         field = "certificate_pem"
+        if not certificate_pem:
+            raise InvalidArgument(
+                "required: the department's enrolment certificate (`tongdao ca sign` of its "
+                "request); the directory takes no key the department has not proved, so keys "
+                "given without a certificate are refused",
+                field=field,
+            )
         if not self.authority_ca_pem:
             raise InvalidArgument("this broker knows no authority CA", field=field)
         if len(certificate_pem) > MAX_CERTIFICATE_BYTES:
@@ -117,10 +124,11 @@ class DirectoryService(ContextService):
         certificate_pem: bytes,
         claimed: DepartmentData,
     ) -> Department:
-        """Register a department from its enrolment certificate (authority only)."""
+        """Register a department from its enrolment certificate (authority only): the only way
+        into the directory, so every key it holds was proved by the department that owns it."""
         self.require_authority(session, caller)
         data = self.department_from_certificate(certificate_pem, claimed=claimed)
-        return self.register_department(session, caller, data)
+        return self._register(session, caller, data)
 
     def record_refused_registration(
         self, session: Session, caller: str, code: str, error: DomainError
@@ -160,10 +168,8 @@ class DirectoryService(ContextService):
             )
         return dept
 
-    def register_department(
-        self, session: Session, caller: str, data: DepartmentData
-    ) -> Department:
-        """Add a department to the directory (authority only)."""
+    def _register(self, session: Session, caller: str, data: DepartmentData) -> Department:
+        """Add a department whose data its certificate vouched for (authority only)."""
         self.require_authority(session, caller)
         v.code(data.code, "department.code")
         v.text(data.name, "department.name", max_len=200)

@@ -50,12 +50,9 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServicer, ContextServicer):
         )
         try:
             with self.sessions.begin() as session:
-                if request.certificate_pem:
-                    dept = self.service.register_certified_department(
-                        session, caller, request.certificate_pem, data
-                    )
-                else:
-                    dept = self.service.register_department(session, caller, data)
+                dept = self.service.register_certified_department(
+                    session, caller, request.certificate_pem, data
+                )
                 return department_pb(dept)
         except DomainError as exc:
             # the refusal is on the record too (its own transaction: the attempt rolled back)

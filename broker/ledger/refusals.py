@@ -19,7 +19,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tongdao.broker.kernel.actor import Actor, acting_as
+from tongdao.broker.kernel.actor import Actor, acting_as, current_actor
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.ledger.models import LedgerHead, LedgerRefusalFold
 from tongdao.proto.errors import DomainError
@@ -60,6 +60,11 @@ class RefusalRecorder:
         grant_id = getattr(exc, "grant_id", "")
         if grant_id:  # a grant's call refused at the broker: misuse findings read these
             what["grant_id"] = grant_id
+        acting = current_actor()
+        if acting is not None and acting.person:
+            # one fold per person: two people's refusals are never counted as one's, and the
+            # count appended later (outside the call) still names the person
+            what["person"] = acting.person
         actor = caller or "(no certificate)"
         key = hashlib.sha256(json.dumps([actor, what], sort_keys=True).encode()).hexdigest()
         now = self.clock()

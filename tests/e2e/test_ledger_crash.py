@@ -63,15 +63,9 @@ def test_no_answered_query_is_missing_after_kill_9(tmp_path, database_url):
         for profile, endpoint in ((GAT, node.address), (RSJ, "")):
             authority.directory.RegisterDepartment(
                 directory_pb2.RegisterDepartmentRequest(
-                    department=directory_pb2.Department(
-                        code=profile.code,
-                        name=profile.name,
-                        region=profile.region,
-                        level=profile.level,
-                        node_endpoint=endpoint,
-                        encryption_public_key=home.encryption_keys(profile.code).public_key,
-                        signing_public_key=home.signing_key(profile.code).verify_key.public_key,
-                    )
+                    department=directory_pb2.Department(code=profile.code, node_endpoint=endpoint),
+                    # the broker takes the profile and both keys from the CA-signed certificate
+                    certificate_pem=home.tls(profile.code).certificate_pem,
                 ),
                 timeout=10,
             )

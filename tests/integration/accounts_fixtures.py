@@ -21,6 +21,8 @@ ROGUE = DepartmentProfile("rogue.dept", "未登记部门", "230100", "city")  # 
 
 INITIAL = "Initial#Pass2026"
 PASSWORD = "Str0ng!Harbin-Snow"
+CHIEF = "chief.admin"  # the authority's first administrator, created with the bare certificate
+CHIEF_AUDITOR = "chief.auditor"
 
 
 class Clock:
@@ -41,6 +43,21 @@ class Broker:
     home: Home
     running: RunningBroker
     clock: Clock
+    _founded: bool = False
+
+    def found(self) -> None:
+        """End the bootstrap: the first administrator (with the authority's bare certificate,
+        which from then on holds no role) and an auditor (created by that administrator)."""
+        self.create_person(CHIEF, AUTHORITY, "administrator")
+        self.create_person(CHIEF_AUDITOR, AUTHORITY, "auditor")
+
+    def admin(self) -> BrokerStubs:
+        """The authority's administrator, logged in now (the test's clock may have moved)."""
+        return self.stub(AUTHORITY, self.login(CHIEF, AUTHORITY))
+
+    def auditor(self) -> BrokerStubs:
+        """The authority's auditor, logged in now."""
+        return self.stub(AUTHORITY, self.login(CHIEF_AUDITOR, AUTHORITY))
 
     def stub(self, party: str, token: str = "") -> BrokerStubs:
         return BrokerStubs.over(self.channel(party), token)
@@ -54,8 +71,10 @@ class Broker:
         return with_session(channel, token) if token else channel
 
     def create_person(self, username: str, party: str, role: str) -> None:
-        """An account with the initial password changed to :data:`PASSWORD`."""
-        admin = self.stub(AUTHORITY)
+        """An account with the initial password changed to :data:`PASSWORD` (created by the
+        first administrator once there is one, else with the bare bootstrap certificate)."""
+        founded = username != CHIEF and self.running is not None and self._founded
+        admin = self.admin() if founded else self.stub(AUTHORITY)
         admin.accounts.CreateAccount(
             accounts_pb2.CreateAccountRequest(
                 username=username,
@@ -66,6 +85,8 @@ class Broker:
             ),
             timeout=10,
         )
+        if username == CHIEF:
+            self._founded = True
         self.stub(party).accounts.SetPassword(
             accounts_pb2.SetPasswordRequest(
                 username=username, current_password=INITIAL, new_password=PASSWORD
@@ -94,7 +115,9 @@ def make_home(root) -> Home:  # type: ignore[no-untyped-def]
     return home
 
 
-def start(home: Home, database_url: str) -> Broker:
+def start(home: Home, database_url: str, *, founded: bool = True) -> Broker:
+    """A broker with RSJ and GAT registered and, when ``founded``, the authority's first
+    administrator and an auditor (so the bare authority certificate holds no role)."""
     clock = Clock()
     running = start_broker(
         BrokerConfig(
@@ -115,4 +138,6 @@ def start(home: Home, database_url: str) -> Broker:
             ),
             timeout=10,
         )
+    if founded:
+        broker.found()
     return broker

@@ -14,8 +14,10 @@ from tongdao.broker.kernel.db import make_engine, session_factory, upgrade
 from tongdao.broker.kernel.settings import BrokerSettings
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.sharing.service import ShareRequestData
+from tongdao.crypto.enrolment import certify
 from tongdao.crypto.envelope import EncryptionKeyPair, open_sealed, seal
 from tongdao.crypto.grant_token import read_grant_token_unverified
+from tongdao.crypto.pki import Authority, create_authority
 from tongdao.crypto.query_binding import query_associated_data, receipt_signing_bytes, result_digest
 from tongdao.crypto.signing import SigningKey
 from tongdao.policies.calendar import WorkingDayCalendar
@@ -171,8 +173,31 @@ def request_for(entry: EntryData, fields, methods=("fetch",), purpose="最低生
     )
 
 
+def local_ca(now: dt.datetime) -> Authority:
+    """A CA for one test's world (valid from ``now``, the world's clock)."""
+    made = create_authority(now=now)
+    return Authority.load(made.certificate_pem, made.private_key_pem)
+
+
+def certificate_of(ca: Authority, party: Party, now: dt.datetime, name: str = "") -> bytes:
+    """``party`` enrolled through ``ca`` with its own keys: the client certificate the
+    directory registers it from."""
+    issued = certify(
+        ca,
+        party.code,
+        role="department",
+        signing_key=party.sig,
+        encryption_public_key=party.enc.public_key,
+        profile={"name": name or party.code, "region": party.region, "level": party.level},
+        valid_days=3650,
+        now=now,
+    )
+    return issued.client_pem
+
+
 class World:
-    """A migrated store, the services, three departments and published entries."""
+    """A migrated store, the services, three departments (enrolled through a local CA) and
+    published entries."""
 
     def __init__(
         self,
@@ -185,6 +210,7 @@ class World:
         self.sessions = session_factory(self.engine)
         self.broker_key = SigningKey.generate()
         self.clock = Clock(start or dt.datetime(2026, 9, 28, 2, 0, tzinfo=dt.UTC))
+        self.ca = local_ca(self.clock.now)
         self.services = build_services(
             policy=load_policy("heilongjiang-2025"),
             calendar=WorkingDayCalendar.default(),
@@ -193,6 +219,7 @@ class World:
             settings=BrokerSettings(locale="en"),
             clock=self.clock,
             policies=policies,
+            authority_ca_pem=self.ca.certificate_pem,
         )
         self.gat_node = FakeNode(
             GAT, {"230102199001011234": {"name": "张三", "birth_date": "1990-01-01"}}
@@ -202,27 +229,27 @@ class World:
     def gateway(self, endpoint: str) -> FakeNode:
         return self.gat_node if endpoint.endswith("1") else self.mzt_node
 
-    def setup(self) -> World:
+    def register(
+        self, party: Party, endpoint: str = "", *, name: str = "", is_authority: bool = False
+    ):
+        """Register ``party`` from its certificate, as the authority does."""
+        pem = certificate_of(self.ca, party, self.clock.now, name)
+        claimed = DepartmentData(
+            party.code, "", "", "", endpoint, b"", b"", is_authority=is_authority
+        )
         with self.sessions.begin() as s:
-            for party, endpoint in (
-                (GAT, "node-gat:1"),
-                (MZT, "node-mzt:2"),
-                (RSJ, ""),
-                (COUNTY, ""),
-            ):
-                self.services.directory.register_department(
-                    s,
-                    "authority",
-                    DepartmentData(
-                        party.code,
-                        party.code,
-                        party.region,
-                        party.level,
-                        endpoint,
-                        party.enc.public_key,
-                        party.sig.verify_key.public_key,
-                    ),
-                )
+            return self.services.directory.register_certified_department(
+                s, "authority", pem, claimed
+            )
+
+    def setup(self) -> World:
+        for party, endpoint in (
+            (GAT, "node-gat:1"),
+            (MZT, "node-mzt:2"),
+            (RSJ, ""),
+            (COUNTY, ""),
+        ):
+            self.register(party, endpoint)
         for entry in (POPULATION, MARRIAGE, CASES):
             with self.sessions.begin() as s:
                 self.services.catalogue.create_entry(s, entry.provider, entry)

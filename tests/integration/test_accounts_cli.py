@@ -9,10 +9,11 @@ import stat
 
 import pytest
 
-from tests.integration.accounts_fixtures import INITIAL, PASSWORD, RSJ, make_home, start
+from tests.integration.accounts_fixtures import CHIEF, INITIAL, PASSWORD, RSJ, make_home, start
 from tongdao.cli import main
 from tongdao.commands._common import session_path
 from tongdao.home import AUTHORITY
+from tongdao.v1 import ledger_pb2
 
 
 @pytest.fixture
@@ -30,6 +31,18 @@ def run(monkeypatch, capsys, broker, *argv, stdin=""):
 
 
 def test_login_session_whoami_logout(monkeypatch, capsys, broker):
+    # the authority's certificate alone holds no role: the administrator logs in first
+    create = ("account", "create", "li.hua", "--for", RSJ.code, "--role", "auditor")
+    code, _, err = run(
+        monkeypatch, capsys, broker, *create, "--name", "李华", "--password-stdin", stdin=INITIAL
+    )
+    assert code == 2 and "Traceback" not in err
+    assert "CreateAccount needs the role administrator; authority's service identity" in err
+    assert "tongdao login --as authority" in err
+    code, out, err = run(
+        monkeypatch, capsys, broker, "login", CHIEF, "--password-stdin", stdin=PASSWORD + "\n"
+    )
+    assert code == 0 and f"logged in as {CHIEF} (administrator)" in out, err
     code, out, err = run(
         monkeypatch,
         capsys,
@@ -127,3 +140,28 @@ def test_wrong_password_is_a_clear_refusal(monkeypatch, capsys, broker):
         "tongdao: error: UNAUTHENTICATED: password: wrong username or password"
     )
     assert "Traceback" not in err
+
+
+def test_brute_force_login_locks_the_account_with_clear_refusals(monkeypatch, capsys, broker):
+    from tongdao.policies.loader import load_policy
+
+    rules = load_policy().account_rules
+    broker.create_person("ma.chao", RSJ.code, "operator")
+    login = ("login", "ma.chao", "--as", RSJ.code, "--password-stdin")
+    errors = []
+    for n in range(rules.max_failures + 1):
+        code, _, err = run(monkeypatch, capsys, broker, *login, stdin=f"Guess#{n:04d}-Harbin\n")
+        assert code == 2 and "Traceback" not in err
+        errors.append(err.strip().splitlines()[-1])
+    assert errors[0].endswith("UNAUTHENTICATED: password: wrong username or password")
+    assert "PERMISSION_DENIED: username: account locked until" in errors[rules.max_failures - 1]
+    assert "account locked until" in errors[-1]
+    code, _, err = run(monkeypatch, capsys, broker, *login, stdin=PASSWORD + "\n")
+    assert code == 2 and "account locked until" in err  # the right password waits too
+    entries = broker.auditor().ledger.GetLedger(
+        ledger_pb2.GetLedgerRequest(from_sequence=1, limit=10_000), timeout=10
+    )
+    kinds = [e.kind for e in entries.entries if e.subject == "ma.chao"]
+    assert kinds.count("account.login_failed") == rules.max_failures
+    assert kinds.count("account.locked") == 1 and kinds.count("account.login_refused") >= 2
+    assert all("Guess#" not in e.payload_json for e in entries.entries)

@@ -92,10 +92,11 @@ def _seconds_until_refused(call, bound):
     raise AssertionError("never refused")
 
 
-def _register(stack, code, certificate_pem):
+def _register(stack, code, certificate_pem, **fields):
     return stack.stub(AUTHORITY).directory.RegisterDepartment(
         directory_pb2.RegisterDepartmentRequest(
-            department=directory_pb2.Department(code=code), certificate_pem=certificate_pem
+            department=directory_pb2.Department(code=code, **fields),
+            certificate_pem=certificate_pem,
         ),
         timeout=10,
     )
@@ -140,6 +141,7 @@ def test_the_directory_holds_the_keys_the_certificate_carries(stack):
         ("the broker's certificate", "certificate_pem", "not a department"),
         ("a node (server) certificate", "certificate_pem", "client certificate"),
         ("an already registered department", "department.code", "already registered"),
+        ("raw keys without a certificate", "certificate_pem", "required"),
     ],
 )
 def test_bad_registrations_are_refused_and_recorded(stack, tmp_path, what, field, needle):
@@ -160,9 +162,21 @@ def test_bad_registrations_are_refused_and_recorded(stack, tmp_path, what, field
         pem, code = stack.home.server_tls(GAT).certificate_pem, GAT
     else:
         pem, code = stack.home.tls(GAT).certificate_pem, GAT
+    fields = {}
+    if what == "raw keys without a certificate":  # keys the department never proved it holds
+        pem, fields = (
+            b"",
+            {
+                "name": "新厅",
+                "region": "230000",
+                "level": "province",
+                "encryption_public_key": stack.home.encryption_keys(GAT).public_key,
+                "signing_public_key": stack.home.signing_key(GAT).verify_key.public_key,
+            },
+        )
     before = len(_refusals(stack))
     with pytest.raises(grpc.RpcError) as err:
-        _register(stack, code, pem)
+        _register(stack, code, pem, **fields)
     status = err.value.code()
     assert status in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.ALREADY_EXISTS)
     assert field in err.value.details() and needle in err.value.details(), err.value.details()

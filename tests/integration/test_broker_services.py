@@ -16,13 +16,16 @@ from tests.integration.broker_fixtures import (
     MZT,
     POPULATION,
     RSJ,
+    Party,
     World,
+    certificate_of,
     request_for,
 )
 from tongdao.broker.catalogue.base import EntryData
 from tongdao.broker.directory.service import DepartmentData
 from tongdao.broker.ledger.chain import verify_ledger
 from tongdao.broker.ledger.models import LedgerEntry
+from tongdao.crypto.enrolment import certify
 from tongdao.crypto.envelope import EncryptionKeyPair, open_sealed
 from tongdao.crypto.grant_token import verify_grant_token
 from tongdao.crypto.query_binding import query_associated_data
@@ -48,25 +51,44 @@ def world(database_url):
 X25519_KEY = EncryptionKeyPair.generate().public_key
 
 
-def test_only_the_authority_registers_departments(world):
+def test_only_the_authority_registers_departments_and_only_from_a_certificate(world):
+    newcomer = Party("new.dept", "230000", "city")
+    pem = certificate_of(world.ca, newcomer, world.clock.now)
+    blank = DepartmentData("new.dept", "", "", "", "", b"", b"")
     with world.sessions.begin() as s, pytest.raises(PermissionDenied):
-        world.services.directory.register_department(
-            s, "hlj.gat", DepartmentData("x.y", "x", "230000", "city", "", bytes(32), bytes(32))
-        )
+        world.services.directory.register_certified_department(s, "hlj.gat", pem, blank)
+    # raw keys without a certificate are refused, naming the field that is missing
+    raw = DepartmentData("new.dept", "x", "230000", "city", "", X25519_KEY, bytes(32))
+    with world.sessions.begin() as s, pytest.raises(InvalidArgument) as missing:
+        world.services.directory.register_certified_department(s, "authority", b"", raw)
+    assert missing.value.field == "certificate_pem" and "required" in missing.value.message
     with world.sessions.begin() as s, pytest.raises(AlreadyExists) as err:
-        world.services.directory.register_department(
+        world.services.directory.register_certified_department(
             s,
             "authority",
-            DepartmentData("hlj.gat", "x", "230000", "city", "", X25519_KEY, bytes(32)),
+            certificate_of(world.ca, GAT, world.clock.now),
+            DepartmentData(GAT.code, "", "", "", "", b"", b""),
         )
     assert err.value.field == "department.code"
+    low_order = certify(
+        world.ca,
+        "new.dept",
+        role="department",
+        signing_key=newcomer.sig,
+        encryption_public_key=bytes(32),
+        profile={"name": "x", "region": "230000", "level": "city"},
+        now=world.clock.now,
+    ).client_pem
     with world.sessions.begin() as s, pytest.raises(InvalidArgument) as bad:
-        world.services.directory.register_department(
-            s,
-            "authority",
-            DepartmentData("new.dept", "x", "230000", "city", "", bytes(32), bytes(32)),
-        )
+        world.services.directory.register_certified_department(s, "authority", low_order, blank)
     assert bad.value.field == "department.encryption_public_key"  # a low-order point
+    with world.sessions.begin() as s:
+        assert (
+            world.services.directory.register_certified_department(
+                s, "authority", pem, blank
+            ).signing_public_key
+            == newcomer.sig.verify_key.public_key
+        )
     with world.sessions.begin() as s, pytest.raises(NotFound):
         world.services.directory.get_department(s, "no.such")
 

@@ -1,5 +1,5 @@
-"""A broker that cannot open its store says so in one line naming the URL (password removed) and
-the fix, exit code 2, no traceback."""
+"""A broker that cannot open its store or its keys says so in one line naming the URL (password
+removed) or the key file and the fix, exit code 2, no traceback."""
 
 from __future__ import annotations
 
@@ -88,3 +88,16 @@ def test_unwritable_sqlite_path_is_one_line_naming_the_file(home, tmp_path):
 def test_a_url_of_no_known_database_is_one_line(home):
     line = _one_line(_serve(home, "mysql+nosuchdriver://u:pw@db/x"))
     assert "not a database URL" in line and "pw@" not in line
+
+
+def test_a_wrong_passphrase_on_the_keys_is_one_line_without_the_passphrase(tmp_path, monkeypatch):
+    home = Home(tmp_path / "home", passphrase=b"Right#Passphrase-2026")
+    enrol_all_locally(home, tmp_path / "ca")
+    for given, needle in (("Wrong#Guess-0001", "wrong passphrase"), ("", "TONGDAO_KEY_PASSPHRASE")):
+        monkeypatch.setenv("TONGDAO_KEY_PASSPHRASE", given)
+        result = _serve(home, f"sqlite:///{tmp_path / 'broker.db'}")
+        line = _one_line(result)
+        assert needle in line, line
+        assert "Right#Passphrase" not in result.stderr + result.stdout
+        if given:
+            assert given not in result.stderr + result.stdout

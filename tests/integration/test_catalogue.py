@@ -28,7 +28,6 @@ from tests.integration.broker_fixtures import (
 from tongdao.broker.catalogue.base import DataItemData, EntryData
 from tongdao.broker.catalogue.file_formats import export, parse
 from tongdao.broker.catalogue.search_ranking import SearchFilters
-from tongdao.broker.directory.service import DepartmentData
 from tongdao.broker.ledger.models import LedgerEntry
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 
@@ -219,16 +218,7 @@ def test_art13_fields_and_edge_validation(world):
 
 def test_entries_are_reviewed_at_their_level_then_one_level_up(world):
     city_authority = Party("hrb.sjj", "230100", "city")
-    with world.sessions.begin() as s:
-        world.services.directory.register_department(
-            s,
-            "authority",
-            DepartmentData(
-                city_authority.code, "哈尔滨市数据局", "230100", "city", "",
-                city_authority.enc.public_key, city_authority.sig.verify_key.public_key,
-                is_authority=True,
-            ),
-        )  # fmt: skip
+    world.register(city_authority, name="哈尔滨市数据局", is_authority=True)
     county_entry = dataclasses.replace(MARRIAGE_HISTORY, code="dl.records", provider=COUNTY.code)
     with world.sessions.begin() as s:
         world.services.catalogue.create_entry(s, COUNTY.code, county_entry)

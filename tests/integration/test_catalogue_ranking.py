@@ -19,14 +19,13 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from tests.conftest import PG_URL, postgres_unavailable_reason
-from tests.integration.broker_fixtures import World
+from tests.integration.broker_fixtures import Party, World
 from tongdao.benchmarks.catalogue_bench import departments, entries
 from tongdao.broker.catalogue.models import CatalogueEntryVersion, CatalogueSearchRow
 from tongdao.broker.catalogue.search import match, need_terms, search
 from tongdao.broker.catalogue.search_index import remove_search_row
 from tongdao.broker.catalogue.search_ranking import SearchFilters
 from tongdao.broker.catalogue.transfer import entry_data_from_dict
-from tongdao.broker.directory.service import DepartmentData
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -85,15 +84,8 @@ def store_url(request, tmp_path_factory):
 @pytest.fixture(scope="module")
 def corpus(store_url):
     world = World(store_url)
-    with world.sessions.begin() as s:
-        for d in departments():
-            world.services.directory.register_department(
-                s,
-                "authority",
-                DepartmentData(
-                    d["code"], d["name"], d["region"], d["level"], "", b"e" * 32, b"s" * 32
-                ),
-            )
+    for d in departments():  # each enrolled through the world's CA, as the directory requires
+        world.register(Party(d["code"], d["region"], d["level"]), name=d["name"])
     generated = entries(400, seed=11)
     extra = _tricky(generated[0])
     payload = json.dumps({"entries": generated + extra}, ensure_ascii=False).encode()

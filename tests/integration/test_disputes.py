@@ -21,7 +21,6 @@ from tests.integration.broker_fixtures import (
     World,
     request_for,
 )
-from tongdao.broker.directory.service import DepartmentData
 from tongdao.broker.ledger.models import LedgerEntry
 from tongdao.broker.sharing.requests import ServiceRequestData
 from tongdao.broker.supervision.models import Deadline
@@ -40,17 +39,8 @@ CITY_MZJ = Party("hrb.mzj", "230100", "city")
 @pytest.fixture
 def world(database_url):
     w = World(database_url).setup()
-    with w.sessions.begin() as s:
-        for party, is_authority in ((CITY_AUTHORITY, True), (CITY_MZJ, False)):
-            w.services.directory.register_department(
-                s,
-                "authority",
-                DepartmentData(
-                    party.code, party.code, party.region, party.level, "",
-                    party.enc.public_key, party.sig.verify_key.public_key,
-                    is_authority=is_authority,
-                ),
-            )  # fmt: skip
+    for party, is_authority in ((CITY_AUTHORITY, True), (CITY_MZJ, False)):
+        w.register(party, is_authority=is_authority)
     city_entry = dataclasses.replace(MARRIAGE, code="hrb.mzj.marriage", provider=CITY_MZJ.code)
     with w.sessions.begin() as s:
         w.services.catalogue.create_entry(s, CITY_MZJ.code, city_entry)

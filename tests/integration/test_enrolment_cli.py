@@ -6,6 +6,8 @@ message and exit code 2, never a traceback. Keys at rest: encrypted under a pass
 """
 
 import datetime as dt
+import hashlib
+import json
 import stat
 
 import pytest
@@ -96,7 +98,12 @@ def test_bad_requests_are_refused_clearly(places, capsys, tmp_path):
     assert code == 2 and "names 'hlj.gat', not 'hlj.mzt'" in err
     (tmp_path / "junk.csr").write_bytes(b"-----BEGIN CERTIFICATE REQUEST-----\nxx\n")
     code, _, err = run(capsys, "ca", "sign", str(tmp_path / "junk.csr"), "--home", str(ca))
-    assert code == 2 and "PKCS#10" in err
+    assert code == 2 and "PKCS#10" in err and "Traceback" not in err
+    # the offline CA keeps its own record of every refused request (no secret in it)
+    kept = CaHome(ca).refusals()[-3:]
+    assert [r["field"] for r in kept] == ["request", "subject", "request"]
+    assert "already signed" in kept[0]["reason"] and kept[1]["expected_party"] == "hlj.mzt"
+    assert kept[0]["request_sha256"] == hashlib.sha256(csr.read_bytes()).hexdigest()
     code, _, err = run(capsys, "ca", "sign", str(tmp_path / "missing.csr"), "--home", str(ca))
     assert code == 2 and "No such file" in err
     code, _, err = run(capsys, "department", "install", str(csr), "--home", str(gat))
@@ -150,6 +157,10 @@ def test_wrong_passphrase_on_the_command_line(places, capsys, monkeypatch):
     monkeypatch.setenv("TONGDAO_CA_PASSPHRASE", "guess")
     code, _, err = run(capsys, "ca", "revoke", "--party", GAT.code, "--home", str(ca))
     assert code == 2 and "wrong passphrase" in err
+    code, _, err = run(capsys, "ca", "sign", str(csr), "--home", str(ca))
+    assert code == 2 and "wrong passphrase" in err and "Traceback" not in err
+    refused = CaHome(ca).refusals()[-1]
+    assert refused["field"] == "passphrase" and "guess" not in json.dumps(refused)
     monkeypatch.setenv("TONGDAO_KEY_PASSPHRASE", "guess")
     code, _, err = run(capsys, "department", "install", "hlj.gat.bundle.pem", "--home", str(gat))
     assert code == 2 and "wrong passphrase" in err

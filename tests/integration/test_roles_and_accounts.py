@@ -11,12 +11,20 @@ import pyotp
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.integration.accounts_fixtures import INITIAL, PASSWORD, ROGUE, RSJ, make_home, start
+from tests.integration.accounts_fixtures import (
+    CHIEF,
+    INITIAL,
+    PASSWORD,
+    ROGUE,
+    RSJ,
+    make_home,
+    start,
+)
 from tongdao.home import AUTHORITY
 from tongdao.policies.access import MARKERS
 from tongdao.policies.loader import load_policy
 from tongdao.proto.stubs import BROKER_SERVICES
-from tongdao.v1 import accounts_pb2, directory_pb2, ledger_pb2
+from tongdao.v1 import accounts_pb2, directory_pb2, ledger_pb2, sharing_pb2
 
 RULES = load_policy().access_rules
 ACCOUNTS = load_policy().account_rules
@@ -41,7 +49,7 @@ def refusal(call):
 
 
 def ledger(broker):
-    reply = broker.stub(AUTHORITY).ledger.GetLedger(
+    reply = broker.auditor().ledger.GetLedger(
         ledger_pb2.GetLedgerRequest(from_sequence=1, limit=10_000), timeout=10
     )
     return [(e.kind, e.actor, e.subject, json.loads(e.payload_json)) for e in reply.entries]
@@ -162,9 +170,93 @@ def test_auditor_reads_the_ledger_and_changes_nothing(broker):
     assert "RegisterDepartment needs the role administrator" in msg and "GB/T 39477" in msg
 
 
+def test_bare_authority_certificate_holds_no_role_once_an_administrator_exists(broker):
+    bare = broker.stub(AUTHORITY)
+    me = bare.accounts.WhoAmI(accounts_pb2.WhoAmIRequest(), timeout=10)
+    assert (me.person, list(me.roles)) == ("", [])
+    calls = {
+        "administrator": lambda: bare.directory.RegisterDepartment(
+            directory_pb2.RegisterDepartmentRequest(
+                department=directory_pb2.Department(code=ROGUE.code),
+                certificate_pem=broker.home.tls(ROGUE.code).certificate_pem,
+            ),
+            timeout=10,
+        ),
+        "operator": lambda: bare.sharing.DecideShareRequest(
+            sharing_pb2.DecideShareRequestRequest(id="x", approve=True), timeout=10
+        ),
+        "auditor": lambda: bare.ledger.GetLedger(ledger_pb2.GetLedgerRequest(), timeout=10),
+    }
+    for role, call in calls.items():
+        code, msg = refusal(call)
+        assert code == grpc.StatusCode.PERMISSION_DENIED, role
+        assert f"needs the role {role}" in msg and "authority's service identity" in msg, msg
+        assert "holds no role" in msg and "tongdao login --as authority" in msg
+    assert broker.admin().accounts.WhoAmI(accounts_pb2.WhoAmIRequest()).roles == ["administrator"]
+
+
+def test_bootstrap_ends_for_good_with_the_first_administrator(home, database_url):
+    broker = start(home, database_url, founded=False)
+    try:
+        bare = broker.stub(AUTHORITY)
+        roles = bare.accounts.WhoAmI(accounts_pb2.WhoAmIRequest(), timeout=10).roles
+        assert sorted(roles) == sorted(RULES.bootstrap["authority"])
+        broker.found()  # the bare certificate creates the first administrator, and no more
+        assert list(bare.accounts.WhoAmI(accounts_pb2.WhoAmIRequest(), timeout=10).roles) == []
+        admin = broker.admin()
+        admin.accounts.DisableAccount(accounts_pb2.DisableAccountRequest(username=CHIEF))
+        assert list(bare.accounts.WhoAmI(accounts_pb2.WhoAmIRequest(), timeout=10).roles) == []
+        code, msg = refusal(
+            lambda: bare.accounts.CreateAccount(
+                accounts_pb2.CreateAccountRequest(
+                    username="second.admin",
+                    party=AUTHORITY,
+                    role="administrator",
+                    display_name="x",
+                    initial_password=INITIAL,
+                ),
+                timeout=10,
+            )
+        )
+        assert code == grpc.StatusCode.PERMISSION_DENIED and "needs the role administrator" in msg
+    finally:
+        broker.running.stop(0)
+
+
+def test_administrator_cannot_decide_and_the_refusal_names_the_person(broker):
+    admin = broker.admin()
+    code, msg = refusal(
+        lambda: admin.sharing.DecideShareRequest(
+            sharing_pb2.DecideShareRequestRequest(id="x", approve=True), timeout=10
+        )
+    )
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    needed = "DecideShareRequest needs the role operator"
+    assert f"{needed}; {CHIEF} (authority) holds administrator" in msg
+    refused = [p for k, _, s, p in ledger(broker) if k == "refusal" and s == "DecideShareRequest"]
+    assert refused[-1]["responsible"] == {
+        "department": AUTHORITY,
+        "person": CHIEF,
+        "identity": "person",
+    }
+    # the auditor reads and verifies, and changes nothing
+    auditor = broker.auditor()
+    assert auditor.ledger.VerifyLedger(ledger_pb2.VerifyLedgerRequest(), timeout=10).ok
+    for call in (
+        lambda: auditor.sharing.DecideShareRequest(
+            sharing_pb2.DecideShareRequestRequest(id="x", approve=True), timeout=10
+        ),
+        lambda: auditor.accounts.DisableAccount(
+            accounts_pb2.DisableAccountRequest(username=CHIEF), timeout=10
+        ),
+    ):
+        code, msg = refusal(call)
+        assert code == grpc.StatusCode.PERMISSION_DENIED and "holds auditor" in msg
+
+
 def test_department_person_cannot_hold_an_authority_role(broker):
     code, msg = refusal(
-        lambda: broker.stub(AUTHORITY).accounts.CreateAccount(
+        lambda: broker.admin().accounts.CreateAccount(
             accounts_pb2.CreateAccountRequest(
                 username="wang.wu",
                 party=RSJ.code,
@@ -220,7 +312,7 @@ def test_login_with_another_partys_certificate_or_unknown_name_is_a_plain_refusa
 
 
 def test_initial_password_and_expired_password_must_be_changed(broker):
-    admin = broker.stub(AUTHORITY)
+    admin = broker.admin()
     admin.accounts.CreateAccount(
         accounts_pb2.CreateAccountRequest(
             username="chen.qi",
@@ -305,7 +397,71 @@ def test_totp_second_factor(broker):
     assert code == grpc.StatusCode.UNAUTHENTICATED and msg.startswith("totp_code")
     code, msg = refusal(lambda: broker.login("zhou.jiu", RSJ.code, totp=stale))
     assert code == grpc.StatusCode.UNAUTHENTICATED
+    # the code that confirmed the factor is used up: the next one logs in
+    confirming = totp.at(broker.clock.now)
+    code, msg = refusal(lambda: broker.login("zhou.jiu", RSJ.code, totp=confirming))
+    assert code == grpc.StatusCode.UNAUTHENTICATED and "already used" in msg
+    broker.clock.advance(seconds=totp.interval)
     assert broker.login("zhou.jiu", RSJ.code, totp=totp.at(broker.clock.now))
+
+
+def test_totp_secret_is_sealed_at_rest_and_a_code_is_good_once(broker, database_url):
+    from sqlalchemy import select
+
+    from tongdao.broker.directory.models import Account
+    from tongdao.broker.kernel.db import make_engine, session_factory
+
+    broker.create_person("lu.shi", RSJ.code, "operator")
+    person = broker.stub(RSJ.code, broker.login("lu.shi", RSJ.code))
+    secret = person.accounts.EnrolTotp(accounts_pb2.EnrolTotpRequest(), timeout=10).secret
+    totp = pyotp.TOTP(secret)
+    person.accounts.ConfirmTotp(
+        accounts_pb2.ConfirmTotpRequest(code=totp.at(broker.clock.now)), timeout=10
+    )
+    engine = make_engine(database_url)
+    try:
+        with session_factory(engine).begin() as s:
+            stored, step = s.execute(
+                select(Account.totp_secret, Account.totp_last_step).where(
+                    Account.username == "lu.shi"
+                )
+            ).one()
+    finally:
+        engine.dispose()
+    assert stored.startswith("v1:") and secret not in stored and secret.lower() not in stored
+    assert step == totp.timecode(broker.clock.now)
+    broker.clock.advance(seconds=totp.interval)
+    code = totp.at(broker.clock.now)
+    assert broker.login("lu.shi", RSJ.code, totp=code)
+    # the same code again, within its window: refused and on the record
+    code_, msg = refusal(lambda: broker.login("lu.shi", RSJ.code, totp=code))
+    assert code_ == grpc.StatusCode.UNAUTHENTICATED
+    assert msg.startswith("totp_code: this code was already used")
+    failed = [p for k, _, s, p in ledger(broker) if k == "account.login_failed" and s == "lu.shi"]
+    assert failed[-1]["reason"] == "TOTP code already used"
+    assert all(secret not in json.dumps(p) for *_, p in ledger(broker))
+    # an earlier step than the last accepted is refused too; the next step is accepted
+    broker.clock.advance(seconds=totp.interval)
+    assert (
+        refusal(
+            lambda: broker.login(
+                "lu.shi", RSJ.code, totp=totp.at(broker.clock.now, counter_offset=-1)
+            )
+        )[0]
+        == grpc.StatusCode.UNAUTHENTICATED
+    )
+    assert broker.login("lu.shi", RSJ.code, totp=totp.at(broker.clock.now))
+    # a secret stored in the clear (before sealing) still works once, and is sealed by that use
+    engine = make_engine(database_url)
+    try:
+        with session_factory(engine).begin() as s:
+            s.get(Account, "lu.shi").totp_secret = secret
+        broker.clock.advance(seconds=totp.interval)
+        assert broker.login("lu.shi", RSJ.code, totp=totp.at(broker.clock.now))
+        with session_factory(engine).begin() as s:
+            assert s.get(Account, "lu.shi").totp_secret.startswith("v1:")
+    finally:
+        engine.dispose()
 
 
 def test_session_expires_and_logout_ends_it(broker):
@@ -322,6 +478,9 @@ def test_session_expires_and_logout_ends_it(broker):
     broker.clock.advance(minutes=ACCOUNTS.session_minutes, seconds=1)
     code, msg = refusal(lambda: person.accounts.WhoAmI(accounts_pb2.WhoAmIRequest(), timeout=10))
     assert code == grpc.StatusCode.UNAUTHENTICATED and "expired" in msg
+    assert "wu.shi (authority)" in msg  # the refusal names the person and the party
+    expired = [p for k, _, s, p in ledger(broker) if k == "refusal" and s == "WhoAmI"]
+    assert expired[-1]["responsible"]["person"] == "wu.shi"
     token = broker.login("wu.shi", AUTHORITY)
     person = broker.stub(AUTHORITY, token)
     assert person.accounts.Logout(accounts_pb2.LogoutRequest(), timeout=10).ended
@@ -332,7 +491,7 @@ def test_session_expires_and_logout_ends_it(broker):
 def test_disabled_account_loses_its_sessions(broker):
     broker.create_person("qian.yi", RSJ.code, "auditor")
     person = broker.stub(RSJ.code, broker.login("qian.yi", RSJ.code))
-    broker.stub(AUTHORITY).accounts.DisableAccount(
+    broker.admin().accounts.DisableAccount(
         accounts_pb2.DisableAccountRequest(username="qian.yi"), timeout=10
     )
     assert refusal(lambda: person.accounts.WhoAmI(accounts_pb2.WhoAmIRequest()))[0] == (

@@ -19,7 +19,6 @@ from tests.integration.broker_fixtures import (
     request_for,
 )
 from tongdao.broker.cases.service import CaseData
-from tongdao.broker.directory.service import DepartmentData
 from tongdao.broker.ledger.models import LedgerEntry
 from tongdao.cli import main
 from tongdao.proto.errors import InvalidArgument, NotFound, PermissionDenied
@@ -33,17 +32,8 @@ OTHER_CITY = Party("qqhr.rsj", "230200", "city")
 @pytest.fixture
 def world(database_url):
     w = World(database_url).setup()
-    with w.sessions.begin() as s:
-        for party, is_authority in ((CITY_AUTHORITY, True), (OTHER_CITY, False)):
-            w.services.directory.register_department(
-                s,
-                "authority",
-                DepartmentData(
-                    party.code, party.code, party.region, party.level, "",
-                    party.enc.public_key, party.sig.verify_key.public_key,
-                    is_authority=is_authority,
-                ),
-            )  # fmt: skip
+    for party, is_authority in ((CITY_AUTHORITY, True), (OTHER_CITY, False)):
+        w.register(party, is_authority=is_authority)
     yield w
     w.engine.dispose()
 

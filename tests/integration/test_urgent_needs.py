@@ -9,7 +9,6 @@ import json
 import pytest
 
 from tests.integration.broker_fixtures import COUNTY, GAT, MZT, RSJ, Party, World
-from tongdao.broker.directory.service import DepartmentData
 from tongdao.broker.sharing.requests import ServiceRequestData
 from tongdao.cli import main
 from tongdao.policies.loader import load_policy
@@ -85,16 +84,7 @@ def test_an_urgent_need_goes_to_the_authority_with_its_own_clock(world):
 
 
 def test_the_same_level_authority_handles_where_there_is_one(world):
-    with world.sessions.begin() as s:
-        world.services.directory.register_department(
-            s,
-            "authority",
-            DepartmentData(
-                CITY_AUTHORITY.code, CITY_AUTHORITY.code, "230100", "city", "",
-                CITY_AUTHORITY.enc.public_key, CITY_AUTHORITY.sig.verify_key.public_key,
-                is_authority=True,
-            ),
-        )  # fmt: skip
+    world.register(CITY_AUTHORITY, is_authority=True)
     urgent = file(world, COUNTY.code, **NEED, urgent=True)  # a county of Harbin: next level up
     assert urgent.details["urgent"]["handler"] == CITY_AUTHORITY.code
     assert inbox(world, CITY_AUTHORITY.code, "handler") == [urgent.id]

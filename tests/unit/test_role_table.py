@@ -122,6 +122,11 @@ def _broken_copy(tmp_path: Path, old: str, new: str) -> Path:
         ),
         ("lockout_minutes = 15", "lockout_minutes = 0", "accounts.lockout_minutes"),
         (
+            '[access.bootstrap]\nauthority = ["administrator", "operator", "auditor"]',
+            '[access.bootstrap]\nauthority = ["root"]',
+            "access.bootstrap.authority",
+        ),
+        (
             'common_passwords = "common-passwords.txt"',
             'common_passwords = "../x.txt"',
             "accounts.common_passwords",
@@ -170,3 +175,17 @@ def test_password_policy(password, problem):
 def test_character_classes():
     assert character_classes("aA1!") == {"lower", "upper", "digit", "symbol"}
     assert character_classes("") == set()
+
+
+def test_the_authority_certificate_alone_holds_no_role_after_its_bootstrap():
+    assert RULES.service_identity["authority"] == ()
+    assert RULES.certificate_roles("authority", has_administrator=True) == ()
+    assert set(RULES.certificate_roles("authority", has_administrator=False)) == set(
+        AUTHORITY_ROLES
+    )
+    # a department has no bootstrap: its certificate is its systems, the same before and after
+    for founded in (False, True):
+        assert (
+            RULES.certificate_roles("department", has_administrator=founded)
+            == (RULES.service_identity["department"])
+        )

@@ -57,7 +57,7 @@ class DirectoryServicer:
     """
 
     def RegisterDepartment(self, request, context):
-        """Registers a department or updates its entry (authority only).
+        """Registers a department from its enrolment certificate (administrator at the authority).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
