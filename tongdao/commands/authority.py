@@ -68,7 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     add_broker_arguments(ret, as_help="operator identity (default: authority)")
     ret.add_argument("code", help="catalogue entry code")
-    ret.add_argument("--comments", required=True, help="what the provider must revise")
+    ret.add_argument("--comment", required=True, help="what the provider must revise")
     ret.set_defaults(handler=return_entry)
 
     upd = asub.add_parser(
@@ -76,13 +76,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     add_broker_arguments(upd, as_help="operator identity (default: authority)")
     upd.add_argument("code", help="catalogue entry code")
-    upd.add_argument("--basis", required=True, help="the change of law or duty")
+    upd.add_argument("--legal-basis", required=True, help="the change of law or duty")
     upd.set_defaults(handler=require_update)
 
     ext = asub.add_parser("extend", help="grant the one extension a deadline allows (Art.15)")
     add_broker_arguments(ext, as_help="operator identity (default: authority)")
     ext.add_argument("id", type=int, help="deadline id (see `tongdao supervise deadlines`)")
-    ext.add_argument("--basis", required=True, help="the stated policy basis")
+    ext.add_argument("--legal-basis", required=True, help="the stated policy basis")
     ext.set_defaults(handler=extend)
 
     rvk = asub.add_parser(
@@ -134,7 +134,7 @@ def publish(args: argparse.Namespace) -> int:
 def return_entry(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
         reply = stub.catalogue.ReturnCatalogueEntry(
-            catalogue_pb2.ReturnCatalogueEntryRequest(code=args.code, comments=args.comments),
+            catalogue_pb2.ReturnCatalogueEntryRequest(code=args.code, comments=args.comment),
             timeout=30,
         )
     print_message(reply, as_json=args.json)
@@ -144,7 +144,7 @@ def return_entry(args: argparse.Namespace) -> int:
 def require_update(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
         reply = stub.catalogue.RequireCatalogueUpdate(
-            catalogue_pb2.RequireCatalogueUpdateRequest(code=args.code, basis=args.basis),
+            catalogue_pb2.RequireCatalogueUpdateRequest(code=args.code, basis=args.legal_basis),
             timeout=30,
         )
     print_message(reply, as_json=args.json)
@@ -154,7 +154,7 @@ def require_update(args: argparse.Namespace) -> int:
 def extend(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
         reply = stub.supervision.ExtendDeadline(
-            supervision_pb2.ExtendDeadlineRequest(id=args.id, basis=args.basis), timeout=30
+            supervision_pb2.ExtendDeadlineRequest(id=args.id, basis=args.legal_basis), timeout=30
         )
     print_message(reply, as_json=args.json)
     return 0

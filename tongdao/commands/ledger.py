@@ -149,8 +149,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     show = lsub.add_parser("show", help="print ledger entries")
     add_broker_arguments(show, as_help="identity (default: authority)")
-    show.add_argument("--from", dest="start", type=int, default=1, help="first sequence number")
     show.add_argument("--limit", type=int, default=50, help="how many entries")
+    show.add_argument(
+        "--offset", type=int, default=0, help="entries to skip: start after this sequence number"
+    )
     show.set_defaults(handler=show_command)
 
 
@@ -385,7 +387,7 @@ def archive_command(args: argparse.Namespace) -> int:
 def show_command(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
         reply = stub.ledger.GetLedger(
-            ledger_pb2.GetLedgerRequest(from_sequence=args.start, limit=args.limit), timeout=60
+            ledger_pb2.GetLedgerRequest(from_sequence=args.offset + 1, limit=args.limit), timeout=60
         )
     for e in reply.entries:
         if args.json:

@@ -13,6 +13,7 @@ from typing import Any
 
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments
+from tongdao.commands._grammar import add_list_option
 from tongdao.commands.consumer import _client
 
 
@@ -76,8 +77,10 @@ class Progress:
 def _grant_token(client: Any, grant_id: str) -> str:
     from tongdao.node.client import ClientError
 
+    from tongdao.commands.consumer import grant_of
+
     try:
-        return str(client.get_grant(grant_id).token)
+        return str(grant_of(client, grant_id, client.department).token)
     except ClientError as exc:
         raise CommandError(str(exc)) from None
 
@@ -121,7 +124,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "aggregate", help="count / sum / mean / variance / histogram across nodes"
     )
     add_broker_arguments(agg, as_help="your department code")
-    agg.add_argument("--grant", action="append", required=True, help="grant id per node (repeat)")
+    add_list_option(agg, "--grant", required=True, help="a grant id, one per node")
     agg.add_argument("--field", required=True, help="numeric data item")
     agg.add_argument("--bounds", required=True, help="LOW,HIGH of the values (clipped)")
     agg.add_argument(
