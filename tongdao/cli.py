@@ -42,7 +42,9 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 # Exit codes (README "Exit codes"): what a script can tell apart without reading the message.
 EXIT_OK = 0
-EXIT_FAILED = 1  # a check failed (demo, ledger verify, a refused share request) or an internal error
+EXIT_FAILED = (
+    1  # a check failed (demo, ledger verify, a refused share request) or an internal error
+)
 EXIT_USAGE = 2  # the command line or its input is wrong (argparse uses 2 as well)
 EXIT_REFUSED = 3  # the broker or a node refused: not allowed, or not in the state for it
 EXIT_NOT_FOUND = 4  # what was named does not exist
@@ -63,6 +65,10 @@ STATUS_EXIT: dict[str, int] = {
     "DEADLINE_EXCEEDED": EXIT_UNAVAILABLE,
 }
 """The one place a gRPC status name becomes an exit code; any other status is EXIT_FAILED."""
+
+STATUS_NAMES = frozenset(
+    {*STATUS_EXIT, "OK", "CANCELLED", "UNKNOWN", "UNIMPLEMENTED", "INTERNAL", "DATA_LOSS"}
+)
 
 
 def exit_code_for(status: str) -> int:
@@ -88,15 +94,15 @@ def status_of(exc: BaseException) -> str:
     seen: BaseException | None = exc
     while seen is not None:
         status = getattr(seen, "status", "")
-        if status:
-            return str(status)
+        if isinstance(status, str) and status in STATUS_NAMES:
+            return status
         code: Any = getattr(seen, "code", None)
         if callable(code):  # grpc.RpcError
             try:
-                return str(code().name)
+                code = code().name
             except (AttributeError, TypeError):
-                return ""
-        if isinstance(code, str) and code:  # the consumer SDK's ClientError
+                code = None
+        if isinstance(code, str) and code in STATUS_NAMES:  # also the SDK's ClientError
             return code
         seen = seen.__context__
     return ""
@@ -137,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     # benchmark's own parser (its --help lists the options)
     if len(argv) >= 2 and argv[0] == "bench" and argv[1] in PASSTHROUGH:
         args = parser.parse_args(argv[:2])
-        args.options = argv[2:]
+        args.options = [a for a in argv[2:] if a != "--json"]
+        args.json = len(args.options) < len(argv) - 2
     else:
         args = parser.parse_args(argv)
     as_json = bool(getattr(args, "json", False))

@@ -2,9 +2,10 @@
 
 Starts a broker and a node for each providing department as separate processes on loopback,
 with mutual TLS from a fresh authority CA; publishes the catalogue entries (unconditional,
-conditional, not-shared); a consumer department requests, a provider approves, the consumer fetches and verifies; refusals
-cite their article; the ledger is verified offline with the broker's public key. Every answer is
-checked against the generated plaintext, and the demo exits non-zero if any check fails.
+conditional, not-shared); a consumer department requests, a provider approves, the consumer
+fetches and verifies; refusals cite their article; the ledger is verified offline with the
+broker's public key. Every answer is checked against the generated plaintext, and the demo exits
+non-zero if any check fails.
 """
 
 from __future__ import annotations

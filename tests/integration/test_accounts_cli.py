@@ -58,7 +58,7 @@ def test_login_session_whoami_logout(monkeypatch, capsys, broker):
         "--password-stdin",
         stdin=INITIAL + "\n",
     )
-    assert code == 2 and "initial password must be changed" in err and "Traceback" not in err
+    assert code == 3 and "initial password must be changed" in err and "Traceback" not in err
     monkeypatch.setenv("TONGDAO_PASSWORD", INITIAL)
     monkeypatch.setenv("TONGDAO_NEW_PASSWORD", PASSWORD)
     code, out, err = run(
@@ -102,7 +102,7 @@ def test_login_session_whoami_logout(monkeypatch, capsys, broker):
         "--password-stdin",
         stdin=INITIAL + "\n",
     )
-    assert code == 2 and "CreateAccount needs the role administrator" in err
+    assert code == 3 and "CreateAccount needs the role administrator" in err
     assert "li.hua (hrb.rsj) holds auditor" in err
     code, out, err = run(monkeypatch, capsys, broker, "logout", "--as", RSJ.code)
     assert code == 0 and "logged out" in out and not path.exists()
@@ -122,7 +122,7 @@ def test_wrong_password_is_a_clear_refusal(monkeypatch, capsys, broker):
         "--password-stdin",
         stdin="Whatever#Guess-99\n",
     )
-    assert code == 2
+    assert code == 3  # refused: UNAUTHENTICATED
     assert err.strip().splitlines()[-1] == (
         "tongdao: error: UNAUTHENTICATED: password: wrong username or password"
     )

@@ -46,7 +46,7 @@ def add_list_option(
     parser: argparse.ArgumentParser | argparse._ArgumentGroup,
     flag: str,
     *,
-    help: str,  # noqa: A002 (argparse's own word)
+    help: str,
     required: bool = False,
     default: list[str] | None = None,
     metavar: str | None = None,
@@ -69,7 +69,7 @@ def add_json_argument(parser: argparse.ArgumentParser, *, lines: bool = False) -
     parser.add_argument(
         "--json",
         action="store_true",
-        help="print JSON Lines ({\"line\": …} per line of output, then {\"exit_code\": N})"
+        help='print JSON Lines ({"line": …} per line of output, then {"exit_code": N})'
         if lines
         else "print JSON instead of text",
     )
@@ -97,7 +97,7 @@ def _previous_sequence(text: str) -> str:
 
 DEPRECATED: tuple[Deprecated, ...] = (
     Deprecated("authority return", "--comments", "--comment"),
-    Deprecated("authority update", "--basis", "--legal-basis"),
+    Deprecated("authority require-update", "--basis", "--legal-basis"),
     Deprecated("authority extend", "--basis", "--legal-basis"),
     Deprecated("consumer request", "--fields", "--field"),
     Deprecated("consumer request", "--methods", "--method"),
@@ -125,8 +125,7 @@ def rewrite_deprecated(argv: list[str], err: TextIO | None = None) -> list[str]:
             if flag != alias.old:
                 continue
             print(
-                f"tongdao: note: {alias.old} is now {alias.new} "
-                f"(`tongdao {alias.command} --help`)",
+                f"tongdao: note: {alias.old} is now {alias.new} (`tongdao {alias.command} --help`)",
                 file=err or sys.stderr,
             )
             if eq:

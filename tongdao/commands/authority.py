@@ -8,6 +8,7 @@ from pathlib import Path
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.commands._enrol import add_install_arguments, add_keygen_arguments, install, keygen
+from tongdao.commands._grammar import add_json_argument
 from tongdao.home import AUTHORITY, split_pem
 from tongdao.v1 import catalogue_pb2, directory_pb2, supervision_pb2
 
@@ -31,10 +32,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--role", default="administrator", choices=("administrator", "operator", "auditor")
     )
     add_keygen_arguments(gen)
+    add_json_argument(gen, lines=True)
     gen.set_defaults(handler=lambda a: keygen(a, a.party, a.role))
 
     ins = asub.add_parser("install", help="install a staff certificate the authority CA signed")
     add_install_arguments(ins)
+    add_json_argument(ins, lines=True)
     ins.set_defaults(handler=install)
 
     reg = asub.add_parser(

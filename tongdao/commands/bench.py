@@ -25,7 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     crypto.add_argument("--quick", action="store_true", help="CI smoke: 2048 bits, small counts")
     crypto.add_argument("--out", default="bench-results", help="output directory")
-    add_list_option(crypto, "--key-size", default=["2048", "3072"], help="Paillier key size in bits")
+    add_list_option(
+        crypto, "--key-size", default=["2048", "3072"], help="Paillier key size in bits"
+    )
     crypto.add_argument(
         "--psi-size", type=int, default=0, help="also run an N × N PSI with both parties here"
     )
@@ -36,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="SECTION",
         help="a section to run: paillier, psi, envelope, scaling (default all)",
     )
+    add_json_argument(crypto, lines=True)
     crypto.set_defaults(handler=crypto_command)
     engines = bsub.add_parser(
         "engines",
@@ -44,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "(see `python -m tongdao.benchmarks.engines_bench --help`).",
     )
     engines.add_argument("options", nargs="*", help="benchmark options")
+    add_json_argument(engines, lines=True)
     engines.set_defaults(handler=engines_command)
     catalogue = bsub.add_parser(
         "catalogue",
@@ -61,6 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     catalogue.add_argument("--only", choices=("sqlite", "postgresql"), help="run one store")
     catalogue.add_argument("--out", default="benchmarks/results", help="output directory")
+    add_json_argument(catalogue, lines=True)
     catalogue.set_defaults(handler=catalogue_command)
     ledger = bsub.add_parser(
         "ledger",
@@ -71,6 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ledger.add_argument("--entries", type=int, default=1_000_000, help="largest ledger size")
     ledger.add_argument("--quick", action="store_true", help="2,000 entries (CI smoke)")
     ledger.add_argument("--out", default="benchmarks/results", help="output directory")
+    add_json_argument(ledger, lines=True)
     ledger.set_defaults(handler=ledger_command)
     relay = bsub.add_parser(
         "relay",
@@ -80,6 +86,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "(see `python -m tongdao.benchmarks.relay_bench --help`).",
     )
     relay.add_argument("options", nargs="*", help="benchmark options")
+    add_json_argument(relay, lines=True)
     relay.set_defaults(handler=relay_command)
 
 

@@ -210,6 +210,8 @@ def _print_hits(reply: catalogue_pb2.SearchCatalogueResponse, as_json: bool) -> 
     if as_json:
         print_message(reply, as_json=True)
         return
+    if not reply.hits:
+        print("no entries match")
     for h in reply.hits:
         extra = f" items: {'、'.join(h.matched_items)}" if h.matched_items else ""
         sunset = f" (served until {h.sunset_on})" if h.sunset_on else ""
@@ -256,9 +258,18 @@ def open_catalogue_command(args: argparse.Namespace) -> int:
     if args.json:
         print_message(reply, as_json=True)
         return 0
+    if not reply.entries:
+        print(_nothing("no entries in the open catalogue", args.provider, args.offset))
     for e in reply.entries:
         print(f"{e.code:<28} v{e.version:<3} {e.provider:<14} {e.name}  [{e.open_conditions}]")
     return 0
+
+
+def _nothing(what: str, provider: str = "", offset: int = 0) -> str:
+    """The line an empty listing prints, saying which filter or page gave nothing."""
+    if provider:
+        what += f" from {provider}"
+    return what + (f" after the first {offset}" if offset else "")
 
 
 def _format(path: str, fmt: str | None) -> str:
@@ -387,6 +398,9 @@ def list_command(args: argparse.Namespace) -> int:
     if args.json:
         print_message(reply, as_json=True)
         return 0
+    if not reply.entries:
+        print(_nothing("no catalogue entries" + (f" {args.status}" if args.status else ""),
+                       args.provider))  # fmt: skip
     for e in reply.entries:
         print(f"{e.code:<32} v{e.version:<3} {e.status:<10} {e.provider:<12} {e.name}")
     return 0

@@ -215,9 +215,7 @@ def fetch_command(args: argparse.Namespace) -> int:
             keys = _keys(args)
             rows = []
             for start in range(0, len(keys), 1000):  # the node answers up to 1000 keys a query
-                rows += client.fetch(
-                    token, keys[start : start + 1000], args.field, args.purpose
-                )
+                rows += client.fetch(token, keys[start : start + 1000], args.field, args.purpose)
                 if len(keys) > 1000:
                     print(
                         f"\r{min(start + 1000, len(keys))}/{len(keys)} keys",

@@ -24,6 +24,7 @@ from tongdao.commands._common import (
     broker_stub,
     open_home,
 )
+from tongdao.commands._grammar import add_json_argument
 from tongdao.commands._ledger_sources import (
     ExportSource,
     StoreSource,
@@ -145,6 +146,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     archive.add_argument("--out", required=True, help="archive file (.jsonl), must not exist")
     add_home_argument(archive)
     archive.add_argument("--database-url", default=None)
+    add_json_argument(archive, lines=True)
     archive.set_defaults(handler=archive_command)
 
     show = lsub.add_parser("show", help="print ledger entries")

@@ -75,9 +75,8 @@ class Progress:
 
 
 def _grant_token(client: Any, grant_id: str) -> str:
-    from tongdao.node.client import ClientError
-
     from tongdao.commands.consumer import grant_of
+    from tongdao.node.client import ClientError
 
     try:
         return str(grant_of(client, grant_id, client.department).token)
