@@ -11,7 +11,8 @@ import argparse
 import importlib
 import json
 import sys
-from typing import Any
+import warnings
+from typing import Any, TextIO
 
 from tongdao import __version__
 
@@ -133,9 +134,23 @@ def build_parser() -> argparse.ArgumentParser:
 PASSTHROUGH = ("engines", "relay")
 
 
+def show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """A warning as one line for the person at the terminal, not a source location."""
+    print(f"tongdao: warning: {message}", file=file or sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
     from tongdao.commands._grammar import rewrite_deprecated
+
+    warnings.showwarning = show_warning
 
     parser = build_parser()
     argv = rewrite_deprecated(sys.argv[1:] if argv is None else list(argv))

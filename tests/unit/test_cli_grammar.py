@@ -69,16 +69,13 @@ def test_one_spelling_per_concept(path, parser):
 
 def test_lists_repeat_or_take_commas_and_replace_their_default():
     parser = build_parser()
+    asked = ["--purpose", "p", "--scenario", "s", "--legal-basis", "l"]
     args = parser.parse_args(
-        ["consumer", "request", "e", "--field", "a,b", "--field", "c", "--method", "verify"]
-        + ["--purpose", "p", "--scenario", "s", "--legal-basis", "l"]
+        ["consumer", "request", "e", "--field", "a,b", "--field", "c", "--method", "verify", *asked]
     )
     assert args.field == ["a", "b", "c"]
     assert args.method == ["verify"]  # not ["fetch", "verify"]
-    bare = parser.parse_args(
-        ["consumer", "request", "e", "--field", "a", "--purpose", "p", "--scenario", "s"]
-        + ["--legal-basis", "l"]
-    )
+    bare = parser.parse_args(["consumer", "request", "e", "--field", "a", *asked])
     assert bare.method == ["fetch"]
 
 
@@ -179,3 +176,42 @@ def test_completion_scripts_know_the_commands(shell, capsys):
     assert "tongdao" in script
     for word in ("consumer", "open-catalogue", "--legal-basis", "--keep"):
         assert word in script
+
+
+def test_a_warning_is_one_line_without_a_source_location(monkeypatch, capsys):
+    import warnings
+
+    def warns(args):
+        warnings.warn("PSI: libintlc.so.5 not found; blinding falls back", RuntimeWarning, 2)
+        return 0
+
+    monkeypatch.setattr("tongdao.commands.calendar.due_command", warns)
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)  # restored afterwards
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        assert main(["calendar", "due", "2026-12-18", "3"]) == 0
+    err = capsys.readouterr().err
+    assert err == "tongdao: warning: PSI: libintlc.so.5 not found; blinding falls back\n"
+
+
+def _help_texts():
+    def walk(parser, path):
+        yield path, parser.format_help()
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, child in action.choices.items():
+                    yield from walk(child, (*path, name))
+
+    return list(walk(build_parser(), ()))
+
+
+def test_help_points_to_shipped_files_never_to_source():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for path, text in _help_texts():
+        flat = " ".join(text.split())
+        assert not re.search(r"\b[\w/]+\.py\b", flat), f"{_name(path)} points to source code"
+        for ref in re.findall(r"\b(?:docs|examples)/[\w/.-]*\w", flat):
+            assert (root / ref).exists(), f"{_name(path)}: {ref} does not exist"
