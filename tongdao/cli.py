@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     if as_json and getattr(args, "json_lines", False):
         from tongdao.commands._grammar import JsonLines
 
-        sys.stdout = JsonLines(stdout)  # type: ignore[assignment]
+        sys.stdout = JsonLines(stdout)
     try:
         code = _run(args, as_json, stdout)
     finally:
