@@ -11,6 +11,7 @@ from typing import Any
 from tongdao.broker.catalogue.file_formats import FORMATS
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
+from tongdao.commands._grammar import add_list_option
 from tongdao.proto.methods import OPEN_TYPE_VALUES, SHARE_TYPE_VALUES
 from tongdao.v1 import catalogue_pb2, catalogue_pb2_grpc
 
@@ -140,7 +141,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     match = csub.add_parser("match", help="the entries that best answer a need (CAT-8)")
     add_broker_arguments(match, as_help="your department code")
     match.add_argument("need", help="the need in your own words")
-    match.add_argument("--item", action="append", default=[], help="a data item wanted (repeat)")
+    add_list_option(match, "--item", help="a data item wanted")
     _add_filters(match)
     match.add_argument("--limit", type=int, default=10)
     match.set_defaults(handler=match_command)
