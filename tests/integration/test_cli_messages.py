@@ -131,3 +131,20 @@ def test_a_requester_sees_the_outcome_of_its_requests(stack, capsys):
     # another department does not see it
     code, out, _ = run(stack, capsys, "requests", "mine", "--id", need["id"], party=OTHER)
     assert code == 4 and out == f"no request with id {need['id']}\n"
+
+
+def test_ledger_show_pages_with_limit_and_offset(stack, capsys):
+    code, out, _ = run(stack, capsys, "ledger", "show", "--json", "--limit", "3", party="authority")
+    assert code == 0
+    first = json.loads(out)["entries"]
+    assert [e["sequence"] for e in first] == [1, 2, 3]
+    argv = ["ledger", "show", "--json", "--limit", "2", "--offset", "2"]
+    code, out, _ = run(stack, capsys, *argv, party="authority")
+    assert [e["sequence"] for e in json.loads(out)["entries"]] == [3, 4]
+    code, out, err = run(
+        stack, capsys, "ledger", "show", "--from", "3", "--limit", "1", party="authority"
+    )
+    assert code == 0 and out.split()[0] == "3"
+    assert "tongdao: note: --from is now --offset" in err
+    code, out, _ = run(stack, capsys, "ledger", "show", "--offset", "100000", party="authority")
+    assert code == 0 and out == "no ledger entries after sequence 100000\n"

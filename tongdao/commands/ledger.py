@@ -391,22 +391,23 @@ def show_command(args: argparse.Namespace) -> int:
         reply = stub.ledger.GetLedger(
             ledger_pb2.GetLedgerRequest(from_sequence=args.offset + 1, limit=args.limit), timeout=60
         )
+    if args.json:
+        entries = [
+            {
+                "sequence": e.sequence,
+                "recorded_at": e.recorded_at,
+                "kind": e.kind,
+                "actor": e.actor,
+                "subject": e.subject,
+                "payload": json.loads(e.payload_json),
+            }
+            for e in reply.entries
+        ]
+        print(json.dumps({"entries": entries}, ensure_ascii=False, indent=2))
+        return 0
+    if not reply.entries:
+        print(f"no ledger entries after sequence {args.offset}")
     for e in reply.entries:
-        if args.json:
-            print(
-                json.dumps(
-                    {
-                        "sequence": e.sequence,
-                        "recorded_at": e.recorded_at,
-                        "kind": e.kind,
-                        "actor": e.actor,
-                        "subject": e.subject,
-                        "payload": json.loads(e.payload_json),
-                    },
-                    ensure_ascii=False,
-                )
-            )
-        else:
-            print(f"{e.sequence:>6}  {e.recorded_at[:19]}  {e.kind:<28} {e.actor:<12} {e.subject}")
+        print(f"{e.sequence:>6}  {e.recorded_at[:19]}  {e.kind:<28} {e.actor:<12} {e.subject}")
     sys.stdout.flush()
     return 0
