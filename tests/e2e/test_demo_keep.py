@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from tongdao.demo import CITY_MZJ
 from tongdao.demo_stack import STATE_FILE
+
+PROCESSES = 1 + 3 + len(CITY_MZJ)  # the broker, 公安, 民政, 税务 and each city's 民政局
 
 
 def _tongdao(*args, timeout=120):
@@ -41,7 +44,7 @@ def test_keep_leaves_the_stack_running_until_stop(tmp_path):
         out = result.stdout
         assert "processes still running" in out
         pids = [row["pid"] for row in json.loads((demo / STATE_FILE).read_text())["processes"]]
-        assert len(pids) == 12
+        assert len(pids) == PROCESSES
         assert all(_running(pid) for pid in pids)  # they outlived the demo's own process
         commands = [
             line.strip() for line in out.splitlines() if line.strip().startswith("tongdao ")
@@ -54,7 +57,7 @@ def test_keep_leaves_the_stack_running_until_stop(tmp_path):
         assert "mzt.marriage" in found.stdout
         stopped = _tongdao(*shlex.split(stop)[1:])
         assert stopped.returncode == 0, stopped.stderr
-        assert "stopped 12 processes" in stopped.stdout
+        assert f"stopped {PROCESSES} processes" in stopped.stdout
         deadline = time.monotonic() + 15
         while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
             time.sleep(0.2)
