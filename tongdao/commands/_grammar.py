@@ -105,6 +105,7 @@ DEPRECATED: tuple[Deprecated, ...] = (
     Deprecated("consumer fetch", "--keys", "--key"),
     Deprecated("requests need", "--items", "--item"),
     Deprecated("ledger show", "--from", "--offset", _previous_sequence),
+    Deprecated("query aggregate", "--buckets", "--bucket-edge"),
     Deprecated("bench catalogue", "--pg-url", "--database-url"),
     Deprecated("bench crypto", "--key-sizes", "--key-size"),
 )

@@ -126,10 +126,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_list_option(agg, "--grant", required=True, help="a grant id, one per node")
     agg.add_argument("--field", required=True, help="numeric data item")
     agg.add_argument("--bounds", required=True, help="LOW,HIGH of the values (clipped)")
-    agg.add_argument(
-        "--buckets",
-        default="",
-        help="histogram edges within --bounds, e.g. 0,300,600; the bounds close the ends, so "
+    add_list_option(
+        agg,
+        "--bucket-edge",
+        metavar="EDGE",
+        help="a histogram edge within --bounds, e.g. 0,300,600; the bounds close the ends, so "
         "with --bounds 0,3000 the last bucket is [600, 3000] and no value is left out",
     )
     agg.add_argument(
@@ -186,9 +187,9 @@ def aggregate_command(args: argparse.Namespace) -> int:
 
     try:
         low, high = (float(x) for x in args.bounds.split(","))
-        buckets = [float(x) for x in args.buckets.split(",") if x.strip()]
+        buckets = [float(x) for x in args.bucket_edge]
     except ValueError:
-        raise CommandError("--bounds must be LOW,HIGH and --buckets numbers") from None
+        raise CommandError("--bounds must be LOW,HIGH and --bucket-edge numbers") from None
     filter_field = filter_value = None
     if args.filter:
         filter_field, sep, filter_value = args.filter.partition("=")
