@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import sys
+import warnings
+from typing import Any, TextIO
 
 from tongdao import __version__
 
@@ -37,11 +40,83 @@ COMMAND_MODULES: tuple[str, ...] = (
     "db",
     "account",
     "demo",
+    "completion",
+)
+
+# Exit codes (README "Exit codes"): what a script can tell apart without reading the message.
+EXIT_OK = 0
+EXIT_FAILED = (
+    1  # a check failed (demo, ledger verify, a refused share request) or an internal error
+)
+EXIT_USAGE = 2  # the command line or its input is wrong (argparse uses 2 as well)
+EXIT_REFUSED = 3  # the broker or a node refused: not allowed, or not in the state for it
+EXIT_NOT_FOUND = 4  # what was named does not exist
+EXIT_UNAVAILABLE = 5  # the broker or node could not be reached in time
+EXIT_INTERRUPTED = 130  # Ctrl-C
+
+STATUS_EXIT: dict[str, int] = {
+    "INVALID_ARGUMENT": EXIT_USAGE,
+    "OUT_OF_RANGE": EXIT_USAGE,
+    "PERMISSION_DENIED": EXIT_REFUSED,
+    "FAILED_PRECONDITION": EXIT_REFUSED,
+    "UNAUTHENTICATED": EXIT_REFUSED,
+    "RESOURCE_EXHAUSTED": EXIT_REFUSED,
+    "ALREADY_EXISTS": EXIT_REFUSED,
+    "ABORTED": EXIT_REFUSED,
+    "NOT_FOUND": EXIT_NOT_FOUND,
+    "UNAVAILABLE": EXIT_UNAVAILABLE,
+    "DEADLINE_EXCEEDED": EXIT_UNAVAILABLE,
+}
+"""The one place a gRPC status name becomes an exit code; any other status is EXIT_FAILED."""
+
+STATUS_NAMES = frozenset(
+    {*STATUS_EXIT, "OK", "CANCELLED", "UNKNOWN", "UNIMPLEMENTED", "INTERNAL", "DATA_LOSS"}
 )
 
 
+def exit_code_for(status: str) -> int:
+    """The exit code of a call that failed with gRPC status ``status`` (e.g. NOT_FOUND)."""
+    return STATUS_EXIT.get(status, EXIT_FAILED)
+
+
 class CommandError(Exception):
-    """A user-facing error: printed as ``tongdao: error: <message>`` with exit code 2."""
+    """A user-facing error: printed as ``tongdao: error: <message>``.
+
+    The exit code is ``exit_code`` when given; else that of the gRPC status the error carries
+    (``status``, or the failed call it was raised from); else EXIT_USAGE.
+    """
+
+    def __init__(self, message: str, *, status: str = "", exit_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.exit_code = exit_code
+
+
+def status_of(exc: BaseException) -> str:
+    """The gRPC status name behind an error: its own, or that of the exception it replaced."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        status = getattr(seen, "status", "")
+        if isinstance(status, str) and status in STATUS_NAMES:
+            return status
+        code: Any = getattr(seen, "code", None)
+        if callable(code):  # grpc.RpcError
+            try:
+                code = code().name
+            except (AttributeError, TypeError):
+                code = None
+        if isinstance(code, str) and code in STATUS_NAMES:  # also the SDK's ClientError
+            return code
+        seen = seen.__context__
+    return ""
+
+
+def error_exit_code(exc: CommandError) -> int:
+    """The exit code for a :class:`CommandError` (see its docstring)."""
+    if exc.exit_code is not None:
+        return exc.exit_code
+    status = status_of(exc)
+    return exit_code_for(status) if status else EXIT_USAGE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,28 +136,67 @@ def build_parser() -> argparse.ArgumentParser:
 PASSTHROUGH = ("engines", "relay")
 
 
+def show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """A warning as one line for the person at the terminal, not a source location."""
+    print(f"tongdao: warning: {message}", file=file or sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
+    from tongdao.commands._grammar import rewrite_deprecated
+
+    warnings.showwarning = show_warning
+
     parser = build_parser()
-    argv = sys.argv[1:] if argv is None else list(argv)
+    argv = rewrite_deprecated(sys.argv[1:] if argv is None else list(argv))
     # `tongdao bench engines …`: everything after the command belongs to the
     # benchmark's own parser (its --help lists the options)
     if len(argv) >= 2 and argv[0] == "bench" and argv[1] in PASSTHROUGH:
         args = parser.parse_args(argv[:2])
-        args.options = argv[2:]
+        args.options = [a for a in argv[2:] if a != "--json"]
+        args.json = len(args.options) < len(argv) - 2
     else:
         args = parser.parse_args(argv)
+    as_json = bool(getattr(args, "json", False))
+    stdout = sys.stdout
+    if as_json and getattr(args, "json_lines", False):
+        from tongdao.commands._grammar import JsonLines
+
+        sys.stdout = JsonLines(stdout)
+    try:
+        code = _run(args, as_json, stdout)
+    finally:
+        if sys.stdout is not stdout:
+            sys.stdout.close()
+            sys.stdout = stdout
+    if as_json and getattr(args, "json_lines", False):
+        print(json.dumps({"exit_code": code}), flush=True)
+    return code
+
+
+def _run(args: argparse.Namespace, as_json: bool, stdout: Any) -> int:
     try:
         return int(args.handler(args) or 0)
     except CommandError as exc:
+        code = error_exit_code(exc)
         print(f"tongdao: error: {exc}", file=sys.stderr)
-        return 2
+        if as_json:
+            error = {"message": str(exc), "status": status_of(exc), "exit_code": code}
+            print(json.dumps({"error": error}, ensure_ascii=False), file=stdout, flush=True)
+        return code
     except BrokenPipeError:  # output piped into `head` and closed: not an error
         sys.stderr.close()
-        return 0
+        return EXIT_OK
     except KeyboardInterrupt:
         print("tongdao: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -1,27 +1,21 @@
-"""``tongdao demo``: the whole path, real at every layer, in under a minute.
+"""``tongdao demo``: the whole path, real at every layer.
 
-Starts a broker and two provider nodes as separate processes on loopback, with mutual TLS from a
-fresh authority CA; publishes three catalogue entries (unconditional, conditional, not-shared);
-a consumer department requests, a provider approves, the consumer fetches and verifies; refusals
-cite their article; the ledger is verified offline with the broker's public key. Every answer is
-checked against the generated plaintext, and the demo exits non-zero if any check fails.
+Starts a broker and a node for each providing department as separate processes on loopback,
+with mutual TLS from a fresh authority CA; publishes the catalogue entries (unconditional,
+conditional, not-shared); a consumer department requests, a provider approves, the consumer
+fetches and verifies; refusals cite their article; the ledger is verified offline with the
+broker's public key. Every answer is checked against the generated plaintext, and the demo exits
+non-zero if any check fails.
 """
 
 from __future__ import annotations
 
 import os
-import queue
 import shutil
-import signal
-import subprocess
-import sys
-import threading
 import time
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import grpc
 
@@ -30,6 +24,18 @@ from tongdao.broker.kernel.db import make_engine, session_factory
 from tongdao.broker.ledger.chain import verify_ledger
 from tongdao.commands.catalogue import entry_from_dict
 from tongdao.crypto.pki import BROKER_SERVER_NAME
+from tongdao.demo_stack import (
+    STATE_FILE,
+    Launch,
+    Process,
+    StackError,
+    await_listening,
+    command,
+    launch,
+    save_state,
+    start_all,
+    stop,
+)
 from tongdao.demo_trust import (
     bare_certificate_refused,
     enrol_all,
@@ -37,7 +43,20 @@ from tongdao.demo_trust import (
     revocation_scenario,
     staff_logins,
 )
-from tongdao.home import AUTHORITY, DepartmentProfile, Home, HomeSet
+from tongdao.demo_world import (
+    BASIS,
+    CITY_MZJ,
+    ENTRIES,
+    GAT,
+    MZT,
+    PURPOSE,
+    RSJ,
+    SCENARIO,
+    SW,
+    city_entry,
+    grades_of,
+)
+from tongdao.home import AUTHORITY, PASSPHRASE_ENV, DepartmentProfile, Home, HomeSet
 from tongdao.node.client import ClientError, ConsumerClient
 from tongdao.policies.loader import load_policy
 from tongdao.policies.masking import mask_value
@@ -49,71 +68,13 @@ from tongdao.v1 import catalogue_pb2, directory_pb2, ledger_pb2, sharing_pb2, su
 MARKER = ".tongdao-demo"
 STARTUP_SECONDS = 120.0  # every process imports the crypto core; generous for a loaded machine
 
-GAT = DepartmentProfile("hlj.gat", "黑龙江省公安厅", "230000", "province")
-MZT = DepartmentProfile("hlj.mzt", "黑龙江省民政厅", "230000", "province")
-RSJ = DepartmentProfile("hrb.rsj", "哈尔滨市人力资源和社会保障局", "230100", "city")
-SW = DepartmentProfile("hlj.sw", "国家税务总局黑龙江省税务局", "230000", "province")
-CITY_MZJ = [
-    DepartmentProfile(f"{abbr}.mzj", f"{city}民政局", region, "city")
-    for region, (abbr, city) in synthetic.CITIES.items()
-]
-
-PURPOSE = "城乡最低生活保障资格审核"
-SCENARIO = "哈尔滨市低保申请人身份与婚姻状况核验"
-BASIS = "《社会救助暂行办法》第十一条"
-
-ENTRY_DIR = Path(__file__).resolve().parent / "demo_entries"
-ENTRIES: dict[str, dict[str, Any]] = {
-    path.stem: tomllib.loads(path.read_text(encoding="utf-8"))
-    for path in sorted(ENTRY_DIR.glob("*.toml"))
-}
-
-
-def city_entry(profile: DepartmentProfile) -> dict[str, Any]:
-    """The subsistence-allowance (低保) catalogue entry each city's civil-affairs bureau serves."""
-    abbr = profile.code.split(".")[0]
-    return {
-        "code": f"mzj.{abbr}.dibao",
-        "name": f"{profile.name[:-3]}城乡低保保障对象信息",
-        "description": "城乡最低生活保障家庭：户编号、所在区县、家庭人口、月保障金额",
-        "provider": profile.code,
-        "key_field": "household_id",
-        "data_format": "structured",
-        "update_frequency": "monthly",
-        "share_type": "unconditional",
-        "open_type": "not_open",
-        "open_conditions": "涉及困难群众个人信息，不予开放",
-        "classification": "主题库",
-        "grade": "important",
-        "data_items": [
-            {"name": "household_id", "type": "string", "description": "户编号",
-             "sensitivity": "general"},
-            {"name": "district", "type": "string", "description": "所在区县",
-             "sensitivity": "general"},
-            {"name": "members", "type": "integer", "description": "家庭人口",
-             "sensitivity": "general"},
-            {"name": "monthly_allowance", "type": "decimal", "description": "月保障金额（元）",
-             "sensitivity": "personal"},
-        ],
-    }  # fmt: skip
-
-
-for _profile in CITY_MZJ:
-    ENTRIES[city_entry(_profile)["code"]] = city_entry(_profile)
-
 
 class DemoFailure(Exception):
     """A step of the demo did not behave as it must."""
 
 
-@dataclass
-class Process:
-    """A child process whose first ``listening on HOST:PORT`` line gives its address."""
-
-    name: str
-    popen: subprocess.Popen[str]
-    address: str
-    log_path: Path
+class DemoDirectoryError(DemoFailure):
+    """The demo's directory cannot be used (not the demo's own, or a kept stack runs in it)."""
 
 
 @dataclass
@@ -141,90 +102,41 @@ class Report:
 def _prepare_directory(directory: Path) -> None:
     if directory.exists() and any(directory.iterdir()):
         if not (directory / MARKER).exists():
-            raise DemoFailure(
+            raise DemoDirectoryError(
                 f"{directory} is not empty and was not made by `tongdao demo`; choose another --dir"
+            )
+        if (directory / STATE_FILE).exists():
+            raise DemoDirectoryError(
+                f"a demo started with --keep may still be running in {directory}; stop it first: "
+                f"`tongdao demo --stop --dir {directory}`"
             )
         shutil.rmtree(directory)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / MARKER).write_text("made by tongdao demo; safe to delete\n")
 
 
-@dataclass
-class Launch:
-    """A child process started but not yet confirmed listening."""
-
-    name: str
-    popen: subprocess.Popen[str]
-    lines: queue.Queue[str]
-    log_path: Path
-
-
 def _launch(name: str, args: list[str], cwd: Path) -> Launch:
-    log_path = cwd / "logs" / f"{name}.log"
-    log_path.parent.mkdir(exist_ok=True)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with log_path.open("w") as log:
-        popen = subprocess.Popen(
-            [sys.executable, "-m", "tongdao", *args],
-            cwd=cwd,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-            env=env,
-        )
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert popen.stdout is not None
-        for text in popen.stdout:
-            lines.put(text)
-        lines.put("")
-
-    threading.Thread(target=pump, daemon=True).start()
-    return Launch(name, popen, lines, log_path)
+    return launch(name, args, cwd)
 
 
-def _await(launch: Launch, deadline: float) -> Process:
-    while time.monotonic() < deadline:
-        try:
-            text = launch.lines.get(timeout=0.2)
-        except queue.Empty:
-            continue
-        if "listening on" in text:
-            return Process(
-                launch.name, launch.popen, text.rsplit(" ", 1)[-1].strip(), launch.log_path
-            )
-        if text == "":
-            break
-    launch.popen.kill()
-    tail = launch.log_path.read_text()[-2000:]
-    raise DemoFailure(f"{launch.name} did not start; see {launch.log_path}:\n{tail}")
-
-
-def _start_all(specs: list[tuple[str, list[str]]], cwd: Path, started: list[Process]) -> None:
-    """Start every process at once (they import in parallel), then wait for each to listen."""
-    launches = [_launch(name, args, cwd) for name, args in specs]
-    deadline = time.monotonic() + STARTUP_SECONDS
+def _await(started: Launch, deadline: float) -> Process:
     try:
-        for launch in launches:
-            started.append(_await(launch, deadline))
-    except DemoFailure:
-        for launch in launches:
-            if launch.popen.poll() is None:
-                launch.popen.kill()
-        raise
+        return await_listening(started, deadline)
+    except StackError as exc:
+        raise DemoFailure(str(exc)) from None
 
 
-def _stop(processes: list[Process]) -> None:
-    for proc in processes:
-        if proc.popen.poll() is None:
-            proc.popen.send_signal(signal.SIGTERM)
-    for proc in processes:
-        try:
-            proc.popen.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.popen.kill()
-            proc.popen.wait()
+def _start_all(
+    specs: list[tuple[str, list[str]]], cwd: Path, started: list[Process], *, detach: bool = False
+) -> None:
+    """Start every process at once (they import in parallel), then wait for each to listen."""
+    try:
+        start_all(specs, cwd, started, timeout=STARTUP_SECONDS, detach=detach)
+    except StackError as exc:
+        raise DemoFailure(str(exc)) from None
+
+
+_stop = stop
 
 
 def _node_config(
@@ -258,8 +170,18 @@ def _node_config(
     return "\n".join(lines) + "\n"
 
 
-def run_demo(directory: Path, *, records: int = 300, out: Callable[[str], None] = print) -> Report:
+def run_demo(
+    directory: Path,
+    *,
+    records: int = 300,
+    out: Callable[[str], None] = print,
+    keep: bool = False,
+) -> Report:
     """Run the whole demo in ``directory``; return the report (``.ok`` says if every check passed).
+
+    With ``keep`` the broker and nodes stay running after the checks (in sessions of their own,
+    recorded in ``demo-stack.json``) and the report ends with the commands to try against them;
+    :func:`tongdao.demo_stack.stop_kept` stops them.
 
     Raises:
         DemoFailure: a process did not start or a step broke outright.
@@ -305,6 +227,7 @@ def run_demo(directory: Path, *, records: int = 300, out: Callable[[str], None] 
     )
 
     processes: list[Process] = []
+    kept = False
     try:
         specs = [
             (
@@ -320,7 +243,7 @@ def run_demo(directory: Path, *, records: int = 300, out: Callable[[str], None] 
             (f"node-{p.code}", ["node", "serve", "--config", f"node-{p.code}.toml"])
             for p, *_ in served
         ]
-        _start_all(specs, directory, processes)
+        _start_all(specs, directory, processes, detach=keep)
         broker = processes[0].address
         nodes = {p.name.removeprefix("node-"): p.address for p in processes[1:]}
         report.line(
@@ -339,8 +262,10 @@ def run_demo(directory: Path, *, records: int = 300, out: Callable[[str], None] 
             raise DemoFailure(
                 f"a step failed unexpectedly: {detail} (logs in {directory / 'logs'})"
             ) from None
+        kept = keep and report.ok
     finally:
-        _stop(processes)
+        if not kept:
+            _stop(processes)
     report.section("Ledger")
     engine = make_engine(f"sqlite:///{directory / 'tongdao-broker.db'}")
     with session_factory(engine).begin() as session:
@@ -355,10 +280,50 @@ def run_demo(directory: Path, *, records: int = 300, out: Callable[[str], None] 
     passed = sum(ok for _, ok in report.checks)
     report.line(
         f"{passed}/{len(report.checks)} checks passed in {time.monotonic() - started:.1f} s; "
-        "processes stopped"
+        + (f"{len(processes)} processes still running" if kept else "processes stopped")
     )
     report.line(f"files, logs and the broker's SQLite store are in {directory}")
+    if kept:
+        save_state(directory, processes)
+        _tour(report, directory, broker, len(processes))
     return report
+
+
+def _tour(report: Report, directory: Path, broker: str, count: int) -> None:
+    """The commands to try against the kept stack (the README's tour), each ready to paste."""
+
+    def party(code: str) -> tuple[str, ...]:
+        root = directory / ("authority" if code == AUTHORITY else f"departments/{code}")
+        return ("--home", str(root), "--broker", broker, "--as", code)
+
+    rsj, mzt, authority = party(RSJ.code), party(MZT.code), party(AUTHORITY)
+    asked = ("--purpose", PURPOSE)
+    report.section(f"The stack keeps running: broker on {broker}, {count} processes in all")
+    steps = [
+        ("as 哈尔滨市人社局 (hrb.rsj), a consumer: search the catalogue", [
+            command("catalogue", "search", "婚姻", *rsj)]),
+        ("ask to verify marital status (a conditional share: the provider reviews it)", [
+            command("consumer", "request", "mzt.marriage", "--field", "marital_status",
+                    "--method", "verify", *asked, "--scenario", SCENARIO,
+                    "--legal-basis", BASIS, *rsj)]),
+        ("as 民政厅 (hlj.mzt), the provider: review and approve it", [
+            command("provider", "inbox", *mzt),
+            command("provider", "decide", "REQUEST_ID", "--approve", *mzt)]),
+        ("as hrb.rsj: check a claim (ID_NUMBER: any in the first column of marriage.csv)", [
+            command("consumer", "verify", "--grant", "GRANT_ID", "--key", "ID_NUMBER",
+                    "--claim", "marital_status=已婚", *asked, *rsj)]),
+        ("as the authority: the working-day clocks and the ledger", [
+            command("supervise", "deadlines", *authority),
+            command("ledger", "verify", "--remote", *authority)]),
+    ]  # fmt: skip
+    for what, lines in steps:
+        report.line(f"# {what}")
+        for line in lines:
+            report.line(f"  {line}")
+    if os.environ.get(PASSPHRASE_ENV):
+        report.line(f"# (with {PASSPHRASE_ENV} set as for this run: the keys are encrypted)")
+    report.line("# stop it (homes, logs and store stay):")
+    report.line(f"  {command('demo', '--stop', '--dir', str(directory))}")
 
 
 def _scenario(
@@ -600,8 +565,3 @@ def _scenario(
     )
     remote = auditor.ledger.VerifyLedger(ledger_pb2.VerifyLedgerRequest(), timeout=30)
     report.check(f"broker reports its ledger intact ({remote.length} entries)", remote.ok)
-
-
-def grades_of(code: str) -> dict[str, str]:
-    """Data item → sensitivity grade of a demo entry."""
-    return {i["name"]: i["sensitivity"] for i in ENTRIES[code]["data_items"]}

@@ -36,7 +36,7 @@ def test_login_session_whoami_logout(monkeypatch, capsys, broker):
     code, _, err = run(
         monkeypatch, capsys, broker, *create, "--name", "李华", "--password-stdin", stdin=INITIAL
     )
-    assert code == 2 and "Traceback" not in err
+    assert code == 3 and "Traceback" not in err
     assert "CreateAccount needs the role administrator; authority's service identity" in err
     assert "tongdao login --as authority" in err
     code, out, err = run(
@@ -71,7 +71,7 @@ def test_login_session_whoami_logout(monkeypatch, capsys, broker):
         "--password-stdin",
         stdin=INITIAL + "\n",
     )
-    assert code == 2 and "initial password must be changed" in err and "Traceback" not in err
+    assert code == 3 and "initial password must be changed" in err and "Traceback" not in err
     monkeypatch.setenv("TONGDAO_PASSWORD", INITIAL)
     monkeypatch.setenv("TONGDAO_NEW_PASSWORD", PASSWORD)
     code, out, err = run(
@@ -115,7 +115,7 @@ def test_login_session_whoami_logout(monkeypatch, capsys, broker):
         "--password-stdin",
         stdin=INITIAL + "\n",
     )
-    assert code == 2 and "CreateAccount needs the role administrator" in err
+    assert code == 3 and "CreateAccount needs the role administrator" in err
     assert "li.hua (hrb.rsj) holds auditor" in err
     code, out, err = run(monkeypatch, capsys, broker, "logout", "--as", RSJ.code)
     assert code == 0 and "logged out" in out and not path.exists()
@@ -135,7 +135,7 @@ def test_wrong_password_is_a_clear_refusal(monkeypatch, capsys, broker):
         "--password-stdin",
         stdin="Whatever#Guess-99\n",
     )
-    assert code == 2
+    assert code == 3  # refused: UNAUTHENTICATED
     assert err.strip().splitlines()[-1] == (
         "tongdao: error: UNAUTHENTICATED: password: wrong username or password"
     )
@@ -151,13 +151,13 @@ def test_brute_force_login_locks_the_account_with_clear_refusals(monkeypatch, ca
     errors = []
     for n in range(rules.max_failures + 1):
         code, _, err = run(monkeypatch, capsys, broker, *login, stdin=f"Guess#{n:04d}-Harbin\n")
-        assert code == 2 and "Traceback" not in err
+        assert code == 3 and "Traceback" not in err
         errors.append(err.strip().splitlines()[-1])
     assert errors[0].endswith("UNAUTHENTICATED: password: wrong username or password")
     assert "PERMISSION_DENIED: username: account locked until" in errors[rules.max_failures - 1]
     assert "account locked until" in errors[-1]
     code, _, err = run(monkeypatch, capsys, broker, *login, stdin=PASSWORD + "\n")
-    assert code == 2 and "account locked until" in err  # the right password waits too
+    assert code == 3 and "account locked until" in err  # the right password waits too
     entries = broker.auditor().ledger.GetLedger(
         ledger_pb2.GetLedgerRequest(from_sequence=1, limit=10_000), timeout=10
     )

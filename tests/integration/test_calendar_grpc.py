@@ -82,7 +82,7 @@ def test_calendar_load_to_the_broker_from_the_cli(stack, tmp_path, capsys):
     common = ["--home", str(stack.home.root), "--broker", stack.broker.target]
     path = tmp_path / "2027.csv"
     path.write_text(CSV, encoding="utf-8")
-    assert main(["calendar", "load", str(path), "--to-broker", *common, "--as", "hrb.rsj"]) == 2
+    assert main(["calendar", "load", str(path), "--to-broker", *common, "--as", "hrb.rsj"]) == 3
     assert "PERMISSION_DENIED" in capsys.readouterr().err
     assert main(["calendar", "load", str(path), "--to-broker", *common]) == 0  # as the authority
     assert "installed at the broker: 2027: 26 days off, 1 make-up" in capsys.readouterr().out

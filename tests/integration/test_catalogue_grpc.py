@@ -74,7 +74,7 @@ def test_catalogue_over_grpc(stack, capsys, tmp_path):
     code, _, err = run(
         stack, capsys, "catalogue", "revoke", "gat.hukou", "--reason", "x", party="hlj.mzt"
     )
-    assert code == 2 and "PERMISSION_DENIED" in err
+    assert code == 3 and "PERMISSION_DENIED" in err
     assert run(stack, capsys, "catalogue", "revoke", "gat.hukou", "--reason", "职责调整")[0] == 0
     code, out, _ = run(
         stack, capsys, "authority", "decide-revocation", "gat.hukou", "--json", party=""

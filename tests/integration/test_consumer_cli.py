@@ -1,8 +1,8 @@
 """`tongdao consumer` and `tongdao provider` against an in-process broker and nodes.
 
 The whole conditional flow from the shell: the consumer files a request, the provider finds it
-in its inbox and approves, the consumer reads the grant, fetches and verifies; refusals exit 2
-(or 1 for a refused request) with the status and the problem on stderr.
+in its inbox and approves, the consumer reads the grant, fetches and verifies; refusals exit 3
+(1 for a refused request, 2 for a malformed option) with the status and the problem on stderr.
 """
 
 from __future__ import annotations
@@ -41,9 +41,9 @@ def test_conditional_request_inbox_decide_grant_fetch_verify(stack, capsys, tmp_
         "consumer",
         "request",
         "mzt.marriage",
-        "--fields",
+        "--field",
         "marital_status,registration_office",
-        "--methods",
+        "--method",
         "fetch,verify",
         "--purpose",
         PURPOSE,
@@ -84,11 +84,11 @@ def test_conditional_request_inbox_decide_grant_fetch_verify(stack, capsys, tmp_
         "fetch",
         "--grant",
         grant,
-        "--fields",
+        "--field",
         "registration_office",
         "--purpose",
         PURPOSE,
-        "--keys",
+        "--key",
         ",".join(keys),
     )
     assert code == 0
@@ -105,7 +105,7 @@ def test_conditional_request_inbox_decide_grant_fetch_verify(stack, capsys, tmp_
         "fetch",
         "--grant",
         grant,
-        "--fields",
+        "--field",
         "marital_status",
         "--purpose",
         PURPOSE,
@@ -148,14 +148,14 @@ def test_conditional_request_inbox_decide_grant_fetch_verify(stack, capsys, tmp_
         "fetch",
         "--grant",
         grant,
-        "--fields",
+        "--field",
         "marital_status",
         "--purpose",
         "商业营销",
-        "--keys",
+        "--key",
         keys[0],
     )
-    assert code == 2 and "PERMISSION_DENIED" in err and "purpose" in err
+    assert code == 3 and "PERMISSION_DENIED" in err and "purpose" in err
     code, _, err = run(
         stack,
         capsys,
@@ -163,14 +163,14 @@ def test_conditional_request_inbox_decide_grant_fetch_verify(stack, capsys, tmp_
         "fetch",
         "--grant",
         grant,
-        "--fields",
+        "--field",
         "registration_date",
         "--purpose",
         PURPOSE,
-        "--keys",
+        "--key",
         keys[0],
     )
-    assert code == 2 and "PERMISSION_DENIED" in err and "registration_date" in err
+    assert code == 3 and "PERMISSION_DENIED" in err and "registration_date" in err
     code, _, err = run(
         stack,
         capsys,
@@ -195,7 +195,7 @@ def test_not_shared_request_is_refused_citing_the_basis(stack, capsys):
         "consumer",
         "request",
         "gat.case-records",
-        "--fields",
+        "--field",
         "case_number",
         "--purpose",
         PURPOSE,
@@ -215,7 +215,7 @@ def test_refusing_without_a_reason_is_an_error(stack, capsys):
         "consumer",
         "request",
         "mzt.marriage",
-        "--fields",
+        "--field",
         "marital_status",
         "--purpose",
         PURPOSE,

@@ -435,7 +435,7 @@ def test_catalogue_review_clocks_from_the_cli(stack, tmp_path, capsys):
     import tomllib
 
     from tongdao.cli import main
-    from tongdao.demo import ENTRY_DIR
+    from tongdao.demo_world import ENTRY_DIR
 
     common = ["--home", str(stack.home.root), "--broker", stack.broker.target]
     data = tomllib.loads((ENTRY_DIR / "gat.population.toml").read_text(encoding="utf-8"))
@@ -470,7 +470,7 @@ def test_catalogue_review_clocks_from_the_cli(stack, tmp_path, capsys):
         if d["kind"] == "catalogue_update" and d["subject"] == "gat.cli-entry"
     )
     assert main(["authority", "extend", update["id"], "--basis", "政策调整", *common]) == 0
-    assert main(["authority", "extend", update["id"], "--basis", "again", *common]) == 2
+    assert main(["authority", "extend", update["id"], "--legal-basis", "again", *common]) == 3
     assert "FAILED_PRECONDITION" in capsys.readouterr().err
 
 

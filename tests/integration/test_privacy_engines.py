@@ -456,7 +456,7 @@ def test_query_cli(stack, tmp_path, capsys):
                 "monthly_allowance",
                 "--bounds",
                 "0,3000",
-                "--buckets",
+                "--bucket-edge",
                 "0,500,3000",
                 "--purpose",
                 PURPOSE,

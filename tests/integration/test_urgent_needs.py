@@ -119,7 +119,7 @@ def run(stack, capsys, *argv: str, party: str) -> tuple[int, str, str]:
 def test_urgent_needs_from_the_shell(stack, capsys):
     need = [
         "requests", "need", "--provider", "hlj.gat", "--title", "寒潮受灾人员名单",
-        "--items", "id_number", "--scenario", "寒潮应急救助",
+        "--item", "id_number", "--scenario", "寒潮应急救助",
         "--legal-basis", "《自然灾害救助条例》第十四条", "--urgent", "--json",
     ]  # fmt: skip
     code, out, _ = run(stack, capsys, *need, party="hrb.rsj")

@@ -52,6 +52,13 @@ def add_broker_arguments(parser: argparse.ArgumentParser, *, as_help: str) -> No
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
+def bound_address(listen: str, port: int) -> str:
+    """``HOST:PORT`` a server bound for ``--listen HOST:PORT`` (port 0: the one it was given).
+    An empty host means every interface."""
+    host = listen.rpartition(":")[0] or "0.0.0.0"  # noqa: S104 (describes, does not bind)
+    return f"{host}:{port}"
+
+
 def open_home(path: str, *, must_exist: bool = True) -> Home:
     home = Home(path)
     if must_exist and not home.exists():

@@ -8,6 +8,7 @@ from pathlib import Path
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.commands._enrol import add_install_arguments, add_keygen_arguments, install, keygen
+from tongdao.commands._grammar import add_json_argument
 from tongdao.home import AUTHORITY, split_pem
 from tongdao.v1 import catalogue_pb2, directory_pb2, sharing_pb2, supervision_pb2
 
@@ -31,10 +32,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--role", default="administrator", choices=("administrator", "operator", "auditor")
     )
     add_keygen_arguments(gen)
+    add_json_argument(gen, lines=True)
     gen.set_defaults(handler=lambda a: keygen(a, a.party, a.role))
 
     ins = asub.add_parser("install", help="install a staff certificate the authority CA signed")
     add_install_arguments(ins)
+    add_json_argument(ins, lines=True)
     ins.set_defaults(handler=install)
 
     reg = asub.add_parser(
@@ -68,7 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     add_broker_arguments(ret, as_help="operator identity (default: authority)")
     ret.add_argument("code", help="catalogue entry code")
-    ret.add_argument("--comments", required=True, help="what the provider must revise")
+    ret.add_argument("--comment", required=True, help="what the provider must revise")
     ret.set_defaults(handler=return_entry)
 
     upd = asub.add_parser(
@@ -76,13 +79,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     add_broker_arguments(upd, as_help="operator identity (default: authority)")
     upd.add_argument("code", help="catalogue entry code")
-    upd.add_argument("--basis", required=True, help="the change of law or duty")
+    upd.add_argument("--legal-basis", required=True, help="the change of law or duty")
     upd.set_defaults(handler=require_update)
 
     ext = asub.add_parser("extend", help="grant the one extension a deadline allows (Art.15)")
     add_broker_arguments(ext, as_help="operator identity (default: authority)")
     ext.add_argument("id", type=int, help="deadline id (see `tongdao supervise deadlines`)")
-    ext.add_argument("--basis", required=True, help="the stated policy basis")
+    ext.add_argument("--legal-basis", required=True, help="the stated policy basis")
     ext.set_defaults(handler=extend)
 
     rvk = asub.add_parser(
@@ -152,7 +155,7 @@ def publish(args: argparse.Namespace) -> int:
 def return_entry(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
         reply = stub.catalogue.ReturnCatalogueEntry(
-            catalogue_pb2.ReturnCatalogueEntryRequest(code=args.code, comments=args.comments),
+            catalogue_pb2.ReturnCatalogueEntryRequest(code=args.code, comments=args.comment),
             timeout=30,
         )
     print_message(reply, as_json=args.json)
@@ -162,7 +165,7 @@ def return_entry(args: argparse.Namespace) -> int:
 def require_update(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
         reply = stub.catalogue.RequireCatalogueUpdate(
-            catalogue_pb2.RequireCatalogueUpdateRequest(code=args.code, basis=args.basis),
+            catalogue_pb2.RequireCatalogueUpdateRequest(code=args.code, basis=args.legal_basis),
             timeout=30,
         )
     print_message(reply, as_json=args.json)
@@ -172,7 +175,7 @@ def require_update(args: argparse.Namespace) -> int:
 def extend(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
         reply = stub.supervision.ExtendDeadline(
-            supervision_pb2.ExtendDeadlineRequest(id=args.id, basis=args.basis), timeout=30
+            supervision_pb2.ExtendDeadlineRequest(id=args.id, basis=args.legal_basis), timeout=30
         )
     print_message(reply, as_json=args.json)
     return 0

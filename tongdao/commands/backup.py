@@ -27,6 +27,7 @@ from typing import Any
 from tongdao import __version__
 from tongdao.cli import CommandError
 from tongdao.commands._config import Option, add_options, read_config
+from tongdao.commands._grammar import add_json_argument
 from tongdao.home import BROKER, Home
 
 FORMAT = "tongdao-broker-backup"
@@ -54,6 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     backup.add_argument("file", help="the backup file to write (.tar.gz); must not exist")
     add_options(backup, _options())
+    add_json_argument(backup, lines=True)
     backup.set_defaults(handler=backup_command)
 
     restore = sub.add_parser(
@@ -68,6 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     restore.add_argument("file", help="a file written by `tongdao backup`")
     add_options(restore, _options())
+    add_json_argument(restore, lines=True)
     restore.set_defaults(handler=restore_command)
 
 

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from tongdao.cli import CommandError
+from tongdao.commands._grammar import add_json_argument, add_list_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -24,15 +25,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     crypto.add_argument("--quick", action="store_true", help="CI smoke: 2048 bits, small counts")
     crypto.add_argument("--out", default="bench-results", help="output directory")
-    crypto.add_argument("--key-sizes", default="2048,3072", help="comma-separated key sizes")
+    add_list_option(
+        crypto, "--key-size", default=["2048", "3072"], help="Paillier key size in bits"
+    )
     crypto.add_argument(
         "--psi-size", type=int, default=0, help="also run an N × N PSI with both parties here"
     )
-    crypto.add_argument(
+    add_list_option(
+        crypto,
         "--only",
-        default="paillier,psi,envelope,scaling",
-        help="comma-separated sections to run (paillier, psi, envelope, scaling)",
+        default=["paillier", "psi", "envelope", "scaling"],
+        metavar="SECTION",
+        help="a section to run: paillier, psi, envelope, scaling (default all)",
     )
+    add_json_argument(crypto, lines=True)
     crypto.set_defaults(handler=crypto_command)
     engines = bsub.add_parser(
         "engines",
@@ -41,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "(see `python -m tongdao.benchmarks.engines_bench --help`).",
     )
     engines.add_argument("options", nargs="*", help="benchmark options")
+    add_json_argument(engines, lines=True)
     engines.set_defaults(handler=engines_command)
     catalogue = bsub.add_parser(
         "catalogue",
@@ -53,9 +60,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     catalogue.add_argument("--entries", type=int, default=100_000, help="entries to import")
     catalogue.add_argument("--quick", action="store_true", help="2,000 entries, 2 rounds")
     catalogue.add_argument("--rounds", type=int, default=5, help="times each query is run")
-    catalogue.add_argument("--pg-url", default="", help="PostgreSQL URL (private schema)")
+    catalogue.add_argument(
+        "--database-url", default="", help="PostgreSQL URL (the run uses a private schema)"
+    )
     catalogue.add_argument("--only", choices=("sqlite", "postgresql"), help="run one store")
     catalogue.add_argument("--out", default="benchmarks/results", help="output directory")
+    add_json_argument(catalogue, lines=True)
     catalogue.set_defaults(handler=catalogue_command)
     ledger = bsub.add_parser(
         "ledger",
@@ -66,6 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ledger.add_argument("--entries", type=int, default=1_000_000, help="largest ledger size")
     ledger.add_argument("--quick", action="store_true", help="2,000 entries (CI smoke)")
     ledger.add_argument("--out", default="benchmarks/results", help="output directory")
+    add_json_argument(ledger, lines=True)
     ledger.set_defaults(handler=ledger_command)
     relay = bsub.add_parser(
         "relay",
@@ -75,6 +86,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "(see `python -m tongdao.benchmarks.relay_bench --help`).",
     )
     relay.add_argument("options", nargs="*", help="benchmark options")
+    add_json_argument(relay, lines=True)
     relay.set_defaults(handler=relay_command)
 
 
@@ -82,12 +94,12 @@ def crypto_command(args: argparse.Namespace) -> int:
     from tongdao.benchmarks.crypto_bench import SECTIONS, render_table, run
 
     try:
-        sizes = tuple(int(s) for s in args.key_sizes.split(","))
+        sizes = tuple(int(s) for s in args.key_size)
     except ValueError:
-        raise CommandError("--key-sizes must be numbers like 2048,3072") from None
+        raise CommandError("--key-size must be a number like 2048") from None
     if any(s not in (1024, 2048, 3072, 4096) for s in sizes):
-        raise CommandError("--key-sizes: each must be 2048, 3072 or 4096 (1024 for smoke tests)")
-    only = tuple(s.strip() for s in args.only.split(",") if s.strip())
+        raise CommandError("--key-size: each must be 2048, 3072 or 4096 (1024 for smoke tests)")
+    only = tuple(args.only)
     if not only or any(s not in SECTIONS for s in only):
         raise CommandError(f"--only: each must be one of {', '.join(SECTIONS)}")
     if args.psi_size < 0:
@@ -129,8 +141,8 @@ def catalogue_command(args: argparse.Namespace) -> int:
     argv = ["--entries", str(args.entries), "--rounds", str(args.rounds), "--out", args.out]
     if args.quick:
         argv.append("--quick")
-    if args.pg_url:
-        argv += ["--pg-url", args.pg_url]
+    if args.database_url:
+        argv += ["--pg-url", args.database_url]
     if args.only:
         argv += ["--only", args.only]
     return bench_main(argv)

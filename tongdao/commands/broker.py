@@ -8,7 +8,7 @@ import threading
 
 from tongdao.broker.kernel.db import ENV_DATABASE_URL
 from tongdao.cli import CommandError
-from tongdao.commands._common import DEFAULT_HOME, open_home
+from tongdao.commands._common import DEFAULT_HOME, bound_address, open_home
 from tongdao.commands._config import Option, add_options, resolve
 from tongdao.commands._enrol import (
     add_install_arguments,
@@ -17,6 +17,7 @@ from tongdao.commands._enrol import (
     keygen,
     warn_expiring,
 )
+from tongdao.commands._grammar import add_json_argument
 from tongdao.home import BROKER, HomeError
 from tongdao.policies.model import PolicyError
 
@@ -109,6 +110,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         ),
     )
     add_options(serve, SERVE_OPTIONS)
+    add_json_argument(serve, lines=True)
     serve.set_defaults(handler=serve_command)
 
     gen = broker_sub.add_parser(
@@ -122,10 +124,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="where the broker listens (its host is the server certificate's name)",
     )
     add_keygen_arguments(gen)
+    add_json_argument(gen, lines=True)
     gen.set_defaults(handler=lambda a: keygen(a, BROKER, "broker", endpoint=a.endpoint))
 
     ins = broker_sub.add_parser("install", help="install the broker's signed certificates")
     add_install_arguments(ins)
+    add_json_argument(ins, lines=True)
     ins.set_defaults(handler=install)
 
 
@@ -188,7 +192,7 @@ def serve_command(args: argparse.Namespace) -> int:
         print(f"public open catalogue on port {running.public_port}", flush=True)
     if running.operations is not None and running.operations.http_port:
         print(f"metrics and health on port {running.operations.http_port} (HTTP)", flush=True)
-    print(f"broker listening on 127.0.0.1:{running.port}", flush=True)
+    print(f"broker listening on {bound_address(args.listen, running.port)}", flush=True)
     stop.wait()
     revocation.stop()
     running.stop()

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 from pathlib import Path
 
 from tongdao.ca_home import CA_PASSPHRASE_ENV, CaError, CaHome
 from tongdao.cli import CommandError
 from tongdao.commands._enrol import add_passphrase_argument, endpoint_hosts, passphrase
+from tongdao.commands._grammar import add_json_argument
 from tongdao.crypto.revocation import REASONS
 
 DEFAULT_CA_HOME = "tongdao-ca"
@@ -34,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     init = csub.add_parser("init", help="create the authority CA in its own home")
     _add_ca_home(init)
+    add_json_argument(init, lines=True)
     init.set_defaults(handler=init_command)
 
     sign = csub.add_parser(
@@ -62,6 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         action="store_true",
         help="accept new data keys for a party enrolled with others (after revoking them)",
     )
+    add_json_argument(sign, lines=True)
     sign.set_defaults(handler=sign_command)
 
     rvk = csub.add_parser("revoke", help="revoke a certificate and publish a new revocation list")
@@ -70,16 +74,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     which.add_argument("--serial", help="hex serial (see `tongdao ca list`)")
     which.add_argument("--party", help="every unexpired certificate of this party")
     rvk.add_argument("--reason", default="unspecified", choices=sorted(REASONS))
+    add_json_argument(rvk, lines=True)
     rvk.set_defaults(handler=revoke_command)
 
     crl = csub.add_parser(
         "crl", help="sign and publish the next revocation list (before the current one expires)"
     )
     _add_ca_home(crl)
+    add_json_argument(crl, lines=True)
     crl.set_defaults(handler=crl_command)
 
     lst = csub.add_parser("list", help="every certificate issued, with expiry and revocation")
     _add_ca_home(lst)
+    add_json_argument(lst)
     lst.set_defaults(handler=list_command)
 
 
@@ -162,6 +169,7 @@ def list_command(args: argparse.Namespace) -> int:
         raise CommandError(f"{args.home} is not a CA home")
     revoked = {f"{r.serial:x}" for r in ca.revoked()}
     now = dt.datetime.now(dt.UTC)
+    listing = []
     for row in ca.issued():
         expiry = dt.datetime.fromisoformat(row["not_after"])
         days = (expiry - now).total_seconds() / 86400
@@ -173,8 +181,13 @@ def list_command(args: argparse.Namespace) -> int:
             state = f"renew: {days:.0f} days left"
         else:
             state = f"{days:.0f} days left"
+        listing.append({**row, "state": state, "revoked": row["serial"] in revoked})
+        if args.json:
+            continue
         print(
             f"{row['serial']:<42} {row['party']:<14} {row['role']:<13} {row['usage']:<6} "
             f"{expiry:%Y-%m-%d}  {state}"
         )
+    if args.json:
+        print(json.dumps(listing, ensure_ascii=False, indent=2))
     return 0

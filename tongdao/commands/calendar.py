@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_home_argument
+from tongdao.commands._grammar import add_json_argument
 
 if TYPE_CHECKING:
     from tongdao.policies.calendar import WorkingDayCalendar
@@ -59,6 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     due.add_argument("--locale", default="zh-CN", choices=LOCALES, help="language of --explain")
     add_home_argument(due)
+    add_json_argument(due)
     due.set_defaults(handler=due_command)
     load = csub.add_parser(
         "load",
@@ -93,6 +96,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     rules.add_argument("year", type=int, nargs="?", help="also list that year's provisional days")
     add_home_argument(rules)
+    add_json_argument(rules, lines=True)
     rules.set_defaults(handler=rules_command)
 
 
@@ -147,6 +151,14 @@ def due_command(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     due = result.day
     loc = args.locale
+    if args.json:
+        explained = [
+            {"day": i.day.isoformat(), "working": i.working, "why": i.describe(loc)} for i in days
+        ]
+        data = {"start": args.start.isoformat(), "working_days": args.n, "due": due.isoformat()}
+        data |= {"provisional": result.provisional, "days": explained}
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
     print(due.isoformat())
     if not args.explain:
         if result.provisional:  # stdout stays the bare date for scripts

@@ -11,6 +11,7 @@ from typing import Any
 from tongdao.broker.catalogue.file_formats import FORMATS
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
+from tongdao.commands._grammar import add_list_option
 from tongdao.proto.methods import OPEN_TYPE_VALUES, SHARE_TYPE_VALUES
 from tongdao.proto.pages import every_page
 from tongdao.v1 import catalogue_pb2, catalogue_pb2_grpc
@@ -141,7 +142,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     match = csub.add_parser("match", help="the entries that best answer a need (CAT-8)")
     add_broker_arguments(match, as_help="your department code")
     match.add_argument("need", help="the need in your own words")
-    match.add_argument("--item", action="append", default=[], help="a data item wanted (repeat)")
+    add_list_option(match, "--item", help="a data item wanted")
     _add_filters(match)
     match.add_argument("--limit", type=int, default=10)
     match.set_defaults(handler=match_command)
@@ -211,6 +212,8 @@ def _print_hits(reply: catalogue_pb2.SearchCatalogueResponse, as_json: bool) -> 
     if as_json:
         print_message(reply, as_json=True)
         return
+    if not reply.hits:
+        print("no entries match")
     for h in reply.hits:
         extra = f" items: {'、'.join(h.matched_items)}" if h.matched_items else ""
         sunset = f" (served until {h.sunset_on})" if h.sunset_on else ""
@@ -257,9 +260,18 @@ def open_catalogue_command(args: argparse.Namespace) -> int:
     if args.json:
         print_message(reply, as_json=True)
         return 0
+    if not reply.entries:
+        print(_nothing("no entries in the open catalogue", args.provider, args.offset))
     for e in reply.entries:
         print(f"{e.code:<28} v{e.version:<3} {e.provider:<14} {e.name}  [{e.open_conditions}]")
     return 0
+
+
+def _nothing(what: str, provider: str = "", offset: int = 0) -> str:
+    """The line an empty listing prints, saying which filter or page gave nothing."""
+    if provider:
+        what += f" from {provider}"
+    return what + (f" after the first {offset}" if offset else "")
 
 
 def _format(path: str, fmt: str | None) -> str:
@@ -382,6 +394,9 @@ def list_command(args: argparse.Namespace) -> int:
     if args.json:
         print_message(reply, as_json=True)
         return 0
+    if not reply.entries:
+        print(_nothing("no catalogue entries" + (f" {args.status}" if args.status else ""),
+                       args.provider))  # fmt: skip
     for e in reply.entries:
         print(f"{e.code:<32} v{e.version:<3} {e.status:<10} {e.provider:<12} {e.name}")
     return 0

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_home_argument
+from tongdao.commands._grammar import add_json_argument
 from tongdao.home import Home, HomeError
 from tongdao.policies.trust import load_trust_rules
 
@@ -23,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         ),
     )
     add_home_argument(parser)
+    add_json_argument(parser)
     parser.set_defaults(handler=run)
 
 
@@ -37,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"no certificates in {args.home}")
     now = dt.datetime.now(dt.UTC)
     due = False
+    listing = []
     for path, info in certificates:
         days = info.days_left(now)
         if days < 0:
@@ -46,8 +50,23 @@ def run(args: argparse.Namespace) -> int:
         else:
             state = f"{days:.0f} days left"
         kind = "ca" if info.is_ca else "/".join(sorted(u.value for u in info.usages))
+        listing.append(
+            {
+                "party": info.common_name,
+                "role": info.role,
+                "usage": kind,
+                "serial": f"{info.serial:x}",
+                "not_after": info.not_after.isoformat(),
+                "state": state,
+                "file": str(path.relative_to(home.root)),
+            }
+        )
+        if args.json:
+            continue
         print(
             f"{info.common_name:<22} {info.role or '-':<13} {kind:<6} {info.serial:x}  "
             f"until {info.not_after:%Y-%m-%d %H:%M} UTC  {state}  {path.relative_to(home.root)}"
         )
+    if args.json:
+        print(json.dumps(listing, ensure_ascii=False, indent=2))
     return 1 if due else 0

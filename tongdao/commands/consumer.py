@@ -7,6 +7,7 @@ import csv
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from google.protobuf.json_format import MessageToDict
 
@@ -17,6 +18,7 @@ from tongdao.commands._common import (
     load_session,
     open_home,
 )
+from tongdao.commands._grammar import add_list_option
 
 
 def _client(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -40,8 +42,21 @@ def _client(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         raise CommandError(str(exc)) from None
 
 
-def _csv_list(text: str) -> list[str]:
-    return [p.strip() for p in text.split(",") if p.strip()]
+def grant_of(client: Any, grant_id: str, party: str) -> Any:
+    """The grant ``grant_id`` as ``party`` may see it; a grant of another department is refused
+    with a message saying so (the broker answers PERMISSION_DENIED)."""
+    from tongdao.node.client import ClientError
+
+    try:
+        return client.get_grant(grant_id)
+    except ClientError as exc:
+        if exc.code != "PERMISSION_DENIED":
+            raise
+        raise CommandError(
+            f"grant {grant_id} was not issued to {party}: only the department a grant was issued "
+            "to may query under it (check the id with `tongdao consumer status REQUEST_ID`)",
+            status=exc.code,
+        ) from None
 
 
 def _show(obj: object, as_json: bool) -> None:
@@ -65,8 +80,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     req = csub.add_parser("request", help="file a share request (Art.22)")
     add_broker_arguments(req, as_help="your department code")
     req.add_argument("entry", help="catalogue entry code")
-    req.add_argument("--fields", required=True, help="comma-separated data items")
-    req.add_argument("--methods", default="fetch", help="comma-separated: fetch, verify, …")
+    add_list_option(req, "--field", required=True, help="a data item of the entry")
+    add_list_option(
+        req,
+        "--method",
+        default=["fetch"],
+        help="fetch, verify, intersection, intersection_sum or aggregate (default fetch)",
+    )
     req.add_argument("--purpose", required=True)
     req.add_argument("--scenario", required=True, help="application scenario")
     req.add_argument("--legal-basis", required=True, help="legal basis for your duty")
@@ -88,10 +108,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     fetch = csub.add_parser("fetch", help="fetch granted fields of records (end-to-end encrypted)")
     add_broker_arguments(fetch, as_help="your department code")
     fetch.add_argument("--grant", required=True, help="grant id")
-    fetch.add_argument("--fields", required=True, help="comma-separated data items")
+    add_list_option(fetch, "--field", required=True, help="a granted data item")
     fetch.add_argument("--purpose", required=True)
     keys = fetch.add_mutually_exclusive_group(required=True)
-    keys.add_argument("--keys", help="comma-separated key values")
+    add_list_option(keys, "--key", help="a record's key value")
     keys.add_argument("--keys-file", help="CSV file; the first column holds the keys")
     fetch.set_defaults(handler=fetch_command)
 
@@ -127,8 +147,8 @@ def request_command(args: argparse.Namespace) -> int:
         try:
             reply = client.file_share_request(
                 args.entry,
-                _csv_list(args.fields),
-                _csv_list(args.methods),
+                args.field,
+                args.method,
                 args.purpose,
                 args.scenario,
                 args.legal_basis,
@@ -165,7 +185,7 @@ def grant_command(args: argparse.Namespace) -> int:
 
     with _client(args) as client:
         try:
-            grant = client.get_grant(args.id)
+            grant = grant_of(client, args.id, args.party)
         except ClientError as exc:
             raise CommandError(str(exc)) from None
     if args.token_only:
@@ -176,8 +196,8 @@ def grant_command(args: argparse.Namespace) -> int:
 
 
 def _keys(args: argparse.Namespace) -> list[str]:
-    if args.keys:
-        return _csv_list(args.keys)
+    if args.key:
+        return list(args.key)
     try:
         with Path(args.keys_file).open(newline="", encoding="utf-8-sig") as fh:
             rows = [row[0].strip() for row in csv.reader(fh) if row and row[0].strip()]
@@ -191,13 +211,11 @@ def fetch_command(args: argparse.Namespace) -> int:
 
     with _client(args) as client:
         try:
-            token = client.get_grant(args.grant).token
+            token = grant_of(client, args.grant, args.party).token
             keys = _keys(args)
             rows = []
             for start in range(0, len(keys), 1000):  # the node answers up to 1000 keys a query
-                rows += client.fetch(
-                    token, keys[start : start + 1000], _csv_list(args.fields), args.purpose
-                )
+                rows += client.fetch(token, keys[start : start + 1000], args.field, args.purpose)
                 if len(keys) > 1000:
                     print(
                         f"\r{min(start + 1000, len(keys))}/{len(keys)} keys",
@@ -232,7 +250,7 @@ def verify_command(args: argparse.Namespace) -> int:
         claims[name] = value
     with _client(args) as client:
         try:
-            token = client.get_grant(args.grant).token
+            token = grant_of(client, args.grant, args.party).token
             result = client.verify(token, args.key, claims, args.purpose)
         except ClientError as exc:
             raise CommandError(str(exc)) from None

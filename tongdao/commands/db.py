@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from tongdao.broker.kernel.db import (
@@ -16,6 +17,7 @@ from tongdao.broker.kernel.db import (
     upgrade,
 )
 from tongdao.cli import CommandError
+from tongdao.commands._grammar import add_json_argument
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -36,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         ),
     )
     up.add_argument("--database-url", default=None, help=url_help)
+    add_json_argument(up, lines=True)
     up.set_defaults(handler=upgrade_command)
     cur = dsub.add_parser(
         "current",
@@ -43,6 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description="Read-only: an empty or missing store is reported, never created.",
     )
     cur.add_argument("--database-url", default=None, help=url_help)
+    add_json_argument(cur)
     cur.set_defaults(handler=current_command)
 
 
@@ -90,6 +94,10 @@ def current_command(args: argparse.Namespace) -> int:
         revision, head = current(make_engine(url))
     except SQLAlchemyError as exc:
         raise CommandError(store_problem(url, exc)) from None
+    if args.json:
+        data = {"store": display_url(url), "revision": revision, "latest": head}
+        print(json.dumps({**data, "up_to_date": revision == head}))
+        return 0 if revision == head else 1
     if revision is None:
         print(
             f"store {display_url(url)} has no schema yet (latest {head}: run `tongdao db upgrade`)"

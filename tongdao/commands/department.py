@@ -6,6 +6,7 @@ import argparse
 
 from tongdao.cli import CommandError
 from tongdao.commands._enrol import add_install_arguments, add_keygen_arguments, install, keygen
+from tongdao.commands._grammar import add_json_argument
 from tongdao.crypto.enrolment import LEVELS
 from tongdao.home import DepartmentProfile, Home, HomeError
 
@@ -37,12 +38,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "certificate)",
     )
     add_keygen_arguments(gen)
+    add_json_argument(gen, lines=True)
     gen.set_defaults(handler=keygen_command)
 
     ins = dsub.add_parser(
         "install", help="install the certificates the authority signed for this department"
     )
     add_install_arguments(ins)
+    add_json_argument(ins, lines=True)
     ins.set_defaults(handler=install)
 
 

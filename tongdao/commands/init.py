@@ -10,6 +10,7 @@ from tongdao.ca_home import CaError, CaHome
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_home_argument
 from tongdao.commands._enrol import endpoint_hosts
+from tongdao.commands._grammar import add_json_argument
 from tongdao.commands.ca import DEFAULT_CA_HOME
 from tongdao.home import AUTHORITY, BROKER, Home, HomeError, enrol, write_private
 
@@ -37,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="HOST:PORT",
         help="where the broker will listen (its host is the server certificate's name)",
     )
+    add_json_argument(parser, lines=True)
     parser.set_defaults(handler=run)
 
 

@@ -25,6 +25,7 @@ from tongdao.commands._common import (
     broker_stub,
     open_home,
 )
+from tongdao.commands._grammar import add_json_argument
 from tongdao.commands._ledger_sources import (
     ExportSource,
     StoreSource,
@@ -146,12 +147,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     archive.add_argument("--out", required=True, help="archive file (.jsonl), must not exist")
     add_home_argument(archive)
     archive.add_argument("--database-url", default=None)
+    add_json_argument(archive, lines=True)
     archive.set_defaults(handler=archive_command)
 
     show = lsub.add_parser("show", help="print ledger entries")
     add_broker_arguments(show, as_help="identity (default: authority)")
-    show.add_argument("--from", dest="start", type=int, default=1, help="first sequence number")
     show.add_argument("--limit", type=int, default=50, help="how many entries")
+    show.add_argument(
+        "--offset", type=int, default=0, help="entries to skip: start after this sequence number"
+    )
     show.set_defaults(handler=show_command)
 
 
@@ -393,29 +397,31 @@ def archive_command(args: argparse.Namespace) -> int:
 def show_command(args: argparse.Namespace) -> int:
     entries: list[ledger_pb2.LedgerEntry] = []
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        request = ledger_pb2.GetLedgerRequest(from_sequence=args.start)
+        request = ledger_pb2.GetLedgerRequest(from_sequence=args.offset + 1)
         while len(entries) < args.limit:  # pages of the broker's size, up to --limit entries
             reply = stub.ledger.GetLedger(request, timeout=60)
             entries.extend(reply.entries)
             if not reply.next_page_token:
                 break
             request.page_token = reply.next_page_token
-    for e in entries[: args.limit]:
-        if args.json:
-            print(
-                json.dumps(
-                    {
-                        "sequence": e.sequence,
-                        "recorded_at": e.recorded_at,
-                        "kind": e.kind,
-                        "actor": e.actor,
-                        "subject": e.subject,
-                        "payload": json.loads(e.payload_json),
-                    },
-                    ensure_ascii=False,
-                )
-            )
-        else:
-            print(f"{e.sequence:>6}  {e.recorded_at[:19]}  {e.kind:<28} {e.actor:<12} {e.subject}")
+    entries = entries[: args.limit]
+    if args.json:
+        rows = [
+            {
+                "sequence": e.sequence,
+                "recorded_at": e.recorded_at,
+                "kind": e.kind,
+                "actor": e.actor,
+                "subject": e.subject,
+                "payload": json.loads(e.payload_json),
+            }
+            for e in entries
+        ]
+        print(json.dumps({"entries": rows}, ensure_ascii=False, indent=2))
+        return 0
+    if not entries:
+        print(f"no ledger entries after sequence {args.offset}")
+    for e in entries:
+        print(f"{e.sequence:>6}  {e.recorded_at[:19]}  {e.kind:<28} {e.actor:<12} {e.subject}")
     sys.stdout.flush()
     return 0

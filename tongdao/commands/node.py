@@ -9,7 +9,9 @@ import signal
 import threading
 
 from tongdao.cli import CommandError
+from tongdao.commands._common import bound_address
 from tongdao.commands._enrol import warn_expiring
+from tongdao.commands._grammar import add_json_argument
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -26,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     serve.add_argument("--config", required=True, help="node configuration file (TOML)")
     serve.add_argument("--listen", default=None, help="override the configured HOST:PORT")
+    add_json_argument(serve, lines=True)
     serve.set_defaults(handler=serve_command)
 
 
@@ -90,9 +93,9 @@ def serve_command(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     served = ", ".join(f"{e.code} ({e.source.count()} records)" for e in engine.entries.values())
     print(f"serving {served}", flush=True)
-    host = listen.rpartition(":")[0] or "127.0.0.1"
+    address = bound_address(listen, running.port)
     # the demo and operators parse this exact line: "node <code> listening on <host>:<port>"
-    print(f"node {config.department} listening on {host}:{running.port}", flush=True)
+    print(f"node {config.department} listening on {address}", flush=True)
     stop.wait()
     revocation.stop()
     running.stop()

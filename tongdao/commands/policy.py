@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_home_argument
+from tongdao.commands._grammar import add_json_argument
 
 if TYPE_CHECKING:
     from tongdao.policies.model import Policy
@@ -47,6 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="show the rule file in force on this day (default: today, Asia/Shanghai)",
     )
     add_home_argument(show)
+    add_json_argument(show, lines=True)
     show.set_defaults(handler=show_command)
     install = psub.add_parser(
         "install",
@@ -65,6 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="the first rule file of the series (default: heilongjiang-2025)",
     )
     add_home_argument(install)
+    add_json_argument(install, lines=True)
     install.set_defaults(handler=install_command)
     check = psub.add_parser(
         "check",
@@ -73,6 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "and consistent; exit 1 printing the file, the key and the problem otherwise.",
     )
     check.add_argument("file", help="TOML rule file (or a bundled policy name)")
+    add_json_argument(check, lines=True)
     check.set_defaults(handler=check_command)
 
 

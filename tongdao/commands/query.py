@@ -13,6 +13,7 @@ from typing import Any
 
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments
+from tongdao.commands._grammar import add_list_option
 from tongdao.commands.consumer import _client
 
 
@@ -74,10 +75,11 @@ class Progress:
 
 
 def _grant_token(client: Any, grant_id: str) -> str:
+    from tongdao.commands.consumer import grant_of
     from tongdao.node.client import ClientError
 
     try:
-        return str(client.get_grant(grant_id).token)
+        return str(grant_of(client, grant_id, client.department).token)
     except ClientError as exc:
         raise CommandError(str(exc)) from None
 
@@ -121,13 +123,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "aggregate", help="count / sum / mean / variance / histogram across nodes"
     )
     add_broker_arguments(agg, as_help="your department code")
-    agg.add_argument("--grant", action="append", required=True, help="grant id per node (repeat)")
+    add_list_option(agg, "--grant", required=True, help="a grant id, one per node")
     agg.add_argument("--field", required=True, help="numeric data item")
     agg.add_argument("--bounds", required=True, help="LOW,HIGH of the values (clipped)")
-    agg.add_argument(
-        "--buckets",
-        default="",
-        help="histogram edges within --bounds, e.g. 0,300,600; the bounds close the ends, so "
+    add_list_option(
+        agg,
+        "--bucket-edge",
+        metavar="EDGE",
+        help="a histogram edge within --bounds, e.g. 0,300,600; the bounds close the ends, so "
         "with --bounds 0,3000 the last bucket is [600, 3000] and no value is left out",
     )
     agg.add_argument(
@@ -184,9 +187,9 @@ def aggregate_command(args: argparse.Namespace) -> int:
 
     try:
         low, high = (float(x) for x in args.bounds.split(","))
-        buckets = [float(x) for x in args.buckets.split(",") if x.strip()]
+        buckets = [float(x) for x in args.bucket_edge]
     except ValueError:
-        raise CommandError("--bounds must be LOW,HIGH and --buckets numbers") from None
+        raise CommandError("--bounds must be LOW,HIGH and --bucket-edge numbers") from None
     filter_field = filter_value = None
     if args.filter:
         filter_field, sep, filter_value = args.filter.partition("=")

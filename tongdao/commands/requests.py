@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from tongdao.cli import EXIT_NOT_FOUND
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
+from tongdao.commands._grammar import add_list_option
 from tongdao.proto.pages import every_page
 from tongdao.v1 import sharing_pb2
 
@@ -20,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_broker_arguments(need, as_help="your department code")
     need.add_argument("--provider", required=True)
     need.add_argument("--title", required=True, help="what is needed, in a few words")
-    need.add_argument("--items", required=True, help="comma-separated data items")
+    add_list_option(need, "--item", required=True, help="a data item needed")
     need.add_argument("--scenario", required=True)
     need.add_argument("--legal-basis", required=True)
     need.add_argument("--description", default="")
@@ -49,6 +51,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     open_.add_argument("--requester", required=True)
     open_.add_argument("--description", required=True, help="intended use")
     open_.set_defaults(handler=lambda a: _file(a, "open_data", a.entry))
+
+    mine = rsub.add_parser(
+        "mine",
+        help="the requests you filed and their outcome (status, decision, due date, entry)",
+    )
+    add_broker_arguments(mine, as_help="who filed them (default: authority service desk)")
+    mine.add_argument("--kind", default="", choices=("", "data_need", "correction", "open_data"))
+    mine.add_argument("--id", default="", help="only this request")
+    mine.set_defaults(handler=mine_command)
 
     inbox = rsub.add_parser("inbox", help="requests waiting for you as a provider")
     add_broker_arguments(inbox, as_help="your department code")
@@ -90,7 +101,7 @@ def _file(args: argparse.Namespace, kind: str, subject: str) -> int:
         provider=args.provider,
         subject=subject,
         requester=getattr(args, "requester", ""),
-        data_items=[i.strip() for i in getattr(args, "items", "").split(",") if i.strip()],
+        data_items=list(getattr(args, "item", [])),
         scenario=getattr(args, "scenario", ""),
         legal_basis=getattr(args, "legal_basis", ""),
         description=args.description,
@@ -148,6 +159,31 @@ def handle_command(args: argparse.Namespace) -> int:
             timeout=30,
         )
     print_message(reply, as_json=args.json)
+    return 0
+
+
+def mine_command(args: argparse.Namespace) -> int:
+    with broker_stub(args, args.party or "authority") as stub:
+        reply = stub.sharing.ListServiceRequests(
+            sharing_pb2.ListServiceRequestsRequest(role="requester", kind=args.kind), timeout=30
+        )
+    requests = [r for r in reply.requests if not args.id or r.id == args.id]
+    if args.json:
+        print_message(sharing_pb2.ListServiceRequestsResponse(requests=requests), as_json=True)
+        return 0
+    if not requests:
+        print(f"no request with id {args.id}" if args.id else "no requests filed")
+        return EXIT_NOT_FOUND if args.id else 0
+    for r in requests:
+        print(f"{r.id}  {r.kind:<10} {r.status:<9} {r.provider:<10} {r.subject}")
+        if r.status.lower() == "pending":
+            late = " (provisional date)" if r.due_date_provisional else ""
+            print(f"    awaiting {r.provider}: answer due by the end of {r.due_date or '-'}{late}")
+        elif r.decision.reason or r.decision.articles:
+            articles = f" [{', '.join(r.decision.articles)}]" if r.decision.articles else ""
+            print(f"    decision: {r.decision.reason}{articles}")
+        if r.fulfilled_by:
+            print(f"    met by catalogue entry {r.fulfilled_by}")
     return 0
 
 

@@ -24,7 +24,7 @@ def test_every_flag_is_a_key_and_every_key_a_flag(tmp_path):
     serve = build_parser()._subparsers._group_actions[0].choices["broker"]  # type: ignore[union-attr]
     serve = serve._subparsers._group_actions[0].choices["serve"]  # type: ignore[union-attr]
     flags = {s[2:] for a in serve._actions for s in a.option_strings if s.startswith("--")}
-    assert flags - {"help", "config"} == {o.key for o in SERVE_OPTIONS}
+    assert flags - {"help", "config", "json"} == {o.key for o in SERVE_OPTIONS}
 
 
 def test_file_values_are_used_and_flags_override_them(tmp_path, monkeypatch):

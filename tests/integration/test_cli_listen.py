@@ -1,0 +1,63 @@
+"""`broker serve` and `node serve` print the address they bound, on the host `--listen` named."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from tongdao import synthetic
+from tongdao.ca_home import enrol_all_locally
+from tongdao.demo import GAT, _node_config, grades_of
+from tongdao.demo_stack import await_listening, launch, stop
+from tongdao.home import Home
+
+HOST = "127.0.0.2"  # a loopback address other than 127.0.0.1 (Linux routes all of 127/8)
+
+
+def _bindable(host: str) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, 0))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.mark.skipif(not _bindable(HOST), reason=f"{HOST} is not a local address here")
+def test_listen_on_another_loopback_address_prints_that_address(tmp_path):
+    tmp = tmp_path.resolve()
+    home = Home(tmp / "home")
+    enrol_all_locally(home, tmp / "ca", (GAT,), server_names=("127.0.0.1", HOST))
+    synthetic.write_csv(tmp / "population.csv", synthetic.population(10))
+    (tmp / "node.toml").write_text(
+        _node_config(home, GAT, "gat.population", "population.csv", grades_of("gat.population"))
+    )
+    listen = ["--listen", f"{HOST}:0"]
+    specs = [
+        ("node", ["node", "serve", "--config", "node.toml", *listen]),
+        (
+            "broker",
+            ["broker", "serve", "--home", str(home.root), *listen, "--metrics-listen", f"{HOST}:0"],
+        ),
+    ]
+    started = [launch(name, args, tmp) for name, args in specs]
+    processes = []
+    try:
+        deadline = time.monotonic() + 90
+        processes = [await_listening(s, deadline) for s in started]
+        for proc in processes:
+            host, _, port = proc.address.rpartition(":")
+            assert host == HOST, proc.address
+            with socket.create_connection((HOST, int(port)), timeout=5):
+                pass  # something listens there
+        out = (tmp / "logs" / "node.out").read_text()
+        assert f"node {GAT.code} listening on {HOST}:" in out
+        assert f"broker listening on {HOST}:" in (tmp / "logs" / "broker.out").read_text()
+    finally:
+        stop(processes)
+        for s in started:
+            if s.popen.poll() is None:
+                s.popen.kill()
+                s.popen.wait()
