@@ -8,6 +8,8 @@ rule file's interval; :meth:`Stack.revoke` revokes and publishes.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +87,7 @@ def start_stack(
     cities: bool = False,
     public: bool = False,
     settings: BrokerSettings | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
 ) -> Stack:
     home = Home(tmp / "home")
     ca = CaHome(tmp / "ca")
@@ -140,6 +143,8 @@ def start_stack(
             encryption_keys=home.encryption_keys(profile.code),
             broker_key=home.broker_verify_key(),
         )
+        if clock is not None:
+            engine.clock = clock
         nodes[profile.code] = start_node(
             engine,
             home.tls_source(profile.code, server=True),
@@ -156,6 +161,7 @@ def start_stack(
             database_url=url,
             settings=settings or BrokerSettings(locale="en"),
             public_listen="127.0.0.1:0" if public else "",
+            clock=clock,
         )
     )
     stack = Stack(

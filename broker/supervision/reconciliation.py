@@ -399,7 +399,8 @@ class Reconciler(ContextService):
         self, session: Session, period: Period, grants: set[str]
     ) -> dict[str, tuple[dict[str, int], dict[str, int]]]:
         """Grant → (live request id → sequence, late request id → sequence) for answers whose
-        receipt time falls in the period (a late entry may be recorded long after it)."""
+        receipt time falls in the period (a late entry may be recorded long after it). A late
+        entry whose receipt did not verify is not an answer the broker relayed: it is left out."""
         found: dict[str, tuple[dict[str, int], dict[str, int]]] = {}
         if not grants:
             return found
@@ -418,6 +419,8 @@ class Reconciler(ContextService):
             request_id = payload.get("request_id")
             if not (period.start_text <= answered < period.end_text) or not request_id:
                 continue
+            if kind == "query.relayed_late" and not payload.get("receipt_verified"):
+                continue  # only the node's journal says so, and its receipt does not verify
             live, late = found.setdefault(payload["grant_id"], ({}, {}))
             (late if kind == "query.relayed_late" else live).setdefault(request_id, sequence)
         return found
