@@ -208,6 +208,12 @@ class Ledger:
         return LedgerEntry(**values)
 
     @staticmethod
+    def lock(session: Session) -> None:
+        """Take the head's lock in the caller's transaction (appenders queue behind it): a
+        check made after it and the append that follows are one step for every other writer."""
+        session.execute(select(_HEAD.c.length).where(_HEAD.c.id == 1).with_for_update()).one()
+
+    @staticmethod
     def recorded_answer(session: Session, request_id: str) -> tuple[int, str] | None:
         """Lock the head, then say whether an answer to ``request_id`` is already in the log:
         (its sequence, its receipt signature hex), else None.
@@ -216,7 +222,7 @@ class Ledger:
         journal reconciliation's margin finds the answer already recorded late, and adds nothing.
         The caller appends (or not) in the same transaction, under the same lock.
         """
-        session.execute(select(_HEAD.c.length).where(_HEAD.c.id == 1).with_for_update()).one()
+        Ledger.lock(session)
         row = session.execute(
             select(_ENTRIES.c.sequence, _ENTRIES.c.payload_json)
             .join(_REQUESTS, _REQUESTS.c.sequence == _ENTRIES.c.sequence)

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel.context import SHANGHAI, ContextService
 from tongdao.broker.ledger.chain import Ledger
-from tongdao.broker.ledger.models import LedgerEntry, LedgerHead
+from tongdao.broker.ledger.models import LedgerEntry
 from tongdao.broker.supervision.findings import GrantView
 from tongdao.broker.supervision.models import MisuseFinding
 from tongdao.crypto.errors import SignatureError
@@ -300,7 +300,7 @@ class Reconciler(ContextService):
             return NodeResult(target.code, "unavailable", str(exc))
         with sessions.begin() as session:
             # the head lock first: another round (or broker) may be recording the same period
-            session.execute(select(LedgerHead).where(LedgerHead.id == 1).with_for_update()).one()
+            self.ledger.lock(session)
             done = self._recorded(session, target.code, period)
             if done is not None:
                 return done
