@@ -46,7 +46,7 @@ def holdings_digest(records: Iterable[Mapping[str, str]], key: bytes) -> tuple[i
     """
     if len(key) != KEY_BYTES:
         raise ValueError(f"the holdings key must be {KEY_BYTES} bytes")
-    macs = sorted(hmac.new(key, record_bytes(r), hashlib.sha256).digest() for r in records)
+    macs = sorted(hmac.digest(key, record_bytes(r), "sha256") for r in records)
     h = hashlib.sha256(HOLDINGS_DOMAIN)
     h.update(len(macs).to_bytes(8, "big"))
     for mac in macs:
