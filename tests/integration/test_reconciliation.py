@@ -150,7 +150,9 @@ def test_a_clean_day_reconciles_and_is_recorded_once(world, capsys):
     assert not g.answered_not_relayed and not g.relayed_not_answered
     (population,) = [e for e in node.entries if e.entry_code == "gat.population"]
     assert population.record_count == 20 and len(population.content_digest) == 64
-    assert population.previous_record_count == -1
+    # the same data as at any earlier reconciliation (the rounds may have reconciled the day
+    # before at start-up): not changed
+    assert population.previous_record_count in (-1, 20) and not population.changed
     assert all(n.status == "clean" for n in reply.nodes), reply.nodes
     # the record is a ledger entry holding the node's signed report, and it is made once
     again = reconcile(stack, day)
