@@ -445,19 +445,16 @@ class Reconciler(ContextService):
         versions = self.versions(session)
         results = []
         for e in report.entries:
-            old = before.get(e.entry_code)
             version = versions.get(e.entry_code, 0)
-            results.append(
-                EntryResult(
-                    e.entry_code,
-                    e.record_count,
-                    e.content_digest.hex(),
-                    previous_record_count=old["record_count"] if old else -1,
-                    changed=bool(old) and old["content_digest"] != e.content_digest.hex(),
-                    catalogue_version=version,
-                    catalogue_updated=bool(old) and old.get("catalogue_version", 0) != version,
-                )
+            result = EntryResult(
+                e.entry_code, e.record_count, e.content_digest.hex(), catalogue_version=version
             )
+            old: dict[str, Any] | None = before.get(e.entry_code)
+            if old is not None:
+                result.previous_record_count = int(old["record_count"])
+                result.changed = old["content_digest"] != result.content_digest
+                result.catalogue_updated = old.get("catalogue_version", 0) != version
+            results.append(result)
         return results
 
     # ------------------------------------------------------------------ findings
