@@ -214,9 +214,9 @@ class Ledger:
         session.execute(select(_HEAD.c.length).where(_HEAD.c.id == 1).with_for_update()).one()
 
     @staticmethod
-    def recorded_answer(session: Session, request_id: str) -> tuple[int, str] | None:
+    def recorded_answer(session: Session, request_id: str) -> tuple[int, str, bool] | None:
         """Lock the head, then say whether an answer to ``request_id`` is already in the log:
-        (its sequence, its receipt signature hex), else None.
+        (its sequence, its receipt signature hex, whether that receipt verified), else None.
 
         Recording an answer is idempotent on the receipt's identity: a relay slower than the
         journal reconciliation's margin finds the answer already recorded late, and adds nothing.
@@ -232,8 +232,14 @@ class Ledger:
             known = session.execute(
                 select(_REQUESTS.c.sequence).where(_REQUESTS.c.request_id == request_id)
             ).first()
-            return None if known is None else (known.sequence, "")  # its entry was archived
-        return row.sequence, str(json.loads(row.payload_json).get("receipt_signature", ""))
+            # its entry was archived (older than the retention period): it was recorded
+            return None if known is None else (known.sequence, "", True)
+        payload = json.loads(row.payload_json)
+        return (
+            row.sequence,
+            str(payload.get("receipt_signature", "")),
+            bool(payload.get("receipt_verified", True)),
+        )
 
     def publish_checkpoint(self, session: Session, origin: str) -> LedgerCheckpoint:
         """Sign a checkpoint of the current tree (or return the latest, if the tree has not

@@ -205,22 +205,24 @@ class RelayService(ContextService):
         """
         with sessions.begin() as session:
             known = self.ledger.recorded_answer(session, payload["request_id"])
-            if known is None:
-                self.sharing.count_use(session, grant_id, counted=receipt_ok)
-                sequence = self._append_answered(
-                    session, caller, grant_id, receipt, receipt_ok, payload
-                )
-            else:
+            if known is not None and (known[2] or not receipt_ok):
                 # already in the log — recorded late from the node's journal while this relay
                 # was slower than the reconciliation's margin: the node journals one receipt per
                 # request id, so this is that answer; nothing more is recorded or counted
-                sequence, signature = known
+                sequence, signature, _ = known
                 if signature and signature != receipt.signature.hex():
                     log.error(
                         "request %s: receipt differs from the one recorded in entry %d",
                         payload["request_id"],
                         sequence,
                     )
+            else:
+                # new — or recorded late from a journal line whose receipt did not verify, which
+                # counted nothing: this verified answer is recorded and counted
+                self.sharing.count_use(session, grant_id, counted=receipt_ok)
+                sequence = self._append_answered(
+                    session, caller, grant_id, receipt, receipt_ok, payload
+                )
         if not receipt_ok:
             raise Unavailable("the provider's node returned a receipt that does not verify")
         return sequence
