@@ -33,6 +33,8 @@ def broker_process(tmp, home, name, url):
             str(home.root),
             "--listen",
             "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
             "--database-url",
             url,
         ],
