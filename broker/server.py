@@ -38,9 +38,11 @@ from tongdao.broker.ops.wiring import (
 from tongdao.broker.relay.gateway import GrpcNodeGateway
 from tongdao.broker.relay.servicer import QueryServicer
 from tongdao.broker.sharing.servicer import SharingServicer
+from tongdao.broker.supervision.reconcile_gateway import GrpcReconciliationNodes
+from tongdao.broker.supervision.reconciliation import NodeTarget, Reconciler
 from tongdao.broker.supervision.servicer import SupervisionServicer
 from tongdao.crypto.pki import node_server_name
-from tongdao.crypto.signing import SigningKey
+from tongdao.crypto.signing import SigningKey, VerifyKey
 from tongdao.policies.calendar import CalendarDataError, WorkingDayCalendar
 from tongdao.policies.lifecycle import load_schedule
 from tongdao.policies.model import Policy, PolicyError
@@ -109,6 +111,7 @@ class RunningBroker:
     public_port: int = 0
     ledger_rounds: LedgerRounds | None = None
     operations: Operations | None = None
+    reconciler: Reconciler | None = None
     _stopped: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -130,6 +133,39 @@ class RunningBroker:
         if self.operations is not None:
             self.operations.stop()
         self.gateway.close()
+        if self.reconciler is not None and isinstance(
+            self.reconciler.gateway, GrpcReconciliationNodes
+        ):
+            self.reconciler.gateway.close()
+
+
+def build_reconciler(
+    services: BrokerServices, policy: Policy, tls: TlsMaterial
+) -> Reconciler | None:
+    """The daily reconciliation (Art.19) over the nodes' reports, or None when the rule file
+    sets none."""
+    if policy.reconciliation is None:
+        return None
+    directory = services.directory
+
+    def nodes(session: Session) -> list[NodeTarget]:
+        return [
+            NodeTarget(d.code, d.node_endpoint, VerifyKey(d.signing_public_key))
+            for d in directory.list_departments(session)
+            if d.node_endpoint
+        ]
+
+    return Reconciler(
+        kernel=services.kernel,
+        ledger=services.ledger.chain,
+        directory=directory,
+        rules=policy.reconciliation,
+        nodes=nodes,
+        gateway=GrpcReconciliationNodes(tls),
+        grants=services.sharing.grant_views,
+        usage=services.sharing.usage_counts,
+        versions=services.catalogue.current_versions,
+    )
 
 
 def rate_limit(policy: Policy) -> RateLimit | None:
@@ -272,6 +308,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         if policy.ledger
         else None
     )
+    reconciler = build_reconciler(services, policy, config.tls)
     # the role table, checked before any handler (docs/architecture.md, "Roles and accounts")
     access = AccessInterceptor(policy.access_rules, sessions, services.directory, services.accounts)
     _warn_while_bootstrapping(services, sessions, policy)
@@ -302,7 +339,9 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         QueryServicer(services.relay, sessions, gateway), server
     )
     supervision_pb2_grpc.add_SupervisionServicer_to_server(
-        SupervisionServicer(services.supervision, sessions, services.findings, services.orders),
+        SupervisionServicer(
+            services.supervision, sessions, services.findings, services.orders, reconciler
+        ),
         server,
     )
     ledger_pb2_grpc.add_LedgerServicer_to_server(LedgerServicer(services.ledger, sessions), server)
@@ -357,10 +396,21 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         extra=(
             lambda: _detect_findings(services, sessions),
             lambda: _enforce_orders(services, sessions),
+            *((lambda: reconciler.run_due(sessions),) if reconciler else ()),
         ),
     )
     return RunningBroker(
-        server, port, services, health, gateway, url, public_server, public_port, rounds, operations
+        server,
+        port,
+        services,
+        health,
+        gateway,
+        url,
+        public_server,
+        public_port,
+        rounds,
+        operations,
+        reconciler,
     )
 
 

@@ -133,6 +133,7 @@ class NodeEngine:
     # built by node.server.build_engine has both
     journal: ReceiptJournal | None = None
     witness: Witness | None = None
+    holdings_key: bytes = b""  # keys the daily reconciliation's digests (node.reconciliation)
 
     # ------------------------------------------------------------------ checks
     @staticmethod

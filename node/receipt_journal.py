@@ -51,6 +51,9 @@ class ReceiptJournal:
                 " record_count INTEGER NOT NULL, answered_at TEXT NOT NULL,"
                 " signature BLOB NOT NULL)"
             )
+            self._db.execute(
+                "CREATE INDEX IF NOT EXISTS receipts_answered_at ON receipts (answered_at)"
+            )
 
     def record(self, method: str, receipt: Receipt) -> int:
         """Journal one signed receipt; return its position (idempotent per request id)."""
@@ -90,6 +93,20 @@ class ReceiptJournal:
             JournaledReceipt(int(p), m, Receipt(rid, gid, prov, bytes(dg), int(n), at, bytes(sig)))
             for p, m, rid, gid, prov, dg, n, at, sig in rows
         ]
+
+    def answered_between(self, start: str, end: str) -> dict[str, list[str]]:
+        """Grant id → the request ids answered in ``[start, end)`` (RFC 3339 UTC, as receipts
+        write ``answered_at``), sorted."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT grant_id, request_id FROM receipts"
+                " WHERE answered_at >= ? AND answered_at < ? ORDER BY grant_id, request_id",
+                (start, end),
+            ).fetchall()
+        grants: dict[str, list[str]] = {}
+        for grant_id, request_id in rows:
+            grants.setdefault(grant_id, []).append(request_id)
+        return grants
 
     def close(self) -> None:
         with self._lock:

@@ -16,6 +16,7 @@ from tongdao.node.adapters import SourceError, open_source
 from tongdao.node.config import ConfigError, NodeConfig
 from tongdao.node.engine import NodeEngine, ServedEntry
 from tongdao.node.receipt_journal import MAX_PAGE, ReceiptJournal
+from tongdao.node.reconciliation import build_report, holdings_key
 from tongdao.node.state import NodeState
 from tongdao.node.witness import Witness, WitnessRefusal
 from tongdao.policies.loader import load_policy
@@ -159,6 +160,54 @@ class NodeServicer(node_pb2_grpc.NodeServicer):
             ]
         )
 
+    def ReportReconciliation(self, request, context):  # type: ignore[no-untyped-def]
+        self.engine.check_caller(peer_common_name(context))
+        engine = self.engine
+        if not engine.holdings_key:
+            raise FailedPrecondition("this node keeps no holdings key")
+        report = build_report(
+            department=engine.department,
+            signing_key=engine.signing_key,
+            key=engine.holdings_key,
+            sources={code: e.source for code, e in engine.entries.items()},
+            journal=engine.journal,
+            period_start=request.period_start,
+            period_end=request.period_end,
+            now=engine.clock(),
+        )
+        log.info(
+            "reconciliation report %s..%s: %d entries, %d grants",
+            report.period_start,
+            report.period_end,
+            len(report.entries),
+            len(report.grants),
+        )
+        return node_pb2.ReconciliationReport(
+            department=report.department,
+            period_start=report.period_start,
+            period_end=report.period_end,
+            reported_at=report.reported_at,
+            key_id=report.key_id,
+            entries=[
+                node_pb2.EntryHoldings(
+                    entry_code=e.entry_code,
+                    record_count=e.record_count,
+                    content_digest=e.content_digest,
+                )
+                for e in report.entries
+            ],
+            grants=[
+                node_pb2.GrantAnswers(
+                    grant_id=g.grant_id,
+                    answered=g.answered,
+                    request_ids_digest=g.request_ids_digest,
+                    request_ids=list(g.request_ids),
+                )
+                for g in report.grants
+            ],
+            signature=report.signature,
+        )
+
 
 @dataclass
 class RunningNode:
@@ -246,6 +295,7 @@ def build_engine(
         privacy_article=policy.privacy.article,
         status_article=policy.grant_status.article,
         journal=ReceiptJournal(config.state_dir),
+        holdings_key=holdings_key(config.state_dir),
         witness=Witness(
             config.state_dir,
             name=config.department,

@@ -37,6 +37,7 @@ from tongdao.policies.model import (
     PolicyError,
     PrivacyRules,
     RateLimitRules,
+    ReconciliationRules,
     SharingRules,
     Threshold,
 )
@@ -567,6 +568,20 @@ def _build(root: _Reader, file: str) -> Policy:
         article=ledger_t.article(),
     )
     ledger_t.text("description")
+    reconcile_t = root.table("reconciliation", required=False)
+    reconciliation = (
+        ReconciliationRules(
+            period_hours=reconcile_t.integer("period_hours", minimum=1) or 24,
+            settle_minutes=reconcile_t.integer("settle_minutes") or 0,
+            article=reconcile_t.article(),
+        )
+        if reconcile_t.names()
+        else None
+    )
+    if reconciliation is not None:
+        reconcile_t.text("description")
+        if 24 % reconciliation.period_hours:
+            raise reconcile_t.fail("period_hours", "must divide a day (1, 2, 3, 4, 6, 8, 12, 24)")
     if not ledger.origin or any(c.isspace() for c in ledger.origin):
         raise ledger_t.fail("origin", "must be one word without spaces, e.g. 'tongdao.hlj/ledger'")
 
@@ -609,6 +624,7 @@ def _build(root: _Reader, file: str) -> Policy:
         privacy=privacy,
         limits=limits,
         ledger=ledger,
+        reconciliation=reconciliation,
         grant_status=grant_status,
         rate_limits=rate_limits,
     )

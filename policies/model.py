@@ -266,6 +266,23 @@ class LedgerRules:
 
 
 @dataclass(frozen=True)
+class ReconciliationRules:
+    """The daily reconciliation (对账) of the nodes' answers with the broker's log (PLT-3).
+
+    Attributes:
+        period_hours: the length of a reconciliation period, counted from midnight in the rule
+            file's time zone (24: one calendar day).
+        settle_minutes: how long after a period ends the broker waits before reconciling it (the
+            receipts of its last minutes may still be on their way into the log).
+        article: the article that requires it.
+    """
+
+    period_hours: int
+    settle_minutes: int
+    article: str
+
+
+@dataclass(frozen=True)
 class Policy:
     """Everything one jurisdiction's rules say, with articles.
 
@@ -309,6 +326,7 @@ class Policy:
     limits: Limits = Limits({}, "Art.38")
 
     ledger: LedgerRules | None = None
+    reconciliation: ReconciliationRules | None = None
     grant_status: GrantStatusRules = GrantStatusRules(60, {}, "Art.27")
     rate_limits: RateLimitRules | None = None
     access: AccessRules | None = None

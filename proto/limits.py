@@ -261,6 +261,7 @@ LIMITS: dict[str, dict[str, Limit]] = {
     "ListUsageRequest": {"role": WORD, "entry_code": ENTRY_CODE, "grant_id": ID, **PAGES},
     "PurgeUsageRecordsRequest": {"before": DATE},
     "ListFindingsRequest": {"kind": WORD, "grant_id": ID, **PAGES},
+    "ReconcileRequest": {"day": DATE},
     "IssueRectificationOrderRequest": {
         "grant_id": ID,
         "ground": WORD,
@@ -328,6 +329,7 @@ LIMITS: dict[str, dict[str, Limit]] = {
         "checkpoint": Text(8192, lines=True),
     },
     "ListReceiptsRequest": {"after": SEQUENCE, "limit": Range(0, 1000)},
+    "ReportReconciliationRequest": {"period_start": DATE, "period_end": DATE},
     # people's accounts (Accounts service); passwords may hold any printable character
     "CreateAccountRequest": {
         "username": USERNAME,

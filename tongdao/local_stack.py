@@ -8,6 +8,8 @@ rule file's interval; :meth:`Stack.revoke` revokes and publishes.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,6 +88,7 @@ def start_stack(
     public: bool = False,
     settings: BrokerSettings | None = None,
     policy: str = "heilongjiang-2025",
+    clock: Callable[[], dt.datetime] | None = None,
 ) -> Stack:
     home = Home(tmp / "home")
     ca = CaHome(tmp / "ca")
@@ -141,6 +144,8 @@ def start_stack(
             encryption_keys=home.encryption_keys(profile.code),
             broker_key=home.broker_verify_key(),
         )
+        if clock is not None:
+            engine.clock = clock
         nodes[profile.code] = start_node(
             engine,
             home.tls_source(profile.code, server=True),
@@ -158,6 +163,7 @@ def start_stack(
             settings=settings or BrokerSettings(locale="en"),
             public_listen="127.0.0.1:0" if public else "",
             policy=policy,
+            clock=clock,
         )
     )
     stack = Stack(

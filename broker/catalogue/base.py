@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tongdao.broker.catalogue.models import CatalogueEntry, CatalogueEntryVersion
@@ -280,3 +281,12 @@ class CatalogueBase(ContextService):
     def find(self, session: Session, code: str) -> CatalogueEntry | None:
         """The entry ``code``, or None when there is no such entry."""
         return session.get(CatalogueEntry, code)
+
+    def current_versions(self, session: Session) -> dict[str, int]:
+        """Entry code → its current published version (0: never published)."""
+        return {
+            code: version or 0
+            for code, version in session.execute(
+                select(CatalogueEntry.code, CatalogueEntry.current_version)
+            )
+        }

@@ -9,6 +9,8 @@ PostgreSQL run exactly the same DDL history.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,6 +41,54 @@ def resolve_database_url(url: str | None = None, *, directory: Path | None = Non
 
 MIGRATION_LOCK = 0x7467_6D69_6772_6174  # "tgmigrat": the advisory lock migrations take
 """PostgreSQL advisory lock key held while migrating, so any number of brokers may boot at once."""
+ROUNDS_LOCK = 0x7467_726F_756E_6473  # "tgrounds": held by the broker running a ledger round
+"""PostgreSQL advisory lock key held during a ledger round (reconciliation, checkpoint,
+cosignatures, findings), so brokers sharing a store run their rounds one after the other."""
+_LOCAL_LOCKS: dict[tuple[str, int], threading.Lock] = {}
+_LOCAL_GUARD = threading.Lock()
+
+
+@contextmanager
+def exclusive(
+    engine: Engine, key: int, *, wait_seconds: float, poll_seconds: float = 0.2
+) -> Iterator[bool]:
+    """Hold a lock named ``key`` across every process using the store, or say it was busy.
+
+    On PostgreSQL a session-level advisory lock on a connection of its own (tried, not waited
+    for, so the store's lock timeout does not apply; retried every ``poll_seconds`` for up to
+    ``wait_seconds``); elsewhere (SQLite: one broker process per file) a lock per store within
+    the process.
+
+    Yields:
+        True while held; False when it stayed busy for ``wait_seconds`` (nothing is held).
+    """
+    deadline = time.monotonic() + wait_seconds
+    if engine.dialect.name != "postgresql":
+        with _LOCAL_GUARD:
+            lock = _LOCAL_LOCKS.setdefault((str(engine.url), key), threading.Lock())
+        got = lock.acquire(timeout=max(0.0, wait_seconds))
+        try:
+            yield got
+        finally:
+            if got:
+                lock.release()
+        return
+    with engine.connect() as connection:
+        got = False
+        while True:
+            got = bool(
+                connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({key})").scalar_one()
+            )
+            connection.commit()
+            if got or time.monotonic() >= deadline:
+                break
+            time.sleep(poll_seconds)
+        try:
+            yield got
+        finally:
+            if got:
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({key})")
+                connection.commit()
 
 
 def make_engine(

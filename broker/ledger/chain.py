@@ -207,6 +207,40 @@ class Ledger:
                 session.expire(obj)
         return LedgerEntry(**values)
 
+    @staticmethod
+    def lock(session: Session) -> None:
+        """Take the head's lock in the caller's transaction (appenders queue behind it): a
+        check made after it and the append that follows are one step for every other writer."""
+        session.execute(select(_HEAD.c.length).where(_HEAD.c.id == 1).with_for_update()).one()
+
+    @staticmethod
+    def recorded_answer(session: Session, request_id: str) -> tuple[int, str, bool] | None:
+        """Lock the head, then say whether an answer to ``request_id`` is already in the log:
+        (its sequence, its receipt signature hex, whether that receipt verified), else None.
+
+        Recording an answer is idempotent on the receipt's identity: a relay slower than the
+        journal reconciliation's margin finds the answer already recorded late, and adds nothing.
+        The caller appends (or not) in the same transaction, under the same lock.
+        """
+        Ledger.lock(session)
+        row = session.execute(
+            select(_ENTRIES.c.sequence, _ENTRIES.c.payload_json)
+            .join(_REQUESTS, _REQUESTS.c.sequence == _ENTRIES.c.sequence)
+            .where(_REQUESTS.c.request_id == request_id)
+        ).first()
+        if row is None:
+            known = session.execute(
+                select(_REQUESTS.c.sequence).where(_REQUESTS.c.request_id == request_id)
+            ).first()
+            # its entry was archived (older than the retention period): it was recorded
+            return None if known is None else (known.sequence, "", True)
+        payload = json.loads(row.payload_json)
+        return (
+            row.sequence,
+            str(payload.get("receipt_signature", "")),
+            bool(payload.get("receipt_verified", True)),
+        )
+
     def publish_checkpoint(self, session: Session, origin: str) -> LedgerCheckpoint:
         """Sign a checkpoint of the current tree (or return the latest, if the tree has not
         grown), in the caller's transaction."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session, sessionmaker
 
 from tongdao.broker.directory.service import DirectoryService
+from tongdao.broker.kernel.db import ROUNDS_LOCK, exclusive
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.ledger.keeper import LedgerKeeper, WitnessNode, WitnessReport
 from tongdao.broker.ledger.refusals import RefusalRecorder
@@ -72,13 +73,34 @@ class LedgerRounds:
     extra: Sequence[Callable[[], object]] = ()
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
+    # how long a round waits for another broker's round on the same store before it is skipped
+    # (default: two round intervals of the rule file)
+    lock_wait_seconds: float | None = None
     last_reports: list[WitnessReport] = field(default_factory=list)
     rounds: int = 0
 
     def run_once(
         self, *, answered_before: dt.datetime | None = None
     ) -> tuple[int, list[WitnessReport]]:
-        """Reconcile, then checkpoint and collect cosignatures. Returns (late entries, reports)."""
+        """Reconcile, then checkpoint and collect cosignatures. Returns (late entries, reports).
+
+        The round holds the store's rounds lock (:data:`~tongdao.broker.kernel.db.ROUNDS_LOCK`):
+        brokers sharing a PostgreSQL store — several starting at once — run their rounds one
+        after the other, each finding what the one before it recorded. A round that cannot take
+        the lock within ``lock_wait_seconds`` (two round intervals) is skipped (the next one runs).
+        """
+        engine = self.sessions.kw["bind"]
+        rules = self.keeper.rules
+        wait = self.lock_wait_seconds
+        if wait is None:
+            wait = 2.0 * min(rules.checkpoint_interval_seconds, rules.reconcile_interval_seconds)
+        with exclusive(engine, ROUNDS_LOCK, wait_seconds=wait) as held:
+            if not held:
+                log.warning("ledger round skipped: another broker's round holds the store")
+                return 0, []
+            return self._round(answered_before)
+
+    def _round(self, answered_before: dt.datetime | None) -> tuple[int, list[WitnessReport]]:
         with self.sessions() as session:
             nodes = list(self.nodes(session))
         cutoff = answered_before or self.keeper.clock() - self.grace

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,7 @@ from tongdao.proto.query import (
     canonical_request_id,
 )
 
+log = logging.getLogger("tongdao.broker.relay")
 MAX_SEALED_QUERY_BYTES = 24 * 1024 * 1024  # under the 32 MiB transport limit
 
 
@@ -191,7 +193,9 @@ class RelayService(ContextService):
         payload: dict[str, Any],
     ) -> int:
         """The one ledger entry of an answered call, with the node's receipt; a verified
-        receipt counts one use of the grant.
+        receipt counts one use of the grant. Idempotent on the request id: an answer the log
+        already holds (recorded late from the node's journal) is neither recorded nor counted
+        again.
 
         Returns:
             The entry's ledger sequence.
@@ -200,25 +204,54 @@ class RelayService(ContextService):
             Unavailable: the receipt does not verify (recorded as ``query.bad_receipt`` first).
         """
         with sessions.begin() as session:
-            self.sharing.count_use(session, grant_id, counted=receipt_ok)
-            entry = self.ledger.append(
-                session,
-                kind="query.relayed" if receipt_ok else "query.bad_receipt",
-                actor=caller,
-                subject=grant_id,
-                payload={
-                    **payload,
-                    "result_sha256": receipt.result_digest.hex(),
-                    "record_count": receipt.record_count,
-                    "answered_at": receipt.answered_at,
-                    "receipt_signature": receipt.signature.hex(),
-                    "receipt_verified": receipt_ok,
-                },
-            )
-            sequence = entry.sequence
+            known = self.ledger.recorded_answer(session, payload["request_id"])
+            if known is not None and (known[2] or not receipt_ok):
+                # already in the log — recorded late from the node's journal while this relay
+                # was slower than the reconciliation's margin: the node journals one receipt per
+                # request id, so this is that answer; nothing more is recorded or counted
+                sequence, signature, _ = known
+                if signature and signature != receipt.signature.hex():
+                    log.error(
+                        "request %s: receipt differs from the one recorded in entry %d",
+                        payload["request_id"],
+                        sequence,
+                    )
+            else:
+                # new — or recorded late from a journal line whose receipt did not verify, which
+                # counted nothing: this verified answer is recorded and counted
+                self.sharing.count_use(session, grant_id, counted=receipt_ok)
+                sequence = self._append_answered(
+                    session, caller, grant_id, receipt, receipt_ok, payload
+                )
         if not receipt_ok:
             raise Unavailable("the provider's node returned a receipt that does not verify")
         return sequence
+
+    def _append_answered(
+        self,
+        session: Session,
+        caller: str,
+        grant_id: str,
+        receipt: Receipt,
+        receipt_ok: bool,
+        payload: dict[str, Any],
+    ) -> int:
+        """Append the answered call's entry (``query.relayed``, or ``query.bad_receipt``)."""
+        entry = self.ledger.append(
+            session,
+            kind="query.relayed" if receipt_ok else "query.bad_receipt",
+            actor=caller,
+            subject=grant_id,
+            payload={
+                **payload,
+                "result_sha256": receipt.result_digest.hex(),
+                "record_count": receipt.record_count,
+                "answered_at": receipt.answered_at,
+                "receipt_signature": receipt.signature.hex(),
+                "receipt_verified": receipt_ok,
+            },
+        )
+        return entry.sequence
 
     def relay_query(
         self,

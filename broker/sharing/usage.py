@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tongdao.broker.directory.service import DirectoryService
@@ -245,3 +245,15 @@ class UsageMixin(ContextService):
             payload={"records": [r.id for r in rows], "articles": [rule.article]},
         )
         return len(rows)
+
+    def usage_counts(
+        self, session: Session, start: dt.datetime, end: dt.datetime
+    ) -> dict[str, int]:
+        """The supervision port for the daily reconciliation: grant id → usage records filed in
+        ``[start, end)``."""
+        rows = session.execute(
+            select(UsageRecord.grant_id, func.count())
+            .where(UsageRecord.recorded_at >= start, UsageRecord.recorded_at < end)
+            .group_by(UsageRecord.grant_id)
+        )
+        return {grant_id: int(n) for grant_id, n in rows}

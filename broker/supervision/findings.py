@@ -36,7 +36,7 @@ from tongdao.proto.errors import InvalidArgument, NotFound
 
 SCOPE_FIELDS = ("fields", "method", "purpose")
 SCOPE_WORDS = ("outside the grant", "not in the grant", "differs from the grant")
-KINDS = ("out_of_scope", "idle", "usage_spike")
+KINDS = ("out_of_scope", "idle", "usage_spike", "answered_not_relayed", "relayed_not_answered")
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -11,6 +12,7 @@ from tongdao.broker.kernel.wire import ContextServicer, iso
 from tongdao.broker.supervision.findings import MisuseDetector
 from tongdao.broker.supervision.models import Deadline, RectificationOrder
 from tongdao.broker.supervision.orders import RectificationOrders
+from tongdao.broker.supervision.reconciliation import Reconciler
 from tongdao.broker.supervision.service import SupervisionService
 from tongdao.proto.errors import FailedPrecondition
 from tongdao.v1 import (
@@ -71,11 +73,37 @@ class SupervisionServicer(supervision_pb2_grpc.SupervisionServicer, ContextServi
         sessions: sessionmaker[Session],
         findings: MisuseDetector | None = None,
         orders: RectificationOrders | None = None,
+        reconciler: Reconciler | None = None,
     ) -> None:
         self.service = service
         self.sessions = sessions
         self.findings = findings
         self._orders = orders
+        self.reconciler = reconciler
+
+    def Reconcile(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        if self.reconciler is None:
+            raise FailedPrecondition("the rule file sets no daily reconciliation")
+        done = self.reconciler.on_demand(self.sessions, caller, request.day, run=request.run)
+        return supervision_pb2.ReconcileResponse(
+            period_start=done.period.start_text,
+            period_end=done.period.end_text,
+            article=done.article,
+            reconciled=done.reconciled,
+            nodes=[
+                supervision_pb2.NodeReconciliation(
+                    node=n.node,
+                    status=n.status,
+                    message=n.message,
+                    sequence=n.sequence,
+                    findings=n.findings,
+                    entries=[supervision_pb2.EntryReconciliation(**asdict(e)) for e in n.entries],
+                    grants=[supervision_pb2.GrantReconciliation(**asdict(g)) for g in n.grants],
+                )
+                for n in done.nodes
+            ],
+        )
 
     @property
     def orders(self) -> RectificationOrders:

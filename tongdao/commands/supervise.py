@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tongdao.commands import supervise_orders
+from tongdao.commands import supervise_orders, supervise_reconcile
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.home import AUTHORITY
 from tongdao.proto.pages import every_page
@@ -45,10 +45,22 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     add_broker_arguments(findings, as_help="identity (default: authority)")
     findings.add_argument("--detect", action="store_true", help="run detection first")
-    findings.add_argument("--kind", default="", choices=("", "out_of_scope", "idle", "usage_spike"))
+    findings.add_argument(
+        "--kind",
+        default="",
+        choices=(
+            "",
+            "out_of_scope",
+            "idle",
+            "usage_spike",
+            "answered_not_relayed",
+            "relayed_not_answered",
+        ),
+    )
     findings.add_argument("--grant", default="", help="only this grant")
     findings.set_defaults(handler=findings_command)
     supervise_orders.register(ssub)
+    supervise_reconcile.register(ssub)
     for change, verb in (
         ("suspend", "suspend a grant (nodes refuse it within the rule file's ticket lifetime)"),
         ("terminate", "terminate a grant for good"),

@@ -86,3 +86,53 @@ class ListReceiptsResponse(_message.Message):
     RECEIPTS_FIELD_NUMBER: _ClassVar[int]
     receipts: _containers.RepeatedCompositeFieldContainer[JournaledReceipt]
     def __init__(self, receipts: _Optional[_Iterable[_Union[JournaledReceipt, _Mapping]]] = ...) -> None: ...
+
+class ReportReconciliationRequest(_message.Message):
+    __slots__ = ("period_start", "period_end")
+    PERIOD_START_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_END_FIELD_NUMBER: _ClassVar[int]
+    period_start: str
+    period_end: str
+    def __init__(self, period_start: _Optional[str] = ..., period_end: _Optional[str] = ...) -> None: ...
+
+class EntryHoldings(_message.Message):
+    __slots__ = ("entry_code", "record_count", "content_digest")
+    ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    RECORD_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    entry_code: str
+    record_count: int
+    content_digest: bytes
+    def __init__(self, entry_code: _Optional[str] = ..., record_count: _Optional[int] = ..., content_digest: _Optional[bytes] = ...) -> None: ...
+
+class GrantAnswers(_message.Message):
+    __slots__ = ("grant_id", "answered", "request_ids_digest", "request_ids")
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    ANSWERED_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_IDS_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_IDS_FIELD_NUMBER: _ClassVar[int]
+    grant_id: str
+    answered: int
+    request_ids_digest: bytes
+    request_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, grant_id: _Optional[str] = ..., answered: _Optional[int] = ..., request_ids_digest: _Optional[bytes] = ..., request_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ReconciliationReport(_message.Message):
+    __slots__ = ("department", "period_start", "period_end", "reported_at", "key_id", "entries", "grants", "signature")
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_START_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_END_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_AT_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    GRANTS_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    department: str
+    period_start: str
+    period_end: str
+    reported_at: str
+    key_id: str
+    entries: _containers.RepeatedCompositeFieldContainer[EntryHoldings]
+    grants: _containers.RepeatedCompositeFieldContainer[GrantAnswers]
+    signature: bytes
+    def __init__(self, department: _Optional[str] = ..., period_start: _Optional[str] = ..., period_end: _Optional[str] = ..., reported_at: _Optional[str] = ..., key_id: _Optional[str] = ..., entries: _Optional[_Iterable[_Union[EntryHoldings, _Mapping]]] = ..., grants: _Optional[_Iterable[_Union[GrantAnswers, _Mapping]]] = ..., signature: _Optional[bytes] = ...) -> None: ...

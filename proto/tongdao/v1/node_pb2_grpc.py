@@ -61,6 +61,11 @@ class NodeStub:
                 request_serializer=tongdao_dot_v1_dot_node__pb2.ListReceiptsRequest.SerializeToString,
                 response_deserializer=tongdao_dot_v1_dot_node__pb2.ListReceiptsResponse.FromString,
                 _registered_method=True)
+        self.ReportReconciliation = channel.unary_unary(
+                '/tongdao.v1.Node/ReportReconciliation',
+                request_serializer=tongdao_dot_v1_dot_node__pb2.ReportReconciliationRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_node__pb2.ReconciliationReport.FromString,
+                _registered_method=True)
 
 
 class NodeServicer:
@@ -105,6 +110,16 @@ class NodeServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReportReconciliation(self, request, context):
+        """The node's reconciliation report (对账, Art.19) for a period: per catalogue entry it serves,
+        its record count and one digest of all its records (never a record or a per-record hash);
+        per grant, what it answered in the period, from its receipt journal. Signed by the
+        department's key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NodeServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -132,6 +147,11 @@ def add_NodeServicer_to_server(servicer, server):
                     servicer.ListReceipts,
                     request_deserializer=tongdao_dot_v1_dot_node__pb2.ListReceiptsRequest.FromString,
                     response_serializer=tongdao_dot_v1_dot_node__pb2.ListReceiptsResponse.SerializeToString,
+            ),
+            'ReportReconciliation': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportReconciliation,
+                    request_deserializer=tongdao_dot_v1_dot_node__pb2.ReportReconciliationRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_node__pb2.ReconciliationReport.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -270,6 +290,33 @@ class Node:
             '/tongdao.v1.Node/ListReceipts',
             tongdao_dot_v1_dot_node__pb2.ListReceiptsRequest.SerializeToString,
             tongdao_dot_v1_dot_node__pb2.ListReceiptsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportReconciliation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Node/ReportReconciliation',
+            tongdao_dot_v1_dot_node__pb2.ReportReconciliationRequest.SerializeToString,
+            tongdao_dot_v1_dot_node__pb2.ReconciliationReport.FromString,
             options,
             channel_credentials,
             insecure,

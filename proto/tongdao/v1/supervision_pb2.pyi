@@ -259,3 +259,81 @@ class SupervisionStatus(_message.Message):
     official_years: _containers.RepeatedScalarFieldContainer[int]
     provisional_years: _containers.RepeatedScalarFieldContainer[int]
     def __init__(self, policy_source: _Optional[str] = ..., policy_valid_from: _Optional[str] = ..., policy_valid_until: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ..., official_years: _Optional[_Iterable[int]] = ..., provisional_years: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class ReconcileRequest(_message.Message):
+    __slots__ = ("day", "run")
+    DAY_FIELD_NUMBER: _ClassVar[int]
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    day: str
+    run: bool
+    def __init__(self, day: _Optional[str] = ..., run: _Optional[bool] = ...) -> None: ...
+
+class EntryReconciliation(_message.Message):
+    __slots__ = ("entry_code", "record_count", "content_digest", "previous_record_count", "changed", "catalogue_version", "catalogue_updated")
+    ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    RECORD_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_RECORD_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    CATALOGUE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CATALOGUE_UPDATED_FIELD_NUMBER: _ClassVar[int]
+    entry_code: str
+    record_count: int
+    content_digest: str
+    previous_record_count: int
+    changed: bool
+    catalogue_version: int
+    catalogue_updated: bool
+    def __init__(self, entry_code: _Optional[str] = ..., record_count: _Optional[int] = ..., content_digest: _Optional[str] = ..., previous_record_count: _Optional[int] = ..., changed: _Optional[bool] = ..., catalogue_version: _Optional[int] = ..., catalogue_updated: _Optional[bool] = ...) -> None: ...
+
+class GrantReconciliation(_message.Message):
+    __slots__ = ("grant_id", "consumer", "node_answered", "ledger_relayed", "ledger_late", "usage_records", "answered_not_relayed", "relayed_not_answered")
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    CONSUMER_FIELD_NUMBER: _ClassVar[int]
+    NODE_ANSWERED_FIELD_NUMBER: _ClassVar[int]
+    LEDGER_RELAYED_FIELD_NUMBER: _ClassVar[int]
+    LEDGER_LATE_FIELD_NUMBER: _ClassVar[int]
+    USAGE_RECORDS_FIELD_NUMBER: _ClassVar[int]
+    ANSWERED_NOT_RELAYED_FIELD_NUMBER: _ClassVar[int]
+    RELAYED_NOT_ANSWERED_FIELD_NUMBER: _ClassVar[int]
+    grant_id: str
+    consumer: str
+    node_answered: int
+    ledger_relayed: int
+    ledger_late: int
+    usage_records: int
+    answered_not_relayed: _containers.RepeatedScalarFieldContainer[str]
+    relayed_not_answered: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, grant_id: _Optional[str] = ..., consumer: _Optional[str] = ..., node_answered: _Optional[int] = ..., ledger_relayed: _Optional[int] = ..., ledger_late: _Optional[int] = ..., usage_records: _Optional[int] = ..., answered_not_relayed: _Optional[_Iterable[str]] = ..., relayed_not_answered: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class NodeReconciliation(_message.Message):
+    __slots__ = ("node", "status", "message", "sequence", "entries", "grants", "findings")
+    NODE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    GRANTS_FIELD_NUMBER: _ClassVar[int]
+    FINDINGS_FIELD_NUMBER: _ClassVar[int]
+    node: str
+    status: str
+    message: str
+    sequence: int
+    entries: _containers.RepeatedCompositeFieldContainer[EntryReconciliation]
+    grants: _containers.RepeatedCompositeFieldContainer[GrantReconciliation]
+    findings: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, node: _Optional[str] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., sequence: _Optional[int] = ..., entries: _Optional[_Iterable[_Union[EntryReconciliation, _Mapping]]] = ..., grants: _Optional[_Iterable[_Union[GrantReconciliation, _Mapping]]] = ..., findings: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class ReconcileResponse(_message.Message):
+    __slots__ = ("period_start", "period_end", "article", "nodes", "reconciled")
+    PERIOD_START_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_END_FIELD_NUMBER: _ClassVar[int]
+    ARTICLE_FIELD_NUMBER: _ClassVar[int]
+    NODES_FIELD_NUMBER: _ClassVar[int]
+    RECONCILED_FIELD_NUMBER: _ClassVar[int]
+    period_start: str
+    period_end: str
+    article: str
+    nodes: _containers.RepeatedCompositeFieldContainer[NodeReconciliation]
+    reconciled: int
+    def __init__(self, period_start: _Optional[str] = ..., period_end: _Optional[str] = ..., article: _Optional[str] = ..., nodes: _Optional[_Iterable[_Union[NodeReconciliation, _Mapping]]] = ..., reconciled: _Optional[int] = ...) -> None: ...

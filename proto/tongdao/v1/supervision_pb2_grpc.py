@@ -60,6 +60,11 @@ class SupervisionStub:
                 request_serializer=tongdao_dot_v1_dot_supervision__pb2.ListFindingsRequest.SerializeToString,
                 response_deserializer=tongdao_dot_v1_dot_supervision__pb2.ListFindingsResponse.FromString,
                 _registered_method=True)
+        self.Reconcile = channel.unary_unary(
+                '/tongdao.v1.Supervision/Reconcile',
+                request_serializer=tongdao_dot_v1_dot_supervision__pb2.ReconcileRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_supervision__pb2.ReconcileResponse.FromString,
+                _registered_method=True)
         self.IssueRectificationOrder = channel.unary_unary(
                 '/tongdao.v1.Supervision/IssueRectificationOrder',
                 request_serializer=tongdao_dot_v1_dot_supervision__pb2.IssueRectificationOrderRequest.SerializeToString,
@@ -126,6 +131,16 @@ class SupervisionServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Reconcile(self, request, context):
+        """The daily reconciliation (对账, Art.19) of a period (the authority only): what each node
+        reported it answered and holds, against what the broker relayed and the consumers recorded,
+        as recorded in the ledger; with run set, reconciles now every node not yet reconciled for
+        that (complete) period and raises a finding for every mismatch.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def IssueRectificationOrder(self, request, context):
         """The authority (any grant) or the grant's provider orders its consumer to rectify a misuse
         by the rule file's working-day due date (deadlines.rectification, Art.27; SUP-2).
@@ -184,6 +199,11 @@ def add_SupervisionServicer_to_server(servicer, server):
                     servicer.ListFindings,
                     request_deserializer=tongdao_dot_v1_dot_supervision__pb2.ListFindingsRequest.FromString,
                     response_serializer=tongdao_dot_v1_dot_supervision__pb2.ListFindingsResponse.SerializeToString,
+            ),
+            'Reconcile': grpc.unary_unary_rpc_method_handler(
+                    servicer.Reconcile,
+                    request_deserializer=tongdao_dot_v1_dot_supervision__pb2.ReconcileRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_supervision__pb2.ReconcileResponse.SerializeToString,
             ),
             'IssueRectificationOrder': grpc.unary_unary_rpc_method_handler(
                     servicer.IssueRectificationOrder,
@@ -342,6 +362,33 @@ class Supervision:
             '/tongdao.v1.Supervision/ListFindings',
             tongdao_dot_v1_dot_supervision__pb2.ListFindingsRequest.SerializeToString,
             tongdao_dot_v1_dot_supervision__pb2.ListFindingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Reconcile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Supervision/Reconcile',
+            tongdao_dot_v1_dot_supervision__pb2.ReconcileRequest.SerializeToString,
+            tongdao_dot_v1_dot_supervision__pb2.ReconcileResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -60,6 +60,13 @@ def _variant(tmp_path, old, new):
             "classifications.article",
             "missing",
         ),
+        ("period_hours = 24\n", "period_hours = 7\n", "reconciliation.period_hours", "divide"),
+        (
+            "settle_minutes = 10\n",
+            "settle_minutes = 10\nsettle_minute = 5\n",
+            "reconciliation.settle_minute",
+            "unknown key",
+        ),
     ],
 )
 def test_typos_and_contradictions_are_refused(tmp_path, old, new, key, problem):
