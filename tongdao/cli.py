@@ -34,6 +34,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "backup",
     "db",
     "account",
+    "console",
     "demo",
 )
 
