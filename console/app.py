@@ -2,15 +2,15 @@
 
 Security on every response: a strict Content-Security-Policy (``default-src 'none'``; styles
 and images from the console itself; forms post only to it; no framing), ``nosniff``, no
-referrer to other sites, ``no-store``. The session cookie is ``Secure``, ``HttpOnly`` and ``SameSite=Strict``;
-every POST must carry the session's CSRF token and, when the browser sends one, an ``Origin``
-of the console itself.
+referrer to other sites, ``no-store``. The session cookie is ``Secure``, ``HttpOnly`` and
+``SameSite=Strict``; every POST must carry the session's CSRF token and, when the browser sends
+one, an ``Origin`` of the console itself.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -88,7 +88,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
-        async def with_headers(message: dict[str, Any]) -> None:
+        async def with_headers(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
@@ -140,7 +140,7 @@ class Console:
         session: BrowserSession,
         status_code: int = 200,
         **context: Any,
-    ) -> HTMLResponse:
+    ) -> Response:
         locale = session.locale
 
         def _(message_id: str, **params: Any) -> str:
@@ -209,9 +209,7 @@ def guarded(
             if posted is None:
                 return console.render("forbidden.html", session, status_code=413)
             if not same_origin(request) or not session.csrf_ok(posted.get("csrf", "")):
-                return console.render(
-                    "forbidden.html", session, status_code=403, csrf_failed=True
-                )
+                return console.render("forbidden.html", session, status_code=403, csrf_failed=True)
             form = posted
         try:
             return await run_in_threadpool(handler, console, request, session, form)

@@ -36,13 +36,15 @@ def per_day(times: Iterable[str], today: dt.date, days: int) -> list[tuple[dt.da
         except ValueError:
             continue
     first = today - dt.timedelta(days=days - 1)
-    return [(first + dt.timedelta(days=n), counts[first + dt.timedelta(days=n)]) for n in range(days)]
+    return [
+        (first + dt.timedelta(days=n), counts[first + dt.timedelta(days=n)]) for n in range(days)
+    ]
 
 
 def _nice_max(value: int) -> int:
     if value <= 5:
         return 5
-    step = 10 ** (len(str(value)) - 1)
+    step: int = 10 ** (len(str(value)) - 1)
     return ((value + step - 1) // step) * step
 
 
@@ -74,7 +76,7 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], empty
     every = max(1, n // 10)
     for i, label in enumerate(labels):
         x = LEFT + slot * i + (slot - bar) / 2
-        base = TOP + plot_h
+        base = float(TOP + plot_h)
         for s in series:
             v = s.values[i]
             if not v:
@@ -113,9 +115,7 @@ def daily_chart(
     """Bars of how many ``times`` fall on each day of the last ``days``."""
     counts = per_day(times, today, days)
     labels = [d.strftime("%m-%d") for d, _ in counts]
-    return bar_chart(
-        title, labels, [Series(label, tuple(c for _, c in counts), PALETTE[0])], empty
-    )
+    return bar_chart(title, labels, [Series(label, tuple(c for _, c in counts), PALETTE[0])], empty)
 
 
 COMPLIANCE = ("on_time", "late", "overdue", "open")

@@ -119,9 +119,7 @@ def dashboard(
     if not authority and reader.may("Sharing/DecideShareRequest"):
         out.inbox = reader.section(
             "Sharing/ListShareRequests",
-            sharing_pb2.ListShareRequestsRequest(
-                role="provider", status="pending_provider_review"
-            ),
+            sharing_pb2.ListShareRequestsRequest(role="provider", status="pending_provider_review"),
         )
     out.findings = reader.section("Supervision/ListFindings", supervision_pb2.ListFindingsRequest())
     out.orders = reader.section(
@@ -279,7 +277,9 @@ def chart_data(reader: Reader, *, authority: bool) -> ChartData:
                     ).requests
                 ]
             if reader.may("Sharing/ListUsage"):
-                usage = reader.call("Sharing/ListUsage", sharing_pb2.ListUsageRequest(role="provider"))
+                usage = reader.call(
+                    "Sharing/ListUsage", sharing_pb2.ListUsageRequest(role="provider")
+                )
                 out.queries = [c.recorded_at for c in usage.calls if c.kind == "query.relayed"]
     except Refusal as refusal:
         out.problems.append(refusal)

@@ -134,9 +134,7 @@ class SessionStore:
             for key in [k for k, s in self._sessions.items() if s.expires_at <= now]:
                 del self._sessions[key]
             if len(self._sessions) >= self._max:
-                victims = sorted(
-                    self._sessions.values(), key=lambda s: (s.logged_in, s.expires_at)
-                )
+                victims = sorted(self._sessions.values(), key=lambda s: (s.logged_in, s.expires_at))
                 for victim in victims[: len(self._sessions) - self._max + 1]:
                     del self._sessions[victim.id]
             self._sessions[session.id] = session

@@ -3,6 +3,7 @@ session (see :func:`tongdao.console.app.guarded` for the checks made before it r
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from typing import TYPE_CHECKING, Any
@@ -34,7 +35,9 @@ def _(session: BrowserSession, message_id: str, **params: Any) -> str:
 
 
 # -- logging in ---------------------------------------------------------------------------------
-def login_form(console: Console, request: Request, session: BrowserSession, form: dict) -> Response:
+def login_form(
+    console: Console, request: Request, session: BrowserSession, form: dict[str, str]
+) -> Response:
     if session.logged_in:
         return console.redirect("/")
     return console.render("login.html", session, username="")
@@ -44,8 +47,11 @@ def login_refusal(session: BrowserSession, refusal: Refusal) -> str:
     """What to tell a person whose login the broker refused (never which part was wrong)."""
     locked = LOCKED.search(refusal.details)
     if locked:
-        return _(session, "This account is locked until {until} after too many failed logins",
-                 until=locked.group(1).replace("T", " "))
+        return _(
+            session,
+            "This account is locked until {until} after too many failed logins",
+            until=locked.group(1).replace("T", " "),
+        )
     if "second factor" in refusal.details:
         return _(session, "This account has a second factor: enter the current code")
     if "disabled" in refusal.details:
@@ -55,7 +61,9 @@ def login_refusal(session: BrowserSession, refusal: Refusal) -> str:
     return _(session, "The broker refused: {details}", details=refusal.details)
 
 
-def login(console: Console, request: Request, session: BrowserSession, form: dict) -> Response:
+def login(
+    console: Console, request: Request, session: BrowserSession, form: dict[str, str]
+) -> Response:
     username = _text(form, "username")
     if not USERNAME.match(username):
         session.tell(_(session, "Wrong username or password"), ok=False)
@@ -83,24 +91,30 @@ def login(console: Console, request: Request, session: BrowserSession, form: dic
     return console.redirect("/", fresh)
 
 
-def logout(console: Console, request: Request, session: BrowserSession, form: dict) -> Response:
-    try:
-        console.config.gateway.call(session.token, "accounts", "Logout", accounts_pb2.LogoutRequest())
-    except Refusal:
-        pass  # an already ended session is logged out as well
+def logout(
+    console: Console, request: Request, session: BrowserSession, form: dict[str, str]
+) -> Response:
+    with contextlib.suppress(Refusal):  # an already ended session is logged out as well
+        console.config.gateway.call(
+            session.token, "accounts", "Logout", accounts_pb2.LogoutRequest()
+        )
     console.sessions.end(session.id)
     fresh = console.sessions.anonymous(session.locale)
     fresh.tell(_(fresh, "Logged out"))
     return console.redirect("/login", fresh)
 
 
-def password_form(console: Console, request: Request, session: BrowserSession, form: dict) -> Response:
+def password_form(
+    console: Console, request: Request, session: BrowserSession, form: dict[str, str]
+) -> Response:
     username = request.query_params.get("username", session.person)
     username = username if USERNAME.match(username or "") else ""
     return console.render("password.html", session, username=username)
 
 
-def password(console: Console, request: Request, session: BrowserSession, form: dict) -> Response:
+def password(
+    console: Console, request: Request, session: BrowserSession, form: dict[str, str]
+) -> Response:
     username = _text(form, "username")
     new = form.get("new_password", "")
     if new != form.get("repeat_password", ""):
@@ -112,7 +126,8 @@ def password(console: Console, request: Request, session: BrowserSession, form: 
             "accounts",
             "SetPassword",
             accounts_pb2.SetPasswordRequest(
-                username=username, current_password=form.get("current_password", ""),
+                username=username,
+                current_password=form.get("current_password", ""),
                 new_password=new,
             ),
         )
@@ -123,21 +138,29 @@ def password(console: Console, request: Request, session: BrowserSession, form: 
     return console.redirect("/login", session)
 
 
-def language(console: Console, request: Request, session: BrowserSession, form: dict) -> Response:
+def language(
+    console: Console, request: Request, session: BrowserSession, form: dict[str, str]
+) -> Response:
     session.locale = pick_locale(request.path_params.get("locale"))
     back = request.query_params.get("next", "/")
     if not back.startswith("/") or back.startswith("//"):
         back = "/"
     response = console.redirect(back, session)
     response.set_cookie(
-        "tongdao_locale", session.locale, httponly=True, samesite="strict",
-        secure=console.config.secure_cookies, max_age=365 * 86400,
+        "tongdao_locale",
+        session.locale,
+        httponly=True,
+        samesite="strict",
+        secure=console.config.secure_cookies,
+        max_age=365 * 86400,
     )
     return response
 
 
 # -- pages ---------------------------------------------------------------------------------------
-def dashboard(console: Console, request: Request, session: BrowserSession, form: dict) -> Response:
+def dashboard(
+    console: Console, request: Request, session: BrowserSession, form: dict[str, str]
+) -> Response:
     data = reading.dashboard(
         console.reader(session),
         authority=console.permissions.authority,
@@ -148,18 +171,21 @@ def dashboard(console: Console, request: Request, session: BrowserSession, form:
 
 
 def share_type(value: int) -> str:
-    return {
+    names: dict[int, str] = {
         common_pb2.SHARE_TYPE_UNCONDITIONAL: "Unconditional sharing",
         common_pb2.SHARE_TYPE_CONDITIONAL: "Conditional sharing",
         common_pb2.SHARE_TYPE_NOT_SHARED: "Not shared",
-    }.get(value, "Unspecified")
+    }
+    return names.get(value, "Unspecified")
 
 
 def method_name(value: int) -> str:
     return common_pb2.QueryMethod.Name(value).removeprefix("QUERY_METHOD_").lower()
 
 
-def review(console: Console, request: Request, session: BrowserSession, form: dict) -> Response:
+def review(
+    console: Console, request: Request, session: BrowserSession, form: dict[str, str]
+) -> Response:
     reader = console.reader(session)
     listing = reader.call(
         "Catalogue/ListCatalogueEntries",
@@ -170,7 +196,9 @@ def review(console: Console, request: Request, session: BrowserSession, form: di
     )
 
 
-def review_decide(console: Console, request: Request, session: BrowserSession, form: dict) -> Response:
+def review_decide(
+    console: Console, request: Request, session: BrowserSession, form: dict[str, str]
+) -> Response:
     code = request.path_params["code"]
     comments = _text(form, "comments")
     reader = console.reader(session)
@@ -197,7 +225,9 @@ def review_decide(console: Console, request: Request, session: BrowserSession, f
     return console.redirect("/review", session)
 
 
-def requests(console: Console, request: Request, session: BrowserSession, form: dict) -> Response:
+def requests(
+    console: Console, request: Request, session: BrowserSession, form: dict[str, str]
+) -> Response:
     reader = console.reader(session)
     listing = reader.call(
         "Sharing/ListShareRequests", sharing_pb2.ListShareRequestsRequest(role="provider")
@@ -205,12 +235,18 @@ def requests(console: Console, request: Request, session: BrowserSession, form: 
     pending = [r for r in listing.requests if r.status == "pending_provider_review"]
     decided = [r for r in listing.requests if r.status != "pending_provider_review"][-20:][::-1]
     return console.render(
-        "requests.html", session, page="requests", pending=pending, decided=decided,
+        "requests.html",
+        session,
+        page="requests",
+        pending=pending,
+        decided=decided,
         method_name=method_name,
     )
 
 
-def request_decide(console: Console, request: Request, session: BrowserSession, form: dict) -> Response:
+def request_decide(
+    console: Console, request: Request, session: BrowserSession, form: dict[str, str]
+) -> Response:
     ident = request.path_params["ident"]
     approve = form.get("action") == "approve"
     reason = _text(form, "reason")
@@ -233,7 +269,9 @@ def request_decide(console: Console, request: Request, session: BrowserSession, 
     return console.redirect("/requests", session)
 
 
-def catalogue(console: Console, request: Request, session: BrowserSession, form: dict) -> Response:
+def catalogue(
+    console: Console, request: Request, session: BrowserSession, form: dict[str, str]
+) -> Response:
     query = request.query_params.get("q", "").strip()[:200]
     try:
         offset = max(0, min(int(request.query_params.get("offset", "0")), 10_000))
@@ -244,8 +282,14 @@ def catalogue(console: Console, request: Request, session: BrowserSession, form:
         catalogue_pb2.SearchCatalogueRequest(query=query, limit=20, offset=offset),
     )
     return console.render(
-        "catalogue.html", session, page="catalogue", query=query, hits=list(reply.hits),
-        has_more=reply.has_more, offset=offset, share_type=share_type,
+        "catalogue.html",
+        session,
+        page="catalogue",
+        query=query,
+        hits=list(reply.hits),
+        has_more=reply.has_more,
+        offset=offset,
+        share_type=share_type,
     )
 
 
@@ -257,7 +301,9 @@ def _int_param(request: Request, name: str, source: str = "query") -> int:
         return 0
 
 
-def ledger(console: Console, request: Request, session: BrowserSession, form: dict) -> Response:
+def ledger(
+    console: Console, request: Request, session: BrowserSession, form: dict[str, str]
+) -> Response:
     length, entries = reading.ledger_page(console.reader(session), _int_param(request, "before"))
     older = entries[-1].sequence - 1 if entries and entries[-1].sequence > 1 else 0
     return console.render(
@@ -265,7 +311,9 @@ def ledger(console: Console, request: Request, session: BrowserSession, form: di
     )
 
 
-def ledger_entry(console: Console, request: Request, session: BrowserSession, form: dict) -> Response:
+def ledger_entry(
+    console: Console, request: Request, session: BrowserSession, form: dict[str, str]
+) -> Response:
     sequence = _int_param(request, "sequence", "path")
     try:
         proof = reading.inclusion(
@@ -282,37 +330,56 @@ def ledger_entry(console: Console, request: Request, session: BrowserSession, fo
     )
 
 
-def usage(console: Console, request: Request, session: BrowserSession, form: dict) -> Response:
+def usage(
+    console: Console, request: Request, session: BrowserSession, form: dict[str, str]
+) -> Response:
     reader = console.reader(session)
     provided = reader.call("Sharing/ListUsage", sharing_pb2.ListUsageRequest(role="provider"))
     used = reader.call("Sharing/ListUsage", sharing_pb2.ListUsageRequest(role="consumer"))
     today = console.config.clock().date()
     chart = charts.daily_chart(
-        _(session, "Calls on our entries per day"), _(session, "Calls"),
-        (c.recorded_at for c in provided.calls), today, 30, _(session, "Nothing in this period"),
+        _(session, "Calls on our entries per day"),
+        _(session, "Calls"),
+        (c.recorded_at for c in provided.calls),
+        today,
+        30,
+        _(session, "Nothing in this period"),
     )
     return console.render(
-        "usage.html", session, page="usage", calls=list(provided.calls)[-100:][::-1],
-        records=list(provided.records), own=list(used.records), chart=chart,
+        "usage.html",
+        session,
+        page="usage",
+        calls=list(provided.calls)[-100:][::-1],
+        records=list(provided.records),
+        own=list(used.records),
+        chart=chart,
     )
 
 
-def chart_page(console: Console, request: Request, session: BrowserSession, form: dict) -> Response:
-    data = reading.chart_data(
-        console.reader(session), authority=console.permissions.authority
-    )
+def chart_page(
+    console: Console, request: Request, session: BrowserSession, form: dict[str, str]
+) -> Response:
+    data = reading.chart_data(console.reader(session), authority=console.permissions.authority)
     today = console.config.clock().date()
     empty = _(session, "Nothing in this period")
     out = {}
     if data.requests is not None:
         out["requests"] = charts.daily_chart(
-            _(session, "Share requests filed per day"), _(session, "Requests"), data.requests,
-            today, 30, empty,
+            _(session, "Share requests filed per day"),
+            _(session, "Requests"),
+            data.requests,
+            today,
+            30,
+            empty,
         )
     if data.queries is not None:
         out["queries"] = charts.daily_chart(
-            _(session, "Queries relayed per day"), _(session, "Queries"), data.queries, today,
-            30, empty,
+            _(session, "Queries relayed per day"),
+            _(session, "Queries"),
+            data.queries,
+            today,
+            30,
+            empty,
         )
     if data.deadlines is not None:
         names = {

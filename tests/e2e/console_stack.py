@@ -110,7 +110,9 @@ def launch(name: str, args: list[str], cwd: Path) -> Proc:
 def fast_rules(tmp: Path) -> Path:
     """The rule file with a 2-second checkpoint round, so a fresh entry is soon provable."""
     text = resolve_policy_path("heilongjiang-2025").read_text(encoding="utf-8")
-    text = re.sub(r"(?m)^checkpoint_interval_seconds = \d+", "checkpoint_interval_seconds = 2", text)
+    text = re.sub(
+        r"(?m)^checkpoint_interval_seconds = \d+", "checkpoint_interval_seconds = 2", text
+    )
     text = re.sub(r"(?m)^reconcile_interval_seconds = \d+", "reconcile_interval_seconds = 2", text)
     path = tmp / "rules.toml"
     path.write_text(text, encoding="utf-8")
@@ -196,9 +198,20 @@ def start_console_stack(tmp: Path, chromium: str) -> ConsoleStack:
         broker = launch(
             "broker",
             [
-                "broker", "serve", "--home", str(home.root), "--listen", "127.0.0.1:0",
-                "--database-url", f"sqlite:///{tmp / 'broker.db'}", "--policy", rules,
-                "--metrics-listen", "127.0.0.1:0", "--node-probe-interval", "1",
+                "broker",
+                "serve",
+                "--home",
+                str(home.root),
+                "--listen",
+                "127.0.0.1:0",
+                "--database-url",
+                f"sqlite:///{tmp / 'broker.db'}",
+                "--policy",
+                rules,
+                "--metrics-listen",
+                "127.0.0.1:0",
+                "--node-probe-interval",
+                "1",
             ],
             tmp,
         )
@@ -212,15 +225,28 @@ def start_console_stack(tmp: Path, chromium: str) -> ConsoleStack:
             console = launch(
                 f"console-{party}",
                 [
-                    "console", "serve", "--home", str(home.root), "--as", party,
-                    "--broker", address, "--listen", "127.0.0.1:0", "--policy", rules,
-                    "--broker-metrics", f"http://127.0.0.1:{metrics}/metrics",
+                    "console",
+                    "serve",
+                    "--home",
+                    str(home.root),
+                    "--as",
+                    party,
+                    "--broker",
+                    address,
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--policy",
+                    rules,
+                    "--broker-metrics",
+                    f"http://127.0.0.1:{metrics}/metrics",
                 ],
                 tmp,
             )
             processes.append(console)
             urls.append(console.wait_for(r"console for \S+ at (\S+)", deadline).group(1))
-        return ConsoleStack(home, address, urls[0].rstrip("/"), urls[1].rstrip("/"), processes, chromium)
+        return ConsoleStack(
+            home, address, urls[0].rstrip("/"), urls[1].rstrip("/"), processes, chromium
+        )
     except BaseException:
         for proc in reversed(processes):
             proc.stop()
@@ -232,4 +258,3 @@ def log_in(page, base: str, username: str, password: str = PASSWORD) -> None:  #
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("form[action='/login'] button[type=submit]")
-

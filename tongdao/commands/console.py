@@ -119,7 +119,9 @@ def serve_command(args: argparse.Namespace) -> int:
         return dt.datetime.now(dt.UTC)
 
     def certificates() -> list:  # type: ignore[type-arg]
-        infos = [(str(path.relative_to(home.root)), info.not_after) for path, info in home.certificates()]
+        infos = [
+            (str(path.relative_to(home.root)), info.not_after) for path, info in home.certificates()
+        ]
         return certificates_of(infos, warn_days, now)
 
     gateway = Gateway(args.broker, party_tls, party)
