@@ -14,8 +14,11 @@ from html import escape
 from markupsafe import Markup
 
 WIDTH, HEIGHT = 720, 260
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 16, 54
+LEFT, RIGHT, TOP, BOTTOM = 44, 12, 40, 54
+MAX_BAR = 56
 PALETTE = ("#2f6f9f", "#c0392b", "#e0a526", "#7f8c8d", "#27ae60")
+# on time, late, overdue, open
+COMPLIANCE_COLOURS = ("#27ae60", "#e0a526", "#c0392b", "#95a5a6")
 
 
 @dataclass(frozen=True)
@@ -56,11 +59,13 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], empty
     top = _nice_max(max(totals, default=0))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / n
-    bar = max(slot * 0.7, 1.0)
+    bar = min(max(slot * 0.7, 1.0), MAX_BAR)
     out = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'xmlns="http://www.w3.org/2000/svg" aria-label="{escape(title)}">',
         f"<title>{escape(title)}</title>",
+        f'<text x="{LEFT}" y="20" font-size="15" font-weight="600" fill="#1f2d3a">'
+        f"{escape(title)}</text>",
     ]
     for k in range(6):
         value = top * k // 5
@@ -144,7 +149,7 @@ def compliance_chart(
     by_month = compliance(deadlines)
     months = list(by_month)[-12:]
     series = [
-        Series(names[key], tuple(by_month[m][key] for m in months), PALETTE[i])
+        Series(names[key], tuple(by_month[m][key] for m in months), COMPLIANCE_COLOURS[i])
         for i, key in enumerate(COMPLIANCE)
     ]
     return bar_chart(title, months, series, empty)

@@ -94,7 +94,6 @@ def test_login_opens_the_dashboard_with_the_roles_pages(stack, page):
     (cookie,) = [c for c in page.context.cookies() if c["name"] == "tongdao_console"]
     assert cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     assert fits_laptop(page)
-    shoot(page, "dashboard")
 
 
 def test_five_failed_logins_lock_the_account(stack, page):
@@ -198,3 +197,15 @@ def test_english_on_request(stack, page):
     assert page.locator(".notice.ok").inner_text() == "Logged out"
     page.goto(f"{stack.authority_url}/")
     assert page.url.endswith("/login")
+
+
+def test_an_open_request_shows_on_the_authoritys_dashboard_with_its_clock(stack, page):
+    ensure_published(stack)
+    ident = stack.file_request()
+    log_in(page, stack.authority_url, "wang.fang")
+    page.wait_for_url(f"{stack.authority_url}/")
+    deadlines = page.locator("#deadlines").inner_text()
+    assert ident in deadlines and "conditional_share_review" in deadlines
+    assert re.search(r"Art\.22", deadlines)
+    assert fits_laptop(page)
+    shoot(page, "dashboard")

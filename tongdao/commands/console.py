@@ -34,6 +34,15 @@ SERVE_OPTIONS: tuple[Option, ...] = (
     Option("tls-certificate", "", "PEM certificate (chain) the console serves HTTPS with"),
     Option("tls-key", "", "PEM private key of --tls-certificate"),
     Option(
+        "allow-plain-http",
+        0,
+        "1: serve plain HTTP on a non-loopback --listen anyway (only inside a container whose "
+        "port is published on the host's loopback, or behind a TLS-terminating proxy)",
+        kind=int,
+        choices=None,
+        metavar="0|1",
+    ),
+    Option(
         "broker-metrics",
         "",
         "the broker's metrics URL (e.g. http://127.0.0.1:9464/metrics), for the nodes' health",
@@ -94,7 +103,7 @@ def serve_command(args: argparse.Namespace) -> int:
     tls = bool(args.tls_certificate or args.tls_key)
     if tls and not (args.tls_certificate and args.tls_key):
         raise CommandError("give both --tls-certificate and --tls-key")
-    if not tls and not is_loopback(host):
+    if not tls and not is_loopback(host) and args.allow_plain_http != 1:
         raise CommandError(
             f"listen: {host} is not a loopback address: serve HTTPS (--tls-certificate, "
             "--tls-key) or put the console behind a TLS-terminating proxy on this host"
