@@ -39,6 +39,7 @@ PEOPLE = (
     ("sun.lei", AUTHORITY, "operator", "孙磊"),
     ("li.na", MZT.code, "operator", "李娜"),
 )
+FRESH = ("zhou.jie", MZT.code, "auditor", "周杰")  # still has its initial password
 
 
 def browser_path() -> str:
@@ -162,7 +163,7 @@ def _setup(home: Home, broker: str) -> None:
             ),
             timeout=15,
         )
-    for username, party, role, name in PEOPLE:
+    for username, party, role, name in (*PEOPLE, FRESH):
         authority.accounts.CreateAccount(
             accounts_pb2.CreateAccountRequest(
                 username=username,
@@ -173,6 +174,8 @@ def _setup(home: Home, broker: str) -> None:
             ),
             timeout=15,
         )
+        if username == FRESH[0]:
+            continue
         BrokerStubs.over(secure_channel(broker, home.tls(party))).accounts.SetPassword(
             accounts_pb2.SetPasswordRequest(
                 username=username, current_password=INITIAL, new_password=PASSWORD

@@ -14,7 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.console_stack import PASSWORD, browser_path, log_in, start_console_stack
+from tests.e2e.console_stack import (
+    INITIAL,
+    PASSWORD,
+    browser_path,
+    log_in,
+    start_console_stack,
+)
 from tongdao.v1 import catalogue_pb2
 
 pytestmark = pytest.mark.slow
@@ -107,6 +113,28 @@ def test_five_failed_logins_lock_the_account(stack, page):
     assert "账户已锁定至" in page.locator(".notice.bad").inner_text()
     assert page.url.endswith("/login")
     shoot(page, "lockout")
+
+
+def test_a_first_login_asks_for_a_new_password_under_the_policy(stack, page):
+    log_in(page, stack.mzt_url, "zhou.jie", INITIAL)
+    page.wait_for_url(re.compile(r"/password\?username=zhou\.jie$"))
+    assert page.locator(".notice.bad").inner_text() == "首次登录前请先设置新密码"
+    assert page.locator("input[name=username]").input_value() == "zhou.jie"
+
+    def change(new: str) -> None:
+        page.fill("input[name=current_password]", INITIAL)
+        page.fill("input[name=new_password]", new)
+        page.fill("input[name=repeat_password]", new)
+        page.click("form[action='/password'] button[type=submit]")
+
+    change("short1A!")  # the rule file's policy, applied by the broker
+    assert page.locator(".notice.bad").inner_text().startswith("平台拒绝：")
+    change("Zhou#Jie-Heilongjiang-2026")
+    assert page.locator(".notice.ok").inner_text() == "密码已修改，请用新密码登录"
+    log_in(page, stack.mzt_url, "zhou.jie", "Zhou#Jie-Heilongjiang-2026")
+    page.wait_for_url(f"{stack.mzt_url}/")
+    nav = page.locator("nav").inner_text()
+    assert "存证日志" in nav and "共享申请" not in nav  # a department's auditor decides nothing
 
 
 def test_review_publishes_a_submitted_entry(stack, page):
