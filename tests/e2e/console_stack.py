@@ -38,6 +38,7 @@ PEOPLE = (
     ("chen.gang", AUTHORITY, "administrator", "陈刚"),
     ("sun.lei", AUTHORITY, "operator", "孙磊"),
     ("li.na", MZT.code, "operator", "李娜"),
+    ("qian.yu", AUTHORITY, "auditor", "钱宇"),  # turns on a second factor
 )
 FRESH = ("zhou.jie", MZT.code, "auditor", "周杰")  # still has its initial password
 
@@ -147,6 +148,21 @@ class ConsoleStack:
             timeout=15,
         )
         return reply.id
+
+    def enrol_totp(self, username: str, party: str) -> str:
+        """Turn on a TOTP second factor for ``username``; returns its secret."""
+        import pyotp
+
+        stubs = self.stub(party)
+        token = stubs.accounts.Login(
+            accounts_pb2.LoginRequest(username=username, password=PASSWORD), timeout=15
+        ).session_token
+        own = BrokerStubs.over(secure_channel(self.broker, self.home.tls(party)), token)
+        secret = own.accounts.EnrolTotp(accounts_pb2.EnrolTotpRequest(), timeout=15).secret
+        own.accounts.ConfirmTotp(
+            accounts_pb2.ConfirmTotpRequest(code=pyotp.TOTP(secret).now()), timeout=15
+        )
+        return secret
 
     def stop(self) -> None:
         for proc in reversed(self.processes):

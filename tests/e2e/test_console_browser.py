@@ -137,6 +137,20 @@ def test_a_first_login_asks_for_a_new_password_under_the_policy(stack, page):
     assert "存证日志" in nav and "共享申请" not in nav  # a department's auditor decides nothing
 
 
+def test_an_account_with_a_second_factor_needs_the_current_code(stack, page):
+    import pyotp
+
+    secret = stack.enrol_totp("qian.yu", "authority")
+    log_in(page, stack.authority_url, "qian.yu")
+    assert page.locator(".notice.bad").inner_text() == "该账户已启用动态验证码，请输入当前验证码"
+    page.fill("input[name=username]", "qian.yu")
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=totp]", pyotp.TOTP(secret).now())
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(f"{stack.authority_url}/")
+    assert "钱宇" in page.locator("header").inner_text()
+
+
 def test_review_publishes_a_submitted_entry(stack, page):
     log_in(page, stack.authority_url, "wang.fang")
     page.goto(f"{stack.authority_url}/review")
