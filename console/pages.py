@@ -54,6 +54,13 @@ PAGES: tuple[Page, ...] = (
         (f"{RPC}Ledger/GetLedger", f"{RPC}Ledger/ProveInclusion"),
     ),
     Page("usage", "/usage", "Usage", (f"{RPC}Sharing/ListUsage",), department_only=True),
+    Page(
+        "activity",
+        "/departments",
+        "Department usage",
+        (f"{RPC}Ledger/GetLedger", f"{RPC}Directory/ListDepartments"),
+        authority_only=True,
+    ),
     Page("charts", "/charts", "Charts", (f"{RPC}Supervision/ListDeadlines",)),
 )
 BY_NAME = {page.name: page for page in PAGES}

@@ -228,23 +228,45 @@ def _b64(value: bytes) -> str:
     return base64.b64encode(value).decode()
 
 
-def recent_ledger_times(reader: Reader, kinds: tuple[str, ...]) -> dict[str, list[str]]:
-    """``recorded_at`` of the newest :data:`CHART_ENTRIES` log entries of each kind."""
+def newest_entries(reader: Reader, limit: int = CHART_ENTRIES) -> list[Any]:
+    """The newest ``limit`` log entries, oldest first (read a page of 1000 at a time)."""
     head = reader.call("Ledger/GetLedger", ledger_pb2.GetLedgerRequest(from_sequence=1, limit=1))
-    first = max(1, int(head.length) - CHART_ENTRIES + 1)
-    out: dict[str, list[str]] = {kind: [] for kind in kinds}
-    sequence = first
+    sequence = max(1, int(head.length) - limit + 1)
+    out: list[Any] = []
     while sequence <= head.length:
         page = reader.call(
             "Ledger/GetLedger", ledger_pb2.GetLedgerRequest(from_sequence=sequence, limit=1000)
         )
         if not page.entries:
             break
-        for entry in page.entries:
-            if entry.kind in out:
-                out[entry.kind].append(entry.recorded_at)
+        out.extend(page.entries)
         sequence = page.entries[-1].sequence + 1
     return out
+
+
+def recent_ledger_times(reader: Reader, kinds: tuple[str, ...]) -> dict[str, list[str]]:
+    """``recorded_at`` of the newest :data:`CHART_ENTRIES` log entries of each kind."""
+    out: dict[str, list[str]] = {kind: [] for kind in kinds}
+    for entry in newest_entries(reader):
+        if entry.kind in out:
+            out[entry.kind].append(entry.recorded_at)
+    return out
+
+
+@dataclass
+class Activity:
+    """What one department did, from the newest log entries: its acts, newest first."""
+
+    code: str
+    entries: list[Any]
+    scanned: int
+
+
+def department_activity(reader: Reader, code: str) -> Activity:
+    """The newest :data:`CHART_ENTRIES` log entries whose actor is the department ``code``."""
+    entries = newest_entries(reader)
+    mine = [e for e in entries if e.actor == code]
+    return Activity(code, mine[::-1], len(entries))
 
 
 @dataclass

@@ -15,7 +15,7 @@ from tongdao.console import charts, reading
 from tongdao.console.gateway import Refusal
 from tongdao.console.i18n import pick_locale, translate
 from tongdao.console.sessions import BrowserSession
-from tongdao.v1 import accounts_pb2, catalogue_pb2, common_pb2, sharing_pb2
+from tongdao.v1 import accounts_pb2, catalogue_pb2, common_pb2, directory_pb2, sharing_pb2
 
 if TYPE_CHECKING:
     from tongdao.console.app import Console
@@ -356,6 +356,35 @@ def usage(
     )
 
 
+def departments(
+    console: Console, request: Request, session: BrowserSession, form: dict[str, str]
+) -> Response:
+    reader = console.reader(session)
+    listing = reader.call("Directory/ListDepartments", directory_pb2.ListDepartmentsRequest())
+    known = {d.code: d for d in listing.departments}
+    code = request.query_params.get("code", "")
+    activity = chart = None
+    if code in known:
+        activity = reading.department_activity(reader, code)
+        chart = charts.daily_chart(
+            _(session, "Queries by {code} per day", code=code),
+            _(session, "Queries"),
+            (e.recorded_at for e in activity.entries if e.kind == "query.relayed"),
+            console.config.clock().date(),
+            30,
+            _(session, "Nothing in this period"),
+        )
+    return console.render(
+        "departments.html",
+        session,
+        page="activity",
+        departments=list(listing.departments),
+        chosen=known.get(code),
+        activity=activity,
+        chart=chart,
+    )
+
+
 def chart_page(
     console: Console, request: Request, session: BrowserSession, form: dict[str, str]
 ) -> Response:
@@ -410,5 +439,6 @@ ROUTES: tuple[tuple[str, list[str], str | None, Any, bool], ...] = (
     ("/ledger", ["GET"], "ledger", ledger, False),
     ("/ledger/{sequence:int}", ["GET"], "ledger", ledger_entry, False),
     ("/usage", ["GET"], "usage", usage, False),
+    ("/departments", ["GET"], "activity", departments, False),
     ("/charts", ["GET"], "charts", chart_page, False),
 )

@@ -206,6 +206,8 @@ def test_the_provider_decides_a_share_request(stack, page):
 
 
 def test_an_auditor_opens_an_entrys_inclusion_proof(stack, page):
+    ensure_published(stack)
+    stack.file_request()  # hrb.rsj's act, for its usage view
     log_in(page, stack.authority_url, "zhao.min")
     page.wait_for_url(f"{stack.authority_url}/")
     page.goto(f"{stack.authority_url}/review")
@@ -224,6 +226,13 @@ def test_an_auditor_opens_an_entrys_inclusion_proof(stack, page):
     assert "已收录" in page.locator("#proof-result").inner_text()
     assert page.locator("ol.hashes li").count() >= 1
     shoot(page, "proof")
+    page.goto(f"{stack.authority_url}/departments")
+    page.select_option("select[name=code]", "hrb.rsj")
+    page.click("form.search button")
+    assert "share_request.filed" in page.locator("#activity").inner_text()
+    assert page.locator("svg.chart").count() == 1
+    assert fits_laptop(page)
+    shoot(page, "departments")
 
 
 def test_english_on_request(stack, page):
@@ -235,6 +244,7 @@ def test_english_on_request(stack, page):
     nav = page.locator("nav").inner_text()
     assert "Catalogue review" not in nav and "Log" not in nav  # an administrator reviews nothing
     assert "The log" in page.locator("main").inner_text()
+    shoot(page, "dashboard-en")
     page.click("header button[type=submit]")  # log out
     assert page.locator(".notice.ok").inner_text() == "Logged out"
     page.goto(f"{stack.authority_url}/")

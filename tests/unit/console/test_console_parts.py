@@ -67,7 +67,7 @@ def test_each_role_sees_only_its_pages():
     department = Permissions(ACCESS, authority=False)
     names = lambda perms, role: {p.name for p in perms.pages(role)}  # noqa: E731
     assert names(authority, "operator") == {"dashboard", "review", "catalogue", "charts"}
-    assert names(authority, "auditor") == {"dashboard", "catalogue", "ledger", "charts"}
+    assert names(authority, "auditor") == {"dashboard", "catalogue", "ledger", "activity", "charts"}
     assert names(authority, "administrator") == {"dashboard"}
     assert names(department, "operator") == {
         "dashboard",
