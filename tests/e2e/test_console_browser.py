@@ -94,8 +94,11 @@ def test_login_opens_the_dashboard_with_the_roles_pages(stack, page):
     for section in ("办理时限", "待办事项", "存证日志", "节点及其状态", "证书有效期"):
         assert section in text
     assert "待审核目录：1 条" in text or "待审核目录：0 条" in text
-    page.wait_for_timeout(1500)  # the broker probes the nodes every second
-    page.reload()
+    for _ in range(15):  # the broker probes the nodes every second
+        if "不可达" in page.locator("#nodes").inner_text():
+            break
+        page.wait_for_timeout(1000)
+        page.reload()
     assert "不可达" in page.locator("#nodes").inner_text()  # hlj.mzt's node is not running
     (cookie,) = [c for c in page.context.cookies() if c["name"] == "tongdao_console"]
     assert cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
