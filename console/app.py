@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tongdao.console.gateway import Gateway, Refusal
 from tongdao.console.i18n import DEFAULT_LOCALE, pick_locale, translate
 from tongdao.console.pages import Permissions
-from tongdao.console.reading import Certificate, Reader
+from tongdao.console.reading import Certificate, Reader, Recent
 from tongdao.console.sessions import COOKIE, BrowserSession, SessionStore
 from tongdao.crypto.signing import VerifyKey
 from tongdao.policies.access import AccessRules
@@ -108,6 +108,7 @@ class Console:
         self.config = config
         self.sessions = SessionStore(clock=config.clock)
         self.permissions = Permissions(config.access, authority=config.party == "authority")
+        self.verification = Recent()
         self.templates = Environment(
             loader=FileSystemLoader(HERE / "templates"),
             autoescape=select_autoescape(("html",)),

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import threading
+import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +33,9 @@ from tongdao.v1 import (
     supervision_pb2,
 )
 
+VERIFY_SECONDS = 60.0
+"""How long the dashboard shows one verification of the whole log before asking again (every
+role may ask for it; verifying recomputes every entry, so it is not repeated on every view)."""
 LEDGER_PAGE = 50
 """Log entries per page."""
 CHART_ENTRIES = 5000
@@ -69,6 +74,31 @@ def who_am_i(gateway: Gateway, token: str) -> Any:
     return gateway.call(token, "accounts", "WhoAmI", accounts_pb2.WhoAmIRequest())
 
 
+class Recent:
+    """The last answer of a call every role may make, kept for :data:`VERIFY_SECONDS`."""
+
+    def __init__(
+        self, seconds: float = VERIFY_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._value: Any = None
+        self._at = 0.0
+        self.checked_at = ""
+
+    def get(self, fetch: Callable[[], Any]) -> Any:
+        with self._lock:
+            now = self._clock()
+            if self._value is None or now - self._at > self.seconds:
+                value = fetch()
+                if value is None or isinstance(value, Refusal):
+                    return value  # never kept: the next view asks again
+                self._value, self._at = value, now
+                self.checked_at = dt.datetime.now(dt.UTC).strftime("%H:%M:%S UTC")
+            return self._value
+
+
 @dataclass
 class Certificate:
     """A certificate in the console's home and the days it has left."""
@@ -90,6 +120,7 @@ class Dashboard:
     orders: Any = None
     open_orders: list[Any] = field(default_factory=list)
     verification: Any = None
+    verified_at: str = ""
     status: Any = None
     departments: Any = None
     reachable: dict[str, bool] | None = None
@@ -102,6 +133,7 @@ def dashboard(
     authority: bool,
     certificates: list[Certificate],
     metrics_url: str,
+    verification: Recent | None = None,
 ) -> Dashboard:
     out = Dashboard(certificates=certificates)
     out.deadlines = reader.section(
@@ -129,7 +161,13 @@ def dashboard(
         out.open_orders = [
             o for o in out.orders.orders if o.status in ("open", "answered", "suspended")
         ]
-    out.verification = reader.section("Ledger/VerifyLedger", ledger_pb2.VerifyLedgerRequest())
+
+    def verify() -> Any:
+        return reader.section("Ledger/VerifyLedger", ledger_pb2.VerifyLedgerRequest())
+
+    if reader.may("Ledger/VerifyLedger"):
+        out.verification = verification.get(verify) if verification else verify()
+        out.verified_at = verification.checked_at if verification else ""
     out.status = reader.section("Supervision/GetStatus", supervision_pb2.GetStatusRequest())
     out.departments = reader.section(
         "Directory/ListDepartments", directory_pb2.ListDepartmentsRequest()

@@ -166,6 +166,7 @@ def dashboard(
         authority=console.permissions.authority,
         certificates=console.config.certificates(),
         metrics_url=console.config.metrics_url,
+        verification=console.verification,
     )
     return console.render("dashboard.html", session, page="dashboard", d=data)
 

@@ -138,3 +138,24 @@ def test_a_bar_chart_is_well_formed_svg_with_one_bar_per_nonzero_value(values):
     assert len(bars) == sum(1 for v in values if v)
     top = max(float(b.get("y")) for b in bars) if bars else 0
     assert all(float(b.get("height")) >= 0 for b in bars) and top >= 0
+
+
+def test_the_logs_verification_is_asked_again_only_after_its_minute():
+    from tongdao.console.gateway import Refusal
+    from tongdao.console.reading import Recent
+
+    now = [0.0]
+    recent = Recent(60.0, clock=lambda: now[0])
+    answers = iter([Refusal("UNAVAILABLE", "down"), "first", "second"])
+    calls = []
+
+    def fetch():
+        calls.append(1)
+        return next(answers)
+
+    assert isinstance(recent.get(fetch), Refusal)  # a refusal is never kept
+    assert recent.get(fetch) == "first" and recent.checked_at
+    now[0] = 59.0
+    assert recent.get(fetch) == "first" and len(calls) == 2
+    now[0] = 121.0
+    assert recent.get(fetch) == "second" and len(calls) == 3
