@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 LOCKED = re.compile(r"locked until (\S+)")
 USERNAME = re.compile(r"^[a-z0-9._-]{1,64}$")
+BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 MAX_TEXT = 2000
 """Longest comment or reason a form may send (the broker's own limits apply as well)."""
 
@@ -43,6 +44,17 @@ def login_form(
     return console.render("login.html", session, username="")
 
 
+def local_time(iso: str) -> str:
+    """An ISO 8601 instant as Beijing time (UTC+8), the time the departments work in."""
+    try:
+        moment = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if moment.tzinfo is None:
+        return iso
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S (UTC+8)")
+
+
 def login_refusal(session: BrowserSession, refusal: Refusal) -> str:
     """What to tell a person whose login the broker refused (never which part was wrong)."""
     locked = LOCKED.search(refusal.details)
@@ -50,7 +62,7 @@ def login_refusal(session: BrowserSession, refusal: Refusal) -> str:
         return _(
             session,
             "This account is locked until {until} after too many failed logins",
-            until=locked.group(1).replace("T", " "),
+            until=local_time(locked.group(1)),
         )
     if "second factor" in refusal.details:
         return _(session, "This account has a second factor: enter the current code")

@@ -159,3 +159,10 @@ def test_the_logs_verification_is_asked_again_only_after_its_minute():
     assert recent.get(fetch) == "first" and len(calls) == 2
     now[0] = 121.0
     assert recent.get(fetch) == "second" and len(calls) == 3
+
+
+def test_the_lockout_time_is_shown_in_beijing_time():
+    from tongdao.console.views import local_time
+
+    assert local_time("2026-12-01T12:34:58+00:00") == "2026-12-01 20:34:58 (UTC+8)"
+    assert local_time("not a time") == "not a time"
