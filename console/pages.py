@@ -18,7 +18,7 @@ class Page:
     Attributes:
         name: its route name; path: its URL; title: its message id.
         needs: the RPCs it calls (the person's role must hold every one).
-        authority_only: shown only on the authority's console (catalogue review).
+        authority_only: shown only on the authority's console (catalogue review, the log).
         department_only: shown only on a department's console (its inbox, its usage).
     """
 
@@ -52,6 +52,7 @@ PAGES: tuple[Page, ...] = (
         "/ledger",
         "Log",
         (f"{RPC}Ledger/GetLedger", f"{RPC}Ledger/ProveInclusion"),
+        authority_only=True,  # the broker serves the log's entries to the authority only
     ),
     Page("usage", "/usage", "Usage", (f"{RPC}Sharing/ListUsage",), department_only=True),
     Page(

@@ -168,7 +168,8 @@ def dashboard(
     if reader.may("Ledger/VerifyLedger"):
         out.verification = verification.get(verify) if verification else verify()
         out.verified_at = verification.checked_at if verification else ""
-    out.status = reader.section("Supervision/GetStatus", supervision_pb2.GetStatusRequest())
+    if authority:  # the broker's health details are the authority's
+        out.status = reader.section("Supervision/GetStatus", supervision_pb2.GetStatusRequest())
     out.departments = reader.section(
         "Directory/ListDepartments", directory_pb2.ListDepartmentsRequest()
     )
@@ -322,7 +323,7 @@ def chart_data(reader: Reader, *, authority: bool) -> ChartData:
     entries (at the authority without the log: the deadlines alone)."""
     out = ChartData()
     try:
-        if reader.may("Ledger/GetLedger"):
+        if authority and reader.may("Ledger/GetLedger"):
             times = recent_ledger_times(reader, ("share_request.filed", "query.relayed"))
             out.requests, out.queries = times["share_request.filed"], times["query.relayed"]
             out.source = "log"

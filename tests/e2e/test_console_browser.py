@@ -94,6 +94,7 @@ def test_login_opens_the_dashboard_with_the_roles_pages(stack, page):
     for section in ("办理时限", "待办事项", "存证日志", "节点及其状态", "证书有效期"):
         assert section in text
     assert "待审核目录：1 条" in text or "待审核目录：0 条" in text
+    assert page.locator(".notice.bad").count() == 0
     for _ in range(15):  # the broker probes the nodes every second
         if "不可达" in page.locator("#nodes").inner_text():
             break
@@ -137,7 +138,7 @@ def test_a_first_login_asks_for_a_new_password_under_the_policy(stack, page):
     log_in(page, stack.mzt_url, "zhou.jie", "Zhou#Jie-Heilongjiang-2026")
     page.wait_for_url(f"{stack.mzt_url}/")
     nav = page.locator("nav").inner_text()
-    assert "存证日志" in nav and "共享申请" not in nav  # a department's auditor decides nothing
+    assert "使用情况" in nav and "共享申请" not in nav  # a department's auditor decides nothing
 
 
 def test_an_account_with_a_second_factor_needs_the_current_code(stack, page):
@@ -191,6 +192,7 @@ def test_the_provider_decides_a_share_request(stack, page):
     log_in(page, stack.mzt_url, "li.na")
     page.wait_for_url(f"{stack.mzt_url}/")
     assert "待办理共享申请：" in page.locator("#inboxes").inner_text()
+    assert page.locator(".notice.bad").count() == 0  # every section the role may read answers
     page.goto(f"{stack.mzt_url}/requests")
     card = page.locator(f"#request-{ident}")
     assert "hrb.rsj" in card.inner_text() and "marital_status" in card.inner_text()
@@ -203,8 +205,10 @@ def test_the_provider_decides_a_share_request(stack, page):
     assert "li.na" in page.locator("main").inner_text()  # the decision names the person
     page.goto(f"{stack.mzt_url}/usage")
     assert "hlj.mzt 的使用情况" in page.locator("h1").inner_text()
+    assert page.locator(".notice.bad").count() == 0
     page.goto(f"{stack.mzt_url}/charts")
     assert page.locator("svg.chart").count() == 3  # requests, queries, deadline compliance
+    assert page.locator(".notice.bad").count() == 0
     shoot(page, "charts")
 
 

@@ -77,7 +77,8 @@ def test_each_role_sees_only_its_pages():
         "charts",
     }
     assert "review" not in names(department, "operator")  # only the authority reviews
-    assert names(department, "auditor") == {"dashboard", "catalogue", "ledger", "usage", "charts"}
+    # the broker serves the log's entries and proofs to the authority only
+    assert names(department, "auditor") == {"dashboard", "catalogue", "usage", "charts"}
     assert not authority.may("", "Catalogue/PublishCatalogueEntry")  # no role, nothing
     for page in PAGES:  # every RPC a page calls is in the role table
         assert all(ACCESS.required(method) for method in page.needs), page.name
