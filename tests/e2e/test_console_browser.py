@@ -174,6 +174,9 @@ def test_review_publishes_a_submitted_entry(stack, page):
     assert "mzt.marriage" in hits and "有条件共享" in hits
     assert fits_laptop(page)
     shoot(page, "catalogue")
+    page.goto(f"{stack.authority_url}/charts")  # an operator reads no log: deadlines only
+    assert page.locator("svg.chart").count() == 1
+    assert page.locator(".notice.bad").count() == 0
 
 
 def test_returning_an_entry_needs_comments(stack, page):
@@ -240,6 +243,9 @@ def test_an_auditor_opens_an_entrys_inclusion_proof(stack, page):
     assert page.locator("svg.chart").count() == 1
     assert fits_laptop(page)
     shoot(page, "departments")
+    page.goto(f"{stack.authority_url}/charts")  # the whole broker's, from the log
+    assert page.locator("svg.chart").count() == 3
+    assert page.locator(".notice.bad").count() == 0
 
 
 def test_english_on_request(stack, page):
