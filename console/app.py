@@ -47,6 +47,16 @@ SECURITY_HEADERS = {
     "cross-origin-opener-policy": "same-origin",
     "cache-control": "no-store",
 }
+HTTP_STATUS = {
+    "INVALID_ARGUMENT": 400,
+    "PERMISSION_DENIED": 403,
+    "NOT_FOUND": 404,
+    "ALREADY_EXISTS": 409,
+    "FAILED_PRECONDITION": 409,
+    "RESOURCE_EXHAUSTED": 429,
+    "DEADLINE_EXCEEDED": 504,
+}
+"""The HTTP status of a page the broker refused (else 502: the broker failed or is away)."""
 MAX_FORM_BYTES = 64 * 1024
 """The largest form body accepted (a review comment, a reason); larger is refused."""
 
@@ -220,7 +230,8 @@ def guarded(
                 fresh = console.sessions.anonymous(session.locale)
                 fresh.tell(translate("Your session has ended: log in again", session.locale))
                 return console.redirect("/login", fresh)
-            return console.render("refused.html", session, status_code=502, refusal=refusal)
+            status = HTTP_STATUS.get(refusal.code, 502)
+            return console.render("refused.html", session, status_code=status, refusal=refusal)
 
     return endpoint
 

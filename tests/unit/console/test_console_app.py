@@ -218,3 +218,9 @@ def test_the_language_link_switches_and_stays(browser):
     assert status == 303 and headers["location"] == "/"  # never off the console
     _, _, _, body = browser.request("GET", "/login")
     assert '<html lang="en">' in body and "Log in" in body
+
+
+def test_a_refused_page_says_the_brokers_words_with_a_matching_status(browser, broker):
+    assert browser.log_in("aud") == 303
+    status, _, _, body = browser.request("GET", "/ledger")  # the fake broker has no log
+    assert status == 502 and "平台拒绝：" in body and "Traceback" not in body
