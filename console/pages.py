@@ -63,6 +63,7 @@ PAGES: tuple[Page, ...] = (
         authority_only=True,
     ),
     Page("charts", "/charts", "Charts", (f"{RPC}Supervision/ListDeadlines",)),
+    Page("account", "/account", "My account", ()),
 )
 BY_NAME = {page.name: page for page in PAGES}
 

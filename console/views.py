@@ -436,6 +436,42 @@ def chart_page(
     return console.render("charts.html", session, page="charts", charts=out, data=data)
 
 
+def account(
+    console: Console, request: Request, session: BrowserSession, form: dict[str, str]
+) -> Response:
+    me = reading.who_am_i(console.config.gateway, session.token)
+    return console.render("account.html", session, page="account", me=me, enrolment=None)
+
+
+def totp_enrol(
+    console: Console, request: Request, session: BrowserSession, form: dict[str, str]
+) -> Response:
+    gateway = console.config.gateway
+    enrolment = gateway.call(
+        session.token, "accounts", "EnrolTotp", accounts_pb2.EnrolTotpRequest()
+    )
+    me = reading.who_am_i(gateway, session.token)
+    return console.render("account.html", session, page="account", me=me, enrolment=enrolment)
+
+
+def totp_confirm(
+    console: Console, request: Request, session: BrowserSession, form: dict[str, str]
+) -> Response:
+    try:
+        console.config.gateway.call(
+            session.token,
+            "accounts",
+            "ConfirmTotp",
+            accounts_pb2.ConfirmTotpRequest(code=_text(form, "code")[:10]),
+        )
+        session.tell(_(session, "Second factor on: logging in now asks for a code"))
+    except Refusal as refusal:
+        if refusal.code == "UNAUTHENTICATED":
+            raise
+        session.tell(_(session, "The broker refused: {details}", details=refusal.details), ok=False)
+    return console.redirect("/account", session)
+
+
 ROUTES: tuple[tuple[str, list[str], str | None, Any, bool], ...] = (
     ("/login", ["GET"], None, login_form, True),
     ("/login", ["POST"], None, login, True),
@@ -454,4 +490,7 @@ ROUTES: tuple[tuple[str, list[str], str | None, Any, bool], ...] = (
     ("/usage", ["GET"], "usage", usage, False),
     ("/departments", ["GET"], "activity", departments, False),
     ("/charts", ["GET"], "charts", chart_page, False),
+    ("/account", ["GET"], "account", account, False),
+    ("/account/totp", ["POST"], "account", totp_enrol, False),
+    ("/account/totp/confirm", ["POST"], "account", totp_confirm, False),
 )

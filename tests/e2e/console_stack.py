@@ -149,21 +149,6 @@ class ConsoleStack:
         )
         return reply.id
 
-    def enrol_totp(self, username: str, party: str) -> str:
-        """Turn on a TOTP second factor for ``username``; returns its secret."""
-        import pyotp
-
-        stubs = self.stub(party)
-        token = stubs.accounts.Login(
-            accounts_pb2.LoginRequest(username=username, password=PASSWORD), timeout=15
-        ).session_token
-        own = BrokerStubs.over(secure_channel(self.broker, self.home.tls(party)), token)
-        secret = own.accounts.EnrolTotp(accounts_pb2.EnrolTotpRequest(), timeout=15).secret
-        own.accounts.ConfirmTotp(
-            accounts_pb2.ConfirmTotpRequest(code=pyotp.TOTP(secret).now()), timeout=15
-        )
-        return secret
-
     def stop(self) -> None:
         for proc in reversed(self.processes):
             proc.stop()

@@ -141,10 +141,19 @@ def test_a_first_login_asks_for_a_new_password_under_the_policy(stack, page):
     assert "使用情况" in nav and "共享申请" not in nav  # a department's auditor decides nothing
 
 
-def test_an_account_with_a_second_factor_needs_the_current_code(stack, page):
+def test_a_person_sets_up_a_second_factor_and_then_login_needs_the_code(stack, page):
     import pyotp
 
-    secret = stack.enrol_totp("qian.yu", "authority")
+    log_in(page, stack.authority_url, "qian.yu")
+    page.wait_for_url(f"{stack.authority_url}/")
+    page.goto(f"{stack.authority_url}/account")
+    assert "qian.yu" in page.locator("main").inner_text()
+    page.click("#totp button[type=submit]")
+    secret = page.locator("code.secret").inner_text()
+    page.fill("input[name=code]", pyotp.TOTP(secret).now())
+    page.click("#totp button[type=submit]")
+    assert page.locator(".notice.ok").inner_text() == "动态验证码已启用，今后登录须输入验证码"
+    page.click("header button[type=submit]")  # log out
     log_in(page, stack.authority_url, "qian.yu")
     assert page.locator(".notice.bad").inner_text() == "该账户已启用动态验证码，请输入当前验证码"
     page.fill("input[name=username]", "qian.yu")
