@@ -27,6 +27,7 @@ FOLDERS = {
     "broker": "broker",
     "node": "node",
     "benchmarks": "benchmarks",
+    "console": "console",
 }
 DEFAULT = ["tongdao.crypto", "tongdao.policies"]
 

@@ -39,6 +39,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "backup",
     "db",
     "account",
+    "console",
     "demo",
     "completion",
 )

@@ -26,6 +26,7 @@ FOLDER_OF = {
     "tongdao/broker": "broker",
     "tongdao/node": "node",
     "tongdao/benchmarks": "benchmarks",
+    "tongdao/console": "console",
 }
 
 pytestmark = pytest.mark.slow
@@ -111,6 +112,14 @@ def test_wheel_holds_every_package_of_the_checkout_and_nothing_else_at_top_level
     for marker in ("tongdao/py.typed", "tongdao/crypto/py.typed", "tongdao/node/py.typed"):
         assert marker in names, marker
     assert "tongdao/policies/rules/heilongjiang-2025.toml" in names
+    # the console's templates, style sheet and both catalogues
+    for data in (
+        "tongdao/console/templates/base.html",
+        "tongdao/console/static/console.css",
+        "tongdao/console/locales/zh_CN/LC_MESSAGES/console.po",
+        "tongdao/console/locales/en/LC_MESSAGES/console.po",
+    ):
+        assert data in names, data
 
 
 # what the fresh virtualenv imports must come from its site-packages, never from a checkout
@@ -121,7 +130,7 @@ INSTALLED_ONLY = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
 def test_wheel_installs_beside_proto_plus(venv_with_wheel, tmp_path):
     code = (
         "import proto, tongdao.proto.transport, tongdao.v1.catalogue_pb2, tongdao.node.client\n"
-        "import tongdao.broker.server, tongdao.cli\n"
+        "import tongdao.broker.server, tongdao.cli, tongdao.console.app\n"
         "assert hasattr(proto, 'Message'), proto.__file__  # proto-plus, untouched\n"
         f"assert not tongdao.v1.catalogue_pb2.__file__.startswith({str(ROOT)!r})\n"
         "print(proto.__file__)\n"

@@ -84,9 +84,16 @@ def _named_volumes(service: dict) -> dict[str, str]:
     return {source: target for source, target in pairs if not source.startswith(".")}
 
 
-def test_compose_has_the_store_the_broker_two_nodes_and_the_enrolment_steps_and_no_console():
-    assert set(SERVICES) == {"postgres", "init", "broker", "node-gat", "node-mzt", "register"}
-    assert not any("console" in name for name in SERVICES)
+def test_compose_has_the_store_the_broker_two_nodes_the_console_and_the_enrolment_steps():
+    assert set(SERVICES) == {
+        "postgres",
+        "init",
+        "broker",
+        "node-gat",
+        "node-mzt",
+        "console",
+        "register",
+    }
     for name, service in SERVICES.items():
         for needed in service.get("depends_on", {}):
             assert needed in SERVICES, f"{name} depends on a missing service {needed}"
@@ -96,7 +103,7 @@ def test_compose_has_the_store_the_broker_two_nodes_and_the_enrolment_steps_and_
     assert SERVICES["register"]["depends_on"]["broker"]["condition"] == "service_healthy"
 
 
-@pytest.mark.parametrize("name", ["broker", "node-gat", "node-mzt"])
+@pytest.mark.parametrize("name", ["broker", "node-gat", "node-mzt", "console"])
 def test_each_service_runs_a_real_command(name):
     _parsed(_tongdao_argv(SERVICES[name]))
 
@@ -153,6 +160,24 @@ def test_the_brokers_config_file_is_valid_and_its_ports_are_published_on_loopbac
     published = {p.rsplit(":", 1)[1]: p for p in broker["ports"]}
     assert published[metrics_port].startswith("127.0.0.1:")  # plain HTTP: never on all addresses
     assert published[values["listen"].rsplit(":", 1)[1]]
+
+
+def test_the_consoles_config_file_is_valid_and_it_is_published_on_loopback_only():
+    from tongdao.commands.console import SERVE_OPTIONS as CONSOLE_OPTIONS
+
+    console = SERVICES["console"]
+    argv = _tongdao_argv(console)
+    values = read_config(str(_on_host(argv[argv.index("--config") + 1])), CONSOLE_OPTIONS)
+    (init,) = _script_runs("init")
+    assert values["home"] == init.home and values["as"] == "authority"
+    assert [v for v in console["volumes"] if v.startswith("tongdao-")] == [
+        f"tongdao-home:{init.home}:ro"
+    ]
+    assert values["broker"] == "broker:7443" and "broker:9464" in values["broker_metrics"]
+    port = values["listen"].rsplit(":", 1)[1]
+    (published,) = console["ports"]
+    assert published.startswith("127.0.0.1:") and published.endswith(f":{port}")
+    assert values["allow_plain_http"] == 1  # plain HTTP only because it stays on loopback
 
 
 @pytest.mark.parametrize("name", ["node-gat", "node-mzt"])

@@ -5,7 +5,7 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-FOLDERS = {"proto", "crypto", "policies", "broker", "node", "benchmarks"}
+FOLDERS = {"proto", "crypto", "policies", "broker", "node", "benchmarks", "console"}
 
 
 def _python_files() -> list[Path]:

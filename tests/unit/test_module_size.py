@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FOLDERS = ("broker", "node", "tongdao", "proto")
+FOLDERS = ("broker", "node", "tongdao", "proto", "console")
 MAX_LINES = 600
 
 
