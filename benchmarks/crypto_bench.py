@@ -320,7 +320,7 @@ def rows(m: Measurements) -> list[common.Row]:
         if r.operation in RATIO_TARGETS and ref is not None and r.key_bits >= 2048:
             target = common.Target(RATIO_TARGETS[r.operation], of="ratio")
         note = "; ".join(
-            x for x in (r.note, f"sf-heu {common._fmt(heu.median)} {r.unit}" if heu else "") if x
+            x for x in (r.note, f"sf-heu {common.fmt(heu.median)} {r.unit}" if heu else "") if x
         )
         out.append(
             common.Row(
@@ -364,7 +364,7 @@ def rows(m: Measurements) -> list[common.Row]:
                     point.get("low"),
                     point.get("high"),
                     measured=point["measured"],
-                    note=f"phe one ciphertext per value: {common._fmt(phe['seconds'])} s, "
+                    note=f"phe one ciphertext per value: {common.fmt(phe['seconds'])} s, "
                     f"{'measured' if phe['measured'] else 'extrapolated'}"
                     if phe
                     else "",

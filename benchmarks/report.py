@@ -50,9 +50,9 @@ class Target:
     def text(self, unit: str) -> str:
         sign = "≤" if self.at_most else "≥"
         return (
-            f"{sign} {_fmt(self.bound)}×"
+            f"{sign} {fmt(self.bound)}×"
             if self.of == "ratio"
-            else f"{sign} {_fmt(self.bound)} {unit}"
+            else f"{sign} {fmt(self.bound)} {unit}"
         )
 
 
@@ -231,7 +231,8 @@ def versions(*names: str) -> dict[str, str]:
 # ---------------------------------------------------------------- the table
 
 
-def _fmt(x: float | None) -> str:
+def fmt(x: float | None) -> str:
+    """A figure as the tables show it: thousands separated, three significant digits below 1."""
     if x is None:
         return "—"
     if x == 0:
@@ -273,10 +274,8 @@ def table(rows: Iterable[Row]) -> str:
         "|---|---|---:|---:|---|---:|---|---|---|",
     ]
     for r in rows:
-        spread = (
-            f"{_fmt(r.low)}–{_fmt(r.high)}" if r.low is not None and r.high is not None else "—"
-        )
-        ref = f"{r.reference} {_fmt(r.reference_value)}" if r.reference else "—"
+        spread = f"{fmt(r.low)}–{fmt(r.high)}" if r.low is not None and r.high is not None else "—"
+        ref = f"{r.reference} {fmt(r.reference_value)}" if r.reference else "—"
         ratio = f"{r.ratio:.2f}×" if r.ratio is not None else "—"
         target = "—"
         if r.target is not None:
@@ -287,7 +286,7 @@ def table(rows: Iterable[Row]) -> str:
         cells = (
             r.section,
             r.name,
-            f"{_fmt(r.value)} {r.unit}",
+            f"{fmt(r.value)} {r.unit}",
             spread,
             ref,
             ratio,

@@ -4,7 +4,6 @@ import json
 
 from tongdao.cli import main
 
-
 COMMON_KEYS = {"benchmark", "command", "started_at", "machine", "load_average", "versions", "rows"}
 ROW_KEYS = {"section", "name", "unit", "value", "min", "max", "reference", "ratio", "measured"}
 TABLE_HEAD = "| section | measurement | value | min–max | reference | ratio | target | how | note |"
@@ -13,8 +12,8 @@ TABLE_HEAD = "| section | measurement | value | min–max | reference | ratio | 
 def _common_report(path, name):
     """The parts every benchmark's JSON and table share."""
     data = json.loads((path / f"{name}.json").read_text())
-    assert COMMON_KEYS <= set(data) and data["rows"]
-    assert all(ROW_KEYS <= set(row) for row in data["rows"])
+    assert set(data) >= COMMON_KEYS and data["rows"]
+    assert all(set(row) >= ROW_KEYS for row in data["rows"])
     assert len(data["load_average"]["start"]) == 3 and len(data["load_average"]["end"]) == 3
     assert data["machine"]["cores"] > 0
     assert TABLE_HEAD in (path / f"{name}.md").read_text()
@@ -32,7 +31,9 @@ def test_quick_crypto_bench_writes_outputs(tmp_path, capsys):
     assert data["versions"]["phe"] != "not installed"
     rows = {(row["section"], row["name"]): row for row in data["rows"]}
     assert {("Paillier 1024", "decrypt"), ("Paillier 1024", "ct + ct")} <= set(rows)
-    assert all(row["value"] > 0 and row["min"] <= row["value"] <= row["max"] for row in rows.values())
+    assert all(
+        row["value"] > 0 and row["min"] <= row["value"] <= row["max"] for row in rows.values()
+    )
     assert rows[("Paillier 1024", "decrypt")]["reference"] == "phe"
     blinding = rows[("PSI", "PSI blinding (hash-to-group + scalar mult)")]
     assert blinding["reference"] == "bare OpenSSL X25519" and blinding["ratio"] > 0
@@ -85,21 +86,24 @@ def test_engines_bench_refuses_unknown_engines(capsys):
 def test_quick_catalogue_bench_imports_and_finds_two_character_terms(tmp_path, capsys):
     out = tmp_path / "catalogue"
     assert main(["bench", "catalogue", "--quick", "--only", "sqlite", "--out", str(out)]) == 0
-    data = json.loads((out / "catalogue-bench.json").read_text())
-    (run,) = data["results"]
+    data = _common_report(out, "catalogue-bench")
+    (run,) = data["detail"]["results"]
     assert run["store"] == "SQLite" and run["entries"] == 2000
     assert set(run["search_ms_by_kind"]) >= {"3+ chars", "2 chars", "two terms", "browse by tag"}
     found = run["results_per_query"]
     # the 2-character terms of the mix are answered (by the index, not a scan) and find entries
     assert all(found[f"2 chars: {q}"] > 0 for q in ("婚姻", "学籍", "户号"))
     assert run["import_seconds"] > 0 and run["search_ms"]["p95"] > 0
-    assert "SQLite" in capsys.readouterr().out
+    table = capsys.readouterr().out
+    assert "| SQLite, 2,000 entries | search, 2 chars |" in table
+    assert data["versions"]["sqlite"] and data["command"].startswith("tongdao bench catalogue")
 
 
 def test_quick_ledger_bench_measures_tree_store_and_audit(tmp_path, capsys):
     out = tmp_path / "ledger"
     assert main(["bench", "ledger", "--quick", "--out", str(out)]) == 0
-    data = json.loads((out / "ledger-bench.json").read_text())
+    report = _common_report(out, "ledger-bench")
+    data = report["detail"]
     assert data["tree"]["entries"] == 2000 and data["tree"]["append_per_second"] > 0
     assert data["tree"]["inclusion_proof_hashes"] <= 11  # ⌈log₂ 2000⌉
     assert [s["entries"] for s in data["store"]][-1] == 2000
@@ -107,14 +111,20 @@ def test_quick_ledger_bench_measures_tree_store_and_audit(tmp_path, capsys):
     assert data["audit"]["entries"] == 2000
     if data["pymerkle"] is not None:
         assert data["pymerkle"]["same_root_as_rfc9162"]
-    assert (out / "ledger-bench.png").stat().st_size > 0
-    assert "audit (ledger verify) of 2000 entries" in capsys.readouterr().out
+        # compared at the same size, in the same run
+        append = next(r for r in report["rows"] if r["name"] == "append")
+        assert append["reference"].startswith("pymerkle") and append["ratio"] > 0
+    assert (out / "ledger-bench-size.png").stat().st_size > 1000
+    assert "| audit (ledger verify) | 2,000 entries, checkpoint and two cosignatures |" in (
+        capsys.readouterr().out
+    )
 
 
 def test_quick_relay_bench_measures_the_relay_against_the_echo(tmp_path, capsys):
     out = tmp_path / "relay"
     assert main(["bench", "relay", "--quick", "--out", str(out)]) == 0
-    data = json.loads((out / "relay-bench.json").read_text())
+    report = _common_report(out, "relay-bench")
+    data = report["detail"]
     runs = {(r["method"], r["concurrency"]): r for r in data["runs"]}
     assert set(runs) == {("echo", 1), ("fetch", 1), ("echo", 4), ("fetch", 4)}
     for (method, _), r in runs.items():
@@ -128,5 +138,8 @@ def test_quick_relay_bench_measures_the_relay_against_the_echo(tmp_path, capsys)
             )
     # the echo carries the measured fetch's sealed query and result sizes
     assert data["message_bytes"]["request_bytes"] > 0 and data["message_bytes"]["reply_bytes"] > 0
-    assert (out / "relay-bench.png").stat().st_size > 1000
-    assert "| fetch | 4 |" in capsys.readouterr().out
+    assert (out / "relay-bench-concurrency.png").stat().st_size > 1000
+    rate = next(r for r in report["rows"] if r["section"] == "fetch, concurrency 4")
+    assert rate["reference"] == "echo" and rate["ratio"] == runs[("fetch", 4)]["ratio_to_echo"]
+    assert rate["target"]["text"] == "≥ 0.5×"
+    assert "| fetch, concurrency 4 | queries/s |" in capsys.readouterr().out
