@@ -346,6 +346,7 @@ def plot_rows(rows: Sequence[Row], path: Path, title: str) -> Path:
         figsize=(10, sum(heights) + 0.6),
         squeeze=False,
         gridspec_kw={"height_ratios": heights},
+        layout="constrained",
     )
     for ax, ((section, unit), group) in zip(axes[:, 0], panels.items(), strict=True):
         ys = list(range(len(group)))
@@ -396,7 +397,6 @@ def plot_rows(rows: Sequence[Row], path: Path, title: str) -> Path:
             ax.legend(fontsize=7, loc="lower right")
         ax.grid(True, axis="x", alpha=0.3)
     fig.suptitle(f"{title}: median, min–max of the samples", fontsize=10)
-    fig.tight_layout()
     fig.savefig(path, dpi=80)
     plt.close(fig)
     return path
