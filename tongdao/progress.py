@@ -100,9 +100,10 @@ class Progress:
                     )
             return
         tenth = 10 * self.done // self.total if self.total else 0
-        if self.total and self._printed != (self.stage, tenth):
-            self._printed = (self.stage, tenth)
-            self._plain(self.line())
+        with self._lock:  # the SDK reports from its worker threads
+            if self.total and self._printed != (self.stage, tenth):
+                self._printed = (self.stage, tenth)
+                self._plain(self.line())
 
     def line(self) -> str:
         """The state as one plain line (what a log shows)."""
