@@ -384,6 +384,7 @@ def plot_rows(rows: Sequence[Row], path: Path, title: str) -> Path:
                 "--",
                 color=COLOURS[1],
                 lw=1.5,
+                zorder=3,
                 label="target" if n == 0 else None,
             )
         ax.set_yticks(ys, [r.name for r in group], fontsize=8)
@@ -405,7 +406,7 @@ def plot_rows(rows: Sequence[Row], path: Path, title: str) -> Path:
 def plot_ratios(rows: Sequence[Row], path: Path, title: str) -> Path:
     """Ratios to the reference; the error bars scale our min–max by the reference's median."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(12, 0.4 * len(rows) + 1.4))
+    fig, ax = plt.subplots(figsize=(12, 0.4 * len(rows) + 1.4), layout="constrained")
     ys = list(range(len(rows)))
     ratios = [r.ratio or 0.0 for r in rows]
     errs = [_err(r.value, r.low, r.high) if r.reference_value else (0.0, 0.0) for r in rows]
@@ -431,6 +432,7 @@ def plot_ratios(rows: Sequence[Row], path: Path, title: str) -> Path:
                 "--",
                 color=COLOURS[1],
                 lw=1.5,
+                zorder=3,
                 label="target" if first else None,
             )
             first = False
@@ -445,7 +447,6 @@ def plot_ratios(rows: Sequence[Row], path: Path, title: str) -> Path:
     ax.set_title(f"{title}: ratio to the reference")
     if not first:
         ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
     fig.savefig(path, dpi=80)
     plt.close(fig)
     return path
