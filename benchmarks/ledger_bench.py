@@ -375,8 +375,9 @@ def report_series(data: dict[str, Any]) -> list[common.Series]:
             "size",
             "Ledger on SQLite: cost per operation vs size (median, min–max)",
             "entries in the ledger",
-            "milliseconds",
+            "milliseconds (log scale)",
             curves,
+            log_y=True,
         )
     ]
 
