@@ -351,7 +351,7 @@ def rows(m: Measurements) -> list[common.Row]:
         )
     for point in m.scaling:
         if point["implementation"] == "tongdao" and point["values"] == 10**6:
-            phe = next(
+            phe_point = next(
                 (p for p in m.scaling if p["implementation"] == "phe" and p["values"] == 10**6),
                 None,
             )
@@ -364,9 +364,9 @@ def rows(m: Measurements) -> list[common.Row]:
                     point.get("low"),
                     point.get("high"),
                     measured=point["measured"],
-                    note=f"phe one ciphertext per value: {common.fmt(phe['seconds'])} s, "
-                    f"{'measured' if phe['measured'] else 'extrapolated'}"
-                    if phe
+                    note=f"phe one ciphertext per value: {common.fmt(phe_point['seconds'])} s, "
+                    f"{'measured' if phe_point['measured'] else 'extrapolated'}"
+                    if phe_point
                     else "",
                 )
             )
