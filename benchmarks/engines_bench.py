@@ -61,6 +61,7 @@ class ProcessSampler:
     def __init__(self, interval: float = 0.2) -> None:
         self.interval = interval
         self.peaks: dict[int, dict[str, Any]] = {}
+        self._baseline: dict[int, float] = {}  # CPU seconds of each process when the run began
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -113,15 +114,27 @@ class ProcessSampler:
                 label = f"worker of {self.peaks[ppid]['cmd'].split(' (')[0]}"
             row = self.peaks.setdefault(pid, {"pid": pid, "cmd": label})
             row["peak_rss_mib"] = max(row.get("peak_rss_mib", 0), hwm)
-            row["cpu_seconds"] = max(row.get("cpu_seconds", 0.0), cpu)
+            spent = cpu - self._baseline.get(pid, 0.0)
+            row["cpu_seconds"] = max(row.get("cpu_seconds", 0.0), round(spent, 2))
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             self._sample()
 
     def reset(self) -> None:
+        """Start a run: peaks from here on (Linux resets VmHWM), CPU seconds from here on."""
         self.peaks.clear()
+        for pid in self._descendants():
+            try:
+                with open(f"/proc/{pid}/clear_refs", "w") as f:
+                    f.write("5")  # resets the peak RSS to the current RSS
+            except OSError:
+                pass
+        self._baseline = {}
         self._sample()
+        self._baseline = {pid: row["cpu_seconds"] for pid, row in self.peaks.items()}
+        for row in self.peaks.values():
+            row["cpu_seconds"] = 0.0
 
 
 def _label(cmd: str, pid: int) -> str:
@@ -522,10 +535,10 @@ def report_rows(results: dict[str, Any]) -> list[common.Row]:
             out.append(
                 common.Row(
                     section,
-                    f"peak RSS, {p['cmd']}",
+                    f"peak RSS during the run, {p['cmd']}",
                     "MiB",
                     p["peak_rss_mib"],
-                    note=f"{p['cpu_seconds']:.1f} CPU-s since the process started",
+                    note=f"{p['cpu_seconds']:.1f} CPU-s during the run",
                 )
             )
     return out
