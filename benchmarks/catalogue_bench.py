@@ -2,7 +2,7 @@
 
 Generates realistic synthetic entries (Chinese names and descriptions, 5–60 data items each,
 spread over a province's departments, cities and counties), imports them through the broker's
-own bulk import (JSON files of 10,000 entries, one transaction each, as published — what the
+own bulk import (JSON files of 5,000 entries, one transaction each, as published — what the
 authority does when it moves an existing catalogue onto the platform), then times a mix of
 searches: three-character and longer terms, two-character terms (婚姻, 户号), two terms, terms
 with filters, and browse-by-filter, plus a matching query. Reports import time, p50 / p95 / p99
@@ -111,7 +111,7 @@ CITIES = [
     ("230800", "佳木斯市"),
     ("231000", "牡丹江市"),
 ]
-CHUNK = 10_000  # entries per import file (about 50 MB of JSON; the import limit is 64 MB)
+CHUNK = 5_000  # entries per import file (about 25 MB of JSON; the rule file allows 32 MiB)
 SUFFIX = ["", "（历史）", "（年度）", "统计", "明细", "台账", "变更记录", "核验"]
 
 QUERIES_LONG = [
@@ -358,7 +358,7 @@ def run_store(url: str, label: str, n: int, rounds: int) -> dict[str, Any]:
     load_before = _load()
     import_wall = import_cpu = import_server_cpu = 0.0
     imported = 0
-    # One file (and one transaction) per 10,000 entries; generating and encoding the file is
+    # One file (and one transaction) per 5,000 entries; generating and encoding the file is
     # not counted, reading it is (the import parses and validates every row).
     for k, chunk in enumerate(json_files(n)):
         start, cpu = time.perf_counter(), time.process_time()
