@@ -269,7 +269,20 @@ def run(
         sampler = ProcessSampler().start()
         try:
             specs = [
-                ("broker", ["broker", "serve", "--home", str(home.root), "--listen", "127.0.0.1:0"])
+                # no metrics port: a fixed one would collide with any other broker on the host
+                (
+                    "broker",
+                    [
+                        "broker",
+                        "serve",
+                        "--home",
+                        str(home.root),
+                        "--listen",
+                        "127.0.0.1:0",
+                        "--metrics-listen",
+                        "",
+                    ],
+                )
             ] + [
                 (f"node-{p.code}", ["node", "serve", "--config", f"node-{p.code}.toml"])
                 for p, *_ in served
