@@ -15,8 +15,8 @@ consumer (人社) in this process using the SDK exactly as a department would.
   added by the broker. Checked against the plaintext.
 
 Reported: wall time, bytes on the wire each way (counted at the consumer's channel), CPU seconds
-and peak memory (VmHWM, sampled every 0.2 s) of every process including each side's worker
-pools. The providers keep their records in SQLite tables (``sql:`` sources), as a department
+and peak memory during the run (VmHWM, reset at its start and sampled every 0.2 s) of every
+process that takes part, worker pools included. The providers keep their records in SQLite tables (``sql:`` sources), as a department
 with 10⁶ records would, so a node streams its rows instead of holding a CSV in memory.
 
 Run:  tongdao bench engines [--keys 1000000] [--rows 1000000] [--nodes 8] [--agg-rows 1000000]
