@@ -16,8 +16,9 @@ consumer (人社) in this process using the SDK exactly as a department would.
 
 Reported: wall time, bytes on the wire each way (counted at the consumer's channel), CPU seconds
 and peak memory during the run (VmHWM, reset at its start and sampled every 0.2 s) of every
-process that takes part, worker pools included. The providers keep their records in SQLite tables (``sql:`` sources), as a department
-with 10⁶ records would, so a node streams its rows instead of holding a CSV in memory.
+process that takes part, worker pools included. The providers keep their records in SQLite
+tables (``sql:`` sources), as a department with 10⁶ records would, so a node streams its rows
+instead of holding a CSV in memory.
 
 Run:  tongdao bench engines [--keys 1000000] [--rows 1000000] [--nodes 8] [--agg-rows 1000000]
       [--engines intersection_size,intersection_sum,aggregate] [--out DIR] [--quick]
@@ -268,22 +269,9 @@ def run(
         processes: list[Any] = []
         sampler = ProcessSampler().start()
         try:
-            specs = [
-                # no metrics port: a fixed one would collide with any other broker on the host
-                (
-                    "broker",
-                    [
-                        "broker",
-                        "serve",
-                        "--home",
-                        str(home.root),
-                        "--listen",
-                        "127.0.0.1:0",
-                        "--metrics-listen",
-                        "",
-                    ],
-                )
-            ] + [
+            broker_cmd = ["broker", "serve", "--home", str(home.root), "--listen", "127.0.0.1:0"]
+            broker_cmd += ["--metrics-listen", ""]  # a fixed port would collide with other brokers
+            specs = [("broker", broker_cmd)] + [
                 (f"node-{p.code}", ["node", "serve", "--config", f"node-{p.code}.toml"])
                 for p, *_ in served
             ]
