@@ -43,7 +43,7 @@ from tongdao.policies.calendar import CalendarDataError, WorkingDayCalendar
 from tongdao.policies.lifecycle import load_schedule
 from tongdao.policies.model import Policy, PolicyError
 from tongdao.policies.official_schedule import ScheduleError
-from tongdao.proto.edge import RateLimit
+from tongdao.proto.edge import RateLimit, ServerLimits
 from tongdao.proto.errors import Unauthenticated
 from tongdao.proto.stubs import BROKER_SERVICES
 from tongdao.proto.transport import (
@@ -51,7 +51,6 @@ from tongdao.proto.transport import (
     TlsSource,
     add_health_and_reflection,
     bind,
-    check_free,
     new_server,
     public_server_credentials,
     secure_channel,
@@ -168,6 +167,17 @@ def log_policies_and_calendar(services: BrokerServices, official: tuple[int, ...
             )
 
 
+def _check_free(address: str, credentials: grpc.ServerCredentials) -> None:
+    """Raise the clear ``bind`` error now if ``address`` is taken (port 0 is always free)."""
+    if address.rpartition(":")[2] == "0":
+        return
+    probe = new_server(ServerLimits(threads=1))
+    try:
+        bind(probe, address, credentials)
+    finally:
+        probe.stop(None)
+
+
 def start_broker(config: BrokerConfig) -> RunningBroker:
     """Migrate the store, then start serving on ``config.listen``.
 
@@ -184,9 +194,9 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         raise RuntimeError(str(exc)) from None
     # a port in use stops start-up before the store is created or migrated
     served = config.server_tls or config.tls
-    check_free(config.listen, server_credentials(served))
+    _check_free(config.listen, server_credentials(served))
     if config.public_listen:
-        check_free(
+        _check_free(
             config.public_listen,
             public_server_credentials(served() if callable(served) else served),
         )

@@ -258,22 +258,6 @@ def bind(server: grpc.Server, address: str, credentials: grpc.ServerCredentials)
     return port
 
 
-def check_free(address: str, credentials: grpc.ServerCredentials) -> None:
-    """Raise :func:`bind`'s clear error now if ``address`` is taken (port 0 is always free):
-    start-up checks its ports before it creates a store or a state directory.
-
-    Raises:
-        RuntimeError: the address is in use or cannot be bound (as :func:`bind`).
-    """
-    if address.rpartition(":")[2] == "0":
-        return
-    probe = new_server(ServerLimits(threads=1))
-    try:
-        bind(probe, address, credentials)
-    finally:
-        probe.stop(None)
-
-
 def add_health_and_reflection(
     server: grpc.Server, service_names: Iterable[str]
 ) -> health.HealthServicer:

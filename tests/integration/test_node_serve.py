@@ -345,27 +345,6 @@ def test_output_carries_no_record_value(world):
                 assert value not in text
 
 
-def test_a_port_in_use_stops_start_up_before_the_state_directory_is_created(world):
-    home, node, _, _ = world
-    folder = home.root.parent
-    config = folder / "taken.toml"
-    text = CONFIG.format(provider=PROVIDER, home=home.root)
-    text = text.replace('listen = "127.0.0.1:0"', f'listen = "{node.target}"')
-    config.write_text(text.replace('"node-state"', '"taken-state"'), encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "tongdao", "node", "serve", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=60,
-    )
-    assert result.returncode == 2, result.stderr
-    assert f"cannot listen on {node.target}" in result.stderr
-    assert "already in use" in result.stderr and "Traceback" not in result.stderr
-    assert not (folder / "taken-state").exists()
-    assert node.process.poll() is None  # the node holding the port serves on
-
-
 def test_sigterm_stops_cleanly(world):
     _, node, _, _ = world
     node.process.send_signal(signal.SIGTERM)

@@ -40,7 +40,6 @@ def serve_command(args: argparse.Namespace) -> int:
         file_source,
         only_broker,
     )
-    from tongdao.proto.transport import check_free, server_credentials
 
     logging.basicConfig(
         level=os.environ.get("TONGDAO_LOG_LEVEL", "INFO"),
@@ -48,15 +47,15 @@ def serve_command(args: argparse.Namespace) -> int:
     )
     try:
         config = load_node_config(args.config)
-        listen = args.listen or config.listen
         home = Home(config.home)
+        engine = build_engine(
+            config,
+            signing_key=home.signing_key(config.department),
+            encryption_keys=home.encryption_keys(config.department),
+            broker_key=home.broker_verify_key(),
+        )
         tls = home.tls_source(config.department, server=True)
         tls()  # the node certificate must be installed and open now, not at the first call
-        # a port in use stops start-up before the state directory is created
-        try:
-            check_free(listen, server_credentials(tls))
-        except RuntimeError as exc:
-            raise CommandError(str(exc)) from None
         crl_path = config.revocation_list_path
         if not crl_path.exists():
             raise CommandError(
@@ -68,13 +67,6 @@ def serve_command(args: argparse.Namespace) -> int:
         )
         if revocation.current is None:
             raise CommandError(f"{crl_path} is not a valid revocation list of the authority CA")
-        # the state directory is created here, once everything it needs is known to be there
-        engine = build_engine(
-            config,
-            signing_key=home.signing_key(config.department),
-            encryption_keys=home.encryption_keys(config.department),
-            broker_key=home.broker_verify_key(),
-        )
     except (ConfigError, HomeError) as exc:
         raise CommandError(str(exc)) from None
     warn_expiring(tls().certificate_pem)
@@ -82,7 +74,7 @@ def serve_command(args: argparse.Namespace) -> int:
         revocation.start(), accept=only_broker, describe="only the broker may call a node"
     )
     try:
-        running = start_node(engine, tls, listen, identity=identity)
+        running = start_node(engine, tls, args.listen or config.listen, identity=identity)
     except RuntimeError as exc:
         raise CommandError(str(exc)) from None
     stop = threading.Event()
@@ -90,6 +82,7 @@ def serve_command(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     served = ", ".join(f"{e.code} ({e.source.count()} records)" for e in engine.entries.values())
     print(f"serving {served}", flush=True)
+    listen = args.listen or config.listen
     host = listen.rpartition(":")[0] or "127.0.0.1"
     # the demo and operators parse this exact line: "node <code> listening on <host>:<port>"
     print(f"node {config.department} listening on {host}:{running.port}", flush=True)
