@@ -269,9 +269,9 @@ def run(
         processes: list[Any] = []
         sampler = ProcessSampler().start()
         try:
-            broker_cmd = ["broker", "serve", "--home", str(home.root), "--listen", "127.0.0.1:0"]
-            broker_cmd += ["--metrics-listen", ""]  # a fixed port would collide with other brokers
-            specs = [("broker", broker_cmd)] + [
+            broker_args = ["broker", "serve", "--home", str(home.root), "--listen", "127.0.0.1:0"]
+            broker_args += ["--metrics-listen", "127.0.0.1:0"]  # a free port: never collide
+            specs = [("broker", broker_args)] + [
                 (f"node-{p.code}", ["node", "serve", "--config", f"node-{p.code}.toml"])
                 for p, *_ in served
             ]

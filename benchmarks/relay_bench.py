@@ -257,7 +257,7 @@ def _setup(
     url = database_url or f"sqlite:///{root / 'broker.db'}"
     processes: list[Any] = []
     broker_args = ["broker", "serve", "--home", str(home.root), "--listen", "127.0.0.1:0"]
-    broker_args += ["--metrics-listen", ""]  # a fixed metrics port would collide with other brokers
+    broker_args += ["--metrics-listen", "127.0.0.1:0"]  # a free port: never collide
     broker_args += ["--metrics-listen", "127.0.0.1:0"]  # a free port: never collide
     _start_all(
         [

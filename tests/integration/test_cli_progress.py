@@ -31,7 +31,7 @@ def test_fetch_of_many_keys_reports_progress_on_stderr_only(stack, capsys, tmp_p
     keys_file = tmp_path / "keys.csv"
     keys_file.write_text("\n".join(keys) + "\n", encoding="utf-8")
     capsys.readouterr()
-    argv = ["consumer", "fetch", "--grant", grant, "--fields", "marital_status"]
+    argv = ["consumer", "fetch", "--grant", grant, "--field", "marital_status"]
     argv += ["--purpose", PURPOSE, "--keys-file", str(keys_file), "--json"]
     argv += ["--home", str(stack.home.root), "--broker", stack.broker.target, "--as", "hrb.rsj"]
     assert main(argv) == 0
