@@ -2,13 +2,14 @@
 
 Generates realistic synthetic entries (Chinese names and descriptions, 5–60 data items each,
 spread over a province's departments, cities and counties), imports them through the broker's
-own bulk import (JSON files of 10,000 entries, one transaction each, as published — what the
+own bulk import (JSON files of 5,000 entries, one transaction each, as published — what the
 authority does when it moves an existing catalogue onto the platform), then times a mix of
 searches: three-character and longer terms, two-character terms (婚姻, 户号), two terms, terms
 with filters, and browse-by-filter, plus a matching query. Reports import time, p50 / p95 / p99
 latency per kind of query, CPU time (the benchmark's process; on PostgreSQL also the server
 backend's, read from /proc, as the machine is shared), peak memory, the store's size and the
-load average, so that a run on a busy machine can be recognised.
+load average, so that a run on a busy machine can be recognised. Writes catalogue-bench.json,
+catalogue-bench.md and the plots to ``--out`` in the benchmarks' one report format.
 
 Run:  python -m tongdao.benchmarks.catalogue_bench [--entries 100000] [--pg-url URL] [--quick]
 """
@@ -19,7 +20,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import random
 import resource
 import sqlite3
@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, text
+
+from tongdao.benchmarks import report as common
 
 DEPARTMENTS = [
     ("gat", "公安", ["人口基本信息", "户籍登记", "居住证办理", "机动车登记", "驾驶证信息"]),
@@ -109,7 +111,7 @@ CITIES = [
     ("230800", "佳木斯市"),
     ("231000", "牡丹江市"),
 ]
-CHUNK = 10_000  # entries per import file (about 50 MB of JSON; the import limit is 64 MB)
+CHUNK = 5_000  # entries per import file (about 25 MB of JSON; the rule file allows 32 MiB)
 SUFFIX = ["", "（历史）", "（年度）", "统计", "明细", "台账", "变更记录", "核验"]
 
 QUERIES_LONG = [
@@ -247,7 +249,7 @@ def json_files(n: int) -> Iterator[bytes]:
 
 
 def progress_bar(label: str):  # type: ignore[no-untyped-def]
-    """A TTY-aware progress callback (see tongdao.progress)."""
+    """The progress display of long operations (tongdao.progress), on standard error."""
     from tongdao.progress import Progress
 
     return Progress(label, stream=sys.stderr)
@@ -265,6 +267,7 @@ def _stats(values: list[float]) -> dict[str, float]:
         "p50": round(percentile(values, 50), 2),
         "p95": round(percentile(values, 95), 2),
         "p99": round(percentile(values, 99), 2),
+        "min": round(min(values), 2),
         "max": round(max(values), 2),
         "n": len(values),
     }
@@ -359,7 +362,7 @@ def run_store(url: str, label: str, n: int, rounds: int) -> dict[str, Any]:
     load_before = _load()
     import_wall = import_cpu = import_server_cpu = 0.0
     imported = 0
-    # One file (and one transaction) per 10,000 entries; generating and encoding the file is
+    # One file (and one transaction) per 5,000 entries; generating and encoding the file is
     # not counted, reading it is (the import parses and validates every row).
     for k, chunk in enumerate(json_files(n)):
         start, cpu = time.perf_counter(), time.process_time()
@@ -487,24 +490,51 @@ def _pg_schema_drop(admin: Any, schema: str) -> None:
 
 def machine() -> dict[str, Any]:
     """Where the figures were measured."""
-    import sqlalchemy
+    return common.machine()
 
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": model,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "sqlalchemy": sqlalchemy.__version__,
-        "platform": platform.platform(),
-    }
+
+def _ms_row(section: str, name: str, stats: dict[str, float], note: str = "") -> common.Row:
+    fmt = common.fmt
+    spread = f"p95 {fmt(stats['p95'])}, p99 {fmt(stats['p99'])} ms" if "p99" in stats else ""
+    return common.Row(
+        section,
+        name,
+        "ms",
+        stats["p50"],
+        stats.get("min"),
+        stats["max"],
+        note="; ".join(x for x in (f"median of {stats['n']}", spread, note) if x),
+    )
+
+
+def report_rows(results: list[dict[str, Any]]) -> list[common.Row]:
+    """The report's rows: per store, the import, the searches by kind, the match, the size."""
+    out = []
+    for r in results:
+        section = f"{r['store']}, {r['entries']:,} entries"
+        out.append(
+            common.Row(
+                section,
+                "import (validate and publish)",
+                "s",
+                r["import_seconds"],
+                note=f"{r['import_cpu_seconds']} CPU-s here, "
+                f"{r['import_server_cpu_seconds']} CPU-s in the database server",
+            )
+        )
+        out.append(_ms_row(section, "search, all queries", r["search_ms"]))
+        for kind, stats in r["search_ms_by_kind"].items():
+            cpu = r["search_cpu_ms_by_kind"][kind]
+            out.append(
+                _ms_row(section, f"search, {kind}", stats, f"CPU p50 {common.fmt(cpu['p50'])} ms")
+            )
+        out.append(
+            _ms_row(section, "search CPU (client and server), all queries", r["search_cpu_ms"])
+        )
+        out.append(_ms_row(section, "matching query", r["match_ms"]))
+        out.append(common.Row(section, "store size", "MB", r["store_mb"]))
+        out.append(common.Row(section, "peak RSS of the benchmark", "MB", r["peak_rss_mb"]))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -525,6 +555,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     n, rounds = (2000, 2) if args.quick else (args.entries, args.rounds)
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    load = {"start": _load()}
     results = []
     if args.only != "postgresql":
         with tempfile.TemporaryDirectory() as tmp:
@@ -543,35 +574,22 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             _pg_schema_drop(admin, schema)
             admin.dispose()
-    print(
-        f"{'store':<11} {'entries':>8} {'import s':>9} {'cpu s':>6} {'p50 ms':>7} {'p95 ms':>7} "
-        f"{'p99 ms':>7} {'match p95':>9} {'MB':>7} {'RSS MB':>7}"
+    versions = {**common.versions("sqlalchemy"), "sqlite": sqlite3.sqlite_version}
+    if pg_version:
+        versions["postgresql"] = pg_version
+    report = common.Report(
+        "catalogue",
+        common.command("catalogue", argv),
+        quick=args.quick,
+        versions=versions,
+        started_at=started,
+        load_average=load,
+        rows=report_rows(results),
     )
-    for r in results:
-        s = r["search_ms"]
-        print(
-            f"{r['store']:<11} {r['entries']:>8} {r['import_seconds']:>9} "
-            f"{r['import_cpu_seconds']:>6} {s['p50']:>7} {s['p95']:>7} {s['p99']:>7} "
-            f"{r['match_ms']['p95']:>9} {r['store_mb']:>7} {r['peak_rss_mb']:>7}"
-        )
-        for kind, k in r["search_ms_by_kind"].items():
-            c = r["search_cpu_ms_by_kind"][kind]
-            print(
-                f"    {kind:<22} p50 {k['p50']:>7}  p95 {k['p95']:>7}  p99 {k['p99']:>7}"
-                f"   cpu p50 {c['p50']:>6}  p95 {c['p95']:>6}"
-            )
-        c = r["search_cpu_ms"]
-        print(f"    {'all, CPU ms':<22} p50 {c['p50']:>7}  p95 {c['p95']:>7}  p99 {c['p99']:>7}")
-        print(f"    load average {r['load_average']}")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    report = {
-        "run_at": started,
-        "command": "python -m tongdao.benchmarks.catalogue_bench " + " ".join(argv or sys.argv[1:]),
-        "machine": {**machine(), "postgresql": pg_version},
-        "results": results,
-    }
-    (out / "catalogue-bench.json").write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    report.detail = {"results": results}
+    report.write(Path(args.out), "catalogue-bench")
+    print(report.markdown())
+    print(f"\nwrote {args.out}/catalogue-bench.json, catalogue-bench.md and the plots")
     return 0
 
 

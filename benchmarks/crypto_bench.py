@@ -1,306 +1,64 @@
 """Crypto-core benchmark: this project vs phe (always) vs sf-heu (when installed), same run.
 
 Run: ``tongdao bench crypto [--quick] [--out DIR] [--key-sizes 2048,3072]``.
-Writes ``crypto-bench.json``, ``crypto-bench.md`` (the table) and PNG plots to ``--out``.
-Every figure is a median over repeats measured in this run; ratios are to phe in the same run.
+Writes ``crypto-bench.json``, ``crypto-bench.md`` (the table) and the plots to ``--out`` in the
+benchmarks' one report format (:mod:`report`). Every figure is a median over repeats measured
+in this run; ratios are to phe (PSI: to bare OpenSSL X25519) in the same run.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
-import platform
 import statistics
-import sys
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-Progress = Callable[[str], None]
+from tongdao.benchmarks import report as common
+from tongdao.benchmarks.crypto_paillier import (
+    Measurements,
+    Progress,
+    Result,
+    bench_paillier,
+    compare,
+    rate,
+)
+
+__all__ = ["SECTIONS", "Measurements", "Report", "Result", "bench_paillier", "run"]
+
 SECTIONS = ("paillier", "psi", "envelope", "scaling")
+Report = Measurements  # the name earlier callers use
 
-
-@dataclass
-class Result:
-    """One operation at one key size for one implementation."""
-
-    operation: str
-    implementation: str
-    key_bits: int
-    unit: str  # "ops/s", "values/s", "MB/s", "s"
-    median: float
-    low: float
-    high: float
-    repeats: int
-    note: str = ""
-
-
-@dataclass
-class Report:
-    machine: dict[str, Any]
-    versions: dict[str, str]
-    quick: bool
-    results: list[Result] = field(default_factory=list)
-    scaling: list[dict[str, Any]] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)
-
-    def add(self, r: Result) -> None:
-        self.results.append(r)
-
-
-def _rate(fn: Callable[[], int], repeats: int) -> tuple[float, float, float]:
-    """Run ``fn`` (returns how many operations it did) ``repeats`` times; ops/s median, min, max."""
-    rates = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        count = fn()
-        rates.append(count / (time.perf_counter() - start))
-    return statistics.median(rates), min(rates), max(rates)
+# what docs/benchmarks/crypto.md states the core must reach, as ratios to phe in the same run
+# or as values; an operation without a stated target has none here
+RATIO_TARGETS = {
+    "encrypt (public-key holder)": 50.0,
+    "encrypt (key owner)": 80.0,
+    "decrypt": 1.0,
+    "ct + ct": 1.5,
+    "ct × 64-bit scalar": 1.0,
+    "decrypt, per packed value": 20.0,
+    "packed pipeline per value (encrypt ×3 parties, sum, decrypt)": 500.0,
+}
+VALUE_TARGETS = {
+    "envelope seal (AES-256-GCM)": common.Target(1000.0),
+    "envelope open (AES-256-GCM)": common.Target(1000.0),
+}
+PSI_FULL_TARGET_SECONDS = 120.0
+PSI_BLINDING = "PSI blinding (hash-to-group + scalar mult)"
+BARE_X25519 = "X25519 scalar mult, bare OpenSSL (this host's reference)"
 
 
 def _machine() -> dict[str, Any]:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     return {
-        "cpu": cpu or platform.processor(),
-        "cores": os.cpu_count(),
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
+        **common.machine(),
         "single_core": "per-operation figures are single-threaded unless the note says otherwise",
     }
 
 
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for name in ("tongdao", "phe", "gmpy2", "cryptography", "numpy", "sf-heu"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def _heu_kit(bits: int) -> Any | None:
-    try:
-        from heu import phe as heu_phe  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return heu_phe.setup(heu_phe.SchemaType.ZPaillier, bits)
-
-
-def _compare(
-    fns: dict[str, Callable[[], int]], repeats: int
-) -> dict[str, tuple[float, float, float]]:
-    """Time several implementations of one operation, interleaved.
-
-    Each repeat runs every implementation once, rotating the order, so load from other processes
-    on a shared machine hits all of them alike instead of biasing whichever ran last.
-
-    Returns:
-        name -> (median, min, max) operations per second.
-    """
-    rates: dict[str, list[float]] = {name: [] for name in fns}
-    names = list(fns)
-    for i in range(repeats):
-        rotated = names[i % len(names) :] + names[: i % len(names)]
-        for name in rotated:
-            start = time.perf_counter()
-            count = fns[name]()
-            rates[name].append(count / (time.perf_counter() - start))
-    return {n: (statistics.median(v), min(v), max(v)) for n, v in rates.items()}
-
-
-def _add_all(
-    report: Report,
-    operation: str,
-    bits: int,
-    unit: str,
-    fns: dict[str, Callable[[], int]],
-    repeats: int,
-    notes: dict[str, str] | None = None,
-) -> None:
-    for name, (med, lo, hi) in _compare(fns, repeats).items():
-        report.add(
-            Result(operation, name, bits, unit, med, lo, hi, repeats, (notes or {}).get(name, ""))
-        )
-
-
-def bench_paillier(report: Report, bits: int, quick: bool, say: Progress) -> None:
-    import phe
-
-    from tongdao.crypto.encoding import PackingScheme
-    from tongdao.crypto.paillier import Evaluator, generate_paillier_keypair
-
-    r = 3 if quick else 7
-    # decryption and ct × scalar are at parity with phe by construction (one or two GMP
-    # exponentiations each, docs/crypto.md): more repeats, so that noise from a shared machine
-    # does not decide which side of 1.0× the median falls
-    r_parity = r if quick else 2 * r + 1
-    # about as long per sample as phe's 40 (~0.4 s): on a shared machine a short sample can fall
-    # wholly into a slow spell that a long one averages out
-    n_enc = 60 if quick else 3000
-    n_phe = 8 if quick else 40
-    n_dec = 10 if quick else 60
-    n_add = 2000 if quick else 20000
-    n_mul = 50 if quick else 300
-    kit = _heu_kit(bits)
-
-    say(f"[{bits}] key generation")
-    # prime search takes a random time: more samples than the other operations for a stable median
-    keygen_r = 1 if quick else 9
-    keygens: dict[str, Callable[[], int]] = {
-        "tongdao": lambda: (generate_paillier_keypair(bits), 1)[1],
-        "phe": lambda: (phe.generate_paillier_keypair(n_length=bits), 1)[1],
-    }
-    if kit is not None:
-        from heu import phe as heu_phe
-
-        keygens["sf-heu"] = lambda: (heu_phe.setup(heu_phe.SchemaType.ZPaillier, bits), 1)[1]
-    _add_all(report, "key generation", bits, "ops/s", keygens, keygen_r)
-
-    pk, sk = generate_paillier_keypair(bits)
-    start = time.perf_counter()
-    table = pk.table  # built here, outside the encryption timing
-    public_build = time.perf_counter() - start
-    start = time.perf_counter()
-    sk.encrypt(0)  # builds the owner's tables modulo p² and q²
-    owner_build = time.perf_counter() - start
-    tp, tq = sk._owner_tables()
-    report.extras[f"table_{bits}"] = {
-        "public_build_seconds": round(public_build, 3),
-        "public_bytes": table.bytes,
-        "owner_build_seconds": round(owner_build, 3),
-        "owner_bytes": tp.bytes + tq.bytes,
-        "window_bits": table.window,
-        "exponent_bits": pk.exponent_bits,
-    }
-    phe_sk = sk.to_phe()
-    phe_pk = phe_sk.public_key
-    values = list(range(1, n_enc + 1))
-    heu_vals = []
-    heu_enc = heu_dec = heu_ev = None
-    if kit is not None:
-        heu_enc, heu_dec, heu_ev = kit.encryptor(), kit.decryptor(), kit.evaluator()
-        heu_vals = [kit.plaintext(v) for v in values]
-
-    say(f"[{bits}] encrypt")
-    enc: dict[str, Callable[[], int]] = {
-        "tongdao": lambda: len([pk.encrypt(v) for v in values]),
-        "phe": lambda: len([phe_pk.encrypt(v) for v in values[:n_phe]]),
-    }
-    if heu_enc is not None:
-        enc["sf-heu"] = lambda: len([heu_enc.encrypt(v) for v in heu_vals[: n_enc // 4]])
-    _add_all(report, "encrypt (public-key holder)", bits, "ops/s", enc, r)
-    _add_all(
-        report,
-        "encrypt (key owner)",
-        bits,
-        "ops/s",
-        {
-            "tongdao": lambda: len([sk.encrypt(v) for v in values]),
-            "phe": lambda: len([phe_pk.encrypt(v) for v in values[:n_phe]]),
-        },
-        r,
-        {"phe": "phe has no owner fast path: same as public-key encryption"},
-    )
-
-    cts = [pk.encrypt(v) for v in values[: max(n_dec, 64)]]
-    phe_cts = [c.to_phe() for c in cts]
-    heu_cts = [heu_enc.encrypt(v) for v in heu_vals[:n_dec]] if heu_enc is not None else []
-    say(f"[{bits}] decrypt")
-    dec: dict[str, Callable[[], int]] = {
-        "tongdao": lambda: len([sk.decrypt(c) for c in cts[:n_dec]]),
-        "phe": lambda: len([phe_sk.decrypt(c) for c in phe_cts[:n_dec]]),
-    }
-    if heu_dec is not None:
-        dec["sf-heu"] = lambda: len([heu_dec.decrypt(c) for c in heu_cts])
-    _add_all(report, "decrypt", bits, "ops/s", dec, r_parity)
-
-    say(f"[{bits}] ct+ct, ct×scalar")
-    pairs = list(zip(cts, cts[1:] + cts[:1], strict=True))
-    phe_pairs = list(zip(phe_cts, phe_cts[1:] + phe_cts[:1], strict=True))
-    heu_pairs = list(itertools.pairwise(heu_cts))
-    reps = max(1, n_add // len(pairs))
-    add: dict[str, Callable[[], int]] = {
-        "tongdao": lambda: sum(len([a + b for a, b in pairs]) for _ in range(reps)),
-        "phe": lambda: sum(len([a + b for a, b in phe_pairs]) for _ in range(reps)),
-    }
-    if heu_ev is not None and heu_pairs:
-        add["sf-heu"] = lambda: sum(
-            len([heu_ev.add(a, b) for a, b in heu_pairs]) for _ in range(reps)
-        )
-    _add_all(report, "ct + ct", bits, "ops/s", add, r)
-    scalar = (1 << 63) - 0x5DEECE66D  # 63 bits: the largest sf-heu accepts (int64)
-    mul: dict[str, Callable[[], int]] = {
-        "tongdao": lambda: len([c * scalar for c in cts[:n_mul]]),
-        "phe": lambda: len([c * scalar for c in phe_cts[:n_mul]]),
-    }
-    if heu_ev is not None and kit is not None:
-        mul["sf-heu"] = lambda: len([heu_ev.mul(c, scalar) for c in heu_cts])
-    _add_all(report, "ct × 64-bit scalar", bits, "ops/s", mul, r_parity)
-
-    # packed aggregates: 32-bit values, 3 parties (2 additions), as the aggregate engine uses them
-    scheme = PackingScheme.for_bounds(pk, 0, 2**32 - 1, additions=3)
-    per_ct = scheme.slots
-    vec = [(i * 2654435761) % 2**32 for i in range(per_ct * (4 if quick else 16))]
-    packed = scheme.encrypt(pk, vec)
-    say(f"[{bits}] packed ({per_ct} values per ciphertext)")
-    _add_all(
-        report,
-        "decrypt, per packed value",
-        bits,
-        "values/s",
-        {
-            "tongdao": lambda: len(scheme.decrypt(sk, packed, len(vec))),
-            "phe": lambda: len([phe_sk.decrypt(c) for c in phe_cts[:n_dec]]),
-        },
-        r,
-        {
-            "tongdao": f"{per_ct} 32-bit values per ciphertext",
-            "phe": "phe: one ciphertext per value",
-        },
-    )
-
-    def pipeline() -> int:
-        parties = [scheme.encrypt(pk, vec) for _ in range(3)]
-        total = Evaluator(pk).add_vectors(
-            Evaluator(pk).add_vectors(parties[0], parties[1]), parties[2]
-        )
-        out = scheme.decrypt(sk, total, len(vec), summed=3)
-        assert out[0] == 3 * vec[0]
-        return len(vec)
-
-    def phe_pipeline() -> int:
-        k = 4 if quick else 10
-        parties = [[phe_pk.encrypt(v) for v in vec[:k]] for _ in range(3)]
-        totals = [a + b + c for a, b, c in zip(*parties, strict=True)]
-        out = [phe_sk.decrypt(t) for t in totals]
-        assert out[0] == 3 * vec[0]
-        return k
-
-    _add_all(
-        report,
-        "packed pipeline per value (encrypt ×3 parties, sum, decrypt)",
-        bits,
-        "values/s",
-        {"tongdao": pipeline, "phe": phe_pipeline},
-        r,
-        {"tongdao": f"{per_ct} values per ciphertext", "phe": "phe: one ciphertext per value"},
-    )
-
-
-def bench_psi(report: Report, quick: bool, say: Progress, psi_size: int) -> None:
+def bench_psi(report: Measurements, quick: bool, say: Progress, psi_size: int) -> None:
     from tongdao.crypto.psi import PsiBlinder
 
     r = 3 if quick else 5
@@ -322,7 +80,7 @@ def bench_psi(report: Report, quick: bool, say: Progress, psi_size: int) -> None
         X25519PublicKey.from_public_bytes(u) for u in split_points(hash_to_points(items[: n // 4]))
     ]
     say("PSI blinding")
-    rates = _compare(
+    rates = compare(
         {
             "tongdao": lambda: len(blinder.blind_many(items)),
             "openssl": lambda: len([bare_key.exchange(u) for u in bare_points]),
@@ -345,7 +103,7 @@ def bench_psi(report: Report, quick: bool, say: Progress, psi_size: int) -> None
     report.add(
         Result(
             "X25519 scalar mult, bare OpenSSL (this host's reference)",
-            "tongdao",
+            "openssl",
             0,
             "ops/s",
             *rates["openssl"],
@@ -353,22 +111,32 @@ def bench_psi(report: Report, quick: bool, say: Progress, psi_size: int) -> None
             "one core; no hashing or checks",
         )
     )
-    cpu_rates = []
-    for _ in range(r):
-        cpu_start = time.process_time()
-        blinder.blind_many(items)
-        cpu_rates.append(n / (time.process_time() - cpu_start))
-    # elements per CPU-second: what one core does when no other job shares it
-    report.extras["psi_blinding_per_cpu_second"] = round(statistics.median(cpu_rates))
     report.extras["psi_blinding_backend"] = backend()
     # re-blinding a peer's points: always OpenSSL (crypto/psi.py says why)
     peer = blinder.blind_packed(items)
-    cpu_rates = []
-    for _ in range(r):
-        cpu_start = time.process_time()
-        blinder.reblind_packed(peer)
-        cpu_rates.append(n / (time.process_time() - cpu_start))
-    report.extras["psi_reblinding_per_cpu_second"] = round(statistics.median(cpu_rates))
+    for name, work in (
+        ("PSI blinding, per CPU-second", lambda: blinder.blind_many(items)),
+        ("PSI re-blinding a peer's points, per CPU-second", lambda: blinder.reblind_packed(peer)),
+    ):
+        cpu_rates = []
+        for _ in range(r):
+            cpu_start = time.process_time()
+            work()
+            cpu_rates.append(n / (time.process_time() - cpu_start))
+        # elements per CPU-second: what one core does when no other job shares it
+        report.add(
+            Result(
+                name,
+                "tongdao",
+                0,
+                "elements/s",
+                statistics.median(cpu_rates),
+                min(cpu_rates),
+                max(cpu_rates),
+                r,
+                "process CPU time, not wall time",
+            )
+        )
     if psi_size:
         say(f"PSI {psi_size:,} × {psi_size:,}, both parties here, 2 processes each step")
         import multiprocessing
@@ -413,7 +181,7 @@ def bench_psi(report: Report, quick: bool, say: Progress, psi_size: int) -> None
         }
 
 
-def bench_envelope(report: Report, quick: bool, say: Progress) -> None:
+def bench_envelope(report: Measurements, quick: bool, say: Progress) -> None:
     from tongdao.crypto.envelope import EncryptionKeyPair, open_sealed, seal
 
     say("envelope")
@@ -438,7 +206,7 @@ def bench_envelope(report: Report, quick: bool, say: Progress) -> None:
             "tongdao",
             0,
             "MB/s",
-            *_rate(seal_mb, r),
+            *rate(seal_mb, r),
             r,
             f"{size // 2**20} MiB messages",
         )
@@ -449,7 +217,7 @@ def bench_envelope(report: Report, quick: bool, say: Progress) -> None:
             "tongdao",
             0,
             "MB/s",
-            *_rate(open_mb, r),
+            *rate(open_mb, r),
             r,
             f"{size // 2**20} MiB messages",
         )
@@ -461,19 +229,20 @@ def bench_envelope(report: Report, quick: bool, say: Progress) -> None:
             "tongdao",
             0,
             "ops/s",
-            *_rate(lambda: len([seal(kp.public_key, m, b"ad") for m in small]), r),
+            *rate(lambda: len([seal(kp.public_key, m, b"ad") for m in small]), r),
             r,
             "dominated by the X25519 key agreement",
         )
     )
 
 
-def bench_scaling(report: Report, quick: bool, say: Progress) -> None:
+def bench_scaling(report: Measurements, quick: bool, say: Progress) -> None:
     """Time vs batch size, 10² to 10⁶ values, for packed encryption (32-bit values, 3 additions).
 
     The full run measures every size, 10⁶ included; ``--quick`` measures up to 10³ and
-    extrapolates linearly (marked as such in the JSON and the plot). phe (one ciphertext per
-    value) is measured at 10² and extrapolated: 10⁶ phe encryptions would take hours.
+    extrapolates linearly from the largest measured size. phe (one ciphertext per value) is
+    measured on a small batch and extrapolated at every size: 10⁶ phe encryptions would take
+    hours. Each point says whether it was measured; sizes up to 10⁴ are timed three times.
     """
 
     from tongdao.crypto.encoding import PackingScheme
@@ -483,183 +252,173 @@ def bench_scaling(report: Report, quick: bool, say: Progress) -> None:
     pk.table  # noqa: B018 - build the table outside the timing (reported separately)
     scheme = PackingScheme.for_bounds(pk, 0, 2**32 - 1, additions=3)
     measured_max = 10**3 if quick else 10**6
-    per_value: float | None = None
+    per_value = (0.0, 0.0, 0.0)
     for exp in range(2, 7):
         size = 10**exp
+        point: dict[str, Any] = {"implementation": "tongdao", "values": size}
         if size <= measured_max:
             say(f"scaling: {size:,} values")
             values = [(i * 2654435761) % 2**32 for i in range(size)]
-            start = time.perf_counter()
-            scheme.encrypt(pk, values)
-            seconds = time.perf_counter() - start
-            per_value = seconds / size
-            report.scaling.append(
-                {"implementation": "tongdao", "values": size, "seconds": seconds, "measured": True}
-            )
+            times = []
+            for _ in range(3 if size <= 10**4 else 1):
+                start = time.perf_counter()
+                scheme.encrypt(pk, values)
+                times.append(time.perf_counter() - start)
+            per_value = tuple(t / size for t in (statistics.median(times), min(times), max(times)))
+            point["measured"] = True
         else:
-            assert per_value is not None
-            report.scaling.append(
-                {
-                    "implementation": "tongdao",
-                    "values": size,
-                    "seconds": per_value * size,
-                    "measured": False,
-                }
-            )
+            point["measured"] = False
+        point["seconds"], point["low"], point["high"] = (x * size for x in per_value)
+        report.scaling.append(point)
     phe_pk = pk.to_phe()
     n_phe = 20 if quick else 100
-    start = time.perf_counter()
-    for v in range(n_phe):
-        phe_pk.encrypt(v)
-    phe_per_value = (time.perf_counter() - start) / n_phe
-    for exp in range(2, 7):
-        size = 10**exp
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        for v in range(n_phe):
+            phe_pk.encrypt(v)
+        times.append((time.perf_counter() - start) / n_phe)
+    phe_per_value = (statistics.median(times), min(times), max(times))
+    sizes = sorted({n_phe, *(10**exp for exp in range(2, 7))})
+    for size in sizes:
+        seconds, low, high = (x * size for x in phe_per_value)
         report.scaling.append(
             {
                 "implementation": "phe",
                 "values": size,
-                "seconds": phe_per_value * (n_phe if size == n_phe else size),
+                "seconds": seconds,
+                "low": low,
+                "high": high,
                 "measured": size == n_phe,
             }
         )
 
 
-def ratios(report: Report) -> list[dict[str, Any]]:
-    """Rows of the table: each of our results with its ratio to phe at the same size."""
-    phe = {(r.operation, r.key_bits): r for r in report.results if r.implementation == "phe"}
-    heu = {(r.operation, r.key_bits): r for r in report.results if r.implementation == "sf-heu"}
-    rows = []
-    for r in report.results:
+# ---------------------------------------------------------------- the report
+
+
+def _section(r: Result) -> str:
+    if r.key_bits:
+        return f"Paillier {r.key_bits}"
+    return "envelope" if r.operation.startswith("envelope") else "PSI"
+
+
+def rows(m: Measurements) -> list[common.Row]:
+    """The report's rows: each of our results with its reference in the same run."""
+    by = {(r.operation, r.key_bits, r.implementation): r for r in m.results}
+    out = []
+    for r in m.results:
         if r.implementation != "tongdao":
             continue
-        ref = phe.get((r.operation, r.key_bits))
-        other = heu.get((r.operation, r.key_bits))
-        rows.append(
-            {
-                "operation": r.operation,
-                "key_bits": r.key_bits,
-                "unit": r.unit,
-                "median": r.median,
-                "low": r.low,
-                "high": r.high,
-                "phe": ref.median if ref else None,
-                "ratio_to_phe": r.median / ref.median if ref else None,
-                "sf_heu": other.median if other else None,
-                "note": r.note,
-            }
+        phe = by.get((r.operation, r.key_bits, "phe"))
+        heu = by.get((r.operation, r.key_bits, "sf-heu"))
+        bare = by.get((BARE_X25519, 0, "openssl")) if r.operation == PSI_BLINDING else None
+        reference, ref = (
+            ("phe", phe) if phe else ("bare OpenSSL X25519", bare) if bare else ("", None)
         )
-    return rows
-
-
-def render_table(report: Report) -> str:
-    def fmt(x: float | None) -> str:
-        if x is None:
-            return "—"
-        return f"{x:,.0f}" if x >= 100 else f"{x:,.2f}"
-
-    lines = [
-        "| operation | key | tongdao median (min–max) | phe | ratio to phe | sf-heu | note |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for row in ratios(report):
-        ratio = f"{row['ratio_to_phe']:.1f}×" if row["ratio_to_phe"] else "—"
-        key = str(row["key_bits"]) if row["key_bits"] else "—"
-        lines.append(
-            f"| {row['operation']} | {key} | {fmt(row['median'])} {row['unit']} "
-            f"({fmt(row['low'])}–{fmt(row['high'])}) | {fmt(row['phe'])} | {ratio} | "
-            f"{fmt(row['sf_heu'])} | {row['note']} |"
+        target = VALUE_TARGETS.get(r.operation)
+        if r.operation in RATIO_TARGETS and ref is not None and r.key_bits >= 2048:
+            target = common.Target(RATIO_TARGETS[r.operation], of="ratio")
+        note = "; ".join(
+            x for x in (r.note, f"sf-heu {common.fmt(heu.median)} {r.unit}" if heu else "") if x
         )
-    return "\n".join(lines)
-
-
-def plot(report: Report, out: Path) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    paths = []
-    rows = [r for r in ratios(report) if r["phe"]]
-    if rows:
-        fig, ax = plt.subplots(figsize=(12, 0.45 * len(rows) + 1.5))
-        labels = [f"{r['operation']} ({r['key_bits']})" for r in rows]
-        ax.barh(labels, [r["ratio_to_phe"] for r in rows], color="#2a6f97")
-        ax.set_xscale("log")
-        ax.axvline(1.0, color="grey", lw=1)
-        ax.set_xlabel("throughput ratio to phe, same run (log scale; >1 is faster)")
-        ax.set_title("Tongdao crypto core vs phe")
-        ax.invert_yaxis()
-        fig.tight_layout()
-        p = out / "crypto-ratio-to-phe.png"
-        fig.savefig(p, dpi=80)
-        plt.close(fig)
-        paths.append(p)
-    for bits in sorted({r.key_bits for r in report.results if r.key_bits}):
-        ops = list(dict.fromkeys(r.operation for r in report.results if r.key_bits == bits))
-        impls = ["tongdao", "phe", "sf-heu"]
-        fig, ax = plt.subplots(figsize=(12, 0.6 * len(ops) + 1.5))
-        height = 0.8 / len(impls)
-        for j, (impl, color) in enumerate(
-            zip(impls, ("#2a6f97", "#c44536", "#7a9e3b"), strict=True)
-        ):
-            found = {
-                r.operation: r.median
-                for r in report.results
-                if r.key_bits == bits and r.implementation == impl
-            }
-            ys = [i + j * height for i, op in enumerate(ops) if op in found]
-            if ys:
-                ax.barh(
-                    ys, [found[op] for op in ops if op in found], height, label=impl, color=color
+        out.append(
+            common.Row(
+                _section(r),
+                r.operation,
+                r.unit,
+                r.median,
+                r.low,
+                r.high,
+                reference=reference,
+                reference_value=ref.median if ref else None,
+                target=target,
+                note=note,
+            )
+        )
+    full = m.extras.get("psi_full")
+    if full:
+        out.append(
+            common.Row(
+                "PSI",
+                f"PSI {full['size']:,} × {full['size']:,}, both parties on this machine",
+                "s",
+                full["seconds"],
+                target=common.Target(PSI_FULL_TARGET_SECONDS, at_most=True),
+                note=f"{full['cpu_seconds']} CPU-s, peak {full['peak_rss_main_mib']} MiB "
+                f"(main) / {full['peak_rss_worker_mib']} MiB (worker)",
+            )
+        )
+    for point in m.scaling:
+        if point["implementation"] == "tongdao" and point["values"] == 10**6:
+            phe_point = next(
+                (p for p in m.scaling if p["implementation"] == "phe" and p["values"] == 10**6),
+                None,
+            )
+            out.append(
+                common.Row(
+                    "scaling (2048)",
+                    "encrypt 10⁶ 32-bit values, packed",
+                    "s",
+                    point["seconds"],
+                    point.get("low"),
+                    point.get("high"),
+                    measured=point["measured"],
+                    note=f"phe one ciphertext per value: {common.fmt(phe_point['seconds'])} s, "
+                    f"{'measured' if phe_point['measured'] else 'extrapolated'}"
+                    if phe_point
+                    else "",
                 )
-        ax.set_yticks([i + height for i in range(len(ops))], ops)
-        ax.set_xscale("log")
-        ax.set_xlabel("throughput, one core (operations or values per second; log scale)")
-        ax.set_title(f"Paillier throughput per operation, {bits}-bit, same run")
-        ax.invert_yaxis()
-        ax.legend()
-        fig.tight_layout()
-        p = out / f"crypto-throughput-{bits}.png"
-        fig.savefig(p, dpi=80)
-        plt.close(fig)
-        paths.append(p)
-    if report.scaling:
-        fig, ax = plt.subplots(figsize=(7, 4.5))
-        for impl, color in (("tongdao", "#2a6f97"), ("phe", "#c44536")):
-            points = [p for p in report.scaling if p.get("implementation", "tongdao") == impl]
-            if not points:
-                continue
-            xs = [pt["values"] for pt in points]
-            ys = [pt["seconds"] for pt in points]
-            ax.plot(xs, ys, color=color, lw=1)
-            label = "tongdao, packed" if impl == "tongdao" else "phe, one ciphertext per value"
-            ax.scatter(
-                [pt["values"] for pt in points if pt["measured"]],
-                [pt["seconds"] for pt in points if pt["measured"]],
-                color=color,
-                label=f"{label}: measured",
-                zorder=3,
             )
-            ax.scatter(
-                [pt["values"] for pt in points if not pt["measured"]],
-                [pt["seconds"] for pt in points if not pt["measured"]],
-                color=color,
-                marker="x",
-                label=f"{label}: extrapolated (linear)",
-                zorder=3,
-            )
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("values (32-bit)")
-        ax.set_ylabel("seconds to encrypt, one core")
-        ax.set_title("Encryption time vs batch size (2048-bit)")
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        p = out / "crypto-scaling.png"
-        fig.savefig(p, dpi=90)
-        plt.close(fig)
-        paths.append(p)
-    return paths
+    return out
+
+
+def series(m: Measurements) -> list[common.Series]:
+    """The scaling curve (time to encrypt against batch size)."""
+    if not m.scaling:
+        return []
+    labels = {"tongdao": "tongdao, packed", "phe": "phe, one ciphertext per value"}
+    curves: dict[str, list[common.Point]] = {}
+    for p in m.scaling:
+        curves.setdefault(labels.get(p["implementation"], p["implementation"]), []).append(
+            common.Point(p["values"], p["seconds"], p.get("low"), p.get("high"), p["measured"])
+        )
+    return [
+        common.Series(
+            "scaling",
+            "Encryption time vs batch size (2048-bit, 32-bit values)",
+            "values",
+            "seconds to encrypt, one core",
+            curves,
+            log_y=True,
+        )
+    ]
+
+
+def to_report(m: Measurements, command: str) -> common.Report:
+    """The run in the benchmarks' common report format."""
+    report = common.Report(
+        "crypto",
+        command,
+        quick=m.quick,
+        machine=m.machine,
+        versions=m.versions,
+        started_at=m.started_at or common._now(),
+        load_average=m.load_average or {"start": common._load()},
+        rows=rows(m),
+        series=series(m),
+    )
+    report.detail = {
+        "results": [asdict(r) for r in m.results],
+        "scaling": m.scaling,
+        "extras": m.extras,
+    }
+    return report
+
+
+def render_table(m: Measurements) -> str:
+    """The header and the Markdown table of a run."""
+    return to_report(m, m.command).markdown()
 
 
 def run(
@@ -670,7 +429,7 @@ def run(
     psi_size: int = 0,
     say: Progress = print,
     only: tuple[str, ...] = SECTIONS,
-) -> Report:
+) -> Measurements:
     """Run the benchmark and write JSON, the Markdown table and plots to ``out``.
 
     Args:
@@ -681,33 +440,34 @@ def run(
         say: progress messages.
         only: sections to run, a subset of :data:`SECTIONS`.
     """
-    out.mkdir(parents=True, exist_ok=True)
-    report = Report(_machine(), _versions(), quick)
-    report.extras["load_average_at_start"] = list(os.getloadavg())
+    m = Measurements(_machine(), common.versions("phe", "gmpy2", "cryptography", "sf-heu"), quick)
+    argv = ["--quick"] if quick else []
+    argv += ["--key-sizes", ",".join(map(str, key_sizes)), "--only", ",".join(only)]
+    argv += ["--psi-size", str(psi_size)] if psi_size else []
+    m.command = common.command("crypto", [*argv, "--out", str(out)])
+    m.started_at = common._now()
+    m.load_average = {"start": common._load()}
     if "paillier" in only:
         for bits in key_sizes:
-            bench_paillier(report, bits, quick, say)
+            bench_paillier(m, bits, quick, say)
     if "psi" in only:
-        bench_psi(report, quick, say, psi_size)
+        bench_psi(m, quick, say, psi_size)
     if "envelope" in only:
-        bench_envelope(report, quick, say)
+        bench_envelope(m, quick, say)
     if "scaling" in only:
-        bench_scaling(report, quick, say)
-    report.extras["load_average_at_end"] = list(os.getloadavg())
-    table = render_table(report)
-    (out / "crypto-bench.md").write_text(table + "\n")
-    data = asdict(report)
-    data["table"] = ratios(report)
-    (out / "crypto-bench.json").write_text(json.dumps(data, indent=2))
-    plot(report, out)
-    return report
+        bench_scaling(m, quick, say)
+    m.load_average["end"] = common._load()
+    to_report(m, m.command).write(out, "crypto-bench")
+    return m
 
 
 def replot(json_path: Path, out: Path) -> list[Path]:
     """Redraw the plots of an earlier run from its JSON (no measurement)."""
     data = json.loads(json_path.read_text())
-    report = Report(data["machine"], data["versions"], data["quick"])
-    report.results = [Result(**r) for r in data["results"]]
-    report.scaling = data["scaling"]
-    report.extras = data["extras"]
-    return plot(report, out)
+    detail = data["detail"]
+    m = Measurements(data["machine"], data["versions"], data["quick"], command=data["command"])
+    m.results = [Result(**r) for r in detail["results"]]
+    m.scaling = detail["scaling"]
+    m.extras = detail["extras"]
+    m.started_at, m.load_average = data["started_at"], data["load_average"]
+    return common.plot(to_report(m, data["command"]), out, "crypto-bench")

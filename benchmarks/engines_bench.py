@@ -15,9 +15,10 @@ consumer (人社) in this process using the SDK exactly as a department would.
   added by the broker. Checked against the plaintext.
 
 Reported: wall time, bytes on the wire each way (counted at the consumer's channel), CPU seconds
-and peak memory (VmHWM, sampled every 0.2 s) of every process including each side's worker
-pools. The providers keep their records in SQLite tables (``sql:`` sources), as a department
-with 10⁶ records would, so a node streams its rows instead of holding a CSV in memory.
+and peak memory during the run (VmHWM, reset at its start and sampled every 0.2 s) of every
+process that takes part, worker pools included. The providers keep their records in SQLite
+tables (``sql:`` sources), as a department with 10⁶ records would, so a node streams its rows
+instead of holding a CSV in memory.
 
 Run:  tongdao bench engines [--keys 1000000] [--rows 1000000] [--nodes 8] [--agg-rows 1000000]
       [--engines intersection_size,intersection_sum,aggregate] [--out DIR] [--quick]
@@ -26,9 +27,7 @@ Run:  tongdao bench engines [--keys 1000000] [--rows 1000000] [--nodes 8] [--agg
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import random
 import resource
 import sqlite3
@@ -43,8 +42,13 @@ from typing import Any
 
 import grpc
 
+from tongdao.benchmarks import report as common
+
 ENGINES = ("intersection_size", "intersection_sum", "aggregate")
 PURPOSE = "城乡最低生活保障资格审核"
+# docs/benchmarks/engines.md: the aggregate over 8 nodes × 10⁶ rows within a minute
+AGGREGATE_AT = (8, 1_000_000)
+AGGREGATE_TARGET_SECONDS = 60.0
 SCENARIO = "低保申请人收入核对（基准测试）"
 BASIS = "《社会救助暂行办法》第十一条"
 
@@ -58,6 +62,7 @@ class ProcessSampler:
     def __init__(self, interval: float = 0.2) -> None:
         self.interval = interval
         self.peaks: dict[int, dict[str, Any]] = {}
+        self._baseline: dict[int, float] = {}  # CPU seconds of each process when the run began
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -110,15 +115,27 @@ class ProcessSampler:
                 label = f"worker of {self.peaks[ppid]['cmd'].split(' (')[0]}"
             row = self.peaks.setdefault(pid, {"pid": pid, "cmd": label})
             row["peak_rss_mib"] = max(row.get("peak_rss_mib", 0), hwm)
-            row["cpu_seconds"] = max(row.get("cpu_seconds", 0.0), cpu)
+            spent = cpu - self._baseline.get(pid, 0.0)
+            row["cpu_seconds"] = max(row.get("cpu_seconds", 0.0), round(spent, 2))
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             self._sample()
 
     def reset(self) -> None:
+        """Start a run: peaks from here on (Linux resets VmHWM), CPU seconds from here on."""
         self.peaks.clear()
+        for pid in self._descendants():
+            try:
+                with open(f"/proc/{pid}/clear_refs", "w") as f:
+                    f.write("5")  # resets the peak RSS to the current RSS
+            except OSError:
+                pass
+        self._baseline = {}
         self._sample()
+        self._baseline = {pid: row["cpu_seconds"] for pid, row in self.peaks.items()}
+        for row in self.peaks.values():
+            row["cpu_seconds"] = 0.0
 
 
 def _label(cmd: str, pid: int) -> str:
@@ -174,32 +191,26 @@ def run(
     agg_rows: int,
     engines: Sequence[str] = ENGINES,
     say: Callable[[str], None] = print,
-) -> dict[str, Any]:
-    """Start the processes, run both engines, check them, write ``engines-bench.json``.
+) -> common.Report:
+    """Start the processes, run the engines, check them, write ``engines-bench.*``.
 
     Returns:
-        The results (also written as JSON).
+        The report (also written to ``out``): rows, and the raw runs under ``detail``.
     """
     from tongdao.ca_home import CaHome
     from tongdao.commands.catalogue import entry_from_dict
     from tongdao.demo import CITY_MZJ, ENTRIES, RSJ, SW, _start_all, _stop, city_entry
     from tongdao.home import AUTHORITY, BROKER, Home
     from tongdao.node.client import ConsumerClient
+    from tongdao.progress import Progress
     from tongdao.proto.stubs import BrokerStubs
     from tongdao.proto.transport import secure_channel
     from tongdao.v1 import catalogue_pb2, directory_pb2, sharing_pb2
 
     cities = CITY_MZJ[:nodes] if "aggregate" in engines and agg_rows else []
-    results: dict[str, Any] = {
-        "date": time.strftime("%Y-%m-%d %H:%M"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": sys.version.split()[0],
-            "load_before": os.getloadavg(),
-        },
-        "runs": [],
-    }
+    report = common.Report("engines", common.command("engines"), versions=common.versions())
+    results: dict[str, Any] = {"runs": []}
+    report.detail = results
     with tempfile.TemporaryDirectory(prefix="tongdao-scale-") as tmp:
         root = Path(tmp).resolve()
         # one folder stands in for every party's machine; each is enrolled through the CA
@@ -317,9 +328,10 @@ def run(
                 sampler.reset()
                 wire.take()
                 start = time.perf_counter()
-                answer = client.intersection(
-                    token, applicants, "id_number", PURPOSE, progress=_progress(say)
-                )
+                with Progress("intersection (size)") as progress:
+                    answer = client.intersection(
+                        token, applicants, "id_number", PURPOSE, progress=progress
+                    )
                 seconds = time.perf_counter() - start
                 sampler.stop()
                 ok = answer["size"] == expected_size
@@ -332,7 +344,7 @@ def run(
                         "correct": ok,
                         "answer": {"size": answer["size"]},
                         **wire.take(),
-                        "processes": _processes(sampler),
+                        "processes": _processes(sampler, ["broker", "consumer", f"node {SW.code}"]),
                     }
                 )
                 say(f"  {seconds:.1f} s, correct={ok}")
@@ -352,9 +364,10 @@ def run(
                 sampler.reset()
                 wire.take()
                 start = time.perf_counter()
-                answer = client.intersection_sum(
-                    token, applicants, "annual_income", PURPOSE, progress=_progress(say)
-                )
+                with Progress("intersection-sum") as progress:
+                    answer = client.intersection_sum(
+                        token, applicants, "annual_income", PURPOSE, progress=progress
+                    )
                 seconds = time.perf_counter() - start
                 sampler.stop()
                 ok = answer["size"] == expected_size and answer["sum"] == expected_sum
@@ -367,7 +380,7 @@ def run(
                         "correct": ok,
                         "answer": {"size": answer["size"], "sum": str(answer["sum"])},
                         **wire.take(),
-                        "processes": _processes(sampler),
+                        "processes": _processes(sampler, ["broker", "consumer", f"node {SW.code}"]),
                     }
                 )
                 say(f"  {seconds:.1f} s, correct={ok}")
@@ -410,7 +423,10 @@ def run(
                         "correct": ok,
                         "answer": {"count": answer["count"], "sum": str(answer["sum"])},
                         **wire.take(),
-                        "processes": _processes(sampler),
+                        # the tax bureau's node is running but takes no part in the aggregate
+                        "processes": _processes(
+                            sampler, ["broker", "consumer", *(f"node {p.code}" for p in cities)]
+                        ),
                     }
                 )
                 say(f"  {seconds:.1f} s, correct={ok}")
@@ -418,23 +434,10 @@ def run(
         finally:
             sampler.stop()
             _stop(processes)
-    results["machine"]["load_after"] = os.getloadavg()
     results["consumer_peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "engines-bench.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
-    return results
-
-
-def _progress(say: Callable[[str], None]) -> Callable[[str, int, int], None]:
-    last = {"t": 0.0}
-
-    def progress(stage: str, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - last["t"] >= 10 or done == total:
-            last["t"] = now
-            say(f"  {stage}: {done:,}/{total:,}")
-
-    return progress
+    report.rows = report_rows(results)
+    report.write(out, "engines-bench")
+    return report
 
 
 class WireCounter(grpc.UnaryUnaryClientInterceptor, grpc.StreamStreamClientInterceptor):
@@ -493,33 +496,49 @@ class WireCounter(grpc.UnaryUnaryClientInterceptor, grpc.StreamStreamClientInter
         return Counted()
 
 
-def _processes(sampler: ProcessSampler) -> list[dict[str, Any]]:
-    return sorted(sampler.peaks.values(), key=lambda r: -r["peak_rss_mib"])
+def _processes(sampler: ProcessSampler, parties: Sequence[str]) -> list[dict[str, Any]]:
+    """The processes of the parties that took part in a run (and their workers), largest first."""
+
+    def took_part(label: str) -> bool:
+        base = label.removeprefix("worker of ")
+        return any(base == p or base.startswith(p + " (") for p in parties)
+
+    found = [r for r in sampler.peaks.values() if took_part(r["cmd"])]
+    return sorted(found, key=lambda r: -r["peak_rss_mib"])
 
 
-def _size(n: int) -> str:
-    return f"{n / 2**20:,.1f} MiB" if n >= 2**20 else f"{n / 2**10:,.1f} KiB"
+def _size(r: dict[str, Any]) -> str:
+    if r["engine"] == "aggregate":
+        return f"{r['nodes']} nodes × {r['rows_per_node']:,} rows"
+    return f"{r['consumer_keys']:,} keys × {r['provider_rows']:,} rows"
 
 
-def table(results: dict[str, Any]) -> str:
-    """A Markdown table of the runs."""
-    lines = [
-        "| engine | size | wall time | to provider | to consumer | peak RSS, largest process |",
-        "|---|---|---|---|---|---|",
-    ]
+def report_rows(results: dict[str, Any]) -> list[common.Row]:
+    """The report's rows: per run, the wall time, the bytes each way and the largest process."""
+    out = []
     for r in results["runs"]:
-        size = (
-            f"{r['consumer_keys']:,} keys × {r['provider_rows']:,} rows"
-            if r["engine"] != "aggregate"
-            else f"{r['nodes']} nodes × {r['rows_per_node']:,} rows"
-        )
-        top = r["processes"][0] if r["processes"] else {"peak_rss_mib": 0, "cmd": "?"}
-        lines.append(
-            f"| {r['engine']} | {size} | {r['seconds']} s | "
-            f"{_size(r['bytes_to_provider'])} | {_size(r['bytes_to_consumer'])}"
-            f" | {top['peak_rss_mib']} MiB ({top['cmd']}) |"
-        )
-    return "\n".join(lines)
+        section = f"{r['engine']}, {_size(r)}"
+        target = None
+        if r["engine"] == "aggregate" and (r["nodes"], r["rows_per_node"]) == AGGREGATE_AT:
+            target = common.Target(AGGREGATE_TARGET_SECONDS, at_most=True)
+        checked = "answer equals the plaintext" if r["correct"] else "WRONG ANSWER"
+        out.append(common.Row(section, "wall time", "s", r["seconds"], target=target, note=checked))
+        for key, name in (
+            ("bytes_to_provider", "to provider"),
+            ("bytes_to_consumer", "to consumer"),
+        ):
+            out.append(common.Row(section, name, "KiB", round(r[key] / 1024, 1)))
+        for p in r["processes"][:3]:
+            out.append(
+                common.Row(
+                    section,
+                    f"peak RSS during the run, {p['cmd']}",
+                    "MiB",
+                    p["peak_rss_mib"],
+                    note=f"{p['cpu_seconds']:.1f} CPU-s during the run",
+                )
+            )
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -553,7 +572,7 @@ def main(argv: list[str] | None = None) -> int:
     def say(text: str) -> None:
         print(f"  {time.monotonic() - start:6.1f}s  {text}", file=sys.stderr, flush=True)
 
-    results = run(
+    report = run(
         args.out,
         keys=args.keys,
         rows=args.rows,
@@ -562,9 +581,9 @@ def main(argv: list[str] | None = None) -> int:
         engines=engines,
         say=say,
     )
-    print(table(results))
-    print(f"JSON: {args.out / 'engines-bench.json'}")
-    return 0 if all(r["correct"] for r in results["runs"]) else 1
+    print(report.markdown())
+    print(f"\nwrote {args.out}/engines-bench.json, engines-bench.md and the plots")
+    return 0 if all(r["correct"] for r in report.detail["runs"]) else 1
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ Three parts, one run:
 * **audit** — ``tongdao ledger verify`` work on an export of 10⁶ entries: every entry's hash and
   link, the tree, a checkpoint's signature and its cosignatures (broker.ledger_audit.audit).
 
-Writes ledger-bench.json and ledger-bench.png to ``--out`` and prints a table.
+Writes ledger-bench.json, ledger-bench.md and the plots to ``--out`` in the benchmarks' one
+report format and prints the table.
 
 Run:  python -m tongdao.benchmarks.ledger_bench [--entries 1000000] [--quick] [--out DIR]
 """
@@ -31,13 +32,15 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from tongdao.benchmarks.catalogue_bench import machine, percentile
+from tongdao.benchmarks import report as common
+from tongdao.benchmarks.catalogue_bench import percentile
 
 
 def _ms(values: list[float]) -> dict[str, float]:
     return {
         "p50": round(percentile(values, 50) * 1000, 4),
         "p95": round(percentile(values, 95) * 1000, 4),
+        "min": round(min(values) * 1000, 4),
         "max": round(max(values) * 1000, 4),
     }
 
@@ -288,31 +291,95 @@ def bench_audit(n: int) -> dict[str, Any]:
     }
 
 
-def plot(report: dict[str, Any], path: Path) -> None:
-    import matplotlib
+def _ms_row(
+    section: str, name: str, ms: dict[str, float], ref: dict[str, float] | None, ref_name: str
+) -> common.Row:
+    return common.Row(
+        section,
+        name,
+        "ms",
+        ms["p50"],
+        ms.get("min"),
+        ms["max"],
+        reference=ref_name if ref else "",
+        reference_value=ref["p50"] if ref else None,
+        note=f"p95 {common.fmt(ms['p95'])} ms" + ("; ratio below 1 is faster" if ref else ""),
+    )
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    stores = report["store"]
-    sizes = [r["entries"] for r in stores]
-    fig, ax = plt.subplots(figsize=(7, 4))
+def report_rows(data: dict[str, Any]) -> list[common.Row]:
+    """The rows: the tree (with pymerkle at the same size), the store by size, the audit."""
+    out = []
+    other = data["pymerkle"]
+    for tree in data["tree_runs"]:
+        ref = other if other and other["entries"] == tree["entries"] else None
+        name = other["implementation"] if ref else ""
+        section = f"tree in memory, {tree['entries']:,} entries"
+        out.append(
+            common.Row(
+                section,
+                "append",
+                "entries/s",
+                tree["append_per_second"],
+                reference=name,
+                reference_value=ref["append_per_second"] if ref else None,
+                note="one run",
+            )
+        )
+        for key, label in (
+            ("inclusion_prove_ms", "inclusion proof, generate"),
+            ("inclusion_verify_ms", "inclusion proof, verify"),
+            ("consistency_prove_ms", "consistency proof, generate"),
+            ("consistency_verify_ms", "consistency proof, verify"),
+        ):
+            out.append(_ms_row(section, label, tree[key], ref.get(key) if ref else None, name))
+    for r in data["store"]:
+        section = f"SQLite store, {r['entries']:,} entries"
+        out.append(_ms_row(section, "append (one transaction)", r["append_ms"], None, ""))
+        out.append(
+            _ms_row(section, "inclusion proof from the store", r["inclusion_prove_ms"], None, "")
+        )
+        out.append(
+            _ms_row(
+                section, "consistency proof from the store", r["consistency_prove_ms"], None, ""
+            )
+        )
+        out.append(common.Row(section, "store size", "MB", r["store_mb"]))
+    a = data["audit"]
+    out.append(
+        common.Row(
+            "audit (ledger verify)",
+            f"{a['entries']:,} entries, checkpoint and two cosignatures",
+            "s",
+            a["verify_seconds"],
+            note=f"{a['entries_per_second']:,} entries/s",
+        )
+    )
+    return out
+
+
+def report_series(data: dict[str, Any]) -> list[common.Series]:
+    """Cost per store operation against the ledger's size: flat curves are O(log n)."""
+    curves = {}
     for label, key in (
         ("append (one transaction)", "append_ms"),
         ("inclusion proof from the store", "inclusion_prove_ms"),
         ("consistency proof from the store", "consistency_prove_ms"),
     ):
-        ax.plot(sizes, [r[key]["p50"] for r in stores], marker="o", label=f"{label}, p50")
-    ax.set_xscale("log")
-    ax.set_xlabel("entries in the ledger")
-    ax.set_ylabel("milliseconds")
-    ax.set_ylim(bottom=0)
-    ax.set_title("Ledger on SQLite: cost per operation vs size (O(log n))")
-    ax.legend()
-    ax.grid(True, alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+        curves[label] = [
+            common.Point(r["entries"], r[key]["p50"], r[key].get("min"), r[key]["max"])
+            for r in data["store"]
+        ]
+    return [
+        common.Series(
+            "size",
+            "Ledger on SQLite: cost per operation vs size (median, min–max)",
+            "entries in the ledger",
+            "milliseconds (log scale)",
+            curves,
+            log_y=True,
+        )
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -328,14 +395,19 @@ def main(argv: list[str] | None = None) -> int:
     samples, appends = (50, 50) if args.quick else (500, 300)
     sizes = sorted({max(100, n // 10**k) for k in range(4)} | {n})
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    load = {"start": [round(x, 2) for x in os.getloadavg()]}
 
     def say(text: str) -> None:
         print(f"  {text}", file=sys.stderr, flush=True)
 
     say(f"tree: {n} appends in memory")
     tree = bench_tree(n, samples)
+    tree_runs = [tree]
+    compared = min(n, 100_000)  # pymerkle is measured here, and our tree at the same size
+    if compared != n:
+        tree_runs.append(bench_tree(compared, samples))
     say("tree: pymerkle")
-    other = bench_pymerkle(min(n, 100_000), samples, bench_tree(min(n, 100_000), 1)["root"])
+    other = bench_pymerkle(compared, samples, tree_runs[-1]["root"])
     stores = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
@@ -343,55 +415,33 @@ def main(argv: list[str] | None = None) -> int:
             stores.append(bench_store(size, appends, samples, Path(tmp)))
     say(f"audit: {n} entries")
     audited = bench_audit(n)
-    report = {
-        "run_at": started,
-        "command": "python -m tongdao.benchmarks.ledger_bench " + " ".join(argv or sys.argv[1:]),
-        "machine": machine(),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
+    data = {
         "tree": tree,
+        "tree_runs": tree_runs,
         "pymerkle": other,
         "store": stores,
         "audit": audited,
     }
+    report = common.Report(
+        "ledger",
+        common.command("ledger", argv),
+        quick=args.quick,
+        versions=common.versions("pymerkle", "sqlalchemy"),
+        started_at=started,
+        load_average=load,
+        rows=report_rows(data),
+        series=report_series(data),
+    )
+    report.detail = data
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "ledger-bench.json").write_text(json.dumps(report, indent=1))
-    plot(report, out / "ledger-bench.png")
-    print(
-        f"{'tree (in memory)':<34} {'entries':>9} {'appends/s':>10} "
-        f"{'prove ms':>9} {'verify ms':>9}"
-    )
-    for r in (tree, other):
-        if r:
-            print(
-                f"{r['implementation']:<34} {r['entries']:>9} {r['append_per_second']:>10} "
-                f"{r['inclusion_prove_ms']['p50']:>9} {r['inclusion_verify_ms']['p50']:>9}"
-            )
-    print(
-        f"  consistency at {n}: prove p50 {tree['consistency_prove_ms']['p50']} ms, "
-        f"verify p50 {tree['consistency_verify_ms']['p50']} ms; proofs ≤ "
-        f"{tree['inclusion_proof_hashes']} hashes"
-    )
+    report.write(out, "ledger-bench")
+    print(report.markdown())
     if other:
         print(
-            f"  pymerkle: same root {other['same_root_as_rfc9162']}, RFC 9162 proofs "
-            f"{other['proofs_are_rfc9162_audit_paths']}"
+            f"\npymerkle: same root as RFC 9162 {other['same_root_as_rfc9162']}, its proofs "
+            f"RFC 9162 audit paths {other['proofs_are_rfc9162_audit_paths']}"
         )
-    print(
-        f"\n{'store (SQLite)':<16} {'entries':>9} {'append p50':>11} {'p95':>7} "
-        f"{'appends/s':>10} {'incl p50':>9} {'cons p50':>9} {'MB':>7}"
-    )
-    for r in stores:
-        print(
-            f"{'':<16} {r['entries']:>9} {r['append_ms']['p50']:>11} {r['append_ms']['p95']:>7} "
-            f"{r['appends_per_second']:>10} {r['inclusion_prove_ms']['p50']:>9} "
-            f"{r['consistency_prove_ms']['p50']:>9} {r['store_mb']:>7}"
-        )
-    print(
-        f"\naudit (ledger verify) of {audited['entries']} entries: {audited['verify_seconds']} s "
-        f"({audited['entries_per_second']} entries/s)"
-    )
-    print(f"load average {report['load_average']}; wrote {out}/ledger-bench.json and .png")
+    print(f"\nwrote {out}/ledger-bench.json, ledger-bench.md and the plots")
     return 0
 
 

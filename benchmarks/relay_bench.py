@@ -7,7 +7,8 @@ would) at each concurrency for a fixed time. In the same run it measures the cei
 mutual-TLS unary echo through one Python relay hop (client → relay → echo server), with the same
 certificates, the same server thread pool and the messages of the measured fetch. Reported per
 method and concurrency: queries/s, p50/p95/p99 latency, CPU per query of each process and the
-ratio to the echo at the same concurrency.
+ratio to the echo at the same concurrency. Writes relay-bench.json, relay-bench.md and the plots
+to ``--out`` in the benchmarks' one report format.
 
 Run:  tongdao bench relay [--concurrency 1,4,16,64] [--seconds 10] [--database-url URL]
       [--grants N] [--out DIR] [--quick]
@@ -19,7 +20,6 @@ import argparse
 import json
 import multiprocessing as mp
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -29,6 +29,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from tongdao.benchmarks import report as common
+
 METHODS = ("fetch", "verify")
 ECHO = "echo"
 ECHO_METHOD = "/tongdao.bench.Echo/Call"
@@ -36,6 +38,10 @@ PURPOSE = "城乡最低生活保障资格审核"
 SCENARIO = "低保复核（基准测试）"
 BASIS = "《社会救助暂行办法》第十一条"
 QUOTA = 100_000
+# docs/benchmarks/relay.md: half the bare echo's rate, 1,000 queries/s, p99 within 50 ms
+RATIO_TARGET = 0.5
+QPS_TARGET = 1000.0
+P99_TARGET_MS = 50.0
 
 
 # ---------------------------------------------------------------- the echo: backend and relay hop
@@ -214,6 +220,8 @@ def measure(
         "errors": sum(p["errors"] for p in parts),
         "per_second": len(latencies) / spec["seconds"],
         "latency_ms": {
+            "min": min(latencies, default=0.0),
+            "max": max(latencies, default=0.0),
             "p50": _percentile(latencies, 50),
             "p95": _percentile(latencies, 95),
             "p99": _percentile(latencies, 99),
@@ -249,6 +257,7 @@ def _setup(
     url = database_url or f"sqlite:///{root / 'broker.db'}"
     processes: list[Any] = []
     broker_args = ["broker", "serve", "--home", str(home.root), "--listen", "127.0.0.1:0"]
+    broker_args += ["--metrics-listen", "127.0.0.1:0"]  # a free port: never collide
     broker_args += ["--metrics-listen", "127.0.0.1:0"]  # a free port: never collide
     _start_all(
         [
@@ -339,23 +348,19 @@ def run(
     max_processes: int = 4,
     methods: Sequence[str] = METHODS,
     say: Callable[[str], None] = print,
-) -> dict[str, Any]:
-    """Run the relay and the echo at each concurrency; write ``relay-bench.json`` and ``.md``."""
+    command: str = "tongdao bench relay",
+) -> common.Report:
+    """Run the relay and the echo at each concurrency; write ``relay-bench.*`` to ``out``."""
     from tongdao.demo import _stop
     from tongdao.home import BROKER
 
+    report = common.Report("relay", command, versions=common.versions("grpcio"))
     results: dict[str, Any] = {
-        "date": time.strftime("%Y-%m-%d %H:%M"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": sys.version.split()[0],
-            "load_before": os.getloadavg(),
-        },
         "store": "PostgreSQL" if database_url.startswith("postgresql") else "SQLite",
         "grants_stored": grants,
         "runs": [],
     }
+    report.detail = results
     with tempfile.TemporaryDirectory(prefix="tongdao-relay-") as tmp:
         root = Path(tmp).resolve()
         say("starting broker and node")
@@ -410,69 +415,79 @@ def run(
                 proc.kill()
                 proc.wait()
             _stop(stack["processes"])
-    results["machine"]["load_after"] = os.getloadavg()
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "relay-bench.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
-    (out / "relay-bench.md").write_text(table(results) + "\n")
-    plot(results, out / "relay-bench.png")
-    return results
+    report.rows = report_rows(results)
+    report.series = report_series(results)
+    report.write(out, "relay-bench")
+    return report
 
 
-def table(results: dict[str, Any]) -> str:
-    """The markdown table of a run."""
-    load = results["machine"]["load_before"]
-    lines = [
-        f"store: {results['store']}, grants stored: {results['grants_stored']:,}, "
-        f"load average before: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}, "
-        f"messages {results['message_bytes']['request_bytes']} B up / "
-        f"{results['message_bytes']['reply_bytes']} B down",
-        "",
-        "| method | concurrency | queries/s | p50 ms | p95 ms | p99 ms | CPU ms/query "
-        "broker · node · consumers | ratio to echo | errors |",
-        "|---|---:|---:|---:|---:|---:|---|---:|---:|",
-    ]
+def report_rows(results: dict[str, Any]) -> list[common.Row]:
+    """The report's rows: per method and concurrency, the rate, the latency and the CPU."""
+    out = []
+    echo = {r["concurrency"]: r for r in results["runs"] if r["method"] == ECHO}
     for r in results["runs"]:
-        cpu = r["cpu_ms_per_query"]
+        is_echo = r["method"] == ECHO
+        label = "echo (bare mTLS, one relay hop)" if is_echo else r["method"]
+        section = f"{label}, concurrency {r['concurrency']}"
+        ref = None if is_echo else echo.get(r["concurrency"])
         lat = r["latency_ms"]
-        ratio = f"{r['ratio_to_echo']:.2f}×" if "ratio_to_echo" in r else "—"
-        label = "echo (relay hop)" if r["method"] == ECHO else r["method"]
-        lines.append(
-            f"| {label} | {r['concurrency']} | {r['per_second']:,.1f} | {lat['p50']:.1f} | "
-            f"{lat['p95']:.1f} | {lat['p99']:.1f} | {cpu['broker']:.2f} · {cpu['node']:.2f} · "
-            f"{cpu['consumers']:.2f} | {ratio} | {r['errors']} |"
-        )
-    return "\n".join(lines)
-
-
-def plot(results: dict[str, Any], path: Path) -> None:
-    """Queries/s by concurrency, one line per method and the echo."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for method in (ECHO, *METHODS):
-        rows = [r for r in results["runs"] if r["method"] == method]
-        if rows:
-            ax.plot(
-                [r["concurrency"] for r in rows],
-                [r["per_second"] for r in rows],
-                marker="o",
-                label="bare mTLS echo, one relay hop" if method == ECHO else method,
+        out.append(
+            common.Row(
+                section,
+                "queries/s",
+                "queries/s",
+                r["per_second"],
+                reference="echo" if ref else "",
+                reference_value=ref["per_second"] if ref else None,
+                ratio=r.get("ratio_to_echo"),
+                target=None if is_echo else common.Target(RATIO_TARGET, of="ratio"),
+                note=f"{r['queries']:,} queries in {r['seconds']} s, {r['errors']} errors",
             )
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ax.set_xlabel("concurrent callers")
-    ax.set_ylabel("calls per second")
-    ax.set_title(
-        f"relay throughput ({results['store']}, load {results['machine']['load_before'][0]:.1f})"
-    )
-    ax.legend()
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+        )
+        out.append(
+            common.Row(
+                section, "latency p50", "ms", lat["p50"], lat.get("min"), lat.get("max"),
+                note=f"p95 {common.fmt(lat['p95'])} ms",
+            )
+        )  # fmt: skip
+        out.append(
+            common.Row(
+                section,
+                "latency p99",
+                "ms",
+                lat["p99"],
+                target=None if is_echo else common.Target(P99_TARGET_MS, at_most=True),
+            )
+        )
+        cpu = r["cpu_ms_per_query"]
+        for who in ("broker", "node", "consumers"):
+            shown = {"broker": "relay", "node": "echo server"}.get(who, who) if is_echo else who
+            out.append(common.Row(section, f"CPU per query, {shown}", "ms", cpu[who]))
+    return out
+
+
+def report_series(results: dict[str, Any]) -> list[common.Series]:
+    """Queries/s by concurrency, one curve per method and the echo."""
+    curves = {}
+    for method in (ECHO, *METHODS):
+        points = [
+            common.Point(r["concurrency"], r["per_second"])
+            for r in results["runs"]
+            if r["method"] == method
+        ]
+        if points:
+            curves["bare mTLS echo, one relay hop" if method == ECHO else method] = points
+    return [
+        common.Series(
+            "concurrency",
+            f"relay throughput ({results['store']})",
+            "concurrent callers",
+            "queries per second",
+            curves,
+            targets=[("1,000 queries/s", QPS_TARGET)],
+            log_y=True,
+        )
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -508,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     def say(text: str) -> None:
         print(f"  {time.monotonic() - start:6.1f}s  {text}", file=sys.stderr, flush=True)
 
-    results = run(
+    report = run(
         Path(args.out),
         concurrency=levels,
         seconds=seconds,
@@ -517,9 +532,10 @@ def main(argv: list[str] | None = None) -> int:
         max_processes=max(1, args.processes),
         methods=methods,
         say=say,
+        command=common.command("relay", argv),
     )
-    print(table(results))
-    print(f"\nwrote {args.out}/relay-bench.json, relay-bench.md and relay-bench.png")
+    print(report.markdown())
+    print(f"\nwrote {args.out}/relay-bench.json, relay-bench.md and the plots")
     return 0
 
 

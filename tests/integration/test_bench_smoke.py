@@ -4,26 +4,60 @@ import json
 
 from tongdao.cli import main
 
+COMMON_KEYS = {"benchmark", "command", "started_at", "machine", "load_average", "versions", "rows"}
+ROW_KEYS = {"section", "name", "unit", "value", "min", "max", "reference", "ratio", "measured"}
+TABLE_HEAD = "| section | measurement | value | min–max | reference | ratio | target | how | note |"
+
+
+def _common_report(path, name):
+    """The parts every benchmark's JSON and table share."""
+    data = json.loads((path / f"{name}.json").read_text())
+    assert set(data) >= COMMON_KEYS and data["rows"]
+    assert all(set(row) >= ROW_KEYS for row in data["rows"])
+    assert len(data["load_average"]["start"]) == 3 and len(data["load_average"]["end"]) == 3
+    assert data["machine"]["cores"] > 0
+    assert TABLE_HEAD in (path / f"{name}.md").read_text()
+    assert (path / f"{name}.png").stat().st_size > 1000
+    return data
+
 
 def test_quick_crypto_bench_writes_outputs(tmp_path, capsys):
     out = tmp_path / "bench"
     assert main(["bench", "crypto", "--quick", "--key-sizes", "1024", "--out", str(out)]) == 0
     table = capsys.readouterr().out
-    assert "ratio to phe" in table and "encrypt (public-key holder)" in table
-    data = json.loads((out / "crypto-bench.json").read_text())
+    assert TABLE_HEAD in table and "| Paillier 1024 | encrypt (public-key holder) |" in table
+    data = _common_report(out, "crypto-bench")
+    assert data["command"].startswith("tongdao bench crypto --quick")
     assert data["versions"]["phe"] != "not installed"
-    ops = {row["operation"] for row in data["table"]}
-    assert {"decrypt", "ct + ct", "PSI blinding (hash-to-group + scalar mult)"} <= ops
-    assert all(row["median"] > 0 for row in data["table"])
-    assert (out / "crypto-ratio-to-phe.png").stat().st_size > 1000
-    assert (out / "crypto-scaling.png").stat().st_size > 1000
+    rows = {(row["section"], row["name"]): row for row in data["rows"]}
+    assert {("Paillier 1024", "decrypt"), ("Paillier 1024", "ct + ct")} <= set(rows)
+    assert all(
+        row["value"] > 0 and row["min"] <= row["value"] <= row["max"] for row in rows.values()
+    )
+    assert rows[("Paillier 1024", "decrypt")]["reference"] == "phe"
+    blinding = rows[("PSI", "PSI blinding (hash-to-group + scalar mult)")]
+    assert blinding["reference"] == "bare OpenSSL X25519" and blinding["ratio"] > 0
+    # quick mode measures packed encryption up to 10³ and phe on a small batch only:
+    # everything else on the curve is extrapolated, and says so
+    points = {
+        (curve, p["x"]): p["measured"]
+        for curve, pts in data["series"][0]["curves"].items()
+        for p in pts
+    }
+    assert points[("tongdao, packed", 1000)] and not points[("tongdao, packed", 10**6)]
+    assert not any(m for (curve, x), m in points.items() if curve.startswith("phe") and x >= 100)
+    assert sum(1 for (curve, _), m in points.items() if curve.startswith("phe") and m) == 1
+    assert not rows[("scaling (2048)", "encrypt 10⁶ 32-bit values, packed")]["measured"]
+    assert "| extrapolated |" in table
+    assert (out / "crypto-bench-ratio.png").stat().st_size > 1000
+    assert (out / "crypto-bench-scaling.png").stat().st_size > 1000
 
 
 def test_quick_engines_bench_runs_through_processes_and_checks_answers(tmp_path, capsys):
     out = tmp_path / "engines"
     assert main(["bench", "engines", "--quick", "--out", str(out)]) == 0
-    data = json.loads((out / "engines-bench.json").read_text())
-    runs = {r["engine"]: r for r in data["runs"]}
+    data = _common_report(out, "engines-bench")
+    runs = {r["engine"]: r for r in data["detail"]["runs"]}
     assert set(runs) == {"intersection_size", "intersection_sum", "aggregate"}
     assert all(r["correct"] and r["seconds"] > 0 for r in runs.values())
     # 2,000 × 2,000: every provider row travels to the consumer as a point, and back as a
@@ -32,7 +66,13 @@ def test_quick_engines_bench_runs_through_processes_and_checks_answers(tmp_path,
     assert runs["intersection_sum"]["bytes_to_provider"] > 2000 * (32 + 962)
     labels = {p["cmd"] for p in runs["intersection_sum"]["processes"]}
     assert {"broker", "node hlj.sw", "consumer (SDK, this process)"} <= labels
-    assert "| intersection_sum | 2,000 keys × 2,000 rows |" in capsys.readouterr().out
+    # the aggregate reports the city nodes it ran on, never the tax bureau's idle node
+    aggregate = {p["cmd"] for p in runs["aggregate"]["processes"]}
+    assert not any("hlj.sw" in label for label in aggregate)
+    assert sum(1 for label in aggregate if label.startswith("node ")) == 2
+    table = capsys.readouterr().out
+    assert "| intersection_sum, 2,000 keys × 2,000 rows | wall time |" in table
+    assert "hlj.sw" not in "".join(line for line in table.splitlines() if "| aggregate" in line)
 
 
 def test_engines_bench_refuses_unknown_engines(capsys):
@@ -46,21 +86,24 @@ def test_engines_bench_refuses_unknown_engines(capsys):
 def test_quick_catalogue_bench_imports_and_finds_two_character_terms(tmp_path, capsys):
     out = tmp_path / "catalogue"
     assert main(["bench", "catalogue", "--quick", "--only", "sqlite", "--out", str(out)]) == 0
-    data = json.loads((out / "catalogue-bench.json").read_text())
-    (run,) = data["results"]
+    data = _common_report(out, "catalogue-bench")
+    (run,) = data["detail"]["results"]
     assert run["store"] == "SQLite" and run["entries"] == 2000
     assert set(run["search_ms_by_kind"]) >= {"3+ chars", "2 chars", "two terms", "browse by tag"}
     found = run["results_per_query"]
     # the 2-character terms of the mix are answered (by the index, not a scan) and find entries
     assert all(found[f"2 chars: {q}"] > 0 for q in ("婚姻", "学籍", "户号"))
     assert run["import_seconds"] > 0 and run["search_ms"]["p95"] > 0
-    assert "SQLite" in capsys.readouterr().out
+    table = capsys.readouterr().out
+    assert "| SQLite, 2,000 entries | search, 2 chars |" in table
+    assert data["versions"]["sqlite"] and data["command"].startswith("tongdao bench catalogue")
 
 
 def test_quick_ledger_bench_measures_tree_store_and_audit(tmp_path, capsys):
     out = tmp_path / "ledger"
     assert main(["bench", "ledger", "--quick", "--out", str(out)]) == 0
-    data = json.loads((out / "ledger-bench.json").read_text())
+    report = _common_report(out, "ledger-bench")
+    data = report["detail"]
     assert data["tree"]["entries"] == 2000 and data["tree"]["append_per_second"] > 0
     assert data["tree"]["inclusion_proof_hashes"] <= 11  # ⌈log₂ 2000⌉
     assert [s["entries"] for s in data["store"]][-1] == 2000
@@ -68,14 +111,20 @@ def test_quick_ledger_bench_measures_tree_store_and_audit(tmp_path, capsys):
     assert data["audit"]["entries"] == 2000
     if data["pymerkle"] is not None:
         assert data["pymerkle"]["same_root_as_rfc9162"]
-    assert (out / "ledger-bench.png").stat().st_size > 0
-    assert "audit (ledger verify) of 2000 entries" in capsys.readouterr().out
+        # compared at the same size, in the same run
+        append = next(r for r in report["rows"] if r["name"] == "append")
+        assert append["reference"].startswith("pymerkle") and append["ratio"] > 0
+    assert (out / "ledger-bench-size.png").stat().st_size > 1000
+    assert "| audit (ledger verify) | 2,000 entries, checkpoint and two cosignatures |" in (
+        capsys.readouterr().out
+    )
 
 
 def test_quick_relay_bench_measures_the_relay_against_the_echo(tmp_path, capsys):
     out = tmp_path / "relay"
     assert main(["bench", "relay", "--quick", "--out", str(out)]) == 0
-    data = json.loads((out / "relay-bench.json").read_text())
+    report = _common_report(out, "relay-bench")
+    data = report["detail"]
     runs = {(r["method"], r["concurrency"]): r for r in data["runs"]}
     assert set(runs) == {("echo", 1), ("fetch", 1), ("echo", 4), ("fetch", 4)}
     for (method, _), r in runs.items():
@@ -89,5 +138,8 @@ def test_quick_relay_bench_measures_the_relay_against_the_echo(tmp_path, capsys)
             )
     # the echo carries the measured fetch's sealed query and result sizes
     assert data["message_bytes"]["request_bytes"] > 0 and data["message_bytes"]["reply_bytes"] > 0
-    assert (out / "relay-bench.png").stat().st_size > 1000
-    assert "| fetch | 4 |" in capsys.readouterr().out
+    assert (out / "relay-bench-concurrency.png").stat().st_size > 1000
+    rate = next(r for r in report["rows"] if r["section"] == "fetch, concurrency 4")
+    assert rate["reference"] == "echo" and rate["ratio"] == runs[("fetch", 4)]["ratio_to_echo"]
+    assert rate["target"]["text"] == "≥ 0.5×"
+    assert "| fetch, concurrency 4 | queries/s |" in capsys.readouterr().out

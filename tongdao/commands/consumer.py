@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -208,24 +207,21 @@ def _keys(args: argparse.Namespace) -> list[str]:
 
 def fetch_command(args: argparse.Namespace) -> int:
     from tongdao.node.client import ClientError
+    from tongdao.progress import Progress
 
     with _client(args) as client:
         try:
             token = grant_of(client, args.grant, args.party).token
             keys = _keys(args)
             rows = []
+            progress = Progress(f"fetch {len(keys):,} keys")
             for start in range(0, len(keys), 1000):  # the node answers up to 1000 keys a query
                 rows += client.fetch(token, keys[start : start + 1000], args.field, args.purpose)
                 if len(keys) > 1000:
-                    print(
-                        f"\r{min(start + 1000, len(keys))}/{len(keys)} keys",
-                        end="",
-                        file=sys.stderr,
-                    )
+                    progress.update(min(start + 1000, len(keys)), len(keys))
+            progress.close()
         except ClientError as exc:
             raise CommandError(str(exc)) from None
-    if len(keys) > 1000:
-        print(file=sys.stderr)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:

@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -28,50 +25,6 @@ def _read_keys(path: str, column: str | None) -> list[str]:
             return [row[0] for row in csv.reader(fh) if row and row[0].strip()]
     except OSError as exc:
         raise CommandError(f"{path}: {exc.strerror}") from None
-
-
-class Progress:
-    """A progress line on stderr while a protocol runs (only on a terminal): the stage, how many
-    keys are done of how many, and the time so far. Callable as the SDK's ``progress``."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.stage = "starting"
-        self.done = 0
-        self.total = 0
-        self._start = time.monotonic()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        self.stage, self.done, self.total = stage, done, total
-
-    def line(self) -> str:
-        elapsed = time.monotonic() - self._start
-        if not self.total:
-            return f"{self.label}: {self.stage} … {elapsed:5.1f}s"
-        width = 24
-        filled = width * self.done // self.total
-        bar = "█" * filled + "·" * (width - filled)
-        return (
-            f"{self.label}: {self.stage:<8} {bar} {self.done:,}/{self.total:,} "
-            f"({100 * self.done // self.total:3d}%) {elapsed:5.1f}s"
-        )
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.2):
-            print(f"\r{self.line()}\033[K", end="", file=sys.stderr)
-
-    def __enter__(self) -> Progress:
-        if sys.stderr.isatty():
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
-            print(f"\r{self.line()}\033[K", file=sys.stderr)
 
 
 def _grant_token(client: Any, grant_id: str) -> str:
@@ -150,6 +103,7 @@ def _emit(result: dict[str, Any], as_json: bool) -> None:
 
 def intersect_command(args: argparse.Namespace) -> int:
     from tongdao.node.client import ClientError
+    from tongdao.progress import Progress
 
     keys = _read_keys(args.keys_file, args.column)
     with _client(args) as client:
@@ -167,6 +121,7 @@ def intersect_command(args: argparse.Namespace) -> int:
 
 def intersection_sum_command(args: argparse.Namespace) -> int:
     from tongdao.node.client import ClientError
+    from tongdao.progress import Progress
 
     keys = _read_keys(args.keys_file, args.column)
     with _client(args) as client:
@@ -184,6 +139,7 @@ def intersection_sum_command(args: argparse.Namespace) -> int:
 
 def aggregate_command(args: argparse.Namespace) -> int:
     from tongdao.node.client import ClientError
+    from tongdao.progress import Progress
 
     try:
         low, high = (float(x) for x in args.bounds.split(","))
