@@ -44,6 +44,7 @@ from tongdao.crypto.stream import (
 )
 from tongdao.node import engines, streams
 from tongdao.node.adapters import DataSource, normalise_key
+from tongdao.node.catalogue_grades import under_catalogue
 from tongdao.node.receipt_journal import ReceiptJournal
 from tongdao.node.state import BudgetExhausted, NodeState, QuotaError, ReplayError
 from tongdao.node.witness import Witness
@@ -128,6 +129,7 @@ class NodeEngine:
     grade_articles: Mapping[str, str] = field(default_factory=dict)
     privacy_article: str = "Art.38"
     status_article: str = "Art.27"
+    catalogue_article: str = "Art.14"
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
     # the journal of signed receipts (read back by the broker) and the ledger witness; a node
     # built by node.server.build_engine has both
@@ -190,6 +192,8 @@ class NodeEngine:
             raise NotFound(
                 f"this node does not serve entry {claims.entry_code!r}", field="grant_token"
             )
+        # PRIV-6: mask and refuse by the catalogue's grades, signed in the grant
+        entry = under_catalogue(entry, claims, self.catalogue_article)
         if query.method not in claims.methods:
             raise PermissionDenied(f"method {query.method!r} is not in the grant", field="method")
         if not query.fields:

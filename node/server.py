@@ -245,6 +245,7 @@ def build_engine(
         grade_articles={g: r.article for g, r in policy.grades.items()},
         privacy_article=policy.privacy.article,
         status_article=policy.grant_status.article,
+        catalogue_article=policy.classification_article,
         journal=ReceiptJournal(config.state_dir),
         witness=Witness(
             config.state_dir,

@@ -288,6 +288,7 @@ class SharingService(GrantStatusMixin, UsageMixin):
             consumer_encryption_key=b64url_encode(consumer.encryption_public_key),
             dp_epsilon_milli=round(request.dp_epsilon * 1000),
             dp_budget_milli=round(request.dp_budget * 1000),
+            grades=self.catalogue.field_grades(session, request.entry_code, request.entry_version),
         )
         grant = Grant(
             id=grant_id,
@@ -325,6 +326,8 @@ class SharingService(GrantStatusMixin, UsageMixin):
                 "fields": grant.fields,
                 "methods": grant.methods,
                 "purpose": grant.purpose,
+                "regions": grant.regions,
+                "grades": dict(claims.grades),
                 "expires_at": expires.isoformat(),
                 "quota": grant.quota,
                 "token_sha256": hashlib.sha256(grant.token.encode()).hexdigest(),

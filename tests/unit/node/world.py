@@ -112,6 +112,7 @@ class World:
             expires_at=int(self.now.timestamp()) + 86_400,
             quota=5,
             consumer_encryption_key=b64url_encode(self.consumer_keys.public_key),
+            grades=GRADES,
         )
         return dataclasses.replace(base, **changes)
 
