@@ -24,6 +24,7 @@ from typing import Any
 
 from tongdao.crypto.envelope import EncryptionKeyPair, open_authenticated, seal, seal_authenticated
 from tongdao.crypto.errors import EnvelopeError, KeyFormatError
+from tongdao.crypto.filter_shape import pseudonym_key
 from tongdao.crypto.grant_status import GrantStatusError, verify_status_ticket
 from tongdao.crypto.grant_token import GrantClaims, GrantTokenError, verify_grant_token
 from tongdao.crypto.query_binding import (
@@ -484,6 +485,11 @@ class NodeEngine:
         if not isinstance(body, dict):
             raise InvalidArgument("must be an object", field="sealed_query")
         q = engines.parse_aggregate_query(body, query.fields)
+        engines.check_filter_shape(
+            q,
+            query.filter_shape,
+            pseudonym_key(self.encryption_keys.private_key, claims.consumer_encryption_key_bytes),
+        )
         self.check_role(entry, q.value_field, "summed", "sealed_query.value_field")
         if q.filter_field is not None:
             self.check_role(entry, q.filter_field, "filter", "sealed_query.filter")

@@ -211,6 +211,7 @@ LIMITS: dict[str, dict[str, Limit]] = {
         "fields": Many(ITEMS, ITEM_NAME),
         "sealed_query": Blob(24 * MIB),
         "status_ticket": Text(1024, r"[A-Za-z0-9._-]+"),
+        "filter_shape": Text(40_000, r"[ -~]*"),
     },
     "QueryStreamRequest": {"chunk": Blob(8 * MIB)},
     "AggregateRequest": {"parts": Many(64), "paillier_public_key": Blob(8192)},

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.relay.gateway import NodeGateway, NodeRefused
 from tongdao.broker.sharing.service import METHODS, SharingService
 from tongdao.crypto.errors import CryptoError, SignatureError
+from tongdao.crypto.filter_shape import FilterShapeError, parse_shape
 from tongdao.crypto.query_binding import receipt_signing_bytes, result_digest
 from tongdao.crypto.signing import VerifyKey
 from tongdao.crypto.stream import StreamDigest
@@ -67,6 +69,14 @@ class RelayService(ContextService):
             raise InvalidArgument(
                 f"is larger than {MAX_SEALED_QUERY_BYTES} bytes", field="sealed_query"
             )
+        if query.method != "aggregate":
+            if query.filter_shape:
+                raise InvalidArgument("only an aggregate declares one", field="filter_shape")
+            return
+        try:
+            parse_shape(query.filter_shape)
+        except FilterShapeError as exc:
+            raise InvalidArgument(str(exc), field="filter_shape") from None
 
     def _prepare_relay(
         self, sessions: sessionmaker[Session], caller: str, query: RelayedQuery
@@ -127,6 +137,8 @@ class RelayService(ContextService):
             "sealed_query_bytes": len(query.sealed_query),
             "sealed_query_sha256": hashlib.sha256(query.sealed_query).hexdigest(),
             "token_sha256": hashlib.sha256(query.grant_token.encode()).hexdigest(),
+            # an aggregate's filter shape (values pseudonymised), for differencing supervision
+            **({"filter_shape": json.loads(query.filter_shape)} if query.filter_shape else {}),
         }
 
     def _call_node(
