@@ -47,6 +47,7 @@ from tongdao.node import engines, streams
 from tongdao.node.adapters import DataSource, normalise_key
 from tongdao.node.catalogue_grades import under_catalogue
 from tongdao.node.receipt_journal import ReceiptJournal
+from tongdao.node.regions import within_regions
 from tongdao.node.state import BudgetExhausted, NodeState, QuotaError, ReplayError
 from tongdao.node.witness import Witness
 from tongdao.proto.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
@@ -93,6 +94,8 @@ class ServedEntry:
         key_field: the column queries look records up by.
         grades: data item → sensitivity grade (PRIV-6).
         casefold: keys compare case-insensitively.
+        region_field: the column holding each record's region (SHR-1; empty: none).
+        region_codes: that column's values → region codes (empty: the values are the codes).
     """
 
     code: str
@@ -100,6 +103,8 @@ class ServedEntry:
     key_field: str
     grades: Mapping[str, str]
     casefold: bool = False
+    region_field: str = ""
+    region_codes: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def served_fields(self) -> tuple[str, ...]:
@@ -131,6 +136,7 @@ class NodeEngine:
     privacy_article: str = "Art.38"
     status_article: str = "Art.27"
     catalogue_article: str = "Art.14"
+    region_article: str = "Art.22"
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
     # the journal of signed receipts (read back by the broker) and the ledger witness; a node
     # built by node.server.build_engine has both
@@ -195,6 +201,8 @@ class NodeEngine:
             )
         # PRIV-6: mask and refuse by the catalogue's grades, signed in the grant
         entry = under_catalogue(entry, claims, self.catalogue_article)
+        # SHR-1: under a grant with regions, only the records inside them exist
+        entry = within_regions(entry, claims, self.region_article)
         if query.method not in claims.methods:
             raise PermissionDenied(f"method {query.method!r} is not in the grant", field="method")
         if not query.fields:

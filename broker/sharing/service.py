@@ -35,6 +35,7 @@ from tongdao.policies.engine import (
     ShareRequestFacts,
     decide_provider_review,
     decide_share_request,
+    in_regions,
 )
 from tongdao.proto.errors import (
     FailedPrecondition,
@@ -127,6 +128,15 @@ class SharingService(GrantStatusMixin, UsageMixin):
             )
 
         content = self.catalogue.published_content(session, entry)
+        scope = tuple(content.get("share_scope_regions") or ())
+        outside = [r for r in regions if scope and not in_regions(r, scope)]
+        if outside:
+            # SHR-1: a conditional entry shared with some regions is not asked for others
+            raise PermissionDenied(
+                f"region {outside[0]} is outside the entry's share scope ({', '.join(scope)})",
+                field="request.regions",
+                articles=(self.policy.sharing.share_type_article,),
+            )
         facts = ShareRequestFacts(
             consumer=DepartmentFacts(
                 code=consumer.code, region=consumer.region, level=consumer.level
@@ -195,6 +205,7 @@ class SharingService(GrantStatusMixin, UsageMixin):
                 "fields": list(data.fields),
                 "methods": list(data.methods),
                 "purpose": purpose,
+                "regions": list(regions),
                 "decision": request.decision,
                 "due_date": request.due_date.isoformat() if request.due_date else None,
                 **(self._due_note(request.due_date) if request.due_date else {}),

@@ -107,6 +107,7 @@ def grant_pb(g: Grant, *, with_token: bool) -> sharing_pb2.Grant:
         status_changed_by=g.status_changed_by or "",
         status_changed_at=iso(g.status_changed_at),
         last_used_at=iso(g.last_used_at),
+        regions=list(g.regions or ()),
     )
 
 

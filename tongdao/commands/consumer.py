@@ -72,6 +72,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     req.add_argument("--legal-basis", required=True, help="legal basis for your duty")
     req.add_argument("--validity-days", type=int, default=0, help="requested grant validity")
     req.add_argument("--quota", type=int, default=0, help="requested number of queries")
+    req.add_argument(
+        "--regions",
+        default="",
+        help="comma-separated region codes the use is limited to (e.g. 230100); the provider's "
+        "node then answers from the records inside them only",
+    )
     req.set_defaults(handler=request_command)
 
     status = csub.add_parser("status", help="show one of your share requests")
@@ -134,6 +140,7 @@ def request_command(args: argparse.Namespace) -> int:
                 args.legal_basis,
                 validity_days=args.validity_days,
                 quota=args.quota,
+                regions=_csv_list(args.regions) if args.regions else (),
             )
         except ClientError as exc:
             raise CommandError(str(exc)) from None

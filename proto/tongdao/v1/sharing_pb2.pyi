@@ -186,7 +186,7 @@ class DecideShareRequestRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ..., approve: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class Grant(_message.Message):
-    __slots__ = ("id", "share_request_id", "consumer", "provider", "entry_code", "entry_version", "fields", "methods", "purpose", "expires_at", "quota", "used", "status", "token", "entry_sunset_on", "status_ground", "status_article", "status_reason", "status_changed_by", "status_changed_at", "last_used_at")
+    __slots__ = ("id", "share_request_id", "consumer", "provider", "entry_code", "entry_version", "fields", "methods", "purpose", "expires_at", "quota", "used", "status", "token", "entry_sunset_on", "status_ground", "status_article", "status_reason", "status_changed_by", "status_changed_at", "last_used_at", "regions")
     ID_FIELD_NUMBER: _ClassVar[int]
     SHARE_REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CONSUMER_FIELD_NUMBER: _ClassVar[int]
@@ -208,6 +208,7 @@ class Grant(_message.Message):
     STATUS_CHANGED_BY_FIELD_NUMBER: _ClassVar[int]
     STATUS_CHANGED_AT_FIELD_NUMBER: _ClassVar[int]
     LAST_USED_AT_FIELD_NUMBER: _ClassVar[int]
+    REGIONS_FIELD_NUMBER: _ClassVar[int]
     id: str
     share_request_id: str
     consumer: str
@@ -229,7 +230,8 @@ class Grant(_message.Message):
     status_changed_by: str
     status_changed_at: str
     last_used_at: str
-    def __init__(self, id: _Optional[str] = ..., share_request_id: _Optional[str] = ..., consumer: _Optional[str] = ..., provider: _Optional[str] = ..., entry_code: _Optional[str] = ..., entry_version: _Optional[int] = ..., fields: _Optional[_Iterable[str]] = ..., methods: _Optional[_Iterable[_Union[_common_pb2.QueryMethod, str]]] = ..., purpose: _Optional[str] = ..., expires_at: _Optional[str] = ..., quota: _Optional[int] = ..., used: _Optional[int] = ..., status: _Optional[str] = ..., token: _Optional[str] = ..., entry_sunset_on: _Optional[str] = ..., status_ground: _Optional[str] = ..., status_article: _Optional[str] = ..., status_reason: _Optional[str] = ..., status_changed_by: _Optional[str] = ..., status_changed_at: _Optional[str] = ..., last_used_at: _Optional[str] = ...) -> None: ...
+    regions: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., share_request_id: _Optional[str] = ..., consumer: _Optional[str] = ..., provider: _Optional[str] = ..., entry_code: _Optional[str] = ..., entry_version: _Optional[int] = ..., fields: _Optional[_Iterable[str]] = ..., methods: _Optional[_Iterable[_Union[_common_pb2.QueryMethod, str]]] = ..., purpose: _Optional[str] = ..., expires_at: _Optional[str] = ..., quota: _Optional[int] = ..., used: _Optional[int] = ..., status: _Optional[str] = ..., token: _Optional[str] = ..., entry_sunset_on: _Optional[str] = ..., status_ground: _Optional[str] = ..., status_article: _Optional[str] = ..., status_reason: _Optional[str] = ..., status_changed_by: _Optional[str] = ..., status_changed_at: _Optional[str] = ..., last_used_at: _Optional[str] = ..., regions: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetGrantRequest(_message.Message):
     __slots__ = ("id",)
