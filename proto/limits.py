@@ -257,6 +257,16 @@ LIMITS: dict[str, dict[str, Limit]] = {
         "sequence": SEQUENCE,
     },
     "ListUsageRequest": {"role": WORD, "entry_code": ENTRY_CODE, "grant_id": ID},
+    "RequestGrantChangeRequest": {
+        "grant_id": ID,
+        "kind": WORD,
+        "fields": Many(ITEMS, ITEM_NAME),
+        "purpose": SHORT,
+        "third_party": CODE,
+        "reason": PROSE,
+    },
+    "DecideGrantChangeRequest": {"id": ID, "reason": PROSE},
+    "ListGrantChangesRequest": {"role": WORD, "grant_id": ID},
     "PurgeUsageRecordsRequest": {"before": DATE},
     "ListFindingsRequest": {"kind": WORD, "grant_id": ID},
     "IssueRectificationOrderRequest": {

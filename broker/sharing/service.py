@@ -21,6 +21,7 @@ from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import AUTHORITY, SHANGHAI, decision_dict
 from tongdao.broker.ledger.chain import Ledger
+from tongdao.broker.sharing.changes import GrantChangeMixin
 from tongdao.broker.sharing.models import Grant, ServiceRequest, ShareRequest
 from tongdao.broker.sharing.status import GrantStatusMixin
 from tongdao.broker.sharing.usage import UsageMixin
@@ -66,7 +67,7 @@ class ShareRequestData:
 
 
 @dataclass(kw_only=True)
-class SharingService(GrantStatusMixin, UsageMixin):
+class SharingService(GrantStatusMixin, UsageMixin, GrantChangeMixin):
     """Share requests and grants; the relay reads grants only through this service."""
 
     ledger: Ledger

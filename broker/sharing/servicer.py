@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from tongdao.broker.kernel.wire import ContextServicer, decision_pb, iso
-from tongdao.broker.sharing.models import Grant, ShareRequest, UsageRecord
+from tongdao.broker.sharing.changes import GrantChangeData
+from tongdao.broker.sharing.models import Grant, GrantChange, ShareRequest, UsageRecord
 from tongdao.broker.sharing.models import ServiceRequest as ServiceRequestRow
 from tongdao.broker.sharing.requests import ServiceRequestData, ServiceRequests
 from tongdao.broker.sharing.service import ShareRequestData, SharingService
@@ -108,6 +109,26 @@ def grant_pb(g: Grant, *, with_token: bool) -> sharing_pb2.Grant:
         status_changed_at=iso(g.status_changed_at),
         last_used_at=iso(g.last_used_at),
         regions=list(g.regions or ()),
+    )
+
+
+def change_pb(c: GrantChange, article: str) -> sharing_pb2.GrantChange:
+    return sharing_pb2.GrantChange(
+        id=c.id,
+        grant_id=c.grant_id,
+        consumer=c.consumer,
+        provider=c.provider,
+        kind=c.kind,
+        fields=list(c.fields),
+        purpose=c.purpose,
+        third_party=c.third_party,
+        reason=c.reason,
+        status=c.status,
+        decision_reason=c.decision_reason,
+        result_grant_id=c.result_grant_id,
+        created_at=iso(c.created_at),
+        decided_at=iso(c.decided_at),
+        articles=[article],
     )
 
 
@@ -245,6 +266,38 @@ class SharingServicer(sharing_pb2_grpc.SharingServicer, ContextServicer):
         with self.sessions.begin() as session:
             purged = self.service.purge_usage_records(session, caller, before)
             return sharing_pb2.PurgeUsageRecordsResponse(purged=purged)
+
+    def RequestGrantChange(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        data = GrantChangeData(
+            kind=request.kind,
+            fields=tuple(request.fields),
+            purpose=request.purpose,
+            third_party=request.third_party,
+            reason=request.reason,
+        )
+        with self.sessions.begin() as session:
+            change = self.service.request_grant_change(session, caller, request.grant_id, data)
+            return change_pb(change, self.service.policy.sharing.purpose_binding_article)
+
+    def DecideGrantChange(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            change = self.service.decide_grant_change(
+                session, caller, request.id, request.consent, request.reason
+            )
+            return change_pb(change, self.service.policy.sharing.purpose_binding_article)
+
+    def ListGrantChanges(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            rows = self.service.list_grant_changes(
+                session, caller, request.role or "consumer", request.grant_id
+            )
+            article = self.service.policy.sharing.purpose_binding_article
+            return sharing_pb2.ListGrantChangesResponse(
+                changes=[change_pb(c, article) for c in rows]
+            )
 
     def GetGrant(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)

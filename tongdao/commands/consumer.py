@@ -11,6 +11,7 @@ from pathlib import Path
 from google.protobuf.json_format import MessageToDict
 
 from tongdao.cli import CommandError
+from tongdao.commands import grant_changes
 from tongdao.commands._common import (
     add_broker_arguments,
     check_own_certificate,
@@ -79,6 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "node then answers from the records inside them only",
     )
     req.set_defaults(handler=request_command)
+    grant_changes.register_consumer(csub)
 
     status = csub.add_parser("status", help="show one of your share requests")
     add_broker_arguments(status, as_help="your department code")

@@ -7,6 +7,80 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class RequestGrantChangeRequest(_message.Message):
+    __slots__ = ("grant_id", "kind", "fields", "purpose", "third_party", "reason")
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    THIRD_PARTY_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    grant_id: str
+    kind: str
+    fields: _containers.RepeatedScalarFieldContainer[str]
+    purpose: str
+    third_party: str
+    reason: str
+    def __init__(self, grant_id: _Optional[str] = ..., kind: _Optional[str] = ..., fields: _Optional[_Iterable[str]] = ..., purpose: _Optional[str] = ..., third_party: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class DecideGrantChangeRequest(_message.Message):
+    __slots__ = ("id", "consent", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CONSENT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    consent: bool
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., consent: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ListGrantChangesRequest(_message.Message):
+    __slots__ = ("role", "grant_id")
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    role: str
+    grant_id: str
+    def __init__(self, role: _Optional[str] = ..., grant_id: _Optional[str] = ...) -> None: ...
+
+class GrantChange(_message.Message):
+    __slots__ = ("id", "grant_id", "consumer", "provider", "kind", "fields", "purpose", "third_party", "reason", "status", "decision_reason", "result_grant_id", "created_at", "decided_at", "articles")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    CONSUMER_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    THIRD_PARTY_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DECISION_REASON_FIELD_NUMBER: _ClassVar[int]
+    RESULT_GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_AT_FIELD_NUMBER: _ClassVar[int]
+    ARTICLES_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    grant_id: str
+    consumer: str
+    provider: str
+    kind: str
+    fields: _containers.RepeatedScalarFieldContainer[str]
+    purpose: str
+    third_party: str
+    reason: str
+    status: str
+    decision_reason: str
+    result_grant_id: str
+    created_at: str
+    decided_at: str
+    articles: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., grant_id: _Optional[str] = ..., consumer: _Optional[str] = ..., provider: _Optional[str] = ..., kind: _Optional[str] = ..., fields: _Optional[_Iterable[str]] = ..., purpose: _Optional[str] = ..., third_party: _Optional[str] = ..., reason: _Optional[str] = ..., status: _Optional[str] = ..., decision_reason: _Optional[str] = ..., result_grant_id: _Optional[str] = ..., created_at: _Optional[str] = ..., decided_at: _Optional[str] = ..., articles: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListGrantChangesResponse(_message.Message):
+    __slots__ = ("changes",)
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    changes: _containers.RepeatedCompositeFieldContainer[GrantChange]
+    def __init__(self, changes: _Optional[_Iterable[_Union[GrantChange, _Mapping]]] = ...) -> None: ...
+
 class RecordUsageRequest(_message.Message):
     __slots__ = ("grant_id", "record")
     GRANT_ID_FIELD_NUMBER: _ClassVar[int]

@@ -101,6 +101,21 @@ class SharingStub:
                 request_serializer=tongdao_dot_v1_dot_sharing__pb2.PurgeUsageRecordsRequest.SerializeToString,
                 response_deserializer=tongdao_dot_v1_dot_sharing__pb2.PurgeUsageRecordsResponse.FromString,
                 _registered_method=True)
+        self.RequestGrantChange = channel.unary_unary(
+                '/tongdao.v1.Sharing/RequestGrantChange',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.RequestGrantChangeRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.GrantChange.FromString,
+                _registered_method=True)
+        self.DecideGrantChange = channel.unary_unary(
+                '/tongdao.v1.Sharing/DecideGrantChange',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.DecideGrantChangeRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.GrantChange.FromString,
+                _registered_method=True)
+        self.ListGrantChanges = channel.unary_unary(
+                '/tongdao.v1.Sharing/ListGrantChanges',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.ListGrantChangesRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.ListGrantChangesResponse.FromString,
+                _registered_method=True)
 
 
 class SharingServicer:
@@ -207,6 +222,29 @@ class SharingServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RequestGrantChange(self, request, context):
+        """The grant's consumer asks its provider to widen the grant's data items, add a purpose or let
+        it pass the data on to a third party (SHR-11, Art.30); nothing changes until the provider
+        consents.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideGrantChange(self, request, context):
+        """The grant's provider consents to a change (it takes effect) or refuses it with its reasons.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListGrantChanges(self, request, context):
+        """Changes the caller asked for (role "consumer") or decides (role "provider").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SharingServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -274,6 +312,21 @@ def add_SharingServicer_to_server(servicer, server):
                     servicer.PurgeUsageRecords,
                     request_deserializer=tongdao_dot_v1_dot_sharing__pb2.PurgeUsageRecordsRequest.FromString,
                     response_serializer=tongdao_dot_v1_dot_sharing__pb2.PurgeUsageRecordsResponse.SerializeToString,
+            ),
+            'RequestGrantChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestGrantChange,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.RequestGrantChangeRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.GrantChange.SerializeToString,
+            ),
+            'DecideGrantChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideGrantChange,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.DecideGrantChangeRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.GrantChange.SerializeToString,
+            ),
+            'ListGrantChanges': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListGrantChanges,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.ListGrantChangesRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.ListGrantChangesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -629,6 +682,87 @@ class Sharing:
             '/tongdao.v1.Sharing/PurgeUsageRecords',
             tongdao_dot_v1_dot_sharing__pb2.PurgeUsageRecordsRequest.SerializeToString,
             tongdao_dot_v1_dot_sharing__pb2.PurgeUsageRecordsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestGrantChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/RequestGrantChange',
+            tongdao_dot_v1_dot_sharing__pb2.RequestGrantChangeRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.GrantChange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideGrantChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/DecideGrantChange',
+            tongdao_dot_v1_dot_sharing__pb2.DecideGrantChangeRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.GrantChange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListGrantChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/ListGrantChanges',
+            tongdao_dot_v1_dot_sharing__pb2.ListGrantChangesRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.ListGrantChangesResponse.FromString,
             options,
             channel_credentials,
             insecure,
