@@ -267,6 +267,7 @@ LIMITS: dict[str, dict[str, Limit]] = {
     },
     "DecideGrantChangeRequest": {"id": ID, "reason": PROSE},
     "ListGrantChangesRequest": {"role": WORD, "grant_id": ID},
+    "ChangePublicAccessRequest": {"requester": NAME, "change": WORD, "reason": PROSE},
     "PurgeUsageRecordsRequest": {"before": DATE},
     "ListFindingsRequest": {"kind": WORD, "grant_id": ID},
     "IssueRectificationOrderRequest": {

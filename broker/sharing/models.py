@@ -145,3 +145,19 @@ class GrantChange(Base):
     result_grant_id: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class PublicAccessSuspension(Base):
+    """A public requester (a person or organisation named on open-data requests) whose access
+    is suspended for misusing open data, until it has corrected the misuse (OPN-4, Art.43)."""
+
+    __tablename__ = "public_access_suspensions"
+
+    requester: Mapped[str] = mapped_column(String(200), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # "suspended" | "reinstated"
+    ground: Mapped[str] = mapped_column(String(64))
+    article: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    correction: Mapped[str] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -23,6 +23,7 @@ from tongdao.broker.kernel.context import AUTHORITY, SHANGHAI, decision_dict
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.sharing.changes import GrantChangeMixin
 from tongdao.broker.sharing.models import Grant, ServiceRequest, ShareRequest
+from tongdao.broker.sharing.public_access import PublicAccessMixin
 from tongdao.broker.sharing.status import GrantStatusMixin
 from tongdao.broker.sharing.usage import UsageMixin
 from tongdao.broker.supervision.findings import GrantView
@@ -67,7 +68,7 @@ class ShareRequestData:
 
 
 @dataclass(kw_only=True)
-class SharingService(GrantStatusMixin, UsageMixin, GrantChangeMixin):
+class SharingService(GrantStatusMixin, UsageMixin, GrantChangeMixin, PublicAccessMixin):
     """Share requests and grants; the relay reads grants only through this service."""
 
     ledger: Ledger

@@ -9,7 +9,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tongdao.broker.kernel.wire import ContextServicer, decision_pb, iso
 from tongdao.broker.sharing.changes import GrantChangeData
-from tongdao.broker.sharing.models import Grant, GrantChange, ShareRequest, UsageRecord
+from tongdao.broker.sharing.models import (
+    Grant,
+    GrantChange,
+    PublicAccessSuspension,
+    ShareRequest,
+    UsageRecord,
+)
 from tongdao.broker.sharing.models import ServiceRequest as ServiceRequestRow
 from tongdao.broker.sharing.requests import ServiceRequestData, ServiceRequests
 from tongdao.broker.sharing.service import ShareRequestData, SharingService
@@ -129,6 +135,19 @@ def change_pb(c: GrantChange, article: str) -> sharing_pb2.GrantChange:
         created_at=iso(c.created_at),
         decided_at=iso(c.decided_at),
         articles=[article],
+    )
+
+
+def public_access_pb(r: PublicAccessSuspension) -> sharing_pb2.PublicAccess:
+    return sharing_pb2.PublicAccess(
+        requester=r.requester,
+        status=r.status,
+        ground=r.ground,
+        article=r.article,
+        reason=r.reason,
+        correction=r.correction,
+        changed_by=r.changed_by,
+        changed_at=iso(r.changed_at),
     )
 
 
@@ -297,6 +316,22 @@ class SharingServicer(sharing_pb2_grpc.SharingServicer, ContextServicer):
             article = self.service.policy.sharing.purpose_binding_article
             return sharing_pb2.ListGrantChangesResponse(
                 changes=[change_pb(c, article) for c in rows]
+            )
+
+    def ChangePublicAccess(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            row = self.service.change_public_access(
+                session, caller, request.requester, request.change, request.reason
+            )
+            return public_access_pb(row)
+
+    def ListPublicAccess(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            rows = self.service.public_access(session, caller)
+            return sharing_pb2.ListPublicAccessResponse(
+                requesters=[public_access_pb(r) for r in rows]
             )
 
     def GetGrant(self, request, context):  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tongdao.commands import supervise_orders
+from tongdao.commands import supervise_orders, supervise_public
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.home import AUTHORITY
 from tongdao.v1 import sharing_pb2, supervision_pb2
@@ -51,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     findings.add_argument("--grant", default="", help="only this grant")
     findings.set_defaults(handler=findings_command)
     supervise_orders.register(ssub)
+    supervise_public.register(ssub)
     for change, verb in (
         ("suspend", "suspend a grant (nodes refuse it within the rule file's ticket lifetime)"),
         ("terminate", "terminate a grant for good"),

@@ -7,6 +7,46 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ChangePublicAccessRequest(_message.Message):
+    __slots__ = ("requester", "change", "reason")
+    REQUESTER_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    requester: str
+    change: str
+    reason: str
+    def __init__(self, requester: _Optional[str] = ..., change: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class PublicAccess(_message.Message):
+    __slots__ = ("requester", "status", "ground", "article", "reason", "correction", "changed_by", "changed_at")
+    REQUESTER_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    GROUND_FIELD_NUMBER: _ClassVar[int]
+    ARTICLE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    CORRECTION_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_BY_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_AT_FIELD_NUMBER: _ClassVar[int]
+    requester: str
+    status: str
+    ground: str
+    article: str
+    reason: str
+    correction: str
+    changed_by: str
+    changed_at: str
+    def __init__(self, requester: _Optional[str] = ..., status: _Optional[str] = ..., ground: _Optional[str] = ..., article: _Optional[str] = ..., reason: _Optional[str] = ..., correction: _Optional[str] = ..., changed_by: _Optional[str] = ..., changed_at: _Optional[str] = ...) -> None: ...
+
+class ListPublicAccessRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListPublicAccessResponse(_message.Message):
+    __slots__ = ("requesters",)
+    REQUESTERS_FIELD_NUMBER: _ClassVar[int]
+    requesters: _containers.RepeatedCompositeFieldContainer[PublicAccess]
+    def __init__(self, requesters: _Optional[_Iterable[_Union[PublicAccess, _Mapping]]] = ...) -> None: ...
+
 class RequestGrantChangeRequest(_message.Message):
     __slots__ = ("grant_id", "kind", "fields", "purpose", "third_party", "reason")
     GRANT_ID_FIELD_NUMBER: _ClassVar[int]

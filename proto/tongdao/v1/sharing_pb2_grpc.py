@@ -116,6 +116,16 @@ class SharingStub:
                 request_serializer=tongdao_dot_v1_dot_sharing__pb2.ListGrantChangesRequest.SerializeToString,
                 response_deserializer=tongdao_dot_v1_dot_sharing__pb2.ListGrantChangesResponse.FromString,
                 _registered_method=True)
+        self.ChangePublicAccess = channel.unary_unary(
+                '/tongdao.v1.Sharing/ChangePublicAccess',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.ChangePublicAccessRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.PublicAccess.FromString,
+                _registered_method=True)
+        self.ListPublicAccess = channel.unary_unary(
+                '/tongdao.v1.Sharing/ListPublicAccess',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.ListPublicAccessRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.ListPublicAccessResponse.FromString,
+                _registered_method=True)
 
 
 class SharingServicer:
@@ -245,6 +255,21 @@ class SharingServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ChangePublicAccess(self, request, context):
+        """The authority suspends a public requester found misusing open data, or reinstates it once
+        corrected (OPN-4, Art.43); a suspended requester's open-data requests are refused.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPublicAccess(self, request, context):
+        """Every public requester ever suspended, with its current status (the authority).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SharingServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -327,6 +352,16 @@ def add_SharingServicer_to_server(servicer, server):
                     servicer.ListGrantChanges,
                     request_deserializer=tongdao_dot_v1_dot_sharing__pb2.ListGrantChangesRequest.FromString,
                     response_serializer=tongdao_dot_v1_dot_sharing__pb2.ListGrantChangesResponse.SerializeToString,
+            ),
+            'ChangePublicAccess': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangePublicAccess,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.ChangePublicAccessRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.PublicAccess.SerializeToString,
+            ),
+            'ListPublicAccess': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPublicAccess,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.ListPublicAccessRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.ListPublicAccessResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -763,6 +798,60 @@ class Sharing:
             '/tongdao.v1.Sharing/ListGrantChanges',
             tongdao_dot_v1_dot_sharing__pb2.ListGrantChangesRequest.SerializeToString,
             tongdao_dot_v1_dot_sharing__pb2.ListGrantChangesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangePublicAccess(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/ChangePublicAccess',
+            tongdao_dot_v1_dot_sharing__pb2.ChangePublicAccessRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.PublicAccess.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPublicAccess(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/ListPublicAccess',
+            tongdao_dot_v1_dot_sharing__pb2.ListPublicAccessRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.ListPublicAccessResponse.FromString,
             options,
             channel_credentials,
             insecure,
