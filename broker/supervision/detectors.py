@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from tongdao.broker.ledger.models import LedgerEntry
@@ -34,6 +34,7 @@ PURPOSE_WORDS = ("differs from the grant's purpose", "wrong purpose")
 REFUSALS = ("refusal", "refusal.repeated", "query.failed")
 SCANNED = (*REFUSALS, "query.relayed")
 CURSOR = "ledger"
+AGGREGATE = '"aggregate"'
 SET_OPS = ("eq", "in")
 """Comparisons whose pseudonymised values are the whole set of values a filter lets through."""
 
@@ -97,34 +98,41 @@ class LedgerScan:
         if cursor is None:
             cursor = MisuseScanCursor(name=CURSOR, last_sequence=0)
             self.session.add(cursor)
-        entries = list(
-            self.session.execute(
-                select(LedgerEntry)
-                .where(LedgerEntry.kind.in_(SCANNED), LedgerEntry.sequence > cursor.last_sequence)
-                .order_by(LedgerEntry.sequence)
-            ).scalars()
-        )
+        # Core rows, not ORM objects: a round may read many entries
+        entries = self.session.execute(
+            select(
+                LedgerEntry.sequence,
+                LedgerEntry.kind,
+                LedgerEntry.subject,
+                LedgerEntry.recorded_at,
+                LedgerEntry.payload_json,
+            )
+            .where(LedgerEntry.kind.in_(SCANNED), LedgerEntry.sequence > cursor.last_sequence)
+            .order_by(LedgerEntry.sequence)
+        ).all()
         found: list[Found] = []
         refused: dict[tuple[str, str], list[int]] = defaultdict(list)
         called: set[str] = set()
+        tally: dict[tuple[str, dt.datetime], int] = defaultdict(int)
         for entry in entries:
+            if entry.kind not in REFUSALS:
+                if entry.subject not in self.views:
+                    continue
+                called.add(entry.subject)
+                tally[(entry.subject, _hour(dt.datetime.fromisoformat(entry.recorded_at)))] += 1
+                if AGGREGATE in entry.payload_json:  # only an aggregate's payload is read
+                    payload = json.loads(entry.payload_json)
+                    if payload.get("method") == "aggregate" and isinstance(
+                        payload.get("filter_shape"), dict
+                    ):
+                        found += self._differencing(entry, payload["filter_shape"])
+                continue
             payload = json.loads(entry.payload_json)
-            if entry.kind in REFUSALS:
-                grant_id = (
-                    entry.subject if entry.kind == "query.failed" else payload.get("grant_id")
-                )
-                kind = _refusal_kind(payload)
-                if kind and grant_id in self.views:
-                    refused[(str(grant_id), kind)].append(entry.sequence)
-                continue
-            if entry.subject not in self.views:
-                continue
-            called.add(entry.subject)
-            self._tally(entry)
-            if payload.get("method") == "aggregate" and isinstance(
-                payload.get("filter_shape"), dict
-            ):
-                found += self._differencing(entry, payload["filter_shape"])
+            grant_id = entry.subject if entry.kind == "query.failed" else payload.get("grant_id")
+            kind = _refusal_kind(payload)
+            if kind and grant_id in self.views:
+                refused[(str(grant_id), kind)].append(entry.sequence)
+        self._tally(tally)
         if entries:
             cursor.last_sequence = entries[-1].sequence
         self.session.flush()
@@ -149,14 +157,14 @@ class LedgerScan:
         ]
 
     # ------------------------------------------------------------------ usage spikes
-    def _tally(self, entry: LedgerEntry) -> None:
-        hour = _hour(dt.datetime.fromisoformat(entry.recorded_at))
-        row = self.session.get(GrantCallHour, (entry.subject, hour))
-        if row is None:
-            self.session.add(GrantCallHour(grant_id=entry.subject, hour=hour, calls=1))
-            self.session.flush()
-        else:
-            row.calls += 1
+    def _tally(self, tally: Mapping[tuple[str, dt.datetime], int]) -> None:
+        """Add the round's answered calls to the hourly tallies, one row per grant and hour."""
+        for (grant_id, hour), calls in tally.items():
+            row = self.session.get(GrantCallHour, (grant_id, hour))
+            if row is None:
+                self.session.add(GrantCallHour(grant_id=grant_id, hour=hour, calls=calls))
+            else:
+                row.calls += calls
 
     def _spikes(self, called: set[str]) -> list[Found]:
         """Only a grant called since the last round can have started a spike."""
@@ -209,7 +217,7 @@ class LedgerScan:
         return out
 
     # ------------------------------------------------------------------ differencing
-    def _differencing(self, entry: LedgerEntry, shape: Mapping[str, Any]) -> list[Found]:
+    def _differencing(self, entry: Row[Any], shape: Mapping[str, Any]) -> list[Found]:
         """Compare an answered aggregate's filter with the pair's earlier ones (see
         docs/supervision.md for the rule), then keep it for later rounds."""
         grant = self.views[entry.subject]
