@@ -47,7 +47,7 @@ from tongdao.node import engines, streams
 from tongdao.node.adapters import DataSource, normalise_key
 from tongdao.node.catalogue_grades import under_catalogue
 from tongdao.node.receipt_journal import ReceiptJournal
-from tongdao.node.regions import within_regions
+from tongdao.node.regions import check_region_filter, within_regions
 from tongdao.node.state import BudgetExhausted, NodeState, QuotaError, ReplayError
 from tongdao.node.witness import Witness
 from tongdao.proto.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
@@ -501,6 +501,7 @@ class NodeEngine:
         self.check_role(entry, q.value_field, "summed", "sealed_query.value_field")
         if q.filter_field is not None:
             self.check_role(entry, q.filter_field, "filter", "sealed_query.filter")
+        check_region_filter(entry, claims, q, self.region_article)
         scheme = engines.aggregate_scheme(q)
         if claims.dp_epsilon_milli:
             try:

@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING
 from tongdao.crypto.grant_token import GrantClaims
 from tongdao.node.adapters import DataSource
 from tongdao.policies.engine import in_regions
-from tongdao.proto.errors import FailedPrecondition
+from tongdao.proto.errors import FailedPrecondition, PermissionDenied
 
 if TYPE_CHECKING:
     from tongdao.node.engine import ServedEntry
+    from tongdao.node.engines import AggregateQuery
 
 
 class RegionScopedSource:
@@ -88,3 +89,32 @@ def within_regions(entry: ServedEntry, claims: GrantClaims, article: str) -> Ser
         entry.source, entry.region_field, entry.region_codes, claims.regions
     )
     return dataclasses.replace(entry, source=scoped)
+
+
+def check_region_filter(
+    entry: ServedEntry, claims: GrantClaims, q: AggregateQuery, article: str
+) -> None:
+    """An aggregate under a grant with regions may not filter its region column on a region
+    outside them (decided on the query alone, never on the data).
+
+    Raises:
+        PermissionDenied: naming the region outside the grant's regions.
+    """
+    if not claims.regions or not entry.region_field or q.filter_field != entry.region_field:
+        return
+    value = q.filter_value
+    if q.filter_op == "prefix":
+        codes = [str(value).ljust(6, "0")] if not entry.region_codes else [""]
+    else:
+        values = value if q.filter_op == "in" and isinstance(value, list) else [value]
+        codes = [
+            entry.region_codes.get(str(v), str(v)) if entry.region_codes else str(v) for v in values
+        ]
+    for code in codes:
+        if not code or not in_regions(code, claims.regions):
+            raise PermissionDenied(
+                f"region {code or value!r} is outside the grant's regions "
+                f"({', '.join(claims.regions)})",
+                field="sealed_query.filter",
+                articles=(article,),
+            )

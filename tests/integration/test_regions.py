@@ -12,11 +12,11 @@ from sqlalchemy import create_engine, text
 from tests.integration.stack import BASIS, PURPOSE, SCENARIO, start_stack
 from tongdao.commands.catalogue import entry_from_dict
 from tongdao.crypto.grant_token import read_grant_token_unverified
-from tongdao.demo import ENTRIES
+from tongdao.demo import CITY_MZJ, ENTRIES, city_entry
 from tongdao.home import AUTHORITY
 from tongdao.node.client import ClientError
 from tongdao.policies.engine import in_regions
-from tongdao.v1 import catalogue_pb2
+from tongdao.v1 import catalogue_pb2, supervision_pb2
 
 HARBIN = "230100"
 
@@ -123,3 +123,61 @@ def test_a_request_outside_the_entrys_share_scope_is_refused_and_recorded(stack)
         ).all()
     engine.dispose()
     assert any(json.loads(p).get("field") == "request.regions" for (p,) in rows)
+
+
+@pytest.fixture(scope="module")
+def cities(tmp_path_factory):
+    entry = city_entry(CITY_MZJ[0])["code"]
+    s = start_stack(
+        tmp_path_factory.mktemp("city-regions"),
+        records=5,
+        cities=True,
+        node_overrides={entry: {"region_field": "district"}},
+    )
+    yield s, CITY_MZJ[0].code, entry
+    s.stop()
+
+
+def test_an_aggregate_counts_the_households_inside_and_may_not_filter_outside(cities):
+    stack, city, entry = cities
+    rows = stack.households[city]
+    by_district: dict[str, int] = {}
+    for r in rows:
+        by_district[r["district"]] = by_district.get(r["district"], 0) + 1
+    chosen, count = [], 0
+    for district, n in sorted(by_district.items(), key=lambda kv: -kv[1]):
+        chosen.append(district)
+        count += n
+        if count >= 15:  # above the minimum group size, below the city's total
+            break
+    outside = next(d for d in by_district if d not in chosen)
+    with stack.consumer() as client:
+        req = client.file_share_request(
+            entry,
+            ["monthly_allowance", "district"],
+            ["aggregate"],
+            PURPOSE,
+            SCENARIO,
+            BASIS,
+            regions=chosen,
+        )
+        token = client.get_grant(req.grant_id).token
+        answer = client.aggregate([token], "monthly_allowance", PURPOSE, bounds=(0, 3000))
+        assert answer["count"] == count < len(rows)
+        with pytest.raises(ClientError) as err:
+            client.aggregate(
+                [token],
+                "monthly_allowance",
+                PURPOSE,
+                bounds=(0, 3000),
+                filter_field="district",
+                filter_value=outside,
+            )
+    assert err.value.code == "PERMISSION_DENIED" and outside in err.value.message
+    found = stack.stub(AUTHORITY).supervision.ListFindings(
+        supervision_pb2.ListFindingsRequest(
+            detect=True, kind="out_of_scope", grant_id=req.grant_id
+        ),
+        timeout=30,
+    )
+    assert [f.grant_id for f in found.findings] == [req.grant_id]
