@@ -87,6 +87,13 @@ class RelayService(ContextService):
         with read_only(sessions) as session:
             grant = self.sharing.grant_by_token(session, query.grant_token)
             if grant is None:
+                stale = self.sharing.superseded(session, query.grant_token)
+                if stale is not None and stale.consumer == caller:
+                    raise PermissionDenied(
+                        "this token was replaced by a newer one for the same grant; fetch it "
+                        "with GetGrant",
+                        field="grant_token",
+                    )
                 # The broker only relays tokens it issued; a forged or altered token is also
                 # refused by the node itself (it never trusts the relay).
                 raise PermissionDenied(

@@ -35,6 +35,7 @@ from tongdao.broker.kernel.context import ContextService
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.sharing.models import Grant, GrantChange
 from tongdao.crypto.grant_token import (
+    GrantTokenError,
     b64url_encode,
     issue_grant_token,
     read_grant_token_unverified,
@@ -43,6 +44,13 @@ from tongdao.crypto.signing import SigningKey
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
 KINDS = ("widen_fields", "add_purpose", "onward_transfer")
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        return str(uuid.UUID(text)) == text
+    except ValueError:
+        return False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,6 +211,46 @@ class GrantChangeMixin(ContextService):
         if grant_id:
             query = query.where(GrantChange.grant_id == v.identifier(grant_id, "grant_id"))
         return session.execute(query).scalars().all()
+
+    def regrade_tokens(self, session: Session) -> int:
+        """Re-sign every active or suspended grant whose token carries no catalogue grades
+        (signed before grants carried them), so its provider's node can serve it (PRIV-6). The
+        consumer fetches the new token with GetGrant; the broker tells it so when it sends the
+        old one.
+
+        Returns:
+            How many grants were re-signed (each a ``grant.changed`` ledger entry).
+        """
+        count = 0
+        rows = select(Grant).where(Grant.status.in_(("active", "suspended")))
+        for grant in session.execute(rows).scalars():
+            if read_grant_token_unverified(grant.token).grades:
+                continue
+            before = hashlib.sha256(grant.token.encode()).hexdigest()
+            grant.token = self._sign(session, grant)
+            self.ledger.append(
+                session,
+                kind="grant.changed",
+                actor=self.settings.issuer,
+                subject=grant.id,
+                payload={
+                    "change": "catalogue grades added to the token",
+                    "previous_token_sha256": before,
+                    "token_sha256": hashlib.sha256(grant.token.encode()).hexdigest(),
+                    "articles": [self.policy.classification_article],
+                },
+            )
+            count += 1
+        return count
+
+    def superseded(self, session: Session, token: str) -> Grant | None:
+        """The grant an *earlier* token of which is ``token`` (re-signed since), or None."""
+        try:
+            grant_id = read_grant_token_unverified(token).grant_id
+        except GrantTokenError:
+            return None
+        grant = session.get(Grant, grant_id) if _is_uuid(grant_id) else None
+        return grant if grant is not None and grant.token != token else None
 
     # ------------------------------------------------------------------ helpers
     def _sign(self, session: Session, grant: Grant) -> str:

@@ -76,7 +76,7 @@ def test_wider_fields_take_effect_only_on_the_providers_consent(stack, grant):
     assert record["found"] and record["fields"]["gender"] == stack.people[0]["gender"]
     with pytest.raises(ClientError) as err:
         fetch(stack, grant.token, ["name"])  # the previous token is no longer relayed
-    assert err.value.code == "PERMISSION_DENIED"
+    assert err.value.code == "PERMISSION_DENIED" and "newer" in err.value.message
     code, _ = status_of(lambda: decide(stack, GAT, change.id, True))
     assert code == "FAILED_PRECONDITION"  # decided once
 
