@@ -278,6 +278,14 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     except ScheduleError as exc:
         raise RuntimeError(f"a stored holiday schedule is invalid: {exc}") from None
     log_policies_and_calendar(services, official)
+    with sessions.begin() as session:
+        regraded = services.sharing.regrade_tokens(session)
+    if regraded:
+        log.warning(
+            "re-signed %d grant token(s) to carry the catalogue's grades; their consumers fetch "
+            "the new tokens with `tongdao consumer grant ID`",
+            regraded,
+        )
     # operational settings (ledger rounds, refusal folding) from the file in force at start
     policy = services.kernel.policy_on(services.supervision.today())
     gateway = GrpcNodeGateway(config.client_tls or config.tls)

@@ -18,7 +18,8 @@ import base64
 import binascii
 import json
 import re
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from tongdao.crypto.errors import CryptoError, KeyFormatError, SignatureError
@@ -50,7 +51,8 @@ class GrantClaims:
         fields: data items the consumer may receive or test.
         methods: query methods allowed (``fetch``, ``verify``, ...).
         purpose: the stated purpose; every query must state the same purpose.
-        regions: region scope (empty: the provider's whole scope).
+        regions: region scope, administrative division codes (empty: the provider's whole
+            scope). A node that maps a column to region codes returns only records inside them.
         issued_at: Unix seconds.
         expires_at: Unix seconds; the token is refused at or after this instant.
         quota: maximum number of queries.
@@ -59,6 +61,10 @@ class GrantClaims:
         dp_epsilon_milli: differential-privacy epsilon per aggregate query, in thousandths
             (0: no noise).
         dp_budget_milli: the grant's total epsilon budget, in thousandths.
+        grades: data item → sensitivity grade of *every* item of the published catalogue entry
+            version the grant names (PRIV-6). The node masks and refuses by these, and refuses
+            to serve the entry when its own configuration grades an item otherwise. Empty: the
+            grant carries no catalogue grades, and a node serves nothing under it.
     """
 
     grant_id: str
@@ -77,6 +83,7 @@ class GrantClaims:
     consumer_encryption_key: str
     dp_epsilon_milli: int = 0
     dp_budget_milli: int = 0
+    grades: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> bytes:
         """Canonical JSON of the claims."""
@@ -138,6 +145,9 @@ def _claims_from_dict(raw: Any) -> GrantClaims:
     if not isinstance(raw, dict):
         raise GrantTokenError("malformed", "grant token claims are not an object")
     expected = {f.name for f in fields(GrantClaims)}
+    # a token signed before grants carried catalogue grades reads as carrying none (the node
+    # then refuses it and says so); any other missing or unknown key is malformed
+    raw = {"grades": {}, **raw}
     if set(raw) != expected:
         raise GrantTokenError("malformed", "grant token claims have missing or unknown keys")
     values: dict[str, Any] = {}
@@ -147,6 +157,12 @@ def _claims_from_dict(raw: Any) -> GrantClaims:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise GrantTokenError("malformed", f"grant token claim {f.name} is not a list")
             value = tuple(value)
+        elif f.type == "Mapping[str, str]":
+            if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+            ):
+                raise GrantTokenError("malformed", f"grant token claim {f.name} is not a map")
+            value = dict(value)
         elif f.type == "int":
             if not isinstance(value, int) or isinstance(value, bool):
                 raise GrantTokenError("malformed", f"grant token claim {f.name} is not an integer")

@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from tongdao.crypto.envelope import EncryptionKeyPair, seal_authenticated
 from tongdao.crypto.errors import CryptoError
+from tongdao.crypto.filter_shape import filter_shape, pseudonym_key
 from tongdao.crypto.grant_token import GrantClaims, GrantTokenError, read_grant_token_unverified
 from tongdao.crypto.query_binding import (
     QUERY,
@@ -380,6 +381,13 @@ class PrivacyComputing:
                     purpose=purpose,
                     fields=fields,
                     sealed_query=sealed,
+                    # the filter's shape for the broker's supervision, values pseudonymised
+                    filter_shape=filter_shape(
+                        pseudonym_key(self._keys.private_key, enc_key),
+                        filter_field,
+                        filter_op,
+                        filter_value,
+                    ),
                 )
             )
         reply = self._call(

@@ -16,14 +16,18 @@ Example::
     key_field = "id_number"
     casefold_keys = true                    # compare keys case-insensitively (ID check char x/X)
 
+    region_field = "district"               # SHR-1: the column holding each record's region
     [entries.grades]                        # data item → sensitivity grade (as in the catalogue)
     name = "personal"                       # a column without a grade is never served
+    [entries.region_codes]                  # optional: region_field's values → region codes
+    "南岗区" = "230103"                     # (without it the column holds the codes)
 
 Unknown keys are refused (a misspelt ``casefold_keys`` would otherwise be silently ignored).
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +45,8 @@ class EntryConfig:
     key_field: str
     grades: dict[str, str]
     casefold_keys: bool = False
+    region_field: str = ""
+    region_codes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,10 @@ def _get(table: dict[str, Any], key: str, where: str, kind: type, default: Any =
 _TOP_KEYS = frozenset(
     {"department", "home", "listen", "state_dir", "policy", "entries", "revocation_list"}
 )
-_ENTRY_KEYS = frozenset({"code", "source", "key_field", "grades", "casefold_keys"})
+_ENTRY_KEYS = frozenset(
+    {"code", "source", "key_field", "grades", "casefold_keys", "region_field", "region_codes"}
+)
+REGION_CODE = re.compile(r"[0-9]{6}")
 
 
 def _refuse_unknown(table: dict[str, Any], known: frozenset[str], where: str) -> None:
@@ -112,12 +121,20 @@ def load_node_config(path: str | Path) -> NodeConfig:
         grades = _get(e, "grades", w, dict, {})
         if not all(isinstance(v, str) for v in grades.values()):
             raise ConfigError(f"{w}grades: values must be grade names")
+        region_codes = _get(e, "region_codes", w, dict, {})
+        if not all(isinstance(v, str) and REGION_CODE.fullmatch(v) for v in region_codes.values()):
+            raise ConfigError(f"{w}region_codes: values must be six-digit region codes")
+        region_field = _get(e, "region_field", w, str, "")
+        if region_codes and not region_field:
+            raise ConfigError(f"{w}region_codes: needs region_field, the column they map")
         entry = EntryConfig(
             code=_get(e, "code", w, str),
             source=_get(e, "source", w, str),
             key_field=_get(e, "key_field", w, str),
             grades=dict(grades),
             casefold_keys=_get(e, "casefold_keys", w, bool, False),
+            region_field=region_field,
+            region_codes=dict(region_codes),
         )
         if entry.code in codes:
             raise ConfigError(f"{w}code: entry {entry.code!r} is listed twice")

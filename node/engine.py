@@ -24,6 +24,7 @@ from typing import Any
 
 from tongdao.crypto.envelope import EncryptionKeyPair, open_authenticated, seal, seal_authenticated
 from tongdao.crypto.errors import EnvelopeError, KeyFormatError
+from tongdao.crypto.filter_shape import pseudonym_key
 from tongdao.crypto.grant_status import GrantStatusError, verify_status_ticket
 from tongdao.crypto.grant_token import GrantClaims, GrantTokenError, verify_grant_token
 from tongdao.crypto.query_binding import (
@@ -44,7 +45,9 @@ from tongdao.crypto.stream import (
 )
 from tongdao.node import engines, streams
 from tongdao.node.adapters import DataSource, normalise_key
+from tongdao.node.catalogue_grades import under_catalogue
 from tongdao.node.receipt_journal import ReceiptJournal
+from tongdao.node.regions import check_region_filter, within_regions
 from tongdao.node.state import BudgetExhausted, NodeState, QuotaError, ReplayError
 from tongdao.node.witness import Witness
 from tongdao.proto.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
@@ -91,6 +94,8 @@ class ServedEntry:
         key_field: the column queries look records up by.
         grades: data item → sensitivity grade (PRIV-6).
         casefold: keys compare case-insensitively.
+        region_field: the column holding each record's region (SHR-1; empty: none).
+        region_codes: that column's values → region codes (empty: the values are the codes).
     """
 
     code: str
@@ -98,6 +103,8 @@ class ServedEntry:
     key_field: str
     grades: Mapping[str, str]
     casefold: bool = False
+    region_field: str = ""
+    region_codes: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def served_fields(self) -> tuple[str, ...]:
@@ -128,6 +135,8 @@ class NodeEngine:
     grade_articles: Mapping[str, str] = field(default_factory=dict)
     privacy_article: str = "Art.38"
     status_article: str = "Art.27"
+    catalogue_article: str = "Art.14"
+    region_article: str = "Art.22"
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
     # the journal of signed receipts (read back by the broker) and the ledger witness; a node
     # built by node.server.build_engine has both
@@ -191,6 +200,10 @@ class NodeEngine:
             raise NotFound(
                 f"this node does not serve entry {claims.entry_code!r}", field="grant_token"
             )
+        # PRIV-6: mask and refuse by the catalogue's grades, signed in the grant
+        entry = under_catalogue(entry, claims, self.catalogue_article)
+        # SHR-1: under a grant with regions, only the records inside them exist
+        entry = within_regions(entry, claims, self.region_article)
         if query.method not in claims.methods:
             raise PermissionDenied(f"method {query.method!r} is not in the grant", field="method")
         if not query.fields:
@@ -481,9 +494,15 @@ class NodeEngine:
         if not isinstance(body, dict):
             raise InvalidArgument("must be an object", field="sealed_query")
         q = engines.parse_aggregate_query(body, query.fields)
+        engines.check_filter_shape(
+            q,
+            query.filter_shape,
+            pseudonym_key(self.encryption_keys.private_key, claims.consumer_encryption_key_bytes),
+        )
         self.check_role(entry, q.value_field, "summed", "sealed_query.value_field")
         if q.filter_field is not None:
             self.check_role(entry, q.filter_field, "filter", "sealed_query.filter")
+        check_region_filter(entry, claims, q, self.region_article)
         scheme = engines.aggregate_scheme(q)
         if claims.dp_epsilon_milli:
             try:

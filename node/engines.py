@@ -16,6 +16,7 @@ from typing import Any
 from tongdao.crypto.dp import discrete_laplace, laplace_scale
 from tongdao.crypto.encoding import PackingScheme
 from tongdao.crypto.errors import CryptoError, KeyFormatError, ParameterError
+from tongdao.crypto.filter_shape import filter_shape
 from tongdao.crypto.paillier import PaillierPublicKey
 from tongdao.node.adapters import DataSource, normalise_key
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, PermissionDenied
@@ -221,3 +222,16 @@ def add_noise(stats: list[int], q: AggregateQuery, epsilon_milli: int, cap: int)
         min(max(v + discrete_laplace(laplace_scale(s, epsilon_milli, shares=4)), 0), cap)
         for v, s in zip(stats, sensitivity, strict=True)
     ]
+
+
+def check_filter_shape(q: AggregateQuery, declared: str, key: bytes) -> None:
+    """The shape the consumer declared to the broker must be the sealed filter's
+    (:mod:`crypto.filter_shape`), so the broker's differencing supervision can rely on it.
+
+    Raises:
+        InvalidArgument: naming ``filter_shape``.
+    """
+    if not declared:
+        raise InvalidArgument("an aggregate declares its filter shape", field="filter_shape")
+    if declared != filter_shape(key, q.filter_field, q.filter_op, q.filter_value):
+        raise InvalidArgument("differs from the sealed filter", field="filter_shape")

@@ -273,7 +273,20 @@ def build_engine(
                 f"entry {e.code}: grades name {', '.join(map(repr, unknown))}, "
                 f"not columns of the source ({', '.join(source.columns)})"
             )
-        entries[e.code] = ServedEntry(e.code, source, e.key_field, e.grades, e.casefold_keys)
+        if e.region_field and e.region_field not in source.columns:
+            raise ConfigError(
+                f"entry {e.code}: region_field {e.region_field!r} is not a column of the source "
+                f"({', '.join(source.columns)})"
+            )
+        entries[e.code] = ServedEntry(
+            e.code,
+            source,
+            e.key_field,
+            e.grades,
+            e.casefold_keys,
+            region_field=e.region_field,
+            region_codes=dict(e.region_codes),
+        )
 
     def masker(grade: str, value: str, field_name: str) -> str:
         return mask_value(policy, grade, value, field_kind=field_name)
@@ -294,6 +307,8 @@ def build_engine(
         grade_articles={g: r.article for g, r in policy.grades.items()},
         privacy_article=policy.privacy.article,
         status_article=policy.grant_status.article,
+        catalogue_article=policy.classification_article,
+        region_article=policy.sharing.request_contents_article,
         journal=ReceiptJournal(config.state_dir),
         holdings_key=holdings_key(config.state_dir),
         witness=Witness(

@@ -167,7 +167,15 @@ def effective_share_type(
 
 
 def _in_region(consumer_region: str, scope_regions: tuple[str, ...]) -> bool:
-    # region codes are hierarchical: 230000 (province) ⊃ 230100 (city) ⊃ 230102 (county)
+    return in_regions(consumer_region, scope_regions)
+
+
+def in_regions(code: str, scope_regions: tuple[str, ...]) -> bool:
+    """Whether region ``code`` lies inside one of ``scope_regions``.
+
+    Region codes are hierarchical: 230000 (province) ⊃ 230100 (city) ⊃ 230102 (county).
+    """
+    consumer_region = code
     for scope in scope_regions:
         prefix = scope.rstrip("0") or scope
         if len(prefix) % 2:

@@ -49,6 +49,7 @@ class RelayedQuery:
     fields: tuple[str, ...]
     sealed_query: bytes
     status_ticket: str = ""  # attached by the broker's relay (crypto.grant_status)
+    filter_shape: str = ""  # an aggregate's declared filter shape (crypto.filter_shape)
 
     def to_pb(self) -> Any:
         """As a ``tongdao.v1.QueryRequest``."""
@@ -63,6 +64,7 @@ class RelayedQuery:
             fields=list(self.fields),
             sealed_query=self.sealed_query,
             status_ticket=self.status_ticket,
+            filter_shape=self.filter_shape,
         )
 
     @classmethod
@@ -85,6 +87,7 @@ class RelayedQuery:
             fields=tuple(message.fields),
             sealed_query=message.sealed_query,
             status_ticket=message.status_ticket,
+            filter_shape=message.filter_shape,
         )
 
 

@@ -8,10 +8,12 @@ rule file's interval; :meth:`Stack.revoke` revokes and publishes.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tongdao import synthetic
 from tongdao.broker.kernel.settings import BrokerSettings
@@ -89,6 +91,7 @@ def start_stack(
     settings: BrokerSettings | None = None,
     policy: str = "heilongjiang-2025",
     clock: Callable[[], dt.datetime] | None = None,
+    node_overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Stack:
     home = Home(tmp / "home")
     ca = CaHome(tmp / "ca")
@@ -135,7 +138,12 @@ def start_stack(
             listen="127.0.0.1:0",
             state_dir=tmp / f"state-{profile.code}",
             policy="heilongjiang-2025",
-            entries=[EntryConfig(entry, f"csv:{csv_name}", key, _grades(entry))],
+            entries=[
+                dataclasses.replace(
+                    EntryConfig(entry, f"csv:{csv_name}", key, _grades(entry)),
+                    **(node_overrides or {}).get(entry, {}),
+                )
+            ],
             base_dir=tmp,
         )
         engine = build_engine(

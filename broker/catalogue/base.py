@@ -233,6 +233,16 @@ class CatalogueBase(ContextService):
             raise FailedPrecondition("entry has no published version", field="request.entry_code")
         return snap.content
 
+    def field_grades(self, session: Session, code: str, version: int) -> dict[str, str]:
+        """Data item → sensitivity grade of one published version of an entry (PRIV-6): what
+        a grant on that version carries, signed, for the node to mask and refuse by."""
+        snap = session.get(CatalogueEntryVersion, (code, version))
+        if snap is None:
+            raise FailedPrecondition(
+                f"entry {code!r} has no published version {version}", field="entry_version"
+            )
+        return {item["name"]: item["sensitivity"] for item in snap.content["data_items"]}
+
     def _require_reviewer(self, session: Session, caller: str, entry: CatalogueEntry) -> None:
         """Only the entry's reviewing authority (or the provincial operator) may decide."""
         if caller == AUTHORITY:

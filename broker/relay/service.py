@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.relay.gateway import NodeGateway, NodeRefused
 from tongdao.broker.sharing.service import METHODS, SharingService
 from tongdao.crypto.errors import CryptoError, SignatureError
+from tongdao.crypto.filter_shape import FilterShapeError, parse_shape
 from tongdao.crypto.query_binding import receipt_signing_bytes, result_digest
 from tongdao.crypto.signing import VerifyKey
 from tongdao.crypto.stream import StreamDigest
@@ -69,6 +71,14 @@ class RelayService(ContextService):
             raise InvalidArgument(
                 f"is larger than {MAX_SEALED_QUERY_BYTES} bytes", field="sealed_query"
             )
+        if query.method != "aggregate":
+            if query.filter_shape:
+                raise InvalidArgument("only an aggregate declares one", field="filter_shape")
+            return
+        try:
+            parse_shape(query.filter_shape)
+        except FilterShapeError as exc:
+            raise InvalidArgument(str(exc), field="filter_shape") from None
 
     def _prepare_relay(
         self, sessions: sessionmaker[Session], caller: str, query: RelayedQuery
@@ -79,6 +89,13 @@ class RelayService(ContextService):
         with read_only(sessions) as session:
             grant = self.sharing.grant_by_token(session, query.grant_token)
             if grant is None:
+                stale = self.sharing.superseded(session, query.grant_token)
+                if stale is not None and stale.consumer == caller:
+                    raise PermissionDenied(
+                        "this token was replaced by a newer one for the same grant; fetch it "
+                        "with GetGrant",
+                        field="grant_token",
+                    )
                 # The broker only relays tokens it issued; a forged or altered token is also
                 # refused by the node itself (it never trusts the relay).
                 raise PermissionDenied(
@@ -129,6 +146,8 @@ class RelayService(ContextService):
             "sealed_query_bytes": len(query.sealed_query),
             "sealed_query_sha256": hashlib.sha256(query.sealed_query).hexdigest(),
             "token_sha256": hashlib.sha256(query.grant_token.encode()).hexdigest(),
+            # an aggregate's filter shape (values pseudonymised), for differencing supervision
+            **({"filter_shape": json.loads(query.filter_shape)} if query.filter_shape else {}),
         }
 
     def _call_node(

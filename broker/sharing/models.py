@@ -122,3 +122,42 @@ class UsageRecord(Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     retain_until: Mapped[dt.date] = mapped_column(Date)
     sequence: Mapped[int] = mapped_column(Integer)
+
+
+class GrantChange(Base):
+    """A consumer's request to change what a grant allows (SHR-11, Art.30): more data items, a
+    further purpose, or passing the data on to a third party; the provider consents or refuses
+    with reasons. A grant's scope changes only through a consented change."""
+
+    __tablename__ = "grant_changes"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id"), index=True)
+    consumer: Mapped[str] = mapped_column(String(64), index=True)
+    provider: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    purpose: Mapped[str] = mapped_column(Text)
+    third_party: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    decision_reason: Mapped[str] = mapped_column(Text)
+    result_grant_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class PublicAccessSuspension(Base):
+    """A public requester (a person or organisation named on open-data requests) whose access
+    is suspended for misusing open data, until it has corrected the misuse (OPN-4, Art.43)."""
+
+    __tablename__ = "public_access_suspensions"
+
+    requester: Mapped[str] = mapped_column(String(200), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # "suspended" | "reinstated"
+    ground: Mapped[str] = mapped_column(String(64))
+    article: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    correction: Mapped[str] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -89,6 +89,8 @@ class ServiceRequests:
             self.s.directory.require_registered(session, caller)
         provider = self.s.directory.get_department(session, data.provider)
         requester = v.text(data.requester, "requester", required=False, max_len=200) or caller
+        if data.kind == "open_data":
+            self.s.check_public_access(session, requester)  # OPN-4, Art.43
         details: dict[str, Any] = {}
         decision: dict[str, Any] = {}
         status = "pending"

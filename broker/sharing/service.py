@@ -22,7 +22,9 @@ from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import AUTHORITY, SHANGHAI, decision_dict
 from tongdao.broker.kernel.paging import Page
 from tongdao.broker.ledger.chain import Ledger
+from tongdao.broker.sharing.changes import GrantChangeMixin
 from tongdao.broker.sharing.models import Grant, ServiceRequest, ShareRequest
+from tongdao.broker.sharing.public_access import PublicAccessMixin
 from tongdao.broker.sharing.status import GrantStatusMixin
 from tongdao.broker.sharing.usage import UsageMixin
 from tongdao.broker.supervision.findings import GrantView
@@ -38,6 +40,7 @@ from tongdao.policies.engine import (
     decide_authority_review,
     decide_provider_review,
     decide_share_request,
+    in_regions,
 )
 from tongdao.proto.errors import (
     FailedPrecondition,
@@ -70,7 +73,7 @@ class ShareRequestData:
 
 
 @dataclass(kw_only=True)
-class SharingService(GrantStatusMixin, UsageMixin):
+class SharingService(GrantStatusMixin, UsageMixin, GrantChangeMixin, PublicAccessMixin):
     """Share requests and grants; the relay reads grants only through this service."""
 
     ledger: Ledger
@@ -132,6 +135,15 @@ class SharingService(GrantStatusMixin, UsageMixin):
             )
 
         content = self.catalogue.published_content(session, entry)
+        scope = tuple(content.get("share_scope_regions") or ())
+        outside = [r for r in regions if scope and not in_regions(r, scope)]
+        if outside:
+            # SHR-1: a conditional entry shared with some regions is not asked for others
+            raise PermissionDenied(
+                f"region {outside[0]} is outside the entry's share scope ({', '.join(scope)})",
+                field="request.regions",
+                articles=(self.policy.sharing.share_type_article,),
+            )
         facts = ShareRequestFacts(
             consumer=DepartmentFacts(
                 code=consumer.code, region=consumer.region, level=consumer.level
@@ -207,6 +219,7 @@ class SharingService(GrantStatusMixin, UsageMixin):
                 "fields": list(data.fields),
                 "methods": list(data.methods),
                 "purpose": purpose,
+                "regions": list(regions),
                 "decision": request.decision,
                 "due_date": request.due_date.isoformat() if request.due_date else None,
                 **(self._due_note(request.due_date) if request.due_date else {}),
@@ -340,6 +353,7 @@ class SharingService(GrantStatusMixin, UsageMixin):
             consumer_encryption_key=b64url_encode(consumer.encryption_public_key),
             dp_epsilon_milli=round(request.dp_epsilon * 1000),
             dp_budget_milli=round(request.dp_budget * 1000),
+            grades=self.catalogue.field_grades(session, request.entry_code, request.entry_version),
         )
         grant = Grant(
             id=grant_id,
@@ -377,6 +391,8 @@ class SharingService(GrantStatusMixin, UsageMixin):
                 "fields": grant.fields,
                 "methods": grant.methods,
                 "purpose": grant.purpose,
+                "regions": grant.regions,
+                "grades": dict(claims.grades),
                 "expires_at": expires.isoformat(),
                 "quota": grant.quota,
                 "token_sha256": hashlib.sha256(grant.token.encode()).hexdigest(),

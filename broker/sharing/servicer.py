@@ -9,7 +9,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tongdao.broker.kernel.paging import next_token
 from tongdao.broker.kernel.wire import ContextServicer, decision_pb, iso
-from tongdao.broker.sharing.models import Grant, ShareRequest, UsageRecord
+from tongdao.broker.sharing.changes import GrantChangeData
+from tongdao.broker.sharing.models import (
+    Grant,
+    GrantChange,
+    PublicAccessSuspension,
+    ShareRequest,
+    UsageRecord,
+)
 from tongdao.broker.sharing.models import ServiceRequest as ServiceRequestRow
 from tongdao.broker.sharing.requests import ServiceRequestData, ServiceRequests
 from tongdao.broker.sharing.service import ShareRequestData, SharingService
@@ -112,6 +119,40 @@ def grant_pb(g: Grant, *, with_token: bool) -> sharing_pb2.Grant:
         status_changed_by=g.status_changed_by or "",
         status_changed_at=iso(g.status_changed_at),
         last_used_at=iso(g.last_used_at),
+        regions=list(g.regions or ()),
+    )
+
+
+def change_pb(c: GrantChange, article: str) -> sharing_pb2.GrantChange:
+    return sharing_pb2.GrantChange(
+        id=c.id,
+        grant_id=c.grant_id,
+        consumer=c.consumer,
+        provider=c.provider,
+        kind=c.kind,
+        fields=list(c.fields),
+        purpose=c.purpose,
+        third_party=c.third_party,
+        reason=c.reason,
+        status=c.status,
+        decision_reason=c.decision_reason,
+        result_grant_id=c.result_grant_id,
+        created_at=iso(c.created_at),
+        decided_at=iso(c.decided_at),
+        articles=[article],
+    )
+
+
+def public_access_pb(r: PublicAccessSuspension) -> sharing_pb2.PublicAccess:
+    return sharing_pb2.PublicAccess(
+        requester=r.requester,
+        status=r.status,
+        ground=r.ground,
+        article=r.article,
+        reason=r.reason,
+        correction=r.correction,
+        changed_by=r.changed_by,
+        changed_at=iso(r.changed_at),
     )
 
 
@@ -251,6 +292,54 @@ class SharingServicer(sharing_pb2_grpc.SharingServicer, ContextServicer):
         with self.sessions.begin() as session:
             purged = self.service.purge_usage_records(session, caller, before)
             return sharing_pb2.PurgeUsageRecordsResponse(purged=purged)
+
+    def RequestGrantChange(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        data = GrantChangeData(
+            kind=request.kind,
+            fields=tuple(request.fields),
+            purpose=request.purpose,
+            third_party=request.third_party,
+            reason=request.reason,
+        )
+        with self.sessions.begin() as session:
+            change = self.service.request_grant_change(session, caller, request.grant_id, data)
+            return change_pb(change, self.service.policy.sharing.purpose_binding_article)
+
+    def DecideGrantChange(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            change = self.service.decide_grant_change(
+                session, caller, request.id, request.consent, request.reason
+            )
+            return change_pb(change, self.service.policy.sharing.purpose_binding_article)
+
+    def ListGrantChanges(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            rows = self.service.list_grant_changes(
+                session, caller, request.role or "consumer", request.grant_id
+            )
+            article = self.service.policy.sharing.purpose_binding_article
+            return sharing_pb2.ListGrantChangesResponse(
+                changes=[change_pb(c, article) for c in rows]
+            )
+
+    def ChangePublicAccess(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            row = self.service.change_public_access(
+                session, caller, request.requester, request.change, request.reason
+            )
+            return public_access_pb(row)
+
+    def ListPublicAccess(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            rows = self.service.public_access(session, caller)
+            return sharing_pb2.ListPublicAccessResponse(
+                requesters=[public_access_pb(r) for r in rows]
+            )
 
     def GetGrant(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)

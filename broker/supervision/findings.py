@@ -1,25 +1,27 @@
 """Misuse findings (Art.27): what the ledger shows about how each grant is used.
 
-Three kinds, each naming the grant, its ledger evidence (sequence numbers) and the article:
+Five kinds, each naming the grant, its ledger evidence (sequence numbers) and the article:
 
-* ``out_of_scope`` — calls refused because they asked beyond the grant: a data item, method or
-  purpose it does not cover, at the broker (``refusal`` / ``refusal.repeated`` entries naming
-  the grant) or at the provider's node (``query.failed`` entries refused by the node);
+* ``out_of_scope`` — calls refused because they asked beyond the grant: a data item or method it
+  does not cover, at the broker (``refusal`` / ``refusal.repeated`` entries naming the grant) or
+  at the provider's node (``query.failed`` entries refused by the node);
+* ``beyond_purpose`` — calls refused because they stated another purpose than the grant's;
 * ``idle`` — an active grant not used for the rule file's ``periods.grant_idle`` (counted from
   its last answered query, or its issue when never used);
 * ``usage_spike`` — answered calls in the last ``thresholds.usage_spike_window_hours`` above
   ``thresholds.usage_spike_factor`` times the grant's own average for such a window before it
-  (and at least ``thresholds.usage_spike_min_calls``).
+  (and at least ``thresholds.usage_spike_min_calls``);
+* ``differencing`` — two answered aggregates of one consumer on one provider, within
+  ``thresholds.differencing_window_days``, whose filters on the same data item let through value
+  sets one inside the other, differing by at most ``thresholds.differencing_max_values`` values.
 
-Detection reads only the ledger and the grants (through the :data:`GrantsPort` the sharing
-context answers); a new finding is stored once and appended to the ledger as ``finding.recorded``.
+Detection reads the ledger incrementally (:mod:`broker.supervision.detectors`) and the grants
+(through the :data:`GrantsPort` the sharing context answers); a new finding is stored once and
+appended to the ledger as ``finding.recorded``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -31,39 +33,24 @@ from tongdao.broker.kernel.context import AUTHORITY, ContextService
 from tongdao.broker.kernel.paging import Page
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.ledger.models import LedgerEntry
+from tongdao.broker.supervision.detectors import Found, GrantView, LedgerScan, aware
 from tongdao.broker.supervision.models import MisuseFinding
 from tongdao.proto.errors import InvalidArgument, NotFound
 
-SCOPE_FIELDS = ("fields", "method", "purpose")
-SCOPE_WORDS = ("outside the grant", "not in the grant", "differs from the grant")
-KINDS = ("out_of_scope", "idle", "usage_spike", "answered_not_relayed", "relayed_not_answered")
+KINDS = (
+    "out_of_scope",
+    "beyond_purpose",
+    "idle",
+    "usage_spike",
+    "differencing",
+    "answered_not_relayed",
+    "relayed_not_answered",
+)
 
-
-@dataclass(frozen=True)
-class GrantView:
-    """What supervision needs to know of a grant (answered by the sharing context)."""
-
-    id: str
-    consumer: str
-    provider: str
-    status: str
-    issued_at: dt.datetime
-    last_used_at: dt.datetime | None
-
+__all__ = ["KINDS", "GrantView", "GrantsPort", "MisuseDetector"]
 
 GrantsPort = Callable[[Session], Sequence[GrantView]]
 """A port: every grant, as :class:`GrantView` (wired to ``SharingService.grant_views``)."""
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
-def _is_scope_refusal(payload: dict[str, object]) -> bool:
-    message = str(payload.get("message", ""))
-    return payload.get("status") == "PERMISSION_DENIED" and (
-        payload.get("field") in SCOPE_FIELDS or any(w in message for w in SCOPE_WORDS)
-    )
 
 
 @dataclass(kw_only=True)
@@ -89,12 +76,18 @@ class MisuseDetector(ContextService):
         if self.grants is None:
             return []
         views = {g.id: g for g in self.grants(session)}
-        found: list[tuple[str, str, GrantView, str, list[int], str]] = []
-        found += self._out_of_scope(session, views)
+        found = LedgerScan(session, self.policy, views, self.now(), self.evidence_limit).run()
         found += self._idle(session, views)
-        found += self._spikes(session, views)
         new = []
-        for key, kind, grant, article, evidence, detail in found:
+        for f in found:
+            key, kind, grant, article, evidence, detail = (
+                f.key,
+                f.kind,
+                f.grant,
+                f.article,
+                f.evidence,
+                f.detail,
+            )
             if session.execute(select(MisuseFinding.id).where(MisuseFinding.key == key)).first():
                 continue
             entry = self.ledger.append(
@@ -157,41 +150,14 @@ class MisuseDetector(ContextService):
         return list(session.execute(query.order_by(MisuseFinding.id)).scalars())
 
     # ------------------------------------------------------------------ detectors
-    def _out_of_scope(
-        self, session: Session, views: dict[str, GrantView]
-    ) -> list[tuple[str, str, GrantView, str, list[int], str]]:
-        article = self.policy.period("grant_idle").article  # Art.27 names scope misuse too
-        by_grant: dict[str, list[int]] = defaultdict(list)
-        for entry in self.ledger.entries(session, ("refusal", "refusal.repeated", "query.failed")):
-            payload = json.loads(entry.payload_json)
-            grant_id = entry.subject if entry.kind == "query.failed" else payload.get("grant_id")
-            if grant_id in views and _is_scope_refusal(payload):
-                by_grant[str(grant_id)].append(entry.sequence)
-        out = []
-        for grant_id, sequences in by_grant.items():
-            detail = f"{len(sequences)} call(s) refused for asking beyond the grant"
-            out.append(
-                (
-                    f"out_of_scope:{grant_id}:{sequences[-1]}",
-                    "out_of_scope",
-                    views[grant_id],
-                    article,
-                    sequences[-self.evidence_limit :],
-                    detail,
-                )
-            )
-        return out
-
-    def _idle(
-        self, session: Session, views: dict[str, GrantView]
-    ) -> list[tuple[str, str, GrantView, str, list[int], str]]:
+    def _idle(self, session: Session, views: dict[str, GrantView]) -> list[Found]:
         rule = self.policy.period("grant_idle")
         today = self.today()
         out = []
         for grant in views.values():
             if grant.status != "active":
                 continue
-            since = _aware(grant.last_used_at or grant.issued_at)
+            since = aware(grant.last_used_at or grant.issued_at)
             due = rule.add_to(since.date())
             if today < due:
                 continue
@@ -207,50 +173,13 @@ class MisuseDetector(ContextService):
             ]
             used = "last used" if grant.last_used_at else "issued and never used"
             out.append(
-                (
+                Found(
                     f"idle:{grant.id}:{since.date().isoformat()}",
                     "idle",
                     grant,
                     rule.article,
                     evidence,
                     f"{used} on {since.date().isoformat()}; idle since {due.isoformat()}",
-                )
-            )
-        return out
-
-    def _spikes(
-        self, session: Session, views: dict[str, GrantView]
-    ) -> list[tuple[str, str, GrantView, str, list[int], str]]:
-        factor = self.policy.thresholds["usage_spike_factor"]
-        hours = self.policy.thresholds["usage_spike_window_hours"].value
-        minimum = self.policy.thresholds["usage_spike_min_calls"].value
-        window = dt.timedelta(hours=hours)
-        now = self.now()
-        start = now - window
-        calls: dict[str, list[tuple[dt.datetime, int]]] = defaultdict(list)
-        for entry in self.ledger.entries(session, ("query.relayed",)):
-            if entry.subject in views:
-                at = _aware(dt.datetime.fromisoformat(entry.recorded_at))
-                calls[entry.subject].append((at, entry.sequence))
-        out = []
-        for grant_id, rows in calls.items():
-            recent = [seq for at, seq in rows if at >= start]
-            before = [at for at, _ in rows if at < start]
-            if len(recent) < minimum or not before:
-                continue
-            windows = max(1.0, (start - min(before)) / window)
-            average = len(before) / windows
-            if len(recent) <= factor.value * average:
-                continue
-            out.append(
-                (
-                    f"usage_spike:{grant_id}:{start.date().isoformat()}",
-                    "usage_spike",
-                    views[grant_id],
-                    factor.article,
-                    recent[-self.evidence_limit :],
-                    f"{len(recent)} calls in the last {hours} h against an average of "
-                    f"{average:.1f} per {hours} h before (threshold ×{factor.value})",
                 )
             )
         return out

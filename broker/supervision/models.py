@@ -8,6 +8,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
+    DateTime,
     Integer,
     String,
     Text,
@@ -95,3 +96,40 @@ class RectificationOrder(Base):
     answer: Mapped[str | None] = mapped_column(Text, nullable=True)
     decision_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     issued_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class MisuseScanCursor(Base):
+    """How far misuse detection has read the ledger: each round reads only the entries after
+    ``last_sequence`` (one row, ``name = "ledger"``)."""
+
+    __tablename__ = "misuse_scan_cursors"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_sequence: Mapped[int] = mapped_column(Integer)
+
+
+class GrantCallHour(Base):
+    """Answered calls of one grant in one hour (UTC), tallied as detection reads the ledger;
+    usage spikes compare a grant's recent hours with its own history from these rows."""
+
+    __tablename__ = "grant_call_hours"
+
+    grant_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    hour: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer)
+
+
+class AggregateFilterShape(Base):
+    """The declared filter shape of one answered aggregate (crypto.filter_shape): compared with
+    later aggregates of the same consumer–provider pair to find differencing."""
+
+    __tablename__ = "aggregate_filter_shapes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    grant_id: Mapped[str] = mapped_column(String(36))
+    pair: Mapped[str] = mapped_column(String(130), index=True)  # "consumer>provider"
+    field: Mapped[str] = mapped_column(String(64))
+    op: Mapped[str] = mapped_column(String(16))
+    values: Mapped[list[str]] = mapped_column(JSON)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -20,6 +20,7 @@ PER_CALL = {
     "total_sha256",
     "sealed_query_sha256",
     "token_sha256",
+    "filter_shape",  # the query's own filter, pseudonymised: chosen by the consumer, not the data
     "grant_id",
     "grants",
 }

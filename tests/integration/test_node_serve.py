@@ -47,6 +47,9 @@ PEOPLE = [
     {"id_number": "23010219900101123X", "name": "张三丰", "gender": "男", "region": "230102"},
     {"id_number": "230102198505052345", "name": "李四娘", "gender": "女", "region": "230102"},
 ]
+# the published catalogue entry's grades, as the broker signs them into every grant
+CATALOGUE_GRADES = {"id_number": "sensitive_personal", "name": "personal", "gender": "general"}
+
 CONFIG = """
 department = "{provider}"
 home = "{home}"
@@ -145,6 +148,7 @@ def claims_for(home: Home, **changes) -> GrantClaims:
         expires_at=now + 3600,
         quota=10,
         consumer_encryption_key=b64url_encode(home.encryption_keys(CONSUMER).public_key),
+        grades=CATALOGUE_GRADES,
     )
     return dataclasses.replace(base, **changes)
 

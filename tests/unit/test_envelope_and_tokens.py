@@ -1,6 +1,7 @@
 """Envelope sealing and grant tokens: round trips, tampering, binding."""
 
 import dataclasses
+import json
 
 import pytest
 
@@ -9,6 +10,7 @@ from tongdao.crypto.errors import EnvelopeError, KeyFormatError
 from tongdao.crypto.grant_token import (
     GrantClaims,
     GrantTokenError,
+    b64url_encode,
     issue_grant_token,
     read_grant_token_unverified,
     verify_grant_token,
@@ -173,3 +175,27 @@ def test_national_suite_round_trip_and_binding():
         open_sealed(kp.private_key, bytes(tampered), b"ad")
     with pytest.raises(EnvelopeError):
         seal(kp.public_key, b"x", b"", suite=9)
+
+
+def test_catalogue_grades_are_signed_and_read_strictly():
+    key = SigningKey.generate()
+    graded = dataclasses.replace(CLAIMS, grades={"name": "personal", "birth_date": "personal"})
+    token = issue_grant_token(graded, key)
+    assert verify_grant_token(token, key.verify_key, now=1_500).grades == graded.grades
+    # a laxer grade is a different signed text: the genuine signature does not cover it
+    lax = issue_grant_token(dataclasses.replace(graded, grades={"name": "general"}), key)
+    spliced = ".".join([*lax.split(".")[:2], token.split(".")[2]])
+    with pytest.raises(GrantTokenError) as err:
+        verify_grant_token(spliced, key.verify_key, now=1_500)
+    assert err.value.reason == "signature"
+    # a token signed before grants carried grades reads as carrying none (the node refuses it)
+    raw = json.loads(CLAIMS.to_json())
+    del raw["grades"]
+    old = f"tdg1.{b64url_encode(json.dumps(raw).encode())}.sig"
+    assert read_grant_token_unverified(old).grades == {}
+    # a malformed map is refused
+    raw["grades"] = {"name": 3}
+    bad = f"tdg1.{b64url_encode(json.dumps(raw).encode())}.sig"
+    with pytest.raises(GrantTokenError) as err:
+        read_grant_token_unverified(bad)
+    assert err.value.reason == "malformed"

@@ -11,6 +11,7 @@ from typing import Any
 from google.protobuf.json_format import MessageToDict
 
 from tongdao.cli import CommandError
+from tongdao.commands import grant_changes
 from tongdao.commands._common import (
     add_broker_arguments,
     check_own_certificate,
@@ -91,7 +92,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     req.add_argument("--legal-basis", required=True, help="legal basis for your duty")
     req.add_argument("--validity-days", type=int, default=0, help="requested grant validity")
     req.add_argument("--quota", type=int, default=0, help="requested number of queries")
+    add_list_option(
+        req,
+        "--region",
+        help="a region code the use is limited to (e.g. 230100); the provider's node then "
+        "answers from the records inside the grant's regions only",
+    )
     req.set_defaults(handler=request_command)
+    grant_changes.register_consumer(csub)
 
     status = csub.add_parser("status", help="show one of your share requests")
     add_broker_arguments(status, as_help="your department code")
@@ -153,6 +161,7 @@ def request_command(args: argparse.Namespace) -> int:
                 args.legal_basis,
                 validity_days=args.validity_days,
                 quota=args.quota,
+                regions=tuple(args.region),
             )
         except ClientError as exc:
             raise CommandError(str(exc)) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from tongdao.commands import grant_changes
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.proto.pages import every_page
 from tongdao.v1 import sharing_pb2
@@ -42,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     usage.add_argument("--entry", default="", help="only this catalogue entry")
     usage.add_argument("--grant", default="", help="only this grant")
     usage.set_defaults(handler=usage_command)
+    grant_changes.register_provider(psub)
 
 
 def inbox_command(args: argparse.Namespace) -> int:

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import argparse
 
-from tongdao.commands import supervise_orders, supervise_reconcile
+from tongdao.commands import supervise_orders, supervise_public, supervise_reconcile
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.home import AUTHORITY
 from tongdao.proto.pages import every_page
 from tongdao.v1 import sharing_pb2, supervision_pb2
+
+FINDING_KINDS = (
+    "out_of_scope",
+    "beyond_purpose",
+    "idle",
+    "usage_spike",
+    "differencing",
+    "answered_not_relayed",
+    "relayed_not_answered",
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -37,29 +47,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     status.set_defaults(handler=status_command)
     findings = ssub.add_parser(
         "findings",
-        help="misuse findings: out-of-scope calls, idle grants, usage spikes (Art.27)",
+        help="misuse findings: out-of-scope or other-purpose calls, idle grants, usage spikes, "
+        "differencing aggregates (Art.27)",
         description="Lists the misuse findings the caller may see, each with its grant, ledger "
         "evidence (sequence numbers) and article. --detect (the authority) runs detection now; "
         "the broker also runs it on its ledger schedule. Thresholds and the idle period are in "
-        "the rule file (periods.grant_idle, thresholds.usage_spike_*).",
+        "the rule file (periods.grant_idle, thresholds.usage_spike_*, thresholds.differencing_*).",
     )
     add_broker_arguments(findings, as_help="identity (default: authority)")
     findings.add_argument("--detect", action="store_true", help="run detection first")
-    findings.add_argument(
-        "--kind",
-        default="",
-        choices=(
-            "",
-            "out_of_scope",
-            "idle",
-            "usage_spike",
-            "answered_not_relayed",
-            "relayed_not_answered",
-        ),
-    )
+    findings.add_argument("--kind", default="", choices=("", *FINDING_KINDS))
     findings.add_argument("--grant", default="", help="only this grant")
     findings.set_defaults(handler=findings_command)
     supervise_orders.register(ssub)
+    supervise_public.register(ssub)
     supervise_reconcile.register(ssub)
     for change, verb in (
         ("suspend", "suspend a grant (nodes refuse it within the rule file's ticket lifetime)"),

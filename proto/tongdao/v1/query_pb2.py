@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from tongdao.v1 import common_pb2 as tongdao_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16tongdao/v1/query.proto\x12\ntongdao.v1\x1a\x17tongdao/v1/common.proto\"\xae\x01\n\x0cQueryRequest\x12\x13\n\x0bgrant_token\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\'\n\x06method\x18\x03 \x01(\x0e\x32\x17.tongdao.v1.QueryMethod\x12\x0f\n\x07purpose\x18\x04 \x01(\t\x12\x0e\n\x06\x66ields\x18\x05 \x03(\t\x12\x14\n\x0csealed_query\x18\x06 \x01(\x0c\x12\x15\n\rstatus_ticket\x18\x07 \x01(\t\"\x96\x01\n\x07Receipt\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08grant_id\x18\x02 \x01(\t\x12\x10\n\x08provider\x18\x03 \x01(\t\x12\x15\n\rresult_digest\x18\x04 \x01(\x0c\x12\x14\n\x0crecord_count\x18\x05 \x01(\x05\x12\x13\n\x0b\x61nswered_at\x18\x06 \x01(\t\x12\x11\n\tsignature\x18\x07 \x01(\x0c\"e\n\rQueryResponse\x12\x15\n\rsealed_result\x18\x01 \x01(\x0c\x12$\n\x07receipt\x18\x02 \x01(\x0b\x32\x13.tongdao.v1.Receipt\x12\x17\n\x0fledger_sequence\x18\x03 \x01(\x03\"W\n\x12QueryStreamRequest\x12(\n\x04open\x18\x01 \x01(\x0b\x32\x18.tongdao.v1.QueryRequestH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"O\n\x0eQueryStreamEnd\x12$\n\x07receipt\x18\x01 \x01(\x0b\x32\x13.tongdao.v1.Receipt\x12\x17\n\x0fledger_sequence\x18\x02 \x01(\x03\"Y\n\x13QueryStreamResponse\x12\x0f\n\x05\x63hunk\x18\x01 \x01(\x0cH\x00\x12)\n\x03\x65nd\x18\x02 \x01(\x0b\x32\x1a.tongdao.v1.QueryStreamEndH\x00\x42\x06\n\x04part\"X\n\x10\x41ggregateRequest\x12\'\n\x05parts\x18\x01 \x03(\x0b\x32\x18.tongdao.v1.QueryRequest\x12\x1b\n\x13paillier_public_key\x18\x02 \x01(\x0c\"[\n\rAggregatePart\x12\x10\n\x08provider\x18\x01 \x01(\t\x12$\n\x07receipt\x18\x02 \x01(\x0b\x32\x13.tongdao.v1.Receipt\x12\x12\n\nsuppressed\x18\x03 \x01(\x08\"k\n\x11\x41ggregateResponse\x12\x13\n\x0b\x63iphertexts\x18\x01 \x03(\x0c\x12(\n\x05parts\x18\x02 \x03(\x0b\x32\x19.tongdao.v1.AggregatePart\x12\x17\n\x0fledger_sequence\x18\x03 \x01(\x03\x32\xe3\x01\n\x05Query\x12<\n\x05Query\x12\x18.tongdao.v1.QueryRequest\x1a\x19.tongdao.v1.QueryResponse\x12R\n\x0bQueryStream\x12\x1e.tongdao.v1.QueryStreamRequest\x1a\x1f.tongdao.v1.QueryStreamResponse(\x01\x30\x01\x12H\n\tAggregate\x12\x1c.tongdao.v1.AggregateRequest\x1a\x1d.tongdao.v1.AggregateResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16tongdao/v1/query.proto\x12\ntongdao.v1\x1a\x17tongdao/v1/common.proto\"\xc4\x01\n\x0cQueryRequest\x12\x13\n\x0bgrant_token\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\'\n\x06method\x18\x03 \x01(\x0e\x32\x17.tongdao.v1.QueryMethod\x12\x0f\n\x07purpose\x18\x04 \x01(\t\x12\x0e\n\x06\x66ields\x18\x05 \x03(\t\x12\x14\n\x0csealed_query\x18\x06 \x01(\x0c\x12\x15\n\rstatus_ticket\x18\x07 \x01(\t\x12\x14\n\x0c\x66ilter_shape\x18\x08 \x01(\t\"\x96\x01\n\x07Receipt\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08grant_id\x18\x02 \x01(\t\x12\x10\n\x08provider\x18\x03 \x01(\t\x12\x15\n\rresult_digest\x18\x04 \x01(\x0c\x12\x14\n\x0crecord_count\x18\x05 \x01(\x05\x12\x13\n\x0b\x61nswered_at\x18\x06 \x01(\t\x12\x11\n\tsignature\x18\x07 \x01(\x0c\"e\n\rQueryResponse\x12\x15\n\rsealed_result\x18\x01 \x01(\x0c\x12$\n\x07receipt\x18\x02 \x01(\x0b\x32\x13.tongdao.v1.Receipt\x12\x17\n\x0fledger_sequence\x18\x03 \x01(\x03\"W\n\x12QueryStreamRequest\x12(\n\x04open\x18\x01 \x01(\x0b\x32\x18.tongdao.v1.QueryRequestH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"O\n\x0eQueryStreamEnd\x12$\n\x07receipt\x18\x01 \x01(\x0b\x32\x13.tongdao.v1.Receipt\x12\x17\n\x0fledger_sequence\x18\x02 \x01(\x03\"Y\n\x13QueryStreamResponse\x12\x0f\n\x05\x63hunk\x18\x01 \x01(\x0cH\x00\x12)\n\x03\x65nd\x18\x02 \x01(\x0b\x32\x1a.tongdao.v1.QueryStreamEndH\x00\x42\x06\n\x04part\"X\n\x10\x41ggregateRequest\x12\'\n\x05parts\x18\x01 \x03(\x0b\x32\x18.tongdao.v1.QueryRequest\x12\x1b\n\x13paillier_public_key\x18\x02 \x01(\x0c\"[\n\rAggregatePart\x12\x10\n\x08provider\x18\x01 \x01(\t\x12$\n\x07receipt\x18\x02 \x01(\x0b\x32\x13.tongdao.v1.Receipt\x12\x12\n\nsuppressed\x18\x03 \x01(\x08\"k\n\x11\x41ggregateResponse\x12\x13\n\x0b\x63iphertexts\x18\x01 \x03(\x0c\x12(\n\x05parts\x18\x02 \x03(\x0b\x32\x19.tongdao.v1.AggregatePart\x12\x17\n\x0fledger_sequence\x18\x03 \x01(\x03\x32\xe3\x01\n\x05Query\x12<\n\x05Query\x12\x18.tongdao.v1.QueryRequest\x1a\x19.tongdao.v1.QueryResponse\x12R\n\x0bQueryStream\x12\x1e.tongdao.v1.QueryStreamRequest\x1a\x1f.tongdao.v1.QueryStreamResponse(\x01\x30\x01\x12H\n\tAggregate\x12\x1c.tongdao.v1.AggregateRequest\x1a\x1d.tongdao.v1.AggregateResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,23 +33,23 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tongdao.v1.query_pb2', _glo
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_QUERYREQUEST']._serialized_start=64
-  _globals['_QUERYREQUEST']._serialized_end=238
-  _globals['_RECEIPT']._serialized_start=241
-  _globals['_RECEIPT']._serialized_end=391
-  _globals['_QUERYRESPONSE']._serialized_start=393
-  _globals['_QUERYRESPONSE']._serialized_end=494
-  _globals['_QUERYSTREAMREQUEST']._serialized_start=496
-  _globals['_QUERYSTREAMREQUEST']._serialized_end=583
-  _globals['_QUERYSTREAMEND']._serialized_start=585
-  _globals['_QUERYSTREAMEND']._serialized_end=664
-  _globals['_QUERYSTREAMRESPONSE']._serialized_start=666
-  _globals['_QUERYSTREAMRESPONSE']._serialized_end=755
-  _globals['_AGGREGATEREQUEST']._serialized_start=757
-  _globals['_AGGREGATEREQUEST']._serialized_end=845
-  _globals['_AGGREGATEPART']._serialized_start=847
-  _globals['_AGGREGATEPART']._serialized_end=938
-  _globals['_AGGREGATERESPONSE']._serialized_start=940
-  _globals['_AGGREGATERESPONSE']._serialized_end=1047
-  _globals['_QUERY']._serialized_start=1050
-  _globals['_QUERY']._serialized_end=1277
+  _globals['_QUERYREQUEST']._serialized_end=260
+  _globals['_RECEIPT']._serialized_start=263
+  _globals['_RECEIPT']._serialized_end=413
+  _globals['_QUERYRESPONSE']._serialized_start=415
+  _globals['_QUERYRESPONSE']._serialized_end=516
+  _globals['_QUERYSTREAMREQUEST']._serialized_start=518
+  _globals['_QUERYSTREAMREQUEST']._serialized_end=605
+  _globals['_QUERYSTREAMEND']._serialized_start=607
+  _globals['_QUERYSTREAMEND']._serialized_end=686
+  _globals['_QUERYSTREAMRESPONSE']._serialized_start=688
+  _globals['_QUERYSTREAMRESPONSE']._serialized_end=777
+  _globals['_AGGREGATEREQUEST']._serialized_start=779
+  _globals['_AGGREGATEREQUEST']._serialized_end=867
+  _globals['_AGGREGATEPART']._serialized_start=869
+  _globals['_AGGREGATEPART']._serialized_end=960
+  _globals['_AGGREGATERESPONSE']._serialized_start=962
+  _globals['_AGGREGATERESPONSE']._serialized_end=1069
+  _globals['_QUERY']._serialized_start=1072
+  _globals['_QUERY']._serialized_end=1299
 # @@protoc_insertion_point(module_scope)

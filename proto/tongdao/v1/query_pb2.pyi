@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class QueryRequest(_message.Message):
-    __slots__ = ("grant_token", "request_id", "method", "purpose", "fields", "sealed_query", "status_ticket")
+    __slots__ = ("grant_token", "request_id", "method", "purpose", "fields", "sealed_query", "status_ticket", "filter_shape")
     GRANT_TOKEN_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
@@ -16,6 +16,7 @@ class QueryRequest(_message.Message):
     FIELDS_FIELD_NUMBER: _ClassVar[int]
     SEALED_QUERY_FIELD_NUMBER: _ClassVar[int]
     STATUS_TICKET_FIELD_NUMBER: _ClassVar[int]
+    FILTER_SHAPE_FIELD_NUMBER: _ClassVar[int]
     grant_token: str
     request_id: str
     method: _common_pb2.QueryMethod
@@ -23,7 +24,8 @@ class QueryRequest(_message.Message):
     fields: _containers.RepeatedScalarFieldContainer[str]
     sealed_query: bytes
     status_ticket: str
-    def __init__(self, grant_token: _Optional[str] = ..., request_id: _Optional[str] = ..., method: _Optional[_Union[_common_pb2.QueryMethod, str]] = ..., purpose: _Optional[str] = ..., fields: _Optional[_Iterable[str]] = ..., sealed_query: _Optional[bytes] = ..., status_ticket: _Optional[str] = ...) -> None: ...
+    filter_shape: str
+    def __init__(self, grant_token: _Optional[str] = ..., request_id: _Optional[str] = ..., method: _Optional[_Union[_common_pb2.QueryMethod, str]] = ..., purpose: _Optional[str] = ..., fields: _Optional[_Iterable[str]] = ..., sealed_query: _Optional[bytes] = ..., status_ticket: _Optional[str] = ..., filter_shape: _Optional[str] = ...) -> None: ...
 
 class Receipt(_message.Message):
     __slots__ = ("request_id", "grant_id", "provider", "result_digest", "record_count", "answered_at", "signature")

@@ -7,6 +7,120 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ChangePublicAccessRequest(_message.Message):
+    __slots__ = ("requester", "change", "reason")
+    REQUESTER_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    requester: str
+    change: str
+    reason: str
+    def __init__(self, requester: _Optional[str] = ..., change: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class PublicAccess(_message.Message):
+    __slots__ = ("requester", "status", "ground", "article", "reason", "correction", "changed_by", "changed_at")
+    REQUESTER_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    GROUND_FIELD_NUMBER: _ClassVar[int]
+    ARTICLE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    CORRECTION_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_BY_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_AT_FIELD_NUMBER: _ClassVar[int]
+    requester: str
+    status: str
+    ground: str
+    article: str
+    reason: str
+    correction: str
+    changed_by: str
+    changed_at: str
+    def __init__(self, requester: _Optional[str] = ..., status: _Optional[str] = ..., ground: _Optional[str] = ..., article: _Optional[str] = ..., reason: _Optional[str] = ..., correction: _Optional[str] = ..., changed_by: _Optional[str] = ..., changed_at: _Optional[str] = ...) -> None: ...
+
+class ListPublicAccessRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListPublicAccessResponse(_message.Message):
+    __slots__ = ("requesters",)
+    REQUESTERS_FIELD_NUMBER: _ClassVar[int]
+    requesters: _containers.RepeatedCompositeFieldContainer[PublicAccess]
+    def __init__(self, requesters: _Optional[_Iterable[_Union[PublicAccess, _Mapping]]] = ...) -> None: ...
+
+class RequestGrantChangeRequest(_message.Message):
+    __slots__ = ("grant_id", "kind", "fields", "purpose", "third_party", "reason")
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    THIRD_PARTY_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    grant_id: str
+    kind: str
+    fields: _containers.RepeatedScalarFieldContainer[str]
+    purpose: str
+    third_party: str
+    reason: str
+    def __init__(self, grant_id: _Optional[str] = ..., kind: _Optional[str] = ..., fields: _Optional[_Iterable[str]] = ..., purpose: _Optional[str] = ..., third_party: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class DecideGrantChangeRequest(_message.Message):
+    __slots__ = ("id", "consent", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CONSENT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    consent: bool
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., consent: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ListGrantChangesRequest(_message.Message):
+    __slots__ = ("role", "grant_id")
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    role: str
+    grant_id: str
+    def __init__(self, role: _Optional[str] = ..., grant_id: _Optional[str] = ...) -> None: ...
+
+class GrantChange(_message.Message):
+    __slots__ = ("id", "grant_id", "consumer", "provider", "kind", "fields", "purpose", "third_party", "reason", "status", "decision_reason", "result_grant_id", "created_at", "decided_at", "articles")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    CONSUMER_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    THIRD_PARTY_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DECISION_REASON_FIELD_NUMBER: _ClassVar[int]
+    RESULT_GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_AT_FIELD_NUMBER: _ClassVar[int]
+    ARTICLES_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    grant_id: str
+    consumer: str
+    provider: str
+    kind: str
+    fields: _containers.RepeatedScalarFieldContainer[str]
+    purpose: str
+    third_party: str
+    reason: str
+    status: str
+    decision_reason: str
+    result_grant_id: str
+    created_at: str
+    decided_at: str
+    articles: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., grant_id: _Optional[str] = ..., consumer: _Optional[str] = ..., provider: _Optional[str] = ..., kind: _Optional[str] = ..., fields: _Optional[_Iterable[str]] = ..., purpose: _Optional[str] = ..., third_party: _Optional[str] = ..., reason: _Optional[str] = ..., status: _Optional[str] = ..., decision_reason: _Optional[str] = ..., result_grant_id: _Optional[str] = ..., created_at: _Optional[str] = ..., decided_at: _Optional[str] = ..., articles: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListGrantChangesResponse(_message.Message):
+    __slots__ = ("changes",)
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    changes: _containers.RepeatedCompositeFieldContainer[GrantChange]
+    def __init__(self, changes: _Optional[_Iterable[_Union[GrantChange, _Mapping]]] = ...) -> None: ...
+
 class RecordUsageRequest(_message.Message):
     __slots__ = ("grant_id", "record")
     GRANT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -198,7 +312,7 @@ class DecideShareRequestRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ..., approve: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class Grant(_message.Message):
-    __slots__ = ("id", "share_request_id", "consumer", "provider", "entry_code", "entry_version", "fields", "methods", "purpose", "expires_at", "quota", "used", "status", "token", "entry_sunset_on", "status_ground", "status_article", "status_reason", "status_changed_by", "status_changed_at", "last_used_at")
+    __slots__ = ("id", "share_request_id", "consumer", "provider", "entry_code", "entry_version", "fields", "methods", "purpose", "expires_at", "quota", "used", "status", "token", "entry_sunset_on", "status_ground", "status_article", "status_reason", "status_changed_by", "status_changed_at", "last_used_at", "regions")
     ID_FIELD_NUMBER: _ClassVar[int]
     SHARE_REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CONSUMER_FIELD_NUMBER: _ClassVar[int]
@@ -220,6 +334,7 @@ class Grant(_message.Message):
     STATUS_CHANGED_BY_FIELD_NUMBER: _ClassVar[int]
     STATUS_CHANGED_AT_FIELD_NUMBER: _ClassVar[int]
     LAST_USED_AT_FIELD_NUMBER: _ClassVar[int]
+    REGIONS_FIELD_NUMBER: _ClassVar[int]
     id: str
     share_request_id: str
     consumer: str
@@ -241,7 +356,8 @@ class Grant(_message.Message):
     status_changed_by: str
     status_changed_at: str
     last_used_at: str
-    def __init__(self, id: _Optional[str] = ..., share_request_id: _Optional[str] = ..., consumer: _Optional[str] = ..., provider: _Optional[str] = ..., entry_code: _Optional[str] = ..., entry_version: _Optional[int] = ..., fields: _Optional[_Iterable[str]] = ..., methods: _Optional[_Iterable[_Union[_common_pb2.QueryMethod, str]]] = ..., purpose: _Optional[str] = ..., expires_at: _Optional[str] = ..., quota: _Optional[int] = ..., used: _Optional[int] = ..., status: _Optional[str] = ..., token: _Optional[str] = ..., entry_sunset_on: _Optional[str] = ..., status_ground: _Optional[str] = ..., status_article: _Optional[str] = ..., status_reason: _Optional[str] = ..., status_changed_by: _Optional[str] = ..., status_changed_at: _Optional[str] = ..., last_used_at: _Optional[str] = ...) -> None: ...
+    regions: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., share_request_id: _Optional[str] = ..., consumer: _Optional[str] = ..., provider: _Optional[str] = ..., entry_code: _Optional[str] = ..., entry_version: _Optional[int] = ..., fields: _Optional[_Iterable[str]] = ..., methods: _Optional[_Iterable[_Union[_common_pb2.QueryMethod, str]]] = ..., purpose: _Optional[str] = ..., expires_at: _Optional[str] = ..., quota: _Optional[int] = ..., used: _Optional[int] = ..., status: _Optional[str] = ..., token: _Optional[str] = ..., entry_sunset_on: _Optional[str] = ..., status_ground: _Optional[str] = ..., status_article: _Optional[str] = ..., status_reason: _Optional[str] = ..., status_changed_by: _Optional[str] = ..., status_changed_at: _Optional[str] = ..., last_used_at: _Optional[str] = ..., regions: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetGrantRequest(_message.Message):
     __slots__ = ("id",)

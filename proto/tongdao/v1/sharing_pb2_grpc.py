@@ -106,6 +106,31 @@ class SharingStub:
                 request_serializer=tongdao_dot_v1_dot_sharing__pb2.PurgeUsageRecordsRequest.SerializeToString,
                 response_deserializer=tongdao_dot_v1_dot_sharing__pb2.PurgeUsageRecordsResponse.FromString,
                 _registered_method=True)
+        self.RequestGrantChange = channel.unary_unary(
+                '/tongdao.v1.Sharing/RequestGrantChange',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.RequestGrantChangeRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.GrantChange.FromString,
+                _registered_method=True)
+        self.DecideGrantChange = channel.unary_unary(
+                '/tongdao.v1.Sharing/DecideGrantChange',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.DecideGrantChangeRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.GrantChange.FromString,
+                _registered_method=True)
+        self.ListGrantChanges = channel.unary_unary(
+                '/tongdao.v1.Sharing/ListGrantChanges',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.ListGrantChangesRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.ListGrantChangesResponse.FromString,
+                _registered_method=True)
+        self.ChangePublicAccess = channel.unary_unary(
+                '/tongdao.v1.Sharing/ChangePublicAccess',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.ChangePublicAccessRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.PublicAccess.FromString,
+                _registered_method=True)
+        self.ListPublicAccess = channel.unary_unary(
+                '/tongdao.v1.Sharing/ListPublicAccess',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.ListPublicAccessRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.ListPublicAccessResponse.FromString,
+                _registered_method=True)
 
 
 class SharingServicer:
@@ -220,6 +245,44 @@ class SharingServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RequestGrantChange(self, request, context):
+        """The grant's consumer asks its provider to widen the grant's data items, add a purpose or let
+        it pass the data on to a third party (SHR-11, Art.30); nothing changes until the provider
+        consents.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideGrantChange(self, request, context):
+        """The grant's provider consents to a change (it takes effect) or refuses it with its reasons.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListGrantChanges(self, request, context):
+        """Changes the caller asked for (role "consumer") or decides (role "provider").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangePublicAccess(self, request, context):
+        """The authority suspends a public requester found misusing open data, or reinstates it once
+        corrected (OPN-4, Art.43); a suspended requester's open-data requests are refused.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPublicAccess(self, request, context):
+        """Every public requester ever suspended, with its current status (the authority).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SharingServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -292,6 +355,31 @@ def add_SharingServicer_to_server(servicer, server):
                     servicer.PurgeUsageRecords,
                     request_deserializer=tongdao_dot_v1_dot_sharing__pb2.PurgeUsageRecordsRequest.FromString,
                     response_serializer=tongdao_dot_v1_dot_sharing__pb2.PurgeUsageRecordsResponse.SerializeToString,
+            ),
+            'RequestGrantChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestGrantChange,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.RequestGrantChangeRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.GrantChange.SerializeToString,
+            ),
+            'DecideGrantChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideGrantChange,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.DecideGrantChangeRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.GrantChange.SerializeToString,
+            ),
+            'ListGrantChanges': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListGrantChanges,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.ListGrantChangesRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.ListGrantChangesResponse.SerializeToString,
+            ),
+            'ChangePublicAccess': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangePublicAccess,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.ChangePublicAccessRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.PublicAccess.SerializeToString,
+            ),
+            'ListPublicAccess': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPublicAccess,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.ListPublicAccessRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.ListPublicAccessResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -674,6 +762,141 @@ class Sharing:
             '/tongdao.v1.Sharing/PurgeUsageRecords',
             tongdao_dot_v1_dot_sharing__pb2.PurgeUsageRecordsRequest.SerializeToString,
             tongdao_dot_v1_dot_sharing__pb2.PurgeUsageRecordsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestGrantChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/RequestGrantChange',
+            tongdao_dot_v1_dot_sharing__pb2.RequestGrantChangeRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.GrantChange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideGrantChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/DecideGrantChange',
+            tongdao_dot_v1_dot_sharing__pb2.DecideGrantChangeRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.GrantChange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListGrantChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/ListGrantChanges',
+            tongdao_dot_v1_dot_sharing__pb2.ListGrantChangesRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.ListGrantChangesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangePublicAccess(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/ChangePublicAccess',
+            tongdao_dot_v1_dot_sharing__pb2.ChangePublicAccessRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.PublicAccess.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPublicAccess(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/ListPublicAccess',
+            tongdao_dot_v1_dot_sharing__pb2.ListPublicAccessRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.ListPublicAccessResponse.FromString,
             options,
             channel_credentials,
             insecure,

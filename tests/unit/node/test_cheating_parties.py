@@ -82,6 +82,7 @@ def grant(world: World, methods=("aggregate",), **changes):
         fields=("id_number", "district", "allowance", "disability_level"),
         methods=methods,
         quota=changes.pop("quota", 20),
+        grades=GRADES,
         **changes,
     )
     return claims, world.token(claims)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tongdao.crypto.envelope import EncryptionKeyPair, open_sealed, seal, seal_authenticated
+from tongdao.crypto.filter_shape import filter_shape, pseudonym_key
 from tongdao.crypto.grant_token import GrantClaims, b64url_encode, issue_grant_token
 from tongdao.crypto.query_binding import QUERY, RESULT, query_associated_data
 from tongdao.crypto.signing import SigningKey
@@ -112,6 +113,7 @@ class World:
             expires_at=int(self.now.timestamp()) + 86_400,
             quota=5,
             consumer_encryption_key=b64url_encode(self.consumer_keys.public_key),
+            grades=GRADES,
         )
         return dataclasses.replace(base, **changes)
 
@@ -151,8 +153,22 @@ class World:
             sealed = seal_authenticated(key, recipient, plain, ad)
         else:  # what anyone with the node's public key can make
             sealed = seal(recipient, plain, ad)
+        shape = ""
+        if (
+            method == "aggregate"
+            and isinstance(body, dict)
+            and isinstance(body.get("filter"), dict | None)
+        ):
+            # the filter's shape the consumer SDK declares to the broker (crypto.filter_shape)
+            flt = body.get("filter") or {}
+            shape = filter_shape(
+                pseudonym_key(self.consumer_keys.private_key, self.node_keys.public_key),
+                flt.get("field"),
+                flt.get("op", "eq"),
+                flt.get("value"),
+            )
         return RelayedQuery(
-            token, request_id, method, purpose, fields, sealed, self.ticket(token, grant_id)
+            token, request_id, method, purpose, fields, sealed, self.ticket(token, grant_id), shape
         )
 
     def ticket(self, token: str, grant_id: str | None = None, *, age: int = 0) -> str:
