@@ -340,6 +340,14 @@ def run(
                     }
                 )
                 say(f"  {seconds:.1f} s, correct={ok}")
+                # the same sizes through bare primitives, in this run: the load hits both alike
+                from tongdao.benchmarks.psi_reference import reference_psi
+
+                say("  reference: bare two-party PSI of the same sizes, no network or protocol")
+                reference = reference_psi(keys, rows, expected_size)
+                reference["ratio"] = round(seconds / max(reference["seconds"], 0.1), 2)
+                results["runs"][-1]["reference"] = reference
+                say(f"  reference {reference['seconds']} s: engine/reference {reference['ratio']}×")
                 sampler = ProcessSampler().start()
 
             # ---- intersection-sum
@@ -508,7 +516,8 @@ def _size(n: int) -> str:
 def table(results: dict[str, Any]) -> str:
     """A Markdown table of the runs."""
     lines = [
-        "| engine | size | wall time | to provider | to consumer | peak RSS, largest process |",
+        "| engine | size | wall time (reference) | to provider | to consumer "
+        "| peak RSS, largest process |",
         "|---|---|---|---|---|---|",
     ]
     for r in results["runs"]:
@@ -518,8 +527,10 @@ def table(results: dict[str, Any]) -> str:
             else f"{r['nodes']} nodes × {r['rows_per_node']:,} rows"
         )
         top = r["processes"][0] if r["processes"] else {"peak_rss_mib": 0, "cmd": "?"}
+        ref = r.get("reference")
+        wall = f"{r['seconds']} s" + (f" (bare PSI {ref['seconds']} s)" if ref else "")
         lines.append(
-            f"| {r['engine']} | {size} | {r['seconds']} s | "
+            f"| {r['engine']} | {size} | {wall} | "
             f"{_size(r['bytes_to_provider'])} | {_size(r['bytes_to_consumer'])}"
             f" | {top['peak_rss_mib']} MiB ({top['cmd']}) |"
         )
