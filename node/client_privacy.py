@@ -153,7 +153,7 @@ class PrivacyComputing:
             header = stream.expect_json(HEADER)
             if bool(header.get("ordered")) != ordered:
                 raise ClientError("DATA_LOSS", "the node's header names another protocol")
-            theirs_total = int(header.get("provider_rows", 0))
+            theirs_total = int(header.get("padded_rows", 0))
             double: list[bytes] = []
             for body in stream.bodies(DOUBLE):
                 double.extend(_split(body))
@@ -163,7 +163,7 @@ class PrivacyComputing:
             end = stream.expect_json(PROVIDER_END)
             out: dict[str, Any] = {
                 "consumer_set_size": len(unique),
-                "provider_rows": int(end.get("provider_rows", theirs_total)),
+                "provider_rows": int(end.get("provider_rows", 0)),
             }
             if ordered:
                 theirs = set(view)
@@ -272,7 +272,7 @@ class PrivacyComputing:
             try:
                 nonce = bytes.fromhex(header["selection_nonce"])
                 scale = int(header["scale_digits"])
-                theirs_total = int(header.get("provider_rows", 0))
+                theirs_total = int(header.get("padded_rows", 0))
             except (KeyError, ValueError, TypeError, CryptoError):
                 raise ClientError("DATA_LOSS", "the node's header is malformed") from None
             view = self._view(pool, stream, progress, theirs_total)

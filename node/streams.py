@@ -340,7 +340,11 @@ class ProviderStream:
         )
         workers = self.workers or (2 if large else 1)
         with StreamWorkers(secrets.token_bytes(POINT_BYTES), None, workers=workers) as pool:
-            header: dict[str, Any] = {"ordered": not gated, "provider_rows": own_size}
+            header: dict[str, Any] = {
+                "ordered": not gated,
+                "provider_rows": own_size,
+                "padded_rows": len(own),
+            }
             if summing:
                 nonce = secrets.token_bytes(32)
                 header["selection_nonce"] = nonce.hex()

@@ -460,3 +460,24 @@ def test_scaled_value_refuses_non_numbers(text):
 
     with pytest.raises(FailedPrecondition, match="non-numeric"):
         scaled_value(text, "v")
+
+
+@pytest.mark.parametrize(("target", "member"), [(b"k3", True), (b"k30", False)])
+def test_a_provider_with_its_own_scalar_for_a_row_learns_whether_the_consumer_holds_it(
+    target, member
+):
+    """The stated residual toward a deviating provider: it compares, so it can blind one row of
+    its choice with a second scalar ``b'`` and test that row alone — ``b'·D`` and ``b·V`` meet
+    exactly when the consumer holds the row's key. The consumer cannot check the node's blinding
+    (it never sees the node's hashed keys)."""
+    mine = [f"k{i}".encode() for i in range(10)]
+    consumer = PsiBlinder()
+    points = consumer.blind_many(mine)
+    b, b_target = PsiBlinder(), PsiBlinder()
+    double = b.reblind_many(points)  # D, kept at the node
+    rows = [f"k{i}".encode() for i in range(5, 40)]
+    tags = [(b_target if y == target else b).blind(y) for y in [*rows, target]]
+    view, _ = reblind_view(consumer, tags)  # the honest consumer's view, in its own order
+    assert len(set(view) & set(double)) == 5  # the honest count is unchanged (k5..k9)
+    singled_out = set(b_target.reblind_many(double)) & set(b.reblind_many(view))
+    assert bool(singled_out) is member
