@@ -149,7 +149,7 @@ class PrivacyComputing:
             if ordered:
                 stream.run(_blinded_frames(pool, sent, progress))
             else:
-                stream.run(_then(_blinded_frames(pool, sent, progress, final=False), later))
+                stream.run(_then(_blinded_frames(pool, sent, progress, final=False), later, stream))
             header = stream.expect_json(HEADER)
             if bool(header.get("ordered")) != ordered:
                 raise ClientError("DATA_LOSS", "the node's header names another protocol")
@@ -267,7 +267,7 @@ class PrivacyComputing:
                 yield frame(SELECTION_KEY, key_bytes), False
                 yield from _blinded_frames(pool, sent, progress, final=False)
 
-            stream.run(_then(points(), later))
+            stream.run(_then(points(), later, stream))
             header = stream.expect_json(HEADER)
             try:
                 nonce = bytes.fromhex(header["selection_nonce"])
@@ -465,12 +465,20 @@ def _padded(keys: list[bytes], padding: StreamPadding) -> list[bytes]:
 
 
 def _then(
-    first: Iterator[tuple[bytes, bool]], later: queue.Queue[tuple[bytes, bool]]
+    first: Iterator[tuple[bytes, bool]],
+    later: queue.Queue[tuple[bytes, bool]],
+    stream: _QueryStream,
 ) -> Iterator[tuple[bytes, bool]]:
-    """``first``'s frames, then those put on ``later`` up to the final one."""
+    """``first``'s frames, then those put on ``later`` up to the final one (or until the call
+    ends, so a refused stream leaves no thread waiting)."""
     yield from first
     while True:
-        item = later.get()
+        try:
+            item = later.get(timeout=0.5)
+        except queue.Empty:
+            if not stream.active():
+                return
+            continue
         yield item
         if item[1]:
             return
