@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import queue
 import secrets
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
@@ -470,15 +471,23 @@ def _then(
     stream: _QueryStream,
 ) -> Iterator[tuple[bytes, bool]]:
     """``first``'s frames, then those put on ``later`` up to the final one (or until the call
-    ends, so a refused stream leaves no thread waiting)."""
+    ends, so a refused stream leaves no thread waiting). While nothing is ready — the node is
+    sending its rows, or a proof is being computed — a keepalive frame goes out every
+    :data:`~tongdao.node.streams.KEEPALIVE_SECONDS`, so the edge's idle limit does not cut the
+    stream."""
     yield from first
+    last = time.monotonic()
     while True:
         try:
             item = later.get(timeout=0.5)
         except queue.Empty:
             if not stream.active():
                 return
+            if time.monotonic() - last >= streams.KEEPALIVE_SECONDS:
+                last = time.monotonic()
+                yield frame(streams.KEEPALIVE), False
             continue
+        last = time.monotonic()
         yield item
         if item[1]:
             return

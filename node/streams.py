@@ -62,6 +62,8 @@ from tongdao.proto.query import STREAM_METHODS
 POINTS, POINTS_END = b"P", b"E"
 SELECTION_KEY, SELECTED_COUNT, SELECTIONS, SELECTIONS_END = b"K", b"N", b"S", b"Z"
 VIEW, VIEW_END = b"V", b"W"
+KEEPALIVE = b"."  # sent by a consumer that is waiting, so the edge's idle limit does not cut it
+KEEPALIVE_SECONDS = 30.0  # well under the edge's stream_idle_seconds
 HEADER, DOUBLE, PROVIDER, PROVIDER_END, MATCHES, RESULT = b"H", b"D", b"Q", b"F", b"M", b"R"
 GATED_METHODS = ("intersection_size", "intersection_sum")  # compared at the node, thresholded
 
@@ -333,6 +335,7 @@ class ProviderStream:
         """
         summing = self.method == "intersection_sum"
         gated = self.method in GATED_METHODS
+        incoming = _without_keepalives(incoming)
         own, values = self._own()
         own_size = self.record_count
         large = max(len(own), self.declared) >= PARALLEL_FROM or (
@@ -475,6 +478,12 @@ class ProviderStream:
         if total.rows != len(values):
             raise InvalidArgument("one selection record per row is required", field="chunk")
         return total.result(size)
+
+
+def _without_keepalives(incoming: Iterator[bytes]) -> Iterator[bytes]:
+    for message in incoming:
+        if message != KEEPALIVE:
+            yield message
 
 
 def _compare_view(

@@ -481,3 +481,51 @@ def test_a_provider_with_its_own_scalar_for_a_row_learns_whether_the_consumer_ho
     assert len(set(view) & set(double)) == 5  # the honest count is unchanged (k5..k9)
     singled_out = set(b_target.reblind_many(double)) & set(b.reblind_many(view))
     assert bool(singled_out) is member
+
+
+def test_keepalive_frames_from_a_waiting_consumer_are_ignored():
+    """A consumer waiting for the node's rows sends keepalives (the edge cuts a silent stream);
+    anywhere in its stream they change nothing."""
+    blinder = PsiBlinder()
+    mine = [f"k{i}".encode() for i in range(12)]
+    provider = streams.ProviderStream(
+        "intersection_size", keys=lambda: list(THEIRS), declared_points=12, min_group=10
+    )
+    tags: list[bytes] = []
+
+    def incoming():
+        for message in consumer_frames(blinder, mine):
+            yield streams.frame(streams.KEEPALIVE)
+            yield message
+        yield streams.frame(streams.KEEPALIVE)
+        for message in view_frames(reblind_view(blinder, tags)[0]):
+            yield message
+            yield streams.frame(streams.KEEPALIVE)
+
+    result = None
+    for message, _ in provider.messages(incoming()):
+        kind, body = streams.unframe(message)
+        if kind == streams.PROVIDER:
+            tags.extend(streams.split_points(body))
+        elif kind == streams.RESULT:
+            result = json.loads(body)
+    assert result == {"size": 12}
+
+
+def test_a_waiting_consumer_sends_keepalives_until_its_next_frame(monkeypatch):
+    import queue
+
+    from tongdao.node import client_privacy
+
+    monkeypatch.setattr(streams, "KEEPALIVE_SECONDS", 0.0)
+
+    class Running:
+        def active(self):
+            return True
+
+    later: queue.Queue = queue.Queue()
+    frames = client_privacy._then(iter([(b"P", False)]), later, Running())
+    assert next(frames) == (b"P", False)
+    assert next(frames) == (streams.KEEPALIVE, False)  # nothing ready yet
+    later.put((b"W", True))
+    assert [f for f in frames if f[0] != streams.KEEPALIVE] == [(b"W", True)]
