@@ -48,6 +48,7 @@ from tongdao.node.results import (
     Progress,
     Verification,
 )
+from tongdao.node.stream_padding import StreamPadding, policy_padding
 from tongdao.proto.methods import METHOD_VALUES
 from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import TlsMaterial, secure_channel
@@ -76,6 +77,8 @@ class ConsumerClient(PrivacyComputing):
         timeout: seconds per unary call.
         session_token: a person's login session (`tongdao login`); "" acts as the
             department's service identity.
+        stream_padding: size buckets for the sets of streamed queries (default: the shipped
+            rule file's ``[privacy] stream_padding_*``).
     """
 
     def __init__(
@@ -87,8 +90,11 @@ class ConsumerClient(PrivacyComputing):
         *,
         timeout: float = DEFAULT_TIMEOUT,
         session_token: str = "",
+        stream_padding: StreamPadding | None = None,
     ) -> None:
         self.department = department_code
+        # size buckets our streamed sets are padded to (default: the shipped rule file's)
+        self._padding = stream_padding or policy_padding()
         self._keys = encryption_keys
         self._timeout = timeout
         # the broker's certificate must name the broker: a department cannot pose as it

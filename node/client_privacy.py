@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 import queue
 import secrets
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any, cast
+
+import numpy as np
 
 from tongdao.crypto.envelope import EncryptionKeyPair, seal_authenticated
 from tongdao.crypto.errors import CryptoError
@@ -42,20 +45,28 @@ from tongdao.node.results import (
     IntersectionSum,
     Progress,
 )
+from tongdao.node.stream_padding import StreamPadding, dummy_keys
 from tongdao.node.streams import (
+    CHUNK_POINTS,
     DOUBLE,
     HEADER,
+    MATCHES,
     PARALLEL_SELECTIONS_FROM,
     PROVIDER,
     PROVIDER_END,
+    RESULT,
     SELECTED_COUNT,
     SELECTION_KEY,
     SELECTION_ROWS,
     SELECTIONS,
     SELECTIONS_END,
+    VIEW,
+    VIEW_END,
     StreamWorkers,
+    chunked,
     frame,
     json_frame,
+    shuffle,
 )
 from tongdao.proto.methods import METHOD_VALUES
 from tongdao.proto.stubs import BrokerStubs
@@ -72,6 +83,7 @@ class PrivacyComputing:
     broker: BrokerStubs
     _keys: EncryptionKeyPair
     _timeout: float
+    _padding: StreamPadding
 
     def _call(self, method: Any, request: Any, *, timeout: float | None = None) -> Any:
         raise NotImplementedError
@@ -115,11 +127,13 @@ class PrivacyComputing:
 
         Returns:
             The size, our set size and the provider's rows, plus ``members`` when the grant's
-            method is ``intersection``; with ``intersection_size`` the node shuffles, so only
-            the size is known.
+            method is ``intersection``. With ``intersection_size`` the node compares (we send
+            it our view of its rows in an order of ours), so we learn only the size, and only
+            when it reaches the policy's minimum group size.
 
         Raises:
-            ClientError: the broker's or node's refusal (its status), or DATA_LOSS when the
+            ClientError: the broker's or node's refusal (its status; PERMISSION_DENIED below
+                the minimum group size, with its article and no number), or DATA_LOSS when the
                 answer does not authenticate.
         """
         from tongdao.node.engines import psi_key
@@ -129,50 +143,59 @@ class PrivacyComputing:
         for k in keys:
             originals.setdefault(psi_key(k), k)
         unique = list(originals)
-        with StreamWorkers(secrets.token_bytes(32), None, workers=_workers(len(unique))) as pool:
-            stream = self._stream(
-                grant_token, method, [key_field], purpose, {"points": len(unique)}
-            )
-            stream.run(_blinded_frames(pool, unique, progress))
+        sent = _padded(unique, self._padding)
+        ordered = method == "intersection"
+        later: queue.Queue[tuple[bytes, bool]] = queue.Queue(maxsize=IN_FLIGHT_FRAMES)
+        with StreamWorkers(secrets.token_bytes(32), None, workers=_workers(len(sent))) as pool:
+            stream = self._stream(grant_token, method, [key_field], purpose, {"points": len(sent)})
+            if ordered:
+                stream.run(_blinded_frames(pool, sent, progress))
+            else:
+                stream.run(_then(_blinded_frames(pool, sent, progress, final=False), later, stream))
             header = stream.expect_json(HEADER)
-            ordered = bool(header.get("ordered"))
-            theirs_total = int(header.get("provider_rows", 0))
-            double_list: list[bytes] = []
-            double_set: set[bytes] = set()
+            if bool(header.get("ordered")) != ordered:
+                raise ClientError("DATA_LOSS", "the node's header names another protocol")
+            theirs_total = int(header.get("padded_rows", 0))
+            double: list[bytes] = []
             for body in stream.bodies(DOUBLE):
-                points = _split(body)
-                if ordered:
-                    double_list.extend(points)
-                else:
-                    double_set.update(points)
-            got = len(double_list) if ordered else len(double_set)
-            if got != len(unique):
+                double.extend(_split(body))
+            if len(double) != (len(sent) if ordered else 0):
                 raise ClientError("DATA_LOSS", "the node returned a different number of points")
-            theirs: set[bytes] = set()
-            size = 0
-            done = 0
-            for raw in pool.map("reblind", stream.bodies(PROVIDER)):
-                points = _split(raw)
-                if ordered:
-                    theirs.update(points)
-                else:
-                    size += sum(p in double_set for p in points)
-                done += len(points)
-                if progress:
-                    progress("matching", done, theirs_total)
+            view = self._view(pool, stream, progress, theirs_total)
             end = stream.expect_json(PROVIDER_END)
+            out: dict[str, Any] = {
+                "consumer_set_size": len(unique),
+                "provider_rows": int(end.get("provider_rows", 0)),
+            }
+            if ordered:
+                theirs = set(view)
+                hits = [p in theirs for p in double[: len(unique)]]
+                out["size"] = sum(hits)
+                out["members"] = [originals[u] for u, hit in zip(unique, hits, strict=True) if hit]
+            else:
+                # the node compares: we send our view of its rows in an order of our own and
+                # learn the size only when it reaches the minimum group size
+                shuffle(view)
+                _put_view(later, view, final=True)
+                result = stream.expect_json(RESULT)
+                try:
+                    out["size"] = int(result["size"])
+                except (KeyError, ValueError, TypeError):
+                    raise ClientError("DATA_LOSS", "the node's result is malformed") from None
             stream.finish()
-        out: dict[str, Any] = {
-            "consumer_set_size": len(unique),
-            "provider_rows": int(end.get("provider_rows", done)),
-        }
-        if ordered:
-            hits = [p in theirs for p in double_list]
-            out["size"] = sum(hits)
-            out["members"] = [originals[u] for u, hit in zip(unique, hits, strict=True) if hit]
-        else:
-            out["size"] = size
         return cast(Intersection, out)
+
+    @staticmethod
+    def _view(
+        pool: StreamWorkers, stream: _QueryStream, progress: Progress | None, total: int
+    ) -> list[bytes]:
+        """The node's blinded keys, re-blinded with our scalar, in the node's order."""
+        view: list[bytes] = []
+        for raw in pool.map("reblind", stream.bodies(PROVIDER)):
+            view.extend(_split(raw))
+            if progress:
+                progress("matching", len(view), total)
+        return view
 
     def _psi_method(self, grant_token: str) -> str:
         try:
@@ -197,12 +220,14 @@ class PrivacyComputing:
         """Size of the intersection and the sum of ``value_field`` over it (PRIV-4).
 
         One streamed query. We send a fresh Paillier key of ours with its modulus certificate,
-        then our blinded keys; the provider sends our keys double-blinded and its own blinded
-        keys, shuffled. For each provider row we send an encryption of 1 (its key is ours) or 0
-        with a zero-knowledge proof that it is 0 or 1 (:mod:`crypto.selection`); the provider
-        sums its values under those selections and returns the sum encrypted under our key.
-        Neither side learns which keys matched; the provider learns the size of our set and the
-        number of rows we selected (it enforces the minimum group size).
+        then our blinded keys (padded); the provider sends its own blinded keys, shuffled
+        (padded). We return them re-blinded in an order of ours; the provider compares them
+        with our double-blinded keys and, only if the intersection reaches the minimum group
+        size, says which of the returned points matched. For each provider row we send an
+        encryption of 1 (it matched) or 0 with a zero-knowledge proof that it is 0 or 1
+        (:mod:`crypto.selection`); the provider sums its values under those selections and
+        returns the sum encrypted under our key. Neither side learns which keys matched; the
+        provider learns the bucket of our set size and the intersection size.
 
         Args:
             grant_token: a grant with ``intersection_sum`` on ``value_field``.
@@ -226,46 +251,48 @@ class PrivacyComputing:
         from tongdao.node.engines import psi_key
 
         unique = list(dict.fromkeys(psi_key(k) for k in keys))
+        sent = _padded(unique, self._padding)
         selection_key = SelectionKey.generate(key_bits)
         key_bytes = selection_key.public_key.to_bytes()
         later: queue.Queue[tuple[bytes, bool]] = queue.Queue(maxsize=IN_FLIGHT_FRAMES)
         scalar = secrets.token_bytes(32)
-        with StreamWorkers(scalar, None, workers=_workers(len(unique))) as pool:
+        with StreamWorkers(scalar, None, workers=_workers(len(sent))) as pool:
             stream = self._stream(
                 grant_token,
                 "intersection_sum",
                 [value_field],
                 purpose,
-                {"points": len(unique), "value_field": value_field},
+                {"points": len(sent), "value_field": value_field},
             )
 
-            def upstream() -> Iterator[tuple[bytes, bool]]:
+            def points() -> Iterator[tuple[bytes, bool]]:
                 yield frame(SELECTION_KEY, key_bytes), False
-                yield from _blinded_frames(pool, unique, progress, final=False)
-                while True:
-                    item = later.get()
-                    yield item
-                    if item[1]:
-                        return
+                yield from _blinded_frames(pool, sent, progress, final=False)
 
-            stream.run(upstream())
+            stream.run(_then(points(), later, stream))
             header = stream.expect_json(HEADER)
             try:
                 nonce = bytes.fromhex(header["selection_nonce"])
                 scale = int(header["scale_digits"])
-                theirs_total = int(header.get("provider_rows", 0))
+                theirs_total = int(header.get("padded_rows", 0))
             except (KeyError, ValueError, TypeError, CryptoError):
                 raise ClientError("DATA_LOSS", "the node's header is malformed") from None
-            double: set[bytes] = set()
-            for body in stream.bodies(DOUBLE):
-                double.update(_split(body))
-            bits: list[int] = []
-            for raw in pool.map("reblind", stream.bodies(PROVIDER)):
-                bits.extend(int(p in double) for p in _split(raw))
-                if progress:
-                    progress("matching", len(bits), theirs_total)
-            del double
+            view = self._view(pool, stream, progress, theirs_total)
             end = stream.expect_json(PROVIDER_END)
+            # the node compares our view (in an order of ours) with our points and says which
+            # view points matched, only when they reach the minimum group size
+            order = list(range(len(view)))
+            shuffle(order)
+            _put_view(later, [view[i] for i in order], final=False)
+            del view
+            got, body = stream.next_frame()
+            if got != MATCHES or len(body) != -(-len(order) // 8):
+                raise ClientError("DATA_LOSS", "the node's match frame is malformed")
+            matched = np.unpackbits(np.frombuffer(body, dtype=np.uint8))[: len(order)].tolist()
+            bits = [0] * len(order)
+            for position, row in enumerate(order):
+                bits[row] = matched[position]
+            del order, matched
             size = sum(bits)
             context = streams.selection_context(nonce, key_bytes)
             later.put((json_frame(SELECTED_COUNT, {"count": size}), False))
@@ -281,7 +308,7 @@ class PrivacyComputing:
                     if progress:
                         progress("proving", done, len(bits))
             later.put((frame(SELECTIONS_END), True))
-            result = stream.expect_json(streams.RESULT)
+            result = stream.expect_json(RESULT)
             stream.finish()
         try:
             value = selection_key.decrypt_sum(bytes.fromhex(result["sum"]))
@@ -439,6 +466,45 @@ class PrivacyComputing:
             variance = Decimal(s2) / count - mean_shifted * mean_shifted
             out["variance"] = max(variance, Decimal(0)) / scale / scale
         return cast(Aggregate, out)
+
+
+def _padded(keys: list[bytes], padding: StreamPadding) -> list[bytes]:
+    """Our keys, then dummy keys up to the padding bucket (they match nothing)."""
+    return keys + dummy_keys(padding.bucket(len(keys)) - len(keys))
+
+
+def _then(
+    first: Iterator[tuple[bytes, bool]],
+    later: queue.Queue[tuple[bytes, bool]],
+    stream: _QueryStream,
+) -> Iterator[tuple[bytes, bool]]:
+    """``first``'s frames, then those put on ``later`` up to the final one (or until the call
+    ends, so a refused stream leaves no thread waiting). While nothing is ready — the node is
+    sending its rows, or a proof is being computed — a keepalive frame goes out every
+    :data:`~tongdao.node.streams.KEEPALIVE_SECONDS`, so the edge's idle limit does not cut the
+    stream."""
+    yield from first
+    last = time.monotonic()
+    while True:
+        try:
+            item = later.get(timeout=0.5)
+        except queue.Empty:
+            if not stream.active():
+                return
+            if time.monotonic() - last >= streams.KEEPALIVE_SECONDS:
+                last = time.monotonic()
+                yield frame(streams.KEEPALIVE), False
+            continue
+        last = time.monotonic()
+        yield item
+        if item[1]:
+            return
+
+
+def _put_view(later: queue.Queue[tuple[bytes, bool]], view: list[bytes], *, final: bool) -> None:
+    for part in chunked(view, CHUNK_POINTS):
+        later.put((frame(VIEW, b"".join(part)), False))
+    later.put((frame(VIEW_END), final))
 
 
 def _histogram_edges(bounds: tuple[float, float], buckets: Sequence[float]) -> list[float]:

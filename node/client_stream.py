@@ -138,6 +138,10 @@ class _QueryStream:
         )
         self._frames = self._read()
 
+    def active(self) -> bool:
+        """Whether the call is still running (True before it starts)."""
+        return self._call is None or bool(self._call.is_active())
+
     def _read(self) -> Iterator[tuple[bytes, bytes]]:
         try:
             for reply in self._call:

@@ -49,6 +49,7 @@ from tongdao.node.catalogue_grades import under_catalogue
 from tongdao.node.receipt_journal import ReceiptJournal
 from tongdao.node.regions import check_region_filter, within_regions
 from tongdao.node.state import BudgetExhausted, NodeState, QuotaError, ReplayError
+from tongdao.node.stream_padding import StreamPadding, policy_padding
 from tongdao.node.witness import Witness
 from tongdao.proto.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
 from tongdao.proto.query import QueryAnswer, Receipt, RelayedQuery, canonical_request_id
@@ -131,6 +132,8 @@ class NodeEngine:
     grade_roles: Mapping[str, frozenset[str]] = field(default_factory=dict)
     min_group_size: int = 10
     min_group_article: str = "Art.38"
+    # size buckets of streamed sets (rule file [privacy] stream_padding_*)
+    stream_padding: StreamPadding = field(default_factory=policy_padding)
     purpose_article: str = "Art.30"
     grade_articles: Mapping[str, str] = field(default_factory=dict)
     privacy_article: str = "Art.38"
@@ -453,6 +456,7 @@ class NodeEngine:
                 declared_points=declared,
                 min_group=self.min_group_size,
                 min_group_article=self.min_group_article,
+                padding=self.stream_padding,
             )
         else:
             if entry.key_field not in query.fields:
@@ -466,6 +470,9 @@ class NodeEngine:
                     engines.psi_key(r[key_field]) for r in source.rows() if r.get(key_field)
                 ],
                 declared_points=declared,
+                min_group=self.min_group_size,
+                min_group_article=self.min_group_article,
+                padding=self.stream_padding,
             )
         self._record_use(claims, query.request_id, self.clock())
 

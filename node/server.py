@@ -18,6 +18,7 @@ from tongdao.node.engine import NodeEngine, ServedEntry
 from tongdao.node.receipt_journal import MAX_PAGE, ReceiptJournal
 from tongdao.node.reconciliation import build_report, holdings_key
 from tongdao.node.state import NodeState
+from tongdao.node.stream_padding import StreamPadding
 from tongdao.node.witness import Witness, WitnessRefusal
 from tongdao.policies.loader import load_policy
 from tongdao.policies.masking import mask_value
@@ -303,6 +304,9 @@ def build_engine(
         grade_roles={g: r.roles for g, r in policy.grades.items()},
         min_group_size=policy.min_group_size.value,
         min_group_article=policy.min_group_size.article,
+        stream_padding=StreamPadding(
+            policy.privacy.stream_padding_minimum, policy.privacy.stream_padding_steps
+        ),
         purpose_article=policy.sharing.purpose_binding_article,
         grade_articles={g: r.article for g, r in policy.grades.items()},
         privacy_article=policy.privacy.article,

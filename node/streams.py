@@ -6,13 +6,25 @@ relays ciphertext only. Points travel as raw 32-byte strings, ciphertexts as fix
 big-endian integers — no JSON or base64 on the bulk path.
 
 Consumer → node: for intersection-sum first ``K`` its selection key (:mod:`crypto.selection`);
-``P`` points (its blinded keys, any number of frames), ``E`` end of points; for intersection-sum
-then ``N`` the number of rows it selects (JSON), ``S`` selection records (a ciphertext of 0 or 1
-and its proof per node row, in the order the rows came) and ``Z`` end of selections.
-Node → consumer: ``H`` header (JSON), ``D`` double-blinded consumer points (in the consumer's
-order for ``intersection``, shuffled otherwise), ``Q`` the node's blinded keys, shuffled, ``F``
-end of the node's rows (JSON), and for intersection-sum ``R`` the sum, encrypted under the
-consumer's selection key (JSON).
+``P`` points (its blinded keys, any number of frames), ``E`` end of points; for
+intersection-size and intersection-sum then ``V`` its *view* — the node's blinded keys
+re-blinded with its scalar, in an order of its own choosing — and ``W`` end of view; for
+intersection-sum then ``N`` the number of rows it selects (JSON), ``S`` selection records (a
+ciphertext of 0 or 1 and its proof per node row, in the order the rows came) and ``Z`` end of
+selections.
+Node → consumer: ``H`` header (JSON), for ``intersection`` ``D`` double-blinded consumer points
+in the consumer's order, ``Q`` the node's blinded keys, shuffled, ``F`` end of the node's rows
+(JSON); for intersection-size ``R`` the size (JSON); for intersection-sum ``M`` which points of
+the consumer's view matched (one bit each, in the view's order) and ``R`` the sum, encrypted
+under the consumer's selection key (JSON).
+
+Intersection-size and intersection-sum compare at the node: it double-blinds the consumer's
+points and keeps them, and counts how many points of the consumer's view are among them. It
+learns that count and nothing of which rows (the view is in the consumer's order); below the
+minimum group size it refuses before anything about the intersection reaches the consumer.
+
+Both sides pad their sets with dummy points (:class:`StreamPadding`) that cannot match, so the
+broker sees only bucketed sizes.
 
 Work is spread over a process pool per stream once the inputs are large (the pool's workers
 hold the session's blinding scalar and Paillier key, so only points and values cross process
@@ -42,18 +54,22 @@ from tongdao.crypto.selection import (
     SelectionPublicKey,
     partial_products,
 )
+from tongdao.node.stream_padding import MAX_STREAM_POINTS, StreamPadding, dummy_keys, policy_padding
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from tongdao.proto.query import STREAM_METHODS
 
 # frame kinds
 POINTS, POINTS_END = b"P", b"E"
 SELECTION_KEY, SELECTED_COUNT, SELECTIONS, SELECTIONS_END = b"K", b"N", b"S", b"Z"
-HEADER, DOUBLE, PROVIDER, PROVIDER_END, RESULT = b"H", b"D", b"Q", b"F", b"R"
+VIEW, VIEW_END = b"V", b"W"
+KEEPALIVE = b"."  # sent by a consumer that is waiting, so the edge's idle limit does not cut it
+KEEPALIVE_SECONDS = 30.0  # well under the edge's stream_idle_seconds
+HEADER, DOUBLE, PROVIDER, PROVIDER_END, MATCHES, RESULT = b"H", b"D", b"Q", b"F", b"M", b"R"
+GATED_METHODS = ("intersection_size", "intersection_sum")  # compared at the node, thresholded
 
 CHUNK_POINTS = 8192  # points per frame: 256 KiB
 SELECTION_ROWS = 1024  # selection records per frame: ≈ 1 MiB at 2048 bits
 IN_FLIGHT = 4  # chunks queued on the pool ahead of the one being sent
-MAX_STREAM_POINTS = 10_000_000  # a consumer set larger than this is refused (memory bound)
 PARALLEL_FROM = 20_000  # below this a pool costs more than it saves
 PARALLEL_SELECTIONS_FROM = 4 * 1024  # selection proofs cost ~5 ms a row: a pool pays off sooner
 _SPAWN = multiprocessing.get_context("spawn")
@@ -67,8 +83,13 @@ def frame(kind: bytes, body: bytes = b"") -> bytes:
     return kind + body
 
 
+JSON_FRAME_BYTES = 256  # JSON frames are padded with spaces to a multiple of this
+
+
 def json_frame(kind: bytes, body: dict[str, Any]) -> bytes:
-    return kind + json.dumps(body, separators=(",", ":")).encode()
+    """A JSON frame, padded with trailing spaces: its size says nothing of the numbers in it."""
+    text = json.dumps(body, separators=(",", ":")).encode()
+    return kind + text + b" " * (-(len(text) + 1) % JSON_FRAME_BYTES)
 
 
 def unframe(message: bytes, field: str = "chunk") -> tuple[bytes, bytes]:
@@ -220,7 +241,7 @@ def chunked(items: list[T], size: int) -> Iterator[list[T]]:
         yield items[i : i + size]
 
 
-def _shuffle(items: list[T]) -> None:
+def shuffle(items: list[T]) -> None:
     """Shuffle in place with a uniformly random permutation from the CSPRNG.
 
     Sorting by 64-bit keys from ``os.urandom`` (ties have probability < n²/2⁶⁵, and a tie only
@@ -253,6 +274,7 @@ class ProviderStream:
         declared_points: int,
         min_group: int = 1,
         min_group_article: str = "",
+        padding: StreamPadding | None = None,
         workers: int | None = None,
     ) -> None:
         """Args:
@@ -260,8 +282,9 @@ class ProviderStream:
             keys: the node's normalised keys (PSI).
             rows: the node's (normalised key, value in hundredths) pairs (intersection-sum).
             declared_points: how many points the consumer said it will send.
-            min_group: the policy's minimum group size (intersection-sum).
+            min_group: the policy's minimum group size (intersection-size and -sum).
             min_group_article: the article the minimum group size applies.
+            padding: size buckets for the node's set (default: the shipped rule file's).
             workers: processes (default: 2 for large inputs, else 1).
 
         Raises:
@@ -279,36 +302,51 @@ class ProviderStream:
         self.declared = declared_points
         self.min_group = min_group
         self.min_group_article = min_group_article
+        self.padding = padding or policy_padding()
         self.workers = workers
         self.record_count = 0
+
+    def _own(self) -> tuple[list[bytes], list[int]]:
+        """The node's distinct keys (and, summing, each key's total value), padded with dummy
+        keys (value 0) to the bucket and shuffled, so their order says nothing of the rows."""
+        if self.method == "intersection_sum":
+            assert self._rows is not None
+            totals: dict[bytes, int] = {}
+            for k, v in self._rows():
+                totals[k] = totals.get(k, 0) + v  # one person's rows count once
+            pairs = list(totals.items())
+        else:
+            assert self._keys is not None
+            pairs = [(k, 0) for k in dict.fromkeys(self._keys())]
+        self.record_count = len(pairs)
+        pairs += [(k, 0) for k in dummy_keys(self.padding.bucket(len(pairs)) - len(pairs))]
+        shuffle(pairs)
+        return [k for k, _ in pairs], [v for _, v in pairs]
 
     def messages(self, incoming: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
         """Run the protocol.
 
         Raises:
             InvalidArgument: a malformed or unexpected frame, more points than declared, a
-                selection key or selection proof that does not verify.
-            PermissionDenied: an intersection-sum below the minimum group size.
+                view that is not one point per node row, a selection key or selection proof
+                that does not verify.
+            PermissionDenied: an intersection-size or -sum below the minimum group size.
             FailedPrecondition: a non-numeric value in the summed data item.
         """
         summing = self.method == "intersection_sum"
-        if summing:
-            assert self._rows is not None
-            rows = self._rows()
-            own_size = len(rows)
-        else:
-            assert self._keys is not None
-            keys = self._keys()
-            own_size = len(keys)
-        self.record_count = own_size
-        large = max(own_size, self.declared) >= PARALLEL_FROM or (
-            summing and own_size >= PARALLEL_SELECTIONS_FROM
+        gated = self.method in GATED_METHODS
+        incoming = _without_keepalives(incoming)
+        own, values = self._own()
+        own_size = self.record_count
+        large = max(len(own), self.declared) >= PARALLEL_FROM or (
+            summing and len(own) >= PARALLEL_SELECTIONS_FROM
         )
         workers = self.workers or (2 if large else 1)
         with StreamWorkers(secrets.token_bytes(POINT_BYTES), None, workers=workers) as pool:
             header: dict[str, Any] = {
-                "ordered": self.method == "intersection",
+                "ordered": not gated,
                 "provider_rows": own_size,
+                "padded_rows": len(own),
             }
             if summing:
                 nonce = secrets.token_bytes(32)
@@ -319,7 +357,8 @@ class ProviderStream:
                 key_bytes, key = _selection_key(incoming)
                 context = selection_context(nonce, key_bytes)
 
-            # the consumer's points: double-blind as they arrive
+            # the consumer's points, double-blinded as they arrive: sent back in order
+            # (intersection) or kept here for the comparison
             received = 0
             consumer_done = False
 
@@ -345,13 +384,13 @@ class ProviderStream:
                         )
                     yield body
 
-            double: list[bytes] = []
+            double: set[bytes] = set()
             try:
                 for raw in pool.map("reblind", consumer_chunks()):
-                    if self.method == "intersection":
-                        yield frame(DOUBLE, raw), False  # in order: the consumer learns members
+                    if gated:
+                        double.update(split_points(raw))
                     else:
-                        double.extend(split_points(raw))
+                        yield frame(DOUBLE, raw), False  # in order: the consumer learns members
             except PsiError as exc:
                 raise InvalidArgument(str(exc), field="chunk") from None
             if not consumer_done:
@@ -360,30 +399,31 @@ class ProviderStream:
                 raise InvalidArgument(
                     f"{received} points arrived, {self.declared} were declared", field="chunk"
                 )
-            if double:
-                _shuffle(double)  # the consumer learns how many matched, not which
-                for part in chunked(double, CHUNK_POINTS):
-                    yield frame(DOUBLE, join_points(part)), False
-                del double
 
-            # our own keys, shuffled so their order says nothing about our rows
-            if summing:
-                _shuffle(rows)
-                values = [v for _, v in rows]
-                for raw in pool.map("blind", chunked([k for k, _ in rows], CHUNK_POINTS)):
-                    yield frame(PROVIDER, raw), False
-                del rows
-            else:
-                _shuffle(keys)
-                for raw in pool.map("blind", chunked(keys, CHUNK_POINTS)):
-                    yield frame(PROVIDER, raw), False
-                del keys
+            # our own keys, padded and shuffled
+            for raw in pool.map("blind", chunked(own, CHUNK_POINTS)):
+                yield frame(PROVIDER, raw), False
+            rows = len(own)
+            del own
             end = {"provider_rows": own_size, "consumer_points": received}
-            if not summing:
-                yield json_frame(PROVIDER_END, end), True
+            yield json_frame(PROVIDER_END, end), not gated
+            if not gated:
                 return
-            yield json_frame(PROVIDER_END, end), False
-            result = self._selected_sum(pool, incoming, key_bytes, key, context, values)
+            matched, size = _compare_view(incoming, double, rows)
+            del double
+            if size < self.min_group:
+                # before anything about the intersection leaves the node; no number
+                raise PermissionDenied(
+                    "the intersection is smaller than the minimum group size",
+                    field="chunk",
+                    articles=(self.min_group_article,),
+                )
+            if not summing:
+                yield json_frame(RESULT, {"size": size}), True
+                return
+            yield frame(MATCHES, np.packbits(np.array(matched, dtype=np.uint8)).tobytes()), False
+            del matched
+            result = self._selected_sum(pool, incoming, key_bytes, key, context, values, size)
         yield json_frame(RESULT, {"sum": result.hex()}), True
 
     def _selected_sum(
@@ -394,21 +434,17 @@ class ProviderStream:
         key: SelectionPublicKey,
         context: bytes,
         values: list[int],
+        size: int,
     ) -> bytes:
         """Read the selected count and the selection records; return the sealed-to-consumer sum.
 
-        The count is checked before any record is read: the refusal carries no number.
+        The count must be the intersection size the node counted; the sum is bound to it (a
+        selection of another number of rows garbles it).
         """
         count = _selected_count(next(incoming, None))
-        if count > min(self.declared, len(values)):
-            raise InvalidArgument("is larger than either set", field="chunk.count")
-        if count < self.min_group:
-            raise PermissionDenied(
-                "the selected rows are fewer than the minimum group size",
-                field="chunk.count",
-                articles=(self.min_group_article,),
-            )
-        size = key.record_bytes
+        if count != size:
+            raise InvalidArgument("is not the size of the intersection", field="chunk.count")
+        record = key.record_bytes
         done = False
         position = 0
 
@@ -423,8 +459,8 @@ class ProviderStream:
                     raise InvalidArgument(
                         f"expected selections, got a {kind!r} frame", field="chunk"
                     )
-                rows = len(body) // size
-                if len(body) % size or position + rows > len(values):
+                rows = len(body) // record
+                if len(body) % record or position + rows > len(values):
                     raise InvalidArgument(
                         "selection records do not match the rows sent", field="chunk"
                     )
@@ -441,7 +477,52 @@ class ProviderStream:
             raise InvalidArgument("the stream ended before the end-of-selections frame")
         if total.rows != len(values):
             raise InvalidArgument("one selection record per row is required", field="chunk")
-        return total.result(count)
+        return total.result(size)
+
+
+def _without_keepalives(incoming: Iterator[bytes]) -> Iterator[bytes]:
+    for message in incoming:
+        if message != KEEPALIVE:
+            yield message
+
+
+def _compare_view(
+    incoming: Iterator[bytes], double: set[bytes], rows: int
+) -> tuple[list[int], int]:
+    """Read the consumer's view of the node's rows (``V`` frames, then ``W``) and compare it
+    with the double-blinded consumer points.
+
+    Returns:
+        One bit per view point (1: it is a double-blinded consumer point), and how many.
+
+    Raises:
+        InvalidArgument: not one point per node row, or a matching point that repeats (a
+            consumer counting one key many times).
+    """
+    bits: list[int] = []
+    hits: set[bytes] = set()
+    for message in incoming:
+        kind, body = unframe(message)
+        if kind == VIEW_END:
+            break
+        if kind != VIEW:
+            raise InvalidArgument(f"expected the view, got a {kind!r} frame", field="chunk")
+        points = split_points(body)
+        if len(bits) + len(points) > rows:
+            raise InvalidArgument("the view has more points than the node's rows", field="chunk")
+        for p in points:
+            if p in double:
+                if p in hits:
+                    raise InvalidArgument("the view repeats a point", field="chunk")
+                hits.add(p)
+                bits.append(1)
+            else:
+                bits.append(0)
+    else:
+        raise InvalidArgument("the stream ended before the end-of-view frame")
+    if len(bits) != rows:
+        raise InvalidArgument("the view must hold one point per node row", field="chunk")
+    return bits, len(hits)
 
 
 def selection_context(nonce: bytes, key_bytes: bytes) -> bytes:

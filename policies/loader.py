@@ -415,6 +415,8 @@ def _build(root: _Reader, file: str) -> Policy:
             privacy_t.number("max_dp_epsilon"),
             privacy_t.number("max_dp_budget"),
             privacy_t.article(),
+            privacy_t.integer("stream_padding_minimum", required=False, minimum=1) or 16,
+            privacy_t.integer("stream_padding_steps", required=False, minimum=1) or 4,
         )
         if privacy_t.names()
         else PrivacyRules(0.0, 0.0, "Art.38")

@@ -182,6 +182,11 @@ class PrivacyRules:
     max_dp_epsilon: float
     max_dp_budget: float
     article: str
+    # streamed queries pad each side's set with dummy points to a bucket size (docs/privacy.md,
+    # "What the broker sees"): at least ``stream_padding_minimum`` points, and ``m·2^e`` with
+    # ``stream_padding_steps ≤ m < 2·stream_padding_steps`` (so at most 1/steps over the set)
+    stream_padding_minimum: int = 16
+    stream_padding_steps: int = 4
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,7 @@ def test_a_stream_entry_holds_no_set_size(stack):
     ids = [p["id_number"] for p in stack.people]
     payloads = []
     with stack.consumer() as client:
-        for mine in (ids[:5], ids[:5] + [f"2301021990010{i:05d}" for i in range(3000)]):
+        for mine in (ids[:12], ids[:12] + [f"2301021990010{i:05d}" for i in range(3000)]):
             before = len(ledger(stack))
             client.intersection(token, mine, "id_number", PURPOSE)
             ((kind, payload),) = ledger(stack)[before:]
@@ -114,3 +114,34 @@ def test_a_stream_entry_holds_no_set_size(stack):
     for name in set(small):
         if name not in PER_CALL:
             assert small[name] == large[name], name
+
+
+def test_stream_chunks_the_broker_relays_have_bucketed_sizes(stack, monkeypatch):
+    """Two consumer sets of different sizes (13 and 16 keys) and intersections (12 and 15) in
+    one padding bucket: the broker relays chunks of the same sizes, and each answer is right."""
+    from tongdao.crypto.stream import ChunkSealer
+    from tongdao.node.stream_padding import policy_padding
+
+    token = grant(stack, "gat.population", ["id_number"], ["intersection_size"])
+    ids = [p["id_number"] for p in stack.people]
+    original = ChunkSealer.seal
+    sizes: list[list[int]] = []
+
+    def spy(self, chunk, *, final=False):
+        sealed = original(self, chunk, final=final)
+        sizes[-1].append(len(sealed))
+        return sealed
+
+    monkeypatch.setattr(ChunkSealer, "seal", spy)
+    bucket = policy_padding().bucket
+    results = []
+    with stack.consumer() as client:
+        for real in (12, 15):
+            sizes.append([])
+            mine = [*ids[:real], "230102199001019999"]  # 13 and 16 keys
+            results.append(client.intersection(token, mine, "id_number", PURPOSE)["size"])
+    assert results == [12, 15]
+    assert sorted(sizes[0]) == sorted(sizes[1])
+    tag = 16  # AES-GCM
+    points = {1 + bucket(13) * 32 + tag, 1 + bucket(len(ids)) * 32 + tag}
+    assert points <= set(sizes[0])  # our points and the node's rows, each one padded frame

@@ -58,7 +58,7 @@ def test_intersection_members_match_plaintext(stack):
     assert result["consumer_set_size"] == len(norm)  # duplicates counted once
 
 
-@pytest.mark.parametrize("count", [0, 1, 7])
+@pytest.mark.parametrize("count", [10, 37])
 def test_intersection_size_only(stack, count):
     token = grant_for(stack, "gat.population", ["id_number"], ["intersection_size"])
     ids = [p["id_number"] for p in stack.people]
@@ -68,10 +68,22 @@ def test_intersection_size_only(stack, count):
     assert "members" not in result
 
 
+@pytest.mark.parametrize("count", [0, 1, 9])
+def test_intersection_size_below_the_minimum_group_is_refused_without_a_number(stack, count):
+    token = grant_for(stack, "gat.population", ["id_number"], ["intersection_size"])
+    ids = [p["id_number"] for p in stack.people]
+    with stack.consumer() as client, pytest.raises(ClientError) as err:
+        client.intersection(token, [*ids[:count], "999"], "id_number", PURPOSE)
+    assert err.value.code == "PERMISSION_DENIED"
+    assert "minimum group size" in err.value.message and "Art.38" in err.value.message
+    assert not any(c.isdigit() for c in err.value.message.replace("Art.38", ""))
+
+
 def test_empty_consumer_set(stack):
     token = grant_for(stack, "gat.population", ["id_number"], ["intersection_size"])
-    with stack.consumer() as client:
-        assert client.intersection(token, [], "id_number", PURPOSE)["size"] == 0
+    with stack.consumer() as client, pytest.raises(ClientError) as err:
+        client.intersection(token, [], "id_number", PURPOSE)
+    assert err.value.code == "PERMISSION_DENIED"
 
 
 def test_grant_without_the_method_is_refused(stack):
@@ -116,14 +128,14 @@ def test_intersection_sum_matches_plaintext_and_reveals_only_the_output(stack, m
     assert result["consumer_set_size"] == len(ids)
     assert result["provider_rows"] == len(stack.incomes)
     kinds = {kind for kind, _ in received if kind}
-    assert kinds <= {b"H", b"D", b"Q", b"F", b"R"}
+    assert kinds <= {b"H", b"Q", b"F", b"M", b"R"}
     # every JSON frame the consumer received: no provider value, in any unit, only the output
     text = "".join(body.decode() for kind, body in received if kind in (b"H", b"F", b"R"))
     for value in incomes.values():
         assert str(value) not in text
         assert f'"{int(value * 100)}"' not in text
     # the bulk frames are points and ciphertexts: no value's digits appear in them either
-    bulk = b"".join(body for kind, body in received if kind in (b"D", b"Q"))
+    bulk = b"".join(body for kind, body in received if kind in (b"Q", b"M"))
     for value in list(incomes.values())[:20]:
         assert str(value).encode() not in bulk
 
@@ -142,10 +154,11 @@ def test_intersection_sum_below_minimum_group_is_refused(stack):
 
 
 def cheating_sum(stack, client, token, keys, choose):
-    """A consumer that blinds each key with its own scalar (so it sees which provider row matched
-    which key), then sends whatever ``choose(matches, key, context)`` returns after the points:
-    ``matches[j]`` is the index of the key provider row ``j`` matched, or None.
-    Returns the decrypted result, or raises the node's refusal."""
+    """A consumer that runs the protocol up to the node's match frame, then sends whatever
+    ``choose(matches, key, context)`` returns: ``matches[j]`` is 1 when provider row ``j``
+    matched one of its keys. Returns the decrypted result, or raises the node's refusal."""
+    import numpy as np
+
     from tongdao.crypto.psi import PsiBlinder
     from tongdao.crypto.selection import SelectionKey
     from tongdao.node import streams
@@ -153,8 +166,8 @@ def cheating_sum(stack, client, token, keys, choose):
 
     key = SelectionKey.generate(2048)
     key_bytes = key.public_key.to_bytes()
-    blinders = [PsiBlinder() for _ in keys]
-    points = b"".join(b.blind(psi_key(k)) for b, k in zip(blinders, keys, strict=True))
+    blinder = PsiBlinder()
+    points = b"".join(blinder.blind(psi_key(k)) for k in keys)
     pending: queue.Queue = queue.Queue()
 
     def upstream():
@@ -176,13 +189,13 @@ def cheating_sum(stack, client, token, keys, choose):
     )
     stream.run(upstream())
     header = stream.expect_json(b"H")
-    double = {p for body in stream.bodies(b"D") for p in streams.split_points(body)}
     tags = [p for body in stream.bodies(b"Q") for p in streams.split_points(body)]
-    matches = []
-    for tag in tags:
-        hit = [i for i, b in enumerate(blinders) if b.reblind(tag) in double]
-        matches.append(hit[0] if hit else None)
     stream.expect_json(b"F")
+    pending.put((streams.frame(streams.VIEW, b"".join(blinder.reblind_many(tags))), False))
+    pending.put((streams.frame(streams.VIEW_END), False))  # in the node's order: no need to hide
+    kind, body = stream.next_frame()
+    assert kind == b"M"
+    matches = np.unpackbits(np.frombuffer(body, dtype=np.uint8))[: len(tags)].tolist()
     context = streams.selection_context(bytes.fromhex(header["selection_nonce"]), key_bytes)
     for item in choose(matches, key, context):
         pending.put(item)
@@ -196,9 +209,9 @@ def _income_grant(stack):
 
 
 def test_packed_weights_from_a_cheating_consumer_recover_nothing(stack):
-    """The attack on the old protocol — a target plus nine keys, each with its own scalar, and
-    one result weighted Σ 2^(64·j)·t_j — needs weights other than 0 and 1: the node refuses
-    them and returns no result at all."""
+    """The attack on a design in which the provider decrypts — ten keys and one result weighted
+    Σ 2^(64·j)·t_j — needs weights other than 0 and 1: the node refuses them and returns no
+    result at all."""
     from tongdao.node import streams
 
     ids = [r["id_number"] for r in stack.incomes[:10]]
@@ -209,12 +222,12 @@ def test_packed_weights_from_a_cheating_consumer_recover_nothing(stack):
         body = b""
         for j, m in enumerate(matches):
             record = key.prove([0], context, j)
-            if m is not None:  # turn Enc(0) into Enc(2^(64·m)), keeping the proof
+            if m:  # turn Enc(0) into Enc(2^(64·j)), keeping the proof
                 c = int.from_bytes(record[: pk.ciphertext_bytes], "big")
-                c = c * (1 + (2 ** (64 * m)) * int(pk.n)) % int(pk.nsquare)
+                c = c * (1 + (2 ** (64 * j)) * int(pk.n)) % int(pk.nsquare)
                 record = c.to_bytes(pk.ciphertext_bytes, "big") + record[pk.ciphertext_bytes :]
             body += record
-        yield streams.json_frame(streams.SELECTED_COUNT, {"count": 10}), False
+        yield streams.json_frame(streams.SELECTED_COUNT, {"count": sum(matches)}), False
         yield streams.frame(streams.SELECTIONS, body), False
         yield streams.frame(streams.SELECTIONS_END), True
 
@@ -223,63 +236,52 @@ def test_packed_weights_from_a_cheating_consumer_recover_nothing(stack):
     assert err.value.code == "INVALID_ARGUMENT" and "does not verify" in err.value.message
 
 
-def test_a_false_count_from_a_cheating_consumer_recovers_nothing(stack):
-    """One target and nine keys the node does not hold, claiming ten: the sum is noise."""
-    from tongdao.crypto.paillier import PlaintextOverflow
-    from tongdao.node import streams
-
+def test_one_target_among_keys_the_node_does_not_hold_gets_no_answer(stack):
+    """One target and nine keys the node does not hold: the node counts one match and refuses
+    before the consumer learns anything — member or not, the same refusal."""
     target = stack.incomes[0]
-    ids = [target["id_number"]] + [f"23010219990101{i:04d}" for i in range(9)]
     token = _income_grant(stack)
-
-    def lie(matches, key, context):
-        bits = [int(m is not None) for m in matches]
-        assert sum(bits) == 1
-        yield streams.json_frame(streams.SELECTED_COUNT, {"count": 10}), False
-        yield streams.frame(streams.SELECTIONS, key.prove(bits, context, 0)), False
-        yield streams.frame(streams.SELECTIONS_END), True
-
-    with stack.consumer() as client:
-        try:
-            value = cheating_sum(stack, client, token, ids, lie)
-        except PlaintextOverflow:
-            value = None  # outside the signed range
-    if value is not None:
-        assert value != int(Decimal(target["annual_income"]) * 100)
-        assert not -(10**30) < value < 10**30
+    refusals = []
+    for first in (target["id_number"], "230102199901019999"):
+        ids = [first] + [f"23010219990101{i:04d}" for i in range(9)]
+        with stack.consumer() as client, pytest.raises(ClientError) as err:
+            cheating_sum(stack, client, token, ids, lambda *a: [])
+        refusals.append((err.value.code, err.value.message))
+    assert refusals[0] == refusals[1] and refusals[0][0] == "PERMISSION_DENIED"
 
 
 def test_what_a_cheating_consumer_can_still_choose_is_a_subset_of_rows(stack):
-    """The stated residual: any 0/1 selection of at least the minimum group size and at most the
-    size of its own set — here the target's row plus nine rows the consumer cannot name (its
-    other nine keys are not the node's). It learns that sum, nothing finer."""
+    """The stated residual: with ten matching keys, any 0/1 selection of exactly the intersection
+    size — here one matched row and nine rows it cannot name. It learns that sum, nothing
+    finer."""
     from tongdao.node import streams
 
-    target = stack.incomes[0]
     values = {r["id_number"]: int(Decimal(r["annual_income"]) * 100) for r in stack.incomes}
+    keys = [r["id_number"] for r in stack.incomes[:10]]
     token = _income_grant(stack)
     chosen: list[int] = []
 
     def subset(matches, key, context):
-        unnamed = [j for j, m in enumerate(matches) if m is None][:9]
-        bits = [int(m is not None or j in unnamed) for j, m in enumerate(matches)]
+        first = matches.index(1)
+        unnamed = [j for j, m in enumerate(matches) if not m][:9]
+        bits = [int(j == first or j in unnamed) for j in range(len(matches))]
         chosen.extend(j for j, b in enumerate(bits) if b)
         yield streams.json_frame(streams.SELECTED_COUNT, {"count": 10}), False
         yield streams.frame(streams.SELECTIONS, key.prove(bits, context, 0)), False
         yield streams.frame(streams.SELECTIONS_END), True
 
     with stack.consumer() as client:
-        keys = [target["id_number"]] + [f"23010219990101{i:04d}" for i in range(9)]
         value = cheating_sum(stack, client, token, keys, subset)
     assert len(chosen) == 10
-    # the sum of the target and nine rows it cannot identify: not the target's value
-    assert value != values[target["id_number"]]
-    assert value - values[target["id_number"]] in _sums_of_nine(values, target["id_number"])
+    # one of the ten matched values plus nine rows it cannot identify (dummy rows add zero)
+    assert not any(value == values[k] for k in keys)
+    assert any(value - values[k] in _sums_of_nine(values, k) for k in keys)
 
 
 def _sums_of_nine(values, target):
-    """Only checks membership cheaply: the residual is bounded by the nine largest values."""
-    others = sorted(v for k, v in values.items() if k != target)
+    """Only checks membership cheaply: the residual is bounded by the nine largest values (and
+    below by the nine smallest, dummy rows counting as zero)."""
+    others = sorted([0] * 9 + [v for k, v in values.items() if k != target])
     return range(sum(others[:9]), sum(others[-9:]) + 1)
 
 

@@ -91,7 +91,8 @@ def test_a_replayed_stream_is_refused_by_the_node(stack, monkeypatch):
     fixed = uuid.uuid4()
     monkeypatch.setattr("tongdao.node.client.uuid.uuid4", lambda: fixed)
     with stack.consumer() as client:
-        client.intersection(token, ["1", "2"], "id_number", PURPOSE)
+        with pytest.raises(ClientError, match="minimum group size"):  # the first use is spent
+            client.intersection(token, ["1", "2"], "id_number", PURPOSE)
         with pytest.raises(ClientError) as err:
             client.intersection(token, ["1", "2"], "id_number", PURPOSE)
     assert err.value.code == "PERMISSION_DENIED" and "replayed" in err.value.message

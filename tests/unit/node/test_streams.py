@@ -4,7 +4,9 @@ the plaintext answer and every refusal of a malformed or dishonest consumer."""
 from __future__ import annotations
 
 import json
+import random
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -25,24 +27,70 @@ def consumer_frames(blinder: PsiBlinder, keys: list[bytes]) -> list[bytes]:
     return [*body, streams.frame(streams.POINTS_END)]
 
 
-def run_psi(method: str, mine: list[bytes], theirs: list[bytes]) -> tuple[dict, list]:
-    """Play the consumer against ProviderStream; return what it learned and the frames."""
+def reblind_view(blinder: PsiBlinder, tags: list[bytes]) -> tuple[list[bytes], list[int]]:
+    """The consumer's view of the node's rows: re-blinded, in an order of its own.
+    Returns (the view, ``order``: view point ``i`` is row ``order[i]``)."""
+    order = list(range(len(tags)))
+    random.shuffle(order)
+    points = blinder.reblind_many(tags)
+    return [points[i] for i in order], order
+
+
+def view_frames(view: list[bytes]) -> list[bytes]:
+    body = b"".join(view)
+    step = 5 * 32
+    frames = [streams.frame(streams.VIEW, body[i : i + step]) for i in range(0, len(body), step)]
+    return [*frames, streams.frame(streams.VIEW_END)]
+
+
+def run_psi(
+    method: str,
+    mine: list[bytes],
+    theirs: list[bytes],
+    *,
+    min_group: int = 0,
+    view=None,
+    spy=None,
+) -> tuple[dict, list]:
+    """Play the consumer against ProviderStream; return what it learned and the frames.
+    ``view(blinder, tags)`` replaces the honest view (a cheating consumer); ``spy`` collects
+    (kind, body) of every frame the node sent."""
     blinder = PsiBlinder()
-    provider = streams.ProviderStream(method, keys=lambda: list(theirs), declared_points=len(mine))
-    out = list(provider.messages(iter(consumer_frames(blinder, mine))))
+    provider = streams.ProviderStream(
+        method,
+        keys=lambda: list(theirs),
+        declared_points=len(mine),
+        min_group=min_group,
+        min_group_article="Art.38",
+    )
+    tags: list[bytes] = []
+
+    def incoming():
+        yield from consumer_frames(blinder, mine)
+        if method != "intersection":
+            points = view(blinder, tags) if view else reblind_view(blinder, tags)[0]
+            yield from view_frames(points)
+
+    out = []
+    for message, final in provider.messages(incoming()):
+        kind, body = streams.unframe(message)
+        if kind == streams.PROVIDER:
+            tags.extend(streams.split_points(body))
+        if spy is not None:
+            spy.append((kind, body))
+        out.append((message, final))
     assert out[-1][1] is True and not any(final for _, final in out[:-1])
     frames = [streams.unframe(m) for m, _ in out]
-    double = [p for k, b in frames if k == streams.DOUBLE for p in streams.split_points(b)]
-    own = {
-        p
-        for k, b in frames
-        if k == streams.PROVIDER
-        for p in blinder.reblind_many(streams.split_points(b))
-    }
     header = json.loads(frames[0][1])
-    learned = {"size": sum(p in own for p in double), "ordered": header["ordered"]}
+    learned: dict = {"ordered": header["ordered"]}
     if header["ordered"]:
+        double = [p for k, b in frames if k == streams.DOUBLE for p in streams.split_points(b)]
+        own = set(blinder.reblind_many(tags))
         learned["members"] = {k for k, p in zip(mine, double, strict=True) if p in own}
+        learned["size"] = len(learned["members"])
+    else:
+        assert not any(k == streams.DOUBLE for k, _ in frames)  # no consumer point comes back
+        learned["size"] = json.loads(frames[-1][1])["size"]
     return learned, frames
 
 
@@ -63,26 +111,97 @@ def test_psi_matches_plaintext(xs, ys, method):
         assert "members" not in learned and learned["ordered"] is False
 
 
-def test_size_only_intersection_reveals_members_to_a_consumer_with_a_scalar_per_key():
-    """The stated limit of intersection_size (docs/privacy.md): it holds for a consumer that
-    follows the protocol. One that blinds each key with its own scalar sees, through the
-    shuffle, which of its keys matched — exactly what intersection would give it (the rule file
-    refuses intersection_size where a grade forbids intersection)."""
-    mine = [b"k1", b"k2", b"k3", b"k4"]
-    theirs = [b"k2", b"k4", b"k9"]
-    blinders = [PsiBlinder() for _ in mine]
-    points = b"".join(b.blind(k) for b, k in zip(blinders, mine, strict=True))
-    frames = [streams.frame(streams.POINTS, points), streams.frame(streams.POINTS_END)]
-    out = drive("intersection_size", frames, len(mine), keys=theirs)
-    replies = [streams.unframe(m) for m, _ in out]
-    double = {p for k, b in replies if k == streams.DOUBLE for p in streams.split_points(b)}
-    tags = [p for k, b in replies if k == streams.PROVIDER for p in streams.split_points(b)]
-    members = {
-        key
-        for key, blinder in zip(mine, blinders, strict=True)
-        if any(blinder.reblind(t) in double for t in tags)
-    }
-    assert members == {b"k2", b"k4"}
+THEIRS = [f"k{i}".encode() for i in range(40)]
+
+
+@pytest.mark.parametrize("method", ["intersection_size", "intersection_sum"])
+def test_a_consumer_with_one_key_below_the_minimum_group_learns_nothing_about_membership(
+    method, selection_key
+):
+    """A set of one is no membership test: member or not, the node sends the same frames (its
+    own padded rows) and the same refusal, before anything that depends on the consumer's set."""
+    seen = []
+    for key in (b"k7", b"not-a-member"):
+        sent: list = []
+        with pytest.raises(PermissionDenied) as err:
+            if method == "intersection_sum":
+                rows = [(k, 100) for k in THEIRS]
+                play_sum(selection_key, [key], rows, min_group=10, spy=sent)
+            else:
+                run_psi(method, [key], THEIRS, min_group=10, spy=sent)
+        assert err.value.articles == ("Art.38",)
+        assert not any(c.isdigit() for c in err.value.message)
+        seen.append((err.value.message, [(k, len(b)) for k, b in sent]))
+    assert seen[0] == seen[1]
+    assert all(k in (streams.HEADER, streams.PROVIDER, streams.PROVIDER_END) for k, _ in seen[0][1])
+
+
+def test_size_only_intersection_at_the_minimum_group_size_gives_the_size():
+    mine = [f"k{i}".encode() for i in range(5, 20)] + [b"zz"]
+    learned, _ = run_psi("intersection_size", mine, THEIRS, min_group=10)
+    assert learned["size"] == 15
+
+
+def test_a_view_that_repeats_a_matching_point_is_refused():
+    """A consumer with one key cannot count it ten times by repeating its view point."""
+
+    def repeat(blinder, tags):
+        points = blinder.reblind_many(tags)
+        return points[:1] * 10 + points[10:]  # one row's point in ten places
+
+    with pytest.raises(InvalidArgument, match="repeats a point"):
+        run_psi("intersection_size", [f"k{i}".encode() for i in range(40)], THEIRS, view=repeat)
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        lambda b, tags: b.reblind_many(tags)[1:],
+        lambda b, tags: b.reblind_many(tags) + b.reblind_many(tags[:1]),
+    ],
+    ids=["fewer", "more"],
+)
+def test_a_view_of_another_size_is_refused(view):
+    with pytest.raises(InvalidArgument, match="view"):
+        run_psi("intersection_size", [b"k1"], THEIRS, view=view)
+
+
+def test_a_consumer_with_a_scalar_per_copy_of_one_key_passes_only_by_guessing_its_row(monkeypatch):
+    """The stated residual of node-side comparison: a consumer blinds its one key with ``t``
+    scalars (``t`` = the minimum group size) and returns ``t`` copies of each of ``|Y|/t`` rows,
+    one per scalar. The threshold passes — revealing membership — only if the key's row is among
+    the covered rows: probability at most 1/t, since the node's rows come in a uniformly random
+    order (here fixed, to show both outcomes)."""
+    t = 4
+    monkeypatch.setattr(streams, "shuffle", lambda items: None)  # rows in source order
+    theirs = [f"k{i}".encode() for i in range(16)]  # one bucket: no dummies
+    blinders = [PsiBlinder() for _ in range(t)]
+
+    def attack(key):
+        provider = streams.ProviderStream(
+            "intersection_size", keys=lambda: list(theirs), declared_points=t, min_group=t
+        )
+        tags: list[bytes] = []
+
+        def incoming():
+            points = b"".join(b.blind(key) for b in blinders)
+            yield streams.frame(streams.POINTS, points)
+            yield streams.frame(streams.POINTS_END)
+            covered = tags[: len(tags) // t]  # |Y|/t rows, t copies each
+            view = [b.reblind(tag) for tag in covered for b in blinders]
+            yield from view_frames(view)
+
+        replies = []
+        for message, _ in provider.messages(incoming()):
+            kind, body = streams.unframe(message)
+            if kind == streams.PROVIDER:
+                tags.extend(streams.split_points(body))
+            replies.append(kind)
+        return replies
+
+    assert attack(b"k1")[-1] == streams.RESULT  # covered row: the threshold passes
+    with pytest.raises(PermissionDenied):
+        attack(b"k9")  # uncovered row: refused, like a non-member
 
 
 @pytest.fixture(scope="module")
@@ -90,9 +209,13 @@ def selection_key():
     return SelectionKey.generate(2048)
 
 
-def play_sum(key, mine, rows, *, min_group=1, count=None, records=None, frames=None):
-    """Play the consumer of an intersection-sum; ``count``, ``records`` and ``frames`` let a
-    test cheat (replace the selected count, the selection records, the frames after the points).
+def play_sum(
+    key, mine, rows, *, min_group=1, count=None, select=None, records=None, frames=None, spy=None
+):
+    """Play the consumer of an intersection-sum; ``count``, ``select``, ``records`` and
+    ``frames`` let a test cheat (replace the selected count, the selection bits, the selection
+    records, the frames after the view);
+    ``spy`` collects (kind, body) of every frame the node sent.
     Returns (the size the consumer saw, the decrypted sum)."""
     blinder = PsiBlinder()
     provider = streams.ProviderStream(
@@ -103,11 +226,13 @@ def play_sum(key, mine, rows, *, min_group=1, count=None, records=None, frames=N
         min_group_article="Art.38",
     )
     key_bytes = key.public_key.to_bytes()
-    state: dict = {}
+    state: dict = {"tags": []}
 
     def incoming():
         yield streams.frame(streams.SELECTION_KEY, key_bytes)
         yield from consumer_frames(blinder, mine)
+        view, state["order"] = reblind_view(blinder, state["tags"])
+        yield from view_frames(view)
         bits = state["bits"]
         context = streams.selection_context(state["nonce"], key_bytes)
         if frames is not None:
@@ -115,7 +240,7 @@ def play_sum(key, mine, rows, *, min_group=1, count=None, records=None, frames=N
             return
         claimed = sum(bits) if count is None else count(bits)
         yield streams.json_frame(streams.SELECTED_COUNT, {"count": claimed})
-        body = key.prove(bits, context, 0)
+        body = key.prove(select(bits) if select else bits, context, 0)
         if records is not None:
             body = records(body, bits, context)
         step = 4 * key.public_key.record_bytes
@@ -123,18 +248,23 @@ def play_sum(key, mine, rows, *, min_group=1, count=None, records=None, frames=N
             yield streams.frame(streams.SELECTIONS, body[i : i + step])
         yield streams.frame(streams.SELECTIONS_END)
 
-    double, bits = set(), []
     for message, _final in provider.messages(incoming()):
         kind, body = streams.unframe(message)
+        if spy is not None:
+            spy.append((kind, body))
         if kind == streams.HEADER:
             state["nonce"] = bytes.fromhex(json.loads(body)["selection_nonce"])
-        elif kind == streams.DOUBLE:
-            double.update(streams.split_points(body))
         elif kind == streams.PROVIDER:
-            bits += [int(p in double) for p in blinder.reblind_many(streams.split_points(body))]
-        elif kind == streams.PROVIDER_END:
+            state["tags"] += streams.split_points(body)
+        elif kind == streams.MATCHES:
+            order = state["order"]
+            matched = np.unpackbits(np.frombuffer(body, dtype=np.uint8))[: len(order)]
+            bits = [0] * len(order)
+            for position, row in enumerate(order):
+                bits[row] = int(matched[position])
             state["bits"] = bits
         elif kind == streams.RESULT:
+            bits = state["bits"]
             try:
                 return sum(bits), key.decrypt_sum(bytes.fromhex(json.loads(body)["sum"]))
             except PlaintextOverflow:  # outside the signed range: noise
@@ -158,13 +288,26 @@ def test_intersection_sum_below_minimum_group_is_refused_without_a_number(select
     assert not any(c.isdigit() for c in err.value.message)  # neither 2 nor 10
 
 
-def test_a_false_count_garbles_the_sum(selection_key):
-    """Claiming more rows than selected (to pass the minimum group size) yields noise."""
+def test_selecting_fewer_rows_than_the_intersection_garbles_the_sum(selection_key):
+    """Ten keys match; selecting only the first of their rows (to read one value) while
+    claiming ten yields noise: the sum is bound to the size the node counted."""
     rows = [(f"k{i}".encode(), 1000 + i) for i in range(20)]
-    mine = [b"k1", b"k2"] + [f"other{i}".encode() for i in range(10)]
-    seen, value = play_sum(selection_key, mine, rows, min_group=10, count=lambda b: 10)
-    assert seen == 2
+    mine = [f"k{i}".encode() for i in range(10)] + [b"other"]
+
+    def one(bits):
+        first = bits.index(1)
+        return [int(j == first) for j in range(len(bits))]
+
+    seen, value = play_sum(selection_key, mine, rows, min_group=10, select=one)
+    assert seen == 10
     assert value is None or not -(10**9) < value < 10**9
+
+
+def test_a_count_other_than_the_intersection_size_is_refused(selection_key):
+    rows = [(f"k{i}".encode(), i) for i in range(20)]
+    mine = [f"k{i}".encode() for i in range(12)]
+    with pytest.raises(InvalidArgument, match="not the size of the intersection"):
+        play_sum(selection_key, mine, rows, min_group=10, count=lambda bits: 10)
 
 
 def _flip(position):
@@ -197,13 +340,13 @@ def test_tampered_selections_are_refused(selection_key, records, match):
     [
         (
             lambda bits, ctx: [streams.json_frame(streams.SELECTED_COUNT, {"count": 10**6})],
-            "either",
+            "not the size",
         ),
         (lambda bits, ctx: [streams.json_frame(streams.SELECTED_COUNT, {"count": "3"})], "count"),
         (lambda bits, ctx: [streams.json_frame(streams.SELECTED_COUNT, {"count": -1})], "negative"),
         (lambda bits, ctx: [streams.frame(streams.SELECTIONS, b"")], "selected count"),
         (
-            lambda bits, ctx: [streams.json_frame(streams.SELECTED_COUNT, {"count": 1})],
+            lambda bits, ctx: [streams.json_frame(streams.SELECTED_COUNT, {"count": sum(bits)})],
             "end-of-selections",
         ),
     ],
@@ -317,3 +460,72 @@ def test_scaled_value_refuses_non_numbers(text):
 
     with pytest.raises(FailedPrecondition, match="non-numeric"):
         scaled_value(text, "v")
+
+
+@pytest.mark.parametrize(("target", "member"), [(b"k3", True), (b"k30", False)])
+def test_a_provider_with_its_own_scalar_for_a_row_learns_whether_the_consumer_holds_it(
+    target, member
+):
+    """The stated residual toward a deviating provider: it compares, so it can blind one row of
+    its choice with a second scalar ``b'`` and test that row alone — ``b'·D`` and ``b·V`` meet
+    exactly when the consumer holds the row's key. The consumer cannot check the node's blinding
+    (it never sees the node's hashed keys)."""
+    mine = [f"k{i}".encode() for i in range(10)]
+    consumer = PsiBlinder()
+    points = consumer.blind_many(mine)
+    b, b_target = PsiBlinder(), PsiBlinder()
+    double = b.reblind_many(points)  # D, kept at the node
+    rows = [f"k{i}".encode() for i in range(5, 40)]
+    tags = [(b_target if y == target else b).blind(y) for y in [*rows, target]]
+    view, _ = reblind_view(consumer, tags)  # the honest consumer's view, in its own order
+    assert len(set(view) & set(double)) == 5  # the honest count is unchanged (k5..k9)
+    singled_out = set(b_target.reblind_many(double)) & set(b.reblind_many(view))
+    assert bool(singled_out) is member
+
+
+def test_keepalive_frames_from_a_waiting_consumer_are_ignored():
+    """A consumer waiting for the node's rows sends keepalives (the edge cuts a silent stream);
+    anywhere in its stream they change nothing."""
+    blinder = PsiBlinder()
+    mine = [f"k{i}".encode() for i in range(12)]
+    provider = streams.ProviderStream(
+        "intersection_size", keys=lambda: list(THEIRS), declared_points=12, min_group=10
+    )
+    tags: list[bytes] = []
+
+    def incoming():
+        for message in consumer_frames(blinder, mine):
+            yield streams.frame(streams.KEEPALIVE)
+            yield message
+        yield streams.frame(streams.KEEPALIVE)
+        for message in view_frames(reblind_view(blinder, tags)[0]):
+            yield message
+            yield streams.frame(streams.KEEPALIVE)
+
+    result = None
+    for message, _ in provider.messages(incoming()):
+        kind, body = streams.unframe(message)
+        if kind == streams.PROVIDER:
+            tags.extend(streams.split_points(body))
+        elif kind == streams.RESULT:
+            result = json.loads(body)
+    assert result == {"size": 12}
+
+
+def test_a_waiting_consumer_sends_keepalives_until_its_next_frame(monkeypatch):
+    import queue
+
+    from tongdao.node import client_privacy
+
+    monkeypatch.setattr(streams, "KEEPALIVE_SECONDS", 0.0)
+
+    class Running:
+        def active(self):
+            return True
+
+    later: queue.Queue = queue.Queue()
+    frames = client_privacy._then(iter([(b"P", False)]), later, Running())
+    assert next(frames) == (b"P", False)
+    assert next(frames) == (streams.KEEPALIVE, False)  # nothing ready yet
+    later.put((b"W", True))
+    assert [f for f in frames if f[0] != streams.KEEPALIVE] == [(b"W", True)]
