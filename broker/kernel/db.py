@@ -163,13 +163,36 @@ def upgrade(engine: Engine) -> None:
     from alembic import command
 
     config = _alembic_config()
-    with engine.begin() as connection:
+    with _sqlite_migration_lock(engine), engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
             connection.exec_driver_sql("SET LOCAL lock_timeout = 0")
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+@contextmanager
+def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    """On a SQLite file, hold an exclusive lock on ``<file>-migrate.lock`` while migrating.
+
+    SQLite answers a second connection "database is locked" without waiting when it cannot
+    take a lock safely (e.g. while another connection changes the journal mode of a new file),
+    so brokers and threads migrating one file at once take turns on an OS file lock first.
+    Elsewhere (PostgreSQL: an advisory lock in the transaction; an in-memory SQLite) nothing.
+    """
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    import fcntl
+
+    with open(f"{database}-migrate.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def current(engine: Engine) -> tuple[str | None, str]:
