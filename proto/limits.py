@@ -18,6 +18,8 @@ PACKAGE_PREFIX = "tongdao.v1."
 """Rows for messages of this package are keyed by their short name."""
 MIB = 1024 * 1024
 STORE_INT_MAX = 2**31 - 1
+CORRECTION_ENVELOPE_BYTES = 96 * 1024
+"""A correction's sealed record key and values (64 items of at most 1024 characters)."""
 """The largest integer every supported store keeps in an integer column (PostgreSQL INTEGER)."""
 
 
@@ -322,6 +324,29 @@ LIMITS: dict[str, dict[str, Limit]] = {
         "urgent_handler": CODE,
         "urgent_due_date": DATE,
         "urgent_outcome": PROSE,
+        "sealed_correction": Blob(CORRECTION_ENVELOPE_BYTES),
+        "correction_id": ID,
+    },
+    # a node's correction receipt (inside ServiceRequest; set by the broker, ignored when filed)
+    "CorrectionReceipt": {
+        "request_id": ID,
+        "department": CODE,
+        "entry_code": ENTRY_CODE,
+        "correction_id": ID,
+        "fields": Many(ITEMS, Text(64)),
+        "before_digest": Blob(32),
+        "after_digest": Blob(32),
+        "key_id": Text(64),
+        "decided_at": DATE,
+        "refusal": PROSE,
+        "signature": Blob(64),
+    },
+    "ApplyCorrectionRequest": {
+        "request_id": ID,
+        "entry_code": ENTRY_CODE,
+        "correction_id": ID,
+        "fields": Many(ITEMS, Text(64)),
+        "sealed_correction": Blob(CORRECTION_ENVELOPE_BYTES),
     },
     "DecideServiceRequestRequest": {"id": ID, "reason": PROSE},
     "RecordUrgentHandlingRequest": {"id": ID, "outcome": PROSE},

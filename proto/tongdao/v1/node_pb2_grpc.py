@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from tongdao.v1 import common_pb2 as tongdao_dot_v1_dot_common__pb2
 from tongdao.v1 import node_pb2 as tongdao_dot_v1_dot_node__pb2
 from tongdao.v1 import query_pb2 as tongdao_dot_v1_dot_query__pb2
 
@@ -66,6 +67,11 @@ class NodeStub:
                 request_serializer=tongdao_dot_v1_dot_node__pb2.ReportReconciliationRequest.SerializeToString,
                 response_deserializer=tongdao_dot_v1_dot_node__pb2.ReconciliationReport.FromString,
                 _registered_method=True)
+        self.ApplyCorrection = channel.unary_unary(
+                '/tongdao.v1.Node/ApplyCorrection',
+                request_serializer=tongdao_dot_v1_dot_node__pb2.ApplyCorrectionRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_common__pb2.CorrectionReceipt.FromString,
+                _registered_method=True)
 
 
 class NodeServicer:
@@ -120,6 +126,15 @@ class NodeServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ApplyCorrection(self, request, context):
+        """Applies a correction the provider accepted (Art.24) to the node's own data through its
+        adapter, from the filer's envelope sealed to the node's key; returns the department-signed
+        receipt with the record's keyed digests before and after (never values), or its refusal.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NodeServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -152,6 +167,11 @@ def add_NodeServicer_to_server(servicer, server):
                     servicer.ReportReconciliation,
                     request_deserializer=tongdao_dot_v1_dot_node__pb2.ReportReconciliationRequest.FromString,
                     response_serializer=tongdao_dot_v1_dot_node__pb2.ReconciliationReport.SerializeToString,
+            ),
+            'ApplyCorrection': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApplyCorrection,
+                    request_deserializer=tongdao_dot_v1_dot_node__pb2.ApplyCorrectionRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_common__pb2.CorrectionReceipt.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -317,6 +337,33 @@ class Node:
             '/tongdao.v1.Node/ReportReconciliation',
             tongdao_dot_v1_dot_node__pb2.ReportReconciliationRequest.SerializeToString,
             tongdao_dot_v1_dot_node__pb2.ReconciliationReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApplyCorrection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Node/ApplyCorrection',
+            tongdao_dot_v1_dot_node__pb2.ApplyCorrectionRequest.SerializeToString,
+            tongdao_dot_v1_dot_common__pb2.CorrectionReceipt.FromString,
             options,
             channel_credentials,
             insecure,

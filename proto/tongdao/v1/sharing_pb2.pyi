@@ -366,7 +366,7 @@ class GetGrantRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class ServiceRequest(_message.Message):
-    __slots__ = ("id", "kind", "requester", "provider", "subject", "data_items", "scenario", "legal_basis", "description", "record_key", "status", "decision", "due_date", "fulfilled_by", "created_at", "due_date_provisional", "urgent", "urgent_handler", "urgent_due_date", "urgent_outcome")
+    __slots__ = ("id", "kind", "requester", "provider", "subject", "data_items", "scenario", "legal_basis", "description", "record_key", "status", "decision", "due_date", "fulfilled_by", "created_at", "due_date_provisional", "urgent", "urgent_handler", "urgent_due_date", "urgent_outcome", "sealed_correction", "correction_id", "correction_receipt")
     ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     REQUESTER_FIELD_NUMBER: _ClassVar[int]
@@ -387,6 +387,9 @@ class ServiceRequest(_message.Message):
     URGENT_HANDLER_FIELD_NUMBER: _ClassVar[int]
     URGENT_DUE_DATE_FIELD_NUMBER: _ClassVar[int]
     URGENT_OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    SEALED_CORRECTION_FIELD_NUMBER: _ClassVar[int]
+    CORRECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CORRECTION_RECEIPT_FIELD_NUMBER: _ClassVar[int]
     id: str
     kind: str
     requester: str
@@ -407,7 +410,10 @@ class ServiceRequest(_message.Message):
     urgent_handler: str
     urgent_due_date: str
     urgent_outcome: str
-    def __init__(self, id: _Optional[str] = ..., kind: _Optional[str] = ..., requester: _Optional[str] = ..., provider: _Optional[str] = ..., subject: _Optional[str] = ..., data_items: _Optional[_Iterable[str]] = ..., scenario: _Optional[str] = ..., legal_basis: _Optional[str] = ..., description: _Optional[str] = ..., record_key: _Optional[str] = ..., status: _Optional[str] = ..., decision: _Optional[_Union[_common_pb2.Decision, _Mapping]] = ..., due_date: _Optional[str] = ..., fulfilled_by: _Optional[str] = ..., created_at: _Optional[str] = ..., due_date_provisional: _Optional[bool] = ..., urgent: _Optional[bool] = ..., urgent_handler: _Optional[str] = ..., urgent_due_date: _Optional[str] = ..., urgent_outcome: _Optional[str] = ...) -> None: ...
+    sealed_correction: bytes
+    correction_id: str
+    correction_receipt: _common_pb2.CorrectionReceipt
+    def __init__(self, id: _Optional[str] = ..., kind: _Optional[str] = ..., requester: _Optional[str] = ..., provider: _Optional[str] = ..., subject: _Optional[str] = ..., data_items: _Optional[_Iterable[str]] = ..., scenario: _Optional[str] = ..., legal_basis: _Optional[str] = ..., description: _Optional[str] = ..., record_key: _Optional[str] = ..., status: _Optional[str] = ..., decision: _Optional[_Union[_common_pb2.Decision, _Mapping]] = ..., due_date: _Optional[str] = ..., fulfilled_by: _Optional[str] = ..., created_at: _Optional[str] = ..., due_date_provisional: _Optional[bool] = ..., urgent: _Optional[bool] = ..., urgent_handler: _Optional[str] = ..., urgent_due_date: _Optional[str] = ..., urgent_outcome: _Optional[str] = ..., sealed_correction: _Optional[bytes] = ..., correction_id: _Optional[str] = ..., correction_receipt: _Optional[_Union[_common_pb2.CorrectionReceipt, _Mapping]] = ...) -> None: ...
 
 class RecordUrgentHandlingRequest(_message.Message):
     __slots__ = ("id", "outcome")
