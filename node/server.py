@@ -15,6 +15,7 @@ from tongdao.crypto.signing import SigningKey, VerifyKey
 from tongdao.node.adapters import SourceError, open_source
 from tongdao.node.config import ConfigError, NodeConfig
 from tongdao.node.corrections import apply_correction
+from tongdao.node.cross_check import check_digests
 from tongdao.node.engine import NodeEngine, ServedEntry
 from tongdao.node.receipt_journal import MAX_PAGE, ReceiptJournal
 from tongdao.node.reconciliation import build_report, holdings_key
@@ -232,6 +233,18 @@ class NodeServicer(node_pb2_grpc.NodeServicer):
             decided_at=r.decided_at,
             refusal=r.refusal,
             signature=r.signature,
+        )
+
+    def CrossCheckDigests(self, request, context):  # type: ignore[no-untyped-def]
+        self.engine.check_caller(peer_common_name(context))
+        pairs = check_digests(
+            self.engine,
+            run_id=request.run_id,
+            entry_code=request.entry_code,
+            envelope=request.sealed_check,
+        )
+        return node_pb2.CrossCheckDigestsResponse(
+            records=[node_pb2.RecordDigest(key_digest=k, value_digest=d) for k, d in pairs]
         )
 
 

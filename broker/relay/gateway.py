@@ -190,6 +190,21 @@ class GrpcNodeGateway:
             signature=r.signature,
         )
 
+    def cross_check_digests(
+        self, endpoint: str, department: str, run_id: str, entry_code: str, sealed_check: bytes
+    ) -> list[tuple[bytes, bytes]]:
+        """A node's keyed digests for a cross-verification (Art.24)."""
+        request = node_pb2.CrossCheckDigestsRequest(
+            run_id=run_id, entry_code=entry_code, sealed_check=sealed_check
+        )
+        try:
+            reply = self._stub(endpoint, department).CrossCheckDigests(
+                request, timeout=self._timeout
+            )
+        except grpc.RpcError as exc:
+            raise _node_error(endpoint, exc) from None
+        return [(r.key_digest, r.value_digest) for r in reply.records]
+
 
 def _node_error(endpoint: str, exc: grpc.RpcError) -> Unavailable | NodeRefused:
     code = exc.code()

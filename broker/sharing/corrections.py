@@ -50,6 +50,16 @@ class CorrectionNodes(Protocol):
         """
         ...
 
+    def cross_check_digests(
+        self, endpoint: str, department: str, run_id: str, entry_code: str, sealed_check: bytes
+    ) -> list[tuple[bytes, bytes]]:
+        """A node's (key digest, value digest) pairs for a cross-verification (Art.24).
+
+        Raises:
+            Unavailable: the node cannot be reached.
+        """
+        ...
+
 
 def sealed_details(
     sealed: bytes, correction_id: str, data_items: tuple[str, ...], record_key: str

@@ -12,6 +12,12 @@ from tongdao.broker.kernel.paging import next_token
 from tongdao.broker.kernel.wire import ContextServicer, decision_pb, iso
 from tongdao.broker.sharing.changes import GrantChangeData
 from tongdao.broker.sharing.corrections import RECEIPT_KEY, CorrectionNodes
+from tongdao.broker.sharing.cross_check import (
+    CheckNotice,
+    CheckSide,
+    CrossCheckData,
+    CrossVerifications,
+)
 from tongdao.broker.sharing.models import (
     Grant,
     GrantChange,
@@ -88,6 +94,8 @@ def service_request_pb(
         urgent_due_date=(d.get("urgent") or {}).get("due_on", ""),
         urgent_outcome=(d.get("urgent") or {}).get("outcome", ""),
         correction_id=d.get("correction_id", ""),
+        cross_check_run=d.get("cross_check_run", ""),
+        sealed_record_key=base64.b64decode(d.get("sealed_record_key", "")),
         correction_receipt=correction_receipt_pb(r.id, d.get(RECEIPT_KEY)),
     )
 
@@ -221,6 +229,7 @@ class SharingServicer(sharing_pb2_grpc.SharingServicer, ContextServicer):
         self.service = service
         self.sessions = sessions
         self.requests = ServiceRequests(service, correction_nodes)
+        self.cross_checks = CrossVerifications(self.requests, correction_nodes)
 
     def _share(self, r: ShareRequest) -> sharing_pb2.ShareRequest:
         return share_request_pb(r, self.service.due_provisional(r.created_at, r.due_date))
@@ -407,6 +416,29 @@ class SharingServicer(sharing_pb2_grpc.SharingServicer, ContextServicer):
         with self.sessions.begin() as session:
             row = self.requests.record_urgent_handling(session, caller, request.id, request.outcome)
             return self._service(row)
+
+    def RunCrossVerification(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        data = CrossCheckData(
+            run_id=request.run_id,
+            sides=tuple(CheckSide(x.entry_code, x.item, x.sealed_check) for x in request.sides),
+            notices=tuple(
+                CheckNotice(n.key_digest, tuple(n.sealed_record_keys)) for n in request.notices
+            ),
+            description=request.description,
+        )
+        with self.sessions.begin() as session:
+            r = self.cross_checks.run(session, caller, data)
+        return sharing_pb2.CrossVerification(
+            run_id=r.run_id,
+            checked=r.checked,
+            matched=r.matched,
+            mismatched=r.mismatched,
+            missing=r.missing,
+            notice_ids=list(r.notice_ids),
+            mismatched_key_digests=list(r.mismatched_key_digests),
+            articles=list(r.articles),
+        )
 
     def DecideServiceRequest(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)

@@ -25,7 +25,9 @@ from tongdao.cli import main
 from tongdao.crypto.correction import CorrectionReceipt, record_digest, seal_correction
 from tongdao.crypto.pki import node_server_name
 from tongdao.home import BROKER
+from tongdao.local_stack import _grades
 from tongdao.node.reconciliation import holdings_key
+from tongdao.policies.loader import load_policy
 from tongdao.proto.transport import secure_channel
 from tongdao.v1 import node_pb2, node_pb2_grpc
 
@@ -40,7 +42,11 @@ MARKER = "CORR7Q9"  # in every corrected value, so a leak anywhere in the broker
 def world(database_url, tmp_path):
     people = synthetic.population(RECORDS)
     db = tmp_path / "marriage.db"
-    rows = synthetic.marriages(people)
+    names = {p["id_number"]: p["name"] for p in people}
+    # the civil-affairs copy of people's names, two of them recorded differently
+    rows = [{**r, "name": names[r["id_number"]]} for r in synthetic.marriages(people)]
+    for r in rows[6:8]:
+        r["name"] = f"{MARKER}{r['name']}"
     with sqlite3.connect(db) as conn:
         columns = list(rows[0])
         conn.execute(f"CREATE TABLE marriage ({', '.join(c + ' TEXT' for c in columns)})")
@@ -53,7 +59,10 @@ def world(database_url, tmp_path):
         database_url,
         records=RECORDS,
         node_overrides={
-            "mzt.marriage": {"source": f"sql:sqlite:///{db}#marriage"},
+            "mzt.marriage": {
+                "source": f"sql:sqlite:///{db}#marriage",
+                "grades": {**_grades("mzt.marriage"), "name": "personal"},
+            },
             "sw.income": {"read_only": True},
         },
     )
@@ -290,3 +299,64 @@ def test_the_node_applies_a_correction_once_and_only_its_own(world):
         assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
     finally:
         stranger.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_cross_verification_opens_notices_for_mismatches_seen_as_digests_only(world, capsys):
+    stack, _, _ = world
+    keys = [m["id_number"] for m in stack.marriages[3:8]] + ["230103000000000001"]
+    argv = ["requests", "cross-check", "--entry", "gat.population", "--entry", "mzt.marriage"]
+    argv += ["--item", "name", "--description", "年度人口信息交叉核验", "--json"]
+    for key in keys:
+        argv += ["--key", key]
+    _, out = run(stack, capsys, *argv, party="authority")
+    result = json.loads(out)
+    assert (result["checked"], result["matched"], result["mismatched"], result["missing"]) == (
+        6,
+        3,
+        2,
+        1,
+    )
+    differing = [m["id_number"] for m in stack.marriages[6:8]]
+    assert sorted(result["mismatched_keys"]) == sorted(differing)
+    assert len(result["notice_ids"]) == 4  # each mismatch at each provider
+    assert result["articles"] == ["Art.24"]
+    stored = broker_text(stack)
+    assert MARKER not in stored
+    assert not any(key in stored for key in keys)
+    [logged] = ledger_payloads(stack, "cross_check.run")
+    assert logged["mismatched"] == 2 and logged["missing"] == 1
+
+    # each provider finds the notices in its inbox, on the correction clock, and reads the key
+    for provider in (GAT, MZT):
+        _, out = run(stack, capsys, "requests", "inbox", party=provider)
+        for key in differing:
+            assert f"name of record {key}" in out
+        _, out = run(stack, capsys, "requests", "inbox", "--json", party=provider)
+        notices = [r for r in json.loads(out)["requests"] if r.get("cross_check_run")]
+        assert len(notices) == 2
+        assert all(r["due_date"] and r["status"] == "pending" for r in notices)
+    # the authority's view of another party's notice shows no key
+    _, out = run(stack, capsys, "requests", "mine", "--kind", "correction", party="authority")
+    assert not any(key in out for key in keys)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_cross_verification_is_bounded_by_the_rule_file(world, capsys, tmp_path):
+    stack, _, _ = world
+    limit = load_policy().cross_verification.max_keys
+    keys = tmp_path / "keys.txt"
+    keys.write_text("\n".join(f"2301030000{n:08d}" for n in range(limit + 1)), encoding="utf-8")
+    common = ["--home", str(stack.home.root), "--broker", stack.broker.target, "--as", "authority"]
+    argv = ["requests", "cross-check", "--entry", "gat.population", "--entry", "mzt.marriage"]
+    argv += ["--item", "name", "--description", "d", "--key-file", str(keys), *common]
+    capsys.readouterr()
+    assert main(argv) != 0
+    err = capsys.readouterr().err
+    assert f"at most {limit} record keys" in err and "Art.24" in err
+    # and only the data authority runs it
+    argv = ["requests", "cross-check", "--entry", "gat.population", "--entry", "mzt.marriage"]
+    argv += ["--item", "name", "--description", "d", "--key", "1"]
+    argv += ["--home", str(stack.home.root), "--broker", stack.broker.target, "--as", "hrb.rsj"]
+    assert main(argv) != 0
+    assert "PERMISSION_DENIED" in capsys.readouterr().err

@@ -7,6 +7,7 @@ import uuid
 
 from tongdao.cli import EXIT_NOT_FOUND, CommandError
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
+from tongdao.commands._cross_check import cross_check_command, notice_key
 from tongdao.commands._grammar import add_list_option
 from tongdao.crypto.correction import seal_correction
 from tongdao.proto.pages import every_page
@@ -63,6 +64,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     open_.add_argument("--requester", required=True)
     open_.add_argument("--description", required=True, help="intended use")
     open_.set_defaults(handler=lambda a: _file(a, "open_data", a.entry))
+
+    cross = rsub.add_parser(
+        "cross-check",
+        help="the data authority: cross-verify a data item between two providers (Art.24)",
+    )
+    add_broker_arguments(cross, as_help="the authority's code (default: authority)")
+    add_list_option(cross, "--entry", required=True, help="a provider's entry (name two)")
+    add_list_option(cross, "--item", required=True, help="the data item (once, or once per entry)")
+    add_list_option(cross, "--key", help="a record key to check")
+    cross.add_argument("--key-file", default="", help="record keys to check, one per line")
+    cross.add_argument("--description", required=True, help="why the check is run")
+    cross.set_defaults(handler=cross_check_command)
 
     mine = rsub.add_parser(
         "mine",
@@ -178,6 +191,11 @@ def inbox_command(args: argparse.Namespace) -> int:
     for r in reply.requests:
         flag = "URGENT " if r.urgent else ""
         print(f"{r.id}  {flag}{r.kind:<10} {r.status:<9} due {r.due_date or '-':<10} {r.subject}")
+        if r.cross_check_run:
+            print(
+                f"    cross-verification notice: {', '.join(r.data_items)} of record "
+                f"{notice_key(args, r)} — {r.description}"
+            )
     return 0
 
 

@@ -72,6 +72,11 @@ class NodeStub:
                 request_serializer=tongdao_dot_v1_dot_node__pb2.ApplyCorrectionRequest.SerializeToString,
                 response_deserializer=tongdao_dot_v1_dot_common__pb2.CorrectionReceipt.FromString,
                 _registered_method=True)
+        self.CrossCheckDigests = channel.unary_unary(
+                '/tongdao.v1.Node/CrossCheckDigests',
+                request_serializer=tongdao_dot_v1_dot_node__pb2.CrossCheckDigestsRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_node__pb2.CrossCheckDigestsResponse.FromString,
+                _registered_method=True)
 
 
 class NodeServicer:
@@ -135,6 +140,15 @@ class NodeServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CrossCheckDigests(self, request, context):
+        """Cross-verification (交叉核验, Art.24): for the record keys the authority sealed to the node,
+        each held record's key digest and the data item's value digest under the run's check key
+        (crypto/cross_check.py); never a key or a value.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NodeServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -172,6 +186,11 @@ def add_NodeServicer_to_server(servicer, server):
                     servicer.ApplyCorrection,
                     request_deserializer=tongdao_dot_v1_dot_node__pb2.ApplyCorrectionRequest.FromString,
                     response_serializer=tongdao_dot_v1_dot_common__pb2.CorrectionReceipt.SerializeToString,
+            ),
+            'CrossCheckDigests': grpc.unary_unary_rpc_method_handler(
+                    servicer.CrossCheckDigests,
+                    request_deserializer=tongdao_dot_v1_dot_node__pb2.CrossCheckDigestsRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_node__pb2.CrossCheckDigestsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -364,6 +383,33 @@ class Node:
             '/tongdao.v1.Node/ApplyCorrection',
             tongdao_dot_v1_dot_node__pb2.ApplyCorrectionRequest.SerializeToString,
             tongdao_dot_v1_dot_common__pb2.CorrectionReceipt.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CrossCheckDigests(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Node/CrossCheckDigests',
+            tongdao_dot_v1_dot_node__pb2.CrossCheckDigestsRequest.SerializeToString,
+            tongdao_dot_v1_dot_node__pb2.CrossCheckDigestsResponse.FromString,
             options,
             channel_credentials,
             insecure,
