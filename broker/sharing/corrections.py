@@ -20,10 +20,11 @@ from tongdao.crypto.correction import CorrectionReceipt
 from tongdao.crypto.errors import KeyFormatError, SignatureError
 from tongdao.crypto.signing import VerifyKey
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, Unavailable
+from tongdao.proto.limits import CORRECTION_ENVELOPE_BYTES
 
 SEALED_KEY = "sealed_correction"
 RECEIPT_KEY = "correction_receipt"
-MAX_ENVELOPE_BYTES = 96 * 1024
+MAX_ENVELOPE_BYTES = CORRECTION_ENVELOPE_BYTES
 
 
 @dataclass(frozen=True)

@@ -301,7 +301,6 @@ def test_the_node_applies_a_correction_once_and_only_its_own(world):
         stranger.close()
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_cross_verification_opens_notices_for_mismatches_seen_as_digests_only(world, capsys):
     stack, _, _ = world
     keys = [m["id_number"] for m in stack.marriages[3:8]] + ["230103000000000001"]
