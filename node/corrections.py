@@ -101,8 +101,10 @@ def apply_correction(
     if not engine.holdings_key:
         raise InvalidArgument("this node keeps no holdings key to digest records with")
     entry = engine.entries.get(entry_code)
+    before: dict[str, str] = {}
+    after: dict[str, str] = {}
     if entry is None:
-        refusal, before, after = f"this node does not serve entry {entry_code!r}", {}, {}
+        refusal = f"this node does not serve entry {entry_code!r}"
     else:
         with _lock:
             refusal, before, after = _apply(engine, entry, correction_id, fields, envelope)

@@ -33,6 +33,7 @@ from tongdao.broker.kernel.paging import Page
 from tongdao.broker.sharing import corrections as corr
 from tongdao.broker.sharing.models import ServiceRequest
 from tongdao.broker.sharing.service import SharingService
+from tongdao.crypto.correction import CorrectionReceipt
 from tongdao.policies.engine import decide_open_data_request, decide_provider_review
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
@@ -277,7 +278,7 @@ class ServiceRequests:
         request.decided_at = self.s.now()
         deadline = self.s.supervision.close_deadline(session, kind=review.kind, subject=request.id)
         due: dict[str, Any] = {}
-        receipt = None
+        receipt: CorrectionReceipt | None = None
         if sealed:
             receipt = self._apply_correction(session, request) if approve else None
             request.details = {k: val for k, val in request.details.items() if k != corr.SEALED_KEY}
@@ -326,7 +327,7 @@ class ServiceRequests:
             )
         return request
 
-    def _apply_correction(self, session: Session, request: ServiceRequest) -> Any:
+    def _apply_correction(self, session: Session, request: ServiceRequest) -> CorrectionReceipt:
         """Relay the sealed correction to the provider's node; its verified receipt."""
         if self.nodes is None:
             raise FailedPrecondition("this broker cannot reach providers' nodes", field="id")
