@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tongdao.crypto.correction import (
+    CorrectionFormatError,
     CorrectionReceipt,
     open_correction,
     record_digest,
@@ -30,10 +31,11 @@ NODE = EncryptionKeyPair.generate()
 OTHER = EncryptionKeyPair.generate()
 CID = "5b3c1f0e-8f51-4c52-9d6a-0a7f1b2c3d4e"
 texts = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
+keys = texts.filter(lambda t: t.strip())  # a blank record key is refused
 
 
 @given(
-    key=texts,
+    key=keys,
     values=st.dictionaries(
         st.from_regex(r"[a-z_]{1,12}", fullmatch=True), texts, min_size=1, max_size=5
     ),
@@ -127,3 +129,16 @@ def test_check_requests_and_notice_keys_are_bound_to_run_provider_and_entry():
     )
     with pytest.raises(EnvelopeError):  # a check envelope is not a notice
         open_record_key(NODE.private_key, sealed, run_id=CID, provider="hlj.gat", entry_code="e")
+
+
+def test_a_blank_record_key_is_refused():
+    sealed = seal_correction(
+        NODE.public_key,
+        provider="p",
+        entry_code="e",
+        correction_id=CID,
+        record_key=" \r",
+        values={"a": "1"},
+    )
+    with pytest.raises(CorrectionFormatError, match="no record key"):
+        open_correction(NODE.private_key, sealed, provider="p", entry_code="e", correction_id=CID)
