@@ -341,7 +341,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         CatalogueServicer(services.catalogue, sessions), server
     )
     sharing_pb2_grpc.add_SharingServicer_to_server(
-        SharingServicer(services.sharing, sessions), server
+        SharingServicer(services.sharing, sessions, correction_nodes=gateway), server
     )
     query_pb2_grpc.add_QueryServicer_to_server(
         QueryServicer(services.relay, sessions, gateway), server

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import csv
+import os
+import tempfile
+import threading
 import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import Engine, MetaData, Table, create_engine, func, select
+from sqlalchemy import Engine, MetaData, Table, create_engine, func, select, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 
 class SourceError(Exception):
     """A data source cannot be opened or lacks a configured column."""
+
+
+class CorrectionRefused(Exception):
+    """A correction the source cannot apply; the message says why (never a value)."""
 
 
 def normalise_key(value: str, *, casefold: bool = False) -> str:
@@ -51,6 +59,14 @@ class DataSource(Protocol):
         aggregate and intersection engines make over 10⁶ rows, without a dict per row."""
         ...
 
+    def correct(self, key: str, values: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+        """Set ``values`` on the record ``key`` (normalised); return it before and after.
+
+        Raises:
+            CorrectionRefused: no such record, or the source refuses the write.
+        """
+        ...
+
 
 class CsvSource:
     """A UTF-8 CSV file with a header row, indexed in memory by the key field at start-up.
@@ -59,9 +75,14 @@ class CsvSource:
     with the line numbers at fault.
     """
 
-    def __init__(self, path: Path, key_field: str, *, casefold: bool = False) -> None:
+    def __init__(
+        self, path: Path, key_field: str, *, casefold: bool = False, read_only: bool = False
+    ) -> None:
         self.path = path
         self.casefold = casefold
+        self.key_field = key_field
+        self.read_only = read_only
+        self._write_lock = threading.Lock()
         try:
             with path.open(newline="", encoding="utf-8-sig") as fh:
                 reader = csv.DictReader(fh)
@@ -104,6 +125,37 @@ class CsvSource:
         for row in self._rows.values():
             yield tuple(row.get(n, "") for n in names)
 
+    def correct(self, key: str, values: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+        """Rewrite the file atomically (a sibling temporary file, fsynced, then renamed over it),
+        then the in-memory index; a failed write leaves both as they were."""
+        if self.read_only:
+            raise CorrectionRefused("the source is read-only")
+        with self._write_lock:
+            before = self._rows.get(key)
+            if before is None:
+                raise CorrectionRefused("no record with that key")
+            after = {**before, **values}
+            rows = dict(self._rows)
+            rows[key] = after
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+            except OSError:
+                raise CorrectionRefused("the source is read-only") from None
+            try:
+                with os.fdopen(fd, "w", newline="", encoding="utf-8") as out:
+                    writer = csv.DictWriter(out, fieldnames=self.columns)
+                    writer.writeheader()
+                    writer.writerows(rows.values())
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.chmod(tmp, self.path.stat().st_mode & 0o777)
+                os.replace(tmp, self.path)
+            except OSError:
+                Path(tmp).unlink(missing_ok=True)
+                raise CorrectionRefused("the source file could not be rewritten") from None
+            self._rows = rows
+            return dict(before), dict(after)
+
 
 class SqlSource:
     """A table reached through any SQLAlchemy URL; each lookup is one parameterised SELECT.
@@ -113,8 +165,17 @@ class SqlSource:
     half-width form, as a registry's identifiers normally are.
     """
 
-    def __init__(self, url: str, table: str, key_field: str, *, casefold: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        table: str,
+        key_field: str,
+        *,
+        casefold: bool = False,
+        read_only: bool = False,
+    ) -> None:
         self.casefold = casefold
+        self.read_only = read_only
         try:
             parsed = make_url(url)
             database = parsed.database or ""
@@ -153,6 +214,36 @@ class SqlSource:
             for row in result.mappings():
                 yield {k: "" if v is None else str(v) for k, v in row.items()}
 
+    def correct(self, key: str, values: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+        """One UPDATE of that record in one transaction, read before and after inside it."""
+        if self.read_only:
+            raise CorrectionRefused("the source is read-only")
+        column = func.lower(self.key_column) if self.casefold else self.key_column
+        where = column == key
+        try:
+            with self.engine.begin() as conn:
+                rows = conn.execute(select(self.table).where(where).limit(2)).mappings().all()
+                if not rows:
+                    raise CorrectionRefused("no record with that key")
+                if len(rows) > 1:
+                    raise CorrectionRefused("more than one record has that key")
+                conn.execute(update(self.table).where(where).values(**values))
+                after = conn.execute(select(self.table).where(where)).mappings().one()
+        except CorrectionRefused:
+            raise
+        except SQLAlchemyError as exc:  # read-only database, a type the column refuses, ...
+            text = str(getattr(exc, "orig", exc)).lower()
+            if "readonly" in text or "read-only" in text or "read only" in text:
+                raise CorrectionRefused("the source is read-only") from None
+            raise CorrectionRefused(
+                f"the source refused the update ({type(getattr(exc, 'orig', exc)).__name__})"
+            ) from None
+
+        def _text(row: object) -> dict[str, str]:
+            return {k: "" if v is None else str(v) for k, v in dict(row).items()}  # type: ignore[call-overload]
+
+        return _text(rows[0]), _text(after)
+
     def project(self, names: Sequence[str]) -> Iterator[tuple[str, ...]]:
         unknown = [n for n in names if n not in self.columns]
         if unknown:
@@ -166,18 +257,26 @@ class SqlSource:
                 yield tuple("" if v is None else v if isinstance(v, str) else str(v) for v in row)
 
 
-def open_source(spec: str, key_field: str, *, base: Path, casefold: bool = False) -> DataSource:
-    """Open ``csv:PATH`` (relative to ``base``) or ``sql:URL#TABLE``.
+def open_source(
+    spec: str, key_field: str, *, base: Path, casefold: bool = False, read_only: bool = False
+) -> DataSource:
+    """Open ``csv:PATH`` (relative to ``base``) or ``sql:URL#TABLE``; ``read_only``: corrections
+    are refused (the node never writes to it).
 
     Raises:
         SourceError: unknown scheme or the source cannot be opened.
     """
     if spec.startswith("csv:"):
         path = Path(spec[4:])
-        return CsvSource(path if path.is_absolute() else base / path, key_field, casefold=casefold)
+        return CsvSource(
+            path if path.is_absolute() else base / path,
+            key_field,
+            casefold=casefold,
+            read_only=read_only,
+        )
     if spec.startswith("sql:"):
         url, sep, table = spec[4:].rpartition("#")
         if not sep or not url or not table:
             raise SourceError(f"{spec!r}: expected sql:<sqlalchemy url>#<table>")
-        return SqlSource(url, table, key_field, casefold=casefold)
+        return SqlSource(url, table, key_field, casefold=casefold, read_only=read_only)
     raise SourceError(f"{spec!r}: source must start with csv: or sql:")

@@ -17,6 +17,7 @@ Example::
     casefold_keys = true                    # compare keys case-insensitively (ID check char x/X)
 
     region_field = "district"               # SHR-1: the column holding each record's region
+    read_only = false                       # true: corrections (Art.24) are refused
     [entries.grades]                        # data item → sensitivity grade (as in the catalogue)
     name = "personal"                       # a column without a grade is never served
     [entries.region_codes]                  # optional: region_field's values → region codes
@@ -47,6 +48,7 @@ class EntryConfig:
     casefold_keys: bool = False
     region_field: str = ""
     region_codes: dict[str, str] = field(default_factory=dict)
+    read_only: bool = False  # corrections (Art.24) are refused: the node never writes the source
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,16 @@ _TOP_KEYS = frozenset(
     {"department", "home", "listen", "state_dir", "policy", "entries", "revocation_list"}
 )
 _ENTRY_KEYS = frozenset(
-    {"code", "source", "key_field", "grades", "casefold_keys", "region_field", "region_codes"}
+    {
+        "code",
+        "source",
+        "key_field",
+        "grades",
+        "casefold_keys",
+        "region_field",
+        "region_codes",
+        "read_only",
+    }
 )
 REGION_CODE = re.compile(r"[0-9]{6}")
 
@@ -135,6 +146,7 @@ def load_node_config(path: str | Path) -> NodeConfig:
             casefold_keys=_get(e, "casefold_keys", w, bool, False),
             region_field=region_field,
             region_codes=dict(region_codes),
+            read_only=_get(e, "read_only", w, bool, False),
         )
         if entry.code in codes:
             raise ConfigError(f"{w}code: entry {entry.code!r} is listed twice")

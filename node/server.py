@@ -14,6 +14,8 @@ from tongdao.crypto.merkle import MAX_PROOF_HASHES
 from tongdao.crypto.signing import SigningKey, VerifyKey
 from tongdao.node.adapters import SourceError, open_source
 from tongdao.node.config import ConfigError, NodeConfig
+from tongdao.node.corrections import apply_correction
+from tongdao.node.cross_check import check_digests
 from tongdao.node.engine import NodeEngine, ServedEntry
 from tongdao.node.receipt_journal import MAX_PAGE, ReceiptJournal
 from tongdao.node.reconciliation import build_report, holdings_key
@@ -35,7 +37,7 @@ from tongdao.proto.transport import (
     peer_common_name,
     server_credentials,
 )
-from tongdao.v1 import node_pb2, node_pb2_grpc, query_pb2
+from tongdao.v1 import common_pb2, node_pb2, node_pb2_grpc, query_pb2
 
 log = logging.getLogger("tongdao.node")
 SERVICE_NAME = node_pb2.DESCRIPTOR.services_by_name["Node"].full_name
@@ -209,6 +211,42 @@ class NodeServicer(node_pb2_grpc.NodeServicer):
             signature=report.signature,
         )
 
+    def ApplyCorrection(self, request, context):  # type: ignore[no-untyped-def]
+        self.engine.check_caller(peer_common_name(context))
+        r = apply_correction(
+            self.engine,
+            request_id=request.request_id,
+            entry_code=request.entry_code,
+            correction_id=request.correction_id,
+            fields=tuple(request.fields),
+            envelope=request.sealed_correction,
+        )
+        return common_pb2.CorrectionReceipt(
+            request_id=r.request_id,
+            department=r.department,
+            entry_code=r.entry_code,
+            correction_id=r.correction_id,
+            fields=list(r.fields),
+            before_digest=r.before_digest,
+            after_digest=r.after_digest,
+            key_id=r.key_id,
+            decided_at=r.decided_at,
+            refusal=r.refusal,
+            signature=r.signature,
+        )
+
+    def CrossCheckDigests(self, request, context):  # type: ignore[no-untyped-def]
+        self.engine.check_caller(peer_common_name(context))
+        pairs = check_digests(
+            self.engine,
+            run_id=request.run_id,
+            entry_code=request.entry_code,
+            envelope=request.sealed_check,
+        )
+        return node_pb2.CrossCheckDigestsResponse(
+            records=[node_pb2.RecordDigest(key_digest=k, value_digest=d) for k, d in pairs]
+        )
+
 
 @dataclass
 class RunningNode:
@@ -262,7 +300,11 @@ def build_engine(
                 )
         try:
             source = open_source(
-                e.source, e.key_field, base=config.base_dir, casefold=e.casefold_keys
+                e.source,
+                e.key_field,
+                base=config.base_dir,
+                casefold=e.casefold_keys,
+                read_only=e.read_only,
             )
         except SourceError as exc:
             raise ConfigError(f"entry {e.code}: {exc}") from None

@@ -137,6 +137,22 @@ class NodeState:
         except IntegrityError:
             raise ReplayError(request_id) from None
 
+    def remember(self, request_id: str, kind: str, now: dt.datetime) -> None:
+        """Mark a one-time request (e.g. a correction id) done, outside any grant's quota.
+
+        Raises:
+            ReplayError: it was recorded before.
+        """
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(_ANSWERED).values(
+                        request_id=_canonical(request_id), grant_id=kind, answered_at=now
+                    )
+                )
+        except IntegrityError:
+            raise ReplayError(request_id) from None
+
     def spend(self, grant_id: str, epsilon_milli: int, budget_milli: int) -> int:
         """Spend ``epsilon_milli`` of the grant's budget; return what remains.
 

@@ -17,6 +17,7 @@ from tongdao.policies.access import (
     load_common_passwords,
 )
 from tongdao.policies.catalogue_rules import ENTRY_FIELDS, REVIEW_STEPS, CatalogueRules
+from tongdao.policies.cross_verification import CrossVerificationRules
 from tongdao.policies.disputes import SUBJECT_KINDS, DisputeRules
 from tongdao.policies.model import (
     Policy,
@@ -68,6 +69,21 @@ def typical_cases(root: Reader) -> TypicalCaseRules:
         required=t.texts("required", allowed=CASE_FIELDS),
         max_grants=t.integer("max_grants", minimum=1) or 1,
     )
+    t.text("description")
+    t.text("quote", required=False)
+    return rules
+
+
+def cross_verification(root: Reader, policy: Policy) -> CrossVerificationRules:
+    """``[cross_verification]``: how many keys one run may check, and the notices' clock."""
+    t = root.table("cross_verification")
+    rules = CrossVerificationRules(
+        article=t.article(),
+        max_keys=t.integer("max_keys", minimum=1) or 1,
+        notice_clock=t.text("notice_clock"),
+    )
+    if rules.notice_clock not in policy.deadlines:
+        raise t.fail("notice_clock", f"names no [deadlines] kind: {rules.notice_clock!r}")
     t.text("description")
     t.text("quote", required=False)
     return rules

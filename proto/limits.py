@@ -18,6 +18,11 @@ PACKAGE_PREFIX = "tongdao.v1."
 """Rows for messages of this package are keyed by their short name."""
 MIB = 1024 * 1024
 STORE_INT_MAX = 2**31 - 1
+CORRECTION_ENVELOPE_BYTES = 96 * 1024
+"""A correction's sealed record key and values (64 items of at most 1024 characters)."""
+CROSS_CHECK_KEYS = 10_000
+"""Record keys one cross-verification may carry at the edge (the rule file's max_keys is lower)."""
+CROSS_CHECK_ENVELOPE_BYTES = 4 * MIB
 """The largest integer every supported store keeps in an integer column (PostgreSQL INTEGER)."""
 
 
@@ -322,6 +327,48 @@ LIMITS: dict[str, dict[str, Limit]] = {
         "urgent_handler": CODE,
         "urgent_due_date": DATE,
         "urgent_outcome": PROSE,
+        "sealed_correction": Blob(CORRECTION_ENVELOPE_BYTES),
+        "correction_id": ID,
+        "cross_check_run": ID,
+        "sealed_record_key": Blob(1024),
+    },
+    "RunCrossVerificationRequest": {
+        "run_id": ID,
+        "sides": Many(2, None),
+        "notices": Many(CROSS_CHECK_KEYS, None),
+        "description": PROSE,
+    },
+    "CrossCheckSide": {
+        "entry_code": ENTRY_CODE,
+        "item": Text(64),
+        "sealed_check": Blob(CROSS_CHECK_ENVELOPE_BYTES),
+    },
+    "CrossCheckNotice": {"key_digest": Blob(32), "sealed_record_keys": Many(2, Blob(1024))},
+    "CrossCheckDigestsRequest": {
+        "run_id": ID,
+        "entry_code": ENTRY_CODE,
+        "sealed_check": Blob(CROSS_CHECK_ENVELOPE_BYTES),
+    },
+    # a node's correction receipt (inside ServiceRequest; set by the broker, ignored when filed)
+    "CorrectionReceipt": {
+        "request_id": ID,
+        "department": CODE,
+        "entry_code": ENTRY_CODE,
+        "correction_id": ID,
+        "fields": Many(ITEMS, Text(64)),
+        "before_digest": Blob(32),
+        "after_digest": Blob(32),
+        "key_id": Text(64),
+        "decided_at": DATE,
+        "refusal": PROSE,
+        "signature": Blob(64),
+    },
+    "ApplyCorrectionRequest": {
+        "request_id": ID,
+        "entry_code": ENTRY_CODE,
+        "correction_id": ID,
+        "fields": Many(ITEMS, Text(64)),
+        "sealed_correction": Blob(CORRECTION_ENVELOPE_BYTES),
     },
     "DecideServiceRequestRequest": {"id": ID, "reason": PROSE},
     "RecordUrgentHandlingRequest": {"id": ID, "outcome": PROSE},

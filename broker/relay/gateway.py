@@ -9,12 +9,16 @@ from typing import Protocol
 
 import grpc
 
+from tongdao.broker.sharing.corrections import CorrectionToApply
+from tongdao.crypto.correction import CorrectionReceipt
 from tongdao.crypto.grant_token import GrantTokenError, read_grant_token_unverified
 from tongdao.crypto.pki import node_server_name
 from tongdao.proto.errors import DomainError, Unavailable
 from tongdao.proto.query import QueryAnswer, Receipt, RelayedQuery
 from tongdao.proto.transport import TlsMaterial, TlsSource, secure_channel
-from tongdao.v1 import node_pb2_grpc, query_pb2
+from tongdao.v1 import node_pb2, node_pb2_grpc, query_pb2
+
+MAX_RECEIPT_TEXT = 2000
 
 
 class NodeRefused(DomainError):
@@ -152,6 +156,54 @@ class GrpcNodeGateway:
             for channel in self._channels.values():
                 channel.close()
             self._channels.clear()
+
+    def apply_correction(
+        self, endpoint: str, department: str, correction: CorrectionToApply
+    ) -> CorrectionReceipt:
+        """Relay one accepted correction (Art.24); the node's receipt, checked for shape only
+        (the sharing context verifies its signature against the directory)."""
+        request = node_pb2.ApplyCorrectionRequest(
+            request_id=correction.request_id,
+            entry_code=correction.entry_code,
+            correction_id=correction.correction_id,
+            fields=list(correction.fields),
+            sealed_correction=correction.sealed_correction,
+        )
+        try:
+            r = self._stub(endpoint, department).ApplyCorrection(request, timeout=self._timeout)
+        except grpc.RpcError as exc:
+            raise _node_error(endpoint, exc) from None
+        texts = (r.request_id, r.department, r.entry_code, r.correction_id, r.key_id, r.refusal)
+        if any(len(t) > MAX_RECEIPT_TEXT for t in texts) or len(r.fields) > len(correction.fields):
+            raise Unavailable(f"provider node at {endpoint} sent a malformed correction receipt")
+        return CorrectionReceipt(
+            request_id=r.request_id,
+            department=r.department,
+            entry_code=r.entry_code,
+            correction_id=r.correction_id,
+            fields=tuple(r.fields),
+            before_digest=r.before_digest,
+            after_digest=r.after_digest,
+            key_id=r.key_id,
+            decided_at=r.decided_at,
+            refusal=r.refusal,
+            signature=r.signature,
+        )
+
+    def cross_check_digests(
+        self, endpoint: str, department: str, run_id: str, entry_code: str, sealed_check: bytes
+    ) -> list[tuple[bytes, bytes]]:
+        """A node's keyed digests for a cross-verification (Art.24)."""
+        request = node_pb2.CrossCheckDigestsRequest(
+            run_id=run_id, entry_code=entry_code, sealed_check=sealed_check
+        )
+        try:
+            reply = self._stub(endpoint, department).CrossCheckDigests(
+                request, timeout=self._timeout
+            )
+        except grpc.RpcError as exc:
+            raise _node_error(endpoint, exc) from None
+        return [(r.key_digest, r.value_digest) for r in reply.records]
 
 
 def _node_error(endpoint: str, exc: grpc.RpcError) -> Unavailable | NodeRefused:

@@ -30,8 +30,10 @@ from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import AUTHORITY
 from tongdao.broker.kernel.context import decision_dict as _decision_dict
 from tongdao.broker.kernel.paging import Page
+from tongdao.broker.sharing import corrections as corr
 from tongdao.broker.sharing.models import ServiceRequest
 from tongdao.broker.sharing.service import SharingService
+from tongdao.crypto.correction import CorrectionReceipt
 from tongdao.policies.engine import decide_open_data_request, decide_provider_review
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
@@ -57,6 +59,8 @@ class ServiceRequestData:
     description: str = ""
     record_key: str = ""
     urgent: bool = False  # a data need: urgent or special, handled by the authority (Art.23)
+    sealed_correction: bytes = b""  # a correction: key and values sealed to the provider's node
+    correction_id: str = ""  # the filer's UUID bound into sealed_correction
 
 
 URGENT_CLOCK = "urgent_handling"
@@ -69,8 +73,9 @@ def _handler_key(r: ServiceRequest) -> tuple[str, str]:
 class ServiceRequests:
     """Filing, deciding and fulfilling the requests above."""
 
-    def __init__(self, sharing: SharingService) -> None:
+    def __init__(self, sharing: SharingService, nodes: corr.CorrectionNodes | None = None) -> None:
         self.s = sharing
+        self.nodes = nodes
 
     def _start(self, session: Session, request: ServiceRequest, kind: str) -> dict[str, Any]:
         """Start clock ``kind``; return the ledger fields of its due date."""
@@ -116,7 +121,16 @@ class ServiceRequests:
                 )
             subject = entry.code
             details = {"description": v.text(data.description, "description")}
-            if data.kind == "correction":
+            if data.kind == "correction" and data.sealed_correction:
+                details.update(
+                    corr.sealed_details(
+                        data.sealed_correction,
+                        data.correction_id,
+                        data.data_items,
+                        data.record_key,
+                    )
+                )
+            elif data.kind == "correction":
                 details["record_key"] = v.text(data.record_key, "record_key", max_len=256)
             else:
                 facts = self.s.catalogue.entry_facts(
@@ -244,7 +258,8 @@ class ServiceRequests:
         if request.status != "pending":
             raise FailedPrecondition(f"request is already {request.status}", field="id")
         reason = v.text(reason, "reason", required=False)
-        if request.kind == "correction" and approve and not reason:
+        sealed = corr.SEALED_KEY in request.details
+        if request.kind == "correction" and approve and not reason and not sealed:
             raise InvalidArgument("must say what was corrected", field="reason")
         decision = decide_provider_review(
             self.s.policy,
@@ -263,7 +278,27 @@ class ServiceRequests:
         request.decided_at = self.s.now()
         deadline = self.s.supervision.close_deadline(session, kind=review.kind, subject=request.id)
         due: dict[str, Any] = {}
-        if not approve:
+        receipt: CorrectionReceipt | None = None
+        if sealed:
+            receipt = self._apply_correction(session, request) if approve else None
+            request.details = {k: val for k, val in request.details.items() if k != corr.SEALED_KEY}
+            if receipt is not None:
+                request.details = {**request.details, corr.RECEIPT_KEY: receipt.as_record()}
+        if receipt is not None and receipt.refusal:
+            request.status = "refused"
+            request.decision = {
+                **decision_dict,
+                "outcome": "refused",
+                "reason": f"the provider's node could not apply the correction: {receipt.refusal}",
+            }
+        elif receipt is not None:
+            request.status = "corrected"
+            if not reason:
+                request.decision = {
+                    **decision_dict,
+                    "reason": f"corrected at the provider's node: {', '.join(receipt.fields)}",
+                }
+        elif not approve:
             request.status = "refused"
         elif request.kind == "data_need":
             request.status = "accepted"
@@ -282,7 +317,26 @@ class ServiceRequests:
                 **due,
             },
         )
+        if receipt is not None:
+            self.s.ledger.append(
+                session,
+                kind="correction.not_applied" if receipt.refusal else "correction.applied",
+                actor=request.provider,
+                subject=request.id,
+                payload={**receipt.as_record(), "articles": [review.article]},
+            )
         return request
+
+    def _apply_correction(self, session: Session, request: ServiceRequest) -> CorrectionReceipt:
+        """Relay the sealed correction to the provider's node; its verified receipt."""
+        if self.nodes is None:
+            raise FailedPrecondition("this broker cannot reach providers' nodes", field="id")
+        dept = self.s.directory.department(session, request.provider)
+        correction = corr.to_apply(request.id, request.subject, request.details)
+        receipt = self.nodes.apply_correction(
+            corr.require_node(dept.node_endpoint, dept.code), dept.code, correction
+        )
+        return corr.verified_receipt(receipt, correction, dept.code, dept.signing_public_key)
 
     def fulfil(
         self, session: Session, caller: str, request_id: str, entry_code: str

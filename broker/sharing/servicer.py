@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from typing import Any
 
@@ -10,6 +11,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from tongdao.broker.kernel.paging import next_token
 from tongdao.broker.kernel.wire import ContextServicer, decision_pb, iso
 from tongdao.broker.sharing.changes import GrantChangeData
+from tongdao.broker.sharing.corrections import RECEIPT_KEY, CorrectionNodes
+from tongdao.broker.sharing.cross_check import (
+    CheckNotice,
+    CheckSide,
+    CrossCheckData,
+    CrossVerifications,
+)
 from tongdao.broker.sharing.models import (
     Grant,
     GrantChange,
@@ -27,6 +35,7 @@ from tongdao.proto.methods import (
     METHOD_VALUES,
 )
 from tongdao.v1 import (
+    common_pb2,
     sharing_pb2,
     sharing_pb2_grpc,
 )
@@ -84,6 +93,31 @@ def service_request_pb(
         urgent_handler=(d.get("urgent") or {}).get("handler", ""),
         urgent_due_date=(d.get("urgent") or {}).get("due_on", ""),
         urgent_outcome=(d.get("urgent") or {}).get("outcome", ""),
+        correction_id=d.get("correction_id", ""),
+        cross_check_run=d.get("cross_check_run", ""),
+        sealed_record_key=base64.b64decode(d.get("sealed_record_key", "")),
+        correction_receipt=correction_receipt_pb(r.id, d.get(RECEIPT_KEY)),
+    )
+
+
+def correction_receipt_pb(
+    request_id: str, record: dict[str, Any] | None
+) -> common_pb2.CorrectionReceipt | None:
+    """The node's receipt as stored on the correction (digests hex, signature base64)."""
+    if not record:
+        return None
+    return common_pb2.CorrectionReceipt(
+        request_id=request_id,
+        department=record["department"],
+        entry_code=record["entry_code"],
+        correction_id=record["correction_id"],
+        fields=record["fields"],
+        before_digest=bytes.fromhex(record["before_digest"]),
+        after_digest=bytes.fromhex(record["after_digest"]),
+        key_id=record["key_id"],
+        decided_at=record["decided_at"],
+        refusal=record["refusal"],
+        signature=base64.b64decode(record["signature"]),
     )
 
 
@@ -186,10 +220,16 @@ def _method_names(values: Any, field: str) -> tuple[str, ...]:
 class SharingServicer(sharing_pb2_grpc.SharingServicer, ContextServicer):
     """Implements tongdao.v1.Sharing on :class:`SharingService` and :class:`ServiceRequests`."""
 
-    def __init__(self, service: SharingService, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self,
+        service: SharingService,
+        sessions: sessionmaker[Session],
+        correction_nodes: CorrectionNodes | None = None,
+    ) -> None:
         self.service = service
         self.sessions = sessions
-        self.requests = ServiceRequests(service)
+        self.requests = ServiceRequests(service, correction_nodes)
+        self.cross_checks = CrossVerifications(self.requests, correction_nodes)
 
     def _share(self, r: ShareRequest) -> sharing_pb2.ShareRequest:
         return share_request_pb(r, self.service.due_provisional(r.created_at, r.due_date))
@@ -365,6 +405,8 @@ class SharingServicer(sharing_pb2_grpc.SharingServicer, ContextServicer):
             description=r.description,
             record_key=r.record_key,
             urgent=r.urgent,
+            sealed_correction=r.sealed_correction,
+            correction_id=r.correction_id,
         )
         with self.sessions.begin() as session:
             return self._service(self.requests.file(session, caller, data))
@@ -374,6 +416,29 @@ class SharingServicer(sharing_pb2_grpc.SharingServicer, ContextServicer):
         with self.sessions.begin() as session:
             row = self.requests.record_urgent_handling(session, caller, request.id, request.outcome)
             return self._service(row)
+
+    def RunCrossVerification(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        data = CrossCheckData(
+            run_id=request.run_id,
+            sides=tuple(CheckSide(x.entry_code, x.item, x.sealed_check) for x in request.sides),
+            notices=tuple(
+                CheckNotice(n.key_digest, tuple(n.sealed_record_keys)) for n in request.notices
+            ),
+            description=request.description,
+        )
+        with self.sessions.begin() as session:
+            r = self.cross_checks.run(session, caller, data)
+        return sharing_pb2.CrossVerification(
+            run_id=r.run_id,
+            checked=r.checked,
+            matched=r.matched,
+            mismatched=r.mismatched,
+            missing=r.missing,
+            notice_ids=list(r.notice_ids),
+            mismatched_key_digests=list(r.mismatched_key_digests),
+            articles=list(r.articles),
+        )
 
     def DecideServiceRequest(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import uuid
 
-from tongdao.cli import EXIT_NOT_FOUND
+from tongdao.cli import EXIT_NOT_FOUND, CommandError
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
+from tongdao.commands._cross_check import cross_check_command, notice_key
 from tongdao.commands._grammar import add_list_option
+from tongdao.crypto.correction import seal_correction
 from tongdao.proto.pages import every_page
-from tongdao.v1 import sharing_pb2
+from tongdao.v1 import common_pb2, directory_pb2, sharing_pb2
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -42,6 +45,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     corr.add_argument("--record-key", required=True, help="the disputed record's key")
     corr.add_argument("--requester", required=True, help="the person or organisation")
     corr.add_argument("--description", required=True, help="what is wrong")
+    corr.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="ITEM=VALUE",
+        dest="corrected",
+        help="a corrected value (repeat): the record key and the values are sealed to the "
+        "provider's node, which applies them once the provider accepts; the broker never "
+        "sees them",
+    )
     corr.set_defaults(handler=lambda a: _file(a, "correction", a.entry))
 
     open_ = rsub.add_parser("open-data", help="file an open-data request (5 working days)")
@@ -51,6 +64,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     open_.add_argument("--requester", required=True)
     open_.add_argument("--description", required=True, help="intended use")
     open_.set_defaults(handler=lambda a: _file(a, "open_data", a.entry))
+
+    cross = rsub.add_parser(
+        "cross-check",
+        help="the data authority: cross-verify a data item between two providers (Art.24)",
+    )
+    add_broker_arguments(cross, as_help="the authority's code (default: authority)")
+    add_list_option(cross, "--entry", required=True, help="a provider's entry (name two)")
+    add_list_option(cross, "--item", required=True, help="the data item (once, or once per entry)")
+    add_list_option(cross, "--key", help="a record key to check")
+    cross.add_argument("--key-file", default="", help="record keys to check, one per line")
+    cross.add_argument("--description", required=True, help="why the check is run")
+    cross.set_defaults(handler=cross_check_command)
 
     mine = rsub.add_parser(
         "mine",
@@ -95,6 +120,38 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     fulfil.set_defaults(handler=fulfil_command)
 
 
+def _corrected(items: list[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise CommandError(f"--set {item.split('=')[0]!r}…: expected ITEM=VALUE")
+        if name.strip() in values:
+            raise CommandError(f"--set {name.strip()}: given twice")
+        values[name.strip()] = value
+    return values
+
+
+def _seal(stub, args: argparse.Namespace, request: sharing_pb2.ServiceRequest) -> None:  # type: ignore[no-untyped-def]
+    """Seal the record key and corrected values to the provider's node (Art.24)."""
+    values = _corrected(args.corrected)
+    dept = stub.directory.GetDepartment(
+        directory_pb2.GetDepartmentRequest(code=args.provider), timeout=30
+    )
+    correction_id = str(uuid.uuid4())
+    request.sealed_correction = seal_correction(
+        dept.encryption_public_key,
+        provider=args.provider,
+        entry_code=args.entry,
+        correction_id=correction_id,
+        record_key=args.record_key,
+        values=values,
+    )
+    request.correction_id = correction_id
+    request.record_key = ""
+    request.data_items[:] = list(values)
+
+
 def _file(args: argparse.Namespace, kind: str, subject: str) -> int:
     request = sharing_pb2.ServiceRequest(
         kind=kind,
@@ -110,6 +167,8 @@ def _file(args: argparse.Namespace, kind: str, subject: str) -> int:
     )
     party = args.party or ("" if kind == "data_need" else "authority")
     with broker_stub(args, party or None) as stub:
+        if getattr(args, "corrected", None):
+            _seal(stub, args, request)
         reply = stub.sharing.FileServiceRequest(
             sharing_pb2.FileServiceRequestRequest(request=request), timeout=30
         )
@@ -132,6 +191,11 @@ def inbox_command(args: argparse.Namespace) -> int:
     for r in reply.requests:
         flag = "URGENT " if r.urgent else ""
         print(f"{r.id}  {flag}{r.kind:<10} {r.status:<9} due {r.due_date or '-':<10} {r.subject}")
+        if r.cross_check_run:
+            print(
+                f"    cross-verification notice: {', '.join(r.data_items)} of record "
+                f"{notice_key(args, r)} — {r.description}"
+            )
     return 0
 
 
@@ -184,7 +248,21 @@ def mine_command(args: argparse.Namespace) -> int:
             print(f"    decision: {r.decision.reason}{articles}")
         if r.fulfilled_by:
             print(f"    met by catalogue entry {r.fulfilled_by}")
+        if r.HasField("correction_receipt"):
+            _print_receipt(r.correction_receipt)
+        elif r.correction_id and r.status.lower() == "pending":
+            print(f"    sealed to {r.provider}'s node: {', '.join(r.data_items)}")
     return 0
+
+
+def _print_receipt(c: common_pb2.CorrectionReceipt) -> None:
+    """The node's signed receipt: applied with the record's digests, or why not."""
+    if c.refusal:
+        print(f"    {c.department}'s node did not apply it ({c.decided_at}): {c.refusal}")
+        return
+    print(f"    applied by {c.department}'s node {c.decided_at}: {', '.join(c.fields)}")
+    print(f"    record digest before {c.before_digest.hex()}")
+    print(f"    record digest after  {c.after_digest.hex()} (holdings key {c.key_id})")
 
 
 def decide_command(args: argparse.Namespace) -> int:

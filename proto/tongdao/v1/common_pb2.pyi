@@ -61,3 +61,29 @@ class Decision(_message.Message):
     department: str
     person: str
     def __init__(self, outcome: _Optional[str] = ..., articles: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ..., rule: _Optional[str] = ..., department: _Optional[str] = ..., person: _Optional[str] = ...) -> None: ...
+
+class CorrectionReceipt(_message.Message):
+    __slots__ = ("request_id", "department", "entry_code", "correction_id", "fields", "before_digest", "after_digest", "key_id", "decided_at", "refusal", "signature")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    CORRECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    AFTER_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_AT_FIELD_NUMBER: _ClassVar[int]
+    REFUSAL_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    department: str
+    entry_code: str
+    correction_id: str
+    fields: _containers.RepeatedScalarFieldContainer[str]
+    before_digest: bytes
+    after_digest: bytes
+    key_id: str
+    decided_at: str
+    refusal: str
+    signature: bytes
+    def __init__(self, request_id: _Optional[str] = ..., department: _Optional[str] = ..., entry_code: _Optional[str] = ..., correction_id: _Optional[str] = ..., fields: _Optional[_Iterable[str]] = ..., before_digest: _Optional[bytes] = ..., after_digest: _Optional[bytes] = ..., key_id: _Optional[str] = ..., decided_at: _Optional[str] = ..., refusal: _Optional[str] = ..., signature: _Optional[bytes] = ...) -> None: ...

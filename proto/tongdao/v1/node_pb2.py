@@ -22,42 +22,51 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from tongdao.v1 import common_pb2 as tongdao_dot_v1_dot_common__pb2
 from tongdao.v1 import query_pb2 as tongdao_dot_v1_dot_query__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15tongdao/v1/node.proto\x12\ntongdao.v1\x1a\x16tongdao/v1/query.proto\"y\n\x11NodeQueryResponse\x12\x15\n\rsealed_result\x18\x01 \x01(\x0c\x12$\n\x07receipt\x18\x02 \x01(\x0b\x32\x13.tongdao.v1.Receipt\x12\x13\n\x0b\x63iphertexts\x18\x03 \x03(\x0c\x12\x12\n\nsuppressed\x18\x04 \x01(\x08\"\x1a\n\x18ListServedEntriesRequest\"G\n\x0bServedEntry\x12\x12\n\nentry_code\x18\x01 \x01(\t\x12\x0e\n\x06\x66ields\x18\x02 \x03(\t\x12\x14\n\x0crecord_count\x18\x03 \x01(\x03\"E\n\x19ListServedEntriesResponse\x12(\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x17.tongdao.v1.ServedEntry\"K\n\x14\x41\x64\x64\x43heckpointRequest\x12\x10\n\x08old_size\x18\x01 \x01(\x03\x12\r\n\x05proof\x18\x02 \x03(\x0c\x12\x12\n\ncheckpoint\x18\x03 \x01(\t\"\x84\x01\n\x15\x41\x64\x64\x43heckpointResponse\x12\x13\n\x0b\x63osignature\x18\x01 \x01(\t\x12\x0f\n\x07refusal\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x16\n\x0ewitnessed_size\x18\x04 \x01(\x03\x12\x1c\n\x14witnessed_checkpoint\x18\x05 \x01(\t\"3\n\x13ListReceiptsRequest\x12\r\n\x05\x61\x66ter\x18\x01 \x01(\x03\x12\r\n\x05limit\x18\x02 \x01(\x05\"Z\n\x10JournaledReceipt\x12\x10\n\x08position\x18\x01 \x01(\x03\x12\x0e\n\x06method\x18\x02 \x01(\t\x12$\n\x07receipt\x18\x03 \x01(\x0b\x32\x13.tongdao.v1.Receipt\"F\n\x14ListReceiptsResponse\x12.\n\x08receipts\x18\x01 \x03(\x0b\x32\x1c.tongdao.v1.JournaledReceipt\"G\n\x1bReportReconciliationRequest\x12\x14\n\x0cperiod_start\x18\x01 \x01(\t\x12\x12\n\nperiod_end\x18\x02 \x01(\t\"Q\n\rEntryHoldings\x12\x12\n\nentry_code\x18\x01 \x01(\t\x12\x14\n\x0crecord_count\x18\x02 \x01(\x03\x12\x16\n\x0e\x63ontent_digest\x18\x03 \x01(\x0c\"c\n\x0cGrantAnswers\x12\x10\n\x08grant_id\x18\x01 \x01(\t\x12\x10\n\x08\x61nswered\x18\x02 \x01(\x03\x12\x1a\n\x12request_ids_digest\x18\x03 \x01(\x0c\x12\x13\n\x0brequest_ids\x18\x04 \x03(\t\"\xe2\x01\n\x14ReconciliationReport\x12\x12\n\ndepartment\x18\x01 \x01(\t\x12\x14\n\x0cperiod_start\x18\x02 \x01(\t\x12\x12\n\nperiod_end\x18\x03 \x01(\t\x12\x13\n\x0breported_at\x18\x04 \x01(\t\x12\x0e\n\x06key_id\x18\x05 \x01(\t\x12*\n\x07\x65ntries\x18\x06 \x03(\x0b\x32\x19.tongdao.v1.EntryHoldings\x12(\n\x06grants\x18\x07 \x03(\x0b\x32\x18.tongdao.v1.GrantAnswers\x12\x11\n\tsignature\x18\x08 \x01(\x0c\x32\x8a\x04\n\x04Node\x12@\n\x05Query\x12\x18.tongdao.v1.QueryRequest\x1a\x1d.tongdao.v1.NodeQueryResponse\x12R\n\x0bQueryStream\x12\x1e.tongdao.v1.QueryStreamRequest\x1a\x1f.tongdao.v1.QueryStreamResponse(\x01\x30\x01\x12`\n\x11ListServedEntries\x12$.tongdao.v1.ListServedEntriesRequest\x1a%.tongdao.v1.ListServedEntriesResponse\x12T\n\rAddCheckpoint\x12 .tongdao.v1.AddCheckpointRequest\x1a!.tongdao.v1.AddCheckpointResponse\x12Q\n\x0cListReceipts\x12\x1f.tongdao.v1.ListReceiptsRequest\x1a .tongdao.v1.ListReceiptsResponse\x12\x61\n\x14ReportReconciliation\x12\'.tongdao.v1.ReportReconciliationRequest\x1a .tongdao.v1.ReconciliationReportb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15tongdao/v1/node.proto\x12\ntongdao.v1\x1a\x17tongdao/v1/common.proto\x1a\x16tongdao/v1/query.proto\"T\n\x18\x43rossCheckDigestsRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x12\n\nentry_code\x18\x02 \x01(\t\x12\x14\n\x0csealed_check\x18\x03 \x01(\x0c\"8\n\x0cRecordDigest\x12\x12\n\nkey_digest\x18\x01 \x01(\x0c\x12\x14\n\x0cvalue_digest\x18\x02 \x01(\x0c\"F\n\x19\x43rossCheckDigestsResponse\x12)\n\x07records\x18\x01 \x03(\x0b\x32\x18.tongdao.v1.RecordDigest\"\x82\x01\n\x16\x41pplyCorrectionRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nentry_code\x18\x02 \x01(\t\x12\x15\n\rcorrection_id\x18\x03 \x01(\t\x12\x0e\n\x06\x66ields\x18\x04 \x03(\t\x12\x19\n\x11sealed_correction\x18\x05 \x01(\x0c\"y\n\x11NodeQueryResponse\x12\x15\n\rsealed_result\x18\x01 \x01(\x0c\x12$\n\x07receipt\x18\x02 \x01(\x0b\x32\x13.tongdao.v1.Receipt\x12\x13\n\x0b\x63iphertexts\x18\x03 \x03(\x0c\x12\x12\n\nsuppressed\x18\x04 \x01(\x08\"\x1a\n\x18ListServedEntriesRequest\"G\n\x0bServedEntry\x12\x12\n\nentry_code\x18\x01 \x01(\t\x12\x0e\n\x06\x66ields\x18\x02 \x03(\t\x12\x14\n\x0crecord_count\x18\x03 \x01(\x03\"E\n\x19ListServedEntriesResponse\x12(\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x17.tongdao.v1.ServedEntry\"K\n\x14\x41\x64\x64\x43heckpointRequest\x12\x10\n\x08old_size\x18\x01 \x01(\x03\x12\r\n\x05proof\x18\x02 \x03(\x0c\x12\x12\n\ncheckpoint\x18\x03 \x01(\t\"\x84\x01\n\x15\x41\x64\x64\x43heckpointResponse\x12\x13\n\x0b\x63osignature\x18\x01 \x01(\t\x12\x0f\n\x07refusal\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x16\n\x0ewitnessed_size\x18\x04 \x01(\x03\x12\x1c\n\x14witnessed_checkpoint\x18\x05 \x01(\t\"3\n\x13ListReceiptsRequest\x12\r\n\x05\x61\x66ter\x18\x01 \x01(\x03\x12\r\n\x05limit\x18\x02 \x01(\x05\"Z\n\x10JournaledReceipt\x12\x10\n\x08position\x18\x01 \x01(\x03\x12\x0e\n\x06method\x18\x02 \x01(\t\x12$\n\x07receipt\x18\x03 \x01(\x0b\x32\x13.tongdao.v1.Receipt\"F\n\x14ListReceiptsResponse\x12.\n\x08receipts\x18\x01 \x03(\x0b\x32\x1c.tongdao.v1.JournaledReceipt\"G\n\x1bReportReconciliationRequest\x12\x14\n\x0cperiod_start\x18\x01 \x01(\t\x12\x12\n\nperiod_end\x18\x02 \x01(\t\"Q\n\rEntryHoldings\x12\x12\n\nentry_code\x18\x01 \x01(\t\x12\x14\n\x0crecord_count\x18\x02 \x01(\x03\x12\x16\n\x0e\x63ontent_digest\x18\x03 \x01(\x0c\"c\n\x0cGrantAnswers\x12\x10\n\x08grant_id\x18\x01 \x01(\t\x12\x10\n\x08\x61nswered\x18\x02 \x01(\x03\x12\x1a\n\x12request_ids_digest\x18\x03 \x01(\x0c\x12\x13\n\x0brequest_ids\x18\x04 \x03(\t\"\xe2\x01\n\x14ReconciliationReport\x12\x12\n\ndepartment\x18\x01 \x01(\t\x12\x14\n\x0cperiod_start\x18\x02 \x01(\t\x12\x12\n\nperiod_end\x18\x03 \x01(\t\x12\x13\n\x0breported_at\x18\x04 \x01(\t\x12\x0e\n\x06key_id\x18\x05 \x01(\t\x12*\n\x07\x65ntries\x18\x06 \x03(\x0b\x32\x19.tongdao.v1.EntryHoldings\x12(\n\x06grants\x18\x07 \x03(\x0b\x32\x18.tongdao.v1.GrantAnswers\x12\x11\n\tsignature\x18\x08 \x01(\x0c\x32\xc2\x05\n\x04Node\x12@\n\x05Query\x12\x18.tongdao.v1.QueryRequest\x1a\x1d.tongdao.v1.NodeQueryResponse\x12R\n\x0bQueryStream\x12\x1e.tongdao.v1.QueryStreamRequest\x1a\x1f.tongdao.v1.QueryStreamResponse(\x01\x30\x01\x12`\n\x11ListServedEntries\x12$.tongdao.v1.ListServedEntriesRequest\x1a%.tongdao.v1.ListServedEntriesResponse\x12T\n\rAddCheckpoint\x12 .tongdao.v1.AddCheckpointRequest\x1a!.tongdao.v1.AddCheckpointResponse\x12Q\n\x0cListReceipts\x12\x1f.tongdao.v1.ListReceiptsRequest\x1a .tongdao.v1.ListReceiptsResponse\x12\x61\n\x14ReportReconciliation\x12\'.tongdao.v1.ReportReconciliationRequest\x1a .tongdao.v1.ReconciliationReport\x12T\n\x0f\x41pplyCorrection\x12\".tongdao.v1.ApplyCorrectionRequest\x1a\x1d.tongdao.v1.CorrectionReceipt\x12`\n\x11\x43rossCheckDigests\x12$.tongdao.v1.CrossCheckDigestsRequest\x1a%.tongdao.v1.CrossCheckDigestsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tongdao.v1.node_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_NODEQUERYRESPONSE']._serialized_start=61
-  _globals['_NODEQUERYRESPONSE']._serialized_end=182
-  _globals['_LISTSERVEDENTRIESREQUEST']._serialized_start=184
-  _globals['_LISTSERVEDENTRIESREQUEST']._serialized_end=210
-  _globals['_SERVEDENTRY']._serialized_start=212
-  _globals['_SERVEDENTRY']._serialized_end=283
-  _globals['_LISTSERVEDENTRIESRESPONSE']._serialized_start=285
-  _globals['_LISTSERVEDENTRIESRESPONSE']._serialized_end=354
-  _globals['_ADDCHECKPOINTREQUEST']._serialized_start=356
-  _globals['_ADDCHECKPOINTREQUEST']._serialized_end=431
-  _globals['_ADDCHECKPOINTRESPONSE']._serialized_start=434
-  _globals['_ADDCHECKPOINTRESPONSE']._serialized_end=566
-  _globals['_LISTRECEIPTSREQUEST']._serialized_start=568
-  _globals['_LISTRECEIPTSREQUEST']._serialized_end=619
-  _globals['_JOURNALEDRECEIPT']._serialized_start=621
-  _globals['_JOURNALEDRECEIPT']._serialized_end=711
-  _globals['_LISTRECEIPTSRESPONSE']._serialized_start=713
-  _globals['_LISTRECEIPTSRESPONSE']._serialized_end=783
-  _globals['_REPORTRECONCILIATIONREQUEST']._serialized_start=785
-  _globals['_REPORTRECONCILIATIONREQUEST']._serialized_end=856
-  _globals['_ENTRYHOLDINGS']._serialized_start=858
-  _globals['_ENTRYHOLDINGS']._serialized_end=939
-  _globals['_GRANTANSWERS']._serialized_start=941
-  _globals['_GRANTANSWERS']._serialized_end=1040
-  _globals['_RECONCILIATIONREPORT']._serialized_start=1043
-  _globals['_RECONCILIATIONREPORT']._serialized_end=1269
-  _globals['_NODE']._serialized_start=1272
-  _globals['_NODE']._serialized_end=1794
+  _globals['_CROSSCHECKDIGESTSREQUEST']._serialized_start=86
+  _globals['_CROSSCHECKDIGESTSREQUEST']._serialized_end=170
+  _globals['_RECORDDIGEST']._serialized_start=172
+  _globals['_RECORDDIGEST']._serialized_end=228
+  _globals['_CROSSCHECKDIGESTSRESPONSE']._serialized_start=230
+  _globals['_CROSSCHECKDIGESTSRESPONSE']._serialized_end=300
+  _globals['_APPLYCORRECTIONREQUEST']._serialized_start=303
+  _globals['_APPLYCORRECTIONREQUEST']._serialized_end=433
+  _globals['_NODEQUERYRESPONSE']._serialized_start=435
+  _globals['_NODEQUERYRESPONSE']._serialized_end=556
+  _globals['_LISTSERVEDENTRIESREQUEST']._serialized_start=558
+  _globals['_LISTSERVEDENTRIESREQUEST']._serialized_end=584
+  _globals['_SERVEDENTRY']._serialized_start=586
+  _globals['_SERVEDENTRY']._serialized_end=657
+  _globals['_LISTSERVEDENTRIESRESPONSE']._serialized_start=659
+  _globals['_LISTSERVEDENTRIESRESPONSE']._serialized_end=728
+  _globals['_ADDCHECKPOINTREQUEST']._serialized_start=730
+  _globals['_ADDCHECKPOINTREQUEST']._serialized_end=805
+  _globals['_ADDCHECKPOINTRESPONSE']._serialized_start=808
+  _globals['_ADDCHECKPOINTRESPONSE']._serialized_end=940
+  _globals['_LISTRECEIPTSREQUEST']._serialized_start=942
+  _globals['_LISTRECEIPTSREQUEST']._serialized_end=993
+  _globals['_JOURNALEDRECEIPT']._serialized_start=995
+  _globals['_JOURNALEDRECEIPT']._serialized_end=1085
+  _globals['_LISTRECEIPTSRESPONSE']._serialized_start=1087
+  _globals['_LISTRECEIPTSRESPONSE']._serialized_end=1157
+  _globals['_REPORTRECONCILIATIONREQUEST']._serialized_start=1159
+  _globals['_REPORTRECONCILIATIONREQUEST']._serialized_end=1230
+  _globals['_ENTRYHOLDINGS']._serialized_start=1232
+  _globals['_ENTRYHOLDINGS']._serialized_end=1313
+  _globals['_GRANTANSWERS']._serialized_start=1315
+  _globals['_GRANTANSWERS']._serialized_end=1414
+  _globals['_RECONCILIATIONREPORT']._serialized_start=1417
+  _globals['_RECONCILIATIONREPORT']._serialized_end=1643
+  _globals['_NODE']._serialized_start=1646
+  _globals['_NODE']._serialized_end=2352
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,4 @@
+from tongdao.v1 import common_pb2 as _common_pb2
 from tongdao.v1 import query_pb2 as _query_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -6,6 +7,44 @@ from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class CrossCheckDigestsRequest(_message.Message):
+    __slots__ = ("run_id", "entry_code", "sealed_check")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    SEALED_CHECK_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    entry_code: str
+    sealed_check: bytes
+    def __init__(self, run_id: _Optional[str] = ..., entry_code: _Optional[str] = ..., sealed_check: _Optional[bytes] = ...) -> None: ...
+
+class RecordDigest(_message.Message):
+    __slots__ = ("key_digest", "value_digest")
+    KEY_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    VALUE_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    key_digest: bytes
+    value_digest: bytes
+    def __init__(self, key_digest: _Optional[bytes] = ..., value_digest: _Optional[bytes] = ...) -> None: ...
+
+class CrossCheckDigestsResponse(_message.Message):
+    __slots__ = ("records",)
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    records: _containers.RepeatedCompositeFieldContainer[RecordDigest]
+    def __init__(self, records: _Optional[_Iterable[_Union[RecordDigest, _Mapping]]] = ...) -> None: ...
+
+class ApplyCorrectionRequest(_message.Message):
+    __slots__ = ("request_id", "entry_code", "correction_id", "fields", "sealed_correction")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    CORRECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    SEALED_CORRECTION_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    entry_code: str
+    correction_id: str
+    fields: _containers.RepeatedScalarFieldContainer[str]
+    sealed_correction: bytes
+    def __init__(self, request_id: _Optional[str] = ..., entry_code: _Optional[str] = ..., correction_id: _Optional[str] = ..., fields: _Optional[_Iterable[str]] = ..., sealed_correction: _Optional[bytes] = ...) -> None: ...
 
 class NodeQueryResponse(_message.Message):
     __slots__ = ("sealed_result", "receipt", "ciphertexts", "suppressed")

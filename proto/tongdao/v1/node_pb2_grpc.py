@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from tongdao.v1 import common_pb2 as tongdao_dot_v1_dot_common__pb2
 from tongdao.v1 import node_pb2 as tongdao_dot_v1_dot_node__pb2
 from tongdao.v1 import query_pb2 as tongdao_dot_v1_dot_query__pb2
 
@@ -66,6 +67,16 @@ class NodeStub:
                 request_serializer=tongdao_dot_v1_dot_node__pb2.ReportReconciliationRequest.SerializeToString,
                 response_deserializer=tongdao_dot_v1_dot_node__pb2.ReconciliationReport.FromString,
                 _registered_method=True)
+        self.ApplyCorrection = channel.unary_unary(
+                '/tongdao.v1.Node/ApplyCorrection',
+                request_serializer=tongdao_dot_v1_dot_node__pb2.ApplyCorrectionRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_common__pb2.CorrectionReceipt.FromString,
+                _registered_method=True)
+        self.CrossCheckDigests = channel.unary_unary(
+                '/tongdao.v1.Node/CrossCheckDigests',
+                request_serializer=tongdao_dot_v1_dot_node__pb2.CrossCheckDigestsRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_node__pb2.CrossCheckDigestsResponse.FromString,
+                _registered_method=True)
 
 
 class NodeServicer:
@@ -120,6 +131,24 @@ class NodeServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ApplyCorrection(self, request, context):
+        """Applies a correction the provider accepted (Art.24) to the node's own data through its
+        adapter, from the filer's envelope sealed to the node's key; returns the department-signed
+        receipt with the record's keyed digests before and after (never values), or its refusal.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CrossCheckDigests(self, request, context):
+        """Cross-verification (交叉核验, Art.24): for the record keys the authority sealed to the node,
+        each held record's key digest and the data item's value digest under the run's check key
+        (crypto/cross_check.py); never a key or a value.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NodeServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -152,6 +181,16 @@ def add_NodeServicer_to_server(servicer, server):
                     servicer.ReportReconciliation,
                     request_deserializer=tongdao_dot_v1_dot_node__pb2.ReportReconciliationRequest.FromString,
                     response_serializer=tongdao_dot_v1_dot_node__pb2.ReconciliationReport.SerializeToString,
+            ),
+            'ApplyCorrection': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApplyCorrection,
+                    request_deserializer=tongdao_dot_v1_dot_node__pb2.ApplyCorrectionRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_common__pb2.CorrectionReceipt.SerializeToString,
+            ),
+            'CrossCheckDigests': grpc.unary_unary_rpc_method_handler(
+                    servicer.CrossCheckDigests,
+                    request_deserializer=tongdao_dot_v1_dot_node__pb2.CrossCheckDigestsRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_node__pb2.CrossCheckDigestsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -317,6 +356,60 @@ class Node:
             '/tongdao.v1.Node/ReportReconciliation',
             tongdao_dot_v1_dot_node__pb2.ReportReconciliationRequest.SerializeToString,
             tongdao_dot_v1_dot_node__pb2.ReconciliationReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApplyCorrection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Node/ApplyCorrection',
+            tongdao_dot_v1_dot_node__pb2.ApplyCorrectionRequest.SerializeToString,
+            tongdao_dot_v1_dot_common__pb2.CorrectionReceipt.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CrossCheckDigests(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Node/CrossCheckDigests',
+            tongdao_dot_v1_dot_node__pb2.CrossCheckDigestsRequest.SerializeToString,
+            tongdao_dot_v1_dot_node__pb2.CrossCheckDigestsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -366,7 +366,7 @@ class GetGrantRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class ServiceRequest(_message.Message):
-    __slots__ = ("id", "kind", "requester", "provider", "subject", "data_items", "scenario", "legal_basis", "description", "record_key", "status", "decision", "due_date", "fulfilled_by", "created_at", "due_date_provisional", "urgent", "urgent_handler", "urgent_due_date", "urgent_outcome")
+    __slots__ = ("id", "kind", "requester", "provider", "subject", "data_items", "scenario", "legal_basis", "description", "record_key", "status", "decision", "due_date", "fulfilled_by", "created_at", "due_date_provisional", "urgent", "urgent_handler", "urgent_due_date", "urgent_outcome", "sealed_correction", "correction_id", "correction_receipt", "cross_check_run", "sealed_record_key")
     ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     REQUESTER_FIELD_NUMBER: _ClassVar[int]
@@ -387,6 +387,11 @@ class ServiceRequest(_message.Message):
     URGENT_HANDLER_FIELD_NUMBER: _ClassVar[int]
     URGENT_DUE_DATE_FIELD_NUMBER: _ClassVar[int]
     URGENT_OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    SEALED_CORRECTION_FIELD_NUMBER: _ClassVar[int]
+    CORRECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CORRECTION_RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    CROSS_CHECK_RUN_FIELD_NUMBER: _ClassVar[int]
+    SEALED_RECORD_KEY_FIELD_NUMBER: _ClassVar[int]
     id: str
     kind: str
     requester: str
@@ -407,7 +412,62 @@ class ServiceRequest(_message.Message):
     urgent_handler: str
     urgent_due_date: str
     urgent_outcome: str
-    def __init__(self, id: _Optional[str] = ..., kind: _Optional[str] = ..., requester: _Optional[str] = ..., provider: _Optional[str] = ..., subject: _Optional[str] = ..., data_items: _Optional[_Iterable[str]] = ..., scenario: _Optional[str] = ..., legal_basis: _Optional[str] = ..., description: _Optional[str] = ..., record_key: _Optional[str] = ..., status: _Optional[str] = ..., decision: _Optional[_Union[_common_pb2.Decision, _Mapping]] = ..., due_date: _Optional[str] = ..., fulfilled_by: _Optional[str] = ..., created_at: _Optional[str] = ..., due_date_provisional: _Optional[bool] = ..., urgent: _Optional[bool] = ..., urgent_handler: _Optional[str] = ..., urgent_due_date: _Optional[str] = ..., urgent_outcome: _Optional[str] = ...) -> None: ...
+    sealed_correction: bytes
+    correction_id: str
+    correction_receipt: _common_pb2.CorrectionReceipt
+    cross_check_run: str
+    sealed_record_key: bytes
+    def __init__(self, id: _Optional[str] = ..., kind: _Optional[str] = ..., requester: _Optional[str] = ..., provider: _Optional[str] = ..., subject: _Optional[str] = ..., data_items: _Optional[_Iterable[str]] = ..., scenario: _Optional[str] = ..., legal_basis: _Optional[str] = ..., description: _Optional[str] = ..., record_key: _Optional[str] = ..., status: _Optional[str] = ..., decision: _Optional[_Union[_common_pb2.Decision, _Mapping]] = ..., due_date: _Optional[str] = ..., fulfilled_by: _Optional[str] = ..., created_at: _Optional[str] = ..., due_date_provisional: _Optional[bool] = ..., urgent: _Optional[bool] = ..., urgent_handler: _Optional[str] = ..., urgent_due_date: _Optional[str] = ..., urgent_outcome: _Optional[str] = ..., sealed_correction: _Optional[bytes] = ..., correction_id: _Optional[str] = ..., correction_receipt: _Optional[_Union[_common_pb2.CorrectionReceipt, _Mapping]] = ..., cross_check_run: _Optional[str] = ..., sealed_record_key: _Optional[bytes] = ...) -> None: ...
+
+class CrossCheckSide(_message.Message):
+    __slots__ = ("entry_code", "item", "sealed_check")
+    ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    ITEM_FIELD_NUMBER: _ClassVar[int]
+    SEALED_CHECK_FIELD_NUMBER: _ClassVar[int]
+    entry_code: str
+    item: str
+    sealed_check: bytes
+    def __init__(self, entry_code: _Optional[str] = ..., item: _Optional[str] = ..., sealed_check: _Optional[bytes] = ...) -> None: ...
+
+class CrossCheckNotice(_message.Message):
+    __slots__ = ("key_digest", "sealed_record_keys")
+    KEY_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    SEALED_RECORD_KEYS_FIELD_NUMBER: _ClassVar[int]
+    key_digest: bytes
+    sealed_record_keys: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, key_digest: _Optional[bytes] = ..., sealed_record_keys: _Optional[_Iterable[bytes]] = ...) -> None: ...
+
+class RunCrossVerificationRequest(_message.Message):
+    __slots__ = ("run_id", "sides", "notices", "description")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    SIDES_FIELD_NUMBER: _ClassVar[int]
+    NOTICES_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    sides: _containers.RepeatedCompositeFieldContainer[CrossCheckSide]
+    notices: _containers.RepeatedCompositeFieldContainer[CrossCheckNotice]
+    description: str
+    def __init__(self, run_id: _Optional[str] = ..., sides: _Optional[_Iterable[_Union[CrossCheckSide, _Mapping]]] = ..., notices: _Optional[_Iterable[_Union[CrossCheckNotice, _Mapping]]] = ..., description: _Optional[str] = ...) -> None: ...
+
+class CrossVerification(_message.Message):
+    __slots__ = ("run_id", "checked", "matched", "mismatched", "missing", "notice_ids", "mismatched_key_digests", "articles")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    CHECKED_FIELD_NUMBER: _ClassVar[int]
+    MATCHED_FIELD_NUMBER: _ClassVar[int]
+    MISMATCHED_FIELD_NUMBER: _ClassVar[int]
+    MISSING_FIELD_NUMBER: _ClassVar[int]
+    NOTICE_IDS_FIELD_NUMBER: _ClassVar[int]
+    MISMATCHED_KEY_DIGESTS_FIELD_NUMBER: _ClassVar[int]
+    ARTICLES_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    checked: int
+    matched: int
+    mismatched: int
+    missing: int
+    notice_ids: _containers.RepeatedScalarFieldContainer[str]
+    mismatched_key_digests: _containers.RepeatedScalarFieldContainer[bytes]
+    articles: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, run_id: _Optional[str] = ..., checked: _Optional[int] = ..., matched: _Optional[int] = ..., mismatched: _Optional[int] = ..., missing: _Optional[int] = ..., notice_ids: _Optional[_Iterable[str]] = ..., mismatched_key_digests: _Optional[_Iterable[bytes]] = ..., articles: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RecordUrgentHandlingRequest(_message.Message):
     __slots__ = ("id", "outcome")

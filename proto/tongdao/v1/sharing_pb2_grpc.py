@@ -86,6 +86,11 @@ class SharingStub:
                 request_serializer=tongdao_dot_v1_dot_sharing__pb2.RecordUrgentHandlingRequest.SerializeToString,
                 response_deserializer=tongdao_dot_v1_dot_sharing__pb2.ServiceRequest.FromString,
                 _registered_method=True)
+        self.RunCrossVerification = channel.unary_unary(
+                '/tongdao.v1.Sharing/RunCrossVerification',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.RunCrossVerificationRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.CrossVerification.FromString,
+                _registered_method=True)
         self.ChangeGrantStatus = channel.unary_unary(
                 '/tongdao.v1.Sharing/ChangeGrantStatus',
                 request_serializer=tongdao_dot_v1_dot_sharing__pb2.ChangeGrantStatusRequest.SerializeToString,
@@ -206,6 +211,15 @@ class SharingServicer:
     def RecordUrgentHandling(self, request, context):
         """The data authority handling an urgent data need (or the provincial authority) records how
         the special data docking met it (Art.23); closes its urgent_handling clock.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RunCrossVerification(self, request, context):
+        """The data authority cross-verifies (交叉核验, Art.24) one data item between two providers
+        for the same record keys: both nodes return keyed digests, the broker compares them and
+        opens a correction notice at each provider for every key whose values differ.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -335,6 +349,11 @@ def add_SharingServicer_to_server(servicer, server):
                     servicer.RecordUrgentHandling,
                     request_deserializer=tongdao_dot_v1_dot_sharing__pb2.RecordUrgentHandlingRequest.FromString,
                     response_serializer=tongdao_dot_v1_dot_sharing__pb2.ServiceRequest.SerializeToString,
+            ),
+            'RunCrossVerification': grpc.unary_unary_rpc_method_handler(
+                    servicer.RunCrossVerification,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.RunCrossVerificationRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.CrossVerification.SerializeToString,
             ),
             'ChangeGrantStatus': grpc.unary_unary_rpc_method_handler(
                     servicer.ChangeGrantStatus,
@@ -654,6 +673,33 @@ class Sharing:
             '/tongdao.v1.Sharing/RecordUrgentHandling',
             tongdao_dot_v1_dot_sharing__pb2.RecordUrgentHandlingRequest.SerializeToString,
             tongdao_dot_v1_dot_sharing__pb2.ServiceRequest.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RunCrossVerification(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/RunCrossVerification',
+            tongdao_dot_v1_dot_sharing__pb2.RunCrossVerificationRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.CrossVerification.FromString,
             options,
             channel_credentials,
             insecure,

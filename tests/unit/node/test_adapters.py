@@ -156,3 +156,76 @@ def test_a_missing_sqlite_source_is_reported_not_created(tmp_path):
     with pytest.raises(SourceError, match="no SQLite database at"):
         SqlSource(f"sqlite:///{missing}", "people", "id_number")
     assert not missing.exists()
+
+
+def test_a_csv_correction_rewrites_the_file_and_a_failed_one_changes_nothing(tmp_path):
+    import os
+
+    from tongdao.node.adapters import CorrectionRefused, CsvSource
+
+    path = tmp_path / "people.csv"
+    path.write_text("id,name,city\n1,甲,哈尔滨\n2,乙,大庆\n", encoding="utf-8")
+    source = CsvSource(path, "id")
+    before, after = source.correct("2", {"name": "丙"})
+    assert before == {"id": "2", "name": "乙", "city": "大庆"}
+    assert after == {"id": "2", "name": "丙", "city": "大庆"}
+    assert path.read_text(encoding="utf-8").splitlines() == [
+        "id,name,city",
+        "1,甲,哈尔滨",
+        "2,丙,大庆",
+    ]
+    assert CsvSource(path, "id").lookup("2") == after
+    with pytest.raises(CorrectionRefused, match="no record"):
+        source.correct("3", {"name": "丁"})
+    os.chmod(tmp_path, 0o500)  # the directory refuses the temporary file (root ignores this)
+    try:
+        if not os.access(tmp_path, os.W_OK):
+            with pytest.raises(CorrectionRefused):
+                source.correct("1", {"name": "丁"})
+            assert source.lookup("1")["name"] == "甲"
+    finally:
+        os.chmod(tmp_path, 0o700)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    with pytest.raises(CorrectionRefused, match="read-only"):
+        CsvSource(path, "id", read_only=True).correct("1", {"name": "丁"})
+
+
+def test_a_sql_correction_is_one_update_and_a_source_refusing_it_changes_nothing(tmp_path):
+    import sqlite3
+
+    from tongdao.node.adapters import CorrectionRefused, SqlSource
+
+    db = tmp_path / "p.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE p (id TEXT PRIMARY KEY, name TEXT, age INTEGER)")
+        conn.execute("INSERT INTO p VALUES ('1', '甲', 30), ('2', '乙', 40)")
+    source = SqlSource(f"sqlite:///{db}", "p", "id")
+    before, after = source.correct("1", {"name": "丙"})
+    assert (before["name"], after["name"], after["age"]) == ("甲", "丙", "30")
+    assert source.lookup("2")["name"] == "乙"
+    with pytest.raises(CorrectionRefused, match="no record"):
+        source.correct("9", {"name": "丁"})
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE VIEW v AS SELECT * FROM p")
+    with pytest.raises(CorrectionRefused, match="refused the update"):
+        SqlSource(f"sqlite:///{db}", "v", "id").correct("2", {"name": "丁"})
+    with pytest.raises(CorrectionRefused, match="read-only"):
+        SqlSource(f"sqlite:///{db}", "p", "id", read_only=True).correct("2", {"name": "丁"})
+    assert source.lookup("2")["name"] == "乙"
+
+
+def test_sql_correction_on_every_store_changes_one_record(sqlite_url):
+    from tongdao.node.adapters import CorrectionRefused
+
+    source = SqlSource(sqlite_url, "population", "id_number")
+    key = PEOPLE[1][0]
+    before, after = source.correct(key, {"name": "更正后"})
+    assert before == dict(zip(HEADER, PEOPLE[1], strict=True))
+    assert after == {**before, "name": "更正后"}
+    assert source.lookup(key) == after
+    assert source.lookup(PEOPLE[0][0])["name"] == PEOPLE[0][1]
+    with pytest.raises(CorrectionRefused, match="no record"):
+        source.correct("230102000000000000", {"name": "x"})
+    hostile = "x'; DROP TABLE population; --"
+    source.correct(key, {"name": hostile})  # a value is a parameter, never SQL
+    assert source.lookup(key)["name"] == hostile and source.count() == len(PEOPLE) + 1
