@@ -319,6 +319,12 @@ class RegionalMixin(ContextService):
         rows = self._territories(
             session, provider, territories, rules.return_flow_article, one_per_region=False
         )
+        if self.catalogue.published_content(session, entry)["share_type"] == "not_shared":
+            raise FailedPrecondition(
+                "the entry is not shared: its legal basis forbids sharing it, returned or not",
+                field="entry_code",
+                articles=(self.policy.sharing.share_type_article,),
+            )
         live = session.execute(
             select(ReturnFlow.id).where(
                 ReturnFlow.entry_code == entry.code, ReturnFlow.status == "published"

@@ -358,6 +358,14 @@ class SharingService(
             payload={
                 "decision": request.decision,
                 "closed_late": bool(deadline and deadline.closed_late),
+                **(
+                    {
+                        "delegate": request.delegate,
+                        "articles": [self.regional_rules.delegation_article],
+                    }
+                    if request.delegate
+                    else {}
+                ),
             },
         )
         if decision.outcome == "approved":

@@ -108,6 +108,8 @@ def test_a_delegated_request_goes_to_the_delegate_which_decides_it(stack, record
     assert claims.provider == "hlj.mzt"  # the data still comes from the provider's node
     filed = [p for p in ledger(stack, "share_request.filed") if p.get("delegate")]
     assert filed and filed[-1]["delegated_region"] == HARBIN and filed[-1]["articles"] == ["Art.23"]
+    decided_entry = [p for p in ledger(stack, "share_request.decided") if p.get("delegate")]
+    assert decided_entry and decided_entry[-1]["articles"] == ["Art.23"]
     issued = ledger(stack, "grant.issued")
     assert any(p.get("delegate") == DELEGATE for p in issued)
 

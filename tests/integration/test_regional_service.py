@@ -11,6 +11,7 @@ import datetime as dt
 import pytest
 
 from tests.integration.broker_fixtures import (
+    CASES,
     COUNTY,
     GAT,
     MARRIAGE,
@@ -160,6 +161,9 @@ def test_a_return_flow_needs_a_lower_level_department_of_the_territory(world):
         (COUNTY.code, ["230100"]),
     ]
     assert all(g.status == "active" and g.return_flow_id == flow.id for g in grants)
+    with pytest.raises(FailedPrecondition) as err:  # a not-shared entry is never returned
+        act(world, "publish_return_flow", GAT.code, CASES.code, [Territory("230100", RSJ.code)])
+    assert err.value.field == "entry_code"
     with pytest.raises(FailedPrecondition):  # one published arrangement per entry
         act(
             world, "publish_return_flow", GAT.code, POPULATION.code, [Territory("230100", RSJ.code)]
