@@ -261,7 +261,15 @@ def run(stack, capsys, *argv: str, party: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_regional_splits_and_return_flows_from_the_shell(stack, capsys):
+def test_regional_splits_and_return_flows_from_the_shell(stack, recorded_split, capsys):
+    code, out, _ = run(
+        stack, capsys, "consumer", "request", MARRIAGE, "--field", "marital_status",
+        "--method", "verify", "--purpose", PURPOSE, "--scenario", SCENARIO,
+        "--legal-basis", BASIS, party="hrb.rsj",
+    )  # fmt: skip
+    assert code == 0 and f"{DELEGATE} (the provider delegated" in out
+    code, out, _ = run(stack, capsys, "provider", "inbox", party=DELEGATE)
+    assert code == 0 and "delegated to you for region 230100 (Art.23)" in out
     code, out, _ = run(
         stack, capsys, "regional", "split", "sw.income", "--territory", f"{QIQIHAR}=qqhr.mzj",
         "--json", party="hlj.sw",
