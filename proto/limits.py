@@ -247,6 +247,7 @@ LIMITS: dict[str, dict[str, Limit]] = {
         "reason": PROSE,
     },
     "DecideRegionalSplitRequest": {"id": ID, "reason": PROSE},
+    "WithdrawRegionalSplitRequest": {"id": ID, "reason": PROSE},
     "ListRegionalSplitsRequest": {"entry_code": ENTRY_CODE, "status": WORD, **PAGES},
     "PublishReturnFlowRequest": {"entry_code": ENTRY_CODE, "territories": Many(ITEMS)},
     "WithdrawReturnFlowRequest": {"id": ID, "reason": PROSE},

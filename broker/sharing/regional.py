@@ -41,7 +41,7 @@ from tongdao.policies.engine import in_regions
 from tongdao.policies.regional import RegionalRules, is_lower
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
-SPLIT_STATUSES = ("filed", "recorded", "refused", "superseded")
+SPLIT_STATUSES = ("filed", "recorded", "refused", "superseded", "withdrawn")
 FLOW_STATUSES = ("published", "withdrawn")
 MAX_TERRITORIES = 200
 
@@ -237,6 +237,33 @@ class RegionalMixin(ContextService):
         split.decision_reason = reason
         split.decided_at = self.now()
         self._log_split(session, caller, split, split.status)
+        return split
+
+    def withdraw_regional_split(
+        self, session: Session, caller: str, split_id: str, reason: str
+    ) -> RegionalSplit:
+        """The provider withdraws a filed or recorded split: new requests go to it again.
+        Requests already delegated stay with their delegate (the split applied when filed).
+
+        Raises:
+            PermissionDenied: not the split's provider.
+            InvalidArgument: no reason.
+            FailedPrecondition: the split is not filed or recorded.
+        """
+        rules = self.regional_rules
+        split = self.get_regional_split(session, caller, split_id)
+        if caller != split.provider:
+            raise PermissionDenied(
+                "only the entry's provider withdraws its split",
+                field="id",
+                articles=(rules.delegation_article,),
+            )
+        if split.status not in ("filed", "recorded"):
+            raise FailedPrecondition(f"split is already {split.status}", field="id")
+        split.status = "withdrawn"
+        split.decision_reason = v.text(reason, "reason")
+        split.decided_at = self.now()
+        self._log_split(session, caller, split, "withdrawn")
         return split
 
     def get_regional_split(self, session: Session, caller: str, split_id: str) -> RegionalSplit:

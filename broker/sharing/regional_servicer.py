@@ -81,6 +81,14 @@ class RegionalServicerMixin(ContextServicer):
             )
             return self._split(split)
 
+    def WithdrawRegionalSplit(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            split = self.service.withdraw_regional_split(
+                session, caller, request.id, request.reason
+            )
+            return self._split(split)
+
     def ListRegionalSplits(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
         with self.sessions() as session:

@@ -284,6 +284,11 @@ def test_regional_splits_and_return_flows_from_the_shell(stack, recorded_split, 
     code, out, _ = run(stack, capsys, "regional", "splits", "--entry", "sw.income", party="hlj.sw")
     assert code == 0 and split["id"] in out
     code, out, _ = run(
+        stack, capsys, "regional", "withdraw-split", split["id"], "--reason", "改由省厅受理",
+        party="hlj.sw",
+    )  # fmt: skip
+    assert code == 0 and "withdrawn" in out and "改由省厅受理" in out
+    code, out, _ = run(
         stack, capsys, "regional", "return-flow", "gat.population", "--territory",
         f"{QIQIHAR}=qqhr.mzj", "--json", party="hlj.gat",
     )  # fmt: skip
@@ -296,7 +301,14 @@ def test_regional_splits_and_return_flows_from_the_shell(stack, recorded_split, 
     )  # fmt: skip
     assert code == 0 and [f["id"] for f in json.loads(out)["flows"]] == [flow["id"]]
     code, out, _ = run(
-        stack, capsys, "regional", "withdraw", flow["id"], "--reason", "系统迁移", party="hlj.gat"
+        stack,
+        capsys,
+        "regional",
+        "withdraw-flow",
+        flow["id"],
+        "--reason",
+        "系统迁移",
+        party="hlj.gat",
     )
     assert code == 0 and "withdrawn" in out
     code, _, err = run(

@@ -114,6 +114,22 @@ def test_a_later_split_replaces_the_earlier_one(world):
     assert world.grant(decided.grant_id).delegate == HRB_MZJ2.code
 
 
+def test_a_withdrawn_split_sends_new_requests_to_the_provider_again(world):
+    recorded = split(world)
+    before = world.file(RSJ, request_for(MARRIAGE, ["marital_status"]))
+    with pytest.raises(PermissionDenied):  # only its provider withdraws it
+        act(world, "withdraw_regional_split", PROVINCE_AUTHORITY.code, recorded.id, "不再需要")
+    done = act(world, "withdraw_regional_split", MZT.code, recorded.id, "改由省厅受理")
+    assert done.status == "withdrawn"
+    after = world.file(RSJ, request_for(MARRIAGE, ["marital_status"]))
+    assert (before.delegate, after.delegate) == (HRB_MZJ.code, None)
+    # the request filed under the split stays with its delegate
+    decided = act(world, "decide_share_request", HRB_MZJ.code, before.id, True, "")
+    assert decided.status == "approved"
+    with pytest.raises(FailedPrecondition):
+        act(world, "withdraw_regional_split", MZT.code, recorded.id, "again")
+
+
 def test_splits_and_return_flows_are_paged(world):
     ids = []
     for d in (HRB_MZJ, HRB_MZJ2, HRB_MZJ):

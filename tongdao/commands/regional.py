@@ -43,11 +43,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     decide.add_argument("--reason", default="", help="required when refusing")
     decide.set_defaults(handler=decide_command)
 
+    end = rsub.add_parser(
+        "withdraw-split", help="the provider withdraws a split; its regions come back to it"
+    )
+    add_broker_arguments(end, as_help="your department code (the entry's provider)")
+    end.add_argument("id", help="regional split id")
+    end.add_argument("--reason", required=True, help="why it is withdrawn")
+    end.set_defaults(handler=withdraw_split_command)
+
     splits = rsub.add_parser("splits", help="regional splits you may see, oldest first")
     add_broker_arguments(splits, as_help="identity (default: authority)")
     splits.add_argument("--entry", default="", help="only splits of this entry")
     splits.add_argument(
-        "--status", choices=("filed", "recorded", "refused", "superseded"), default=""
+        "--status",
+        choices=("filed", "recorded", "refused", "superseded", "withdrawn"),
+        default="",
     )
     splits.set_defaults(handler=splits_command)
 
@@ -59,7 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _territory_option(flow, "a lower-level department of that territory receiving its data")
     flow.set_defaults(handler=return_flow_command)
 
-    withdraw = rsub.add_parser("withdraw", help="the provider withdraws a return flow")
+    withdraw = rsub.add_parser("withdraw-flow", help="the provider withdraws a return flow")
     add_broker_arguments(withdraw, as_help="your department code (the entry's provider)")
     withdraw.add_argument("id", help="return flow id")
     withdraw.add_argument("--reason", required=True, help="why it is withdrawn")
@@ -140,6 +150,14 @@ def decide_command(args: argparse.Namespace) -> int:
                 id=args.id, approve=args.approve, reason=args.reason
             ),
             timeout=30,
+        )
+    return _print(args, reply, _split_line(reply))
+
+
+def withdraw_split_command(args: argparse.Namespace) -> int:
+    with broker_stub(args, args.party or AUTHORITY) as stub:
+        reply = stub.sharing.WithdrawRegionalSplit(
+            sharing_pb2.WithdrawRegionalSplitRequest(id=args.id, reason=args.reason), timeout=30
         )
     return _print(args, reply, _split_line(reply))
 

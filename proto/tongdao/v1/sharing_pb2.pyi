@@ -521,6 +521,14 @@ class DecideRegionalSplitRequest(_message.Message):
     reason: str
     def __init__(self, id: _Optional[str] = ..., approve: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
 
+class WithdrawRegionalSplitRequest(_message.Message):
+    __slots__ = ("id", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
 class ListRegionalSplitsRequest(_message.Message):
     __slots__ = ("entry_code", "status", "page_size", "page_token")
     ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]

@@ -141,6 +141,11 @@ class SharingStub:
                 request_serializer=tongdao_dot_v1_dot_sharing__pb2.DecideRegionalSplitRequest.SerializeToString,
                 response_deserializer=tongdao_dot_v1_dot_sharing__pb2.RegionalSplit.FromString,
                 _registered_method=True)
+        self.WithdrawRegionalSplit = channel.unary_unary(
+                '/tongdao.v1.Sharing/WithdrawRegionalSplit',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.WithdrawRegionalSplitRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.RegionalSplit.FromString,
+                _registered_method=True)
         self.ListRegionalSplits = channel.unary_unary(
                 '/tongdao.v1.Sharing/ListRegionalSplits',
                 request_serializer=tongdao_dot_v1_dot_sharing__pb2.ListRegionalSplitsRequest.SerializeToString,
@@ -330,6 +335,14 @@ class SharingServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WithdrawRegionalSplit(self, request, context):
+        """The provider withdraws a filed or recorded split: new requests of its regions go to the
+        provider again (requests already delegated stay with their delegate).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListRegionalSplits(self, request, context):
         """One page of the splits the caller may see (its provider, its reviewer, its delegates, data
         authorities), oldest first.
@@ -469,6 +482,11 @@ def add_SharingServicer_to_server(servicer, server):
             'DecideRegionalSplit': grpc.unary_unary_rpc_method_handler(
                     servicer.DecideRegionalSplit,
                     request_deserializer=tongdao_dot_v1_dot_sharing__pb2.DecideRegionalSplitRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.RegionalSplit.SerializeToString,
+            ),
+            'WithdrawRegionalSplit': grpc.unary_unary_rpc_method_handler(
+                    servicer.WithdrawRegionalSplit,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.WithdrawRegionalSplitRequest.FromString,
                     response_serializer=tongdao_dot_v1_dot_sharing__pb2.RegionalSplit.SerializeToString,
             ),
             'ListRegionalSplits': grpc.unary_unary_rpc_method_handler(
@@ -1060,6 +1078,33 @@ class Sharing:
             target,
             '/tongdao.v1.Sharing/DecideRegionalSplit',
             tongdao_dot_v1_dot_sharing__pb2.DecideRegionalSplitRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.RegionalSplit.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WithdrawRegionalSplit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/WithdrawRegionalSplit',
+            tongdao_dot_v1_dot_sharing__pb2.WithdrawRegionalSplitRequest.SerializeToString,
             tongdao_dot_v1_dot_sharing__pb2.RegionalSplit.FromString,
             options,
             channel_credentials,
