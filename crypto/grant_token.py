@@ -65,6 +65,11 @@ class GrantClaims:
             version the grant names (PRIV-6). The node masks and refuses by these, and refuses
             to serve the entry when its own configuration grades an item otherwise. Empty: the
             grant carries no catalogue grades, and a node serves nothing under it.
+        delegate: the lower-level department that decided the request under the provider's
+            regional split (Art.23); empty when the provider (or nobody: an unconditional
+            entry) decided it.
+        return_flow: the return-flow arrangement the grant was issued under (Art.26); empty
+            for a grant on a share request.
     """
 
     grant_id: str
@@ -84,6 +89,8 @@ class GrantClaims:
     dp_epsilon_milli: int = 0
     dp_budget_milli: int = 0
     grades: Mapping[str, str] = field(default_factory=dict)
+    delegate: str = ""
+    return_flow: str = ""
 
     def to_json(self) -> bytes:
         """Canonical JSON of the claims."""
@@ -147,7 +154,8 @@ def _claims_from_dict(raw: Any) -> GrantClaims:
     expected = {f.name for f in fields(GrantClaims)}
     # a token signed before grants carried catalogue grades reads as carrying none (the node
     # then refuses it and says so); any other missing or unknown key is malformed
-    raw = {"grades": {}, **raw}
+    # (likewise a token signed before grants named a delegate or a return flow: none)
+    raw = {"grades": {}, "delegate": "", "return_flow": "", **raw}
     if set(raw) != expected:
         raise GrantTokenError("malformed", "grant token claims have missing or unknown keys")
     values: dict[str, Any] = {}

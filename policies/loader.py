@@ -254,6 +254,7 @@ def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
     disputes = sections.disputes(root, policy) if "disputes" in raw else None
     typical_cases = sections.typical_cases(root) if "typical_cases" in raw else None
     cross = sections.cross_verification(root, policy) if "cross_verification" in raw else None
+    regional = sections.regional(root, policy) if "regional" in raw else None
     catalogue = sections.catalogue(root) if "catalogue" in raw else policy.catalogue
     _first_unread(file, raw, root.seen)
     return replace(
@@ -266,6 +267,7 @@ def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
         disputes=disputes,
         typical_cases=typical_cases,
         cross_verification=cross,
+        regional=regional,
         catalogue=catalogue,
     )
 

@@ -22,6 +22,7 @@ from tongdao.policies.disputes import SUBJECT_KINDS, DisputeRules
 from tongdao.policies.model import (
     Policy,
 )
+from tongdao.policies.regional import METHODS, ON_WITHDRAWAL, RegionalRules
 from tongdao.policies.typical_cases import CASE_FIELDS, TypicalCaseRules
 
 if TYPE_CHECKING:
@@ -144,3 +145,27 @@ def accounts(root: Reader) -> AccountRules:
         argon2_parallelism=t.integer("argon2_parallelism", minimum=1) or 1,
         common_passwords=load_common_passwords(name),
     )
+
+
+def regional(root: Reader, policy: Policy) -> RegionalRules:
+    """``[regional]``: regional delegation (Art.23) and return flow by territory (Art.26)."""
+    t = root.table("regional")
+    rules = RegionalRules(
+        delegation_article=t.article("delegation_article"),
+        return_flow_article=t.article("return_flow_article"),
+        return_flow_methods=t.texts("return_flow_methods", allowed=METHODS),
+        return_flow_purpose=t.text("return_flow_purpose"),
+        return_flow_validity_days=int(t.integer("return_flow_validity_days", minimum=1) or 0),
+        return_flow_quota=int(t.integer("return_flow_quota", minimum=1) or 0),
+        on_withdrawal=t.text("on_withdrawal"),
+        withdrawal_ground=t.text("withdrawal_ground"),
+    )
+    if not rules.return_flow_methods:
+        raise t.fail("return_flow_methods", "names no method (a return flow nobody can use)")
+    if rules.on_withdrawal not in ON_WITHDRAWAL:
+        raise t.fail("on_withdrawal", f"must be one of {', '.join(ON_WITHDRAWAL)}")
+    if rules.withdrawal_ground not in policy.grant_status.grounds:
+        raise t.fail("withdrawal_ground", "names no [grant_status.grounds] ground")
+    t.text("description")
+    t.text("quote", required=False)
+    return rules

@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "requests",
     "supervise",
     "dispute",
+    "regional",
     "cases",
     "calendar",
     "policy",

@@ -46,6 +46,8 @@ class ShareRequest(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     due_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # the lower-level department that decides it under a regional split (SHR-4, Art.23)
+    delegate: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
 
 class ServiceRequest(Base):
@@ -100,6 +102,10 @@ class Grant(Base):
     status_changed_at: Mapped[dt.datetime | None] = mapped_column(
         DateTime(timezone=True), nullable=True
     )
+    # the lower-level department that decided it under a regional split (Art.23), if any
+    delegate: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # the return-flow arrangement it was issued under (Art.26), if any
+    return_flow_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
 
 
 class UsageRecord(Base):
@@ -161,3 +167,39 @@ class PublicAccessSuspension(Base):
     correction: Mapped[str] = mapped_column(Text)
     changed_by: Mapped[str] = mapped_column(String(64))
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RegionalSplit(Base):
+    """A provider's split of one catalogue entry by region, each region's requests delegated to
+    a lower-level department (SHR-4, Art.23), as filed with the same-level data authority."""
+
+    __tablename__ = "regional_splits"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    entry_code: Mapped[str] = mapped_column(ForeignKey("catalogue_entries.code"), index=True)
+    provider: Mapped[str] = mapped_column(String(64), index=True)
+    # [{"region": "230100", "department": "hrb.gaj"}, ...]
+    territories: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # filed | recorded | refused
+    reviewer: Mapped[str] = mapped_column(String(64), index=True)
+    decision_reason: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ReturnFlow(Base):
+    """An upper-level provider's return flow of one entry to lower-level departments by
+    territory (SHR-7, Art.26): each named department holds a grant on its territory's records."""
+
+    __tablename__ = "return_flows"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    entry_code: Mapped[str] = mapped_column(ForeignKey("catalogue_entries.code"), index=True)
+    provider: Mapped[str] = mapped_column(String(64), index=True)
+    territories: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    grant_ids: Mapped[list[str]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # published | withdrawn
+    published_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    withdrawal_reason: Mapped[str] = mapped_column(Text)

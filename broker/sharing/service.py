@@ -25,6 +25,7 @@ from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.sharing.changes import GrantChangeMixin
 from tongdao.broker.sharing.models import Grant, ServiceRequest, ShareRequest
 from tongdao.broker.sharing.public_access import PublicAccessMixin
+from tongdao.broker.sharing.regional import RegionalMixin
 from tongdao.broker.sharing.status import GrantStatusMixin
 from tongdao.broker.sharing.usage import UsageMixin
 from tongdao.broker.supervision.findings import GrantView
@@ -73,7 +74,9 @@ class ShareRequestData:
 
 
 @dataclass(kw_only=True)
-class SharingService(GrantStatusMixin, UsageMixin, GrantChangeMixin, PublicAccessMixin):
+class SharingService(
+    GrantStatusMixin, UsageMixin, GrantChangeMixin, PublicAccessMixin, RegionalMixin
+):
     """Share requests and grants; the relay reads grants only through this service."""
 
     ledger: Ledger
@@ -193,10 +196,20 @@ class SharingService(GrantStatusMixin, UsageMixin, GrantChangeMixin, PublicAcces
             created_at=now,
         )
         session.add(request)
+        delegated = None
         if decision.outcome == "pending_provider_review":
+            # SHR-4, Art.23: a request from a region of the entry's recorded split goes to the
+            # lower-level department it delegates that region to
+            delegated = self.delegate_for(session, entry.code, consumer, regions)
+            if delegated is not None:
+                request.delegate = delegated[0]
+                request.regions = list(regions) or [delegated[1]]
             rule = self.policy.deadline("conditional_share_review")
             request.due_date = self.supervision.start_deadline(
-                session, kind=rule.kind, subject=request.id, responsible=entry.provider
+                session,
+                kind=rule.kind,
+                subject=request.id,
+                responsible=request.delegate or entry.provider,
             )
         elif decision.outcome == PENDING_AUTHORITY:
             request.due_date = self.supervision.start_deadline(
@@ -219,8 +232,17 @@ class SharingService(GrantStatusMixin, UsageMixin, GrantChangeMixin, PublicAcces
                 "fields": list(data.fields),
                 "methods": list(data.methods),
                 "purpose": purpose,
-                "regions": list(regions),
+                "regions": list(request.regions),
                 "decision": request.decision,
+                **(
+                    {
+                        "delegate": request.delegate,
+                        "delegated_region": delegated[1],
+                        "articles": [self.regional_rules.delegation_article],
+                    }
+                    if delegated
+                    else {}
+                ),
                 "due_date": request.due_date.isoformat() if request.due_date else None,
                 **(self._due_note(request.due_date) if request.due_date else {}),
             },
@@ -240,8 +262,13 @@ class SharingService(GrantStatusMixin, UsageMixin, GrantChangeMixin, PublicAcces
         self.directory.require_registered(session, caller)
         if role not in ("provider", "consumer"):
             raise InvalidArgument("must be 'provider', 'consumer' or 'reviewer'", field="role")
-        column = ShareRequest.provider if role == "provider" else ShareRequest.consumer
-        query = select(ShareRequest).where(column == caller)
+        if role == "provider":  # what the caller decides: its own, and those delegated to it
+            query = select(ShareRequest).where(
+                ((ShareRequest.provider == caller) & ShareRequest.delegate.is_(None))
+                | (ShareRequest.delegate == caller)
+            )
+        else:
+            query = select(ShareRequest).where(ShareRequest.consumer == caller)
         if status:
             query = query.where(ShareRequest.status == status)
         if page is not None:
@@ -292,7 +319,14 @@ class SharingService(GrantStatusMixin, UsageMixin, GrantChangeMixin, PublicAcces
                     field="id",
                     articles=(self.policy.sharing.unconditional_article,),
                 )
-        elif request.provider != caller:
+        elif request.delegate and request.delegate != caller:
+            raise PermissionDenied(
+                f"the provider delegated this region's requests to {request.delegate}, "
+                "which decides it",
+                field="id",
+                articles=(self.regional_rules.delegation_article,),
+            )
+        elif not request.delegate and request.provider != caller:
             raise PermissionDenied("only the entry's provider may decide this request", field="id")
         elif request.status != "pending_provider_review":
             raise FailedPrecondition(f"request is already {request.status}", field="id")
@@ -324,6 +358,14 @@ class SharingService(GrantStatusMixin, UsageMixin, GrantChangeMixin, PublicAcces
             payload={
                 "decision": request.decision,
                 "closed_late": bool(deadline and deadline.closed_late),
+                **(
+                    {
+                        "delegate": request.delegate,
+                        "articles": [self.regional_rules.delegation_article],
+                    }
+                    if request.delegate
+                    else {}
+                ),
             },
         )
         if decision.outcome == "approved":
@@ -332,7 +374,9 @@ class SharingService(GrantStatusMixin, UsageMixin, GrantChangeMixin, PublicAcces
             )
         return request
 
-    def _issue_grant(self, session: Session, request: ShareRequest, consumer: Department) -> Grant:
+    def _issue_grant(
+        self, session: Session, request: ShareRequest, consumer: Department, return_flow: str = ""
+    ) -> Grant:
         now = self.now()
         grant_id = str(uuid.uuid4())
         expires = now + dt.timedelta(days=request.validity_days)
@@ -354,6 +398,8 @@ class SharingService(GrantStatusMixin, UsageMixin, GrantChangeMixin, PublicAcces
             dp_epsilon_milli=round(request.dp_epsilon * 1000),
             dp_budget_milli=round(request.dp_budget * 1000),
             grades=self.catalogue.field_grades(session, request.entry_code, request.entry_version),
+            delegate=request.delegate or "",
+            return_flow=return_flow,
         )
         grant = Grant(
             id=grant_id,
@@ -374,6 +420,8 @@ class SharingService(GrantStatusMixin, UsageMixin, GrantChangeMixin, PublicAcces
             used=0,
             status="active",
             token=issue_grant_token(claims, self.signing_key),
+            delegate=request.delegate,
+            return_flow_id=return_flow or None,
         )
         session.add(grant)
         request.grant_id = grant_id
@@ -395,6 +443,8 @@ class SharingService(GrantStatusMixin, UsageMixin, GrantChangeMixin, PublicAcces
                 "grades": dict(claims.grades),
                 "expires_at": expires.isoformat(),
                 "quota": grant.quota,
+                **({"delegate": grant.delegate} if grant.delegate else {}),
+                **({"return_flow": return_flow} if return_flow else {}),
                 "token_sha256": hashlib.sha256(grant.token.encode()).hexdigest(),
             },
         )
@@ -405,7 +455,7 @@ class SharingService(GrantStatusMixin, UsageMixin, GrantChangeMixin, PublicAcces
         grant = session.get(Grant, v.identifier(grant_id, "id"))
         if grant is None:
             raise NotFound(f"no grant {grant_id!r}", field="id")
-        if caller not in (grant.consumer, grant.provider, AUTHORITY):
+        if caller not in (grant.consumer, grant.provider, grant.delegate, AUTHORITY):
             self.directory.require_authority(session, caller)
         return grant
 

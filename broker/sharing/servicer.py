@@ -26,6 +26,7 @@ from tongdao.broker.sharing.models import (
     UsageRecord,
 )
 from tongdao.broker.sharing.models import ServiceRequest as ServiceRequestRow
+from tongdao.broker.sharing.regional_servicer import RegionalServicerMixin
 from tongdao.broker.sharing.requests import ServiceRequestData, ServiceRequests
 from tongdao.broker.sharing.service import ShareRequestData, SharingService
 from tongdao.broker.sharing.usage import UsageData
@@ -63,6 +64,7 @@ def share_request_pb(r: ShareRequest, provisional: bool = False) -> sharing_pb2.
         dp_epsilon=r.dp_epsilon,
         dp_budget=r.dp_budget,
         due_date_provisional=provisional,
+        delegate=r.delegate or "",
     )
 
 
@@ -154,6 +156,8 @@ def grant_pb(g: Grant, *, with_token: bool) -> sharing_pb2.Grant:
         status_changed_at=iso(g.status_changed_at),
         last_used_at=iso(g.last_used_at),
         regions=list(g.regions or ()),
+        delegate=g.delegate or "",
+        return_flow_id=g.return_flow_id or "",
     )
 
 
@@ -217,7 +221,7 @@ def _method_names(values: Any, field: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-class SharingServicer(sharing_pb2_grpc.SharingServicer, ContextServicer):
+class SharingServicer(RegionalServicerMixin, sharing_pb2_grpc.SharingServicer, ContextServicer):
     """Implements tongdao.v1.Sharing on :class:`SharingService` and :class:`ServiceRequests`."""
 
     def __init__(
@@ -271,7 +275,7 @@ class SharingServicer(sharing_pb2_grpc.SharingServicer, ContextServicer):
         caller = self._caller(context)
         with self.sessions.begin() as session:
             row = self.service.get_share_request(session, request.id)
-            if caller not in (row.consumer, row.provider):
+            if caller not in (row.consumer, row.provider, row.delegate):
                 self.service.require_authority(session, caller)
             return self._share(row)
 

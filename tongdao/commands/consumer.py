@@ -173,7 +173,12 @@ def request_command(args: argparse.Namespace) -> int:
         if reply.grant_id:
             print(f"  grant: {reply.grant_id}")
         if reply.due_date:
-            print(f"  provider decides by the end of {reply.due_date}")
+            who = (
+                f"{reply.delegate} (the provider delegated this region's requests, Art.23)"
+                if reply.delegate
+                else "provider"
+            )
+            print(f"  {who} decides by the end of {reply.due_date}")
     return 0 if reply.status != "refused" else 1
 
 

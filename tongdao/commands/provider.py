@@ -62,6 +62,8 @@ def inbox_command(args: argparse.Namespace) -> int:
     for r in reply.requests:
         print(f"{r.id}  {r.status:<24} due {r.due_date or '-':<10} {r.consumer:<12} {r.entry_code}")
         print(f"    fields: {', '.join(r.fields)}; purpose: {r.purpose}; scenario: {r.scenario}")
+        if r.delegate:
+            print(f"    delegated to you for region {', '.join(r.regions)} (Art.23)")
     return 0
 
 

@@ -226,7 +226,7 @@ class ChangeGrantStatusRequest(_message.Message):
     def __init__(self, grant_id: _Optional[str] = ..., change: _Optional[str] = ..., ground: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ShareRequest(_message.Message):
-    __slots__ = ("id", "consumer", "entry_code", "entry_version", "fields", "methods", "purpose", "scenario", "legal_basis", "regions", "status", "decision", "grant_id", "created_at", "due_date", "requested_validity_days", "requested_quota", "dp_epsilon", "dp_budget", "due_date_provisional")
+    __slots__ = ("id", "consumer", "entry_code", "entry_version", "fields", "methods", "purpose", "scenario", "legal_basis", "regions", "status", "decision", "grant_id", "created_at", "due_date", "requested_validity_days", "requested_quota", "dp_epsilon", "dp_budget", "due_date_provisional", "delegate")
     ID_FIELD_NUMBER: _ClassVar[int]
     CONSUMER_FIELD_NUMBER: _ClassVar[int]
     ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
@@ -247,6 +247,7 @@ class ShareRequest(_message.Message):
     DP_EPSILON_FIELD_NUMBER: _ClassVar[int]
     DP_BUDGET_FIELD_NUMBER: _ClassVar[int]
     DUE_DATE_PROVISIONAL_FIELD_NUMBER: _ClassVar[int]
+    DELEGATE_FIELD_NUMBER: _ClassVar[int]
     id: str
     consumer: str
     entry_code: str
@@ -267,7 +268,8 @@ class ShareRequest(_message.Message):
     dp_epsilon: float
     dp_budget: float
     due_date_provisional: bool
-    def __init__(self, id: _Optional[str] = ..., consumer: _Optional[str] = ..., entry_code: _Optional[str] = ..., entry_version: _Optional[int] = ..., fields: _Optional[_Iterable[str]] = ..., methods: _Optional[_Iterable[_Union[_common_pb2.QueryMethod, str]]] = ..., purpose: _Optional[str] = ..., scenario: _Optional[str] = ..., legal_basis: _Optional[str] = ..., regions: _Optional[_Iterable[str]] = ..., status: _Optional[str] = ..., decision: _Optional[_Union[_common_pb2.Decision, _Mapping]] = ..., grant_id: _Optional[str] = ..., created_at: _Optional[str] = ..., due_date: _Optional[str] = ..., requested_validity_days: _Optional[int] = ..., requested_quota: _Optional[int] = ..., dp_epsilon: _Optional[float] = ..., dp_budget: _Optional[float] = ..., due_date_provisional: _Optional[bool] = ...) -> None: ...
+    delegate: str
+    def __init__(self, id: _Optional[str] = ..., consumer: _Optional[str] = ..., entry_code: _Optional[str] = ..., entry_version: _Optional[int] = ..., fields: _Optional[_Iterable[str]] = ..., methods: _Optional[_Iterable[_Union[_common_pb2.QueryMethod, str]]] = ..., purpose: _Optional[str] = ..., scenario: _Optional[str] = ..., legal_basis: _Optional[str] = ..., regions: _Optional[_Iterable[str]] = ..., status: _Optional[str] = ..., decision: _Optional[_Union[_common_pb2.Decision, _Mapping]] = ..., grant_id: _Optional[str] = ..., created_at: _Optional[str] = ..., due_date: _Optional[str] = ..., requested_validity_days: _Optional[int] = ..., requested_quota: _Optional[int] = ..., dp_epsilon: _Optional[float] = ..., dp_budget: _Optional[float] = ..., due_date_provisional: _Optional[bool] = ..., delegate: _Optional[str] = ...) -> None: ...
 
 class FileShareRequestRequest(_message.Message):
     __slots__ = ("request",)
@@ -312,7 +314,7 @@ class DecideShareRequestRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ..., approve: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class Grant(_message.Message):
-    __slots__ = ("id", "share_request_id", "consumer", "provider", "entry_code", "entry_version", "fields", "methods", "purpose", "expires_at", "quota", "used", "status", "token", "entry_sunset_on", "status_ground", "status_article", "status_reason", "status_changed_by", "status_changed_at", "last_used_at", "regions")
+    __slots__ = ("id", "share_request_id", "consumer", "provider", "entry_code", "entry_version", "fields", "methods", "purpose", "expires_at", "quota", "used", "status", "token", "entry_sunset_on", "status_ground", "status_article", "status_reason", "status_changed_by", "status_changed_at", "last_used_at", "regions", "delegate", "return_flow_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     SHARE_REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CONSUMER_FIELD_NUMBER: _ClassVar[int]
@@ -335,6 +337,8 @@ class Grant(_message.Message):
     STATUS_CHANGED_AT_FIELD_NUMBER: _ClassVar[int]
     LAST_USED_AT_FIELD_NUMBER: _ClassVar[int]
     REGIONS_FIELD_NUMBER: _ClassVar[int]
+    DELEGATE_FIELD_NUMBER: _ClassVar[int]
+    RETURN_FLOW_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     share_request_id: str
     consumer: str
@@ -357,7 +361,9 @@ class Grant(_message.Message):
     status_changed_at: str
     last_used_at: str
     regions: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, id: _Optional[str] = ..., share_request_id: _Optional[str] = ..., consumer: _Optional[str] = ..., provider: _Optional[str] = ..., entry_code: _Optional[str] = ..., entry_version: _Optional[int] = ..., fields: _Optional[_Iterable[str]] = ..., methods: _Optional[_Iterable[_Union[_common_pb2.QueryMethod, str]]] = ..., purpose: _Optional[str] = ..., expires_at: _Optional[str] = ..., quota: _Optional[int] = ..., used: _Optional[int] = ..., status: _Optional[str] = ..., token: _Optional[str] = ..., entry_sunset_on: _Optional[str] = ..., status_ground: _Optional[str] = ..., status_article: _Optional[str] = ..., status_reason: _Optional[str] = ..., status_changed_by: _Optional[str] = ..., status_changed_at: _Optional[str] = ..., last_used_at: _Optional[str] = ..., regions: _Optional[_Iterable[str]] = ...) -> None: ...
+    delegate: str
+    return_flow_id: str
+    def __init__(self, id: _Optional[str] = ..., share_request_id: _Optional[str] = ..., consumer: _Optional[str] = ..., provider: _Optional[str] = ..., entry_code: _Optional[str] = ..., entry_version: _Optional[int] = ..., fields: _Optional[_Iterable[str]] = ..., methods: _Optional[_Iterable[_Union[_common_pb2.QueryMethod, str]]] = ..., purpose: _Optional[str] = ..., expires_at: _Optional[str] = ..., quota: _Optional[int] = ..., used: _Optional[int] = ..., status: _Optional[str] = ..., token: _Optional[str] = ..., entry_sunset_on: _Optional[str] = ..., status_ground: _Optional[str] = ..., status_article: _Optional[str] = ..., status_reason: _Optional[str] = ..., status_changed_by: _Optional[str] = ..., status_changed_at: _Optional[str] = ..., last_used_at: _Optional[str] = ..., regions: _Optional[_Iterable[str]] = ..., delegate: _Optional[str] = ..., return_flow_id: _Optional[str] = ...) -> None: ...
 
 class GetGrantRequest(_message.Message):
     __slots__ = ("id",)
@@ -520,3 +526,147 @@ class ListServiceRequestsResponse(_message.Message):
     requests: _containers.RepeatedCompositeFieldContainer[ServiceRequest]
     next_page_token: str
     def __init__(self, requests: _Optional[_Iterable[_Union[ServiceRequest, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class Territory(_message.Message):
+    __slots__ = ("region", "department")
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    region: str
+    department: str
+    def __init__(self, region: _Optional[str] = ..., department: _Optional[str] = ...) -> None: ...
+
+class RegionalSplit(_message.Message):
+    __slots__ = ("id", "entry_code", "provider", "territories", "reason", "status", "reviewer", "decision_reason", "filed_at", "decided_at", "article")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    TERRITORIES_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    REVIEWER_FIELD_NUMBER: _ClassVar[int]
+    DECISION_REASON_FIELD_NUMBER: _ClassVar[int]
+    FILED_AT_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_AT_FIELD_NUMBER: _ClassVar[int]
+    ARTICLE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    entry_code: str
+    provider: str
+    territories: _containers.RepeatedCompositeFieldContainer[Territory]
+    reason: str
+    status: str
+    reviewer: str
+    decision_reason: str
+    filed_at: str
+    decided_at: str
+    article: str
+    def __init__(self, id: _Optional[str] = ..., entry_code: _Optional[str] = ..., provider: _Optional[str] = ..., territories: _Optional[_Iterable[_Union[Territory, _Mapping]]] = ..., reason: _Optional[str] = ..., status: _Optional[str] = ..., reviewer: _Optional[str] = ..., decision_reason: _Optional[str] = ..., filed_at: _Optional[str] = ..., decided_at: _Optional[str] = ..., article: _Optional[str] = ...) -> None: ...
+
+class FileRegionalSplitRequest(_message.Message):
+    __slots__ = ("entry_code", "territories", "reason")
+    ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    TERRITORIES_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    entry_code: str
+    territories: _containers.RepeatedCompositeFieldContainer[Territory]
+    reason: str
+    def __init__(self, entry_code: _Optional[str] = ..., territories: _Optional[_Iterable[_Union[Territory, _Mapping]]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class DecideRegionalSplitRequest(_message.Message):
+    __slots__ = ("id", "approve", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    APPROVE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    approve: bool
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., approve: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class WithdrawRegionalSplitRequest(_message.Message):
+    __slots__ = ("id", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ListRegionalSplitsRequest(_message.Message):
+    __slots__ = ("entry_code", "status", "page_size", "page_token")
+    ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    entry_code: str
+    status: str
+    page_size: int
+    page_token: str
+    def __init__(self, entry_code: _Optional[str] = ..., status: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListRegionalSplitsResponse(_message.Message):
+    __slots__ = ("splits", "next_page_token")
+    SPLITS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    splits: _containers.RepeatedCompositeFieldContainer[RegionalSplit]
+    next_page_token: str
+    def __init__(self, splits: _Optional[_Iterable[_Union[RegionalSplit, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ReturnFlow(_message.Message):
+    __slots__ = ("id", "entry_code", "provider", "territories", "grant_ids", "status", "published_at", "withdrawn_at", "withdrawal_reason", "article", "on_withdrawal")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    TERRITORIES_FIELD_NUMBER: _ClassVar[int]
+    GRANT_IDS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    PUBLISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    WITHDRAWN_AT_FIELD_NUMBER: _ClassVar[int]
+    WITHDRAWAL_REASON_FIELD_NUMBER: _ClassVar[int]
+    ARTICLE_FIELD_NUMBER: _ClassVar[int]
+    ON_WITHDRAWAL_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    entry_code: str
+    provider: str
+    territories: _containers.RepeatedCompositeFieldContainer[Territory]
+    grant_ids: _containers.RepeatedScalarFieldContainer[str]
+    status: str
+    published_at: str
+    withdrawn_at: str
+    withdrawal_reason: str
+    article: str
+    on_withdrawal: str
+    def __init__(self, id: _Optional[str] = ..., entry_code: _Optional[str] = ..., provider: _Optional[str] = ..., territories: _Optional[_Iterable[_Union[Territory, _Mapping]]] = ..., grant_ids: _Optional[_Iterable[str]] = ..., status: _Optional[str] = ..., published_at: _Optional[str] = ..., withdrawn_at: _Optional[str] = ..., withdrawal_reason: _Optional[str] = ..., article: _Optional[str] = ..., on_withdrawal: _Optional[str] = ...) -> None: ...
+
+class PublishReturnFlowRequest(_message.Message):
+    __slots__ = ("entry_code", "territories")
+    ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    TERRITORIES_FIELD_NUMBER: _ClassVar[int]
+    entry_code: str
+    territories: _containers.RepeatedCompositeFieldContainer[Territory]
+    def __init__(self, entry_code: _Optional[str] = ..., territories: _Optional[_Iterable[_Union[Territory, _Mapping]]] = ...) -> None: ...
+
+class WithdrawReturnFlowRequest(_message.Message):
+    __slots__ = ("id", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ListReturnFlowsRequest(_message.Message):
+    __slots__ = ("entry_code", "status", "page_size", "page_token")
+    ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    entry_code: str
+    status: str
+    page_size: int
+    page_token: str
+    def __init__(self, entry_code: _Optional[str] = ..., status: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListReturnFlowsResponse(_message.Message):
+    __slots__ = ("flows", "next_page_token")
+    FLOWS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    flows: _containers.RepeatedCompositeFieldContainer[ReturnFlow]
+    next_page_token: str
+    def __init__(self, flows: _Optional[_Iterable[_Union[ReturnFlow, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

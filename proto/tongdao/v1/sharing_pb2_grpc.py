@@ -136,6 +136,41 @@ class SharingStub:
                 request_serializer=tongdao_dot_v1_dot_sharing__pb2.ListPublicAccessRequest.SerializeToString,
                 response_deserializer=tongdao_dot_v1_dot_sharing__pb2.ListPublicAccessResponse.FromString,
                 _registered_method=True)
+        self.FileRegionalSplit = channel.unary_unary(
+                '/tongdao.v1.Sharing/FileRegionalSplit',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.FileRegionalSplitRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.RegionalSplit.FromString,
+                _registered_method=True)
+        self.DecideRegionalSplit = channel.unary_unary(
+                '/tongdao.v1.Sharing/DecideRegionalSplit',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.DecideRegionalSplitRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.RegionalSplit.FromString,
+                _registered_method=True)
+        self.WithdrawRegionalSplit = channel.unary_unary(
+                '/tongdao.v1.Sharing/WithdrawRegionalSplit',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.WithdrawRegionalSplitRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.RegionalSplit.FromString,
+                _registered_method=True)
+        self.ListRegionalSplits = channel.unary_unary(
+                '/tongdao.v1.Sharing/ListRegionalSplits',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.ListRegionalSplitsRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.ListRegionalSplitsResponse.FromString,
+                _registered_method=True)
+        self.PublishReturnFlow = channel.unary_unary(
+                '/tongdao.v1.Sharing/PublishReturnFlow',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.PublishReturnFlowRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.ReturnFlow.FromString,
+                _registered_method=True)
+        self.WithdrawReturnFlow = channel.unary_unary(
+                '/tongdao.v1.Sharing/WithdrawReturnFlow',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.WithdrawReturnFlowRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.ReturnFlow.FromString,
+                _registered_method=True)
+        self.ListReturnFlows = channel.unary_unary(
+                '/tongdao.v1.Sharing/ListReturnFlows',
+                request_serializer=tongdao_dot_v1_dot_sharing__pb2.ListReturnFlowsRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_sharing__pb2.ListReturnFlowsResponse.FromString,
+                _registered_method=True)
 
 
 class SharingServicer:
@@ -297,6 +332,64 @@ class SharingServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FileRegionalSplit(self, request, context):
+        """The provider files a regional split of one of its published entries with the data
+        authority at its level (SHR-4, Art.23): each region's share requests go to the named
+        lower-level department once the split is recorded.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideRegionalSplit(self, request, context):
+        """The provider's same-level data authority (or the provincial authority) records the split,
+        replacing the entry's previous one, or refuses it with a reason.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WithdrawRegionalSplit(self, request, context):
+        """The provider withdraws a filed or recorded split: new requests of its regions go to the
+        provider again (requests already delegated stay with their delegate).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRegionalSplits(self, request, context):
+        """One page of the splits the caller may see (its provider, its reviewer, its delegates, data
+        authorities), oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublishReturnFlow(self, request, context):
+        """An upper-level provider returns an entry's data to the lower-level departments of each
+        territory (SHR-7, Art.26): each gets a grant at once, without extra conditions, limited to
+        its territory's region.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WithdrawReturnFlow(self, request, context):
+        """The provider (or the provincial authority) withdraws a return flow; its grants end as the
+        rule file's [regional] on_withdrawal says.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListReturnFlows(self, request, context):
+        """One page of the return flows the caller may see (their provider, their departments, data
+        authorities), oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SharingServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -399,6 +492,41 @@ def add_SharingServicer_to_server(servicer, server):
                     servicer.ListPublicAccess,
                     request_deserializer=tongdao_dot_v1_dot_sharing__pb2.ListPublicAccessRequest.FromString,
                     response_serializer=tongdao_dot_v1_dot_sharing__pb2.ListPublicAccessResponse.SerializeToString,
+            ),
+            'FileRegionalSplit': grpc.unary_unary_rpc_method_handler(
+                    servicer.FileRegionalSplit,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.FileRegionalSplitRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.RegionalSplit.SerializeToString,
+            ),
+            'DecideRegionalSplit': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideRegionalSplit,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.DecideRegionalSplitRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.RegionalSplit.SerializeToString,
+            ),
+            'WithdrawRegionalSplit': grpc.unary_unary_rpc_method_handler(
+                    servicer.WithdrawRegionalSplit,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.WithdrawRegionalSplitRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.RegionalSplit.SerializeToString,
+            ),
+            'ListRegionalSplits': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRegionalSplits,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.ListRegionalSplitsRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.ListRegionalSplitsResponse.SerializeToString,
+            ),
+            'PublishReturnFlow': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishReturnFlow,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.PublishReturnFlowRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.ReturnFlow.SerializeToString,
+            ),
+            'WithdrawReturnFlow': grpc.unary_unary_rpc_method_handler(
+                    servicer.WithdrawReturnFlow,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.WithdrawReturnFlowRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.ReturnFlow.SerializeToString,
+            ),
+            'ListReturnFlows': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReturnFlows,
+                    request_deserializer=tongdao_dot_v1_dot_sharing__pb2.ListReturnFlowsRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_sharing__pb2.ListReturnFlowsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -943,6 +1071,195 @@ class Sharing:
             '/tongdao.v1.Sharing/ListPublicAccess',
             tongdao_dot_v1_dot_sharing__pb2.ListPublicAccessRequest.SerializeToString,
             tongdao_dot_v1_dot_sharing__pb2.ListPublicAccessResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FileRegionalSplit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/FileRegionalSplit',
+            tongdao_dot_v1_dot_sharing__pb2.FileRegionalSplitRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.RegionalSplit.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideRegionalSplit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/DecideRegionalSplit',
+            tongdao_dot_v1_dot_sharing__pb2.DecideRegionalSplitRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.RegionalSplit.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WithdrawRegionalSplit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/WithdrawRegionalSplit',
+            tongdao_dot_v1_dot_sharing__pb2.WithdrawRegionalSplitRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.RegionalSplit.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRegionalSplits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/ListRegionalSplits',
+            tongdao_dot_v1_dot_sharing__pb2.ListRegionalSplitsRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.ListRegionalSplitsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishReturnFlow(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/PublishReturnFlow',
+            tongdao_dot_v1_dot_sharing__pb2.PublishReturnFlowRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.ReturnFlow.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WithdrawReturnFlow(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/WithdrawReturnFlow',
+            tongdao_dot_v1_dot_sharing__pb2.WithdrawReturnFlowRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.ReturnFlow.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReturnFlows(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.Sharing/ListReturnFlows',
+            tongdao_dot_v1_dot_sharing__pb2.ListReturnFlowsRequest.SerializeToString,
+            tongdao_dot_v1_dot_sharing__pb2.ListReturnFlowsResponse.FromString,
             options,
             channel_credentials,
             insecure,
