@@ -25,6 +25,7 @@ from tongdao.broker.kernel.paging import Pager
 from tongdao.broker.kernel.settings import BrokerSettings
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.ledger.service import LedgerService
+from tongdao.broker.opendata.service import OpenDataService
 from tongdao.broker.relay.service import RelayService
 from tongdao.broker.sharing.requests import ServiceRequests
 from tongdao.broker.sharing.service import SharingService
@@ -56,6 +57,7 @@ class BrokerServices:
     orders: RectificationOrders
     disputes: DisputeService
     cases: TypicalCaseService
+    opendata: OpenDataService
 
 
 def build_services(
@@ -150,6 +152,14 @@ def build_services(
         requests=requests,
         disputes=disputes,
         cases=cases,
+        opendata=OpenDataService(
+            kernel=kernel,
+            ledger=ledger,
+            directory=directory,
+            catalogue=catalogue,
+            sharing=sharing,
+            requests=requests,
+        ),
         relay=relay,
         ledger=LedgerService(
             chain=ledger,

@@ -253,6 +253,7 @@ def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
     accounts = sections.accounts(root) if "accounts" in raw else None
     disputes = sections.disputes(root, policy) if "disputes" in raw else None
     typical_cases = sections.typical_cases(root) if "typical_cases" in raw else None
+    open_data = sections.open_data(root, policy) if "open_data" in raw else None
     catalogue = sections.catalogue(root) if "catalogue" in raw else policy.catalogue
     _first_unread(file, raw, root.seen)
     return replace(
@@ -264,6 +265,7 @@ def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
         accounts=accounts,
         disputes=disputes,
         typical_cases=typical_cases,
+        open_data=open_data,
         catalogue=catalogue,
     )
 

@@ -21,6 +21,7 @@ from tongdao.policies.disputes import SUBJECT_KINDS, DisputeRules
 from tongdao.policies.model import (
     Policy,
 )
+from tongdao.policies.open_data import IDENTITY_FIELDS, OpenDataRules
 from tongdao.policies.typical_cases import CASE_FIELDS, TypicalCaseRules
 
 if TYPE_CHECKING:
@@ -128,3 +129,22 @@ def accounts(root: Reader) -> AccountRules:
         argon2_parallelism=t.integer("argon2_parallelism", minimum=1) or 1,
         common_passwords=load_common_passwords(name),
     )
+
+
+def open_data(root: Reader, policy: Policy) -> OpenDataRules:
+    """``[open_data]``: how a public requester names itself, what it may receive (Art.34) and
+    the article withdrawals rest on (Art.35)."""
+    t = root.table("open_data")
+    rules = OpenDataRules(
+        article=t.article(),
+        requester_identity=t.texts("requester_identity", allowed=IDENTITY_FIELDS),
+        open_grades=t.texts("open_grades", allowed=tuple(policy.grades)),
+        download_page_max=t.integer("download_page_max", minimum=1) or 1,
+        download_ticket_seconds=t.integer("download_ticket_seconds", minimum=1) or 1,
+        conditional_validity_days=t.integer("conditional_validity_days", minimum=1) or 1,
+        withdrawal_article=t.article("withdrawal_article"),
+    )
+    if "name" not in rules.requester_identity:
+        raise t.fail("requester_identity", "must include name (the requester as recorded)")
+    t.text("description")
+    return rules

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from tongdao.policies.access import AccessRules, AccountRules
 from tongdao.policies.catalogue_rules import DEFAULT_CATALOGUE_RULES, CatalogueRules
 from tongdao.policies.disputes import DisputeRules
+from tongdao.policies.open_data import OpenDataRules
 from tongdao.policies.typical_cases import TypicalCaseRules
 
 METHODS: tuple[str, ...] = (
@@ -339,6 +340,7 @@ class Policy:
     disputes: DisputeRules | None = None
     catalogue: CatalogueRules = DEFAULT_CATALOGUE_RULES
     typical_cases: TypicalCaseRules | None = None
+    open_data: OpenDataRules | None = None
 
     @property
     def access_rules(self) -> AccessRules:

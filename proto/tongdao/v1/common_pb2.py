@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17tongdao/v1/common.proto\x12\ntongdao.v1\"o\n\x08\x44\x65\x63ision\x12\x0f\n\x07outcome\x18\x01 \x01(\t\x12\x10\n\x08\x61rticles\x18\x02 \x03(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0c\n\x04rule\x18\x04 \x01(\t\x12\x12\n\ndepartment\x18\x05 \x01(\t\x12\x0e\n\x06person\x18\x06 \x01(\t*|\n\tShareType\x12\x1a\n\x16SHARE_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n\x18SHARE_TYPE_UNCONDITIONAL\x10\x01\x12\x1a\n\x16SHARE_TYPE_CONDITIONAL\x10\x02\x12\x19\n\x15SHARE_TYPE_NOT_SHARED\x10\x03*\x7f\n\x08OpenType\x12\x19\n\x15OPEN_TYPE_UNSPECIFIED\x10\x00\x12\x16\n\x12OPEN_TYPE_NOT_OPEN\x10\x01\x12\x1e\n\x1aOPEN_TYPE_CONDITIONAL_OPEN\x10\x02\x12 \n\x1cOPEN_TYPE_UNCONDITIONAL_OPEN\x10\x03*\xde\x01\n\x0bQueryMethod\x12\x1c\n\x18QUERY_METHOD_UNSPECIFIED\x10\x00\x12\x16\n\x12QUERY_METHOD_FETCH\x10\x01\x12\x17\n\x13QUERY_METHOD_VERIFY\x10\x02\x12\x1d\n\x19QUERY_METHOD_INTERSECTION\x10\x03\x12!\n\x1dQUERY_METHOD_INTERSECTION_SUM\x10\x04\x12\x1a\n\x16QUERY_METHOD_AGGREGATE\x10\x05\x12\"\n\x1eQUERY_METHOD_INTERSECTION_SIZE\x10\x06\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17tongdao/v1/common.proto\x12\ntongdao.v1\"o\n\x08\x44\x65\x63ision\x12\x0f\n\x07outcome\x18\x01 \x01(\t\x12\x10\n\x08\x61rticles\x18\x02 \x03(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0c\n\x04rule\x18\x04 \x01(\t\x12\x12\n\ndepartment\x18\x05 \x01(\t\x12\x0e\n\x06person\x18\x06 \x01(\t*|\n\tShareType\x12\x1a\n\x16SHARE_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n\x18SHARE_TYPE_UNCONDITIONAL\x10\x01\x12\x1a\n\x16SHARE_TYPE_CONDITIONAL\x10\x02\x12\x19\n\x15SHARE_TYPE_NOT_SHARED\x10\x03*\x7f\n\x08OpenType\x12\x19\n\x15OPEN_TYPE_UNSPECIFIED\x10\x00\x12\x16\n\x12OPEN_TYPE_NOT_OPEN\x10\x01\x12\x1e\n\x1aOPEN_TYPE_CONDITIONAL_OPEN\x10\x02\x12 \n\x1cOPEN_TYPE_UNCONDITIONAL_OPEN\x10\x03*\xfe\x01\n\x0bQueryMethod\x12\x1c\n\x18QUERY_METHOD_UNSPECIFIED\x10\x00\x12\x16\n\x12QUERY_METHOD_FETCH\x10\x01\x12\x17\n\x13QUERY_METHOD_VERIFY\x10\x02\x12\x1d\n\x19QUERY_METHOD_INTERSECTION\x10\x03\x12!\n\x1dQUERY_METHOD_INTERSECTION_SUM\x10\x04\x12\x1a\n\x16QUERY_METHOD_AGGREGATE\x10\x05\x12\"\n\x1eQUERY_METHOD_INTERSECTION_SIZE\x10\x06\x12\x1e\n\x1aQUERY_METHOD_OPEN_DOWNLOAD\x10\x07\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,7 +36,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_OPENTYPE']._serialized_start=278
   _globals['_OPENTYPE']._serialized_end=405
   _globals['_QUERYMETHOD']._serialized_start=408
-  _globals['_QUERYMETHOD']._serialized_end=630
+  _globals['_QUERYMETHOD']._serialized_end=662
   _globals['_DECISION']._serialized_start=39
   _globals['_DECISION']._serialized_end=150
 # @@protoc_insertion_point(module_scope)

@@ -1,0 +1,138 @@
+"""Open data for the public (OPN-2, Art.34) over real gRPC, on the broker's public listener
+without a client certificate, with 民政厅's real node serving the records."""
+
+from __future__ import annotations
+
+import json
+
+import grpc
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.integration.stack import start_stack
+from tongdao.home import AUTHORITY
+from tongdao.public_client import Identity, PublicClient
+from tongdao.v1 import sharing_pb2
+
+WHO = Identity("张三", "13800000000", "230102199001011234")
+OTHER = Identity("某数据公司", "data@example.cn", "91230100MA1234567X")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    s = start_stack(tmp_path_factory.mktemp("open-data"), records=5, public=True, open_data=True)
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def public(stack):
+    ca = (stack.home.ca_dir / "ca.crt").read_bytes()
+    with PublicClient(f"127.0.0.1:{stack.broker.public_port}", ca, timeout=20) as client:
+        yield client
+
+
+def ledger(stack, kind: str) -> list[dict]:
+    engine = create_engine(stack.database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "select actor, payload_json from ledger_entries where kind = :k order by sequence"
+            ),
+            {"k": kind},
+        ).all()
+    engine.dispose()
+    return [{"actor": a, **json.loads(p)} for a, p in rows]
+
+
+def refused(call) -> grpc.RpcError:
+    with pytest.raises(grpc.RpcError) as err:
+        call()
+    return err.value
+
+
+def test_unconditional_open_data_is_downloaded_masked_and_recorded(stack, public):
+    codes = {e.code: e.open_type for e in public.catalogue().entries}
+    assert {"mzt.care-homes", "mzt.care-subsidies"} <= set(codes)
+
+    page = public.download(WHO, "mzt.care-homes", limit=10)
+    assert len(page.records) == 10 and page.more
+    fields = list(page.reply.fields)
+    # open grades only: the sensitive-personal item never leaves the node
+    assert "legal_rep_id" not in fields and {"home_id", "beds", "contact_person"} <= set(fields)
+    assert all(set(r) == set(fields) for r in page.records)
+    assert all("*" in r["contact_person"] for r in page.records)  # personal: masked
+    assert page.records[0]["home_id"] == "YL00001"  # general: as stored
+    last = public.download(WHO, "mzt.care-homes", offset=25, limit=10)
+    assert len(last.records) == 5 and not last.more
+
+    recorded = [e for e in ledger(stack, "query.relayed") if e.get("method") == "open_download"]
+    assert recorded[-1]["requester"] == "张三" and recorded[-1]["actor"] == "public"
+    assert recorded[-1]["receipt_verified"] and recorded[-1]["record_count"] == 5
+    assert "230102199001011234" not in json.dumps(recorded)  # the ID number only as a digest
+    assert last.reply.ledger_sequence > page.reply.ledger_sequence
+
+
+def test_the_requester_must_identify_itself_and_not_open_data_is_refused(public):
+    err = refused(lambda: public.download(Identity("张三"), "mzt.care-homes"))
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and "requester.contact" in err.details()
+    err = refused(lambda: public.download(WHO, "mzt.marriage"))
+    assert err.code() == grpc.StatusCode.PERMISSION_DENIED and "not open" in err.details()
+    err = refused(lambda: public.download(WHO, "mzt.care-subsidies"))
+    assert err.code() == grpc.StatusCode.PERMISSION_DENIED and "open-data request" in err.details()
+
+
+def test_a_conditional_request_is_reviewed_then_downloaded_under_its_token(stack, public):
+    ticket = public.file_request(
+        OTHER, "mzt.care-subsidies", "养老服务补贴监督研究", ["home_id", "subsidy_yuan"]
+    )
+    assert ticket.status == "pending" and ticket.due_on and len(ticket.retrieval_token) >= 40
+    assert public.status(ticket.id, ticket.retrieval_token).status == "pending"
+    err = refused(lambda: public.status(ticket.id, "x" * 43))
+    assert err.code() == grpc.StatusCode.NOT_FOUND
+    err = refused(
+        lambda: public.download(
+            OTHER,
+            "mzt.care-subsidies",
+            request_id=ticket.id,
+            retrieval_token=ticket.retrieval_token,
+        )
+    )
+    assert err.code() == grpc.StatusCode.PERMISSION_DENIED and "pending" in err.details()
+
+    provider = stack.stub("hlj.mzt").sharing
+    inbox = provider.ListServiceRequests(
+        sharing_pb2.ListServiceRequestsRequest(role="provider", kind="open_data"), timeout=10
+    )
+    assert ticket.id in [r.id for r in inbox.requests]
+    provider.DecideServiceRequest(
+        sharing_pb2.DecideServiceRequestRequest(id=ticket.id, approve=True, reason="用途合理"),
+        timeout=10,
+    )
+    status = public.status(ticket.id, ticket.retrieval_token)
+    assert status.status == "approved" and status.valid_until
+    assert list(status.data_items) == ["home_id", "subsidy_yuan"]
+
+    page = public.download(
+        OTHER, "mzt.care-subsidies", request_id=ticket.id, retrieval_token=ticket.retrieval_token
+    )
+    assert list(page.reply.fields) == ["home_id", "subsidy_yuan"]  # the decision's scope
+    assert len(page.records) == 30 and all("year" not in r for r in page.records)
+    # the token is the requester's: another name holding it is refused
+    err = refused(
+        lambda: public.download(
+            WHO, "mzt.care-subsidies", request_id=ticket.id, retrieval_token=ticket.retrieval_token
+        )
+    )
+    assert err.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_a_suspended_requester_downloads_nothing(stack, public):
+    who = Identity("滥用者", "x@example.cn", "230102198001011111")
+    assert public.download(who, "mzt.care-homes", limit=1).records
+    stack.stub(AUTHORITY).sharing.ChangePublicAccess(
+        sharing_pb2.ChangePublicAccessRequest(requester="滥用者", change="suspend", reason="转售"),
+        timeout=10,
+    )
+    err = refused(lambda: public.download(who, "mzt.care-homes", limit=1))
+    assert err.code() == grpc.StatusCode.PERMISSION_DENIED and "suspended" in err.details()
