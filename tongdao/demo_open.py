@@ -64,7 +64,7 @@ OPEN_ENTRIES = (CARE_HOMES, CARE_SUBSIDIES)
 
 def care_homes(count: int, seed: int = 7) -> list[dict[str, str]]:
     """Synthetic care homes (names and ID numbers invented)."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - synthetic data, not a secret
     surnames = "王李张刘陈杨赵黄周吴"
     return [
         {
@@ -81,7 +81,7 @@ def care_homes(count: int, seed: int = 7) -> list[dict[str, str]]:
 
 def care_subsidies(homes: list[dict[str, str]], seed: int = 8) -> list[dict[str, str]]:
     """One subsidy line per home for 2025."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - synthetic data, not a secret
     return [
         {"home_id": h["home_id"], "year": "2025", "subsidy_yuan": str(rng.randrange(1, 90) * 1000)}
         for h in homes
