@@ -44,6 +44,9 @@ BROKER_SERVICES: tuple[str, ...] = tuple(
 )
 """Full names of the services a broker serves on its mutual-TLS listener."""
 
+PUBLIC_SERVICES: tuple[str, ...] = ("tongdao.v1.PublicCatalogue", "tongdao.v1.PublicData")
+"""Full names of the services on the broker's public listener (no client certificate)."""
+
 
 @dataclass(frozen=True)
 class BrokerStubs:

@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "supervise",
     "dispute",
     "cases",
+    "open_data",
     "calendar",
     "policy",
     "bench",

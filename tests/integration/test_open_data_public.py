@@ -136,3 +136,52 @@ def test_a_suspended_requester_downloads_nothing(stack, public):
     )
     err = refused(lambda: public.download(who, "mzt.care-homes", limit=1))
     assert err.code() == grpc.StatusCode.PERMISSION_DENIED and "suspended" in err.details()
+
+
+def test_the_cli_reads_downloads_requests_and_fetches_as_the_public(stack, capsys, tmp_path):
+    from tongdao.cli import main
+
+    public = ["--public-broker", f"127.0.0.1:{stack.broker.public_port}"]
+    public += ["--ca", str(stack.home.ca_dir / "ca.crt")]
+    who = ["--name", "李四", "--contact", "lisi@example.cn", "--id-number", "230102198505051234"]
+
+    def run(*argv):
+        capsys.readouterr()
+        code = main(["open", *argv, *public])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    code, out, _ = run("catalogue", "--json")
+    assert code == 0 and "mzt.care-homes" in [e["code"] for e in json.loads(out)["entries"]]
+    target = tmp_path / "homes.csv"
+    code, out, _ = run(
+        "download",
+        "mzt.care-homes",
+        *who,
+        "--limit",
+        "7",
+        "--all",
+        "--output",
+        str(target),
+        "--json",
+    )
+    result = json.loads(out)
+    assert code == 0 and result["count"] == 30 and len(result["downloads"]) == 5
+    assert len(target.read_text(encoding="utf-8").splitlines()) == 31
+    code, _, err = run("download", "mzt.care-homes", "--name", "李四")
+    assert code == 2 and "requester.contact" in err  # the rule file's identity fields
+
+    code, out, _ = run("request", "mzt.care-subsidies", *who, "--purpose", "补贴监督", "--json")
+    ticket = json.loads(out)
+    assert code == 0 and ticket["status"] == "pending"
+    code, _, err = run("fetch", ticket["id"], *who, "--token", ticket["retrieval_token"])
+    assert code == 3 and "pending" in err
+    stack.stub("hlj.mzt").sharing.DecideServiceRequest(
+        sharing_pb2.DecideServiceRequestRequest(id=ticket["id"], approve=True), timeout=10
+    )
+    code, out, _ = run("status", ticket["id"], "--token", ticket["retrieval_token"])
+    assert code == 0 and "approved" in out and "usable until" in out
+    code, out, err = run("fetch", ticket["id"], *who, "--token", ticket["retrieval_token"])
+    assert code == 0 and out.splitlines()[0] == "home_id,year,subsidy_yuan" and "30 records" in err
+    code, _, err = run("status", ticket["id"], "--token", "wrong")
+    assert code == 4
