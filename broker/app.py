@@ -26,6 +26,7 @@ from tongdao.broker.kernel.settings import BrokerSettings
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.ledger.service import LedgerService
 from tongdao.broker.opendata.service import OpenDataService
+from tongdao.broker.opendata.withdrawals import OpenDataWithdrawals
 from tongdao.broker.relay.service import RelayService
 from tongdao.broker.sharing.requests import ServiceRequests
 from tongdao.broker.sharing.service import SharingService
@@ -159,6 +160,9 @@ def build_services(
             catalogue=catalogue,
             sharing=sharing,
             requests=requests,
+            withdrawals=OpenDataWithdrawals(
+                kernel=kernel, ledger=ledger, directory=directory, catalogue=catalogue
+            ),
         ),
         relay=relay,
         ledger=LedgerService(

@@ -28,7 +28,7 @@ from tongdao.broker.ledger.chain import Ledger, latest_checkpoint
 from tongdao.broker.ledger.refusals import RefusalRecorder
 from tongdao.broker.ledger.rounds import LedgerRounds, start_ledger_rounds
 from tongdao.broker.ledger.servicer import LedgerServicer
-from tongdao.broker.opendata.servicer import PublicDataServicer
+from tongdao.broker.opendata.servicer import OpenDataServicer, PublicDataServicer
 from tongdao.broker.ops.startup import STORE_ERRORS, StoreUnavailable, explain
 from tongdao.broker.ops.wiring import (
     Operations,
@@ -360,6 +360,9 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     )
     cases_pb2_grpc.add_TypicalCasesServicer_to_server(
         TypicalCasesServicer(services.cases, sessions), server
+    )
+    opendata_pb2_grpc.add_OpenDataServicer_to_server(
+        OpenDataServicer(services.opendata.withdrawals, sessions), server
     )
     health = add_health_and_reflection(server, BROKER_SERVICES)
     port = bind(server, config.listen, server_credentials(served))

@@ -35,6 +35,7 @@ from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import ContextService
 from tongdao.broker.ledger.chain import Ledger
+from tongdao.broker.opendata.withdrawals import OpenDataWithdrawals
 from tongdao.broker.relay.gateway import NodeGateway, NodeRefused
 from tongdao.broker.relay.service import RelayService
 from tongdao.broker.sharing.models import ServiceRequest
@@ -105,6 +106,7 @@ class OpenDataService(ContextService):
     catalogue: CatalogueService
     sharing: SharingService
     requests: ServiceRequests
+    withdrawals: OpenDataWithdrawals
 
     @property
     def rules(self) -> OpenDataRules:
@@ -155,6 +157,7 @@ class OpenDataService(ContextService):
         entry = self.catalogue.find(session, v.entry_code(entry_code, "entry_code"))
         if entry is None or entry.current_version < 1:
             raise NotFound(f"no published catalogue entry {entry_code!r}", field="entry_code")
+        self.withdrawals.check_not_withdrawn(session, entry.code)  # OPN-3, Art.35
         grades = self.catalogue.field_grades(session, entry.code, entry.current_version)
         offered = open_fields(self.rules, grades)
         wanted = v.field_names(items, "data_items") if items else offered
@@ -227,6 +230,7 @@ class OpenDataService(ContextService):
         if entry is None or entry.current_version < 1:
             raise NotFound(f"no published catalogue entry {entry_code!r}", field="entry_code")
         self.catalogue.check_in_force(entry)
+        self.withdrawals.check_not_withdrawn(session, entry.code)  # OPN-3, Art.35
         content = self.catalogue.published_content(session, entry)
         open_type = content.get("open_type", "not_open")
         if open_type == "not_open":

@@ -1,13 +1,38 @@
-"""tongdao.v1.PublicData on :class:`OpenDataService`, registered on the public listener only."""
+"""tongdao.v1.PublicData on :class:`OpenDataService` (the public listener only) and
+tongdao.v1.OpenData on :class:`OpenDataWithdrawals` (the mutual-TLS listener)."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from tongdao.broker.kernel.wire import decision_pb, iso
+from tongdao.broker.kernel.paging import next_token
+from tongdao.broker.kernel.wire import ContextServicer, decision_pb, iso
+from tongdao.broker.opendata.models import OpenDataWithdrawal
 from tongdao.broker.opendata.service import OpenDataService, Requester
+from tongdao.broker.opendata.withdrawals import OpenDataWithdrawals
 from tongdao.broker.relay.gateway import NodeGateway
 from tongdao.v1 import opendata_pb2, opendata_pb2_grpc
+
+PAGES = "open_data_withdrawals"
+
+
+def withdrawal_pb(w: OpenDataWithdrawal) -> opendata_pb2.OpenDataWithdrawal:
+    return opendata_pb2.OpenDataWithdrawal(
+        id=w.id,
+        entry_code=w.entry_code,
+        entry_name=w.entry_name,
+        provider=w.provider,
+        reason=w.reason,
+        status=w.status,
+        reviewer=w.reviewer,
+        requested_at=iso(w.requested_at),
+        decided_at=iso(w.decided_at),
+        comment=w.comment,
+        filed_with=w.filed_with,
+        filed_at=iso(w.filed_at),
+        announced_on=iso(w.announced_on),
+        article=w.article,
+    )
 
 
 def _requester(pb: opendata_pb2.PublicRequester) -> Requester:
@@ -78,4 +103,57 @@ class PublicDataServicer(opendata_pb2_grpc.PublicDataServicer):
                 data_items=list(r.details.get("data_items") or []),
                 valid_until=iso(self.service.valid_until(r)),
                 filed_at=iso(r.created_at),
+            )
+
+    def ListWithdrawalAnnouncements(self, request, context):  # type: ignore[no-untyped-def]
+        page = self.service.page(PAGES, request.page_size, request.page_token)
+        with self.sessions() as session:
+            rows = self.service.withdrawals.announcements(session, page)
+            return opendata_pb2.ListWithdrawalAnnouncementsResponse(
+                announcements=[
+                    opendata_pb2.WithdrawalAnnouncement(
+                        id=w.id,
+                        entry_code=w.entry_code,
+                        entry_name=w.entry_name,
+                        provider=w.provider,
+                        reason=w.reason,
+                        announced_on=iso(w.announced_on),
+                        approved_by=w.decided_by,
+                        filed_with=w.filed_with,
+                        article=w.article,
+                    )
+                    for w in rows
+                ],
+                next_page_token=next_token(rows),
+            )
+
+
+class OpenDataServicer(opendata_pb2_grpc.OpenDataServicer, ContextServicer):
+    """Withdrawals of open data: the provider asks, the same-level authority decides."""
+
+    def __init__(self, service: OpenDataWithdrawals, sessions: sessionmaker[Session]) -> None:
+        self.service = service
+        self.sessions = sessions
+
+    def RequestOpenDataWithdrawal(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            return withdrawal_pb(
+                self.service.request(session, caller, request.entry_code, request.reason)
+            )
+
+    def DecideOpenDataWithdrawal(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        with self.sessions.begin() as session:
+            return withdrawal_pb(
+                self.service.decide(session, caller, request.id, request.approve, request.comment)
+            )
+
+    def ListOpenDataWithdrawals(self, request, context):  # type: ignore[no-untyped-def]
+        caller = self._caller(context)
+        page = self.service.page(PAGES, request.page_size, request.page_token)
+        with self.sessions() as session:
+            rows = self.service.list(session, caller, request.status, page)
+            return opendata_pb2.ListOpenDataWithdrawalsResponse(
+                withdrawals=[withdrawal_pb(w) for w in rows], next_page_token=next_token(rows)
             )

@@ -185,3 +185,58 @@ def test_the_cli_reads_downloads_requests_and_fetches_as_the_public(stack, capsy
     assert code == 0 and out.splitlines()[0] == "home_id,year,subsidy_yuan" and "30 records" in err
     code, _, err = run("status", ticket["id"], "--token", "wrong")
     assert code == 4
+
+
+def test_withdrawal_is_approved_filed_announced_and_then_refuses_downloads(stack, public):
+    from tongdao.v1 import opendata_pb2
+
+    provider, other = stack.stub("hlj.mzt").opendata, stack.stub("hlj.gat").opendata
+    err = refused(
+        lambda: other.RequestOpenDataWithdrawal(
+            opendata_pb2.RequestOpenDataWithdrawalRequest(entry_code="mzt.care-homes", reason="x"),
+            timeout=10,
+        )
+    )
+    assert err.code() == grpc.StatusCode.PERMISSION_DENIED  # only the provider asks
+    asked = provider.RequestOpenDataWithdrawal(
+        opendata_pb2.RequestOpenDataWithdrawalRequest(
+            entry_code="mzt.care-homes", reason="机构信息核查中，暂停开放"
+        ),
+        timeout=10,
+    )
+    assert asked.status == "pending" and asked.reviewer == AUTHORITY and asked.article == "Art.35"
+    assert public.download(WHO, "mzt.care-homes", limit=1).records  # still open until approved
+    assert not public.data.ListWithdrawalAnnouncements(
+        opendata_pb2.ListWithdrawalAnnouncementsRequest(), timeout=10
+    ).announcements
+    err = refused(
+        lambda: provider.DecideOpenDataWithdrawal(
+            opendata_pb2.DecideOpenDataWithdrawalRequest(id=asked.id, approve=True), timeout=10
+        )
+    )
+    assert err.code() == grpc.StatusCode.PERMISSION_DENIED  # the same-level authority decides
+    authority = stack.stub(AUTHORITY).opendata
+    pending = authority.ListOpenDataWithdrawals(
+        opendata_pb2.ListOpenDataWithdrawalsRequest(status="pending"), timeout=10
+    )
+    assert [w.id for w in pending.withdrawals] == [asked.id]
+    done = authority.DecideOpenDataWithdrawal(
+        opendata_pb2.DecideOpenDataWithdrawalRequest(id=asked.id, approve=True, comment="同意"),
+        timeout=10,
+    )
+    assert done.status == "withdrawn" and done.filed_with == AUTHORITY and done.filed_at
+    assert done.announced_on
+
+    listed = public.data.ListWithdrawalAnnouncements(
+        opendata_pb2.ListWithdrawalAnnouncementsRequest(page_size=10), timeout=10
+    )
+    (announced,) = listed.announcements
+    assert announced.entry_code == "mzt.care-homes" and announced.announced_on == done.announced_on
+    assert announced.approved_by == AUTHORITY and announced.reason.startswith("机构信息")
+    err = refused(lambda: public.download(WHO, "mzt.care-homes", limit=1))
+    assert err.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert f"announced on {done.announced_on}" in err.details() and asked.id in err.details()
+    err = refused(lambda: public.file_request(WHO, "mzt.care-homes", "研究"))
+    assert err.code() == grpc.StatusCode.PERMISSION_DENIED and "withdrawn" in err.details()
+    kinds = [e["status"] for e in ledger(stack, "open_data.withdrawal_decided")]
+    assert kinds == ["withdrawn"]

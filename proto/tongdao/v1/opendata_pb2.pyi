@@ -110,3 +110,109 @@ class OpenDataRequestStatus(_message.Message):
     valid_until: str
     filed_at: str
     def __init__(self, id: _Optional[str] = ..., entry_code: _Optional[str] = ..., status: _Optional[str] = ..., decision: _Optional[_Union[_common_pb2.Decision, _Mapping]] = ..., due_on: _Optional[str] = ..., data_items: _Optional[_Iterable[str]] = ..., valid_until: _Optional[str] = ..., filed_at: _Optional[str] = ...) -> None: ...
+
+class RequestOpenDataWithdrawalRequest(_message.Message):
+    __slots__ = ("entry_code", "reason")
+    ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    entry_code: str
+    reason: str
+    def __init__(self, entry_code: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class DecideOpenDataWithdrawalRequest(_message.Message):
+    __slots__ = ("id", "approve", "comment")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    APPROVE_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    approve: bool
+    comment: str
+    def __init__(self, id: _Optional[str] = ..., approve: _Optional[bool] = ..., comment: _Optional[str] = ...) -> None: ...
+
+class ListOpenDataWithdrawalsRequest(_message.Message):
+    __slots__ = ("status", "page_size", "page_token")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    status: str
+    page_size: int
+    page_token: str
+    def __init__(self, status: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class OpenDataWithdrawal(_message.Message):
+    __slots__ = ("id", "entry_code", "entry_name", "provider", "reason", "status", "reviewer", "requested_at", "decided_at", "comment", "filed_with", "filed_at", "announced_on", "article")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_NAME_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    REVIEWER_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_AT_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_AT_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    FILED_WITH_FIELD_NUMBER: _ClassVar[int]
+    FILED_AT_FIELD_NUMBER: _ClassVar[int]
+    ANNOUNCED_ON_FIELD_NUMBER: _ClassVar[int]
+    ARTICLE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    entry_code: str
+    entry_name: str
+    provider: str
+    reason: str
+    status: str
+    reviewer: str
+    requested_at: str
+    decided_at: str
+    comment: str
+    filed_with: str
+    filed_at: str
+    announced_on: str
+    article: str
+    def __init__(self, id: _Optional[str] = ..., entry_code: _Optional[str] = ..., entry_name: _Optional[str] = ..., provider: _Optional[str] = ..., reason: _Optional[str] = ..., status: _Optional[str] = ..., reviewer: _Optional[str] = ..., requested_at: _Optional[str] = ..., decided_at: _Optional[str] = ..., comment: _Optional[str] = ..., filed_with: _Optional[str] = ..., filed_at: _Optional[str] = ..., announced_on: _Optional[str] = ..., article: _Optional[str] = ...) -> None: ...
+
+class ListOpenDataWithdrawalsResponse(_message.Message):
+    __slots__ = ("withdrawals", "next_page_token")
+    WITHDRAWALS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    withdrawals: _containers.RepeatedCompositeFieldContainer[OpenDataWithdrawal]
+    next_page_token: str
+    def __init__(self, withdrawals: _Optional[_Iterable[_Union[OpenDataWithdrawal, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListWithdrawalAnnouncementsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class WithdrawalAnnouncement(_message.Message):
+    __slots__ = ("id", "entry_code", "entry_name", "provider", "reason", "announced_on", "approved_by", "filed_with", "article")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_NAME_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    ANNOUNCED_ON_FIELD_NUMBER: _ClassVar[int]
+    APPROVED_BY_FIELD_NUMBER: _ClassVar[int]
+    FILED_WITH_FIELD_NUMBER: _ClassVar[int]
+    ARTICLE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    entry_code: str
+    entry_name: str
+    provider: str
+    reason: str
+    announced_on: str
+    approved_by: str
+    filed_with: str
+    article: str
+    def __init__(self, id: _Optional[str] = ..., entry_code: _Optional[str] = ..., entry_name: _Optional[str] = ..., provider: _Optional[str] = ..., reason: _Optional[str] = ..., announced_on: _Optional[str] = ..., approved_by: _Optional[str] = ..., filed_with: _Optional[str] = ..., article: _Optional[str] = ...) -> None: ...
+
+class ListWithdrawalAnnouncementsResponse(_message.Message):
+    __slots__ = ("announcements", "next_page_token")
+    ANNOUNCEMENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    announcements: _containers.RepeatedCompositeFieldContainer[WithdrawalAnnouncement]
+    next_page_token: str
+    def __init__(self, announcements: _Optional[_Iterable[_Union[WithdrawalAnnouncement, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

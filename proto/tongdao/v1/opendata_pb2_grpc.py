@@ -51,6 +51,11 @@ class PublicDataStub:
                 request_serializer=tongdao_dot_v1_dot_opendata__pb2.GetOpenDataRequestRequest.SerializeToString,
                 response_deserializer=tongdao_dot_v1_dot_opendata__pb2.OpenDataRequestStatus.FromString,
                 _registered_method=True)
+        self.ListWithdrawalAnnouncements = channel.unary_unary(
+                '/tongdao.v1.PublicData/ListWithdrawalAnnouncements',
+                request_serializer=tongdao_dot_v1_dot_opendata__pb2.ListWithdrawalAnnouncementsRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_opendata__pb2.ListWithdrawalAnnouncementsResponse.FromString,
+                _registered_method=True)
 
 
 class PublicDataServicer:
@@ -82,6 +87,13 @@ class PublicDataServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListWithdrawalAnnouncements(self, request, context):
+        """The announcements of withdrawn open data (Art.35), each with its date, oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PublicDataServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -99,6 +111,11 @@ def add_PublicDataServicer_to_server(servicer, server):
                     servicer.GetOpenDataRequest,
                     request_deserializer=tongdao_dot_v1_dot_opendata__pb2.GetOpenDataRequestRequest.FromString,
                     response_serializer=tongdao_dot_v1_dot_opendata__pb2.OpenDataRequestStatus.SerializeToString,
+            ),
+            'ListWithdrawalAnnouncements': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWithdrawalAnnouncements,
+                    request_deserializer=tongdao_dot_v1_dot_opendata__pb2.ListWithdrawalAnnouncementsRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_opendata__pb2.ListWithdrawalAnnouncementsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -184,6 +201,203 @@ class PublicData:
             '/tongdao.v1.PublicData/GetOpenDataRequest',
             tongdao_dot_v1_dot_opendata__pb2.GetOpenDataRequestRequest.SerializeToString,
             tongdao_dot_v1_dot_opendata__pb2.OpenDataRequestStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWithdrawalAnnouncements(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.PublicData/ListWithdrawalAnnouncements',
+            tongdao_dot_v1_dot_opendata__pb2.ListWithdrawalAnnouncementsRequest.SerializeToString,
+            tongdao_dot_v1_dot_opendata__pb2.ListWithdrawalAnnouncementsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class OpenDataStub:
+    """Withdrawing open data (OPN-3, Art.35), on the mutual-TLS listener: the provider asks, the
+    same-level data authority reviews; an approval is filed with the provincial authority and
+    announced on the public listener.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.RequestOpenDataWithdrawal = channel.unary_unary(
+                '/tongdao.v1.OpenData/RequestOpenDataWithdrawal',
+                request_serializer=tongdao_dot_v1_dot_opendata__pb2.RequestOpenDataWithdrawalRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_opendata__pb2.OpenDataWithdrawal.FromString,
+                _registered_method=True)
+        self.DecideOpenDataWithdrawal = channel.unary_unary(
+                '/tongdao.v1.OpenData/DecideOpenDataWithdrawal',
+                request_serializer=tongdao_dot_v1_dot_opendata__pb2.DecideOpenDataWithdrawalRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_opendata__pb2.OpenDataWithdrawal.FromString,
+                _registered_method=True)
+        self.ListOpenDataWithdrawals = channel.unary_unary(
+                '/tongdao.v1.OpenData/ListOpenDataWithdrawals',
+                request_serializer=tongdao_dot_v1_dot_opendata__pb2.ListOpenDataWithdrawalsRequest.SerializeToString,
+                response_deserializer=tongdao_dot_v1_dot_opendata__pb2.ListOpenDataWithdrawalsResponse.FromString,
+                _registered_method=True)
+
+
+class OpenDataServicer:
+    """Withdrawing open data (OPN-3, Art.35), on the mutual-TLS listener: the provider asks, the
+    same-level data authority reviews; an approval is filed with the provincial authority and
+    announced on the public listener.
+    """
+
+    def RequestOpenDataWithdrawal(self, request, context):
+        """The provider asks to withdraw a published open entry's open data, stating why.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideOpenDataWithdrawal(self, request, context):
+        """The same-level data authority approves (filed and announced at once) or refuses (a comment).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOpenDataWithdrawals(self, request, context):
+        """The withdrawals the caller asked for or reviews (the provincial authority: all), oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_OpenDataServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'RequestOpenDataWithdrawal': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestOpenDataWithdrawal,
+                    request_deserializer=tongdao_dot_v1_dot_opendata__pb2.RequestOpenDataWithdrawalRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_opendata__pb2.OpenDataWithdrawal.SerializeToString,
+            ),
+            'DecideOpenDataWithdrawal': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideOpenDataWithdrawal,
+                    request_deserializer=tongdao_dot_v1_dot_opendata__pb2.DecideOpenDataWithdrawalRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_opendata__pb2.OpenDataWithdrawal.SerializeToString,
+            ),
+            'ListOpenDataWithdrawals': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOpenDataWithdrawals,
+                    request_deserializer=tongdao_dot_v1_dot_opendata__pb2.ListOpenDataWithdrawalsRequest.FromString,
+                    response_serializer=tongdao_dot_v1_dot_opendata__pb2.ListOpenDataWithdrawalsResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'tongdao.v1.OpenData', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('tongdao.v1.OpenData', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class OpenData:
+    """Withdrawing open data (OPN-3, Art.35), on the mutual-TLS listener: the provider asks, the
+    same-level data authority reviews; an approval is filed with the provincial authority and
+    announced on the public listener.
+    """
+
+    @staticmethod
+    def RequestOpenDataWithdrawal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.OpenData/RequestOpenDataWithdrawal',
+            tongdao_dot_v1_dot_opendata__pb2.RequestOpenDataWithdrawalRequest.SerializeToString,
+            tongdao_dot_v1_dot_opendata__pb2.OpenDataWithdrawal.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideOpenDataWithdrawal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.OpenData/DecideOpenDataWithdrawal',
+            tongdao_dot_v1_dot_opendata__pb2.DecideOpenDataWithdrawalRequest.SerializeToString,
+            tongdao_dot_v1_dot_opendata__pb2.OpenDataWithdrawal.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOpenDataWithdrawals(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tongdao.v1.OpenData/ListOpenDataWithdrawals',
+            tongdao_dot_v1_dot_opendata__pb2.ListOpenDataWithdrawalsRequest.SerializeToString,
+            tongdao_dot_v1_dot_opendata__pb2.ListOpenDataWithdrawalsResponse.FromString,
             options,
             channel_credentials,
             insecure,
