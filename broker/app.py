@@ -135,6 +135,10 @@ def build_services(
     cases = TypicalCaseService(
         kernel=kernel, ledger=ledger, directory=directory, grant_facts=grant_facts
     )
+    withdrawals = OpenDataWithdrawals(
+        kernel=kernel, ledger=ledger, directory=directory, catalogue=catalogue
+    )
+    catalogue.open_withdrawn = withdrawals.withdrawn_entries  # the catalogue's port
     relay = RelayService(
         kernel=kernel, ledger=ledger, directory=directory, catalogue=catalogue, sharing=sharing
     )
@@ -160,9 +164,7 @@ def build_services(
             catalogue=catalogue,
             sharing=sharing,
             requests=requests,
-            withdrawals=OpenDataWithdrawals(
-                kernel=kernel, ledger=ledger, directory=directory, catalogue=catalogue
-            ),
+            withdrawals=withdrawals,
         ),
         relay=relay,
         ledger=LedgerService(

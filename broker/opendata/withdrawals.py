@@ -177,6 +177,12 @@ class OpenDataWithdrawals(ContextService):
         query = select(w).where(w.status == WITHDRAWN)
         return page.fetch(session, query, w.decided_at, w.id)
 
+    def withdrawn_entries(self, session: Session) -> frozenset[str]:
+        """The entries whose open data was withdrawn (the open catalogue leaves them out)."""
+        w = OpenDataWithdrawal
+        query = select(w.entry_code).where(w.status == WITHDRAWN)
+        return frozenset(session.execute(query).scalars())
+
     def check_not_withdrawn(self, session: Session, entry_code: str) -> None:
         """Refuse use of an entry whose open data was withdrawn, citing the announcement.
 

@@ -233,6 +233,7 @@ def test_withdrawal_is_approved_filed_announced_and_then_refuses_downloads(stack
     (announced,) = listed.announcements
     assert announced.entry_code == "mzt.care-homes" and announced.announced_on == done.announced_on
     assert announced.approved_by == AUTHORITY and announced.reason.startswith("机构信息")
+    assert "mzt.care-homes" not in [e.code for e in public.catalogue().entries]
     err = refused(lambda: public.download(WHO, "mzt.care-homes", limit=1))
     assert err.code() == grpc.StatusCode.PERMISSION_DENIED
     assert f"announced on {done.announced_on}" in err.details() and asked.id in err.details()
@@ -240,3 +241,51 @@ def test_withdrawal_is_approved_filed_announced_and_then_refuses_downloads(stack
     assert err.code() == grpc.StatusCode.PERMISSION_DENIED and "withdrawn" in err.details()
     kinds = [e["status"] for e in ledger(stack, "open_data.withdrawal_decided")]
     assert kinds == ["withdrawn"]
+
+
+def test_the_cli_withdraws_open_data_and_the_public_sees_the_announcement(stack, capsys):
+    from tongdao.cli import main
+
+    mtls = ["--home", str(stack.home.root), "--broker", stack.broker.target]
+    public = ["--public-broker", f"127.0.0.1:{stack.broker.public_port}"]
+    public += ["--ca", str(stack.home.ca_dir / "ca.crt")]
+
+    def run(*argv):
+        capsys.readouterr()
+        code = main(["open", *argv])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    code, out, _ = run(
+        "withdraw",
+        "mzt.care-subsidies",
+        "--reason",
+        "补贴数据重新核定",
+        "--json",
+        *mtls,
+        "--as",
+        "hlj.mzt",
+    )
+    asked = json.loads(out)
+    assert code == 0 and asked["status"] == "pending"
+    code, out, _ = run("withdrawal-list", "--status", "pending", *mtls)
+    assert code == 0 and asked["id"] in out
+    code, _, err = run("decide-withdrawal", asked["id"], "--refuse", *mtls)
+    assert code == 2 and "comment" in err  # a refusal says why
+    code, out, _ = run("decide-withdrawal", asked["id"], "--approve", *mtls)
+    assert code == 0 and "withdrawn" in out and "announced" in out
+    code, out, _ = run("withdrawals", "--json", *public)
+    codes = [a["entry_code"] for a in json.loads(out)["announcements"]]
+    assert code == 0 and "mzt.care-subsidies" in codes
+    code, _, err = run(
+        "download",
+        "mzt.care-subsidies",
+        "--name",
+        "王五",
+        "--contact",
+        "1",
+        "--id-number",
+        "2",
+        *public,
+    )
+    assert code == 3 and "announced on" in err

@@ -65,6 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _token_argument(fetch)
     _page_arguments(fetch)
     fetch.set_defaults(handler=fetch_command)
+    register_withdrawals(osub)
 
 
 def _public_arguments(parser: argparse.ArgumentParser, *, identity: bool = False) -> None:
@@ -264,3 +265,133 @@ def fetch_command(args: argparse.Namespace) -> int:
     with _client(args) as client:
         entry = client.status(args.id, token).entry_code
     return _download(args, entry, args.id, token)
+
+
+# ---------------------------------------------------------------- withdrawals (Art.35)
+def register_withdrawals(osub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from tongdao.commands._common import add_broker_arguments
+
+    ann = osub.add_parser("withdrawals", help="the announced withdrawals of open data (Art.35)")
+    _public_arguments(ann)
+    ann.add_argument("--limit", type=int, default=0, help="announcements per page")
+    ann.add_argument("--page-token", default="", help="the next page's token a page printed")
+    ann.set_defaults(handler=announcements_command)
+
+    ask = osub.add_parser(
+        "withdraw", help="a provider asks to withdraw an entry's open data (Art.35)"
+    )
+    add_broker_arguments(ask, as_help="the provider's department code")
+    ask.add_argument("entry", help="the open entry")
+    ask.add_argument("--reason", required=True, help="why its open data is withdrawn")
+    ask.set_defaults(handler=withdraw_command)
+
+    decide = osub.add_parser(
+        "decide-withdrawal",
+        help="the same-level data authority approves (filed and announced) or refuses",
+    )
+    add_broker_arguments(decide, as_help="identity (default: authority)")
+    decide.add_argument("id", help="the withdrawal id `open withdraw` printed")
+    choice = decide.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--approve", action="store_true")
+    choice.add_argument("--refuse", action="store_true")
+    decide.add_argument("--comment", default="", help="the review comment (required to refuse)")
+    decide.set_defaults(handler=decide_withdrawal_command)
+
+    inbox = osub.add_parser(
+        "withdrawal-list", help="withdrawals you asked for or review, oldest first"
+    )
+    add_broker_arguments(inbox, as_help="identity (default: authority)")
+    inbox.add_argument("--status", default="", choices=("", "pending", "withdrawn", "refused"))
+    inbox.add_argument("--limit", type=int, default=0, help="withdrawals per page")
+    inbox.add_argument("--page-token", default="", help="the next page's token a page printed")
+    inbox.set_defaults(handler=withdrawal_list_command)
+
+
+def _withdrawal_line(w: Any) -> str:
+    line = f"withdrawal {w.id} of {w.entry_code} ({w.provider}): {w.status}, reviewer {w.reviewer}"
+    if w.announced_on:
+        line += f"; filed with {w.filed_with}, announced {w.announced_on} [{w.article}]"
+    return line
+
+
+def announcements_command(args: argparse.Namespace) -> int:
+    from tongdao.v1 import opendata_pb2
+
+    with _client(args) as client:
+        reply = client.data.ListWithdrawalAnnouncements(
+            opendata_pb2.ListWithdrawalAnnouncementsRequest(
+                page_size=args.limit, page_token=args.page_token
+            ),
+            timeout=client.timeout,
+        )
+    if args.json:
+        print_message(reply, as_json=True)
+        return 0
+    if not reply.announcements:
+        print("no open data has been withdrawn")
+    for a in reply.announcements:
+        print(f"{a.announced_on}  {a.entry_code:<24} {a.provider:<12} {a.entry_name}: {a.reason}")
+    if reply.next_page_token:
+        print(f"more: --page-token {reply.next_page_token}")
+    return 0
+
+
+def withdraw_command(args: argparse.Namespace) -> int:
+    from tongdao.commands._common import broker_stub
+    from tongdao.v1 import opendata_pb2
+
+    with broker_stub(args) as stub:
+        reply = stub.opendata.RequestOpenDataWithdrawal(
+            opendata_pb2.RequestOpenDataWithdrawalRequest(
+                entry_code=args.entry, reason=args.reason
+            ),
+            timeout=30,
+        )
+    if args.json:
+        print_message(reply, as_json=True)
+    else:
+        print(_withdrawal_line(reply))
+    return 0
+
+
+def decide_withdrawal_command(args: argparse.Namespace) -> int:
+    from tongdao.commands._common import broker_stub
+    from tongdao.home import AUTHORITY
+    from tongdao.v1 import opendata_pb2
+
+    with broker_stub(args, args.party or AUTHORITY) as stub:
+        reply = stub.opendata.DecideOpenDataWithdrawal(
+            opendata_pb2.DecideOpenDataWithdrawalRequest(
+                id=args.id, approve=args.approve, comment=args.comment
+            ),
+            timeout=30,
+        )
+    if args.json:
+        print_message(reply, as_json=True)
+    else:
+        print(_withdrawal_line(reply))
+    return 0
+
+
+def withdrawal_list_command(args: argparse.Namespace) -> int:
+    from tongdao.commands._common import broker_stub
+    from tongdao.home import AUTHORITY
+    from tongdao.v1 import opendata_pb2
+
+    with broker_stub(args, args.party or AUTHORITY) as stub:
+        reply = stub.opendata.ListOpenDataWithdrawals(
+            opendata_pb2.ListOpenDataWithdrawalsRequest(
+                status=args.status, page_size=args.limit, page_token=args.page_token
+            ),
+            timeout=30,
+        )
+    if args.json:
+        print_message(reply, as_json=True)
+        return 0
+    if not reply.withdrawals:
+        print("no withdrawals" + (f" {args.status}" if args.status else ""))
+    for w in reply.withdrawals:
+        print(_withdrawal_line(w))
+    if reply.next_page_token:
+        print(f"more: --page-token {reply.next_page_token}")
+    return 0
