@@ -289,3 +289,33 @@ def test_the_cli_withdraws_open_data_and_the_public_sees_the_announcement(stack,
         *public,
     )
     assert code == 3 and "announced on" in err
+
+
+def test_download_request_and_withdrawal_on_each_store(database_url, tmp_path):
+    from tongdao.v1 import opendata_pb2
+
+    s = start_stack(tmp_path, database_url, records=5, public=True, open_data=True)
+    try:
+        ca = (s.home.ca_dir / "ca.crt").read_bytes()
+        with PublicClient(f"127.0.0.1:{s.broker.public_port}", ca, timeout=20) as client:
+            assert len(client.download(WHO, "mzt.care-homes", limit=3).records) == 3
+            ticket = client.file_request(OTHER, "mzt.care-subsidies", "研究")
+            assert client.status(ticket.id, ticket.retrieval_token).status == "pending"
+            asked = s.stub("hlj.mzt").opendata.RequestOpenDataWithdrawal(
+                opendata_pb2.RequestOpenDataWithdrawalRequest(
+                    entry_code="mzt.care-homes", reason="核查"
+                ),
+                timeout=10,
+            )
+            s.stub(AUTHORITY).opendata.DecideOpenDataWithdrawal(
+                opendata_pb2.DecideOpenDataWithdrawalRequest(id=asked.id, approve=True),
+                timeout=10,
+            )
+            first = client.data.ListWithdrawalAnnouncements(
+                opendata_pb2.ListWithdrawalAnnouncementsRequest(page_size=1), timeout=10
+            )
+            assert [a.id for a in first.announcements] == [asked.id]
+            err = refused(lambda: client.download(WHO, "mzt.care-homes", limit=1))
+            assert "announced on" in err.details()
+    finally:
+        s.stop()
