@@ -25,6 +25,8 @@ from tongdao.broker.kernel.paging import Pager
 from tongdao.broker.kernel.settings import BrokerSettings
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.ledger.service import LedgerService
+from tongdao.broker.opendata.service import OpenDataService
+from tongdao.broker.opendata.withdrawals import OpenDataWithdrawals
 from tongdao.broker.relay.service import RelayService
 from tongdao.broker.sharing.requests import ServiceRequests
 from tongdao.broker.sharing.service import SharingService
@@ -56,6 +58,7 @@ class BrokerServices:
     orders: RectificationOrders
     disputes: DisputeService
     cases: TypicalCaseService
+    opendata: OpenDataService
 
 
 def build_services(
@@ -132,6 +135,10 @@ def build_services(
     cases = TypicalCaseService(
         kernel=kernel, ledger=ledger, directory=directory, grant_facts=grant_facts
     )
+    withdrawals = OpenDataWithdrawals(
+        kernel=kernel, ledger=ledger, directory=directory, catalogue=catalogue
+    )
+    catalogue.open_withdrawn = withdrawals.withdrawn_entries  # the catalogue's port
     relay = RelayService(
         kernel=kernel, ledger=ledger, directory=directory, catalogue=catalogue, sharing=sharing
     )
@@ -150,6 +157,15 @@ def build_services(
         requests=requests,
         disputes=disputes,
         cases=cases,
+        opendata=OpenDataService(
+            kernel=kernel,
+            ledger=ledger,
+            directory=directory,
+            catalogue=catalogue,
+            sharing=sharing,
+            requests=requests,
+            withdrawals=withdrawals,
+        ),
         relay=relay,
         ledger=LedgerService(
             chain=ledger,

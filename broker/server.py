@@ -28,6 +28,7 @@ from tongdao.broker.ledger.chain import Ledger, latest_checkpoint
 from tongdao.broker.ledger.refusals import RefusalRecorder
 from tongdao.broker.ledger.rounds import LedgerRounds, start_ledger_rounds
 from tongdao.broker.ledger.servicer import LedgerServicer
+from tongdao.broker.opendata.servicer import OpenDataServicer, PublicDataServicer
 from tongdao.broker.ops.startup import STORE_ERRORS, StoreUnavailable, explain
 from tongdao.broker.ops.wiring import (
     Operations,
@@ -68,6 +69,7 @@ from tongdao.v1 import (
     directory_pb2_grpc,
     disputes_pb2_grpc,
     ledger_pb2_grpc,
+    opendata_pb2_grpc,
     query_pb2_grpc,
     sharing_pb2_grpc,
     supervision_pb2_grpc,
@@ -359,12 +361,15 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     cases_pb2_grpc.add_TypicalCasesServicer_to_server(
         TypicalCasesServicer(services.cases, sessions), server
     )
+    opendata_pb2_grpc.add_OpenDataServicer_to_server(
+        OpenDataServicer(services.opendata.withdrawals, sessions), server
+    )
     health = add_health_and_reflection(server, BROKER_SERVICES)
     port = bind(server, config.listen, server_credentials(served))
     public_server, public_port = None, 0
     if config.public_listen:
-        # a separate server, so nothing but the open catalogue is reachable without a
-        # certificate: the public listener has no other service registered
+        # a separate server, so nothing but open data is reachable without a certificate: the
+        # public listener has the open catalogue and open-data downloads and requests only
         public_server = new_server(
             config.settings.server,
             interceptors=[operations.interceptor],
@@ -372,6 +377,9 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         )
         catalogue_pb2_grpc.add_PublicCatalogueServicer_to_server(
             PublicCatalogueServicer(services.catalogue, sessions), public_server
+        )
+        opendata_pb2_grpc.add_PublicDataServicer_to_server(
+            PublicDataServicer(services.opendata, sessions, gateway), public_server
         )
         try:
             public_port = bind(

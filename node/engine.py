@@ -46,6 +46,7 @@ from tongdao.crypto.stream import (
 from tongdao.node import engines, streams
 from tongdao.node.adapters import DataSource, normalise_key
 from tongdao.node.catalogue_grades import under_catalogue
+from tongdao.node.open_download import OPEN_DOWNLOAD, grade_method, open_download
 from tongdao.node.receipt_journal import ReceiptJournal
 from tongdao.node.regions import check_region_filter, within_regions
 from tongdao.node.state import BudgetExhausted, NodeState, QuotaError, ReplayError
@@ -58,14 +59,8 @@ BROKER_IDENTITY = "broker"
 MAX_KEYS = 1000
 MAX_KEY_CHARS = 256
 MAX_CLAIM_CHARS = 1024
-ENGINE_METHODS = (
-    "fetch",
-    "verify",
-    "intersection",
-    "intersection_size",
-    "intersection_sum",
-    "aggregate",
-)
+ENGINE_METHODS = ("fetch", "verify", "intersection", "intersection_size", "intersection_sum")
+ENGINE_METHODS += ("aggregate", OPEN_DOWNLOAD)
 
 PAD_BUCKET = 4096  # results are padded to a power of two of at least this many bytes
 ROLES = ("key", "filter", "summed", "returned")
@@ -224,7 +219,7 @@ class NodeEngine:
                 )
             grade = entry.grades[name]
             allowed = self.grade_methods.get(grade)
-            if allowed is not None and query.method not in allowed:
+            if allowed is not None and grade_method(query.method) not in allowed:
                 raise PermissionDenied(
                     f"data item {name!r} is graded {grade}; "
                     f"method {query.method!r} may not touch it",
@@ -302,6 +297,8 @@ class NodeEngine:
                 f"method {query.method!r} runs as a streamed query (QueryStream)", field="method"
             )
         claims, entry = self.authorise(caller, query)
+        if query.method == OPEN_DOWNLOAD:
+            return open_download(self, claims, entry, query)
         if query.method in ("fetch", "verify"):
             self.check_role(entry, entry.key_field, "key", "fields")
             role = "returned" if query.method == "fetch" else "filter"

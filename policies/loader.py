@@ -255,6 +255,7 @@ def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
     typical_cases = sections.typical_cases(root) if "typical_cases" in raw else None
     cross = sections.cross_verification(root, policy) if "cross_verification" in raw else None
     regional = sections.regional(root, policy) if "regional" in raw else None
+    open_data = sections.open_data(root, policy) if "open_data" in raw else None
     catalogue = sections.catalogue(root) if "catalogue" in raw else policy.catalogue
     _first_unread(file, raw, root.seen)
     return replace(
@@ -268,6 +269,7 @@ def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
         typical_cases=typical_cases,
         cross_verification=cross,
         regional=regional,
+        open_data=open_data,
         catalogue=catalogue,
     )
 

@@ -22,6 +22,7 @@ from tongdao.policies.disputes import SUBJECT_KINDS, DisputeRules
 from tongdao.policies.model import (
     Policy,
 )
+from tongdao.policies.open_data import IDENTITY_FIELDS, OpenDataRules
 from tongdao.policies.regional import METHODS, ON_WITHDRAWAL, RegionalRules
 from tongdao.policies.typical_cases import CASE_FIELDS, TypicalCaseRules
 
@@ -168,4 +169,23 @@ def regional(root: Reader, policy: Policy) -> RegionalRules:
         raise t.fail("withdrawal_ground", "names no [grant_status.grounds] ground")
     t.text("description")
     t.text("quote", required=False)
+    return rules
+
+
+def open_data(root: Reader, policy: Policy) -> OpenDataRules:
+    """``[open_data]``: how a public requester names itself, what it may receive (Art.34) and
+    the article withdrawals rest on (Art.35)."""
+    t = root.table("open_data")
+    rules = OpenDataRules(
+        article=t.article(),
+        requester_identity=t.texts("requester_identity", allowed=IDENTITY_FIELDS),
+        open_grades=t.texts("open_grades", allowed=tuple(policy.grades)),
+        download_page_max=t.integer("download_page_max", minimum=1) or 1,
+        download_ticket_seconds=t.integer("download_ticket_seconds", minimum=1) or 1,
+        conditional_validity_days=t.integer("conditional_validity_days", minimum=1) or 1,
+        withdrawal_article=t.article("withdrawal_article"),
+    )
+    if "name" not in rules.requester_identity:
+        raise t.fail("requester_identity", "must include name (the requester as recorded)")
+    t.text("description")
     return rules

@@ -10,6 +10,7 @@ from tongdao.policies.access import AccessRules, AccountRules
 from tongdao.policies.catalogue_rules import DEFAULT_CATALOGUE_RULES, CatalogueRules
 from tongdao.policies.cross_verification import CrossVerificationRules
 from tongdao.policies.disputes import DisputeRules
+from tongdao.policies.open_data import OpenDataRules
 from tongdao.policies.regional import RegionalRules
 from tongdao.policies.typical_cases import TypicalCaseRules
 
@@ -343,6 +344,7 @@ class Policy:
     typical_cases: TypicalCaseRules | None = None
     cross_verification: CrossVerificationRules | None = None
     regional: RegionalRules | None = None
+    open_data: OpenDataRules | None = None
 
     @property
     def access_rules(self) -> AccessRules:

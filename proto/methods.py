@@ -11,6 +11,7 @@ METHOD_NAMES: dict[int, str] = {
     common_pb2.QUERY_METHOD_INTERSECTION_SUM: "intersection_sum",
     common_pb2.QUERY_METHOD_AGGREGATE: "aggregate",
     common_pb2.QUERY_METHOD_INTERSECTION_SIZE: "intersection_size",
+    common_pb2.QUERY_METHOD_OPEN_DOWNLOAD: "open_download",
 }
 METHOD_VALUES: dict[str, int] = {name: value for value, name in METHOD_NAMES.items()}
 

@@ -20,6 +20,8 @@ from tongdao.v1 import (
     disputes_pb2_grpc,
     ledger_pb2,
     ledger_pb2_grpc,
+    opendata_pb2,
+    opendata_pb2_grpc,
     query_pb2,
     query_pb2_grpc,
     sharing_pb2,
@@ -40,9 +42,13 @@ BROKER_SERVICES: tuple[str, ...] = tuple(
         (accounts_pb2, "Accounts"),
         (disputes_pb2, "Disputes"),
         (cases_pb2, "TypicalCases"),
+        (opendata_pb2, "OpenData"),
     )
 )
 """Full names of the services a broker serves on its mutual-TLS listener."""
+
+PUBLIC_SERVICES: tuple[str, ...] = ("tongdao.v1.PublicCatalogue", "tongdao.v1.PublicData")
+"""Full names of the services on the broker's public listener (no client certificate)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,7 @@ class BrokerStubs:
         accounts: people's accounts, login sessions (``tongdao.v1.Accounts``).
         disputes: disputes between users and providers (``tongdao.v1.Disputes``).
         cases: typical use cases (``tongdao.v1.TypicalCases``).
+        opendata: withdrawals of open data (``tongdao.v1.OpenData``).
     """
 
     directory: directory_pb2_grpc.DirectoryStub
@@ -70,6 +77,7 @@ class BrokerStubs:
     accounts: accounts_pb2_grpc.AccountsStub
     disputes: disputes_pb2_grpc.DisputesStub
     cases: cases_pb2_grpc.TypicalCasesStub
+    opendata: opendata_pb2_grpc.OpenDataStub
 
     @classmethod
     def over(cls, channel: grpc.Channel, session_token: str = "") -> BrokerStubs:
@@ -87,4 +95,5 @@ class BrokerStubs:
             accounts=accounts_pb2_grpc.AccountsStub(channel),
             disputes=disputes_pb2_grpc.DisputesStub(channel),
             cases=cases_pb2_grpc.TypicalCasesStub(channel),
+            opendata=opendata_pb2_grpc.OpenDataStub(channel),
         )

@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dispute",
     "regional",
     "cases",
+    "open_data",
     "calendar",
     "policy",
     "bench",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tongdao import synthetic
+from tongdao import demo_open, synthetic
 from tongdao.broker.kernel.settings import BrokerSettings
 from tongdao.broker.server import BrokerConfig, RunningBroker, start_broker
 from tongdao.ca_home import CaHome
@@ -92,6 +92,7 @@ def start_stack(
     policy: str = "heilongjiang-2025",
     clock: Callable[[], dt.datetime] | None = None,
     node_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    open_data: bool = False,
 ) -> Stack:
     home = Home(tmp / "home")
     ca = CaHome(tmp / "ca")
@@ -130,6 +131,16 @@ def start_stack(
         households[profile.code] = rows
         synthetic.write_csv(tmp / f"{profile.code}.csv", rows)
         served.append((profile, city_entry(profile)["code"], f"{profile.code}.csv", "household_id"))
+    extra: dict[str, list[EntryConfig]] = {}
+    if open_data:  # 民政厅 also serves its open entries (tongdao/demo_open.py)
+        homes = demo_open.care_homes(30)
+        tables = (homes, demo_open.care_subsidies(homes))
+        for data, rows in zip(demo_open.OPEN_ENTRIES, tables, strict=True):
+            synthetic.write_csv(tmp / f"{data['code']}.csv", rows)
+            grades = {i["name"]: i["sensitivity"] for i in data["data_items"]}
+            extra.setdefault(MZT.code, []).append(
+                EntryConfig(data["code"], f"csv:{data['code']}.csv", data["key_field"], grades)
+            )
     nodes: dict[str, RunningNode] = {}
     for profile, entry, csv_name, key in served:
         config = NodeConfig(
@@ -142,7 +153,8 @@ def start_stack(
                 dataclasses.replace(
                     EntryConfig(entry, f"csv:{csv_name}", key, _grades(entry)),
                     **(node_overrides or {}).get(entry, {}),
-                )
+                ),
+                *extra.get(profile.code, []),
             ],
             base_dir=tmp,
         )
@@ -199,7 +211,10 @@ def start_stack(
             ),
             timeout=10,
         )
-    for code, data in ENTRIES.items():
+    published = list(ENTRIES.items())
+    if open_data:
+        published += [(d["code"], d) for d in demo_open.OPEN_ENTRIES]
+    for code, data in published:
         if data["provider"] not in {p.code for p in profiles}:
             continue
         provider = stack.stub(data["provider"])

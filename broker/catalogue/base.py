@@ -4,6 +4,7 @@ policy, the reviewer check and the facts other contexts read (published content,
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -85,6 +86,10 @@ def _not_wired(session: Session, entry_code: str, now: dt.datetime) -> int:
     raise RuntimeError("grants_in_use is wired by the composition root (broker/app.py)")
 
 
+def _none_withdrawn(session: Session) -> frozenset[str]:
+    return frozenset()
+
+
 @dataclass(kw_only=True)
 class CatalogueBase(ContextService):
     """State and shared checks of the catalogue service."""
@@ -93,6 +98,9 @@ class CatalogueBase(ContextService):
     directory: DirectoryService
     supervision: SupervisionService
     grants_in_use: GrantsInUse = _not_wired
+    # entries whose open data was withdrawn (Art.35), left out of the open catalogue; a port
+    # the composition root wires to the open-data context
+    open_withdrawn: Callable[[Session], frozenset[str]] = _none_withdrawn
 
     def entry_facts(self, content: dict[str, Any]) -> EntryFacts:
         return EntryFacts(

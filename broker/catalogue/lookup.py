@@ -120,5 +120,10 @@ class CatalogueLookup(CatalogueBase):
         v.bounded_int(limit, "limit", low=0, high=1000)
         v.bounded_int(offset, "offset", low=0, high=1_000_000)
         return open_catalogue(
-            session, today=self.today(), provider=provider, limit=limit or 100, offset=offset
+            session,
+            today=self.today(),
+            provider=provider,
+            limit=limit or 100,
+            offset=offset,
+            exclude=self.open_withdrawn(session),
         )

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -246,7 +246,13 @@ def already_provided(
 
 
 def open_catalogue(
-    session: Session, *, today: dt.date, provider: str = "", limit: int = 100, offset: int = 0
+    session: Session,
+    *,
+    today: dt.date,
+    provider: str = "",
+    limit: int = 100,
+    offset: int = 0,
+    exclude: Collection[str] = (),
 ) -> tuple[list[tuple[CatalogueSearchRow, dict[str, Any]]], bool]:
     """The public open catalogue (OPN-1): entries in force whose open type is not not-open.
 
@@ -266,6 +272,8 @@ def open_catalogue(
     )
     if provider:
         stmt = stmt.where(c.provider == provider)
+    if exclude:  # open data withdrawn (Art.35)
+        stmt = stmt.where(c.entry_code.not_in(sorted(exclude)))
     limit = max(1, min(limit, MAX_LIMIT * 5))
     rows = session.execute(stmt.limit(limit + 1).offset(max(0, offset))).all()
     return [(row, content) for row, content in rows[:limit]], len(rows) > limit

@@ -64,6 +64,8 @@ class ServiceRequestData:
 
 
 URGENT_CLOCK = "urgent_handling"
+PUBLIC = "public"
+"""Who files an open-data request a person or organisation sends on the public listener."""
 
 
 def _handler_key(r: ServiceRequest) -> tuple[str, str]:
@@ -90,7 +92,10 @@ class ServiceRequests:
         """File a request; the review clock starts now (or the request is decided at once)."""
         if data.kind not in KINDS:
             raise InvalidArgument(f"must be one of {', '.join(KINDS)}", field="kind")
-        if caller != AUTHORITY:
+        if caller == PUBLIC:
+            if data.kind != "open_data":
+                raise PermissionDenied("the public files open-data requests only", field="kind")
+        elif caller != AUTHORITY:
             self.s.directory.require_registered(session, caller)
         provider = self.s.directory.get_department(session, data.provider)
         requester = v.text(data.requester, "requester", required=False, max_len=200) or caller
@@ -170,6 +175,7 @@ class ServiceRequests:
             payload={
                 "provider": provider.code,
                 "subject": subject,
+                **({"requester": requester} if data.kind == "open_data" else {}),
                 "status": status,
                 "decision": decision or None,
                 **due,

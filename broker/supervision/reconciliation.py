@@ -350,9 +350,11 @@ class Reconciler(ContextService):
             )
             return bad, {}
         views = {g.id: g for g in self.grants(session) if g.provider == target.code}
-        ledger = self._ledger_answers(session, period, set(views))
-        usage = self.usage(session, period.start, period.end)
         node = {g.grant_id: g for g in report.grants}
+        # the node's own grant ids too: a public download runs under a one-use token the
+        # broker signs for it alone (docs/open-data.md), recorded under that token's id
+        ledger = self._ledger_answers(session, period, set(views) | set(node))
+        usage = self.usage(session, period.start, period.end)
         grants = []
         for grant_id in sorted(set(node) | set(ledger)):
             view = views.get(grant_id)

@@ -22,7 +22,7 @@ from tongdao.policies.access import (
 )
 from tongdao.policies.loader import RULES_DIR, load_policy
 from tongdao.policies.model import PolicyError
-from tongdao.proto.stubs import BROKER_SERVICES
+from tongdao.proto.stubs import BROKER_SERVICES, PUBLIC_SERVICES
 
 POLICY = load_policy()
 RULES = POLICY.access_rules
@@ -56,7 +56,7 @@ def test_markers_fit_the_listener_that_serves_the_rpc():
         roles = RULES.rpcs[method]
         if service == "tongdao.v1.Node":
             assert roles == (BROKER_ONLY,), method
-        elif service == "tongdao.v1.PublicCatalogue":
+        elif service in PUBLIC_SERVICES:
             assert roles == (PUBLIC,), method
         else:
             assert service in BROKER_SERVICES, method

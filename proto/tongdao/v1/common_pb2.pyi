@@ -30,6 +30,7 @@ class QueryMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     QUERY_METHOD_INTERSECTION_SUM: _ClassVar[QueryMethod]
     QUERY_METHOD_AGGREGATE: _ClassVar[QueryMethod]
     QUERY_METHOD_INTERSECTION_SIZE: _ClassVar[QueryMethod]
+    QUERY_METHOD_OPEN_DOWNLOAD: _ClassVar[QueryMethod]
 SHARE_TYPE_UNSPECIFIED: ShareType
 SHARE_TYPE_UNCONDITIONAL: ShareType
 SHARE_TYPE_CONDITIONAL: ShareType
@@ -45,6 +46,7 @@ QUERY_METHOD_INTERSECTION: QueryMethod
 QUERY_METHOD_INTERSECTION_SUM: QueryMethod
 QUERY_METHOD_AGGREGATE: QueryMethod
 QUERY_METHOD_INTERSECTION_SIZE: QueryMethod
+QUERY_METHOD_OPEN_DOWNLOAD: QueryMethod
 
 class Decision(_message.Message):
     __slots__ = ("outcome", "articles", "reason", "rule", "department", "person")
