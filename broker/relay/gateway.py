@@ -11,6 +11,7 @@ import grpc
 
 from tongdao.crypto.grant_token import GrantTokenError, read_grant_token_unverified
 from tongdao.crypto.pki import node_server_name
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import DomainError, Unavailable
 from tongdao.proto.query import QueryAnswer, Receipt, RelayedQuery
 from tongdao.proto.transport import TlsMaterial, TlsSource, secure_channel
@@ -158,7 +159,11 @@ def _node_error(endpoint: str, exc: grpc.RpcError) -> Unavailable | NodeRefused:
     code = exc.code()
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
         return Unavailable(
-            f"provider node at {endpoint} is unavailable ({code.name.lower()}); "
-            "nothing was served — try again later"
+            msg(
+                "provider node at {endpoint} is unavailable ({v3}); nothing "
+                "was served — try again later",
+                endpoint=endpoint,
+                v3=code.name.lower(),
+            )
         )
     return NodeRefused(code.name, f"provider node refused: {exc.details()}")

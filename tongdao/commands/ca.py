@@ -16,6 +16,7 @@ from tongdao.cli import CommandError
 from tongdao.commands._enrol import add_passphrase_argument, endpoint_hosts, passphrase
 from tongdao.commands._grammar import add_json_argument
 from tongdao.crypto.revocation import REASONS
+from tongdao.policies.i18n import msg
 
 DEFAULT_CA_HOME = "tongdao-ca"
 
@@ -113,7 +114,9 @@ def sign_command(args: argparse.Namespace) -> int:
     try:
         data = Path(args.request).read_bytes()
     except OSError as exc:
-        raise CommandError(f"{args.request}: {exc.strerror}") from None
+        raise CommandError(
+            msg("{request}: {strerror}", request=args.request, strerror=exc.strerror)
+        ) from None
     hosts = endpoint_hosts(args.endpoint) if args.endpoint is not None else None
     try:
         signed = _ca(args).sign(data, expect_party=args.party, server_names=hosts, rekey=args.rekey)
@@ -166,7 +169,7 @@ def crl_command(args: argparse.Namespace) -> int:
 def list_command(args: argparse.Namespace) -> int:
     ca = CaHome(args.home, passphrase=None)
     if not ca.certificate_path.exists():
-        raise CommandError(f"{args.home} is not a CA home")
+        raise CommandError(msg("{home} is not a CA home", home=args.home))
     revoked = {f"{r.serial:x}" for r in ca.revoked()}
     now = dt.datetime.now(dt.UTC)
     listing = []

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_home_argument
 from tongdao.commands._grammar import add_json_argument
+from tongdao.i18n import current
+from tongdao.policies.i18n import msg
 
 if TYPE_CHECKING:
     from tongdao.policies.calendar import WorkingDayCalendar
@@ -59,7 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="list each day up to the due date and why it counts or is skipped "
         "(weekend, holiday name, make-up working day)",
     )
-    due.add_argument("--locale", default="zh-CN", choices=LOCALES, help="language of --explain")
+    due.add_argument(
+        "--locale", choices=LOCALES, help="language of --explain (default: as for every command)"
+    )
     add_home_argument(due)
     add_json_argument(due)
     due.set_defaults(handler=due_command)
@@ -150,7 +154,7 @@ def due_command(args: argparse.Namespace) -> int:
     except (ValueError, UnknownYearError) as exc:
         raise CommandError(str(exc)) from None
     due = result.day
-    loc = args.locale
+    loc = args.locale or current()
     if args.json:
         explained = [
             {"day": i.day.isoformat(), "working": i.working, "why": i.describe(loc)} for i in days
@@ -196,7 +200,7 @@ def _read_schedule(args: argparse.Namespace) -> OfficialYear:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(f"{path}: cannot read: {exc}") from None
+        raise CommandError(msg("{path}: cannot read: {exc}", path=path, exc=exc)) from None
     try:
         return parse_schedule(
             text,
@@ -205,7 +209,7 @@ def _read_schedule(args: argparse.Namespace) -> OfficialYear:
             rules=load_holiday_rules(),
         )
     except (ScheduleError, HolidayRulesError) as exc:
-        raise CommandError(f"refused, nothing installed: {exc}") from None
+        raise CommandError(msg("refused, nothing installed: {exc}", exc=exc)) from None
 
 
 def load_command(args: argparse.Namespace) -> int:

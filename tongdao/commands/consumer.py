@@ -19,6 +19,7 @@ from tongdao.commands._common import (
     open_home,
 )
 from tongdao.commands._grammar import add_list_option
+from tongdao.policies.i18n import msg
 
 
 def _client(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -26,7 +27,7 @@ def _client(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from tongdao.node.client import ConsumerClient
 
     if not args.party:
-        raise CommandError("say which department you act as: --as CODE (or TONGDAO_PARTY)")
+        raise CommandError(msg("say which department you act as: --as CODE (or TONGDAO_PARTY)"))
     home = open_home(args.home)
     try:
         tls = home.tls(args.party)
@@ -53,8 +54,13 @@ def grant_of(client: Any, grant_id: str, party: str) -> Any:
         if exc.code != "PERMISSION_DENIED":
             raise
         raise CommandError(
-            f"grant {grant_id} was not issued to {party}: only the department a grant was issued "
-            "to may query under it (check the id with `tongdao consumer status REQUEST_ID`)",
+            msg(
+                "grant {grant_id} was not issued to {party}: only the "
+                "department a grant was issued to may query under it (check "
+                "the id with `tongdao consumer status REQUEST_ID`)",
+                grant_id=grant_id,
+                party=party,
+            ),
             status=exc.code,
         ) from None
 
@@ -210,7 +216,9 @@ def _keys(args: argparse.Namespace) -> list[str]:
         with Path(args.keys_file).open(newline="", encoding="utf-8-sig") as fh:
             rows = [row[0].strip() for row in csv.reader(fh) if row and row[0].strip()]
     except OSError as exc:
-        raise CommandError(f"{args.keys_file}: {exc.strerror}") from None
+        raise CommandError(
+            msg("{keys_file}: {strerror}", keys_file=args.keys_file, strerror=exc.strerror)
+        ) from None
     return rows
 
 
@@ -251,7 +259,7 @@ def verify_command(args: argparse.Namespace) -> int:
     for item in args.claim:
         name, sep, value = item.partition("=")
         if not sep or not name:
-            raise CommandError(f"--claim {item!r}: expected FIELD=VALUE")
+            raise CommandError(msg("--claim {item!r}: expected FIELD=VALUE", item=item))
         claims[name] = value
     with _client(args) as client:
         try:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tongdao.cli import EXIT_FAILED, EXIT_NOT_FOUND, CommandError
 from tongdao.commands._grammar import add_json_argument
+from tongdao.policies.i18n import msg
 from tongdao.synthetic import CITIES
 
 # the provincial registries (公安, 民政, 税务) and every city's civil-affairs bureau serve data
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from tongdao.demo import DemoDirectoryError, DemoFailure, run_demo
 
     if not 10 <= args.records <= 100_000:
-        raise CommandError("--records must be between 10 and 100000")
+        raise CommandError(msg("--records must be between 10 and 100000"))
     try:
         report = run_demo(Path(args.dir), records=args.records, keep=args.keep)
     except DemoDirectoryError as exc:

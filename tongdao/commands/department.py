@@ -9,6 +9,7 @@ from tongdao.commands._enrol import add_install_arguments, add_keygen_arguments,
 from tongdao.commands._grammar import add_json_argument
 from tongdao.crypto.enrolment import LEVELS
 from tongdao.home import DepartmentProfile, Home, HomeError
+from tongdao.policies.i18n import msg
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -53,7 +54,7 @@ def keygen_command(args: argparse.Namespace) -> int:
     profile = None
     if not args.renew:
         if not (args.name and args.region and args.level):
-            raise CommandError("a first request needs --name, --region and --level")
+            raise CommandError(msg("a first request needs --name, --region and --level"))
         profile = DepartmentProfile(args.code, args.name, args.region, args.level)
     else:
         try:

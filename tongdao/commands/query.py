@@ -12,6 +12,7 @@ from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments
 from tongdao.commands._grammar import add_list_option
 from tongdao.commands.consumer import _client
+from tongdao.policies.i18n import msg
 
 
 def _read_keys(path: str, column: str | None) -> list[str]:
@@ -20,11 +21,13 @@ def _read_keys(path: str, column: str | None) -> list[str]:
             if column:
                 reader = csv.DictReader(fh)
                 if column not in (reader.fieldnames or []):
-                    raise CommandError(f"{path}: no column {column!r}")
+                    raise CommandError(
+                        msg("{path}: no column {column!r}", path=path, column=column)
+                    )
                 return [row[column] for row in reader if row[column].strip()]
             return [row[0] for row in csv.reader(fh) if row and row[0].strip()]
     except OSError as exc:
-        raise CommandError(f"{path}: {exc.strerror}") from None
+        raise CommandError(msg("{path}: {strerror}", path=path, strerror=exc.strerror)) from None
 
 
 def _grant_token(client: Any, grant_id: str) -> str:
@@ -145,12 +148,12 @@ def aggregate_command(args: argparse.Namespace) -> int:
         low, high = (float(x) for x in args.bounds.split(","))
         buckets = [float(x) for x in args.bucket_edge]
     except ValueError:
-        raise CommandError("--bounds must be LOW,HIGH and --bucket-edge numbers") from None
+        raise CommandError(msg("--bounds must be LOW,HIGH and --bucket-edge numbers")) from None
     filter_field = filter_value = None
     if args.filter:
         filter_field, sep, filter_value = args.filter.partition("=")
         if not sep:
-            raise CommandError("--filter must be FIELD=VALUE")
+            raise CommandError(msg("--filter must be FIELD=VALUE"))
     with _client(args) as client:
         tokens = [_grant_token(client, g) for g in args.grant]
         try:
