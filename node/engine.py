@@ -579,7 +579,7 @@ class NodeEngine:
             or set(body) != {"keys"}
             or not isinstance(body["keys"], list)
         ):
-            raise InvalidArgument(msg('must be {"keys": [...]}'), field="sealed_query")
+            raise InvalidArgument(msg('must be {{"keys": [...]}}'), field="sealed_query")
         keys = body["keys"]
         if not 1 <= len(keys) <= MAX_KEYS:
             raise InvalidArgument(
@@ -607,7 +607,7 @@ class NodeEngine:
             or not isinstance(body["claims"], dict)
         ):
             raise InvalidArgument(
-                msg('must be {"key": ..., "claims": {...}}'), field="sealed_query"
+                msg('must be {{"key": ..., "claims": {{...}}}}'), field="sealed_query"
             )
         claims = body["claims"]
         if not claims:

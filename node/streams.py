@@ -577,7 +577,7 @@ def _selected_count(message: bytes | None) -> int:
     value = json_body(body, "chunk.count")
     count = value.get("count")
     if set(value) != {"count"} or not isinstance(count, int) or isinstance(count, bool):
-        raise InvalidArgument(msg("must be {count}"), field="chunk.count")
+        raise InvalidArgument(msg("must be {{count}}"), field="chunk.count")
     if count < 0:
         raise InvalidArgument(msg("must not be negative"), field="chunk.count")
     return count
