@@ -48,6 +48,11 @@ from tongdao.node.adapters import DataSource, normalise_key
 from tongdao.node.catalogue_grades import under_catalogue
 from tongdao.node.receipt_journal import ReceiptJournal
 from tongdao.node.regions import check_region_filter, within_regions
+from tongdao.node.sealed_bodies import (
+    checked_key,
+    fetch_keys,
+    verify_claims,
+)
 from tongdao.node.state import BudgetExhausted, NodeState, QuotaError, ReplayError
 from tongdao.node.stream_padding import StreamPadding, policy_padding
 from tongdao.node.witness import Witness
@@ -56,9 +61,6 @@ from tongdao.proto.errors import InvalidArgument, NotFound, PermissionDenied, Un
 from tongdao.proto.query import QueryAnswer, Receipt, RelayedQuery, canonical_request_id
 
 BROKER_IDENTITY = "broker"
-MAX_KEYS = 1000
-MAX_KEY_CHARS = 256
-MAX_CLAIM_CHARS = 1024
 ENGINE_METHODS = (
     "fetch",
     "verify",
@@ -560,35 +562,13 @@ class NodeEngine:
         ciphertexts = tuple(c.to_bytes() for c in scheme.encrypt(q.public_key, stats))
         return self._finish(claims, query, b"", 0, ciphertexts, recorded=True)
 
-    @staticmethod
-    def _key(raw: Any, field_name: str, entry: ServedEntry) -> str:
-        if not isinstance(raw, str) or not raw.strip():
-            raise InvalidArgument(msg("keys must be non-empty strings"), field=field_name)
-        if len(raw) > MAX_KEY_CHARS:
-            raise InvalidArgument(
-                msg("a key is longer than {MAX_KEY_CHARS} characters", MAX_KEY_CHARS=MAX_KEY_CHARS),
-                field=field_name,
-            )
-        return normalise_key(raw, casefold=entry.casefold)
-
     def _fetch(
         self, entry: ServedEntry, fields: tuple[str, ...], body: Any
     ) -> tuple[dict[str, Any], int]:
-        if (
-            not isinstance(body, dict)
-            or set(body) != {"keys"}
-            or not isinstance(body["keys"], list)
-        ):
-            raise InvalidArgument(msg('must be {{"keys": [...]}}'), field="sealed_query")
-        keys = body["keys"]
-        if not 1 <= len(keys) <= MAX_KEYS:
-            raise InvalidArgument(
-                msg("must hold 1 to {MAX_KEYS} keys", MAX_KEYS=MAX_KEYS), field="sealed_query.keys"
-            )
+        keys = fetch_keys(body)
         records = []
         for raw in keys:
-            key = self._key(raw, "sealed_query.keys", entry)
-            row = entry.source.lookup(key)
+            row = entry.source.lookup(checked_key(raw, "sealed_query.keys", entry.casefold))
             if row is None:
                 records.append({"key": raw, "found": False, "fields": {}})
                 continue
@@ -601,36 +581,8 @@ class NodeEngine:
     def _verify(
         self, entry: ServedEntry, fields: tuple[str, ...], body: Any
     ) -> tuple[dict[str, Any], int]:
-        if (
-            not isinstance(body, dict)
-            or set(body) != {"key", "claims"}
-            or not isinstance(body["claims"], dict)
-        ):
-            raise InvalidArgument(
-                msg('must be {{"key": ..., "claims": {{...}}}}'), field="sealed_query"
-            )
-        claims = body["claims"]
-        if not claims:
-            raise InvalidArgument(
-                msg("must claim at least one data item"), field="sealed_query.claims"
-            )
-        for name, value in claims.items():
-            if name not in fields:
-                raise InvalidArgument(
-                    msg("claims data item {name!r} not named in fields", name=name),
-                    field="sealed_query.claims",
-                )
-            if not isinstance(value, str) or len(value) > MAX_CLAIM_CHARS:
-                raise InvalidArgument(
-                    msg(
-                        "claim for {name!r} must be a string of at most "
-                        "{MAX_CLAIM_CHARS} characters",
-                        name=name,
-                        MAX_CLAIM_CHARS=MAX_CLAIM_CHARS,
-                    ),
-                    field="sealed_query.claims",
-                )
-        row = entry.source.lookup(self._key(body["key"], "sealed_query.key", entry))
+        claims = verify_claims(body, fields)
+        row = entry.source.lookup(checked_key(body["key"], "sealed_query.key", entry.casefold))
         if row is None:
             return {"found": False, "matches": {name: False for name in claims}}, 1
         matches = {
