@@ -62,7 +62,7 @@ from tongdao.policies.loader import load_policy
 from tongdao.policies.masking import mask_value
 from tongdao.proto.pages import every_page
 from tongdao.proto.stubs import BrokerStubs
-from tongdao.proto.transport import secure_channel
+from tongdao.proto.transport import secure_channel, with_locale
 from tongdao.v1 import catalogue_pb2, directory_pb2, ledger_pb2, sharing_pb2, supervision_pb2
 
 MARKER = ".tongdao-demo"
@@ -341,7 +341,10 @@ def _scenario(
         return mask_value(policy, "personal", key, field_kind="id_number")
 
     def channel(party: str) -> grpc.Channel:
-        return secure_channel(broker, home.tls(party), server_name=BROKER_SERVER_NAME)
+        # the demo's checks read the broker's English text
+        return with_locale(
+            secure_channel(broker, home.tls(party), server_name=BROKER_SERVER_NAME), "en"
+        )
 
     def stub(party: str) -> BrokerStubs:
         return BrokerStubs.over(channel(party))
@@ -402,7 +405,9 @@ def _scenario(
         f"mzj.<city>.dibao   v1 published unconditional 城乡低保保障对象信息 × {len(CITY_MZJ)}"
     )
 
-    consumer = ConsumerClient(broker, home.tls(RSJ.code), home.encryption_keys(RSJ.code), RSJ.code)
+    consumer = ConsumerClient(
+        broker, home.tls(RSJ.code), home.encryption_keys(RSJ.code), RSJ.code, locale="en"
+    )
     by_id = {p["id_number"]: p for p in people}
     marriage_by_id = {m["id_number"]: m for m in marriages}
     sample = [p["id_number"] for p in people[:3]] + ["230102199901019999"]

@@ -19,6 +19,7 @@ from tongdao.commands._common import (
     open_home,
 )
 from tongdao.commands._grammar import add_list_option
+from tongdao.i18n import current
 from tongdao.policies.i18n import msg
 
 
@@ -38,6 +39,7 @@ def _client(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             home.encryption_keys(args.party),
             args.party,
             session_token=load_session(home, args.party),  # `tongdao login`: records name you
+            locale=current(),
         )
     except HomeError as exc:
         raise CommandError(str(exc)) from None
