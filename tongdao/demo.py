@@ -58,6 +58,7 @@ from tongdao.demo_world import (
 )
 from tongdao.home import AUTHORITY, PASSPHRASE_ENV, DepartmentProfile, Home, HomeSet
 from tongdao.node.client import ClientError, ConsumerClient
+from tongdao.policies.i18n import msg
 from tongdao.policies.loader import load_policy
 from tongdao.policies.masking import mask_value
 from tongdao.proto.pages import every_page
@@ -103,12 +104,20 @@ def _prepare_directory(directory: Path) -> None:
     if directory.exists() and any(directory.iterdir()):
         if not (directory / MARKER).exists():
             raise DemoDirectoryError(
-                f"{directory} is not empty and was not made by `tongdao demo`; choose another --dir"
+                msg(
+                    "{directory} is not empty and was not made by `tongdao demo`; "
+                    "choose another --dir",
+                    directory=directory,
+                )
             )
         if (directory / STATE_FILE).exists():
             raise DemoDirectoryError(
-                f"a demo started with --keep may still be running in {directory}; stop it first: "
-                f"`tongdao demo --stop --dir {directory}`"
+                msg(
+                    "a demo started with --keep may still be running in "
+                    "{directory}; stop it first: `tongdao demo --stop --dir "
+                    "{directory}`",
+                    directory=directory,
+                )
             )
         shutil.rmtree(directory)
     directory.mkdir(parents=True, exist_ok=True)

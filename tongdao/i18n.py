@@ -11,7 +11,14 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tongdao.policies.i18n import DEFAULT_LOCALE, from_environment, normalise, render, translate
+from tongdao.policies.i18n import (
+    DEFAULT_LOCALE,
+    Text,
+    from_environment,
+    normalise,
+    render,
+    translate,
+)
 
 _chosen = [DEFAULT_LOCALE]
 
@@ -46,3 +53,10 @@ def say(message: str) -> str:
     """A message made with :func:`tongdao.policies.i18n.msg` (or a catalogue id) in the run's
     locale; any other text as it is."""
     return render(message, current())
+
+
+def said(exc: BaseException) -> str:
+    """What ``exc`` says, as its :class:`~tongdao.policies.i18n.Text` when it was raised with
+    one (so it is shown in the run's locale), else its plain text."""
+    first = exc.args[0] if len(exc.args) == 1 else None
+    return first if isinstance(first, Text) else str(exc)

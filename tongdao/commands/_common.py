@@ -18,7 +18,7 @@ from google.protobuf.json_format import MessageToDict
 from tongdao.cli import CommandError
 from tongdao.crypto.pki import BROKER_SERVER_NAME
 from tongdao.home import Home, HomeError
-from tongdao.i18n import current
+from tongdao.i18n import current, said
 from tongdao.policies.i18n import msg
 from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import secure_channel, with_locale
@@ -143,7 +143,7 @@ def broker_stub(
     try:
         tls = home.tls(name)
     except HomeError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     check_own_certificate(name, tls.certificate_pem)
     token = load_session(home, name) if use_session else ""
     channel = secure_channel(args.broker, tls, server_name=BROKER_SERVER_NAME)

@@ -15,6 +15,7 @@ from tongdao.commands._common import add_home_argument
 from tongdao.crypto.enrolment import check_host
 from tongdao.crypto.errors import EnrolmentError
 from tongdao.home import PASSPHRASE_ENV, DepartmentProfile, Home, HomeError
+from tongdao.i18n import said
 from tongdao.policies.i18n import msg
 
 
@@ -109,7 +110,7 @@ def keygen(
             renew=args.renew,
         )
     except HomeError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     path = home.party_dir(party) / "request.csr"
     if args.out:
         Path(args.out).write_bytes(csr)
@@ -130,7 +131,7 @@ def install(args: argparse.Namespace) -> int:
     try:
         infos = home.install(data)
     except HomeError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     if getattr(args, "broker_certificate", ""):
         try:
             key = home.install_broker_certificate(Path(args.broker_certificate).read_bytes())
@@ -143,7 +144,7 @@ def install(args: argparse.Namespace) -> int:
                 )
             ) from None
         except HomeError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
         print(f"trusting the broker's grant-signing key {key.public_key.hex()}")
     for info in infos:
         usage = "/".join(sorted(u.value for u in info.usages))

@@ -19,6 +19,7 @@ from tongdao.commands._enrol import (
 )
 from tongdao.commands._grammar import add_json_argument
 from tongdao.home import BROKER, HomeError
+from tongdao.i18n import said
 from tongdao.policies.i18n import msg
 from tongdao.policies.model import PolicyError
 
@@ -184,11 +185,11 @@ def serve_command(args: argparse.Namespace) -> int:
             node_probe_interval=args.node_probe_interval,
         )
     except HomeError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     try:
         running = start_broker(config)
     except (RuntimeError, PolicyError) as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_home_argument
 from tongdao.commands._grammar import add_json_argument
-from tongdao.i18n import current
+from tongdao.i18n import current, said
 from tongdao.policies.i18n import msg
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ def local_calendar(home: str) -> WorkingDayCalendar:
             official={y.year: YearData(y.holidays, y.workdays, y.source) for y in years.values()}
         )
     except (ScheduleError, CalendarDataError) as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
 
 
 def _weekday(day: dt.date, locale: str) -> str:
@@ -152,7 +152,7 @@ def due_command(args: argparse.Namespace) -> int:
         result = calendar.due(args.start, args.n)
         days = calendar.explain(args.start, args.n) if args.explain else []
     except (ValueError, UnknownYearError) as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     due = result.day
     loc = args.locale or current()
     if args.json:
@@ -264,7 +264,7 @@ def rules_command(args: argparse.Namespace) -> int:
     try:
         rules = load_holiday_rules()
     except HolidayRulesError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     print(f"{rules.title} ({rules.title_en}), in force from {rules.effective_from}")
     if rules.amendment:
         print(f"  {rules.amendment}")
@@ -290,7 +290,7 @@ def rules_command(args: argparse.Namespace) -> int:
     try:
         year = provisional_year(rules, args.year)
     except ValueError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     print(f"provisional days off in {args.year}:")
     for day in sorted(year.holidays):
         lieu = " (补假, in lieu)" if day in year.made_up else ""

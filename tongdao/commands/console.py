@@ -13,6 +13,7 @@ from tongdao.commands._common import DEFAULT_BROKER, DEFAULT_HOME, check_own_cer
 from tongdao.commands._config import Option, add_options, resolve
 from tongdao.commands._grammar import add_json_argument
 from tongdao.home import AUTHORITY, HomeError
+from tongdao.i18n import said
 from tongdao.policies.i18n import msg
 from tongdao.policies.model import PolicyError
 
@@ -120,14 +121,14 @@ def serve_command(args: argparse.Namespace) -> int:
         policy = load_policy(args.policy)
         access = policy.access_rules
     except PolicyError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     if policy.ledger is None:
         raise CommandError(msg("{policy}: the rule file has no [ledger] table", policy=args.policy))
     try:
         party_tls = home.tls(party)
         broker_key = home.broker_verify_key()
     except HomeError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     check_own_certificate(party, party_tls.certificate_pem)
     warn_days = load_trust_rules().warn_days
 

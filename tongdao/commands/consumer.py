@@ -19,7 +19,7 @@ from tongdao.commands._common import (
     open_home,
 )
 from tongdao.commands._grammar import add_list_option
-from tongdao.i18n import current
+from tongdao.i18n import current, said
 from tongdao.policies.i18n import msg
 
 
@@ -42,7 +42,7 @@ def _client(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             locale=current(),
         )
     except HomeError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
 
 
 def grant_of(client: Any, grant_id: str, party: str) -> Any:
@@ -172,7 +172,7 @@ def request_command(args: argparse.Namespace) -> int:
                 regions=tuple(args.region),
             )
         except ClientError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
     if args.json:
         _show(reply, True)
     else:
@@ -192,7 +192,7 @@ def status_command(args: argparse.Namespace) -> int:
         try:
             _show(client.get_share_request(args.id), args.json)
         except ClientError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
     return 0
 
 
@@ -203,7 +203,7 @@ def grant_command(args: argparse.Namespace) -> int:
         try:
             grant = grant_of(client, args.id, args.party)
         except ClientError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
     if args.token_only:
         print(grant.token)
     else:
@@ -240,7 +240,7 @@ def fetch_command(args: argparse.Namespace) -> int:
                     progress.update(min(start + 1000, len(keys)), len(keys))
             progress.close()
         except ClientError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
@@ -268,7 +268,7 @@ def verify_command(args: argparse.Namespace) -> int:
             token = grant_of(client, args.grant, args.party).token
             result = client.verify(token, args.key, claims, args.purpose)
         except ClientError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     elif not result["found"]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tongdao.cli import EXIT_FAILED, EXIT_NOT_FOUND, CommandError
 from tongdao.commands._grammar import add_json_argument
+from tongdao.i18n import said
 from tongdao.policies.i18n import msg
 from tongdao.synthetic import CITIES
 
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = run_demo(Path(args.dir), records=args.records, keep=args.keep)
     except DemoDirectoryError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     except DemoFailure as exc:
         raise CommandError(str(exc), exit_code=EXIT_FAILED) from None
     return 0 if report.ok else EXIT_FAILED

@@ -9,6 +9,7 @@ from tongdao.commands._enrol import add_install_arguments, add_keygen_arguments,
 from tongdao.commands._grammar import add_json_argument
 from tongdao.crypto.enrolment import LEVELS
 from tongdao.home import DepartmentProfile, Home, HomeError
+from tongdao.i18n import said
 from tongdao.policies.i18n import msg
 
 
@@ -60,5 +61,5 @@ def keygen_command(args: argparse.Namespace) -> int:
         try:
             Home(args.home).profile(args.code)
         except HomeError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
     return keygen(args, args.code, "department", profile=profile, endpoint=args.endpoint)

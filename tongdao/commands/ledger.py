@@ -36,6 +36,7 @@ from tongdao.commands._ledger_sources import (
 from tongdao.crypto.errors import ProofError
 from tongdao.crypto.merkle import leaf_hash, verify_consistency, verify_inclusion
 from tongdao.home import AUTHORITY, HomeError
+from tongdao.i18n import said
 from tongdao.policies.i18n import msg
 from tongdao.v1 import ledger_pb2
 
@@ -181,7 +182,7 @@ def _source(args: argparse.Namespace) -> ExportSource | StoreSource:
         try:
             key = open_home(args.home).broker_verify_key()
         except HomeError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
         lines = list(_remote_lines(args))
         return ExportSource(f"the broker's export via {args.broker}", key, witnesses, lines)
     if args.export:
@@ -402,7 +403,7 @@ def archive_command(args: argparse.Namespace) -> int:
             msg("{out} exists; archives are never overwritten", out=args.out)
         ) from None
     except ProofError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     finally:
         source.close()
     print(

@@ -12,6 +12,7 @@ from tongdao.cli import CommandError
 from tongdao.commands._common import bound_address
 from tongdao.commands._enrol import warn_expiring
 from tongdao.commands._grammar import add_json_argument
+from tongdao.i18n import said
 from tongdao.policies.i18n import msg
 
 
@@ -60,7 +61,7 @@ def serve_command(args: argparse.Namespace) -> int:
         try:
             check_free(listen, server_credentials(tls))
         except RuntimeError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
         crl_path = config.revocation_list_path
         if not crl_path.exists():
             raise CommandError(
@@ -89,7 +90,7 @@ def serve_command(args: argparse.Namespace) -> int:
             broker_key=home.broker_verify_key(),
         )
     except (ConfigError, HomeError) as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     warn_expiring(tls().certificate_pem)
     identity = IdentityInterceptor(
         revocation.start(), accept=only_broker, describe="only the broker may call a node"
@@ -97,7 +98,7 @@ def serve_command(args: argparse.Namespace) -> int:
     try:
         running = start_node(engine, tls, listen, identity=identity)
     except RuntimeError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -12,6 +12,7 @@ from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments
 from tongdao.commands._grammar import add_list_option
 from tongdao.commands.consumer import _client
+from tongdao.i18n import said
 from tongdao.policies.i18n import msg
 
 
@@ -37,7 +38,7 @@ def _grant_token(client: Any, grant_id: str) -> str:
     try:
         return str(grant_of(client, grant_id, client.department).token)
     except ClientError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -117,7 +118,7 @@ def intersect_command(args: argparse.Namespace) -> int:
                     token, keys, args.key_field, args.purpose, progress=progress
                 )
         except ClientError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
     _emit(result, args.json)
     return 0
 
@@ -135,7 +136,7 @@ def intersection_sum_command(args: argparse.Namespace) -> int:
                     token, keys, args.field, args.purpose, progress=progress
                 )
         except ClientError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
     _emit(result, args.json)
     return 0
 
@@ -168,6 +169,6 @@ def aggregate_command(args: argparse.Namespace) -> int:
                     filter_value=filter_value,
                 )
         except ClientError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
     _emit(result, args.json)
     return 0
