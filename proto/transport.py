@@ -18,7 +18,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from tongdao.policies.i18n import LOCALE_METADATA, negotiate, normalise, render
+from tongdao.policies.i18n import LOCALE_METADATA, msg, negotiate, normalise, render
 from tongdao.proto.edge import Admit, EdgeInterceptor, RateLimit, ServerLimits
 from tongdao.proto.errors import DomainError
 
@@ -389,7 +389,10 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
                 f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in frames[::-1][:6]
             )
             log.error("internal error in %s: %s at %s", method, type(exc).__name__, where)
-            context.abort(grpc.StatusCode.INTERNAL, f"internal error in {method}")
+            text = msg("internal error in {method}", method=method)
+            context.abort(
+                grpc.StatusCode.INTERNAL, render(text, caller_locale(context, default_locale))
+            )
 
         # server-streaming (catalogue import progress) and bidirectional (streamed queries)
         # handlers are generators with the same (request or request iterator, context) shape
@@ -398,9 +401,9 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
 
             def wrapped_stream(request, context):  # type: ignore[no-untyped-def]
                 if handler.stream_stream is not None:
-                    request = _checked(request, context)
+                    request = _checked(request, context, default_locale)
                 elif request is UNDECODABLE:
-                    _refuse_undecodable(context)
+                    _refuse_undecodable(context, default_locale)
                 try:
                     yield from streaming(request, context)
                 except Exception:
@@ -422,7 +425,7 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
 
         def wrapped(request, context):  # type: ignore[no-untyped-def]
             if request is UNDECODABLE:
-                _refuse_undecodable(context)
+                _refuse_undecodable(context, default_locale)
             try:
                 return inner(request, context)
             except Exception:
@@ -523,12 +526,17 @@ def _tolerant(
     return decode
 
 
-def _refuse_undecodable(context: grpc.ServicerContext) -> None:
-    context.abort(grpc.StatusCode.INVALID_ARGUMENT, "request: is not a valid protobuf message")
+def _refuse_undecodable(context: grpc.ServicerContext, default_locale: str) -> None:
+    text = msg("request: is not a valid protobuf message")
+    context.abort(
+        grpc.StatusCode.INVALID_ARGUMENT, render(text, caller_locale(context, default_locale))
+    )
 
 
-def _checked(requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
+def _checked(
+    requests: Iterator[Any], context: grpc.ServicerContext, default_locale: str
+) -> Iterator[Any]:
     for request in requests:
         if request is UNDECODABLE:
-            _refuse_undecodable(context)
+            _refuse_undecodable(context, default_locale)
         yield request

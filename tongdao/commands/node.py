@@ -93,7 +93,7 @@ def serve_command(args: argparse.Namespace) -> int:
         raise CommandError(said(exc)) from None
     warn_expiring(tls().certificate_pem)
     identity = IdentityInterceptor(
-        revocation.start(), accept=only_broker, describe="only the broker may call a node"
+        revocation.start(), accept=only_broker, describe=msg("only the broker may call a node")
     )
     try:
         running = start_node(engine, tls, listen, identity=identity)
