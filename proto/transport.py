@@ -18,7 +18,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from tongdao.policies.i18n import LOCALE_METADATA, msg, negotiate, normalise, render
+from tongdao.policies.i18n import LOCALE_METADATA, Text, msg, negotiate, normalise, render
 from tongdao.proto.edge import Admit, EdgeInterceptor, RateLimit, ServerLimits
 from tongdao.proto.errors import DomainError
 
@@ -438,6 +438,18 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
         )
 
 
+def template_of(exc: DomainError) -> dict[str, str]:
+    """The error's message template and fields (``template``, ``params`` as JSON), its field
+    and articles, for a relaying server to answer in its own caller's language."""
+    import json
+
+    out = {"field": exc.field or "", "articles": ", ".join(exc.articles)}
+    if isinstance(exc.message, Text):
+        out["template"] = exc.message.msgid
+        out["params"] = json.dumps(exc.message.params, ensure_ascii=False, default=str)
+    return out
+
+
 def _abort_with(context: grpc.ServicerContext, exc: DomainError, locale: str) -> None:
     """Abort with the error's code and its message in ``locale``. The details keep the English
     text (``google.rpc.ErrorInfo``) and the field at fault as a ``google.rpc.BadRequest``
@@ -471,7 +483,7 @@ def _abort_with(context: grpc.ServicerContext, exc: DomainError, locale: str) ->
         error_details_pb2.ErrorInfo(
             reason=exc.code_name,
             domain="tongdao",
-            metadata={"message": english, "locale": locale},
+            metadata={"message": english, "locale": locale, **template_of(exc)},
         )
     )
     details.append(info)
