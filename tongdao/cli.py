@@ -16,7 +16,7 @@ import warnings
 from typing import Any, TextIO
 
 from tongdao import __version__
-from tongdao.i18n import choose, say, tr
+from tongdao.i18n import choose, forget, say, tr
 from tongdao.policies.i18n import LOCALES, render
 
 COMMAND_MODULES: tuple[str, ...] = (
@@ -180,6 +180,13 @@ def main(argv: list[str] | None = None) -> int:
 
     argv = rewrite_deprecated(sys.argv[1:] if argv is None else list(argv))
     choose(argv, os.environ)
+    try:
+        return _main(argv)
+    finally:
+        forget()  # a caller in the same process (a test, the demo) chooses afresh
+
+
+def _main(argv: list[str]) -> int:
     parser = build_parser()
     # `tongdao bench engines …`: everything after the command belongs to the
     # benchmark's own parser (its --help lists the options)

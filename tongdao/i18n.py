@@ -20,7 +20,7 @@ from tongdao.policies.i18n import (
     translate,
 )
 
-_chosen = [DEFAULT_LOCALE]
+_chosen: list[str | None] = [None]
 
 
 def choose(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> str:
@@ -40,8 +40,13 @@ def choose(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> str
 
 
 def current() -> str:
-    """The run's locale (``zh-CN`` or ``en``)."""
-    return _chosen[0]
+    """The run's locale (``zh-CN`` or ``en``): the one chosen, else the environment's."""
+    return _chosen[0] or from_environment(os.environ, DEFAULT_LOCALE)
+
+
+def forget() -> None:
+    """Forget the run's choice (the next :func:`current` reads the environment again)."""
+    _chosen[0] = None
 
 
 def tr(message_id: str, **params: Any) -> str:

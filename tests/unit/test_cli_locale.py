@@ -7,14 +7,15 @@ import json
 import pytest
 
 from tongdao.cli import main
-from tongdao.i18n import choose
+from tongdao.i18n import choose, current, forget
 
 
 @pytest.fixture
 def environment(monkeypatch):
     for key in ("TONGDAO_LOCALE", "LC_ALL", "LC_MESSAGES", "LANG"):
         monkeypatch.delenv(key, raising=False)
-    return monkeypatch
+    yield monkeypatch
+    forget()
 
 
 def missing_party(tmp_path, *extra: str) -> list[str]:
@@ -73,3 +74,9 @@ def test_an_unsupported_language_falls_back_to_the_default(environment):
     assert choose([]) == "zh-CN"
     assert choose(["--locale", "xx"]) == "zh-CN"
     assert choose(["--", "--locale", "en"]) == "zh-CN"
+
+
+def test_a_run_leaves_no_choice_behind(environment, tmp_path):
+    environment.setenv("LANG", "en_US.UTF-8")
+    main(missing_party(tmp_path, "--locale", "zh-CN"))
+    assert current() == "en"  # the environment's again, for the next caller in this process
