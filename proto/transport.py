@@ -492,7 +492,11 @@ def _abort_with(context: grpc.ServicerContext, exc: DomainError, locale: str) ->
         message=exc.status_message(locale),
         details=details,
     )
-    context.abort_with_status(rpc_status.to_status(status))
+    answer = rpc_status.to_status(status)
+    # keep what an outer interceptor set (the broker's request id) beside the status details
+    kept = tuple(getattr(context, "trailing_metadata", lambda: ())() or ())
+    context.set_trailing_metadata((*kept, *answer.trailing_metadata))
+    context.abort(answer.code, answer.details)
 
 
 UNDECODABLE = object()
