@@ -36,6 +36,7 @@ from tongdao.broker.supervision.service import SupervisionService
 from tongdao.crypto.at_rest import SealedSecrets
 from tongdao.crypto.signing import SigningKey, VerifyKey
 from tongdao.policies.calendar import WorkingDayCalendar
+from tongdao.policies.i18n import msg
 from tongdao.policies.lifecycle import PolicySchedule
 from tongdao.policies.model import Policy
 from tongdao.proto.errors import NotFound
@@ -121,7 +122,9 @@ def build_services(
         if kind == "correction":
             sr = requests.get(session, AUTHORITY, subject_id)
             if sr.kind != "correction":
-                raise NotFound(f"no correction {subject_id!r}", field="subject_id")
+                raise NotFound(
+                    msg("no correction {subject_id!r}", subject_id=subject_id), field="subject_id"
+                )
             return sr.filed_by, sr.provider
         finding = findings.finding(session, subject_id)
         return finding.consumer, finding.provider

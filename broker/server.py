@@ -45,6 +45,7 @@ from tongdao.broker.supervision.servicer import SupervisionServicer
 from tongdao.crypto.pki import node_server_name
 from tongdao.crypto.signing import SigningKey, VerifyKey
 from tongdao.policies.calendar import CalendarDataError, WorkingDayCalendar
+from tongdao.policies.i18n import msg
 from tongdao.policies.lifecycle import load_schedule
 from tongdao.policies.model import Policy, PolicyError
 from tongdao.policies.official_schedule import ScheduleError
@@ -180,7 +181,7 @@ def rate_limit(policy: Policy) -> RateLimit | None:
 
 def _admit(services: BrokerServices, sessions: sessionmaker[Session], caller: str | None) -> None:
     if not caller:
-        raise Unauthenticated("no verified client certificate")
+        raise Unauthenticated(msg("no verified client certificate"))
     if caller == AUTHORITY:
         return
     with sessions() as session:
@@ -329,6 +330,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         access=access,
         interceptors=[operations.interceptor],
         rate=rate_limit(policy),
+        locale=config.settings.locale,
         # a stream's caller is vetted before the stream waits for its first message
         admit=lambda caller: _admit(services, sessions, caller),
         admitted_services=BROKER_SERVICES,

@@ -14,6 +14,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from tongdao.crypto.grant_token import GrantClaims
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import FailedPrecondition
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ def under_catalogue(entry: ServedEntry, claims: GrantClaims, article: str) -> Se
     catalogue = claims.grades
     if not catalogue:
         raise FailedPrecondition(
-            "the grant carries no catalogue grades; the broker must issue a new grant",
+            msg("the grant carries no catalogue grades; the broker must issue a new grant"),
             field="grant_token",
             articles=(article,),
         )
@@ -47,9 +48,16 @@ def under_catalogue(entry: ServedEntry, claims: GrantClaims, article: str) -> Se
         grade = catalogue.get(name)
         if grade is not None and grade != entry.grades[name]:
             raise FailedPrecondition(
-                f"this node grades data item {name!r} of entry {claims.entry_code} as "
-                f"{entry.grades[name]}, the catalogue (version {claims.entry_version}) as "
-                f"{grade}; the node does not serve the entry until its configuration agrees",
+                msg(
+                    "this node grades data item {name!r} of entry {entry_code} as "
+                    "{v5}, the catalogue (version {entry_version}) as {grade}; the "
+                    "node does not serve the entry until its configuration agrees",
+                    name=name,
+                    entry_code=claims.entry_code,
+                    v5=entry.grades[name],
+                    entry_version=claims.entry_version,
+                    grade=grade,
+                ),
                 field=f"grades.{name}",
                 articles=(article,),
             )

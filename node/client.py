@@ -16,6 +16,7 @@ process.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Sequence
 from typing import Any, cast
@@ -49,9 +50,10 @@ from tongdao.node.results import (
     Verification,
 )
 from tongdao.node.stream_padding import StreamPadding, policy_padding
+from tongdao.policies.i18n import from_environment
 from tongdao.proto.methods import METHOD_VALUES
 from tongdao.proto.stubs import BrokerStubs
-from tongdao.proto.transport import TlsMaterial, secure_channel
+from tongdao.proto.transport import TlsMaterial, secure_channel, with_locale
 from tongdao.v1 import directory_pb2, query_pb2, sharing_pb2
 
 __all__ = [
@@ -79,6 +81,8 @@ class ConsumerClient(PrivacyComputing):
             department's service identity.
         stream_padding: size buckets for the sets of streamed queries (default: the shipped
             rule file's ``[privacy] stream_padding_*``).
+        locale: the language the broker answers in (``zh-CN`` or ``en``); default: the
+            environment's (``TONGDAO_LOCALE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``), else zh-CN.
     """
 
     def __init__(
@@ -91,6 +95,7 @@ class ConsumerClient(PrivacyComputing):
         timeout: float = DEFAULT_TIMEOUT,
         session_token: str = "",
         stream_padding: StreamPadding | None = None,
+        locale: str | None = None,
     ) -> None:
         self.department = department_code
         # size buckets our streamed sets are padded to (default: the shipped rule file's)
@@ -99,8 +104,9 @@ class ConsumerClient(PrivacyComputing):
         self._timeout = timeout
         # the broker's certificate must name the broker: a department cannot pose as it
         self._channel = secure_channel(broker_target, tls, server_name=BROKER_SERVER_NAME)
+        self.locale = locale or from_environment(os.environ)
         # with a person's login session (``tongdao login``) every call and record names them
-        self.broker = BrokerStubs.over(self._channel, session_token)
+        self.broker = BrokerStubs.over(with_locale(self._channel, self.locale), session_token)
         self._provider_keys: dict[str, tuple[bytes, bytes]] = {}
 
     def close(self) -> None:

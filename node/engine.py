@@ -49,18 +49,28 @@ from tongdao.node.catalogue_grades import under_catalogue
 from tongdao.node.open_download import OPEN_DOWNLOAD, grade_method, open_download
 from tongdao.node.receipt_journal import ReceiptJournal
 from tongdao.node.regions import check_region_filter, within_regions
+from tongdao.node.sealed_bodies import (
+    checked_key,
+    fetch_keys,
+    verify_claims,
+)
 from tongdao.node.state import BudgetExhausted, NodeState, QuotaError, ReplayError
 from tongdao.node.stream_padding import StreamPadding, policy_padding
 from tongdao.node.witness import Witness
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
 from tongdao.proto.query import QueryAnswer, Receipt, RelayedQuery, canonical_request_id
 
 BROKER_IDENTITY = "broker"
-MAX_KEYS = 1000
-MAX_KEY_CHARS = 256
-MAX_CLAIM_CHARS = 1024
-ENGINE_METHODS = ("fetch", "verify", "intersection", "intersection_size", "intersection_sum")
-ENGINE_METHODS += ("aggregate", OPEN_DOWNLOAD)
+ENGINE_METHODS = (
+    "fetch",
+    "verify",
+    "intersection",
+    "intersection_size",
+    "intersection_sum",
+    "aggregate",
+    OPEN_DOWNLOAD,
+)
 
 PAD_BUCKET = 4096  # results are padded to a power of two of at least this many bytes
 ROLES = ("key", "filter", "summed", "returned")
@@ -155,9 +165,11 @@ class NodeEngine:
             PermissionDenied: a certificate of anyone but the broker.
         """
         if not caller:
-            raise Unauthenticated("no verified client certificate")
+            raise Unauthenticated(msg("no verified client certificate"))
         if caller != BROKER_IDENTITY:
-            raise PermissionDenied(f"only the broker may call a node, not {caller!r}")
+            raise PermissionDenied(
+                msg("only the broker may call a node, not {caller!r}", caller=caller)
+            )
 
     def authorise(self, caller: str | None, query: RelayedQuery) -> tuple[GrantClaims, ServedEntry]:
         """Every check that needs no data, in order; returns the verified claims and entry.
@@ -167,9 +179,11 @@ class NodeEngine:
         """
         self.check_caller(caller)
         if query.method not in ENGINE_METHODS:
-            raise InvalidArgument(f"this node does not run method {query.method!r}", field="method")
+            raise InvalidArgument(
+                msg("this node does not run method {method!r}", method=query.method), field="method"
+            )
         if not query.grant_token:
-            raise PermissionDenied("is required", field="grant_token")
+            raise PermissionDenied(msg("is required"), field="grant_token")
         now = self.clock()
         try:
             claims = verify_grant_token(
@@ -192,45 +206,52 @@ class NodeEngine:
                 str(exc), field="status_ticket", articles=(self.status_article,)
             ) from None
         if claims.provider != self.department:
-            raise PermissionDenied("grant names another provider", field="grant_token")
+            raise PermissionDenied(msg("grant names another provider"), field="grant_token")
         entry = self.entries.get(claims.entry_code)
         if entry is None:
             raise NotFound(
-                f"this node does not serve entry {claims.entry_code!r}", field="grant_token"
+                msg("this node does not serve entry {entry_code!r}", entry_code=claims.entry_code),
+                field="grant_token",
             )
         # PRIV-6: mask and refuse by the catalogue's grades, signed in the grant
         entry = under_catalogue(entry, claims, self.catalogue_article)
         # SHR-1: under a grant with regions, only the records inside them exist
         entry = within_regions(entry, claims, self.region_article)
         if query.method not in claims.methods:
-            raise PermissionDenied(f"method {query.method!r} is not in the grant", field="method")
+            raise PermissionDenied(
+                msg("method {method!r} is not in the grant", method=query.method), field="method"
+            )
         if not query.fields:
-            raise InvalidArgument("must name at least one data item", field="fields")
+            raise InvalidArgument(msg("must name at least one data item"), field="fields")
         for name in query.fields:
             if name not in claims.fields:
                 raise PermissionDenied(
-                    f"data item {name!r} is outside the grant",
+                    msg("data item {name!r} is outside the grant", name=name),
                     field="fields",
                     articles=(self.purpose_article,),
                 )
             if name not in entry.served_fields:
                 raise InvalidArgument(
-                    f"data item {name!r} is not served by this node", field="fields"
+                    msg("data item {name!r} is not served by this node", name=name), field="fields"
                 )
             grade = entry.grades[name]
             allowed = self.grade_methods.get(grade)
             if allowed is not None and grade_method(query.method) not in allowed:
                 raise PermissionDenied(
-                    f"data item {name!r} is graded {grade}; "
-                    f"method {query.method!r} may not touch it",
+                    msg(
+                        "data item {name!r} is graded {grade}; method {method!r} may not touch it",
+                        name=name,
+                        grade=grade,
+                        method=query.method,
+                    ),
                     field="fields",
                     articles=(self.grade_articles.get(grade, "Art.14"),),
                 )
         if not query.purpose.strip():
-            raise InvalidArgument("must not be empty", field="purpose")
+            raise InvalidArgument(msg("must not be empty"), field="purpose")
         if query.purpose.strip() != claims.purpose:
             raise PermissionDenied(
-                "wrong purpose: differs from the grant's purpose",
+                msg("wrong purpose: differs from the grant's purpose"),
                 field="purpose",
                 articles=(self.purpose_article,),
             )
@@ -239,11 +260,12 @@ class NodeEngine:
             self.state.check(query.request_id, claims.grant_id, claims.quota)
         except ReplayError:
             raise PermissionDenied(
-                "replayed request: this request id was answered before", field="request_id"
+                msg("replayed request: this request id was answered before"), field="request_id"
             ) from None
         except QuotaError:
             raise PermissionDenied(
-                f"grant quota of {claims.quota} queries is used up", field="grant_token"
+                msg("grant quota of {quota} queries is used up", quota=claims.quota),
+                field="grant_token",
             ) from None
         return claims, entry
 
@@ -259,7 +281,12 @@ class NodeEngine:
         allowed = self.grade_roles.get(grade)
         if allowed is not None and role not in allowed:
             raise PermissionDenied(
-                f"data item {name!r} is graded {grade}; it may not be the {role} of a query",
+                msg(
+                    "data item {name!r} is graded {grade}; it may not be the {role} of a query",
+                    name=name,
+                    grade=grade,
+                    role=role,
+                ),
                 field=field_name,
                 articles=(self.grade_articles.get(grade, "Art.14"),),
             )
@@ -279,8 +306,10 @@ class NodeEngine:
             )
         except (EnvelopeError, KeyFormatError):
             raise InvalidArgument(
-                "does not open: not sealed by the grant's consumer to this node's key for this "
-                "grant and request",
+                msg(
+                    "does not open: not sealed by the grant's consumer to this "
+                    "node's key for this grant and request"
+                ),
                 field="sealed_query",
             ) from None
 
@@ -294,7 +323,10 @@ class NodeEngine:
         if query.method in streams.STREAM_METHODS:
             self.check_caller(caller)
             raise InvalidArgument(
-                f"method {query.method!r} runs as a streamed query (QueryStream)", field="method"
+                msg(
+                    "method {method!r} runs as a streamed query (QueryStream)", method=query.method
+                ),
+                field="method",
             )
         claims, entry = self.authorise(caller, query)
         if query.method == OPEN_DOWNLOAD:
@@ -312,10 +344,10 @@ class NodeEngine:
         try:
             body = json.loads(plain)
         except (ValueError, UnicodeDecodeError):
-            raise InvalidArgument("is not JSON", field="sealed_query") from None
+            raise InvalidArgument(msg("is not JSON"), field="sealed_query") from None
         except RecursionError:
             # deeply nested arrays exhaust the parser's stack: malformed input, not a node fault
-            raise InvalidArgument("is nested too deeply", field="sealed_query") from None
+            raise InvalidArgument(msg("is nested too deeply"), field="sealed_query") from None
         if query.method == "aggregate":
             return self._aggregate(claims, entry, query, body)
         if query.method == "fetch":
@@ -363,11 +395,12 @@ class NodeEngine:
             self.state.record(request_id, claims.grant_id, claims.quota, now)
         except ReplayError:
             raise PermissionDenied(
-                "replayed request: this request id was answered before", field="request_id"
+                msg("replayed request: this request id was answered before"), field="request_id"
             ) from None
         except QuotaError:
             raise PermissionDenied(
-                f"grant quota of {claims.quota} queries is used up", field="grant_token"
+                msg("grant quota of {quota} queries is used up", quota=claims.quota),
+                field="grant_token",
             ) from None
 
     def _receipt(
@@ -406,7 +439,8 @@ class NodeEngine:
         self.check_caller(caller)
         if query.method not in streams.STREAM_METHODS:
             raise InvalidArgument(
-                f"method {query.method!r} is not a streamed query; use Query", field="method"
+                msg("method {method!r} is not a streamed query; use Query", method=query.method),
+                field="method",
             )
         claims, entry = self.authorise(caller, query)
         context = query_associated_data(claims.grant_id, query.request_id, query.method, QUERY)
@@ -415,15 +449,17 @@ class NodeEngine:
         summing = query.method == "intersection_sum"
         expected = {"stream_secret", "points"} | ({"value_field"} if summing else set())
         if set(body) != expected:
-            raise InvalidArgument(f"must hold exactly {sorted(expected)}", field="sealed_query")
+            raise InvalidArgument(
+                msg("must hold exactly {v1}", v1=sorted(expected)), field="sealed_query"
+            )
         declared = body["points"]
         if not isinstance(declared, int) or isinstance(declared, bool):
-            raise InvalidArgument("must be an integer", field="sealed_query.points")
+            raise InvalidArgument(msg("must be an integer"), field="sealed_query.points")
         try:
             opener = ChunkOpener(bytes.fromhex(body["stream_secret"]), context, UPSTREAM)
         except (TypeError, ValueError, EnvelopeError):
             raise InvalidArgument(
-                "must be 32 bytes in hex", field="sealed_query.stream_secret"
+                msg("must be 32 bytes in hex"), field="sealed_query.stream_secret"
             ) from None
         # the result direction is keyed by a secret of the node's, sealed to the grant's consumer
         # key (and authenticated by the node's key): whoever opened the stream, only that
@@ -441,7 +477,7 @@ class NodeEngine:
             value_field = body["value_field"]
             if value_field not in query.fields:
                 raise InvalidArgument(
-                    "must be a data item named in fields", field="sealed_query.value_field"
+                    msg("must be a data item named in fields"), field="sealed_query.value_field"
                 )
             self.check_role(entry, entry.key_field, "key", "fields")
             self.check_role(entry, value_field, "summed", "sealed_query.value_field")
@@ -458,7 +494,8 @@ class NodeEngine:
         else:
             if entry.key_field not in query.fields:
                 raise InvalidArgument(
-                    f"must name the key field {entry.key_field!r}", field="fields"
+                    msg("must name the key field {key_field!r}", key_field=entry.key_field),
+                    field="fields",
                 )
             self.check_role(entry, entry.key_field, "key", "fields")
             provider = streams.ProviderStream(
@@ -496,7 +533,7 @@ class NodeEngine:
         """Charge, then compute: nothing the consumer can learn here comes before the grant's
         use and its privacy budget are charged, and no refusal depends on the rows."""
         if not isinstance(body, dict):
-            raise InvalidArgument("must be an object", field="sealed_query")
+            raise InvalidArgument(msg("must be an object"), field="sealed_query")
         q = engines.parse_aggregate_query(body, query.fields)
         engines.check_filter_shape(
             q,
@@ -513,7 +550,7 @@ class NodeEngine:
                 self.state.spend(claims.grant_id, claims.dp_epsilon_milli, claims.dp_budget_milli)
             except BudgetExhausted:
                 raise PermissionDenied(
-                    "the grant's differential-privacy budget is spent",
+                    msg("the grant's differential-privacy budget is spent"),
                     field="grant_token",
                     articles=(self.privacy_article,),
                 ) from None
@@ -529,32 +566,13 @@ class NodeEngine:
         ciphertexts = tuple(c.to_bytes() for c in scheme.encrypt(q.public_key, stats))
         return self._finish(claims, query, b"", 0, ciphertexts, recorded=True)
 
-    @staticmethod
-    def _key(raw: Any, field_name: str, entry: ServedEntry) -> str:
-        if not isinstance(raw, str) or not raw.strip():
-            raise InvalidArgument("keys must be non-empty strings", field=field_name)
-        if len(raw) > MAX_KEY_CHARS:
-            raise InvalidArgument(
-                f"a key is longer than {MAX_KEY_CHARS} characters", field=field_name
-            )
-        return normalise_key(raw, casefold=entry.casefold)
-
     def _fetch(
         self, entry: ServedEntry, fields: tuple[str, ...], body: Any
     ) -> tuple[dict[str, Any], int]:
-        if (
-            not isinstance(body, dict)
-            or set(body) != {"keys"}
-            or not isinstance(body["keys"], list)
-        ):
-            raise InvalidArgument('must be {"keys": [...]}', field="sealed_query")
-        keys = body["keys"]
-        if not 1 <= len(keys) <= MAX_KEYS:
-            raise InvalidArgument(f"must hold 1 to {MAX_KEYS} keys", field="sealed_query.keys")
+        keys = fetch_keys(body)
         records = []
         for raw in keys:
-            key = self._key(raw, "sealed_query.keys", entry)
-            row = entry.source.lookup(key)
+            row = entry.source.lookup(checked_key(raw, "sealed_query.keys", entry.casefold))
             if row is None:
                 records.append({"key": raw, "found": False, "fields": {}})
                 continue
@@ -567,26 +585,8 @@ class NodeEngine:
     def _verify(
         self, entry: ServedEntry, fields: tuple[str, ...], body: Any
     ) -> tuple[dict[str, Any], int]:
-        if (
-            not isinstance(body, dict)
-            or set(body) != {"key", "claims"}
-            or not isinstance(body["claims"], dict)
-        ):
-            raise InvalidArgument('must be {"key": ..., "claims": {...}}', field="sealed_query")
-        claims = body["claims"]
-        if not claims:
-            raise InvalidArgument("must claim at least one data item", field="sealed_query.claims")
-        for name, value in claims.items():
-            if name not in fields:
-                raise InvalidArgument(
-                    f"claims data item {name!r} not named in fields", field="sealed_query.claims"
-                )
-            if not isinstance(value, str) or len(value) > MAX_CLAIM_CHARS:
-                raise InvalidArgument(
-                    f"claim for {name!r} must be a string of at most {MAX_CLAIM_CHARS} characters",
-                    field="sealed_query.claims",
-                )
-        row = entry.source.lookup(self._key(body["key"], "sealed_query.key", entry))
+        claims = verify_claims(body, fields)
+        row = entry.source.lookup(checked_key(body["key"], "sealed_query.key", entry.casefold))
         if row is None:
             return {"found": False, "matches": {name: False for name in claims}}, 1
         matches = {

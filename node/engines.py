@@ -19,6 +19,7 @@ from tongdao.crypto.errors import CryptoError, KeyFormatError, ParameterError
 from tongdao.crypto.filter_shape import filter_shape
 from tongdao.crypto.paillier import PaillierPublicKey
 from tongdao.node.adapters import DataSource, normalise_key
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 
 VALUE_SCALE_DIGITS = 2  # sums of decimal fields are exact to the cent
@@ -34,11 +35,11 @@ def psi_key(value: str) -> bytes:
 
 def unb64(text: Any, field: str) -> bytes:
     if not isinstance(text, str):
-        raise InvalidArgument("must be base64 text", field=field)
+        raise InvalidArgument(msg("must be base64 text"), field=field)
     try:
         return base64.b64decode(text, validate=True)
     except ValueError:
-        raise InvalidArgument("is not base64", field=field) from None
+        raise InvalidArgument(msg("is not base64"), field=field) from None
 
 
 _DIGITS = frozenset("0123456789")
@@ -61,7 +62,9 @@ def scaled_value(text: str, field: str) -> int:
     try:
         return int(Decimal(text.strip()).scaleb(VALUE_SCALE_DIGITS).to_integral_value())
     except (InvalidOperation, ValueError):
-        raise FailedPrecondition(f"data item {field!r} holds a non-numeric value") from None
+        raise FailedPrecondition(
+            msg("data item {field!r} holds a non-numeric value", field=field)
+        ) from None
 
 
 # Intersection (PRIV-3) and intersection-sum (PRIV-4) run as streamed queries: node.streams.
@@ -95,18 +98,20 @@ def parse_aggregate_query(body: dict[str, Any], granted: Iterable[str]) -> Aggre
         raise InvalidArgument(str(exc), field="sealed_query.paillier_public_key") from None
     except CryptoError:
         raise InvalidArgument(
-            "is not a Paillier public key", field="sealed_query.paillier_public_key"
+            msg("is not a Paillier public key"), field="sealed_query.paillier_public_key"
         ) from None
     value_field = body.get("value_field")
     if value_field not in allowed:
-        raise PermissionDenied("value field is not in the grant", field="sealed_query.value_field")
+        raise PermissionDenied(
+            msg("value field is not in the grant"), field="sealed_query.value_field"
+        )
     flt = body.get("filter") or {}
     filter_field = flt.get("field")
     op = flt.get("op", "eq")
     if filter_field is not None and filter_field not in allowed:
-        raise PermissionDenied("filter field is not in the grant", field="sealed_query.filter")
+        raise PermissionDenied(msg("filter field is not in the grant"), field="sealed_query.filter")
     if op not in ("eq", "in", "prefix"):
-        raise InvalidArgument("op must be eq, in or prefix", field="sealed_query.filter")
+        raise InvalidArgument(msg("op must be eq, in or prefix"), field="sealed_query.filter")
     bounds = body.get("bounds")
     edges = body.get("buckets") or []
     nodes, max_rows = body.get("nodes"), body.get("max_rows")
@@ -117,7 +122,7 @@ def parse_aggregate_query(body: dict[str, Any], granted: Iterable[str]) -> Aggre
         or bounds[0] >= bounds[1]
     ):
         raise InvalidArgument(
-            "must be [low, high] integers in hundredths", field="sealed_query.bounds"
+            msg("must be [low, high] integers in hundredths"), field="sealed_query.bounds"
         )
     if (
         not isinstance(edges, list)
@@ -125,11 +130,13 @@ def parse_aggregate_query(body: dict[str, Any], granted: Iterable[str]) -> Aggre
         or not all(isinstance(e, int) for e in edges)
         or edges != sorted(set(edges))
     ):
-        raise InvalidArgument("must be increasing integers", field="sealed_query.buckets")
+        raise InvalidArgument(msg("must be increasing integers"), field="sealed_query.buckets")
     if not isinstance(nodes, int) or not 1 <= nodes <= MAX_NODES:
-        raise InvalidArgument(f"must be 1 to {MAX_NODES}", field="sealed_query.nodes")
+        raise InvalidArgument(
+            msg("must be 1 to {MAX_NODES}", MAX_NODES=MAX_NODES), field="sealed_query.nodes"
+        )
     if not isinstance(max_rows, int) or not 1 <= max_rows <= 10**9:
-        raise InvalidArgument("must be 1 to 10^9", field="sealed_query.max_rows")
+        raise InvalidArgument(msg("must be 1 to 10^9"), field="sealed_query.max_rows")
     return AggregateQuery(
         pk,
         value_field,
@@ -157,7 +164,8 @@ def aggregate_scheme(q: AggregateQuery) -> PackingScheme:
         )
     except ParameterError:
         raise InvalidArgument(
-            "bounds and max_rows are too large for the Paillier key", field="sealed_query.max_rows"
+            msg("bounds and max_rows are too large for the Paillier key"),
+            field="sealed_query.max_rows",
         ) from None
 
 
@@ -232,6 +240,6 @@ def check_filter_shape(q: AggregateQuery, declared: str, key: bytes) -> None:
         InvalidArgument: naming ``filter_shape``.
     """
     if not declared:
-        raise InvalidArgument("an aggregate declares its filter shape", field="filter_shape")
+        raise InvalidArgument(msg("an aggregate declares its filter shape"), field="filter_shape")
     if declared != filter_shape(key, q.filter_field, q.filter_op, q.filter_value):
-        raise InvalidArgument("differs from the sealed filter", field="filter_shape")
+        raise InvalidArgument(msg("differs from the sealed filter"), field="filter_shape")

@@ -32,6 +32,7 @@ from tongdao.crypto.reconciliation import (
 from tongdao.crypto.signing import SigningKey
 from tongdao.node.adapters import DataSource
 from tongdao.node.receipt_journal import ReceiptJournal
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import InvalidArgument
 
 KEY_FILE = "holdings-key"
@@ -115,12 +116,14 @@ def parse_period(start: str, end: str) -> tuple[str, str]:
         try:
             moment = dt.datetime.fromisoformat(value)
         except ValueError:
-            raise InvalidArgument("must be an RFC 3339 time", field=name) from None
+            raise InvalidArgument(msg("must be an RFC 3339 time"), field=name) from None
         if moment.tzinfo is None:
-            raise InvalidArgument("must name its time zone", field=name)
+            raise InvalidArgument(msg("must name its time zone"), field=name)
         bounds.append(moment)
     if not bounds[0] < bounds[1] <= bounds[0] + MAX_PERIOD:
-        raise InvalidArgument("must be after period_start, by at most 31 days", field="period_end")
+        raise InvalidArgument(
+            msg("must be after period_start, by at most 31 days"), field="period_end"
+        )
     a, b = (m.astimezone(dt.UTC).isoformat(timespec="seconds") for m in bounds)
     return a, b
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from tongdao.crypto.grant_token import GrantClaims
 from tongdao.node.adapters import DataSource
 from tongdao.policies.engine import in_regions
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import FailedPrecondition, PermissionDenied
 
 if TYPE_CHECKING:
@@ -80,8 +81,12 @@ def within_regions(entry: ServedEntry, claims: GrantClaims, article: str) -> Ser
         return entry
     if not entry.region_field:
         raise FailedPrecondition(
-            f"the grant is limited to regions {', '.join(claims.regions)}, and this node maps "
-            f"no column of entry {entry.code} to region codes (region_field)",
+            msg(
+                "the grant is limited to regions {v1}, and this node maps no "
+                "column of entry {code} to region codes (region_field)",
+                v1=", ".join(claims.regions),
+                code=entry.code,
+            ),
             field="grant_token",
             articles=(article,),
         )
@@ -113,8 +118,11 @@ def check_region_filter(
     for code in codes:
         if not code or not in_regions(code, claims.regions):
             raise PermissionDenied(
-                f"region {code or value!r} is outside the grant's regions "
-                f"({', '.join(claims.regions)})",
+                msg(
+                    "region {v1!r} is outside the grant's regions ({v3})",
+                    v1=code or value,
+                    v3=", ".join(claims.regions),
+                ),
                 field="sealed_query.filter",
                 articles=(article,),
             )

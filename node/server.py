@@ -22,6 +22,7 @@ from tongdao.node.reconciliation import build_report, holdings_key
 from tongdao.node.state import NodeState
 from tongdao.node.stream_padding import StreamPadding
 from tongdao.node.witness import Witness, WitnessRefusal
+from tongdao.policies.i18n import msg
 from tongdao.policies.loader import load_policy
 from tongdao.policies.masking import mask_value
 from tongdao.policies.model import PolicyError
@@ -78,13 +79,13 @@ class NodeServicer(node_pb2_grpc.NodeServicer):
         self.engine.check_caller(caller)
         first = next(request_iterator, None)
         if first is None or first.WhichOneof("part") != "open":
-            raise InvalidArgument("the first message must open the query", field="open")
+            raise InvalidArgument(msg("the first message must open the query"), field="open")
         query = RelayedQuery.from_pb(first.open)
 
         def chunks():  # type: ignore[no-untyped-def]
             for message in request_iterator:
                 if message.WhichOneof("part") != "chunk":
-                    raise InvalidArgument("only chunks may follow the opening", field="chunk")
+                    raise InvalidArgument(msg("only chunks may follow the opening"), field="chunk")
                 yield message.chunk
 
         sent = 0
@@ -122,13 +123,16 @@ class NodeServicer(node_pb2_grpc.NodeServicer):
         self.engine.check_caller(peer_common_name(context))
         witness = self.engine.witness
         if witness is None:
-            raise FailedPrecondition("this node is not a ledger witness")
+            raise FailedPrecondition(msg("this node is not a ledger witness"))
         if len(request.proof) > MAX_PROOF_HASHES:
-            raise InvalidArgument(f"has more than {MAX_PROOF_HASHES} hashes", field="proof")
+            raise InvalidArgument(
+                msg("has more than {MAX_PROOF_HASHES} hashes", MAX_PROOF_HASHES=MAX_PROOF_HASHES),
+                field="proof",
+            )
         if len(request.checkpoint) > MAX_NOTE_BYTES:
-            raise InvalidArgument("is too large", field="checkpoint")
+            raise InvalidArgument(msg("is too large"), field="checkpoint")
         if request.old_size < 0:
-            raise InvalidArgument("cannot be negative", field="old_size")
+            raise InvalidArgument(msg("cannot be negative"), field="old_size")
         try:
             line = witness.add_checkpoint(request.old_size, list(request.proof), request.checkpoint)
         except WitnessRefusal as refusal:
@@ -167,7 +171,7 @@ class NodeServicer(node_pb2_grpc.NodeServicer):
         self.engine.check_caller(peer_common_name(context))
         engine = self.engine
         if not engine.holdings_key:
-            raise FailedPrecondition("this node keeps no holdings key")
+            raise FailedPrecondition(msg("this node keeps no holdings key"))
         report = build_report(
             department=engine.department,
             signing_key=engine.signing_key,

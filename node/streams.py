@@ -35,7 +35,6 @@ fast one side sends. Protocols and what each party learns: docs/privacy.md.
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing
 import secrets
 from collections import deque
@@ -54,7 +53,17 @@ from tongdao.crypto.selection import (
     SelectionPublicKey,
     partial_products,
 )
+from tongdao.node.frames import (  # noqa: F401 (the protocol's frames, used by the clients too)
+    JSON_FRAME_BYTES,
+    frame,
+    join_points,
+    json_body,
+    json_frame,
+    split_points,
+    unframe,
+)
 from tongdao.node.stream_padding import MAX_STREAM_POINTS, StreamPadding, dummy_keys, policy_padding
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from tongdao.proto.query import STREAM_METHODS
 
@@ -76,61 +85,6 @@ _SPAWN = multiprocessing.get_context("spawn")
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-def frame(kind: bytes, body: bytes = b"") -> bytes:
-    """One protocol message: its kind byte, then its body."""
-    return kind + body
-
-
-JSON_FRAME_BYTES = 256  # JSON frames are padded with spaces to a multiple of this
-
-
-def json_frame(kind: bytes, body: dict[str, Any]) -> bytes:
-    """A JSON frame, padded with trailing spaces: its size says nothing of the numbers in it."""
-    text = json.dumps(body, separators=(",", ":")).encode()
-    return kind + text + b" " * (-(len(text) + 1) % JSON_FRAME_BYTES)
-
-
-def unframe(message: bytes, field: str = "chunk") -> tuple[bytes, bytes]:
-    """Split a message into (kind, body).
-
-    Raises:
-        InvalidArgument: an empty message.
-    """
-    if not message:
-        raise InvalidArgument("is an empty protocol message", field=field)
-    return message[:1], message[1:]
-
-
-def json_body(body: bytes, field: str) -> dict[str, Any]:
-    """Parse a JSON frame body that must be an object.
-
-    Raises:
-        InvalidArgument: not a JSON object.
-    """
-    try:
-        value = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise InvalidArgument("is not JSON", field=field) from None
-    if not isinstance(value, dict):
-        raise InvalidArgument("must be a JSON object", field=field)
-    return value
-
-
-def join_points(points: Iterable[bytes]) -> bytes:
-    return b"".join(points)
-
-
-def split_points(raw: bytes, field: str = "chunk") -> list[bytes]:
-    """Raw 32-byte points.
-
-    Raises:
-        InvalidArgument: not a whole number of points.
-    """
-    if len(raw) % POINT_BYTES:
-        raise InvalidArgument(f"must be a whole number of {POINT_BYTES}-byte points", field=field)
-    return [raw[i : i + POINT_BYTES] for i in range(0, len(raw), POINT_BYTES)]
 
 
 # ---------------------------------------------------------------- work on a pool (or here)
@@ -291,10 +245,13 @@ class ProviderStream:
             InvalidArgument: unknown method or a declared size out of range.
         """
         if method not in STREAM_METHODS:
-            raise InvalidArgument(f"method {method!r} is not streamed", field="method")
+            raise InvalidArgument(
+                msg("method {method!r} is not streamed", method=method), field="method"
+            )
         if not 0 <= declared_points <= MAX_STREAM_POINTS:
             raise InvalidArgument(
-                f"must be 0 to {MAX_STREAM_POINTS:,}", field="sealed_query.points"
+                msg("must be 0 to {MAX_STREAM_POINTS:,}", MAX_STREAM_POINTS=MAX_STREAM_POINTS),
+                field="sealed_query.points",
             )
         self.method = method
         self._keys = keys
@@ -371,16 +328,21 @@ class ProviderStream:
                         return
                     if kind != POINTS:
                         raise InvalidArgument(
-                            f"expected points, got a {kind!r} frame", field="chunk"
+                            msg("expected points, got a {kind!r} frame", kind=kind), field="chunk"
                         )
                     if len(body) % POINT_BYTES:
                         raise InvalidArgument(
-                            f"must be a whole number of {POINT_BYTES}-byte points", field="chunk"
+                            msg(
+                                "must be a whole number of {POINT_BYTES}-byte points",
+                                POINT_BYTES=POINT_BYTES,
+                            ),
+                            field="chunk",
                         )
                     received += len(body) // POINT_BYTES
                     if received > self.declared:
                         raise InvalidArgument(
-                            f"more points than the {self.declared} declared", field="chunk"
+                            msg("more points than the {declared} declared", declared=self.declared),
+                            field="chunk",
                         )
                     yield body
 
@@ -394,10 +356,15 @@ class ProviderStream:
             except PsiError as exc:
                 raise InvalidArgument(str(exc), field="chunk") from None
             if not consumer_done:
-                raise InvalidArgument("the stream ended before the end-of-points frame")
+                raise InvalidArgument(msg("the stream ended before the end-of-points frame"))
             if received != self.declared:
                 raise InvalidArgument(
-                    f"{received} points arrived, {self.declared} were declared", field="chunk"
+                    msg(
+                        "{received} points arrived, {declared} were declared",
+                        received=received,
+                        declared=self.declared,
+                    ),
+                    field="chunk",
                 )
 
             # our own keys, padded and shuffled
@@ -414,7 +381,7 @@ class ProviderStream:
             if size < self.min_group:
                 # before anything about the intersection leaves the node; no number
                 raise PermissionDenied(
-                    "the intersection is smaller than the minimum group size",
+                    msg("the intersection is smaller than the minimum group size"),
                     field="chunk",
                     articles=(self.min_group_article,),
                 )
@@ -443,7 +410,7 @@ class ProviderStream:
         """
         count = _selected_count(next(incoming, None))
         if count != size:
-            raise InvalidArgument("is not the size of the intersection", field="chunk.count")
+            raise InvalidArgument(msg("is not the size of the intersection"), field="chunk.count")
         record = key.record_bytes
         done = False
         position = 0
@@ -457,12 +424,12 @@ class ProviderStream:
                     return
                 if kind != SELECTIONS:
                     raise InvalidArgument(
-                        f"expected selections, got a {kind!r} frame", field="chunk"
+                        msg("expected selections, got a {kind!r} frame", kind=kind), field="chunk"
                     )
                 rows = len(body) // record
                 if len(body) % record or position + rows > len(values):
                     raise InvalidArgument(
-                        "selection records do not match the rows sent", field="chunk"
+                        msg("selection records do not match the rows sent"), field="chunk"
                     )
                 yield key_bytes, context, position, body, values[position : position + rows]
                 position += rows
@@ -474,9 +441,9 @@ class ProviderStream:
         except (SelectionProofError, SelectionKeyError) as exc:
             raise InvalidArgument(str(exc), field="chunk.selections") from None
         if not done:
-            raise InvalidArgument("the stream ended before the end-of-selections frame")
+            raise InvalidArgument(msg("the stream ended before the end-of-selections frame"))
         if total.rows != len(values):
-            raise InvalidArgument("one selection record per row is required", field="chunk")
+            raise InvalidArgument(msg("one selection record per row is required"), field="chunk")
         return total.result(size)
 
 
@@ -506,22 +473,26 @@ def _compare_view(
         if kind == VIEW_END:
             break
         if kind != VIEW:
-            raise InvalidArgument(f"expected the view, got a {kind!r} frame", field="chunk")
+            raise InvalidArgument(
+                msg("expected the view, got a {kind!r} frame", kind=kind), field="chunk"
+            )
         points = split_points(body)
         if len(bits) + len(points) > rows:
-            raise InvalidArgument("the view has more points than the node's rows", field="chunk")
+            raise InvalidArgument(
+                msg("the view has more points than the node's rows"), field="chunk"
+            )
         for p in points:
             if p in double:
                 if p in hits:
-                    raise InvalidArgument("the view repeats a point", field="chunk")
+                    raise InvalidArgument(msg("the view repeats a point"), field="chunk")
                 hits.add(p)
                 bits.append(1)
             else:
                 bits.append(0)
     else:
-        raise InvalidArgument("the stream ended before the end-of-view frame")
+        raise InvalidArgument(msg("the stream ended before the end-of-view frame"))
     if len(bits) != rows:
-        raise InvalidArgument("the view must hold one point per node row", field="chunk")
+        raise InvalidArgument(msg("the view must hold one point per node row"), field="chunk")
     return bits, len(hits)
 
 
@@ -533,10 +504,12 @@ def selection_context(nonce: bytes, key_bytes: bytes) -> bytes:
 def _selection_key(incoming: Iterator[bytes]) -> tuple[bytes, SelectionPublicKey]:
     message = next(incoming, None)
     if message is None:
-        raise InvalidArgument("the stream ended before the selection key", field="chunk")
+        raise InvalidArgument(msg("the stream ended before the selection key"), field="chunk")
     kind, body = unframe(message)
     if kind != SELECTION_KEY:
-        raise InvalidArgument(f"expected the selection key, got a {kind!r} frame", field="chunk")
+        raise InvalidArgument(
+            msg("expected the selection key, got a {kind!r} frame", kind=kind), field="chunk"
+        )
     try:
         return body, SelectionPublicKey.from_bytes(body)
     except SelectionKeyError as exc:
@@ -545,16 +518,18 @@ def _selection_key(incoming: Iterator[bytes]) -> tuple[bytes, SelectionPublicKey
 
 def _selected_count(message: bytes | None) -> int:
     if message is None:
-        raise InvalidArgument("the stream ended before the selected count", field="chunk")
+        raise InvalidArgument(msg("the stream ended before the selected count"), field="chunk")
     kind, body = unframe(message)
     if kind != SELECTED_COUNT:
-        raise InvalidArgument(f"expected the selected count, got a {kind!r} frame", field="chunk")
+        raise InvalidArgument(
+            msg("expected the selected count, got a {kind!r} frame", kind=kind), field="chunk"
+        )
     value = json_body(body, "chunk.count")
     count = value.get("count")
     if set(value) != {"count"} or not isinstance(count, int) or isinstance(count, bool):
-        raise InvalidArgument("must be {count}", field="chunk.count")
+        raise InvalidArgument(msg("must be {{count}}"), field="chunk.count")
     if count < 0:
-        raise InvalidArgument("must not be negative", field="chunk.count")
+        raise InvalidArgument(msg("must not be negative"), field="chunk.count")
     return count
 
 
@@ -577,6 +552,8 @@ def summable_rows(
             continue
         raw = r.get(value_field, "")
         if raw == "":
-            raise FailedPrecondition(f"data item {value_field!r} is empty in a row")
+            raise FailedPrecondition(
+                msg("data item {value_field!r} is empty in a row", value_field=value_field)
+            )
         out.append((key(k), value(raw, value_field)))
     return out

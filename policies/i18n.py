@@ -1,11 +1,21 @@
-"""Localised decision messages (zh-CN and en), from gettext catalogues under ``locales/``.
+"""Localised messages (zh-CN and en), from gettext catalogues under ``locales/``.
 
-Message ids are English templates with ``{named}`` fields; each locale's ``messages.po`` gives
-the translation. Catalogues are read once with Babel (no compile step, so a fresh install works).
+Message ids are English templates with ``{named}`` fields; each locale's catalogues
+(``messages.po``: decisions of the rules; ``cli.po``: the ``tongdao`` command; ``server.po``:
+what the broker and the nodes answer) give the translation. Catalogues are read once with
+Babel (no compile step, so a fresh install works).
+
+Two ways to use them:
+
+- :func:`translate` renders a template in a locale now;
+- :func:`msg` renders it in English now but remembers the template and its fields
+  (a :class:`Text`), so that :func:`render` can give it again in the locale of whoever reads it.
+  Servers raise errors with :func:`msg` and answer each caller in the caller's language.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -13,35 +23,125 @@ from typing import Any
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 LOCALES = ("zh-CN", "en")
 DEFAULT_LOCALE = "zh-CN"
+LOCALE_METADATA = "tongdao-locale"
+"""The gRPC metadata key a client names its language under (``accept-language`` also counts)."""
+ENVIRONMENT = ("TONGDAO_LOCALE", "LC_ALL", "LC_MESSAGES", "LANG")
+"""The environment variables that name the user's language, strongest first (Tongdao's own,
+then POSIX's)."""
+
+
+class Text(str):
+    """A rendered message that remembers its English template (``msgid``) and its fields."""
+
+    msgid: str
+    params: dict[str, Any]
+
+    def __new__(cls, rendered: str, msgid: str, params: Mapping[str, Any]) -> Text:
+        text = super().__new__(cls, rendered)
+        text.msgid = msgid
+        text.params = dict(params)
+        return text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Text, (str(self), self.msgid, self.params))
 
 
 @cache
 def _catalogue(locale: str) -> dict[str, str]:
     from babel.messages.pofile import read_po
 
-    path = LOCALES_DIR / locale.replace("-", "_") / "LC_MESSAGES" / "messages.po"
-    if not path.exists():
-        return {}
-    with path.open("rb") as fh:
-        catalog = read_po(fh)
-    return {str(m.id): str(m.string) for m in catalog if m.id and m.string}
+    folder = LOCALES_DIR / locale.replace("-", "_") / "LC_MESSAGES"
+    found: dict[str, str] = {}
+    for path in sorted(folder.glob("*.po")):
+        with path.open("rb") as fh:
+            catalog = read_po(fh)
+        found.update({str(m.id): str(m.string) for m in catalog if m.id and m.string})
+    return found
 
 
-def translate(message_id: str, locale: str = DEFAULT_LOCALE, **params: Any) -> str:
+def _check(locale: str) -> None:
+    if locale not in LOCALES:
+        raise ValueError(f"unknown locale {locale!r}; use one of {', '.join(LOCALES)}")
+
+
+def translate(message_id: str, locale: str = DEFAULT_LOCALE, **params: Any) -> Text:
     """Render ``message_id`` in ``locale`` with ``params``.
 
     Args:
         message_id: the English template (also the fallback).
         locale: ``zh-CN`` or ``en``.
-        params: values for the template's fields.
+        params: values for the template's fields; a :class:`Text` value is rendered in
+            ``locale`` too.
 
     Returns:
-        The rendered message.
+        The rendered message, which remembers its template (see :func:`render`).
 
     Raises:
         ValueError: unknown locale.
     """
-    if locale not in LOCALES:
-        raise ValueError(f"unknown locale {locale!r}; use one of {', '.join(LOCALES)}")
+    _check(locale)
     template = _catalogue(locale).get(message_id, message_id) if locale != "en" else message_id
-    return template.format(**params)
+    values = {k: render(v, locale) if isinstance(v, Text) else v for k, v in params.items()}
+    return Text(template.format(**values), message_id, params)
+
+
+def msg(message_id: str, **params: Any) -> Text:
+    """``message_id`` rendered in English, to be rendered again for its reader (:func:`render`).
+
+    Every ``message_id`` passed here is in every locale's catalogue (a test checks it).
+    """
+    return translate(message_id, "en", **params)
+
+
+def render(message: str, locale: str) -> str:
+    """``message`` in ``locale``: a :class:`Text` from its template; a plain string that is a
+    catalogue id, translated; anything else as it is."""
+    _check(locale)
+    if isinstance(message, Text):
+        return translate(message.msgid, locale, **message.params)
+    if locale == "en":
+        return message
+    return _catalogue(locale).get(message, message)
+
+
+def normalise(name: str | None) -> str | None:
+    """The supported locale a language tag or POSIX locale names (``zh_CN.UTF-8``, ``zh``,
+    ``en-GB`` …), or None (``C``, ``POSIX``, empty or unsupported)."""
+    if not name:
+        return None
+    tag = name.split(".")[0].split("@")[0].replace("_", "-").strip().lower()
+    if tag.startswith("zh"):
+        return "zh-CN"
+    if tag == "en" or tag.startswith("en-"):
+        return "en"
+    return None
+
+
+def negotiate(header: str | None) -> str | None:
+    """The best supported locale of an ``Accept-Language`` value (``zh-CN,zh;q=0.9,en;q=0.8``),
+    or None when it names none."""
+    if not header:
+        return None
+    weighted: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")):
+        tag, _, rest = part.strip().partition(";")
+        quality = 1.0
+        if rest.strip().startswith("q="):
+            try:
+                quality = float(rest.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        locale = normalise(tag)
+        if locale is not None and quality > 0:
+            weighted.append((-quality, index, locale))
+    return min(weighted)[2] if weighted else None
+
+
+def from_environment(environ: Mapping[str, str], default: str = DEFAULT_LOCALE) -> str:
+    """The locale the environment names (:data:`ENVIRONMENT`, the first one set), or
+    ``default`` when the first one set names no supported language (``C``, ``POSIX``)."""
+    for key in ENVIRONMENT:
+        value = environ.get(key, "")
+        if value:
+            return normalise(value) or default
+    return default

@@ -22,6 +22,7 @@ import grpc
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import InvalidArgument, ResourceExhausted
 from tongdao.proto.limits import LIMITS, PACKAGE_PREFIX, Blob, Limit, Many, Range, Real, Text
 
@@ -102,7 +103,7 @@ def _check(message: Message, prefix: str) -> None:
         limit = rows.get(fd.name)
         if fd.is_repeated:
             if not isinstance(limit, Many):
-                raise _violation(path, "is not accepted (no limit is set for it)")
+                raise _violation(path, msg("is not accepted (no limit is set for it)"))
             if len(value) > limit.max_items:
                 raise _violation(path, limit.describe())
             for index, item in enumerate(value):
@@ -118,7 +119,7 @@ def _check_value(fd: FieldDescriptor, value: Any, limit: Limit | None, path: str
         return
     if kind == FieldDescriptor.TYPE_ENUM:
         if fd.enum_type.values_by_number.get(value) is None:
-            raise _violation(path, f"is not a {fd.enum_type.name} value")
+            raise _violation(path, msg("is not a {enum} value", enum=fd.enum_type.name))
         return
     if kind == FieldDescriptor.TYPE_BOOL:
         return
@@ -126,7 +127,7 @@ def _check_value(fd: FieldDescriptor, value: Any, limit: Limit | None, path: str
         if len(value) > limit.max_chars:
             raise _violation(path, limit.describe())
         if (CONTROL_EXCEPT_LINES if limit.lines else CONTROL).search(value):
-            raise _violation(path, "must not contain NUL or other control characters")
+            raise _violation(path, msg("must not contain NUL or other control characters"))
         if limit.pattern and not _pattern(limit.pattern).fullmatch(value):
             raise _violation(path, limit.describe())
     elif isinstance(limit, Blob) and isinstance(value, bytes):
@@ -139,7 +140,7 @@ def _check_value(fd: FieldDescriptor, value: Any, limit: Limit | None, path: str
         if not (math.isfinite(value) and limit.low <= value <= limit.high):
             raise _violation(path, limit.describe())
     else:
-        raise _violation(path, "is not accepted (no limit is set for it)")
+        raise _violation(path, msg("is not accepted (no limit is set for it)"))
 
 
 def _violation(path: str, description: str) -> InvalidArgument:
@@ -206,12 +207,19 @@ class StreamSlots:
             mine = self._open.get(caller, 0)
             if mine >= self._per_caller:
                 raise ResourceExhausted(
-                    f"{mine} streams already open for {caller}, the most one caller may hold",
+                    msg(
+                        "{mine} streams already open for {caller}, the most one caller may hold",
+                        mine=mine,
+                        caller=caller,
+                    ),
                     field="stream",
                 )
             if sum(self._open.values()) >= self._total:
                 raise ResourceExhausted(
-                    f"{self._total} streams already open, the most this server holds",
+                    msg(
+                        "{total} streams already open, the most this server holds",
+                        total=self._total,
+                    ),
                     field="stream",
                 )
             self._open[caller] = mine + 1
@@ -377,8 +385,13 @@ class EdgeInterceptor(grpc.ServerInterceptor):
             rate = self._rate
             assert rate is not None
             raise ResourceExhausted(
-                f"over the rate limit of {rate.per_second:g} calls a second, bursts of "
-                f"{rate.burst} (the rule file's [rate_limits]); slow down and retry",
+                msg(
+                    "over the rate limit of {per_second:g} calls a second, bursts "
+                    "of {burst} (the rule file's [rate_limits]); slow down and "
+                    "retry",
+                    per_second=rate.per_second,
+                    burst=rate.burst,
+                ),
                 field="caller",
                 articles=(rate.article,) if rate.article else (),
             )

@@ -3,9 +3,14 @@
 Domain code raises these (plain Python, no grpc import); the one interceptor in
 :mod:`proto.transport` turns them into a gRPC status with the message, which names the field
 or rule at fault. Messages never contain data values or secrets.
+
+A message made with :func:`tongdao.policies.i18n.msg` is answered in the caller's language
+(:meth:`DomainError.status_message`); any other message is looked up in the server catalogue.
 """
 
 from __future__ import annotations
+
+from tongdao.policies.i18n import render
 
 
 class DomainError(Exception):
@@ -24,9 +29,11 @@ class DomainError(Exception):
         self.field = field
         self.articles = articles
 
-    def status_message(self) -> str:
-        """The text sent as the gRPC status details."""
-        text = f"{self.field}: {self.message}" if self.field else self.message
+    def status_message(self, locale: str = "en") -> str:
+        """The text sent as the gRPC status details, in ``locale`` (English: what is logged and
+        kept in the status's structured details)."""
+        message = render(self.message, locale)
+        text = f"{self.field}: {message}" if self.field else message
         if self.articles:
             text += f" [{', '.join(self.articles)}]"
         return text

@@ -28,6 +28,7 @@ from cryptography import x509
 from tongdao.crypto.errors import CryptoError, KeyFormatError, RevocationError
 from tongdao.crypto.pki import CertificateInfo, Usage, certificate_info, load_certificate
 from tongdao.crypto.revocation import RevocationList
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import PermissionDenied, Unauthenticated
 
 log = logging.getLogger("tongdao.identity")
@@ -182,7 +183,7 @@ class IdentityInterceptor(grpc.ServerInterceptor):
         try:
             result: CertificateInfo | str = certificate_info(x509.load_pem_x509_certificate(pem))
         except (ValueError, KeyFormatError, CryptoError):
-            result = "the client certificate cannot be read"
+            result = msg("the client certificate cannot be read")
         with self._lock:
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
@@ -195,14 +196,14 @@ class IdentityInterceptor(grpc.ServerInterceptor):
         """The refusal for a call with ``auth_context``, or None to let it through."""
         pems = auth_context.get("x509_pem_cert")
         if not pems:
-            return grpc.StatusCode.UNAUTHENTICATED, "no verified client certificate"
+            return grpc.StatusCode.UNAUTHENTICATED, msg("no verified client certificate")
         info = self._info(pems[0])
         if isinstance(info, str):
             return grpc.StatusCode.UNAUTHENTICATED, info
         if Usage.CLIENT not in info.usages:
             return (
                 grpc.StatusCode.UNAUTHENTICATED,
-                f"certificate of {info.common_name!r} is not for client use",
+                msg("certificate of {cn!r} is not for client use", cn=info.common_name),
             )
         if self._revocation is not None:
             why = self._revocation.refusal(info.serial)
@@ -212,8 +213,12 @@ class IdentityInterceptor(grpc.ServerInterceptor):
         if checked and not self._accept(info):  # type: ignore[misc]
             return (
                 grpc.StatusCode.PERMISSION_DENIED,
-                f"{self._describe or 'this server does not serve'} "
-                f"(caller {info.common_name!r}, role {info.role or 'none'!r})",
+                msg(
+                    "{what} (caller {cn!r}, role {role!r})",
+                    what=self._describe or msg("this server does not serve"),
+                    cn=info.common_name,
+                    role=info.role or "none",
+                ),
             )
         return None
 

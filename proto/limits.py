@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tongdao.policies.i18n import msg
+
 PACKAGE_PREFIX = "tongdao.v1."
 """Rows for messages of this package are keyed by their short name."""
 MIB = 1024 * 1024
@@ -35,8 +37,13 @@ class Text:
     lines: bool = False
 
     def describe(self) -> str:
-        shape = f" matching {self.pattern}" if self.pattern else ""
-        return f"at most {self.max_chars} characters without control characters{shape}"
+        if self.pattern:
+            return msg(
+                "at most {n} characters without control characters matching {pattern}",
+                n=self.max_chars,
+                pattern=self.pattern,
+            )
+        return msg("at most {n} characters without control characters", n=self.max_chars)
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,7 @@ class Blob:
     max_bytes: int
 
     def describe(self) -> str:
-        return f"at most {self.max_bytes} bytes"
+        return msg("at most {n} bytes", n=self.max_bytes)
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,7 @@ class Range:
     high: int
 
     def describe(self) -> str:
-        return f"between {self.low} and {self.high}"
+        return msg("between {low} and {high}", low=self.low, high=self.high)
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,7 @@ class Real:
     high: float
 
     def describe(self) -> str:
-        return f"a finite number between {self.low:g} and {self.high:g}"
+        return msg("a finite number between {low:g} and {high:g}", low=self.low, high=self.high)
 
 
 @dataclass(frozen=True)
@@ -80,7 +87,7 @@ class Many:
     each: Text | Blob | Range | Real | None = None
 
     def describe(self) -> str:
-        return f"at most {self.max_items} items"
+        return msg("at most {n} items", n=self.max_items)
 
 
 Limit = Text | Blob | Range | Real | Many

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import InvalidArgument
 
 STREAM_METHODS = ("intersection", "intersection_size", "intersection_sum")
@@ -34,7 +35,7 @@ def canonical_request_id(value: str, field: str = "request_id") -> str:
         InvalidArgument: not a UUID.
     """
     if not isinstance(value, str) or not REQUEST_ID.fullmatch(value):
-        raise InvalidArgument("must be a UUID", field=field)
+        raise InvalidArgument(msg("must be a UUID"), field=field)
     return str(uuid.UUID(value))
 
 
@@ -78,7 +79,7 @@ class RelayedQuery:
         from tongdao.proto.methods import METHOD_NAMES
 
         if message.method not in METHOD_NAMES:
-            raise InvalidArgument("must be a known query method", field="method")
+            raise InvalidArgument(msg("must be a known query method"), field="method")
         return cls(
             grant_token=message.grant_token,
             request_id=message.request_id,

@@ -18,6 +18,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from tongdao.policies.i18n import LOCALE_METADATA, Text, msg, negotiate, normalise, render
 from tongdao.proto.edge import Admit, EdgeInterceptor, RateLimit, ServerLimits
 from tongdao.proto.errors import DomainError
 
@@ -139,19 +140,19 @@ SESSION_METADATA = "tongdao-session"
 """The gRPC metadata key a person's login session token travels under."""
 
 
-class _SessionMetadata(
+class _Metadata(
     grpc.UnaryUnaryClientInterceptor,
     grpc.UnaryStreamClientInterceptor,
     grpc.StreamUnaryClientInterceptor,
     grpc.StreamStreamClientInterceptor,
 ):
-    """Adds the login session to every call's metadata."""
+    """Adds fixed metadata (the login session, the caller's language) to every call."""
 
-    def __init__(self, token: str) -> None:
-        self._token = token
+    def __init__(self, key: str, value: str) -> None:
+        self._pair = (key, value)
 
     def _details(self, details):  # type: ignore[no-untyped-def]
-        metadata = [*(details.metadata or ()), (SESSION_METADATA, self._token)]
+        metadata = [*(details.metadata or ()), self._pair]
         return details._replace(metadata=metadata)
 
     def intercept_unary_unary(self, continuation, client_call_details, request):  # type: ignore[no-untyped-def]
@@ -169,7 +170,25 @@ class _SessionMetadata(
 
 def with_session(channel: grpc.Channel, token: str) -> grpc.Channel:
     """``channel`` with a person's login session on every call (``tongdao login``)."""
-    return grpc.intercept_channel(channel, _SessionMetadata(token))
+    return grpc.intercept_channel(channel, _Metadata(SESSION_METADATA, token))
+
+
+def with_locale(channel: grpc.Channel, locale: str) -> grpc.Channel:
+    """``channel`` asking for answers in ``locale`` (``zh-CN`` or ``en``) on every call: the
+    servers' refusals and errors come back in that language."""
+    return grpc.intercept_channel(channel, _Metadata(LOCALE_METADATA, locale))
+
+
+def caller_locale(context: grpc.ServicerContext, default: str) -> str:
+    """The language the caller asked for (metadata ``tongdao-locale``, else
+    ``accept-language``), or ``default``."""
+    asked: dict[str, str] = {}
+    for key, value in context.invocation_metadata() or ():
+        if key in (LOCALE_METADATA, "accept-language") and isinstance(value, str):
+            asked.setdefault(key, value)
+    return (
+        normalise(asked.get(LOCALE_METADATA)) or negotiate(asked.get("accept-language")) or default
+    )
 
 
 def peer_common_name(context: grpc.ServicerContext) -> str | None:
@@ -197,6 +216,7 @@ def new_server(
     admitted_services: Iterable[str] = (),
     interceptors: Sequence[grpc.ServerInterceptor] = (),
     access: grpc.ServerInterceptor | None = None,
+    locale: str = "en",
 ) -> grpc.Server:
     """A gRPC server with Tongdao's message limits, the domain-error interceptor, the caller
     check and the edge (:mod:`tongdao.proto.edge`: the table of field limits, rate limits,
@@ -213,6 +233,8 @@ def new_server(
             (the broker's metrics and per-call log).
         access: the role check (the broker's access interceptor), run after the identity
             check and before every handler; its refusals are domain errors too.
+        locale: the language of errors for a caller that names none (``tongdao-locale`` or
+            ``accept-language`` metadata).
     """
     from concurrent import futures
 
@@ -222,7 +244,7 @@ def new_server(
     # refusals are mapped to their status (and told to ``on_refusal``) like any servicer's
     chain: list[grpc.ServerInterceptor] = [
         *interceptors,
-        DomainErrorInterceptor(on_refusal=on_refusal),
+        DomainErrorInterceptor(on_refusal=on_refusal, locale=locale),
     ]
     if identity is not None:
         chain.append(identity)
@@ -303,6 +325,10 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
 
     Any other exception becomes INTERNAL with a generic message; the server log gets its type and
     where it was raised, never its message (which may quote request or record values).
+
+    The status message is in the caller's language (:func:`caller_locale`, else ``locale``);
+    the English text stays in the status's structured details (``google.rpc.ErrorInfo``
+    metadata ``message``, and the ``BadRequest`` / ``QuotaFailure`` descriptions).
     """
 
     def __init__(
@@ -312,8 +338,10 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
         on_refusal: RefusalSink | None = None,
         undecodable_log_seconds: float = UNDECODABLE_LOG_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        locale: str = "en",
     ) -> None:
         self._log = logger or logging.getLogger("tongdao.grpc")
+        self._locale = locale
         self._on_refusal = on_refusal
         self._undecodable = _RateLimitedNote(self._log, undecodable_log_seconds, clock)
 
@@ -327,6 +355,7 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
         # gRPC's INTERNAL with a traceback per call) and is answered INVALID_ARGUMENT
         deserializer = _tolerant(handler.request_deserializer, method, self._undecodable)
         on_refusal = self._on_refusal
+        default_locale = self._locale
 
         def refused(context, exc: DomainError) -> None:  # type: ignore[no-untyped-def]
             caller = peer_common_name(context)
@@ -349,7 +378,7 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
             if isinstance(exc, DomainError):
                 if exc.code_name in REFUSALS:
                     refused(context, exc)
-                _abort_with(context, exc)
+                _abort_with(context, exc, caller_locale(context, default_locale))
             if context.code() not in (None, grpc.StatusCode.OK):
                 raise  # already aborted by the servicer
             if quiet_if_gone and not context.is_active():
@@ -360,7 +389,10 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
                 f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in frames[::-1][:6]
             )
             log.error("internal error in %s: %s at %s", method, type(exc).__name__, where)
-            context.abort(grpc.StatusCode.INTERNAL, f"internal error in {method}")
+            text = msg("internal error in {method}", method=method)
+            context.abort(
+                grpc.StatusCode.INTERNAL, render(text, caller_locale(context, default_locale))
+            )
 
         # server-streaming (catalogue import progress) and bidirectional (streamed queries)
         # handlers are generators with the same (request or request iterator, context) shape
@@ -369,9 +401,9 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
 
             def wrapped_stream(request, context):  # type: ignore[no-untyped-def]
                 if handler.stream_stream is not None:
-                    request = _checked(request, context)
+                    request = _checked(request, context, default_locale)
                 elif request is UNDECODABLE:
-                    _refuse_undecodable(context)
+                    _refuse_undecodable(context, default_locale)
                 try:
                     yield from streaming(request, context)
                 except Exception:
@@ -393,7 +425,7 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
 
         def wrapped(request, context):  # type: ignore[no-untyped-def]
             if request is UNDECODABLE:
-                _refuse_undecodable(context)
+                _refuse_undecodable(context, default_locale)
             try:
                 return inner(request, context)
             except Exception:
@@ -406,43 +438,65 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
         )
 
 
-def _abort_with(context: grpc.ServicerContext, exc: DomainError) -> None:
-    """Abort with the error's code and message; the field at fault also as a
-    ``google.rpc.BadRequest`` detail (INVALID_ARGUMENT) or ``google.rpc.QuotaFailure``
-    subject (RESOURCE_EXHAUSTED)."""
+def template_of(exc: DomainError) -> dict[str, str]:
+    """The error's message template and fields (``template``, ``params`` as JSON), its field
+    and articles, for a relaying server to answer in its own caller's language."""
+    import json
+
+    out = {"field": exc.field or "", "articles": ", ".join(exc.articles)}
+    if isinstance(exc.message, Text):
+        out["template"] = exc.message.msgid
+        out["params"] = json.dumps(exc.message.params, ensure_ascii=False, default=str)
+    return out
+
+
+def _abort_with(context: grpc.ServicerContext, exc: DomainError, locale: str) -> None:
+    """Abort with the error's code and its message in ``locale``. The details keep the English
+    text (``google.rpc.ErrorInfo``) and the field at fault as a ``google.rpc.BadRequest``
+    (INVALID_ARGUMENT) or ``google.rpc.QuotaFailure`` (RESOURCE_EXHAUSTED) detail."""
     from google.protobuf import any_pb2
     from google.rpc import code_pb2, error_details_pb2, status_pb2
     from grpc_status import rpc_status
 
-    code = getattr(grpc.StatusCode, exc.code_name)
-    message = exc.status_message()
-    if exc.field is None or exc.code_name not in ("INVALID_ARGUMENT", "RESOURCE_EXHAUSTED"):
-        context.abort(code, message)
-    detail = any_pb2.Any()
-    if exc.code_name == "INVALID_ARGUMENT":
-        detail.Pack(
-            error_details_pb2.BadRequest(
-                field_violations=[
-                    error_details_pb2.BadRequest.FieldViolation(
-                        field=exc.field, description=exc.message
-                    )
-                ]
+    english = exc.status_message()
+    details = []
+    if exc.field is not None and exc.code_name in ("INVALID_ARGUMENT", "RESOURCE_EXHAUSTED"):
+        detail = any_pb2.Any()
+        description = render(exc.message, "en")
+        if exc.code_name == "INVALID_ARGUMENT":
+            violation = error_details_pb2.BadRequest.FieldViolation
+            detail.Pack(
+                error_details_pb2.BadRequest(
+                    field_violations=[violation(field=exc.field, description=description)]
+                )
             )
-        )
-    else:
-        detail.Pack(
-            error_details_pb2.QuotaFailure(
-                violations=[
-                    error_details_pb2.QuotaFailure.Violation(
-                        subject=exc.field, description=exc.message
-                    )
-                ]
+        else:
+            quota = error_details_pb2.QuotaFailure.Violation
+            detail.Pack(
+                error_details_pb2.QuotaFailure(
+                    violations=[quota(subject=exc.field, description=description)]
+                )
             )
+        details.append(detail)
+    info = any_pb2.Any()
+    info.Pack(
+        error_details_pb2.ErrorInfo(
+            reason=exc.code_name,
+            domain="tongdao",
+            metadata={"message": english, "locale": locale, **template_of(exc)},
         )
-    status = status_pb2.Status(
-        code=getattr(code_pb2, exc.code_name), message=message, details=[detail]
     )
-    context.abort_with_status(rpc_status.to_status(status))
+    details.append(info)
+    status = status_pb2.Status(
+        code=getattr(code_pb2, exc.code_name),
+        message=exc.status_message(locale),
+        details=details,
+    )
+    answer = rpc_status.to_status(status)
+    # keep what an outer interceptor set (the broker's request id) beside the status details
+    kept = tuple(getattr(context, "trailing_metadata", lambda: ())() or ())
+    context.set_trailing_metadata((*kept, *answer.trailing_metadata))
+    context.abort(answer.code, answer.details)
 
 
 UNDECODABLE = object()
@@ -488,12 +542,17 @@ def _tolerant(
     return decode
 
 
-def _refuse_undecodable(context: grpc.ServicerContext) -> None:
-    context.abort(grpc.StatusCode.INVALID_ARGUMENT, "request: is not a valid protobuf message")
+def _refuse_undecodable(context: grpc.ServicerContext, default_locale: str) -> None:
+    text = msg("request: is not a valid protobuf message")
+    context.abort(
+        grpc.StatusCode.INVALID_ARGUMENT, render(text, caller_locale(context, default_locale))
+    )
 
 
-def _checked(requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
+def _checked(
+    requests: Iterator[Any], context: grpc.ServicerContext, default_locale: str
+) -> Iterator[Any]:
     for request in requests:
         if request is UNDECODABLE:
-            _refuse_undecodable(context)
+            _refuse_undecodable(context, default_locale)
         yield request

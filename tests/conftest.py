@@ -8,6 +8,10 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
+# the command's own text follows the environment's language (default zh-CN); the suite reads
+# English unless a test asks for another locale (--locale, or TONGDAO_LOCALE in its env)
+os.environ["TONGDAO_LOCALE"] = "en"
+
 PG_URL = os.environ.get("TONGDAO_TEST_PG_URL", "")
 _pg_reason: str | None = None
 

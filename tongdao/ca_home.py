@@ -36,6 +36,7 @@ from tongdao.home import (
     read_file,
     write_private,
 )
+from tongdao.policies.i18n import msg
 from tongdao.policies.trust import TrustRules, load_trust_rules
 
 CA_PASSPHRASE_ENV = "TONGDAO_CA_PASSPHRASE"  # noqa: S105 (the variable's name, not a secret)
@@ -111,7 +112,9 @@ class CaHome:
             CaError: a CA already exists here.
         """
         if self.exists():
-            raise CaError(f"{self.dir} already holds a CA key; refusing to overwrite it")
+            raise CaError(
+                msg("{dir} already holds a CA key; refusing to overwrite it", dir=self.dir)
+            )
         ca = pki.create_authority(valid_days=self.rules.ca_days, now=now)
         make_private_dir(self.dir)
         write_private(self.certificate_path, ca.certificate_pem)
@@ -129,7 +132,7 @@ class CaHome:
         """
         if not self.exists():
             raise CaError(
-                f"{self.root} is not a CA home (run `tongdao ca init --home {self.root}`)"
+                msg("{root} is not a CA home (run `tongdao ca init --home {root}`)", root=self.root)
             )
         try:
             return pki.Authority.load(
@@ -137,9 +140,11 @@ class CaHome:
             )
         except PassphraseError as exc:
             hint = f" (set {CA_PASSPHRASE_ENV})" if "no passphrase" in str(exc) else ""
-            raise CaError(f"cannot open the CA key: {exc}{hint}", field="passphrase") from None
+            raise CaError(
+                msg("cannot open the CA key: {exc}{hint}", exc=exc, hint=hint), field="passphrase"
+            ) from None
         except KeyFormatError as exc:
-            raise CaError(f"cannot open the CA: {exc}") from None
+            raise CaError(msg("cannot open the CA: {exc}", exc=exc)) from None
 
     @property
     def ca_pem(self) -> bytes:
@@ -238,7 +243,12 @@ class CaHome:
             raise CaError(str(exc), field=exc.field) from None
         if expect_party is not None and request.party != expect_party:
             raise CaError(
-                f"the request names {request.party!r}, not {expect_party!r}", field="subject"
+                msg(
+                    "the request names {party!r}, not {expect_party!r}",
+                    party=request.party,
+                    expect_party=expect_party,
+                ),
+                field="subject",
             )
         issued = self.issued()
         revoked = {f"{r.serial:x}" for r in self.revoked()}
@@ -248,21 +258,33 @@ class CaHome:
             theirs = (row.get("x25519", ""), row.get("ed25519", ""))
             if row["party"] == request.party and current and theirs != mine and not rekey:
                 raise CaError(
-                    f"{request.party} is enrolled with other data keys (serial {row['serial']}); "
-                    "a renewal keeps them — if its keys were lost, revoke the old certificates "
-                    "and sign with --rekey",
+                    msg(
+                        "{party} is enrolled with other data keys (serial {v2}); a "
+                        "renewal keeps them — if its keys were lost, revoke the old "
+                        "certificates and sign with --rekey",
+                        party=request.party,
+                        v2=row["serial"],
+                    ),
                     field="party_keys",
                 )
             if row["request"] == request.fingerprint:
                 raise CaError(
-                    f"this request was already signed on {row['issued_at'][:10]} "
-                    f"(serial {row['serial']}); a department makes a new request to renew",
+                    msg(
+                        "this request was already signed on {v1} (serial {v3}); a "
+                        "department makes a new request to renew",
+                        v1=row["issued_at"][:10],
+                        v3=row["serial"],
+                    ),
                     field="request",
                 )
             if row["key"] == request.key_fingerprint:
                 raise CaError(
-                    f"this TLS key was already certified for {row['party']!r} "
-                    f"(serial {row['serial']}); renewal uses a fresh key",
+                    msg(
+                        "this TLS key was already certified for {v1!r} (serial {v3}); "
+                        "renewal uses a fresh key",
+                        v1=row["party"],
+                        v3=row["serial"],
+                    ),
                     field="public_key",
                 )
         try:
@@ -323,17 +345,19 @@ class CaHome:
             matches = [r for r in issued if r["serial"] == wanted]
             if not matches:
                 raise CaError(
-                    f"no certificate with serial {serial} was issued here", field="serial"
+                    msg("no certificate with serial {serial} was issued here", serial=serial),
+                    field="serial",
                 )
         else:
             matches = [r for r in issued if r["party"] == party and _utc(r["not_after"]) > now]
             if not matches:
                 raise CaError(
-                    f"no unexpired certificate of {party!r} was issued here", field="party"
+                    msg("no unexpired certificate of {party!r} was issued here", party=party),
+                    field="party",
                 )
         new = [r["serial"] for r in matches if r["serial"] not in already]
         if not new:
-            raise CaError("already revoked", field="serial")
+            raise CaError(msg("already revoked"), field="serial")
         rows = self._load("revoked.json")
         rows += [{"serial": s, "revoked_at": now.isoformat(), "reason": reason} for s in new]
         self._save("revoked.json", rows)

@@ -10,11 +10,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 import warnings
 from typing import Any, TextIO
 
 from tongdao import __version__
+from tongdao.i18n import choose, forget, say, tr
+from tongdao.policies.i18n import LOCALES, render
 
 COMMAND_MODULES: tuple[str, ...] = (
     "init",
@@ -83,7 +86,8 @@ def exit_code_for(status: str) -> int:
 
 
 class CommandError(Exception):
-    """A user-facing error: printed as ``tongdao: error: <message>``.
+    """A user-facing error: printed as ``tongdao: error: <message>``, the message in the run's
+    locale when it was made with :func:`tongdao.policies.i18n.msg`.
 
     The exit code is ``exit_code`` when given; else that of the gRPC status the error carries
     (``status``, or the failed call it was raised from); else EXIT_USAGE.
@@ -91,8 +95,12 @@ class CommandError(Exception):
 
     def __init__(self, message: str, *, status: str = "", exit_code: int | None = None) -> None:
         super().__init__(message)
+        self.message = message
         self.status = status
         self.exit_code = exit_code
+
+    def __str__(self) -> str:
+        return say(self.message)
 
 
 def status_of(exc: BaseException) -> str:
@@ -122,17 +130,32 @@ def error_exit_code(exc: CommandError) -> int:
     return exit_code_for(status) if status else EXIT_USAGE
 
 
+LOCALE_HELP = (
+    "language of messages, zh-CN or en (default: TONGDAO_LOCALE, LC_ALL, LC_MESSAGES or "
+    "LANG, else zh-CN); the broker answers in it too"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """Build the full argument parser (every sub-command registered)."""
+    """Build the full argument parser (every sub-command registered), its top-level help in
+    the run's locale (:func:`tongdao.i18n.choose`)."""
+    from tongdao.commands._grammar import leaf_commands
+
     parser = argparse.ArgumentParser(
         prog="tongdao",
-        description="Tongdao (通道): privacy-computing data sharing between departments.",
+        description=tr("Tongdao (通道): privacy-computing data sharing between departments."),
     )
     parser.add_argument("--version", action="version", version=f"tongdao {__version__}")
+    parser.add_argument("--locale", choices=LOCALES, help=tr(LOCALE_HELP))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMAND_MODULES:
         importlib.import_module(f"tongdao.commands.{name}").register(sub)
+    for action in sub._choices_actions:  # the one-line help of each top-level command
+        action.help = say(action.help) if action.help else action.help
+    for _path, leaf in leaf_commands(parser):
+        if not any("--locale" in a.option_strings for a in leaf._actions):
+            leaf.add_argument("--locale", choices=LOCALES, help=tr(LOCALE_HELP))
     return parser
 
 
@@ -157,8 +180,16 @@ def main(argv: list[str] | None = None) -> int:
 
     warnings.showwarning = show_warning
 
-    parser = build_parser()
     argv = rewrite_deprecated(sys.argv[1:] if argv is None else list(argv))
+    choose(argv, os.environ)
+    try:
+        return _main(argv)
+    finally:
+        forget()  # a caller in the same process (a test, the demo) chooses afresh
+
+
+def _main(argv: list[str]) -> int:
+    parser = build_parser()
     # `tongdao bench engines …`: everything after the command belongs to the
     # benchmark's own parser (its --help lists the options)
     if len(argv) >= 2 and argv[0] == "bench" and argv[1] in PASSTHROUGH:
@@ -192,13 +223,16 @@ def _run(args: argparse.Namespace, as_json: bool, stdout: Any) -> int:
         print(f"tongdao: error: {exc}", file=sys.stderr)
         if as_json:
             error = {"message": str(exc), "status": status_of(exc), "exit_code": code}
+            english = render(exc.message, "en")
+            if english != error["message"]:
+                error["message_en"] = english
             print(json.dumps({"error": error}, ensure_ascii=False), file=stdout, flush=True)
         return code
     except BrokenPipeError:  # output piped into `head` and closed: not an error
         sys.stderr.close()
         return EXIT_OK
     except KeyboardInterrupt:
-        print("tongdao: interrupted", file=sys.stderr)
+        print(tr("tongdao: interrupted"), file=sys.stderr)
         return EXIT_INTERRUPTED
 
 

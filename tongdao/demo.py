@@ -58,11 +58,12 @@ from tongdao.demo_world import (
 )
 from tongdao.home import AUTHORITY, PASSPHRASE_ENV, DepartmentProfile, Home, HomeSet
 from tongdao.node.client import ClientError, ConsumerClient
+from tongdao.policies.i18n import msg
 from tongdao.policies.loader import load_policy
 from tongdao.policies.masking import mask_value
 from tongdao.proto.pages import every_page
 from tongdao.proto.stubs import BrokerStubs
-from tongdao.proto.transport import secure_channel
+from tongdao.proto.transport import secure_channel, with_locale
 from tongdao.v1 import catalogue_pb2, directory_pb2, ledger_pb2, sharing_pb2, supervision_pb2
 
 MARKER = ".tongdao-demo"
@@ -103,12 +104,20 @@ def _prepare_directory(directory: Path) -> None:
     if directory.exists() and any(directory.iterdir()):
         if not (directory / MARKER).exists():
             raise DemoDirectoryError(
-                f"{directory} is not empty and was not made by `tongdao demo`; choose another --dir"
+                msg(
+                    "{directory} is not empty and was not made by `tongdao demo`; "
+                    "choose another --dir",
+                    directory=directory,
+                )
             )
         if (directory / STATE_FILE).exists():
             raise DemoDirectoryError(
-                f"a demo started with --keep may still be running in {directory}; stop it first: "
-                f"`tongdao demo --stop --dir {directory}`"
+                msg(
+                    "a demo started with --keep may still be running in "
+                    "{directory}; stop it first: `tongdao demo --stop --dir "
+                    "{directory}`",
+                    directory=directory,
+                )
             )
         shutil.rmtree(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -341,7 +350,10 @@ def _scenario(
         return mask_value(policy, "personal", key, field_kind="id_number")
 
     def channel(party: str) -> grpc.Channel:
-        return secure_channel(broker, home.tls(party), server_name=BROKER_SERVER_NAME)
+        # the demo's checks read the broker's English text
+        return with_locale(
+            secure_channel(broker, home.tls(party), server_name=BROKER_SERVER_NAME), "en"
+        )
 
     def stub(party: str) -> BrokerStubs:
         return BrokerStubs.over(channel(party))
@@ -402,7 +414,9 @@ def _scenario(
         f"mzj.<city>.dibao   v1 published unconditional 城乡低保保障对象信息 × {len(CITY_MZJ)}"
     )
 
-    consumer = ConsumerClient(broker, home.tls(RSJ.code), home.encryption_keys(RSJ.code), RSJ.code)
+    consumer = ConsumerClient(
+        broker, home.tls(RSJ.code), home.encryption_keys(RSJ.code), RSJ.code, locale="en"
+    )
     by_id = {p["id_number"]: p for p in people}
     marriage_by_id = {m["id_number"]: m for m in marriages}
     sample = [p["id_number"] for p in people[:3]] + ["230102199901019999"]

@@ -22,7 +22,7 @@ from tongdao.demo import (
 from tongdao.home import HomeSet
 from tongdao.node.client import ConsumerClient
 from tongdao.proto.stubs import BrokerStubs
-from tongdao.proto.transport import secure_channel
+from tongdao.proto.transport import secure_channel, with_locale
 from tongdao.v1 import sharing_pb2
 
 
@@ -37,8 +37,12 @@ def privacy_scenario(
     """PRIV-3..5: intersection, intersection-sum and the 8-city aggregate, checked in plaintext."""
     from decimal import Decimal
 
-    consumer = ConsumerClient(broker, home.tls(RSJ.code), home.encryption_keys(RSJ.code), RSJ.code)
-    sw = BrokerStubs.over(secure_channel(broker, home.tls(SW.code), server_name=BROKER_SERVER_NAME))
+    consumer = ConsumerClient(
+        broker, home.tls(RSJ.code), home.encryption_keys(RSJ.code), RSJ.code, locale="en"
+    )
+    sw = BrokerStubs.over(
+        with_locale(secure_channel(broker, home.tls(SW.code), server_name=BROKER_SERVER_NAME), "en")
+    )
     applicants = [p["id_number"] for p in people[:80]] + [
         synthetic.make_id_number(random.Random(n), "230103", synthetic_date(n))  # noqa: S311
         for n in range(10)

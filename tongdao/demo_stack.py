@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tongdao.policies.i18n import msg
+
 STATE_FILE = "demo-stack.json"
 STOP_SECONDS = 10.0
 
@@ -87,7 +89,14 @@ def await_listening(started: Launch, deadline: float) -> Process:
         time.sleep(0.2)
     started.popen.kill()
     tail = started.log_path.read_text(errors="replace")[-2000:]
-    raise StackError(f"{started.name} did not start; see {started.log_path}:\n{tail}")
+    raise StackError(
+        msg(
+            "{name} did not start; see {log_path}:\n{tail}",
+            name=started.name,
+            log_path=started.log_path,
+            tail=tail,
+        )
+    )
 
 
 def start_all(
@@ -158,10 +167,13 @@ def stop_kept(directory: Path) -> list[str]:
         rows = json.loads(path.read_text(encoding="utf-8"))["processes"]
     except FileNotFoundError:
         raise StackError(
-            f"no running demo in {directory} (start one with `tongdao demo --keep`)"
+            msg(
+                "no running demo in {directory} (start one with `tongdao demo --keep`)",
+                directory=directory,
+            )
         ) from None
     except (OSError, ValueError, KeyError) as exc:
-        raise StackError(f"{path} is unreadable: {exc}") from None
+        raise StackError(msg("{path} is unreadable: {exc}", path=path, exc=exc)) from None
     alive = [(str(r["name"]), int(r["pid"])) for r in rows if _alive(int(r["pid"]))]
     for _, pid in alive:
         os.kill(pid, signal.SIGTERM)

@@ -34,7 +34,7 @@ from tongdao.home import (
 )
 from tongdao.policies.trust import load_trust_rules
 from tongdao.proto.stubs import BrokerStubs
-from tongdao.proto.transport import secure_channel
+from tongdao.proto.transport import secure_channel, with_locale
 from tongdao.v1 import accounts_pb2, directory_pb2
 
 LOOPBACK = ("127.0.0.1",)
@@ -201,7 +201,7 @@ def refuses_misnamed_registration(
 
 
 def _health(channel: grpc.Channel) -> object:
-    stub = health_pb2_grpc.HealthStub(channel)
+    stub = health_pb2_grpc.HealthStub(with_locale(channel, "en"))  # the checks read English
     return stub.Check(health_pb2.HealthCheckRequest(), timeout=5)
 
 

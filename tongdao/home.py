@@ -39,6 +39,7 @@ from tongdao.crypto import enrolment, pki
 from tongdao.crypto.envelope import EncryptionKeyPair
 from tongdao.crypto.errors import CryptoError, EnrolmentError, KeyFormatError, PassphraseError
 from tongdao.crypto.signing import SigningKey, VerifyKey
+from tongdao.policies.i18n import msg
 from tongdao.proto.transport import TlsMaterial, TlsSource
 
 BROKER = "broker"
@@ -92,7 +93,7 @@ def read_file(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise HomeError(f"missing {path}") from None
+        raise HomeError(msg("missing {path}", path=path)) from None
 
 
 def split_pem(data: bytes) -> list[bytes]:
@@ -137,7 +138,10 @@ class Home:
     def party_dir(self, name: str) -> Path:
         if not PARTY_NAME.match(name):
             raise HomeError(
-                f"invalid party name {name!r}: use lower-case letters, digits, '.', '_' or '-'"
+                msg(
+                    "invalid party name {name!r}: use lower-case letters, digits, '.', '_' or '-'",
+                    name=name,
+                )
             )
         return self.root / "parties" / name
 
@@ -159,20 +163,26 @@ class Home:
             return pki.load_private_key(read_file(path), self._passphrase)
         except PassphraseError as exc:
             hint = f" (set {PASSPHRASE_ENV})" if "no passphrase" in str(exc) else ""
-            raise HomeError(f"cannot open {path}: {exc}{hint}") from None
+            raise HomeError(
+                msg("cannot open {path}: {exc}{hint}", path=path, exc=exc, hint=hint)
+            ) from None
         except KeyFormatError as exc:
-            raise HomeError(f"cannot open {path}: {exc}") from None
+            raise HomeError(msg("cannot open {path}: {exc}", path=path, exc=exc)) from None
 
     def signing_key(self, name: str) -> SigningKey:
         key = self._load_key(self.party_dir(name) / "signing.key")
         if not isinstance(key, ed25519.Ed25519PrivateKey):
-            raise HomeError(f"{self.party_dir(name) / 'signing.key'} is not an Ed25519 key")
+            raise HomeError(
+                msg("{v0} is not an Ed25519 key", v0=self.party_dir(name) / "signing.key")
+            )
         return SigningKey(key.private_bytes_raw())
 
     def encryption_keys(self, name: str) -> EncryptionKeyPair:
         key = self._load_key(self.party_dir(name) / "encryption.key")
         if not isinstance(key, x25519.X25519PrivateKey):
-            raise HomeError(f"{self.party_dir(name) / 'encryption.key'} is not an X25519 key")
+            raise HomeError(
+                msg("{v0} is not an X25519 key", v0=self.party_dir(name) / "encryption.key")
+            )
         return EncryptionKeyPair.from_private_bytes(key.private_bytes_raw())
 
     def broker_verify_key(self) -> VerifyKey:
@@ -187,17 +197,17 @@ class Home:
         """
         pems = split_pem(certificate_pem)
         if not pems:
-            raise HomeError("no PEM certificate given for the broker")
+            raise HomeError(msg("no PEM certificate given for the broker"))
         try:
             cert = pki.load_certificate(pems[0])
             ca = pki.load_certificate(read_file(self.ca_certificate_path))
             if not pki.issued_by(cert, ca):
-                raise HomeError("the broker certificate is not from the authority CA")
+                raise HomeError(msg("the broker certificate is not from the authority CA"))
             keys = enrolment.party_keys_of(cert)
         except (KeyFormatError, EnrolmentError) as exc:
-            raise HomeError(f"broker certificate: {exc}") from None
+            raise HomeError(msg("broker certificate: {exc}", exc=exc)) from None
         if keys.party != BROKER or keys.role != "broker" or not keys.signing_public_key:
-            raise HomeError("that is not the broker's certificate")
+            raise HomeError(msg("that is not the broker's certificate"))
         key = VerifyKey(keys.signing_public_key)
         self.install_broker_verify_key(key)
         return key
@@ -228,12 +238,14 @@ class Home:
         """
         folder = self.party_dir(party)
         if role == "department" and party in (BROKER, AUTHORITY):
-            raise HomeError(f"{party!r} is reserved")
+            raise HomeError(msg("{party!r} is reserved", party=party))
         has_keys = (folder / "tls.key").exists()
         if renew and not has_keys:
-            raise HomeError(f"{party} has no keys to renew; make a first request")
+            raise HomeError(msg("{party} has no keys to renew; make a first request", party=party))
         if not renew and has_keys:
-            raise HomeError(f"{party} already has keys in {folder}; use --renew")
+            raise HomeError(
+                msg("{party} already has keys in {folder}; use --renew", party=party, folder=folder)
+            )
         make_private_dir(folder)
         tls_key = pki.generate_tls_key()
         self._write_key(folder / ("tls.key.next" if renew else "tls.key"), tls_key)
@@ -278,7 +290,7 @@ class Home:
                 now=now,
             )
         except EnrolmentError as exc:
-            raise HomeError(f"{exc.field}: {exc}") from None
+            raise HomeError(msg("{field}: {exc}", field=exc.field, exc=exc)) from None
         write_private(folder / "request.csr", csr)
         return csr
 
@@ -294,16 +306,18 @@ class Home:
         """
         pems = split_pem(bundle)
         if len(pems) < 2:
-            raise HomeError("a certificate bundle holds the party's certificate(s) and the CA's")
+            raise HomeError(
+                msg("a certificate bundle holds the party's certificate(s) and the CA's")
+            )
         try:
             certs = [pki.load_certificate(p) for p in pems]
         except KeyFormatError as exc:
-            raise HomeError(f"bundle: {exc}") from None
+            raise HomeError(msg("bundle: {exc}", exc=exc)) from None
         ca, issued = certs[-1], certs[:-1]
         if self.exists():
             trusted = pki.load_certificate(read_file(self.ca_certificate_path))
             if trusted != ca:
-                raise HomeError("the bundle's CA is not the authority CA this home trusts")
+                raise HomeError(msg("the bundle's CA is not the authority CA this home trusts"))
         infos = [pki.certificate_info(c) for c in issued]
         party = infos[0].common_name
         folder = self.party_dir(party)
@@ -313,19 +327,27 @@ class Home:
         targets: dict[str, bytes] = {}
         for cert, info, pem in zip(issued, infos, pems, strict=False):
             if not pki.issued_by(cert, ca):
-                raise HomeError(f"the {party} certificate is not signed by the bundle's CA")
+                raise HomeError(
+                    msg("the {party} certificate is not signed by the bundle's CA", party=party)
+                )
             if info.common_name != party:
-                raise HomeError("the bundle's certificates name different parties")
+                raise HomeError(msg("the bundle's certificates name different parties"))
             if not pki.public_key_matches(cert, key):
-                raise HomeError(f"the certificate does not match {party}'s pending key {key_path}")
+                raise HomeError(
+                    msg(
+                        "the certificate does not match {party}'s pending key {key_path}",
+                        party=party,
+                        key_path=key_path,
+                    )
+                )
             usage = "server" if pki.Usage.SERVER in info.usages else "client"
             if f"{usage}.crt" in targets:
-                raise HomeError(f"the bundle holds two {usage} certificates")
+                raise HomeError(msg("the bundle holds two {usage} certificates", usage=usage))
             targets[f"{usage}.crt"] = pem
             if info.party_keys_json:
                 self._check_data_keys(party, cert)
         if "client.crt" not in targets:
-            raise HomeError("the bundle holds no client certificate")
+            raise HomeError(msg("the bundle holds no client certificate"))
         if not self.exists():
             write_private(self.ca_certificate_path, ca.public_bytes(serialization.Encoding.PEM))
         if key_path == pending:
@@ -340,7 +362,7 @@ class Home:
         try:
             keys = enrolment.party_keys_of(cert)
         except EnrolmentError as exc:
-            raise HomeError(f"{party} certificate: {exc}") from None
+            raise HomeError(msg("{party} certificate: {exc}", party=party, exc=exc)) from None
         folder = self.party_dir(party)
         mine = (
             self.signing_key(party).verify_key.public_key
@@ -348,11 +370,15 @@ class Home:
             else None
         )
         if keys.signing_public_key and mine is not None and mine != keys.signing_public_key:
-            raise HomeError(f"the certificate carries another Ed25519 key than {party}'s")
+            raise HomeError(
+                msg("the certificate carries another Ed25519 key than {party}'s", party=party)
+            )
         has_x25519 = (folder / "encryption.key").exists()
         ours = self.encryption_keys(party).public_key if has_x25519 else None
         if keys.encryption_public_key and ours is not None and ours != keys.encryption_public_key:
-            raise HomeError(f"the certificate carries another X25519 key than {party}'s")
+            raise HomeError(
+                msg("the certificate carries another X25519 key than {party}'s", party=party)
+            )
 
     def save_profile(self, profile: DepartmentProfile) -> None:
         data = json.dumps(profile.__dict__, ensure_ascii=False, indent=2).encode()
@@ -363,11 +389,16 @@ class Home:
         folder = self.party_dir(name)
         key = self._load_key(folder / "tls.key")
         if not isinstance(key, ec.EllipticCurvePrivateKey):
-            raise HomeError(f"{folder / 'tls.key'} is not an EC key")
+            raise HomeError(msg("{v0} is not an EC key", v0=folder / "tls.key"))
         path = folder / certificate
         if not path.exists():
             raise HomeError(
-                f"missing {path}: {name} is not enrolled yet (install the authority's certificates)"
+                msg(
+                    "missing {path}: {name} is not enrolled yet (install the "
+                    "authority's certificates)",
+                    path=path,
+                    name=name,
+                )
             )
         return TlsMaterial(
             ca_pem=read_file(self.ca_certificate_path),
@@ -397,7 +428,7 @@ class Home:
                 cert = pki.load_certificate(material.certificate_pem)
                 key = pki.load_private_key(material.private_key_pem)
                 if not pki.public_key_matches(cert, key):
-                    raise HomeError("certificate and key do not match (renewal in progress)")
+                    raise HomeError(msg("certificate and key do not match (renewal in progress)"))
                 cache.update(stamp=stamp, material=material)
             return cache["material"]  # type: ignore[return-value]
 
@@ -421,7 +452,7 @@ class Home:
                 try:
                     out.append((path, pki.certificate_info(path.read_bytes())))
                 except (KeyFormatError, CryptoError) as exc:
-                    raise HomeError(f"{path}: {exc}") from None
+                    raise HomeError(msg("{path}: {exc}", path=path, exc=exc)) from None
         return out
 
 
@@ -455,7 +486,7 @@ class HomeSet:
         try:
             return self.homes[party]
         except KeyError:
-            raise HomeError(f"no home holds {party!r}") from None
+            raise HomeError(msg("no home holds {party!r}", party=party)) from None
 
     def tls(self, party: str) -> TlsMaterial:
         return self.home_of(party).tls(party)

@@ -26,6 +26,7 @@ from tongdao.home import AUTHORITY, BROKER, Home
 from tongdao.node.client import ConsumerClient
 from tongdao.node.config import EntryConfig, NodeConfig
 from tongdao.node.server import RunningNode, build_engine, start_node
+from tongdao.policies.i18n import msg
 from tongdao.policies.trust import load_trust_rules
 from tongdao.proto.identity import IdentityInterceptor, RevocationWatcher, file_source, only_broker
 from tongdao.proto.stubs import BrokerStubs
@@ -112,7 +113,7 @@ def start_stack(
     node_watcher = RevocationWatcher(ca_pem, file_source(crl), interval=interval).start()
     broker_watcher = RevocationWatcher(ca_pem, file_source(crl), interval=interval).start()
     node_identity = IdentityInterceptor(
-        node_watcher, accept=only_broker, describe="only the broker may call a node"
+        node_watcher, accept=only_broker, describe=msg("only the broker may call a node")
     )
     people = synthetic.population(records)
     marriages = synthetic.marriages(people)

@@ -24,6 +24,7 @@ from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import AUTHORITY, ContextService
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.policies import typical_cases as case_rules
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 
 GrantFactsPort = Callable[[Session, str], tuple[str, str]]
@@ -80,7 +81,10 @@ class TypicalCaseService(ContextService):
         found = self.policy.typical_cases
         if found is None:
             raise FailedPrecondition(
-                "the rule file in force has no [typical_cases] table: this broker keeps no cases"
+                msg(
+                    "the rule file in force has no [typical_cases] table: this "
+                    "broker keeps no cases"
+                )
             )
         return found
 
@@ -95,7 +99,7 @@ class TypicalCaseService(ContextService):
         dept = self.directory.require_registered(session, caller)
         if not dept.is_authority:
             raise PermissionDenied(
-                "only a data authority records typical cases", articles=(self.rules.article,)
+                msg("only a data authority records typical cases"), articles=(self.rules.article,)
             )
         return dept.region, dept.level
 
@@ -114,23 +118,36 @@ class TypicalCaseService(ContextService):
         )
         if area is not None and not case_rules.within(dept.region, *area):
             raise PermissionDenied(
-                f"{dept.code} ({dept.region}) is outside the area of {caller}",
+                msg(
+                    "{code} ({region}) is outside the area of {caller}",
+                    code=dept.code,
+                    region=dept.region,
+                    caller=caller,
+                ),
                 field="department",
                 articles=(r.article,),
             )
         if len(data.grants) > r.max_grants:
-            raise InvalidArgument(f"at most {r.max_grants} grants", field="grants")
+            raise InvalidArgument(
+                msg("at most {max_grants} grants", max_grants=r.max_grants), field="grants"
+            )
         if len(data.other_sources) > MAX_SOURCES:
-            raise InvalidArgument(f"at most {MAX_SOURCES} other sources", field="other_sources")
+            raise InvalidArgument(
+                msg("at most {MAX_SOURCES} other sources", MAX_SOURCES=MAX_SOURCES),
+                field="other_sources",
+            )
         if data.grants and self.grant_facts is None:
-            raise FailedPrecondition("typical cases are not wired at this broker")
+            raise FailedPrecondition(msg("typical cases are not wired at this broker"))
         sources: set[str] = set()
         grants: list[str] = []
         for grant_id in data.grants:
             grant_id = v.identifier(grant_id, "grants")
             consumer, entry_code = self.grant_facts(session, grant_id)  # type: ignore[misc]
             if consumer != dept.code:
-                raise InvalidArgument(f"grant {grant_id} is not {dept.code}'s", field="grants")
+                raise InvalidArgument(
+                    msg("grant {grant_id} is not {code}'s", grant_id=grant_id, code=dept.code),
+                    field="grants",
+                )
             sources.add(entry_code)
             grants.append(grant_id)
         for name in data.other_sources:
@@ -144,7 +161,10 @@ class TypicalCaseService(ContextService):
         gap = case_rules.missing(r, stated)
         if gap is not None:
             field = "grants" if gap == "data_sources" else gap
-            raise InvalidArgument(f"a typical case must state its {gap} ({r.article})", field=field)
+            raise InvalidArgument(
+                msg("a typical case must state its {gap} ({article})", gap=gap, article=r.article),
+                field=field,
+            )
         case = TypicalCase(
             department=dept.code,
             region=dept.region,

@@ -24,6 +24,7 @@ from tongdao.policies.engine import (
     effective_share_type,
     validate_catalogue_entry,
 )
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import (
     FailedPrecondition,
     InvalidArgument,
@@ -129,29 +130,34 @@ class CatalogueBase(ContextService):
             v.text(item.type, "entry.data_items.type", required=False, max_len=64)
             v.text(item.description, "entry.data_items.description", required=False)
         if not data.data_items:
-            raise InvalidArgument("must list at least one data item", field="entry.data_items")
+            raise InvalidArgument(msg("must list at least one data item"), field="entry.data_items")
         v.field_names([i.name for i in data.data_items], "entry.data_items")
         for item in data.data_items:
             if item.sensitivity not in self.policy.grades:
                 raise InvalidArgument(
-                    f"data item {item.name!r}: sensitivity {item.sensitivity!r} is not a grade of "
-                    f"the policy ({', '.join(sorted(self.policy.grades))})",
+                    msg(
+                        "data item {name!r}: sensitivity {sensitivity!r} is not a "
+                        "grade of the policy ({v5})",
+                        name=item.name,
+                        sensitivity=item.sensitivity,
+                        v5=", ".join(sorted(self.policy.grades)),
+                    ),
                     field="entry.data_items",
                     articles=(self.policy.classification_article,),
                 )
         if data.key_field not in {i.name for i in data.data_items}:
             raise InvalidArgument(
-                "must name one of the entry's data items", field="entry.key_field"
+                msg("must name one of the entry's data items"), field="entry.key_field"
             )
         if data.share_type not in SHARE_TYPES:
             raise InvalidArgument(
-                f"must be one of {', '.join(SHARE_TYPES)}",
+                msg("must be one of {v1}", v1=", ".join(SHARE_TYPES)),
                 field="entry.share_type",
                 articles=(self.policy.sharing.share_type_article,),
             )
         if data.open_type not in OPEN_TYPES:
             raise InvalidArgument(
-                f"must be one of {', '.join(OPEN_TYPES)}",
+                msg("must be one of {v1}", v1=", ".join(OPEN_TYPES)),
                 field="entry.open_type",
                 articles=(self.policy.opening.article,),
             )
@@ -159,28 +165,35 @@ class CatalogueBase(ContextService):
         for item in data.data_items:
             if item.classification and item.classification not in self.policy.classifications:
                 raise InvalidArgument(
-                    f"data item {item.name!r}: classification {item.classification!r} is not one "
-                    f"of {', '.join(self.policy.classifications)}",
+                    msg(
+                        "data item {name!r}: classification {classification!r} is not one of {v5}",
+                        name=item.name,
+                        classification=item.classification,
+                        v5=", ".join(self.policy.classifications),
+                    ),
                     field="entry.data_items",
                     articles=classification_article,
                 )
         if data.grade and data.grade not in self.policy.classifications:
             raise InvalidArgument(
-                f"entry grade {data.grade!r} is not one of "
-                f"{', '.join(self.policy.classifications)}",
+                msg(
+                    "entry grade {grade!r} is not one of {v3}",
+                    grade=data.grade,
+                    v3=", ".join(self.policy.classifications),
+                ),
                 field="entry.grade",
                 articles=classification_article,
             )
         if data.aggregation_mode not in AGGREGATION_MODES:
             raise InvalidArgument(
-                f"must be one of {', '.join(AGGREGATION_MODES)}",
+                msg("must be one of {v1}", v1=", ".join(AGGREGATION_MODES)),
                 field="entry.aggregation_mode",
                 articles=("Art.18",),
             )
         for tag in data.tags:
             if tag not in TAGS:
                 raise InvalidArgument(
-                    f"{tag!r} is not one of {', '.join(TAGS)}",
+                    msg("{tag!r} is not one of {v2}", tag=tag, v2=", ".join(TAGS)),
                     field="entry.tags",
                     articles=("Art.20",),
                 )
@@ -232,13 +245,15 @@ class CatalogueBase(ContextService):
     def _entry(self, session: Session, code: str) -> CatalogueEntry:
         entry = session.get(CatalogueEntry, v.entry_code(code, "code"))
         if entry is None:
-            raise NotFound(f"no catalogue entry {code!r}", field="code")
+            raise NotFound(msg("no catalogue entry {code!r}", code=code), field="code")
         return entry
 
     def published_content(self, session: Session, entry: CatalogueEntry) -> dict[str, Any]:
         snap = session.get(CatalogueEntryVersion, (entry.code, entry.current_version))
         if snap is None:
-            raise FailedPrecondition("entry has no published version", field="request.entry_code")
+            raise FailedPrecondition(
+                msg("entry has no published version"), field="request.entry_code"
+            )
         return snap.content
 
     def field_grades(self, session: Session, code: str, version: int) -> dict[str, str]:
@@ -247,7 +262,10 @@ class CatalogueBase(ContextService):
         snap = session.get(CatalogueEntryVersion, (code, version))
         if snap is None:
             raise FailedPrecondition(
-                f"entry {code!r} has no published version {version}", field="entry_version"
+                msg(
+                    "entry {code!r} has no published version {version}", code=code, version=version
+                ),
+                field="entry_version",
             )
         return {item["name"]: item["sensitivity"] for item in snap.content["data_items"]}
 
@@ -261,7 +279,10 @@ class CatalogueBase(ContextService):
         dept = self.directory.find(session, caller)
         if caller != reviewer or dept is None or not dept.is_authority:
             raise PermissionDenied(
-                f"only the reviewing authority {reviewer!r} may decide on this entry",
+                msg(
+                    "only the reviewing authority {reviewer!r} may decide on this entry",
+                    reviewer=reviewer,
+                ),
                 field="code",
                 articles=("Art.12",),
             )
@@ -289,10 +310,13 @@ class CatalogueBase(ContextService):
         """A withdrawn entry, or a revoked one past its sunset date, is no longer served."""
         article = (self.policy.period("revocation_grace").article,)
         if entry.status == "withdrawn":
-            raise PermissionDenied("the catalogue entry was withdrawn", articles=article)
+            raise PermissionDenied(msg("the catalogue entry was withdrawn"), articles=article)
         if entry.status == "sunset" and entry.sunset_on and self.today() > entry.sunset_on:
             raise PermissionDenied(
-                f"the catalogue entry was withdrawn after its sunset date {entry.sunset_on}",
+                msg(
+                    "the catalogue entry was withdrawn after its sunset date {sunset_on}",
+                    sunset_on=entry.sunset_on,
+                ),
                 articles=article,
             )
 

@@ -15,6 +15,7 @@ from tongdao.broker.catalogue.search_index import upsert_search_row
 from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import AUTHORITY
 from tongdao.policies.catalogue_rules import FIELD_ARTICLE, missing_fields, review_regions
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -35,12 +36,14 @@ class CatalogueLifecycle(CatalogueBase):
         provider = data.provider or caller
         if provider != caller:
             raise PermissionDenied(
-                "a department drafts entries only for itself", field="entry.provider"
+                msg("a department drafts entries only for itself"), field="entry.provider"
             )
         self.directory.require_registered(session, caller)
         v.entry_code(data.code, "entry.code")
         if session.get(CatalogueEntry, data.code) is not None:
-            raise AlreadyExists(f"catalogue entry {data.code!r} already exists", field="entry.code")
+            raise AlreadyExists(
+                msg("catalogue entry {code!r} already exists", code=data.code), field="entry.code"
+            )
         content = self._validated_content(data, provider)
         content["obtainable_by_sharing"] = self._obtainable(session, content)
         effective = content["effective_share_type"]
@@ -73,17 +76,23 @@ class CatalogueLifecycle(CatalogueBase):
         """The provider submits its draft to the authority for review (Art.12)."""
         entry = self._entry(session, code)
         if entry.provider != caller:
-            raise PermissionDenied("only the entry's provider may submit it", field="code")
+            raise PermissionDenied(msg("only the entry's provider may submit it"), field="code")
         if entry.status not in ("draft", "returned"):
             raise FailedPrecondition(
-                f"entry is {entry.status}; only a draft or a returned entry is submitted",
+                msg(
+                    "entry is {status}; only a draft or a returned entry is submitted",
+                    status=entry.status,
+                ),
                 field="code",
             )
         rules = self.policy.catalogue
         missing = missing_fields(rules, entry.content)
         if missing:
             raise FailedPrecondition(
-                f"the entry does not yet state {', '.join(missing)}: complete it before review",
+                msg(
+                    "the entry does not yet state {v1}: complete it before review",
+                    v1=", ".join(missing),
+                ),
                 field=f"entry.{missing[0]}",
                 articles=tuple(dict.fromkeys(FIELD_ARTICLE[m] for m in missing)),
             )
@@ -112,7 +121,11 @@ class CatalogueLifecycle(CatalogueBase):
         self._require_reviewer(session, caller, entry)
         if entry.status != "submitted":
             raise FailedPrecondition(
-                f"entry is {entry.status}; only a submitted entry can be published", field="code"
+                msg(
+                    "entry is {status}; only a submitted entry can be published",
+                    status=entry.status,
+                ),
+                field="code",
             )
         chain = self.review_chain(session, entry)
         if caller != AUTHORITY and caller in chain[:-1]:
@@ -170,7 +183,9 @@ class CatalogueLifecycle(CatalogueBase):
         entry = self._entry(session, code)
         self._require_reviewer(session, caller, entry)
         if entry.status != "submitted":
-            raise FailedPrecondition(f"entry is {entry.status}, not submitted", field="code")
+            raise FailedPrecondition(
+                msg("entry is {status}, not submitted", status=entry.status), field="code"
+            )
         comments = v.text(comments, "comments")
         rule = self.policy.deadline("catalogue_revision")
         entry.status = "returned"
@@ -198,14 +213,18 @@ class CatalogueLifecycle(CatalogueBase):
         entry = self._entry(session, data.code)
         if entry.provider != caller or (data.provider and data.provider != caller):
             raise PermissionDenied(
-                "only the entry's provider may revise it", field="entry.provider"
+                msg("only the entry's provider may revise it"), field="entry.provider"
             )
         if entry.status == "submitted":
-            raise FailedPrecondition("entry is under review; wait for the decision", field="code")
+            raise FailedPrecondition(
+                msg("entry is under review; wait for the decision"), field="code"
+            )
         content = self._validated_content(data, caller)
         content["obtainable_by_sharing"] = self._obtainable(session, content)
         if entry.status in ("revoking", "sunset", "withdrawn"):
-            raise FailedPrecondition(f"entry is {entry.status}", field="code", articles=("Art.16",))
+            raise FailedPrecondition(
+                msg("entry is {status}", status=entry.status), field="code", articles=("Art.16",)
+            )
         if entry.status == "published":
             entry.status = "draft"  # the next version; the published one stays in force
         entry.content = content
@@ -226,7 +245,7 @@ class CatalogueLifecycle(CatalogueBase):
         self.directory.require_authority(session, caller)
         entry = self._entry(session, code)
         if entry.current_version < 1:
-            raise FailedPrecondition("entry has no published version to update", field="code")
+            raise FailedPrecondition(msg("entry has no published version to update"), field="code")
         basis = v.text(basis, "basis")
         rule = self.policy.deadline("catalogue_update")
         due = self.supervision.start_deadline(
@@ -258,7 +277,10 @@ class CatalogueLifecycle(CatalogueBase):
             return entry, entry.content, entry.current_version
         snap = session.get(CatalogueEntryVersion, (code, version))
         if snap is None:
-            raise NotFound(f"entry {code!r} has no version {version}", field="version")
+            raise NotFound(
+                msg("entry {code!r} has no version {version}", code=code, version=version),
+                field="version",
+            )
         return entry, snap.content, version
 
     def list_entries(
@@ -296,7 +318,7 @@ class CatalogueLifecycle(CatalogueBase):
         if version or self.may_see_working_copy(session, caller, entry):
             return entry, content, number
         if entry.current_version == 0:
-            raise NotFound(f"no catalogue entry {code!r}", field="code")
+            raise NotFound(msg("no catalogue entry {code!r}", code=code), field="code")
         return self.get_entry(session, code, entry.current_version)
 
     def visible_entries(
@@ -325,7 +347,7 @@ class CatalogueLifecycle(CatalogueBase):
         page = self.page("catalogue", page_size, page_token, pages=pages)
         after = page.after[0] if page.after else ""
         if not isinstance(after, str):
-            raise InvalidArgument("is not a page token of this list", field="page_token")
+            raise InvalidArgument(msg("is not a page token of this list"), field="page_token")
         rows = page.split(
             self.list_entries(session, provider, status, after=after, limit=page.size + 1),
             lambda entry: (entry.code,),

@@ -16,6 +16,7 @@ from tongdao.broker.catalogue.search_index import TAGS
 from tongdao.broker.catalogue.search_ranking import SearchFilters, SearchHit
 from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import AUTHORITY
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import InvalidArgument
 
 
@@ -39,7 +40,7 @@ class CatalogueLookup(CatalogueBase):
         )
         for value, allowed, name in checks:
             if value and value not in allowed:
-                raise InvalidArgument(f"must be one of {', '.join(allowed)}", field=name)
+                raise InvalidArgument(msg("must be one of {v1}", v1=", ".join(allowed)), field=name)
         return filters
 
     def search_catalogue(
@@ -85,10 +86,12 @@ class CatalogueLookup(CatalogueBase):
         self._require_caller(session, caller)
         need = v.text(need, "need", required=False, max_len=1000)
         if len(items) > v.MAX_ITEMS:
-            raise InvalidArgument(f"names more than {v.MAX_ITEMS} items", field="items")
+            raise InvalidArgument(
+                msg("names more than {MAX_ITEMS} items", MAX_ITEMS=v.MAX_ITEMS), field="items"
+            )
         items = [v.text(i, "items", max_len=200) for i in items]
         if not need and not items:
-            raise InvalidArgument("state a need or at least one data item", field="need")
+            raise InvalidArgument(msg("state a need or at least one data item"), field="need")
         v.bounded_int(limit, "limit", low=0, high=200)
         return match_entries(
             session, need, items, self._filters(filters), today=self.today(), limit=limit or 10

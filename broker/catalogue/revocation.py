@@ -14,6 +14,7 @@ from tongdao.broker.catalogue.search_index import (
 )
 from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import add_months
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import (
     FailedPrecondition,
     PermissionDenied,
@@ -34,10 +35,13 @@ class CatalogueRevocation(CatalogueBase):
         """
         entry = self._entry(session, code)
         if entry.provider != caller:
-            raise PermissionDenied("only the entry's provider may ask to revoke it", field="code")
+            raise PermissionDenied(
+                msg("only the entry's provider may ask to revoke it"), field="code"
+            )
         if entry.status != "published":
             raise FailedPrecondition(
-                f"entry is {entry.status}; only a published entry is revoked", field="code"
+                msg("entry is {status}; only a published entry is revoked", status=entry.status),
+                field="code",
             )
         entry.revocation_reason = v.text(reason, "reason")
         entry.reviewer = self.directory.reviewer_for(
@@ -69,7 +73,7 @@ class CatalogueRevocation(CatalogueBase):
         self._require_reviewer(session, caller, entry)
         if entry.status != "revoking":
             raise FailedPrecondition(
-                f"entry is {entry.status}, not up for revocation", field="code"
+                msg("entry is {status}, not up for revocation", status=entry.status), field="code"
             )
         comment = v.text(comment, "comment", required=False)
         grace = self.policy.period("revocation_grace")

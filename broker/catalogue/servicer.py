@@ -11,6 +11,7 @@ from tongdao.broker.catalogue.models import CatalogueEntry
 from tongdao.broker.catalogue.search_ranking import SearchFilters, SearchHit
 from tongdao.broker.catalogue.service import CatalogueService
 from tongdao.broker.kernel.wire import ContextServicer, decision_pb, iso
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import InvalidArgument
 from tongdao.proto.methods import (
     OPEN_TYPE_NAMES,
@@ -126,7 +127,7 @@ class CatalogueServicer(catalogue_pb2_grpc.CatalogueServicer, ContextServicer):
     def _entry_data(self, e: catalogue_pb2.CatalogueEntry) -> EntryData:
         if e.share_type not in SHARE_TYPE_NAMES:
             raise InvalidArgument(
-                "must be set",
+                msg("must be set"),
                 field="entry.share_type",
                 articles=(self.service.policy.sharing.share_type_article,),
             )

@@ -19,6 +19,7 @@ from tongdao.broker.catalogue.base import (
 from tongdao.broker.catalogue.models import CatalogueEntry, CatalogueEntryVersion
 from tongdao.broker.catalogue.search_index import bulk_insert_search_rows
 from tongdao.broker.kernel import validation as v
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import (
     AlreadyExists,
     DeadlineExceeded,
@@ -158,16 +159,18 @@ class CatalogueTransfer(CatalogueBase):
             try:
                 v.entry_code(e["code"], "entry.code")
                 if e["code"] in seen:
-                    raise AlreadyExists(f"is already on line {seen[e['code']]}", field="entry.code")
+                    raise AlreadyExists(
+                        msg("is already on line {v1}", v1=seen[e["code"]]), field="entry.code"
+                    )
                 seen[e["code"]] = p.line
                 if e["code"] in existing:
-                    raise AlreadyExists("catalogue entry already exists", field="entry.code")
+                    raise AlreadyExists(msg("catalogue entry already exists"), field="entry.code")
                 if not publish and provider != caller:
                     raise PermissionDenied(
-                        "a department imports only its own entries", field="entry.provider"
+                        msg("a department imports only its own entries"), field="entry.provider"
                     )
                 if provider not in regions:
-                    raise NotFound("is not a registered department", field="entry.provider")
+                    raise NotFound(msg("is not a registered department"), field="entry.provider")
                 accepted.append(
                     self._validated_content(entry_data_from_dict(e, provider), provider)
                 )
@@ -176,7 +179,7 @@ class CatalogueTransfer(CatalogueBase):
             if progress is not None and (n % 500 == 0 or n == len(parsed)):
                 progress(n, len(parsed))
             if n % 500 == 0 and expired is not None and expired():
-                raise DeadlineExceeded("the caller's deadline passed during the import")
+                raise DeadlineExceeded(msg("the caller's deadline passed during the import"))
             if len(problems) >= max_problems:
                 problems.append(ImportProblem(p.line, "", f"more than {max_problems} problems"))
                 break
@@ -254,7 +257,7 @@ class CatalogueTransfer(CatalogueBase):
         from tongdao.broker.catalogue.file_formats import FORMATS
 
         if fmt not in FORMATS:
-            raise InvalidArgument(f"must be one of {', '.join(FORMATS)}", field="format")
+            raise InvalidArgument(msg("must be one of {v1}", v1=", ".join(FORMATS)), field="format")
         if publish:
             self.directory.require_authority(session, caller)
         else:
@@ -280,13 +283,15 @@ class CatalogueTransfer(CatalogueBase):
         )
 
         if fmt not in FORMATS:
-            raise InvalidArgument(f"must be one of {', '.join(FORMATS)}", field="format")
+            raise InvalidArgument(msg("must be one of {v1}", v1=", ".join(FORMATS)), field="format")
         try:
             return parse(
                 content, fmt, limits=ImportLimits.from_policy(self.policy), expired=expired
             )
         except ImportCancelled:
-            raise DeadlineExceeded("the caller's deadline passed while the file was read") from None
+            raise DeadlineExceeded(
+                msg("the caller's deadline passed while the file was read")
+            ) from None
 
     def export_entries(
         self,
@@ -312,7 +317,7 @@ class CatalogueTransfer(CatalogueBase):
 
         self._require_caller(session, caller)
         if fmt not in FORMATS:
-            raise InvalidArgument(f"must be one of {', '.join(FORMATS)}", field="format")
+            raise InvalidArgument(msg("must be one of {v1}", v1=", ".join(FORMATS)), field="format")
         # drafts only for their department and its reviewing authority (Art.12)
         entries, next_token = self.visible_entries(
             session,

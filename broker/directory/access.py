@@ -22,6 +22,7 @@ from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel.actor import Actor, acting_as
 from tongdao.broker.kernel.context import AUTHORITY
 from tongdao.policies.access import ANY_REGISTERED, AccessRules
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import DomainError, PermissionDenied, Unauthenticated
 from tongdao.proto.transport import SESSION_METADATA, peer_common_name
 
@@ -67,11 +68,13 @@ class AccessInterceptor(grpc.ServerInterceptor):
         """
         cn = peer_common_name(context)
         if not cn:
-            raise Unauthenticated("no verified client certificate")
+            raise Unauthenticated(msg("no verified client certificate"))
         required = self.rules.required(method)
         articles = self.rules.articles
         if required is None:
-            raise PermissionDenied(f"{method} is not in the role table", articles=articles)
+            raise PermissionDenied(
+                msg("{method} is not in the role table", method=method), articles=articles
+            )
         token = session_token(context)
         with self.sessions.begin() as session:
             if cn == AUTHORITY:
@@ -80,8 +83,11 @@ class AccessInterceptor(grpc.ServerInterceptor):
                 dept = self.directory.find(session, cn)
                 if dept is None:
                     raise PermissionDenied(
-                        f"certificate {cn!r} names no registered department: only health "
-                        "answers it (ask the authority to register it)",
+                        msg(
+                            "certificate {cn!r} names no registered department: only "
+                            "health answers it (ask the authority to register it)",
+                            cn=cn,
+                        ),
                         articles=articles,
                     )
                 kind = "authority" if dept.is_authority else "department"
@@ -98,14 +104,24 @@ class AccessInterceptor(grpc.ServerInterceptor):
         name = method.rsplit("/", 1)[-1]
         needed = " or ".join(required)
         if actor.person:
-            who = f"{actor.person} ({cn})"
-            hint = f"log in as a person who holds {needed}"
+            who = msg("{person} ({cn})", person=actor.person, cn=cn)
+            hint = msg("log in as a person who holds {needed}", needed=needed)
         else:
-            who = f"{cn}'s service identity (its certificate without a login)"
-            hint = f"log in as a person who holds {needed} (`tongdao login --as {cn}`)"
+            who = msg("{cn}'s service identity (its certificate without a login)", cn=cn)
+            hint = msg(
+                "log in as a person who holds {needed} (`tongdao login --as {cn}`)",
+                needed=needed,
+                cn=cn,
+            )
         refusal = PermissionDenied(
-            f"{name} needs the role {needed}; {who} holds {', '.join(actor.roles) or 'no role'}: "
-            f"{hint}",
+            msg(
+                "{name} needs the role {needed}; {who} holds {roles}: {hint}",
+                name=name,
+                needed=needed,
+                who=who,
+                roles=", ".join(actor.roles) or msg("no role"),
+                hint=hint,
+            ),
             articles=articles,
         )
         refusal.acted_by = actor  # its ledger entry names the person as well as the party

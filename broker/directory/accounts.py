@@ -39,6 +39,7 @@ from tongdao.policies.access import (
     AccountRules,
     password_problem,
 )
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import (
     AlreadyExists,
     DomainError,
@@ -160,14 +161,20 @@ class AccountService(ContextService):
         open_roles = self.roles_open_to(session, party)
         if role not in open_roles:
             raise InvalidArgument(
-                f"must be one of {', '.join(open_roles)} for {party!r} (one role per person)",
+                msg(
+                    "must be one of {v1} for {party!r} (one role per person)",
+                    v1=", ".join(open_roles),
+                    party=party,
+                ),
                 field="account.role",
                 articles=(self.rules.article,),
             )
         name = v.text(display_name, "account.display_name", max_len=200)
         self._check_password(initial_password, username, "account.initial_password")
         if session.get(Account, username) is not None:
-            raise AlreadyExists(f"account {username!r} exists", field="account.username")
+            raise AlreadyExists(
+                msg("account {username!r} exists", username=username), field="account.username"
+            )
         now = self.now()
         account = Account(
             username=username,
@@ -260,14 +267,16 @@ class AccountService(ContextService):
                 subject=username,
                 payload={"reason": "disabled"},
             )
-            return Outcome(refusal=PermissionDenied("this account is disabled", field="username"))
+            return Outcome(
+                refusal=PermissionDenied(msg("this account is disabled"), field="username")
+            )
         if not self._check(account.password_hash, password):
             return self._failed(session, caller, username, account, "wrong password")
         if account.totp_enabled:
             if not totp_code:
                 return Outcome(
                     refusal=Unauthenticated(
-                        "this account has a second factor: give the current TOTP code",
+                        msg("this account has a second factor: give the current TOTP code"),
                         field="totp_code",
                     )
                 )
@@ -280,8 +289,10 @@ class AccountService(ContextService):
                     account,
                     "TOTP code already used",
                     Unauthenticated(
-                        "this code was already used: wait for the next one of your "
-                        "authenticator app",
+                        msg(
+                            "this code was already used: wait for the next one of your "
+                            "authenticator app"
+                        ),
                         field="totp_code",
                         articles=(self.rules.article,),
                     ),
@@ -309,7 +320,7 @@ class AccountService(ContextService):
             )
             return Outcome(
                 refusal=FailedPrecondition(
-                    f"{why}: set a new one first (`tongdao account password`)",
+                    msg("{why}: set a new one first (`tongdao account password`)", why=why),
                     field="password",
                     articles=(self.rules.article,),
                 )
@@ -354,20 +365,24 @@ class AccountService(ContextService):
         """
         row = session.get(AccountSession, token_hash(token))
         if row is None or row.party != caller:
-            raise Unauthenticated("unknown or ended login session: run `tongdao login` again")
+            raise Unauthenticated(msg("unknown or ended login session: run `tongdao login` again"))
         whose = f"{row.username} ({caller})"
         refusal = None
         if aware(row.expires_at) <= self.now():
             refusal = Unauthenticated(
-                f"the login session of {whose} expired ({self.rules.session_minutes} minutes): "
-                "run `tongdao login` again",
+                msg(
+                    "the login session of {whose} expired ({session_minutes} "
+                    "minutes): run `tongdao login` again",
+                    whose=whose,
+                    session_minutes=self.rules.session_minutes,
+                ),
                 articles=(self.rules.article,),
             )
         account = session.get(Account, row.username)
         if refusal is None and (account is None or account.disabled):
-            refusal = Unauthenticated(f"the account of {whose} is disabled")
+            refusal = Unauthenticated(msg("the account of {whose} is disabled", whose=whose))
         if refusal is not None or account is None:
-            refusal = refusal or Unauthenticated(f"no account {whose}")
+            refusal = refusal or Unauthenticated(msg("no account {whose}", whose=whose))
             refusal.acted_by = Actor(caller, row.username, ())  # the record names the person
             raise refusal
         return account
@@ -392,7 +407,9 @@ class AccountService(ContextService):
         if account.locked_until is not None and aware(account.locked_until) > now:
             return Outcome(refusal=self._locked_error(account))
         if account.disabled:
-            return Outcome(refusal=PermissionDenied("this account is disabled", field="username"))
+            return Outcome(
+                refusal=PermissionDenied(msg("this account is disabled"), field="username")
+            )
         if not self._check(account.password_hash, current):
             return self._failed(session, caller, username, account, "wrong current password")
         self._check_password(new, username, "new_password")
@@ -408,7 +425,7 @@ class AccountService(ContextService):
         ]
         if any(self._check(h, new) for h in previous[:keep]):
             raise InvalidArgument(
-                f"must not be any of the last {keep} passwords",
+                msg("must not be any of the last {keep} passwords", keep=keep),
                 field="new_password",
                 articles=(self.rules.article,),
             )
@@ -444,9 +461,11 @@ class AccountService(ContextService):
         """Turn the second factor on once the person shows a current code."""
         account = self._person(session, actor)
         if not account.totp_secret:
-            raise FailedPrecondition("no second factor is being enrolled (`tongdao account totp`)")
+            raise FailedPrecondition(
+                msg("no second factor is being enrolled (`tongdao account totp`)")
+            )
         if self._accept_code(account, code, self.now()) != "accepted":
-            raise InvalidArgument("is not the current code", field="code")
+            raise InvalidArgument(msg("is not the current code"), field="code")
         account.totp_enabled = True
         self.ledger.append(
             session,
@@ -470,8 +489,11 @@ class AccountService(ContextService):
             return pyotp.TOTP(self.sealer.open(stored, account.username))
         except KeyFormatError:
             raise FailedPrecondition(
-                "the second factor of this account does not open with this broker's key: "
-                "an administrator disables the account and a new one enrols again",
+                msg(
+                    "the second factor of this account does not open with this "
+                    "broker's key: an administrator disables the account and a new "
+                    "one enrols again"
+                ),
                 field="totp_code",
             ) from None
 
@@ -492,20 +514,22 @@ class AccountService(ContextService):
 
     def _person(self, session: Session, actor: Actor) -> Account:
         if not actor.person:
-            raise Unauthenticated("log in first (`tongdao login`): this acts on your own account")
+            raise Unauthenticated(
+                msg("log in first (`tongdao login`): this acts on your own account")
+            )
         return self._account(session, actor.person)
 
     def _account(self, session: Session, username: str) -> Account:
         account = session.get(Account, self._username(username, "username"))
         if account is None:
-            raise NotFound(f"no account {username!r}", field="username")
+            raise NotFound(msg("no account {username!r}", username=username), field="username")
         return account
 
     @staticmethod
     def _username(value: str, field: str) -> str:
         if not USERNAME.match(value or ""):
             raise InvalidArgument(
-                "must be 2-63 characters of a-z, 0-9, '.', '_' or '-'", field=field
+                msg("must be 2-63 characters of a-z, 0-9, '.', '_' or '-'"), field=field
             )
         return value
 
@@ -517,8 +541,11 @@ class AccountService(ContextService):
     def _locked_error(self, account: Account) -> PermissionDenied:
         until = aware(account.locked_until or self.now())
         return PermissionDenied(
-            f"account locked until {until.isoformat(timespec='seconds')} after "
-            f"{self.rules.max_failures} failed logins",
+            msg(
+                "account locked until {v1} after {max_failures} failed logins",
+                v1=until.isoformat(timespec="seconds"),
+                max_failures=self.rules.max_failures,
+            ),
             field="username",
             articles=(self.rules.article,),
         )
@@ -559,5 +586,5 @@ class AccountService(ContextService):
             )
             return Outcome(refusal=self._locked_error(account))
         return Outcome(
-            refusal=refusal or Unauthenticated("wrong username or password", field="password")
+            refusal=refusal or Unauthenticated(msg("wrong username or password"), field="password")
         )

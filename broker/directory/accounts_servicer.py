@@ -10,6 +10,7 @@ from tongdao.broker.directory.models import Account
 from tongdao.broker.kernel.actor import current_actor
 from tongdao.broker.kernel.paging import next_token
 from tongdao.broker.kernel.wire import ContextServicer, iso
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import Unauthenticated
 from tongdao.v1 import accounts_pb2, accounts_pb2_grpc
 
@@ -39,7 +40,7 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServicer, ContextServicer):
     def _actor():  # type: ignore[no-untyped-def]
         actor = current_actor()
         if actor is None:
-            raise Unauthenticated("no resolved caller")
+            raise Unauthenticated(msg("no resolved caller"))
         return actor
 
     def CreateAccount(self, request, context):  # type: ignore[no-untyped-def]

@@ -18,6 +18,7 @@ from tongdao.broker.ledger.chain import Ledger
 from tongdao.crypto import pki
 from tongdao.crypto.enrolment import party_keys_of
 from tongdao.crypto.errors import EnrolmentError, KeyFormatError
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import (
     AlreadyExists,
     DomainError,
@@ -69,28 +70,41 @@ class DirectoryService(ContextService):
         field = "certificate_pem"
         if not certificate_pem:
             raise InvalidArgument(
-                "required: the department's enrolment certificate (`tongdao ca sign` of its "
-                "request); the directory takes no key the department has not proved, so keys "
-                "given without a certificate are refused",
+                msg(
+                    "required: the department's enrolment certificate (`tongdao ca "
+                    "sign` of its request); the directory takes no key the "
+                    "department has not proved, so keys given without a "
+                    "certificate are refused"
+                ),
                 field=field,
             )
         if not self.authority_ca_pem:
-            raise InvalidArgument("this broker knows no authority CA", field=field)
+            raise InvalidArgument(msg("this broker knows no authority CA"), field=field)
         if len(certificate_pem) > MAX_CERTIFICATE_BYTES:
-            raise InvalidArgument(f"at most {MAX_CERTIFICATE_BYTES} bytes", field=field)
+            raise InvalidArgument(
+                msg(
+                    "at most {MAX_CERTIFICATE_BYTES} bytes",
+                    MAX_CERTIFICATE_BYTES=MAX_CERTIFICATE_BYTES,
+                ),
+                field=field,
+            )
         try:
             cert = pki.load_certificate(certificate_pem)
             if not pki.issued_by(cert, pki.load_certificate(self.authority_ca_pem)):
-                raise InvalidArgument("not issued by the authority CA", field=field)
+                raise InvalidArgument(msg("not issued by the authority CA"), field=field)
             info = pki.certificate_info(cert)
             keys = party_keys_of(cert)
         except (KeyFormatError, EnrolmentError) as exc:
             raise InvalidArgument(str(exc), field=field) from None
         if info.role != "department" or pki.Usage.CLIENT not in info.usages:
-            raise InvalidArgument("not a department's client certificate", field=field)
+            raise InvalidArgument(msg("not a department's client certificate"), field=field)
         if not info.not_before <= self.now() <= info.not_after:
             raise InvalidArgument(
-                f"expired or not yet valid (until {info.not_after:%Y-%m-%d})", field=field
+                msg(
+                    "expired or not yet valid (until {not_after:%Y-%m-%d})",
+                    not_after=info.not_after,
+                ),
+                field=field,
             )
         data = DepartmentData(
             code=keys.party,
@@ -106,14 +120,18 @@ class DirectoryService(ContextService):
             asked = getattr(claimed, name)
             if asked and asked != getattr(data, name):
                 raise InvalidArgument(
-                    f"the certificate says {getattr(data, name)!r}, the request {asked!r}",
+                    msg(
+                        "the certificate says {v1!r}, the request {asked!r}",
+                        v1=getattr(data, name),
+                        asked=asked,
+                    ),
                     field=f"department.{name}",
                 )
         for name in ("encryption_public_key", "signing_public_key"):
             asked = getattr(claimed, name)
             if asked and asked != getattr(data, name):
                 raise InvalidArgument(
-                    "differs from the key in the certificate", field=f"department.{name}"
+                    msg("differs from the key in the certificate"), field=f"department.{name}"
                 )
         return data
 
@@ -149,7 +167,9 @@ class DirectoryService(ContextService):
     def department(self, session: Session, code: str, field_name: str = "code") -> Department:
         dept = session.get(Department, code)
         if dept is None:
-            raise NotFound(f"no department {code!r} in the directory", field=field_name)
+            raise NotFound(
+                msg("no department {code!r} in the directory", code=code), field=field_name
+            )
         return dept
 
     def require_authority(self, session: Session, caller: str) -> None:
@@ -158,13 +178,16 @@ class DirectoryService(ContextService):
         dept = session.get(Department, caller)
         if dept is None or not dept.is_authority:
             # Art.5: the authority (not a policy rule, so not in the rule file) runs the directory
-            raise PermissionDenied("only the data authority may do this", articles=("Art.5",))
+            raise PermissionDenied(msg("only the data authority may do this"), articles=("Art.5",))
 
     def require_registered(self, session: Session, caller: str) -> Department:
         dept = session.get(Department, caller)
         if dept is None:
             raise PermissionDenied(
-                f"caller {caller!r} is not a registered department (ask the authority)"
+                msg(
+                    "caller {caller!r} is not a registered department (ask the authority)",
+                    caller=caller,
+                )
             )
         return dept
 
@@ -180,7 +203,8 @@ class DirectoryService(ContextService):
         v.key_bytes(data.signing_public_key, "department.signing_public_key")
         if session.get(Department, data.code) is not None:
             raise AlreadyExists(
-                f"department {data.code!r} is already registered", field="department.code"
+                msg("department {code!r} is already registered", code=data.code),
+                field="department.code",
             )
         dept = Department(
             code=data.code,

@@ -25,6 +25,7 @@ from tongdao.broker.kernel.context import AUTHORITY, ContextService
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.supervision.service import SupervisionService
 from tongdao.policies import disputes as routing
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
 PartiesPort = Callable[[Session, str, str], tuple[str, str]]
@@ -46,7 +47,10 @@ class DisputeService(ContextService):
         found = self.policy.disputes
         if found is None:
             raise FailedPrecondition(
-                "the rule file in force has no [disputes] table: this broker handles no disputes"
+                msg(
+                    "the rule file in force has no [disputes] table: this broker "
+                    "handles no disputes"
+                )
             )
         return found
 
@@ -59,7 +63,7 @@ class DisputeService(ContextService):
     def _dispute(self, session: Session, dispute_id: int) -> Dispute:
         dispute = session.get(Dispute, dispute_id, with_for_update=True)
         if dispute is None:
-            raise NotFound(f"no dispute {dispute_id}", field="id")
+            raise NotFound(msg("no dispute {dispute_id}", dispute_id=dispute_id), field="id")
         return dispute
 
     def _log(self, session: Session, actor: str, d: Dispute, step: str, **extra: object) -> None:
@@ -85,7 +89,10 @@ class DisputeService(ContextService):
         if caller in (d.handler, AUTHORITY):
             return
         raise PermissionDenied(
-            f"only the dispute's handler ({d.handler}) or the provincial authority may do this",
+            msg(
+                "only the dispute's handler ({handler}) or the provincial authority may do this",
+                handler=d.handler,
+            ),
             field="id",
             articles=(d.article,),
         )
@@ -108,21 +115,28 @@ class DisputeService(ContextService):
         """
         r = self.rules
         if subject_kind not in r.subjects:
-            raise InvalidArgument(f"must be one of {', '.join(r.subjects)}", field="subject_kind")
+            raise InvalidArgument(
+                msg("must be one of {v1}", v1=", ".join(r.subjects)), field="subject_kind"
+            )
         subject_id = v.text(subject_id, "subject_id", max_len=64)
         claim = v.text(claim, "claim")
         negotiation = v.text(negotiation, "negotiation")
         if self.parties_of is None:
-            raise FailedPrecondition("disputes are not wired at this broker")
+            raise FailedPrecondition(msg("disputes are not wired at this broker"))
         user, provider = self.parties_of(session, subject_kind, subject_id)
         if caller not in (user, provider):
             raise PermissionDenied(
-                f"only the parties to this {subject_kind.replace('_', ' ')} may open a dispute",
+                msg(
+                    "only the parties to this {v1} may open a dispute",
+                    v1=subject_kind.replace("_", " "),
+                ),
                 field="subject_id",
                 articles=(r.article,),
             )
         if user == provider:
-            raise FailedPrecondition("a department cannot dispute with itself", field="subject_id")
+            raise FailedPrecondition(
+                msg("a department cannot dispute with itself"), field="subject_id"
+            )
         existing = session.execute(
             select(Dispute.id).where(
                 Dispute.subject_kind == subject_kind,
@@ -132,7 +146,11 @@ class DisputeService(ContextService):
         ).first()
         if existing is not None:
             raise FailedPrecondition(
-                f"dispute {existing[0]} on this {subject_kind.replace('_', ' ')} is still open",
+                msg(
+                    "dispute {v1} on this {v3} is still open",
+                    v1=existing[0],
+                    v3=subject_kind.replace("_", " "),
+                ),
                 field="subject_id",
             )
         respondent = provider if caller == user else user
@@ -174,11 +192,11 @@ class DisputeService(ContextService):
         d = self._dispute(session, dispute_id)
         self._require_handler(session, caller, d)
         if d.status != "open":
-            raise FailedPrecondition(f"dispute is {d.status}", field="id")
+            raise FailedPrecondition(msg("dispute is {status}", status=d.status), field="id")
         nxt = routing.next_stage(self.rules, d.stage)
         if nxt is None:
             raise FailedPrecondition(
-                "the coordination mechanism is the last stage: record its outcome", field="id"
+                msg("the coordination mechanism is the last stage: record its outcome"), field="id"
             )
         reason = v.text(reason, "reason")
         self.supervision.close_deadline(
@@ -203,7 +221,7 @@ class DisputeService(ContextService):
         d = self._dispute(session, dispute_id)
         self._require_handler(session, caller, d)
         if d.status != "open":
-            raise FailedPrecondition(f"dispute is {d.status}", field="id")
+            raise FailedPrecondition(msg("dispute is {status}", status=d.status), field="id")
         d.outcome = v.text(outcome, "outcome")
         self._close(session, d, "resolved")
         self._log(session, caller, d, "resolved", outcome=d.outcome)
@@ -217,9 +235,9 @@ class DisputeService(ContextService):
         """
         d = self._dispute(session, dispute_id)
         if caller != d.opened_by:
-            raise PermissionDenied("only the party that opened the dispute may withdraw it")
+            raise PermissionDenied(msg("only the party that opened the dispute may withdraw it"))
         if d.status != "open":
-            raise FailedPrecondition(f"dispute is {d.status}", field="id")
+            raise FailedPrecondition(msg("dispute is {status}", status=d.status), field="id")
         d.outcome = v.text(reason, "reason")
         self._close(session, d, "withdrawn")
         self._log(session, caller, d, "withdrawn", reason=d.outcome)
@@ -244,7 +262,7 @@ class DisputeService(ContextService):
         """
         d = session.get(Dispute, dispute_id)
         if d is None or not self._may_see(caller, d):
-            raise NotFound(f"no dispute {dispute_id}", field="id")
+            raise NotFound(msg("no dispute {dispute_id}", dispute_id=dispute_id), field="id")
         return d
 
     def list_page(
@@ -265,7 +283,7 @@ class DisputeService(ContextService):
         """
         page = self.page("disputes", page_size, page_token)
         if status and status not in ("open", "resolved", "withdrawn"):
-            raise InvalidArgument("must be open, resolved or withdrawn", field="status")
+            raise InvalidArgument(msg("must be open, resolved or withdrawn"), field="status")
         query = select(Dispute)
         if status:
             query = query.where(Dispute.status == status)

@@ -27,6 +27,7 @@ from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from tongdao.policies.i18n import msg
 from tongdao.policies.model import Limits
 from tongdao.proto.errors import InvalidArgument
 
@@ -98,8 +99,10 @@ class Pager:
         if not token:
             return None
         refusal = InvalidArgument(
-            "is not a page token of this list (pass the next_page_token of its previous page, "
-            "or nothing for the first page)",
+            msg(
+                "is not a page token of this list (pass the next_page_token of "
+                "its previous page, or nothing for the first page)"
+            ),
             field=TOKEN_FIELD,
         )
         try:
@@ -124,8 +127,13 @@ class Pager:
         most = limits[f"{pages}_page_max"]
         if size < 0 or size > most:
             raise InvalidArgument(
-                f"must be between 0 and {most} (0: {limits[f'{pages}_page_size']}; "
-                f"[limits] {pages}_page_max, {limits.article})",
+                msg(
+                    "must be between 0 and {most} (0: {v3}; [limits] {pages}_page_max, {article})",
+                    most=most,
+                    v3=limits[f"{pages}_page_size"],
+                    pages=pages,
+                    article=limits.article,
+                ),
                 field=SIZE_FIELD,
             )
         return Page(self, kind, size or limits[f"{pages}_page_size"], self.cursor(kind, token))
@@ -145,7 +153,7 @@ class Page:
         page (so :meth:`split` knows whether another page follows)."""
         if self.after is not None:
             if len(self.after) != len(columns):
-                raise InvalidArgument("is not a page token of this list", field=TOKEN_FIELD)
+                raise InvalidArgument(msg("is not a page token of this list"), field=TOKEN_FIELD)
             query = query.where(after_key(columns, self.after))
         query = query.order_by(*columns)
         return query.limit(self.size + 1) if limit else query

@@ -6,6 +6,7 @@ import re
 import uuid
 from collections.abc import Iterable, Sequence
 
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import InvalidArgument
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
@@ -24,10 +25,13 @@ ROW_ID_MAX = 2**31 - 1
 def code(value: str, field: str) -> str:
     """A department code: lower-case letters, digits, '.', '_', '-'."""
     if not value:
-        raise InvalidArgument("is required", field=field)
+        raise InvalidArgument(msg("is required"), field=field)
     if not CODE.match(value):
         raise InvalidArgument(
-            "must be 1-63 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit",
+            msg(
+                "must be 1-63 characters of a-z, 0-9, '.', '_' or '-', "
+                "starting with a letter or digit"
+            ),
             field=field,
         )
     return value
@@ -36,9 +40,11 @@ def code(value: str, field: str) -> str:
 def entry_code(value: str, field: str) -> str:
     """A catalogue entry code."""
     if not value:
-        raise InvalidArgument("is required", field=field)
+        raise InvalidArgument(msg("is required"), field=field)
     if not ENTRY_CODE.match(value):
-        raise InvalidArgument("must be 1-128 characters of a-z, 0-9, '.', '_' or '-'", field=field)
+        raise InvalidArgument(
+            msg("must be 1-128 characters of a-z, 0-9, '.', '_' or '-'"), field=field
+        )
     return value
 
 
@@ -46,9 +52,11 @@ def text(value: str, field: str, *, required: bool = True, max_len: int = MAX_TE
     """Free text: trimmed, bounded, no NUL or control characters, required unless said otherwise."""
     value = value.strip()
     if required and not value:
-        raise InvalidArgument("must not be empty", field=field)
+        raise InvalidArgument(msg("must not be empty"), field=field)
     if len(value) > max_len:
-        raise InvalidArgument(f"is longer than {max_len} characters", field=field)
+        raise InvalidArgument(
+            msg("is longer than {max_len} characters", max_len=max_len), field=field
+        )
     plain(value, field)
     return value
 
@@ -56,7 +64,7 @@ def text(value: str, field: str, *, required: bool = True, max_len: int = MAX_TE
 def plain(value: str, field: str) -> str:
     """Text without NUL or control characters (the store and its full-text index refuse them)."""
     if CONTROL.search(value):
-        raise InvalidArgument("must not contain NUL or control characters", field=field)
+        raise InvalidArgument(msg("must not contain NUL or control characters"), field=field)
     return value
 
 
@@ -68,15 +76,19 @@ def row_id(value: int, field: str, *, low: int = 1) -> int:
 def field_names(values: Sequence[str], field: str, *, required: bool = True) -> list[str]:
     """A list of data item names: well-formed, unique, bounded."""
     if required and not values:
-        raise InvalidArgument("must name at least one data item", field=field)
+        raise InvalidArgument(msg("must name at least one data item"), field=field)
     if len(values) > MAX_ITEMS:
-        raise InvalidArgument(f"names more than {MAX_ITEMS} items", field=field)
+        raise InvalidArgument(
+            msg("names more than {MAX_ITEMS} items", MAX_ITEMS=MAX_ITEMS), field=field
+        )
     seen: set[str] = set()
     for name in values:
         if not FIELD_NAME.match(name):
-            raise InvalidArgument(f"{name!r} is not a valid data item name", field=field)
+            raise InvalidArgument(
+                msg("{name!r} is not a valid data item name", name=name), field=field
+            )
         if name in seen:
-            raise InvalidArgument(f"{name!r} is named twice", field=field)
+            raise InvalidArgument(msg("{name!r} is named twice", name=name), field=field)
         seen.add(name)
     return list(values)
 
@@ -84,7 +96,7 @@ def field_names(values: Sequence[str], field: str, *, required: bool = True) -> 
 def region(value: str, field: str) -> str:
     """A six-digit administrative region code (e.g. 230000 for Heilongjiang)."""
     if not REGION.match(value):
-        raise InvalidArgument("must be a six-digit region code such as 230000", field=field)
+        raise InvalidArgument(msg("must be a six-digit region code such as 230000"), field=field)
     return value
 
 
@@ -92,14 +104,16 @@ def regions(values: Iterable[str], field: str) -> list[str]:
     """A bounded list of region codes."""
     out = [region(v, field) for v in values]
     if len(out) > MAX_ITEMS:
-        raise InvalidArgument(f"names more than {MAX_ITEMS} regions", field=field)
+        raise InvalidArgument(
+            msg("names more than {MAX_ITEMS} regions", MAX_ITEMS=MAX_ITEMS), field=field
+        )
     return out
 
 
 def level(value: str, field: str) -> str:
     """An administrative level."""
     if value not in LEVELS:
-        raise InvalidArgument(f"must be one of {', '.join(LEVELS)}", field=field)
+        raise InvalidArgument(msg("must be one of {v1}", v1=", ".join(LEVELS)), field=field)
     return value
 
 
@@ -108,13 +122,13 @@ def identifier(value: str, field: str) -> str:
     try:
         return str(uuid.UUID(value))
     except (ValueError, AttributeError):
-        raise InvalidArgument("is not a valid identifier", field=field) from None
+        raise InvalidArgument(msg("is not a valid identifier"), field=field) from None
 
 
 def key_bytes(value: bytes, field: str, length: int = 32) -> bytes:
     """A raw public key of a fixed length."""
     if len(value) != length:
-        raise InvalidArgument(f"must be {length} bytes", field=field)
+        raise InvalidArgument(msg("must be {length} bytes", length=length), field=field)
     return value
 
 
@@ -128,11 +142,13 @@ def x25519_key(value: bytes, field: str) -> bytes:
     try:
         return check_public_key(value)
     except KeyFormatError:
-        raise InvalidArgument("is a low-order X25519 point", field=field) from None
+        raise InvalidArgument(msg("is a low-order X25519 point"), field=field) from None
 
 
 def bounded_int(value: int, field: str, *, low: int, high: int) -> int:
     """An integer in ``[low, high]``."""
     if not low <= value <= high:
-        raise InvalidArgument(f"must be between {low} and {high}", field=field)
+        raise InvalidArgument(
+            msg("must be between {low} and {high}", low=low, high=high), field=field
+        )
     return value

@@ -10,6 +10,7 @@ from typing import Any
 
 import grpc
 
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import Unauthenticated
 from tongdao.proto.transport import peer_common_name
 from tongdao.v1 import common_pb2
@@ -38,5 +39,5 @@ class ContextServicer:
     def _caller(context: grpc.ServicerContext) -> str:
         caller = peer_common_name(context)
         if not caller:
-            raise Unauthenticated("no verified client certificate")
+            raise Unauthenticated(msg("no verified client certificate"))
         return caller

@@ -22,6 +22,7 @@ from tongdao.broker.ledger.export import entries_after, entry_line, header_lines
 from tongdao.broker.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead
 from tongdao.crypto.errors import ProofError
 from tongdao.crypto.signing import VerifyKey
+from tongdao.policies.i18n import msg
 from tongdao.policies.model import LedgerRules
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound
 
@@ -103,7 +104,7 @@ class LedgerService:
             after, last = (int(value) for value in page.after)
             if after < stored_from:
                 raise FailedPrecondition(
-                    "entries of this export were archived since its first page; export again",
+                    msg("entries of this export were archived since its first page; export again"),
                     field="page_token",
                 )
         rows = page.split(
@@ -120,15 +121,25 @@ class LedgerService:
         self.directory.require_authority(session, caller)
         entry = session.get(LedgerEntry, sequence)
         if entry is None:
-            raise NotFound(f"no entry {sequence} (archived or not yet recorded)", field="sequence")
+            raise NotFound(
+                msg("no entry {sequence} (archived or not yet recorded)", sequence=sequence),
+                field="sequence",
+            )
         if tree_size == 0:
             latest = chain.latest_checkpoint(session)
             if latest is None:
-                raise InvalidArgument("no checkpoint signed yet; give a size", field="tree_size")
+                raise InvalidArgument(
+                    msg("no checkpoint signed yet; give a size"), field="tree_size"
+                )
             tree_size = latest.size
         if tree_size < sequence:
             raise InvalidArgument(
-                f"entry {sequence} is after size {tree_size}: not covered yet", field="tree_size"
+                msg(
+                    "entry {sequence} is after size {tree_size}: not covered yet",
+                    sequence=sequence,
+                    tree_size=tree_size,
+                ),
+                field="tree_size",
             )
         try:
             proof = chain.prove_inclusion(session, sequence, tree_size)
@@ -143,7 +154,7 @@ class LedgerService:
         registered department: only hashes and signed checkpoints are shown."""
         self.directory.require_registered(session, caller)
         if not 0 <= old_size <= new_size:
-            raise InvalidArgument("must be between 0 and new_size", field="old_size")
+            raise InvalidArgument(msg("must be between 0 and new_size"), field="old_size")
         try:
             proof = chain.prove_consistency(session, old_size, new_size)
             old_root, new_root = chain.root_at(session, old_size), chain.root_at(session, new_size)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.wire import ContextServicer
 from tongdao.broker.ledger.service import LedgerService
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import InvalidArgument
 from tongdao.v1 import (
     ledger_pb2,
@@ -62,9 +63,9 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServicer, ContextServicer):
     def ProveInclusion(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
         if request.sequence < 1:
-            raise InvalidArgument("must be 1 or more", field="sequence")
+            raise InvalidArgument(msg("must be 1 or more"), field="sequence")
         if request.tree_size < 0:
-            raise InvalidArgument("cannot be negative", field="tree_size")
+            raise InvalidArgument(msg("cannot be negative"), field="tree_size")
         with self.sessions() as session:
             e, size, proof, note = self.service.prove_inclusion(
                 session, caller, request.sequence, request.tree_size

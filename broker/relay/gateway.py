@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from typing import Protocol
@@ -13,6 +14,7 @@ from tongdao.broker.sharing.corrections import CorrectionToApply
 from tongdao.crypto.correction import CorrectionReceipt
 from tongdao.crypto.grant_token import GrantTokenError, read_grant_token_unverified
 from tongdao.crypto.pki import node_server_name
+from tongdao.policies.i18n import Text, msg, render, translate
 from tongdao.proto.errors import DomainError, Unavailable
 from tongdao.proto.query import QueryAnswer, Receipt, RelayedQuery
 from tongdao.proto.transport import TlsMaterial, TlsSource, secure_channel
@@ -210,7 +212,42 @@ def _node_error(endpoint: str, exc: grpc.RpcError) -> Unavailable | NodeRefused:
     code = exc.code()
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
         return Unavailable(
-            f"provider node at {endpoint} is unavailable ({code.name.lower()}); "
-            "nothing was served — try again later"
+            msg(
+                "provider node at {endpoint} is unavailable ({v3}); nothing "
+                "was served — try again later",
+                endpoint=endpoint,
+                v3=code.name.lower(),
+            )
         )
-    return NodeRefused(code.name, f"provider node refused: {exc.details()}")
+    return NodeRefused(code.name, msg("provider node refused: {details}", details=relayed(exc)))
+
+
+def relayed(exc: grpc.RpcError) -> str:
+    """The node's message (English, as the node answers the broker), as a
+    :class:`~tongdao.policies.i18n.Text` the broker can answer again in its caller's language
+    when the node sent its template (``google.rpc.ErrorInfo``); else the plain text."""
+    from google.rpc import error_details_pb2
+    from grpc_status import rpc_status
+
+    english = exc.details() or ""
+    try:
+        status = rpc_status.from_call(exc)  # type: ignore[arg-type]
+    except (AttributeError, TypeError, ValueError):
+        return english
+    info = error_details_pb2.ErrorInfo()
+    if status is None or not any(d.Unpack(info) for d in status.details):
+        return english
+    meta = info.metadata
+    try:
+        params = json.loads(meta["params"]) if "params" in meta else None
+        if not isinstance(params, dict) or "template" not in meta:
+            return english
+        inner = translate(meta["template"], "en", **params)
+        render(inner, "zh-CN")  # a template this broker cannot render: keep the English
+    except (ValueError, KeyError, IndexError, TypeError):
+        return english
+    prefix = f"{meta['field']}: " if meta.get("field") else ""
+    suffix = f" [{meta['articles']}]" if meta.get("articles") else ""
+    return Text(
+        english, "{prefix}{message}{suffix}", {"prefix": prefix, "message": inner, "suffix": suffix}
+    )

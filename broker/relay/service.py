@@ -29,6 +29,7 @@ from tongdao.crypto.filter_shape import FilterShapeError, parse_shape
 from tongdao.crypto.query_binding import receipt_signing_bytes, result_digest
 from tongdao.crypto.signing import VerifyKey
 from tongdao.crypto.stream import StreamDigest
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import (
     DomainError,
     FailedPrecondition,
@@ -59,21 +60,25 @@ class RelayService(ContextService):
 
     def _validate_query(self, query: RelayedQuery) -> None:
         if not query.grant_token:
-            raise InvalidArgument("is required", field="grant_token")
+            raise InvalidArgument(msg("is required"), field="grant_token")
         canonical_request_id(query.request_id)
         if query.method not in METHODS:
-            raise InvalidArgument("is not a known query method", field="method")
+            raise InvalidArgument(msg("is not a known query method"), field="method")
         v.text(query.purpose, "purpose", max_len=500)
         v.field_names(query.fields, "fields")
         if not query.sealed_query:
-            raise InvalidArgument("is required", field="sealed_query")
+            raise InvalidArgument(msg("is required"), field="sealed_query")
         if len(query.sealed_query) > MAX_SEALED_QUERY_BYTES:
             raise InvalidArgument(
-                f"is larger than {MAX_SEALED_QUERY_BYTES} bytes", field="sealed_query"
+                msg(
+                    "is larger than {MAX_SEALED_QUERY_BYTES} bytes",
+                    MAX_SEALED_QUERY_BYTES=MAX_SEALED_QUERY_BYTES,
+                ),
+                field="sealed_query",
             )
         if query.method != "aggregate":
             if query.filter_shape:
-                raise InvalidArgument("only an aggregate declares one", field="filter_shape")
+                raise InvalidArgument(msg("only an aggregate declares one"), field="filter_shape")
             return
         try:
             parse_shape(query.filter_shape)
@@ -92,18 +97,20 @@ class RelayService(ContextService):
                 stale = self.sharing.superseded(session, query.grant_token)
                 if stale is not None and stale.consumer == caller:
                     raise PermissionDenied(
-                        "this token was replaced by a newer one for the same grant; fetch it "
-                        "with GetGrant",
+                        msg(
+                            "this token was replaced by a newer one for the same grant; "
+                            "fetch it with GetGrant"
+                        ),
                         field="grant_token",
                     )
                 # The broker only relays tokens it issued; a forged or altered token is also
                 # refused by the node itself (it never trusts the relay).
                 raise PermissionDenied(
-                    "grant token was not issued by this broker", field="grant_token"
+                    msg("grant token was not issued by this broker"), field="grant_token"
                 )
             if grant.consumer != caller:
                 raise PermissionDenied(
-                    "the grant was issued to another department", field="grant_token"
+                    msg("the grant was issued to another department"), field="grant_token"
                 )
             try:
                 self.sharing.check_live(grant, query)
@@ -122,15 +129,19 @@ class RelayService(ContextService):
                 withdrawn = [f for f in query.fields if f not in current]
                 if withdrawn:
                     raise PermissionDenied(
-                        f"data item {withdrawn[0]!r} was withdrawn in version "
-                        f"{entry.current_version} of the entry",
+                        msg(
+                            "data item {v1!r} was withdrawn in version {current_version} "
+                            "of the entry",
+                            v1=withdrawn[0],
+                            current_version=entry.current_version,
+                        ),
                         field="fields",
                         articles=(self.policy.deadline("catalogue_update").article,),
                     )
             provider = self.directory.department(session, grant.provider)
             if not provider.node_endpoint:
                 raise FailedPrecondition(
-                    f"provider {provider.code!r} has no node endpoint registered"
+                    msg("provider {code!r} has no node endpoint registered", code=provider.code)
                 )
             ticketed = dataclasses.replace(query, status_ticket=self.sharing.status_ticket(grant))
             return grant.id, provider.node_endpoint, provider.signing_public_key, ticketed
@@ -243,7 +254,7 @@ class RelayService(ContextService):
                     session, caller, grant_id, receipt, receipt_ok, payload
                 )
         if not receipt_ok:
-            raise Unavailable("the provider's node returned a receipt that does not verify")
+            raise Unavailable(msg("the provider's node returned a receipt that does not verify"))
         return sequence
 
     def _append_answered(
@@ -291,11 +302,15 @@ class RelayService(ContextService):
         """
         if query.method == "aggregate":
             raise InvalidArgument(
-                "aggregates go through Aggregate, which adds the nodes' answers", field="method"
+                msg("aggregates go through Aggregate, which adds the nodes' answers"),
+                field="method",
             )
         if query.method in STREAM_METHODS:
             raise InvalidArgument(
-                f"method {query.method!r} runs as a streamed query (QueryStream)", field="method"
+                msg(
+                    "method {method!r} runs as a streamed query (QueryStream)", method=query.method
+                ),
+                field="method",
             )
         grant_id, endpoint, provider_key, query = self._prepare_relay(sessions, caller, query)
         return self._call_node(sessions, caller, query, gateway, grant_id, endpoint, provider_key)
@@ -332,7 +347,8 @@ class RelayService(ContextService):
         """
         if query.method not in STREAM_METHODS:
             raise InvalidArgument(
-                f"method {query.method!r} is not a streamed query; use Query", field="method"
+                msg("method {method!r} is not a streamed query; use Query", method=query.method),
+                field="method",
             )
         grant_id, endpoint, provider_key, query = self._prepare_relay(sessions, caller, query)
         up, down = StreamDigest(), StreamDigest()
@@ -373,7 +389,7 @@ class RelayService(ContextService):
             relay.close()
         if receipt is None:
             failed("UNAVAILABLE", "the node ended the stream without a receipt")
-            raise Unavailable("the provider's node ended the stream without a receipt")
+            raise Unavailable(msg("the provider's node ended the stream without a receipt"))
         receipt_ok = self._receipt_signature_valid(
             receipt, query.request_id, grant_id, down.digest(), provider_key
         )
@@ -401,17 +417,18 @@ class RelayService(ContextService):
         from tongdao.crypto.paillier import Evaluator, InvalidCiphertext, PaillierPublicKey
 
         if not 1 <= len(parts) <= 64:
-            raise InvalidArgument("must hold 1 to 64 parts", field="parts")
+            raise InvalidArgument(msg("must hold 1 to 64 parts"), field="parts")
         try:
             public_key = PaillierPublicKey.from_bytes(public_key_bytes)
         except CryptoError as exc:
             raise InvalidArgument(
-                f"is not an acceptable Paillier public key: {exc}", field="paillier_public_key"
+                msg("is not an acceptable Paillier public key: {exc}", exc=exc),
+                field="paillier_public_key",
             ) from None
         for q in parts:
             if q.method != "aggregate":
                 raise InvalidArgument(
-                    "every part must use the aggregate method", field="parts.method"
+                    msg("every part must use the aggregate method"), field="parts.method"
                 )
         prepared = [self._prepare_relay(sessions, caller, q) for q in parts]
         providers = set()
@@ -420,7 +437,8 @@ class RelayService(ContextService):
                 grant = self.sharing.grant(session, grant_id)
                 if grant.provider in providers:
                     raise InvalidArgument(
-                        f"provider {grant.provider!r} appears twice", field="parts"
+                        msg("provider {provider!r} appears twice", provider=grant.provider),
+                        field="parts",
                     )
                 providers.add(grant.provider)
         with ThreadPoolExecutor(max_workers=min(8, len(parts))) as pool:
@@ -431,7 +449,7 @@ class RelayService(ContextService):
             answers = [f.result()[0] for f in futures]
         widths = {len(a.ciphertexts) for a in answers}
         if len(widths) != 1 or 0 in widths:
-            raise FailedPrecondition("nodes returned different numbers of ciphertexts")
+            raise FailedPrecondition(msg("nodes returned different numbers of ciphertexts"))
         evaluator = Evaluator(public_key)
         try:
             columns = [
@@ -439,7 +457,9 @@ class RelayService(ContextService):
                 for i in range(widths.pop())
             ]
         except InvalidCiphertext as exc:
-            raise FailedPrecondition(f"a node returned an invalid ciphertext: {exc}") from None
+            raise FailedPrecondition(
+                msg("a node returned an invalid ciphertext: {exc}", exc=exc)
+            ) from None
         totals = [evaluator.sum(col).to_bytes() for col in columns]
         with sessions.begin() as session:
             entry = self.ledger.append(

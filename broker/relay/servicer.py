@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tongdao.broker.kernel.wire import ContextServicer
 from tongdao.broker.relay.gateway import NodeGateway
 from tongdao.broker.relay.service import RelayService
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import InvalidArgument
 from tongdao.proto.query import RelayedQuery
 from tongdao.v1 import (
@@ -42,7 +43,7 @@ class QueryServicer(query_pb2_grpc.QueryServicer, ContextServicer):
         caller = self._caller(context)
         first = next(request_iterator, None)
         if first is None or first.WhichOneof("part") != "open":
-            raise InvalidArgument("the first message must open the query", field="open")
+            raise InvalidArgument(msg("the first message must open the query"), field="open")
         query = RelayedQuery.from_pb(first.open)
 
         def chunks():  # type: ignore[no-untyped-def]

@@ -41,6 +41,7 @@ from tongdao.crypto.grant_token import (
     read_grant_token_unverified,
 )
 from tongdao.crypto.signing import SigningKey
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
 KINDS = ("widen_fields", "add_purpose", "onward_transfer")
@@ -87,17 +88,19 @@ class GrantChangeMixin(ContextService):
         article = self._change_article
         grant = session.get(Grant, v.identifier(grant_id, "grant_id"))
         if grant is None:
-            raise NotFound(f"no grant {grant_id!r}", field="grant_id")
+            raise NotFound(msg("no grant {grant_id!r}", grant_id=grant_id), field="grant_id")
         if grant.consumer != caller:
             raise PermissionDenied(
-                "only the grant's consumer may ask to change it",
+                msg("only the grant's consumer may ask to change it"),
                 field="grant_id",
                 articles=(article,),
             )
         if grant.status != "active":
-            raise FailedPrecondition(f"grant is {grant.status}", field="grant_id")
+            raise FailedPrecondition(
+                msg("grant is {status}", status=grant.status), field="grant_id"
+            )
         if data.kind not in KINDS:
-            raise InvalidArgument(f"must be one of {', '.join(KINDS)}", field="kind")
+            raise InvalidArgument(msg("must be one of {v1}", v1=", ".join(KINDS)), field="kind")
         reason = v.text(data.reason, "reason", max_len=v.MAX_TEXT)
         fields: list[str] = []
         purpose = third_party = ""
@@ -107,23 +110,29 @@ class GrantChangeMixin(ContextService):
             for name in fields:
                 if name not in items:
                     raise InvalidArgument(
-                        f"{name!r} is not a data item of {grant.entry_code} version "
-                        f"{grant.entry_version}",
+                        msg(
+                            "{name!r} is not a data item of {entry_code} version {entry_version}",
+                            name=name,
+                            entry_code=grant.entry_code,
+                            entry_version=grant.entry_version,
+                        ),
                         field="fields",
                     )
                 if name in grant.fields:
-                    raise InvalidArgument(f"{name!r} is already granted", field="fields")
+                    raise InvalidArgument(
+                        msg("{name!r} is already granted", name=name), field="fields"
+                    )
         elif data.kind == "add_purpose":
             purpose = v.text(data.purpose, "purpose", max_len=500)
             if purpose == grant.purpose:
-                raise InvalidArgument("is already the grant's purpose", field="purpose")
+                raise InvalidArgument(msg("is already the grant's purpose"), field="purpose")
         else:
             third_party = self.directory.department(
                 session, v.text(data.third_party, "third_party", max_len=64), "third_party"
             ).code
             if third_party in (grant.consumer, grant.provider):
                 raise InvalidArgument(
-                    "must be a department other than the grant's parties", field="third_party"
+                    msg("must be a department other than the grant's parties"), field="third_party"
                 )
         change = GrantChange(
             id=str(uuid.uuid4()),
@@ -156,15 +165,17 @@ class GrantChangeMixin(ContextService):
         article = self._change_article
         change = session.get(GrantChange, v.identifier(change_id, "id"), with_for_update=True)
         if change is None:
-            raise NotFound(f"no grant change {change_id!r}", field="id")
+            raise NotFound(msg("no grant change {change_id!r}", change_id=change_id), field="id")
         if change.provider != caller:
             raise PermissionDenied(
-                "only the grant's provider may consent to or refuse a change",
+                msg("only the grant's provider may consent to or refuse a change"),
                 field="id",
                 articles=(article,),
             )
         if change.status != "pending":
-            raise FailedPrecondition(f"change is already {change.status}", field="id")
+            raise FailedPrecondition(
+                msg("change is already {status}", status=change.status), field="id"
+            )
         reason = v.text(reason, "reason", required=not consent, max_len=v.MAX_TEXT)
         change.decision_reason = reason
         change.decided_at = self.now()
@@ -174,7 +185,7 @@ class GrantChangeMixin(ContextService):
             return change
         grant = session.get(Grant, change.grant_id, with_for_update=True)
         if grant is None or grant.status != "active":
-            raise FailedPrecondition("the grant is no longer active", field="id")
+            raise FailedPrecondition(msg("the grant is no longer active"), field="id")
         change.status = "consented"
         if change.kind == "widen_fields":
             before = hashlib.sha256(grant.token.encode()).hexdigest()
@@ -205,7 +216,7 @@ class GrantChangeMixin(ContextService):
         """Changes the caller asked for (``consumer``) or must decide / decided (``provider``)."""
         self.directory.require_registered(session, caller)
         if role not in ("consumer", "provider"):
-            raise InvalidArgument("must be 'consumer' or 'provider'", field="role")
+            raise InvalidArgument(msg("must be 'consumer' or 'provider'"), field="role")
         column = GrantChange.consumer if role == "consumer" else GrantChange.provider
         query = select(GrantChange).where(column == caller).order_by(GrantChange.created_at)
         if grant_id:

@@ -21,6 +21,7 @@ from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import ContextService
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.sharing.models import PublicAccessSuspension
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 
 GROUND = "public_misuse"
@@ -57,20 +58,20 @@ class PublicAccessMixin(ContextService):
             self.directory.require_authority(session, caller)
         except PermissionDenied:
             raise PermissionDenied(
-                "only the authority suspends or reinstates a public requester",
+                msg("only the authority suspends or reinstates a public requester"),
                 field="requester",
                 articles=(article,),
             ) from None
         if change not in ("suspend", "reinstate"):
-            raise InvalidArgument("must be suspend or reinstate", field="change")
+            raise InvalidArgument(msg("must be suspend or reinstate"), field="change")
         requester = requester_key(v.text(requester, "requester", max_len=200))
         reason = v.text(reason, "reason", max_len=v.MAX_TEXT)
         row = session.get(PublicAccessSuspension, requester, with_for_update=True)
         suspended = row is not None and row.status == "suspended"
         if change == "suspend" and suspended:
-            raise FailedPrecondition("requester is already suspended", field="requester")
+            raise FailedPrecondition(msg("requester is already suspended"), field="requester")
         if change == "reinstate" and not suspended:
-            raise FailedPrecondition("requester is not suspended", field="requester")
+            raise FailedPrecondition(msg("requester is not suspended"), field="requester")
         now = self.now()
         if row is None:
             row = PublicAccessSuspension(requester=requester)
@@ -105,8 +106,11 @@ class PublicAccessMixin(ContextService):
         row = session.get(PublicAccessSuspension, requester_key(requester))
         if row is not None and row.status == "suspended":
             raise PermissionDenied(
-                f"requester's access to open data is suspended until the misuse is corrected "
-                f"({row.reason})",
+                msg(
+                    "requester's access to open data is suspended until the misuse "
+                    "is corrected ({reason})",
+                    reason=row.reason,
+                ),
                 field="requester",
                 articles=(row.article,),
             )

@@ -35,6 +35,7 @@ from tongdao.broker.sharing.models import ServiceRequest
 from tongdao.broker.sharing.service import SharingService
 from tongdao.crypto.correction import CorrectionReceipt
 from tongdao.policies.engine import decide_open_data_request, decide_provider_review
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
 KINDS = ("data_need", "correction", "open_data")
@@ -91,7 +92,7 @@ class ServiceRequests:
     def file(self, session: Session, caller: str, data: ServiceRequestData) -> ServiceRequest:
         """File a request; the review clock starts now (or the request is decided at once)."""
         if data.kind not in KINDS:
-            raise InvalidArgument(f"must be one of {', '.join(KINDS)}", field="kind")
+            raise InvalidArgument(msg("must be one of {v1}", v1=", ".join(KINDS)), field="kind")
         if caller == PUBLIC:
             if data.kind != "open_data":
                 raise PermissionDenied("the public files open-data requests only", field="kind")
@@ -105,10 +106,10 @@ class ServiceRequests:
         decision: dict[str, Any] = {}
         status = "pending"
         if data.urgent and data.kind != "data_need":
-            raise InvalidArgument("only a data need may be urgent (Art.23)", field="urgent")
+            raise InvalidArgument(msg("only a data need may be urgent (Art.23)"), field="urgent")
         if data.kind == "data_need":
             if caller == AUTHORITY:
-                raise PermissionDenied("a data need is filed by the department that needs it")
+                raise PermissionDenied(msg("a data need is filed by the department that needs it"))
             details = {
                 "data_items": v.field_names(data.data_items, "data_items"),
                 "scenario": v.text(data.scenario, "scenario"),
@@ -119,10 +120,13 @@ class ServiceRequests:
         else:
             entry = self.s.catalogue.find(session, v.entry_code(data.subject, "subject"))
             if entry is None or entry.current_version < 1:
-                raise NotFound(f"no published catalogue entry {data.subject!r}", field="subject")
+                raise NotFound(
+                    msg("no published catalogue entry {subject!r}", subject=data.subject),
+                    field="subject",
+                )
             if entry.provider != provider.code:
                 raise InvalidArgument(
-                    "the entry is provided by another department", field="provider"
+                    msg("the entry is provided by another department"), field="provider"
                 )
             subject = entry.code
             details = {"description": v.text(data.description, "description")}
@@ -219,15 +223,15 @@ class ServiceRequests:
         request = self.get(session, caller, request_id)
         urgent = request.details.get("urgent")
         if not urgent:
-            raise FailedPrecondition("not an urgent data need", field="id")
+            raise FailedPrecondition(msg("not an urgent data need"), field="id")
         if caller not in (urgent["handler"], AUTHORITY):
             raise PermissionDenied(
-                f"only its handler ({urgent['handler']}) records the special handling",
+                msg("only its handler ({v1}) records the special handling", v1=urgent["handler"]),
                 field="id",
                 articles=(self.s.policy.deadline(URGENT_CLOCK).article,),
             )
         if urgent["outcome"]:
-            raise FailedPrecondition("the special handling is already recorded", field="id")
+            raise FailedPrecondition(msg("the special handling is already recorded"), field="id")
         outcome = v.text(outcome, "outcome")
         deadline = self.s.supervision.close_deadline(session, kind=URGENT_CLOCK, subject=request.id)
         request.details = {**request.details, "urgent": {**urgent, "outcome": outcome}}
@@ -247,7 +251,7 @@ class ServiceRequests:
     def get(self, session: Session, caller: str, request_id: str) -> ServiceRequest:
         request = session.get(ServiceRequest, v.identifier(request_id, "id"))
         if request is None:
-            raise NotFound(f"no request {request_id!r}", field="id")
+            raise NotFound(msg("no request {request_id!r}", request_id=request_id), field="id")
         handler = (request.details.get("urgent") or {}).get("handler")
         if caller not in (request.filed_by, request.provider, AUTHORITY, handler):
             self.s.directory.require_authority(session, caller)
@@ -260,13 +264,15 @@ class ServiceRequests:
         yet catalogued starts the cataloguing clock; a correction states what was corrected."""
         request = self.get(session, caller, request_id)
         if request.provider != caller:
-            raise PermissionDenied("only the provider may decide this request", field="id")
+            raise PermissionDenied(msg("only the provider may decide this request"), field="id")
         if request.status != "pending":
-            raise FailedPrecondition(f"request is already {request.status}", field="id")
+            raise FailedPrecondition(
+                msg("request is already {status}", status=request.status), field="id"
+            )
         reason = v.text(reason, "reason", required=False)
         sealed = corr.SEALED_KEY in request.details
         if request.kind == "correction" and approve and not reason and not sealed:
-            raise InvalidArgument("must say what was corrected", field="reason")
+            raise InvalidArgument(msg("must say what was corrected"), field="reason")
         decision = decide_provider_review(
             self.s.policy,
             approve=approve,
@@ -350,12 +356,12 @@ class ServiceRequests:
         """The provider names the published entry that meets an accepted data need (Art.29)."""
         request = self.get(session, caller, request_id)
         if request.provider != caller:
-            raise PermissionDenied("only the provider may fulfil this need", field="id")
+            raise PermissionDenied(msg("only the provider may fulfil this need"), field="id")
         if request.kind != "data_need" or request.status != "accepted":
-            raise FailedPrecondition("only an accepted data need can be fulfilled", field="id")
+            raise FailedPrecondition(msg("only an accepted data need can be fulfilled"), field="id")
         entry = self.s.catalogue.find(session, v.entry_code(entry_code, "entry_code"))
         if entry is None or entry.current_version < 1 or entry.provider != caller:
-            raise FailedPrecondition("name one of your published entries", field="entry_code")
+            raise FailedPrecondition(msg("name one of your published entries"), field="entry_code")
         request.status = "fulfilled"
         request.fulfilled_by = entry.code
         deadline = self.s.supervision.close_deadline(
@@ -381,7 +387,7 @@ class ServiceRequests:
         it handles as a data authority (``handler``); oldest first, urgent needs first within a
         page."""
         if role not in ("provider", "requester", "handler"):
-            raise InvalidArgument("must be 'provider', 'requester' or 'handler'", field="role")
+            raise InvalidArgument(msg("must be 'provider', 'requester' or 'handler'"), field="role")
         if role == "handler":
             query = select(ServiceRequest).where(ServiceRequest.kind == "data_need")
             rows = sorted(

@@ -43,6 +43,7 @@ from tongdao.policies.engine import (
     decide_share_request,
     in_regions,
 )
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import (
     FailedPrecondition,
     InvalidArgument,
@@ -98,21 +99,26 @@ class SharingService(
         v.entry_code(data.entry_code, "request.entry_code")
         entry = self.catalogue.find(session, data.entry_code)
         if entry is None:
-            raise NotFound(f"no catalogue entry {data.entry_code!r}", field="request.entry_code")
+            raise NotFound(
+                msg("no catalogue entry {entry_code!r}", entry_code=data.entry_code),
+                field="request.entry_code",
+            )
         if entry.current_version < 1:
-            raise FailedPrecondition("entry is not published", field="request.entry_code")
+            raise FailedPrecondition(msg("entry is not published"), field="request.entry_code")
         if entry.status in ("sunset", "withdrawn"):
             raise FailedPrecondition(
-                f"entry is revoked ({entry.status}); no new share requests",
+                msg("entry is revoked ({status}); no new share requests", status=entry.status),
                 field="request.entry_code",
                 articles=(self.policy.period("revocation_grace").article,),
             )
         v.field_names(data.fields, "request.fields")
         if not data.methods:
-            raise InvalidArgument("must name at least one method", field="request.methods")
+            raise InvalidArgument(msg("must name at least one method"), field="request.methods")
         for method in data.methods:
             if method not in METHODS:
-                raise InvalidArgument(f"unknown method {method!r}", field="request.methods")
+                raise InvalidArgument(
+                    msg("unknown method {method!r}", method=method), field="request.methods"
+                )
         purpose = v.text(data.purpose, "request.purpose", max_len=500)
         scenario = v.text(data.scenario, "request.scenario", max_len=v.MAX_TEXT)
         legal_basis = v.text(data.legal_basis, "request.legal_basis", max_len=v.MAX_TEXT)
@@ -126,13 +132,18 @@ class SharingService(
         privacy = self.policy.privacy
         if not 0 <= data.dp_epsilon <= privacy.max_dp_epsilon:
             raise InvalidArgument(
-                f"must be between 0 and {privacy.max_dp_epsilon}",
+                msg(
+                    "must be between 0 and {max_dp_epsilon}", max_dp_epsilon=privacy.max_dp_epsilon
+                ),
                 field="request.dp_epsilon",
                 articles=(privacy.article,),
             )
         if not 0 <= data.dp_budget <= privacy.max_dp_budget or data.dp_budget < data.dp_epsilon:
             raise InvalidArgument(
-                f"must be between dp_epsilon and {privacy.max_dp_budget}",
+                msg(
+                    "must be between dp_epsilon and {max_dp_budget}",
+                    max_dp_budget=privacy.max_dp_budget,
+                ),
                 field="request.dp_budget",
                 articles=(privacy.article,),
             )
@@ -143,7 +154,11 @@ class SharingService(
         if outside:
             # SHR-1: a conditional entry shared with some regions is not asked for others
             raise PermissionDenied(
-                f"region {outside[0]} is outside the entry's share scope ({', '.join(scope)})",
+                msg(
+                    "region {v1} is outside the entry's share scope ({v3})",
+                    v1=outside[0],
+                    v3=", ".join(scope),
+                ),
                 field="request.regions",
                 articles=(self.policy.sharing.share_type_article,),
             )
@@ -250,7 +265,9 @@ class SharingService(
         if decision.outcome == "approved":
             self._issue_grant(session, request, consumer)
         elif decision.outcome not in ("pending_provider_review", PENDING_AUTHORITY, "refused"):
-            raise FailedPrecondition(f"policy returned an unexpected outcome {decision.outcome!r}")
+            raise FailedPrecondition(
+                msg("policy returned an unexpected outcome {outcome!r}", outcome=decision.outcome)
+            )
         return request
 
     def list_share_requests(
@@ -261,7 +278,7 @@ class SharingService(
             return self._reviewer_inbox(session, caller, status)
         self.directory.require_registered(session, caller)
         if role not in ("provider", "consumer"):
-            raise InvalidArgument("must be 'provider', 'consumer' or 'reviewer'", field="role")
+            raise InvalidArgument(msg("must be 'provider', 'consumer' or 'reviewer'"), field="role")
         if role == "provider":  # what the caller decides: its own, and those delegated to it
             query = select(ShareRequest).where(
                 ((ShareRequest.provider == caller) & ShareRequest.delegate.is_(None))
@@ -285,7 +302,9 @@ class SharingService(
             caller != AUTHORITY
             and not self.directory.require_registered(session, caller).is_authority
         ):
-            raise PermissionDenied("only a data authority reviews share requests", field="role")
+            raise PermissionDenied(
+                msg("only a data authority reviews share requests"), field="role"
+            )
         query = select(ShareRequest).order_by(ShareRequest.created_at)
         query = query.where(ShareRequest.status == (status or PENDING_AUTHORITY))
         rows = session.execute(query).scalars().all()
@@ -300,7 +319,9 @@ class SharingService(
     def get_share_request(self, session: Session, request_id: str) -> ShareRequest:
         request = session.get(ShareRequest, v.identifier(request_id, "id"))
         if request is None:
-            raise NotFound(f"no share request {request_id!r}", field="id")
+            raise NotFound(
+                msg("no share request {request_id!r}", request_id=request_id), field="id"
+            )
         return request
 
     def decide_share_request(
@@ -315,7 +336,10 @@ class SharingService(
             )
             if caller not in (reviewer, AUTHORITY):
                 raise PermissionDenied(
-                    f"only the data authority ({reviewer}) reviews this unconditional request",
+                    msg(
+                        "only the data authority ({reviewer}) reviews this unconditional request",
+                        reviewer=reviewer,
+                    ),
                     field="id",
                     articles=(self.policy.sharing.unconditional_article,),
                 )
@@ -327,9 +351,13 @@ class SharingService(
                 articles=(self.regional_rules.delegation_article,),
             )
         elif not request.delegate and request.provider != caller:
-            raise PermissionDenied("only the entry's provider may decide this request", field="id")
+            raise PermissionDenied(
+                msg("only the entry's provider may decide this request"), field="id"
+            )
         elif request.status != "pending_provider_review":
-            raise FailedPrecondition(f"request is already {request.status}", field="id")
+            raise FailedPrecondition(
+                msg("request is already {status}", status=request.status), field="id"
+            )
         reason = v.text(reason, "reason", required=False)
         review = decide_authority_review if by_authority else decide_provider_review
         decision = review(
@@ -454,7 +482,7 @@ class SharingService(
         """A grant, visible to its consumer, its provider and the authority."""
         grant = session.get(Grant, v.identifier(grant_id, "id"))
         if grant is None:
-            raise NotFound(f"no grant {grant_id!r}", field="id")
+            raise NotFound(msg("no grant {grant_id!r}", grant_id=grant_id), field="id")
         if caller not in (grant.consumer, grant.provider, grant.delegate, AUTHORITY):
             self.directory.require_authority(session, caller)
         return grant
@@ -476,23 +504,26 @@ class SharingService(
             grant.expires_at if grant.expires_at.tzinfo else grant.expires_at.replace(tzinfo=dt.UTC)
         )
         if now >= expires:
-            raise PermissionDenied("grant has expired", field="grant_token")
+            raise PermissionDenied(msg("grant has expired"), field="grant_token")
         if grant.used >= grant.quota:
             raise PermissionDenied(
-                f"grant quota of {grant.quota} queries is used up", field="grant_token"
+                msg("grant quota of {quota} queries is used up", quota=grant.quota),
+                field="grant_token",
             )
         if query.method not in grant.methods:
-            raise PermissionDenied(f"method {query.method!r} is not in the grant", field="method")
+            raise PermissionDenied(
+                msg("method {method!r} is not in the grant", method=query.method), field="method"
+            )
         if query.purpose.strip() != grant.purpose:
             raise PermissionDenied(
-                "purpose differs from the grant's purpose",
+                msg("purpose differs from the grant's purpose"),
                 field="purpose",
                 articles=(self.policy.sharing.purpose_binding_article,),
             )
         outside = [f for f in query.fields if f not in grant.fields]
         if outside:
             raise PermissionDenied(
-                f"data item {outside[0]!r} is outside the grant",
+                msg("data item {v1!r} is outside the grant", v1=outside[0]),
                 field="fields",
                 articles=(self.policy.sharing.purpose_binding_article,),
             )
@@ -502,7 +533,7 @@ class SharingService(
         """The grant ``grant_id`` (it must exist)."""
         grant = session.get(Grant, grant_id)
         if grant is None:
-            raise NotFound(f"no grant {grant_id!r}", field="id")
+            raise NotFound(msg("no grant {grant_id!r}", grant_id=grant_id), field="id")
         return grant
 
     def grant_by_token(self, session: Session, token: str) -> Grant | None:

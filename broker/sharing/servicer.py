@@ -30,6 +30,7 @@ from tongdao.broker.sharing.regional_servicer import RegionalServicerMixin
 from tongdao.broker.sharing.requests import ServiceRequestData, ServiceRequests
 from tongdao.broker.sharing.service import ShareRequestData, SharingService
 from tongdao.broker.sharing.usage import UsageData
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import InvalidArgument
 from tongdao.proto.methods import (
     METHOD_NAMES,
@@ -216,7 +217,9 @@ def _method_names(values: Any, field: str) -> tuple[str, ...]:
     out = []
     for value in values:
         if value not in METHOD_NAMES:
-            raise InvalidArgument(f"unknown query method value {value}", field=field)
+            raise InvalidArgument(
+                msg("unknown query method value {value}", value=value), field=field
+            )
         out.append(METHOD_NAMES[value])
     return tuple(out)
 
@@ -332,7 +335,7 @@ class SharingServicer(RegionalServicerMixin, sharing_pb2_grpc.SharingServicer, C
         try:
             before = dt.date.fromisoformat(request.before)
         except ValueError:
-            raise InvalidArgument("must be an ISO 8601 date", field="before") from None
+            raise InvalidArgument(msg("must be an ISO 8601 date"), field="before") from None
         with self.sessions.begin() as session:
             purged = self.service.purge_usage_records(session, caller, before)
             return sharing_pb2.PurgeUsageRecordsResponse(purged=purged)

@@ -17,6 +17,7 @@ from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.sharing.models import Grant
 from tongdao.crypto.grant_status import issue_status_ticket
 from tongdao.crypto.signing import SigningKey
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
 STATUSES = ("active", "suspended", "terminated")
@@ -60,32 +61,32 @@ class GrantStatusMixin(ContextService):
         """
         service = self
         if change not in CHANGES:
-            raise InvalidArgument("must be suspend, terminate or reinstate", field="change")
+            raise InvalidArgument(msg("must be suspend, terminate or reinstate"), field="change")
         rules = service.policy.grant_status
         rule = rules.grounds.get(ground)
         if rule is None:
             raise InvalidArgument(
-                f"must be one of {', '.join(sorted(rules.grounds))}",
+                msg("must be one of {v1}", v1=", ".join(sorted(rules.grounds))),
                 field="ground",
                 articles=(rules.article,),
             )
         reason = v.text(reason, "reason", max_len=v.MAX_TEXT)
         grant = session.get(Grant, v.identifier(grant_id, "grant_id"), with_for_update=True)
         if grant is None:
-            raise NotFound(f"no grant {grant_id!r}", field="grant_id")
+            raise NotFound(msg("no grant {grant_id!r}", grant_id=grant_id), field="grant_id")
         if not on_behalf_of_rules and caller not in (grant.provider, AUTHORITY):
             try:
                 service.directory.require_authority(session, caller)
             except PermissionDenied:
                 raise PermissionDenied(
-                    "only the authority or the grant's provider may change its status",
+                    msg("only the authority or the grant's provider may change its status"),
                     field="grant_id",
                     articles=(rule.article,),
                 ) from None
         target = CHANGES[change]
         if grant.status not in ALLOWED_FROM[target]:
             raise FailedPrecondition(
-                f"grant is {grant.status}; it cannot be {target}",
+                msg("grant is {status}; it cannot be {target}", status=grant.status, target=target),
                 field="grant_id",
                 articles=(rule.article,),
             )
@@ -124,7 +125,9 @@ class GrantStatusMixin(ContextService):
         """
         service = self
         if grant.status != "active":
-            raise PermissionDenied(f"grant is {grant.status}", field="grant_token")
+            raise PermissionDenied(
+                msg("grant is {status}", status=grant.status), field="grant_token"
+            )
         return issue_status_ticket(
             grant.id,
             grant.token,

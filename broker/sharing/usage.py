@@ -21,6 +21,7 @@ from tongdao.broker.kernel.context import SHANGHAI, ContextService
 from tongdao.broker.kernel.paging import Page
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.sharing.models import Grant, UsageRecord
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
 CALL_KINDS = ("query.relayed", "query.failed", "query.bad_receipt")
@@ -67,11 +68,11 @@ class UsageMixin(ContextService):
         """
         grant = session.get(Grant, v.identifier(grant_id, "grant_id"))
         if grant is None:
-            raise NotFound(f"no grant {grant_id!r}", field="grant_id")
+            raise NotFound(msg("no grant {grant_id!r}", grant_id=grant_id), field="grant_id")
         rule = self.policy.period("usage_record_retention")
         if caller != grant.consumer:
             raise PermissionDenied(
-                "only the grant's consumer records its use",
+                msg("only the grant's consumer records its use"),
                 field="grant_id",
                 articles=(rule.article,),
             )
@@ -122,7 +123,7 @@ class UsageMixin(ContextService):
         (``role="provider"``), by id: after id ``after``, at most ``limit``."""
         self.directory.require_registered(session, caller)
         if role not in ("consumer", "provider"):
-            raise InvalidArgument("must be 'provider' or 'consumer'", field="role")
+            raise InvalidArgument(msg("must be 'provider' or 'consumer'"), field="role")
         column = UsageRecord.provider if role == "provider" else UsageRecord.consumer
         query = (
             select(UsageRecord)
@@ -191,7 +192,7 @@ class UsageMixin(ContextService):
         next page's token ("" when neither list has more)."""
         after_record, after_call = page.after or (0, 0)
         if not (isinstance(after_record, int) and isinstance(after_call, int)):
-            raise InvalidArgument("is not a page token of this list", field="page_token")
+            raise InvalidArgument(msg("is not a page token of this list"), field="page_token")
         filters = {"entry_code": entry_code, "grant_id": grant_id}
         more = page.size + 1
         records = self.usage_records(
@@ -230,8 +231,11 @@ class UsageMixin(ContextService):
         kept = [r for r in rows if r.retain_until > today]
         if kept:
             raise FailedPrecondition(
-                f"usage record {kept[0].id} must be kept until {kept[0].retain_until}; "
-                "nothing purged",
+                msg(
+                    "usage record {id} must be kept until {retain_until}; nothing purged",
+                    id=kept[0].id,
+                    retain_until=kept[0].retain_until,
+                ),
                 field="before",
                 articles=(rule.article,),
             )

@@ -35,6 +35,7 @@ from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.ledger.models import LedgerEntry
 from tongdao.broker.supervision.detectors import Found, GrantView, LedgerScan, aware
 from tongdao.broker.supervision.models import MisuseFinding
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import InvalidArgument, NotFound
 
 KINDS = (
@@ -133,7 +134,7 @@ class MisuseDetector(ContextService):
         """Findings the caller may see: all (the authority), else those of its grants as
         consumer or provider."""
         if kind and kind not in KINDS:
-            raise InvalidArgument(f"must be one of {', '.join(KINDS)}", field="kind")
+            raise InvalidArgument(msg("must be one of {v1}", v1=", ".join(KINDS)), field="kind")
         query = select(MisuseFinding)
         if caller != AUTHORITY:
             dept = self.directory.require_registered(session, caller)
@@ -192,5 +193,7 @@ class MisuseDetector(ContextService):
         """
         row = session.get(MisuseFinding, int(finding_id)) if finding_id.isdigit() else None
         if row is None:
-            raise NotFound(f"no finding {finding_id!r}", field="subject_id")
+            raise NotFound(
+                msg("no finding {finding_id!r}", finding_id=finding_id), field="subject_id"
+            )
         return row

@@ -23,6 +23,7 @@ from tongdao.broker.kernel.paging import Page
 from tongdao.broker.supervision.findings import GrantView
 from tongdao.broker.supervision.models import MisuseFinding, RectificationOrder
 from tongdao.broker.supervision.service import SupervisionService
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
 ORDER = "rectification"
@@ -44,13 +45,13 @@ class RectificationOrders(ContextService):
 
     def _ports(self) -> tuple[GrantViewPort, GrantStatusPort]:
         if self.grant_view is None or self.change_status is None:
-            raise FailedPrecondition("rectification orders are not wired at this broker")
+            raise FailedPrecondition(msg("rectification orders are not wired at this broker"))
         return self.grant_view, self.change_status
 
     def _order(self, session: Session, order_id: int) -> RectificationOrder:
         order = session.get(RectificationOrder, order_id, with_for_update=True)
         if order is None:
-            raise NotFound(f"no rectification order {order_id}", field="id")
+            raise NotFound(msg("no rectification order {order_id}", order_id=order_id), field="id")
         return order
 
     def _log(
@@ -92,23 +93,28 @@ class RectificationOrders(ContextService):
                 self.supervision.directory.require_authority(session, caller)
             except PermissionDenied:
                 raise PermissionDenied(
-                    "only the authority or the grant's provider may order rectification",
+                    msg("only the authority or the grant's provider may order rectification"),
                     field="grant_id",
                     articles=(self.policy.deadline(ORDER).article,),
                 ) from None
         rule = self.policy.grant_status.grounds.get(ground)
         if rule is None:
             raise InvalidArgument(
-                f"must be one of {', '.join(sorted(self.policy.grant_status.grounds))}",
+                msg("must be one of {v1}", v1=", ".join(sorted(self.policy.grant_status.grounds))),
                 field="ground",
             )
         requirement = v.text(requirement, "requirement", max_len=v.MAX_TEXT)
         for finding_id in findings:
             row = session.get(MisuseFinding, finding_id)
             if row is None or row.grant_id != grant.id:
-                raise InvalidArgument(f"no finding {finding_id} on this grant", field="findings")
+                raise InvalidArgument(
+                    msg("no finding {finding_id} on this grant", finding_id=finding_id),
+                    field="findings",
+                )
         if grant.status != "active":
-            raise FailedPrecondition(f"grant is {grant.status}", field="grant_id")
+            raise FailedPrecondition(
+                msg("grant is {status}", status=grant.status), field="grant_id"
+            )
         order = RectificationOrder(
             grant_id=grant.id,
             issuer=caller,
@@ -150,9 +156,9 @@ class RectificationOrders(ContextService):
         """
         order = self._order(session, order_id)
         if caller != order.consumer:
-            raise PermissionDenied("only the grant's consumer answers the order", field="id")
+            raise PermissionDenied(msg("only the grant's consumer answers the order"), field="id")
         if order.status not in ("open", "suspended"):
-            raise FailedPrecondition(f"order is {order.status}", field="id")
+            raise FailedPrecondition(msg("order is {status}", status=order.status), field="id")
         order.answer = v.text(changes, "changes", max_len=v.MAX_TEXT)
         if order.status == "open":
             order.status = "answered"
@@ -172,7 +178,7 @@ class RectificationOrders(ContextService):
             self.supervision.directory.require_authority(session, caller)
         if not order.answer or order.status not in ("answered", "suspended"):
             raise FailedPrecondition(
-                f"order is {order.status}, with no answer to decide", field="id"
+                msg("order is {status}, with no answer to decide", status=order.status), field="id"
             )
         reason = v.text(reason, "reason", max_len=v.MAX_TEXT)
         order.decision_reason = reason

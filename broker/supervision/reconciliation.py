@@ -46,6 +46,7 @@ from tongdao.broker.supervision.models import MisuseFinding
 from tongdao.crypto.errors import SignatureError
 from tongdao.crypto.reconciliation import report_signing_bytes, report_view, request_ids_digest
 from tongdao.crypto.signing import VerifyKey
+from tongdao.policies.i18n import msg
 from tongdao.policies.model import ReconciliationRules
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument
 
@@ -230,7 +231,7 @@ class Reconciler(ContextService):
             try:
                 date = dt.date.fromisoformat(day)
             except ValueError:
-                raise InvalidArgument("must be a date like 2026-12-01", field="day") from None
+                raise InvalidArgument(msg("must be a date like 2026-12-01"), field="day") from None
             start = dt.datetime.combine(date, dt.time(), SHANGHAI)
             return Period(start, start + length)
         settled = (self.now() - dt.timedelta(minutes=self.rules.settle_minutes)).astimezone(
@@ -271,8 +272,13 @@ class Reconciler(ContextService):
         """
         if run and not self.complete(period):
             raise FailedPrecondition(
-                f"the period {period.start_text}..{period.end_text} is not over yet "
-                f"(plus {self.rules.settle_minutes} minutes)",
+                msg(
+                    "the period {start_text}..{end_text} is not over yet (plus "
+                    "{settle_minutes} minutes)",
+                    start_text=period.start_text,
+                    end_text=period.end_text,
+                    settle_minutes=self.rules.settle_minutes,
+                ),
                 articles=(self.rules.article,),
             )
         with sessions.begin() as session:

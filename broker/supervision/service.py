@@ -25,6 +25,7 @@ from tongdao.policies.calendar import DueDate, Recomputed, UnknownYearError, Yea
 from tongdao.policies.engine import (
     decide_deadline_extension,
 )
+from tongdao.policies.i18n import msg
 from tongdao.policies.official_schedule import (
     OfficialYear,
     ScheduleError,
@@ -86,7 +87,11 @@ class SupervisionService(ContextService):
             due = self.calendar.due_date(started, rule.working_days)
         except UnknownYearError as exc:
             raise FailedPrecondition(
-                f"cannot set the {rule.working_days}-working-day deadline: {exc}",
+                msg(
+                    "cannot set the {working_days}-working-day deadline: {exc}",
+                    working_days=rule.working_days,
+                    exc=exc,
+                ),
                 articles=(rule.article,),
             ) from None
         session.add(
@@ -144,7 +149,7 @@ class SupervisionService(ContextService):
             return self.calendar.working_days_between(self.today(), deadline.due_on)
         except UnknownYearError as exc:
             raise FailedPrecondition(
-                f"cannot count the days to deadline {deadline.id}: {exc}"
+                msg("cannot count the days to deadline {id}: {exc}", id=deadline.id, exc=exc)
             ) from None
 
     def list_deadlines(
@@ -196,9 +201,9 @@ class SupervisionService(ContextService):
         self.directory.require_authority(session, caller)
         deadline = session.get(Deadline, v.row_id(deadline_id, "id"))
         if deadline is None:
-            raise NotFound(f"no deadline {deadline_id}", field="id")
+            raise NotFound(msg("no deadline {deadline_id}", deadline_id=deadline_id), field="id")
         if deadline.closed_on is not None:
-            raise FailedPrecondition("the item is already closed", field="id")
+            raise FailedPrecondition(msg("the item is already closed"), field="id")
         decision = decide_deadline_extension(
             self.policy,
             deadline.kind,
@@ -263,13 +268,19 @@ class SupervisionService(ContextService):
         self.directory.require_authority(session, caller)
         if len(text.encode("utf-8")) > MAX_SCHEDULE_BYTES:
             raise InvalidArgument(
-                f"a schedule is at most {MAX_SCHEDULE_BYTES} bytes", field="schedule"
+                msg(
+                    "a schedule is at most {MAX_SCHEDULE_BYTES} bytes",
+                    MAX_SCHEDULE_BYTES=MAX_SCHEDULE_BYTES,
+                ),
+                field="schedule",
             )
         name = (file_name or "schedule").strip()[:200] or "schedule"
         try:
             year = parse_schedule(text, file=name, rules=self.calendar.holiday_rules)
         except ScheduleError as exc:
-            raise InvalidArgument(f"refused, nothing installed: {exc}", field="schedule") from None
+            raise InvalidArgument(
+                msg("refused, nothing installed: {exc}", exc=exc), field="schedule"
+            ) from None
         data = YearData(year.holidays, year.workdays, year.source)
         before = self.calendar
         after = before.with_official_year(year.year, data)
@@ -311,7 +322,8 @@ class SupervisionService(ContextService):
                 )
             except UnknownYearError as exc:
                 raise FailedPrecondition(
-                    f"cannot recount deadline {deadline.id}: {exc}", field="schedule"
+                    msg("cannot recount deadline {id}: {exc}", id=deadline.id, exc=exc),
+                    field="schedule",
                 ) from None
             deadline.due_on = result.due
             for port in self.due_moved:

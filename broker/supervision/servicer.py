@@ -14,6 +14,7 @@ from tongdao.broker.supervision.models import Deadline, RectificationOrder
 from tongdao.broker.supervision.orders import RectificationOrders
 from tongdao.broker.supervision.reconciliation import Reconciler
 from tongdao.broker.supervision.service import SupervisionService
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import FailedPrecondition
 from tongdao.v1 import (
     supervision_pb2,
@@ -84,7 +85,7 @@ class SupervisionServicer(supervision_pb2_grpc.SupervisionServicer, ContextServi
     def Reconcile(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
         if self.reconciler is None:
-            raise FailedPrecondition("the rule file sets no daily reconciliation")
+            raise FailedPrecondition(msg("the rule file sets no daily reconciliation"))
         done = self.reconciler.on_demand(self.sessions, caller, request.day, run=request.run)
         return supervision_pb2.ReconcileResponse(
             period_start=done.period.start_text,
@@ -108,7 +109,7 @@ class SupervisionServicer(supervision_pb2_grpc.SupervisionServicer, ContextServi
     @property
     def orders(self) -> RectificationOrders:
         if self._orders is None:
-            raise FailedPrecondition("rectification orders are not configured at this broker")
+            raise FailedPrecondition(msg("rectification orders are not configured at this broker"))
         return self._orders
 
     def IssueRectificationOrder(self, request, context):  # type: ignore[no-untyped-def]
@@ -149,7 +150,7 @@ class SupervisionServicer(supervision_pb2_grpc.SupervisionServicer, ContextServi
     def ListFindings(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
         if self.findings is None:
-            raise FailedPrecondition("misuse detection is not configured at this broker")
+            raise FailedPrecondition(msg("misuse detection is not configured at this broker"))
         page = self.findings.page("findings", request.page_size, request.page_token)
         with self.sessions.begin() as session:
             new = 0

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import grpc
 
+from tongdao.broker.kernel.settings import BrokerSettings
 from tongdao.broker.server import BrokerConfig, RunningBroker, start_broker
 from tongdao.ca_home import CaHome
 from tongdao.crypto.pki import BROKER_SERVER_NAME
@@ -126,6 +127,7 @@ def start(home: Home, database_url: str, *, founded: bool = True) -> Broker:
             signing_key=home.signing_key(BROKER),
             database_url=database_url,
             clock=clock,
+            settings=BrokerSettings(locale="en"),
         )
     )
     broker = Broker(home, running, clock)

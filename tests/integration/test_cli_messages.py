@@ -62,6 +62,21 @@ def test_a_missing_grant_exits_4(stack, capsys):
     assert code == 4 and "NOT_FOUND" in err
 
 
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("zh-CN", "没有授权 '00000000-0000-4000-8000-000000000000'"),
+        ("en", "no grant '00000000-0000-4000-8000-000000000000'"),
+    ],
+)
+def test_the_brokers_answer_comes_in_the_commands_language(stack, capsys, locale, text):
+    grant_id = "00000000-0000-4000-8000-000000000000"
+    code, _, err = run(stack, capsys, "consumer", "grant", grant_id, "--locale", locale)
+    assert code == 4 and text in err, err
+    code, _, err = run(stack, capsys, "catalogue", "get", "no.such.entry", "--locale", locale)
+    assert code == 4 and ("没有目录条目" in err) == (locale == "zh-CN"), err
+
+
 def test_an_unreachable_broker_exits_5(stack, capsys):
     code, _, err = run(stack, capsys, "catalogue", "list", broker="127.0.0.1:1")
     assert code == 5 and "UNAVAILABLE" in err and "Traceback" not in err

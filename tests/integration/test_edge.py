@@ -269,3 +269,42 @@ def test_lists_and_exports_come_in_pages(stack):
         stub.ListCatalogueEntries, catalogue_pb2.ListCatalogueEntriesRequest(page_size=501)
     )
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and violated_field(error) == "page_size"
+
+
+def english_of(error: grpc.RpcError) -> str:
+    status = rpc_status.from_call(error)
+    assert status is not None
+    info = error_details_pb2.ErrorInfo()
+    assert any(d.Unpack(info) for d in status.details)
+    return info.metadata["message"]
+
+
+@pytest.mark.parametrize(
+    ("metadata", "expected"),
+    [
+        ((("tongdao-locale", "zh-CN"),), "query: 最多 500 个字符，且不含控制字符"),
+        (
+            (("accept-language", "zh-CN,zh;q=0.9,en;q=0.5"),),
+            "query: 最多 500 个字符，且不含控制字符",
+        ),
+        ((("tongdao-locale", "en"),), "query: at most 500 characters without control characters"),
+        ((), "query: at most 500 characters without control characters"),  # the broker's
+    ],
+)
+def test_refusals_come_in_the_callers_language_with_the_english_kept(stack, metadata, expected):
+    request = catalogue_pb2.SearchCatalogueRequest(query="x" * 501)
+    stub = stack.stub(RSJ.code).catalogue
+    error = refusal(stub.SearchCatalogue, request, metadata=metadata)
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.details() == expected
+    assert english_of(error) == "query: at most 500 characters without control characters"
+    assert violated_field(error) == "query"
+
+
+def test_the_role_check_refuses_in_the_callers_language(stack):
+    stub = stack.stub(ROGUE.code).catalogue
+    request = catalogue_pb2.SearchCatalogueRequest(query="x")
+    error = refusal(stub.SearchCatalogue, request, metadata=(("tongdao-locale", "zh-CN"),))
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "对应的部门未登记" in error.details() and ROGUE.code in error.details()
+    assert "names no registered department" in english_of(error)

@@ -10,6 +10,8 @@ import uuid
 
 import grpc
 import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 from sqlalchemy import create_engine, text
 
 from tests.integration.stack import BASIS, PURPOSE, SCENARIO, start_stack
@@ -195,6 +197,17 @@ def test_replayed_request_is_refused_by_the_node_through_the_broker(stack, popul
     stub.query.Query(request, timeout=10)
     code, msg = code_of(lambda: stub.query.Query(request, timeout=10))
     assert code == "PERMISSION_DENIED" and "replayed" in msg
+    # the node's refusal, relayed, in the caller's language; the English kept in the details
+    zh = (("tongdao-locale", "zh-CN"),)
+    with pytest.raises(grpc.RpcError) as err:
+        stub.query.Query(request, timeout=10, metadata=zh)
+    assert err.value.details().startswith("提供部门节点拒绝：")
+    assert "重放的请求：此请求编号已应答过" in err.value.details()
+    info = error_details_pb2.ErrorInfo()
+    status = rpc_status.from_call(err.value)
+    assert status is not None and any(d.Unpack(info) for d in status.details)
+    assert info.metadata["message"].startswith("provider node refused: ")
+    assert "replayed request" in info.metadata["message"]
 
 
 def test_sealed_query_moved_to_another_request_does_not_open(stack, population_grant):

@@ -18,8 +18,10 @@ from google.protobuf.json_format import MessageToDict
 from tongdao.cli import CommandError
 from tongdao.crypto.pki import BROKER_SERVER_NAME
 from tongdao.home import Home, HomeError
+from tongdao.i18n import current, said
+from tongdao.policies.i18n import msg
 from tongdao.proto.stubs import BrokerStubs
-from tongdao.proto.transport import secure_channel
+from tongdao.proto.transport import secure_channel, with_locale
 
 DEFAULT_HOME = "tongdao-home"
 DEFAULT_BROKER = "127.0.0.1:7443"
@@ -62,7 +64,9 @@ def bound_address(listen: str, port: int) -> str:
 def open_home(path: str, *, must_exist: bool = True) -> Home:
     home = Home(path)
     if must_exist and not home.exists():
-        raise CommandError(f"{path} is not a Tongdao home (run `tongdao init --home {path}`)")
+        raise CommandError(
+            msg("{path} is not a Tongdao home (run `tongdao init --home {path}`)", path=path)
+        )
     return home
 
 
@@ -76,8 +80,13 @@ def check_own_certificate(party: str, certificate_pem: bytes) -> None:
     now = dt.datetime.now(dt.UTC)
     if info.not_after < now:
         raise CommandError(
-            f"the certificate of {party} expired on {info.not_after:%Y-%m-%d}: make a renewal "
-            "request (`keygen --renew`) and install the new certificates"
+            msg(
+                "the certificate of {party} expired on {not_after:%Y-%m-%d}: "
+                "make a renewal request (`keygen --renew`) and install the new "
+                "certificates",
+                party=party,
+                not_after=info.not_after,
+            )
         )
     warning = expiry_warning(info, load_trust_rules().warn_days, now)
     if warning:
@@ -129,19 +138,19 @@ def broker_stub(
     person's login session when ``tongdao login`` stored one for that party."""
     name = party or args.party
     if not name:
-        raise CommandError("say which party you act as: --as CODE (or TONGDAO_PARTY)")
+        raise CommandError(msg("say which party you act as: --as CODE (or TONGDAO_PARTY)"))
     home = open_home(args.home)
     try:
         tls = home.tls(name)
     except HomeError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     check_own_certificate(name, tls.certificate_pem)
     token = load_session(home, name) if use_session else ""
     channel = secure_channel(args.broker, tls, server_name=BROKER_SERVER_NAME)
     try:
-        yield BrokerStubs.over(channel, token)
+        yield BrokerStubs.over(with_locale(channel, current()), token)
     except grpc.RpcError as exc:
-        raise CommandError(f"{exc.code().name}: {exc.details()}") from None
+        raise CommandError(msg("{name}: {v2}", name=exc.code().name, v2=exc.details())) from None
     finally:
         channel.close()
 

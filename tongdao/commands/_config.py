@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tongdao.cli import CommandError
+from tongdao.policies.i18n import msg
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,11 @@ def read_config(path: str, options: Sequence[Option]) -> dict[str, Any]:
     try:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise CommandError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+        raise CommandError(
+            msg("cannot read config file {path}: {v3}", path=path, v3=exc.strerror or exc)
+        ) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise CommandError(f"{path}: not valid TOML: {exc}") from None
+        raise CommandError(msg("{path}: not valid TOML: {exc}", path=path, exc=exc)) from None
     known = {o.key: o for o in options}
     values: dict[str, Any] = {}
     for key, value in raw.items():
@@ -81,7 +84,13 @@ def read_config(path: str, options: Sequence[Option]) -> dict[str, Any]:
             close = difflib.get_close_matches(key.replace("_", "-"), list(known), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise CommandError(
-                f"{path}: unknown key {key!r}{hint}; the keys are {', '.join(sorted(known))}"
+                msg(
+                    "{path}: unknown key {key!r}{hint}; the keys are {v5}",
+                    path=path,
+                    key=key,
+                    hint=hint,
+                    v5=", ".join(sorted(known)),
+                )
             )
         values[option.dest] = _checked(path, option, value)
     return values
@@ -98,9 +107,24 @@ def _checked(path: str, option: Option, value: Any) -> Any:
     )
     if not ok:
         want = {str: "a string", int: "an integer", float: "a number"}[kind]
-        raise CommandError(f"{path}: {option.key} must be {want}, not {value!r}")
+        raise CommandError(
+            msg(
+                "{path}: {key} must be {want}, not {value!r}",
+                path=path,
+                key=option.key,
+                want=want,
+                value=value,
+            )
+        )
     if option.choices is not None and value not in option.choices:
-        raise CommandError(f"{path}: {option.key} must be one of {', '.join(option.choices)}")
+        raise CommandError(
+            msg(
+                "{path}: {key} must be one of {v4}",
+                path=path,
+                key=option.key,
+                v4=", ".join(option.choices),
+            )
+        )
     return kind(value)
 
 
@@ -129,10 +153,19 @@ def resolve(
             try:
                 value: Any = option.kind(env)
             except ValueError:
-                raise CommandError(f"{option.env} must be {option.kind.__name__}") from None
+                raise CommandError(
+                    msg("{env} must be {name__}", env=option.env, name__=option.kind.__name__)
+                ) from None
             if option.choices is not None and value not in option.choices:
                 choices = ", ".join(option.choices)
-                raise CommandError(f"{option.env} must be one of {choices}, not {value!r}")
+                raise CommandError(
+                    msg(
+                        "{env} must be one of {choices}, not {value!r}",
+                        env=option.env,
+                        choices=choices,
+                        value=value,
+                    )
+                )
         elif option.dest in config:
             value = config[option.dest]
         else:

@@ -15,6 +15,8 @@ from tongdao.commands._common import add_home_argument
 from tongdao.crypto.enrolment import check_host
 from tongdao.crypto.errors import EnrolmentError
 from tongdao.home import PASSPHRASE_ENV, DepartmentProfile, Home, HomeError
+from tongdao.i18n import said
+from tongdao.policies.i18n import msg
 
 
 def warn_expiring(certificate_pem: bytes) -> None:
@@ -42,12 +44,12 @@ def passphrase(
     """The passphrase: prompted with --ask-passphrase, else from ``env``, else None."""
     if getattr(args, "ask_passphrase", False):
         if not sys.stdin.isatty():
-            raise CommandError(f"--ask-passphrase needs a terminal; set {env} instead")
+            raise CommandError(msg("--ask-passphrase needs a terminal; set {env} instead", env=env))
         first = getpass.getpass("passphrase: ")
         if confirm and getpass.getpass("again: ") != first:
-            raise CommandError("the passphrases differ")
+            raise CommandError(msg("the passphrases differ"))
         if not first:
-            raise CommandError("an empty passphrase")
+            raise CommandError(msg("an empty passphrase"))
         return first.encode()
     value = os.environ.get(env, "")
     return value.encode() if value else None
@@ -62,7 +64,7 @@ def endpoint_hosts(endpoint: str) -> tuple[str, ...]:
     try:
         return (check_host(host),)
     except EnrolmentError as exc:
-        raise CommandError(f"--endpoint: {exc}") from None
+        raise CommandError(msg("--endpoint: {exc}", exc=exc)) from None
 
 
 def add_keygen_arguments(parser: argparse.ArgumentParser) -> None:
@@ -108,7 +110,7 @@ def keygen(
             renew=args.renew,
         )
     except HomeError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     path = home.party_dir(party) / "request.csr"
     if args.out:
         Path(args.out).write_bytes(csr)
@@ -123,18 +125,26 @@ def install(args: argparse.Namespace) -> int:
     try:
         data = Path(args.bundle).read_bytes()
     except OSError as exc:
-        raise CommandError(f"{args.bundle}: {exc.strerror}") from None
+        raise CommandError(
+            msg("{bundle}: {strerror}", bundle=args.bundle, strerror=exc.strerror)
+        ) from None
     try:
         infos = home.install(data)
     except HomeError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     if getattr(args, "broker_certificate", ""):
         try:
             key = home.install_broker_certificate(Path(args.broker_certificate).read_bytes())
         except OSError as exc:
-            raise CommandError(f"{args.broker_certificate}: {exc.strerror}") from None
+            raise CommandError(
+                msg(
+                    "{broker_certificate}: {strerror}",
+                    broker_certificate=args.broker_certificate,
+                    strerror=exc.strerror,
+                )
+            ) from None
         except HomeError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
         print(f"trusting the broker's grant-signing key {key.public_key.hex()}")
     for info in infos:
         usage = "/".join(sorted(u.value for u in info.usages))

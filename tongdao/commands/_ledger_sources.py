@@ -37,6 +37,8 @@ from tongdao.crypto.merkle import (
 )
 from tongdao.crypto.signing import VerifyKey
 from tongdao.home import HomeError
+from tongdao.i18n import said
+from tongdao.policies.i18n import msg
 from tongdao.policies.loader import load_policy
 from tongdao.policies.model import PolicyError
 
@@ -45,7 +47,7 @@ def parse_key(value: str, what: str) -> VerifyKey:
     try:
         return VerifyKey(bytes.fromhex(value))
     except (ValueError, KeyFormatError):
-        raise CommandError(f"{what} must be 64 hex characters (32 bytes)") from None
+        raise CommandError(msg("{what} must be 64 hex characters (32 bytes)", what=what)) from None
 
 
 def pinned_witnesses(values: list[str] | None) -> dict[str, VerifyKey] | None:
@@ -56,7 +58,7 @@ def pinned_witnesses(values: list[str] | None) -> dict[str, VerifyKey] | None:
     for value in values:
         code, sep, key = value.partition("=")
         if not sep or not code:
-            raise CommandError("--witness-key must be CODE=HEX")
+            raise CommandError(msg("--witness-key must be CODE=HEX"))
         out[code] = parse_key(key, f"--witness-key {code}")
     return out
 
@@ -78,11 +80,17 @@ class ExportSource:
                 with open(path, encoding="utf-8") as fh:
                     self.export = read_export(fh)
         except OSError as exc:
-            raise CommandError(f"{path}: cannot read ({exc.strerror})") from None
+            raise CommandError(
+                msg("{path}: cannot read ({strerror})", path=path, strerror=exc.strerror)
+            ) from None
         except UnicodeDecodeError:
-            raise CommandError(f"{path}: not a ledger export (not UTF-8 text)") from None
+            raise CommandError(
+                msg("{path}: not a ledger export (not UTF-8 text)", path=path)
+            ) from None
         except ExportError as exc:
-            raise CommandError(f"{path}: not a ledger export: {exc}") from None
+            raise CommandError(
+                msg("{path}: not a ledger export: {exc}", path=path, exc=exc)
+            ) from None
         self.label = f"export {path}" if lines is None else path
         self.broker_key = broker_key
         self.pinned = witnesses
@@ -108,7 +116,9 @@ class ExportSource:
         if found is not None:
             return found
         if level == 0:
-            raise CommandError(f"entry {idx + 1} is archived; use the archive that holds it")
+            raise CommandError(
+                msg("entry {v1} is archived; use the archive that holds it", v1=idx + 1)
+            )
         return node_hash(self.read(level - 1, 2 * idx), self.read(level - 1, 2 * idx + 1))
 
     def audit(self) -> Audit:
@@ -143,30 +153,42 @@ class StoreSource:
         try:
             self.broker_key = home.broker_verify_key()
         except HomeError as exc:
-            raise CommandError(f"{exc} (is {args.home} the broker's home?)") from None
+            raise CommandError(
+                msg("{exc} (is {home} the broker's home?)", exc=exc, home=args.home)
+            ) from None
         url = url or os.environ.get(ENV_DATABASE_URL)
         if not url:
             path = Path.cwd() / DEFAULT_SQLITE_FILE
             if not path.exists():
                 raise CommandError(
-                    f"no broker store here: {path} does not exist; run this where the broker "
-                    f"runs, or pass --database-url (or {ENV_DATABASE_URL}), or verify an export "
-                    "with --export FILE --broker-key HEX"
+                    msg(
+                        "no broker store here: {path} does not exist; run this where "
+                        "the broker runs, or pass --database-url (or "
+                        "{ENV_DATABASE_URL}), or verify an export with --export FILE "
+                        "--broker-key HEX",
+                        path=path,
+                        ENV_DATABASE_URL=ENV_DATABASE_URL,
+                    )
                 )
             url = f"sqlite:///{path}"
         elif url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
-            raise CommandError(f"no broker store: {url[len('sqlite:///') :]} does not exist")
+            raise CommandError(
+                msg("no broker store: {v1} does not exist", v1=url[len("sqlite:///") :])
+            )
         self.engine = make_engine(url)
         tables = set(inspect(self.engine).get_table_names())
         if not {"ledger_entries", "ledger_head", "ledger_tree"} <= tables:
             self.engine.dispose()
             raise CommandError(
-                "the database holds no ledger of this version (start the broker once to migrate it)"
+                msg(
+                    "the database holds no ledger of this version (start the "
+                    "broker once to migrate it)"
+                )
             )
         try:
             rules = load_policy(getattr(args, "policy", None) or "heilongjiang-2025").ledger
         except PolicyError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
         assert rules is not None
         self.origin = rules.origin
         self.required = rules.witness_cosignatures
@@ -196,7 +218,7 @@ class StoreSource:
                 witnesses_required=self.required,
             )
         if v.audit is None:
-            raise CommandError(f"ledger BROKEN: {v.problem}")
+            raise CommandError(msg("ledger BROKEN: {problem}", problem=v.problem))
         if v.ok or v.audit.problems:
             return v.audit
         return Audit(

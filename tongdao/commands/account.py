@@ -24,6 +24,7 @@ from tongdao.commands._common import (
     save_session,
 )
 from tongdao.home import AUTHORITY
+from tongdao.policies.i18n import msg
 from tongdao.v1 import accounts_pb2
 
 ENV_PASSWORD = "TONGDAO_PASSWORD"  # noqa: S105 (the name of an environment variable)
@@ -118,14 +119,17 @@ def _read_passwords(args: argparse.Namespace, prompts: tuple[str, ...]) -> list[
     if args.password_stdin:
         lines = sys.stdin.read().splitlines()
         if len(lines) < len(prompts):
-            raise CommandError(f"--password-stdin: expected {len(prompts)} line(s)")
+            raise CommandError(msg("--password-stdin: expected {v1} line(s)", v1=len(prompts)))
         return lines[: len(prompts)]
     values = [os.environ.get(env, "") for env in envs[: len(prompts)]]
     if all(values):
         return values
     if not sys.stdin.isatty():
         raise CommandError(
-            f"no terminal for a password prompt: use --password-stdin or env {ENV_PASSWORD}"
+            msg(
+                "no terminal for a password prompt: use --password-stdin or env {ENV_PASSWORD}",
+                ENV_PASSWORD=ENV_PASSWORD,
+            )
         )
     return [getpass.getpass(f"{p}: ") for p in prompts]
 

@@ -10,6 +10,7 @@ from tongdao.commands._common import add_broker_arguments, broker_stub, print_me
 from tongdao.commands._enrol import add_install_arguments, add_keygen_arguments, install, keygen
 from tongdao.commands._grammar import add_json_argument
 from tongdao.home import AUTHORITY, split_pem
+from tongdao.policies.i18n import msg
 from tongdao.v1 import catalogue_pb2, directory_pb2, sharing_pb2, supervision_pb2
 
 
@@ -125,9 +126,13 @@ def register_department(args: argparse.Namespace) -> int:
     try:
         pems = split_pem(Path(args.certificate).read_bytes())
     except OSError as exc:
-        raise CommandError(f"{args.certificate}: {exc.strerror}") from None
+        raise CommandError(
+            msg("{certificate}: {strerror}", certificate=args.certificate, strerror=exc.strerror)
+        ) from None
     if not pems:
-        raise CommandError(f"--certificate: no PEM certificate in {args.certificate}")
+        raise CommandError(
+            msg("--certificate: no PEM certificate in {certificate}", certificate=args.certificate)
+        )
     # the broker checks the certificate (CA, role, expiry, proof) and takes the profile and
     # keys from it; the code given here must be the one it names
     dept = directory_pb2.Department(

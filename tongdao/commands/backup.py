@@ -29,6 +29,8 @@ from tongdao.cli import CommandError
 from tongdao.commands._config import Option, add_options, read_config
 from tongdao.commands._grammar import add_json_argument
 from tongdao.home import BROKER, Home
+from tongdao.i18n import said
+from tongdao.policies.i18n import msg
 
 FORMAT = "tongdao-broker-backup"
 FORMAT_VERSION = 1
@@ -113,10 +115,10 @@ def backup_command(args: argparse.Namespace) -> int:
 
     home, url = _resolve(args)
     if not home.exists():
-        raise CommandError(f"{home.root} is not a Tongdao home (give --home)")
+        raise CommandError(msg("{root} is not a Tongdao home (give --home)", root=home.root))
     target = Path(args.file)
     if target.exists():
-        raise CommandError(f"{target} exists: choose a new file name")
+        raise CommandError(msg("{target} exists: choose a new file name", target=target))
     files = broker_home_files(home)
     with tempfile.TemporaryDirectory(prefix="tongdao-backup-") as tmp:
         store_dir = Path(tmp) / "store"
@@ -124,7 +126,7 @@ def backup_command(args: argparse.Namespace) -> int:
         try:
             manifest = backup_store(url, store_dir)
         except BackupError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
         except STORE_ERRORS as exc:
             raise CommandError(explain(url, exc)) from None
         info: dict[str, Any] = {
@@ -161,9 +163,11 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 def _safe_name(name: str) -> str:
     parts = Path(name).parts
     if not parts or Path(name).is_absolute() or ".." in parts:
-        raise CommandError(f"the backup holds an unsafe path {name!r}: refusing it")
+        raise CommandError(msg("the backup holds an unsafe path {name!r}: refusing it", name=name))
     if parts[0] not in ("manifest.json", "store", "home"):
-        raise CommandError(f"the backup holds an unexpected path {name!r}: refusing it")
+        raise CommandError(
+            msg("the backup holds an unexpected path {name!r}: refusing it", name=name)
+        )
     return name
 
 
@@ -175,7 +179,9 @@ def _read_backup(path: Path, folder: Path) -> dict[str, Any]:
                 if member.isdir():
                     continue
                 if not member.isfile():
-                    raise CommandError(f"the backup holds a link or device {name!r}: refusing it")
+                    raise CommandError(
+                        msg("the backup holds a link or device {name!r}: refusing it", name=name)
+                    )
                 source = tar.extractfile(member)
                 assert source is not None  # a regular file
                 out = folder / name
@@ -183,11 +189,15 @@ def _read_backup(path: Path, folder: Path) -> dict[str, Any]:
                 out.write_bytes(source.read())
         info = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, tarfile.TarError, ValueError) as exc:
-        raise CommandError(f"{path}: not a Tongdao backup ({exc})") from None
+        raise CommandError(
+            msg("{path}: not a Tongdao backup ({exc})", path=path, exc=exc)
+        ) from None
     if not isinstance(info, dict) or info.get("format") != FORMAT:
-        raise CommandError(f"{path}: not a Tongdao broker backup")
+        raise CommandError(msg("{path}: not a Tongdao broker backup", path=path))
     if info.get("version") != FORMAT_VERSION:
-        raise CommandError(f"{path}: backup format {info.get('version')} is not supported")
+        raise CommandError(
+            msg("{path}: backup format {v2} is not supported", path=path, v2=info.get("version"))
+        )
     return info
 
 
@@ -199,7 +209,9 @@ def restore_command(args: argparse.Namespace) -> int:
 
     home, url = _resolve(args)
     if home.root.exists() and any(home.root.iterdir()):
-        raise CommandError(f"{home.root} exists and is not empty: restore into a new home")
+        raise CommandError(
+            msg("{root} exists and is not empty: restore into a new home", root=home.root)
+        )
     with tempfile.TemporaryDirectory(prefix="tongdao-restore-") as tmp:
         folder = Path(tmp)
         info = _read_backup(Path(args.file), folder)
@@ -207,7 +219,7 @@ def restore_command(args: argparse.Namespace) -> int:
         try:
             rows = restore_store(folder / "store", manifest, url)
         except BackupError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
         except STORE_ERRORS as exc:
             raise CommandError(explain(url, exc)) from None
         source = folder / "home"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tongdao.cli import CommandError
 from tongdao.commands._grammar import add_json_argument, add_list_option
+from tongdao.policies.i18n import msg
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -96,14 +97,16 @@ def crypto_command(args: argparse.Namespace) -> int:
     try:
         sizes = tuple(int(s) for s in args.key_size)
     except ValueError:
-        raise CommandError("--key-size must be a number like 2048") from None
+        raise CommandError(msg("--key-size must be a number like 2048")) from None
     if any(s not in (1024, 2048, 3072, 4096) for s in sizes):
-        raise CommandError("--key-size: each must be 2048, 3072 or 4096 (1024 for smoke tests)")
+        raise CommandError(
+            msg("--key-size: each must be 2048, 3072 or 4096 (1024 for smoke tests)")
+        )
     only = tuple(args.only)
     if not only or any(s not in SECTIONS for s in only):
-        raise CommandError(f"--only: each must be one of {', '.join(SECTIONS)}")
+        raise CommandError(msg("--only: each must be one of {v1}", v1=", ".join(SECTIONS)))
     if args.psi_size < 0:
-        raise CommandError("--psi-size must be >= 0")
+        raise CommandError(msg("--psi-size must be >= 0"))
     if args.quick:
         sizes = sizes[:1]
     start = time.monotonic()
@@ -152,7 +155,7 @@ def ledger_command(args: argparse.Namespace) -> int:
     from tongdao.benchmarks.ledger_bench import main as bench_main
 
     if args.entries < 100:
-        raise CommandError("--entries must be at least 100")
+        raise CommandError(msg("--entries must be at least 100"))
     argv = ["--entries", str(args.entries), "--out", args.out]
     if args.quick:
         argv.append("--quick")

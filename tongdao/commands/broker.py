@@ -19,6 +19,8 @@ from tongdao.commands._enrol import (
 )
 from tongdao.commands._grammar import add_json_argument
 from tongdao.home import BROKER, HomeError
+from tongdao.i18n import said
+from tongdao.policies.i18n import msg
 from tongdao.policies.model import PolicyError
 
 SERVE_OPTIONS: tuple[Option, ...] = (
@@ -147,9 +149,9 @@ def serve_command(args: argparse.Namespace) -> int:
         try:
             split_address(args.metrics_listen)
         except ValueError as exc:
-            raise CommandError(f"metrics-listen: {exc}") from None
+            raise CommandError(msg("metrics-listen: {exc}", exc=exc)) from None
     if args.node_probe_interval < 0:
-        raise CommandError("node-probe-interval: must be 0 (off) or more seconds")
+        raise CommandError(msg("node-probe-interval: must be 0 (off) or more seconds"))
     configure_logging(args.log_level, json_lines=args.log_format == "json")
     home = open_home(args.home)
     crl_path = args.revocation_list or str(home.ca_dir / "crl.pem")
@@ -161,8 +163,11 @@ def serve_command(args: argparse.Namespace) -> int:
         )
         if revocation.current is None:
             raise CommandError(
-                f"no valid revocation list at {crl_path}: copy the authority CA's crl.pem there "
-                "or pass --revocation-list"
+                msg(
+                    "no valid revocation list at {crl_path}: copy the authority "
+                    "CA's crl.pem there or pass --revocation-list",
+                    crl_path=crl_path,
+                )
             )
         config = BrokerConfig(
             server_tls=server_tls,
@@ -180,11 +185,11 @@ def serve_command(args: argparse.Namespace) -> int:
             node_probe_interval=args.node_probe_interval,
         )
     except HomeError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     try:
         running = start_broker(config)
     except (RuntimeError, PolicyError) as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

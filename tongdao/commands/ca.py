@@ -16,6 +16,8 @@ from tongdao.cli import CommandError
 from tongdao.commands._enrol import add_passphrase_argument, endpoint_hosts, passphrase
 from tongdao.commands._grammar import add_json_argument
 from tongdao.crypto.revocation import REASONS
+from tongdao.i18n import said
+from tongdao.policies.i18n import msg
 
 DEFAULT_CA_HOME = "tongdao-ca"
 
@@ -99,7 +101,7 @@ def init_command(args: argparse.Namespace) -> int:
     try:
         ca.init()
     except CaError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     print(f"created the authority CA in {ca.dir} (valid {ca.rules.ca_days} days)")
     print(f"give every party {ca.certificate_path}; publish {ca.crl_path}")
     return 0
@@ -113,7 +115,9 @@ def sign_command(args: argparse.Namespace) -> int:
     try:
         data = Path(args.request).read_bytes()
     except OSError as exc:
-        raise CommandError(f"{args.request}: {exc.strerror}") from None
+        raise CommandError(
+            msg("{request}: {strerror}", request=args.request, strerror=exc.strerror)
+        ) from None
     hosts = endpoint_hosts(args.endpoint) if args.endpoint is not None else None
     try:
         signed = _ca(args).sign(data, expect_party=args.party, server_names=hosts, rekey=args.rekey)
@@ -143,7 +147,7 @@ def revoke_command(args: argparse.Namespace) -> int:
     try:
         serials = ca.revoke(serial=args.serial, party=args.party, reason=args.reason)
     except CaError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     print(f"revoked {', '.join(serials)} ({args.reason})")
     print(f"published revocation list #{ca.crl_number()} at {ca.crl_path}")
     return 0
@@ -154,7 +158,7 @@ def crl_command(args: argparse.Namespace) -> int:
     try:
         path = ca.publish_crl()
     except CaError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     until = dt.datetime.now(dt.UTC) + ca.rules.crl_valid
     print(
         f"published revocation list #{ca.crl_number()} at {path}, "
@@ -166,7 +170,7 @@ def crl_command(args: argparse.Namespace) -> int:
 def list_command(args: argparse.Namespace) -> int:
     ca = CaHome(args.home, passphrase=None)
     if not ca.certificate_path.exists():
-        raise CommandError(f"{args.home} is not a CA home")
+        raise CommandError(msg("{home} is not a CA home", home=args.home))
     revoked = {f"{r.serial:x}" for r in ca.revoked()}
     now = dt.datetime.now(dt.UTC)
     listing = []

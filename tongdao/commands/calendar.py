@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_home_argument
 from tongdao.commands._grammar import add_json_argument
+from tongdao.i18n import current, said
+from tongdao.policies.i18n import msg
 
 if TYPE_CHECKING:
     from tongdao.policies.calendar import WorkingDayCalendar
@@ -59,7 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="list each day up to the due date and why it counts or is skipped "
         "(weekend, holiday name, make-up working day)",
     )
-    due.add_argument("--locale", default="zh-CN", choices=LOCALES, help="language of --explain")
+    due.add_argument(
+        "--locale", choices=LOCALES, help="language of --explain (default: as for every command)"
+    )
     add_home_argument(due)
     add_json_argument(due)
     due.set_defaults(handler=due_command)
@@ -120,7 +124,7 @@ def local_calendar(home: str) -> WorkingDayCalendar:
             official={y.year: YearData(y.holidays, y.workdays, y.source) for y in years.values()}
         )
     except (ScheduleError, CalendarDataError) as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
 
 
 def _weekday(day: dt.date, locale: str) -> str:
@@ -148,9 +152,9 @@ def due_command(args: argparse.Namespace) -> int:
         result = calendar.due(args.start, args.n)
         days = calendar.explain(args.start, args.n) if args.explain else []
     except (ValueError, UnknownYearError) as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     due = result.day
-    loc = args.locale
+    loc = args.locale or current()
     if args.json:
         explained = [
             {"day": i.day.isoformat(), "working": i.working, "why": i.describe(loc)} for i in days
@@ -196,7 +200,7 @@ def _read_schedule(args: argparse.Namespace) -> OfficialYear:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(f"{path}: cannot read: {exc}") from None
+        raise CommandError(msg("{path}: cannot read: {exc}", path=path, exc=exc)) from None
     try:
         return parse_schedule(
             text,
@@ -205,7 +209,7 @@ def _read_schedule(args: argparse.Namespace) -> OfficialYear:
             rules=load_holiday_rules(),
         )
     except (ScheduleError, HolidayRulesError) as exc:
-        raise CommandError(f"refused, nothing installed: {exc}") from None
+        raise CommandError(msg("refused, nothing installed: {exc}", exc=exc)) from None
 
 
 def load_command(args: argparse.Namespace) -> int:
@@ -260,7 +264,7 @@ def rules_command(args: argparse.Namespace) -> int:
     try:
         rules = load_holiday_rules()
     except HolidayRulesError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     print(f"{rules.title} ({rules.title_en}), in force from {rules.effective_from}")
     if rules.amendment:
         print(f"  {rules.amendment}")
@@ -286,7 +290,7 @@ def rules_command(args: argparse.Namespace) -> int:
     try:
         year = provisional_year(rules, args.year)
     except ValueError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     print(f"provisional days off in {args.year}:")
     for day in sorted(year.holidays):
         lieu = " (补假, in lieu)" if day in year.made_up else ""

@@ -12,8 +12,11 @@ from tongdao.broker.catalogue.file_formats import FORMATS
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.commands._grammar import add_list_option
+from tongdao.i18n import current
+from tongdao.policies.i18n import msg
 from tongdao.proto.methods import OPEN_TYPE_VALUES, SHARE_TYPE_VALUES
 from tongdao.proto.pages import every_page
+from tongdao.proto.transport import with_locale
 from tongdao.v1 import catalogue_pb2, catalogue_pb2_grpc
 
 ENTRY_KEYS = {
@@ -34,32 +37,47 @@ def entry_from_dict(data: dict[str, Any], *, source: str = "entry") -> catalogue
     """
     unknown = set(data) - ENTRY_KEYS
     if unknown:
-        raise CommandError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}")
+        raise CommandError(
+            msg("{source}: unknown key(s) {v2}", source=source, v2=", ".join(sorted(unknown)))
+        )
     fields = dict(data)
     try:
         fields["share_type"] = SHARE_TYPE_VALUES[data.get("share_type", "")]
     except KeyError:
         raise CommandError(
-            f"{source}: share_type must be one of {', '.join(SHARE_TYPE_VALUES)}"
+            msg(
+                "{source}: share_type must be one of {v2}",
+                source=source,
+                v2=", ".join(SHARE_TYPE_VALUES),
+            )
         ) from None
     try:
         fields["open_type"] = OPEN_TYPE_VALUES[data.get("open_type", "not_open")]
     except KeyError:
         raise CommandError(
-            f"{source}: open_type must be one of {', '.join(OPEN_TYPE_VALUES)}"
+            msg(
+                "{source}: open_type must be one of {v2}",
+                source=source,
+                v2=", ".join(OPEN_TYPE_VALUES),
+            )
         ) from None
     items = []
     for n, item in enumerate(data.get("data_items", []), start=1):
         if not isinstance(item, dict) or set(item) - ITEM_KEYS:
             raise CommandError(
-                f"{source}: data_items[{n}] must have only {', '.join(sorted(ITEM_KEYS))}"
+                msg(
+                    "{source}: data_items[{n}] must have only {v4}",
+                    source=source,
+                    n=n,
+                    v4=", ".join(sorted(ITEM_KEYS)),
+                )
             )
         items.append(catalogue_pb2.DataItem(**item))
     fields["data_items"] = items
     try:
         return catalogue_pb2.CatalogueEntry(**fields)
     except (TypeError, ValueError) as exc:
-        raise CommandError(f"{source}: {exc}") from None
+        raise CommandError(msg("{source}: {exc}", source=source, exc=exc)) from None
 
 
 def load_entry_file(path: str) -> catalogue_pb2.CatalogueEntry:
@@ -69,11 +87,11 @@ def load_entry_file(path: str) -> catalogue_pb2.CatalogueEntry:
         text = p.read_text(encoding="utf-8")
         data = tomllib.loads(text) if p.suffix == ".toml" else json.loads(text)
     except FileNotFoundError:
-        raise CommandError(f"{path}: no such file") from None
+        raise CommandError(msg("{path}: no such file", path=path)) from None
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise CommandError(f"{path}: {exc}") from None
+        raise CommandError(msg("{path}: {exc}", path=path, exc=exc)) from None
     if not isinstance(data, dict):
-        raise CommandError(f"{path}: must hold one entry (a table / object)")
+        raise CommandError(msg("{path}: must hold one entry (a table / object)", path=path))
     return entry_from_dict(data, source=path)
 
 
@@ -277,7 +295,7 @@ def _nothing(what: str, provider: str = "", offset: int = 0) -> str:
 def _format(path: str, fmt: str | None) -> str:
     fmt = fmt or Path(path).suffix.lower().lstrip(".")
     if fmt not in FORMATS:
-        raise CommandError(f"{path}: say --format ({', '.join(FORMATS)})")
+        raise CommandError(msg("{path}: say --format ({v2})", path=path, v2=", ".join(FORMATS)))
     return fmt
 
 
@@ -288,7 +306,9 @@ def import_command(args: argparse.Namespace) -> int:
     try:
         content = Path(args.file).read_bytes()
     except OSError as exc:
-        raise CommandError(f"{args.file}: {exc.strerror}") from None
+        raise CommandError(
+            msg("{file}: {strerror}", file=args.file, strerror=exc.strerror)
+        ) from None
     bar = Progress(f"checking {Path(args.file).name}")
     final = None
     with broker_stub(args) as stub:
@@ -302,7 +322,7 @@ def import_command(args: argparse.Namespace) -> int:
                 bar.update(update.checked, update.total)
     bar.close()
     if final is None:
-        raise CommandError("the broker ended the import without a report")
+        raise CommandError(msg("the broker ended the import without a report"))
     if args.json:
         print_message(final, as_json=True)
     elif final.problems:
@@ -413,11 +433,18 @@ def _public_open_catalogue(args: argparse.Namespace, request: Any) -> Any:
     try:
         ca_pem = ca_path.read_bytes()
     except OSError as exc:
-        raise CommandError(f"{ca_path}: {exc.strerror} (give the authority CA with --ca)") from None
+        raise CommandError(
+            msg(
+                "{ca_path}: {strerror} (give the authority CA with --ca)",
+                ca_path=ca_path,
+                strerror=exc.strerror,
+            )
+        ) from None
     channel = public_channel(args.public, ca_pem)
     try:
-        return catalogue_pb2_grpc.PublicCatalogueStub(channel).GetOpenCatalogue(request, timeout=30)
+        stub = catalogue_pb2_grpc.PublicCatalogueStub(with_locale(channel, current()))
+        return stub.GetOpenCatalogue(request, timeout=30)
     except grpc.RpcError as exc:
-        raise CommandError(f"{exc.code().name}: {exc.details()}") from None
+        raise CommandError(msg("{name}: {v2}", name=exc.code().name, v2=exc.details())) from None
     finally:
         channel.close()

@@ -10,6 +10,8 @@ from tongdao.cli import CommandError
 from tongdao.commands._common import add_home_argument
 from tongdao.commands._grammar import add_json_argument
 from tongdao.home import Home, HomeError
+from tongdao.i18n import said
+from tongdao.policies.i18n import msg
 from tongdao.policies.trust import load_trust_rules
 
 
@@ -35,9 +37,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         certificates = home.certificates()
     except HomeError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     if not certificates:
-        raise CommandError(f"no certificates in {args.home}")
+        raise CommandError(msg("no certificates in {home}", home=args.home))
     now = dt.datetime.now(dt.UTC)
     due = False
     listing = []

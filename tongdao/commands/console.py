@@ -13,6 +13,8 @@ from tongdao.commands._common import DEFAULT_BROKER, DEFAULT_HOME, check_own_cer
 from tongdao.commands._config import Option, add_options, resolve
 from tongdao.commands._grammar import add_json_argument
 from tongdao.home import AUTHORITY, HomeError
+from tongdao.i18n import said
+from tongdao.policies.i18n import msg
 from tongdao.policies.model import PolicyError
 
 SERVE_OPTIONS: tuple[Option, ...] = (
@@ -77,7 +79,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def split_listen(value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
     if not sep or not host or not port.isdigit() or int(port) > 65535:
-        raise CommandError(f"listen: {value!r} is not HOST:PORT")
+        raise CommandError(msg("listen: {value!r} is not HOST:PORT", value=value))
     return host.strip("[]"), int(port)
 
 
@@ -104,25 +106,29 @@ def serve_command(args: argparse.Namespace) -> int:
     host, port = split_listen(args.listen)
     tls = bool(args.tls_certificate or args.tls_key)
     if tls and not (args.tls_certificate and args.tls_key):
-        raise CommandError("give both --tls-certificate and --tls-key")
+        raise CommandError(msg("give both --tls-certificate and --tls-key"))
     if not tls and not is_loopback(host) and args.allow_plain_http != 1:
         raise CommandError(
-            f"listen: {host} is not a loopback address: serve HTTPS (--tls-certificate, "
-            "--tls-key) or put the console behind a TLS-terminating proxy on this host"
+            msg(
+                "listen: {host} is not a loopback address: serve HTTPS "
+                "(--tls-certificate, --tls-key) or put the console behind a "
+                "TLS-terminating proxy on this host",
+                host=host,
+            )
         )
     home = open_home(args.home)
     try:
         policy = load_policy(args.policy)
         access = policy.access_rules
     except PolicyError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     if policy.ledger is None:
-        raise CommandError(f"{args.policy}: the rule file has no [ledger] table")
+        raise CommandError(msg("{policy}: the rule file has no [ledger] table", policy=args.policy))
     try:
         party_tls = home.tls(party)
         broker_key = home.broker_verify_key()
     except HomeError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     check_own_certificate(party, party_tls.certificate_pem)
     warn_days = load_trust_rules().warn_days
 
@@ -153,7 +159,13 @@ def serve_command(args: argparse.Namespace) -> int:
     try:
         sock.bind((host, port))
     except OSError as exc:
-        raise CommandError(f"listen: cannot listen on {args.listen}: {exc.strerror}") from None
+        raise CommandError(
+            msg(
+                "listen: cannot listen on {listen}: {strerror}",
+                listen=args.listen,
+                strerror=exc.strerror,
+            )
+        ) from None
     config = uvicorn.Config(
         app,
         log_level="warning",

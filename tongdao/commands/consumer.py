@@ -19,6 +19,8 @@ from tongdao.commands._common import (
     open_home,
 )
 from tongdao.commands._grammar import add_list_option
+from tongdao.i18n import current, said
+from tongdao.policies.i18n import msg
 
 
 def _client(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -26,7 +28,7 @@ def _client(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from tongdao.node.client import ConsumerClient
 
     if not args.party:
-        raise CommandError("say which department you act as: --as CODE (or TONGDAO_PARTY)")
+        raise CommandError(msg("say which department you act as: --as CODE (or TONGDAO_PARTY)"))
     home = open_home(args.home)
     try:
         tls = home.tls(args.party)
@@ -37,9 +39,10 @@ def _client(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             home.encryption_keys(args.party),
             args.party,
             session_token=load_session(home, args.party),  # `tongdao login`: records name you
+            locale=current(),
         )
     except HomeError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
 
 
 def grant_of(client: Any, grant_id: str, party: str) -> Any:
@@ -53,8 +56,13 @@ def grant_of(client: Any, grant_id: str, party: str) -> Any:
         if exc.code != "PERMISSION_DENIED":
             raise
         raise CommandError(
-            f"grant {grant_id} was not issued to {party}: only the department a grant was issued "
-            "to may query under it (check the id with `tongdao consumer status REQUEST_ID`)",
+            msg(
+                "grant {grant_id} was not issued to {party}: only the "
+                "department a grant was issued to may query under it (check "
+                "the id with `tongdao consumer status REQUEST_ID`)",
+                grant_id=grant_id,
+                party=party,
+            ),
             status=exc.code,
         ) from None
 
@@ -164,7 +172,7 @@ def request_command(args: argparse.Namespace) -> int:
                 regions=tuple(args.region),
             )
         except ClientError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
     if args.json:
         _show(reply, True)
     else:
@@ -189,7 +197,7 @@ def status_command(args: argparse.Namespace) -> int:
         try:
             _show(client.get_share_request(args.id), args.json)
         except ClientError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
     return 0
 
 
@@ -200,7 +208,7 @@ def grant_command(args: argparse.Namespace) -> int:
         try:
             grant = grant_of(client, args.id, args.party)
         except ClientError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
     if args.token_only:
         print(grant.token)
     else:
@@ -215,7 +223,9 @@ def _keys(args: argparse.Namespace) -> list[str]:
         with Path(args.keys_file).open(newline="", encoding="utf-8-sig") as fh:
             rows = [row[0].strip() for row in csv.reader(fh) if row and row[0].strip()]
     except OSError as exc:
-        raise CommandError(f"{args.keys_file}: {exc.strerror}") from None
+        raise CommandError(
+            msg("{keys_file}: {strerror}", keys_file=args.keys_file, strerror=exc.strerror)
+        ) from None
     return rows
 
 
@@ -235,7 +245,7 @@ def fetch_command(args: argparse.Namespace) -> int:
                     progress.update(min(start + 1000, len(keys)), len(keys))
             progress.close()
         except ClientError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
@@ -256,14 +266,14 @@ def verify_command(args: argparse.Namespace) -> int:
     for item in args.claim:
         name, sep, value = item.partition("=")
         if not sep or not name:
-            raise CommandError(f"--claim {item!r}: expected FIELD=VALUE")
+            raise CommandError(msg("--claim {item!r}: expected FIELD=VALUE", item=item))
         claims[name] = value
     with _client(args) as client:
         try:
             token = grant_of(client, args.grant, args.party).token
             result = client.verify(token, args.key, claims, args.purpose)
         except ClientError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     elif not result["found"]:

@@ -18,6 +18,7 @@ from tongdao.broker.kernel.db import (
 )
 from tongdao.cli import CommandError
 from tongdao.commands._grammar import add_json_argument
+from tongdao.policies.i18n import msg
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -69,7 +70,9 @@ def upgrade_command(args: argparse.Namespace) -> int:
     url = _url(args)
     path = _sqlite_path(url)
     if path is not None and not path.parent.is_dir():
-        raise CommandError(f"no directory {path.parent} for the store {display_url(url)}")
+        raise CommandError(
+            msg("no directory {parent} for the store {v3}", parent=path.parent, v3=display_url(url))
+        )
     try:
         engine = make_engine(url)
         upgrade(engine)
@@ -87,8 +90,12 @@ def current_command(args: argparse.Namespace) -> int:
     path = _sqlite_path(url)
     if path is not None and not path.is_file():
         raise CommandError(
-            f"no store at {path} (run `tongdao db upgrade` or `tongdao broker serve` in the "
-            "broker's directory, or give --database-url)"
+            msg(
+                "no store at {path} (run `tongdao db upgrade` or `tongdao "
+                "broker serve` in the broker's directory, or give "
+                "--database-url)",
+                path=path,
+            )
         )
     try:
         revision, head = current(make_engine(url))

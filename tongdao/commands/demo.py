@@ -7,6 +7,8 @@ from pathlib import Path
 
 from tongdao.cli import EXIT_FAILED, EXIT_NOT_FOUND, CommandError
 from tongdao.commands._grammar import add_json_argument
+from tongdao.i18n import said
+from tongdao.policies.i18n import msg
 from tongdao.synthetic import CITIES
 
 # the provincial registries (公安, 民政, 税务) and every city's civil-affairs bureau serve data
@@ -57,11 +59,11 @@ def run(args: argparse.Namespace) -> int:
     from tongdao.demo import DemoDirectoryError, DemoFailure, run_demo
 
     if not 10 <= args.records <= 100_000:
-        raise CommandError("--records must be between 10 and 100000")
+        raise CommandError(msg("--records must be between 10 and 100000"))
     try:
         report = run_demo(Path(args.dir), records=args.records, keep=args.keep)
     except DemoDirectoryError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     except DemoFailure as exc:
         raise CommandError(str(exc), exit_code=EXIT_FAILED) from None
     return 0 if report.ok else EXIT_FAILED

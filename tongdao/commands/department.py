@@ -9,6 +9,8 @@ from tongdao.commands._enrol import add_install_arguments, add_keygen_arguments,
 from tongdao.commands._grammar import add_json_argument
 from tongdao.crypto.enrolment import LEVELS
 from tongdao.home import DepartmentProfile, Home, HomeError
+from tongdao.i18n import said
+from tongdao.policies.i18n import msg
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -53,11 +55,11 @@ def keygen_command(args: argparse.Namespace) -> int:
     profile = None
     if not args.renew:
         if not (args.name and args.region and args.level):
-            raise CommandError("a first request needs --name, --region and --level")
+            raise CommandError(msg("a first request needs --name, --region and --level"))
         profile = DepartmentProfile(args.code, args.name, args.region, args.level)
     else:
         try:
             Home(args.home).profile(args.code)
         except HomeError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
     return keygen(args, args.code, "department", profile=profile, endpoint=args.endpoint)

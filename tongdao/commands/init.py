@@ -13,6 +13,7 @@ from tongdao.commands._enrol import endpoint_hosts
 from tongdao.commands._grammar import add_json_argument
 from tongdao.commands.ca import DEFAULT_CA_HOME
 from tongdao.home import AUTHORITY, BROKER, Home, HomeError, enrol, write_private
+from tongdao.i18n import said
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         enrol(home, sign, AUTHORITY, role="administrator")
         write_private(home.ca_dir / "crl.pem", ca.crl_path.read_bytes())
     except (CaError, HomeError) as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     print(f"enrolled the broker and the authority administrator in {home.root}")
     print(
         f"revocation list: {home.ca_dir / 'crl.pem'} (copy the CA's crl.pem there after revoking)"

@@ -36,6 +36,8 @@ from tongdao.commands._ledger_sources import (
 from tongdao.crypto.errors import ProofError
 from tongdao.crypto.merkle import leaf_hash, verify_consistency, verify_inclusion
 from tongdao.home import AUTHORITY, HomeError
+from tongdao.i18n import said
+from tongdao.policies.i18n import msg
 from tongdao.v1 import ledger_pb2
 
 
@@ -180,12 +182,12 @@ def _source(args: argparse.Namespace) -> ExportSource | StoreSource:
         try:
             key = open_home(args.home).broker_verify_key()
         except HomeError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
         lines = list(_remote_lines(args))
         return ExportSource(f"the broker's export via {args.broker}", key, witnesses, lines)
     if args.export:
         if not args.broker_key:
-            raise CommandError("--export needs --broker-key HEX (the broker's public key)")
+            raise CommandError(msg("--export needs --broker-key HEX (the broker's public key)"))
         return ExportSource(args.export, parse_key(args.broker_key, "--broker-key"), witnesses)
     source = StoreSource(args, args.database_url)
     source.pinned = witnesses
@@ -245,11 +247,16 @@ def _checkpoint_for(source: Any, size: int, at_least: int) -> tuple[int, bytes, 
     signed = signed_checkpoints(source)
     if size == 0:
         if not signed:
-            raise CommandError("no checkpoint signed by the broker; pass --size N")
+            raise CommandError(msg("no checkpoint signed by the broker; pass --size N"))
         size = max(signed)
     if size < at_least:
         raise CommandError(
-            f"entry {at_least} is after checkpoint {size}: not yet covered by a signed checkpoint"
+            msg(
+                "entry {at_least} is after checkpoint {size}: not yet covered "
+                "by a signed checkpoint",
+                at_least=at_least,
+                size=size,
+            )
         )
     if size in signed:
         return size, signed[size][0].root_hash, f"checkpoint {size} signed by the broker"
@@ -261,7 +268,9 @@ def prove_command(args: argparse.Namespace) -> int:
     try:
         entry = source.entry(args.sequence)
         if entry is None:
-            raise CommandError(f"no entry {args.sequence} in {source.label}")
+            raise CommandError(
+                msg("no entry {sequence} in {label}", sequence=args.sequence, label=source.label)
+            )
         size, root, vouched = _checkpoint_for(source, args.size, args.sequence)
         try:
             proof = source.inclusion(args.sequence, size)
@@ -296,11 +305,18 @@ def prove_command(args: argparse.Namespace) -> int:
 
 def consistency_command(args: argparse.Namespace) -> int:
     if not 0 <= args.old <= args.new:
-        raise CommandError("OLD must be between 0 and NEW")
+        raise CommandError(msg("OLD must be between 0 and NEW"))
     source = _source(args)
     try:
         if args.new > source.size:
-            raise CommandError(f"{source.label} has {source.size} entries, not {args.new}")
+            raise CommandError(
+                msg(
+                    "{label} has {size} entries, not {new}",
+                    label=source.label,
+                    size=source.size,
+                    new=args.new,
+                )
+            )
         signed = signed_checkpoints(source)
         roots = {}
         for size in (args.old, args.new):
@@ -354,7 +370,9 @@ def export_command(args: argparse.Namespace) -> int:
                 finally:
                     source.close()
     except OSError as exc:
-        raise CommandError(f"{args.file}: cannot write ({exc.strerror})") from None
+        raise CommandError(
+            msg("{file}: cannot write ({strerror})", file=args.file, strerror=exc.strerror)
+        ) from None
     print(f"exported {count} entries with their checkpoints to {args.file}")
     return 0
 
@@ -381,9 +399,11 @@ def archive_command(args: argparse.Namespace) -> int:
                 broker_key=source.broker_key,
             )
     except FileExistsError:
-        raise CommandError(f"{args.out} exists; archives are never overwritten") from None
+        raise CommandError(
+            msg("{out} exists; archives are never overwritten", out=args.out)
+        ) from None
     except ProofError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     finally:
         source.close()
     print(

@@ -12,6 +12,8 @@ from tongdao.cli import CommandError
 from tongdao.commands._common import bound_address
 from tongdao.commands._enrol import warn_expiring
 from tongdao.commands._grammar import add_json_argument
+from tongdao.i18n import said
+from tongdao.policies.i18n import msg
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -59,18 +61,27 @@ def serve_command(args: argparse.Namespace) -> int:
         try:
             check_free(listen, server_credentials(tls))
         except RuntimeError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
         crl_path = config.revocation_list_path
         if not crl_path.exists():
             raise CommandError(
-                f"no revocation list at {crl_path}: copy the authority's crl.pem there or set "
-                "revocation_list in the node configuration"
+                msg(
+                    "no revocation list at {crl_path}: copy the authority's "
+                    "crl.pem there or set revocation_list in the node "
+                    "configuration",
+                    crl_path=crl_path,
+                )
             )
         revocation = RevocationWatcher(
             tls().ca_pem, file_source(str(crl_path)), interval=load_trust_rules().refresh_seconds
         )
         if revocation.current is None:
-            raise CommandError(f"{crl_path} is not a valid revocation list of the authority CA")
+            raise CommandError(
+                msg(
+                    "{crl_path} is not a valid revocation list of the authority CA",
+                    crl_path=crl_path,
+                )
+            )
         # the state directory is created here, once everything it needs is known to be there
         engine = build_engine(
             config,
@@ -79,15 +90,15 @@ def serve_command(args: argparse.Namespace) -> int:
             broker_key=home.broker_verify_key(),
         )
     except (ConfigError, HomeError) as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     warn_expiring(tls().certificate_pem)
     identity = IdentityInterceptor(
-        revocation.start(), accept=only_broker, describe="only the broker may call a node"
+        revocation.start(), accept=only_broker, describe=msg("only the broker may call a node")
     )
     try:
         running = start_node(engine, tls, listen, identity=identity)
     except RuntimeError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_home_argument
 from tongdao.commands._grammar import add_json_argument
+from tongdao.i18n import current, said
+from tongdao.policies.i18n import msg
 
 if TYPE_CHECKING:
     from tongdao.policies.model import Policy
@@ -39,7 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="NAME|FILE",
         help="bundled policy name or path to a rule file (default: heilongjiang-2025)",
     )
-    show.add_argument("--locale", default="zh-CN", choices=LOCALES, help="output language")
+    show.add_argument(
+        "--locale", choices=LOCALES, help="output language (default: as for every command)"
+    )
     show.add_argument(
         "--on",
         type=_date,
@@ -239,13 +243,13 @@ def show_command(args: argparse.Namespace) -> int:
     try:
         schedule = load_schedule(args.policy, policy_dir(args.home))
     except PolicyError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
     day = args.on or _today()
     p = schedule.in_force_on(day)
     warning = schedule.expiry_warning(day)
     if warning is not None:
         print(f"WARNING: {warning.message()}\n")
-    print("\n".join(render(p, args.locale)))
+    print("\n".join(render(p, args.locale or current())))
     if len(schedule.policies) > 1:
         print("\nRule files in order (each decision uses the one in force on its date):")
         for q in schedule.policies:
@@ -262,7 +266,7 @@ def install_command(args: argparse.Namespace) -> int:
     try:
         schedule, path = install_successor(args.file, args.policy, policy_dir(args.home))
     except PolicyError as exc:
-        raise CommandError(f"refused, nothing installed: {exc}") from None
+        raise CommandError(msg("refused, nothing installed: {exc}", exc=exc)) from None
     new = schedule.last
     print(
         f"installed {path}: {new.title}, valid {new.valid_from} – {new.valid_until}, "

@@ -12,6 +12,8 @@ from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments
 from tongdao.commands._grammar import add_list_option
 from tongdao.commands.consumer import _client
+from tongdao.i18n import said
+from tongdao.policies.i18n import msg
 
 
 def _read_keys(path: str, column: str | None) -> list[str]:
@@ -20,11 +22,13 @@ def _read_keys(path: str, column: str | None) -> list[str]:
             if column:
                 reader = csv.DictReader(fh)
                 if column not in (reader.fieldnames or []):
-                    raise CommandError(f"{path}: no column {column!r}")
+                    raise CommandError(
+                        msg("{path}: no column {column!r}", path=path, column=column)
+                    )
                 return [row[column] for row in reader if row[column].strip()]
             return [row[0] for row in csv.reader(fh) if row and row[0].strip()]
     except OSError as exc:
-        raise CommandError(f"{path}: {exc.strerror}") from None
+        raise CommandError(msg("{path}: {strerror}", path=path, strerror=exc.strerror)) from None
 
 
 def _grant_token(client: Any, grant_id: str) -> str:
@@ -34,7 +38,7 @@ def _grant_token(client: Any, grant_id: str) -> str:
     try:
         return str(grant_of(client, grant_id, client.department).token)
     except ClientError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(said(exc)) from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -114,7 +118,7 @@ def intersect_command(args: argparse.Namespace) -> int:
                     token, keys, args.key_field, args.purpose, progress=progress
                 )
         except ClientError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
     _emit(result, args.json)
     return 0
 
@@ -132,7 +136,7 @@ def intersection_sum_command(args: argparse.Namespace) -> int:
                     token, keys, args.field, args.purpose, progress=progress
                 )
         except ClientError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
     _emit(result, args.json)
     return 0
 
@@ -145,12 +149,12 @@ def aggregate_command(args: argparse.Namespace) -> int:
         low, high = (float(x) for x in args.bounds.split(","))
         buckets = [float(x) for x in args.bucket_edge]
     except ValueError:
-        raise CommandError("--bounds must be LOW,HIGH and --bucket-edge numbers") from None
+        raise CommandError(msg("--bounds must be LOW,HIGH and --bucket-edge numbers")) from None
     filter_field = filter_value = None
     if args.filter:
         filter_field, sep, filter_value = args.filter.partition("=")
         if not sep:
-            raise CommandError("--filter must be FIELD=VALUE")
+            raise CommandError(msg("--filter must be FIELD=VALUE"))
     with _client(args) as client:
         tokens = [_grant_token(client, g) for g in args.grant]
         try:
@@ -165,6 +169,6 @@ def aggregate_command(args: argparse.Namespace) -> int:
                     filter_value=filter_value,
                 )
         except ClientError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(said(exc)) from None
     _emit(result, args.json)
     return 0

@@ -33,7 +33,7 @@ def test_calendar_due_prints_only_the_iso_date(capsys):
 
 
 def test_calendar_explain_names_weekend_holiday_and_make_up_day(capsys):
-    assert main(["calendar", "due", "2026-09-18", "2", "--explain"]) == 0
+    assert main(["calendar", "due", "2026-09-18", "2", "--explain", "--locale", "zh-CN"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0] == "2026-09-21"
     assert "2026-09-19 周六  不计：周末" in out
@@ -66,7 +66,7 @@ def test_calendar_rejects_a_bad_date(capsys):
 
 
 def test_policy_show_in_both_locales(capsys):
-    assert main(["policy", "show", "--on", "2025-06-01"]) == 0
+    assert main(["policy", "show", "--locale", "zh-CN", "--on", "2025-06-01"]) == 0
     zh = capsys.readouterr().out
     assert zh.startswith("黑龙江省政务数据管理暂行办法")
     assert "有条件共享的政务数据，由数据提供部门自收到数据使用申请的1个工作日内完成审核" in zh

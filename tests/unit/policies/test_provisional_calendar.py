@@ -181,7 +181,7 @@ def test_cli_explain_marks_provisional_days_and_ends_with_the_note(tmp_path, cap
         "\n".join(out)
     )
     assert out[-1].startswith("provisional: 2027 has no official holiday schedule yet")
-    assert main(argv) == 0
+    assert main([*argv, "--locale", "zh-CN"]) == 0
     zh = capsys.readouterr().out
     assert "补假：春节（暂定：2027年尚无官方安排）" in zh and zh.splitlines()[-1].startswith("暂定")
 

@@ -154,7 +154,9 @@ def test_calendar_cli(capsys):
     assert main(["calendar", "due", "2026-02-13", "1", "--explain", "--locale", "en"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("2026-02-14") and "make-up working day" in out
-    assert main(["calendar", "due", "2026-12-30", "5"]) == 0  # 2027: provisional, says so
+    assert (
+        main(["--locale", "zh-CN", "calendar", "due", "2026-12-30", "5"]) == 0
+    )  # 2027: provisional, says so
     out, err = capsys.readouterr()
     assert out == "2027-01-07\n" and "暂定：2027年" in err
     assert main(["calendar", "due", "2099-12-30", "5"]) == 2

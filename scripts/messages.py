@@ -1,0 +1,135 @@
+"""Keep the catalogues of the command's and the servers' text (zh-CN, en) in step with the code.
+
+Message ids are English templates written in the code: the first argument of every
+``msg(...)`` (errors the broker and the nodes answer with, ``CommandError`` messages) and of
+every ``tr(...)`` of :mod:`tongdao.i18n` (the command's own lines), plus the one-line help of
+each top-level command. Ids used in ``tongdao/`` go to ``cli.po``, the others to ``server.po``
+(under ``policies/locales/<locale>/LC_MESSAGES/``).
+
+    python scripts/messages.py          # add new ids to both catalogues (en = the id)
+    python scripts/messages.py --check  # exit 1 listing ids without a translation
+
+New zh-CN entries are added with an empty ``msgstr``: translate them, then run ``--check``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLDERS = ("tongdao", "broker", "node", "proto", "policies")
+LOCALES_DIR = ROOT / "policies" / "locales"
+CALLS = ("msg", "tr")
+"""Calls whose first argument is a message id (literal strings only)."""
+
+
+def sources() -> list[Path]:
+    """Every Python module of the product."""
+    return [p for folder in FOLDERS for p in sorted((ROOT / folder).rglob("*.py"))]
+
+
+def _calls(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        if name not in CALLS:
+            continue
+        arg = node.args[0]
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            found.append(arg.value)
+    return found
+
+
+def command_help() -> list[str]:
+    """The one-line help of every top-level command, and the help of ``--locale``."""
+    os.environ["TONGDAO_LOCALE"] = "en"
+    from tongdao.cli import LOCALE_HELP, build_parser
+    from tongdao.i18n import choose
+
+    choose([], {"TONGDAO_LOCALE": "en"})
+    parser = build_parser()
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    helps = [str(c.help) for s in subs for c in s._choices_actions if c.help]
+    return [str(parser.description), LOCALE_HELP, *helps]
+
+
+def extract_ids() -> dict[str, str]:
+    """Every message id, with the catalogue (``cli`` or ``server``) it belongs in."""
+    ids: dict[str, str] = {}
+    for path in sources():
+        domain = "cli" if path.relative_to(ROOT).parts[0] == "tongdao" else "server"
+        for message_id in _calls(path):
+            ids.setdefault(message_id, domain)
+    for message_id in command_help():
+        ids.setdefault(message_id, "cli")
+    return ids
+
+
+def catalogue_path(locale: str, domain: str) -> Path:
+    """The ``<domain>.po`` of ``locale`` (``zh-CN`` → ``zh_CN``)."""
+    return LOCALES_DIR / locale.replace("-", "_") / "LC_MESSAGES" / f"{domain}.po"
+
+
+def translated(locale: str) -> dict[str, str]:
+    """Every id with a translation in any of ``locale``'s catalogues."""
+    from babel.messages.pofile import read_po
+
+    have: dict[str, str] = {}
+    for path in sorted(catalogue_path(locale, "x").parent.glob("*.po")):
+        with path.open("rb") as fh:
+            have.update({str(m.id): str(m.string) for m in read_po(fh) if m.id and m.string})
+    return have
+
+
+def update() -> None:
+    """Add new ids to both locales' catalogues (English: the id itself; zh-CN: empty)."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po, write_po
+
+    ids = extract_ids()
+    for locale in ("en", "zh-CN"):
+        have = translated(locale)
+        for domain in ("cli", "server"):
+            path = catalogue_path(locale, domain)
+            if path.exists():
+                with path.open("rb") as fh:
+                    catalog = read_po(fh)
+            else:
+                catalog = Catalog(locale=locale.replace("-", "_"), project="tongdao")
+            for message_id, where in ids.items():
+                if where != domain or message_id in have or message_id in catalog:
+                    continue
+                flags = ("python-brace-format",) if "{" in message_id else ()
+                catalog.add(message_id, message_id if locale == "en" else "", flags=flags)
+            with path.open("wb") as fh:
+                write_po(fh, catalog, width=100, omit_header=False, sort_output=True)
+
+
+def missing(locale: str) -> list[str]:
+    """Ids without a translation in ``locale``."""
+    have = translated(locale)
+    return [i for i in extract_ids() if i not in have]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Update the catalogues, or check them."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="list untranslated ids; exit 1")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    if not args.check:
+        update()
+    problems = [f"{loc}: {i!r}" for loc in ("en", "zh-CN") for i in missing(loc)]
+    for line in problems:
+        print(f"untranslated {line}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
