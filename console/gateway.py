@@ -9,7 +9,7 @@ import grpc
 
 from tongdao.crypto.pki import BROKER_SERVER_NAME
 from tongdao.proto.stubs import BrokerStubs
-from tongdao.proto.transport import TlsMaterial, secure_channel
+from tongdao.proto.transport import TlsMaterial, secure_channel, with_locale
 
 CALL_SECONDS = 15.0
 """How long one broker call may take before the page says the broker did not answer."""
@@ -30,7 +30,11 @@ class Gateway:
     def __init__(self, target: str, tls: TlsMaterial, party: str) -> None:
         self.target = target
         self.party = party
-        self._channel = secure_channel(target, tls, server_name=BROKER_SERVER_NAME)
+        # the console renders refusals in its own catalogues from the broker's English text
+        # (e.g. the lockout's time), so it asks the broker for English
+        self._channel = with_locale(
+            secure_channel(target, tls, server_name=BROKER_SERVER_NAME), "en"
+        )
 
     def call(self, token: str, service: str, method: str, request: Any) -> Any:
         """``service.method(request)`` as the person of ``token`` ("" = no person: login).
