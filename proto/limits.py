@@ -294,7 +294,8 @@ LIMITS: dict[str, dict[str, Limit]] = {
         "reason": PROSE,
     },
     "DecideGrantChangeRequest": {"id": ID, "reason": PROSE},
-    "ListGrantChangesRequest": {"role": WORD, "grant_id": ID},
+    "ListGrantChangesRequest": {"role": WORD, "grant_id": ID, **PAGES},
+    "ListPublicAccessRequest": PAGES,
     "PublicRequester": {"name": NAME, "contact": Text(120), "id_number": Text(32)},
     "DownloadOpenDataRequest": {
         "entry_code": ENTRY_CODE,

@@ -32,6 +32,7 @@ from tongdao.broker.catalogue.service import CatalogueService
 from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import ContextService
+from tongdao.broker.kernel.paging import Page
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.sharing.models import Grant, GrantChange
 from tongdao.crypto.grant_token import (
@@ -211,17 +212,25 @@ class GrantChangeMixin(ContextService):
         return change
 
     def list_grant_changes(
-        self, session: Session, caller: str, role: str, grant_id: str = ""
+        self,
+        session: Session,
+        caller: str,
+        role: str,
+        grant_id: str = "",
+        page: Page | None = None,
     ) -> Sequence[GrantChange]:
-        """Changes the caller asked for (``consumer``) or must decide / decided (``provider``)."""
+        """Changes the caller asked for (``consumer``) or must decide / decided (``provider``),
+        oldest first (one page of them with ``page``)."""
         self.directory.require_registered(session, caller)
         if role not in ("consumer", "provider"):
             raise InvalidArgument(msg("must be 'consumer' or 'provider'"), field="role")
         column = GrantChange.consumer if role == "consumer" else GrantChange.provider
-        query = select(GrantChange).where(column == caller).order_by(GrantChange.created_at)
+        query = select(GrantChange).where(column == caller)
         if grant_id:
             query = query.where(GrantChange.grant_id == v.identifier(grant_id, "grant_id"))
-        return session.execute(query).scalars().all()
+        if page is not None:
+            return page.fetch(session, query, GrantChange.created_at, GrantChange.id)
+        return session.execute(query.order_by(GrantChange.created_at)).scalars().all()
 
     def regrade_tokens(self, session: Session) -> int:
         """Re-sign every active or suspended grant whose token carries no catalogue grades

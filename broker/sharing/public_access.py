@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import ContextService
+from tongdao.broker.kernel.paging import Page
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.sharing.models import PublicAccessSuspension
 from tongdao.policies.i18n import msg
@@ -115,8 +116,15 @@ class PublicAccessMixin(ContextService):
                 articles=(row.article,),
             )
 
-    def public_access(self, session: Session, caller: str) -> Sequence[PublicAccessSuspension]:
-        """Every public requester ever suspended, with its current status (the authority)."""
+    def public_access(
+        self, session: Session, caller: str, page: Page | None = None
+    ) -> Sequence[PublicAccessSuspension]:
+        """Every public requester ever suspended, with its current status (the authority), by
+        time of its latest change (one page of them with ``page``)."""
         self.directory.require_authority(session, caller)
-        query = select(PublicAccessSuspension).order_by(PublicAccessSuspension.changed_at)
-        return session.execute(query).scalars().all()
+        query = select(PublicAccessSuspension)
+        if page is not None:
+            return page.fetch(
+                session, query, PublicAccessSuspension.changed_at, PublicAccessSuspension.requester
+            )
+        return session.execute(query.order_by(PublicAccessSuspension.changed_at)).scalars().all()

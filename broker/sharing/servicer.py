@@ -363,13 +363,14 @@ class SharingServicer(RegionalServicerMixin, sharing_pb2_grpc.SharingServicer, C
 
     def ListGrantChanges(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
+        page = self.service.page("grant_changes", request.page_size, request.page_token)
         with self.sessions.begin() as session:
             rows = self.service.list_grant_changes(
-                session, caller, request.role or "consumer", request.grant_id
+                session, caller, request.role or "consumer", request.grant_id, page
             )
             article = self.service.policy.sharing.purpose_binding_article
             return sharing_pb2.ListGrantChangesResponse(
-                changes=[change_pb(c, article) for c in rows]
+                changes=[change_pb(c, article) for c in rows], next_page_token=next_token(rows)
             )
 
     def ChangePublicAccess(self, request, context):  # type: ignore[no-untyped-def]
@@ -382,10 +383,11 @@ class SharingServicer(RegionalServicerMixin, sharing_pb2_grpc.SharingServicer, C
 
     def ListPublicAccess(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
+        page = self.service.page("public_access", request.page_size, request.page_token)
         with self.sessions.begin() as session:
-            rows = self.service.public_access(session, caller)
+            rows = self.service.public_access(session, caller, page)
             return sharing_pb2.ListPublicAccessResponse(
-                requesters=[public_access_pb(r) for r in rows]
+                requesters=[public_access_pb(r) for r in rows], next_page_token=next_token(rows)
             )
 
     def GetGrant(self, request, context):  # type: ignore[no-untyped-def]

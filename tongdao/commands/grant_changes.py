@@ -8,6 +8,7 @@ import argparse
 
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.commands._grammar import add_list_option
+from tongdao.proto.pages import every_page
 from tongdao.v1 import sharing_pb2
 
 
@@ -71,8 +72,10 @@ def change_command(args: argparse.Namespace) -> int:
 
 def changes_command(args: argparse.Namespace) -> int:
     with broker_stub(args) as stub:
-        reply = stub.sharing.ListGrantChanges(
-            sharing_pb2.ListGrantChangesRequest(role="provider", grant_id=args.grant), timeout=30
+        reply = every_page(
+            stub.sharing.ListGrantChanges,
+            sharing_pb2.ListGrantChangesRequest(role="provider", grant_id=args.grant),
+            "changes",
         )
     if args.json:
         print_message(reply, as_json=True)

@@ -7,6 +7,7 @@ import argparse
 
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.home import AUTHORITY
+from tongdao.proto.pages import every_page
 from tongdao.v1 import sharing_pb2
 
 
@@ -48,7 +49,9 @@ def change_command(args: argparse.Namespace) -> int:
 
 def list_command(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        reply = stub.sharing.ListPublicAccess(sharing_pb2.ListPublicAccessRequest(), timeout=30)
+        reply = every_page(
+            stub.sharing.ListPublicAccess, sharing_pb2.ListPublicAccessRequest(), "requesters"
+        )
     if args.json:
         print_message(reply, as_json=True)
         return 0

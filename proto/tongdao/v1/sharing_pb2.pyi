@@ -38,14 +38,20 @@ class PublicAccess(_message.Message):
     def __init__(self, requester: _Optional[str] = ..., status: _Optional[str] = ..., ground: _Optional[str] = ..., article: _Optional[str] = ..., reason: _Optional[str] = ..., correction: _Optional[str] = ..., changed_by: _Optional[str] = ..., changed_at: _Optional[str] = ...) -> None: ...
 
 class ListPublicAccessRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListPublicAccessResponse(_message.Message):
-    __slots__ = ("requesters",)
+    __slots__ = ("requesters", "next_page_token")
     REQUESTERS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     requesters: _containers.RepeatedCompositeFieldContainer[PublicAccess]
-    def __init__(self, requesters: _Optional[_Iterable[_Union[PublicAccess, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, requesters: _Optional[_Iterable[_Union[PublicAccess, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class RequestGrantChangeRequest(_message.Message):
     __slots__ = ("grant_id", "kind", "fields", "purpose", "third_party", "reason")
@@ -74,12 +80,16 @@ class DecideGrantChangeRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ..., consent: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ListGrantChangesRequest(_message.Message):
-    __slots__ = ("role", "grant_id")
+    __slots__ = ("role", "grant_id", "page_size", "page_token")
     ROLE_FIELD_NUMBER: _ClassVar[int]
     GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     role: str
     grant_id: str
-    def __init__(self, role: _Optional[str] = ..., grant_id: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, role: _Optional[str] = ..., grant_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class GrantChange(_message.Message):
     __slots__ = ("id", "grant_id", "consumer", "provider", "kind", "fields", "purpose", "third_party", "reason", "status", "decision_reason", "result_grant_id", "created_at", "decided_at", "articles")
@@ -116,10 +126,12 @@ class GrantChange(_message.Message):
     def __init__(self, id: _Optional[str] = ..., grant_id: _Optional[str] = ..., consumer: _Optional[str] = ..., provider: _Optional[str] = ..., kind: _Optional[str] = ..., fields: _Optional[_Iterable[str]] = ..., purpose: _Optional[str] = ..., third_party: _Optional[str] = ..., reason: _Optional[str] = ..., status: _Optional[str] = ..., decision_reason: _Optional[str] = ..., result_grant_id: _Optional[str] = ..., created_at: _Optional[str] = ..., decided_at: _Optional[str] = ..., articles: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ListGrantChangesResponse(_message.Message):
-    __slots__ = ("changes",)
+    __slots__ = ("changes", "next_page_token")
     CHANGES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     changes: _containers.RepeatedCompositeFieldContainer[GrantChange]
-    def __init__(self, changes: _Optional[_Iterable[_Union[GrantChange, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, changes: _Optional[_Iterable[_Union[GrantChange, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class RecordUsageRequest(_message.Message):
     __slots__ = ("grant_id", "record")
