@@ -24,6 +24,7 @@ from tongdao.crypto.errors import EnvelopeError
 from tongdao.crypto.reconciliation import key_id
 from tongdao.node.adapters import CorrectionRefused, normalise_key
 from tongdao.node.engine import NodeEngine, ServedEntry
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import InvalidArgument
 from tongdao.proto.query import canonical_request_id
 
@@ -99,7 +100,7 @@ def apply_correction(
     canonical_request_id(request_id, "request_id")
     canonical_request_id(correction_id, "correction_id")
     if not engine.holdings_key:
-        raise InvalidArgument("this node keeps no holdings key to digest records with")
+        raise InvalidArgument(msg("this node keeps no holdings key to digest records with"))
     entry = engine.entries.get(entry_code)
     before: dict[str, str] = {}
     after: dict[str, str] = {}

@@ -14,6 +14,7 @@ from tongdao.crypto.cross_check import CheckFormatError, key_digest, open_check,
 from tongdao.crypto.errors import EnvelopeError
 from tongdao.node.adapters import normalise_key
 from tongdao.node.engine import NodeEngine
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound
 from tongdao.proto.query import canonical_request_id
 
@@ -35,7 +36,10 @@ def check_digests(
     canonical_request_id(run_id, "run_id")
     entry = engine.entries.get(entry_code)
     if entry is None:
-        raise NotFound(f"this node does not serve entry {entry_code!r}", field="entry_code")
+        raise NotFound(
+            msg("this node does not serve entry {entry_code!r}", entry_code=entry_code),
+            field="entry_code",
+        )
     try:
         check_key, item, keys = open_check(
             engine.encryption_keys.private_key,
@@ -46,14 +50,22 @@ def check_digests(
         )
     except EnvelopeError:
         raise InvalidArgument(
-            "not sealed to this node for this run and entry", field="sealed_check"
+            msg("not sealed to this node for this run and entry"), field="sealed_check"
         ) from None
     except CheckFormatError as exc:
         raise InvalidArgument(str(exc), field="sealed_check") from None
     if len(keys) > MAX_KEYS:
-        raise InvalidArgument(f"names more than {MAX_KEYS} record keys", field="sealed_check")
+        raise InvalidArgument(
+            msg("names more than {MAX_KEYS} record keys", MAX_KEYS=MAX_KEYS), field="sealed_check"
+        )
     if item == entry.key_field or item not in entry.served_fields:
-        raise FailedPrecondition(f"{item!r} is not a data item of entry {entry_code}")
+        raise FailedPrecondition(
+            msg(
+                "{item!r} is not a data item of entry {entry_code}",
+                item=item,
+                entry_code=entry_code,
+            )
+        )
     out = []
     for key in keys:
         record = entry.source.lookup(normalise_key(key, casefold=entry.casefold))

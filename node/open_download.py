@@ -17,6 +17,7 @@ from tongdao.crypto.envelope import open_sealed, seal
 from tongdao.crypto.errors import EnvelopeError, KeyFormatError
 from tongdao.crypto.grant_token import GrantClaims
 from tongdao.crypto.query_binding import QUERY, RESULT, query_associated_data
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import InvalidArgument
 from tongdao.proto.query import QueryAnswer, RelayedQuery
 
@@ -35,12 +36,13 @@ def grade_method(method: str) -> str:
 
 def _page(body: Any) -> tuple[int, int]:
     if not isinstance(body, dict) or set(body) != {"offset", "limit"}:
-        raise InvalidArgument('must be {"offset": N, "limit": N}', field="sealed_query")
+        raise InvalidArgument(msg('must be {{"offset": N, "limit": N}}'), field="sealed_query")
     offset, limit = body["offset"], body["limit"]
     for name, value, low, high in (("offset", offset, 0, 10**9), ("limit", limit, 1, MAX_PAGE)):
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
             raise InvalidArgument(
-                f"must be an integer from {low} to {high}", field=f"sealed_query.{name}"
+                msg("must be an integer from {low} to {high}", low=low, high=high),
+                field=f"sealed_query.{name}",
             )
     return offset, limit
 
@@ -62,10 +64,11 @@ def open_download(
         offset, limit = _page(json.loads(plain))
     except (EnvelopeError, KeyFormatError):
         raise InvalidArgument(
-            "does not open: not sealed to this node's key for this download", field="sealed_query"
+            msg("does not open: not sealed to this node's key for this download"),
+            field="sealed_query",
         ) from None
     except (ValueError, UnicodeDecodeError, RecursionError):
-        raise InvalidArgument("is not JSON", field="sealed_query") from None
+        raise InvalidArgument(msg("is not JSON"), field="sealed_query") from None
     rows = list(itertools.islice(entry.source.rows(), offset, offset + limit + 1))
     records = [
         {name: engine.masker(entry.grades[name], row.get(name, ""), name) for name in query.fields}

@@ -47,6 +47,7 @@ from tongdao.crypto.errors import KeyFormatError
 from tongdao.crypto.grant_status import issue_status_ticket
 from tongdao.crypto.grant_token import GrantClaims, b64url_encode, issue_grant_token
 from tongdao.crypto.query_binding import QUERY, query_associated_data, result_digest
+from tongdao.policies.i18n import msg
 from tongdao.policies.open_data import OpenDataRules, missing_identity, open_fields
 from tongdao.proto.errors import (
     FailedPrecondition,
@@ -112,7 +113,7 @@ class OpenDataService(ContextService):
     def rules(self) -> OpenDataRules:
         rules = self.policy.open_data
         if rules is None:
-            raise FailedPrecondition("the rule file in force sets no [open_data] section")
+            raise FailedPrecondition(msg("the rule file in force sets no [open_data] section"))
         return rules
 
     # ------------------------------------------------------------------ who asks
@@ -131,7 +132,10 @@ class OpenDataService(ContextService):
         absent = missing_identity(rules, stated)
         if absent is not None:
             raise InvalidArgument(
-                f"is required: a public requester states {', '.join(rules.requester_identity)}",
+                msg(
+                    "is required: a public requester states {v1}",
+                    v1=", ".join(rules.requester_identity),
+                ),
                 field=f"requester.{absent}",
                 articles=(rules.article,),
             )
@@ -156,7 +160,10 @@ class OpenDataService(ContextService):
         who = self.identify(requester)
         entry = self.catalogue.find(session, v.entry_code(entry_code, "entry_code"))
         if entry is None or entry.current_version < 1:
-            raise NotFound(f"no published catalogue entry {entry_code!r}", field="entry_code")
+            raise NotFound(
+                msg("no published catalogue entry {entry_code!r}", entry_code=entry_code),
+                field="entry_code",
+            )
         self.withdrawals.check_not_withdrawn(session, entry.code)  # OPN-3, Art.35
         grades = self.catalogue.field_grades(session, entry.code, entry.current_version)
         offered = open_fields(self.rules, grades)
@@ -164,7 +171,7 @@ class OpenDataService(ContextService):
         for name in wanted:
             if name not in offered:
                 raise InvalidArgument(
-                    f"data item {name!r} is not open to the public",
+                    msg("data item {name!r} is not open to the public", name=name),
                     field="data_items",
                     articles=(self.rules.article,),
                 )
@@ -206,7 +213,10 @@ class OpenDataService(ContextService):
             or not token
             or not hmac.compare_digest(stored, _digest(token))
         ):
-            raise NotFound(f"no open-data request {request_id!r} for that token", field="id")
+            raise NotFound(
+                msg("no open-data request {request_id!r} for that token", request_id=request_id),
+                field="id",
+            )
         return request
 
     def valid_until(self, request: ServiceRequest) -> dt.date | None:
@@ -228,14 +238,21 @@ class OpenDataService(ContextService):
         self.sharing.check_public_access(session, who.name)  # OPN-4, Art.43
         entry = self.catalogue.find(session, v.entry_code(entry_code, "entry_code"))
         if entry is None or entry.current_version < 1:
-            raise NotFound(f"no published catalogue entry {entry_code!r}", field="entry_code")
+            raise NotFound(
+                msg("no published catalogue entry {entry_code!r}", entry_code=entry_code),
+                field="entry_code",
+            )
         self.catalogue.check_in_force(entry)
         self.withdrawals.check_not_withdrawn(session, entry.code)  # OPN-3, Art.35
         content = self.catalogue.published_content(session, entry)
         open_type = content.get("open_type", "not_open")
         if open_type == "not_open":
             raise PermissionDenied(
-                f"entry {entry.code} is not open ({content.get('open_conditions', '')})",
+                msg(
+                    "entry {code} is not open ({v1})",
+                    code=entry.code,
+                    v1=content.get("open_conditions", ""),
+                ),
                 field="entry_code",
                 articles=(self.policy.opening.article,),
             )
@@ -245,28 +262,31 @@ class OpenDataService(ContextService):
         if open_type == "conditional_open":
             if not request_id:
                 raise PermissionDenied(
-                    f"entry {entry.code} is conditionally open: file an open-data request and "
-                    "download under it once approved",
+                    msg(
+                        "entry {code} is conditionally open: file an open-data request and "
+                        "download under it once approved",
+                        code=entry.code,
+                    ),
                     field="request_id",
                     articles=(rules.article,),
                 )
             request = self.lookup(session, request_id, token)
             if request.subject != entry.code:
-                raise PermissionDenied("the request is for another entry", field="request_id")
+                raise PermissionDenied(msg("the request is for another entry"), field="request_id")
             if requester_key(request.requester) != requester_key(who.name):
                 raise PermissionDenied(
-                    "the request was filed by another requester", field="requester.name"
+                    msg("the request was filed by another requester"), field="requester.name"
                 )
             until = self.valid_until(request)
             if until is None:
                 raise PermissionDenied(
-                    f"the request is {request.status}",
+                    msg("the request is {status}", status=request.status),
                     field="request_id",
                     articles=(rules.article,),
                 )
             if self.today() > until:
                 raise PermissionDenied(
-                    f"the approval was valid until {until.isoformat()}",
+                    msg("the approval was valid until {v1}", v1=until.isoformat()),
                     field="request_id",
                     articles=(rules.article,),
                 )
@@ -275,7 +295,7 @@ class OpenDataService(ContextService):
             purpose = f"{PURPOSE}: {request.id}"
         if not fields:
             raise FailedPrecondition(
-                f"entry {entry.code} has no data item the public may receive",
+                msg("entry {code} has no data item the public may receive", code=entry.code),
                 field="entry_code",
                 articles=(rules.article,),
             )
@@ -310,7 +330,9 @@ class OpenDataService(ContextService):
             )
             provider = self.directory.department(session, entry.provider)
             if not provider.node_endpoint:
-                raise Unavailable(f"provider {provider.code!r} has no node endpoint registered")
+                raise Unavailable(
+                    msg("provider {code!r} has no node endpoint registered", code=provider.code)
+                )
             endpoint, node_key = provider.node_endpoint, provider.encryption_public_key
             signing_key = bytes(provider.signing_public_key)
             version = entry.current_version
@@ -410,7 +432,7 @@ class OpenDataService(ContextService):
                 },
             )
         if not ok:
-            raise Unavailable("the provider's node returned a receipt that does not verify")
+            raise Unavailable(msg("the provider's node returned a receipt that does not verify"))
         return Download(
             entry.code,
             version,

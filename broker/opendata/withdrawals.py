@@ -24,6 +24,7 @@ from tongdao.broker.kernel.context import AUTHORITY, ContextService
 from tongdao.broker.kernel.paging import Page
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.opendata.models import OpenDataWithdrawal
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
 PENDING, WITHDRAWN, REFUSED = "pending", "withdrawn", "refused"
@@ -52,17 +53,27 @@ class OpenDataWithdrawals(ContextService):
         """
         entry = self.catalogue.find(session, v.entry_code(entry_code, "entry_code"))
         if entry is None or entry.current_version < 1:
-            raise NotFound(f"no published catalogue entry {entry_code!r}", field="entry_code")
+            raise NotFound(
+                msg("no published catalogue entry {entry_code!r}", entry_code=entry_code),
+                field="entry_code",
+            )
         if entry.provider != caller:
-            raise PermissionDenied("only the entry's provider asks to withdraw its open data")
+            raise PermissionDenied(msg("only the entry's provider asks to withdraw its open data"))
         content = self.catalogue.published_content(session, entry)
         if content.get("open_type", "not_open") == "not_open":
-            raise FailedPrecondition(f"entry {entry.code} is not open", field="entry_code")
+            raise FailedPrecondition(
+                msg("entry {code} is not open", code=entry.code), field="entry_code"
+            )
         reason = v.text(reason, "reason")
         current = self._current(session, entry.code)
         if current is not None:
             raise FailedPrecondition(
-                f"a withdrawal of entry {entry.code} is already {current.status} ({current.id})",
+                msg(
+                    "a withdrawal of entry {code} is already {status} ({id})",
+                    code=entry.code,
+                    status=current.status,
+                    id=current.id,
+                ),
                 field="entry_code",
             )
         provider = self.directory.department(session, caller)
@@ -112,12 +123,17 @@ class OpenDataWithdrawals(ContextService):
         row = self.get(session, caller, withdrawal_id)
         if caller != row.reviewer:
             raise PermissionDenied(
-                f"the same-level data authority ({row.reviewer}) reviews this withdrawal",
+                msg(
+                    "the same-level data authority ({reviewer}) reviews this withdrawal",
+                    reviewer=row.reviewer,
+                ),
                 field="id",
                 articles=(row.article,),
             )
         if row.status != PENDING:
-            raise FailedPrecondition(f"withdrawal is already {row.status}", field="id")
+            raise FailedPrecondition(
+                msg("withdrawal is already {status}", status=row.status), field="id"
+            )
         comment = v.text(comment, "comment", required=not approve)
         now = self.now()
         row.decided_by, row.decided_at, row.comment = caller, now, comment
@@ -147,7 +163,9 @@ class OpenDataWithdrawals(ContextService):
     def get(self, session: Session, caller: str, withdrawal_id: str) -> OpenDataWithdrawal:
         row = session.get(OpenDataWithdrawal, v.identifier(withdrawal_id, "id"))
         if row is None or caller not in (row.provider, row.reviewer, AUTHORITY):
-            raise NotFound(f"no withdrawal {withdrawal_id!r}", field="id")
+            raise NotFound(
+                msg("no withdrawal {withdrawal_id!r}", withdrawal_id=withdrawal_id), field="id"
+            )
         return row
 
     def _current(self, session: Session, entry_code: str) -> OpenDataWithdrawal | None:
@@ -162,7 +180,7 @@ class OpenDataWithdrawals(ContextService):
     ) -> Sequence[OpenDataWithdrawal]:
         """What the caller asked for (provider) or reviews (authority), oldest first."""
         if status and status not in (PENDING, WITHDRAWN, REFUSED):
-            raise InvalidArgument("must be pending, withdrawn or refused", field="status")
+            raise InvalidArgument(msg("must be pending, withdrawn or refused"), field="status")
         w = OpenDataWithdrawal
         query = select(w)
         if caller != AUTHORITY:
@@ -192,8 +210,14 @@ class OpenDataWithdrawals(ContextService):
         row = self._current(session, entry_code)
         if row is not None and row.status == WITHDRAWN and row.announced_on is not None:
             raise PermissionDenied(
-                f"the open data of entry {entry_code} was withdrawn: announced on "
-                f"{row.announced_on.isoformat()} (withdrawal {row.id}: {row.reason})",
+                msg(
+                    "the open data of entry {entry_code} was withdrawn: announced on {v1} "
+                    "(withdrawal {id}: {reason})",
+                    entry_code=entry_code,
+                    v1=row.announced_on.isoformat(),
+                    id=row.id,
+                    reason=row.reason,
+                ),
                 field="entry_code",
                 articles=(row.article,),
             )

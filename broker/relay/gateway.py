@@ -177,7 +177,12 @@ class GrpcNodeGateway:
             raise _node_error(endpoint, exc) from None
         texts = (r.request_id, r.department, r.entry_code, r.correction_id, r.key_id, r.refusal)
         if any(len(t) > MAX_RECEIPT_TEXT for t in texts) or len(r.fields) > len(correction.fields):
-            raise Unavailable(f"provider node at {endpoint} sent a malformed correction receipt")
+            raise Unavailable(
+                msg(
+                    "provider node at {endpoint} sent a malformed correction receipt",
+                    endpoint=endpoint,
+                )
+            )
         return CorrectionReceipt(
             request_id=r.request_id,
             department=r.department,

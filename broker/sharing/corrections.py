@@ -19,6 +19,7 @@ from tongdao.broker.kernel import validation as v
 from tongdao.crypto.correction import CorrectionReceipt
 from tongdao.crypto.errors import KeyFormatError, SignatureError
 from tongdao.crypto.signing import VerifyKey
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, Unavailable
 from tongdao.proto.limits import CORRECTION_ENVELOPE_BYTES
 
@@ -68,14 +69,17 @@ def sealed_details(
     """The stored part of a sealed correction, checked (no value is ever among it)."""
     if record_key:
         raise InvalidArgument(
-            "leave record_key empty: with sealed_correction the key travels sealed",
+            msg("leave record_key empty: with sealed_correction the key travels sealed"),
             field="record_key",
         )
     if len(sealed) > MAX_ENVELOPE_BYTES:
-        raise InvalidArgument(f"is over {MAX_ENVELOPE_BYTES} bytes", field="sealed_correction")
+        raise InvalidArgument(
+            msg("is over {MAX_ENVELOPE_BYTES} bytes", MAX_ENVELOPE_BYTES=MAX_ENVELOPE_BYTES),
+            field="sealed_correction",
+        )
     cid = v.identifier(correction_id, "correction_id")
     if cid != correction_id:
-        raise InvalidArgument("must be a lower-case UUID with dashes", field="correction_id")
+        raise InvalidArgument(msg("must be a lower-case UUID with dashes"), field="correction_id")
     return {
         "data_items": v.field_names(data_items, "data_items"),
         "correction_id": cid,
@@ -105,13 +109,15 @@ def verified_receipt(
         same = False
     if not same:
         raise Unavailable(
-            "the provider node's correction receipt does not verify; the correction stays "
-            "pending — ask the provider to check its node"
+            msg(
+                "the provider node's correction receipt does not verify; the correction stays "
+                "pending — ask the provider to check its node"
+            )
         )
     if not receipt.refusal and (
         len(receipt.before_digest) != 32 or len(receipt.after_digest) != 32
     ):
-        raise Unavailable("the provider node's correction receipt lacks the record's digests")
+        raise Unavailable(msg("the provider node's correction receipt lacks the record's digests"))
     return receipt
 
 
@@ -128,6 +134,7 @@ def to_apply(request_id: str, entry_code: str, details: dict[str, Any]) -> Corre
 def require_node(endpoint: str, provider: str) -> str:
     if not endpoint:
         raise FailedPrecondition(
-            f"{provider} has no node registered to apply the correction to", field="id"
+            msg("{provider} has no node registered to apply the correction to", provider=provider),
+            field="id",
         )
     return endpoint

@@ -22,6 +22,7 @@ from tongdao.broker.kernel import validation as v
 from tongdao.broker.sharing.corrections import CorrectionNodes, require_node
 from tongdao.broker.sharing.models import ServiceRequest
 from tongdao.broker.sharing.requests import ServiceRequests
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, Unavailable
 
 DIGEST_BYTES = 32
@@ -70,7 +71,11 @@ def _check_answer(
     out: dict[bytes, bytes] = {}
     for kd, vd in pairs:
         if len(kd) != DIGEST_BYTES or len(vd) != DIGEST_BYTES or kd not in asked or kd in out:
-            raise Unavailable(f"{provider}'s node answered the cross-verification malformed")
+            raise Unavailable(
+                msg(
+                    "{provider}'s node answered the cross-verification malformed", provider=provider
+                )
+            )
         out[kd] = vd
     return out
 
@@ -86,27 +91,32 @@ class CrossVerifications:
         s = self.requests.s
         rules = s.policy.cross_verification
         if rules is None:
-            raise FailedPrecondition("the rule file has no [cross_verification] section")
+            raise FailedPrecondition(msg("the rule file has no [cross_verification] section"))
         run_id = v.identifier(data.run_id, "run_id")
         if run_id != data.run_id:
-            raise InvalidArgument("must be a lower-case UUID with dashes", field="run_id")
+            raise InvalidArgument(msg("must be a lower-case UUID with dashes"), field="run_id")
         if len(data.sides) != 2:
-            raise InvalidArgument("must name exactly two providers' entries", field="sides")
+            raise InvalidArgument(msg("must name exactly two providers' entries"), field="sides")
         if not data.notices:
-            raise InvalidArgument("must name at least one record key", field="notices")
+            raise InvalidArgument(msg("must name at least one record key"), field="notices")
         if len(data.notices) > rules.max_keys:
             raise InvalidArgument(
-                f"at most {rules.max_keys} record keys per run ([cross_verification] max_keys)",
+                msg(
+                    "at most {max_keys} record keys per run ([cross_verification] max_keys)",
+                    max_keys=rules.max_keys,
+                ),
                 field="notices",
                 articles=(rules.article,),
             )
         digests = {n.key_digest for n in data.notices}
         if len(digests) != len(data.notices) or any(len(d) != DIGEST_BYTES for d in digests):
-            raise InvalidArgument("key digests must be 32 bytes and unique", field="notices")
+            raise InvalidArgument(msg("key digests must be 32 bytes and unique"), field="notices")
         if any(
             len(n.sealed_record_keys) != 2 or not all(n.sealed_record_keys) for n in data.notices
         ):
-            raise InvalidArgument("each needs the key sealed to both providers", field="notices")
+            raise InvalidArgument(
+                msg("each needs the key sealed to both providers"), field="notices"
+            )
         description = v.text(data.description, "description")
         return run_id, rules.max_keys, description
 
@@ -125,17 +135,20 @@ class CrossVerifications:
         rules = s.policy.cross_verification
         assert rules is not None
         if self.nodes is None:
-            raise FailedPrecondition("this broker cannot reach providers' nodes")
+            raise FailedPrecondition(msg("this broker cannot reach providers' nodes"))
         sides = []
         for i, side in enumerate(data.sides):
             entry = s.catalogue.find(session, v.entry_code(side.entry_code, "entry_code"))
             if entry is None or entry.current_version < 1:
-                raise InvalidArgument(f"no published entry {side.entry_code!r}", field="sides")
+                raise InvalidArgument(
+                    msg("no published entry {entry_code!r}", entry_code=side.entry_code),
+                    field="sides",
+                )
             dept = s.directory.department(session, entry.provider)
             item = v.field_names([side.item], "item")[0]
             sides.append((entry.code, entry.provider, dept, item, i))
         if sides[0][1] == sides[1][1]:
-            raise InvalidArgument("the two entries must be two providers'", field="sides")
+            raise InvalidArgument(msg("the two entries must be two providers'"), field="sides")
         asked = {n.key_digest for n in data.notices}
         answers = []
         for code, provider, dept, _, i in sides:

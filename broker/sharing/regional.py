@@ -38,6 +38,7 @@ from tongdao.broker.kernel.context import AUTHORITY, ContextService
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.sharing.models import Grant, RegionalSplit, ReturnFlow, ShareRequest
 from tongdao.policies.engine import in_regions
+from tongdao.policies.i18n import msg
 from tongdao.policies.regional import RegionalRules, is_lower
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
@@ -66,8 +67,10 @@ class RegionalMixin(ContextService):
         rules = self.policy.regional
         if rules is None:
             raise FailedPrecondition(
-                "the rule file in force has no [regional] table: this broker records no "
-                "regional splits or return flows"
+                msg(
+                    "the rule file in force has no [regional] table: this broker records no "
+                    "regional splits or return flows"
+                )
             )
         return rules
 
@@ -80,11 +83,16 @@ class RegionalMixin(ContextService):
     def _own_entry(self, session: Session, caller: str, entry_code: str) -> CatalogueEntry:
         entry = self.catalogue.find(session, v.entry_code(entry_code, "entry_code"))
         if entry is None or entry.current_version < 1:
-            raise NotFound(f"no published catalogue entry {entry_code!r}", field="entry_code")
+            raise NotFound(
+                msg("no published catalogue entry {entry_code!r}", entry_code=entry_code),
+                field="entry_code",
+            )
         if entry.provider != caller:
-            raise PermissionDenied("only the entry's provider may do this", field="entry_code")
+            raise PermissionDenied(msg("only the entry's provider may do this"), field="entry_code")
         if entry.status in ("sunset", "withdrawn"):
-            raise FailedPrecondition(f"entry is revoked ({entry.status})", field="entry_code")
+            raise FailedPrecondition(
+                msg("entry is revoked ({status})", status=entry.status), field="entry_code"
+            )
         return entry
 
     def _territories(
@@ -99,36 +107,56 @@ class RegionalMixin(ContextService):
         """Check each territory: a region inside the provider's and below it, a registered
         department of a lower level inside that region."""
         if not territories:
-            raise InvalidArgument("name at least one region and department", field="territories")
+            raise InvalidArgument(
+                msg("name at least one region and department"), field="territories"
+            )
         if len(territories) > MAX_TERRITORIES:
-            raise InvalidArgument(f"at most {MAX_TERRITORIES}", field="territories")
+            raise InvalidArgument(
+                msg("at most {MAX_TERRITORIES}", MAX_TERRITORIES=MAX_TERRITORIES),
+                field="territories",
+            )
         out: list[dict[str, str]] = []
         seen: set[tuple[str, str]] = set()
         for t in territories:
             region = v.region(t.region, "territories.region")
             if region == provider.region or not in_regions(region, (provider.region,)):
                 raise InvalidArgument(
-                    f"region {region} is not below the provider's region {provider.region}",
+                    msg(
+                        "region {region} is not below the provider's region {v1}",
+                        region=region,
+                        v1=provider.region,
+                    ),
                     field="territories.region",
                     articles=(article,),
                 )
             dept = self.directory.department(session, t.department, "territories.department")
             if not is_lower(dept.level, provider.level):
                 raise InvalidArgument(
-                    f"{dept.code} ({dept.level}) is not a lower-level department than the "
-                    f"provider ({provider.level})",
+                    msg(
+                        "{code} ({level}) is not a lower-level department than the provider ({v1})",
+                        code=dept.code,
+                        level=dept.level,
+                        v1=provider.level,
+                    ),
                     field="territories.department",
                     articles=(article,),
                 )
             if not in_regions(dept.region, (region,)):
                 raise InvalidArgument(
-                    f"{dept.code} (region {dept.region}) is not a department of region {region}",
+                    msg(
+                        "{code} (region {region}) is not a department of region {v1}",
+                        code=dept.code,
+                        region=dept.region,
+                        v1=region,
+                    ),
                     field="territories.department",
                     articles=(article,),
                 )
             pair = (region, dept.code)
             if pair in seen or (one_per_region and any(r == region for r, _ in seen)):
-                raise InvalidArgument(f"region {region} is named twice", field="territories")
+                raise InvalidArgument(
+                    msg("region {region} is named twice", region=region), field="territories"
+                )
             seen.add(pair)
             out.append({"region": region, "department": dept.code})
         return out
@@ -162,7 +190,7 @@ class RegionalMixin(ContextService):
         ).first()
         if waiting is not None:
             raise FailedPrecondition(
-                f"split {waiting[0]} of this entry is still waiting to be recorded",
+                msg("split {v1} of this entry is still waiting to be recorded", v1=waiting[0]),
                 field="entry_code",
             )
         reviewer = self.directory.authority_of_region(session, provider.region)
@@ -216,12 +244,16 @@ class RegionalMixin(ContextService):
         split = self.get_regional_split(session, caller, split_id)
         if caller not in (split.reviewer, AUTHORITY):
             raise PermissionDenied(
-                f"only the data authority {split.reviewer} records this split",
+                msg(
+                    "only the data authority {reviewer} records this split", reviewer=split.reviewer
+                ),
                 field="id",
                 articles=(rules.delegation_article,),
             )
         if split.status != "filed":
-            raise FailedPrecondition(f"split is already {split.status}", field="id")
+            raise FailedPrecondition(
+                msg("split is already {status}", status=split.status), field="id"
+            )
         reason = v.text(reason, "reason", required=not approve)
         if approve:
             for older in session.execute(
@@ -254,12 +286,14 @@ class RegionalMixin(ContextService):
         split = self.get_regional_split(session, caller, split_id)
         if caller != split.provider:
             raise PermissionDenied(
-                "only the entry's provider withdraws its split",
+                msg("only the entry's provider withdraws its split"),
                 field="id",
                 articles=(rules.delegation_article,),
             )
         if split.status not in ("filed", "recorded"):
-            raise FailedPrecondition(f"split is already {split.status}", field="id")
+            raise FailedPrecondition(
+                msg("split is already {status}", status=split.status), field="id"
+            )
         split.status = "withdrawn"
         split.decision_reason = v.text(reason, "reason")
         split.decided_at = self.now()
@@ -270,7 +304,7 @@ class RegionalMixin(ContextService):
         """One split, to its provider, its reviewer, its delegates and any data authority."""
         split = session.get(RegionalSplit, v.identifier(split_id, "id"))
         if split is None or not self._sees_split(session, caller, split):
-            raise NotFound(f"no regional split {split_id!r}", field="id")
+            raise NotFound(msg("no regional split {split_id!r}", split_id=split_id), field="id")
         return split
 
     def _sees_split(self, session: Session, caller: str, split: RegionalSplit) -> bool:
@@ -294,7 +328,9 @@ class RegionalMixin(ContextService):
         """One page of the splits the caller may see, oldest first, and the next page's token."""
         page = self.page("regional_splits", page_size, page_token)
         if status and status not in SPLIT_STATUSES:
-            raise InvalidArgument(f"must be one of {', '.join(SPLIT_STATUSES)}", field="status")
+            raise InvalidArgument(
+                msg("must be one of {v1}", v1=", ".join(SPLIT_STATUSES)), field="status"
+            )
         query = select(RegionalSplit).order_by(RegionalSplit.filed_at, RegionalSplit.id)
         if entry_code:
             query = query.where(RegionalSplit.entry_code == entry_code)
@@ -348,7 +384,7 @@ class RegionalMixin(ContextService):
         )
         if self.catalogue.published_content(session, entry)["share_type"] == "not_shared":
             raise FailedPrecondition(
-                "the entry is not shared: its legal basis forbids sharing it, returned or not",
+                msg("the entry is not shared: its legal basis forbids sharing it, returned or not"),
                 field="entry_code",
                 articles=(self.policy.sharing.share_type_article,),
             )
@@ -359,7 +395,7 @@ class RegionalMixin(ContextService):
         ).first()
         if live is not None:
             raise FailedPrecondition(
-                f"return flow {live[0]} of this entry is published; withdraw it first",
+                msg("return flow {v1} of this entry is published; withdraw it first", v1=live[0]),
                 field="entry_code",
             )
         flow = ReturnFlow(
@@ -438,12 +474,14 @@ class RegionalMixin(ContextService):
         flow = self.get_return_flow(session, caller, flow_id)
         if caller not in (flow.provider, AUTHORITY):
             raise PermissionDenied(
-                "only the entry's provider withdraws its return flow",
+                msg("only the entry's provider withdraws its return flow"),
                 field="id",
                 articles=(rules.return_flow_article,),
             )
         if flow.status != "published":
-            raise FailedPrecondition(f"return flow is already {flow.status}", field="id")
+            raise FailedPrecondition(
+                msg("return flow is already {status}", status=flow.status), field="id"
+            )
         reason = v.text(reason, "reason")
         flow.status = "withdrawn"
         flow.withdrawn_at = self.now()
@@ -490,7 +528,7 @@ class RegionalMixin(ContextService):
         """One arrangement, to its provider, its departments and any data authority."""
         flow = session.get(ReturnFlow, v.identifier(flow_id, "id"))
         if flow is None or not self._sees_flow(session, caller, flow):
-            raise NotFound(f"no return flow {flow_id!r}", field="id")
+            raise NotFound(msg("no return flow {flow_id!r}", flow_id=flow_id), field="id")
         return flow
 
     def list_return_flows(
@@ -506,7 +544,9 @@ class RegionalMixin(ContextService):
         """One page of the arrangements the caller may see, oldest first, and the next token."""
         page = self.page("return_flows", page_size, page_token)
         if status and status not in FLOW_STATUSES:
-            raise InvalidArgument(f"must be one of {', '.join(FLOW_STATUSES)}", field="status")
+            raise InvalidArgument(
+                msg("must be one of {v1}", v1=", ".join(FLOW_STATUSES)), field="status"
+            )
         query = select(ReturnFlow).order_by(ReturnFlow.published_at, ReturnFlow.id)
         if entry_code:
             query = query.where(ReturnFlow.entry_code == entry_code)

@@ -95,7 +95,9 @@ class ServiceRequests:
             raise InvalidArgument(msg("must be one of {v1}", v1=", ".join(KINDS)), field="kind")
         if caller == PUBLIC:
             if data.kind != "open_data":
-                raise PermissionDenied("the public files open-data requests only", field="kind")
+                raise PermissionDenied(
+                    msg("the public files open-data requests only"), field="kind"
+                )
         elif caller != AUTHORITY:
             self.s.directory.require_registered(session, caller)
         provider = self.s.directory.get_department(session, data.provider)
@@ -342,7 +344,7 @@ class ServiceRequests:
     def _apply_correction(self, session: Session, request: ServiceRequest) -> CorrectionReceipt:
         """Relay the sealed correction to the provider's node; its verified receipt."""
         if self.nodes is None:
-            raise FailedPrecondition("this broker cannot reach providers' nodes", field="id")
+            raise FailedPrecondition(msg("this broker cannot reach providers' nodes"), field="id")
         dept = self.s.directory.department(session, request.provider)
         correction = corr.to_apply(request.id, request.subject, request.details)
         receipt = self.nodes.apply_correction(

@@ -345,8 +345,10 @@ class SharingService(
                 )
         elif request.delegate and request.delegate != caller:
             raise PermissionDenied(
-                f"the provider delegated this region's requests to {request.delegate}, "
-                "which decides it",
+                msg(
+                    "the provider delegated this region's requests to {delegate}, which decides it",
+                    delegate=request.delegate,
+                ),
                 field="id",
                 articles=(self.regional_rules.delegation_article,),
             )
