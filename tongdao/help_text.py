@@ -21,6 +21,7 @@ import textwrap
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from tongdao.policies.i18n import render
 
@@ -47,7 +48,7 @@ ARGPARSE_IDS: tuple[str, ...] = (
     "invalid %(type)s value: %(value)r",
     "invalid choice: %(value)r (choose from %(choices)s)",
     "unknown parser %(parser_name)r (choices: %(choices)s)",
-    "argument \"-\" with mode %r",
+    'argument "-" with mode %r',
     "can't open '%(filename)s': %(error)s",
     # mistakes in a parser's definition, never in a command line (translated all the same)
     ".__call__() not defined",
@@ -204,9 +205,9 @@ class WideMixin(argparse.HelpFormatter):
 _WIDE: dict[type, type] = {}
 
 
-def _wide(formatter: type) -> type:
-    """``formatter`` wrapping by display width."""
-    if issubclass(formatter, WideMixin):
+def _wide(formatter: Any) -> Any:
+    """``formatter`` (argparse's ``formatter_class``) wrapping by display width."""
+    if not isinstance(formatter, type) or issubclass(formatter, WideMixin):
         return formatter
     if formatter not in _WIDE:
         _WIDE[formatter] = type(f"Wide{formatter.__name__}", (WideMixin, formatter), {})
