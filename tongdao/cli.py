@@ -183,8 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = rewrite_deprecated(sys.argv[1:] if argv is None else list(argv))
     choose(argv, os.environ)
     try:
-        with speaking(current()):  # argparse's own words ("usage:", its errors) too
-            return _main(argv)
+        return _main(argv)
     finally:
         forget()  # a caller in the same process (a test, the demo) chooses afresh
 
@@ -193,12 +192,13 @@ def _main(argv: list[str]) -> int:
     parser = build_parser()
     # `tongdao bench engines …`: everything after the command belongs to the
     # benchmark's own parser (its --help lists the options)
-    if len(argv) >= 2 and argv[0] == "bench" and argv[1] in PASSTHROUGH:
-        args = parser.parse_args(argv[:2])
-        args.options = [a for a in argv[2:] if a != "--json"]
-        args.json = len(args.options) < len(argv) - 2
-    else:
-        args = parser.parse_args(argv)
+    with speaking(current()):  # argparse's own words ("usage:", its errors) too
+        if len(argv) >= 2 and argv[0] == "bench" and argv[1] in PASSTHROUGH:
+            args = parser.parse_args(argv[:2])
+            args.options = [a for a in argv[2:] if a != "--json"]
+            args.json = len(args.options) < len(argv) - 2
+        else:
+            args = parser.parse_args(argv)
     as_json = bool(getattr(args, "json", False))
     stdout = sys.stdout
     if as_json and getattr(args, "json_lines", False):
