@@ -1,21 +1,19 @@
 """The console's words in zh-CN (the default) and English.
 
 Same scheme as :mod:`tongdao.policies.i18n`: message ids are English templates with
-``{named}`` fields, each locale's ``console.po`` (under ``console/locales``) gives the text,
-read once with Babel. The console's strings are its own catalogue, beside the decision
-messages of the rule engine, so neither room edits the other's file. Every id used in the
-templates and pages is in both catalogues (tests/unit/console/test_console_i18n.py).
+``{named}`` fields, each locale's ``console.po`` gives the text, read once with Babel. It sits
+with the product's other catalogues (``policies/locales/<locale>/LC_MESSAGES/``: the rules'
+decisions, the command, its help, the servers) and is the console's own file, so no other
+part edits it. Every id used in the templates and pages is in both catalogues
+(tests/unit/console/test_console_i18n.py).
 """
 
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-from tongdao.policies.i18n import DEFAULT_LOCALE, LOCALES
-
-LOCALES_DIR = Path(__file__).resolve().parent / "locales"
+from tongdao.policies.i18n import DEFAULT_LOCALE, LOCALES, LOCALES_DIR
 
 __all__ = ["DEFAULT_LOCALE", "LOCALES", "catalogue", "pick_locale", "translate"]
 

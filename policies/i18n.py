@@ -1,8 +1,9 @@
 """Localised messages (zh-CN and en), from gettext catalogues under ``locales/``.
 
 Message ids are English templates with ``{named}`` fields; each locale's catalogues
-(``messages.po``: decisions of the rules; ``cli.po``: the ``tongdao`` command; ``server.po``:
-what the broker and the nodes answer) give the translation. Catalogues are read once with
+(``messages.po``: decisions of the rules; ``cli.po``: the ``tongdao`` command; ``help.po``: its
+help and argparse's words; ``server.po``: what the broker and the nodes answer; ``console.po``:
+the web console) give the translation. Catalogues are read once with
 Babel (no compile step, so a fresh install works).
 
 Two ways to use them:

@@ -2,9 +2,10 @@
 
 Message ids are English templates written in the code: the first argument of every
 ``msg(...)`` (errors the broker and the nodes answer with, ``CommandError`` messages) and of
-every ``tr(...)`` of :mod:`tongdao.i18n` (the command's own lines), plus the one-line help of
-each top-level command. Ids used in ``tongdao/`` go to ``cli.po``, the others to ``server.po``
-(under ``policies/locales/<locale>/LC_MESSAGES/``).
+every ``tr(...)`` of :mod:`tongdao.i18n` (the command's own lines). Ids used in ``tongdao/`` go
+to ``cli.po``, the others to ``server.po``. The command's help (every description, option help
+and group title of the built parser, and argparse's own words) goes to ``help.po``. All under
+``policies/locales/<locale>/LC_MESSAGES/``.
 
     python scripts/messages.py          # add new ids to both catalogues (en = the id)
     python scripts/messages.py --check  # exit 1 listing ids without a translation
@@ -23,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 FOLDERS = ("tongdao", "broker", "node", "proto", "policies")
 LOCALES_DIR = ROOT / "policies" / "locales"
+DOMAINS = ("cli", "server", "help")
 CALLS = ("msg", "tr")
 """Calls whose first argument is a message id (literal strings only)."""
 
@@ -47,27 +49,25 @@ def _calls(path: Path) -> list[str]:
 
 
 def command_help() -> list[str]:
-    """The one-line help of every top-level command, and the help of ``--locale``."""
+    """Every help text of the ``tongdao`` parser (built in English), then argparse's words."""
     os.environ["TONGDAO_LOCALE"] = "en"
-    from tongdao.cli import LOCALE_HELP, build_parser
+    from tongdao.cli import build_parser
+    from tongdao.help_text import ARGPARSE_IDS, texts
     from tongdao.i18n import choose
 
     choose([], {"TONGDAO_LOCALE": "en"})
-    parser = build_parser()
-    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    helps = [str(c.help) for s in subs for c in s._choices_actions if c.help]
-    return [str(parser.description), LOCALE_HELP, *helps]
+    return [*dict.fromkeys(texts(build_parser())), *ARGPARSE_IDS]
 
 
 def extract_ids() -> dict[str, str]:
-    """Every message id, with the catalogue (``cli`` or ``server``) it belongs in."""
+    """Every message id, with the catalogue (``cli``, ``server`` or ``help``) it belongs in."""
     ids: dict[str, str] = {}
     for path in sources():
         domain = "cli" if path.relative_to(ROOT).parts[0] == "tongdao" else "server"
         for message_id in _calls(path):
             ids.setdefault(message_id, domain)
     for message_id in command_help():
-        ids.setdefault(message_id, "cli")
+        ids.setdefault(message_id, "help")
     return ids
 
 
@@ -95,7 +95,7 @@ def update() -> None:
     ids = extract_ids()
     for locale in ("en", "zh-CN"):
         have = translated(locale)
-        for domain in ("cli", "server"):
+        for domain in DOMAINS:
             path = catalogue_path(locale, domain)
             if path.exists():
                 with path.open("rb") as fh:
@@ -105,10 +105,16 @@ def update() -> None:
             for message_id, where in ids.items():
                 if where != domain or message_id in have or message_id in catalog:
                     continue
-                flags = ("python-brace-format",) if "{" in message_id else ()
+                flags = _flags(message_id, where)
                 catalog.add(message_id, message_id if locale == "en" else "", flags=flags)
             with path.open("wb") as fh:
                 write_po(fh, catalog, width=100, omit_header=False, sort_output=True)
+
+
+def _flags(message_id: str, domain: str) -> tuple[str, ...]:
+    if domain == "help":  # argparse fills %(default)s, %s … in help and in its own words
+        return ("python-format",) if "%" in message_id else ()
+    return ("python-brace-format",) if "{" in message_id else ()
 
 
 def missing(locale: str) -> list[str]:

@@ -16,7 +16,8 @@ import warnings
 from typing import Any, TextIO
 
 from tongdao import __version__
-from tongdao.i18n import choose, forget, say, tr
+from tongdao.help_text import localise, speaking
+from tongdao.i18n import choose, current, forget, say, tr
 from tongdao.policies.i18n import LOCALES, render
 
 COMMAND_MODULES: tuple[str, ...] = (
@@ -137,25 +138,24 @@ LOCALE_HELP = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Build the full argument parser (every sub-command registered), its top-level help in
-    the run's locale (:func:`tongdao.i18n.choose`)."""
+    """Build the full argument parser (every sub-command registered), its help in the run's
+    locale (:func:`tongdao.i18n.choose`; the texts are in ``help.po``)."""
     from tongdao.commands._grammar import leaf_commands
 
     parser = argparse.ArgumentParser(
         prog="tongdao",
-        description=tr("Tongdao (通道): privacy-computing data sharing between departments."),
+        description="Tongdao (通道): privacy-computing data sharing between departments.",
     )
     parser.add_argument("--version", action="version", version=f"tongdao {__version__}")
-    parser.add_argument("--locale", choices=LOCALES, help=tr(LOCALE_HELP))
+    parser.add_argument("--locale", choices=LOCALES, help=LOCALE_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMAND_MODULES:
         importlib.import_module(f"tongdao.commands.{name}").register(sub)
-    for action in sub._choices_actions:  # the one-line help of each top-level command
-        action.help = say(action.help) if action.help else action.help
     for _path, leaf in leaf_commands(parser):
         if not any("--locale" in a.option_strings for a in leaf._actions):
-            leaf.add_argument("--locale", choices=LOCALES, help=tr(LOCALE_HELP))
+            leaf.add_argument("--locale", choices=LOCALES, help=LOCALE_HELP)
+    localise(parser, current())
     return parser
 
 
@@ -192,12 +192,13 @@ def _main(argv: list[str]) -> int:
     parser = build_parser()
     # `tongdao bench engines …`: everything after the command belongs to the
     # benchmark's own parser (its --help lists the options)
-    if len(argv) >= 2 and argv[0] == "bench" and argv[1] in PASSTHROUGH:
-        args = parser.parse_args(argv[:2])
-        args.options = [a for a in argv[2:] if a != "--json"]
-        args.json = len(args.options) < len(argv) - 2
-    else:
-        args = parser.parse_args(argv)
+    with speaking(current()):  # argparse's own words ("usage:", its errors) too
+        if len(argv) >= 2 and argv[0] == "bench" and argv[1] in PASSTHROUGH:
+            args = parser.parse_args(argv[:2])
+            args.options = [a for a in argv[2:] if a != "--json"]
+            args.json = len(args.options) < len(argv) - 2
+        else:
+            args = parser.parse_args(argv)
     as_json = bool(getattr(args, "json", False))
     stdout = sys.stdout
     if as_json and getattr(args, "json_lines", False):

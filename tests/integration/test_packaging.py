@@ -116,8 +116,8 @@ def test_wheel_holds_every_package_of_the_checkout_and_nothing_else_at_top_level
     for data in (
         "tongdao/console/templates/base.html",
         "tongdao/console/static/console.css",
-        "tongdao/console/locales/zh_CN/LC_MESSAGES/console.po",
-        "tongdao/console/locales/en/LC_MESSAGES/console.po",
+        "tongdao/policies/locales/zh_CN/LC_MESSAGES/console.po",
+        "tongdao/policies/locales/en/LC_MESSAGES/console.po",
     ):
         assert data in names, data
 

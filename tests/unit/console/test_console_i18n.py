@@ -24,7 +24,7 @@ def test_the_extraction_sees_the_templates_and_modules():
 def test_every_console_string_is_in_the_locale(locale):
     table = catalogue(locale)
     missing = sorted(message_ids() - set(table))
-    assert not missing, f"not in console/locales/{locale}: {missing}"
+    assert not missing, f"not in policies/locales/{locale}/LC_MESSAGES/console.po: {missing}"
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import re
 import string
 from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
 
 from tongdao.policies import i18n
 
@@ -43,6 +45,69 @@ def test_the_walk_finds_the_messages_of_the_command_and_the_servers():
     assert "no catalogue entry {code!r}" in ids
     assert "draft, submit, read and list catalogue entries" in ids  # top-level help
     assert len(ids) > 400
+
+
+def test_the_walk_puts_every_help_text_and_argparses_words_in_help_po():
+    ids = MESSAGES.extract_ids()
+    assert (
+        ids["entry file (.toml or .json); every key is explained in examples/catalogue-entry.toml"]
+        == "help"
+    )
+    assert ids["a data item wanted (repeat, or separate with commas)"] == "help"  # made by a helper
+    assert ids["who you are (the rule file's [open_data] list)"] == "help"  # a group title
+    assert ids["the following arguments are required: %s"] == "help"  # argparse's own
+    assert sum(1 for d in ids.values() if d == "help") > 450
+    for locale in i18n.LOCALES:
+        path = MESSAGES.catalogue_path(locale, "help")
+        with path.open("rb") as fh:
+            in_file = {str(m.id) for m in read_po(fh) if m.id and m.string}
+        lacking = sorted(i for i, d in ids.items() if d == "help" and i not in in_file)
+        assert not lacking, f"{path.relative_to(ROOT)} lacks {lacking}"
+
+
+def test_a_new_help_text_without_a_translation_is_found(monkeypatch):
+    from tongdao.commands import completion
+
+    register = completion.register
+
+    def with_a_new_option(sub):  # type: ignore[no-untyped-def]
+        register(sub)
+        sub.choices["completion"].add_argument("--new", help="a help text nobody translated")
+
+    monkeypatch.setattr(completion, "register", with_a_new_option)
+    assert "a help text nobody translated" in MESSAGES.missing("zh-CN")
+    assert "a help text nobody translated" in MESSAGES.missing("en")
+
+
+def test_argparses_words_are_all_known():
+    """Every text Python's argparse passes to ``_()`` or ``ngettext()`` is in our list (and
+    so in help.po): read from the argparse this Python runs."""
+    import argparse
+
+    from tongdao.help_text import ARGPARSE_IDS
+
+    said = set()
+    for node in ast.walk(ast.parse(Path(argparse.__file__).read_text(encoding="utf-8"))):
+        name = getattr(getattr(node, "func", None), "id", None)
+        if not isinstance(node, ast.Call) or name not in ("_", "ngettext"):
+            continue
+        literal = [a.value for a in node.args if isinstance(a, ast.Constant)]
+        said.update(v for v in literal if isinstance(v, str))
+    assert "usage: " in said and "expected %s arguments" in said
+    assert not said - set(ARGPARSE_IDS), sorted(said - set(ARGPARSE_IDS))
+
+
+def _percent(text: str) -> list[str]:
+    return sorted(re.findall(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[a-z%]", text))
+
+
+def test_help_translations_keep_argparses_placeholders():
+    """argparse fills help with ``%`` (``%(default)s``, ``%s``): a translation must keep every
+    placeholder of its id, and no lone ``%``."""
+    catalogue = i18n._catalogue("zh-CN")
+    helps = [i for i, d in MESSAGES.extract_ids().items() if d == "help"]
+    wrong = [i for i in helps if _percent(catalogue.get(i, i)) != _percent(i)]
+    assert not wrong, f"translations with other placeholders: {wrong}"
 
 
 def test_every_message_call_passes_exactly_its_fields():
