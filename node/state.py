@@ -168,6 +168,7 @@ class NodeState:
         try:
             for item in items:
                 db.execute("SAVEPOINT item")
+                outcome: int | BaseException | None
                 try:
                     outcome = self._apply(db, item)
                 except (ReplayError, QuotaError, BudgetExhausted) as refusal:
