@@ -31,6 +31,7 @@ see docs/crypto.md).
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -250,6 +251,24 @@ def seal_authenticated(
     )
 
 
+_last_own: tuple[bytes, X25519PrivateKey, bytes] | None = None
+
+
+def _own_key(private_key: bytes) -> tuple[X25519PrivateKey, bytes]:
+    """The recipient's key object and public key, built once for the key in use (a node opens
+    every query with the same key; building it costs as much as a key agreement)."""
+    global _last_own
+    last = _last_own
+    if last is not None and hmac.compare_digest(last[0], private_key):
+        return last[1], last[2]
+    if len(private_key) != KEY_BYTES:
+        raise KeyFormatError(f"X25519 private key must be {KEY_BYTES} bytes")
+    own = X25519PrivateKey.from_private_bytes(private_key)
+    public = own.public_key().public_bytes_raw()
+    _last_own = (bytes(private_key), own, public)
+    return own, public
+
+
 def _open(
     version: int,
     private_key: bytes,
@@ -264,8 +283,7 @@ def _open(
     suite = envelope[1]
     if suite not in SUITES:
         raise EnvelopeError(f"unknown envelope suite {suite}")
-    keys = EncryptionKeyPair.from_private_bytes(private_key)
-    own = X25519PrivateKey.from_private_bytes(private_key)
+    own, own_public = _own_key(private_key)
     ephemeral_public = envelope[2 : 2 + KEY_BYTES]
     nonce = envelope[2 + KEY_BYTES : HEADER_BYTES]
     header = envelope[:HEADER_BYTES]
@@ -282,7 +300,7 @@ def _open(
             raise EnvelopeError("the sender's public key is a low-order point")
         shared += static
         sender_public = sender_public_key
-    key = _derive_key(suite, shared, ephemeral_public, keys.public_key, sender_public)
+    key = _derive_key(suite, shared, ephemeral_public, own_public, sender_public)
     try:
         return _decrypt(suite, key, nonce, envelope[HEADER_BYTES:], header + associated_data)
     except InvalidTag:

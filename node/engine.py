@@ -49,13 +49,16 @@ from tongdao.node.catalogue_grades import under_catalogue
 from tongdao.node.open_download import OPEN_DOWNLOAD, grade_method, open_download
 from tongdao.node.receipt_journal import ReceiptJournal
 from tongdao.node.regions import check_region_filter, within_regions
-from tongdao.node.sealed_bodies import (
+from tongdao.node.sealed_bodies import (  # noqa: F401  (PAD_BUCKET: part of this module's API)
+    PAD_BUCKET,
     checked_key,
     fetch_keys,
+    padded,
     verify_claims,
 )
 from tongdao.node.state import BudgetExhausted, NodeState, QuotaError, ReplayError
 from tongdao.node.stream_padding import StreamPadding, policy_padding
+from tongdao.node.verified import remembering
 from tongdao.node.witness import Witness
 from tongdao.policies.i18n import msg
 from tongdao.proto.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
@@ -72,22 +75,12 @@ ENGINE_METHODS = (
     OPEN_DOWNLOAD,
 )
 
-PAD_BUCKET = 4096  # results are padded to a power of two of at least this many bytes
 ROLES = ("key", "filter", "summed", "returned")
 """What a data item does in a query: the key records are matched on, a filter (or a verify
 claim: tested, answered with a match bit), a summed value, a returned field."""
 
 Masker = Callable[[str, str, str], str]
 """``masker(grade, value, field_name) -> value as it may leave the node``."""
-
-
-def padded(plain: bytes) -> bytes:
-    """JSON padded with spaces to a power-of-two size of at least :data:`PAD_BUCKET` bytes, so
-    the sealed result's size does not tell a relay how many records were found."""
-    size = PAD_BUCKET
-    while size < len(plain):
-        size *= 2
-    return plain + b" " * (size - len(plain))
 
 
 @dataclass(frozen=True)
@@ -151,6 +144,10 @@ class NodeEngine:
     journal: ReceiptJournal | None = None
     witness: Witness | None = None
     holdings_key: bytes = b""  # keys the daily reconciliation's digests (node.reconciliation)
+
+    def __post_init__(self) -> None:
+        # the same grant token and status ticket come with every query under a grant
+        self.broker_key = remembering(self.broker_key)
 
     # ------------------------------------------------------------------ checks
     @staticmethod

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tongdao.node.group_commit import GroupCommit
 from tongdao.proto.query import Receipt
 
 JOURNAL_FILE = "node-receipts.db"
@@ -32,7 +34,7 @@ class JournaledReceipt:
 
 
 class ReceiptJournal:
-    """Append-only, durable (SQLite, WAL, synchronous=FULL), safe across threads."""
+    """Append-only, durable (SQLite, WAL, synchronous=FULL), group-committed, thread-safe."""
 
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -54,30 +56,44 @@ class ReceiptJournal:
             self._db.execute(
                 "CREATE INDEX IF NOT EXISTS receipts_answered_at ON receipts (answered_at)"
             )
+        self._commits: GroupCommit[tuple[str, Receipt], int] = GroupCommit(self._flush)
 
     def record(self, method: str, receipt: Receipt) -> int:
-        """Journal one signed receipt; return its position (idempotent per request id)."""
-        r = receipt
+        """Journal one signed receipt; return its position once it is durable (idempotent per
+        request id). Receipts journaled at the same time share one transaction and one fsync."""
+        return self._commits.submit((method, receipt))
+
+    def _flush(self, items: Sequence[tuple[str, Receipt]]) -> list[int]:
+        positions = []
         with self._lock:
-            self._db.execute(
-                "INSERT OR IGNORE INTO receipts (request_id, grant_id, method, provider,"
-                " result_digest, record_count, answered_at, signature)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    r.request_id,
-                    r.grant_id,
-                    method,
-                    r.provider,
-                    r.result_digest,
-                    r.record_count,
-                    r.answered_at,
-                    r.signature,
-                ),
-            )
-            row = self._db.execute(
-                "SELECT position FROM receipts WHERE request_id = ?", (r.request_id,)
-            ).fetchone()
-        return int(row[0])
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for method, r in items:
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO receipts (request_id, grant_id, method, provider,"
+                        " result_digest, record_count, answered_at, signature)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            r.request_id,
+                            r.grant_id,
+                            method,
+                            r.provider,
+                            r.result_digest,
+                            r.record_count,
+                            r.answered_at,
+                            r.signature,
+                        ),
+                    )
+                    row = self._db.execute(
+                        "SELECT position FROM receipts WHERE request_id = ?", (r.request_id,)
+                    ).fetchone()
+                    positions.append(int(row[0]))
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        return positions
 
     def after(self, position: int, limit: int = MAX_PAGE) -> list[JournaledReceipt]:
         """Receipts journaled after ``position``, oldest first, at most ``limit`` (≤ 1000)."""

@@ -1,4 +1,5 @@
-"""The shape of a sealed fetch or verify query's body, checked before any row is read."""
+"""The shape of a sealed fetch or verify query's body, checked before any row is read, and the
+padding of its sealed answer."""
 
 from __future__ import annotations
 
@@ -11,6 +12,16 @@ from tongdao.proto.errors import InvalidArgument
 MAX_KEYS = 1000
 MAX_KEY_CHARS = 256
 MAX_CLAIM_CHARS = 1024
+PAD_BUCKET = 4096  # results are padded to a power of two of at least this many bytes
+
+
+def padded(plain: bytes) -> bytes:
+    """JSON padded with spaces to a power-of-two size of at least :data:`PAD_BUCKET` bytes, so
+    the sealed result's size does not tell a relay how many records were found."""
+    size = PAD_BUCKET
+    while size < len(plain):
+        size *= 2
+    return plain + b" " * (size - len(plain))
 
 
 def checked_key(raw: Any, field_name: str, casefold: bool) -> str:

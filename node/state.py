@@ -1,49 +1,48 @@
 """The node's own small store: request ids already answered (replay refusal) and per-grant use.
 
-It lives in the node's state directory (SQLite), so a restart does not reset replay protection
-or quotas. It is a node-local cache of two tables, created on first use.
+It lives in the node's state directory (SQLite, WAL, ``synchronous=FULL``), so a restart — or a
+kill -9 — does not reset replay protection or quotas. Three tables, created on first use.
+
+Every write goes through one :class:`~node.group_commit.GroupCommit`: queries answered at the
+same time share one ``BEGIN IMMEDIATE`` transaction and one fsync, each inside its own
+savepoint, so one query's refusal never undoes another's record. The caller returns only once
+the transaction holding its record has committed: an answer is never sent before its request id
+and its use of the quota are durable.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import DateTime, Integer, String, create_engine, event, insert, text, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
-
+from tongdao.node.group_commit import GroupCommit
 from tongdao.proto.errors import InvalidArgument
 from tongdao.proto.query import canonical_request_id
 
-
-class _Base(DeclarativeBase):
-    pass
-
-
-class AnsweredRequest(_Base):
-    """A request id the node has answered."""
-
-    __tablename__ = "answered_requests"
-    request_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    grant_id: Mapped[str] = mapped_column(String(36), index=True)
-    answered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-
-
-class GrantUse(_Base):
-    """How many queries the node has answered under a grant."""
-
-    __tablename__ = "grant_use"
-    grant_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    used: Mapped[int] = mapped_column(Integer)
-
-
-class DpSpend(_Base):
-    """Differential-privacy budget spent under a grant, in thousandths of epsilon."""
-
-    __tablename__ = "dp_spent"
-    grant_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    spent_milli: Mapped[int] = mapped_column(Integer)
+STATE_FILE = "node-state.db"
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS answered_requests (request_id VARCHAR(36) NOT NULL,"
+    " grant_id VARCHAR(36) NOT NULL, answered_at DATETIME NOT NULL, PRIMARY KEY (request_id))",
+    "CREATE INDEX IF NOT EXISTS ix_answered_requests_grant_id ON answered_requests (grant_id)",
+    "CREATE TABLE IF NOT EXISTS grant_use (grant_id VARCHAR(36) NOT NULL,"
+    " used INTEGER NOT NULL, PRIMARY KEY (grant_id))",
+    "CREATE TABLE IF NOT EXISTS dp_spent (grant_id VARCHAR(36) NOT NULL,"
+    " spent_milli INTEGER NOT NULL, PRIMARY KEY (grant_id))",
+)
+_SEEN = "SELECT 1 FROM answered_requests WHERE request_id = ?"
+_USED = "SELECT used FROM grant_use WHERE grant_id = ?"
+_ANSWER = "INSERT INTO answered_requests (request_id, grant_id, answered_at) VALUES (?, ?, ?)"
+_COUNT = "UPDATE grant_use SET used = used + 1 WHERE grant_id = ? AND used < ?"
+_FIRST_USE = "INSERT INTO grant_use (grant_id, used) VALUES (?, 1)"
+_SPENT = "SELECT spent_milli FROM dp_spent WHERE grant_id = ?"
+_SPEND = (
+    "INSERT INTO dp_spent (grant_id, spent_milli) VALUES (?, ?) ON CONFLICT (grant_id)"
+    " DO UPDATE SET spent_milli = spent_milli + excluded.spent_milli"
+)
 
 
 class BudgetExhausted(Exception):
@@ -58,46 +57,68 @@ class QuotaError(Exception):
     """The grant's quota is used up."""
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """Mark ``request_id`` answered; count it against ``grant_id`` unless ``quota`` is None."""
+
+    request_id: str
+    grant_id: str
+    quota: int | None
+    at: str
+
+
+@dataclass(frozen=True)
+class _Spend:
+    grant_id: str
+    epsilon_milli: int
+    budget_milli: int
+
+
 class NodeState:
-    """Replay and quota bookkeeping, safe across threads, processes and restarts.
+    """Replay and quota bookkeeping, exact across threads, processes and restarts.
 
     Each query costs one read (:meth:`check`, a WAL snapshot that does not wait for writers)
-    and one short write transaction (:meth:`record`) of SQL statements: the request id's
+    and one share of a group-committed write transaction (:meth:`record`): the request id's
     primary key makes a replay fail even under a race, and the quota is a conditional
-    ``UPDATE … WHERE used < quota``, so concurrent queries never overrun it.
+    ``UPDATE … WHERE used < quota``, so concurrent queries never overrun it — also when another
+    process writes the same file, since the transaction, not this object, decides.
     """
 
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        self.engine = create_engine(
-            f"sqlite:///{directory / 'node-state.db'}",
-            connect_args={"timeout": 30, "check_same_thread": False},
-            hide_parameters=True,  # request ids and grant ids stay out of error messages
-        )
+        self._path = directory / STATE_FILE
+        self._writer = self._connect()
+        self._writer.execute("PRAGMA journal_mode=WAL")
+        for statement in _SCHEMA:
+            self._writer.execute(statement)
+        self._readers: list[sqlite3.Connection] = []
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._commits: GroupCommit[_Answer | _Spend, int | None] = GroupCommit(self._flush)
 
-        @event.listens_for(self.engine, "connect")
-        def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-            dbapi_connection.isolation_level = None
-            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self._path, timeout=30, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA synchronous=FULL")  # WAL + FULL: a commit is on disk when it returns
+        return db
 
-        @event.listens_for(self.engine, "begin")
-        def _on_begin(conn):  # type: ignore[no-untyped-def]
-            read_only = conn.get_execution_options().get("read_only", False)
-            conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+    def _reader(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = self._connect()
+            with self._lock:
+                self._readers.append(db)
+            self._local.db = db
+        return db
 
-        _Base.metadata.create_all(self.engine)
-        self.sessions = sessionmaker(self.engine)
-        self._reader = self.engine.execution_options(read_only=True)
-
+    # ------------------------------------------------------------------ reads
     def seen(self, request_id: str) -> bool:
         """Whether ``request_id`` was answered already (in any spelling of the same UUID)."""
-        with self._reader.connect() as conn:
-            return conn.execute(_SEEN, {"r": _canonical(request_id)}).first() is not None
+        return self._reader().execute(_SEEN, (_canonical(request_id),)).fetchone() is not None
 
     def used(self, grant_id: str) -> int:
         """Queries answered under ``grant_id``."""
-        with self._reader.connect() as conn:
-            return conn.execute(_USED, {"g": grant_id}).scalar() or 0
+        row = self._reader().execute(_USED, (grant_id,)).fetchone()
+        return int(row[0]) if row else 0
 
     def check(self, request_id: str, grant_id: str, quota: int) -> None:
         """Refuse early, in one read: a request id answered before, or a used-up quota.
@@ -105,37 +126,21 @@ class NodeState:
         Raises:
             ReplayError / QuotaError.
         """
-        with self._reader.connect() as conn, conn.begin():
-            if conn.execute(_SEEN, {"r": _canonical(request_id)}).first() is not None:
-                raise ReplayError(request_id)
-            if (conn.execute(_USED, {"g": grant_id}).scalar() or 0) >= quota:
-                raise QuotaError(grant_id)
+        if self.seen(request_id):
+            raise ReplayError(request_id)
+        if self.used(grant_id) >= quota:
+            raise QuotaError(grant_id)
 
+    # ------------------------------------------------------------------ writes
     def record(self, request_id: str, grant_id: str, quota: int, now: dt.datetime) -> None:
-        """Atomically mark the request answered and count one use against the quota.
+        """Atomically mark the request answered and count one use against the quota; return
+        once both are durable.
 
         Raises:
             ReplayError: the request id was recorded before (also under a race).
             QuotaError: the grant has no queries left.
         """
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(
-                    insert(_ANSWERED).values(
-                        request_id=_canonical(request_id), grant_id=grant_id, answered_at=now
-                    )
-                )
-                counted = conn.execute(
-                    update(_USE)
-                    .where(_USE.c.grant_id == grant_id, _USE.c.used < quota)
-                    .values(used=_USE.c.used + 1)
-                ).rowcount
-                if not counted:
-                    if quota < 1 or conn.execute(_USED, {"g": grant_id}).first() is not None:
-                        raise QuotaError(grant_id)  # rolls the request id back too
-                    conn.execute(insert(_USE).values(grant_id=grant_id, used=1))
-        except IntegrityError:
-            raise ReplayError(request_id) from None
+        self._commits.submit(_Answer(_canonical(request_id), grant_id, quota, _stamp(now)))
 
     def remember(self, request_id: str, kind: str, now: dt.datetime) -> None:
         """Mark a one-time request (e.g. a correction id) done, outside any grant's quota.
@@ -143,15 +148,7 @@ class NodeState:
         Raises:
             ReplayError: it was recorded before.
         """
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(
-                    insert(_ANSWERED).values(
-                        request_id=_canonical(request_id), grant_id=kind, answered_at=now
-                    )
-                )
-        except IntegrityError:
-            raise ReplayError(request_id) from None
+        self._commits.submit(_Answer(_canonical(request_id), kind, None, _stamp(now)))
 
     def spend(self, grant_id: str, epsilon_milli: int, budget_milli: int) -> int:
         """Spend ``epsilon_milli`` of the grant's budget; return what remains.
@@ -159,24 +156,65 @@ class NodeState:
         Raises:
             BudgetExhausted: the budget cannot cover it (nothing is spent).
         """
-        with self.sessions.begin() as session:
-            row = session.get(DpSpend, grant_id)
-            if row is None:
-                row = DpSpend(grant_id=grant_id, spent_milli=0)
-                session.add(row)
-            if row.spent_milli + epsilon_milli > budget_milli:
-                raise BudgetExhausted(grant_id)
-            row.spent_milli += epsilon_milli
-            return budget_milli - row.spent_milli
+        remaining = self._commits.submit(_Spend(grant_id, epsilon_milli, budget_milli))
+        assert remaining is not None
+        return remaining
+
+    def _flush(self, items: Sequence[_Answer | _Spend]) -> list[int | BaseException | None]:
+        """One transaction for ``items``, each in its own savepoint; commit (one fsync)."""
+        db = self._writer
+        outcomes: list[int | BaseException | None] = []
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for item in items:
+                db.execute("SAVEPOINT item")
+                outcome: int | BaseException | None
+                try:
+                    outcome = self._apply(db, item)
+                except (ReplayError, QuotaError, BudgetExhausted) as refusal:
+                    db.execute("ROLLBACK TO item")
+                    outcome = refusal
+                db.execute("RELEASE item")
+                outcomes.append(outcome)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return outcomes
+
+    @staticmethod
+    def _apply(db: sqlite3.Connection, item: _Answer | _Spend) -> int | None:
+        if isinstance(item, _Spend):
+            row = db.execute(_SPENT, (item.grant_id,)).fetchone()
+            spent = (int(row[0]) if row else 0) + item.epsilon_milli
+            if spent > item.budget_milli:
+                raise BudgetExhausted(item.grant_id)
+            db.execute(_SPEND, (item.grant_id, item.epsilon_milli))
+            return item.budget_milli - spent
+        try:
+            db.execute(_ANSWER, (item.request_id, item.grant_id, item.at))
+        except sqlite3.IntegrityError:
+            raise ReplayError(item.request_id) from None
+        if item.quota is None:
+            return None
+        if db.execute(_COUNT, (item.grant_id, item.quota)).rowcount:
+            return None
+        if item.quota < 1 or db.execute(_USED, (item.grant_id,)).fetchone() is not None:
+            raise QuotaError(item.grant_id)  # the savepoint rolls the request id back too
+        db.execute(_FIRST_USE, (item.grant_id,))
+        return None
 
     def close(self) -> None:
-        self.engine.dispose()
+        with self._lock:
+            for db in (*self._readers, self._writer):
+                db.close()
+            self._readers.clear()
 
 
-_ANSWERED = AnsweredRequest.__table__
-_USE = GrantUse.__table__
-_SEEN = text("SELECT 1 FROM answered_requests WHERE request_id = :r")
-_USED = text("SELECT used FROM grant_use WHERE grant_id = :g")
+def _stamp(now: dt.datetime) -> str:
+    """``answered_at`` as the table has always held it: UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``."""
+    return now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _canonical(request_id: str) -> str:
