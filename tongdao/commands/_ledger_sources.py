@@ -91,7 +91,7 @@ class ExportSource:
             raise CommandError(
                 msg("{path}: not a ledger export: {exc}", path=path, exc=exc)
             ) from None
-        self.label = f"export {path}" if lines is None else path
+        self.label = msg("export {path}", path=path) if lines is None else path
         self.broker_key = broker_key
         self.pinned = witnesses
         h = self.export.header
@@ -192,7 +192,7 @@ class StoreSource:
         assert rules is not None
         self.origin = rules.origin
         self.required = rules.witness_cosignatures
-        self.label = "the broker's store"
+        self.label = msg("the broker's store")
         self.sessions = session_factory(self.engine)
         self.pinned: dict[str, VerifyKey] | None = None
 
