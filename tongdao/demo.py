@@ -57,6 +57,7 @@ from tongdao.demo_world import (
     grades_of,
 )
 from tongdao.home import AUTHORITY, PASSPHRASE_ENV, DepartmentProfile, Home, HomeSet
+from tongdao.i18n import said
 from tongdao.node.client import ClientError, ConsumerClient
 from tongdao.policies.i18n import msg
 from tongdao.policies.loader import load_policy
@@ -132,7 +133,7 @@ def _await(started: Launch, deadline: float) -> Process:
     try:
         return await_listening(started, deadline)
     except StackError as exc:
-        raise DemoFailure(str(exc)) from None
+        raise DemoFailure(said(exc)) from None
 
 
 def _start_all(
@@ -142,7 +143,7 @@ def _start_all(
     try:
         start_all(specs, cwd, started, timeout=STARTUP_SECONDS, detach=detach)
     except StackError as exc:
-        raise DemoFailure(str(exc)) from None
+        raise DemoFailure(said(exc)) from None
 
 
 _stop = stop

@@ -29,7 +29,7 @@ from tongdao.cli import CommandError
 from tongdao.commands._config import Option, add_options, read_config
 from tongdao.commands._grammar import add_json_argument
 from tongdao.home import BROKER, Home
-from tongdao.i18n import said, say, tr
+from tongdao.i18n import explained, say, tr
 from tongdao.policies.i18n import msg
 
 FORMAT = "tongdao-broker-backup"
@@ -126,7 +126,7 @@ def backup_command(args: argparse.Namespace) -> int:
         try:
             manifest = backup_store(url, store_dir)
         except BackupError as exc:
-            raise CommandError(said(exc)) from None
+            raise CommandError(explained(exc, "cannot back up the store: {reason}")) from None
         except STORE_ERRORS as exc:
             raise CommandError(explain(url, exc)) from None
         info: dict[str, Any] = {
@@ -226,7 +226,7 @@ def restore_command(args: argparse.Namespace) -> int:
         try:
             rows = restore_store(folder / "store", manifest, url)
         except BackupError as exc:
-            raise CommandError(said(exc)) from None
+            raise CommandError(explained(exc, "cannot restore the store: {reason}")) from None
         except STORE_ERRORS as exc:
             raise CommandError(explain(url, exc)) from None
         source = folder / "home"

@@ -19,7 +19,7 @@ from tongdao.commands._enrol import (
 )
 from tongdao.commands._grammar import add_json_argument
 from tongdao.home import BROKER, HomeError
-from tongdao.i18n import said, tr
+from tongdao.i18n import explained, said, tr
 from tongdao.policies.i18n import msg
 from tongdao.policies.model import PolicyError
 
@@ -189,7 +189,7 @@ def serve_command(args: argparse.Namespace) -> int:
     try:
         running = start_broker(config)
     except (RuntimeError, PolicyError) as exc:
-        raise CommandError(said(exc)) from None
+        raise CommandError(explained(exc, "the broker cannot start: {reason}")) from None
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

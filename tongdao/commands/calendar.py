@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_home_argument
 from tongdao.commands._grammar import add_json_argument
-from tongdao.i18n import current, said, tr
+from tongdao.i18n import current, explained, tr
 from tongdao.policies.i18n import msg
 
 if TYPE_CHECKING:
@@ -124,7 +124,9 @@ def local_calendar(home: str) -> WorkingDayCalendar:
             official={y.year: YearData(y.holidays, y.workdays, y.source) for y in years.values()}
         )
     except (ScheduleError, CalendarDataError) as exc:
-        raise CommandError(said(exc)) from None
+        raise CommandError(
+            explained(exc, "cannot read the official holiday schedules: {reason}")
+        ) from None
 
 
 def _weekday(day: dt.date, locale: str) -> str:
@@ -152,15 +154,15 @@ def due_command(args: argparse.Namespace) -> int:
         result = calendar.due(args.start, args.n)
         days = calendar.explain(args.start, args.n) if args.explain else []
     except (ValueError, UnknownYearError) as exc:
-        raise CommandError(said(exc)) from None
+        raise CommandError(explained(exc, "cannot count the working days: {reason}")) from None
     due = result.day
     loc = args.locale or current()
     if args.json:
-        explained = [
+        counted_days = [
             {"day": i.day.isoformat(), "working": i.working, "why": i.describe(loc)} for i in days
         ]
         data = {"start": args.start.isoformat(), "working_days": args.n, "due": due.isoformat()}
-        data |= {"provisional": result.provisional, "days": explained}
+        data |= {"provisional": result.provisional, "days": counted_days}
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     print(due.isoformat())
@@ -272,7 +274,9 @@ def rules_command(args: argparse.Namespace) -> int:
     try:
         rules = load_holiday_rules()
     except HolidayRulesError as exc:
-        raise CommandError(said(exc)) from None
+        raise CommandError(
+            explained(exc, "cannot read the national holiday rules: {reason}")
+        ) from None
     print(
         tr(
             "{title} ({title_en}), in force from {since}",
@@ -291,8 +295,8 @@ def rules_command(args: argparse.Namespace) -> int:
             named = {"gregorian": tr("gregorian"), "lunar": tr("lunar")}
             when = f"{named.get(h.calendar, h.calendar)} {h.month:02d}-{h.day:02d}"
         offset = tr(" from {offset:+d} day(s)", offset=h.offset) if h.offset else ""
-        days = tr("{days} day(s)", days=h.days)
-        print(f"  {h.name_zh or h.name:<8} {days}, {when}{offset} [{rules.article}]")
+        days = tr("{days} day(s), {when}", days=h.days, when=when)
+        print(f"  {h.name_zh or h.name:<8} {days}{offset} [{rules.article}]")
     print(
         "  "
         + tr(
@@ -310,9 +314,14 @@ def rules_command(args: argparse.Namespace) -> int:
     try:
         year = provisional_year(rules, args.year)
     except ValueError as exc:
-        raise CommandError(said(exc)) from None
+        raise CommandError(
+            explained(exc, "cannot work out the provisional days off: {reason}")
+        ) from None
     print(tr("provisional days off in {year}:", year=args.year))
+    names = {h.name: h.name_zh for h in rules.holidays}
     for day in sorted(year.holidays):
         lieu = tr(" (补假, in lieu)") if day in year.made_up else ""
-        print(f"  {day.isoformat()} {_weekday(day, current())}  {year.holidays[day]}{lieu}")
+        name = year.holidays[day]
+        shown = (names.get(name) or name) if current() == "zh-CN" else name
+        print(f"  {day.isoformat()} {_weekday(day, current())}  {shown}{lieu}")
     return 0

@@ -13,7 +13,7 @@ from tongdao.commands._common import DEFAULT_BROKER, DEFAULT_HOME, check_own_cer
 from tongdao.commands._config import Option, add_options, resolve
 from tongdao.commands._grammar import add_json_argument
 from tongdao.home import AUTHORITY, HomeError
-from tongdao.i18n import said, tr
+from tongdao.i18n import explained, said, tr
 from tongdao.policies.i18n import msg
 from tongdao.policies.model import PolicyError
 
@@ -121,7 +121,7 @@ def serve_command(args: argparse.Namespace) -> int:
         policy = load_policy(args.policy)
         access = policy.access_rules
     except PolicyError as exc:
-        raise CommandError(said(exc)) from None
+        raise CommandError(explained(exc, "cannot load the rule file: {reason}")) from None
     if policy.ledger is None:
         raise CommandError(msg("{policy}: the rule file has no [ledger] table", policy=args.policy))
     try:

@@ -36,7 +36,7 @@ from tongdao.commands._ledger_sources import (
 from tongdao.crypto.errors import ProofError
 from tongdao.crypto.merkle import leaf_hash, verify_consistency, verify_inclusion
 from tongdao.home import AUTHORITY, HomeError
-from tongdao.i18n import said, say, tr
+from tongdao.i18n import explained, said, say, tr
 from tongdao.policies.i18n import msg
 from tongdao.v1 import ledger_pb2
 
@@ -462,7 +462,7 @@ def archive_command(args: argparse.Namespace) -> int:
             msg("{out} exists; archives are never overwritten", out=args.out)
         ) from None
     except ProofError as exc:
-        raise CommandError(said(exc)) from None
+        raise CommandError(explained(exc, "cannot archive the ledger: {reason}")) from None
     finally:
         source.close()
     print(

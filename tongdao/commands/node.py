@@ -12,7 +12,7 @@ from tongdao.cli import CommandError
 from tongdao.commands._common import bound_address
 from tongdao.commands._enrol import warn_expiring
 from tongdao.commands._grammar import add_json_argument
-from tongdao.i18n import said, tr
+from tongdao.i18n import explained, tr
 from tongdao.policies.i18n import msg
 
 
@@ -61,7 +61,7 @@ def serve_command(args: argparse.Namespace) -> int:
         try:
             check_free(listen, server_credentials(tls))
         except RuntimeError as exc:
-            raise CommandError(said(exc)) from None
+            raise CommandError(explained(exc, "the node cannot start: {reason}")) from None
         crl_path = config.revocation_list_path
         if not crl_path.exists():
             raise CommandError(
@@ -90,7 +90,9 @@ def serve_command(args: argparse.Namespace) -> int:
             broker_key=home.broker_verify_key(),
         )
     except (ConfigError, HomeError) as exc:
-        raise CommandError(said(exc)) from None
+        raise CommandError(
+            explained(exc, "the node's configuration cannot be used: {reason}")
+        ) from None
     warn_expiring(tls().certificate_pem)
     identity = IdentityInterceptor(
         revocation.start(), accept=only_broker, describe=msg("only the broker may call a node")
@@ -98,7 +100,7 @@ def serve_command(args: argparse.Namespace) -> int:
     try:
         running = start_node(engine, tls, listen, identity=identity)
     except RuntimeError as exc:
-        raise CommandError(said(exc)) from None
+        raise CommandError(explained(exc, "the node cannot start: {reason}")) from None
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

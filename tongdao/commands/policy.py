@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_home_argument
 from tongdao.commands._grammar import add_json_argument
-from tongdao.i18n import current, said, say, tr
+from tongdao.i18n import current, explained, say, tr
 from tongdao.policies.i18n import msg
 
 if TYPE_CHECKING:
@@ -243,7 +243,7 @@ def show_command(args: argparse.Namespace) -> int:
     try:
         schedule = load_schedule(args.policy, policy_dir(args.home))
     except PolicyError as exc:
-        raise CommandError(said(exc)) from None
+        raise CommandError(explained(exc, "cannot load the rule file: {reason}")) from None
     day = args.on or _today()
     p = schedule.in_force_on(day)
     warning = schedule.expiry_warning(day)
