@@ -183,7 +183,7 @@ def run_demo(
             n_people=len(people),
             n_marriages=len(marriages),
             n_incomes=len(incomes),
-            sum=sum(map(len, households.values())),
+            households=sum(map(len, households.values())),
             n_city_mzj=len(CITY_MZJ),
         )
     )
@@ -302,8 +302,8 @@ def _scenario(
 
     report.section(tr("People at the authority: administrator, operator, auditor (等保 三权分立)"))
     staff = staff_logins(lambda: channel(AUTHORITY))
-    people = ", ".join(f"{u}: {r}" for r, (u, _) in staff.items())
-    report.line(tr("{people}; each logged in", people=people))
+    logged_in = ", ".join(f"{u}: {r}" for r, (u, _) in staff.items())
+    report.line(tr("{people}; each logged in", people=logged_in))
     admin, operator, auditor = (staff[r][1] for r in ("administrator", "operator", "auditor"))
     refused = bare_certificate_refused(stub(AUTHORITY), home, GAT.code)
     report.line(

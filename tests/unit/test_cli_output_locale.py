@@ -152,4 +152,3 @@ def test_a_local_error_is_a_chinese_sentence_with_the_detail_as_a_field(run, tmp
     assert code == 2 and zh.startswith("tongdao: error: ")
     sentence = zh.removeprefix("tongdao: error: ")
     assert re.match(r"[\u4e00-\u9fff]", sentence), sentence  # Tongdao's own words lead
-
