@@ -50,7 +50,7 @@ from tongdao.node.results import (
     Verification,
 )
 from tongdao.node.stream_padding import StreamPadding, policy_padding
-from tongdao.policies.i18n import from_environment
+from tongdao.policies.i18n import from_environment, msg
 from tongdao.proto.methods import METHOD_VALUES
 from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import TlsMaterial, secure_channel, with_locale
@@ -166,7 +166,7 @@ class ConsumerClient(PrivacyComputing):
             method_values = [METHOD_VALUES[m] for m in methods]
         except KeyError as exc:
             raise ClientError(
-                "INVALID_ARGUMENT", f"methods: unknown method {exc.args[0]!r}"
+                "INVALID_ARGUMENT", msg("methods: unknown method {name!r}", name=exc.args[0])
             ) from None
         return self._call(
             self.broker.sharing.FileShareRequest,
@@ -277,7 +277,7 @@ class ConsumerClient(PrivacyComputing):
         try:
             claims = read_grant_token_unverified(token)
         except GrantTokenError as exc:
-            raise ClientError("INVALID_ARGUMENT", f"grant_token: {exc}") from None
+            raise ClientError("INVALID_ARGUMENT", msg("grant_token: {exc}", exc=exc)) from None
         enc_key, _ = self._provider(claims.provider)
         request_id = str(uuid.uuid4())
         sealed = seal_authenticated(
@@ -305,7 +305,9 @@ class ConsumerClient(PrivacyComputing):
                 query_associated_data(claims.grant_id, request_id, method, RESULT),
             )
         except (SignatureError, EnvelopeError) as exc:
-            raise ClientError("DATA_LOSS", f"the answer does not authenticate: {exc}") from None
+            raise ClientError(
+                "DATA_LOSS", msg("the answer does not authenticate: {exc}", exc=exc)
+            ) from None
         return json.loads(plain)
 
     def _check_receipt(
@@ -346,7 +348,7 @@ class ConsumerClient(PrivacyComputing):
             )
         except SignatureError as exc:
             raise ClientError(
-                "DATA_LOSS", f"the provider's receipt does not verify: {exc}"
+                "DATA_LOSS", msg("the provider's receipt does not verify: {exc}", exc=exc)
             ) from None
 
     def fetch(

@@ -68,6 +68,7 @@ from tongdao.node.streams import (
     json_frame,
     shuffle,
 )
+from tongdao.policies.i18n import msg
 from tongdao.proto.methods import METHOD_VALUES
 from tongdao.proto.stubs import BrokerStubs
 from tongdao.v1 import query_pb2
@@ -103,7 +104,7 @@ class PrivacyComputing:
         try:
             claims = read_grant_token_unverified(token)
         except GrantTokenError as exc:
-            raise ClientError("INVALID_ARGUMENT", f"grant_token: {exc}") from None
+            raise ClientError("INVALID_ARGUMENT", msg("grant_token: {exc}", exc=exc)) from None
         enc_key, _ = self._provider(claims.provider)
         return _QueryStream(self, claims, token, method, fields, purpose, body, enc_key)
 
@@ -154,13 +155,15 @@ class PrivacyComputing:
                 stream.run(_then(_blinded_frames(pool, sent, progress, final=False), later, stream))
             header = stream.expect_json(HEADER)
             if bool(header.get("ordered")) != ordered:
-                raise ClientError("DATA_LOSS", "the node's header names another protocol")
+                raise ClientError("DATA_LOSS", msg("the node's header names another protocol"))
             theirs_total = int(header.get("padded_rows", 0))
             double: list[bytes] = []
             for body in stream.bodies(DOUBLE):
                 double.extend(_split(body))
             if len(double) != (len(sent) if ordered else 0):
-                raise ClientError("DATA_LOSS", "the node returned a different number of points")
+                raise ClientError(
+                    "DATA_LOSS", msg("the node returned a different number of points")
+                )
             view = self._view(pool, stream, progress, theirs_total)
             end = stream.expect_json(PROVIDER_END)
             out: dict[str, Any] = {
@@ -181,7 +184,7 @@ class PrivacyComputing:
                 try:
                     out["size"] = int(result["size"])
                 except (KeyError, ValueError, TypeError):
-                    raise ClientError("DATA_LOSS", "the node's result is malformed") from None
+                    raise ClientError("DATA_LOSS", msg("the node's result is malformed")) from None
             stream.finish()
         return cast(Intersection, out)
 
@@ -201,11 +204,11 @@ class PrivacyComputing:
         try:
             methods = read_grant_token_unverified(grant_token).methods
         except GrantTokenError as exc:
-            raise ClientError("INVALID_ARGUMENT", f"grant_token: {exc}") from None
+            raise ClientError("INVALID_ARGUMENT", msg("grant_token: {exc}", exc=exc)) from None
         for method in ("intersection", "intersection_size"):
             if method in methods:
                 return method
-        raise ClientError("PERMISSION_DENIED", "method: the grant allows no intersection")
+        raise ClientError("PERMISSION_DENIED", msg("method: the grant allows no intersection"))
 
     def intersection_sum(
         self,
@@ -276,7 +279,7 @@ class PrivacyComputing:
                 scale = int(header["scale_digits"])
                 theirs_total = int(header.get("padded_rows", 0))
             except (KeyError, ValueError, TypeError, CryptoError):
-                raise ClientError("DATA_LOSS", "the node's header is malformed") from None
+                raise ClientError("DATA_LOSS", msg("the node's header is malformed")) from None
             view = self._view(pool, stream, progress, theirs_total)
             end = stream.expect_json(PROVIDER_END)
             # the node compares our view (in an order of ours) with our points and says which
@@ -287,7 +290,7 @@ class PrivacyComputing:
             del view
             got, body = stream.next_frame()
             if got != MATCHES or len(body) != -(-len(order) // 8):
-                raise ClientError("DATA_LOSS", "the node's match frame is malformed")
+                raise ClientError("DATA_LOSS", msg("the node's match frame is malformed"))
             matched = np.unpackbits(np.frombuffer(body, dtype=np.uint8))[: len(order)].tolist()
             bits = [0] * len(order)
             for position, row in enumerate(order):
@@ -313,7 +316,7 @@ class PrivacyComputing:
         try:
             value = selection_key.decrypt_sum(bytes.fromhex(result["sum"]))
         except (KeyError, ValueError, TypeError, InvalidCiphertext, PlaintextOverflow):
-            raise ClientError("DATA_LOSS", "the node's result does not decrypt") from None
+            raise ClientError("DATA_LOSS", msg("the node's result does not decrypt")) from None
         return {
             "size": size,
             "sum": Decimal(value).scaleb(-scale),
@@ -390,7 +393,7 @@ class PrivacyComputing:
             try:
                 claims = read_grant_token_unverified(token)
             except GrantTokenError as exc:
-                raise ClientError("INVALID_ARGUMENT", f"grant_token: {exc}") from None
+                raise ClientError("INVALID_ARGUMENT", msg("grant_token: {exc}", exc=exc)) from None
             enc_key, _ = self._provider(claims.provider)
             request_id = str(uuid.uuid4())
             sent[request_id] = claims
@@ -426,7 +429,7 @@ class PrivacyComputing:
             # each receipt must answer one of our parts, once
             part_claims = sent.pop(part.receipt.request_id, None)
             if part_claims is None:
-                raise ClientError("DATA_LOSS", "an aggregate receipt names no request we sent")
+                raise ClientError("DATA_LOSS", msg("an aggregate receipt names no request we sent"))
             self._check_receipt(part.receipt, part.receipt.request_id, part_claims, b"")
         q = AggregateQuery(
             public_key,
@@ -518,12 +521,16 @@ def _histogram_edges(bounds: tuple[float, float], buckets: Sequence[float]) -> l
         return edges
     low, high = bounds
     if edges != sorted(set(edges)):
-        raise ClientError("INVALID_ARGUMENT", "buckets: the edges must increase")
+        raise ClientError("INVALID_ARGUMENT", msg("buckets: the edges must increase"))
     if edges[0] < low or edges[-1] > high:
         raise ClientError(
             "INVALID_ARGUMENT",
-            f"buckets: every edge must lie within the bounds [{low}, {high}] "
-            "(values are clipped to the bounds)",
+            msg(
+                "buckets: every edge must lie within the bounds [{low}, {high}] "
+                "(values are clipped to the bounds)",
+                low=low,
+                high=high,
+            ),
         )
     if edges[0] > low:
         edges.insert(0, low)

@@ -39,6 +39,7 @@ from tongdao.node.streams import (
     frame,
     json_body,
 )
+from tongdao.policies.i18n import msg
 from tongdao.proto.errors import DomainError
 from tongdao.proto.methods import METHOD_VALUES
 from tongdao.v1 import query_pb2
@@ -57,7 +58,7 @@ def _workers(n: int) -> int:
 
 def _split(raw: bytes) -> list[bytes]:
     if len(raw) % POINT_BYTES:
-        raise ClientError("DATA_LOSS", "the node returned a truncated point list")
+        raise ClientError("DATA_LOSS", msg("the node returned a truncated point list"))
     return [raw[i : i + POINT_BYTES] for i in range(0, len(raw), POINT_BYTES)]
 
 
@@ -166,12 +167,14 @@ class _QueryStream:
                     continue
                 plain = self._opener.open(reply.chunk)
                 if not plain:
-                    raise ClientError("DATA_LOSS", "the node sent an empty frame")
+                    raise ClientError("DATA_LOSS", msg("the node sent an empty frame"))
                 yield plain[:1], plain[1:]
         except grpc.RpcError as exc:
             raise ClientError(exc.code().name, exc.details() or "") from None
         except EnvelopeError as exc:
-            raise ClientError("DATA_LOSS", f"the answer does not authenticate: {exc}") from None
+            raise ClientError(
+                "DATA_LOSS", msg("the answer does not authenticate: {exc}", exc=exc)
+            ) from None
 
     def next_frame(self) -> tuple[bytes, bytes]:
         """The next (kind, body); ``(b"", b"")`` once the node's frames are over."""
@@ -199,16 +202,22 @@ class _QueryStream:
         """
         got, body = self.next_frame()
         if got != kind:
-            raise ClientError("DATA_LOSS", f"expected a {kind!r} frame, got {got!r}")
+            raise ClientError(
+                "DATA_LOSS", msg("expected a {kind!r} frame, got {got!r}", kind=kind, got=got)
+            )
         try:
             return json_body(body, "frame")
         except DomainError:
-            raise ClientError("DATA_LOSS", f"the node's {kind!r} frame is not JSON") from None
+            raise ClientError(
+                "DATA_LOSS", msg("the node's {kind!r} frame is not JSON", kind=kind)
+            ) from None
 
     def finish(self) -> None:
         """Read to the end: the node's receipt must arrive and verify."""
         kind, _ = self.next_frame()
         if kind:
-            raise ClientError("DATA_LOSS", f"unexpected {kind!r} frame after the answer")
+            raise ClientError(
+                "DATA_LOSS", msg("unexpected {kind!r} frame after the answer", kind=kind)
+            )
         if not self.ledger_sequence:
-            raise ClientError("DATA_LOSS", "the stream ended without the provider's receipt")
+            raise ClientError("DATA_LOSS", msg("the stream ended without the provider's receipt"))

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import NotRequired, TypedDict
 
+from tongdao.policies.i18n import msg
+
 DEFAULT_TIMEOUT = 30.0
 STREAM_TIMEOUT = 21600.0  # an intersection-sum over 10⁶ provider rows takes about an hour
 IN_FLIGHT_FRAMES = 4  # selection frames proved ahead of the one being sent
@@ -15,7 +17,9 @@ class ClientError(Exception):
     """A call failed. ``code`` is the gRPC status name (e.g. PERMISSION_DENIED)."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
+        # a Text (made with msg) is shown in its reader's language; a broker's or node's
+        # refusal (plain text) already is in the caller's, which the client sent along
+        super().__init__(msg("{code}: {message}", code=code, message=message))
         self.code = code
         self.message = message
 

@@ -1,11 +1,12 @@
 """Keep the catalogues of the command's and the servers' text (zh-CN, en) in step with the code.
 
 Message ids are English templates written in the code: the first argument of every
-``msg(...)`` (errors the broker and the nodes answer with, ``CommandError`` messages) and of
-every ``tr(...)`` of :mod:`tongdao.i18n` (the command's own lines). Ids used in ``tongdao/`` go
-to ``cli.po``, the others to ``server.po``. The command's help (every description, option help
-and group title of the built parser, and argparse's own words) goes to ``help.po``. All under
-``policies/locales/<locale>/LC_MESSAGES/``.
+``msg(...)`` (errors the broker and the nodes answer with, ``CommandError`` messages), of
+every ``tr(...)`` of :mod:`tongdao.i18n` (the command's own lines) and the template of every
+``explained(exc, ...)`` (a local error told in the reader's language). Ids used in ``tongdao/``
+go to ``cli.po``, the others to ``server.po``. The command's help (every description, option
+help and group title of the built parser, and argparse's own words) goes to ``help.po``. All
+under ``policies/locales/<locale>/LC_MESSAGES/``.
 
     python scripts/messages.py          # add new ids to both catalogues (en = the id)
     python scripts/messages.py --check  # exit 1 listing ids without a translation
@@ -25,8 +26,21 @@ ROOT = Path(__file__).resolve().parents[1]
 FOLDERS = ("tongdao", "broker", "node", "proto", "policies")
 LOCALES_DIR = ROOT / "policies" / "locales"
 DOMAINS = ("cli", "server", "help")
-CALLS = ("msg", "tr")
-"""Calls whose first argument is a message id (literal strings only)."""
+CALLS = ("msg", "tr", "explained")
+"""Calls whose argument is a message id (literal strings only)."""
+ID_ARGUMENT = {"msg": 0, "tr": 0, "explained": 1}
+"""Which positional argument of each call is the message id (``explained(exc, "…{reason}")``)."""
+IMPLIED_FIELDS = {"explained": {"reason"}}
+"""Fields a call fills itself (``explained`` gives the exception's text as ``{reason}``)."""
+
+
+def message_id(node: ast.Call) -> str | None:
+    """The message id a call of :data:`CALLS` names (a literal string), or None."""
+    name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+    if name not in CALLS or len(node.args) <= ID_ARGUMENT[name]:
+        return None
+    arg = node.args[ID_ARGUMENT[name]]
+    return arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else None
 
 
 def sources() -> list[Path]:
@@ -37,14 +51,8 @@ def sources() -> list[Path]:
 def _calls(path: Path) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if not isinstance(node, ast.Call) or not node.args:
-            continue
-        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
-        if name not in CALLS:
-            continue
-        arg = node.args[0]
-        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-            found.append(arg.value)
+        if isinstance(node, ast.Call) and (found_id := message_id(node)) is not None:
+            found.append(found_id)
     return found
 
 

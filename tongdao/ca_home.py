@@ -36,6 +36,7 @@ from tongdao.home import (
     read_file,
     write_private,
 )
+from tongdao.i18n import said
 from tongdao.policies.i18n import msg
 from tongdao.policies.trust import TrustRules, load_trust_rules
 
@@ -240,7 +241,7 @@ class CaHome:
         try:
             request = enrolment.parse_request(data, max_age=self.rules.request_max_age, now=now)
         except EnrolmentError as exc:
-            raise CaError(str(exc), field=exc.field) from None
+            raise CaError(said(exc), field=exc.field) from None
         if expect_party is not None and request.party != expect_party:
             raise CaError(
                 msg(

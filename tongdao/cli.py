@@ -171,7 +171,7 @@ def show_warning(
     line: str | None = None,
 ) -> None:
     """A warning as one line for the person at the terminal, not a source location."""
-    print(f"tongdao: warning: {message}", file=file or sys.stderr)
+    print(tr("tongdao: warning: {message}", message=message), file=file or sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -221,7 +221,7 @@ def _run(args: argparse.Namespace, as_json: bool, stdout: Any) -> int:
         return int(args.handler(args) or 0)
     except CommandError as exc:
         code = error_exit_code(exc)
-        print(f"tongdao: error: {exc}", file=sys.stderr)
+        print(tr("tongdao: error: {message}", message=exc), file=sys.stderr)
         if as_json:
             error = {"message": str(exc), "status": status_of(exc), "exit_code": code}
             english = render(exc.message, "en")

@@ -10,11 +10,9 @@ non-zero if any check fails.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
@@ -24,13 +22,13 @@ from tongdao.broker.kernel.db import make_engine, session_factory
 from tongdao.broker.ledger.chain import verify_ledger
 from tongdao.commands.catalogue import entry_from_dict
 from tongdao.crypto.pki import BROKER_SERVER_NAME
+from tongdao.demo_report import Report, _tour
 from tongdao.demo_stack import (
     STATE_FILE,
     Launch,
     Process,
     StackError,
     await_listening,
-    command,
     launch,
     save_state,
     start_all,
@@ -56,7 +54,9 @@ from tongdao.demo_world import (
     city_entry,
     grades_of,
 )
-from tongdao.home import AUTHORITY, PASSPHRASE_ENV, DepartmentProfile, Home, HomeSet
+from tongdao.demo_world import node_config as _node_config
+from tongdao.home import AUTHORITY, HomeSet
+from tongdao.i18n import said, tr
 from tongdao.node.client import ClientError, ConsumerClient
 from tongdao.policies.i18n import msg
 from tongdao.policies.loader import load_policy
@@ -76,28 +76,6 @@ class DemoFailure(Exception):
 
 class DemoDirectoryError(DemoFailure):
     """The demo's directory cannot be used (not the demo's own, or a kept stack runs in it)."""
-
-
-@dataclass
-class Report:
-    """What the demo checked; printed as it goes."""
-
-    out: Callable[[str], None]
-    checks: list[tuple[str, bool]] = field(default_factory=list)
-
-    def section(self, title: str) -> None:
-        self.out(f"\n== {title}")
-
-    def line(self, text: str) -> None:
-        self.out(f"   {text}")
-
-    def check(self, what: str, ok: bool) -> None:
-        self.checks.append((what, ok))
-        self.out(f"   [{'ok' if ok else 'FAILED'}] {what}")
-
-    @property
-    def ok(self) -> bool:
-        return all(ok for _, ok in self.checks)
 
 
 def _prepare_directory(directory: Path) -> None:
@@ -132,7 +110,7 @@ def _await(started: Launch, deadline: float) -> Process:
     try:
         return await_listening(started, deadline)
     except StackError as exc:
-        raise DemoFailure(str(exc)) from None
+        raise DemoFailure(said(exc)) from None
 
 
 def _start_all(
@@ -142,41 +120,10 @@ def _start_all(
     try:
         start_all(specs, cwd, started, timeout=STARTUP_SECONDS, detach=detach)
     except StackError as exc:
-        raise DemoFailure(str(exc)) from None
+        raise DemoFailure(said(exc)) from None
 
 
 _stop = stop
-
-
-def _node_config(
-    home: Home,
-    profile: DepartmentProfile,
-    entry: str,
-    csv_name: str,
-    grades: dict[str, str],
-    *,
-    revocation_list: Path | None = None,
-) -> str:
-    """The node's configuration: its department's ``home`` and the CA's published revocation
-    list (default: the one in that home)."""
-    key = ENTRIES[entry]["key_field"]
-    crl = revocation_list or home.ca_dir / "crl.pem"
-    lines = [
-        f'department = "{profile.code}"',
-        f'home = "{home.root.resolve()}"',
-        f'revocation_list = "{crl.resolve()}"',
-        'listen = "127.0.0.1:0"',
-        f'state_dir = "state-{profile.code}"',
-        "",
-        "[[entries]]",
-        f'code = "{entry}"',
-        f'source = "csv:{csv_name}"',
-        f'key_field = "{key}"',
-        "",
-        "[entries.grades]",
-        *[f'{name} = "{grade}"' for name, grade in grades.items()],
-    ]
-    return "\n".join(lines) + "\n"
 
 
 def run_demo(
@@ -200,7 +147,7 @@ def run_demo(
     directory = directory.resolve()  # child processes run inside it: every path must be absolute
     _prepare_directory(directory)
     departments = (GAT, MZT, SW, RSJ, *CITY_MZJ)
-    report.section("Set-up: enrolment (each party makes its own keys)")
+    report.section(tr("Set-up: enrolment (each party makes its own keys)"))
     trust = enrol_all(directory, departments, report.check, report.line)
     home = trust.homes
 
@@ -230,9 +177,15 @@ def run_demo(
             )
         )
     report.line(
-        f"synthetic registries: {len(people)} residents (公安), {len(marriages)} marriages (民政), "
-        f"{len(incomes)} tax records (税务), {sum(map(len, households.values()))} 低保 households "
-        f"in {len(CITY_MZJ)} cities"
+        tr(
+            "synthetic registries: {n_people} residents (公安), {n_marriages} marriages (民政), "
+            "{n_incomes} tax records (税务), {households} 低保 households in {n_city_mzj} cities",
+            n_people=len(people),
+            n_marriages=len(marriages),
+            n_incomes=len(incomes),
+            households=sum(map(len, households.values())),
+            n_city_mzj=len(CITY_MZJ),
+        )
     )
 
     processes: list[Process] = []
@@ -256,83 +209,70 @@ def run_demo(
         broker = processes[0].address
         nodes = {p.name.removeprefix("node-"): p.address for p in processes[1:]}
         report.line(
-            f"started {len(processes)} processes: broker on {broker}, nodes "
-            + ", ".join(f"{code}@{addr.rsplit(':', 1)[1]}" for code, addr in nodes.items())
+            tr(
+                "started {count} processes: broker on {broker}, nodes {nodes}",
+                count=len(processes),
+                broker=broker,
+                nodes=", ".join(f"{code}@{addr.rsplit(':', 1)[1]}" for code, addr in nodes.items()),
+            )
         )
         from tongdao.demo_privacy import privacy_scenario  # it reads this module's cast
 
         try:
             _scenario(report, home, broker, nodes, people, marriages)
             privacy_scenario(report, home, broker, people, incomes, households)
-            report.section("Revocation (a department reports a lost key)")
+            report.section(tr("Revocation (a department reports a lost key)"))
             revocation_scenario(trust, broker, CITY_MZJ[-1].code, report.check, report.line)
         except (ClientError, grpc.RpcError) as exc:
             detail = f"{exc.code()}: {exc.details()}" if isinstance(exc, grpc.RpcError) else exc
             raise DemoFailure(
-                f"a step failed unexpectedly: {detail} (logs in {directory / 'logs'})"
+                msg(
+                    "a step failed unexpectedly: {detail} (logs in {logs})",
+                    detail=detail,
+                    logs=directory / "logs",
+                )
             ) from None
         kept = keep and report.ok
     finally:
         if not kept:
             _stop(processes)
-    report.section("Ledger")
+    report.section(tr("Ledger"))
     engine = make_engine(f"sqlite:///{directory / 'tongdao-broker.db'}")
     with session_factory(engine).begin() as session:
         verification = verify_ledger(session, home.broker_verify_key())
     engine.dispose()
     report.check(
-        f"ledger verifies offline with the broker's public key: {verification.length} entries, "
-        f"head {verification.head_hash.hex()[:16]}…",
+        tr(
+            "ledger verifies offline with the broker's public key: {length} entries, head {head}…",
+            length=verification.length,
+            head=verification.head_hash.hex()[:16],
+        ),
         verification.ok,
     )
-    report.section("Result")
+    report.section(tr("Result"))
     passed = sum(ok for _, ok in report.checks)
+    if kept:
+        tail = tr("{count} processes still running", count=len(processes))
+    else:
+        tail = tr("processes stopped")
+    seconds = time.monotonic() - started
+    total = len(report.checks)
     report.line(
-        f"{passed}/{len(report.checks)} checks passed in {time.monotonic() - started:.1f} s; "
-        + (f"{len(processes)} processes still running" if kept else "processes stopped")
+        tr(
+            "{passed}/{total} checks passed in {seconds:.1f} s; ",
+            passed=passed,
+            total=total,
+            seconds=seconds,
+        )
+        + tail
     )
-    report.line(f"files, logs and the broker's SQLite store are in {directory}")
+    report.line(
+        tr("files, logs and the broker's SQLite store are in {directory}", directory=directory)
+    )
     if kept:
         save_state(directory, processes)
         _tour(report, directory, broker, len(processes))
     return report
-
-
-def _tour(report: Report, directory: Path, broker: str, count: int) -> None:
-    """The commands to try against the kept stack (the README's tour), each ready to paste."""
-
-    def party(code: str) -> tuple[str, ...]:
-        root = directory / ("authority" if code == AUTHORITY else f"departments/{code}")
-        return ("--home", str(root), "--broker", broker, "--as", code)
-
-    rsj, mzt, authority = party(RSJ.code), party(MZT.code), party(AUTHORITY)
-    asked = ("--purpose", PURPOSE)
-    report.section(f"The stack keeps running: broker on {broker}, {count} processes in all")
-    steps = [
-        ("as 哈尔滨市人社局 (hrb.rsj), a consumer: search the catalogue", [
-            command("catalogue", "search", "婚姻", *rsj)]),
-        ("ask to verify marital status (a conditional share: the provider reviews it)", [
-            command("consumer", "request", "mzt.marriage", "--field", "marital_status",
-                    "--method", "verify", *asked, "--scenario", SCENARIO,
-                    "--legal-basis", BASIS, *rsj)]),
-        ("as 民政厅 (hlj.mzt), the provider: review and approve it", [
-            command("provider", "inbox", *mzt),
-            command("provider", "decide", "REQUEST_ID", "--approve", *mzt)]),
-        ("as hrb.rsj: check a claim (ID_NUMBER: any in the first column of marriage.csv)", [
-            command("consumer", "verify", "--grant", "GRANT_ID", "--key", "ID_NUMBER",
-                    "--claim", "marital_status=已婚", *asked, *rsj)]),
-        ("as the authority: the working-day clocks and the ledger", [
-            command("supervise", "deadlines", *authority),
-            command("ledger", "verify", "--remote", *authority)]),
-    ]  # fmt: skip
-    for what, lines in steps:
-        report.line(f"# {what}")
-        for line in lines:
-            report.line(f"  {line}")
-    if os.environ.get(PASSPHRASE_ENV):
-        report.line(f"# (with {PASSPHRASE_ENV} set as for this run: the keys are encrypted)")
-    report.line("# stop it (homes, logs and store stay):")
-    report.line(f"  {command('demo', '--stop', '--dir', str(directory))}")
 
 
 def _scenario(
@@ -360,15 +300,23 @@ def _scenario(
 
     mzt = stub(MZT.code)
 
-    report.section("People at the authority: administrator, operator, auditor (等保 三权分立)")
+    report.section(tr("People at the authority: administrator, operator, auditor (等保 三权分立)"))
     staff = staff_logins(lambda: channel(AUTHORITY))
-    report.line(", ".join(f"{u}: {r}" for r, (u, _) in staff.items()) + "; each logged in")
+    logged_in = ", ".join(f"{u}: {r}" for r, (u, _) in staff.items())
+    report.line(tr("{people}; each logged in", people=logged_in))
     admin, operator, auditor = (staff[r][1] for r in ("administrator", "operator", "auditor"))
     refused = bare_certificate_refused(stub(AUTHORITY), home, GAT.code)
-    report.line(f"the authority's certificate without a login → {refused.split(' [')[0]}")
-    report.check("once the first administrator exists the certificate holds no role", bool(refused))
+    report.line(
+        tr(
+            "the authority's certificate without a login → {refusal}",
+            refusal=refused.split(" [")[0],
+        )
+    )
+    report.check(
+        tr("once the first administrator exists the certificate holds no role"), bool(refused)
+    )
 
-    report.section("Directory (authority's administrator)")
+    report.section(tr("Directory (authority's administrator)"))
     for profile in (GAT, MZT, SW, RSJ, *CITY_MZJ):
         # the broker checks the certificate and takes the profile and keys from it
         admin.directory.RegisterDepartment(
@@ -382,18 +330,27 @@ def _scenario(
         )
         if profile not in CITY_MZJ:
             report.line(
-                f"registered {profile.code} {profile.name} ({profile.level}, {profile.region})"
+                tr(
+                    "registered {code} {name} ({level}, {region})",
+                    code=profile.code,
+                    name=profile.name,
+                    level=profile.level,
+                    region=profile.region,
+                )
             )
     report.line(
-        f"registered {len(CITY_MZJ)} city civil-affairs bureaus: "
-        + ", ".join(p.code for p in CITY_MZJ)
+        tr(
+            "registered {count} city civil-affairs bureaus: {codes}",
+            count=len(CITY_MZJ),
+            codes=", ".join(p.code for p in CITY_MZJ),
+        )
     )
     report.check(
-        "each from its CA-signed certificate; one naming another department is refused",
+        tr("each from its CA-signed certificate; one naming another department is refused"),
         refuses_misnamed_registration(admin, home, GAT.code, MZT.code),
     )
 
-    report.section("Catalogue: draft → submit → authority review → published (Art.12)")
+    report.section(tr("Catalogue: draft → submit → authority review → published (Art.12)"))
     for code, data in ENTRIES.items():
         provider = stub(data["provider"])
         provider.catalogue.CreateCatalogueEntry(
@@ -411,7 +368,10 @@ def _scenario(
                 f"{data['name']}"
             )
     report.line(
-        f"mzj.<city>.dibao   v1 published unconditional 城乡低保保障对象信息 × {len(CITY_MZJ)}"
+        tr(
+            "mzj.<city>.dibao   v1 published unconditional 城乡低保保障对象信息 × {n_city_mzj}",
+            n_city_mzj=len(CITY_MZJ),
+        )
     )
 
     consumer = ConsumerClient(
@@ -421,7 +381,7 @@ def _scenario(
     marriage_by_id = {m["id_number"]: m for m in marriages}
     sample = [p["id_number"] for p in people[:3]] + ["230102199901019999"]
 
-    report.section("Unconditional share: population registry (Art.22)")
+    report.section(tr("Unconditional share: population registry (Art.22)"))
     req = consumer.file_share_request(
         "gat.population",
         ["name", "gender", "birth_date"],
@@ -431,11 +391,17 @@ def _scenario(
         BASIS,
     )
     report.line(
-        f"request {req.id[:8]}… → {req.status} "
-        f"[{', '.join(req.decision.articles)}] {req.decision.reason}"
+        tr(
+            "request {id}… → {status} [{articles}] {reason}",
+            id=req.id[:8],
+            status=req.status,
+            articles=", ".join(req.decision.articles),
+            reason=req.decision.reason,
+        )
     )
     report.check(
-        "unconditional request approved by the automatic compliance check", req.status == "approved"
+        tr("unconditional request approved by the automatic compliance check"),
+        req.status == "approved",
     )
     grant = consumer.get_grant(req.grant_id)
     rows = consumer.fetch(grant.token, sample, ["name", "gender", "birth_date"], PURPOSE)
@@ -444,7 +410,7 @@ def _scenario(
         person = by_id.get(row["key"])
         if person is None:
             ok &= not row["found"]
-            report.line(f"{show_key(row['key'])}: not found")
+            report.line(tr("{key}: not found", key=show_key(row["key"])))
             continue
         expected = {
             f: mask_value(policy, grades_of("gat.population")[f], person[f], field_kind=f)
@@ -453,7 +419,7 @@ def _scenario(
         ok &= row["found"] and row["fields"] == expected
         report.line(f"{show_key(row['key'])}: {row['fields']}")
     report.check(
-        "fetched fields equal the registry's values, masked per grade (PRIV-1, PRIV-6)", ok
+        tr("fetched fields equal the registry's values, masked per grade (PRIV-1, PRIV-6)"), ok
     )
     who = by_id[sample[0]]
     match = consumer.verify(
@@ -463,26 +429,35 @@ def _scenario(
         grant.token, sample[0], {"name": who["name"], "birth_date": "1901-01-01"}, PURPOSE
     )
     report.line(
-        f"verify true claim → {match['matches']}; verify altered birth date → {wrong['matches']}"
+        tr(
+            "verify true claim → {matches}; verify altered birth date → {wrong}",
+            matches=match["matches"],
+            wrong=wrong["matches"],
+        )
     )
     report.check(
-        "verification answers match / no-match without returning values (PRIV-2)",
+        tr("verification answers match / no-match without returning values (PRIV-2)"),
         match["found"]
         and all(match["matches"].values())
         and wrong["matches"] == {"name": True, "birth_date": False},
     )
 
-    report.section("Conditional share: marriage registry, provider review (Art.22)")
+    report.section(tr("Conditional share: marriage registry, provider review (Art.22)"))
     marriage_fields = ["marital_status", "registration_date", "registration_office"]
     req = consumer.file_share_request(
         "mzt.marriage", marriage_fields, ["fetch", "verify"], PURPOSE, SCENARIO, BASIS
     )
     report.line(
-        f"request {req.id[:8]}… → {req.status}, "
-        f"provider must decide by the end of {req.due_date} [{', '.join(req.decision.articles)}]"
+        tr(
+            "request {id}… → {status}, provider must decide by the end of {due_date} [{articles}]",
+            id=req.id[:8],
+            status=req.status,
+            due_date=req.due_date,
+            articles=", ".join(req.decision.articles),
+        )
     )
     report.check(
-        "conditional request waits in the provider's inbox with a working-day due date",
+        tr("conditional request waits in the provider's inbox with a working-day due date"),
         req.status == "pending_provider_review" and bool(req.due_date),
     )
     inbox = every_page(
@@ -497,7 +472,13 @@ def _scenario(
         ),
         timeout=10,
     )
-    report.line(f"民政厅 approves → {decided.status} [{', '.join(decided.decision.articles)}]")
+    report.line(
+        tr(
+            "民政厅 approves → {status} [{articles}]",
+            status=decided.status,
+            articles=", ".join(decided.decision.articles),
+        )
+    )
     grant = consumer.get_grant(decided.grant_id)
     sample_marriages = marriages[:3]
     fetched = ["registration_office", "registration_date"]
@@ -514,25 +495,29 @@ def _scenario(
     )
     for r in rows:
         report.line(f"{show_key(r['key'])}: {r['fields']}")
-    report.check("approved conditional data fetched end to end and equal to the registry", ok)
+    report.check(tr("approved conditional data fetched end to end and equal to the registry"), ok)
     # marital status is personal: ask "is this applicant married?" instead of reading it
     ok = True
     for m in sample_marriages:
         answer = consumer.verify(grant.token, m["id_number"], {"marital_status": "已婚"}, PURPOSE)
         ok &= answer["matches"]["marital_status"] == (m["marital_status"] == "已婚")
         report.line(f"{show_key(m['id_number'])}: 已婚? → {answer['matches']['marital_status']}")
-    report.check("marital status verified without disclosing it (PRIV-2)", ok)
+    report.check(tr("marital status verified without disclosing it (PRIV-2)"), ok)
 
-    report.section("Refusals cite their article")
+    report.section(tr("Refusals cite their article"))
     req = consumer.file_share_request(
         "gat.case-records", ["case_number"], ["fetch"], PURPOSE, SCENARIO, BASIS
     )
     report.line(
-        f"not-shared entry → {req.status} "
-        f"[{', '.join(req.decision.articles)}] {req.decision.reason}"
+        tr(
+            "not-shared entry → {status} [{articles}] {reason}",
+            status=req.status,
+            articles=", ".join(req.decision.articles),
+            reason=req.decision.reason,
+        )
     )
     report.check(
-        "not-shared request refused citing the entry's legal basis",
+        tr("not-shared request refused citing the entry's legal basis"),
         req.status == "refused"
         and bool(req.decision.articles)
         and "刑事诉讼法" in req.decision.reason,
@@ -543,21 +528,31 @@ def _scenario(
     grant = consumer.get_grant(req.grant_id)
     try:
         consumer.fetch(grant.token, sample[:1], ["name", "household_address"], PURPOSE)
-        report.check("a field outside the grant is refused", False)
+        report.check(tr("a field outside the grant is refused"), False)
     except ClientError as exc:
-        report.line(f"fetch household_address outside the grant → {exc.code}: {exc.message}")
+        report.line(
+            tr(
+                "fetch household_address outside the grant → {code}: {message}",
+                code=exc.code,
+                message=exc.message,
+            )
+        )
         report.check(
-            "a field outside the grant is refused with the article (Art.30)",
+            tr("a field outside the grant is refused with the article (Art.30)"),
             exc.code == grpc.StatusCode.PERMISSION_DENIED.name and "Art." in exc.message,
         )
     try:
         consumer.fetch(grant.token, sample[:1], ["name"], "商业营销")
-        report.check("a different purpose is refused", False)
+        report.check(tr("a different purpose is refused"), False)
     except ClientError as exc:
-        report.line(f"fetch for another purpose → {exc.code}: {exc.message}")
-        report.check("a purpose other than the grant's is refused", exc.code == "PERMISSION_DENIED")
+        report.line(
+            tr("fetch for another purpose → {code}: {message}", code=exc.code, message=exc.message)
+        )
+        report.check(
+            tr("a purpose other than the grant's is refused"), exc.code == "PERMISSION_DENIED"
+        )
 
-    report.section("Deadlines (working days, PRC calendar)")
+    report.section(tr("Deadlines (working days, PRC calendar)"))
     deadlines = every_page(
         operator.supervision.ListDeadlines,
         supervision_pb2.ListDeadlinesRequest(include_closed=True),
@@ -571,11 +566,21 @@ def _scenario(
             else f"{d.remaining_working_days} working day(s) left"
         )
         report.line(
-            f"{d.kind} {d.subject[:8]}… started {d.started_on}, "
-            f"due {d.due_on} [{d.article}]: {state}"
+            tr(
+                "{kind} {subject}… started {started_on}, due {due_on} [{article}]: {state}",
+                kind=d.kind,
+                subject=d.subject[:8],
+                started_on=d.started_on,
+                due_on=d.due_on,
+                article=d.article,
+                state=state,
+            )
         )
     report.check(
-        "the conditional review was tracked on a working-day clock", len(deadlines.deadlines) >= 1
+        tr("the conditional review was tracked on a working-day clock"),
+        len(deadlines.deadlines) >= 1,
     )
     remote = auditor.ledger.VerifyLedger(ledger_pb2.VerifyLedgerRequest(), timeout=30)
-    report.check(f"broker reports its ledger intact ({remote.length} entries)", remote.ok)
+    report.check(
+        tr("broker reports its ledger intact ({length} entries)", length=remote.length), remote.ok
+    )

@@ -20,6 +20,7 @@ from tongdao.demo import (
     city_entry,
 )
 from tongdao.home import HomeSet
+from tongdao.i18n import tr
 from tongdao.node.client import ConsumerClient
 from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import secure_channel, with_locale
@@ -48,7 +49,9 @@ def privacy_scenario(
         for n in range(10)
     ]
 
-    report.section("Private set intersection: which applicants are registered residents (PRIV-3)")
+    report.section(
+        tr("Private set intersection: which applicants are registered residents (PRIV-3)")
+    )
     req = consumer.file_share_request(
         "gat.population", ["id_number"], ["intersection_size"], PURPOSE, SCENARIO, BASIS
     )
@@ -56,12 +59,17 @@ def privacy_scenario(
     result = consumer.intersection(grant.token, applicants, "id_number", PURPOSE)
     expected = len(set(applicants) & {p["id_number"] for p in people})
     report.line(
-        f"{len(applicants)} applicants ∩ {len(people)} residents → size {result['size']} "
-        "(size-only grant: no member is revealed to either side)"
+        tr(
+            "{n_applicants} applicants ∩ {n_people} residents → size {size} (size-only grant: no "
+            "member is revealed to either side)",
+            n_applicants=len(applicants),
+            n_people=len(people),
+            size=result["size"],
+        )
     )
-    report.check("PSI size equals the plaintext intersection", result["size"] == expected)
+    report.check(tr("PSI size equals the plaintext intersection"), result["size"] == expected)
 
-    report.section("Intersection-sum: applicants' taxable income, never disclosed (PRIV-4)")
+    report.section(tr("Intersection-sum: applicants' taxable income, never disclosed (PRIV-4)"))
     req = consumer.file_share_request(
         "sw.income", ["annual_income"], ["intersection_sum"], PURPOSE, SCENARIO, BASIS
     )
@@ -74,17 +82,27 @@ def privacy_scenario(
     income_by_id = {r["id_number"]: Decimal(r["annual_income"]) for r in incomes}
     matched = [income_by_id[a] for a in applicants if a in income_by_id]
     report.line(
-        f"{len(applicants)} applicants ∩ tax records → {result['size']} people, total annual "
-        f"income ¥{result['sum']:,} (mean ¥{result['sum'] / max(result['size'], 1):,.2f}); "
-        f"税务 learned only the sizes ({len(applicants)} asked, {result['size']} matched), "
-        "no key and not which matched"
+        tr(
+            "{n_applicants} applicants ∩ tax records → {size} people, total annual income "
+            "¥{sum:,} (mean ¥{mean:,.2f}); 税务 learned only the sizes ({n_applicants} asked, "
+            "{size} matched), no key and not which matched",
+            n_applicants=len(applicants),
+            size=result["size"],
+            sum=result["sum"],
+            mean=result["sum"] / max(result["size"], 1),
+        )
     )
     report.check(
-        "intersection size and income sum equal the plaintext answer",
+        tr("intersection size and income sum equal the plaintext answer"),
         result["size"] == len(matched) and result["sum"] == sum(matched),
     )
 
-    report.section(f"Aggregate across {len(CITY_MZJ)} cities' nodes (PRIV-5, packed Paillier)")
+    report.section(
+        tr(
+            "Aggregate across {n_city_mzj} cities' nodes (PRIV-5, packed Paillier)",
+            n_city_mzj=len(CITY_MZJ),
+        )
+    )
     tokens = []
     for profile in CITY_MZJ:
         r = consumer.file_share_request(
@@ -104,14 +122,21 @@ def privacy_scenario(
     mean = sum(values) / len(values)
     variance = sum((v - mean) ** 2 for v in values) / len(values)
     report.line(
-        f"households {result['count']}, total ¥{result['sum']:,}/month, "
-        f"mean ¥{result['mean']:.2f}, standard deviation ¥{result['variance'].sqrt():.2f}"
+        tr(
+            "households {count}, total ¥{sum:,}/month, mean ¥{mean:.2f}, standard deviation "
+            "¥{deviation:.2f}",
+            count=result["count"],
+            sum=result["sum"],
+            mean=result["mean"],
+            deviation=result["variance"].sqrt(),
+        )
     )
-    report.line("histogram: " + ", ".join(f"{k}: {v}" for k, v in result["histogram"].items()))
-    report.line("the broker added 8 nodes' ciphertexts with the consumer's public key only")
+    bins = ", ".join(f"{k}: {v}" for k, v in result["histogram"].items())
+    report.line(tr("histogram: {bins}", bins=bins))
+    report.line(tr("the broker added 8 nodes' ciphertexts with the consumer's public key only"))
     expected_hist = [sum(1 for v in values if lo <= v < hi) for lo, hi in itertools.pairwise(edges)]
     report.check(
-        "count, sum, mean, variance and histogram equal the plaintext answer",
+        tr("count, sum, mean, variance and histogram equal the plaintext answer"),
         result["count"] == len(values)
         and result["sum"] == sum(values)
         and abs(result["mean"] - mean) < Decimal("0.01")

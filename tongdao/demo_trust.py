@@ -32,6 +32,7 @@ from tongdao.home import (
     scan_for,
     write_private,
 )
+from tongdao.i18n import tr
 from tongdao.policies.trust import load_trust_rules
 from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import secure_channel, with_locale
@@ -80,13 +81,17 @@ def enrol_all(
         homes[profile.code] = home
     rules = load_trust_rules()
     line(
-        f"{len(departments)} departments made their own keys and sent a PKCS#10 request; the CA "
-        f"(own home, {ca.root.name}/) signed each: client + node certificates, "
-        f"{rules.department_days} days"
+        tr(
+            "{n_departments} departments made their own keys and sent a PKCS#10 request; the CA "
+            "(own home, {name}/) signed each: client + node certificates, {department_days} days",
+            n_departments=len(departments),
+            name=ca.root.name,
+            department_days=rules.department_days,
+        )
     )
     needles = [t for code, home in homes.items() for t in private_key_texts(home, code)]
     leaks = scan_for(authority.root, needles) + scan_for(ca.root, needles)
-    check("the authority's and the CA's homes hold no department private key", not leaks)
+    check(tr("the authority's and the CA's homes hold no department private key"), not leaks)
     _bad_requests(ca, requests, departments, check)
     return DemoTrust(
         ca, authority, homes, HomeSet({BROKER: authority, AUTHORITY: authority, **homes})
@@ -110,7 +115,10 @@ def _bad_requests(
     first, second = departments[0].code, departments[1].code
     replay = (requests / f"{first}.csr").read_bytes()
     check(
-        "a replayed request, a request naming another department and a malformed one are refused",
+        tr(
+            "a replayed request, a request naming another department and a malformed one are "
+            "refused"
+        ),
         _refused(lambda: ca.sign(replay), "already signed")
         and _refused(lambda: ca.sign(replay, expect_party=second), f"not {second!r}")
         and _refused(lambda: ca.sign(b"-----BEGIN CERTIFICATE REQUEST-----\nAAAA"), "PKCS#10"),
@@ -219,8 +227,13 @@ def revocation_scenario(
     serials = trust.ca.revoke(party=code, reason="key_compromise")
     published = time.monotonic()
     line(
-        f"the CA revoked {code}'s {len(serials)} certificates (key compromise) and published "
-        f"revocation list #{trust.ca.crl_number()}"
+        tr(
+            "the CA revoked {code}'s {n_serials} certificates (key compromise) and published "
+            "revocation list #{crl_number}",
+            code=code,
+            n_serials=len(serials),
+            crl_number=trust.ca.crl_number(),
+        )
     )
     refused, message = False, ""
     while not refused and time.monotonic() - published < 2 * interval + 2:
@@ -235,7 +248,13 @@ def revocation_scenario(
                     raise
     took = time.monotonic() - published
     check(
-        f"the broker refuses {code} after {took:.1f} s (bound: {interval} s refresh): "
-        f"UNAUTHENTICATED {message[:60]}…",
+        tr(
+            "the broker refuses {code} after {took:.1f} s (bound: {interval} s refresh): "
+            "UNAUTHENTICATED {message}…",
+            code=code,
+            took=took,
+            interval=interval,
+            message=message[:60],
+        ),
         refused and "revoked" in message and took <= interval + 1,
     )

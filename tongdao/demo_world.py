@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tongdao import synthetic
-from tongdao.home import DepartmentProfile
+from tongdao.home import DepartmentProfile, Home
 
 GAT = DepartmentProfile("hlj.gat", "黑龙江省公安厅", "230000", "province")
 MZT = DepartmentProfile("hlj.mzt", "黑龙江省民政厅", "230000", "province")
@@ -65,3 +65,34 @@ for _profile in CITY_MZJ:
 def grades_of(code: str) -> dict[str, str]:
     """Data item → sensitivity grade of a demo entry."""
     return {i["name"]: i["sensitivity"] for i in ENTRIES[code]["data_items"]}
+
+
+def node_config(
+    home: Home,
+    profile: DepartmentProfile,
+    entry: str,
+    csv_name: str,
+    grades: dict[str, str],
+    *,
+    revocation_list: Path | None = None,
+) -> str:
+    """The node's configuration: its department's ``home`` and the CA's published revocation
+    list (default: the one in that home)."""
+    key = ENTRIES[entry]["key_field"]
+    crl = revocation_list or home.ca_dir / "crl.pem"
+    lines = [
+        f'department = "{profile.code}"',
+        f'home = "{home.root.resolve()}"',
+        f'revocation_list = "{crl.resolve()}"',
+        'listen = "127.0.0.1:0"',
+        f'state_dir = "state-{profile.code}"',
+        "",
+        "[[entries]]",
+        f'code = "{entry}"',
+        f'source = "csv:{csv_name}"',
+        f'key_field = "{key}"',
+        "",
+        "[entries.grades]",
+        *[f'{name} = "{grade}"' for name, grade in grades.items()],
+    ]
+    return "\n".join(lines) + "\n"

@@ -15,6 +15,7 @@ from tongdao.policies.i18n import (
     DEFAULT_LOCALE,
     Text,
     from_environment,
+    msg,
     normalise,
     render,
     translate,
@@ -65,3 +66,14 @@ def said(exc: BaseException) -> str:
     one (so it is shown in the run's locale), else its plain text."""
     first = exc.args[0] if len(exc.args) == 1 else None
     return first if isinstance(first, Text) else str(exc)
+
+
+def explained(exc: BaseException, template: str, **fields: Any) -> Text:
+    """What ``exc`` says when it was raised with a message of the catalogues (it is already a
+    sentence in every locale); else ``template`` (a catalogue id with a ``{reason}`` field) with
+    the exception's own text as the reason, so the sentence is in the reader's language even
+    when a library's detail is not."""
+    first = exc.args[0] if len(exc.args) == 1 else None
+    if isinstance(first, Text):
+        return first
+    return msg(template, reason=str(exc), **fields)

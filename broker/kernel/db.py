@@ -232,10 +232,14 @@ def store_problem(url: str, exc: Exception) -> str:
         password = None
     if password:
         reason = reason.replace(str(password), "***")
-    return (
-        f"cannot use the store at {display_url(url)}: {reason} (check --database-url or "
-        f"{ENV_DATABASE_URL}, that the database server is running and that this user may "
-        "connect)"
+    from tongdao.policies.i18n import msg
+
+    return msg(
+        "cannot use the store at {url}: {reason} (check --database-url or {env}, that the "
+        "database server is running and that this user may connect)",
+        url=display_url(url),
+        reason=reason,
+        env=ENV_DATABASE_URL,
     )
 
 

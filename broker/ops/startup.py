@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
-FIX_URL = "give --database-url, the config file's database-url or TONGDAO_DATABASE_URL"
+from tongdao.policies.i18n import Text, msg
 
 
 class StoreUnavailable(RuntimeError):
@@ -27,25 +27,40 @@ def _reason(exc: BaseException) -> str:
     return lines[0] if lines else type(inner).__name__
 
 
-def explain(url: str, exc: BaseException) -> str:
-    """The one line for a failure to open or migrate the store at ``url``."""
-    where = redacted(url)
+def explain(url: str, exc: BaseException) -> Text:
+    """The one line for a failure to open or migrate the store at ``url`` (in its reader's
+    language: :func:`tongdao.policies.i18n.render`)."""
+    where, reason = redacted(url), _reason(exc)
     if isinstance(exc, ArgumentError | NoSuchModuleError):
-        return (
-            f"cannot open the broker's store: {where} is not a database URL this broker knows "
-            f"({_reason(exc)}); use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB — {FIX_URL}"
+        return msg(
+            "cannot open the broker's store: {where} is not a database URL this broker knows "
+            "({reason}); use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB — give "
+            "--database-url, the config file's database-url or TONGDAO_DATABASE_URL",
+            where=where,
+            reason=reason,
         )
     if url.startswith("sqlite"):
-        return (
-            f"cannot open the broker's store at {where}: {_reason(exc)} — the file's folder must "
-            f"exist and be writable by the broker's user, or {FIX_URL}"
+        return msg(
+            "cannot open the broker's store at {where}: {reason} — the file's folder must exist "
+            "and be writable by the broker's user, or give --database-url, the config file's "
+            "database-url or TONGDAO_DATABASE_URL",
+            where=where,
+            reason=reason,
         )
     if isinstance(exc, OperationalError):
-        return (
-            f"cannot reach the broker's store at {where}: {_reason(exc)} — start the database "
-            f"server or check the host, port, user and database name, or {FIX_URL}"
+        return msg(
+            "cannot reach the broker's store at {where}: {reason} — start the database server or "
+            "check the host, port, user and database name, or give --database-url, the config "
+            "file's database-url or TONGDAO_DATABASE_URL",
+            where=where,
+            reason=reason,
         )
-    return f"cannot prepare the broker's store at {where}: {_reason(exc)} — {FIX_URL}"
+    return msg(
+        "cannot prepare the broker's store at {where}: {reason} — give --database-url, the "
+        "config file's database-url or TONGDAO_DATABASE_URL",
+        where=where,
+        reason=reason,
+    )
 
 
 STORE_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError)

@@ -18,7 +18,7 @@ from google.protobuf.json_format import MessageToDict
 from tongdao.cli import CommandError
 from tongdao.crypto.pki import BROKER_SERVER_NAME
 from tongdao.home import Home, HomeError
-from tongdao.i18n import current, said
+from tongdao.i18n import current, said, say, tr
 from tongdao.policies.i18n import msg
 from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import secure_channel, with_locale
@@ -90,7 +90,7 @@ def check_own_certificate(party: str, certificate_pem: bytes) -> None:
         )
     warning = expiry_warning(info, load_trust_rules().warn_days, now)
     if warning:
-        print(f"tongdao: warning: {warning}", file=sys.stderr)
+        print(tr("tongdao: warning: {message}", message=say(warning)), file=sys.stderr)
 
 
 def session_path(home: Home, party: str) -> Path:
@@ -153,6 +153,25 @@ def broker_stub(
         raise CommandError(msg("{name}: {v2}", name=exc.code().name, v2=exc.details())) from None
     finally:
         channel.close()
+
+
+def cell(text: str, width: int, *, right: bool = False) -> str:
+    """``text`` padded to ``width`` terminal columns (a Chinese character takes two)."""
+    import unicodedata
+
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    fill = " " * max(0, width - used)
+    return fill + text if right else text + fill
+
+
+def request_details(r: Any) -> str:
+    """The fields, purpose and scenario of a share request, on one line."""
+    return tr(
+        "fields: {fields}; purpose: {purpose}; scenario: {scenario}",
+        fields=", ".join(r.fields),
+        purpose=r.purpose,
+        scenario=r.scenario,
+    )
 
 
 def print_message(message: Any, *, as_json: bool) -> None:

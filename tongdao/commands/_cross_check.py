@@ -24,6 +24,8 @@ from tongdao.crypto.cross_check import (
 )
 from tongdao.crypto.errors import EnvelopeError
 from tongdao.home import HomeError
+from tongdao.i18n import tr
+from tongdao.policies.i18n import msg
 from tongdao.v1 import catalogue_pb2, directory_pb2, sharing_pb2
 
 
@@ -33,20 +35,22 @@ def _keys(args: argparse.Namespace) -> list[str]:
         try:
             text = Path(args.key_file).read_text(encoding="utf-8-sig")
         except OSError as exc:
-            raise CommandError(f"--key-file: {exc.strerror}: {args.key_file}") from None
+            raise CommandError(
+                msg("--key-file: {strerror}: {path}", strerror=exc.strerror, path=args.key_file)
+            ) from None
         keys += [line.strip() for line in text.splitlines() if line.strip()]
     unique = list(dict.fromkeys(keys))
     if not unique:
-        raise CommandError("name the record keys to check: --key KEY or --key-file FILE")
+        raise CommandError(msg("name the record keys to check: --key KEY or --key-file FILE"))
     return unique
 
 
 def cross_check_command(args: argparse.Namespace) -> int:
     if len(args.entry) != 2:
-        raise CommandError("name exactly two entries: --entry A --entry B")
+        raise CommandError(msg("name exactly two entries: --entry A --entry B"))
     items = args.item if len(args.item) == 2 else args.item * 2
     if len(items) != 2:
-        raise CommandError("name the data item once (same name in both) or once per entry")
+        raise CommandError(msg("name the data item once (same name in both) or once per entry"))
     keys = _keys(args)
     run_id = str(uuid.uuid4())
     check_key = secrets.token_bytes(CHECK_KEY_BYTES)
@@ -110,13 +114,21 @@ def cross_check_command(args: argparse.Namespace) -> int:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     print(
-        f"cross-verification {reply.run_id} [{', '.join(reply.articles)}]: {reply.checked} keys, "
-        f"{reply.matched} match, {reply.mismatched} differ, {reply.missing} missing"
+        tr(
+            "cross-verification {run} [{articles}]: {checked} keys, {matched} match, "
+            "{mismatched} differ, {missing} missing",
+            run=reply.run_id,
+            articles=", ".join(reply.articles),
+            checked=reply.checked,
+            matched=reply.matched,
+            mismatched=reply.mismatched,
+            missing=reply.missing,
+        )
     )
     for key in differing:
-        print(f"    differs: {key}")
+        print("    " + tr("differs: {key}", key=key))
     if reply.notice_ids:
-        print(f"    correction notices opened: {', '.join(reply.notice_ids)}")
+        print("    " + tr("correction notices opened: {ids}", ids=", ".join(reply.notice_ids)))
     return 0
 
 
@@ -132,4 +144,4 @@ def notice_key(args: argparse.Namespace, r: sharing_pb2.ServiceRequest) -> str:
             entry_code=r.subject,
         )
     except (EnvelopeError, HomeError, UnicodeDecodeError):  # not this party's, or no key here
-        return "(sealed to the provider)"
+        return tr("(sealed to the provider)")

@@ -15,7 +15,7 @@ from tongdao.commands._common import add_home_argument
 from tongdao.crypto.enrolment import check_host
 from tongdao.crypto.errors import EnrolmentError
 from tongdao.home import PASSPHRASE_ENV, DepartmentProfile, Home, HomeError
-from tongdao.i18n import said
+from tongdao.i18n import said, tr
 from tongdao.policies.i18n import msg
 
 
@@ -115,8 +115,21 @@ def keygen(
     if args.out:
         Path(args.out).write_bytes(csr)
         path = Path(args.out)
-    print(f"created the keys of {party} ({role}) in {home.party_dir(party)}")
-    print(f"enrolment request: {path} — send it to the authority (`tongdao ca sign {path.name}`)")
+    print(
+        tr(
+            "created the keys of {party} ({role}) in {dir}",
+            party=party,
+            role=role,
+            dir=home.party_dir(party),
+        )
+    )
+    print(
+        tr(
+            "enrolment request: {path} — send it to the authority (`tongdao ca sign {name}`)",
+            path=path,
+            name=path.name,
+        )
+    )
     return 0
 
 
@@ -145,11 +158,18 @@ def install(args: argparse.Namespace) -> int:
             ) from None
         except HomeError as exc:
             raise CommandError(said(exc)) from None
-        print(f"trusting the broker's grant-signing key {key.public_key.hex()}")
+        print(tr("trusting the broker's grant-signing key {key}", key=key.public_key.hex()))
     for info in infos:
         usage = "/".join(sorted(u.value for u in info.usages))
         print(
-            f"installed {info.common_name} {usage} certificate {info.serial:x} "
-            f"({info.role}), valid until {info.not_after:%Y-%m-%d %H:%M} UTC"
+            tr(
+                "installed {name} {usage} certificate {serial:x} ({role}), "
+                "valid until {not_after:%Y-%m-%d %H:%M} UTC",
+                name=info.common_name,
+                usage=usage,
+                serial=info.serial,
+                role=info.role,
+                not_after=info.not_after,
+            )
         )
     return 0

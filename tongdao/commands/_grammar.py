@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from tongdao.i18n import tr
+
 
 class ListOption(argparse.Action):
     """``--item A --item B,C`` → ``["A", "B", "C"]`` (repeatable, commas allowed)."""
@@ -126,7 +128,12 @@ def rewrite_deprecated(argv: list[str], err: TextIO | None = None) -> list[str]:
             if flag != alias.old:
                 continue
             print(
-                f"tongdao: note: {alias.old} is now {alias.new} (`tongdao {alias.command} --help`)",
+                tr(
+                    "tongdao: note: {old} is now {new} (`tongdao {command} --help`)",
+                    old=alias.old,
+                    new=alias.new,
+                    command=alias.command,
+                ),
                 file=err or sys.stderr,
             )
             if eq:

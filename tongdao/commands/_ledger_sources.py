@@ -37,7 +37,7 @@ from tongdao.crypto.merkle import (
 )
 from tongdao.crypto.signing import VerifyKey
 from tongdao.home import HomeError
-from tongdao.i18n import said
+from tongdao.i18n import explained
 from tongdao.policies.i18n import msg
 from tongdao.policies.loader import load_policy
 from tongdao.policies.model import PolicyError
@@ -91,7 +91,7 @@ class ExportSource:
             raise CommandError(
                 msg("{path}: not a ledger export: {exc}", path=path, exc=exc)
             ) from None
-        self.label = f"export {path}" if lines is None else path
+        self.label = msg("export {path}", path=path) if lines is None else path
         self.broker_key = broker_key
         self.pinned = witnesses
         h = self.export.header
@@ -188,11 +188,11 @@ class StoreSource:
         try:
             rules = load_policy(getattr(args, "policy", None) or "heilongjiang-2025").ledger
         except PolicyError as exc:
-            raise CommandError(said(exc)) from None
+            raise CommandError(explained(exc, "cannot load the rule file: {reason}")) from None
         assert rules is not None
         self.origin = rules.origin
         self.required = rules.witness_cosignatures
-        self.label = "the broker's store"
+        self.label = msg("the broker's store")
         self.sessions = session_factory(self.engine)
         self.pinned: dict[str, VerifyKey] | None = None
 

@@ -24,6 +24,7 @@ from tongdao.commands._common import (
     save_session,
 )
 from tongdao.home import AUTHORITY
+from tongdao.i18n import tr
 from tongdao.policies.i18n import msg
 from tongdao.v1 import accounts_pb2
 
@@ -154,8 +155,15 @@ def login_command(args: argparse.Namespace) -> int:
         print(json.dumps({"party": party, "person": args.username, "expires_at": reply.expires_at}))
     else:
         print(
-            f"logged in as {args.username} ({reply.account.role}) for {party} "
-            f"until {reply.expires_at}; session in {path}"
+            tr(
+                "logged in as {username} ({role}) for {party} until {expires_at}; "
+                "session in {path}",
+                username=args.username,
+                role=reply.account.role,
+                party=party,
+                expires_at=reply.expires_at,
+                path=path,
+            )
         )
     return 0
 
@@ -165,7 +173,7 @@ def logout_command(args: argparse.Namespace) -> int:
     with broker_stub(args, party) as stub:
         reply = stub.accounts.Logout(accounts_pb2.LogoutRequest(), timeout=30)
     forget_session(open_home(args.home), party)
-    print("logged out" if reply.ended else "no session was open")
+    print(tr("logged out") if reply.ended else tr("no session was open"))
     return 0
 
 
@@ -211,7 +219,12 @@ def password_command(args: argparse.Namespace) -> int:
             ),
             timeout=30,
         )
-    print(f"password of {args.username} changed; log in with `tongdao login {args.username}`")
+    print(
+        tr(
+            "password of {username} changed; log in with `tongdao login {username}`",
+            username=args.username,
+        )
+    )
     return 0
 
 
@@ -221,11 +234,12 @@ def totp_command(args: argparse.Namespace) -> int:
             stub.accounts.ConfirmTotp(
                 accounts_pb2.ConfirmTotpRequest(code=args.confirm), timeout=30
             )
-            print("second factor on: login now asks for --totp CODE")
+            print(tr("second factor on: login now asks for --totp CODE"))
             return 0
         reply = stub.accounts.EnrolTotp(accounts_pb2.EnrolTotpRequest(), timeout=30)
-    print(f"secret: {reply.secret}\nuri: {reply.provisioning_uri}")
-    print("enter it in your authenticator app, then: tongdao account totp --confirm CODE")
+    print(tr("secret: {secret}", secret=reply.secret))
+    print(tr("uri: {uri}", uri=reply.provisioning_uri))
+    print(tr("enter it in your authenticator app, then: tongdao account totp --confirm CODE"))
     return 0
 
 
@@ -235,7 +249,17 @@ def whoami_command(args: argparse.Namespace) -> int:
     if args.json:
         print_message(reply, as_json=True)
     else:
-        who = reply.person or "(no login: the party's service identity)"
-        until = f", session until {reply.session_expires_at}" if reply.session_expires_at else ""
-        print(f"{reply.party}: {who}; roles {', '.join(reply.roles) or 'none'}{until}")
+        who = reply.person or tr("(no login: the party's service identity)")
+        roles = ", ".join(reply.roles) or tr("none")
+        if reply.session_expires_at:
+            line = tr(
+                "{party}: {who}; roles {roles}, session until {until}",
+                party=reply.party,
+                who=who,
+                roles=roles,
+                until=reply.session_expires_at,
+            )
+        else:
+            line = tr("{party}: {who}; roles {roles}", party=reply.party, who=who, roles=roles)
+        print(line)
     return 0

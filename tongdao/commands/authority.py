@@ -6,10 +6,16 @@ import argparse
 from pathlib import Path
 
 from tongdao.cli import CommandError
-from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
+from tongdao.commands._common import (
+    add_broker_arguments,
+    broker_stub,
+    print_message,
+    request_details,
+)
 from tongdao.commands._enrol import add_install_arguments, add_keygen_arguments, install, keygen
 from tongdao.commands._grammar import add_json_argument
 from tongdao.home import AUTHORITY, split_pem
+from tongdao.i18n import tr
 from tongdao.policies.i18n import msg
 from tongdao.v1 import catalogue_pb2, directory_pb2, sharing_pb2, supervision_pb2
 
@@ -216,10 +222,11 @@ def review_inbox(args: argparse.Namespace) -> int:
         print_message(reply, as_json=True)
         return 0
     if not reply.requests:
-        print("no unconditional requests waiting for review")
+        print(tr("no unconditional requests waiting for review"))
     for r in reply.requests:
-        print(f"{r.id}  due {r.due_date or '-':<10} {r.consumer:<12} {r.entry_code}")
-        print(f"    fields: {', '.join(r.fields)}; purpose: {r.purpose}; scenario: {r.scenario}")
+        due = tr("due {date}", date=r.due_date or "-")
+        print(f"{r.id}  {due:<14} {r.consumer:<12} {r.entry_code}")
+        print("    " + request_details(r))
     return 0
 
 

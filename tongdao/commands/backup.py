@@ -29,7 +29,7 @@ from tongdao.cli import CommandError
 from tongdao.commands._config import Option, add_options, read_config
 from tongdao.commands._grammar import add_json_argument
 from tongdao.home import BROKER, Home
-from tongdao.i18n import said
+from tongdao.i18n import explained, say, tr
 from tongdao.policies.i18n import msg
 
 FORMAT = "tongdao-broker-backup"
@@ -126,7 +126,7 @@ def backup_command(args: argparse.Namespace) -> int:
         try:
             manifest = backup_store(url, store_dir)
         except BackupError as exc:
-            raise CommandError(said(exc)) from None
+            raise CommandError(explained(exc, "cannot back up the store: {reason}")) from None
         except STORE_ERRORS as exc:
             raise CommandError(explain(url, exc)) from None
         info: dict[str, Any] = {
@@ -146,8 +146,15 @@ def backup_command(args: argparse.Namespace) -> int:
                 _add_bytes(tar, f"home/{rel.as_posix()}", (home.root / rel).read_bytes())
     rows = sum(manifest.rows.values())
     print(
-        f"backed up the {manifest.kind} store ({rows} rows, schema {manifest.revision}) and "
-        f"{len(files)} home files to {target}"
+        tr(
+            "backed up the {kind} store ({rows} rows, schema {revision}) and {files} home files "
+            "to {target}",
+            kind=manifest.kind,
+            rows=rows,
+            revision=manifest.revision,
+            files=len(files),
+            target=target,
+        )
     )
     return 0
 
@@ -219,7 +226,7 @@ def restore_command(args: argparse.Namespace) -> int:
         try:
             rows = restore_store(folder / "store", manifest, url)
         except BackupError as exc:
-            raise CommandError(said(exc)) from None
+            raise CommandError(explained(exc, "cannot restore the store: {reason}")) from None
         except STORE_ERRORS as exc:
             raise CommandError(explain(url, exc)) from None
         source = folder / "home"
@@ -243,11 +250,16 @@ def restore_command(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     print(
-        f"restored the {manifest.kind} store ({sum(rows.values())} rows) and {count} home files "
-        f"into {home.root}"
+        tr(
+            "restored the {kind} store ({rows} rows) and {count} home files into {root}",
+            kind=manifest.kind,
+            rows=sum(rows.values()),
+            count=count,
+            root=home.root,
+        )
     )
     if not verification.ok:
-        print(f"ledger BROKEN after restore: {verification.problem}")
+        print(tr("ledger BROKEN after restore: {problem}", problem=say(verification.problem)))
         return 1
-    print(f"ledger OK: {verification.length} entries, signed by the broker")
+    print(tr("ledger OK: {length} entries, signed by the broker", length=verification.length))
     return 0

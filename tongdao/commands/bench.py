@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tongdao.cli import CommandError
 from tongdao.commands._grammar import add_json_argument, add_list_option
+from tongdao.i18n import tr
 from tongdao.policies.i18n import msg
 
 
@@ -126,8 +127,12 @@ def crypto_command(args: argparse.Namespace) -> int:
     for name, extra in report.extras.items():
         print(f"{name}: {extra}")
     print(
-        f"\nwrote {args.out}/crypto-bench.json, crypto-bench.md and PNG plots "
-        f"({time.monotonic() - start:.0f} s)"
+        "\n"
+        + tr(
+            "wrote {out}/crypto-bench.json, crypto-bench.md and PNG plots ({seconds:.0f} s)",
+            out=args.out,
+            seconds=time.monotonic() - start,
+        )
     )
     return 0
 

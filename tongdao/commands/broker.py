@@ -19,7 +19,7 @@ from tongdao.commands._enrol import (
 )
 from tongdao.commands._grammar import add_json_argument
 from tongdao.home import BROKER, HomeError
-from tongdao.i18n import said
+from tongdao.i18n import explained, said, tr
 from tongdao.policies.i18n import msg
 from tongdao.policies.model import PolicyError
 
@@ -189,17 +189,19 @@ def serve_command(args: argparse.Namespace) -> int:
     try:
         running = start_broker(config)
     except (RuntimeError, PolicyError) as exc:
-        raise CommandError(said(exc)) from None
+        raise CommandError(explained(exc, "the broker cannot start: {reason}")) from None
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     if running.public_port:
-        print(f"public open catalogue on port {running.public_port}", flush=True)
+        print(tr("public open catalogue on port {port}", port=running.public_port), flush=True)
     if running.operations is not None and running.operations.http_port:
-        print(f"metrics and health on port {running.operations.http_port} (HTTP)", flush=True)
+        port = running.operations.http_port
+        print(tr("metrics and health on port {port} (HTTP)", port=port), flush=True)
+    # operators, the demo and the tests parse this exact line (any locale): "broker listening on"
     print(f"broker listening on {bound_address(args.listen, running.port)}", flush=True)
     stop.wait()
     revocation.stop()
     running.stop()
-    print("broker stopped", flush=True)
+    print(tr("broker stopped"), flush=True)
     return 0

@@ -16,7 +16,7 @@ from tongdao.cli import CommandError
 from tongdao.commands._enrol import add_passphrase_argument, endpoint_hosts, passphrase
 from tongdao.commands._grammar import add_json_argument
 from tongdao.crypto.revocation import REASONS
-from tongdao.i18n import said
+from tongdao.i18n import said, tr
 from tongdao.policies.i18n import msg
 
 DEFAULT_CA_HOME = "tongdao-ca"
@@ -102,13 +102,29 @@ def init_command(args: argparse.Namespace) -> int:
         ca.init()
     except CaError as exc:
         raise CommandError(said(exc)) from None
-    print(f"created the authority CA in {ca.dir} (valid {ca.rules.ca_days} days)")
-    print(f"give every party {ca.certificate_path}; publish {ca.crl_path}")
+    print(
+        tr(
+            "created the authority CA in {dir} (valid {days} days)",
+            dir=ca.dir,
+            days=ca.rules.ca_days,
+        )
+    )
+    print(
+        tr(
+            "give every party {certificate}; publish {crl}",
+            certificate=ca.certificate_path,
+            crl=ca.crl_path,
+        )
+    )
     return 0
 
 
 def _refusal(exc: CaError) -> CommandError:
-    return CommandError(f"request refused ({exc.field}): {exc}" if exc.field else str(exc))
+    if exc.field:
+        return CommandError(
+            msg("request refused ({field}): {reason}", field=exc.field, reason=said(exc))
+        )
+    return CommandError(msg("request refused: {reason}", reason=said(exc)))
 
 
 def sign_command(args: argparse.Namespace) -> int:
@@ -127,18 +143,38 @@ def sign_command(args: argparse.Namespace) -> int:
     out = Path(args.out or f"{request.party}.bundle.pem")
     out.write_bytes(signed.bundle)
     print(
-        f"signed {request.party} ({request.role}), "
-        f"requested {request.requested_at:%Y-%m-%d %H:%M} UTC"
+        tr(
+            "signed {party} ({role}), requested {at:%Y-%m-%d %H:%M} UTC",
+            party=request.party,
+            role=request.role,
+            at=request.requested_at,
+        )
     )
     if request.profile:
         p = request.profile
-        print(f"  {p['name']} · region {p['region']} · {p['level']}")
+        print(
+            "  "
+            + tr(
+                "{name} · region {region} · {level}",
+                name=p["name"],
+                region=p["region"],
+                level=p["level"],
+            )
+        )
     if request.signing_public_key:
-        print(f"  Ed25519 {request.signing_public_key.hex()} (possession proved)")
+        key = request.signing_public_key.hex()
+        print("  " + tr("Ed25519 {key} (possession proved)", key=key))
     if request.encryption_public_key:
         print(f"  X25519  {request.encryption_public_key.hex()}")
-    print(f"  serials {', '.join(f'{s:x}' for s in signed.serials)}")
-    print(f"bundle: {out} — return it to {request.party} (`tongdao … install {out.name}`)")
+    print("  " + tr("serials {serials}", serials=", ".join(f"{s:x}" for s in signed.serials)))
+    print(
+        tr(
+            "bundle: {out} — return it to {party} (`tongdao … install {name}`)",
+            out=out,
+            party=request.party,
+            name=out.name,
+        )
+    )
     return 0
 
 
@@ -148,8 +184,14 @@ def revoke_command(args: argparse.Namespace) -> int:
         serials = ca.revoke(serial=args.serial, party=args.party, reason=args.reason)
     except CaError as exc:
         raise CommandError(said(exc)) from None
-    print(f"revoked {', '.join(serials)} ({args.reason})")
-    print(f"published revocation list #{ca.crl_number()} at {ca.crl_path}")
+    print(tr("revoked {serials} ({reason})", serials=", ".join(serials), reason=args.reason))
+    print(
+        tr(
+            "published revocation list #{number} at {path}",
+            number=ca.crl_number(),
+            path=ca.crl_path,
+        )
+    )
     return 0
 
 
@@ -161,8 +203,12 @@ def crl_command(args: argparse.Namespace) -> int:
         raise CommandError(said(exc)) from None
     until = dt.datetime.now(dt.UTC) + ca.rules.crl_valid
     print(
-        f"published revocation list #{ca.crl_number()} at {path}, "
-        f"valid until {until:%Y-%m-%d %H:%M} UTC"
+        tr(
+            "published revocation list #{number} at {path}, valid until {until:%Y-%m-%d %H:%M} UTC",
+            number=ca.crl_number(),
+            path=path,
+            until=until,
+        )
     )
     return 0
 
@@ -178,19 +224,20 @@ def list_command(args: argparse.Namespace) -> int:
         expiry = dt.datetime.fromisoformat(row["not_after"])
         days = (expiry - now).total_seconds() / 86400
         if row["serial"] in revoked:
-            state = "REVOKED"
+            state, shown = "REVOKED", tr("REVOKED")
         elif days < 0:
-            state = "expired"
+            state, shown = "expired", tr("expired")
         elif days < ca.rules.warn_days:
             state = f"renew: {days:.0f} days left"
+            shown = tr("renew: {days:.0f} days left", days=days)
         else:
-            state = f"{days:.0f} days left"
+            state, shown = f"{days:.0f} days left", tr("{days:.0f} days left", days=days)
         listing.append({**row, "state": state, "revoked": row["serial"] in revoked})
         if args.json:
             continue
         print(
             f"{row['serial']:<42} {row['party']:<14} {row['role']:<13} {row['usage']:<6} "
-            f"{expiry:%Y-%m-%d}  {state}"
+            f"{expiry:%Y-%m-%d}  {shown}"
         )
     if args.json:
         print(json.dumps(listing, ensure_ascii=False, indent=2))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_home_argument
 from tongdao.commands._grammar import add_json_argument
-from tongdao.i18n import current, said
+from tongdao.i18n import current, explained, tr
 from tongdao.policies.i18n import msg
 
 if TYPE_CHECKING:
@@ -124,7 +124,9 @@ def local_calendar(home: str) -> WorkingDayCalendar:
             official={y.year: YearData(y.holidays, y.workdays, y.source) for y in years.values()}
         )
     except (ScheduleError, CalendarDataError) as exc:
-        raise CommandError(said(exc)) from None
+        raise CommandError(
+            explained(exc, "cannot read the official holiday schedules: {reason}")
+        ) from None
 
 
 def _weekday(day: dt.date, locale: str) -> str:
@@ -152,15 +154,15 @@ def due_command(args: argparse.Namespace) -> int:
         result = calendar.due(args.start, args.n)
         days = calendar.explain(args.start, args.n) if args.explain else []
     except (ValueError, UnknownYearError) as exc:
-        raise CommandError(said(exc)) from None
+        raise CommandError(explained(exc, "cannot count the working days: {reason}")) from None
     due = result.day
     loc = args.locale or current()
     if args.json:
-        explained = [
+        counted_days = [
             {"day": i.day.isoformat(), "working": i.working, "why": i.describe(loc)} for i in days
         ]
         data = {"start": args.start.isoformat(), "working_days": args.n, "due": due.isoformat()}
-        data |= {"provisional": result.provisional, "days": explained}
+        data |= {"provisional": result.provisional, "days": counted_days}
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     print(due.isoformat())
@@ -217,12 +219,14 @@ def load_command(args: argparse.Namespace) -> int:
     from tongdao.policies.official_schedule import render_schedule, save_to_store
 
     year = _read_schedule(args)
-    summary = (
-        f"{year.year}: {len(year.holidays)} days off, {len(year.workdays)} make-up working "
-        f"days (调休){'; ' + year.source if year.source else ''}"
-    )
+    summary = tr(
+        "{year}: {off} days off, {workdays} make-up working days (调休)",
+        year=year.year,
+        off=len(year.holidays),
+        workdays=len(year.workdays),
+    ) + (f"; {year.source}" if year.source else "")
     if args.check:
-        print(f"OK {args.file}: {summary}")
+        print(tr("OK {file}: {summary}", file=args.file, summary=summary))
         return 0
     if args.to_broker:
         from tongdao.commands._common import broker_stub, print_message
@@ -239,17 +243,23 @@ def load_command(args: argparse.Namespace) -> int:
         if args.json:
             print_message(reply, as_json=True)
             return 0
-        print(f"installed at the broker: {summary}")
+        print(tr("installed at the broker: {summary}", summary=summary))
         for moved in reply.recomputed:
-            kept = " (kept: announced date is later)" if moved.kept_announced else ""
-            print(
-                f"  deadline {moved.id} {moved.kind} {moved.subject}: announced "
-                f"{moved.announced_due_on}, official {moved.computed_due_on}, due "
-                f"{moved.due_on}{kept}"
+            kept = tr(" (kept: announced date is later)") if moved.kept_announced else ""
+            line = tr(
+                "deadline {id} {kind} {subject}: announced {announced}, official {official}, "
+                "due {due}",
+                id=moved.id,
+                kind=moved.kind,
+                subject=moved.subject,
+                announced=moved.announced_due_on,
+                official=moved.computed_due_on,
+                due=moved.due_on,
             )
+            print(f"  {line}{kept}")
         return 0
     path = save_to_store(calendar_dir(args.home), year)
-    print(f"installed {path}: {summary}")
+    print(tr("installed {path}: {summary}", path=path, summary=summary))
     return 0
 
 
@@ -264,35 +274,54 @@ def rules_command(args: argparse.Namespace) -> int:
     try:
         rules = load_holiday_rules()
     except HolidayRulesError as exc:
-        raise CommandError(said(exc)) from None
-    print(f"{rules.title} ({rules.title_en}), in force from {rules.effective_from}")
+        raise CommandError(
+            explained(exc, "cannot read the national holiday rules: {reason}")
+        ) from None
+    print(
+        tr(
+            "{title} ({title_en}), in force from {since}",
+            title=rules.title,
+            title_en=rules.title_en,
+            since=rules.effective_from,
+        )
+    )
     if rules.amendment:
         print(f"  {rules.amendment}")
-    print(f"  rules file {rules.source}")
+    print("  " + tr("rules file {source}", source=rules.source))
     for h in rules.holidays:
-        when = (
-            f"solar term {h.term}"
-            if h.calendar == "solar_term"
-            else f"{h.calendar} {h.month:02d}-{h.day:02d}"
-        )
-        offset = f" from {h.offset:+d} day(s)" if h.offset else ""
-        print(f"  {h.name_zh or h.name:<8} {h.days} day(s), {when}{offset} [{rules.article}]")
+        if h.calendar == "solar_term":
+            when = tr("solar term {term}", term=h.term)
+        else:
+            named = {"gregorian": tr("gregorian"), "lunar": tr("lunar")}
+            when = f"{named.get(h.calendar, h.calendar)} {h.month:02d}-{h.day:02d}"
+        offset = tr(" from {offset:+d} day(s)", offset=h.offset) if h.offset else ""
+        days = tr("{days} day(s), {when}", days=h.days, when=when)
+        print(f"  {h.name_zh or h.name:<8} {days}{offset} [{rules.article}]")
     print(
-        f"  weekend holidays made up on the following working day(s) [{rules.make_up_article}]; "
-        "no make-up working days (调休) provisionally"
+        "  "
+        + tr(
+            "weekend holidays made up on the following working day(s) [{article}]; "
+            "no make-up working days (调休) provisionally",
+            article=rules.make_up_article,
+        )
     )
     if args.year is None:
         return 0
     calendar = local_calendar(args.home)
     if not calendar.is_provisional(args.year):
-        print(f"{args.year} has an official schedule; `tongdao calendar due` uses it")
+        print(tr("{year} has an official schedule; `tongdao calendar due` uses it", year=args.year))
         return 0
     try:
         year = provisional_year(rules, args.year)
     except ValueError as exc:
-        raise CommandError(said(exc)) from None
-    print(f"provisional days off in {args.year}:")
+        raise CommandError(
+            explained(exc, "cannot work out the provisional days off: {reason}")
+        ) from None
+    print(tr("provisional days off in {year}:", year=args.year))
+    names = {h.name: h.name_zh for h in rules.holidays}
     for day in sorted(year.holidays):
-        lieu = " (补假, in lieu)" if day in year.made_up else ""
-        print(f"  {day.isoformat()} {_weekday(day, 'en')}  {year.holidays[day]}{lieu}")
+        lieu = tr(" (补假, in lieu)") if day in year.made_up else ""
+        name = year.holidays[day]
+        shown = (names.get(name) or name) if current() == "zh-CN" else name
+        print(f"  {day.isoformat()} {_weekday(day, current())}  {shown}{lieu}")
     return 0

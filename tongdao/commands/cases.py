@@ -6,6 +6,7 @@ import argparse
 
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.home import AUTHORITY
+from tongdao.i18n import tr
 from tongdao.v1 import cases_pb2
 
 
@@ -44,9 +45,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _line(c: cases_pb2.TypicalCase) -> str:
-    return (
-        f"case {c.id} {c.department} ({c.region}), {c.recorded_on}: {c.scenario} — {c.outcome} "
-        f"[sources: {', '.join(c.data_sources)}; {c.article}]"
+    return tr(
+        "case {id} {department} ({region}), {recorded_on}: {scenario} — {outcome} "
+        "[sources: {sources}; {article}]",
+        id=c.id,
+        department=c.department,
+        region=c.region,
+        recorded_on=c.recorded_on,
+        scenario=c.scenario,
+        outcome=c.outcome,
+        sources=", ".join(c.data_sources),
+        article=c.article,
     )
 
 
@@ -87,7 +96,7 @@ def list_command(args: argparse.Namespace) -> int:
         print_message(cases_pb2.ListTypicalCasesResponse(cases=rows), as_json=True)
         return 0
     if not rows:
-        print("no typical cases")
+        print(tr("no typical cases"))
     for c in rows:
         print(_line(c))
     return 0
@@ -101,12 +110,19 @@ def report_command(args: argparse.Namespace) -> int:
     if args.json:
         print_message(r, as_json=True)
         return 0
-    area = f"{r.region} ({r.level})" if r.region else "every region"
-    print(f"typical cases of {area}: {r.total} [{r.article}]")
+    area = f"{r.region} ({r.level})" if r.region else tr("every region")
+    print(
+        tr(
+            "typical cases of {area}: {total} [{article}]",
+            area=area,
+            total=r.total,
+            article=r.article,
+        )
+    )
     for row in r.by_region:
         print(f"  {row.name}  {row.cases}")
     if r.by_source:
-        print("by data source:")
+        print(tr("by data source:"))
         for row in r.by_source:
             print(f"  {row.name}  {row.cases}")
     return 0

@@ -12,7 +12,7 @@ from tongdao.broker.catalogue.file_formats import FORMATS
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.commands._grammar import add_list_option
-from tongdao.i18n import current
+from tongdao.i18n import current, say, tr
 from tongdao.policies.i18n import msg
 from tongdao.proto.methods import OPEN_TYPE_VALUES, SHARE_TYPE_VALUES
 from tongdao.proto.pages import every_page
@@ -231,15 +231,15 @@ def _print_hits(reply: catalogue_pb2.SearchCatalogueResponse, as_json: bool) -> 
         print_message(reply, as_json=True)
         return
     if not reply.hits:
-        print("no entries match")
+        print(tr("no entries match"))
     for h in reply.hits:
-        extra = f" items: {'、'.join(h.matched_items)}" if h.matched_items else ""
-        sunset = f" (served until {h.sunset_on})" if h.sunset_on else ""
+        extra = tr(" items: {items}", items="、".join(h.matched_items)) if h.matched_items else ""
+        sunset = tr(" (served until {day})", day=h.sunset_on) if h.sunset_on else ""
         print(
             f"{h.score:>4}  {h.code:<28} v{h.version:<3} {h.provider:<14} {h.name}{sunset}{extra}"
         )
     if reply.has_more:
-        print("… more: use --offset")
+        print(tr("… more: use --offset"))
 
 
 def search_command(args: argparse.Namespace) -> int:
@@ -279,7 +279,7 @@ def open_catalogue_command(args: argparse.Namespace) -> int:
         print_message(reply, as_json=True)
         return 0
     if not reply.entries:
-        print(_nothing("no entries in the open catalogue", args.provider, args.offset))
+        print(_nothing(tr("no entries in the open catalogue"), args.provider, args.offset))
     for e in reply.entries:
         print(f"{e.code:<28} v{e.version:<3} {e.provider:<14} {e.name}  [{e.open_conditions}]")
     return 0
@@ -288,8 +288,8 @@ def open_catalogue_command(args: argparse.Namespace) -> int:
 def _nothing(what: str, provider: str = "", offset: int = 0) -> str:
     """The line an empty listing prints, saying which filter or page gave nothing."""
     if provider:
-        what += f" from {provider}"
-    return what + (f" after the first {offset}" if offset else "")
+        what += tr(" from {provider}", provider=provider)
+    return what + (tr(" after the first {offset}", offset=offset) if offset else "")
 
 
 def _format(path: str, fmt: str | None) -> str:
@@ -326,11 +326,13 @@ def import_command(args: argparse.Namespace) -> int:
     if args.json:
         print_message(final, as_json=True)
     elif final.problems:
-        print(f"{args.file}: nothing imported; {len(final.problems)} problem(s):")
+        count = len(final.problems)
+        print(tr("{file}: nothing imported; {count} problem(s):", file=args.file, count=count))
         for p in final.problems:
-            print(f"  line {p.line}, column {p.column or '-'}: {p.problem}")
+            where = tr("line {line}, column {column}", line=p.line, column=p.column or "-")
+            print(f"  {where}: {say(p.problem)}")
     else:
-        print(f"{args.file}: imported {final.imported} entries")
+        print(tr("{file}: imported {count} entries", file=args.file, count=final.imported))
     return 1 if final.problems else 0
 
 
@@ -350,7 +352,7 @@ def export_command(args: argparse.Namespace) -> int:
             # NAME-2.EXT, NAME-3.EXT, … (each readable by catalogue import)
             path = target if number == 1 else target.with_stem(f"{target.stem}-{number}")
             path.write_bytes(reply.content)
-            print(f"wrote {path}")
+            print(tr("wrote {path}", path=path))
             token, number = reply.next_page_token, number + 1
             if not token:
                 return 0
@@ -415,8 +417,8 @@ def list_command(args: argparse.Namespace) -> int:
         print_message(reply, as_json=True)
         return 0
     if not reply.entries:
-        print(_nothing("no catalogue entries" + (f" {args.status}" if args.status else ""),
-                       args.provider))  # fmt: skip
+        what = tr("no catalogue entries {status}", status=args.status) if args.status else ""
+        print(_nothing(what or tr("no catalogue entries"), args.provider))
     for e in reply.entries:
         print(f"{e.code:<32} v{e.version:<3} {e.status:<10} {e.provider:<12} {e.name}")
     return 0

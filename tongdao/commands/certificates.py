@@ -10,7 +10,7 @@ from tongdao.cli import CommandError
 from tongdao.commands._common import add_home_argument
 from tongdao.commands._grammar import add_json_argument
 from tongdao.home import Home, HomeError
-from tongdao.i18n import said
+from tongdao.i18n import said, tr
 from tongdao.policies.i18n import msg
 from tongdao.policies.trust import load_trust_rules
 
@@ -46,11 +46,12 @@ def run(args: argparse.Namespace) -> int:
     for path, info in certificates:
         days = info.days_left(now)
         if days < 0:
-            state, due = "EXPIRED", True
+            state, shown, due = "EXPIRED", tr("EXPIRED"), True
         elif days < rules.warn_days:
             state, due = f"RENEW ({days:.0f} days left)", True
+            shown = tr("RENEW ({days:.0f} days left)", days=days)
         else:
-            state = f"{days:.0f} days left"
+            state, shown = f"{days:.0f} days left", tr("{days:.0f} days left", days=days)
         kind = "ca" if info.is_ca else "/".join(sorted(u.value for u in info.usages))
         listing.append(
             {
@@ -65,9 +66,10 @@ def run(args: argparse.Namespace) -> int:
         )
         if args.json:
             continue
+        until = tr("until {not_after:%Y-%m-%d %H:%M} UTC", not_after=info.not_after)
         print(
             f"{info.common_name:<22} {info.role or '-':<13} {kind:<6} {info.serial:x}  "
-            f"until {info.not_after:%Y-%m-%d %H:%M} UTC  {state}  {path.relative_to(home.root)}"
+            f"{until}  {shown}  {path.relative_to(home.root)}"
         )
     if args.json:
         print(json.dumps(listing, ensure_ascii=False, indent=2))

@@ -13,7 +13,7 @@ from tongdao.commands._common import DEFAULT_BROKER, DEFAULT_HOME, check_own_cer
 from tongdao.commands._config import Option, add_options, resolve
 from tongdao.commands._grammar import add_json_argument
 from tongdao.home import AUTHORITY, HomeError
-from tongdao.i18n import said
+from tongdao.i18n import explained, said, tr
 from tongdao.policies.i18n import msg
 from tongdao.policies.model import PolicyError
 
@@ -121,7 +121,7 @@ def serve_command(args: argparse.Namespace) -> int:
         policy = load_policy(args.policy)
         access = policy.access_rules
     except PolicyError as exc:
-        raise CommandError(said(exc)) from None
+        raise CommandError(explained(exc, "cannot load the rule file: {reason}")) from None
     if policy.ledger is None:
         raise CommandError(msg("{policy}: the rule file has no [ledger] table", policy=args.policy))
     try:
@@ -177,11 +177,13 @@ def serve_command(args: argparse.Namespace) -> int:
     server = uvicorn.Server(config)
     scheme = "https" if tls else "http"
     bound = sock.getsockname()[1]
-    print(f"console for {party} at {scheme}://{host}:{bound}/", flush=True)
+    url = f"{scheme}://{host}:{bound}/"
+    print(tr("console for {party} at {url}", party=party, url=url), flush=True)
+    # scripts and the tests parse this exact line (any locale): "console listening on"
     print(f"console listening on {host}:{bound}", flush=True)
     try:
         server.run(sockets=[sock])
     finally:
         gateway.close()
-    print("console stopped", flush=True)
+    print(tr("console stopped"), flush=True)
     return 0

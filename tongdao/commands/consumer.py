@@ -19,7 +19,7 @@ from tongdao.commands._common import (
     open_home,
 )
 from tongdao.commands._grammar import add_list_option
-from tongdao.i18n import current, said
+from tongdao.i18n import current, said, tr
 from tongdao.policies.i18n import msg
 
 
@@ -176,17 +176,28 @@ def request_command(args: argparse.Namespace) -> int:
     if args.json:
         _show(reply, True)
     else:
-        print(f"request {reply.id}: {reply.status} [{', '.join(reply.decision.articles)}]")
+        articles = ", ".join(reply.decision.articles)
+        print(
+            tr(
+                "request {id}: {status} [{articles}]",
+                id=reply.id,
+                status=reply.status,
+                articles=articles,
+            )
+        )
         print(f"  {reply.decision.reason}")
         if reply.grant_id:
-            print(f"  grant: {reply.grant_id}")
-        if reply.due_date:
-            who = (
-                f"{reply.delegate} (the provider delegated this region's requests, Art.23)"
-                if reply.delegate
-                else "provider"
+            print("  " + tr("grant: {grant}", grant=reply.grant_id))
+        if reply.due_date and reply.delegate:
+            line = tr(
+                "{delegate} (the provider delegated this region's requests, Art.23) decides by "
+                "the end of {day}",
+                delegate=reply.delegate,
+                day=reply.due_date,
             )
-            print(f"  {who} decides by the end of {reply.due_date}")
+            print(f"  {line}")
+        elif reply.due_date:
+            print("  " + tr("provider decides by the end of {day}", day=reply.due_date))
     return 0 if reply.status != "refused" else 1
 
 
@@ -238,7 +249,7 @@ def fetch_command(args: argparse.Namespace) -> int:
             token = grant_of(client, args.grant, args.party).token
             keys = _keys(args)
             rows = []
-            progress = Progress(f"fetch {len(keys):,} keys")
+            progress = Progress(tr("fetch {count:,} keys", count=len(keys)))
             for start in range(0, len(keys), 1000):  # the node answers up to 1000 keys a query
                 rows += client.fetch(token, keys[start : start + 1000], args.field, args.purpose)
                 if len(keys) > 1000:
@@ -253,7 +264,7 @@ def fetch_command(args: argparse.Namespace) -> int:
             shown = (
                 ", ".join(f"{k}={v}" for k, v in row["fields"].items())
                 if row["found"]
-                else "not found"
+                else tr("not found")
             )
             print(f"{row['key']}: {shown}")
     return 0
@@ -277,10 +288,10 @@ def verify_command(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     elif not result["found"]:
-        print("no record with that key")
+        print(tr("no record with that key"))
     else:
         for name, ok in result["matches"].items():
-            print(f"{name}: {'match' if ok else 'no match'}")
+            print(f"{name}: {tr('match') if ok else tr('no match')}")
     return 0
 
 
@@ -305,5 +316,12 @@ def record_usage_command(args: argparse.Namespace) -> int:
     if args.json:
         print_message(reply, as_json=True)
     else:
-        print(f"usage record {reply.id}: kept until {reply.retain_until} (ledger {reply.sequence})")
+        print(
+            tr(
+                "usage record {id}: kept until {day} (ledger {sequence})",
+                id=reply.id,
+                day=reply.retain_until,
+                sequence=reply.sequence,
+            )
+        )
     return 0

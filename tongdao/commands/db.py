@@ -18,6 +18,7 @@ from tongdao.broker.kernel.db import (
 )
 from tongdao.cli import CommandError
 from tongdao.commands._grammar import add_json_argument
+from tongdao.i18n import tr
 from tongdao.policies.i18n import msg
 
 
@@ -79,7 +80,14 @@ def upgrade_command(args: argparse.Namespace) -> int:
         revision, head = current(engine)
     except SQLAlchemyError as exc:
         raise CommandError(store_problem(url, exc)) from None
-    print(f"store {display_url(url)} is at migration {revision} (latest {head})")
+    print(
+        tr(
+            "store {url} is at migration {revision} (latest {head})",
+            url=display_url(url),
+            revision=revision,
+            head=head,
+        )
+    )
     return 0
 
 
@@ -107,9 +115,24 @@ def current_command(args: argparse.Namespace) -> int:
         return 0 if revision == head else 1
     if revision is None:
         print(
-            f"store {display_url(url)} has no schema yet (latest {head}: run `tongdao db upgrade`)"
+            tr(
+                "store {url} has no schema yet (latest {head}: run `tongdao db upgrade`)",
+                url=display_url(url),
+                head=head,
+            )
         )
         return 1
-    state = "up to date" if revision == head else f"behind: run `tongdao db upgrade` ({head})"
-    print(f"store {display_url(url)} is at migration {revision}, {state}")
+    if revision == head:
+        state = tr("up to date")
+    else:
+        state = tr("behind: run `tongdao db upgrade` ({head})", head=head)
+    shown = display_url(url)
+    print(
+        tr(
+            "store {url} is at migration {revision}, {state}",
+            url=shown,
+            revision=revision,
+            state=state,
+        )
+    )
     return 0 if revision == head else 1

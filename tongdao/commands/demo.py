@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tongdao.cli import EXIT_FAILED, EXIT_NOT_FOUND, CommandError
 from tongdao.commands._grammar import add_json_argument
-from tongdao.i18n import said
+from tongdao.i18n import said, tr
 from tongdao.policies.i18n import msg
 from tongdao.synthetic import CITIES
 
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     except DemoDirectoryError as exc:
         raise CommandError(said(exc)) from None
     except DemoFailure as exc:
-        raise CommandError(str(exc), exit_code=EXIT_FAILED) from None
+        raise CommandError(said(exc), exit_code=EXIT_FAILED) from None
     return 0 if report.ok else EXIT_FAILED
 
 
@@ -76,10 +76,19 @@ def stop(args: argparse.Namespace) -> int:
     try:
         stopped = stop_kept(directory)
     except StackError as exc:
-        raise CommandError(str(exc), exit_code=EXIT_NOT_FOUND) from None
-    print(
-        f"stopped {len(stopped)} processes of the demo in {directory}"
-        + ("" if stopped else " (none was still running)")
-        + "; its homes, logs and store stay there"
-    )
+        raise CommandError(said(exc), exit_code=EXIT_NOT_FOUND) from None
+    if stopped:
+        line = tr(
+            "stopped {count} processes of the demo in {directory}; its homes, logs and store "
+            "stay there",
+            count=len(stopped),
+            directory=directory,
+        )
+    else:
+        line = tr(
+            "stopped no process of the demo in {directory} (none was still running); its "
+            "homes, logs and store stay there",
+            directory=directory,
+        )
+    print(line)
     return 0

@@ -6,6 +6,7 @@ import argparse
 
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.home import AUTHORITY
+from tongdao.i18n import tr
 from tongdao.v1 import disputes_pb2
 
 SUBJECTS = ("share_request", "grant", "correction", "finding")
@@ -55,10 +56,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _line(d: disputes_pb2.Dispute) -> str:
-    closed = f", closed {d.closed_on}" if d.closed_on else f", due {d.due_on}"
-    return (
-        f"dispute {d.id} on {d.subject_kind} {d.subject_id}: {d.status} at {d.stage} "
-        f"(handler {d.handler}{closed}; {d.opened_by} against {d.respondent}; {d.article})"
+    if d.closed_on:
+        closed = tr(", closed {day}", day=d.closed_on)
+    else:
+        closed = tr(", due {day}", day=d.due_on)
+    return tr(
+        "dispute {id} on {kind} {subject}: {status} at {stage} "
+        "(handler {handler}{closed}; {opened_by} against {respondent}; {article})",
+        id=d.id,
+        kind=d.subject_kind,
+        subject=d.subject_id,
+        status=d.status,
+        stage=d.stage,
+        handler=d.handler,
+        closed=closed,
+        opened_by=d.opened_by,
+        respondent=d.respondent,
+        article=d.article,
     )
 
 
@@ -67,10 +81,12 @@ def _show(args: argparse.Namespace, d: disputes_pb2.Dispute) -> int:
         print_message(d, as_json=True)
     else:
         print(_line(d))
-        print(f"  routed: {d.routing}")
-        print(f"  claim: {d.claim}")
-        if d.outcome:
-            print(f"  {'outcome' if d.status == 'resolved' else 'reason'}: {d.outcome}")
+        print("  " + tr("routed: {routing}", routing=d.routing))
+        print("  " + tr("claim: {claim}", claim=d.claim))
+        if d.outcome and d.status == "resolved":
+            print("  " + tr("outcome: {outcome}", outcome=d.outcome))
+        elif d.outcome:
+            print("  " + tr("reason: {reason}", reason=d.outcome))
     return 0
 
 
@@ -131,7 +147,7 @@ def list_command(args: argparse.Namespace) -> int:
         print_message(disputes_pb2.ListDisputesResponse(disputes=rows), as_json=True)
         return 0
     if not rows:
-        print("no disputes")
+        print(tr("no disputes"))
     for d in rows:
         print(_line(d))
     return 0

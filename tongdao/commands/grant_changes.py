@@ -8,6 +8,7 @@ import argparse
 
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.commands._grammar import add_list_option
+from tongdao.i18n import tr
 from tongdao.proto.pages import every_page
 from tongdao.v1 import sharing_pb2
 
@@ -66,7 +67,15 @@ def change_command(args: argparse.Namespace) -> int:
     if args.json:
         print_message(reply, as_json=True)
     else:
-        print(f"change {reply.id}: {reply.status} [{', '.join(reply.articles)}]")
+        articles = ", ".join(reply.articles)
+        print(
+            tr(
+                "change {id}: {status} [{articles}]",
+                id=reply.id,
+                status=reply.status,
+                articles=articles,
+            )
+        )
     return 0
 
 
@@ -82,7 +91,8 @@ def changes_command(args: argparse.Namespace) -> int:
         return 0
     for c in reply.changes:
         what = ", ".join(c.fields) or c.purpose or c.third_party
-        print(f"{c.id}  {c.status:<9} {c.kind:<15} {what}  grant {c.grant_id}  ({c.consumer})")
+        grant = tr("grant {grant}", grant=c.grant_id)
+        print(f"{c.id}  {c.status:<9} {c.kind:<15} {what}  {grant}  ({c.consumer})")
     return 0
 
 

@@ -13,7 +13,7 @@ from tongdao.commands._enrol import endpoint_hosts
 from tongdao.commands._grammar import add_json_argument
 from tongdao.commands.ca import DEFAULT_CA_HOME
 from tongdao.home import AUTHORITY, BROKER, Home, HomeError, enrol, write_private
-from tongdao.i18n import said
+from tongdao.i18n import said, tr
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -49,21 +49,24 @@ def run(args: argparse.Namespace) -> int:
     try:
         if not ca.exists():
             ca.init()
-            print(f"created the authority CA in {ca.dir}")
+            print(tr("created the authority CA in {dir}", dir=ca.dir))
 
         def sign(csr: bytes) -> bytes:
             return ca.sign(csr).bundle
 
         if home.exists() and (home.party_dir(BROKER) / "client.crt").exists():
-            print(f"{home.root} already holds the broker; nothing to do")
+            print(tr("{root} already holds the broker; nothing to do", root=home.root))
             return 0
         enrol(home, sign, BROKER, role="broker", server_names=endpoint_hosts(args.broker_endpoint))
         enrol(home, sign, AUTHORITY, role="administrator")
         write_private(home.ca_dir / "crl.pem", ca.crl_path.read_bytes())
     except (CaError, HomeError) as exc:
         raise CommandError(said(exc)) from None
-    print(f"enrolled the broker and the authority administrator in {home.root}")
+    print(tr("enrolled the broker and the authority administrator in {root}", root=home.root))
     print(
-        f"revocation list: {home.ca_dir / 'crl.pem'} (copy the CA's crl.pem there after revoking)"
+        tr(
+            "revocation list: {path} (copy the CA's crl.pem there after revoking)",
+            path=home.ca_dir / "crl.pem",
+        )
     )
     return 0

@@ -36,7 +36,7 @@ from tongdao.commands._ledger_sources import (
 from tongdao.crypto.errors import ProofError
 from tongdao.crypto.merkle import leaf_hash, verify_consistency, verify_inclusion
 from tongdao.home import AUTHORITY, HomeError
-from tongdao.i18n import said
+from tongdao.i18n import explained, said, say, tr
 from tongdao.policies.i18n import msg
 from tongdao.v1 import ledger_pb2
 
@@ -184,7 +184,8 @@ def _source(args: argparse.Namespace) -> ExportSource | StoreSource:
         except HomeError as exc:
             raise CommandError(said(exc)) from None
         lines = list(_remote_lines(args))
-        return ExportSource(f"the broker's export via {args.broker}", key, witnesses, lines)
+        label = msg("the broker's export via {broker}", broker=args.broker)
+        return ExportSource(label, key, witnesses, lines)
     if args.export:
         if not args.broker_key:
             raise CommandError(msg("--export needs --broker-key HEX (the broker's public key)"))
@@ -199,27 +200,45 @@ def _print_audit(result: Audit, label: str, as_json: bool, strict: bool) -> int:
     if as_json:
         print(json.dumps({**result.summary(), "source": label}))
         return 1 if failed else 0
+    shown = say(label)
     if not result.ok:
-        print(f"ledger BROKEN ({label}):")
+        print(tr("ledger BROKEN ({label}):", label=shown))
         for problem in result.problems:
-            print(f"  {problem}")
+            print(f"  {say(problem)}")
         return 1
     last = result.first + result.entries - 1
     print(
-        f"ledger OK ({label}): entries {result.first}..{last}; "
-        f"{result.verified} verified by checkpoint {result.checkpoint_size}"
+        tr(
+            "ledger OK ({label}): entries {first}..{last}; {verified} verified by checkpoint "
+            "{size}",
+            label=shown,
+            first=result.first,
+            last=last,
+            verified=result.verified,
+            size=result.checkpoint_size,
+        )
     )
     if result.unverified:
-        print(
-            f"  NOT verified: {result.unverified} entries after checkpoint "
-            f"{result.checkpoint_size} (no signed checkpoint covers them yet)"
+        line = tr(
+            "NOT verified: {count} entries after checkpoint {size} (no signed checkpoint covers "
+            "them yet)",
+            count=result.unverified,
+            size=result.checkpoint_size,
         )
-    cosigners = ", ".join(result.cosigned_by) or "none"
-    status = "witnessed" if result.witnessed else "NOT witnessed"
-    print(
-        f"  {status}: {len(result.cosigned_by)} of {result.witnesses_required} required "
-        f"cosignatures ({cosigners})"
-    )
+        print(f"  {line}")
+    cosigners = ", ".join(result.cosigned_by) or tr("none")
+    counts = {
+        "count": len(result.cosigned_by),
+        "required": result.witnesses_required,
+        "cosigners": cosigners,
+    }
+    if result.witnessed:
+        line = tr("witnessed: {count} of {required} required cosignatures ({cosigners})", **counts)
+    else:
+        line = tr(
+            "NOT witnessed: {count} of {required} required cosignatures ({cosigners})", **counts
+        )
+    print(f"  {line}")
     return 1 if failed else 0
 
 
@@ -259,8 +278,16 @@ def _checkpoint_for(source: Any, size: int, at_least: int) -> tuple[int, bytes, 
             )
         )
     if size in signed:
-        return size, signed[size][0].root_hash, f"checkpoint {size} signed by the broker"
-    return size, source.root(size), f"tree size {size} (no signed checkpoint of that size)"
+        return (
+            size,
+            signed[size][0].root_hash,
+            msg("checkpoint {size} signed by the broker", size=size),
+        )
+    return (
+        size,
+        source.root(size),
+        msg("tree size {size} (no signed checkpoint of that size)", size=size),
+    )
 
 
 def prove_command(args: argparse.Namespace) -> int:
@@ -277,7 +304,14 @@ def prove_command(args: argparse.Namespace) -> int:
             leaf = leaf_hash(body_of(entry))
             verify_inclusion(args.sequence - 1, size, leaf, proof, root)
         except ProofError as exc:
-            print(f"entry {args.sequence}: inclusion proof FAILS against {vouched}: {exc}")
+            print(
+                tr(
+                    "entry {sequence}: inclusion proof FAILS against {vouched}: {reason}",
+                    sequence=args.sequence,
+                    vouched=say(vouched),
+                    reason=said(exc),
+                )
+            )
             return 1
     finally:
         source.close()
@@ -295,9 +329,17 @@ def prove_command(args: argparse.Namespace) -> int:
             )
         )
     else:
-        print(f"entry {args.sequence} ({entry.kind}, {entry.recorded_at[:19]}) is in the log")
-        print(f"  against {vouched}, root {base64.b64encode(root).decode()}")
-        print(f"  leaf hash {base64.b64encode(leaf).decode()}")
+        print(
+            tr(
+                "entry {sequence} ({kind}, {at}) is in the log",
+                sequence=args.sequence,
+                kind=entry.kind,
+                at=entry.recorded_at[:19],
+            )
+        )
+        root_text = base64.b64encode(root).decode()
+        print("  " + tr("against {vouched}, root {root}", vouched=say(vouched), root=root_text))
+        print("  " + tr("leaf hash {hash}", hash=base64.b64encode(leaf).decode()))
         for i, h in enumerate(_b64(proof), 1):
             print(f"  proof[{i}] {h}")
     return 0
@@ -321,14 +363,23 @@ def consistency_command(args: argparse.Namespace) -> int:
         roots = {}
         for size in (args.old, args.new):
             if size in signed:
-                roots[size] = (signed[size][0].root_hash, f"checkpoint {size} signed by the broker")
+                said_by = tr("checkpoint {size} signed by the broker", size=size)
+                roots[size] = (signed[size][0].root_hash, said_by)
             else:
-                roots[size] = (source.root(size) if size else b"", f"tree size {size} (unsigned)")
+                unsigned = tr("tree size {size} (unsigned)", size=size)
+                roots[size] = (source.root(size) if size else b"", unsigned)
         proof = source.consistency(args.old, args.new)
         try:
             verify_consistency(args.old, args.new, roots[args.old][0], roots[args.new][0], proof)
         except ProofError as exc:
-            print(f"sizes {args.old} → {args.new}: consistency FAILS: {exc}")
+            print(
+                tr(
+                    "sizes {old} → {new}: consistency FAILS: {reason}",
+                    old=args.old,
+                    new=args.new,
+                    reason=said(exc),
+                )
+            )
             return 1
     finally:
         source.close()
@@ -336,8 +387,14 @@ def consistency_command(args: argparse.Namespace) -> int:
         print(json.dumps({"old": args.old, "new": args.new, "proof": _b64(proof)}))
     else:
         print(
-            f"the log of {args.old} entries is a prefix of the log of {args.new} entries "
-            f"({roots[args.old][1]} → {roots[args.new][1]})"
+            tr(
+                "the log of {old} entries is a prefix of the log of {new} entries "
+                "({old_root} → {new_root})",
+                old=args.old,
+                new=args.new,
+                old_root=roots[args.old][1],
+                new_root=roots[args.new][1],
+            )
         )
         for i, h in enumerate(_b64(proof), 1):
             print(f"  proof[{i}] {h}")
@@ -373,7 +430,9 @@ def export_command(args: argparse.Namespace) -> int:
         raise CommandError(
             msg("{file}: cannot write ({strerror})", file=args.file, strerror=exc.strerror)
         ) from None
-    print(f"exported {count} entries with their checkpoints to {args.file}")
+    print(
+        tr("exported {count} entries with their checkpoints to {file}", count=count, file=args.file)
+    )
     return 0
 
 
@@ -403,13 +462,18 @@ def archive_command(args: argparse.Namespace) -> int:
             msg("{out} exists; archives are never overwritten", out=args.out)
         ) from None
     except ProofError as exc:
-        raise CommandError(said(exc)) from None
+        raise CommandError(explained(exc, "cannot archive the ledger: {reason}")) from None
     finally:
         source.close()
     print(
-        f"archived {moved} entries to {args.out} (retention {retention.years} years, "
-        f"{retention.article}); verify it with `tongdao ledger verify --export {args.out} "
-        "--broker-key HEX`"
+        tr(
+            "archived {count} entries to {out} (retention {years} years, {article}); verify it "
+            "with `tongdao ledger verify --export {out} --broker-key HEX`",
+            count=moved,
+            out=args.out,
+            years=retention.years,
+            article=retention.article,
+        )
     )
     return 0
 
@@ -440,7 +504,7 @@ def show_command(args: argparse.Namespace) -> int:
         print(json.dumps({"entries": rows}, ensure_ascii=False, indent=2))
         return 0
     if not entries:
-        print(f"no ledger entries after sequence {args.offset}")
+        print(tr("no ledger entries after sequence {offset}", offset=args.offset))
     for e in entries:
         print(f"{e.sequence:>6}  {e.recorded_at[:19]}  {e.kind:<28} {e.actor:<12} {e.subject}")
     sys.stdout.flush()

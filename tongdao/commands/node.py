@@ -12,7 +12,7 @@ from tongdao.cli import CommandError
 from tongdao.commands._common import bound_address
 from tongdao.commands._enrol import warn_expiring
 from tongdao.commands._grammar import add_json_argument
-from tongdao.i18n import said
+from tongdao.i18n import explained, tr
 from tongdao.policies.i18n import msg
 
 
@@ -61,7 +61,7 @@ def serve_command(args: argparse.Namespace) -> int:
         try:
             check_free(listen, server_credentials(tls))
         except RuntimeError as exc:
-            raise CommandError(said(exc)) from None
+            raise CommandError(explained(exc, "the node cannot start: {reason}")) from None
         crl_path = config.revocation_list_path
         if not crl_path.exists():
             raise CommandError(
@@ -90,7 +90,9 @@ def serve_command(args: argparse.Namespace) -> int:
             broker_key=home.broker_verify_key(),
         )
     except (ConfigError, HomeError) as exc:
-        raise CommandError(said(exc)) from None
+        raise CommandError(
+            explained(exc, "the node's configuration cannot be used: {reason}")
+        ) from None
     warn_expiring(tls().certificate_pem)
     identity = IdentityInterceptor(
         revocation.start(), accept=only_broker, describe=msg("only the broker may call a node")
@@ -98,17 +100,21 @@ def serve_command(args: argparse.Namespace) -> int:
     try:
         running = start_node(engine, tls, listen, identity=identity)
     except RuntimeError as exc:
-        raise CommandError(said(exc)) from None
+        raise CommandError(explained(exc, "the node cannot start: {reason}")) from None
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    served = ", ".join(f"{e.code} ({e.source.count()} records)" for e in engine.entries.values())
-    print(f"serving {served}", flush=True)
+    served = ", ".join(
+        tr("{code} ({count} records)", code=e.code, count=e.source.count())
+        for e in engine.entries.values()
+    )
+    print(tr("serving {entries}", entries=served), flush=True)
     address = bound_address(listen, running.port)
-    # the demo and operators parse this exact line: "node <code> listening on <host>:<port>"
+    # the demo and operators parse this exact line (any locale):
+    # "node <code> listening on <host>:<port>"
     print(f"node {config.department} listening on {address}", flush=True)
     stop.wait()
     revocation.stop()
     running.stop()
-    print(f"node {config.department} stopped", flush=True)
+    print(tr("node {code} stopped", code=config.department), flush=True)
     return 0

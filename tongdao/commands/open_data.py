@@ -16,6 +16,8 @@ from typing import Any
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_home_argument, print_message
 from tongdao.commands._grammar import add_json_argument, add_list_option
+from tongdao.i18n import tr
+from tongdao.policies.i18n import msg
 
 TOKEN_ENV = "TONGDAO_OPEN_TOKEN"  # noqa: S105 - the name of a variable, not a secret
 
@@ -116,17 +118,24 @@ def _client(args: argparse.Namespace) -> Iterator[Any]:
     from tongdao.public_client import PublicClient
 
     if not args.public_broker:
-        raise CommandError("say which broker: --public-broker HOST:PORT")
+        raise CommandError(msg("say which broker: --public-broker HOST:PORT"))
     ca_path = Path(args.ca) if args.ca else Home(args.home).ca_dir / "ca.crt"
     try:
         ca_pem = ca_path.read_bytes()
     except OSError as exc:
-        raise CommandError(f"{ca_path}: {exc.strerror} (give the authority CA with --ca)") from None
+        raise CommandError(
+            msg(
+                "{path}: {strerror} (give the authority CA with --ca)",
+                path=ca_path,
+                strerror=exc.strerror,
+            )
+        ) from None
     client = PublicClient(args.public_broker, ca_pem)
     try:
         yield client
     except grpc.RpcError as exc:
-        raise CommandError(f"{exc.code().name}: {exc.details()}") from None
+        # the broker answered in the caller's language (the client sends its locale)
+        raise CommandError(msg("{name}: {v2}", name=exc.code().name, v2=exc.details())) from None
     finally:
         client.close()
 
@@ -139,7 +148,9 @@ def _identity(args: argparse.Namespace) -> Any:
 
 def _need_token(args: argparse.Namespace) -> str:
     if not args.token:
-        raise CommandError(f"give the request's retrieval token with --token (or {TOKEN_ENV})")
+        raise CommandError(
+            msg("give the request's retrieval token with --token (or {env})", env=TOKEN_ENV)
+        )
     return str(args.token)
 
 
@@ -150,10 +161,9 @@ def catalogue_command(args: argparse.Namespace) -> int:
         print_message(reply, as_json=True)
         return 0
     if not reply.entries:
-        print(
-            "no entries in the open catalogue" + (f" from {args.provider}" if args.provider else "")
-        )
-    kinds = {1: "conditional", 2: "unconditional"}
+        where = tr(" from {provider}", provider=args.provider) if args.provider else ""
+        print(tr("no entries in the open catalogue") + where)
+    kinds = {1: tr("conditional"), 2: tr("unconditional")}
     for e in reply.entries:
         kind = kinds.get(e.open_type, "")
         print(f"{e.code:<24} {kind:<13} {e.provider:<12} {e.name}  {e.open_conditions}".rstrip())
@@ -203,10 +213,18 @@ def _download(args: argparse.Namespace, entry: str, request_id: str = "", token:
         writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         writer.writerows(records)
-    where = f" to {args.output}" if args.output else ""
-    tail = f"; more from --offset {offset}" if more else ""
+    where = tr(" to {output}", output=args.output) if args.output else ""
+    tail = tr("; more from --offset {offset}", offset=offset) if more else ""
     seqs = ", ".join(str(p["ledger_sequence"]) for p in pages)
-    print(f"{len(records)} records of {entry}{where} (ledger entry {seqs}){tail}", file=sys.stderr)
+    line = tr(
+        "{count} records of {entry}{where} (ledger entry {sequences}){tail}",
+        count=len(records),
+        entry=entry,
+        where=where,
+        sequences=seqs,
+        tail=tail,
+    )
+    print(line, file=sys.stderr)
     return 0
 
 
@@ -220,7 +238,7 @@ def _write(path: Path, fields: list[str], records: list[dict[str, str]]) -> None
                 writer.writeheader()
                 writer.writerows(records)
     except OSError as exc:
-        raise CommandError(f"{path}: {exc.strerror}") from None
+        raise CommandError(msg("{path}: {strerror}", path=path, strerror=exc.strerror)) from None
 
 
 def download_command(args: argparse.Namespace) -> int:
@@ -233,13 +251,11 @@ def request_command(args: argparse.Namespace) -> int:
     if args.json:
         print_message(reply, as_json=True)
         return 0
-    print(
-        f"request {reply.id}: {reply.status}"
-        + (f", review due {reply.due_on}" if reply.due_on else "")
-    )
+    due = tr(", review due {day}", day=reply.due_on) if reply.due_on else ""
+    print(tr("request {id}: {status}", id=reply.id, status=reply.status) + due)
     if reply.decision.reason:
         print(f"  {reply.decision.reason} [{', '.join(reply.decision.articles)}]")
-    print(f"retrieval token (shown once, keep it secret): {reply.retrieval_token}")
+    print(tr("retrieval token (shown once, keep it secret): {token}", token=reply.retrieval_token))
     return 0
 
 
@@ -249,11 +265,17 @@ def status_command(args: argparse.Namespace) -> int:
     if args.json:
         print_message(reply, as_json=True)
         return 0
-    line = f"request {reply.id} for {reply.entry_code}: {reply.status}"
+    line = tr(
+        "request {id} for {entry}: {status}",
+        id=reply.id,
+        entry=reply.entry_code,
+        status=reply.status,
+    )
     if reply.status == "pending" and reply.due_on:
-        line += f", review due {reply.due_on}"
+        line += tr(", review due {day}", day=reply.due_on)
     if reply.valid_until:
-        line += f"; usable until {reply.valid_until} for {', '.join(reply.data_items)}"
+        items = ", ".join(reply.data_items)
+        line += tr("; usable until {day} for {items}", day=reply.valid_until, items=items)
     print(line)
     if reply.decision.reason:
         print(f"  {reply.decision.reason} [{', '.join(reply.decision.articles)}]")
@@ -308,9 +330,21 @@ def register_withdrawals(osub: argparse._SubParsersAction) -> None:  # type: ign
 
 
 def _withdrawal_line(w: Any) -> str:
-    line = f"withdrawal {w.id} of {w.entry_code} ({w.provider}): {w.status}, reviewer {w.reviewer}"
+    line = tr(
+        "withdrawal {id} of {entry} ({provider}): {status}, reviewer {reviewer}",
+        id=w.id,
+        entry=w.entry_code,
+        provider=w.provider,
+        status=w.status,
+        reviewer=w.reviewer,
+    )
     if w.announced_on:
-        line += f"; filed with {w.filed_with}, announced {w.announced_on} [{w.article}]"
+        line += tr(
+            "; filed with {filed_with}, announced {day} [{article}]",
+            filed_with=w.filed_with,
+            day=w.announced_on,
+            article=w.article,
+        )
     return line
 
 
@@ -328,11 +362,11 @@ def announcements_command(args: argparse.Namespace) -> int:
         print_message(reply, as_json=True)
         return 0
     if not reply.announcements:
-        print("no open data has been withdrawn")
+        print(tr("no open data has been withdrawn"))
     for a in reply.announcements:
         print(f"{a.announced_on}  {a.entry_code:<24} {a.provider:<12} {a.entry_name}: {a.reason}")
     if reply.next_page_token:
-        print(f"more: --page-token {reply.next_page_token}")
+        print(tr("more: --page-token {token}", token=reply.next_page_token))
     return 0
 
 
@@ -389,9 +423,12 @@ def withdrawal_list_command(args: argparse.Namespace) -> int:
         print_message(reply, as_json=True)
         return 0
     if not reply.withdrawals:
-        print("no withdrawals" + (f" {args.status}" if args.status else ""))
+        if args.status:
+            print(tr("no withdrawals {status}", status=args.status))
+        else:
+            print(tr("no withdrawals"))
     for w in reply.withdrawals:
         print(_withdrawal_line(w))
     if reply.next_page_token:
-        print(f"more: --page-token {reply.next_page_token}")
+        print(tr("more: --page-token {token}", token=reply.next_page_token))
     return 0

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_home_argument
 from tongdao.commands._grammar import add_json_argument
-from tongdao.i18n import current, said
+from tongdao.i18n import current, explained, say, tr
 from tongdao.policies.i18n import msg
 
 if TYPE_CHECKING:
@@ -243,17 +243,17 @@ def show_command(args: argparse.Namespace) -> int:
     try:
         schedule = load_schedule(args.policy, policy_dir(args.home))
     except PolicyError as exc:
-        raise CommandError(said(exc)) from None
+        raise CommandError(explained(exc, "cannot load the rule file: {reason}")) from None
     day = args.on or _today()
     p = schedule.in_force_on(day)
     warning = schedule.expiry_warning(day)
     if warning is not None:
-        print(f"WARNING: {warning.message()}\n")
+        print(tr("WARNING: {message}", message=say(warning.message())) + "\n")
     print("\n".join(render(p, args.locale or current())))
     if len(schedule.policies) > 1:
-        print("\nRule files in order (each decision uses the one in force on its date):")
+        print("\n" + tr("Rule files in order (each decision uses the one in force on its date):"))
         for q in schedule.policies:
-            mark = "  <- in force" if q is p else ""
+            mark = "  " + tr("<- in force") if q is p else ""
             print(f"  {q.valid_from} – {q.valid_until}  {q.source}{mark}")
     return 0
 
@@ -268,10 +268,18 @@ def install_command(args: argparse.Namespace) -> int:
     except PolicyError as exc:
         raise CommandError(msg("refused, nothing installed: {exc}", exc=exc)) from None
     new = schedule.last
+    before = schedule.policies[-2]
     print(
-        f"installed {path}: {new.title}, valid {new.valid_from} – {new.valid_until}, "
-        f"following {schedule.policies[-2].source} (valid until "
-        f"{schedule.policies[-2].valid_until}); restart the broker to use it"
+        tr(
+            "installed {path}: {title}, valid {valid_from} – {valid_until}, following {before} "
+            "(valid until {before_until}); restart the broker to use it",
+            path=path,
+            title=new.title,
+            valid_from=new.valid_from,
+            valid_until=new.valid_until,
+            before=before.source,
+            before_until=before.valid_until,
+        )
     )
     return 0
 
@@ -284,13 +292,22 @@ def check_command(args: argparse.Namespace) -> int:
     try:
         p = load_policy(args.file)
     except PolicyError as exc:
-        print(f"INVALID {exc.file}")
-        print(f"  key: {exc.key}")
-        print(f"  problem: {exc.problem}")
+        print(tr("INVALID {file}", file=exc.file))
+        print("  " + tr("key: {key}", key=exc.key))
+        print("  " + tr("problem: {problem}", problem=say(exc.problem)))
         return 1
     print(
-        f"OK {p.source}: {p.title}, {len(p.deadlines)} deadlines, {len(p.periods)} periods, "
-        f"{len(p.thresholds)} thresholds, {len(p.grades)} grades, "
-        f"valid {p.valid_from} – {p.valid_until}"
+        tr(
+            "OK {source}: {title}, {deadlines} deadlines, {periods} periods, {thresholds} "
+            "thresholds, {grades} grades, valid {valid_from} – {valid_until}",
+            source=p.source,
+            title=p.title,
+            deadlines=len(p.deadlines),
+            periods=len(p.periods),
+            thresholds=len(p.thresholds),
+            grades=len(p.grades),
+            valid_from=p.valid_from,
+            valid_until=p.valid_until,
+        )
     )
     return 0

@@ -6,7 +6,13 @@ from __future__ import annotations
 import argparse
 
 from tongdao.commands import grant_changes
-from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
+from tongdao.commands._common import (
+    add_broker_arguments,
+    broker_stub,
+    print_message,
+    request_details,
+)
+from tongdao.i18n import tr
 from tongdao.proto.pages import every_page
 from tongdao.v1 import sharing_pb2
 
@@ -58,12 +64,14 @@ def inbox_command(args: argparse.Namespace) -> int:
         print_message(reply, as_json=True)
         return 0
     if not reply.requests:
-        print("inbox empty")
+        print(tr("inbox empty"))
     for r in reply.requests:
-        print(f"{r.id}  {r.status:<24} due {r.due_date or '-':<10} {r.consumer:<12} {r.entry_code}")
-        print(f"    fields: {', '.join(r.fields)}; purpose: {r.purpose}; scenario: {r.scenario}")
+        due = tr("due {date}", date=r.due_date or "-")
+        print(f"{r.id}  {r.status:<24} {due:<14} {r.consumer:<12} {r.entry_code}")
+        print("    " + request_details(r))
         if r.delegate:
-            print(f"    delegated to you for region {', '.join(r.regions)} (Art.23)")
+            regions = ", ".join(r.regions)
+            print("    " + tr("delegated to you for region {regions} (Art.23)", regions=regions))
     return 0
 
 
@@ -92,17 +100,44 @@ def usage_command(args: argparse.Namespace) -> int:
     if args.json:
         print_message(reply, as_json=True)
         return 0
-    print(f"{len(reply.records)} usage record(s), {len(reply.calls)} relayed call(s)")
+    print(
+        tr(
+            "{records} usage record(s), {calls} relayed call(s)",
+            records=len(reply.records),
+            calls=len(reply.calls),
+        )
+    )
     for r in reply.records:
         print(
-            f"record {r.id} grant {r.grant_id} by {r.consumer} on {r.entry_code} "
-            f"(kept until {r.retain_until}, ledger {r.sequence})"
+            tr(
+                "record {id} grant {grant} by {consumer} on {entry} (kept until {day}, ledger "
+                "{sequence})",
+                id=r.id,
+                grant=r.grant_id,
+                consumer=r.consumer,
+                entry=r.entry_code,
+                day=r.retain_until,
+                sequence=r.sequence,
+            )
         )
-        print(f"    scenario: {r.scenario}; outcome: {r.outcome}; process: {r.process}")
-        print(f"    storage: {r.storage}; destruction: {r.destruction}")
+        line = tr(
+            "scenario: {scenario}; outcome: {outcome}; process: {process}",
+            scenario=r.scenario,
+            outcome=r.outcome,
+            process=r.process,
+        )
+        print(f"    {line}")
+        line = tr(
+            "storage: {storage}; destruction: {destruction}",
+            storage=r.storage,
+            destruction=r.destruction,
+        )
+        print(f"    {line}")
     for c in reply.calls:
+        ledger = tr("ledger {sequence}", sequence=c.sequence)
+        grant = tr("grant {grant}", grant=c.grant_id)
         print(
-            f"ledger {c.sequence} {c.recorded_at} {c.kind:<17} grant {c.grant_id} "
+            f"{ledger} {c.recorded_at} {c.kind:<17} {grant} "
             f"{c.consumer} {c.method} {','.join(c.fields)}"
         )
     return 0

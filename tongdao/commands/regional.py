@@ -9,6 +9,8 @@ from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.commands._grammar import add_list_option
 from tongdao.home import AUTHORITY
+from tongdao.i18n import tr
+from tongdao.policies.i18n import msg
 from tongdao.v1 import sharing_pb2
 
 
@@ -97,7 +99,11 @@ def _territories(values: list[str]) -> list[sharing_pb2.Territory]:
     for value in values:
         region, sep, department = value.partition("=")
         if not sep or not region.strip() or not department.strip():
-            raise CommandError(f"--territory {value!r}: say REGION=DEPARTMENT, e.g. 230100=hrb.mzj")
+            raise CommandError(
+                msg(
+                    "--territory {value!r}: say REGION=DEPARTMENT, e.g. 230100=hrb.mzj", value=value
+                )
+            )
         out.append(sharing_pb2.Territory(region=region.strip(), department=department.strip()))
     return out
 
@@ -107,19 +113,31 @@ def _places(territories) -> str:  # type: ignore[no-untyped-def]
 
 
 def _split_line(s: sharing_pb2.RegionalSplit) -> str:
-    return (
-        f"split {s.id} of {s.entry_code} by {s.provider}: {s.status} "
-        f"(reviewer {s.reviewer}; {_places(s.territories)}; {s.article})"
-        + (f" — {s.decision_reason}" if s.decision_reason else "")
-    )
+    return tr(
+        "split {id} of {entry} by {provider}: {status} (reviewer {reviewer}; {places}; {article})",
+        id=s.id,
+        entry=s.entry_code,
+        provider=s.provider,
+        status=s.status,
+        reviewer=s.reviewer,
+        places=_places(s.territories),
+        article=s.article,
+    ) + (f" — {s.decision_reason}" if s.decision_reason else "")
 
 
 def _flow_line(f: sharing_pb2.ReturnFlow) -> str:
-    return (
-        f"return flow {f.id} of {f.entry_code} by {f.provider}: {f.status} "
-        f"({_places(f.territories)}; {len(f.grant_ids)} grants; {f.article})"
-        + (f" — withdrawn: {f.withdrawal_reason}" if f.withdrawal_reason else "")
-    )
+    withdrawn = tr(" — withdrawn: {reason}", reason=f.withdrawal_reason)
+    return tr(
+        "return flow {id} of {entry} by {provider}: {status} ({places}; {grants} grants; "
+        "{article})",
+        id=f.id,
+        entry=f.entry_code,
+        provider=f.provider,
+        status=f.status,
+        places=_places(f.territories),
+        grants=len(f.grant_ids),
+        article=f.article,
+    ) + (withdrawn if f.withdrawal_reason else "")
 
 
 def _print(args: argparse.Namespace, message, line: str) -> int:  # type: ignore[no-untyped-def]
@@ -180,7 +198,7 @@ def splits_command(args: argparse.Namespace) -> int:
     if args.json:
         print_message(sharing_pb2.ListRegionalSplitsResponse(splits=rows), as_json=True)
         return 0
-    print("\n".join(_split_line(s) for s in rows) if rows else "no regional splits")
+    print("\n".join(_split_line(s) for s in rows) if rows else tr("no regional splits"))
     return 0
 
 
@@ -221,5 +239,5 @@ def return_flows_command(args: argparse.Namespace) -> int:
     if args.json:
         print_message(sharing_pb2.ListReturnFlowsResponse(flows=rows), as_json=True)
         return 0
-    print("\n".join(_flow_line(f) for f in rows) if rows else "no return flows")
+    print("\n".join(_flow_line(f) for f in rows) if rows else tr("no return flows"))
     return 0

@@ -10,6 +10,8 @@ from tongdao.commands._common import add_broker_arguments, broker_stub, print_me
 from tongdao.commands._cross_check import cross_check_command, notice_key
 from tongdao.commands._grammar import add_list_option
 from tongdao.crypto.correction import seal_correction
+from tongdao.i18n import tr
+from tongdao.policies.i18n import msg
 from tongdao.proto.pages import every_page
 from tongdao.v1 import common_pb2, directory_pb2, sharing_pb2
 
@@ -125,9 +127,9 @@ def _corrected(items: list[str]) -> dict[str, str]:
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise CommandError(f"--set {item.split('=')[0]!r}…: expected ITEM=VALUE")
+            raise CommandError(msg("--set {item!r}…: expected ITEM=VALUE", item=item.split("=")[0]))
         if name.strip() in values:
-            raise CommandError(f"--set {name.strip()}: given twice")
+            raise CommandError(msg("--set {name}: given twice", name=name.strip()))
         values[name.strip()] = value
     return values
 
@@ -187,15 +189,19 @@ def inbox_command(args: argparse.Namespace) -> int:
         print_message(reply, as_json=True)
         return 0
     if not reply.requests:
-        print("inbox empty")
+        print(tr("inbox empty"))
     for r in reply.requests:
-        flag = "URGENT " if r.urgent else ""
-        print(f"{r.id}  {flag}{r.kind:<10} {r.status:<9} due {r.due_date or '-':<10} {r.subject}")
+        flag = tr("URGENT") + " " if r.urgent else ""
+        due = tr("due {date}", date=r.due_date or "-")
+        print(f"{r.id}  {flag}{r.kind:<10} {r.status:<9} {due:<14} {r.subject}")
         if r.cross_check_run:
-            print(
-                f"    cross-verification notice: {', '.join(r.data_items)} of record "
-                f"{notice_key(args, r)} — {r.description}"
+            line = tr(
+                "cross-verification notice: {items} of record {key} — {description}",
+                items=", ".join(r.data_items),
+                key=notice_key(args, r),
+                description=r.description,
             )
+            print(f"    {line}")
     return 0
 
 
@@ -208,11 +214,15 @@ def urgent_command(args: argparse.Namespace) -> int:
         print_message(reply, as_json=True)
         return 0
     if not reply.requests:
-        print("no urgent data needs")
+        print(tr("no urgent data needs"))
     for r in reply.requests:
-        state = f"handled: {r.urgent_outcome}" if r.urgent_outcome else f"due {r.urgent_due_date}"
-        print(f"{r.id}  URGENT {r.requester} → {r.provider}: {r.subject} ({state})")
-        print(f"    scenario: {r.scenario}")
+        if r.urgent_outcome:
+            state = tr("handled: {outcome}", outcome=r.urgent_outcome)
+        else:
+            state = tr("due {date}", date=r.urgent_due_date)
+        urgent = tr("URGENT")
+        print(f"{r.id}  {urgent} {r.requester} → {r.provider}: {r.subject} ({state})")
+        print("    " + tr("scenario: {scenario}", scenario=r.scenario))
     return 0
 
 
@@ -236,33 +246,59 @@ def mine_command(args: argparse.Namespace) -> int:
         print_message(sharing_pb2.ListServiceRequestsResponse(requests=requests), as_json=True)
         return 0
     if not requests:
-        print(f"no request with id {args.id}" if args.id else "no requests filed")
+        print(tr("no request with id {id}", id=args.id) if args.id else tr("no requests filed"))
         return EXIT_NOT_FOUND if args.id else 0
     for r in requests:
         print(f"{r.id}  {r.kind:<10} {r.status:<9} {r.provider:<10} {r.subject}")
         if r.status.lower() == "pending":
-            late = " (provisional date)" if r.due_date_provisional else ""
-            print(f"    awaiting {r.provider}: answer due by the end of {r.due_date or '-'}{late}")
+            late = tr(" (provisional date)") if r.due_date_provisional else ""
+            line = tr(
+                "awaiting {provider}: answer due by the end of {day}",
+                provider=r.provider,
+                day=r.due_date or "-",
+            )
+            print(f"    {line}{late}")
         elif r.decision.reason or r.decision.articles:
             articles = f" [{', '.join(r.decision.articles)}]" if r.decision.articles else ""
-            print(f"    decision: {r.decision.reason}{articles}")
+            print("    " + tr("decision: {reason}", reason=r.decision.reason) + articles)
         if r.fulfilled_by:
-            print(f"    met by catalogue entry {r.fulfilled_by}")
+            print("    " + tr("met by catalogue entry {entry}", entry=r.fulfilled_by))
         if r.HasField("correction_receipt"):
             _print_receipt(r.correction_receipt)
         elif r.correction_id and r.status.lower() == "pending":
-            print(f"    sealed to {r.provider}'s node: {', '.join(r.data_items)}")
+            items = ", ".join(r.data_items)
+            print(
+                "    "
+                + tr("sealed to {provider}'s node: {items}", provider=r.provider, items=items)
+            )
     return 0
 
 
 def _print_receipt(c: common_pb2.CorrectionReceipt) -> None:
     """The node's signed receipt: applied with the record's digests, or why not."""
     if c.refusal:
-        print(f"    {c.department}'s node did not apply it ({c.decided_at}): {c.refusal}")
+        line = tr(
+            "{department}'s node did not apply it ({at}): {refusal}",
+            department=c.department,
+            at=c.decided_at,
+            refusal=c.refusal,
+        )
+        print(f"    {line}")
         return
-    print(f"    applied by {c.department}'s node {c.decided_at}: {', '.join(c.fields)}")
-    print(f"    record digest before {c.before_digest.hex()}")
-    print(f"    record digest after  {c.after_digest.hex()} (holdings key {c.key_id})")
+    line = tr(
+        "applied by {department}'s node {at}: {fields}",
+        department=c.department,
+        at=c.decided_at,
+        fields=", ".join(c.fields),
+    )
+    print(f"    {line}")
+    print("    " + tr("record digest before {digest}", digest=c.before_digest.hex()))
+    after = tr(
+        "record digest after  {digest} (holdings key {key})",
+        digest=c.after_digest.hex(),
+        key=c.key_id,
+    )
+    print(f"    {after}")
 
 
 def decide_command(args: argparse.Namespace) -> int:

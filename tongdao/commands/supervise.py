@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 
 from tongdao.commands import supervise_orders, supervise_public, supervise_reconcile
-from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
+from tongdao.commands._common import add_broker_arguments, broker_stub, cell, print_message
 from tongdao.home import AUTHORITY
+from tongdao.i18n import tr
 from tongdao.proto.pages import every_page
 from tongdao.v1 import sharing_pb2, supervision_pb2
 
@@ -97,19 +98,22 @@ def report(args: argparse.Namespace, *, overdue_only: bool) -> int:
         print_message(reply, as_json=True)
         return 0
     for warning in reply.warnings:
-        print(f"WARNING: {warning}")
+        print(tr("WARNING: {message}", message=warning))
     if reply.warnings:
         print()
     if not reply.deadlines:
-        print("no overdue items" if overdue_only else "no open time-limited items")
+        print(tr("no overdue items") if overdue_only else tr("no open time-limited items"))
         return 0
-    head = f"{'id':>4} {'kind':<26} {'subject':<38} {'responsible':<12} {'due':<11}"
-    print(f"{head} {'left':>5}  article")
+    head = (
+        f"{cell(tr('id'), 4, right=True)} {cell(tr('kind'), 26)} {cell(tr('subject'), 38)} "
+        f"{cell(tr('responsible'), 12)} {cell(tr('due'), 11)}"
+    )
+    print(f"{head} {cell(tr('left'), 5, right=True)}  {tr('article')}")
     for d in reply.deadlines:
-        state = "LATE" if d.overdue else f"{d.remaining_working_days}"
+        state = tr("LATE") if d.overdue else f"{d.remaining_working_days}"
         due = d.due_on + ("*" if d.provisional else "")
-        row = f"{d.id:>4} {d.kind:<26} {d.subject:<38} {d.responsible:<12} {due:<11}"
-        print(f"{row} {state:>5}  {d.article}")
+        row = f"{d.id:>4} {d.kind:<26} {cell(d.subject, 38)} {d.responsible:<12} {due:<11}"
+        print(f"{row} {cell(state, 5, right=True)}  {d.article}")
     notes = sorted({d.provisional_note for d in reply.deadlines if d.provisional})
     for note in notes:
         print(f"* {note}")
@@ -123,18 +127,20 @@ def status_command(args: argparse.Namespace) -> int:
         print_message(reply, as_json=True)
         return 0
     for warning in reply.warnings:
-        print(f"WARNING: {warning}")
+        print(tr("WARNING: {message}", message=warning))
     print(
-        f"rule file in force: {reply.policy_source} "
-        f"(valid {reply.policy_valid_from} to {reply.policy_valid_until})"
-    )
-    years = ", ".join(str(y) for y in reply.official_years) or "none"
-    print(f"official holiday schedules: {years}")
-    if reply.provisional_years:
-        print(
-            "provisional years in open deadlines: "
-            + ", ".join(str(y) for y in reply.provisional_years)
+        tr(
+            "rule file in force: {source} (valid {valid_from} to {valid_until})",
+            source=reply.policy_source,
+            valid_from=reply.policy_valid_from,
+            valid_until=reply.policy_valid_until,
         )
+    )
+    years = ", ".join(str(y) for y in reply.official_years) or tr("none")
+    print(tr("official holiday schedules: {years}", years=years))
+    if reply.provisional_years:
+        years = ", ".join(str(y) for y in reply.provisional_years)
+        print(tr("provisional years in open deadlines: {years}", years=years))
     return 0
 
 
@@ -150,8 +156,15 @@ def grant_status_command(args: argparse.Namespace, change: str) -> int:
         print_message(reply, as_json=True)
         return 0
     print(
-        f"grant {reply.id}: {reply.status} ({reply.status_ground}, {reply.status_article}) "
-        f"by {reply.status_changed_by} at {reply.status_changed_at}"
+        tr(
+            "grant {id}: {status} ({ground}, {article}) by {by} at {at}",
+            id=reply.id,
+            status=reply.status,
+            ground=reply.status_ground,
+            article=reply.status_article,
+            by=reply.status_changed_by,
+            at=reply.status_changed_at,
+        )
     )
     return 0
 
@@ -170,12 +183,19 @@ def findings_command(args: argparse.Namespace) -> int:
         print_message(reply, as_json=True)
         return 0
     if args.detect:
-        print(f"detection recorded {reply.new_findings} new finding(s)")
+        print(tr("detection recorded {count} new finding(s)", count=reply.new_findings))
     if not reply.findings:
-        print("no findings")
+        print(tr("no findings"))
         return 0
     for f in reply.findings:
         evidence = ", ".join(str(e) for e in f.evidence)
-        print(f"#{f.id} {f.kind:<13} grant {f.grant_id} ({f.consumer} ← {f.provider}) {f.article}")
-        print(f"    {f.detail}; evidence: ledger {evidence}; recorded as entry {f.sequence}")
+        grant = tr("grant {grant}", grant=f.grant_id)
+        print(f"#{f.id} {f.kind:<13} {grant} ({f.consumer} ← {f.provider}) {f.article}")
+        line = tr(
+            "{detail}; evidence: ledger {evidence}; recorded as entry {sequence}",
+            detail=f.detail,
+            evidence=evidence,
+            sequence=f.sequence,
+        )
+        print(f"    {line}")
     return 0

@@ -7,6 +7,7 @@ import argparse
 
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.home import AUTHORITY
+from tongdao.i18n import tr
 from tongdao.proto.pages import every_page
 from tongdao.v1 import supervision_pb2
 
@@ -56,10 +57,21 @@ def _show(args: argparse.Namespace, o: supervision_pb2.RectificationOrder) -> in
     if args.json:
         print_message(o, as_json=True)
         return 0
-    extra = f", terminated after {o.terminate_on}" if o.terminate_on else ""
+    extra = tr(", terminated after {day}", day=o.terminate_on) if o.terminate_on else ""
     print(
-        f"order {o.id} on grant {o.grant_id}: {o.status} (due {o.due_on}{extra}; "
-        f"{o.ground}, {o.article}; issued by {o.issuer} to {o.consumer})"
+        tr(
+            "order {id} on grant {grant}: {status} (due {due}{extra}; {ground}, {article}; "
+            "issued by {issuer} to {consumer})",
+            id=o.id,
+            grant=o.grant_id,
+            status=o.status,
+            due=o.due_on,
+            extra=extra,
+            ground=o.ground,
+            article=o.article,
+            issuer=o.issuer,
+            consumer=o.consumer,
+        )
     )
     return 0
 
@@ -111,7 +123,7 @@ def list_command(args: argparse.Namespace) -> int:
         print_message(reply, as_json=True)
         return 0
     if not reply.orders:
-        print("no rectification orders")
+        print(tr("no rectification orders"))
     for o in reply.orders:
         _show(args, o)
     return 0

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
+from tongdao.commands._common import add_broker_arguments, broker_stub, cell, print_message
 from tongdao.home import AUTHORITY
+from tongdao.i18n import tr
 from tongdao.v1 import supervision_pb2
 
 
@@ -40,27 +41,47 @@ def reconcile_command(args: argparse.Namespace) -> int:
     if args.json:
         print_message(reply, as_json=True)
         return 1 if bad else 0
-    print(f"reconciliation {reply.period_start} .. {reply.period_end} [{reply.article}]")
+    print(
+        tr(
+            "reconciliation {start} .. {end} [{article}]",
+            start=reply.period_start,
+            end=reply.period_end,
+            article=reply.article,
+        )
+    )
     if args.run:
-        print(f"reconciled now: {reply.reconciled} node(s)")
+        print(tr("reconciled now: {count} node(s)", count=reply.reconciled))
     for n in reply.nodes:
-        where = f" (ledger entry {n.sequence})" if n.sequence else ""
-        print(f"node {n.node}: {n.status}{where}" + (f" — {n.message}" if n.message else ""))
+        where = tr(" (ledger entry {sequence})", sequence=n.sequence) if n.sequence else ""
+        line = tr("node {node}: {status}", node=n.node, status=n.status)
+        print(line + where + (f" — {n.message}" if n.message else ""))
         for e in n.entries:
-            before = (
-                "first report"
-                if e.previous_record_count < 0
-                else f"was {e.previous_record_count}, " + ("changed" if e.changed else "unchanged")
+            if e.previous_record_count < 0:
+                before = tr("first report")
+            elif e.changed:
+                before = tr("was {count}, changed", count=e.previous_record_count)
+            else:
+                before = tr("was {count}, unchanged", count=e.previous_record_count)
+            if e.catalogue_updated:
+                catalogue = tr("catalogue updated")
+            else:
+                catalogue = tr("catalogue unchanged")
+            line = tr(
+                "entry {entry} {count} records  digest {digest}…  ({before}; v{version}, "
+                "{catalogue})",
+                entry=f"{e.entry_code:<24}",
+                count=f"{e.record_count:>9}",
+                digest=e.content_digest[:16],
+                before=before,
+                version=e.catalogue_version,
+                catalogue=catalogue,
             )
-            catalogue = "catalogue updated" if e.catalogue_updated else "catalogue unchanged"
-            print(
-                f"  entry {e.entry_code:<24} {e.record_count:>9} records  "
-                f"digest {e.content_digest[:16]}…  ({before}; v{e.catalogue_version}, {catalogue})"
-            )
+            print(f"  {line}")
         if n.grants:
             print(
-                f"  {'grant':<36}  {'consumer':<10} {'node':>6} {'ledger':>6} {'late':>5} "
-                f"{'usage':>5}"
+                f"  {cell(tr('grant'), 36)}  {cell(tr('consumer'), 10)} "
+                f"{cell(tr('node'), 6, right=True)} {cell(tr('ledger'), 6, right=True)} "
+                f"{cell(tr('late'), 5, right=True)} {cell(tr('usage'), 5, right=True)}"
             )
         for g in n.grants:
             print(
@@ -68,9 +89,12 @@ def reconcile_command(args: argparse.Namespace) -> int:
                 f"{g.ledger_relayed:>6} {g.ledger_late:>5} {g.usage_records:>5}"
             )
             if g.answered_not_relayed:
-                print(f"    answered, not in the ledger: {', '.join(g.answered_not_relayed)}")
+                ids = ", ".join(g.answered_not_relayed)
+                print("    " + tr("answered, not in the ledger: {ids}", ids=ids))
             if g.relayed_not_answered:
-                print(f"    in the ledger, not answered: {', '.join(g.relayed_not_answered)}")
+                ids = ", ".join(g.relayed_not_answered)
+                print("    " + tr("in the ledger, not answered: {ids}", ids=ids))
         if n.findings:
-            print(f"  findings: {', '.join(f'#{i}' for i in n.findings)}")
+            ids = ", ".join(f"#{i}" for i in n.findings)
+            print("  " + tr("findings: {ids}", ids=ids))
     return 1 if bad else 0

@@ -115,17 +115,17 @@ def test_every_message_call_passes_exactly_its_fields():
     for path in MESSAGES.sources():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             name = getattr(getattr(node, "func", None), "id", None)
-            if not isinstance(node, ast.Call) or name not in MESSAGES.CALLS or not node.args:
+            if not isinstance(node, ast.Call) or name not in MESSAGES.CALLS:
                 continue
-            first = node.args[0]
-            if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+            template = MESSAGES.message_id(node)
+            if template is None:
                 continue
-            given = {k.arg for k in node.keywords}
+            given = {k.arg for k in node.keywords} | MESSAGES.IMPLIED_FIELDS.get(name, set())
             if None in given:  # **params
                 continue
             wanted = {
                 n.split(".")[0].split("[")[0]
-                for _, n, _, _ in string.Formatter().parse(first.value)
+                for _, n, _, _ in string.Formatter().parse(template)
                 if n
             }
             if wanted != given:
