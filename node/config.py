@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tongdao.policies.i18n import msg
+
 
 class ConfigError(Exception):
     """The configuration file is wrong; the message names the file, key and problem."""
@@ -71,9 +73,13 @@ class NodeConfig:
 def _get(table: dict[str, Any], key: str, where: str, kind: type, default: Any = None) -> Any:
     value = table.get(key, default)
     if value is None:
-        raise ConfigError(f"{where}{key}: missing")
+        raise ConfigError(msg("{where}{key}: missing", where=where, key=key))
     if not isinstance(value, kind):
-        raise ConfigError(f"{where}{key}: must be a {kind.__name__}")
+        raise ConfigError(
+            msg(
+                "{where}{key}: must be a {type_name}", where=where, key=key, type_name=kind.__name__
+            )
+        )
     return value
 
 
@@ -99,7 +105,12 @@ def _refuse_unknown(table: dict[str, Any], known: frozenset[str], where: str) ->
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(
-            f"{where}{unknown[0]}: unknown key (expected one of {', '.join(sorted(known))})"
+            msg(
+                "{where}{v1}: unknown key (expected one of {v2})",
+                where=where,
+                v1=unknown[0],
+                v2=", ".join(sorted(known)),
+            )
         )
 
 
@@ -113,31 +124,33 @@ def load_node_config(path: str | Path) -> NodeConfig:
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{p}: no such file") from None
+        raise ConfigError(msg("{p}: no such file", p=p)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+        raise ConfigError(msg("{p}: not valid TOML: {exc}", p=p, exc=exc)) from None
     where = f"{p}: "
     base = p.resolve().parent
     _refuse_unknown(raw, _TOP_KEYS, where)
     entries_raw = _get(raw, "entries", where, list)
     if not entries_raw:
-        raise ConfigError(f"{where}entries: a node serves at least one catalogue entry")
+        raise ConfigError(
+            msg("{where}entries: a node serves at least one catalogue entry", where=where)
+        )
     entries = []
     codes = set()
     for n, e in enumerate(entries_raw):
         w = f"{where}entries[{n}]."
         if not isinstance(e, dict):
-            raise ConfigError(f"{w[:-1]}: must be a table")
+            raise ConfigError(msg("{v1}: must be a table", v1=w[:-1]))
         _refuse_unknown(e, _ENTRY_KEYS, w)
         grades = _get(e, "grades", w, dict, {})
         if not all(isinstance(v, str) for v in grades.values()):
-            raise ConfigError(f"{w}grades: values must be grade names")
+            raise ConfigError(msg("{w}grades: values must be grade names", w=w))
         region_codes = _get(e, "region_codes", w, dict, {})
         if not all(isinstance(v, str) and REGION_CODE.fullmatch(v) for v in region_codes.values()):
-            raise ConfigError(f"{w}region_codes: values must be six-digit region codes")
+            raise ConfigError(msg("{w}region_codes: values must be six-digit region codes", w=w))
         region_field = _get(e, "region_field", w, str, "")
         if region_codes and not region_field:
-            raise ConfigError(f"{w}region_codes: needs region_field, the column they map")
+            raise ConfigError(msg("{w}region_codes: needs region_field, the column they map", w=w))
         entry = EntryConfig(
             code=_get(e, "code", w, str),
             source=_get(e, "source", w, str),
@@ -149,14 +162,14 @@ def load_node_config(path: str | Path) -> NodeConfig:
             read_only=_get(e, "read_only", w, bool, False),
         )
         if entry.code in codes:
-            raise ConfigError(f"{w}code: entry {entry.code!r} is listed twice")
+            raise ConfigError(msg("{w}code: entry {code!r} is listed twice", w=w, code=entry.code))
         codes.add(entry.code)
         entries.append(entry)
     home = Path(_get(raw, "home", where, str))
     state = Path(_get(raw, "state_dir", where, str, "node-state"))
     crl_raw = raw.get("revocation_list")
     if crl_raw is not None and not isinstance(crl_raw, str):
-        raise ConfigError(f"{where}revocation_list: must be a str")
+        raise ConfigError(msg("{where}revocation_list: must be a str", where=where))
     crl = Path(crl_raw) if crl_raw else None
     return NodeConfig(
         department=_get(raw, "department", where, str),

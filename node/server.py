@@ -300,7 +300,12 @@ def build_engine(
         for name, grade in e.grades.items():
             if grade not in policy.grades:
                 raise ConfigError(
-                    f"entry {e.code}: grade {grade!r} of {name!r} is not in the policy"
+                    msg(
+                        "entry {code}: grade {grade!r} of {name!r} is not in the policy",
+                        code=e.code,
+                        grade=grade,
+                        name=name,
+                    )
                 )
         try:
             source = open_source(
@@ -311,19 +316,28 @@ def build_engine(
                 read_only=e.read_only,
             )
         except SourceError as exc:
-            raise ConfigError(f"entry {e.code}: {exc}") from None
+            raise ConfigError(msg("entry {code}: {exc}", code=e.code, exc=exc)) from None
         # a grade for a column the source lacks is a typo that would leave the real column
         # ungraded, hence unserved; say so at start-up rather than at the first query
         unknown = [name for name in e.grades if name not in source.columns]
         if unknown:
             raise ConfigError(
-                f"entry {e.code}: grades name {', '.join(map(repr, unknown))}, "
-                f"not columns of the source ({', '.join(source.columns)})"
+                msg(
+                    "entry {code}: grades name {v1}, not columns of the source ({v2})",
+                    code=e.code,
+                    v1=", ".join(map(repr, unknown)),
+                    v2=", ".join(source.columns),
+                )
             )
         if e.region_field and e.region_field not in source.columns:
             raise ConfigError(
-                f"entry {e.code}: region_field {e.region_field!r} is not a column of the source "
-                f"({', '.join(source.columns)})"
+                msg(
+                    "entry {code}: region_field {region_field!r} is not a column of the source "
+                    "({v1})",
+                    code=e.code,
+                    region_field=e.region_field,
+                    v1=", ".join(source.columns),
+                )
             )
         entries[e.code] = ServedEntry(
             e.code,

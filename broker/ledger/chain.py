@@ -55,6 +55,7 @@ from tongdao.crypto.merkle import (
     subtree_hash,
 )
 from tongdao.crypto.signing import SigningKey, VerifyKey
+from tongdao.policies.i18n import msg
 
 __all__ = ["GENESIS_HASH", "Ledger", "verify_ledger"]
 T = TypeVar("T")
@@ -430,7 +431,13 @@ def node_reader(session: Session) -> Callable[[int, int], bytes]:
         if key not in cache:
             row = session.get(LedgerTreeNode, key)
             if row is None:
-                raise ProofError(f"the store lacks the subtree at level {level} index {idx}")
+                raise ProofError(
+                    msg(
+                        "the store lacks the subtree at level {level} index {idx}",
+                        level=level,
+                        idx=idx,
+                    )
+                )
             cache[key] = row.hash
         return cache[key]
 
@@ -467,7 +474,11 @@ def _from_store(session: Session, compute: Callable[[Callable[[int, int], bytes]
         try:
             return found[(level, idx)]
         except KeyError:
-            raise ProofError(f"the store lacks the subtree at level {level} index {idx}") from None
+            raise ProofError(
+                msg(
+                    "the store lacks the subtree at level {level} index {idx}", level=level, idx=idx
+                )
+            ) from None
 
     return compute(read)
 
@@ -475,7 +486,9 @@ def _from_store(session: Session, compute: Callable[[Callable[[int, int], bytes]
 def root_at(session: Session, size: int) -> bytes:
     """The root of the first ``size`` leaves."""
     if not 0 <= size <= tree_size(session):
-        raise ProofError(f"the log has {tree_size(session)} entries, not {size}")
+        raise ProofError(
+            msg("the log has {v1} entries, not {size}", v1=tree_size(session), size=size)
+        )
     if size == 0:
         return EMPTY_ROOT
     return _from_store(session, lambda read: subtree_hash(read, 0, size))
@@ -484,14 +497,20 @@ def root_at(session: Session, size: int) -> bytes:
 def prove_inclusion(session: Session, sequence: int, size: int) -> list[bytes]:
     """The inclusion proof of entry ``sequence`` (1-based) in the tree of ``size`` entries."""
     if not 0 < size <= tree_size(session):
-        raise ProofError(f"the log has {tree_size(session)} entries, not {size}")
+        raise ProofError(
+            msg("the log has {v1} entries, not {size}", v1=tree_size(session), size=size)
+        )
     return _from_store(session, lambda read: inclusion_proof(read, sequence - 1, size))
 
 
 def prove_consistency(session: Session, old_size: int, new_size: int) -> list[bytes]:
     """The consistency proof from size ``old_size`` to ``new_size``."""
     if new_size > tree_size(session):
-        raise ProofError(f"the log has {tree_size(session)} entries, not {new_size}")
+        raise ProofError(
+            msg(
+                "the log has {v1} entries, not {new_size}", v1=tree_size(session), new_size=new_size
+            )
+        )
     return _from_store(session, lambda read: consistency_proof(read, old_size, new_size))
 
 

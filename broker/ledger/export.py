@@ -35,6 +35,7 @@ from tongdao.crypto.checkpoint import LOG_KEY_NAME
 from tongdao.crypto.errors import KeyFormatError, ProofError
 from tongdao.crypto.merkle import CompactRange
 from tongdao.crypto.signing import VerifyKey
+from tongdao.policies.i18n import msg
 
 FORMAT = "tongdao-ledger-export/v2"
 ENTRY_FIELDS = ("sequence", "recorded_at", "kind", "actor", "subject", "payload_json")
@@ -156,11 +157,11 @@ class Export:
 
 def _hexes(value: Any, where: str) -> list[bytes]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ExportError(f"{where}: must be a list of hex strings")
+        raise ExportError(msg("{where}: must be a list of hex strings", where=where))
     try:
         return [bytes.fromhex(v) for v in value]
     except ValueError:
-        raise ExportError(f"{where}: not hex") from None
+        raise ExportError(msg("{where}: not hex", where=where)) from None
 
 
 def read_export(lines: Iterable[str]) -> Export:
@@ -176,22 +177,28 @@ def read_export(lines: Iterable[str]) -> Export:
         try:
             item = json.loads(line)
         except ValueError:
-            raise ExportError(f"line {number}: not JSON") from None
+            raise ExportError(msg("line {number}: not JSON", number=number)) from None
         if not isinstance(item, dict):
-            raise ExportError(f"line {number}: not a JSON object")
+            raise ExportError(msg("line {number}: not a JSON object", number=number))
         if export is None:
             if "head" in item:
                 raise ExportError(
-                    "line 1: an export of the older hash-chain format (no checkpoints); "
-                    "export the ledger again"
+                    msg(
+                        "line 1: an export of the older hash-chain format (no checkpoints); "
+                        "export the ledger again"
+                    )
                 )
             if item.get("format") != FORMAT:
-                raise ExportError(f"line 1: not a ledger export header (format {FORMAT})")
+                raise ExportError(
+                    msg("line 1: not a ledger export header (format {FORMAT})", FORMAT=FORMAT)
+                )
             _check_header(item)
             export = Export(item)
         elif "checkpoint" in item:
             if not isinstance(item["checkpoint"], str):
-                raise ExportError(f"line {number}: checkpoint must be the signed note's text")
+                raise ExportError(
+                    msg("line {number}: checkpoint must be the signed note's text", number=number)
+                )
             export.checkpoints.append(item["checkpoint"])
             proof = _hexes(item.get("proof", []), f"line {number}: proof")
             if proof:
@@ -201,9 +208,11 @@ def read_export(lines: Iterable[str]) -> Export:
         elif "entry" in item:
             export.entries.append(_entry(item["entry"], number))
         else:
-            raise ExportError(f"line {number}: neither a checkpoint nor an entry")
+            raise ExportError(
+                msg("line {number}: neither a checkpoint nor an entry", number=number)
+            )
     if export is None:
-        raise ExportError("the file is empty")
+        raise ExportError(msg("the file is empty"))
     return export
 
 
@@ -219,36 +228,40 @@ def _check_header(item: dict[str, Any]) -> None:
         ("prefix", dict),
     ):
         if not isinstance(item.get(name), kind):
-            raise ExportError(f"line 1: {name} is missing or of the wrong type")
+            raise ExportError(msg("line 1: {name} is missing or of the wrong type", name=name))
     try:
         for key in item["witnesses"].values():
             VerifyKey(bytes.fromhex(key))
     except (ValueError, TypeError, KeyFormatError):
-        raise ExportError("line 1: witnesses must map codes to 32-byte hex keys") from None
+        raise ExportError(msg("line 1: witnesses must map codes to 32-byte hex keys")) from None
     prefix = item["prefix"]
     if not isinstance(prefix.get("size"), int):
-        raise ExportError("line 1: prefix.size is missing")
+        raise ExportError(msg("line 1: prefix.size is missing"))
     try:
         CompactRange(prefix["size"], _hexes(prefix.get("hashes"), "line 1: prefix.hashes"))
     except ProofError as exc:
-        raise ExportError(f"line 1: prefix: {exc}") from None
+        raise ExportError(msg("line 1: prefix: {exc}", exc=exc)) from None
 
 
 def _entry(raw: Any, number: int) -> SimpleNamespace:
     if not isinstance(raw, dict):
-        raise ExportError(f"line {number}: entry must be an object")
+        raise ExportError(msg("line {number}: entry must be an object", number=number))
     missing = [k for k in (*ENTRY_FIELDS, "previous_hash", "entry_hash") if k not in raw]
     if missing:
-        raise ExportError(f"line {number}: entry lacks {', '.join(missing)}")
+        raise ExportError(
+            msg("line {number}: entry lacks {v1}", number=number, v1=", ".join(missing))
+        )
     if not isinstance(raw["sequence"], int):
-        raise ExportError(f"line {number}: sequence must be a number")
+        raise ExportError(msg("line {number}: sequence must be a number", number=number))
     for name in ENTRY_FIELDS[1:]:
         if not isinstance(raw[name], str):
-            raise ExportError(f"line {number}: {name} must be text")
+            raise ExportError(msg("line {number}: {name} must be text", number=number, name=name))
     try:
         previous, digest = bytes.fromhex(raw["previous_hash"]), bytes.fromhex(raw["entry_hash"])
     except (ValueError, TypeError):
-        raise ExportError(f"line {number}: previous_hash and entry_hash must be hex") from None
+        raise ExportError(
+            msg("line {number}: previous_hash and entry_hash must be hex", number=number)
+        ) from None
     return SimpleNamespace(
         **{k: raw[k] for k in ENTRY_FIELDS}, previous_hash=previous, entry_hash=digest
     )
@@ -299,17 +312,25 @@ def archive(
         return 0
     last_entry = session.get(LedgerEntry, up_to)
     if last_entry is None:
-        raise ProofError(f"the ledger has no entry {up_to}")
+        raise ProofError(msg("the ledger has no entry {up_to}", up_to=up_to))
     recorded = dt.datetime.fromisoformat(last_entry.recorded_at)
     keep_until = recorded.replace(year=recorded.year + retention_years)
     if keep_until > now:
         raise ProofError(
-            f"entry {up_to} was recorded {last_entry.recorded_at[:10]}; entries are kept in the "
-            f"store at least {retention_years} years (until {keep_until.date()})"
+            msg(
+                "entry {up_to} was recorded {v1}; entries are kept in the store at least "
+                "{retention_years} years (until {v2})",
+                up_to=up_to,
+                v1=last_entry.recorded_at[:10],
+                retention_years=retention_years,
+                v2=keep_until.date(),
+            )
         )
     latest = ledger_mod.latest_checkpoint(session)
     if latest is None or latest.size < up_to:
-        raise ProofError(f"no signed checkpoint covers entry {up_to}; publish one first")
+        raise ProofError(
+            msg("no signed checkpoint covers entry {up_to}; publish one first", up_to=up_to)
+        )
     digest = hashlib.sha256()
     for line in export_lines(
         session,

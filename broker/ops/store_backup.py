@@ -29,6 +29,7 @@ from sqlalchemy import Engine, MetaData, Table, func, inspect, select, text
 from sqlalchemy.engine import Connection, make_url
 
 from tongdao.broker.kernel.db import MIGRATIONS_DIR, make_engine
+from tongdao.policies.i18n import msg
 
 SQLITE_FILE = "broker.db"
 BATCH = 1000
@@ -54,20 +55,22 @@ class StoreManifest:
         try:
             return cls(str(data["kind"]), str(data["revision"]), dict(data["rows"]))
         except (KeyError, TypeError, ValueError):
-            raise BackupError("the backup's store manifest is malformed") from None
+            raise BackupError(msg("the backup's store manifest is malformed")) from None
 
 
 def kind_of(url: str) -> str:
     backend = make_url(url).get_backend_name()
     if backend not in ("sqlite", "postgresql"):
-        raise BackupError(f"backups support SQLite and PostgreSQL stores, not {backend}")
+        raise BackupError(
+            msg("backups support SQLite and PostgreSQL stores, not {backend}", backend=backend)
+        )
     return backend
 
 
 def _sqlite_path(url: str) -> Path:
     database = make_url(url).database
     if not database or database == ":memory:":
-        raise BackupError("the SQLite URL names no file")
+        raise BackupError(msg("the SQLite URL names no file"))
     return Path(database)
 
 
@@ -76,7 +79,9 @@ def _revision(connection: Connection) -> str:
 
     current = MigrationContext.configure(connection).get_current_revision()
     if current is None:
-        raise BackupError("the store has no schema (it was never migrated): nothing to back up")
+        raise BackupError(
+            msg("the store has no schema (it was never migrated): nothing to back up")
+        )
     return current
 
 
@@ -118,7 +123,9 @@ def _encode(value: Any) -> Any:
         return {"$date": value.isoformat()}
     if isinstance(value, dict | list):
         return {"$json": value}
-    raise BackupError(f"cannot export a value of type {type(value).__name__}")
+    raise BackupError(
+        msg("cannot export a value of type {type_name}", type_name=type(value).__name__)
+    )
 
 
 def _decode(value: Any) -> Any:
@@ -132,7 +139,7 @@ def _decode(value: Any) -> Any:
         return dt.date.fromisoformat(value["$date"])
     if "$json" in value:
         return value["$json"]
-    raise BackupError("the backup holds a value it cannot read")
+    raise BackupError(msg("the backup holds a value it cannot read"))
 
 
 # ---------------------------------------------------------------------------- backup
@@ -152,7 +159,7 @@ def backup_store(url: str, folder: Path) -> StoreManifest:
 
 def _backup_sqlite(engine: Engine, path: Path, folder: Path) -> StoreManifest:
     if not path.exists():
-        raise BackupError(f"no SQLite store at {path}")
+        raise BackupError(msg("no SQLite store at {path}", path=path))
     target = folder / SQLITE_FILE
     source = sqlite3.connect(path)
     copy = sqlite3.connect(target)
@@ -198,9 +205,9 @@ def _refuse_unless_empty(url: str, kind: str) -> None:
     if kind == "sqlite":
         path = _sqlite_path(url)
         if path.exists() and path.stat().st_size > 0:
-            raise BackupError(f"{path} already exists: restore into a new file")
+            raise BackupError(msg("{path} already exists: restore into a new file", path=path))
         if not path.parent.is_dir():
-            raise BackupError(f"{path.parent} does not exist: create it first")
+            raise BackupError(msg("{parent} does not exist: create it first", parent=path.parent))
         return
     engine = make_engine(url)
     try:
@@ -210,8 +217,12 @@ def _refuse_unless_empty(url: str, kind: str) -> None:
         engine.dispose()
     if tables:
         raise BackupError(
-            f"the database at {make_url(url).render_as_string(hide_password=True)} already has "
-            f"tables ({', '.join(sorted(tables)[:3])}…): restore into an empty database or schema"
+            msg(
+                "the database at {v1} already has tables ({v2}…): restore into an empty database "
+                "or schema",
+                v1=make_url(url).render_as_string(hide_password=True),
+                v2=", ".join(sorted(tables)[:3]),
+            )
         )
 
 
@@ -225,7 +236,9 @@ def restore_store(folder: Path, manifest: StoreManifest, url: str) -> dict[str, 
     kind = kind_of(url)
     if kind != manifest.kind:
         raise BackupError(
-            f"this backup holds a {manifest.kind} store; restore it into a {manifest.kind} URL"
+            msg(
+                "this backup holds a {kind} store; restore it into a {kind} URL", kind=manifest.kind
+            )
         )
     _refuse_unless_empty(url, kind)
     if kind == "sqlite":

@@ -45,8 +45,8 @@ def passphrase(
     if getattr(args, "ask_passphrase", False):
         if not sys.stdin.isatty():
             raise CommandError(msg("--ask-passphrase needs a terminal; set {env} instead", env=env))
-        first = getpass.getpass("passphrase: ")
-        if confirm and getpass.getpass("again: ") != first:
+        first = getpass.getpass(tr("passphrase: "))
+        if confirm and getpass.getpass(tr("again: ")) != first:
             raise CommandError(msg("the passphrases differ"))
         if not first:
             raise CommandError(msg("an empty passphrase"))

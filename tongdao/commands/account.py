@@ -132,7 +132,7 @@ def _read_passwords(args: argparse.Namespace, prompts: tuple[str, ...]) -> list[
                 ENV_PASSWORD=ENV_PASSWORD,
             )
         )
-    return [getpass.getpass(f"{p}: ") for p in prompts]
+    return [getpass.getpass(tr("{prompt}: ", prompt=p)) for p in prompts]
 
 
 def _party(args: argparse.Namespace) -> str:
@@ -141,7 +141,7 @@ def _party(args: argparse.Namespace) -> str:
 
 def login_command(args: argparse.Namespace) -> int:
     party = _party(args)
-    (password,) = _read_passwords(args, ("password",))
+    (password,) = _read_passwords(args, (tr("password"),))
     with broker_stub(args, party, use_session=False) as stub:
         reply = stub.accounts.Login(
             accounts_pb2.LoginRequest(
@@ -178,7 +178,7 @@ def logout_command(args: argparse.Namespace) -> int:
 
 
 def create_command(args: argparse.Namespace) -> int:
-    (password,) = _read_passwords(args, ("initial password",))
+    (password,) = _read_passwords(args, (tr("initial password"),))
     with broker_stub(args, _party(args)) as stub:
         reply = stub.accounts.CreateAccount(
             accounts_pb2.CreateAccountRequest(
@@ -211,7 +211,7 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def password_command(args: argparse.Namespace) -> int:
-    current, new = _read_passwords(args, ("current password", "new password"))
+    current, new = _read_passwords(args, (tr("current password"), tr("new password")))
     with broker_stub(args, _party(args), use_session=False) as stub:
         stub.accounts.SetPassword(
             accounts_pb2.SetPasswordRequest(

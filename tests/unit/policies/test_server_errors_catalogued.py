@@ -1,6 +1,7 @@
-"""Every refusal the broker and the nodes raise is a catalogued message, so a caller who asked
-for zh-CN never gets an English-only sentence: a domain error's text goes through ``msg(...)``
-(whose id the translation check then holds to both catalogues), never a bare literal or f-string."""
+"""Every refusal the broker and the nodes raise, and every error of their configuration, backups
+and ledger exports, is a catalogued message, so a reader who asked for zh-CN never gets an
+English-only sentence: the text goes through ``msg(...)`` (whose id the translation check then
+holds to both catalogues), never a bare literal or f-string."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ DOMAIN_ERRORS = {
     "Unauthenticated",
     "Aborted",
     "OutOfRange",
+    "ConfigError",
+    "BackupError",
+    "ExportError",
+    "ProofError",
 }
 
 
