@@ -53,7 +53,7 @@ from tongdao.node.stream_padding import StreamPadding, policy_padding
 from tongdao.policies.i18n import from_environment, msg
 from tongdao.proto.methods import METHOD_VALUES
 from tongdao.proto.stubs import BrokerStubs
-from tongdao.proto.transport import TlsMaterial, secure_channel, with_locale
+from tongdao.proto.transport import TlsMaterial, english_details, secure_channel, with_locale
 from tongdao.v1 import directory_pb2, query_pb2, sharing_pb2
 
 __all__ = [
@@ -123,7 +123,9 @@ class ConsumerClient(PrivacyComputing):
         try:
             return method(request, timeout=timeout or self._timeout)
         except grpc.RpcError as exc:
-            raise ClientError(exc.code().name, exc.details() or "") from None
+            raise ClientError(
+                exc.code().name, exc.details() or "", english=english_details(exc)
+            ) from None
 
     # ------------------------------------------------------------------ requests and grants
     def file_share_request(

@@ -16,12 +16,14 @@ IN_FLIGHT_FRAMES = 4  # selection frames proved ahead of the one being sent
 class ClientError(Exception):
     """A call failed. ``code`` is the gRPC status name (e.g. PERMISSION_DENIED)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, english: str | None = None) -> None:
         # a Text (made with msg) is shown in its reader's language; a broker's or node's
         # refusal (plain text) already is in the caller's, which the client sent along
         super().__init__(msg("{code}: {message}", code=code, message=message))
         self.code = code
         self.message = message
+        self.english = str(message) if english is None else english
+        """The message in English (what a program matching on text should read)."""
 
 
 Progress = Callable[[str, int, int], None]

@@ -115,15 +115,24 @@ class RevocationWatcher:
         """Why ``serial`` must be refused, or None."""
         crl = self._current
         if crl is None:
-            return "no valid revocation list is available; the server refuses every certificate"
+            return msg(
+                "no valid revocation list is available; the server refuses every certificate"
+            )
         if crl.is_stale(self._clock()):
-            return (
-                f"the revocation list #{crl.number} expired at {crl.next_update:%Y-%m-%d %H:%M} "
-                "UTC; the server refuses every certificate until a fresh one arrives"
+            return msg(
+                "the revocation list #{number} expired at {expired} UTC; the server refuses every "
+                "certificate until a fresh one arrives",
+                number=crl.number,
+                expired=f"{crl.next_update:%Y-%m-%d %H:%M}",
             )
         if crl.is_revoked(serial):
             reason = crl.revoked[serial]
-            return f"certificate {serial:x} was revoked ({reason}; revocation list #{crl.number})"
+            return msg(
+                "certificate {serial} was revoked ({reason}; revocation list #{number})",
+                serial=f"{serial:x}",
+                reason=reason,
+                number=crl.number,
+            )
         return None
 
 

@@ -179,6 +179,26 @@ def with_locale(channel: grpc.Channel, locale: str) -> grpc.Channel:
     return grpc.intercept_channel(channel, _Metadata(LOCALE_METADATA, locale))
 
 
+def english_details(exc: grpc.RpcError) -> str:
+    """A refusal's English text, whatever language the call asked for: servers keep it in the
+    status's ``google.rpc.ErrorInfo`` detail (domain ``tongdao``); else the status details."""
+    from google.rpc import error_details_pb2
+    from grpc_status import rpc_status
+
+    try:
+        status = rpc_status.from_call(exc)  # type: ignore[arg-type]
+    except (AttributeError, ValueError):
+        status = None
+    for detail in status.details if status is not None else ():
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            if info.domain == "tongdao" and info.metadata.get("message"):
+                return str(info.metadata["message"])
+    details = exc.details() if hasattr(exc, "details") else ""
+    return str(details or "")
+
+
 def caller_locale(context: grpc.ServicerContext, default: str) -> str:
     """The language the caller asked for (metadata ``tongdao-locale``, else
     ``accept-language``), or ``default``."""

@@ -20,7 +20,7 @@ from tongdao.demo import (
     city_entry,
 )
 from tongdao.home import HomeSet
-from tongdao.i18n import tr
+from tongdao.i18n import current, tr
 from tongdao.node.client import ConsumerClient
 from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import secure_channel, with_locale
@@ -39,10 +39,12 @@ def privacy_scenario(
     from decimal import Decimal
 
     consumer = ConsumerClient(
-        broker, home.tls(RSJ.code), home.encryption_keys(RSJ.code), RSJ.code, locale="en"
+        broker, home.tls(RSJ.code), home.encryption_keys(RSJ.code), RSJ.code, locale=current()
     )
     sw = BrokerStubs.over(
-        with_locale(secure_channel(broker, home.tls(SW.code), server_name=BROKER_SERVER_NAME), "en")
+        with_locale(
+            secure_channel(broker, home.tls(SW.code), server_name=BROKER_SERVER_NAME), current()
+        )
     )
     applicants = [p["id_number"] for p in people[:80]] + [
         synthetic.make_id_number(random.Random(n), "230103", synthetic_date(n))  # noqa: S311

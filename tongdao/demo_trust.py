@@ -32,10 +32,10 @@ from tongdao.home import (
     scan_for,
     write_private,
 )
-from tongdao.i18n import tr
+from tongdao.i18n import current, tr
 from tongdao.policies.trust import load_trust_rules
 from tongdao.proto.stubs import BrokerStubs
-from tongdao.proto.transport import secure_channel, with_locale
+from tongdao.proto.transport import english_details, secure_channel, with_locale
 from tongdao.v1 import accounts_pb2, directory_pb2
 
 LOOPBACK = ("127.0.0.1",)
@@ -185,9 +185,9 @@ def bare_certificate_refused(bare: BrokerStubs, homes: HomeSet, code: str) -> st
             timeout=10,
         )
     except grpc.RpcError as exc:
-        details = exc.details() or ""
         denied = exc.code() == grpc.StatusCode.PERMISSION_DENIED
-        return details if denied and "needs the role administrator" in details else ""
+        needed = "needs the role administrator" in english_details(exc)
+        return (exc.details() or "") if denied and needed else ""
     return ""
 
 
@@ -204,12 +204,12 @@ def refuses_misnamed_registration(
             timeout=10,
         )
     except grpc.RpcError as exc:
-        return exc.code() == grpc.StatusCode.INVALID_ARGUMENT and other in (exc.details() or "")
+        return exc.code() == grpc.StatusCode.INVALID_ARGUMENT and other in english_details(exc)
     return False
 
 
 def _health(channel: grpc.Channel) -> object:
-    stub = health_pb2_grpc.HealthStub(with_locale(channel, "en"))  # the checks read English
+    stub = health_pb2_grpc.HealthStub(with_locale(channel, current()))
     return stub.Check(health_pb2.HealthCheckRequest(), timeout=5)
 
 

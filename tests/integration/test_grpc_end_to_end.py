@@ -22,7 +22,7 @@ from tongdao.home import AUTHORITY
 from tongdao.node.client import ClientError
 from tongdao.proto.methods import METHOD_VALUES
 from tongdao.proto.stubs import BrokerStubs
-from tongdao.proto.transport import secure_channel
+from tongdao.proto.transport import english_details, secure_channel
 from tongdao.v1 import catalogue_pb2, directory_pb2, ledger_pb2, node_pb2_grpc, query_pb2
 
 
@@ -208,6 +208,8 @@ def test_replayed_request_is_refused_by_the_node_through_the_broker(stack, popul
     assert status is not None and any(d.Unpack(info) for d in status.details)
     assert info.metadata["message"].startswith("provider node refused: ")
     assert "replayed request" in info.metadata["message"]
+    # what a program matching on the text reads, whatever language the call asked for
+    assert english_details(err.value) == info.metadata["message"]
 
 
 def test_sealed_query_moved_to_another_request_does_not_open(stack, population_grant):
