@@ -4,6 +4,7 @@ client certificate. Draws a fresh X25519 key for each download and opens the pag
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,8 @@ import grpc
 
 from tongdao.crypto.envelope import EncryptionKeyPair, open_sealed
 from tongdao.crypto.query_binding import RESULT, query_associated_data
-from tongdao.proto.transport import public_channel
+from tongdao.policies.i18n import from_environment
+from tongdao.proto.transport import public_channel, with_locale
 from tongdao.v1 import catalogue_pb2, catalogue_pb2_grpc, opendata_pb2, opendata_pb2_grpc
 
 METHOD = "open_download"
@@ -43,8 +45,12 @@ class Page:
 class PublicClient:
     """Calls on the public listener; ``close()`` (or ``with``) ends the channel."""
 
-    def __init__(self, target: str, ca_pem: bytes, timeout: float = 30.0) -> None:
-        self.channel = public_channel(target, ca_pem)
+    def __init__(
+        self, target: str, ca_pem: bytes, timeout: float = 30.0, *, locale: str | None = None
+    ) -> None:
+        # the broker answers in ``locale`` (zh-CN or en); default: the environment's language
+        self.locale = locale or from_environment(os.environ)
+        self.channel = with_locale(public_channel(target, ca_pem), self.locale)
         self.catalogue_stub = catalogue_pb2_grpc.PublicCatalogueStub(self.channel)
         self.data = opendata_pb2_grpc.PublicDataStub(self.channel)
         self.timeout = timeout

@@ -16,7 +16,7 @@ from typing import Any
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_home_argument, print_message
 from tongdao.commands._grammar import add_json_argument, add_list_option
-from tongdao.i18n import tr
+from tongdao.i18n import current, tr
 from tongdao.policies.i18n import msg
 
 TOKEN_ENV = "TONGDAO_OPEN_TOKEN"  # noqa: S105 - the name of a variable, not a secret
@@ -130,7 +130,7 @@ def _client(args: argparse.Namespace) -> Iterator[Any]:
                 strerror=exc.strerror,
             )
         ) from None
-    client = PublicClient(args.public_broker, ca_pem)
+    client = PublicClient(args.public_broker, ca_pem, locale=current())
     try:
         yield client
     except grpc.RpcError as exc:
