@@ -7,6 +7,7 @@ import argparse
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.home import AUTHORITY
 from tongdao.i18n import tr
+from tongdao.proto.pages import every_page
 from tongdao.v1 import cases_pb2
 
 
@@ -80,18 +81,12 @@ def record_command(args: argparse.Namespace) -> int:
 
 
 def list_command(args: argparse.Namespace) -> int:
-    rows: list[cases_pb2.TypicalCase] = []
-    token = ""
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        while True:
-            page = stub.cases.ListTypicalCases(
-                cases_pb2.ListTypicalCasesRequest(region=args.region, page_token=token),
-                timeout=30,
-            )
-            rows.extend(page.cases)
-            token = page.next_page_token
-            if not token:
-                break
+        rows = every_page(
+            stub.cases.ListTypicalCases,
+            cases_pb2.ListTypicalCasesRequest(region=args.region),
+            "cases",
+        ).cases
     if args.json:
         print_message(cases_pb2.ListTypicalCasesResponse(cases=rows), as_json=True)
         return 0

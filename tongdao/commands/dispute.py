@@ -7,6 +7,7 @@ import argparse
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
 from tongdao.home import AUTHORITY
 from tongdao.i18n import tr
+from tongdao.proto.pages import every_page
 from tongdao.v1 import disputes_pb2
 
 SUBJECTS = ("share_request", "grant", "correction", "finding")
@@ -129,20 +130,12 @@ def show_command(args: argparse.Namespace) -> int:
 
 
 def list_command(args: argparse.Namespace) -> int:
-    rows: list[disputes_pb2.Dispute] = []
-    token = ""
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        while True:
-            page = stub.disputes.ListDisputes(
-                disputes_pb2.ListDisputesRequest(
-                    status=args.status, subject_id=args.subject, page_token=token
-                ),
-                timeout=30,
-            )
-            rows.extend(page.disputes)
-            token = page.next_page_token
-            if not token:
-                break
+        rows = every_page(
+            stub.disputes.ListDisputes,
+            disputes_pb2.ListDisputesRequest(status=args.status, subject_id=args.subject),
+            "disputes",
+        ).disputes
     if args.json:
         print_message(disputes_pb2.ListDisputesResponse(disputes=rows), as_json=True)
         return 0

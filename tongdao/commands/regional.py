@@ -11,6 +11,7 @@ from tongdao.commands._grammar import add_list_option
 from tongdao.home import AUTHORITY
 from tongdao.i18n import tr
 from tongdao.policies.i18n import msg
+from tongdao.proto.pages import every_page
 from tongdao.v1 import sharing_pb2
 
 
@@ -181,20 +182,12 @@ def withdraw_split_command(args: argparse.Namespace) -> int:
 
 
 def splits_command(args: argparse.Namespace) -> int:
-    rows: list[sharing_pb2.RegionalSplit] = []
-    token = ""
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        while True:
-            page = stub.sharing.ListRegionalSplits(
-                sharing_pb2.ListRegionalSplitsRequest(
-                    entry_code=args.entry, status=args.status, page_token=token
-                ),
-                timeout=30,
-            )
-            rows.extend(page.splits)
-            token = page.next_page_token
-            if not token:
-                break
+        rows = every_page(
+            stub.sharing.ListRegionalSplits,
+            sharing_pb2.ListRegionalSplitsRequest(entry_code=args.entry, status=args.status),
+            "splits",
+        ).splits
     if args.json:
         print_message(sharing_pb2.ListRegionalSplitsResponse(splits=rows), as_json=True)
         return 0
@@ -222,20 +215,12 @@ def withdraw_command(args: argparse.Namespace) -> int:
 
 
 def return_flows_command(args: argparse.Namespace) -> int:
-    rows: list[sharing_pb2.ReturnFlow] = []
-    token = ""
     with broker_stub(args, args.party or AUTHORITY) as stub:
-        while True:
-            page = stub.sharing.ListReturnFlows(
-                sharing_pb2.ListReturnFlowsRequest(
-                    entry_code=args.entry, status=args.status, page_token=token
-                ),
-                timeout=30,
-            )
-            rows.extend(page.flows)
-            token = page.next_page_token
-            if not token:
-                break
+        rows = every_page(
+            stub.sharing.ListReturnFlows,
+            sharing_pb2.ListReturnFlowsRequest(entry_code=args.entry, status=args.status),
+            "flows",
+        ).flows
     if args.json:
         print_message(sharing_pb2.ListReturnFlowsResponse(flows=rows), as_json=True)
         return 0
