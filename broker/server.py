@@ -22,7 +22,14 @@ from tongdao.broker.directory.accounts_servicer import AccountsServicer
 from tongdao.broker.directory.servicer import DirectoryServicer
 from tongdao.broker.disputes.servicer import DisputesServicer
 from tongdao.broker.kernel.context import AUTHORITY
-from tongdao.broker.kernel.db import make_engine, resolve_database_url, session_factory, upgrade
+from tongdao.broker.kernel.db import (
+    STARTUP_LOCK,
+    exclusive,
+    make_engine,
+    resolve_database_url,
+    session_factory,
+    upgrade,
+)
 from tongdao.broker.kernel.settings import BrokerSettings
 from tongdao.broker.ledger.chain import Ledger, latest_checkpoint
 from tongdao.broker.ledger.refusals import RefusalRecorder
@@ -281,8 +288,14 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     except ScheduleError as exc:
         raise RuntimeError(f"a stored holiday schedule is invalid: {exc}") from None
     log_policies_and_calendar(services, official)
-    with sessions.begin() as session:
-        regraded = services.sharing.regrade_tokens(session)
+    # brokers starting together on one store: one re-signs, the next finds nothing left to do
+    regraded = 0
+    with exclusive(engine, STARTUP_LOCK, wait_seconds=limits["db_lock_timeout_ms"] / 1000) as held:
+        if held:
+            with sessions.begin() as session:
+                regraded = services.sharing.regrade_tokens(session)
+        else:  # still held by another broker's start: it re-signs them
+            log.warning("old grant tokens left to the broker starting beside this one")
     if regraded:
         log.warning(
             "re-signed %d grant token(s) to carry the catalogue's grades; their consumers fetch "
