@@ -175,6 +175,7 @@ def seed_grants(url: str, template_id: str, count: int, signing_key: Any) -> lis
     signed token), in bulk; returns their ids."""
     from sqlalchemy import insert, select
 
+    import tongdao.broker.schema  # noqa: F401 (every table, for the grants' foreign keys)
     from tongdao.broker.kernel.db import make_engine, session_factory
     from tongdao.broker.sharing.models import Grant
     from tongdao.crypto.grant_token import issue_grant_token, read_grant_token_unverified
@@ -197,7 +198,7 @@ def seed_grants(url: str, template_id: str, count: int, signing_key: Any) -> lis
                 rows.append({**columns, "id": grant_id, "token": token, "used": 0})
                 ids.append(grant_id)
             with sessions.begin() as session:
-                session.execute(insert(Grant), rows)
+                session.execute(insert(Grant.__table__), rows)
     finally:
         engine.dispose()
     return ids
@@ -253,7 +254,7 @@ def seed_log(
                         "record_count": 1,
                         "responsible": {"department": "hlj.rsj", "identity": "service identity"},
                     }
-                    fields = {
+                    fields: dict[str, Any] = {
                         "sequence": length,
                         "recorded_at": when,
                         "kind": "query.relayed",
@@ -270,9 +271,9 @@ def seed_log(
                     previous = digest
                     for level, idx, h in edge.append(leaf_hash(body)):
                         nodes.append({"level": level, "idx": idx, "hash": h})
-                s.execute(insert(LedgerEntry), entries)
-                s.execute(insert(LedgerTreeNode), nodes)
-                s.execute(insert(LedgerRequestIndex), requests)
+                s.execute(insert(LedgerEntry.__table__), entries)
+                s.execute(insert(LedgerTreeNode.__table__), nodes)
+                s.execute(insert(LedgerRequestIndex.__table__), requests)
                 s.execute(
                     update(LedgerTree)
                     .where(LedgerTree.id == 1)
@@ -298,12 +299,18 @@ def seed_log(
 def verify_store(url: str, verify_key: Any) -> dict[str, Any]:
     """``verify_ledger`` over the store: whether the log is one valid chain, and its length."""
     from tongdao.broker.kernel.db import make_engine, session_factory
-    from tongdao.broker.ledger.chain import verify_ledger
+    from tongdao.broker.ledger.chain import read_head, verify_ledger
 
     engine = make_engine(url)
     try:
         with session_factory(engine)() as session:
+            length = read_head(session).length
             result = verify_ledger(session, verify_key)
     finally:
         engine.dispose()
-    return {"ok": result.ok, "entries": result.length, "problem": result.problem}
+    return {
+        "ok": result.ok,
+        "entries": result.length,
+        "head_length": length,
+        "problem": result.problem,
+    }
