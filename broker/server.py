@@ -425,6 +425,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         sharing=services.sharing,
         refusals=refusals,
         extra=(
+            lambda: _refresh_calendar(services, sessions),
             lambda: _detect_findings(services, sessions),
             lambda: _enforce_orders(services, sessions),
             *((lambda: reconciler.run_due(sessions),) if reconciler else ()),
@@ -443,6 +444,17 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         operations,
         reconciler,
     )
+
+
+def _refresh_calendar(services: BrokerServices, sessions: sessionmaker[Session]) -> int:
+    """Scheduled: the holiday schedules in the store — loaded through this broker or another on
+    the same database — in force here from this round on; returns how many years."""
+    try:
+        with sessions() as session:
+            return len(services.supervision.load_official_years(session))
+    except ScheduleError as exc:  # the schedules in force stay as they were
+        log.error("a stored holiday schedule is invalid: %s", exc)
+        return 0
 
 
 def _detect_findings(services: BrokerServices, sessions: sessionmaker[Session]) -> int:
