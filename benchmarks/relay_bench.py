@@ -42,6 +42,7 @@ from tongdao.benchmarks.relay_stack import (
     message_sizes,
     start_stack,
     stop_stack,
+    with_one_broker,
 )
 
 ECHO = "echo"
@@ -331,15 +332,26 @@ def run(
                         f"{method:7} c={c:<3} {row['per_second']:8.1f}/s "
                         f"p99 {row['latency_ms']['p99']:.0f} ms  {row['ratio_to_echo']:.2f}× echo"
                     )
+            if brokers > 1:  # the same store and run with one broker: the reference
+                one = with_one_broker(stack, lambda: [tongdao(m, at) for m in methods])
+                for row in one:
+                    say(f"1 broker {row['method']:7} c={at:<3} {row['per_second']:8.1f}/s")
+                results["one_broker"] = one
             if soak > 0:
                 say(f"soak: fetch at c={at} for {soak:.0f} s, sampling RSS each second")
                 sampler = growth_mod.RssSampler(stack.pids())
                 run_ = tongdao("fetch", at, soak, sampler)
                 results["soak"] = {"run": run_, "memory": sampler.summary(soak)}
             if grow:
+                # the fresh store's rate right before seeding: the reference, as warm as the grown
+                fresh = [tongdao(method, at) for method in methods]
+                for row in fresh:
+                    say(f"fresh   {row['method']:7} c={at:<3} {row['per_second']:8.1f}/s")
                 seeded, took = growth_mod.seed(stack, grants, log_entries, say)
                 results["grants_stored"] = grants
-                results["growth"] = {**seeded, "seed_seconds": took, "runs": []}
+                results["growth"] = {
+                    **seeded, "seed_seconds": took, "fresh_runs": fresh, "runs": []
+                }  # fmt: skip
                 for method in methods:
                     row = tongdao(method, at)
                     results["growth"]["runs"].append(row)
@@ -419,11 +431,28 @@ def report_rows(results: dict[str, Any]) -> list[common.Row]:
             out.append(common.Row(section, f"CPU per query, {shown}", "ms", cpu[who]))
         for label in sorted(k for k in cpu if k.startswith("broker ")):  # each of several
             out.append(common.Row(section, f"CPU per query, {label}", "ms", cpu[label]))
+    for r in results.get("one_broker", []):
+        several = next(
+            x for x in results["runs"]
+            if x["method"] == r["method"] and x["concurrency"] == r["concurrency"]
+        )  # fmt: skip
+        out.append(
+            common.Row(
+                f"{r['method']}, {several['brokers']} brokers against 1, "
+                f"concurrency {r['concurrency']}",
+                "queries/s",
+                "queries/s",
+                several["per_second"],
+                reference="1 broker, same store",
+                reference_value=r["per_second"],
+                note=f"1 broker: {r['queries']:,} queries in {r['seconds']} s, p99 "
+                f"{common.fmt(r['latency_ms']['p99'])} ms (the others stopped, same run)",
+            )
+        )
     if "soak" in results:
         out += growth_mod.soak_rows(results["soak"])
     if "growth" in results:
-        at = results["growth"]["runs"][0]["concurrency"] if results["growth"]["runs"] else 0
-        fresh = {r["method"]: r for r in results["runs"] if r["concurrency"] == at}
+        fresh = {r["method"]: r for r in results["growth"]["fresh_runs"]}
         out += growth_mod.growth_rows(results["growth"], fresh)
     return out
 

@@ -1,10 +1,11 @@
 """The relay benchmark's long-run checks: the rate on a grown store against the fresh one, and
 each server process's memory over a soak run.
 
-* **store growth** — after the sweep, the store is seeded in bulk (``--grants`` grants and
-  ``--log-entries`` ledger entries, the log still one chain that verifies) and the rate is
-  measured again at the same concurrency, in the same run: the row's ratio is to the fresh store,
-  target ≥ 0.9×. The seeded log is then verified (``verify_ledger``) and that is a row too.
+* **store growth** — after the sweep, the rate is measured on the fresh store at one
+  concurrency, the store is seeded in bulk (``--grants`` grants and ``--log-entries`` ledger
+  entries, the log still one chain that verifies) and the rate is measured again, in the same
+  run: the row's ratio is to the fresh store's rate just before, target ≥ 0.9×. The seeded log
+  is then verified (``verify_ledger``) and that is a row too.
 * **soak** — ``--soak SECONDS`` of fetches at one concurrency while every server process's
   resident memory (RSS) is sampled each second; the row compares the last minute's mean with the
   first minute's (a third of the run each when it is shorter than three minutes): "flat" is
@@ -130,7 +131,7 @@ def growth_rows(growth: dict[str, Any], fresh: dict[str, dict[str, Any]]) -> lis
                 "queries/s",
                 "queries/s",
                 r["per_second"],
-                reference="fresh store" if ref else "",
+                reference="fresh store" if ref else "",  # measured just before seeding
                 reference_value=ref["per_second"] if ref else None,
                 target=common.Target(GROWTH_TARGET, of="ratio"),
                 note=f"{r['queries']:,} queries in {r['seconds']} s, {r['errors']} errors; "

@@ -142,6 +142,29 @@ def start_stack(
     )
 
 
+def with_one_broker(stack: RelayStack, measure: Callable[[], list[dict[str, Any]]]) -> list[Any]:
+    """Stop every broker but the first, ``measure()`` on the same store, start them again;
+    returns the measurements, each marked ``brokers: 1``."""
+    from tongdao.demo import _start_all, _stop
+
+    several = stack.brokers
+    _stop(several[1:])
+    stack.brokers = several[:1]
+    try:
+        rows = measure()
+    finally:
+        restarted: list[Any] = []
+        specs = [
+            (f"broker-{n}", broker_args(stack.home, stack.url)) for n in range(2, len(several) + 1)
+        ]
+        _start_all(specs, stack.home.root.parent, restarted)
+        stack.processes = [stack.node, several[0], *restarted]
+        stack.brokers = [several[0], *restarted]
+    for row in rows:
+        row["brokers"] = 1
+    return rows
+
+
 def stop_stack(stack: RelayStack) -> None:
     from tongdao.demo import _stop
 

@@ -155,10 +155,11 @@ def test_quick_relay_bench_reports_the_grown_store_and_the_soak(tmp_path):
     rows = {(r["section"], r["name"]): r for r in report["rows"]}
     stored = "40 grants and 3,000 log entries stored"
     grown = rows[(f"fetch, concurrency 4, {stored}", "queries/s")]
-    fresh = rows[("fetch, concurrency 4", "queries/s")]
-    # the grown store's rate against the fresh store's, measured in the same run
+    (fresh,) = report["detail"]["growth"]["fresh_runs"]
+    # the grown store's rate against the fresh store's, measured in the same run just before
     assert grown["reference"] == "fresh store" and grown["target"]["text"] == "≥ 0.9×"
-    assert grown["ratio"] == grown["value"] / fresh["value"]
+    assert fresh["queries"] > 0 and grown["reference_value"] == fresh["per_second"]
+    assert grown["ratio"] == grown["value"] / fresh["per_second"]
     # the seeded log is one chain that verifies: every entry of the head
     verified = rows[(f"store growth: {stored}", "log verified (verify_ledger)")]
     assert verified["value"] > 3000 and verified["target"]["met"]
@@ -201,6 +202,13 @@ def test_quick_relay_bench_runs_two_brokers_on_postgresql(tmp_path):
     assert all(r["cpu_ms_per_query"][f"broker {n}"] > 0 for r in fetches for n in (1, 2))
     sections = {r["section"] for r in report["rows"]}
     assert "fetch, 2 brokers (round-robin), concurrency 4" in sections
+    # against one broker on the same store, in the same run (the other one stopped)
+    (one,) = report["detail"]["one_broker"]
+    assert one["brokers"] == 1 and one["queries"] > 0 and one["errors"] == 0
+    rows = {(r["section"], r["name"]): r for r in report["rows"]}
+    compared = rows[("fetch, 2 brokers against 1, concurrency 4", "queries/s")]
+    assert compared["reference"] == "1 broker, same store"
+    assert compared["reference_value"] == one["per_second"]
 
 
 def test_relay_bench_refuses_two_brokers_on_sqlite(capsys):
