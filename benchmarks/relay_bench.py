@@ -260,6 +260,7 @@ def run(
     log_entries: int = 0,
     brokers: int = 1,
     soak: float = 0.0,
+    wait_rounds: bool = True,
     max_processes: int = 4,
     methods: Sequence[str] = METHODS,
     say: Callable[[str], None] = print,
@@ -347,7 +348,7 @@ def run(
                 fresh = [tongdao(method, at) for method in methods]
                 for row in fresh:
                     say(f"fresh   {row['method']:7} c={at:<3} {row['per_second']:8.1f}/s")
-                seeded, took = growth_mod.seed(stack, grants, log_entries, say)
+                seeded, took = growth_mod.seed(stack, grants, log_entries, say, wait=wait_rounds)
                 results["grants_stored"] = grants
                 results["growth"] = {
                     **seeded, "seed_seconds": took, "fresh_runs": fresh, "runs": []
@@ -501,7 +502,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=4, help="most consumer processes")
     parser.add_argument("--methods", default=",".join(METHODS), help="fetch,verify")
     parser.add_argument("--out", default="benchmarks/results", help="output directory")
-    parser.add_argument("--quick", action="store_true", help="CI smoke: c=1,4 for 1.5 s, fetch")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="CI smoke: c=1,4 for 1.5 s, fetch; no wait for the round after seeding",
+    )
     parser.add_argument("--serve-echo", nargs=4, metavar="ARG", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_echo:
@@ -538,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
         log_entries=args.log_entries,
         brokers=args.brokers,
         soak=args.soak,
+        wait_rounds=not args.quick,
         max_processes=max(1, args.processes),
         methods=methods,
         say=say,
