@@ -47,6 +47,9 @@ class RssSampler:
         self._t0 = 0.0
 
     def start(self) -> None:
+        """Start sampling afresh (what an earlier start sampled is dropped)."""
+        self.samples = {label: [] for label in self.pids}
+        self._stop.clear()
         self._t0 = time.monotonic()
 
         def loop() -> None:
