@@ -17,7 +17,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+from sqlalchemy import Table
 
 PURPOSE = "城乡最低生活保障资格审核"
 SCENARIO = "低保复核（基准测试）"
@@ -56,6 +58,11 @@ class RelayStack:
         return {**out, "node": self.node.popen.pid}
 
 
+def _table(model: Any) -> Table:
+    """A model's table, for Core bulk inserts (no ORM unit of work)."""
+    return cast(Table, model.__table__)
+
+
 def round_robin_target(addresses: Sequence[str]) -> str:
     """A gRPC target naming every address (``ipv4:A,B``): the channel calls them in turn."""
     if len(addresses) == 1:
@@ -85,7 +92,8 @@ def start_stack(
     from tongdao import synthetic
     from tongdao.ca_home import enrol_all_locally
     from tongdao.commands.catalogue import entry_from_dict
-    from tongdao.demo import ENTRIES, GAT, RSJ, _node_config, _start_all, grades_of
+    from tongdao.demo import _node_config, _start_all
+    from tongdao.demo_world import ENTRIES, GAT, RSJ, grades_of
     from tongdao.home import AUTHORITY, Home
     from tongdao.node.client import ConsumerClient
     from tongdao.proto.stubs import BrokerStubs
@@ -221,7 +229,7 @@ def seed_grants(url: str, template_id: str, count: int, signing_key: Any) -> lis
                 rows.append({**columns, "id": grant_id, "token": token, "used": 0})
                 ids.append(grant_id)
             with sessions.begin() as session:
-                session.execute(insert(Grant.__table__), rows)
+                session.execute(insert(_table(Grant)), rows)
     finally:
         engine.dispose()
     return ids
@@ -294,9 +302,9 @@ def seed_log(
                     previous = digest
                     for level, idx, h in edge.append(leaf_hash(body)):
                         nodes.append({"level": level, "idx": idx, "hash": h})
-                s.execute(insert(LedgerEntry.__table__), entries)
-                s.execute(insert(LedgerTreeNode.__table__), nodes)
-                s.execute(insert(LedgerRequestIndex.__table__), requests)
+                s.execute(insert(_table(LedgerEntry)), entries)
+                s.execute(insert(_table(LedgerTreeNode)), nodes)
+                s.execute(insert(_table(LedgerRequestIndex)), requests)
                 s.execute(
                     update(LedgerTree)
                     .where(LedgerTree.id == 1)
