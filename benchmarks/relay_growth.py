@@ -129,9 +129,10 @@ def growth_rows(growth: dict[str, Any], fresh: dict[str, dict[str, Any]]) -> lis
     stored = f"{growth['grants']:,} grants and {growth['log_entries']:,} log entries stored"
     for r in growth["runs"]:
         ref = fresh.get(r["method"])
+        brokers = f", {r['brokers']} brokers" if r.get("brokers", 1) > 1 else ""
         rows.append(
             common.Row(
-                f"{r['method']}, concurrency {r['concurrency']}, {stored}",
+                f"{r['method']}{brokers}, concurrency {r['concurrency']}, {stored}",
                 "queries/s",
                 "queries/s",
                 r["per_second"],
