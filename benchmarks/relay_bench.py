@@ -10,14 +10,18 @@ method and concurrency: queries/s, p50/p95/p99 latency, CPU per query of each pr
 ratio to the echo at the same concurrency. Writes relay-bench.json, relay-bench.md and the plots
 to ``--out`` in the benchmarks' one report format.
 
+``--brokers 2`` (PostgreSQL) runs two broker processes on the one store, the consumers on a
+round-robin channel over both. ``--grants N --log-entries N`` then seed the store in bulk and
+measure again at concurrency 16 against the fresh store's rate; ``--soak SECONDS`` samples each
+server process's memory over a long run (benchmarks/relay_growth.py).
+
 Run:  tongdao bench relay [--concurrency 1,4,16,64] [--seconds 10] [--database-url URL]
-      [--grants N] [--out DIR] [--quick]
+      [--brokers 2] [--grants N] [--log-entries N] [--soak SECONDS] [--out DIR] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import os
 import subprocess
@@ -29,15 +33,20 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from tongdao.benchmarks import relay_growth as growth_mod
 from tongdao.benchmarks import report as common
+from tongdao.benchmarks.relay_stack import (
+    METHODS,
+    PURPOSE,
+    RelayStack,
+    message_sizes,
+    start_stack,
+    stop_stack,
+    with_one_broker,
+)
 
-METHODS = ("fetch", "verify")
 ECHO = "echo"
 ECHO_METHOD = "/tongdao.bench.Echo/Call"
-PURPOSE = "城乡最低生活保障资格审核"
-SCENARIO = "低保复核（基准测试）"
-BASIS = "《社会救助暂行办法》第十一条"
-QUOTA = 100_000
 # docs/benchmarks/relay.md: half the bare echo's rate, 1,000 queries/s, p99 within 50 ms
 RATIO_TARGET = 0.5
 QPS_TARGET = 1000.0
@@ -181,10 +190,30 @@ def _percentile(values: Sequence[float], p: float) -> float:
 
 
 def measure(
-    spec: dict[str, Any], concurrency: int, max_processes: int, servers: dict[str, int]
+    spec: dict[str, Any],
+    concurrency: int,
+    max_processes: int,
+    servers: dict[str, int],
+    sampler: Any = None,
 ) -> dict[str, Any]:
     """Run ``concurrency`` closed-loop callers spread over consumer processes; CPU of each
-    server process (``servers``: label → pid) over the same window."""
+    server process (``servers``: label → pid; several brokers are also summed as ``broker``)
+    over the same window, and ``sampler`` (started and stopped with the window) if given.
+    A window in which no call ended at all (neither answered nor failed) is measured once
+    more, and the row says so (``retried``)."""
+    row = _measure(spec, concurrency, max_processes, servers, sampler)
+    if row["queries"] == 0 and row["errors"] == 0:
+        row = {**_measure(spec, concurrency, max_processes, servers, sampler), "retried": True}
+    return row
+
+
+def _measure(
+    spec: dict[str, Any],
+    concurrency: int,
+    max_processes: int,
+    servers: dict[str, int],
+    sampler: Any = None,
+) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     procs = min(concurrency, max_processes)
     split = [concurrency // procs + (1 if i < concurrency % procs else 0) for i in range(procs)]
@@ -202,14 +231,20 @@ def measure(
     go.set()
     time.sleep(max(0.0, start_at.value - time.time()))
     cpu0 = {label: _cpu_seconds(pid) for label, pid in servers.items()}
+    if sampler is not None:
+        sampler.start()
     time.sleep(spec["seconds"])
     cpu1 = {label: _cpu_seconds(pid) for label, pid in servers.items()}
+    if sampler is not None:
+        sampler.stop()
     parts = [results.get(timeout=120) for _ in children]
     for child in children:
         child.join(timeout=30)
     latencies = [x for part in parts for x in part["latencies_ms"]]
     done = max(1, len(latencies))
     cpu = {label: (cpu1[label] - cpu0[label]) * 1000 / done for label in servers}
+    if "broker" not in cpu:  # several brokers: each, and all of them
+        cpu["broker"] = sum(v for label, v in cpu.items() if label.startswith("broker "))
     cpu["consumers"] = sum(p["cpu_seconds"] for p in parts) * 1000 / done
     return {
         "method": spec["kind"],
@@ -230,114 +265,6 @@ def measure(
     }
 
 
-# ---------------------------------------------------------------- the stack
-
-
-def _setup(
-    root: Path, database_url: str, grants: int, say: Callable[[str], None]
-) -> dict[str, Any]:
-    """Start broker and node, publish the population entry, issue a grant per method."""
-    from tongdao import synthetic
-    from tongdao.ca_home import enrol_all_locally
-    from tongdao.commands.catalogue import entry_from_dict
-    from tongdao.demo import ENTRIES, GAT, RSJ, _node_config, _start_all, grades_of
-    from tongdao.home import AUTHORITY, Home
-    from tongdao.node.client import ConsumerClient
-    from tongdao.proto.stubs import BrokerStubs
-    from tongdao.proto.transport import secure_channel
-    from tongdao.v1 import catalogue_pb2, directory_pb2
-
-    home = Home(root / "home")
-    enrol_all_locally(home, root / "ca", (GAT, RSJ))
-    people = synthetic.population(50)
-    synthetic.write_csv(root / "population.csv", people)
-    (root / "node-gat.toml").write_text(
-        _node_config(home, GAT, "gat.population", "population.csv", grades_of("gat.population"))
-    )
-    url = database_url or f"sqlite:///{root / 'broker.db'}"
-    processes: list[Any] = []
-    broker_args = ["broker", "serve", "--home", str(home.root), "--listen", "127.0.0.1:0"]
-    broker_args += ["--metrics-listen", "127.0.0.1:0"]  # a free port: never collide
-    broker_args += ["--metrics-listen", "127.0.0.1:0"]  # a free port: never collide
-    _start_all(
-        [
-            ("node", ["node", "serve", "--config", "node-gat.toml"]),
-            ("broker", [*broker_args, "--database-url", url]),
-        ],
-        root,
-        processes,
-    )
-    node, broker = processes
-    authority = BrokerStubs.over(secure_channel(broker.address, home.tls(AUTHORITY)))
-    for profile, endpoint in ((GAT, node.address), (RSJ, "")):
-        authority.directory.RegisterDepartment(
-            directory_pb2.RegisterDepartmentRequest(
-                department=directory_pb2.Department(code=profile.code, node_endpoint=endpoint),
-                # the broker takes the profile and both keys from the CA-signed certificate
-                certificate_pem=home.tls(profile.code).certificate_pem,
-            ),
-            timeout=30,
-        )
-    gat = BrokerStubs.over(secure_channel(broker.address, home.tls(GAT.code)))
-    gat.catalogue.CreateCatalogueEntry(
-        catalogue_pb2.CreateCatalogueEntryRequest(entry=entry_from_dict(ENTRIES["gat.population"])),
-        timeout=30,
-    )
-    gat.catalogue.SubmitCatalogueEntry(
-        catalogue_pb2.SubmitCatalogueEntryRequest(code="gat.population"), timeout=30
-    )
-    authority.catalogue.PublishCatalogueEntry(
-        catalogue_pb2.PublishCatalogueEntryRequest(code="gat.population", comment="ok"), timeout=30
-    )
-    consumer = ConsumerClient(
-        broker.address, home.tls(RSJ.code), home.encryption_keys(RSJ.code), RSJ.code, timeout=60
-    )
-
-    def grant(method: str) -> str:
-        request = consumer.file_share_request(
-            "gat.population", ["name"], [method], PURPOSE, SCENARIO, BASIS, quota=QUOTA
-        )
-        return consumer.get_grant(request.grant_id).token
-
-    if grants > 2:
-        say(f"store growth: issuing {grants - 2:,} other grants first")
-        for _ in range(grants - 2):
-            grant("fetch")
-    tokens = {m: grant(m) for m in METHODS}
-    consumer.fetch(tokens["fetch"], [people[0]["id_number"]], ["name"], PURPOSE)
-    sizes = _message_sizes(url)
-    return {
-        "home": home,
-        "processes": processes,
-        "broker": broker,
-        "node": node,
-        "tokens": tokens,
-        "person": people[0],
-        "consumer": RSJ.code,
-        "sizes": sizes,
-        "url": url,
-    }
-
-
-def _message_sizes(url: str) -> dict[str, int]:
-    """The sealed query and result sizes of the last relayed fetch (the echo carries the same)."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    try:
-        with engine.connect() as db:
-            payload = db.execute(
-                text(
-                    "select payload_json from ledger_entries where kind = 'query.relayed' "
-                    "order by sequence desc limit 1"
-                )
-            ).scalar_one()
-    finally:
-        engine.dispose()
-    data = json.loads(payload)
-    return {"request_bytes": data["sealed_query_bytes"], "reply_bytes": data["sealed_result_bytes"]}
-
-
 def run(
     out: Path,
     *,
@@ -345,31 +272,38 @@ def run(
     seconds: float,
     database_url: str = "",
     grants: int = 2,
+    log_entries: int = 0,
+    brokers: int = 1,
+    soak: float = 0.0,
+    wait_rounds: bool = True,
     max_processes: int = 4,
     methods: Sequence[str] = METHODS,
     say: Callable[[str], None] = print,
     command: str = "tongdao bench relay",
 ) -> common.Report:
-    """Run the relay and the echo at each concurrency; write ``relay-bench.*`` to ``out``."""
-    from tongdao.demo import _stop
+    """Run the relay and the echo at each concurrency (then, when asked, the soak and the grown
+    store at one concurrency); write ``relay-bench.*`` to ``out``."""
     from tongdao.home import BROKER
 
     report = common.Report("relay", command, versions=common.versions("grpcio"))
     results: dict[str, Any] = {
         "store": "PostgreSQL" if database_url.startswith("postgresql") else "SQLite",
-        "grants_stored": grants,
+        "brokers": brokers,
+        "grants_stored": 2,
         "runs": [],
     }
     report.detail = results
+    grow = grants > 2 or log_entries > 0
+    at = 16 if 16 in concurrency else max(concurrency)  # the soak's and the growth check's
     with tempfile.TemporaryDirectory(prefix="tongdao-relay-") as tmp:
         root = Path(tmp).resolve()
-        say("starting broker and node")
-        stack = _setup(root, database_url, grants, say)
+        stack = start_stack(root, database_url, brokers=brokers, say=say)
         echo_procs: list[subprocess.Popen[str]] = []
         try:
-            home = stack["home"]
-            sizes = stack["sizes"]
-            results["message_bytes"] = sizes
+            home, person = stack.home, stack.person
+            consumer = _consumer(stack)
+            consumer.fetch(stack.tokens["fetch"], [person["id_number"]], ["name"], PURPOSE)
+            sizes = results["message_bytes"] = message_sizes(stack.url)
             backend, backend_addr = _start_echo(
                 [str(home.root), "hlj.gat", "", str(sizes["reply_bytes"])], root
             )
@@ -378,9 +312,25 @@ def run(
                 [str(home.root), BROKER, backend_addr, str(sizes["reply_bytes"])], root
             )
             echo_procs.append(relay)
-            base = {"home": str(home.root), "consumer": stack["consumer"], "seconds": seconds}
-            tongdao_servers = {"broker": stack["broker"].popen.pid, "node": stack["node"].popen.pid}
+            base = {"home": str(home.root), "consumer": stack.consumer, "seconds": seconds}
             echo_servers = {"broker": relay.pid, "node": backend.pid}
+
+            def tongdao(
+                method: str, c: int, span: float = seconds, sampler: Any = None
+            ) -> dict[str, Any]:
+                spec = {
+                    **base,
+                    "kind": method,
+                    "target": stack.target,  # every broker, round-robin
+                    "token": stack.tokens[method],
+                    "key": person["id_number"],
+                    "name": person["name"],
+                }
+                spec["seconds"] = span
+                row = measure(spec, c, max_processes, stack.pids(), sampler)
+                row["brokers"] = brokers
+                return row
+
             for c in concurrency:
                 echo = measure(
                     {**base, "kind": ECHO, "target": relay_addr, **sizes},
@@ -391,34 +341,62 @@ def run(
                 results["runs"].append(echo)
                 say(f"echo    c={c:<3} {echo['per_second']:8.1f}/s")
                 for method in methods:
-                    row = measure(
-                        {
-                            **base,
-                            "kind": method,
-                            "target": stack["broker"].address,
-                            "token": stack["tokens"][method],
-                            "key": stack["person"]["id_number"],
-                            "name": stack["person"]["name"],
-                        },
-                        c,
-                        max_processes,
-                        tongdao_servers,
-                    )
+                    row = tongdao(method, c)
                     row["ratio_to_echo"] = row["per_second"] / max(echo["per_second"], 1e-9)
                     results["runs"].append(row)
                     say(
                         f"{method:7} c={c:<3} {row['per_second']:8.1f}/s "
                         f"p99 {row['latency_ms']['p99']:.0f} ms  {row['ratio_to_echo']:.2f}× echo"
                     )
+            if brokers > 1:  # the same store and run with one broker: the reference
+                one = with_one_broker(stack, lambda: [tongdao(m, at) for m in methods])
+                for row in one:
+                    say(f"1 broker {row['method']:7} c={at:<3} {row['per_second']:8.1f}/s")
+                results["one_broker"] = one
+            if soak > 0:
+                say(f"soak: fetch at c={at} for {soak:.0f} s, sampling RSS each second")
+                sampler = growth_mod.RssSampler(stack.pids())
+                run_ = tongdao("fetch", at, soak, sampler)
+                results["soak"] = {"run": run_, "memory": sampler.summary(soak)}
+            if grow:
+                # the fresh store's rate right before seeding: the reference, as warm as the grown
+                fresh = [tongdao(method, at) for method in methods]
+                for row in fresh:
+                    say(f"fresh   {row['method']:7} c={at:<3} {row['per_second']:8.1f}/s")
+                seeded, took = growth_mod.seed(stack, grants, log_entries, say, wait=wait_rounds)
+                results["grants_stored"] = grants
+                results["growth"] = {
+                    **seeded, "seed_seconds": took, "fresh_runs": fresh, "runs": []
+                }  # fmt: skip
+                for method in methods:
+                    row = tongdao(method, at)
+                    results["growth"]["runs"].append(row)
+                    say(f"grown   {method:7} c={at:<3} {row['per_second']:8.1f}/s")
         finally:
             for proc in echo_procs:
                 proc.kill()
                 proc.wait()
-            _stop(stack["processes"])
+            stop_stack(stack)
+        if grow:
+            say("store growth: verifying the log (verify_ledger)")
+            results["growth"]["verified"] = growth_mod.verify(stack)
     report.rows = report_rows(results)
     report.series = report_series(results)
     report.write(out, "relay-bench")
     return report
+
+
+def _consumer(stack: RelayStack) -> Any:
+    from tongdao.node.client import ConsumerClient
+
+    home = stack.home
+    return ConsumerClient(
+        stack.target,
+        home.tls(stack.consumer),
+        home.encryption_keys(stack.consumer),
+        stack.consumer,
+        timeout=60,
+    )
 
 
 def report_rows(results: dict[str, Any]) -> list[common.Row]:
@@ -428,6 +406,8 @@ def report_rows(results: dict[str, Any]) -> list[common.Row]:
     for r in results["runs"]:
         is_echo = r["method"] == ECHO
         label = "echo (bare mTLS, one relay hop)" if is_echo else r["method"]
+        if not is_echo and r.get("brokers", 1) > 1:
+            label += f", {r['brokers']} brokers (round-robin)"
         section = f"{label}, concurrency {r['concurrency']}"
         ref = None if is_echo else echo.get(r["concurrency"])
         lat = r["latency_ms"]
@@ -462,7 +442,34 @@ def report_rows(results: dict[str, Any]) -> list[common.Row]:
         cpu = r["cpu_ms_per_query"]
         for who in ("broker", "node", "consumers"):
             shown = {"broker": "relay", "node": "echo server"}.get(who, who) if is_echo else who
+            if who == "broker" and r.get("brokers", 1) > 1:
+                shown = "brokers (all)"
             out.append(common.Row(section, f"CPU per query, {shown}", "ms", cpu[who]))
+        for label in sorted(k for k in cpu if k.startswith("broker ")):  # each of several
+            out.append(common.Row(section, f"CPU per query, {label}", "ms", cpu[label]))
+    for r in results.get("one_broker", []):
+        several = next(
+            x for x in results["runs"]
+            if x["method"] == r["method"] and x["concurrency"] == r["concurrency"]
+        )  # fmt: skip
+        out.append(
+            common.Row(
+                f"{r['method']}, {several['brokers']} brokers against 1, "
+                f"concurrency {r['concurrency']}",
+                "queries/s",
+                "queries/s",
+                several["per_second"],
+                reference="1 broker, same store",
+                reference_value=r["per_second"],
+                note=f"1 broker: {r['queries']:,} queries in {r['seconds']} s, p99 "
+                f"{common.fmt(r['latency_ms']['p99'])} ms (the others stopped, same run)",
+            )
+        )
+    if "soak" in results:
+        out += growth_mod.soak_rows(results["soak"])
+    if "growth" in results:
+        fresh = {r["method"]: r for r in results["growth"]["fresh_runs"]}
+        out += growth_mod.growth_rows(results["growth"], fresh)
     return out
 
 
@@ -495,11 +502,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", default="1,4,16,64", help="comma-separated callers")
     parser.add_argument("--seconds", type=float, default=10.0, help="time per measurement")
     parser.add_argument("--database-url", default="", help="PostgreSQL URL (default: SQLite)")
-    parser.add_argument("--grants", type=int, default=2, help="grants stored before measuring")
+    parser.add_argument(
+        "--grants", type=int, default=2, help="grants in the grown store (more than 2: seeded)"
+    )
+    parser.add_argument(
+        "--log-entries", type=int, default=0, help="ledger entries seeded for the grown store"
+    )
+    parser.add_argument(
+        "--brokers", type=int, default=1, help="broker processes on one store (2: PostgreSQL)"
+    )
+    parser.add_argument(
+        "--soak", type=float, default=0.0, metavar="SECONDS", help="memory soak run (0: none)"
+    )
     parser.add_argument("--processes", type=int, default=4, help="most consumer processes")
     parser.add_argument("--methods", default=",".join(METHODS), help="fetch,verify")
     parser.add_argument("--out", default="benchmarks/results", help="output directory")
-    parser.add_argument("--quick", action="store_true", help="CI smoke: c=1,4 for 1.5 s, fetch")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="CI smoke: c=1,4 for 1.5 s, fetch; no wait for the round after seeding",
+    )
     parser.add_argument("--serve-echo", nargs=4, metavar="ARG", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_echo:
@@ -515,6 +537,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--methods: choose from {', '.join(METHODS)}")
     if any(c < 1 or c > 256 for c in levels) or args.seconds <= 0 or args.grants < 2:
         parser.error("--concurrency 1..256, --seconds > 0, --grants >= 2")
+    if args.log_entries < 0 or args.soak < 0 or not 1 <= args.brokers <= 8:
+        parser.error("--log-entries >= 0, --soak >= 0, --brokers 1..8")
+    if args.brokers > 1 and not args.database_url.startswith("postgresql"):
+        parser.error("--brokers 2 or more share one PostgreSQL store: give --database-url")
     seconds = args.seconds
     if args.quick:
         levels, seconds, methods = [1, 4], 1.5, ["fetch"]
@@ -529,6 +555,10 @@ def main(argv: list[str] | None = None) -> int:
         seconds=seconds,
         database_url=args.database_url,
         grants=args.grants,
+        log_entries=args.log_entries,
+        brokers=args.brokers,
+        soak=args.soak,
+        wait_rounds=not args.quick,
         max_processes=max(1, args.processes),
         methods=methods,
         say=say,

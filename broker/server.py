@@ -22,7 +22,14 @@ from tongdao.broker.directory.accounts_servicer import AccountsServicer
 from tongdao.broker.directory.servicer import DirectoryServicer
 from tongdao.broker.disputes.servicer import DisputesServicer
 from tongdao.broker.kernel.context import AUTHORITY
-from tongdao.broker.kernel.db import make_engine, resolve_database_url, session_factory, upgrade
+from tongdao.broker.kernel.db import (
+    STARTUP_LOCK,
+    exclusive,
+    make_engine,
+    resolve_database_url,
+    session_factory,
+    upgrade,
+)
 from tongdao.broker.kernel.settings import BrokerSettings
 from tongdao.broker.ledger.chain import Ledger, latest_checkpoint
 from tongdao.broker.ledger.refusals import RefusalRecorder
@@ -281,8 +288,14 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     except ScheduleError as exc:
         raise RuntimeError(f"a stored holiday schedule is invalid: {exc}") from None
     log_policies_and_calendar(services, official)
-    with sessions.begin() as session:
-        regraded = services.sharing.regrade_tokens(session)
+    # brokers starting together on one store: one re-signs, the next finds nothing left to do
+    regraded = 0
+    with exclusive(engine, STARTUP_LOCK, wait_seconds=limits["db_lock_timeout_ms"] / 1000) as held:
+        if held:
+            with sessions.begin() as session:
+                regraded = services.sharing.regrade_tokens(session)
+        else:  # still held by another broker's start: it re-signs them
+            log.warning("old grant tokens left to the broker starting beside this one")
     if regraded:
         log.warning(
             "re-signed %d grant token(s) to carry the catalogue's grades; their consumers fetch "
@@ -412,6 +425,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         sharing=services.sharing,
         refusals=refusals,
         extra=(
+            lambda: _refresh_calendar(services, sessions),
             lambda: _detect_findings(services, sessions),
             lambda: _enforce_orders(services, sessions),
             *((lambda: reconciler.run_due(sessions),) if reconciler else ()),
@@ -430,6 +444,17 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         operations,
         reconciler,
     )
+
+
+def _refresh_calendar(services: BrokerServices, sessions: sessionmaker[Session]) -> int:
+    """Scheduled: the holiday schedules in the store — loaded through this broker or another on
+    the same database — in force here from this round on; returns how many years."""
+    try:
+        with sessions() as session:
+            return len(services.supervision.load_official_years(session))
+    except ScheduleError as exc:  # the schedules in force stay as they were
+        log.error("a stored holiday schedule is invalid: %s", exc)
+        return 0
 
 
 def _detect_findings(services: BrokerServices, sessions: sessionmaker[Session]) -> int:

@@ -112,14 +112,20 @@ def public_channel(target: str, ca_pem: bytes) -> grpc.Channel:
     """A channel to the broker's public listener, trusting the authority CA (published with the
     open catalogue's address); no client certificate."""
     credentials = grpc.ssl_channel_credentials(root_certificates=ca_pem)
-    return grpc.secure_channel(target, credentials, options=CHANNEL_OPTIONS)
+    return grpc.secure_channel(target, credentials, options=(*CHANNEL_OPTIONS, *BALANCED))
+
+
+BALANCED: tuple[tuple[str, str], ...] = (("grpc.lb_policy_name", "round_robin"),)
+"""Client-side round-robin: calls go in turn to every address ``target`` resolves to (several
+brokers behind one name, docs/deployment.md); one address behaves as before."""
 
 
 def secure_channel(target: str, tls: TlsMaterial, *, server_name: str = "") -> grpc.Channel:
-    """Open a mutual-TLS channel to ``target`` (``host:port``).
+    """Open a mutual-TLS channel to ``target``, round-robin over the addresses it names.
 
     Args:
-        target: the address.
+        target: ``host:port`` (every address the name resolves to, in turn), a gRPC target such
+            as ``dns:///brokers.example:7443``, or a list ``ipv4:10.0.0.5:7443,10.0.0.6:7443``.
         tls: this party's client material.
         server_name: the identity the server's certificate must name (``broker.tongdao.invalid``
             for the broker, ``<code>.node.tongdao.invalid`` for a department's node); the host of
@@ -130,9 +136,9 @@ def secure_channel(target: str, tls: TlsMaterial, *, server_name: str = "") -> g
         private_key=tls.private_key_pem,
         certificate_chain=tls.certificate_pem,
     )
-    options: tuple[tuple[str, int | str], ...] = CHANNEL_OPTIONS
+    options: tuple[tuple[str, int | str], ...] = (*CHANNEL_OPTIONS, *BALANCED)
     if server_name:
-        options = (*CHANNEL_OPTIONS, ("grpc.ssl_target_name_override", server_name))
+        options = (*options, ("grpc.ssl_target_name_override", server_name))
     return grpc.secure_channel(target, credentials, options=options)
 
 

@@ -44,6 +44,9 @@ MIGRATION_LOCK = 0x7467_6D69_6772_6174  # "tgmigrat": the advisory lock migratio
 ROUNDS_LOCK = 0x7467_726F_756E_6473  # "tgrounds": held by the broker running a ledger round
 """PostgreSQL advisory lock key held during a ledger round (reconciliation, checkpoint,
 cosignatures, findings), so brokers sharing a store run their rounds one after the other."""
+STARTUP_LOCK = 0x7467_7374_6172_7475  # "tgstartu": held by a broker's start-up writes
+"""PostgreSQL advisory lock key held while a starting broker re-signs old grant tokens, so
+brokers starting together on one store re-sign each grant once."""
 _LOCAL_LOCKS: dict[tuple[str, int], threading.Lock] = {}
 _LOCAL_GUARD = threading.Lock()
 

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from tongdao.cli import main
 
 COMMON_KEYS = {"benchmark", "command", "started_at", "machine", "load_average", "versions", "rows"}
@@ -143,3 +145,73 @@ def test_quick_relay_bench_measures_the_relay_against_the_echo(tmp_path, capsys)
     assert rate["reference"] == "echo" and rate["ratio"] == runs[("fetch", 4)]["ratio_to_echo"]
     assert rate["target"]["text"] == "≥ 0.5×"
     assert "| fetch, concurrency 4 | queries/s |" in capsys.readouterr().out
+
+
+def test_quick_relay_bench_reports_the_grown_store_and_the_soak(tmp_path):
+    out = tmp_path / "relay-grown"
+    args = ["--quick", "--grants", "40", "--log-entries", "3000", "--soak", "3"]
+    assert main(["bench", "relay", *args, "--out", str(out)]) == 0
+    report = _common_report(out, "relay-bench")
+    rows = {(r["section"], r["name"]): r for r in report["rows"]}
+    stored = "40 grants and 3,000 log entries stored"
+    grown = rows[(f"fetch, concurrency 4, {stored}", "queries/s")]
+    (fresh,) = report["detail"]["growth"]["fresh_runs"]
+    # the grown store's rate against the fresh store's, measured in the same run just before
+    assert grown["reference"] == "fresh store" and grown["target"]["text"] == "≥ 0.9×"
+    assert fresh["queries"] > 0 and grown["reference_value"] == fresh["per_second"]
+    assert grown["ratio"] == grown["value"] / fresh["per_second"]
+    # the seeded log is one chain that verifies: every entry of the head
+    verified = rows[(f"store growth: {stored}", "log verified (verify_ledger)")]
+    assert verified["value"] > 3000 and verified["target"]["met"]
+    # memory over the soak: each server process, last window against the first
+    soak = [r for r in report["rows"] if r["name"].startswith("RSS ")]
+    assert {r["name"].split(",")[0] for r in soak} == {"RSS broker", "RSS node"}
+    assert all(r["value"] > 10 and r["target"]["text"] == "≤ 1.05×" for r in soak)
+    assert report["detail"]["soak"]["run"]["queries"] > 0
+
+
+@pytest.mark.postgres
+def test_quick_relay_bench_runs_two_brokers_on_postgresql(tmp_path):
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import PG_URL, postgres_unavailable_reason
+
+    reason = postgres_unavailable_reason()
+    if reason:
+        pytest.skip(f"two brokers share a PostgreSQL store: {reason}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    out = tmp_path / "relay-two"
+    try:
+        args = ["--quick", "--brokers", "2", "--database-url", url, "--out", str(out)]
+        assert main(["bench", "relay", *args]) == 0
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+    report = _common_report(out, "relay-bench")
+    fetches = [r for r in report["detail"]["runs"] if r["method"] == "fetch"]
+    assert fetches and all(r["brokers"] == 2 and r["errors"] == 0 for r in fetches)
+    # the round-robin channel sent calls to both brokers: each spent CPU on them
+    assert all(r["cpu_ms_per_query"][f"broker {n}"] > 0 for r in fetches for n in (1, 2))
+    sections = {r["section"] for r in report["rows"]}
+    assert "fetch, 2 brokers (round-robin), concurrency 4" in sections
+    # against one broker on the same store, in the same run (the other one stopped)
+    (one,) = report["detail"]["one_broker"]
+    assert one["brokers"] == 1 and one["queries"] > 0 and one["errors"] == 0
+    rows = {(r["section"], r["name"]): r for r in report["rows"]}
+    compared = rows[("fetch, 2 brokers against 1, concurrency 4", "queries/s")]
+    assert compared["reference"] == "1 broker, same store"
+    assert compared["reference_value"] == one["per_second"]
+
+
+def test_relay_bench_refuses_two_brokers_on_sqlite(capsys):
+    with pytest.raises(SystemExit):
+        main(["bench", "relay", "--brokers", "2"])
+    assert "PostgreSQL" in capsys.readouterr().err
