@@ -458,9 +458,15 @@ def _refresh_calendar(services: BrokerServices, sessions: sessionmaker[Session])
 
 
 def _detect_findings(services: BrokerServices, sessions: sessionmaker[Session]) -> int:
-    """Scheduled misuse detection (Art.27): record the findings new since the last round."""
-    with sessions.begin() as session:
-        new = services.findings.detect(session)
+    """Scheduled misuse detection (Art.27): record the findings new since the last round, in
+    batches of ``[limits] misuse_scan_batch`` entries, each its own short transaction (a
+    relayed query waits behind one batch at most, never behind the whole round)."""
+    new: list[object] = []
+    more = True
+    while more:  # each batch moves the scan's cursor forward, so the round ends
+        with sessions.begin() as session:
+            found, more = services.findings.detect_batch(session)
+        new += found
     if new:
         log.warning("misuse detection recorded %d new finding(s)", len(new))
     return len(new)

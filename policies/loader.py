@@ -59,6 +59,7 @@ REQUIRED_LIMITS = (
     "export_page_max",
     "ledger_page_size",
     "ledger_page_max",
+    "misuse_scan_batch",
 )
 
 

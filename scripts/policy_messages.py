@@ -58,12 +58,14 @@ def catalogue_path(locale: str) -> Path:
 
 
 def missing(locale: str, ids: list[str] | None = None) -> list[str]:
-    """Ids without a translation in ``locale``'s catalogue."""
+    """Ids without a translation in any of ``locale``'s catalogues (the rules' ``messages.po``,
+    or ``cli.po`` for the command's own lines: the runtime reads them all)."""
     from babel.messages.pofile import read_po
 
-    with catalogue_path(locale).open("rb") as fh:
-        catalog = read_po(fh)
-    have = {str(m.id) for m in catalog if m.id and m.string}
+    have: set[str] = set()
+    for path in sorted(catalogue_path(locale).parent.glob("*.po")):
+        with path.open("rb") as fh:
+            have |= {str(m.id) for m in read_po(fh) if m.id and m.string}
     return [i for i in (ids if ids is not None else extract_ids()) if i not in have]
 
 
@@ -74,10 +76,11 @@ def update() -> None:
     ids = extract_ids()
     for locale in ("en", "zh-CN"):
         path = catalogue_path(locale)
+        untranslated = set(missing(locale, ids))  # an id another catalogue holds stays there
         with path.open("rb") as fh:
             catalog = read_po(fh)
         for message_id in ids:
-            if message_id not in catalog:
+            if message_id not in catalog and message_id in untranslated:
                 flags = ("python-brace-format",) if "{" in message_id else ()
                 text = message_id if locale == "en" else ""
                 catalog.add(message_id, text, flags=flags)

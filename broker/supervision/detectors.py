@@ -92,6 +92,10 @@ class LedgerScan:
     views: Mapping[str, GrantView]
     now: dt.datetime
     evidence_limit: int
+    batch: int | None = None
+    """Read at most this many entries (None: every entry since the last round)."""
+    more: bool = False
+    """Set by :meth:`run`: entries beyond the batch remain for the next one."""
 
     def run(self) -> list[Found]:
         cursor = self.session.get(MisuseScanCursor, CURSOR, with_for_update=True)
@@ -109,7 +113,9 @@ class LedgerScan:
             )
             .where(LedgerEntry.kind.in_(SCANNED), LedgerEntry.sequence > cursor.last_sequence)
             .order_by(LedgerEntry.sequence)
+            .limit(self.batch)
         ).all()
+        self.more = self.batch is not None and len(entries) == self.batch
         found: list[Found] = []
         refused: dict[tuple[str, str], list[int]] = defaultdict(list)
         called: set[str] = set()

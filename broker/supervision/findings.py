@@ -73,11 +73,23 @@ class MisuseDetector(ContextService):
         return self.detect(session)
 
     def detect(self, session: Session) -> list[MisuseFinding]:
-        """Run every detector; store and log the findings not recorded before; return them."""
+        """Run every detector over every entry since the last round; store and log the findings
+        not recorded before; return them."""
+        return self.detect_batch(session, batch=None)[0]
+
+    def detect_batch(
+        self, session: Session, batch: int | None = 0
+    ) -> tuple[list[MisuseFinding], bool]:
+        """:meth:`detect` over at most ``batch`` new entries (0: ``[limits]
+        misuse_scan_batch``; None: all), so a round over many entries is several short
+        transactions; returns the new findings and whether entries remain for another batch."""
         if self.grants is None:
-            return []
+            return [], False
+        if batch == 0:
+            batch = self.policy.limits["misuse_scan_batch"]
         views = {g.id: g for g in self.grants(session)}
-        found = LedgerScan(session, self.policy, views, self.now(), self.evidence_limit).run()
+        scan = LedgerScan(session, self.policy, views, self.now(), self.evidence_limit, batch)
+        found = scan.run()
         found += self._idle(session, views)
         new = []
         for f in found:
@@ -120,7 +132,7 @@ class MisuseDetector(ContextService):
             session.add(row)
             new.append(row)
         session.flush()
-        return new
+        return new, scan.more
 
     def list_findings(
         self,

@@ -131,3 +131,29 @@ def test_each_round_reads_only_the_entries_since_the_last(world):
         ("out_of_scope", g.id, "Art.27", [second, third])
     ]
     assert detect(world) == []
+
+
+def test_a_round_over_many_entries_is_read_in_short_batches_and_misses_none(world):
+    g = grant(world)
+    recorder = RefusalRecorder(
+        world.sessions, world.services.ledger.chain, dt.timedelta(seconds=0), clock=world.clock
+    )
+    refused = []
+    for _ in range(5):
+        with pytest.raises(PermissionDenied) as err:
+            world.relay(RSJ, GAT, g.token, ("birth_date",), {"keys": [KEY]})
+        recorder("/tongdao.v1.Query/Query", RSJ.code, err.value)
+        world.clock.now += dt.timedelta(seconds=1)
+        with world.sessions() as s:
+            refused.append(s.execute(select(func.max(LedgerEntry.sequence))).scalar_one())
+    batches, evidence = [], []
+    while True:  # as the broker's round does: each batch its own transaction
+        with world.sessions.begin() as s:
+            found, more = world.services.findings.detect_batch(s, batch=2)
+        batches.append(more)
+        evidence += [seq for f in found if f.kind == "out_of_scope" for seq in f.evidence]
+        if not more:
+            break
+    assert len(batches) >= 3 and batches[-1] is False  # several batches, then caught up
+    assert sorted(evidence) == refused  # every refusal is evidence of a finding, once
+    assert detect(world) == []
