@@ -22,12 +22,19 @@ from tongdao.broker.directory.accounts_servicer import AccountsServicer
 from tongdao.broker.directory.servicer import DirectoryServicer
 from tongdao.broker.disputes.servicer import DisputesServicer
 from tongdao.broker.kernel.context import AUTHORITY
-from tongdao.broker.kernel.db import make_engine, resolve_database_url, session_factory, upgrade
+from tongdao.broker.kernel.db import (
+    make_engine,
+    read_only,
+    resolve_database_url,
+    session_factory,
+    upgrade,
+)
 from tongdao.broker.kernel.settings import BrokerSettings
 from tongdao.broker.ledger.chain import Ledger, latest_checkpoint
 from tongdao.broker.ledger.refusals import RefusalRecorder
 from tongdao.broker.ledger.rounds import LedgerRounds, start_ledger_rounds
 from tongdao.broker.ledger.servicer import LedgerServicer
+from tongdao.broker.ledger.writer import LedgerWriter
 from tongdao.broker.opendata.servicer import OpenDataServicer, PublicDataServicer
 from tongdao.broker.ops.startup import STORE_ERRORS, StoreUnavailable, explain
 from tongdao.broker.ops.wiring import (
@@ -115,6 +122,7 @@ class RunningBroker:
     ledger_rounds: LedgerRounds | None = None
     operations: Operations | None = None
     reconciler: Reconciler | None = None
+    writer: LedgerWriter | None = None  # group commit of the relayed calls' entries
     _stopped: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -133,6 +141,8 @@ class RunningBroker:
         if self.public_server is not None:
             self.public_server.stop(grace).wait()
         self.server.stop(grace).wait()
+        if self.writer is not None:
+            self.writer.close()  # after the last call: what it queued is committed
         if self.operations is not None:
             self.operations.stop()
         self.gateway.close()
@@ -184,7 +194,7 @@ def _admit(services: BrokerServices, sessions: sessionmaker[Session], caller: st
         raise Unauthenticated(msg("no verified client certificate"))
     if caller == AUTHORITY:
         return
-    with sessions() as session:
+    with read_only(sessions) as session:
         services.directory.require_registered(session, caller)
 
 
@@ -281,6 +291,9 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     except ScheduleError as exc:
         raise RuntimeError(f"a stored holiday schedule is invalid: {exc}") from None
     log_policies_and_calendar(services, official)
+    # relayed calls' entries: one transaction, one fsync and one head signature per batch
+    writer = LedgerWriter(sessions, services.relay.ledger)
+    services.relay.writer = writer
     with sessions.begin() as session:
         regraded = services.sharing.regrade_tokens(session)
     if regraded:
@@ -429,6 +442,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         rounds,
         operations,
         reconciler,
+        writer,
     )
 
 

@@ -76,6 +76,16 @@ class EntryData:
     contains_trade_secret: bool = False  # CAT-3: trade secrets beyond the item grades
 
 
+@dataclass(frozen=True)
+class EntryState:
+    """An entry's status, sunset date and current version, as the relay checks them."""
+
+    code: str
+    status: str
+    sunset_on: dt.date | None
+    current_version: int
+
+
 class GrantsInUse(Protocol):
     """How the catalogue learns how many live grants use an entry (the sharing context answers;
     the composition root wires it, so the catalogue never reads grant tables)."""
@@ -248,7 +258,9 @@ class CatalogueBase(ContextService):
             raise NotFound(msg("no catalogue entry {code!r}", code=code), field="code")
         return entry
 
-    def published_content(self, session: Session, entry: CatalogueEntry) -> dict[str, Any]:
+    def published_content(
+        self, session: Session, entry: CatalogueEntry | EntryState
+    ) -> dict[str, Any]:
         snap = session.get(CatalogueEntryVersion, (entry.code, entry.current_version))
         if snap is None:
             raise FailedPrecondition(
@@ -306,7 +318,7 @@ class CatalogueBase(ContextService):
             for h in hints
         ]
 
-    def check_in_force(self, entry: CatalogueEntry) -> None:
+    def check_in_force(self, entry: CatalogueEntry | EntryState) -> None:
         """A withdrawn entry, or a revoked one past its sunset date, is no longer served."""
         article = (self.policy.period("revocation_grace").article,)
         if entry.status == "withdrawn":
@@ -319,6 +331,19 @@ class CatalogueBase(ContextService):
                 ),
                 articles=article,
             )
+
+    def entry_state(self, session: Session, code: str) -> EntryState | None:
+        """What the relay checks of entry ``code`` for every query (status, sunset date, current
+        version), read by primary key without an ORM unit of work; None: no such entry."""
+        row = session.execute(
+            select(
+                CatalogueEntry.code,
+                CatalogueEntry.status,
+                CatalogueEntry.sunset_on,
+                CatalogueEntry.current_version,
+            ).where(CatalogueEntry.code == code)
+        ).first()
+        return None if row is None else EntryState(**row._mapping)
 
     def find(self, session: Session, code: str) -> CatalogueEntry | None:
         """The entry ``code``, or None when there is no such entry."""

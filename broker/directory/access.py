@@ -21,6 +21,7 @@ from tongdao.broker.directory.accounts import AccountService
 from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel.actor import Actor, acting_as
 from tongdao.broker.kernel.context import AUTHORITY
+from tongdao.broker.kernel.db import read_only
 from tongdao.policies.access import ANY_REGISTERED, AccessRules
 from tongdao.policies.i18n import msg
 from tongdao.proto.errors import DomainError, PermissionDenied, Unauthenticated
@@ -76,12 +77,13 @@ class AccessInterceptor(grpc.ServerInterceptor):
                 msg("{method} is not in the role table", method=method), articles=articles
             )
         token = session_token(context)
-        with self.sessions.begin() as session:
+        # reads alone: on SQLite a WAL snapshot that never queues for the write lock
+        with read_only(self.sessions) as session:
             if cn == AUTHORITY:
-                kind = "authority"
+                kind: str | None = "authority"
             else:
-                dept = self.directory.find(session, cn)
-                if dept is None:
+                kind = self.directory.party_kind(session, cn)
+                if kind is None:
                     raise PermissionDenied(
                         msg(
                             "certificate {cn!r} names no registered department: only "
@@ -90,7 +92,6 @@ class AccessInterceptor(grpc.ServerInterceptor):
                         ),
                         articles=articles,
                     )
-                kind = "authority" if dept.is_authority else "department"
             if token:
                 account = self.accounts.resolve_session(session, cn, token)
                 actor = Actor(cn, account.username, (account.role,))

@@ -172,6 +172,32 @@ class DirectoryService(ContextService):
             )
         return dept
 
+    def node_of(self, session: Session, code: str) -> tuple[str, bytes]:
+        """Department ``code``'s node endpoint ("" when none) and signing public key, read for
+        every relayed query (one primary-key read, no ORM unit of work).
+
+        Raises:
+            NotFound: no such department.
+        """
+        row = session.execute(
+            select(Department.node_endpoint, Department.signing_public_key).where(
+                Department.code == code
+            )
+        ).first()
+        if row is None:
+            raise NotFound(msg("no department {code!r} in the directory", code=code), field="code")
+        return row.node_endpoint or "", row.signing_public_key
+
+    def party_kind(self, session: Session, code: str) -> str | None:
+        """ "authority" or "department" for a registered party ``code`` (read for every call by
+        the role check), None when it is not registered."""
+        flag = session.execute(
+            select(Department.is_authority).where(Department.code == code)
+        ).first()
+        if flag is None:
+            return None
+        return "authority" if flag.is_authority else "department"
+
     def require_authority(self, session: Session, caller: str) -> None:
         if caller == AUTHORITY:
             return

@@ -7,7 +7,7 @@ inclusion proof and any two sizes a consistency proof, each O(log n) stored subt
 appending costs O(log n) (the tree's right edge is kept beside the head).
 
 Each entry's hash is also ``SHA-256(previous_hash || canonical bytes)`` and the head row holds
-the length and last hash, signed by the broker's Ed25519 key at every append.
+the length and last hash, signed by the broker's Ed25519 key in every transaction that appends.
 
 Payloads hold identifiers, sizes and digests — never a relayed query's or result's contents.
 """
@@ -17,7 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -74,6 +75,8 @@ _ENTRIES = _table(LedgerEntry)
 _TREE = _table(LedgerTree)
 _NODES = _table(LedgerTreeNode)
 _REQUESTS = _table(LedgerRequestIndex)
+# session.info keys: sign the head at the block's end; an append left the head unsigned
+_ONE_SIGNATURE, _UNSIGNED = "tongdao_ledger_one_signature", "tongdao_ledger_unsigned"
 
 
 def entry_hash(
@@ -139,7 +142,8 @@ class Ledger:
     def append(
         self, session: Session, *, kind: str, actor: str, subject: str, payload: dict[str, Any]
     ) -> LedgerEntry:
-        """Append one entry and re-sign the head, in the caller's transaction.
+        """Append one entry and re-sign the head (once per :meth:`one_signature` block), in the
+        caller's transaction.
 
         The payload gains ``responsible``: the department and the person whose call made the
         entry, or ``identity: "service identity"`` when the call carried no login session
@@ -184,15 +188,22 @@ class Ledger:
             "entry_hash": digest,
         }
         session.execute(insert(_ENTRIES).values(**values))
-        session.execute(
-            update(_HEAD)
-            .where(_HEAD.c.id == 1)
-            .values(
-                length=sequence,
-                head_hash=digest,
-                signature=self._key.sign(head_signing_bytes(sequence, digest)),
+        if session.info.get(_ONE_SIGNATURE):
+            # group commit: the head is signed once, when the batch ends (:meth:`one_signature`)
+            session.info[_UNSIGNED] = True
+            session.execute(
+                update(_HEAD).where(_HEAD.c.id == 1).values(length=sequence, head_hash=digest)
             )
-        )
+        else:
+            session.execute(
+                update(_HEAD)
+                .where(_HEAD.c.id == 1)
+                .values(
+                    length=sequence,
+                    head_hash=digest,
+                    signature=self._key.sign(head_signing_bytes(sequence, digest)),
+                )
+            )
         _grow_tree(session, body)
         request_id = payload.get("request_id")
         if kind in ANSWERED_KINDS and isinstance(request_id, str):
@@ -206,6 +217,28 @@ class Ledger:
             if isinstance(obj, (LedgerHead, LedgerTree)):
                 session.expire(obj)
         return LedgerEntry(**values)
+
+    @contextmanager
+    def one_signature(self, session: Session) -> Iterator[None]:
+        """Appends in this block leave the head unsigned; at its end the head is signed once
+        (in the same transaction, so no commit ever holds an unsigned head). An error leaves it
+        unsigned: the caller's transaction then rolls back."""
+        session.info[_ONE_SIGNATURE] = True
+        try:
+            yield
+            if session.info.pop(_UNSIGNED, False):
+                head = session.execute(
+                    select(_HEAD.c.length, _HEAD.c.head_hash).where(_HEAD.c.id == 1)
+                ).one()
+                session.execute(
+                    update(_HEAD)
+                    .where(_HEAD.c.id == 1)
+                    .values(
+                        signature=self._key.sign(head_signing_bytes(head.length, head.head_hash))
+                    )
+                )
+        finally:
+            session.info.pop(_ONE_SIGNATURE, None), session.info.pop(_UNSIGNED, None)
 
     @staticmethod
     def lock(session: Session) -> None:

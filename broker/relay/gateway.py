@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -21,6 +22,7 @@ from tongdao.proto.transport import TlsMaterial, TlsSource, secure_channel
 from tongdao.v1 import node_pb2, node_pb2_grpc, query_pb2
 
 MAX_RECEIPT_TEXT = 2000
+MATERIAL_RECHECK_SECONDS = 1.0  # how soon a renewed broker certificate is used for node calls
 
 
 class NodeRefused(DomainError):
@@ -85,13 +87,22 @@ class GrpcNodeGateway:
     ) -> None:
         self._source: TlsSource = tls if callable(tls) else (lambda: tls)
         self._tls = self._source()
+        self._checked_at = time.monotonic()
         self._timeout = timeout_seconds
         self._stream_timeout = stream_timeout_seconds
         self._channels: dict[tuple[str, str], grpc.Channel] = {}
         self._lock = threading.Lock()
 
     def client_material(self) -> TlsMaterial:
-        """The broker's current client material (a renewed certificate once it is complete)."""
+        """The broker's current client material (a renewed certificate once it is complete).
+
+        The source's files are looked at no more than once every ``MATERIAL_RECHECK_SECONDS``
+        (each look is several ``stat`` calls, once per relayed query otherwise): a renewal is
+        picked up within that time."""
+        now = time.monotonic()
+        if now - self._checked_at < MATERIAL_RECHECK_SECONDS:
+            return self._tls
+        self._checked_at = now
         try:
             return self._source()
         except Exception:  # a renewal half-written: keep the current material
