@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tongdao.broker.catalogue.models import CatalogueEntry, CatalogueEntryVersion
@@ -74,6 +74,14 @@ class EntryData:
     tags: tuple[str, ...] = ()  # PLT-4: base databases and "thematic"
     subject_consent: bool = False  # CAT-3: the data subjects' recorded consent to opening
     contains_trade_secret: bool = False  # CAT-3: trade secrets beyond the item grades
+
+
+_ENTRY_STATE = select(
+    CatalogueEntry.code,
+    CatalogueEntry.status,
+    CatalogueEntry.sunset_on,
+    CatalogueEntry.current_version,
+).where(CatalogueEntry.code == bindparam("code"))  # built once: the relay reads it per query
 
 
 @dataclass(frozen=True)
@@ -335,14 +343,7 @@ class CatalogueBase(ContextService):
     def entry_state(self, session: Session, code: str) -> EntryState | None:
         """What the relay checks of entry ``code`` for every query (status, sunset date, current
         version), read by primary key without an ORM unit of work; None: no such entry."""
-        row = session.execute(
-            select(
-                CatalogueEntry.code,
-                CatalogueEntry.status,
-                CatalogueEntry.sunset_on,
-                CatalogueEntry.current_version,
-            ).where(CatalogueEntry.code == code)
-        ).first()
+        row = session.execute(_ENTRY_STATE, {"code": code}).first()
         return None if row is None else EntryState(**row._mapping)
 
     def find(self, session: Session, code: str) -> CatalogueEntry | None:

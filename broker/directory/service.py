@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tongdao.broker.directory.models import Department
@@ -28,6 +28,11 @@ from tongdao.proto.errors import (
 )
 
 MAX_CERTIFICATE_BYTES = 16 * 1024
+# built once: the relay and the role check read these for every call
+_NODE_OF = select(Department.node_endpoint, Department.signing_public_key).where(
+    Department.code == bindparam("code")
+)
+_PARTY_KIND = select(Department.is_authority).where(Department.code == bindparam("code"))
 
 
 @dataclass(frozen=True)
@@ -179,11 +184,7 @@ class DirectoryService(ContextService):
         Raises:
             NotFound: no such department.
         """
-        row = session.execute(
-            select(Department.node_endpoint, Department.signing_public_key).where(
-                Department.code == code
-            )
-        ).first()
+        row = session.execute(_NODE_OF, {"code": code}).first()
         if row is None:
             raise NotFound(msg("no department {code!r} in the directory", code=code), field="code")
         return row.node_endpoint or "", row.signing_public_key
@@ -191,9 +192,7 @@ class DirectoryService(ContextService):
     def party_kind(self, session: Session, code: str) -> str | None:
         """ "authority" or "department" for a registered party ``code`` (read for every call by
         the role check), None when it is not registered."""
-        flag = session.execute(
-            select(Department.is_authority).where(Department.code == code)
-        ).first()
+        flag = session.execute(_PARTY_KIND, {"code": code}).first()
         if flag is None:
             return None
         return "authority" if flag.is_authority else "department"

@@ -22,10 +22,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, and_, insert, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from tongdao.broker.kernel.actor import responsible
+from tongdao.broker.ledger import statements as sql
 from tongdao.broker.ledger.audit import GENESIS_HASH, Audit, audit, entry_body
 from tongdao.broker.ledger.models import (
     LedgerArchive,
@@ -33,7 +34,6 @@ from tongdao.broker.ledger.models import (
     LedgerCosignature,
     LedgerEntry,
     LedgerHead,
-    LedgerRequestIndex,
     LedgerTree,
     LedgerTreeNode,
 )
@@ -64,17 +64,6 @@ HEAD_DOMAIN = b"tongdao/v1 ledger head"
 ANSWERED_KINDS = frozenset({"query.relayed", "query.bad_receipt", "query.relayed_late"})
 
 
-def _table(model: type) -> Table:
-    table = model.__table__  # type: ignore[attr-defined]
-    assert isinstance(table, Table)
-    return table
-
-
-_HEAD = _table(LedgerHead)
-_ENTRIES = _table(LedgerEntry)
-_TREE = _table(LedgerTree)
-_NODES = _table(LedgerTreeNode)
-_REQUESTS = _table(LedgerRequestIndex)
 # session.info keys: sign the head at the block's end; an append left the head unsigned
 _ONE_SIGNATURE, _UNSIGNED = "tongdao_ledger_one_signature", "tongdao_ledger_unsigned"
 
@@ -158,9 +147,7 @@ class Ledger:
         """
         # SQL statements, not ORM units of work: this runs once per relayed query, under the
         # head lock, and the ORM's flush was most of its cost
-        head_row = session.execute(
-            select(_HEAD.c.length, _HEAD.c.head_hash).where(_HEAD.c.id == 1).with_for_update()
-        ).one()
+        head_row = session.execute(sql.HEAD_FOR_UPDATE).one()
         previous = head_row.head_hash
         sequence = head_row.length + 1
         recorded_at = self._clock().astimezone(dt.UTC).isoformat(timespec="microseconds")
@@ -187,31 +174,23 @@ class Ledger:
             "previous_hash": previous,
             "entry_hash": digest,
         }
-        session.execute(insert(_ENTRIES).values(**values))
+        session.execute(sql.INSERT_ENTRY, values)
+        head = {"new_length": sequence, "new_hash": digest}
         if session.info.get(_ONE_SIGNATURE):
             # group commit: the head is signed once, when the batch ends (:meth:`one_signature`)
             session.info[_UNSIGNED] = True
-            session.execute(
-                update(_HEAD).where(_HEAD.c.id == 1).values(length=sequence, head_hash=digest)
-            )
+            session.execute(sql.MOVE_HEAD, head)
         else:
-            session.execute(
-                update(_HEAD)
-                .where(_HEAD.c.id == 1)
-                .values(
-                    length=sequence,
-                    head_hash=digest,
-                    signature=self._key.sign(head_signing_bytes(sequence, digest)),
-                )
-            )
+            signature = self._key.sign(head_signing_bytes(sequence, digest))
+            session.execute(sql.MOVE_SIGNED_HEAD, {**head, "new_signature": signature})
         _grow_tree(session, body)
         request_id = payload.get("request_id")
         if kind in ANSWERED_KINDS and isinstance(request_id, str):
-            known = session.execute(
-                select(_REQUESTS.c.sequence).where(_REQUESTS.c.request_id == request_id)
-            ).first()
+            known = session.execute(sql.REQUEST_SEQUENCE, {"request_id": request_id}).first()
             if known is None:
-                session.execute(insert(_REQUESTS).values(request_id=request_id, sequence=sequence))
+                session.execute(
+                    sql.INSERT_REQUEST, {"request_id": request_id, "sequence": sequence}
+                )
         # ORM copies of the head or tree loaded earlier in this session are now stale
         for obj in list(session.identity_map.values()):
             if isinstance(obj, (LedgerHead, LedgerTree)):
@@ -227,16 +206,9 @@ class Ledger:
         try:
             yield
             if session.info.pop(_UNSIGNED, False):
-                head = session.execute(
-                    select(_HEAD.c.length, _HEAD.c.head_hash).where(_HEAD.c.id == 1)
-                ).one()
-                session.execute(
-                    update(_HEAD)
-                    .where(_HEAD.c.id == 1)
-                    .values(
-                        signature=self._key.sign(head_signing_bytes(head.length, head.head_hash))
-                    )
-                )
+                head = session.execute(sql.HEAD_NOW).one()
+                signature = self._key.sign(head_signing_bytes(head.length, head.head_hash))
+                session.execute(sql.SIGN_HEAD, {"new_signature": signature})
         finally:
             session.info.pop(_ONE_SIGNATURE, None), session.info.pop(_UNSIGNED, None)
 
@@ -244,7 +216,7 @@ class Ledger:
     def lock(session: Session) -> None:
         """Take the head's lock in the caller's transaction (appenders queue behind it): a
         check made after it and the append that follows are one step for every other writer."""
-        session.execute(select(_HEAD.c.length).where(_HEAD.c.id == 1).with_for_update()).one()
+        session.execute(sql.HEAD_FOR_UPDATE).one()
 
     @staticmethod
     def recorded_answer(session: Session, request_id: str) -> tuple[int, str, bool] | None:
@@ -256,17 +228,12 @@ class Ledger:
         The caller appends (or not) in the same transaction, under the same lock.
         """
         Ledger.lock(session)
-        row = session.execute(
-            select(_ENTRIES.c.sequence, _ENTRIES.c.payload_json)
-            .join(_REQUESTS, _REQUESTS.c.sequence == _ENTRIES.c.sequence)
-            .where(_REQUESTS.c.request_id == request_id)
-        ).first()
+        row = session.execute(sql.RECORDED_ANSWER, {"request_id": request_id}).first()
         if row is None:
-            known = session.execute(
-                select(_REQUESTS.c.sequence).where(_REQUESTS.c.request_id == request_id)
-            ).first()
+            return None
+        if row.payload_json is None:
             # its entry was archived (older than the retention period): it was recorded
-            return None if known is None else (known.sequence, "", True)
+            return row.sequence, "", True
         payload = json.loads(row.payload_json)
         return (
             row.sequence,
@@ -431,22 +398,18 @@ def _tree(session: Session) -> LedgerTree:
 def _grow_tree(session: Session, body: bytes) -> None:
     """Append one leaf: O(log n) hashes, the finished complete subtrees stored (the caller holds
     the head lock)."""
-    row = session.execute(
-        select(_TREE.c.size, _TREE.c.compact_range).where(_TREE.c.id == 1)
-    ).first()
+    row = session.execute(sql.TREE_EDGE).first()
     size, compact = (row.size, row.compact_range) if row is not None else (0, b"")
     edge = CompactRange.from_bytes(size, compact)
     nodes = [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in edge.append(leaf_hash(body))]
     if nodes:
-        session.execute(insert(_NODES), nodes)
+        session.execute(sql.INSERT_NODES, nodes)
     if row is None:
-        session.execute(insert(_TREE).values(id=1, size=edge.size, compact_range=edge.to_bytes()))
-    else:
         session.execute(
-            update(_TREE)
-            .where(_TREE.c.id == 1)
-            .values(size=edge.size, compact_range=edge.to_bytes())
+            sql.INSERT_TREE, {"id": 1, "size": edge.size, "compact_range": edge.to_bytes()}
         )
+    else:
+        session.execute(sql.MOVE_TREE, {"new_size": edge.size, "new_range": edge.to_bytes()})
 
 
 def tree_size(session: Session) -> int:

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -49,6 +49,15 @@ _LIVE_COLUMNS = (
     _GRANTS.c.status_article,
     _GRANTS.c.status_reason,
 )
+
+# built once (the relay runs them for every query); values bound at execution
+_BY_TOKEN = select(*_LIVE_COLUMNS).where(_GRANTS.c.token == bindparam("token"))
+_COUNT_USE = (
+    update(_GRANTS)
+    .where(_GRANTS.c.id == bindparam("grant_id"))
+    .values(used=_GRANTS.c.used + 1, last_used_at=bindparam("now"))
+)
+_LOCK = select(_GRANTS.c.id).where(_GRANTS.c.id == bindparam("grant_id")).with_for_update()
 
 
 @dataclass(frozen=True)
@@ -105,7 +114,7 @@ class GrantUseMixin(ContextService):
     def grant_by_token(self, session: Session, token: str) -> LiveGrant | None:
         """The grant this broker issued with ``token`` as it stands now, or None (one indexed
         read: ``ix_grants_token``)."""
-        row = session.execute(select(*_LIVE_COLUMNS).where(_GRANTS.c.token == token)).first()
+        row = session.execute(_BY_TOKEN, {"token": token}).first()
         return None if row is None else LiveGrant(**row._mapping)
 
     def check_live(self, grant: GrantTerms, query: RelayedQuery) -> None:
@@ -155,15 +164,9 @@ class GrantUseMixin(ContextService):
         """Lock the grant's row for the relay's ledger entry; ``counted``: one more use of it
         (``used = used + 1`` in the statement, so concurrent counts never lose one)."""
         if counted:
-            session.execute(
-                update(_GRANTS)
-                .where(_GRANTS.c.id == grant_id)
-                .values(used=_GRANTS.c.used + 1, last_used_at=self.now())
-            )
+            session.execute(_COUNT_USE, {"grant_id": grant_id, "now": self.now()})
         else:
-            session.execute(
-                select(_GRANTS.c.id).where(_GRANTS.c.id == grant_id).with_for_update()
-            ).one()
+            session.execute(_LOCK, {"grant_id": grant_id}).one()
         # an ORM copy of the grant loaded earlier in this session is now stale
         loaded = session.identity_map.get(identity_key(Grant, grant_id))
         if loaded is not None:
