@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Connection, and_, or_, select
 from sqlalchemy.orm import Session
 
 from tongdao.broker.kernel.actor import responsible
@@ -64,8 +64,8 @@ HEAD_DOMAIN = b"tongdao/v1 ledger head"
 ANSWERED_KINDS = frozenset({"query.relayed", "query.bad_receipt", "query.relayed_late"})
 
 
-# session.info keys: sign the head at the block's end; an append left the head unsigned
-_ONE_SIGNATURE, _UNSIGNED = "tongdao_ledger_one_signature", "tongdao_ledger_unsigned"
+# session.info keys: sign the head at the block's end; the head was left unsigned; locked
+_ONE_SIGNATURE, _UNSIGNED, _LOCKED = "tongdao_one_signature", "tongdao_unsigned", "tongdao_locked"
 
 
 def entry_hash(
@@ -147,7 +147,8 @@ class Ledger:
         """
         # SQL statements, not ORM units of work: this runs once per relayed query, under the
         # head lock, and the ORM's flush was most of its cost
-        head_row = session.execute(sql.HEAD_FOR_UPDATE).one()
+        db = _statements(session)
+        head_row = db.execute(sql.HEAD_FOR_UPDATE).one()
         previous = head_row.head_hash
         sequence = head_row.length + 1
         recorded_at = self._clock().astimezone(dt.UTC).isoformat(timespec="microseconds")
@@ -174,23 +175,21 @@ class Ledger:
             "previous_hash": previous,
             "entry_hash": digest,
         }
-        session.execute(sql.INSERT_ENTRY, values)
+        db.execute(sql.INSERT_ENTRY, values)
         head = {"new_length": sequence, "new_hash": digest}
         if session.info.get(_ONE_SIGNATURE):
             # group commit: the head is signed once, when the batch ends (:meth:`one_signature`)
             session.info[_UNSIGNED] = True
-            session.execute(sql.MOVE_HEAD, head)
+            db.execute(sql.MOVE_HEAD, head)
         else:
             signature = self._key.sign(head_signing_bytes(sequence, digest))
-            session.execute(sql.MOVE_SIGNED_HEAD, {**head, "new_signature": signature})
-        _grow_tree(session, body)
+            db.execute(sql.MOVE_SIGNED_HEAD, {**head, "new_signature": signature})
+        _grow_tree(db, body)
         request_id = payload.get("request_id")
         if kind in ANSWERED_KINDS and isinstance(request_id, str):
-            known = session.execute(sql.REQUEST_SEQUENCE, {"request_id": request_id}).first()
+            known = db.execute(sql.REQUEST_SEQUENCE, {"request_id": request_id}).first()
             if known is None:
-                session.execute(
-                    sql.INSERT_REQUEST, {"request_id": request_id, "sequence": sequence}
-                )
+                db.execute(sql.INSERT_REQUEST, {"request_id": request_id, "sequence": sequence})
         # ORM copies of the head or tree loaded earlier in this session are now stale
         for obj in list(session.identity_map.values()):
             if isinstance(obj, (LedgerHead, LedgerTree)):
@@ -210,13 +209,18 @@ class Ledger:
                 signature = self._key.sign(head_signing_bytes(head.length, head.head_hash))
                 session.execute(sql.SIGN_HEAD, {"new_signature": signature})
         finally:
-            session.info.pop(_ONE_SIGNATURE, None), session.info.pop(_UNSIGNED, None)
+            for key in (_ONE_SIGNATURE, _UNSIGNED, _LOCKED):
+                session.info.pop(key, None)
 
     @staticmethod
     def lock(session: Session) -> None:
         """Take the head's lock in the caller's transaction (appenders queue behind it): a
         check made after it and the append that follows are one step for every other writer."""
+        if session.info.get(_LOCKED):
+            return  # locked already in this group commit's transaction
         session.execute(sql.HEAD_FOR_UPDATE).one()
+        if session.info.get(_ONE_SIGNATURE):
+            session.info[_LOCKED] = True  # held until the block's transaction ends
 
     @staticmethod
     def recorded_answer(session: Session, request_id: str) -> tuple[int, str, bool] | None:
@@ -395,7 +399,14 @@ def _tree(session: Session) -> LedgerTree:
     return tree
 
 
-def _grow_tree(session: Session, body: bytes) -> None:
+def _statements(session: Session) -> Connection:
+    """The session's connection, for SQL statements run beside its ORM work (what the session
+    holds unflushed is flushed first, so the statements see it)."""
+    session.flush()
+    return session.connection()
+
+
+def _grow_tree(session: Session | Connection, body: bytes) -> None:
     """Append one leaf: O(log n) hashes, the finished complete subtrees stored (the caller holds
     the head lock)."""
     row = session.execute(sql.TREE_EDGE).first()
