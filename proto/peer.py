@@ -8,18 +8,18 @@ per-call log and the servicer each need it, so it is built once and kept on the 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from typing import cast
 
 import grpc
 
 _KEPT = "_tongdao_auth_context"
 
 
-def auth_properties(context: grpc.ServicerContext) -> Mapping[str, Sequence[bytes]]:
+def auth_properties(context: grpc.ServicerContext) -> dict[str, list[bytes]]:
     """The call's auth context (``x509_common_name``, ``x509_pem_cert`` …), built once."""
-    kept = getattr(context, _KEPT, None)
+    kept: dict[str, list[bytes]] | None = getattr(context, _KEPT, None)
     if kept is None:
-        kept = context.auth_context()
+        kept = cast("dict[str, list[bytes]]", context.auth_context())
         # a context that takes no attributes builds it again next time
         with contextlib.suppress(AttributeError):
             setattr(context, _KEPT, kept)

@@ -79,19 +79,17 @@ class AccessInterceptor(grpc.ServerInterceptor):
         token = session_token(context)
         # reads alone: on SQLite a WAL snapshot that never queues for the write lock
         with read_only(self.sessions) as session:
-            if cn == AUTHORITY:
-                kind: str | None = "authority"
-            else:
-                kind = self.directory.party_kind(session, cn)
-                if kind is None:
-                    raise PermissionDenied(
-                        msg(
-                            "certificate {cn!r} names no registered department: only "
-                            "health answers it (ask the authority to register it)",
-                            cn=cn,
-                        ),
-                        articles=articles,
-                    )
+            found = "authority" if cn == AUTHORITY else self.directory.party_kind(session, cn)
+            if found is None:
+                raise PermissionDenied(
+                    msg(
+                        "certificate {cn!r} names no registered department: only "
+                        "health answers it (ask the authority to register it)",
+                        cn=cn,
+                    ),
+                    articles=articles,
+                )
+            kind: str = found
             if token:
                 account = self.accounts.resolve_session(session, cn, token)
                 actor = Actor(cn, account.username, (account.role,))

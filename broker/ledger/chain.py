@@ -66,6 +66,7 @@ ANSWERED_KINDS = frozenset({"query.relayed", "query.bad_receipt", "query.relayed
 
 # session.info keys: sign the head at the block's end; the head was left unsigned; locked
 _ONE_SIGNATURE, _UNSIGNED, _LOCKED = "tongdao_one_signature", "tongdao_unsigned", "tongdao_locked"
+_KEPT = "tongdao_kept_head"  # session.info: (length, hash, tree edge) the last append left
 
 
 def entry_hash(
@@ -148,9 +149,14 @@ class Ledger:
         # SQL statements, not ORM units of work: this runs once per relayed query, under the
         # head lock, and the ORM's flush was most of its cost
         db = _statements(session)
-        head_row = db.execute(sql.HEAD_FOR_UPDATE).one()
-        previous = head_row.head_hash
-        sequence = head_row.length + 1
+        # in a group commit the head and the tree's edge the last append left are kept (the
+        # block holds the head lock, so no one else moved them)
+        kept = session.info.get(_KEPT)
+        if kept is None:
+            head_row = db.execute(sql.HEAD_FOR_UPDATE).one()
+            previous, sequence, edge = head_row.head_hash, head_row.length + 1, None
+        else:
+            previous, sequence, edge = kept[1], kept[0] + 1, kept[2]
         recorded_at = self._clock().astimezone(dt.UTC).isoformat(timespec="microseconds")
         payload = {**payload, "responsible": responsible(actor)}
         payload_json = json.dumps(
@@ -184,7 +190,9 @@ class Ledger:
         else:
             signature = self._key.sign(head_signing_bytes(sequence, digest))
             db.execute(sql.MOVE_SIGNED_HEAD, {**head, "new_signature": signature})
-        _grow_tree(db, body)
+        edge = _grow_tree(db, body, edge)
+        if session.info.get(_ONE_SIGNATURE):
+            session.info[_KEPT] = (sequence, digest, edge)
         request_id = payload.get("request_id")
         if kind in ANSWERED_KINDS and isinstance(request_id, str):
             known = db.execute(sql.REQUEST_SEQUENCE, {"request_id": request_id}).first()
@@ -209,7 +217,7 @@ class Ledger:
                 signature = self._key.sign(head_signing_bytes(head.length, head.head_hash))
                 session.execute(sql.SIGN_HEAD, {"new_signature": signature})
         finally:
-            for key in (_ONE_SIGNATURE, _UNSIGNED, _LOCKED):
+            for key in (_ONE_SIGNATURE, _UNSIGNED, _LOCKED, _KEPT):
                 session.info.pop(key, None)
 
     @staticmethod
@@ -406,21 +414,26 @@ def _statements(session: Session) -> Connection:
     return session.connection()
 
 
-def _grow_tree(session: Session | Connection, body: bytes) -> None:
+def _grow_tree(
+    session: Session | Connection, body: bytes, known: tuple[int, bytes] | None = None
+) -> tuple[int, bytes]:
     """Append one leaf: O(log n) hashes, the finished complete subtrees stored (the caller holds
-    the head lock)."""
-    row = session.execute(sql.TREE_EDGE).first()
-    size, compact = (row.size, row.compact_range) if row is not None else (0, b"")
+    the head lock). ``known``: the stored edge (size, compact range), if the caller has it.
+
+    Returns:
+        The new edge (size, compact range)."""
+    row = known if known is not None else session.execute(sql.TREE_EDGE).first()
+    size, compact = (row[0], row[1]) if row is not None else (0, b"")
     edge = CompactRange.from_bytes(size, compact)
     nodes = [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in edge.append(leaf_hash(body))]
     if nodes:
         session.execute(sql.INSERT_NODES, nodes)
+    grown = (edge.size, edge.to_bytes())
     if row is None:
-        session.execute(
-            sql.INSERT_TREE, {"id": 1, "size": edge.size, "compact_range": edge.to_bytes()}
-        )
+        session.execute(sql.INSERT_TREE, {"id": 1, "size": grown[0], "compact_range": grown[1]})
     else:
-        session.execute(sql.MOVE_TREE, {"new_size": edge.size, "new_range": edge.to_bytes()})
+        session.execute(sql.MOVE_TREE, {"new_size": grown[0], "new_range": grown[1]})
+    return grown
 
 
 def tree_size(session: Session) -> int:

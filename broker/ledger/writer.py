@@ -3,11 +3,12 @@ signature per batch, and nobody answered before the batch holding their entry ha
 
 A caller submits a unit of work — a function of a session that appends (and may count a grant's
 use) — and waits for its result. One thread drains the queue: it opens one transaction, takes
-the ledger head's lock once, runs every waiting unit in its own savepoint (a unit that fails is
-rolled back alone and its caller gets the error; the others stand), signs the head once and
-commits. Only after the commit returns are the callers answered, so an acknowledged entry is on
-disk (SQLite WAL with ``synchronous=FULL``; PostgreSQL's commit); a commit that fails answers no
-one from that batch and each unit is run again in a transaction of its own. Several broker
+the ledger head's lock once, runs every waiting unit, signs the head once and commits. Only
+after the commit returns are the callers answered, so an acknowledged entry is on disk (SQLite
+WAL with ``synchronous=FULL``; PostgreSQL's commit). When a unit raises, or the commit fails,
+nothing of the batch is kept and no one is answered from it: each unit is run again in a
+transaction of its own, so a failing unit's caller gets its error and the others their entries
+(a unit is a function of the session alone, so running it again is safe). Several broker
 processes on one PostgreSQL database still queue on the head row's lock, so their batches are
 serialised into one chain.
 
@@ -98,27 +99,24 @@ class LedgerWriter:
             self._commit(batch)
 
     def _commit(self, batch: list[_Item]) -> None:
-        outcomes: list[tuple[bool, Any]] = []
+        results: list[Any] = []
         try:
             with self.sessions.begin() as session, self.ledger.one_signature(session):
                 Ledger.lock(session)  # every unit below appends under this one lock
                 for item in batch:
-                    try:
-                        with session.begin_nested():
-                            outcomes.append((True, item.context.run(item.work, session)))
-                    except Exception as exc:  # this unit alone is rolled back
-                        outcomes.append((False, exc))
-        except Exception:
-            # the batch did not commit: nothing of it is kept; each unit commits on its own
-            log.warning("a ledger batch of %d did not commit; committing each alone", len(batch))
+                    results.append(item.context.run(item.work, session))
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0].future.set_exception(exc)
+                return
+            # a unit failed, or the commit did: nothing of the batch is kept; each unit is run
+            # again in a transaction of its own, so one unit's failure is its caller's alone
+            log.warning("a ledger batch of %d did not commit; each commits alone", len(batch))
             for item in batch:
                 self._answer_alone(item)
             return
-        for item, (ok, value) in zip(batch, outcomes, strict=True):
-            if ok:
-                item.future.set_result(value)
-            else:
-                item.future.set_exception(value)
+        for item, result in zip(batch, results, strict=True):
+            item.future.set_result(result)
 
     def _answer_alone(self, item: _Item) -> None:
         try:

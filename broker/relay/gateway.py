@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -63,8 +64,14 @@ class NodeGateway(Protocol):
 def _provider_of(query: RelayedQuery) -> str:
     """The department the query is for: the provider named in the grant token (which the broker
     signed and the relay has already checked against the directory entry of ``endpoint``)."""
+    return _provider_named_in(query.grant_token)
+
+
+@functools.lru_cache(maxsize=4096)
+def _provider_named_in(token: str) -> str:
+    # a token's claims never change (a changed grant gets a new token): parsed once per token
     try:
-        return read_grant_token_unverified(query.grant_token).provider
+        return read_grant_token_unverified(token).provider
     except GrantTokenError:
         return ""
 
@@ -91,6 +98,7 @@ class GrpcNodeGateway:
         self._timeout = timeout_seconds
         self._stream_timeout = stream_timeout_seconds
         self._channels: dict[tuple[str, str], grpc.Channel] = {}
+        self._stubs: dict[tuple[str, str], node_pb2_grpc.NodeStub] = {}
         self._lock = threading.Lock()
 
     def client_material(self) -> TlsMaterial:
@@ -116,13 +124,16 @@ class GrpcNodeGateway:
                     old.close()
                 self._channels.clear()
                 self._tls = material
+                self._stubs.clear()
             key = (endpoint, department)
-            channel = self._channels.get(key)
-            if channel is None:
+            stub = self._stubs.get(key)
+            if stub is None:
                 name = node_server_name(department) if department else ""
                 channel = secure_channel(endpoint, self._tls, server_name=name)
                 self._channels[key] = channel
-        return node_pb2_grpc.NodeStub(channel)
+                # one stub per channel: a stub builds a callable for every RPC of the service
+                stub = self._stubs[key] = node_pb2_grpc.NodeStub(channel)
+        return stub
 
     def query(self, endpoint: str, query: RelayedQuery) -> QueryAnswer:
         """Relay one query; see :class:`NodeGateway`."""
@@ -169,6 +180,7 @@ class GrpcNodeGateway:
             for channel in self._channels.values():
                 channel.close()
             self._channels.clear()
+            self._stubs.clear()
 
     def apply_correction(
         self, endpoint: str, department: str, correction: CorrectionToApply

@@ -1,6 +1,6 @@
 """The relay's hot path: the grant found through an index, its state read for every query (a
 suspension by another broker process is refused at once), and the ledger's group commit — one
-transaction per batch, nobody answered before it commits, a failing unit rolled back alone."""
+transaction per batch, nobody answered before it commits, a failing unit failing alone."""
 
 import json
 import sqlite3
@@ -142,7 +142,7 @@ def test_concurrent_queries_are_group_committed_and_every_acknowledged_one_is_st
         engine.dispose()
 
 
-def test_a_failing_unit_is_rolled_back_alone_and_the_batch_still_commits(world):
+def test_a_failing_unit_fails_alone_and_the_others_in_its_batch_are_committed(world):
     ledger = world.services.relay.ledger
     writer = LedgerWriter(world.sessions, ledger)
     with world.sessions() as s:
