@@ -64,9 +64,9 @@ HEAD_DOMAIN = b"tongdao/v1 ledger head"
 ANSWERED_KINDS = frozenset({"query.relayed", "query.bad_receipt", "query.relayed_late"})
 
 
-# session.info keys: sign the head at the block's end; the head was left unsigned; locked
-_ONE_SIGNATURE, _UNSIGNED, _LOCKED = "tongdao_one_signature", "tongdao_unsigned", "tongdao_locked"
-_KEPT = "tongdao_kept_head"  # session.info: (length, hash, tree edge) the last append left
+# session.info keys: write and sign the head at the block's end; the head is locked; the
+# (length, hash, tree edge) the block's last append left
+_ONE_SIGNATURE, _LOCKED, _KEPT = "tongdao_one_signature", "tongdao_locked", "tongdao_kept_head"
 
 
 def entry_hash(
@@ -146,11 +146,9 @@ class Ledger:
             The new entry, as a detached row (its ``sequence`` is final once the transaction
             commits).
         """
-        # SQL statements, not ORM units of work: this runs once per relayed query, under the
-        # head lock, and the ORM's flush was most of its cost
+        # SQL statements, not ORM units of work: this runs once per relayed query
         db = _statements(session)
-        # in a group commit the head and the tree's edge the last append left are kept (the
-        # block holds the head lock, so no one else moved them)
+        # in a group commit, the head and tree edge the last append left (under the head lock)
         kept = session.info.get(_KEPT)
         if kept is None:
             head_row = db.execute(sql.HEAD_FOR_UPDATE).one()
@@ -182,17 +180,17 @@ class Ledger:
             "entry_hash": digest,
         }
         db.execute(sql.INSERT_ENTRY, values)
-        head = {"new_length": sequence, "new_hash": digest}
         if session.info.get(_ONE_SIGNATURE):
-            # group commit: the head is signed once, when the batch ends (:meth:`one_signature`)
-            session.info[_UNSIGNED] = True
-            db.execute(sql.MOVE_HEAD, head)
+            # group commit: the head and the tree's edge are written, and the head signed, once
+            # when the block ends (:meth:`one_signature`)
+            session.info[_KEPT] = (sequence, digest, _grow_tree(db, body, edge, store=False))
         else:
             signature = self._key.sign(head_signing_bytes(sequence, digest))
-            db.execute(sql.MOVE_SIGNED_HEAD, {**head, "new_signature": signature})
-        edge = _grow_tree(db, body, edge)
-        if session.info.get(_ONE_SIGNATURE):
-            session.info[_KEPT] = (sequence, digest, edge)
+            db.execute(
+                sql.MOVE_SIGNED_HEAD,
+                {"new_length": sequence, "new_hash": digest, "new_signature": signature},
+            )
+            _grow_tree(db, body, edge)
         request_id = payload.get("request_id")
         if kind in ANSWERED_KINDS and isinstance(request_id, str):
             known = db.execute(sql.REQUEST_SEQUENCE, {"request_id": request_id}).first()
@@ -206,18 +204,27 @@ class Ledger:
 
     @contextmanager
     def one_signature(self, session: Session) -> Iterator[None]:
-        """Appends in this block leave the head unsigned; at its end the head is signed once
-        (in the same transaction, so no commit ever holds an unsigned head). An error leaves it
-        unsigned: the caller's transaction then rolls back."""
+        """Appends in this block leave the head and the tree's edge to its end, where they are
+        written and the head signed once, in the same transaction (no commit ever holds an
+        unsigned head). An error skips that: the caller's transaction then rolls back. Within
+        the block the stored head lags the appends."""
         session.info[_ONE_SIGNATURE] = True
         try:
             yield
-            if session.info.pop(_UNSIGNED, False):
-                head = session.execute(sql.HEAD_NOW).one()
-                signature = self._key.sign(head_signing_bytes(head.length, head.head_hash))
-                session.execute(sql.SIGN_HEAD, {"new_signature": signature})
+            kept = session.info.pop(_KEPT, None)
+            if kept is not None:
+                length, digest, (size, compact) = kept
+                db = _statements(session)
+                signature = self._key.sign(head_signing_bytes(length, digest))
+                db.execute(
+                    sql.MOVE_SIGNED_HEAD,
+                    {"new_length": length, "new_hash": digest, "new_signature": signature},
+                )
+                moved = db.execute(sql.MOVE_TREE, {"new_size": size, "new_range": compact})
+                if moved.rowcount == 0:  # the log's first entries
+                    db.execute(sql.INSERT_TREE, {"id": 1, "size": size, "compact_range": compact})
         finally:
-            for key in (_ONE_SIGNATURE, _UNSIGNED, _LOCKED, _KEPT):
+            for key in (_ONE_SIGNATURE, _LOCKED, _KEPT):
                 session.info.pop(key, None)
 
     @staticmethod
@@ -415,13 +422,15 @@ def _statements(session: Session) -> Connection:
 
 
 def _grow_tree(
-    session: Session | Connection, body: bytes, known: tuple[int, bytes] | None = None
+    session: Session | Connection,
+    body: bytes,
+    known: tuple[int, bytes] | None = None,
+    *,
+    store: bool = True,
 ) -> tuple[int, bytes]:
     """Append one leaf: O(log n) hashes, the finished complete subtrees stored (the caller holds
-    the head lock). ``known``: the stored edge (size, compact range), if the caller has it.
-
-    Returns:
-        The new edge (size, compact range)."""
+    the head lock); returns the new edge (size, compact range). ``known``: the edge, if the
+    caller has it; ``store``: write the new edge (else the caller does)."""
     row = known if known is not None else session.execute(sql.TREE_EDGE).first()
     size, compact = (row[0], row[1]) if row is not None else (0, b"")
     edge = CompactRange.from_bytes(size, compact)
@@ -429,6 +438,8 @@ def _grow_tree(
     if nodes:
         session.execute(sql.INSERT_NODES, nodes)
     grown = (edge.size, edge.to_bytes())
+    if not store:
+        return grown
     if row is None:
         session.execute(sql.INSERT_TREE, {"id": 1, "size": grown[0], "compact_range": grown[1]})
     else:

@@ -30,7 +30,6 @@ REQUESTS = _table(LedgerRequestIndex)
 
 HEAD_FOR_UPDATE = select(HEAD.c.length, HEAD.c.head_hash).where(HEAD.c.id == 1).with_for_update()
 """The head (length, last hash), locked: appenders in every process queue behind it."""
-HEAD_NOW = select(HEAD.c.length, HEAD.c.head_hash).where(HEAD.c.id == 1)
 INSERT_ENTRY = insert(ENTRIES)
 MOVE_HEAD = (
     update(HEAD)
@@ -38,7 +37,6 @@ MOVE_HEAD = (
     .values(length=bindparam("new_length"), head_hash=bindparam("new_hash"))
 )
 MOVE_SIGNED_HEAD = MOVE_HEAD.values(signature=bindparam("new_signature"))
-SIGN_HEAD = update(HEAD).where(HEAD.c.id == 1).values(signature=bindparam("new_signature"))
 TREE_EDGE = select(TREE.c.size, TREE.c.compact_range).where(TREE.c.id == 1)
 INSERT_NODES = insert(NODES)
 INSERT_TREE = insert(TREE)
