@@ -76,12 +76,10 @@ class EntryData:
     contains_trade_secret: bool = False  # CAT-3: trade secrets beyond the item grades
 
 
+_ENTRIES = CatalogueEntry.__table__
 _ENTRY_STATE = select(
-    CatalogueEntry.code,
-    CatalogueEntry.status,
-    CatalogueEntry.sunset_on,
-    CatalogueEntry.current_version,
-).where(CatalogueEntry.code == bindparam("code"))  # built once: the relay reads it per query
+    _ENTRIES.c.code, _ENTRIES.c.status, _ENTRIES.c.sunset_on, _ENTRIES.c.current_version
+).where(_ENTRIES.c.code == bindparam("code"))  # built once: the relay reads it per query
 
 
 @dataclass(frozen=True)
@@ -343,7 +341,8 @@ class CatalogueBase(ContextService):
     def entry_state(self, session: Session, code: str) -> EntryState | None:
         """What the relay checks of entry ``code`` for every query (status, sunset date, current
         version), read by primary key without an ORM unit of work; None: no such entry."""
-        row = session.execute(_ENTRY_STATE, {"code": code}).first()
+        session.flush()  # a Core read on the connection: what the session holds is written first
+        row = session.connection().execute(_ENTRY_STATE, {"code": code}).first()
         return None if row is None else EntryState(**row._mapping)
 
     def find(self, session: Session, code: str) -> CatalogueEntry | None:

@@ -29,10 +29,11 @@ from tongdao.proto.errors import (
 
 MAX_CERTIFICATE_BYTES = 16 * 1024
 # built once: the relay and the role check read these for every call
-_NODE_OF = select(Department.node_endpoint, Department.signing_public_key).where(
-    Department.code == bindparam("code")
+_DEPARTMENTS = Department.__table__
+_NODE_OF = select(_DEPARTMENTS.c.node_endpoint, _DEPARTMENTS.c.signing_public_key).where(
+    _DEPARTMENTS.c.code == bindparam("code")
 )
-_PARTY_KIND = select(Department.is_authority).where(Department.code == bindparam("code"))
+_PARTY_KIND = select(_DEPARTMENTS.c.is_authority).where(_DEPARTMENTS.c.code == bindparam("code"))
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,8 @@ class DirectoryService(ContextService):
         Raises:
             NotFound: no such department.
         """
-        row = session.execute(_NODE_OF, {"code": code}).first()
+        session.flush()  # a Core read on the connection: what the session holds is written first
+        row = session.connection().execute(_NODE_OF, {"code": code}).first()
         if row is None:
             raise NotFound(msg("no department {code!r} in the directory", code=code), field="code")
         return row.node_endpoint or "", row.signing_public_key
@@ -192,7 +194,8 @@ class DirectoryService(ContextService):
     def party_kind(self, session: Session, code: str) -> str | None:
         """ "authority" or "department" for a registered party ``code`` (read for every call by
         the role check), None when it is not registered."""
-        flag = session.execute(_PARTY_KIND, {"code": code}).first()
+        session.flush()  # a Core read on the connection: what the session holds is written first
+        flag = session.connection().execute(_PARTY_KIND, {"code": code}).first()
         if flag is None:
             return None
         return "authority" if flag.is_authority else "department"

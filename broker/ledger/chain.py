@@ -247,7 +247,7 @@ class Ledger:
         The caller appends (or not) in the same transaction, under the same lock.
         """
         Ledger.lock(session)
-        row = session.execute(sql.RECORDED_ANSWER, {"request_id": request_id}).first()
+        row = _statements(session).execute(sql.RECORDED_ANSWER, {"request_id": request_id}).first()
         if row is None:
             return None
         if row.payload_json is None:

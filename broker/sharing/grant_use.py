@@ -114,7 +114,8 @@ class GrantUseMixin(ContextService):
     def grant_by_token(self, session: Session, token: str) -> LiveGrant | None:
         """The grant this broker issued with ``token`` as it stands now, or None (one indexed
         read: ``ix_grants_token``)."""
-        row = session.execute(_BY_TOKEN, {"token": token}).first()
+        session.flush()  # a Core read on the connection: what the session holds is written first
+        row = session.connection().execute(_BY_TOKEN, {"token": token}).first()
         return None if row is None else LiveGrant(**row._mapping)
 
     def check_live(self, grant: GrantTerms, query: RelayedQuery) -> None:
