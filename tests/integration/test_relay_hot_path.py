@@ -72,9 +72,7 @@ def test_the_grant_of_a_query_is_found_through_an_index_not_a_scan(tmp_path):
     world.engine.dispose()
 
 
-def test_a_grant_suspended_by_another_broker_is_refused_on_the_very_next_query(
-    world, database_url
-):
+def test_a_grant_suspended_by_another_broker_is_refused_on_the_very_next_query(world, database_url):
     grant = _grant(world)
     world.relay(RSJ, GAT, grant.token, FIELDS, {"keys": [KEY]})  # the grant read once
     other = World(database_url)  # a second broker: its own engine and services, one store
@@ -151,12 +149,16 @@ def test_a_failing_unit_fails_alone_and_the_others_in_its_batch_are_committed(wo
 
     def blocker(session):
         hold.wait(10)  # the units below queue meanwhile: they form the next batch
-        return ledger.append(session, kind="test.entry", actor="a", subject="0", payload={}).sequence
+        return ledger.append(
+            session, kind="test.entry", actor="a", subject="0", payload={}
+        ).sequence
 
     def good(n):
-        return lambda session: ledger.append(
-            session, kind="test.entry", actor="a", subject=str(n), payload={}
-        ).sequence
+        return lambda session: (
+            ledger.append(
+                session, kind="test.entry", actor="a", subject=str(n), payload={}
+            ).sequence
+        )
 
     def bad(session):
         ledger.append(session, kind="test.entry", actor="a", subject="bad", payload={})
@@ -198,9 +200,11 @@ def test_two_writers_on_one_store_write_one_chain(world, database_url):
     def append(n):
         writer = writers[n % 2]
         return writer.run(
-            lambda session: writer.ledger.append(
-                session, kind="test.entry", actor="a", subject=str(n), payload={}
-            ).sequence
+            lambda session: (
+                writer.ledger.append(
+                    session, kind="test.entry", actor="a", subject=str(n), payload={}
+                ).sequence
+            )
         )
 
     with ThreadPoolExecutor(12) as pool:
