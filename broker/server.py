@@ -22,13 +22,7 @@ from tongdao.broker.directory.accounts_servicer import AccountsServicer
 from tongdao.broker.directory.servicer import DirectoryServicer
 from tongdao.broker.disputes.servicer import DisputesServicer
 from tongdao.broker.kernel.context import AUTHORITY
-from tongdao.broker.kernel.db import (
-    make_engine,
-    read_only,
-    resolve_database_url,
-    session_factory,
-    upgrade,
-)
+from tongdao.broker.kernel.db import make_engine, resolve_database_url, session_factory, upgrade
 from tongdao.broker.kernel.settings import BrokerSettings
 from tongdao.broker.ledger.chain import Ledger, latest_checkpoint
 from tongdao.broker.ledger.refusals import RefusalRecorder
@@ -194,7 +188,7 @@ def _admit(services: BrokerServices, sessions: sessionmaker[Session], caller: st
         raise Unauthenticated(msg("no verified client certificate"))
     if caller == AUTHORITY:
         return
-    with read_only(sessions) as session:
+    with sessions() as session:
         services.directory.require_registered(session, caller)
 
 

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from tongdao.broker.kernel.actor import responsible
@@ -52,7 +52,6 @@ from tongdao.crypto.merkle import (
     CompactRange,
     consistency_proof,
     inclusion_proof,
-    leaf_hash,
     subtree_hash,
 )
 from tongdao.crypto.signing import SigningKey, VerifyKey
@@ -147,7 +146,7 @@ class Ledger:
             commits).
         """
         # SQL statements, not ORM units of work: this runs once per relayed query
-        db = _statements(session)
+        db = sql.connection_of(session)
         # in a group commit, the head and tree edge the last append left (under the head lock)
         kept = session.info.get(_KEPT)
         if kept is None:
@@ -183,14 +182,14 @@ class Ledger:
         if session.info.get(_ONE_SIGNATURE):
             # group commit: the head and the tree's edge are written, and the head signed, once
             # when the block ends (:meth:`one_signature`)
-            session.info[_KEPT] = (sequence, digest, _grow_tree(db, body, edge, store=False))
+            session.info[_KEPT] = (sequence, digest, sql.grow_tree(db, body, edge, store=False))
         else:
             signature = self._key.sign(head_signing_bytes(sequence, digest))
             db.execute(
                 sql.MOVE_SIGNED_HEAD,
                 {"new_length": sequence, "new_hash": digest, "new_signature": signature},
             )
-            _grow_tree(db, body, edge)
+            sql.grow_tree(db, body, edge)
         request_id = payload.get("request_id")
         if kind in ANSWERED_KINDS and isinstance(request_id, str):
             known = db.execute(sql.REQUEST_SEQUENCE, {"request_id": request_id}).first()
@@ -214,7 +213,7 @@ class Ledger:
             kept = session.info.pop(_KEPT, None)
             if kept is not None:
                 length, digest, (size, compact) = kept
-                db = _statements(session)
+                db = sql.connection_of(session)
                 signature = self._key.sign(head_signing_bytes(length, digest))
                 db.execute(
                     sql.MOVE_SIGNED_HEAD,
@@ -247,7 +246,8 @@ class Ledger:
         The caller appends (or not) in the same transaction, under the same lock.
         """
         Ledger.lock(session)
-        row = _statements(session).execute(sql.RECORDED_ANSWER, {"request_id": request_id}).first()
+        db = sql.connection_of(session)
+        row = db.execute(sql.RECORDED_ANSWER, {"request_id": request_id}).first()
         if row is None:
             return None
         if row.payload_json is None:
@@ -412,39 +412,6 @@ def _tree(session: Session) -> LedgerTree:
         tree = LedgerTree(id=1, size=0, compact_range=b"")
         session.add(tree)
     return tree
-
-
-def _statements(session: Session) -> Connection:
-    """The session's connection, for SQL statements run beside its ORM work (what the session
-    holds unflushed is flushed first, so the statements see it)."""
-    session.flush()
-    return session.connection()
-
-
-def _grow_tree(
-    session: Session | Connection,
-    body: bytes,
-    known: tuple[int, bytes] | None = None,
-    *,
-    store: bool = True,
-) -> tuple[int, bytes]:
-    """Append one leaf: O(log n) hashes, the finished complete subtrees stored (the caller holds
-    the head lock); returns the new edge (size, compact range). ``known``: the edge, if the
-    caller has it; ``store``: write the new edge (else the caller does)."""
-    row = known if known is not None else session.execute(sql.TREE_EDGE).first()
-    size, compact = (row[0], row[1]) if row is not None else (0, b"")
-    edge = CompactRange.from_bytes(size, compact)
-    nodes = [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in edge.append(leaf_hash(body))]
-    if nodes:
-        session.execute(sql.INSERT_NODES, nodes)
-    grown = (edge.size, edge.to_bytes())
-    if not store:
-        return grown
-    if row is None:
-        session.execute(sql.INSERT_TREE, {"id": 1, "size": grown[0], "compact_range": grown[1]})
-    else:
-        session.execute(sql.MOVE_TREE, {"new_size": grown[0], "new_range": grown[1]})
-    return grown
 
 
 def tree_size(session: Session) -> int:
