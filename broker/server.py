@@ -285,9 +285,6 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     except ScheduleError as exc:
         raise RuntimeError(f"a stored holiday schedule is invalid: {exc}") from None
     log_policies_and_calendar(services, official)
-    # relayed calls' entries: one transaction, one fsync and one head signature per batch
-    writer = LedgerWriter(sessions, services.relay.ledger)
-    services.relay.writer = writer
     with sessions.begin() as session:
         regraded = services.sharing.regrade_tokens(session)
     if regraded:
@@ -299,6 +296,9 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     # operational settings (ledger rounds, refusal folding) from the file in force at start
     policy = services.kernel.policy_on(services.supervision.today())
     gateway = GrpcNodeGateway(config.client_tls or config.tls)
+    # relayed calls' entries: one transaction, one fsync and one head signature per batch
+    writer = LedgerWriter(sessions, services.relay.ledger)
+    services.relay.writer = writer
     operations = build_operations(
         engine=engine,
         sessions=sessions,
