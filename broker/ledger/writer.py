@@ -55,6 +55,7 @@ class LedgerWriter:
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._closed = threading.Event()
+        self._gate = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name="ledger-writer", daemon=True)
         self._thread.start()
 
@@ -64,18 +65,24 @@ class LedgerWriter:
         Raises:
             Whatever ``work`` raised (nothing of it was kept), or the commit's error.
         """
-        if self._closed.is_set():
-            return self._run_alone(work)
         future: Future[T] = Future()
-        self._queue.put(_Item(work, future, contextvars.copy_context()))
+        with self._gate:  # nothing is queued behind the thread's stop
+            if self._closed.is_set():
+                queued = False
+            else:
+                self._queue.put(_Item(work, future, contextvars.copy_context()))
+                queued = True
+        if not queued:
+            return self._run_alone(work)
         return future.result()
 
     def close(self) -> None:
         """Commit what is queued, then stop the thread (later calls commit on their own)."""
-        if self._closed.is_set():
-            return
-        self._closed.set()
-        self._queue.put(None)
+        with self._gate:
+            if self._closed.is_set():
+                return
+            self._closed.set()
+            self._queue.put(None)
         self._thread.join()
 
     # ------------------------------------------------------------------ the thread
