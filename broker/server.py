@@ -35,6 +35,7 @@ from tongdao.broker.ledger.chain import Ledger, latest_checkpoint
 from tongdao.broker.ledger.refusals import RefusalRecorder
 from tongdao.broker.ledger.rounds import LedgerRounds, start_ledger_rounds
 from tongdao.broker.ledger.servicer import LedgerServicer
+from tongdao.broker.ledger.writer import LedgerWriter
 from tongdao.broker.opendata.servicer import OpenDataServicer, PublicDataServicer
 from tongdao.broker.ops.startup import STORE_ERRORS, StoreUnavailable, explain
 from tongdao.broker.ops.wiring import (
@@ -122,6 +123,7 @@ class RunningBroker:
     ledger_rounds: LedgerRounds | None = None
     operations: Operations | None = None
     reconciler: Reconciler | None = None
+    writer: LedgerWriter | None = None  # group commit of the relayed calls' entries
     _stopped: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -140,6 +142,8 @@ class RunningBroker:
         if self.public_server is not None:
             self.public_server.stop(grace).wait()
         self.server.stop(grace).wait()
+        if self.writer is not None:
+            self.writer.close()  # after the last call: what it queued is committed
         if self.operations is not None:
             self.operations.stop()
         self.gateway.close()
@@ -305,6 +309,9 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     # operational settings (ledger rounds, refusal folding) from the file in force at start
     policy = services.kernel.policy_on(services.supervision.today())
     gateway = GrpcNodeGateway(config.client_tls or config.tls)
+    # relayed calls' entries: one transaction, one fsync and one head signature per batch
+    writer = LedgerWriter(sessions, services.relay.ledger)
+    services.relay.writer = writer
     operations = build_operations(
         engine=engine,
         sessions=sessions,
@@ -443,6 +450,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         rounds,
         operations,
         reconciler,
+        writer,
     )
 
 

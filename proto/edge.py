@@ -25,6 +25,7 @@ from google.protobuf.message import Message
 from tongdao.policies.i18n import msg
 from tongdao.proto.errors import InvalidArgument, ResourceExhausted
 from tongdao.proto.limits import LIMITS, PACKAGE_PREFIX, Blob, Limit, Many, Range, Real, Text
+from tongdao.proto.peer import auth_properties
 
 PACKAGE = PACKAGE_PREFIX
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -281,7 +282,7 @@ class Watchdog:
 
 def caller_of(context: grpc.ServicerContext) -> str:
     """The caller's certificate name, or its address when it has none (public listener)."""
-    values = context.auth_context().get("x509_common_name")
+    values = auth_properties(context).get("x509_common_name")
     if values:
         return values[0].decode()
     peer = context.peer() or "unknown"
@@ -400,7 +401,7 @@ class EdgeInterceptor(grpc.ServerInterceptor):
         """Vet the caller and take a stream slot, before anything is read."""
         self._rate_check(context)
         if admit is not None:
-            values = context.auth_context().get("x509_common_name")
+            values = auth_properties(context).get("x509_common_name")
             admit(values[0].decode() if values else None)
         caller = caller_of(context)
         self.slots.acquire(caller)

@@ -30,6 +30,7 @@ from tongdao.crypto.pki import CertificateInfo, Usage, certificate_info, load_ce
 from tongdao.crypto.revocation import RevocationList
 from tongdao.policies.i18n import msg
 from tongdao.proto.errors import PermissionDenied, Unauthenticated
+from tongdao.proto.peer import auth_properties
 
 log = logging.getLogger("tongdao.identity")
 
@@ -239,7 +240,7 @@ class IdentityInterceptor(grpc.ServerInterceptor):
         check = self.check
 
         def refuse(context) -> None:  # type: ignore[no-untyped-def]
-            refusal = check(method, context.auth_context())
+            refusal = check(method, auth_properties(context))
             if refusal is not None:
                 code, message = refusal
                 # a domain error, so the domain-error interceptor (outside this one) maps it to
@@ -288,7 +289,7 @@ def only_broker(info: CertificateInfo) -> bool:
 def caller_of(context: grpc.ServicerContext) -> Caller | None:
     """The verified caller's name, role (from the certificate's signed role extension) and serial,
     or None without a readable client certificate — what per-role checks hang off."""
-    pems = context.auth_context().get("x509_pem_cert")
+    pems = auth_properties(context).get("x509_pem_cert")
     if not pems:
         return None
     try:

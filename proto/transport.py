@@ -21,6 +21,7 @@ from grpc_reflection.v1alpha import reflection
 from tongdao.policies.i18n import LOCALE_METADATA, Text, msg, negotiate, normalise, render
 from tongdao.proto.edge import Admit, EdgeInterceptor, RateLimit, ServerLimits
 from tongdao.proto.errors import DomainError
+from tongdao.proto.peer import auth_properties
 
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 """Largest gRPC message accepted or sent (bulk queries stream in later versions)."""
@@ -219,7 +220,7 @@ def caller_locale(context: grpc.ServicerContext, default: str) -> str:
 
 def peer_common_name(context: grpc.ServicerContext) -> str | None:
     """The subject CN of the caller's verified client certificate, or None."""
-    values = context.auth_context().get("x509_common_name")
+    values = auth_properties(context).get("x509_common_name")
     if not values:
         return None
     return values[0].decode()

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tongdao.broker.catalogue.models import CatalogueEntry, CatalogueEntryVersion
@@ -74,6 +74,22 @@ class EntryData:
     tags: tuple[str, ...] = ()  # PLT-4: base databases and "thematic"
     subject_consent: bool = False  # CAT-3: the data subjects' recorded consent to opening
     contains_trade_secret: bool = False  # CAT-3: trade secrets beyond the item grades
+
+
+_ENTRIES = CatalogueEntry.__table__
+_ENTRY_STATE = select(
+    _ENTRIES.c.code, _ENTRIES.c.status, _ENTRIES.c.sunset_on, _ENTRIES.c.current_version
+).where(_ENTRIES.c.code == bindparam("code"))  # built once: the relay reads it per query
+
+
+@dataclass(frozen=True)
+class EntryState:
+    """An entry's status, sunset date and current version, as the relay checks them."""
+
+    code: str
+    status: str
+    sunset_on: dt.date | None
+    current_version: int
 
 
 class GrantsInUse(Protocol):
@@ -248,7 +264,9 @@ class CatalogueBase(ContextService):
             raise NotFound(msg("no catalogue entry {code!r}", code=code), field="code")
         return entry
 
-    def published_content(self, session: Session, entry: CatalogueEntry) -> dict[str, Any]:
+    def published_content(
+        self, session: Session, entry: CatalogueEntry | EntryState
+    ) -> dict[str, Any]:
         snap = session.get(CatalogueEntryVersion, (entry.code, entry.current_version))
         if snap is None:
             raise FailedPrecondition(
@@ -306,7 +324,7 @@ class CatalogueBase(ContextService):
             for h in hints
         ]
 
-    def check_in_force(self, entry: CatalogueEntry) -> None:
+    def check_in_force(self, entry: CatalogueEntry | EntryState) -> None:
         """A withdrawn entry, or a revoked one past its sunset date, is no longer served."""
         article = (self.policy.period("revocation_grace").article,)
         if entry.status == "withdrawn":
@@ -319,6 +337,13 @@ class CatalogueBase(ContextService):
                 ),
                 articles=article,
             )
+
+    def entry_state(self, session: Session, code: str) -> EntryState | None:
+        """What the relay checks of entry ``code`` for every query (status, sunset date, current
+        version), read by primary key without an ORM unit of work; None: no such entry."""
+        session.flush()  # a Core read on the connection: what the session holds is written first
+        row = session.connection().execute(_ENTRY_STATE, {"code": code}).first()
+        return None if row is None else EntryState(**row._mapping)
 
     def find(self, session: Session, code: str) -> CatalogueEntry | None:
         """The entry ``code``, or None when there is no such entry."""

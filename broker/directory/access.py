@@ -21,6 +21,7 @@ from tongdao.broker.directory.accounts import AccountService
 from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel.actor import Actor, acting_as
 from tongdao.broker.kernel.context import AUTHORITY
+from tongdao.broker.kernel.db import read_only
 from tongdao.policies.access import ANY_REGISTERED, AccessRules
 from tongdao.policies.i18n import msg
 from tongdao.proto.errors import DomainError, PermissionDenied, Unauthenticated
@@ -76,21 +77,19 @@ class AccessInterceptor(grpc.ServerInterceptor):
                 msg("{method} is not in the role table", method=method), articles=articles
             )
         token = session_token(context)
-        with self.sessions.begin() as session:
-            if cn == AUTHORITY:
-                kind = "authority"
-            else:
-                dept = self.directory.find(session, cn)
-                if dept is None:
-                    raise PermissionDenied(
-                        msg(
-                            "certificate {cn!r} names no registered department: only "
-                            "health answers it (ask the authority to register it)",
-                            cn=cn,
-                        ),
-                        articles=articles,
-                    )
-                kind = "authority" if dept.is_authority else "department"
+        # reads alone: on SQLite a WAL snapshot that never queues for the write lock
+        with read_only(self.sessions) as session:
+            found = "authority" if cn == AUTHORITY else self.directory.party_kind(session, cn)
+            if found is None:
+                raise PermissionDenied(
+                    msg(
+                        "certificate {cn!r} names no registered department: only "
+                        "health answers it (ask the authority to register it)",
+                        cn=cn,
+                    ),
+                    articles=articles,
+                )
+            kind: str = found
             if token:
                 account = self.accounts.resolve_session(session, cn, token)
                 actor = Actor(cn, account.username, (account.role,))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tongdao.broker.directory.models import Department
@@ -28,6 +28,12 @@ from tongdao.proto.errors import (
 )
 
 MAX_CERTIFICATE_BYTES = 16 * 1024
+# built once: the relay and the role check read these for every call
+_DEPARTMENTS = Department.__table__
+_NODE_OF = select(_DEPARTMENTS.c.node_endpoint, _DEPARTMENTS.c.signing_public_key).where(
+    _DEPARTMENTS.c.code == bindparam("code")
+)
+_PARTY_KIND = select(_DEPARTMENTS.c.is_authority).where(_DEPARTMENTS.c.code == bindparam("code"))
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,28 @@ class DirectoryService(ContextService):
                 msg("no department {code!r} in the directory", code=code), field=field_name
             )
         return dept
+
+    def node_of(self, session: Session, code: str) -> tuple[str, bytes]:
+        """Department ``code``'s node endpoint ("" when none) and signing public key, read for
+        every relayed query (one primary-key read, no ORM unit of work).
+
+        Raises:
+            NotFound: no such department.
+        """
+        session.flush()  # a Core read on the connection: what the session holds is written first
+        row = session.connection().execute(_NODE_OF, {"code": code}).first()
+        if row is None:
+            raise NotFound(msg("no department {code!r} in the directory", code=code), field="code")
+        return row.node_endpoint or "", row.signing_public_key
+
+    def party_kind(self, session: Session, code: str) -> str | None:
+        """ "authority" or "department" for a registered party ``code`` (read for every call by
+        the role check), None when it is not registered."""
+        session.flush()  # a Core read on the connection: what the session holds is written first
+        flag = session.connection().execute(_PARTY_KIND, {"code": code}).first()
+        if flag is None:
+            return None
+        return "authority" if flag.is_authority else "department"
 
     def require_authority(self, session: Session, caller: str) -> None:
         if caller == AUTHORITY:

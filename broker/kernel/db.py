@@ -125,7 +125,10 @@ def make_engine(
         def _on_begin(conn):  # type: ignore[no-untyped-def]
             # a read-only transaction reads a WAL snapshot and never queues for the write lock
             read_only = conn.get_execution_options().get(READ_ONLY, False)
-            conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+            # straight to the driver: this runs for every transaction
+            conn.connection.driver_connection.execute(
+                "BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE"
+            )
 
         return engine
     from sqlalchemy.engine import make_url

@@ -7,7 +7,7 @@ inclusion proof and any two sizes a consistency proof, each O(log n) stored subt
 appending costs O(log n) (the tree's right edge is kept beside the head).
 
 Each entry's hash is also ``SHA-256(previous_hash || canonical bytes)`` and the head row holds
-the length and last hash, signed by the broker's Ed25519 key at every append.
+the length and last hash, signed by the broker's Ed25519 key in every transaction that appends.
 
 Payloads hold identifiers, sizes and digests — never a relayed query's or result's contents.
 """
@@ -17,14 +17,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, and_, insert, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from tongdao.broker.kernel.actor import responsible
+from tongdao.broker.ledger import statements as sql
 from tongdao.broker.ledger.audit import GENESIS_HASH, Audit, audit, entry_body
 from tongdao.broker.ledger.models import (
     LedgerArchive,
@@ -32,7 +34,6 @@ from tongdao.broker.ledger.models import (
     LedgerCosignature,
     LedgerEntry,
     LedgerHead,
-    LedgerRequestIndex,
     LedgerTree,
     LedgerTreeNode,
 )
@@ -51,7 +52,6 @@ from tongdao.crypto.merkle import (
     CompactRange,
     consistency_proof,
     inclusion_proof,
-    leaf_hash,
     subtree_hash,
 )
 from tongdao.crypto.signing import SigningKey, VerifyKey
@@ -64,17 +64,9 @@ HEAD_DOMAIN = b"tongdao/v1 ledger head"
 ANSWERED_KINDS = frozenset({"query.relayed", "query.bad_receipt", "query.relayed_late"})
 
 
-def _table(model: type) -> Table:
-    table = model.__table__  # type: ignore[attr-defined]
-    assert isinstance(table, Table)
-    return table
-
-
-_HEAD = _table(LedgerHead)
-_ENTRIES = _table(LedgerEntry)
-_TREE = _table(LedgerTree)
-_NODES = _table(LedgerTreeNode)
-_REQUESTS = _table(LedgerRequestIndex)
+# session.info keys: write and sign the head at the block's end; the head is locked; the
+# (length, hash, tree edge) the block's last append left
+_ONE_SIGNATURE, _LOCKED, _KEPT = "tongdao_one_signature", "tongdao_locked", "tongdao_kept_head"
 
 
 def entry_hash(
@@ -140,7 +132,8 @@ class Ledger:
     def append(
         self, session: Session, *, kind: str, actor: str, subject: str, payload: dict[str, Any]
     ) -> LedgerEntry:
-        """Append one entry and re-sign the head, in the caller's transaction.
+        """Append one entry and re-sign the head (once per :meth:`one_signature` block), in the
+        caller's transaction.
 
         The payload gains ``responsible``: the department and the person whose call made the
         entry, or ``identity: "service identity"`` when the call carried no login session
@@ -153,13 +146,15 @@ class Ledger:
             The new entry, as a detached row (its ``sequence`` is final once the transaction
             commits).
         """
-        # SQL statements, not ORM units of work: this runs once per relayed query, under the
-        # head lock, and the ORM's flush was most of its cost
-        head_row = session.execute(
-            select(_HEAD.c.length, _HEAD.c.head_hash).where(_HEAD.c.id == 1).with_for_update()
-        ).one()
-        previous = head_row.head_hash
-        sequence = head_row.length + 1
+        # SQL statements, not ORM units of work: this runs once per relayed query
+        db = sql.connection_of(session)
+        # in a group commit, the head and tree edge the last append left (under the head lock)
+        kept = session.info.get(_KEPT)
+        if kept is None:
+            head_row = db.execute(sql.HEAD_FOR_UPDATE).one()
+            previous, sequence, edge = head_row.head_hash, head_row.length + 1, None
+        else:
+            previous, sequence, edge = kept[1], kept[0] + 1, kept[2]
         recorded_at = self._clock().astimezone(dt.UTC).isoformat(timespec="microseconds")
         payload = {**payload, "responsible": responsible(actor)}
         payload_json = json.dumps(
@@ -184,35 +179,63 @@ class Ledger:
             "previous_hash": previous,
             "entry_hash": digest,
         }
-        session.execute(insert(_ENTRIES).values(**values))
-        session.execute(
-            update(_HEAD)
-            .where(_HEAD.c.id == 1)
-            .values(
-                length=sequence,
-                head_hash=digest,
-                signature=self._key.sign(head_signing_bytes(sequence, digest)),
+        db.execute(sql.INSERT_ENTRY, values)
+        if session.info.get(_ONE_SIGNATURE):
+            # group commit: the head and the tree's edge are written, and the head signed, once
+            # when the block ends (:meth:`one_signature`)
+            session.info[_KEPT] = (sequence, digest, sql.grow_tree(db, body, edge, store=False))
+        else:
+            signature = self._key.sign(head_signing_bytes(sequence, digest))
+            db.execute(
+                sql.MOVE_SIGNED_HEAD,
+                {"new_length": sequence, "new_hash": digest, "new_signature": signature},
             )
-        )
-        _grow_tree(session, body)
+            sql.grow_tree(db, body, edge)
         request_id = payload.get("request_id")
         if kind in ANSWERED_KINDS and isinstance(request_id, str):
-            known = session.execute(
-                select(_REQUESTS.c.sequence).where(_REQUESTS.c.request_id == request_id)
-            ).first()
+            known = db.execute(sql.REQUEST_SEQUENCE, {"request_id": request_id}).first()
             if known is None:
-                session.execute(insert(_REQUESTS).values(request_id=request_id, sequence=sequence))
+                db.execute(sql.INSERT_REQUEST, {"request_id": request_id, "sequence": sequence})
         # ORM copies of the head or tree loaded earlier in this session are now stale
         for obj in list(session.identity_map.values()):
             if isinstance(obj, (LedgerHead, LedgerTree)):
                 session.expire(obj)
         return LedgerEntry(**values)
 
+    @contextmanager
+    def one_signature(self, session: Session) -> Iterator[None]:
+        """Appends in this block leave the head and the tree's edge to its end, where they are
+        written and the head signed once, in the same transaction (no commit ever holds an
+        unsigned head). An error skips that: the caller's transaction then rolls back. Within
+        the block the stored head lags the appends."""
+        session.info[_ONE_SIGNATURE] = True
+        try:
+            yield
+            kept = session.info.pop(_KEPT, None)
+            if kept is not None:
+                length, digest, (size, compact) = kept
+                db = sql.connection_of(session)
+                signature = self._key.sign(head_signing_bytes(length, digest))
+                db.execute(
+                    sql.MOVE_SIGNED_HEAD,
+                    {"new_length": length, "new_hash": digest, "new_signature": signature},
+                )
+                moved = db.execute(sql.MOVE_TREE, {"new_size": size, "new_range": compact})
+                if moved.rowcount == 0:  # the log's first entries
+                    db.execute(sql.INSERT_TREE, {"id": 1, "size": size, "compact_range": compact})
+        finally:
+            for key in (_ONE_SIGNATURE, _LOCKED, _KEPT):
+                session.info.pop(key, None)
+
     @staticmethod
     def lock(session: Session) -> None:
         """Take the head's lock in the caller's transaction (appenders queue behind it): a
         check made after it and the append that follows are one step for every other writer."""
-        session.execute(select(_HEAD.c.length).where(_HEAD.c.id == 1).with_for_update()).one()
+        if session.info.get(_LOCKED):
+            return  # locked already in this group commit's transaction
+        session.execute(sql.HEAD_FOR_UPDATE).one()
+        if session.info.get(_ONE_SIGNATURE):
+            session.info[_LOCKED] = True  # held until the block's transaction ends
 
     @staticmethod
     def recorded_answer(session: Session, request_id: str) -> tuple[int, str, bool] | None:
@@ -224,17 +247,13 @@ class Ledger:
         The caller appends (or not) in the same transaction, under the same lock.
         """
         Ledger.lock(session)
-        row = session.execute(
-            select(_ENTRIES.c.sequence, _ENTRIES.c.payload_json)
-            .join(_REQUESTS, _REQUESTS.c.sequence == _ENTRIES.c.sequence)
-            .where(_REQUESTS.c.request_id == request_id)
-        ).first()
+        db = sql.connection_of(session)
+        row = db.execute(sql.RECORDED_ANSWER, {"request_id": request_id}).first()
         if row is None:
-            known = session.execute(
-                select(_REQUESTS.c.sequence).where(_REQUESTS.c.request_id == request_id)
-            ).first()
+            return None
+        if row.payload_json is None:
             # its entry was archived (older than the retention period): it was recorded
-            return None if known is None else (known.sequence, "", True)
+            return row.sequence, "", True
         payload = json.loads(row.payload_json)
         return (
             row.sequence,
@@ -394,27 +413,6 @@ def _tree(session: Session) -> LedgerTree:
         tree = LedgerTree(id=1, size=0, compact_range=b"")
         session.add(tree)
     return tree
-
-
-def _grow_tree(session: Session, body: bytes) -> None:
-    """Append one leaf: O(log n) hashes, the finished complete subtrees stored (the caller holds
-    the head lock)."""
-    row = session.execute(
-        select(_TREE.c.size, _TREE.c.compact_range).where(_TREE.c.id == 1)
-    ).first()
-    size, compact = (row.size, row.compact_range) if row is not None else (0, b"")
-    edge = CompactRange.from_bytes(size, compact)
-    nodes = [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in edge.append(leaf_hash(body))]
-    if nodes:
-        session.execute(insert(_NODES), nodes)
-    if row is None:
-        session.execute(insert(_TREE).values(id=1, size=edge.size, compact_range=edge.to_bytes()))
-    else:
-        session.execute(
-            update(_TREE)
-            .where(_TREE.c.id == 1)
-            .values(size=edge.size, compact_range=edge.to_bytes())
-        )
 
 
 def tree_size(session: Session) -> int:

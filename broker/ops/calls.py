@@ -20,6 +20,8 @@ from typing import Any, Protocol
 
 import grpc
 
+from tongdao.proto.peer import auth_properties
+
 REQUEST_ID_KEY = "x-request-id"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -65,7 +67,7 @@ def request_id_from(metadata: Iterable[tuple[str, Any]] | None) -> str:
 def caller_of(context: grpc.ServicerContext) -> str:
     """The verified client certificate's common name (``-`` on the public listener)."""
     try:
-        values = context.auth_context().get("x509_common_name")
+        values = auth_properties(context).get("x509_common_name")
     except Exception:  # a context without TLS (tests over insecure ports)
         values = None
     if not values:

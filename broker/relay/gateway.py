@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
+import time
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -21,6 +23,7 @@ from tongdao.proto.transport import TlsMaterial, TlsSource, secure_channel
 from tongdao.v1 import node_pb2, node_pb2_grpc, query_pb2
 
 MAX_RECEIPT_TEXT = 2000
+MATERIAL_RECHECK_SECONDS = 1.0  # how soon a renewed broker certificate is used for node calls
 
 
 class NodeRefused(DomainError):
@@ -61,8 +64,14 @@ class NodeGateway(Protocol):
 def _provider_of(query: RelayedQuery) -> str:
     """The department the query is for: the provider named in the grant token (which the broker
     signed and the relay has already checked against the directory entry of ``endpoint``)."""
+    return _provider_named_in(query.grant_token)
+
+
+@functools.lru_cache(maxsize=4096)
+def _provider_named_in(token: str) -> str:
+    # a token's claims never change (a changed grant gets a new token): parsed once per token
     try:
-        return read_grant_token_unverified(query.grant_token).provider
+        return read_grant_token_unverified(token).provider
     except GrantTokenError:
         return ""
 
@@ -85,13 +94,23 @@ class GrpcNodeGateway:
     ) -> None:
         self._source: TlsSource = tls if callable(tls) else (lambda: tls)
         self._tls = self._source()
+        self._checked_at = time.monotonic()
         self._timeout = timeout_seconds
         self._stream_timeout = stream_timeout_seconds
         self._channels: dict[tuple[str, str], grpc.Channel] = {}
+        self._stubs: dict[tuple[str, str], node_pb2_grpc.NodeStub] = {}
         self._lock = threading.Lock()
 
     def client_material(self) -> TlsMaterial:
-        """The broker's current client material (a renewed certificate once it is complete)."""
+        """The broker's current client material (a renewed certificate once it is complete).
+
+        The source's files are looked at no more than once every ``MATERIAL_RECHECK_SECONDS``
+        (each look is several ``stat`` calls, once per relayed query otherwise): a renewal is
+        picked up within that time."""
+        now = time.monotonic()
+        if now - self._checked_at < MATERIAL_RECHECK_SECONDS:
+            return self._tls
+        self._checked_at = now
         try:
             return self._source()
         except Exception:  # a renewal half-written: keep the current material
@@ -105,13 +124,16 @@ class GrpcNodeGateway:
                     old.close()
                 self._channels.clear()
                 self._tls = material
+                self._stubs.clear()
             key = (endpoint, department)
-            channel = self._channels.get(key)
-            if channel is None:
+            stub = self._stubs.get(key)
+            if stub is None:
                 name = node_server_name(department) if department else ""
                 channel = secure_channel(endpoint, self._tls, server_name=name)
                 self._channels[key] = channel
-        return node_pb2_grpc.NodeStub(channel)
+                # one stub per channel: a stub builds a callable for every RPC of the service
+                stub = self._stubs[key] = node_pb2_grpc.NodeStub(channel)
+        return stub
 
     def query(self, endpoint: str, query: RelayedQuery) -> QueryAnswer:
         """Relay one query; see :class:`NodeGateway`."""
@@ -158,6 +180,7 @@ class GrpcNodeGateway:
             for channel in self._channels.values():
                 channel.close()
             self._channels.clear()
+            self._stubs.clear()
 
     def apply_correction(
         self, endpoint: str, department: str, correction: CorrectionToApply

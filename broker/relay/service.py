@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +22,7 @@ from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import ContextService
 from tongdao.broker.kernel.db import read_only
 from tongdao.broker.ledger.chain import Ledger
+from tongdao.broker.ledger.writer import LedgerWriter
 from tongdao.broker.relay.gateway import NodeGateway, NodeRefused
 from tongdao.broker.sharing.service import METHODS, SharingService
 from tongdao.crypto.errors import CryptoError, SignatureError
@@ -46,6 +47,7 @@ from tongdao.proto.query import (
 )
 
 log = logging.getLogger("tongdao.broker.relay")
+T = TypeVar("T")
 MAX_SEALED_QUERY_BYTES = 24 * 1024 * 1024  # under the 32 MiB transport limit
 
 
@@ -57,6 +59,17 @@ class RelayService(ContextService):
     directory: DirectoryService
     catalogue: CatalogueService
     sharing: SharingService
+    # group commit of the entries of relayed calls (set by the server); None: one transaction
+    # per call, as in service tests
+    writer: LedgerWriter | None = None
+
+    def _commit(self, sessions: sessionmaker[Session], work: Callable[[Session], T]) -> T:
+        """Run ``work`` in a committed transaction and return its result only once committed:
+        in the writer's next batch when the writer serves this store, else alone."""
+        if self.writer is not None and self.writer.sessions is sessions:
+            return self.writer.run(work)
+        with sessions.begin() as session:
+            return work(session)
 
     def _validate_query(self, query: RelayedQuery) -> None:
         if not query.grant_token:
@@ -117,7 +130,7 @@ class RelayService(ContextService):
             except DomainError as exc:
                 exc.grant_id = grant.id  # type: ignore[attr-defined]  # named in the refusal entry
                 raise
-            entry = self.catalogue.find(session, grant.entry_code)
+            entry = self.catalogue.entry_state(session, grant.entry_code)
             if entry is not None:
                 self.catalogue.check_in_force(entry)
             if entry is not None and entry.current_version > grant.entry_version:
@@ -138,13 +151,13 @@ class RelayService(ContextService):
                         field="fields",
                         articles=(self.policy.deadline("catalogue_update").article,),
                     )
-            provider = self.directory.department(session, grant.provider)
-            if not provider.node_endpoint:
+            endpoint, provider_key = self.directory.node_of(session, grant.provider)
+            if not endpoint:
                 raise FailedPrecondition(
-                    msg("provider {code!r} has no node endpoint registered", code=provider.code)
+                    msg("provider {code!r} has no node endpoint registered", code=grant.provider)
                 )
             ticketed = dataclasses.replace(query, status_ticket=self.sharing.status_ticket(grant))
-            return grant.id, provider.node_endpoint, provider.signing_public_key, ticketed
+            return grant.id, endpoint, provider_key, ticketed
 
     @staticmethod
     def _base_payload(grant_id: str, query: RelayedQuery) -> dict[str, Any]:
@@ -204,14 +217,16 @@ class RelayService(ContextService):
         message: str,
     ) -> None:
         """The one ledger entry of a relayed call that did not answer (no use is counted)."""
-        with sessions.begin() as session:
-            self.ledger.append(
+        self._commit(
+            sessions,
+            lambda session: self.ledger.append(
                 session,
                 kind="query.failed",
                 actor=caller,
                 subject=grant_id,
                 payload={**payload, "status": status, "message": message},
-            )
+            ),
+        )
 
     def _record_answered(
         self,
@@ -233,7 +248,8 @@ class RelayService(ContextService):
         Raises:
             Unavailable: the receipt does not verify (recorded as ``query.bad_receipt`` first).
         """
-        with sessions.begin() as session:
+
+        def record(session: Session) -> int:
             known = self.ledger.recorded_answer(session, payload["request_id"])
             if known is not None and (known[2] or not receipt_ok):
                 # already in the log — recorded late from the node's journal while this relay
@@ -246,13 +262,14 @@ class RelayService(ContextService):
                         payload["request_id"],
                         sequence,
                     )
-            else:
-                # new — or recorded late from a journal line whose receipt did not verify, which
-                # counted nothing: this verified answer is recorded and counted
-                self.sharing.count_use(session, grant_id, counted=receipt_ok)
-                sequence = self._append_answered(
-                    session, caller, grant_id, receipt, receipt_ok, payload
-                )
+                return sequence
+            # new — or recorded late from a journal line whose receipt did not verify, which
+            # counted nothing: this verified answer is recorded and counted
+            self.sharing.count_use(session, grant_id, counted=receipt_ok)
+            return self._append_answered(session, caller, grant_id, receipt, receipt_ok, payload)
+
+        # acknowledged only once the transaction holding the entry has committed
+        sequence = self._commit(sessions, record)
         if not receipt_ok:
             raise Unavailable(msg("the provider's node returned a receipt that does not verify"))
         return sequence

@@ -23,6 +23,7 @@ from tongdao.broker.kernel.context import AUTHORITY, SHANGHAI, decision_dict
 from tongdao.broker.kernel.paging import Page
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.sharing.changes import GrantChangeMixin
+from tongdao.broker.sharing.grant_use import GrantUseMixin
 from tongdao.broker.sharing.models import Grant, ServiceRequest, ShareRequest
 from tongdao.broker.sharing.public_access import PublicAccessMixin
 from tongdao.broker.sharing.regional import RegionalMixin
@@ -50,7 +51,6 @@ from tongdao.proto.errors import (
     NotFound,
     PermissionDenied,
 )
-from tongdao.proto.query import RelayedQuery
 
 AUTHORITY_REVIEW = "unconditional_share_review"
 """The clock of the data authority's review where an operator performs it (Art.22(1))."""
@@ -76,7 +76,7 @@ class ShareRequestData:
 
 @dataclass(kw_only=True)
 class SharingService(
-    GrantStatusMixin, UsageMixin, GrantChangeMixin, PublicAccessMixin, RegionalMixin
+    GrantUseMixin, GrantStatusMixin, UsageMixin, GrantChangeMixin, PublicAccessMixin, RegionalMixin
 ):
     """Share requests and grants; the relay reads grants only through this service."""
 
@@ -489,66 +489,12 @@ class SharingService(
             self.directory.require_authority(session, caller)
         return grant
 
-    def check_live(self, grant: Grant, query: RelayedQuery) -> None:
-        now = self.now()
-        if grant.status != "active":
-            raise PermissionDenied(
-                f"grant is {grant.status}"
-                + (
-                    f" ({grant.status_ground}: {grant.status_reason})"
-                    if grant.status_ground
-                    else ""
-                ),
-                field="grant_token",
-                articles=(grant.status_article,) if grant.status_article else (),
-            )
-        expires = (
-            grant.expires_at if grant.expires_at.tzinfo else grant.expires_at.replace(tzinfo=dt.UTC)
-        )
-        if now >= expires:
-            raise PermissionDenied(msg("grant has expired"), field="grant_token")
-        if grant.used >= grant.quota:
-            raise PermissionDenied(
-                msg("grant quota of {quota} queries is used up", quota=grant.quota),
-                field="grant_token",
-            )
-        if query.method not in grant.methods:
-            raise PermissionDenied(
-                msg("method {method!r} is not in the grant", method=query.method), field="method"
-            )
-        if query.purpose.strip() != grant.purpose:
-            raise PermissionDenied(
-                msg("purpose differs from the grant's purpose"),
-                field="purpose",
-                articles=(self.policy.sharing.purpose_binding_article,),
-            )
-        outside = [f for f in query.fields if f not in grant.fields]
-        if outside:
-            raise PermissionDenied(
-                msg("data item {v1!r} is outside the grant", v1=outside[0]),
-                field="fields",
-                articles=(self.policy.sharing.purpose_binding_article,),
-            )
-
-    # ------------------------------------------------------------------ for other contexts
     def grant(self, session: Session, grant_id: str) -> Grant:
         """The grant ``grant_id`` (it must exist)."""
         grant = session.get(Grant, grant_id)
         if grant is None:
             raise NotFound(msg("no grant {grant_id!r}", grant_id=grant_id), field="id")
         return grant
-
-    def grant_by_token(self, session: Session, token: str) -> Grant | None:
-        """The grant this broker issued with ``token``, or None."""
-        return session.execute(select(Grant).where(Grant.token == token)).scalar_one_or_none()
-
-    def count_use(self, session: Session, grant_id: str, *, counted: bool) -> None:
-        """Lock the grant for the relay's ledger entry; ``counted``: one more use of it."""
-        grant = session.get(Grant, grant_id, with_for_update=True)
-        assert grant is not None
-        if counted:
-            grant.used += 1
-            grant.last_used_at = self.now()
 
     def _due_note(self, due: dt.date) -> dict[str, Any]:
         fields = self.supervision.due_fields(due)

@@ -14,6 +14,7 @@ from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import AUTHORITY, ContextService
 from tongdao.broker.ledger.chain import Ledger
+from tongdao.broker.sharing.grant_use import LiveGrant
 from tongdao.broker.sharing.models import Grant
 from tongdao.crypto.grant_status import issue_status_ticket
 from tongdao.crypto.signing import SigningKey
@@ -117,7 +118,7 @@ class GrantStatusMixin(ContextService):
         )
         return grant
 
-    def status_ticket(self, grant: Grant) -> str:
+    def status_ticket(self, grant: Grant | LiveGrant) -> str:
         """The broker's signed, short-lived word that ``grant`` is active, for its node.
 
         Raises:

@@ -1,0 +1,136 @@
+"""Group commit of ledger appends: many callers' entries, one transaction, one fsync and one head
+signature per batch, and nobody answered before the batch holding their entry has committed.
+
+A caller submits a unit of work — a function of a session that appends (and may count a grant's
+use) — and waits for its result. One thread drains the queue: it opens one transaction, takes
+the ledger head's lock once, runs every waiting unit, signs the head once and commits. Only
+after the commit returns are the callers answered, so an acknowledged entry is on disk (SQLite
+WAL with ``synchronous=FULL``; PostgreSQL's commit). When a unit raises, or the commit fails,
+nothing of the batch is kept and no one is answered from it: each unit is run again in a
+transaction of its own, so a failing unit's caller gets its error and the others their entries
+(a unit is a function of the session alone, so running it again is safe). Several broker
+processes on one PostgreSQL database still queue on the head row's lock, so their batches are
+serialised into one chain.
+
+Batching costs a caller no waiting of its own: the thread never sleeps for a batch to fill; what
+queued while the previous batch committed is the next batch.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tongdao.broker.ledger.chain import Ledger
+
+T = TypeVar("T")
+log = logging.getLogger("tongdao.broker.ledger")
+Work = Callable[[Session], Any]
+
+
+@dataclass
+class _Item:
+    work: Work
+    future: Future[Any]
+    # the caller's context (who is acting, for the entry's ``responsible``), run in the thread
+    context: contextvars.Context
+
+
+class LedgerWriter:
+    """The broker's one committing thread for relayed queries' ledger entries."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], ledger: Ledger, *, max_batch: int = 256
+    ) -> None:
+        self.sessions = sessions
+        self.ledger = ledger
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self._closed = threading.Event()
+        self._gate = threading.Lock()
+        self._thread = threading.Thread(target=self._loop, name="ledger-writer", daemon=True)
+        self._thread.start()
+
+    def run(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in the next batch and return its result once that batch has committed.
+
+        Raises:
+            Whatever ``work`` raised (nothing of it was kept), or the commit's error.
+        """
+        future: Future[T] = Future()
+        with self._gate:  # nothing is queued behind the thread's stop
+            if self._closed.is_set():
+                queued = False
+            else:
+                self._queue.put(_Item(work, future, contextvars.copy_context()))
+                queued = True
+        if not queued:
+            return self._run_alone(work)
+        return future.result()
+
+    def close(self) -> None:
+        """Commit what is queued, then stop the thread (later calls commit on their own)."""
+        with self._gate:
+            if self._closed.is_set():
+                return
+            self._closed.set()
+            self._queue.put(None)
+        self._thread.join()
+
+    # ------------------------------------------------------------------ the thread
+
+    def _loop(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self.max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Item]) -> None:
+        results: list[Any] = []
+        try:
+            with self.sessions.begin() as session, self.ledger.one_signature(session):
+                Ledger.lock(session)  # every unit below appends under this one lock
+                for item in batch:
+                    results.append(item.context.run(item.work, session))
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0].future.set_exception(exc)
+                return
+            # a unit failed, or the commit did: nothing of the batch is kept; each unit is run
+            # again in a transaction of its own, so one unit's failure is its caller's alone
+            log.warning("a ledger batch of %d did not commit; each commits alone", len(batch))
+            for item in batch:
+                self._answer_alone(item)
+            return
+        for item, result in zip(batch, results, strict=True):
+            item.future.set_result(result)
+
+    def _answer_alone(self, item: _Item) -> None:
+        try:
+            item.future.set_result(item.context.run(self._run_alone, item.work))
+        except Exception as exc:
+            item.future.set_exception(exc)
+
+    def _run_alone(self, work: Callable[[Session], T]) -> T:
+        with self.sessions.begin() as session:
+            return work(session)

@@ -1,0 +1,217 @@
+"""The relay's hot path: the grant found through an index, its state read for every query (a
+suspension by another broker process is refused at once), and the ledger's group commit — one
+transaction per batch, nobody answered before it commits, a failing unit failing alone."""
+
+import json
+import sqlite3
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import event, func, select
+
+from tests.integration.broker_fixtures import GAT, POPULATION, RSJ, World, request_for
+from tongdao.broker.kernel.actor import Actor, acting_as
+from tongdao.broker.kernel.db import make_engine, session_factory
+from tongdao.broker.ledger.chain import Ledger, verify_ledger
+from tongdao.broker.ledger.models import LedgerEntry
+from tongdao.broker.ledger.writer import LedgerWriter
+from tongdao.broker.sharing.models import Grant
+from tongdao.proto.errors import PermissionDenied
+
+KEY = "230102199001011234"
+FIELDS = ["name", "birth_date"]
+
+
+@pytest.fixture
+def world(database_url):
+    w = World(database_url).setup()
+    yield w
+    w.engine.dispose()
+
+
+def _grant(world):
+    request = world.file(RSJ, request_for(POPULATION, FIELDS, ["fetch", "verify"]))
+    return world.grant(request.grant_id)
+
+
+def _grant_lookup_plans(world, token):
+    """The SQLite query plans of the statements on ``grants`` that one relayed query runs."""
+    statements = []
+
+    def seen(_conn, _cursor, sql, params, _context, _many):
+        if "FROM grants" in sql:
+            statements.append((sql, params))
+
+    event.listen(world.engine, "before_cursor_execute", seen)
+    try:
+        world.relay(RSJ, GAT, token, FIELDS, {"keys": [KEY]})
+    finally:
+        event.remove(world.engine, "before_cursor_execute", seen)
+    database = world.engine.url.database
+    with sqlite3.connect(database) as raw:
+        return [
+            " ".join(row[-1] for row in raw.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+            for sql, params in statements
+        ]
+
+
+def test_the_grant_of_a_query_is_found_through_an_index_not_a_scan(tmp_path):
+    world = World(f"sqlite:///{tmp_path / 'broker.db'}").setup()
+    token = _grant(world).token
+    plans = _grant_lookup_plans(world, token)
+    assert plans, "the relay reads the grant"
+    assert all("SCAN" not in plan for plan in plans), plans
+    assert any("ix_grants_token" in plan for plan in plans), plans
+    # the same check on the schema before the index (migration 0014 added only it) reads
+    # every grant ever issued
+    with world.engine.begin() as connection:
+        connection.exec_driver_sql("DROP INDEX ix_grants_token")
+    assert any("SCAN grants" in plan for plan in _grant_lookup_plans(world, token))
+    world.engine.dispose()
+
+
+def test_a_grant_suspended_by_another_broker_is_refused_on_the_very_next_query(world, database_url):
+    grant = _grant(world)
+    world.relay(RSJ, GAT, grant.token, FIELDS, {"keys": [KEY]})  # the grant read once
+    other = World(database_url)  # a second broker: its own engine and services, one store
+    try:
+        with other.sessions.begin() as s:
+            other.services.sharing.change_grant_status(
+                s, GAT.code, grant.id, "suspend", "security_risk", "bulk reads at night"
+            )
+        with pytest.raises(PermissionDenied, match="suspended"):
+            world.relay(RSJ, GAT, grant.token, FIELDS, {"keys": [KEY]})
+        with other.sessions.begin() as s:
+            other.services.sharing.change_grant_status(
+                s, GAT.code, grant.id, "reinstate", "security_risk", "explained"
+            )
+        world.relay(RSJ, GAT, grant.token, FIELDS, {"keys": [KEY]})
+        # its quota used up elsewhere: refused here at once too
+        with other.sessions.begin() as s:
+            row = s.get(Grant, grant.id)
+            row.used = row.quota
+        with pytest.raises(PermissionDenied, match="quota"):
+            world.relay(RSJ, GAT, grant.token, FIELDS, {"keys": [KEY]})
+    finally:
+        other.engine.dispose()
+
+
+def _commits(engine):
+    counted = []
+    event.listen(engine, "commit", lambda _conn: counted.append(1))
+    return counted
+
+
+def test_concurrent_queries_are_group_committed_and_every_acknowledged_one_is_stored(
+    world, database_url
+):
+    grant = _grant(world)
+    writer = LedgerWriter(world.sessions, world.services.relay.ledger)
+    world.services.relay.writer = writer
+    commits = _commits(world.engine)
+    calls = 64
+
+    def one(_):
+        with acting_as(Actor(RSJ.code, "li.si", ("operator",))):
+            query, (_answer, sequence) = world.relay(RSJ, GAT, grant.token, FIELDS, {"keys": [KEY]})
+        return query.request_id, sequence
+
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            acknowledged = list(pool.map(one, range(calls)))
+    finally:
+        writer.close()
+    assert len({sequence for _, sequence in acknowledged}) == calls
+    assert len(commits) < calls  # batches, not one transaction per query
+    # read back through another engine: every acknowledged entry is stored, counted once
+    engine = make_engine(database_url)
+    try:
+        with session_factory(engine)() as s:
+            for request_id, sequence in acknowledged:
+                entry = s.get(LedgerEntry, sequence)
+                payload = json.loads(entry.payload_json)
+                assert entry.kind == "query.relayed" and payload["request_id"] == request_id
+                assert payload["responsible"]["person"] == "li.si"  # the caller's, not the thread's
+            assert s.get(Grant, grant.id).used == calls
+            assert verify_ledger(s, world.broker_key.verify_key).ok
+    finally:
+        engine.dispose()
+
+
+def test_a_failing_unit_fails_alone_and_the_others_in_its_batch_are_committed(world):
+    ledger = world.services.relay.ledger
+    writer = LedgerWriter(world.sessions, ledger)
+    with world.sessions() as s:
+        before = s.execute(select(func.count()).select_from(LedgerEntry)).scalar_one()
+    hold = threading.Event()
+
+    def blocker(session):
+        hold.wait(10)  # the units below queue meanwhile: they form the next batch
+        return ledger.append(
+            session, kind="test.entry", actor="a", subject="0", payload={}
+        ).sequence
+
+    def good(n):
+        return lambda session: (
+            ledger.append(
+                session, kind="test.entry", actor="a", subject=str(n), payload={}
+            ).sequence
+        )
+
+    def bad(session):
+        ledger.append(session, kind="test.entry", actor="a", subject="bad", payload={})
+        raise ValueError("this unit fails after appending")
+
+    with ThreadPoolExecutor(8) as pool:
+        first = pool.submit(writer.run, blocker)
+        time.sleep(0.2)
+        units = [good(1), good(2), bad, good(3), good(4)]
+        futures = [pool.submit(writer.run, unit) for unit in units]
+        time.sleep(0.3)
+        hold.set()
+        first.result(30)
+        with pytest.raises(ValueError, match="fails after appending"):
+            futures[2].result(30)
+        sequences = [f.result(30) for i, f in enumerate(futures) if i != 2]
+    writer.close()
+    assert sorted(sequences) == list(range(before + 2, before + 6))
+    with world.sessions() as s:
+        subjects = s.execute(
+            select(LedgerEntry.subject).where(LedgerEntry.kind == "test.entry")
+        ).scalars()
+        assert sorted(subjects) == ["0", "1", "2", "3", "4"]
+        assert verify_ledger(s, world.broker_key.verify_key).ok
+
+
+def test_two_writers_on_one_store_write_one_chain(world, database_url):
+    """Two broker processes' writers (two engines) append at once: one linear, verified chain."""
+    other_engine = make_engine(database_url)
+    other_sessions = session_factory(other_engine)
+    key = world.broker_key
+    writers = [
+        LedgerWriter(world.sessions, Ledger(key)),
+        LedgerWriter(other_sessions, Ledger(key)),
+    ]
+    with world.sessions() as s:
+        before = s.execute(select(func.count()).select_from(LedgerEntry)).scalar_one()
+
+    def append(n):
+        writer = writers[n % 2]
+        return writer.run(
+            lambda session: (
+                writer.ledger.append(
+                    session, kind="test.entry", actor="a", subject=str(n), payload={}
+                ).sequence
+            )
+        )
+
+    with ThreadPoolExecutor(12) as pool:
+        sequences = list(pool.map(append, range(120)))
+    for writer in writers:
+        writer.close()
+    assert sorted(sequences) == list(range(before + 1, before + 121))
+    with world.sessions() as s:
+        assert verify_ledger(s, key.verify_key).ok
+    other_engine.dispose()
