@@ -308,7 +308,11 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         )
     # operational settings (ledger rounds, refusal folding) from the file in force at start
     policy = services.kernel.policy_on(services.supervision.today())
-    gateway = GrpcNodeGateway(config.client_tls or config.tls)
+    gateway = GrpcNodeGateway(
+        config.client_tls or config.tls,
+        timeout_seconds=policy.limits["node_call_timeout_seconds"],
+        stream_timeout_seconds=policy.limits["node_stream_timeout_seconds"],
+    )
     # relayed calls' entries: one transaction, one fsync and one head signature per batch
     writer = LedgerWriter(sessions, services.relay.ledger)
     services.relay.writer = writer

@@ -60,6 +60,8 @@ REQUIRED_LIMITS = (
     "ledger_page_size",
     "ledger_page_max",
     "misuse_scan_batch",
+    "node_call_timeout_seconds",
+    "node_stream_timeout_seconds",
 )
 
 
