@@ -35,6 +35,7 @@ from typing import Any
 
 from tongdao.benchmarks import relay_growth as growth_mod
 from tongdao.benchmarks import report as common
+from tongdao.benchmarks.options import localised, relay_parser
 from tongdao.benchmarks.relay_stack import (
     METHODS,
     PURPOSE,
@@ -44,6 +45,8 @@ from tongdao.benchmarks.relay_stack import (
     stop_stack,
     with_one_broker,
 )
+from tongdao.help_text import speaking
+from tongdao.i18n import tr
 
 ECHO = "echo"
 ECHO_METHOD = "/tongdao.bench.Echo/Call"
@@ -497,50 +500,20 @@ def report_series(results: dict[str, Any]) -> list[common.Series]:
     ]
 
 
+def build_parser() -> argparse.ArgumentParser:
+    """The benchmark's options, help in English (:func:`main` gives it in the run's locale)."""
+    return relay_parser()
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tongdao bench relay", description=__doc__.split("\n")[0])
-    parser.add_argument("--concurrency", default="1,4,16,64", help="comma-separated callers")
-    parser.add_argument("--seconds", type=float, default=10.0, help="time per measurement")
-    parser.add_argument("--database-url", default="", help="PostgreSQL URL (default: SQLite)")
-    parser.add_argument(
-        "--grants", type=int, default=2, help="grants in the grown store (more than 2: seeded)"
-    )
-    parser.add_argument(
-        "--log-entries", type=int, default=0, help="ledger entries seeded for the grown store"
-    )
-    parser.add_argument(
-        "--brokers", type=int, default=1, help="broker processes on one store (2: PostgreSQL)"
-    )
-    parser.add_argument(
-        "--soak", type=float, default=0.0, metavar="SECONDS", help="memory soak run (0: none)"
-    )
-    parser.add_argument("--processes", type=int, default=4, help="most consumer processes")
-    parser.add_argument("--methods", default=",".join(METHODS), help="fetch,verify")
-    parser.add_argument("--out", default="benchmarks/results", help="output directory")
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="CI smoke: c=1,4 for 1.5 s, fetch; no wait for the round after seeding",
-    )
-    parser.add_argument("--serve-echo", nargs=4, metavar="ARG", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.serve_echo:
+    parser = build_parser()
+    with speaking(localised(parser, argv)):  # help, usage and errors in the run's language
+        args = parser.parse_args(argv)
+        levels, methods = ([], []) if args.serve_echo else _checked(parser, args)
+    if args.serve_echo:  # a run's echo server, a process of its own
         home_root, party, upstream, reply = args.serve_echo
         serve_echo(home_root, party, upstream, int(reply))
         return 0
-    try:
-        levels = [int(c) for c in args.concurrency.split(",")]
-    except ValueError:
-        parser.error("--concurrency must be numbers like 1,4,16,64")
-    methods = [m for m in args.methods.split(",") if m]
-    if any(m not in METHODS for m in methods) or not methods:
-        parser.error(f"--methods: choose from {', '.join(METHODS)}")
-    if any(c < 1 or c > 256 for c in levels) or args.seconds <= 0 or args.grants < 2:
-        parser.error("--concurrency 1..256, --seconds > 0, --grants >= 2")
-    if args.log_entries < 0 or args.soak < 0 or not 1 <= args.brokers <= 8:
-        parser.error("--log-entries >= 0, --soak >= 0, --brokers 1..8")
-    if args.brokers > 1 and not args.database_url.startswith("postgresql"):
-        parser.error("--brokers 2 or more share one PostgreSQL store: give --database-url")
     seconds = args.seconds
     if args.quick:
         levels, seconds, methods = [1, 4], 1.5, ["fetch"]
@@ -567,6 +540,26 @@ def main(argv: list[str] | None = None) -> int:
     print(report.markdown())
     print(f"\nwrote {args.out}/relay-bench.json, relay-bench.md and the plots")
     return 0
+
+
+def _checked(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> tuple[list[int], list[str]]:
+    """The concurrency levels and methods asked for; argparse's error for a wrong option."""
+    try:
+        levels = [int(c) for c in args.concurrency.split(",")]
+    except ValueError:
+        parser.error(tr("--concurrency must be numbers like 1,4,16,64"))
+    methods = [m for m in args.methods.split(",") if m]
+    if any(m not in METHODS for m in methods) or not methods:
+        parser.error(tr("--methods: choose from {choices}", choices=", ".join(METHODS)))
+    if any(c < 1 or c > 256 for c in levels) or args.seconds <= 0 or args.grants < 2:
+        parser.error(tr("--concurrency 1..256, --seconds > 0, --grants >= 2"))
+    if args.log_entries < 0 or args.soak < 0 or not 1 <= args.brokers <= 8:
+        parser.error(tr("--log-entries >= 0, --soak >= 0, --brokers 1..8"))
+    if args.brokers > 1 and not args.database_url.startswith("postgresql"):
+        parser.error(tr("--brokers 2 or more share one PostgreSQL store: give --database-url"))
+    return levels, methods
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@ Message ids are English templates written in the code: the first argument of eve
 ``msg(...)`` (errors the broker and the nodes answer with, ``CommandError`` messages), of
 every ``tr(...)`` of :mod:`tongdao.i18n` (the command's own lines) and the template of every
 ``explained(exc, ...)`` (a local error told in the reader's language). Ids used in ``tongdao/``
-go to ``cli.po``, the others to ``server.po``. The command's help (every description, option
-help and group title of the built parser, and argparse's own words) goes to ``help.po``. All
+and ``benchmarks/`` go to ``cli.po``, the others to ``server.po``. The command's help (every
+description, option help and group title of the built parser and of the parsers of the
+benchmarks that take their own options, and argparse's own words) goes to ``help.po``. All
 under ``policies/locales/<locale>/LC_MESSAGES/``.
 
     python scripts/messages.py          # add new ids to both catalogues (en = the id)
@@ -18,12 +19,18 @@ from __future__ import annotations
 
 import argparse
 import ast
+import importlib
 import os
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FOLDERS = ("tongdao", "broker", "node", "proto", "policies")
+FOLDERS = ("tongdao", "benchmarks", "broker", "node", "proto", "policies")
+CLI_FOLDERS = ("tongdao", "benchmarks")
+"""Folders whose messages the command says (``cli.po``); the others' go to ``server.po``."""
+BENCH_PARSERS = ("tongdao.benchmarks.engines_bench", "tongdao.benchmarks.relay_bench")
+"""Benchmarks that parse their own options (``tongdao bench engines …`` hands them on): each
+module's ``build_parser()``."""
 LOCALES_DIR = ROOT / "policies" / "locales"
 DOMAINS = ("cli", "server", "help")
 CALLS = ("msg", "tr", "explained")
@@ -57,21 +64,23 @@ def _calls(path: Path) -> list[str]:
 
 
 def command_help() -> list[str]:
-    """Every help text of the ``tongdao`` parser (built in English), then argparse's words."""
+    """Every help text of the ``tongdao`` parser and of the benchmarks' own parsers (built in
+    English), then argparse's words."""
     os.environ["TONGDAO_LOCALE"] = "en"
     from tongdao.cli import build_parser
     from tongdao.help_text import ARGPARSE_IDS, texts
     from tongdao.i18n import choose
 
     choose([], {"TONGDAO_LOCALE": "en"})
-    return [*dict.fromkeys(texts(build_parser())), *ARGPARSE_IDS]
+    built = [build_parser(), *(importlib.import_module(m).build_parser() for m in BENCH_PARSERS)]
+    return [*dict.fromkeys(t for parser in built for t in texts(parser)), *ARGPARSE_IDS]
 
 
 def extract_ids() -> dict[str, str]:
     """Every message id, with the catalogue (``cli``, ``server`` or ``help``) it belongs in."""
     ids: dict[str, str] = {}
     for path in sources():
-        domain = "cli" if path.relative_to(ROOT).parts[0] == "tongdao" else "server"
+        domain = "cli" if path.relative_to(ROOT).parts[0] in CLI_FOLDERS else "server"
         for message_id in _calls(path):
             ids.setdefault(message_id, domain)
     for message_id in command_help():

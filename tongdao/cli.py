@@ -190,13 +190,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str]) -> int:
     parser = build_parser()
-    # `tongdao bench engines …`: everything after the command belongs to the
-    # benchmark's own parser (its --help lists the options)
+    # `tongdao [--locale L] bench engines …`: everything after the command belongs to the
+    # benchmark's own parser (its --help lists the options), but --json
+    at = _passthrough(argv)
     with speaking(current()):  # argparse's own words ("usage:", its errors) too
-        if len(argv) >= 2 and argv[0] == "bench" and argv[1] in PASSTHROUGH:
-            args = parser.parse_args(argv[:2])
-            args.options = [a for a in argv[2:] if a != "--json"]
-            args.json = len(args.options) < len(argv) - 2
+        if at:
+            args = parser.parse_args(argv[:at])
+            args.options = [a for a in argv[at:] if a != "--json"]
+            args.json = len(args.options) < len(argv) - at
         else:
             args = parser.parse_args(argv)
     as_json = bool(getattr(args, "json", False))
@@ -214,6 +215,17 @@ def _main(argv: list[str]) -> int:
     if as_json and getattr(args, "json_lines", False):
         print(json.dumps({"exit_code": code}), flush=True)
     return code
+
+
+def _passthrough(argv: list[str]) -> int:
+    """Where the benchmark's own options start in ``argv`` when it runs ``bench engines`` or
+    ``bench relay`` (after any ``--locale`` given before the command); else 0."""
+    at = 0
+    while at < len(argv) and argv[at].startswith("--locale"):
+        at += 1 if "=" in argv[at] else 2
+    if len(argv) > at + 1 and argv[at] == "bench" and argv[at + 1] in PASSTHROUGH:
+        return at + 2
+    return 0
 
 
 def _run(args: argparse.Namespace, as_json: bool, stdout: Any) -> int:

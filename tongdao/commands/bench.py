@@ -45,8 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     engines = bsub.add_parser(
         "engines",
         help="PSI, intersection-sum and the multi-node aggregate at scale, through real processes",
-        description="Runs benchmarks.engines_bench; options are passed on "
-        "(see `python -m tongdao.benchmarks.engines_bench --help`).",
+        description="Runs the benchmark with the options that follow "
+        "(`tongdao bench engines --help` lists them).",
     )
     engines.add_argument("options", nargs="*", help="benchmark options")
     add_json_argument(engines, lines=True)
@@ -84,8 +84,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "relay",
         help="authorised unary queries per second through broker and node, against a bare "
         "mTLS echo in the same run",
-        description="Runs benchmarks.relay_bench; options are passed on "
-        "(see `python -m tongdao.benchmarks.relay_bench --help`).",
+        description="Runs the benchmark with the options that follow "
+        "(`tongdao bench relay --help` lists them).",
     )
     relay.add_argument("options", nargs="*", help="benchmark options")
     add_json_argument(relay, lines=True)
