@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -45,12 +47,22 @@ def database_url(request, tmp_path):
     reason = postgres_unavailable_reason()
     if reason:
         pytest.skip(reason)
+    with private_pg_schema() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def private_pg_schema() -> Iterator[str]:
+    """A URL of a fresh schema of its own on the PostgreSQL at TONGDAO_TEST_PG_URL, dropped
+    afterwards (call only when :func:`postgres_unavailable_reason` is None)."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -8,13 +8,12 @@ PostgreSQL only: brokers share a store only there (a SQLite file belongs to one 
 from __future__ import annotations
 
 import json
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import PG_URL, postgres_unavailable_reason
+from tests.conftest import postgres_unavailable_reason, private_pg_schema
 from tongdao.benchmarks.relay_stack import PURPOSE, start_stack, stop_stack, verify_store
 from tongdao.crypto.pki import BROKER_SERVER_NAME
 from tongdao.crypto.signing import VerifyKey
@@ -34,15 +33,8 @@ def pg_url():
     reason = postgres_unavailable_reason()
     if reason:
         pytest.skip(f"several brokers share a PostgreSQL store: {reason}")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with private_pg_schema() as url:
+        yield url
 
 
 def _answered_by(log_path) -> int:
