@@ -126,9 +126,16 @@ class NodeState:
         Raises:
             ReplayError / QuotaError.
         """
-        if self.seen(request_id):
+        db = self._reader()
+        db.execute("BEGIN")  # one snapshot: a racing copy's commit is seen whole or not at all
+        try:
+            seen = db.execute(_SEEN, (_canonical(request_id),)).fetchone() is not None
+            row = db.execute(_USED, (grant_id,)).fetchone()
+        finally:
+            db.execute("COMMIT")
+        if seen:
             raise ReplayError(request_id)
-        if self.used(grant_id) >= quota:
+        if (int(row[0]) if row else 0) >= quota:
             raise QuotaError(grant_id)
 
     # ------------------------------------------------------------------ writes
