@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -25,8 +25,17 @@ from typing import Any, TypeVar
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from tongdao.broker.kernel.actor import responsible
 from tongdao.broker.ledger import statements as sql
+from tongdao.broker.ledger.appending import (
+    KEPT,
+    LOCKED,
+    ONE_SIGNATURE,
+    NewEntry,
+    append_entries,
+    head_signing_bytes,
+    new_entry,
+    write_head,
+)
 from tongdao.broker.ledger.audit import GENESIS_HASH, Audit, audit, entry_body
 from tongdao.broker.ledger.models import (
     LedgerArchive,
@@ -59,14 +68,6 @@ from tongdao.policies.i18n import msg
 
 __all__ = ["GENESIS_HASH", "Ledger", "verify_ledger"]
 T = TypeVar("T")
-HEAD_DOMAIN = b"tongdao/v1 ledger head"
-# entries that record a node's answer (its receipt): indexed by request id for reconciliation
-ANSWERED_KINDS = frozenset({"query.relayed", "query.bad_receipt", "query.relayed_late"})
-
-
-# session.info keys: write and sign the head at the block's end; the head is locked; the
-# (length, hash, tree edge) the block's last append left
-_ONE_SIGNATURE, _LOCKED, _KEPT = "tongdao_one_signature", "tongdao_locked", "tongdao_kept_head"
 
 
 def entry_hash(
@@ -89,11 +90,6 @@ def entry_hash(
         payload_json=payload_json,
     )
     return hashlib.sha256(previous_hash + body).digest()
-
-
-def head_signing_bytes(length: int, head_hash: bytes) -> bytes:
-    """What the broker signs for the head."""
-    return HEAD_DOMAIN + length.to_bytes(8, "big") + head_hash
 
 
 @dataclass(frozen=True)
@@ -146,61 +142,14 @@ class Ledger:
             The new entry, as a detached row (its ``sequence`` is final once the transaction
             commits).
         """
-        # SQL statements, not ORM units of work: this runs once per relayed query
-        db = sql.connection_of(session)
-        # in a group commit, the head and tree edge the last append left (under the head lock)
-        kept = session.info.get(_KEPT)
-        if kept is None:
-            head_row = db.execute(sql.HEAD_FOR_UPDATE).one()
-            previous, sequence, edge = head_row.head_hash, head_row.length + 1, None
-        else:
-            previous, sequence, edge = kept[1], kept[0] + 1, kept[2]
-        recorded_at = self._clock().astimezone(dt.UTC).isoformat(timespec="microseconds")
-        payload = {**payload, "responsible": responsible(actor)}
-        payload_json = json.dumps(
-            payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        )
-        body = entry_body(
-            sequence=sequence,
-            recorded_at=recorded_at,
-            kind=kind,
-            actor=actor,
-            subject=subject,
-            payload_json=payload_json,
-        )
-        digest = hashlib.sha256(previous + body).digest()
-        values = {
-            "sequence": sequence,
-            "recorded_at": recorded_at,
-            "kind": kind,
-            "actor": actor,
-            "subject": subject,
-            "payload_json": payload_json,
-            "previous_hash": previous,
-            "entry_hash": digest,
-        }
-        db.execute(sql.INSERT_ENTRY, values)
-        if session.info.get(_ONE_SIGNATURE):
-            # group commit: the head and the tree's edge are written, and the head signed, once
-            # when the block ends (:meth:`one_signature`)
-            session.info[_KEPT] = (sequence, digest, sql.grow_tree(db, body, edge, store=False))
-        else:
-            signature = self._key.sign(head_signing_bytes(sequence, digest))
-            db.execute(
-                sql.MOVE_SIGNED_HEAD,
-                {"new_length": sequence, "new_hash": digest, "new_signature": signature},
-            )
-            sql.grow_tree(db, body, edge)
-        request_id = payload.get("request_id")
-        if kind in ANSWERED_KINDS and isinstance(request_id, str):
-            known = db.execute(sql.REQUEST_SEQUENCE, {"request_id": request_id}).first()
-            if known is None:
-                db.execute(sql.INSERT_REQUEST, {"request_id": request_id, "sequence": sequence})
-        # ORM copies of the head or tree loaded earlier in this session are now stale
-        for obj in list(session.identity_map.values()):
-            if isinstance(obj, (LedgerHead, LedgerTree)):
-                session.expire(obj)
-        return LedgerEntry(**values)
+        made = new_entry(kind=kind, actor=actor, subject=subject, payload=payload)
+        return LedgerEntry(**self.append_new(session, [made])[0])
+
+    def append_new(self, session: Session, entries: Sequence[NewEntry]) -> list[dict[str, Any]]:
+        """Append entries made by :func:`~tongdao.broker.ledger.appending.new_entry` (in the
+        callers' threads, each with its caller's ``responsible``), in order, with one statement
+        per table for the lot; returns each entry's row values."""
+        return append_entries(session, self._key, self._clock, entries)
 
     @contextmanager
     def one_signature(self, session: Session) -> Iterator[None]:
@@ -208,34 +157,25 @@ class Ledger:
         written and the head signed once, in the same transaction (no commit ever holds an
         unsigned head). An error skips that: the caller's transaction then rolls back. Within
         the block the stored head lags the appends."""
-        session.info[_ONE_SIGNATURE] = True
+        session.info[ONE_SIGNATURE] = True
         try:
             yield
-            kept = session.info.pop(_KEPT, None)
+            kept = session.info.pop(KEPT, None)
             if kept is not None:
-                length, digest, (size, compact) = kept
-                db = sql.connection_of(session)
-                signature = self._key.sign(head_signing_bytes(length, digest))
-                db.execute(
-                    sql.MOVE_SIGNED_HEAD,
-                    {"new_length": length, "new_hash": digest, "new_signature": signature},
-                )
-                moved = db.execute(sql.MOVE_TREE, {"new_size": size, "new_range": compact})
-                if moved.rowcount == 0:  # the log's first entries
-                    db.execute(sql.INSERT_TREE, {"id": 1, "size": size, "compact_range": compact})
+                write_head(session, self._key, *kept)
         finally:
-            for key in (_ONE_SIGNATURE, _LOCKED, _KEPT):
+            for key in (ONE_SIGNATURE, LOCKED, KEPT):
                 session.info.pop(key, None)
 
     @staticmethod
     def lock(session: Session) -> None:
         """Take the head's lock in the caller's transaction (appenders queue behind it): a
         check made after it and the append that follows are one step for every other writer."""
-        if session.info.get(_LOCKED):
+        if session.info.get(LOCKED):
             return  # locked already in this group commit's transaction
         session.execute(sql.HEAD_FOR_UPDATE).one()
-        if session.info.get(_ONE_SIGNATURE):
-            session.info[_LOCKED] = True  # held until the block's transaction ends
+        if session.info.get(ONE_SIGNATURE):
+            session.info[LOCKED] = True  # held until the block's transaction ends
 
     @staticmethod
     def recorded_answer(session: Session, request_id: str) -> tuple[int, str, bool] | None:
@@ -246,20 +186,28 @@ class Ledger:
         journal reconciliation's margin finds the answer already recorded late, and adds nothing.
         The caller appends (or not) in the same transaction, under the same lock.
         """
+        return Ledger.recorded_answers(session, [request_id]).get(request_id)
+
+    @staticmethod
+    def recorded_answers(
+        session: Session, request_ids: Sequence[str]
+    ) -> dict[str, tuple[int, str, bool]]:
+        """:meth:`recorded_answer` for many request ids in one statement: those the log holds."""
         Ledger.lock(session)
         db = sql.connection_of(session)
-        row = db.execute(sql.RECORDED_ANSWER, {"request_id": request_id}).first()
-        if row is None:
-            return None
-        if row.payload_json is None:
-            # its entry was archived (older than the retention period): it was recorded
-            return row.sequence, "", True
-        payload = json.loads(row.payload_json)
-        return (
-            row.sequence,
-            str(payload.get("receipt_signature", "")),
-            bool(payload.get("receipt_verified", True)),
-        )
+        found: dict[str, tuple[int, str, bool]] = {}
+        for row in db.execute(sql.RECORDED_ANSWERS, {"request_ids": list(set(request_ids))}):
+            if row.payload_json is None:
+                # its entry was archived (older than the retention period): it was recorded
+                found[row.request_id] = (row.sequence, "", True)
+                continue
+            payload = json.loads(row.payload_json)
+            found[row.request_id] = (
+                row.sequence,
+                str(payload.get("receipt_signature", "")),
+                bool(payload.get("receipt_verified", True)),
+            )
+        return found
 
     def publish_checkpoint(self, session: Session, origin: str) -> LedgerCheckpoint:
         """Sign a checkpoint of the current tree (or return the latest, if the tree has not

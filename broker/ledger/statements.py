@@ -1,6 +1,6 @@
 """The ledger's per-append SQL, built once: an append runs for every relayed query, and building
 a statement anew each time (then its cache key) cost more than running it. Each statement takes
-its values as bound parameters at execution. Also the tree's growth by one leaf, in statements."""
+its values as bound parameters at execution."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from tongdao.broker.ledger.models import (
     LedgerTree,
     LedgerTreeNode,
 )
-from tongdao.crypto.merkle import CompactRange, leaf_hash
 
 
 def _table(model: type) -> Table:
@@ -46,16 +45,16 @@ MOVE_TREE = (
     .where(TREE.c.id == 1)
     .values(size=bindparam("new_size"), compact_range=bindparam("new_range"))
 )
-REQUEST_SEQUENCE = select(REQUESTS.c.sequence).where(
-    REQUESTS.c.request_id == bindparam("request_id")
-)
 INSERT_REQUEST = insert(REQUESTS)
-RECORDED_ANSWER = (
-    select(REQUESTS.c.sequence, ENTRIES.c.payload_json)
-    .select_from(REQUESTS.outerjoin(ENTRIES, ENTRIES.c.sequence == REQUESTS.c.sequence))
-    .where(REQUESTS.c.request_id == bindparam("request_id"))
+INDEXED_REQUESTS = select(REQUESTS.c.request_id).where(
+    REQUESTS.c.request_id.in_(bindparam("request_ids", expanding=True))
 )
-"""An answer's index row and its entry (no entry: archived, older than the retention)."""
+RECORDED_ANSWERS = (
+    select(REQUESTS.c.request_id, REQUESTS.c.sequence, ENTRIES.c.payload_json)
+    .select_from(REQUESTS.outerjoin(ENTRIES, ENTRIES.c.sequence == REQUESTS.c.sequence))
+    .where(REQUESTS.c.request_id.in_(bindparam("request_ids", expanding=True)))
+)
+"""Answers' index rows and their entries (no entry: archived, older than the retention)."""
 
 
 def connection_of(session: Session) -> Connection:
@@ -63,29 +62,3 @@ def connection_of(session: Session) -> Connection:
     holds unflushed is flushed first, so the statements see it)."""
     session.flush()
     return session.connection()
-
-
-def grow_tree(
-    session: Session | Connection,
-    body: bytes,
-    known: tuple[int, bytes] | None = None,
-    *,
-    store: bool = True,
-) -> tuple[int, bytes]:
-    """Append one leaf: O(log n) hashes, the finished complete subtrees stored (the caller holds
-    the head lock); returns the new edge (size, compact range). ``known``: the edge, if the
-    caller has it; ``store``: write the new edge (else the caller does)."""
-    row = known if known is not None else session.execute(TREE_EDGE).first()
-    size, compact = (row[0], row[1]) if row is not None else (0, b"")
-    edge = CompactRange.from_bytes(size, compact)
-    nodes = [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in edge.append(leaf_hash(body))]
-    if nodes:
-        session.execute(INSERT_NODES, nodes)
-    grown = (edge.size, edge.to_bytes())
-    if not store:
-        return grown
-    if row is None:
-        session.execute(INSERT_TREE, {"id": 1, "size": grown[0], "compact_range": grown[1]})
-    else:
-        session.execute(MOVE_TREE, {"new_size": grown[0], "new_range": grown[1]})
-    return grown

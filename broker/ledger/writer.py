@@ -12,6 +12,12 @@ transaction of its own, so a failing unit's caller gets its error and the others
 processes on one PostgreSQL database still queue on the head row's lock, so their batches are
 serialised into one chain.
 
+A unit may also be one item of a batched work — a function of a session and a list of items,
+answering each — submitted with :meth:`LedgerWriter.run_batched`: consecutive items of the same
+batched work are run in one call, so a batch of relayed answers is one statement per table, not
+one per answer. Such a function must not read the caller's context (who is acting): what depends
+on it is in the item, made in the caller's thread.
+
 Batching costs a caller no waiting of its own: the thread never sleeps for a batch to fill; what
 queued while the previous batch committed is the next batch.
 """
@@ -32,8 +38,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from tongdao.broker.ledger.chain import Ledger
 
 T = TypeVar("T")
+V = TypeVar("V")
 log = logging.getLogger("tongdao.broker.ledger")
 Work = Callable[[Session], Any]
+BatchedWork = Callable[[Session, list[Any]], list[Any]]
+"""Runs many callers' items in one call; returns one result per item, in order."""
 
 
 @dataclass
@@ -42,6 +51,9 @@ class _Item:
     future: Future[Any]
     # the caller's context (who is acting, for the entry's ``responsible``), run in the thread
     context: contextvars.Context
+    # an item of a batched work: run with its neighbours of the same work in one call
+    batched: BatchedWork | None = None
+    value: Any = None
 
 
 class LedgerWriter:
@@ -65,16 +77,30 @@ class LedgerWriter:
         Raises:
             Whatever ``work`` raised (nothing of it was kept), or the commit's error.
         """
-        future: Future[T] = Future()
+        return self._submit(_Item(work, Future(), contextvars.copy_context()))
+
+    def run_batched(self, batched: Callable[[Session, list[V]], list[T]], value: V) -> T:
+        """Run ``value`` as one item of ``batched`` in the next batch, together with the other
+        callers' items of the same work queued next to it; return its result once committed.
+
+        Raises:
+            Whatever ``batched`` raised for a batch of this item alone (nothing of it was
+            kept), or the commit's error.
+        """
+
+        def alone(session: Session) -> T:
+            return batched(session, [value])[0]
+
+        return self._submit(_Item(alone, Future(), contextvars.copy_context(), batched, value))
+
+    def _submit(self, item: _Item) -> Any:
         with self._gate:  # nothing is queued behind the thread's stop
-            if self._closed.is_set():
-                queued = False
-            else:
-                self._queue.put(_Item(work, future, contextvars.copy_context()))
-                queued = True
+            queued = not self._closed.is_set()
+            if queued:
+                self._queue.put(item)
         if not queued:
-            return self._run_alone(work)
-        return future.result()
+            return self._run_alone(item.work)
+        return item.future.result()
 
     def close(self) -> None:
         """Commit what is queued, then stop the thread (later calls commit on their own)."""
@@ -110,8 +136,15 @@ class LedgerWriter:
         try:
             with self.sessions.begin() as session, self.ledger.one_signature(session):
                 Ledger.lock(session)  # every unit below appends under this one lock
-                for item in batch:
-                    results.append(item.context.run(item.work, session))
+                for run in _runs(batch):
+                    batched = run[0].batched
+                    if batched is None:
+                        results.append(run[0].context.run(run[0].work, session))
+                        continue
+                    answers = batched(session, [item.value for item in run])
+                    if len(answers) != len(run):
+                        raise RuntimeError("a batched work answered the wrong number of items")
+                    results.extend(answers)
         except Exception as exc:
             if len(batch) == 1:
                 batch[0].future.set_exception(exc)
@@ -134,3 +167,14 @@ class LedgerWriter:
     def _run_alone(self, work: Callable[[Session], T]) -> T:
         with self.sessions.begin() as session:
             return work(session)
+
+
+def _runs(batch: list[_Item]) -> list[list[_Item]]:
+    """The batch in order, consecutive items of one batched work together; others alone."""
+    runs: list[list[_Item]] = []
+    for item in batch:
+        if item.batched is not None and runs and runs[-1][0].batched == item.batched:
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    return runs

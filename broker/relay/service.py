@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -21,6 +22,7 @@ from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import ContextService
 from tongdao.broker.kernel.db import read_only
+from tongdao.broker.ledger.appending import NewEntry, new_entry
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.ledger.writer import LedgerWriter
 from tongdao.broker.relay.gateway import NodeGateway, NodeRefused
@@ -49,6 +51,17 @@ from tongdao.proto.query import (
 log = logging.getLogger("tongdao.broker.relay")
 T = TypeVar("T")
 MAX_SEALED_QUERY_BYTES = 24 * 1024 * 1024  # under the 32 MiB transport limit
+
+
+@dataclass(frozen=True, slots=True)
+class _Answered:
+    """An answered call waiting for its ledger entry: what the entry says and how it counts."""
+
+    grant_id: str
+    request_id: str
+    receipt_signature: str  # hex
+    verified: bool
+    entry: NewEntry
 
 
 @dataclass(kw_only=True)
@@ -249,56 +262,82 @@ class RelayService(ContextService):
             Unavailable: the receipt does not verify (recorded as ``query.bad_receipt`` first).
         """
 
-        def record(session: Session) -> int:
-            known = self.ledger.recorded_answer(session, payload["request_id"])
-            if known is not None and (known[2] or not receipt_ok):
-                # already in the log — recorded late from the node's journal while this relay
-                # was slower than the reconciliation's margin: the node journals one receipt per
-                # request id, so this is that answer; nothing more is recorded or counted
-                sequence, signature, _ = known
-                if signature and signature != receipt.signature.hex():
-                    log.error(
-                        "request %s: receipt differs from the one recorded in entry %d",
-                        payload["request_id"],
-                        sequence,
-                    )
-                return sequence
-            # new — or recorded late from a journal line whose receipt did not verify, which
-            # counted nothing: this verified answer is recorded and counted
-            self.sharing.count_use(session, grant_id, counted=receipt_ok)
-            return self._append_answered(session, caller, grant_id, receipt, receipt_ok, payload)
-
+        answered = _Answered(
+            grant_id=grant_id,
+            request_id=payload["request_id"],
+            receipt_signature=receipt.signature.hex(),
+            verified=receipt_ok,
+            entry=new_entry(
+                kind="query.relayed" if receipt_ok else "query.bad_receipt",
+                actor=caller,
+                subject=grant_id,
+                payload={
+                    **payload,
+                    "result_sha256": receipt.result_digest.hex(),
+                    "record_count": receipt.record_count,
+                    "answered_at": receipt.answered_at,
+                    "receipt_signature": receipt.signature.hex(),
+                    "receipt_verified": receipt_ok,
+                },
+            ),
+        )
         # acknowledged only once the transaction holding the entry has committed
-        sequence = self._commit(sessions, record)
+        if self.writer is not None and self.writer.sessions is sessions:
+            sequence = self.writer.run_batched(self._record_answers, answered)
+        else:
+            with sessions.begin() as session:
+                sequence = self._record_answers(session, [answered])[0]
         if not receipt_ok:
             raise Unavailable(msg("the provider's node returned a receipt that does not verify"))
         return sequence
 
-    def _append_answered(
-        self,
-        session: Session,
-        caller: str,
-        grant_id: str,
-        receipt: Receipt,
-        receipt_ok: bool,
-        payload: dict[str, Any],
-    ) -> int:
-        """Append the answered call's entry (``query.relayed``, or ``query.bad_receipt``)."""
-        entry = self.ledger.append(
-            session,
-            kind="query.relayed" if receipt_ok else "query.bad_receipt",
-            actor=caller,
-            subject=grant_id,
-            payload={
-                **payload,
-                "result_sha256": receipt.result_digest.hex(),
-                "record_count": receipt.record_count,
-                "answered_at": receipt.answered_at,
-                "receipt_signature": receipt.signature.hex(),
-                "receipt_verified": receipt_ok,
-            },
-        )
-        return entry.sequence
+    def _record_answers(self, session: Session, answers: list[_Answered]) -> list[int]:
+        """Record a group commit's answered calls in order, one statement per table for all;
+        returns each answer's ledger sequence.
+
+        An answer the log already holds — recorded late from the node's journal while the relay
+        was slower than the reconciliation's margin; the node journals one receipt per request
+        id — is neither recorded nor counted again. One whose earlier record did not verify, when
+        this one does, is recorded and counted."""
+        known = self.ledger.recorded_answers(session, [a.request_id for a in answers])
+        sequences: list[int | None] = []
+        fresh: list[NewEntry] = []
+        # per request id, the answer of this batch now recorded for it: its index in ``fresh``
+        # and whether its receipt verified
+        pending: dict[str, tuple[int, bool]] = {}
+        recorded_as: dict[int, int] = {}  # an answer's position -> the index in ``fresh``
+        uses: Counter[str] = Counter()
+        locked: set[str] = set()
+        for position, answer in enumerate(answers):
+            recorded = known.get(answer.request_id)
+            if recorded is not None and (recorded[2] or not answer.verified):
+                sequence, signature, _ = recorded
+                if signature and signature != answer.receipt_signature:
+                    log.error(
+                        "request %s: receipt differs from the one recorded in entry %d",
+                        answer.request_id,
+                        sequence,
+                    )
+                sequences.append(sequence)
+                continue
+            sequences.append(None)
+            earlier = pending.get(answer.request_id)
+            if earlier is not None and (earlier[1] or not answer.verified):
+                recorded_as[position] = earlier[0]
+                continue
+            if answer.verified:
+                uses[answer.grant_id] += 1
+            else:
+                locked.add(answer.grant_id)
+            pending[answer.request_id] = (len(fresh), answer.verified)
+            recorded_as[position] = len(fresh)
+            fresh.append(answer.entry)
+        self.sharing.count_uses(session, uses, locked)
+        rows = self.ledger.append_new(session, fresh)
+        return [
+            s if s is not None else int(rows[recorded_as[i]]["sequence"])
+            for i, s in enumerate(sequences)
+        ]
 
     def relay_query(
         self,

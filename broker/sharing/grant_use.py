@@ -10,6 +10,7 @@ grant is refused by the very next query, whichever broker process changed it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -56,6 +57,11 @@ _COUNT_USE = (
     update(_GRANTS)
     .where(_GRANTS.c.id == bindparam("grant_id"))
     .values(used=_GRANTS.c.used + 1, last_used_at=bindparam("now"))
+)
+_COUNT_USES = (
+    update(_GRANTS)
+    .where(_GRANTS.c.id == bindparam("grant_id"))
+    .values(used=_GRANTS.c.used + bindparam("uses"), last_used_at=bindparam("now"))
 )
 _LOCK = select(_GRANTS.c.id).where(_GRANTS.c.id == bindparam("grant_id")).with_for_update()
 
@@ -172,3 +178,19 @@ class GrantUseMixin(ContextService):
         loaded = session.identity_map.get(identity_key(Grant, grant_id))
         if loaded is not None:
             session.expire(loaded)
+
+    def count_uses(self, session: Session, uses: Mapping[str, int], locked: Iterable[str]) -> None:
+        """:meth:`count_use` for a group commit's answers: ``uses`` more uses of each grant
+        (``used = used + n``, one statement for all), and a lock on each grant in ``locked``
+        (answers that counted nothing). The caller holds the ledger head's lock, behind which every
+        broker process takes these row locks."""
+        now = self.now()
+        counted = [{"grant_id": g, "uses": n, "now": now} for g, n in sorted(uses.items()) if n]
+        if counted:
+            session.connection().execute(_COUNT_USES, counted)
+        for grant_id in sorted(set(locked) - {c["grant_id"] for c in counted}):
+            session.execute(_LOCK, {"grant_id": grant_id}).one()
+        for grant_id in {*uses, *locked}:
+            loaded = session.identity_map.get(identity_key(Grant, grant_id))
+            if loaded is not None:
+                session.expire(loaded)

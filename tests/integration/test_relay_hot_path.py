@@ -14,6 +14,7 @@ from sqlalchemy import event, func, select
 from tests.integration.broker_fixtures import GAT, POPULATION, RSJ, World, request_for
 from tongdao.broker.kernel.actor import Actor, acting_as
 from tongdao.broker.kernel.db import make_engine, session_factory
+from tongdao.broker.ledger.appending import new_entry
 from tongdao.broker.ledger.chain import Ledger, verify_ledger
 from tongdao.broker.ledger.models import LedgerEntry
 from tongdao.broker.ledger.writer import LedgerWriter
@@ -215,3 +216,69 @@ def test_two_writers_on_one_store_write_one_chain(world, database_url):
     with world.sessions() as s:
         assert verify_ledger(s, key.verify_key).ok
     other_engine.dispose()
+
+
+def test_batched_items_queued_together_run_in_one_call_and_a_failing_one_fails_alone(world):
+    ledger = world.services.relay.ledger
+    writer = LedgerWriter(world.sessions, ledger)
+    hold = threading.Event()
+    calls: list[list[str]] = []
+
+    def blocker(session):
+        hold.wait(10)  # what queues meanwhile is the next batch
+        return "blocker"
+
+    def append_all(session, subjects):
+        calls.append(list(subjects))
+        if "bad" in subjects:
+            raise ValueError("a batch holding 'bad' fails")
+        made = [new_entry(kind="test.entry", actor="a", subject=s, payload={}) for s in subjects]
+        return [row["sequence"] for row in ledger.append_new(session, made)]
+
+    with ThreadPoolExecutor(8) as pool:
+        first = pool.submit(writer.run, blocker)
+        time.sleep(0.2)
+        futures = []
+        for subject in ("1", "2", "bad", "3"):
+            futures.append(pool.submit(writer.run_batched, append_all, subject))
+            time.sleep(0.05)  # queued in this order
+        time.sleep(0.3)
+        hold.set()
+        assert first.result(30) == "blocker"
+        with pytest.raises(ValueError, match="holding 'bad'"):
+            futures[2].result(30)
+        sequences = [f.result(30) for i, f in enumerate(futures) if i != 2]
+    writer.close()
+    # one call for the four queued together; it failed, so each ran again alone
+    assert calls[0] == ["1", "2", "bad", "3"]
+    assert sorted(map(tuple, calls[1:])) == [("1",), ("2",), ("3",), ("bad",)]
+    assert sequences == sorted(sequences) and len(set(sequences)) == 3
+    with world.sessions() as s:
+        subjects = s.execute(
+            select(LedgerEntry.subject).where(LedgerEntry.kind == "test.entry")
+        ).scalars()
+        assert sorted(subjects) == ["1", "2", "3"]
+        assert verify_ledger(s, world.broker_key.verify_key).ok
+
+
+def test_answers_appended_together_chain_and_index_as_one_by_one(world):
+    """A run of answers appended in one call gives the chain, tree and request index that
+    appending them one at a time gives: verified, each request id indexed once."""
+    ledger = world.services.relay.ledger
+    made = [
+        new_entry(
+            kind="query.relayed",
+            actor=RSJ.code,
+            subject="g",
+            payload={"request_id": f"{n:032x}", "receipt_verified": True},
+        )
+        for n in (1, 2, 2, 3)  # a request id twice: indexed at its first answer
+    ]
+    with world.sessions.begin() as s:
+        rows = ledger.append_new(s, made)
+    with world.sessions() as s:
+        assert verify_ledger(s, world.broker_key.verify_key).ok
+        found = ledger.recorded_answers(s, [f"{n:032x}" for n in (1, 2, 3, 4)])
+    sequences = [row["sequence"] for row in rows]
+    first = {f"{1:032x}": sequences[0], f"{2:032x}": sequences[1], f"{3:032x}": sequences[3]}
+    assert {r: seq for r, (seq, _, _) in found.items()} == first
