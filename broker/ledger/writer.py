@@ -36,6 +36,8 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 
 from tongdao.broker.ledger.chain import Ledger
+from tongdao.policies.i18n import msg
+from tongdao.proto.errors import Unavailable
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -115,21 +117,48 @@ class LedgerWriter:
 
     def _loop(self) -> None:
         stopping = False
-        while not stopping:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            while len(batch) < self.max_batch:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    stopping = True
-                    break
-                batch.append(item)
-            self._commit(batch)
+        batch: list[_Item] = []
+        try:
+            while not stopping:
+                first = self._queue.get()
+                if first is None:
+                    return
+                batch = [first]
+                while len(batch) < self.max_batch:
+                    try:
+                        item = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is None:
+                        stopping = True
+                        break
+                    batch.append(item)
+                self._commit(batch)
+        except BaseException as exc:  # the thread itself is dying (a unit's error is answered)
+            self._stop_dead(batch, exc)
+            raise
+
+    def _stop_dead(self, batch: list[_Item], exc: BaseException) -> None:
+        """No caller waits on a writer that has died: later calls commit on their own, and every
+        call queued or in the batch that died is answered with the error (nothing of it was
+        kept: its transaction did not commit)."""
+        log.critical("the ledger writer stopped (%r); appends now commit one by one", exc)
+        with self._gate:
+            self._closed.set()
+        pending = list(batch)
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                pending.append(item)
+        stopped = Unavailable(
+            msg("the broker's ledger writer stopped before recording this call; try again")
+        )
+        for item in pending:
+            if not item.future.done():
+                item.future.set_exception(stopped)
 
     def _commit(self, batch: list[_Item]) -> None:
         results: list[Any] = []

@@ -19,7 +19,7 @@ from tongdao.broker.ledger.chain import Ledger, verify_ledger
 from tongdao.broker.ledger.models import LedgerEntry
 from tongdao.broker.ledger.writer import LedgerWriter
 from tongdao.broker.sharing.models import Grant
-from tongdao.proto.errors import PermissionDenied
+from tongdao.proto.errors import PermissionDenied, Unavailable
 
 KEY = "230102199001011234"
 FIELDS = ["name", "birth_date"]
@@ -282,3 +282,43 @@ def test_answers_appended_together_chain_and_index_as_one_by_one(world):
     sequences = [row["sequence"] for row in rows]
     first = {f"{1:032x}": sequences[0], f"{2:032x}": sequences[1], f"{3:032x}": sequences[3]}
     assert {r: seq for r, (seq, _, _) in found.items()} == first
+
+
+class _ThreadDies(BaseException):
+    """Not an error of a unit: what kills a thread (as SystemExit would)."""
+
+
+def test_callers_of_a_writer_whose_thread_died_are_answered_and_later_calls_commit_alone(
+    world, monkeypatch
+):
+    died: list[type[BaseException]] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: died.append(args.exc_type))
+    ledger = world.services.relay.ledger
+    writer = LedgerWriter(world.sessions, ledger)
+    hold = threading.Event()
+
+    def dying(session):
+        hold.wait(10)  # the call below queues meanwhile
+        raise _ThreadDies()
+
+    def good(session):
+        return ledger.append(
+            session, kind="test.entry", actor="a", subject="1", payload={}
+        ).sequence
+
+    with ThreadPoolExecutor(4) as pool:
+        in_batch = pool.submit(writer.run, dying)
+        time.sleep(0.2)
+        queued = pool.submit(writer.run, good)
+        time.sleep(0.2)
+        hold.set()
+        for waiting in (in_batch, queued):  # answered, not left waiting for ever
+            with pytest.raises(Unavailable, match="ledger writer stopped"):
+                waiting.result(30)
+    writer._thread.join(10)
+    assert died == [_ThreadDies]
+    sequence = writer.run(good)  # the writer is gone: the call commits on its own
+    with world.sessions() as s:
+        assert s.get(LedgerEntry, sequence).subject == "1"
+        assert verify_ledger(s, world.broker_key.verify_key).ok
+    writer.close()
