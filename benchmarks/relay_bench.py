@@ -145,8 +145,12 @@ def consumer_process(
             def once() -> None:
                 client.verify(token, key, {"name": name}, PURPOSE)
 
-    once()  # warm: channel, TLS session, imports
-    ready.put(os.getpid())
+    try:
+        once()  # warm: channel, TLS session, imports
+    except Exception as exc:  # the parent stops the run and says why
+        ready.put(("failed", f"{type(exc).__name__}: {exc}"))
+        return
+    ready.put(("ready", os.getpid()))
     go.wait()
     begin = start_at.value
     end = begin + spec["seconds"]
@@ -229,7 +233,12 @@ def _measure(
     for child in children:
         child.start()
     for _ in children:
-        ready.get(timeout=180)
+        state, detail = ready.get(timeout=180)
+        if state != "ready":
+            for child in children:
+                child.terminate()
+                child.join(timeout=30)
+            raise RuntimeError(f"a consumer's first {spec['kind']} call failed: {detail}")
     start_at.value = time.time() + 0.3
     go.set()
     time.sleep(max(0.0, start_at.value - time.time()))

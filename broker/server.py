@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from tongdao.broker.kernel.db import (
     STARTUP_LOCK,
     exclusive,
     make_engine,
+    read_only,
     resolve_database_url,
     session_factory,
     upgrade,
@@ -472,13 +474,24 @@ def _refresh_calendar(services: BrokerServices, sessions: sessionmaker[Session])
 def _detect_findings(services: BrokerServices, sessions: sessionmaker[Session]) -> int:
     """Scheduled misuse detection (Art.27): record the findings new since the last round, in
     batches of ``[limits] misuse_scan_batch`` entries, each its own short transaction (a
-    relayed query waits behind one batch at most, never behind the whole round)."""
+    relayed query waits behind one batch at most, never behind the whole round). The grants are
+    read once, at the round's start, in a read-only transaction beside the writers; between
+    batches the round pauses ``[limits] misuse_scan_pause_ms`` so that other writers — the
+    relay's ledger writer, another process on the store — take the write lock in turn."""
+    findings = services.findings
+    pause = findings.policy.limits["misuse_scan_pause_ms"] / 1000
+    with read_only(sessions) as session:
+        views = findings.grant_views(session)
     new: list[object] = []
     more = True
     while more:  # each batch moves the scan's cursor forward, so the round ends
         with sessions.begin() as session:
-            found, more = services.findings.detect_batch(session)
+            found, more = findings.detect_batch(session, views=views, idle=False)
         new += found
+        if more:
+            time.sleep(pause)
+    with sessions.begin() as session:
+        new += findings.detect_idle(session, views)
     if new:
         log.warning("misuse detection recorded %d new finding(s)", len(new))
     return len(new)

@@ -60,6 +60,7 @@ REQUIRED_LIMITS = (
     "ledger_page_size",
     "ledger_page_max",
     "misuse_scan_batch",
+    "misuse_scan_pause_ms",
     "node_call_timeout_seconds",
     "node_stream_timeout_seconds",
 )

@@ -77,20 +77,43 @@ class MisuseDetector(ContextService):
         not recorded before; return them."""
         return self.detect_batch(session, batch=None)[0]
 
+    def grant_views(self, session: Session) -> dict[str, GrantView]:
+        """Every grant as the detectors read it, by id (read once per round: see
+        :meth:`detect_batch`)."""
+        return {} if self.grants is None else {g.id: g for g in self.grants(session)}
+
     def detect_batch(
-        self, session: Session, batch: int | None = 0
+        self,
+        session: Session,
+        batch: int | None = 0,
+        *,
+        views: dict[str, GrantView] | None = None,
+        idle: bool = True,
     ) -> tuple[list[MisuseFinding], bool]:
         """:meth:`detect` over at most ``batch`` new entries (0: ``[limits]
         misuse_scan_batch``; None: all), so a round over many entries is several short
-        transactions; returns the new findings and whether entries remain for another batch."""
+        transactions; returns the new findings and whether entries remain for another batch.
+
+        ``views``: the grants as read at the round's start (:meth:`grant_views`), so a batch does
+        not read every grant again inside its write transaction; ``idle``: also look for idle
+        grants (once per round is enough)."""
         if self.grants is None:
             return [], False
         if batch == 0:
             batch = self.policy.limits["misuse_scan_batch"]
-        views = {g.id: g for g in self.grants(session)}
+        if views is None:
+            views = self.grant_views(session)
         scan = LedgerScan(session, self.policy, views, self.now(), self.evidence_limit, batch)
         found = scan.run()
-        found += self._idle(session, views)
+        if idle:
+            found += self._idle(session, views)
+        return self._record(session, found), scan.more
+
+    def detect_idle(self, session: Session, views: dict[str, GrantView]) -> list[MisuseFinding]:
+        """Record the idle grants among ``views`` not recorded before (Art.27)."""
+        return self._record(session, self._idle(session, views))
+
+    def _record(self, session: Session, found: list[Found]) -> list[MisuseFinding]:
         new = []
         for f in found:
             key, kind, grant, article, evidence, detail = (
@@ -132,7 +155,7 @@ class MisuseDetector(ContextService):
             session.add(row)
             new.append(row)
         session.flush()
-        return new, scan.more
+        return new
 
     def list_findings(
         self,

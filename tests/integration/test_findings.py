@@ -157,3 +157,26 @@ def test_a_round_over_many_entries_is_read_in_short_batches_and_misses_none(worl
     assert len(batches) >= 3 and batches[-1] is False  # several batches, then caught up
     assert sorted(evidence) == refused  # every refusal is evidence of a finding, once
     assert detect(world) == []
+
+
+def test_the_broker_s_scheduled_round_finds_refusals_and_idle_grants_once(world):
+    from tongdao.broker.server import _detect_findings
+
+    used, idle_one = grant(world), grant(world)
+    world.relay(RSJ, GAT, used.token, ("name",), {"keys": [KEY]})
+    recorder = RefusalRecorder(
+        world.sessions, world.services.ledger.chain, dt.timedelta(seconds=0), clock=world.clock
+    )
+    with pytest.raises(PermissionDenied) as err:
+        world.relay(RSJ, GAT, used.token, ("birth_date",), {"keys": [KEY]})
+    recorder("/tongdao.v1.Query/Query", RSJ.code, err.value)
+    assert _detect_findings(world.services, world.sessions) == 1  # the call beyond the grant
+    due = POLICY.period("grant_idle").add_to(world.clock.now.date())
+    world.clock.now = dt.datetime.combine(due, dt.time(1), tzinfo=dt.UTC) + dt.timedelta(days=1)
+    assert _detect_findings(world.services, world.sessions) == 2  # both grants idle by now
+    assert _detect_findings(world.services, world.sessions) == 0  # each found once
+    with world.sessions() as s:
+        found = world.services.findings.list_findings(s, "authority")
+    assert sorted((f.kind, f.grant_id) for f in found) == sorted(
+        [("out_of_scope", used.id), ("idle", used.id), ("idle", idle_one.id)]
+    )
