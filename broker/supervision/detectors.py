@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, case, func, select
 from sqlalchemy.orm import Session
 
 from tongdao.broker.ledger.models import LedgerEntry
@@ -77,6 +77,11 @@ def _refusal_kind(payload: Mapping[str, Any]) -> str | None:
     if payload.get("field") in SCOPE_FIELDS or any(w in message for w in SCOPE_WORDS):
         return "out_of_scope"
     return None
+
+
+def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
+    """``items`` in runs of ``size``: the bound parameters of one ``IN`` stay few."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _hour(at: dt.datetime) -> dt.datetime:
@@ -164,9 +169,19 @@ class LedgerScan:
 
     # ------------------------------------------------------------------ usage spikes
     def _tally(self, tally: Mapping[tuple[str, dt.datetime], int]) -> None:
-        """Add the round's answered calls to the hourly tallies, one row per grant and hour."""
+        """Add the round's answered calls to the hourly tallies, one row per grant and hour: the
+        rows already there read in a few statements (a batch may call thousands of grants)."""
+        hours = sorted({hour for _, hour in tally})
+        stored: dict[tuple[str, dt.datetime], GrantCallHour] = {}
+        for chunk in _chunks(sorted({grant_id for grant_id, _ in tally})):
+            for row in self.session.execute(
+                select(GrantCallHour).where(
+                    GrantCallHour.grant_id.in_(chunk), GrantCallHour.hour.in_(hours)
+                )
+            ).scalars():
+                stored[(row.grant_id, aware(row.hour))] = row
         for (grant_id, hour), calls in tally.items():
-            row = self.session.get(GrantCallHour, (grant_id, hour))
+            row = stored.get((grant_id, aware(hour)))
             if row is None:
                 self.session.add(GrantCallHour(grant_id=grant_id, hour=hour, calls=calls))
             else:
@@ -181,19 +196,24 @@ class LedgerScan:
         # the window starts at the next whole hour after now − window: calls are tallied by hour,
         # and a window a little shorter never counts an older call as recent
         start = _hour(self.now - window) + dt.timedelta(hours=1)
+        recent_hour = GrantCallHour.hour >= start
+        calls = GrantCallHour.calls
+        history: dict[str, tuple[int, int, dt.datetime | None]] = {}
+        for chunk in _chunks(sorted(called)):  # each grant's recent and earlier calls, grouped
+            for grant_id, recent, before, first in self.session.execute(
+                select(
+                    GrantCallHour.grant_id,
+                    func.coalesce(func.sum(case((recent_hour, calls), else_=0)), 0),
+                    func.coalesce(func.sum(case((recent_hour, 0), else_=calls)), 0),
+                    func.min(case((GrantCallHour.hour < start, GrantCallHour.hour), else_=None)),
+                )
+                .where(GrantCallHour.grant_id.in_(chunk))
+                .group_by(GrantCallHour.grant_id)
+            ):
+                history[grant_id] = (int(recent), int(before), first)
         out = []
         for grant_id in sorted(called):
-            tally = GrantCallHour.grant_id == grant_id
-            recent = self.session.execute(
-                select(func.coalesce(func.sum(GrantCallHour.calls), 0)).where(
-                    tally, GrantCallHour.hour >= start
-                )
-            ).scalar_one()
-            before, first = self.session.execute(
-                select(
-                    func.coalesce(func.sum(GrantCallHour.calls), 0), func.min(GrantCallHour.hour)
-                ).where(tally, GrantCallHour.hour < start)
-            ).one()
+            recent, before, first = history.get(grant_id, (0, 0, None))
             if recent < minimum or not before or first is None:
                 continue
             windows = max(1.0, (start - aware(first)) / window)
