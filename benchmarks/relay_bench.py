@@ -157,14 +157,18 @@ def consumer_process(
     time.sleep(max(0.0, begin - time.time()))
     latencies: list[list[float]] = [[] for _ in range(threads)]
     errors = [0] * threads
+    reasons: dict[str, int] = {}
 
     def loop(n: int) -> None:
         while time.time() < end:
             t0 = time.perf_counter()
             try:
                 once()
-            except Exception:
+            except Exception as exc:
                 errors[n] += 1
+                reason = f"{type(exc).__name__}: {exc}"[:300]
+                if reason in reasons or len(reasons) < 5:  # the first few kinds, counted
+                    reasons[reason] = reasons.get(reason, 0) + 1
                 continue
             latencies[n].append((time.perf_counter() - t0) * 1000)
 
@@ -178,9 +182,19 @@ def consumer_process(
         {
             "latencies_ms": [x for lat in latencies for x in lat],
             "errors": sum(errors),
+            "error_reasons": reasons,
             "cpu_seconds": time.process_time() - cpu0,
         }
     )
+
+
+def _merged_reasons(parts: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """The consumers' error reasons with their counts, most frequent first."""
+    merged: dict[str, int] = {}
+    for part in parts:
+        for reason, n in part.get("error_reasons", {}).items():
+            merged[reason] = merged.get(reason, 0) + n
+    return dict(sorted(merged.items(), key=lambda kv: -kv[1]))
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -265,6 +279,7 @@ def _measure(
         "seconds": spec["seconds"],
         "queries": len(latencies),
         "errors": sum(p["errors"] for p in parts),
+        "error_reasons": _merged_reasons(parts),
         "per_second": len(latencies) / spec["seconds"],
         "latency_ms": {
             "min": min(latencies, default=0.0),
@@ -433,7 +448,8 @@ def report_rows(results: dict[str, Any]) -> list[common.Row]:
                 reference_value=ref["per_second"] if ref else None,
                 ratio=r.get("ratio_to_echo"),
                 target=None if is_echo else common.Target(RATIO_TARGET, of="ratio"),
-                note=f"{r['queries']:,} queries in {r['seconds']} s, {r['errors']} errors",
+                note=f"{r['queries']:,} queries in {r['seconds']} s, {r['errors']} errors"
+                + growth_mod.errors_note(r),
             )
         )
         out.append(

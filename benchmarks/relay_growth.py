@@ -22,6 +22,16 @@ from typing import Any
 
 from tongdao.benchmarks import report as common
 
+
+def errors_note(run: dict[str, Any]) -> str:
+    """What the most frequent of a run's failed calls said, for the row's note ("" if none)."""
+    reasons = run.get("error_reasons") or {}
+    if not reasons:
+        return ""
+    reason, count = next(iter(reasons.items()))
+    return f" (most: {count:,} × {reason})"
+
+
 GROWTH_TARGET = 0.9  # the grown store's rate, as a ratio of the fresh store's
 FLAT = 1.05  # memory "flat": the last minute's RSS within 5% of the first minute's
 SAMPLE_SECONDS = 1.0
@@ -101,7 +111,7 @@ def soak_rows(soak: dict[str, Any]) -> list[common.Row]:
             "queries/s",
             "queries/s",
             run["per_second"],
-            note=f"{run['queries']:,} queries, {run['errors']} errors",
+            note=f"{run['queries']:,} queries, {run['errors']} errors" + errors_note(run),
         )
     ]
     for label, p in soak["memory"]["processes"].items():
@@ -139,7 +149,9 @@ def growth_rows(growth: dict[str, Any], fresh: dict[str, dict[str, Any]]) -> lis
                 reference="fresh store" if ref else "",  # measured just before seeding
                 reference_value=ref["per_second"] if ref else None,
                 target=common.Target(GROWTH_TARGET, of="ratio"),
-                note=f"{r['queries']:,} queries in {r['seconds']} s, {r['errors']} errors; "
+                note=f"{r['queries']:,} queries in {r['seconds']} s, {r['errors']} errors"
+                + errors_note(r)
+                + "; "
                 f"p99 {common.fmt(r['latency_ms']['p99'])} ms",
             )
         )
