@@ -50,6 +50,7 @@ from tongdao.proto.query import (
 
 log = logging.getLogger("tongdao.broker.relay")
 T = TypeVar("T")
+V = TypeVar("V")
 MAX_SEALED_QUERY_BYTES = 24 * 1024 * 1024  # under the 32 MiB transport limit
 
 
@@ -83,6 +84,19 @@ class RelayService(ContextService):
             return self.writer.run(work)
         with sessions.begin() as session:
             return work(session)
+
+    def _commit_batched(
+        self,
+        sessions: sessionmaker[Session],
+        batched: Callable[[Session, list[V]], list[T]],
+        value: V,
+    ) -> T:
+        """:meth:`_commit` for one item of a batched work (see
+        :meth:`~tongdao.broker.ledger.writer.LedgerWriter.run_batched`)."""
+        if self.writer is not None and self.writer.sessions is sessions:
+            return self.writer.run_batched(batched, value)
+        with sessions.begin() as session:
+            return batched(session, [value])[0]
 
     def _validate_query(self, query: RelayedQuery) -> None:
         if not query.grant_token:
@@ -282,11 +296,7 @@ class RelayService(ContextService):
             ),
         )
         # acknowledged only once the transaction holding the entry has committed
-        if self.writer is not None and self.writer.sessions is sessions:
-            sequence = self.writer.run_batched(self._record_answers, answered)
-        else:
-            with sessions.begin() as session:
-                sequence = self._record_answers(session, [answered])[0]
+        sequence = self._commit_batched(sessions, self._record_answers, answered)
         if not receipt_ok:
             raise Unavailable(msg("the provider's node returned a receipt that does not verify"))
         return sequence

@@ -171,13 +171,9 @@ class GrantUseMixin(ContextService):
         """Lock the grant's row for the relay's ledger entry; ``counted``: one more use of it
         (``used = used + 1`` in the statement, so concurrent counts never lose one)."""
         if counted:
-            session.execute(_COUNT_USE, {"grant_id": grant_id, "now": self.now()})
+            self.count_uses(session, {grant_id: 1}, ())
         else:
-            session.execute(_LOCK, {"grant_id": grant_id}).one()
-        # an ORM copy of the grant loaded earlier in this session is now stale
-        loaded = session.identity_map.get(identity_key(Grant, grant_id))
-        if loaded is not None:
-            session.expire(loaded)
+            self.count_uses(session, {}, (grant_id,))
 
     def count_uses(self, session: Session, uses: Mapping[str, int], locked: Iterable[str]) -> None:
         """:meth:`count_use` for a group commit's answers: ``uses`` more uses of each grant
