@@ -47,7 +47,7 @@ from tongdao.broker.ops.wiring import (
     ledger_head_of,
 )
 from tongdao.broker.relay.gateway import GrpcNodeGateway
-from tongdao.broker.relay.servicer import QueryServicer
+from tongdao.broker.relay.servicer import HANDS_ON_READ, QueryServicer
 from tongdao.broker.sharing.servicer import SharingServicer
 from tongdao.broker.supervision.reconcile_gateway import GrpcReconciliationNodes
 from tongdao.broker.supervision.reconciliation import NodeTarget, Reconciler
@@ -184,6 +184,11 @@ def build_reconciler(
     )
 
 
+# the broker's own threads that use the store: the ledger writer, its rounds (checkpoints,
+# misuse detection), the node prober, the revocation watcher, the operations endpoint
+BACKGROUND_CONNECTIONS = 6
+
+
 def rate_limit(policy: Policy) -> RateLimit | None:
     """Each department's token bucket, from the rule file's ``[rate_limits]`` (None: none)."""
     rules = policy.rate_limits
@@ -271,6 +276,9 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
             url,
             statement_timeout_ms=limits["db_statement_timeout_ms"],
             lock_timeout_ms=limits["db_lock_timeout_ms"],
+            # one connection for each thread that serves calls, and the background threads'
+            pool_size=config.settings.server.threads * (2 if config.public_listen else 1)
+            + BACKGROUND_CONNECTIONS,
         )
         upgrade(engine)
     except STORE_ERRORS as exc:
@@ -347,7 +355,13 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
     )
     reconciler = build_reconciler(services, policy, config.tls)
     # the role table, checked before any handler (docs/architecture.md, "Roles and accounts")
-    access = AccessInterceptor(policy.access_rules, sessions, services.directory, services.accounts)
+    access = AccessInterceptor(
+        policy.access_rules,
+        sessions,
+        services.directory,
+        services.accounts,
+        hand_on=HANDS_ON_READ,
+    )
     _warn_while_bootstrapping(services, sessions, policy)
     server = new_server(
         config.settings.server,

@@ -11,7 +11,7 @@ PERMISSION_DENIED naming the role it needed. It then makes the caller the curren
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import grpc
@@ -21,7 +21,7 @@ from tongdao.broker.directory.accounts import AccountService
 from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel.actor import Actor, acting_as
 from tongdao.broker.kernel.context import AUTHORITY
-from tongdao.broker.kernel.db import read_only
+from tongdao.broker.kernel.db import handing_on_read, read_only
 from tongdao.policies.access import ANY_REGISTERED, AccessRules
 from tongdao.policies.i18n import msg
 from tongdao.proto.errors import DomainError, PermissionDenied, Unauthenticated
@@ -52,14 +52,26 @@ class AccessInterceptor(grpc.ServerInterceptor):
         sessions: sessionmaker[Session],
         directory: DirectoryService,
         accounts: AccountService,
+        *,
+        hand_on: Collection[str] = (),
     ) -> None:
+        """
+        Args:
+            hand_on: unary methods whose handler reads first: their first read-only session
+                goes on with the snapshot the caller was resolved in (one read transaction
+                for the call's checks, not two).
+        """
         self.rules = rules
         self.sessions = sessions
         self.directory = directory
         self.accounts = accounts
+        self.hand_on = frozenset(hand_on)
 
-    def resolve(self, method: str, context: grpc.ServicerContext) -> Actor:
-        """The actor of a call to ``method``, or a refusal.
+    def resolve(
+        self, method: str, context: grpc.ServicerContext, session: Session | None = None
+    ) -> Actor:
+        """The actor of a call to ``method``, or a refusal (read in ``session`` if given, else
+        in a read-only session of its own).
 
         Raises:
             Unauthenticated: no certificate, or a session that is unknown, expired or not this
@@ -77,27 +89,33 @@ class AccessInterceptor(grpc.ServerInterceptor):
                 msg("{method} is not in the role table", method=method), articles=articles
             )
         token = session_token(context)
-        # reads alone: on SQLite a WAL snapshot that never queues for the write lock
-        with read_only(self.sessions) as session:
-            found = "authority" if cn == AUTHORITY else self.directory.party_kind(session, cn)
-            if found is None:
-                raise PermissionDenied(
-                    msg(
-                        "certificate {cn!r} names no registered department: only "
-                        "health answers it (ask the authority to register it)",
-                        cn=cn,
-                    ),
-                    articles=articles,
-                )
-            kind: str = found
-            if token:
-                account = self.accounts.resolve_session(session, cn, token)
-                actor = Actor(cn, account.username, (account.role,))
-            else:
-                founded = kind in self.rules.bootstrap and self.accounts.has_administrator(
-                    session, cn
-                )
-                actor = Actor(cn, "", self.rules.certificate_roles(kind, has_administrator=founded))
+        if session is None:
+            # reads alone: on SQLite a WAL snapshot that never queues for the write lock
+            with read_only(self.sessions) as own:
+                return self._resolved(method, required, cn, token, own)
+        return self._resolved(method, required, cn, token, session)
+
+    def _resolved(
+        self, method: str, required: Collection[str], cn: str, token: str, session: Session
+    ) -> Actor:
+        articles = self.rules.articles
+        found = "authority" if cn == AUTHORITY else self.directory.party_kind(session, cn)
+        if found is None:
+            raise PermissionDenied(
+                msg(
+                    "certificate {cn!r} names no registered department: only "
+                    "health answers it (ask the authority to register it)",
+                    cn=cn,
+                ),
+                articles=articles,
+            )
+        kind: str = found
+        if token:
+            account = self.accounts.resolve_session(session, cn, token)
+            actor = Actor(cn, account.username, (account.role,))
+        else:
+            founded = kind in self.rules.bootstrap and self.accounts.has_administrator(session, cn)
+            actor = Actor(cn, "", self.rules.certificate_roles(kind, has_administrator=founded))
         if ANY_REGISTERED in required or set(actor.roles) & set(required):
             return actor
         name = method.rsplit("/", 1)[-1]
@@ -132,6 +150,7 @@ class AccessInterceptor(grpc.ServerInterceptor):
         if handler is None or not method.startswith(GOVERNED_PREFIX):
             return handler
         resolve = self.resolve
+        sessions, hands_on = self.sessions, method in self.hand_on
 
         # a refusal raised by the handler carries the actor, so its ledger entry names the person
         def guard(behaviour: Callable[..., Any]) -> Callable[..., Any]:
@@ -143,7 +162,18 @@ class AccessInterceptor(grpc.ServerInterceptor):
                         exc.acted_by = actor
                         raise
 
-            return unary
+            def handed_on(request, context):  # type: ignore[no-untyped-def]
+                with (
+                    handing_on_read(sessions) as session,
+                    acting_as(resolve(method, context, session)) as actor,
+                ):
+                    try:
+                        return behaviour(request, context)
+                    except DomainError as exc:
+                        exc.acted_by = actor
+                        raise
+
+            return handed_on if hands_on else unary
 
         def guard_stream(behaviour: Callable[..., Any]) -> Callable[..., Any]:
             def streaming(request, context):  # type: ignore[no-untyped-def]

@@ -13,6 +13,8 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -94,10 +96,22 @@ def exclusive(
                 connection.commit()
 
 
+# connections opened beyond the pool's size for a burst, and closed when returned
+POOL_OVERFLOW = 10
+
+
 def make_engine(
-    url: str, *, statement_timeout_ms: int | None = None, lock_timeout_ms: int | None = None
+    url: str,
+    *,
+    statement_timeout_ms: int | None = None,
+    lock_timeout_ms: int | None = None,
+    pool_size: int = 5,
 ) -> Engine:
     """Create an engine with the settings Tongdao relies on.
+
+    ``pool_size`` connections stay open (a server passes its thread count and its background
+    threads, so no call opens and closes a connection of its own); up to ``POOL_OVERFLOW`` more
+    are opened for a burst and closed after it.
 
     SQLite: WAL journal, foreign keys on, a busy timeout, and ``BEGIN IMMEDIATE`` for every
     transaction so that concurrent writers queue instead of failing half-way (the ledger's
@@ -109,6 +123,8 @@ def make_engine(
         engine = create_engine(
             url,
             connect_args={"timeout": 30, "check_same_thread": False},
+            pool_size=pool_size,
+            max_overflow=POOL_OVERFLOW,
             hide_parameters=True,
         )
 
@@ -144,8 +160,8 @@ def make_engine(
     return create_engine(
         url,
         pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=10,
+        pool_size=pool_size,
+        max_overflow=POOL_OVERFLOW,
         hide_parameters=True,
         connect_args=connect_args,
     )
@@ -258,10 +274,56 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 def read_only(sessions: sessionmaker[Session]) -> Iterator[Session]:
     """A session for reads alone: on SQLite it does not take the write lock (``BEGIN
     DEFERRED`` on a WAL snapshot), so checks run beside writers; it is rolled back at the end,
-    so nothing it might change is kept."""
+    so nothing it might change is kept.
+
+    Inside :func:`handing_on_read` of the same ``sessions``, the first ``read_only`` takes over
+    the read session opened there (and ends it), instead of opening one of its own."""
+    handed = _HANDED_ON.get()
+    if handed is not None and handed.sessions is sessions and not handed.taken:
+        handed.taken = True
+        try:
+            yield handed.session
+        finally:
+            handed.session.rollback()
+            handed.session.close()
+        return
     with sessions() as session:
         session.connection(execution_options={READ_ONLY: True})
         try:
             yield session
         finally:
             session.rollback()
+
+
+@dataclass
+class _HandedOn:
+    sessions: sessionmaker[Session]
+    session: Session
+    taken: bool = False
+
+
+_HANDED_ON: ContextVar[_HandedOn | None] = ContextVar("tongdao_handed_on_read", default=None)
+
+
+@contextmanager
+def handing_on_read(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A :func:`read_only` session whose reads the block's first ``read_only`` of the same
+    ``sessions`` goes on with: a call's checks before its handler (who is calling, in what
+    role) and the handler's own first reads are one read transaction, not two. The session
+    ends when that ``read_only`` ends, or with the block if none took it."""
+    session = sessions()
+    try:
+        session.connection(execution_options={READ_ONLY: True})
+    except BaseException:
+        session.close()
+        raise
+    handed = _HandedOn(sessions, session)
+    token = _HANDED_ON.set(handed)
+    try:
+        yield session
+    finally:
+        _HANDED_ON.reset(token)
+        if not handed.taken:
+            handed.taken = True
+            session.rollback()
+            session.close()

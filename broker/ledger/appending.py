@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +30,9 @@ from tongdao.crypto.signing import SigningKey
 ANSWERED_KINDS = frozenset({"query.relayed", "query.bad_receipt", "query.relayed_late"})
 HEAD_DOMAIN = b"tongdao/v1 ledger head"
 
-# session.info keys: write and sign the head at the block's end; the head is locked; the
-# (length, hash, tree edge) the block's last append left
+# session.info keys: write and sign the head at the block's end; the head is locked, with the
+# (length, hash, tree edge) read when it was; the (length, hash, tree edge) the block's last
+# append left
 ONE_SIGNATURE, LOCKED, KEPT = "tongdao_one_signature", "tongdao_locked", "tongdao_kept_head"
 
 
@@ -71,20 +72,23 @@ def append_entries(
     key: SigningKey,
     clock: Callable[[], dt.datetime],
     entries: Sequence[NewEntry],
+    *,
+    indexed: Collection[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Append ``entries`` in order in the caller's transaction; returns each entry's row values.
 
     The head is locked for update first (appenders in every process queue behind it), unless
-    this group commit's block holds it already."""
+    this group commit's block holds it already.
+
+    Args:
+        indexed: the answers' request ids the request index already holds, as the caller read
+            them under the head's lock in this transaction (None: read them here).
+    """
     db = sql.connection_of(session)
-    kept = session.info.get(KEPT)
+    kept = session.info.get(KEPT) or session.info.get(LOCKED)
     if kept is None:
-        head_row = db.execute(sql.HEAD_FOR_UPDATE).one()
-        length, previous = head_row.length, head_row.head_hash
-        tree_row = db.execute(sql.TREE_EDGE).first()
-        size, compact = (tree_row[0], tree_row[1]) if tree_row is not None else (0, b"")
-    else:
-        length, previous, (size, compact) = kept
+        kept = locked_head(session)
+    length, previous, (size, compact) = kept
     edge = CompactRange.from_bytes(size, compact)
     rows: list[dict[str, Any]] = []
     nodes: list[dict[str, Any]] = []
@@ -125,7 +129,10 @@ def append_entries(
     if nodes:
         db.execute(sql.INSERT_NODES, nodes)
     if answers:
-        indexed = set(db.execute(sql.INDEXED_REQUESTS, {"request_ids": list(answers)}).scalars())
+        if indexed is None:
+            indexed = set(
+                db.execute(sql.INDEXED_REQUESTS, {"request_ids": list(answers)}).scalars()
+            )
         missing = [{"request_id": r, "sequence": s} for r, s in answers.items() if r not in indexed]
         if missing:
             db.execute(sql.INSERT_REQUEST, missing)
@@ -141,6 +148,18 @@ def append_entries(
         if isinstance(obj, (LedgerHead, LedgerTree)):
             session.expire(obj)
     return rows
+
+
+def locked_head(session: Session) -> tuple[int, bytes, tuple[int, bytes]]:
+    """Lock the head for update and read it, then the tree's edge: (length, last hash, (tree
+    size, compact range)).
+
+    Two statements, not one join: on PostgreSQL a row lock that waited re-reads only the locked
+    row, so an edge joined to it could predate the appender that held the lock."""
+    db = sql.connection_of(session)
+    length, head_hash = db.execute(sql.HEAD_FOR_UPDATE).one()
+    tree_row = db.execute(sql.TREE_EDGE).first()
+    return length, head_hash, (tree_row[0], tree_row[1]) if tree_row is not None else (0, b"")
 
 
 def write_head(

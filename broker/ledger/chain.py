@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -33,6 +33,7 @@ from tongdao.broker.ledger.appending import (
     NewEntry,
     append_entries,
     head_signing_bytes,
+    locked_head,
     new_entry,
     write_head,
 )
@@ -145,11 +146,22 @@ class Ledger:
         made = new_entry(kind=kind, actor=actor, subject=subject, payload=payload)
         return LedgerEntry(**self.append_new(session, [made])[0])
 
-    def append_new(self, session: Session, entries: Sequence[NewEntry]) -> list[dict[str, Any]]:
+    def append_new(
+        self,
+        session: Session,
+        entries: Sequence[NewEntry],
+        *,
+        indexed: Collection[str] | None = None,
+    ) -> list[dict[str, Any]]:
         """Append entries made by :func:`~tongdao.broker.ledger.appending.new_entry` (in the
         callers' threads, each with its caller's ``responsible``), in order, with one statement
-        per table for the lot; returns each entry's row values."""
-        return append_entries(session, self._key, self._clock, entries)
+        per table for the lot; returns each entry's row values.
+
+        Args:
+            indexed: the request ids already indexed, as :meth:`recorded_answers` found them
+                under this transaction's lock (None: looked up here).
+        """
+        return append_entries(session, self._key, self._clock, entries, indexed=indexed)
 
     @contextmanager
     def one_signature(self, session: Session) -> Iterator[None]:
@@ -173,9 +185,12 @@ class Ledger:
         check made after it and the append that follows are one step for every other writer."""
         if session.info.get(LOCKED):
             return  # locked already in this group commit's transaction
-        session.execute(sql.HEAD_FOR_UPDATE).one()
-        if session.info.get(ONE_SIGNATURE):
-            session.info[LOCKED] = True  # held until the block's transaction ends
+        if not session.info.get(ONE_SIGNATURE):
+            session.execute(sql.HEAD_FOR_UPDATE).one()
+            return
+        # held until the block's transaction ends; the block's first append starts from the
+        # head and edge read here, not read again
+        session.info[LOCKED] = locked_head(session)
 
     @staticmethod
     def recorded_answer(session: Session, request_id: str) -> tuple[int, str, bool] | None:

@@ -343,7 +343,7 @@ class RelayService(ContextService):
             recorded_as[position] = len(fresh)
             fresh.append(answer.entry)
         self.sharing.count_uses(session, uses, locked)
-        rows = self.ledger.append_new(session, fresh)
+        rows = self.ledger.append_new(session, fresh, indexed=known.keys())
         return [
             s if s is not None else int(rows[recorded_as[i]]["sequence"])
             for i, s in enumerate(sequences)

@@ -18,6 +18,10 @@ from tongdao.v1 import (
     query_pb2_grpc,
 )
 
+HANDS_ON_READ = ("/tongdao.v1.Query/Query",)
+"""The unary call whose first read (the grant's checks) goes on with the read transaction the
+caller's role was checked in (:func:`~tongdao.broker.kernel.db.handing_on_read`)."""
+
 
 class QueryServicer(query_pb2_grpc.QueryServicer, ContextServicer):
     """Implements tongdao.v1.Query on :class:`RelayService`."""
