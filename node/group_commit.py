@@ -28,20 +28,25 @@ MAX_BATCH = 256  # items per transaction: bounds how long one commit holds the w
 
 
 class _Slot(Generic[Item, Outcome]):
-    __slots__ = ("done", "item", "outcome")
+    __slots__ = ("done", "item", "lead", "outcome", "woken")
 
-    def __init__(self, item: Item) -> None:
+    def __init__(self, item: Item, lock: threading.Lock) -> None:
         self.item = item
         self.done = False
+        self.lead = False  # asked to run the next transaction
         self.outcome: Outcome | BaseException | None = None
+        self.woken = threading.Condition(lock)
 
 
 class GroupCommit(Generic[Item, Outcome]):
-    """Runs items through ``flush`` in shared transactions, one transaction at a time."""
+    """Runs items through ``flush`` in shared transactions, one transaction at a time.
+
+    A caller sleeps until its own item is done or it is asked to lead the next transaction:
+    a commit wakes its batch's callers and the next leader, not everyone waiting."""
 
     def __init__(self, flush: Flush[Item, Outcome]) -> None:
         self._flush = flush
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
         self._waiting: list[_Slot[Item, Outcome]] = []
         self._flushing = False
 
@@ -51,27 +56,37 @@ class GroupCommit(Generic[Item, Outcome]):
         Raises:
             The exception ``flush`` gave for this item, or the one that failed its transaction.
         """
-        slot: _Slot[Item, Outcome] = _Slot(item)
-        with self._cond:
+        slot: _Slot[Item, Outcome] = _Slot(item, self._lock)
+        with self._lock:
             self._waiting.append(slot)
-            while not slot.done:
-                if self._flushing:
-                    self._cond.wait()
-                    continue
-                self._flushing = True
-                batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
-                self._cond.release()
-                try:
-                    outcomes = self._run(batch)
-                finally:
-                    self._cond.acquire()
-                    self._flushing = False
-                for s, outcome in zip(batch, outcomes, strict=True):
-                    s.outcome, s.done = outcome, True
-                self._cond.notify_all()
+            if self._flushing:
+                while not (slot.done or slot.lead):
+                    slot.woken.wait()
+            else:
+                self._flushing = slot.lead = True
+            if slot.lead:
+                self._lead()
         if isinstance(slot.outcome, BaseException):
             raise slot.outcome
         return slot.outcome  # type: ignore[return-value]
+
+    def _lead(self) -> None:
+        """Run the waiting items (the caller holds the lock; it is released meanwhile), answer
+        them, and hand the next transaction to the first caller still waiting."""
+        batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+        self._lock.release()
+        try:
+            outcomes = self._run(batch)
+        finally:
+            self._lock.acquire()
+        for s, outcome in zip(batch, outcomes, strict=True):
+            s.outcome, s.done, s.lead = outcome, True, False
+            s.woken.notify()
+        if self._waiting:
+            self._waiting[0].lead = True
+            self._waiting[0].woken.notify()
+        else:
+            self._flushing = False
 
     def _run(self, batch: list[_Slot[Item, Outcome]]) -> Sequence[Outcome | BaseException]:
         try:

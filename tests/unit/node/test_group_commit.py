@@ -55,3 +55,36 @@ def test_a_transaction_that_fails_fails_every_caller_in_it_and_the_next_one_runs
     with pytest.raises(OSError, match="disk full"):
         commits.submit(1)
     assert commits.submit(2) == 2
+
+
+def test_callers_in_a_loop_are_all_answered_one_transaction_at_a_time(monkeypatch):
+    # a full queue is handed on: each commit wakes its own callers and the next leader only
+    monkeypatch.setattr("tongdao.node.group_commit.MAX_BATCH", 3)
+    running = threading.Lock()
+    batches: list[int] = []
+
+    def flush(items):
+        assert running.acquire(blocking=False), "two transactions at once"
+        try:
+            time.sleep(0.001)
+            batches.append(len(items))
+            return [i + 1 for i in items]
+        finally:
+            running.release()
+
+    commits = GroupCommit(flush)
+    answered: list[int] = []
+
+    def caller(base: int) -> None:
+        for i in range(base, base + 30):
+            assert commits.submit(i) == i + 1
+            answered.append(i)
+
+    threads = [threading.Thread(target=caller, args=(k * 100,)) for k in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads), "a caller was never woken"
+    assert sorted(answered) == sorted(k * 100 + i for k in range(16) for i in range(30))
+    assert max(batches) <= 3 and sum(batches) == 16 * 30
