@@ -125,6 +125,7 @@ def make_engine(
             connect_args={"timeout": 30, "check_same_thread": False},
             pool_size=pool_size,
             max_overflow=POOL_OVERFLOW,
+            pool_use_lifo=True,
             hide_parameters=True,
         )
 
@@ -162,6 +163,7 @@ def make_engine(
         pool_pre_ping=True,
         pool_size=pool_size,
         max_overflow=POOL_OVERFLOW,
+        pool_use_lifo=True,
         hide_parameters=True,
         connect_args=connect_args,
     )
