@@ -12,6 +12,7 @@ PERMISSION_DENIED naming the role it needed. It then makes the caller the curren
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from contextlib import nullcontext
 from typing import Any
 
 import grpc
@@ -155,16 +156,9 @@ class AccessInterceptor(grpc.ServerInterceptor):
         # a refusal raised by the handler carries the actor, so its ledger entry names the person
         def guard(behaviour: Callable[..., Any]) -> Callable[..., Any]:
             def unary(request, context):  # type: ignore[no-untyped-def]
-                with acting_as(resolve(method, context)) as actor:
-                    try:
-                        return behaviour(request, context)
-                    except DomainError as exc:
-                        exc.acted_by = actor
-                        raise
-
-            def handed_on(request, context):  # type: ignore[no-untyped-def]
+                # a method that hands on its read resolves the caller in the handler's snapshot
                 with (
-                    handing_on_read(sessions) as session,
+                    handing_on_read(sessions) if hands_on else nullcontext() as session,
                     acting_as(resolve(method, context, session)) as actor,
                 ):
                     try:
@@ -173,7 +167,7 @@ class AccessInterceptor(grpc.ServerInterceptor):
                         exc.acted_by = actor
                         raise
 
-            return handed_on if hands_on else unary
+            return unary
 
         def guard_stream(behaviour: Callable[..., Any]) -> Callable[..., Any]:
             def streaming(request, context):  # type: ignore[no-untyped-def]

@@ -286,15 +286,30 @@ def read_only(sessions: sessionmaker[Session]) -> Iterator[Session]:
         try:
             yield handed.session
         finally:
-            handed.session.rollback()
-            handed.session.close()
+            _end_read(handed.session)
         return
-    with sessions() as session:
+    session = _begin_read(sessions)
+    try:
+        yield session
+    finally:
+        _end_read(session)
+
+
+def _begin_read(sessions: sessionmaker[Session]) -> Session:
+    """A new session in a read-only transaction (on SQLite ``BEGIN DEFERRED``)."""
+    session = sessions()
+    try:
         session.connection(execution_options={READ_ONLY: True})
-        try:
-            yield session
-        finally:
-            session.rollback()
+    except BaseException:
+        session.close()
+        raise
+    return session
+
+
+def _end_read(session: Session) -> None:
+    """Roll the read back (nothing it might change is kept) and return its connection."""
+    session.rollback()
+    session.close()
 
 
 @dataclass
@@ -313,12 +328,7 @@ def handing_on_read(sessions: sessionmaker[Session]) -> Iterator[Session]:
     ``sessions`` goes on with: a call's checks before its handler (who is calling, in what
     role) and the handler's own first reads are one read transaction, not two. The session
     ends when that ``read_only`` ends, or with the block if none took it."""
-    session = sessions()
-    try:
-        session.connection(execution_options={READ_ONLY: True})
-    except BaseException:
-        session.close()
-        raise
+    session = _begin_read(sessions)
     handed = _HandedOn(sessions, session)
     token = _HANDED_ON.set(handed)
     try:
@@ -327,5 +337,4 @@ def handing_on_read(sessions: sessionmaker[Session]) -> Iterator[Session]:
         _HANDED_ON.reset(token)
         if not handed.taken:
             handed.taken = True
-            session.rollback()
-            session.close()
+            _end_read(session)
