@@ -6,9 +6,10 @@ one-key ``fetch`` and ``verify`` calls from consumer processes (``ConsumerClient
 would) at each concurrency for a fixed time. In the same run it measures the ceiling: a bare gRPC
 mutual-TLS unary echo through one Python relay hop (client → relay → echo server), with the same
 certificates, the same server thread pool and the messages of the measured fetch. Reported per
-method and concurrency: queries/s, p50/p95/p99 latency, CPU per query of each process and the
-ratio to the echo at the same concurrency. Writes relay-bench.json, relay-bench.md and the plots
-to ``--out`` in the benchmarks' one report format.
+method and concurrency: queries/s, p50/p95/p99 latency, CPU per query of each process, the
+servers' thread switches per query and the ratio to the echo at the same concurrency (one
+measurement window: benchmarks/relay_measure.py). Writes relay-bench.json, relay-bench.md and
+the plots to ``--out`` in the benchmarks' one report format.
 
 ``--brokers 2`` (PostgreSQL) runs two broker processes on the one store, the consumers on a
 round-robin channel over both. ``--grants N --log-entries N`` then seed the store in bulk and
@@ -22,12 +23,10 @@ Run:  tongdao bench relay [--concurrency 1,4,16,64] [--seconds 10] [--database-u
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import Any
 from tongdao.benchmarks import relay_growth as growth_mod
 from tongdao.benchmarks import report as common
 from tongdao.benchmarks.options import localised, relay_parser
+from tongdao.benchmarks.relay_measure import ECHO, ECHO_METHOD, measure
 from tongdao.benchmarks.relay_stack import (
     METHODS,
     PURPOSE,
@@ -48,8 +48,6 @@ from tongdao.benchmarks.relay_stack import (
 from tongdao.help_text import speaking
 from tongdao.i18n import tr
 
-ECHO = "echo"
-ECHO_METHOD = "/tongdao.bench.Echo/Call"
 # docs/benchmarks/relay.md: half the bare echo's rate, 1,000 queries/s, p99 within 50 ms
 RATIO_TARGET = 0.5
 QPS_TARGET = 1000.0
@@ -103,193 +101,6 @@ def _start_echo(args: list[str], cwd: Path) -> tuple[subprocess.Popen[str], str]
         popen.kill()
         raise RuntimeError(f"echo server did not start: {line!r}")
     return popen, line.rsplit(" ", 1)[-1].strip()
-
-
-# ---------------------------------------------------------------- consumers (separate processes)
-
-
-def consumer_process(
-    spec: dict[str, Any], threads: int, ready: Any, go: Any, start_at: Any, results: Any
-) -> None:
-    """One consumer process: ``threads`` callers in a closed loop for ``spec['seconds']``."""
-    from tongdao.home import Home
-
-    home = Home(Path(spec["home"]))
-    kind = spec["kind"]
-    if kind == ECHO:
-        from tongdao.proto.transport import secure_channel
-
-        channel = secure_channel(spec["target"], home.tls(spec["consumer"]))
-        call = channel.unary_unary(ECHO_METHOD)
-        payload = bytes(spec["request_bytes"])
-
-        def once() -> None:
-            call(payload, timeout=60)
-    else:
-        from tongdao.node.client import ConsumerClient
-
-        client = ConsumerClient(
-            spec["target"],
-            home.tls(spec["consumer"]),
-            home.encryption_keys(spec["consumer"]),
-            spec["consumer"],
-            timeout=60,
-        )
-        token, key, name = spec["token"], spec["key"], spec["name"]
-        if kind == "fetch":
-
-            def once() -> None:
-                client.fetch(token, [key], ["name"], PURPOSE)
-        else:
-
-            def once() -> None:
-                client.verify(token, key, {"name": name}, PURPOSE)
-
-    try:
-        once()  # warm: channel, TLS session, imports
-    except Exception as exc:  # the parent stops the run and says why
-        ready.put(("failed", f"{type(exc).__name__}: {exc}"))
-        return
-    ready.put(("ready", os.getpid()))
-    go.wait()
-    begin = start_at.value
-    end = begin + spec["seconds"]
-    time.sleep(max(0.0, begin - time.time()))
-    latencies: list[list[float]] = [[] for _ in range(threads)]
-    errors = [0] * threads
-    reasons: dict[str, int] = {}
-
-    def loop(n: int) -> None:
-        while time.time() < end:
-            t0 = time.perf_counter()
-            try:
-                once()
-            except Exception as exc:
-                errors[n] += 1
-                reason = f"{type(exc).__name__}: {exc}"[:300]
-                if reason in reasons or len(reasons) < 5:  # the first few kinds, counted
-                    reasons[reason] = reasons.get(reason, 0) + 1
-                continue
-            latencies[n].append((time.perf_counter() - t0) * 1000)
-
-    cpu0 = time.process_time()
-    workers = [threading.Thread(target=loop, args=(n,)) for n in range(threads)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    results.put(
-        {
-            "latencies_ms": [x for lat in latencies for x in lat],
-            "errors": sum(errors),
-            "error_reasons": reasons,
-            "cpu_seconds": time.process_time() - cpu0,
-        }
-    )
-
-
-def _merged_reasons(parts: Sequence[dict[str, Any]]) -> dict[str, int]:
-    """The consumers' error reasons with their counts, most frequent first."""
-    merged: dict[str, int] = {}
-    for part in parts:
-        for reason, n in part.get("error_reasons", {}).items():
-            merged[reason] = merged.get(reason, 0) + n
-    return dict(sorted(merged.items(), key=lambda kv: -kv[1]))
-
-
-def _cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _percentile(values: Sequence[float], p: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def measure(
-    spec: dict[str, Any],
-    concurrency: int,
-    max_processes: int,
-    servers: dict[str, int],
-    sampler: Any = None,
-) -> dict[str, Any]:
-    """Run ``concurrency`` closed-loop callers spread over consumer processes; CPU of each
-    server process (``servers``: label → pid; several brokers are also summed as ``broker``)
-    over the same window, and ``sampler`` (started and stopped with the window) if given.
-    A window in which no call ended at all (neither answered nor failed) is measured once
-    more, and the row says so (``retried``)."""
-    row = _measure(spec, concurrency, max_processes, servers, sampler)
-    if row["queries"] == 0 and row["errors"] == 0:
-        row = {**_measure(spec, concurrency, max_processes, servers, sampler), "retried": True}
-    return row
-
-
-def _measure(
-    spec: dict[str, Any],
-    concurrency: int,
-    max_processes: int,
-    servers: dict[str, int],
-    sampler: Any = None,
-) -> dict[str, Any]:
-    ctx = mp.get_context("spawn")
-    procs = min(concurrency, max_processes)
-    split = [concurrency // procs + (1 if i < concurrency % procs else 0) for i in range(procs)]
-    ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
-    start_at = ctx.Value("d", 0.0)
-    children = [
-        ctx.Process(target=consumer_process, args=(spec, n, ready, go, start_at, results))
-        for n in split
-    ]
-    for child in children:
-        child.start()
-    for _ in children:
-        state, detail = ready.get(timeout=180)
-        if state != "ready":
-            for child in children:
-                child.terminate()
-                child.join(timeout=30)
-            raise RuntimeError(f"a consumer's first {spec['kind']} call failed: {detail}")
-    start_at.value = time.time() + 0.3
-    go.set()
-    time.sleep(max(0.0, start_at.value - time.time()))
-    cpu0 = {label: _cpu_seconds(pid) for label, pid in servers.items()}
-    if sampler is not None:
-        sampler.start()
-    time.sleep(spec["seconds"])
-    cpu1 = {label: _cpu_seconds(pid) for label, pid in servers.items()}
-    if sampler is not None:
-        sampler.stop()
-    parts = [results.get(timeout=120) for _ in children]
-    for child in children:
-        child.join(timeout=30)
-    latencies = [x for part in parts for x in part["latencies_ms"]]
-    done = max(1, len(latencies))
-    cpu = {label: (cpu1[label] - cpu0[label]) * 1000 / done for label in servers}
-    if "broker" not in cpu:  # several brokers: each, and all of them
-        cpu["broker"] = sum(v for label, v in cpu.items() if label.startswith("broker "))
-    cpu["consumers"] = sum(p["cpu_seconds"] for p in parts) * 1000 / done
-    return {
-        "method": spec["kind"],
-        "concurrency": concurrency,
-        "consumer_processes": procs,
-        "seconds": spec["seconds"],
-        "queries": len(latencies),
-        "errors": sum(p["errors"] for p in parts),
-        "error_reasons": _merged_reasons(parts),
-        "per_second": len(latencies) / spec["seconds"],
-        "latency_ms": {
-            "min": min(latencies, default=0.0),
-            "max": max(latencies, default=0.0),
-            "p50": _percentile(latencies, 50),
-            "p95": _percentile(latencies, 95),
-            "p99": _percentile(latencies, 99),
-        },
-        "cpu_ms_per_query": cpu,
-    }
 
 
 def run(
@@ -473,6 +284,17 @@ def report_rows(results: dict[str, Any]) -> list[common.Row]:
             if who == "broker" and r.get("brokers", 1) > 1:
                 shown = "brokers (all)"
             out.append(common.Row(section, f"CPU per query, {shown}", "ms", cpu[who]))
+        switches = r.get("thread_switches_per_query", {})
+        for who in ("broker", "node"):
+            if who in switches:
+                shown = {"broker": "relay", "node": "echo server"}[who] if is_echo else who
+                if who == "broker" and r.get("brokers", 1) > 1:
+                    shown = "brokers (all)"
+                out.append(
+                    common.Row(
+                        section, f"thread switches per query, {shown}", "switches", switches[who]
+                    )
+                )
         for label in sorted(k for k in cpu if k.startswith("broker ")):  # each of several
             out.append(common.Row(section, f"CPU per query, {label}", "ms", cpu[label]))
     for r in results.get("one_broker", []):

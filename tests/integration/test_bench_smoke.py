@@ -133,6 +133,9 @@ def test_quick_relay_bench_measures_the_relay_against_the_echo(tmp_path, capsys)
         assert r["queries"] > 0 and r["errors"] == 0
         assert 0 < r["latency_ms"]["p50"] <= r["latency_ms"]["p99"]
         assert r["cpu_ms_per_query"]["broker"] > 0 and r["cpu_ms_per_query"]["consumers"] > 0
+        # every answered call hands over between threads of the relay and of the server
+        assert r["thread_switches_per_query"]["broker"] > 1
+        assert r["thread_switches_per_query"]["node"] > 1
         if method == "fetch":
             assert (
                 r["ratio_to_echo"]
@@ -144,6 +147,10 @@ def test_quick_relay_bench_measures_the_relay_against_the_echo(tmp_path, capsys)
     rate = next(r for r in report["rows"] if r["section"] == "fetch, concurrency 4")
     assert rate["reference"] == "echo" and rate["ratio"] == runs[("fetch", 4)]["ratio_to_echo"]
     assert rate["target"]["text"] == "≥ 0.5×"
+    assert any(
+        r["section"] == "fetch, concurrency 4" and r["name"] == "thread switches per query, node"
+        for r in report["rows"]
+    )
     assert "| fetch, concurrency 4 | queries/s |" in capsys.readouterr().out
 
 
