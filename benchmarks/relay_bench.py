@@ -8,8 +8,9 @@ mutual-TLS unary echo through one Python relay hop (client → relay → echo se
 certificates, the same server thread pool and the messages of the measured fetch. Reported per
 method and concurrency: queries/s, p50/p95/p99 latency, CPU per query of each process, the
 servers' thread switches per query and the ratio to the echo at the same concurrency (one
-measurement window: benchmarks/relay_measure.py). Writes relay-bench.json, relay-bench.md and
-the plots to ``--out`` in the benchmarks' one report format.
+measurement window: benchmarks/relay_measure.py), and the machine's CPU per thread hand-off.
+Writes relay-bench.json, relay-bench.md and the plots to ``--out`` in the benchmarks' one report
+format.
 
 ``--brokers 2`` (PostgreSQL) runs two broker processes on the one store, the consumers on a
 round-robin channel over both. ``--grants N --log-entries N`` then seed the store in bulk and
@@ -35,7 +36,7 @@ from typing import Any
 from tongdao.benchmarks import relay_growth as growth_mod
 from tongdao.benchmarks import report as common
 from tongdao.benchmarks.options import localised, relay_parser
-from tongdao.benchmarks.relay_measure import ECHO, ECHO_METHOD, measure
+from tongdao.benchmarks.relay_measure import ECHO, ECHO_METHOD, handoff_cpu_us, measure
 from tongdao.benchmarks.relay_stack import (
     METHODS,
     PURPOSE,
@@ -129,6 +130,8 @@ def run(
         "brokers": brokers,
         "grants_stored": 2,
         "runs": [],
+        # before any server starts: the machine's own cost of one thread hand-off
+        "handoff_cpu_us": handoff_cpu_us(),
     }
     report.detail = results
     grow = grants > 2 or log_entries > 0
@@ -238,8 +241,20 @@ def _consumer(stack: RelayStack) -> Any:
 
 
 def report_rows(results: dict[str, Any]) -> list[common.Row]:
-    """The report's rows: per method and concurrency, the rate, the latency and the CPU."""
+    """The report's rows: the machine's cost of a thread hand-off, then per method and
+    concurrency the rate, the latency, the CPU and the thread switches."""
     out = []
+    if "handoff_cpu_us" in results:
+        out.append(
+            common.Row(
+                "this machine, before the servers start",
+                "CPU per thread hand-off",
+                "µs",
+                results["handoff_cpu_us"],
+                note="two threads passing control through threading.Event; the servers' "
+                "thread switches per query cost about this much each",
+            )
+        )
     echo = {r["concurrency"]: r for r in results["runs"] if r["method"] == ECHO}
     for r in results["runs"]:
         is_echo = r["method"] == ECHO

@@ -230,3 +230,28 @@ def _measure(
         # the servers' threads handing over to one another (and the GIL), per query
         "thread_switches_per_query": switches,
     }
+
+
+def handoff_cpu_us(round_trips: int = 5000) -> float:
+    """CPU microseconds one thread hand-off costs on this machine, for reading the thread
+    switches per query: two threads of this process pass control back and forth through
+    ``threading.Event`` (as a served call's threads do through queues and conditions), and the
+    process's CPU time is divided by the hand-offs (two per round trip)."""
+    ping, pong = threading.Event(), threading.Event()
+
+    def other() -> None:
+        for _ in range(round_trips):
+            ping.wait()
+            ping.clear()
+            pong.set()
+
+    partner = threading.Thread(target=other, name="handoff-partner")
+    partner.start()
+    cpu0 = time.process_time()
+    for _ in range(round_trips):
+        ping.set()
+        pong.wait()
+        pong.clear()
+    cpu = time.process_time() - cpu0
+    partner.join()
+    return cpu / (2 * round_trips) * 1e6

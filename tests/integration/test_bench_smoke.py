@@ -151,6 +151,9 @@ def test_quick_relay_bench_measures_the_relay_against_the_echo(tmp_path, capsys)
         r["section"] == "fetch, concurrency 4" and r["name"] == "thread switches per query, node"
         for r in report["rows"]
     )
+    # the machine's own cost of a thread hand-off, measured in the same run
+    assert data["handoff_cpu_us"] > 0
+    assert any(r["name"] == "CPU per thread hand-off" for r in report["rows"])
     assert "| fetch, concurrency 4 | queries/s |" in capsys.readouterr().out
 
 
