@@ -1,6 +1,7 @@
 """One measurement window of the relay benchmark: closed-loop callers in consumer processes
 (``ConsumerClient`` calls, or the bare echo's), and over the same window the CPU time and the
-thread switches of each server process, read from /proc."""
+thread switches of each server process, read from /proc; and what one thread hand-off costs
+this machine, to read those switches by."""
 
 from __future__ import annotations
 
