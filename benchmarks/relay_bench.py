@@ -294,22 +294,19 @@ def report_rows(results: dict[str, Any]) -> list[common.Row]:
             )
         )
         cpu = r["cpu_ms_per_query"]
-        for who in ("broker", "node", "consumers"):
-            shown = {"broker": "relay", "node": "echo server"}.get(who, who) if is_echo else who
-            if who == "broker" and r.get("brokers", 1) > 1:
-                shown = "brokers (all)"
-            out.append(common.Row(section, f"CPU per query, {shown}", "ms", cpu[who]))
         switches = r.get("thread_switches_per_query", {})
+
+        def shown(who: str, r: dict[str, Any] = r, is_echo: bool = is_echo) -> str:
+            if is_echo:
+                return {"broker": "relay", "node": "echo server"}.get(who, who)
+            return "brokers (all)" if who == "broker" and r.get("brokers", 1) > 1 else who
+
+        for who in ("broker", "node", "consumers"):
+            out.append(common.Row(section, f"CPU per query, {shown(who)}", "ms", cpu[who]))
         for who in ("broker", "node"):
             if who in switches:
-                shown = {"broker": "relay", "node": "echo server"}[who] if is_echo else who
-                if who == "broker" and r.get("brokers", 1) > 1:
-                    shown = "brokers (all)"
-                out.append(
-                    common.Row(
-                        section, f"thread switches per query, {shown}", "switches", switches[who]
-                    )
-                )
+                name = f"thread switches per query, {shown(who)}"
+                out.append(common.Row(section, name, "switches", switches[who]))
         for label in sorted(k for k in cpu if k.startswith("broker ")):  # each of several
             out.append(common.Row(section, f"CPU per query, {label}", "ms", cpu[label]))
     for r in results.get("one_broker", []):

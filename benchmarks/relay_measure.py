@@ -9,7 +9,7 @@ import multiprocessing as mp
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +137,17 @@ def _thread_switches(pid: int) -> int:
     return total
 
 
+def _per_query(
+    before: Mapping[str, float], after: Mapping[str, float], queries: float
+) -> dict[str, float]:
+    """Each server's reading grown over the window, per query; several brokers are also summed
+    as ``broker``."""
+    out = {label: max(0.0, after[label] - before[label]) / queries for label in before}
+    if "broker" not in out:  # several brokers: each, and all of them
+        out["broker"] = sum(v for label, v in out.items() if label.startswith("broker "))
+    return out
+
+
 def _percentile(values: Sequence[float], p: float) -> float:
     if not values:
         return 0.0
@@ -204,13 +215,9 @@ def _measure(
         child.join(timeout=30)
     latencies = [x for part in parts for x in part["latencies_ms"]]
     done = max(1, len(latencies))
-    cpu = {label: (cpu1[label] - cpu0[label]) * 1000 / done for label in servers}
-    if "broker" not in cpu:  # several brokers: each, and all of them
-        cpu["broker"] = sum(v for label, v in cpu.items() if label.startswith("broker "))
+    cpu = _per_query(cpu0, cpu1, done / 1000)  # ms
     cpu["consumers"] = sum(p["cpu_seconds"] for p in parts) * 1000 / done
-    switches = {label: max(0, switches1[label] - switches0[label]) / done for label in servers}
-    if "broker" not in switches:
-        switches["broker"] = sum(v for k, v in switches.items() if k.startswith("broker "))
+    switches = _per_query(switches0, switches1, done)
     return {
         "method": spec["kind"],
         "concurrency": concurrency,
