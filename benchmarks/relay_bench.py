@@ -418,7 +418,35 @@ def _checked(
         parser.error(tr("--log-entries >= 0, --soak >= 0, --brokers 1..8"))
     if args.brokers > 1 and not args.database_url.startswith("postgresql"):
         parser.error(tr("--brokers 2 or more share one PostgreSQL store: give --database-url"))
+    if args.database_url:
+        _check_empty(parser, args.database_url)
     return levels, methods
+
+
+def _check_empty(parser: argparse.ArgumentParser, url: str) -> None:
+    """argparse's error unless ``url`` is an empty database the run can build its store in
+    (a store already there would refuse the run's departments half-way)."""
+    from sqlalchemy import create_engine, inspect
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        engine = create_engine(url)
+    except (SQLAlchemyError, ValueError) as exc:
+        parser.error(tr("--database-url: not a database URL ({exc})", exc=type(exc).__name__))
+    try:
+        tables = inspect(engine).get_table_names()
+    except SQLAlchemyError as exc:
+        parser.error(tr("--database-url: cannot open the database ({exc})", exc=type(exc).__name__))
+    finally:
+        engine.dispose()
+    if tables:
+        parser.error(
+            tr(
+                "--database-url: the database already holds {count} tables; the benchmark "
+                "builds a store of its own: give it an empty database",
+                count=len(tables),
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -92,14 +92,9 @@ def start_stack(
     issue one grant per method (quota ``quota``); the processes stop with :func:`stop_stack`."""
     from tongdao import synthetic
     from tongdao.ca_home import enrol_all_locally
-    from tongdao.commands.catalogue import entry_from_dict
     from tongdao.demo import _node_config, _start_all
-    from tongdao.demo_world import ENTRIES, GAT, RSJ, grades_of
-    from tongdao.home import AUTHORITY, Home
-    from tongdao.node.client import ConsumerClient
-    from tongdao.proto.stubs import BrokerStubs
-    from tongdao.proto.transport import secure_channel
-    from tongdao.v1 import catalogue_pb2, directory_pb2
+    from tongdao.demo_world import GAT, RSJ, grades_of
+    from tongdao.home import Home
 
     home = Home(root / "home")
     enrol_all_locally(home, root / "ca", (GAT, RSJ))
@@ -113,7 +108,34 @@ def start_stack(
     specs = [("node", ["node", "serve", "--config", "node-gat.toml"])]
     specs += [(f"broker-{n}", broker_args(home, url)) for n in range(1, brokers + 1)]
     say(f"starting {brokers} broker(s) and the node")
-    _start_all(specs, root, processes)  # several brokers migrate at once: one migrates
+    try:
+        _start_all(specs, root, processes)  # several brokers migrate at once: one migrates
+        return _set_up(home, processes, quota, methods, people, url)
+    except BaseException:
+        from tongdao.demo import _stop
+
+        _stop(processes)  # nothing left running when the set-up fails
+        raise
+
+
+def _set_up(
+    home: Any,
+    processes: list[Any],
+    quota: int,
+    methods: Sequence[str],
+    people: list[dict[str, str]],
+    url: str,
+) -> RelayStack:
+    """Register the departments, publish the entry and issue the grants (see
+    :func:`start_stack`)."""
+    from tongdao.commands.catalogue import entry_from_dict
+    from tongdao.demo_world import ENTRIES, GAT, RSJ
+    from tongdao.home import AUTHORITY
+    from tongdao.node.client import ConsumerClient
+    from tongdao.proto.stubs import BrokerStubs
+    from tongdao.proto.transport import secure_channel
+    from tongdao.v1 import catalogue_pb2, directory_pb2
+
     node, first = processes[0], processes[1]
     authority = BrokerStubs.over(secure_channel(first.address, home.tls(AUTHORITY)))
     for profile, endpoint in ((GAT, node.address), (RSJ, "")):
