@@ -73,6 +73,8 @@ from tongdao.proto.transport import (
     secure_channel,
     server_credentials,
 )
+from tongdao.proto.turn_interceptor import TurnInterceptor
+from tongdao.proto.turns import Turns
 from tongdao.v1 import (
     accounts_pb2_grpc,
     cases_pb2_grpc,
@@ -324,8 +326,12 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         stream_timeout_seconds=policy.limits["node_stream_timeout_seconds"],
     )
     # relayed calls' entries: one transaction, one fsync and one head signature per batch
-    writer = LedgerWriter(sessions, services.relay.ledger)
+    # Query calls run in turns (tongdao.proto.turns); they wait for the node and the writer
+    # without one
+    turns = Turns()
+    writer = LedgerWriter(sessions, services.relay.ledger, turns=turns)
     services.relay.writer = writer
+    services.relay.turns = turns
     operations = build_operations(
         engine=engine,
         sessions=sessions,
@@ -374,6 +380,7 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         # a stream's caller is vetted before the stream waits for its first message
         admit=lambda caller: _admit(services, sessions, caller),
         admitted_services=BROKER_SERVICES,
+        turns=TurnInterceptor(turns, HANDS_ON_READ),
     )
     accounts_pb2_grpc.add_AccountsServicer_to_server(
         AccountsServicer(services.accounts, sessions), server

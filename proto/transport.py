@@ -244,6 +244,7 @@ def new_server(
     interceptors: Sequence[grpc.ServerInterceptor] = (),
     access: grpc.ServerInterceptor | None = None,
     locale: str = "en",
+    turns: grpc.ServerInterceptor | None = None,
 ) -> grpc.Server:
     """A gRPC server with Tongdao's message limits, the domain-error interceptor, the caller
     check and the edge (:mod:`tongdao.proto.edge`: the table of field limits, rate limits,
@@ -262,6 +263,8 @@ def new_server(
             check and before every handler; its refusals are domain errors too.
         locale: the language of errors for a caller that names none (``tongdao-locale`` or
             ``accept-language`` metadata).
+        turns: runs the hot path's handlers in turns
+            (:class:`~tongdao.proto.turn_interceptor.TurnInterceptor`), outermost.
     """
     from concurrent import futures
 
@@ -270,6 +273,7 @@ def new_server(
     # status), then the domain-error interceptor, so the identity check's and the edge's
     # refusals are mapped to their status (and told to ``on_refusal``) like any servicer's
     chain: list[grpc.ServerInterceptor] = [
+        *([turns] if turns is not None else []),
         *interceptors,
         DomainErrorInterceptor(on_refusal=on_refusal, locale=locale),
     ]

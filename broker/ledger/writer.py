@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.policies.i18n import msg
 from tongdao.proto.errors import Unavailable
+from tongdao.proto.turns import NO_TURNS, Turns
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -62,11 +63,18 @@ class LedgerWriter:
     """The broker's one committing thread for relayed queries' ledger entries."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], ledger: Ledger, *, max_batch: int = 256
+        self,
+        sessions: sessionmaker[Session],
+        ledger: Ledger,
+        *,
+        max_batch: int = 256,
+        turns: Turns = NO_TURNS,
     ) -> None:
         self.sessions = sessions
         self.ledger = ledger
         self.max_batch = max_batch
+        # a caller waiting for its batch gives its turn up (tongdao.proto.turns)
+        self._turns = turns
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._closed = threading.Event()
         self._gate = threading.Lock()
@@ -102,7 +110,8 @@ class LedgerWriter:
                 self._queue.put(item)
         if not queued:
             return self._run_alone(item.work)
-        return item.future.result()
+        with self._turns.waiting():
+            return item.future.result()
 
     def close(self) -> None:
         """Commit what is queued, then stop the thread (later calls commit on their own)."""
@@ -163,17 +172,14 @@ class LedgerWriter:
     def _commit(self, batch: list[_Item]) -> None:
         results: list[Any] = []
         try:
-            with self.sessions.begin() as session, self.ledger.one_signature(session):
-                Ledger.lock(session)  # every unit below appends under this one lock
-                for run in _runs(batch):
-                    batched = run[0].batched
-                    if batched is None:
-                        results.append(run[0].context.run(run[0].work, session))
-                        continue
-                    answers = batched(session, [item.value for item in run])
-                    if len(answers) != len(run):
-                        raise RuntimeError("a batched work answered the wrong number of items")
-                    results.extend(answers)
+            # the batch's statements run in a turn of their own; the commit (its fsync) waits
+            # without one, and nothing after the turn waits for one while the write lock is held
+            with self.sessions.begin() as session, self._turns.turn():
+                with self.ledger.one_signature(session):
+                    Ledger.lock(session)  # every unit below appends under this one lock
+                    for run in _runs(batch):
+                        results.extend(self._run(run, session))
+                session.flush()
         except Exception as exc:
             if len(batch) == 1:
                 batch[0].future.set_exception(exc)
@@ -186,6 +192,16 @@ class LedgerWriter:
             return
         for item, result in zip(batch, results, strict=True):
             item.future.set_result(result)
+
+    @staticmethod
+    def _run(run: list[_Item], session: Session) -> list[Any]:
+        batched = run[0].batched
+        if batched is None:
+            return [run[0].context.run(run[0].work, session)]
+        answers = batched(session, [item.value for item in run])
+        if len(answers) != len(run):
+            raise RuntimeError("a batched work answered the wrong number of items")
+        return answers
 
     def _answer_alone(self, item: _Item) -> None:
         try:

@@ -47,6 +47,7 @@ from tongdao.proto.query import (
     RelayedQuery,
     canonical_request_id,
 )
+from tongdao.proto.turns import NO_TURNS, Turns
 
 log = logging.getLogger("tongdao.broker.relay")
 T = TypeVar("T")
@@ -76,6 +77,8 @@ class RelayService(ContextService):
     # group commit of the entries of relayed calls (set by the server); None: one transaction
     # per call, as in service tests
     writer: LedgerWriter | None = None
+    # the turns the server runs Query calls in: the node's answer is awaited without one
+    turns: Turns = NO_TURNS
 
     def _commit(self, sessions: sessionmaker[Session], work: Callable[[Session], T]) -> T:
         """Run ``work`` in a committed transaction and return its result only once committed:
@@ -214,7 +217,8 @@ class RelayService(ContextService):
         """Relay one prepared query and record exactly one complete ledger entry for it."""
         base_payload = self._base_payload(grant_id, query)
         try:
-            answer = gateway.query(endpoint, query)
+            with self.turns.waiting():
+                answer = gateway.query(endpoint, query)
         except (Unavailable, NodeRefused) as exc:
             code_name = exc.code_name if isinstance(exc, NodeRefused) else "UNAVAILABLE"
             self._record_failed(sessions, caller, grant_id, base_payload, code_name, str(exc))

@@ -20,6 +20,7 @@ from tongdao.broker.ledger.models import LedgerEntry
 from tongdao.broker.ledger.writer import LedgerWriter
 from tongdao.broker.sharing.models import Grant
 from tongdao.proto.errors import PermissionDenied, Unavailable
+from tongdao.proto.turns import Turns
 
 KEY = "230102199001011234"
 FIELDS = ["name", "birth_date"]
@@ -322,3 +323,43 @@ def test_callers_of_a_writer_whose_thread_died_are_answered_and_later_calls_comm
         assert s.get(LedgerEntry, sequence).subject == "1"
         assert verify_ledger(s, world.broker_key.verify_key).ok
     writer.close()
+
+
+def test_queries_in_turns_wait_for_the_node_and_the_writer_without_one(world):
+    """Sixteen relays, each run in a turn as the Query call is: the node's answers overlap (each
+    caller gives its turn up while its node works) and the writer, which takes turns for its
+    statements, commits them all; nobody deadlocks."""
+    grant = _grant(world)
+    turns = Turns()
+    writer = LedgerWriter(world.sessions, world.services.relay.ledger, turns=turns)
+    world.services.relay.writer = writer
+    world.services.relay.turns = turns
+    node, busy, most = world.gat_node, [0], [0]
+    lock = threading.Lock()
+
+    class SlowNode:
+        def query(self, endpoint, query):
+            assert not turns.held()
+            with lock:
+                busy[0] += 1
+                most[0] = max(most[0], busy[0])
+            time.sleep(0.05)
+            with lock:
+                busy[0] -= 1
+            return node.query(endpoint, query)
+
+    def one(_):
+        with acting_as(Actor(RSJ.code, "li.si", ("operator",))), turns.turn():
+            _query, (_answer, sequence) = world.relay(
+                RSJ, GAT, grant.token, FIELDS, {"keys": [KEY]}, node=SlowNode()
+            )
+        return sequence
+
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            sequences = list(pool.map(one, range(16), timeout=60))
+    finally:
+        writer.close()
+    assert len(set(sequences)) == 16
+    assert most[0] > 1  # the node calls overlapped: no turn was held across them
+    assert world.grant(grant.id).used == 16
