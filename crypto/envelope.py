@@ -175,12 +175,9 @@ def _seal(
     shared = _exchange(ephemeral, recipient_public_key)
     sender_public = b""
     if shared is not None and sender_private_key is not None:
-        sender = EncryptionKeyPair.from_private_bytes(sender_private_key)
-        static = _exchange(
-            X25519PrivateKey.from_private_bytes(sender.private_key), recipient_public_key
-        )
+        sender, sender_public = _own_key(sender_private_key)
+        static = _static_secret(sender, sender_public, recipient_public_key)
         shared = None if static is None else shared + static
-        sender_public = sender.public_key
     if shared is None:
         raise KeyFormatError("recipient public key is a low-order point")
     key = _derive_key(suite, shared, ephemeral_public, recipient_public_key, sender_public)
@@ -252,11 +249,14 @@ def seal_authenticated(
 
 
 _last_own: tuple[bytes, X25519PrivateKey, bytes] | None = None
+_static_secrets: dict[tuple[bytes, bytes], bytes | None] = {}
+_STATIC_SECRETS_KEPT = 1024  # pairs of keys; the whole memory is dropped when it is full
 
 
 def _own_key(private_key: bytes) -> tuple[X25519PrivateKey, bytes]:
-    """The recipient's key object and public key, built once for the key in use (a node opens
-    every query with the same key; building it costs as much as a key agreement)."""
+    """Our key object and public key, built once for the key in use (a node opens every query
+    with the same key, a consumer seals every query and opens every answer with its own; building
+    it costs as much as a key agreement)."""
     global _last_own
     last = _last_own
     if last is not None and hmac.compare_digest(last[0], private_key):
@@ -267,6 +267,27 @@ def _own_key(private_key: bytes) -> tuple[X25519PrivateKey, bytes]:
     public = own.public_key().public_bytes_raw()
     _last_own = (bytes(private_key), own, public)
     return own, public
+
+
+def _static_secret(own: X25519PrivateKey, own_public: bytes, peer_public: bytes) -> bytes | None:
+    """The static–static X25519 secret of our key and a peer's (None for a low-order peer key),
+    computed once per pair of keys: it never changes, and it is kept only where the private key
+    it comes from is kept, in this process's memory. The ephemeral agreement of each envelope
+    is never remembered.
+
+    Raises:
+        KeyFormatError: the peer key is not 32 bytes.
+    """
+    pair = (own_public, peer_public)
+    try:
+        return _static_secrets[pair]
+    except KeyError:
+        pass
+    secret = _exchange(own, peer_public)
+    if len(_static_secrets) >= _STATIC_SECRETS_KEPT:
+        _static_secrets.clear()
+    _static_secrets[pair] = secret
+    return secret
 
 
 def _open(
@@ -293,7 +314,7 @@ def _open(
     sender_public = b""
     if sender_public_key is not None:
         try:
-            static = _exchange(own, sender_public_key)
+            static = _static_secret(own, own_public, sender_public_key)
         except KeyFormatError:
             raise EnvelopeError("the sender's public key is malformed") from None
         if static is None:

@@ -15,6 +15,7 @@ process.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import uuid
@@ -66,6 +67,13 @@ __all__ = [
     "Progress",
     "Verification",
 ]
+
+
+@functools.lru_cache(maxsize=256)
+def _claims_of(token: str) -> GrantClaims:
+    """The claims a grant token states, read once per token (a token never changes; a changed
+    grant gets a new one). Not verified here: the node verifies the token itself."""
+    return read_grant_token_unverified(token)
 
 
 class ConsumerClient(PrivacyComputing):
@@ -277,7 +285,7 @@ class ConsumerClient(PrivacyComputing):
         self, token: str, method: str, fields: Sequence[str], purpose: str, body: dict[str, Any]
     ) -> Any:
         try:
-            claims = read_grant_token_unverified(token)
+            claims = _claims_of(token)
         except GrantTokenError as exc:
             raise ClientError("INVALID_ARGUMENT", msg("grant_token: {exc}", exc=exc)) from None
         enc_key, _ = self._provider(claims.provider)
