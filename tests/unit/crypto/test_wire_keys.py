@@ -132,3 +132,29 @@ def test_paillier_truncated_and_unsupported_sizes():
 def test_every_crypto_error_is_typed_not_value_error():
     for cls in (EnvelopeError, KeyFormatError, ParameterError):
         assert issubclass(cls, CryptoError) and not issubclass(cls, ValueError)
+
+
+@pytest.mark.parametrize("kept", [1024, 2])  # the remembered secrets, also when they overflow
+def test_remembered_key_agreements_never_mix_up_pairs_of_keys(kept, monkeypatch):
+    from tongdao.crypto import envelope
+
+    monkeypatch.setattr(envelope, "_STATIC_SECRETS_KEPT", kept)
+    senders = [EncryptionKeyPair.generate() for _ in range(3)]
+    recipients = [NODE, BROKER]
+    for _round in range(2):  # the second round meets every pair's remembered secret
+        for sender in senders:
+            for recipient in recipients:
+                env = seal_authenticated(sender.private_key, recipient.public_key, b"k", AD)
+                assert open_authenticated(recipient.private_key, sender.public_key, env, AD) == b"k"
+                for other in senders:
+                    if other is not sender:
+                        with pytest.raises(EnvelopeError):
+                            open_authenticated(recipient.private_key, other.public_key, env, AD)
+                for wrong in recipients:
+                    if wrong is not recipient:
+                        with pytest.raises(EnvelopeError):
+                            open_authenticated(wrong.private_key, sender.public_key, env, AD)
+    env = seal_authenticated(CONSUMER.private_key, NODE.public_key, b"x", AD)
+    for _ in range(2):  # a low-order sender key is refused every time, not once
+        with pytest.raises(EnvelopeError):
+            open_authenticated(NODE.private_key, LOW_ORDER[0], env, AD)
