@@ -96,3 +96,26 @@ def test_an_error_while_waiting_takes_the_turn_back_before_it_propagates():
     t.start()
     t.join(timeout=10)
     assert taken.is_set()
+
+
+def test_turns_are_given_in_the_order_they_were_asked_for():
+    turns = Turns()
+    order: list[int] = []
+    threads = []
+
+    def ask(n: int) -> None:
+        with turns.turn():
+            order.append(n)
+
+    with turns.turn():
+        for n in range(5):
+            t = threading.Thread(target=ask, args=(n,))
+            t.start()
+            threads.append(t)
+            time.sleep(0.05)  # each asks after the one before has queued
+        with turns.waiting():  # giving the turn up hands it to the first who asked
+            time.sleep(0.2)
+            assert order == [0, 1, 2, 3, 4]
+    for t in threads:
+        t.join(timeout=10)
+    assert order == [0, 1, 2, 3, 4]
