@@ -5,11 +5,13 @@ CPython runs one thread at a time (the GIL). A thread that calls into C that let
 interpreter — every SQLite step, every gRPC call, most signatures — hands it to another runnable
 thread and then queues to get it back. With sixteen calls in flight each query pays dozens of
 such hand-offs, and on a small virtual machine every hand-off is a context switch that costs more
-than the work around it: the relay's checks of a grant took 0.27 ms of CPU on one thread and
-0.9–1.1 ms per call with sixteen threads at once (``docs/benchmarks/relay.md``, "Taking turns").
+than the work around it: the relay's checks of a grant took 0.26–0.28 ms of CPU on one thread
+and 0.9–1.3 ms per call with sixteen threads at once (``docs/benchmarks/relay.md``, "Taking
+turns").
 
-With turns, the threads that wait for their turn sleep on one lock instead of on the GIL, so a
-thread that lets go of the interpreter for a few microseconds of C gets it straight back. A thread
+With turns, the threads that wait for their turn sleep, each on a gate of its own, instead of on
+the GIL, so a thread that lets go of the interpreter for a few microseconds of C gets it straight
+back. A thread
 gives its turn up (:meth:`Turns.waiting`) around every wait that is not CPU work of this process:
 the node's answer, the ledger writer's commit. Turns are not taken for streams, whose handlers
 wait on their peers between messages.

@@ -138,10 +138,12 @@ def test_undecodable_messages_are_invalid_argument_with_one_log_line(stack, capl
     unary = channel.unary_unary("/tongdao.v1.Catalogue/SearchCatalogue")
     streaming = channel.unary_stream("/tongdao.v1.Catalogue/ImportCatalogue")
     both = channel.stream_stream("/tongdao.v1.Query/QueryStream")
+    query = channel.unary_unary("/tongdao.v1.Query/Query")  # decoded in its turn
     caplog.set_level(logging.WARNING, logger="tongdao.grpc")
     for _ in range(20):
         for call in (
             lambda: unary(garbage, timeout=10),
+            lambda: query(garbage, timeout=10),
             lambda: list(streaming(garbage, timeout=10)),
             lambda: list(both(iter([garbage]), timeout=10)),
         ):
