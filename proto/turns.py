@@ -5,8 +5,9 @@ CPython runs one thread at a time (the GIL). A thread that calls into C that let
 interpreter — every SQLite step, every gRPC call, most signatures — hands it to another runnable
 thread and then queues to get it back. With sixteen calls in flight each query pays dozens of
 such hand-offs, and on a small virtual machine every hand-off is a context switch that costs more
-than the work around it: the relay's checks of a grant took 0.26–0.28 ms of CPU on one thread
-and 0.9–1.3 ms per call with sixteen threads at once (``docs/benchmarks/relay.md``, "Taking
+than the work around it: calls shaped like the relay's checks of a grant took 57–72 µs of CPU
+on one thread and 149–195 µs per call with sixteen threads at once, 85–96 µs in turns
+(``python -m tongdao.benchmarks.turns_evidence``; ``docs/benchmarks/relay.md``, "Taking
 turns").
 
 With turns, the threads that wait for their turn sleep, each on a gate of its own, instead of on
