@@ -74,7 +74,7 @@ from tongdao.proto.transport import (
     server_credentials,
 )
 from tongdao.proto.turn_interceptor import TurnInterceptor
-from tongdao.proto.turns import Turns
+from tongdao.proto.turns import NO_TURNS, Turns
 from tongdao.v1 import (
     accounts_pb2_grpc,
     cases_pb2_grpc,
@@ -326,9 +326,11 @@ def start_broker(config: BrokerConfig) -> RunningBroker:
         stream_timeout_seconds=policy.limits["node_stream_timeout_seconds"],
     )
     # relayed calls' entries: one transaction, one fsync and one head signature per batch
-    # Query calls run in turns (tongdao.proto.turns); they wait for the node and the writer
-    # without one
-    turns = Turns()
+    # Query calls run in turns (tongdao.proto.turns) on SQLite, whose statements are CPU work of
+    # this process; they wait for the node and the writer without one. On PostgreSQL each
+    # statement is a round trip to another process, and a turn held across it would keep every
+    # other call waiting for it
+    turns = Turns() if engine.dialect.name == "sqlite" else NO_TURNS
     writer = LedgerWriter(sessions, services.relay.ledger, turns=turns)
     services.relay.writer = writer
     services.relay.turns = turns
