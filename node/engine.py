@@ -81,6 +81,7 @@ claim: tested, answered with a match bit), a summed value, a returned field."""
 
 Masker = Callable[[str, str, str], str]
 """``masker(grade, value, field_name) -> value as it may leave the node``."""
+Journaled = tuple[str, Receipt] | None  # (method, signed receipt) to journal with a use
 
 
 @dataclass(frozen=True)
@@ -368,28 +369,33 @@ class NodeEngine:
         *,
         recorded: bool = False,
     ) -> QueryAnswer:
-        """Record the use (unless already recorded), sign the receipt.
-
-        ``count`` is the number of keys a fetch or verify asked about (0 otherwise), never a
-        number of the node's data; the answer's ``suppressed`` flag is always false (an
-        aggregate's suppression travels inside the consumer's ciphertexts).
+        """Sign the receipt; record the use with it (or, when the use was recorded already,
+        journal the receipt alone). ``count`` is the number of keys a fetch or verify asked
+        about (0 otherwise), never a number of the node's data; the answer's ``suppressed`` flag
+        is always false (an aggregate's suppression travels inside the consumer's ciphertexts).
         """
         now = self.clock()
-        if not recorded:
-            self._record_use(claims, query.request_id, now)
         receipt = self._receipt(
             claims, query.request_id, result_digest(sealed + b"".join(ciphertexts)), count, now
         )
+        journaled = (query.method, receipt) if self.journal is not None else None
+        if not recorded:  # the receipt is journaled in the use's own transaction
+            self._record_use(claims, query.request_id, now, journaled)
+        elif journaled is not None and self.journal is not None:
+            self.journal.record(*journaled)
         return QueryAnswer(sealed, receipt, ciphertexts, False)
 
-    def _record_use(self, claims: GrantClaims, request_id: str, now: dt.datetime) -> None:
-        """Record one use of the grant under ``request_id`` in the node's own state.
+    def _record_use(
+        self, claims: GrantClaims, request_id: str, now: dt.datetime, journaled: Journaled = None
+    ) -> None:
+        """Record one use of the grant under ``request_id`` in the node's own state (and, when
+        given, journal its signed receipt with it); durable when this returns.
 
         Raises:
             PermissionDenied: the request id was answered before, or the quota is used up.
         """
         try:
-            self.state.record(request_id, claims.grant_id, claims.quota, now)
+            self.state.record(request_id, claims.grant_id, claims.quota, now, receipt=journaled)
         except ReplayError:
             raise PermissionDenied(
                 msg("replayed request: this request id was answered before"), field="request_id"

@@ -5,23 +5,47 @@ dies in between would leave an answered query unrecorded. So the node journals e
 receipt (durably, in its state directory) before returning it, and the broker reads the journal
 back — at every start and on a schedule — and records any receipt its ledger lacks, marked late.
 
-The journal holds only what the receipt already says (identifiers, digest, count, time, the
-node's signature) and the method; never a query's or result's contents.
+The journal is a table of the node's state file (:mod:`node.state`): a unary answer's receipt is
+written in the same transaction — one savepoint, one fsync — as its request id and its use of the
+grant's quota, so the three are durable together or not at all. It holds only what the receipt
+already says (identifiers, digest, count, time, the node's signature) and the method; never a
+query's or result's contents.
+
+A journal kept in a file of its own (``node-receipts.db``, as nodes wrote it before) is merged
+into the state file the first time the node opens it, positions kept, and the old file renamed.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tongdao.node.group_commit import GroupCommit
 from tongdao.proto.query import Receipt
 
-JOURNAL_FILE = "node-receipts.db"
+if TYPE_CHECKING:
+    from tongdao.node.state import NodeState
+
 MAX_PAGE = 1000
+SEPARATE_FILE = "node-receipts.db"  # where nodes kept the journal before it joined the state file
+MERGED_SUFFIX = ".merged"
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS receipts ("
+    " position INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " request_id TEXT NOT NULL UNIQUE, grant_id TEXT NOT NULL, method TEXT NOT NULL,"
+    " provider TEXT NOT NULL, result_digest BLOB NOT NULL,"
+    " record_count INTEGER NOT NULL, answered_at TEXT NOT NULL,"
+    " signature BLOB NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS receipts_answered_at ON receipts (answered_at)",
+)
+_INSERT = (
+    "INSERT OR IGNORE INTO receipts (request_id, grant_id, method, provider, result_digest,"
+    " record_count, answered_at, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_POSITION = "SELECT position FROM receipts WHERE request_id = ?"
 
 
 @dataclass(frozen=True)
@@ -33,81 +57,81 @@ class JournaledReceipt:
     receipt: Receipt
 
 
-class ReceiptJournal:
-    """Append-only, durable (SQLite, WAL, synchronous=FULL), group-committed, thread-safe."""
+def journal_receipt(db: sqlite3.Connection, method: str, r: Receipt) -> int:
+    """Write one receipt in the caller's transaction; return its position (idempotent per
+    request id: a receipt journaled before keeps its position)."""
+    db.execute(
+        _INSERT,
+        (
+            r.request_id,
+            r.grant_id,
+            method,
+            r.provider,
+            r.result_digest,
+            r.record_count,
+            r.answered_at,
+            r.signature,
+        ),
+    )
+    return int(db.execute(_POSITION, (r.request_id,)).fetchone()[0])
 
-    def __init__(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
+
+def merge_separate_file(db: sqlite3.Connection, directory: Path) -> int:
+    """Copy a journal kept in its own file into ``db``'s table (positions kept), then rename
+    the old file; return how many receipts were copied. Run once, before any other write."""
+    old = directory / SEPARATE_FILE
+    if not old.exists():
+        return 0
+    db.execute("ATTACH DATABASE ? AS separate", (str(old),))
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            copied = db.execute(
+                "INSERT OR IGNORE INTO main.receipts (position, request_id, grant_id, method,"
+                " provider, result_digest, record_count, answered_at, signature)"
+                " SELECT position, request_id, grant_id, method, provider, result_digest,"
+                " record_count, answered_at, signature FROM separate.receipts ORDER BY position"
+            ).rowcount
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    finally:
+        db.execute("DETACH DATABASE separate")  # the old file's WAL is checkpointed and removed
+    old.rename(old.with_name(old.name + MERGED_SUFFIX))
+    return copied
+
+
+class ReceiptJournal:
+    """The receipts table of a node's state: durable, group-committed, thread-safe reads."""
+
+    def __init__(self, state: NodeState) -> None:
+        self._state = state
         self._db = sqlite3.connect(
-            directory / JOURNAL_FILE, timeout=30, check_same_thread=False, isolation_level=None
+            state.path, timeout=30, check_same_thread=False, isolation_level=None
         )
         self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS receipts ("
-                " position INTEGER PRIMARY KEY AUTOINCREMENT,"
-                " request_id TEXT NOT NULL UNIQUE, grant_id TEXT NOT NULL, method TEXT NOT NULL,"
-                " provider TEXT NOT NULL, result_digest BLOB NOT NULL,"
-                " record_count INTEGER NOT NULL, answered_at TEXT NOT NULL,"
-                " signature BLOB NOT NULL)"
-            )
-            self._db.execute(
-                "CREATE INDEX IF NOT EXISTS receipts_answered_at ON receipts (answered_at)"
-            )
-        self._commits: GroupCommit[tuple[str, Receipt], int] = GroupCommit(self._flush)
 
     def record(self, method: str, receipt: Receipt) -> int:
-        """Journal one signed receipt; return its position once it is durable (idempotent per
-        request id). Receipts journaled at the same time share one transaction and one fsync."""
-        return self._commits.submit((method, receipt))
-
-    def _flush(self, items: Sequence[tuple[str, Receipt]]) -> list[int]:
-        positions = []
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for method, r in items:
-                    self._db.execute(
-                        "INSERT OR IGNORE INTO receipts (request_id, grant_id, method, provider,"
-                        " result_digest, record_count, answered_at, signature)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            r.request_id,
-                            r.grant_id,
-                            method,
-                            r.provider,
-                            r.result_digest,
-                            r.record_count,
-                            r.answered_at,
-                            r.signature,
-                        ),
-                    )
-                    row = self._db.execute(
-                        "SELECT position FROM receipts WHERE request_id = ?", (r.request_id,)
-                    ).fetchone()
-                    positions.append(int(row[0]))
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
-        return positions
+        """Journal one signed receipt on its own; return its position once it is durable
+        (idempotent per request id). A unary answer's receipt is journaled with its use instead
+        (:meth:`NodeState.record`); streams and aggregates, whose use is recorded before the
+        answer is computed, journal it here."""
+        return self._state.journal(method, receipt)
 
     def after(self, position: int, limit: int = MAX_PAGE) -> list[JournaledReceipt]:
         """Receipts journaled after ``position``, oldest first, at most ``limit`` (≤ 1000)."""
         limit = max(1, min(limit, MAX_PAGE))
         with self._lock:
             rows = self._db.execute(
-                "SELECT position, method, request_id, grant_id, provider, result_digest,"
+                "SELECT position, request_id, grant_id, method, provider, result_digest,"
                 " record_count, answered_at, signature FROM receipts WHERE position > ?"
                 " ORDER BY position LIMIT ?",
                 (position, limit),
             ).fetchall()
         return [
             JournaledReceipt(int(p), m, Receipt(rid, gid, prov, bytes(dg), int(n), at, bytes(sig)))
-            for p, m, rid, gid, prov, dg, n, at, sig in rows
+            for p, rid, gid, m, prov, dg, n, at, sig in rows
         ]
 
     def answered_between(self, start: str, end: str) -> dict[str, list[str]]:

@@ -1,13 +1,15 @@
 """The node's own small store: request ids already answered (replay refusal) and per-grant use.
 
 It lives in the node's state directory (SQLite, WAL, ``synchronous=FULL``), so a restart — or a
-kill -9 — does not reset replay protection or quotas. Three tables, created on first use.
+kill -9 — does not reset replay protection or quotas. Four tables, created on first use: the
+fourth is the journal of signed receipts (:mod:`node.receipt_journal`).
 
 Every write goes through one :class:`~node.group_commit.GroupCommit`: queries answered at the
 same time share one ``BEGIN IMMEDIATE`` transaction and one fsync, each inside its own
-savepoint, so one query's refusal never undoes another's record. The caller returns only once
-the transaction holding its record has committed: an answer is never sent before its request id
-and its use of the quota are durable.
+savepoint, so one query's refusal never undoes another's record. A unary answer's request id,
+its use of the quota and its signed receipt are one item: they commit together or not at all.
+The caller returns only once the transaction holding its record has committed: an answer is
+never sent before its request id, its use of the quota and its receipt are durable.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tongdao.node import receipt_journal
 from tongdao.node.group_commit import GroupCommit
 from tongdao.proto.errors import InvalidArgument
-from tongdao.proto.query import canonical_request_id
+from tongdao.proto.query import Receipt, canonical_request_id
 
 STATE_FILE = "node-state.db"
 _SCHEMA = (
@@ -59,12 +62,22 @@ class QuotaError(Exception):
 
 @dataclass(frozen=True)
 class _Answer:
-    """Mark ``request_id`` answered; count it against ``grant_id`` unless ``quota`` is None."""
+    """Mark ``request_id`` answered; count it against ``grant_id`` unless ``quota`` is None;
+    journal ``receipt`` (method, receipt) with it when given."""
 
     request_id: str
     grant_id: str
     quota: int | None
     at: str
+    receipt: tuple[str, Receipt] | None = None
+
+
+@dataclass(frozen=True)
+class _Journal:
+    """Journal a signed receipt on its own (its use was recorded before)."""
+
+    method: str
+    receipt: Receipt
 
 
 @dataclass(frozen=True)
@@ -86,18 +99,21 @@ class NodeState:
 
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        self._path = directory / STATE_FILE
+        self.path = directory / STATE_FILE
         self._writer = self._connect()
         self._writer.execute("PRAGMA journal_mode=WAL")
-        for statement in _SCHEMA:
+        for statement in (*_SCHEMA, *receipt_journal.SCHEMA):
             self._writer.execute(statement)
+        receipt_journal.merge_separate_file(self._writer, directory)
         self._readers: list[sqlite3.Connection] = []
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._commits: GroupCommit[_Answer | _Spend, int | None] = GroupCommit(self._flush)
+        self._commits: GroupCommit[_Answer | _Spend | _Journal, int | None] = GroupCommit(
+            self._flush
+        )
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self._path, timeout=30, check_same_thread=False, isolation_level=None)
+        db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
         db.execute("PRAGMA synchronous=FULL")  # WAL + FULL: a commit is on disk when it returns
         return db
 
@@ -139,15 +155,30 @@ class NodeState:
             raise QuotaError(grant_id)
 
     # ------------------------------------------------------------------ writes
-    def record(self, request_id: str, grant_id: str, quota: int, now: dt.datetime) -> None:
-        """Atomically mark the request answered and count one use against the quota; return
-        once both are durable.
+    def record(
+        self,
+        request_id: str,
+        grant_id: str,
+        quota: int,
+        now: dt.datetime,
+        *,
+        receipt: tuple[str, Receipt] | None = None,
+    ) -> None:
+        """Atomically mark the request answered, count one use against the quota and, when
+        ``receipt`` (method, signed receipt) is given, journal it; return once all are durable.
 
         Raises:
             ReplayError: the request id was recorded before (also under a race).
-            QuotaError: the grant has no queries left.
+            QuotaError: the grant has no queries left (nothing is recorded or journaled).
         """
-        self._commits.submit(_Answer(_canonical(request_id), grant_id, quota, _stamp(now)))
+        self._commits.submit(_Answer(_canonical(request_id), grant_id, quota, _stamp(now), receipt))
+
+    def journal(self, method: str, receipt: Receipt) -> int:
+        """Journal a signed receipt whose use was recorded before; return its position once it
+        is durable (a request id is journaled once: again, it keeps its position)."""
+        position = self._commits.submit(_Journal(method, receipt))
+        assert position is not None
+        return position
 
     def remember(self, request_id: str, kind: str, now: dt.datetime) -> None:
         """Mark a one-time request (e.g. a correction id) done, outside any grant's quota.
@@ -167,7 +198,9 @@ class NodeState:
         assert remaining is not None
         return remaining
 
-    def _flush(self, items: Sequence[_Answer | _Spend]) -> list[int | BaseException | None]:
+    def _flush(
+        self, items: Sequence[_Answer | _Spend | _Journal]
+    ) -> list[int | BaseException | None]:
         """One transaction for ``items``, each in its own savepoint; commit (one fsync)."""
         db = self._writer
         outcomes: list[int | BaseException | None] = []
@@ -191,7 +224,9 @@ class NodeState:
         return outcomes
 
     @staticmethod
-    def _apply(db: sqlite3.Connection, item: _Answer | _Spend) -> int | None:
+    def _apply(db: sqlite3.Connection, item: _Answer | _Spend | _Journal) -> int | None:
+        if isinstance(item, _Journal):
+            return receipt_journal.journal_receipt(db, item.method, item.receipt)
         if isinstance(item, _Spend):
             row = db.execute(_SPENT, (item.grant_id,)).fetchone()
             spent = (int(row[0]) if row else 0) + item.epsilon_milli
@@ -203,13 +238,12 @@ class NodeState:
             db.execute(_ANSWER, (item.request_id, item.grant_id, item.at))
         except sqlite3.IntegrityError:
             raise ReplayError(item.request_id) from None
-        if item.quota is None:
-            return None
-        if db.execute(_COUNT, (item.grant_id, item.quota)).rowcount:
-            return None
-        if item.quota < 1 or db.execute(_USED, (item.grant_id,)).fetchone() is not None:
-            raise QuotaError(item.grant_id)  # the savepoint rolls the request id back too
-        db.execute(_FIRST_USE, (item.grant_id,))
+        if item.quota is not None and not db.execute(_COUNT, (item.grant_id, item.quota)).rowcount:
+            if item.quota < 1 or db.execute(_USED, (item.grant_id,)).fetchone() is not None:
+                raise QuotaError(item.grant_id)  # the savepoint rolls the request id back too
+            db.execute(_FIRST_USE, (item.grant_id,))
+        if item.receipt is not None:
+            receipt_journal.journal_receipt(db, *item.receipt)
         return None
 
     def close(self) -> None:

@@ -16,6 +16,7 @@ from tongdao.demo import ENTRIES, GAT, RSJ, _await, _launch, _node_config, grade
 from tongdao.home import AUTHORITY, Home
 from tongdao.local_stack import BASIS, PURPOSE, SCENARIO
 from tongdao.node.client import ConsumerClient
+from tongdao.node.state import STATE_FILE
 from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import secure_channel
 from tongdao.v1 import catalogue_pb2, directory_pb2
@@ -122,7 +123,7 @@ def test_no_answered_query_is_missing_after_kill_9(tmp_path, database_url):
         for t in threads:
             t.join(timeout=30)
 
-        journal = sqlite3.connect(tmp / "state-hlj.gat" / "node-receipts.db")
+        journal = sqlite3.connect(tmp / "state-hlj.gat" / STATE_FILE)
         journaled = {row[0] for row in journal.execute("select request_id from receipts")}
         journal.close()
 

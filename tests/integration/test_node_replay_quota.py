@@ -30,6 +30,7 @@ from tests.integration.test_node_serve import (
 from tongdao.ca_home import CaHome
 from tongdao.crypto.pki import node_server_name
 from tongdao.home import DepartmentProfile, Home
+from tongdao.node.state import STATE_FILE
 from tongdao.proto.query import canonical_request_id
 from tongdao.proto.transport import secure_channel
 from tongdao.v1 import node_pb2_grpc
@@ -179,7 +180,7 @@ def test_after_kill_9_answered_ids_stay_refused_and_counted(setup):
     finally:
         again.stop()
     # each answer's signed receipt was journaled before it left
-    journal = sqlite3.connect(config.parent / "node-state" / "node-receipts.db")
+    journal = sqlite3.connect(config.parent / "node-state" / STATE_FILE)
     journaled = {
         canonical_request_id(r) for (r,) in journal.execute("SELECT request_id FROM receipts")
     }

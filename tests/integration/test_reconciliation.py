@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from tongdao.broker.ledger.models import LedgerEntry, LedgerJournalCursor
 from tongdao.cli import main
 from tongdao.crypto.query_binding import receipt_signing_bytes
-from tongdao.node.receipt_journal import JOURNAL_FILE
+from tongdao.node.state import STATE_FILE
 from tongdao.policies.loader import load_policy
 from tongdao.proto.query import Receipt
 from tongdao.v1 import supervision_pb2
@@ -98,7 +98,7 @@ def grant_of(node, grant_id):
 
 
 def journal(tmp):
-    return sqlite3.connect(tmp / f"state-{GAT}" / JOURNAL_FILE, isolation_level=None)
+    return sqlite3.connect(tmp / f"state-{GAT}" / STATE_FILE, isolation_level=None)
 
 
 def journal_ids(tmp, grant_id):

@@ -11,6 +11,7 @@ from tongdao.crypto.reconciliation import report_signing_bytes, request_ids_dige
 from tongdao.crypto.signing import SigningKey
 from tongdao.node.receipt_journal import ReceiptJournal
 from tongdao.node.reconciliation import KEY_FILE, build_report, holdings_key
+from tongdao.node.state import NodeState
 from tongdao.proto.errors import InvalidArgument
 from tongdao.proto.query import Receipt
 
@@ -30,7 +31,7 @@ def receipt(request_id, grant_id, answered_at):
 
 
 def test_report_counts_the_period_only_and_is_signed(tmp_path):
-    journal = ReceiptJournal(tmp_path)
+    journal = ReceiptJournal(NodeState(tmp_path))
     journal.record("fetch", receipt("r1", "g1", "2026-11-30T16:00:00+00:00"))  # first second
     journal.record("fetch", receipt("r2", "g1", "2026-12-01T15:59:59+00:00"))
     journal.record("fetch", receipt("r3", "g2", "2026-12-01T10:00:00+00:00"))
