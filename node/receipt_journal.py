@@ -107,9 +107,7 @@ class ReceiptJournal:
 
     def __init__(self, state: NodeState) -> None:
         self._state = state
-        self._db = sqlite3.connect(
-            state.path, timeout=30, check_same_thread=False, isolation_level=None
-        )
+        self._db = state.connection()  # reads only; writes go through the state's group commit
         self._lock = threading.Lock()
 
     def record(self, method: str, receipt: Receipt) -> int:
