@@ -492,10 +492,15 @@ def _build(root: _Reader, file: str) -> Policy:
     }
     if not grounds:
         raise status_t.fail("grounds", "name at least one ground for suspension")
+    ticket_seconds = status_t.integer("ticket_seconds", minimum=1) or 1
+    renew_seconds = status_t.integer("ticket_renew_seconds", required=False) or 0
+    if renew_seconds >= ticket_seconds:
+        raise status_t.fail("ticket_renew_seconds", "must be below ticket_seconds")
     grant_status = GrantStatusRules(
-        ticket_seconds=status_t.integer("ticket_seconds", minimum=1) or 1,
+        ticket_seconds=ticket_seconds,
         grounds=grounds,
         article=status_t.article(),
+        ticket_renew_seconds=renew_seconds,
     )
     status_t.text("description")
 

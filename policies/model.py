@@ -214,6 +214,9 @@ class GrantStatusRules:
     Attributes:
         ticket_seconds: lifetime of the broker's signed status ticket on every relayed query; a
             node refuses a suspended or terminated grant at most this long after the change.
+        ticket_renew_seconds: how long the broker attaches the same ticket to a grant's queries
+            before it signs a new one (0: a new ticket for every query); below ``ticket_seconds``,
+            so every ticket reaches the node with at least the difference still to run.
         grounds: the grounds an authority or provider may cite, by name.
         article: the article the status change rests on (Art.27).
     """
@@ -221,6 +224,7 @@ class GrantStatusRules:
     ticket_seconds: int
     grounds: Mapping[str, GroundRule]
     article: str
+    ticket_renew_seconds: int = 0
 
 
 @dataclass(frozen=True)

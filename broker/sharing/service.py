@@ -9,7 +9,7 @@ import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
@@ -85,6 +85,9 @@ class SharingService(
     catalogue: CatalogueService
     supervision: SupervisionService
     signing_key: SigningKey
+    status_tickets: dict[tuple[str, str], tuple[int, str]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def file_share_request(
         self, session: Session, caller: str, data: ShareRequestData

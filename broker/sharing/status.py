@@ -22,6 +22,7 @@ from tongdao.policies.i18n import msg
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
 STATUSES = ("active", "suspended", "terminated")
+MAX_HELD_TICKETS = 4096  # grants whose ticket is held for reuse; the memory is cleared when full
 CHANGES = {"suspend": "suspended", "terminate": "terminated", "reinstate": "active"}
 ALLOWED_FROM = {
     "suspended": ("active",),
@@ -37,6 +38,8 @@ class GrantStatusMixin(ContextService):
     ledger: Ledger
     directory: DirectoryService
     signing_key: SigningKey
+    # (grant id, token) -> (signed at, ticket): the ticket attached to the grant's queries
+    status_tickets: dict[tuple[str, str], tuple[int, str]]
 
     def change_grant_status(
         self,
@@ -121,18 +124,28 @@ class GrantStatusMixin(ContextService):
     def status_ticket(self, grant: Grant | LiveGrant) -> str:
         """The broker's signed, short-lived word that ``grant`` is active, for its node.
 
+        The ticket signed for a grant's token is attached again for the rule file's
+        ``ticket_renew_seconds``, then a new one is signed. This is safe because the caller
+        checks the grant's status in the store on every query and never asks for a ticket for a
+        suspended grant: the last ticket of a suspended grant was signed before the suspension
+        and expires ``ticket_seconds`` after it was signed, as it would without the reuse.
+
         Raises:
             PermissionDenied: the grant is not active (no ticket is ever signed for it).
         """
-        service = self
         if grant.status != "active":
             raise PermissionDenied(
                 msg("grant is {status}", status=grant.status), field="grant_token"
             )
-        return issue_status_ticket(
-            grant.id,
-            grant.token,
-            service.signing_key,
-            now=int(service.now().timestamp()),
-            lifetime=service.policy.grant_status.ticket_seconds,
+        rules = self.policy.grant_status
+        now = int(self.now().timestamp())
+        held = self.status_tickets.get((grant.id, grant.token))
+        if held is not None and 0 <= now - held[0] < rules.ticket_renew_seconds:
+            return held[1]
+        ticket = issue_status_ticket(
+            grant.id, grant.token, self.signing_key, now=now, lifetime=rules.ticket_seconds
         )
+        if len(self.status_tickets) >= MAX_HELD_TICKETS:
+            self.status_tickets.clear()
+        self.status_tickets[(grant.id, grant.token)] = (now, ticket)
+        return ticket

@@ -62,6 +62,12 @@ def _variant(tmp_path, old, new):
         ),
         ("period_hours = 24\n", "period_hours = 7\n", "reconciliation.period_hours", "divide"),
         (
+            "ticket_renew_seconds = 30\n",
+            "ticket_renew_seconds = 60\n",
+            "grant_status.ticket_renew_seconds",
+            "below ticket_seconds",
+        ),
+        (
             "settle_minutes = 10\n",
             "settle_minutes = 10\nsettle_minute = 5\n",
             "reconciliation.settle_minute",
