@@ -304,4 +304,6 @@ def _answered_after(receipt: Receipt, cutoff: dt.datetime) -> bool:
         return False
     if answered.tzinfo is None:
         answered = answered.replace(tzinfo=dt.UTC)
-    return answered > cutoff
+    # receipts say the second only: one answered in the cutoff's own second may have come after
+    # it, so it is left to the live relay (and to the next scheduled round, if the relay died)
+    return answered >= cutoff.replace(microsecond=0)
