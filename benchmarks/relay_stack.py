@@ -28,6 +28,13 @@ QUOTA = 1_000_000  # the most a grant may carry (broker settings): a 10-minute s
 # grown store's measurement after it, at several hundred queries per second, stay within it
 METHODS = ("fetch", "verify")
 BATCH = 10_000  # rows per seeding transaction: the head's lock is held for one batch at a time
+RULES_FILE = "relay-bench-rules.toml"
+BENCH_CALLS_PER_SECOND = 100_000.0
+BENCH_BURST = 1_000_000
+"""The brokers' ``[rate_limits]`` in the benchmark: the shipped rule file's 200 calls/s per
+department (Art.38) would refuse the one consumer department's calls past a few seconds at the
+rates measured, and the relay, not the limiter, is what is measured (each call still pays the
+limiter's check)."""
 
 
 @dataclass
@@ -72,11 +79,41 @@ def round_robin_target(addresses: Sequence[str]) -> str:
 
 
 def broker_args(home: Any, url: str) -> list[str]:
-    """``tongdao broker serve`` on free ports, on the store at ``url``."""
+    """``tongdao broker serve`` on free ports, on the store at ``url``, with the benchmark's rule
+    file (:func:`write_rules`, next to the home)."""
     return [
         "broker", "serve", "--home", str(home.root), "--listen", "127.0.0.1:0",
         "--metrics-listen", "127.0.0.1:0", "--database-url", url,
+        "--policy", str(home.root.parent / RULES_FILE),
     ]  # fmt: skip
+
+
+def write_rules(root: Path) -> Path:
+    """Write the benchmark's rule file into ``root``: the shipped default policy with only its
+    ``[rate_limits]`` raised to :data:`BENCH_CALLS_PER_SECOND` and :data:`BENCH_BURST`.
+
+    Raises:
+        RuntimeError: the shipped file has no such keys (they were renamed), or the result does
+            not load.
+    """
+    from tongdao.policies.loader import DEFAULT_POLICY, load_policy, resolve_policy_path
+
+    text = resolve_policy_path(DEFAULT_POLICY).read_text(encoding="utf-8")
+    head, found, rest = text.partition("\n[rate_limits]\n")
+    section, nxt, tail = rest.partition("\n[")
+    values = {"calls_per_second": BENCH_CALLS_PER_SECOND, "burst": BENCH_BURST}
+    lines = section.split("\n")
+    for key, value in values.items():
+        at = [i for i, line in enumerate(lines) if line.split("=")[0].strip() == key]
+        if not found or len(at) != 1:
+            raise RuntimeError(f"the shipped rule file has no [rate_limits] {key}")
+        lines[at[0]] = f"{key} = {value}"
+    path = root / RULES_FILE
+    path.write_text(head + found + "\n".join(lines) + nxt + tail, encoding="utf-8")
+    limits = load_policy(path).rate_limits
+    if limits is None or (limits.calls_per_second, limits.burst) != tuple(values.values()):
+        raise RuntimeError(f"{path}: the benchmark's rate limits did not load")
+    return path
 
 
 def start_stack(
@@ -104,6 +141,7 @@ def start_stack(
         _node_config(home, GAT, "gat.population", "population.csv", grades_of("gat.population"))
     )
     url = database_url or f"sqlite:///{root / 'broker.db'}"
+    write_rules(root)  # beside the home: broker_args names it
     processes: list[Any] = []
     specs = [("node", ["node", "serve", "--config", "node-gat.toml"])]
     specs += [(f"broker-{n}", broker_args(home, url)) for n in range(1, brokers + 1)]

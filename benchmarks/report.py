@@ -30,6 +30,7 @@ from typing import Any
 
 EXTRAPOLATED = "extrapolated"
 MEASURED = "measured"
+SET = "set"
 COLOURS = ("#2a6f97", "#c44536", "#7a9e3b", "#8c6bb1", "#e09f3e", "#555555")
 
 
@@ -63,7 +64,8 @@ class Row:
     ``value`` is the median of the samples (or the single run's figure), ``low``/``high`` their
     min and max. ``reference`` names what the figure is compared to in the same run, with its
     median ``reference_value`` and ``ratio`` (value / reference: above 1 is better for rates,
-    below 1 for times). ``measured`` is false for a figure computed from smaller measured runs.
+    below 1 for times). ``measured`` is false for a figure computed from smaller measured runs;
+    ``setting`` is true for a condition the run was set up with (shown as "set").
     """
 
     section: str
@@ -78,6 +80,8 @@ class Row:
     target: Target | None = None
     measured: bool = True
     note: str = ""
+    # a condition the run was set up with (a rule file's number), not a result
+    setting: bool = False
 
     def __post_init__(self) -> None:
         if self.ratio is None and self.reference_value:
@@ -291,7 +295,7 @@ def table(rows: Iterable[Row]) -> str:
             ref,
             ratio,
             target,
-            MEASURED if r.measured else EXTRAPOLATED,
+            SET if r.setting else MEASURED if r.measured else EXTRAPOLATED,
             r.note,
         )
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
@@ -334,10 +338,13 @@ def _err(value: float, low: float | None, high: float | None) -> tuple[float, fl
 
 
 def plot_rows(rows: Sequence[Row], path: Path, title: str) -> Path:
-    """Bars of the rows' values, one panel per section and unit, min–max as error bars."""
+    """Bars of the rows' values, one panel per section and unit, min–max as error bars (the
+    run's settings are in the table, not drawn)."""
     plt = _pyplot()
     panels: dict[tuple[str, str], list[Row]] = {}
     for r in rows:
+        if r.setting:
+            continue
         panels.setdefault((r.section, r.unit), []).append(r)
     heights = [0.45 * len(v) + 0.9 for v in panels.values()]
     fig, axes = plt.subplots(

@@ -98,6 +98,11 @@ def exclusive(
 
 # connections opened beyond the pool's size for a burst, and closed when returned
 POOL_OVERFLOW = 10
+SQLITE_CACHE_KIB = 512
+"""SQLite's page cache per connection (its default is 2 MiB). A broker keeps a connection per
+request thread; at the default, each one's cache fills as the ledger and the catalogue grow and
+the broker's memory climbs for as long as it serves. What is not cached comes from the operating
+system's file cache."""
 
 
 def make_engine(
@@ -136,6 +141,7 @@ def make_engine(
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
             cursor.close()
 
         @event.listens_for(engine, "begin")

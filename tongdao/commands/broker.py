@@ -143,7 +143,9 @@ def serve_command(args: argparse.Namespace) -> int:
     from tongdao.commands.policy import policy_dir
     from tongdao.policies.trust import load_trust_rules
     from tongdao.proto.identity import IdentityInterceptor, RevocationWatcher, file_source
+    from tongdao.proto.memory import limit_arenas
 
+    limit_arenas()  # before any thread starts (tongdao.proto.memory)
     resolve(args, SERVE_OPTIONS)
     if args.metrics_listen:
         try:

@@ -45,8 +45,10 @@ def serve_command(args: argparse.Namespace) -> int:
         file_source,
         only_broker,
     )
+    from tongdao.proto.memory import limit_arenas
     from tongdao.proto.transport import check_free, server_credentials
 
+    limit_arenas()  # before any thread starts (tongdao.proto.memory)
     logging.basicConfig(
         level=os.environ.get("TONGDAO_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
