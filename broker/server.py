@@ -186,7 +186,7 @@ def build_reconciler(
     )
 
 
-# the broker's own threads that use the store: the ledger writer, its rounds (checkpoints,
+# the broker's own threads that use the store: the ledger's rounds (checkpoints,
 # misuse detection), the node prober, the revocation watcher, the operations endpoint
 BACKGROUND_CONNECTIONS = 6
 

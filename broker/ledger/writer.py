@@ -2,11 +2,13 @@
 signature per batch, and nobody answered before the batch holding their entry has committed.
 
 A caller submits a unit of work — a function of a session that appends (and may count a grant's
-use) — and waits for its result. One thread drains the queue: it opens one transaction, takes
-the ledger head's lock once, runs every waiting unit, signs the head once and commits. Only
-after the commit returns are the callers answered, so an acknowledged entry is on disk (SQLite
-WAL with ``synchronous=FULL``; PostgreSQL's commit). When a unit raises, or the commit fails,
-nothing of the batch is kept and no one is answered from it: each unit is run again in a
+use) — and waits for its result. The first caller to find no batch in progress *leads*: in its
+own thread it opens one transaction, takes the ledger head's lock once, runs every unit waiting,
+signs the head once and commits; then it answers the batch's other callers and hands the next
+batch to the first caller still waiting. Callers that arrive meanwhile wait for that next batch.
+Only after the commit returns are the callers answered, so an acknowledged entry is on disk
+(SQLite WAL with ``synchronous=FULL``; PostgreSQL's commit). When a unit raises, or the commit
+fails, nothing of the batch is kept and no one is answered from it: each unit is run again in a
 transaction of its own, so a failing unit's caller gets its error and the others their entries
 (a unit is a function of the session alone, so running it again is safe). Several broker
 processes on one PostgreSQL database still queue on the head row's lock, so their batches are
@@ -16,21 +18,21 @@ A unit may also be one item of a batched work — a function of a session and a 
 answering each — submitted with :meth:`LedgerWriter.run_batched`: consecutive items of the same
 batched work are run in one call, so a batch of relayed answers is one statement per table, not
 one per answer. Such a function must not read the caller's context (who is acting): what depends
-on it is in the item, made in the caller's thread.
+on it is in the item, made in the caller's thread. A unit submitted with :meth:`LedgerWriter.run`
+runs in its own caller's context, whichever thread leads.
 
-Batching costs a caller no waiting of its own: the thread never sleeps for a batch to fill; what
-queued while the previous batch committed is the next batch.
+Batching costs a caller no waiting of its own: a leader never waits for a batch to fill; what
+queued while the previous batch committed is the next batch. No thread of its own is involved:
+the leader is a caller, so a batch costs no hand-off to another thread and back.
 """
 
 from __future__ import annotations
 
 import contextvars
 import logging
-import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -48,19 +50,23 @@ BatchedWork = Callable[[Session, list[Any]], list[Any]]
 """Runs many callers' items in one call; returns one result per item, in order."""
 
 
-@dataclass
+@dataclass(eq=False)
 class _Item:
     work: Work
-    future: Future[Any]
-    # the caller's context (who is acting, for the entry's ``responsible``), run in the thread
+    # the caller's context (who is acting, for the entry's ``responsible``)
     context: contextvars.Context
+    woken: threading.Condition
     # an item of a batched work: run with its neighbours of the same work in one call
     batched: BatchedWork | None = None
     value: Any = None
+    done: bool = False
+    lead: bool = False  # asked to lead the next batch
+    failed: bool = False
+    outcome: Any = field(default=None)
 
 
 class LedgerWriter:
-    """The broker's one committing thread for relayed queries' ledger entries."""
+    """The group commit of a broker's relayed queries' ledger entries, led by its callers."""
 
     def __init__(
         self,
@@ -75,11 +81,11 @@ class LedgerWriter:
         self.max_batch = max_batch
         # a caller waiting for its batch gives its turn up (tongdao.proto.turns)
         self._turns = turns
-        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
-        self._closed = threading.Event()
-        self._gate = threading.Lock()
-        self._thread = threading.Thread(target=self._loop, name="ledger-writer", daemon=True)
-        self._thread.start()
+        self._lock = threading.Lock()
+        self._waiting: list[_Item] = []
+        self._leading = False
+        self._idle = threading.Condition(self._lock)  # no batch led and none waiting
+        self._closed = False
 
     def run(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in the next batch and return its result once that batch has committed.
@@ -87,7 +93,9 @@ class LedgerWriter:
         Raises:
             Whatever ``work`` raised (nothing of it was kept), or the commit's error.
         """
-        return self._submit(_Item(work, Future(), contextvars.copy_context()))
+        return self._submit(
+            _Item(work, contextvars.copy_context(), threading.Condition(self._lock))
+        )
 
     def run_batched(self, batched: Callable[[Session, list[V]], list[T]], value: V) -> T:
         """Run ``value`` as one item of ``batched`` in the next batch, together with the other
@@ -101,97 +109,125 @@ class LedgerWriter:
         def alone(session: Session) -> T:
             return batched(session, [value])[0]
 
-        return self._submit(_Item(alone, Future(), contextvars.copy_context(), batched, value))
-
-    def _submit(self, item: _Item) -> Any:
-        with self._gate:  # nothing is queued behind the thread's stop
-            queued = not self._closed.is_set()
-            if queued:
-                self._queue.put(item)
-        if not queued:
-            return self._run_alone(item.work)
-        with self._turns.waiting():
-            return item.future.result()
+        item = self._item(alone)
+        item.batched, item.value = batched, value
+        return self._submit(item)
 
     def close(self) -> None:
-        """Commit what is queued, then stop the thread (later calls commit on their own)."""
-        with self._gate:
-            if self._closed.is_set():
-                return
-            self._closed.set()
-            self._queue.put(None)
-        self._thread.join()
+        """Wait for the batch being committed and those queued; later calls commit alone."""
+        with self._lock:
+            self._closed = True
+            while self._leading or self._waiting:
+                self._idle.wait()
 
-    # ------------------------------------------------------------------ the thread
+    # ------------------------------------------------------------------ leading and waiting
 
-    def _loop(self) -> None:
-        stopping = False
-        batch: list[_Item] = []
+    def _item(self, work: Work) -> _Item:
+        return _Item(work, contextvars.copy_context(), threading.Condition(self._lock))
+
+    def _submit(self, item: _Item) -> Any:
+        with self._lock:
+            alone = self._closed
+            if not alone:
+                self._waiting.append(item)
+                if not self._leading:
+                    self._leading = item.lead = True
+        if alone:
+            return self._run_alone(item.work)
+        if not item.lead:
+            with self._turns.waiting(), self._lock:
+                while not (item.done or item.lead):
+                    item.woken.wait()
+        if not item.done:  # asked to lead: in this caller's turn, if it holds one
+            self._lead()
+        if item.failed:
+            raise item.outcome
+        return item.outcome
+
+    def _lead(self) -> None:
+        """Commit the waiting items as one batch, answer them, and hand the next batch on.
+
+        The batch's statements run in a turn (the leader's own, when it holds one); the commit
+        (its fsync), any rerun of the units alone and the answers run without one, and nothing
+        waits for a turn while the store's write lock is held."""
+        with self._lock:
+            batch = self._waiting[: self.max_batch]
+            del self._waiting[: self.max_batch]
+        answered = False
         try:
-            while not stopping:
-                first = self._queue.get()
-                if first is None:
-                    return
-                batch = [first]
-                while len(batch) < self.max_batch:
+            session = self.sessions()
+            try:
+                failure: Exception | None = None
+                results: list[Any] = []
+                with self._turns.turn():
                     try:
-                        item = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if item is None:
-                        stopping = True
-                        break
-                    batch.append(item)
-                self._commit(batch)
-        except BaseException as exc:  # the thread itself is dying (a unit's error is answered)
-            self._stop_dead(batch, exc)
+                        results = self._statements(batch, session)
+                    except Exception as exc:
+                        failure = exc
+                with self._turns.waiting():
+                    if failure is None:
+                        try:
+                            session.commit()
+                        except Exception as exc:
+                            failure = exc
+                    if failure is None:
+                        answers = [(False, r) for r in results]
+                    else:
+                        session.rollback()
+                        answers = self._each_alone(batch, failure)
+                    self._answer(batch, answers)
+                    answered = True
+                    self._hand_on()
+            finally:
+                session.close()
+        except BaseException:  # the leading thread itself is stopped (not a unit's error)
+            if not answered:
+                log.critical("a ledger batch was stopped before it committed; its calls retry")
+                stopped = Unavailable(
+                    msg("the broker's ledger writer stopped before recording this call; try again")
+                )
+                self._answer(batch, [(True, stopped)] * len(batch))
+                self._hand_on()
             raise
 
-    def _stop_dead(self, batch: list[_Item], exc: BaseException) -> None:
-        """No caller waits on a writer that has died: later calls commit on their own, and every
-        call queued or in the batch that died is answered with the error (nothing of it was
-        kept: its transaction did not commit)."""
-        log.critical("the ledger writer stopped (%r); appends now commit one by one", exc)
-        with self._gate:
-            self._closed.set()
-        pending = list(batch)
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is not None:
-                pending.append(item)
-        stopped = Unavailable(
-            msg("the broker's ledger writer stopped before recording this call; try again")
-        )
-        for item in pending:
-            if not item.future.done():
-                item.future.set_exception(stopped)
-
-    def _commit(self, batch: list[_Item]) -> None:
+    def _statements(self, batch: list[_Item], session: Session) -> list[Any]:
         results: list[Any] = []
-        try:
-            # the batch's statements run in a turn of their own; the commit (its fsync) waits
-            # without one, and nothing after the turn waits for one while the write lock is held
-            with self.sessions.begin() as session, self._turns.turn():
-                with self.ledger.one_signature(session):
-                    Ledger.lock(session)  # every unit below appends under this one lock
-                    for run in _runs(batch):
-                        results.extend(self._run(run, session))
-                session.flush()
-        except Exception as exc:
-            if len(batch) == 1:
-                batch[0].future.set_exception(exc)
-                return
-            # a unit failed, or the commit did: nothing of the batch is kept; each unit is run
-            # again in a transaction of its own, so one unit's failure is its caller's alone
-            log.warning("a ledger batch of %d did not commit; each commits alone", len(batch))
-            for item in batch:
-                self._answer_alone(item)
-            return
-        for item, result in zip(batch, results, strict=True):
-            item.future.set_result(result)
+        with self.ledger.one_signature(session):
+            Ledger.lock(session)  # every unit below appends under this one lock
+            for run in _runs(batch):
+                results.extend(self._run(run, session))
+        session.flush()
+        return results
+
+    def _each_alone(self, batch: list[_Item], exc: Exception) -> list[tuple[bool, Any]]:
+        if len(batch) == 1:
+            return [(True, exc)]
+        # a unit failed, or the commit did: nothing of the batch is kept; each unit is run
+        # again in a transaction of its own, so one unit's failure is its caller's alone
+        log.warning("a ledger batch of %d did not commit; each commits alone", len(batch))
+        answers: list[tuple[bool, Any]] = []
+        for item in batch:
+            try:
+                answers.append((False, item.context.run(self._run_alone, item.work)))
+            except Exception as error:
+                answers.append((True, error))
+        return answers
+
+    def _answer(self, batch: list[_Item], answers: list[tuple[bool, Any]]) -> None:
+        with self._lock:
+            for item, (failed, outcome) in zip(batch, answers, strict=True):
+                item.failed, item.outcome, item.done = failed, outcome, True
+                item.woken.notify()
+
+    def _hand_on(self) -> None:
+        with self._lock:
+            waiting = [item for item in self._waiting if not item.done]
+            if waiting:
+                waiting[0].lead = True
+                waiting[0].woken.notify()
+            else:
+                self._leading = False
+                self._idle.notify_all()
 
     @staticmethod
     def _run(run: list[_Item], session: Session) -> list[Any]:
@@ -202,12 +238,6 @@ class LedgerWriter:
         if len(answers) != len(run):
             raise RuntimeError("a batched work answered the wrong number of items")
         return answers
-
-    def _answer_alone(self, item: _Item) -> None:
-        try:
-            item.future.set_result(item.context.run(self._run_alone, item.work))
-        except Exception as exc:
-            item.future.set_exception(exc)
 
     def _run_alone(self, work: Callable[[Session], T]) -> T:
         with self.sessions.begin() as session:

@@ -286,43 +286,83 @@ def test_answers_appended_together_chain_and_index_as_one_by_one(world):
 
 
 class _ThreadDies(BaseException):
-    """Not an error of a unit: what kills a thread (as SystemExit would)."""
+    """Not an error of a unit: what stops a thread (as SystemExit would)."""
 
 
-def test_callers_of_a_writer_whose_thread_died_are_answered_and_later_calls_commit_alone(
-    world, monkeypatch
-):
-    died: list[type[BaseException]] = []
-    monkeypatch.setattr(threading, "excepthook", lambda args: died.append(args.exc_type))
+def test_a_leader_stopped_mid_batch_answers_its_batch_and_hands_the_next_one_on(world):
     ledger = world.services.relay.ledger
     writer = LedgerWriter(world.sessions, ledger)
-    hold = threading.Event()
+    hold, dying_holds = threading.Event(), threading.Event()
+
+    def blocker(session):
+        hold.wait(10)  # the two calls below queue meanwhile: they form the next batch
+        return "blocker"
 
     def dying(session):
-        hold.wait(10)  # the call below queues meanwhile
+        dying_holds.wait(10)  # the last call queues meanwhile: the batch after
         raise _ThreadDies()
 
-    def good(session):
-        return ledger.append(
-            session, kind="test.entry", actor="a", subject="1", payload={}
-        ).sequence
+    def good(subject):
+        return lambda session: (
+            ledger.append(
+                session, kind="test.entry", actor="a", subject=subject, payload={}
+            ).sequence
+        )
 
     with ThreadPoolExecutor(4) as pool:
-        in_batch = pool.submit(writer.run, dying)
+        first = pool.submit(writer.run, blocker)
         time.sleep(0.2)
-        queued = pool.submit(writer.run, good)
-        time.sleep(0.2)
+        leading = pool.submit(writer.run, dying)
+        time.sleep(0.1)
+        in_batch = pool.submit(writer.run, good("in the stopped batch"))
+        time.sleep(0.1)
         hold.set()
-        for waiting in (in_batch, queued):  # answered, not left waiting for ever
-            with pytest.raises(Unavailable, match="ledger writer stopped"):
-                waiting.result(30)
-    writer._thread.join(10)
-    assert died == [_ThreadDies]
-    sequence = writer.run(good)  # the writer is gone: the call commits on its own
-    with world.sessions() as s:
-        assert s.get(LedgerEntry, sequence).subject == "1"
-        assert verify_ledger(s, world.broker_key.verify_key).ok
+        assert first.result(30) == "blocker"
+        time.sleep(0.2)
+        after = pool.submit(writer.run, good("after"))
+        time.sleep(0.1)
+        dying_holds.set()
+        with pytest.raises(_ThreadDies):  # raised in the thread it stops, no other
+            leading.result(30)
+        with pytest.raises(Unavailable, match="ledger writer stopped"):
+            in_batch.result(30)  # answered, not left waiting for ever; nothing of it kept
+        sequence = after.result(30)  # the next batch is led by its own caller and commits
+    assert writer.run(good("later")) == sequence + 1  # and so on
     writer.close()
+    with world.sessions() as s:
+        subjects = s.execute(
+            select(LedgerEntry.subject).where(LedgerEntry.kind == "test.entry")
+        ).scalars()
+        assert sorted(subjects) == ["after", "later"]
+        assert verify_ledger(s, world.broker_key.verify_key).ok
+
+
+def test_a_lone_call_commits_in_its_own_thread_and_close_waits_for_the_batch(world):
+    ledger = world.services.relay.ledger
+    writer = LedgerWriter(world.sessions, ledger)
+    seen = []
+
+    def unit(session):
+        seen.append(threading.get_ident())
+        return ledger.append(session, kind="test.entry", actor="a", subject="1", payload={})
+
+    writer.run(unit)
+    assert seen == [threading.get_ident()]  # no hand-off to a thread of the writer's
+    before = threading.active_count()
+    hold = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(writer.run, lambda session: hold.wait(10))
+        time.sleep(0.2)
+        closing = threading.Thread(target=writer.close)
+        closing.start()
+        time.sleep(0.2)
+        assert closing.is_alive()  # close waits for the batch being committed
+        hold.set()
+        closing.join(10)
+        assert running.result(10) is True and not closing.is_alive()
+    assert threading.active_count() <= before
+    writer.run(unit)  # after close: commits on its own
+    assert len(seen) == 2
 
 
 def test_queries_in_turns_wait_for_the_node_and_the_writer_without_one(world):
