@@ -100,12 +100,14 @@ def write_rules(root: Path) -> Path:
 
     text = resolve_policy_path(DEFAULT_POLICY).read_text(encoding="utf-8")
     head, found, rest = text.partition("\n[rate_limits]\n")
+    if not found:
+        raise RuntimeError("the shipped rule file has no [rate_limits]")
     section, nxt, tail = rest.partition("\n[")
     values = {"calls_per_second": BENCH_CALLS_PER_SECOND, "burst": BENCH_BURST}
     lines = section.split("\n")
     for key, value in values.items():
         at = [i for i, line in enumerate(lines) if line.split("=")[0].strip() == key]
-        if not found or len(at) != 1:
+        if len(at) != 1:
             raise RuntimeError(f"the shipped rule file has no [rate_limits] {key}")
         lines[at[0]] = f"{key} = {value}"
     path = root / RULES_FILE

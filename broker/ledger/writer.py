@@ -32,7 +32,7 @@ import contextvars
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -62,7 +62,7 @@ class _Item:
     done: bool = False
     lead: bool = False  # asked to lead the next batch
     failed: bool = False
-    outcome: Any = field(default=None)
+    outcome: Any = None
 
 
 class LedgerWriter:
@@ -93,9 +93,7 @@ class LedgerWriter:
         Raises:
             Whatever ``work`` raised (nothing of it was kept), or the commit's error.
         """
-        return self._submit(
-            _Item(work, contextvars.copy_context(), threading.Condition(self._lock))
-        )
+        return self._submit(self._item(work))
 
     def run_batched(self, batched: Callable[[Session, list[V]], list[T]], value: V) -> T:
         """Run ``value`` as one item of ``batched`` in the next batch, together with the other
@@ -153,51 +151,51 @@ class LedgerWriter:
         with self._lock:
             batch = self._waiting[: self.max_batch]
             del self._waiting[: self.max_batch]
-        answered = False
+        answers: list[tuple[bool, Any]] | None = None
         try:
-            session = self.sessions()
-            try:
-                failure: Exception | None = None
-                results: list[Any] = []
+            with self.sessions() as session:
                 with self._turns.turn():
-                    try:
-                        results = self._statements(batch, session)
-                    except Exception as exc:
-                        failure = exc
+                    failure, results = self._statements(batch, session)
                 with self._turns.waiting():
-                    if failure is None:
-                        try:
-                            session.commit()
-                        except Exception as exc:
-                            failure = exc
-                    if failure is None:
-                        answers = [(False, r) for r in results]
-                    else:
-                        session.rollback()
-                        answers = self._each_alone(batch, failure)
-                    self._answer(batch, answers)
-                    answered = True
-                    self._hand_on()
-            finally:
-                session.close()
+                    answers = self._commit(batch, session, failure, results)
+                    self._finish(batch, answers)
         except BaseException:  # the leading thread itself is stopped (not a unit's error)
-            if not answered:
+            if answers is None:
                 log.critical("a ledger batch was stopped before it committed; its calls retry")
                 stopped = Unavailable(
                     msg("the broker's ledger writer stopped before recording this call; try again")
                 )
-                self._answer(batch, [(True, stopped)] * len(batch))
-                self._hand_on()
+                self._finish(batch, [(True, stopped)] * len(batch))
             raise
 
-    def _statements(self, batch: list[_Item], session: Session) -> list[Any]:
+    def _statements(
+        self, batch: list[_Item], session: Session
+    ) -> tuple[Exception | None, list[Any]]:
+        """Run the batch's units under one head lock and one signature: (None, their results),
+        or (what a unit raised, [])."""
         results: list[Any] = []
-        with self.ledger.one_signature(session):
-            Ledger.lock(session)  # every unit below appends under this one lock
-            for run in _runs(batch):
-                results.extend(self._run(run, session))
-        session.flush()
-        return results
+        try:
+            with self.ledger.one_signature(session):
+                Ledger.lock(session)  # every unit below appends under this one lock
+                for run in _runs(batch):
+                    results.extend(self._run(run, session))
+            session.flush()
+        except Exception as exc:
+            return exc, []
+        return None, results
+
+    def _commit(
+        self, batch: list[_Item], session: Session, failure: Exception | None, results: list[Any]
+    ) -> list[tuple[bool, Any]]:
+        """Commit the batch; when a unit or the commit failed, roll back and run each alone."""
+        if failure is None:
+            try:
+                session.commit()
+                return [(False, r) for r in results]
+            except Exception as exc:
+                failure = exc
+        session.rollback()
+        return self._each_alone(batch, failure)
 
     def _each_alone(self, batch: list[_Item], exc: Exception) -> list[tuple[bool, Any]]:
         if len(batch) == 1:
@@ -213,18 +211,15 @@ class LedgerWriter:
                 answers.append((True, error))
         return answers
 
-    def _answer(self, batch: list[_Item], answers: list[tuple[bool, Any]]) -> None:
+    def _finish(self, batch: list[_Item], answers: list[tuple[bool, Any]]) -> None:
+        """Answer the batch's callers and hand the next batch to the first caller waiting."""
         with self._lock:
             for item, (failed, outcome) in zip(batch, answers, strict=True):
                 item.failed, item.outcome, item.done = failed, outcome, True
                 item.woken.notify()
-
-    def _hand_on(self) -> None:
-        with self._lock:
-            waiting = [item for item in self._waiting if not item.done]
-            if waiting:
-                waiting[0].lead = True
-                waiting[0].woken.notify()
+            if self._waiting:
+                self._waiting[0].lead = True
+                self._waiting[0].woken.notify()
             else:
                 self._leading = False
                 self._idle.notify_all()

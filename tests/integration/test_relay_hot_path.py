@@ -289,6 +289,16 @@ class _ThreadDies(BaseException):
     """Not an error of a unit: what stops a thread (as SystemExit would)."""
 
 
+def _until_waiting(writer, n):
+    """Wait until ``n`` calls wait for the batch after the one being committed (the order the
+    test submits in is then the order they queue in, however slow the machine)."""
+    deadline = time.monotonic() + 10
+    while len(writer._waiting) != n or not writer._leading:
+        assert time.monotonic() < deadline, f"{len(writer._waiting)} calls waiting, not {n}"
+        time.sleep(0.01)
+    time.sleep(0.05)
+
+
 def test_a_leader_stopped_mid_batch_answers_its_batch_and_hands_the_next_one_on(world):
     ledger = world.services.relay.ledger
     writer = LedgerWriter(world.sessions, ledger)
@@ -311,16 +321,16 @@ def test_a_leader_stopped_mid_batch_answers_its_batch_and_hands_the_next_one_on(
 
     with ThreadPoolExecutor(4) as pool:
         first = pool.submit(writer.run, blocker)
-        time.sleep(0.2)
+        _until_waiting(writer, 0)  # the blocker leads
         leading = pool.submit(writer.run, dying)
-        time.sleep(0.1)
+        _until_waiting(writer, 1)
         in_batch = pool.submit(writer.run, good("in the stopped batch"))
-        time.sleep(0.1)
+        _until_waiting(writer, 2)
         hold.set()
         assert first.result(30) == "blocker"
-        time.sleep(0.2)
+        _until_waiting(writer, 0)  # the dying call leads the two
         after = pool.submit(writer.run, good("after"))
-        time.sleep(0.1)
+        _until_waiting(writer, 1)
         dying_holds.set()
         with pytest.raises(_ThreadDies):  # raised in the thread it stops, no other
             leading.result(30)
@@ -352,7 +362,7 @@ def test_a_lone_call_commits_in_its_own_thread_and_close_waits_for_the_batch(wor
     hold = threading.Event()
     with ThreadPoolExecutor(1) as pool:
         running = pool.submit(writer.run, lambda session: hold.wait(10))
-        time.sleep(0.2)
+        _until_waiting(writer, 0)  # it leads its batch
         closing = threading.Thread(target=writer.close)
         closing.start()
         time.sleep(0.2)

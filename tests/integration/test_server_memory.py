@@ -1,5 +1,5 @@
-"""A server process's memory does not climb while it serves: allocator arenas are capped and the
-broker's store connections keep a small page cache each."""
+"""A server process's memory does not climb while it serves: allocator arenas are capped, and the
+broker's store connections and the node's state connections keep a small page cache each."""
 
 import os
 import random
@@ -13,10 +13,12 @@ import pytest
 from sqlalchemy import text
 
 from tongdao.broker.kernel.db import make_engine
+from tongdao.node.state import NodeState
 from tongdao.proto.memory import limit_arenas
 
 THREADS = 16
 ROWS = 60_000
+NODE_ROWS = 40_000
 
 # sixteen threads alive at once, each allocating: glibc gives each an arena of its own, up to
 # eight per core; the child prints how many arenas its allocator then has
@@ -78,6 +80,27 @@ def _rss_mib() -> float:
         return int(statm.read().split()[1]) * 4096 / 2**20
 
 
+def _growth_mib(reader) -> float:
+    """Resident memory gained while ``THREADS`` threads each run ``reader(seed)`` at once; a
+    reader's failure fails the test."""
+    before = _rss_mib()
+    failures: list[BaseException] = []
+
+    def guarded(seed: int) -> None:
+        try:
+            reader(seed)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(n,)) for n in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures
+    return _rss_mib() - before
+
+
 def test_broker_connections_on_many_threads_keep_the_memory_bounded_as_the_store_grows(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'broker.db'}", pool_size=THREADS + 2)
     keys = [str(uuid.uuid4()) for _ in range(ROWS)]
@@ -87,29 +110,41 @@ def test_broker_connections_on_many_threads_keep_the_memory_bounded_as_the_store
             text("INSERT INTO grown (key, body) VALUES (:key, :body)"),
             [{"key": k, "body": "x" * 120} for k in keys],
         )
-    before = _rss_mib()
-    failures: list[BaseException] = []
 
     def reader(seed: int) -> None:
         pick = random.Random(seed)
-        try:
-            with engine.connect() as db:  # a connection of its own, as a request thread has
-                for _ in range(3_000):
-                    found = db.execute(
-                        text("SELECT body FROM grown WHERE key = :key"), {"key": pick.choice(keys)}
-                    ).scalar()
-                    assert found is not None
-        except BaseException as exc:
-            failures.append(exc)
+        with engine.connect() as db:  # a connection of its own, as a request thread has
+            for _ in range(3_000):
+                found = db.execute(
+                    text("SELECT body FROM grown WHERE key = :key"), {"key": pick.choice(keys)}
+                ).scalar()
+                assert found is not None
 
-    threads = [threading.Thread(target=reader, args=(n,)) for n in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    grown = _rss_mib() - before
+    grown = _growth_mib(reader)
     engine.dispose()
-    assert not failures
     # each connection caches at most half a MiB of pages (2 MiB each, 32 MiB in all, with
     # SQLite's default)
     assert grown < 16, f"{grown:.1f} MiB more after {THREADS} connections read"
+
+
+def test_node_readers_on_many_threads_keep_the_memory_bounded_as_the_table_grows(tmp_path):
+    state = NodeState(tmp_path)
+    ids = [str(uuid.uuid4()) for _ in range(NODE_ROWS)]
+    with state.connection() as db:  # a grown table, written in one transaction
+        db.execute("BEGIN")
+        db.executemany(
+            "INSERT INTO answered_requests (request_id, grant_id, answered_at) VALUES (?, ?, ?)",
+            [(i, "g-1", "2026-12-01 09:00:00.000000") for i in ids],
+        )
+        db.execute("COMMIT")
+
+    def reader(seed: int) -> None:
+        pick = random.Random(seed)
+        for _ in range(3_000):
+            assert state.seen(pick.choice(ids))
+
+    grown = _growth_mib(reader)
+    state.close()
+    # each thread's connection caches at most a quarter of a MiB of pages (2 MiB each, 32 MiB
+    # in all, with SQLite's default)
+    assert grown < 12, f"{grown:.1f} MiB more after {THREADS} readers"
