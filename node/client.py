@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -53,6 +52,7 @@ from tongdao.node.results import (
 from tongdao.node.stream_padding import StreamPadding, policy_padding
 from tongdao.policies.i18n import from_environment, msg
 from tongdao.proto.methods import METHOD_VALUES
+from tongdao.proto.query import new_request_id
 from tongdao.proto.stubs import BrokerStubs
 from tongdao.proto.transport import TlsMaterial, english_details, secure_channel, with_locale
 from tongdao.v1 import directory_pb2, query_pb2, sharing_pb2
@@ -289,7 +289,7 @@ class ConsumerClient(PrivacyComputing):
         except GrantTokenError as exc:
             raise ClientError("INVALID_ARGUMENT", msg("grant_token: {exc}", exc=exc)) from None
         enc_key, _ = self._provider(claims.provider)
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         sealed = seal_authenticated(
             self._keys.private_key,
             enc_key,

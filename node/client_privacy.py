@@ -10,7 +10,6 @@ import json
 import queue
 import secrets
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any, cast
@@ -70,6 +69,7 @@ from tongdao.node.streams import (
 )
 from tongdao.policies.i18n import msg
 from tongdao.proto.methods import METHOD_VALUES
+from tongdao.proto.query import new_request_id
 from tongdao.proto.stubs import BrokerStubs
 from tongdao.v1 import query_pb2
 
@@ -395,7 +395,7 @@ class PrivacyComputing:
             except GrantTokenError as exc:
                 raise ClientError("INVALID_ARGUMENT", msg("grant_token: {exc}", exc=exc)) from None
             enc_key, _ = self._provider(claims.provider)
-            request_id = str(uuid.uuid4())
+            request_id = new_request_id()
             sent[request_id] = claims
             sealed = seal_authenticated(
                 self._keys.private_key,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import uuid
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +41,7 @@ from tongdao.node.streams import (
 from tongdao.policies.i18n import msg
 from tongdao.proto.errors import DomainError
 from tongdao.proto.methods import METHOD_VALUES
+from tongdao.proto.query import new_request_id
 from tongdao.v1 import query_pb2
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ class _QueryStream:
     ) -> None:
         self._client = client
         self.claims = claims
-        self.request_id = str(uuid.uuid4())
+        self.request_id = new_request_id()
         secret = new_stream_secret()
         context = query_associated_data(claims.grant_id, self.request_id, method, QUERY)
         self._open = query_pb2.QueryRequest(

@@ -6,8 +6,11 @@ gRPC edge and import the generated modules only when called.
 
 from __future__ import annotations
 
+import os
 import re
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +26,35 @@ REQUEST_ID = re.compile(
     r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.IGNORECASE
 )
 """A request id as sent: a UUID's 32 hex digits, in either case, dashed or not."""
+
+
+def new_request_id(
+    *,
+    clock_ns: Callable[[], int] = time.time_ns,
+    random_bytes: Callable[[int], bytes] = os.urandom,
+) -> str:
+    """A fresh request id: a time-ordered UUID (version 7, RFC 9562), in canonical form.
+
+    Its first 48 bits are the Unix time in milliseconds, the other 74 free bits random (a
+    CSPRNG's unless ``random_bytes`` is given). Ids sent one after another sort one after
+    another, so the broker's and the node's indexes of request ids grow at one end instead of
+    touching a random page of a large index on every call: on PostgreSQL with 10⁶ ids stored,
+    3,000 random (version 4) ids wrote 15 MB of write-ahead log and 3,000 ordered ones 0.7 MB
+    (``docs/benchmarks/relay.md``, "Request ids in time order"). The time it carries is the
+    sender's clock at the millisecond, which the broker records of every call anyway.
+
+    Args:
+        clock_ns: the Unix time in nanoseconds (injectable for known-answer tests).
+        random_bytes: ``n`` random bytes (injectable for known-answer tests).
+    """
+    millis = clock_ns() // 1_000_000
+    if not 0 <= millis < 1 << 48:
+        raise ValueError("the clock is outside the range a version-7 UUID holds")
+    rand = int.from_bytes(random_bytes(10), "big")  # 80 bits; 74 are kept
+    rand_a = rand >> 68  # 12 bits
+    rand_b = rand & ((1 << 62) - 1)  # 62 bits
+    value = (millis << 80) | (0x7 << 76) | (rand_a << 64) | (0b10 << 62) | rand_b
+    return str(uuid.UUID(int=value))
 
 
 def canonical_request_id(value: str, field: str = "request_id") -> str:

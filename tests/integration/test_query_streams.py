@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 from tests.integration.stack import BASIS, PURPOSE, SCENARIO, start_stack
 from tongdao.node.client import ClientError
 from tongdao.proto.methods import METHOD_VALUES
+from tongdao.proto.query import new_request_id
 from tongdao.v1 import query_pb2
 
 
@@ -88,8 +89,8 @@ def test_a_stream_must_open_first(stack):
 
 def test_a_replayed_stream_is_refused_by_the_node(stack, monkeypatch):
     token = grant(stack, "gat.population", ["id_number"], ["intersection_size"])
-    fixed = uuid.uuid4()
-    monkeypatch.setattr("tongdao.node.client.uuid.uuid4", lambda: fixed)
+    fixed = new_request_id()
+    monkeypatch.setattr("tongdao.node.client_stream.new_request_id", lambda: fixed)
     with stack.consumer() as client:
         with pytest.raises(ClientError, match="minimum group size"):  # the first use is spent
             client.intersection(token, ["1", "2"], "id_number", PURPOSE)
