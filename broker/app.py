@@ -103,9 +103,8 @@ def build_services(
     )
     catalogue.grants_in_use = sharing.grants_in_use  # the catalogue's port, answered by sharing
     supervision.due_moved.append(sharing.due_moved)  # a recounted clock's date, shown by sharing
-    findings = MisuseDetector(
-        kernel=kernel, ledger=ledger, directory=directory, grants=sharing.grant_views
-    )
+    # misuse detection's port on the grants, answered by sharing
+    findings = MisuseDetector(kernel=kernel, ledger=ledger, directory=directory, grants=sharing)
     disputes = DisputeService(
         kernel=kernel, ledger=ledger, directory=directory, supervision=supervision
     )

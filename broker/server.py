@@ -496,25 +496,27 @@ def _refresh_calendar(services: BrokerServices, sessions: sessionmaker[Session])
 
 def _detect_findings(services: BrokerServices, sessions: sessionmaker[Session]) -> int:
     """Scheduled misuse detection (Art.27): record the findings new since the last round, in
-    batches of ``[limits] misuse_scan_batch`` entries, each its own short transaction (a
-    relayed query waits behind one batch at most, never behind the whole round). The grants are
-    read once, at the round's start, in a read-only transaction beside the writers; between
-    batches the round pauses ``[limits] misuse_scan_pause_ms`` so that other writers — the
-    relay's ledger writer, another process on the store — take the write lock in turn."""
+    batches of ``[limits] misuse_scan_batch`` entries, each its own short transaction reading
+    only the grants its entries name (a relayed query waits behind one batch at most, never
+    behind the whole round). Between batches the round pauses ``[limits]
+    misuse_scan_pause_ms`` so that other writers — the relay's ledger writer, another process on
+    the store — take the write lock in turn. The idle grants are looked for in a read-only
+    transaction beside the writers and recorded in a short one of their own."""
     findings = services.findings
     pause = findings.policy.limits["misuse_scan_pause_ms"] / 1000
-    with read_only(sessions) as session:
-        views = findings.grant_views(session)
     new: list[object] = []
     more = True
     while more:  # each batch moves the scan's cursor forward, so the round ends
         with sessions.begin() as session:
-            found, more = findings.detect_batch(session, views=views, idle=False)
+            found, more = findings.detect_batch(session, idle=False)
         new += found
         if more:
             time.sleep(pause)
-    with sessions.begin() as session:
-        new += findings.detect_idle(session, views)
+    with read_only(sessions) as session:
+        idle = findings.idle_found(session)
+    if idle:
+        with sessions.begin() as session:
+            new += findings.record_found(session, idle)
     if new:
         log.warning("misuse detection recorded %d new finding(s)", len(new))
     return len(new)

@@ -102,6 +102,23 @@ class PeriodRule:
                 continue
         return dt.date(year, month, min(start.day, 28))
 
+    def latest_start_ending_by(self, day: dt.date) -> dt.date:
+        """The latest start whose period has ended by ``day`` (``add_to(start) <= day``): a
+        start on or before it has ended, a later one has not, since ``add_to`` never moves
+        back as its start moves on."""
+        months = (self.months or 0) + 12 * (self.years or 0)
+        low = day - dt.timedelta(days=31 * months + 31)  # ended by ``day`` whatever the months
+        high = day  # has not ended by ``day`` (a period is at least a month)
+        if months == 0:
+            return day
+        while high - low > dt.timedelta(days=1):
+            middle = low + (high - low) / 2
+            if self.add_to(middle) <= day:
+                low = middle
+            else:
+                high = middle
+        return low
+
 
 @dataclass(frozen=True)
 class Threshold:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from sqlalchemy import Row, case, func, select
 from sqlalchemy.orm import Session
@@ -49,6 +49,18 @@ class GrantView:
     status: str
     issued_at: dt.datetime
     last_used_at: dt.datetime | None
+
+
+class GrantsPort(Protocol):
+    """The grants as misuse detection reads them (answered by ``SharingService``)."""
+
+    def grant_views_of(self, session: Session, grant_ids: Collection[str]) -> Sequence[GrantView]:
+        """The grants with these ids (those that exist)."""
+
+    def active_grant_views_unused_since(
+        self, session: Session, before: dt.datetime
+    ) -> Sequence[GrantView]:
+        """The active grants last used (never used: issued) before ``before``."""
 
 
 @dataclass(frozen=True)
@@ -94,13 +106,15 @@ class LedgerScan:
 
     session: Session
     policy: Policy
-    views: Mapping[str, GrantView]
+    grants: GrantsPort
     now: dt.datetime
     evidence_limit: int
     batch: int | None = None
     """Read at most this many entries (None: every entry since the last round)."""
     more: bool = False
     """Set by :meth:`run`: entries beyond the batch remain for the next one."""
+    views: dict[str, GrantView] = field(default_factory=dict)
+    """Set by :meth:`run`: the grants the batch's entries name, by id."""
 
     def run(self) -> list[Found]:
         cursor = self.session.get(MisuseScanCursor, CURSOR, with_for_update=True)
@@ -121,6 +135,13 @@ class LedgerScan:
             .limit(self.batch)
         ).all()
         self.more = self.batch is not None and len(entries) == self.batch
+        # refusals name their grant in the payload (a node's refusal in the subject)
+        payloads = {e.sequence: json.loads(e.payload_json) for e in entries if e.kind in REFUSALS}
+        named = {e.subject for e in entries if e.kind not in REFUSALS} | {
+            str(p.get("grant_id")) for p in payloads.values() if p.get("grant_id")
+        }
+        named |= {e.subject for e in entries if e.kind == "query.failed"}
+        self.views = {g.id: g for g in self.grants.grant_views_of(self.session, named)}
         found: list[Found] = []
         refused: dict[tuple[str, str], list[int]] = defaultdict(list)
         called: set[str] = set()
@@ -138,7 +159,7 @@ class LedgerScan:
                     ):
                         found += self._differencing(entry, payload["filter_shape"])
                 continue
-            payload = json.loads(entry.payload_json)
+            payload = payloads[entry.sequence]
             grant_id = entry.subject if entry.kind == "query.failed" else payload.get("grant_id")
             kind = _refusal_kind(payload)
             if kind and grant_id in self.views:

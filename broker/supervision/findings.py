@@ -15,14 +15,18 @@ Five kinds, each naming the grant, its ledger evidence (sequence numbers) and th
   ``thresholds.differencing_window_days``, whose filters on the same data item let through value
   sets one inside the other, differing by at most ``thresholds.differencing_max_values`` values.
 
-Detection reads the ledger incrementally (:mod:`broker.supervision.detectors`) and the grants
-(through the :data:`GrantsPort` the sharing context answers); a new finding is stored once and
-appended to the ledger as ``finding.recorded``.
+Detection reads the ledger incrementally (:mod:`broker.supervision.detectors`) and, through the
+:class:`GrantsPort` the sharing context answers, only the grants it needs: those the new entries
+name, and for ``idle`` the active grants unused since before the idle period's latest start. A
+round's cost grows with the entries since the last round and the grants that may be idle, not
+with every grant ever issued. A new finding is stored once and appended to the ledger as
+``finding.recorded``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -33,7 +37,7 @@ from tongdao.broker.kernel.context import AUTHORITY, ContextService
 from tongdao.broker.kernel.paging import Page
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.ledger.models import LedgerEntry
-from tongdao.broker.supervision.detectors import Found, GrantView, LedgerScan, aware
+from tongdao.broker.supervision.detectors import Found, GrantsPort, GrantView, LedgerScan, aware
 from tongdao.broker.supervision.models import MisuseFinding
 from tongdao.policies.i18n import msg
 from tongdao.proto.errors import InvalidArgument, NotFound
@@ -50,8 +54,10 @@ KINDS = (
 
 __all__ = ["KINDS", "GrantView", "GrantsPort", "MisuseDetector"]
 
-GrantsPort = Callable[[Session], Sequence[GrantView]]
-"""A port: every grant, as :class:`GrantView` (wired to ``SharingService.grant_views``)."""
+IDLE_EVIDENCE_KINDS = ("query.relayed", "grant.issued")
+"""The entries an idle finding cites: the grant's last answered call, or its issue."""
+RECORDED_CHUNK = 500
+"""Finding keys per ``IN`` when looking up which are recorded already."""
 
 
 @dataclass(kw_only=True)
@@ -77,43 +83,30 @@ class MisuseDetector(ContextService):
         not recorded before; return them."""
         return self.detect_batch(session, batch=None)[0]
 
-    def grant_views(self, session: Session) -> dict[str, GrantView]:
-        """Every grant as the detectors read it, by id (read once per round: see
-        :meth:`detect_batch`)."""
-        return {} if self.grants is None else {g.id: g for g in self.grants(session)}
-
     def detect_batch(
-        self,
-        session: Session,
-        batch: int | None = 0,
-        *,
-        views: dict[str, GrantView] | None = None,
-        idle: bool = True,
+        self, session: Session, batch: int | None = 0, *, idle: bool = True
     ) -> tuple[list[MisuseFinding], bool]:
         """:meth:`detect` over at most ``batch`` new entries (0: ``[limits]
         misuse_scan_batch``; None: all), so a round over many entries is several short
         transactions; returns the new findings and whether entries remain for another batch.
-
-        ``views``: the grants as read at the round's start (:meth:`grant_views`), so a batch does
-        not read every grant again inside its write transaction; ``idle``: also look for idle
-        grants (once per round is enough)."""
+        A batch reads only the grants its entries name. ``idle``: also look for idle grants
+        (once per round is enough)."""
         if self.grants is None:
             return [], False
         if batch == 0:
             batch = self.policy.limits["misuse_scan_batch"]
-        if views is None:
-            views = self.grant_views(session)
-        scan = LedgerScan(session, self.policy, views, self.now(), self.evidence_limit, batch)
+        scan = LedgerScan(session, self.policy, self.grants, self.now(), self.evidence_limit, batch)
         found = scan.run()
         if idle:
-            found += self._idle(session, views)
-        return self._record(session, found), scan.more
+            found += self.idle_found(session)
+        return self.record_found(session, found), scan.more
 
-    def detect_idle(self, session: Session, views: dict[str, GrantView]) -> list[MisuseFinding]:
-        """Record the idle grants among ``views`` not recorded before (Art.27)."""
-        return self._record(session, self._idle(session, views))
+    def detect_idle(self, session: Session) -> list[MisuseFinding]:
+        """Record the idle grants not recorded before (Art.27)."""
+        return self.record_found(session, self.idle_found(session))
 
-    def _record(self, session: Session, found: list[Found]) -> list[MisuseFinding]:
+    def record_found(self, session: Session, found: Sequence[Found]) -> list[MisuseFinding]:
+        """Store each finding not stored before (by its key) and append it to the ledger."""
         new = []
         for f in found:
             key, kind, grant, article, evidence, detail = (
@@ -186,39 +179,64 @@ class MisuseDetector(ContextService):
         return list(session.execute(query.order_by(MisuseFinding.id)).scalars())
 
     # ------------------------------------------------------------------ detectors
-    def _idle(self, session: Session, views: dict[str, GrantView]) -> list[Found]:
+    def idle_found(self, session: Session) -> list[Found]:
+        """The active grants idle for ``periods.grant_idle`` whose finding is not recorded yet
+        (Art.27). Reads only the candidates: grants unused since before the latest start whose
+        period has ended today (a day wider, for time zones), each then checked exactly; reads
+        no write lock, so a round may run it beside the writers and record in a short
+        transaction of its own (:meth:`record_found`)."""
+        if self.grants is None:
+            return []
         rule = self.policy.period("grant_idle")
         today = self.today()
+        latest = rule.latest_start_ending_by(today)
+        before = dt.datetime.combine(latest + dt.timedelta(days=2), dt.time(), tzinfo=dt.UTC)
+        idle: list[tuple[str, GrantView, dt.date, dt.date]] = []
+        for grant in self.grants.active_grant_views_unused_since(session, before):
+            since = aware(grant.last_used_at or grant.issued_at).date()
+            due = rule.add_to(since)
+            if grant.status == "active" and due <= today:
+                idle.append((f"idle:{grant.id}:{since.isoformat()}", grant, since, due))
+        recorded = self._recorded_keys(session, [key for key, *_ in idle])
         out = []
-        for grant in views.values():
-            if grant.status != "active":
+        for key, grant, since, due in idle:
+            if key in recorded:
                 continue
-            since = aware(grant.last_used_at or grant.issued_at)
-            due = rule.add_to(since.date())
-            if today < due:
-                continue
-            kinds = ("query.relayed", "grant.issued")
-            evidence = [
-                e.sequence
-                for e in session.execute(
-                    select(LedgerEntry)
-                    .where(LedgerEntry.subject == grant.id, LedgerEntry.kind.in_(kinds))
+            evidence = list(
+                session.execute(
+                    select(LedgerEntry.sequence)
+                    .where(
+                        LedgerEntry.subject == grant.id,
+                        LedgerEntry.kind.in_(IDLE_EVIDENCE_KINDS),
+                    )
                     .order_by(LedgerEntry.sequence.desc())
                     .limit(1)
                 ).scalars()
-            ]
+            )
             used = "last used" if grant.last_used_at else "issued and never used"
             out.append(
                 Found(
-                    f"idle:{grant.id}:{since.date().isoformat()}",
+                    key,
                     "idle",
                     grant,
                     rule.article,
                     evidence,
-                    f"{used} on {since.date().isoformat()}; idle since {due.isoformat()}",
+                    f"{used} on {since.isoformat()}; idle since {due.isoformat()}",
                 )
             )
         return out
+
+    @staticmethod
+    def _recorded_keys(session: Session, keys: Sequence[str]) -> set[str]:
+        recorded: set[str] = set()
+        for start in range(0, len(keys), RECORDED_CHUNK):
+            chunk = keys[start : start + RECORDED_CHUNK]
+            recorded.update(
+                session.execute(
+                    select(MisuseFinding.key).where(MisuseFinding.key.in_(chunk))
+                ).scalars()
+            )
+        return recorded
 
     def finding(self, session: Session, finding_id: str) -> MisuseFinding:
         """One recorded finding by its id (as text, the way a dispute names it).

@@ -180,3 +180,54 @@ def test_the_broker_s_scheduled_round_finds_refusals_and_idle_grants_once(world)
     assert sorted((f.kind, f.grant_id) for f in found) == sorted(
         [("out_of_scope", used.id), ("idle", used.id), ("idle", idle_one.id)]
     )
+
+
+class _RecordingGrants:
+    """The sharing context's port, recording what a round asks of it (and nothing else: asking
+    for every grant fails)."""
+
+    def __init__(self, sharing):
+        self._sharing = sharing
+        self.asked_by_id: list[set[str]] = []
+        self.idle_asked = 0
+
+    def grant_views_of(self, session, grant_ids):
+        self.asked_by_id.append(set(grant_ids))
+        return self._sharing.grant_views_of(session, grant_ids)
+
+    def active_grant_views_unused_since(self, session, before):
+        self.idle_asked += 1
+        return self._sharing.active_grant_views_unused_since(session, before)
+
+
+def test_a_round_reads_only_the_grants_its_entries_name_and_the_idle_candidates(world):
+    from tongdao.broker.server import _detect_findings
+
+    called, refused, *untouched = [grant(world) for _ in range(5)]
+    recorder = RefusalRecorder(
+        world.sessions, world.services.ledger.chain, dt.timedelta(seconds=0), clock=world.clock
+    )
+    _detect_findings(world.services, world.sessions)  # the issues are behind the cursor now
+    port = _RecordingGrants(world.services.sharing)
+    world.services.findings.grants = port
+    world.relay(RSJ, GAT, called.token, ("name",), {"keys": [KEY]})
+    with pytest.raises(PermissionDenied) as err:
+        world.relay(RSJ, GAT, refused.token, ("birth_date",), {"keys": [KEY]})
+    recorder("/tongdao.v1.Query/Query", RSJ.code, err.value)
+    assert _detect_findings(world.services, world.sessions) == 1  # the call beyond the grant
+    assert set().union(*port.asked_by_id) == {called.id, refused.id}  # not the three others
+    assert port.idle_asked == 1
+
+    # idle from the day the period ends, to the day, counted from the last use or the issue
+    used_on = world.clock.now.date()
+    due = POLICY.period("grant_idle").add_to(used_on)
+    world.clock.now = dt.datetime.combine(due - dt.timedelta(days=1), dt.time(4), tzinfo=dt.UTC)
+    assert _detect_findings(world.services, world.sessions) == 0
+    world.clock.now = dt.datetime.combine(due, dt.time(4), tzinfo=dt.UTC)
+    assert _detect_findings(world.services, world.sessions) == 5
+    with world.sessions() as s:
+        idle = {
+            f.grant_id for f in world.services.findings.list_findings(s, "authority", kind="idle")
+        }
+    assert idle == {g.id for g in (called, refused, *untouched)}
+    assert _detect_findings(world.services, world.sessions) == 0  # each found once
