@@ -174,14 +174,14 @@ def test_the_cli_reads_downloads_requests_and_fetches_as_the_public(stack, capsy
     code, out, _ = run("request", "mzt.care-subsidies", *who, "--purpose", "补贴监督", "--json")
     ticket = json.loads(out)
     assert code == 0 and ticket["status"] == "pending"
-    code, _, err = run("fetch", ticket["id"], *who, "--token", ticket["retrieval_token"])
+    code, _, err = run("fetch", ticket["id"], *who, f"--token={ticket['retrieval_token']}")
     assert code == 3 and "pending" in err
     stack.stub("hlj.mzt").sharing.DecideServiceRequest(
         sharing_pb2.DecideServiceRequestRequest(id=ticket["id"], approve=True), timeout=10
     )
-    code, out, _ = run("status", ticket["id"], "--token", ticket["retrieval_token"])
+    code, out, _ = run("status", ticket["id"], f"--token={ticket['retrieval_token']}")
     assert code == 0 and "approved" in out and "usable until" in out
-    code, out, err = run("fetch", ticket["id"], *who, "--token", ticket["retrieval_token"])
+    code, out, err = run("fetch", ticket["id"], *who, f"--token={ticket['retrieval_token']}")
     assert code == 0 and out.splitlines()[0] == "home_id,year,subsidy_yuan" and "30 records" in err
     code, _, err = run("status", ticket["id"], "--token", "wrong")
     assert code == 4
