@@ -107,10 +107,10 @@ class PeriodRule:
         start on or before it has ended, a later one has not, since ``add_to`` never moves
         back as its start moves on."""
         months = (self.months or 0) + 12 * (self.years or 0)
-        low = day - dt.timedelta(days=31 * months + 31)  # ended by ``day`` whatever the months
-        high = day  # has not ended by ``day`` (a period is at least a month)
         if months == 0:
             return day
+        low = day - dt.timedelta(days=31 * months + 31)  # ended by ``day`` whatever the months
+        high = day  # has not ended by ``day`` (a period is at least a month)
         while high - low > dt.timedelta(days=1):
             middle = low + (high - low) / 2
             if self.add_to(middle) <= day:

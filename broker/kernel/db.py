@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -97,6 +97,16 @@ def exclusive(
 
 
 # connections opened beyond the pool's size for a burst, and closed when returned
+IN_CHUNK = 500
+"""Values per ``IN (...)`` when a lookup names many rows: the bound parameters of one
+statement stay few (SQLite allows 32,766, but a long list also makes a slow statement)."""
+
+
+def in_chunks(values: Sequence[str], size: int = IN_CHUNK) -> list[Sequence[str]]:
+    """``values`` in runs of ``size``, one ``IN`` each."""
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
 POOL_OVERFLOW = 10
 SQLITE_CACHE_KIB = 512
 """SQLite's page cache per connection (its default is 2 MiB). A broker keeps a connection per

@@ -20,6 +20,7 @@ from tongdao.broker.directory.models import Department
 from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel import validation as v
 from tongdao.broker.kernel.context import AUTHORITY, SHANGHAI, decision_dict
+from tongdao.broker.kernel.db import in_chunks
 from tongdao.broker.kernel.paging import Page
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.sharing.changes import GrantChangeMixin
@@ -62,9 +63,7 @@ VIEW_COLUMNS = (
     Grant.issued_at,
     Grant.last_used_at,
 )
-"""What misuse detection reads of a grant (a :class:`GrantView`), as columns, not ORM objects."""
-VIEW_CHUNK = 500
-"""Grant ids per ``IN`` when reading views by id: the bound parameters of one statement stay few."""
+"""What supervision reads of a grant (a :class:`GrantView`), as columns, not ORM objects."""
 
 METHODS = ("fetch", "verify", "intersection", "intersection_size", "intersection_sum", "aggregate")
 
@@ -536,8 +535,8 @@ class SharingService(
             service_request.details = {**service_request.details, key: deadline.due_on.isoformat()}
 
     def grant_views(self, session: Session) -> list[GrantView]:
-        """The supervision port: every grant, as misuse detection reads it (Art.27): six
-        columns per grant, not ORM objects (a round reads every grant ever issued)."""
+        """The reconciliation's port: every grant, six columns each, not ORM objects (the daily
+        reconciliation reads every grant ever issued)."""
         return [
             GrantView(*row)
             for row in session.execute(select(*VIEW_COLUMNS).order_by(Grant.issued_at))
@@ -546,10 +545,8 @@ class SharingService(
     def grant_views_of(self, session: Session, grant_ids: Collection[str]) -> list[GrantView]:
         """The supervision port: the grants with these ids (those that exist), as misuse
         detection reads them; by primary key, a few hundred ids per statement."""
-        ids = sorted(set(grant_ids))
         views: list[GrantView] = []
-        for start in range(0, len(ids), VIEW_CHUNK):
-            chunk = ids[start : start + VIEW_CHUNK]
+        for chunk in in_chunks(sorted(set(grant_ids))):
             views += [
                 GrantView(*row)
                 for row in session.execute(select(*VIEW_COLUMNS).where(Grant.id.in_(chunk)))

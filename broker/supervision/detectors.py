@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy import Row, case, func, select
 from sqlalchemy.orm import Session
 
+from tongdao.broker.kernel.db import in_chunks
 from tongdao.broker.ledger.models import LedgerEntry
 from tongdao.broker.supervision.models import (
     AggregateFilterShape,
@@ -91,11 +92,6 @@ def _refusal_kind(payload: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
-    """``items`` in runs of ``size``: the bound parameters of one ``IN`` stay few."""
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
 def _hour(at: dt.datetime) -> dt.datetime:
     return aware(at).astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
 
@@ -135,12 +131,15 @@ class LedgerScan:
             .limit(self.batch)
         ).all()
         self.more = self.batch is not None and len(entries) == self.batch
-        # refusals name their grant in the payload (a node's refusal in the subject)
+        # an answered call or a node's refusal names its grant as the subject, the broker's
+        # refusal in its payload
         payloads = {e.sequence: json.loads(e.payload_json) for e in entries if e.kind in REFUSALS}
-        named = {e.subject for e in entries if e.kind not in REFUSALS} | {
-            str(p.get("grant_id")) for p in payloads.values() if p.get("grant_id")
+        named = {
+            str(payloads[e.sequence].get("grant_id"))
+            if e.kind in REFUSALS and e.kind != "query.failed"
+            else e.subject
+            for e in entries
         }
-        named |= {e.subject for e in entries if e.kind == "query.failed"}
         self.views = {g.id: g for g in self.grants.grant_views_of(self.session, named)}
         found: list[Found] = []
         refused: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -194,7 +193,7 @@ class LedgerScan:
         rows already there read in a few statements (a batch may call thousands of grants)."""
         hours = sorted({hour for _, hour in tally})
         stored: dict[tuple[str, dt.datetime], GrantCallHour] = {}
-        for chunk in _chunks(sorted({grant_id for grant_id, _ in tally})):
+        for chunk in in_chunks(sorted({grant_id for grant_id, _ in tally})):
             for row in self.session.execute(
                 select(GrantCallHour).where(
                     GrantCallHour.grant_id.in_(chunk), GrantCallHour.hour.in_(hours)
@@ -220,7 +219,7 @@ class LedgerScan:
         recent_hour = GrantCallHour.hour >= start
         calls = GrantCallHour.calls
         history: dict[str, tuple[int, int, dt.datetime | None]] = {}
-        for chunk in _chunks(sorted(called)):  # each grant's recent and earlier calls, grouped
+        for chunk in in_chunks(sorted(called)):  # each grant's recent and earlier calls, grouped
             for grant_id, recent, before, first in self.session.execute(
                 select(
                     GrantCallHour.grant_id,

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from tongdao.broker.directory.service import DirectoryService
 from tongdao.broker.kernel.context import AUTHORITY, ContextService
+from tongdao.broker.kernel.db import in_chunks
 from tongdao.broker.kernel.paging import Page
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.ledger.models import LedgerEntry
@@ -56,8 +57,6 @@ __all__ = ["KINDS", "GrantView", "GrantsPort", "MisuseDetector"]
 
 IDLE_EVIDENCE_KINDS = ("query.relayed", "grant.issued")
 """The entries an idle finding cites: the grant's last answered call, or its issue."""
-RECORDED_CHUNK = 500
-"""Finding keys per ``IN`` when looking up which are recorded already."""
 
 
 @dataclass(kw_only=True)
@@ -195,7 +194,7 @@ class MisuseDetector(ContextService):
         for grant in self.grants.active_grant_views_unused_since(session, before):
             since = aware(grant.last_used_at or grant.issued_at).date()
             due = rule.add_to(since)
-            if grant.status == "active" and due <= today:
+            if due <= today:
                 idle.append((f"idle:{grant.id}:{since.isoformat()}", grant, since, due))
         recorded = self._recorded_keys(session, [key for key, *_ in idle])
         out = []
@@ -229,8 +228,7 @@ class MisuseDetector(ContextService):
     @staticmethod
     def _recorded_keys(session: Session, keys: Sequence[str]) -> set[str]:
         recorded: set[str] = set()
-        for start in range(0, len(keys), RECORDED_CHUNK):
-            chunk = keys[start : start + RECORDED_CHUNK]
+        for chunk in in_chunks(keys):
             recorded.update(
                 session.execute(
                     select(MisuseFinding.key).where(MisuseFinding.key.in_(chunk))
