@@ -176,11 +176,11 @@ def show_warning(
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
-    from tongdao.commands._grammar import rewrite_deprecated
+    from tongdao.commands._grammar import keep_secret_values, rewrite_deprecated
 
     warnings.showwarning = show_warning
 
-    argv = rewrite_deprecated(sys.argv[1:] if argv is None else list(argv))
+    argv = keep_secret_values(rewrite_deprecated(sys.argv[1:] if argv is None else list(argv)))
     choose(argv, os.environ)
     try:
         return _main(argv)

@@ -171,10 +171,13 @@ def test_the_cli_reads_downloads_requests_and_fetches_as_the_public(stack, capsy
     code, _, err = run("download", "mzt.care-homes", "--name", "李四")
     assert code == 2 and "requester.contact" in err  # the rule file's identity fields
 
+    code, out, _ = run("request", "mzt.care-subsidies", *who, "--purpose", "补贴监督")
+    assert code == 0 and "tongdao open status " in out and " --token=rt_" in out
     code, out, _ = run("request", "mzt.care-subsidies", *who, "--purpose", "补贴监督", "--json")
     ticket = json.loads(out)
     assert code == 0 and ticket["status"] == "pending"
-    code, _, err = run("fetch", ticket["id"], *who, f"--token={ticket['retrieval_token']}")
+    assert ticket["retrieval_token"].startswith("rt_")  # never read as an option
+    code, _, err = run("fetch", ticket["id"], *who, "--token", ticket["retrieval_token"])
     assert code == 3 and "pending" in err
     stack.stub("hlj.mzt").sharing.DecideServiceRequest(
         sharing_pb2.DecideServiceRequestRequest(id=ticket["id"], approve=True), timeout=10

@@ -11,7 +11,13 @@ import pytest
 from tongdao import cli
 from tongdao.cli import CommandError, build_parser, error_exit_code, exit_code_for, main
 from tongdao.commands._common import bound_address
-from tongdao.commands._grammar import DEPRECATED, ListOption, leaf_commands, rewrite_deprecated
+from tongdao.commands._grammar import (
+    DEPRECATED,
+    ListOption,
+    keep_secret_values,
+    leaf_commands,
+    rewrite_deprecated,
+)
 
 LEAVES = list(leaf_commands(build_parser()))
 OLD_SPELLINGS = {alias.old for alias in DEPRECATED}
@@ -99,6 +105,20 @@ def test_old_spellings_are_rewritten_with_a_notice(capsys):
     old = ["consumer", "fetch", "--fields", "a,b", "--keys", "k", "--grant", "g", "--purpose", "p"]
     args = build_parser().parse_args(rewrite_deprecated(old))
     assert args.field == ["a", "b"] and args.key == ["k"]
+
+
+def test_a_token_that_starts_with_a_dash_is_the_options_value(capsys):
+    token = "-Qm9vX2" + "a" * 36  # token_urlsafe(32) can start with '-'
+    argv = keep_secret_values(["open", "status", "6f0c", "--token", token, "--json"])
+    assert argv == ["open", "status", "6f0c", f"--token={token}", "--json"]
+    assert build_parser().parse_args(argv).token == token
+    # a forgotten value before a real option is still a usage error, not a wrong token
+    assert keep_secret_values(["open", "status", "6f0c", "--token", "--json"])[3] == "--token"
+    with pytest.raises(SystemExit) as info:
+        main(["open", "status", "6f0c", "--token", "--json"])
+    assert info.value.code == 2 and "--token" in capsys.readouterr().err
+    # after `--` every word is positional and left alone
+    assert keep_secret_values(["x", "--", "--token", token]) == ["x", "--", "--token", token]
 
 
 def test_old_spellings_stay_out_of_help(capsys):

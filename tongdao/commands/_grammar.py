@@ -11,6 +11,9 @@
   object ``{"line": …}`` and ends with ``{"exit_code": N}``. A failure prints
   ``{"error": {"message", "status", "exit_code"}}``.
 
+- **Secrets that start with '-'**: a value given to :data:`SECRET_OPTIONS` that looks like a
+  token (long, URL-safe characters) is taken as the value, not as an option.
+
 Old spellings still work for a while: :data:`DEPRECATED` rewrites them before parsing and
 prints a one-line notice on stderr; they are not in ``--help``.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -142,6 +146,32 @@ def rewrite_deprecated(argv: list[str], err: TextIO | None = None) -> list[str]:
                 out[i] = alias.new
                 if alias.value and i + 1 < len(out):
                     out[i + 1] = alias.value(out[i + 1])
+    return out
+
+
+SECRET_OPTIONS = ("--token",)
+"""Options whose value is a random secret, which may begin with '-'."""
+
+_TOKEN_LIKE = re.compile(r"-[A-Za-z0-9_-]{31,}")
+
+
+def keep_secret_values(argv: list[str]) -> list[str]:
+    """Join ``--token -Abc…`` into ``--token=-Abc…`` so argparse does not read the value as an
+    option. Only a token-like word (32 or more URL-safe characters) is joined: a forgotten value
+    followed by a real option still gets argparse's "expected one argument"."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
+            return out + argv[i:]
+        following = argv[i + 1] if i + 1 < len(argv) else ""
+        if word in SECRET_OPTIONS and _TOKEN_LIKE.fullmatch(following):
+            out.append(f"{word}={following}")
+            i += 2
+            continue
+        out.append(word)
+        i += 1
     return out
 
 

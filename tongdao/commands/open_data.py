@@ -256,6 +256,13 @@ def request_command(args: argparse.Namespace) -> int:
     if reply.decision.reason:
         print(f"  {reply.decision.reason} [{', '.join(reply.decision.articles)}]")
     print(tr("retrieval token (shown once, keep it secret): {token}", token=reply.retrieval_token))
+    print(
+        tr(
+            "follow it with: tongdao open status {id} --token={token}",
+            id=reply.id,
+            token=reply.retrieval_token,
+        )
+    )
     return 0
 
 
