@@ -50,6 +50,7 @@ from tongdao.benchmarks.relay_stack import (
 )
 from tongdao.help_text import speaking
 from tongdao.i18n import tr
+from tongdao.proto.scheduling import SCHEDULING_ENV
 
 # docs/benchmarks/relay.md: half the bare echo's rate, 1,000 queries/s, p99 within 50 ms
 RATIO_TARGET = 0.5
@@ -65,8 +66,12 @@ def serve_echo(home_root: str, party: str, upstream: str, reply_bytes: int) -> N
     import grpc
 
     from tongdao.home import Home
+    from tongdao.proto.memory import limit_arenas
+    from tongdao.proto.scheduling import batch_scheduling
     from tongdao.proto.transport import new_server, secure_channel, server_credentials
 
+    limit_arenas()  # set up as the broker's and the node's processes are
+    batch_scheduling()
     home = Home(Path(home_root))
     reply = bytes(reply_bytes)
     if upstream:
@@ -159,6 +164,9 @@ def run(
             echo_procs.append(relay)
             base = {"home": str(home.root), "consumer": stack.consumer, "seconds": seconds}
             echo_servers = {"broker": relay.pid, "node": backend.pid}
+            results["scheduling"] = scheduling_policies(
+                {**stack.pids(), "echo relay": relay.pid, "echo server": backend.pid}
+            )
 
             def tongdao(
                 method: str, c: int, span: float = seconds, sampler: Any = None
@@ -244,6 +252,22 @@ def _consumer(stack: RelayStack) -> Any:
     )
 
 
+def scheduling_policies(pids: dict[str, int]) -> dict[str, str]:
+    """Each process's Linux scheduling policy, as read from the running process."""
+    names = {
+        getattr(os, n): n
+        for n in ("SCHED_OTHER", "SCHED_BATCH", "SCHED_IDLE", "SCHED_FIFO", "SCHED_RR")
+        if hasattr(os, n)
+    }
+    out = {}
+    for name, pid in pids.items():
+        try:
+            out[name] = names.get(os.sched_getscheduler(pid), "other")
+        except (OSError, AttributeError):  # gone, or not Linux
+            out[name] = "unknown"
+    return out
+
+
 def report_rows(results: dict[str, Any]) -> list[common.Row]:
     """The report's rows: the machine's cost of a thread hand-off, then per method and
     concurrency the rate, the latency, the CPU and the thread switches."""
@@ -271,6 +295,19 @@ def report_rows(results: dict[str, Any]) -> list[common.Row]:
                 note=f"the shipped default policy with [rate_limits] raised (burst "
                 f"{limits['burst']:,}; shipped: 200 calls/s, burst 2,000, Art.38) so the one "
                 "consumer department is not refused: the relay is measured, not the limiter",
+            )
+        )
+    if "scheduling" in results:
+        policies = results["scheduling"]
+        out.append(
+            common.Row(
+                "the server processes (tongdao.proto.scheduling)",
+                "under SCHED_BATCH",
+                "processes",
+                sum(1 for policy in policies.values() if policy == "SCHED_BATCH"),
+                setting=True,
+                note=", ".join(f"{name} {policy}" for name, policy in policies.items())
+                + f"; the echo's processes as the broker's and the node's ({SCHEDULING_ENV})",
             )
         )
     echo = {r["concurrency"]: r for r in results["runs"] if r["method"] == ECHO}

@@ -144,8 +144,13 @@ def serve_command(args: argparse.Namespace) -> int:
     from tongdao.policies.trust import load_trust_rules
     from tongdao.proto.identity import IdentityInterceptor, RevocationWatcher, file_source
     from tongdao.proto.memory import limit_arenas
+    from tongdao.proto.scheduling import batch_scheduling
 
     limit_arenas()  # before any thread starts (tongdao.proto.memory)
+    try:
+        batch_scheduling()  # likewise (tongdao.proto.scheduling)
+    except ValueError as exc:
+        raise CommandError(explained(exc, "the broker cannot start: {reason}")) from None
     resolve(args, SERVE_OPTIONS)
     if args.metrics_listen:
         try:

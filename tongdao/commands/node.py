@@ -46,9 +46,14 @@ def serve_command(args: argparse.Namespace) -> int:
         only_broker,
     )
     from tongdao.proto.memory import limit_arenas
+    from tongdao.proto.scheduling import batch_scheduling
     from tongdao.proto.transport import check_free, server_credentials
 
     limit_arenas()  # before any thread starts (tongdao.proto.memory)
+    try:
+        batch_scheduling()  # likewise (tongdao.proto.scheduling)
+    except ValueError as exc:
+        raise CommandError(explained(exc, "the node cannot start: {reason}")) from None
     logging.basicConfig(
         level=os.environ.get("TONGDAO_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
