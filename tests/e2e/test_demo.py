@@ -66,6 +66,25 @@ def _no_secret_anywhere_but_its_home(demo, passphrase, result):
         assert scan_for(demo / "authority", mine) == [], f"{code}'s key in the authority home"
 
 
+@pytest.mark.slow
+def test_demo_passes_every_check_in_the_default_language(tmp_path):
+    """The Quick start on a machine with no locale set: zh-CN narration, and every check (each
+    reads the English a refusal keeps, not the translated text)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_ALL", "LC_MESSAGES")}
+    env.pop("TONGDAO_LOCALE", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "tongdao", "demo", "--dir", str(tmp_path / "demo")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert "[FAILED]" not in result.stdout
+    assert "存证日志" in result.stdout and "吊销" in result.stdout
+
+
 def test_demo_refuses_a_foreign_non_empty_directory(tmp_path):
     (tmp_path / "precious.txt").write_text("keep me")
     result = subprocess.run(
