@@ -42,6 +42,7 @@ from tongdao.policies.i18n import msg
 from tongdao.proto.errors import DomainError
 from tongdao.proto.methods import METHOD_VALUES
 from tongdao.proto.query import new_request_id
+from tongdao.proto.transport import english_details
 from tongdao.v1 import query_pb2
 
 if TYPE_CHECKING:
@@ -170,7 +171,9 @@ class _QueryStream:
                     raise ClientError("DATA_LOSS", msg("the node sent an empty frame"))
                 yield plain[:1], plain[1:]
         except grpc.RpcError as exc:
-            raise ClientError(exc.code().name, exc.details() or "") from None
+            raise ClientError(
+                exc.code().name, exc.details() or "", english=english_details(exc)
+            ) from None
         except EnvelopeError as exc:
             raise ClientError(
                 "DATA_LOSS", msg("the answer does not authenticate: {exc}", exc=exc)

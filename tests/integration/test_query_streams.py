@@ -118,6 +118,17 @@ def test_a_grant_without_the_method_is_refused_before_the_node(stack):
     assert err.value.code == "PERMISSION_DENIED" and "method" in err.value.message
 
 
+def test_a_stream_refused_in_chinese_keeps_the_english_for_programs(stack, monkeypatch):
+    monkeypatch.setenv("TONGDAO_LOCALE", "zh-CN")
+    token = grant(stack, "gat.population", ["id_number"], ["intersection_size"])
+    with stack.consumer() as client, pytest.raises(ClientError) as err:
+        client.intersection_sum(token, ["1"], "id_number", PURPOSE)
+    assert err.value.code == "PERMISSION_DENIED"
+    assert "不在授权范围内" in err.value.message  # the reader's language
+    english = err.value.english
+    assert "intersection_sum" in english and english.isascii() and "grant" in english
+
+
 def test_a_consumer_that_leaves_mid_stream_is_recorded_as_cancelled(stack):
     token = grant(stack, "gat.population", ["id_number"], ["intersection_size"])
     with stack.consumer() as client:
