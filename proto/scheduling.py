@@ -32,7 +32,8 @@ def batch_scheduling(environ: dict[str, str] | None = None) -> bool:
 
     Returns:
         Whether the policy was set here (False: not Linux, the environment asks for
-        ``normal``, or the process already runs under a policy other than the default).
+        ``normal``, the process already runs under a policy other than the default, or the
+        system refused the change).
 
     Raises:
         ValueError: the environment variable holds neither ``batch`` nor ``normal``.
@@ -46,7 +47,10 @@ def batch_scheduling(environ: dict[str, str] | None = None) -> bool:
     if os.sched_getscheduler(0) != os.SCHED_OTHER:
         return False  # the operator's choice
     batch = os.sched_param(0)
-    os.sched_setscheduler(0, os.SCHED_BATCH, batch)
+    try:
+        os.sched_setscheduler(0, os.SCHED_BATCH, batch)
+    except OSError:  # refused (a container's seccomp profile, say): serve as before
+        return False
     # threads a library started at import (a numerical library's worker, say) as well
     for tid in _threads():
         with contextlib.suppress(OSError):  # ended meanwhile

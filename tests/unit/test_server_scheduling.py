@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from tongdao.proto.scheduling import SCHEDULING_ENV
+from tongdao.proto.scheduling import SCHEDULING_ENV, batch_scheduling
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="Linux scheduling policies"
@@ -78,3 +78,12 @@ def test_an_unknown_setting_is_refused_by_name():
     out = _child(setting="fast")
     assert SCHEDULING_ENV in str(out["error"]) and "'fast'" in str(out["error"])
     assert out["main"] == os.SCHED_OTHER
+
+
+def test_a_refused_change_leaves_the_server_as_it_was(monkeypatch):
+    def refuse(*_args: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "sched_getscheduler", lambda _pid: os.SCHED_OTHER)
+    monkeypatch.setattr(os, "sched_setscheduler", refuse)  # nothing here is really changed
+    assert batch_scheduling({}) is False
