@@ -7,8 +7,8 @@ off the processor while it still holds the interpreter lock: the woken thread ca
 Python either, and the two switch back and forth before either does any work. Under
 ``SCHED_BATCH`` a woken thread never preempts a running one; it runs when the waker blocks a
 few microseconds later. Measured on the relay (``tongdao bench relay``, whose bare echo hop
-runs under the same policy): about a third fewer thread switches and 10–15% less CPU per query
-in the broker and the node (docs/benchmarks/relay.md, "Scheduling policy").
+runs under the same policy): about 40% fewer thread switches per query in the broker and the
+node, and less CPU per query in most runs (docs/benchmarks/relay.md, "Scheduling policy").
 
 ``SCHED_BATCH`` needs no privilege and changes no priority (the nice value stays). It is set
 once, at start, before the server starts its threads, which inherit it; threads already running
