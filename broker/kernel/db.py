@@ -96,7 +96,6 @@ def exclusive(
                 connection.commit()
 
 
-# connections opened beyond the pool's size for a burst, and closed when returned
 IN_CHUNK = 500
 """Values per ``IN (...)`` when a lookup names many rows: the bound parameters of one
 statement stay few (SQLite allows 32,766, but a long list also makes a slow statement)."""
@@ -107,6 +106,7 @@ def in_chunks(values: Sequence[str], size: int = IN_CHUNK) -> list[Sequence[str]
     return [values[i : i + size] for i in range(0, len(values), size)]
 
 
+# connections opened beyond the pool's size for a burst, and closed when returned
 POOL_OVERFLOW = 10
 SQLITE_CACHE_KIB = 512
 """SQLite's page cache per connection (its default is 2 MiB). A broker keeps a connection per

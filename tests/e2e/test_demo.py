@@ -10,18 +10,24 @@ import pytest
 from tongdao.home import Home, private_key_texts, scan_for
 
 
-@pytest.mark.slow
-def test_demo_runs_end_to_end(tmp_path):
-    passphrase = secrets.token_urlsafe(18)
+def _demo(folder, env) -> subprocess.CompletedProcess[str]:
+    """``tongdao demo --dir folder`` as a user runs it; it must exit 0."""
     result = subprocess.run(
-        [sys.executable, "-m", "tongdao", "demo", "--dir", str(tmp_path / "demo")],
+        [sys.executable, "-m", "tongdao", "demo", "--dir", str(folder)],
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
-        env={**os.environ, "TONGDAO_KEY_PASSPHRASE": passphrase},
+        env=env,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return result
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end(tmp_path):
+    passphrase = secrets.token_urlsafe(18)
+    result = _demo(tmp_path / "demo", {**os.environ, "TONGDAO_KEY_PASSPHRASE": passphrase})
     out = result.stdout
     assert "FAILED" not in out
     assert "ledger verifies offline" in out
@@ -72,15 +78,7 @@ def test_demo_passes_every_check_in_the_default_language(tmp_path):
     reads the English a refusal keeps, not the translated text)."""
     env = {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_ALL", "LC_MESSAGES")}
     env.pop("TONGDAO_LOCALE", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "tongdao", "demo", "--dir", str(tmp_path / "demo")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env=env,
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    result = _demo(tmp_path / "demo", env)
     assert "[FAILED]" not in result.stdout
     assert "存证日志" in result.stdout and "吊销" in result.stdout
 
