@@ -242,6 +242,40 @@ def test_refusing_without_a_reason_is_an_error(stack, capsys):
     assert code == 0 and "refused" in out
 
 
+def test_a_decision_and_a_grant_read_as_summaries_in_the_readers_language(stack, capsys):
+    filed = [
+        "consumer", "request", "mzt.marriage", "--field", "marital_status",
+        "--method", "fetch,verify", "--purpose", PURPOSE, "--scenario", SCENARIO,
+        "--legal-basis", BASIS, "--quota", "7",
+    ]  # fmt: skip
+    code, out, _ = run(stack, capsys, *filed, "--locale", "zh-CN")
+    request_id = out.split()[1].split("：")[0]
+    assert code == 0 and out.startswith(f"共享申请 {request_id}：pending_provider_review")
+    assert "以 fetch, verify 方式使用 mzt.marriage v" in out and "日终前作出决定" in out
+
+    code, out, _ = run(stack, capsys, "provider", "decide", request_id, "--approve", party=PROVIDER)
+    first, *rest = out.splitlines()
+    assert code == 0 and first.startswith(f"request {request_id}: approved [Art.")
+    assert f"(decided by {PROVIDER})" in rest[0]
+    assert any(line.strip().startswith(f"{CONSUMER} asks for mzt.marriage v") for line in rest)
+    grant_id = next(line.split()[-1] for line in rest if line.strip().startswith("grant: "))
+    assert "QUERY_METHOD" not in out and "decides by" not in out  # decided: no deadline left
+
+    code, out, _ = run(stack, capsys, "consumer", "status", request_id)
+    assert code == 0 and f"grant: {grant_id}" in out
+
+    code, out, _ = run(stack, capsys, "consumer", "grant", grant_id)
+    lines = [line.strip() for line in out.splitlines()]
+    assert code == 0 and lines[0] == f"grant {grant_id}: active"
+    assert f"{PROVIDER} → {CONSUMER}: mzt.marriage v" in lines[1]
+    assert lines[1].endswith("by fetch, verify; fields: marital_status")
+    assert lines[2] == f"purpose: {PURPOSE}" and lines[3].startswith("0 of 7 queries used;")
+    assert f"share request: {request_id}" in lines and lines[-1].startswith("token: tdg1.")
+
+    code, out, _ = run(stack, capsys, "consumer", "grant", grant_id, "--locale", "zh-CN")
+    assert code == 0 and out.startswith(f"授权 {grant_id}：active") and "已用 0 / 7 次查询" in out
+
+
 def test_acting_as_nobody_is_an_error(stack, capsys):
     capsys.readouterr()
     code = main(

@@ -14,6 +14,7 @@ from tongdao.commands._common import (
 )
 from tongdao.commands._enrol import add_install_arguments, add_keygen_arguments, install, keygen
 from tongdao.commands._grammar import add_json_argument
+from tongdao.commands._summaries import print_share_request
 from tongdao.home import AUTHORITY, split_pem
 from tongdao.i18n import tr
 from tongdao.policies.i18n import msg
@@ -238,5 +239,8 @@ def review_decide(args: argparse.Namespace) -> int:
             ),
             timeout=30,
         )
-    print_message(reply, as_json=args.json)
+    if args.json:
+        print_message(reply, as_json=True)
+    else:
+        print_share_request(reply)
     return 0

@@ -19,6 +19,7 @@ from tongdao.commands._common import (
     open_home,
 )
 from tongdao.commands._grammar import add_list_option
+from tongdao.commands._summaries import print_grant, print_share_request
 from tongdao.i18n import current, said, tr
 from tongdao.policies.i18n import msg
 
@@ -67,17 +68,12 @@ def grant_of(client: Any, grant_id: str, party: str) -> Any:
         ) from None
 
 
-def _show(obj: object, as_json: bool) -> None:
-    data = (
-        MessageToDict(obj, preserving_proto_field_name=True) if hasattr(obj, "DESCRIPTOR") else obj
+def _print_json(message: Any) -> None:
+    print(
+        json.dumps(
+            MessageToDict(message, preserving_proto_field_name=True), ensure_ascii=False, indent=2
+        )
     )
-    if as_json:
-        print(json.dumps(data, ensure_ascii=False, indent=2))
-    elif isinstance(data, dict):
-        for key, value in data.items():
-            print(f"{key}: {value}")
-    else:
-        print(data)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -174,30 +170,9 @@ def request_command(args: argparse.Namespace) -> int:
         except ClientError as exc:
             raise CommandError(said(exc)) from None
     if args.json:
-        _show(reply, True)
+        _print_json(reply)
     else:
-        articles = ", ".join(reply.decision.articles)
-        print(
-            tr(
-                "request {id}: {status} [{articles}]",
-                id=reply.id,
-                status=reply.status,
-                articles=articles,
-            )
-        )
-        print(f"  {reply.decision.reason}")
-        if reply.grant_id:
-            print("  " + tr("grant: {grant}", grant=reply.grant_id))
-        if reply.due_date and reply.delegate:
-            line = tr(
-                "{delegate} (the provider delegated this region's requests, Art.23) decides by "
-                "the end of {day}",
-                delegate=reply.delegate,
-                day=reply.due_date,
-            )
-            print(f"  {line}")
-        elif reply.due_date:
-            print("  " + tr("provider decides by the end of {day}", day=reply.due_date))
+        print_share_request(reply)
     return 0 if reply.status != "refused" else 1
 
 
@@ -206,9 +181,13 @@ def status_command(args: argparse.Namespace) -> int:
 
     with _client(args) as client:
         try:
-            _show(client.get_share_request(args.id), args.json)
+            reply = client.get_share_request(args.id)
         except ClientError as exc:
             raise CommandError(said(exc)) from None
+    if args.json:
+        _print_json(reply)
+    else:
+        print_share_request(reply)
     return 0
 
 
@@ -222,8 +201,10 @@ def grant_command(args: argparse.Namespace) -> int:
             raise CommandError(said(exc)) from None
     if args.token_only:
         print(grant.token)
+    elif args.json:
+        _print_json(grant)
     else:
-        _show(grant, args.json)
+        print_grant(grant)
     return 0
 
 

@@ -12,6 +12,7 @@ from tongdao.commands._common import (
     print_message,
     request_details,
 )
+from tongdao.commands._summaries import print_share_request
 from tongdao.i18n import tr
 from tongdao.proto.pages import every_page
 from tongdao.v1 import sharing_pb2
@@ -83,7 +84,10 @@ def decide_command(args: argparse.Namespace) -> int:
             ),
             timeout=30,
         )
-    print_message(reply, as_json=args.json)
+    if args.json:
+        print_message(reply, as_json=True)
+    else:
+        print_share_request(reply)
     return 0
 
 

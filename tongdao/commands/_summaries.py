@@ -1,0 +1,98 @@
+"""Share requests and grants as a reader takes them in: a few lines each, in the reader's
+language, method names as the CLI takes them (``--json`` prints every field instead)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tongdao.commands._common import request_details
+from tongdao.i18n import tr
+from tongdao.proto.methods import METHOD_NAMES
+
+
+def method_names(values: Any) -> str:
+    """The query methods of a request or a grant, by the names ``--method`` takes."""
+    return ", ".join(METHOD_NAMES.get(value, str(value)) for value in values)
+
+
+def print_share_request(r: Any) -> None:
+    """A share request: its state and the articles that decided it, the reason and who decided,
+    what it asks for, its grant, and who decides by when while it waits."""
+    print(
+        tr(
+            "request {id}: {status} [{articles}]",
+            id=r.id,
+            status=r.status,
+            articles=", ".join(r.decision.articles),
+        )
+    )
+    decided_by = r.decision.person or r.decision.department
+    if r.decision.reason and decided_by and r.status != "pending_provider_review":
+        print("  " + tr("{reason} (decided by {who})", reason=r.decision.reason, who=decided_by))
+    elif r.decision.reason:
+        print(f"  {r.decision.reason}")
+    print(
+        "  "
+        + tr(
+            "{consumer} asks for {entry} v{version} by {methods}",
+            consumer=r.consumer,
+            entry=r.entry_code,
+            version=r.entry_version,
+            methods=method_names(r.methods),
+        )
+    )
+    print("  " + request_details(r))
+    if r.grant_id:
+        print("  " + tr("grant: {grant}", grant=r.grant_id))
+    if r.due_date and r.delegate:
+        line = tr(
+            "{delegate} (the provider delegated this region's requests, Art.23) decides by "
+            "the end of {day}",
+            delegate=r.delegate,
+            day=r.due_date,
+        )
+        print(f"  {line}")
+    elif r.due_date and r.status.startswith("pending"):
+        print("  " + tr("provider decides by the end of {day}", day=r.due_date))
+
+
+def print_grant(g: Any) -> None:
+    """A grant: its state (and why, when it is not active), who shares what with whom, how much
+    of its quota is used, when it expires, and its token."""
+    print(tr("grant {id}: {status}", id=g.id, status=g.status))
+    if g.status_ground:
+        why = tr(
+            "{ground} [{article}]: {reason}",
+            ground=g.status_ground,
+            article=g.status_article or "-",
+            reason=g.status_reason or "-",
+        )
+        print(f"  {why}")
+    print(
+        "  "
+        + tr(
+            "{provider} → {consumer}: {entry} v{version} by {methods}; fields: {fields}",
+            provider=g.provider,
+            consumer=g.consumer,
+            entry=g.entry_code,
+            version=g.entry_version,
+            methods=method_names(g.methods),
+            fields=", ".join(g.fields),
+        )
+    )
+    print("  " + tr("purpose: {purpose}", purpose=g.purpose))
+    print(
+        "  "
+        + tr(
+            "{used} of {quota} queries used; expires {expires}",
+            used=g.used,
+            quota=g.quota,
+            expires=g.expires_at or "-",
+        )
+    )
+    if g.regions:
+        print("  " + tr("regions: {regions}", regions=", ".join(g.regions)))
+    if g.share_request_id:
+        print("  " + tr("share request: {id}", id=g.share_request_id))
+    if g.token:
+        print("  " + tr("token: {token}", token=g.token))
