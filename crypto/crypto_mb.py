@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from tongdao.crypto.errors import ParameterError
+from tongdao.policies.i18n import msg
 
 LANES = 8
 POINT_BYTES = 32
@@ -57,7 +58,7 @@ def _find(name: str, dirs: list[Path]) -> Path:
     for d in dirs:
         if (d / name).is_file():
             return d / name
-    raise CryptoMbUnavailable(f"{name} not found (pip install 'tongdao[psi-fast]')")
+    raise CryptoMbUnavailable(msg("{name} not found (pip install 'tongdao[psi-fast]')", name=name))
 
 
 class CryptoMb:
@@ -130,27 +131,29 @@ def load() -> CryptoMb:
     try:
         _loaded = _load()
     except CryptoMbUnavailable as exc:
-        _failure = str(exc)
+        _failure = exc.args[0]
         raise
     return _loaded
 
 
 def _load() -> CryptoMb:
     if sys.platform != "linux":
-        raise CryptoMbUnavailable("crypto_mb is used on Linux only")
+        raise CryptoMbUnavailable(msg("crypto_mb is used on Linux only"))
     dirs = _candidate_dirs()
     try:
         for name in _RUNTIME:
             ctypes.CDLL(str(_find(name, dirs)))
         lib = ctypes.CDLL(str(_find("libcrypto_mb.so", dirs)))
     except OSError as exc:
-        raise CryptoMbUnavailable(f"cannot load crypto_mb: {exc}") from None
+        raise CryptoMbUnavailable(msg("cannot load crypto_mb: {reason}", reason=str(exc))) from None
     lib.mbx_is_crypto_mb_applicable.restype = ctypes.c_int
     lib.mbx_is_crypto_mb_applicable.argtypes = [ctypes.c_uint64]
     if not lib.mbx_is_crypto_mb_applicable(0):
-        raise CryptoMbUnavailable("this CPU lacks the AVX-512 IFMA instructions crypto_mb needs")
+        raise CryptoMbUnavailable(
+            msg("this CPU lacks the AVX-512 IFMA instructions crypto_mb needs")
+        )
     mb = CryptoMb(lib)
     out, status = mb.x25519(_KAT_SCALAR, _KAT_U * LANES)
     if status or out != _KAT_OUT * LANES:
-        raise CryptoMbUnavailable("crypto_mb failed the RFC 7748 known-answer test")
+        raise CryptoMbUnavailable(msg("crypto_mb failed the RFC 7748 known-answer test"))
     return mb

@@ -44,6 +44,7 @@ from tongdao.crypto import crypto_mb
 from tongdao.crypto.errors import CryptoError
 from tongdao.crypto.hash_to_curve import hash_to_u
 from tongdao.crypto.randomness import RandomBytes, resolve
+from tongdao.policies.i18n import msg
 
 POINT_BYTES = 32
 DEFAULT_DOMAIN = b"tongdao/v1 psi curve25519_XMD:SHA-512_ELL2_RO_"
@@ -195,7 +196,11 @@ def _multi_buffer() -> crypto_mb.CryptoMb | None:
             if choice == "crypto_mb":
                 raise PsiError(f"{BACKEND_ENV}=crypto_mb but {exc}") from None
             warnings.warn(
-                f"PSI: {exc}; blinding falls back to OpenSSL's X25519 (about 4× slower per core)",
+                msg(
+                    "PSI: {reason}; blinding falls back to OpenSSL's X25519 (about 4× slower "
+                    "per core)",
+                    reason=exc.args[0] if exc.args else str(exc),
+                ),
                 RuntimeWarning,
                 stacklevel=3,
             )

@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FOLDERS = ("tongdao", "benchmarks", "broker", "node", "proto", "policies")
+FOLDERS = ("tongdao", "benchmarks", "broker", "node", "proto", "policies", "crypto")
 CLI_FOLDERS = ("tongdao", "benchmarks")
 """Folders whose messages the command says (``cli.po``); the others' go to ``server.po``."""
 BENCH_PARSERS = ("tongdao.benchmarks.engines_bench", "tongdao.benchmarks.relay_bench")

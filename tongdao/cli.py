@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from tongdao import __version__
 from tongdao.help_text import localise, speaking
-from tongdao.i18n import choose, current, forget, say, tr
+from tongdao.i18n import choose, current, forget, said, say, tr
 from tongdao.policies.i18n import LOCALES, render
 
 COMMAND_MODULES: tuple[str, ...] = (
@@ -170,8 +170,10 @@ def show_warning(
     file: TextIO | None = None,
     line: str | None = None,
 ) -> None:
-    """A warning as one line for the person at the terminal, not a source location."""
-    print(tr("tongdao: warning: {message}", message=message), file=file or sys.stderr)
+    """A warning as one line for the person at the terminal, not a source location (in their
+    language when it was raised with a message of the catalogues)."""
+    text = said(message) if isinstance(message, Warning) else message
+    print(tr("tongdao: warning: {message}", message=text), file=file or sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

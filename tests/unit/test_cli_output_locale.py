@@ -152,3 +152,36 @@ def test_a_local_error_is_a_chinese_sentence_with_the_detail_as_a_field(run, tmp
     assert code == 2 and zh.startswith("tongdao: error: ")
     sentence = zh.removeprefix("tongdao: error: ")
     assert re.match(r"[\u4e00-\u9fff]", sentence), sentence  # Tongdao's own words lead
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        (
+            "zh-CN",
+            "tongdao：警告：PSI：本机 CPU 不支持 crypto_mb 所需的 AVX-512 IFMA 指令；盲化改用",
+        ),
+        ("en", "tongdao: warning: PSI: this CPU lacks the AVX-512 IFMA instructions crypto_mb"),
+    ],
+)
+def test_a_warning_of_the_catalogues_is_told_in_the_readers_language(locale, expected, capsys):
+    import warnings
+
+    from tongdao.cli import show_warning
+    from tongdao.i18n import choose
+    from tongdao.policies.i18n import msg
+
+    reason = msg("this CPU lacks the AVX-512 IFMA instructions crypto_mb needs")
+    warning = msg(
+        "PSI: {reason}; blinding falls back to OpenSSL's X25519 (about 4× slower per core)",
+        reason=reason,
+    )
+    choose(["--locale", locale], {})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            warnings.showwarning = show_warning
+            warnings.warn(warning, RuntimeWarning, stacklevel=1)
+    finally:
+        forget()
+    assert capsys.readouterr().err.startswith(expected)
