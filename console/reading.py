@@ -355,12 +355,13 @@ def chart_data(reader: Reader, *, authority: bool) -> ChartData:
 
 
 def certificates_of(
-    infos: list[tuple[str, dt.datetime]], warn_days: int, now: Callable[[], dt.datetime]
+    infos: list[tuple[str, dt.datetime, int]], now: Callable[[], dt.datetime]
 ) -> list[Certificate]:
-    """Each (name, not_after) with its days left; ``near`` within the trust rules' warn_days."""
+    """Each (name, not_after, warning period in days) with its days left; ``near`` within its
+    warning period (the trust rules' for its role)."""
     today = now()
     out = []
-    for name, not_after in infos:
+    for name, not_after, warn_days in infos:
         left = (not_after - today).days
         out.append(Certificate(name, left, not_after.date().isoformat(), left <= warn_days))
     return sorted(out, key=lambda c: c.days_left)

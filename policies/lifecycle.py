@@ -15,16 +15,21 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from tongdao.policies.i18n import Text, msg
 from tongdao.policies.loader import load_policy, resolve_policy_path
 from tongdao.policies.model import Policy, PolicyError
 
 EXPIRY_WARNING_DAYS = 60  # product setting: how early `policy show`, supervise and health warn
-INSTALL_HINT = (
-    "when new measures are issued, write their rule file (copy the current one, change every "
-    "clock and article that changed and [policy] issued/valid_from/validity_years), check it "
-    "with `tongdao policy check FILE` and install it with `tongdao policy install FILE` "
-    "(see docs/policies.md, 'Rule-file lifecycle')"
-)
+
+
+def install_hint() -> Text:
+    """How to install a successor rule file (a catalogue message)."""
+    return msg(
+        "when new measures are issued, write their rule file (copy the current one, change every "
+        "clock and article that changed and [policy] issued/valid_from/validity_years), check it "
+        "with `tongdao policy check FILE` and install it with `tongdao policy install FILE` "
+        "(see docs/policies.md, 'Rule-file lifecycle')"
+    )
 
 
 @dataclass(frozen=True)
@@ -35,21 +40,31 @@ class ExpiryWarning:
     today: dt.date
     days_left: int  # days from today to the last valid day; < 0 once expired
 
-    def message(self) -> str:
+    def message(self) -> Text:
+        """The warning, with how to install a successor (rendered again in a reader's locale
+        with :func:`~tongdao.policies.i18n.render`)."""
         p = self.policy
         if self.days_left < 0:
-            head = (
-                f"the rule file {p.source} ({p.title}) expired on {p.valid_until} "
-                f"[{p.validity_article}] and no successor is installed: share requests and "
-                "reviews are refused"
+            return msg(
+                "the rule file {source} ({title}) expired on {until} [{article}] and no "
+                "successor is installed: share requests and reviews are refused; {hint}",
+                source=p.source,
+                title=p.title,
+                until=p.valid_until,
+                article=p.validity_article,
+                hint=install_hint(),
             )
-        else:
-            head = (
-                f"the rule file {p.source} ({p.title}) expires on {p.valid_until} "
-                f"[{p.validity_article}], in {self.days_left} day(s), and no successor is "
-                "installed: from then on share requests and reviews are refused"
-            )
-        return f"{head}; {INSTALL_HINT}"
+        return msg(
+            "the rule file {source} ({title}) expires on {until} [{article}], in {days} day(s), "
+            "and no successor is installed: from then on share requests and reviews are "
+            "refused; {hint}",
+            source=p.source,
+            title=p.title,
+            until=p.valid_until,
+            article=p.validity_article,
+            days=self.days_left,
+            hint=install_hint(),
+        )
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,14 @@ from typing import Any
 TRUST_RULES = Path(__file__).resolve().parent / "rules" / "trust.toml"
 
 _KEYS: dict[str, tuple[str, ...]] = {
-    "certificates": ("ca_days", "broker_days", "department_days", "staff_days", "warn_days"),
+    "certificates": (
+        "ca_days",
+        "broker_days",
+        "department_days",
+        "staff_days",
+        "warn_days",
+        "staff_warn_days",
+    ),
     "enrolment": ("request_max_age_hours",),
     "revocation": ("crl_valid_hours", "refresh_seconds"),
 }
@@ -33,6 +40,7 @@ class TrustRules:
     department_days: int
     staff_days: int
     warn_days: int
+    staff_warn_days: int
     request_max_age: dt.timedelta
     crl_valid: dt.timedelta
     refresh_seconds: int
@@ -45,6 +53,14 @@ class TrustRules:
         if role == "department":
             return self.department_days
         return self.staff_days
+
+    def warn_days_for(self, role: str) -> int:
+        """How long before expiry a certificate of ``role`` is warned about (the CA's, role "",
+        and the broker's and departments' by ``warn_days``; the authority's staff's by
+        ``staff_warn_days``)."""
+        if role in ("", "broker", "department"):
+            return self.warn_days
+        return self.staff_warn_days
 
 
 def load_trust_rules(path: str | Path = TRUST_RULES) -> TrustRules:
@@ -75,8 +91,13 @@ def load_trust_rules(path: str | Path = TRUST_RULES) -> TrustRules:
         bases[section] = str(table.get("basis", ""))
     if values["ca_days"] <= max(values["broker_days"], values["department_days"]):
         raise TrustRulesError(f"{p}: certificates.ca_days: the CA must outlive what it issues")
-    if values["warn_days"] >= values["ca_days"]:
-        raise TrustRulesError(f"{p}: certificates.warn_days: must be shorter than ca_days")
+    # a warning period shorter than the lifetimes it applies to: a fresh certificate never warns
+    if values["warn_days"] >= min(values["broker_days"], values["department_days"]):
+        raise TrustRulesError(
+            f"{p}: certificates.warn_days: must be shorter than broker_days and department_days"
+        )
+    if values["staff_warn_days"] >= values["staff_days"]:
+        raise TrustRulesError(f"{p}: certificates.staff_warn_days: must be shorter than staff_days")
     if values["refresh_seconds"] >= values["crl_valid_hours"] * 3600:
         raise TrustRulesError(f"{p}: revocation.refresh_seconds: must be shorter than the CRL")
     return TrustRules(
@@ -85,6 +106,7 @@ def load_trust_rules(path: str | Path = TRUST_RULES) -> TrustRules:
         department_days=values["department_days"],
         staff_days=values["staff_days"],
         warn_days=values["warn_days"],
+        staff_warn_days=values["staff_warn_days"],
         request_max_age=dt.timedelta(hours=values["request_max_age_hours"]),
         crl_valid=dt.timedelta(hours=values["crl_valid_hours"]),
         refresh_seconds=values["refresh_seconds"],

@@ -219,7 +219,8 @@ def run_demo(
         from tongdao.demo_privacy import privacy_scenario  # it reads this module's cast
 
         try:
-            _scenario(report, home, broker, nodes, people, marriages)
+            kept_home = trust.authority.root if keep else None
+            _scenario(report, home, broker, nodes, people, marriages, kept_home)
             privacy_scenario(report, home, broker, people, incomes, households)
             report.section(tr("Revocation (a department reports a lost key)"))
             revocation_scenario(trust, broker, CITY_MZJ[-1].code, report.check, report.line)
@@ -282,6 +283,7 @@ def _scenario(
     nodes: dict[str, str],
     people: list[dict[str, str]],
     marriages: list[dict[str, str]],
+    keep_passwords_in: Path | None = None,
 ) -> None:
     policy = load_policy("heilongjiang-2025")
 
@@ -301,7 +303,7 @@ def _scenario(
     mzt = stub(MZT.code)
 
     report.section(tr("People at the authority: administrator, operator, auditor (等保 三权分立)"))
-    staff = staff_logins(lambda: channel(AUTHORITY))
+    staff = staff_logins(lambda: channel(AUTHORITY), keep_passwords_in)
     logged_in = ", ".join(f"{u}: {r}" for r, (u, _) in staff.items())
     report.line(tr("{people}; each logged in", people=logged_in))
     admin, operator, auditor = (staff[r][1] for r in ("administrator", "operator", "auditor"))

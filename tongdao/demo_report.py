@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tongdao.demo_stack import command
+from tongdao.demo_trust import AUDITOR, AUDITOR_NAME, password_file
 from tongdao.demo_world import BASIS, MZT, PURPOSE, RSJ, SCENARIO
 from tongdao.home import AUTHORITY, PASSPHRASE_ENV
 from tongdao.i18n import tr
@@ -65,7 +66,11 @@ def _tour(report: Report, directory: Path, broker: str, count: int) -> None:
         (tr("as hrb.rsj: check a claim (ID_NUMBER: any in the first column of marriage.csv)"), [
             command("consumer", "verify", "--grant", "GRANT_ID", "--key", "ID_NUMBER",
                     "--claim", "marital_status=已婚", *asked, *rsj)]),
-        (tr("as the authority: the working-day clocks and the ledger"), [
+        (tr("as the authority's auditor {name} ({username}): log in (the demo left the password "
+            "in a file only you can read), then the working-day clocks and the ledger",
+            name=AUDITOR_NAME, username=AUDITOR), [
+            command("login", AUDITOR, "--password-file",
+                    str(password_file(directory / "authority", AUDITOR)), *authority),
             command("supervise", "deadlines", *authority),
             command("ledger", "verify", "--remote", *authority)]),
     ]  # fmt: skip

@@ -131,6 +131,15 @@ STAFF = (
     ("audit.zhao", "auditor", "赵审计"),
 )
 """The authority's people in the demo: one role each (等保 三权分立)."""
+AUDITOR, AUDITOR_NAME = STAFF[2][0], STAFF[2][2]
+PASSWORDS = "demo-passwords"
+"""Under the authority's home of a kept demo: each person's password, in a file of its own
+(0600), so the tour can log in with ``tongdao login NAME --password-file …``."""
+
+
+def password_file(authority_home: Path, username: str) -> Path:
+    """Where a kept demo leaves ``username``'s password."""
+    return authority_home / PASSWORDS / username
 
 
 def _password() -> str:
@@ -138,11 +147,15 @@ def _password() -> str:
     return "Td#9" + secrets.token_urlsafe(18)
 
 
-def staff_logins(channel: Callable[[], grpc.Channel]) -> dict[str, tuple[str, BrokerStubs]]:
+def staff_logins(
+    channel: Callable[[], grpc.Channel], keep_passwords_in: Path | None = None
+) -> dict[str, tuple[str, BrokerStubs]]:
     """The authority's people, each logged in: role → (account, stubs carrying the session).
 
     The first administrator is created with the authority's bare certificate — its bootstrap,
     after which the certificate alone holds no role — and creates the operator and the auditor.
+    With ``keep_passwords_in`` (an authority home) each password is left in
+    :func:`password_file` for the person trying the kept stack; else it is forgotten.
     """
     bare = BrokerStubs.over(channel())
     creator, out = bare, {}
@@ -164,6 +177,8 @@ def staff_logins(channel: Callable[[], grpc.Channel]) -> dict[str, tuple[str, Br
             ),
             timeout=30,
         )
+        if keep_passwords_in is not None:
+            write_private(password_file(keep_passwords_in, username), f"{final}\n".encode())
         login = bare.accounts.Login(
             accounts_pb2.LoginRequest(username=username, password=final), timeout=30
         )

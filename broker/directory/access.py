@@ -120,7 +120,9 @@ class AccessInterceptor(grpc.ServerInterceptor):
         if ANY_REGISTERED in required or set(actor.roles) & set(required):
             return actor
         name = method.rsplit("/", 1)[-1]
-        needed = " or ".join(required)
+        needed: str = required[-1]
+        if len(required) > 1:
+            needed = msg("{roles} or {last}", roles=", ".join(required[:-1]), last=required[-1])
         if actor.person:
             who = msg("{person} ({cn})", person=actor.person, cn=cn)
             hint = msg("log in as a person who holds {needed}", needed=needed)

@@ -6,13 +6,14 @@ Only servicers import this module (it speaks protobuf); services never do.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 import grpc
 
-from tongdao.policies.i18n import msg
+from tongdao.policies.i18n import DEFAULT_LOCALE, msg, render
 from tongdao.proto.errors import Unauthenticated
-from tongdao.proto.transport import peer_common_name
+from tongdao.proto.transport import caller_locale, peer_common_name
 from tongdao.v1 import common_pb2
 
 
@@ -41,3 +42,10 @@ class ContextServicer:
         if not caller:
             raise Unauthenticated(msg("no verified client certificate"))
         return caller
+
+    @staticmethod
+    def _in_callers_language(context: grpc.ServicerContext, texts: Iterable[str]) -> list[str]:
+        """Each of ``texts`` (catalogue messages) in the language the call asked for (metadata
+        ``tongdao-locale`` or ``accept-language``; zh-CN when it asked for none)."""
+        locale = caller_locale(context, DEFAULT_LOCALE)
+        return [render(text, locale) for text in texts]

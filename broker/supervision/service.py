@@ -366,7 +366,8 @@ class SupervisionService(ContextService):
         (with how to install a successor) and clocks resting on provisional years.
 
         Returns:
-            The warnings and the provisional years among ``deadlines``.
+            The warnings (catalogue messages: the servicer renders them in the caller's
+            language) and the provisional years among ``deadlines``.
         """
         warning = self.kernel.expiry_warning(self.today())
         out = [warning.message()] if warning is not None else []
@@ -377,15 +378,19 @@ class SupervisionService(ContextService):
             try:
                 span = self.calendar.span(deadline.started_on, deadline.due_on)
             except UnknownYearError as exc:
-                out.append(f"deadline {deadline.id}: {exc}")
+                reason = exc.args[0] if exc.args else str(exc)
+                out.append(msg("deadline {id}: {reason}", id=deadline.id, reason=reason))
                 continue
             provisional.update(span.provisional_years)
         if provisional:
             years = ", ".join(str(y) for y in sorted(provisional))
             out.append(
-                f"open deadlines are provisional for {years} (no official holiday schedule): "
-                "when the State Council publishes it, load it with "
-                "`tongdao calendar load FILE --to-broker` (docs/policies.md)"
+                msg(
+                    "open deadlines are provisional for {years} (no official holiday schedule): "
+                    "when the State Council publishes it, load it with "
+                    "`tongdao calendar load FILE --to-broker` (docs/policies.md)",
+                    years=years,
+                )
             )
         return out, provisional
 

@@ -200,7 +200,7 @@ class SupervisionServicer(supervision_pb2_grpc.SupervisionServicer, ContextServi
                 deadlines=[
                     deadline_pb(d, remaining, today, self._note(d)) for d, remaining in rows
                 ],
-                warnings=warnings,
+                warnings=self._in_callers_language(context, warnings),
                 next_page_token=next_token(rows),
             )
 
@@ -244,7 +244,7 @@ class SupervisionServicer(supervision_pb2_grpc.SupervisionServicer, ContextServi
                 policy_source=status.policy_source,
                 policy_valid_from=iso(status.policy_valid_from),
                 policy_valid_until=iso(status.policy_valid_until),
-                warnings=list(status.warnings),
+                warnings=self._in_callers_language(context, status.warnings),
                 official_years=list(status.official_years),
                 provisional_years=list(status.provisional_years),
             )

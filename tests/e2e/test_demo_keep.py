@@ -1,4 +1,5 @@
-"""`tongdao demo --keep`: the stack stays up, a printed command works against it, --stop ends it."""
+"""`tongdao demo --keep`: the stack stays up, the printed commands work against it as pasted (the
+consumer's search, the authority's login, clocks and ledger), --stop ends it."""
 
 import json
 import os
@@ -55,6 +56,19 @@ def test_keep_leaves_the_stack_running_until_stop(tmp_path):
         found = _tongdao(*shlex.split(search)[1:])
         assert found.returncode == 0, found.stderr
         assert "mzt.marriage" in found.stdout
+        # the authority's steps as printed: its auditor logs in from the file the demo left
+        # (only its owner may read it), then the clocks and the ledger answer that person
+        login = next(c for c in commands if c.startswith("tongdao login "))
+        password = Path(shlex.split(login)[shlex.split(login).index("--password-file") + 1])
+        assert password.stat().st_mode & 0o777 == 0o600
+        logged_in = _tongdao(*shlex.split(login)[1:])
+        assert logged_in.returncode == 0, logged_in.stderr
+        assert "logged in as audit.zhao (auditor)" in logged_in.stdout
+        for step in ("tongdao supervise deadlines", "tongdao ledger verify --remote"):
+            line = next(c for c in commands if c.startswith(step))
+            answered = _tongdao(*shlex.split(line)[1:])
+            assert answered.returncode == 0, f"{line}\n{answered.stderr}"
+            assert "certificate" not in answered.stderr  # a fresh certificate is not "due"
         stopped = _tongdao(*shlex.split(stop)[1:])
         assert stopped.returncode == 0, stopped.stderr
         assert f"stopped {PROCESSES} processes" in stopped.stdout

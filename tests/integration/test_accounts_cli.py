@@ -123,6 +123,28 @@ def test_login_session_whoami_logout(monkeypatch, capsys, broker):
     assert code == 0 and "service identity" in out
 
 
+def test_login_reads_the_password_from_a_file_only_its_owner_may_read(
+    monkeypatch, capsys, broker, tmp_path
+):
+    secret = tmp_path / "chief.password"
+    secret.write_text(PASSWORD + "\n", encoding="utf-8")
+    secret.chmod(0o644)
+    login = ("login", CHIEF, "--password-file", str(secret))
+    code, out, err = run(monkeypatch, capsys, broker, *login)
+    assert code == 2 and out == ""  # refused before anything is sent
+    assert f"{secret} may be read by others (mode 644)" in err and "chmod 600" in err
+    secret.chmod(0o600)
+    code, out, err = run(monkeypatch, capsys, broker, *login)
+    assert code == 0 and f"logged in as {CHIEF} (administrator)" in out, err
+    missing = ("login", CHIEF, "--password-file", str(tmp_path / "none"))
+    code, _, err = run(monkeypatch, capsys, broker, *missing)
+    assert code == 2 and "--password-file: cannot read" in err and "Traceback" not in err
+    both = (*login, "--password-stdin")
+    with pytest.raises(SystemExit) as usage:
+        run(monkeypatch, capsys, broker, *both)
+    assert usage.value.code == 2
+
+
 def test_wrong_password_is_a_clear_refusal(monkeypatch, capsys, broker):
     code, _, err = run(
         monkeypatch,

@@ -12,6 +12,7 @@ import pytest
 from tests.integration.stack import start_stack
 from tongdao.cli import main
 from tongdao.policies.calendar import SHANGHAI
+from tongdao.proto.transport import LOCALE_METADATA
 from tongdao.v1 import supervision_pb2
 
 # A made-up 2027 schedule (the State Council's is not out yet), in the CSV form.
@@ -61,12 +62,21 @@ def test_only_the_authority_loads_a_schedule_and_a_bad_one_names_its_line(stack)
 
 def test_health_details_and_the_expiry_warning(stack, capsys):
     common = ["--home", str(stack.home.root), "--broker", stack.broker.target]
-    status = stack.stub("authority").supervision.GetStatus(supervision_pb2.GetStatusRequest())
+
+    def status_in(locale: str):  # type: ignore[no-untyped-def]
+        return stack.stub("authority").supervision.GetStatus(
+            supervision_pb2.GetStatusRequest(), metadata=((LOCALE_METADATA, locale),)
+        )
+
+    status = status_in("en")
     assert status.policy_source.endswith("heilongjiang-2025.toml")
     assert status.policy_valid_until == "2027-01-05"
     today = dt.datetime.now(dt.UTC).astimezone(SHANGHAI).date()
     warned = any("expires on 2027-01-05" in w for w in status.warnings)
     assert warned == (dt.date(2026, 11, 6) <= today <= dt.date(2027, 1, 5))
+    # the same warning in the caller's language, the install hint too
+    chinese = status_in("zh-CN").warnings
+    assert any("将于 2027-01-05 失效" in w and "新办法发布后" in w for w in chinese) == warned
     assert 2026 in status.official_years
     assert main(["supervise", "status", *common]) == 0
     out = capsys.readouterr().out

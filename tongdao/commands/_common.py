@@ -88,7 +88,7 @@ def check_own_certificate(party: str, certificate_pem: bytes) -> None:
                 not_after=info.not_after,
             )
         )
-    warning = expiry_warning(info, load_trust_rules().warn_days, now)
+    warning = expiry_warning(info, load_trust_rules().warn_days_for(info.role), now)
     if warning:
         print(tr("tongdao: warning: {message}", message=say(warning)), file=sys.stderr)
 

@@ -24,7 +24,8 @@ def warn_expiring(certificate_pem: bytes) -> None:
     from tongdao.crypto.pki import certificate_info, expiry_warning
     from tongdao.policies.trust import load_trust_rules
 
-    warning = expiry_warning(certificate_info(certificate_pem), load_trust_rules().warn_days)
+    info = certificate_info(certificate_pem)
+    warning = expiry_warning(info, load_trust_rules().warn_days_for(info.role))
     if warning:
         logging.getLogger("tongdao.identity").warning("%s", warning)
 

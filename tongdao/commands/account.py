@@ -2,8 +2,9 @@
 
 A session is kept in ``<home>/sessions/<party>.json`` (directory 0700, file 0600) and sent with
 every later command run ``--as`` that party, so records name the person. Passwords are read
-with a hidden prompt, from ``TONGDAO_PASSWORD`` or from standard input (``--password-stdin``),
-never from a command-line value that other users could see in the process list.
+with a hidden prompt, from ``TONGDAO_PASSWORD``, from standard input (``--password-stdin``) or
+from a file only the user can read (``--password-file``), never from a command-line value that
+other users could see in the process list.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import getpass
 import json
 import os
 import sys
+from pathlib import Path
 
 from tongdao.cli import CommandError
 from tongdao.commands._common import (
@@ -38,11 +40,19 @@ lockout and session rules are in the rule file ([accounts]); see docs/architectu
 
 
 def _password_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
         "--password-stdin",
         action="store_true",
         help=f"read the password(s) from standard input, one a line (else env {ENV_PASSWORD}, "
         "else a hidden prompt)",
+    )
+    source.add_argument(
+        "--password-file",
+        metavar="FILE",
+        default="",
+        help="read the password(s) from FILE, one a line; FILE must be readable by you alone "
+        "(chmod 600)",
     )
 
 
@@ -122,6 +132,8 @@ def _read_passwords(args: argparse.Namespace, prompts: tuple[str, ...]) -> list[
         if len(lines) < len(prompts):
             raise CommandError(msg("--password-stdin: expected {v1} line(s)", v1=len(prompts)))
         return lines[: len(prompts)]
+    if getattr(args, "password_file", ""):
+        return _password_file(Path(args.password_file), len(prompts))
     values = [os.environ.get(env, "") for env in envs[: len(prompts)]]
     if all(values):
         return values
@@ -133,6 +145,30 @@ def _read_passwords(args: argparse.Namespace, prompts: tuple[str, ...]) -> list[
             )
         )
     return [getpass.getpass(tr("{prompt}: ", prompt=p)) for p in prompts]
+
+
+def _password_file(path: Path, count: int) -> list[str]:
+    """The first ``count`` lines of ``path``, refused when others may read it (as ssh refuses
+    a private key) or when it holds fewer lines."""
+    try:
+        mode = path.stat().st_mode
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise CommandError(
+            msg("--password-file: cannot read {path}: {reason}", path=path, reason=exc.strerror)
+        ) from None
+    if os.name == "posix" and mode & 0o077:
+        raise CommandError(
+            msg(
+                "--password-file: {path} may be read by others (mode {mode}): "
+                "make it yours alone (chmod 600 {path})",
+                path=path,
+                mode=f"{mode & 0o777:o}",
+            )
+        )
+    if len(lines) < count:
+        raise CommandError(msg("--password-file: expected {v1} line(s)", v1=count))
+    return lines[:count]
 
 
 def _party(args: argparse.Namespace) -> str:

@@ -227,7 +227,7 @@ def list_command(args: argparse.Namespace) -> int:
             state, shown = "REVOKED", tr("REVOKED")
         elif days < 0:
             state, shown = "expired", tr("expired")
-        elif days < ca.rules.warn_days:
+        elif days < ca.rules.warn_days_for(row.get("role", "")):
             state = f"renew: {days:.0f} days left"
             shown = tr("renew: {days:.0f} days left", days=days)
         else:

@@ -21,9 +21,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="show each certificate in a home with its expiry (warns ahead of it)",
         description=(
             "List the CA certificate and every party's client and server certificate in --home "
-            "with role, serial and expiry. A certificate within the trust rule file's warn_days "
-            "of expiry is marked RENEW (make a request with `… keygen --renew`); the exit code "
-            "is 1 if any is expired or due for renewal."
+            "with role, serial and expiry. A certificate within the trust rule file's warning "
+            "period of expiry (warn_days; staff_warn_days for the authority's staff) is marked "
+            "RENEW (make a request with `… keygen --renew`); the exit code is 1 if any is "
+            "expired or due for renewal."
         ),
     )
     add_home_argument(parser)
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         days = info.days_left(now)
         if days < 0:
             state, shown, due = "EXPIRED", tr("EXPIRED"), True
-        elif days < rules.warn_days:
+        elif days < rules.warn_days_for(info.role):
             state, due = f"RENEW ({days:.0f} days left)", True
             shown = tr("RENEW ({days:.0f} days left)", days=days)
         else:

@@ -130,16 +130,17 @@ def serve_command(args: argparse.Namespace) -> int:
     except HomeError as exc:
         raise CommandError(said(exc)) from None
     check_own_certificate(party, party_tls.certificate_pem)
-    warn_days = load_trust_rules().warn_days
+    rules = load_trust_rules()
 
     def now() -> dt.datetime:
         return dt.datetime.now(dt.UTC)
 
     def certificates() -> list:  # type: ignore[type-arg]
         infos = [
-            (str(path.relative_to(home.root)), info.not_after) for path, info in home.certificates()
+            (str(path.relative_to(home.root)), info.not_after, rules.warn_days_for(info.role))
+            for path, info in home.certificates()
         ]
-        return certificates_of(infos, warn_days, now)
+        return certificates_of(infos, now)
 
     gateway = Gateway(args.broker, party_tls, party)
     app = create_app(
