@@ -51,9 +51,13 @@ def test_catalogue_over_grpc(stack, capsys, tmp_path):
     code, out, _ = run(stack, capsys, "catalogue", "search", "户号", "--json")
     assert code == 0 and [h["code"] for h in json.loads(out)["hits"]] == ["gat.hukou"]
     code, out, _ = run(stack, capsys, "catalogue", "search", "婚姻", "--share-type", "conditional")
-    assert code == 0 and "mzt.marriage" in out
+    header, *hits = out.splitlines()
+    columns = ["score", "entry", "version", "provider", "share", "type", "name"]
+    assert code == 0 and header.split() == columns
+    assert any("mzt.marriage" in h and "conditional share" in h for h in hits)
     code, out, _ = run(stack, capsys, "catalogue", "match", "核查婚姻状况", "--item", "婚姻状况")
-    assert code == 0 and out.split()[1] == "mzt.marriage" and "婚姻状况" in out
+    first = out.splitlines()[1]
+    assert code == 0 and first.split()[1] == "mzt.marriage" and "婚姻状况" in first
     code, out, _ = run(stack, capsys, "catalogue", "open-catalogue", "--json")
     assert [e["code"] for e in json.loads(out)["entries"]] == ["gat.hukou"]
     # the public reads the same open catalogue without any certificate, on the public listener

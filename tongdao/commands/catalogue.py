@@ -10,11 +10,11 @@ from typing import Any
 
 from tongdao.broker.catalogue.file_formats import FORMATS
 from tongdao.cli import CommandError
-from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
+from tongdao.commands._common import add_broker_arguments, broker_stub, cell, print_message
 from tongdao.commands._grammar import add_list_option
 from tongdao.i18n import current, say, tr
 from tongdao.policies.i18n import msg
-from tongdao.proto.methods import OPEN_TYPE_VALUES, SHARE_TYPE_VALUES
+from tongdao.proto.methods import OPEN_TYPE_VALUES, SHARE_TYPE_NAMES, SHARE_TYPE_VALUES
 from tongdao.proto.pages import every_page
 from tongdao.proto.transport import with_locale
 from tongdao.v1 import catalogue_pb2, catalogue_pb2_grpc
@@ -226,17 +226,35 @@ def _filters(args: argparse.Namespace) -> catalogue_pb2.SearchFilters:
     )
 
 
+def _share_type(value: int) -> str:
+    """A share type as the reader says it (Art.21: unconditional, conditional, not shared)."""
+    name = SHARE_TYPE_NAMES.get(value, "")
+    if name == "unconditional":
+        return tr("unconditional share")
+    if name == "conditional":
+        return tr("conditional share")
+    if name == "not_shared":
+        return tr("not shared")
+    return "-"
+
+
 def _print_hits(reply: catalogue_pb2.SearchCatalogueResponse, as_json: bool) -> None:
     if as_json:
         print_message(reply, as_json=True)
         return
     if not reply.hits:
         print(tr("no entries match"))
+        return
+    print(
+        f"{cell(tr('score'), 5, right=True)}  {cell(tr('entry'), 28)} {cell(tr('version'), 7)} "
+        f"{cell(tr('provider'), 14)} {cell(tr('share type'), 19)} {tr('name')}"
+    )
     for h in reply.hits:
         extra = tr(" items: {items}", items="、".join(h.matched_items)) if h.matched_items else ""
         sunset = tr(" (served until {day})", day=h.sunset_on) if h.sunset_on else ""
         print(
-            f"{h.score:>4}  {h.code:<28} v{h.version:<3} {h.provider:<14} {h.name}{sunset}{extra}"
+            f"{h.score:>5}  {cell(h.code, 28)} {cell(f'v{h.version}', 7)} {cell(h.provider, 14)} "
+            f"{cell(_share_type(h.share_type), 19)} {h.name}{sunset}{extra}"
         )
     if reply.has_more:
         print(tr("… more: use --offset"))
