@@ -117,3 +117,17 @@ def test_the_public_listener_serves_the_open_catalogue_and_nothing_else(stack):
         BrokerStubs.over(channel).directory.ListDepartments(
             directory_pb2.ListDepartmentsRequest(), timeout=5
         )
+
+
+def test_the_shipped_example_entry_is_accepted_by_a_broker(stack, capsys):
+    """examples/catalogue-entry.toml is where a provider starts: the broker's checks pass it."""
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "catalogue-entry.toml"
+    code, out, err = run(stack, capsys, "catalogue", "create", str(example), party="hlj.mzt")
+    assert code == 0, err
+    assert out.startswith("catalogue entry mzt.marriage-example v0: draft — ")
+    code, out, err = run(
+        stack, capsys, "catalogue", "submit", "mzt.marriage-example", party="hlj.mzt"
+    )
+    assert code == 0 and ": submitted — " in out, err

@@ -459,10 +459,16 @@ def test_catalogue_review_clocks_from_the_cli(stack, tmp_path, capsys):
     path.write_text(
         text_.replace(f'code = "{data["code"]}"', 'code = "gat.cli-entry"'), encoding="utf-8"
     )
-    assert main(["catalogue", "create", str(path), *common, "--as", "hlj.gat"]) == 0
-    assert main(["catalogue", "submit", "gat.cli-entry", *common, "--as", "hlj.gat"]) == 0
-    assert main(["authority", "return", "gat.cli-entry", "--comments", "补充说明", *common]) == 0
     capsys.readouterr()
+    assert main(["catalogue", "create", str(path), *common, "--as", "hlj.gat"]) == 0
+    created = capsys.readouterr().out.splitlines()
+    assert created[0].startswith("catalogue entry gat.cli-entry v0: draft — ")
+    assert "(hlj.gat)" in created[0] and "data item(s); grade " in created[1]
+    assert main(["catalogue", "submit", "gat.cli-entry", *common, "--as", "hlj.gat"]) == 0
+    submitted = capsys.readouterr().out
+    assert ": submitted — " in submitted and "waiting for the review of " in submitted
+    assert main(["authority", "return", "gat.cli-entry", "--comments", "补充说明", *common]) == 0
+    assert "returned with: 补充说明" in capsys.readouterr().out
     assert main(["supervise", "deadlines", *common, "--json"]) == 0
     deadlines = json.loads(capsys.readouterr().out)["deadlines"]
     revision = [d for d in deadlines if d["subject"] == "gat.cli-entry"]
@@ -473,7 +479,9 @@ def test_catalogue_review_clocks_from_the_cli(stack, tmp_path, capsys):
     )
     assert main(["catalogue", "revise", str(path), *common, "--as", "hlj.gat"]) == 0
     assert main(["catalogue", "submit", "gat.cli-entry", *common, "--as", "hlj.gat"]) == 0
+    capsys.readouterr()
     assert main(["authority", "publish", "gat.cli-entry", *common]) == 0
+    assert capsys.readouterr().out.startswith("catalogue entry gat.cli-entry v1: published — ")
     assert (
         main(["authority", "require-update", "gat.cli-entry", "--basis", "法规修订", *common]) == 0
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from tongdao.commands._common import request_details
 from tongdao.i18n import tr
-from tongdao.proto.methods import METHOD_NAMES
+from tongdao.proto.methods import METHOD_NAMES, SHARE_TYPE_NAMES
 
 
 def method_names(values: Any) -> str:
@@ -96,3 +96,70 @@ def print_grant(g: Any) -> None:
         print("  " + tr("share request: {id}", id=g.share_request_id))
     if g.token:
         print("  " + tr("token: {token}", token=g.token))
+
+
+def share_type_label(value: int) -> str:
+    """A share type as the reader says it (Art.21: unconditional, conditional, not shared)."""
+    name = SHARE_TYPE_NAMES.get(value, "")
+    if name == "unconditional":
+        return tr("unconditional share")
+    if name == "conditional":
+        return tr("conditional share")
+    if name == "not_shared":
+        return tr("not shared")
+    return "-"
+
+
+def print_catalogue_entry(e: Any) -> None:
+    """A catalogue entry after a step of its life (created, revised, submitted, published,
+    returned, asked to update or to revoke): its state, what it shares, the policy's check, the
+    reviewer's word and entries of other departments that already provide some of its items
+    (``catalogue get`` prints every field)."""
+    print(
+        tr(
+            "catalogue entry {code} v{version}: {status} — {name} ({provider})",
+            code=e.code,
+            version=e.version,
+            status=e.status,
+            name=e.name,
+            provider=e.provider,
+        )
+    )
+    shared = share_type_label(e.share_type)
+    if e.effective_share_type and e.effective_share_type != e.share_type:
+        shared = tr(
+            "{declared}, treated as {effective}",
+            declared=shared,
+            effective=share_type_label(e.effective_share_type),
+        )
+    print(
+        "  "
+        + tr(
+            "{shared}; {count} data item(s); grade {grade}",
+            shared=shared,
+            count=len(e.data_items),
+            grade=e.grade or "-",
+        )
+    )
+    if e.validation.reason:
+        articles = ", ".join(e.validation.articles)
+        print(f"  {e.validation.reason}" + (f" [{articles}]" if articles else ""))
+    if e.reviewer and e.status == "submitted":
+        print("  " + tr("waiting for the review of {reviewer}", reviewer=e.reviewer))
+    if e.review_comments:
+        print("  " + tr("returned with: {comments}", comments=e.review_comments))
+    if e.sunset_on:
+        print("  " + tr("served until {day}", day=e.sunset_on))
+    if e.revocation_reason:
+        print("  " + tr("revocation asked: {reason}", reason=e.revocation_reason))
+    for hint in e.obtainable_by_sharing:
+        print(
+            "  "
+            + tr(
+                "already shared by {provider} as {entry} ({name}): {items}",
+                provider=hint.provider,
+                entry=hint.entry_code,
+                name=hint.name,
+                items="、".join(hint.items),
+            )
+        )

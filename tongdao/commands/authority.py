@@ -14,7 +14,7 @@ from tongdao.commands._common import (
 )
 from tongdao.commands._enrol import add_install_arguments, add_keygen_arguments, install, keygen
 from tongdao.commands._grammar import add_json_argument
-from tongdao.commands._summaries import print_share_request
+from tongdao.commands._summaries import print_catalogue_entry, print_share_request
 from tongdao.home import AUTHORITY, split_pem
 from tongdao.i18n import tr
 from tongdao.policies.i18n import msg
@@ -160,7 +160,10 @@ def publish(args: argparse.Namespace) -> int:
             catalogue_pb2.PublishCatalogueEntryRequest(code=args.code, comment=args.comment),
             timeout=30,
         )
-    print_message(reply, as_json=args.json)
+    if args.json:
+        print_message(reply, as_json=True)
+    else:
+        print_catalogue_entry(reply)
     return 0
 
 
@@ -170,7 +173,10 @@ def return_entry(args: argparse.Namespace) -> int:
             catalogue_pb2.ReturnCatalogueEntryRequest(code=args.code, comments=args.comment),
             timeout=30,
         )
-    print_message(reply, as_json=args.json)
+    if args.json:
+        print_message(reply, as_json=True)
+    else:
+        print_catalogue_entry(reply)
     return 0
 
 
@@ -180,7 +186,10 @@ def require_update(args: argparse.Namespace) -> int:
             catalogue_pb2.RequireCatalogueUpdateRequest(code=args.code, basis=args.legal_basis),
             timeout=30,
         )
-    print_message(reply, as_json=args.json)
+    if args.json:
+        print_message(reply, as_json=True)
+    else:
+        print_catalogue_entry(reply)
     return 0
 
 
@@ -201,7 +210,10 @@ def decide_revocation(args: argparse.Namespace) -> int:
             ),
             timeout=30,
         )
-    print_message(reply, as_json=args.json)
+    if args.json:
+        print_message(reply, as_json=True)
+    else:
+        print_catalogue_entry(reply)
     return 0
 
 

@@ -12,9 +12,10 @@ from tongdao.broker.catalogue.file_formats import FORMATS
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments, broker_stub, cell, print_message
 from tongdao.commands._grammar import add_list_option
+from tongdao.commands._summaries import print_catalogue_entry, share_type_label
 from tongdao.i18n import current, say, tr
 from tongdao.policies.i18n import msg
-from tongdao.proto.methods import OPEN_TYPE_VALUES, SHARE_TYPE_NAMES, SHARE_TYPE_VALUES
+from tongdao.proto.methods import OPEN_TYPE_VALUES, SHARE_TYPE_VALUES
 from tongdao.proto.pages import every_page
 from tongdao.proto.transport import with_locale
 from tongdao.v1 import catalogue_pb2, catalogue_pb2_grpc
@@ -226,18 +227,6 @@ def _filters(args: argparse.Namespace) -> catalogue_pb2.SearchFilters:
     )
 
 
-def _share_type(value: int) -> str:
-    """A share type as the reader says it (Art.21: unconditional, conditional, not shared)."""
-    name = SHARE_TYPE_NAMES.get(value, "")
-    if name == "unconditional":
-        return tr("unconditional share")
-    if name == "conditional":
-        return tr("conditional share")
-    if name == "not_shared":
-        return tr("not shared")
-    return "-"
-
-
 def _print_hits(reply: catalogue_pb2.SearchCatalogueResponse, as_json: bool) -> None:
     if as_json:
         print_message(reply, as_json=True)
@@ -254,7 +243,7 @@ def _print_hits(reply: catalogue_pb2.SearchCatalogueResponse, as_json: bool) -> 
         sunset = tr(" (served until {day})", day=h.sunset_on) if h.sunset_on else ""
         print(
             f"{h.score:>5}  {cell(h.code, 28)} {cell(f'v{h.version}', 7)} {cell(h.provider, 14)} "
-            f"{cell(_share_type(h.share_type), 19)} {h.name}{sunset}{extra}"
+            f"{cell(share_type_label(h.share_type), 19)} {h.name}{sunset}{extra}"
         )
     if reply.has_more:
         print(tr("… more: use --offset"))
@@ -376,13 +365,20 @@ def export_command(args: argparse.Namespace) -> int:
                 return 0
 
 
+def _print_entry(entry: catalogue_pb2.CatalogueEntry, as_json: bool) -> None:
+    if as_json:
+        print_message(entry, as_json=True)
+    else:
+        print_catalogue_entry(entry)
+
+
 def revoke_command(args: argparse.Namespace) -> int:
     with broker_stub(args) as stub:
         reply = stub.catalogue.RequestCatalogueRevocation(
             catalogue_pb2.RequestCatalogueRevocationRequest(code=args.code, reason=args.reason),
             timeout=30,
         )
-    print_message(reply, as_json=args.json)
+    _print_entry(reply, args.json)
     return 0
 
 
@@ -392,7 +388,7 @@ def create_command(args: argparse.Namespace) -> int:
         reply = stub.catalogue.CreateCatalogueEntry(
             catalogue_pb2.CreateCatalogueEntryRequest(entry=entry), timeout=30
         )
-    print_message(reply, as_json=args.json)
+    _print_entry(reply, args.json)
     return 0
 
 
@@ -402,7 +398,7 @@ def revise_command(args: argparse.Namespace) -> int:
         reply = stub.catalogue.ReviseCatalogueEntry(
             catalogue_pb2.ReviseCatalogueEntryRequest(entry=entry), timeout=30
         )
-    print_message(reply, as_json=args.json)
+    _print_entry(reply, args.json)
     return 0
 
 
@@ -411,7 +407,7 @@ def submit_command(args: argparse.Namespace) -> int:
         reply = stub.catalogue.SubmitCatalogueEntry(
             catalogue_pb2.SubmitCatalogueEntryRequest(code=args.code), timeout=30
         )
-    print_message(reply, as_json=args.json)
+    _print_entry(reply, args.json)
     return 0
 
 
