@@ -323,8 +323,11 @@ def check_free(address: str, credentials: grpc.ServerCredentials) -> None:
     probe = new_server(ServerLimits(threads=1))
     try:
         bind(probe, address, credentials)
+        # a server that never started keeps its listening socket until the process ends:
+        # started and stopped, it gives the port back for the real server to bind
+        probe.start()
     finally:
-        probe.stop(None)
+        probe.stop(None).wait()
 
 
 def add_health_and_reflection(

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from tongdao import __version__
 from tongdao.help_text import localise, speaking
 from tongdao.i18n import choose, current, forget, said, say, tr
-from tongdao.policies.i18n import LOCALES, render
+from tongdao.policies.i18n import LOCALES, msg, render
 
 COMMAND_MODULES: tuple[str, ...] = (
     "init",
@@ -230,10 +230,38 @@ def _passthrough(argv: list[str]) -> int:
     return 0
 
 
+UNREACHABLE = (
+    "failed to connect",
+    "connections to all backends failing",
+    "connection refused",
+    "dns resolution failed",
+)
+"""What gRPC's own UNAVAILABLE details say when nothing answered at the address (lower case)."""
+
+
+def _where_is_the_broker(exc: CommandError, args: argparse.Namespace) -> CommandError:
+    """``exc`` or, when it is gRPC's "nothing answered" for the broker the command called, the
+    same failure saying which address was tried, where it came from and what should run there."""
+    target = getattr(args, "broker", "")
+    english = render(exc.message, "en").lower()
+    if not target or status_of(exc) != "UNAVAILABLE" or not any(m in english for m in UNREACHABLE):
+        return exc
+    return CommandError(
+        msg(
+            "UNAVAILABLE: nothing answers at {target}: is the broker running there (`tongdao "
+            "broker serve`)? The address comes from --broker or env TONGDAO_BROKER ({details})",
+            target=target,
+            details=render(exc.message, "en").removeprefix("UNAVAILABLE: "),
+        ),
+        status="UNAVAILABLE",
+    )
+
+
 def _run(args: argparse.Namespace, as_json: bool, stdout: Any) -> int:
     try:
         return int(args.handler(args) or 0)
-    except CommandError as exc:
+    except CommandError as raised:
+        exc = _where_is_the_broker(raised, args)
         code = error_exit_code(exc)
         print(tr("tongdao: error: {message}", message=exc), file=sys.stderr)
         if as_json:

@@ -61,3 +61,48 @@ def test_listen_on_another_loopback_address_prints_that_address(tmp_path):
             if s.popen.poll() is None:
                 s.popen.kill()
                 s.popen.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_broker_and_node_start_on_the_fixed_ports_they_are_given(tmp_path):
+    """A deployment names its ports: start-up's check that a port is free must give it back."""
+    tmp = tmp_path.resolve()
+    home = Home(tmp / "home")
+    enrol_all_locally(home, tmp / "ca", (GAT,), server_names=("127.0.0.1",))
+    synthetic.write_csv(tmp / "population.csv", synthetic.population(10))
+    (tmp / "node.toml").write_text(
+        _node_config(home, GAT, "gat.population", "population.csv", grades_of("gat.population"))
+    )
+    node_port, broker_port, public_port = _free_port(), _free_port(), _free_port()
+    specs = [
+        ("node", ["node", "serve", "--config", "node.toml", "--listen", f"127.0.0.1:{node_port}"]),
+        (
+            "broker",
+            [
+                *("broker", "serve", "--home", str(home.root)),
+                *("--listen", f"127.0.0.1:{broker_port}"),
+                *("--public-listen", f"127.0.0.1:{public_port}"),
+            ],
+        ),
+    ]
+    started = [launch(name, args, tmp) for name, args in specs]
+    processes = []
+    try:
+        deadline = time.monotonic() + 90
+        processes = [await_listening(s, deadline) for s in started]
+        ports = [int(p.address.rpartition(":")[2]) for p in processes]
+        assert ports == [node_port, broker_port]
+        for port in (node_port, broker_port, public_port):
+            with socket.create_connection(("127.0.0.1", port), timeout=5):
+                pass
+    finally:
+        stop(processes)
+        for s in started:
+            if s.popen.poll() is None:
+                s.popen.kill()
+                s.popen.wait()

@@ -80,6 +80,16 @@ def test_the_brokers_answer_comes_in_the_commands_language(stack, capsys, locale
 def test_an_unreachable_broker_exits_5(stack, capsys):
     code, _, err = run(stack, capsys, "catalogue", "list", broker="127.0.0.1:1")
     assert code == 5 and "UNAVAILABLE" in err and "Traceback" not in err
+    # it says where the address came from and what should run there, in the reader's language
+    assert "nothing answers at 127.0.0.1:1: is the broker running there" in err
+    assert "--broker or env TONGDAO_BROKER" in err
+    code, _, err = run(
+        stack, capsys, "catalogue", "list", "--locale", "zh-CN", broker="127.0.0.1:1"
+    )
+    assert code == 5 and "127.0.0.1:1 无应答：平台是否在该地址运行" in err
+    # the consumer's commands (through the SDK) say the same
+    code, _, err = run(stack, capsys, "consumer", "status", "r-1", broker="127.0.0.1:1")
+    assert code == 5 and "nothing answers at 127.0.0.1:1" in err
 
 
 def test_a_refusal_as_json_names_its_status(stack, capsys):
