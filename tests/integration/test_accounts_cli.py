@@ -72,6 +72,13 @@ def test_login_session_whoami_logout(monkeypatch, capsys, broker):
         stdin=INITIAL + "\n",
     )
     assert code == 3 and "initial password must be changed" in err and "Traceback" not in err
+    code, out, err = run(monkeypatch, capsys, broker, "account", "list")
+    header, *rows = out.splitlines()
+    assert code == 0 and header.split() == ["account", "party", "role", "name", "state"], err
+    listed = {row.split()[0]: row for row in rows}
+    assert "administrator" in listed[CHIEF] and "active" in listed[CHIEF]
+    assert f"li.hua           {RSJ.code}" in listed["li.hua"]
+    assert listed["li.hua"].endswith("must set a new password; no TOTP")
     monkeypatch.setenv("TONGDAO_PASSWORD", INITIAL)
     monkeypatch.setenv("TONGDAO_NEW_PASSWORD", PASSWORD)
     code, out, err = run(

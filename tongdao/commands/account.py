@@ -20,6 +20,7 @@ from tongdao.cli import CommandError
 from tongdao.commands._common import (
     add_broker_arguments,
     broker_stub,
+    cell,
     forget_session,
     open_home,
     print_message,
@@ -242,8 +243,35 @@ def disable_command(args: argparse.Namespace) -> int:
 def list_command(args: argparse.Namespace) -> int:
     with broker_stub(args, _party(args)) as stub:
         reply = stub.accounts.ListAccounts(accounts_pb2.ListAccountsRequest(), timeout=30)
-    print_message(reply, as_json=args.json)
+    if args.json:
+        print_message(reply, as_json=True)
+        return 0
+    if not reply.accounts:
+        print(tr("no accounts"))
+        return 0
+    print(
+        f"{cell(tr('account'), 16)} {cell(tr('party'), 12)} {cell(tr('role'), 14)} "
+        f"{cell(tr('name'), 10)} {tr('state')}"
+    )
+    for a in reply.accounts:
+        print(
+            f"{cell(a.username, 16)} {cell(a.party, 12)} {cell(a.role, 14)} "
+            f"{cell(a.display_name, 10)} {_account_state(a)}"
+        )
     return 0
+
+
+def _account_state(a: accounts_pb2.Account) -> str:
+    """What stands between the person and a login, else "active" (and whether TOTP is on)."""
+    if a.disabled:
+        return tr("disabled")
+    blocks = []
+    if a.locked_until:
+        blocks.append(tr("locked until {until}", until=a.locked_until))
+    if a.must_change_password:
+        blocks.append(tr("must set a new password"))
+    totp = tr("TOTP on") if a.totp_enabled else tr("no TOTP")
+    return "; ".join([*(blocks or [tr("active")]), totp])
 
 
 def password_command(args: argparse.Namespace) -> int:
