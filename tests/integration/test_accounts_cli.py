@@ -76,7 +76,7 @@ def test_login_session_whoami_logout(monkeypatch, capsys, broker):
     header, *rows = out.splitlines()
     assert code == 0 and header.split() == ["account", "party", "role", "name", "state"], err
     listed = {row.split()[0]: row for row in rows}
-    assert "administrator" in listed[CHIEF] and "active" in listed[CHIEF]
+    assert "administrator" in listed[CHIEF] and "can log in" in listed[CHIEF]
     assert f"li.hua           {RSJ.code}" in listed["li.hua"]
     assert listed["li.hua"].endswith("must set a new password; no TOTP")
     monkeypatch.setenv("TONGDAO_PASSWORD", INITIAL)

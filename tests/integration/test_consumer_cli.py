@@ -250,7 +250,7 @@ def test_a_decision_and_a_grant_read_as_summaries_in_the_readers_language(stack,
     ]  # fmt: skip
     code, out, _ = run(stack, capsys, *filed, "--locale", "zh-CN")
     request_id = out.split()[1].split("：")[0]
-    assert code == 0 and out.startswith(f"共享申请 {request_id}：pending_provider_review")
+    assert code == 0 and out.startswith(f"共享申请 {request_id}：待提供部门审核")
     assert "以 fetch, verify 方式使用 mzt.marriage v" in out and "日终前作出决定" in out
 
     code, out, _ = run(stack, capsys, "provider", "decide", request_id, "--approve", party=PROVIDER)
@@ -273,7 +273,7 @@ def test_a_decision_and_a_grant_read_as_summaries_in_the_readers_language(stack,
     assert f"share request: {request_id}" in lines and lines[-1].startswith("token: tdg1.")
 
     code, out, _ = run(stack, capsys, "consumer", "grant", grant_id, "--locale", "zh-CN")
-    assert code == 0 and out.startswith(f"授权 {grant_id}：active") and "已用 0 / 7 次查询" in out
+    assert code == 0 and out.startswith(f"授权 {grant_id}：有效") and "已用 0 / 7 次查询" in out
 
 
 def test_acting_as_nobody_is_an_error(stack, capsys):

@@ -10,6 +10,28 @@ from tongdao.i18n import tr
 from tongdao.proto.methods import METHOD_NAMES, SHARE_TYPE_NAMES
 
 
+def status_label(status: str) -> str:
+    """A share request's, grant's or catalogue entry's state in the reader's words (in English
+    the state's own name, as ``--json`` and the API give it)."""
+    labels = {
+        "pending_provider_review": tr("pending_provider_review"),
+        "pending_authority_review": tr("pending_authority_review"),
+        "approved": tr("approved"),
+        "refused": tr("refused"),
+        "withdrawn": tr("withdrawn"),
+        "active": tr("active"),
+        "suspended": tr("suspended"),
+        "terminated": tr("terminated"),
+        "superseded": tr("superseded"),
+        "draft": tr("draft"),
+        "submitted": tr("submitted"),
+        "published": tr("published"),
+        "revoking": tr("revoking"),
+        "sunset": tr("sunset"),
+    }
+    return labels.get(status, status)
+
+
 def method_names(values: Any) -> str:
     """The query methods of a request or a grant, by the names ``--method`` takes."""
     return ", ".join(METHOD_NAMES.get(value, str(value)) for value in values)
@@ -22,7 +44,7 @@ def print_share_request(r: Any) -> None:
         tr(
             "request {id}: {status} [{articles}]",
             id=r.id,
-            status=r.status,
+            status=status_label(r.status),
             articles=", ".join(r.decision.articles),
         )
     )
@@ -59,7 +81,7 @@ def print_share_request(r: Any) -> None:
 def print_grant(g: Any) -> None:
     """A grant: its state (and why, when it is not active), who shares what with whom, how much
     of its quota is used, when it expires, and its token."""
-    print(tr("grant {id}: {status}", id=g.id, status=g.status))
+    print(tr("grant {id}: {status}", id=g.id, status=status_label(g.status)))
     if g.status_ground:
         why = tr(
             "{ground} [{article}]: {reason}",
@@ -120,7 +142,7 @@ def print_catalogue_entry(e: Any) -> None:
             "catalogue entry {code} v{version}: {status} — {name} ({provider})",
             code=e.code,
             version=e.version,
-            status=e.status,
+            status=status_label(e.status),
             name=e.name,
             provider=e.provider,
         )

@@ -271,7 +271,7 @@ def _account_state(a: accounts_pb2.Account) -> str:
     if a.must_change_password:
         blocks.append(tr("must set a new password"))
     totp = tr("TOTP on") if a.totp_enabled else tr("no TOTP")
-    return "; ".join([*(blocks or [tr("active")]), totp])
+    return "; ".join([*(blocks or [tr("can log in")]), totp])
 
 
 def password_command(args: argparse.Namespace) -> int:

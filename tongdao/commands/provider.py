@@ -9,10 +9,11 @@ from tongdao.commands import grant_changes
 from tongdao.commands._common import (
     add_broker_arguments,
     broker_stub,
+    cell,
     print_message,
     request_details,
 )
-from tongdao.commands._summaries import print_share_request
+from tongdao.commands._summaries import print_share_request, status_label
 from tongdao.i18n import tr
 from tongdao.proto.pages import every_page
 from tongdao.v1 import sharing_pb2
@@ -68,7 +69,8 @@ def inbox_command(args: argparse.Namespace) -> int:
         print(tr("inbox empty"))
     for r in reply.requests:
         due = tr("due {date}", date=r.due_date or "-")
-        print(f"{r.id}  {r.status:<24} {due:<14} {r.consumer:<12} {r.entry_code}")
+        state = cell(status_label(r.status), 24)
+        print(f"{r.id}  {state} {cell(due, 14)} {r.consumer:<12} {r.entry_code}")
         print("    " + request_details(r))
         if r.delegate:
             regions = ", ".join(r.regions)
