@@ -94,6 +94,29 @@ def msg(message_id: str, **params: Any) -> Text:
     return translate(message_id, "en", **params)
 
 
+def template_of(message: str) -> dict[str, Any] | None:
+    """A :class:`Text`'s template and fields as JSON-ready data, to store beside its English
+    and render later for each reader (:func:`render_stored`); None for plain text."""
+    if not isinstance(message, Text):
+        return None
+    params = {
+        k: v if isinstance(v, str | int | float | bool) or v is None else str(v)
+        for k, v in message.params.items()
+    }
+    return {"msgid": message.msgid, "params": params}
+
+
+def render_stored(template: Mapping[str, Any] | None, english: str, locale: str) -> str:
+    """A message stored with :func:`template_of`, in ``locale``; ``english`` when no template
+    was stored (older rows) or it no longer renders."""
+    if not template:
+        return english
+    try:
+        return str(translate(str(template["msgid"]), locale, **dict(template["params"])))
+    except (KeyError, IndexError, TypeError, ValueError):
+        return english
+
+
 def render(message: str, locale: str) -> str:
     """``message`` in ``locale``: a :class:`Text` from its template; a plain string that is a
     catalogue id, translated; anything else as it is."""

@@ -27,6 +27,7 @@ from tongdao.broker.supervision.models import (
     GrantCallHour,
     MisuseScanCursor,
 )
+from tongdao.policies.i18n import msg
 from tongdao.policies.model import Policy
 
 SCOPE_FIELDS = ("fields", "method")
@@ -73,7 +74,7 @@ class Found:
     grant: GrantView
     article: str
     evidence: list[int]
-    detail: str
+    detail: str  # a catalogue message (stored with its template, shown in a reader's language)
 
 
 def aware(value: dt.datetime) -> dt.datetime:
@@ -174,7 +175,12 @@ class LedgerScan:
     # ------------------------------------------------------------------ scope and purpose
     def _refusals(self, refused: Mapping[tuple[str, str], list[int]]) -> list[Found]:
         article = self.policy.grant_status.grounds["out_of_scope"].article
-        what = {"out_of_scope": "beyond the grant", "beyond_purpose": "for another purpose"}
+        said = {
+            "out_of_scope": lambda n: msg("{n} call(s) refused for asking beyond the grant", n=n),
+            "beyond_purpose": lambda n: msg(
+                "{n} call(s) refused for asking for another purpose", n=n
+            ),
+        }
         return [
             Found(
                 f"{kind}:{grant_id}:{sequences[-1]}",
@@ -182,7 +188,7 @@ class LedgerScan:
                 self.views[grant_id],
                 article,
                 sequences[-self.evidence_limit :],
-                f"{len(sequences)} call(s) refused for asking {what[kind]}",
+                said[kind](len(sequences)),
             )
             for (grant_id, kind), sequences in refused.items()
         ]
@@ -256,8 +262,14 @@ class LedgerScan:
                     self.views[grant_id],
                     factor.article,
                     evidence,
-                    f"{recent} calls in the last {hours} h against an average of "
-                    f"{average:.1f} per {hours} h before (threshold ×{factor.value})",
+                    msg(
+                        "{recent} calls in the last {hours} h against an average of "
+                        "{average} per {hours} h before (threshold ×{factor})",
+                        recent=recent,
+                        hours=hours,
+                        average=f"{average:.1f}",
+                        factor=factor.value,
+                    ),
                 )
             )
         return out
@@ -302,12 +314,20 @@ class LedgerScan:
                         grant,
                         limit.article,
                         [other.sequence, entry.sequence],
-                        f"aggregates at ledger {other.sequence} and {entry.sequence} filter "
-                        f"{field!r} on value sets that differ by {narrow} value(s) (at most "
-                        f"{limit.value} flagged): the difference of their answers isolates the "
-                        f"records of those values, which the minimum group size "
-                        f"({self.policy.min_group_size.value}, "
-                        f"{self.policy.min_group_size.article}) keeps from a direct query",
+                        msg(
+                            "aggregates at ledger {first} and {second} filter {field!r} on "
+                            "value sets that differ by {narrow} value(s) (at most {limit} "
+                            "flagged): the difference of their answers isolates the records of "
+                            "those values, which the minimum group size ({size}, {article}) "
+                            "keeps from a direct query",
+                            first=other.sequence,
+                            second=entry.sequence,
+                            field=field,
+                            narrow=narrow,
+                            limit=limit.value,
+                            size=self.policy.min_group_size.value,
+                            article=self.policy.min_group_size.article,
+                        ),
                     )
                 )
         self.session.add(

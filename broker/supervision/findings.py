@@ -40,7 +40,7 @@ from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.ledger.models import LedgerEntry
 from tongdao.broker.supervision.detectors import Found, GrantsPort, GrantView, LedgerScan, aware
 from tongdao.broker.supervision.models import MisuseFinding
-from tongdao.policies.i18n import msg
+from tongdao.policies.i18n import msg, template_of
 from tongdao.proto.errors import InvalidArgument, NotFound
 
 KINDS = (
@@ -141,6 +141,7 @@ class MisuseDetector(ContextService):
                 article=article,
                 evidence=evidence,
                 detail=detail,
+                detail_template=template_of(detail),
                 found_on=self.today(),
                 sequence=entry.sequence,
             )
@@ -212,7 +213,18 @@ class MisuseDetector(ContextService):
                     .limit(1)
                 ).scalars()
             )
-            used = "last used" if grant.last_used_at else "issued and never used"
+            if grant.last_used_at:
+                detail = msg(
+                    "last used on {since}; idle since {due}",
+                    since=since.isoformat(),
+                    due=due.isoformat(),
+                )
+            else:
+                detail = msg(
+                    "issued and never used on {since}; idle since {due}",
+                    since=since.isoformat(),
+                    due=due.isoformat(),
+                )
             out.append(
                 Found(
                     key,
@@ -220,7 +232,7 @@ class MisuseDetector(ContextService):
                     grant,
                     rule.article,
                     evidence,
-                    f"{used} on {since.isoformat()}; idle since {due.isoformat()}",
+                    detail,
                 )
             )
         return out

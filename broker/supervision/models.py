@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -67,7 +68,9 @@ class MisuseFinding(Base):
     provider: Mapped[str] = mapped_column(String(64), index=True)
     article: Mapped[str] = mapped_column(String(32))
     evidence: Mapped[list[int]] = mapped_column(JSON)
-    detail: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text)  # in English (as in its ledger entry)
+    # the detail's message template and fields, so it is shown in each reader's language
+    detail_template: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     found_on: Mapped[dt.date] = mapped_column(Date)
     sequence: Mapped[int] = mapped_column(Integer)
 

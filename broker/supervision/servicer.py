@@ -14,8 +14,9 @@ from tongdao.broker.supervision.models import Deadline, RectificationOrder
 from tongdao.broker.supervision.orders import RectificationOrders
 from tongdao.broker.supervision.reconciliation import Reconciler
 from tongdao.broker.supervision.service import SupervisionService
-from tongdao.policies.i18n import msg
+from tongdao.policies.i18n import DEFAULT_LOCALE, msg, render_stored
 from tongdao.proto.errors import FailedPrecondition
+from tongdao.proto.transport import caller_locale
 from tongdao.v1 import (
     supervision_pb2,
     supervision_pb2_grpc,
@@ -159,6 +160,7 @@ class SupervisionServicer(supervision_pb2_grpc.SupervisionServicer, ContextServi
             rows = self.findings.list_findings(
                 session, caller, kind=request.kind, grant_id=request.grant_id, page=page
             )
+            locale = caller_locale(context, DEFAULT_LOCALE)
             return supervision_pb2.ListFindingsResponse(
                 findings=[
                     supervision_pb2.Finding(
@@ -169,7 +171,7 @@ class SupervisionServicer(supervision_pb2_grpc.SupervisionServicer, ContextServi
                         provider=f.provider,
                         article=f.article,
                         evidence=list(f.evidence),
-                        detail=f.detail,
+                        detail=render_stored(f.detail_template, f.detail, locale),
                         found_on=iso(f.found_on),
                         sequence=f.sequence,
                     )

@@ -13,6 +13,7 @@ from tongdao.demo import CITY_MZJ, city_entry
 from tongdao.home import AUTHORITY
 from tongdao.node.client import ClientError
 from tongdao.policies.loader import load_policy
+from tongdao.proto.transport import LOCALE_METADATA
 from tongdao.v1 import ledger_pb2, supervision_pb2
 
 POLICY = load_policy()
@@ -47,9 +48,11 @@ def aggregate(stack, token: str, op: str, value) -> None:
         )
 
 
-def findings(stack, kind: str, grant_id: str = "") -> list:
+def findings(stack, kind: str, grant_id: str = "", locale: str = "en") -> list:
     reply = stack.stub(AUTHORITY).supervision.ListFindings(
-        supervision_pb2.ListFindingsRequest(detect=True, kind=kind, grant_id=grant_id), timeout=30
+        supervision_pb2.ListFindingsRequest(detect=True, kind=kind, grant_id=grant_id),
+        timeout=30,
+        metadata=((LOCALE_METADATA, locale),),
     )
     return list(reply.findings)
 
@@ -78,6 +81,9 @@ def test_overlapping_aggregates_differing_by_one_value_are_a_finding(stack):
     assert found.article == POLICY.thresholds["differencing_max_values"].article
     assert list(found.evidence) == [first, second]
     assert "1 value" in found.detail and found.consumer == "hrb.rsj"
+    # the same finding in the reader's language (its English stays in the ledger entry)
+    (chinese,) = [f for f in findings(stack, "differencing", locale="zh-CN") if f.id == found.id]
+    assert "仅相差 1 个值" in chinese.detail and "'members'" in chinese.detail
     assert findings(stack, "differencing", g.id) == [found]  # recorded once
 
 
