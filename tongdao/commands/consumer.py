@@ -8,8 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from google.protobuf.json_format import MessageToDict
-
 from tongdao.cli import CommandError
 from tongdao.commands import grant_changes
 from tongdao.commands._common import (
@@ -17,6 +15,7 @@ from tongdao.commands._common import (
     check_own_certificate,
     load_session,
     open_home,
+    print_message,
 )
 from tongdao.commands._grammar import add_list_option
 from tongdao.commands._summaries import print_grant, print_share_request
@@ -66,14 +65,6 @@ def grant_of(client: Any, grant_id: str, party: str) -> Any:
             ),
             status=exc.code,
         ) from None
-
-
-def _print_json(message: Any) -> None:
-    print(
-        json.dumps(
-            MessageToDict(message, preserving_proto_field_name=True), ensure_ascii=False, indent=2
-        )
-    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -170,7 +161,7 @@ def request_command(args: argparse.Namespace) -> int:
         except ClientError as exc:
             raise CommandError(said(exc)) from None
     if args.json:
-        _print_json(reply)
+        print_message(reply, as_json=True)
     else:
         print_share_request(reply)
     return 0 if reply.status != "refused" else 1
@@ -185,7 +176,7 @@ def status_command(args: argparse.Namespace) -> int:
         except ClientError as exc:
             raise CommandError(said(exc)) from None
     if args.json:
-        _print_json(reply)
+        print_message(reply, as_json=True)
     else:
         print_share_request(reply)
     return 0
@@ -202,7 +193,7 @@ def grant_command(args: argparse.Namespace) -> int:
     if args.token_only:
         print(grant.token)
     elif args.json:
-        _print_json(grant)
+        print_message(grant, as_json=True)
     else:
         print_grant(grant)
     return 0
