@@ -1,5 +1,6 @@
-"""Share requests and grants as a reader takes them in: a few lines each, in the reader's
-language, method names as the CLI takes them (``--json`` prints every field instead)."""
+"""Share requests, grants and catalogue entries as a reader takes them in: a few lines each,
+in the reader's language, method names as the CLI takes them (``--json`` prints every field
+instead)."""
 
 from __future__ import annotations
 
