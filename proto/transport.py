@@ -305,8 +305,11 @@ def bind(server: grpc.Server, address: str, credentials: grpc.ServerCredentials)
         port = 0
     if port == 0:
         raise RuntimeError(
-            f"cannot listen on {address}: the address is already in use or not available "
-            "(is another broker or node running there? stop it or choose another --listen)"
+            msg(
+                "cannot listen on {address}: the address is already in use or not available "
+                "(is another broker or node running there? stop it or choose another --listen)",
+                address=address,
+            )
         )
     return port
 

@@ -111,6 +111,12 @@ def test_a_port_already_in_use_stops_start_up(tmp_path, capsys, monkeypatch):
             capsys, "broker", "serve", "--home", str(home.root), "--listen", f"127.0.0.1:{port}"
         )
         assert code == 2 and f"cannot listen on 127.0.0.1:{port}" in err
+        code, _, err = run(
+            capsys,
+            *("broker", "serve", "--home", str(home.root), "--listen", f"127.0.0.1:{port}"),
+            *("--locale", "zh-CN"),
+        )
+        assert code == 2 and f"无法在 127.0.0.1:{port} 监听：该地址已被占用" in err
         assert not (tmp_path / "tongdao-broker.db").exists()  # nothing created
     finally:
         first.stop(None)
