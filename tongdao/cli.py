@@ -243,15 +243,16 @@ def _where_is_the_broker(exc: CommandError, args: argparse.Namespace) -> Command
     """``exc`` or, when it is gRPC's "nothing answered" for the broker the command called, the
     same failure saying which address was tried, where it came from and what should run there."""
     target = getattr(args, "broker", "")
-    english = render(exc.message, "en").lower()
-    if not target or status_of(exc) != "UNAVAILABLE" or not any(m in english for m in UNREACHABLE):
+    english = render(exc.message, "en")
+    unreachable = any(m in english.lower() for m in UNREACHABLE)
+    if not target or status_of(exc) != "UNAVAILABLE" or not unreachable:
         return exc
     return CommandError(
         msg(
             "UNAVAILABLE: nothing answers at {target}: is the broker running there (`tongdao "
             "broker serve`)? The address comes from --broker or env TONGDAO_BROKER ({details})",
             target=target,
-            details=render(exc.message, "en").removeprefix("UNAVAILABLE: "),
+            details=english.removeprefix("UNAVAILABLE: "),
         ),
         status="UNAVAILABLE",
     )

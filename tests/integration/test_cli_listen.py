@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,15 +29,39 @@ def _bindable(host: str) -> bool:
     return True
 
 
-@pytest.mark.skipif(not _bindable(HOST), reason=f"{HOST} is not a local address here")
-def test_listen_on_another_loopback_address_prints_that_address(tmp_path):
-    tmp = tmp_path.resolve()
+def _gat_node(tmp: Path, server_names: tuple[str, ...]) -> Home:
+    """A home enrolled for GAT (its node certificate naming ``server_names``) and its node's
+    configuration and data in ``tmp``."""
     home = Home(tmp / "home")
-    enrol_all_locally(home, tmp / "ca", (GAT,), server_names=("127.0.0.1", HOST))
+    enrol_all_locally(home, tmp / "ca", (GAT,), server_names=server_names)
     synthetic.write_csv(tmp / "population.csv", synthetic.population(10))
     (tmp / "node.toml").write_text(
         _node_config(home, GAT, "gat.population", "population.csv", grades_of("gat.population"))
     )
+    return home
+
+
+@contextmanager
+def _running(specs: list[tuple[str, list[str]]], tmp: Path) -> Iterator[list[Any]]:
+    """Launch each (name, args) in ``tmp``; the processes once each listens; all stopped after."""
+    started = [launch(name, args, tmp) for name, args in specs]
+    processes: list[Any] = []
+    try:
+        deadline = time.monotonic() + 90
+        processes = [await_listening(s, deadline) for s in started]
+        yield processes
+    finally:
+        stop(processes)
+        for s in started:
+            if s.popen.poll() is None:
+                s.popen.kill()
+                s.popen.wait()
+
+
+@pytest.mark.skipif(not _bindable(HOST), reason=f"{HOST} is not a local address here")
+def test_listen_on_another_loopback_address_prints_that_address(tmp_path):
+    tmp = tmp_path.resolve()
+    home = _gat_node(tmp, ("127.0.0.1", HOST))
     listen = ["--listen", f"{HOST}:0"]
     specs = [
         ("node", ["node", "serve", "--config", "node.toml", *listen]),
@@ -42,11 +70,7 @@ def test_listen_on_another_loopback_address_prints_that_address(tmp_path):
             ["broker", "serve", "--home", str(home.root), *listen, "--metrics-listen", f"{HOST}:0"],
         ),
     ]
-    started = [launch(name, args, tmp) for name, args in specs]
-    processes = []
-    try:
-        deadline = time.monotonic() + 90
-        processes = [await_listening(s, deadline) for s in started]
+    with _running(specs, tmp) as processes:
         for proc in processes:
             host, _, port = proc.address.rpartition(":")
             assert host == HOST, proc.address
@@ -55,12 +79,6 @@ def test_listen_on_another_loopback_address_prints_that_address(tmp_path):
         out = (tmp / "logs" / "node.out").read_text()
         assert f"node {GAT.code} listening on {HOST}:" in out
         assert f"broker listening on {HOST}:" in (tmp / "logs" / "broker.out").read_text()
-    finally:
-        stop(processes)
-        for s in started:
-            if s.popen.poll() is None:
-                s.popen.kill()
-                s.popen.wait()
 
 
 def _free_port() -> int:
@@ -72,12 +90,7 @@ def _free_port() -> int:
 def test_broker_and_node_start_on_the_fixed_ports_they_are_given(tmp_path):
     """A deployment names its ports: start-up's check that a port is free must give it back."""
     tmp = tmp_path.resolve()
-    home = Home(tmp / "home")
-    enrol_all_locally(home, tmp / "ca", (GAT,), server_names=("127.0.0.1",))
-    synthetic.write_csv(tmp / "population.csv", synthetic.population(10))
-    (tmp / "node.toml").write_text(
-        _node_config(home, GAT, "gat.population", "population.csv", grades_of("gat.population"))
-    )
+    home = _gat_node(tmp, ("127.0.0.1",))
     node_port, broker_port, public_port = _free_port(), _free_port(), _free_port()
     specs = [
         ("node", ["node", "serve", "--config", "node.toml", "--listen", f"127.0.0.1:{node_port}"]),
@@ -90,19 +103,9 @@ def test_broker_and_node_start_on_the_fixed_ports_they_are_given(tmp_path):
             ],
         ),
     ]
-    started = [launch(name, args, tmp) for name, args in specs]
-    processes = []
-    try:
-        deadline = time.monotonic() + 90
-        processes = [await_listening(s, deadline) for s in started]
+    with _running(specs, tmp) as processes:
         ports = [int(p.address.rpartition(":")[2]) for p in processes]
         assert ports == [node_port, broker_port]
         for port in (node_port, broker_port, public_port):
             with socket.create_connection(("127.0.0.1", port), timeout=5):
                 pass
-    finally:
-        stop(processes)
-        for s in started:
-            if s.popen.poll() is None:
-                s.popen.kill()
-                s.popen.wait()

@@ -49,8 +49,9 @@ def print_share_request(r: Any) -> None:
             articles=", ".join(r.decision.articles),
         )
     )
+    pending = r.status.startswith("pending")
     decided_by = r.decision.person or r.decision.department
-    if r.decision.reason and decided_by and r.status != "pending_provider_review":
+    if r.decision.reason and decided_by and not pending:
         print("  " + tr("{reason} (decided by {who})", reason=r.decision.reason, who=decided_by))
     elif r.decision.reason:
         print(f"  {r.decision.reason}")
@@ -75,7 +76,7 @@ def print_share_request(r: Any) -> None:
             day=r.due_date,
         )
         print(f"  {line}")
-    elif r.due_date and r.status.startswith("pending"):
+    elif r.due_date and pending:
         print("  " + tr("provider decides by the end of {day}", day=r.due_date))
 
 
