@@ -60,6 +60,8 @@ def test_login_session_whoami_logout(monkeypatch, capsys, broker):
         stdin=INITIAL + "\n",
     )
     assert code == 0, err
+    assert f"account li.hua created: 李华, auditor of {RSJ.code}" in out
+    assert "the first `tongdao login li.hua` asks for a new one" in out
     code, _, err = run(
         monkeypatch,
         capsys,

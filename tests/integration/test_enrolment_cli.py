@@ -46,6 +46,7 @@ def enrol_gat(capsys, ca, gat):
     csr = gat / "parties" / GAT.code / "request.csr"
     code, out, _ = run(capsys, "ca", "sign", str(csr), "--home", str(ca), "--party", GAT.code)
     assert code == 0 and "possession proved" in out
+    assert f"{GAT.name} · region {GAT.region} · province level" in out
     return csr
 
 
@@ -54,6 +55,9 @@ def test_the_whole_enrolment_by_command(places, capsys):
     enrol_gat(capsys, ca, gat)
     code, out, _ = run(capsys, "department", "install", "hlj.gat.bundle.pem", "--home", str(gat))
     assert code == 0 and "client certificate" in out and "server certificate" in out
+    # a node cannot start without the CA's revocation list: install says where it goes
+    assert f"copy the authority CA's revocation list (its crl.pem) to {gat}/authority-ca" in out
+    (gat / "authority-ca" / "crl.pem").write_bytes((ca / "authority-ca" / "crl.pem").read_bytes())
     code, out, _ = run(capsys, "certificates", "--home", str(gat))
     assert code == 0 and "90 days left" in out and "authority-ca/ca.crt" in out
     code, out, _ = run(capsys, "init", "--home", str(authority), "--ca-home", str(ca))

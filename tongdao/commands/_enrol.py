@@ -173,4 +173,15 @@ def install(args: argparse.Namespace) -> int:
                 not_after=info.not_after,
             )
         )
+    crl = home.ca_dir / "crl.pem"
+    serves = any(u.value == "server" for info in infos for u in info.usages)
+    if serves and not crl.exists():
+        # a server (node or broker) refuses to start without the CA's revocation list
+        print(
+            tr(
+                "before serving: copy the authority CA's revocation list (its crl.pem) to {path}, "
+                "and again after every revocation",
+                path=crl,
+            )
+        )
     return 0

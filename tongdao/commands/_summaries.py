@@ -33,6 +33,32 @@ def status_label(status: str) -> str:
     return labels.get(status, status)
 
 
+def level_label(level: str) -> str:
+    """A department's administrative level in the reader's words."""
+    labels = {
+        "province": tr("province level"),
+        "city": tr("city level"),
+        "county": tr("county level"),
+    }
+    return labels.get(level, level or "-")
+
+
+def classification_label(value: str) -> str:
+    """A catalogue entry's classification (Art.14: general, important, core data) in the
+    reader's words."""
+    labels = {
+        "general": tr("general data"),
+        "important": tr("important data"),
+        "core": tr("core data"),
+    }
+    return labels.get(value, value or "-")
+
+
+def party_label(code: str) -> str:
+    """A party as the reader names it: the data authority in words, a department by its code."""
+    return tr("the data authority") if code == "authority" else code
+
+
 def method_names(values: Any) -> str:
     """The query methods of a request or a grant, by the names ``--method`` takes."""
     return ", ".join(METHOD_NAMES.get(value, str(value)) for value in values)
@@ -50,8 +76,11 @@ def print_share_request(r: Any) -> None:
         )
     )
     pending = r.status.startswith("pending")
-    decided_by = r.decision.person or r.decision.department
-    if r.decision.reason and decided_by and not pending:
+    decided_by = r.decision.person or party_label(r.decision.department)
+    if r.decision.rule and r.decision.department == r.consumer and not pending:
+        # refused by the rule file as it was filed: the consumer's own call, not its decision
+        print("  " + tr("{reason} (rule {rule})", reason=r.decision.reason, rule=r.decision.rule))
+    elif r.decision.reason and decided_by and not pending:
         print("  " + tr("{reason} (decided by {who})", reason=r.decision.reason, who=decided_by))
     elif r.decision.reason:
         print(f"  {r.decision.reason}")
@@ -159,17 +188,17 @@ def print_catalogue_entry(e: Any) -> None:
     print(
         "  "
         + tr(
-            "{shared}; {count} data item(s); grade {grade}",
+            "{shared}; {count} data item(s); {grade}",
             shared=shared,
             count=len(e.data_items),
-            grade=e.grade or "-",
+            grade=classification_label(e.grade),
         )
     )
     if e.validation.reason:
         articles = ", ".join(e.validation.articles)
         print(f"  {e.validation.reason}" + (f" [{articles}]" if articles else ""))
     if e.reviewer and e.status == "submitted":
-        print("  " + tr("waiting for the review of {reviewer}", reviewer=e.reviewer))
+        print("  " + tr("waiting for the review of {reviewer}", reviewer=party_label(e.reviewer)))
     if e.review_comments:
         print("  " + tr("returned with: {comments}", comments=e.review_comments))
     if e.sunset_on:
@@ -187,3 +216,27 @@ def print_catalogue_entry(e: Any) -> None:
                 items="、".join(hint.items),
             )
         )
+
+
+def print_department(d: Any) -> None:
+    """A department as the directory holds it: who it is, where its node listens, and the
+    fingerprints of the public keys its certificate vouched for."""
+    print(
+        tr(
+            "department {code} is in the directory: {name} · region {region} · {level}",
+            code=d.code,
+            name=d.name,
+            region=d.region or "-",
+            level=level_label(d.level),
+        )
+    )
+    if d.is_authority:
+        print("  " + tr("acts for the data authority"))
+    print(
+        "  "
+        + tr("node: {endpoint}", endpoint=d.node_endpoint or tr("none (it does not provide data)"))
+    )
+    if d.signing_public_key:
+        print("  " + tr("Ed25519 public key {key}", key=d.signing_public_key.hex()))
+    if d.encryption_public_key:
+        print("  " + tr("X25519 public key {key}", key=d.encryption_public_key.hex()))

@@ -26,6 +26,7 @@ from tongdao.commands._common import (
     print_message,
     save_session,
 )
+from tongdao.commands._summaries import party_label
 from tongdao.home import AUTHORITY
 from tongdao.i18n import tr
 from tongdao.policies.i18n import msg
@@ -227,7 +228,28 @@ def create_command(args: argparse.Namespace) -> int:
             ),
             timeout=30,
         )
-    print_message(reply, as_json=args.json)
+    if args.json:
+        print_message(reply, as_json=True)
+        return 0
+    print(
+        tr(
+            "account {username} created: {name}, {role} of {party}",
+            username=reply.username,
+            name=reply.display_name,
+            role=reply.role,
+            party=party_label(reply.party),
+        )
+    )
+    print("  " + _account_state(reply))
+    if reply.must_change_password:
+        print(
+            "  "
+            + tr(
+                "give the person the initial password; the first "
+                "`tongdao login {username}` asks for a new one",
+                username=reply.username,
+            )
+        )
     return 0
 
 
@@ -236,7 +258,12 @@ def disable_command(args: argparse.Namespace) -> int:
         reply = stub.accounts.DisableAccount(
             accounts_pb2.DisableAccountRequest(username=args.username), timeout=30
         )
-    print_message(reply, as_json=args.json)
+    if args.json:
+        print_message(reply, as_json=True)
+    else:
+        print(
+            tr("account {username}: {state}", username=reply.username, state=_account_state(reply))
+        )
     return 0
 
 
@@ -271,7 +298,7 @@ def _account_state(a: accounts_pb2.Account) -> str:
     if a.must_change_password:
         blocks.append(tr("must set a new password"))
     totp = tr("TOTP on") if a.totp_enabled else tr("no TOTP")
-    return "; ".join([*(blocks or [tr("can log in")]), totp])
+    return tr("; ").join([*(blocks or [tr("can log in")]), totp])
 
 
 def password_command(args: argparse.Namespace) -> int:

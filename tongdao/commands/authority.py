@@ -14,7 +14,7 @@ from tongdao.commands._common import (
 )
 from tongdao.commands._enrol import add_install_arguments, add_keygen_arguments, install, keygen
 from tongdao.commands._grammar import add_json_argument
-from tongdao.commands._summaries import print_catalogue_entry, print_share_request
+from tongdao.commands._summaries import print_catalogue_entry, print_department, print_share_request
 from tongdao.home import AUTHORITY, split_pem
 from tongdao.i18n import tr
 from tongdao.policies.i18n import msg
@@ -150,7 +150,10 @@ def register_department(args: argparse.Namespace) -> int:
             directory_pb2.RegisterDepartmentRequest(department=dept, certificate_pem=pems[0]),
             timeout=30,
         )
-    print_message(reply, as_json=args.json)
+    if args.json:
+        print_message(reply, as_json=True)
+    else:
+        print_department(reply)
     return 0
 
 

@@ -15,6 +15,7 @@ from tongdao.ca_home import CA_PASSPHRASE_ENV, CaError, CaHome
 from tongdao.cli import CommandError
 from tongdao.commands._enrol import add_passphrase_argument, endpoint_hosts, passphrase
 from tongdao.commands._grammar import add_json_argument
+from tongdao.commands._summaries import level_label
 from tongdao.crypto.revocation import REASONS
 from tongdao.i18n import said, tr
 from tongdao.policies.i18n import msg
@@ -158,7 +159,7 @@ def sign_command(args: argparse.Namespace) -> int:
                 "{name} · region {region} · {level}",
                 name=p["name"],
                 region=p["region"],
-                level=p["level"],
+                level=level_label(p["level"]),
             )
         )
     if request.signing_public_key:
