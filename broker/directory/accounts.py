@@ -307,9 +307,9 @@ class AccountService(ContextService):
             self.rules.max_age
         ):
             why = (
-                "an initial password must be changed"
+                msg("an initial password must be changed")
                 if account.must_change_password
-                else f"the password is older than {self.rules.max_age_days} days"
+                else msg("the password is older than {days} days", days=self.rules.max_age_days)
             )
             self.ledger.append(
                 session,

@@ -7,6 +7,7 @@ from tongdao import i18n
 from tongdao.commands._summaries import (
     classification_label,
     level_label,
+    moment,
     print_catalogue_entry,
     print_department,
     print_share_request,
@@ -95,3 +96,16 @@ def test_labels_are_in_the_readers_language(label, value, zh):
     finally:
         i18n.forget()
     assert label("unheard-of") == "unheard-of"  # a value from a newer broker stays readable
+
+
+@pytest.mark.parametrize(
+    ("sent", "shown"),
+    [
+        ("2027-12-03T18:21:57.276657", "2027-12-03 18:21 UTC"),  # no zone: UTC
+        ("2027-12-04T02:21:57+08:00", "2027-12-03 18:21 UTC"),
+        ("", "-"),
+        ("soon", "soon"),  # not a time: as sent
+    ],
+)
+def test_times_read_to_the_minute_in_utc(sent, shown):
+    assert moment(sent) == shown

@@ -4,6 +4,7 @@ instead)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from tongdao.commands._common import request_details
@@ -31,6 +32,17 @@ def status_label(status: str) -> str:
         "sunset": tr("sunset"),
     }
     return labels.get(status, status)
+
+
+def moment(value: str) -> str:
+    """A time the broker sent (ISO 8601; UTC when it names no zone) to the minute, in UTC."""
+    try:
+        t = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value or "-"
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    return f"{t.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def level_label(level: str) -> str:
@@ -140,7 +152,7 @@ def print_grant(g: Any) -> None:
             "{used} of {quota} queries used; expires {expires}",
             used=g.used,
             quota=g.quota,
-            expires=g.expires_at or "-",
+            expires=moment(g.expires_at),
         )
     )
     if g.regions:

@@ -26,7 +26,7 @@ from tongdao.commands._common import (
     print_message,
     save_session,
 )
-from tongdao.commands._summaries import party_label
+from tongdao.commands._summaries import moment, party_label
 from tongdao.home import AUTHORITY
 from tongdao.i18n import tr
 from tongdao.policies.i18n import msg
@@ -199,7 +199,7 @@ def login_command(args: argparse.Namespace) -> int:
                 username=args.username,
                 role=reply.account.role,
                 party=party,
-                expires_at=reply.expires_at,
+                expires_at=moment(reply.expires_at),
                 path=path,
             )
         )
@@ -294,7 +294,7 @@ def _account_state(a: accounts_pb2.Account) -> str:
         return tr("disabled")
     blocks = []
     if a.locked_until:
-        blocks.append(tr("locked until {until}", until=a.locked_until))
+        blocks.append(tr("locked until {until}", until=moment(a.locked_until)))
     if a.must_change_password:
         blocks.append(tr("must set a new password"))
     totp = tr("TOTP on") if a.totp_enabled else tr("no TOTP")
@@ -348,7 +348,7 @@ def whoami_command(args: argparse.Namespace) -> int:
                 party=reply.party,
                 who=who,
                 roles=roles,
-                until=reply.session_expires_at,
+                until=moment(reply.session_expires_at),
             )
         else:
             line = tr("{party}: {who}; roles {roles}", party=reply.party, who=who, roles=roles)
