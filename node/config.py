@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tongdao.policies.i18n import msg
+from tongdao.policies.i18n import msg, syntax_error
 
 
 class ConfigError(Exception):
@@ -126,7 +126,7 @@ def load_node_config(path: str | Path) -> NodeConfig:
     except FileNotFoundError:
         raise ConfigError(msg("{p}: no such file", p=p)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(msg("{p}: not valid TOML: {exc}", p=p, exc=exc)) from None
+        raise ConfigError(syntax_error(exc, p)) from None
     where = f"{p}: "
     base = p.resolve().parent
     _refuse_unknown(raw, _TOP_KEYS, where)

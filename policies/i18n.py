@@ -16,6 +16,8 @@ Two ways to use them:
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -169,3 +171,29 @@ def from_environment(environ: Mapping[str, str], default: str = DEFAULT_LOCALE) 
         if value:
             return normalise(value) or default
     return default
+
+
+_AT_LINE = re.compile(r"^(?P<reason>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)$")
+
+
+def syntax_error(exc: ValueError, path: object) -> Text:
+    """A TOML or JSON file that does not parse, said where: file, line and column in the
+    reader's language (the parser's own reason stays as the parser wrote it)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return msg(
+            "{path}: not valid JSON at line {line}, column {column}: {reason}",
+            path=path,
+            line=exc.lineno,
+            column=exc.colno,
+            reason=exc.msg,
+        )
+    found = _AT_LINE.match(str(exc))
+    if found is None:  # a parser that names no place
+        return msg("{path}: not valid TOML: {reason}", path=path, reason=str(exc))
+    return msg(
+        "{path}: not valid TOML at line {line}, column {column}: {reason}",
+        path=path,
+        line=int(found["line"]),
+        column=int(found["column"]),
+        reason=found["reason"],
+    )

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tongdao.cli import CommandError
-from tongdao.policies.i18n import msg
+from tongdao.policies.i18n import msg, syntax_error
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def read_config(path: str, options: Sequence[Option]) -> dict[str, Any]:
             msg("cannot read config file {path}: {v3}", path=path, v3=exc.strerror or exc)
         ) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise CommandError(msg("{path}: not valid TOML: {exc}", path=path, exc=exc)) from None
+        raise CommandError(syntax_error(exc, path)) from None
     known = {o.key: o for o in options}
     values: dict[str, Any] = {}
     for key, value in raw.items():

@@ -14,7 +14,7 @@ from tongdao.commands._common import add_broker_arguments, broker_stub, cell, pr
 from tongdao.commands._grammar import add_list_option
 from tongdao.commands._summaries import print_catalogue_entry, share_type_label
 from tongdao.i18n import current, say, tr
-from tongdao.policies.i18n import msg
+from tongdao.policies.i18n import msg, syntax_error
 from tongdao.proto.methods import OPEN_TYPE_VALUES, SHARE_TYPE_VALUES
 from tongdao.proto.pages import every_page
 from tongdao.proto.transport import with_locale
@@ -90,7 +90,7 @@ def load_entry_file(path: str) -> catalogue_pb2.CatalogueEntry:
     except FileNotFoundError:
         raise CommandError(msg("{path}: no such file", path=path)) from None
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise CommandError(msg("{path}: {exc}", path=path, exc=exc)) from None
+        raise CommandError(syntax_error(exc, path)) from None
     if not isinstance(data, dict):
         raise CommandError(msg("{path}: must hold one entry (a table / object)", path=path))
     return entry_from_dict(data, source=path)
