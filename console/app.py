@@ -165,6 +165,12 @@ class Console:
             locale=locale,
             pages=pages,
             party=self.config.party,
+            # the authority in words, a department by its code
+            party_name=(
+                translate("the data authority", locale)
+                if self.config.party == "authority"
+                else self.config.party
+            ),
             notice=notice,
             notice_ok=notice_ok,
             refused=lambda value: isinstance(value, Refusal),

@@ -224,3 +224,9 @@ def test_a_refused_page_says_the_brokers_words_with_a_matching_status(browser, b
     assert browser.log_in("aud") == 303
     status, _, _, body = browser.request("GET", "/ledger")  # the fake broker has no log
     assert status == 502 and "平台拒绝：" in body and "Traceback" not in body
+
+
+def test_the_login_page_names_the_authority_in_words(browser):
+    body = browser.request("GET", "/login")[3]
+    assert "使用您在 数据主管部门 的账户登录" in body
+    assert '<span class="party">数据主管部门</span>' in body
