@@ -274,6 +274,19 @@ def test_a_decision_and_a_grant_read_as_summaries_in_the_readers_language(stack,
 
     code, out, _ = run(stack, capsys, "consumer", "grant", grant_id, "--locale", "zh-CN")
     assert code == 0 and out.startswith(f"授权 {grant_id}：有效") and "已用 0 / 7 次查询" in out
+    assert " UTC 到期" in out  # the expiry to the minute, not a raw timestamp
+
+    # the consumer's own list: this request with its grant; filtered by state
+    code, out, _ = run(stack, capsys, "consumer", "requests")
+    lines = out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith(request_id))
+    assert code == 0 and "approved" in lines[at] and "fetch, verify" in lines[at]
+    assert f"grant: {grant_id}" in lines[at + 2]
+    code, out, _ = run(stack, capsys, "consumer", "requests", "--status", "refused")
+    assert code == 0 and request_id not in out
+    with pytest.raises(SystemExit) as usage:
+        run(stack, capsys, "consumer", "requests", "--status", "nonsense")
+    assert usage.value.code == 2 and "--status" in capsys.readouterr().err
 
 
 def test_acting_as_nobody_is_an_error(stack, capsys):

@@ -11,6 +11,14 @@ from tongdao.commands._common import request_details
 from tongdao.i18n import tr
 from tongdao.proto.methods import METHOD_NAMES, SHARE_TYPE_NAMES
 
+REQUEST_STATES = (
+    "pending_provider_review",
+    "pending_authority_review",
+    "approved",
+    "refused",
+)
+"""The states a share request is in (``consumer requests --status`` takes them)."""
+
 
 def status_label(status: str) -> str:
     """A share request's, grant's or catalogue entry's state in the reader's words (in English

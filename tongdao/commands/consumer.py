@@ -12,13 +12,21 @@ from tongdao.cli import CommandError
 from tongdao.commands import grant_changes
 from tongdao.commands._common import (
     add_broker_arguments,
+    cell,
     check_own_certificate,
     load_session,
     open_home,
     print_message,
+    request_details,
 )
 from tongdao.commands._grammar import add_list_option
-from tongdao.commands._summaries import print_grant, print_share_request
+from tongdao.commands._summaries import (
+    REQUEST_STATES,
+    method_names,
+    print_grant,
+    print_share_request,
+    status_label,
+)
 from tongdao.i18n import current, said, tr
 from tongdao.policies.i18n import msg
 
@@ -101,6 +109,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     status.add_argument("id")
     status.set_defaults(handler=status_command)
 
+    mine = csub.add_parser(
+        "requests",
+        help="list your share requests: state, entry, method and the grant of each approved one",
+    )
+    add_broker_arguments(mine, as_help="your department code")
+    mine.add_argument(
+        "--status",
+        default="",
+        choices=REQUEST_STATES,
+        help="only requests in this state (default: all)",
+    )
+    mine.set_defaults(handler=requests_command)
+
     grant = csub.add_parser("grant", help="show a grant (with its token)")
     add_broker_arguments(grant, as_help="your department code")
     grant.add_argument("id")
@@ -179,6 +200,32 @@ def status_command(args: argparse.Namespace) -> int:
         print_message(reply, as_json=True)
     else:
         print_share_request(reply)
+    return 0
+
+
+def requests_command(args: argparse.Namespace) -> int:
+    from tongdao.node.client import ClientError
+    from tongdao.v1 import sharing_pb2
+
+    with _client(args) as client:
+        try:
+            rows = client.list_share_requests("consumer", args.status)
+        except ClientError as exc:
+            raise CommandError(said(exc)) from None
+    if args.json:
+        print_message(sharing_pb2.ListShareRequestsResponse(requests=rows), as_json=True)
+        return 0
+    if not rows:
+        print(tr("no share requests") if not args.status else tr("no share requests in that state"))
+        return 0
+    for r in rows:
+        state = cell(status_label(r.status), 24)
+        print(f"{r.id}  {state} {cell(r.entry_code, 28)} {method_names(r.methods)}")
+        print("    " + request_details(r))
+        if r.grant_id:
+            print("    " + tr("grant: {grant}", grant=r.grant_id))
+        elif r.status.startswith("pending") and r.due_date:
+            print("    " + tr("provider decides by the end of {day}", day=r.due_date))
     return 0
 
 
