@@ -7,6 +7,7 @@ from tongdao import i18n
 from tongdao.commands._summaries import (
     classification_label,
     level_label,
+    misuse_label,
     moment,
     print_catalogue_entry,
     print_department,
@@ -87,6 +88,8 @@ def test_an_entry_reads_its_classification_and_reviewer_in_words(capsys):
         (level_label, "county", "县级"),
         (classification_label, "core", "核心数据"),
         (classification_label, "general", "一般数据"),
+        (misuse_label, "out_of_scope", "超出授权范围"),
+        (misuse_label, "not_rectified", "未按期整改"),
     ],
 )
 def test_labels_are_in_the_readers_language(label, value, zh):

@@ -79,6 +79,27 @@ def party_label(code: str) -> str:
     return tr("the data authority") if code == "authority" else code
 
 
+def misuse_label(code: str) -> str:
+    """A kind of misuse finding, or a ground for suspending a grant, in the reader's words (in
+    English the code itself, as ``--kind`` and ``--ground`` take it; a ground a newer rule file
+    added stays its code)."""
+    labels = {
+        "out_of_scope": tr("out_of_scope"),
+        "beyond_purpose": tr("beyond_purpose"),
+        "idle": tr("idle"),
+        "usage_spike": tr("usage_spike"),
+        "differencing": tr("differencing"),
+        "answered_not_relayed": tr("answered_not_relayed"),
+        "relayed_not_answered": tr("relayed_not_answered"),
+        "security_risk": tr("security_risk"),
+        "not_rectified": tr("not_rectified"),
+        "department_violation": tr("department_violation"),
+        "public_misuse": tr("public_misuse"),
+        "return_flow_withdrawn": tr("return_flow_withdrawn"),
+    }
+    return labels.get(code, code)
+
+
 def method_names(values: Any) -> str:
     """The query methods of a request or a grant, by the names ``--method`` takes."""
     return ", ".join(METHOD_NAMES.get(value, str(value)) for value in values)
@@ -136,7 +157,7 @@ def print_grant(g: Any) -> None:
     if g.status_ground:
         why = tr(
             "{ground} [{article}]: {reason}",
-            ground=g.status_ground,
+            ground=misuse_label(g.status_ground),
             article=g.status_article or "-",
             reason=g.status_reason or "-",
         )
