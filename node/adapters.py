@@ -15,6 +15,8 @@ from sqlalchemy import Engine, MetaData, Table, create_engine, func, select, upd
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from tongdao.policies.i18n import msg
+
 
 class SourceError(Exception):
     """A data source cannot be opened or lacks a configured column."""
@@ -89,7 +91,12 @@ class CsvSource:
                 self.columns = list(reader.fieldnames or [])
                 if key_field not in self.columns:
                     raise SourceError(
-                        f"{path}: no column {key_field!r} (columns: {', '.join(self.columns)})"
+                        msg(
+                            "{path}: no column {key_field!r} (columns: {columns})",
+                            path=str(path),
+                            key_field=key_field,
+                            columns=", ".join(self.columns),
+                        )
                     )
                 self._rows: dict[str, dict[str, str]] = {}
                 first_line: dict[str, int] = {}
@@ -99,18 +106,31 @@ class CsvSource:
                     key = normalise_key(row[key_field] or "", casefold=casefold)
                     line = reader.line_num
                     if not key:
-                        raise SourceError(f"{path}: line {line} has an empty {key_field!r}")
+                        raise SourceError(
+                            msg(
+                                "{path}: line {line} has an empty {key_field!r}",
+                                path=str(path),
+                                line=line,
+                                key_field=key_field,
+                            )
+                        )
                     if key in first_line:
                         raise SourceError(
-                            f"{path}: line {line} repeats the {key_field!r} of line "
-                            f"{first_line[key]} (keys must be unique after normalisation)"
+                            msg(
+                                "{path}: line {line} repeats the {key_field!r} of line {first} "
+                                "(keys must be unique after normalisation)",
+                                path=str(path),
+                                line=line,
+                                key_field=key_field,
+                                first=first_line[key],
+                            )
                         )
                     first_line[key] = line
                     self._rows[key] = {k: (v or "") for k, v in row.items() if k is not None}
         except FileNotFoundError:
-            raise SourceError(f"{path}: no such file") from None
+            raise SourceError(msg("{path}: no such file", path=str(path))) from None
         except UnicodeDecodeError:
-            raise SourceError(f"{path}: not UTF-8 text") from None
+            raise SourceError(msg("{path}: not UTF-8 text", path=str(path))) from None
 
     def lookup(self, key: str) -> dict[str, str] | None:
         return self._rows.get(key)
@@ -181,17 +201,25 @@ class SqlSource:
             database = parsed.database or ""
             sqlite_file = parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:")
             if sqlite_file and not Path(database).is_file():  # connecting would create it, empty
-                raise SourceError(f"no SQLite database at {database}")
+                raise SourceError(msg("no SQLite database at {database}", database=database))
             # record values (query keys) never reach error messages or logs
             self.engine: Engine = create_engine(url, hide_parameters=True)
             self.table = Table(table, MetaData(), autoload_with=self.engine)
         except SourceError:
             raise
         except Exception as exc:  # driver errors vary; report the cause without the URL's password
-            raise SourceError(f"cannot open table {table!r}: {type(exc).__name__}: {exc}") from None
+            raise SourceError(
+                msg(
+                    "cannot open table {table!r}: {reason}",
+                    table=table,
+                    reason=f"{type(exc).__name__}: {exc}",
+                )
+            ) from None
         self.columns = [c.name for c in self.table.columns]
         if key_field not in self.columns:
-            raise SourceError(f"table {table!r} has no column {key_field!r}")
+            raise SourceError(
+                msg("table {table!r} has no column {key_field!r}", table=table, key_field=key_field)
+            )
         self.key_column = self.table.c[key_field]
 
     def lookup(self, key: str) -> dict[str, str] | None:
@@ -277,6 +305,6 @@ def open_source(
     if spec.startswith("sql:"):
         url, sep, table = spec[4:].rpartition("#")
         if not sep or not url or not table:
-            raise SourceError(f"{spec!r}: expected sql:<sqlalchemy url>#<table>")
+            raise SourceError(msg("{spec!r}: expected sql:<sqlalchemy url>#<table>", spec=spec))
         return SqlSource(url, table, key_field, casefold=casefold, read_only=read_only)
-    raise SourceError(f"{spec!r}: source must start with csv: or sql:")
+    raise SourceError(msg("{spec!r}: source must start with csv: or sql:", spec=spec))

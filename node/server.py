@@ -314,7 +314,7 @@ def build_engine(
                 read_only=e.read_only,
             )
         except SourceError as exc:
-            raise ConfigError(msg("entry {code}: {exc}", code=e.code, exc=exc)) from None
+            raise ConfigError(msg("entry {code}: {exc}", code=e.code, exc=exc.args[0])) from None
         # a grade for a column the source lacks is a typo that would leave the real column
         # ungraded, hence unserved; say so at start-up rather than at the first query
         unknown = [name for name in e.grades if name not in source.columns]

@@ -7,6 +7,7 @@ from sqlalchemy import Column, MetaData, String, Table, create_engine, insert
 
 from tests.unit.node.world import HEADER, PEOPLE, write_csv
 from tongdao.node.adapters import CsvSource, SourceError, SqlSource, normalise_key, open_source
+from tongdao.policies.i18n import render
 
 
 @pytest.mark.parametrize(
@@ -45,8 +46,10 @@ def test_csv_with_a_byte_order_mark_and_short_rows(tmp_path):
 
 
 def test_csv_errors_name_the_file_and_problem(tmp_path):
-    with pytest.raises(SourceError, match="no such file"):
+    with pytest.raises(SourceError, match="no such file") as missing:
         CsvSource(tmp_path / "missing.csv", "id_number")
+    # the operator reads it in their language at start-up
+    assert render(missing.value.args[0], "zh-CN").endswith("missing.csv：文件不存在")
     latin = tmp_path / "latin.csv"
     latin.write_bytes("id_number,name\n1,Jos\xe9\n".encode("latin-1"))
     with pytest.raises(SourceError, match="not UTF-8"):
