@@ -31,3 +31,10 @@ def test_core_commands_exist():
     expected = ("init", "broker serve", "node serve", "demo", "ledger verify", "supervise overdue")
     for command in expected:
         assert command in names
+
+
+@pytest.mark.parametrize("argv", [[], ["--locale", "en"], ["--locale=zh-CN"]])
+def test_tongdao_alone_lists_the_commands_as_a_usage_error(argv, capsys):
+    assert main(argv) == 2
+    out = capsys.readouterr().out
+    assert "COMMAND" in out and "consumer" in out and "demo" in out
