@@ -140,7 +140,7 @@ LOCALE_HELP = (
 def build_parser() -> argparse.ArgumentParser:
     """Build the full argument parser (every sub-command registered), its help in the run's
     locale (:func:`tongdao.i18n.choose`; the texts are in ``help.po``)."""
-    from tongdao.commands._grammar import leaf_commands
+    from tongdao.commands._grammar import help_when_alone, leaf_commands
 
     parser = argparse.ArgumentParser(
         prog="tongdao",
@@ -155,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     for _path, leaf in leaf_commands(parser):
         if not any("--locale" in a.option_strings for a in leaf._actions):
             leaf.add_argument("--locale", choices=LOCALES, help=LOCALE_HELP)
+    help_when_alone(parser)
     localise(parser, current())
     return parser
 

@@ -38,3 +38,12 @@ def test_tongdao_alone_lists_the_commands_as_a_usage_error(argv, capsys):
     assert main(argv) == 2
     out = capsys.readouterr().out
     assert "COMMAND" in out and "consumer" in out and "demo" in out
+
+
+@pytest.mark.parametrize(
+    ("group", "child"), [(["consumer"], "requests"), (["supervise", "order"], "issue")]
+)
+def test_a_command_group_alone_prints_its_own_help(group, child, capsys):
+    assert main(["--locale", "zh-CN", *group]) == 2
+    out = capsys.readouterr().out
+    assert out.startswith(f"用法：tongdao {' '.join(group)}") and child in out

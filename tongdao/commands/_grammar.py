@@ -188,6 +188,32 @@ def leaf_commands(
             yield from leaf_commands(child, (*path, name))
 
 
+def help_when_alone(parser: argparse.ArgumentParser, top: bool = True) -> None:
+    """Make every command group below ``parser`` (``tongdao consumer``, ``tongdao supervise
+    order``) print its own help when it is given no sub-command, exiting 2 (a usage error), instead
+    of only saying one is missing: a sub-command given still runs its own handler."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        if not top:
+            action.required = False
+            parser.set_defaults(handler=_printing_help_of(parser))
+        for child in action.choices.values():
+            help_when_alone(child, top=False)
+
+
+def _printing_help_of(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    def show(_args: argparse.Namespace) -> int:
+        from tongdao.help_text import speaking
+        from tongdao.i18n import current
+
+        with speaking(current()):  # argparse's own words ("usage:") in the reader's language
+            parser.print_help()
+        return 2
+
+    return show
+
+
 class JsonLines:
     """A text stream writing each complete line as ``{"line": …}`` to ``target``."""
 
