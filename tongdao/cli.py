@@ -141,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Build the full argument parser (every sub-command registered), its help in the run's
     locale (:func:`tongdao.i18n.choose`; the texts are in ``help.po``)."""
     from tongdao.commands._grammar import help_when_alone, leaf_commands
+    from tongdao.commands._option_help import fill_missing_help
 
     parser = argparse.ArgumentParser(
         prog="tongdao",
@@ -156,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
         if not any("--locale" in a.option_strings for a in leaf._actions):
             leaf.add_argument("--locale", choices=LOCALES, help=LOCALE_HELP)
     help_when_alone(parser)
+    fill_missing_help(parser)
     localise(parser, current())
     return parser
 

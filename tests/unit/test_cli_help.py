@@ -47,3 +47,16 @@ def test_a_command_group_alone_prints_its_own_help(group, child, capsys):
     assert main(["--locale", "zh-CN", *group]) == 2
     out = capsys.readouterr().out
     assert out.startswith(f"用法：tongdao {' '.join(group)}") and child in out
+
+
+def test_every_option_of_every_command_has_help():
+    from tongdao.cli import build_parser
+    from tongdao.commands._grammar import leaf_commands
+
+    bare = [
+        f"{' '.join(path)} {action.option_strings[0] if action.option_strings else action.dest}"
+        for path, leaf in leaf_commands(build_parser())
+        for action in leaf._actions
+        if not action.help and not isinstance(action, argparse._HelpAction)
+    ]
+    assert not bare, "give these a help text (or one in tongdao/commands/_option_help.py)"
