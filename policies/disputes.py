@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tongdao.policies.i18n import msg
+
 SAME_LEVEL = "same_level"
 PROVINCIAL = "provincial"
 COORDINATION = "coordination"
@@ -72,16 +74,47 @@ def route(rules: DisputeRules, a: Party, b: Party) -> Routing:
         return Routing(
             SAME_LEVEL,
             a.region,
-            f"both parties are {a.level}-level departments of region {a.region}",
+            msg(
+                "both parties are {level} departments of region {region}",
+                level=_level(a.level),
+                region=a.region,
+            ),
             rules.article,
         )
-    why = "regions" if a.region != b.region else "levels"
+    levels = {
+        "a_region": a.region,
+        "a_level": _level(a.level),
+        "b_region": b.region,
+        "b_level": _level(b.level),
+    }
+    reason = (
+        msg(
+            "the parties are of different regions ({a_region} {a_level}, {b_region} {b_level})",
+            **levels,
+        )
+        if a.region != b.region
+        else msg(
+            "the parties are of different levels ({a_region} {a_level}, {b_region} {b_level})",
+            **levels,
+        )
+    )
     return Routing(
         PROVINCIAL,
         province_of(a.region),
-        f"the parties are of different {why} ({a.region} {a.level}, {b.region} {b.level})",
+        reason,
         rules.article,
     )
+
+
+def _level(level: str) -> str:
+    """A department's administrative level as words of the message catalogue."""
+    if level == "province":
+        return msg("province-level")
+    if level == "city":
+        return msg("city-level")
+    if level == "county":
+        return msg("county-level")
+    return level
 
 
 def next_stage(rules: DisputeRules, stage: str) -> str | None:

@@ -102,10 +102,25 @@ def template_of(message: str) -> dict[str, Any] | None:
     if not isinstance(message, Text):
         return None
     params = {
-        k: v if isinstance(v, str | int | float | bool) or v is None else str(v)
+        # a field that is itself a message is stored as its own template, rendered with it
+        k: template_of(v) if isinstance(v, Text) else _plain(v)
         for k, v in message.params.items()
     }
     return {"msgid": message.msgid, "params": params}
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+
+
+def _restored(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Stored fields as :func:`translate` takes them: a stored template becomes a message again."""
+    return {
+        k: translate(str(v["msgid"]), "en", **_restored(v["params"]))
+        if isinstance(v, Mapping) and "msgid" in v
+        else v
+        for k, v in params.items()
+    }
 
 
 def render_stored(template: Mapping[str, Any] | None, english: str, locale: str) -> str:
@@ -114,7 +129,7 @@ def render_stored(template: Mapping[str, Any] | None, english: str, locale: str)
     if not template:
         return english
     try:
-        return str(translate(str(template["msgid"]), locale, **dict(template["params"])))
+        return str(translate(str(template["msgid"]), locale, **_restored(template["params"])))
     except (KeyError, IndexError, TypeError, ValueError):
         return english
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import Date, Integer, String, Text
+from sqlalchemy import JSON, Date, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tongdao.broker.kernel.base import Base
@@ -31,6 +32,8 @@ class Dispute(Base):
     stage: Mapped[str] = mapped_column(String(16))
     handler: Mapped[str] = mapped_column(String(64), index=True)
     routing: Mapped[str] = mapped_column(Text)
+    # the routing reason's message template (None on rows older than it), for each reader's language
+    routing_template: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     article: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), index=True)
     due_on: Mapped[dt.date] = mapped_column(Date)

@@ -25,7 +25,7 @@ from tongdao.broker.kernel.context import AUTHORITY, ContextService
 from tongdao.broker.ledger.chain import Ledger
 from tongdao.broker.supervision.service import SupervisionService
 from tongdao.policies import disputes as routing
-from tongdao.policies.i18n import msg
+from tongdao.policies.i18n import msg, template_of
 from tongdao.proto.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
 PartiesPort = Callable[[Session, str, str], tuple[str, str]]
@@ -165,7 +165,8 @@ class DisputeService(ContextService):
             negotiation=negotiation,
             stage=routed.stage,
             handler=self.directory.authority_of_region(session, routed.region),
-            routing=routed.reason,
+            routing=str(routed.reason),
+            routing_template=template_of(routed.reason),
             article=routed.article,
             status="open",
             due_on=today,
@@ -180,7 +181,7 @@ class DisputeService(ContextService):
             subject=str(dispute.id),
             responsible=dispute.handler,
         )
-        self._log(session, caller, dispute, "opened", claim=claim, routing=routed.reason)
+        self._log(session, caller, dispute, "opened", claim=claim, routing=str(routed.reason))
         return dispute
 
     def refer(self, session: Session, caller: str, dispute_id: int, reason: str) -> Dispute:

@@ -189,6 +189,16 @@ def test_a_dispute_over_grpc(stack):
         "provincial", "authority", "hlj.gat",
     )  # fmt: skip
     assert gat.GetDispute(disputes_pb2.GetDisputeRequest(id=opened.id), timeout=10).claim
+    # the routing reason in the caller's language (zh-CN unless the call asks for another)
+    assert opened.routing.startswith("双方行政区划不同（230100 市级，230000 省级）")
+    english = gat.GetDispute(
+        disputes_pb2.GetDisputeRequest(id=opened.id),
+        metadata=(("tongdao-locale", "en"),),
+        timeout=10,
+    )
+    assert english.routing == (
+        "the parties are of different regions (230100 city-level, 230000 province-level)"
+    )
     with pytest.raises(grpc.RpcError) as denied:
         gat.ResolveDispute(disputes_pb2.ResolveDisputeRequest(id=opened.id, outcome="x"))
     assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
@@ -241,5 +251,10 @@ def test_a_dispute_from_the_shell(stack, capsys):
     assert code == 0 and "resolved" in out and "维持原审核" in out
     code, out, _ = run(stack, capsys, "dispute", "list", "--status", "open", party="hlj.mzt")
     assert code == 0 and out.strip() == "no disputes"
+    code, out, _ = run(
+        stack, capsys, "dispute", "show", str(opened["id"]), "--locale", "zh-CN", party="hrb.rsj"
+    )
+    assert code == 0 and f"争议 {opened['id']}（共享申请 {req.id}）：已解决" in out
+    assert "当前阶段：数据协调机制处理（处理方 数据主管部门" in out
     code, _, err = run(stack, capsys, "dispute", "show", str(opened["id"]), party="hlj.mzt")
     assert code != 0 and "NOT_FOUND" in err

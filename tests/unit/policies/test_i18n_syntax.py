@@ -30,3 +30,17 @@ def test_json_names_line_and_column():
 def test_an_error_that_names_no_place_is_still_said():
     said = syntax_error(ValueError("'utf-8' codec can't decode byte 0xff"), "x.toml")
     assert str(said) == "x.toml: not valid TOML: 'utf-8' codec can't decode byte 0xff"
+
+
+def test_a_stored_message_keeps_the_messages_inside_it():
+    from tongdao.policies.i18n import msg, render_stored, template_of
+
+    said = msg(
+        "both parties are {level} departments of region {region}",
+        level=msg("city-level"),
+        region="230100",
+    )
+    stored = json.loads(json.dumps(template_of(said)))  # as a JSON column gives it back
+    assert render_stored(stored, str(said), "zh-CN") == "双方均为行政区划 230100 的市级部门"
+    assert render_stored(stored, str(said), "en") == str(said)
+    assert render_stored(None, "older row", "zh-CN") == "older row"
