@@ -85,7 +85,12 @@ def field_names(values: Sequence[str], field: str, *, required: bool = True) -> 
     for name in values:
         if not FIELD_NAME.match(name):
             raise InvalidArgument(
-                msg("{name!r} is not a valid data item name", name=name), field=field
+                msg(
+                    "{name!r} is not a valid data item name: ASCII letters, digits and _, "
+                    "starting with a letter or _, at most 64 characters (e.g. id_number)",
+                    name=name,
+                ),
+                field=field,
             )
         if name in seen:
             raise InvalidArgument(msg("{name!r} is named twice", name=name), field=field)

@@ -27,7 +27,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_broker_arguments(need, as_help="your department code")
     need.add_argument("--provider", required=True)
     need.add_argument("--title", required=True, help="what is needed, in a few words")
-    add_list_option(need, "--item", required=True, help="a data item needed")
+    add_list_option(
+        need,
+        "--item",
+        required=True,
+        help="a data item needed, by its name (ASCII letters, digits and _, e.g. "
+        "adopter_id_number); say what it is in --description",
+    )
     need.add_argument("--scenario", required=True)
     need.add_argument("--legal-basis", required=True)
     need.add_argument("--description", default="")
