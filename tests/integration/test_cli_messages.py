@@ -131,7 +131,10 @@ def test_a_requester_sees_the_outcome_of_its_requests(stack, capsys):
     need = json.loads(out)
     code, out, _ = run(stack, capsys, "requests", "mine", "--id", need["id"])
     assert code == 0
-    assert out.splitlines()[1].startswith(f"    awaiting {PROVIDER}: answer due by the end of ")
+    lines = out.splitlines()
+    assert lines[0].startswith(f"data_need {need['id']}: pending — ")
+    assert lines[1].startswith("    data items: ")
+    assert lines[2].startswith(f"    awaiting {PROVIDER}: answer due by the end of ")
     code, _, err = run(
         stack,
         capsys,
@@ -146,9 +149,9 @@ def test_a_requester_sees_the_outcome_of_its_requests(stack, capsys):
     assert code == 0, err
     code, out, _ = run(stack, capsys, "requests", "mine", "--id", need["id"])
     assert code == 0
-    first, second = out.splitlines()[:2]
-    assert first.startswith(f"{need['id']}  data_need  refused") and "流动人口信息" in first
-    assert second.startswith("    decision: ") and "不在职责范围" in second
+    first, _, third = out.splitlines()[:3]
+    assert first.startswith(f"data_need {need['id']}: refused — ") and "流动人口信息" in first
+    assert third.startswith("    decision: ") and "不在职责范围" in third
     code, out, _ = run(stack, capsys, "requests", "mine", "--json")
     assert [r["status"] for r in json.loads(out)["requests"] if r["id"] == need["id"]] == [
         "refused"

@@ -463,7 +463,7 @@ def test_catalogue_review_clocks_from_the_cli(stack, tmp_path, capsys):
     assert main(["catalogue", "create", str(path), *common, "--as", "hlj.gat"]) == 0
     created = capsys.readouterr().out.splitlines()
     assert created[0].startswith("catalogue entry gat.cli-entry v0: draft — ")
-    assert "(hlj.gat)" in created[0] and "data item(s); grade " in created[1]
+    assert "(hlj.gat)" in created[0] and "data item(s); important data" in created[1]
     assert main(["catalogue", "submit", "gat.cli-entry", *common, "--as", "hlj.gat"]) == 0
     submitted = capsys.readouterr().out
     assert ": submitted — " in submitted and "waiting for the review of " in submitted

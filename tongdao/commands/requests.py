@@ -6,7 +6,7 @@ import argparse
 import uuid
 
 from tongdao.cli import EXIT_NOT_FOUND, CommandError
-from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
+from tongdao.commands._common import add_broker_arguments, broker_stub, cell, print_message
 from tongdao.commands._cross_check import cross_check_command, notice_key
 from tongdao.commands._grammar import add_list_option
 from tongdao.crypto.correction import seal_correction
@@ -180,7 +180,10 @@ def _file(args: argparse.Namespace, kind: str, subject: str) -> int:
         reply = stub.sharing.FileServiceRequest(
             sharing_pb2.FileServiceRequestRequest(request=request), timeout=30
         )
-    print_message(reply, as_json=args.json)
+    if args.json:
+        print_message(reply, as_json=True)
+    else:
+        print_service_request(reply)
     return 0
 
 
@@ -199,7 +202,8 @@ def inbox_command(args: argparse.Namespace) -> int:
     for r in reply.requests:
         flag = tr("URGENT") + " " if r.urgent else ""
         due = tr("due {date}", date=r.due_date or "-")
-        print(f"{r.id}  {flag}{r.kind:<10} {r.status:<9} {due:<14} {r.subject}")
+        kind, state = cell(kind_label(r.kind), 12), cell(state_label(r.status), 9)
+        print(f"{r.id}  {flag}{kind} {state} {cell(due, 14)} {r.subject}")
         if r.cross_check_run:
             line = tr(
                 "cross-verification notice: {items} of record {key} — {description}",
@@ -238,7 +242,10 @@ def handle_command(args: argparse.Namespace) -> int:
             sharing_pb2.RecordUrgentHandlingRequest(id=args.id, outcome=args.outcome),
             timeout=30,
         )
-    print_message(reply, as_json=args.json)
+    if args.json:
+        print_message(reply, as_json=True)
+    else:
+        print_service_request(reply)
     return 0
 
 
@@ -255,29 +262,84 @@ def mine_command(args: argparse.Namespace) -> int:
         print(tr("no request with id {id}", id=args.id) if args.id else tr("no requests filed"))
         return EXIT_NOT_FOUND if args.id else 0
     for r in requests:
-        print(f"{r.id}  {r.kind:<10} {r.status:<9} {r.provider:<10} {r.subject}")
-        if r.status.lower() == "pending":
-            late = tr(" (provisional date)") if r.due_date_provisional else ""
-            line = tr(
-                "awaiting {provider}: answer due by the end of {day}",
-                provider=r.provider,
-                day=r.due_date or "-",
-            )
-            print(f"    {line}{late}")
-        elif r.decision.reason or r.decision.articles:
-            articles = f" [{', '.join(r.decision.articles)}]" if r.decision.articles else ""
-            print("    " + tr("decision: {reason}", reason=r.decision.reason) + articles)
-        if r.fulfilled_by:
-            print("    " + tr("met by catalogue entry {entry}", entry=r.fulfilled_by))
-        if r.HasField("correction_receipt"):
-            _print_receipt(r.correction_receipt)
-        elif r.correction_id and r.status.lower() == "pending":
-            items = ", ".join(r.data_items)
-            print(
-                "    "
-                + tr("sealed to {provider}'s node: {items}", provider=r.provider, items=items)
-            )
+        print_service_request(r)
     return 0
+
+
+def kind_label(kind: str) -> str:
+    """A service request's kind in the reader's words (in English the kind's code)."""
+    labels = {
+        "data_need": tr("data_need"),
+        "correction": tr("correction"),
+        "open_data": tr("open_data"),
+    }
+    return labels.get(kind, kind)
+
+
+def state_label(status: str) -> str:
+    """A service request's state in the reader's words (in English the state's code)."""
+    labels = {
+        "pending": tr("pending"),
+        "accepted": tr("accepted"),
+        "approved": tr("approved"),
+        "refused": tr("refused"),
+        "corrected": tr("corrected"),
+        "fulfilled": tr("fulfilled"),
+    }
+    return labels.get(status.lower(), status)
+
+
+def print_service_request(r: sharing_pb2.ServiceRequest) -> None:
+    """A data need, correction or open-data request: what it asks of whom, its state, who must
+    answer by when or what was decided, and what the provider's node did with a correction (the
+    record's key is never shown)."""
+    print(
+        tr(
+            "{kind} {id}: {status} — {subject} ({requester} → {provider})",
+            kind=kind_label(r.kind),
+            id=r.id,
+            status=state_label(r.status),
+            subject=r.subject,
+            requester=r.requester or "-",
+            provider=r.provider,
+        )
+    )
+    if r.kind == "data_need":
+        line = tr(
+            "data items: {items}; scenario: {scenario}; legal basis: {basis}",
+            items=", ".join(r.data_items),
+            scenario=r.scenario or "-",
+            basis=r.legal_basis or "-",
+        )
+        print(f"    {line}")
+    if r.urgent:
+        if r.urgent_outcome:
+            line = tr("urgent: handled: {outcome}", outcome=r.urgent_outcome)
+        else:
+            line = tr(
+                "urgent: {handler} organises the special docking by the end of {day} (Art.23)",
+                handler=r.urgent_handler or "-",
+                day=r.urgent_due_date or "-",
+            )
+        print(f"    {line}")
+    if r.status.lower() == "pending":
+        late = tr(" (provisional date)") if r.due_date_provisional else ""
+        line = tr(
+            "awaiting {provider}: answer due by the end of {day}",
+            provider=r.provider,
+            day=r.due_date or "-",
+        )
+        print(f"    {line}{late}")
+    elif r.decision.reason or r.decision.articles:
+        articles = f" [{', '.join(r.decision.articles)}]" if r.decision.articles else ""
+        print("    " + tr("decision: {reason}", reason=r.decision.reason) + articles)
+    if r.fulfilled_by:
+        print("    " + tr("met by catalogue entry {entry}", entry=r.fulfilled_by))
+    if r.HasField("correction_receipt"):
+        _print_receipt(r.correction_receipt)
+    elif r.correction_id and r.status.lower() == "pending":
+        items = ", ".join(r.data_items)
+        print("    " + tr("sealed to {provider}'s node: {items}", provider=r.provider, items=items))
 
 
 def _print_receipt(c: common_pb2.CorrectionReceipt) -> None:
@@ -315,7 +377,10 @@ def decide_command(args: argparse.Namespace) -> int:
             ),
             timeout=30,
         )
-    print_message(reply, as_json=args.json)
+    if args.json:
+        print_message(reply, as_json=True)
+    else:
+        print_service_request(reply)
     return 0
 
 
@@ -324,5 +389,8 @@ def fulfil_command(args: argparse.Namespace) -> int:
         reply = stub.sharing.FulfilDataNeed(
             sharing_pb2.FulfilDataNeedRequest(id=args.id, entry_code=args.entry), timeout=30
         )
-    print_message(reply, as_json=args.json)
+    if args.json:
+        print_message(reply, as_json=True)
+    else:
+        print_service_request(reply)
     return 0
