@@ -91,7 +91,7 @@ def test_broker_and_node_start_on_the_fixed_ports_they_are_given(tmp_path):
     """A deployment names its ports: start-up's check that a port is free must give it back."""
     tmp = tmp_path.resolve()
     home = _gat_node(tmp, ("127.0.0.1",))
-    node_port, broker_port, public_port = _free_port(), _free_port(), _free_port()
+    node_port, broker_port, public_port, metrics_port = (_free_port() for _ in range(4))
     specs = [
         ("node", ["node", "serve", "--config", "node.toml", "--listen", f"127.0.0.1:{node_port}"]),
         (
@@ -100,12 +100,14 @@ def test_broker_and_node_start_on_the_fixed_ports_they_are_given(tmp_path):
                 *("broker", "serve", "--home", str(home.root)),
                 *("--listen", f"127.0.0.1:{broker_port}"),
                 *("--public-listen", f"127.0.0.1:{public_port}"),
+                # not the default 9464: another broker on this machine may hold it
+                *("--metrics-listen", f"127.0.0.1:{metrics_port}"),
             ],
         ),
     ]
     with _running(specs, tmp) as processes:
         ports = [int(p.address.rpartition(":")[2]) for p in processes]
         assert ports == [node_port, broker_port]
-        for port in (node_port, broker_port, public_port):
+        for port in (node_port, broker_port, public_port, metrics_port):
             with socket.create_connection(("127.0.0.1", port), timeout=5):
                 pass
