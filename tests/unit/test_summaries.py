@@ -12,6 +12,7 @@ from tongdao.commands._summaries import (
     print_catalogue_entry,
     print_department,
     print_share_request,
+    role_label,
 )
 from tongdao.v1 import catalogue_pb2, common_pb2, directory_pb2, sharing_pb2
 
@@ -90,6 +91,7 @@ def test_an_entry_reads_its_classification_and_reviewer_in_words(capsys):
         (classification_label, "general", "一般数据"),
         (misuse_label, "out_of_scope", "超出授权范围"),
         (misuse_label, "not_rectified", "未按期整改"),
+        (role_label, "auditor", "安全审计员"),
     ],
 )
 def test_labels_are_in_the_readers_language(label, value, zh):

@@ -74,6 +74,17 @@ def classification_label(value: str) -> str:
     return labels.get(value, value or "-")
 
 
+def role_label(role: str) -> str:
+    """A person's role in the reader's words (the three roles of GB/T 22239; in English the
+    role's name, as ``--role`` takes it)."""
+    labels = {
+        "administrator": tr("administrator"),
+        "operator": tr("operator"),
+        "auditor": tr("auditor"),
+    }
+    return labels.get(role, role)
+
+
 def party_label(code: str) -> str:
     """A party as the reader names it: the data authority in words, a department by its code."""
     return tr("the data authority") if code == "authority" else code
