@@ -11,7 +11,7 @@ PERMISSION_DENIED naming the role it needed. It then makes the caller the curren
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from contextlib import nullcontext
 from typing import Any
 
@@ -120,9 +120,9 @@ class AccessInterceptor(grpc.ServerInterceptor):
         if ANY_REGISTERED in required or set(actor.roles) & set(required):
             return actor
         name = method.rsplit("/", 1)[-1]
-        needed: str = required[-1]
+        needed: str = _role(required[-1])
         if len(required) > 1:
-            needed = msg("{roles} or {last}", roles=", ".join(required[:-1]), last=required[-1])
+            needed = msg("{roles} or {last}", roles=_roles(required[:-1]), last=needed)
         if actor.person:
             who = msg("{person} ({cn})", person=actor.person, cn=cn)
             hint = msg("log in as a person who holds {needed}", needed=needed)
@@ -139,7 +139,7 @@ class AccessInterceptor(grpc.ServerInterceptor):
                 name=name,
                 needed=needed,
                 who=who,
-                roles=", ".join(actor.roles) or msg("no role"),
+                roles=_roles(actor.roles),
                 hint=hint,
             ),
             articles=articles,
@@ -197,3 +197,23 @@ class AccessInterceptor(grpc.ServerInterceptor):
                     response_serializer=handler.response_serializer,
                 )
         return handler
+
+
+def _role(role: str) -> str:
+    """A role as words of the message catalogue (said in each reader's language)."""
+    words = {
+        "administrator": msg("administrator"),
+        "operator": msg("operator"),
+        "auditor": msg("auditor"),
+    }
+    return words.get(role, role)
+
+
+def _roles(roles: Sequence[str]) -> str:
+    """Roles listed in the reader's language ("no role" for none)."""
+    if not roles:
+        return msg("no role")
+    said = _role(roles[0])
+    for role in roles[1:]:
+        said = msg("{first}, {next}", first=said, next=_role(role))
+    return said

@@ -126,6 +126,14 @@ def test_login_session_whoami_logout(monkeypatch, capsys, broker):
     )
     assert code == 3 and "CreateAccount needs the role administrator" in err
     assert "li.hua (hrb.rsj) holds auditor" in err
+    # the same refusal in zh-CN names the roles in its words (GB/T 22239's three roles)
+    code, _, err = run(
+        monkeypatch, capsys, broker, "account", "create", "x.z", "--for", RSJ.code,
+        "--role", "operator", "--name", "X", "--as", RSJ.code, "--password-stdin",
+        "--locale", "zh-CN", stdin=INITIAL + "\n",
+    )  # fmt: skip
+    assert code == 3 and "CreateAccount 需要 系统管理员 角色" in err
+    assert "持有的角色为 安全审计员" in err
     code, out, err = run(monkeypatch, capsys, broker, "logout", "--as", RSJ.code)
     assert code == 0 and "logged out" in out and not path.exists()
     code, out, err = run(monkeypatch, capsys, broker, "account", "whoami", "--as", RSJ.code)
