@@ -464,6 +464,18 @@ def test_catalogue_review_clocks_from_the_cli(stack, tmp_path, capsys):
     created = capsys.readouterr().out.splitlines()
     assert created[0].startswith("catalogue entry gat.cli-entry v0: draft — ")
     assert "(hlj.gat)" in created[0] and "data item(s); important data" in created[1]
+    # the full view: each data item with its type and grade, the key marked, the purposes
+    assert main(["catalogue", "get", "gat.cli-entry", *common, "--as", "hlj.gat"]) == 0
+    shown = capsys.readouterr().out
+    key = data["key_field"]
+    assert f"{key} (key)" in shown and "data items:" in shown
+    for item in data["data_items"]:
+        assert any(
+            line.split()[0] == item["name"] and item["sensitivity"] in line
+            for line in shown.splitlines()
+            if line.startswith("    ")
+        ), item["name"]
+    assert "open data: not_open" in shown  # an unconditional share names no purposes
     assert main(["catalogue", "submit", "gat.cli-entry", *common, "--as", "hlj.gat"]) == 0
     submitted = capsys.readouterr().out
     assert ": submitted — " in submitted and "waiting for the review of " in submitted

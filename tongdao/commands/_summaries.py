@@ -7,9 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tongdao.commands._common import request_details
+from tongdao.commands._common import cell, request_details
 from tongdao.i18n import tr
-from tongdao.proto.methods import METHOD_NAMES, SHARE_TYPE_NAMES
+from tongdao.proto.methods import METHOD_NAMES, OPEN_TYPE_NAMES, SHARE_TYPE_NAMES
 
 REQUEST_STATES = (
     "pending_provider_review",
@@ -292,3 +292,61 @@ def print_department(d: Any) -> None:
         print("  " + tr("Ed25519 public key {key}", key=d.signing_public_key.hex()))
     if d.encryption_public_key:
         print("  " + tr("X25519 public key {key}", key=d.encryption_public_key.hex()))
+
+
+def sensitivity_label(grade: str) -> str:
+    """A data item's sensitivity grade (Art.14) in the reader's words (in English the grade's
+    name, as the catalogue and the rule file spell it)."""
+    labels = {
+        "general": tr("general"),
+        "personal": tr("personal"),
+        "sensitive_personal": tr("sensitive_personal"),
+    }
+    return labels.get(grade, grade or "-")
+
+
+def open_type_label(value: int) -> str:
+    """An entry's open type (Art.33) in the reader's words."""
+    name = OPEN_TYPE_NAMES.get(value, "")
+    labels = {
+        "not_open": tr("not_open"),
+        "conditional_open": tr("conditional_open"),
+        "unconditional_open": tr("unconditional_open"),
+    }
+    return labels.get(name, "-")
+
+
+def print_catalogue_entry_detail(e: Any) -> None:
+    """One catalogue entry in full, as a department deciding what to ask for reads it: the
+    summary, then each data item with its type, grade and meaning, the key, the purposes it may
+    be used for, who it is shared with, its legal basis and whether it is open."""
+    print_catalogue_entry(e)
+    if e.description:
+        print(f"  {e.description}")
+    print("  " + tr("data items:"))
+    for item in e.data_items:
+        key = " " + tr("(key)") if item.name == e.key_field else ""
+        print(
+            f"    {cell(item.name + key, 24)} {cell(item.type, 8)} "
+            f"{cell(sensitivity_label(item.sensitivity), 14)} {item.description}"
+        )
+    if e.permitted_purposes:
+        print("  " + tr("may be used for: {purposes}", purposes="、".join(e.permitted_purposes)))
+    if e.share_scope_levels:
+        levels = "、".join(level_label(level) for level in e.share_scope_levels)
+        print("  " + tr("shared with departments at: {levels}", levels=levels))
+    if e.legal_basis:
+        print("  " + tr("legal basis: {basis}", basis=e.legal_basis))
+    opened = open_type_label(e.open_type)
+    if e.open_conditions:
+        opened = tr("{open} ({conditions})", open=opened, conditions=e.open_conditions)
+    print("  " + tr("open data: {open}", open=opened))
+    if e.update_frequency or e.data_format:
+        print(
+            "  "
+            + tr(
+                "updated {frequency}; format {format}",
+                frequency=e.update_frequency or "-",
+                format=e.data_format or "-",
+            )
+        )

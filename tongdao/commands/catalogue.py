@@ -12,7 +12,11 @@ from tongdao.broker.catalogue.file_formats import FORMATS
 from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments, broker_stub, cell, print_message
 from tongdao.commands._grammar import add_list_option
-from tongdao.commands._summaries import print_catalogue_entry, share_type_label
+from tongdao.commands._summaries import (
+    print_catalogue_entry,
+    print_catalogue_entry_detail,
+    share_type_label,
+)
 from tongdao.i18n import current, say, tr
 from tongdao.policies.i18n import msg, syntax_error
 from tongdao.proto.methods import OPEN_TYPE_VALUES, SHARE_TYPE_VALUES
@@ -121,7 +125,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     submit.add_argument("code")
     submit.set_defaults(handler=submit_command)
 
-    get = csub.add_parser("get", help="show one entry")
+    get = csub.add_parser("get", help="show one entry in full (--json: every field)")
     add_broker_arguments(get, as_help="your department code")
     get.add_argument("code")
     get.add_argument(
@@ -416,7 +420,10 @@ def get_command(args: argparse.Namespace) -> int:
         reply = stub.catalogue.GetCatalogueEntry(
             catalogue_pb2.GetCatalogueEntryRequest(code=args.code, version=args.version), timeout=30
         )
-    print_message(reply, as_json=args.json)
+    if args.json:
+        print_message(reply, as_json=True)
+    else:
+        print_catalogue_entry_detail(reply)
     return 0
 
 
