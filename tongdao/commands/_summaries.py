@@ -35,6 +35,7 @@ def status_label(status: str) -> str:
         "superseded": tr("superseded"),
         "draft": tr("draft"),
         "submitted": tr("submitted"),
+        "returned": tr("returned"),
         "published": tr("published"),
         "revoking": tr("revoking"),
         "sunset": tr("sunset"),

@@ -16,6 +16,7 @@ from tongdao.commands._summaries import (
     print_catalogue_entry,
     print_catalogue_entry_detail,
     share_type_label,
+    status_label,
 )
 from tongdao.i18n import current, say, tr
 from tongdao.policies.i18n import msg, syntax_error
@@ -441,7 +442,8 @@ def list_command(args: argparse.Namespace) -> int:
         what = tr("no catalogue entries {status}", status=args.status) if args.status else ""
         print(_nothing(what or tr("no catalogue entries"), args.provider))
     for e in reply.entries:
-        print(f"{e.code:<32} v{e.version:<3} {e.status:<10} {e.provider:<12} {e.name}")
+        state = cell(status_label(e.status), 10)
+        print(f"{cell(e.code, 32)} v{e.version:<3} {state} {cell(e.provider, 12)} {e.name}")
     return 0
 
 
