@@ -168,6 +168,11 @@ def test_a_clean_day_reconciles_and_is_recorded_once(world, capsys):
     assert main(["supervise", "reconcile", "--day", day.isoformat(), *home]) == 0
     out = capsys.readouterr().out
     assert f"node {GAT}: clean" in out and grant_id in out and "20 records" in out
+    assert (
+        main(["supervise", "reconcile", "--day", day.isoformat(), "--locale", "zh-CN", *home]) == 0
+    )
+    out = capsys.readouterr().out
+    assert f"节点 {GAT}：一致" in out and " UTC .. " in out  # the day's bounds to the minute
 
 
 def test_a_tampered_node_journal_yields_findings_naming_grant_node_and_evidence(world):
