@@ -13,7 +13,7 @@ from tongdao.commands._common import (
     print_message,
     request_details,
 )
-from tongdao.commands._summaries import print_share_request, status_label
+from tongdao.commands._summaries import moment, print_share_request, status_label
 from tongdao.i18n import tr
 from tongdao.proto.pages import every_page
 from tongdao.v1 import sharing_pb2
@@ -143,7 +143,7 @@ def usage_command(args: argparse.Namespace) -> int:
         ledger = tr("ledger {sequence}", sequence=c.sequence)
         grant = tr("grant {grant}", grant=c.grant_id)
         print(
-            f"{ledger} {c.recorded_at} {c.kind:<17} {grant} "
+            f"{ledger} {moment(c.recorded_at)} {c.kind:<17} {grant} "
             f"{c.consumer} {c.method} {','.join(c.fields)}"
         )
     return 0
