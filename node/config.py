@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tongdao.policies.i18n import msg, syntax_error
+from tongdao.policies.i18n import msg, os_reason, syntax_error
 
 
 class ConfigError(Exception):
@@ -125,6 +125,10 @@ def load_node_config(path: str | Path) -> NodeConfig:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(msg("{p}: no such file", p=p)) from None
+    except OSError as exc:  # a directory, no permission …
+        raise ConfigError(msg("{path}: {reason}", path=p, reason=os_reason(exc))) from None
+    except UnicodeDecodeError:
+        raise ConfigError(msg("{path}: not UTF-8 text", path=str(p))) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(syntax_error(exc, p)) from None
     where = f"{p}: "

@@ -16,6 +16,7 @@ Two ways to use them:
 
 from __future__ import annotations
 
+import errno
 import json
 import re
 from collections.abc import Mapping
@@ -212,3 +213,19 @@ def syntax_error(exc: ValueError, path: object) -> Text:
         column=int(found["column"]),
         reason=found["reason"],
     )
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file could not be used, in words of the catalogue (the operating system's own text
+    for a cause not listed here)."""
+    reasons = {
+        errno.ENOENT: msg("no such file or directory"),
+        errno.EACCES: msg("permission denied"),
+        errno.EPERM: msg("permission denied"),
+        errno.EISDIR: msg("it is a directory"),
+        errno.ENOTDIR: msg("a part of the path is not a directory"),
+        errno.EEXIST: msg("it already exists"),
+        errno.ENOSPC: msg("no space left on the device"),
+        errno.EROFS: msg("the file system is read-only"),
+    }
+    return reasons.get(exc.errno or 0, exc.strerror or type(exc).__name__)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tongdao.cli import CommandError
-from tongdao.policies.i18n import msg, syntax_error
+from tongdao.policies.i18n import msg, os_reason, syntax_error
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def read_config(path: str, options: Sequence[Option]) -> dict[str, Any]:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise CommandError(
-            msg("cannot read config file {path}: {v3}", path=path, v3=exc.strerror or exc)
+            msg("cannot read config file {path}: {v3}", path=path, v3=os_reason(exc))
         ) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise CommandError(syntax_error(exc, path)) from None

@@ -25,7 +25,7 @@ from tongdao.crypto.cross_check import (
 from tongdao.crypto.errors import EnvelopeError
 from tongdao.home import HomeError
 from tongdao.i18n import tr
-from tongdao.policies.i18n import msg
+from tongdao.policies.i18n import msg, os_reason
 from tongdao.v1 import catalogue_pb2, directory_pb2, sharing_pb2
 
 
@@ -36,7 +36,7 @@ def _keys(args: argparse.Namespace) -> list[str]:
             text = Path(args.key_file).read_text(encoding="utf-8-sig")
         except OSError as exc:
             raise CommandError(
-                msg("--key-file: {strerror}: {path}", strerror=exc.strerror, path=args.key_file)
+                msg("--key-file: {strerror}: {path}", strerror=os_reason(exc), path=args.key_file)
             ) from None
         keys += [line.strip() for line in text.splitlines() if line.strip()]
     unique = list(dict.fromkeys(keys))

@@ -16,7 +16,7 @@ from tongdao.crypto.enrolment import check_host
 from tongdao.crypto.errors import EnrolmentError
 from tongdao.home import PASSPHRASE_ENV, DepartmentProfile, Home, HomeError
 from tongdao.i18n import said, tr
-from tongdao.policies.i18n import msg
+from tongdao.policies.i18n import msg, os_reason
 
 
 def warn_expiring(certificate_pem: bytes) -> None:
@@ -140,7 +140,7 @@ def install(args: argparse.Namespace) -> int:
         data = Path(args.bundle).read_bytes()
     except OSError as exc:
         raise CommandError(
-            msg("{bundle}: {strerror}", bundle=args.bundle, strerror=exc.strerror)
+            msg("{bundle}: {strerror}", bundle=args.bundle, strerror=os_reason(exc))
         ) from None
     try:
         infos = home.install(data)
@@ -154,7 +154,7 @@ def install(args: argparse.Namespace) -> int:
                 msg(
                     "{broker_certificate}: {strerror}",
                     broker_certificate=args.broker_certificate,
-                    strerror=exc.strerror,
+                    strerror=os_reason(exc),
                 )
             ) from None
         except HomeError as exc:

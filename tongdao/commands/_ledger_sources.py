@@ -38,7 +38,7 @@ from tongdao.crypto.merkle import (
 from tongdao.crypto.signing import VerifyKey
 from tongdao.home import HomeError
 from tongdao.i18n import explained
-from tongdao.policies.i18n import msg
+from tongdao.policies.i18n import msg, os_reason
 from tongdao.policies.loader import load_policy
 from tongdao.policies.model import PolicyError
 
@@ -81,7 +81,7 @@ class ExportSource:
                     self.export = read_export(fh)
         except OSError as exc:
             raise CommandError(
-                msg("{path}: cannot read ({strerror})", path=path, strerror=exc.strerror)
+                msg("{path}: cannot read ({strerror})", path=path, strerror=os_reason(exc))
             ) from None
         except UnicodeDecodeError:
             raise CommandError(

@@ -29,7 +29,7 @@ from tongdao.commands._common import (
 from tongdao.commands._summaries import moment, party_label, role_label
 from tongdao.home import AUTHORITY
 from tongdao.i18n import tr
-from tongdao.policies.i18n import msg
+from tongdao.policies.i18n import msg, os_reason
 from tongdao.v1 import accounts_pb2
 
 ENV_PASSWORD = "TONGDAO_PASSWORD"  # noqa: S105 (the name of an environment variable)
@@ -157,7 +157,7 @@ def _password_file(path: Path, count: int) -> list[str]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise CommandError(
-            msg("--password-file: cannot read {path}: {reason}", path=path, reason=exc.strerror)
+            msg("--password-file: cannot read {path}: {reason}", path=path, reason=os_reason(exc))
         ) from None
     if os.name == "posix" and mode & 0o077:
         raise CommandError(

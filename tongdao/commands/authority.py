@@ -17,7 +17,7 @@ from tongdao.commands._grammar import add_json_argument
 from tongdao.commands._summaries import print_catalogue_entry, print_department, print_share_request
 from tongdao.home import AUTHORITY, split_pem
 from tongdao.i18n import tr
-from tongdao.policies.i18n import msg
+from tongdao.policies.i18n import msg, os_reason
 from tongdao.v1 import catalogue_pb2, directory_pb2, sharing_pb2, supervision_pb2
 
 
@@ -134,7 +134,7 @@ def register_department(args: argparse.Namespace) -> int:
         pems = split_pem(Path(args.certificate).read_bytes())
     except OSError as exc:
         raise CommandError(
-            msg("{certificate}: {strerror}", certificate=args.certificate, strerror=exc.strerror)
+            msg("{certificate}: {strerror}", certificate=args.certificate, strerror=os_reason(exc))
         ) from None
     if not pems:
         raise CommandError(

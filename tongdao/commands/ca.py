@@ -18,7 +18,7 @@ from tongdao.commands._grammar import add_json_argument
 from tongdao.commands._summaries import level_label
 from tongdao.crypto.revocation import REASONS
 from tongdao.i18n import said, tr
-from tongdao.policies.i18n import msg
+from tongdao.policies.i18n import msg, os_reason
 
 DEFAULT_CA_HOME = "tongdao-ca"
 
@@ -133,7 +133,7 @@ def sign_command(args: argparse.Namespace) -> int:
         data = Path(args.request).read_bytes()
     except OSError as exc:
         raise CommandError(
-            msg("{request}: {strerror}", request=args.request, strerror=exc.strerror)
+            msg("{request}: {strerror}", request=args.request, strerror=os_reason(exc))
         ) from None
     hosts = endpoint_hosts(args.endpoint) if args.endpoint is not None else None
     try:

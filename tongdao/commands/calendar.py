@@ -13,7 +13,7 @@ from tongdao.cli import CommandError
 from tongdao.commands._common import add_home_argument
 from tongdao.commands._grammar import add_json_argument
 from tongdao.i18n import current, explained, tr
-from tongdao.policies.i18n import msg
+from tongdao.policies.i18n import msg, os_reason
 
 if TYPE_CHECKING:
     from tongdao.policies.calendar import WorkingDayCalendar
@@ -201,8 +201,10 @@ def _read_schedule(args: argparse.Namespace) -> OfficialYear:
     path = Path(args.file)
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(msg("{path}: cannot read: {exc}", path=path, exc=exc)) from None
+    except OSError as exc:
+        raise CommandError(msg("{path}: {reason}", path=path, reason=os_reason(exc))) from None
+    except UnicodeDecodeError:
+        raise CommandError(msg("{path}: not UTF-8 text", path=str(path))) from None
     try:
         return parse_schedule(
             text,

@@ -19,7 +19,7 @@ from tongdao.commands._summaries import (
     status_label,
 )
 from tongdao.i18n import current, say, tr
-from tongdao.policies.i18n import msg, syntax_error
+from tongdao.policies.i18n import msg, os_reason, syntax_error
 from tongdao.proto.methods import OPEN_TYPE_VALUES, SHARE_TYPE_VALUES
 from tongdao.proto.pages import every_page
 from tongdao.proto.transport import with_locale
@@ -94,6 +94,10 @@ def load_entry_file(path: str) -> catalogue_pb2.CatalogueEntry:
         data = tomllib.loads(text) if p.suffix == ".toml" else json.loads(text)
     except FileNotFoundError:
         raise CommandError(msg("{path}: no such file", path=path)) from None
+    except OSError as exc:  # a directory, no permission …
+        raise CommandError(msg("{path}: {reason}", path=path, reason=os_reason(exc))) from None
+    except UnicodeDecodeError:
+        raise CommandError(msg("{path}: not UTF-8 text", path=path)) from None
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise CommandError(syntax_error(exc, path)) from None
     if not isinstance(data, dict):
@@ -319,7 +323,7 @@ def import_command(args: argparse.Namespace) -> int:
         content = Path(args.file).read_bytes()
     except OSError as exc:
         raise CommandError(
-            msg("{file}: {strerror}", file=args.file, strerror=exc.strerror)
+            msg("{file}: {strerror}", file=args.file, strerror=os_reason(exc))
         ) from None
     bar = Progress(f"checking {Path(args.file).name}")
     final = None
@@ -462,7 +466,7 @@ def _public_open_catalogue(args: argparse.Namespace, request: Any) -> Any:
             msg(
                 "{ca_path}: {strerror} (give the authority CA with --ca)",
                 ca_path=ca_path,
-                strerror=exc.strerror,
+                strerror=os_reason(exc),
             )
         ) from None
     channel = public_channel(args.public, ca_pem)

@@ -14,7 +14,7 @@ from tongdao.commands._config import Option, add_options, resolve
 from tongdao.commands._grammar import add_json_argument
 from tongdao.home import AUTHORITY, HomeError
 from tongdao.i18n import explained, said, tr
-from tongdao.policies.i18n import msg
+from tongdao.policies.i18n import msg, os_reason
 from tongdao.policies.model import PolicyError
 
 SERVE_OPTIONS: tuple[Option, ...] = (
@@ -164,7 +164,7 @@ def serve_command(args: argparse.Namespace) -> int:
             msg(
                 "listen: cannot listen on {listen}: {strerror}",
                 listen=args.listen,
-                strerror=exc.strerror,
+                strerror=os_reason(exc),
             )
         ) from None
     config = uvicorn.Config(

@@ -28,7 +28,7 @@ from tongdao.commands._summaries import (
     status_label,
 )
 from tongdao.i18n import current, said, tr
-from tongdao.policies.i18n import msg
+from tongdao.policies.i18n import msg, os_reason
 
 
 def _client(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -254,7 +254,7 @@ def _keys(args: argparse.Namespace) -> list[str]:
             rows = [row[0].strip() for row in csv.reader(fh) if row and row[0].strip()]
     except OSError as exc:
         raise CommandError(
-            msg("{keys_file}: {strerror}", keys_file=args.keys_file, strerror=exc.strerror)
+            msg("{keys_file}: {strerror}", keys_file=args.keys_file, strerror=os_reason(exc))
         ) from None
     return rows
 

@@ -37,7 +37,7 @@ from tongdao.crypto.errors import ProofError
 from tongdao.crypto.merkle import leaf_hash, verify_consistency, verify_inclusion
 from tongdao.home import AUTHORITY, HomeError
 from tongdao.i18n import explained, said, say, tr
-from tongdao.policies.i18n import msg
+from tongdao.policies.i18n import msg, os_reason
 from tongdao.v1 import ledger_pb2
 
 
@@ -428,7 +428,7 @@ def export_command(args: argparse.Namespace) -> int:
                     source.close()
     except OSError as exc:
         raise CommandError(
-            msg("{file}: cannot write ({strerror})", file=args.file, strerror=exc.strerror)
+            msg("{file}: cannot write ({strerror})", file=args.file, strerror=os_reason(exc))
         ) from None
     print(
         tr("exported {count} entries with their checkpoints to {file}", count=count, file=args.file)

@@ -17,7 +17,7 @@ from tongdao.cli import CommandError
 from tongdao.commands._common import add_home_argument, print_message
 from tongdao.commands._grammar import add_json_argument, add_list_option
 from tongdao.i18n import current, tr
-from tongdao.policies.i18n import msg
+from tongdao.policies.i18n import msg, os_reason
 
 TOKEN_ENV = "TONGDAO_OPEN_TOKEN"  # noqa: S105 - the name of a variable, not a secret
 
@@ -127,7 +127,7 @@ def _client(args: argparse.Namespace) -> Iterator[Any]:
             msg(
                 "{path}: {strerror} (give the authority CA with --ca)",
                 path=ca_path,
-                strerror=exc.strerror,
+                strerror=os_reason(exc),
             )
         ) from None
     client = PublicClient(args.public_broker, ca_pem, locale=current())
@@ -238,7 +238,7 @@ def _write(path: Path, fields: list[str], records: list[dict[str, str]]) -> None
                 writer.writeheader()
                 writer.writerows(records)
     except OSError as exc:
-        raise CommandError(msg("{path}: {strerror}", path=path, strerror=exc.strerror)) from None
+        raise CommandError(msg("{path}: {strerror}", path=path, strerror=os_reason(exc))) from None
 
 
 def download_command(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ from tongdao.commands._common import add_broker_arguments
 from tongdao.commands._grammar import add_list_option
 from tongdao.commands.consumer import _client
 from tongdao.i18n import said
-from tongdao.policies.i18n import msg
+from tongdao.policies.i18n import msg, os_reason
 
 
 def _read_keys(path: str, column: str | None) -> list[str]:
@@ -28,7 +28,7 @@ def _read_keys(path: str, column: str | None) -> list[str]:
                 return [row[column] for row in reader if row[column].strip()]
             return [row[0] for row in csv.reader(fh) if row and row[0].strip()]
     except OSError as exc:
-        raise CommandError(msg("{path}: {strerror}", path=path, strerror=exc.strerror)) from None
+        raise CommandError(msg("{path}: {strerror}", path=path, strerror=os_reason(exc))) from None
 
 
 def _grant_token(client: Any, grant_id: str) -> str:
