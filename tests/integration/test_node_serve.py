@@ -74,10 +74,10 @@ class Node:
         self.process, self.target, self.lines = process, target, lines
 
 
-def start(config: Path, timeout: float = 30) -> Node:
+def start(config: Path, *options: str, timeout: float = 30) -> Node:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "tongdao", "node", "serve", "--config", str(config)],
+        [sys.executable, "-m", "tongdao", "node", "serve", "--config", str(config), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -383,6 +383,21 @@ def test_a_port_in_use_stops_start_up_before_the_state_directory_is_created(worl
     assert "already in use" in result.stderr and "Traceback" not in result.stderr
     assert not (folder / "taken-state").exists()
     assert node.process.poll() is None  # the node holding the port serves on
+
+
+def test_log_lines_as_json_objects_when_asked(world):
+    home, _, _, _ = world
+    config = Path(home.root).parent / "node-json.toml"
+    text = CONFIG.format(provider=PROVIDER, home=home.root)
+    config.write_text(text.replace('"node-state"', '"node-state-json"'), encoding="utf-8")
+    node = start(config, "--log-format", "json")
+    try:
+        logged = [json.loads(line) for line in node.lines if line.startswith("{")]
+        assert any("revocation list" in entry["message"] for entry in logged)
+        assert all({"time", "level", "logger", "message"} <= set(entry) for entry in logged)
+    finally:
+        node.process.send_signal(signal.SIGTERM)
+        node.process.wait(20)
 
 
 def test_sigterm_stops_cleanly(world):

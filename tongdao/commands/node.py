@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import signal
 import threading
@@ -30,6 +29,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     serve.add_argument("--config", required=True, help="node configuration file (TOML)")
     serve.add_argument("--listen", default=None, help="override the configured HOST:PORT")
+    serve.add_argument(
+        "--log-format",
+        default="text",
+        choices=("text", "json"),
+        help="log lines as plain text (default) or as JSON objects, one per line, as the broker "
+        "writes them (for journald or a log collector)",
+    )
     add_json_argument(serve, lines=True)
     serve.set_defaults(handler=serve_command)
 
@@ -54,9 +60,10 @@ def serve_command(args: argparse.Namespace) -> int:
         batch_scheduling()  # likewise (tongdao.proto.scheduling)
     except ValueError as exc:
         raise CommandError(explained(exc, "the node cannot start: {reason}")) from None
-    logging.basicConfig(
-        level=os.environ.get("TONGDAO_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    from tongdao.broker.ops.logs import configure_logging
+
+    configure_logging(
+        os.environ.get("TONGDAO_LOG_LEVEL", "INFO"), json_lines=args.log_format == "json"
     )
     try:
         config = load_node_config(args.config)
