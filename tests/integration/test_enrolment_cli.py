@@ -62,6 +62,7 @@ def test_the_whole_enrolment_by_command(places, capsys):
     assert code == 0 and "90 days left" in out and "authority-ca/ca.crt" in out
     code, out, _ = run(capsys, "init", "--home", str(authority), "--ca-home", str(ca))
     assert code == 0 and "enrolled the broker" in out
+    assert f"next: start the broker (`tongdao broker serve --home {authority}`)" in out
     assert (authority / "authority-ca" / "crl.pem").exists()
     code, out, _ = run(capsys, "ca", "list", "--home", str(ca))
     assert code == 0 and out.count("hlj.gat") == 2 and "administrator" in out

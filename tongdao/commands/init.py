@@ -69,4 +69,12 @@ def run(args: argparse.Namespace) -> int:
             path=home.ca_dir / "crl.pem",
         )
     )
+    print(
+        tr(
+            "next: start the broker (`tongdao broker serve --home {root}`), then create the "
+            "authority's first administrator (`tongdao account create NAME --for authority "
+            "--role administrator --name …`)",
+            root=home.root,
+        )
+    )
     return 0
