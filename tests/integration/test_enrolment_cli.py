@@ -110,7 +110,7 @@ def test_bad_requests_are_refused_clearly(places, capsys, tmp_path):
     assert "already signed" in kept[0]["reason"] and kept[1]["expected_party"] == "hlj.mzt"
     assert kept[0]["request_sha256"] == hashlib.sha256(csr.read_bytes()).hexdigest()
     code, _, err = run(capsys, "ca", "sign", str(tmp_path / "missing.csr"), "--home", str(ca))
-    assert code == 2 and "No such file" in err
+    assert code == 2 and "missing.csr: no such file or directory" in err
     code, _, err = run(capsys, "department", "install", str(csr), "--home", str(gat))
     assert code == 2 and "bundle" in err
 
