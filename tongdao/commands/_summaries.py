@@ -332,9 +332,11 @@ def print_catalogue_entry_detail(e: Any) -> None:
             f"{cell(sensitivity_label(item.sensitivity), 14)} {item.description}"
         )
     if e.permitted_purposes:
-        print("  " + tr("may be used for: {purposes}", purposes="、".join(e.permitted_purposes)))
+        print(
+            "  " + tr("may be used for: {purposes}", purposes=tr(", ").join(e.permitted_purposes))
+        )
     if e.share_scope_levels:
-        levels = "、".join(level_label(level) for level in e.share_scope_levels)
+        levels = tr(", ").join(level_label(level) for level in e.share_scope_levels)
         print("  " + tr("shared with departments at: {levels}", levels=levels))
     if e.legal_basis:
         print("  " + tr("legal basis: {basis}", basis=e.legal_basis))
