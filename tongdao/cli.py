@@ -150,7 +150,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tongdao {__version__}")
     parser.add_argument("--locale", choices=LOCALES, help=LOCALE_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
     for name in COMMAND_MODULES:
         importlib.import_module(f"tongdao.commands.{name}").register(sub)
     for _path, leaf in leaf_commands(parser):
@@ -199,9 +198,6 @@ def _main(argv: list[str]) -> int:
     # benchmark's own parser (its --help lists the options), but --json
     at = _passthrough(argv)
     with speaking(current()):  # argparse's own words ("usage:", its errors) too
-        if _no_command(argv):  # `tongdao` alone: the commands there are, not just an error
-            parser.print_help()
-            return 2
         if at:
             args = parser.parse_args(argv[:at])
             args.options = [a for a in argv[at:] if a != "--json"]
@@ -223,14 +219,6 @@ def _main(argv: list[str]) -> int:
     if as_json and getattr(args, "json_lines", False):
         print(json.dumps({"exit_code": code}), flush=True)
     return code
-
-
-def _no_command(argv: list[str]) -> bool:
-    """Whether ``argv`` names no command (it is empty or only chooses the locale)."""
-    at = 0
-    while at < len(argv) and argv[at].startswith("--locale"):
-        at += 1 if "=" in argv[at] else 2
-    return at >= len(argv)
 
 
 def _passthrough(argv: list[str]) -> int:

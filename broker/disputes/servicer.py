@@ -88,6 +88,7 @@ class DisputesServicer(disputes_pb2_grpc.DisputesServicer, ContextServicer):
     def ListDisputes(self, request, context):  # type: ignore[no-untyped-def]
         caller = self._caller(context)
         with self.sessions() as session:
+            locale = caller_locale(context, DEFAULT_LOCALE)
             rows, token = self.service.list_page(
                 session,
                 caller,
@@ -97,5 +98,5 @@ class DisputesServicer(disputes_pb2_grpc.DisputesServicer, ContextServicer):
                 page_token=request.page_token,
             )
             return disputes_pb2.ListDisputesResponse(
-                disputes=[dispute_pb_in(context, d) for d in rows], next_page_token=token
+                disputes=[dispute_pb(d, locale) for d in rows], next_page_token=token
             )

@@ -6,13 +6,12 @@ import pytest
 from tongdao import i18n
 from tongdao.commands._summaries import (
     classification_label,
+    in_words,
     level_label,
-    misuse_label,
     moment,
     print_catalogue_entry,
     print_department,
     print_share_request,
-    role_label,
 )
 from tongdao.v1 import catalogue_pb2, common_pb2, directory_pb2, sharing_pb2
 
@@ -89,9 +88,9 @@ def test_an_entry_reads_its_classification_and_reviewer_in_words(capsys):
         (level_label, "county", "县级"),
         (classification_label, "core", "核心数据"),
         (classification_label, "general", "一般数据"),
-        (misuse_label, "out_of_scope", "超出授权范围"),
-        (misuse_label, "not_rectified", "未按期整改"),
-        (role_label, "auditor", "安全审计员"),
+        (in_words, "out_of_scope", "超出授权范围"),
+        (in_words, "not_rectified", "未按期整改"),
+        (in_words, "auditor", "安全审计员"),
     ],
 )
 def test_labels_are_in_the_readers_language(label, value, zh):

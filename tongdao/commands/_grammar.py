@@ -188,18 +188,18 @@ def leaf_commands(
             yield from leaf_commands(child, (*path, name))
 
 
-def help_when_alone(parser: argparse.ArgumentParser, top: bool = True) -> None:
-    """Make every command group below ``parser`` (``tongdao consumer``, ``tongdao supervise
-    order``) print its own help when it is given no sub-command, exiting 2 (a usage error), instead
-    of only saying one is missing: a sub-command given still runs its own handler."""
+def help_when_alone(parser: argparse.ArgumentParser) -> None:
+    """Make ``parser`` and every command group below it (``tongdao``, ``tongdao consumer``,
+    ``tongdao supervise order``) print its own help when it is given no sub-command, exiting 2 (a
+    usage error), instead of only saying one is missing: a sub-command given still runs its own
+    handler."""
     for action in parser._actions:
         if not isinstance(action, argparse._SubParsersAction):
             continue
-        if not top:
-            action.required = False
-            parser.set_defaults(handler=_printing_help_of(parser))
+        action.required = False
+        parser.set_defaults(handler=_printing_help_of(parser))
         for child in action.choices.values():
-            help_when_alone(child, top=False)
+            help_when_alone(child)
 
 
 def _printing_help_of(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:

@@ -5,10 +5,11 @@ instead)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from tongdao.commands._common import cell, request_details
-from tongdao.i18n import tr
+from tongdao.i18n import current, tr
 from tongdao.proto.methods import METHOD_NAMES, OPEN_TYPE_NAMES, SHARE_TYPE_NAMES
 
 REQUEST_STATES = (
@@ -20,10 +21,13 @@ REQUEST_STATES = (
 """The states a share request is in (``consumer requests --status`` takes them)."""
 
 
-def status_label(status: str) -> str:
-    """A share request's, grant's or catalogue entry's state in the reader's words (in English
-    the state's own name, as ``--json`` and the API give it)."""
-    labels = {
+@functools.cache
+def _words(locale: str) -> dict[str, str]:
+    """Every code the broker sends that a reader gets in words, in ``locale`` (built once per
+    locale: a long listing looks each code up, it does not translate it again)."""
+    del locale  # the cache key; tr() reads the run's locale itself
+    return {
+        # share requests, grants, catalogue entries
         "pending_provider_review": tr("pending_provider_review"),
         "pending_authority_review": tr("pending_authority_review"),
         "approved": tr("approved"),
@@ -39,8 +43,60 @@ def status_label(status: str) -> str:
         "published": tr("published"),
         "revoking": tr("revoking"),
         "sunset": tr("sunset"),
+        # service requests
+        "data_need": tr("data_need"),
+        "correction": tr("correction"),
+        "open_data": tr("open_data"),
+        "pending": tr("pending"),
+        "accepted": tr("accepted"),
+        "corrected": tr("corrected"),
+        "fulfilled": tr("fulfilled"),
+        # disputes
+        "share_request": tr("share_request"),
+        "grant": tr("grant"),
+        "finding": tr("finding"),
+        "open": tr("open"),
+        "resolved": tr("resolved"),
+        "same_level": tr("same_level"),
+        "provincial": tr("provincial"),
+        "coordination": tr("coordination"),
+        # people's roles (GB/T 22239)
+        "administrator": tr("administrator"),
+        "operator": tr("operator"),
+        "auditor": tr("auditor"),
+        # misuse findings and grounds for suspending a grant
+        "out_of_scope": tr("out_of_scope"),
+        "beyond_purpose": tr("beyond_purpose"),
+        "idle": tr("idle"),
+        "usage_spike": tr("usage_spike"),
+        "differencing": tr("differencing"),
+        "answered_not_relayed": tr("answered_not_relayed"),
+        "relayed_not_answered": tr("relayed_not_answered"),
+        "security_risk": tr("security_risk"),
+        "not_rectified": tr("not_rectified"),
+        "department_violation": tr("department_violation"),
+        "public_misuse": tr("public_misuse"),
+        "return_flow_withdrawn": tr("return_flow_withdrawn"),
+        # data items' sensitivity grades (Art.14)
+        "general": tr("general"),
+        "personal": tr("personal"),
+        "sensitive_personal": tr("sensitive_personal"),
+        # daily reconciliation of a node
+        "clean": tr("clean"),
+        "mismatch": tr("mismatch"),
+        "bad_report": tr("bad_report"),
+        "not_reconciled": tr("not_reconciled"),
+        "unavailable": tr("unavailable"),
     }
-    return labels.get(status, status)
+
+
+def in_words(code: str) -> str:
+    """A state, kind, stage, role, grade or ground the broker sends, in the reader's words. In
+    English it is the code itself, as ``--json``, the API and the options (``--status``,
+    ``--kind``, ``--ground``, ``--role``) spell it; a code this build does not know (a newer
+    broker's, a newer rule file's) is shown as it is, and none as "-"."""
+    words = _words(current())
+    return words.get(code) or words.get(code.lower()) or code or "-"
 
 
 def moment(value: str) -> str:
@@ -75,41 +131,9 @@ def classification_label(value: str) -> str:
     return labels.get(value, value or "-")
 
 
-def role_label(role: str) -> str:
-    """A person's role in the reader's words (the three roles of GB/T 22239; in English the
-    role's name, as ``--role`` takes it)."""
-    labels = {
-        "administrator": tr("administrator"),
-        "operator": tr("operator"),
-        "auditor": tr("auditor"),
-    }
-    return labels.get(role, role)
-
-
 def party_label(code: str) -> str:
     """A party as the reader names it: the data authority in words, a department by its code."""
     return tr("the data authority") if code == "authority" else code
-
-
-def misuse_label(code: str) -> str:
-    """A kind of misuse finding, or a ground for suspending a grant, in the reader's words (in
-    English the code itself, as ``--kind`` and ``--ground`` take it; a ground a newer rule file
-    added stays its code)."""
-    labels = {
-        "out_of_scope": tr("out_of_scope"),
-        "beyond_purpose": tr("beyond_purpose"),
-        "idle": tr("idle"),
-        "usage_spike": tr("usage_spike"),
-        "differencing": tr("differencing"),
-        "answered_not_relayed": tr("answered_not_relayed"),
-        "relayed_not_answered": tr("relayed_not_answered"),
-        "security_risk": tr("security_risk"),
-        "not_rectified": tr("not_rectified"),
-        "department_violation": tr("department_violation"),
-        "public_misuse": tr("public_misuse"),
-        "return_flow_withdrawn": tr("return_flow_withdrawn"),
-    }
-    return labels.get(code, code)
 
 
 def method_names(values: Any) -> str:
@@ -124,7 +148,7 @@ def print_share_request(r: Any) -> None:
         tr(
             "request {id}: {status} [{articles}]",
             id=r.id,
-            status=status_label(r.status),
+            status=in_words(r.status),
             articles=", ".join(r.decision.articles),
         )
     )
@@ -165,11 +189,11 @@ def print_share_request(r: Any) -> None:
 def print_grant(g: Any) -> None:
     """A grant: its state (and why, when it is not active), who shares what with whom, how much
     of its quota is used, when it expires, and its token."""
-    print(tr("grant {id}: {status}", id=g.id, status=status_label(g.status)))
+    print(tr("grant {id}: {status}", id=g.id, status=in_words(g.status)))
     if g.status_ground:
         why = tr(
             "{ground} [{article}]: {reason}",
-            ground=misuse_label(g.status_ground),
+            ground=in_words(g.status_ground),
             article=g.status_article or "-",
             reason=g.status_reason or "-",
         )
@@ -226,7 +250,7 @@ def print_catalogue_entry(e: Any) -> None:
             "catalogue entry {code} v{version}: {status} — {name} ({provider})",
             code=e.code,
             version=e.version,
-            status=status_label(e.status),
+            status=in_words(e.status),
             name=e.name,
             provider=e.provider,
         )
@@ -295,17 +319,6 @@ def print_department(d: Any) -> None:
         print("  " + tr("X25519 public key {key}", key=d.encryption_public_key.hex()))
 
 
-def sensitivity_label(grade: str) -> str:
-    """A data item's sensitivity grade (Art.14) in the reader's words (in English the grade's
-    name, as the catalogue and the rule file spell it)."""
-    labels = {
-        "general": tr("general"),
-        "personal": tr("personal"),
-        "sensitive_personal": tr("sensitive_personal"),
-    }
-    return labels.get(grade, grade or "-")
-
-
 def open_type_label(value: int) -> str:
     """An entry's open type (Art.33) in the reader's words."""
     name = OPEN_TYPE_NAMES.get(value, "")
@@ -329,7 +342,7 @@ def print_catalogue_entry_detail(e: Any) -> None:
         key = " " + tr("(key)") if item.name == e.key_field else ""
         print(
             f"    {cell(item.name + key, 24)} {cell(item.type, 8)} "
-            f"{cell(sensitivity_label(item.sensitivity), 14)} {item.description}"
+            f"{cell(in_words(item.sensitivity), 14)} {item.description}"
         )
     if e.permitted_purposes:
         print(

@@ -26,7 +26,7 @@ from tongdao.commands._common import (
     print_message,
     save_session,
 )
-from tongdao.commands._summaries import moment, party_label, role_label
+from tongdao.commands._summaries import in_words, moment, party_label
 from tongdao.home import AUTHORITY
 from tongdao.i18n import tr
 from tongdao.policies.i18n import msg, os_reason
@@ -197,7 +197,7 @@ def login_command(args: argparse.Namespace) -> int:
                 "logged in as {username} ({role}) for {party} until {expires_at}; "
                 "session in {path}",
                 username=args.username,
-                role=role_label(reply.account.role),
+                role=in_words(reply.account.role),
                 party=party,
                 expires_at=moment(reply.expires_at),
                 path=path,
@@ -236,7 +236,7 @@ def create_command(args: argparse.Namespace) -> int:
             "account {username} created: {name}, {role} of {party}",
             username=reply.username,
             name=reply.display_name,
-            role=role_label(reply.role),
+            role=in_words(reply.role),
             party=party_label(reply.party),
         )
     )
@@ -282,7 +282,7 @@ def list_command(args: argparse.Namespace) -> int:
     )
     for a in reply.accounts:
         print(
-            f"{cell(a.username, 16)} {cell(a.party, 12)} {cell(role_label(a.role), 14)} "
+            f"{cell(a.username, 16)} {cell(a.party, 12)} {cell(in_words(a.role), 14)} "
             f"{cell(a.display_name, 10)} {_account_state(a)}"
         )
     return 0
@@ -341,7 +341,7 @@ def whoami_command(args: argparse.Namespace) -> int:
         print_message(reply, as_json=True)
     else:
         who = reply.person or tr("(no login: the party's service identity)")
-        roles = ", ".join(role_label(r) for r in reply.roles) or tr("none")
+        roles = ", ".join(in_words(r) for r in reply.roles) or tr("none")
         if reply.session_expires_at:
             line = tr(
                 "{party}: {who}; roles {roles}, session until {until}",

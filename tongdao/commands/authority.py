@@ -14,7 +14,11 @@ from tongdao.commands._common import (
 )
 from tongdao.commands._enrol import add_install_arguments, add_keygen_arguments, install, keygen
 from tongdao.commands._grammar import add_json_argument
-from tongdao.commands._summaries import print_catalogue_entry, print_department, print_share_request
+from tongdao.commands._summaries import (
+    print_catalogue_entry,
+    print_department,
+    print_share_request,
+)
 from tongdao.home import AUTHORITY, split_pem
 from tongdao.i18n import tr
 from tongdao.policies.i18n import msg, os_reason

@@ -13,10 +13,10 @@ from tongdao.cli import CommandError
 from tongdao.commands._common import add_broker_arguments, broker_stub, cell, print_message
 from tongdao.commands._grammar import add_list_option
 from tongdao.commands._summaries import (
+    in_words,
     print_catalogue_entry,
     print_catalogue_entry_detail,
     share_type_label,
-    status_label,
 )
 from tongdao.i18n import current, say, tr
 from tongdao.policies.i18n import msg, os_reason, syntax_error
@@ -446,7 +446,7 @@ def list_command(args: argparse.Namespace) -> int:
         what = tr("no catalogue entries {status}", status=args.status) if args.status else ""
         print(_nothing(what or tr("no catalogue entries"), args.provider))
     for e in reply.entries:
-        state = cell(status_label(e.status), 10)
+        state = cell(in_words(e.status), 10)
         print(f"{cell(e.code, 32)} v{e.version:<3} {state} {cell(e.provider, 12)} {e.name}")
     return 0
 

@@ -22,10 +22,10 @@ from tongdao.commands._common import (
 from tongdao.commands._grammar import add_list_option
 from tongdao.commands._summaries import (
     REQUEST_STATES,
+    in_words,
     method_names,
     print_grant,
     print_share_request,
-    status_label,
 )
 from tongdao.i18n import current, said, tr
 from tongdao.policies.i18n import msg, os_reason
@@ -219,7 +219,7 @@ def requests_command(args: argparse.Namespace) -> int:
         print(tr("no share requests") if not args.status else tr("no share requests in that state"))
         return 0
     for r in rows:
-        state = cell(status_label(r.status), 24)
+        state = cell(in_words(r.status), 24)
         print(f"{r.id}  {state} {cell(r.entry_code, 28)} {method_names(r.methods)}")
         print("    " + request_details(r))
         if r.grant_id:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from tongdao.commands._common import add_broker_arguments, broker_stub, print_message
-from tongdao.commands._summaries import party_label
+from tongdao.commands._summaries import in_words, party_label
 from tongdao.home import AUTHORITY
 from tongdao.i18n import tr
 from tongdao.proto.pages import every_page
@@ -57,24 +57,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     listed.set_defaults(handler=list_command)
 
 
-def _label(code: str) -> str:
-    """A dispute's subject kind, state or stage in the reader's words (in English the code, as
-    the API and ``--json`` give it)."""
-    labels = {
-        "share_request": tr("share_request"),
-        "grant": tr("grant"),
-        "correction": tr("correction"),
-        "finding": tr("finding"),
-        "open": tr("open"),
-        "resolved": tr("resolved"),
-        "withdrawn": tr("withdrawn"),
-        "same_level": tr("same_level"),
-        "provincial": tr("provincial"),
-        "coordination": tr("coordination"),
-    }
-    return labels.get(code, code)
-
-
 def _line(d: disputes_pb2.Dispute) -> str:
     if d.closed_on:
         closed = tr(", closed {day}", day=d.closed_on)
@@ -84,10 +66,10 @@ def _line(d: disputes_pb2.Dispute) -> str:
         "dispute {id} on {kind} {subject}: {status} at {stage} "
         "(handler {handler}{closed}; {opened_by} against {respondent}; {article})",
         id=d.id,
-        kind=_label(d.subject_kind),
+        kind=in_words(d.subject_kind),
         subject=d.subject_id,
-        status=_label(d.status),
-        stage=_label(d.stage),
+        status=in_words(d.status),
+        stage=in_words(d.stage),
         handler=party_label(d.handler),
         closed=closed,
         opened_by=d.opened_by,

@@ -13,7 +13,7 @@ from tongdao.commands._common import (
     print_message,
     request_details,
 )
-from tongdao.commands._summaries import moment, print_share_request, status_label
+from tongdao.commands._summaries import in_words, moment, print_share_request
 from tongdao.i18n import tr
 from tongdao.proto.pages import every_page
 from tongdao.v1 import sharing_pb2
@@ -69,7 +69,7 @@ def inbox_command(args: argparse.Namespace) -> int:
         print(tr("inbox empty"))
     for r in reply.requests:
         due = tr("due {date}", date=r.due_date or "-")
-        state = cell(status_label(r.status), 24)
+        state = cell(in_words(r.status), 24)
         print(f"{r.id}  {state} {cell(due, 14)} {r.consumer:<12} {r.entry_code}")
         print("    " + request_details(r))
         if r.delegate:

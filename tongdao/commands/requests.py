@@ -9,6 +9,7 @@ from tongdao.cli import EXIT_NOT_FOUND, CommandError
 from tongdao.commands._common import add_broker_arguments, broker_stub, cell, print_message
 from tongdao.commands._cross_check import cross_check_command, notice_key
 from tongdao.commands._grammar import add_list_option
+from tongdao.commands._summaries import in_words
 from tongdao.crypto.correction import seal_correction
 from tongdao.i18n import tr
 from tongdao.policies.i18n import msg
@@ -202,7 +203,7 @@ def inbox_command(args: argparse.Namespace) -> int:
     for r in reply.requests:
         flag = tr("URGENT") + " " if r.urgent else ""
         due = tr("due {date}", date=r.due_date or "-")
-        kind, state = cell(kind_label(r.kind), 12), cell(state_label(r.status), 9)
+        kind, state = cell(in_words(r.kind), 12), cell(in_words(r.status), 9)
         print(f"{r.id}  {flag}{kind} {state} {cell(due, 14)} {r.subject}")
         if r.cross_check_run:
             line = tr(
@@ -266,29 +267,6 @@ def mine_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def kind_label(kind: str) -> str:
-    """A service request's kind in the reader's words (in English the kind's code)."""
-    labels = {
-        "data_need": tr("data_need"),
-        "correction": tr("correction"),
-        "open_data": tr("open_data"),
-    }
-    return labels.get(kind, kind)
-
-
-def state_label(status: str) -> str:
-    """A service request's state in the reader's words (in English the state's code)."""
-    labels = {
-        "pending": tr("pending"),
-        "accepted": tr("accepted"),
-        "approved": tr("approved"),
-        "refused": tr("refused"),
-        "corrected": tr("corrected"),
-        "fulfilled": tr("fulfilled"),
-    }
-    return labels.get(status.lower(), status)
-
-
 def print_service_request(r: sharing_pb2.ServiceRequest) -> None:
     """A data need, correction or open-data request: what it asks of whom, its state, who must
     answer by when or what was decided, and what the provider's node did with a correction (the
@@ -296,9 +274,9 @@ def print_service_request(r: sharing_pb2.ServiceRequest) -> None:
     print(
         tr(
             "{kind} {id}: {status} — {subject} ({requester} → {provider})",
-            kind=kind_label(r.kind),
+            kind=in_words(r.kind),
             id=r.id,
-            status=state_label(r.status),
+            status=in_words(r.status),
             subject=r.subject,
             requester=r.requester or "-",
             provider=r.provider,

@@ -6,7 +6,7 @@ import argparse
 
 from tongdao.commands import supervise_orders, supervise_public, supervise_reconcile
 from tongdao.commands._common import add_broker_arguments, broker_stub, cell, print_message
-from tongdao.commands._summaries import misuse_label, moment, status_label
+from tongdao.commands._summaries import in_words, moment
 from tongdao.home import AUTHORITY
 from tongdao.i18n import tr
 from tongdao.proto.pages import every_page
@@ -160,8 +160,8 @@ def grant_status_command(args: argparse.Namespace, change: str) -> int:
         tr(
             "grant {id}: {status} ({ground}, {article}) by {by} at {at}",
             id=reply.id,
-            status=status_label(reply.status),
-            ground=misuse_label(reply.status_ground),
+            status=in_words(reply.status),
+            ground=in_words(reply.status_ground),
             article=reply.status_article,
             by=reply.status_changed_by,
             at=moment(reply.status_changed_at),
@@ -191,7 +191,7 @@ def findings_command(args: argparse.Namespace) -> int:
     for f in reply.findings:
         evidence = ", ".join(str(e) for e in f.evidence)
         grant = tr("grant {grant}", grant=f.grant_id)
-        kind = cell(misuse_label(f.kind), 13)
+        kind = cell(in_words(f.kind), 13)
         print(f"#{f.id} {kind} {grant} ({f.consumer} ← {f.provider}) {f.article}")
         line = tr(
             "{detail}; evidence: ledger {evidence}; recorded as entry {sequence}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from tongdao.commands._common import add_broker_arguments, broker_stub, cell, print_message
-from tongdao.commands._summaries import moment
+from tongdao.commands._summaries import in_words, moment
 from tongdao.home import AUTHORITY
 from tongdao.i18n import tr
 from tongdao.v1 import supervision_pb2
@@ -33,18 +33,6 @@ def register(ssub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
     cmd.set_defaults(handler=reconcile_command)
 
 
-def _state(status: str) -> str:
-    """A node's reconciliation result in the reader's words (in English its code)."""
-    labels = {
-        "clean": tr("clean"),
-        "mismatch": tr("mismatch"),
-        "bad_report": tr("bad_report"),
-        "not_reconciled": tr("not_reconciled"),
-        "unavailable": tr("unavailable"),
-    }
-    return labels.get(status, status)
-
-
 def reconcile_command(args: argparse.Namespace) -> int:
     with broker_stub(args, args.party or AUTHORITY) as stub:
         reply = stub.supervision.Reconcile(
@@ -66,7 +54,7 @@ def reconcile_command(args: argparse.Namespace) -> int:
         print(tr("reconciled now: {count} node(s)", count=reply.reconciled))
     for n in reply.nodes:
         where = tr(" (ledger entry {sequence})", sequence=n.sequence) if n.sequence else ""
-        line = tr("node {node}: {status}", node=n.node, status=_state(n.status))
+        line = tr("node {node}: {status}", node=n.node, status=in_words(n.status))
         print(line + where + (f" — {n.message}" if n.message else ""))
         for e in n.entries:
             if e.previous_record_count < 0:
