@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from tongdao.benchmarks import relay_budget
 from tongdao.benchmarks import relay_growth as growth_mod
 from tongdao.benchmarks import report as common
 from tongdao.benchmarks.options import localised, relay_parser
@@ -139,6 +140,9 @@ def run(
         "runs": [],
         # before any server starts: the machine's own cost of one thread hand-off
         "handoff_cpu_us": handoff_cpu_us(),
+        # and the cryptography one query needs, timed alone; with the cores, the target's budget
+        "query_crypto_us": relay_budget.query_crypto_us(),
+        "cores": _cores(),
         # the brokers' rule file: the shipped one but for [rate_limits] (relay_stack.write_rules)
         "rate_limits": {"calls_per_second": BENCH_CALLS_PER_SECOND, "burst": BENCH_BURST},
     }
@@ -252,6 +256,14 @@ def _consumer(stack: RelayStack) -> Any:
     )
 
 
+def _cores() -> int:
+    """The cores this process may run on (every process of the run shares them)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def scheduling_policies(pids: dict[str, int]) -> dict[str, str]:
     """Each process's Linux scheduling policy, as read from the running process."""
     names = {
@@ -283,6 +295,7 @@ def report_rows(results: dict[str, Any]) -> list[common.Row]:
                 "thread switches per query cost about this much each",
             )
         )
+    out += relay_budget.crypto_row(results)
     if "rate_limits" in results:
         limits = results["rate_limits"]
         out.append(
@@ -364,6 +377,7 @@ def report_rows(results: dict[str, Any]) -> list[common.Row]:
                 out.append(common.Row(section, name, "switches", switches[who]))
         for label in sorted(k for k in cpu if k.startswith("broker ")):  # each of several
             out.append(common.Row(section, f"CPU per query, {label}", "ms", cpu[label]))
+    out += relay_budget.budget_rows(results, ratio_target=RATIO_TARGET)
     for r in results.get("one_broker", []):
         several = next(
             x for x in results["runs"]

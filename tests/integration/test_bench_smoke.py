@@ -154,6 +154,9 @@ def test_quick_relay_bench_measures_the_relay_against_the_echo(tmp_path, capsys)
     # the machine's own cost of a thread hand-off, measured in the same run
     assert data["handoff_cpu_us"] > 0
     assert any(r["name"] == "CPU per thread hand-off" for r in report["rows"])
+    # and the cryptography one query requires, step by step
+    (crypto,) = [r for r in report["rows"] if r["name"] == "cryptography one query requires"]
+    assert crypto["value"] == sum(data["query_crypto_us"].values()) / 1000 > 0
     # the brokers' rate limit is the benchmark's, stated as a setting, and nothing was refused
     (limit,) = [r for r in report["rows"] if r["name"] == "rate limit per department"]
     assert limit["setting"] and limit["value"] == data["rate_limits"]["calls_per_second"]
