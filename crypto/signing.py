@@ -23,7 +23,7 @@ class VerifyKey:
     """
 
     public_key: bytes
-    # the parsed key, built once (parsing costs as much as a verification)
+    # the parsed key, built once: a key verifying many signatures is checked and parsed once
     _key: Ed25519PublicKey = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
