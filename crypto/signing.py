@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidSignature
@@ -50,6 +51,18 @@ class VerifyKey:
             self._key.verify(signature, message)
         except InvalidSignature:
             raise SignatureError("signature does not verify") from None
+
+
+@functools.lru_cache(maxsize=1024)
+def verify_key_of(public_key: bytes) -> VerifyKey:
+    """The :class:`VerifyKey` of ``public_key``, parsed once for a key that verifies again and
+    again (a provider's receipts, at every query): in a request path with cold caches a parse
+    costs a tenth of a verification. Keys are immutable, so one object serves every caller.
+
+    Raises:
+        KeyFormatError: as :class:`VerifyKey` (a malformed key is never kept).
+    """
+    return VerifyKey(public_key)
 
 
 @dataclass(frozen=True)

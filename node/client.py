@@ -34,7 +34,7 @@ from tongdao.crypto.query_binding import (
     receipt_signing_bytes,
     result_digest,
 )
-from tongdao.crypto.signing import VerifyKey
+from tongdao.crypto.signing import verify_key_of
 from tongdao.crypto.stream import (
     StreamDigest,
 )
@@ -345,7 +345,7 @@ class ConsumerClient(PrivacyComputing):
                     raise SignatureError("receipt does not match the chunks received")
             elif sealed_result and r.result_digest != result_digest(sealed_result):
                 raise SignatureError("receipt does not match the result")
-            VerifyKey(sig_key).verify(
+            verify_key_of(sig_key).verify(
                 r.signature,
                 receipt_signing_bytes(
                     request_id=r.request_id,

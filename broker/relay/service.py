@@ -30,7 +30,7 @@ from tongdao.broker.sharing.service import METHODS, SharingService
 from tongdao.crypto.errors import CryptoError, SignatureError
 from tongdao.crypto.filter_shape import FilterShapeError, parse_shape
 from tongdao.crypto.query_binding import receipt_signing_bytes, result_digest
-from tongdao.crypto.signing import VerifyKey
+from tongdao.crypto.signing import verify_key_of
 from tongdao.crypto.stream import StreamDigest
 from tongdao.policies.i18n import msg
 from tongdao.proto.errors import (
@@ -565,7 +565,7 @@ class RelayService(ContextService):
         if r.request_id != request_id or r.grant_id != grant_id or r.result_digest != digest:
             return False
         try:
-            VerifyKey(provider_key).verify(
+            verify_key_of(provider_key).verify(
                 r.signature,
                 receipt_signing_bytes(
                     request_id=r.request_id,

@@ -199,3 +199,18 @@ def test_catalogue_grades_are_signed_and_read_strictly():
     with pytest.raises(GrantTokenError) as err:
         read_grant_token_unverified(bad)
     assert err.value.reason == "malformed"
+
+
+def test_a_verify_key_used_again_is_one_parsed_key_and_a_malformed_one_is_never_kept():
+    from tongdao.crypto.errors import SignatureError
+    from tongdao.crypto.signing import verify_key_of
+
+    signer = SigningKey.generate()
+    key = verify_key_of(signer.verify_key.public_key)
+    assert key is verify_key_of(bytes(signer.verify_key.public_key))
+    key.verify(signer.sign(b"receipt"), b"receipt")
+    with pytest.raises(SignatureError):
+        key.verify(signer.sign(b"receipt"), b"another receipt")
+    for _ in range(2):  # refused each time, not remembered as a key
+        with pytest.raises(KeyFormatError):
+            verify_key_of(b"\x00" * 31)
