@@ -142,7 +142,7 @@ def run(
         "handoff_cpu_us": handoff_cpu_us(),
         # and the cryptography one query needs, timed alone; with the cores, the target's budget
         "query_crypto_us": relay_budget.query_crypto_us(),
-        "cores": _cores(),
+        "cores": report.machine["cores"],  # as the report's header states them
         # the brokers' rule file: the shipped one but for [rate_limits] (relay_stack.write_rules)
         "rate_limits": {"calls_per_second": BENCH_CALLS_PER_SECOND, "burst": BENCH_BURST},
     }
@@ -254,14 +254,6 @@ def _consumer(stack: RelayStack) -> Any:
         stack.consumer,
         timeout=60,
     )
-
-
-def _cores() -> int:
-    """The cores this process may run on (every process of the run shares them)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def scheduling_policies(pids: dict[str, int]) -> dict[str, str]:

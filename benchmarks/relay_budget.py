@@ -100,15 +100,15 @@ def budget_rows(results: dict[str, Any], *, ratio_target: float, at: int = 16) -
     if not crypto or echo is None or echo["per_second"] <= 0:
         return []
     crypto_ms = sum(crypto.values()) / 1000
-    echo_ms = sum(echo["cpu_ms_per_query"][w] for w in ("broker", "node", "consumers"))
+    echo_ms = _every_process_ms(echo)
     budget_ms = cores * 1000 / (ratio_target * echo["per_second"])
+    left = budget_ms - echo_ms - crypto_ms
     out: list[common.Row] = []
     for r in runs:
         if r["method"] == ECHO:
             continue
         section = f"{r['method']}, concurrency {at}: the CPU a query may take at the target"
-        total = sum(r["cpu_ms_per_query"][w] for w in ("broker", "node", "consumers"))
-        left = budget_ms - echo_ms - crypto_ms
+        total = _every_process_ms(r)
         out += [
             common.Row(
                 section,
@@ -154,3 +154,8 @@ def budget_rows(results: dict[str, Any], *, ratio_target: float, at: int = 16) -
             ),
         ]
     return out
+
+
+def _every_process_ms(run: dict[str, Any]) -> float:
+    """A run's CPU milliseconds per query in the servers and the consumers together."""
+    return sum(run["cpu_ms_per_query"][who] for who in ("broker", "node", "consumers"))
